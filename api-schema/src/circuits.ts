@@ -1,0 +1,82 @@
+import { Type, type Static } from 'typebox';
+import { BusinessKeys, LimitParam, TimeParam } from './common.js';
+import { Bridge } from './bridges.js';
+import { Correlation } from './correlations.js';
+import { Span, TraceSummary } from './traces.js';
+
+export const CircuitStatus = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
+export type CircuitStatus = Static<typeof CircuitStatus>;
+
+export const CircuitSummary = Type.Object(
+  {
+    circuitId: Type.String(),
+    status: CircuitStatus,
+    services: Type.Array(Type.String()),
+    traceCount: Type.Integer(),
+    spanCount: Type.Integer(),
+    errorCount: Type.Integer(),
+    logCount: Type.Integer(),
+    bridgeCount: Type.Integer(),
+    bridged: Type.Boolean(),
+    firstSeen: Type.String({ format: 'date-time' }),
+    lastSeen: Type.String({ format: 'date-time' }),
+    firstSeenMs: Type.Number(),
+    lastSeenMs: Type.Number(),
+    keys: BusinessKeys,
+  },
+  { $id: 'CircuitSummary' },
+);
+export type CircuitSummary = Static<typeof CircuitSummary>;
+
+export const CircuitListQuery = Type.Object({
+  query: Type.Optional(Type.String({ description: 'Substring of the circuit id (case-insensitive)' })),
+  status: Type.Optional(CircuitStatus),
+  service: Type.Optional(Type.String({ minLength: 1 })),
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+  limit: Type.Optional(LimitParam),
+});
+export type CircuitListQuery = Static<typeof CircuitListQuery>;
+
+export const CircuitListResponse = Type.Object({
+  circuits: Type.Array(CircuitSummary),
+});
+export type CircuitListResponse = Static<typeof CircuitListResponse>;
+
+export const CircuitIdParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 512 }),
+});
+export type CircuitIdParams = Static<typeof CircuitIdParams>;
+
+export const CircuitDetail = Type.Object(
+  {
+    summary: CircuitSummary,
+    traces: Type.Array(TraceSummary),
+    correlations: Type.Array(Correlation),
+    bridges: Type.Array(Bridge),
+  },
+  { $id: 'CircuitDetail' },
+);
+export type CircuitDetail = Static<typeof CircuitDetail>;
+
+export const StitchedTraceQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 20000 })),
+});
+export type StitchedTraceQuery = Static<typeof StitchedTraceQuery>;
+
+/**
+ * Every span of every trace of a circuit plus the bridge spans, ordered by start time so that
+ * one timeline shows the whole activation.
+ */
+export const StitchedTrace = Type.Object(
+  {
+    circuitId: Type.String(),
+    traceIds: Type.Array(Type.String()),
+    spans: Type.Array(Span),
+    bridges: Type.Array(Bridge),
+    spanCount: Type.Integer({ description: 'Spans in the circuit, including any cut by the limit' }),
+    truncated: Type.Boolean(),
+  },
+  { $id: 'StitchedTrace' },
+);
+export type StitchedTrace = Static<typeof StitchedTrace>;

@@ -1,0 +1,47 @@
+import { Type, type Static } from 'typebox';
+
+/** Body of every 4xx/5xx answer from the query API. */
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String({ description: 'HTTP reason phrase' }),
+    code: Type.Optional(Type.String({ description: 'Stable machine-readable code, e.g. CORR_ERR_BAD_TIME' })),
+    message: Type.String({ description: 'What is wrong, naming the offending input' }),
+  },
+  { $id: 'ErrorResponse' },
+);
+export type ErrorResponse = Static<typeof ErrorResponse>;
+
+/**
+ * A point in time as the plugins send it: epoch milliseconds (Grafana's range.from.valueOf())
+ * or an RFC 3339 timestamp.
+ */
+export const TimeParam = Type.String({
+  pattern: '^(\\d{1,16}|\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2}))$',
+  description: 'Epoch milliseconds or RFC 3339 timestamp',
+});
+
+export const LimitParam = Type.Integer({ minimum: 1, maximum: 10000, default: 100 });
+
+/** Attribute maps keep OTLP value types: string, number, boolean, arrays and nested maps. */
+export const AttributeMap = Type.Record(Type.String(), Type.Unknown());
+export type AttributeMap = Static<typeof AttributeMap>;
+
+/** Business keys the correlator extracts; all optional. */
+export const BusinessKeys = Type.Object({
+  circuit_id: Type.Optional(Type.String()),
+  product_id: Type.Optional(Type.String()),
+  resource_id: Type.Optional(Type.String()),
+  resource_type_id: Type.Optional(Type.String()),
+  request_id: Type.Optional(Type.String()),
+});
+export type BusinessKeys = Static<typeof BusinessKeys>;
+
+export const BUSINESS_KEY_NAMES = [
+  'circuit_id',
+  'product_id',
+  'resource_id',
+  'resource_type_id',
+  'request_id',
+] as const;
+export type BusinessKeyName = (typeof BUSINESS_KEY_NAMES)[number];

@@ -1,0 +1,55 @@
+// The query API's schemas and types. Explicit named exports only: the plugins import the types,
+// the correlator registers the schemas on its routes, so neither side can drift.
+export {
+  AttributeMap,
+  BUSINESS_KEY_NAMES,
+  BusinessKeys,
+  ErrorResponse,
+  LimitParam,
+  TimeParam,
+} from './common.js';
+export type { BusinessKeyName } from './common.js';
+export {
+  Span,
+  SpanEvent,
+  SpanKindName,
+  SpanLink,
+  SpanStatus,
+  TraceLink,
+  TraceLinkOrigin,
+  TraceSummary,
+} from './traces.js';
+export { Bridge } from './bridges.js';
+export {
+  Correlation,
+  CorrelationListQuery,
+  CorrelationListResponse,
+  CorrelationMethod,
+} from './correlations.js';
+export {
+  CircuitDetail,
+  CircuitIdParams,
+  CircuitListQuery,
+  CircuitListResponse,
+  CircuitStatus,
+  CircuitSummary,
+  StitchedTrace,
+  StitchedTraceQuery,
+} from './circuits.js';
+export { TraceDetail, TraceIdParams } from './trace-detail.js';
+export {
+  LogBatch,
+  LogBatchRecord,
+  LogBatchResponse,
+  LogEntry,
+  LogListQuery,
+  LogListResponse,
+} from './logs.js';
+export { ServiceEdge, ServiceGraph, ServiceGraphQuery, ServiceNode } from './service-graph.js';
+export {
+  API_VERSION,
+  CORRELATOR_SERVICE_NAME,
+  HealthResponse,
+  InfoResponse,
+  ReadyResponse,
+} from './system.js';

@@ -1,0 +1,77 @@
+import { Type, type Static } from 'typebox';
+import { AttributeMap, BusinessKeys } from './common.js';
+
+/** The user's existing JSON log batch format (POST /api/logs). */
+export const LogBatchRecord = Type.Object({
+  timestamp: Type.String({ description: 'RFC 3339 time of the record' }),
+  severity: Type.Optional(Type.String({ maxLength: 32 })),
+  message: Type.String(),
+  trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
+  span_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{16}$' })),
+  circuit_id: Type.Optional(Type.String()),
+  product_id: Type.Optional(Type.String()),
+  resource_id: Type.Optional(Type.String()),
+  resource_type_id: Type.Optional(Type.String()),
+  request_id: Type.Optional(Type.String()),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+export type LogBatchRecord = Static<typeof LogBatchRecord>;
+
+export const LogBatch = Type.Object(
+  {
+    resource: Type.Object({
+      service: Type.String({ minLength: 1 }),
+      host: Type.Optional(Type.String()),
+      env: Type.Optional(Type.String()),
+    }),
+    records: Type.Array(Type.Unknown(), {
+      description: 'LogBatchRecord items; invalid ones are rejected individually',
+    }),
+  },
+  { $id: 'LogBatch' },
+);
+export type LogBatch = Static<typeof LogBatch>;
+
+export const LogBatchResponse = Type.Object({
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  errors: Type.Array(Type.Object({ index: Type.Integer(), message: Type.String() })),
+});
+export type LogBatchResponse = Static<typeof LogBatchResponse>;
+
+/** One stored log line, from OTLP or from the JSON batch API. */
+export const LogEntry = Type.Object(
+  {
+    id: Type.String(),
+    timeUnixNano: Type.String(),
+    timeMs: Type.Number(),
+    severityText: Type.String(),
+    severityNumber: Type.Integer(),
+    body: Type.String(),
+    serviceName: Type.String(),
+    traceId: Type.String({ description: 'Empty when the record carries no trace id' }),
+    spanId: Type.String(),
+    keys: BusinessKeys,
+    attributes: AttributeMap,
+    resource: AttributeMap,
+    source: Type.Union([Type.Literal('otlp'), Type.Literal('api')]),
+  },
+  { $id: 'LogEntry' },
+);
+export type LogEntry = Static<typeof LogEntry>;
+
+export const LogListQuery = Type.Object({
+  circuit_id: Type.Optional(Type.String({ minLength: 1 })),
+  trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
+  service: Type.Optional(Type.String({ minLength: 1 })),
+  search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
+  from: Type.Optional(Type.String()),
+  to: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
+});
+export type LogListQuery = Static<typeof LogListQuery>;
+
+export const LogListResponse = Type.Object({
+  logs: Type.Array(LogEntry),
+});
+export type LogListResponse = Static<typeof LogListResponse>;

@@ -1,0 +1,35 @@
+import { Type, type Static } from 'typebox';
+import { TimeParam } from './common.js';
+
+export const ServiceGraphQuery = Type.Object({
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+  circuit_id: Type.Optional(Type.String({ minLength: 1 })),
+});
+export type ServiceGraphQuery = Static<typeof ServiceGraphQuery>;
+
+export const ServiceNode = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  spanCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  traceCount: Type.Integer(),
+});
+export type ServiceNode = Static<typeof ServiceNode>;
+
+export const ServiceEdge = Type.Object({
+  id: Type.String(),
+  source: Type.String(),
+  target: Type.String(),
+  callCount: Type.Integer(),
+  errorCount: Type.Integer(),
+  bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
+  meanConfidence: Type.Number({ description: '1 for trace-context edges, the mean bridge confidence otherwise' }),
+});
+export type ServiceEdge = Static<typeof ServiceEdge>;
+
+export const ServiceGraph = Type.Object(
+  { nodes: Type.Array(ServiceNode), edges: Type.Array(ServiceEdge) },
+  { $id: 'ServiceGraph' },
+);
+export type ServiceGraph = Static<typeof ServiceGraph>;

@@ -1,0 +1,89 @@
+import { Type, type Static } from 'typebox';
+import { AttributeMap } from './common.js';
+
+export const SpanKindName = Type.Union([
+  Type.Literal('unspecified'),
+  Type.Literal('internal'),
+  Type.Literal('server'),
+  Type.Literal('client'),
+  Type.Literal('producer'),
+  Type.Literal('consumer'),
+]);
+export type SpanKindName = Static<typeof SpanKindName>;
+
+export const SpanStatus = Type.Object({
+  code: Type.Union([Type.Literal('unset'), Type.Literal('ok'), Type.Literal('error')]),
+  message: Type.Optional(Type.String()),
+});
+export type SpanStatus = Static<typeof SpanStatus>;
+
+export const SpanEvent = Type.Object({
+  timeUnixNano: Type.String(),
+  name: Type.String(),
+  attributes: AttributeMap,
+});
+export type SpanEvent = Static<typeof SpanEvent>;
+
+export const SpanLink = Type.Object({
+  traceId: Type.String(),
+  spanId: Type.String(),
+  attributes: AttributeMap,
+});
+export type SpanLink = Static<typeof SpanLink>;
+
+/** One span as the query API returns it, whether received over OTLP or synthesised as a bridge. */
+export const Span = Type.Object(
+  {
+    traceId: Type.String({ description: '32 lowercase hex characters' }),
+    spanId: Type.String({ description: '16 lowercase hex characters' }),
+    parentSpanId: Type.String({ description: 'Empty for a root span' }),
+    serviceName: Type.String(),
+    name: Type.String(),
+    kind: SpanKindName,
+    startTimeUnixNano: Type.String({ description: 'Exact nanoseconds as a decimal string' }),
+    endTimeUnixNano: Type.String(),
+    startTimeMs: Type.Number({ description: 'Epoch milliseconds (float), for plotting' }),
+    durationMs: Type.Number(),
+    status: SpanStatus,
+    attributes: AttributeMap,
+    resource: AttributeMap,
+    scope: Type.Object({ name: Type.String(), version: Type.String() }),
+    events: Type.Array(SpanEvent),
+    links: Type.Array(SpanLink),
+    synthetic: Type.Boolean({ description: 'True for bridge spans made by the correlator' }),
+  },
+  { $id: 'Span' },
+);
+export type Span = Static<typeof Span>;
+
+export const TraceSummary = Type.Object(
+  {
+    traceId: Type.String(),
+    rootService: Type.String(),
+    rootName: Type.String(),
+    services: Type.Array(Type.String()),
+    spanCount: Type.Integer(),
+    errorCount: Type.Integer(),
+    startTimeMs: Type.Number(),
+    endTimeMs: Type.Number(),
+    durationMs: Type.Number(),
+    circuitIds: Type.Array(Type.String()),
+  },
+  { $id: 'TraceSummary' },
+);
+export type TraceSummary = Static<typeof TraceSummary>;
+
+export const TraceLinkOrigin = Type.Union([Type.Literal('otlp'), Type.Literal('bridge')]);
+
+/** A directed link between spans of two traces, indexed both ways. */
+export const TraceLink = Type.Object(
+  {
+    sourceTraceId: Type.String(),
+    sourceSpanId: Type.String(),
+    targetTraceId: Type.String(),
+    targetSpanId: Type.String(),
+    origin: TraceLinkOrigin,
+  },
+  { $id: 'TraceLink' },
+);
+export type TraceLink = Static<typeof TraceLink>;

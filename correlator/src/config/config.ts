@@ -1,0 +1,358 @@
+// The only module that reads process.env. Everything is validated here, once, at start-up: an
+// invalid value stops the process with a message naming the setting, never a surprise later.
+import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
+import { DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type AuthMode = 'none' | 'basic' | 'bearer';
+
+export interface LogKeyPattern {
+  key: BusinessKeyName;
+  /** Source text of a regex whose first capture group is the value. */
+  pattern: string;
+}
+
+export interface Config {
+  version: string;
+  port: number;
+  host: string;
+  dataDir: string;
+  storeBackend: 'sqlite';
+  logLevel: LogLevel;
+  correlationWindowSeconds: number;
+  retentionDays: number;
+  limits: {
+    maxBodyBytes: number;
+    maxAttributeValueBytes: number;
+    maxBatchSize: number;
+    maxTrackedTraces: number;
+    maxTrackedKeys: number;
+    maxTracesPerCircuit: number;
+    maxInflightRequests: number;
+    maxEventLoopDelayMs: number;
+  };
+  keys: {
+    /** attribute name → business key, defaults merged with KEY_ALIASES */
+    aliases: Readonly<Record<string, BusinessKeyName>>;
+    logPatterns: readonly LogKeyPattern[];
+    /** keys whose matches create bridge spans between traces */
+    bridgeKeys: readonly BusinessKeyName[];
+  };
+  tempo: {
+    endpoint: string | null;
+    headers: Readonly<Record<string, string>>;
+    queueMax: number;
+    batchSize: number;
+    bridgeExportDelaySeconds: number;
+  };
+  auth: {
+    mode: AuthMode;
+    username: string;
+    password: string;
+    token: string;
+    protectMetrics: boolean;
+  };
+  mdso: MdsoConfig;
+}
+
+export interface MdsoConfig {
+  /** null: MDSO features are off */
+  url: string | null;
+  username: string;
+  password: string;
+  tenant: string;
+  authVariant: 'oauth2' | 'legacy';
+  products: readonly string[];
+  pollIntervalSeconds: number;
+  pollOverlapSeconds: number;
+  caFile: string | null;
+  requestTimeoutMs: number;
+  pageSize: number;
+  /** null: the catalogue shipped with the correlator */
+  defectCatalogPath: string | null;
+  webhook: { url: string | null; format: 'slack' | 'webex'; minIntervalSeconds: number };
+  issueAutoResolveHours: number;
+}
+
+export interface SimulatorConfig {
+  port: number;
+  host: string;
+  seed: number;
+  resourcesPerProduct: number;
+  failureRate: number;
+  tokenTtlSeconds: number;
+}
+
+export const DEFAULT_MDSO_PRODUCTS = [
+  'charter.resourceTypes.NetworkService',
+  'charter.resourceTypes.ServiceMapper',
+  'charter.resourceTypes.DisconnectMapper',
+  'charter.resourceTypes.NetworkServiceUpdate',
+  'charter.resourceTypes.cpeActivator',
+  'charter.resourceTypes.PortActivation',
+  'charter.resourceTypes.ManagedServicesActivator',
+] as const;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    reason: string,
+  ) {
+    super(`Invalid setting ${setting}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `expected an integer, got "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${v}"`);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(name, `expected true or false, got "${v}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[]): T {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  const lower = v.toLowerCase() as T;
+  if (!allowed.includes(lower)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${v}"`);
+  return lower;
+}
+
+function url(env: Env, name: string): string | null {
+  const v = raw(env, name);
+  if (v === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `not a valid URL: "${v}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an http or https URL, got "${parsed.protocol}"`);
+  }
+  return v.replace(/\/+$/, '');
+}
+
+function jsonObject(env: Env, name: string): Record<string, unknown> | undefined {
+  const v = raw(env, name);
+  if (v === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new ConfigError(name, `not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(name, 'expected a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function isKeyName(v: unknown): v is BusinessKeyName {
+  return typeof v === 'string' && (BUSINESS_KEY_NAMES as readonly string[]).includes(v);
+}
+
+function keyAliases(env: Env): Record<string, BusinessKeyName> {
+  const extra = jsonObject(env, 'KEY_ALIASES') ?? {};
+  const merged: Record<string, BusinessKeyName> = { ...DEFAULT_KEY_ALIASES };
+  for (const [attr, key] of Object.entries(extra)) {
+    if (!isKeyName(key)) {
+      throw new ConfigError('KEY_ALIASES', `"${attr}" maps to "${String(key)}", which is not one of ${BUSINESS_KEY_NAMES.join(', ')}`);
+    }
+    merged[attr] = key;
+  }
+  return merged;
+}
+
+function logPatterns(env: Env): LogKeyPattern[] {
+  const v = raw(env, 'LOG_KEY_PATTERNS');
+  if (v === undefined) return [...DEFAULT_LOG_KEY_PATTERNS];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new ConfigError('LOG_KEY_PATTERNS', `not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('LOG_KEY_PATTERNS', 'expected a JSON array of {"key","pattern"}');
+  return parsed.map((item: unknown, i: number) => {
+    const o = item as { key?: unknown; pattern?: unknown };
+    if (!isKeyName(o?.key)) throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: key must be one of ${BUSINESS_KEY_NAMES.join(', ')}`);
+    if (typeof o.pattern !== 'string') throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: pattern must be a string`);
+    let re: RegExp;
+    try {
+      re = new RegExp(o.pattern);
+    } catch (e) {
+      throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: invalid regex (${(e as Error).message})`);
+    }
+    if (new RegExp(`${re.source}|`).exec('')!.length < 2) {
+      throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: the pattern needs one capture group for the value`);
+    }
+    return { key: o.key, pattern: o.pattern };
+  });
+}
+
+function keyList(env: Env, name: string, def: readonly BusinessKeyName[]): BusinessKeyName[] {
+  const v = raw(env, name);
+  if (v === undefined) return [...def];
+  const items = v.split(',').map(s => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!isKeyName(item)) throw new ConfigError(name, `"${item}" is not one of ${BUSINESS_KEY_NAMES.join(', ')}`);
+  }
+  return items as BusinessKeyName[];
+}
+
+function stringMap(env: Env, name: string): Record<string, string> {
+  const obj = jsonObject(env, name) ?? {};
+  for (const [k, val] of Object.entries(obj)) {
+    if (typeof val !== 'string') throw new ConfigError(name, `value of "${k}" must be a string`);
+  }
+  return obj as Record<string, string>;
+}
+
+function authSettings(env: Env): Config['auth'] {
+  // ENABLE_BASIC_AUTH / BASIC_AUTH_USER / BASIC_AUTH_PASS are the names of the user's original
+  // design; they keep working so an existing deployment needs no edit.
+  const legacyBasic = bool(env, 'ENABLE_BASIC_AUTH', false);
+  const mode = oneOf<AuthMode>(env, 'AUTH_MODE', legacyBasic ? 'basic' : 'none', ['none', 'basic', 'bearer']);
+  const username = raw(env, 'AUTH_USERNAME') ?? raw(env, 'BASIC_AUTH_USER') ?? '';
+  const password = raw(env, 'AUTH_PASSWORD') ?? raw(env, 'BASIC_AUTH_PASS') ?? '';
+  const token = raw(env, 'AUTH_TOKEN') ?? '';
+  if (mode === 'basic' && (!username || !password)) {
+    throw new ConfigError('AUTH_MODE', 'basic needs AUTH_USERNAME and AUTH_PASSWORD');
+  }
+  if (mode === 'bearer' && token.length < 16) {
+    throw new ConfigError('AUTH_TOKEN', 'bearer mode needs a token of at least 16 characters');
+  }
+  return { mode, username, password, token, protectMetrics: bool(env, 'AUTH_PROTECT_METRICS', false) };
+}
+
+function mdsoSettings(env: Env): MdsoConfig {
+  const mdsoUrl = url(env, 'MDSO_URL');
+  const products = raw(env, 'MDSO_PRODUCTS');
+  const productList = products ? products.split(',').map(s => s.trim()).filter(Boolean) : [...DEFAULT_MDSO_PRODUCTS];
+  for (const p of productList) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(p)) throw new ConfigError('MDSO_PRODUCTS', `"${p}" is not a resource type id`);
+  }
+  const cfg: MdsoConfig = {
+    url: mdsoUrl,
+    username: raw(env, 'MDSO_USER') ?? '',
+    password: raw(env, 'MDSO_PASS') ?? '',
+    tenant: raw(env, 'MDSO_TENANT') ?? 'master',
+    authVariant: oneOf(env, 'MDSO_AUTH_VARIANT', 'oauth2', ['oauth2', 'legacy'] as const),
+    products: productList.map(p => (p.includes('.') ? p : `charter.resourceTypes.${p}`)),
+    pollIntervalSeconds: int(env, 'MDSO_POLL_INTERVAL_SECONDS', 60, 5, 86400),
+    pollOverlapSeconds: int(env, 'MDSO_POLL_OVERLAP_SECONDS', 120, 0, 86400),
+    caFile: raw(env, 'MDSO_CA_FILE') ?? null,
+    requestTimeoutMs: int(env, 'MDSO_TIMEOUT_MS', 15000, 100, 600000),
+    pageSize: int(env, 'MDSO_PAGE_SIZE', 500, 1, 5000),
+    defectCatalogPath: raw(env, 'DEFECT_CATALOG') ?? null,
+    webhook: {
+      url: url(env, 'MDSO_WEBHOOK_URL'),
+      format: oneOf(env, 'MDSO_WEBHOOK_FORMAT', 'slack', ['slack', 'webex'] as const),
+      minIntervalSeconds: int(env, 'MDSO_WEBHOOK_MIN_INTERVAL_SECONDS', 60, 0, 86400),
+    },
+    issueAutoResolveHours: num(env, 'ISSUE_AUTO_RESOLVE_HOURS', 336, 0.01, 87600),
+  };
+  if (cfg.url && (!cfg.username || !cfg.password)) {
+    throw new ConfigError('MDSO_URL', 'is set, so MDSO_USER and MDSO_PASS are required');
+  }
+  return cfg;
+}
+
+export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<Config> {
+  const storeBackend = oneOf(env, 'STORE_BACKEND', 'sqlite', ['sqlite', 'postgres'] as const);
+  if (storeBackend === 'postgres') {
+    throw new ConfigError('STORE_BACKEND', 'postgres is not available yet; use sqlite (the default)');
+  }
+  const config: Config = {
+    version,
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: raw(env, 'HOST') ?? '0.0.0.0',
+    dataDir: raw(env, 'DATA_DIR') ?? './data',
+    storeBackend,
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    correlationWindowSeconds: num(env, 'CORR_WINDOW_SECONDS', 60, 1, 86400),
+    retentionDays: num(env, 'RETENTION_DAYS', 7, 0.001, 3650),
+    limits: {
+      maxBodyBytes: int(env, 'MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxAttributeValueBytes: int(env, 'MAX_ATTRIBUTE_VALUE_BYTES', 64 * 1024, 16, 64 * 1024 * 1024),
+      maxBatchSize: int(env, 'MAX_BATCH_SIZE', 5000, 1, 1_000_000),
+      maxTrackedTraces: int(env, 'MAX_TRACKED_TRACES', 500_000, 100, 50_000_000),
+      maxTrackedKeys: int(env, 'MAX_TRACKED_KEYS', 500_000, 100, 50_000_000),
+      maxTracesPerCircuit: int(env, 'MAX_TRACES_PER_CIRCUIT', 500, 2, 100_000),
+      maxInflightRequests: int(env, 'MAX_INFLIGHT_REQUESTS', 64, 1, 100_000),
+      maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
+    },
+    keys: {
+      aliases: Object.freeze(keyAliases(env)),
+      logPatterns: Object.freeze(logPatterns(env)),
+      bridgeKeys: Object.freeze(keyList(env, 'BRIDGE_KEYS', ['circuit_id'])),
+    },
+    tempo: {
+      endpoint: url(env, 'TEMPO_OTLP_ENDPOINT'),
+      headers: Object.freeze(stringMap(env, 'TEMPO_HEADERS')),
+      queueMax: int(env, 'EXPORT_QUEUE_MAX', 100_000, 10, 100_000_000),
+      batchSize: int(env, 'EXPORT_BATCH_SIZE', 512, 1, 100_000),
+      bridgeExportDelaySeconds: num(env, 'BRIDGE_EXPORT_DELAY_SECONDS', 5, 0, 3600),
+    },
+    auth: authSettings(env),
+    mdso: mdsoSettings(env),
+  };
+  return deepFreeze(config);
+}
+
+export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorConfig> {
+  return Object.freeze({
+    port: int(env, 'MDSO_SIM_PORT', 8181, 0, 65535),
+    host: raw(env, 'MDSO_SIM_HOST') ?? '127.0.0.1',
+    seed: int(env, 'MDSO_SIM_SEED', 42, 0, 2 ** 31 - 1),
+    resourcesPerProduct: int(env, 'MDSO_SIM_RESOURCES_PER_PRODUCT', 200, 0, 1_000_000),
+    failureRate: num(env, 'MDSO_SIM_FAILURE_RATE', 0.2, 0, 1),
+    tokenTtlSeconds: int(env, 'MDSO_SIM_TOKEN_TTL_SECONDS', 3600, 1, 86400 * 30),
+  });
+}
+
+/** A copy safe to log: secrets replaced by their presence. */
+export function redactConfig(config: Readonly<Config>): Record<string, unknown> {
+  const hidden = (s: string) => (s ? '<set>' : '<unset>');
+  return {
+    ...config,
+    auth: { ...config.auth, password: hidden(config.auth.password), token: hidden(config.auth.token) },
+    tempo: { ...config.tempo, headers: Object.fromEntries(Object.keys(config.tempo.headers).map(k => [k, '<set>'])) },
+    mdso: { ...config.mdso, password: hidden(config.mdso.password) },
+  };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,51 @@
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { LogKeyPattern } from './config.js';
+
+/**
+ * The same key arrives under many names: SENSE spans use bare names, MDSO-side spans the
+ * `mdso.` prefix, HTTP instrumentation captures `X-Circuit-Id` as `http.request.header.x_circuit_id`
+ * (an array of one string), and baggage-to-attribute processors add `baggage.` prefixes.
+ */
+export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Object.freeze({
+  circuit_id: 'circuit_id',
+  'circuit.id': 'circuit_id',
+  circuitId: 'circuit_id',
+  'mdso.circuit_id': 'circuit_id',
+  'sense.circuit_id': 'circuit_id',
+  'baggage.circuit_id': 'circuit_id',
+  'http.request.header.x-circuit-id': 'circuit_id',
+  'http.request.header.x_circuit_id': 'circuit_id',
+  'x-circuit-id': 'circuit_id',
+  circuit_name: 'circuit_id',
+  product_id: 'product_id',
+  'product.id': 'product_id',
+  productId: 'product_id',
+  'mdso.product_id': 'product_id',
+  'baggage.product_id': 'product_id',
+  'http.request.header.x-product-id': 'product_id',
+  'http.request.header.x_product_id': 'product_id',
+  resource_id: 'resource_id',
+  'resource.id': 'resource_id',
+  resourceId: 'resource_id',
+  'mdso.resource_id': 'resource_id',
+  'baggage.resource_id': 'resource_id',
+  'http.request.header.x-resource-id': 'resource_id',
+  'http.request.header.x_resource_id': 'resource_id',
+  resource_type_id: 'resource_type_id',
+  resourceTypeId: 'resource_type_id',
+  'mdso.resource_type_id': 'resource_type_id',
+  'mdso.resource_type': 'resource_type_id',
+  request_id: 'request_id',
+  'request.id': 'request_id',
+  requestId: 'request_id',
+  'http.request.header.x-request-id': 'request_id',
+  'http.request.header.x_request_id': 'request_id',
+});
+
+export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
+  { key: 'circuit_id', pattern: '\\bcircuit_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b' },
+  { key: 'resource_id', pattern: '\\bresource_id[=:]\\s*"?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})' },
+  { key: 'product_id', pattern: '\\bproduct_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'request_id', pattern: '\\brequest_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+]);
