@@ -1,0 +1,436 @@
+// Correlation as data arrives. Holds bounded hot state (traces, key groups) indexed by id and by
+// key value, so the cost of a span depends on the span, never on how many traces are tracked.
+// The window bounds state and separates episodes of the same key; it never delays results.
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
+import { planBridges } from '../stitching/bridge-planner.js';
+import { encodeBridgeSpan } from '../stitching/bridge-span.js';
+import {
+  emptyDerivedWrites,
+  type CircuitDelta,
+  type DerivedWrites,
+  type TraceUpsert,
+} from '../store/derived-writes.js';
+import { BoundedMap } from './bounded-map.js';
+import { correlationId } from './ids.js';
+import {
+  KEY_CONFIDENCE,
+  SPAN_KIND_CLIENT,
+  SPAN_KIND_PRODUCER,
+  STATUS_ERROR,
+  type KeyGroup,
+  type TraceState,
+} from './types.js';
+
+const MAX_CANDIDATES = 64;
+const MAX_SERVICES = 64;
+
+/** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
+export interface StateLoader {
+  loadTraces(traceIds: readonly string[]): TraceState[];
+  /** The group for (key, value) whose span overlaps [fromMs, toMs], with its member traces and bridges. */
+  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null;
+}
+
+export interface EngineOptions {
+  windowMs: number;
+  maxTrackedTraces: number;
+  maxTrackedKeys: number;
+  maxTracesPerCircuit: number;
+  bridgeKeys: readonly BusinessKeyName[];
+  now?: () => number;
+}
+
+export interface EngineStats {
+  trackedTraces: number;
+  trackedKeys: number;
+  traceEvictions: number;
+  keyEvictions: number;
+  cappedMembers: number;
+}
+
+export interface ObserveResult {
+  writes: DerivedWrites;
+  /** Correlation events by method: a member (trace or logs) joined a correlation. */
+  events: Map<string, number>;
+}
+
+function groupMapKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+export class CorrelationEngine {
+  private readonly traces: BoundedMap<string, TraceState>;
+  private readonly groups: BoundedMap<string, KeyGroup>;
+  private readonly now: () => number;
+  private cappedMembers = 0;
+
+  constructor(
+    private readonly opts: EngineOptions,
+    private readonly loader: StateLoader,
+  ) {
+    this.traces = new BoundedMap(opts.maxTrackedTraces);
+    this.groups = new BoundedMap(opts.maxTrackedKeys);
+    this.now = opts.now ?? Date.now;
+  }
+
+  stats(): EngineStats {
+    return {
+      trackedTraces: this.traces.size,
+      trackedKeys: this.groups.size,
+      traceEvictions: this.traces.evictions,
+      keyEvictions: this.groups.evictions,
+      cappedMembers: this.cappedMembers,
+    };
+  }
+
+  /** Seeds hot state, e.g. with recent traces after a restart. */
+  warm(traces: readonly TraceState[]): void {
+    for (const t of traces) this.traces.set(t.traceId, t);
+  }
+
+  observe(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): ObserveResult {
+    const batch = new BatchContext();
+    this.ensureTracesLoaded(spans, logs);
+    for (const span of spans) this.observeSpan(span, batch);
+    for (const log of logs) this.observeLog(log, batch);
+    return this.finish(batch);
+  }
+
+  private ensureTracesLoaded(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): void {
+    const missing = new Set<string>();
+    for (const s of spans) if (!this.traces.has(s.traceId)) missing.add(s.traceId);
+    for (const l of logs) if (l.traceId && !this.traces.has(l.traceId)) missing.add(l.traceId);
+    if (missing.size === 0) return;
+    for (const t of this.loader.loadTraces([...missing])) this.traces.set(t.traceId, t);
+  }
+
+  private trace(traceId: string, batch: BatchContext): TraceState {
+    let t = this.traces.get(traceId);
+    if (!t) {
+      t = {
+        traceId,
+        services: [],
+        firstMs: Infinity,
+        lastMs: -Infinity,
+        spanCount: 0,
+        errorCount: 0,
+        logCount: 0,
+        entry: null,
+        candidates: [],
+        keys: {},
+        linkedTraceIds: [],
+      };
+      this.traces.set(traceId, t);
+    }
+    let delta = batch.traceDeltas.get(traceId);
+    if (!delta) {
+      delta = { state: t, spans: 0, errors: 0, logs: 0, entryChanged: false, candidatesChanged: false };
+      batch.traceDeltas.set(traceId, delta);
+    }
+    return t;
+  }
+
+  private observeSpan(span: DecodedSpan, batch: BatchContext): void {
+    const t = this.trace(span.traceId, batch);
+    const d = batch.traceDeltas.get(span.traceId)!;
+    const service = span.resource.serviceName;
+    d.spans++;
+    t.spanCount++;
+    if (span.statusCode === STATUS_ERROR) {
+      d.errors++;
+      t.errorCount++;
+    }
+    if (span.startMs < t.firstMs) t.firstMs = span.startMs;
+    if (span.endMs > t.lastMs) t.lastMs = span.endMs;
+    if (!t.services.includes(service) && t.services.length < MAX_SERVICES) t.services.push(service);
+
+    const hasParent = span.parentSpanId !== '';
+    const e = t.entry;
+    if (!e || (!hasParent && e.hasParent) || (hasParent === e.hasParent && (span.startMs < e.startMs || (span.startMs === e.startMs && span.spanId < e.spanId)))) {
+      t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
+      d.entryChanged = true;
+    }
+    if (span.kind !== 2 && t.candidates.length < MAX_CANDIDATES) {
+      t.candidates.push({ spanId: span.spanId, service, startMs: span.startMs, endMs: span.endMs, kind: span.kind });
+      if (span.kind === SPAN_KIND_CLIENT || span.kind === SPAN_KIND_PRODUCER || span.kind <= 1) d.candidatesChanged = true;
+    }
+    if (span.links) {
+      for (const link of span.links) {
+        if (link.traceId === span.traceId) continue;
+        batch.writes.links.push({
+          sourceTraceId: span.traceId,
+          sourceSpanId: span.spanId,
+          targetTraceId: link.traceId,
+          targetSpanId: link.spanId,
+          origin: 'otlp',
+        });
+        if (!t.linkedTraceIds.includes(link.traceId)) t.linkedTraceIds.push(link.traceId);
+        const target = this.traces.get(link.traceId);
+        if (target && !target.linkedTraceIds.includes(span.traceId)) target.linkedTraceIds.push(span.traceId);
+      }
+    }
+    if (span.keys) {
+      for (const k in span.keys) {
+        const key = k as BusinessKeyName;
+        const value = span.keys[key]!;
+        if (t.keys[key] === undefined) t.keys[key] = value;
+        this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
+        if (key === 'circuit_id') {
+          const c = circuitDelta(batch, value, span.startMs, span.endMs);
+          c.spanDelta++;
+          if (span.statusCode === STATUS_ERROR) c.errorDelta++;
+          if (!c.services.includes(service)) c.services.push(service);
+          Object.assign(c.keys, span.keys);
+        }
+      }
+    }
+  }
+
+  private observeLog(log: DecodedLog, batch: BatchContext): void {
+    const service = log.resource.serviceName;
+    let t: TraceState | null = null;
+    if (log.traceId) {
+      t = this.trace(log.traceId, batch);
+      batch.traceDeltas.get(log.traceId)!.logs++;
+      t.logCount++;
+      if (log.timeMs < t.firstMs) t.firstMs = log.timeMs;
+      if (log.timeMs > t.lastMs) t.lastMs = log.timeMs;
+      // Spans and logs that share a trace id are one correlation, of full confidence.
+      batch.traceLogJoins.add(log.traceId);
+    }
+    if (log.keys) {
+      for (const k in log.keys) {
+        const key = k as BusinessKeyName;
+        const value = log.keys[key]!;
+        if (t && t.keys[key] === undefined) t.keys[key] = value;
+        this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
+        if (key === 'circuit_id') {
+          const c = circuitDelta(batch, value, log.timeMs, log.timeMs);
+          c.logDelta++;
+          if (!c.services.includes(service)) c.services.push(service);
+          Object.assign(c.keys, log.keys);
+        }
+      }
+    }
+  }
+
+  private joinGroup(
+    key: BusinessKeyName,
+    value: string,
+    trace: TraceState | null,
+    service: string,
+    startMs: number,
+    endMs: number,
+    spans: number,
+    logs: number,
+    batch: BatchContext,
+  ): void {
+    const w = this.opts.windowMs;
+    const mk = groupMapKey(key, value);
+    let g = this.groups.get(mk);
+    // A datum outside the current episode's window starts (or finds) another episode.
+    if (g && (startMs > g.lastMs + w || endMs < g.firstMs - w)) g = undefined;
+    if (!g) {
+      g = this.loader.loadGroup(key, value, startMs - w, endMs + w, this.opts.maxTracesPerCircuit) ?? {
+        mapKey: mk,
+        id: correlationId(`${key}_match`, value, startMs),
+        method: `${key}_match`,
+        key,
+        value,
+        confidence: KEY_CONFIDENCE[key],
+        firstMs: startMs,
+        lastMs: endMs,
+        traceIds: [],
+        services: [],
+        spanCount: 0,
+        logCount: 0,
+        bridges: null,
+        persistedMembers: 0,
+      };
+      if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
+      this.groups.set(mk, g);
+    }
+    if (startMs < g.firstMs) g.firstMs = startMs;
+    if (endMs > g.lastMs) g.lastMs = endMs;
+    g.spanCount += spans;
+    g.logCount += logs;
+    if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
+    if (trace && !g.traceIds.includes(trace.traceId)) {
+      if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
+        g.traceIds.push(trace.traceId);
+        batch.writes.memberships.push({ key, value, traceId: trace.traceId, firstMs: startMs, lastMs: endMs });
+      } else this.cappedMembers++;
+    }
+    batch.dirtyGroups.add(g);
+  }
+
+  private finish(batch: BatchContext): ObserveResult {
+    const events = new Map<string, number>();
+    const bump = (method: string) => events.set(method, (events.get(method) ?? 0) + 1);
+
+    for (const traceId of batch.traceLogJoins) {
+      const t = this.traces.get(traceId);
+      if (!t || t.spanCount === 0 || t.logCount === 0) continue;
+      const g = this.traceGroup(t);
+      batch.dirtyGroups.add(g);
+    }
+    // Trace groups whose spans just arrived after their logs.
+    for (const [traceId, d] of batch.traceDeltas) {
+      if (d.spans > 0 && d.state.logCount > 0 && !batch.traceLogJoins.has(traceId)) batch.dirtyGroups.add(this.traceGroup(d.state));
+    }
+
+    for (const d of batch.traceDeltas.values()) {
+      const t = d.state;
+      const up: TraceUpsert = {
+        traceId: t.traceId,
+        firstMs: t.firstMs,
+        lastMs: t.lastMs,
+        spanDelta: d.spans,
+        errorDelta: d.errors,
+        logDelta: d.logs,
+        services: t.services,
+        entry: t.entry,
+        candidates: t.candidates,
+        keys: t.keys,
+        linkedTraceIds: t.linkedTraceIds,
+      };
+      batch.writes.traces.push(up);
+      if (d.entryChanged || d.candidatesChanged) {
+        for (const key of this.opts.bridgeKeys) {
+          const v = t.keys[key];
+          if (v === undefined) continue;
+          const g = this.groups.get(groupMapKey(key, v));
+          if (g && g.traceIds.includes(t.traceId)) batch.dirtyGroups.add(g);
+        }
+      }
+    }
+
+    for (const g of batch.dirtyGroups) {
+      if (g.key === 'trace_id') {
+        const t = this.traces.get(g.value);
+        if (t) {
+          g.spanCount = t.spanCount;
+          g.logCount = t.logCount;
+          g.firstMs = t.firstMs;
+          g.lastMs = t.lastMs;
+          g.services = [...t.services];
+        }
+      }
+      const members = g.traceIds.length + (g.logCount > 0 && g.key !== 'trace_id' ? 1 : 0) + (g.key === 'trace_id' ? 1 : 0);
+      if (members < 2) continue;
+      if (members > g.persistedMembers) {
+        for (let i = g.persistedMembers; i < members; i++) bump(g.method);
+        g.persistedMembers = members;
+      }
+      batch.writes.correlations.push({
+        id: g.id,
+        method: g.method,
+        key: g.key,
+        value: g.value,
+        confidence: g.confidence,
+        firstMs: g.firstMs,
+        lastMs: g.lastMs,
+        traceIds: [...g.traceIds],
+        services: [...g.services],
+        spanCount: g.spanCount,
+        logCount: g.logCount,
+      });
+      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2) this.restitch(g, batch);
+    }
+    batch.writes.circuits.push(...batch.circuits.values());
+    return { writes: batch.writes, events };
+  }
+
+  private traceGroup(t: TraceState): KeyGroup {
+    const mk = groupMapKey('trace_id', t.traceId);
+    let g = this.groups.get(mk);
+    if (!g) {
+      g = {
+        mapKey: mk,
+        id: correlationId('trace_id', t.traceId, 0),
+        method: 'trace_id',
+        key: 'trace_id',
+        value: t.traceId,
+        confidence: KEY_CONFIDENCE.trace_id,
+        firstMs: t.firstMs,
+        lastMs: t.lastMs,
+        traceIds: [t.traceId],
+        services: [...t.services],
+        spanCount: t.spanCount,
+        logCount: t.logCount,
+        bridges: null,
+        persistedMembers: 0,
+      };
+      this.groups.set(mk, g);
+    }
+    return g;
+  }
+
+  private restitch(g: KeyGroup, batch: BatchContext): void {
+    const members: TraceState[] = [];
+    const missing: string[] = [];
+    for (const id of g.traceIds) {
+      const t = this.traces.get(id);
+      if (t) members.push(t);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const t of this.loader.loadTraces(missing)) {
+        this.traces.set(t.traceId, t);
+        members.push(t);
+      }
+    }
+    const plans = planBridges(g.key as BusinessKeyName, g.value, members, this.opts.windowMs);
+    const current = g.bridges!;
+    const nowMs = this.now();
+    for (const [child, old] of current) {
+      const next = plans.get(child);
+      if (!next || next.spanId !== old.spanId || next.traceId !== old.traceId) {
+        batch.writes.bridgesRemoved.push(old);
+        current.delete(child);
+      }
+    }
+    for (const [child, plan] of plans) {
+      const old = current.get(child);
+      if (old && old.spanId === plan.spanId && old.confidence === plan.confidence && old.parentStartMs === plan.parentStartMs && old.childStartMs === plan.childStartMs) continue;
+      current.set(child, plan);
+      batch.writes.bridgesAdded.push({ ...plan, bytes: encodeBridgeSpan(plan), createdAtMs: nowMs });
+      batch.writes.links.push({
+        sourceTraceId: plan.traceId,
+        sourceSpanId: plan.spanId,
+        targetTraceId: plan.childTraceId,
+        targetSpanId: plan.childSpanId,
+        origin: 'bridge',
+      });
+    }
+  }
+}
+
+interface TraceBatchDelta {
+  state: TraceState;
+  spans: number;
+  errors: number;
+  logs: number;
+  entryChanged: boolean;
+  candidatesChanged: boolean;
+}
+
+class BatchContext {
+  readonly writes: DerivedWrites = emptyDerivedWrites();
+  readonly traceDeltas = new Map<string, TraceBatchDelta>();
+  readonly dirtyGroups = new Set<KeyGroup>();
+  readonly traceLogJoins = new Set<string>();
+  readonly circuits = new Map<string, CircuitDelta>();
+}
+
+function circuitDelta(batch: BatchContext, circuitId: string, startMs: number, endMs: number): CircuitDelta {
+  let c = batch.circuits.get(circuitId);
+  if (!c) {
+    c = { circuitId, firstMs: startMs, lastMs: endMs, spanDelta: 0, errorDelta: 0, logDelta: 0, services: [], keys: {} };
+    batch.circuits.set(circuitId, c);
+  }
+  if (startMs < c.firstMs) c.firstMs = startMs;
+  if (endMs > c.lastMs) c.lastMs = endMs;
+  return c;
+}

@@ -1,0 +1,82 @@
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { KeyValues } from '../otlp/decoded.js';
+
+export interface EntrySpan {
+  spanId: string;
+  service: string;
+  name: string;
+  startMs: number;
+  endMs: number;
+  hasParent: boolean;
+}
+
+/** A span that may parent a bridge to a later trace (clients, producers, internal steps). */
+export interface CandidateSpan {
+  spanId: string;
+  service: string;
+  startMs: number;
+  endMs: number;
+  kind: number;
+}
+
+export interface TraceState {
+  traceId: string;
+  services: string[];
+  firstMs: number;
+  lastMs: number;
+  spanCount: number;
+  errorCount: number;
+  logCount: number;
+  entry: EntrySpan | null;
+  candidates: CandidateSpan[];
+  keys: KeyValues;
+  /** Traces this one links to or is linked from through OTLP span links. */
+  linkedTraceIds: string[];
+}
+
+export interface BridgePlan {
+  spanId: string;
+  traceId: string;
+  parentSpanId: string;
+  parentService: string;
+  parentStartMs: number;
+  childTraceId: string;
+  childSpanId: string;
+  childService: string;
+  childStartMs: number;
+  key: BusinessKeyName;
+  value: string;
+  method: string;
+  confidence: number;
+}
+
+/** A group of traces and logs joined by one key (or one trace id) within the window. */
+export interface KeyGroup {
+  mapKey: string;
+  id: string;
+  method: string;
+  key: BusinessKeyName | 'trace_id';
+  value: string;
+  confidence: number;
+  firstMs: number;
+  lastMs: number;
+  traceIds: string[];
+  services: string[];
+  spanCount: number;
+  logCount: number;
+  bridges: Map<string, BridgePlan> | null;
+  persistedMembers: number;
+}
+
+export const KEY_CONFIDENCE: Readonly<Record<BusinessKeyName | 'trace_id', number>> = {
+  trace_id: 1,
+  request_id: 0.95,
+  circuit_id: 0.9,
+  resource_id: 0.85,
+  product_id: 0.5,
+  resource_type_id: 0.3,
+};
+
+export const SPAN_KIND_CLIENT = 3;
+export const SPAN_KIND_PRODUCER = 4;
+export const STATUS_ERROR = 2;

@@ -1,0 +1,152 @@
+// Full decoding of OTLP AnyValue / KeyValue lists into plain JSON values, for the query path and
+// for logs (whose attributes are stored decoded).
+import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, expectWire } from './wire-reader.js';
+
+export type AttrValue = string | number | boolean | null | AttrValue[] | { [k: string]: AttrValue };
+export type AttrMap = Record<string, AttrValue>;
+
+const MAX_DEPTH = 32;
+
+export function readAnyValue(r: WireReader, start: number, end: number, depth = 0): AttrValue {
+  if (depth > MAX_DEPTH) throw new DecodeError(`attribute value nested deeper than ${MAX_DEPTH} levels`);
+  const saveEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  let value: AttrValue = null;
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(tag, WIRE_LEN, 'AnyValue.string_value');
+          value = r.string();
+          break;
+        case 2:
+          expectWire(tag, WIRE_VARINT, 'AnyValue.bool_value');
+          value = r.bool();
+          break;
+        case 3:
+          expectWire(tag, WIRE_VARINT, 'AnyValue.int_value');
+          value = r.int64();
+          break;
+        case 4:
+          expectWire(tag, WIRE_FIXED64, 'AnyValue.double_value');
+          value = r.double();
+          break;
+        case 5: {
+          expectWire(tag, WIRE_LEN, 'AnyValue.array_value');
+          const [s, e] = r.delimited();
+          value = readArray(r, s, e, depth + 1);
+          break;
+        }
+        case 6: {
+          expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
+          const [s, e] = r.delimited();
+          value = readKeyValueList(r, s, e, 1, depth + 1);
+          break;
+        }
+        case 7: {
+          expectWire(tag, WIRE_LEN, 'AnyValue.bytes_value');
+          const [s, e] = r.delimited();
+          value = Buffer.from(r.buf.buffer, r.buf.byteOffset + s, e - s).toString('base64');
+          break;
+        }
+        default:
+          r.skip(tag & 7);
+      }
+    }
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+  return value;
+}
+
+function readArray(r: WireReader, start: number, end: number, depth: number): AttrValue[] {
+  const out: AttrValue[] = [];
+  const saveEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      if (tag >>> 3 === 1) {
+        expectWire(tag, WIRE_LEN, 'ArrayValue.values');
+        const [s, e] = r.delimited();
+        out.push(readAnyValue(r, s, e, depth));
+        r.end = end;
+      } else r.skip(tag & 7);
+    }
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+  return out;
+}
+
+/**
+ * Reads a message whose field `fieldNo` is a repeated KeyValue (KeyValueList.values = 1,
+ * Resource.attributes = 1, Span.attributes = 9, ...) and returns the attributes as a map.
+ */
+export function readKeyValueList(r: WireReader, start: number, end: number, fieldNo: number, depth = 0): AttrMap {
+  const out: AttrMap = {};
+  const saveEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      if (tag >>> 3 === fieldNo && (tag & 7) === WIRE_LEN) {
+        const [s, e] = r.delimited();
+        readKeyValueInto(r, s, e, out, depth);
+        r.end = end;
+      } else r.skip(tag & 7);
+    }
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+  return out;
+}
+
+export function readKeyValueInto(r: WireReader, start: number, end: number, out: AttrMap, depth = 0): void {
+  const saveEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  let key = '';
+  let value: AttrValue = null;
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      const field = tag >>> 3;
+      if (field === 1) {
+        expectWire(tag, WIRE_LEN, 'KeyValue.key');
+        key = r.string();
+      } else if (field === 2) {
+        expectWire(tag, WIRE_LEN, 'KeyValue.value');
+        const [s, e] = r.delimited();
+        value = readAnyValue(r, s, e, depth + 1);
+        r.end = end;
+      } else r.skip(tag & 7);
+    }
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+  out[key] = value;
+}
+
+/** A scalar attribute value as the string a business key holds; arrays give their first item. */
+export function attrValueToKeyString(v: AttrValue): string | null {
+  if (typeof v === 'string') return v.length > 0 ? v : null;
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.length > 0) return attrValueToKeyString(v[0]!);
+  return null;
+}
+
+export function attrValueToText(v: AttrValue): string {
+  if (typeof v === 'string') return v;
+  if (v === null) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}

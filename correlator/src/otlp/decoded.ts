@@ -1,0 +1,81 @@
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { AttrMap } from './any-value.js';
+
+export type KeyValues = Partial<Record<BusinessKeyName, string>>;
+
+/** How business keys are found in attributes; built once from config. */
+export interface KeyExtractionRules {
+  aliases: ReadonlyMap<string, BusinessKeyName>;
+  logPatterns: readonly { key: BusinessKeyName; regex: RegExp }[];
+  maxAttributeValueBytes: number;
+}
+
+/** A Resource plus InstrumentationScope pair, shared by the spans or logs under it. */
+export interface DecodedResourceScope {
+  serviceName: string;
+  keys: KeyValues | null;
+  attributes: AttrMap;
+  /** The Resource message as it arrived, stored once per distinct resource. */
+  resourceBytes: Uint8Array;
+  scopeName: string;
+  scopeVersion: string;
+}
+
+export interface SpanLinkRef {
+  traceId: string;
+  spanId: string;
+}
+
+/** What ingest needs of a span; the span itself stays in `bytes`, decoded fully only when queried. */
+export interface DecodedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: number;
+  startMs: number;
+  endMs: number;
+  statusCode: number;
+  /** Span keys merged over resource keys; null when none. */
+  keys: KeyValues | null;
+  links: SpanLinkRef[] | null;
+  bytes: Uint8Array;
+  resource: DecodedResourceScope;
+  synthetic: boolean;
+}
+
+export interface DecodedTraceBatch {
+  spans: DecodedSpan[];
+  rejected: number;
+  /** The first few rejection reasons, for partial_success.error_message. */
+  rejectionMessages: string[];
+}
+
+export interface DecodedLog {
+  timeMs: number;
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  body: string;
+  traceId: string;
+  spanId: string;
+  eventName: string;
+  attributes: AttrMap;
+  keys: KeyValues | null;
+  resource: DecodedResourceScope;
+  source: 'otlp' | 'api';
+}
+
+export interface DecodedLogBatch {
+  logs: DecodedLog[];
+  rejected: number;
+  rejectionMessages: string[];
+}
+
+export const MAX_REJECTION_MESSAGES = 5;
+
+export function noteRejection(batch: { rejected: number; rejectionMessages: string[] }, message: string): void {
+  batch.rejected++;
+  if (batch.rejectionMessages.length < MAX_REJECTION_MESSAGES) batch.rejectionMessages.push(message);
+}

@@ -1,0 +1,25 @@
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+export function bytesToHex(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX[buf[i]!];
+  return s;
+}
+
+export function isAllZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+const HEX_RE = /^[0-9a-fA-F]*$/;
+
+/** Hex to bytes, or null when the text is not hex of the expected byte length. */
+export function hexToBytes(hex: string, byteLength: number): Buffer | null {
+  if (hex.length !== byteLength * 2 || !HEX_RE.test(hex)) return null;
+  return Buffer.from(hex, 'hex');
+}
+
+export function isZeroHex(hex: string): boolean {
+  return /^0*$/.test(hex);
+}

@@ -1,0 +1,160 @@
+// Decodes an OTLP ExportLogsServiceRequest. Logs are fewer and smaller than spans and are stored
+// decoded, so every field is read.
+import { attrValueToText, readAnyValue, readKeyValueInto, type AttrMap } from './any-value.js';
+import {
+  noteRejection,
+  type DecodedLog,
+  type DecodedLogBatch,
+  type DecodedResourceScope,
+  type KeyExtractionRules,
+} from './decoded.js';
+import { bytesToHex, isAllZero } from './hex.js';
+import { extractLogKeys } from './log-keys.js';
+import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, expectWire } from './wire-reader.js';
+
+class LogRejected extends Error {}
+
+export function nanosFromParts(lo: number, hi: number): string {
+  if (hi === 0) return String(lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now()): DecodedLogBatch {
+  const r = new WireReader(buf);
+  const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
+  const resourceLogs: [number, number][] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1) {
+      expectWire(tag, WIRE_LEN, 'ExportLogsServiceRequest.resource_logs');
+      resourceLogs.push(r.delimited());
+    } else r.skip(tag & 7);
+  }
+  for (const [rs, re] of resourceLogs) {
+    const { header, children } = splitContainer(r, rs, re, 1, 2, 'ResourceLogs');
+    const resource = decodeResource(r, header, rules);
+    for (const [ss, se] of children) {
+      const scopeSplit = splitContainer(r, ss, se, 1, 2, 'ScopeLogs');
+      const scope = decodeScope(r, scopeSplit.header);
+      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
+      for (const [s, e] of scopeSplit.children) {
+        try {
+          batch.logs.push(decodeLogRecord(r, s, e, rsc, rules, nowMs));
+        } catch (err) {
+          if (err instanceof LogRejected || err instanceof DecodeError) noteRejection(batch, err.message);
+          else throw err;
+        }
+      }
+    }
+  }
+  return batch;
+}
+
+function decodeLogRecord(
+  r: WireReader,
+  start: number,
+  end: number,
+  resource: DecodedResourceScope,
+  rules: KeyExtractionRules,
+  nowMs: number,
+): DecodedLog {
+  const save = r.end;
+  r.pos = start;
+  r.end = end;
+  let time: [number, number] = [0, 0];
+  let observed: [number, number] = [0, 0];
+  let severityNumber = 0;
+  let severityText = '';
+  let body = '';
+  let traceId = '';
+  let spanId = '';
+  let eventName = '';
+  const attributes: AttrMap = {};
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(tag, WIRE_FIXED64, 'LogRecord.time_unix_nano');
+          time = r.fixed64Parts();
+          break;
+        case 11:
+          expectWire(tag, WIRE_FIXED64, 'LogRecord.observed_time_unix_nano');
+          observed = r.fixed64Parts();
+          break;
+        case 2:
+          expectWire(tag, WIRE_VARINT, 'LogRecord.severity_number');
+          severityNumber = r.uint32();
+          break;
+        case 3:
+          expectWire(tag, WIRE_LEN, 'LogRecord.severity_text');
+          severityText = r.string();
+          break;
+        case 5: {
+          expectWire(tag, WIRE_LEN, 'LogRecord.body');
+          const [s, e] = r.delimited();
+          body = attrValueToText(readAnyValue(r, s, e));
+          r.end = end;
+          break;
+        }
+        case 6: {
+          expectWire(tag, WIRE_LEN, 'LogRecord.attributes');
+          const [s, e] = r.delimited();
+          if (e - s > rules.maxAttributeValueBytes + 256) {
+            throw new LogRejected(`log attribute of ${e - s} bytes is over the limit of ${rules.maxAttributeValueBytes}`);
+          }
+          readKeyValueInto(r, s, e, attributes);
+          r.end = end;
+          break;
+        }
+        case 9: {
+          expectWire(tag, WIRE_LEN, 'LogRecord.trace_id');
+          const [s, e] = r.delimited();
+          if (e - s !== 0 && e - s !== 16) throw new LogRejected(`log trace_id must be 16 bytes, got ${e - s}`);
+          if (e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
+          break;
+        }
+        case 10: {
+          expectWire(tag, WIRE_LEN, 'LogRecord.span_id');
+          const [s, e] = r.delimited();
+          if (e - s !== 0 && e - s !== 8) throw new LogRejected(`log span_id must be 8 bytes, got ${e - s}`);
+          if (e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
+          break;
+        }
+        case 12:
+          expectWire(tag, WIRE_LEN, 'LogRecord.event_name');
+          eventName = r.string();
+          break;
+        default:
+          r.skip(tag & 7);
+      }
+    }
+  } finally {
+    r.end = save;
+    r.pos = end;
+  }
+  if (body.length > rules.maxAttributeValueBytes * 4) {
+    throw new LogRejected(`log body of ${body.length} characters is over the limit of ${rules.maxAttributeValueBytes * 4}`);
+  }
+  // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
+  let timeUnixNano = nanosFromParts(time[0], time[1]);
+  if (timeUnixNano === '0') timeUnixNano = nanosFromParts(observed[0], observed[1]);
+  if (timeUnixNano === '0') timeUnixNano = String(BigInt(Math.round(nowMs)) * 1_000_000n);
+  const timeMs = Number(BigInt(timeUnixNano) / 1000n) / 1000;
+  return {
+    timeMs,
+    timeUnixNano,
+    observedTimeUnixNano: nanosFromParts(observed[0], observed[1]),
+    severityNumber,
+    severityText,
+    body,
+    traceId,
+    spanId,
+    eventName,
+    attributes,
+    keys: extractLogKeys(body, attributes, resource.keys, rules),
+    resource,
+    source: 'otlp',
+  };
+}

@@ -1,0 +1,234 @@
+// Decodes an OTLP ExportTraceServiceRequest into what correlation and storage need. A structurally
+// broken body throws DecodeError (answered 400); a span that is well-framed but invalid (bad ids,
+// oversized attribute) is rejected alone and reported through partial_success.
+import { attrValueToKeyString, readAnyValue } from './any-value.js';
+import {
+  noteRejection,
+  type DecodedResourceScope,
+  type DecodedSpan,
+  type DecodedTraceBatch,
+  type KeyExtractionRules,
+  type KeyValues,
+  type SpanLinkRef,
+} from './decoded.js';
+import { bytesToHex, isAllZero } from './hex.js';
+import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import {
+  DecodeError,
+  WIRE_FIXED64,
+  WIRE_LEN,
+  WIRE_VARINT,
+  WireReader,
+  expectWire,
+  utf8,
+} from './wire-reader.js';
+
+class SpanRejected extends Error {}
+
+export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules): DecodedTraceBatch {
+  const r = new WireReader(buf);
+  const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
+  const resourceSpans: [number, number][] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1) {
+      expectWire(tag, WIRE_LEN, 'ExportTraceServiceRequest.resource_spans');
+      resourceSpans.push(r.delimited());
+    } else r.skip(tag & 7);
+  }
+  for (const [rs, re] of resourceSpans) {
+    const { header, children } = splitContainer(r, rs, re, 1, 2, 'ResourceSpans');
+    const resource = decodeResource(r, header, rules);
+    for (const [ss, se] of children) {
+      const scopeSplit = splitContainer(r, ss, se, 1, 2, 'ScopeSpans');
+      const scope = decodeScope(r, scopeSplit.header);
+      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
+      for (const [s, e] of scopeSplit.children) {
+        try {
+          batch.spans.push(decodeSpan(r, s, e, rsc, rules));
+        } catch (err) {
+          if (err instanceof SpanRejected || err instanceof DecodeError) noteRejection(batch, err.message);
+          else throw err;
+        }
+      }
+    }
+  }
+  return batch;
+}
+
+function idHex(r: WireReader, len: number, what: string, allowEmpty: boolean): string {
+  const [s, e] = r.delimited();
+  if (e - s === 0 && allowEmpty) return '';
+  if (e - s !== len) throw new SpanRejected(`${what} must be ${len} bytes, got ${e - s}`);
+  if (isAllZero(r.buf, s, e)) {
+    if (allowEmpty) return '';
+    throw new SpanRejected(`${what} is all zeroes`);
+  }
+  return bytesToHex(r.buf, s, e);
+}
+
+function decodeSpan(
+  r: WireReader,
+  start: number,
+  end: number,
+  resource: DecodedResourceScope,
+  rules: KeyExtractionRules,
+): DecodedSpan {
+  const save = r.end;
+  r.pos = start;
+  r.end = end;
+  let traceId = '';
+  let spanId = '';
+  let parentSpanId = '';
+  let name = '';
+  let kind = 0;
+  let startMs = 0;
+  let endMs = 0;
+  let statusCode = 0;
+  let keys: KeyValues | null = null;
+  let links: SpanLinkRef[] | null = null;
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(tag, WIRE_LEN, 'Span.trace_id');
+          traceId = idHex(r, 16, 'trace_id', false);
+          break;
+        case 2:
+          expectWire(tag, WIRE_LEN, 'Span.span_id');
+          spanId = idHex(r, 8, 'span_id', false);
+          break;
+        case 4:
+          expectWire(tag, WIRE_LEN, 'Span.parent_span_id');
+          parentSpanId = idHex(r, 8, 'parent_span_id', true);
+          break;
+        case 5:
+          expectWire(tag, WIRE_LEN, 'Span.name');
+          name = r.string();
+          break;
+        case 6:
+          expectWire(tag, WIRE_VARINT, 'Span.kind');
+          kind = r.uint32();
+          break;
+        case 7:
+          expectWire(tag, WIRE_FIXED64, 'Span.start_time_unix_nano');
+          startMs = r.fixed64NanosAsMs();
+          break;
+        case 8:
+          expectWire(tag, WIRE_FIXED64, 'Span.end_time_unix_nano');
+          endMs = r.fixed64NanosAsMs();
+          break;
+        case 9: {
+          expectWire(tag, WIRE_LEN, 'Span.attributes');
+          const [s, e] = r.delimited();
+          keys = readAttributeForKeys(r, s, e, rules, keys);
+          r.end = end;
+          break;
+        }
+        case 13: {
+          expectWire(tag, WIRE_LEN, 'Span.links');
+          const [s, e] = r.delimited();
+          const link = readLink(r, s, e);
+          r.end = end;
+          if (link) (links ??= []).push(link);
+          break;
+        }
+        case 15: {
+          expectWire(tag, WIRE_LEN, 'Span.status');
+          const [s, e] = r.delimited();
+          statusCode = readStatusCode(r, s, e);
+          r.end = end;
+          break;
+        }
+        default:
+          r.skip(tag & 7);
+      }
+    }
+  } finally {
+    r.end = save;
+    r.pos = end;
+  }
+  if (!traceId) throw new SpanRejected(`span "${name}" has no trace_id`);
+  if (!spanId) throw new SpanRejected(`span "${name}" in trace ${traceId} has no span_id`);
+  if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    name,
+    kind,
+    startMs,
+    endMs: endMs < startMs ? startMs : endMs,
+    statusCode,
+    keys,
+    links,
+    bytes: r.buf.subarray(start, end),
+    resource,
+    synthetic: false,
+  };
+}
+
+/** Reads one KeyValue; decodes the value only when the key is a business-key alias. */
+function readAttributeForKeys(
+  r: WireReader,
+  start: number,
+  end: number,
+  rules: KeyExtractionRules,
+  keys: KeyValues | null,
+): KeyValues | null {
+  r.pos = start;
+  r.end = end;
+  let keyStart = -1;
+  let keyEnd = -1;
+  let valStart = -1;
+  let valEnd = -1;
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) [keyStart, keyEnd] = r.delimited();
+    else if (tag >>> 3 === 2 && (tag & 7) === WIRE_LEN) [valStart, valEnd] = r.delimited();
+    else r.skip(tag & 7);
+  }
+  if (valEnd - valStart > rules.maxAttributeValueBytes) {
+    const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
+    throw new SpanRejected(
+      `attribute "${key}" value is ${valEnd - valStart} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
+    );
+  }
+  if (keyStart < 0 || valStart < 0) return keys;
+  const alias = rules.aliases.get(utf8(r.buf, keyStart, keyEnd));
+  if (alias === undefined) return keys;
+  const v = attrValueToKeyString(readAnyValue(r, valStart, valEnd));
+  if (v === null) return keys;
+  (keys ??= {})[alias] = v;
+  return keys;
+}
+
+function readLink(r: WireReader, start: number, end: number): SpanLinkRef | null {
+  r.pos = start;
+  r.end = end;
+  let traceId = '';
+  let spanId = '';
+  while (!r.done) {
+    const tag = r.tag();
+    const f = tag >>> 3;
+    if ((f === 1 || f === 2) && (tag & 7) === WIRE_LEN) {
+      const [s, e] = r.delimited();
+      if (f === 1 && e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
+      if (f === 2 && e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
+    } else r.skip(tag & 7);
+  }
+  return traceId && spanId ? { traceId, spanId } : null;
+}
+
+function readStatusCode(r: WireReader, start: number, end: number): number {
+  r.pos = start;
+  r.end = end;
+  let code = 0;
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 === 3 && (tag & 7) === WIRE_VARINT) code = r.uint32();
+    else r.skip(tag & 7);
+  }
+  return code;
+}

@@ -1,0 +1,171 @@
+// A minimal protobuf wire-format reader. The ingest path reads only what correlation needs and
+// keeps each span's bytes as they arrived, so it walks the wire format itself instead of
+// materialising protobufjs message objects (which allocate a Long per timestamp).
+
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_FIXED32 = 5;
+
+const TWO_32 = 4294967296;
+
+export class WireReader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    public end = buf.length,
+  ) {
+    this.pos = start;
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  /** Reads a field tag; returns field number * 8 + wire type as protobuf encodes it. */
+  tag(): number {
+    const t = this.uint32();
+    if (t >>> 3 === 0) throw new DecodeError(`invalid field number 0 at byte ${this.pos}`);
+    return t;
+  }
+
+  uint32(): number {
+    const buf = this.buf;
+    let result = 0;
+    let shift = 0;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new DecodeError(`truncated varint at byte ${this.pos}`);
+      const b = buf[this.pos++]!;
+      if (shift < 32) result |= (b & 0x7f) << shift;
+      if (b < 0x80) return result >>> 0;
+      shift += 7;
+    }
+    throw new DecodeError(`malformed varint at byte ${this.pos}`);
+  }
+
+  /** A varint as a JS number when exact, else as a decimal string (int64 attribute values). */
+  int64(): number | string {
+    const buf = this.buf;
+    const first = this.pos;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new DecodeError(`truncated varint at byte ${this.pos}`);
+      const b = buf[this.pos++]!;
+      result += (b & 0x7f) * mul;
+      mul *= 128;
+      if (b < 0x80) {
+        // Up to 7 bytes hold 49 bits, always exact as a double; longer ones (large or negative
+        // values) are recomputed exactly.
+        if (i < 7) return result;
+        let v = 0n;
+        for (let j = this.pos - 1; j >= first; j--) v = (v << 7n) | BigInt(buf[j]! & 0x7f);
+        const signed = BigInt.asIntN(64, v);
+        const n = Number(signed);
+        return Number.isSafeInteger(n) ? n : signed.toString();
+      }
+    }
+    throw new DecodeError(`malformed varint at byte ${this.pos}`);
+  }
+
+  bool(): boolean {
+    return this.uint32() !== 0;
+  }
+
+  fixed32(): number {
+    if (this.pos + 4 > this.end) throw new DecodeError(`truncated fixed32 at byte ${this.pos}`);
+    const b = this.buf;
+    const p = this.pos;
+    this.pos += 4;
+    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+  }
+
+  /** fixed64 as two unsigned halves, so callers choose exactness (BigInt) or speed (number). */
+  fixed64Parts(): [lo: number, hi: number] {
+    const lo = this.fixed32();
+    const hi = this.fixed32();
+    return [lo, hi];
+  }
+
+  /** fixed64 nanoseconds as float milliseconds (sub-microsecond precision at current epochs). */
+  fixed64NanosAsMs(): number {
+    const lo = this.fixed32();
+    const hi = this.fixed32();
+    return (hi * TWO_32 + lo) / 1e6;
+  }
+
+  double(): number {
+    if (this.pos + 8 > this.end) throw new DecodeError(`truncated double at byte ${this.pos}`);
+    const view = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8);
+    this.pos += 8;
+    return view.getFloat64(0, true);
+  }
+
+  /** Reads a length prefix and returns the [start, end) of the delimited bytes, advancing past them. */
+  delimited(): [number, number] {
+    const len = this.uint32();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.end) throw new DecodeError(`truncated message: field of ${len} bytes at byte ${start} runs past the end`);
+    this.pos = end;
+    return [start, end];
+  }
+
+  string(): string {
+    const [s, e] = this.delimited();
+    return utf8(this.buf, s, e);
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case WIRE_VARINT:
+        this.uint32();
+        return;
+      case WIRE_FIXED64:
+        if (this.pos + 8 > this.end) throw new DecodeError(`truncated fixed64 at byte ${this.pos}`);
+        this.pos += 8;
+        return;
+      case WIRE_LEN:
+        this.delimited();
+        return;
+      case WIRE_FIXED32:
+        if (this.pos + 4 > this.end) throw new DecodeError(`truncated fixed32 at byte ${this.pos}`);
+        this.pos += 4;
+        return;
+      default:
+        throw new DecodeError(`unsupported wire type ${wireType} at byte ${this.pos}`);
+    }
+  }
+}
+
+const decoder = new TextDecoder('utf-8');
+
+export function utf8(buf: Uint8Array, start: number, end: number): string {
+  if (end - start < 64) {
+    // Short ASCII strings (keys, names) are the common case; decoding them by hand avoids the
+    // TextDecoder call overhead that dominates at this size.
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(buf.subarray(start, end));
+}
+
+/** Checks the wire type of a known field, so a mismatch is reported rather than misread. */
+export function expectWire(tag: number, wire: number, what: string): void {
+  if ((tag & 7) !== wire) {
+    throw new DecodeError(`field ${what} has wire type ${tag & 7}, expected ${wire}`);
+  }
+}

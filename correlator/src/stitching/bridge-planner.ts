@@ -1,0 +1,90 @@
+// Decides which traces of one key group (one circuit) get a bridge from which earlier trace.
+// Pure and order-independent: the same set of traces yields the same bridges whatever order
+// the data arrived in, which is what makes re-ingestion and late data safe.
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { bridgeSpanId } from '../correlation/ids.js';
+import {
+  KEY_CONFIDENCE,
+  SPAN_KIND_CLIENT,
+  SPAN_KIND_PRODUCER,
+  type BridgePlan,
+  type CandidateSpan,
+  type TraceState,
+} from '../correlation/types.js';
+
+const MAX_PARENT_SCAN = 64;
+
+export function planBridges(
+  key: BusinessKeyName,
+  value: string,
+  traces: readonly TraceState[],
+  windowMs: number,
+): Map<string, BridgePlan> {
+  const plans = new Map<string, BridgePlan>();
+  const ordered = traces
+    .filter(t => t.entry !== null)
+    .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
+  for (let i = 1; i < ordered.length; i++) {
+    const child = ordered[i]!;
+    const childEntry = child.entry!;
+    // Trace context or explicit span links already connect this trace: never add a guess on top.
+    if (child.linkedTraceIds.length > 0 && ordered.slice(0, i).some(t => child.linkedTraceIds.includes(t.traceId))) continue;
+    let parent: TraceState | null = null;
+    // Nearest earlier trace of another service still active within the window. The scan is
+    // bounded so one huge circuit cannot make a batch quadratic.
+    for (let j = i - 1; j >= 0 && j >= i - MAX_PARENT_SCAN; j--) {
+      const candidate = ordered[j]!;
+      if (candidate.entry!.service === childEntry.service) continue;
+      if (childEntry.startMs - candidate.lastMs > windowMs) continue;
+      parent = candidate;
+      break;
+    }
+    if (!parent) continue;
+    const parentSpan = chooseParentSpan(parent, childEntry.startMs);
+    const base = KEY_CONFIDENCE[key];
+    const gapAfterEnd = Math.max(0, childEntry.startMs - parentSpan.endMs);
+    const confidence = round3(base * (1 - 0.5 * Math.min(1, gapAfterEnd / windowMs)));
+    plans.set(child.traceId, {
+      spanId: bridgeSpanId(parentSpan.spanId, childEntry.spanId),
+      traceId: parent.traceId,
+      parentSpanId: parentSpan.spanId,
+      parentService: parentSpan.service,
+      parentStartMs: Math.min(parentSpan.startMs, childEntry.startMs),
+      childTraceId: child.traceId,
+      childSpanId: childEntry.spanId,
+      childService: childEntry.service,
+      childStartMs: childEntry.startMs,
+      key,
+      value,
+      method: `${key}_match`,
+      confidence,
+    });
+  }
+  return plans;
+}
+
+/**
+ * The span in the earlier trace that most plausibly caused the later one: the latest outgoing
+ * call (client/producer) started before the child, else the latest step containing the child's
+ * start, else the trace's entry span.
+ */
+export function chooseParentSpan(parent: TraceState, childStartMs: number): CandidateSpan {
+  let bestCall: CandidateSpan | null = null;
+  let bestContaining: CandidateSpan | null = null;
+  for (const c of parent.candidates) {
+    if (c.startMs > childStartMs) continue;
+    if (c.kind === SPAN_KIND_CLIENT || c.kind === SPAN_KIND_PRODUCER) {
+      if (!bestCall || c.startMs > bestCall.startMs || (c.startMs === bestCall.startMs && c.spanId < bestCall.spanId)) bestCall = c;
+    } else if (c.endMs >= childStartMs) {
+      if (!bestContaining || c.startMs > bestContaining.startMs || (c.startMs === bestContaining.startMs && c.spanId < bestContaining.spanId)) bestContaining = c;
+    }
+  }
+  if (bestCall) return bestCall;
+  if (bestContaining) return bestContaining;
+  const e = parent.entry!;
+  return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,79 @@
+// Everything correlation derives from one batch of fresh data, written in the same transaction
+// as the data itself so a crash never leaves one without the other.
+import type { KeyValues } from '../otlp/decoded.js';
+import type { BridgePlan, CandidateSpan, EntrySpan } from '../correlation/types.js';
+
+export interface TraceUpsert {
+  traceId: string;
+  firstMs: number;
+  lastMs: number;
+  spanDelta: number;
+  errorDelta: number;
+  logDelta: number;
+  services: string[];
+  entry: EntrySpan | null;
+  candidates: CandidateSpan[];
+  keys: KeyValues;
+  linkedTraceIds: string[];
+}
+
+export interface MembershipRow {
+  key: string;
+  value: string;
+  traceId: string;
+  firstMs: number;
+  lastMs: number;
+}
+
+export interface CircuitDelta {
+  circuitId: string;
+  firstMs: number;
+  lastMs: number;
+  spanDelta: number;
+  errorDelta: number;
+  logDelta: number;
+  services: string[];
+  keys: KeyValues;
+}
+
+export interface CorrelationRow {
+  id: string;
+  method: string;
+  key: string;
+  value: string;
+  confidence: number;
+  firstMs: number;
+  lastMs: number;
+  traceIds: string[];
+  services: string[];
+  spanCount: number;
+  logCount: number;
+}
+
+export interface BridgeRow extends BridgePlan {
+  /** The bridge as an OTLP Span message, stored like any received span. */
+  bytes: Uint8Array;
+  createdAtMs: number;
+}
+
+export interface LinkRow {
+  sourceTraceId: string;
+  sourceSpanId: string;
+  targetTraceId: string;
+  targetSpanId: string;
+  origin: 'otlp' | 'bridge';
+}
+
+export interface DerivedWrites {
+  traces: TraceUpsert[];
+  memberships: MembershipRow[];
+  circuits: CircuitDelta[];
+  correlations: CorrelationRow[];
+  bridgesAdded: BridgeRow[];
+  bridgesRemoved: BridgePlan[];
+  links: LinkRow[];
+}
+
+export function emptyDerivedWrites(): DerivedWrites {
+  return { traces: [], memberships: [], circuits: [], correlations: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+}

@@ -1,0 +1,153 @@
+// Row shapes and their mapping to the API's read model.
+import type { Bridge, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
+import type { CandidateSpan, EntrySpan, TraceState } from '../../correlation/types.js';
+
+export interface CircuitRow {
+  circuit_id: string;
+  first_ms: number;
+  last_ms: number;
+  trace_count: number;
+  span_count: number;
+  error_count: number;
+  log_count: number;
+  bridge_count: number;
+  services: string;
+  keys: string;
+}
+
+export interface TraceRow {
+  trace_id: string;
+  first_ms: number;
+  last_ms: number;
+  span_count: number;
+  error_count: number;
+  log_count: number;
+  services: string;
+  entry: string | null;
+  candidates: string;
+  keys: string;
+  linked: string;
+}
+
+export interface CorrelationDbRow {
+  id: string;
+  method: string;
+  key: string;
+  value: string;
+  confidence: number;
+  first_ms: number;
+  last_ms: number;
+  trace_ids: string;
+  services: string;
+  span_count: number;
+  log_count: number;
+}
+
+export interface BridgeDbRow {
+  span_id: string;
+  trace_id: string;
+  parent_span_id: string;
+  parent_service: string;
+  parent_start_ms: number;
+  child_trace_id: string;
+  child_span_id: string;
+  child_service: string;
+  child_start_ms: number;
+  key: string;
+  value: string;
+  method: string;
+  confidence: number;
+  created_ms: number;
+}
+
+const iso = (ms: number) => new Date(Number.isFinite(ms) ? ms : 0).toISOString();
+
+export function toCircuitSummary(r: CircuitRow): CircuitSummary {
+  return {
+    circuitId: r.circuit_id,
+    status: r.error_count > 0 ? 'error' : 'ok',
+    services: JSON.parse(r.services) as string[],
+    traceCount: r.trace_count,
+    spanCount: r.span_count,
+    errorCount: r.error_count,
+    logCount: r.log_count,
+    bridgeCount: r.bridge_count,
+    bridged: r.bridge_count > 0,
+    firstSeen: iso(r.first_ms),
+    lastSeen: iso(r.last_ms),
+    firstSeenMs: r.first_ms,
+    lastSeenMs: r.last_ms,
+    keys: JSON.parse(r.keys) as CircuitSummary['keys'],
+  };
+}
+
+export function toTraceState(r: TraceRow): TraceState {
+  return {
+    traceId: r.trace_id,
+    services: JSON.parse(r.services) as string[],
+    firstMs: r.first_ms,
+    lastMs: r.last_ms,
+    spanCount: r.span_count,
+    errorCount: r.error_count,
+    logCount: r.log_count,
+    entry: r.entry ? (JSON.parse(r.entry) as EntrySpan) : null,
+    candidates: JSON.parse(r.candidates) as CandidateSpan[],
+    keys: JSON.parse(r.keys) as TraceState['keys'],
+    linkedTraceIds: JSON.parse(r.linked) as string[],
+  };
+}
+
+export function toTraceSummary(r: TraceRow): TraceSummary {
+  const entry = r.entry ? (JSON.parse(r.entry) as EntrySpan) : null;
+  const keys = JSON.parse(r.keys) as Record<string, string>;
+  const first = Number.isFinite(r.first_ms) ? r.first_ms : 0;
+  const last = Number.isFinite(r.last_ms) ? r.last_ms : first;
+  return {
+    traceId: r.trace_id,
+    rootService: entry?.service ?? '',
+    rootName: entry?.name ?? '',
+    services: JSON.parse(r.services) as string[],
+    spanCount: r.span_count,
+    errorCount: r.error_count,
+    startTimeMs: first,
+    endTimeMs: last,
+    durationMs: Math.max(0, last - first),
+    circuitIds: keys.circuit_id ? [keys.circuit_id] : [],
+  };
+}
+
+export function toCorrelation(r: CorrelationDbRow): Correlation {
+  return {
+    id: r.id,
+    method: r.method,
+    key: r.key,
+    value: r.value,
+    confidence: r.confidence,
+    traceIds: JSON.parse(r.trace_ids) as string[],
+    services: JSON.parse(r.services) as string[],
+    spanCount: r.span_count,
+    logCount: r.log_count,
+    firstSeen: iso(r.first_ms),
+    lastSeen: iso(r.last_ms),
+    firstSeenMs: r.first_ms,
+    lastSeenMs: r.last_ms,
+  };
+}
+
+export function toBridge(r: BridgeDbRow): Bridge {
+  return {
+    spanId: r.span_id,
+    traceId: r.trace_id,
+    parentSpanId: r.parent_span_id,
+    childTraceId: r.child_trace_id,
+    childSpanId: r.child_span_id,
+    parentService: r.parent_service,
+    childService: r.child_service,
+    key: r.key,
+    value: r.value,
+    method: r.method,
+    confidence: r.confidence,
+    gapMs: Math.max(0, r.child_start_ms - r.parent_start_ms),
+    createdAt: iso(r.created_ms),
+  };
+}

@@ -1,0 +1,157 @@
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+// Spans keep the OTLP Span bytes as received (body) plus the columns queries filter on. Counts on
+// traces and circuits are maintained incrementally in the same transaction as the spans, which is
+// why span insertion de-duplicates first: only fresh spans move counters.
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS resources (
+  id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  service TEXT NOT NULL,
+  scope_name TEXT NOT NULL,
+  scope_version TEXT NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spans (
+  id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_ms REAL NOT NULL,
+  end_ms REAL NOT NULL,
+  status_code INTEGER NOT NULL,
+  synthetic INTEGER NOT NULL DEFAULT 0,
+  resource_id INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  received_ms REAL NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS spans_trace_span ON spans(trace_id, span_id);
+CREATE TABLE IF NOT EXISTS traces (
+  trace_id TEXT PRIMARY KEY,
+  first_ms REAL NOT NULL,
+  last_ms REAL NOT NULL,
+  span_count INTEGER NOT NULL DEFAULT 0,
+  error_count INTEGER NOT NULL DEFAULT 0,
+  log_count INTEGER NOT NULL DEFAULT 0,
+  services TEXT NOT NULL,
+  entry TEXT,
+  candidates TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  linked TEXT NOT NULL,
+  updated_ms REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS traces_last ON traces(last_ms);
+CREATE TABLE IF NOT EXISTS trace_keys (
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  first_ms REAL NOT NULL,
+  last_ms REAL NOT NULL,
+  PRIMARY KEY (key, value, trace_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trace_keys_trace ON trace_keys(trace_id);
+CREATE TABLE IF NOT EXISTS circuits (
+  circuit_id TEXT PRIMARY KEY,
+  first_ms REAL NOT NULL,
+  last_ms REAL NOT NULL,
+  trace_count INTEGER NOT NULL DEFAULT 0,
+  span_count INTEGER NOT NULL DEFAULT 0,
+  error_count INTEGER NOT NULL DEFAULT 0,
+  log_count INTEGER NOT NULL DEFAULT 0,
+  bridge_count INTEGER NOT NULL DEFAULT 0,
+  services TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  updated_ms REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS circuits_last ON circuits(last_ms);
+CREATE TABLE IF NOT EXISTS correlations (
+  id TEXT PRIMARY KEY,
+  method TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  first_ms REAL NOT NULL,
+  last_ms REAL NOT NULL,
+  trace_ids TEXT NOT NULL,
+  services TEXT NOT NULL,
+  span_count INTEGER NOT NULL,
+  log_count INTEGER NOT NULL,
+  created_ms REAL NOT NULL,
+  updated_ms REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS correlations_value ON correlations(key, value, last_ms);
+CREATE INDEX IF NOT EXISTS correlations_last ON correlations(last_ms);
+CREATE TABLE IF NOT EXISTS bridges (
+  span_id TEXT PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  parent_service TEXT NOT NULL,
+  parent_start_ms REAL NOT NULL,
+  child_trace_id TEXT NOT NULL,
+  child_span_id TEXT NOT NULL,
+  child_service TEXT NOT NULL,
+  child_start_ms REAL NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  method TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  created_ms REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bridges_value ON bridges(key, value);
+CREATE INDEX IF NOT EXISTS bridges_child ON bridges(child_trace_id);
+CREATE INDEX IF NOT EXISTS bridges_trace ON bridges(trace_id);
+CREATE TABLE IF NOT EXISTS links (
+  source_trace_id TEXT NOT NULL,
+  source_span_id TEXT NOT NULL,
+  target_trace_id TEXT NOT NULL,
+  target_span_id TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  PRIMARY KEY (source_trace_id, source_span_id, target_trace_id, target_span_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_target ON links(target_trace_id);
+CREATE TABLE IF NOT EXISTS logs (
+  id INTEGER PRIMARY KEY,
+  dedupe TEXT NOT NULL UNIQUE,
+  time_ms REAL NOT NULL,
+  time_unix_nano TEXT NOT NULL,
+  severity_number INTEGER NOT NULL,
+  severity_text TEXT NOT NULL,
+  body TEXT NOT NULL,
+  service TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  circuit_id TEXT,
+  keys TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  received_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id) WHERE trace_id != '';
+CREATE INDEX IF NOT EXISTS logs_circuit ON logs(circuit_id, time_ms) WHERE circuit_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS logs_time ON logs(time_ms);
+CREATE TABLE IF NOT EXISTS export_queue (
+  id INTEGER PRIMARY KEY,
+  ref TEXT NOT NULL UNIQUE,
+  due_ms REAL NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  created_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
+`;
+
+export function migrate(db: Database.Database): void {
+  db.exec(DDL);
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+  if (!row) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+  else if (Number(row.value) > SCHEMA_VERSION) {
+    throw new Error(`the data directory was written by a newer correlator (schema ${row.value}, this one knows ${SCHEMA_VERSION})`);
+  }
+}

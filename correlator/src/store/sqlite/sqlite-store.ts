@@ -1,0 +1,843 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  Bridge,
+  CircuitListQuery,
+  CircuitSummary,
+  Correlation,
+  LogEntry,
+  ServiceEdge,
+  ServiceGraph,
+  ServiceNode,
+  TraceLink,
+  TraceSummary,
+} from '@correlation-station/api-schema';
+import type { KeyGroup, TraceState } from '../../correlation/types.js';
+import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
+import { readResourceAttributes } from '../../otlp/span-reader.js';
+import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
+import type { DerivedWrites } from '../derived-writes.js';
+import type {
+  Derive,
+  ExportItem,
+  IngestOutcome,
+  PruneResult,
+  Store,
+  StoredResource,
+  StoredSpan,
+  TimeRange,
+} from '../store.js';
+import {
+  toBridge,
+  toCircuitSummary,
+  toCorrelation,
+  toTraceState,
+  toTraceSummary,
+  type BridgeDbRow,
+  type CircuitRow,
+  type CorrelationDbRow,
+  type TraceRow,
+} from './rows.js';
+import { migrate } from './schema.js';
+
+export interface SqliteStoreOptions {
+  /** Directory for correlator.db, or ':memory:' for tests. */
+  dataDir: string;
+  /** When set, new bridges are queued for export after this delay (lets late data settle them). */
+  exportBridges: { delayMs: number; maxDepth: number } | null;
+  onExportDropped?: (n: number) => void;
+}
+
+const RESOURCE_CACHE_MAX = 10_000;
+const BRIDGE_RESOURCE: DecodedResourceScope = {
+  serviceName: BRIDGE_SERVICE_NAME,
+  keys: null,
+  attributes: { 'service.name': BRIDGE_SERVICE_NAME },
+  // Resource { attributes: [ { key: "service.name", value: { string_value: "correlation-station" } } ] }
+  resourceBytes: encodeServiceResource(BRIDGE_SERVICE_NAME),
+  scopeName: 'correlation-station.stitching',
+  scopeVersion: '1',
+};
+
+function encodeServiceResource(service: string): Uint8Array {
+  const key = Buffer.from('service.name');
+  const val = Buffer.from(service);
+  const anyValue = Buffer.concat([Buffer.from([0x0a, val.length]), val]);
+  const kv = Buffer.concat([Buffer.from([0x0a, key.length]), key, Buffer.from([0x12, anyValue.length]), anyValue]);
+  return Buffer.concat([Buffer.from([0x0a, kv.length]), kv]);
+}
+
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export class SqliteStore implements Store {
+  readonly db: Database.Database;
+  private readonly resourceIds = new Map<string, number>();
+  private readonly resourceCache = new Map<number, StoredResource>();
+  private queueDepth: number;
+  private readonly st: ReturnType<SqliteStore['prepare']>;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    let file = ':memory:';
+    if (opts.dataDir !== ':memory:') {
+      mkdirSync(opts.dataDir, { recursive: true });
+      file = join(opts.dataDir, 'correlator.db');
+    }
+    this.db = new Database(file);
+    // WAL + synchronous=NORMAL: a committed transaction is in the WAL file before we answer 2xx,
+    // so it survives the process being killed; only a power loss could take the last commits.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -65536');
+    migrate(this.db);
+    this.st = this.prepare();
+    this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
+  }
+
+  private prepare() {
+    const d = this.db;
+    return {
+      insertResource: d.prepare(
+        'INSERT OR IGNORE INTO resources (hash, service, scope_name, scope_version, body) VALUES (?, ?, ?, ?, ?)',
+      ),
+      resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
+      resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
+      insertSpan: d.prepare(
+        `INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
+           status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      replaceBridgeSpan: d.prepare(
+        `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
+           status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, 1, ?, ?, ?)`,
+      ),
+      deleteBridgeSpan: d.prepare('DELETE FROM spans WHERE trace_id = ? AND span_id = ? AND synthetic = 1'),
+      upsertTrace: d.prepare(
+        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
+           candidates, keys, linked, updated_ms)
+         VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry, @candidates,
+           @keys, @linked, @now)
+         ON CONFLICT(trace_id) DO UPDATE SET
+           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+           span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
+           log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
+           candidates = excluded.candidates, keys = excluded.keys, linked = excluded.linked,
+           updated_ms = excluded.updated_ms`,
+      ),
+      insertMembership: d.prepare(
+        'INSERT OR IGNORE INTO trace_keys (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
+      ),
+      widenMembership: d.prepare(
+        `UPDATE trace_keys SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
+         WHERE key = ? AND value = ? AND trace_id = ?`,
+      ),
+      circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
+      upsertCircuit: d.prepare(
+        `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,
+           bridge_count, services, keys, updated_ms)
+         VALUES (@circuitId, @firstMs, @lastMs, 0, @spanDelta, @errorDelta, @logDelta, 0, @services, @keys, @now)
+         ON CONFLICT(circuit_id) DO UPDATE SET
+           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+           span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
+           log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
+           updated_ms = excluded.updated_ms`,
+      ),
+      bumpCircuitTraces: d.prepare('UPDATE circuits SET trace_count = trace_count + 1 WHERE circuit_id = ?'),
+      bumpCircuitBridges: d.prepare('UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?'),
+      upsertCorrelation: d.prepare(
+        `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
+           span_count, log_count, created_ms, updated_ms)
+         VALUES (@id, @method, @key, @value, @confidence, @firstMs, @lastMs, @traceIds, @services, @spanCount,
+           @logCount, @now, @now)
+         ON CONFLICT(id) DO UPDATE SET confidence = excluded.confidence,
+           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+           trace_ids = excluded.trace_ids, services = excluded.services,
+           span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
+           updated_ms = excluded.updated_ms`,
+      ),
+      bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE span_id = ?').pluck(),
+      upsertBridge: d.prepare(
+        `INSERT OR REPLACE INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms,
+           child_trace_id, child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms)
+         VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
+           @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs)`,
+      ),
+      deleteBridge: d.prepare('DELETE FROM bridges WHERE span_id = ?'),
+      insertLink: d.prepare(
+        `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      deleteLinksFrom: d.prepare('DELETE FROM links WHERE source_trace_id = ? AND source_span_id = ?'),
+      insertLog: d.prepare(
+        `INSERT OR IGNORE INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service,
+           trace_id, span_id, circuit_id, keys, attributes, resource_id, source, received_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      groupCorrelation: d.prepare(
+        `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
+         ORDER BY last_ms DESC LIMIT 1`,
+      ),
+      groupMembers: d.prepare(
+        `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
+         ORDER BY first_ms LIMIT ?`,
+      ),
+      groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
+      enqueue: d.prepare('INSERT OR REPLACE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)'),
+      dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
+      dropOldestExports: d.prepare('DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)'),
+      dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
+      retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
+      spanByIds: d.prepare('SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans WHERE trace_id = ? AND span_id = ?'),
+    };
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  private resourceId(r: DecodedResourceScope): number {
+    const hash = createHash('sha1')
+      .update(r.resourceBytes)
+      .update('\u0000')
+      .update(r.scopeName)
+      .update('\u0000')
+      .update(r.scopeVersion)
+      .digest('base64');
+    const cached = this.resourceIds.get(hash);
+    if (cached !== undefined) return cached;
+    this.st.insertResource.run(hash, r.serviceName, r.scopeName, r.scopeVersion, asBuffer(r.resourceBytes));
+    const id = this.st.resourceIdByHash.get(hash) as number;
+    if (this.resourceIds.size >= RESOURCE_CACHE_MAX) this.resourceIds.clear();
+    this.resourceIds.set(hash, id);
+    return id;
+  }
+
+  private readonly ingestSpansTx = (spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): IngestOutcome => {
+    const fresh: DecodedSpan[] = [];
+    const idsByResource = new Map<DecodedResourceScope, number>();
+    for (const s of spans) {
+      let rid = idsByResource.get(s.resource);
+      if (rid === undefined) {
+        rid = this.resourceId(s.resource);
+        idsByResource.set(s.resource, rid);
+      }
+      const res = this.st.insertSpan.run(
+        s.traceId,
+        s.spanId,
+        s.parentSpanId,
+        s.resource.serviceName,
+        s.name,
+        s.kind,
+        s.startMs,
+        s.endMs,
+        s.statusCode,
+        0,
+        rid,
+        asBuffer(s.bytes),
+        receivedMs,
+      );
+      if (res.changes === 1) fresh.push(s);
+    }
+    if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
+    return { fresh: fresh.length, duplicates: spans.length - fresh.length };
+  };
+
+  private readonly ingestLogsTx = (logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): IngestOutcome => {
+    const fresh: DecodedLog[] = [];
+    const idsByResource = new Map<DecodedResourceScope, number>();
+    for (const l of logs) {
+      let rid = idsByResource.get(l.resource);
+      if (rid === undefined) {
+        rid = this.resourceId(l.resource);
+        idsByResource.set(l.resource, rid);
+      }
+      // A client retry resends identical records; the content hash makes that harmless.
+      const dedupe = createHash('sha1')
+        .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
+        .update(JSON.stringify(l.attributes))
+        .digest('base64');
+      const res = this.st.insertLog.run(
+        dedupe,
+        l.timeMs,
+        l.timeUnixNano,
+        l.severityNumber,
+        l.severityText,
+        l.body,
+        l.resource.serviceName,
+        l.traceId,
+        l.spanId,
+        l.keys?.circuit_id ?? null,
+        JSON.stringify(l.keys ?? {}),
+        JSON.stringify(l.attributes),
+        rid,
+        l.source,
+        receivedMs,
+      );
+      if (res.changes === 1) fresh.push(l);
+    }
+    if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
+    return { fresh: fresh.length, duplicates: logs.length - fresh.length };
+  };
+
+  private applyDerived(w: DerivedWrites, now: number): void {
+    const st = this.st;
+    for (const t of w.traces) {
+      st.upsertTrace.run({
+        traceId: t.traceId,
+        firstMs: Number.isFinite(t.firstMs) ? t.firstMs : now,
+        lastMs: Number.isFinite(t.lastMs) ? t.lastMs : now,
+        spanDelta: t.spanDelta,
+        errorDelta: t.errorDelta,
+        logDelta: t.logDelta,
+        services: JSON.stringify(t.services),
+        entry: t.entry ? JSON.stringify(t.entry) : null,
+        candidates: JSON.stringify(t.candidates),
+        keys: JSON.stringify(t.keys),
+        linked: JSON.stringify(t.linkedTraceIds),
+        now,
+      });
+    }
+    for (const c of w.circuits) {
+      const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
+      const services = existing ? (JSON.parse(existing.services) as string[]) : [];
+      for (const s of c.services) if (!services.includes(s)) services.push(s);
+      const keys = { ...(existing ? (JSON.parse(existing.keys) as object) : {}), ...c.keys };
+      st.upsertCircuit.run({
+        circuitId: c.circuitId,
+        firstMs: c.firstMs,
+        lastMs: c.lastMs,
+        spanDelta: c.spanDelta,
+        errorDelta: c.errorDelta,
+        logDelta: c.logDelta,
+        services: JSON.stringify(services),
+        keys: JSON.stringify(keys),
+        now,
+      });
+    }
+    for (const m of w.memberships) {
+      if (st.insertMembership.run(m.key, m.value, m.traceId, m.firstMs, m.lastMs).changes === 1) {
+        if (m.key === 'circuit_id') st.bumpCircuitTraces.run(m.value);
+      } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
+    }
+    for (const c of w.correlations) {
+      st.upsertCorrelation.run({
+        ...c,
+        traceIds: JSON.stringify(c.traceIds),
+        services: JSON.stringify(c.services),
+        now,
+      });
+    }
+    for (const b of w.bridgesRemoved) {
+      if (st.deleteBridge.run(b.spanId).changes === 1 && b.key === 'circuit_id') st.bumpCircuitBridges.run(-1, b.value);
+      st.deleteBridgeSpan.run(b.traceId, b.spanId);
+      st.deleteLinksFrom.run(b.traceId, b.spanId);
+      if (st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes === 1) this.queueDepth--;
+    }
+    const bridgeResource = w.bridgesAdded.length > 0 ? this.resourceId(BRIDGE_RESOURCE) : 0;
+    const refs: string[] = [];
+    for (const b of w.bridgesAdded) {
+      const isNew = st.bridgeExists.get(b.spanId) === undefined;
+      st.upsertBridge.run(b);
+      if (isNew && b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
+      st.replaceBridgeSpan.run(
+        b.traceId,
+        b.spanId,
+        b.parentSpanId,
+        BRIDGE_SERVICE_NAME,
+        `${b.parentService}_to_${b.childService}_bridge`,
+        b.parentStartMs,
+        Math.max(b.childStartMs, b.parentStartMs),
+        bridgeResource,
+        asBuffer(b.bytes),
+        now,
+      );
+      refs.push(`${b.traceId}:${b.spanId}`);
+    }
+    for (const l of w.links) st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
+    if (this.opts.exportBridges && refs.length > 0) {
+      this.enqueueExports(refs, now + this.opts.exportBridges.delayMs, this.opts.exportBridges.maxDepth);
+    }
+  }
+
+  async ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome> {
+    return this.db.transaction(this.ingestSpansTx)(spans, derive, receivedMs);
+  }
+
+  async ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome> {
+    return this.db.transaction(this.ingestLogsTx)(logs, derive, receivedMs);
+  }
+
+  // ---- state loading (hot-state misses and warm-up) --------------------------------------------
+
+  loadTraces(traceIds: readonly string[]): TraceState[] {
+    if (traceIds.length === 0) return [];
+    return (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
+  }
+
+  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
+    const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
+      trace_id: string;
+      first_ms: number;
+      last_ms: number;
+    }[];
+    const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
+    if (members.length === 0 && !corr) return null;
+    const c = corr ? toCorrelation(corr) : null;
+    const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
+    const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
+    const traceIds = c ? [...c.traceIds] : [];
+    for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
+    const bridges = new Map(
+      (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(b => [
+        b.child_trace_id,
+        {
+          spanId: b.span_id,
+          traceId: b.trace_id,
+          parentSpanId: b.parent_span_id,
+          parentService: b.parent_service,
+          parentStartMs: b.parent_start_ms,
+          childTraceId: b.child_trace_id,
+          childSpanId: b.child_span_id,
+          childService: b.child_service,
+          childStartMs: b.child_start_ms,
+          key: b.key as never,
+          value: b.value,
+          method: b.method,
+          confidence: b.confidence,
+        },
+      ]),
+    );
+    return {
+      mapKey: `${key}\u0000${value}`,
+      id: c?.id ?? createHash('sha256').update(`corr:${key}_match:${value}:${Math.floor(firstMs)}`).digest('hex').slice(0, 24),
+      method: `${key}_match`,
+      key: key as KeyGroup['key'],
+      value,
+      confidence: c?.confidence ?? 0.9,
+      firstMs,
+      lastMs,
+      traceIds,
+      services: c ? [...c.services] : [],
+      spanCount: c?.spanCount ?? 0,
+      logCount: c?.logCount ?? 0,
+      bridges: bridges.size > 0 ? bridges : null,
+      persistedMembers: c ? c.traceIds.length + (c.logCount > 0 ? 1 : 0) : 0,
+    };
+  }
+
+  recentTraceStates(limit: number): TraceState[] {
+    return (this.db.prepare('SELECT * FROM traces ORDER BY last_ms DESC LIMIT ?').all(limit) as TraceRow[]).map(toTraceState);
+  }
+
+  // ---- export queue -----------------------------------------------------------------------------
+
+  enqueueExports(refs: readonly string[], dueMs: number, maxDepth: number): number {
+    const now = Date.now();
+    for (const ref of refs) {
+      if (this.st.enqueue.run(ref, dueMs, now).changes === 1) this.queueDepth++;
+    }
+    let dropped = 0;
+    if (this.queueDepth > maxDepth) {
+      dropped = this.st.dropOldestExports.run(this.queueDepth - maxDepth).changes;
+      this.queueDepth -= dropped;
+      this.opts.onExportDropped?.(dropped);
+    }
+    return dropped;
+  }
+
+  dueExports(nowMs: number, limit: number): ExportItem[] {
+    const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number }[];
+    return rows.map(r => {
+      const [traceId, spanId] = r.ref.split(':') as [string, string];
+      const row = this.st.spanByIds.get(traceId, spanId) as SpanDbRow | undefined;
+      return { ref: r.ref, attempts: r.attempts, span: row ? this.toStoredSpan(row) : null };
+    });
+  }
+
+  completeExports(refs: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const ref of refs) if (this.st.dequeueRef.run(ref).changes === 1) this.queueDepth--;
+    })();
+  }
+
+  retryExports(refs: readonly string[], error: string, dueMs: number): void {
+    this.db.transaction(() => {
+      for (const ref of refs) this.st.retryExport.run(error.slice(0, 500), dueMs, ref);
+    })();
+  }
+
+  exportQueueDepth(): number {
+    return this.queueDepth;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------
+
+  private resource(id: number): StoredResource {
+    let r = this.resourceCache.get(id);
+    if (!r) {
+      const row = this.st.resourceById.get(id) as
+        | { service: string; scope_name: string; scope_version: string; body: Buffer }
+        | undefined;
+      r = row
+        ? { serviceName: row.service, scopeName: row.scope_name, scopeVersion: row.scope_version, body: row.body }
+        : { serviceName: 'unknown_service', scopeName: '', scopeVersion: '', body: Buffer.alloc(0) };
+      if (this.resourceCache.size >= RESOURCE_CACHE_MAX) this.resourceCache.clear();
+      this.resourceCache.set(id, r);
+    }
+    return r;
+  }
+
+  private toStoredSpan(row: SpanDbRow): StoredSpan {
+    return {
+      traceId: row.trace_id,
+      spanId: row.span_id,
+      service: row.service,
+      startMs: row.start_ms,
+      synthetic: row.synthetic === 1,
+      body: row.body,
+      resource: this.resource(row.resource_id),
+    };
+  }
+
+  async listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.query) {
+      where.push("circuit_id LIKE ? ESCAPE '\\'");
+      args.push(`%${q.query.replace(/[\\%_]/g, m => `\\${m}`)}%`);
+    }
+    if (q.status === 'error') where.push('error_count > 0');
+    if (q.status === 'ok') where.push('error_count = 0');
+    if (q.service) {
+      where.push('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)');
+      args.push(q.service);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('last_ms >= ?');
+      args.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('first_ms <= ?');
+      args.push(q.toMs);
+    }
+    const sql = `SELECT * FROM circuits ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_ms DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as CircuitRow[]).map(toCircuitSummary);
+  }
+
+  async getCircuit(circuitId: string): Promise<CircuitSummary | null> {
+    const row = this.st.circuitById.get(circuitId) as CircuitRow | undefined;
+    return row ? toCircuitSummary(row) : null;
+  }
+
+  async circuitTraceIds(circuitId: string): Promise<string[]> {
+    return this.db
+      .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
+      .pluck()
+      .all(circuitId) as string[];
+  }
+
+  async traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]> {
+    if (traceIds.length === 0) return [];
+    const rows = this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[];
+    return rows.map(toTraceSummary).sort((a, b) => a.startTimeMs - b.startTimeMs);
+  }
+
+  async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }> {
+    if (traceIds.length === 0) return { spans: [], total: 0 };
+    const ids = JSON.stringify(traceIds);
+    const total = this.db
+      .prepare('SELECT count(*) FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .get(ids) as number;
+    const rows = this.db
+      .prepare(
+        `SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans
+         WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_ms, span_id LIMIT ?`,
+      )
+      .all(ids, limit) as SpanDbRow[];
+    return { spans: rows.map(r => this.toStoredSpan(r)), total };
+  }
+
+  async bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]> {
+    let rows: BridgeDbRow[];
+    if (filter.circuitId !== undefined) {
+      rows = this.db
+        .prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ? ORDER BY child_start_ms`)
+        .all(filter.circuitId) as BridgeDbRow[];
+    } else if (filter.traceId !== undefined) {
+      rows = this.db
+        .prepare('SELECT * FROM bridges WHERE trace_id = ? OR child_trace_id = ? ORDER BY child_start_ms')
+        .all(filter.traceId, filter.traceId) as BridgeDbRow[];
+    } else rows = [];
+    return rows.map(toBridge);
+  }
+
+  async correlations(q: {
+    circuit_id?: string;
+    trace_id?: string;
+    service?: string;
+    method?: string;
+    fromMs?: number;
+    toMs?: number;
+    limit: number;
+  }): Promise<Correlation[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.circuit_id) {
+      where.push(
+        `(id IN (SELECT id FROM correlations WHERE key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
+           WHERE j.value IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
+      );
+      args.push(q.circuit_id, q.circuit_id);
+    }
+    if (q.trace_id) {
+      where.push('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)');
+      args.push(q.trace_id.toLowerCase());
+    }
+    if (q.service) {
+      where.push('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)');
+      args.push(q.service);
+    }
+    if (q.method) {
+      where.push('method = ?');
+      args.push(q.method);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('last_ms >= ?');
+      args.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('first_ms <= ?');
+      args.push(q.toMs);
+    }
+    const sql = `SELECT * FROM correlations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_ms DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as CorrelationDbRow[]).map(toCorrelation);
+  }
+
+  async links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }> {
+    const map = (r: LinkDbRow): TraceLink => ({
+      sourceTraceId: r.source_trace_id,
+      sourceSpanId: r.source_span_id,
+      targetTraceId: r.target_trace_id,
+      targetSpanId: r.target_span_id,
+      origin: r.origin as TraceLink['origin'],
+    });
+    const out = this.db.prepare('SELECT * FROM links WHERE source_trace_id = ?').all(traceId) as LinkDbRow[];
+    const inn = this.db.prepare('SELECT * FROM links WHERE target_trace_id = ?').all(traceId) as LinkDbRow[];
+    return { out: out.map(map), in: inn.map(map) };
+  }
+
+  async logs(q: {
+    circuit_id?: string;
+    trace_id?: string;
+    service?: string;
+    search?: string;
+    fromMs?: number;
+    toMs?: number;
+    limit: number;
+  }): Promise<LogEntry[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.circuit_id) {
+      // A log belongs to a circuit by its own key, or through a trace of that circuit.
+      where.push(
+        `(circuit_id = ? OR (trace_id != '' AND trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
+      );
+      args.push(q.circuit_id, q.circuit_id);
+    }
+    if (q.trace_id) {
+      where.push('trace_id = ?');
+      args.push(q.trace_id.toLowerCase());
+    }
+    if (q.service) {
+      where.push('service = ?');
+      args.push(q.service);
+    }
+    if (q.search) {
+      where.push("body LIKE ? ESCAPE '\\'");
+      args.push(`%${q.search.replace(/[\\%_]/g, m => `\\${m}`)}%`);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('time_ms >= ?');
+      args.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('time_ms <= ?');
+      args.push(q.toMs);
+    }
+    const sql = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, q.limit) as LogDbRow[];
+    return rows.map(r => {
+      const res = this.resource(r.resource_id);
+      return {
+        id: String(r.id),
+        timeUnixNano: r.time_unix_nano,
+        timeMs: r.time_ms,
+        severityText: r.severity_text,
+        severityNumber: r.severity_number,
+        body: r.body,
+        serviceName: r.service,
+        traceId: r.trace_id,
+        spanId: r.span_id,
+        keys: JSON.parse(r.keys) as LogEntry['keys'],
+        attributes: JSON.parse(r.attributes) as LogEntry['attributes'],
+        resource: resourceAttributes(res),
+        source: r.source as LogEntry['source'],
+      };
+    });
+  }
+
+  async serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph> {
+    let traceIds: string[];
+    if (q.circuitId) traceIds = await this.circuitTraceIds(q.circuitId);
+    else {
+      traceIds = this.db
+        .prepare('SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY last_ms DESC LIMIT ?')
+        .pluck()
+        .all(q.fromMs ?? 0, q.toMs ?? Number.MAX_SAFE_INTEGER, q.maxTraces) as string[];
+    }
+    const nodes = new Map<string, ServiceNode & { traces: Set<string> }>();
+    const edges = new Map<string, ServiceEdge & { confSum: number }>();
+    const node = (service: string) => {
+      let n = nodes.get(service);
+      if (!n) {
+        n = { id: service, title: service, spanCount: 0, errorCount: 0, traceCount: 0, traces: new Set() };
+        nodes.set(service, n);
+      }
+      return n;
+    };
+    const edge = (source: string, target: string, bridged: boolean) => {
+      const id = `${source}->${target}${bridged ? ':bridge' : ''}`;
+      let e = edges.get(id);
+      if (!e) {
+        e = { id, source, target, callCount: 0, errorCount: 0, bridged, meanConfidence: 1, confSum: 0 };
+        edges.set(id, e);
+      }
+      return e;
+    };
+    const spanStmt = this.db.prepare(
+      'SELECT span_id, parent_span_id, service, status_code, synthetic FROM spans WHERE trace_id = ?',
+    );
+    for (const traceId of traceIds) {
+      const spans = spanStmt.all(traceId) as {
+        span_id: string;
+        parent_span_id: string;
+        service: string;
+        status_code: number;
+        synthetic: number;
+      }[];
+      const byId = new Map(spans.map(s => [s.span_id, s]));
+      for (const s of spans) {
+        if (s.synthetic) continue;
+        const n = node(s.service);
+        n.spanCount++;
+        if (s.status_code === 2) n.errorCount++;
+        n.traces.add(traceId);
+        const p = s.parent_span_id ? byId.get(s.parent_span_id) : undefined;
+        if (p && !p.synthetic && p.service !== s.service) {
+          const e = edge(p.service, s.service, false);
+          e.callCount++;
+          e.confSum += 1;
+          if (s.status_code === 2) e.errorCount++;
+        }
+      }
+    }
+    const traceSet = new Set(traceIds);
+    const bridgeRows = q.circuitId
+      ? (this.db.prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ?`).all(q.circuitId) as BridgeDbRow[])
+      : (this.db
+          .prepare('SELECT * FROM bridges WHERE child_start_ms >= ? AND child_start_ms <= ?')
+          .all(q.fromMs ?? 0, q.toMs ?? Number.MAX_SAFE_INTEGER) as BridgeDbRow[]);
+    for (const b of bridgeRows) {
+      if (!q.circuitId && !traceSet.has(b.trace_id) && !traceSet.has(b.child_trace_id)) continue;
+      node(b.parent_service);
+      node(b.child_service);
+      const e = edge(b.parent_service, b.child_service, true);
+      e.callCount++;
+      e.confSum += b.confidence;
+    }
+    return {
+      nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })),
+      edges: [...edges.values()].map(({ confSum, ...e }) => ({
+        ...e,
+        meanConfidence: e.callCount > 0 ? Math.round((confSum / e.callCount) * 1000) / 1000 : 1,
+      })),
+    };
+  }
+
+  // ---- maintenance ------------------------------------------------------------------------------
+
+  prune(cutoffMs: number): PruneResult {
+    const del = (sql: string, ...args: unknown[]) => this.db.prepare(sql).run(...args).changes;
+    // Spans are deleted in bounded chunks so a large backlog never holds the write lock for long.
+    let spans = 0;
+    for (;;) {
+      const n = del('DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE received_ms < ? ORDER BY id LIMIT 5000)', cutoffMs);
+      spans += n;
+      if (n < 5000) break;
+    }
+    let logs = 0;
+    for (;;) {
+      const n = del('DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? ORDER BY time_ms LIMIT 5000)', cutoffMs);
+      logs += n;
+      if (n < 5000) break;
+    }
+    return this.db.transaction(() => {
+      const traces = del('DELETE FROM traces WHERE last_ms < ?', cutoffMs);
+      del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
+      const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);
+      const correlations = del('DELETE FROM correlations WHERE last_ms < ?', cutoffMs);
+      del('DELETE FROM bridges WHERE child_start_ms < ?', cutoffMs);
+      del('DELETE FROM links WHERE source_trace_id NOT IN (SELECT trace_id FROM traces)');
+      return { spans, logs, traces, circuits, correlations };
+    })();
+  }
+
+  ping(): boolean {
+    return this.db.prepare('SELECT 1').pluck().get() === 1;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface SpanDbRow {
+  trace_id: string;
+  span_id: string;
+  service: string;
+  start_ms: number;
+  synthetic: number;
+  resource_id: number;
+  body: Buffer;
+}
+
+interface LinkDbRow {
+  source_trace_id: string;
+  source_span_id: string;
+  target_trace_id: string;
+  target_span_id: string;
+  origin: string;
+}
+
+interface LogDbRow {
+  id: number;
+  time_ms: number;
+  time_unix_nano: string;
+  severity_number: number;
+  severity_text: string;
+  body: string;
+  service: string;
+  trace_id: string;
+  span_id: string;
+  keys: string;
+  attributes: string;
+  resource_id: number;
+  source: string;
+}
+
+function resourceAttributes(r: StoredResource): Record<string, unknown> {
+  return readResourceAttributes(r.body);
+}

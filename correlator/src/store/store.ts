@@ -1,0 +1,92 @@
+// The storage boundary. The SQLite implementation is the default (embedded, file-backed); the
+// interface is what a PostgreSQL implementation for multi-replica deployments must provide.
+import type {
+  Bridge,
+  CircuitListQuery,
+  CircuitSummary,
+  Correlation,
+  CorrelationListQuery,
+  LogEntry,
+  LogListQuery,
+  ServiceGraph,
+  TraceLink,
+  TraceSummary,
+} from '@correlation-station/api-schema';
+import type { StateLoader } from '../correlation/engine.js';
+import type { TraceState } from '../correlation/types.js';
+import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
+import type { DerivedWrites } from './derived-writes.js';
+
+export interface StoredSpan {
+  traceId: string;
+  spanId: string;
+  service: string;
+  startMs: number;
+  synthetic: boolean;
+  body: Buffer;
+  resource: StoredResource;
+}
+
+export interface StoredResource {
+  serviceName: string;
+  scopeName: string;
+  scopeVersion: string;
+  body: Buffer;
+}
+
+export interface IngestOutcome {
+  fresh: number;
+  duplicates: number;
+}
+
+/** Derives correlation writes from the items that were not already stored. */
+export type Derive<T> = (fresh: T[]) => DerivedWrites;
+
+export interface ExportItem {
+  ref: string;
+  attempts: number;
+  span: StoredSpan | null;
+}
+
+export interface PruneResult {
+  spans: number;
+  logs: number;
+  traces: number;
+  circuits: number;
+  correlations: number;
+}
+
+export interface TimeRange {
+  fromMs?: number;
+  toMs?: number;
+}
+
+export interface Store extends StateLoader {
+  /** Atomic: spans (duplicates ignored) and what `derive` makes of the fresh ones, or nothing. */
+  ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome>;
+  ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome>;
+
+  listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]>;
+  getCircuit(circuitId: string): Promise<CircuitSummary | null>;
+  circuitTraceIds(circuitId: string): Promise<string[]>;
+  traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
+  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
+  bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]>;
+  correlations(q: Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<Correlation[]>;
+  links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
+  logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
+  serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph>;
+
+  /** Recent traces to seed hot state after a restart. */
+  recentTraceStates(limit: number): TraceState[];
+
+  enqueueExports(refs: readonly string[], dueMs: number, maxDepth: number): number;
+  dueExports(nowMs: number, limit: number): ExportItem[];
+  completeExports(refs: readonly string[]): void;
+  retryExports(refs: readonly string[], error: string, dueMs: number): void;
+  exportQueueDepth(): number;
+
+  prune(cutoffMs: number): PruneResult;
+  ping(): boolean;
+  close(): void;
+}
