@@ -1,0 +1,23 @@
+import React from 'react';
+import { Stack } from '@grafana/ui';
+import { LimitField, TextField } from './TextField';
+import { TraceIdField } from './TraceIdField';
+import { patch, type EditorProps } from './types';
+
+export function LogsEditor(props: EditorProps<'logs'>) {
+  const { query } = props;
+  return (
+    <Stack gap={1} wrap="wrap">
+      <TextField label="Circuit id" value={query.circuitId} onCommit={(circuitId) => patch(props, { circuitId })} />
+      <TraceIdField value={query.traceId} onCommit={(traceId) => patch(props, { traceId })} />
+      <TextField label="Service" value={query.service} onCommit={(service) => patch(props, { service })} />
+      <TextField
+        label="Search"
+        placeholder="text in the log line"
+        value={query.search}
+        onCommit={(search) => patch(props, { search })}
+      />
+      <LimitField label="Limit" placeholder="1000" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
+    </Stack>
+  );
+}

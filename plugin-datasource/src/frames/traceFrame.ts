@@ -1,0 +1,235 @@
+import { createDataFrame, FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
+import type { Bridge, Span, StitchedTrace, TraceDetail, TraceLink } from '@correlation-station/api-schema';
+import { tempoTraceLink, lokiLink, type LinkTargets } from './links';
+import { nanosToMs } from './time';
+
+/** The `{key, value}` pairs Grafana's trace view shows for tags, process and span events. */
+export interface TraceKeyValue {
+  key: string;
+  value: unknown;
+}
+
+interface TraceReference {
+  traceID: string;
+  spanID: string;
+  tags?: TraceKeyValue[];
+}
+
+interface TraceLog {
+  timestamp: number;
+  name?: string;
+  fields: TraceKeyValue[];
+}
+
+const STATUS_CODES = { unset: 0, ok: 1, error: 2 } as const;
+
+export function toKeyValues(map: Record<string, unknown>): TraceKeyValue[] {
+  return Object.entries(map).map(([key, value]) => ({ key, value }));
+}
+
+function spanKey(traceId: string, spanId: string): string {
+  return `${traceId}/${spanId}`;
+}
+
+/**
+ * References per span: its own links (outgoing), links pointing at it (incoming: Grafana shows no
+ * back-links by itself), and each bridge span's link to the child trace's entry span.
+ */
+function collectReferences(spans: Span[], bridges: Bridge[], incoming: TraceLink[]): Map<string, TraceReference[]> {
+  const refs = new Map<string, TraceReference[]>();
+  const seen = new Set<string>();
+  const add = (from: string, to: TraceReference) => {
+    const id = `${from}->${spanKey(to.traceID, to.spanID)}`;
+    if (seen.has(id)) {
+      return;
+    }
+    seen.add(id);
+    refs.set(from, [...(refs.get(from) ?? []), to]);
+  };
+  const present = new Set(spans.map((s) => spanKey(s.traceId, s.spanId)));
+
+  for (const span of spans) {
+    const from = spanKey(span.traceId, span.spanId);
+    for (const link of span.links) {
+      add(from, { traceID: link.traceId, spanID: link.spanId, tags: toKeyValues(link.attributes) });
+      const target = spanKey(link.traceId, link.spanId);
+      if (present.has(target)) {
+        add(target, { traceID: span.traceId, spanID: span.spanId, tags: [{ key: 'link.direction', value: 'incoming' }] });
+      }
+    }
+  }
+  for (const bridge of bridges) {
+    add(spanKey(bridge.traceId, bridge.spanId), {
+      traceID: bridge.childTraceId,
+      spanID: bridge.childSpanId,
+      tags: [{ key: 'link.kind', value: 'bridge' }],
+    });
+    add(spanKey(bridge.childTraceId, bridge.childSpanId), {
+      traceID: bridge.traceId,
+      spanID: bridge.spanId,
+      tags: [
+        { key: 'link.kind', value: 'bridge' },
+        { key: 'link.direction', value: 'incoming' },
+      ],
+    });
+  }
+  for (const link of incoming) {
+    add(spanKey(link.targetTraceId, link.targetSpanId), {
+      traceID: link.sourceTraceId,
+      spanID: link.sourceSpanId,
+      tags: [
+        { key: 'link.origin', value: link.origin },
+        { key: 'link.direction', value: 'incoming' },
+      ],
+    });
+  }
+  return refs;
+}
+
+function spanTags(span: Span, bridge: Bridge | undefined): TraceKeyValue[] {
+  const tags = toKeyValues(span.attributes);
+  // The frame mixes several traces; the original trace id stays visible in span details.
+  tags.push({ key: 'trace_id', value: span.traceId });
+  if (span.status.code === 'error') {
+    // Grafana draws the error icon only for this tag (isErrorSpan), not for statusCode.
+    tags.push({ key: 'error', value: true });
+  }
+  if (span.synthetic) {
+    tags.push({ key: 'correlator.synthetic', value: true });
+  }
+  if (bridge) {
+    tags.push(
+      { key: 'bridge.method', value: bridge.method },
+      { key: 'bridge.key', value: `${bridge.key}=${bridge.value}` },
+      { key: 'bridge.confidence', value: bridge.confidence },
+      { key: 'bridge.gap_ms', value: bridge.gapMs }
+    );
+  }
+  return tags;
+}
+
+function bridgeWarning(bridge: Bridge): string {
+  const confidence = Math.round(bridge.confidence * 100);
+  return (
+    `Synthetic bridge made by the correlator: ${bridge.parentService} → ${bridge.childService} ` +
+    `joined by ${bridge.key}=${bridge.value} (${bridge.method}, confidence ${confidence}%)`
+  );
+}
+
+function spanLogs(span: Span): TraceLog[] {
+  return span.events.map((event) => ({
+    timestamp: nanosToMs(event.timeUnixNano),
+    name: event.name,
+    fields: toKeyValues(event.attributes),
+  }));
+}
+
+export interface TraceFrameInput {
+  refId: string;
+  spans: Span[];
+  bridges: Bridge[];
+  incoming: TraceLink[];
+  notices: QueryResultMetaNotice[];
+  custom: Record<string, unknown>;
+}
+
+/** A frame in Grafana's trace contract (`TraceSpanRow`), one row per span, any number of traces. */
+export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): DataFrame {
+  const { spans } = input;
+  const references = collectReferences(spans, input.bridges, input.incoming);
+  const bridgeBySpan = new Map(input.bridges.map((b) => [spanKey(b.traceId, b.spanId), b]));
+  const bridgeOf = (span: Span) => bridgeBySpan.get(spanKey(span.traceId, span.spanId));
+
+  const traceIdLinks = [];
+  if (targets.tempo) {
+    traceIdLinks.push(tempoTraceLink(targets.tempo));
+  }
+  if (targets.loki) {
+    traceIdLinks.push(lokiLink(targets.loki, 'trace_id'));
+  }
+
+  return createDataFrame({
+    refId: input.refId,
+    name: 'Trace',
+    meta: {
+      preferredVisualisationType: 'trace',
+      notices: input.notices.length ? input.notices : undefined,
+      custom: input.custom,
+    },
+    fields: [
+      {
+        name: 'traceID',
+        type: FieldType.string,
+        values: spans.map((s) => s.traceId),
+        config: traceIdLinks.length ? { links: traceIdLinks } : {},
+      },
+      { name: 'spanID', type: FieldType.string, values: spans.map((s) => s.spanId) },
+      // An empty parent would become a reference to a span "" and break the tree.
+      { name: 'parentSpanID', type: FieldType.string, values: spans.map((s) => s.parentSpanId || undefined) },
+      { name: 'operationName', type: FieldType.string, values: spans.map((s) => s.name) },
+      { name: 'serviceName', type: FieldType.string, values: spans.map((s) => s.serviceName) },
+      {
+        name: 'serviceTags',
+        type: FieldType.other,
+        values: spans.map((s) => toKeyValues({ 'service.name': s.serviceName, ...s.resource })),
+      },
+      { name: 'startTime', type: FieldType.number, values: spans.map((s) => s.startTimeMs), config: { unit: 'ms' } },
+      { name: 'duration', type: FieldType.number, values: spans.map((s) => s.durationMs), config: { unit: 'ms' } },
+      { name: 'logs', type: FieldType.other, values: spans.map(spanLogs) },
+      {
+        name: 'references',
+        type: FieldType.other,
+        values: spans.map((s) => references.get(spanKey(s.traceId, s.spanId)) ?? []),
+      },
+      { name: 'tags', type: FieldType.other, values: spans.map((s) => spanTags(s, bridgeOf(s))) },
+      {
+        name: 'kind',
+        type: FieldType.string,
+        values: spans.map((s) => (s.kind === 'unspecified' ? undefined : s.kind)),
+      },
+      { name: 'statusCode', type: FieldType.number, values: spans.map((s) => STATUS_CODES[s.status.code]) },
+      { name: 'statusMessage', type: FieldType.string, values: spans.map((s) => s.status.message ?? '') },
+      { name: 'instrumentationLibraryName', type: FieldType.string, values: spans.map((s) => s.scope.name) },
+      { name: 'instrumentationLibraryVersion', type: FieldType.string, values: spans.map((s) => s.scope.version) },
+      {
+        name: 'warnings',
+        type: FieldType.other,
+        values: spans.map((s) => {
+          const bridge = bridgeOf(s);
+          return bridge ? [bridgeWarning(bridge)] : undefined;
+        }),
+      },
+    ],
+  });
+}
+
+export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets: LinkTargets): DataFrame {
+  const notices: QueryResultMetaNotice[] = trace.truncated
+    ? [{ severity: 'warning', text: `Showing ${trace.spans.length} of ${trace.spanCount} spans of the circuit.` }]
+    : [];
+  return buildTraceFrame(
+    {
+      refId,
+      spans: trace.spans,
+      bridges: trace.bridges,
+      incoming: [],
+      notices,
+      custom: { circuitId: trace.circuitId, traceIds: trace.traceIds, truncated: trace.truncated },
+    },
+    targets
+  );
+}
+
+export function traceDetailFrame(refId: string, detail: TraceDetail, targets: LinkTargets): DataFrame {
+  return buildTraceFrame(
+    {
+      refId,
+      spans: detail.spans,
+      bridges: detail.bridges,
+      incoming: detail.linksIn,
+      notices: [],
+      custom: { traceId: detail.summary.traceId, circuitIds: detail.summary.circuitIds },
+    },
+    targets
+  );
+}
