@@ -1,0 +1,28 @@
+// Parsing of query values the schemas cannot fully check: times and cursors.
+
+/** Epoch milliseconds or RFC 3339 (the schema has already checked the shape). */
+export function parseTime(value: string): number | null {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+export interface ErrorCursor {
+  occurredAtMs: number;
+  id: string;
+}
+
+export function encodeCursor(c: ErrorCursor): string {
+  return Buffer.from(JSON.stringify([c.occurredAtMs, c.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string): ErrorCursor | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === 'string') {
+      return { occurredAtMs: v[0] as number, id: v[1] };
+    }
+  } catch {
+    // fall through: any undecodable cursor is the caller's error
+  }
+  return null;
+}
