@@ -1,0 +1,96 @@
+// A failed MDSO resource and its TraceLogs → the analysis side's FailureInput. Pure.
+import type { FailureInput, OrchTraceEntry } from '../analysis/types.js';
+import type { MdsoResource } from '../client/mdso-client.js';
+
+const CIRCUIT_ID = /^\d{2}\.[A-Z0-9]{4}\.\d{6}\.\.(CHTR|TWCC)$/;
+
+export function shortProductName(resourceTypeId: string): string {
+  return resourceTypeId.split('.').pop() ?? resourceTypeId;
+}
+
+export function circuitIdOf(resource: MdsoResource): string | null {
+  const prop = resource.properties?.['circuit_id'];
+  if (typeof prop === 'string' && prop !== '') return prop;
+  return CIRCUIT_ID.test(resource.label) ? resource.label : null;
+}
+
+/** updatedAt, else createdAt, as epoch ms; null when neither parses. */
+export function changedAtMs(resource: MdsoResource): number | null {
+  for (const v of [resource.updatedAt, resource.createdAt]) {
+    if (typeof v === 'string') {
+      const ms = Date.parse(v);
+      if (Number.isFinite(ms)) return ms;
+    }
+  }
+  return null;
+}
+
+function startTimeSec(t: MdsoResource): number | null {
+  const v = t.properties?.['start_time_sec'];
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The TraceLog of this failure: a resource re-activated several times has several; take the newest
+ * one that started no later than the failure.
+ */
+export function pickTraceLog(traceLogs: readonly MdsoResource[], failedAtMs: number): MdsoResource | null {
+  let best: MdsoResource | null = null;
+  let bestStart = -Infinity;
+  for (const t of traceLogs) {
+    const start = startTimeSec(t);
+    const startMs = start === null ? (changedAtMs(t) ?? 0) : start * 1000;
+    if (startMs > failedAtMs + 1000) continue;
+    if (startMs > bestStart) {
+      best = t;
+      bestStart = startMs;
+    }
+  }
+  return best ?? traceLogs[0] ?? null;
+}
+
+function toEntries(raw: unknown): OrchTraceEntry[] {
+  if (!Array.isArray(raw)) return [];
+  const out: OrchTraceEntry[] = [];
+  for (const item of raw) {
+    if (!item || typeof item !== 'object') continue;
+    const src = item as Record<string, unknown>;
+    const e: OrchTraceEntry = {};
+    for (const k of ['timestamp', 'resource_type', 'resource_id', 'process', 'log_file', 'message', 'state', 'categorized_error', 'resource_name'] as const) {
+      if (typeof src[k] === 'string') e[k] = src[k];
+    }
+    const elapsed = src['elapsed_time'];
+    if (typeof elapsed === 'number') e.elapsed_time = elapsed;
+    else if (typeof elapsed === 'string' && /^\d+$/.test(elapsed)) e.elapsed_time = Number(elapsed);
+    out.push(e);
+  }
+  return out;
+}
+
+/** The resource properties the analysis side prefers over `reason` (Palantir's rule). */
+const ERROR_PROPERTIES = ['network_service_error', 'network_service_status', 'cpe_activation_error', 'msa_activation_error', 'failure_status'];
+
+export function toFailureInput(resource: MdsoResource, traceLog: MdsoResource | null): FailureInput {
+  const occurredAtMs = changedAtMs(resource) ?? 0;
+  const properties: Record<string, unknown> = {};
+  for (const k of ERROR_PROPERTIES) {
+    const v = resource.properties?.[k];
+    if (v !== undefined && v !== null && v !== '') properties[k] = v;
+  }
+  const input: FailureInput = {
+    resourceId: resource.id,
+    resourceTypeId: resource.resourceTypeId,
+    product: shortProductName(resource.resourceTypeId),
+    label: resource.label,
+    circuitId: circuitIdOf(resource),
+    orchState: resource.orchState,
+    reason: typeof resource.reason === 'string' ? resource.reason : '',
+    occurredAtMs,
+    orchTrace: traceLog
+      ? { traceLogId: traceLog.id, startTimeSec: startTimeSec(traceLog), entries: toEntries(traceLog.properties?.['orchestration_trace']) }
+      : null,
+  };
+  if (Object.keys(properties).length > 0) input.properties = properties;
+  return input;
+}

@@ -1,0 +1,46 @@
+// The poller's Prometheus metrics. Guards allow two apps in one process to share a registry.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface PollMetrics {
+  observePoll(seconds: number, outcome: string): void;
+  /** endpoint: a route template, never with ids; status: HTTP status or an error kind */
+  apiRequest(endpoint: string, status: string): void;
+}
+
+const lagProviders = new WeakMap<Registry, () => number | null>();
+
+export function createPollMetrics(registry: Registry, lagSeconds: () => number | null): PollMetrics {
+  lagProviders.set(registry, lagSeconds);
+  const duration =
+    (registry.getSingleMetric('mdso_poll_duration_seconds') as Histogram<'outcome'> | undefined) ??
+    new Histogram({
+      name: 'mdso_poll_duration_seconds',
+      help: 'Duration of one MDSO poll over all configured products',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+      registers: [registry],
+    });
+  if (!registry.getSingleMetric('mdso_poll_lag_seconds')) {
+    new Gauge({
+      name: 'mdso_poll_lag_seconds',
+      help: 'Seconds since the start of the oldest last completed product scan (how stale the view of MDSO is)',
+      registers: [registry],
+      collect() {
+        const lag = lagProviders.get(registry)?.() ?? null;
+        if (lag !== null) this.set(lag);
+      },
+    });
+  }
+  const requests =
+    (registry.getSingleMetric('mdso_api_requests_total') as Counter<'endpoint' | 'status'> | undefined) ??
+    new Counter({
+      name: 'mdso_api_requests_total',
+      help: 'Requests made to the MDSO API, by endpoint template and HTTP status or error kind',
+      labelNames: ['endpoint', 'status'],
+      registers: [registry],
+    });
+  return {
+    observePoll: (seconds, outcome) => duration.observe({ outcome }, seconds),
+    apiRequest: (endpoint, status) => requests.inc({ endpoint, status }),
+  };
+}
