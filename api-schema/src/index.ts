@@ -83,3 +83,12 @@ export {
   MdsoUncategorizedQuery,
   MdsoUncategorizedResponse,
 } from './mdso-analysis.js';
+export {
+  MdsoCollectResponse,
+  MdsoPollOutcome,
+  MdsoPollSummary,
+  MdsoProductCursor,
+  MdsoProductPollResult,
+  MdsoStatusResponse,
+} from './mdso-status.js';
+export { OtlpExportResponse, OtlpStatus } from './otlp.js';

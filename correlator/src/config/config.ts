@@ -72,6 +72,12 @@ export interface MdsoConfig {
   defectCatalogPath: string | null;
   webhook: { url: string | null; format: 'slack' | 'webex'; minIntervalSeconds: number };
   issueAutoResolveHours: number;
+  /** how far back the first scan of a product looks (MDSO_INITIAL_LOOKBACK_HOURS); default 24 */
+  initialLookbackHours?: number;
+  /** ask MDSO for `q=orchState:failed` only (MDSO_QUERY_FAILED_ONLY); default true */
+  failedOnlyQuery?: boolean;
+  /** retries after a 5xx, network error, timeout or broken JSON (MDSO_MAX_RETRIES); default 3 */
+  maxRetries?: number;
 }
 
 export interface SimulatorConfig {
@@ -278,6 +284,9 @@ function mdsoSettings(env: Env): MdsoConfig {
       minIntervalSeconds: int(env, 'MDSO_WEBHOOK_MIN_INTERVAL_SECONDS', 60, 0, 86400),
     },
     issueAutoResolveHours: num(env, 'ISSUE_AUTO_RESOLVE_HOURS', 336, 0.01, 87600),
+    initialLookbackHours: num(env, 'MDSO_INITIAL_LOOKBACK_HOURS', 24, 0, 24 * 3650),
+    failedOnlyQuery: bool(env, 'MDSO_QUERY_FAILED_ONLY', true),
+    maxRetries: int(env, 'MDSO_MAX_RETRIES', 3, 0, 20),
   };
   if (cfg.url && (!cfg.username || !cfg.password)) {
     throw new ConfigError('MDSO_URL', 'is set, so MDSO_USER and MDSO_PASS are required');

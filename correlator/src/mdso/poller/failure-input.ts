@@ -1,5 +1,5 @@
 // A failed MDSO resource and its TraceLogs → the analysis side's FailureInput. Pure.
-import type { FailureInput, OrchTraceEntry } from '../analysis/types.js';
+import type { FailureInput, OrchTraceEntry } from '../analysis/index.js';
 import type { MdsoResource } from '../client/mdso-client.js';
 
 const CIRCUIT_ID = /^\d{2}\.[A-Z0-9]{4}\.\d{6}\.\.(CHTR|TWCC)$/;

@@ -4,7 +4,7 @@
 // every good page, so a crash or an error resumes where the last good page ended.
 import type { Database } from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
-import type { FailureInput, RecordedFailure } from '../analysis/types.js';
+import type { FailureInput, RecordedFailure } from '../analysis/index.js';
 import type { MdsoClient, MdsoResource } from '../client/mdso-client.js';
 import type { IngestTraces } from '../ingest-types.js';
 import { buildFailureSpans } from '../spans/failure-spans.js';

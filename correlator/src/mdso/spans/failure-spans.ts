@@ -3,7 +3,7 @@
 // hashes of (resource id, orchestration trace id): re-polling the same failure re-sends the same
 // spans, which the core de-duplicates.
 import { createHash } from 'node:crypto';
-import type { FailureInput, OrchTraceEntry } from '../analysis/types.js';
+import type { FailureInput, OrchTraceEntry } from '../analysis/index.js';
 import type { OtlpJsonKeyValue, OtlpJsonSpan, OtlpJsonTraceRequest } from '../ingest-types.js';
 
 export const MDSO_SERVICE_NAME = 'mdso';

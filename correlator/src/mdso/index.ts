@@ -1,0 +1,113 @@
+// The MDSO feature as one fastify plugin (integration contract): the analysis (errors, issues,
+// catalogue) always; the poller only when MDSO_URL is set.
+import { readFileSync } from 'node:fs';
+import type { Database } from 'better-sqlite3';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
+import { ConfigError, type MdsoConfig } from '../config/config.js';
+import { MdsoAnalysis, mdsoAnalysisRoutes } from './analysis/index.js';
+import { MdsoClient } from './client/mdso-client.js';
+import type { IngestTraces } from './ingest-types.js';
+import { MdsoPoller } from './poller/poller.js';
+import { createPollMetrics } from './status/metrics.js';
+import { mdsoPollerRoutes } from './status/routes.js';
+
+export interface MdsoPluginOptions {
+  config: Readonly<MdsoConfig>;
+  db: Database;
+  registry: Registry;
+  ingestTraces: IngestTraces;
+  /** injectable clock for tests */
+  now?: () => number;
+}
+
+const SWEEP_INTERVAL_MS = 15 * 60_000;
+
+/** The CA file is read once at start-up; an unreadable one stops start-up rather than weakening TLS. */
+function readCa(path: string | null): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError('MDSO_CA_FILE', `cannot read "${path}": ${(err as Error).message}`);
+  }
+}
+
+export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opts) => {
+  const { config, db, registry } = opts;
+  const analysis = new MdsoAnalysis({ db, config, registry, logger: app.log, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(mdsoAnalysisRoutes, { analysis });
+
+  let poller: MdsoPoller | null = null;
+  let client: MdsoClient | null = null;
+  const disabledReason = config.url ? null : 'MDSO_URL is not set';
+  if (config.url) {
+    let pollerRef: MdsoPoller | null = null;
+    const metrics = createPollMetrics(registry, () => pollerRef?.lagSeconds() ?? null);
+    const ca = readCa(config.caFile);
+    client = new MdsoClient({
+      baseUrl: config.url,
+      username: config.username,
+      password: config.password,
+      tenant: config.tenant,
+      authVariant: config.authVariant,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxRetries: config.maxRetries ?? 3,
+      ...(ca ? { ca } : {}),
+      onRequest: (endpoint, status) => metrics.apiRequest(endpoint, status),
+    });
+    poller = new MdsoPoller({
+      client,
+      db,
+      recorder: analysis,
+      ingestTraces: opts.ingestTraces,
+      logger: app.log.child({ component: 'mdso-poller' }),
+      settings: {
+        products: config.products,
+        pageSize: config.pageSize,
+        pollIntervalSeconds: config.pollIntervalSeconds,
+        pollOverlapSeconds: config.pollOverlapSeconds,
+        initialLookbackHours: config.initialLookbackHours ?? 24,
+        failedOnlyQuery: config.failedOnlyQuery ?? true,
+      },
+      onPollFinished: result => {
+        metrics.observePoll((result.endedMs - result.startedMs) / 1000, result.outcome);
+        safeSweep();
+      },
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    pollerRef = poller;
+  }
+  await app.register(mdsoPollerRoutes, { config, poller, disabledReason });
+
+  const safeSweep = () => {
+    try {
+      analysis.sweep();
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'MDSO issue sweep failed');
+    }
+  };
+  const sweepTimer = setInterval(safeSweep, SWEEP_INTERVAL_MS);
+  sweepTimer.unref();
+
+  app.addHook('onReady', async () => {
+    if (poller) {
+      poller.start();
+      app.log.info({ url: config.url, products: config.products.length, intervalSeconds: config.pollIntervalSeconds }, 'MDSO poller started');
+    } else {
+      app.log.info({ reason: disabledReason }, 'MDSO poller off');
+    }
+  });
+
+  app.addHook('onClose', async () => {
+    clearInterval(sweepTimer);
+    if (poller) await poller.stop();
+    if (client) {
+      await client.deleteToken();
+      client.close();
+    }
+    await analysis.close();
+  });
+};
+
+export type { IngestOutcome, IngestTraces, OtlpJsonTraceRequest } from './ingest-types.js';

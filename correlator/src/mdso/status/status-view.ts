@@ -1,0 +1,69 @@
+// The poller's state as the status and collect routes report it. Pure mapping, times as ISO strings.
+import type { MdsoCollectResponse, MdsoStatusResponse } from '@correlation-station/api-schema';
+import type { MdsoConfig } from '../../config/config.js';
+import type { MdsoPoller, PollResult } from '../poller/poller.js';
+import { shortProductName } from '../poller/failure-input.js';
+
+const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | null, disabledReason: string | null): MdsoStatusResponse {
+  const base = {
+    enabled: poller !== null,
+    disabledReason: poller ? null : disabledReason,
+    url: config.url,
+    authVariant: config.authVariant,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+  };
+  if (!poller) {
+    return { ...base, running: false, runningSince: null, nextPollAt: null, lagSeconds: null, lastPoll: null, lastError: null, products: [] };
+  }
+  const run = poller.store.lastRun();
+  const lastError = poller.lastErrorInfo;
+  return {
+    ...base,
+    running: poller.isRunning,
+    runningSince: iso(poller.runningSinceMs),
+    nextPollAt: iso(poller.nextPollAtMs),
+    lagSeconds: poller.lagSeconds(),
+    lastPoll: run
+      ? {
+          trigger: run.trigger,
+          startedAt: iso(run.startedMs)!,
+          endedAt: iso(run.endedMs),
+          durationSeconds: run.endedMs === null ? null : (run.endedMs - run.startedMs) / 1000,
+          outcome: run.outcome,
+          resourcesSeen: run.resourcesSeen,
+          failuresFound: run.failuresFound,
+          failuresRecorded: run.failuresRecorded,
+          errorMessage: run.errorMessage,
+        }
+      : null,
+    lastError: lastError ? { message: lastError.message, at: iso(lastError.atMs)! } : null,
+    products: poller.cursors().map(c => ({
+      resourceTypeId: c.resourceTypeId,
+      product: shortProductName(c.resourceTypeId),
+      watermark: iso(c.watermarkMs),
+      lastCompletedScanStartedAt: iso(c.lastCompleteScanStartedMs),
+      resumeOffset: c.scan ? c.scan.offset : null,
+      lastPoll: { resourcesSeen: c.lastSeen, resourcesChanged: c.lastChanged, failuresFound: c.lastFailures, failuresRecorded: c.lastRecorded },
+      totals: { resourcesSeen: c.totalSeen, failuresFound: c.totalFailures },
+    })),
+  };
+}
+
+export function collectView(result: PollResult): MdsoCollectResponse {
+  return {
+    poll: {
+      trigger: result.trigger,
+      startedAt: iso(result.startedMs)!,
+      endedAt: iso(result.endedMs)!,
+      durationSeconds: (result.endedMs - result.startedMs) / 1000,
+      outcome: result.outcome,
+      resourcesSeen: result.resourcesSeen,
+      failuresFound: result.failuresFound,
+      failuresRecorded: result.failuresRecorded,
+      errorMessage: result.errorMessage,
+    },
+    products: result.products,
+  };
+}
