@@ -1,6 +1,6 @@
 /**
- * Epoch milliseconds (float) from OTLP's decimal nanosecond string. Splitting the string keeps
- * the millisecond part exact, which Number(nanos) / 1e6 would not for 19-digit values.
+ * Epoch milliseconds (float) from OTLP's decimal nanosecond string; anything but digits is NaN
+ * rather than a silently wrong time. Whole milliseconds and the fraction are converted apart.
  */
 export function nanosToMs(nanos: string): number {
   if (!/^\d+$/.test(nanos)) {

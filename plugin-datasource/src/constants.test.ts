@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CORRELATOR_SERVICE_NAME, EXPECTED_API_VERSION } from './constants';
+
+// The plugin copies these values instead of importing them (that would bundle TypeBox); this
+// reads the schema source so the copies cannot drift from the correlator's.
+const systemSource = readFileSync(join(__dirname, '..', '..', 'api-schema', 'src', 'system.ts'), 'utf8');
+
+describe('constants mirrored from @correlation-station/api-schema', () => {
+  it('API version', () => {
+    expect(systemSource).toMatch(new RegExp(`export const API_VERSION = ${EXPECTED_API_VERSION};`));
+  });
+
+  it('service name', () => {
+    expect(systemSource).toContain(`export const CORRELATOR_SERVICE_NAME = '${CORRELATOR_SERVICE_NAME}';`);
+  });
+});

@@ -1,0 +1,55 @@
+import { DataFrameView, FieldType } from '@grafana/data';
+import type { ServiceGraph } from '@correlation-station/api-schema';
+import { BRIDGED_EDGE_COLOR, serviceGraphFrames } from './serviceGraphFrames';
+
+describe('serviceGraphFrames', () => {
+  const [nodes, edges] = serviceGraphFrames('G', graph());
+
+  it('returns node-graph nodes and edges frames', () => {
+    expect([nodes.name, edges.name]).toEqual(['nodes', 'edges']);
+    expect(nodes.meta?.preferredVisualisationType).toBe('nodeGraph');
+    expect(edges.meta?.preferredVisualisationType).toBe('nodeGraph');
+    expect(nodes.fields.map((f) => f.name)).toEqual(['id', 'title', 'mainstat', 'secondarystat', 'arc__errors', 'arc__ok', 'detail__traceCount']);
+    expect(edges.fields.map((f) => f.name)).toEqual([
+      'id', 'source', 'target', 'mainstat', 'secondarystat', 'detail__errorCount', 'detail__bridged', 'color', 'strokedasharray',
+    ]);
+  });
+
+  it.each([
+    ['beorn', 0, 0.1, 0.9],
+    ['mdso', 1, 0, 1],
+    ['idle', 2, 0, 1],
+  ])('node %s has arcs errors=%d/%d summing to 1', (id, index, errors, ok) => {
+    const row = new DataFrameView(nodes).get(index);
+    expect(row.id).toBe(id);
+    expect(row.arc__errors).toBeCloseTo(errors);
+    expect(row.arc__ok).toBeCloseTo(ok);
+  });
+
+  it('colours arcs and labels stats', () => {
+    expect(nodes.fields[4].config.color).toEqual({ mode: 'fixed', fixedColor: 'red' });
+    expect(edges.fields.find((f) => f.name === 'secondarystat')?.config.unit).toBe('percentunit');
+    expect(edges.fields.find((f) => f.name === 'detail__bridged')?.type).toBe(FieldType.boolean);
+  });
+
+  it.each([
+    [0, false, 'green', ''],
+    [1, true, BRIDGED_EDGE_COLOR, '6 4'],
+  ])('edge %d bridged=%p is %s and dashed %p', (index, bridged, color, dash) => {
+    expect(new DataFrameView(edges).get(index)).toMatchObject({ detail__bridged: bridged, color, strokedasharray: dash });
+  });
+});
+
+function graph(): ServiceGraph {
+  return {
+    nodes: [
+      { id: 'beorn', title: 'beorn', spanCount: 10, errorCount: 1, traceCount: 2 },
+      { id: 'mdso', title: 'mdso', spanCount: 4, errorCount: 0, traceCount: 1 },
+      { id: 'idle', title: 'idle', spanCount: 0, errorCount: 0, traceCount: 0 },
+    ],
+    edges: [
+      { id: 'beorn->arda', source: 'beorn', target: 'arda', callCount: 3, errorCount: 0, bridged: false, meanConfidence: 1 },
+      { id: 'beorn->mdso', source: 'beorn', target: 'mdso', callCount: 1, errorCount: 0, bridged: true, meanConfidence: 0.9 },
+    ],
+  };
+}

@@ -1,0 +1,230 @@
+import { DataFrameView, FieldType, type TraceSpanRow } from '@grafana/data';
+import type { StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
+import { ALL_TARGETS, ONLY_SELF, TRACE_A, TRACE_B, makeBridge, makeSpan } from '../test/fixtures';
+import { stitchedTraceFrame, traceDetailFrame } from './traceFrame';
+
+function rows(frame: ReturnType<typeof stitchedTraceFrame>) {
+  return new DataFrameView<TraceSpanRow>(frame).toArray();
+}
+
+describe('stitchedTraceFrame', () => {
+  it('follows the trace contract: field names, types, units and meta', () => {
+    const frame = stitchedTraceFrame('A', stitched, ONLY_SELF);
+    expect(frame.refId).toBe('A');
+    expect(frame.meta?.preferredVisualisationType).toBe('trace');
+    expect(frame.fields.map((f) => [f.name, f.type])).toEqual([
+      ['traceID', FieldType.string],
+      ['spanID', FieldType.string],
+      ['parentSpanID', FieldType.string],
+      ['operationName', FieldType.string],
+      ['serviceName', FieldType.string],
+      ['serviceTags', FieldType.other],
+      ['startTime', FieldType.number],
+      ['duration', FieldType.number],
+      ['logs', FieldType.other],
+      ['references', FieldType.other],
+      ['tags', FieldType.other],
+      ['kind', FieldType.string],
+      ['statusCode', FieldType.number],
+      ['statusMessage', FieldType.string],
+      ['instrumentationLibraryName', FieldType.string],
+      ['instrumentationLibraryVersion', FieldType.string],
+      ['warnings', FieldType.other],
+    ]);
+    expect(frame.fields.find((f) => f.name === 'startTime')?.config.unit).toBe('ms');
+    expect(frame.fields.find((f) => f.name === 'duration')?.config.unit).toBe('ms');
+    expect(frame.length).toBe(4);
+  });
+
+  it('keeps every span with its original trace id, in one frame', () => {
+    const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
+    expect(view.map((r) => [r.traceID, r.spanID])).toEqual([
+      [TRACE_A, '1111111111111111'],
+      [TRACE_A, '9999999999999999'],
+      [TRACE_B, '2222222222222222'],
+      [TRACE_B, '3333333333333333'],
+    ]);
+    expect(view[1].tags).toContainEqual({ key: 'trace_id', value: TRACE_A });
+  });
+
+  it.each([
+    ['root span', 0, undefined],
+    ['bridge span', 1, '1111111111111111'],
+    ['entry span of the later trace', 2, undefined],
+    ['child span', 3, '2222222222222222'],
+  ])('parentSpanID of the %s', (_name, index, parent) => {
+    expect(rows(stitchedTraceFrame('A', stitched, ONLY_SELF))[index].parentSpanID).toBe(parent);
+  });
+
+  it.each([
+    ['error', 2, true],
+    ['ok', 1, false],
+    ['unset', 0, false],
+  ] as const)('status %s → statusCode %d, error tag %p', (code, statusCode, errorTag) => {
+    const trace = { ...stitched, spans: [makeSpan({ status: { code, message: 'boom' } })], bridges: [] };
+    const [row] = rows(stitchedTraceFrame('A', trace, ONLY_SELF));
+    expect(row.statusCode).toBe(statusCode);
+    expect(row.tags.some((t) => t.key === 'error' && t.value === true)).toBe(errorTag);
+  });
+
+  it('turns span events into logs with millisecond timestamps', () => {
+    const span = makeSpan({ events: [{ timeUnixNano: '1700000000050000000', name: 'retry', attributes: { attempt: 2 } }] });
+    const [row] = rows(stitchedTraceFrame('A', { ...stitched, spans: [span], bridges: [] }, ONLY_SELF));
+    expect(row.logs).toEqual([{ timestamp: 1700000000050, name: 'retry', fields: [{ key: 'attempt', value: 2 }] }]);
+  });
+
+  it('links the bridge to the later trace both ways, as references', () => {
+    const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
+    expect(view[1].references).toEqual([
+      { traceID: TRACE_B, spanID: '2222222222222222', tags: [{ key: 'link.kind', value: 'bridge' }] },
+    ]);
+    expect(view[2].references).toEqual([
+      {
+        traceID: TRACE_A,
+        spanID: '9999999999999999',
+        tags: [
+          { key: 'link.kind', value: 'bridge' },
+          { key: 'link.direction', value: 'incoming' },
+        ],
+      },
+    ]);
+    expect(view[0].references).toEqual([]);
+  });
+
+  it('adds an incoming reference to the target of an OTLP span link', () => {
+    const source = makeSpan({ spanId: 'aaaaaaaaaaaaaaaa', links: [{ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', attributes: { why: 'async' } }] });
+    const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb' });
+    const view = rows(stitchedTraceFrame('A', { ...stitched, spans: [source, target], bridges: [] }, ONLY_SELF));
+    expect(view[0].references).toEqual([{ traceID: TRACE_B, spanID: 'bbbbbbbbbbbbbbbb', tags: [{ key: 'why', value: 'async' }] }]);
+    expect(view[1].references).toEqual([
+      { traceID: TRACE_A, spanID: 'aaaaaaaaaaaaaaaa', tags: [{ key: 'link.direction', value: 'incoming' }] },
+    ]);
+  });
+
+  it('marks the synthetic bridge span with a warning and its bridge tags', () => {
+    const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
+    expect(view[1].warnings).toEqual([
+      'Synthetic bridge made by the correlator: beorn → mdso joined by circuit_id=CKT-1 (circuit_id_match, confidence 90%)',
+    ]);
+    expect(view[1].tags).toEqual(
+      expect.arrayContaining([
+        { key: 'correlator.synthetic', value: true },
+        { key: 'bridge.confidence', value: 0.9 },
+      ])
+    );
+    expect(view[0].warnings).toBeUndefined();
+  });
+
+  it('puts the resource attributes and the service name into serviceTags', () => {
+    const [row] = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
+    expect(row.serviceTags).toEqual([{ key: 'service.name', value: 'beorn' }, { key: 'host.name', value: 'h1' }]);
+  });
+
+  it.each([
+    [false, undefined],
+    [true, [{ severity: 'warning', text: 'Showing 4 of 9 spans of the circuit.' }]],
+  ])('truncated=%p → notices %j', (truncated, notices) => {
+    const frame = stitchedTraceFrame('A', { ...stitched, truncated, spanCount: truncated ? 9 : 4 }, ONLY_SELF);
+    expect(frame.meta?.notices).toEqual(notices);
+    expect(frame.meta?.custom).toEqual({ circuitId: 'CKT-1', traceIds: [TRACE_A, TRACE_B], truncated });
+  });
+
+  it.each([
+    ['without Tempo or Loki', ONLY_SELF, []],
+    ['with Tempo and Loki', ALL_TARGETS, ['Open trace in Tempo', 'Logs of this trace in Loki']],
+  ])('traceID links %s', (_name, targets, titles) => {
+    const field = stitchedTraceFrame('A', stitched, targets).fields[0];
+    expect((field.config.links ?? []).map((l) => l.title)).toEqual(titles);
+  });
+
+  it('points the Tempo link at the configured datasource with a TraceQL query of the trace id', () => {
+    const [link] = stitchedTraceFrame('A', stitched, ALL_TARGETS).fields[0].config.links ?? [];
+    expect(link.internal).toEqual({
+      datasourceUid: 'tempo-uid',
+      datasourceName: 'Tempo',
+      query: { refId: 'A', queryType: 'traceql', query: '${__value.raw}' },
+    });
+  });
+});
+
+describe('traceDetailFrame', () => {
+  it('adds incoming references from linksIn and keeps the trace summary in meta', () => {
+    const detail: TraceDetail = {
+      summary: {
+        traceId: TRACE_B,
+        rootService: 'mdso',
+        rootName: 'activate',
+        services: ['mdso'],
+        spanCount: 1,
+        errorCount: 0,
+        startTimeMs: 1700000000040,
+        endTimeMs: 1700000000100,
+        durationMs: 60,
+        circuitIds: ['CKT-1'],
+      },
+      spans: [makeSpan({ traceId: TRACE_B, spanId: '2222222222222222', serviceName: 'mdso' })],
+      correlations: [],
+      bridges: [],
+      linksOut: [],
+      linksIn: [
+        {
+          sourceTraceId: TRACE_A,
+          sourceSpanId: '9999999999999999',
+          targetTraceId: TRACE_B,
+          targetSpanId: '2222222222222222',
+          origin: 'bridge',
+        },
+      ],
+    };
+    const frame = traceDetailFrame('B', detail, ONLY_SELF);
+    const [row] = new DataFrameView<TraceSpanRow>(frame).toArray();
+    expect(frame.refId).toBe('B');
+    expect(frame.meta?.custom).toEqual({ traceId: TRACE_B, circuitIds: ['CKT-1'] });
+    expect(row.references).toEqual([
+      {
+        traceID: TRACE_A,
+        spanID: '9999999999999999',
+        tags: [
+          { key: 'link.origin', value: 'bridge' },
+          { key: 'link.direction', value: 'incoming' },
+        ],
+      },
+    ]);
+  });
+});
+
+const stitched: StitchedTrace = {
+  circuitId: 'CKT-1',
+  traceIds: [TRACE_A, TRACE_B],
+  spans: [
+    makeSpan({ resource: { 'service.name': 'beorn', 'host.name': 'h1' } }),
+    makeSpan({
+      spanId: '9999999999999999',
+      parentSpanId: '1111111111111111',
+      name: 'bridge beorn → mdso',
+      kind: 'internal',
+      synthetic: true,
+      startTimeMs: 1700000000010,
+      durationMs: 30,
+    }),
+    makeSpan({
+      traceId: TRACE_B,
+      spanId: '2222222222222222',
+      serviceName: 'mdso',
+      startTimeMs: 1700000000040,
+      durationMs: 60,
+    }),
+    makeSpan({
+      traceId: TRACE_B,
+      spanId: '3333333333333333',
+      parentSpanId: '2222222222222222',
+      serviceName: 'mdso',
+      kind: 'client',
+      startTimeMs: 1700000000050,
+      durationMs: 20,
+    }),
+  ],
+  bridges: [makeBridge()],
+  spanCount: 4,
+  truncated: false,
+};
