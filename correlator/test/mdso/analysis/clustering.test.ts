@@ -23,7 +23,7 @@ describe('maskVolatile', () => {
 });
 
 function input(text: string, over: Partial<DrainInput> = {}): DrainInput {
-  return { template: maskVolatile(text), text, count: 1, firstSeenMs: 1, lastSeenMs: 1, product: 'ServiceMapper', ...over };
+  return { template: maskVolatile(text), examples: [text], count: 1, firstSeenMs: 1, lastSeenMs: 1, product: 'ServiceMapper', ...over };
 }
 
 describe('drainCluster', () => {

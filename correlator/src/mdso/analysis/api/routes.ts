@@ -32,6 +32,7 @@ const DAY_MS = 86_400_000;
 const ISSUE_RECENT_ERRORS = 10;
 const ISSUE_CIRCUITS = 200;
 const UNCATEGORISED_TEMPLATES_SCANNED = 5000;
+const CLUSTER_EXAMPLES = 3;
 const VALIDATE_BODY_LIMIT = 2 * 1024 * 1024;
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict' };
@@ -253,9 +254,10 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
     },
     async req => {
       const catalogue = analysis.catalogue.catalogue;
-      const templates = analysis.repo.uncategorisedTemplates(UNCATEGORISED_TEMPLATES_SCANNED);
+      const templates = analysis.repo.uncategorisedTemplates(UNCATEGORISED_TEMPLATES_SCANNED, CLUSTER_EXAMPLES);
       const clusters = drainCluster(
-        templates.map(t => ({ template: t.template, text: t.text, count: t.n, firstSeenMs: t.first_ms, lastSeenMs: t.last_ms, product: t.product })),
+        templates.map(t => ({ template: t.template, examples: t.examples, count: t.n, firstSeenMs: t.first_ms, lastSeenMs: t.last_ms, product: t.product })),
+        { maxExamples: CLUSTER_EXAMPLES },
       ).slice(0, req.query.limit ?? 50);
       const taken: string[] = [];
       return {

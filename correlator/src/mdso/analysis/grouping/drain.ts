@@ -5,7 +5,8 @@ import { isPlaceholder } from './mask.js';
 
 export interface DrainInput {
   template: string;
-  text: string;
+  /** raw texts behind the template */
+  examples: readonly string[];
   count: number;
   firstSeenMs: number;
   lastSeenMs: number;
@@ -61,13 +62,13 @@ export function drainCluster(inputs: readonly DrainInput[], options: Partial<Dra
       }
     }
     if (best && bestSim >= opts.similarity) {
-      best.tokens = best.tokens.map((t, i) => (t === tokens[i] ? t : isPlaceholder(t) && tokens[i] === t ? t : '<*>'));
+      best.tokens = best.tokens.map((t, i) => (t === tokens[i] ? t : '<*>'));
       const c = best.cluster;
       c.template = best.tokens.join(' ');
       c.count += input.count;
       c.firstSeenMs = Math.min(c.firstSeenMs, input.firstSeenMs);
       c.lastSeenMs = Math.max(c.lastSeenMs, input.lastSeenMs);
-      if (c.examples.length < opts.maxExamples && !c.examples.includes(input.text)) c.examples.push(input.text);
+      for (const e of input.examples) if (c.examples.length < opts.maxExamples && !c.examples.includes(e)) c.examples.push(e);
       if (!c.products.includes(input.product)) c.products.push(input.product);
       continue;
     }
@@ -79,7 +80,7 @@ export function drainCluster(inputs: readonly DrainInput[], options: Partial<Dra
         count: input.count,
         firstSeenMs: input.firstSeenMs,
         lastSeenMs: input.lastSeenMs,
-        examples: [input.text],
+        examples: input.examples.slice(0, opts.maxExamples),
         products: [input.product],
       },
     };

@@ -23,6 +23,15 @@ export interface IssueFilter {
   limit: number;
 }
 
+export interface UncategorisedTemplate {
+  template: string;
+  examples: string[];
+  n: number;
+  first_ms: number;
+  last_ms: number;
+  product: string;
+}
+
 export interface BucketCount {
   bucket: number;
   key: string | null;
@@ -182,11 +191,25 @@ export class AnalysisRepository {
       .all() as Array<{ defect_code: string; n: number; last_ms: number }>;
   }
 
-  /** Uncategorised texts grouped by masked template, oldest first so clustering is stable. */
-  uncategorisedTemplates(limit: number): Array<{ template: string; text: string; n: number; first_ms: number; last_ms: number; product: string }> {
-    return this.db
-      .prepare(`SELECT template, MAX(text) AS text, COUNT(*) AS n, MIN(occurred_at_ms) AS first_ms, MAX(occurred_at_ms) AS last_ms,
+  /** Uncategorised errors grouped by masked template, oldest first so clustering is stable. */
+  uncategorisedTemplates(limit: number, examplesPerTemplate: number): UncategorisedTemplate[] {
+    const rows = this.db
+      .prepare(`SELECT template, COUNT(*) AS n, MIN(occurred_at_ms) AS first_ms, MAX(occurred_at_ms) AS last_ms,
         MIN(product) AS product FROM mdso_errors WHERE defect_code IS NULL GROUP BY template ORDER BY first_ms LIMIT ?`)
-      .all(limit) as Array<{ template: string; text: string; n: number; first_ms: number; last_ms: number; product: string }>;
+      .all(limit) as Array<Omit<UncategorisedTemplate, 'examples'>>;
+    // A few distinct raw texts per template, newest first: the examples a suggested rule is proven on.
+    const examples = this.db
+      .prepare(`SELECT template, text FROM (SELECT template, text, ROW_NUMBER() OVER (PARTITION BY template ORDER BY last DESC) AS rn
+        FROM (SELECT template, text, MAX(occurred_at_ms) AS last FROM mdso_errors WHERE defect_code IS NULL GROUP BY template, text))
+        WHERE rn <= ?`)
+      .all(examplesPerTemplate) as Array<{ template: string; text: string }>;
+    const byTemplate = new Map<string, string[]>();
+    for (const e of examples) {
+      const list = byTemplate.get(e.template) ?? [];
+      list.push(e.text);
+      byTemplate.set(e.template, list);
+    }
+    return rows.map(r => ({ ...r, examples: byTemplate.get(r.template) ?? [] }));
   }
+
 }
