@@ -17,6 +17,5 @@ export const Bridge = Type.Object(
     gapMs: Type.Number({ description: 'Child entry start minus parent span start' }),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { $id: 'Bridge' },
 );
 export type Bridge = Static<typeof Bridge>;

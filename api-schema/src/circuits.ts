@@ -24,7 +24,6 @@ export const CircuitSummary = Type.Object(
     lastSeenMs: Type.Number(),
     keys: BusinessKeys,
   },
-  { $id: 'CircuitSummary' },
 );
 export type CircuitSummary = Static<typeof CircuitSummary>;
 
@@ -55,7 +54,6 @@ export const CircuitDetail = Type.Object(
     correlations: Type.Array(Correlation),
     bridges: Type.Array(Bridge),
   },
-  { $id: 'CircuitDetail' },
 );
 export type CircuitDetail = Static<typeof CircuitDetail>;
 
@@ -77,6 +75,5 @@ export const StitchedTrace = Type.Object(
     spanCount: Type.Integer({ description: 'Spans in the circuit, including any cut by the limit' }),
     truncated: Type.Boolean(),
   },
-  { $id: 'StitchedTrace' },
 );
 export type StitchedTrace = Static<typeof StitchedTrace>;

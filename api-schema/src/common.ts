@@ -8,7 +8,6 @@ export const ErrorResponse = Type.Object(
     code: Type.Optional(Type.String({ description: 'Stable machine-readable code, e.g. CORR_ERR_BAD_TIME' })),
     message: Type.String({ description: 'What is wrong, naming the offending input' }),
   },
-  { $id: 'ErrorResponse' },
 );
 export type ErrorResponse = Static<typeof ErrorResponse>;
 

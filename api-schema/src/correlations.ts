@@ -23,7 +23,6 @@ export const Correlation = Type.Object(
     firstSeenMs: Type.Number(),
     lastSeenMs: Type.Number(),
   },
-  { $id: 'Correlation' },
 );
 export type Correlation = Static<typeof Correlation>;
 

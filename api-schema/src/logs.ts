@@ -28,7 +28,6 @@ export const LogBatch = Type.Object(
       description: 'LogBatchRecord items; invalid ones are rejected individually',
     }),
   },
-  { $id: 'LogBatch' },
 );
 export type LogBatch = Static<typeof LogBatch>;
 
@@ -56,7 +55,6 @@ export const LogEntry = Type.Object(
     resource: AttributeMap,
     source: Type.Union([Type.Literal('otlp'), Type.Literal('api')]),
   },
-  { $id: 'LogEntry' },
 );
 export type LogEntry = Static<typeof LogEntry>;
 

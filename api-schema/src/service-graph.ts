@@ -30,6 +30,5 @@ export type ServiceEdge = Static<typeof ServiceEdge>;
 
 export const ServiceGraph = Type.Object(
   { nodes: Type.Array(ServiceNode), edges: Type.Array(ServiceEdge) },
-  { $id: 'ServiceGraph' },
 );
 export type ServiceGraph = Static<typeof ServiceGraph>;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 
-export const CORRELATOR_SERVICE_NAME = 'correlation-station-correlator';
+export const CORRELATOR_SERVICE_NAME = 'correlation-station-correlator' as const;
 /** Bumped on any breaking change of the query API; the datasource checks it in "Save & test". */
 export const API_VERSION = 1;
 

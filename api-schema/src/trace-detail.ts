@@ -17,6 +17,5 @@ export const TraceDetail = Type.Object(
     linksOut: Type.Array(TraceLink),
     linksIn: Type.Array(TraceLink),
   },
-  { $id: 'TraceDetail' },
 );
 export type TraceDetail = Static<typeof TraceDetail>;

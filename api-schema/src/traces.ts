@@ -52,7 +52,6 @@ export const Span = Type.Object(
     links: Type.Array(SpanLink),
     synthetic: Type.Boolean({ description: 'True for bridge spans made by the correlator' }),
   },
-  { $id: 'Span' },
 );
 export type Span = Static<typeof Span>;
 
@@ -69,7 +68,6 @@ export const TraceSummary = Type.Object(
     durationMs: Type.Number(),
     circuitIds: Type.Array(Type.String()),
   },
-  { $id: 'TraceSummary' },
 );
 export type TraceSummary = Static<typeof TraceSummary>;
 
@@ -84,6 +82,5 @@ export const TraceLink = Type.Object(
     targetSpanId: Type.String(),
     origin: TraceLinkOrigin,
   },
-  { $id: 'TraceLink' },
 );
 export type TraceLink = Static<typeof TraceLink>;

@@ -16,7 +16,7 @@ import type {
 } from '@correlation-station/api-schema';
 import type { KeyGroup, TraceState } from '../../correlation/types.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
-import { readResourceAttributes } from '../../otlp/span-reader.js';
+import { resourceAttributesOf } from '../resource-attributes.js';
 import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type {
@@ -683,7 +683,7 @@ export class SqliteStore implements Store {
         spanId: r.span_id,
         keys: JSON.parse(r.keys) as LogEntry['keys'],
         attributes: JSON.parse(r.attributes) as LogEntry['attributes'],
-        resource: resourceAttributes(res),
+        resource: resourceAttributesOf(res),
         source: r.source as LogEntry['source'],
       };
     });
@@ -838,6 +838,3 @@ interface LogDbRow {
   source: string;
 }
 
-function resourceAttributes(r: StoredResource): Record<string, unknown> {
-  return readResourceAttributes(r.body);
-}

@@ -1,0 +1,38 @@
+// Optional authentication for every route except health and readiness (and metrics unless
+// configured). Secrets are compared in constant time, on digests so lengths do not leak either.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config/config.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+function safeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+const OPEN_PATHS = new Set(['/health', '/ready']);
+
+export function makeAuthHook(auth: Readonly<Config['auth']>) {
+  const expectedBasic = auth.mode === 'basic' ? `${auth.username}:${auth.password}` : '';
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (auth.mode === 'none') return;
+    const path = request.url.split('?')[0]!;
+    if (OPEN_PATHS.has(path)) return;
+    if (path === '/metrics' && !auth.protectMetrics) return;
+    const header = request.headers.authorization ?? '';
+    let ok = false;
+    if (auth.mode === 'basic' && header.startsWith('Basic ')) {
+      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+      ok = safeEqual(decoded, expectedBasic);
+    } else if (auth.mode === 'bearer' && header.startsWith('Bearer ')) {
+      ok = safeEqual(header.slice(7).trim(), auth.token);
+    }
+    if (ok) return;
+    reply.header(
+      'WWW-Authenticate',
+      auth.mode === 'basic' ? 'Basic realm="correlation-station", charset="UTF-8"' : 'Bearer realm="correlation-station"',
+    );
+    reply.code(401);
+    throw Object.assign(new Error('missing or invalid credentials'), { statusCode: 401, code: 'CORR_ERR_UNAUTHORIZED' });
+  };
+}

@@ -1,0 +1,41 @@
+// The correlator's coded errors. Codes are stable API: a retired code is never reused.
+export class CorrelatorError extends Error {
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'CorrelatorError';
+  }
+}
+
+export const errors = {
+  badTime: (param: string, value: string) =>
+    new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is neither epoch milliseconds nor an RFC 3339 time`),
+  badRange: (fromMs: number, toMs: number) =>
+    new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${fromMs}) is after to (${toMs})`),
+  circuitNotFound: (id: string) =>
+    new CorrelatorError('CORR_ERR_CIRCUIT_NOT_FOUND', 404, `no data for circuit "${id}" in the store`),
+  traceNotFound: (id: string) => new CorrelatorError('CORR_ERR_TRACE_NOT_FOUND', 404, `no trace with id ${id} in the store`),
+  unsupportedMediaType: (ct: string | undefined) =>
+    new CorrelatorError(
+      'CORR_ERR_OTLP_BAD_CONTENT_TYPE',
+      415,
+      `unsupported Content-Type "${ct ?? ''}": send application/x-protobuf or application/json`,
+    ),
+  badEncoding: (enc: string) =>
+    new CorrelatorError('CORR_ERR_BAD_CONTENT_ENCODING', 415, `unsupported Content-Encoding "${enc}": use gzip, deflate or identity`),
+  corruptCompression: (enc: string, detail: string) =>
+    new CorrelatorError('CORR_ERR_CORRUPT_BODY', 400, `request body is not valid ${enc}: ${detail}`),
+  undecodable: (detail: string) => new CorrelatorError('CORR_ERR_OTLP_UNDECODABLE', 400, `cannot decode OTLP request: ${detail}`),
+  tooManyRecords: (n: number, max: number) =>
+    new CorrelatorError('CORR_ERR_BATCH_TOO_LARGE', 413, `batch has ${n} records, over MAX_BATCH_SIZE (${max})`),
+  busy: (why: string, retryAfterSeconds: number) => new CorrelatorError('CORR_ERR_BUSY', 429, why, retryAfterSeconds),
+  unavailable: (why: string, retryAfterSeconds: number) =>
+    new CorrelatorError('CORR_ERR_UNAVAILABLE', 503, why, retryAfterSeconds),
+  unauthorized: () => new CorrelatorError('CORR_ERR_UNAUTHORIZED', 401, 'missing or invalid credentials'),
+  methodNotAllowed: (method: string, url: string) =>
+    new CorrelatorError('CORR_ERR_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${url}; use POST`),
+};

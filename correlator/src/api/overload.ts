@@ -1,0 +1,55 @@
+// Protects the process: more concurrent ingest requests than configured get 429, a stalled event
+// loop (the process is saturated) gets 503, both with Retry-After so OTLP clients back off.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { errors } from './errors.js';
+
+export class OverloadGuard {
+  private inflight = 0;
+  private readonly loop: IntervalHistogram;
+  private lastCheck = 0;
+  private saturated = false;
+
+  constructor(
+    private readonly maxInflight: number,
+    private readonly maxEventLoopDelayMs: number,
+  ) {
+    this.loop = monitorEventLoopDelay({ resolution: 20 });
+    this.loop.enable();
+  }
+
+  /** Throws a 429/503 CorrelatorError when the request must be refused; else counts it in. */
+  admit(): void {
+    if (this.inflight >= this.maxInflight) {
+      throw errors.busy(`too many concurrent ingest requests (limit ${this.maxInflight}); retry shortly`, 1);
+    }
+    if (this.isSaturated()) {
+      throw errors.unavailable(
+        `the correlator is saturated (event loop delay over ${this.maxEventLoopDelayMs} ms); retry shortly`,
+        5,
+      );
+    }
+    this.inflight++;
+  }
+
+  release(): void {
+    if (this.inflight > 0) this.inflight--;
+  }
+
+  get current(): number {
+    return this.inflight;
+  }
+
+  private isSaturated(): boolean {
+    const now = Date.now();
+    if (now - this.lastCheck >= 500) {
+      this.lastCheck = now;
+      this.saturated = this.loop.max / 1e6 > this.maxEventLoopDelayMs;
+      this.loop.reset();
+    }
+    return this.saturated;
+  }
+
+  close(): void {
+    this.loop.disable();
+  }
+}

@@ -1,0 +1,75 @@
+// The user's existing JSON log API: POST /api/logs (batch) and GET /api/logs (recent logs).
+import {
+  ErrorResponse,
+  LogBatch,
+  LogBatchResponse,
+  LogListQuery,
+  LogListResponse,
+} from '@correlation-station/api-schema';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { IngestPipeline } from '../../ingest/pipeline.js';
+import { convertLogBatch } from '../../ingest/log-batch.js';
+import type { CoreMetrics } from '../../metrics/core-metrics.js';
+import type { KeyExtractionRules } from '../../otlp/decoded.js';
+import type { Store } from '../../store/store.js';
+import { errors } from '../errors.js';
+import type { OverloadGuard } from '../overload.js';
+import { parseRange } from '../time-params.js';
+
+export interface ApiLogsOptions {
+  pipeline: IngestPipeline;
+  store: Store;
+  rules: KeyExtractionRules;
+  guard: OverloadGuard;
+  metrics: CoreMetrics;
+  maxBatchSize: number;
+}
+
+export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (app, opts) => {
+  app.post(
+    '/api/logs',
+    {
+      schema: {
+        tags: ['logs'],
+        summary: 'Ingest a batch of logs in the JSON batch format',
+        description: 'Invalid records are rejected one by one (listed in errors); the valid ones are stored.',
+        body: LogBatch,
+        response: { 200: LogBatchResponse, 400: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
+      },
+    },
+    async request => {
+      opts.guard.admit();
+      try {
+        const batch = request.body;
+        if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
+        const converted = convertLogBatch(batch, opts.rules);
+        const result = await opts.pipeline.decodedLogs(
+          converted.logs,
+          converted.errors.length,
+          converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
+        );
+        opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
+        return { accepted: result.accepted, rejected: converted.errors.length, errors: converted.errors };
+      } finally {
+        opts.guard.release();
+      }
+    },
+  );
+
+  app.get(
+    '/api/logs',
+    {
+      schema: {
+        tags: ['logs'],
+        summary: 'Recent logs, newest first, optionally for one circuit, trace or service',
+        querystring: LogListQuery,
+        response: { 200: LogListResponse, 400: ErrorResponse },
+      },
+    },
+    async request => {
+      const { from, to, limit, ...rest } = request.query;
+      const logs = await opts.store.logs({ ...rest, ...parseRange(from, to), limit: limit ?? 100 });
+      return { logs };
+    },
+  );
+};

@@ -1,0 +1,114 @@
+import {
+  CircuitDetail,
+  CircuitIdParams,
+  CircuitListQuery,
+  CircuitListResponse,
+  ErrorResponse,
+  LogListResponse,
+  StitchedTrace,
+  StitchedTraceQuery,
+} from '@correlation-station/api-schema';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Store } from '../../store/store.js';
+import { errors } from '../errors.js';
+import { orderForTimeline, toApiSpans } from '../span-view.js';
+import { parseRange } from '../time-params.js';
+
+export const circuitRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+  app.get(
+    '/api/circuits',
+    {
+      schema: {
+        tags: ['circuits'],
+        summary: 'Circuits seen, most recent first, with a summary of each',
+        querystring: CircuitListQuery,
+        response: { 200: CircuitListResponse, 400: ErrorResponse },
+      },
+    },
+    async request => {
+      const { from, to, limit, ...rest } = request.query;
+      return { circuits: await store.listCircuits({ ...rest, ...parseRange(from, to), limit: limit ?? 100 }) };
+    },
+  );
+
+  app.get(
+    '/api/circuits/:id',
+    {
+      schema: {
+        tags: ['circuits'],
+        summary: "One circuit's summary, its traces, correlations and bridges",
+        params: CircuitIdParams,
+        response: { 200: CircuitDetail, 404: ErrorResponse },
+      },
+    },
+    async request => {
+      const { id } = request.params;
+      const summary = await store.getCircuit(id);
+      if (!summary) throw errors.circuitNotFound(id);
+      const traceIds = await store.circuitTraceIds(id);
+      const [traces, correlations, bridges] = await Promise.all([
+        store.traceSummaries(traceIds),
+        store.correlations({ circuit_id: id, limit: 500 }),
+        store.bridgesOf({ circuitId: id }),
+      ]);
+      return { summary, traces, correlations, bridges };
+    },
+  );
+
+  app.get(
+    '/api/circuits/:id/trace',
+    {
+      schema: {
+        tags: ['circuits'],
+        summary: 'The stitched view: every span of every trace of the circuit plus bridge spans, on one timeline',
+        params: CircuitIdParams,
+        querystring: StitchedTraceQuery,
+        response: { 200: StitchedTrace, 404: ErrorResponse },
+      },
+    },
+    async request => {
+      const { id } = request.params;
+      const traceIds = await store.circuitTraceIds(id);
+      if (traceIds.length === 0) throw errors.circuitNotFound(id);
+      const limit = request.query.limit ?? 20000;
+      const [{ spans, total }, bridges] = await Promise.all([
+        store.spansOfTraces(traceIds, limit),
+        store.bridgesOf({ circuitId: id }),
+      ]);
+      return {
+        circuitId: id,
+        traceIds,
+        spans: orderForTimeline(toApiSpans(spans)),
+        bridges,
+        spanCount: total,
+        truncated: total > spans.length,
+      };
+    },
+  );
+
+  app.get(
+    '/api/circuits/:id/logs',
+    {
+      schema: {
+        tags: ['circuits'],
+        summary: "The circuit's logs: by their own circuit key or through the circuit's traces",
+        params: CircuitIdParams,
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
+          search: Type.Optional(Type.String()),
+        }),
+        response: { 200: LogListResponse, 404: ErrorResponse },
+      },
+    },
+    async request => {
+      const { id } = request.params;
+      const logs = await store.logs({
+        circuit_id: id,
+        limit: request.query.limit ?? 500,
+        ...(request.query.search ? { search: request.query.search } : {}),
+      });
+      return { logs };
+    },
+  );
+};

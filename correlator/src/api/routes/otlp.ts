@@ -1,0 +1,104 @@
+// OTLP/HTTP receivers: /v1/traces and /v1/logs, and the same under /api/otlp (the path the
+// user's collector already points at). Protobuf and JSON on one port, chosen by Content-Type.
+import { OtlpExportResponse, OtlpStatus } from '@correlation-station/api-schema';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { IngestPipeline, IngestResult } from '../../ingest/pipeline.js';
+import type { CoreMetrics } from '../../metrics/core-metrics.js';
+import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
+import { DecodeError } from '../../otlp/wire-reader.js';
+import { errors } from '../errors.js';
+import type { OverloadGuard } from '../overload.js';
+
+export interface OtlpRoutesOptions {
+  pipeline: IngestPipeline;
+  guard: OverloadGuard;
+  metrics: CoreMetrics;
+}
+
+export function requestEncoding(request: FastifyRequest): OtlpEncoding | null {
+  const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
+  if (ct === 'application/json') return 'json';
+  return null;
+}
+
+const failure = { 400: OtlpStatus, 413: OtlpStatus, 415: OtlpStatus, 429: OtlpStatus, 503: OtlpStatus };
+
+export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opts) => {
+  const { pipeline, guard, metrics } = opts;
+  // Only requests that were let in give their slot back.
+  const admitted = new WeakSet<FastifyRequest>();
+
+  app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const encoding = requestEncoding(request);
+    if (!encoding) throw errors.unsupportedMediaType(request.headers['content-type']);
+    let result: IngestResult;
+    try {
+      if (signal === 'traces') {
+        result =
+          encoding === 'protobuf'
+            ? await pipeline.tracesFromProtobuf(request.body as Buffer)
+            : await pipeline.tracesFromJson(request.body);
+      } else {
+        result =
+          encoding === 'protobuf'
+            ? await pipeline.logsFromProtobuf(request.body as Buffer)
+            : await pipeline.logsFromJson(request.body);
+      }
+    } catch (e) {
+      if (e instanceof DecodeError) throw errors.undecodable(e.message);
+      const code = (e as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_')) {
+        request.log.error({ err: e }, 'store write failed');
+        throw errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
+      }
+      throw e;
+    }
+    metrics.ingestRequests.inc({ signal, outcome: result.rejected > 0 ? 'partial' : 'ok' });
+    reply.type(CONTENT_TYPE[encoding]);
+    return exportSuccess(signal, encoding, result.rejected, result.message);
+  };
+
+  for (const prefix of ['', '/api/otlp']) {
+    for (const signal of ['traces', 'logs'] as const) {
+      const url = `${prefix}/v1/${signal}`;
+      app.route({
+        method: 'POST',
+        url,
+        config: { otlpSignal: signal },
+        schema: {
+          tags: ['otlp'],
+          summary: `OTLP/HTTP ${signal} receiver`,
+          description:
+            'Accepts application/x-protobuf or application/json, optionally gzip or deflate. Answers in the request encoding: ' +
+            'Export*ServiceResponse (partial_success when some items were rejected) or google.rpc.Status.',
+          consumes: ['application/x-protobuf', 'application/json'],
+          produces: ['application/x-protobuf', 'application/json'],
+          response: { 200: OtlpExportResponse, ...failure },
+        },
+        onRequest: async request => {
+          guard.admit();
+          admitted.add(request);
+        },
+        onResponse: async request => {
+          if (admitted.delete(request)) guard.release();
+        },
+        handler: receive(signal),
+      });
+      app.route({
+        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        url,
+        config: { otlpSignal: signal },
+        schema: { hide: true },
+        handler: async (request, reply) => {
+          reply.header('Allow', 'POST');
+          throw errors.methodNotAllowed(request.method, url);
+        },
+      });
+    }
+  }
+};

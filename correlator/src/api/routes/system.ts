@@ -1,0 +1,91 @@
+import {
+  API_VERSION,
+  CORRELATOR_SERVICE_NAME,
+  HealthResponse,
+  InfoResponse,
+  ReadyResponse,
+} from '@correlation-station/api-schema';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Config } from '../../config/config.js';
+import type { CoreMetrics } from '../../metrics/core-metrics.js';
+import type { Store } from '../../store/store.js';
+
+export interface SystemRoutesOptions {
+  config: Readonly<Config>;
+  store: Store;
+  metrics: CoreMetrics;
+  startedAtMs: number;
+  /** Refreshes gauges that are read rather than counted (hot state, queue depth). */
+  refreshGauges: () => void;
+}
+
+export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, opts) => {
+  app.get(
+    '/health',
+    { schema: { tags: ['system'], summary: 'Liveness', response: { 200: HealthResponse } } },
+    async () => ({ status: 'healthy' as const, uptimeSeconds: (Date.now() - opts.startedAtMs) / 1000 }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: the store answers',
+        response: { 200: ReadyResponse, 503: ReadyResponse },
+      },
+    },
+    async (_request, reply) => {
+      let storeOk = false;
+      let detail = '';
+      try {
+        storeOk = opts.store.ping();
+      } catch (e) {
+        detail = (e as Error).message;
+      }
+      const body = {
+        status: storeOk ? ('ready' as const) : ('not_ready' as const),
+        checks: { store: storeOk ? { ok: true } : { ok: false, detail: detail || 'no answer' } },
+      };
+      if (!storeOk) reply.code(503);
+      return body;
+    },
+  );
+
+  app.get(
+    '/api/info',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'What this service is, so clients (the Grafana datasource) can check they talk to the right one',
+        response: { 200: InfoResponse },
+      },
+    },
+    async () => ({
+      service: CORRELATOR_SERVICE_NAME,
+      version: opts.config.version,
+      apiVersion: API_VERSION,
+      authMode: opts.config.auth.mode,
+      correlationWindowSeconds: opts.config.correlationWindowSeconds,
+      features: { mdso: opts.config.mdso.url !== null, tempoExport: opts.config.tempo.endpoint !== null },
+    }),
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics',
+        produces: ['text/plain'],
+        response: { 200: Type.String() },
+      },
+    },
+    async (_request, reply) => {
+      opts.refreshGauges();
+      reply.type(opts.metrics.registry.contentType);
+      return opts.metrics.registry.metrics();
+    },
+  );
+};

@@ -1,0 +1,17 @@
+import { errors } from './errors.js';
+
+/** Epoch milliseconds or RFC 3339 → epoch ms; undefined stays undefined. */
+export function parseTime(param: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw errors.badTime(param, value);
+  return ms;
+}
+
+export function parseRange(from: string | undefined, to: string | undefined): { fromMs?: number; toMs?: number } {
+  const fromMs = parseTime('from', from);
+  const toMs = parseTime('to', to);
+  if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) throw errors.badRange(fromMs, toMs);
+  return { ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) };
+}

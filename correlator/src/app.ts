@@ -1,0 +1,255 @@
+// The correlator as a fastify plugin. Only server.ts listens; tests build the same app and use
+// inject() or listen on port 0.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { makeAuthHook } from './api/auth.js';
+import { decompressBody } from './api/body-decompression.js';
+import { CorrelatorError } from './api/errors.js';
+import { OverloadGuard } from './api/overload.js';
+import { apiLogsRoutes } from './api/routes/api-logs.js';
+import { circuitRoutes } from './api/routes/circuits.js';
+import { correlationRoutes } from './api/routes/correlations.js';
+import { otlpRoutes, requestEncoding } from './api/routes/otlp.js';
+import { serviceGraphRoutes } from './api/routes/service-graph.js';
+import { systemRoutes } from './api/routes/system.js';
+import { traceRoutes } from './api/routes/traces.js';
+import type { Config } from './config/config.js';
+import { CorrelationEngine } from './correlation/engine.js';
+import { TempoExporter } from './export/tempo-exporter.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { keyRulesFromConfig } from './ingest/key-rules.js';
+import { mdsoPlugin } from './mdso/index.js';
+import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
+import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js';
+import { rpcStatus } from './otlp/responses.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+
+export interface AppOptions {
+  config: Readonly<Config>;
+  /** Injected clock for tests. */
+  now?: () => number;
+  /** Overrides for tests: fetch used by exporters. */
+  fetchImpl?: typeof fetch;
+}
+
+export interface CorrelatorHandles {
+  store: SqliteStore;
+  engine: CorrelationEngine;
+  pipeline: IngestPipeline;
+  metrics: CoreMetrics;
+  exporter: TempoExporter | null;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    correlator: CorrelatorHandles;
+  }
+  interface FastifyContextConfig {
+    otlpSignal?: 'traces' | 'logs';
+  }
+}
+
+const WARM_TRACES = 50_000;
+const RETENTION_SWEEP_MS = 60 * 60_000;
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Credentials can arrive in headers; they never reach the log.
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+    },
+    bodyLimit: config.limits.maxBodyBytes,
+    // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(correlatorApp, opts);
+  return app;
+}
+
+export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const { config } = opts;
+  const now = opts.now ?? Date.now;
+  const startedAtMs = Date.now();
+  const metrics = createCoreMetrics();
+  const store = new SqliteStore({
+    dataDir: config.dataDir,
+    exportBridges: config.tempo.endpoint
+      ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
+      : null,
+    onExportDropped: n => metrics.exportDropped.inc(n),
+  });
+  const engine = new CorrelationEngine(
+    {
+      windowMs: config.correlationWindowSeconds * 1000,
+      maxTrackedTraces: config.limits.maxTrackedTraces,
+      maxTrackedKeys: config.limits.maxTrackedKeys,
+      maxTracesPerCircuit: config.limits.maxTracesPerCircuit,
+      bridgeKeys: config.keys.bridgeKeys,
+      now,
+    },
+    store,
+  );
+  engine.warm(store.recentTraceStates(Math.min(WARM_TRACES, config.limits.maxTrackedTraces)));
+  const rules = keyRulesFromConfig(config);
+  const pipeline = new IngestPipeline(store, engine, metrics, rules, now);
+  const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs);
+  const exporter = config.tempo.endpoint
+    ? new TempoExporter({
+        endpoint: config.tempo.endpoint,
+        headers: config.tempo.headers,
+        batchSize: config.tempo.batchSize,
+        store,
+        metrics,
+        logger: app.log,
+        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+      })
+    : null;
+  app.decorate('correlator', { store, engine, pipeline, metrics, exporter });
+
+  let evictedTraces = 0;
+  let evictedKeys = 0;
+  const refreshGauges = () => {
+    const s = engine.stats();
+    metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
+    metrics.hotStateSize.set({ kind: 'keys' }, s.trackedKeys);
+    metrics.hotStateEvictions.inc({ kind: 'traces' }, s.traceEvictions - evictedTraces);
+    metrics.hotStateEvictions.inc({ kind: 'keys' }, s.keyEvictions - evictedKeys);
+    evictedTraces = s.traceEvictions;
+    evictedKeys = s.keyEvictions;
+    metrics.exportQueueDepth.set(store.exportQueueDepth());
+  };
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Correlation Station correlator',
+        description: 'OTLP ingest, circuit correlation, stitched traces and MDSO health for Grafana',
+        version: config.version,
+      },
+      tags: [
+        { name: 'otlp', description: 'OTLP/HTTP receivers' },
+        { name: 'circuits', description: 'Circuits and their stitched traces' },
+        { name: 'traces' },
+        { name: 'correlations' },
+        { name: 'logs' },
+        { name: 'service-graph' },
+        { name: 'mdso', description: 'MDSO health: errors, issues, defect catalogue, poller' },
+        { name: 'system' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', makeAuthHook(config.auth));
+  app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
+  app.setErrorHandler((error: FastifyError | CorrelatorError, request, reply) => sendError(error, request, reply, metrics));
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'CORR_ERR_NO_ROUTE',
+      message: `no route ${request.method} ${request.url.split('?')[0]}; see /docs`,
+    });
+  });
+
+  await app.register(otlpRoutes, { pipeline, guard, metrics });
+  await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize });
+  await app.register(circuitRoutes, { store });
+  await app.register(traceRoutes, { store });
+  await app.register(correlationRoutes, { store });
+  await app.register(serviceGraphRoutes, { store });
+  await app.register(systemRoutes, { config, store, metrics, startedAtMs, refreshGauges });
+  await app.register(mdsoPlugin, {
+    config: config.mdso,
+    db: store.db,
+    registry: metrics.registry,
+    ingestTraces: async (request: OtlpJsonTraceRequest) => {
+      const r = await pipeline.tracesFromJson(request);
+      return { accepted: r.accepted, rejected: r.rejected, errorMessage: r.message };
+    },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+
+  const prune = () => {
+    try {
+      const r = store.prune(now() - config.retentionDays * 86_400_000);
+      if (r.spans + r.logs + r.traces > 0) app.log.info({ pruned: r }, 'retention sweep');
+    } catch (e) {
+      app.log.error({ err: e }, 'retention sweep failed');
+    }
+  };
+  let retentionTimer: NodeJS.Timeout | null = null;
+  app.addHook('onReady', async () => {
+    prune();
+    retentionTimer = setInterval(prune, RETENTION_SWEEP_MS);
+    retentionTimer.unref();
+    exporter?.start();
+  });
+  app.addHook('onClose', async () => {
+    if (retentionTimer) clearInterval(retentionTimer);
+    await exporter?.stop();
+    guard.close();
+    store.close();
+  });
+}
+
+function sendError(
+  error: FastifyError | CorrelatorError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  metrics: CoreMetrics,
+): void {
+  let status = error.statusCode ?? 500;
+  if (status < 400) status = 500;
+  const code = error.code ?? 'CORR_ERR_INTERNAL';
+  let message = error.message;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than the limit (MAX_BODY_BYTES) after decompression`;
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    message = `unsupported Content-Type "${request.headers['content-type'] ?? ''}"`;
+  }
+  if (code === 'FST_ERR_VALIDATION') message = `invalid request: ${error.message}`;
+  if (status >= 500 && !(error instanceof CorrelatorError)) {
+    request.log.error({ err: error, url: request.url }, 'request failed');
+    message = 'internal error; see the correlator log';
+  } else if (status >= 400 && status !== 404) {
+    request.log.debug({ code, url: request.url, message }, 'request refused');
+  }
+  if (error instanceof CorrelatorError && error.retryAfterSeconds !== undefined) {
+    reply.header('Retry-After', String(error.retryAfterSeconds));
+    metrics.overloadRefusals.inc({ reason: code });
+  }
+  const signal = request.routeOptions.config?.otlpSignal;
+  if (signal) {
+    metrics.ingestRequests.inc({ signal, outcome: String(status) });
+    const encoding = requestEncoding(request) ?? 'json';
+    reply
+      .code(status)
+      .type(encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json')
+      .send(rpcStatus(status, message, encoding));
+    return;
+  }
+  reply.code(status).send({ statusCode: status, error: httpReason(status), code, message });
+}
+
+function httpReason(status: number): string {
+  const reasons: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+  };
+  return reasons[status] ?? 'Error';
+}

@@ -1,0 +1,10 @@
+import type { Config } from '../config/config.js';
+import type { KeyExtractionRules } from '../otlp/decoded.js';
+
+export function keyRulesFromConfig(config: Readonly<Config>): KeyExtractionRules {
+  return {
+    aliases: new Map(Object.entries(config.keys.aliases)),
+    logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: new RegExp(p.pattern) })),
+    maxAttributeValueBytes: config.limits.maxAttributeValueBytes,
+  };
+}

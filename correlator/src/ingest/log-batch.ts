@@ -1,0 +1,98 @@
+// The user's JSON log batch (POST /api/logs) → the decoded-log model shared with OTLP logs.
+import { BUSINESS_KEY_NAMES, type LogBatch, type LogBatchRecord } from '@correlation-station/api-schema';
+import type { AttrMap } from '../otlp/any-value.js';
+import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
+import { extractLogKeys } from '../otlp/log-keys.js';
+
+const SEVERITY_NUMBER: Record<string, number> = {
+  TRACE: 1,
+  DEBUG: 5,
+  INFO: 9,
+  NOTICE: 10,
+  WARN: 13,
+  WARNING: 13,
+  ERROR: 17,
+  CRITICAL: 21,
+  FATAL: 21,
+};
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+
+export interface ConvertedLogBatch {
+  logs: DecodedLog[];
+  errors: { index: number; message: string }[];
+}
+
+export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): ConvertedLogBatch {
+  const attrs: AttrMap = { 'service.name': batch.resource.service };
+  if (batch.resource.host) attrs['host.name'] = batch.resource.host;
+  if (batch.resource.env) attrs['deployment.environment.name'] = batch.resource.env;
+  const resource: DecodedResourceScope = {
+    serviceName: batch.resource.service,
+    keys: null,
+    attributes: attrs,
+    resourceBytes: Buffer.from(JSON.stringify(attrs)),
+    scopeName: 'api/logs',
+    scopeVersion: '',
+  };
+  const out: ConvertedLogBatch = { logs: [], errors: [] };
+  batch.records.forEach((raw, index) => {
+    const problem = validateRecord(raw);
+    if (problem) {
+      out.errors.push({ index, message: problem });
+      return;
+    }
+    const rec = raw as LogBatchRecord;
+    const timeMs = Date.parse(rec.timestamp);
+    const explicit: KeyValues = {};
+    for (const k of BUSINESS_KEY_NAMES) {
+      const v = rec[k];
+      if (typeof v === 'string' && v) explicit[k] = v;
+    }
+    const attributes: AttrMap = { ...(rec.labels ?? {}) };
+    const keys = extractLogKeys(rec.message, attributes, null, rules);
+    const merged = { ...(keys ?? {}), ...explicit };
+    const severity = (rec.severity ?? 'INFO').toUpperCase();
+    out.logs.push({
+      timeMs,
+      timeUnixNano: (BigInt(Math.round(timeMs * 1000)) * 1000n).toString(),
+      observedTimeUnixNano: '0',
+      severityNumber: SEVERITY_NUMBER[severity] ?? 0,
+      severityText: severity,
+      body: rec.message,
+      traceId: rec.trace_id?.toLowerCase() ?? '',
+      spanId: rec.span_id?.toLowerCase() ?? '',
+      eventName: '',
+      attributes,
+      keys: Object.keys(merged).length > 0 ? merged : null,
+      resource,
+      source: 'api',
+    });
+  });
+  return out;
+}
+
+function validateRecord(raw: unknown): string | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
+  const r = raw as Record<string, unknown>;
+  if (typeof r.timestamp !== 'string' || Number.isNaN(Date.parse(r.timestamp))) {
+    return `timestamp must be an RFC 3339 string, got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
+  }
+  if (typeof r.message !== 'string') return 'message must be a string';
+  if (r.trace_id !== undefined && (typeof r.trace_id !== 'string' || !HEX32.test(r.trace_id))) {
+    return `trace_id must be 32 hex characters, got ${JSON.stringify(r.trace_id)?.slice(0, 60)}`;
+  }
+  if (r.span_id !== undefined && (typeof r.span_id !== 'string' || !HEX16.test(r.span_id))) {
+    return `span_id must be 16 hex characters, got ${JSON.stringify(r.span_id)?.slice(0, 60)}`;
+  }
+  for (const k of BUSINESS_KEY_NAMES) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') return `${k} must be a string`;
+  }
+  if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';
+  if (r.labels !== undefined) {
+    if (r.labels === null || typeof r.labels !== 'object' || Array.isArray(r.labels)) return 'labels must be an object of strings';
+    for (const [k, v] of Object.entries(r.labels)) if (typeof v !== 'string') return `labels.${k} must be a string`;
+  }
+  return null;
+}

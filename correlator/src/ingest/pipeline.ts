@@ -1,0 +1,93 @@
+// One ingest request: decode → store fresh items and what correlation derives from them, in one
+// transaction → count. Decoding problems of single items are reported, not fatal.
+import type { CorrelationEngine } from '../correlation/engine.js';
+import type { CoreMetrics } from '../metrics/core-metrics.js';
+import type { DecodedLog, DecodedLogBatch, DecodedSpan, DecodedTraceBatch, KeyExtractionRules } from '../otlp/decoded.js';
+import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
+import { decodeLogsRequest } from '../otlp/logs-decoder.js';
+import { decodeTraceRequest } from '../otlp/trace-decoder.js';
+import type { Store } from '../store/store.js';
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  /** Empty when nothing was rejected. */
+  message: string;
+}
+
+export type Signal = 'traces' | 'logs' | 'api_logs';
+
+export class IngestPipeline {
+  constructor(
+    private readonly store: Store,
+    private readonly engine: CorrelationEngine,
+    private readonly metrics: CoreMetrics,
+    private readonly rules: KeyExtractionRules,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Throws DecodeError when the body is not an OTLP request at all. */
+  async tracesFromProtobuf(body: Uint8Array): Promise<IngestResult> {
+    return this.storeSpans(decodeTraceRequest(body, this.rules));
+  }
+
+  async tracesFromJson(body: unknown): Promise<IngestResult> {
+    const n = normaliseTraceJson(body);
+    const batch = decodeTraceRequest(n.binary, this.rules);
+    batch.rejected += n.rejected;
+    batch.rejectionMessages.unshift(...n.rejectionMessages);
+    return this.storeSpans(batch);
+  }
+
+  async logsFromProtobuf(body: Uint8Array): Promise<IngestResult> {
+    return this.storeLogs(decodeLogsRequest(body, this.rules, this.now()), 'logs');
+  }
+
+  async logsFromJson(body: unknown): Promise<IngestResult> {
+    const n = normaliseLogsJson(body);
+    const batch = decodeLogsRequest(n.binary, this.rules, this.now());
+    batch.rejected += n.rejected;
+    batch.rejectionMessages.unshift(...n.rejectionMessages);
+    return this.storeLogs(batch, 'logs');
+  }
+
+  async decodedLogs(logs: DecodedLog[], rejected: number, messages: string[]): Promise<IngestResult> {
+    return this.storeLogs({ logs, rejected, rejectionMessages: messages }, 'api_logs');
+  }
+
+  private async storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
+    const end = this.metrics.ingestDuration.startTimer({ signal: 'traces' });
+    const outcome = await this.store.ingestSpans(batch.spans, fresh => this.derive(fresh, []), this.now());
+    end();
+    return this.count('traces', outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
+  }
+
+  private async storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
+    const end = this.metrics.ingestDuration.startTimer({ signal });
+    const outcome = await this.store.ingestLogs(batch.logs, fresh => this.derive([], fresh), this.now());
+    end();
+    return this.count(signal, outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
+  }
+
+  private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
+    const { writes, events } = this.engine.observe(spans, logs);
+    for (const [method, n] of events) this.metrics.correlationEvents.inc({ method }, n);
+    if (writes.bridgesAdded.length) this.metrics.bridgesCreated.inc(writes.bridgesAdded.length);
+    if (writes.bridgesRemoved.length) this.metrics.bridgesSuperseded.inc(writes.bridgesRemoved.length);
+    return writes;
+  }
+
+  private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[]): IngestResult {
+    const m = this.metrics.ingestItems;
+    if (fresh) m.inc({ signal, outcome: 'accepted' }, fresh);
+    if (duplicates) m.inc({ signal, outcome: 'duplicate' }, duplicates);
+    if (rejected) m.inc({ signal, outcome: 'rejected' }, rejected);
+    const message = rejected
+      ? `${rejected} ${signal === 'traces' ? 'span(s)' : 'log record(s)'} rejected: ${messages.join('; ')}${
+          rejected > messages.length ? ` (and ${rejected - messages.length} more)` : ''
+        }`
+      : '';
+    return { accepted: fresh + duplicates, duplicates, rejected, message };
+  }
+}

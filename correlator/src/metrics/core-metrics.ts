@@ -1,0 +1,90 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface CoreMetrics {
+  registry: Registry;
+  ingestRequests: Counter<'signal' | 'outcome'>;
+  ingestItems: Counter<'signal' | 'outcome'>;
+  ingestDuration: Histogram<'signal'>;
+  correlationEvents: Counter<'method'>;
+  bridgesCreated: Counter;
+  bridgesSuperseded: Counter;
+  exportSent: Counter;
+  exportFailures: Counter<'reason'>;
+  exportDropped: Counter;
+  exportQueueDepth: Gauge;
+  hotStateSize: Gauge<'kind'>;
+  hotStateEvictions: Counter<'kind'>;
+  overloadRefusals: Counter<'reason'>;
+}
+
+/** One registry per app instance, so tests can build many apps in one process. */
+export function createCoreMetrics(): CoreMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const r = [registry];
+  return {
+    registry,
+    ingestRequests: new Counter({
+      name: 'otlp_ingest_requests_total',
+      help: 'Ingest requests by signal (traces, logs, api_logs) and outcome',
+      labelNames: ['signal', 'outcome'],
+      registers: r,
+    }),
+    ingestItems: new Counter({
+      name: 'otlp_ingest_items_total',
+      help: 'Spans or log records by signal and outcome (accepted, duplicate, rejected)',
+      labelNames: ['signal', 'outcome'],
+      registers: r,
+    }),
+    ingestDuration: new Histogram({
+      name: 'ingest_batch_duration_seconds',
+      help: 'Time to decode, correlate and store one ingest request',
+      labelNames: ['signal'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    correlationEvents: new Counter({
+      name: 'correlation_events_total',
+      help: 'A trace or the logs of a trace joined a correlation, by method',
+      labelNames: ['method'],
+      registers: r,
+    }),
+    bridgesCreated: new Counter({ name: 'bridges_created_total', help: 'Bridge spans created or updated', registers: r }),
+    bridgesSuperseded: new Counter({
+      name: 'bridges_superseded_total',
+      help: 'Bridge spans replaced because later data showed a closer parent',
+      registers: r,
+    }),
+    exportSent: new Counter({ name: 'export_spans_sent_total', help: 'Bridge spans delivered to Tempo', registers: r }),
+    exportFailures: new Counter({
+      name: 'export_failures_total',
+      help: 'Failed export attempts by reason (retryable, permanent, network)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    exportDropped: new Counter({
+      name: 'export_dropped_total',
+      help: 'Queued exports dropped because the queue was full or the endpoint refused them permanently',
+      registers: r,
+    }),
+    exportQueueDepth: new Gauge({ name: 'export_queue_depth', help: 'Bridge spans waiting for export', registers: r }),
+    hotStateSize: new Gauge({
+      name: 'hot_state_entries',
+      help: 'Entries held in memory for correlation, by kind (traces, keys)',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    hotStateEvictions: new Counter({
+      name: 'hot_state_evictions_total',
+      help: 'Entries evicted from correlation state because its bound was reached, by kind',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    overloadRefusals: new Counter({
+      name: 'overload_refusals_total',
+      help: 'Requests refused with 429/503 to protect the process, by reason',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+  };
+}

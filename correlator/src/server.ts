@@ -1,0 +1,45 @@
+// The only place that listens. Reads config once; an invalid setting stops start-up with a
+// message naming it.
+import { readFileSync } from 'node:fs';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, redactConfig } from './config/config.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, pkg.version);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`correlator: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const app = await buildApp({ config });
+  app.log.info({ config: redactConfig(config) }, 'configuration');
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        app.log.error({ err: e }, 'error while closing');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+}
+
+main().catch((e: unknown) => {
+  console.error('correlator failed to start:', e);
+  process.exit(1);
+});
