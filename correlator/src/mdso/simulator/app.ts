@@ -188,7 +188,13 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     const f = state.faults;
     if (f.latencyMs > 0) await new Promise(resolve => setTimeout(resolve, f.latencyMs));
     let fail = false;
-    if (f.errorNext > 0) {
+    if (f.failAfterCalls !== null) {
+      if (f.failAfterCalls === 0) fail = true;
+      else f.failAfterCalls--;
+    }
+    if (fail) {
+      // already failing
+    } else if (f.errorNext > 0) {
       f.errorNext--;
       fail = true;
     } else if (f.errorEvery > 0 && state.stats.apiCalls % f.errorEvery === 0) {
@@ -280,12 +286,14 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     const limit = nonNegInt(q['limit'], 'limit', DEFAULT_LIMIT);
     const all = state.store.search(filterFrom(q));
     if (limit === 0) return { items: [], total: all.length, offset, limit };
-    // A shifting list repeats the previous page's last item at the top of the next page (nothing is
-    // lost: the page is one item longer).
-    const start = state.faults.duplicateAcrossPages && offset > 0 ? offset - 1 : offset;
-    let items = all.slice(start, offset + limit);
+    // A list that grows at the front while it is paged: from the k-th page on, k new items sit
+    // before the offset, so each page repeats the previous page's last item and `total` grows. It is
+    // consistent with offset paging (nothing is lost) and combines with truncation.
+    const shift = state.faults.duplicateAcrossPages && limit > 0 ? Math.floor(offset / limit) : 0;
+    const start = offset - shift;
+    let items = all.slice(start, start + limit);
     if (state.faults.truncatePages && items.length > 1) items = items.slice(0, Math.ceil(items.length / 2));
-    return { items, total: all.length, offset, limit };
+    return { items, total: all.length + shift, offset, limit };
   });
 
   app.get(`${MARKET}/resources/count`, { preHandler: authenticate }, async request => {

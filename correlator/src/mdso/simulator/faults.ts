@@ -8,13 +8,15 @@ export interface Faults {
   /** every Kth API call answers `errorStatus` (0: off) */
   errorEvery: number;
   errorStatus: number;
+  /** after N more API calls every call answers `errorStatus` until faults are changed (null: off) */
+  failAfterCalls: number | null;
   /** after N more authenticated calls every issued token stops working (null: off); fires once */
   expireTokensAfterCalls: number | null;
   /** the next N API answers carry a cut-off JSON body */
   malformedJsonNext: number;
   /** list pages hold only the first half of their items, `total` unchanged */
   truncatePages: boolean;
-  /** each list page after the first starts with the previous page's last item */
+  /** the list grows at the front while paged: each page repeats the previous page's last item */
   duplicateAcrossPages: boolean;
 }
 
@@ -23,6 +25,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   errorNext: 0,
   errorEvery: 0,
   errorStatus: 503,
+  failAfterCalls: null,
   expireTokensAfterCalls: null,
   malformedJsonNext: 0,
   truncatePages: false,
@@ -35,7 +38,7 @@ export function validateFaultPatch(patch: unknown): string | null {
   for (const [k, v] of Object.entries(patch)) {
     if (!(k in NO_FAULTS)) return `unknown fault "${k}"; known: ${Object.keys(NO_FAULTS).join(', ')}`;
     const expected = typeof NO_FAULTS[k as keyof Faults];
-    if (k === 'expireTokensAfterCalls') {
+    if (k === 'expireTokensAfterCalls' || k === 'failAfterCalls') {
       if (v !== null && !(Number.isInteger(v) && (v as number) >= 0)) return `${k} must be a non-negative integer or null`;
     } else if (expected === 'number') {
       if (!(Number.isInteger(v) && (v as number) >= 0)) return `${k} must be a non-negative integer`;
