@@ -154,4 +154,13 @@ describe('CorrelatorDataSource.variableValues', () => {
     });
     expect(await ds.variableValues({ refId: 'v', kind: 'services' })).toEqual(['arda', 'mdso']);
   });
+
+  it.each([
+    ['products', { '/api/mdso/summary': { data: { series: [{ key: 'Zeta' }, { key: 'Alpha' }] } } }, ['Alpha', 'Zeta']],
+    ['defectCodes', { '/api/mdso/defects': { data: { rules: [{ code: 'DE-0002' }, { code: 'DE-0001' }] } } }, ['DE-0001', 'DE-0002', 'uncategorized']],
+    ['states', {}, ['new', 'acknowledged', 'regressed', 'resolved', 'ignored']],
+  ] as const)('lists MDSO %s', async (kind, answers, values) => {
+    const { ds } = setup(answers as Record<string, FakeAnswer>);
+    expect(await ds.variableValues({ refId: 'v', kind })).toEqual(values);
+  });
 });

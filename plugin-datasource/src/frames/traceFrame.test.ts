@@ -64,7 +64,7 @@ describe('stitchedTraceFrame', () => {
     const trace = { ...stitched, spans: [makeSpan({ status: { code, message: 'boom' } })], bridges: [] };
     const [row] = rows(stitchedTraceFrame('A', trace, ONLY_SELF));
     expect(row.statusCode).toBe(statusCode);
-    expect(row.tags.some((t) => t.key === 'error' && t.value === true)).toBe(errorTag);
+    expect((row.tags ?? []).some((t) => t.key === 'error' && t.value === true)).toBe(errorTag);
   });
 
   it('turns span events into logs with millisecond timestamps', () => {

@@ -3,6 +3,8 @@ import type {
   CircuitSummary,
   Correlation,
   LogEntry,
+  MdsoErrorRecord,
+  MdsoIssue,
   Span,
 } from '@correlation-station/api-schema';
 import type { LinkTargets } from '../frames/links';
@@ -117,3 +119,59 @@ export const LOKI = { uid: 'loki-uid', name: 'Loki' };
 
 export const ONLY_SELF: LinkTargets = { self: SELF };
 export const ALL_TARGETS: LinkTargets = { self: SELF, tempo: TEMPO, loki: LOKI };
+
+export function makeMdsoError(overrides: Partial<MdsoErrorRecord> = {}): MdsoErrorRecord {
+  return {
+    id: 'err-1',
+    resourceId: 'res-1',
+    resourceTypeId: 'charter.resourceTypes.ServiceMapper',
+    product: 'ServiceMapper',
+    label: 'CKT-1',
+    circuitId: 'CKT-1',
+    orchState: 'failed',
+    occurredAtMs: 1700000000500,
+    occurredAt: '2023-11-14T22:13:20.500Z',
+    recordedAtMs: 1700000000600,
+    extractionRule: 'meta',
+    text: 'Timeout talking to NSO',
+    failingStep: 'activate',
+    statusUpdaterText: null,
+    reason: 'failed',
+    traceLogId: null,
+    defectCode: 'DE-0042',
+    defectTitle: 'NSO timeout',
+    ruleIndex: 3,
+    system: 'NSO',
+    category: 'timeout',
+    catalogueVersion: '1',
+    catalogueHash: 'h',
+    groupingVersion: 1,
+    template: 'Timeout talking to <*>',
+    fingerprint: 'fp',
+    issueId: 'iss-1',
+    issueState: 'new',
+    ...overrides,
+  };
+}
+
+export function makeMdsoIssue(overrides: Partial<MdsoIssue> = {}): MdsoIssue {
+  return {
+    id: 'iss-1',
+    fingerprint: 'fp',
+    groupingVersion: 1,
+    defectCode: 'DE-0042',
+    product: 'ServiceMapper',
+    title: 'NSO timeout',
+    system: 'NSO',
+    template: 'Timeout talking to <*>',
+    state: 'new',
+    assignee: null,
+    firstSeenMs: 1700000000500,
+    lastSeenMs: 1700000900000,
+    count: 7,
+    circuitCount: 3,
+    stateChangedMs: 1700000000500,
+    catalogueVersion: '1',
+    ...overrides,
+  };
+}

@@ -25,8 +25,10 @@ export async function variableValues(
       const graph = await client.get<ServiceGraph>('/api/service-graph', { from: range.from, to: range.to });
       return uniqueSorted(graph.nodes.map((n) => n.id));
     }
-    default:
-      return mdsoVariableValues(client, query.kind, range);
+    default: {
+      const values = await mdsoVariableValues(client, query.kind, range);
+      return query.kind === 'states' ? values : uniqueSorted(values);
+    }
   }
 }
 

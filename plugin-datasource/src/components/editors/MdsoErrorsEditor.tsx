@@ -1,6 +1,7 @@
 import React from 'react';
 import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
 import type { MdsoErrorsFormat, MdsoGroupBy } from '../../types';
+import { defectProblem, IssueStateField } from './IssueStateField';
 import { LimitField, TextField } from './TextField';
 import { patch, type EditorProps } from './types';
 
@@ -17,35 +18,33 @@ const GROUP_OPTIONS: Array<{ label: string; value: MdsoGroupBy }> = [
 
 export function MdsoErrorsEditor(props: EditorProps<'mdsoErrors'>) {
   const { query } = props;
-  const counts = query.format === 'counts';
   return (
     <Stack direction="column" gap={1}>
       <InlineField label="Show" labelWidth={16}>
-        <RadioButtonGroup
-          options={FORMAT_OPTIONS}
-          value={query.format}
-          onChange={(format) => patch(props, { format })}
-        />
+        <RadioButtonGroup options={FORMAT_OPTIONS} value={query.format} onChange={(format) => patch(props, { format })} />
       </InlineField>
-      <Stack gap={1} wrap="wrap">
-        <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
-        <TextField label="Defect code" value={query.defect} onCommit={(defect) => patch(props, { defect })} />
-        {counts ? (
-          <InlineField label="Group by" labelWidth={12}>
-            <RadioButtonGroup
-              options={GROUP_OPTIONS}
-              value={query.groupBy ?? 'product'}
-              onChange={(groupBy) => patch(props, { groupBy })}
+      {query.format === 'counts' ? (
+        // The summary counts every error; filters apply to records only.
+        <InlineField label="Group by" labelWidth={16} tooltip="Bucket width follows the panel's interval">
+          <RadioButtonGroup options={GROUP_OPTIONS} value={query.groupBy ?? 'product'} onChange={(groupBy) => patch(props, { groupBy })} />
+        </InlineField>
+      ) : (
+        <>
+          <IssueStateField value={query.state} onChange={(state) => patch(props, { state })} />
+          <Stack gap={1} wrap="wrap">
+            <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
+            <TextField
+              label="Defect code"
+              placeholder="DE-1234"
+              value={query.defect}
+              invalid={defectProblem(query.defect)}
+              onCommit={(defect) => patch(props, { defect })}
             />
-          </InlineField>
-        ) : (
-          <>
-            <TextField label="State" value={query.state} onCommit={(state) => patch(props, { state })} />
             <TextField label="Circuit id" value={query.circuitId} onCommit={(circuitId) => patch(props, { circuitId })} />
             <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
-          </>
-        )}
-      </Stack>
+          </Stack>
+        </>
+      )}
     </Stack>
   );
 }

@@ -1,16 +1,25 @@
 import React from 'react';
 import { Stack } from '@grafana/ui';
+import { defectProblem, IssueStateField } from './IssueStateField';
 import { LimitField, TextField } from './TextField';
 import { patch, type EditorProps } from './types';
 
 export function MdsoIssuesEditor(props: EditorProps<'mdsoIssues'>) {
   const { query } = props;
   return (
-    <Stack gap={1} wrap="wrap">
-      <TextField label="State" placeholder="any" value={query.state} onCommit={(state) => patch(props, { state })} />
-      <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
-      <TextField label="Defect code" value={query.defect} onCommit={(defect) => patch(props, { defect })} />
-      <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
+    <Stack direction="column" gap={1}>
+      <IssueStateField value={query.state} onChange={(state) => patch(props, { state })} />
+      <Stack gap={1} wrap="wrap">
+        <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
+        <TextField
+          label="Defect code"
+          placeholder="DE-1234"
+          value={query.defect}
+          invalid={defectProblem(query.defect)}
+          onCommit={(defect) => patch(props, { defect })}
+        />
+        <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
+      </Stack>
     </Stack>
   );
 }
