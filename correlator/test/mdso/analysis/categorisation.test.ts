@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCatalogueFile, SHIPPED_CATALOGUE_PATH } from '../../../src/mdso/analysis/catalogue/load.js';
-import { categorise, nextFreeCode } from '../../../src/mdso/analysis/catalogue/match.js';
+import { categorise, categoriseLinear, nextFreeCode } from '../../../src/mdso/analysis/catalogue/match.js';
 import { parseCatalogue } from '../../../src/mdso/analysis/catalogue/parse.js';
 import { extractFailure } from '../../../src/mdso/analysis/extraction/extract.js';
 import type { Catalogue } from '../../../src/mdso/analysis/catalogue/types.js';
@@ -147,5 +147,39 @@ describe('matching semantics', () => {
     assert.equal(nextFreeCode(cat), 'DE-2004');
     assert.equal(nextFreeCode(cat, ['DE-2010']), 'DE-2011');
     assert.equal(nextFreeCode(catalogue), 'DE-1511');
+  });
+});
+
+describe('rule-tree search agrees with the plain first-match loop', () => {
+  const rules = [
+    ['DE-5000', 'alpha', '[cpeActivator]'],
+    ['DE-5001', '(?i)ALPHA beta', ''],
+    ['DE-5002', '^gamma', ''],
+    ['DE-5003', '\\Qdelta(', ''],
+    ['DE-5004', 'alpha', ''],
+    ['DE-5005', 'eps[0-9]+lon', '[NetworkService, ServiceMapper]'],
+    ['DE-5006', 'x', ''],
+  ];
+  const yaml = `version: "eq"\nrules:\n${rules
+    .map(([code, pat, products]) => `  - code: ${code}\n    title: t\n    category: c\n    system: MDSO\n${products ? `    products: ${products}\n` : ''}    severity: info\n    team: t\n    runbook: https://e.invalid/\n    patterns: ['${pat}']\n`)
+    .join('')}`;
+  const r = parseCatalogue(yaml);
+  if (!r.ok) assert.fail(JSON.stringify(r.problems));
+  const cat = r.catalogue;
+  const texts = ['alpha', 'Alpha Beta', 'xx gamma', 'gamma x', 'delta(', 'eps42lon', 'nothing', '', 'alpha beta gamma delta( eps1lon x'];
+  const products = ['cpeActivator', 'ServiceMapper', 'NetworkService', 'Other'];
+  for (const text of texts) {
+    for (const product of products) {
+      it(`"${text}" / ${product}`, () => {
+        const a = categorise(cat, text, product);
+        const b = categoriseLinear(cat, text, product);
+        assert.deepEqual(a && [a.rule.code, a.ruleIndex, a.patternIndex], b && [b.rule.code, b.ruleIndex, b.patternIndex]);
+      });
+    }
+  }
+  it('spot checks: scope skipped, later rule wins', () => {
+    assert.equal(categorise(cat, 'alpha', 'ServiceMapper')?.rule.code, 'DE-5004');
+    assert.equal(categorise(cat, 'alpha', 'cpeActivator')?.rule.code, 'DE-5000');
+    assert.equal(categorise(cat, 'delta(', 'x')?.rule.code, 'DE-5003');
   });
 });
