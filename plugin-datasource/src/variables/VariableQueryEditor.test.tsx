@@ -1,0 +1,27 @@
+import React from 'react';
+import { fireEvent, render, screen } from '@testing-library/react';
+import type { CorrelatorDataSource } from '../datasource';
+import type { CorrelatorVariableQuery } from '../types';
+import { VariableQueryEditor } from './VariableQueryEditor';
+
+function renderEditor(query: CorrelatorVariableQuery) {
+  const onChange = jest.fn();
+  render(<VariableQueryEditor query={query} onChange={onChange} onRunQuery={jest.fn()} datasource={{} as CorrelatorDataSource} />);
+  return onChange;
+}
+
+describe('VariableQueryEditor', () => {
+  it('switches the kind of values', () => {
+    const onChange = renderEditor({ refId: 'v', kind: 'circuits' });
+    fireEvent.click(screen.getByLabelText('Defect codes'));
+    expect(onChange).toHaveBeenCalledWith({ refId: 'v', kind: 'defectCodes', filter: undefined });
+  });
+
+  it.each([
+    ['circuits', true],
+    ['states', false],
+  ] as const)('shows the circuit filter for %s: %p', (kind, shown) => {
+    renderEditor({ refId: 'v', kind });
+    expect(screen.queryByLabelText('Circuit filter') !== null).toBe(shown);
+  });
+});
