@@ -17,7 +17,7 @@ const rule = (code: string, pattern = 'x', extra = '') => `  - code: ${code}
     patterns: ['${pattern}']
 ${extra}`;
 
-describe('parseCatalogue problems carry line numbers', () => {
+void describe('parseCatalogue problems carry line numbers', () => {
   const cases: Array<{ name: string; text: string; line: number; message: RegExp }> = [
     { name: 'YAML syntax error (indentation)', text: 'version: "1"\nrules:\n  - code: DE-1000\n   bad: indent\n', line: 4, message: /./ },
     { name: 'duplicate YAML key', text: 'version: "1"\nversion: "2"\nrules: []\n', line: 2, message: /unique/ },
@@ -32,7 +32,7 @@ describe('parseCatalogue problems carry line numbers', () => {
     { name: 'runbook not a URL', text: `version: "1"\nrules:\n${rule('DE-1000').replace(/runbook: .*/, 'runbook: see wiki')}`, line: 9, message: /"runbook" must be an http/ },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const r = parseCatalogue(c.text);
       assert.equal(r.ok, false);
       if (r.ok) return;
@@ -42,13 +42,13 @@ describe('parseCatalogue problems carry line numbers', () => {
     });
   }
 
-  it('reports every problem of a file, not just the first', () => {
+  void it('reports every problem of a file, not just the first', () => {
     const r = parseCatalogue(`version: "1"\nrules:\n${rule('DE-1')}${rule('DE-1001', '(?<=x)y')}`);
     assert.equal(r.ok, false);
     if (!r.ok) assert.equal(r.problems.length, 2);
   });
 
-  it('accepts a good file and records version, hash and rule lines', () => {
+  void it('accepts a good file and records version, hash and rule lines', () => {
     const r = parseCatalogue(`version: "7"\nrules:\n${rule('DE-1000')}${rule('DE-1001')}`);
     assert.ok(r.ok);
     if (!r.ok) return;
@@ -57,17 +57,17 @@ describe('parseCatalogue problems carry line numbers', () => {
     assert.deepEqual(r.catalogue.rules.map(x => [x.code, x.line]), [['DE-1000', 3], ['DE-1001', 11]]);
   });
 
-  it('the shipped catalogue parses', () => {
+  void it('the shipped catalogue parses', () => {
     const r = parseCatalogue(readFileSync(SHIPPED_CATALOGUE_PATH, 'utf8'));
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
   });
 });
 
-describe('catalogue reload', () => {
+void describe('catalogue reload', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mdso-catalogue-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('applies a good file, refuses a bad one and keeps the previous catalogue', async () => {
+  void it('applies a good file, refuses a bad one and keeps the previous catalogue', async () => {
     const path = join(dir, 'rules.yaml');
     writeFileSync(path, `version: "one"\nrules:\n${rule('DE-3000', 'alpha')}`);
     const t = newAnalysis({ config: { defectCatalogPath: path } });
@@ -89,7 +89,7 @@ describe('catalogue reload', () => {
     }
   });
 
-  it('a configured file that does not parse at start falls back to the shipped catalogue and says why', async () => {
+  void it('a configured file that does not parse at start falls back to the shipped catalogue and says why', async () => {
     const path = join(dir, 'broken.yaml');
     writeFileSync(path, 'version: "x"\nrules: [\n');
     const t = newAnalysis({ config: { defectCatalogPath: path } });
@@ -102,7 +102,7 @@ describe('catalogue reload', () => {
     }
   });
 
-  it('records keep the catalogue version that categorised them', async () => {
+  void it('records keep the catalogue version that categorised them', async () => {
     const path = join(dir, 'versions.yaml');
     writeFileSync(path, `version: "v1"\nrules:\n${rule('DE-3000', 'alpha')}`);
     const t = newAnalysis({ config: { defectCatalogPath: path } });

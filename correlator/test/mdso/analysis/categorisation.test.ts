@@ -14,7 +14,7 @@ function shipped(): Catalogue {
 
 const catalogue = shipped();
 
-describe('shipped catalogue: documented categorized-error formats (mdso-api.md ยง4.1)', () => {
+void describe('shipped catalogue: documented categorized-error formats (mdso-api.md ยง4.1)', () => {
   // Each text is what META's rule produces (categorized_error + " - <process>").
   const cases: Array<{ text: string; product?: string; code: string | null; system?: string }> = [
     { text: 'Granite | Incorrect Data - Required Topologies Data: IP 10.11.12.8/29 is not a network address - ServiceMapper', code: 'DE-1200', system: 'Granite' },
@@ -39,7 +39,7 @@ describe('shipped catalogue: documented categorized-error formats (mdso-api.md ย
     { text: 'Nothing in the catalogue looks like this 42', code: null },
   ];
   for (const c of cases) {
-    it(`${c.code ?? 'uncategorised'}: ${c.text.slice(0, 70)}`, () => {
+    void it(`${c.code ?? 'uncategorised'}: ${c.text.slice(0, 70)}`, () => {
       const m = categorise(catalogue, c.text, c.product ?? 'ServiceMapper');
       assert.equal(m?.rule.code ?? null, c.code);
       if (c.system) assert.equal(m?.rule.system, c.system);
@@ -47,7 +47,7 @@ describe('shipped catalogue: documented categorized-error formats (mdso-api.md ย
   }
 });
 
-describe('shipped catalogue: texts extracted from resource reasons', () => {
+void describe('shipped catalogue: texts extracted from resource reasons', () => {
   const cases: Array<{ name: string; reason: string; code: string | null }> = [
     {
       name: '2021 wrapper with child failure (Python NoneType operand)',
@@ -73,7 +73,7 @@ describe('shipped catalogue: texts extracted from resource reasons', () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const ex = extractFailure({ resourceTypeId: 'charter.resourceTypes.ManagedServicesActivator', reason: c.reason, orchTrace: null });
       assert.equal(ex.rule, 'reason');
       assert.equal(categorise(catalogue, ex.text, 'ManagedServicesActivator')?.rule.code ?? null, c.code);
@@ -118,39 +118,39 @@ rules:
     patterns: ['(a+)+$']
 `;
 
-describe('matching semantics', () => {
+void describe('matching semantics', () => {
   const r = parseCatalogue(SCOPED);
   if (!r.ok) assert.fail(JSON.stringify(r.problems));
   const cat = r.catalogue;
 
-  it('a product-scoped rule applies to its product', () => {
+  void it('a product-scoped rule applies to its product', () => {
     const m = categorise(cat, 'widget failed', 'cpeActivator');
     assert.equal(m?.rule.code, 'DE-2000');
   });
-  it('a product-scoped rule is skipped for other products; first match after it wins', () => {
+  void it('a product-scoped rule is skipped for other products; first match after it wins', () => {
     const m = categorise(cat, 'widget failed', 'ServiceMapper');
     assert.equal(m?.rule.code, 'DE-2001');
     assert.equal(m?.ruleIndex, 1);
   });
-  it('reports which pattern of the rule matched', () => {
+  void it('reports which pattern of the rule matched', () => {
     assert.equal(categorise(cat, 'the gadget broke', 'ServiceMapper')?.patternIndex, 1);
   });
-  it('empty text never matches', () => {
+  void it('empty text never matches', () => {
     assert.equal(categorise(cat, '', 'ServiceMapper'), null);
   });
-  it('a pathological pattern runs in linear time and answers correctly', () => {
+  void it('a pathological pattern runs in linear time and answers correctly', () => {
     const long = `${'a'.repeat(100_000)}!`;
     assert.equal(categorise(cat, long, 'ServiceMapper'), null);
     assert.equal(categorise(cat, 'a'.repeat(100_000), 'ServiceMapper')?.rule.code, 'DE-2003');
   });
-  it('next free code follows the highest code in use', () => {
+  void it('next free code follows the highest code in use', () => {
     assert.equal(nextFreeCode(cat), 'DE-2004');
     assert.equal(nextFreeCode(cat, ['DE-2010']), 'DE-2011');
     assert.equal(nextFreeCode(catalogue), 'DE-1511');
   });
 });
 
-describe('rule-tree search agrees with the plain first-match loop', () => {
+void describe('rule-tree search agrees with the plain first-match loop', () => {
   const rules = [
     ['DE-5000', 'alpha', '[cpeActivator]'],
     ['DE-5001', '(?i)ALPHA beta', ''],
@@ -170,14 +170,14 @@ describe('rule-tree search agrees with the plain first-match loop', () => {
   const products = ['cpeActivator', 'ServiceMapper', 'NetworkService', 'Other'];
   for (const text of texts) {
     for (const product of products) {
-      it(`"${text}" / ${product}`, () => {
+      void it(`"${text}" / ${product}`, () => {
         const a = categorise(cat, text, product);
         const b = categoriseLinear(cat, text, product);
         assert.deepEqual(a && [a.rule.code, a.ruleIndex, a.patternIndex], b && [b.rule.code, b.ruleIndex, b.patternIndex]);
       });
     }
   }
-  it('spot checks: scope skipped, later rule wins', () => {
+  void it('spot checks: scope skipped, later rule wins', () => {
     assert.equal(categorise(cat, 'alpha', 'ServiceMapper')?.rule.code, 'DE-5004');
     assert.equal(categorise(cat, 'alpha', 'cpeActivator')?.rule.code, 'DE-5000');
     assert.equal(categorise(cat, 'delta(', 'x')?.rule.code, 'DE-5003');

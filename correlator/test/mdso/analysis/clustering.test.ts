@@ -6,7 +6,7 @@ import { drainCluster, type DrainInput } from '../../../src/mdso/analysis/groupi
 import { patternFromTemplate, suggestRule } from '../../../src/mdso/analysis/grouping/suggest.js';
 import { parseCatalogue } from '../../../src/mdso/analysis/catalogue/parse.js';
 
-describe('maskVolatile', () => {
+void describe('maskVolatile', () => {
   const cases: Array<[string, string]> = [
     ['device AUSDTXIR2CW down', 'device <TID> down'],
     ['circuit 80.L1XX.005054..CHTR and 51.KGFD.000001..TWCC', 'circuit <CIRCUIT> and <CIRCUIT>'],
@@ -19,15 +19,15 @@ describe('maskVolatile', () => {
     ['mac 00:1a:2b:3c:4d:5e seen', 'mac <MAC> seen'],
     ['  spaced\n\tout  ', 'spaced out'],
   ];
-  for (const [input, want] of cases) it(input.trim(), () => assert.equal(maskVolatile(input), want));
+  for (const [input, want] of cases) void it(input.trim(), () => assert.equal(maskVolatile(input), want));
 });
 
 function input(text: string, over: Partial<DrainInput> = {}): DrainInput {
   return { template: maskVolatile(text), examples: [text], count: 1, firstSeenMs: 1, lastSeenMs: 1, product: 'ServiceMapper', ...over };
 }
 
-describe('drainCluster', () => {
-  it('merges templates that differ in a few words and keeps distinct ones apart', () => {
+void describe('drainCluster', () => {
+  void it('merges templates that differ in a few words and keeps distinct ones apart', () => {
     const clusters = drainCluster([
       input('Flux capacitor empty on AUSDTXIR2CW slot alpha'),
       input('Flux capacitor empty on NYCMNYZR1AW slot beta', { count: 2, lastSeenMs: 5 }),
@@ -43,20 +43,20 @@ describe('drainCluster', () => {
     assert.equal(clusters[1]!.template, 'Warp core breach detected');
   });
 
-  it('keeps a bounded number of examples', () => {
+  void it('keeps a bounded number of examples', () => {
     const many = Array.from({ length: 10 }, (_, i) => input(`Widget ${'abcdefghij'[i]} exploded loudly`));
     const [c] = drainCluster(many, { maxExamples: 3 });
     assert.equal(c!.count, 10);
     assert.equal(c!.examples.length, 3);
   });
 
-  it('texts of different lengths never merge', () => {
+  void it('texts of different lengths never merge', () => {
     assert.equal(drainCluster([input('a b c'), input('a b c d')]).length, 2);
   });
 });
 
-describe('suggested rules', () => {
-  it('the pattern matches every example, is valid RE2 and pastes into a valid catalogue', () => {
+void describe('suggested rules', () => {
+  void it('the pattern matches every example, is valid RE2 and pastes into a valid catalogue', () => {
     const examples = [
       'Flux capacitor empty on AUSDTXIR2CW port ge-0/0/1 (10.1.1.1) - PeServiceProvisioner',
       'Flux capacitor empty on NYCMNYZR1AW port xe-1/2/0 (10.9.9.9) - PeServiceProvisioner',
@@ -72,7 +72,7 @@ describe('suggested rules', () => {
     if (r.ok) assert.equal(r.catalogue.rules[0]!.code, 'DE-1511');
   });
 
-  it('regex metacharacters in the text are quoted', () => {
+  void it('regex metacharacters in the text are quoted', () => {
     const text = "unsupported operand type(s) for +: 'int' and [list] {x}";
     const s = suggestRule('DE-2000', maskVolatile(text), [text], null);
     assert.equal(s.verified, true);
@@ -80,7 +80,7 @@ describe('suggested rules', () => {
     assert.equal(RE2JS.compile(s.pattern).test('unsupported operand types for : int and list x'), false);
   });
 
-  it('falls back to a literal run when the full template does not match its examples', () => {
+  void it('falls back to a literal run when the full template does not match its examples', () => {
     // "vlan-100" masks to "vlan <NUM>" (a space the original lacks), so the full pattern fails.
     const text = 'Cannot bind vlan-100 because the pool is exhausted';
     const s = suggestRule('DE-2000', maskVolatile(text), [text], null);
@@ -88,7 +88,7 @@ describe('suggested rules', () => {
     assert.ok(RE2JS.compile(s.pattern).test(text));
   });
 
-  it('patternFromTemplate wildcards placeholders between quoted literals', () => {
+  void it('patternFromTemplate wildcards placeholders between quoted literals', () => {
     assert.equal(patternFromTemplate('device <TID> is down'), 'device\\s+.*?\\s+is\\s+down');
   });
 });

@@ -19,7 +19,7 @@ const failed = (process: string, categorized_error?: string, resource_type?: str
   ...(resource_type ? { resource_type } : {}),
 });
 
-describe("META's failing-step rule", () => {
+void describe("META's failing-step rule", () => {
   const cases: Array<{ name: string; type: string; entries: OrchTraceEntry[]; want: string | null; index?: number }> = [
     {
       name: 'first entry with a categorized_error, process class appended',
@@ -61,7 +61,7 @@ describe("META's failing-step rule", () => {
     { name: 'empty trace', type: SM, entries: [], want: null },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const got = metaRule(c.entries, c.type);
       assert.equal(got?.text ?? null, c.want);
       if (c.index !== undefined) assert.equal(got?.entryIndex, c.index);
@@ -70,7 +70,7 @@ describe("META's failing-step rule", () => {
   }
 });
 
-describe("StatusUpdater's failing-step rule", () => {
+void describe("StatusUpdater's failing-step rule", () => {
   const cases: Array<{ name: string; entries: OrchTraceEntry[]; want: string | null }> = [
     {
       name: 'first entry not STARTED/COMPLETED, first 150 chars',
@@ -90,28 +90,28 @@ describe("StatusUpdater's failing-step rule", () => {
     { name: 'all steps completed', entries: [started('a.B'), completed('a.B')], want: null },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const got = statusUpdaterRule(c.entries);
       assert.equal(got?.text ?? null, c.want);
       if (got) assert.equal(got.rule, 'status_updater');
     });
   }
 
-  it('differs from META when the first categorised entry is a connectivity check of a non-NetworkService', () => {
+  void it('differs from META when the first categorised entry is a connectivity check of a non-NetworkService', () => {
     const entries = [failed('x.DeviceConnectivityCheck', 'conn error', CONN), failed('y.Provisioner', 'prov error')];
     assert.equal(metaRule(entries, SM)?.text, 'conn error - DeviceConnectivityCheck');
     assert.equal(statusUpdaterRule(entries)?.text, 'prov error');
   });
 });
 
-describe('processToken', () => {
+void describe('processToken', () => {
   for (const [input, want] of [
     ['networkservice.PeServiceProvisioner', 'PeServiceProvisioner'],
     ['Single', 'Single'],
     ['', ''],
     [undefined, ''],
   ] as const) {
-    it(`${String(input)} → "${want}"`, () => assert.equal(processToken(input), want));
+    void it(`${String(input)} → "${want}"`, () => assert.equal(processToken(input), want));
   }
 });
 
@@ -122,7 +122,7 @@ const REASON_2023 =
 const REASON_2021_SIMPLE =
   "Failed task:\n(1) activate: Failed plan 'activate'\n(exit code: 1):Error in scripts.serviceMapper.ServiceMapper, Granite | Missing Data - Required Topologies Data: No network function found for fqdn NYCMNYZR1AW.CHTRSE.COM or ip 10.1.2.3.  Please check file: plan-script-4f3e2d1c-0000-4000-8000-000000000002-activate-2021-06-01T10:00:00.000Z";
 
-describe('reason parsing (Beorn/Palantir)', () => {
+void describe('reason parsing (Beorn/Palantir)', () => {
   const cases: Array<{ name: string; reason: string; message: string; script: string | null; child: boolean; wrapper: '2021' | '2023' | null }> = [
     {
       name: '2021 wrapper with a child failure: innermost script and message',
@@ -166,7 +166,7 @@ describe('reason parsing (Beorn/Palantir)', () => {
     },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const got = parseReason(c.reason);
       assert.equal(got.message, c.message);
       assert.equal(got.failingScript, c.script);
@@ -176,7 +176,7 @@ describe('reason parsing (Beorn/Palantir)', () => {
   }
 });
 
-describe('extractFailure: source precedence', () => {
+void describe('extractFailure: source precedence', () => {
   const trace = { traceLogId: 't', startTimeSec: 1, entries: [failed('ns.PeServiceProvisioner', 'from trace')] };
   const cases: Array<{ name: string; input: Parameters<typeof extractFailure>[0]; rule: string; text: string; step: string | null }> = [
     {
@@ -221,7 +221,7 @@ describe('extractFailure: source precedence', () => {
     { name: 'nothing at all', input: { resourceTypeId: SM, reason: '', orchTrace: null }, rule: 'none', text: '', step: null },
   ];
   for (const c of cases) {
-    it(c.name, () => {
+    void it(c.name, () => {
       const got = extractFailure(c.input);
       assert.equal(got.rule, c.rule);
       assert.equal(got.text, c.text);
@@ -229,14 +229,14 @@ describe('extractFailure: source precedence', () => {
     });
   }
 
-  it('keeps StatusUpdater text beside META text when they differ', () => {
+  void it('keeps StatusUpdater text beside META text when they differ', () => {
     const entries = [failed('x.DeviceConnectivityCheck', 'conn error', CONN), failed('y.Provisioner', 'prov error')];
     const got = extractFailure({ resourceTypeId: SM, reason: '', orchTrace: { traceLogId: 't', startTimeSec: 1, entries } });
     assert.equal(got.rule, 'meta');
     assert.equal(got.statusUpdaterText, 'prov error');
   });
 
-  it('uses StatusUpdater rule when only it finds a text', () => {
+  void it('uses StatusUpdater rule when only it finds a text', () => {
     // META needs categorized_error on the entry; StatusUpdater too, so craft a trace where META skips
     // the only categorised entry (NetworkService ConnectivityCheck) but StatusUpdater does not.
     const entries = [failed('ns.ConnCheckWrapper', 'only via status updater', CONN)];

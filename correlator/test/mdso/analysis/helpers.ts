@@ -1,5 +1,5 @@
 // Shared test fixtures: a config, a logger that keeps what it was told, an analysis on :memory:.
-import Database from 'better-sqlite3';
+import Database, { type Database as Db } from 'better-sqlite3';
 import type { FastifyBaseLogger } from 'fastify';
 import { Registry } from 'prom-client';
 import { loadConfig, type MdsoConfig } from '../../../src/config/config.js';
@@ -44,7 +44,16 @@ export class Clock {
   }
 }
 
-export function newAnalysis(opts: { config?: Partial<MdsoConfig>; clock?: Clock; fetchImpl?: typeof fetch } = {}) {
+export interface TestAnalysis {
+  db: Db;
+  registry: Registry;
+  logger: ReturnType<typeof captureLogger>;
+  clock: Clock;
+  analysis: MdsoAnalysis;
+  close(): Promise<void>;
+}
+
+export function newAnalysis(opts: { config?: Partial<MdsoConfig>; clock?: Clock; fetchImpl?: typeof fetch } = {}): TestAnalysis {
   const db = new Database(':memory:');
   const registry = new Registry();
   const logger = captureLogger();

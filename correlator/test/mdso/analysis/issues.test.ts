@@ -9,7 +9,7 @@ function states(t: ReturnType<typeof newAnalysis>, issueId: string): Array<[stri
   return t.analysis.repo.history(issueId).map(h => [h.from_state, h.to_state, h.actor]);
 }
 
-describe('manual transitions', () => {
+void describe('manual transitions', () => {
   const allowed: Record<IssueState, IssueState[]> = {
     new: ['acknowledged', 'resolved', 'ignored'],
     acknowledged: ['resolved', 'ignored'],
@@ -20,7 +20,7 @@ describe('manual transitions', () => {
   for (const from of ISSUE_STATES) {
     for (const to of ISSUE_STATES) {
       const want = allowed[from].includes(to) ? 'ok' : to === 'new' || to === 'regressed' ? 400 : 409;
-      it(`${from} → ${to}: ${want}`, () => {
+      void it(`${from} → ${to}: ${want}`, () => {
         const r = checkManualTransition(from, to);
         assert.equal(r.ok ? 'ok' : r.status, want);
       });
@@ -28,8 +28,8 @@ describe('manual transitions', () => {
   }
 });
 
-describe('issue lifecycle', () => {
-  it('groups by defect code and product, counts occurrences and circuits', async () => {
+void describe('issue lifecycle', () => {
+  void it('groups by defect code and product, counts occurrences and circuits', async () => {
     const t = newAnalysis();
     try {
       const a = t.analysis.recordFailure(traceFailure(BPO, { circuitId: '11.AAAA.000001..CHTR' }));
@@ -50,7 +50,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('recording the same failure twice is idempotent', async () => {
+  void it('recording the same failure twice is idempotent', async () => {
     const t = newAnalysis();
     try {
       const f = traceFailure(BPO);
@@ -66,7 +66,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('new → acknowledged → resolved → regressed on recurrence, with history', async () => {
+  void it('new → acknowledged → resolved → regressed on recurrence, with history', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));
@@ -91,7 +91,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('a late failure that happened before the resolution does not regress the issue', async () => {
+  void it('a late failure that happened before the resolution does not regress the issue', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO, { occurredAtMs: t.clock.ms - 60_000 }));
@@ -105,7 +105,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('an ignored issue stays ignored but keeps counting', async () => {
+  void it('an ignored issue stays ignored but keeps counting', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));
@@ -122,7 +122,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('invalid updates are refused with the right status and leave the issue alone', async () => {
+  void it('invalid updates are refused with the right status and leave the issue alone', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));
@@ -143,7 +143,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('assigning without a state change is recorded in the history', async () => {
+  void it('assigning without a state change is recorded in the history', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));
@@ -157,7 +157,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('sweep() resolves open issues quiet for issueAutoResolveHours, and only those', async () => {
+  void it('sweep() resolves open issues quiet for issueAutoResolveHours, and only those', async () => {
     const t = newAnalysis({ config: { issueAutoResolveHours: 24 } });
     try {
       const quiet = t.analysis.recordFailure(traceFailure(BPO, { occurredAtMs: t.clock.ms })).issueId;
@@ -184,7 +184,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('uncategorised errors group by their masked template across devices and circuits', async () => {
+  void it('uncategorised errors group by their masked template across devices and circuits', async () => {
     const t = newAnalysis();
     try {
       const a = t.analysis.recordFailure(traceFailure('Flux capacitor empty on AUSDTXIR2CW port ge-0/0/1 (10.1.1.1)'));
@@ -201,7 +201,7 @@ describe('issue lifecycle', () => {
     }
   });
 
-  it('mdso_errors_total and mdso_open_issues reflect recordings', async () => {
+  void it('mdso_errors_total and mdso_open_issues reflect recordings', async () => {
     const t = newAnalysis();
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));

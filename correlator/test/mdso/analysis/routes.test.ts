@@ -17,7 +17,7 @@ async function buildApp(t: ReturnType<typeof newAnalysis>, withSwagger = false):
   return app;
 }
 
-describe('MDSO analysis routes', () => {
+void describe('MDSO analysis routes', () => {
   const t = newAnalysis();
   let app: FastifyInstance;
   const base = t.clock.ms;
@@ -43,7 +43,7 @@ describe('MDSO analysis routes', () => {
     await t.close();
   });
 
-  it('GET /api/mdso/errors pages newest first with an opaque cursor', async () => {
+  void it('GET /api/mdso/errors pages newest first with an opaque cursor', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -63,7 +63,7 @@ describe('MDSO analysis routes', () => {
     assert.equal(pages, 3);
   });
 
-  it('GET /api/mdso/errors filters by product, defect, state, circuit and time', async () => {
+  void it('GET /api/mdso/errors filters by product, defect, state, circuit and time', async () => {
     const q = async (qs: string) => (await app.inject(`/api/mdso/errors?${qs}`)).json() as { errors: Array<Record<string, unknown>> };
     assert.equal((await q('product=NetworkService')).errors.length, 2);
     assert.equal((await q('defect=DE-1301')).errors.length, 5);
@@ -78,7 +78,7 @@ describe('MDSO analysis routes', () => {
     assert.equal(one.groupingVersion, 1);
   });
 
-  it('GET /api/mdso/errors rejects bad input with 400 and a message', async () => {
+  void it('GET /api/mdso/errors rejects bad input with 400 and a message', async () => {
     for (const qs of ['cursor=not-a-cursor', 'from=yesterday', 'defect=DE-12', 'limit=0', 'state=open']) {
       const res = await app.inject(`/api/mdso/errors?${qs}`);
       assert.equal(res.statusCode, 400, qs);
@@ -86,7 +86,7 @@ describe('MDSO analysis routes', () => {
     }
   });
 
-  it('GET /api/mdso/summary buckets counts per group', async () => {
+  void it('GET /api/mdso/summary buckets counts per group', async () => {
     const res = await app.inject(`/api/mdso/summary?from=${base - 12 * HOUR}&to=${base}&step=3600&group_by=defect_code`);
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as { bucketStartsMs: number[]; total: number; series: Array<{ key: string; total: number; counts: number[] }> };
@@ -100,7 +100,7 @@ describe('MDSO analysis routes', () => {
     assert.deepEqual(bySystem.series.map(s => s.key).sort(), ['MDSO', 'unknown']);
   });
 
-  it('GET /api/mdso/summary rejects absurd ranges', async () => {
+  void it('GET /api/mdso/summary rejects absurd ranges', async () => {
     const cases = [`from=${base}&to=${base - 1}`, `from=0&to=${base}&step=1`, 'from=nonsense'];
     for (const qs of cases) {
       const res = await app.inject(`/api/mdso/summary?${qs}`);
@@ -110,7 +110,7 @@ describe('MDSO analysis routes', () => {
     assert.match(tooMany.message, /buckets; at most 2000/);
   });
 
-  it('GET /api/mdso/issues lists and filters issues', async () => {
+  void it('GET /api/mdso/issues lists and filters issues', async () => {
     const all = (await app.inject('/api/mdso/issues')).json() as { issues: Array<{ id: string; count: number; circuitCount: number; defectCode: string | null }> };
     assert.equal(all.issues.length, 3);
     const bpo = all.issues.find(i => i.id === bpoIssue)!;
@@ -123,7 +123,7 @@ describe('MDSO analysis routes', () => {
     assert.equal(uncat.issues[0]!.count, 3);
   });
 
-  it('GET/PATCH /api/mdso/issues/{id}: detail, transitions, errors', async () => {
+  void it('GET/PATCH /api/mdso/issues/{id}: detail, transitions, errors', async () => {
     const detail = await app.inject(`/api/mdso/issues/${bpoIssue}`);
     assert.equal(detail.statusCode, 200, detail.body);
     const d = detail.json() as { rule: { code: string } | null; history: unknown[]; recentErrors: unknown[]; circuits: unknown[] };
@@ -153,7 +153,7 @@ describe('MDSO analysis routes', () => {
     assert.equal((await app.inject('/api/mdso/issues/iss_0000000000000000')).statusCode, 404);
   });
 
-  it('GET /api/mdso/defects returns the catalogue with match counts', async () => {
+  void it('GET /api/mdso/defects returns the catalogue with match counts', async () => {
     const res = await app.inject('/api/mdso/defects');
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as { version: string; rules: Array<{ code: string; matchCount: number; lastMatchedMs: number | null }> };
@@ -164,7 +164,7 @@ describe('MDSO analysis routes', () => {
     assert.equal(body.rules.find(r => r.code === 'DE-1000')!.lastMatchedMs, null);
   });
 
-  it('GET /api/mdso/uncategorized clusters with a verified suggested rule', async () => {
+  void it('GET /api/mdso/uncategorized clusters with a verified suggested rule', async () => {
     const res = await app.inject('/api/mdso/uncategorized');
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as { clusters: Array<{ template: string; count: number; examples: string[]; suggestedRule: { code: string; verified: boolean; yaml: string } }> };
@@ -178,7 +178,7 @@ describe('MDSO analysis routes', () => {
     assert.match(c.suggestedRule.yaml, /code: DE-1511/);
   });
 
-  it('POST /api/mdso/defects/validate checks YAML without applying it', async () => {
+  void it('POST /api/mdso/defects/validate checks YAML without applying it', async () => {
     const good = 'version: "x"\nrules:\n  - code: DE-9000\n    title: t\n    category: c\n    system: MDSO\n    severity: minor\n    team: t\n    runbook: https://e.invalid/\n    patterns: [abc]\n';
     const ok = await app.inject({ method: 'POST', url: '/api/mdso/defects/validate', headers: { 'content-type': 'application/yaml' }, payload: good });
     assert.equal(ok.statusCode, 200, ok.body);
@@ -192,7 +192,7 @@ describe('MDSO analysis routes', () => {
     assert.equal(t.analysis.catalogue.catalogue.version, '2026.11.1', 'validate never applies');
   });
 
-  it('every route is in the OpenAPI document', async () => {
+  void it('every route is in the OpenAPI document', async () => {
     const app2 = await buildApp(t, true);
     try {
       const doc = app2.swagger() as { paths: Record<string, Record<string, unknown>> };

@@ -53,12 +53,12 @@ function event(n: number, kind: 'new' | 'regressed' = 'new'): IssueTransitionEve
   };
 }
 
-describe('webhook notifier', () => {
+void describe('webhook notifier', () => {
   const sink = new Sink();
   before(() => sink.start());
   after(() => sink.stop());
 
-  it('posts a Slack message ({text}) for a new issue', async () => {
+  void it('posts a Slack message ({text}) for a new issue', async () => {
     sink.received.length = 0;
     const clock = new Clock(1_000_000);
     const n = new WebhookNotifier({ url: `${sink.base}/services/T000/B000/SECRET`, format: 'slack', minIntervalSeconds: 0, logger: captureLogger(), now: clock.now, fetchImpl: fetch });
@@ -72,7 +72,7 @@ describe('webhook notifier', () => {
     assert.equal(n.stats.sent, 1);
   });
 
-  it('posts a Webex message ({markdown}) for a regressed issue', async () => {
+  void it('posts a Webex message ({markdown}) for a regressed issue', async () => {
     sink.received.length = 0;
     const clock = new Clock(1_000_000);
     const n = new WebhookNotifier({ url: `${sink.base}/v1/webhooks/incoming/SECRET`, format: 'webex', minIntervalSeconds: 0, logger: captureLogger(), now: clock.now, fetchImpl: fetch });
@@ -85,7 +85,7 @@ describe('webhook notifier', () => {
     assert.match(String(body.markdown), /\*\*Regressed issue\*\* `DE-1002`/);
   });
 
-  it('sends at most one message per interval; the next carries everything queued meanwhile', async () => {
+  void it('sends at most one message per interval; the next carries everything queued meanwhile', async () => {
     sink.received.length = 0;
     const clock = new Clock(1_000_000);
     const n = new WebhookNotifier({ url: `${sink.base}/hook`, format: 'slack', minIntervalSeconds: 600, logger: captureLogger(), now: clock.now, fetchImpl: fetch });
@@ -105,7 +105,7 @@ describe('webhook notifier', () => {
     assert.match(second, /DE-1003/);
   });
 
-  it('one message per transition: the same transition key is sent once', async () => {
+  void it('one message per transition: the same transition key is sent once', async () => {
     sink.received.length = 0;
     const clock = new Clock(1_000_000);
     const n = new WebhookNotifier({ url: `${sink.base}/hook`, format: 'slack', minIntervalSeconds: 0, logger: captureLogger(), now: clock.now, fetchImpl: fetch });
@@ -119,7 +119,7 @@ describe('webhook notifier', () => {
     assert.equal(n.stats.duplicates, 2);
   });
 
-  it('counts failures and logs them without the URL secret', async () => {
+  void it('counts failures and logs them without the URL secret', async () => {
     sink.received.length = 0;
     sink.status = 500;
     const logger = captureLogger();
@@ -137,7 +137,7 @@ describe('webhook notifier', () => {
     assert.equal(redactUrl(url), `${sink.base}/…`);
   });
 
-  it('a bounded queue drops (and counts) what does not fit', async () => {
+  void it('a bounded queue drops (and counts) what does not fit', async () => {
     const clock = new Clock(1_000_000);
     const n = new WebhookNotifier({ url: `${sink.base}/hook`, format: 'slack', minIntervalSeconds: 3600, logger: captureLogger(), now: clock.now, fetchImpl: fetch, queueMax: 2 });
     sink.received.length = 0;
@@ -151,7 +151,7 @@ describe('webhook notifier', () => {
     assert.equal(n.stats.queued, 3);
   });
 
-  it('recording never waits for the webhook and never fails because of it', async () => {
+  void it('recording never waits for the webhook and never fails because of it', async () => {
     let calls = 0;
     // A webhook that never answers: recordFailure must still return at once.
     const hanging: typeof fetch = () => {
@@ -177,7 +177,7 @@ describe('webhook notifier', () => {
     }
   });
 
-  it('notifies on new and regressed issues only, once per transition', async () => {
+  void it('notifies on new and regressed issues only, once per transition', async () => {
     const bodies: string[] = [];
     const recorder: typeof fetch = async (_url, init) => {
       bodies.push(String(init?.body));

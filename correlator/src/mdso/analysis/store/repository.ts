@@ -117,13 +117,31 @@ export class AnalysisRepository {
   listErrors(f: ErrorFilter): Array<ErrorRow & { issue_state: IssueState }> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.product) (where.push('e.product = ?'), args.push(f.product));
+    if (f.product) {
+      where.push('e.product = ?');
+      args.push(f.product);
+    }
     if (f.defect === 'uncategorized') where.push('e.defect_code IS NULL');
-    else if (f.defect) (where.push('e.defect_code = ?'), args.push(f.defect));
-    if (f.issueState) (where.push('i.state = ?'), args.push(f.issueState));
-    if (f.circuitId) (where.push('e.circuit_id = ?'), args.push(f.circuitId));
-    if (f.fromMs !== undefined) (where.push('e.occurred_at_ms >= ?'), args.push(f.fromMs));
-    if (f.toMs !== undefined) (where.push('e.occurred_at_ms <= ?'), args.push(f.toMs));
+    else if (f.defect) {
+      where.push('e.defect_code = ?');
+      args.push(f.defect);
+    }
+    if (f.issueState) {
+      where.push('i.state = ?');
+      args.push(f.issueState);
+    }
+    if (f.circuitId) {
+      where.push('e.circuit_id = ?');
+      args.push(f.circuitId);
+    }
+    if (f.fromMs !== undefined) {
+      where.push('e.occurred_at_ms >= ?');
+      args.push(f.fromMs);
+    }
+    if (f.toMs !== undefined) {
+      where.push('e.occurred_at_ms <= ?');
+      args.push(f.toMs);
+    }
     if (f.before) {
       where.push('(e.occurred_at_ms < ? OR (e.occurred_at_ms = ? AND e.id < ?))');
       args.push(f.before.occurredAtMs, f.before.occurredAtMs, f.before.id);
@@ -144,10 +162,19 @@ export class AnalysisRepository {
   listIssues(f: IssueFilter): IssueRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (f.state) (where.push('state = ?'), args.push(f.state));
-    if (f.product) (where.push('product = ?'), args.push(f.product));
+    if (f.state) {
+      where.push('state = ?');
+      args.push(f.state);
+    }
+    if (f.product) {
+      where.push('product = ?');
+      args.push(f.product);
+    }
     if (f.defect === 'uncategorized') where.push('defect_code IS NULL');
-    else if (f.defect) (where.push('defect_code = ?'), args.push(f.defect));
+    else if (f.defect) {
+      where.push('defect_code = ?');
+      args.push(f.defect);
+    }
     const sql = `SELECT * FROM mdso_issues ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY last_seen_ms DESC, id LIMIT ?`;
     return this.db.prepare(sql).all(...args, f.limit) as IssueRow[];
