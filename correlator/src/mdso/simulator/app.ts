@@ -205,9 +205,10 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     }
   });
 
-  app.addHook('onSend', async (request, _reply, payload) => {
+  // Only successful answers are broken: a client reads error bodies as hints at most.
+  app.addHook('onSend', async (request, reply, payload) => {
     const path = request.url.split('?')[0] ?? '';
-    if (!isApiPath(path) || state.faults.malformedJsonNext <= 0 || typeof payload !== 'string' || payload.length === 0) return payload;
+    if (!isApiPath(path) || reply.statusCode >= 300 || state.faults.malformedJsonNext <= 0 || typeof payload !== 'string' || payload.length === 0) return payload;
     state.faults.malformedJsonNext--;
     return payload.slice(0, Math.max(1, Math.floor(payload.length / 2)));
   });

@@ -12,7 +12,7 @@ export interface Faults {
   failAfterCalls: number | null;
   /** after N more authenticated calls every issued token stops working (null: off); fires once */
   expireTokensAfterCalls: number | null;
-  /** the next N API answers carry a cut-off JSON body */
+  /** the next N successful API answers carry a cut-off JSON body */
   malformedJsonNext: number;
   /** list pages hold only the first half of their items, `total` unchanged */
   truncatePages: boolean;
