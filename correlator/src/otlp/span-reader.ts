@@ -25,7 +25,7 @@ const KINDS: SpanKindName[] = ['unspecified', 'internal', 'server', 'client', 'p
 const STATUS: FullSpan['status']['code'][] = ['unset', 'ok', 'error'];
 
 function nanosToMs(parts: [number, number]): number {
-  return (parts[1] * 4294967296 + parts[0]) / 1e6;
+  return Math.round((parts[1] * 4294967296 + parts[0]) / 1000) / 1000;
 }
 
 export function readFullSpan(bytes: Uint8Array): FullSpan {

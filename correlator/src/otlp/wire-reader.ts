@@ -95,11 +95,15 @@ export class WireReader {
     return [lo, hi];
   }
 
-  /** fixed64 nanoseconds as float milliseconds (sub-microsecond precision at current epochs). */
+  /**
+   * fixed64 nanoseconds as milliseconds, rounded to whole microseconds: a double cannot hold
+   * epoch nanoseconds exactly, and microseconds keep ordering and durations exact for correlation.
+   * The exact value stays in the stored span bytes.
+   */
   fixed64NanosAsMs(): number {
     const lo = this.fixed32();
     const hi = this.fixed32();
-    return (hi * TWO_32 + lo) / 1e6;
+    return Math.round((hi * TWO_32 + lo) / 1000) / 1000;
   }
 
   double(): number {

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import type { CircuitDetail, CircuitListResponse, StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
+import type { FastifyInstance } from 'fastify';
+import { SpanKind, buildLogs, buildTraces, logsProtobuf, tracesJson, tracesProtobuf, type BuiltTrace } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from './app-fixture.js';
+
+const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+const CID = '80.L1XX.005054..CHTR';
+
+async function circuit(): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace; arda: BuiltTrace }> {
+  const [beorn, mdso, arda] = await buildTraces([
+    {
+      service: 'beorn',
+      spans: [
+        { name: 'POST /beorn/api/v1/service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: CID } },
+        { name: 'POST mdso/resources', kind: SpanKind.CLIENT, startMs: T0 + 20, endMs: T0 + 80, parent: 'POST /beorn/api/v1/service/create', attributes: { circuit_id: CID } },
+      ],
+    },
+    {
+      service: 'mdso',
+      spans: [
+        { name: 'mdso.product.CircuitDetailsCollector', startMs: T0 + 100, endMs: T0 + 700, attributes: { 'mdso.circuit_id': CID } },
+        { name: 'GET arda topology', kind: SpanKind.CLIENT, startMs: T0 + 150, endMs: T0 + 400, parent: 'mdso.product.CircuitDetailsCollector', attributes: { 'mdso.circuit_id': CID } },
+      ],
+    },
+    {
+      service: 'arda',
+      spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: T0 + 200, endMs: T0 + 380, attributes: { circuit_id: CID }, error: true }],
+    },
+  ]);
+  return { beorn: beorn!, mdso: mdso!, arda: arda! };
+}
+
+async function postProto(app: FastifyInstance, body: Buffer, url = '/v1/traces', gzip = false) {
+  return app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-protobuf', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+    payload: gzip ? gzipSync(body) : body,
+  });
+}
+
+describe('circuit API over ingested SDK traces', () => {
+  it('stitches beorn → mdso → arda with one bridge per hop, in the earlier trace, linked to the later entry span', async t => {
+    const app = await buildTestApp(t);
+    const { beorn, mdso, arda } = await circuit();
+    // Each service exports on its own, in a different encoding, arda first (late middle hop).
+    assert.equal((await postProto(app, tracesProtobuf(arda.spans), '/v1/traces', true)).statusCode, 200);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/otlp/v1/traces', payload: tracesJson(beorn.spans) as object })).statusCode, 200);
+    assert.equal((await postProto(app, tracesProtobuf(mdso.spans))).statusCode, 200);
+
+    const res = await app.inject(`/api/circuits/${encodeURIComponent(CID)}/trace`);
+    assert.equal(res.statusCode, 200);
+    const view = res.json<StitchedTrace>();
+    assert.deepEqual(new Set(view.spans.map(s => s.serviceName)), new Set(['beorn', 'mdso', 'arda', 'correlation-station']));
+    assert.deepEqual(new Set(view.traceIds), new Set([beorn.traceId, mdso.traceId, arda.traceId]));
+    assert.equal(view.truncated, false);
+    const bridges = view.spans.filter(s => s.synthetic);
+    assert.deepEqual(bridges.map(b => b.name).sort(), ['beorn_to_mdso_bridge', 'mdso_to_arda_bridge']);
+
+    const b1 = bridges.find(b => b.name === 'beorn_to_mdso_bridge')!;
+    assert.equal(b1.traceId, beorn.traceId);
+    assert.equal(b1.parentSpanId, beorn.spanIds['POST mdso/resources']);
+    assert.deepEqual(b1.links.map(l => [l.traceId, l.spanId]), [[mdso.traceId, mdso.spanIds['mdso.product.CircuitDetailsCollector']]]);
+    assert.equal(b1.attributes['bridge.type'], 'synthetic');
+    assert.equal(b1.attributes['bridge.parent_service'], 'beorn');
+    assert.equal(b1.attributes['bridge.child_service'], 'mdso');
+    assert.equal(b1.attributes['circuit_id'], CID);
+    assert.equal(b1.attributes['correlation.method'], 'circuit_id_match');
+    assert.equal(typeof b1.attributes['correlation.confidence'], 'number');
+
+    const b2 = bridges.find(b => b.name === 'mdso_to_arda_bridge')!;
+    assert.equal(b2.traceId, mdso.traceId);
+    assert.equal(b2.parentSpanId, mdso.spanIds['GET arda topology']);
+    assert.deepEqual(b2.links.map(l => [l.traceId, l.spanId]), [[arda.traceId, arda.spanIds['get_topology']]]);
+
+    // One timeline: sorted by start.
+    const starts = view.spans.map(s => s.startTimeMs);
+    assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+    const errored = view.spans.find(s => s.name === 'get_topology')!;
+    assert.equal(errored.status.code, 'error');
+
+    const detail = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>();
+    assert.equal(detail.summary.traceCount, 3);
+    assert.equal(detail.summary.spanCount, 5);
+    assert.equal(detail.summary.errorCount, 1);
+    assert.equal(detail.summary.status, 'error');
+    assert.equal(detail.summary.bridged, true);
+    assert.equal(detail.summary.bridgeCount, 2);
+    assert.deepEqual(new Set(detail.summary.services), new Set(['beorn', 'mdso', 'arda']));
+    assert.equal(detail.traces.length, 3);
+    assert.equal(detail.bridges.length, 2);
+    assert.equal(detail.correlations.length, 1);
+    assert.equal(detail.correlations[0]!.method, 'circuit_id_match');
+    assert.equal(detail.correlations[0]!.traceIds.length, 3);
+
+    const ardaTrace = (await app.inject(`/api/traces/${arda.traceId}`)).json<TraceDetail>();
+    assert.deepEqual(
+      ardaTrace.linksIn.map(l => [l.sourceTraceId, l.origin]),
+      [[mdso.traceId, 'bridge']],
+    );
+    const beornTrace = (await app.inject(`/api/traces/${beorn.traceId}`)).json<TraceDetail>();
+    assert.deepEqual(beornTrace.linksOut.map(l => l.targetTraceId), [mdso.traceId]);
+    assert.equal(beornTrace.spans.filter(s => s.synthetic).length, 1);
+  });
+
+  it('is idempotent: replaying the same data adds no spans, bridges, correlations or events', async t => {
+    const app = await buildTestApp(t);
+    const { beorn, mdso, arda } = await circuit();
+    const all = [...beorn.spans, ...mdso.spans, ...arda.spans];
+    await postProto(app, tracesProtobuf(all));
+    const before = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>();
+    const events = async () => {
+      const text = (await app.inject('/metrics')).body;
+      return Number(/correlation_events_total\{method="circuit_id_match"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const eventsBefore = await events();
+    assert.ok(eventsBefore >= 2);
+    for (const body of [tracesProtobuf(all), tracesProtobuf(mdso.spans)]) {
+      const r = await postProto(app, body, '/v1/traces', true);
+      assert.equal(r.statusCode, 200);
+    }
+    const after = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>();
+    assert.deepEqual(after.summary, before.summary);
+    assert.deepEqual(after.bridges.map(b => b.spanId).sort(), before.bridges.map(b => b.spanId).sort());
+    assert.equal(after.correlations.length, 1);
+    assert.equal(await events(), eventsBefore);
+    const view = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}/trace`)).json<StitchedTrace>();
+    assert.equal(view.spans.length, 7);
+  });
+
+  it('never bridges services that trace context already connects', async t => {
+    const app = await buildTestApp(t);
+    const [beorn, arda] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'root', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'CTX' } },
+          { name: 'call palantir', kind: SpanKind.CLIENT, startMs: T0 + 10, endMs: T0 + 50, parent: 'root', attributes: { circuit_id: 'CTX' } },
+        ],
+      },
+      { service: 'arda', spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: T0 + 60, endMs: T0 + 70, attributes: { circuit_id: 'CTX' } }] },
+    ]);
+    await postProto(app, tracesProtobuf(beorn!.spans));
+    // palantir received beorn's W3C context: same trace id, parented to beorn's client span.
+    const palantir = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'palantir' } }] },
+          scopeSpans: [
+            {
+              scope: { name: 'flask' },
+              spans: [
+                {
+                  traceId: beorn!.traceId,
+                  spanId: 'feedbeeffeedbeef',
+                  parentSpanId: beorn!.spanIds['call palantir'],
+                  name: 'GET /palantir/v1/status',
+                  kind: 2,
+                  startTimeUnixNano: String(BigInt(T0 + 15) * 1_000_000n),
+                  endTimeUnixNano: String(BigInt(T0 + 45) * 1_000_000n),
+                  attributes: [{ key: 'circuit_id', value: { stringValue: 'CTX' } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/traces', payload: palantir })).statusCode, 200);
+    await postProto(app, tracesProtobuf(arda!.spans));
+    const detail = (await app.inject('/api/circuits/CTX')).json<CircuitDetail>();
+    assert.equal(detail.summary.traceCount, 2);
+    assert.deepEqual(new Set(detail.summary.services), new Set(['beorn', 'palantir', 'arda']));
+    // Only the un-propagated hop to arda is bridged; beorn → palantir is real context.
+    assert.deepEqual(
+      detail.bridges.map(b => [b.childTraceId, b.childService]),
+      [[arda!.traceId, 'arda']],
+    );
+  });
+
+  it('joins logs to the circuit by trace id and by keys in the body, and answers the log queries', async t => {
+    const app = await buildTestApp(t);
+    const { beorn } = await circuit();
+    await postProto(app, tracesProtobuf(beorn.spans));
+    const records = await buildLogs('beorn', [
+      { body: 'creating service', atMs: T0 + 5, traceId: beorn.traceId, spanId: beorn.spanIds['POST mdso/resources'] },
+      { body: `scriptplan resource_id=550e8400-e29b-41d4-a716-446655440000 circuit_id=${CID}`, atMs: T0 + 300 },
+    ]);
+    assert.equal((await postProto(app, logsProtobuf(records), '/v1/logs')).statusCode, 200);
+    const api = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: {
+        resource: { service: 'bpocore', host: 'mdso-1', env: 'dev' },
+        records: [
+          { timestamp: new Date(T0 + 400).toISOString(), severity: 'ERROR', message: 'activation failed', circuit_id: CID, labels: { k: 'v' } },
+          { timestamp: 'yesterday', message: 'bad' },
+          { timestamp: new Date(T0).toISOString(), message: 'bad id', trace_id: 'xyz' },
+        ],
+      },
+    });
+    assert.equal(api.statusCode, 200);
+    const apiBody = api.json<{ accepted: number; rejected: number; errors: { index: number; message: string }[] }>();
+    assert.equal(apiBody.accepted, 1);
+    assert.equal(apiBody.rejected, 2);
+    assert.deepEqual(apiBody.errors.map(e => e.index), [1, 2]);
+    assert.match(apiBody.errors[0]!.message, /timestamp/);
+    assert.match(apiBody.errors[1]!.message, /trace_id/);
+
+    const logs = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}/logs`)).json<{ logs: { body: string; serviceName: string; keys: Record<string, string> }[] }>().logs;
+    assert.deepEqual(logs.map(l => l.body).sort(), ['activation failed', 'creating service', `scriptplan resource_id=550e8400-e29b-41d4-a716-446655440000 circuit_id=${CID}`].sort());
+    const fromBody = logs.find(l => l.body.startsWith('scriptplan'))!;
+    assert.equal(fromBody.keys.resource_id, '550e8400-e29b-41d4-a716-446655440000');
+    const byTrace = (await app.inject(`/api/logs?trace_id=${beorn.traceId}`)).json<{ logs: unknown[] }>().logs;
+    assert.equal(byTrace.length, 1);
+    const limited = (await app.inject('/api/logs?limit=2')).json<{ logs: unknown[] }>().logs;
+    assert.equal(limited.length, 2);
+    const corr = (await app.inject(`/api/correlations?trace_id=${beorn.traceId}`)).json<{ correlations: { method: string; logCount: number }[] }>();
+    assert.ok(corr.correlations.some(c => c.method === 'trace_id' && c.logCount === 1));
+  });
+
+  it('lists circuits with filters and a service graph with bridged edges marked', async t => {
+    const app = await buildTestApp(t);
+    const { beorn, mdso, arda } = await circuit();
+    await postProto(app, tracesProtobuf([...beorn.spans, ...mdso.spans, ...arda.spans]));
+    const [other] = await buildTraces([{ service: 'palantir', spans: [{ name: 'x', startMs: T0, endMs: T0 + 1, attributes: { circuit_id: '81.L1XX.000001..TWCC' } }] }], 5);
+    await postProto(app, tracesProtobuf(other!.spans));
+
+    const list = async (q: string) => (await app.inject(`/api/circuits${q}`)).json<CircuitListResponse>().circuits.map(c => c.circuitId).sort();
+    assert.deepEqual(await list(''), [CID, '81.L1XX.000001..TWCC'].sort());
+    assert.deepEqual(await list('?query=l1xx.0050'), [CID]);
+    assert.deepEqual(await list('?status=error'), [CID]);
+    assert.deepEqual(await list('?status=ok'), ['81.L1XX.000001..TWCC']);
+    assert.deepEqual(await list('?service=palantir'), ['81.L1XX.000001..TWCC']);
+    assert.deepEqual(await list(`?from=${T0 + 10_000}`), []);
+    assert.equal((await list(`?to=${new Date(T0 + 10_000).toISOString()}&limit=1`)).length, 1);
+
+    const graph = (await app.inject(`/api/service-graph?from=${T0 - 1000}&to=${T0 + 10_000}`)).json<{
+      nodes: { id: string }[];
+      edges: { source: string; target: string; bridged: boolean; meanConfidence: number }[];
+    }>();
+    assert.deepEqual(new Set(graph.nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda', 'palantir']));
+    const bridged = graph.edges.filter(e => e.bridged).map(e => `${e.source}->${e.target}`).sort();
+    assert.deepEqual(bridged, ['beorn->mdso', 'mdso->arda']);
+    assert.ok(graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1));
+  });
+
+  it('answers bad query input with 400 or 404 naming the problem', async t => {
+    const app = await buildTestApp(t);
+    const cases: [string, number, RegExp][] = [
+      ['/api/circuits?from=yesterday', 400, /from/],
+      [`/api/circuits?from=${T0 + 10}&to=${T0}`, 400, /from .* is after to/],
+      ['/api/circuits?limit=0', 400, /limit/],
+      ['/api/circuits/nope', 404, /circuit "nope"/],
+      ['/api/circuits/nope/trace', 404, /circuit "nope"/],
+      ['/api/traces/xyz', 400, /traceId/],
+      [`/api/traces/${'a'.repeat(32)}`, 404, /no trace/],
+      ['/api/correlations?trace_id=123', 400, /trace_id/],
+      ['/api/nothing-here', 404, /no route/],
+    ];
+    for (const [url, status, message] of cases) {
+      const res = await app.inject(url);
+      assert.equal(res.statusCode, status, url);
+      assert.match(res.json<{ message: string }>().message, message, url);
+    }
+  });
+});

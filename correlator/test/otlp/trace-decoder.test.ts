@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { normaliseTraceJson } from '../../src/otlp/json-normaliser.js';
+import { readFullSpan } from '../../src/otlp/span-reader.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { DecodeError } from '../../src/otlp/wire-reader.js';
+import { SpanKind, buildTraces, tracesJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
+
+const rules = keyRulesFromConfig(loadConfig({ MAX_ATTRIBUTE_VALUE_BYTES: '1024' }));
+const T0 = 1_790_000_000_000;
+
+function decodeBoth(spans: Parameters<typeof tracesProtobuf>[0]) {
+  const fromProto = decodeTraceRequest(tracesProtobuf(spans), rules);
+  const n = normaliseTraceJson(tracesJson(spans));
+  const fromJson = decodeTraceRequest(n.binary, rules);
+  return { fromProto, fromJson, jsonRejected: n.rejected };
+}
+
+describe('trace decoder on SDK-serialized requests', () => {
+  const cases: { title: string; attrs: Record<string, unknown>; resource?: Record<string, string>; keys: Record<string, string> }[] = [
+    { title: 'plain circuit_id', attrs: { circuit_id: '80.L1XX.005054..CHTR' }, keys: { circuit_id: '80.L1XX.005054..CHTR' } },
+    { title: 'mdso-prefixed aliases', attrs: { 'mdso.circuit_id': 'C1', 'mdso.resource_id': 'R1' }, keys: { circuit_id: 'C1', resource_id: 'R1' } },
+    {
+      title: 'captured X-Circuit-Id header (string array)',
+      attrs: { 'http.request.header.x-circuit-id': ['C2'], 'http.request.header.x-request-id': ['req-9'] },
+      keys: { circuit_id: 'C2', request_id: 'req-9' },
+    },
+    { title: 'keys from resource attributes', attrs: {}, resource: { product_id: 'P7' }, keys: { product_id: 'P7' } },
+    { title: 'span value wins over resource value', attrs: { circuit_id: 'span' }, resource: { circuit_id: 'resource' }, keys: { circuit_id: 'span' } },
+    { title: 'integer key values become strings', attrs: { request_id: 4711 }, keys: { request_id: '4711' } },
+    { title: 'no keys at all', attrs: { 'http.method': 'GET' }, keys: {} },
+  ];
+  for (const c of cases) {
+    it(`extracts keys: ${c.title}`, async () => {
+      const [t] = await buildTraces([
+        {
+          service: 'beorn',
+          ...(c.resource ? { resource: c.resource } : {}),
+          spans: [{ name: 'op', startMs: T0, endMs: T0 + 5, attributes: c.attrs as never }],
+        },
+      ]);
+      const { fromProto, fromJson } = decodeBoth(t!.spans);
+      for (const batch of [fromProto, fromJson]) {
+        assert.equal(batch.spans.length, 1);
+        assert.deepEqual(batch.spans[0]!.keys ?? {}, c.keys);
+      }
+    });
+  }
+
+  it('reads ids, names, kinds, times, status and links identically from protobuf and JSON', async () => {
+    const [a, b] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 100 },
+          { name: 'POST mdso', kind: SpanKind.CLIENT, startMs: T0 + 10, endMs: T0 + 40, parent: 'POST /service/create', error: true },
+        ],
+      },
+      { service: 'arda', spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: T0 + 50, endMs: T0 + 60 }] },
+    ]);
+    const withLink = await buildTraces(
+      [
+        {
+          service: 'palantir',
+          spans: [{ name: 'linked', startMs: T0 + 70, endMs: T0 + 80, links: [{ traceId: a!.traceId, spanId: a!.spanIds['POST mdso']! }] }],
+        },
+      ],
+      7,
+    );
+    const spans = [...a!.spans, ...b!.spans, ...withLink[0]!.spans];
+    const { fromProto, fromJson } = decodeBoth(spans);
+    assert.equal(fromProto.rejected, 0);
+    const view = (x: typeof fromProto) =>
+      x.spans
+        .map(s => ({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId,
+          name: s.name,
+          kind: s.kind,
+          startMs: s.startMs,
+          endMs: s.endMs,
+          statusCode: s.statusCode,
+          service: s.resource.serviceName,
+          links: s.links,
+        }))
+        .sort((p, q) => (p.spanId < q.spanId ? -1 : 1));
+    assert.deepEqual(view(fromJson), view(fromProto));
+    const client = fromProto.spans.find(s => s.name === 'POST mdso')!;
+    assert.equal(client.traceId, a!.traceId);
+    assert.equal(client.parentSpanId, a!.spanIds['POST /service/create']);
+    assert.equal(client.kind, 3);
+    assert.equal(client.statusCode, 2);
+    assert.equal(client.startMs, T0 + 10);
+    assert.equal(client.endMs, T0 + 40);
+    assert.equal(client.resource.serviceName, 'beorn');
+    const linked = fromProto.spans.find(s => s.name === 'linked')!;
+    assert.deepEqual(linked.links, [{ traceId: a!.traceId, spanId: a!.spanIds['POST mdso'] }]);
+  });
+
+  it('keeps each span as the exact OTLP bytes, which decode fully with every attribute type', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'mdso',
+        spans: [
+          {
+            name: 'mdso.product.CircuitDetailsCollector',
+            startMs: T0 + 0.123456,
+            endMs: T0 + 250,
+            attributes: { s: 'x', i: 42, d: 1.5, b: true, arr: ['a', 'b'], big: 2 ** 40 },
+            events: [{ name: 'token_acquired', atMs: T0 + 1, attributes: { ok: true } }],
+          },
+        ],
+      },
+    ]);
+    const [span] = decodeTraceRequest(tracesProtobuf(t!.spans), rules).spans;
+    const full = readFullSpan(span!.bytes);
+    assert.equal(full.name, 'mdso.product.CircuitDetailsCollector');
+    assert.deepEqual(full.attributes, { s: 'x', i: 42, d: 1.5, b: true, arr: ['a', 'b'], big: 2 ** 40 });
+    assert.equal(full.events.length, 1);
+    assert.equal(full.events[0]!.name, 'token_acquired');
+    assert.deepEqual(full.events[0]!.attributes, { ok: true });
+    assert.equal(full.durationMs > 249 && full.durationMs < 251, true);
+    assert.match(full.startTimeUnixNano, /^\d{19}$/);
+    const [sec, ns] = t!.spans[0]!.startTime;
+    assert.equal(full.startTimeUnixNano, String(BigInt(sec) * 1_000_000_000n + BigInt(ns)));
+  });
+});
+
+describe('trace decoder rejections', () => {
+  it('rejects only the span with an oversized attribute and names the attribute', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'ok', startMs: T0, endMs: T0 + 1, attributes: { circuit_id: 'C' } },
+          { name: 'huge', startMs: T0, endMs: T0 + 1, attributes: { payload: 'x'.repeat(5000) } },
+        ],
+      },
+    ]);
+    const batch = decodeTraceRequest(tracesProtobuf(t!.spans), rules);
+    assert.equal(batch.spans.length, 1);
+    assert.equal(batch.spans[0]!.name, 'ok');
+    assert.equal(batch.rejected, 1);
+    assert.match(batch.rejectionMessages[0]!, /attribute "payload" value is \d+ bytes, over the limit of 1024/);
+  });
+
+  const jsonCases: { title: string; mutate: (span: Record<string, unknown>) => void; message: RegExp }[] = [
+    { title: 'non-hex trace id', mutate: s => (s.traceId = 'zz'.repeat(16)), message: /traceId "z+" is not 32 hex characters/ },
+    { title: 'short span id', mutate: s => (s.spanId = 'abcd'), message: /spanId "abcd" is not 16 hex characters/ },
+    { title: 'missing trace id', mutate: s => delete s.traceId, message: /traceId is missing/ },
+    { title: 'all-zero trace id', mutate: s => (s.traceId = '0'.repeat(32)), message: /traceId is all zeroes/ },
+    { title: 'non-hex parent span id', mutate: s => (s.parentSpanId = 'not-hex-at-all!!'), message: /parentSpanId/ },
+    { title: 'attributes not an array', mutate: s => (s.attributes = 'nope'), message: /attributes/ },
+  ];
+  for (const c of jsonCases) {
+    it(`rejects a JSON span with ${c.title}, keeping the others`, async () => {
+      const [t] = await buildTraces([
+        {
+          service: 'beorn',
+          spans: [
+            { name: 'good', startMs: T0, endMs: T0 + 1 },
+            { name: 'bad', startMs: T0, endMs: T0 + 1 },
+          ],
+        },
+      ]);
+      const body = tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+      const spans = body.resourceSpans[0]!.scopeSpans[0]!.spans;
+      c.mutate(spans.find(s => s.name === 'bad')!);
+      const n = normaliseTraceJson(body);
+      const batch = decodeTraceRequest(n.binary, rules);
+      assert.equal(n.rejected, 1);
+      assert.match(n.rejectionMessages[0]!, c.message);
+      assert.deepEqual(
+        batch.spans.map(s => s.name),
+        ['good'],
+      );
+    });
+  }
+
+  it('accepts OTLP/JSON quirks: upper-case hex, int64 as numbers, unknown fields', async () => {
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'beorn' } }], futureField: 1 },
+          scopeSpans: [
+            {
+              scope: { name: 's' },
+              spans: [
+                {
+                  traceId: '5B8EFFF798038103D269B633813FC60C',
+                  spanId: 'EEE19B7EC3C1B174',
+                  name: 'x',
+                  kind: 2,
+                  startTimeUnixNano: 1544712660000000000,
+                  endTimeUnixNano: '1544712661000000000',
+                  somethingNew: { a: 1 },
+                  attributes: [{ key: 'circuit_id', value: { stringValue: 'C9' } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const n = normaliseTraceJson(body);
+    const [span] = decodeTraceRequest(n.binary, rules).spans;
+    assert.equal(span!.traceId, '5b8efff798038103d269b633813fc60c');
+    assert.equal(span!.spanId, 'eee19b7ec3c1b174');
+    assert.equal(span!.kind, 2);
+    assert.equal(span!.endMs - span!.startMs, 1000);
+    assert.deepEqual(span!.keys, { circuit_id: 'C9' });
+  });
+
+  const malformed: { title: string; body: () => Promise<Buffer> | Buffer; message: RegExp }[] = [
+    {
+      title: 'a truncated body',
+      body: async () => {
+        const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'x', startMs: T0, endMs: T0 + 1 }] }]);
+        const full = tracesProtobuf(t!.spans);
+        return full.subarray(0, full.length - 7);
+      },
+      message: /truncated|runs past the end/,
+    },
+    { title: 'a field with wire type 7', body: () => Buffer.from([0x0f, 0x01]), message: /wire type/ },
+    { title: 'field number 0', body: () => Buffer.from([0x02, 0x00]), message: /field number 0/ },
+    { title: 'a text body', body: () => Buffer.from('{"resourceSpans": []}'), message: /./ },
+  ];
+  for (const c of malformed) {
+    it(`throws DecodeError on ${c.title}`, async () => {
+      const body = await c.body();
+      assert.throws(
+        () => decodeTraceRequest(body, rules),
+        (e: unknown) => e instanceof DecodeError && c.message.test(e.message),
+      );
+    });
+  }
+
+  it('decodes an empty request to an empty batch', () => {
+    assert.deepEqual(decodeTraceRequest(Buffer.alloc(0), rules), { spans: [], rejected: 0, rejectionMessages: [] });
+  });
+});

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CandidateSpan, TraceState } from '../../src/correlation/types.js';
+import { chooseParentSpan, planBridges } from '../../src/stitching/bridge-planner.js';
+
+const W = 60_000;
+
+function trace(id: string, service: string, startMs: number, endMs: number, extra: Partial<TraceState> = {}): TraceState {
+  return {
+    traceId: id.padEnd(32, '0'),
+    services: [service],
+    firstMs: startMs,
+    lastMs: endMs,
+    spanCount: 1,
+    errorCount: 0,
+    logCount: 0,
+    entry: { spanId: `${id}e`.padEnd(16, '0'), service, name: `${service}.entry`, startMs, endMs, hasParent: false },
+    candidates: [],
+    keys: { circuit_id: 'C' },
+    linkedTraceIds: [],
+    ...extra,
+  };
+}
+
+const call = (spanId: string, service: string, startMs: number, endMs: number): CandidateSpan => ({
+  spanId: spanId.padEnd(16, '0'),
+  service,
+  startMs,
+  endMs,
+  kind: 3,
+});
+
+const pairs = (plans: ReturnType<typeof planBridges>) =>
+  [...plans.values()].map(p => `${p.parentService}->${p.childService}`).sort();
+
+describe('planBridges', () => {
+  const beorn = trace('b', 'beorn', 0, 1000, { candidates: [call('bc', 'beorn', 10, 40)] });
+  const mdso = trace('m', 'mdso', 100, 600);
+  const arda = trace('a', 'arda', 300, 350);
+
+  const cases: { title: string; traces: TraceState[]; expect: string[] }[] = [
+    { title: 'one bridge per hop of beorn → mdso → arda', traces: [beorn, mdso, arda], expect: ['beorn->mdso', 'mdso->arda'] },
+    { title: 'arrival order does not matter', traces: [arda, beorn, mdso], expect: ['beorn->mdso', 'mdso->arda'] },
+    { title: 'a single trace has nothing to bridge', traces: [beorn], expect: [] },
+    {
+      title: 'traces of one service are not bridged to each other',
+      traces: [trace('x', 'beorn', 0, 10), trace('y', 'beorn', 20, 30)],
+      expect: [],
+    },
+    {
+      title: 'a retry of the same service bridges from the nearest other service',
+      traces: [beorn, mdso, trace('m2', 'mdso', 200, 250)],
+      expect: ['beorn->mdso', 'beorn->mdso'],
+    },
+    {
+      title: 'nothing older than the window is a parent',
+      traces: [trace('old', 'beorn', 0, 10), trace('late', 'arda', 10 + W + 1, 10 + W + 5)],
+      expect: [],
+    },
+    {
+      title: 'traces already linked by span links are left alone',
+      traces: [beorn, trace('m', 'mdso', 100, 600, { linkedTraceIds: [beorn.traceId] })],
+      expect: [],
+    },
+    {
+      title: 'traces without an entry span yet wait',
+      traces: [beorn, trace('m', 'mdso', 100, 600, { entry: null })],
+      expect: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      assert.deepEqual(pairs(planBridges('circuit_id', 'C', c.traces, W)), c.expect);
+    });
+  }
+
+  it('puts the bridge in the earlier trace, parented to its outgoing call, linking the child entry span', () => {
+    const plans = planBridges('circuit_id', 'C', [beorn, mdso], W);
+    const p = plans.get(mdso.traceId)!;
+    assert.equal(p.traceId, beorn.traceId);
+    assert.equal(p.parentSpanId, 'bc'.padEnd(16, '0'));
+    assert.equal(p.childTraceId, mdso.traceId);
+    assert.equal(p.childSpanId, mdso.entry!.spanId);
+    assert.equal(p.method, 'circuit_id_match');
+    assert.equal(p.parentStartMs, 10);
+    assert.equal(p.childStartMs, 100);
+    assert.match(p.spanId, /^[0-9a-f]{16}$/);
+  });
+
+  it('gives the same bridge ids for the same data, and different ids for different hops', () => {
+    const a = planBridges('circuit_id', 'C', [beorn, mdso, arda], W);
+    const b = planBridges('circuit_id', 'C', [arda, mdso, beorn], W);
+    assert.deepEqual([...a.values()].map(p => p.spanId).sort(), [...b.values()].map(p => p.spanId).sort());
+    assert.notEqual(a.get(mdso.traceId)!.spanId, a.get(arda.traceId)!.spanId);
+  });
+
+  it('lowers confidence with the gap after the parent span ended, never below half the key confidence', () => {
+    const near = planBridges('circuit_id', 'C', [trace('p', 'beorn', 0, 1000), trace('c', 'arda', 500, 600)], W);
+    const far = planBridges('circuit_id', 'C', [trace('p', 'beorn', 0, 1000), trace('c', 'arda', 1000 + W / 2, 1000 + W / 2 + 1)], W);
+    assert.equal(near.values().next().value!.confidence, 0.9);
+    assert.equal(far.values().next().value!.confidence, 0.675);
+  });
+});
+
+describe('chooseParentSpan', () => {
+  const base = trace('p', 'beorn', 0, 1000);
+  const cases: { title: string; candidates: CandidateSpan[]; childStart: number; expect: string }[] = [
+    { title: 'no candidates: the entry span', candidates: [], childStart: 500, expect: base.entry!.spanId },
+    {
+      title: 'the latest outgoing call before the child',
+      candidates: [call('c1', 'beorn', 10, 20), call('c2', 'beorn', 30, 40), call('c3', 'beorn', 600, 700)],
+      childStart: 500,
+      expect: 'c2'.padEnd(16, '0'),
+    },
+    {
+      title: 'an internal step containing the child start when there is no call',
+      candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'beorn', startMs: 100, endMs: 900, kind: 1 }],
+      childStart: 500,
+      expect: 'st'.padEnd(16, '0'),
+    },
+    {
+      title: 'an internal step that ended before the child is not a parent',
+      candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'beorn', startMs: 100, endMs: 200, kind: 1 }],
+      childStart: 500,
+      expect: base.entry!.spanId,
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      assert.equal(chooseParentSpan({ ...base, candidates: c.candidates }, c.childStart).spanId, c.expect);
+    });
+  }
+});
