@@ -14,6 +14,7 @@ void describe('maskVolatile', () => {
     ['ip 10.11.12.8/29 and 2001:db8::1', 'ip <IP> and <IP>'],
     ['id 5e0c7a5e-1c2d-4e8f-9a0b-1c2d3e4f5a6b at 2026-11-20T10:00:00.123Z', 'id <UUID> at <TS>'],
     ['ports ge-0/0/1, xe-1/2/0.100 and et-0/0/48', 'ports <PORT>, <PORT> and <PORT>'],
+    ['ports GigabitEthernet0/0/1, TenGigE0/1/0/3 and Bundle-Ether12.100', 'ports <PORT>, <PORT> and <PORT>'],
     ['vlan 1200 on revision 13194144224898', 'vlan <NUM> on revision <NUM>'],
     ['check plan-script-601b18fa-711d-43cc-9ac3-bbda276e2a23-activate-2021-02-03T21:43:22.365Z', 'check <LOGFILE>'],
     ['mac 00:1a:2b:3c:4d:5e seen', 'mac <MAC> seen'],

@@ -14,6 +14,7 @@ const MASKS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:[0-9a-fA-F]{2}[:.-]){5}[0-9a-fA-F]{2}\b/g, '<MAC>'],
   [/\b[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{0,4}){2,7}(?:\/\d{1,3})?/g, '<IP>'],
   [/\b(?:ge|xe|et|fe|ae|gi|te)-?\d+(?:\/\d+)*(?:\.\d+)?\b/gi, '<PORT>'],
+  [/\b(?:(?:Ten|Forty|Hundred)?Gig(?:abit)?E(?:thernet)?|FastEthernet|Bundle-Ether|Port-channel)\d+(?:\/\d+)*(?:\.\d+)?/gi, '<PORT>'],
   [/\b(?:ETHERNET|ACCESS|LAG)[-_]?[\w/.-]*\d[\w/.-]*/gi, '<PORT>'],
   [/\b[A-Z0-9]{10}W\b/g, '<TID>'],
   [/\bvlan[\s:=_-]*\d+\b/gi, 'vlan <NUM>'],
