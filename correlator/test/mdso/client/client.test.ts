@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MdsoClient, MdsoError, type MdsoClientOptions } from '../../../src/mdso/client/mdso-client.js';
+import { MdsoClient, type MdsoClientOptions, type MdsoError } from '../../../src/mdso/client/mdso-client.js';
 import { buildMdsoApp, collect, mdsoConfig, SIM_PASS, SIM_USER, startSim, type RunningSim } from '../poller/harness.js';
 
 const SM = 'charter.resourceTypes.ServiceMapper';
@@ -28,14 +28,14 @@ async function stats(sim: RunningSim) {
   return (await sim.admin('GET', '/__sim/stats')).json as { tokensIssued: number; tokensDeleted: number; activeTokens: number; calls: Record<string, Record<string, number>> };
 }
 
-describe('MDSO client over HTTP', () => {
+void describe('MDSO client over HTTP', () => {
   let sim: RunningSim;
   before(async () => {
     sim = await startSim({ seed: 4, resourcesPerProduct: 40, failureRate: 0.4, products: [SM] });
   });
   after(() => sim.close());
 
-  it('pages to the end (offset + items.length >= total), also through truncated pages', async () => {
+  void it('pages to the end (offset + items.length >= total), also through truncated pages', async () => {
     const c = client(sim);
     try {
       const expected = sim.app.mdsoSim.store.search({ resourceTypeId: SM }).map(r => r.id);
@@ -51,7 +51,7 @@ describe('MDSO client over HTTP', () => {
     }
   });
 
-  it('caches the token, refreshes it once on 401, and deletes it', async () => {
+  void it('caches the token, refreshes it once on 401, and deletes it', async () => {
     await sim.admin('DELETE', '/__sim/stats');
     const c = client(sim);
     try {
@@ -74,7 +74,7 @@ describe('MDSO client over HTTP', () => {
     }
   });
 
-  it('retries 5xx and broken JSON with backoff, then gives up with a retryable error', async () => {
+  void it('retries 5xx and broken JSON with backoff, then gives up with a retryable error', async () => {
     const seen: string[] = [];
     const delays: number[] = [];
     const c = client(sim, { sleep: async ms => void delays.push(ms), random: () => 0.5, retryBaseDelayMs: 100 }, seen);
@@ -93,7 +93,7 @@ describe('MDSO client over HTTP', () => {
     }
   });
 
-  it('does not retry a 404 and times out slow answers', async () => {
+  void it('does not retry a 404 and times out slow answers', async () => {
     const seen: string[] = [];
     const c = client(sim, { requestTimeoutMs: 80, maxRetries: 1 }, seen);
     try {
@@ -107,7 +107,7 @@ describe('MDSO client over HTTP', () => {
     }
   });
 
-  it('names the user but never the password when credentials are rejected', async () => {
+  void it('names the user but never the password when credentials are rejected', async () => {
     const c = client(sim, { password: 'wrong-password-123' });
     try {
       await assert.rejects(c.resourcePage({ resourceTypeId: SM }, 0, 1), (e: Error) => /rejected the credentials of user "sim-user"/.test(e.message) && !e.message.includes('wrong-password-123'));
@@ -116,7 +116,7 @@ describe('MDSO client over HTTP', () => {
     }
   });
 
-  it('finds TraceLogs by origination_id, else by exact label', async () => {
+  void it('finds TraceLogs by origination_id, else by exact label', async () => {
     const c = client(sim);
     try {
       const traces = sim.app.mdsoSim.store.search({ exactTypeId: 'tosca.resourceTypes.TraceLog' });
@@ -136,7 +136,7 @@ describe('MDSO client over HTTP', () => {
   });
 });
 
-describe('MDSO client over TLS with a private CA', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
+void describe('MDSO client over TLS with a private CA', { skip: hasOpenssl() ? false : 'openssl is not installed' }, () => {
   let dir: string;
   let sim: RunningSim;
   let cert: Buffer;
@@ -155,7 +155,7 @@ describe('MDSO client over TLS with a private CA', { skip: hasOpenssl() ? false 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refuses the self-signed certificate without the CA', async () => {
+  void it('refuses the self-signed certificate without the CA', async () => {
     const c = client(sim, { maxRetries: 0 });
     try {
       await assert.rejects(c.resourcePage({ resourceTypeId: SM }, 0, 1), (e: Error) => /self.signed|certificate/i.test(e.message));
@@ -164,7 +164,7 @@ describe('MDSO client over TLS with a private CA', { skip: hasOpenssl() ? false 
     }
   });
 
-  it('trusts it with the CA', async () => {
+  void it('trusts it with the CA', async () => {
     const c = client(sim, { ca: cert });
     try {
       const page = await c.resourcePage({ resourceTypeId: SM }, 0, 3);
@@ -174,7 +174,7 @@ describe('MDSO client over TLS with a private CA', { skip: hasOpenssl() ? false 
     }
   });
 
-  it('polls through the plugin with MDSO_CA_FILE, and refuses an unreadable CA file at start-up', async () => {
+  void it('polls through the plugin with MDSO_CA_FILE, and refuses an unreadable CA file at start-up', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], caFile: join(dir, 'cert.pem') }), { start: false });
     try {
       const r = await collect(t.app);

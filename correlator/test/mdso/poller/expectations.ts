@@ -1,4 +1,5 @@
 // What the simulator holds, for asserting what the poller should have found.
+import type { Database } from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 
 export function failedIds(sim: FastifyInstance, types: readonly string[]): string[] {
@@ -7,7 +8,7 @@ export function failedIds(sim: FastifyInstance, types: readonly string[]): strin
   return ids.sort();
 }
 
-export function recordedIds(db: import('better-sqlite3').Database): string[] {
+export function recordedIds(db: Database): string[] {
   return (db.prepare('SELECT resource_id FROM mdso_errors ORDER BY resource_id').all() as Array<{ resource_id: string }>).map(r => r.resource_id);
 }
 

@@ -18,7 +18,7 @@ function metricValue(text: string, name: string, labels: Record<string, string>)
   return 0;
 }
 
-describe('MDSO poller against the simulator', () => {
+void describe('MDSO poller against the simulator', () => {
   let sim: RunningSim;
   before(async () => {
     sim = await startSim({ seed: 11, resourcesPerProduct: 120, failureRate: 0.25 });
@@ -27,7 +27,7 @@ describe('MDSO poller against the simulator', () => {
     await sim.close();
   });
 
-  it('records every failure once, with spans, and a second poll repeats nothing', async () => {
+  void it('records every failure once, with spans, and a second poll repeats nothing', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS }), { start: false });
     try {
       const first = await collect(t.app);
@@ -49,7 +49,7 @@ describe('MDSO poller against the simulator', () => {
     }
   });
 
-  it('picks up failures that appear between polls', async () => {
+  void it('picks up failures that appear between polls', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS }), { start: false });
     try {
       await collect(t.app);
@@ -69,7 +69,7 @@ describe('MDSO poller against the simulator', () => {
     }
   });
 
-  it('reports status, cursors and metrics', async () => {
+  void it('reports status, cursors and metrics', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS }), { start: false });
     try {
       const before = await status(t.app);
@@ -97,7 +97,7 @@ describe('MDSO poller against the simulator', () => {
     }
   });
 
-  it('uses the legacy token variant when configured, and deletes its token on close', async () => {
+  void it('uses the legacy token variant when configured, and deletes its token on close', async () => {
     await sim.admin('DELETE', '/__sim/stats');
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], authVariant: 'legacy' }), { start: false });
     const r = await collect(t.app);
@@ -110,7 +110,7 @@ describe('MDSO poller against the simulator', () => {
     assert.equal(stats.tokensDeleted, 1);
   });
 
-  it('asks MDSO for failed resources only when failedOnlyQuery is on, and finds the same failures', async () => {
+  void it('asks MDSO for failed resources only when failedOnlyQuery is on, and finds the same failures', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS, failedOnlyQuery: true }), { start: false });
     try {
       const r = await collect(t.app);
@@ -122,7 +122,7 @@ describe('MDSO poller against the simulator', () => {
     }
   });
 
-  it('answers 409 while a poll runs', async () => {
+  void it('answers 409 while a poll runs', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM] }), { start: false });
     try {
       await sim.admin('POST', '/__sim/faults', { latencyMs: 150 });
@@ -140,8 +140,8 @@ describe('MDSO poller against the simulator', () => {
   });
 });
 
-describe('MDSO poller off', () => {
-  it('status says why, collect answers 503', async () => {
+void describe('MDSO poller off', () => {
+  void it('status says why, collect answers 503', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: null }));
     try {
       const s = await status(t.app);
@@ -156,7 +156,7 @@ describe('MDSO poller off', () => {
   });
 });
 
-describe('MDSO poller under injected faults', () => {
+void describe('MDSO poller under injected faults', () => {
   let sim: RunningSim;
   before(async () => {
     sim = await startSim({ seed: 23, resourcesPerProduct: 90, failureRate: 0.3 });
@@ -185,7 +185,7 @@ describe('MDSO poller under injected faults', () => {
   ];
 
   for (const c of cases) {
-    it(`keeps going and records each failure once: ${c.name}`, async () => {
+    void it(`keeps going and records each failure once: ${c.name}`, async () => {
       const t = await pollWithFault(c.fault);
       try {
         const r = await collect(t.app);
@@ -211,7 +211,7 @@ describe('MDSO poller under injected faults', () => {
     });
   }
 
-  it('a fault beyond the retries stops the scan at the last good page; status reports it; the next poll resumes', async () => {
+  void it('a fault beyond the retries stops the scan at the last good page; status reports it; the next poll resumes', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], pageSize: 10, maxRetries: 1 }), { start: false });
     try {
       await sim.admin('DELETE', '/__sim/faults');
@@ -249,7 +249,7 @@ describe('MDSO poller under injected faults', () => {
     }
   });
 
-  it('times out a slow MDSO and reports the timeout', async () => {
+  void it('times out a slow MDSO and reports the timeout', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], requestTimeoutMs: 100, maxRetries: 0 }), { start: false });
     try {
       await sim.admin('POST', '/__sim/faults', { latencyMs: 400 });
@@ -265,7 +265,7 @@ describe('MDSO poller under injected faults', () => {
   });
 });
 
-describe('MDSO poller cursor persistence', () => {
+void describe('MDSO poller cursor persistence', () => {
   let sim: RunningSim;
   let dir: string;
   before(async () => {
@@ -277,7 +277,7 @@ describe('MDSO poller cursor persistence', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a restart over the same database resumes from the last good page and repeats nothing', async () => {
+  void it('a restart over the same database resumes from the last good page and repeats nothing', async () => {
     const dbPath = join(dir, 'c.db');
     const config = mdsoConfig({ url: sim.url, products: [SM], pageSize: 10, maxRetries: 0 });
     const first = await buildMdsoApp(config, { dbPath, start: false });

@@ -9,7 +9,7 @@ const resource = {
   properties: { circuit_id: '80.L1XX.005054..CHTR', deviceName: 'AUSDTXIR2CW', tags: ['a', 'b'], nested: { x: 1 } },
 };
 
-describe('simulator q grammar (exact)', () => {
+void describe('simulator q grammar (exact)', () => {
   const cases: Array<[string, boolean]> = [
     ['label:80.L1XX.005054..CHTR', true],
     ['orchState:failed', true],
@@ -25,18 +25,18 @@ describe('simulator q grammar (exact)', () => {
     ['label:80.L1XX', false],
   ];
   for (const [q, expected] of cases) {
-    it(`${q} → ${expected}`, () => assert.equal(matchesExact(resource, parseClauses(q, 'q')), expected));
+    void it(`${q} → ${expected}`, () => assert.equal(matchesExact(resource, parseClauses(q, 'q')), expected));
   }
-  it('ignores empty clauses and trims values', () => {
+  void it('ignores empty clauses and trims values', () => {
     assert.deepEqual(parseClauses(' label: x ,,', 'q'), [{ path: ['label'], value: 'x' }]);
   });
-  it('rejects a clause without field:value, naming it', () => {
+  void it('rejects a clause without field:value, naming it', () => {
     assert.throws(() => parseClauses('label', 'q'), (e: Error) => e instanceof QueryError && /"label"/.test(e.message));
     assert.throws(() => parseClauses(':x', 'p'), QueryError);
   });
 });
 
-describe('simulator p grammar (partial, wildcards)', () => {
+void describe('simulator p grammar (partial, wildcards)', () => {
   const cases: Array<[string, boolean]> = [
     ['label:005054', true],
     ['label:80.L1XX*CHTR', true],
@@ -48,9 +48,9 @@ describe('simulator p grammar (partial, wildcards)', () => {
     ['label:80.L1XX.005054..CHTR.orch_trace', false],
   ];
   for (const [p, expected] of cases) {
-    it(`${p} → ${expected}`, () => assert.equal(matchesPartial(resource, compilePartial(parseClauses(p, 'p'))), expected));
+    void it(`${p} → ${expected}`, () => assert.equal(matchesPartial(resource, compilePartial(parseClauses(p, 'p'))), expected));
   }
-  it('treats regex metacharacters literally', () => {
+  void it('treats regex metacharacters literally', () => {
     assert.equal(matchesPartial({ label: 'a.b' }, compilePartial(parseClauses('label:a.b', 'p'))), true);
     assert.equal(matchesPartial({ label: 'axb' }, compilePartial(parseClauses('label:a.b', 'p'))), false);
   });

@@ -22,10 +22,12 @@ async function token(app: FastifyInstance, variant: 'oauth2' | 'legacy' = 'oauth
 
 async function get(app: FastifyInstance, url: string, tok: string, scheme = 'Bearer') {
   const res = await app.inject({ url, headers: { authorization: `${scheme} ${tok}` } });
+  // Simulator answers are probed field by field.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   return { status: res.statusCode, body: res.body ? (res.json() as any) : null };
 }
 
-describe('MDSO simulator API', () => {
+void describe('MDSO simulator API', () => {
   let app: FastifyInstance;
   let clock = ANCHOR;
   let tok: string;
@@ -35,7 +37,7 @@ describe('MDSO simulator API', () => {
   });
   after(() => app.close());
 
-  it('issues oauth2 tokens (accessToken, 20 hex) and legacy tokens (token)', async () => {
+  void it('issues oauth2 tokens (accessToken, 20 hex) and legacy tokens (token)', async () => {
     const res = await app.inject({ method: 'POST', url: '/tron/api/v1/oauth2/tokens', payload: { username: 'u', password: 'p', tenant: 'master', expires_in: 30 } });
     assert.equal(res.statusCode, 201);
     const body = res.json();
@@ -47,12 +49,12 @@ describe('MDSO simulator API', () => {
     assert.equal((await get(app, `${MARKET}/resources?limit=1`, legacy, 'token')).status, 200);
   });
 
-  it('rejects missing credentials', async () => {
+  void it('rejects missing credentials', async () => {
     const res = await app.inject({ method: 'POST', url: '/tron/api/v1/oauth2/tokens', payload: { username: 'u' } });
     assert.equal(res.statusCode, 401);
   });
 
-  it('accepts Bearer and token schemes; anything else gets the api-gw 401 body', async () => {
+  void it('accepts Bearer and token schemes; anything else gets the api-gw 401 body', async () => {
     assert.equal((await get(app, `${MARKET}/resources?limit=1`, tok, 'Bearer')).status, 200);
     assert.equal((await get(app, `${MARKET}/resources?limit=1`, tok, 'token')).status, 200);
     const bad = await get(app, `${MARKET}/resources?limit=1`, 'nope');
@@ -61,7 +63,7 @@ describe('MDSO simulator API', () => {
     assert.equal(bad.body.errors[0].http_path, `${MARKET}/resources`);
   });
 
-  it('expires tokens after their TTL and deletes them with 204', async () => {
+  void it('expires tokens after their TTL and deletes them with 204', async () => {
     const t = await token(app);
     clock += 61_000;
     assert.equal((await get(app, `${MARKET}/resources?limit=1`, t)).status, 401);
@@ -72,7 +74,7 @@ describe('MDSO simulator API', () => {
     assert.equal((await get(app, `${MARKET}/resources?limit=1`, t2)).status, 401);
   });
 
-  it('pages with offset/limit in ascending createdAt order; limit=0 gives only the total', async () => {
+  void it('pages with offset/limit in ascending createdAt order; limit=0 gives only the total', async () => {
     const type = 'charter.resourceTypes.ServiceMapper';
     const all = await get(app, `${MARKET}/resources?resourceTypeId=${type}`, tok);
     assert.equal(all.body.total, 60);
@@ -93,7 +95,7 @@ describe('MDSO simulator API', () => {
     assert.match(bad.body.failureInfo.reason, /limit/);
   });
 
-  it('includes subtypes for resourceTypeId but not for exactTypeId', async () => {
+  void it('includes subtypes for resourceTypeId but not for exactTypeId', async () => {
     const sub = await get(app, `${MARKET}/resources?resourceTypeId=tosca.resourceTypes.NetworkFunction`, tok);
     assert.ok(sub.body.total > 0);
     assert.ok(sub.body.items.every((r: { resourceTypeId: string }) => r.resourceTypeId.endsWith('.resourceTypes.NetworkFunction') && !r.resourceTypeId.startsWith('tosca.')));
@@ -106,7 +108,7 @@ describe('MDSO simulator API', () => {
     assert.deepEqual(count.body, { count: exactSub.body.total });
   });
 
-  it('filters with q (exact, %3A, trailing comma) and p (wildcards)', async () => {
+  void it('filters with q (exact, %3A, trailing comma) and p (wildcards)', async () => {
     const failed = await get(app, `${MARKET}/resources?resourceTypeId=charter.resourceTypes.ServiceMapper&q=orchState%3Afailed,`, tok);
     assert.ok(failed.body.total > 0);
     assert.ok(failed.body.items.every((r: { orchState: string }) => r.orchState === 'failed'));
@@ -122,7 +124,7 @@ describe('MDSO simulator API', () => {
     assert.equal((await get(app, `${MARKET}/resources?q=nocolon`, tok)).status, 400);
   });
 
-  it('serves a resource by id, 404 with failureInfo otherwise', async () => {
+  void it('serves a resource by id, 404 with failureInfo otherwise', async () => {
     const list = await get(app, `${MARKET}/resources?limit=1`, tok);
     const one = await get(app, `${MARKET}/resources/${list.body.items[0].id}`, tok);
     assert.equal(one.body.id, list.body.items[0].id);
@@ -131,7 +133,7 @@ describe('MDSO simulator API', () => {
     assert.match(missing.body.failureInfo.reason, /Resource 00000000-0000-4000-8000-000000000000 not found/);
   });
 
-  it('pages dependencies by token; the last page repeats the token it was asked with', async () => {
+  void it('pages dependencies by token; the last page repeats the token it was asked with', async () => {
     const failed = await get(app, `${MARKET}/resources?resourceTypeId=charter.resourceTypes.NetworkService&q=orchState:failed`, tok);
     const parent = failed.body.items.find((r: { reason: string }) => /Error: Resource [0-9a-f-]{36} failed:/.test(r.reason));
     assert.ok(parent, 'a NetworkService failed through a child');
@@ -158,7 +160,7 @@ describe('MDSO simulator API', () => {
     assert.deepEqual(dependents.body.items.map((r: { id: string }) => r.id), [parent.id]);
   });
 
-  it('lists products filtered by resourceTypeId', async () => {
+  void it('lists products filtered by resourceTypeId', async () => {
     const res = await get(app, `${MARKET}/products?includeInactive=false&q=resourceTypeId%3Acharter.resourceTypes.ServiceMapper`, tok);
     assert.equal(res.body.total, 1);
     assert.equal(res.body.items[0].providerData.template, 'charter.serviceTemplates.ServiceMapper');
@@ -167,7 +169,7 @@ describe('MDSO simulator API', () => {
     assert.equal(byId.body.resourceTypeId, 'charter.resourceTypes.ServiceMapper');
   });
 
-  it('generates documented identifier shapes and failure formats', async () => {
+  void it('generates documented identifier shapes and failure formats', async () => {
     const store = app.mdsoSim.store;
     const services = store.search({ exactTypeId: 'charter.resourceTypes.ServiceMapper' });
     assert.ok(services.every(r => CIRCUIT.test(r.label) && r.properties['circuit_id'] === r.label));
@@ -199,7 +201,7 @@ describe('MDSO simulator API', () => {
     assert.ok(ns.every(r => typeof r.properties['network_service_error'] === 'string' && (r.properties['network_service_error'] as string).length <= 150 && (r.properties['network_service_error'] as string).length > 0));
   });
 
-  it('adds and fails resources at runtime and validates fault settings', async () => {
+  void it('adds and fails resources at runtime and validates fault settings', async () => {
     const added = await app.inject({ method: 'POST', url: '/__sim/resources', payload: { resourceTypeId: 'charter.resourceTypes.cpeActivator', failed: true } });
     assert.equal(added.statusCode, 201);
     const { resource, traceLog } = added.json();
@@ -223,8 +225,8 @@ describe('MDSO simulator API', () => {
   });
 });
 
-describe('MDSO simulator determinism and faults', () => {
-  it('the same seed and anchor give the same data; another seed does not', async () => {
+void describe('MDSO simulator determinism and faults', () => {
+  void it('the same seed and anchor give the same data; another seed does not', async () => {
     const a = await buildSimulator({ seed: 9, resourcesPerProduct: 30, anchorMs: ANCHOR });
     const b = await buildSimulator({ seed: 9, resourcesPerProduct: 30, anchorMs: ANCHOR });
     const c = await buildSimulator({ seed: 10, resourcesPerProduct: 30, anchorMs: ANCHOR });
@@ -237,7 +239,7 @@ describe('MDSO simulator determinism and faults', () => {
     }
   });
 
-  it('injects 5xx, malformed JSON, token expiry, truncation and duplicates', async () => {
+  void it('injects 5xx, malformed JSON, token expiry, truncation and duplicates', async () => {
     const app = await buildSimulator({ seed: 1, resourcesPerProduct: 20, anchorMs: ANCHOR, products: ['charter.resourceTypes.ServiceMapper'] });
     try {
       const tok = await token(app);

@@ -37,8 +37,8 @@ function failure(overrides: Partial<FailureInput> = {}): FailureInput {
 const attrs = (span: { attributes: Array<{ key: string; value: { stringValue?: string } }> }) =>
   Object.fromEntries(span.attributes.map(a => [a.key, a.value.stringValue]));
 
-describe('MDSO failure spans', () => {
-  it('builds a parent span and one span per step, timed from start_time_sec + elapsed_time', () => {
+void describe('MDSO failure spans', () => {
+  void it('builds a parent span and one span per step, timed from start_time_sec + elapsed_time', () => {
     const req = buildFailureSpans(failure());
     const rs = req.resourceSpans[0]!;
     assert.deepEqual(rs.resource.attributes, [{ key: 'service.name', value: { stringValue: 'mdso' } }]);
@@ -67,7 +67,7 @@ describe('MDSO failure spans', () => {
     assert.equal(s2!.endTimeUnixNano, `${START + 79}000000000`);
   });
 
-  it('uses deterministic, well-formed ids that differ per orchestration trace', () => {
+  void it('uses deterministic, well-formed ids that differ per orchestration trace', () => {
     const a = buildFailureSpans(failure());
     const b = buildFailureSpans(failure());
     assert.deepEqual(a, b);
@@ -81,7 +81,7 @@ describe('MDSO failure spans', () => {
     assert.notEqual(other.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.traceId, spans[0]!.traceId);
   });
 
-  it('without a TraceLog: only the parent span, from creation to failure, no circuit attribute when unknown', () => {
+  void it('without a TraceLog: only the parent span, from creation to failure, no circuit attribute when unknown', () => {
     const createdMs = (START - 10) * 1000;
     const req = buildFailureSpans(failure({ orchTrace: null, circuitId: null }), createdMs);
     const spans = req.resourceSpans[0]!.scopeSpans[0]!.spans;
@@ -91,7 +91,7 @@ describe('MDSO failure spans', () => {
     assert.match(spans[0]!.status.message!, /^Failed task:/);
   });
 
-  it('pairs repeated steps in order and keeps unfinished or unmatched ones', () => {
+  void it('pairs repeated steps in order and keeps unfinished or unmatched ones', () => {
     const steps = pairSteps(
       [
         { resource_id: 'r', process: 'p', state: 'STARTED', elapsed_time: 0 },
