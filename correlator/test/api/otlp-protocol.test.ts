@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import { buildLogs, buildTraces, logsJson, logsProtobuf, tracesJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from './app-fixture.js';
+
+const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+async function sampleSpans(attrs: Record<string, string> = { circuit_id: 'C1' }) {
+  const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'op', startMs: T0, endMs: T0 + 5, attributes: attrs }] }]);
+  return t!.spans;
+}
+
+describe('OTLP/HTTP protocol', () => {
+  it('answers protobuf with an empty ExportTraceServiceResponse in protobuf', async t => {
+    const app = await buildTestApp(t);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: tracesProtobuf(await sampleSpans()),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/x-protobuf');
+    const decoded = otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON();
+    assert.deepEqual(decoded, {});
+  });
+
+  it('reports partial success in protobuf with the count and the reason', async t => {
+    const app = await buildTestApp(t, { MAX_ATTRIBUTE_VALUE_BYTES: '100' });
+    const spans = [...(await sampleSpans()), ...(await sampleSpans({ blob: 'x'.repeat(500) }))];
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: tracesProtobuf(spans),
+    });
+    assert.equal(res.statusCode, 200);
+    const ps = otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
+    assert.equal(ps.partialSuccess.rejectedSpans, '1');
+    assert.match(ps.partialSuccess.errorMessage, /attribute "blob"/);
+  });
+
+  const encodings: [string, (b: Buffer) => Buffer][] = [
+    ['identity', b => b],
+    ['gzip', b => gzipSync(b)],
+    ['deflate', b => deflateSync(b)],
+  ];
+  for (const [name, encode] of encodings) {
+    it(`accepts logs and traces with Content-Encoding ${name}, protobuf and JSON`, async t => {
+      const app = await buildTestApp(t);
+      const spans = await sampleSpans();
+      const logs = await buildLogs('beorn', [{ body: 'hello circuit_id=C1', atMs: T0 }]);
+      const bodies: [string, string, Buffer][] = [
+        ['/v1/traces', 'application/x-protobuf', tracesProtobuf(spans)],
+        ['/v1/traces', 'application/json', Buffer.from(JSON.stringify(tracesJson(spans)))],
+        ['/v1/logs', 'application/x-protobuf', logsProtobuf(logs)],
+        ['/api/otlp/v1/logs', 'application/json; charset=utf-8', Buffer.from(JSON.stringify(logsJson(logs)))],
+      ];
+      for (const [url, ct, body] of bodies) {
+        const res = await app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': ct, ...(name === 'identity' ? {} : { 'content-encoding': name }) },
+          payload: encode(body),
+        });
+        assert.equal(res.statusCode, 200, `${url} ${ct}: ${res.body}`);
+        assert.equal(res.headers['content-type']?.toString().split(';')[0], ct.split(';')[0]);
+      }
+      const logsStored = (await app.inject('/api/logs?circuit_id=C1')).json<{ logs: unknown[] }>().logs;
+      assert.equal(logsStored.length, 1, 'the same record sent twice is stored once');
+    });
+  }
+
+  const refusals: { title: string; env?: Record<string, string>; req: Parameters<Awaited<ReturnType<typeof buildTestApp>>['inject']>[0]; status: number; message: RegExp; retryAfter?: boolean }[] = [
+    { title: 'text/plain', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'hi' }, status: 415, message: /Content-Type "text\/plain"/ },
+    { title: 'GET', req: { method: 'GET', url: '/v1/traces' }, status: 405, message: /GET is not allowed/ },
+    { title: 'unknown encoding', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, payload: '{}' }, status: 415, message: /Content-Encoding "br"/ },
+    { title: 'corrupt gzip', req: { method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: 'not gzip at all' }, status: 400, message: /not valid gzip/ },
+    { title: 'invalid JSON', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{"resourceSpans": [' }, status: 400, message: /JSON/i },
+    { title: 'JSON that is not a request', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{"resourceSpans": 5}' }, status: 400, message: /resourceSpans must be an array/ },
+    {
+      title: 'a body over the limit after decompression',
+      env: { MAX_BODY_BYTES: '2048' },
+      req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: gzipSync(Buffer.from(`{"x":"${'a'.repeat(100_000)}"}`)) },
+      status: 413,
+      message: /after decompression/,
+    },
+  ];
+  for (const c of refusals) {
+    it(`refuses ${c.title} with ${c.status} and a google.rpc.Status naming the problem`, async t => {
+      const app = await buildTestApp(t, c.env);
+      const res = await app.inject(c.req);
+      assert.equal(res.statusCode, c.status, res.body);
+      const body = res.json<{ code: number; message: string }>();
+      assert.equal(typeof body.code, 'number');
+      assert.match(body.message, c.message);
+      if (c.status === 405) assert.equal(res.headers.allow, 'POST');
+      const ok = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      assert.equal(ok.statusCode, 200, 'the app keeps serving');
+    });
+  }
+
+  it('answers a truncated protobuf with 400 and a protobuf google.rpc.Status', async t => {
+    const app = await buildTestApp(t);
+    const full = tracesProtobuf(await sampleSpans());
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: full.subarray(0, full.length - 9),
+    });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.headers['content-type'], 'application/x-protobuf');
+    const status = otlpTypes().RpcStatus.decode(res.rawPayload).toJSON() as { code: number; message: string };
+    assert.equal(status.code, 3);
+    assert.match(status.message, /cannot decode OTLP request: truncated/);
+  });
+
+  it('refuses the JSON log batch when it exceeds MAX_BATCH_SIZE', async t => {
+    const app = await buildTestApp(t, { MAX_BATCH_SIZE: '2' });
+    const rec = { timestamp: new Date(T0).toISOString(), message: 'm' };
+    const res = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records: [rec, rec, rec] } });
+    assert.equal(res.statusCode, 413);
+    assert.match(res.json<{ message: string }>().message, /3 records, over MAX_BATCH_SIZE \(2\)/);
+  });
+});
+
+describe('authentication', () => {
+  const modes: { env: Record<string, string>; good: string; bad: string; challenge: RegExp }[] = [
+    {
+      env: { AUTH_MODE: 'basic', AUTH_USERNAME: 'ops', AUTH_PASSWORD: 'pa55word' },
+      good: `Basic ${Buffer.from('ops:pa55word').toString('base64')}`,
+      bad: `Basic ${Buffer.from('ops:wrong').toString('base64')}`,
+      challenge: /^Basic realm=/,
+    },
+    {
+      env: { AUTH_MODE: 'bearer', AUTH_TOKEN: '0123456789abcdef-token' },
+      good: 'Bearer 0123456789abcdef-token',
+      bad: 'Bearer 0123456789abcdef-tokeX',
+      challenge: /^Bearer realm=/,
+    },
+  ];
+  for (const m of modes) {
+    it(`${m.env.AUTH_MODE}: 401 with WWW-Authenticate, open health/ready/metrics, credentials pass`, async t => {
+      const app = await buildTestApp(t, m.env);
+      for (const url of ['/health', '/ready', '/metrics']) assert.equal((await app.inject(url)).statusCode, 200, url);
+      for (const headers of [{}, { authorization: m.bad }]) {
+        const res = await app.inject({ url: '/api/circuits', headers });
+        assert.equal(res.statusCode, 401);
+        assert.match(String(res.headers['www-authenticate']), m.challenge);
+        const otlp = await app.inject({ method: 'POST', url: '/v1/traces', headers: { ...headers, 'content-type': 'application/json' }, payload: '{}' });
+        assert.equal(otlp.statusCode, 401);
+      }
+      assert.equal((await app.inject({ url: '/api/circuits', headers: { authorization: m.good } })).statusCode, 200);
+    });
+  }
+
+  it('protects /metrics when AUTH_PROTECT_METRICS is set', async t => {
+    const app = await buildTestApp(t, { AUTH_MODE: 'bearer', AUTH_TOKEN: '0123456789abcdef-token', AUTH_PROTECT_METRICS: 'true' });
+    assert.equal((await app.inject('/metrics')).statusCode, 401);
+    assert.equal((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer 0123456789abcdef-token' } })).statusCode, 200);
+  });
+});
+
+describe('service endpoints', () => {
+  it('serves health, readiness, info, metrics and the OpenAPI document with every route', async t => {
+    const app = await buildTestApp(t);
+    assert.equal((await app.inject('/health')).json<{ status: string }>().status, 'healthy');
+    assert.equal((await app.inject('/ready')).json<{ status: string }>().status, 'ready');
+    const info = (await app.inject('/api/info')).json<{ service: string; apiVersion: number }>();
+    assert.equal(info.service, 'correlation-station-correlator');
+    assert.equal(info.apiVersion, 1);
+    const metrics = (await app.inject('/metrics')).body;
+    for (const name of ['otlp_ingest_requests_total', 'otlp_ingest_items_total', 'correlation_events_total', 'bridges_created_total', 'export_queue_depth', 'export_failures_total', 'hot_state_entries', 'hot_state_evictions_total']) {
+      assert.ok(metrics.includes(name), name);
+    }
+    const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+    for (const path of ['/v1/traces', '/v1/logs', '/api/otlp/v1/traces', '/api/logs', '/api/circuits', '/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/correlations', '/api/service-graph', '/health', '/ready', '/metrics', '/api/info']) {
+      assert.ok(doc.paths[path], `OpenAPI lists ${path}`);
+      for (const [method, op] of Object.entries(doc.paths[path]!)) assert.ok(op.responses['200'], `${method} ${path} documents its 200 response`);
+    }
+  });
+});

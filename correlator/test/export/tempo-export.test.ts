@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+
+const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+/** A stand-in OTLP receiver that answers with the statuses it is given, then 200. */
+async function fakeTempo(t: TestContext, statuses: number[] = []) {
+  const bodies: Buffer[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', c => chunks.push(c as Buffer));
+    req.on('end', () => {
+      const status = statuses.shift() ?? 200;
+      if (status === 200) bodies.push(Buffer.concat(chunks));
+      if (status === 503) res.setHeader('Retry-After', '0');
+      res.writeHead(status, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    });
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>(r => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+}
+
+async function circuitBody() {
+  const traces = await buildTraces([
+    { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP' } }] },
+    { service: 'mdso', spans: [{ name: 'plan', startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP' } }] },
+  ]);
+  return tracesProtobuf(traces.flatMap(t => t.spans));
+}
+
+function exportedSpans(bodies: Buffer[]) {
+  const t = otlpTypes();
+  return bodies.flatMap(b => {
+    const req = t.ExportTraceServiceRequest.toObject(t.ExportTraceServiceRequest.decode(b), { longs: String, bytes: String }) as {
+      resourceSpans: { resource: { attributes: { key: string; value: { stringValue: string } }[] }; scopeSpans: { spans: { name: string; attributes: { key: string }[]; links: unknown[] }[] }[] }[];
+    };
+    return req.resourceSpans.flatMap(rs =>
+      rs.scopeSpans.flatMap(ss => ss.spans.map(s => ({ service: rs.resource.attributes.find(a => a.key === 'service.name')!.value.stringValue, ...s }))),
+    );
+  });
+}
+
+function tempDir(t: TestContext) {
+  const dir = mkdtempSync(join(tmpdir(), 'corr-export-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('bridge export to Tempo', () => {
+  it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
+    const tempo = await fakeTempo(t, [503]);
+    const dir = tempDir(t);
+    const app = await buildApp({
+      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const exporter = app.correlator.exporter!;
+    await exporter.tick();
+    assert.equal(tempo.bodies.length, 0, 'first attempt refused with 503');
+    assert.equal(app.correlator.store.exportQueueDepth(), 1);
+    // Retry-After: 0 still leaves the jittered backoff; pull the due time forward instead of sleeping.
+    app.correlator.store.db.prepare('UPDATE export_queue SET due_ms = 0').run();
+    await exporter.tick();
+    const spans = exportedSpans(tempo.bodies);
+    assert.deepEqual(spans.map(s => [s.service, s.name]), [['correlation-station', 'beorn_to_mdso_bridge']]);
+    assert.equal(spans[0]!.links.length, 1);
+    assert.equal(app.correlator.store.exportQueueDepth(), 0);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /export_spans_sent_total 1/);
+    assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
+  });
+
+  it('keeps undelivered bridges across a restart and delivers them when the endpoint is back', async t => {
+    const dir = tempDir(t);
+    const down = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9', BRIDGE_EXPORT_DELAY_SECONDS: '0' });
+    const first = await buildApp({ config: down });
+    await first.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    await first.correlator.exporter!.tick();
+    assert.equal(first.correlator.store.exportQueueDepth(), 1);
+    await first.close();
+
+    const tempo = await fakeTempo(t);
+    const second = await buildApp({
+      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
+    });
+    t.after(() => second.close());
+    assert.equal(second.correlator.store.exportQueueDepth(), 1);
+    second.correlator.store.db.prepare('UPDATE export_queue SET due_ms = 0').run();
+    await second.correlator.exporter!.tick();
+    assert.deepEqual(exportedSpans(tempo.bodies).map(s => s.name), ['beorn_to_mdso_bridge']);
+  });
+
+  it('drops a batch the endpoint refuses permanently (400) instead of retrying it forever', async t => {
+    const tempo = await fakeTempo(t, [400]);
+    const app = await buildApp({
+      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    await app.correlator.exporter!.tick();
+    assert.equal(app.correlator.store.exportQueueDepth(), 0);
+    assert.match((await app.inject('/metrics')).body, /export_dropped_total 1/);
+  });
+});
