@@ -1,0 +1,188 @@
+// End to end: real OpenTelemetry JS SDK providers in a separate process export a beorn → MDSO →
+// arda circuit as three unconnected root traces (no context propagation) to the correlator
+// running as its own process. Every exporter flavour the SDK has (protobuf/JSON, gzip/none) must
+// give the same stitched result, and a replay of identical data must change nothing.
+import type { Bridge, CircuitDetail, CorrelationListResponse, LogListResponse, Span, StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type ChildServer } from '../helpers/child-server.js';
+import { exportCircuit, type FixtureInput, type FixtureOutput } from '../helpers/fixture-runner.js';
+import { counterTotal, getJson } from '../helpers/http.js';
+import { cleanupStack, tempDir } from '../helpers/cleanup.js';
+
+const MATRIX: Array<Pick<FixtureInput, 'encoding' | 'compression' | 'pathPrefix'>> = [
+  { encoding: 'protobuf', compression: 'none', pathPrefix: '' },
+  { encoding: 'protobuf', compression: 'gzip', pathPrefix: '' },
+  { encoding: 'json', compression: 'none', pathPrefix: '' },
+  // The alternative receiver path the user's collector already points at.
+  { encoding: 'json', compression: 'gzip', pathPrefix: '/api/otlp' },
+];
+
+const span = (out: FixtureOutput, key: string) => {
+  const s = out.spans[key];
+  assert.ok(s, `fixture did not report span ${key}`);
+  return s;
+};
+
+interface Snapshot {
+  stitched: StitchedTrace;
+  detail: CircuitDetail;
+  correlations: CorrelationListResponse;
+  logs: LogListResponse;
+}
+
+async function snapshot(base: string, circuitId: string): Promise<Snapshot> {
+  const id = encodeURIComponent(circuitId);
+  const [stitched, detail, correlations, logs] = await Promise.all([
+    getJson<StitchedTrace>(base, `/api/circuits/${id}/trace`),
+    getJson<CircuitDetail>(base, `/api/circuits/${id}`),
+    getJson<CorrelationListResponse>(base, `/api/correlations?circuit_id=${id}&limit=1000`),
+    getJson<LogListResponse>(base, `/api/circuits/${id}/logs?limit=10000`),
+  ]);
+  return { stitched, detail, correlations, logs };
+}
+
+describe('SDK exporters in a separate process → correlator process', () => {
+  let server: ChildServer;
+  const baseMs = Date.now() - 60_000;
+
+  const cleanup = cleanupStack(after);
+
+  before(async () => {
+    server = await startServer(cleanup, { DATA_DIR: await tempDir(cleanup) });
+  });
+
+  for (const [i, flavour] of MATRIX.entries()) {
+    const label = `${flavour.encoding}, compression ${flavour.compression}${flavour.pathPrefix ? `, ${flavour.pathPrefix}` : ''}`;
+    it(`stitches beorn → mdso → arda (${label}) and ignores a replay`, async () => {
+      const circuitId = `80.L1XX.00505${i}..CHTR`;
+      const input: FixtureInput = { baseUrl: server.url, ...flavour, circuitId, baseMs: baseMs + i * 5_000, seed: `e2e-${i}` };
+      const eventsBefore = await counterTotal(server.url, 'correlation_events_total');
+
+      const out = await exportCircuit(input);
+      assert.deepEqual(out.exports.failed, []);
+      assert.ok(out.exports.ok >= 6, `expected 3 trace and 3 log exports, got ${out.exports.ok}`);
+
+      const beornServer = span(out, 'beorn:POST /beorn/api/v1/service/create');
+      const beornClient = span(out, 'beorn:POST mdso /bpocore/market/api/v1/resources');
+      const mdsoPlan = span(out, 'mdso:mdso.product.CircuitDetailsCollector');
+      const arda = span(out, 'arda:get_topology');
+      assert.equal(beornClient.parentSpanId, beornServer.spanId);
+      assert.equal(new Set([beornServer.traceId, mdsoPlan.traceId, arda.traceId]).size, 3, 'three separate traces');
+
+      const first = await snapshot(server.url, circuitId);
+      const { stitched } = first;
+
+      // All three services and every exported span, plus exactly two synthetic spans.
+      assert.deepEqual([...stitched.traceIds].sort(), [beornServer.traceId, mdsoPlan.traceId, arda.traceId].sort());
+      const real = stitched.spans.filter(s => !s.synthetic);
+      assert.deepEqual(
+        new Set(real.map(s => s.serviceName)),
+        new Set(['beorn', 'mdso', 'arda']),
+      );
+      assert.deepEqual(
+        real.map(s => s.spanId).sort(),
+        Object.values(out.spans)
+          .map(s => s.spanId)
+          .sort(),
+      );
+      const synthetic = stitched.spans.filter(s => s.synthetic);
+      assert.equal(synthetic.length, 2, `bridge spans: ${synthetic.map(s => s.name).join(', ')}`);
+      assert.equal(stitched.bridges.length, 2);
+
+      const hop = (name: string): Span => {
+        const found = synthetic.filter(s => s.name === name);
+        assert.equal(found.length, 1, `exactly one ${name}, got ${found.length}`);
+        return found[0]!;
+      };
+      const checkBridge = (
+        b: Span,
+        parentService: string,
+        childService: string,
+        parent: { traceId: string; spanId: string },
+        child: { traceId: string; spanId: string },
+      ) => {
+        assert.equal(b.serviceName, 'correlation-station');
+        assert.equal(b.traceId, parent.traceId, `${b.name} lives in the earlier trace`);
+        assert.equal(b.parentSpanId, parent.spanId, `${b.name} is parented to the calling span`);
+        assert.equal(b.attributes['bridge.type'], 'synthetic');
+        assert.equal(b.attributes['bridge.parent_service'], parentService);
+        assert.equal(b.attributes['bridge.child_service'], childService);
+        assert.equal(b.attributes['circuit_id'], circuitId);
+        assert.equal(b.attributes['correlation.method'], 'circuit_id_match');
+        const confidence = b.attributes['correlation.confidence'];
+        assert.ok(typeof confidence === 'number' && confidence > 0 && confidence <= 1, `confidence ${String(confidence)}`);
+        assert.equal(b.links.length, 1);
+        assert.equal(b.links[0]!.traceId, child.traceId, `${b.name} links to the later trace`);
+        assert.equal(b.links[0]!.spanId, child.spanId, `${b.name} links to the later trace's entry span`);
+        const listed = stitched.bridges.filter((x: Bridge) => x.spanId === b.spanId);
+        assert.equal(listed.length, 1);
+        assert.equal(listed[0]!.childTraceId, child.traceId);
+        assert.equal(listed[0]!.childSpanId, child.spanId);
+        assert.equal(listed[0]!.parentSpanId, parent.spanId);
+      };
+      const beornToMdso = hop('beorn_to_mdso_bridge');
+      const mdsoToArda = hop('mdso_to_arda_bridge');
+      checkBridge(beornToMdso, 'beorn', 'mdso', beornClient, mdsoPlan);
+      checkBridge(mdsoToArda, 'mdso', 'arda', mdsoPlan, arda);
+
+      // The later trace knows who bridged into it.
+      const ardaTrace = await getJson<TraceDetail>(server.url, `/api/traces/${arda.traceId}`);
+      assert.ok(
+        ardaTrace.linksIn.some(
+          l => l.sourceTraceId === mdsoPlan.traceId && l.sourceSpanId === mdsoToArda.spanId && l.targetSpanId === arda.spanId,
+        ),
+        `linksIn of arda: ${JSON.stringify(ardaTrace.linksIn)}`,
+      );
+
+      // Correlations, circuit summary and logs for the circuit.
+      assert.ok(first.correlations.correlations.length > 0, 'correlations for the circuit');
+      const byCircuit = first.correlations.correlations.filter(c => c.key === 'circuit_id' && c.value === circuitId);
+      assert.equal(byCircuit.length, 1, JSON.stringify(first.correlations.correlations.map(c => [c.key, c.value])));
+      assert.deepEqual(new Set(byCircuit[0]!.traceIds), new Set([beornServer.traceId, mdsoPlan.traceId, arda.traceId]));
+      assert.deepEqual(new Set(first.detail.summary.services), new Set(['beorn', 'mdso', 'arda']));
+      assert.equal(first.detail.summary.bridgeCount, 2);
+      assert.equal(first.detail.summary.bridged, true);
+      const logTotal = out.logCount.beorn + out.logCount.mdso + out.logCount.arda;
+      assert.equal(first.logs.logs.length, logTotal);
+      assert.deepEqual(new Set(first.logs.logs.map(l => l.serviceName)), new Set(['beorn', 'mdso', 'arda']));
+      for (const l of first.logs.logs) {
+        const own = Object.values(out.spans).find(s => s.spanId === l.spanId);
+        assert.ok(own, `log "${l.body}" keeps the span id it was emitted under`);
+        assert.equal(l.traceId, own.traceId, `log "${l.body}" keeps its trace id`);
+        assert.equal(l.keys.circuit_id, circuitId);
+      }
+
+      const eventsAfter = await counterTotal(server.url, 'correlation_events_total');
+      assert.ok(eventsAfter > eventsBefore, `correlation_events_total ${eventsBefore} → ${eventsAfter}`);
+
+      // Replay: the same process run again sends byte-identical data.
+      const duplicatesBefore = await counterTotal(server.url, 'otlp_ingest_items_total', /outcome="duplicate"/);
+      const replay = await exportCircuit(input);
+      assert.deepEqual(replay.exports.failed, []);
+      assert.deepEqual(replay.spans, out.spans, 'the replay re-sent the same ids');
+      const duplicatesAfter = await counterTotal(server.url, 'otlp_ingest_items_total', /outcome="duplicate"/);
+      // Proves the replay reached the correlator, so "nothing changed" below means something.
+      assert.equal(duplicatesAfter - duplicatesBefore, Object.keys(out.spans).length + logTotal);
+
+      const second = await snapshot(server.url, circuitId);
+      assert.equal(second.stitched.spans.length, first.stitched.spans.length, 'no duplicate spans');
+      assert.deepEqual(
+        second.stitched.spans.map(s => s.spanId).sort(),
+        first.stitched.spans.map(s => s.spanId).sort(),
+      );
+      assert.deepEqual(
+        second.stitched.bridges.map(b => b.spanId).sort(),
+        first.stitched.bridges.map(b => b.spanId).sort(),
+        'no duplicate bridges',
+      );
+      assert.deepEqual(
+        second.correlations.correlations.map(c => c.id).sort(),
+        first.correlations.correlations.map(c => c.id).sort(),
+        'no duplicate correlations',
+      );
+      assert.equal(second.logs.logs.length, first.logs.logs.length, 'no duplicate logs');
+      assert.equal(second.detail.summary.bridgeCount, 2);
+    });
+  }
+});

@@ -1,0 +1,93 @@
+// Runs the real entry point (src/server.ts) as a child process, the way it runs in production,
+// on an ephemeral port. The port is read from fastify's own "Server listening" line, so no port
+// is ever guessed. The child is killed when the test ends, pass or fail, and on process exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Cleanup } from './cleanup.js';
+
+export const CORRELATOR_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SERVER_ENTRY = join(CORRELATOR_ROOT, 'src', 'server.ts');
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** stderr and non-JSON stdout, for failure messages. */
+  output: () => string;
+  /** SIGKILL, no chance to flush or close: what a crash looks like. Resolves when it is gone. */
+  kill9: () => Promise<void>;
+  /** SIGTERM and wait for a clean exit; resolves with the exit code. */
+  stop: () => Promise<number | null>;
+  /** Resident set now and at its peak (bytes), from /proc. */
+  memory: () => { rss: number; peak: number };
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
+export async function startServer(cleanup: Cleanup, env: Record<string, string>): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+    cwd: CORRELATOR_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...env,
+      // The listening line is how the port is found, so info level is required.
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
+  void exited.then(() => live.delete(child));
+  cleanup(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  let text = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', line => {
+      const m = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
+      if (m) resolve(m[1]!);
+      else if (!line.startsWith('{')) text += line + '\n';
+      else if (/"level":(50|60)/.test(line)) text += line + '\n';
+    });
+    void exited.then(code => reject(new Error(`correlator exited (${code}) before listening:\n${text}`)));
+  });
+  // Listening comes before readiness only in theory; /ready proves the store answers.
+  const ready = await fetch(`${url}/ready`);
+  if (ready.status !== 200) throw new Error(`correlator not ready: ${ready.status} ${await ready.text()}`);
+
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    child,
+    output: () => text,
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    memory: () => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+      return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+    },
+  };
+}
