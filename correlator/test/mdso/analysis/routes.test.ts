@@ -214,3 +214,39 @@ void describe('MDSO analysis routes', () => {
     }
   });
 });
+
+void describe('POST /api/mdso/defects/reload', () => {
+  void it('applies a good file and refuses a bad one, keeping the active catalogue', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'mdso-reload-'));
+    const path = join(dir, 'rules.yaml');
+    const file = (version: string, pattern: string) =>
+      `version: "${version}"\nrules:\n  - code: DE-4000\n    title: t\n    category: c\n    system: MDSO\n    severity: info\n    team: t\n    runbook: https://e.invalid/\n    patterns: ['${pattern}']\n`;
+    writeFileSync(path, file('a', 'x'));
+    const t = newAnalysis({ config: { defectCatalogPath: path } });
+    const app = await buildApp(t);
+    try {
+      writeFileSync(path, file('b', 'y'));
+      const ok = await app.inject({ method: 'POST', url: '/api/mdso/defects/reload' });
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.deepEqual([(ok.json() as { reload: { ok: boolean } }).reload.ok, (ok.json() as { version: string }).version], [true, 'b']);
+      writeFileSync(path, file('c', '(?=look)'));
+      const bad = (await app.inject({ method: 'POST', url: '/api/mdso/defects/reload' })).json() as {
+        reload: { ok: boolean; problems: Array<{ line: number }> };
+        version: string;
+      };
+      assert.equal(bad.reload.ok, false);
+      assert.equal(bad.reload.problems[0]!.line, 10);
+      assert.equal(bad.version, 'b');
+      const defects = (await app.inject('/api/mdso/defects')).json() as { version: string; lastReload: { ok: boolean } };
+      assert.equal(defects.version, 'b');
+      assert.equal(defects.lastReload.ok, false);
+    } finally {
+      await app.close();
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
