@@ -140,6 +140,66 @@ void describe('MDSO poller against the simulator', () => {
   });
 });
 
+void describe('MDSO poller lifecycle', () => {
+  let sim: RunningSim;
+  before(async () => {
+    sim = await startSim({ seed: 31, resourcesPerProduct: 30, failureRate: 0.3, products: [SM] });
+  });
+  after(async () => {
+    await sim.close();
+  });
+
+  async function until<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
+    for (let i = 0; i < 500; i++) {
+      const v = await probe();
+      if (v !== null) return v;
+      await new Promise(r => setTimeout(r, 20));
+    }
+    throw new Error(`gave up waiting for ${what}`);
+  }
+
+  void it('starts polling when the app is ready', async () => {
+    const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM] }));
+    try {
+      const lastPoll = await until(async () => (await status(t.app)).lastPoll?.outcome === 'ok' ? (await status(t.app)).lastPoll : null, 'the first scheduled poll');
+      assert.equal(lastPoll.trigger, 'schedule');
+      assert.deepEqual(recordedIds(t.db), failedIds(sim.app, [SM]));
+      assert.ok((await status(t.app)).nextPollAt, 'the next poll is scheduled');
+    } finally {
+      await t.close();
+    }
+  });
+
+  void it('closing the app aborts a running poll, records it as aborted and deletes the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mdso-close-'));
+    try {
+      const dbPath = join(dir, 'c.db');
+      const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], pageSize: 5 }), { dbPath, start: false });
+      await sim.admin('DELETE', '/__sim/stats');
+      await sim.admin('POST', '/__sim/faults', { latencyMs: 40 });
+      const running = collect(t.app);
+      await until(async () => (sim.app.mdsoSim.stats.tokensIssued > 0 ? true : null), 'the poll to authenticate');
+      await t.close();
+      await sim.admin('DELETE', '/__sim/faults');
+      const answered = await running.catch(() => null);
+      if (answered) assert.notEqual(answered.json.poll?.outcome, 'ok');
+      assert.equal(sim.app.mdsoSim.stats.tokensDeleted, 1, 'token deleted on close');
+      const reopened = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], pageSize: 5 }), { dbPath, start: false });
+      try {
+        const s = await status(reopened.app);
+        assert.equal(s.lastPoll.outcome, 'aborted');
+        const r = await collect(reopened.app);
+        assert.equal(r.json.poll.outcome, 'ok');
+        assert.deepEqual(recordedIds(reopened.db), failedIds(sim.app, [SM]));
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 void describe('MDSO poller off', () => {
   void it('status says why, collect answers 503', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: null }));
