@@ -2,7 +2,7 @@
 // the catalogue (load, validate, reload without losing the active one) and auto-resolves quiet issues.
 import type { FastifyBaseLogger } from 'fastify';
 import type { MdsoConfig } from '../../config/config.js';
-import { categorise } from './catalogue/match.js';
+import { categorise, prepareCatalogue } from './catalogue/match.js';
 import { parseCatalogue } from './catalogue/parse.js';
 import { loadCatalogueFile, SHIPPED_CATALOGUE_PATH } from './catalogue/load.js';
 import type { Catalogue, CatalogueParseResult, CatalogueProblem } from './catalogue/types.js';
@@ -53,6 +53,7 @@ export class MdsoAnalysis {
     this.repo = new AnalysisRepository(opts.db);
     this.metrics = analysisMetrics(opts.registry, () => this.repo.issueStateCounts());
     this.catalogueState = this.initialCatalogue();
+    prepareCatalogue(this.catalogueState.catalogue);
     const hook = opts.config.webhook;
     this.notifier = hook.url
       ? new WebhookNotifier({
@@ -86,6 +87,7 @@ export class MdsoAnalysis {
     const result = loadCatalogueFile(source);
     const atMs = this.now();
     if (result.ok) {
+      prepareCatalogue(result.catalogue);
       this.catalogueState = { catalogue: result.catalogue, source, loadedAtMs: atMs, lastReload: { ok: true, atMs, source, problems: [] } };
       this.logger.info({ version: result.catalogue.version, rules: result.catalogue.rules.length, source }, 'defect catalogue reloaded');
     } else {

@@ -39,7 +39,7 @@ function buildTree(rules: readonly CompiledRule[], lo: number, hi: number): Rule
   return { union, lo, hi, left: buildTree(rules, lo, mid), right: buildTree(rules, mid, hi) };
 }
 
-/** Built on first use, not at parse time, so validating a file does not pay for it. */
+/** Built on first use (or by prepareCatalogue), not at parse time, so validating a file does not pay for it. */
 function treeOf(catalogue: Catalogue): RuleNode | null {
   let tree = trees.get(catalogue);
   if (tree === undefined) {
@@ -61,6 +61,11 @@ function search(node: RuleNode, rules: readonly CompiledRule[], text: string, pr
   if (node.union && !node.union.test(text)) return null;
   if (!node.left || !node.right) return matchRule(rules[node.lo]!, node.lo, text, product);
   return search(node.left, rules, text, product) ?? search(node.right, rules, text, product);
+}
+
+/** Builds the search tree now, so the first recorded failure after a (re)load does not wait for it. */
+export function prepareCatalogue(catalogue: Catalogue): void {
+  treeOf(catalogue);
 }
 
 export function categorise(catalogue: Catalogue, text: string, product: string): CatalogueMatch | null {
