@@ -1,6 +1,7 @@
 // Full decoding of OTLP AnyValue / KeyValue lists into plain JSON values, for the query path and
 // for logs (whose attributes are stored decoded).
-import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, expectWire } from './wire-reader.js';
+import type { WireReader} from './wire-reader.js';
+import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, expectWire } from './wire-reader.js';
 
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [k: string]: AttrValue };
 export type AttrMap = Record<string, AttrValue>;

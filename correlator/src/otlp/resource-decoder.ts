@@ -1,6 +1,7 @@
 import { attrValueToKeyString, readKeyValueList, type AttrMap } from './any-value.js';
 import type { DecodedResourceScope, KeyExtractionRules, KeyValues } from './decoded.js';
-import { WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
+import type { WireReader} from './wire-reader.js';
+import { WIRE_LEN, expectWire } from './wire-reader.js';
 
 const EMPTY = new Uint8Array(0);
 

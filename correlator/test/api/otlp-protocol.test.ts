@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import { buildLogs, buildTraces, logsJson, logsProtobuf, tracesJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
@@ -75,7 +76,7 @@ describe('OTLP/HTTP protocol', () => {
     });
   }
 
-  const refusals: { title: string; env?: Record<string, string>; req: Parameters<Awaited<ReturnType<typeof buildTestApp>>['inject']>[0]; status: number; message: RegExp; retryAfter?: boolean }[] = [
+  const refusals: { title: string; env?: Record<string, string>; req: InjectOptions; status: number; message: RegExp; retryAfter?: boolean }[] = [
     { title: 'text/plain', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'hi' }, status: 415, message: /Content-Type "text\/plain"/ },
     { title: 'GET', req: { method: 'GET', url: '/v1/traces' }, status: 405, message: /GET is not allowed/ },
     { title: 'unknown encoding', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, payload: '{}' }, status: 415, message: /Content-Encoding "br"/ },
