@@ -3,6 +3,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
@@ -68,7 +69,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  await app.register(correlatorApp, opts);
+  // fastify-plugin: the `correlator` decoration must be visible on the instance buildApp returns.
+  await app.register(fp(correlatorApp, { name: 'correlation-station-correlator' }), opts);
   return app;
 }
 
