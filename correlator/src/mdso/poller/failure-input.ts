@@ -1,4 +1,5 @@
 // A failed MDSO resource and its TraceLogs → the analysis side's FailureInput. Pure.
+import { createHash } from 'node:crypto';
 import type { FailureInput, OrchTraceEntry } from '../analysis/index.js';
 import type { MdsoResource } from '../client/mdso-client.js';
 
@@ -93,4 +94,15 @@ export function toFailureInput(resource: MdsoResource, traceLog: MdsoResource | 
   };
   if (Object.keys(properties).length > 0) input.properties = properties;
   return input;
+}
+
+/**
+ * Identity of one failure of a resource. updatedAt alone is not it: MDSO bumps updatedAt when plans
+ * write observed properties after the failure (network_service_error, …), which is the same failure.
+ * The reason is: it ends with the run's log file name, which carries the run's start time, so a new
+ * run that fails the same way still gets a new key. Without a reason, updatedAt is all there is.
+ */
+export function failureOccurrenceKey(resource: MdsoResource, updatedMs: number): string {
+  const reason = typeof resource.reason === 'string' ? resource.reason : '';
+  return reason ? `r:${createHash('sha256').update(reason).digest('hex').slice(0, 32)}` : `u:${updatedMs}`;
 }

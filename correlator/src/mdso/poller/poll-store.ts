@@ -46,13 +46,15 @@ export function migratePollStore(db: Database): void {
       total_seen INTEGER NOT NULL DEFAULT 0,
       total_failures INTEGER NOT NULL DEFAULT 0
     );
+    -- one row per failure occurrence handed on: (resource, occurrence key), see failureOccurrenceKey
     CREATE TABLE IF NOT EXISTS mdso_processed_failure (
       resource_id TEXT NOT NULL,
+      occurrence_key TEXT NOT NULL,
       updated_at_ms INTEGER NOT NULL,
       resource_type_id TEXT NOT NULL,
       error_id TEXT,
       processed_at_ms INTEGER NOT NULL,
-      PRIMARY KEY (resource_id, updated_at_ms)
+      PRIMARY KEY (resource_id, occurrence_key)
     ) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS mdso_poll_run (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -103,9 +105,9 @@ export class PollStore {
       completeScan: db.prepare(
         'UPDATE mdso_poll_cursor SET watermark_ms = @watermarkMs, last_complete_scan_started_ms = scan_started_ms, scan_offset = NULL, scan_since_ms = NULL, scan_max_updated_ms = NULL, scan_started_ms = NULL WHERE resource_type_id = @type',
       ),
-      isProcessed: db.prepare<[string, number], { one: number }>('SELECT 1 AS one FROM mdso_processed_failure WHERE resource_id = ? AND updated_at_ms = ?'),
+      isProcessed: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM mdso_processed_failure WHERE resource_id = ? AND occurrence_key = ?'),
       markProcessed: db.prepare(
-        'INSERT OR IGNORE INTO mdso_processed_failure (resource_id, updated_at_ms, resource_type_id, error_id, processed_at_ms) VALUES (?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO mdso_processed_failure (resource_id, occurrence_key, updated_at_ms, resource_type_id, error_id, processed_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       insertRun: db.prepare('INSERT INTO mdso_poll_run (trigger, started_ms, outcome) VALUES (?, ?, ?)'),
       finishRun: db.prepare(
@@ -147,11 +149,11 @@ export class PollStore {
   advanceScan(
     type: string,
     page: { offset: number; maxUpdatedMs: number; seen: number; changed: number; failures: number; recorded: number },
-    processed: ReadonlyArray<{ resourceId: string; updatedAtMs: number; errorId: string | null }>,
+    processed: ReadonlyArray<{ resourceId: string; occurrenceKey: string; updatedAtMs: number; errorId: string | null }>,
     nowMs: number,
   ): void {
     this.db.transaction(() => {
-      for (const p of processed) this.stmts.markProcessed.run(p.resourceId, p.updatedAtMs, type, p.errorId, nowMs);
+      for (const p of processed) this.stmts.markProcessed.run(p.resourceId, p.occurrenceKey, p.updatedAtMs, type, p.errorId, nowMs);
       this.stmts.advanceScan.run({ type, ...page });
     })();
   }
@@ -160,8 +162,8 @@ export class PollStore {
     this.stmts.completeScan.run({ type, watermarkMs });
   }
 
-  isProcessed(resourceId: string, updatedAtMs: number): boolean {
-    return this.stmts.isProcessed.get(resourceId, updatedAtMs) !== undefined;
+  isProcessed(resourceId: string, occurrenceKey: string): boolean {
+    return this.stmts.isProcessed.get(resourceId, occurrenceKey) !== undefined;
   }
 
   /** Runs left 'running' by a process that died are closed as aborted at start-up. */

@@ -9,7 +9,7 @@ import type { MdsoClient, MdsoResource } from '../client/mdso-client.js';
 import type { IngestTraces } from '../ingest-types.js';
 import { buildFailureSpans } from '../spans/failure-spans.js';
 import { mapLimit } from './concurrency.js';
-import { changedAtMs, pickTraceLog, shortProductName, toFailureInput } from './failure-input.js';
+import { changedAtMs, failureOccurrenceKey, pickTraceLog, shortProductName, toFailureInput } from './failure-input.js';
 import { PollStore, type ProductCursor } from './poll-store.js';
 
 export interface FailureRecorder {
@@ -246,7 +246,7 @@ export class MdsoPoller {
       for await (const page of client.resourcePages(query, scan.offset, settings.pageSize, signal)) {
         let seen = 0;
         let changed = 0;
-        const failed: Array<{ resource: MdsoResource; updatedMs: number }> = [];
+        const failed: Array<{ resource: MdsoResource; updatedMs: number; occurrenceKey: string }> = [];
         for (const item of page.items) {
           if (seenInScan.has(item.id)) continue;
           seenInScan.add(item.id);
@@ -256,7 +256,9 @@ export class MdsoPoller {
           if (updated > maxUpdated) maxUpdated = updated;
           if (updated < scan.sinceMs) continue;
           changed++;
-          if (item.orchState === 'failed' && !this.store.isProcessed(item.id, updated)) failed.push({ resource: item, updatedMs: updated });
+          if (item.orchState !== 'failed') continue;
+          const occurrenceKey = failureOccurrenceKey(item, updated);
+          if (!this.store.isProcessed(item.id, occurrenceKey)) failed.push({ resource: item, updatedMs: updated, occurrenceKey });
         }
         const processed = await this.handleFailures(failed, signal);
         this.store.advanceScan(
@@ -281,16 +283,16 @@ export class MdsoPoller {
 
   /** TraceLogs are fetched concurrently; recording stays sequential so the analysis sees page order. */
   private async handleFailures(
-    failed: ReadonlyArray<{ resource: MdsoResource; updatedMs: number }>,
+    failed: ReadonlyArray<{ resource: MdsoResource; updatedMs: number; occurrenceKey: string }>,
     signal: AbortSignal,
-  ): Promise<Array<{ resourceId: string; updatedAtMs: number; errorId: string | null; created: boolean }>> {
+  ): Promise<Array<{ resourceId: string; occurrenceKey: string; updatedAtMs: number; errorId: string | null; created: boolean }>> {
     if (failed.length === 0) return [];
     const traces = await mapLimit(failed, this.deps.settings.traceConcurrency ?? 4, async f =>
       pickTraceLog(await this.deps.client.findTraceLogs(f.resource.id, f.resource.label, signal), f.updatedMs),
     );
-    const out: Array<{ resourceId: string; updatedAtMs: number; errorId: string | null; created: boolean }> = [];
+    const out: Array<{ resourceId: string; occurrenceKey: string; updatedAtMs: number; errorId: string | null; created: boolean }> = [];
     for (let i = 0; i < failed.length; i++) {
-      const { resource, updatedMs } = failed[i]!;
+      const { resource, updatedMs, occurrenceKey } = failed[i]!;
       const input = toFailureInput(resource, traces[i] ?? null);
       let recorded: RecordedFailure;
       try {
@@ -308,7 +310,7 @@ export class MdsoPoller {
       } catch (err) {
         this.deps.logger.warn({ resourceId: resource.id, err: (err as Error).message }, 'MDSO spans not ingested');
       }
-      out.push({ resourceId: resource.id, updatedAtMs: updatedMs, errorId: recorded.errorId, created: recorded.created });
+      out.push({ resourceId: resource.id, occurrenceKey, updatedAtMs: updatedMs, errorId: recorded.errorId, created: recorded.created });
     }
     return out;
   }

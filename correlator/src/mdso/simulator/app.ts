@@ -385,6 +385,16 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     if (body.failed !== undefined && typeof body.failed !== 'boolean') return reply.code(400).send(failureInfo('failed must be a boolean'));
     return reply.code(201).send(state.addResource(body.resourceTypeId, body.failed === true));
   });
+  // A plan writing observed properties: updatedAt and revision move, the orchestration does not.
+  app.post('/__sim/resources/:id/touch', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const r = state.store.get(id);
+    if (!r) return reply.code(404).send(failureInfo(`Resource ${id} not found`));
+    r.updatedAt = new Date(state.now()).toISOString();
+    r.revision = state.ctx.nextRevision();
+    r.updateCount++;
+    return r;
+  });
   app.post('/__sim/resources/:id/fail', async (request, reply) => {
     const { id } = request.params as { id: string };
     const result = state.failResource(id);

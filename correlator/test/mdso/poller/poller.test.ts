@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildMdsoApp, collect, mdsoConfig, startSim, status, type RunningSim } from './harness.js';
+import { buildMdsoApp, collect, mdsoConfig, startSim, status, until, type RunningSim } from './harness.js';
 import { failedIds, ingestedRootResourceIds, recordedIds } from './expectations.js';
 
 const SM = 'charter.resourceTypes.ServiceMapper';
@@ -69,6 +69,24 @@ void describe('MDSO poller against the simulator', () => {
     }
   });
 
+  void it('a failed resource whose updatedAt moves without a new run is not a new failure', async () => {
+    const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS }), { start: false });
+    try {
+      await collect(t.app);
+      const before = recordedIds(t.db);
+      const failed = sim.app.mdsoSim.store.search({ exactTypeId: SM, q: 'orchState:failed' })[0]!;
+      const touched = await sim.admin('POST', `/__sim/resources/${failed.id}/touch`);
+      assert.equal(touched.status, 200);
+      assert.notEqual((touched.json as { updatedAt: string }).updatedAt, undefined);
+      const next = await collect(t.app);
+      assert.ok(next.json.products[0].resourcesChanged >= 1, 'the touched resource was seen as changed');
+      assert.equal(next.json.poll.failuresFound, 0);
+      assert.deepEqual(recordedIds(t.db), before);
+    } finally {
+      await t.close();
+    }
+  });
+
   void it('reports status, cursors and metrics', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: PRODUCTS }), { start: false });
     try {
@@ -127,7 +145,7 @@ void describe('MDSO poller against the simulator', () => {
     try {
       await sim.admin('POST', '/__sim/faults', { latencyMs: 150 });
       const running = collect(t.app);
-      await new Promise(r => setImmediate(r));
+      await until(async () => ((await status(t.app)).running ? true : null), 'the first poll to run');
       const second = await collect(t.app);
       assert.equal(second.status, 409);
       assert.match(second.json.message, /already running/);
@@ -149,15 +167,6 @@ void describe('MDSO poller lifecycle', () => {
     await sim.close();
   });
 
-  async function until<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
-    for (let i = 0; i < 500; i++) {
-      const v = await probe();
-      if (v !== null) return v;
-      await new Promise(r => setTimeout(r, 20));
-    }
-    throw new Error(`gave up waiting for ${what}`);
-  }
-
   void it('starts polling when the app is ready', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM] }));
     try {
@@ -178,7 +187,8 @@ void describe('MDSO poller lifecycle', () => {
       await sim.admin('DELETE', '/__sim/stats');
       await sim.admin('POST', '/__sim/faults', { latencyMs: 40 });
       const running = collect(t.app);
-      await until(async () => (sim.app.mdsoSim.stats.tokensIssued > 0 ? true : null), 'the poll to authenticate');
+      // a list request has arrived, so the client holds its token
+      await until(async () => (sim.app.mdsoSim.stats.apiCalls >= 2 ? true : null), 'the poll to authenticate and start listing');
       await t.close();
       await sim.admin('DELETE', '/__sim/faults');
       const answered = await running.catch(() => null);
