@@ -189,6 +189,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   let retentionTimer: NodeJS.Timeout | null = null;
   app.addHook('onReady', async () => {
     prune();
+    guard.reset();
     retentionTimer = setInterval(prune, RETENTION_SWEEP_MS);
     retentionTimer.unref();
     exporter?.start();

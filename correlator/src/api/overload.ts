@@ -6,7 +6,7 @@ import { errors } from './errors.js';
 export class OverloadGuard {
   private inflight = 0;
   private readonly loop: IntervalHistogram;
-  private lastCheck = 0;
+  private lastCheck = Date.now();
   private saturated = false;
 
   constructor(
@@ -43,10 +43,18 @@ export class OverloadGuard {
     const now = Date.now();
     if (now - this.lastCheck >= 500) {
       this.lastCheck = now;
-      this.saturated = this.loop.max / 1e6 > this.maxEventLoopDelayMs;
+      // p99 rather than max: one long pause (start-up, a GC) is not saturation, a sustained lag is.
+      this.saturated = this.loop.count > 0 && this.loop.percentile(99) / 1e6 > this.maxEventLoopDelayMs;
       this.loop.reset();
     }
     return this.saturated;
+  }
+
+  /** Forget delays measured so far, e.g. the module loading and warm-up before the app was ready. */
+  reset(): void {
+    this.loop.reset();
+    this.lastCheck = Date.now();
+    this.saturated = false;
   }
 
   close(): void {
