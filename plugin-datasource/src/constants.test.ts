@@ -8,10 +8,10 @@ const systemSource = readFileSync(join(__dirname, '..', '..', 'api-schema', 'src
 
 describe('constants mirrored from @correlation-station/api-schema', () => {
   it('API version', () => {
-    expect(systemSource).toMatch(new RegExp(`export const API_VERSION = ${EXPECTED_API_VERSION};`));
+    expect(systemSource.match(/export const API_VERSION = (\d+)/)?.[1]).toBe(String(EXPECTED_API_VERSION));
   });
 
   it('service name', () => {
-    expect(systemSource).toContain(`export const CORRELATOR_SERVICE_NAME = '${CORRELATOR_SERVICE_NAME}';`);
+    expect(systemSource.match(/export const CORRELATOR_SERVICE_NAME = '([^']+)'/)?.[1]).toBe(CORRELATOR_SERVICE_NAME);
   });
 });

@@ -53,7 +53,17 @@ export async function startCorrelator(extraEnv: Record<string, string> = {}): Pr
   const dataDir = mkdtempSync(join(tmpdir(), 'corr-ds-it-'));
   const child = spawn(process.execPath, [SERVER_JS], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...extraEnv },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      // The suite runs several jest workers on few cores; start-up and parallel files can stall the
+      // event loop past the default 2 s, and this test is about the datasource, not load shedding.
+      MAX_EVENT_LOOP_DELAY_MS: '60000',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -106,14 +106,24 @@ export function demoLogs(demo: DemoCircuit, startMs: number) {
   };
 }
 
+/** Posts OTLP/JSON, retrying when the correlator sheds load (429/503 with Retry-After) as a client should. */
 async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) {
-    throw new Error(`POST ${path} → ${response.status} ${await response.text()}`);
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+    if (response.ok) {
+      return;
+    }
+    const text = await response.text();
+    if ((response.status === 429 || response.status === 503) && attempt < 20) {
+      const retryAfterSeconds = Number(response.headers.get('retry-after')) || 0.5;
+      await new Promise((r) => setTimeout(r, Math.min(retryAfterSeconds, 5) * 1000));
+      continue;
+    }
+    throw new Error(`POST ${path} → ${response.status} ${text}`);
   }
 }
 
