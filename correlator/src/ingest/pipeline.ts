@@ -73,7 +73,10 @@ export class IngestPipeline {
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
     const { writes, events } = this.engine.observe(spans, logs);
     for (const [method, n] of events) this.metrics.correlationEvents.inc({ method }, n);
-    if (writes.bridgesAdded.length) this.metrics.bridgesCreated.inc(writes.bridgesAdded.length);
+    if (writes.bridgesAdded.length) {
+      this.metrics.bridgesCreated.inc(writes.bridgesAdded.length);
+      for (const b of writes.bridgesAdded) this.metrics.bridgeGap.observe(Math.max(0, b.childStartMs - b.parentStartMs) / 1000);
+    }
     if (writes.bridgesRemoved.length) this.metrics.bridgesSuperseded.inc(writes.bridgesRemoved.length);
     return writes;
   }

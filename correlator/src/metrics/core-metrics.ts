@@ -8,6 +8,7 @@ export interface CoreMetrics {
   correlationEvents: Counter<'method'>;
   bridgesCreated: Counter;
   bridgesSuperseded: Counter;
+  bridgeGap: Histogram;
   exportSent: Counter;
   exportFailures: Counter<'reason'>;
   exportDropped: Counter;
@@ -53,6 +54,14 @@ export function createCoreMetrics(): CoreMetrics {
     bridgesSuperseded: new Counter({
       name: 'bridges_superseded_total',
       help: 'Bridge spans replaced because later data showed a closer parent',
+      registers: r,
+    }),
+    // The observed gap between a parent call and the child trace it bridged: its p99 is the
+    // evidence for tuning CORR_WINDOW_SECONDS (the window must exceed the slowest real hop).
+    bridgeGap: new Histogram({
+      name: 'bridge_gap_seconds',
+      help: 'Time from the bridged parent span start to the child trace entry',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
       registers: r,
     }),
     exportSent: new Counter({ name: 'export_spans_sent_total', help: 'Bridge spans delivered to Tempo', registers: r }),
