@@ -1,0 +1,130 @@
+// Durability: whatever the correlator acknowledged (2xx) must survive kill -9. The process is
+// killed without warning after real SDK exports, restarted on the same DATA_DIR, and everything
+// is compared with what was served before the crash. Then the rest of the circuit arrives and
+// must be bridged to the traces that arrived before the crash.
+import type { CircuitDetail, CorrelationListResponse, LogListResponse, StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startServer } from '../helpers/child-server.js';
+import { cleanupStack, tempDir } from '../helpers/cleanup.js';
+import { exportCircuit, type FixtureInput } from '../helpers/fixture-runner.js';
+import { getJson } from '../helpers/http.js';
+
+interface State {
+  stitched: StitchedTrace;
+  detail: CircuitDetail;
+  correlations: CorrelationListResponse;
+  logs: LogListResponse;
+  mdsoTrace: TraceDetail;
+}
+
+async function state(base: string, circuitId: string, mdsoTraceId: string): Promise<State> {
+  const id = encodeURIComponent(circuitId);
+  return {
+    stitched: await getJson<StitchedTrace>(base, `/api/circuits/${id}/trace`),
+    detail: await getJson<CircuitDetail>(base, `/api/circuits/${id}`),
+    correlations: await getJson<CorrelationListResponse>(base, `/api/correlations?circuit_id=${id}&limit=1000`),
+    logs: await getJson<LogListResponse>(base, `/api/circuits/${id}/logs?limit=10000`),
+    mdsoTrace: await getJson<TraceDetail>(base, `/api/traces/${mdsoTraceId}`),
+  };
+}
+
+/** What must not change across a crash: ids and contents, not timestamps of the query. */
+function durable(s: State) {
+  const byId = <T extends { spanId: string }>(xs: T[]) => [...xs].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
+  return {
+    traceIds: [...s.stitched.traceIds].sort(),
+    spans: byId(s.stitched.spans),
+    bridges: byId(s.stitched.bridges),
+    correlations: [...s.correlations.correlations].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    logs: [...s.logs.logs].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    summary: s.detail.summary,
+    linksOut: s.mdsoTrace.linksOut,
+  };
+}
+
+test('kill -9 loses nothing acknowledged, and bridges form across the restart', { timeout: 180_000 }, async t => {
+  const cleanup = cleanupStack(fn => t.after(fn));
+  const dataDir = await tempDir(cleanup, 'corr-crash-');
+  const circuitId = '80.L1XX.009999..CHTR';
+  const input: FixtureInput = {
+    baseUrl: '',
+    pathPrefix: '',
+    encoding: 'protobuf',
+    compression: 'gzip',
+    circuitId,
+    baseMs: Date.now() - 120_000,
+    seed: 'crash',
+  };
+
+  const first = await startServer(cleanup, { DATA_DIR: dataDir });
+  const before = await exportCircuit({ ...input, baseUrl: first.url, services: ['beorn', 'mdso'] });
+  assert.deepEqual(before.exports.failed, []);
+  const beornClient = before.spans['beorn:POST mdso /bpocore/market/api/v1/resources']!;
+  const mdsoPlan = before.spans['mdso:mdso.product.CircuitDetailsCollector']!;
+
+  // The user's JSON batch format too, tied to the beorn trace.
+  const batch = await fetch(`${first.url}/api/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resource: { service: 'api-gateway', env: 'dev' },
+      records: [
+        {
+          timestamp: new Date(input.baseMs + 50).toISOString(),
+          severity: 'INFO',
+          message: `forwarded create for ${circuitId}`,
+          trace_id: beornClient.traceId,
+          circuit_id: circuitId,
+        },
+      ],
+    }),
+  });
+  assert.equal(batch.status, 200, await batch.text());
+
+  const acknowledged = await state(first.url, circuitId, mdsoPlan.traceId);
+  assert.equal(acknowledged.stitched.bridges.length, 1, 'beorn → mdso bridged before the crash');
+  assert.equal(acknowledged.logs.logs.length, before.logCount.beorn + before.logCount.mdso + 1);
+  assert.ok(acknowledged.correlations.correlations.length > 0);
+
+  await first.kill9();
+  assert.equal(first.child.signalCode, 'SIGKILL');
+
+  const second = await startServer(cleanup, { DATA_DIR: dataDir });
+  const recovered = await state(second.url, circuitId, mdsoPlan.traceId);
+  assert.deepEqual(durable(recovered), durable(acknowledged), 'everything acknowledged before kill -9 is served after restart');
+  const circuits = await getJson<{ circuits: Array<{ circuitId: string }> }>(second.url, '/api/circuits?limit=1000');
+  assert.ok(circuits.circuits.some(c => c.circuitId === circuitId), 'the circuit is listed after restart');
+
+  // The rest of the circuit arrives after the restart.
+  const afterRestart = await exportCircuit({ ...input, baseUrl: second.url, services: ['arda'] });
+  assert.deepEqual(afterRestart.exports.failed, []);
+  const arda = afterRestart.spans['arda:get_topology']!;
+  const now = await state(second.url, circuitId, mdsoPlan.traceId);
+
+  assert.deepEqual(now.stitched.traceIds.sort(), [beornClient.traceId, mdsoPlan.traceId, arda.traceId].sort());
+  const bridges = now.stitched.spans.filter(s => s.synthetic);
+  assert.deepEqual(bridges.map(b => b.name).sort(), ['beorn_to_mdso_bridge', 'mdso_to_arda_bridge']);
+  const across = bridges.find(b => b.name === 'mdso_to_arda_bridge')!;
+  assert.equal(across.traceId, mdsoPlan.traceId, 'the bridge lives in the trace sent before the crash');
+  assert.equal(across.parentSpanId, mdsoPlan.spanId);
+  assert.deepEqual(
+    across.links.map(l => [l.traceId, l.spanId]),
+    [[arda.traceId, arda.spanId]],
+  );
+  const kept = bridges.find(b => b.name === 'beorn_to_mdso_bridge')!;
+  assert.equal(kept.spanId, acknowledged.stitched.bridges[0]!.spanId, 'the pre-crash bridge is kept, not recreated');
+  const ardaTrace = await getJson<TraceDetail>(second.url, `/api/traces/${arda.traceId}`);
+  assert.ok(ardaTrace.linksIn.some(l => l.sourceTraceId === mdsoPlan.traceId && l.targetSpanId === arda.spanId));
+  const circuitCorrelation = now.correlations.correlations.find(c => c.key === 'circuit_id' && c.value === circuitId);
+  assert.ok(circuitCorrelation, 'the circuit correlation exists');
+  assert.deepEqual(new Set(circuitCorrelation.traceIds), new Set([beornClient.traceId, mdsoPlan.traceId, arda.traceId]));
+  assert.equal(now.detail.summary.bridgeCount, 2);
+  assert.equal(now.logs.logs.length, acknowledged.logs.logs.length + afterRestart.logCount.arda);
+
+  // A second crash right after: the cross-restart bridge is durable too.
+  await second.kill9();
+  const third = await startServer(cleanup, { DATA_DIR: dataDir });
+  const final = await state(third.url, circuitId, mdsoPlan.traceId);
+  assert.deepEqual(durable(final), durable(now));
+});
