@@ -1,0 +1,217 @@
+// Correlation cost per span with 10k, 100k and 1M traces in hot state (it should stay flat), the
+// same work through the SQLite store, and the resident memory a tracked trace costs.
+// Run: cd correlator && node --expose-gc --import tsx bench/correlation.bench.ts
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/config.js';
+import { CorrelationEngine, type EngineOptions, type StateLoader } from '../src/correlation/engine.js';
+import { keyRulesFromConfig } from '../src/ingest/key-rules.js';
+import type { DecodedResourceScope, DecodedSpan } from '../src/otlp/decoded.js';
+import { decodeTraceRequest } from '../src/otlp/trace-decoder.js';
+import { emptyDerivedWrites } from '../src/store/derived-writes.js';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { makeTemplates, variantBody, type TemplateOptions } from './lib/otlp-payloads.js';
+import { figure, gc, heading } from './lib/report.js';
+
+const SIZES = (process.env.BENCH_CORRELATION_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const STORE_SIZES = (process.env.BENCH_STORE_SIZES ?? '10000,100000').split(',').map(Number);
+const ROUNDS = 3;
+const BATCHES_PER_ROUND = 30;
+const MEMORY_TRACES = 50_000;
+const templateOptions: TemplateOptions = {
+  seed: 777,
+  baseMs: Date.now() - 3_600_000,
+  spansPerRequest: 512,
+  tracesPerCircuit: 5,
+  resourceTypeAttribute: process.env.BENCH_RESOURCE_TYPE !== '0',
+};
+const rules = keyRulesFromConfig(loadConfig({}));
+
+heading(
+  'correlation cost and hot-state memory',
+  `CorrelationEngine.observe on decoded batches of 512 SDK-serialized spans (~10 spans/trace, 5 traces/circuit, MDSO spans carry ` +
+    `resource_type_id: ${templateOptions.resourceTypeAttribute}); hot state pre-filled with 2-span traces (5 per circuit) to each size, ` +
+    `maxTrackedTraces = size (each new trace evicts the oldest), StateLoader returning nothing; ${ROUNDS} rounds x ${BATCHES_PER_ROUND} ` +
+    `batches of new traces per size, best round reported; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`,
+);
+
+// ---- workload ---------------------------------------------------------------------------------------
+
+const templates = makeTemplates(8, templateOptions);
+const batches: DecodedSpan[][] = Array.from({ length: ROUNDS * BATCHES_PER_ROUND }, (_, i) => {
+  const b = decodeTraceRequest(variantBody(templates[i % templates.length]!, 50_000 + i), rules);
+  if (b.rejected > 0) throw new Error(`workload batch rejected spans: ${b.rejectionMessages.join('; ')}`);
+  return b.spans;
+});
+const spansPerBatch = batches[0]!.length;
+
+const nothing: StateLoader = { loadTraces: () => [], loadGroup: () => null };
+function engineOptions(size: number): EngineOptions {
+  return {
+    windowMs: 60_000,
+    maxTrackedTraces: size,
+    maxTrackedKeys: size,
+    maxTracesPerCircuit: 500,
+    bridgeKeys: ['circuit_id'],
+  };
+}
+
+const FILL_RESOURCES: DecodedResourceScope[] = ['sense-api', 'mdso-bpo', 'granite-inventory'].map(serviceName => ({
+  serviceName,
+  keys: null,
+  attributes: { 'service.name': serviceName },
+  resourceBytes: Buffer.from(serviceName),
+  scopeName: 'fill',
+  scopeVersion: '1',
+}));
+
+/** Traces of two spans (an entry and a client call), five per circuit, as fast filler of hot state. */
+function fillBatch(first: number, traces: number, baseMs: number): DecodedSpan[] {
+  const out: DecodedSpan[] = [];
+  for (let j = first; j < first + traces; j++) {
+    const traceId = `f111${j.toString(16).padStart(28, '0')}`;
+    const entryId = `e${j.toString(16).padStart(15, '0')}`;
+    const resource = FILL_RESOURCES[j % FILL_RESOURCES.length]!;
+    const circuit = Math.floor(j / 5);
+    const keys = { circuit_id: `FILL.${circuit}`, resource_id: `fill-resource-${circuit}` };
+    const startMs = baseMs + (j % 5) * 1000;
+    const common = { traceId, resource, keys, links: null, bytes: Buffer.alloc(0), synthetic: false, statusCode: 0 };
+    out.push(
+      { ...common, spanId: entryId, parentSpanId: '', name: 'handle', kind: 2, startMs, endMs: startMs + 300 },
+      { ...common, spanId: `c${j.toString(16).padStart(15, '0')}`, parentSpanId: entryId, name: 'call', kind: 3, startMs: startMs + 10, endMs: startMs + 200 },
+    );
+  }
+  return out;
+}
+
+function fill(engine: CorrelationEngine, traces: number): void {
+  const per = 256;
+  for (let j = 0; j < traces; j += per) engine.observe(fillBatch(j, Math.min(per, traces - j), templateOptions.baseMs - 600_000), []);
+}
+
+interface Timing {
+  wallNsPerSpan: number;
+  cpuNsPerSpan: number;
+}
+
+function timeRounds(observe: (spans: DecodedSpan[]) => void): Timing {
+  let best: Timing = { wallNsPerSpan: Infinity, cpuNsPerSpan: Infinity };
+  for (let r = 0; r < ROUNDS; r++) {
+    gc();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = r * BATCHES_PER_ROUND; i < (r + 1) * BATCHES_PER_ROUND; i++) observe(batches[i]!);
+    const wall = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const spans = BATCHES_PER_ROUND * spansPerBatch;
+    if ((wall * 1e6) / spans < best.wallNsPerSpan) best = { wallNsPerSpan: (wall * 1e6) / spans, cpuNsPerSpan: ((cpu.user + cpu.system) * 1e3) / spans };
+  }
+  return best;
+}
+
+// ---- engine alone ------------------------------------------------------------------------------------
+
+console.log('\n-- engine alone (StateLoader returns nothing)');
+const engineNs: number[] = [];
+for (const size of SIZES) {
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const engine = new CorrelationEngine(engineOptions(size), nothing);
+  const f0 = performance.now();
+  fill(engine, size);
+  const fillS = (performance.now() - f0) / 1000;
+  gc();
+  const heapPerTrace = (process.memoryUsage().heapUsed - heap0) / size;
+  const t = timeRounds(spans => engine.observe(spans, []));
+  const s = engine.stats();
+  engineNs.push(t.wallNsPerSpan);
+  console.log(
+    `  ${size.toLocaleString('en-US')} traces: ${t.wallNsPerSpan.toFixed(0)} ns/span wall, ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu ` +
+      `(${(1e9 / t.wallNsPerSpan).toFixed(0)} spans/s); fill ${fillS.toFixed(1)} s, ${heapPerTrace.toFixed(0)} B heap per filler trace; ` +
+      `state ${s.trackedTraces} traces / ${s.trackedKeys} keys, ${s.traceEvictions} trace evictions`,
+  );
+  figure(`correlation.engine.ns_per_span.${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`}_traces`, t.wallNsPerSpan, 'ns/span');
+}
+if (engineNs.length > 1) {
+  const flat = Math.max(...engineNs) / Math.min(...engineNs);
+  console.log(`  largest / smallest: ${flat.toFixed(2)} (1.00 = perfectly flat)`);
+  figure('correlation.engine.flatness_max_over_min', flat, 'ratio', { op: '<=', value: 1.5 });
+}
+
+// ---- through the store ---------------------------------------------------------------------------------
+
+console.log('\n-- through SqliteStore.ingestSpans (file-backed, WAL): spans inserted + correlation derived, one transaction per batch');
+for (const size of STORE_SIZES) {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-corr-'));
+  const store = new SqliteStore({ dataDir: dir, exportBridges: null });
+  const engine = new CorrelationEngine(engineOptions(size), store);
+  const f0 = performance.now();
+  for (let j = 0; j < size; j += 256) {
+    const spans = fillBatch(j, Math.min(256, size - j), templateOptions.baseMs - 600_000);
+    await store.ingestSpans(spans, fresh => engine.observe(fresh, []).writes, Date.now());
+  }
+  const fillS = (performance.now() - f0) / 1000;
+  let engineMs = 0;
+  const t = timeRounds(spans => {
+    void store.ingestSpans(
+      spans,
+      fresh => {
+        const e0 = performance.now();
+        const w = engine.observe(fresh, []).writes;
+        engineMs += performance.now() - e0;
+        return w;
+      },
+      Date.now(),
+    );
+  });
+  const enginePart = (engineMs * 1e6) / (ROUNDS * BATCHES_PER_ROUND * spansPerBatch);
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+
+  // The same spans with nothing derived: what storing the spans alone costs.
+  const dir2 = mkdtempSync(join(tmpdir(), 'cs-bench-corr-'));
+  const bare = new SqliteStore({ dataDir: dir2, exportBridges: null });
+  for (let j = 0; j < size; j += 256) await bare.ingestSpans(fillBatch(j, Math.min(256, size - j), templateOptions.baseMs - 600_000), () => emptyDerivedWrites(), Date.now());
+  const tb = timeRounds(spans => void bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now()));
+  bare.close();
+  rmSync(dir2, { recursive: true, force: true });
+
+  const label = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
+  console.log(
+    `  ${size.toLocaleString('en-US')} traces stored and tracked: ${t.wallNsPerSpan.toFixed(0)} ns/span (${(1e9 / t.wallNsPerSpan).toFixed(0)} spans/s), ` +
+      `of which engine ~${enginePart.toFixed(0)} ns (average over all rounds); span rows alone ${tb.wallNsPerSpan.toFixed(0)} ns/span; ` +
+      `derived writes ~${(t.wallNsPerSpan - tb.wallNsPerSpan - enginePart).toFixed(0)} ns/span; fill ${fillS.toFixed(1)} s`,
+  );
+  figure(`correlation.store_path.ns_per_span.${label}_traces`, t.wallNsPerSpan, 'ns/span');
+  figure(`correlation.store_path.spans_only.ns_per_span.${label}_traces`, tb.wallNsPerSpan, 'ns/span');
+}
+
+// ---- memory per tracked trace ---------------------------------------------------------------------------
+
+console.log(`\n-- resident memory per tracked trace (${MEMORY_TRACES.toLocaleString('en-US')} realistic traces of ~10 spans)`);
+{
+  // Variants decoded one at a time so only the engine's state stays reachable.
+  gc();
+  const before = process.memoryUsage();
+  const engine = new CorrelationEngine(engineOptions(10 * MEMORY_TRACES), nothing);
+  let v = 200_000;
+  while (engine.stats().trackedTraces < MEMORY_TRACES) {
+    const t = templates[v % templates.length]!;
+    engine.observe(decodeTraceRequest(variantBody(t, v++), rules).spans, []);
+  }
+  gc();
+  const after = process.memoryUsage();
+  const s = engine.stats();
+  const heapPer = (after.heapUsed - before.heapUsed) / s.trackedTraces;
+  const rssPer = (after.rss - before.rss) / s.trackedTraces;
+  console.log(
+    `  ${s.trackedTraces} traces, ${s.trackedKeys} key groups: heap +${((after.heapUsed - before.heapUsed) / 2 ** 20).toFixed(0)} MiB ` +
+      `(${heapPer.toFixed(0)} B/trace), rss +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB (${rssPer.toFixed(0)} B/trace); ` +
+      `at the default MAX_TRACKED_TRACES=500000 that is ~${((heapPer * 500_000) / 2 ** 30).toFixed(2)} GiB of heap`,
+  );
+  figure('memory.hot_state.heap_bytes_per_trace', heapPer, 'B/trace');
+  figure('memory.hot_state.rss_bytes_per_trace', rssPer, 'B/trace');
+  // Keep the engine reachable until measured.
+  if (engine.stats().trackedTraces < 0) console.log('unreachable');
+}

@@ -1,0 +1,174 @@
+// Ingest throughput: OTLP/HTTP protobuf requests of 512 SDK-serialized spans, plain and gzip, into
+// the whole correlator (fastify, decode, correlation, SQLite on disk) listening on loopback, with the
+// load from a second process; beside bare decoding of the same bodies in the same run.
+// Run: cd correlator && node --expose-gc --import tsx bench/ingest.bench.ts
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/config.js';
+import { keyRulesFromConfig } from '../src/ingest/key-rules.js';
+import { decodeTraceRequest } from '../src/otlp/trace-decoder.js';
+import type { ClientMessage, LoadJob, LoadResult, ParentMessage } from './lib/load-client.js';
+import { makeTemplates, variantBody, type TemplateOptions } from './lib/otlp-payloads.js';
+import { figure, gc, heading, percentile } from './lib/report.js';
+
+const TEMPLATES = 16;
+const SPANS_PER_REQUEST = 512;
+const CONNECTIONS = 8;
+const WARMUP = 40;
+const REQUESTS = Number(process.env.BENCH_INGEST_REQUESTS ?? 400);
+const MAX_SECONDS = 12;
+const DECODE_SET = 64;
+const templateOptions: TemplateOptions = {
+  seed: 20261121,
+  baseMs: Date.now() - 3_600_000,
+  spansPerRequest: SPANS_PER_REQUEST,
+  tracesPerCircuit: 5,
+  resourceTypeAttribute: process.env.BENCH_RESOURCE_TYPE !== '0',
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-ingest-'));
+const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' });
+const rules = keyRulesFromConfig(config);
+
+heading(
+  'ingest throughput',
+  `OTLP/HTTP protobuf, ${SPANS_PER_REQUEST} spans/request (SDK 3.1.1 ProtobufTraceSerializer, 13 attributes + 1 event per span, ` +
+    `6 services, ~10 spans/trace, 5 traces/circuit, MDSO spans carry resource_type_id: ${templateOptions.resourceTypeAttribute}), every request distinct; server = buildApp() on 127.0.0.1, SQLite WAL in ${tmpdir()}, ` +
+    `correlation on, default limits; load = separate process, ${CONNECTIONS} keep-alive connections, ${WARMUP} warm-up + ${REQUESTS} timed requests (at most ${MAX_SECONDS} s) per run; load average before start ${loadavg().map(x => x.toFixed(1)).join(' ')} (other processes share the machine)`,
+);
+
+const t0 = performance.now();
+const templates = makeTemplates(TEMPLATES, templateOptions);
+const avgBytes = templates.reduce((a, t) => a + t.body.length, 0) / templates.length;
+console.log(
+  `templates: ${TEMPLATES} in ${(performance.now() - t0).toFixed(0)} ms, ${(avgBytes / 1024).toFixed(0)} KiB/request, ` +
+    `${(avgBytes / SPANS_PER_REQUEST).toFixed(0)} B/span, ${templates[0]!.traceCount} traces and ${templates[0]!.circuitCount} circuits/request`,
+);
+
+// ---- bare decoding of the same bodies -------------------------------------------------------------
+
+const plainRunFirst = 0;
+const gzipRunFirst = 100_000;
+const decodeBodies = Array.from({ length: DECODE_SET }, (_, i) => variantBody(templates[(plainRunFirst + i) % TEMPLATES]!, plainRunFirst + i));
+const gzipBodies = Array.from({ length: DECODE_SET }, (_, i) =>
+  gzipSync(variantBody(templates[(gzipRunFirst + i) % TEMPLATES]!, gzipRunFirst + i)),
+);
+const gzipRatio = gzipBodies.reduce((a, b) => a + b.length, 0) / (DECODE_SET * avgBytes);
+
+function spansPerSecond(work: (b: Buffer) => number, bodies: Buffer[], ms: number): number {
+  for (const b of bodies.slice(0, 16)) work(b);
+  gc();
+  let spans = 0;
+  const start = performance.now();
+  let elapsed = 0;
+  do {
+    for (const b of bodies) spans += work(b);
+    elapsed = performance.now() - start;
+  } while (elapsed < ms);
+  return spans / (elapsed / 1000);
+}
+
+// Best of three alternating rounds: other processes on the machine steal time unevenly.
+let bareDecode = 0;
+let bareGunzipDecode = 0;
+for (let round = 0; round < 3; round++) {
+  bareDecode = Math.max(bareDecode, spansPerSecond(b => decodeTraceRequest(b, rules).spans.length, decodeBodies, 700));
+  bareGunzipDecode = Math.max(bareGunzipDecode, spansPerSecond(b => decodeTraceRequest(gunzipSync(b), rules).spans.length, gzipBodies, 700));
+}
+console.log(`bare decodeTraceRequest: ${bareDecode.toFixed(0)} spans/s; gunzipSync + decode: ${bareGunzipDecode.toFixed(0)} spans/s (gzip body = ${(gzipRatio * 100).toFixed(0)}% of plain)`);
+
+// ---- end to end ---------------------------------------------------------------------------------
+
+const app = await buildApp({ config });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const addr = app.server.address();
+if (!addr || typeof addr === 'string') throw new Error('no address');
+const url = `http://127.0.0.1:${addr.port}/v1/traces`;
+
+interface Run {
+  result: LoadResult;
+  serverCpuPct: number;
+}
+
+async function loadRun(gzip: boolean, firstVariant: number): Promise<Run> {
+  const job: LoadJob = {
+    url,
+    templates: TEMPLATES,
+    templateOptions,
+    firstVariant,
+    warmup: WARMUP,
+    requests: REQUESTS,
+    connections: CONNECTIONS,
+    gzip,
+    maxMs: MAX_SECONDS * 1000,
+  };
+  const child = fork(join(here, 'lib', 'load-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const send = (m: ParentMessage) => child.send(m);
+  let cpuAtGo = process.cpuUsage();
+  let wallAtGo = performance.now();
+  const result = await new Promise<LoadResult>((resolve, reject) => {
+    child.on('message', (m: ClientMessage) => {
+      if (m.type === 'ready') {
+        console.log(`  load client prepared ${WARMUP + REQUESTS} ${gzip ? 'gzipped ' : ''}bodies in ${m.prepareMs.toFixed(0)} ms`);
+        gc();
+        cpuAtGo = process.cpuUsage();
+        wallAtGo = performance.now();
+        send({ type: 'go' });
+      } else if (m.type === 'result') resolve(m.result);
+      else reject(new Error(`load client: ${m.message}`));
+    });
+    child.on('exit', code => code !== 0 && reject(new Error(`load client exited ${code}`)));
+    send({ type: 'job', job });
+  });
+  const cpu = process.cpuUsage(cpuAtGo);
+  const wall = performance.now() - wallAtGo;
+  return { result, serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100 };
+}
+
+function countRows(table: string, where = ''): number {
+  return app.correlator.store.db.prepare(`SELECT count(*) FROM ${table} ${where}`).pluck().get() as number;
+}
+
+const figures: Record<string, number> = {};
+for (const [gzip, first, bare] of [
+  [false, plainRunFirst, bareDecode],
+  [true, gzipRunFirst, bareGunzipDecode],
+] as const) {
+  const label = gzip ? 'protobuf_gzip' : 'protobuf';
+  const spansBefore = countRows('spans', 'WHERE synthetic = 0');
+  console.log(`\n-- ${label}`);
+  const { result: r, serverCpuPct } = await loadRun(gzip, first);
+  const stored = countRows('spans', 'WHERE synthetic = 0') - spansBefore;
+  const rate = r.spans / (r.elapsedMs / 1000);
+  const lat = [...r.latenciesMs].sort((a, b) => a - b);
+  console.log(
+    `  ${r.requests} requests, ${r.spans} spans in ${(r.elapsedMs / 1000).toFixed(2)} s; statuses ${JSON.stringify(r.statuses)}; ` +
+      `${stored - WARMUP * SPANS_PER_REQUEST} new span rows (of ${r.spans}); server process CPU ${serverCpuPct.toFixed(0)}% of one core; ` +
+      `${((r.bodyBytes / (r.elapsedMs / 1000)) / 2 ** 20).toFixed(1)} MiB/s on the wire`,
+  );
+  console.log(
+    `  ${rate.toFixed(0)} spans/s = ${(r.requests / (r.elapsedMs / 1000)).toFixed(0)} req/s; ratio to bare ${gzip ? 'gunzip+decode' : 'decode'} ${(rate / bare).toFixed(3)}; ` +
+      `request latency p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms`,
+  );
+  figure(`ingest.${label}.spans_per_s`, rate, 'spans/s', { op: '>=', value: 100_000 });
+  figure(`ingest.${label}.spans_per_server_cpu_s`, rate / (serverCpuPct / 100), 'spans/cpu-s');
+  figure(`decode.${label}.spans_per_s`, bare, 'spans/s');
+  figure(`ingest.${label}.ratio_to_decode`, rate / bare, 'ratio', { op: '>=', value: 0.6 });
+  figure(`ingest.${label}.request_p50`, percentile(lat, 50), 'ms');
+  figure(`ingest.${label}.request_p99`, percentile(lat, 99), 'ms');
+  figures[label] = rate;
+}
+
+const stats = app.correlator.engine.stats();
+console.log(
+  `\nafter both runs: ${countRows('spans')} spans, ${countRows('traces')} traces, ${countRows('circuits')} circuits, ${countRows('bridges')} bridges stored; ` +
+    `hot state ${stats.trackedTraces} traces / ${stats.trackedKeys} keys; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+);
+await app.close();
+rmSync(dataDir, { recursive: true, force: true });

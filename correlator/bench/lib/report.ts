@@ -1,0 +1,39 @@
+// What every bench prints: the machine and conditions first, then one FIGURE line per measured
+// number, which bench/run.ts collects into its summary table. Benches print figures; they never
+// assert, so a slow machine yields numbers to compare, not a red build.
+import { cpus, totalmem } from 'node:os';
+
+export type Goal = { op: '>=' | '<=' | '<' | '>'; value: number };
+
+/**
+ * `FIGURE <name> <value> <unit> [goal <op><number>]`: the name has no spaces, the unit is one token,
+ * the goal (optional) is a comparison the runner can check.
+ */
+export function figure(name: string, value: number, unit: string, goal?: Goal): void {
+  const v = Number.isInteger(value) ? String(value) : value >= 100 ? value.toFixed(0) : value.toPrecision(4);
+  console.log(`FIGURE ${name} ${v} ${unit}${goal ? ` goal ${goal.op}${goal.value}` : ''}`);
+}
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} x ${c[0]?.model.trim() ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${process.platform}/${process.arch}`;
+}
+
+export function heading(title: string, conditions: string): void {
+  console.log(`\n== ${title}`);
+  console.log(`machine: ${machine()}`);
+  console.log(`conditions: ${conditions}`);
+}
+
+export function percentile(sortedAsc: readonly number[], p: number): number {
+  if (sortedAsc.length === 0) return NaN;
+  const i = Math.min(sortedAsc.length - 1, Math.max(0, Math.ceil((p / 100) * sortedAsc.length) - 1));
+  return sortedAsc[i]!;
+}
+
+export function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (!g) throw new Error('run with node --expose-gc');
+  g();
+  g();
+}
