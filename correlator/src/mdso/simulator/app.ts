@@ -76,6 +76,16 @@ function str(raw: unknown): string | undefined {
   return typeof raw === 'string' && raw !== '' ? raw : undefined;
 }
 
+/** Properties the resource types flag as secret: served as `*` unless `obfuscate=false` (§2.2). */
+const OBFUSCATED_PROPERTIES = ['server_password'];
+
+function obfuscated(r: SimResource, obfuscate: unknown): SimResource {
+  if (obfuscate === 'false' || !OBFUSCATED_PROPERTIES.some(k => k in r.properties)) return r;
+  const properties = { ...r.properties };
+  for (const k of OBFUSCATED_PROPERTIES) if (k in properties) properties[k] = '**********';
+  return { ...r, properties };
+}
+
 function encodePageToken(offset: number): string {
   return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
 }
@@ -294,7 +304,7 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     const start = offset - shift;
     let items = all.slice(start, start + limit);
     if (state.faults.truncatePages && items.length > 1) items = items.slice(0, Math.ceil(items.length / 2));
-    return { items, total: all.length + shift, offset, limit };
+    return { items: items.map(r => obfuscated(r, q['obfuscate'])), total: all.length + shift, offset, limit };
   });
 
   app.get(`${MARKET}/resources/count`, { preHandler: authenticate }, async request => {
@@ -305,7 +315,7 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     const { id } = request.params as { id: string };
     const r = state.store.get(id);
     if (!r) return reply.code(404).send(failureInfo(`Resource ${id} not found`));
-    return r;
+    return obfuscated(r, (request.query as Query)['obfuscate']);
   });
 
   const relations = (direction: 'dependencies' | 'dependents') => async (request: FastifyRequest, reply: FastifyReply) => {

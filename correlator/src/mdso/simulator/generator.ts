@@ -274,7 +274,7 @@ export function generateDataset(ctx: SimContext, opts: GeneratorOptions): Datase
   for (let i = 0; i < (opts.networkFunctions ?? 20); i++) {
     const device = tid(rng);
     const created = opts.anchorMs - spanMs - rng.int(3600_000, 30 * 86400_000);
-    const nf = ctx.resource(rng.pick(NETWORK_FUNCTION_SUBTYPES), device, { ipAddress: fqdn(rng, device), communicationState: rng.pick(['AVAILABLE', 'AVAILABLE', 'UNAVAILABLE']), typeGroup: '/typeGroups/Juniper', swVersion: '20.4R3' }, created, created);
+    const nf = ctx.resource(rng.pick(NETWORK_FUNCTION_SUBTYPES), device, { ipAddress: fqdn(rng, device), communicationState: rng.pick(['AVAILABLE', 'AVAILABLE', 'UNAVAILABLE']), typeGroup: '/typeGroups/Juniper', swVersion: '20.4R3', server_password: `pw-${rng.hex(12)}` }, created, created);
     resources.push(nf);
   }
   for (const product of products) {

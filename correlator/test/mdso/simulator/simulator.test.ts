@@ -101,6 +101,9 @@ void describe('MDSO simulator API', () => {
     assert.ok(sub.body.items.every((r: { resourceTypeId: string }) => r.resourceTypeId.endsWith('.resourceTypes.NetworkFunction') && !r.resourceTypeId.startsWith('tosca.')));
     const exact = await get(app, `${MARKET}/resources?exactTypeId=tosca.resourceTypes.NetworkFunction`, tok);
     assert.equal(exact.body.total, 0);
+    assert.ok(sub.body.items.every((r: { properties: { server_password: string } }) => r.properties.server_password === '**********'), 'secrets obfuscated by default');
+    const clear = await get(app, `${MARKET}/resources/${sub.body.items[0].id}?obfuscate=false`, tok);
+    assert.match(clear.body.properties.server_password, /^pw-[0-9a-f]{12}$/);
     const one = sub.body.items[0].resourceTypeId;
     const exactSub = await get(app, `${MARKET}/resources?exactTypeId=${one}`, tok);
     assert.ok(exactSub.body.total > 0 && exactSub.body.total <= sub.body.total);
