@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { SpanKind } from '@opentelemetry/api';
 import { startServer, type ChildServer } from '../helpers/child-server.js';
 import { cleanupStack, tempDir } from '../helpers/cleanup.js';
@@ -136,7 +136,7 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     }
   });
 
-  it('a gzip bomb (1 GiB of zeros, streamed) → 413 and the process RSS stays bounded', async () => {
+  it('a gzip bomb (1 GiB of zeros, streamed) → 413 and the process RSS stays bounded', async t => {
     // 1024 concatenated gzip members of 1 MiB of zeros: about 1 MiB on the wire, 1 GiB inflated.
     const member = gzipSync(Buffer.alloc(MiB));
     const members = 1024;
@@ -155,7 +155,7 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     const afterBomb = server.memory();
     // Inflating the bomb would need ≥ 1 GiB; stopping at the limit needs a few times 8 MiB.
     const growth = afterBomb.peak - before.peak;
-    console.log(
+    t.diagnostic(
       `gzip bomb: ${r.bytesWritten} of ${member.length * members} compressed bytes written before the 413; ` +
         `peak RSS ${(before.peak / MiB).toFixed(0)} → ${(afterBomb.peak / MiB).toFixed(0)} MiB`,
     );
@@ -248,6 +248,36 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
       assert.match(decodeRpcStatus(r.body).message, /gzip/, what);
       await assertStillServing();
     }
+  });
+
+  it('deflate bodies are accepted, corrupt deflate → 400', async () => {
+    const fresh = await serviceTelemetry('mdso', baseMs + 3000, [
+      { name: 'mdso.product.ServiceMapper', startMs: 0, endMs: 10, attributes: { circuit_id: 'bad-input-deflate' } },
+    ]);
+    const ok = await post(server.url, '/v1/traces', deflateSync(fresh.traces.protobuf), { ...PROTOBUF, 'content-encoding': 'deflate' });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await get(server.url, `/api/traces/${fresh.traceId}`)).status, 200);
+    const bad = await post(server.url, '/v1/traces', gzipSync(fresh.traces.protobuf), { ...PROTOBUF, 'content-encoding': 'deflate' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.match(decodeRpcStatus(bad.body).message, /deflate/);
+    await assertStillServing();
+  });
+
+  // Known gap, reported to the lead: the log decoder rejects the record but its message does not
+  // say which attribute (src/otlp/logs-decoder.ts, LogRecord.attributes case). Runs, never hides.
+  it('a 5 MB log attribute → partial_success naming the attribute', { todo: 'log rejection message lacks the attribute key' }, async () => {
+    const hugeLog = await serviceTelemetry('arda', baseMs + 4000, [
+      {
+        name: 'get_topology',
+        startMs: 0,
+        endMs: 10,
+        logs: [{ atMs: 2, body: 'dump', attributes: { circuit_id: 'bad-input-4', 'topology.dump': 'y'.repeat(5_000_000) } }],
+      },
+    ]);
+    const r = await post(server.url, '/v1/logs', hugeLog.logs.protobuf, PROTOBUF);
+    assert.equal(r.status, 200, r.text);
+    const ps = decodeLogsResponse(r.body).partialSuccess;
+    assert.ok(ps?.errorMessage?.includes('topology.dump'), `names the attribute: ${ps?.errorMessage}`);
   });
 
   it('an unsupported Content-Encoding → 415 naming it', async () => {
