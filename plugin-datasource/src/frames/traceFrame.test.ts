@@ -93,10 +93,11 @@ describe('stitchedTraceFrame', () => {
 
   it('adds an incoming reference to the target of an OTLP span link', () => {
     const source = makeSpan({ spanId: 'aaaaaaaaaaaaaaaa', links: [{ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', attributes: { why: 'async' } }] });
-    const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb' });
-    const view = rows(stitchedTraceFrame('A', { ...stitched, spans: [source, target], bridges: [] }, ONLY_SELF));
+    const targetRoot = makeSpan({ traceId: TRACE_B, spanId: 'cccccccccccccccc' });
+    const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', parentSpanId: 'cccccccccccccccc' });
+    const view = rows(stitchedTraceFrame('A', { ...stitched, spans: [source, targetRoot, target], bridges: [] }, ONLY_SELF));
     expect(view[0].references).toEqual([{ traceID: TRACE_B, spanID: 'bbbbbbbbbbbbbbbb', tags: [{ key: 'why', value: 'async' }] }]);
-    expect(view[1].references).toEqual([
+    expect(view[2].references).toEqual([
       { traceID: TRACE_A, spanID: 'aaaaaaaaaaaaaaaa', tags: [{ key: 'link.direction', value: 'incoming' }] },
     ]);
   });

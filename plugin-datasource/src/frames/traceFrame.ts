@@ -1,19 +1,8 @@
 import { createDataFrame, FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import type { Bridge, Span, StitchedTrace, TraceDetail, TraceLink } from '@correlation-station/api-schema';
 import { tempoTraceLink, lokiLink, type LinkTargets } from './links';
+import { collectReferences, spanKey, toKeyValues, treeSafeReferences, type TraceKeyValue } from './traceReferences';
 import { nanosToMs } from './time';
-
-/** The `{key, value}` pairs Grafana's trace view shows for tags, process and span events. */
-export interface TraceKeyValue {
-  key: string;
-  value: unknown;
-}
-
-interface TraceReference {
-  traceID: string;
-  spanID: string;
-  tags?: TraceKeyValue[];
-}
 
 interface TraceLog {
   timestamp: number;
@@ -22,69 +11,6 @@ interface TraceLog {
 }
 
 const STATUS_CODES = { unset: 0, ok: 1, error: 2 } as const;
-
-export function toKeyValues(map: Record<string, unknown>): TraceKeyValue[] {
-  return Object.entries(map).map(([key, value]) => ({ key, value }));
-}
-
-function spanKey(traceId: string, spanId: string): string {
-  return `${traceId}/${spanId}`;
-}
-
-/**
- * References per span: its own links (outgoing), links pointing at it (incoming: Grafana shows no
- * back-links by itself), and each bridge span's link to the child trace's entry span.
- */
-function collectReferences(spans: Span[], bridges: Bridge[], incoming: TraceLink[]): Map<string, TraceReference[]> {
-  const refs = new Map<string, TraceReference[]>();
-  const seen = new Set<string>();
-  const add = (from: string, to: TraceReference) => {
-    const id = `${from}->${spanKey(to.traceID, to.spanID)}`;
-    if (seen.has(id)) {
-      return;
-    }
-    seen.add(id);
-    refs.set(from, [...(refs.get(from) ?? []), to]);
-  };
-  const present = new Set(spans.map((s) => spanKey(s.traceId, s.spanId)));
-
-  for (const span of spans) {
-    const from = spanKey(span.traceId, span.spanId);
-    for (const link of span.links) {
-      add(from, { traceID: link.traceId, spanID: link.spanId, tags: toKeyValues(link.attributes) });
-      const target = spanKey(link.traceId, link.spanId);
-      if (present.has(target)) {
-        add(target, { traceID: span.traceId, spanID: span.spanId, tags: [{ key: 'link.direction', value: 'incoming' }] });
-      }
-    }
-  }
-  for (const bridge of bridges) {
-    add(spanKey(bridge.traceId, bridge.spanId), {
-      traceID: bridge.childTraceId,
-      spanID: bridge.childSpanId,
-      tags: [{ key: 'link.kind', value: 'bridge' }],
-    });
-    add(spanKey(bridge.childTraceId, bridge.childSpanId), {
-      traceID: bridge.traceId,
-      spanID: bridge.spanId,
-      tags: [
-        { key: 'link.kind', value: 'bridge' },
-        { key: 'link.direction', value: 'incoming' },
-      ],
-    });
-  }
-  for (const link of incoming) {
-    add(spanKey(link.targetTraceId, link.targetSpanId), {
-      traceID: link.sourceTraceId,
-      spanID: link.sourceSpanId,
-      tags: [
-        { key: 'link.origin', value: link.origin },
-        { key: 'link.direction', value: 'incoming' },
-      ],
-    });
-  }
-  return refs;
-}
 
 function spanTags(span: Span, bridge: Bridge | undefined): TraceKeyValue[] {
   const tags = toKeyValues(span.attributes);
@@ -136,7 +62,7 @@ export interface TraceFrameInput {
 /** A frame in Grafana's trace contract (`TraceSpanRow`), one row per span, any number of traces. */
 export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): DataFrame {
   const { spans } = input;
-  const references = collectReferences(spans, input.bridges, input.incoming);
+  const references = treeSafeReferences(spans, collectReferences(spans, input.bridges, input.incoming));
   const bridgeBySpan = new Map(input.bridges.map((b) => [spanKey(b.traceId, b.spanId), b]));
   const bridgeOf = (span: Span) => bridgeBySpan.get(spanKey(span.traceId, span.spanId));
 
