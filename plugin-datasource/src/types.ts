@@ -115,6 +115,20 @@ export interface CorrelatorJsonData extends DataSourceJsonData {
   lokiDatasourceUid?: string;
   /** Grafana duration such as `1h` or `7d`: the window of variable queries, which have no time range. */
   defaultLookback?: string;
+  /**
+   * Grafana's own trace-to-logs setting, read by the trace view from the trace's datasource: set
+   * with the Loki picker so every span offers "Logs for this span".
+   */
+  tracesToLogsV2?: TracesToLogsSettings;
+}
+
+export interface TracesToLogsSettings {
+  datasourceUid: string;
+  filterByTraceID: boolean;
+  filterBySpanID: boolean;
+  spanStartTimeShift: string;
+  spanEndTimeShift: string;
+  tags: Array<{ key: string; value: string }>;
 }
 
 /** Secrets: written by the config page, readable only by Grafana's backend. */

@@ -2,7 +2,7 @@ import React from 'react';
 import { fireEvent, render, screen } from '@testing-library/react';
 import type { DataSourceSettings } from '@grafana/data';
 import type { CorrelatorJsonData, CorrelatorSecureJsonData } from '../types';
-import { ConfigEditor, withAuthMode } from './ConfigEditor';
+import { ConfigEditor, tracesToLogs, withAuthMode } from './ConfigEditor';
 
 // The real picker needs Grafana's datasource service; the stand-in shows what it was given.
 jest.mock('./LinkedDatasourcePicker', () => ({
@@ -108,7 +108,11 @@ describe('ConfigEditor', () => {
     const onChange = renderEditor(options({ jsonData: { tempoDatasourceUid: 'tempo-1' } }));
     expect(screen.getByText('Tempo datasource: tempo-1')).toBeInTheDocument();
     fireEvent.click(screen.getByText('Loki datasource: none'));
-    expect(onChange.mock.calls[0][0].jsonData).toEqual({ tempoDatasourceUid: 'tempo-1', lokiDatasourceUid: 'picked-Loki datasource' });
+    expect(onChange.mock.calls[0][0].jsonData).toEqual({
+      tempoDatasourceUid: 'tempo-1',
+      lokiDatasourceUid: 'picked-Loki datasource',
+      tracesToLogsV2: tracesToLogs('picked-Loki datasource'),
+    });
   });
 
   it.each([
@@ -139,5 +143,22 @@ describe('withAuthMode', () => {
     expect(next.secureJsonFields).toEqual(fields);
     expect(next.jsonData.authMode).toBe(mode);
     expect(next.jsonData.httpHeaderName1).toBe(header);
+  });
+});
+
+describe('tracesToLogs', () => {
+  it('is off without a Loki datasource', () => {
+    expect(tracesToLogs(undefined)).toBeUndefined();
+  });
+
+  it('finds the lines of the span\'s service and trace around the span', () => {
+    expect(tracesToLogs('loki-1')).toEqual({
+      datasourceUid: 'loki-1',
+      filterByTraceID: true,
+      filterBySpanID: false,
+      spanStartTimeShift: '-5m',
+      spanEndTimeShift: '5m',
+      tags: [{ key: 'service.name', value: 'service_name' }],
+    });
   });
 });

@@ -1,7 +1,7 @@
 import React from 'react';
 import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
 import { FieldSet, InlineField, Input, RadioButtonGroup, SecretInput } from '@grafana/ui';
-import type { AuthMode, CorrelatorJsonData, CorrelatorSecureJsonData } from '../types';
+import type { AuthMode, CorrelatorJsonData, CorrelatorSecureJsonData, TracesToLogsSettings } from '../types';
 import { LinkedDatasourcePicker } from './LinkedDatasourcePicker';
 
 type Props = DataSourcePluginOptionsEditorProps<CorrelatorJsonData, CorrelatorSecureJsonData>;
@@ -35,6 +35,22 @@ export function withAuthMode(options: Options, mode: AuthMode): Options {
     next.secureJsonData = { ...next.secureJsonData, httpHeaderValue1: '' };
   }
   return next;
+}
+
+/** Trace-to-logs for Grafana's trace view: lines of the span's service and trace around the span. */
+export function tracesToLogs(lokiUid: string | undefined): TracesToLogsSettings | undefined {
+  if (!lokiUid) {
+    return undefined;
+  }
+  return {
+    datasourceUid: lokiUid,
+    filterByTraceID: true,
+    filterBySpanID: false,
+    // Clocks of the three systems differ; a zero shift often finds nothing.
+    spanStartTimeShift: '-5m',
+    spanEndTimeShift: '5m',
+    tags: [{ key: 'service.name', value: 'service_name' }],
+  };
 }
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -125,7 +141,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           tooltip="Circuit and trace ids link to their log lines in this Loki datasource"
           pluginId="loki"
           uid={jsonData.lokiDatasourceUid}
-          onChange={(uid) => setJsonData({ lokiDatasourceUid: uid })}
+          onChange={(uid) => setJsonData({ lokiDatasourceUid: uid, tracesToLogsV2: tracesToLogs(uid) })}
         />
       </FieldSet>
 

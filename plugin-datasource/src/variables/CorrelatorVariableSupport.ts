@@ -3,7 +3,7 @@ import { from, map, type Observable } from 'rxjs';
 import type { CorrelatorDataSource } from '../datasource';
 import { variableFrame } from '../frames/variableFrame';
 import type { CorrelatorVariableQuery } from '../types';
-import { VariableQueryEditor } from './VariableQueryEditor';
+import { normalizeVariableQuery, VariableQueryEditor } from './VariableQueryEditor';
 
 export class CorrelatorVariableSupport extends CustomVariableSupport<CorrelatorDataSource, CorrelatorVariableQuery> {
   editor = VariableQueryEditor;
@@ -13,7 +13,7 @@ export class CorrelatorVariableSupport extends CustomVariableSupport<CorrelatorD
   }
 
   query(request: DataQueryRequest<CorrelatorVariableQuery>): Observable<DataQueryResponse> {
-    return from(this.datasource.variableValues(request.targets[0], request.range)).pipe(
+    return from(this.datasource.variableValues(normalizeVariableQuery(request.targets[0]), request.range)).pipe(
       map((values) => ({ data: [variableFrame(values)] }))
     );
   }

@@ -2,7 +2,7 @@ import React from 'react';
 import { fireEvent, render, screen } from '@testing-library/react';
 import type { CorrelatorDataSource } from '../datasource';
 import type { CorrelatorVariableQuery } from '../types';
-import { VariableQueryEditor } from './VariableQueryEditor';
+import { normalizeVariableQuery, VariableQueryEditor } from './VariableQueryEditor';
 
 function renderEditor(query: CorrelatorVariableQuery) {
   const onChange = jest.fn();
@@ -23,5 +23,16 @@ describe('VariableQueryEditor', () => {
   ] as const)('shows the circuit filter for %s: %p', (kind, shown) => {
     renderEditor({ refId: 'v', kind });
     expect(screen.queryByLabelText('Circuit filter') !== null).toBe(shown);
+  });
+});
+
+describe('normalizeVariableQuery', () => {
+  it.each([
+    ['services', { refId: 'variable', kind: 'services' }],
+    ['nonsense', { refId: 'variable', kind: 'circuits' }],
+    [undefined, { refId: 'variable', kind: 'circuits', filter: undefined }],
+    [{ refId: 'v', kind: 'states' as const }, { refId: 'v', kind: 'states', filter: undefined }],
+  ])('%j → %j', (stored, expected) => {
+    expect(normalizeVariableQuery(stored)).toEqual(expected);
   });
 });

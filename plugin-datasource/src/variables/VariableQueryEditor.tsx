@@ -2,7 +2,7 @@ import React from 'react';
 import type { QueryEditorProps } from '@grafana/data';
 import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
 import type { CorrelatorDataSource } from '../datasource';
-import type { CorrelatorJsonData, CorrelatorQuery, CorrelatorVariableQuery, VariableKind } from '../types';
+import { VARIABLE_KINDS, type CorrelatorJsonData, type CorrelatorQuery, type CorrelatorVariableQuery, type VariableKind } from '../types';
 import { TextField } from '../components/editors/TextField';
 
 type Props = QueryEditorProps<CorrelatorDataSource, CorrelatorQuery, CorrelatorJsonData, CorrelatorVariableQuery>;
@@ -15,9 +15,18 @@ const KIND_OPTIONS: Array<{ label: string; value: VariableKind; description: str
   { label: 'States', value: 'states', description: 'MDSO issue states' },
 ];
 
+/** Older dashboards may store a variable query as a plain string such as "services". */
+export function normalizeVariableQuery(query: CorrelatorVariableQuery | string | undefined): CorrelatorVariableQuery {
+  if (typeof query === 'string') {
+    const kind = VARIABLE_KINDS.find((k) => k === query.trim()) ?? 'circuits';
+    return { refId: 'variable', kind };
+  }
+  return { refId: query?.refId ?? 'variable', kind: query?.kind ?? 'circuits', filter: query?.filter };
+}
+
 /** Picks which list a template variable holds. */
 export function VariableQueryEditor({ query, onChange }: Props) {
-  const current: CorrelatorVariableQuery = { refId: query?.refId ?? 'variable', kind: query?.kind ?? 'circuits', filter: query?.filter };
+  const current = normalizeVariableQuery(query);
   return (
     <Stack direction="column" gap={1}>
       <InlineField label="Values" labelWidth={16}>
