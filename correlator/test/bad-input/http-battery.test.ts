@@ -318,6 +318,25 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     await assertStillServing();
   });
 
+  it('circuit ids up to the documented 512 characters can be queried; longer ones → 400 naming the parameter', async () => {
+    // Fastify's router refuses path parameters over 100 characters by default (414) unless told otherwise.
+    for (const id of ['L'.repeat(101), 'é'.repeat(512)]) {
+      const tel = await serviceTelemetry('beorn', baseMs + 5000 + id.length, [
+        { name: 'POST /long', startMs: 0, endMs: 5, kind: SpanKind.SERVER, attributes: { circuit_id: id } },
+      ]);
+      const r = await post(server.url, '/v1/traces', tel.traces.protobuf, PROTOBUF);
+      assert.equal(r.status, 200, r.text);
+      for (const suffix of ['', '/trace', '/logs']) {
+        const q = await get(server.url, `/api/circuits/${encodeURIComponent(id)}${suffix}`);
+        assert.equal(q.status, 200, `${id.length} characters, ${suffix || 'detail'}: ${q.text.slice(0, 200)}`);
+      }
+    }
+    const tooLong = await get(server.url, `/api/circuits/${'L'.repeat(513)}`);
+    assert.equal(tooLong.status, 400, tooLong.text.slice(0, 200));
+    assert.match(tooLong.json().message, /id/);
+    await assertStillServing();
+  });
+
   it('unknown circuit or trace → 404 naming it', async () => {
     for (const path of ['/api/circuits/no-such-circuit', '/api/circuits/no-such-circuit/trace']) {
       const r = await get(server.url, path);
