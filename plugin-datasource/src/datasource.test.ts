@@ -52,14 +52,19 @@ describe('CorrelatorDataSource.query', () => {
 
   it('prefers scoped variables (repeated panels) over dashboard ones', async () => {
     const { backend, ds } = setup({ '/api/circuits/CKT-9/trace': stitched }, { circuit: 'CKT-1' });
-    await run(ds, [{ refId: 'A', queryType: 'circuitTrace', query: '$circuit' }], { circuit: { text: 'CKT-9', value: 'CKT-9' } });
+    await run(ds, [{ refId: 'A', queryType: 'circuitTrace', query: '$circuit' }], {
+      circuit: { text: 'CKT-9', value: 'CKT-9' },
+    });
     expect(backend.paramsOf('/api/circuits/CKT-9/trace')).toHaveLength(1);
   });
 
   it('returns each query under its refId and keeps going when one fails', async () => {
     const { ds } = setup({
       '/api/circuits': circuitList,
-      '/api/logs': { status: 400, data: { statusCode: 400, error: 'Bad Request', code: 'CORR_ERR_BAD_TIME', message: 'from must be before to' } },
+      '/api/logs': {
+        status: 400,
+        data: { statusCode: 400, error: 'Bad Request', code: 'CORR_ERR_BAD_TIME', message: 'from must be before to' },
+      },
       '/api/circuits/CKT-1/trace': stitched,
     });
     const byKey = await run(ds, [
@@ -77,7 +82,18 @@ describe('CorrelatorDataSource.query', () => {
 
   it('asks for a bare trace id as a trace', async () => {
     const detail = {
-      summary: { traceId: TRACE_A, rootService: 'beorn', rootName: 'x', services: [], spanCount: 1, errorCount: 0, startTimeMs: 0, endTimeMs: 1, durationMs: 1, circuitIds: [] },
+      summary: {
+        traceId: TRACE_A,
+        rootService: 'beorn',
+        rootName: 'x',
+        services: [],
+        spanCount: 1,
+        errorCount: 0,
+        startTimeMs: 0,
+        endTimeMs: 1,
+        durationMs: 1,
+        circuitIds: [],
+      },
       spans: [makeSpan()],
       correlations: [],
       bridges: [],
@@ -133,7 +149,10 @@ describe('CorrelatorDataSource.query', () => {
 describe('CorrelatorDataSource.interpolateVariablesInQueries', () => {
   it('replaces variables in text fields only', () => {
     const { ds } = setup({}, { circuit: 'CKT-7', kind: 'logs' });
-    const [query] = ds.interpolateVariablesInQueries([{ refId: 'A', queryType: 'logs', circuitId: '$circuit', search: 'x ${circuit}' }], {});
+    const [query] = ds.interpolateVariablesInQueries(
+      [{ refId: 'A', queryType: 'logs', circuitId: '$circuit', search: 'x ${circuit}' }],
+      {}
+    );
     expect(query).toEqual({ refId: 'A', queryType: 'logs', circuitId: 'CKT-7', search: 'x CKT-7' });
   });
 });
@@ -141,7 +160,11 @@ describe('CorrelatorDataSource.interpolateVariablesInQueries', () => {
 describe('CorrelatorDataSource.variableValues', () => {
   it('lists distinct sorted circuit ids over the default lookback when there is no range', async () => {
     const { backend, ds } = setup({
-      '/api/circuits': { data: { circuits: [makeCircuit({ circuitId: 'B' }), makeCircuit({ circuitId: 'A' }), makeCircuit({ circuitId: 'B' })] } },
+      '/api/circuits': {
+        data: {
+          circuits: [makeCircuit({ circuitId: 'B' }), makeCircuit({ circuitId: 'A' }), makeCircuit({ circuitId: 'B' })],
+        },
+      },
     });
     expect(await ds.variableValues({ refId: 'v', kind: 'circuits' })).toEqual(['A', 'B']);
     const [params] = backend.paramsOf('/api/circuits');
@@ -157,7 +180,11 @@ describe('CorrelatorDataSource.variableValues', () => {
 
   it.each([
     ['products', { '/api/mdso/summary': { data: { series: [{ key: 'Zeta' }, { key: 'Alpha' }] } } }, ['Alpha', 'Zeta']],
-    ['defectCodes', { '/api/mdso/defects': { data: { rules: [{ code: 'DE-0002' }, { code: 'DE-0001' }] } } }, ['DE-0001', 'DE-0002', 'uncategorized']],
+    [
+      'defectCodes',
+      { '/api/mdso/defects': { data: { rules: [{ code: 'DE-0002' }, { code: 'DE-0001' }] } } },
+      ['DE-0001', 'DE-0002', 'uncategorized'],
+    ],
     ['states', {}, ['new', 'acknowledged', 'regressed', 'resolved', 'ignored']],
   ] as const)('lists MDSO %s', async (kind, answers, values) => {
     const { ds } = setup(answers as Record<string, FakeAnswer>);

@@ -8,7 +8,13 @@ import {
   type ScopedVars,
   type TimeRange,
 } from '@grafana/data';
-import { getBackendSrv, getDataSourceSrv, getTemplateSrv, type DataSourceSrv, type TemplateSrv } from '@grafana/runtime';
+import {
+  getBackendSrv,
+  getDataSourceSrv,
+  getTemplateSrv,
+  type DataSourceSrv,
+  type TemplateSrv,
+} from '@grafana/runtime';
 import { catchError, from, map, merge, of, type Observable } from 'rxjs';
 import { CorrelatorClient, type FetchSrv } from './api/client';
 import { describeError } from './api/errors';

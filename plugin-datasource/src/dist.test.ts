@@ -12,7 +12,10 @@ if (!built) {
 const describeBuilt = built ? describe : describe.skip;
 
 /** Evaluates the AMD bundle with a stub `define`, resolving its externals like Grafana does. */
-function loadAmdModule(source: string, externals: Record<string, unknown>): { deps: string[]; exports: Record<string, unknown> } {
+function loadAmdModule(
+  source: string,
+  externals: Record<string, unknown>
+): { deps: string[]; exports: Record<string, unknown> } {
   let deps: string[] = [];
   let exports: Record<string, unknown> = {};
   const define = (names: string[], factory: (...args: unknown[]) => Record<string, unknown>) => {

@@ -4,8 +4,11 @@ import { QueryEditor } from './components/QueryEditor';
 import { CorrelatorDataSource } from './datasource';
 import type { CorrelatorJsonData, CorrelatorQuery, CorrelatorSecureJsonData } from './types';
 
-export const plugin = new DataSourcePlugin<CorrelatorDataSource, CorrelatorQuery, CorrelatorJsonData, CorrelatorSecureJsonData>(
-  CorrelatorDataSource
-)
+export const plugin = new DataSourcePlugin<
+  CorrelatorDataSource,
+  CorrelatorQuery,
+  CorrelatorJsonData,
+  CorrelatorSecureJsonData
+>(CorrelatorDataSource)
   .setConfigEditor(ConfigEditor)
   .setQueryEditor(QueryEditor);

@@ -1,6 +1,10 @@
 import { DATASOURCE_FILE, expect, test } from './fixtures';
 
-test('config page shows connection, auth, links and query settings', async ({ createDataSourceConfigPage, readProvisionedDataSource, page }) => {
+test('config page shows connection, auth, links and query settings', async ({
+  createDataSourceConfigPage,
+  readProvisionedDataSource,
+  page,
+}) => {
   const ds = await readProvisionedDataSource({ fileName: DATASOURCE_FILE });
   await createDataSourceConfigPage({ type: ds.type });
   await expect(page.getByLabel('URL')).toBeVisible();
@@ -9,7 +13,11 @@ test('config page shows connection, auth, links and query settings', async ({ cr
   await expect(page.getByLabel('Default lookback')).toBeVisible();
 });
 
-test('bearer auth shows a secret token field', async ({ createDataSourceConfigPage, readProvisionedDataSource, page }) => {
+test('bearer auth shows a secret token field', async ({
+  createDataSourceConfigPage,
+  readProvisionedDataSource,
+  page,
+}) => {
   const ds = await readProvisionedDataSource({ fileName: DATASOURCE_FILE });
   await createDataSourceConfigPage({ type: ds.type });
   await page.getByText('Bearer token', { exact: true }).click();
@@ -17,14 +25,21 @@ test('bearer auth shows a secret token field', async ({ createDataSourceConfigPa
   await expect(page.getByLabel('Password')).toHaveCount(0);
 });
 
-test('Save & test succeeds against the provisioned correlator', async ({ readProvisionedDataSource, gotoDataSourceConfigPage }) => {
+test('Save & test succeeds against the provisioned correlator', async ({
+  readProvisionedDataSource,
+  gotoDataSourceConfigPage,
+}) => {
   const ds = await readProvisionedDataSource({ fileName: DATASOURCE_FILE });
   const configPage = await gotoDataSourceConfigPage(ds.uid);
   await expect(configPage.saveAndTest({ path: '/api/info' })).toBeOK();
   await expect(configPage).toHaveAlert('success', { hasText: /Connected to the correlator/ });
 });
 
-test('Save & test says the correlator is unreachable', async ({ createDataSourceConfigPage, readProvisionedDataSource, page }) => {
+test('Save & test says the correlator is unreachable', async ({
+  createDataSourceConfigPage,
+  readProvisionedDataSource,
+  page,
+}) => {
   const ds = await readProvisionedDataSource({ fileName: DATASOURCE_FILE });
   const configPage = await createDataSourceConfigPage({ type: ds.type });
   await page.getByLabel('URL').fill('http://127.0.0.1:1');

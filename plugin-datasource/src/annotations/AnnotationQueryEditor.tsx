@@ -15,7 +15,9 @@ const SOURCE_OPTIONS: Array<{ label: string; value: AnnotationSource; descriptio
 /** Editor of annotation queries: what to mark and optional filters. */
 export function AnnotationQueryEditor({ query: raw, onChange }: Props) {
   const query: AnnotationsQuery =
-    raw?.queryType === 'annotations' ? raw : (defaultQuery('annotations', raw?.refId ?? 'Annotations') as AnnotationsQuery);
+    raw?.queryType === 'annotations'
+      ? raw
+      : (defaultQuery('annotations', raw?.refId ?? 'Annotations') as AnnotationsQuery);
   const update = (change: Partial<AnnotationsQuery>) => onChange({ ...query, ...change });
   return (
     <Stack direction="column" gap={1}>

@@ -6,9 +6,15 @@ import { ConfigEditor, tracesToLogs, withAuthMode } from './ConfigEditor';
 
 // The real picker needs Grafana's datasource service; the stand-in shows what it was given.
 jest.mock('./LinkedDatasourcePicker', () => ({
-  LinkedDatasourcePicker: ({ label, uid, onChange }: { label: string; uid?: string; onChange: (uid?: string) => void }) => (
-    <button onClick={() => onChange(`picked-${label}`)}>{`${label}: ${uid ?? 'none'}`}</button>
-  ),
+  LinkedDatasourcePicker: ({
+    label,
+    uid,
+    onChange,
+  }: {
+    label: string;
+    uid?: string;
+    onChange: (uid?: string) => void;
+  }) => <button onClick={() => onChange(`picked-${label}`)}>{`${label}: ${uid ?? 'none'}`}</button>,
 }));
 
 type Options = DataSourceSettings<CorrelatorJsonData, CorrelatorSecureJsonData>;
@@ -58,7 +64,10 @@ describe('ConfigEditor', () => {
 
   describe('bearer token', () => {
     const bearer = (configured: boolean) =>
-      options({ jsonData: { authMode: 'bearer', httpHeaderName1: 'Authorization' }, secureJsonFields: { httpHeaderValue1: configured } });
+      options({
+        jsonData: { authMode: 'bearer', httpHeaderName1: 'Authorization' },
+        secureJsonFields: { httpHeaderValue1: configured },
+      });
 
     it('stores a new token only in secureJsonData, as the Authorization header value', () => {
       const onChange = renderEditor(bearer(false));
@@ -83,7 +92,12 @@ describe('ConfigEditor', () => {
   describe('basic auth', () => {
     it('shows a configured password as configured and resets it', () => {
       const onChange = renderEditor(
-        options({ basicAuth: true, basicAuthUser: 'grafana', jsonData: { authMode: 'basic' }, secureJsonFields: { basicAuthPassword: true } })
+        options({
+          basicAuth: true,
+          basicAuthUser: 'grafana',
+          jsonData: { authMode: 'basic' },
+          secureJsonFields: { basicAuthPassword: true },
+        })
       );
       expect(screen.getByLabelText('User')).toHaveValue('grafana');
       expect(screen.getByLabelText('Password')).toHaveValue('configured');
@@ -136,7 +150,12 @@ describe('withAuthMode', () => {
   it.each([
     ['none', { basicAuth: false, basicAuthUser: '' }, { basicAuthPassword: false, httpHeaderValue1: false }, undefined],
     ['basic', { basicAuth: true, basicAuthUser: 'u' }, { basicAuthPassword: true, httpHeaderValue1: false }, undefined],
-    ['bearer', { basicAuth: false, basicAuthUser: '' }, { basicAuthPassword: false, httpHeaderValue1: true }, 'Authorization'],
+    [
+      'bearer',
+      { basicAuth: false, basicAuthUser: '' },
+      { basicAuthPassword: false, httpHeaderValue1: true },
+      'Authorization',
+    ],
   ] as const)('%s keeps only its own secrets', (mode, top, fields, header) => {
     const next = withAuthMode(all, mode);
     expect(next).toMatchObject(top);
@@ -151,7 +170,7 @@ describe('tracesToLogs', () => {
     expect(tracesToLogs(undefined)).toBeUndefined();
   });
 
-  it('finds the lines of the span\'s service and trace around the span', () => {
+  it("finds the lines of the span's service and trace around the span", () => {
     expect(tracesToLogs('loki-1')).toEqual({
       datasourceUid: 'loki-1',
       filterByTraceID: true,

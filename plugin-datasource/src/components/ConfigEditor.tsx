@@ -73,7 +73,12 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   return (
     <>
       <FieldSet label="Correlator">
-        <InlineField label="URL" labelWidth={24} tooltip="Base URL of the correlator, as seen from the Grafana server" htmlFor="correlator-url">
+        <InlineField
+          label="URL"
+          labelWidth={24}
+          tooltip="Base URL of the correlator, as seen from the Grafana server"
+          htmlFor="correlator-url"
+        >
           <Input
             id="correlator-url"
             width={48}
@@ -87,7 +92,11 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <FieldSet label="Authentication">
         <InlineField label="Method" labelWidth={24}>
-          <RadioButtonGroup options={AUTH_OPTIONS} value={authMode} onChange={(mode) => onOptionsChange(withAuthMode(options, mode))} />
+          <RadioButtonGroup
+            options={AUTH_OPTIONS}
+            value={authMode}
+            onChange={(mode) => onOptionsChange(withAuthMode(options, mode))}
+          />
         </InlineField>
         {authMode === 'basic' && (
           <>
@@ -112,7 +121,12 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           </>
         )}
         {authMode === 'bearer' && (
-          <InlineField label="Token" labelWidth={24} htmlFor="bearer-token" tooltip="Sent as Authorization: Bearer <token>">
+          <InlineField
+            label="Token"
+            labelWidth={24}
+            htmlFor="bearer-token"
+            tooltip="Sent as Authorization: Bearer <token>"
+          >
             <SecretInput
               id="bearer-token"
               width={40}

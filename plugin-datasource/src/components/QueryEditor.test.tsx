@@ -7,7 +7,9 @@ import { QueryEditor } from './QueryEditor';
 function renderEditor(query: CorrelatorQuery) {
   const onChange = jest.fn();
   const onRunQuery = jest.fn();
-  render(<QueryEditor query={query} onChange={onChange} onRunQuery={onRunQuery} datasource={{} as CorrelatorDataSource} />);
+  render(
+    <QueryEditor query={query} onChange={onChange} onRunQuery={onRunQuery} datasource={{} as CorrelatorDataSource} />
+  );
   return { onChange, onRunQuery };
 }
 
@@ -84,7 +86,12 @@ describe('QueryEditor', () => {
   it('chooses the counts grouping of MDSO errors', () => {
     const { onChange } = renderEditor({ refId: 'A', queryType: 'mdsoErrors', format: 'counts' });
     fireEvent.click(screen.getByLabelText('Defect code'));
-    expect(onChange).toHaveBeenCalledWith({ refId: 'A', queryType: 'mdsoErrors', format: 'counts', groupBy: 'defect_code' });
+    expect(onChange).toHaveBeenCalledWith({
+      refId: 'A',
+      queryType: 'mdsoErrors',
+      format: 'counts',
+      groupBy: 'defect_code',
+    });
   });
 
   it('filters MDSO issues by state and flags a malformed defect code', () => {

@@ -31,7 +31,8 @@ export function QueryEditor({ query: raw, onChange, onRunQuery }: Props) {
     onChange(next);
     onRunQuery();
   };
-  const changeType = (queryType: QueryType) => change({ ...defaultQuery(queryType, query.refId), datasource: query.datasource });
+  const changeType = (queryType: QueryType) =>
+    change({ ...defaultQuery(queryType, query.refId), datasource: query.datasource });
 
   return (
     <Stack direction="column" gap={1}>

@@ -17,7 +17,11 @@ describe('failureAnnotationsFrame', () => {
     [
       'an uncategorised failure without circuit',
       makeMdsoError({ defectCode: null, defectTitle: null, system: null, circuitId: null }),
-      { title: 'ServiceMapper failed: uncategorized', text: 'Timeout talking to NSO', tags: ['mdso', 'ServiceMapper', 'uncategorized'] },
+      {
+        title: 'ServiceMapper failed: uncategorized',
+        text: 'Timeout talking to NSO',
+        tags: ['mdso', 'ServiceMapper', 'uncategorized'],
+      },
     ],
   ])('%s', (_name, error, expected) => {
     const frame = failureAnnotationsFrame('An', [error]);

@@ -33,7 +33,13 @@ export function failureAnnotationsFrame(refId: string, errors: MdsoErrorRecord[]
       time: e.occurredAtMs,
       title: `${e.product} failed: ${e.defectCode ?? 'uncategorized'}${e.defectTitle ? ` (${e.defectTitle})` : ''}`,
       text: e.circuitId ? `${e.text}\nCircuit ${e.circuitId}` : e.text,
-      tags: present(['mdso', e.product, e.defectCode ?? 'uncategorized', e.system, e.circuitId ? `circuit:${e.circuitId}` : null]),
+      tags: present([
+        'mdso',
+        e.product,
+        e.defectCode ?? 'uncategorized',
+        e.system,
+        e.circuitId ? `circuit:${e.circuitId}` : null,
+      ]),
     }))
   );
 }
@@ -42,7 +48,11 @@ export function failureAnnotationsFrame(refId: string, errors: MdsoErrorRecord[]
  * New issues at their first sighting and regressed issues at their state change, within the range
  * (the issues route has no time filter).
  */
-export function issueAnnotationsFrame(refId: string, issues: MdsoIssue[], range: { from: number; to: number }): DataFrame {
+export function issueAnnotationsFrame(
+  refId: string,
+  issues: MdsoIssue[],
+  range: { from: number; to: number }
+): DataFrame {
   const annotations: Annotation[] = [];
   for (const issue of issues) {
     const regressed = issue.state === 'regressed';

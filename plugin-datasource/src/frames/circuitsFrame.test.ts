@@ -3,7 +3,10 @@ import { ALL_TARGETS, ONLY_SELF, makeCircuit } from '../test/fixtures';
 import { circuitsFrame } from './circuitsFrame';
 
 describe('circuitsFrame', () => {
-  const circuits = [makeCircuit(), makeCircuit({ circuitId: 'CKT-2', status: 'error', errorCount: 2, bridged: false, services: ['arda'] })];
+  const circuits = [
+    makeCircuit(),
+    makeCircuit({ circuitId: 'CKT-2', status: 'error', errorCount: 2, bridged: false, services: ['arda'] }),
+  ];
 
   it.each([
     ['circuitId', FieldType.string, undefined],
@@ -27,7 +30,14 @@ describe('circuitsFrame', () => {
     const frame = circuitsFrame('A', circuits, ONLY_SELF);
     expect(frame.meta?.preferredVisualisationType).toBe('table');
     expect(new DataFrameView(frame).toArray()).toEqual([
-      expect.objectContaining({ circuitId: 'CKT-1', status: 'ok', services: 'beorn, mdso', bridged: true, firstSeen: 1700000000000, duration: 1500 }),
+      expect.objectContaining({
+        circuitId: 'CKT-1',
+        status: 'ok',
+        services: 'beorn, mdso',
+        bridged: true,
+        firstSeen: 1700000000000,
+        duration: 1500,
+      }),
       expect.objectContaining({ circuitId: 'CKT-2', status: 'error', services: 'arda', errorCount: 2, bridged: false }),
     ]);
   });
@@ -39,7 +49,10 @@ describe('circuitsFrame', () => {
     const links = circuitsFrame('A', circuits, targets).fields[0].config.links ?? [];
     expect(links.map((l) => l.title)).toEqual(titles);
     expect(links[0].url).toBe('/a/seefa-correlation-app/circuits/${__value.raw}');
-    expect(links[1].internal).toMatchObject({ datasourceUid: 'corr-uid', query: { queryType: 'circuitTrace', query: '${__value.raw}' } });
+    expect(links[1].internal).toMatchObject({
+      datasourceUid: 'corr-uid',
+      query: { queryType: 'circuitTrace', query: '${__value.raw}' },
+    });
   });
 
   it('builds an empty frame with all fields for no circuits', () => {

@@ -7,12 +7,26 @@ describe('correlationsFrame', () => {
     const frame = correlationsFrame('C', [makeCorrelation()], ONLY_SELF);
     expect(frame.refId).toBe('C');
     expect(frame.fields.map((f) => f.name)).toEqual([
-      'id', 'method', 'key', 'value', 'confidence', 'services', 'traceIds', 'spanCount', 'logCount', 'firstSeen', 'lastSeen',
+      'id',
+      'method',
+      'key',
+      'value',
+      'confidence',
+      'services',
+      'traceIds',
+      'spanCount',
+      'logCount',
+      'firstSeen',
+      'lastSeen',
     ]);
     const confidence = frame.fields.find((f) => f.name === 'confidence');
     expect(confidence?.config).toMatchObject({ unit: 'percentunit', min: 0, max: 1 });
     expect(frame.fields.find((f) => f.name === 'firstSeen')?.type).toBe(FieldType.time);
-    expect(new DataFrameView(frame).get(0)).toMatchObject({ value: 'CKT-1', confidence: 0.8, traceIds: `${TRACE_A}, ${TRACE_B}` });
+    expect(new DataFrameView(frame).get(0)).toMatchObject({
+      value: 'CKT-1',
+      confidence: 0.8,
+      traceIds: `${TRACE_A}, ${TRACE_B}`,
+    });
   });
 
   it.each([

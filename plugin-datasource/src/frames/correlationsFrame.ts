@@ -11,7 +11,12 @@ export function correlationsFrame(refId: string, correlations: Correlation[], ta
     meta: { preferredVisualisationType: 'table' },
     fields: [
       { name: 'id', type: FieldType.string, values: correlations.map((c) => c.id), config: { displayName: 'Id' } },
-      { name: 'method', type: FieldType.string, values: correlations.map((c) => c.method), config: { displayName: 'Method' } },
+      {
+        name: 'method',
+        type: FieldType.string,
+        values: correlations.map((c) => c.method),
+        config: { displayName: 'Method' },
+      },
       { name: 'key', type: FieldType.string, values: correlations.map((c) => c.key), config: { displayName: 'Key' } },
       {
         name: 'value',
@@ -37,10 +42,30 @@ export function correlationsFrame(refId: string, correlations: Correlation[], ta
         values: correlations.map((c) => c.traceIds.join(', ')),
         config: { displayName: 'Traces' },
       },
-      { name: 'spanCount', type: FieldType.number, values: correlations.map((c) => c.spanCount), config: { displayName: 'Spans', unit: 'none' } },
-      { name: 'logCount', type: FieldType.number, values: correlations.map((c) => c.logCount), config: { displayName: 'Logs', unit: 'none' } },
-      { name: 'firstSeen', type: FieldType.time, values: correlations.map((c) => c.firstSeenMs), config: { displayName: 'First seen' } },
-      { name: 'lastSeen', type: FieldType.time, values: correlations.map((c) => c.lastSeenMs), config: { displayName: 'Last seen' } },
+      {
+        name: 'spanCount',
+        type: FieldType.number,
+        values: correlations.map((c) => c.spanCount),
+        config: { displayName: 'Spans', unit: 'none' },
+      },
+      {
+        name: 'logCount',
+        type: FieldType.number,
+        values: correlations.map((c) => c.logCount),
+        config: { displayName: 'Logs', unit: 'none' },
+      },
+      {
+        name: 'firstSeen',
+        type: FieldType.time,
+        values: correlations.map((c) => c.firstSeenMs),
+        config: { displayName: 'First seen' },
+      },
+      {
+        name: 'lastSeen',
+        type: FieldType.time,
+        values: correlations.map((c) => c.lastSeenMs),
+        config: { displayName: 'Last seen' },
+      },
     ],
   });
 }

@@ -27,7 +27,11 @@ describe('logsFrame', () => {
 
   it.each([
     ['only this datasource', ONLY_SELF, ['Open trace with correlations']],
-    ['Tempo and Loki', ALL_TARGETS, ['Open trace with correlations', 'Open trace in Tempo', 'Logs of this trace in Loki']],
+    [
+      'Tempo and Loki',
+      ALL_TARGETS,
+      ['Open trace with correlations', 'Open trace in Tempo', 'Logs of this trace in Loki'],
+    ],
   ])('traceID links to %s', (_name, targets, titles) => {
     const traceField = logsFrame('L', [makeLog()], targets).fields.find((f) => f.name === 'traceID');
     expect((traceField?.config.links ?? []).map((l) => l.title)).toEqual(titles);
@@ -43,7 +47,11 @@ describe('logsFrame', () => {
 
 describe('logLabels', () => {
   it.each([
-    ['keeps non-empty business keys', makeLog({ keys: { circuit_id: 'C', request_id: 'R' } }), { service_name: 'mdso', source: 'otlp', circuit_id: 'C', request_id: 'R' }],
+    [
+      'keeps non-empty business keys',
+      makeLog({ keys: { circuit_id: 'C', request_id: 'R' } }),
+      { service_name: 'mdso', source: 'otlp', circuit_id: 'C', request_id: 'R' },
+    ],
     ['drops empty keys', makeLog({ keys: { circuit_id: '' }, source: 'api' }), { service_name: 'mdso', source: 'api' }],
   ])('%s', (_name, entry, labels) => {
     expect(logLabels(entry)).toEqual(labels);

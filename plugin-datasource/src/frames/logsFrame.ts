@@ -14,7 +14,12 @@ export function logLabels(entry: LogEntry): Record<string, string> {
 }
 
 /** Stored log lines in Grafana's logs contract; `traceID` links to the trace (Tempo when configured). */
-export function logsFrame(refId: string, logs: LogEntry[], targets: LinkTargets, searchWords: string[] = []): DataFrame {
+export function logsFrame(
+  refId: string,
+  logs: LogEntry[],
+  targets: LinkTargets,
+  searchWords: string[] = []
+): DataFrame {
   return createDataFrame({
     refId,
     name: 'Logs',

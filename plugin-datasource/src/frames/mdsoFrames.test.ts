@@ -4,7 +4,15 @@ import { ONLY_SELF, makeMdsoError, makeMdsoIssue } from '../test/fixtures';
 import { mdsoErrorsFrame, mdsoIssuesFrame, mdsoSummaryFrames } from './mdsoFrames';
 
 describe('mdsoErrorsFrame', () => {
-  const frame = mdsoErrorsFrame('E', [makeMdsoError(), makeMdsoError({ id: 'err-2', defectCode: null, defectTitle: null, circuitId: null, system: null })], ONLY_SELF, false);
+  const frame = mdsoErrorsFrame(
+    'E',
+    [
+      makeMdsoError(),
+      makeMdsoError({ id: 'err-2', defectCode: null, defectTitle: null, circuitId: null, system: null }),
+    ],
+    ONLY_SELF,
+    false
+  );
 
   it.each([
     ['time', FieldType.time],
@@ -31,7 +39,10 @@ describe('mdsoErrorsFrame', () => {
 
   it.each([
     [false, undefined],
-    [true, [{ severity: 'info', text: 'Showing the first 2 errors; raise the limit or narrow the filters to see more.' }]],
+    [
+      true,
+      [{ severity: 'info', text: 'Showing the first 2 errors; raise the limit or narrow the filters to see more.' }],
+    ],
   ])('more pages=%p → notices %j', (hasMore, notices) => {
     expect(mdsoErrorsFrame('E', [makeMdsoError(), makeMdsoError()], ONLY_SELF, hasMore).meta?.notices).toEqual(notices);
   });
@@ -75,9 +86,30 @@ describe('mdsoIssuesFrame', () => {
   it('lists issues with state, counts and first/last seen as times', () => {
     const frame = mdsoIssuesFrame('I', [makeMdsoIssue({ assignee: 'ops', defectCode: null })]);
     expect(frame.fields.map((f) => f.name)).toEqual([
-      'id', 'state', 'title', 'defectCode', 'product', 'system', 'count', 'circuitCount', 'assignee', 'firstSeen', 'lastSeen', 'stateChanged',
+      'id',
+      'state',
+      'title',
+      'defectCode',
+      'product',
+      'system',
+      'count',
+      'circuitCount',
+      'assignee',
+      'firstSeen',
+      'lastSeen',
+      'stateChanged',
     ]);
-    expect(frame.fields.filter((f) => f.type === FieldType.time).map((f) => f.name)).toEqual(['firstSeen', 'lastSeen', 'stateChanged']);
-    expect(new DataFrameView(frame).get(0)).toMatchObject({ state: 'new', count: 7, circuitCount: 3, assignee: 'ops', defectCode: 'uncategorized' });
+    expect(frame.fields.filter((f) => f.type === FieldType.time).map((f) => f.name)).toEqual([
+      'firstSeen',
+      'lastSeen',
+      'stateChanged',
+    ]);
+    expect(new DataFrameView(frame).get(0)).toMatchObject({
+      state: 'new',
+      count: 7,
+      circuitCount: 3,
+      assignee: 'ops',
+      defectCode: 'uncategorized',
+    });
   });
 });

@@ -9,9 +9,25 @@ describe('serviceGraphFrames', () => {
     expect([nodes.name, edges.name]).toEqual(['nodes', 'edges']);
     expect(nodes.meta?.preferredVisualisationType).toBe('nodeGraph');
     expect(edges.meta?.preferredVisualisationType).toBe('nodeGraph');
-    expect(nodes.fields.map((f) => f.name)).toEqual(['id', 'title', 'mainstat', 'secondarystat', 'arc__errors', 'arc__ok', 'detail__traceCount']);
+    expect(nodes.fields.map((f) => f.name)).toEqual([
+      'id',
+      'title',
+      'mainstat',
+      'secondarystat',
+      'arc__errors',
+      'arc__ok',
+      'detail__traceCount',
+    ]);
     expect(edges.fields.map((f) => f.name)).toEqual([
-      'id', 'source', 'target', 'mainstat', 'secondarystat', 'detail__errorCount', 'detail__bridged', 'color', 'strokedasharray',
+      'id',
+      'source',
+      'target',
+      'mainstat',
+      'secondarystat',
+      'detail__errorCount',
+      'detail__bridged',
+      'color',
+      'strokedasharray',
     ]);
   });
 
@@ -36,7 +52,11 @@ describe('serviceGraphFrames', () => {
     [0, false, 'green', ''],
     [1, true, BRIDGED_EDGE_COLOR, '6 4'],
   ])('edge %d bridged=%p is %s and dashed %p', (index, bridged, color, dash) => {
-    expect(new DataFrameView(edges).get(index)).toMatchObject({ detail__bridged: bridged, color, strokedasharray: dash });
+    expect(new DataFrameView(edges).get(index)).toMatchObject({
+      detail__bridged: bridged,
+      color,
+      strokedasharray: dash,
+    });
   });
 });
 
@@ -48,8 +68,24 @@ function graph(): ServiceGraph {
       { id: 'idle', title: 'idle', spanCount: 0, errorCount: 0, traceCount: 0 },
     ],
     edges: [
-      { id: 'beorn->arda', source: 'beorn', target: 'arda', callCount: 3, errorCount: 0, bridged: false, meanConfidence: 1 },
-      { id: 'beorn->mdso', source: 'beorn', target: 'mdso', callCount: 1, errorCount: 0, bridged: true, meanConfidence: 0.9 },
+      {
+        id: 'beorn->arda',
+        source: 'beorn',
+        target: 'arda',
+        callCount: 3,
+        errorCount: 0,
+        bridged: false,
+        meanConfidence: 1,
+      },
+      {
+        id: 'beorn->mdso',
+        source: 'beorn',
+        target: 'mdso',
+        callCount: 1,
+        errorCount: 0,
+        bridged: true,
+        meanConfidence: 0.9,
+      },
     ],
   };
 }

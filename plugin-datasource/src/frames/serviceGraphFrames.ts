@@ -19,7 +19,12 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
     fields: [
       { name: 'id', type: FieldType.string, values: nodes.map((n) => n.id) },
       { name: 'title', type: FieldType.string, values: nodes.map((n) => n.title) },
-      { name: 'mainstat', type: FieldType.number, values: nodes.map((n) => n.spanCount), config: { displayName: 'Spans', unit: 'none' } },
+      {
+        name: 'mainstat',
+        type: FieldType.number,
+        values: nodes.map((n) => n.spanCount),
+        config: { displayName: 'Spans', unit: 'none' },
+      },
       {
         name: 'secondarystat',
         type: FieldType.number,
@@ -54,7 +59,12 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
       { name: 'id', type: FieldType.string, values: edges.map((e) => e.id) },
       { name: 'source', type: FieldType.string, values: edges.map((e) => e.source) },
       { name: 'target', type: FieldType.string, values: edges.map((e) => e.target) },
-      { name: 'mainstat', type: FieldType.number, values: edges.map((e) => e.callCount), config: { displayName: 'Calls', unit: 'none' } },
+      {
+        name: 'mainstat',
+        type: FieldType.number,
+        values: edges.map((e) => e.callCount),
+        config: { displayName: 'Calls', unit: 'none' },
+      },
       {
         name: 'secondarystat',
         type: FieldType.number,
@@ -73,7 +83,11 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
         values: edges.map((e) => e.bridged),
         config: { displayName: 'Bridged (no trace context)' },
       },
-      { name: 'color', type: FieldType.string, values: edges.map((e) => (e.bridged ? BRIDGED_EDGE_COLOR : CONTEXT_EDGE_COLOR)) },
+      {
+        name: 'color',
+        type: FieldType.string,
+        values: edges.map((e) => (e.bridged ? BRIDGED_EDGE_COLOR : CONTEXT_EDGE_COLOR)),
+      },
       { name: 'strokedasharray', type: FieldType.string, values: edges.map((e) => (e.bridged ? '6 4' : '')) },
     ],
   });

@@ -68,7 +68,9 @@ describe('stitchedTraceFrame', () => {
   });
 
   it('turns span events into logs with millisecond timestamps', () => {
-    const span = makeSpan({ events: [{ timeUnixNano: '1700000000050000000', name: 'retry', attributes: { attempt: 2 } }] });
+    const span = makeSpan({
+      events: [{ timeUnixNano: '1700000000050000000', name: 'retry', attributes: { attempt: 2 } }],
+    });
     const [row] = rows(stitchedTraceFrame('A', { ...stitched, spans: [span], bridges: [] }, ONLY_SELF));
     expect(row.logs).toEqual([{ timestamp: 1700000000050, name: 'retry', fields: [{ key: 'attempt', value: 2 }] }]);
   });
@@ -92,11 +94,18 @@ describe('stitchedTraceFrame', () => {
   });
 
   it('adds an incoming reference to the target of an OTLP span link', () => {
-    const source = makeSpan({ spanId: 'aaaaaaaaaaaaaaaa', links: [{ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', attributes: { why: 'async' } }] });
+    const source = makeSpan({
+      spanId: 'aaaaaaaaaaaaaaaa',
+      links: [{ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', attributes: { why: 'async' } }],
+    });
     const targetRoot = makeSpan({ traceId: TRACE_B, spanId: 'cccccccccccccccc' });
     const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', parentSpanId: 'cccccccccccccccc' });
-    const view = rows(stitchedTraceFrame('A', { ...stitched, spans: [source, targetRoot, target], bridges: [] }, ONLY_SELF));
-    expect(view[0].references).toEqual([{ traceID: TRACE_B, spanID: 'bbbbbbbbbbbbbbbb', tags: [{ key: 'why', value: 'async' }] }]);
+    const view = rows(
+      stitchedTraceFrame('A', { ...stitched, spans: [source, targetRoot, target], bridges: [] }, ONLY_SELF)
+    );
+    expect(view[0].references).toEqual([
+      { traceID: TRACE_B, spanID: 'bbbbbbbbbbbbbbbb', tags: [{ key: 'why', value: 'async' }] },
+    ]);
     expect(view[2].references).toEqual([
       { traceID: TRACE_A, spanID: 'aaaaaaaaaaaaaaaa', tags: [{ key: 'link.direction', value: 'incoming' }] },
     ]);
@@ -118,7 +127,10 @@ describe('stitchedTraceFrame', () => {
 
   it('puts the resource attributes and the service name into serviceTags', () => {
     const [row] = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
-    expect(row.serviceTags).toEqual([{ key: 'service.name', value: 'beorn' }, { key: 'host.name', value: 'h1' }]);
+    expect(row.serviceTags).toEqual([
+      { key: 'service.name', value: 'beorn' },
+      { key: 'host.name', value: 'h1' },
+    ]);
   });
 
   it.each([

@@ -48,13 +48,19 @@ describe('treeSafeReferences', () => {
     ],
     [
       'never nests a root under a span that only links to it',
-      [{ ...rootA, links: [link(TRACE_B, 'b0')] }, { ...rootB, startTimeMs: -5 }],
+      [
+        { ...rootA, links: [link(TRACE_B, 'b0')] },
+        { ...rootB, startTimeMs: -5 },
+      ],
       [],
       { a0: 'b0', b0: undefined },
     ],
     [
       'breaks a cycle of two roots linking each other',
-      [{ ...rootA, links: [link(TRACE_B, 'b0')] }, { ...rootB, links: [link(TRACE_A, 'a0')] }],
+      [
+        { ...rootA, links: [link(TRACE_B, 'b0')] },
+        { ...rootB, links: [link(TRACE_A, 'a0')] },
+      ],
       [],
       { a0: 'b0', b0: undefined },
     ],
@@ -83,7 +89,10 @@ describe('treeSafeReferences', () => {
   });
 
   it('puts a reference outside the frame first when no in-frame one may be the parent', () => {
-    const spans = [{ ...rootA, links: [link(TRACE_B, 'b0')] }, { ...rootB, links: [link(TRACE_C, 'elsewhere')] }];
+    const spans = [
+      { ...rootA, links: [link(TRACE_B, 'b0')] },
+      { ...rootB, links: [link(TRACE_C, 'elsewhere')] },
+    ];
     const refs = treeSafeReferences(spans, collectReferences(spans, [], []));
     // b0 links out of the frame, so it keeps the back-link from a0 after that reference.
     expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['elsewhere', 'a0']);
@@ -97,7 +106,15 @@ describe('treeSafeReferences', () => {
 
   it('keeps incoming links from outside the frame (single-trace view)', () => {
     const spans = [rootB];
-    const linksIn = [{ sourceTraceId: TRACE_A, sourceSpanId: 'a9', targetTraceId: TRACE_B, targetSpanId: 'b0', origin: 'otlp' as const }];
+    const linksIn = [
+      {
+        sourceTraceId: TRACE_A,
+        sourceSpanId: 'a9',
+        targetTraceId: TRACE_B,
+        targetSpanId: 'b0',
+        origin: 'otlp' as const,
+      },
+    ];
     const refs = treeSafeReferences(spans, collectReferences(spans, [], linksIn));
     expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['a9']);
   });

@@ -32,7 +32,11 @@ export function spanKey(traceId: string, spanId: string): string {
  * they join and back, OTLP links out, and links pointing in (Grafana shows no back-links itself).
  * Bridges come first so their kind wins when a bridge span also carries the same OTLP link.
  */
-export function collectReferences(spans: Span[], bridges: Bridge[], linksIn: TraceLink[]): Map<string, ReferenceCandidate[]> {
+export function collectReferences(
+  spans: Span[],
+  bridges: Bridge[],
+  linksIn: TraceLink[]
+): Map<string, ReferenceCandidate[]> {
   const refs = new Map<string, ReferenceCandidate[]>();
   const seen = new Set<string>();
   const add = (from: string, kind: ReferenceKind, ref: TraceReference) => {
@@ -63,7 +67,11 @@ export function collectReferences(spans: Span[], bridges: Bridge[], linksIn: Tra
       add(from, 'outgoing', { traceID: link.traceId, spanID: link.spanId, tags: toKeyValues(link.attributes) });
       const target = spanKey(link.traceId, link.spanId);
       if (present.has(target)) {
-        add(target, 'incoming', { traceID: span.traceId, spanID: span.spanId, tags: [{ key: 'link.direction', value: 'incoming' }] });
+        add(target, 'incoming', {
+          traceID: span.traceId,
+          spanID: span.spanId,
+          tags: [{ key: 'link.direction', value: 'incoming' }],
+        });
       }
     }
   }
@@ -89,7 +97,10 @@ export function collectReferences(spans: Span[], bridges: Bridge[], linksIn: Tra
  * When no in-frame reference qualifies, one outside the frame goes first (it resolves to the
  * top level); if there is none, the in-frame references that would misplace the span are dropped.
  */
-export function treeSafeReferences(spans: Span[], candidates: Map<string, ReferenceCandidate[]>): Map<string, TraceReference[]> {
+export function treeSafeReferences(
+  spans: Span[],
+  candidates: Map<string, ReferenceCandidate[]>
+): Map<string, TraceReference[]> {
   const inFrame = new Set(spans.map((s) => s.spanId));
   const parentOf = new Map<string, string>();
   for (const span of spans) {
@@ -112,7 +123,10 @@ export function treeSafeReferences(spans: Span[], candidates: Map<string, Refere
   const roots = spans.filter((s) => !s.parentSpanId).sort((a, b) => a.startTimeMs - b.startTimeMs);
   for (const span of spans) {
     if (span.parentSpanId) {
-      result.set(spanKey(span.traceId, span.spanId), (candidates.get(spanKey(span.traceId, span.spanId)) ?? []).map((c) => c.ref));
+      result.set(
+        spanKey(span.traceId, span.spanId),
+        (candidates.get(spanKey(span.traceId, span.spanId)) ?? []).map((c) => c.ref)
+      );
     }
   }
   for (const span of roots) {
@@ -128,7 +142,10 @@ export function treeSafeReferences(spans: Span[], candidates: Map<string, Refere
       continue;
     }
     const outside = all.filter((c) => !inFrame.has(c.ref.spanID));
-    result.set(key, outside.length ? [...outside, ...all.filter((c) => inFrame.has(c.ref.spanID))].map((c) => c.ref) : []);
+    result.set(
+      key,
+      outside.length ? [...outside, ...all.filter((c) => inFrame.has(c.ref.spanID))].map((c) => c.ref) : []
+    );
   }
   return result;
 }

@@ -2,7 +2,14 @@
  * @jest-environment ./jest/jsdom-with-fetch-environment.js
  */
 import { createServer, type Server } from 'node:http';
-import { dateTime, DataFrameView, type DataFrame, type DataQueryRequest, type DataQueryResponse, type TraceSpanRow } from '@grafana/data';
+import {
+  dateTime,
+  DataFrameView,
+  type DataFrame,
+  type DataQueryRequest,
+  type DataQueryResponse,
+  type TraceSpanRow,
+} from '@grafana/data';
 import { lastValueFrom, toArray } from 'rxjs';
 import { CorrelatorDataSource } from '../datasource';
 import { fakeDataSourceSrv, fakeTemplateSrv } from '../test/fakes';
@@ -15,7 +22,9 @@ jest.setTimeout(60_000);
 
 const built = correlatorBuilt();
 if (!built) {
-  console.warn(`Skipping the correlator integration test: ${SERVER_JS} does not exist. Build first: cd /work/main && npm run build`);
+  console.warn(
+    `Skipping the correlator integration test: ${SERVER_JS} does not exist. Build first: cd /work/main && npm run build`
+  );
 }
 const describeWithCorrelator = built ? describe : describe.skip;
 
@@ -83,7 +92,9 @@ describeWithCorrelator('datasource against a real correlator', () => {
       { refId: 'issues', queryType: 'mdsoIssues' },
       { refId: 'broken', queryType: 'logs', traceId: 'not-a-trace-id' },
     ];
-    const packets = await lastValueFrom(ds.query(request(targets, startMs - 60_000, Date.now() + 60_000)).pipe(toArray()));
+    const packets = await lastValueFrom(
+      ds.query(request(targets, startMs - 60_000, Date.now() + 60_000)).pipe(toArray())
+    );
     byRefId = new Map(packets.map((p) => [p.key, p]));
   });
 
@@ -111,7 +122,14 @@ describeWithCorrelator('datasource against a real correlator', () => {
   it('finds the circuit with its services, traces, error and bridges', () => {
     const [frame] = byRefId.get('search')!.data as DataFrame[];
     const [row] = new DataFrameView(frame).toArray();
-    expect(row).toMatchObject({ circuitId: demo.circuitId, status: 'error', traceCount: 3, spanCount: 5, errorCount: 1, bridged: true });
+    expect(row).toMatchObject({
+      circuitId: demo.circuitId,
+      status: 'error',
+      traceCount: 3,
+      spanCount: 5,
+      errorCount: 1,
+      bridged: true,
+    });
     expect(row.services.split(', ').sort()).toEqual(['arda', 'beorn', 'mdso']);
   });
 
@@ -158,13 +176,17 @@ describeWithCorrelator('datasource against a real correlator', () => {
   it('lists the circuit_id correlation', () => {
     const [frame] = byRefId.get('correlations')!.data as DataFrame[];
     const rows = new DataFrameView(frame).toArray();
-    expect(rows).toContainEqual(expect.objectContaining({ method: 'circuit_id_match', key: 'circuit_id', value: demo.circuitId }));
+    expect(rows).toContainEqual(
+      expect.objectContaining({ method: 'circuit_id_match', key: 'circuit_id', value: demo.circuitId })
+    );
   });
 
   it('draws the service graph with bridged edges marked', () => {
     const [nodes, edges] = byRefId.get('graph')!.data as DataFrame[];
     expect([...field(nodes, 'id')].sort()).toEqual(['arda', 'beorn', 'mdso']);
-    const edgeRows = new DataFrameView(edges).toArray().map((e) => [e.source, e.target, e.detail__bridged, e.strokedasharray]);
+    const edgeRows = new DataFrameView(edges)
+      .toArray()
+      .map((e) => [e.source, e.target, e.detail__bridged, e.strokedasharray]);
     expect(edgeRows).toEqual(
       expect.arrayContaining([
         ['beorn', 'mdso', true, '6 4'],
@@ -181,7 +203,10 @@ describeWithCorrelator('datasource against a real correlator', () => {
 
   it('Save & test reports the correlator and its API version', async () => {
     const outcome = await datasource(correlator.baseUrl).testDatasource();
-    expect(outcome).toMatchObject({ status: 'success', message: expect.stringMatching(/^Connected to the correlator .* \(API v1, auth: none/) });
+    expect(outcome).toMatchObject({
+      status: 'success',
+      message: expect.stringMatching(/^Connected to the correlator .* \(API v1, auth: none/),
+    });
   });
 
   it('fills circuit and service variables', async () => {
@@ -214,7 +239,10 @@ describeWithCorrelator('Save & test diagnoses', () => {
   });
 
   it('auth refused without the bearer token', async () => {
-    expect(await datasource(secured.baseUrl).testDatasource()).toMatchObject({ status: 'error', message: expect.stringMatching(/^Auth refused \(HTTP 401\)/) });
+    expect(await datasource(secured.baseUrl).testDatasource()).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^Auth refused \(HTTP 401\)/),
+    });
   });
 
   it('success with the token the data proxy adds', async () => {
@@ -223,7 +251,10 @@ describeWithCorrelator('Save & test diagnoses', () => {
   });
 
   it('wrong service for another HTTP server', async () => {
-    expect(await datasource(htmlUrl).testDatasource()).toMatchObject({ status: 'error', message: expect.stringMatching(/^Wrong service/) });
+    expect(await datasource(htmlUrl).testDatasource()).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/^Wrong service/),
+    });
   });
 
   it('unreachable when nothing listens', async () => {

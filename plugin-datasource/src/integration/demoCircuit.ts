@@ -48,7 +48,9 @@ function otlpSpan(circuitId: string, s: SpanSpec) {
 function resourceSpans(service: string, circuitId: string, spans: SpanSpec[]) {
   return {
     resource: { attributes: [attr('service.name', service)] },
-    scopeSpans: [{ scope: { name: 'demo-circuit', version: '1.0.0' }, spans: spans.map((s) => otlpSpan(circuitId, s)) }],
+    scopeSpans: [
+      { scope: { name: 'demo-circuit', version: '1.0.0' }, spans: spans.map((s) => otlpSpan(circuitId, s)) },
+    ],
   };
 }
 
@@ -59,10 +61,25 @@ export function demoTraces(demo: DemoCircuit, startMs: number) {
     resourceSpans: [
       resourceSpans('beorn', demo.circuitId, [
         { traceId: beorn, spanId: root.beorn, name: 'POST /circuits/activate', kind: 2, startMs, durationMs: 900 },
-        { traceId: beorn, spanId: hex(16), parentSpanId: root.beorn, name: 'submit to mdso', kind: 3, startMs: startMs + 20, durationMs: 60 },
+        {
+          traceId: beorn,
+          spanId: hex(16),
+          parentSpanId: root.beorn,
+          name: 'submit to mdso',
+          kind: 3,
+          startMs: startMs + 20,
+          durationMs: 60,
+        },
       ]),
       resourceSpans('mdso', demo.circuitId, [
-        { traceId: mdso, spanId: root.mdso, name: 'activate resource', kind: 2, startMs: startMs + 100, durationMs: 600 },
+        {
+          traceId: mdso,
+          spanId: root.mdso,
+          name: 'activate resource',
+          kind: 2,
+          startMs: startMs + 100,
+          durationMs: 600,
+        },
         {
           traceId: mdso,
           spanId: demo.errorSpanId,
@@ -128,7 +145,12 @@ async function post(baseUrl: string, path: string, body: unknown, headers: Recor
 }
 
 /** Sends the demo circuit and waits until the correlator lists it with both bridges. */
-export async function loadDemoCircuit(baseUrl: string, demo: DemoCircuit, startMs: number, headers: Record<string, string> = {}) {
+export async function loadDemoCircuit(
+  baseUrl: string,
+  demo: DemoCircuit,
+  startMs: number,
+  headers: Record<string, string> = {}
+) {
   await post(baseUrl, '/v1/traces', demoTraces(demo, startMs), headers);
   await post(baseUrl, '/v1/logs', demoLogs(demo, startMs), headers);
   for (let attempt = 0; attempt < 100; attempt++) {

@@ -5,7 +5,11 @@ const upper = (text: string) => text.replace(/\$(\w+)/g, (_m, name: string) => n
 
 describe('interpolateQuery', () => {
   it.each<[string, CorrelatorQuery, CorrelatorQuery]>([
-    ['trace query text', { refId: 'A', queryType: 'circuitTrace', query: '$ckt' }, { refId: 'A', queryType: 'circuitTrace', query: 'CKT' }],
+    [
+      'trace query text',
+      { refId: 'A', queryType: 'circuitTrace', query: '$ckt' },
+      { refId: 'A', queryType: 'circuitTrace', query: 'CKT' },
+    ],
     [
       'every filter, trimmed',
       { refId: 'A', queryType: 'correlations', circuitId: ' $c ', service: '$s', method: 'm' },

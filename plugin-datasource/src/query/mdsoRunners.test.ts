@@ -15,7 +15,15 @@ function context(answers: Record<string, FakeAnswer>, intervalMs = 60_000) {
   return { backend, ctx };
 }
 
-const summary = { fromMs: 0, toMs: 1, stepSeconds: 30, groupBy: 'system', bucketStartsMs: [0], total: 1, series: [{ key: 'NSO', total: 1, counts: [1] }] };
+const summary = {
+  fromMs: 0,
+  toMs: 1,
+  stepSeconds: 30,
+  groupBy: 'system',
+  bucketStartsMs: [0],
+  total: 1,
+  series: [{ key: 'NSO', total: 1, counts: [1] }],
+};
 
 describe('stepSeconds', () => {
   it.each([
@@ -31,7 +39,10 @@ describe('stepSeconds', () => {
 describe('mdsoErrorsRunner', () => {
   it('asks for counts at the panel interval, grouped as chosen', async () => {
     const { backend, ctx } = context({ '/api/mdso/summary': { data: summary } }, 30_000);
-    const frames = await mdsoErrorsRunner({ refId: 'A', queryType: 'mdsoErrors', format: 'counts', groupBy: 'system' }, ctx);
+    const frames = await mdsoErrorsRunner(
+      { refId: 'A', queryType: 'mdsoErrors', format: 'counts', groupBy: 'system' },
+      ctx
+    );
     expect(frames.map((f) => f.name)).toEqual(['NSO']);
     expect(Object.fromEntries(backend.paramsOf('/api/mdso/summary')[0])).toEqual({
       from: '1700000000000',
@@ -44,7 +55,16 @@ describe('mdsoErrorsRunner', () => {
   it('lists records with every filter and caps the limit at the correlator maximum', async () => {
     const { backend, ctx } = context({ '/api/mdso/errors': { data: { errors: [makeMdsoError()], nextCursor: null } } });
     await mdsoErrorsRunner(
-      { refId: 'A', queryType: 'mdsoErrors', format: 'records', product: 'P', defect: 'DE-0001', state: 'new', circuitId: 'C', limit: 5000 },
+      {
+        refId: 'A',
+        queryType: 'mdsoErrors',
+        format: 'records',
+        product: 'P',
+        defect: 'DE-0001',
+        state: 'new',
+        circuitId: 'C',
+        limit: 5000,
+      },
       ctx
     );
     expect(Object.fromEntries(backend.paramsOf('/api/mdso/errors')[0])).toMatchObject({
@@ -58,9 +78,9 @@ describe('mdsoErrorsRunner', () => {
 
   it('refuses an unknown state before asking the correlator', async () => {
     const { backend, ctx } = context({});
-    await expect(mdsoErrorsRunner({ refId: 'A', queryType: 'mdsoErrors', format: 'records', state: 'open' }, ctx)).rejects.toThrow(
-      'Unknown issue state "open".'
-    );
+    await expect(
+      mdsoErrorsRunner({ refId: 'A', queryType: 'mdsoErrors', format: 'records', state: 'open' }, ctx)
+    ).rejects.toThrow('Unknown issue state "open".');
     expect(backend.urls).toEqual([]);
   });
 });
@@ -86,7 +106,10 @@ describe('annotationsRunner', () => {
 
   it('marks failures in the range', async () => {
     const { backend, ctx } = context({ '/api/mdso/errors': { data: { errors: [makeMdsoError()], nextCursor: null } } });
-    const [frame] = await annotationsRunner({ refId: 'An', queryType: 'annotations', source: 'mdsoFailures', circuitId: 'CKT-1' }, ctx);
+    const [frame] = await annotationsRunner(
+      { refId: 'An', queryType: 'annotations', source: 'mdsoFailures', circuitId: 'CKT-1' },
+      ctx
+    );
     expect(frame.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags']);
     expect(backend.paramsOf('/api/mdso/errors')[0].get('circuit_id')).toBe('CKT-1');
   });

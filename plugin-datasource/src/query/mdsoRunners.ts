@@ -77,7 +77,13 @@ export const annotationsRunner: Runner<'annotations'> = async (query, ctx) => {
         })
       )
     );
-    return [issueAnnotationsFrame(query.refId, pages.flatMap((p) => p.issues), ctx.range)];
+    return [
+      issueAnnotationsFrame(
+        query.refId,
+        pages.flatMap((p) => p.issues),
+        ctx.range
+      ),
+    ];
   }
   const response = await ctx.client.get<MdsoErrorListResponse>('/api/mdso/errors', {
     product: query.product,

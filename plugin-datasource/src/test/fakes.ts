@@ -23,7 +23,12 @@ export class FakeBackendSrv implements FetchSrv {
     const path = options.url.slice(BASE_URL.length).split('?')[0];
     const answer = this.answers[path];
     if (!answer) {
-      return throwError(() => ({ status: 404, statusText: 'Not Found', data: { statusCode: 404, error: 'Not Found', message: `no route ${path}` }, config: options }));
+      return throwError(() => ({
+        status: 404,
+        statusText: 'Not Found',
+        data: { statusCode: 404, error: 'Not Found', message: `no route ${path}` },
+        config: options,
+      }));
     }
     if ('status' in answer) {
       return throwError(() => ({ status: answer.status, statusText: '', data: answer.data, config: options }));
@@ -52,11 +57,14 @@ export class FakeBackendSrv implements FetchSrv {
 /** Replaces `$name` and `${name}` from a fixed map, like Grafana's template service. */
 export const fakeTemplateSrv = (vars: Record<string, string>) => ({
   replace: (text?: string, scoped?: ScopedVars) =>
-    (text ?? '').replace(/\$\{?(\w+)\}?/g, (whole, name: string) => String(scoped?.[name]?.value ?? vars[name] ?? whole)),
+    (text ?? '').replace(/\$\{?(\w+)\}?/g, (whole, name: string) =>
+      String(scoped?.[name]?.value ?? vars[name] ?? whole)
+    ),
 });
 
 export const fakeDataSourceSrv = {
-  getInstanceSettings: (uid: string) => ({ uid, name: uid === 'tempo-uid' ? 'Tempo' : 'Loki' }) as DataSourceInstanceSettings,
+  getInstanceSettings: (uid: string) =>
+    ({ uid, name: uid === 'tempo-uid' ? 'Tempo' : 'Loki' }) as DataSourceInstanceSettings,
 };
 
 export function instanceSettings(jsonData: CorrelatorJsonData = {}): DataSourceInstanceSettings<CorrelatorJsonData> {

@@ -6,7 +6,14 @@ import { normalizeVariableQuery, VariableQueryEditor } from './VariableQueryEdit
 
 function renderEditor(query: CorrelatorVariableQuery) {
   const onChange = jest.fn();
-  render(<VariableQueryEditor query={query} onChange={onChange} onRunQuery={jest.fn()} datasource={{} as CorrelatorDataSource} />);
+  render(
+    <VariableQueryEditor
+      query={query}
+      onChange={onChange}
+      onRunQuery={jest.fn()}
+      datasource={{} as CorrelatorDataSource}
+    />
+  );
   return onChange;
 }
 
@@ -31,7 +38,10 @@ describe('normalizeVariableQuery', () => {
     ['services', { refId: 'variable', kind: 'services' }],
     ['nonsense', { refId: 'variable', kind: 'circuits' }],
     [undefined, { refId: 'variable', kind: 'circuits', filter: undefined }],
-    [{ refId: 'v', kind: 'states' as const }, { refId: 'v', kind: 'states', filter: undefined }],
+    [
+      { refId: 'v', kind: 'states' as const },
+      { refId: 'v', kind: 'states', filter: undefined },
+    ],
   ])('%j → %j', (stored, expected) => {
     expect(normalizeVariableQuery(stored)).toEqual(expected);
   });

@@ -2,7 +2,13 @@ import React from 'react';
 import type { QueryEditorProps } from '@grafana/data';
 import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
 import type { CorrelatorDataSource } from '../datasource';
-import { VARIABLE_KINDS, type CorrelatorJsonData, type CorrelatorQuery, type CorrelatorVariableQuery, type VariableKind } from '../types';
+import {
+  VARIABLE_KINDS,
+  type CorrelatorJsonData,
+  type CorrelatorQuery,
+  type CorrelatorVariableQuery,
+  type VariableKind,
+} from '../types';
 import { TextField } from '../components/editors/TextField';
 
 type Props = QueryEditorProps<CorrelatorDataSource, CorrelatorQuery, CorrelatorJsonData, CorrelatorVariableQuery>;
@@ -30,7 +36,11 @@ export function VariableQueryEditor({ query, onChange }: Props) {
   return (
     <Stack direction="column" gap={1}>
       <InlineField label="Values" labelWidth={16}>
-        <RadioButtonGroup options={KIND_OPTIONS} value={current.kind} onChange={(kind) => onChange({ ...current, kind })} />
+        <RadioButtonGroup
+          options={KIND_OPTIONS}
+          value={current.kind}
+          onChange={(kind) => onChange({ ...current, kind })}
+        />
       </InlineField>
       {current.kind === 'circuits' && (
         <TextField

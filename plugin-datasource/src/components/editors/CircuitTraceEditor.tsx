@@ -15,7 +15,12 @@ export function CircuitTraceEditor(props: EditorProps<'circuitTrace'>) {
         value={query.query}
         onCommit={(value) => patch(props, { query: value ?? '' })}
       />
-      <LimitField label="Span limit" placeholder="20000" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
+      <LimitField
+        label="Span limit"
+        placeholder="20000"
+        value={query.limit}
+        onCommit={(limit) => patch(props, { limit })}
+      />
     </Stack>
   );
 }

@@ -17,7 +17,11 @@ interface Props {
 export function IssueStateField({ value, onChange }: Props) {
   return (
     <InlineField label="Issue state" labelWidth={16}>
-      <RadioButtonGroup options={OPTIONS} value={value ?? ANY} onChange={(state) => onChange(state === ANY ? undefined : state)} />
+      <RadioButtonGroup
+        options={OPTIONS}
+        value={value ?? ANY}
+        onChange={(state) => onChange(state === ANY ? undefined : state)}
+      />
     </InlineField>
   );
 }
@@ -26,5 +30,7 @@ const DEFECT_PATTERN = /^(DE-\d{4}|uncategorized)$/;
 
 /** Why a defect filter would be refused by the correlator, if it would (variables pass). */
 export function defectProblem(defect: string | undefined): string | undefined {
-  return defect && !defect.includes('$') && !DEFECT_PATTERN.test(defect) ? 'A defect code looks like DE-1234, or "uncategorized"' : undefined;
+  return defect && !defect.includes('$') && !DEFECT_PATTERN.test(defect)
+    ? 'A defect code looks like DE-1234, or "uncategorized"'
+    : undefined;
 }

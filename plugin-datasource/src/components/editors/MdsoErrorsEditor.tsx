@@ -21,12 +21,20 @@ export function MdsoErrorsEditor(props: EditorProps<'mdsoErrors'>) {
   return (
     <Stack direction="column" gap={1}>
       <InlineField label="Show" labelWidth={16}>
-        <RadioButtonGroup options={FORMAT_OPTIONS} value={query.format} onChange={(format) => patch(props, { format })} />
+        <RadioButtonGroup
+          options={FORMAT_OPTIONS}
+          value={query.format}
+          onChange={(format) => patch(props, { format })}
+        />
       </InlineField>
       {query.format === 'counts' ? (
         // The summary counts every error; filters apply to records only.
         <InlineField label="Group by" labelWidth={16} tooltip="Bucket width follows the panel's interval">
-          <RadioButtonGroup options={GROUP_OPTIONS} value={query.groupBy ?? 'product'} onChange={(groupBy) => patch(props, { groupBy })} />
+          <RadioButtonGroup
+            options={GROUP_OPTIONS}
+            value={query.groupBy ?? 'product'}
+            onChange={(groupBy) => patch(props, { groupBy })}
+          />
         </InlineField>
       ) : (
         <>
@@ -40,8 +48,17 @@ export function MdsoErrorsEditor(props: EditorProps<'mdsoErrors'>) {
               invalid={defectProblem(query.defect)}
               onCommit={(defect) => patch(props, { defect })}
             />
-            <TextField label="Circuit id" value={query.circuitId} onCommit={(circuitId) => patch(props, { circuitId })} />
-            <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
+            <TextField
+              label="Circuit id"
+              value={query.circuitId}
+              onCommit={(circuitId) => patch(props, { circuitId })}
+            />
+            <LimitField
+              label="Limit"
+              placeholder="100"
+              value={query.limit}
+              onCommit={(limit) => patch(props, { limit })}
+            />
           </Stack>
         </>
       )}
