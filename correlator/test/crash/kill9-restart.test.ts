@@ -127,4 +127,7 @@ test('kill -9 loses nothing acknowledged, and bridges form across the restart', 
   const third = await startServer(cleanup, { DATA_DIR: dataDir });
   const final = await state(third.url, circuitId, mdsoPlan.traceId);
   assert.deepEqual(durable(final), durable(now));
+
+  // And a normal stop (SIGTERM) closes cleanly.
+  assert.equal(await third.stop(), 0, third.output());
 });

@@ -185,4 +185,45 @@ describe('SDK exporters in a separate process → correlator process', () => {
       assert.equal(second.detail.summary.bridgeCount, 2);
     });
   }
+  it('treats a replay in the other encoding, through the other path, as duplicates', async () => {
+    const circuitId = '80.L1XX.005059..CHTR';
+    const input: FixtureInput = {
+      baseUrl: server.url,
+      pathPrefix: '',
+      encoding: 'protobuf',
+      compression: 'none',
+      circuitId,
+      baseMs: baseMs + 60_000,
+      seed: 'e2e-cross',
+    };
+    const out = await exportCircuit(input);
+    assert.deepEqual(out.exports.failed, []);
+    const first = await snapshot(server.url, circuitId);
+    assert.equal(first.stitched.bridges.length, 2);
+
+    const duplicatesBefore = await counterTotal(server.url, 'otlp_ingest_items_total', /outcome="duplicate"/);
+    const replay = await exportCircuit({ ...input, encoding: 'json', compression: 'gzip', pathPrefix: '/api/otlp' });
+    assert.deepEqual(replay.exports.failed, []);
+    const duplicatesAfter = await counterTotal(server.url, 'otlp_ingest_items_total', /outcome="duplicate"/);
+    const logTotal = out.logCount.beorn + out.logCount.mdso + out.logCount.arda;
+    assert.equal(duplicatesAfter - duplicatesBefore, Object.keys(out.spans).length + logTotal, 'every item recognised as a duplicate');
+
+    const second = await snapshot(server.url, circuitId);
+    assert.deepEqual(
+      second.stitched.spans.map(s => s.spanId).sort(),
+      first.stitched.spans.map(s => s.spanId).sort(),
+    );
+    assert.deepEqual(
+      second.stitched.bridges.map(b => b.spanId).sort(),
+      first.stitched.bridges.map(b => b.spanId).sort(),
+    );
+    assert.deepEqual(
+      second.correlations.correlations.map(c => c.id).sort(),
+      first.correlations.correlations.map(c => c.id).sort(),
+    );
+    assert.deepEqual(
+      second.logs.logs.map(l => l.id).sort(),
+      first.logs.logs.map(l => l.id).sort(),
+    );
+  });
 });
