@@ -19,6 +19,8 @@ export const MdsoProductPollResult = Type.Object({
   resourcesChanged: Type.Integer({ minimum: 0, description: 'seen resources whose updatedAt is within the window' }),
   failuresFound: Type.Integer({ minimum: 0, description: 'new failed resources handed to the analysis' }),
   failuresRecorded: Type.Integer({ minimum: 0, description: 'of those, the ones the analysis had not recorded before' }),
+  duplicatesSkipped: Type.Integer({ minimum: 0, description: 'items MDSO sent again on a later page' }),
+  shortPages: Type.Integer({ minimum: 0, description: 'pages shorter than asked for although more items remained' }),
   errorMessage: Nullable(Type.String()),
 });
 export type MdsoProductPollResult = Static<typeof MdsoProductPollResult>;
@@ -32,6 +34,9 @@ export const MdsoPollSummary = Type.Object({
   resourcesSeen: Type.Integer({ minimum: 0 }),
   failuresFound: Type.Integer({ minimum: 0 }),
   failuresRecorded: Type.Integer({ minimum: 0 }),
+  apiErrors: Type.Integer({ minimum: 0, description: 'failed MDSO requests during the poll, retried ones included' }),
+  duplicatesSkipped: Type.Integer({ minimum: 0 }),
+  shortPages: Type.Integer({ minimum: 0 }),
   errorMessage: Nullable(Type.String()),
 });
 export type MdsoPollSummary = Static<typeof MdsoPollSummary>;
@@ -83,10 +88,14 @@ export const MdsoStatusResponse = Type.Object({
       resourcesSeen: Type.Integer({ minimum: 0 }),
       failuresFound: Type.Integer({ minimum: 0 }),
       failuresRecorded: Type.Integer({ minimum: 0 }),
+      apiErrors: Type.Integer({ minimum: 0, description: 'failed MDSO requests during the poll, retried ones included' }),
+      duplicatesSkipped: Type.Integer({ minimum: 0 }),
+      shortPages: Type.Integer({ minimum: 0 }),
       errorMessage: Nullable(Type.String()),
     }),
   ),
-  lastError: Nullable(Type.Object({ message: Type.String(), at: IsoTime })),
+  lastError: Nullable(Type.Object({ message: Type.String(), at: IsoTime }, { description: 'the last error that stopped a product scan' })),
+  lastApiError: Nullable(Type.Object({ message: Type.String(), at: IsoTime }, { description: 'the last failed MDSO request, even one a retry recovered from' })),
   products: Type.Array(MdsoProductCursor),
 });
 export type MdsoStatusResponse = Static<typeof MdsoStatusResponse>;

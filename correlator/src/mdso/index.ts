@@ -55,6 +55,7 @@ export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opt
       maxRetries: config.maxRetries ?? 3,
       ...(ca ? { ca } : {}),
       onRequest: (endpoint, status) => metrics.apiRequest(endpoint, status),
+      onAttemptFailed: err => pollerRef?.noteApiError(err.message),
     });
     poller = new MdsoPoller({
       client,

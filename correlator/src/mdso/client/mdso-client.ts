@@ -17,6 +17,8 @@ export interface MdsoClientOptions {
   maxRetries?: number;
   retryBaseDelayMs?: number;
   onRequest?: (endpoint: string, status: string) => void;
+  /** every failed attempt, retried or not (message without secrets) */
+  onAttemptFailed?: (error: MdsoError) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -121,17 +123,17 @@ export class MdsoClient {
         const kind = err instanceof TransportError ? err.kind : 'network';
         this.opts.onRequest?.(endpoint, kind === 'timeout' ? 'timeout' : kind === 'aborted' ? 'aborted' : 'network_error');
         if (kind === 'aborted') throw new MdsoError(`${method} ${endpoint}: aborted`, endpoint, 'aborted', false);
-        lastError = new MdsoError(`${method} ${endpoint}: ${(err as Error).message}`, endpoint, kind === 'timeout' ? 'timeout' : 'network_error', true);
+        lastError = this.failed(new MdsoError(`${method} ${endpoint}: ${(err as Error).message}`, endpoint, kind === 'timeout' ? 'timeout' : 'network_error', true));
         continue;
       }
       if (status >= 500 || status === 429) {
         this.opts.onRequest?.(endpoint, String(status));
-        lastError = new MdsoError(`${method} ${endpoint}: HTTP ${status}`, endpoint, String(status), true);
+        lastError = this.failed(new MdsoError(`${method} ${endpoint}: HTTP ${status}`, endpoint, String(status), true));
         continue;
       }
       if (status >= 300) {
         this.opts.onRequest?.(endpoint, String(status));
-        throw new MdsoError(`${method} ${endpoint}: HTTP ${status}${describeFailure(text)}`, endpoint, String(status), false);
+        throw this.failed(new MdsoError(`${method} ${endpoint}: HTTP ${status}${describeFailure(text)}`, endpoint, String(status), false));
       }
       if (!parse) {
         this.opts.onRequest?.(endpoint, String(status));
@@ -143,10 +145,15 @@ export class MdsoClient {
         return { status, json };
       } catch {
         this.opts.onRequest?.(endpoint, 'invalid_json');
-        lastError = new MdsoError(`${method} ${endpoint}: HTTP ${status} with a body that is not valid JSON (${text.length} bytes)`, endpoint, 'invalid_json', true);
+        lastError = this.failed(new MdsoError(`${method} ${endpoint}: HTTP ${status} with a body that is not valid JSON (${text.length} bytes)`, endpoint, 'invalid_json', true));
       }
     }
     throw lastError ?? new MdsoError(`${method} ${endpoint}: failed`, endpoint, 'unknown', false);
+  }
+
+  private failed(error: MdsoError): MdsoError {
+    this.opts.onAttemptFailed?.(error);
+    return error;
   }
 
   private async fetchToken(signal?: AbortSignal): Promise<string> {

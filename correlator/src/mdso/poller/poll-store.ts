@@ -27,6 +27,11 @@ export interface PollRunRow {
   failuresFound: number;
   failuresRecorded: number;
   errorMessage: string | null;
+  /** failed MDSO requests during the poll, including retried ones */
+  apiErrors: number;
+  duplicatesSkipped: number;
+  /** pages shorter than asked for although more items remained */
+  shortPages: number;
 }
 
 export function migratePollStore(db: Database): void {
@@ -68,6 +73,11 @@ export function migratePollStore(db: Database): void {
       error_message TEXT
     );
   `);
+  // columns added after the first version of the table
+  const runColumns = new Set((db.prepare('PRAGMA table_info(mdso_poll_run)').all() as Array<{ name: string }>).map(c => c.name));
+  for (const column of ['api_errors', 'duplicates_skipped', 'short_pages']) {
+    if (!runColumns.has(column)) db.exec(`ALTER TABLE mdso_poll_run ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+  }
 }
 
 const RUNS_KEPT = 200;
@@ -111,7 +121,7 @@ export class PollStore {
       ),
       insertRun: db.prepare('INSERT INTO mdso_poll_run (trigger, started_ms, outcome) VALUES (?, ?, ?)'),
       finishRun: db.prepare(
-        'UPDATE mdso_poll_run SET ended_ms = @endedMs, outcome = @outcome, resources_seen = @seen, failures_found = @failures, failures_recorded = @recorded, error_message = @errorMessage WHERE id = @id',
+        'UPDATE mdso_poll_run SET ended_ms = @endedMs, outcome = @outcome, resources_seen = @seen, failures_found = @failures, failures_recorded = @recorded, error_message = @errorMessage, api_errors = @apiErrors, duplicates_skipped = @duplicatesSkipped, short_pages = @shortPages WHERE id = @id',
       ),
       pruneRuns: db.prepare('DELETE FROM mdso_poll_run WHERE id <= (SELECT MAX(id) FROM mdso_poll_run) - ?'),
       lastRun: db.prepare<[], RunRow>('SELECT * FROM mdso_poll_run ORDER BY id DESC LIMIT 1'),
@@ -175,7 +185,10 @@ export class PollStore {
     return Number(this.stmts.insertRun.run(trigger, startedMs, 'running').lastInsertRowid);
   }
 
-  finishRun(id: number, r: { endedMs: number; outcome: string; seen: number; failures: number; recorded: number; errorMessage: string | null }): void {
+  finishRun(
+    id: number,
+    r: { endedMs: number; outcome: string; seen: number; failures: number; recorded: number; errorMessage: string | null; apiErrors: number; duplicatesSkipped: number; shortPages: number },
+  ): void {
     this.stmts.finishRun.run({ id, ...r });
     this.stmts.pruneRuns.run(RUNS_KEPT);
   }
@@ -199,6 +212,9 @@ interface RunRow {
   failures_found: number;
   failures_recorded: number;
   error_message: string | null;
+  api_errors: number;
+  duplicates_skipped: number;
+  short_pages: number;
 }
 
 function toRun(r: RunRow | undefined): PollRunRow | null {
@@ -213,5 +229,8 @@ function toRun(r: RunRow | undefined): PollRunRow | null {
     failuresFound: r.failures_found,
     failuresRecorded: r.failures_recorded,
     errorMessage: r.error_message,
+    apiErrors: r.api_errors,
+    duplicatesSkipped: r.duplicates_skipped,
+    shortPages: r.short_pages,
   };
 }

@@ -49,6 +49,8 @@ export interface ProductPollResult {
   resourcesChanged: number;
   failuresFound: number;
   failuresRecorded: number;
+  duplicatesSkipped: number;
+  shortPages: number;
   errorMessage: string | null;
 }
 
@@ -60,6 +62,8 @@ export interface PollResult {
   resourcesSeen: number;
   failuresFound: number;
   failuresRecorded: number;
+  /** failed MDSO requests during the poll, retried ones included */
+  apiErrors: number;
   errorMessage: string | null;
   products: ProductPollResult[];
 }
@@ -82,6 +86,8 @@ export class MdsoPoller {
   private readonly startedMs: number;
   private lastError: { message: string; atMs: number } | null = null;
   private currentRunStartedMs: number | null = null;
+  private apiErrorsThisPoll = 0;
+  private lastApiError: { message: string; atMs: number } | null = null;
 
   constructor(private readonly deps: PollerDeps) {
     this.now = deps.now ?? Date.now;
@@ -139,6 +145,17 @@ export class MdsoPoller {
     return this.lastError;
   }
 
+  /** The last failed MDSO request, even one a retry recovered from. */
+  get lastApiErrorInfo(): { message: string; atMs: number } | null {
+    return this.lastApiError;
+  }
+
+  /** Called by the client for every failed attempt. */
+  noteApiError(message: string): void {
+    this.apiErrorsThisPoll++;
+    this.lastApiError = { message, atMs: this.now() };
+  }
+
   /** An immediate poll; throws PollInProgressError when one is running (one poll at a time). */
   pollNow(): Promise<PollResult> {
     if (this.running) throw new PollInProgressError();
@@ -175,6 +192,7 @@ export class MdsoPoller {
 
   private async poll(trigger: 'schedule' | 'manual', signal: AbortSignal): Promise<PollResult> {
     const startedMs = this.now();
+    this.apiErrorsThisPoll = 0;
     const runId = this.store.startRun(trigger, startedMs);
     const products: ProductPollResult[] = [];
     for (const type of this.deps.settings.products) {
@@ -198,6 +216,7 @@ export class MdsoPoller {
       resourcesSeen: sum(products, p => p.resourcesSeen),
       failuresFound: sum(products, p => p.failuresFound),
       failuresRecorded: sum(products, p => p.failuresRecorded),
+      apiErrors: this.apiErrorsThisPoll,
       errorMessage,
       products,
     };
@@ -209,6 +228,9 @@ export class MdsoPoller {
       failures: result.failuresFound,
       recorded: result.failuresRecorded,
       errorMessage,
+      apiErrors: result.apiErrors,
+      duplicatesSkipped: sum(products, p => p.duplicatesSkipped),
+      shortPages: sum(products, p => p.shortPages),
     });
     const level = outcome === 'ok' ? 'info' : 'warn';
     this.deps.logger[level](
@@ -229,6 +251,8 @@ export class MdsoPoller {
       resourcesChanged: 0,
       failuresFound: 0,
       failuresRecorded: 0,
+      duplicatesSkipped: 0,
+      shortPages: 0,
       errorMessage: null,
     };
     const cursor = this.store.cursor(type);
@@ -247,8 +271,12 @@ export class MdsoPoller {
         let seen = 0;
         let changed = 0;
         const failed: Array<{ resource: MdsoResource; updatedMs: number; occurrenceKey: string }> = [];
+        if (page.items.length < settings.pageSize && page.nextOffset < page.total) result.shortPages++;
         for (const item of page.items) {
-          if (seenInScan.has(item.id)) continue;
+          if (seenInScan.has(item.id)) {
+            result.duplicatesSkipped++;
+            continue;
+          }
           seenInScan.add(item.id);
           seen++;
           const updated = changedAtMs(item);

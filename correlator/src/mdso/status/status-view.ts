@@ -15,10 +15,11 @@ export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | nu
     pollIntervalSeconds: config.pollIntervalSeconds,
   };
   if (!poller) {
-    return { ...base, running: false, runningSince: null, nextPollAt: null, lagSeconds: null, lastPoll: null, lastError: null, products: [] };
+    return { ...base, running: false, runningSince: null, nextPollAt: null, lagSeconds: null, lastPoll: null, lastError: null, lastApiError: null, products: [] };
   }
   const run = poller.store.lastRun();
   const lastError = poller.lastErrorInfo;
+  const lastApiError = poller.lastApiErrorInfo;
   return {
     ...base,
     running: poller.isRunning,
@@ -35,10 +36,14 @@ export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | nu
           resourcesSeen: run.resourcesSeen,
           failuresFound: run.failuresFound,
           failuresRecorded: run.failuresRecorded,
+          apiErrors: run.apiErrors,
+          duplicatesSkipped: run.duplicatesSkipped,
+          shortPages: run.shortPages,
           errorMessage: run.errorMessage,
         }
       : null,
     lastError: lastError ? { message: lastError.message, at: iso(lastError.atMs)! } : null,
+    lastApiError: lastApiError ? { message: lastApiError.message, at: iso(lastApiError.atMs)! } : null,
     products: poller.cursors().map(c => ({
       resourceTypeId: c.resourceTypeId,
       product: shortProductName(c.resourceTypeId),
@@ -62,8 +67,15 @@ export function collectView(result: PollResult): MdsoCollectResponse {
       resourcesSeen: result.resourcesSeen,
       failuresFound: result.failuresFound,
       failuresRecorded: result.failuresRecorded,
+      apiErrors: result.apiErrors,
+      duplicatesSkipped: sum(result.products.map(p => p.duplicatesSkipped)),
+      shortPages: sum(result.products.map(p => p.shortPages)),
       errorMessage: result.errorMessage,
     },
     products: result.products,
   };
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

@@ -243,15 +243,22 @@ void describe('MDSO poller under injected faults', () => {
     return t;
   }
 
-  const cases: Array<{ name: string; fault: Record<string, unknown>; metric?: { endpoint: string; status: string } }> = [
-    { name: 'latency', fault: { latencyMs: 20 } },
-    { name: '5xx on the next calls (within retries)', fault: { errorNext: 2, errorStatus: 502 }, metric: { endpoint: '/tron/api/v1/oauth2/tokens', status: '502' } },
-    { name: 'a 5xx every 7th call', fault: { errorEvery: 7 }, metric: { endpoint: '/bpocore/market/api/v1/resources', status: '503' } },
-    { name: 'token expiry (401 after 5 calls)', fault: { expireTokensAfterCalls: 5 }, metric: { endpoint: '/bpocore/market/api/v1/resources', status: '401' } },
-    { name: 'malformed JSON', fault: { malformedJsonNext: 3 }, metric: { endpoint: '/tron/api/v1/oauth2/tokens', status: 'invalid_json' } },
-    { name: 'truncated pages', fault: { truncatePages: true } },
-    { name: 'items duplicated across pages', fault: { duplicateAcrossPages: true } },
-    { name: 'truncated pages with duplicates', fault: { truncatePages: true, duplicateAcrossPages: true } },
+  // `reported`: what the poll summary and /api/mdso/status must show of the fault
+  const cases: Array<{
+    name: string;
+    fault: Record<string, unknown>;
+    metric?: { endpoint: string; status: string };
+    reported: 'apiErrors' | 'shortPages' | 'duplicatesSkipped' | 'duration';
+    lastApiError?: RegExp;
+  }> = [
+    { name: 'latency', fault: { latencyMs: 20 }, reported: 'duration' },
+    { name: '5xx on the next calls (within retries)', fault: { errorNext: 2, errorStatus: 502 }, metric: { endpoint: '/tron/api/v1/oauth2/tokens', status: '502' }, reported: 'apiErrors', lastApiError: /HTTP 502/ },
+    { name: 'a 5xx every 7th call', fault: { errorEvery: 7 }, metric: { endpoint: '/bpocore/market/api/v1/resources', status: '503' }, reported: 'apiErrors', lastApiError: /HTTP 503/ },
+    { name: 'token expiry (401 after 5 calls)', fault: { expireTokensAfterCalls: 5 }, metric: { endpoint: '/bpocore/market/api/v1/resources', status: '401' }, reported: 'apiErrors', lastApiError: /HTTP 401 \(bpapigw-300\)/ },
+    { name: 'malformed JSON', fault: { malformedJsonNext: 3 }, metric: { endpoint: '/tron/api/v1/oauth2/tokens', status: 'invalid_json' }, reported: 'apiErrors', lastApiError: /not valid JSON/ },
+    { name: 'truncated pages', fault: { truncatePages: true }, reported: 'shortPages' },
+    { name: 'items duplicated across pages', fault: { duplicateAcrossPages: true }, reported: 'duplicatesSkipped' },
+    { name: 'truncated pages with duplicates', fault: { truncatePages: true, duplicateAcrossPages: true }, reported: 'duplicatesSkipped' },
   ];
 
   for (const c of cases) {
@@ -270,6 +277,16 @@ void describe('MDSO poller under injected faults', () => {
         const again = await collect(t.app);
         assert.equal(again.json.poll.failuresFound, 0);
         assert.deepEqual(recordedIds(t.db), expected);
+        const s = await status(t.app);
+        if (c.reported === 'duration') assert.ok(r.json.poll.durationSeconds > 0 && s.lastPoll.durationSeconds > 0);
+        else {
+          assert.ok(r.json.poll[c.reported] > 0, `collect reports ${c.reported}: ${JSON.stringify(r.json.poll)}`);
+          // status reports the latest poll, the re-poll
+          assert.equal(s.lastPoll[c.reported], again.json.poll[c.reported]);
+        }
+        if (c.lastApiError) assert.match(s.lastApiError.message, c.lastApiError);
+        else assert.equal(s.lastApiError, null);
+        assert.equal(s.lastError, null, 'no scan was stopped');
         if (c.metric) {
           const metrics = await t.registry.metrics();
           assert.ok(metricValue(metrics, 'mdso_api_requests_total', c.metric) >= 1, `metric ${JSON.stringify(c.metric)} in\n${metrics}`);
