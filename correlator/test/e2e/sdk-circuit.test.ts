@@ -226,4 +226,51 @@ describe('SDK exporters in a separate process → correlator process', () => {
       first.logs.logs.map(l => l.id).sort(),
     );
   });
+  describe('when MDSO honours traceparent (beorn → MDSO propagated)', () => {
+    const circuitId = '80.L1XX.005060..CHTR';
+    let out: FixtureOutput;
+    let stitched: StitchedTrace;
+
+    before(async () => {
+      out = await exportCircuit({
+        baseUrl: server.url,
+        pathPrefix: '',
+        encoding: 'protobuf',
+        compression: 'gzip',
+        circuitId,
+        baseMs: baseMs + 90_000,
+        seed: 'e2e-propagated',
+        propagateToMdso: true,
+      });
+      assert.deepEqual(out.exports.failed, []);
+      stitched = await getJson<StitchedTrace>(server.url, `/api/circuits/${encodeURIComponent(circuitId)}/trace`);
+    });
+
+    it('bridges only the unpropagated hop, never on top of trace context', () => {
+      const beornClient = span(out, 'beorn:POST mdso /bpocore/market/api/v1/resources');
+      const mdsoPlan = span(out, 'mdso:mdso.product.CircuitDetailsCollector');
+      const arda = span(out, 'arda:get_topology');
+      assert.equal(mdsoPlan.traceId, beornClient.traceId, 'the fixture propagated context');
+      assert.deepEqual([...stitched.traceIds].sort(), [beornClient.traceId, arda.traceId].sort());
+      const bridges = stitched.spans.filter(s => s.synthetic);
+      assert.equal(bridges.length, 1, bridges.map(b => b.name).join(', '));
+      assert.equal(stitched.bridges.length, 1);
+      const b = bridges[0]!;
+      assert.equal(b.traceId, beornClient.traceId);
+      assert.deepEqual(
+        b.links.map(l => [l.traceId, l.spanId]),
+        [[arda.traceId, arda.spanId]],
+      );
+    });
+
+    // Reported to the lead: chooseParentSpan (src/stitching/bridge-planner.ts) prefers any earlier
+    // client span (here beorn's call to MDSO, 100–900 ms) over the later span that contains the
+    // child's start (MDSO's plan script, 200–800 ms), so the hop is named beorn_to_arda_bridge.
+    it('parents that bridge to the MDSO span that was running when arda was called', { todo: 'bridge planner picks the earlier client span' }, () => {
+      const mdsoPlan = span(out, 'mdso:mdso.product.CircuitDetailsCollector');
+      const b = stitched.spans.find(s => s.synthetic)!;
+      assert.equal(b.name, 'mdso_to_arda_bridge');
+      assert.equal(b.parentSpanId, mdsoPlan.spanId);
+    });
+  });
 });
