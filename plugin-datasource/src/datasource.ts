@@ -15,7 +15,7 @@ import {
   type DataSourceSrv,
   type TemplateSrv,
 } from '@grafana/runtime';
-import { catchError, from, map, merge, of, type Observable } from 'rxjs';
+import { catchError, defer, map, merge, of, type Observable } from 'rxjs';
 import { CorrelatorClient, type FetchSrv } from './api/client';
 import { describeError } from './api/errors';
 import { createAnnotationSupport } from './annotations/annotationSupport';
@@ -25,7 +25,7 @@ import { outcomeFromError, outcomeFromInfo, type TestOutcome } from './health/te
 import type { QueryContext } from './query/context';
 import { defaultQuery, normalizeQuery } from './query/defaults';
 import { interpolateQuery } from './query/interpolate';
-import { runners, type Runner } from './query/runners';
+import { runQuery } from './query/runners';
 import type { CorrelatorJsonData, CorrelatorQuery, CorrelatorVariableQuery, QueryType } from './types';
 import { CorrelatorVariableSupport } from './variables/CorrelatorVariableSupport';
 import { variableValues } from './variables/variableValues';
@@ -100,8 +100,8 @@ export class CorrelatorDataSource extends DataSourceApi<CorrelatorQuery, Correla
 
   /** One query's frames, or its own error: a failing query never hides the others. */
   private runOne(query: CorrelatorQuery, ctx: QueryContext): Observable<DataQueryResponse> {
-    const runner = runners[query.queryType] as Runner<QueryType>;
-    return from(runner(query as never, ctx)).pipe(
+    // defer: the request starts on subscription, so an unsubscribed (re-run) panel never fires it.
+    return defer(() => runQuery(query, ctx)).pipe(
       map((data): DataQueryResponse => ({ data, key: query.refId })),
       catchError((err: unknown) =>
         of<DataQueryResponse>({

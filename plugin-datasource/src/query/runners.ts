@@ -15,7 +15,7 @@ import { correlationsFrame } from '../frames/correlationsFrame';
 import { logsFrame } from '../frames/logsFrame';
 import { serviceGraphFrames } from '../frames/serviceGraphFrames';
 import { stitchedTraceFrame, traceDetailFrame } from '../frames/traceFrame';
-import type { QueryOfType, QueryType } from '../types';
+import type { CorrelatorQuery, QueryOfType, QueryType } from '../types';
 import type { QueryContext } from './context';
 import { annotationsRunner, mdsoErrorsRunner, mdsoIssuesRunner } from './mdsoRunners';
 
@@ -99,3 +99,10 @@ export const runners: { [K in QueryType]: Runner<K> } = {
   mdsoIssues: mdsoIssuesRunner,
   annotations: annotationsRunner,
 };
+
+/** Runs one query with the runner of its type. */
+export function runQuery(query: CorrelatorQuery, ctx: QueryContext): Promise<DataFrame[]> {
+  // TypeScript cannot tie a union member to the runner indexed by its own discriminator.
+  const runner = runners[query.queryType] as Runner<QueryType>;
+  return runner(query, ctx);
+}
