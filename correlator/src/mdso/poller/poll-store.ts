@@ -126,6 +126,7 @@ export class PollStore {
       pruneRuns: db.prepare('DELETE FROM mdso_poll_run WHERE id <= (SELECT MAX(id) FROM mdso_poll_run) - ?'),
       lastRun: db.prepare<[], RunRow>('SELECT * FROM mdso_poll_run ORDER BY id DESC LIMIT 1'),
       lastErrorRun: db.prepare<[], RunRow>('SELECT * FROM mdso_poll_run WHERE error_message IS NOT NULL ORDER BY id DESC LIMIT 1'),
+      pruneProcessed: db.prepare('DELETE FROM mdso_processed_failure WHERE processed_at_ms < ?'),
       abandonRunning: db.prepare("UPDATE mdso_poll_run SET outcome = 'aborted', error_message = COALESCE(error_message, 'interrupted by a restart') WHERE outcome = 'running'"),
     };
   }
@@ -174,6 +175,11 @@ export class PollStore {
 
   isProcessed(resourceId: string, occurrenceKey: string): boolean {
     return this.stmts.isProcessed.get(resourceId, occurrenceKey) !== undefined;
+  }
+
+  /** Forgets handed-on failures processed before `beforeMs` (the table would otherwise only grow). */
+  pruneProcessed(beforeMs: number): number {
+    return this.stmts.pruneProcessed.run(beforeMs).changes;
   }
 
   /** Runs left 'running' by a process that died are closed as aborted at start-up. */

@@ -68,6 +68,8 @@ export interface PollResult {
   products: ProductPollResult[];
 }
 
+const PROCESSED_RETENTION_MS = 90 * 86_400_000;
+
 export class PollInProgressError extends Error {
   constructor() {
     super('an MDSO poll is already running');
@@ -232,6 +234,8 @@ export class MdsoPoller {
       duplicatesSkipped: sum(products, p => p.duplicatesSkipped),
       shortPages: sum(products, p => p.shortPages),
     });
+    // Old occurrences are only needed while their resources can still show up as changed.
+    this.store.pruneProcessed(this.now() - PROCESSED_RETENTION_MS);
     const level = outcome === 'ok' ? 'info' : 'warn';
     this.deps.logger[level](
       { outcome, trigger, seconds: (result.endedMs - startedMs) / 1000, seen: result.resourcesSeen, failures: result.failuresFound, recorded: result.failuresRecorded, error: errorMessage ?? undefined },
