@@ -67,12 +67,18 @@ export interface MdsoTestApp {
 }
 
 /** A bare app with only the MDSO plugin. `start: false` keeps the scheduled poller from running. */
-export async function buildMdsoApp(config: MdsoConfig, opts: { dbPath?: string; start?: boolean } = {}): Promise<MdsoTestApp> {
+export async function buildMdsoApp(
+  config: MdsoConfig,
+  opts: { dbPath?: string; start?: boolean; logLines?: string[] } = {},
+): Promise<MdsoTestApp> {
   const db = new Database(opts.dbPath ?? ':memory:');
   db.pragma('journal_mode = WAL');
   const registry = new Registry();
   const ingested: OtlpJsonTraceRequest[] = [];
-  const app = Fastify({ logger: false });
+  const logLines = opts.logLines;
+  const app = logLines
+    ? Fastify({ logger: { level: 'trace', stream: { write: (line: string) => void logLines.push(line) } } })
+    : Fastify({ logger: false });
   await app.register(mdsoPlugin, {
     config,
     db,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildMdsoApp, collect, mdsoConfig, startSim, status, until, type RunningSim } from './harness.js';
+import { buildMdsoApp, collect, mdsoConfig, SIM_PASS, startSim, status, until, type RunningSim } from './harness.js';
 import { failedIds, ingestedRootResourceIds, recordedIds } from './expectations.js';
 
 const SM = 'charter.resourceTypes.ServiceMapper';
@@ -138,6 +138,32 @@ void describe('MDSO poller against the simulator', () => {
     } finally {
       await t.close();
     }
+  });
+
+  void it('never logs the password or a token, whatever happens', async () => {
+    const logLines: string[] = [];
+    const issued: string[] = [];
+    const bad = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], password: 'not-the-password-4711' }), { start: false, logLines });
+    try {
+      const r = await collect(bad.app);
+      assert.equal(r.json.poll.outcome, 'failed');
+      assert.match(r.json.poll.errorMessage, /rejected the credentials of user "sim-user"/);
+    } finally {
+      await bad.close();
+    }
+    const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM] }), { start: false, logLines });
+    try {
+      await sim.admin('POST', '/__sim/faults', { errorNext: 1, expireTokensAfterCalls: 3, malformedJsonNext: 1 });
+      await collect(t.app);
+      issued.push(...sim.app.mdsoSim.tokens.keys());
+    } finally {
+      await sim.admin('DELETE', '/__sim/faults');
+      await t.close();
+    }
+    assert.ok(logLines.length > 2, 'the poller logged');
+    assert.ok(issued.length > 0);
+    const all = logLines.join('\n');
+    for (const secret of ['not-the-password-4711', SIM_PASS, ...issued]) assert.ok(!all.includes(secret), `a secret reached the log: ${secret.slice(0, 4)}…`);
   });
 
   void it('answers 409 while a poll runs', async () => {
