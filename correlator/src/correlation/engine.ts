@@ -15,14 +15,12 @@ import { BoundedMap } from './bounded-map.js';
 import { correlationId } from './ids.js';
 import {
   KEY_CONFIDENCE,
-  SPAN_KIND_CLIENT,
-  SPAN_KIND_PRODUCER,
   STATUS_ERROR,
   type KeyGroup,
   type TraceState,
 } from './types.js';
 
-const MAX_CANDIDATES = 64;
+const MAX_CANDIDATES = 128;
 const MAX_SERVICES = 64;
 
 /** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
@@ -151,9 +149,9 @@ export class CorrelationEngine {
       t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
       d.entryChanged = true;
     }
-    if (span.kind !== 2 && t.candidates.length < MAX_CANDIDATES) {
+    if (t.candidates.length < MAX_CANDIDATES) {
       t.candidates.push({ spanId: span.spanId, service, startMs: span.startMs, endMs: span.endMs, kind: span.kind });
-      if (span.kind === SPAN_KIND_CLIENT || span.kind === SPAN_KIND_PRODUCER || span.kind <= 1) d.candidatesChanged = true;
+      d.candidatesChanged = true;
     }
     if (span.links) {
       for (const link of span.links) {

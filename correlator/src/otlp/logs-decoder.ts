@@ -101,10 +101,17 @@ function decodeLogRecord(
         case 6: {
           expectWire(tag, WIRE_LEN, 'LogRecord.attributes');
           const [s, e] = r.delimited();
-          if (e - s > rules.maxAttributeValueBytes + 256) {
-            throw new LogRejected(`log attribute of ${e - s} bytes is over the limit of ${rules.maxAttributeValueBytes}`);
-          }
+          const before = Object.keys(attributes).length;
           readKeyValueInto(r, s, e, attributes);
+          if (e - s > rules.maxAttributeValueBytes) {
+            const key = Object.keys(attributes)[before] ?? '?';
+            const size = Buffer.byteLength(attrValueToText(attributes[key] ?? null));
+            if (size > rules.maxAttributeValueBytes) {
+              throw new LogRejected(
+                `log attribute "${key.slice(0, 200)}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
+              );
+            }
+          }
           r.end = end;
           break;
         }

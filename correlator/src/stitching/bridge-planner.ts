@@ -64,23 +64,27 @@ export function planBridges(
 }
 
 /**
- * The span in the earlier trace that most plausibly caused the later one: the latest outgoing
- * call (client/producer) started before the child, else the latest step containing the child's
- * start, else the trace's entry span.
+ * The span in the earlier trace that most plausibly caused the later one: among the spans still
+ * running when the child started and the outgoing calls (client/producer) made before it, the one
+ * that started last. A finished call counts because orchestrators accept a request and act on it
+ * later; a finished internal step does not. With trace context crossing services (beorn → MDSO in
+ * one trace), this picks MDSO's running step rather than beorn's long call around it.
  */
 export function chooseParentSpan(parent: TraceState, childStartMs: number): CandidateSpan {
-  let bestCall: CandidateSpan | null = null;
-  let bestContaining: CandidateSpan | null = null;
+  let best: CandidateSpan | null = null;
+  const isCall = (c: CandidateSpan) => c.kind === SPAN_KIND_CLIENT || c.kind === SPAN_KIND_PRODUCER;
   for (const c of parent.candidates) {
     if (c.startMs > childStartMs) continue;
-    if (c.kind === SPAN_KIND_CLIENT || c.kind === SPAN_KIND_PRODUCER) {
-      if (!bestCall || c.startMs > bestCall.startMs || (c.startMs === bestCall.startMs && c.spanId < bestCall.spanId)) bestCall = c;
-    } else if (c.endMs >= childStartMs) {
-      if (!bestContaining || c.startMs > bestContaining.startMs || (c.startMs === bestContaining.startMs && c.spanId < bestContaining.spanId)) bestContaining = c;
+    if (!isCall(c) && c.endMs < childStartMs) continue;
+    if (
+      !best ||
+      c.startMs > best.startMs ||
+      (c.startMs === best.startMs && (isCall(c) && !isCall(best) || (isCall(c) === isCall(best) && c.spanId < best.spanId)))
+    ) {
+      best = c;
     }
   }
-  if (bestCall) return bestCall;
-  if (bestContaining) return bestContaining;
+  if (best) return best;
   const e = parent.entry!;
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }

@@ -119,6 +119,21 @@ describe('chooseParentSpan', () => {
       expect: 'st'.padEnd(16, '0'),
     },
     {
+      title: 'with context crossing services, the step still running rather than the long call around it',
+      candidates: [
+        call('bc', 'beorn', 100, 900),
+        { spanId: 'mp'.padEnd(16, '0'), service: 'mdso', startMs: 200, endMs: 800, kind: 2 },
+      ],
+      childStart: 400,
+      expect: 'mp'.padEnd(16, '0'),
+    },
+    {
+      title: 'a call still in flight beats an earlier step containing it',
+      candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'mdso', startMs: 220, endMs: 1500, kind: 1 }, call('ga', 'mdso', 300, 900)],
+      childStart: 340,
+      expect: 'ga'.padEnd(16, '0'),
+    },
+    {
       title: 'an internal step that ended before the child is not a parent',
       candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'beorn', startMs: 100, endMs: 200, kind: 1 }],
       childStart: 500,
