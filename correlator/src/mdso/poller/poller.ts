@@ -267,11 +267,15 @@ export class MdsoPoller {
       this.store.beginScan(type, scan);
     }
     const query = settings.failedOnlyQuery ? { resourceTypeId: type, q: 'orchState:failed' } : { resourceTypeId: type };
+    // Resuming an interrupted scan re-reads one page before the stored offset: items that left the
+    // list meanwhile (a repaired resource is no longer `failed`) shift the rest back, and without the
+    // overlap those would be skipped. Failures already handed on are recognised and not repeated.
+    const startOffset = scan.offset > 0 ? Math.max(0, scan.offset - settings.pageSize) : 0;
     // Duplicates across pages (a list shifting under us) must not be handled twice.
     const seenInScan = new Set<string>();
     let maxUpdated = scan.maxUpdatedMs;
     try {
-      for await (const page of client.resourcePages(query, scan.offset, settings.pageSize, signal)) {
+      for await (const page of client.resourcePages(query, startOffset, settings.pageSize, signal)) {
         let seen = 0;
         let changed = 0;
         const failed: Array<{ resource: MdsoResource; updatedMs: number; occurrenceKey: string }> = [];

@@ -362,6 +362,31 @@ void describe('MDSO poller under injected faults', () => {
     }
   });
 
+  void it('resuming does not skip items when resources before the offset left the list meanwhile', async () => {
+    const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [NS], pageSize: 5, maxRetries: 0, failedOnlyQuery: true }), { start: false });
+    try {
+      await sim.admin('DELETE', '/__sim/faults');
+      await sim.admin('POST', '/__sim/faults', { failAfterCalls: 14 });
+      const first = await collect(t.app);
+      await sim.admin('DELETE', '/__sim/faults');
+      assert.equal(first.json.poll.outcome, 'failed');
+      const resumeOffset = (await status(t.app)).products[0].resumeOffset as number;
+      assert.ok(resumeOffset >= 5);
+      // two failed resources before the resume point get repaired: the list shifts back by two
+      const listed = sim.app.mdsoSim.store.search({ resourceTypeId: NS, q: 'orchState:failed' });
+      for (const r of listed.slice(0, 2)) r.orchState = 'active';
+      const notYetSeen = listed.slice(resumeOffset, resumeOffset + 2).map(r => r.id);
+      const second = await collect(t.app);
+      assert.equal(second.json.poll.outcome, 'ok');
+      const recorded = recordedIds(t.db);
+      for (const id of notYetSeen) assert.ok(recorded.includes(id), `${id} was skipped`);
+      assert.equal(new Set(recorded).size, recorded.length);
+    } finally {
+      await sim.admin('DELETE', '/__sim/faults');
+      await t.close();
+    }
+  });
+
   void it('times out a slow MDSO and reports the timeout', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM], requestTimeoutMs: 100, maxRetries: 0 }), { start: false });
     try {
