@@ -75,11 +75,8 @@ describe('stitchedTraceFrame', () => {
     expect(row.logs).toEqual([{ timestamp: 1700000000050, name: 'retry', fields: [{ key: 'attempt', value: 2 }] }]);
   });
 
-  it('links the bridge to the later trace both ways, as references', () => {
+  it('hangs the later trace under its bridge span, the bridge as its first reference', () => {
     const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
-    expect(view[1].references).toEqual([
-      { traceID: TRACE_B, spanID: '2222222222222222', tags: [{ key: 'link.kind', value: 'bridge' }] },
-    ]);
     expect(view[2].references).toEqual([
       {
         traceID: TRACE_A,
@@ -90,25 +87,25 @@ describe('stitchedTraceFrame', () => {
         ],
       },
     ]);
+    // Grafana shows the bridge → child link from the child's reference; repeating it would double it.
+    expect(view[1].references).toEqual([]);
     expect(view[0].references).toEqual([]);
   });
 
-  it('adds an incoming reference to the target of an OTLP span link', () => {
+  it('keeps an OTLP link as a reference and leaves the back-link inside the frame to Grafana', () => {
     const source = makeSpan({
       spanId: 'aaaaaaaaaaaaaaaa',
+      parentSpanId: '1111111111111111',
       links: [{ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', attributes: { why: 'async' } }],
     });
-    const targetRoot = makeSpan({ traceId: TRACE_B, spanId: 'cccccccccccccccc' });
-    const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb', parentSpanId: 'cccccccccccccccc' });
+    const target = makeSpan({ traceId: TRACE_B, spanId: 'bbbbbbbbbbbbbbbb' });
     const view = rows(
-      stitchedTraceFrame('A', { ...stitched, spans: [source, targetRoot, target], bridges: [] }, ONLY_SELF)
+      stitchedTraceFrame('A', { ...stitched, spans: [makeSpan(), source, target], bridges: [] }, ONLY_SELF)
     );
-    expect(view[0].references).toEqual([
+    expect(view[1].references).toEqual([
       { traceID: TRACE_B, spanID: 'bbbbbbbbbbbbbbbb', tags: [{ key: 'why', value: 'async' }] },
     ]);
-    expect(view[2].references).toEqual([
-      { traceID: TRACE_A, spanID: 'aaaaaaaaaaaaaaaa', tags: [{ key: 'link.direction', value: 'incoming' }] },
-    ]);
+    expect(view[2].references).toEqual([]);
   });
 
   it('marks the synthetic bridge span with a warning and its bridge tags', () => {

@@ -91,30 +91,49 @@ describe('treeSafeReferences', () => {
   it('puts a reference outside the frame first when no in-frame one may be the parent', () => {
     const spans = [
       { ...rootA, links: [link(TRACE_B, 'b0')] },
-      { ...rootB, links: [link(TRACE_C, 'elsewhere')] },
+      { ...rootB, links: [link(TRACE_C, 'elsewhere'), link(TRACE_A, 'a0')] },
     ];
     const refs = treeSafeReferences(spans, collectReferences(spans, [], []));
-    // b0 links out of the frame, so it keeps the back-link from a0 after that reference.
-    expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['elsewhere', 'a0']);
+    // a0 already hangs under b0, so b0 → a0 cannot lead (a cycle) and is not repeated (Grafana
+    // shows it as a back-link from a0's reference).
+    expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['elsewhere']);
   });
 
-  it('drops the in-frame back-link of a root that has nothing else', () => {
+  it('drops a cyclic reference when nothing outside the frame can lead', () => {
+    const spans = [
+      { ...rootA, links: [link(TRACE_B, 'b0')] },
+      { ...rootB, links: [link(TRACE_A, 'a0')] },
+    ];
+    const refs = treeSafeReferences(spans, collectReferences(spans, [], []));
+    expect(refs.get(spanKey(TRACE_B, 'b0'))).toEqual([]);
+  });
+
+  it('adds no back-link for links inside the frame (Grafana derives them)', () => {
     const spans = [{ ...rootA, links: [link(TRACE_B, 'b0')] }, rootB];
     const refs = treeSafeReferences(spans, collectReferences(spans, [], []));
     expect(refs.get(spanKey(TRACE_B, 'b0'))).toEqual([]);
   });
 
-  it('keeps incoming links from outside the frame (single-trace view)', () => {
-    const spans = [rootB];
-    const linksIn = [
-      {
-        sourceTraceId: TRACE_A,
-        sourceSpanId: 'a9',
-        targetTraceId: TRACE_B,
-        targetSpanId: 'b0',
-        origin: 'otlp' as const,
-      },
-    ];
+  it("drops the parent's reference back to a root it now holds", () => {
+    const spans = [rootA, { ...bridgeSpan, links: [link(TRACE_B, 'b0')] }, rootB];
+    const refs = treeSafeReferences(
+      spans,
+      collectReferences(spans, [makeBridge({ spanId: 'br', childTraceId: TRACE_B, childSpanId: 'b0' })], [])
+    );
+    expect(refs.get(spanKey(TRACE_A, 'br'))).toEqual([]);
+    expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['br']);
+  });
+
+  it('keeps incoming links from outside the frame only (single-trace view)', () => {
+    const spans = [rootB, makeSpan({ traceId: TRACE_B, spanId: 'b7', parentSpanId: 'b0' })];
+    const linkIn = (sourceTraceId: string, sourceSpanId: string) => ({
+      sourceTraceId,
+      sourceSpanId,
+      targetTraceId: TRACE_B,
+      targetSpanId: 'b0',
+      origin: 'otlp' as const,
+    });
+    const linksIn = [linkIn(TRACE_A, 'a9'), linkIn(TRACE_B, 'b7')];
     const refs = treeSafeReferences(spans, collectReferences(spans, [], linksIn));
     expect(refs.get(spanKey(TRACE_B, 'b0'))?.map((r) => r.spanID)).toEqual(['a9']);
   });

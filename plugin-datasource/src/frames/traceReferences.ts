@@ -29,8 +29,9 @@ export function spanKey(traceId: string, spanId: string): string {
 
 /**
  * Every reference per span (keyed by trace/span id): bridge spans to the entry span of the trace
- * they join and back, OTLP links out, and links pointing in (Grafana shows no back-links itself).
- * Bridges come first so their kind wins when a bridge span also carries the same OTLP link.
+ * they join and back, OTLP links out, and links pointing in from spans outside the frame. Grafana
+ * derives back-links between spans of one frame itself (`subsidiarilyReferencedBy`), so in-frame
+ * incoming links are not repeated. Bridges come first so their kind wins over the same OTLP link.
  */
 export function collectReferences(
   spans: Span[],
@@ -65,17 +66,12 @@ export function collectReferences(
     const from = spanKey(span.traceId, span.spanId);
     for (const link of span.links) {
       add(from, 'outgoing', { traceID: link.traceId, spanID: link.spanId, tags: toKeyValues(link.attributes) });
-      const target = spanKey(link.traceId, link.spanId);
-      if (present.has(target)) {
-        add(target, 'incoming', {
-          traceID: span.traceId,
-          spanID: span.spanId,
-          tags: [{ key: 'link.direction', value: 'incoming' }],
-        });
-      }
     }
   }
   for (const link of linksIn) {
+    if (present.has(spanKey(link.sourceTraceId, link.sourceSpanId))) {
+      continue;
+    }
     add(spanKey(link.targetTraceId, link.targetSpanId), 'incoming', {
       traceID: link.sourceTraceId,
       spanID: link.sourceSpanId,
@@ -90,21 +86,23 @@ export function collectReferences(
 
 /**
  * Orders references so Grafana's trace tree stays sound. Grafana nests a span under the target of
- * its *first* reference (CHILD_OF from parentSpanID, else the first FOLLOWS_FROM), looked up by
- * span id only. So for a span without parent the first reference decides where it hangs:
- * the bridge that led to it (the stitched view), else a span it links out to, never a span that
- * merely links to it, and never one that would close a cycle (which would hide both spans).
- * When no in-frame reference qualifies, one outside the frame goes first (it resolves to the
- * top level); if there is none, the in-frame references that would misplace the span are dropped.
+ * its *first* reference (CHILD_OF from parentSpanID, else the first FOLLOWS_FROM), looked up by span
+ * id only, and turns every later in-frame reference into a back-link on its target. So for a span
+ * without parent the first reference decides where it hangs: the bridge that led to it (the
+ * stitched view), else a span it links out to, never one that would close a cycle (that would hide
+ * the spans in it). The chosen parent's own reference back to the span is dropped, as Grafana would
+ * otherwise show the same link twice. With no acceptable in-frame parent, a reference outside the
+ * frame goes first (it resolves to the top level); if there is none, the in-frame references that
+ * would close a cycle are dropped.
  */
 export function treeSafeReferences(
   spans: Span[],
   candidates: Map<string, ReferenceCandidate[]>
 ): Map<string, TraceReference[]> {
-  const inFrame = new Set(spans.map((s) => s.spanId));
+  const keyBySpanId = new Map(spans.map((s) => [s.spanId, spanKey(s.traceId, s.spanId)]));
   const parentOf = new Map<string, string>();
   for (const span of spans) {
-    if (span.parentSpanId && inFrame.has(span.parentSpanId)) {
+    if (span.parentSpanId && keyBySpanId.has(span.parentSpanId)) {
       parentOf.set(span.spanId, span.parentSpanId);
     }
   }
@@ -118,34 +116,34 @@ export function treeSafeReferences(
     }
     return false;
   };
+  const inFrame = (c: ReferenceCandidate) => keyBySpanId.has(c.ref.spanID);
 
-  const result = new Map<string, TraceReference[]>();
-  const roots = spans.filter((s) => !s.parentSpanId).sort((a, b) => a.startTimeMs - b.startTimeMs);
+  const result = new Map<string, ReferenceCandidate[]>();
+  const dropped = new Set<string>();
   for (const span of spans) {
-    if (span.parentSpanId) {
-      result.set(
-        spanKey(span.traceId, span.spanId),
-        (candidates.get(spanKey(span.traceId, span.spanId)) ?? []).map((c) => c.ref)
-      );
-    }
+    const key = spanKey(span.traceId, span.spanId);
+    result.set(key, candidates.get(key) ?? []);
   }
+  const roots = spans.filter((s) => !s.parentSpanId).sort((a, b) => a.startTimeMs - b.startTimeMs);
   for (const span of roots) {
     const key = spanKey(span.traceId, span.spanId);
-    const all = candidates.get(key) ?? [];
-    const rank = (c: ReferenceCandidate) => (c.kind === 'fromBridge' ? 0 : 1);
+    const all = result.get(key) ?? [];
     const parent = all
-      .filter((c) => c.kind !== 'incoming' && inFrame.has(c.ref.spanID) && !closesCycle(span.spanId, c.ref.spanID))
-      .sort((a, b) => rank(a) - rank(b))[0];
+      .filter((c) => c.kind !== 'incoming' && inFrame(c) && !closesCycle(span.spanId, c.ref.spanID))
+      .sort((a, b) => Number(b.kind === 'fromBridge') - Number(a.kind === 'fromBridge'))[0];
     if (parent) {
       parentOf.set(span.spanId, parent.ref.spanID);
-      result.set(key, [parent.ref, ...all.filter((c) => c !== parent).map((c) => c.ref)]);
+      result.set(key, [parent, ...all.filter((c) => c !== parent)]);
+      dropped.add(`${keyBySpanId.get(parent.ref.spanID)}->${span.spanId}`);
       continue;
     }
-    const outside = all.filter((c) => !inFrame.has(c.ref.spanID));
-    result.set(
-      key,
-      outside.length ? [...outside, ...all.filter((c) => inFrame.has(c.ref.spanID))].map((c) => c.ref) : []
-    );
+    const outside = all.filter((c) => !inFrame(c));
+    result.set(key, outside.length ? [...outside, ...all.filter(inFrame)] : []);
   }
-  return result;
+  return new Map(
+    [...result].map(([key, refs]) => [
+      key,
+      refs.filter((c) => !dropped.has(`${key}->${c.ref.spanID}`)).map((c) => c.ref),
+    ])
+  );
 }
