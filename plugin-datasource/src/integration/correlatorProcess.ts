@@ -30,7 +30,7 @@ export interface RunningCorrelator {
 }
 
 async function waitUntilReady(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 300; attempt++) {
     if (child.exitCode !== null) {
       throw new Error(`correlator exited with ${child.exitCode}: ${output()}`);
     }

@@ -153,7 +153,7 @@ export async function loadDemoCircuit(
 ) {
   await post(baseUrl, '/v1/traces', demoTraces(demo, startMs), headers);
   await post(baseUrl, '/v1/logs', demoLogs(demo, startMs), headers);
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 200; attempt++) {
     const response = await fetch(`${baseUrl}/api/circuits?query=${demo.circuitId}`, { headers });
     const body = (await response.json()) as { circuits?: Array<{ bridgeCount: number; logCount: number }> };
     const circuit = body.circuits?.[0];
