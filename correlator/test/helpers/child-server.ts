@@ -15,8 +15,10 @@ export interface ChildServer {
   url: string;
   pid: number;
   child: ChildProcess;
-  /** stderr and non-JSON stdout, for failure messages. */
+  /** stderr, non-JSON stdout and error-level log lines, for failure messages. */
   output: () => string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  fullLog: () => string;
   /** SIGKILL, no chance to flush or close: what a crash looks like. Resolves when it is gone. */
   kill9: () => Promise<void>;
   /** SIGTERM and wait for a clean exit; resolves with the exit code. */
@@ -39,8 +41,8 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
       PORT: '0',
       HOST: '127.0.0.1',
       ...env,
-      // The listening line is how the port is found, so info level is required.
-      LOG_LEVEL: 'info',
+      // The listening line is how the port is found, so info level at least.
+      LOG_LEVEL: env.LOG_LEVEL === 'debug' || env.LOG_LEVEL === 'trace' ? env.LOG_LEVEL : 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,8 +57,13 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
   });
 
   let text = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d));
+  let full = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    text += d;
+    full += d;
+  });
   const lines = createInterface({ input: child.stdout! });
+  lines.on('line', line => (full += line + '\n'));
   const url = await new Promise<string>((resolve, reject) => {
     lines.on('line', line => {
       const m = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(line);
@@ -64,7 +71,8 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
       else if (!line.startsWith('{')) text += line + '\n';
       else if (/"level":(50|60)/.test(line)) text += line + '\n';
     });
-    void exited.then(code => reject(new Error(`correlator exited (${code}) before listening:\n${text}`)));
+    // 'close' comes after the last output, so the message has the reason.
+    child.once('close', code => reject(new Error(`correlator exited (${code}) before listening:\n${text}`)));
   });
   // Listening comes before readiness only in theory; /ready proves the store answers.
   const ready = await fetch(`${url}/ready`);
@@ -76,6 +84,7 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
     pid,
     child,
     output: () => text,
+    fullLog: () => full,
     kill9: async () => {
       child.kill('SIGKILL');
       await exited;
@@ -90,4 +99,26 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
       return { rss: kb('VmRSS'), peak: kb('VmHWM') };
     },
   };
+}
+
+/**
+ * Starts the server with settings that must stop it. Resolves with its exit code and output; if it
+ * starts listening instead, it is killed and the code is null.
+ */
+export async function startupOutcome(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+    cwd: CORRELATOR_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    output += d;
+    if (output.includes('Server listening at')) child.kill('SIGKILL');
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  const code = await new Promise<number | null>(resolve => child.once('close', c => resolve(c)));
+  live.delete(child);
+  return { code, output };
 }

@@ -1,0 +1,110 @@
+// Bad settings stop the real entry point with exit code 2 and a message naming the setting, and
+// secrets never reach the process output: not at start-up, not when requests carry them.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { startServer, startupOutcome } from '../helpers/child-server.js';
+import { cleanupStack, tempDir } from '../helpers/cleanup.js';
+import { serviceTelemetry } from '../helpers/sdk-bodies.js';
+
+describe('start-up settings', () => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['MAX_BODY_BYTES', { MAX_BODY_BYTES: 'lots' }],
+    ['AUTH_MODE', { AUTH_MODE: 'kerberos' }],
+    ['AUTH_MODE', { AUTH_MODE: 'basic', AUTH_USERNAME: 'grafana' }],
+  ];
+  for (const [setting, env] of cases) {
+    it(`${JSON.stringify(env)} → exit 2 naming ${setting}`, async t => {
+      const cleanup = cleanupStack(fn => t.after(fn));
+      const { code, output } = await startupOutcome({ DATA_DIR: await tempDir(cleanup), ...env });
+      assert.equal(code, 2, output);
+      assert.ok(output.includes(setting), `names ${setting}: ${output}`);
+    });
+  }
+
+  it('a bearer token that is too short is refused without printing it', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const token = `tk${randomBytes(4).toString('hex')}`;
+    const { code, output } = await startupOutcome({ DATA_DIR: await tempDir(cleanup), AUTH_MODE: 'bearer', AUTH_TOKEN: token });
+    assert.equal(code, 2, output);
+    assert.match(output, /AUTH_TOKEN/);
+    assert.ok(!output.includes(token), 'the token is not printed');
+  });
+});
+
+describe('secrets in the process output', () => {
+  it('passwords, tokens, Tempo headers and credentials sent by clients never appear in the log (LOG_LEVEL=trace)', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const password = `pw-${randomBytes(12).toString('hex')}`;
+    const tempoSecret = `tempo-${randomBytes(12).toString('hex')}`;
+    const mdsoPassword = `mdso-${randomBytes(12).toString('hex')}`;
+    const server = await startServer(cleanup, {
+      DATA_DIR: await tempDir(cleanup),
+      LOG_LEVEL: 'trace',
+      AUTH_MODE: 'basic',
+      AUTH_USERNAME: 'grafana',
+      AUTH_PASSWORD: password,
+      // Nothing listens there; the exporter only has to be configured.
+      TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces',
+      TEMPO_HEADERS: JSON.stringify({ authorization: `Bearer ${tempoSecret}` }),
+      MDSO_URL: 'http://127.0.0.1:9',
+      MDSO_USER: 'admin',
+      MDSO_PASS: mdsoPassword,
+    });
+    const good = `Basic ${Buffer.from(`grafana:${password}`).toString('base64')}`;
+    const wrongButSecret = `Basic ${Buffer.from(`someone:${password}`).toString('base64')}`;
+    const tel = await serviceTelemetry('beorn', Date.now() - 5_000, [
+      { name: 'POST /x', startMs: 0, endMs: 1, kind: SpanKind.SERVER, attributes: { circuit_id: 'secrets-1' } },
+    ]);
+    for (const authorization of [good, wrongButSecret, `Bearer ${password}`]) {
+      await (await fetch(`${server.url}/api/circuits`, { headers: { authorization } })).text();
+      await (
+        await fetch(`${server.url}/v1/traces`, {
+          method: 'POST',
+          body: tel.traces.protobuf,
+          headers: { authorization, 'content-type': 'application/x-protobuf' },
+        })
+      ).arrayBuffer();
+      // A request that fails inside, with the secret in the header, must not log it either.
+      await (
+        await fetch(`${server.url}/v1/traces`, { method: 'POST', body: '{', headers: { authorization, 'content-type': 'application/json' } })
+      ).text();
+    }
+    assert.equal(await server.stop(), 0);
+    const log = server.fullLog();
+    // The log really is verbose: refusals and failures were written, so their silence on secrets means something.
+    assert.match(log, /request refused|invalid credentials|"level":20/, 'debug lines were written');
+    assert.ok(log.includes('"username":"grafana"'), 'the auth settings were logged, redacted');
+    assert.match(log, /"msg":"configuration"/, 'the configuration was logged (redacted)');
+    for (const [what, secret] of [
+      ['AUTH_PASSWORD', password],
+      ['basic credentials', good.slice(6)],
+      ['TEMPO_HEADERS value', tempoSecret],
+      ['MDSO_PASS', mdsoPassword],
+    ] as const) {
+      assert.ok(!log.includes(secret), `${what} appears in the log`);
+    }
+  });
+
+  // Reported to the lead: redactConfig (src/config/config.ts) hides passwords, tokens and Tempo
+  // headers but logs mdso.webhook.url (a Slack/Webex webhook URL is itself the credential) and
+  // URLs with user:password in them as they are.
+  it('webhook URLs and credentials inside URLs stay out of the log', { todo: 'redactConfig logs them' }, async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const hook = `H${randomBytes(12).toString('hex')}`;
+    const userinfo = `p${randomBytes(12).toString('hex')}`;
+    const server = await startServer(cleanup, {
+      DATA_DIR: await tempDir(cleanup),
+      MDSO_URL: `http://admin:${userinfo}@127.0.0.1:9`,
+      MDSO_USER: 'admin',
+      MDSO_PASS: 'x',
+      MDSO_WEBHOOK_URL: `https://hooks.slack.com/services/T000/B000/${hook}`,
+      TEMPO_OTLP_ENDPOINT: `http://tempo:${userinfo}@127.0.0.1:9/v1/traces`,
+    });
+    assert.equal(await server.stop(), 0);
+    const log = server.fullLog();
+    assert.ok(!log.includes(hook), 'MDSO_WEBHOOK_URL appears in the log');
+    assert.ok(!log.includes(userinfo), 'a password inside MDSO_URL / TEMPO_OTLP_ENDPOINT appears in the log');
+  });
+});
