@@ -8,13 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 
-/** A fresh directory removed when the test ends. */
-export async function tempDir(t: TestContext, prefix = 'corr-test-'): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** The app with LOG_LEVEL=silent on a temp DATA_DIR; `env` overrides any setting. */
 export async function build(t: TestContext, env: Record<string, string> = {}): Promise<FastifyInstance> {
   const dataDir = await mkdtemp(join(tmpdir(), 'corr-app-'));
