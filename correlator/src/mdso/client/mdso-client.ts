@@ -231,19 +231,26 @@ export class MdsoClient {
     return { items, offset, nextOffset: offset + body.items.length, total: body.total };
   }
 
-  /** Pages from `startOffset` to the end (`offset + items.length >= total`). */
+  /**
+   * Pages from `startOffset` to the end (`offset + items.length >= total`). With `overlap` > 0 each
+   * request starts that many items before the end of the previous page: if items before the offset
+   * leave the list between two requests (offset paging under concurrent change), the next page still
+   * starts no later than the first unseen item. The caller drops the repeated items by id.
+   */
   async *resourcePages(
     query: { resourceTypeId?: string; q?: string; p?: string },
     startOffset: number,
     pageSize: number,
     signal?: AbortSignal,
+    overlap = 0,
   ): AsyncGenerator<ResourcePage> {
     let offset = startOffset;
     for (;;) {
       const page = await this.resourcePage(query, offset, pageSize, signal);
       yield page;
       if (page.nextOffset >= page.total || page.items.length === 0) return;
-      offset = page.nextOffset;
+      // always move forward by at least half a page, whatever the overlap and however short the page
+      offset += Math.max(page.nextOffset - offset - overlap, Math.ceil((page.nextOffset - offset) / 2));
     }
   }
 

@@ -70,6 +70,11 @@ export interface PollResult {
 
 const PROCESSED_RETENTION_MS = 90 * 86_400_000;
 
+/** Items re-read at each page boundary; tolerates that many removals ahead of the offset per page. */
+function pageOverlap(pageSize: number): number {
+  return Math.min(5, Math.floor(pageSize / 10));
+}
+
 export class PollInProgressError extends Error {
   constructor() {
     super('an MDSO poll is already running');
@@ -274,15 +279,19 @@ export class MdsoPoller {
     // Duplicates across pages (a list shifting under us) must not be handled twice.
     const seenInScan = new Set<string>();
     let maxUpdated = scan.maxUpdatedMs;
+    let previousEnd: number | null = null;
     try {
-      for await (const page of client.resourcePages(query, startOffset, settings.pageSize, signal)) {
+      for await (const page of client.resourcePages(query, startOffset, settings.pageSize, signal, pageOverlap(settings.pageSize))) {
         let seen = 0;
         let changed = 0;
         const failed: Array<{ resource: MdsoResource; updatedMs: number; occurrenceKey: string }> = [];
         if (page.items.length < settings.pageSize && page.nextOffset < page.total) result.shortPages++;
-        for (const item of page.items) {
+        // the first items of a page may be our own overlap; repeats beyond it are MDSO's
+        const reread = previousEnd === null ? 0 : Math.max(0, previousEnd - page.offset);
+        previousEnd = page.nextOffset;
+        for (const [index, item] of page.items.entries()) {
           if (seenInScan.has(item.id)) {
-            result.duplicatesSkipped++;
+            if (index >= reread) result.duplicatesSkipped++;
             continue;
           }
           seenInScan.add(item.id);

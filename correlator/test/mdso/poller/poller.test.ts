@@ -38,6 +38,7 @@ void describe('MDSO poller against the simulator', () => {
       assert.deepEqual(recordedIds(t.db), expected);
       assert.deepEqual(ingestedRootResourceIds(t.ingested), expected);
       assert.equal(first.json.poll.failuresFound, expected.length);
+      assert.equal(first.json.poll.duplicatesSkipped, 0, "the poller's own page overlap is not counted as MDSO duplicates");
 
       const second = await collect(t.app);
       assert.equal(second.json.poll.outcome, 'ok');
@@ -337,7 +338,7 @@ void describe('MDSO poller under injected faults', () => {
       assert.match(s.lastError.message, /503/);
       assert.equal(s.lastPoll.outcome, 'failed');
       const resumeOffset = s.products[0].resumeOffset;
-      assert.ok(resumeOffset > 0 && resumeOffset % 10 === 0, `stopped after a good page: ${resumeOffset}`);
+      assert.ok(resumeOffset > 0, `stopped after a good page: ${resumeOffset}`);
       const partial = recordedIds(t.db);
       assert.ok(partial.length > 0, 'failures of the good pages were recorded');
       const metrics = await t.registry.metrics();
