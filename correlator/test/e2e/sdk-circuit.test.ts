@@ -263,10 +263,7 @@ describe('SDK exporters in a separate process → correlator process', () => {
       );
     });
 
-    // Reported to the lead: chooseParentSpan (src/stitching/bridge-planner.ts) prefers any earlier
-    // client span (here beorn's call to MDSO, 100–900 ms) over the later span that contains the
-    // child's start (MDSO's plan script, 200–800 ms), so the hop is named beorn_to_arda_bridge.
-    it('parents that bridge to the MDSO span that was running when arda was called', { todo: 'bridge planner picks the earlier client span' }, () => {
+    it('parents that bridge to the MDSO span that was running when arda was called', () => {
       const mdsoPlan = span(out, 'mdso:mdso.product.CircuitDetailsCollector');
       const b = stitched.spans.find(s => s.synthetic)!;
       assert.equal(b.name, 'mdso_to_arda_bridge');
