@@ -9,6 +9,7 @@ import { applyFailure, createContext, createProductResource, generateDataset, ty
 import { matchesExact, parseClauses, QueryError } from './query.js';
 import type { SimResource } from './resource.js';
 import { ResourceStore, type ResourceFilter } from './store.js';
+import { registerWriteRoutes, settle, type PendingActivation, type SimOperation } from './writes.js';
 
 export interface SimulatorOptions {
   seed?: number;
@@ -109,6 +110,10 @@ export class SimulatorState {
   readonly now: () => number;
   readonly tokenTtlSeconds: number;
   readonly errorMix: ErrorMix;
+  /** resources created through the API, on their way to active or failed */
+  readonly pending = new Map<string, PendingActivation>();
+  /** custom operations by resource id */
+  readonly operations = new Map<string, SimOperation[]>();
 
   constructor(readonly opts: SimulatorOptions) {
     this.now = opts.now ?? Date.now;
@@ -195,6 +200,7 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
     const path = request.url.split('?')[0] ?? '';
     if (!isApiPath(path)) return;
     state.stats.apiCalls++;
+    settle(state);
     const f = state.faults;
     if (f.latencyMs > 0) await new Promise(resolve => setTimeout(resolve, f.latencyMs));
     let fail = false;
@@ -352,6 +358,8 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
         providerData: { template: `charter.serviceTemplates.${short}` },
       };
     });
+
+  registerWriteRoutes(app, state, authenticate);
 
   app.get(`${MARKET}/products`, { preHandler: authenticate }, async request => {
     const q = request.query as Query;

@@ -41,6 +41,30 @@ export class ResourceStore {
     insertOrdered(list, resource);
   }
 
+  /** Removes a resource and its relationships; false when it does not exist. */
+  remove(id: string): boolean {
+    const r = this.byId.get(id);
+    if (!r) return false;
+    this.byId.delete(id);
+    const drop = (list: SimResource[] | undefined) => {
+      const i = list?.indexOf(r) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    };
+    drop(this.ordered);
+    drop(this.byType.get(r.resourceTypeId));
+    for (const [from, to] of [
+      [this.deps, this.dependents],
+      [this.dependents, this.deps],
+    ] as const) {
+      for (const other of from.get(id) ?? []) {
+        const back = to.get(other);
+        if (back) to.set(other, back.filter(x => x !== id));
+      }
+      from.delete(id);
+    }
+    return true;
+  }
+
   link(parentId: string, childId: string): void {
     const push = (m: Map<string, string[]>, k: string, v: string) => {
       const list = m.get(k);
