@@ -2,7 +2,16 @@
 // arda circuit as three unconnected root traces (no context propagation) to the correlator
 // running as its own process. Every exporter flavour the SDK has (protobuf/JSON, gzip/none) must
 // give the same stitched result, and a replay of identical data must change nothing.
-import type { Bridge, CircuitDetail, CorrelationListResponse, LogListResponse, Span, StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
+import type {
+  Bridge,
+  CircuitDetail,
+  CorrelationListResponse,
+  LogListResponse,
+  ServiceGraph,
+  Span,
+  StitchedTrace,
+  TraceDetail,
+} from '@correlation-station/api-schema';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type ChildServer } from '../helpers/child-server.js';
@@ -153,6 +162,17 @@ describe('SDK exporters in a separate process → correlator process', () => {
         assert.equal(l.keys.circuit_id, circuitId);
       }
 
+      // The service graph shows both hops, marked as existing only through bridges.
+      const graph = await getJson<ServiceGraph>(server.url, `/api/service-graph?circuit_id=${encodeURIComponent(circuitId)}`);
+      assert.deepEqual(new Set(graph.nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda']), 'no node for the synthetic spans');
+      assert.deepEqual(
+        graph.edges.map(e => [e.source, e.target, e.bridged]).sort(),
+        [
+          ['beorn', 'mdso', true],
+          ['mdso', 'arda', true],
+        ],
+      );
+
       const eventsAfter = await counterTotal(server.url, 'correlation_events_total');
       assert.ok(eventsAfter > eventsBefore, `correlation_events_total ${eventsBefore} → ${eventsAfter}`);
 
@@ -260,6 +280,17 @@ describe('SDK exporters in a separate process → correlator process', () => {
       assert.deepEqual(
         b.links.map(l => [l.traceId, l.spanId]),
         [[arda.traceId, arda.spanId]],
+      );
+    });
+
+    it('shows the propagated hop as a real call and the other as bridged in the service graph', async () => {
+      const graph = await getJson<ServiceGraph>(server.url, `/api/service-graph?circuit_id=${encodeURIComponent(circuitId)}`);
+      assert.deepEqual(
+        graph.edges.map(e => [e.source, e.target, e.bridged, e.meanConfidence === 1]).sort(),
+        [
+          ['beorn', 'mdso', false, true],
+          ['mdso', 'arda', true, false],
+        ],
       );
     });
 
