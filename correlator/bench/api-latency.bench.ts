@@ -1,0 +1,161 @@
+// Query-side latencies over loopback HTTP: how soon a bridge is visible in the API after the child
+// trace arrives, and how long the stitched view of a 50-trace / 5,000-span circuit takes.
+// Run: cd correlator && node --expose-gc --import tsx bench/api-latency.bench.ts
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config/config.js';
+import { circuitIdFor, circuitTraceBodies, makeTemplates, variantBody } from './lib/otlp-payloads.js';
+import { figure, heading, percentile } from './lib/report.js';
+
+const BACKGROUND_REQUESTS = 100;
+const BRIDGE_CIRCUITS = 300;
+const STITCHED_TRACES = 50;
+const STITCHED_SPANS_PER_TRACE = 100;
+const STITCHED_QUERIES = 30;
+const baseMs = Date.now() - 30 * 60_000;
+
+heading(
+  'API latency',
+  `buildApp() on 127.0.0.1 (SQLite WAL in ${tmpdir()}, default limits), client in the same process over keep-alive HTTP, ` +
+    `one request at a time, no concurrent ingest; store pre-loaded with ${BACKGROUND_REQUESTS} requests of 512 spans; ` +
+    `load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`,
+);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-api-'));
+const app = await buildApp({ config: loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }) });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const addr = app.server.address();
+if (!addr || typeof addr === 'string') throw new Error('no address');
+const port = addr.port;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+interface Reply {
+  status: number;
+  body: Buffer;
+  ms: number;
+}
+
+function http(method: 'GET' | 'POST', path: string, body?: Buffer): Promise<Reply> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        headers: body ? { 'content-type': 'application/x-protobuf', 'content-length': body.length } : {},
+      },
+      res => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: performance.now() - started }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function postTraces(body: Buffer): Promise<Reply> {
+  const r = await http('POST', '/v1/traces', body);
+  if (r.status !== 200) throw new Error(`POST /v1/traces answered ${r.status}: ${r.body.toString().slice(0, 300)}`);
+  return r;
+}
+
+// ---- background data ----------------------------------------------------------------------------------
+
+{
+  const templates = makeTemplates(4, { seed: 99, baseMs, spansPerRequest: 512, tracesPerCircuit: 5, resourceTypeAttribute: true });
+  const t0 = performance.now();
+  for (let i = 0; i < BACKGROUND_REQUESTS; i++) await postTraces(variantBody(templates[i % templates.length]!, 300_000 + i));
+  console.log(`background: ${BACKGROUND_REQUESTS * 512} spans posted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+// ---- bridge latency -------------------------------------------------------------------------------------
+
+{
+  const visible: number[] = [];
+  const postMs: number[] = [];
+  let polls = 0;
+  for (let i = 0; i < BRIDGE_CIRCUITS; i++) {
+    const circuitId = circuitIdFor(500_000 + i);
+    const { bodies, traceIds } = circuitTraceBodies({
+      seed: 10_000 + i,
+      startMs: baseMs + i * 1000,
+      circuitId,
+      traces: 2,
+      spansPerTrace: 10,
+      resourceTypeAttribute: true,
+    });
+    await postTraces(bodies[0]!);
+    const t0 = performance.now();
+    postMs.push((await postTraces(bodies[1]!)).ms);
+    for (;;) {
+      polls++;
+      const r = await http('GET', `/api/circuits/${encodeURIComponent(circuitId)}`);
+      const detail = r.status === 200 ? (JSON.parse(r.body.toString()) as { bridges: { childTraceId: string }[] }) : null;
+      if (detail?.bridges.some(b => b.childTraceId === traceIds[1])) break;
+      if (performance.now() - t0 > 10_000) throw new Error(`no bridge for ${circuitId} after 10 s`);
+    }
+    visible.push(performance.now() - t0);
+  }
+  visible.sort((a, b) => a - b);
+  postMs.sort((a, b) => a - b);
+  console.log(
+    `bridge visible after child arrival, ${BRIDGE_CIRCUITS} circuits of 2 traces x 10 spans: p50 ${percentile(visible, 50).toFixed(1)} ms, ` +
+      `p99 ${percentile(visible, 99).toFixed(1)} ms, max ${visible.at(-1)!.toFixed(1)} ms (child POST alone p50 ${percentile(postMs, 50).toFixed(1)} ms); ` +
+      `${polls} GET /api/circuits/:id polls (${(polls / BRIDGE_CIRCUITS).toFixed(2)} per circuit: 1.00 = visible on the first look)`,
+  );
+  figure('api.bridge_visible.p50', percentile(visible, 50), 'ms');
+  figure('api.bridge_visible.p99', percentile(visible, 99), 'ms', { op: '<', value: 50 });
+}
+
+// ---- stitched view -----------------------------------------------------------------------------------------
+
+{
+  const circuitId = circuitIdFor(777_777);
+  const { bodies } = circuitTraceBodies({
+    seed: 4242,
+    startMs: baseMs + 5 * 60_000,
+    circuitId,
+    traces: STITCHED_TRACES,
+    spansPerTrace: STITCHED_SPANS_PER_TRACE,
+    resourceTypeAttribute: true,
+  });
+  for (const b of bodies) await postTraces(b);
+  const path = `/api/circuits/${encodeURIComponent(circuitId)}/trace`;
+  const first = await http('GET', path);
+  const view = JSON.parse(first.body.toString()) as { spans: unknown[]; bridges: unknown[]; traceIds: string[]; spanCount: number; truncated: boolean };
+  console.log(
+    `stitched view: ${view.traceIds.length} traces, ${view.spans.length} spans returned (spanCount ${view.spanCount}, truncated ${view.truncated}), ` +
+      `${view.bridges.length} bridges, ${(first.body.length / 2 ** 20).toFixed(1)} MiB of JSON`,
+  );
+  if (view.traceIds.length !== STITCHED_TRACES) throw new Error(`expected ${STITCHED_TRACES} traces in the stitched view`);
+  const times: number[] = [];
+  for (let i = 0; i < STITCHED_QUERIES; i++) {
+    const r = await http('GET', path);
+    if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
+    times.push(r.ms);
+  }
+  times.sort((a, b) => a - b);
+  const detailTimes: number[] = [];
+  for (let i = 0; i < STITCHED_QUERIES; i++) detailTimes.push((await http('GET', `/api/circuits/${encodeURIComponent(circuitId)}`)).ms);
+  detailTimes.sort((a, b) => a - b);
+  console.log(
+    `GET ${path} x ${STITCHED_QUERIES}: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (time to last byte); ` +
+      `circuit detail (summary, traces, correlations, bridges) p50 ${percentile(detailTimes, 50).toFixed(1)} ms, p99 ${percentile(detailTimes, 99).toFixed(1)} ms`,
+  );
+  figure('api.stitched_view_5000_spans.p50', percentile(times, 50), 'ms');
+  figure('api.stitched_view_5000_spans.p99', percentile(times, 99), 'ms', { op: '<', value: 100 });
+  figure('api.circuit_detail_50_traces.p99', percentile(detailTimes, 99), 'ms');
+}
+
+agent.destroy();
+await app.close();
+rmSync(dataDir, { recursive: true, force: true });
