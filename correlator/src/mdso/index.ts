@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { ConfigError, type MdsoConfig } from '../config/config.js';
 import { MdsoAnalysis, mdsoAnalysisRoutes } from './analysis/index.js';
 import { MdsoClient } from './client/mdso-client.js';
+import { withoutCredentials } from './client/safe-url.js';
 import type { IngestTraces } from './ingest-types.js';
 import { MdsoPoller } from './poller/poller.js';
 import { createPollMetrics } from './status/metrics.js';
@@ -94,7 +95,7 @@ export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opt
   app.addHook('onReady', async () => {
     if (poller) {
       poller.start();
-      app.log.info({ url: config.url, products: config.products.length, intervalSeconds: config.pollIntervalSeconds }, 'MDSO poller started');
+      app.log.info({ url: withoutCredentials(config.url), products: config.products.length, intervalSeconds: config.pollIntervalSeconds }, 'MDSO poller started');
     } else {
       app.log.info({ reason: disabledReason }, 'MDSO poller off');
     }

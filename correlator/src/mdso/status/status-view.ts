@@ -3,6 +3,7 @@ import type { MdsoCollectResponse, MdsoStatusResponse } from '@correlation-stati
 import type { MdsoConfig } from '../../config/config.js';
 import type { MdsoPoller, PollResult } from '../poller/poller.js';
 import { shortProductName } from '../poller/failure-input.js';
+import { withoutCredentials } from '../client/safe-url.js';
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
@@ -10,7 +11,7 @@ export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | nu
   const base = {
     enabled: poller !== null,
     disabledReason: poller ? null : disabledReason,
-    url: config.url,
+    url: withoutCredentials(config.url),
     authVariant: config.authVariant,
     pollIntervalSeconds: config.pollIntervalSeconds,
   };

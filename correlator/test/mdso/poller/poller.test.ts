@@ -167,6 +167,21 @@ void describe('MDSO poller against the simulator', () => {
     for (const secret of ['not-the-password-4711', SIM_PASS, ...issued]) assert.ok(!all.includes(secret), `a secret reached the log: ${secret.slice(0, 4)}…`);
   });
 
+  void it('keeps credentials inside MDSO_URL out of status and log', async () => {
+    const logLines: string[] = [];
+    const withUserinfo = sim.url.replace('http://', 'http://admin:secret-in-url-99@');
+    const t = await buildMdsoApp(mdsoConfig({ url: withUserinfo, products: [SM] }), { logLines });
+    try {
+      const s = await status(t.app);
+      assert.equal(s.url, sim.url);
+      await until(async () => ((await status(t.app)).lastPoll?.outcome === 'ok' ? true : null), 'a poll');
+    } finally {
+      await t.close();
+    }
+    assert.ok(logLines.some(l => l.includes('MDSO poller started')));
+    assert.ok(!logLines.join('\n').includes('secret-in-url-99'));
+  });
+
   void it('answers 409 while a poll runs', async () => {
     const t = await buildMdsoApp(mdsoConfig({ url: sim.url, products: [SM] }), { start: false });
     try {
