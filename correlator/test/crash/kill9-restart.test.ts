@@ -118,8 +118,11 @@ test('kill -9 loses nothing acknowledged, and bridges form across the restart', 
   assert.equal(kept.spanId, acknowledged.stitched.bridges[0]!.spanId, 'the pre-crash bridge is kept, not recreated');
   const ardaTrace = await getJson<TraceDetail>(second.url, `/api/traces/${arda.traceId}`);
   assert.ok(ardaTrace.linksIn.some(l => l.sourceTraceId === mdsoPlan.traceId && l.targetSpanId === arda.spanId));
-  const circuitCorrelation = now.correlations.correlations.find(c => c.key === 'circuit_id' && c.value === circuitId);
-  assert.ok(circuitCorrelation, 'the circuit correlation exists');
+  const byCircuit = now.correlations.correlations.filter(c => c.key === 'circuit_id' && c.value === circuitId);
+  assert.equal(byCircuit.length, 1, 'the post-restart trace joins the pre-crash correlation, no second one');
+  const circuitCorrelation = byCircuit[0]!;
+  const preCrash = acknowledged.correlations.correlations.find(c => c.key === 'circuit_id' && c.value === circuitId);
+  assert.equal(circuitCorrelation.id, preCrash?.id, 'same correlation id as before the crash');
   assert.deepEqual(new Set(circuitCorrelation.traceIds), new Set([beornClient.traceId, mdsoPlan.traceId, arda.traceId]));
   assert.equal(now.detail.summary.bridgeCount, 2);
   assert.equal(now.logs.logs.length, acknowledged.logs.logs.length + afterRestart.logCount.arda);
