@@ -78,3 +78,34 @@ test('MAX_INFLIGHT_REQUESTS=1: concurrent slow uploads get 429 with Retry-After;
   assert.equal(after.status, 200, Buffer.from(after.body).toString('utf8'));
   assert.ok((await counterTotal(url, 'overload_refusals_total')) >= refusalsBefore + 2);
 });
+
+test('an upload the client abandons half-way gives its slot back', { timeout: 120_000 }, async t => {
+  const { url } = await listen(t, { MAX_INFLIGHT_REQUESTS: '1' });
+  let n = 0;
+  const body = async () =>
+    (
+      await serviceTelemetry('arda', Date.now() - 10_000 + ++n, [
+        { name: 'get_topology', startMs: 0, endMs: 1, kind: SpanKind.SERVER, attributes: { circuit_id: `abandon-${n}` } },
+      ])
+    ).traces.protobuf;
+  const quick = async () => (await fetch(`${url}/v1/traces`, { method: 'POST', body: await body(), headers: PROTOBUF })).status;
+
+  for (let round = 0; round < 3; round++) {
+    // Wait until the half-sent upload holds the only slot (a quick request is refused)...
+    const abandoned = heldUpload(`${url}/v1/traces`, PROTOBUF, await body());
+    abandoned.response.catch(() => undefined);
+    let status = 0;
+    for (let probe = 0; probe < 1000 && status !== 429; probe++) status = await quick();
+    assert.equal(status, 429, 'the held upload never took the slot');
+    // ...then drop the connection without finishing the body.
+    abandoned.abort();
+    // The server learns of the drop asynchronously: poll until the slot is back, and fail if it
+    // never is (a leaked slot would refuse every later request).
+    const seen: number[] = [];
+    for (let probe = 0; probe < 200 && seen.at(-1) !== 200; probe++) {
+      seen.push(await quick());
+      if (seen.at(-1) !== 200) await new Promise(resolve => setImmediate(resolve));
+    }
+    assert.equal(seen.at(-1), 200, `round ${round}: slot never came back: ${seen.slice(-5).join(',')}`);
+  }
+});

@@ -80,9 +80,13 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
           produces: ['application/x-protobuf', 'application/json'],
           response: { 200: OtlpExportResponse, ...failure },
         },
-        onRequest: async request => {
+        onRequest: async (request, reply) => {
           guard.admit();
           admitted.add(request);
+          // A client that drops the connection mid-upload gets no onResponse; without this its slot leaks for good.
+          reply.raw.once('close', () => {
+            if (admitted.delete(request)) guard.release();
+          });
         },
         onResponse: async request => {
           if (admitted.delete(request)) guard.release();
