@@ -34,6 +34,18 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP re-reads the defect catalogue through the same route an operator would call; a file
+  // that does not parse is refused and the active catalogue stays.
+  process.on('SIGHUP', () => {
+    const headers: Record<string, string> = {};
+    if (config.auth.mode === 'basic') {
+      headers.authorization = `Basic ${Buffer.from(`${config.auth.username}:${config.auth.password}`).toString('base64')}`;
+    } else if (config.auth.mode === 'bearer') headers.authorization = `Bearer ${config.auth.token}`;
+    app.inject({ method: 'POST', url: '/api/mdso/defects/reload', headers }).then(
+      res => app.log.info({ status: res.statusCode, result: res.json() as unknown }, 'defect catalogue reload (SIGHUP)'),
+      (e: unknown) => app.log.error({ err: e }, 'defect catalogue reload failed'),
+    );
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });

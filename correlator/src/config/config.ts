@@ -72,6 +72,8 @@ export interface MdsoConfig {
   defectCatalogPath: string | null;
   webhook: { url: string | null; format: 'slack' | 'webex'; minIntervalSeconds: number };
   issueAutoResolveHours: number;
+  /** Error records older than this are deleted; issues keep their counts and history. */
+  errorRetentionDays: number;
   /** how far back the first scan of a product looks (MDSO_INITIAL_LOOKBACK_HOURS); default 24 */
   initialLookbackHours?: number;
   /** ask MDSO for `q=orchState:failed` only (MDSO_QUERY_FAILED_ONLY); default true */
@@ -284,6 +286,7 @@ function mdsoSettings(env: Env): MdsoConfig {
       minIntervalSeconds: int(env, 'MDSO_WEBHOOK_MIN_INTERVAL_SECONDS', 60, 0, 86400),
     },
     issueAutoResolveHours: num(env, 'ISSUE_AUTO_RESOLVE_HOURS', 336, 0.01, 87600),
+    errorRetentionDays: num(env, 'MDSO_ERROR_RETENTION_DAYS', 90, 1, 3650),
     initialLookbackHours: num(env, 'MDSO_INITIAL_LOOKBACK_HOURS', 24, 0, 24 * 3650),
     failedOnlyQuery: bool(env, 'MDSO_QUERY_FAILED_ONLY', true),
     maxRetries: int(env, 'MDSO_MAX_RETRIES', 3, 0, 20),
@@ -347,14 +350,37 @@ export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorC
   });
 }
 
-/** A copy safe to log: secrets replaced by their presence. */
+/** A URL safe to log: any user:password dropped. */
+function withoutCredentials(u: string | null): string | null {
+  if (u === null) return null;
+  try {
+    const parsed = new URL(u);
+    if (!parsed.username && !parsed.password) return u;
+    parsed.username = '';
+    parsed.password = '';
+    return `${parsed.toString().replace(/\/+$/, '')} (credentials hidden)`;
+  } catch {
+    return '<unparseable>';
+  }
+}
+
+/** A copy safe to log: secrets replaced by their presence. A webhook URL is itself a credential. */
 export function redactConfig(config: Readonly<Config>): Record<string, unknown> {
-  const hidden = (s: string) => (s ? '<set>' : '<unset>');
+  const hidden = (s: string | null) => (s ? '<set>' : '<unset>');
   return {
     ...config,
     auth: { ...config.auth, password: hidden(config.auth.password), token: hidden(config.auth.token) },
-    tempo: { ...config.tempo, headers: Object.fromEntries(Object.keys(config.tempo.headers).map(k => [k, '<set>'])) },
-    mdso: { ...config.mdso, password: hidden(config.mdso.password) },
+    tempo: {
+      ...config.tempo,
+      endpoint: withoutCredentials(config.tempo.endpoint),
+      headers: Object.fromEntries(Object.keys(config.tempo.headers).map(k => [k, '<set>'])),
+    },
+    mdso: {
+      ...config.mdso,
+      url: withoutCredentials(config.mdso.url),
+      password: hidden(config.mdso.password),
+      webhook: { ...config.mdso.webhook, url: hidden(config.mdso.webhook.url) },
+    },
   };
 }
 

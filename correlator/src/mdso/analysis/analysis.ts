@@ -183,6 +183,8 @@ export class MdsoAnalysis {
   sweep(): void {
     const quietMs = this.config.issueAutoResolveHours * 3_600_000;
     const now = this.now();
+    const pruned = this.repo.deleteErrorsBefore(now - this.config.errorRetentionDays * 86_400_000);
+    if (pruned > 0) this.logger.info({ pruned }, 'MDSO error records past retention deleted');
     const quiet = this.repo.quietOpenIssues(now - quietMs);
     if (quiet.length === 0) return;
     this.repo.transaction(() => {

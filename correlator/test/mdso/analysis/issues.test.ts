@@ -184,6 +184,22 @@ void describe('issue lifecycle', () => {
     }
   });
 
+  void it('sweep() deletes error records past MDSO_ERROR_RETENTION_DAYS but keeps the issue and its count', async () => {
+    const t = newAnalysis({ config: { errorRetentionDays: 2, issueAutoResolveHours: 24 * 365 } });
+    try {
+      const old = t.analysis.recordFailure(traceFailure(BPO, { occurredAtMs: t.clock.ms }));
+      t.clock.advanceHours(72);
+      const recent = t.analysis.recordFailure(traceFailure(BPO, { resourceId: 'r-recent', occurredAtMs: t.clock.ms }));
+      assert.equal(old.issueId, recent.issueId);
+      t.analysis.sweep();
+      const ids = (t.db.prepare('SELECT id FROM mdso_errors').all() as { id: string }[]).map(r => r.id);
+      assert.deepEqual(ids, [recent.errorId]);
+      assert.equal(t.analysis.repo.issue(recent.issueId)!.count, 2);
+    } finally {
+      await t.close();
+    }
+  });
+
   void it('uncategorised errors group by their masked template across devices and circuits', async () => {
     const t = newAnalysis();
     try {

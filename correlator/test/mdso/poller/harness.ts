@@ -51,6 +51,7 @@ export function mdsoConfig(overrides: Partial<MdsoConfig> = {}): MdsoConfig {
     defectCatalogPath: null,
     webhook: { url: null, format: 'slack', minIntervalSeconds: 60 },
     issueAutoResolveHours: 336,
+    errorRetentionDays: 90,
     initialLookbackHours: 48,
     failedOnlyQuery: false,
     maxRetries: 3,

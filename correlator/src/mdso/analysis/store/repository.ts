@@ -108,6 +108,11 @@ export class AnalysisRepository {
     this.setAssignee.run(assignee, issueId);
   }
 
+  /** Error records only; issues keep their counts, circuits and history. */
+  deleteErrorsBefore(occurredBeforeMs: number): number {
+    return this.db.prepare('DELETE FROM mdso_errors WHERE occurred_at_ms < ?').run(occurredBeforeMs).changes;
+  }
+
   quietOpenIssues(lastSeenBeforeMs: number): IssueRow[] {
     return this.db
       .prepare(`SELECT * FROM mdso_issues WHERE state IN ('new', 'acknowledged', 'regressed') AND last_seen_ms < ?`)
