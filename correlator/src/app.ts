@@ -64,6 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
     bodyLimit: config.limits.maxBodyBytes,
+    requestTimeout: config.limits.requestTimeoutMs,
     // Circuit ids may be up to 512 characters (CircuitIdParams), percent-encoded up to 3× that; fastify's default is 100.
     routerOptions: { maxParamLength: 2048 },
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.

@@ -30,6 +30,8 @@ export interface Config {
     maxTracesPerCircuit: number;
     maxInflightRequests: number;
     maxEventLoopDelayMs: number;
+    /** A request not fully received by then is dropped, so stalled uploads cannot hold ingest slots. */
+    requestTimeoutMs: number;
   };
   keys: {
     /** attribute name → business key, defaults merged with KEY_ALIASES */
@@ -320,6 +322,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxTracesPerCircuit: int(env, 'MAX_TRACES_PER_CIRCUIT', 500, 2, 100_000),
       maxInflightRequests: int(env, 'MAX_INFLIGHT_REQUESTS', 64, 1, 100_000),
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
+      requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
     },
     keys: {
       aliases: Object.freeze(keyAliases(env)),

@@ -28,6 +28,34 @@ function arrayField(o: Obj, name: string, where: string): unknown[] {
 
 class ItemRejected extends Error {}
 
+const UINT64 = /^\d{1,20}$/;
+const INT64 = /^-?\d{1,19}$/;
+
+/**
+ * protobufjs turns an int64 it cannot parse into 0, which would store a span at 1970 without a
+ * word; OTLP/JSON int64s are checked here so the item is rejected naming the field instead.
+ */
+function checkUint64(o: Obj, name: string, where: string): void {
+  const v = o[name];
+  if (v === undefined || v === null) return;
+  if (typeof v === 'number' ? Number.isInteger(v) && v >= 0 : typeof v === 'string' && UINT64.test(v)) return;
+  throw new ItemRejected(`${where}: ${name} ${JSON.stringify(v)?.slice(0, 60)} is not an unsigned 64-bit integer`);
+}
+
+function checkIntValues(v: unknown, where: string, depth = 0): void {
+  if (depth > 32 || v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkIntValues(x, `${where}[${i}]`, depth + 1));
+    return;
+  }
+  for (const [k, x] of Object.entries(v as Obj)) {
+    if (k === 'intValue') {
+      const ok = typeof x === 'number' ? Number.isInteger(x) : typeof x === 'string' && INT64.test(x);
+      if (!ok) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
+    } else checkIntValues(x, `${where}.${k}`, depth + 1);
+  }
+}
+
 function idField(o: Obj, name: string, bytes: number, required: boolean, where: string): void {
   const v = o[name];
   if (v === undefined || v === null || v === '') {
@@ -88,6 +116,13 @@ export function normaliseTraceJson(body: unknown): NormalisedJson {
                   idField(o, 'traceId', 16, true, spw);
                   idField(o, 'spanId', 8, true, spw);
                   idField(o, 'parentSpanId', 8, false, spw);
+                  checkUint64(o, 'startTimeUnixNano', spw);
+                  checkUint64(o, 'endTimeUnixNano', spw);
+                  arrayField(o, 'events', spw).forEach((ev, ei) => {
+                    if (isObj(ev)) checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
+                  });
+                  checkIntValues(o.attributes, `${spw}.attributes`);
+                  checkIntValues(o.events, `${spw}.events`);
                   o.links = arrayField(o, 'links', spw).map((l, li) => {
                     if (!isObj(l)) throw new ItemRejected(`${spw}.links[${li}] must be an object`);
                     const lc = { ...l };
@@ -136,6 +171,10 @@ export function normaliseLogsJson(body: unknown): NormalisedJson {
                 o => {
                   idField(o, 'traceId', 16, false, rw);
                   idField(o, 'spanId', 8, false, rw);
+                  checkUint64(o, 'timeUnixNano', rw);
+                  checkUint64(o, 'observedTimeUnixNano', rw);
+                  checkIntValues(o.attributes, `${rw}.attributes`);
+                  checkIntValues(o.body, `${rw}.body`);
                 },
                 rw,
               ),

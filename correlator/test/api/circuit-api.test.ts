@@ -256,6 +256,7 @@ describe('circuit API over ingested SDK traces', () => {
       ['/api/circuits?limit=0', 400, /limit/],
       ['/api/circuits/nope', 404, /circuit "nope"/],
       ['/api/circuits/nope/trace', 404, /circuit "nope"/],
+      ['/api/circuits/nope/logs', 404, /circuit "nope"/],
       ['/api/traces/xyz', 400, /traceId/],
       [`/api/traces/${'a'.repeat(32)}`, 404, /no trace/],
       ['/api/correlations?trace_id=123', 400, /trace_id/],

@@ -154,6 +154,13 @@ describe('trace decoder rejections', () => {
     { title: 'all-zero trace id', mutate: s => (s.traceId = '0'.repeat(32)), message: /traceId is all zeroes/ },
     { title: 'non-hex parent span id', mutate: s => (s.parentSpanId = 'not-hex-at-all!!'), message: /parentSpanId/ },
     { title: 'attributes not an array', mutate: s => (s.attributes = 'nope'), message: /attributes/ },
+    { title: 'a start time that is not a number', mutate: s => (s.startTimeUnixNano = 'soon'), message: /startTimeUnixNano "soon" is not an unsigned 64-bit integer/ },
+    { title: 'a negative end time', mutate: s => (s.endTimeUnixNano = -5), message: /endTimeUnixNano -5/ },
+    {
+      title: 'an intValue that is not an integer',
+      mutate: s => (s.attributes = [{ key: 'n', value: { intValue: 'abc' } }]),
+      message: /attributes\[0\]\.value: intValue "abc" is not a 64-bit integer/,
+    },
   ];
   for (const c of jsonCases) {
     it(`rejects a JSON span with ${c.title}, keeping the others`, async () => {

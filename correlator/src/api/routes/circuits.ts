@@ -103,6 +103,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async 
     },
     async request => {
       const { id } = request.params;
+      if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const logs = await store.logs({
         circuit_id: id,
         limit: request.query.limit ?? 500,
