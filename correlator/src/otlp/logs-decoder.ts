@@ -10,10 +10,9 @@ import {
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
 import { extractLogKeys } from './log-keys.js';
-import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
-import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, expectWire } from './wire-reader.js';
+import { ItemRejected, walkExportRequest } from './request-walker.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire } from './wire-reader.js';
 
-class LogRejected extends Error {}
 
 export function nanosFromParts(lo: number, hi: number): string {
   if (hi === 0) return String(lo);
@@ -21,33 +20,14 @@ export function nanosFromParts(lo: number, hi: number): string {
 }
 
 export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now()): DecodedLogBatch {
-  const r = new WireReader(buf);
   const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
-  const resourceLogs: [number, number][] = [];
-  while (!r.done) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      expectWire(tag, WIRE_LEN, 'ExportLogsServiceRequest.resource_logs');
-      resourceLogs.push(r.delimited());
-    } else r.skip(tag & 7);
-  }
-  for (const [rs, re] of resourceLogs) {
-    const { header, children } = splitContainer(r, rs, re, 1, 2, 'ResourceLogs');
-    const resource = decodeResource(r, header, rules);
-    for (const [ss, se] of children) {
-      const scopeSplit = splitContainer(r, ss, se, 1, 2, 'ScopeLogs');
-      const scope = decodeScope(r, scopeSplit.header);
-      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
-      for (const [s, e] of scopeSplit.children) {
-        try {
-          batch.logs.push(decodeLogRecord(r, s, e, rsc, rules, nowMs));
-        } catch (err) {
-          if (err instanceof LogRejected || err instanceof DecodeError) noteRejection(batch, err.message);
-          else throw err;
-        }
-      }
-    }
-  }
+  walkExportRequest(
+    buf,
+    rules,
+    { request: 'ExportLogsServiceRequest.resource_logs', resourceContainer: 'ResourceLogs', scopeContainer: 'ScopeLogs' },
+    (r, s, e, resource) => batch.logs.push(decodeLogRecord(r, s, e, resource, rules, nowMs)),
+    message => noteRejection(batch, message),
+  );
   return batch;
 }
 
@@ -107,7 +87,7 @@ function decodeLogRecord(
             const key = Object.keys(attributes)[before] ?? '?';
             const size = Buffer.byteLength(attrValueToText(attributes[key] ?? null));
             if (size > rules.maxAttributeValueBytes) {
-              throw new LogRejected(
+              throw new ItemRejected(
                 `log attribute "${key.slice(0, 200)}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
               );
             }
@@ -118,14 +98,14 @@ function decodeLogRecord(
         case 9: {
           expectWire(tag, WIRE_LEN, 'LogRecord.trace_id');
           const [s, e] = r.delimited();
-          if (e - s !== 0 && e - s !== 16) throw new LogRejected(`log trace_id must be 16 bytes, got ${e - s}`);
+          if (e - s !== 0 && e - s !== 16) throw new ItemRejected(`log trace_id must be 16 bytes, got ${e - s}`);
           if (e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
           break;
         }
         case 10: {
           expectWire(tag, WIRE_LEN, 'LogRecord.span_id');
           const [s, e] = r.delimited();
-          if (e - s !== 0 && e - s !== 8) throw new LogRejected(`log span_id must be 8 bytes, got ${e - s}`);
+          if (e - s !== 0 && e - s !== 8) throw new ItemRejected(`log span_id must be 8 bytes, got ${e - s}`);
           if (e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
           break;
         }
@@ -142,7 +122,7 @@ function decodeLogRecord(
     r.pos = end;
   }
   if (body.length > rules.maxAttributeValueBytes * 4) {
-    throw new LogRejected(`log body of ${body.length} characters is over the limit of ${rules.maxAttributeValueBytes * 4}`);
+    throw new ItemRejected(`log body of ${body.length} characters is over the limit of ${rules.maxAttributeValueBytes * 4}`);
   }
   // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
   let timeUnixNano = nanosFromParts(time[0], time[1]);

@@ -12,57 +12,37 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import { ItemRejected, walkExportRequest } from './request-walker.js';
+import type {
+  WireReader} from './wire-reader.js';
 import {
-  DecodeError,
   WIRE_FIXED64,
   WIRE_LEN,
   WIRE_VARINT,
-  WireReader,
   expectWire,
   utf8,
 } from './wire-reader.js';
 
-class SpanRejected extends Error {}
 
 export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules): DecodedTraceBatch {
-  const r = new WireReader(buf);
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
-  const resourceSpans: [number, number][] = [];
-  while (!r.done) {
-    const tag = r.tag();
-    if (tag >>> 3 === 1) {
-      expectWire(tag, WIRE_LEN, 'ExportTraceServiceRequest.resource_spans');
-      resourceSpans.push(r.delimited());
-    } else r.skip(tag & 7);
-  }
-  for (const [rs, re] of resourceSpans) {
-    const { header, children } = splitContainer(r, rs, re, 1, 2, 'ResourceSpans');
-    const resource = decodeResource(r, header, rules);
-    for (const [ss, se] of children) {
-      const scopeSplit = splitContainer(r, ss, se, 1, 2, 'ScopeSpans');
-      const scope = decodeScope(r, scopeSplit.header);
-      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
-      for (const [s, e] of scopeSplit.children) {
-        try {
-          batch.spans.push(decodeSpan(r, s, e, rsc, rules));
-        } catch (err) {
-          if (err instanceof SpanRejected || err instanceof DecodeError) noteRejection(batch, err.message);
-          else throw err;
-        }
-      }
-    }
-  }
+  walkExportRequest(
+    buf,
+    rules,
+    { request: 'ExportTraceServiceRequest.resource_spans', resourceContainer: 'ResourceSpans', scopeContainer: 'ScopeSpans' },
+    (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules)),
+    message => noteRejection(batch, message),
+  );
   return batch;
 }
 
 function idHex(r: WireReader, len: number, what: string, allowEmpty: boolean): string {
   const [s, e] = r.delimited();
   if (e - s === 0 && allowEmpty) return '';
-  if (e - s !== len) throw new SpanRejected(`${what} must be ${len} bytes, got ${e - s}`);
+  if (e - s !== len) throw new ItemRejected(`${what} must be ${len} bytes, got ${e - s}`);
   if (isAllZero(r.buf, s, e)) {
     if (allowEmpty) return '';
-    throw new SpanRejected(`${what} is all zeroes`);
+    throw new ItemRejected(`${what} is all zeroes`);
   }
   return bytesToHex(r.buf, s, e);
 }
@@ -149,8 +129,8 @@ function decodeSpan(
     r.end = save;
     r.pos = end;
   }
-  if (!traceId) throw new SpanRejected(`span "${name}" has no trace_id`);
-  if (!spanId) throw new SpanRejected(`span "${name}" in trace ${traceId} has no span_id`);
+  if (!traceId) throw new ItemRejected(`span "${name}" has no trace_id`);
+  if (!spanId) throw new ItemRejected(`span "${name}" in trace ${traceId} has no span_id`);
   if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
   return {
     traceId,
@@ -191,7 +171,7 @@ function readAttributeForKeys(
   }
   if (valEnd - valStart > rules.maxAttributeValueBytes) {
     const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
-    throw new SpanRejected(
+    throw new ItemRejected(
       `attribute "${key}" value is ${valEnd - valStart} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
     );
   }

@@ -1,0 +1,54 @@
+// The shape both OTLP export requests share: repeated Resource{Spans,Logs} (resource = 1,
+// scope containers = 2), each with repeated Scope{Spans,Logs} (scope = 1, items = 2).
+import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
+import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
+
+/** Thrown by an item decoder for an item that is well-framed but invalid: only that item is rejected. */
+export class ItemRejected extends Error {}
+
+export interface WalkNames {
+  request: string;
+  resourceContainer: string;
+  scopeContainer: string;
+}
+
+/**
+ * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
+ * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
+ * `reject` and the walk goes on.
+ */
+export function walkExportRequest(
+  buf: Uint8Array,
+  rules: KeyExtractionRules,
+  names: WalkNames,
+  decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope) => void,
+  reject: (message: string) => void,
+): void {
+  const r = new WireReader(buf);
+  const containers: [number, number][] = [];
+  while (!r.done) {
+    const tag = r.tag();
+    if (tag >>> 3 === 1) {
+      expectWire(tag, WIRE_LEN, names.request);
+      containers.push(r.delimited());
+    } else r.skip(tag & 7);
+  }
+  for (const [rs, re] of containers) {
+    const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
+    const resource = decodeResource(r, header, rules);
+    for (const [ss, se] of children) {
+      const scopeSplit = splitContainer(r, ss, se, 1, 2, names.scopeContainer);
+      const scope = decodeScope(r, scopeSplit.header);
+      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
+      for (const [s, e] of scopeSplit.children) {
+        try {
+          decodeItem(r, s, e, rsc);
+        } catch (err) {
+          if (err instanceof ItemRejected || err instanceof DecodeError) reject(err.message);
+          else throw err;
+        }
+      }
+    }
+  }
+}
