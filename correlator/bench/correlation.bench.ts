@@ -16,7 +16,7 @@ import { decodeTraceRequest } from '../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites } from '../src/store/derived-writes.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { makeTemplates, variantBody, type TemplateOptions } from './lib/otlp-payloads.js';
-import { figure, gc, heading } from './lib/report.js';
+import { figure, gc, heading, mainThreadCpuUs } from './lib/report.js';
 
 // 1M tracked traces need ~3-5 GB of heap, more than node's default limit on this machine: rerun
 // this file with a larger one rather than measure a collector thrashing at its limit.
@@ -141,6 +141,8 @@ function fill(engine: CorrelationEngine, traces: number): void {
 interface Timing {
   wallNsPerSpan: number;
   cpuNsPerSpan: number;
+  /** the main thread alone (Linux), without the GC's helper threads */
+  mainNsPerSpan: number | null;
   /** share of the round's wall time spent in garbage collection pauses */
   gcShare: number;
 }
@@ -153,29 +155,69 @@ new PerformanceObserver(list => {
 
 async function timeRounds(observe: (spans: DecodedSpan[]) => void): Promise<Timing> {
   const settle = () => new Promise(r => setTimeout(r, 10));
-  let best: Timing = { wallNsPerSpan: Infinity, cpuNsPerSpan: Infinity, gcShare: 0 };
+  let best: Timing = { wallNsPerSpan: Infinity, cpuNsPerSpan: Infinity, mainNsPerSpan: null, gcShare: 0 };
   for (let r = 0; r < ROUNDS; r++) {
     (globalThis as { gc?: () => void }).gc?.();
     await settle();
     const gc0 = gcMs;
     const cpu0 = process.cpuUsage();
+    const main0 = mainThreadCpuUs();
     const t0 = performance.now();
     for (let i = r * BATCHES_PER_ROUND; i < (r + 1) * BATCHES_PER_ROUND; i++) observe(batches[i]!);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    const main1 = mainThreadCpuUs();
     const spans = BATCHES_PER_ROUND * spansPerBatch;
     const cpuNs = ((cpu.user + cpu.system) * 1e3) / spans;
     // GC entries are delivered asynchronously.
     await settle();
-    if (cpuNs < best.cpuNsPerSpan) best = { wallNsPerSpan: (wall * 1e6) / spans, cpuNsPerSpan: cpuNs, gcShare: (gcMs - gc0) / wall };
+    if (cpuNs < best.cpuNsPerSpan) best = {
+        wallNsPerSpan: (wall * 1e6) / spans,
+        cpuNsPerSpan: cpuNs,
+        mainNsPerSpan: main0 !== null && main1 !== null ? ((main1 - main0) * 1e3) / spans : null,
+        gcShare: (gcMs - gc0) / wall,
+      };
   }
   return best;
+}
+
+// ---- memory per tracked trace ---------------------------------------------------------------------------
+
+console.log(`\n-- resident memory per tracked trace (${MEMORY_TRACES.toLocaleString('en-US')} realistic traces of ~10 spans)`);
+{
+  // Variants decoded one at a time so only the engine's state stays reachable.
+  gc();
+  const before = process.memoryUsage();
+  const engine = new CorrelationEngine(engineOptions(10 * MEMORY_TRACES), nothing);
+  let v = 200_000;
+  const scratch = Buffer.alloc(Math.max(...templates.map(t => t.body.length)));
+  while (engine.stats().trackedTraces < MEMORY_TRACES) {
+    const t = templates[v % templates.length]!;
+    engine.observe(decodeTraceRequest(variantBody(t, v++, scratch), rules).spans, []);
+  }
+  gc();
+  const after = process.memoryUsage();
+  const s = engine.stats();
+  const heapPer = (after.heapUsed - before.heapUsed) / s.trackedTraces;
+  const rssPer = (after.rss - before.rss) / s.trackedTraces;
+  console.log(
+    `  ${s.trackedTraces} traces, ${s.trackedKeys} key groups: heap +${((after.heapUsed - before.heapUsed) / 2 ** 20).toFixed(0)} MiB ` +
+      `(${heapPer.toFixed(0)} B/trace retained), rss +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB (${rssPer.toFixed(0)} B/trace, ` +
+      `RSS growth includes the collector's headroom under the ${HEAP_MB} MB heap limit, so it is an upper bound); ` +
+      `at the default MAX_TRACKED_TRACES=500000 that is ~${((heapPer * 500_000) / 2 ** 30).toFixed(2)} GiB of heap`,
+  );
+  figure('memory.hot_state.heap_bytes_per_trace', heapPer, 'B/trace');
+  figure('memory.hot_state.rss_growth_bytes_per_trace', rssPer, 'B/trace');
+  // Keep the engine reachable until measured.
+  if (engine.stats().trackedTraces < 0) console.log('unreachable');
+  console.log('  (measured first, in a fresh process, so RSS is not blurred by the larger phases below)');
 }
 
 // ---- engine alone ------------------------------------------------------------------------------------
 
 console.log('\n-- engine alone (StateLoader returns nothing)');
 const engineNs: number[] = [];
+const engineMainNs: number[] = [];
 for (const size of SIZES) {
   gc();
   const heap0 = process.memoryUsage().heapUsed;
@@ -188,17 +230,22 @@ for (const size of SIZES) {
   const t = await timeRounds(spans => engine.observe(spans, []));
   const s = engine.stats();
   engineNs.push(t.cpuNsPerSpan);
+  if (t.mainNsPerSpan !== null) engineMainNs.push(t.mainNsPerSpan);
   console.log(
-    `  ${size.toLocaleString('en-US')} traces: ${t.wallNsPerSpan.toFixed(0)} ns/span wall, ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu, ${(t.gcShare * 100).toFixed(0)}% of the round in GC pauses ` +
+    `  ${size.toLocaleString('en-US')} traces: ${t.wallNsPerSpan.toFixed(0)} ns/span wall, ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu (main thread ${t.mainNsPerSpan?.toFixed(0) ?? '?'}), ${(t.gcShare * 100).toFixed(0)}% of the round in GC pauses ` +
       `(${(1e9 / t.wallNsPerSpan).toFixed(0)} spans/s); fill ${fillS.toFixed(1)} s, ${heapPerTrace.toFixed(0)} B heap per filler trace and its groups; ` +
       `state ${s.trackedTraces} traces / ${s.trackedKeys} keys, ${s.traceEvictions} trace evictions`,
   );
-  figure(`correlation.engine.cpu_ns_per_span.${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`}_traces`, t.cpuNsPerSpan, 'ns/span');
+  const label = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
+  figure(`correlation.engine.cpu_ns_per_span.${label}_traces`, t.cpuNsPerSpan, 'ns/span');
+  if (t.mainNsPerSpan !== null) figure(`correlation.engine.main_thread_ns_per_span.${label}_traces`, t.mainNsPerSpan, 'ns/span');
 }
 if (engineNs.length > 1) {
   const flat = Math.max(...engineNs) / Math.min(...engineNs);
-  console.log(`  largest / smallest CPU ns per span: ${flat.toFixed(2)} (1.00 = perfectly flat)`);
+  const flatMain = engineMainNs.length === engineNs.length ? Math.max(...engineMainNs) / Math.min(...engineMainNs) : NaN;
+  console.log(`  largest / smallest CPU ns per span: ${flat.toFixed(2)} process, ${flatMain.toFixed(2)} main thread (1.00 = perfectly flat)`);
   figure('correlation.engine.flatness_max_over_min', flat, 'ratio', { op: '<=', value: 1.5 });
+  if (Number.isFinite(flatMain)) figure('correlation.engine.flatness_main_thread', flatMain, 'ratio', { op: '<=', value: 1.5 });
 }
 
 // ---- through the store ---------------------------------------------------------------------------------
@@ -249,7 +296,7 @@ for (const size of STORE_SIZES) {
 
   const label = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
   console.log(
-    `  ${size.toLocaleString('en-US')} traces stored and tracked: ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu, ${t.wallNsPerSpan.toFixed(0)} wall, ` +
+    `  ${size.toLocaleString('en-US')} traces stored and tracked: ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu (main thread ${t.mainNsPerSpan?.toFixed(0) ?? '?'}), ${t.wallNsPerSpan.toFixed(0)} wall, ` +
       `${(t.gcShare * 100).toFixed(0)}% in GC pauses ` +
       `(${(1e9 / t.cpuNsPerSpan).toFixed(0)} spans per cpu-s); of which engine ~${enginePart.toFixed(0)} ns cpu (mean of all rounds)` +
       (tb
@@ -261,31 +308,3 @@ for (const size of STORE_SIZES) {
   if (tb) figure(`correlation.store_path.spans_only.cpu_ns_per_span.${label}_traces`, tb.cpuNsPerSpan, 'ns/span');
 }
 
-// ---- memory per tracked trace ---------------------------------------------------------------------------
-
-console.log(`\n-- resident memory per tracked trace (${MEMORY_TRACES.toLocaleString('en-US')} realistic traces of ~10 spans)`);
-{
-  // Variants decoded one at a time so only the engine's state stays reachable.
-  gc();
-  const before = process.memoryUsage();
-  const engine = new CorrelationEngine(engineOptions(10 * MEMORY_TRACES), nothing);
-  let v = 200_000;
-  while (engine.stats().trackedTraces < MEMORY_TRACES) {
-    const t = templates[v % templates.length]!;
-    engine.observe(decodeTraceRequest(variantBody(t, v++), rules).spans, []);
-  }
-  gc();
-  const after = process.memoryUsage();
-  const s = engine.stats();
-  const heapPer = (after.heapUsed - before.heapUsed) / s.trackedTraces;
-  const rssPer = (after.rss - before.rss) / s.trackedTraces;
-  console.log(
-    `  ${s.trackedTraces} traces, ${s.trackedKeys} key groups: heap +${((after.heapUsed - before.heapUsed) / 2 ** 20).toFixed(0)} MiB ` +
-      `(${heapPer.toFixed(0)} B/trace), rss +${((after.rss - before.rss) / 2 ** 20).toFixed(0)} MiB (${rssPer.toFixed(0)} B/trace); ` +
-      `at the default MAX_TRACKED_TRACES=500000 that is ~${((heapPer * 500_000) / 2 ** 30).toFixed(2)} GiB of heap`,
-  );
-  figure('memory.hot_state.heap_bytes_per_trace', heapPer, 'B/trace');
-  figure('memory.hot_state.rss_bytes_per_trace', rssPer, 'B/trace');
-  // Keep the engine reachable until measured.
-  if (engine.stats().trackedTraces < 0) console.log('unreachable');
-}

@@ -264,8 +264,10 @@ function mix64(n: number): Buffer {
 }
 
 /** Variant `n` of a template: new trace, span, circuit and resource ids; same structure and size. */
-export function variantBody(t: Template, n: number): Buffer {
-  const b = Buffer.from(t.body);
+export function variantBody(t: Template, n: number, into?: Buffer): Buffer {
+  // `into` (at least t.body.length bytes) avoids a fresh allocation per variant, for memory measurements.
+  const b = into ? into.subarray(0, t.body.length) : Buffer.from(t.body);
+  if (into) t.body.copy(b);
   const k = mix64(n);
   for (const o of t.traceIdOffsets) for (let i = 0; i < 8; i++) b[o + 8 + i]! ^= k[i]!;
   for (const o of t.spanIdOffsets) for (let i = 0; i < 8; i++) b[o + i]! ^= k[i]!;

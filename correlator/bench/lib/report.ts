@@ -1,6 +1,7 @@
 // What every bench prints: the machine and conditions first, then one FIGURE line per measured
 // number, which bench/run.ts collects into its summary table. Benches print figures; they never
 // assert, so a slow machine yields numbers to compare, not a red build.
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 export type Goal = { op: '>=' | '<=' | '<' | '>'; value: number };
@@ -36,4 +37,20 @@ export function gc(): void {
   if (!g) throw new Error('run with node --expose-gc');
   g();
   g();
+}
+
+/**
+ * CPU time of the calling (main) thread in microseconds, from /proc on Linux; null elsewhere.
+ * process.cpuUsage() also counts the GC's helper threads, which is real cost but hides whether the
+ * code itself or the collector grew.
+ */
+export function mainThreadCpuUs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
 }
