@@ -12,17 +12,22 @@ export function toApiSpans(stored: readonly StoredSpan[]): Span[] {
       resource = resourceAttributesOf(s.resource);
       resources.set(s.resource, resource);
     }
-    const full = readFullSpan(s.body);
-    return {
-      ...full,
-      traceId: s.traceId,
-      spanId: s.spanId,
-      serviceName: s.service,
-      resource,
-      scope: { name: s.resource.scopeName, version: s.resource.scopeVersion },
-      synthetic: s.synthetic,
-    };
+    return toApiSpan(s, resource);
   });
+}
+
+/** One stored span as an API Span, given its resource's attributes (decoded once per resource). */
+export function toApiSpan(s: StoredSpan, resource: Record<string, unknown>): Span {
+  const full = readFullSpan(s.body);
+  return {
+    ...full,
+    traceId: s.traceId,
+    spanId: s.spanId,
+    serviceName: s.service,
+    resource,
+    scope: { name: s.resource.scopeName, version: s.resource.scopeVersion },
+    synthetic: s.synthetic,
+  };
 }
 
 /** One timeline: by start time, parents before children at equal times, then by id. */
