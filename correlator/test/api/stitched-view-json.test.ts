@@ -1,0 +1,289 @@
+// The stitched view writes its spans' JSON straight from the stored OTLP bytes (span-json.ts). These
+// tests hold it to the reference: the same reply built the plain way (toApiSpans + orderForTimeline,
+// serialized by fastify with the route's StitchedTrace schema) must come out byte for byte the same,
+// and the reply must validate against the schema.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { StitchedTrace, type Bridge } from '@correlation-station/api-schema';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Value } from 'typebox/value';
+import { stitchedReplyJson, timelineSpansJson } from '../../src/api/span-json.js';
+import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import type { StoredResource, StoredSpan } from '../../src/store/store.js';
+import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from './app-fixture.js';
+
+const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+const NS = 1_000_000n;
+
+interface Reply {
+  circuitId: string;
+  traceIds: string[];
+  bridges: Bridge[];
+  spanCount: number;
+  truncated: boolean;
+}
+
+/** Two routes with the StitchedTrace schema: the plain object path and the span-json path. */
+async function serializers(t: { after(fn: () => Promise<void>): void }) {
+  const app: FastifyInstance = Fastify();
+  let reply: Reply;
+  let stored: StoredSpan[] = [];
+  app.get('/reference', { schema: { response: { 200: StitchedTrace } } }, async () => ({
+    ...reply,
+    spans: orderForTimeline(toApiSpans(stored)),
+  }));
+  app.get('/fast', { schema: { response: { 200: StitchedTrace } } }, async (_req, res) => {
+    const serialize = (payload: Record<string, unknown>) => stitchedReplyJson(res.serializeInput(payload, '200') as string, stored);
+    res.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
+    return { ...reply, spans: [] };
+  });
+  await app.ready();
+  t.after(() => app.close());
+  return async (r: Reply, spans: StoredSpan[]) => {
+    reply = r;
+    stored = spans;
+    const [reference, fast] = await Promise.all([app.inject('/reference'), app.inject('/fast')]);
+    assert.equal(reference.statusCode, 200, reference.body);
+    assert.equal(fast.statusCode, 200, fast.body);
+    return { reference: reference.body, fast: fast.body, contentType: fast.headers['content-type'] };
+  };
+}
+
+type Attr = { key: string; value: Record<string, unknown> };
+const s = (v: string) => ({ stringValue: v });
+
+function spanBytes(span: Record<string, unknown>): Buffer {
+  const { Span } = otlpTypes();
+  return Buffer.from(Span.encode(Span.fromObject(span)).finish());
+}
+
+function resourceBytes(attributes: Attr[]): Buffer {
+  const { Resource } = otlpTypes();
+  return Buffer.from(Resource.encode(Resource.fromObject({ attributes })).finish());
+}
+
+const otlpResource: StoredResource = {
+  serviceName: 'beorn',
+  scopeName: 'beorn-instrumentation',
+  scopeVersion: '1.4.0',
+  body: resourceBytes([
+    { key: 'service.name', value: s('beorn') },
+    { key: 'host.name', value: s('beorn-7d9f8b "x"') },
+    { key: '1', value: { intValue: 1 } },
+  ]),
+};
+const jsonResource: StoredResource = {
+  serviceName: 'batch',
+  scopeName: '',
+  scopeVersion: '',
+  body: Buffer.from(JSON.stringify({ 'service.name': 'batch', nested: { a: [1, 'b'] }, '0': true })),
+};
+
+const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, '0');
+const idBytes = (h: string) => Buffer.from(h, 'hex');
+
+function stored(
+  n: number,
+  opts: {
+    startMs: number;
+    parent?: number;
+    attributes?: Attr[];
+    extra?: Record<string, unknown>;
+    resource?: StoredResource;
+    service?: string;
+    body?: Buffer;
+  },
+): StoredSpan {
+  const traceId = hex(7, 16);
+  const spanId = hex(n, 8);
+  const body =
+    opts.body ??
+    spanBytes({
+      traceId: idBytes(traceId),
+      spanId: idBytes(spanId),
+      ...(opts.parent !== undefined ? { parentSpanId: idBytes(hex(opts.parent, 8)) } : {}),
+      name: `span ${n}`,
+      kind: 2,
+      startTimeUnixNano: (BigInt(opts.startMs) * NS + 123n).toString(),
+      endTimeUnixNano: (BigInt(opts.startMs + 5) * NS + 456_789n).toString(),
+      attributes: opts.attributes ?? [],
+      ...opts.extra,
+    });
+  return {
+    traceId,
+    spanId,
+    service: opts.service ?? 'beorn',
+    startMs: opts.startMs,
+    synthetic: false,
+    body,
+    resource: opts.resource ?? otlpResource,
+  };
+}
+
+const envelope = (spans: StoredSpan[]): Reply => ({
+  circuitId: '80.L1XX.005054..CHTR "quoted" "spans":[]',
+  traceIds: [hex(7, 16)],
+  bridges: [
+    {
+      spanId: hex(99, 8),
+      traceId: hex(7, 16),
+      parentSpanId: hex(1, 8),
+      childTraceId: hex(8, 16),
+      childSpanId: hex(2, 8),
+      parentService: 'beorn',
+      childService: 'mdso',
+      key: 'circuit_id',
+      value: '80.L1XX.005054..CHTR',
+      method: 'key',
+      confidence: 0.9,
+      gapMs: 12.5,
+      createdAt: new Date(T0).toISOString(),
+    },
+  ],
+  spanCount: spans.length + 3,
+  truncated: true,
+});
+
+describe('stitched view JSON written from stored span bytes', () => {
+  it('matches the schema serializer of the plain conversion, byte for byte, for every kind of attribute value and key', async t => {
+    const check = await serializers(t);
+    const spans = [
+      stored(1, {
+        startMs: T0,
+        attributes: [
+          { key: 'circuit_id', value: s('80.L1XX.005054..CHTR') },
+          { key: 'escaped', value: s('quote " backslash \\ newline \n tab \t nul \u0000 del \u007f') },
+          { key: 'unicode', value: s('clé ✓ 😀 \u2028') },
+          { key: 'bool', value: { boolValue: true } },
+          { key: 'int', value: { intValue: 8443 } },
+          { key: 'negative', value: { intValue: -5 } },
+          { key: 'big', value: { intValue: '9007199254740993' } },
+          { key: 'minInt', value: { intValue: '-9223372036854775808' } },
+          { key: 'double', value: { doubleValue: 0.1 } },
+          { key: 'nan', value: { doubleValue: Number.NaN } },
+          { key: 'inf', value: { doubleValue: Number.POSITIVE_INFINITY } },
+          { key: 'bytes', value: { bytesValue: Buffer.from([0, 1, 2, 250]) } },
+          { key: 'array', value: { arrayValue: { values: [s('a'), { intValue: 2 }, { kvlistValue: { values: [{ key: '9', value: s('x') }, { key: 'b', value: s('y') }] } }] } } },
+          { key: 'map', value: { kvlistValue: { values: [{ key: 'z', value: s('1') }, { key: 'z', value: s('2') }] } } },
+          { key: 'empty', value: {} },
+          { key: 'key "with" quotes\\', value: s('v') },
+          { key: '', value: s('empty key') },
+        ],
+        extra: {
+          status: { code: 2, message: 'downstream "failed"' },
+          events: [
+            { timeUnixNano: (BigInt(T0 + 1) * NS).toString(), name: 'step.completed', attributes: [{ key: 'step.attempt', value: { intValue: 1 } }] },
+            { name: 'no time, no attributes' },
+          ],
+          links: [{ traceId: idBytes(hex(8, 16)), spanId: idBytes(hex(2, 8)), attributes: [{ key: 'link.kind', value: s('bridge') }] }],
+        },
+      }),
+      // Keys a JavaScript object reorders, merges or drops: these spans take the object path.
+      stored(2, { startMs: T0 + 1, parent: 1, attributes: [{ key: 'b', value: s('1') }, { key: '10', value: s('2') }, { key: '2', value: s('3') }] }),
+      stored(3, { startMs: T0 + 2, parent: 1, attributes: [{ key: 'dup', value: s('first') }, { key: 'x', value: s('x') }, { key: 'dup', value: s('last') }] }),
+      stored(4, { startMs: T0 + 3, parent: 1, attributes: [{ key: '__proto__', value: s('p') }, { key: 'line\nbreak', value: s('dropped') }, { key: 'sep\u2028', value: s('dropped') }] }),
+      stored(5, { startMs: T0 + 4, parent: 1, attributes: [{ key: 'ключ', value: s('значение') }, { key: '3d', value: s('not an index') }] }),
+      stored(6, { startMs: T0 + 5, parent: 1, extra: { status: { code: 1, message: '' }, kind: 9, name: '' }, resource: jsonResource, service: 'batch "svc"' }),
+      // An all-zero parent id is no parent.
+      stored(7, { startMs: T0 + 6, extra: { parentSpanId: Buffer.alloc(8) } }),
+    ];
+    const { reference, fast, contentType } = await check(envelope(spans), spans);
+    assert.equal(fast, reference);
+    assert.equal(contentType, 'application/json; charset=utf-8');
+    const parsed: unknown = JSON.parse(fast);
+    assert.ok(Value.Check(StitchedTrace, parsed), JSON.stringify([...Value.Errors(StitchedTrace, parsed)].slice(0, 3)));
+    const view = parsed as StitchedTrace;
+    assert.equal(view.spans.length, spans.length);
+    // The fixture really holds what the test claims to cover.
+    const first = view.spans.find(x => x.spanId === hex(1, 8))!;
+    assert.equal(first.attributes.big, '9007199254740993');
+    assert.equal(first.attributes.nan, null);
+    assert.deepEqual(first.status, { code: 'error', message: 'downstream "failed"' });
+    assert.deepEqual(Object.keys(view.spans.find(x => x.spanId === hex(2, 8))!.attributes), ['2', '10', 'b']);
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(3, 8))!.attributes, { dup: 'last', x: 'x' });
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(4, 8))!.attributes, {});
+    assert.equal(view.spans.find(x => x.spanId === hex(7, 8))!.parentSpanId, '');
+  });
+
+  it('orders the timeline as orderForTimeline does when roots tie with earlier-read spans', async t => {
+    const check = await serializers(t);
+    // Read order (start time, then id) puts children before the root they tie with.
+    const spans = [
+      stored(1, { startMs: T0, parent: 9 }),
+      stored(2, { startMs: T0, parent: 9 }),
+      stored(9, { startMs: T0 }),
+      stored(3, { startMs: T0 - 1, parent: 9 }),
+      stored(5, { startMs: T0 + 2 }),
+      stored(4, { startMs: T0 + 2 }),
+    ];
+    const { reference, fast } = await check(envelope(spans), spans);
+    assert.equal(fast, reference);
+    const ids = (JSON.parse(fast) as StitchedTrace).spans.map(x => x.spanId);
+    assert.deepEqual(ids, [hex(3, 8), hex(9, 8), hex(1, 8), hex(2, 8), hex(4, 8), hex(5, 8)]);
+  });
+
+  it('reports a malformed stored span as the plain conversion does', () => {
+    const good = stored(1, { startMs: T0 });
+    const truncated = { ...good, body: good.body.subarray(0, good.body.length - 3) };
+    const plain = (() => {
+      try {
+        toApiSpans([truncated]);
+        return null;
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    assert.ok(plain, 'the fixture must be malformed');
+    assert.throws(() => timelineSpansJson([truncated]), { name: plain.name, message: plain.message });
+  });
+
+  it('serves the same bytes as the plain conversion for ingested SDK traces', async t => {
+    const app = await buildTestApp(t);
+    const cid = '80.L1XX.005054..CHTR';
+    const built = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /beorn/api/v1/service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: cid, 'http.response.status_code': 201, retried: false, tags: ['a', 'b'] } },
+          {
+            name: 'POST mdso/resources',
+            kind: SpanKind.CLIENT,
+            startMs: T0 + 20,
+            endMs: T0 + 80,
+            parent: 'POST /beorn/api/v1/service/create',
+            attributes: { circuit_id: cid, ratio: 0.25 },
+            events: [{ name: 'retry', atMs: T0 + 30, attributes: { attempt: 2 } }],
+          },
+        ],
+      },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'mdso.product.CircuitDetailsCollector', startMs: T0 + 100, endMs: T0 + 700, attributes: { 'mdso.circuit_id': cid, 'naïve': 'é' }, error: true },
+          { name: 'GET arda topology', kind: SpanKind.CLIENT, startMs: T0 + 150, endMs: T0 + 400, parent: 'mdso.product.CircuitDetailsCollector', attributes: { 'mdso.circuit_id': cid } },
+        ],
+      },
+    ]);
+    for (const trace of built) {
+      const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(trace.spans) });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    const served = await app.inject(`/api/circuits/${encodeURIComponent(cid)}/trace`);
+    assert.equal(served.statusCode, 200);
+    assert.equal(served.headers['content-type'], 'application/json; charset=utf-8');
+
+    const store = app.correlator.store;
+    const traceIds = await store.circuitTraceIds(cid);
+    const { spans, total } = await store.spansOfTraces(traceIds, 20000);
+    assert.ok(spans.some(x => x.synthetic), 'the circuit has a bridge span');
+    const check = await serializers(t);
+    const { reference } = await check(
+      { circuitId: cid, traceIds, bridges: await store.bridgesOf({ circuitId: cid }), spanCount: total, truncated: false },
+      spans,
+    );
+    assert.equal(served.body, reference);
+    assert.ok(Value.Check(StitchedTrace, JSON.parse(served.body)));
+  });
+});
