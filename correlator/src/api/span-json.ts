@@ -617,10 +617,11 @@ export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail
 }
 
 /**
- * The reply body from the route's serializer output for the reply with `spans: []`. Property names
- * are never escaped and string values always escape their quotes, so `"spans":[]` occurs once.
+ * A reply body from the route's serializer output for the reply with `spans: []` (stitched view,
+ * trace detail). Property names are never escaped and string values always escape their quotes, so
+ * `"spans":[]` occurs once, as the property, as long as no object before `spans` has such a property.
  */
-export function stitchedReplyJson(envelope: string, stored: readonly StoredSpan[]): Buffer {
+export function replyWithSpansJson(envelope: string, stored: readonly StoredSpan[]): Buffer {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
   return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10));

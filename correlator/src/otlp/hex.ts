@@ -1,7 +1,16 @@
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
 
+/** Node's Buffer#hexSlice: toString('hex', ...) without its argument checks; untyped but on every Buffer. */
+interface HexSlice {
+  hexSlice?: (start: number, end: number) => string;
+}
+
 export function bytesToHex(buf: Uint8Array, start: number, end: number): string {
+  // One flat string from native code instead of a rope of two-character pieces: faster for 8- and
+  // 16-byte ids and no garbage.
+  const hexSlice = (buf as HexSlice).hexSlice;
+  if (hexSlice !== undefined) return hexSlice.call(buf, start, end);
   let s = '';
   for (let i = start; i < end; i++) s += HEX[buf[i]!];
   return s;

@@ -152,10 +152,32 @@ export class WireReader {
 
 const decoder = new TextDecoder('utf-8');
 
+/** Node's Buffer#latin1Slice: toString('latin1', ...) without its argument checks; untyped but on every Buffer. */
+interface Latin1Slice {
+  latin1Slice?: (start: number, end: number) => string;
+}
+
 export function utf8(buf: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
-    // Short ASCII strings (keys, names) are the common case; decoding them by hand avoids the
-    // TextDecoder call overhead that dominates at this size.
+  const n = end - start;
+  if (n <= 8) {
+    // Very short ASCII strings (keys, names) are the common case; building them by hand beats
+    // any native call at this size.
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  const latin1Slice = (buf as Latin1Slice).latin1Slice;
+  if (latin1Slice !== undefined) {
+    // Pure ASCII reads the same as Latin-1, which Node copies into a flat one-byte string at once;
+    // anything else keeps TextDecoder's handling (replacement characters, a leading BOM dropped).
+    for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(start, end));
+    return latin1Slice.call(buf, start, end);
+  }
+  if (n < 64) {
     let s = '';
     for (let i = start; i < end; i++) {
       const c = buf[i]!;

@@ -4,10 +4,10 @@
 // and the reply must validate against the schema.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StitchedTrace, type Bridge } from '@correlation-station/api-schema';
+import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/api-schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
-import { stitchedReplyJson, timelineSpansJson } from '../../src/api/span-json.js';
+import { replyWithSpansJson, timelineSpansJson } from '../../src/api/span-json.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import type { StoredResource, StoredSpan } from '../../src/store/store.js';
@@ -35,7 +35,7 @@ async function serializers(t: { after(fn: () => Promise<void>): void }) {
     spans: orderForTimeline(toApiSpans(stored)),
   }));
   app.get('/fast', { schema: { response: { 200: StitchedTrace } } }, async (_req, res) => {
-    const serialize = (payload: Record<string, unknown>) => stitchedReplyJson(res.serializeInput(payload, '200') as string, stored);
+    const serialize = (payload: Record<string, unknown>) => replyWithSpansJson(res.serializeInput(payload, '200') as string, stored);
     res.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
     return { ...reply, spans: [] };
   });
@@ -285,5 +285,28 @@ describe('stitched view JSON written from stored span bytes', () => {
     );
     assert.equal(served.body, reference);
     assert.ok(Value.Check(StitchedTrace, JSON.parse(served.body)));
+
+    // The trace detail route writes its spans the same way.
+    const traceId = traceIds[0]!;
+    const detail = await app.inject(`/api/traces/${traceId}`);
+    assert.equal(detail.statusCode, 200);
+    const [summary] = await store.traceSummaries([traceId]);
+    const ofTrace = await store.spansOfTraces([traceId], 100000);
+    const links = await store.links(traceId);
+    const plain = Fastify();
+    t.after(() => plain.close());
+    plain.get('/detail', { schema: { response: { 200: TraceDetail } } }, async () => ({
+      summary: summary!,
+      spans: orderForTimeline(toApiSpans(ofTrace.spans)),
+      correlations: await store.correlations({ trace_id: traceId, limit: 500 }),
+      bridges: await store.bridgesOf({ traceId }),
+      linksOut: links.out,
+      linksIn: links.in,
+    }));
+    const expected = await plain.inject('/detail');
+    assert.equal(expected.statusCode, 200, expected.body);
+    assert.ok(ofTrace.spans.length >= 2);
+    assert.equal(detail.body, expected.body);
+    assert.ok(Value.Check(TraceDetail, JSON.parse(detail.body)));
   });
 });

@@ -2,7 +2,7 @@ import { ErrorResponse, TraceDetail, TraceIdParams } from '@correlation-station/
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
-import { orderForTimeline, toApiSpans } from '../span-view.js';
+import { replyWithSpansJson } from '../span-json.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
   app.get(
@@ -15,7 +15,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (a
         response: { 200: TraceDetail, 404: ErrorResponse },
       },
     },
-    async request => {
+    async (request, reply) => {
       const traceId = request.params.traceId.toLowerCase();
       const [summary] = await store.traceSummaries([traceId]);
       if (!summary) throw errors.traceNotFound(traceId);
@@ -25,9 +25,14 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (a
         store.bridgesOf({ traceId }),
         store.links(traceId),
       ]);
+      // Spans are written as JSON straight from their stored bytes, as in the stitched view.
+      const serialize = (payload: Record<string, unknown>): Buffer =>
+        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans);
+      // fastify sends a serializer's Buffer as it is; its typing only admits strings.
+      reply.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
       return {
         summary,
-        spans: orderForTimeline(toApiSpans(spans)),
+        spans: [],
         correlations,
         bridges,
         linksOut: links.out,

@@ -1,0 +1,52 @@
+// utf8() and bytesToHex() take native shortcuts for Node Buffers; the result must be what the
+// portable path (a plain Uint8Array) and TextDecoder give, at every length around the cut-overs.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bytesToHex } from '../../src/otlp/hex.js';
+import { utf8 } from '../../src/otlp/wire-reader.js';
+
+const decoder = new TextDecoder('utf-8');
+
+/** The bytes at offset 3 of a larger buffer, as a Buffer and as a plain Uint8Array. */
+function both(bytes: number[]): { buffer: Buffer; plain: Uint8Array; start: number; end: number } {
+  const framed = [0x7a, 0x7a, 0x7a, ...bytes, 0x7a];
+  return { buffer: Buffer.from(framed), plain: new Uint8Array(framed), start: 3, end: 3 + bytes.length };
+}
+
+const ascii = (n: number) => Array.from({ length: n }, (_, i) => 0x20 + ((i * 7) % 95));
+
+describe('utf8()', () => {
+  const cases: [string, number[]][] = [
+    ['empty', []],
+    ...[1, 7, 8, 9, 16, 63, 64, 65, 200].map(n => [`${n} ASCII bytes`, ascii(n)] as [string, number[]]),
+    ['ASCII control characters and DEL', [0x00, 0x09, 0x0a, 0x7f, 0x41]],
+    ['two-byte characters', [...Buffer.from('clé naïve')]],
+    ['non-ASCII after 8 ASCII bytes', [...Buffer.from('abcdefghé')]],
+    ['a four-byte character', [...Buffer.from('step 😀 done')]],
+    ['a leading byte order mark, short', [0xef, 0xbb, 0xbf, 0x61]],
+    ['a leading byte order mark, long', [0xef, 0xbb, 0xbf, ...ascii(20)]],
+    ['invalid UTF-8, short', [0x61, 0xff, 0x62]],
+    ['invalid UTF-8, long', [...ascii(10), 0xc3, 0x28, ...ascii(10)]],
+    ['a truncated sequence at the end', [...ascii(12), 0xe2, 0x82]],
+  ];
+  for (const [name, bytes] of cases) {
+    it(`decodes ${name} as TextDecoder does, from a Buffer and from a Uint8Array`, () => {
+      const { buffer, plain, start, end } = both(bytes);
+      const expected = decoder.decode(new Uint8Array(bytes));
+      assert.equal(utf8(buffer, start, end), expected);
+      assert.equal(utf8(plain, start, end), expected);
+    });
+  }
+});
+
+describe('bytesToHex()', () => {
+  for (const n of [0, 1, 8, 16, 33]) {
+    it(`writes ${n} bytes as lowercase hex from a Buffer and from a Uint8Array`, () => {
+      const bytes = Array.from({ length: n }, (_, i) => (i * 37 + 250) % 256);
+      const { buffer, plain, start, end } = both(bytes);
+      const expected = bytes.map(b => b.toString(16).padStart(2, '0')).join('');
+      assert.equal(bytesToHex(buffer, start, end), expected);
+      assert.equal(bytesToHex(plain, start, end), expected);
+    });
+  }
+});
