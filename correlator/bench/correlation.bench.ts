@@ -66,6 +66,7 @@ function engineOptions(size: number): EngineOptions {
     maxTrackedKeys: size,
     maxTracesPerCircuit: 500,
     bridgeKeys: ['circuit_id'],
+    correlationKeys: ['circuit_id', 'resource_id', 'request_id'],
   };
 }
 
@@ -277,7 +278,7 @@ for (const size of STORE_SIZES) {
     );
   });
   const enginePart = (engineCpuUs * 1e3) / (ROUNDS * BATCHES_PER_ROUND * spansPerBatch);
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 
   // The same spans with nothing derived: what storing the spans alone costs (at the first size only, for time).

@@ -52,7 +52,6 @@ declare module 'fastify' {
   }
 }
 
-const WARM_TRACES = 50_000;
 const RETENTION_SWEEP_MS = 60 * 60_000;
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -88,6 +87,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
       : null,
     onExportDropped: n => metrics.exportDropped.inc(n),
+    onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
   });
   const engine = new CorrelationEngine(
     {
@@ -96,11 +96,11 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       maxTrackedKeys: config.limits.maxTrackedKeys,
       maxTracesPerCircuit: config.limits.maxTracesPerCircuit,
       bridgeKeys: config.keys.bridgeKeys,
+      correlationKeys: config.keys.correlationKeys,
       now,
     },
     store,
   );
-  engine.warm(store.recentTraceStates(Math.min(WARM_TRACES, config.limits.maxTrackedTraces)));
   const rules = keyRulesFromConfig(config);
   const pipeline = new IngestPipeline(store, engine, metrics, rules, now);
   const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs);
@@ -201,7 +201,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     if (retentionTimer) clearInterval(retentionTimer);
     await exporter?.stop();
     guard.close();
-    store.close();
+    await store.close();
   });
 }
 

@@ -39,6 +39,8 @@ export interface Config {
     logPatterns: readonly LogKeyPattern[];
     /** keys whose matches create bridge spans between traces */
     bridgeKeys: readonly BusinessKeyName[];
+    /** keys whose matches form correlations (the others are recorded on traces and circuits) */
+    correlationKeys: readonly BusinessKeyName[];
   };
   tempo: {
     endpoint: string | null;
@@ -328,6 +330,9 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       aliases: Object.freeze(keyAliases(env)),
       logPatterns: Object.freeze(logPatterns(env)),
       bridgeKeys: Object.freeze(keyList(env, 'BRIDGE_KEYS', ['circuit_id'])),
+      // product_id and resource_type_id name a product type, shared by every circuit of it: as
+      // correlation keys they would join unrelated activations into one huge group.
+      correlationKeys: Object.freeze(keyList(env, 'CORRELATION_KEYS', ['circuit_id', 'resource_id', 'request_id'])),
     },
     tempo: {
       endpoint: url(env, 'TEMPO_OTLP_ENDPOINT'),

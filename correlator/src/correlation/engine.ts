@@ -36,6 +36,8 @@ export interface EngineOptions {
   maxTrackedKeys: number;
   maxTracesPerCircuit: number;
   bridgeKeys: readonly BusinessKeyName[];
+  /** Keys that form correlations; the others are recorded on traces and circuits only. */
+  correlationKeys: readonly BusinessKeyName[];
   now?: () => number;
 }
 
@@ -62,6 +64,7 @@ export class CorrelationEngine {
   private readonly groups: BoundedMap<string, KeyGroup>;
   private readonly now: () => number;
   private cappedMembers = 0;
+  private readonly correlating: ReadonlySet<BusinessKeyName>;
 
   constructor(
     private readonly opts: EngineOptions,
@@ -70,6 +73,8 @@ export class CorrelationEngine {
     this.traces = new BoundedMap(opts.maxTrackedTraces);
     this.groups = new BoundedMap(opts.maxTrackedKeys);
     this.now = opts.now ?? Date.now;
+    // A key that bridges must also correlate: bridges are planned per correlation group.
+    this.correlating = new Set([...opts.correlationKeys, ...opts.bridgeKeys]);
   }
 
   stats(): EngineStats {
@@ -82,7 +87,7 @@ export class CorrelationEngine {
     };
   }
 
-  /** Seeds hot state, e.g. with recent traces after a restart. */
+  /** Seeds hot state directly (benchmarks pre-fill it to a given size). */
   warm(traces: readonly TraceState[]): void {
     for (const t of traces) this.traces.set(t.traceId, t);
   }
@@ -173,7 +178,7 @@ export class CorrelationEngine {
         const key = k as BusinessKeyName;
         const value = span.keys[key]!;
         if (t.keys[key] === undefined) t.keys[key] = value;
-        this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
+        if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
         if (key === 'circuit_id') {
           const c = circuitDelta(batch, value, span.startMs, span.endMs);
           c.spanDelta++;
@@ -202,7 +207,7 @@ export class CorrelationEngine {
         const key = k as BusinessKeyName;
         const value = log.keys[key]!;
         if (t && t.keys[key] === undefined) t.keys[key] = value;
-        this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
+        if (this.correlating.has(key)) this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
         if (key === 'circuit_id') {
           const c = circuitDelta(batch, value, log.timeMs, log.timeMs);
           c.logDelta++;
@@ -240,6 +245,7 @@ export class CorrelationEngine {
         firstMs: startMs,
         lastMs: endMs,
         traceIds: [],
+        traceSet: new Set(),
         services: [],
         spanCount: 0,
         logCount: 0,
@@ -254,9 +260,10 @@ export class CorrelationEngine {
     g.spanCount += spans;
     g.logCount += logs;
     if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
-    if (trace && !g.traceIds.includes(trace.traceId)) {
+    if (trace && !g.traceSet.has(trace.traceId)) {
       if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
         g.traceIds.push(trace.traceId);
+        g.traceSet.add(trace.traceId);
         batch.writes.memberships.push({ key, value, traceId: trace.traceId, firstMs: startMs, lastMs: endMs });
       } else this.cappedMembers++;
     }
@@ -299,7 +306,7 @@ export class CorrelationEngine {
           const v = t.keys[key];
           if (v === undefined) continue;
           const g = this.groups.get(groupMapKey(key, v));
-          if (g && g.traceIds.includes(t.traceId)) batch.dirtyGroups.add(g);
+          if (g && g.traceSet.has(t.traceId)) batch.dirtyGroups.add(g);
         }
       }
     }
@@ -354,6 +361,7 @@ export class CorrelationEngine {
         firstMs: t.firstMs,
         lastMs: t.lastMs,
         traceIds: [t.traceId],
+        traceSet: new Set([t.traceId]),
         services: [...t.services],
         spanCount: t.spanCount,
         logCount: t.logCount,

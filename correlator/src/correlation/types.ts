@@ -61,6 +61,8 @@ export interface KeyGroup {
   firstMs: number;
   lastMs: number;
   traceIds: string[];
+  /** The same ids as traceIds, for O(1) membership checks on every span. */
+  traceSet: Set<string>;
   services: string[];
   spanCount: number;
   logCount: number;

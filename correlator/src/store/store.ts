@@ -13,7 +13,6 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { StateLoader } from '../correlation/engine.js';
-import type { TraceState } from '../correlation/types.js';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import type { DerivedWrites } from './derived-writes.js';
 
@@ -61,10 +60,17 @@ export interface TimeRange {
   toMs?: number;
 }
 
+/** One request's items and the derivation to run on the fresh ones. */
+export type IngestUnit =
+  | { spans: DecodedSpan[]; derive: Derive<DecodedSpan> }
+  | { logs: DecodedLog[]; derive: Derive<DecodedLog> };
+
 export interface Store extends StateLoader {
   /** Atomic: spans (duplicates ignored) and what `derive` makes of the fresh ones, or nothing. */
   ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome>;
   ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome>;
+  /** Several requests in one transaction (group commit): all are stored, or none. */
+  ingestMany(units: readonly IngestUnit[], receivedMs: number): Promise<IngestOutcome[]>;
 
   listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]>;
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;
@@ -77,9 +83,6 @@ export interface Store extends StateLoader {
   logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
   serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph>;
 
-  /** Recent traces to seed hot state after a restart. */
-  recentTraceStates(limit: number): TraceState[];
-
   enqueueExports(refs: readonly string[], dueMs: number, maxDepth: number): number;
   dueExports(nowMs: number, limit: number): ExportItem[];
   completeExports(refs: readonly string[]): void;
@@ -88,5 +91,5 @@ export interface Store extends StateLoader {
 
   prune(cutoffMs: number): PruneResult;
   ping(): boolean;
-  close(): void;
+  close(): Promise<void>;
 }

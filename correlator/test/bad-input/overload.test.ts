@@ -91,14 +91,25 @@ test('an upload the client abandons half-way gives its slot back', { timeout: 12
   const quick = async () => (await fetch(`${url}/v1/traces`, { method: 'POST', body: await body(), headers: PROTOBUF })).status;
 
   for (let round = 0; round < 3; round++) {
-    // Wait until the half-sent upload holds the only slot (a quick request is refused)...
-    const abandoned = heldUpload(`${url}/v1/traces`, PROTOBUF, await body());
-    abandoned.response.catch(() => undefined);
+    // Wait until a half-sent upload holds the only slot (a quick request is refused). If a probe
+    // held the slot when the upload's head arrived, the upload itself was refused: start another.
+    let abandoned: HeldUpload | null = null;
     let status = 0;
-    for (let probe = 0; probe < 1000 && status !== 429; probe++) status = await quick();
+    for (let attempt = 0; attempt < 20 && status !== 429; attempt++) {
+      const candidate = heldUpload(`${url}/v1/traces`, PROTOBUF, await body());
+      let settled = false;
+      candidate.response.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      for (let probe = 0; probe < 1000 && status !== 429 && !settled; probe++) status = await quick();
+      if (status === 429) abandoned = candidate;
+      else candidate.abort();
+    }
     assert.equal(status, 429, 'the held upload never took the slot');
+    const abandonedUpload = abandoned!;
     // ...then drop the connection without finishing the body.
-    abandoned.abort();
+    abandonedUpload.abort();
     // The server learns of the drop asynchronously: poll until the slot is back, and fail if it
     // never is (a leaked slot would refuse every later request).
     const seen: number[] = [];

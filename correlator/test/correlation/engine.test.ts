@@ -43,6 +43,7 @@ function engine(overrides: Partial<ConstructorParameters<typeof CorrelationEngin
       maxTrackedKeys: 1000,
       maxTracesPerCircuit: 100,
       bridgeKeys: ['circuit_id'],
+      correlationKeys: ['circuit_id', 'resource_id', 'request_id'],
       now: () => 0,
       ...overrides,
     },
@@ -125,6 +126,17 @@ describe('CorrelationEngine', () => {
     assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.logDelta]), [['C', 1]]);
   });
 
+  it('records type-level keys on traces and circuits without forming correlations from them', () => {
+    const e = engine();
+    const r = e.observe(
+      [span(1, 'mdso', 0, { circuit_id: 'A', resource_type_id: 'T' }), span(2, 'mdso', 10, { circuit_id: 'B', resource_type_id: 'T' })],
+      [],
+    );
+    assert.deepEqual(r.writes.correlations, []);
+    assert.deepEqual(r.writes.traces.map(t => t.keys.resource_type_id), ['T', 'T']);
+    assert.deepEqual(r.writes.memberships.map(m => m.key), ['circuit_id', 'circuit_id']);
+  });
+
   it('keeps hot state bounded and counts evictions', () => {
     const e = engine({ maxTrackedTraces: 100, maxTrackedKeys: 100 });
     for (let i = 1; i <= 250; i++) e.observe([span(i, 'beorn', i, { circuit_id: `C${i}` })], []);
@@ -160,6 +172,7 @@ describe('CorrelationEngine', () => {
               firstMs: 0,
               lastMs: 10,
               traceIds: ['f'.repeat(32)],
+              traceSet: new Set(['f'.repeat(32)]),
               services: ['beorn'],
               spanCount: 1,
               logCount: 0,
@@ -169,7 +182,7 @@ describe('CorrelationEngine', () => {
           : null,
     };
     const e = new CorrelationEngine(
-      { windowMs: 60_000, maxTrackedTraces: 10, maxTrackedKeys: 10, maxTracesPerCircuit: 10, bridgeKeys: ['circuit_id'] },
+      { windowMs: 60_000, maxTrackedTraces: 10, maxTrackedKeys: 10, maxTracesPerCircuit: 10, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'] },
       loader,
     );
     const r = e.observe([span(9, 'mdso', 20, { circuit_id: 'C' })], []);

@@ -23,6 +23,7 @@ import type {
   Derive,
   ExportItem,
   IngestOutcome,
+  IngestUnit,
   PruneResult,
   Store,
   StoredResource,
@@ -40,6 +41,7 @@ import {
   type CorrelationDbRow,
   type TraceRow,
 } from './rows.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrate } from './schema.js';
 
 export interface SqliteStoreOptions {
@@ -48,9 +50,11 @@ export interface SqliteStoreOptions {
   /** When set, new bridges are queued for export after this delay (lets late data settle them). */
   exportBridges: { delayMs: number; maxDepth: number } | null;
   onExportDropped?: (n: number) => void;
+  onCheckpointError?: (e: Error) => void;
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
+const MAX_LOADED_CANDIDATES = 128;
 const BRIDGE_RESOURCE: DecodedResourceScope = {
   serviceName: BRIDGE_SERVICE_NAME,
   keys: null,
@@ -79,6 +83,7 @@ export class SqliteStore implements Store {
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
   private readonly st: ReturnType<SqliteStore['prepare']>;
+  private readonly checkpointer: Checkpointer | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -93,6 +98,13 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('cache_size = -65536');
+    if (file !== ':memory:') {
+      // Checkpoints run in a worker on its own connection; this connection only checkpoints if
+      // the WAL grows far beyond what the worker keeps up with.
+      this.db.pragma('wal_autocheckpoint = 50000');
+      this.db.pragma('journal_size_limit = 67108864');
+      this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
+    }
     migrate(this.db);
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
@@ -124,7 +136,7 @@ export class SqliteStore implements Store {
            first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
            span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
            log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
-           candidates = excluded.candidates, keys = excluded.keys, linked = excluded.linked,
+           keys = excluded.keys, linked = excluded.linked,
            updated_ms = excluded.updated_ms`,
       ),
       insertMembership: d.prepare(
@@ -191,6 +203,9 @@ export class SqliteStore implements Store {
       dropOldestExports: d.prepare('DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)'),
       dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
+      candidateSpans: d.prepare(
+        'SELECT span_id, service, kind, start_ms, end_ms FROM spans WHERE trace_id = ? AND synthetic = 0 ORDER BY start_ms LIMIT ?',
+      ),
       spanByIds: d.prepare('SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans WHERE trace_id = ? AND span_id = ?'),
     };
   }
@@ -293,7 +308,9 @@ export class SqliteStore implements Store {
         logDelta: t.logDelta,
         services: JSON.stringify(t.services),
         entry: t.entry ? JSON.stringify(t.entry) : null,
-        candidates: JSON.stringify(t.candidates),
+        // Candidate parent spans are rebuilt from the span rows when a trace is loaded, which is
+        // rare; writing them with every batch cost more than the rest of the trace row.
+        candidates: '[]',
         keys: JSON.stringify(t.keys),
         linked: JSON.stringify(t.linkedTraceIds),
         now,
@@ -369,11 +386,29 @@ export class SqliteStore implements Store {
     return this.db.transaction(this.ingestLogsTx)(logs, derive, receivedMs);
   }
 
+  private readonly ingestManyTx = (units: readonly IngestUnit[], receivedMs: number): IngestOutcome[] =>
+    units.map(u => ('spans' in u ? this.ingestSpansTx(u.spans, u.derive, receivedMs) : this.ingestLogsTx(u.logs, u.derive, receivedMs)));
+
+  async ingestMany(units: readonly IngestUnit[], receivedMs: number): Promise<IngestOutcome[]> {
+    return this.db.transaction(this.ingestManyTx)(units, receivedMs);
+  }
+
   // ---- state loading (hot-state misses and warm-up) --------------------------------------------
 
   loadTraces(traceIds: readonly string[]): TraceState[] {
     if (traceIds.length === 0) return [];
-    return (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
+    const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
+    for (const t of states) {
+      const rows = this.st.candidateSpans.all(t.traceId, MAX_LOADED_CANDIDATES) as {
+        span_id: string;
+        service: string;
+        kind: number;
+        start_ms: number;
+        end_ms: number;
+      }[];
+      t.candidates = rows.map(r => ({ spanId: r.span_id, service: r.service, kind: r.kind, startMs: r.start_ms, endMs: r.end_ms }));
+    }
+    return states;
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
@@ -382,8 +417,10 @@ export class SqliteStore implements Store {
       first_ms: number;
       last_ms: number;
     }[];
+    // Every persisted correlation and bridge has members, so a key without members is new: one
+    // query instead of three for the common case of a key seen for the first time.
+    if (members.length === 0) return null;
     const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
-    if (members.length === 0 && !corr) return null;
     const c = corr ? toCorrelation(corr) : null;
     const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
     const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
@@ -419,16 +456,13 @@ export class SqliteStore implements Store {
       firstMs,
       lastMs,
       traceIds,
+      traceSet: new Set(traceIds),
       services: c ? [...c.services] : [],
       spanCount: c?.spanCount ?? 0,
       logCount: c?.logCount ?? 0,
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c ? c.traceIds.length + (c.logCount > 0 ? 1 : 0) : 0,
     };
-  }
-
-  recentTraceStates(limit: number): TraceState[] {
-    return (this.db.prepare('SELECT * FROM traces ORDER BY last_ms DESC LIMIT ?').all(limit) as TraceRow[]).map(toTraceState);
   }
 
   // ---- export queue -----------------------------------------------------------------------------
@@ -799,7 +833,8 @@ export class SqliteStore implements Store {
     return this.db.prepare('SELECT 1').pluck().get() === 1;
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,0 +1,53 @@
+// Runs WAL checkpoints on a second connection in a worker thread, so copying committed pages into
+// the database file (and its fsync) happens on the other core instead of inside an ingest
+// request's commit. The worker is inline JavaScript so it runs the same from sources and builds.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 1000');
+const checkpoint = mode => {
+  try { db.pragma('wal_checkpoint(' + mode + ')'); } catch { /* busy: next tick; autocheckpoint is the backstop */ }
+};
+const timer = setInterval(() => checkpoint('PASSIVE'), workerData.intervalMs);
+parentPort.on('message', m => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  checkpoint('TRUNCATE');
+  db.close();
+  parentPort.postMessage('stopped');
+  parentPort.close();
+});
+`;
+
+export class Checkpointer {
+  private readonly worker: Worker;
+  private stopped: Promise<void> | null = null;
+  private alive = true;
+
+  constructor(file: string, onError: (e: Error) => void, intervalMs = 1000) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, intervalMs, driver } });
+    this.worker.unref();
+    // Without the worker the main connection's autocheckpoint still bounds the WAL.
+    this.worker.on('error', e => {
+      this.alive = false;
+      onError(e);
+    });
+    this.worker.on('exit', () => (this.alive = false));
+  }
+
+  stop(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    this.stopped ??= new Promise<void>(resolve => {
+      const done = () => resolve();
+      this.worker.once('exit', done);
+      this.worker.once('message', () => void this.worker.terminate().then(done, done));
+      this.worker.postMessage('stop');
+    });
+    return this.stopped;
+  }
+}
