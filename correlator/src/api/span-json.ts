@@ -558,7 +558,7 @@ function resourceJsonOf(res: StoredResource): ResourceJson {
 export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail = ''): Buffer {
   const n = stored.length;
   let size = 1024 + head.length * 3 + tail.length * 3;
-  for (let i = 0; i < n; i++) size += stored[i]!.body.length * 2 + 600;
+  for (let i = 0; i < n; i++) size += stored[i]!.body.length * 2 + 200;
   const out = new JsonBytes(size);
   out.text(head);
   out.byte(0x5b);
