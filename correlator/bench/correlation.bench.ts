@@ -291,7 +291,7 @@ for (const size of STORE_SIZES) {
       await bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now());
     }
     tb = await timeRounds(spans => void bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now()));
-    bare.close();
+    await bare.close();
     rmSync(dir2, { recursive: true, force: true });
   }
 
