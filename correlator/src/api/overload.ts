@@ -1,6 +1,7 @@
 // Protects the process: more concurrent ingest requests than configured get 429, a stalled event
 // loop (the process is saturated) gets 503, both with Retry-After so OTLP clients back off.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
 
 export class OverloadGuard {
@@ -30,6 +31,15 @@ export class OverloadGuard {
     }
     this.inflight++;
   }
+
+  /**
+   * An onRequest hook for ingest routes: admits before the body is read, and gives the slot back
+   * when the response closes, which also happens when a client drops the connection mid-upload.
+   */
+  readonly admitRequest = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    this.admit();
+    reply.raw.once('close', () => this.release());
+  };
 
   release(): void {
     if (this.inflight > 0) this.inflight--;

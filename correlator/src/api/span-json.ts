@@ -9,7 +9,7 @@
 // goes through the object path instead, which also reports decoding errors as before.
 import type { Span } from '@correlation-station/api-schema';
 import { readAnyValue } from '../otlp/any-value.js';
-import { nanosFromParts } from '../otlp/logs-decoder.js';
+import { nanosFromParts } from '../otlp/wire-reader.js';
 import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, utf8 } from '../otlp/wire-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';

@@ -296,7 +296,6 @@ export class CorrelationEngine {
         logDelta: d.logs,
         services: t.services,
         entry: t.entry,
-        candidates: t.candidates,
         keys: t.keys,
         linkedTraceIds: t.linkedTraceIds,
       };

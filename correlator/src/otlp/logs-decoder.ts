@@ -11,13 +11,9 @@ import {
 import { bytesToHex, isAllZero } from './hex.js';
 import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, walkExportRequest } from './request-walker.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire } from './wire-reader.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
 
 
-export function nanosFromParts(lo: number, hi: number): string {
-  if (hi === 0) return String(lo);
-  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
 
 export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now()): DecodedLogBatch {
   const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };

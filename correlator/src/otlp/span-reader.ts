@@ -2,8 +2,7 @@
 import type { SpanKindName } from '@correlation-station/api-schema';
 import { readKeyValueInto, readKeyValueList, type AttrMap } from './any-value.js';
 import { bytesToHex } from './hex.js';
-import { nanosFromParts } from './logs-decoder.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './wire-reader.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, nanosFromParts } from './wire-reader.js';
 
 export interface FullSpan {
   traceId: string;

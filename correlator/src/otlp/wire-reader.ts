@@ -189,6 +189,12 @@ export function utf8(buf: Uint8Array, start: number, end: number): string {
   return decoder.decode(buf.subarray(start, end));
 }
 
+/** fixed64 nanoseconds (as read by fixed64Parts) as the exact decimal string OTLP/JSON uses. */
+export function nanosFromParts(lo: number, hi: number): string {
+  if (hi === 0) return String(lo);
+  return ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
 /** Checks the wire type of a known field, so a mismatch is reported rather than misread. */
 export function expectWire(tag: number, wire: number, what: string): void {
   if ((tag & 7) !== wire) {

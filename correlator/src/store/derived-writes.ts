@@ -1,7 +1,7 @@
 // Everything correlation derives from one batch of fresh data, written in the same transaction
 // as the data itself so a crash never leaves one without the other.
 import type { KeyValues } from '../otlp/decoded.js';
-import type { BridgePlan, CandidateSpan, EntrySpan } from '../correlation/types.js';
+import type { BridgePlan, EntrySpan } from '../correlation/types.js';
 
 export interface TraceUpsert {
   traceId: string;
@@ -12,7 +12,6 @@ export interface TraceUpsert {
   logDelta: number;
   services: string[];
   entry: EntrySpan | null;
-  candidates: CandidateSpan[];
   keys: KeyValues;
   linkedTraceIds: string[];
 }

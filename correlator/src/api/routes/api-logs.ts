@@ -36,23 +36,19 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
         body: LogBatch,
         response: { 200: LogBatchResponse, 400: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
+      onRequest: opts.guard.admitRequest,
     },
     async request => {
-      opts.guard.admit();
-      try {
-        const batch = request.body;
-        if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
-        const converted = convertLogBatch(batch, opts.rules);
-        const result = await opts.pipeline.decodedLogs(
-          converted.logs,
-          converted.errors.length,
-          converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
-        );
-        opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
-        return { accepted: result.accepted, rejected: converted.errors.length, errors: converted.errors };
-      } finally {
-        opts.guard.release();
-      }
+      const batch = request.body;
+      if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
+      const converted = convertLogBatch(batch, opts.rules);
+      const result = await opts.pipeline.decodedLogs(
+        converted.logs,
+        converted.errors.length,
+        converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
+      );
+      opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
+      return { accepted: result.accepted, rejected: converted.errors.length, errors: converted.errors };
     },
   );
 

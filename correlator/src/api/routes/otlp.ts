@@ -26,8 +26,6 @@ const failure = { 400: OtlpStatus, 413: OtlpStatus, 415: OtlpStatus, 429: OtlpSt
 
 export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opts) => {
   const { pipeline, guard, metrics } = opts;
-  // Only requests that were let in give their slot back.
-  const admitted = new WeakSet<FastifyRequest>();
 
   app.addContentTypeParser(['application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
@@ -80,17 +78,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
           produces: ['application/x-protobuf', 'application/json'],
           response: { 200: OtlpExportResponse, ...failure },
         },
-        onRequest: async (request, reply) => {
-          guard.admit();
-          admitted.add(request);
-          // A client that drops the connection mid-upload gets no onResponse; without this its slot leaks for good.
-          reply.raw.once('close', () => {
-            if (admitted.delete(request)) guard.release();
-          });
-        },
-        onResponse: async request => {
-          if (admitted.delete(request)) guard.release();
-        },
+        onRequest: guard.admitRequest,
         handler: receive(signal),
       });
       app.route({

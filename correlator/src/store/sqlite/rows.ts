@@ -1,6 +1,6 @@
 // Row shapes and their mapping to the API's read model.
 import type { Bridge, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
-import type { CandidateSpan, EntrySpan, TraceState } from '../../correlation/types.js';
+import type { EntrySpan, TraceState } from '../../correlation/types.js';
 
 export interface CircuitRow {
   circuit_id: string;
@@ -24,7 +24,6 @@ export interface TraceRow {
   log_count: number;
   services: string;
   entry: string | null;
-  candidates: string;
   keys: string;
   linked: string;
 }
@@ -91,7 +90,7 @@ export function toTraceState(r: TraceRow): TraceState {
     errorCount: r.error_count,
     logCount: r.log_count,
     entry: r.entry ? (JSON.parse(r.entry) as EntrySpan) : null,
-    candidates: JSON.parse(r.candidates) as CandidateSpan[],
+    candidates: [],
     keys: JSON.parse(r.keys) as TraceState['keys'],
     linkedTraceIds: JSON.parse(r.linked) as string[],
   };

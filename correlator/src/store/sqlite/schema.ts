@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS traces (
   log_count INTEGER NOT NULL DEFAULT 0,
   services TEXT NOT NULL,
   entry TEXT,
-  candidates TEXT NOT NULL,
   keys TEXT NOT NULL,
   linked TEXT NOT NULL,
   updated_ms REAL NOT NULL

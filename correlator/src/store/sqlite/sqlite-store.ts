@@ -17,7 +17,10 @@ import type {
 import type { KeyGroup, TraceState } from '../../correlation/types.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
-import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
+import { correlationId } from '../../correlation/ids.js';
+import { KEY_CONFIDENCE } from '../../correlation/types.js';
+import { otlpTypes } from '../../otlp/schema.js';
+import { BRIDGE_SERVICE_NAME, bridgeSpanName } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type {
   Derive,
@@ -43,6 +46,7 @@ import {
 } from './rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { migrate } from './schema.js';
+import { WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -59,19 +63,13 @@ const BRIDGE_RESOURCE: DecodedResourceScope = {
   serviceName: BRIDGE_SERVICE_NAME,
   keys: null,
   attributes: { 'service.name': BRIDGE_SERVICE_NAME },
-  // Resource { attributes: [ { key: "service.name", value: { string_value: "correlation-station" } } ] }
-  resourceBytes: encodeServiceResource(BRIDGE_SERVICE_NAME),
+  resourceBytes: otlpTypes().Resource.encode(
+    otlpTypes().Resource.fromObject({ attributes: [{ key: 'service.name', value: { stringValue: BRIDGE_SERVICE_NAME } }] }),
+  ).finish(),
   scopeName: 'correlation-station.stitching',
   scopeVersion: '1',
 };
 
-function encodeServiceResource(service: string): Uint8Array {
-  const key = Buffer.from('service.name');
-  const val = Buffer.from(service);
-  const anyValue = Buffer.concat([Buffer.from([0x0a, val.length]), val]);
-  const kv = Buffer.concat([Buffer.from([0x0a, key.length]), key, Buffer.from([0x12, anyValue.length]), anyValue]);
-  return Buffer.concat([Buffer.from([0x0a, kv.length]), kv]);
-}
 
 function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
@@ -129,8 +127,8 @@ export class SqliteStore implements Store {
       deleteBridgeSpan: d.prepare('DELETE FROM spans WHERE trace_id = ? AND span_id = ? AND synthetic = 1'),
       upsertTrace: d.prepare(
         `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
-           candidates, keys, linked, updated_ms)
-         VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry, @candidates,
+           keys, linked, updated_ms)
+         VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry,
            @keys, @linked, @now)
          ON CONFLICT(trace_id) DO UPDATE SET
            first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
@@ -308,9 +306,6 @@ export class SqliteStore implements Store {
         logDelta: t.logDelta,
         services: JSON.stringify(t.services),
         entry: t.entry ? JSON.stringify(t.entry) : null,
-        // Candidate parent spans are rebuilt from the span rows when a trace is loaded, which is
-        // rare; writing them with every batch cost more than the rest of the trace row.
-        candidates: '[]',
         keys: JSON.stringify(t.keys),
         linked: JSON.stringify(t.linkedTraceIds),
         now,
@@ -363,7 +358,7 @@ export class SqliteStore implements Store {
         b.spanId,
         b.parentSpanId,
         BRIDGE_SERVICE_NAME,
-        `${b.parentService}_to_${b.childService}_bridge`,
+        bridgeSpanName(b),
         b.parentStartMs,
         Math.max(b.childStartMs, b.parentStartMs),
         bridgeResource,
@@ -397,6 +392,8 @@ export class SqliteStore implements Store {
 
   loadTraces(traceIds: readonly string[]): TraceState[] {
     if (traceIds.length === 0) return [];
+    // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
+    // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
     for (const t of states) {
       const rows = this.st.candidateSpans.all(t.traceId, MAX_LOADED_CANDIDATES) as {
@@ -448,11 +445,11 @@ export class SqliteStore implements Store {
     );
     return {
       mapKey: `${key}\u0000${value}`,
-      id: c?.id ?? createHash('sha256').update(`corr:${key}_match:${value}:${Math.floor(firstMs)}`).digest('hex').slice(0, 24),
+      id: c?.id ?? correlationId(`${key}_match`, value, firstMs),
       method: `${key}_match`,
       key: key as KeyGroup['key'],
       value,
-      confidence: c?.confidence ?? 0.9,
+      confidence: c?.confidence ?? KEY_CONFIDENCE[key as keyof typeof KEY_CONFIDENCE] ?? 0.9,
       firstMs,
       lastMs,
       traceIds,
@@ -536,28 +533,13 @@ export class SqliteStore implements Store {
   }
 
   async listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.query) {
-      where.push("circuit_id LIKE ? ESCAPE '\\'");
-      args.push(`%${q.query.replace(/[\\%_]/g, m => `\\${m}`)}%`);
-    }
-    if (q.status === 'error') where.push('error_count > 0');
-    if (q.status === 'ok') where.push('error_count = 0');
-    if (q.service) {
-      where.push('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)');
-      args.push(q.service);
-    }
-    if (q.fromMs !== undefined) {
-      where.push('last_ms >= ?');
-      args.push(q.fromMs);
-    }
-    if (q.toMs !== undefined) {
-      where.push('first_ms <= ?');
-      args.push(q.toMs);
-    }
-    const sql = `SELECT * FROM circuits ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_ms DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as CircuitRow[]).map(toCircuitSummary);
+    const where = new WhereClause()
+      .contains('circuit_id', q.query)
+      .add('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)', q.service)
+      .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
+    if (q.status) where.add(q.status === 'error' ? 'error_count > 0' : 'error_count = 0');
+    const sql = `SELECT * FROM circuits ${where} ORDER BY last_ms DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...where.args, q.limit) as CircuitRow[]).map(toCircuitSummary);
   }
 
   async getCircuit(circuitId: string): Promise<CircuitSummary | null> {
@@ -617,37 +599,19 @@ export class SqliteStore implements Store {
     toMs?: number;
     limit: number;
   }): Promise<Correlation[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.circuit_id) {
-      where.push(
-        `(id IN (SELECT id FROM correlations WHERE key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
+    const where = new WhereClause()
+      .add(
+        `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
            WHERE j.value IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
-      );
-      args.push(q.circuit_id, q.circuit_id);
-    }
-    if (q.trace_id) {
-      where.push('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)');
-      args.push(q.trace_id.toLowerCase());
-    }
-    if (q.service) {
-      where.push('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)');
-      args.push(q.service);
-    }
-    if (q.method) {
-      where.push('method = ?');
-      args.push(q.method);
-    }
-    if (q.fromMs !== undefined) {
-      where.push('last_ms >= ?');
-      args.push(q.fromMs);
-    }
-    if (q.toMs !== undefined) {
-      where.push('first_ms <= ?');
-      args.push(q.toMs);
-    }
-    const sql = `SELECT * FROM correlations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_ms DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, q.limit) as CorrelationDbRow[]).map(toCorrelation);
+        q.circuit_id,
+        q.circuit_id,
+      )
+      .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', q.trace_id?.toLowerCase())
+      .add('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)', q.service)
+      .add('method = ?', q.method)
+      .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
+    const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[]).map(toCorrelation);
   }
 
   async links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }> {
@@ -672,37 +636,19 @@ export class SqliteStore implements Store {
     toMs?: number;
     limit: number;
   }): Promise<LogEntry[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.circuit_id) {
+    const where = new WhereClause()
       // A log belongs to a circuit by its own key, or through a trace of that circuit.
-      where.push(
+      .add(
         `(circuit_id = ? OR (trace_id != '' AND trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
-      );
-      args.push(q.circuit_id, q.circuit_id);
-    }
-    if (q.trace_id) {
-      where.push('trace_id = ?');
-      args.push(q.trace_id.toLowerCase());
-    }
-    if (q.service) {
-      where.push('service = ?');
-      args.push(q.service);
-    }
-    if (q.search) {
-      where.push("body LIKE ? ESCAPE '\\'");
-      args.push(`%${q.search.replace(/[\\%_]/g, m => `\\${m}`)}%`);
-    }
-    if (q.fromMs !== undefined) {
-      where.push('time_ms >= ?');
-      args.push(q.fromMs);
-    }
-    if (q.toMs !== undefined) {
-      where.push('time_ms <= ?');
-      args.push(q.toMs);
-    }
-    const sql = `SELECT * FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms DESC, id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, q.limit) as LogDbRow[];
+        q.circuit_id,
+        q.circuit_id,
+      )
+      .add('trace_id = ?', q.trace_id?.toLowerCase())
+      .add('service = ?', q.service)
+      .contains('body', q.search)
+      .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs);
+    const sql = `SELECT * FROM logs ${where} ORDER BY time_ms DESC, id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];
     return rows.map(r => {
       const res = this.resource(r.resource_id);
       return {
