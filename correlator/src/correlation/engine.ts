@@ -400,14 +400,8 @@ export class CorrelationEngine {
       const old = current.get(child);
       if (old && old.spanId === plan.spanId && old.confidence === plan.confidence && old.parentStartMs === plan.parentStartMs && old.childStartMs === plan.childStartMs) continue;
       current.set(child, plan);
+      // The bridge row is also the link from the bridge span to the child's entry span.
       batch.writes.bridgesAdded.push({ ...plan, bytes: encodeBridgeSpan(plan), createdAtMs: nowMs });
-      batch.writes.links.push({
-        sourceTraceId: plan.traceId,
-        sourceSpanId: plan.spanId,
-        targetTraceId: plan.childTraceId,
-        targetSpanId: plan.childSpanId,
-        origin: 'bridge',
-      });
     }
   }
 }

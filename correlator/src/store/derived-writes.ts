@@ -55,12 +55,13 @@ export interface BridgeRow extends BridgePlan {
   createdAtMs: number;
 }
 
+/** A span link carried by received data; bridge links are the bridge rows themselves. */
 export interface LinkRow {
   sourceTraceId: string;
   sourceSpanId: string;
   targetTraceId: string;
   targetSpanId: string;
-  origin: 'otlp' | 'bridge';
+  origin: 'otlp';
 }
 
 export interface DerivedWrites {

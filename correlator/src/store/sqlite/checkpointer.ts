@@ -43,6 +43,8 @@ export class Checkpointer {
   stop(): Promise<void> {
     if (!this.alive) return Promise.resolve();
     this.stopped ??= new Promise<void>(resolve => {
+      // Unref'd while running; held now so a close() with nothing else pending still completes.
+      this.worker.ref();
       const done = () => resolve();
       this.worker.once('exit', done);
       this.worker.once('message', () => void this.worker.terminate().then(done, done));

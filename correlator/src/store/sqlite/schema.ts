@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 // Spans keep the OTLP Span bytes as received (body) plus the columns queries filter on. Counts on
 // traces and circuits are maintained incrementally in the same transaction as the spans, which is
@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS spans (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS spans_trace_span ON spans(trace_id, span_id);
 CREATE TABLE IF NOT EXISTS traces (
-  trace_id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL UNIQUE,
   first_ms REAL NOT NULL,
   last_ms REAL NOT NULL,
   span_count INTEGER NOT NULL DEFAULT 0,
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS traces (
   keys TEXT NOT NULL,
   linked TEXT NOT NULL,
   updated_ms REAL NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS traces_last ON traces(last_ms);
 CREATE TABLE IF NOT EXISTS trace_keys (
   key TEXT NOT NULL,
@@ -54,9 +55,9 @@ CREATE TABLE IF NOT EXISTS trace_keys (
   last_ms REAL NOT NULL,
   PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS trace_keys_trace ON trace_keys(trace_id);
 CREATE TABLE IF NOT EXISTS circuits (
-  circuit_id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  circuit_id TEXT NOT NULL UNIQUE,
   first_ms REAL NOT NULL,
   last_ms REAL NOT NULL,
   trace_count INTEGER NOT NULL DEFAULT 0,
@@ -67,10 +68,11 @@ CREATE TABLE IF NOT EXISTS circuits (
   services TEXT NOT NULL,
   keys TEXT NOT NULL,
   updated_ms REAL NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS circuits_last ON circuits(last_ms);
 CREATE TABLE IF NOT EXISTS correlations (
-  id TEXT PRIMARY KEY,
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   method TEXT NOT NULL,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
@@ -83,11 +85,12 @@ CREATE TABLE IF NOT EXISTS correlations (
   log_count INTEGER NOT NULL,
   created_ms REAL NOT NULL,
   updated_ms REAL NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS correlations_value ON correlations(key, value, last_ms);
 CREATE INDEX IF NOT EXISTS correlations_last ON correlations(last_ms);
 CREATE TABLE IF NOT EXISTS bridges (
-  span_id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  span_id TEXT NOT NULL UNIQUE,
   trace_id TEXT NOT NULL,
   parent_span_id TEXT NOT NULL,
   parent_service TEXT NOT NULL,
@@ -101,7 +104,7 @@ CREATE TABLE IF NOT EXISTS bridges (
   method TEXT NOT NULL,
   confidence REAL NOT NULL,
   created_ms REAL NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS bridges_value ON bridges(key, value);
 CREATE INDEX IF NOT EXISTS bridges_child ON bridges(child_trace_id);
 CREATE INDEX IF NOT EXISTS bridges_trace ON bridges(trace_id);
@@ -146,11 +149,49 @@ CREATE TABLE IF NOT EXISTS export_queue (
 CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 `;
 
-export function migrate(db: Database.Database): void {
-  db.exec(DDL);
+// Version 2 gave the tables with wide rows (traces, circuits, correlations, bridges) a rowid and a
+// UNIQUE text key instead of a WITHOUT ROWID text primary key: wide rows clustered on random ids
+// made every upsert rewrite a random, densely packed page, and the commits of those pages were most
+// of the ingest cost. It also dropped an index nothing read (trace_keys by trace) and the link rows
+// of bridges, which the bridge rows already describe.
+const REBUILT_IN_V2 = ['traces', 'circuits', 'correlations', 'bridges'] as const;
+
+function readVersion(db: Database.Database): number | null {
+  const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+  if (!hasMeta) return null;
   const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
-  if (!row) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
-  else if (Number(row.value) > SCHEMA_VERSION) {
-    throw new Error(`the data directory was written by a newer correlator (schema ${row.value}, this one knows ${SCHEMA_VERSION})`);
+  return row ? Number(row.value) : null;
+}
+
+function moveV1TablesAside(db: Database.Database): void {
+  for (const table of REBUILT_IN_V2) {
+    const indexes = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`)
+      .pluck()
+      .all(table) as string[];
+    for (const index of indexes) db.exec(`DROP INDEX ${index}`);
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_v1`);
   }
+  db.exec('DROP INDEX IF EXISTS trace_keys_trace');
+}
+
+function copyV1Tables(db: Database.Database): void {
+  for (const table of REBUILT_IN_V2) {
+    const columns = (db.prepare(`PRAGMA table_info(${table}_v1)`).all() as { name: string }[]).map(c => c.name).join(', ');
+    db.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${table}_v1; DROP TABLE ${table}_v1;`);
+  }
+  db.exec(`DELETE FROM links WHERE origin = 'bridge'`);
+}
+
+export function migrate(db: Database.Database): void {
+  const version = readVersion(db);
+  if (version !== null && version > SCHEMA_VERSION) {
+    throw new Error(`the data directory was written by a newer correlator (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+  }
+  db.transaction(() => {
+    if (version === 1) moveV1TablesAside(db);
+    db.exec(DDL);
+    if (version === 1) copyV1Tables(db);
+    db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+  })();
 }

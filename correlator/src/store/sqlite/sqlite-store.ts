@@ -81,7 +81,7 @@ export class SqliteStore implements Store {
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
   private readonly st: ReturnType<SqliteStore['prepare']>;
-  private readonly checkpointer: Checkpointer | null = null;
+  private checkpointer: Checkpointer | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -101,9 +101,14 @@ export class SqliteStore implements Store {
       // the WAL grows far beyond what the worker keeps up with.
       this.db.pragma('wal_autocheckpoint = 50000');
       this.db.pragma('journal_size_limit = 67108864');
-      this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     }
-    migrate(this.db);
+    try {
+      migrate(this.db);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
   }
@@ -155,7 +160,7 @@ export class SqliteStore implements Store {
            log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
            updated_ms = excluded.updated_ms`,
       ),
-      bumpCircuitTraces: d.prepare('UPDATE circuits SET trace_count = trace_count + 1 WHERE circuit_id = ?'),
+      bumpCircuitTraces: d.prepare('UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?'),
       bumpCircuitBridges: d.prepare('UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?'),
       upsertCorrelation: d.prepare(
         `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
@@ -180,7 +185,17 @@ export class SqliteStore implements Store {
         `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
          VALUES (?, ?, ?, ?, ?)`,
       ),
-      deleteLinksFrom: d.prepare('DELETE FROM links WHERE source_trace_id = ? AND source_span_id = ?'),
+      // Bridge links are not rows of their own: a bridge row names both ends.
+      linksFrom: d.prepare(
+        `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE source_trace_id = ?
+         UNION ALL
+         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges WHERE trace_id = ?`,
+      ),
+      linksTo: d.prepare(
+        `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE target_trace_id = ?
+         UNION ALL
+         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges WHERE child_trace_id = ?`,
+      ),
       insertLog: d.prepare(
         `INSERT OR IGNORE INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service,
            trace_id, span_id, circuit_id, keys, attributes, resource_id, source, received_ms)
@@ -328,11 +343,13 @@ export class SqliteStore implements Store {
         now,
       });
     }
+    const newTracesByCircuit = new Map<string, number>();
     for (const m of w.memberships) {
       if (st.insertMembership.run(m.key, m.value, m.traceId, m.firstMs, m.lastMs).changes === 1) {
-        if (m.key === 'circuit_id') st.bumpCircuitTraces.run(m.value);
+        if (m.key === 'circuit_id') newTracesByCircuit.set(m.value, (newTracesByCircuit.get(m.value) ?? 0) + 1);
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
     }
+    for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
     for (const c of w.correlations) {
       st.upsertCorrelation.run({
         ...c,
@@ -344,7 +361,6 @@ export class SqliteStore implements Store {
     for (const b of w.bridgesRemoved) {
       if (st.deleteBridge.run(b.spanId).changes === 1 && b.key === 'circuit_id') st.bumpCircuitBridges.run(-1, b.value);
       st.deleteBridgeSpan.run(b.traceId, b.spanId);
-      st.deleteLinksFrom.run(b.traceId, b.spanId);
       if (st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes === 1) this.queueDepth--;
     }
     const bridgeResource = w.bridgesAdded.length > 0 ? this.resourceId(BRIDGE_RESOURCE) : 0;
@@ -622,8 +638,8 @@ export class SqliteStore implements Store {
       targetSpanId: r.target_span_id,
       origin: r.origin as TraceLink['origin'],
     });
-    const out = this.db.prepare('SELECT * FROM links WHERE source_trace_id = ?').all(traceId) as LinkDbRow[];
-    const inn = this.db.prepare('SELECT * FROM links WHERE target_trace_id = ?').all(traceId) as LinkDbRow[];
+    const out = this.st.linksFrom.all(traceId, traceId) as LinkDbRow[];
+    const inn = this.st.linksTo.all(traceId, traceId) as LinkDbRow[];
     return { out: out.map(map), in: inn.map(map) };
   }
 

@@ -1,0 +1,109 @@
+// A data directory written by schema 1 opens under schema 2 with nothing lost: the rebuilt tables
+// keep every row, bridge links are served from the bridge rows, and a newer schema is refused.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const T1 = 'a'.repeat(32);
+const T2 = 'b'.repeat(32);
+const T3 = 'c'.repeat(32);
+const CIRCUIT = '51.KGFN.000001..CHTR';
+
+async function dataDirWith(t: TestContext, build: (db: Database.Database) => void): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'corr-migrate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const db = new Database(join(dir, 'correlator.db'));
+  build(db);
+  db.close();
+  return dir;
+}
+
+async function v1Directory(t: TestContext): Promise<string> {
+  const ddl = await readFile(new URL('./fixtures/schema-v1.sql', import.meta.url), 'utf8');
+  return dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`
+      INSERT INTO meta VALUES ('schema_version', '1');
+      INSERT INTO traces VALUES ('${T1}', 1000, 1500, 3, 1, 0, '["beorn"]', NULL, '{"circuit_id":"${CIRCUIT}"}', '[]', 1600);
+      INSERT INTO traces VALUES ('${T2}', 2000, 2500, 2, 0, 1, '["arda"]', NULL, '{"circuit_id":"${CIRCUIT}"}', '["${T3}"]', 2600);
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1500), ('circuit_id', '${CIRCUIT}', '${T2}', 2000, 2500);
+      INSERT INTO circuits VALUES ('${CIRCUIT}', 1000, 2500, 2, 5, 1, 1, 1, '["beorn","arda"]', '{"circuit_id":"${CIRCUIT}"}', 2600);
+      INSERT INTO correlations VALUES ('corr-1', 'circuit_id_match', 'circuit_id', '${CIRCUIT}', 0.95, 1000, 2500,
+        '["${T1}","${T2}"]', '["beorn","arda"]', 5, 1, 1600, 2600);
+      INSERT INTO bridges VALUES ('1111111111111111', '${T1}', '0000000000000001', 'beorn', 1000, '${T2}', '0000000000000002',
+        'arda', 2000, 'circuit_id', '${CIRCUIT}', 'circuit_id_match', 0.95, 2600);
+      INSERT INTO links VALUES ('${T1}', '1111111111111111', '${T2}', '0000000000000002', 'bridge');
+      INSERT INTO links VALUES ('${T2}', '0000000000000003', '${T3}', '0000000000000004', 'otlp');
+    `);
+  });
+}
+
+function open(dir: string): SqliteStore {
+  return new SqliteStore({ dataDir: dir, exportBridges: null });
+}
+
+test('a schema 1 data directory is upgraded with every row kept', async t => {
+  const store = open(await v1Directory(t));
+  t.after(() => store.close());
+
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  const circuit = await store.getCircuit(CIRCUIT);
+  assert.deepEqual(
+    circuit && { traces: circuit.traceCount, spans: circuit.spanCount, errors: circuit.errorCount, bridges: circuit.bridgeCount },
+    { traces: 2, spans: 5, errors: 1, bridges: 1 },
+  );
+  assert.deepEqual(await store.circuitTraceIds(CIRCUIT), [T1, T2]);
+  assert.deepEqual(
+    (await store.traceSummaries([T2, T1])).map(s => [s.traceId, s.spanCount]),
+    [
+      [T1, 3],
+      [T2, 2],
+    ],
+  );
+  assert.deepEqual(
+    (await store.correlations({ circuit_id: CIRCUIT, limit: 10 })).map(c => [c.id, c.traceIds]),
+    [['corr-1', [T1, T2]]],
+  );
+  assert.deepEqual(
+    (await store.bridgesOf({ circuitId: CIRCUIT })).map(b => [b.spanId, b.childTraceId]),
+    [['1111111111111111', T2]],
+  );
+  // The bridge link row is gone from the links table and served from the bridge row, once.
+  assert.equal(store.db.prepare(`SELECT count(*) FROM links WHERE origin = 'bridge'`).pluck().get(), 0);
+  const links = await store.links(T2);
+  assert.deepEqual(
+    links.in.map(l => [l.sourceTraceId, l.sourceSpanId, l.origin]),
+    [[T1, '1111111111111111', 'bridge']],
+  );
+  assert.deepEqual(
+    links.out.map(l => [l.targetTraceId, l.origin]),
+    [[T3, 'otlp']],
+  );
+  // The rebuilt tables have their indexes back and no leftovers.
+  const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name = 'trace_keys_trace'`).pluck().all();
+  assert.deepEqual(names, []);
+  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child', 'bridges_trace']) {
+    assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index), 1, index);
+  }
+});
+
+test('the upgrade happens once: reopening an upgraded directory changes nothing', async t => {
+  const dir = await v1Directory(t);
+  await open(dir).close();
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal((await store.getCircuit(CIRCUIT))?.traceCount, 2);
+  assert.equal((await store.links(T1)).out.length, 1);
+});
+
+test('a data directory from a newer correlator is refused with the versions named', async t => {
+  const dir = await dataDirWith(t, db => {
+    db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '99');`);
+  });
+  assert.throws(() => open(dir), /newer correlator \(schema 99, this one knows 2\)/);
+});
