@@ -100,7 +100,10 @@ export class SqliteStore implements Store {
       // Checkpoints run in a worker on its own connection; this connection only checkpoints if
       // the WAL grows far beyond what the worker keeps up with.
       this.db.pragma('wal_autocheckpoint = 50000');
-      this.db.pragma('journal_size_limit = 67108864');
+      // Above the size the WAL reaches between checkpoints, so its file is reused rather than cut
+      // back and grown again: extending a file allocates and zeroes blocks under every frame
+      // written, which made commits a third slower.
+      this.db.pragma('journal_size_limit = 268435456');
     }
     try {
       migrate(this.db);
