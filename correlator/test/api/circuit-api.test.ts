@@ -222,6 +222,40 @@ describe('circuit API over ingested SDK traces', () => {
     assert.ok(corr.correlations.some(c => c.method === 'trace_id' && c.logCount === 1));
   });
 
+  it('finds a circuit\'s and a trace\'s correlations through every key of their traces, and only theirs', async t => {
+    const app = await buildTestApp(t);
+    const RID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    const OTHER = '81.L1XX.000002..TWCC';
+    // Circuit A's two traces share its circuit id; one of them shares a resource with circuit B's trace.
+    const [a1, a2, b1, c1, c2] = await buildTraces(
+      [
+        { service: 'beorn', spans: [{ name: 'a1', startMs: T0, endMs: T0 + 10, attributes: { circuit_id: CID, 'mdso.resource_id': RID } }] },
+        { service: 'arda', spans: [{ name: 'a2', startMs: T0 + 20, endMs: T0 + 30, attributes: { circuit_id: CID } }] },
+        { service: 'palantir', spans: [{ name: 'b1', startMs: T0 + 40, endMs: T0 + 50, attributes: { circuit_id: OTHER, 'mdso.resource_id': RID } }] },
+        { service: 'beorn', spans: [{ name: 'c1', startMs: T0, endMs: T0 + 10, attributes: { circuit_id: '82.L1XX.000003..CHTR' } }] },
+        { service: 'arda', spans: [{ name: 'c2', startMs: T0 + 20, endMs: T0 + 30, attributes: { circuit_id: '82.L1XX.000003..CHTR' } }] },
+      ],
+      11,
+    );
+    await postProto(app, tracesProtobuf([...a1!.spans, ...a2!.spans, ...b1!.spans, ...c1!.spans, ...c2!.spans]));
+    const correlations = async (q: string) =>
+      (await app.inject(`/api/correlations?${q}`))
+        .json<{ correlations: { key: string; value: string; traceIds: string[] }[] }>()
+        .correlations.map(c => `${c.key}=${c.value} [${[...c.traceIds].sort().join(',')}]`)
+        .sort();
+    const ids = (...traces: BuiltTrace[]) => traces.map(x => x.traceId).sort().join(',');
+    const circuitA = `circuit_id=${CID} [${ids(a1!, a2!)}]`;
+    const resource = `resource_id=${RID} [${ids(a1!, b1!)}]`;
+    const circuitC = `circuit_id=82.L1XX.000003..CHTR [${ids(c1!, c2!)}]`;
+    assert.deepEqual(await correlations(`circuit_id=${encodeURIComponent(CID)}`), [circuitA, resource].sort());
+    assert.deepEqual(await correlations(`circuit_id=${encodeURIComponent(OTHER)}`), [resource]);
+    assert.deepEqual(await correlations(`trace_id=${a2!.traceId}`), [circuitA]);
+    assert.deepEqual(await correlations(`trace_id=${b1!.traceId}`), [resource]);
+    assert.deepEqual(await correlations(`circuit_id=${encodeURIComponent(CID)}&method=resource_id_match`), [resource]);
+    assert.deepEqual(await correlations(`circuit_id=unknown`), []);
+    assert.deepEqual(await correlations(''), [circuitA, resource, circuitC].sort());
+  });
+
   it('lists circuits with filters and a service graph with bridged edges marked', async t => {
     const app = await buildTestApp(t);
     const { beorn, mdso, arda } = await circuit();
