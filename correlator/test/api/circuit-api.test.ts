@@ -222,6 +222,29 @@ describe('circuit API over ingested SDK traces', () => {
     assert.ok(corr.correlations.some(c => c.method === 'trace_id' && c.logCount === 1));
   });
 
+  it('cuts a stitched view at ?limit= to the earliest spans of the full timeline and says so', async t => {
+    const app = await buildTestApp(t);
+    const { beorn, mdso, arda } = await circuit();
+    await postProto(app, tracesProtobuf([...arda.spans, ...mdso.spans, ...beorn.spans]));
+    const view = async (q: string) => (await app.inject(`/api/circuits/${encodeURIComponent(CID)}/trace${q}`)).json<StitchedTrace>();
+    const full = await view('');
+    assert.equal(full.truncated, false);
+    assert.equal(full.spanCount, full.spans.length);
+    const starts = full.spans.map(s => BigInt(s.startTimeUnixNano));
+    assert.deepEqual(starts, [...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const limit of [1, 3, full.spans.length - 1]) {
+      const cut = await view(`?limit=${limit}`);
+      assert.equal(cut.truncated, true, `limit ${limit}`);
+      assert.equal(cut.spanCount, full.spanCount, `limit ${limit}`);
+      assert.deepEqual(
+        cut.spans.map(s => s.spanId),
+        full.spans.slice(0, limit).map(s => s.spanId),
+        `limit ${limit}`,
+      );
+    }
+    assert.equal((await view(`?limit=${full.spans.length}`)).truncated, false);
+  });
+
   it('finds a circuit\'s and a trace\'s correlations through every key of their traces, and only theirs', async t => {
     const app = await buildTestApp(t);
     const RID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
