@@ -79,19 +79,14 @@ export const MdsoStatusResponse = Type.Object({
   nextPollAt: Nullable(IsoTime),
   lagSeconds: Nullable(Type.Number({ minimum: 0, description: 'seconds since the start of the oldest last completed product scan' })),
   lastPoll: Nullable(
+    // The last poll's summary, read from the store while it may still be running: no end yet, and
+    // trigger and outcome as recorded (outcome "running" until it ends).
     Type.Object({
+      ...MdsoPollSummary.properties,
       trigger: Type.String(),
-      startedAt: IsoTime,
       endedAt: Nullable(IsoTime),
       durationSeconds: Nullable(Type.Number({ minimum: 0 })),
       outcome: Type.String({ description: 'ok, partial, failed, aborted (or running)' }),
-      resourcesSeen: Type.Integer({ minimum: 0 }),
-      failuresFound: Type.Integer({ minimum: 0 }),
-      failuresRecorded: Type.Integer({ minimum: 0 }),
-      apiErrors: Type.Integer({ minimum: 0, description: 'failed MDSO requests during the poll, retried ones included' }),
-      duplicatesSkipped: Type.Integer({ minimum: 0 }),
-      shortPages: Type.Integer({ minimum: 0 }),
-      errorMessage: Nullable(Type.String()),
     }),
   ),
   lastError: Nullable(Type.Object({ message: Type.String(), at: IsoTime }, { description: 'the last error that stopped a product scan' })),

@@ -10,19 +10,11 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
-import { loadConfig, type MdsoConfig } from '../src/config/config.js';
+import { DEFAULT_MDSO_PRODUCTS, loadConfig, type MdsoConfig } from '../src/config/config.js';
 import { mdsoPlugin } from '../src/mdso/index.js';
 import { figure, heading } from './lib/report.js';
 
-const PRODUCTS = [
-  'charter.resourceTypes.NetworkService',
-  'charter.resourceTypes.ServiceMapper',
-  'charter.resourceTypes.DisconnectMapper',
-  'charter.resourceTypes.NetworkServiceUpdate',
-  'charter.resourceTypes.cpeActivator',
-  'charter.resourceTypes.PortActivation',
-  'charter.resourceTypes.ManagedServicesActivator',
-];
+const PRODUCTS = DEFAULT_MDSO_PRODUCTS;
 const TOTAL = 10_000;
 const PER_PRODUCT = Math.ceil(TOTAL / PRODUCTS.length);
 const FAILURE_RATE = 0.2;

@@ -4,6 +4,7 @@
 // share one code path.
 import type protobuf from 'protobufjs';
 import { hexToBytes, isZeroHex } from './hex.js';
+import { ItemRejected } from './request-walker.js';
 import { otlpTypes } from './schema.js';
 import { DecodeError } from './wire-reader.js';
 
@@ -25,8 +26,6 @@ function arrayField(o: Obj, name: string, where: string): unknown[] {
   if (!Array.isArray(v)) throw new DecodeError(`${where}.${name} must be an array`);
   return v;
 }
-
-class ItemRejected extends Error {}
 
 const UINT64 = /^\d{1,20}$/;
 const INT64 = /^-?\d{1,19}$/;

@@ -8,9 +8,8 @@ import {
   type DecodedResourceScope,
   type KeyExtractionRules,
 } from './decoded.js';
-import { bytesToHex, isAllZero } from './hex.js';
 import { extractLogKeys } from './log-keys.js';
-import { ItemRejected, walkExportRequest } from './request-walker.js';
+import { ItemRejected, readItemId, walkExportRequest } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
 
 
@@ -91,20 +90,14 @@ function decodeLogRecord(
           r.end = end;
           break;
         }
-        case 9: {
+        case 9:
           expectWire(tag, WIRE_LEN, 'LogRecord.trace_id');
-          const [s, e] = r.delimited();
-          if (e - s !== 0 && e - s !== 16) throw new ItemRejected(`log trace_id must be 16 bytes, got ${e - s}`);
-          if (e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
+          traceId = readItemId(r, 16, 'log trace_id', true);
           break;
-        }
-        case 10: {
+        case 10:
           expectWire(tag, WIRE_LEN, 'LogRecord.span_id');
-          const [s, e] = r.delimited();
-          if (e - s !== 0 && e - s !== 8) throw new ItemRejected(`log span_id must be 8 bytes, got ${e - s}`);
-          if (e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
+          spanId = readItemId(r, 8, 'log span_id', true);
           break;
-        }
         case 12:
           expectWire(tag, WIRE_LEN, 'LogRecord.event_name');
           eventName = r.string();

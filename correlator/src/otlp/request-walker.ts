@@ -2,10 +2,26 @@
 // scope containers = 2), each with repeated Scope{Spans,Logs} (scope = 1, items = 2).
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import { bytesToHex, isAllZero } from './hex.js';
 import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
 
 /** Thrown by an item decoder for an item that is well-framed but invalid: only that item is rejected. */
 export class ItemRejected extends Error {}
+
+/**
+ * A trace or span id field of an item as lowercase hex. A wrong length rejects the item; an empty
+ * or all-zero id is '' where the id is optional (parents, log correlation) and rejects it otherwise.
+ */
+export function readItemId(r: WireReader, len: number, what: string, optional: boolean): string {
+  const [s, e] = r.delimited();
+  if (e - s === 0 && optional) return '';
+  if (e - s !== len) throw new ItemRejected(`${what} must be ${len} bytes, got ${e - s}`);
+  if (isAllZero(r.buf, s, e)) {
+    if (optional) return '';
+    throw new ItemRejected(`${what} is all zeroes`);
+  }
+  return bytesToHex(r.buf, s, e);
+}
 
 export interface WalkNames {
   request: string;

@@ -12,7 +12,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { ItemRejected, walkExportRequest } from './request-walker.js';
+import { ItemRejected, readItemId, walkExportRequest } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
 import {
@@ -34,17 +34,6 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules): 
     message => noteRejection(batch, message),
   );
   return batch;
-}
-
-function idHex(r: WireReader, len: number, what: string, allowEmpty: boolean): string {
-  const [s, e] = r.delimited();
-  if (e - s === 0 && allowEmpty) return '';
-  if (e - s !== len) throw new ItemRejected(`${what} must be ${len} bytes, got ${e - s}`);
-  if (isAllZero(r.buf, s, e)) {
-    if (allowEmpty) return '';
-    throw new ItemRejected(`${what} is all zeroes`);
-  }
-  return bytesToHex(r.buf, s, e);
 }
 
 function decodeSpan(
@@ -73,15 +62,15 @@ function decodeSpan(
       switch (tag >>> 3) {
         case 1:
           expectWire(tag, WIRE_LEN, 'Span.trace_id');
-          traceId = idHex(r, 16, 'trace_id', false);
+          traceId = readItemId(r, 16, 'trace_id', false);
           break;
         case 2:
           expectWire(tag, WIRE_LEN, 'Span.span_id');
-          spanId = idHex(r, 8, 'span_id', false);
+          spanId = readItemId(r, 8, 'span_id', false);
           break;
         case 4:
           expectWire(tag, WIRE_LEN, 'Span.parent_span_id');
-          parentSpanId = idHex(r, 8, 'parent_span_id', true);
+          parentSpanId = readItemId(r, 8, 'parent_span_id', true);
           break;
         case 5:
           expectWire(tag, WIRE_LEN, 'Span.name');

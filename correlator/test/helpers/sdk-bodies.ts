@@ -2,7 +2,6 @@
 // real providers, serialized by @opentelemetry/otlp-transformer), so tests never hand-write the
 // wire format. Response decoding uses the same library, or an independent protobufjs schema for
 // google.rpc.Status, never the correlator's own types.
-import { createHash } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import {
@@ -15,6 +14,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import protobuf from 'protobufjs';
+import { SeededIds } from '../fixtures/seeded-ids.js';
 
 export interface SpanSpec {
   name: string;
@@ -34,20 +34,6 @@ export interface ServiceTelemetry {
   spanIds: string[];
   traces: { protobuf: Uint8Array; json: Uint8Array };
   logs: { protobuf: Uint8Array; json: Uint8Array; count: number };
-}
-
-class SeededIds {
-  private n = 0;
-  constructor(private readonly seed: string) {}
-  private hex(chars: number): string {
-    return createHash('sha256').update(`${this.seed}:${this.n++}`).digest('hex').slice(0, chars);
-  }
-  generateTraceId(): string {
-    return this.hex(32);
-  }
-  generateSpanId(): string {
-    return this.hex(16);
-  }
 }
 
 /** One service's root trace (and its logs) made by SDK providers, serialized both ways. */

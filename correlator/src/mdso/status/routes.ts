@@ -2,6 +2,7 @@
 import { ErrorResponse, MdsoCollectResponse, MdsoStatusResponse } from '@correlation-station/api-schema';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { CorrelatorError } from '../../api/errors.js';
 import type { MdsoConfig } from '../../config/config.js';
 import { PollInProgressError, type MdsoPoller } from '../poller/poller.js';
 import { collectView, statusView } from './status-view.js';
@@ -38,21 +39,15 @@ export const mdsoPollerRoutes: FastifyPluginAsync<MdsoPollerRoutesOptions> = asy
     },
     async (_request, reply) => {
       if (!opts.poller) {
-        return reply.code(503).send({
-          statusCode: 503,
-          error: 'Service Unavailable',
-          code: 'MDSO_NOT_CONFIGURED',
-          message: `MDSO polling is off: ${opts.disabledReason ?? 'not configured'}`,
-        });
+        throw new CorrelatorError('MDSO_NOT_CONFIGURED', 503, `MDSO polling is off: ${opts.disabledReason ?? 'not configured'}`);
       }
       try {
         return collectView(await opts.poller.pollNow());
       } catch (err) {
         if (err instanceof PollInProgressError) {
-          return reply
-            .code(409)
-            .header('retry-after', '5')
-            .send({ statusCode: 409, error: 'Conflict', code: 'MDSO_POLL_RUNNING', message: 'an MDSO poll is already running; try again when it has finished' });
+          // Not an overload refusal (which CorrelatorError's Retry-After is counted as): the header is set here.
+          reply.header('retry-after', '5');
+          throw new CorrelatorError('MDSO_POLL_RUNNING', 409, 'an MDSO poll is already running; try again when it has finished');
         }
         throw err;
       }

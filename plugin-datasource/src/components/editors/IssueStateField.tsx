@@ -1,6 +1,7 @@
 import React from 'react';
 import { InlineField, RadioButtonGroup } from '@grafana/ui';
 import { MDSO_ISSUE_STATES, MDSO_ISSUE_STATE_LABELS } from '../../frames/mdsoStates';
+import { TextField } from './TextField';
 
 const ANY = 'any';
 const OPTIONS = [
@@ -33,4 +34,23 @@ export function defectProblem(defect: string | undefined): string | undefined {
   return defect && !defect.includes('$') && !DEFECT_PATTERN.test(defect)
     ? 'A defect code looks like DE-1234, or "uncategorized"'
     : undefined;
+}
+
+/** The defect-code filter of the MDSO error and issue queries, with the correlator's own check. */
+export function DefectCodeField({
+  value,
+  onCommit,
+}: {
+  value?: string;
+  onCommit: (defect: string | undefined) => void;
+}) {
+  return (
+    <TextField
+      label="Defect code"
+      placeholder="DE-1234"
+      value={value}
+      invalid={defectProblem(value)}
+      onCommit={onCommit}
+    />
+  );
 }

@@ -1,7 +1,7 @@
 import React from 'react';
 import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
 import type { MdsoErrorsFormat, MdsoGroupBy } from '../../types';
-import { defectProblem, IssueStateField } from './IssueStateField';
+import { DefectCodeField, IssueStateField } from './IssueStateField';
 import { LimitField, TextField } from './TextField';
 import { patch, type EditorProps } from './types';
 
@@ -41,13 +41,7 @@ export function MdsoErrorsEditor(props: EditorProps<'mdsoErrors'>) {
           <IssueStateField value={query.state} onChange={(state) => patch(props, { state })} />
           <Stack gap={1} wrap="wrap">
             <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
-            <TextField
-              label="Defect code"
-              placeholder="DE-1234"
-              value={query.defect}
-              invalid={defectProblem(query.defect)}
-              onCommit={(defect) => patch(props, { defect })}
-            />
+            <DefectCodeField value={query.defect} onCommit={(defect) => patch(props, { defect })} />
             <TextField
               label="Circuit id"
               value={query.circuitId}

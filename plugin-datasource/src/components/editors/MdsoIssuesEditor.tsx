@@ -1,6 +1,6 @@
 import React from 'react';
 import { Stack } from '@grafana/ui';
-import { defectProblem, IssueStateField } from './IssueStateField';
+import { DefectCodeField, IssueStateField } from './IssueStateField';
 import { LimitField, TextField } from './TextField';
 import { patch, type EditorProps } from './types';
 
@@ -11,13 +11,7 @@ export function MdsoIssuesEditor(props: EditorProps<'mdsoIssues'>) {
       <IssueStateField value={query.state} onChange={(state) => patch(props, { state })} />
       <Stack gap={1} wrap="wrap">
         <TextField label="Product" value={query.product} onCommit={(product) => patch(props, { product })} />
-        <TextField
-          label="Defect code"
-          placeholder="DE-1234"
-          value={query.defect}
-          invalid={defectProblem(query.defect)}
-          onCommit={(defect) => patch(props, { defect })}
-        />
+        <DefectCodeField value={query.defect} onCommit={(defect) => patch(props, { defect })} />
         <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
       </Stack>
     </Stack>

@@ -1,10 +1,4 @@
-// Parsing of query values the schemas cannot fully check: times and cursors.
-
-/** Epoch milliseconds or RFC 3339 (the schema has already checked the shape). */
-export function parseTime(value: string): number | null {
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
-}
+// The error list's paging cursor (times are parsed by the API's own time-params).
 
 export interface ErrorCursor {
   occurredAtMs: number;

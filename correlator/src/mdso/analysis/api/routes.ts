@@ -1,5 +1,5 @@
 // HTTP API of the MDSO analysis. Thin: parse and bound the request, ask the store, shape the answer.
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ErrorResponse,
@@ -23,7 +23,9 @@ import type { MdsoAnalysis } from '../analysis.js';
 import { nextFreeCode } from '../catalogue/match.js';
 import { drainCluster } from '../grouping/drain.js';
 import { suggestRule } from '../grouping/suggest.js';
-import { decodeCursor, encodeCursor, parseTime } from './params.js';
+import { CorrelatorError } from '../../../api/errors.js';
+import { parseRange, parseTime } from '../../../api/time-params.js';
+import { decodeCursor, encodeCursor } from './params.js';
 import { foldSeries, planBuckets } from './summary.js';
 import { circuitView, errorView, historyView, issueView, ruleView } from './views.js';
 
@@ -35,11 +37,7 @@ const UNCATEGORISED_TEMPLATES_SCANNED = 5000;
 const CLUSTER_EXAMPLES = 3;
 const VALIDATE_BODY_LIMIT = 2 * 1024 * 1024;
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict' };
-
-function fail(reply: FastifyReply, status: 400 | 404 | 409, code: string, message: string) {
-  return reply.code(status).send({ statusCode: status, error: REASONS[status]!, code, message });
-}
+// Refusals are CorrelatorErrors: the app's error handler answers them like every other route's.
 
 export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> = async (fastify, { analysis }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -58,14 +56,11 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         response: { 200: MdsoErrorListResponse, 400: ErrorResponse },
       },
     },
-    async (req, reply) => {
+    async req => {
       const q = req.query;
-      const fromMs = q.from !== undefined ? parseTime(q.from) : undefined;
-      const toMs = q.to !== undefined ? parseTime(q.to) : undefined;
-      if (fromMs === null) return fail(reply, 400, 'MDSO_BAD_TIME', `"from" is not a valid time: ${q.from}`);
-      if (toMs === null) return fail(reply, 400, 'MDSO_BAD_TIME', `"to" is not a valid time: ${q.to}`);
+      const { fromMs, toMs } = parseRange(q.from, q.to);
       const before = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-      if (before === null) return fail(reply, 400, 'MDSO_BAD_CURSOR', '"cursor" is not a cursor returned by this endpoint');
+      if (before === null) throw new CorrelatorError('MDSO_BAD_CURSOR', 400, '"cursor" is not a cursor returned by this endpoint');
       const limit = q.limit ?? 100;
       const rows = analysis.repo.listErrors({
         product: q.product,
@@ -97,14 +92,12 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         response: { 200: MdsoSummaryResponse, 400: ErrorResponse },
       },
     },
-    async (req, reply) => {
+    async req => {
       const q = req.query;
-      const toMs = q.to !== undefined ? parseTime(q.to) : analysis.now();
-      if (toMs === null) return fail(reply, 400, 'MDSO_BAD_TIME', `"to" is not a valid time: ${q.to}`);
-      const fromMs = q.from !== undefined ? parseTime(q.from) : toMs - DAY_MS;
-      if (fromMs === null) return fail(reply, 400, 'MDSO_BAD_TIME', `"from" is not a valid time: ${q.from}`);
+      const toMs = parseTime('to', q.to) ?? analysis.now();
+      const fromMs = parseTime('from', q.from) ?? toMs - DAY_MS;
       const plan = planBuckets(fromMs, toMs, q.step);
-      if (!plan.ok) return fail(reply, 400, 'MDSO_BAD_RANGE', plan.message);
+      if (!plan.ok) throw new CorrelatorError('MDSO_BAD_RANGE', 400, plan.message);
       const groupBy = q.group_by ?? 'defect_code';
       const rows = analysis.repo.bucketCounts(plan.fromMs, plan.toMs, plan.stepSeconds * 1000, groupBy);
       return foldSeries(plan, groupBy, rows);
@@ -153,9 +146,9 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         response: { 200: MdsoIssueDetail, 404: ErrorResponse },
       },
     },
-    async (req, reply) => {
+    async req => {
       const detail = issueDetail(req.params.id);
-      if (!detail) return fail(reply, 404, 'MDSO_ISSUE_NOT_FOUND', `issue ${req.params.id} not found`);
+      if (!detail) throw new CorrelatorError('MDSO_ISSUE_NOT_FOUND', 404, `issue ${req.params.id} not found`);
       return detail;
     },
   );
@@ -171,11 +164,11 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         response: { 200: MdsoIssueDetail, 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
-    async (req, reply) => {
+    async req => {
       const result = analysis.updateIssue(req.params.id, req.body);
       if (!result.ok) {
         const code = result.status === 404 ? 'MDSO_ISSUE_NOT_FOUND' : result.status === 409 ? 'MDSO_ISSUE_CONFLICT' : 'MDSO_BAD_ISSUE_UPDATE';
-        return fail(reply, result.status, code, result.message);
+        throw new CorrelatorError(code, result.status, result.message);
       }
       return issueDetail(req.params.id)!;
     },
