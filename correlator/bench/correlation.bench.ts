@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { loadConfig } from '../src/config/config.js';
+import { CandidateSpans } from '../src/correlation/candidate-spans.js';
 import { CorrelationEngine, type EngineOptions, type StateLoader } from '../src/correlation/engine.js';
 import { keyRulesFromConfig } from '../src/ingest/key-rules.js';
 import type { TraceState } from '../src/correlation/types.js';
@@ -119,13 +120,13 @@ function fill(engine: CorrelationEngine, traces: number): void {
       errorCount: 0,
       logCount: 0,
       entry: { spanId: `e${j.toString(16).padStart(15, '0')}`, service, name: 'handle', startMs, endMs: startMs + 300, hasParent: false },
-      candidates: Array.from({ length: 6 }, (_, k) => ({
+      candidates: CandidateSpans.of(Array.from({ length: 6 }, (_, k) => ({
         spanId: `${k}${j.toString(16).padStart(15, '0')}`,
         service,
         startMs: startMs + 10 * k,
         endMs: startMs + 10 * k + 40,
         kind: k % 2 === 0 ? 3 : 1,
-      })),
+      }))),
       keys: { circuit_id: `FILL.${circuit}`, resource_id: `fill-resource-${circuit}` },
       linkedTraceIds: [],
     });

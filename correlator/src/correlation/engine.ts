@@ -12,6 +12,7 @@ import {
   type TraceUpsert,
 } from '../store/derived-writes.js';
 import { BoundedMap } from './bounded-map.js';
+import { CandidateSpans } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import {
   KEY_CONFIDENCE,
@@ -120,7 +121,7 @@ export class CorrelationEngine {
         errorCount: 0,
         logCount: 0,
         entry: null,
-        candidates: [],
+        candidates: new CandidateSpans(),
         keys: {},
         linkedTraceIds: [],
       };
@@ -155,7 +156,7 @@ export class CorrelationEngine {
       d.entryChanged = true;
     }
     if (t.candidates.length < MAX_CANDIDATES) {
-      t.candidates.push({ spanId: span.spanId, service, startMs: span.startMs, endMs: span.endMs, kind: span.kind });
+      t.candidates.push(span.spanId, service, span.startMs, span.endMs, span.kind);
       d.candidatesChanged = true;
     }
     if (span.links) {

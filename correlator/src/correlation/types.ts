@@ -1,5 +1,6 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { KeyValues } from '../otlp/decoded.js';
+import type { CandidateSpans } from './candidate-spans.js';
 
 export interface EntrySpan {
   spanId: string;
@@ -28,7 +29,7 @@ export interface TraceState {
   errorCount: number;
   logCount: number;
   entry: EntrySpan | null;
-  candidates: CandidateSpan[];
+  candidates: CandidateSpans;
   keys: KeyValues;
   /** Traces this one links to or is linked from through OTLP span links. */
   linkedTraceIds: string[];

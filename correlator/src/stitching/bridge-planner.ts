@@ -71,20 +71,22 @@ export function planBridges(
  * one trace), this picks MDSO's running step rather than beorn's long call around it.
  */
 export function chooseParentSpan(parent: TraceState, childStartMs: number): CandidateSpan {
-  let best: CandidateSpan | null = null;
-  const isCall = (c: CandidateSpan) => c.kind === SPAN_KIND_CLIENT || c.kind === SPAN_KIND_PRODUCER;
-  for (const c of parent.candidates) {
-    if (c.startMs > childStartMs) continue;
-    if (!isCall(c) && c.endMs < childStartMs) continue;
+  const c = parent.candidates;
+  let best = -1;
+  const isCall = (i: number) => c.kind(i) === SPAN_KIND_CLIENT || c.kind(i) === SPAN_KIND_PRODUCER;
+  for (let i = 0; i < c.length; i++) {
+    const start = c.startMs(i);
+    if (start > childStartMs) continue;
+    if (!isCall(i) && c.endMs(i) < childStartMs) continue;
     if (
-      !best ||
-      c.startMs > best.startMs ||
-      (c.startMs === best.startMs && (isCall(c) && !isCall(best) || (isCall(c) === isCall(best) && c.spanId < best.spanId)))
+      best < 0 ||
+      start > c.startMs(best) ||
+      (start === c.startMs(best) && ((isCall(i) && !isCall(best)) || (isCall(i) === isCall(best) && c.spanId(i) < c.spanId(best))))
     ) {
-      best = c;
+      best = i;
     }
   }
-  if (best) return best;
+  if (best >= 0) return c.at(best);
   const e = parent.entry!;
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }

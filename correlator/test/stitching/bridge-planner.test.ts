@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
 import type { CandidateSpan, TraceState } from '../../src/correlation/types.js';
 import { chooseParentSpan, planBridges } from '../../src/stitching/bridge-planner.js';
 
@@ -15,7 +16,7 @@ function trace(id: string, service: string, startMs: number, endMs: number, extr
     errorCount: 0,
     logCount: 0,
     entry: { spanId: `${id}e`.padEnd(16, '0'), service, name: `${service}.entry`, startMs, endMs, hasParent: false },
-    candidates: [],
+    candidates: new CandidateSpans(),
     keys: { circuit_id: 'C' },
     linkedTraceIds: [],
     ...extra,
@@ -34,7 +35,7 @@ const pairs = (plans: ReturnType<typeof planBridges>) =>
   [...plans.values()].map(p => `${p.parentService}->${p.childService}`).sort();
 
 describe('planBridges', () => {
-  const beorn = trace('b', 'beorn', 0, 1000, { candidates: [call('bc', 'beorn', 10, 40)] });
+  const beorn = trace('b', 'beorn', 0, 1000, { candidates: CandidateSpans.of([call('bc', 'beorn', 10, 40)]) });
   const mdso = trace('m', 'mdso', 100, 600);
   const arda = trace('a', 'arda', 300, 350);
 
@@ -142,7 +143,7 @@ describe('chooseParentSpan', () => {
   ];
   for (const c of cases) {
     it(c.title, () => {
-      assert.equal(chooseParentSpan({ ...base, candidates: c.candidates }, c.childStart).spanId, c.expect);
+      assert.equal(chooseParentSpan({ ...base, candidates: CandidateSpans.of(c.candidates) }, c.childStart).spanId, c.expect);
     });
   }
 });

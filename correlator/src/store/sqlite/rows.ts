@@ -1,6 +1,7 @@
 // Row shapes and their mapping to the API's read model.
 import type { Bridge, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
 import type { EntrySpan, TraceState } from '../../correlation/types.js';
+import { CandidateSpans } from '../../correlation/candidate-spans.js';
 
 export interface CircuitRow {
   circuit_id: string;
@@ -90,7 +91,7 @@ export function toTraceState(r: TraceRow): TraceState {
     errorCount: r.error_count,
     logCount: r.log_count,
     entry: r.entry ? (JSON.parse(r.entry) as EntrySpan) : null,
-    candidates: [],
+    candidates: new CandidateSpans(),
     keys: JSON.parse(r.keys) as TraceState['keys'],
     linkedTraceIds: JSON.parse(r.linked) as string[],
   };

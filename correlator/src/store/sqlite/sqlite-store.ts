@@ -441,7 +441,7 @@ export class SqliteStore implements Store {
         start_ms: number;
         end_ms: number;
       }[];
-      t.candidates = rows.map(r => ({ spanId: r.span_id, service: r.service, kind: r.kind, startMs: r.start_ms, endMs: r.end_ms }));
+      for (const r of rows) t.candidates.push(r.span_id, r.service, r.start_ms, r.end_ms, r.kind);
     }
     return states;
   }
