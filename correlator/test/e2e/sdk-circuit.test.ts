@@ -51,6 +51,15 @@ async function snapshot(base: string, circuitId: string): Promise<Snapshot> {
   return { stitched, detail, correlations, logs };
 }
 
+/** A replay changed nothing: the same spans, bridges, correlations and logs, none twice. */
+function assertNothingAdded(first: Snapshot, second: Snapshot): void {
+  const ids = (xs: { id?: string; spanId?: string }[]) => xs.map(x => x.spanId ?? x.id).sort();
+  assert.deepEqual(ids(second.stitched.spans), ids(first.stitched.spans), 'no duplicate spans');
+  assert.deepEqual(ids(second.stitched.bridges), ids(first.stitched.bridges), 'no duplicate bridges');
+  assert.deepEqual(ids(second.correlations.correlations), ids(first.correlations.correlations), 'no duplicate correlations');
+  assert.deepEqual(ids(second.logs.logs), ids(first.logs.logs), 'no duplicate logs');
+}
+
 describe('SDK exporters in a separate process → correlator process', () => {
   let server: ChildServer;
   const baseMs = Date.now() - 60_000;
@@ -186,22 +195,7 @@ describe('SDK exporters in a separate process → correlator process', () => {
       assert.equal(duplicatesAfter - duplicatesBefore, Object.keys(out.spans).length + logTotal);
 
       const second = await snapshot(server.url, circuitId);
-      assert.equal(second.stitched.spans.length, first.stitched.spans.length, 'no duplicate spans');
-      assert.deepEqual(
-        second.stitched.spans.map(s => s.spanId).sort(),
-        first.stitched.spans.map(s => s.spanId).sort(),
-      );
-      assert.deepEqual(
-        second.stitched.bridges.map(b => b.spanId).sort(),
-        first.stitched.bridges.map(b => b.spanId).sort(),
-        'no duplicate bridges',
-      );
-      assert.deepEqual(
-        second.correlations.correlations.map(c => c.id).sort(),
-        first.correlations.correlations.map(c => c.id).sort(),
-        'no duplicate correlations',
-      );
-      assert.equal(second.logs.logs.length, first.logs.logs.length, 'no duplicate logs');
+      assertNothingAdded(first, second);
       assert.equal(second.detail.summary.bridgeCount, 2);
     });
   }
@@ -228,23 +222,7 @@ describe('SDK exporters in a separate process → correlator process', () => {
     const logTotal = out.logCount.beorn + out.logCount.mdso + out.logCount.arda;
     assert.equal(duplicatesAfter - duplicatesBefore, Object.keys(out.spans).length + logTotal, 'every item recognised as a duplicate');
 
-    const second = await snapshot(server.url, circuitId);
-    assert.deepEqual(
-      second.stitched.spans.map(s => s.spanId).sort(),
-      first.stitched.spans.map(s => s.spanId).sort(),
-    );
-    assert.deepEqual(
-      second.stitched.bridges.map(b => b.spanId).sort(),
-      first.stitched.bridges.map(b => b.spanId).sort(),
-    );
-    assert.deepEqual(
-      second.correlations.correlations.map(c => c.id).sort(),
-      first.correlations.correlations.map(c => c.id).sort(),
-    );
-    assert.deepEqual(
-      second.logs.logs.map(l => l.id).sort(),
-      first.logs.logs.map(l => l.id).sort(),
-    );
+    assertNothingAdded(first, await snapshot(server.url, circuitId));
   });
   describe('when MDSO honours traceparent (beorn → MDSO propagated)', () => {
     const circuitId = '80.L1XX.005060..CHTR';
