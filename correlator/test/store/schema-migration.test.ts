@@ -37,6 +37,11 @@ async function v1Directory(t: TestContext): Promise<string> {
         '["${T1}","${T2}"]', '["beorn","arda"]', 5, 1, 1600, 2600);
       INSERT INTO bridges VALUES ('1111111111111111', '${T1}', '0000000000000001', 'beorn', 1000, '${T2}', '0000000000000002',
         'arda', 2000, 'circuit_id', '${CIRCUIT}', 'circuit_id_match', 0.95, 2600);
+      INSERT INTO resources VALUES (2, 'h2', 'arda', 'arda.instrumentation', '1', x'0a00');
+      INSERT INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms, status_code, synthetic,
+        resource_id, body, received_ms)
+        VALUES ('${T2}', '0000000000000003', '0000000000000002', 'arda', 'get_topology', 3, 2100.5, 2200.25, 2, 0, 2, x'0102', 2600),
+               ('${T2}', '0000000000000002', '', 'arda', 'serve', 2, 2000, 2500, 0, 0, 2, x'03', 2700);
       INSERT INTO links VALUES ('${T1}', '1111111111111111', '${T2}', '0000000000000002', 'bridge');
       INSERT INTO links VALUES ('${T2}', '0000000000000003', '${T3}', '0000000000000004', 'otlp');
     `);
@@ -84,6 +89,20 @@ test('a schema 1 data directory is upgraded with every row kept', async t => {
     links.out.map(l => [l.targetTraceId, l.origin]),
     [[T3, 'otlp']],
   );
+  // Received spans moved into one chunk per trace, with their bytes and the fields queries read.
+  assert.equal(store.db.prepare('SELECT count(*) FROM spans WHERE synthetic = 0').pluck().get(), 0);
+  const { spans, total } = await store.spansOfTraces([T2], 10);
+  assert.equal(total, 2);
+  assert.deepEqual(
+    spans.map(sp => [sp.spanId, sp.startMs, sp.synthetic, sp.service, [...sp.body]]),
+    [
+      ['0000000000000002', 2000, false, 'arda', [0x03]],
+      ['0000000000000003', 2100.5, false, 'arda', [0x01, 0x02]],
+    ],
+  );
+  const graph = await store.serviceGraph({ circuitId: CIRCUIT, maxTraces: 10 });
+  const arda = graph.nodes.find(n => n.id === 'arda');
+  assert.deepEqual(arda && [arda.spanCount, arda.errorCount], [2, 1]);
   // The rebuilt tables have their indexes back and no leftovers.
   const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name = 'trace_keys_trace'`).pluck().all();
   assert.deepEqual(names, []);

@@ -1,10 +1,13 @@
 import type Database from 'better-sqlite3';
+import { encodeSpanChunk } from './span-chunk.js';
 
 export const SCHEMA_VERSION = 2;
 
-// Spans keep the OTLP Span bytes as received (body) plus the columns queries filter on. Counts on
-// traces and circuits are maintained incrementally in the same transaction as the spans, which is
-// why span insertion de-duplicates first: only fresh spans move counters.
+// Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
+// bytes as received plus a fixed-size record of the fields queries read. The spans table holds the
+// bridge spans, which are replaced and deleted one by one. Counts on traces and circuits are
+// maintained incrementally in the same transaction as the spans, which is why span insertion
+// de-duplicates first: only fresh spans move counters.
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS resources (
@@ -32,6 +35,16 @@ CREATE TABLE IF NOT EXISTS spans (
   received_ms REAL NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS spans_trace_span ON spans(trace_id, span_id);
+CREATE TABLE IF NOT EXISTS span_chunks (
+  id INTEGER PRIMARY KEY,
+  trace_id TEXT NOT NULL,
+  received_ms REAL NOT NULL,
+  span_count INTEGER NOT NULL,
+  meta BLOB NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS span_chunks_trace ON span_chunks(trace_id);
+CREATE INDEX IF NOT EXISTS span_chunks_received ON span_chunks(received_ms);
 CREATE TABLE IF NOT EXISTS traces (
   id INTEGER PRIMARY KEY,
   trace_id TEXT NOT NULL UNIQUE,
@@ -153,7 +166,8 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 // UNIQUE text key instead of a WITHOUT ROWID text primary key: wide rows clustered on random ids
 // made every upsert rewrite a random, densely packed page, and the commits of those pages were most
 // of the ingest cost. It also dropped an index nothing read (trace_keys by trace) and the link rows
-// of bridges, which the bridge rows already describe.
+// of bridges, which the bridge rows already describe, and moved received spans from a row each
+// into span_chunks (one row per trace: an upgrade cannot tell which request brought which span).
 const REBUILT_IN_V2 = ['traces', 'circuits', 'correlations', 'bridges'] as const;
 
 function readVersion(db: Database.Database): number | null {
@@ -181,6 +195,44 @@ function copyV1Tables(db: Database.Database): void {
     db.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${table}_v1; DROP TABLE ${table}_v1;`);
   }
   db.exec(`DELETE FROM links WHERE origin = 'bridge'`);
+  chunkV1Spans(db);
+}
+
+function chunkV1Spans(db: Database.Database): void {
+  const insert = db.prepare('INSERT INTO span_chunks (trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?)');
+  const spansOf = db.prepare(
+    `SELECT span_id, parent_span_id, kind, start_ms, end_ms, status_code, resource_id, body, received_ms
+     FROM spans WHERE trace_id = ? AND synthetic = 0 ORDER BY id`,
+  );
+  // One trace at a time: a statement cannot run while another one's rows are being iterated.
+  const traceIds = db.prepare('SELECT DISTINCT trace_id FROM spans WHERE synthetic = 0').pluck().all() as string[];
+  for (const traceId of traceIds) {
+    const rows = spansOf.all(traceId) as {
+      span_id: string;
+      parent_span_id: string;
+      kind: number;
+      start_ms: number;
+      end_ms: number;
+      status_code: number;
+      resource_id: number;
+      body: Buffer;
+      received_ms: number;
+    }[];
+    const { meta, body } = encodeSpanChunk(
+      rows.map(r => ({
+        spanId: r.span_id,
+        parentSpanId: r.parent_span_id,
+        startMs: r.start_ms,
+        endMs: r.end_ms,
+        kind: r.kind,
+        statusCode: r.status_code,
+        resourceId: r.resource_id,
+        bytes: r.body,
+      })),
+    );
+    insert.run(traceId, rows.reduce((m, r) => Math.max(m, r.received_ms), 0), rows.length, meta, body);
+  }
+  db.exec('DELETE FROM spans WHERE synthetic = 0');
 }
 
 export function migrate(db: Database.Database): void {

@@ -45,6 +45,7 @@ import {
   type TraceRow,
 } from './rows.js';
 import { Checkpointer } from './checkpointer.js';
+import { chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
 import { WhereClause } from './where-clause.js';
 
@@ -124,10 +125,8 @@ export class SqliteStore implements Store {
       ),
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
-      insertSpan: d.prepare(
-        `INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
-           status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertChunk: d.prepare('INSERT INTO span_chunks (trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?)'),
+      chunkMetasOfTrace: d.prepare('SELECT meta FROM span_chunks WHERE trace_id = ?').pluck(),
       replaceBridgeSpan: d.prepare(
         `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
            status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, 1, ?, ?, ?)`,
@@ -219,28 +218,18 @@ export class SqliteStore implements Store {
       dropOldestExports: d.prepare('DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)'),
       dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
-      spanOrderOfTraces: d
-        .prepare('SELECT id FROM spans WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY start_ms, span_id LIMIT ?')
+      circuitTraceIds: d
+        .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
         .pluck(),
-      spanCountOfTraces: d.prepare('SELECT count(*) FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))').pluck(),
-      spansOfTraces: d
+      chunksOfTraces: d
+        .prepare('SELECT trace_id, meta, body FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?))')
+        .raw(),
+      bridgeSpansOfTraces: d
         .prepare(
           `SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans
            WHERE trace_id IN (SELECT value FROM json_each(?))`,
         )
         .raw(),
-      spansByRowids: d
-        .prepare(
-          `SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans
-           WHERE id IN (SELECT value FROM json_each(?))`,
-        )
-        .raw(),
-      circuitTraceIds: d
-        .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
-        .pluck(),
-      candidateSpans: d.prepare(
-        'SELECT span_id, service, kind, start_ms, end_ms FROM spans WHERE trace_id = ? AND synthetic = 0 ORDER BY start_ms LIMIT ?',
-      ),
       spanByIds: d.prepare('SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans WHERE trace_id = ? AND span_id = ?'),
     };
   }
@@ -265,30 +254,34 @@ export class SqliteStore implements Store {
   }
 
   private readonly ingestSpansTx = (spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): IngestOutcome => {
+    const byTrace = new Map<string, DecodedSpan[]>();
+    for (const s of spans) {
+      const list = byTrace.get(s.traceId);
+      if (list) list.push(s);
+      else byTrace.set(s.traceId, [s]);
+    }
     const fresh: DecodedSpan[] = [];
     const idsByResource = new Map<DecodedResourceScope, number>();
-    for (const s of spans) {
-      let rid = idsByResource.get(s.resource);
-      if (rid === undefined) {
-        rid = this.resourceId(s.resource);
-        idsByResource.set(s.resource, rid);
+    for (const [traceId, list] of byTrace) {
+      // A replay or client retry re-sends spans already stored: only spans of this trace it has
+      // not seen (earlier chunks, or earlier in this request) are stored and correlated.
+      const seen = new Set<string>();
+      for (const meta of this.st.chunkMetasOfTrace.all(traceId) as Buffer[]) for (const id of chunkSpanIds(meta)) seen.add(id);
+      const chunk: ChunkSpanInput[] = [];
+      for (const s of list) {
+        if (seen.has(s.spanId)) continue;
+        seen.add(s.spanId);
+        let resourceId = idsByResource.get(s.resource);
+        if (resourceId === undefined) {
+          resourceId = this.resourceId(s.resource);
+          idsByResource.set(s.resource, resourceId);
+        }
+        chunk.push({ ...s, resourceId });
+        fresh.push(s);
       }
-      const res = this.st.insertSpan.run(
-        s.traceId,
-        s.spanId,
-        s.parentSpanId,
-        s.resource.serviceName,
-        s.name,
-        s.kind,
-        s.startMs,
-        s.endMs,
-        s.statusCode,
-        0,
-        rid,
-        asBuffer(s.bytes),
-        receivedMs,
-      );
-      if (res.changes === 1) fresh.push(s);
+      if (chunk.length === 0) continue;
+      const { meta, body } = encodeSpanChunk(chunk);
+      this.st.insertChunk.run(traceId, receivedMs, chunk.length, meta, body);
     }
     if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
     return { fresh: fresh.length, duplicates: spans.length - fresh.length };
@@ -434,14 +427,11 @@ export class SqliteStore implements Store {
     // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
     for (const t of states) {
-      const rows = this.st.candidateSpans.all(t.traceId, MAX_LOADED_CANDIDATES) as {
-        span_id: string;
-        service: string;
-        kind: number;
-        start_ms: number;
-        end_ms: number;
-      }[];
-      for (const r of rows) t.candidates.push(r.span_id, r.service, r.start_ms, r.end_ms, r.kind);
+      const spans = (this.st.chunkMetasOfTrace.all(t.traceId) as Buffer[]).flatMap(readSpanChunkMeta);
+      spans.sort((a, b) => a.startMs - b.startMs);
+      for (const s of spans.slice(0, MAX_LOADED_CANDIDATES)) {
+        t.candidates.push(s.spanId, this.resource(s.resourceId).serviceName, s.startMs, s.endMs, s.kind);
+      }
     }
     return states;
   }
@@ -598,32 +588,28 @@ export class SqliteStore implements Store {
   async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }> {
     if (traceIds.length === 0) return { spans: [], total: 0 };
     const ids = JSON.stringify(traceIds);
-    // Rows are never sorted by SQLite with their bytes in them: its sorter would copy every span's
-    // body, which was most of a large stitched view's time. The count reads the index alone; when
-    // everything fits, rows come unsorted and are ordered here, otherwise the first `limit` are
-    // chosen on the narrow columns and then fetched.
-    const total = this.st.spanCountOfTraces.get(ids) as number;
-    // Rows as arrays: better-sqlite3 builds an object per row otherwise, a third of the fetch.
-    let rows: SpanTuple[];
-    if (total <= limit) {
-      rows = this.st.spansOfTraces.all(ids) as SpanTuple[];
-    } else {
-      const order = this.st.spanOrderOfTraces.all(ids, limit) as number[];
-      rows = this.st.spansByRowids.all(JSON.stringify(order)) as SpanTuple[];
+    const spans: StoredSpan[] = [];
+    for (const [traceId, meta, body] of this.st.chunksOfTraces.all(ids) as [string, Buffer, Buffer][]) {
+      for (const m of readSpanChunkMeta(meta)) {
+        const resource = this.resource(m.resourceId);
+        spans.push({
+          traceId,
+          spanId: m.spanId,
+          service: resource.serviceName,
+          startMs: m.startMs,
+          synthetic: false,
+          body: body.subarray(m.offset, m.offset + m.length),
+          resource,
+        });
+      }
     }
-    rows.sort((a, b) => a[3] - b[3] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-    return {
-      spans: rows.map(([traceId, spanId, service, startMs, synthetic, resourceId, body]) => ({
-        traceId,
-        spanId,
-        service,
-        startMs,
-        synthetic: synthetic === 1,
-        body,
-        resource: this.resource(resourceId),
-      })),
-      total,
-    };
+    for (const row of this.st.bridgeSpansOfTraces.all(ids) as SpanTuple[]) {
+      const [traceId, spanId, service, startMs, synthetic, resourceId, body] = row;
+      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId) });
+    }
+    // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
+    spans.sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+    return { spans: spans.length > limit ? spans.slice(0, limit) : spans, total: spans.length };
   }
 
   async bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]> {
@@ -766,30 +752,23 @@ export class SqliteStore implements Store {
       }
       return e;
     };
-    const spanStmt = this.db.prepare(
-      'SELECT span_id, parent_span_id, service, status_code, synthetic FROM spans WHERE trace_id = ?',
-    );
+    // Received spans only: calls between services are read from parent links, bridges below.
     for (const traceId of traceIds) {
-      const spans = spanStmt.all(traceId) as {
-        span_id: string;
-        parent_span_id: string;
-        service: string;
-        status_code: number;
-        synthetic: number;
-      }[];
-      const byId = new Map(spans.map(s => [s.span_id, s]));
+      const spans = (this.st.chunkMetasOfTrace.all(traceId) as Buffer[])
+        .flatMap(readSpanChunkMeta)
+        .map(m => ({ ...m, service: this.resource(m.resourceId).serviceName }));
+      const byId = new Map(spans.map(s => [s.spanId, s]));
       for (const s of spans) {
-        if (s.synthetic) continue;
         const n = node(s.service);
         n.spanCount++;
-        if (s.status_code === 2) n.errorCount++;
+        if (s.statusCode === 2) n.errorCount++;
         n.traces.add(traceId);
-        const p = s.parent_span_id ? byId.get(s.parent_span_id) : undefined;
-        if (p && !p.synthetic && p.service !== s.service) {
+        const p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+        if (p && p.service !== s.service) {
           const e = edge(p.service, s.service, false);
           e.callCount++;
           e.confSum += 1;
-          if (s.status_code === 2) e.errorCount++;
+          if (s.statusCode === 2) e.errorCount++;
         }
       }
     }
@@ -822,11 +801,15 @@ export class SqliteStore implements Store {
     const del = (sql: string, ...args: unknown[]) => this.db.prepare(sql).run(...args).changes;
     // Spans are deleted in bounded chunks so a large backlog never holds the write lock for long.
     let spans = 0;
+    const pruneChunks = this.db
+      .prepare('DELETE FROM span_chunks WHERE id IN (SELECT id FROM span_chunks WHERE received_ms < ? LIMIT 500) RETURNING span_count')
+      .pluck();
     for (;;) {
-      const n = del('DELETE FROM spans WHERE id IN (SELECT id FROM spans WHERE received_ms < ? ORDER BY id LIMIT 5000)', cutoffMs);
-      spans += n;
-      if (n < 5000) break;
+      const counts = pruneChunks.all(cutoffMs) as number[];
+      if (counts.length === 0) break;
+      for (const n of counts) spans += n;
     }
+    spans += del('DELETE FROM spans WHERE received_ms < ?', cutoffMs);
     let logs = 0;
     for (;;) {
       const n = del('DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? ORDER BY time_ms LIMIT 5000)', cutoffMs);

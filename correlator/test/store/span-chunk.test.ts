@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, spanCountOf, type ChunkSpanInput } from '../../src/store/sqlite/span-chunk.js';
+
+const T = 1_795_000_000_123.456;
+const span = (n: number, over: Partial<ChunkSpanInput> = {}): ChunkSpanInput => ({
+  spanId: n.toString(16).padStart(16, 'a'),
+  parentSpanId: '',
+  startMs: T + n,
+  endMs: T + n + 0.25,
+  kind: 2,
+  statusCode: 0,
+  resourceId: 7,
+  bytes: Buffer.from(`span-${n}-bytes`.repeat(n + 1)),
+  ...over,
+});
+
+test('a span chunk gives back every span: its fields and its own bytes', () => {
+  const cases: ChunkSpanInput[][] = [
+    [],
+    [span(1)],
+    [
+      span(1),
+      span(2, { parentSpanId: 'ffffffffffffff01', kind: 3, statusCode: 2, resourceId: 4_000_000_000 }),
+      span(3, { bytes: new Uint8Array(0), kind: 4_294_967_295 }),
+      span(4, { startMs: 0, endMs: -1 }),
+    ],
+  ];
+  for (const spans of cases) {
+    const { meta, body } = encodeSpanChunk(spans);
+    assert.equal(spanCountOf(meta), spans.length);
+    assert.deepEqual(chunkSpanIds(meta), spans.map(s => s.spanId));
+    const read = readSpanChunkMeta(meta);
+    assert.deepEqual(
+      read.map(m => ({ ...m, bytes: body.subarray(m.offset, m.offset + m.length) })).map(({ offset: _o, length: _l, bytes, ...rest }) => ({ ...rest, bytes: Buffer.from(bytes) })),
+      spans.map(s => ({ ...s, bytes: Buffer.from(s.bytes) })),
+    );
+  }
+});
