@@ -6,7 +6,7 @@
 import { bytesToHex } from '../../otlp/hex.js';
 
 /** span id 8, parent span id 8, start f64, end f64, kind u32, status u32, resource u32, offset u32, length u32 */
-export const SPAN_META_BYTES = 56;
+const SPAN_META_BYTES = 56;
 
 export interface ChunkSpanInput {
   spanId: string;
@@ -57,10 +57,6 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
 function isZero(buf: Buffer, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
   return true;
-}
-
-export function spanCountOf(meta: Buffer): number {
-  return meta.length / SPAN_META_BYTES;
 }
 
 /** The span ids of a chunk, in order: what de-duplication compares. */
