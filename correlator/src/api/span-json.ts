@@ -111,18 +111,33 @@ class JsonBytes {
     this.pos = p;
   }
 
-  /** JSON.stringify of a protobuf string field, copying printable ASCII without decoding it. */
-  utf8Field(src: Uint8Array, s: number, e: number): void {
+  /**
+   * Copies src[s, e) as the inside of a JSON string when it is printable ASCII with nothing to
+   * escape, checking and copying in one pass; otherwise writes nothing and returns false.
+   */
+  plain(src: Uint8Array, s: number, e: number): boolean {
+    this.room(e - s);
+    const b = this.buf;
+    let p = this.pos;
     for (let i = s; i < e; i++) {
       const c = src[i]!;
-      if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) {
-        this.text(JSON.stringify(utf8(src, s, e)));
-        return;
-      }
+      if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
+      b[p++] = c;
     }
+    this.pos = p;
+    return true;
+  }
+
+  /** JSON.stringify of a protobuf string field, copying printable ASCII without decoding it. */
+  utf8Field(src: Uint8Array, s: number, e: number): void {
+    const at = this.pos;
     this.byte(QUOTE);
-    this.bytes(src, s, e);
-    this.byte(QUOTE);
+    if (this.plain(src, s, e)) {
+      this.byte(QUOTE);
+      return;
+    }
+    this.pos = at;
+    this.text(JSON.stringify(utf8(src, s, e)));
   }
 }
 
@@ -134,32 +149,42 @@ function fieldEnd(r: WireReader): number {
   return end;
 }
 
-// Keys written so far in the current attribute map, as byte ranges of the span's bytes.
-let seenStart = new Int32Array(64);
-let seenEnd = new Int32Array(64);
+// Keys written so far in the current attribute map: an open-addressed table of byte ranges of the
+// span's bytes, cleared by bumping the generation rather than by zeroing it.
+const SEEN_SLOTS = 256;
+const seenGeneration = new Int32Array(SEEN_SLOTS);
+const seenStart = new Int32Array(SEEN_SLOTS);
+const seenEnd = new Int32Array(SEEN_SLOTS);
+let generation = 0;
 let seenCount = 0;
 
-function seenBefore(src: Uint8Array, s: number, e: number): boolean {
+function clearSeen(): void {
+  if (++generation === 0x7fffffff) {
+    seenGeneration.fill(0);
+    generation = 1;
+  }
+  seenCount = 0;
+}
+
+/** Whether key bytes src[s, e) (hash `h`) were already written in this map; records them if not. */
+function seenBefore(src: Uint8Array, s: number, e: number, h: number): boolean {
+  // More keys than half the table: the map takes the object path, which handles any size.
+  if (seenCount >= SEEN_SLOTS >>> 1) throw NEEDS_OBJECT_PATH;
   const n = e - s;
-  for (let k = 0; k < seenCount; k++) {
-    const ks = seenStart[k]!;
-    if (seenEnd[k]! - ks !== n) continue;
+  for (let slot = h & (SEEN_SLOTS - 1); ; slot = (slot + 1) & (SEEN_SLOTS - 1)) {
+    if (seenGeneration[slot] !== generation) {
+      seenGeneration[slot] = generation;
+      seenStart[slot] = s;
+      seenEnd[slot] = e;
+      seenCount++;
+      return false;
+    }
+    const ks = seenStart[slot]!;
+    if (seenEnd[slot]! - ks !== n) continue;
     let i = 0;
     while (i < n && src[ks + i] === src[s + i]) i++;
     if (i === n) return true;
   }
-  if (seenCount === seenStart.length) {
-    const grownStart = new Int32Array(seenCount * 2);
-    const grownEnd = new Int32Array(seenCount * 2);
-    grownStart.set(seenStart);
-    grownEnd.set(seenEnd);
-    seenStart = grownStart;
-    seenEnd = grownEnd;
-  }
-  seenStart[seenCount] = s;
-  seenEnd[seenCount] = e;
-  seenCount++;
-  return false;
 }
 
 /**
@@ -193,28 +218,103 @@ function writeKeyValue(out: JsonBytes, r: WireReader, end: number): void {
       r.pos = e;
     } else r.skip(tag & 7);
   }
-  let escape = false;
   if (ke > ks) {
     const first = src[ks]!;
     if (first >= 0x30 && first <= 0x39) throw NEEDS_OBJECT_PATH;
     if (ke - ks === 9 && first === 0x5f && (src as unknown as BufferSlices).latin1Slice(ks, ke) === '__proto__') throw NEEDS_OBJECT_PATH;
-    for (let i = ks; i < ke; i++) {
-      const c = src[i]!;
-      if (c < 0x20 || c > 0x7e) throw NEEDS_OBJECT_PATH;
-      if (c === QUOTE || c === 0x5c) escape = true;
-    }
   }
-  if (seenBefore(src, ks, ke)) throw NEEDS_OBJECT_PATH;
+  // Check, hash and copy the key in one pass; the position moves only once it is known plain.
+  out.room(ke - ks + 2);
+  const b = out.buf;
+  let p = out.pos;
+  b[p++] = QUOTE;
+  let h = 0x811c9dc5;
+  let escape = false;
+  for (let i = ks; i < ke; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e) throw NEEDS_OBJECT_PATH;
+    if (c === QUOTE || c === 0x5c) escape = true;
+    h = Math.imul(h ^ c, 0x01000193);
+    b[p++] = c;
+  }
+  b[p++] = QUOTE;
+  if (seenBefore(src, ks, ke, (h ^ (h >>> 15)) >>> 0)) throw NEEDS_OBJECT_PATH;
   if (escape) out.ascii(JSON.stringify((src as unknown as BufferSlices).latin1Slice(ks, ke)));
-  else {
-    out.byte(QUOTE);
-    out.bytes(src, ks, ke);
-    out.byte(QUOTE);
-  }
+  else out.pos = p;
   out.byte(0x3a);
   if (vs >= 0) writeAnyValue(out, r, vs, ve);
   else out.ascii('null');
   r.pos = end;
+}
+
+/**
+ * Writes the KeyValue at src[s, e) when it has the shape SDKs nearly always give it: a key, then a
+ * value holding one string, small non-negative integer or boolean, every length in one byte, and
+ * nothing in key or string to escape. Reading it by position skips the general reader's work,
+ * which is most of an attribute's cost. Returns false, having written and recorded nothing, for
+ * anything else; writeKeyValue then decides, so both paths give the same bytes.
+ */
+function writeCommonKeyValue(out: JsonBytes, src: Uint8Array, s: number, e: number): boolean {
+  if (e - s < 4 || src[s] !== 0x0a) return false;
+  const ks = s + 2;
+  const ke = ks + src[s + 1]!;
+  // A length byte of 0x80 or more is a multi-byte varint, which makes `ke` overshoot `e`.
+  if (ke + 4 > e || src[ke] !== 0x12 || ke + 2 + src[ke + 1]! !== e) return false;
+  const vs = ke + 2;
+  const valueTag = src[vs]!;
+  if (ks < ke) {
+    const first = src[ks]!;
+    // Index-like keys and __proto__ belong to the object path; writeKeyValue sends them there.
+    if ((first >= 0x30 && first <= 0x39) || first === 0x5f) return false;
+  }
+  out.room(e - s + 16);
+  const b = out.buf;
+  let p = out.pos;
+  b[p++] = QUOTE;
+  let h = 0x811c9dc5;
+  for (let i = ks; i < ke; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
+    h = Math.imul(h ^ c, 0x01000193);
+    b[p++] = c;
+  }
+  b[p++] = QUOTE;
+  b[p++] = 0x3a;
+  if (valueTag === 0x0a) {
+    // string_value
+    if (vs + 2 + src[vs + 1]! !== e) return false;
+    b[p++] = QUOTE;
+    for (let i = vs + 2; i < e; i++) {
+      const c = src[i]!;
+      if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
+      b[p++] = c;
+    }
+    b[p++] = QUOTE;
+  } else if (valueTag === 0x18) {
+    // int_value of at most four varint bytes: below 2^28, exact and non-negative
+    let v = 0;
+    let mul = 1;
+    let i = vs + 1;
+    for (;;) {
+      if (i >= e || i > vs + 4) return false;
+      const c = src[i++]!;
+      v += (c & 0x7f) * mul;
+      mul *= 128;
+      if (c < 0x80) break;
+    }
+    if (i !== e) return false;
+    const digits = String(v);
+    for (let k = 0; k < digits.length; k++) b[p++] = digits.charCodeAt(k);
+  } else if (valueTag === 0x10) {
+    // bool_value
+    if (vs + 2 !== e || src[vs + 1]! > 1) return false;
+    const text = src[vs + 1] === 1 ? 'true' : 'false';
+    for (let k = 0; k < text.length; k++) b[p++] = text.charCodeAt(k);
+  } else return false;
+  // Recorded last: after this nothing can send the pair back to writeKeyValue.
+  if (seenBefore(src, ks, ke, (h ^ (h >>> 15)) >>> 0)) throw NEEDS_OBJECT_PATH;
+  out.pos = p;
+  return true;
 }
 
 /** AnyValue bytes as JSON.stringify(readAnyValue(...)) writes them. */
@@ -276,7 +376,7 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
 
 /** Writes the KeyValues of field `fieldNo` of the message [start, end) as a JSON object. */
 function writeAttributes(out: JsonBytes, r: WireReader, start: number, end: number, fieldNo: number): void {
-  seenCount = 0;
+  clearSeen();
   let first = true;
   r.pos = start;
   r.end = end;
@@ -286,12 +386,70 @@ function writeAttributes(out: JsonBytes, r: WireReader, start: number, end: numb
       const e = fieldEnd(r);
       out.byte(first ? 0x7b : 0x2c);
       first = false;
-      writeKeyValue(out, r, e);
+      if (writeCommonKeyValue(out, r.buf, r.pos, e)) r.pos = e;
+      else writeKeyValue(out, r, e);
       r.end = end;
     } else r.skip(tag & 7);
   }
   if (first) out.byte(0x7b);
   out.byte(0x7d);
+}
+
+/** Byte ranges of one repeated field of the span being written, gathered in its single walk. */
+class FieldRanges {
+  starts = new Int32Array(32);
+  ends = new Int32Array(32);
+  count = 0;
+
+  add(start: number, end: number): void {
+    if (this.count === this.starts.length) {
+      const starts = new Int32Array(this.count * 2);
+      const ends = new Int32Array(this.count * 2);
+      starts.set(this.starts);
+      ends.set(this.ends);
+      this.starts = starts;
+      this.ends = ends;
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.count++;
+  }
+}
+
+const spanAttributes = new FieldRanges();
+const spanEvents = new FieldRanges();
+const spanLinks = new FieldRanges();
+
+/** The span's attributes, from the ranges its walk found, as writeAttributes writes them. */
+function writeSpanAttributes(out: JsonBytes, r: WireReader, total: number): void {
+  clearSeen();
+  const { starts, ends, count } = spanAttributes;
+  out.byte(0x7b);
+  for (let k = 0; k < count; k++) {
+    const s = starts[k]!;
+    const e = ends[k]!;
+    if (k > 0) out.byte(0x2c);
+    if (!writeCommonKeyValue(out, r.buf, s, e)) {
+      r.pos = s;
+      writeKeyValue(out, r, e);
+      r.end = total;
+    }
+  }
+  out.byte(0x7d);
+}
+
+function writeRanges(
+  out: JsonBytes,
+  r: WireReader,
+  total: number,
+  ranges: FieldRanges,
+  write: (out: JsonBytes, r: WireReader, start: number, end: number) => void,
+): void {
+  for (let k = 0; k < ranges.count; k++) {
+    if (k > 0) out.byte(0x2c);
+    write(out, r, ranges.starts[k]!, ranges.ends[k]!);
+    r.end = total;
+  }
 }
 
 function writeEvent(out: JsonBytes, r: WireReader, start: number, end: number): void {
@@ -315,7 +473,9 @@ function writeEvent(out: JsonBytes, r: WireReader, start: number, end: number): 
       r.pos = e;
     } else r.skip(w);
   }
-  out.ascii(`{"timeUnixNano":"${nanosFromParts(lo, hi)}","name":`);
+  out.ascii('{"timeUnixNano":"');
+  out.ascii(nanosFromParts(lo, hi));
+  out.ascii('","name":');
   out.utf8Field(r.buf, ns, ne);
   out.ascii(',"attributes":');
   writeAttributes(out, r, start, end, 3);
@@ -410,23 +570,26 @@ function writeSpanFast(out: JsonBytes, s: StoredSpan, resourceJson: Buffer): Wri
   let endHi = 0;
   let statusStart = -1;
   let statusEnd = -1;
-  let events = false;
-  let links = false;
-  // First pass: the scalar fields, since the schema's order is not the protobuf's.
+  spanAttributes.count = 0;
+  spanEvents.count = 0;
+  spanLinks.count = 0;
+  // One walk finds the scalars (the schema's order is not the protobuf's) and the ranges of the
+  // repeated fields, which are then written without walking the span again.
   while (r.pos < total) {
     const tag = r.tag();
     const f = tag >>> 3;
     const w = tag & 7;
-    if (w === WIRE_LEN && (f === 4 || f === 5 || f === 11 || f === 13 || f === 15)) {
+    if (w === WIRE_LEN && (f === 4 || f === 5 || f === 9 || f === 11 || f === 13 || f === 15)) {
       const e = fieldEnd(r);
-      if (f === 4) {
+      if (f === 9) spanAttributes.add(r.pos, e);
+      else if (f === 4) {
         ps = r.pos;
         pe = e;
       } else if (f === 5) {
         ns = r.pos;
         ne = e;
-      } else if (f === 11) events = true;
-      else if (f === 13) links = true;
+      } else if (f === 11) spanEvents.add(r.pos, e);
+      else if (f === 13) spanLinks.add(r.pos, e);
       else {
         statusStart = r.pos;
         statusEnd = e;
@@ -455,43 +618,29 @@ function writeSpanFast(out: JsonBytes, s: StoredSpan, resourceJson: Buffer): Wri
   out.string(s.service);
   out.ascii(',"name":');
   out.utf8Field(src, ns, ne);
-  out.ascii(`,"kind":${KIND_JSON[kind] ?? '"unspecified"'},"startTimeUnixNano":"${nanosFromParts(startLo, startHi)}"`);
-  out.ascii(`,"endTimeUnixNano":"${nanosFromParts(endLo, endHi)}","startTimeMs":${startTimeMs},"durationMs":${durationMs},"status":`);
+  out.ascii(',"kind":');
+  out.ascii(KIND_JSON[kind] ?? '"unspecified"');
+  out.ascii(',"startTimeUnixNano":"');
+  out.ascii(nanosFromParts(startLo, startHi));
+  out.ascii('","endTimeUnixNano":"');
+  out.ascii(nanosFromParts(endLo, endHi));
+  out.ascii('","startTimeMs":');
+  out.ascii(String(startTimeMs));
+  out.ascii(',"durationMs":');
+  out.ascii(String(durationMs));
+  out.ascii(',"status":');
   if (statusStart >= 0) writeStatus(out, r, statusStart, statusEnd);
   else out.ascii('{"code":"unset"}');
   out.ascii(',"attributes":');
-  writeAttributes(out, r, 0, total, 9);
+  writeSpanAttributes(out, r, total);
   out.byte(0x2c);
   out.bytes(resourceJson, 0, resourceJson.length);
   out.ascii(',"events":[');
-  if (events) writeRepeated(out, r, total, 11, writeEvent);
+  writeRanges(out, r, total, spanEvents, writeEvent);
   out.ascii('],"links":[');
-  if (links) writeRepeated(out, r, total, 13, writeLink);
+  writeRanges(out, r, total, spanLinks, writeLink);
   out.ascii(s.synthetic ? '],"synthetic":true}' : '],"synthetic":false}');
   return { startTimeMs, root };
-}
-
-function writeRepeated(
-  out: JsonBytes,
-  r: WireReader,
-  total: number,
-  fieldNo: number,
-  write: (out: JsonBytes, r: WireReader, start: number, end: number) => void,
-): void {
-  let first = true;
-  r.pos = 0;
-  r.end = total;
-  while (r.pos < total) {
-    const tag = r.tag();
-    if (tag >>> 3 === fieldNo && (tag & 7) === WIRE_LEN) {
-      const e = fieldEnd(r);
-      if (!first) out.byte(0x2c);
-      first = false;
-      write(out, r, r.pos, e);
-      r.pos = e;
-      r.end = total;
-    } else r.skip(tag & 7);
-  }
 }
 
 /** The schema serializer's output for an attribute map (`patternProperties: { '^.*$': {} }`). */

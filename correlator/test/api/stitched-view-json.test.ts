@@ -207,6 +207,46 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.equal(view.spans.find(x => x.spanId === hex(7, 8))!.parentSpanId, '');
   });
 
+  it('matches the reference at the edges of the common attribute shape and of the key table', async t => {
+    const check = await serializers(t);
+    const ints = [0, 1, 127, 128, 2 ** 14 - 1, 2 ** 14, 2 ** 21 - 1, 2 ** 21, 2 ** 28 - 1, 2 ** 28, 2 ** 31];
+    const spans = [
+      stored(1, {
+        startMs: T0,
+        attributes: [
+          ...ints.map(n => ({ key: `int.${n}`, value: { intValue: n } })),
+          { key: 'false', value: { boolValue: false } },
+          { key: 'empty.string', value: s('') },
+          { key: 'len.127', value: s('x'.repeat(127)) },
+          { key: 'len.128', value: s('y'.repeat(128)) },
+          { key: 'k'.repeat(128), value: s('long key') },
+          { key: '_private', value: s('underscore, not __proto__') },
+          { key: '~tilde', value: s('printable edge') },
+        ],
+      }),
+      // A repeated key where one occurrence has the common shape and the other does not.
+      stored(2, { startMs: T0 + 1, parent: 1, attributes: [{ key: 'dup', value: s('common') }, { key: 'dup', value: { doubleValue: 1.5 } }] }),
+      stored(3, { startMs: T0 + 2, parent: 1, attributes: [{ key: 'dup', value: { doubleValue: 1.5 } }, { key: 'dup', value: s('common') }] }),
+      stored(4, { startMs: T0 + 3, parent: 1, attributes: [{ key: 'dup', value: { intValue: 7 } }, { key: 'other', value: s('o') }, { key: 'dup', value: { intValue: 8 } }] }),
+      // More keys than the written-keys table holds, so the span takes the object path.
+      stored(5, { startMs: T0 + 4, parent: 1, attributes: Array.from({ length: 300 }, (_, i) => ({ key: `attr.${i}`, value: s(`v${i}`) })) }),
+      // Keys that collide in the table's slots must still be told apart.
+      stored(6, { startMs: T0 + 5, parent: 1, attributes: Array.from({ length: 120 }, (_, i) => ({ key: `c${i}`, value: { intValue: i } })) }),
+    ];
+    const { reference, fast } = await check(envelope(spans), spans);
+    assert.equal(fast, reference);
+    const view = JSON.parse(fast) as StitchedTrace;
+    const first = view.spans.find(x => x.spanId === hex(1, 8))!;
+    assert.equal(first.attributes['int.268435456'], 268435456);
+    assert.equal(first.attributes.false, false);
+    assert.equal(first.attributes['empty.string'], '');
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(2, 8))!.attributes, { dup: 1.5 });
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(3, 8))!.attributes, { dup: 'common' });
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(4, 8))!.attributes, { dup: 8, other: 'o' });
+    assert.equal(Object.keys(view.spans.find(x => x.spanId === hex(5, 8))!.attributes).length, 300);
+    assert.equal(Object.keys(view.spans.find(x => x.spanId === hex(6, 8))!.attributes).length, 120);
+  });
+
   it('orders the timeline as orderForTimeline does when roots tie with earlier-read spans', async t => {
     const check = await serializers(t);
     // Read order (start time, then id) puts children before the root they tie with.

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex } from '../../src/otlp/hex.js';
-import { utf8 } from '../../src/otlp/wire-reader.js';
+import { nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
 
 const decoder = new TextDecoder('utf-8');
 
@@ -49,4 +49,35 @@ describe('bytesToHex()', () => {
       assert.equal(bytesToHex(plain, start, end), expected);
     });
   }
+});
+
+describe('nanosFromParts()', () => {
+  // The decimal of every fixed64 must be exact: it is what OTLP/JSON and the API carry.
+  const cases: [string, bigint][] = [
+    ['zero', 0n],
+    ['the low half only', 4_294_967_295n],
+    ['2^32', 2n ** 32n],
+    ['a 2026 timestamp', 1_795_300_000_123_456_789n],
+    ['a remainder below 10', 2n ** 32n * 1000n + 3n - (2n ** 32n * 1000n) % 10000n],
+    ['a remainder below 1000', 1_795_300_000_000_000_999n],
+    ['2^53 + 1, beyond a double', 2n ** 53n + 1n],
+    ['the largest fixed64', 2n ** 64n - 1n],
+  ];
+  for (const [name, value] of cases) {
+    it(`writes ${name} exactly`, () => {
+      const lo = Number(value & 0xffffffffn);
+      const hi = Number(value >> 32n);
+      assert.equal(nanosFromParts(lo, hi), value.toString());
+    });
+  }
+  it('agrees with BigInt on pseudo-random halves', () => {
+    let x = 0x9e3779b9;
+    for (let i = 0; i < 10_000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const hi = x;
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const lo = x;
+      assert.equal(nanosFromParts(lo, hi), ((BigInt(hi) << 32n) | BigInt(lo)).toString());
+    }
+  });
 });
