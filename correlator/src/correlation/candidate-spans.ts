@@ -8,11 +8,18 @@ import type { CandidateSpan } from './types.js';
 const KIND_RANGE = 2 ** 32;
 
 export class CandidateSpans {
-  private readonly spanIds: string[] = [];
-  // start, end, kind per candidate, in one array of doubles (epoch milliseconds are beyond
-  // small-integer range, so the array stays unboxed); services are indexes into `services`.
-  private readonly numbers: number[] = [];
-  private readonly services: string[] = [];
+  constructor(
+    private readonly spanIds: string[] = [],
+    // start, end, kind per candidate, in one array of doubles (epoch milliseconds are beyond
+    // small-integer range, so the array stays unboxed); services are indexes into `services`.
+    private readonly numbers: number[] = [],
+    private readonly services: string[] = [],
+  ) {}
+
+  /** The list's own arrays, for encoding it (state-codec.ts); `new CandidateSpans(...parts)` restores it. */
+  parts(): [spanIds: string[], numbers: number[], services: string[]] {
+    return [this.spanIds, this.numbers, this.services];
+  }
 
   static of(spans: readonly CandidateSpan[]): CandidateSpans {
     const list = new CandidateSpans();

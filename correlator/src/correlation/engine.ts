@@ -11,9 +11,10 @@ import {
   type DerivedWrites,
   type TraceUpsert,
 } from '../store/derived-writes.js';
-import { BoundedMap } from './bounded-map.js';
 import { CandidateSpans } from './candidate-spans.js';
 import { correlationId } from './ids.js';
+import { keyGroupCodec, traceStateCodec } from './state-codec.js';
+import { TieredMap } from './tiered-map.js';
 import {
   KEY_CONFIDENCE,
   STATUS_ERROR,
@@ -22,6 +23,12 @@ import {
 } from './types.js';
 
 const MAX_CANDIDATES = 128;
+/**
+ * Traces and key groups kept as live objects between batches; older ones are kept encoded
+ * (tiered-map.ts). Several batches' worth of new traces: data for a trace mostly arrives within a
+ * few batches, and a trace read back from the encoded tier costs one decode per batch.
+ */
+const DEFAULT_LIVE_ENTRIES = 8192;
 const MAX_SERVICES = 64;
 
 /** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
@@ -40,6 +47,8 @@ export interface EngineOptions {
   /** Keys that form correlations; the others are recorded on traces and circuits only. */
   correlationKeys: readonly BusinessKeyName[];
   now?: () => number;
+  /** Traces, and key groups, kept as live objects between batches (default 8192 each). */
+  liveEntries?: number;
 }
 
 export interface EngineStats {
@@ -61,8 +70,8 @@ function groupMapKey(key: string, value: string): string {
 }
 
 export class CorrelationEngine {
-  private readonly traces: BoundedMap<string, TraceState>;
-  private readonly groups: BoundedMap<string, KeyGroup>;
+  private readonly traces: TieredMap<TraceState>;
+  private readonly groups: TieredMap<KeyGroup>;
   private readonly now: () => number;
   private cappedMembers = 0;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
@@ -71,8 +80,9 @@ export class CorrelationEngine {
     private readonly opts: EngineOptions,
     private readonly loader: StateLoader,
   ) {
-    this.traces = new BoundedMap(opts.maxTrackedTraces);
-    this.groups = new BoundedMap(opts.maxTrackedKeys);
+    const live = opts.liveEntries ?? DEFAULT_LIVE_ENTRIES;
+    this.traces = new TieredMap(opts.maxTrackedTraces, live, traceStateCodec);
+    this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec);
     this.now = opts.now ?? Date.now;
     // A key that bridges must also correlate: bridges are planned per correlation group.
     this.correlating = new Set([...opts.correlationKeys, ...opts.bridgeKeys]);
@@ -91,6 +101,7 @@ export class CorrelationEngine {
   /** Seeds hot state directly (benchmarks pre-fill it to a given size). */
   warm(traces: readonly TraceState[]): void {
     for (const t of traces) this.traces.set(t.traceId, t);
+    this.traces.settle();
   }
 
   observe(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): ObserveResult {
@@ -98,7 +109,11 @@ export class CorrelationEngine {
     this.ensureTracesLoaded(spans, logs);
     for (const span of spans) this.observeSpan(span, batch);
     for (const log of logs) this.observeLog(log, batch);
-    return this.finish(batch);
+    const result = this.finish(batch);
+    // The batch's state objects are done with: older ones go back to (or into) their encoded form.
+    this.traces.settle();
+    this.groups.settle();
+    return result;
   }
 
   private ensureTracesLoaded(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): void {

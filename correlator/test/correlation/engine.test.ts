@@ -35,7 +35,7 @@ function span(traceNo: number, service: string, startMs: number, keys: Record<st
   };
 }
 
-function engine(overrides: Partial<ConstructorParameters<typeof CorrelationEngine>[0]> = {}) {
+function makeEngine(overrides: Partial<ConstructorParameters<typeof CorrelationEngine>[0]> = {}) {
   return new CorrelationEngine(
     {
       windowMs: 60_000,
@@ -51,143 +51,151 @@ function engine(overrides: Partial<ConstructorParameters<typeof CorrelationEngin
   );
 }
 
-describe('CorrelationEngine', () => {
-  it('correlates traces sharing a key within the window and counts one event per joining member', () => {
-    const e = engine();
-    const r1 = e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
-    assert.equal(r1.writes.correlations.length, 0, 'a single trace is not yet a correlation');
-    const r2 = e.observe([span(2, 'mdso', 1000, { circuit_id: 'C' })], []);
-    assert.equal(r2.writes.correlations.length, 1);
-    assert.deepEqual(r2.writes.correlations[0]!.traceIds.length, 2);
-    assert.equal(r2.events.get('circuit_id_match'), 2);
-    const r3 = e.observe([span(3, 'arda', 2000, { circuit_id: 'C' })], []);
-    assert.equal(r3.events.get('circuit_id_match'), 1);
-    assert.equal(r3.writes.correlations[0]!.id, r2.writes.correlations[0]!.id, 'late data joins the same correlation');
-    assert.equal(r3.writes.bridgesAdded.length, 1);
-  });
+// Every case runs twice: with state kept as live objects, and with all of it encoded after every
+// batch (tiered-map.ts), which must not change a single result.
+for (const [mode, liveEntries] of [
+  ['state kept live', undefined],
+  ['state encoded between batches', 0],
+] as const) {
+  describe(`CorrelationEngine (${mode})`, () => {
+    const engine = (overrides: Partial<ConstructorParameters<typeof CorrelationEngine>[0]> = {}) => makeEngine({ liveEntries, ...overrides });
+    it('correlates traces sharing a key within the window and counts one event per joining member', () => {
+      const e = engine();
+      const r1 = e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      assert.equal(r1.writes.correlations.length, 0, 'a single trace is not yet a correlation');
+      const r2 = e.observe([span(2, 'mdso', 1000, { circuit_id: 'C' })], []);
+      assert.equal(r2.writes.correlations.length, 1);
+      assert.deepEqual(r2.writes.correlations[0]!.traceIds.length, 2);
+      assert.equal(r2.events.get('circuit_id_match'), 2);
+      const r3 = e.observe([span(3, 'arda', 2000, { circuit_id: 'C' })], []);
+      assert.equal(r3.events.get('circuit_id_match'), 1);
+      assert.equal(r3.writes.correlations[0]!.id, r2.writes.correlations[0]!.id, 'late data joins the same correlation');
+      assert.equal(r3.writes.bridgesAdded.length, 1);
+    });
 
-  it('starts a new correlation when the key reappears after the window', () => {
-    const e = engine({ windowMs: 1000 });
-    e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), span(2, 'mdso', 100, { circuit_id: 'C' })], []);
-    const first = e.observe([span(3, 'arda', 200, { circuit_id: 'C' })], []).writes.correlations[0]!.id;
-    const later = e.observe([span(4, 'beorn', 10_000, { circuit_id: 'C' }), span(5, 'mdso', 10_100, { circuit_id: 'C' })], []);
-    assert.notEqual(later.writes.correlations[0]!.id, first);
-    assert.deepEqual(later.writes.correlations[0]!.traceIds.length, 2);
-  });
+    it('starts a new correlation when the key reappears after the window', () => {
+      const e = engine({ windowMs: 1000 });
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), span(2, 'mdso', 100, { circuit_id: 'C' })], []);
+      const first = e.observe([span(3, 'arda', 200, { circuit_id: 'C' })], []).writes.correlations[0]!.id;
+      const later = e.observe([span(4, 'beorn', 10_000, { circuit_id: 'C' }), span(5, 'mdso', 10_100, { circuit_id: 'C' })], []);
+      assert.notEqual(later.writes.correlations[0]!.id, first);
+      assert.deepEqual(later.writes.correlations[0]!.traceIds.length, 2);
+    });
 
-  it('replaces a bridge when a closer parent arrives late, and reports the superseded one', () => {
-    const e = engine();
-    e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
-    const first = e.observe([span(3, 'arda', 500, { circuit_id: 'C' })], []);
-    assert.equal(first.writes.bridgesAdded[0]!.parentService, 'beorn');
-    const late = e.observe([span(2, 'mdso', 200, { circuit_id: 'C' })], []);
-    assert.deepEqual(late.writes.bridgesRemoved.map(b => `${b.parentService}->${b.childService}`), ['beorn->arda']);
-    assert.deepEqual(late.writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}`).sort(), ['beorn->mdso', 'mdso->arda']);
-  });
+    it('replaces a bridge when a closer parent arrives late, and reports the superseded one', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      const first = e.observe([span(3, 'arda', 500, { circuit_id: 'C' })], []);
+      assert.equal(first.writes.bridgesAdded[0]!.parentService, 'beorn');
+      const late = e.observe([span(2, 'mdso', 200, { circuit_id: 'C' })], []);
+      assert.deepEqual(late.writes.bridgesRemoved.map(b => `${b.parentService}->${b.childService}`), ['beorn->arda']);
+      assert.deepEqual(late.writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}`).sort(), ['beorn->mdso', 'mdso->arda']);
+    });
 
-  it('re-plans when the real entry span of a trace arrives after its children', () => {
-    const e = engine();
-    e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
-    const child = span(2, 'mdso', 300, { circuit_id: 'C' }, { parentSpanId: 'aaaaaaaaaaaaaaaa', kind: 1 });
-    const r1 = e.observe([child], []);
-    const provisional = r1.writes.bridgesAdded[0]!;
-    assert.equal(provisional.childSpanId, child.spanId);
-    const root = span(2, 'mdso', 250, { circuit_id: 'C' });
-    const r2 = e.observe([root], []);
-    assert.equal(r2.writes.bridgesAdded[0]!.childSpanId, root.spanId);
-    assert.deepEqual(r2.writes.bridgesRemoved.map(b => b.spanId), [provisional.spanId]);
-  });
+    it('re-plans when the real entry span of a trace arrives after its children', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      const child = span(2, 'mdso', 300, { circuit_id: 'C' }, { parentSpanId: 'aaaaaaaaaaaaaaaa', kind: 1 });
+      const r1 = e.observe([child], []);
+      const provisional = r1.writes.bridgesAdded[0]!;
+      assert.equal(provisional.childSpanId, child.spanId);
+      const root = span(2, 'mdso', 250, { circuit_id: 'C' });
+      const r2 = e.observe([root], []);
+      assert.equal(r2.writes.bridgesAdded[0]!.childSpanId, root.spanId);
+      assert.deepEqual(r2.writes.bridgesRemoved.map(b => b.spanId), [provisional.spanId]);
+    });
 
-  it('joins logs with a trace id to that trace, and logs with a key to the key group', () => {
-    const e = engine();
-    e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
-    const log = {
-      timeMs: 5,
-      timeUnixNano: '5000000',
-      observedTimeUnixNano: '0',
-      severityNumber: 9,
-      severityText: 'INFO',
-      body: 'x',
-      traceId: (1).toString(16).padStart(32, '0'),
-      spanId: '',
-      eventName: '',
-      attributes: {},
-      keys: { circuit_id: 'C' },
-      resource: resource('beorn'),
-      source: 'otlp' as const,
-    };
-    const r = e.observe([], [log]);
-    const methods = r.writes.correlations.map(c => c.method).sort();
-    assert.deepEqual(methods, ['circuit_id_match', 'trace_id']);
-    const byTrace = r.writes.correlations.find(c => c.method === 'trace_id')!;
-    assert.equal(byTrace.confidence, 1);
-    assert.equal(byTrace.logCount, 1);
-    assert.equal(byTrace.spanCount, 1);
-    assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.logDelta]), [['C', 1]]);
-  });
+    it('joins logs with a trace id to that trace, and logs with a key to the key group', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      const log = {
+        timeMs: 5,
+        timeUnixNano: '5000000',
+        observedTimeUnixNano: '0',
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: 'x',
+        traceId: (1).toString(16).padStart(32, '0'),
+        spanId: '',
+        eventName: '',
+        attributes: {},
+        keys: { circuit_id: 'C' },
+        resource: resource('beorn'),
+        source: 'otlp' as const,
+      };
+      const r = e.observe([], [log]);
+      const methods = r.writes.correlations.map(c => c.method).sort();
+      assert.deepEqual(methods, ['circuit_id_match', 'trace_id']);
+      const byTrace = r.writes.correlations.find(c => c.method === 'trace_id')!;
+      assert.equal(byTrace.confidence, 1);
+      assert.equal(byTrace.logCount, 1);
+      assert.equal(byTrace.spanCount, 1);
+      assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.logDelta]), [['C', 1]]);
+    });
 
-  it('records type-level keys on traces and circuits without forming correlations from them', () => {
-    const e = engine();
-    const r = e.observe(
-      [span(1, 'mdso', 0, { circuit_id: 'A', resource_type_id: 'T' }), span(2, 'mdso', 10, { circuit_id: 'B', resource_type_id: 'T' })],
-      [],
-    );
-    assert.deepEqual(r.writes.correlations, []);
-    assert.deepEqual(r.writes.traces.map(t => t.keys.resource_type_id), ['T', 'T']);
-    assert.deepEqual(r.writes.memberships.map(m => m.key), ['circuit_id', 'circuit_id']);
-  });
+    it('records type-level keys on traces and circuits without forming correlations from them', () => {
+      const e = engine();
+      const r = e.observe(
+        [span(1, 'mdso', 0, { circuit_id: 'A', resource_type_id: 'T' }), span(2, 'mdso', 10, { circuit_id: 'B', resource_type_id: 'T' })],
+        [],
+      );
+      assert.deepEqual(r.writes.correlations, []);
+      assert.deepEqual(r.writes.traces.map(t => t.keys.resource_type_id), ['T', 'T']);
+      assert.deepEqual(r.writes.memberships.map(m => m.key), ['circuit_id', 'circuit_id']);
+    });
 
-  it('keeps hot state bounded and counts evictions', () => {
-    const e = engine({ maxTrackedTraces: 100, maxTrackedKeys: 100 });
-    for (let i = 1; i <= 250; i++) e.observe([span(i, 'beorn', i, { circuit_id: `C${i}` })], []);
-    const s = e.stats();
-    assert.equal(s.trackedTraces, 100);
-    assert.equal(s.trackedKeys, 100);
-    assert.equal(s.traceEvictions, 150);
-    assert.equal(s.keyEvictions, 150);
-  });
+    it('keeps hot state bounded and counts evictions', () => {
+      const e = engine({ maxTrackedTraces: 100, maxTrackedKeys: 100 });
+      for (let i = 1; i <= 250; i++) e.observe([span(i, 'beorn', i, { circuit_id: `C${i}` })], []);
+      const s = e.stats();
+      assert.equal(s.trackedTraces, 100);
+      assert.equal(s.trackedKeys, 100);
+      assert.equal(s.traceEvictions, 150);
+      assert.equal(s.keyEvictions, 150);
+    });
 
-  it('caps the members of one key group and counts the overflow', () => {
-    const e = engine({ maxTracesPerCircuit: 3 });
-    for (let i = 1; i <= 5; i++) e.observe([span(i, i % 2 ? 'beorn' : 'mdso', i * 10, { circuit_id: 'BIG' })], []);
-    assert.equal(e.stats().cappedMembers, 2);
-  });
+    it('caps the members of one key group and counts the overflow', () => {
+      const e = engine({ maxTracesPerCircuit: 3 });
+      for (let i = 1; i <= 5; i++) e.observe([span(i, i % 2 ? 'beorn' : 'mdso', i * 10, { circuit_id: 'BIG' })], []);
+      assert.equal(e.stats().cappedMembers, 2);
+    });
 
-  it('asks the store for state it does not hold, e.g. after a restart', () => {
-    const loaded: string[] = [];
-    const loader: StateLoader = {
-      loadTraces: ids => {
-        loaded.push(...ids);
-        return [];
-      },
-      loadGroup: (key, value) =>
-        key === 'circuit_id' && value === 'C'
-          ? {
-              mapKey: 'circuit_id\u0000C',
-              id: 'persisted-id',
-              method: 'circuit_id_match',
-              key: 'circuit_id',
-              value: 'C',
-              confidence: 0.9,
-              firstMs: 0,
-              lastMs: 10,
-              traceIds: ['f'.repeat(32)],
-              traceSet: new Set(['f'.repeat(32)]),
-              services: ['beorn'],
-              spanCount: 1,
-              logCount: 0,
-              bridges: null,
-              persistedMembers: 0,
-            }
-          : null,
-    };
-    const e = new CorrelationEngine(
-      { windowMs: 60_000, maxTrackedTraces: 10, maxTrackedKeys: 10, maxTracesPerCircuit: 10, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'] },
-      loader,
-    );
-    const r = e.observe([span(9, 'mdso', 20, { circuit_id: 'C' })], []);
-    assert.ok(loaded.includes((9).toString(16).padStart(32, '0')));
-    assert.equal(r.writes.correlations[0]!.id, 'persisted-id');
-    assert.equal(r.writes.correlations[0]!.traceIds.length, 2);
+    it('asks the store for state it does not hold, e.g. after a restart', () => {
+      const loaded: string[] = [];
+      const loader: StateLoader = {
+        loadTraces: ids => {
+          loaded.push(...ids);
+          return [];
+        },
+        loadGroup: (key, value) =>
+          key === 'circuit_id' && value === 'C'
+            ? {
+                mapKey: 'circuit_id\u0000C',
+                id: 'persisted-id',
+                method: 'circuit_id_match',
+                key: 'circuit_id',
+                value: 'C',
+                confidence: 0.9,
+                firstMs: 0,
+                lastMs: 10,
+                traceIds: ['f'.repeat(32)],
+                traceSet: new Set(['f'.repeat(32)]),
+                services: ['beorn'],
+                spanCount: 1,
+                logCount: 0,
+                bridges: null,
+                persistedMembers: 0,
+              }
+            : null,
+      };
+      const e = new CorrelationEngine(
+        { windowMs: 60_000, maxTrackedTraces: 10, maxTrackedKeys: 10, maxTracesPerCircuit: 10, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], liveEntries },
+        loader,
+      );
+      const r = e.observe([span(9, 'mdso', 20, { circuit_id: 'C' })], []);
+      assert.ok(loaded.includes((9).toString(16).padStart(32, '0')));
+      assert.equal(r.writes.correlations[0]!.id, 'persisted-id');
+      assert.equal(r.writes.correlations[0]!.traceIds.length, 2);
+    });
   });
-});
+}

@@ -1,0 +1,108 @@
+// Hot state that stays cheap for the garbage collector at any size. A tracked trace or key group
+// as live objects is a few dozen heap objects; at a million traces that is a multi-gigabyte graph
+// the collector marks again and again, so the cost of every span grew with the number of traces
+// tracked. Here only the newest entries stay live objects; older ones are kept as one encoded
+// string each, which the collector marks without looking inside. Reading an older entry decodes
+// it for the rest of the batch, and settle() writes it back.
+//
+// Order and eviction are those of a bounded insertion-ordered map: the oldest inserted entry is
+// evicted first, wherever it is kept. Every encoded entry is older than every live one, since only
+// the oldest live entries are encoded and new entries are always live.
+
+export interface StateCodec<V> {
+  encode(value: V): string;
+  decode(encoded: string): V;
+}
+
+export class TieredMap<V> {
+  /** Newest entries, as live objects, oldest first. */
+  private readonly live = new Map<string, V>();
+  /** Older entries, encoded, oldest first. */
+  private readonly encoded = new Map<string, string>();
+  /** Encoded entries decoded since the last settle(): their objects are handed out and may change. */
+  private readonly borrowed = new Map<string, V>();
+  evictions = 0;
+
+  constructor(
+    private readonly max: number,
+    /** How many entries stay live objects between batches. */
+    private readonly liveMax: number,
+    private readonly codec: StateCodec<V>,
+  ) {}
+
+  get size(): number {
+    return this.live.size + this.encoded.size;
+  }
+
+  /** How many entries are kept encoded (for the hot-state gauges and tests). */
+  get encodedSize(): number {
+    return this.encoded.size;
+  }
+
+  has(key: string): boolean {
+    return this.live.has(key) || this.encoded.has(key);
+  }
+
+  /** The entry's object; the same object on every call until settle(). */
+  get(key: string): V | undefined {
+    const v = this.live.get(key);
+    if (v !== undefined) return v;
+    const b = this.borrowed.get(key);
+    if (b !== undefined) return b;
+    const e = this.encoded.get(key);
+    if (e === undefined) return undefined;
+    const decoded = this.codec.decode(e);
+    this.borrowed.set(key, decoded);
+    return decoded;
+  }
+
+  /** Replaces an entry in place, or inserts it as the newest, evicting the oldest when full. */
+  set(key: string, value: V): void {
+    if (this.live.has(key)) {
+      this.live.set(key, value);
+      return;
+    }
+    if (this.encoded.has(key)) {
+      // Written back, in its place, by settle().
+      this.borrowed.set(key, value);
+      return;
+    }
+    if (this.size >= this.max) this.evictOldest();
+    this.live.set(key, value);
+  }
+
+  delete(key: string): boolean {
+    this.borrowed.delete(key);
+    return this.live.delete(key) || this.encoded.delete(key);
+  }
+
+  /**
+   * Ends a batch: encodes the objects handed out from the encoded tier back into their places,
+   * then encodes the oldest live entries beyond `liveMax`. Objects handed out before must not be
+   * used after this.
+   */
+  settle(): void {
+    for (const [key, value] of this.borrowed) if (this.encoded.has(key)) this.encoded.set(key, this.codec.encode(value));
+    this.borrowed.clear();
+    if (this.live.size <= this.liveMax) return;
+    for (const [key, value] of this.live) {
+      if (this.live.size <= this.liveMax) break;
+      this.live.delete(key);
+      this.encoded.set(key, this.codec.encode(value));
+    }
+  }
+
+  private evictOldest(): void {
+    for (const key of this.encoded.keys()) {
+      this.encoded.delete(key);
+      this.borrowed.delete(key);
+      this.evictions++;
+      return;
+    }
+    for (const key of this.live.keys()) {
+      this.live.delete(key);
+      this.evictions++;
+      return;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+// Hot state read back from the encoded tier must be the state that went in, field for field.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
+import { keyGroupCodec, traceStateCodec } from '../../src/correlation/state-codec.js';
+import type { BridgePlan, KeyGroup, TraceState } from '../../src/correlation/types.js';
+
+const T = 1_795_309_373_398.125;
+
+const traces: [string, TraceState][] = [
+  [
+    'a trace with no timed datum yet (infinite times, no entry, nothing else)',
+    {
+      traceId: 'a'.repeat(32),
+      services: [],
+      firstMs: Infinity,
+      lastMs: -Infinity,
+      spanCount: 0,
+      errorCount: 0,
+      logCount: 0,
+      entry: null,
+      candidates: new CandidateSpans(),
+      keys: {},
+      linkedTraceIds: [],
+    },
+  ],
+  [
+    'a trace with every field set',
+    {
+      traceId: 'b'.repeat(32),
+      services: ['beorn', 'mdso "bpo"', 'ärda'],
+      firstMs: T,
+      lastMs: T + 2500.5,
+      spanCount: 12,
+      errorCount: 2,
+      logCount: 3,
+      entry: { spanId: '00f067aa0ba902b7', service: 'beorn', name: 'POST /activate', startMs: T, endMs: T + 2500.5, hasParent: true },
+      candidates: CandidateSpans.of([
+        { spanId: '1111111111111111', service: 'beorn', startMs: T + 1, endMs: T + 40.25, kind: 3 },
+        { spanId: '2222222222222222', service: 'mdso "bpo"', startMs: T + 2, endMs: Infinity, kind: 4 },
+        { spanId: '3333333333333333', service: 'beorn', startMs: T + 3, endMs: T + 4, kind: 2 ** 32 - 1 },
+      ]),
+      keys: { circuit_id: '80.L1XX.005054..CHTR', resource_id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', request_id: 'r-1' },
+      linkedTraceIds: ['c'.repeat(32), 'd'.repeat(32)],
+    },
+  ],
+];
+
+const plan = (n: number): BridgePlan => ({
+  spanId: `${n}`.repeat(16),
+  traceId: 'b'.repeat(32),
+  parentSpanId: '1111111111111111',
+  parentService: 'beorn',
+  parentStartMs: T + n,
+  childTraceId: `${n}`.repeat(32),
+  childSpanId: '4444444444444444',
+  childService: 'arda',
+  childStartMs: T + 100 * n + 0.5,
+  key: 'circuit_id',
+  value: '80.L1XX.005054..CHTR',
+  method: 'circuit_id_match',
+  confidence: 0.9,
+});
+
+const groups: [string, KeyGroup][] = [
+  [
+    'a circuit group with bridges',
+    {
+      mapKey: 'circuit_id\u000080.L1XX.005054..CHTR',
+      id: 'corr-1',
+      method: 'circuit_id_match',
+      key: 'circuit_id',
+      value: '80.L1XX.005054..CHTR',
+      confidence: 0.9,
+      firstMs: T,
+      lastMs: T + 9000,
+      traceIds: ['b'.repeat(32), '5'.repeat(32), '6'.repeat(32)],
+      traceSet: new Set(['b'.repeat(32), '5'.repeat(32), '6'.repeat(32)]),
+      services: ['beorn', 'arda'],
+      spanCount: 30,
+      logCount: 4,
+      bridges: new Map([
+        ['5'.repeat(32), plan(5)],
+        ['6'.repeat(32), plan(6)],
+      ]),
+      persistedMembers: 3,
+    },
+  ],
+  [
+    'a group that does not bridge, with an empty bridge-less state',
+    {
+      mapKey: 'resource_id\u0000x',
+      id: 'corr-2',
+      method: 'resource_id_match',
+      key: 'resource_id',
+      value: 'x',
+      confidence: 0.85,
+      firstMs: Infinity,
+      lastMs: -Infinity,
+      traceIds: [],
+      traceSet: new Set(),
+      services: [],
+      spanCount: 0,
+      logCount: 0,
+      bridges: null,
+      persistedMembers: 0,
+    },
+  ],
+  [
+    'a trace-id group with an empty bridge map',
+    {
+      mapKey: 'trace_id\u0000' + 'b'.repeat(32),
+      id: 'corr-3',
+      method: 'trace_id',
+      key: 'trace_id',
+      value: 'b'.repeat(32),
+      confidence: 1,
+      firstMs: T,
+      lastMs: T,
+      traceIds: ['b'.repeat(32)],
+      traceSet: new Set(['b'.repeat(32)]),
+      services: ['beorn'],
+      spanCount: 1,
+      logCount: 1,
+      bridges: new Map(),
+      persistedMembers: 2,
+    },
+  ],
+];
+
+describe('traceStateCodec', () => {
+  for (const [name, state] of traces) {
+    it(`reads back ${name}`, () => {
+      const encoded = traceStateCodec.encode(state);
+      assert.equal(typeof encoded, 'string');
+      assert.deepStrictEqual(traceStateCodec.decode(encoded), state);
+    });
+  }
+  it('gives a decoded candidate list that answers as the original does', () => {
+    const original = traces[1]![1].candidates;
+    const decoded = traceStateCodec.decode(traceStateCodec.encode(traces[1]![1])).candidates;
+    assert.equal(decoded.length, original.length);
+    for (let i = 0; i < original.length; i++) assert.deepStrictEqual(decoded.at(i), original.at(i));
+    decoded.push('5555555555555555', 'arda', T + 9, T + 10, 3);
+    assert.equal(decoded.at(3).service, 'arda');
+  });
+});
+
+describe('keyGroupCodec', () => {
+  for (const [name, group] of groups) {
+    it(`reads back ${name}`, () => {
+      assert.deepStrictEqual(keyGroupCodec.decode(keyGroupCodec.encode(group)), group);
+    });
+  }
+});

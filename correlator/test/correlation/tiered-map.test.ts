@@ -1,0 +1,94 @@
+// TieredMap must behave as one bounded, insertion-ordered map however its entries are split
+// between live objects and encoded strings.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TieredMap, type StateCodec } from '../../src/correlation/tiered-map.js';
+
+interface Box {
+  n: number;
+}
+const codec: StateCodec<Box> = { encode: b => String(b.n), decode: s => ({ n: Number(s) }) };
+
+/** The reference: a Map that evicts its oldest inserted entry when full. */
+class ReferenceMap {
+  readonly map = new Map<string, number>();
+  evictions = 0;
+  constructor(private readonly max: number) {}
+  set(k: string, n: number): void {
+    if (!this.map.has(k) && this.map.size >= this.max) {
+      this.map.delete(this.map.keys().next().value!);
+      this.evictions++;
+    }
+    this.map.set(k, n);
+  }
+}
+
+function random(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 32;
+  };
+}
+
+describe('TieredMap', () => {
+  const shapes: [max: number, liveMax: number][] = [
+    [1, 0],
+    [5, 0],
+    [5, 2],
+    [5, 5],
+    [5, 100],
+    [50, 7],
+  ];
+  for (const [max, liveMax] of shapes) {
+    it(`keeps and evicts as a bounded insertion-ordered map (max ${max}, ${liveMax} live)`, () => {
+      const m = new TieredMap<Box>(max, liveMax, codec);
+      const ref = new ReferenceMap(max);
+      const rnd = random(max * 1000 + liveMax);
+      for (let step = 0; step < 3000; step++) {
+        const k = `k${Math.floor(rnd() * max * 3)}`;
+        const op = rnd();
+        if (op < 0.4) {
+          // insert or replace
+          m.set(k, { n: step });
+          ref.set(k, step);
+        } else if (op < 0.7) {
+          // read and change in place, as the engine does with the objects it gets
+          const b = m.get(k);
+          assert.equal(b?.n, ref.map.get(k), `get ${k} at step ${step}`);
+          if (b) {
+            b.n = -step;
+            ref.map.set(k, -step);
+            assert.equal(m.get(k), b, 'the same object until settle()');
+          }
+        } else if (op < 0.75) {
+          assert.equal(m.delete(k), ref.map.delete(k));
+        } else if (op < 0.95) {
+          m.settle();
+          assert.ok(m.size - m.encodedSize <= liveMax, 'at most liveMax live entries after settle()');
+        } else {
+          assert.equal(m.has(k), ref.map.has(k));
+        }
+        assert.equal(m.size, ref.map.size);
+        assert.equal(m.evictions, ref.evictions);
+      }
+      m.settle();
+      for (const [k, n] of ref.map) assert.equal(m.get(k)?.n, n, k);
+    });
+  }
+
+  it('keeps only the newest entries live and encodes the rest at settle()', () => {
+    const m = new TieredMap<Box>(10, 2, codec);
+    for (let i = 0; i < 6; i++) m.set(`k${i}`, { n: i });
+    assert.equal(m.encodedSize, 0, 'nothing is encoded during a batch');
+    m.settle();
+    assert.equal(m.encodedSize, 4);
+    const old = m.get('k0')!;
+    old.n = 100;
+    m.set('k1', { n: 101 });
+    m.settle();
+    assert.equal(m.get('k0')!.n, 100, 'a change to a decoded entry is kept');
+    assert.equal(m.get('k1')!.n, 101, 'a replaced encoded entry is replaced');
+    assert.notEqual(m.get('k0'), old, 'after settle() the entry is decoded afresh');
+  });
+});
