@@ -1,13 +1,15 @@
 // Hot state that stays cheap for the garbage collector at any size. A tracked trace or key group
 // as live objects is a few dozen heap objects; at a million traces that is a multi-gigabyte graph
 // the collector marks again and again, so the cost of every span grew with the number of traces
-// tracked. Here only the newest entries stay live objects; older ones are kept as one encoded
-// string each, which the collector marks without looking inside. Reading an older entry decodes
-// it for the rest of the batch, and settle() writes it back.
+// tracked. Here only the newest entries stay live objects; older ones are kept encoded, outside
+// the JavaScript heap (encoded-slab.ts). Reading an older entry decodes it for the rest of the
+// batch, and settle() writes it back.
 //
 // Order and eviction are those of a bounded insertion-ordered map: the oldest inserted entry is
 // evicted first, wherever it is kept. Every encoded entry is older than every live one, since only
 // the oldest live entries are encoded and new entries are always live.
+
+import { EncodedSlab } from './encoded-slab.js';
 
 export interface StateCodec<V> {
   encode(value: V): string;
@@ -18,7 +20,7 @@ export class TieredMap<V> {
   /** Newest entries, as live objects, oldest first. */
   private readonly live = new Map<string, V>();
   /** Older entries, encoded, oldest first. */
-  private readonly encoded = new Map<string, string>();
+  private readonly encoded = new EncodedSlab();
   /** Encoded entries decoded since the last settle(): their objects are handed out and may change. */
   private readonly borrowed = new Map<string, V>();
   evictions = 0;
@@ -93,7 +95,8 @@ export class TieredMap<V> {
   }
 
   private evictOldest(): void {
-    for (const key of this.encoded.keys()) {
+    const key = this.encoded.oldestKey();
+    if (key !== undefined) {
       this.encoded.delete(key);
       this.borrowed.delete(key);
       this.evictions++;
