@@ -187,6 +187,45 @@ function seenBefore(src: Uint8Array, s: number, e: number, h: number): boolean {
   }
 }
 
+/** Keys whose place or presence in a JavaScript object differs from the list: index-like ones and `__proto__`. */
+function keyNeedsObjectPath(src: Uint8Array, ks: number, ke: number): boolean {
+  if (ke <= ks) return false;
+  const first = src[ks]!;
+  if (first >= 0x30 && first <= 0x39) return true;
+  return ke - ks === 9 && first === 0x5f && (src as unknown as BufferSlices).latin1Slice(ks, ke) === '__proto__';
+}
+
+const KEY_UNPRINTABLE = -1;
+const KEY_ESCAPED = -2;
+/** The hash of the key copyKey last read, for seenBefore. */
+let keyHash = 0;
+
+/**
+ * Checks, hashes and copies `"key"` to the output in one pass, without moving its position (so a
+ * caller that gives up leaves nothing behind). Returns the position after the closing quote, or
+ * KEY_UNPRINTABLE for a byte outside printable ASCII, or KEY_ESCAPED for a quote or backslash,
+ * which the copy cannot write as it is. A caller writing more after the key makes room for all of
+ * it first: growing the buffer keeps only the bytes before the position.
+ */
+function copyKey(out: JsonBytes, src: Uint8Array, ks: number, ke: number): number {
+  out.room(ke - ks + 2);
+  const b = out.buf;
+  let p = out.pos;
+  b[p++] = QUOTE;
+  let h = 0x811c9dc5;
+  let escape = false;
+  for (let i = ks; i < ke; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e) return KEY_UNPRINTABLE;
+    if (c === QUOTE || c === 0x5c) escape = true;
+    h = Math.imul(h ^ c, 0x01000193);
+    b[p++] = c;
+  }
+  b[p++] = QUOTE;
+  keyHash = (h ^ (h >>> 15)) >>> 0;
+  return escape ? KEY_ESCAPED : p;
+}
+
 /**
  * Writes a KeyValue as `"key":value`. Keys whose place or presence in a JavaScript object differs
  * from their place in the list (array indices sort first, `__proto__` sets the prototype, a
@@ -218,28 +257,10 @@ function writeKeyValue(out: JsonBytes, r: WireReader, end: number): void {
       r.pos = e;
     } else r.skip(tag & 7);
   }
-  if (ke > ks) {
-    const first = src[ks]!;
-    if (first >= 0x30 && first <= 0x39) throw NEEDS_OBJECT_PATH;
-    if (ke - ks === 9 && first === 0x5f && (src as unknown as BufferSlices).latin1Slice(ks, ke) === '__proto__') throw NEEDS_OBJECT_PATH;
-  }
-  // Check, hash and copy the key in one pass; the position moves only once it is known plain.
-  out.room(ke - ks + 2);
-  const b = out.buf;
-  let p = out.pos;
-  b[p++] = QUOTE;
-  let h = 0x811c9dc5;
-  let escape = false;
-  for (let i = ks; i < ke; i++) {
-    const c = src[i]!;
-    if (c < 0x20 || c > 0x7e) throw NEEDS_OBJECT_PATH;
-    if (c === QUOTE || c === 0x5c) escape = true;
-    h = Math.imul(h ^ c, 0x01000193);
-    b[p++] = c;
-  }
-  b[p++] = QUOTE;
-  if (seenBefore(src, ks, ke, (h ^ (h >>> 15)) >>> 0)) throw NEEDS_OBJECT_PATH;
-  if (escape) out.ascii(JSON.stringify((src as unknown as BufferSlices).latin1Slice(ks, ke)));
+  if (keyNeedsObjectPath(src, ks, ke)) throw NEEDS_OBJECT_PATH;
+  const p = copyKey(out, src, ks, ke);
+  if (p === KEY_UNPRINTABLE || seenBefore(src, ks, ke, keyHash)) throw NEEDS_OBJECT_PATH;
+  if (p === KEY_ESCAPED) out.ascii(JSON.stringify((src as unknown as BufferSlices).latin1Slice(ks, ke)));
   else out.pos = p;
   out.byte(0x3a);
   if (vs >= 0) writeAnyValue(out, r, vs, ve);
@@ -262,23 +283,12 @@ function writeCommonKeyValue(out: JsonBytes, src: Uint8Array, s: number, e: numb
   if (ke + 4 > e || src[ke] !== 0x12 || ke + 2 + src[ke + 1]! !== e) return false;
   const vs = ke + 2;
   const valueTag = src[vs]!;
-  if (ks < ke) {
-    const first = src[ks]!;
-    // Index-like keys and __proto__ belong to the object path; writeKeyValue sends them there.
-    if ((first >= 0x30 && first <= 0x39) || first === 0x5f) return false;
-  }
+  if (keyNeedsObjectPath(src, ks, ke)) return false;
+  // Room for key and value before copyKey writes beyond the position.
   out.room(e - s + 16);
+  let p = copyKey(out, src, ks, ke);
+  if (p < 0) return false;
   const b = out.buf;
-  let p = out.pos;
-  b[p++] = QUOTE;
-  let h = 0x811c9dc5;
-  for (let i = ks; i < ke; i++) {
-    const c = src[i]!;
-    if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) return false;
-    h = Math.imul(h ^ c, 0x01000193);
-    b[p++] = c;
-  }
-  b[p++] = QUOTE;
   b[p++] = 0x3a;
   if (valueTag === 0x0a) {
     // string_value
@@ -312,7 +322,7 @@ function writeCommonKeyValue(out: JsonBytes, src: Uint8Array, s: number, e: numb
     for (let k = 0; k < text.length; k++) b[p++] = text.charCodeAt(k);
   } else return false;
   // Recorded last: after this nothing can send the pair back to writeKeyValue.
-  if (seenBefore(src, ks, ke, (h ^ (h >>> 15)) >>> 0)) throw NEEDS_OBJECT_PATH;
+  if (seenBefore(src, ks, ke, keyHash)) throw NEEDS_OBJECT_PATH;
   out.pos = p;
   return true;
 }
@@ -375,6 +385,13 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
 }
 
 /** Writes the KeyValues of field `fieldNo` of the message [start, end) as a JSON object. */
+/** One KeyValue at [s, e): by position when it has the common shape, else through the reader. */
+function writeAttribute(out: JsonBytes, r: WireReader, s: number, e: number): void {
+  if (writeCommonKeyValue(out, r.buf, s, e)) return;
+  r.pos = s;
+  writeKeyValue(out, r, e);
+}
+
 function writeAttributes(out: JsonBytes, r: WireReader, start: number, end: number, fieldNo: number): void {
   clearSeen();
   let first = true;
@@ -386,8 +403,8 @@ function writeAttributes(out: JsonBytes, r: WireReader, start: number, end: numb
       const e = fieldEnd(r);
       out.byte(first ? 0x7b : 0x2c);
       first = false;
-      if (writeCommonKeyValue(out, r.buf, r.pos, e)) r.pos = e;
-      else writeKeyValue(out, r, e);
+      writeAttribute(out, r, r.pos, e);
+      r.pos = e;
       r.end = end;
     } else r.skip(tag & 7);
   }
@@ -429,11 +446,8 @@ function writeSpanAttributes(out: JsonBytes, r: WireReader, total: number): void
     const s = starts[k]!;
     const e = ends[k]!;
     if (k > 0) out.byte(0x2c);
-    if (!writeCommonKeyValue(out, r.buf, s, e)) {
-      r.pos = s;
-      writeKeyValue(out, r, e);
-      r.end = total;
-    }
+    writeAttribute(out, r, s, e);
+    r.end = total;
   }
   out.byte(0x7d);
 }

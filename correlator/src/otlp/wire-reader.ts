@@ -163,17 +163,9 @@ interface Latin1Slice {
 
 export function utf8(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 8) {
-    // Very short ASCII strings (keys, names) are the common case; building them by hand beats
-    // any native call at this size.
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
+  // Very short ASCII strings (keys, names) are the common case; building them by hand beats any
+  // native call at this size.
+  if (n <= 8) return byCharCodes(buf, start, end);
   const latin1Slice = (buf as Latin1Slice).latin1Slice;
   if (latin1Slice !== undefined) {
     // Pure ASCII reads the same as Latin-1, which Node copies into a flat one-byte string at once;
@@ -181,16 +173,19 @@ export function utf8(buf: Uint8Array, start: number, end: number): string {
     for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(start, end));
     return latin1Slice.call(buf, start, end);
   }
-  if (n < 64) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
+  if (n < 64) return byCharCodes(buf, start, end);
   return decoder.decode(buf.subarray(start, end));
+}
+
+/** ASCII built a character at a time; anything else through TextDecoder. */
+function byCharCodes(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return decoder.decode(buf.subarray(start, end));
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /** fixed64 nanoseconds (as read by fixed64Parts) as the exact decimal string OTLP/JSON uses. */

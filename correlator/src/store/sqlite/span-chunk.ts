@@ -20,14 +20,7 @@ export interface ChunkSpanInput {
   bytes: Uint8Array;
 }
 
-export interface ChunkSpanMeta {
-  spanId: string;
-  parentSpanId: string;
-  startMs: number;
-  endMs: number;
-  kind: number;
-  statusCode: number;
-  resourceId: number;
+export interface ChunkSpanMeta extends Omit<ChunkSpanInput, 'bytes'> {
   /** Where the span's bytes are in the chunk body. */
   offset: number;
   length: number;
