@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
+import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { CorrelatorError } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
@@ -153,7 +154,12 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
-  app.setErrorHandler((error: FastifyError | CorrelatorError, request, reply) => sendError(error, request, reply, metrics));
+  // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.
+  // The byte bound allows for what is already in flight: socket buffers alone hold MiBs.
+  const linger: LingerBounds = { maxMs: 2000, maxBytes: Math.max(config.limits.maxBodyBytes, 16 * 1024 * 1024) };
+  app.setErrorHandler((error: FastifyError | CorrelatorError, request, reply) =>
+    sendError(error, request, reply, metrics, linger),
+  );
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({
       statusCode: 404,
@@ -210,7 +216,9 @@ function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
   metrics: CoreMetrics,
+  linger: LingerBounds,
 ): void {
+  discardUnreadBody(request, reply, linger);
   let status = error.statusCode ?? 500;
   if (status < 400) status = 500;
   const code = error.code ?? 'CORR_ERR_INTERNAL';

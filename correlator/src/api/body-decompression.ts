@@ -1,10 +1,13 @@
 // Decompresses request bodies before parsing, so fastify's bodyLimit applies to the *decoded*
 // size (OTLP spec: limit after decompression). A gzip bomb therefore stops at the limit instead
 // of inflating into memory.
+import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip, createInflate } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
+
+const inflaters = new WeakMap<IncomingMessage, Readable>();
 
 export async function decompressBody(request: FastifyRequest, payload: Readable): Promise<Readable> {
   const raw = request.headers['content-encoding'];
@@ -24,7 +27,17 @@ export async function decompressBody(request: FastifyRequest, payload: Readable)
   });
   payload.on('error', e => inflater.destroy(e));
   payload.pipe(counter).pipe(inflater);
+  inflaters.set(request.raw, inflater);
   // fastify compares this with Content-Length, which counts the compressed bytes.
   Object.defineProperty(inflater, 'receivedEncodedLength', { get: () => encodedBytes });
   return inflater;
+}
+
+/** Stops inflating a body whose rest will only be thrown away, and frees the inflater. */
+export function abandonDecompression(raw: IncomingMessage): void {
+  const inflater = inflaters.get(raw);
+  if (!inflater) return;
+  inflaters.delete(raw);
+  raw.unpipe();
+  inflater.destroy();
 }

@@ -1,6 +1,7 @@
 // Requests fetch cannot make: bodies streamed at the pace the test chooses, and answers read
 // while the upload is still going (a server may refuse before the body is complete).
 import http from 'node:http';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 
 export interface RawResponse {
@@ -72,8 +73,7 @@ export function heldUpload(url: string, headers: Record<string, string>, body: U
 
 /**
  * Sends only the request head (e.g. a Content-Length over the limit) and waits for the answer
- * before any body byte. A server that judges by the declared length answers at once and closes
- * the connection; a client that sent the body first would only see EPIPE.
+ * before any body byte, which shows the server judged by the declared length alone.
  */
 export function headOnlyPost(url: string, headers: Record<string, string>): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -87,4 +87,76 @@ export function headOnlyPost(url: string, headers: Record<string, string>): Prom
     req.on('error', reject);
     req.flushHeaders();
   });
+}
+
+/**
+ * One TCP connection spoken to in raw HTTP/1.1, for what no client library shows: whether the
+ * server reads the rest of an upload after answering, keeps the connection for a next request,
+ * or cuts it.
+ */
+export class RawConnection {
+  private received = Buffer.alloc(0);
+  private wake: (() => void) | undefined;
+  private error: Error | undefined;
+  /** Resolves when the server has closed or reset the connection. */
+  readonly closed: Promise<void>;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.received = Buffer.concat([this.received, c]);
+      this.wake?.();
+    });
+    socket.on('error', e => (this.error = e));
+    this.closed = new Promise(resolve => socket.once('close', () => resolve()));
+    void this.closed.then(() => this.wake?.());
+  }
+
+  static open(url: string): Promise<RawConnection> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => resolve(new RawConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  /** Writes and waits until the kernel took the bytes; rejects if the connection was reset. */
+  write(data: string | Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(data, e => (e ? reject(e) : resolve())));
+  }
+
+  /** The next complete response (bodies must carry Content-Length, as error answers do). */
+  async response(): Promise<RawResponse> {
+    for (;;) {
+      const parsed = this.parseOne();
+      if (parsed) return parsed;
+      if (this.socket.destroyed) {
+        throw new Error(`connection closed before a full response (${this.error?.message ?? 'no error'})`);
+      }
+      await new Promise<void>(resolve => (this.wake = resolve));
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private parseOne(): RawResponse | undefined {
+    const headEnd = this.received.indexOf('\r\n\r\n');
+    if (headEnd < 0) return undefined;
+    const [statusLine = '', ...lines] = this.received.subarray(0, headEnd).toString('latin1').split('\r\n');
+    const headers: http.IncomingHttpHeaders = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] ?? 0);
+    if (this.received.length < headEnd + 4 + length) return undefined;
+    const body = Buffer.from(this.received.subarray(headEnd + 4, headEnd + 4 + length));
+    this.received = this.received.subarray(headEnd + 4 + length);
+    return { status: Number(statusLine.split(' ')[1]), headers, body };
+  }
 }
