@@ -15,17 +15,24 @@ const BRIDGE_CIRCUITS = 300;
 const STITCHED_TRACES = 50;
 const STITCHED_SPANS_PER_TRACE = 100;
 const STITCHED_QUERIES = 30;
+/** Circuits of the same shape, each viewed once: the view of spans no query has rendered yet. */
+const FIRST_VIEW_CIRCUITS = 12;
 const baseMs = Date.now() - 30 * 60_000;
+
+// SPAN_JSON_CACHE_BYTES=0 in the environment shows the views without held span JSON.
+const cacheBytes = process.env.SPAN_JSON_CACHE_BYTES;
 
 heading(
   'API latency',
   `buildApp() on 127.0.0.1 (SQLite WAL in ${tmpdir()}, default limits), client in the same process over keep-alive HTTP, ` +
     `one request at a time, no concurrent ingest; store pre-loaded with ${BACKGROUND_REQUESTS} requests of 512 spans; ` +
+    `SPAN_JSON_CACHE_BYTES ${cacheBytes ?? 'default'}; ` +
     `load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`,
 );
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-api-'));
-const app = await buildApp({ config: loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }) });
+const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(cacheBytes ? { SPAN_JSON_CACHE_BYTES: cacheBytes } : {}) });
+const app = await buildApp({ config });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const addr = app.server.address();
 if (!addr || typeof addr === 'string') throw new Error('no address');
@@ -119,17 +126,36 @@ async function postTraces(body: Buffer): Promise<Reply> {
 // ---- stitched view -----------------------------------------------------------------------------------------
 
 {
-  const circuitId = circuitIdFor(777_777);
-  const { bodies } = circuitTraceBodies({
-    seed: 4242,
-    startMs: baseMs + 5 * 60_000,
-    circuitId,
-    traces: STITCHED_TRACES,
-    spansPerTrace: STITCHED_SPANS_PER_TRACE,
-    resourceTypeAttribute: true,
-  });
-  for (const b of bodies) await postTraces(b);
-  const path = `/api/circuits/${encodeURIComponent(circuitId)}/trace`;
+  const stitchedCircuit = async (n: number): Promise<string> => {
+    const circuitId = circuitIdFor(777_777 + n);
+    const { bodies } = circuitTraceBodies({
+      seed: 4242 + n,
+      startMs: baseMs + 5 * 60_000 + n * 3_600_000,
+      circuitId,
+      traces: STITCHED_TRACES,
+      spansPerTrace: STITCHED_SPANS_PER_TRACE,
+      resourceTypeAttribute: true,
+    });
+    for (const b of bodies) await postTraces(b);
+    return `/api/circuits/${encodeURIComponent(circuitId)}/trace`;
+  };
+  const firstViewPaths: string[] = [];
+  for (let n = 1; n <= FIRST_VIEW_CIRCUITS; n++) firstViewPaths.push(await stitchedCircuit(n));
+  const firstViews: number[] = [];
+  for (const p of firstViewPaths) {
+    const r = await http('GET', p);
+    if (r.status !== 200) throw new Error(`GET ${p} answered ${r.status}`);
+    firstViews.push(r.ms);
+  }
+  firstViews.sort((a, b) => a - b);
+  console.log(
+    `first view of each of ${FIRST_VIEW_CIRCUITS} circuits of the same shape (every span rendered from its stored bytes): ` +
+      `p50 ${percentile(firstViews, 50).toFixed(1)} ms, max ${firstViews.at(-1)!.toFixed(1)} ms`,
+  );
+  figure('api.stitched_view_5000_spans.first_view.p50', percentile(firstViews, 50), 'ms');
+  figure('api.stitched_view_5000_spans.first_view.max', firstViews.at(-1)!, 'ms', { op: '<', value: 100 });
+
+  const path = await stitchedCircuit(0);
   const first = await http('GET', path);
   const view = JSON.parse(first.body.toString()) as { spans: unknown[]; bridges: unknown[]; traceIds: string[]; spanCount: number; truncated: boolean };
   console.log(
@@ -145,10 +171,11 @@ async function postTraces(body: Buffer): Promise<Reply> {
   }
   times.sort((a, b) => a - b);
   const detailTimes: number[] = [];
-  for (let i = 0; i < STITCHED_QUERIES; i++) detailTimes.push((await http('GET', `/api/circuits/${encodeURIComponent(circuitId)}`)).ms);
+  for (let i = 0; i < STITCHED_QUERIES; i++) detailTimes.push((await http('GET', `${path.slice(0, -'/trace'.length)}`)).ms);
   detailTimes.sort((a, b) => a - b);
   console.log(
-    `GET ${path} x ${STITCHED_QUERIES}: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (time to last byte); ` +
+    `GET ${path} x ${STITCHED_QUERIES} after its first view (span JSON held, SPAN_JSON_CACHE_BYTES): ` +
+      `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (time to last byte); ` +
       `circuit detail (summary, traces, correlations, bridges) p50 ${percentile(detailTimes, 50).toFixed(1)} ms, p99 ${percentile(detailTimes, 99).toFixed(1)} ms`,
   );
   figure('api.stitched_view_5000_spans.p50', percentile(times, 50), 'ms');

@@ -7,6 +7,7 @@ import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
+import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { CorrelatorError } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
@@ -24,7 +25,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
 import { mdsoPlugin } from './mdso/index.js';
 import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
-import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js';
+import { createCoreMetrics, registerSpanJsonCacheMetrics, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
@@ -171,8 +172,10 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 
   await app.register(otlpRoutes, { pipeline, guard, metrics });
   await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize });
-  await app.register(circuitRoutes, { store });
-  await app.register(traceRoutes, { store });
+  const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
+  if (spanJsonCache) registerSpanJsonCacheMetrics(metrics.registry, spanJsonCache);
+  await app.register(circuitRoutes, { store, ...(spanJsonCache ? { spanJsonCache } : {}) });
+  await app.register(traceRoutes, { store, ...(spanJsonCache ? { spanJsonCache } : {}) });
   await app.register(correlationRoutes, { store });
   await app.register(serviceGraphRoutes, { store });
   await app.register(systemRoutes, { config, store, metrics, startedAtMs, refreshGauges });

@@ -13,6 +13,7 @@ import { nanosFromParts } from '../otlp/wire-reader.js';
 import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, utf8 } from '../otlp/wire-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
+import type { RenderedSpanCache } from './rendered-span-cache.js';
 import { toApiSpan } from './span-view.js';
 
 const KIND_JSON = ['"unspecified"', '"internal"', '"server"', '"client"', '"producer"', '"consumer"'];
@@ -718,7 +719,12 @@ function resourceJsonOf(res: StoredResource): ResourceJson {
  * The reply body: `head`, the JSON array of the API Spans of `stored` in timeline order (as
  * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`.
  */
-export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail = ''): Buffer {
+export function timelineSpansJson(
+  stored: readonly StoredSpan[],
+  head = '',
+  tail = '',
+  cache?: RenderedSpanCache,
+): Buffer {
   const n = stored.length;
   let size = 1024 + head.length * 3 + tail.length * 3;
   for (let i = 0; i < n; i++) size += stored[i]!.body.length * 2 + 200;
@@ -728,11 +734,21 @@ export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail
   const spanStart = new Int32Array(n + 1);
   const startMs = new Float64Array(n);
   const roots = new Uint8Array(n);
+  /** Spans rendered here rather than taken from the cache. */
+  const rendered = cache ? new Uint8Array(n) : undefined;
   for (let i = 0; i < n; i++) {
     const s = stored[i]!;
-    const res = resourceJsonOf(s.resource);
     const at = out.pos;
     spanStart[i] = at;
+    const held = cache?.get(s);
+    if (held) {
+      out.bytes(held.slab, held.jsonStart, held.jsonEnd);
+      startMs[i] = held.startTimeMs;
+      roots[i] = held.root ? 1 : 0;
+      if (i + 1 < n) out.byte(0x2c);
+      continue;
+    }
+    const res = resourceJsonOf(s.resource);
     let written: Written | null = null;
     if (Buffer.isBuffer(s.body)) {
       try {
@@ -746,11 +762,13 @@ export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail
       out.text(apiSpanJson(span));
       written = { startTimeMs: span.startTimeMs, root: span.parentSpanId === '' };
     }
+    if (rendered) rendered[i] = 1;
     startMs[i] = written.startTimeMs;
     roots[i] = written.root ? 1 : 0;
     if (i + 1 < n) out.byte(0x2c);
   }
   spanStart[n] = out.pos + 1;
+  if (cache && rendered) cache.setMany(stored, rendered, out.buf, spanStart, startMs, roots);
   out.byte(0x5d);
   out.text(tail);
 
@@ -784,8 +802,12 @@ export function timelineSpansJson(stored: readonly StoredSpan[], head = '', tail
  * trace detail). Property names are never escaped and string values always escape their quotes, so
  * `"spans":[]` occurs once, as the property, as long as no object before `spans` has such a property.
  */
-export function replyWithSpansJson(envelope: string, stored: readonly StoredSpan[]): Buffer {
+export function replyWithSpansJson(
+  envelope: string,
+  stored: readonly StoredSpan[],
+  cache?: RenderedSpanCache,
+): Buffer {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
-  return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10));
+  return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), cache);
 }

@@ -32,6 +32,8 @@ export interface Config {
     maxEventLoopDelayMs: number;
     /** A request not fully received by then is dropped, so stalled uploads cannot hold ingest slots. */
     requestTimeoutMs: number;
+    /** Memory for the JSON of spans already served (0: none kept). */
+    spanJsonCacheBytes: number;
   };
   keys: {
     /** attribute name → business key, defaults merged with KEY_ALIASES */
@@ -325,6 +327,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxInflightRequests: int(env, 'MAX_INFLIGHT_REQUESTS', 64, 1, 100_000),
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+      spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
     },
     keys: {
       aliases: Object.freeze(keyAliases(env)),

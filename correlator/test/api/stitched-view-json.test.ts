@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/api-schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
+import { RenderedSpanCache } from '../../src/api/rendered-span-cache.js';
 import { replyWithSpansJson, timelineSpansJson } from '../../src/api/span-json.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
@@ -325,6 +326,11 @@ describe('stitched view JSON written from stored span bytes', () => {
     );
     assert.equal(served.body, reference);
     assert.ok(Value.Check(StitchedTrace, JSON.parse(served.body)));
+    const again = await app.inject(`/api/circuits/${encodeURIComponent(cid)}/trace`);
+    assert.equal(again.body, reference, 'the same bytes from held span JSON');
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, new RegExp(`span_json_cache_lookups_total\\{outcome="hit"\\} ${spans.length}\\n`));
+    assert.match(metrics, /span_json_cache_bytes [1-9]/);
 
     // The trace detail route writes its spans the same way.
     const traceId = traceIds[0]!;
@@ -348,5 +354,116 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.ok(ofTrace.spans.length >= 2);
     assert.equal(detail.body, expected.body);
     assert.ok(Value.Check(TraceDetail, JSON.parse(detail.body)));
+  });
+});
+
+describe('span JSON cache', () => {
+  const attrs = (n: number): Attr[] => [
+    { key: 'circuit_id', value: s(`circuit-${n}`) },
+    { key: 'step', value: { intValue: n } },
+  ];
+  const timeline = (count: number, first = 1) =>
+    Array.from({ length: count }, (_, k) =>
+      stored(first + k, { startMs: T0 + (first + k) * 3, parent: first + k > 1 ? 1 : undefined, attributes: attrs(first + k) }),
+    );
+  const uncached = (spans: StoredSpan[]) => timelineSpansJson(spans, '{"head":', '}').toString('utf8');
+  const cached = (spans: StoredSpan[], cache: RenderedSpanCache) =>
+    timelineSpansJson(spans, '{"head":', '}', cache).toString('utf8');
+
+  it('gives the same bytes on a miss, on a hit and on a mix of both, in timeline order', () => {
+    const cache = new RenderedSpanCache(1 << 20);
+    const spans = timeline(12);
+    // Read order puts a child before the root it ties with, so the writer reorders.
+    spans.push(stored(40, { startMs: T0 + 36, parent: 41 }), stored(41, { startMs: T0 + 36 }));
+    const expected = uncached(spans);
+    assert.equal(cached(spans, cache), expected, 'all rendered');
+    assert.equal(cache.misses, spans.length);
+    assert.equal(cached(spans, cache), expected, 'all held');
+    assert.equal(cache.hits, spans.length);
+    const grown = [...spans, ...timeline(5, 20)].sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : 1));
+    assert.equal(cached(grown, cache), uncached(grown), 'held and new spans interleaved');
+    assert.equal(cache.hits, spans.length * 2);
+    assert.equal(cache.size, grown.length);
+  });
+
+  const oneByteChanged = (body: Buffer, text: string): Buffer => {
+    const copy = Buffer.from(body);
+    const at = copy.indexOf(text) + text.length - 1;
+    assert.ok(at >= text.length - 1, `${text} is in the span`);
+    copy[at] = 0x39;
+    return copy;
+  };
+
+  it('never serves JSON made from other bytes, another resource or another kind of span', () => {
+    const cache = new RenderedSpanCache(1 << 20);
+    const spans = timeline(4);
+    cached(spans, cache);
+    const changedBytes = stored(3, { startMs: T0 + 9, parent: 1, attributes: [{ key: 'circuit_id', value: s('replayed') }] });
+    const cases: Array<[string, StoredSpan]> = [
+      ['same ids, other bytes', changedBytes],
+      ['same length, one byte differs', { ...spans[2]!, body: oneByteChanged(spans[2]!.body, 'circuit-3') }],
+      ['another resource', { ...spans[2]!, resource: { ...otlpResource } }],
+      ['a bridge span', { ...spans[2]!, synthetic: true }],
+    ];
+    for (const [name, replacement] of cases) {
+      const view = [spans[0]!, spans[1]!, replacement, spans[3]!];
+      const before = cache.misses;
+      assert.equal(cached(view, cache), uncached(view), name);
+      assert.equal(cache.misses, before + 1, `${name}: rendered again`);
+      // The replacement is what is held now; the original is rendered again in its turn.
+      assert.equal(cached(spans, cache), uncached(spans), `${name}: original after`);
+    }
+  });
+
+  it('holds no more than its budget, letting the oldest go and giving a used span a second chance', () => {
+    const one = new RenderedSpanCache(1 << 20);
+    cached(timeline(1), one);
+    const perSpan = one.bytes;
+    const cache = new RenderedSpanCache(perSpan * 10 + perSpan / 2);
+    const a = timeline(6, 1);
+    const b = timeline(6, 100);
+    cached(a, cache);
+    cached([a[0]!], cache); // a[0] is used again: it survives the next eviction pass
+    cached(b, cache);
+    assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} held, budget ${cache.maxBytes}`);
+    assert.equal(cache.size, 10);
+    const before = cache.hits;
+    cached([a[0]!], cache);
+    assert.equal(cache.hits, before + 1, 'the used span is still held');
+    const hitsBefore = cache.hits;
+    cached([a[1]!], cache);
+    assert.equal(cache.hits, hitsBefore, 'an old unused span was let go');
+    cached(b, cache);
+    assert.ok(cache.hits >= hitsBefore + 5, 'the newest spans are held');
+  });
+
+  it('keeps nothing larger than its whole budget', () => {
+    const cache = new RenderedSpanCache(64);
+    const spans = timeline(3);
+    assert.equal(cached(spans, cache), uncached(spans));
+    assert.equal(cache.size, 0);
+    assert.equal(cache.bytes, 0);
+  });
+});
+
+describe('span JSON cache through the API', () => {
+  it('is off with SPAN_JSON_CACHE_BYTES=0: the same replies, no cache metrics', async t => {
+    const replies: string[] = [];
+    for (const bytes of ['0', '1048576']) {
+      const app = await buildTestApp(t, { SPAN_JSON_CACHE_BYTES: bytes });
+      const [trace] = await buildTraces([
+        { service: 'arda', spans: [{ name: 'GET topology', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 50, attributes: { circuit_id: 'c-1' } }] },
+      ]);
+      const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(trace!.spans) });
+      assert.equal(res.statusCode, 200, res.body);
+      const first = await app.inject('/api/circuits/c-1/trace');
+      const second = await app.inject('/api/circuits/c-1/trace');
+      assert.equal(first.statusCode, 200, first.body);
+      assert.equal(second.body, first.body);
+      replies.push(first.body);
+      const metrics = (await app.inject('/metrics')).body;
+      assert.equal(metrics.includes('span_json_cache_'), bytes !== '0', `cache metrics with ${bytes} bytes`);
+    }
+    assert.equal(replies[0], replies[1]);
   });
 });

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     assert.equal(c.auth.mode, 'none');
     assert.equal(c.mdso.url, null);
     assert.equal(c.limits.maxBodyBytes, 64 * 1024 * 1024);
+    assert.equal(c.limits.spanJsonCacheBytes, 64 * 1024 * 1024);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
     assert.equal(c.keys.aliases['mdso.circuit_id'], 'circuit_id');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
@@ -36,6 +37,8 @@ describe('loadConfig', () => {
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],
     [{ TEMPO_HEADERS: '{"X-Scope-OrgID": 1}' }, 'TEMPO_HEADERS', /must be a string/],
+    [{ SPAN_JSON_CACHE_BYTES: '-1' }, 'SPAN_JSON_CACHE_BYTES', /between 0 and/],
+    [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
   ];
   for (const [env, setting, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} naming ${setting}`, () => {

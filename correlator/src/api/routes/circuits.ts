@@ -12,10 +12,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
+import type { RenderedSpanCache } from '../rendered-span-cache.js';
 import { replyWithSpansJson } from '../span-json.js';
 import { parseRange } from '../time-params.js';
 
-export const circuitRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+export const circuitRoutes: FastifyPluginAsyncTypebox<{
+  store: Store;
+  spanJsonCache?: RenderedSpanCache;
+}> = async (app, { store, spanJsonCache }) => {
   app.get(
     '/api/circuits',
     {
@@ -80,7 +84,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async 
       // the schema serializer makes of API Span objects at a fraction of the cost. The route's own
       // serializer still writes the rest of the reply, which is returned with no spans for it.
       const serialize = (payload: Record<string, unknown>): Buffer =>
-        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans);
+        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans, spanJsonCache);
       // fastify sends a serializer's Buffer as it is; its typing only admits strings.
       reply.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
       return { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length };

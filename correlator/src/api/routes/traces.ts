@@ -2,9 +2,13 @@ import { ErrorResponse, TraceDetail, TraceIdParams } from '@correlation-station/
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
+import type { RenderedSpanCache } from '../rendered-span-cache.js';
 import { replyWithSpansJson } from '../span-json.js';
 
-export const traceRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+export const traceRoutes: FastifyPluginAsyncTypebox<{
+  store: Store;
+  spanJsonCache?: RenderedSpanCache;
+}> = async (app, { store, spanJsonCache }) => {
   app.get(
     '/api/traces/:traceId',
     {
@@ -27,7 +31,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (a
       ]);
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
       const serialize = (payload: Record<string, unknown>): Buffer =>
-        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans);
+        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans, spanJsonCache);
       // fastify sends a serializer's Buffer as it is; its typing only admits strings.
       reply.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
       return {
