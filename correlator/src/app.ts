@@ -25,7 +25,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
 import { mdsoPlugin } from './mdso/index.js';
 import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
-import { createCoreMetrics, registerSpanJsonCacheMetrics, type CoreMetrics } from './metrics/core-metrics.js';
+import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
@@ -119,8 +119,11 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     : null;
   app.decorate('correlator', { store, engine, pipeline, metrics, exporter });
 
+  const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
   let evictedTraces = 0;
   let evictedKeys = 0;
+  let cacheHits = 0;
+  let cacheMisses = 0;
   const refreshGauges = () => {
     const s = engine.stats();
     metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
@@ -130,6 +133,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     evictedTraces = s.traceEvictions;
     evictedKeys = s.keyEvictions;
     metrics.exportQueueDepth.set(store.exportQueueDepth());
+    if (spanJsonCache) {
+      metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);
+      metrics.spanJsonCacheEntries.set(spanJsonCache.size);
+      metrics.spanJsonCacheLookups.inc({ outcome: 'hit' }, spanJsonCache.hits - cacheHits);
+      metrics.spanJsonCacheLookups.inc({ outcome: 'miss' }, spanJsonCache.misses - cacheMisses);
+      cacheHits = spanJsonCache.hits;
+      cacheMisses = spanJsonCache.misses;
+    }
   };
 
   await app.register(swagger, {
@@ -172,10 +183,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 
   await app.register(otlpRoutes, { pipeline, guard, metrics });
   await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize });
-  const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
-  if (spanJsonCache) registerSpanJsonCacheMetrics(metrics.registry, spanJsonCache);
-  await app.register(circuitRoutes, { store, ...(spanJsonCache ? { spanJsonCache } : {}) });
-  await app.register(traceRoutes, { store, ...(spanJsonCache ? { spanJsonCache } : {}) });
+  await app.register(circuitRoutes, { store, spanJsonCache });
+  await app.register(traceRoutes, { store, spanJsonCache });
   await app.register(correlationRoutes, { store });
   await app.register(serviceGraphRoutes, { store });
   await app.register(systemRoutes, { config, store, metrics, startedAtMs, refreshGauges });

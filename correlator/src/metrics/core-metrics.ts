@@ -16,6 +16,9 @@ export interface CoreMetrics {
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
   overloadRefusals: Counter<'reason'>;
+  spanJsonCacheBytes: Gauge;
+  spanJsonCacheEntries: Gauge;
+  spanJsonCacheLookups: Counter<'outcome'>;
 }
 
 /** One registry per app instance, so tests can build many apps in one process. */
@@ -95,41 +98,18 @@ export function createCoreMetrics(): CoreMetrics {
       labelNames: ['reason'],
       registers: r,
     }),
+    spanJsonCacheBytes: new Gauge({
+      name: 'span_json_cache_bytes',
+      help: 'Bytes held by the JSON of spans already served (SPAN_JSON_CACHE_BYTES bounds it)',
+      registers: r,
+    }),
+    spanJsonCacheEntries: new Gauge({ name: 'span_json_cache_entries', help: 'Spans whose JSON is held', registers: r }),
+    spanJsonCacheLookups: new Counter({
+      name: 'span_json_cache_lookups_total',
+      help: 'Spans served from held JSON (hit) or rendered from their bytes (miss)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
   };
 }
 
-/** What the span JSON cache holds and how often a span's JSON was there, read at each scrape. */
-export function registerSpanJsonCacheMetrics(
-  registry: Registry,
-  cache: { readonly bytes: number; readonly size: number; readonly hits: number; readonly misses: number },
-): void {
-  new Gauge({
-    name: 'span_json_cache_bytes',
-    help: 'Bytes held by the JSON of spans already served (SPAN_JSON_CACHE_BYTES bounds it)',
-    registers: [registry],
-    collect() {
-      this.set(cache.bytes);
-    },
-  });
-  new Gauge({
-    name: 'span_json_cache_entries',
-    help: 'Spans whose JSON is held',
-    registers: [registry],
-    collect() {
-      this.set(cache.size);
-    },
-  });
-  const lookups = { hit: 0, miss: 0 };
-  new Counter({
-    name: 'span_json_cache_lookups_total',
-    help: 'Spans served from held JSON (hit) or rendered from their bytes (miss)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      this.inc({ outcome: 'hit' }, cache.hits - lookups.hit);
-      this.inc({ outcome: 'miss' }, cache.misses - lookups.miss);
-      lookups.hit = cache.hits;
-      lookups.miss = cache.misses;
-    },
-  });
-}

@@ -12,8 +12,6 @@ import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, readItemId, walkExportRequest } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
 
-
-
 export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now()): DecodedLogBatch {
   const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
   walkExportRequest(

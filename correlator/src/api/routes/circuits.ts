@@ -18,7 +18,8 @@ import { parseRange } from '../time-params.js';
 
 export const circuitRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
-  spanJsonCache?: RenderedSpanCache;
+  /** undefined: SPAN_JSON_CACHE_BYTES=0, every view is rendered. */
+  spanJsonCache: RenderedSpanCache | undefined;
 }> = async (app, { store, spanJsonCache }) => {
   app.get(
     '/api/circuits',

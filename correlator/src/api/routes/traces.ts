@@ -7,7 +7,8 @@ import { replyWithSpansJson } from '../span-json.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
-  spanJsonCache?: RenderedSpanCache;
+  /** undefined: SPAN_JSON_CACHE_BYTES=0, every view is rendered. */
+  spanJsonCache: RenderedSpanCache | undefined;
 }> = async (app, { store, spanJsonCache }) => {
   app.get(
     '/api/traces/:traceId',
