@@ -43,7 +43,9 @@ export const Span = Type.Object(
     startTimeUnixNano: Type.String({ description: 'Exact nanoseconds as a decimal string' }),
     endTimeUnixNano: Type.String(),
     startTimeMs: Type.Number({ description: 'Epoch milliseconds (float), for plotting' }),
-    durationMs: Type.Number(),
+    durationMs: Type.Number({
+      description: 'End minus start from the exact nanoseconds, rounded to the microsecond; 0 when the end is not after the start',
+    }),
     status: SpanStatus,
     attributes: AttributeMap,
     resource: AttributeMap,

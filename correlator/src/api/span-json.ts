@@ -9,8 +9,18 @@
 // goes through the object path instead, which also reports decoding errors as before.
 import type { Span } from '@correlation-station/api-schema';
 import { readAnyValue } from '../otlp/any-value.js';
-import { nanosFromParts } from '../otlp/wire-reader.js';
-import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, utf8 } from '../otlp/wire-reader.js';
+import {
+  DecodeError,
+  WIRE_FIXED64,
+  WIRE_LEN,
+  WIRE_VARINT,
+  WireReader,
+  durationMsFromParts,
+  msFromParts,
+  nanosHighDigits,
+  nanosLowDigits,
+  utf8,
+} from '../otlp/wire-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
 import type { RenderedSpanCache } from './rendered-span-cache.js';
@@ -91,6 +101,46 @@ class JsonBytes {
       b[p++] = HEX_DIGITS[v & 15]!;
     }
     this.pos = p;
+  }
+
+  /** The decimal digits of an integer in [0, 2^53), written without making a string. */
+  digits(v: number): void {
+    let n = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos + n;
+    this.pos = p;
+    do {
+      const q = Math.floor(v / 10);
+      b[--p] = 0x30 + v - q * 10;
+      v = q;
+    } while (v > 0);
+  }
+
+  /** The unsigned 64-bit integer hi * 2^32 + lo in decimal, as nanosFromParts spells it. */
+  nanos(lo: number, hi: number): void {
+    if (hi === 0) {
+      this.digits(lo);
+      return;
+    }
+    // hi > 0 makes the high part at least 429496, so the low part keeps its leading zeros.
+    this.digits(nanosHighDigits(lo, hi));
+    const low = nanosLowDigits(lo, hi);
+    this.room(4);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0x30 + Math.floor(low / 1000);
+    b[p + 1] = 0x30 + (Math.floor(low / 100) % 10);
+    b[p + 2] = 0x30 + (Math.floor(low / 10) % 10);
+    b[p + 3] = 0x30 + (low % 10);
+    this.pos = p + 4;
+  }
+
+  /** A finite number as JSON.stringify writes it. */
+  number(x: number): void {
+    if (Number.isSafeInteger(x) && x >= 0) this.digits(x);
+    else this.ascii(String(x));
   }
 
   /** JSON.stringify(s) for a string already in memory (ids, service names from the store). */
@@ -489,7 +539,7 @@ function writeEvent(out: JsonBytes, r: WireReader, start: number, end: number): 
     } else r.skip(w);
   }
   out.ascii('{"timeUnixNano":"');
-  out.ascii(nanosFromParts(lo, hi));
+  out.nanos(lo, hi);
   out.ascii('","name":');
   out.utf8Field(r.buf, ns, ne);
   out.ascii(',"attributes":');
@@ -554,10 +604,6 @@ function writeStatus(out: JsonBytes, r: WireReader, start: number, end: number):
   out.byte(0x7d);
 }
 
-function nanosToMs(lo: number, hi: number): number {
-  return Math.round((hi * 4294967296 + lo) / 1000) / 1000;
-}
-
 function isAllZero(buf: Uint8Array, s: number, e: number): boolean {
   for (let i = s; i < e; i++) if (buf[i] !== 0) return false;
   return true;
@@ -620,8 +666,8 @@ function writeSpanFast(out: JsonBytes, s: StoredSpan, resourceJson: Buffer): Wri
     } else r.skip(w);
   }
   const root = isAllZero(src, ps, pe);
-  const startTimeMs = nanosToMs(startLo, startHi);
-  const durationMs = Math.max(0, nanosToMs(endLo, endHi) - startTimeMs);
+  const startTimeMs = msFromParts(startLo, startHi);
+  const durationMs = durationMsFromParts(startLo, startHi, endLo, endHi);
 
   out.ascii('{"traceId":');
   out.string(s.traceId);
@@ -636,13 +682,13 @@ function writeSpanFast(out: JsonBytes, s: StoredSpan, resourceJson: Buffer): Wri
   out.ascii(',"kind":');
   out.ascii(KIND_JSON[kind] ?? '"unspecified"');
   out.ascii(',"startTimeUnixNano":"');
-  out.ascii(nanosFromParts(startLo, startHi));
+  out.nanos(startLo, startHi);
   out.ascii('","endTimeUnixNano":"');
-  out.ascii(nanosFromParts(endLo, endHi));
+  out.nanos(endLo, endHi);
   out.ascii('","startTimeMs":');
-  out.ascii(String(startTimeMs));
+  out.number(startTimeMs);
   out.ascii(',"durationMs":');
-  out.ascii(String(durationMs));
+  out.number(durationMs);
   out.ascii(',"status":');
   if (statusStart >= 0) writeStatus(out, r, statusStart, statusEnd);
   else out.ascii('{"code":"unset"}');

@@ -2,7 +2,7 @@
 import type { SpanKindName } from '@correlation-station/api-schema';
 import { readKeyValueInto, readKeyValueList, type AttrMap } from './any-value.js';
 import { bytesToHex } from './hex.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, nanosFromParts } from './wire-reader.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, durationMsFromParts, msFromParts, nanosFromParts } from './wire-reader.js';
 
 export interface FullSpan {
   traceId: string;
@@ -22,10 +22,6 @@ export interface FullSpan {
 
 const KINDS: SpanKindName[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const STATUS: FullSpan['status']['code'][] = ['unset', 'ok', 'error'];
-
-function nanosToMs(parts: [number, number]): number {
-  return Math.round((parts[1] * 4294967296 + parts[0]) / 1000) / 1000;
-}
 
 export function readFullSpan(bytes: Uint8Array): FullSpan {
   const r = new WireReader(bytes);
@@ -84,8 +80,8 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
   }
   span.startTimeUnixNano = nanosFromParts(start[0], start[1]);
   span.endTimeUnixNano = nanosFromParts(end[0], end[1]);
-  span.startTimeMs = nanosToMs(start);
-  span.durationMs = Math.max(0, nanosToMs(end) - span.startTimeMs);
+  span.startTimeMs = msFromParts(start[0], start[1]);
+  span.durationMs = durationMsFromParts(start[0], start[1], end[0], end[1]);
   return span;
 }
 

@@ -191,13 +191,37 @@ function byCharCodes(buf: Uint8Array, start: number, end: number): string {
 /** fixed64 nanoseconds (as read by fixed64Parts) as the exact decimal string OTLP/JSON uses. */
 export function nanosFromParts(lo: number, hi: number): string {
   if (hi === 0) return String(lo);
-  // Exact without BigInt (three per span in the stitched view): 2^32 = 429496 * 10^4 + 7296, so
-  // hi * 2^32 + lo = (hi * 429496 + floor(rest / 10^4)) * 10^4 + rest % 10^4 with
-  // rest = hi * 7296 + lo; every term stays below 2^53.
-  const rest = hi * 7296 + lo;
-  const top = hi * 429496 + Math.floor(rest / 10000);
-  const low = rest % 10000;
-  return `${top}${low < 10 ? '000' : low < 100 ? '00' : low < 1000 ? '0' : ''}${low}`;
+  const low = nanosLowDigits(lo, hi);
+  return `${nanosHighDigits(lo, hi)}${low < 10 ? '000' : low < 100 ? '00' : low < 1000 ? '0' : ''}${low}`;
+}
+
+// Exact without BigInt (three per span in the stitched view): 2^32 = 429496 * 10^4 + 7296, so
+// hi * 2^32 + lo = (hi * 429496 + floor(rest / 10^4)) * 10^4 + rest % 10^4 with
+// rest = hi * 7296 + lo; every term stays below 2^53.
+
+/** hi * 2^32 + lo without its last four decimal digits. */
+export function nanosHighDigits(lo: number, hi: number): number {
+  return hi * 429496 + Math.floor((hi * 7296 + lo) / 10000);
+}
+
+/** The last four decimal digits of hi * 2^32 + lo. */
+export function nanosLowDigits(lo: number, hi: number): number {
+  return (hi * 7296 + lo) % 10000;
+}
+
+/** Epoch nanoseconds hi * 2^32 + lo as milliseconds, rounded to the microsecond. */
+export function msFromParts(lo: number, hi: number): number {
+  return Math.round((hi * 4294967296 + lo) / 1000) / 1000;
+}
+
+/**
+ * end - start in milliseconds rounded to the microsecond, never negative, from the exact
+ * nanosecond difference: subtracting two rounded epoch times instead leaves float residue
+ * (0.0009765625 for a microsecond, 5.457000000000001 for 5457 microseconds).
+ */
+export function durationMsFromParts(startLo: number, startHi: number, endLo: number, endHi: number): number {
+  const ns = (endHi - startHi) * 4294967296 + (endLo - startLo);
+  return ns > 0 ? Math.round(ns / 1000) / 1000 : 0;
 }
 
 /** Checks the wire type of a known field, so a mismatch is reported rather than misread. */

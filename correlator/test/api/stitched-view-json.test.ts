@@ -248,6 +248,59 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.equal(Object.keys(view.spans.find(x => x.spanId === hex(6, 8))!.attributes).length, 120);
   });
 
+  it('writes times and durations as the reference does at the edges of 64-bit decimals', async t => {
+    const check = await serializers(t);
+    // [start, end] in nanoseconds: below and at 2^32, a last-four-digit group with leading zeros,
+    // the largest uint64, fractional and whole milliseconds, and an end before the start.
+    const times: Array<[string, string]> = [
+      ['0', '0'],
+      ['1', '999999'],
+      ['4294967295', '4294967296'],
+      ['4294967297', '42949672960000'],
+      ['1000000000000000005', '1000000000000000050'],
+      ['1795316688625000000', '1795316688666000000'],
+      ['1795316688625123456', '1795316688625123999'],
+      ['1795316688625000500', '1795316688624000000'],
+      ['18446744073709551615', '18446744073709551615'],
+    ];
+    // And pseudo-random ones around now, with every digit of the low groups in play.
+    let x = 0x2545f491;
+    for (let i = 0; i < 40; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const start = 1_795_316_688_625_000_000n + BigInt(x) * 7919n;
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      times.push([start.toString(), (start + BigInt(x % 5_000_000_000)).toString()]);
+    }
+    const spans = times.map(([start, end], i) =>
+      stored(i + 1, {
+        startMs: T0 + i,
+        body: spanBytes({
+          traceId: idBytes(hex(7, 16)),
+          spanId: idBytes(hex(i + 1, 8)),
+          name: `times ${i}`,
+          startTimeUnixNano: start,
+          endTimeUnixNano: end,
+          events: [{ timeUnixNano: end, name: 'at the end' }],
+        }),
+      }),
+    );
+    const { reference, fast } = await check(envelope(spans), spans);
+    assert.equal(fast, reference);
+    const view = JSON.parse(fast) as StitchedTrace;
+    const written = new Map(view.spans.map(x => [x.name, x]));
+    for (const [i, [start, end]] of times.entries()) {
+      const span = written.get(`times ${i}`)!;
+      assert.equal(span.startTimeUnixNano, start);
+      assert.equal(span.endTimeUnixNano, end);
+      assert.equal(span.events[0]!.timeUnixNano, end);
+    }
+    // Durations come from the exact nanosecond difference, not from two rounded epoch times.
+    assert.equal(written.get('times 1')!.durationMs, 1);
+    assert.equal(written.get('times 6')!.durationMs, 0.001);
+    assert.equal(written.get('times 7')!.durationMs, 0);
+    assert.equal(written.get('times 4')!.durationMs, 0);
+  });
+
   it('orders the timeline as orderForTimeline does when roots tie with earlier-read spans', async t => {
     const check = await serializers(t);
     // Read order (start time, then id) puts children before the root they tie with.

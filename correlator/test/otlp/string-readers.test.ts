@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex } from '../../src/otlp/hex.js';
-import { nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
+import { durationMsFromParts, msFromParts, nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
 
 const decoder = new TextDecoder('utf-8');
 
@@ -79,5 +79,33 @@ describe('nanosFromParts()', () => {
       const lo = x;
       assert.equal(nanosFromParts(lo, hi), ((BigInt(hi) << 32n) | BigInt(lo)).toString());
     }
+  });
+});
+
+describe('msFromParts() and durationMsFromParts()', () => {
+  const parts = (ns: bigint): [number, number] => [Number(ns & 0xffffffffn), Number(ns >> 32n)];
+  const epoch = 1_795_316_688_625_000_000n;
+  // [name, start ns, end ns, duration ms]
+  const cases: [string, bigint, bigint, number][] = [
+    ['one microsecond, which two rounded epoch times give as 0.0009765625', epoch + 123_000n, epoch + 124_000n, 0.001],
+    ['5457 microseconds, 5.457000000000001 by subtraction', epoch + 1_000n, epoch + 5_458_000n, 5.457],
+    ['a duration across a carry of the low half', 2n ** 32n - 1n, 2n ** 32n + 999_999n, 1],
+    ['half a microsecond rounds up', epoch, epoch + 500n, 0.001],
+    ['under half a microsecond', epoch, epoch + 499n, 0],
+    ['an end before the start', epoch + 10_000n, epoch, 0],
+    ['an unset end', epoch, 0n, 0],
+    ['a day', epoch, epoch + 86_400_000_000_000n, 86_400_000],
+  ];
+  for (const [name, start, end, ms] of cases) {
+    it(`gives ${ms} ms for ${name}`, () => {
+      const [sLo, sHi] = parts(start);
+      const [eLo, eHi] = parts(end);
+      assert.equal(durationMsFromParts(sLo, sHi, eLo, eHi), ms);
+    });
+  }
+  it('gives epoch milliseconds rounded to the microsecond', () => {
+    assert.equal(msFromParts(...parts(epoch + 123_456n)), 1_795_316_688_625.123);
+    assert.equal(msFromParts(...parts(epoch + 123_500n)), 1_795_316_688_625.124);
+    assert.equal(msFromParts(0, 0), 0);
   });
 });
