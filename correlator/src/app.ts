@@ -25,7 +25,7 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
 import { mdsoPlugin } from './mdso/index.js';
 import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
-import { createCoreMetrics, type CoreMetrics } from './metrics/core-metrics.js';
+import { createCoreMetrics, followTotal, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 
@@ -120,26 +120,23 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   app.decorate('correlator', { store, engine, pipeline, metrics, exporter });
 
   const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
-  let evictedTraces = 0;
-  let evictedKeys = 0;
-  let cacheHits = 0;
-  let cacheMisses = 0;
+  // Engine and cache keep running totals; the counters follow them when /metrics is scraped.
+  const tracesEvicted = followTotal(metrics.hotStateEvictions, { kind: 'traces' });
+  const keysEvicted = followTotal(metrics.hotStateEvictions, { kind: 'keys' });
+  const cacheHits = followTotal(metrics.spanJsonCacheLookups, { outcome: 'hit' });
+  const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const refreshGauges = () => {
     const s = engine.stats();
     metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
     metrics.hotStateSize.set({ kind: 'keys' }, s.trackedKeys);
-    metrics.hotStateEvictions.inc({ kind: 'traces' }, s.traceEvictions - evictedTraces);
-    metrics.hotStateEvictions.inc({ kind: 'keys' }, s.keyEvictions - evictedKeys);
-    evictedTraces = s.traceEvictions;
-    evictedKeys = s.keyEvictions;
+    tracesEvicted(s.traceEvictions);
+    keysEvicted(s.keyEvictions);
     metrics.exportQueueDepth.set(store.exportQueueDepth());
     if (spanJsonCache) {
       metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);
       metrics.spanJsonCacheEntries.set(spanJsonCache.size);
-      metrics.spanJsonCacheLookups.inc({ outcome: 'hit' }, spanJsonCache.hits - cacheHits);
-      metrics.spanJsonCacheLookups.inc({ outcome: 'miss' }, spanJsonCache.misses - cacheMisses);
-      cacheHits = spanJsonCache.hits;
-      cacheMisses = spanJsonCache.misses;
+      cacheHits(spanJsonCache.hits);
+      cacheMisses(spanJsonCache.misses);
     }
   };
 

@@ -9,6 +9,7 @@
 // goes through the object path instead, which also reports decoding errors as before.
 import type { Span } from '@correlation-station/api-schema';
 import { readAnyValue } from '../otlp/any-value.js';
+import { isAllZero } from '../otlp/hex.js';
 import {
   DecodeError,
   WIRE_FIXED64,
@@ -364,8 +365,10 @@ function writeCommonKeyValue(out: JsonBytes, src: Uint8Array, s: number, e: numb
       if (c < 0x80) break;
     }
     if (i !== e) return false;
-    const digits = String(v);
-    for (let k = 0; k < digits.length; k++) b[p++] = digits.charCodeAt(k);
+    // Within the room made above, so `b` stays the buffer.
+    out.pos = p;
+    out.digits(v);
+    p = out.pos;
   } else if (valueTag === 0x10) {
     // bool_value
     if (vs + 2 !== e || src[vs + 1]! > 1) return false;
@@ -417,7 +420,7 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
       break;
     case 3: {
       const v = r.int64();
-      if (typeof v === 'number') out.ascii(String(v));
+      if (typeof v === 'number') out.number(v);
       else out.ascii(`"${v}"`);
       break;
     }
@@ -435,7 +438,6 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
   r.pos = end;
 }
 
-/** Writes the KeyValues of field `fieldNo` of the message [start, end) as a JSON object. */
 /** One KeyValue at [s, e): by position when it has the common shape, else through the reader. */
 function writeAttribute(out: JsonBytes, r: WireReader, s: number, e: number): void {
   if (writeCommonKeyValue(out, r.buf, s, e)) return;
@@ -443,6 +445,7 @@ function writeAttribute(out: JsonBytes, r: WireReader, s: number, e: number): vo
   writeKeyValue(out, r, e);
 }
 
+/** Writes the KeyValues of field `fieldNo` of the message [start, end) as a JSON object. */
 function writeAttributes(out: JsonBytes, r: WireReader, start: number, end: number, fieldNo: number): void {
   clearSeen();
   let first = true;
@@ -491,15 +494,8 @@ const spanLinks = new FieldRanges();
 /** The span's attributes, from the ranges its walk found, as writeAttributes writes them. */
 function writeSpanAttributes(out: JsonBytes, r: WireReader, total: number): void {
   clearSeen();
-  const { starts, ends, count } = spanAttributes;
   out.byte(0x7b);
-  for (let k = 0; k < count; k++) {
-    const s = starts[k]!;
-    const e = ends[k]!;
-    if (k > 0) out.byte(0x2c);
-    writeAttribute(out, r, s, e);
-    r.end = total;
-  }
+  writeRanges(out, r, total, spanAttributes, writeAttribute);
   out.byte(0x7d);
 }
 
@@ -602,11 +598,6 @@ function writeStatus(out: JsonBytes, r: WireReader, start: number, end: number):
     out.utf8Field(r.buf, ms, me);
   }
   out.byte(0x7d);
-}
-
-function isAllZero(buf: Uint8Array, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i] !== 0) return false;
-  return true;
 }
 
 /** What ordering needs of a written span. */

@@ -69,6 +69,23 @@ function groupMapKey(key: string, value: string): string {
   return `${key}\u0000${value}`;
 }
 
+/** The state of a trace seen for the first time: no timed datum yet, so its times are infinite. */
+export function newTraceState(traceId: string): TraceState {
+  return {
+    traceId,
+    services: [],
+    firstMs: Infinity,
+    lastMs: -Infinity,
+    spanCount: 0,
+    errorCount: 0,
+    logCount: 0,
+    entry: null,
+    candidates: new CandidateSpans(),
+    keys: {},
+    linkedTraceIds: [],
+  };
+}
+
 export class CorrelationEngine {
   private readonly traces: TieredMap<TraceState>;
   private readonly groups: TieredMap<KeyGroup>;
@@ -127,19 +144,7 @@ export class CorrelationEngine {
   private trace(traceId: string, batch: BatchContext): TraceState {
     let t = this.traces.get(traceId);
     if (!t) {
-      t = {
-        traceId,
-        services: [],
-        firstMs: Infinity,
-        lastMs: -Infinity,
-        spanCount: 0,
-        errorCount: 0,
-        logCount: 0,
-        entry: null,
-        candidates: new CandidateSpans(),
-        keys: {},
-        linkedTraceIds: [],
-      };
+      t = newTraceState(traceId);
       this.traces.set(traceId, t);
     }
     let delta = batch.traceDeltas.get(traceId);

@@ -113,3 +113,14 @@ export function createCoreMetrics(): CoreMetrics {
   };
 }
 
+/**
+ * A counter for a running total kept elsewhere (engine evictions, cache lookups), moved up to each
+ * total it is given when /metrics is scraped.
+ */
+export function followTotal<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>): (total: number) => void {
+  let counted = 0;
+  return total => {
+    counter.inc(labels, total - counted);
+    counted = total;
+  };
+}

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
+import { newTraceState } from '../../src/correlation/engine.js';
 import { keyGroupCodec, traceStateCodec } from '../../src/correlation/state-codec.js';
 import type { BridgePlan, KeyGroup, TraceState } from '../../src/correlation/types.js';
 
@@ -9,20 +10,8 @@ const T = 1_795_309_373_398.125;
 
 const traces: [string, TraceState][] = [
   [
-    'a trace with no timed datum yet (infinite times, no entry, nothing else)',
-    {
-      traceId: 'a'.repeat(32),
-      services: [],
-      firstMs: Infinity,
-      lastMs: -Infinity,
-      spanCount: 0,
-      errorCount: 0,
-      logCount: 0,
-      entry: null,
-      candidates: new CandidateSpans(),
-      keys: {},
-      linkedTraceIds: [],
-    },
+    'a trace as the engine first creates it (infinite times, no entry, nothing else)',
+    newTraceState('a'.repeat(32)),
   ],
   [
     'a trace with every field set',

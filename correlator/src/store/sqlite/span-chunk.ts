@@ -3,7 +3,7 @@
 // A row per span with a unique index on random ids cost more than decoding the spans did; a row
 // per trace and request writes a tenth of the rows and index entries, and a circuit's stitched
 // view reads tens of rows instead of thousands.
-import { bytesToHex } from '../../otlp/hex.js';
+import { bytesToHex, isAllZero } from '../../otlp/hex.js';
 
 /** span id 8, parent span id 8, start f64, end f64, kind u32, status u32, resource u32, offset u32, length u32 */
 const SPAN_META_BYTES = 56;
@@ -47,11 +47,6 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
   return { meta, body };
 }
 
-function isZero(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
-  return true;
-}
-
 /** The span ids of a chunk, in order: what de-duplication compares. */
 export function chunkSpanIds(meta: Buffer): string[] {
   const ids: string[] = [];
@@ -64,7 +59,7 @@ export function readSpanChunkMeta(meta: Buffer): ChunkSpanMeta[] {
   for (let at = 0; at < meta.length; at += SPAN_META_BYTES) {
     out.push({
       spanId: bytesToHex(meta, at, at + 8),
-      parentSpanId: isZero(meta, at + 8, at + 16) ? '' : bytesToHex(meta, at + 8, at + 16),
+      parentSpanId: isAllZero(meta, at + 8, at + 16) ? '' : bytesToHex(meta, at + 8, at + 16),
       startMs: meta.readDoubleLE(at + 16),
       endMs: meta.readDoubleLE(at + 24),
       kind: meta.readUInt32LE(at + 32),
