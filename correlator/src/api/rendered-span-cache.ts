@@ -1,7 +1,9 @@
 // The JSON of a span is a pure function of its stored bytes, its resource and whether it is a
 // bridge span, and stored spans do not change. Dashboards re-query the same circuit on every
 // refresh, and a circuit that grows only adds spans, so keeping each span's JSON makes a repeat
-// view a copy of bytes instead of a decode and re-encode of every span.
+// view a list of byte ranges sent as they are instead of a decode and re-encode of every span.
+// Entries reference the blocks the rendering query wrote (span-json.ts), which are at least three
+// quarters full; a block is freed when the last entry in it goes.
 //
 // An entry is used only if the span's bytes are equal to those it was made from (a memcmp of a
 // few hundred bytes), so a span replaced under the same ids, say after retention deleted it and
@@ -69,58 +71,10 @@ export class RenderedSpanCache {
   }
 
   /**
-   * Keeps the JSON of `spans[i]` for every i where `rendered[i]` is set: `json[start[i], start[i + 1] - 1)`
-   * (each span's JSON is followed by one separator byte). Each run of such spans is copied in one
-   * piece into one new buffer, which the entries index.
+   * Keeps `slab[jsonStart, jsonEnd)` as the JSON of `span`, referencing the slab, not copying it.
+   * The byte at `jsonEnd` is the comma that followed the span where it was written.
    */
-  setMany(
-    spans: readonly StoredSpan[],
-    rendered: Uint8Array,
-    json: Buffer,
-    start: Int32Array,
-    startTimeMs: Float64Array,
-    roots: Uint8Array,
-  ): void {
-    const n = spans.length;
-    let total = 0;
-    for (let i = 0; i < n; i++) if (rendered[i]) total += start[i + 1]! - start[i]!;
-    if (total === 0) return;
-    const slab = Buffer.allocUnsafeSlow(total);
-    let at = 0;
-    for (let i = 0; i < n;) {
-      if (!rendered[i]) {
-        i++;
-        continue;
-      }
-      let end = i + 1;
-      while (end < n && rendered[end]) end++;
-      const runStart = start[i]!;
-      json.copy(slab, at, runStart, start[end]!);
-      for (let k = i; k < end; k++) {
-        const from = at + start[k]! - runStart;
-        this.add(
-          spans[k]!,
-          slab,
-          from,
-          from + start[k + 1]! - 1 - start[k]!,
-          startTimeMs[k]!,
-          roots[k] === 1,
-        );
-      }
-      at += start[end]! - runStart;
-      i = end;
-    }
-    this.evictOverBudget();
-  }
-
-  private add(
-    span: StoredSpan,
-    slab: Buffer,
-    jsonStart: number,
-    jsonEnd: number,
-    startTimeMs: number,
-    root: boolean,
-  ): void {
+  add(span: StoredSpan, slab: Buffer, jsonStart: number, jsonEnd: number, startTimeMs: number, root: boolean): void {
     const entry: Entry = {
       slab,
       jsonStart,
@@ -143,7 +97,8 @@ export class RenderedSpanCache {
     this.heldBytes += costOf(entry);
   }
 
-  private evictOverBudget(): void {
+  /** Lets entries go until the budget holds; call after adding a view's spans. */
+  evictOverBudget(): void {
     for (const entry of this.order) {
       if (this.heldBytes <= this.maxBytes) return;
       if (entry.used) {

@@ -8,6 +8,7 @@
 // repeated keys, `__proto__`, keys the schema's `^.*$` pattern drops) or whose bytes are malformed
 // goes through the object path instead, which also reports decoding errors as before.
 import type { Span } from '@correlation-station/api-schema';
+import type { FastifyReply } from 'fastify';
 import { readAnyValue } from '../otlp/any-value.js';
 import { isAllZero } from '../otlp/hex.js';
 import {
@@ -24,6 +25,7 @@ import {
 } from '../otlp/wire-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
+import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
 import type { RenderedSpanCache } from './rendered-span-cache.js';
 import { toApiSpan } from './span-view.js';
 
@@ -41,12 +43,28 @@ interface BufferSlices {
   base64Slice(start: number, end: number): string;
 }
 
-/** A growing output buffer of UTF-8 JSON. */
+/**
+ * UTF-8 JSON written into blocks. Each span goes whole into one block (`reserve` before it starts);
+ * within a span the block grows in place if the estimate fell short, so positions taken inside a
+ * span stay valid.
+ */
 class JsonBytes {
-  buf: Buffer;
+  buf: Buffer = Buffer.alloc(0);
   pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  /** Blocks filled before `buf`, trimmed; `buf` is block number `sealed.length`. */
+  readonly sealed: Buffer[] = [];
+
+  /** Room for `n` more bytes in the current block, or a new block of max(n, blockSize) bytes. */
+  reserve(n: number, blockSize: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    if (this.pos > 0) this.sealed.push(trimmed(this.buf, this.pos));
+    this.buf = Buffer.allocUnsafeSlow(Math.max(n, blockSize));
+    this.pos = 0;
+  }
+
+  /** Every block, the current one last, none with more than a quarter of it unused. */
+  blocks(): Buffer[] {
+    return this.pos > 0 ? [...this.sealed, trimmed(this.buf, this.pos)] : this.sealed;
   }
 
   room(n: number): void {
@@ -191,6 +209,17 @@ class JsonBytes {
     this.pos = at;
     this.text(JSON.stringify(utf8(src, s, e)));
   }
+}
+
+/**
+ * A block held on by the span JSON cache costs its whole length, so one mostly unused (the last of a
+ * view, or one closed early for a large span) is copied down to its contents.
+ */
+function trimmed(block: Buffer, used: number): Buffer {
+  if (used * 4 >= block.length * 3) return block;
+  const exact = Buffer.allocUnsafeSlow(used);
+  block.copy(exact, 0, 0, used);
+  return exact;
 }
 
 /** Reads a length prefix; leaves `r.pos` at the start of the field and returns its end. */
@@ -752,40 +781,50 @@ function resourceJsonOf(res: StoredResource): ResourceJson {
   return cached;
 }
 
+/** The most a view's new JSON takes in one block: rendered spans are held in pieces this size. */
+const BLOCK_BYTES = 1 << 20;
+const COMMA = 0x2c;
+const COMMA_BYTES = Buffer.from(',');
+
 /**
  * The reply body: `head`, the JSON array of the API Spans of `stored` in timeline order (as
- * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`.
+ * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`. Spans the
+ * cache holds are not copied: the body is a list of ranges of the cache's blocks and of the blocks
+ * the other spans are written into here, which the cache then keeps as they are.
  */
 export function timelineSpansJson(
   stored: readonly StoredSpan[],
   head = '',
   tail = '',
   cache?: RenderedSpanCache,
-): Buffer {
+): JsonParts {
   const n = stored.length;
-  let size = 1024 + head.length * 3 + tail.length * 3;
-  for (let i = 0; i < n; i++) size += stored[i]!.body.length * 2 + 200;
-  const out = new JsonBytes(size);
-  out.text(head);
-  out.byte(0x5b);
-  const spanStart = new Int32Array(n + 1);
+  let estimateLeft = 0;
+  for (let i = 0; i < n; i++) estimateLeft += stored[i]!.body.length * 2 + 200;
+  const out = new JsonBytes();
+  /** Span i's JSON is `blockOf[i] >= 0 ? blocks[blockOf[i]] : heldSlab[i]` from `from[i]` to `to[i]`. */
+  const heldSlab: (Buffer | undefined)[] = new Array<Buffer | undefined>(n);
+  const blockOf = new Int32Array(n).fill(-1);
+  const from = new Int32Array(n);
+  const to = new Int32Array(n);
   const startMs = new Float64Array(n);
   const roots = new Uint8Array(n);
-  /** Spans rendered here rather than taken from the cache. */
-  const rendered = cache ? new Uint8Array(n) : undefined;
   for (let i = 0; i < n; i++) {
     const s = stored[i]!;
-    const at = out.pos;
-    spanStart[i] = at;
+    const estimate = s.body.length * 2 + 200;
+    estimateLeft -= estimate;
     const held = cache?.get(s);
     if (held) {
-      out.bytes(held.slab, held.jsonStart, held.jsonEnd);
+      heldSlab[i] = held.slab;
+      from[i] = held.jsonStart;
+      to[i] = held.jsonEnd;
       startMs[i] = held.startTimeMs;
       roots[i] = held.root ? 1 : 0;
-      if (i + 1 < n) out.byte(0x2c);
       continue;
     }
     const res = resourceJsonOf(s.resource);
+    out.reserve(estimate + res.json.length + 1, Math.min(BLOCK_BYTES, estimateLeft + estimate + res.json.length + 1));
+    const at = out.pos;
     let written: Written | null = null;
     if (Buffer.isBuffer(s.body)) {
       try {
@@ -799,15 +838,22 @@ export function timelineSpansJson(
       out.text(apiSpanJson(span));
       written = { startTimeMs: span.startTimeMs, root: span.parentSpanId === '' };
     }
-    if (rendered) rendered[i] = 1;
+    blockOf[i] = out.sealed.length;
+    from[i] = at;
+    to[i] = out.pos;
     startMs[i] = written.startTimeMs;
     roots[i] = written.root ? 1 : 0;
-    if (i + 1 < n) out.byte(0x2c);
+    // Every rendered span is followed by a comma in its block, so the spans of a block that come
+    // out in the order they were written make one range with their separators.
+    out.byte(COMMA);
   }
-  spanStart[n] = out.pos + 1;
-  if (cache && rendered) cache.setMany(stored, rendered, out.buf, spanStart, startMs, roots);
-  out.byte(0x5d);
-  out.text(tail);
+  const blocks = out.blocks();
+  const slabs = heldSlab as Buffer[];
+  for (let i = 0; i < n; i++) if (blockOf[i]! >= 0) slabs[i] = blocks[blockOf[i]!]!;
+  if (cache) {
+    for (let i = 0; i < n; i++) if (blockOf[i]! >= 0) cache.add(stored[i]!, slabs[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
+    cache.evictOverBudget();
+  }
 
   // The store reads spans by start time and id, so the timeline order (roots first at equal
   // times) needs a sort only when a root ties with an earlier-sorted span.
@@ -818,21 +864,21 @@ export function timelineSpansJson(
   };
   let sorted = true;
   for (let i = 1; i < n && sorted; i++) sorted = compare(i - 1, i) <= 0;
-  if (sorted) return out.buf.subarray(0, out.pos);
-  const order = Array.from({ length: n }, (_, i) => i).sort(compare);
-  const body = out.buf;
-  const reordered = Buffer.allocUnsafe(out.pos);
-  const bodyStart = spanStart[0]!;
-  let p = body.copy(reordered, 0, 0, bodyStart);
+  const order = sorted ? undefined : Array.from({ length: n }, (_, i) => i).sort(compare);
+
+  const body = new JsonPartsBuilder();
+  const opening = Buffer.from(`${head}[`, 'utf8');
+  body.add(opening, 0, opening.length);
   for (let k = 0; k < n; k++) {
-    const i = order[k]!;
-    // Each span's slice ends before its separating comma (or the closing bracket).
-    p += body.copy(reordered, p, spanStart[i]!, spanStart[i + 1]! - 1);
-    if (k + 1 < n) reordered[p++] = 0x2c;
+    const i = order ? order[k]! : k;
+    body.add(slabs[i]!, from[i]!, to[i]!);
+    if (k + 1 < n && !body.extendOver(COMMA)) body.add(COMMA_BYTES, 0, 1);
   }
-  p += body.copy(reordered, p, spanStart[n]! - 1, out.pos);
-  return reordered.subarray(0, p);
+  const closing = Buffer.from(`]${tail}`, 'utf8');
+  body.add(closing, 0, closing.length);
+  return body.finish();
 }
+
 
 /**
  * A reply body from the route's serializer output for the reply with `spans: []` (stitched view,
@@ -843,8 +889,13 @@ export function replyWithSpansJson(
   envelope: string,
   stored: readonly StoredSpan[],
   cache?: RenderedSpanCache,
-): Buffer {
+): JsonParts {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
   return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), cache);
+}
+
+/** Sends a body built by replyWithSpansJson, its pieces as they are, with its length. */
+export function sendSpansJson(reply: FastifyReply, body: JsonParts): FastifyReply {
+  return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
 }

@@ -7,8 +7,9 @@ import { describe, it } from 'node:test';
 import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/api-schema';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
+import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
 import { RenderedSpanCache } from '../../src/api/rendered-span-cache.js';
-import { replyWithSpansJson, timelineSpansJson } from '../../src/api/span-json.js';
+import { replyWithSpansJson, sendSpansJson, timelineSpansJson } from '../../src/api/span-json.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import type { StoredResource, StoredSpan } from '../../src/store/store.js';
@@ -36,9 +37,7 @@ async function serializers(t: { after(fn: () => Promise<void>): void }) {
     spans: orderForTimeline(toApiSpans(stored)),
   }));
   app.get('/fast', { schema: { response: { 200: StitchedTrace } } }, async (_req, res) => {
-    const serialize = (payload: Record<string, unknown>) => replyWithSpansJson(res.serializeInput(payload, '200') as string, stored);
-    res.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
-    return { ...reply, spans: [] };
+    return sendSpansJson(res, replyWithSpansJson(res.serializeInput({ ...reply, spans: [] }, '200') as string, stored));
   });
   await app.ready();
   t.after(() => app.close());
@@ -419,9 +418,9 @@ describe('span JSON cache', () => {
     Array.from({ length: count }, (_, k) =>
       stored(first + k, { startMs: T0 + (first + k) * 3, parent: first + k > 1 ? 1 : undefined, attributes: attrs(first + k) }),
     );
-  const uncached = (spans: StoredSpan[]) => timelineSpansJson(spans, '{"head":', '}').toString('utf8');
+  const uncached = (spans: StoredSpan[]) => timelineSpansJson(spans, '{"head":', '}').toBuffer().toString('utf8');
   const cached = (spans: StoredSpan[], cache: RenderedSpanCache) =>
-    timelineSpansJson(spans, '{"head":', '}', cache).toString('utf8');
+    timelineSpansJson(spans, '{"head":', '}', cache).toBuffer().toString('utf8');
 
   it('gives the same bytes on a miss, on a hit and on a mix of both, in timeline order', () => {
     const cache = new RenderedSpanCache(1 << 20);
@@ -499,8 +498,104 @@ describe('span JSON cache', () => {
   });
 });
 
+describe('stitched view JSON in blocks', () => {
+  // Views larger than a block (1 MiB), a span larger than a block, and spans whose JSON outgrows
+  // the writer's estimate (control characters escape to six bytes each) inside a block.
+  const padded = (n: number, pad: string) =>
+    stored(n, { startMs: T0 + n, parent: n > 1 ? 1 : undefined, attributes: [{ key: 'pad', value: s(pad) }] });
+  const views: Array<[string, () => StoredSpan[]]> = [
+    ['1,500 spans of 2 KiB: several blocks', () => Array.from({ length: 1500 }, (_, k) => padded(k + 1, 'x'.repeat(2048)))],
+    ['a span of 1.5 MiB between small ones', () => [padded(1, 'a'), padded(2, 'b'.repeat(1_500_000)), padded(3, 'c')]],
+    ['spans whose JSON is 6 times their bytes', () => Array.from({ length: 40 }, (_, k) => padded(k + 1, '\u0001'.repeat(50_000)))],
+  ];
+
+  it('matches the schema serializer byte for byte, in blocks, cached and not', async t => {
+    const check = await serializers(t);
+    for (const [name, make] of views) {
+      const spans = make();
+      const { reference, fast } = await check(envelope(spans), spans);
+      assert.equal(fast, reference, name);
+      const cache = new RenderedSpanCache(1 << 30);
+      const viewJson = (c?: RenderedSpanCache) => timelineSpansJson(spans, '{"head":', '}', c).toBuffer().toString('utf8');
+      const plain = viewJson();
+      assert.equal(viewJson(cache), plain, `${name}: rendered into the cache`);
+      assert.equal(viewJson(cache), plain, `${name}: from the cache`);
+      assert.equal(cache.hits, spans.length, name);
+    }
+  });
+
+  it('answers a repeat view from the blocks the first view wrote, without copying them', () => {
+    const spans = Array.from({ length: 1500 }, (_, k) => padded(k + 1, 'x'.repeat(2048)));
+    const cache = new RenderedSpanCache(1 << 30);
+    const first = timelineSpansJson(spans, '{"head":', '}', cache);
+    const again = timelineSpansJson(spans, '{"head":', '}', cache);
+    assert.ok(first.length > 3 << 20, `${first.length} bytes: more than three blocks`);
+    assert.equal(again.length, first.length);
+    const blocks = (parts: readonly Buffer[]) => new Set(parts.map(p => p.buffer));
+    // Head and tail are new; every span range lies in a block of the first view.
+    const spanParts = again.parts.slice(1, -1);
+    assert.ok(spanParts.length >= 3, `${spanParts.length} pieces`);
+    for (const b of blocks(spanParts)) assert.ok(blocks(first.parts).has(b), 'a piece outside the first view');
+    // Consecutive spans of a block go out as one piece with their commas.
+    assert.ok(again.parts.length <= 2 + 8, `${again.parts.length} pieces for ${spans.length} spans`);
+  });
+
+  it('keeps no block with more than a quarter of it unused', () => {
+    for (const [name, make] of views) {
+      const spans = make();
+      const cache = new RenderedSpanCache(1 << 30);
+      timelineSpansJson(spans, '', '', cache);
+      const slabs = new Map<Buffer, number>();
+      for (const span of spans) {
+        const held = cache.get(span)!;
+        slabs.set(held.slab, (slabs.get(held.slab) ?? 0) + held.jsonEnd - held.jsonStart + 1);
+      }
+      for (const [slab, used] of slabs) assert.ok(used * 4 >= slab.length * 3, `${name}: ${used} of ${slab.length} bytes used`);
+    }
+  });
+});
+
+describe('reply pieces', () => {
+  const b = (text: string) => Buffer.from(text);
+
+  it('merges ranges that continue each other and takes in a following separator', () => {
+    const block = b('{"a":1},{"b":2},{"c":3},');
+    const cases: Array<[string, (x: JsonPartsBuilder) => void, string[]]> = [
+      ['one block in order', x => { x.add(block, 0, 7); x.extendOver(0x2c); x.add(block, 8, 15); }, ['{"a":1},{"b":2}']],
+      ['out of order', x => { x.add(block, 8, 15); x.extendOver(0x2c); x.add(block, 0, 7); }, ['{"b":2},', '{"a":1}']],
+      ['no separator after the range', x => { x.add(block, 0, 6); assert.equal(x.extendOver(0x2c), false); }, ['{"a":1']],
+      ['separator at the end of the buffer', x => { x.add(block, 16, 23); assert.equal(x.extendOver(0x2c), true); assert.equal(x.extendOver(0x2c), false); }, ['{"c":3},']],
+      ['two buffers', x => { x.add(block, 0, 7); x.add(b('{"c":3}'), 0, 7); }, ['{"a":1}', '{"c":3}']],
+      ['empty ranges are left out', x => { x.add(block, 3, 3); x.add(block, 0, 7); }, ['{"a":1}']],
+    ];
+    for (const [name, build, expected] of cases) {
+      const x = new JsonPartsBuilder();
+      build(x);
+      const parts = x.finish();
+      assert.deepEqual(parts.parts.map(p => p.toString()), expected, name);
+      assert.equal(parts.length, expected.join('').length, name);
+    }
+  });
+
+  it('joins a body of very many pieces into one', () => {
+    const x = new JsonPartsBuilder();
+    for (let i = 0; i < 1000; i++) x.add(b(String(i % 10)), 0, 1);
+    const parts = x.finish();
+    assert.equal(parts.parts.length, 1);
+    assert.equal(parts.length, 1000);
+  });
+
+  it('streams exactly its bytes', async () => {
+    const parts = JsonParts.of([b('["a",'), b('"b"'), b(']')], 9);
+    const chunks: Buffer[] = [];
+    for await (const c of parts.stream()) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), '["a","b"]');
+    assert.equal(parts.toBuffer().toString(), '["a","b"]');
+  });
+});
+
 describe('span JSON cache through the API', () => {
-  it('is off with SPAN_JSON_CACHE_BYTES=0: the same replies, nothing held, no hits', async t => {
+  it('is off with SPAN_JSON_CACHE_BYTES=0: the same replies, nothing held, no hits; the length is announced either way', async t => {
     const replies: string[] = [];
     for (const bytes of ['0', '1048576']) {
       const app = await buildTestApp(t, { SPAN_JSON_CACHE_BYTES: bytes });
@@ -513,6 +608,13 @@ describe('span JSON cache through the API', () => {
       const second = await app.inject('/api/circuits/c-1/trace');
       assert.equal(first.statusCode, 200, first.body);
       assert.equal(second.body, first.body);
+      // Sent as pieces, with the whole length announced; HEAD announces the same and sends nothing.
+      for (const r of [first, second]) assert.equal(r.headers['content-length'], String(r.rawPayload.length));
+      assert.equal(first.headers['transfer-encoding'], undefined);
+      const head = await app.inject({ method: 'HEAD', url: '/api/circuits/c-1/trace' });
+      assert.equal(head.statusCode, 200);
+      assert.equal(head.headers['content-length'], first.headers['content-length']);
+      assert.equal(head.rawPayload.length, 0);
       replies.push(first.body);
       const metrics = (await app.inject('/metrics')).body;
       const heldBytes = Number(/^span_json_cache_bytes (\d+)$/m.exec(metrics)?.[1]);

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import type { RenderedSpanCache } from '../rendered-span-cache.js';
-import { replyWithSpansJson } from '../span-json.js';
+import { replyWithSpansJson, sendSpansJson } from '../span-json.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
@@ -31,18 +31,11 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         store.links(traceId),
       ]);
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
-      const serialize = (payload: Record<string, unknown>): Buffer =>
-        replyWithSpansJson(reply.serializeInput(payload, '200') as string, spans, spanJsonCache);
-      // fastify sends a serializer's Buffer as it is; its typing only admits strings.
-      reply.type('application/json; charset=utf-8').serializer(serialize as unknown as (payload: unknown) => string);
-      return {
-        summary,
-        spans: [],
-        correlations,
-        bridges,
-        linksOut: links.out,
-        linksIn: links.in,
-      };
+      const envelope = reply.serializeInput(
+        { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
+        '200',
+      ) as string;
+      return sendSpansJson(reply, replyWithSpansJson(envelope, spans, spanJsonCache));
     },
   );
 };
