@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from '../../src/store/sqlite/span-chunk.js';
+import { chunkRecord, chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from '../../src/store/sqlite/span-chunk.js';
 
 const T = 1_795_000_000_123.456;
 const span = (n: number, over: Partial<ChunkSpanInput> = {}): ChunkSpanInput => ({
@@ -34,5 +34,13 @@ test('a span chunk gives back every span: its fields and its own bytes', () => {
       read.map(m => ({ ...m, bytes: body.subarray(m.offset, m.offset + m.length) })).map(({ offset: _o, length: _l, bytes, ...rest }) => ({ ...rest, bytes: Buffer.from(bytes) })),
       spans.map(s => ({ ...s, bytes: Buffer.from(s.bytes) })),
     );
+    // The single-field readers the stitched view uses say the same as the whole records.
+    assert.equal(chunkRecord.count(meta), spans.length);
+    read.forEach((m, i) => {
+      assert.deepEqual(
+        [chunkRecord.spanId(meta, i), chunkRecord.startMs(meta, i), chunkRecord.resourceId(meta, i), chunkRecord.offset(meta, i), chunkRecord.length(meta, i)],
+        [m.spanId, m.startMs, m.resourceId, m.offset, m.length],
+      );
+    });
   }
 });

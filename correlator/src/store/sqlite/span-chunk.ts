@@ -54,6 +54,16 @@ export function chunkSpanIds(meta: Buffer): string[] {
   return ids;
 }
 
+/** Single fields of record `i` of a chunk's meta, for readers that need a few of them for thousands of spans. */
+export const chunkRecord = {
+  count: (meta: Buffer): number => meta.length / SPAN_META_BYTES,
+  spanId: (meta: Buffer, i: number): string => bytesToHex(meta, i * SPAN_META_BYTES, i * SPAN_META_BYTES + 8),
+  startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + 16),
+  resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 40),
+  offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 44),
+  length: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 48),
+};
+
 export function readSpanChunkMeta(meta: Buffer): ChunkSpanMeta[] {
   const out: ChunkSpanMeta[] = [];
   for (let at = 0; at < meta.length; at += SPAN_META_BYTES) {
