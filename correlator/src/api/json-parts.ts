@@ -19,12 +19,6 @@ export class JsonParts {
       : new JsonParts(parts, length);
   }
 
-  toBuffer(): Buffer {
-    return this.parts.length === 1
-      ? this.parts[0]!
-      : Buffer.concat(this.parts as Buffer[], this.length);
-  }
-
   /** The body as a stream that hands every piece over at once, for fastify to pipe to the socket. */
   stream(): Readable {
     const parts = this.parts;

@@ -12,7 +12,7 @@
 import type { StoredResource, StoredSpan } from '../store/store.js';
 
 export interface RenderedSpan {
-  /** The span's JSON is `slab[jsonStart, jsonEnd)`; the slab is the copy made by the query that rendered it. */
+  /** The span's JSON is `slab[jsonStart, jsonEnd)`; the slab is a block the query that rendered it wrote. */
   readonly slab: Buffer;
   readonly jsonStart: number;
   readonly jsonEnd: number;

@@ -800,10 +800,10 @@ export function timelineSpansJson(
 ): JsonParts {
   const n = stored.length;
   let estimateLeft = 0;
-  for (let i = 0; i < n; i++) estimateLeft += stored[i]!.body.length * 2 + 200;
+  for (let i = 0; i < n; i++) estimateLeft += jsonEstimate(stored[i]!);
   const out = new JsonBytes();
-  /** Span i's JSON is `blockOf[i] >= 0 ? blocks[blockOf[i]] : heldSlab[i]` from `from[i]` to `to[i]`. */
-  const heldSlab: (Buffer | undefined)[] = new Array<Buffer | undefined>(n);
+  /** Span i's JSON is `slabOf[i][from[i], to[i])`; a span rendered here has its block in `blockOf[i]` until the blocks are final. */
+  const slabOf = new Array<Buffer>(n);
   const blockOf = new Int32Array(n).fill(-1);
   const from = new Int32Array(n);
   const to = new Int32Array(n);
@@ -811,11 +811,11 @@ export function timelineSpansJson(
   const roots = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const s = stored[i]!;
-    const estimate = s.body.length * 2 + 200;
+    const estimate = jsonEstimate(s);
     estimateLeft -= estimate;
     const held = cache?.get(s);
     if (held) {
-      heldSlab[i] = held.slab;
+      slabOf[i] = held.slab;
       from[i] = held.jsonStart;
       to[i] = held.jsonEnd;
       startMs[i] = held.startTimeMs;
@@ -823,7 +823,9 @@ export function timelineSpansJson(
       continue;
     }
     const res = resourceJsonOf(s.resource);
-    out.reserve(estimate + res.json.length + 1, Math.min(BLOCK_BYTES, estimateLeft + estimate + res.json.length + 1));
+    // The span, its resource's JSON and the comma after it, in one block.
+    const need = estimate + res.json.length + 1;
+    out.reserve(need, Math.min(BLOCK_BYTES, estimateLeft + need));
     const at = out.pos;
     let written: Written | null = null;
     if (Buffer.isBuffer(s.body)) {
@@ -848,12 +850,12 @@ export function timelineSpansJson(
     out.byte(COMMA);
   }
   const blocks = out.blocks();
-  const slabs = heldSlab as Buffer[];
-  for (let i = 0; i < n; i++) if (blockOf[i]! >= 0) slabs[i] = blocks[blockOf[i]!]!;
-  if (cache) {
-    for (let i = 0; i < n; i++) if (blockOf[i]! >= 0) cache.add(stored[i]!, slabs[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
-    cache.evictOverBudget();
+  for (let i = 0; i < n; i++) {
+    if (blockOf[i]! < 0) continue;
+    slabOf[i] = blocks[blockOf[i]!]!;
+    cache?.add(stored[i]!, slabOf[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
   }
+  cache?.evictOverBudget();
 
   // The store reads spans by start time and id, so the timeline order (roots first at equal
   // times) needs a sort only when a root ties with an earlier-sorted span.
@@ -871,7 +873,7 @@ export function timelineSpansJson(
   body.add(opening, 0, opening.length);
   for (let k = 0; k < n; k++) {
     const i = order ? order[k]! : k;
-    body.add(slabs[i]!, from[i]!, to[i]!);
+    body.add(slabOf[i]!, from[i]!, to[i]!);
     if (k + 1 < n && !body.extendOver(COMMA)) body.add(COMMA_BYTES, 0, 1);
   }
   const closing = Buffer.from(`]${tail}`, 'utf8');
@@ -879,23 +881,33 @@ export function timelineSpansJson(
   return body.finish();
 }
 
-
 /**
  * A reply body from the route's serializer output for the reply with `spans: []` (stitched view,
  * trace detail). Property names are never escaped and string values always escape their quotes, so
  * `"spans":[]` occurs once, as the property, as long as no object before `spans` has such a property.
  */
-export function replyWithSpansJson(
-  envelope: string,
-  stored: readonly StoredSpan[],
-  cache?: RenderedSpanCache,
-): JsonParts {
+function replyWithSpansJson(envelope: string, stored: readonly StoredSpan[], cache?: RenderedSpanCache): JsonParts {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
   return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), cache);
 }
 
-/** Sends a body built by replyWithSpansJson, its pieces as they are, with its length. */
-export function sendSpansJson(reply: FastifyReply, body: JsonParts): FastifyReply {
+/**
+ * Sends the 200 reply `payload` (its `spans` empty) with `stored` as its spans: the route's schema
+ * serializer writes the payload, the spans are written from their bytes, and the pieces go out as
+ * they are, with the whole length.
+ */
+export function sendWithSpans<Payload extends { spans: [] }>(
+  reply: FastifyReply,
+  payload: Payload,
+  stored: readonly StoredSpan[],
+  cache?: RenderedSpanCache,
+): FastifyReply {
+  const body = replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, cache);
   return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
+}
+
+/** Bytes set aside for a span's JSON: hex ids and escapes can double its bytes, plus the fixed keys. */
+function jsonEstimate(s: StoredSpan): number {
+  return s.body.length * 2 + 200;
 }

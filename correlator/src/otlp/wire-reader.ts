@@ -195,11 +195,12 @@ export function nanosFromParts(lo: number, hi: number): string {
   return `${nanosHighDigits(lo, hi)}${low < 10 ? '000' : low < 100 ? '00' : low < 1000 ? '0' : ''}${low}`;
 }
 
-// Exact without BigInt (three per span in the stitched view): 2^32 = 429496 * 10^4 + 7296, so
-// hi * 2^32 + lo = (hi * 429496 + floor(rest / 10^4)) * 10^4 + rest % 10^4 with
-// rest = hi * 7296 + lo; every term stays below 2^53.
-
-/** hi * 2^32 + lo without its last four decimal digits. */
+/**
+ * hi * 2^32 + lo without its last four decimal digits. Exact without BigInt (three times per span
+ * in the stitched view): 2^32 = 429496 * 10^4 + 7296, so hi * 2^32 + lo =
+ * (hi * 429496 + floor(rest / 10^4)) * 10^4 + rest % 10^4 with rest = hi * 7296 + lo, and every
+ * term stays below 2^53.
+ */
 export function nanosHighDigits(lo: number, hi: number): number {
   return hi * 429496 + Math.floor((hi * 7296 + lo) / 10000);
 }

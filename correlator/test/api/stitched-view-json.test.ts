@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
 import { RenderedSpanCache } from '../../src/api/rendered-span-cache.js';
-import { replyWithSpansJson, sendSpansJson, timelineSpansJson } from '../../src/api/span-json.js';
+import { sendWithSpans, timelineSpansJson } from '../../src/api/span-json.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import type { StoredResource, StoredSpan } from '../../src/store/store.js';
@@ -17,6 +17,9 @@ import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+/** A body's pieces as one string, as the socket receives them. */
+const joined = (body: JsonParts): string => Buffer.concat(body.parts).toString('utf8');
 const NS = 1_000_000n;
 
 interface Reply {
@@ -37,7 +40,7 @@ async function serializers(t: { after(fn: () => Promise<void>): void }) {
     spans: orderForTimeline(toApiSpans(stored)),
   }));
   app.get('/fast', { schema: { response: { 200: StitchedTrace } } }, async (_req, res) => {
-    return sendSpansJson(res, replyWithSpansJson(res.serializeInput({ ...reply, spans: [] }, '200') as string, stored));
+    return sendWithSpans(res, { ...reply, spans: [] }, stored);
   });
   await app.ready();
   t.after(() => app.close());
@@ -418,9 +421,9 @@ describe('span JSON cache', () => {
     Array.from({ length: count }, (_, k) =>
       stored(first + k, { startMs: T0 + (first + k) * 3, parent: first + k > 1 ? 1 : undefined, attributes: attrs(first + k) }),
     );
-  const uncached = (spans: StoredSpan[]) => timelineSpansJson(spans, '{"head":', '}').toBuffer().toString('utf8');
+  const uncached = (spans: StoredSpan[]) => joined(timelineSpansJson(spans, '{"head":', '}'));
   const cached = (spans: StoredSpan[], cache: RenderedSpanCache) =>
-    timelineSpansJson(spans, '{"head":', '}', cache).toBuffer().toString('utf8');
+    joined(timelineSpansJson(spans, '{"head":', '}', cache));
 
   it('gives the same bytes on a miss, on a hit and on a mix of both, in timeline order', () => {
     const cache = new RenderedSpanCache(1 << 20);
@@ -516,7 +519,7 @@ describe('stitched view JSON in blocks', () => {
       const { reference, fast } = await check(envelope(spans), spans);
       assert.equal(fast, reference, name);
       const cache = new RenderedSpanCache(1 << 30);
-      const viewJson = (c?: RenderedSpanCache) => timelineSpansJson(spans, '{"head":', '}', c).toBuffer().toString('utf8');
+      const viewJson = (c?: RenderedSpanCache) => joined(timelineSpansJson(spans, '{"head":', '}', c));
       const plain = viewJson();
       assert.equal(viewJson(cache), plain, `${name}: rendered into the cache`);
       assert.equal(viewJson(cache), plain, `${name}: from the cache`);
@@ -590,7 +593,7 @@ describe('reply pieces', () => {
     const chunks: Buffer[] = [];
     for await (const c of parts.stream()) chunks.push(c as Buffer);
     assert.equal(Buffer.concat(chunks).toString(), '["a","b"]');
-    assert.equal(parts.toBuffer().toString(), '["a","b"]');
+    assert.equal(joined(parts), '["a","b"]');
   });
 });
 

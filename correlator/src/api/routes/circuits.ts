@@ -13,7 +13,7 @@ import { Type } from 'typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import type { RenderedSpanCache } from '../rendered-span-cache.js';
-import { replyWithSpansJson, sendSpansJson } from '../span-json.js';
+import { sendWithSpans } from '../span-json.js';
 import { parseRange } from '../time-params.js';
 
 export const circuitRoutes: FastifyPluginAsyncTypebox<{
@@ -82,13 +82,13 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         store.bridgesOf({ circuitId: id }),
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json.ts): the same bytes
-      // the schema serializer makes of API Span objects at a fraction of the cost. The route's
-      // schema serializer writes the rest of the reply, given with no spans.
-      const envelope = reply.serializeInput(
+      // the schema serializer makes of API Span objects at a fraction of the cost.
+      return sendWithSpans(
+        reply,
         { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
-        '200',
-      ) as string;
-      return sendSpansJson(reply, replyWithSpansJson(envelope, spans, spanJsonCache));
+        spans,
+        spanJsonCache,
+      );
     },
   );
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import type { RenderedSpanCache } from '../rendered-span-cache.js';
-import { replyWithSpansJson, sendSpansJson } from '../span-json.js';
+import { sendWithSpans } from '../span-json.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
@@ -31,11 +31,12 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         store.links(traceId),
       ]);
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
-      const envelope = reply.serializeInput(
+      return sendWithSpans(
+        reply,
         { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
-        '200',
-      ) as string;
-      return sendSpansJson(reply, replyWithSpansJson(envelope, spans, spanJsonCache));
+        spans,
+        spanJsonCache,
+      );
     },
   );
 };

@@ -5,7 +5,8 @@
 // view reads tens of rows instead of thousands.
 import { bytesToHex, isAllZero } from '../../otlp/hex.js';
 
-/** span id 8, parent span id 8, start f64, end f64, kind u32, status u32, resource u32, offset u32, length u32 */
+/** Where each field of a span's fixed-size record is: the single layout encoder and readers share. */
+const FIELD = { spanId: 0, parentSpanId: 8, startMs: 16, endMs: 24, kind: 32, statusCode: 36, resourceId: 40, offset: 44, length: 48 };
 const SPAN_META_BYTES = 56;
 
 export interface ChunkSpanInput {
@@ -32,51 +33,54 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
   let offset = 0;
   spans.forEach((s, i) => {
     const at = i * SPAN_META_BYTES;
-    meta.write(s.spanId, at, 8, 'hex');
-    if (s.parentSpanId) meta.write(s.parentSpanId, at + 8, 8, 'hex');
-    meta.writeDoubleLE(s.startMs, at + 16);
-    meta.writeDoubleLE(s.endMs, at + 24);
-    meta.writeUInt32LE(s.kind >>> 0, at + 32);
-    meta.writeUInt32LE(s.statusCode >>> 0, at + 36);
-    meta.writeUInt32LE(s.resourceId, at + 40);
-    meta.writeUInt32LE(offset, at + 44);
-    meta.writeUInt32LE(s.bytes.length, at + 48);
+    meta.write(s.spanId, at + FIELD.spanId, 8, 'hex');
+    if (s.parentSpanId) meta.write(s.parentSpanId, at + FIELD.parentSpanId, 8, 'hex');
+    meta.writeDoubleLE(s.startMs, at + FIELD.startMs);
+    meta.writeDoubleLE(s.endMs, at + FIELD.endMs);
+    meta.writeUInt32LE(s.kind >>> 0, at + FIELD.kind);
+    meta.writeUInt32LE(s.statusCode >>> 0, at + FIELD.statusCode);
+    meta.writeUInt32LE(s.resourceId, at + FIELD.resourceId);
+    meta.writeUInt32LE(offset, at + FIELD.offset);
+    meta.writeUInt32LE(s.bytes.length, at + FIELD.length);
     body.set(s.bytes, offset);
     offset += s.bytes.length;
   });
   return { meta, body };
 }
 
-/** The span ids of a chunk, in order: what de-duplication compares. */
-export function chunkSpanIds(meta: Buffer): string[] {
-  const ids: string[] = [];
-  for (let at = 0; at < meta.length; at += SPAN_META_BYTES) ids.push(bytesToHex(meta, at, at + 8));
-  return ids;
-}
-
 /** Single fields of record `i` of a chunk's meta, for readers that need a few of them for thousands of spans. */
 export const chunkRecord = {
   count: (meta: Buffer): number => meta.length / SPAN_META_BYTES,
-  spanId: (meta: Buffer, i: number): string => bytesToHex(meta, i * SPAN_META_BYTES, i * SPAN_META_BYTES + 8),
-  startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + 16),
-  resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 40),
-  offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 44),
-  length: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + 48),
+  spanId: (meta: Buffer, i: number): string => hexAt(meta, i * SPAN_META_BYTES + FIELD.spanId),
+  startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.startMs),
+  resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.resourceId),
+  offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.offset),
+  length: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.length),
 };
+
+function hexAt(meta: Buffer, at: number): string {
+  return bytesToHex(meta, at, at + 8);
+}
+
+/** The span ids of a chunk, in order: what de-duplication compares. */
+export function chunkSpanIds(meta: Buffer): string[] {
+  return Array.from({ length: chunkRecord.count(meta) }, (_, i) => chunkRecord.spanId(meta, i));
+}
 
 export function readSpanChunkMeta(meta: Buffer): ChunkSpanMeta[] {
   const out: ChunkSpanMeta[] = [];
   for (let at = 0; at < meta.length; at += SPAN_META_BYTES) {
+    const parent = at + FIELD.parentSpanId;
     out.push({
-      spanId: bytesToHex(meta, at, at + 8),
-      parentSpanId: isAllZero(meta, at + 8, at + 16) ? '' : bytesToHex(meta, at + 8, at + 16),
-      startMs: meta.readDoubleLE(at + 16),
-      endMs: meta.readDoubleLE(at + 24),
-      kind: meta.readUInt32LE(at + 32),
-      statusCode: meta.readUInt32LE(at + 36),
-      resourceId: meta.readUInt32LE(at + 40),
-      offset: meta.readUInt32LE(at + 44),
-      length: meta.readUInt32LE(at + 48),
+      spanId: hexAt(meta, at + FIELD.spanId),
+      parentSpanId: isAllZero(meta, parent, parent + 8) ? '' : hexAt(meta, parent),
+      startMs: meta.readDoubleLE(at + FIELD.startMs),
+      endMs: meta.readDoubleLE(at + FIELD.endMs),
+      kind: meta.readUInt32LE(at + FIELD.kind),
+      statusCode: meta.readUInt32LE(at + FIELD.statusCode),
+      resourceId: meta.readUInt32LE(at + FIELD.resourceId),
+      offset: meta.readUInt32LE(at + FIELD.offset),
+      length: meta.readUInt32LE(at + FIELD.length),
     });
   }
   return out;
