@@ -5,19 +5,21 @@
 // Entries reference the blocks the rendering query wrote (span-json.ts), which are at least three
 // quarters full; a block is freed when the last entry in it goes.
 //
-// An entry is used only if the span's bytes are equal to those it was made from (a memcmp of a
-// few hundred bytes), so a span replaced under the same ids, say after retention deleted it and
-// a replay brought it back different, is never served stale. Over the byte budget, the oldest
-// entries go first, except that one used since eviction last passed it gets a second chance.
-import type { StoredResource, StoredSpan } from '../store/store.js';
+// An entry is used only for the bytes it was made from, so a span replaced under the same ids, say
+// after retention deleted it and a replay brought it back different, is never served stale. A
+// stamped span (store.ts) is matched by its stamp, which lets the store skip reading the bytes of
+// a view the cache holds; a span without one by a memcmp of its bytes. Over the byte budget, the
+// oldest entries go first, except that one used since eviction last passed it gets a second chance.
+import type { BodyNeeded, StoredResource, ViewSpan } from '../store/store.js';
 
 export interface RenderedSpan {
   /** The span's JSON is `slab[jsonStart, jsonEnd)`; the slab is a block the query that rendered it wrote. */
   readonly slab: Buffer;
   readonly jsonStart: number;
   readonly jsonEnd: number;
-  /** The bytes it was made from: the store's own view of them, kept as it is. */
-  readonly source: Buffer;
+  /** The stamp of the bytes it was made from, or those bytes when they had none (the store's own view, kept as it is). */
+  readonly stamp: number | null;
+  readonly source: Buffer | null;
   readonly resource: StoredResource;
   readonly synthetic: boolean;
   readonly startTimeMs: number;
@@ -54,13 +56,14 @@ export class RenderedSpanCache {
   }
 
   /** The JSON of `span` if it was rendered from these very bytes; `undefined` otherwise. */
-  get(span: StoredSpan): RenderedSpan | undefined {
+  get(span: ViewSpan): RenderedSpan | undefined {
     const hit = this.traces.get(span.traceId)?.get(span.spanId);
     if (
       hit === undefined ||
       hit.resource !== span.resource ||
       hit.synthetic !== span.synthetic ||
-      !hit.source.equals(span.body)
+      hit.stamp !== span.stamp ||
+      (span.stamp === null && (span.body === null || hit.source === null || !hit.source.equals(span.body)))
     ) {
       this.misses++;
       return undefined;
@@ -74,12 +77,14 @@ export class RenderedSpanCache {
    * Keeps `slab[jsonStart, jsonEnd)` as the JSON of `span`, referencing the slab, not copying it.
    * The byte at `jsonEnd` is the comma that followed the span where it was written.
    */
-  add(span: StoredSpan, slab: Buffer, jsonStart: number, jsonEnd: number, startTimeMs: number, root: boolean): void {
+  add(span: ViewSpan, slab: Buffer, jsonStart: number, jsonEnd: number, startTimeMs: number, root: boolean): void {
     const entry: Entry = {
       slab,
       jsonStart,
       jsonEnd,
-      source: span.body,
+      stamp: span.stamp,
+      // A stamp stands for the bytes: holding them too would keep the store's whole chunk alive.
+      source: span.stamp === null ? span.body : null,
       resource: span.resource,
       synthetic: span.synthetic,
       startTimeMs,
@@ -124,5 +129,28 @@ export class RenderedSpanCache {
 }
 
 function costOf(entry: Entry): number {
-  return entry.source.length + entry.jsonEnd - entry.jsonStart + ENTRY_OVERHEAD_BYTES;
+  return (entry.source?.length ?? 0) + entry.jsonEnd - entry.jsonStart + ENTRY_OVERHEAD_BYTES;
+}
+
+/**
+ * One view's lookups: asked by the store while it reads (`bodyNeeded`) and by the writer while it
+ * renders, the cache is consulted once per span. What was found is kept here until the render, so
+ * a concurrent view's eviction in between cannot leave a span with neither its bytes nor its JSON.
+ */
+export class ViewLookup {
+  private readonly found = new Map<ViewSpan, RenderedSpan | null>();
+
+  /** Without a cache every span is rendered from its bytes. */
+  constructor(readonly cache: RenderedSpanCache | undefined) {}
+
+  readonly bodyNeeded: BodyNeeded = span => this.find(span) === undefined;
+
+  find(span: ViewSpan): RenderedSpan | undefined {
+    if (this.cache === undefined) return undefined;
+    const known = this.found.get(span);
+    if (known !== undefined) return known ?? undefined;
+    const hit = this.cache.get(span);
+    this.found.set(span, hit ?? null);
+    return hit;
+  }
 }

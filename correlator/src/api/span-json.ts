@@ -24,9 +24,9 @@ import {
   utf8,
 } from '../otlp/wire-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
-import type { StoredResource, StoredSpan } from '../store/store.js';
+import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
-import type { RenderedSpanCache } from './rendered-span-cache.js';
+import type { RenderedSpan, ViewLookup } from './rendered-span-cache.js';
 import { toApiSpan } from './span-view.js';
 
 const KIND_JSON = ['"unspecified"', '"internal"', '"server"', '"client"', '"producer"', '"consumer"'];
@@ -789,18 +789,23 @@ const COMMA_BYTES = Buffer.from(',');
 /**
  * The reply body: `head`, the JSON array of the API Spans of `stored` in timeline order (as
  * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`. Spans the
- * cache holds are not copied: the body is a list of ranges of the cache's blocks and of the blocks
- * the other spans are written into here, which the cache then keeps as they are.
+ * view's cache lookup finds are not copied: the body is a list of ranges of the cache's blocks and
+ * of the blocks the other spans are written into here, which the cache then keeps as they are.
  */
 export function timelineSpansJson(
-  stored: readonly StoredSpan[],
+  stored: readonly ViewSpan[],
   head = '',
   tail = '',
-  cache?: RenderedSpanCache,
+  lookup?: ViewLookup,
 ): JsonParts {
   const n = stored.length;
+  const held = new Array<RenderedSpan | undefined>(n);
   let estimateLeft = 0;
-  for (let i = 0; i < n; i++) estimateLeft += jsonEstimate(stored[i]!);
+  for (let i = 0; i < n; i++) {
+    const s = stored[i]!;
+    held[i] = lookup?.find(s);
+    if (held[i] === undefined) estimateLeft += jsonEstimate(bytesOf(s));
+  }
   const out = new JsonBytes();
   /** Span i's JSON is `slabOf[i][from[i], to[i])`; a span rendered here has its block in `blockOf[i]` until the blocks are final. */
   const slabOf = new Array<Buffer>(n);
@@ -810,18 +815,18 @@ export function timelineSpansJson(
   const startMs = new Float64Array(n);
   const roots = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const s = stored[i]!;
-    const estimate = jsonEstimate(s);
-    estimateLeft -= estimate;
-    const held = cache?.get(s);
-    if (held) {
-      slabOf[i] = held.slab;
-      from[i] = held.jsonStart;
-      to[i] = held.jsonEnd;
-      startMs[i] = held.startTimeMs;
-      roots[i] = held.root ? 1 : 0;
+    const hit = held[i];
+    if (hit) {
+      slabOf[i] = hit.slab;
+      from[i] = hit.jsonStart;
+      to[i] = hit.jsonEnd;
+      startMs[i] = hit.startTimeMs;
+      roots[i] = hit.root ? 1 : 0;
       continue;
     }
+    const s = bytesOf(stored[i]!);
+    const estimate = jsonEstimate(s);
+    estimateLeft -= estimate;
     const res = resourceJsonOf(s.resource);
     // The span, its resource's JSON and the comma after it, in one block.
     const need = estimate + res.json.length + 1;
@@ -853,9 +858,9 @@ export function timelineSpansJson(
   for (let i = 0; i < n; i++) {
     if (blockOf[i]! < 0) continue;
     slabOf[i] = blocks[blockOf[i]!]!;
-    cache?.add(stored[i]!, slabOf[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
+    lookup?.cache?.add(stored[i]!, slabOf[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
   }
-  cache?.evictOverBudget();
+  lookup?.cache?.evictOverBudget();
 
   // The store reads spans by start time and id, so the timeline order (roots first at equal
   // times) needs a sort only when a root ties with an earlier-sorted span.
@@ -886,10 +891,10 @@ export function timelineSpansJson(
  * trace detail). Property names are never escaped and string values always escape their quotes, so
  * `"spans":[]` occurs once, as the property, as long as no object before `spans` has such a property.
  */
-function replyWithSpansJson(envelope: string, stored: readonly StoredSpan[], cache?: RenderedSpanCache): JsonParts {
+function replyWithSpansJson(envelope: string, stored: readonly ViewSpan[], lookup?: ViewLookup): JsonParts {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
-  return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), cache);
+  return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), lookup);
 }
 
 /**
@@ -900,14 +905,20 @@ function replyWithSpansJson(envelope: string, stored: readonly StoredSpan[], cac
 export function sendWithSpans<Payload extends { spans: [] }>(
   reply: FastifyReply,
   payload: Payload,
-  stored: readonly StoredSpan[],
-  cache?: RenderedSpanCache,
+  stored: readonly ViewSpan[],
+  lookup?: ViewLookup,
 ): FastifyReply {
-  const body = replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, cache);
+  const body = replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, lookup);
   return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
 }
 
 /** Bytes set aside for a span's JSON: hex ids and escapes can double its bytes, plus the fixed keys. */
 function jsonEstimate(s: StoredSpan): number {
   return s.body.length * 2 + 200;
+}
+
+/** A span the lookup did not find: the store read its bytes (it reads them unless told the JSON is held). */
+function bytesOf(s: ViewSpan): StoredSpan {
+  if (s.body === null) throw new Error(`span ${s.traceId}/${s.spanId} has neither its bytes nor held JSON`);
+  return s as StoredSpan;
 }

@@ -24,7 +24,25 @@ export interface StoredSpan {
   synthetic: boolean;
   body: Buffer;
   resource: StoredResource;
+  /**
+   * Names the bytes as stored: while this store is open, a later read that gives the span the same
+   * stamp gives it the same bytes, so a reader that keeps what it made of them need not read them
+   * again. `null` where the store makes no such promise (bridge spans, replaced in place): compare
+   * the bytes.
+   */
+  stamp: number | null;
 }
+
+/** A span of a view; `body` is `null` only for a stamped span the reader said it did not need. */
+export interface ViewSpan extends Omit<StoredSpan, 'body'> {
+  body: Buffer | null;
+}
+
+/**
+ * Asked once for each span a view returns, in timeline order, after the limit: whether its bytes
+ * are needed. Spans without a stamp come with their bytes whatever the answer.
+ */
+export type BodyNeeded = (span: ViewSpan) => boolean;
 
 export interface StoredResource {
   serviceName: string;
@@ -76,7 +94,9 @@ export interface Store extends StateLoader {
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;
   circuitTraceIds(circuitId: string): Promise<string[]>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
+  /** The traces' spans and bridge spans by start time then span id, the first `limit` of `total`. */
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
+  spansOfTraces(traceIds: readonly string[], limit: number, bodyNeeded: BodyNeeded): Promise<{ spans: ViewSpan[]; total: number }>;
   bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]>;
   correlations(q: Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;

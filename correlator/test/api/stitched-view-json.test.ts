@@ -8,11 +8,11 @@ import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/ap
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
-import { RenderedSpanCache } from '../../src/api/rendered-span-cache.js';
+import { RenderedSpanCache, ViewLookup } from '../../src/api/rendered-span-cache.js';
 import { sendWithSpans, timelineSpansJson } from '../../src/api/span-json.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
-import type { StoredResource, StoredSpan } from '../../src/store/store.js';
+import type { StoredResource, StoredSpan, ViewSpan } from '../../src/store/store.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
@@ -122,6 +122,7 @@ function stored(
     synthetic: false,
     body,
     resource: opts.resource ?? otlpResource,
+    stamp: null,
   };
 }
 
@@ -422,8 +423,8 @@ describe('span JSON cache', () => {
       stored(first + k, { startMs: T0 + (first + k) * 3, parent: first + k > 1 ? 1 : undefined, attributes: attrs(first + k) }),
     );
   const uncached = (spans: StoredSpan[]) => joined(timelineSpansJson(spans, '{"head":', '}'));
-  const cached = (spans: StoredSpan[], cache: RenderedSpanCache) =>
-    joined(timelineSpansJson(spans, '{"head":', '}', cache));
+  const cached = (spans: ViewSpan[], cache: RenderedSpanCache) =>
+    joined(timelineSpansJson(spans, '{"head":', '}', new ViewLookup(cache)));
 
   it('gives the same bytes on a miss, on a hit and on a mix of both, in timeline order', () => {
     const cache = new RenderedSpanCache(1 << 20);
@@ -468,6 +469,47 @@ describe('span JSON cache', () => {
       // The replacement is what is held now; the original is rendered again in its turn.
       assert.equal(cached(spans, cache), uncached(spans), `${name}: original after`);
     }
+  });
+
+  it('matches a stamped span by its stamp alone, and a stamp only with that stamp', () => {
+    const cache = new RenderedSpanCache(1 << 20);
+    const spans: ViewSpan[] = timeline(3).map(sp => ({ ...sp, stamp: 7 }));
+    const expected = uncached(timeline(3));
+    assert.equal(cached(spans, cache), expected, 'rendered from the bytes');
+    const unread = spans.map(sp => ({ ...sp, body: null }));
+    const hitsBefore = cache.hits;
+    assert.equal(cached(unread, cache), expected, 'the same stamp needs no bytes');
+    assert.equal(cache.hits, hitsBefore + 3);
+    const cases: Array<[string, ViewSpan]> = [
+      ['same bytes, another stamp', { ...spans[1]!, stamp: 8 }],
+      ['same bytes, no stamp', { ...spans[1]!, stamp: null }],
+    ];
+    for (const [name, replacement] of cases) {
+      const missesBefore = cache.misses;
+      assert.equal(cached([spans[0]!, replacement, spans[2]!], cache), expected, name);
+      assert.equal(cache.misses, missesBefore + 1, `${name}: rendered again`);
+    }
+  });
+
+  it('keeps what a view found for its render, even when the cache lets it go in between', () => {
+    const one = new RenderedSpanCache(1 << 20);
+    cached(timeline(1), one);
+    const cache = new RenderedSpanCache(one.bytes * 3);
+    const spans: ViewSpan[] = timeline(3).map(sp => ({ ...sp, stamp: 1 }));
+    const expected = cached(spans, cache);
+    // The store asks about each span while it reads and leaves out the bytes of what the cache holds ...
+    const lookup = new ViewLookup(cache);
+    const read: ViewSpan[] = spans.map(sp => ({ ...sp, body: null }));
+    read.forEach((sp, i) => {
+      if (lookup.bodyNeeded(sp)) sp.body = spans[i]!.body;
+    });
+    assert.ok(read.every(sp => sp.body === null));
+    // ... then a concurrent view of other spans fills the cache before this one renders.
+    const other = timeline(3, 50).map(sp => ({ ...sp, stamp: 2 }));
+    cached(other, cache);
+    cached(other, cache);
+    assert.equal(cache.get(spans[0]!), undefined, 'the first view was let go');
+    assert.equal(joined(timelineSpansJson(read, '{"head":', '}', lookup)), expected);
   });
 
   it('holds no more than its budget, letting the oldest go and giving a used span a second chance', () => {
@@ -519,7 +561,7 @@ describe('stitched view JSON in blocks', () => {
       const { reference, fast } = await check(envelope(spans), spans);
       assert.equal(fast, reference, name);
       const cache = new RenderedSpanCache(1 << 30);
-      const viewJson = (c?: RenderedSpanCache) => joined(timelineSpansJson(spans, '{"head":', '}', c));
+      const viewJson = (c?: RenderedSpanCache) => joined(timelineSpansJson(spans, '{"head":', '}', new ViewLookup(c)));
       const plain = viewJson();
       assert.equal(viewJson(cache), plain, `${name}: rendered into the cache`);
       assert.equal(viewJson(cache), plain, `${name}: from the cache`);
@@ -530,8 +572,8 @@ describe('stitched view JSON in blocks', () => {
   it('answers a repeat view from the blocks the first view wrote, without copying them', () => {
     const spans = Array.from({ length: 1500 }, (_, k) => padded(k + 1, 'x'.repeat(2048)));
     const cache = new RenderedSpanCache(1 << 30);
-    const first = timelineSpansJson(spans, '{"head":', '}', cache);
-    const again = timelineSpansJson(spans, '{"head":', '}', cache);
+    const first = timelineSpansJson(spans, '{"head":', '}', new ViewLookup(cache));
+    const again = timelineSpansJson(spans, '{"head":', '}', new ViewLookup(cache));
     assert.ok(first.length > 3 << 20, `${first.length} bytes: more than three blocks`);
     assert.equal(again.length, first.length);
     const blocks = (parts: readonly Buffer[]) => new Set(parts.map(p => p.buffer));
@@ -547,7 +589,7 @@ describe('stitched view JSON in blocks', () => {
     for (const [name, make] of views) {
       const spans = make();
       const cache = new RenderedSpanCache(1 << 30);
-      timelineSpansJson(spans, '', '', cache);
+      timelineSpansJson(spans, '', '', new ViewLookup(cache));
       const slabs = new Map<Buffer, number>();
       for (const span of spans) {
         const held = cache.get(span)!;
@@ -626,5 +668,34 @@ describe('span JSON cache through the API', () => {
       assert.equal(/span_json_cache_lookups_total\{outcome="hit"\} [1-9]/.test(metrics), bytes !== '0', `hits with ${bytes} bytes`);
     }
     assert.equal(replies[0], replies[1]);
+  });
+
+  it('reads no span bytes for a view whose JSON it holds, and sends the same bytes', async t => {
+    const app = await buildTestApp(t);
+    const built = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'POST create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 90, attributes: { circuit_id: 'c-2' } }] },
+      { service: 'mdso', spans: [{ name: 'mdso.product.Activate', startMs: T0 + 100, endMs: T0 + 300, attributes: { 'mdso.circuit_id': 'c-2' } }] },
+    ]);
+    for (const trace of built) {
+      const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(trace.spans) });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    const store = app.correlator.store;
+    const read = store.spansOfTraces.bind(store);
+    const served: ViewSpan[][] = [];
+    store.spansOfTraces = (async (ids: readonly string[], limit: number, bodyNeeded?: (s: ViewSpan) => boolean) => {
+      const result = await read(ids, limit, bodyNeeded ?? (() => true));
+      served.push(result.spans);
+      return result;
+    }) as typeof store.spansOfTraces;
+    const first = await app.inject('/api/circuits/c-2/trace');
+    const again = await app.inject('/api/circuits/c-2/trace');
+    assert.equal(first.statusCode, 200, first.body);
+    assert.equal(again.body, first.body);
+    const [firstRead, againRead] = served;
+    assert.ok(firstRead!.length === 3 && firstRead!.every(sp => sp.body !== null), 'the first view reads every span');
+    const received = againRead!.filter(sp => !sp.synthetic);
+    assert.equal(received.length, 2);
+    assert.ok(received.every(sp => sp.body === null), 'the repeat view reads no received span bytes');
   });
 });

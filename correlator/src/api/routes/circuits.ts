@@ -12,7 +12,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
-import type { RenderedSpanCache } from '../rendered-span-cache.js';
+import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
 import { parseRange } from '../time-params.js';
 
@@ -77,8 +77,9 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const traceIds = await store.circuitTraceIds(id);
       if (traceIds.length === 0) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
+      const lookup = new ViewLookup(spanJsonCache);
       const [{ spans, total }, bridges] = await Promise.all([
-        store.spansOfTraces(traceIds, limit),
+        store.spansOfTraces(traceIds, limit, lookup.bodyNeeded),
         store.bridgesOf({ circuitId: id }),
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json.ts): the same bytes
@@ -87,7 +88,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         reply,
         { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
         spans,
-        spanJsonCache,
+        lookup,
       );
     },
   );

@@ -2,7 +2,7 @@ import { ErrorResponse, TraceDetail, TraceIdParams } from '@correlation-station/
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
-import type { RenderedSpanCache } from '../rendered-span-cache.js';
+import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
@@ -24,8 +24,9 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       const traceId = request.params.traceId.toLowerCase();
       const [summary] = await store.traceSummaries([traceId]);
       if (!summary) throw errors.traceNotFound(traceId);
+      const lookup = new ViewLookup(spanJsonCache);
       const [{ spans }, correlations, bridges, links] = await Promise.all([
-        store.spansOfTraces([traceId], 100000),
+        store.spansOfTraces([traceId], 100000, lookup.bodyNeeded),
         store.correlations({ trace_id: traceId, limit: 500 }),
         store.bridgesOf({ traceId }),
         store.links(traceId),
@@ -35,7 +36,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         reply,
         { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
         spans,
-        spanJsonCache,
+        lookup,
       );
     },
   );

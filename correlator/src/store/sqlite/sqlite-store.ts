@@ -23,6 +23,7 @@ import { otlpTypes } from '../../otlp/schema.js';
 import { BRIDGE_SERVICE_NAME, bridgeSpanName } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type {
+  BodyNeeded,
   Derive,
   ExportItem,
   IngestOutcome,
@@ -32,6 +33,7 @@ import type {
   StoredResource,
   StoredSpan,
   TimeRange,
+  ViewSpan,
 } from '../store.js';
 import {
   toBridge,
@@ -82,6 +84,12 @@ export class SqliteStore implements Store {
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
   private readonly st: ReturnType<SqliteStore['prepare']>;
+  /**
+   * The id the next chunk gets. SQLite would give max(id) + 1, which is an id retention just
+   * deleted when it took the newest chunks; counting here, no id comes back while this store is
+   * open, so a chunk id names its bytes (a span's stamp) for as long as anyone can hold one.
+   */
+  private nextChunkId: number;
   private checkpointer: Checkpointer | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
@@ -115,6 +123,7 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
+    this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
   }
 
   private prepare() {
@@ -125,7 +134,7 @@ export class SqliteStore implements Store {
       ),
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
-      insertChunk: d.prepare('INSERT INTO span_chunks (trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?)'),
+      insertChunk: d.prepare('INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?)'),
       chunkMetasOfTrace: d.prepare('SELECT meta FROM span_chunks WHERE trace_id = ?').pluck(),
       replaceBridgeSpan: d.prepare(
         `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
@@ -221,9 +230,10 @@ export class SqliteStore implements Store {
       circuitTraceIds: d
         .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
         .pluck(),
-      chunksOfTraces: d
-        .prepare('SELECT trace_id, meta, body FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?))')
+      chunkMetasOfTraces: d
+        .prepare('SELECT id, trace_id, meta FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?))')
         .raw(),
+      chunkBodies: d.prepare('SELECT id, body FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))').raw(),
       bridgeSpansOfTraces: d
         .prepare(
           `SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans
@@ -281,7 +291,7 @@ export class SqliteStore implements Store {
       }
       if (chunk.length === 0) continue;
       const { meta, body } = encodeSpanChunk(chunk);
-      this.st.insertChunk.run(traceId, receivedMs, chunk.length, meta, body);
+      this.st.insertChunk.run(this.nextChunkId++, traceId, receivedMs, chunk.length, meta, body);
     }
     if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
     return { fresh: fresh.length, duplicates: spans.length - fresh.length };
@@ -557,6 +567,7 @@ export class SqliteStore implements Store {
       synthetic: row.synthetic === 1,
       body: row.body,
       resource: this.resource(row.resource_id),
+      stamp: null,
     };
   }
 
@@ -585,33 +596,76 @@ export class SqliteStore implements Store {
     return rows.map(toTraceSummary).sort((a, b) => a.startTimeMs - b.startTimeMs);
   }
 
-  async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }> {
+  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
+  spansOfTraces(traceIds: readonly string[], limit: number, bodyNeeded: BodyNeeded): Promise<{ spans: ViewSpan[]; total: number }>;
+  async spansOfTraces(
+    traceIds: readonly string[],
+    limit: number,
+    bodyNeeded: BodyNeeded = () => true,
+  ): Promise<{ spans: ViewSpan[]; total: number }> {
     if (traceIds.length === 0) return { spans: [], total: 0 };
     const ids = JSON.stringify(traceIds);
-    const spans: StoredSpan[] = [];
-    for (const [traceId, meta, body] of this.st.chunksOfTraces.all(ids) as [string, Buffer, Buffer][]) {
+    const spans: ViewSpan[] = [];
+    /** Where span i's bytes are: chunk `chunkOf[i]` (-1: a bridge span, read with its bytes), from `offsetOf[i]`, `lengthOf[i]` long. */
+    const chunkOf: number[] = [];
+    const offsetOf: number[] = [];
+    const lengthOf: number[] = [];
+    const chunks = this.st.chunkMetasOfTraces.all(ids) as [id: number, traceId: string, meta: Buffer][];
+    chunks.forEach(([stamp, traceId, meta], c) => {
+      // A chunk is never changed, only deleted, and its id is not given again (nextChunkId).
       // Straight from the records: a view reads thousands of spans and needs only these fields.
       for (let i = 0, n = chunkRecord.count(meta); i < n; i++) {
         const resource = this.resource(chunkRecord.resourceId(meta, i));
-        const offset = chunkRecord.offset(meta, i);
         spans.push({
           traceId,
           spanId: chunkRecord.spanId(meta, i),
           service: resource.serviceName,
           startMs: chunkRecord.startMs(meta, i),
           synthetic: false,
-          body: body.subarray(offset, offset + chunkRecord.length(meta, i)),
+          body: null,
           resource,
+          stamp,
         });
+        chunkOf.push(c);
+        offsetOf.push(chunkRecord.offset(meta, i));
+        lengthOf.push(chunkRecord.length(meta, i));
       }
-    }
+    });
     for (const row of this.st.bridgeSpansOfTraces.all(ids) as SpanTuple[]) {
       const [traceId, spanId, service, startMs, synthetic, resourceId, body] = row;
-      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId) });
+      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId), stamp: null });
+      chunkOf.push(-1);
+      offsetOf.push(0);
+      lengthOf.push(0);
     }
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
-    spans.sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
-    return { spans: spans.length > limit ? spans.slice(0, limit) : spans, total: spans.length };
+    const order = Array.from({ length: spans.length }, (_, i) => i).sort((a, b) => {
+      const sa = spans[a]!;
+      const sb = spans[b]!;
+      return sa.startMs - sb.startMs || (sa.spanId < sb.spanId ? -1 : sa.spanId > sb.spanId ? 1 : 0);
+    });
+    if (order.length > limit) order.length = limit;
+    // Bodies are read only for the chunks that have a span the caller needs the bytes of: a repeat
+    // view whose JSON is held reads no span bytes at all.
+    const wanted: number[] = [];
+    const chunkWanted = new Uint8Array(chunks.length);
+    for (const i of order) {
+      const c = chunkOf[i]!;
+      if (!bodyNeeded(spans[i]!) || c < 0) continue;
+      wanted.push(i);
+      chunkWanted[c] = 1;
+    }
+    if (wanted.length > 0) {
+      const chunkIds = chunks.filter((_, c) => chunkWanted[c] === 1).map(([id]) => id);
+      const bodies = new Map(this.st.chunkBodies.all(JSON.stringify(chunkIds)) as [number, Buffer][]);
+      for (const i of wanted) {
+        const body = bodies.get(chunks[chunkOf[i]!]![0]);
+        // Read in the same synchronous call as the records: nothing can have deleted the chunk.
+        if (!body) throw new Error(`span chunk ${chunks[chunkOf[i]!]![0]} vanished while a view was read`);
+        spans[i]!.body = body.subarray(offsetOf[i]!, offsetOf[i]! + lengthOf[i]!);
+      }
+    }
+    return { spans: order.map(i => spans[i]!), total: spans.length };
   }
 
   async bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]> {
