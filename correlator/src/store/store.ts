@@ -39,8 +39,9 @@ export interface ViewSpan extends Omit<StoredSpan, 'body'> {
 }
 
 /**
- * Asked once for each span a view returns, in timeline order, after the limit: whether its bytes
- * are needed. Spans without a stamp come with their bytes whatever the answer.
+ * Asked once for each span a view returns, in timeline order, after the limit, with the very object
+ * returned (a reader may key what it found by it): whether its bytes are needed. Spans without a
+ * stamp come with their bytes whatever the answer.
  */
 export type BodyNeeded = (span: ViewSpan) => boolean;
 
