@@ -17,11 +17,6 @@ export interface RenderedSpan {
   readonly slab: Buffer;
   readonly jsonStart: number;
   readonly jsonEnd: number;
-  /** The stamp of the bytes it was made from, or those bytes when they had none (the store's own view, kept as it is). */
-  readonly stamp: number | null;
-  readonly source: Buffer | null;
-  readonly resource: StoredResource;
-  readonly synthetic: boolean;
   readonly startTimeMs: number;
   readonly root: boolean;
 }
@@ -29,6 +24,11 @@ export interface RenderedSpan {
 interface Entry extends RenderedSpan {
   readonly traceId: string;
   readonly spanId: string;
+  /** The stamp of the bytes it was made from, or those bytes when they had none (the store's own view, kept as it is). */
+  readonly stamp: number | null;
+  readonly source: Buffer | null;
+  readonly resource: StoredResource;
+  readonly synthetic: boolean;
   /** Set by a hit, cleared when eviction passes over the entry (second-chance order). */
   used: boolean;
 }

@@ -26,7 +26,7 @@ import {
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
-import type { RenderedSpan, ViewLookup } from './rendered-span-cache.js';
+import type { ViewLookup } from './rendered-span-cache.js';
 import { toApiSpan } from './span-view.js';
 
 const KIND_JSON = ['"unspecified"', '"internal"', '"server"', '"client"', '"producer"', '"consumer"'];
@@ -799,31 +799,30 @@ export function timelineSpansJson(
   lookup?: ViewLookup,
 ): JsonParts {
   const n = stored.length;
-  const held = new Array<RenderedSpan | undefined>(n);
-  let estimateLeft = 0;
-  for (let i = 0; i < n; i++) {
-    const s = stored[i]!;
-    held[i] = lookup?.find(s);
-    if (held[i] === undefined) estimateLeft += jsonEstimate(bytesOf(s));
-  }
-  const out = new JsonBytes();
   /** Span i's JSON is `slabOf[i][from[i], to[i])`; a span rendered here has its block in `blockOf[i]` until the blocks are final. */
-  const slabOf = new Array<Buffer>(n);
+  const slabOf = new Array<Buffer | undefined>(n);
   const blockOf = new Int32Array(n).fill(-1);
   const from = new Int32Array(n);
   const to = new Int32Array(n);
   const startMs = new Float64Array(n);
   const roots = new Uint8Array(n);
+  // Held spans first: what is left to render sizes the blocks.
+  let estimateLeft = 0;
   for (let i = 0; i < n; i++) {
-    const hit = held[i];
-    if (hit) {
-      slabOf[i] = hit.slab;
-      from[i] = hit.jsonStart;
-      to[i] = hit.jsonEnd;
-      startMs[i] = hit.startTimeMs;
-      roots[i] = hit.root ? 1 : 0;
+    const hit = lookup?.find(stored[i]!);
+    if (hit === undefined) {
+      estimateLeft += jsonEstimate(bytesOf(stored[i]!));
       continue;
     }
+    slabOf[i] = hit.slab;
+    from[i] = hit.jsonStart;
+    to[i] = hit.jsonEnd;
+    startMs[i] = hit.startTimeMs;
+    roots[i] = hit.root ? 1 : 0;
+  }
+  const out = new JsonBytes();
+  for (let i = 0; i < n; i++) {
+    if (slabOf[i] !== undefined) continue;
     const s = bytesOf(stored[i]!);
     const estimate = jsonEstimate(s);
     estimateLeft -= estimate;

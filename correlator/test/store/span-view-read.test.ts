@@ -2,6 +2,7 @@
 // chunk that names those bytes, so a reader holding their JSON can skip reading them again.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { readFullSpan } from '../../src/otlp/span-reader.js';
 import type { ViewSpan } from '../../src/store/store.js';
 import { buildTestApp } from '../api/app-fixture.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
@@ -69,15 +70,29 @@ async function circuitApp(t: TestContext) {
   const store = app.correlator.store;
   const traceIds = await store.circuitTraceIds(CID);
   assert.equal(traceIds.length, 2);
-  return { store, traceIds, post, requests };
+  // What the SDK sent, to check the bytes a read hands out against: the span each one decodes to.
+  const sentNames = new Map(
+    [...beorn!.spans, ...mdso!.spans].map(sp => [sp.spanContext().spanId, sp.name]),
+  );
+  const decodesAsSent = (span: ViewSpan) => {
+    assert.ok(span.body, `${span.spanId}: bytes read`);
+    const decoded = readFullSpan(span.body);
+    assert.deepEqual(
+      [decoded.spanId, decoded.name],
+      [span.spanId, sentNames.get(span.spanId)],
+      `${span.spanId}: its own bytes, whole`,
+    );
+  };
+  return { store, traceIds, post, requests, decodesAsSent };
 }
 
 describe('reading a view', () => {
   it('reads the bytes of only the spans the reader asks for, asking once per span returned, in order', async t => {
-    const { store, traceIds } = await circuitApp(t);
+    const { store, traceIds, decodesAsSent } = await circuitApp(t);
     const full = await store.spansOfTraces(traceIds, 100);
     assert.equal(full.total, 5, 'four received spans and one bridge');
     assert.equal(full.spans.filter(s => s.synthetic).length, 1);
+    for (const span of full.spans) if (!span.synthetic) decodesAsSent(span);
     const wantedId = full.spans.find(s => s.service === 'mdso')!.spanId;
 
     const asked: ViewSpan[] = [];

@@ -606,10 +606,9 @@ export class SqliteStore implements Store {
     if (traceIds.length === 0) return { spans: [], total: 0 };
     const ids = JSON.stringify(traceIds);
     const spans: ViewSpan[] = [];
-    /** Where span i's bytes are: chunk `chunkOf[i]` (-1: a bridge span, read with its bytes), from `offsetOf[i]`, `lengthOf[i]` long. */
+    /** Span i is record `recordOf[i]` of chunk `chunkOf[i]`; -1 for a bridge span, read with its bytes. */
     const chunkOf: number[] = [];
-    const offsetOf: number[] = [];
-    const lengthOf: number[] = [];
+    const recordOf: number[] = [];
     const chunks = this.st.chunkMetasOfTraces.all(ids) as [id: number, traceId: string, meta: Buffer][];
     chunks.forEach(([stamp, traceId, meta], c) => {
       // A chunk is never changed, only deleted, and its id is not given again (nextChunkId).
@@ -627,16 +626,14 @@ export class SqliteStore implements Store {
           stamp,
         });
         chunkOf.push(c);
-        offsetOf.push(chunkRecord.offset(meta, i));
-        lengthOf.push(chunkRecord.length(meta, i));
+        recordOf.push(i);
       }
     });
     for (const row of this.st.bridgeSpansOfTraces.all(ids) as SpanTuple[]) {
       const [traceId, spanId, service, startMs, synthetic, resourceId, body] = row;
       spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId), stamp: null });
       chunkOf.push(-1);
-      offsetOf.push(0);
-      lengthOf.push(0);
+      recordOf.push(-1);
     }
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
     const order = Array.from({ length: spans.length }, (_, i) => i).sort((a, b) => {
@@ -659,10 +656,12 @@ export class SqliteStore implements Store {
       const chunkIds = chunks.filter((_, c) => chunkWanted[c] === 1).map(([id]) => id);
       const bodies = new Map(this.st.chunkBodies.all(JSON.stringify(chunkIds)) as [number, Buffer][]);
       for (const i of wanted) {
-        const body = bodies.get(chunks[chunkOf[i]!]![0]);
+        const [id, , meta] = chunks[chunkOf[i]!]!;
+        const body = bodies.get(id);
         // Read in the same synchronous call as the records: nothing can have deleted the chunk.
-        if (!body) throw new Error(`span chunk ${chunks[chunkOf[i]!]![0]} vanished while a view was read`);
-        spans[i]!.body = body.subarray(offsetOf[i]!, offsetOf[i]! + lengthOf[i]!);
+        if (!body) throw new Error(`span chunk ${id} vanished while a view was read`);
+        const offset = chunkRecord.offset(meta, recordOf[i]!);
+        spans[i]!.body = body.subarray(offset, offset + chunkRecord.length(meta, recordOf[i]!));
       }
     }
     return { spans: order.map(i => spans[i]!), total: spans.length };
