@@ -19,20 +19,27 @@ const STITCHED_QUERIES = 30;
 const FIRST_VIEW_CIRCUITS = 12;
 const baseMs = Date.now() - 30 * 60_000;
 
-// SPAN_JSON_CACHE_BYTES=0 in the environment shows the views without held span JSON.
+// SPAN_JSON_CACHE_BYTES=0 in the environment shows the views without held span JSON, and
+// VIEW_RENDER_WORKERS=0 the first views rendered on the main thread alone.
 const cacheBytes = process.env.SPAN_JSON_CACHE_BYTES;
+const renderWorkers = process.env.VIEW_RENDER_WORKERS;
 
 heading(
   'API latency',
   `buildApp() on 127.0.0.1 (SQLite WAL in ${tmpdir()}, default limits), client in the same process over keep-alive HTTP ` +
     `(timed stitched views counted against Content-Length, not joined), ` +
     `one request at a time, no concurrent ingest; store pre-loaded with ${BACKGROUND_REQUESTS} requests of 512 spans; ` +
-    `SPAN_JSON_CACHE_BYTES ${cacheBytes ?? 'default'}; ` +
+    `SPAN_JSON_CACHE_BYTES ${cacheBytes ?? 'default'}, VIEW_RENDER_WORKERS ${renderWorkers ?? 'default'}; ` +
     `load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`,
 );
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-bench-api-'));
-const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...(cacheBytes ? { SPAN_JSON_CACHE_BYTES: cacheBytes } : {}) });
+const config = loadConfig({
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  ...(cacheBytes ? { SPAN_JSON_CACHE_BYTES: cacheBytes } : {}),
+  ...(renderWorkers ? { VIEW_RENDER_WORKERS: renderWorkers } : {}),
+});
 const app = await buildApp({ config });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const addr = app.server.address();
@@ -156,6 +163,12 @@ async function postTraces(body: Buffer): Promise<Reply> {
   };
   const firstViewPaths: string[] = [];
   for (let n = 1; n <= FIRST_VIEW_CIRCUITS; n++) firstViewPaths.push(await stitchedCircuit(n));
+  // The process's first large view runs the span writer before V8 has compiled it (on the main
+  // thread and in each render worker): shown on its own, as the ingest benchmark's warm-up is.
+  const cold = await http('GET', await stitchedCircuit(FIRST_VIEW_CIRCUITS + 1), undefined, false);
+  if (cold.status !== 200) throw new Error(`cold view answered ${cold.status}`);
+  console.log(`the process's first view of such a circuit (span writer not yet compiled): ${cold.ms.toFixed(1)} ms`);
+  figure('api.stitched_view_5000_spans.process_first_view', cold.ms, 'ms');
   const firstViews: number[] = [];
   for (const p of firstViewPaths) {
     const r = await http('GET', p, undefined, false);

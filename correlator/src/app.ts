@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
+import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { CorrelatorError } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
@@ -120,11 +121,16 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   app.decorate('correlator', { store, engine, pipeline, metrics, exporter });
 
   const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
+  const renderWorkers =
+    config.limits.viewRenderWorkers > 0
+      ? new SpanRenderWorkers(config.limits.viewRenderWorkers, e => app.log.error({ err: e }, 'view render worker failed; its shares are rendered on the main thread'))
+      : undefined;
   // Engine and cache keep running totals; the counters follow them when /metrics is scraped.
   const tracesEvicted = followTotal(metrics.hotStateEvictions, { kind: 'traces' });
   const keysEvicted = followTotal(metrics.hotStateEvictions, { kind: 'keys' });
   const cacheHits = followTotal(metrics.spanJsonCacheLookups, { outcome: 'hit' });
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
+  const workerSpans = followTotal(metrics.renderWorkerSpans, {});
   const refreshGauges = () => {
     const s = engine.stats();
     metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
@@ -138,6 +144,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       cacheHits(spanJsonCache.hits);
       cacheMisses(spanJsonCache.misses);
     }
+    if (renderWorkers) workerSpans(renderWorkers.spansRendered);
   };
 
   await app.register(swagger, {
@@ -180,8 +187,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 
   await app.register(otlpRoutes, { pipeline, guard, metrics });
   await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize });
-  await app.register(circuitRoutes, { store, spanJsonCache });
-  await app.register(traceRoutes, { store, spanJsonCache });
+  await app.register(circuitRoutes, { store, spanJsonCache, renderWorkers });
+  await app.register(traceRoutes, { store, spanJsonCache, renderWorkers });
   await app.register(correlationRoutes, { store });
   await app.register(serviceGraphRoutes, { store });
   await app.register(systemRoutes, { config, store, metrics, startedAtMs, refreshGauges });
@@ -215,6 +222,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   app.addHook('onClose', async () => {
     if (retentionTimer) clearInterval(retentionTimer);
     await exporter?.stop();
+    await renderWorkers?.close();
     guard.close();
     await store.close();
   });

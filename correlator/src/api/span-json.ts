@@ -27,6 +27,7 @@ import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
 import type { ViewLookup } from './rendered-span-cache.js';
+import type { SpanRenderWorkers } from './span-render-workers.js';
 import { toApiSpan } from './span-view.js';
 
 const KIND_JSON = ['"unspecified"', '"internal"', '"server"', '"client"', '"producer"', '"consumer"'];
@@ -635,8 +636,17 @@ interface Written {
   root: boolean;
 }
 
+/** What writing a span's JSON from its bytes needs; a StoredSpan is one. */
+export interface SpanSource {
+  readonly body: Buffer;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly service: string;
+  readonly synthetic: boolean;
+}
+
 /** Writes one span from its stored bytes; throws NEEDS_OBJECT_PATH or a decoding error to fall back. */
-function writeSpanFast(out: JsonBytes, s: StoredSpan, resourceJson: Buffer): Written {
+function writeSpanFast(out: JsonBytes, s: SpanSource, resourceJson: Buffer): Written {
   const src = s.body;
   const total = src.length;
   const r = new WireReader(src);
@@ -787,80 +797,149 @@ const COMMA = 0x2c;
 const COMMA_BYTES = Buffer.from(',');
 
 /**
- * The reply body: `head`, the JSON array of the API Spans of `stored` in timeline order (as
- * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`. Spans the
- * view's cache lookup finds are not copied: the body is a list of ranges of the cache's blocks and
- * of the blocks the other spans are written into here, which the cache then keeps as they are.
+ * Spans written into blocks: span k is `blocks[blockOf[k]][from[k], to[k])`, followed there by a
+ * comma; `blockOf[k]` is -1 for a span left unwritten (only a run made without the object path).
  */
-export function timelineSpansJson(
-  stored: readonly ViewSpan[],
-  head = '',
-  tail = '',
-  lookup?: ViewLookup,
-): JsonParts {
-  const n = stored.length;
-  /** Span i's JSON is `slabOf[i][from[i], to[i])`; a span rendered here has its block in `blockOf[i]` until the blocks are final. */
-  const slabOf = new Array<Buffer | undefined>(n);
-  const blockOf = new Int32Array(n).fill(-1);
-  const from = new Int32Array(n);
-  const to = new Int32Array(n);
-  const startMs = new Float64Array(n);
-  const roots = new Uint8Array(n);
-  // Held spans first: what is left to render sizes the blocks.
+export interface RenderedRun {
+  readonly blocks: Buffer[];
+  readonly blockOf: Int32Array;
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly startMs: Float64Array;
+  readonly roots: Uint8Array;
+}
+
+/**
+ * Writes `count` spans, `source(k)` with its resource's JSON `resourceJson(k)`, from their bytes.
+ * A span the byte path cannot write goes through `objectPath`, which may throw its decoding error;
+ * without one (a render worker, which has no resource objects) the span is left unwritten.
+ */
+export function renderSpans(
+  count: number,
+  source: (k: number) => SpanSource,
+  resourceJson: (k: number) => Buffer,
+  objectPath?: (k: number) => { json: string; written: Written },
+): RenderedRun {
+  const blockOf = new Int32Array(count).fill(-1);
+  const from = new Int32Array(count);
+  const to = new Int32Array(count);
+  const startMs = new Float64Array(count);
+  const roots = new Uint8Array(count);
   let estimateLeft = 0;
-  for (let i = 0; i < n; i++) {
-    const hit = lookup?.find(stored[i]!);
-    if (hit === undefined) {
-      estimateLeft += jsonEstimate(bytesOf(stored[i]!));
-      continue;
-    }
-    slabOf[i] = hit.slab;
-    from[i] = hit.jsonStart;
-    to[i] = hit.jsonEnd;
-    startMs[i] = hit.startTimeMs;
-    roots[i] = hit.root ? 1 : 0;
-  }
+  for (let k = 0; k < count; k++) estimateLeft += jsonEstimate(source(k));
   const out = new JsonBytes();
-  for (let i = 0; i < n; i++) {
-    if (slabOf[i] !== undefined) continue;
-    const s = bytesOf(stored[i]!);
+  for (let k = 0; k < count; k++) {
+    const s = source(k);
     const estimate = jsonEstimate(s);
     estimateLeft -= estimate;
-    const res = resourceJsonOf(s.resource);
+    const res = resourceJson(k);
     // The span, its resource's JSON and the comma after it, in one block.
-    const need = estimate + res.json.length + 1;
+    const need = estimate + res.length + 1;
     out.reserve(need, Math.min(BLOCK_BYTES, estimateLeft + need));
     const at = out.pos;
     let written: Written | null = null;
     if (Buffer.isBuffer(s.body)) {
       try {
-        written = writeSpanFast(out, s, res.json);
+        written = writeSpanFast(out, s, res);
       } catch {
         out.pos = at;
       }
     }
     if (!written) {
-      const span = toApiSpan(s, res.attributes);
-      out.text(apiSpanJson(span));
-      written = { startTimeMs: span.startTimeMs, root: span.parentSpanId === '' };
+      if (!objectPath) continue;
+      const fallback = objectPath(k);
+      out.text(fallback.json);
+      written = fallback.written;
     }
-    blockOf[i] = out.sealed.length;
-    from[i] = at;
-    to[i] = out.pos;
-    startMs[i] = written.startTimeMs;
-    roots[i] = written.root ? 1 : 0;
+    blockOf[k] = out.sealed.length;
+    from[k] = at;
+    to[k] = out.pos;
+    startMs[k] = written.startTimeMs;
+    roots[k] = written.root ? 1 : 0;
     // Every rendered span is followed by a comma in its block, so the spans of a block that come
     // out in the order they were written make one range with their separators.
     out.byte(COMMA);
   }
-  const blocks = out.blocks();
-  for (let i = 0; i < n; i++) {
-    if (blockOf[i]! < 0) continue;
-    slabOf[i] = blocks[blockOf[i]!]!;
-    lookup?.cache?.add(stored[i]!, slabOf[i]!, from[i]!, to[i]!, startMs[i]!, roots[i] === 1);
-  }
-  lookup?.cache?.evictOverBudget();
+  return { blocks: out.blocks(), blockOf, from, to, startMs, roots };
+}
 
+/** The object path for a stored span: decodes it into an API Span and serializes that. */
+function objectPathOf(s: StoredSpan): { json: string; written: Written } {
+  const span = toApiSpan(s, resourceJsonOf(s.resource).attributes);
+  return { json: apiSpanJson(span), written: { startTimeMs: span.startTimeMs, root: span.parentSpanId === '' } };
+}
+
+/** What a view has before rendering: the JSON the cache holds, and which spans still need writing. */
+interface ViewPlan {
+  /** Span i's JSON is `slabOf[i][from[i], to[i])` once known. */
+  readonly slabOf: (Buffer | undefined)[];
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly startMs: Float64Array;
+  readonly roots: Uint8Array;
+  /** Indices of the spans to render, in view order. */
+  readonly misses: number[];
+}
+
+function planView(stored: readonly ViewSpan[], lookup: ViewLookup | undefined): ViewPlan {
+  const n = stored.length;
+  const plan: ViewPlan = {
+    slabOf: new Array<Buffer | undefined>(n),
+    from: new Int32Array(n),
+    to: new Int32Array(n),
+    startMs: new Float64Array(n),
+    roots: new Uint8Array(n),
+    misses: [],
+  };
+  for (let i = 0; i < n; i++) {
+    const hit = lookup?.find(stored[i]!);
+    if (hit === undefined) {
+      plan.misses.push(i);
+      continue;
+    }
+    plan.slabOf[i] = hit.slab;
+    plan.from[i] = hit.jsonStart;
+    plan.to[i] = hit.jsonEnd;
+    plan.startMs[i] = hit.startTimeMs;
+    plan.roots[i] = hit.root ? 1 : 0;
+  }
+  return plan;
+}
+
+/** Renders misses [first, first + count) of the plan on this thread. */
+function renderMisses(stored: readonly ViewSpan[], plan: ViewPlan, first: number, count: number): RenderedRun {
+  const source = (k: number) => bytesOf(stored[plan.misses[first + k]!]!);
+  return renderSpans(
+    count,
+    source,
+    k => resourceJsonOf(source(k).resource).json,
+    k => objectPathOf(source(k)),
+  );
+}
+
+/**
+ * Records what run `run` rendered of misses [first, ...) of the plan, in the plan and the cache;
+ * spans it left unwritten stay for the caller.
+ */
+function takeRun(stored: readonly ViewSpan[], plan: ViewPlan, first: number, run: RenderedRun, lookup: ViewLookup | undefined): void {
+  for (let k = 0; k < run.blockOf.length; k++) {
+    const slab = run.blocks[run.blockOf[k]!];
+    if (slab === undefined) continue;
+    const i = plan.misses[first + k]!;
+    plan.slabOf[i] = slab;
+    plan.from[i] = run.from[k]!;
+    plan.to[i] = run.to[k]!;
+    plan.startMs[i] = run.startMs[k]!;
+    plan.roots[i] = run.roots[k]!;
+    lookup?.cache?.add(stored[i]!, slab, run.from[k]!, run.to[k]!, run.startMs[k]!, run.roots[k] === 1);
+  }
+}
+
+/** The body from a plan every span of which is rendered: `head`, the spans in timeline order, `tail`. */
+function assembleView(stored: readonly ViewSpan[], plan: ViewPlan, head: string, tail: string, lookup: ViewLookup | undefined): JsonParts {
+  lookup?.cache?.evictOverBudget();
+  const n = stored.length;
+  const { slabOf, from, to, startMs, roots } = plan;
   // The store reads spans by start time and id, so the timeline order (roots first at equal
   // times) needs a sort only when a root ties with an earlier-sorted span.
   const compare = (a: number, b: number): number => {
@@ -877,7 +956,9 @@ export function timelineSpansJson(
   body.add(opening, 0, opening.length);
   for (let k = 0; k < n; k++) {
     const i = order ? order[k]! : k;
-    body.add(slabOf[i]!, from[i]!, to[i]!);
+    const slab = slabOf[i];
+    if (slab === undefined) throw new Error(`span ${stored[i]!.traceId}/${stored[i]!.spanId} was not rendered`);
+    body.add(slab, from[i]!, to[i]!);
     if (k + 1 < n && !body.extendOver(COMMA)) body.add(COMMA_BYTES, 0, 1);
   }
   const closing = Buffer.from(`]${tail}`, 'utf8');
@@ -886,33 +967,115 @@ export function timelineSpansJson(
 }
 
 /**
+ * The reply body: `head`, the JSON array of the API Spans of `stored` in timeline order (as
+ * `orderForTimeline(toApiSpans(stored))` serialized by the route's schema), then `tail`. Spans the
+ * view's cache lookup finds are not copied: the body is a list of ranges of the cache's blocks and
+ * of the blocks the other spans are written into here, which the cache then keeps as they are.
+ */
+export function timelineSpansJson(
+  stored: readonly ViewSpan[],
+  head = '',
+  tail = '',
+  lookup?: ViewLookup,
+): JsonParts {
+  const plan = planView(stored, lookup);
+  takeRun(stored, plan, 0, renderMisses(stored, plan, 0, plan.misses.length), lookup);
+  return assembleView(stored, plan, head, tail, lookup);
+}
+
+/**
+ * timelineSpansJson with the rendering shared between this thread and the render workers: each
+ * takes an equal share of the spans not held, so a first view costs about its share's time. A
+ * share a worker could not render (it failed, or a span needs the object path) is rendered here.
+ */
+export async function timelineSpansJsonShared(
+  stored: readonly ViewSpan[],
+  head: string,
+  tail: string,
+  lookup: ViewLookup | undefined,
+  workers: SpanRenderWorkers | undefined,
+): Promise<JsonParts> {
+  const plan = planView(stored, lookup);
+  const misses = plan.misses.length;
+  const helpers = workers?.available(misses) ?? 0;
+  if (helpers === 0) {
+    takeRun(stored, plan, 0, renderMisses(stored, plan, 0, misses), lookup);
+    return assembleView(stored, plan, head, tail, lookup);
+  }
+  // This thread's share first, the workers' shares after it.
+  const share = Math.ceil(misses / (helpers + 1));
+  const jobs: { first: number; count: number; run: Promise<RenderedRun | null> }[] = [];
+  for (let first = share; first < misses; first += share) {
+    const count = Math.min(share, misses - first);
+    const sources = Array.from({ length: count }, (_, k) => bytesOf(stored[plan.misses[first + k]!]!));
+    jobs.push({ first, count, run: workers!.render(sources, sources.map(s => resourceJsonOf(s.resource).json)) });
+  }
+  takeRun(stored, plan, 0, renderMisses(stored, plan, 0, Math.min(share, misses)), lookup);
+  for (const job of jobs) {
+    const run = await job.run;
+    if (run === null) {
+      takeRun(stored, plan, job.first, renderMisses(stored, plan, job.first, job.count), lookup);
+      continue;
+    }
+    // Spans the worker left unwritten take the object path here, in a run of their own.
+    const left: number[] = [];
+    for (let k = 0; k < job.count; k++) if (run.blockOf[k] === -1) left.push(k);
+    takeRun(stored, plan, job.first, run, lookup);
+    if (left.length > 0) {
+      const source = (j: number) => bytesOf(stored[plan.misses[job.first + left[j]!]!]!);
+      const rest = renderSpans(left.length, source, j => resourceJsonOf(source(j).resource).json, j => objectPathOf(source(j)));
+      for (let j = 0; j < left.length; j++) takeRun(stored, plan, job.first + left[j]!, sliceRun(rest, j), lookup);
+    }
+  }
+  return assembleView(stored, plan, head, tail, lookup);
+}
+
+/** Span j of a run as a run of one span. */
+function sliceRun(run: RenderedRun, j: number): RenderedRun {
+  return {
+    blocks: run.blocks,
+    blockOf: run.blockOf.subarray(j, j + 1),
+    from: run.from.subarray(j, j + 1),
+    to: run.to.subarray(j, j + 1),
+    startMs: run.startMs.subarray(j, j + 1),
+    roots: run.roots.subarray(j, j + 1),
+  };
+}
+
+/**
  * A reply body from the route's serializer output for the reply with `spans: []` (stitched view,
  * trace detail). Property names are never escaped and string values always escape their quotes, so
  * `"spans":[]` occurs once, as the property, as long as no object before `spans` has such a property.
  */
-function replyWithSpansJson(envelope: string, stored: readonly ViewSpan[], lookup?: ViewLookup): JsonParts {
+function replyWithSpansJson(
+  envelope: string,
+  stored: readonly ViewSpan[],
+  lookup: ViewLookup | undefined,
+  workers: SpanRenderWorkers | undefined,
+): Promise<JsonParts> {
   const at = envelope.indexOf('"spans":[]');
   if (at < 0) throw new Error('reply envelope has no empty spans array');
-  return timelineSpansJson(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), lookup);
+  return timelineSpansJsonShared(stored, envelope.slice(0, at + 8), envelope.slice(at + 10), lookup, workers);
 }
 
 /**
  * Sends the 200 reply `payload` (its `spans` empty) with `stored` as its spans: the route's schema
- * serializer writes the payload, the spans are written from their bytes, and the pieces go out as
- * they are, with the whole length.
+ * serializer writes the payload, the spans are written from their bytes (shared with the render
+ * workers when given), and the pieces go out as they are, with the whole length.
  */
-export function sendWithSpans<Payload extends { spans: [] }>(
+export async function sendWithSpans<Payload extends { spans: [] }>(
   reply: FastifyReply,
   payload: Payload,
   stored: readonly ViewSpan[],
   lookup?: ViewLookup,
-): FastifyReply {
-  const body = replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, lookup);
+  workers?: SpanRenderWorkers,
+): Promise<FastifyReply> {
+  const body = await replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, lookup, workers);
   return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
 }
 
 /** Bytes set aside for a span's JSON: hex ids and escapes can double its bytes, plus the fixed keys. */
-function jsonEstimate(s: StoredSpan): number {
+function jsonEstimate(s: SpanSource): number {
   return s.body.length * 2 + 200;
 }
 

@@ -34,6 +34,8 @@ export interface Config {
     requestTimeoutMs: number;
     /** Memory for the JSON of spans already served (0: none kept). */
     spanJsonCacheBytes: number;
+    /** Worker threads that share the rendering of large views with the main thread (0: none). */
+    viewRenderWorkers: number;
   };
   keys: {
     /** attribute name → business key, defaults merged with KEY_ALIASES */
@@ -328,6 +330,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
+      viewRenderWorkers: int(env, 'VIEW_RENDER_WORKERS', 1, 0, 16),
     },
     keys: {
       aliases: Object.freeze(keyAliases(env)),

@@ -19,6 +19,7 @@ export interface CoreMetrics {
   spanJsonCacheBytes: Gauge;
   spanJsonCacheEntries: Gauge;
   spanJsonCacheLookups: Counter<'outcome'>;
+  renderWorkerSpans: Counter;
 }
 
 /** One registry per app instance, so tests can build many apps in one process. */
@@ -108,6 +109,11 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'span_json_cache_lookups_total',
       help: 'Spans served from held JSON (hit) or rendered from their bytes (miss)',
       labelNames: ['outcome'],
+      registers: r,
+    }),
+    renderWorkerSpans: new Counter({
+      name: 'view_render_worker_spans_total',
+      help: 'Spans whose JSON a render worker wrote for a view (VIEW_RENDER_WORKERS); the main thread wrote the other misses',
       registers: r,
     }),
   };

@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
 import { RenderedSpanCache, ViewLookup } from '../../src/api/rendered-span-cache.js';
-import { sendWithSpans, timelineSpansJson } from '../../src/api/span-json.js';
+import { sendWithSpans, timelineSpansJson, timelineSpansJsonShared } from '../../src/api/span-json.js';
+import { MIN_SPANS_PER_SHARE, SpanRenderWorkers } from '../../src/api/span-render-workers.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../../src/store/store.js';
@@ -697,5 +698,148 @@ describe('span JSON cache through the API', () => {
     const received = againRead!.filter(sp => !sp.synthetic);
     assert.equal(received.length, 2);
     assert.ok(received.every(sp => sp.body === null), 'the repeat view reads no received span bytes');
+  });
+});
+
+describe('stitched view rendering shared with worker threads', () => {
+  // Spans of every kind the writer distinguishes: common attributes, escapes and non-ASCII, every
+  // value type, events, links and status, keys that force the object path, a JSON-ingested
+  // resource and a bridge span; repeated to a view large enough to be shared.
+  const kinds = (n: number, startMs: number): StoredSpan[] => [
+    stored(n, {
+      startMs,
+      attributes: [
+        { key: 'circuit_id', value: s(`80.L1XX.${n}..CHTR`) },
+        { key: 'escaped', value: s('quote " backslash \\ newline \n') },
+        { key: 'unicode', value: s('clé ✓ 😀') },
+        { key: 'int', value: { intValue: n } },
+        { key: 'big', value: { intValue: '9007199254740993' } },
+        { key: 'double', value: { doubleValue: 0.1 } },
+        { key: 'array', value: { arrayValue: { values: [s('a'), { intValue: 2 }] } } },
+      ],
+      extra: {
+        status: { code: 2, message: 'failed' },
+        events: [{ timeUnixNano: (BigInt(startMs + 1) * NS).toString(), name: 'step', attributes: [{ key: 'attempt', value: { intValue: 1 } }] }],
+        links: [{ traceId: idBytes(hex(8, 16)), spanId: idBytes(hex(2, 8)), attributes: [] }],
+      },
+    }),
+    stored(n + 1, { startMs, parent: n, attributes: [{ key: 'b', value: s('1') }, { key: '10', value: s('2') }] }),
+    stored(n + 2, { startMs: startMs + 1, parent: n, attributes: [{ key: 'dup', value: s('a') }, { key: 'dup', value: s('b') }] }),
+    stored(n + 3, { startMs: startMs + 1, parent: n, resource: jsonResource, service: 'batch "svc"' }),
+    { ...stored(n + 4, { startMs: startMs + 2, parent: n }), synthetic: true },
+  ];
+  const view = (count: number): StoredSpan[] => {
+    const spans: StoredSpan[] = [];
+    for (let n = 1; spans.length < count; n += 5) spans.push(...kinds(n, T0 + n));
+    return spans;
+  };
+
+  async function readyWorkers(t: { after(fn: () => Promise<void>): void }): Promise<SpanRenderWorkers> {
+    const workers = new SpanRenderWorkers(1, e => assert.fail(e));
+    t.after(() => workers.close());
+    const deadline = Date.now() + 30_000;
+    while (workers.available(2 * MIN_SPANS_PER_SHARE) === 0) {
+      assert.ok(Date.now() < deadline, 'the render worker never became ready');
+      await new Promise(r => setTimeout(r, 20));
+    }
+    return workers;
+  }
+
+  it('gives the bytes of the single-thread writer, with a worker rendering its share', async t => {
+    const workers = await readyWorkers(t);
+    for (const count of [2 * MIN_SPANS_PER_SHARE, 3001]) {
+      const spans = view(count);
+      const single = joined(timelineSpansJson(spans, '{"head":', '}'));
+      const before = workers.spansRendered;
+      const shared = joined(await timelineSpansJsonShared(spans, '{"head":', '}', undefined, workers));
+      assert.equal(shared, single, `${spans.length} spans`);
+      // The worker took about half; those needing the object path came back for this thread.
+      const taken = workers.spansRendered - before;
+      assert.ok(taken >= spans.length * 0.3 && taken < spans.length * 0.5, `${taken} of ${spans.length} spans rendered by the worker`);
+    }
+  });
+
+  it('holds what the worker rendered in the span JSON cache, and serves it again', async t => {
+    const workers = await readyWorkers(t);
+    const spans = view(1500);
+    const single = joined(timelineSpansJson(spans, '', ''));
+    const cache = new RenderedSpanCache(1 << 30);
+    assert.equal(joined(await timelineSpansJsonShared(spans, '', '', new ViewLookup(cache), workers)), single);
+    assert.equal(cache.size, spans.length);
+    const rendered = workers.spansRendered;
+    assert.equal(joined(await timelineSpansJsonShared(spans, '', '', new ViewLookup(cache), workers)), single);
+    assert.equal(workers.spansRendered, rendered, 'a held view renders nothing');
+    assert.equal(cache.hits, spans.length);
+  });
+
+  it('renders small views and views with workers gone on this thread, with the same bytes', async t => {
+    const workers = await readyWorkers(t);
+    const small = view(2 * MIN_SPANS_PER_SHARE - 5);
+    const before = workers.spansRendered;
+    assert.equal(joined(await timelineSpansJsonShared(small, '', '', undefined, workers)), joined(timelineSpansJson(small)));
+    assert.equal(workers.spansRendered, before, 'too small to share');
+    // The worker is stopped while it holds a share: the share is rendered here instead.
+    const spans = view(2000);
+    const pending = timelineSpansJsonShared(spans, '', '', undefined, workers);
+    await workers.close();
+    assert.equal(joined(await pending), joined(timelineSpansJson(spans)));
+    assert.equal(workers.available(spans.length), 0, 'a closed pool lends no worker');
+  });
+
+  it("reports a malformed span in a worker's share as the single-thread writer does", async t => {
+    const workers = await readyWorkers(t);
+    const spans = view(1200);
+    const last = spans.length - 3;
+    spans[last] = { ...spans[last]!, body: spans[last]!.body.subarray(0, spans[last]!.body.length - 3) };
+    const single = (() => {
+      try {
+        timelineSpansJson(spans);
+        return null;
+      } catch (err) {
+        return err as Error;
+      }
+    })();
+    assert.ok(single, 'the fixture must be malformed');
+    await assert.rejects(timelineSpansJsonShared(spans, '', '', undefined, workers), { name: single.name, message: single.message });
+  });
+
+  it('serves the same stitched view through the API with VIEW_RENDER_WORKERS 1 and 0', async t => {
+    const bodies: string[] = [];
+    for (const workers of ['1', '0']) {
+      const app = await buildTestApp(t, { VIEW_RENDER_WORKERS: workers, SPAN_JSON_CACHE_BYTES: '0' });
+      const built = await buildTraces(
+        Array.from({ length: 12 }, (_, k) => ({
+          service: ['beorn', 'mdso', 'arda'][k % 3]!,
+          spans: Array.from({ length: 100 }, (_, j) => ({
+            name: `step ${j}`,
+            kind: j === 0 ? SpanKind.SERVER : SpanKind.INTERNAL,
+            ...(j > 0 ? { parent: 'step 0' } : {}),
+            startMs: T0 + k * 1000 + j,
+            endMs: T0 + k * 1000 + j + 5,
+            attributes: { circuit_id: 'c-shared', step: j },
+          })),
+        })),
+      );
+      for (const trace of built) {
+        const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(trace.spans) });
+        assert.equal(res.statusCode, 200, res.body);
+      }
+      // Views before the worker is ready are rendered here alone; later ones are shared.
+      const workerSpans = async () => Number(/^view_render_worker_spans_total (\d+)$/m.exec((await app.inject('/metrics')).body)?.[1]);
+      let body = '';
+      for (let i = 0; i < 500 && (i < 2 || (workers === '1' && (await workerSpans()) === 0)); i++) {
+        const res = await app.inject('/api/circuits/c-shared/trace');
+        assert.equal(res.statusCode, 200, res.body);
+        assert.ok(!body || res.body === body, 'every view the same');
+        body = res.body;
+        await new Promise(r => setTimeout(r, 10));
+      }
+      const shared = await workerSpans();
+      assert.ok(workers === '1' ? shared > 400 : shared === 0, `${shared} spans rendered by a worker with VIEW_RENDER_WORKERS ${workers}`);
+      assert.equal((JSON.parse(body) as StitchedTrace).spans.length, 1200 + 11);
+      // The spans as sent; the bridges around them carry each app's creation times.
+      bodies.push(body.slice(body.indexOf('"spans":'), body.indexOf(',"bridges":')));
+    }
+    assert.ok(bodies[0]!.length > 1e5 && bodies[0] === bodies[1], 'the same span bytes either way');
   });
 });

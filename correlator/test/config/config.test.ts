@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     assert.equal(c.mdso.url, null);
     assert.equal(c.limits.maxBodyBytes, 64 * 1024 * 1024);
     assert.equal(c.limits.spanJsonCacheBytes, 64 * 1024 * 1024);
+    assert.equal(c.limits.viewRenderWorkers, 1);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
     assert.equal(c.keys.aliases['mdso.circuit_id'], 'circuit_id');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
     [{ TEMPO_HEADERS: '{"X-Scope-OrgID": 1}' }, 'TEMPO_HEADERS', /must be a string/],
     [{ SPAN_JSON_CACHE_BYTES: '-1' }, 'SPAN_JSON_CACHE_BYTES', /between 0 and/],
     [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
+    [{ VIEW_RENDER_WORKERS: '17' }, 'VIEW_RENDER_WORKERS', /between 0 and 16/],
   ];
   for (const [env, setting, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} naming ${setting}`, () => {

@@ -14,13 +14,16 @@ import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
+import type { SpanRenderWorkers } from '../span-render-workers.js';
 import { parseRange } from '../time-params.js';
 
 export const circuitRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
   /** undefined: SPAN_JSON_CACHE_BYTES=0, every view is rendered. */
   spanJsonCache: RenderedSpanCache | undefined;
-}> = async (app, { store, spanJsonCache }) => {
+  /** Share the rendering of large views; undefined: VIEW_RENDER_WORKERS=0. */
+  renderWorkers: SpanRenderWorkers | undefined;
+}> = async (app, { store, spanJsonCache, renderWorkers }) => {
   app.get(
     '/api/circuits',
     {
@@ -89,6 +92,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
         spans,
         lookup,
+        renderWorkers,
       );
     },
   );

@@ -4,12 +4,15 @@ import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
+import type { SpanRenderWorkers } from '../span-render-workers.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
   /** undefined: SPAN_JSON_CACHE_BYTES=0, every view is rendered. */
   spanJsonCache: RenderedSpanCache | undefined;
-}> = async (app, { store, spanJsonCache }) => {
+  /** Share the rendering of large views; undefined: VIEW_RENDER_WORKERS=0. */
+  renderWorkers: SpanRenderWorkers | undefined;
+}> = async (app, { store, spanJsonCache, renderWorkers }) => {
   app.get(
     '/api/traces/:traceId',
     {
@@ -37,6 +40,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
         spans,
         lookup,
+        renderWorkers,
       );
     },
   );
