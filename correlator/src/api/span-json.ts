@@ -33,6 +33,8 @@ import { toApiSpan } from './span-view.js';
 const KIND_JSON = ['"unspecified"', '"internal"', '"server"', '"client"', '"producer"', '"consumer"'];
 const STATUS_JSON = ['"unset"', '"ok"', '"error"'];
 const HEX_DIGITS = Array.from('0123456789abcdef', c => c.charCodeAt(0));
+/** "00" to "99" as character codes, pair n at [2n, 2n + 1]. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : Math.floor(i / 20)));
 const QUOTE = 0x22;
 
 /** Thrown inside the fast path when a span needs the object path; never escapes this module. */
@@ -125,17 +127,49 @@ class JsonBytes {
 
   /** The decimal digits of an integer in [0, 2^53), written without making a string. */
   digits(v: number): void {
-    let n = 1;
-    for (let t = v; t >= 10; t = Math.floor(t / 10)) n++;
+    if (v < 100_000_000) {
+      this.smallDigits(v);
+      return;
+    }
+    // Above 10^8 the low eight digits are written as a block after the rest, in int32 arithmetic.
+    const top = Math.floor(v / 100_000_000);
+    this.digits(top);
+    this.eightDigits(v - top * 100_000_000);
+  }
+
+  /** The digits of an integer in [0, 10^8), two at a time. */
+  private smallDigits(v: number): void {
+    const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10_000 ? 4 : v < 100_000 ? 5 : v < 1_000_000 ? 6 : v < 10_000_000 ? 7 : 8;
     this.room(n);
     const b = this.buf;
     let p = this.pos + n;
     this.pos = p;
-    do {
-      const q = Math.floor(v / 10);
-      b[--p] = 0x30 + v - q * 10;
+    while (v >= 100) {
+      const q = (v / 100) | 0;
+      const pair = (v - q * 100) << 1;
+      b[--p] = DIGIT_PAIRS[pair + 1]!;
+      b[--p] = DIGIT_PAIRS[pair]!;
       v = q;
-    } while (v > 0);
+    }
+    if (v >= 10) {
+      b[--p] = DIGIT_PAIRS[(v << 1) + 1]!;
+      b[--p] = DIGIT_PAIRS[v << 1]!;
+    } else b[--p] = 0x30 + v;
+  }
+
+  /** An integer in [0, 10^8) as exactly eight digits, leading zeros kept. */
+  private eightDigits(v: number): void {
+    this.room(8);
+    const b = this.buf;
+    let p = this.pos + 8;
+    this.pos = p;
+    for (let k = 0; k < 4; k++) {
+      const q = (v / 100) | 0;
+      const pair = (v - q * 100) << 1;
+      b[--p] = DIGIT_PAIRS[pair + 1]!;
+      b[--p] = DIGIT_PAIRS[pair]!;
+      v = q;
+    }
   }
 
   /** The unsigned 64-bit integer hi * 2^32 + lo in decimal, as nanosFromParts spells it. */
@@ -150,10 +184,12 @@ class JsonBytes {
     this.room(4);
     const b = this.buf;
     const p = this.pos;
-    b[p] = 0x30 + Math.floor(low / 1000);
-    b[p + 1] = 0x30 + (Math.floor(low / 100) % 10);
-    b[p + 2] = 0x30 + (Math.floor(low / 10) % 10);
-    b[p + 3] = 0x30 + (low % 10);
+    const q = ((low / 100) | 0) << 1;
+    const r = (low % 100) << 1;
+    b[p] = DIGIT_PAIRS[q]!;
+    b[p + 1] = DIGIT_PAIRS[q + 1]!;
+    b[p + 2] = DIGIT_PAIRS[r]!;
+    b[p + 3] = DIGIT_PAIRS[r + 1]!;
     this.pos = p + 4;
   }
 

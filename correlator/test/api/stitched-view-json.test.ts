@@ -266,6 +266,11 @@ describe('stitched view JSON written from stored span bytes', () => {
       ['1795316688625123456', '1795316688625123999'],
       ['1795316688625000500', '1795316688624000000'],
       ['18446744073709551615', '18446744073709551615'],
+      // Around 10^8 and its multiples, where the digits are written in groups of eight.
+      ['99999999', '100000000'],
+      ['100000001', '999999999999'],
+      ['1000000000000', '1000000000001'],
+      ['1000000001000000000', '1000000100000000000'],
     ];
     // And pseudo-random ones around now, with every digit of the low groups in play.
     let x = 0x2545f491;
@@ -302,6 +307,7 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.equal(written.get('times 1')!.durationMs, 1);
     assert.equal(written.get('times 6')!.durationMs, 0.001);
     assert.equal(written.get('times 7')!.durationMs, 0);
+    assert.equal(written.get('times 12')!.startTimeMs, 1_000_000_001_000);
     assert.equal(written.get('times 4')!.durationMs, 0);
   });
 
