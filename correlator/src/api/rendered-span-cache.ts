@@ -2,7 +2,7 @@
 // bridge span, and stored spans do not change. Dashboards re-query the same circuit on every
 // refresh, and a circuit that grows only adds spans, so keeping each span's JSON makes a repeat
 // view a list of byte ranges sent as they are instead of a decode and re-encode of every span.
-// Entries reference the blocks the rendering query wrote (span-json.ts), which are at least three
+// Entries reference the blocks the rendering query wrote (span-json-writer.ts), which are at least three
 // quarters full; a block is freed when the last entry in it goes.
 //
 // An entry is used only for the bytes it was made from, so a span replaced under the same ids, say

@@ -3,7 +3,7 @@
 // main thread, which has their resource objects, writes them.
 import { parentPort } from 'node:worker_threads';
 import { otlpTypes } from '../otlp/schema.js';
-import { renderSpans, type SpanSource } from './span-json.js';
+import { renderSpans, type SpanSource } from './span-json-writer.js';
 import type { RenderJob, RenderReply } from './span-render-workers.js';
 
 const port = parentPort;

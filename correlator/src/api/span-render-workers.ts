@@ -1,11 +1,11 @@
-// Worker threads that render shares of a stitched view's spans (span-json.ts). A first view of a
-// large circuit is mostly the writing of every span's JSON from its bytes, which is a pure function
-// of those bytes: on a machine with a second core, that work split in two takes about half as long.
+// Worker threads that render shares of a stitched view's spans (span-json-writer.ts). A first view
+// of a large circuit is mostly the writing of every span's JSON from its bytes, a pure function of
+// those bytes: on a machine with a second core, that work split in two takes about half as long.
 // A worker that fails or dies costs nothing but the help: its share is rendered on the main thread.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RenderedRun, SpanSource } from './span-json.js';
+import type { RenderedRun, SpanSource } from './span-json-writer.js';
 
 /** A share of a view, as it crosses to a worker: the span bytes packed into one buffer. */
 export interface RenderJob {

@@ -1,7 +1,7 @@
-// The stitched view writes its spans' JSON straight from the stored OTLP bytes (span-json.ts). These
-// tests hold it to the reference: the same reply built the plain way (toApiSpans + orderForTimeline,
-// serialized by fastify with the route's StitchedTrace schema) must come out byte for byte the same,
-// and the reply must validate against the schema.
+// The stitched view writes its spans' JSON straight from the stored OTLP bytes (span-json.ts and
+// span-json-writer.ts). These tests hold it to the reference: the same reply built the plain way
+// (toApiSpans + orderForTimeline, serialized by fastify with the route's StitchedTrace schema) must
+// come out byte for byte the same, and the reply must validate against the schema.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/api-schema';

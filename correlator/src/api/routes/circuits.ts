@@ -85,8 +85,8 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded),
         store.bridgesOf({ circuitId: id }),
       ]);
-      // Spans are written as JSON straight from their stored bytes (span-json.ts): the same bytes
-      // the schema serializer makes of API Span objects at a fraction of the cost.
+      // Spans are written as JSON straight from their stored bytes (span-json-writer.ts): the same
+      // bytes the schema serializer makes of API Span objects at a fraction of the cost.
       return sendWithSpans(
         reply,
         { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
