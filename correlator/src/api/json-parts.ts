@@ -3,6 +3,7 @@
 // stitched view costs a copy of several MiB per request, and buffers that size are what makes V8
 // run full collections under "external memory pressure" every few views.
 import { Readable } from 'node:stream';
+import { anchorShape } from '../runtime/shape-anchors.js';
 
 /** Past this many pieces a body is joined: one write per piece would cost more than the copy. */
 const MAX_PIECES = 256;
@@ -74,3 +75,6 @@ export class JsonPartsBuilder {
     this.buf = null;
   }
 }
+
+// Both live for one reply: see shape-anchors.ts.
+anchorShape(anchorShape(new JsonPartsBuilder()).finish());

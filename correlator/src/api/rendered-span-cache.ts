@@ -11,6 +11,7 @@
 // a view the cache holds; a span without one by a memcmp of its bytes. Over the byte budget, the
 // oldest entries go first, except that one used since eviction last passed it gets a second chance.
 import type { BodyNeeded, StoredResource, ViewSpan } from '../store/store.js';
+import { anchorShape } from '../runtime/shape-anchors.js';
 
 export interface RenderedSpan {
   /** The span's JSON is `slab[jsonStart, jsonEnd)`; the slab is a block the query that rendered it wrote. */
@@ -154,3 +155,6 @@ export class ViewLookup {
     return hit;
   }
 }
+
+// A lookup lives for one view: see shape-anchors.ts.
+anchorShape(new ViewLookup(undefined));

@@ -22,6 +22,7 @@ import {
   nanosLowDigits,
   utf8,
 } from '../otlp/wire-reader.js';
+import { anchorShape } from '../runtime/shape-anchors.js';
 
 const KIND_JSON = [
   '"unspecified"',
@@ -265,6 +266,9 @@ class JsonBytes {
     this.text(JSON.stringify(utf8(src, s, e)));
   }
 }
+
+// A writer lives for one view: see shape-anchors.ts.
+anchorShape(new JsonBytes());
 
 /**
  * A block held on by the span JSON cache costs its whole length, so one mostly unused (the last of a

@@ -21,6 +21,7 @@ import {
   type KeyGroup,
   type TraceState,
 } from './types.js';
+import { anchorShape } from '../runtime/shape-anchors.js';
 
 const MAX_CANDIDATES = 128;
 /**
@@ -443,6 +444,9 @@ class BatchContext {
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
 }
+
+// A batch context lives for one request: see shape-anchors.ts.
+anchorShape(new BatchContext());
 
 function circuitDelta(batch: BatchContext, circuitId: string, startMs: number, endMs: number): CircuitDelta {
   let c = batch.circuits.get(circuitId);

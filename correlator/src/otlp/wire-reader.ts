@@ -1,6 +1,7 @@
 // A minimal protobuf wire-format reader. The ingest path reads only what correlation needs and
 // keeps each span's bytes as they arrived, so it walks the wire format itself instead of
 // materialising protobufjs message objects (which allocate a Long per timestamp).
+import { anchorShape } from '../runtime/shape-anchors.js';
 
 export class DecodeError extends Error {
   constructor(message: string) {
@@ -153,6 +154,9 @@ export class WireReader {
     }
   }
 }
+
+// Readers live for one request: see shape-anchors.ts.
+anchorShape(new WireReader(new Uint8Array(0)));
 
 const decoder = new TextDecoder('utf-8');
 
