@@ -5,10 +5,11 @@
 // Run: npm run bench (repo root), or: cd correlator && node --expose-gc --import tsx bench/run.ts [name-filter ...]
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { machine } from './lib/report.js';
+import { machine, stealCpuSeconds } from './lib/report.js';
 
 interface Figure {
   bench: string;
@@ -23,6 +24,8 @@ interface Outcome {
   bench: string;
   code: number | null;
   seconds: number;
+  /** CPU time taken by the hypervisor while it ran, as a share of all CPUs' time; null if unknown. */
+  steal: number | null;
 }
 
 const FIGURE_LINE = /^FIGURE (\S+) (\S+) (\S+)(?: goal (.*))?$/;
@@ -55,6 +58,7 @@ function goalMet(value: number, goal: string): boolean | null {
 function runOne(file: string, cwd: string, figures: Figure[]): Promise<Outcome> {
   const bench = relative(cwd, file);
   const started = performance.now();
+  const stealBefore = stealCpuSeconds();
   console.log(`\n######## ${bench}`);
   return new Promise(resolve => {
     const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
@@ -69,7 +73,12 @@ function runOne(file: string, cwd: string, figures: Figure[]): Promise<Outcome> 
       if (f) figures.push(f);
     });
     child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    child.on('close', code => resolve({ bench, code, seconds: (performance.now() - started) / 1000 }));
+    child.on('close', code => {
+      const seconds = (performance.now() - started) / 1000;
+      const stealAfter = stealCpuSeconds();
+      const steal = stealBefore === null || stealAfter === null ? null : (stealAfter - stealBefore) / (seconds * cpus().length);
+      resolve({ bench, code, seconds, steal });
+    });
   });
 }
 
@@ -115,7 +124,8 @@ async function main(): Promise<void> {
   console.log(figures.length > 0 ? table(rows) : '(no FIGURE lines were printed)');
   console.log('');
   for (const o of outcomes) {
-    console.log(`${o.code === 0 ? 'ok     ' : `FAILED (exit ${o.code})`}  ${o.bench}  ${o.seconds.toFixed(1)} s`);
+    const steal = o.steal === null ? '' : `, CPU steal ${(o.steal * 100).toFixed(1)}%`;
+    console.log(`${o.code === 0 ? 'ok     ' : `FAILED (exit ${o.code})`}  ${o.bench}  ${o.seconds.toFixed(1)} s${steal}`);
   }
   const missed = figures.filter(f => f.met === false).length;
   if (missed > 0) console.log(`${missed} goal(s) missed (figures, not failures)`);

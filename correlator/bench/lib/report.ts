@@ -54,3 +54,19 @@ export function mainThreadCpuUs(): number | null {
     return null;
   }
 }
+
+/**
+ * Time the hypervisor gave this machine's CPUs to others, from /proc/stat (Linux guests; null
+ * elsewhere), in CPU-seconds. On a shared VM it varied from under 1% to over 20% of the CPUs within
+ * an hour, and wall-clock figures moved with it, so the runner prints it beside each bench.
+ */
+export function stealCpuSeconds(): number | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/);
+    // cpu user nice system idle iowait irq softirq steal ...: clock ticks, 100 per second.
+    const steal = Number(cpu[8]);
+    return cpu[0] === 'cpu' && Number.isFinite(steal) ? steal / 100 : null;
+  } catch {
+    return null;
+  }
+}
