@@ -3,6 +3,8 @@
 // encoded entries were still a gigabyte the collector swept and compacted; in buffers it sees one
 // Map of keys and small-integer locations. Keys keep their insertion order for eviction.
 
+import { OldestKey } from './oldest-key.js';
+
 const DEFAULT_SLAB_BYTES = 8 * 2 ** 20;
 // A location is slab * 2^20 + offset / 8 (slabs of at most 8 MiB): below 2^30 for the first 1024
 // slabs, a small integer V8 keeps unboxed.
@@ -11,6 +13,7 @@ const ALIGN = 8;
 
 export class EncodedSlab {
   private readonly where = new Map<string, number>();
+  private readonly oldest = new OldestKey(this.where);
   private readonly slabs: (Buffer | null)[] = [];
   /** Live records per slab; a slab is released when it has none. */
   private readonly liveRecords: number[] = [];
@@ -62,13 +65,13 @@ export class EncodedSlab {
     if (loc === undefined) return false;
     this.release(loc);
     this.where.delete(key);
+    this.oldest.deleted(key);
     return true;
   }
 
   /** The oldest key, or undefined when empty. */
   oldestKey(): string | undefined {
-    for (const k of this.where.keys()) return k;
-    return undefined;
+    return this.oldest.get();
   }
 
   private append(value: string): number {

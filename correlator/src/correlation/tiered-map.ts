@@ -10,6 +10,7 @@
 // the oldest live entries are encoded and new entries are always live.
 
 import { EncodedSlab } from './encoded-slab.js';
+import { OldestKey } from './oldest-key.js';
 
 export interface StateCodec<V> {
   encode(value: V): string;
@@ -19,6 +20,7 @@ export interface StateCodec<V> {
 export class TieredMap<V> {
   /** Newest entries, as live objects, oldest first. */
   private readonly live = new Map<string, V>();
+  private readonly liveOldest = new OldestKey(this.live);
   /** Older entries, encoded, oldest first. */
   private readonly encoded = new EncodedSlab();
   /** Encoded entries decoded since the last settle(): their objects are handed out and may change. */
@@ -75,7 +77,11 @@ export class TieredMap<V> {
 
   delete(key: string): boolean {
     this.borrowed.delete(key);
-    return this.live.delete(key) || this.encoded.delete(key);
+    if (this.live.has(key)) {
+      this.deleteLive(key);
+      return true;
+    }
+    return this.encoded.delete(key);
   }
 
   /**
@@ -86,10 +92,10 @@ export class TieredMap<V> {
   settle(): void {
     for (const [key, value] of this.borrowed) if (this.encoded.has(key)) this.encoded.set(key, this.codec.encode(value));
     this.borrowed.clear();
-    if (this.live.size <= this.liveMax) return;
-    for (const [key, value] of this.live) {
-      if (this.live.size <= this.liveMax) break;
-      this.live.delete(key);
+    while (this.live.size > this.liveMax) {
+      const key = this.liveOldest.get()!;
+      const value = this.live.get(key)!;
+      this.deleteLive(key);
       this.encoded.set(key, this.codec.encode(value));
     }
   }
@@ -102,10 +108,15 @@ export class TieredMap<V> {
       this.evictions++;
       return;
     }
-    for (const key of this.live.keys()) {
-      this.live.delete(key);
+    const oldestLive = this.liveOldest.get();
+    if (oldestLive !== undefined) {
+      this.deleteLive(oldestLive);
       this.evictions++;
-      return;
     }
+  }
+
+  private deleteLive(key: string): void {
+    this.live.delete(key);
+    this.liveOldest.deleted(key);
   }
 }
