@@ -1,9 +1,12 @@
 import type { Config } from '../config/config.js';
+import { AliasMatcher } from '../otlp/alias-matcher.js';
 import type { KeyExtractionRules } from '../otlp/decoded.js';
 
 export function keyRulesFromConfig(config: Readonly<Config>): KeyExtractionRules {
+  const aliases = new Map(Object.entries(config.keys.aliases));
   return {
-    aliases: new Map(Object.entries(config.keys.aliases)),
+    aliases,
+    aliasMatcher: new AliasMatcher(aliases),
     logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: new RegExp(p.pattern) })),
     maxAttributeValueBytes: config.limits.maxAttributeValueBytes,
   };

@@ -1,4 +1,5 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { AliasMatcher } from './alias-matcher.js';
 import type { AttrMap } from './any-value.js';
 
 export type KeyValues = Partial<Record<BusinessKeyName, string>>;
@@ -6,6 +7,8 @@ export type KeyValues = Partial<Record<BusinessKeyName, string>>;
 /** How business keys are found in attributes; built once from config. */
 export interface KeyExtractionRules {
   aliases: ReadonlyMap<string, BusinessKeyName>;
+  /** The same aliases, matched against a key's bytes (span attributes). */
+  aliasMatcher: AliasMatcher;
   logPatterns: readonly { key: BusinessKeyName; regex: RegExp }[];
   maxAttributeValueBytes: number;
 }

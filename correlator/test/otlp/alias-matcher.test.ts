@@ -1,0 +1,72 @@
+// Matching a key's bytes must give exactly what decoding the key and looking it up gave: the same
+// business key for every alias, nothing for every near miss, and the string path's answer for keys
+// outside ASCII (malformed bytes, a byte-order mark, non-ASCII aliases).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { AliasMatcher } from '../../src/otlp/alias-matcher.js';
+import { utf8 } from '../../src/otlp/wire-reader.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { loadConfig } from '../../src/config/config.js';
+
+const aliases = new Map<string, BusinessKeyName>([
+  ['circuit_id', 'circuit_id'],
+  ['mdso.circuit_id', 'circuit_id'],
+  ['circuit.id', 'circuit_id'],
+  ['resource_id', 'resource_id'],
+  ['http.request.header.x_circuit_id', 'circuit_id'],
+  ['clé_circuit', 'circuit_id'],
+  ['x'.repeat(300), 'request_id'],
+]);
+const matcher = new AliasMatcher(aliases);
+
+/** The key's bytes at an offset inside a larger buffer, as they sit in a request body. */
+function inBody(key: Buffer): [Buffer, number, number] {
+  const body = Buffer.concat([Buffer.from([0x0a, 0xff, 0x7f]), key, Buffer.from('circuit_id')]);
+  return [body, 3, 3 + key.length];
+}
+
+describe('AliasMatcher', () => {
+  const cases: [string, Buffer, BusinessKeyName | undefined][] = [
+    ['an alias', Buffer.from('circuit_id'), 'circuit_id'],
+    ['a dotted alias', Buffer.from('mdso.circuit_id'), 'circuit_id'],
+    ['a captured header alias', Buffer.from('http.request.header.x_circuit_id'), 'circuit_id'],
+    ['an alias of 300 bytes', Buffer.from('x'.repeat(300)), 'request_id'],
+    ['one byte short of an alias', Buffer.from('circuit_i'), undefined],
+    ['an alias with a byte more', Buffer.from('circuit_idx'), undefined],
+    ['an alias length with other bytes', Buffer.from('circuit_xx'), undefined],
+    ['an alias differing in case', Buffer.from('Circuit_Id'), undefined],
+    ['299 bytes of an alias of 300', Buffer.from('x'.repeat(299)), undefined],
+    ['an ordinary attribute', Buffer.from('http.method'), undefined],
+    ['an empty key', Buffer.alloc(0), undefined],
+    ['a non-ASCII alias', Buffer.from('clé_circuit'), 'circuit_id'],
+    [
+      'a byte-order mark before an alias (decoding drops it)',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('circuit_id')]),
+      aliases.get(utf8(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('circuit_id')]), 0, 13)),
+    ],
+    ['malformed UTF-8', Buffer.from([0x63, 0xff, 0x69]), undefined],
+  ];
+  for (const [name, key, expected] of cases) {
+    it(`${name}: ${expected ?? 'no key'}, as decoding the key and looking it up gives`, () => {
+      const [body, start, end] = inBody(key);
+      assert.equal(matcher.match(body, start, end), expected);
+      assert.equal(matcher.match(body, start, end), aliases.get(utf8(body, start, end)));
+    });
+  }
+
+  it('matches every default alias of the configuration, and only those', () => {
+    const rules = keyRulesFromConfig(loadConfig({}));
+    assert.ok(rules.aliases.size > 3);
+    for (const [name, key] of rules.aliases) {
+      const [body, start, end] = inBody(Buffer.from(name, 'utf8'));
+      assert.equal(rules.aliasMatcher.match(body, start, end), key, name);
+      const [near, s2, e2] = inBody(Buffer.from(`${name}_`, 'utf8'));
+      assert.equal(
+        rules.aliasMatcher.match(near, s2, e2),
+        rules.aliases.get(`${name}_`),
+        `${name}_`,
+      );
+    }
+  });
+});
