@@ -3,9 +3,12 @@
 // Every attribute of every span is looked up, and almost none is an alias. Making a string of each
 // key only to miss in a Map took about a tenth of the ingest path's CPU (the key's characters
 // copied into a new string, then hashed). Here most keys are turned away by their length alone, the
-// rest by a hash of their bytes, and a byte comparison confirms a hit. A key with bytes outside
-// ASCII takes the string path, so a malformed or BOM-prefixed key matches exactly as decoding it
-// would.
+// rest by a hash of their bytes, and a byte comparison confirms a hit.
+//
+// Matching must give what decoding the key and looking the string up gives. Decoding can drop a
+// leading byte-order mark (3 bytes) and turns malformed bytes into U+FFFD, never into ASCII, so a
+// key can only match an alias of its own byte length or 3 bytes shorter; a key with bytes outside
+// ASCII takes the string path.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import { utf8 } from './wire-reader.js';
 
@@ -14,11 +17,12 @@ interface Alias {
   readonly key: BusinessKeyName;
 }
 
+const BOM_BYTES = 3;
 /** Aliases this long or longer are found through their length in a set rather than the table. */
 const LENGTH_TABLE = 256;
 
 export class AliasMatcher {
-  /** lengths[n] is 1 when an ASCII alias has n bytes. */
+  /** lengths[n] is 1 when a key of n bytes could decode to an alias. */
   private readonly lengths = new Uint8Array(LENGTH_TABLE);
   private readonly longLengths = new Set<number>();
   private readonly byHash = new Map<number, Alias[]>();
@@ -26,10 +30,12 @@ export class AliasMatcher {
   constructor(private readonly aliases: ReadonlyMap<string, BusinessKeyName>) {
     for (const [name, key] of aliases) {
       const bytes = Buffer.from(name, 'utf8');
+      for (const n of [bytes.length, bytes.length + BOM_BYTES]) {
+        if (n < LENGTH_TABLE) this.lengths[n] = 1;
+        else this.longLengths.add(n);
+      }
       // A non-ASCII alias can only match a non-ASCII key, which takes the string path.
       if (bytes.some(b => b >= 0x80)) continue;
-      if (bytes.length < LENGTH_TABLE) this.lengths[bytes.length] = 1;
-      else this.longLengths.add(bytes.length);
       const h = hashBytes(bytes, 0, bytes.length);
       const list = this.byHash.get(h);
       if (list) list.push({ bytes, key });
@@ -40,13 +46,13 @@ export class AliasMatcher {
   /** The business key whose alias is `buf[start, end)` read as UTF-8, if any. */
   match(buf: Uint8Array, start: number, end: number): BusinessKeyName | undefined {
     const n = end - start;
+    if (n < LENGTH_TABLE ? this.lengths[n] === 0 : !this.longLengths.has(n)) return undefined;
     let h = FNV_OFFSET;
     for (let i = start; i < end; i++) {
       const b = buf[i]!;
       if (b >= 0x80) return this.aliases.get(utf8(buf, start, end));
       h = Math.imul(h ^ b, FNV_PRIME);
     }
-    if (n < LENGTH_TABLE ? this.lengths[n] === 0 : !this.longLengths.has(n)) return undefined;
     const list = this.byHash.get(h >>> 0);
     if (list === undefined) return undefined;
     for (const a of list) if (a.bytes.length === n && sameBytes(a.bytes, buf, start)) return a.key;

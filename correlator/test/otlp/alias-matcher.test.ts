@@ -46,6 +46,16 @@ describe('AliasMatcher', () => {
       aliases.get(utf8(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('circuit_id')]), 0, 13)),
     ],
     ['malformed UTF-8', Buffer.from([0x63, 0xff, 0x69]), undefined],
+    [
+      'malformed UTF-8 of an alias length',
+      Buffer.from([0x63, 0xff, 0x69, 0x72, 0x63, 0x75, 0x69, 0x74, 0x5f, 0x69]),
+      undefined,
+    ],
+    [
+      'a byte-order mark before a non-ASCII alias',
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('clé_circuit')]),
+      'circuit_id',
+    ],
   ];
   for (const [name, key, expected] of cases) {
     it(`${name}: ${expected ?? 'no key'}, as decoding the key and looking it up gives`, () => {
