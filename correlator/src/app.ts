@@ -138,6 +138,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     tracesEvicted(s.traceEvictions);
     keysEvicted(s.keyEvictions);
     metrics.exportQueueDepth.set(store.exportQueueDepth());
+    metrics.ingestInflight.set(guard.current);
     if (spanJsonCache) {
       metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);
       metrics.spanJsonCacheEntries.set(spanJsonCache.size);

@@ -16,6 +16,7 @@ export interface CoreMetrics {
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
   overloadRefusals: Counter<'reason'>;
+  ingestInflight: Gauge;
   spanJsonCacheBytes: Gauge;
   spanJsonCacheEntries: Gauge;
   spanJsonCacheLookups: Counter<'outcome'>;
@@ -97,6 +98,11 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'overload_refusals_total',
       help: 'Requests refused with 429/503 to protect the process, by reason',
       labelNames: ['reason'],
+      registers: r,
+    }),
+    ingestInflight: new Gauge({
+      name: 'ingest_requests_in_flight',
+      help: 'Ingest requests admitted and not yet answered (MAX_INFLIGHT_REQUESTS bounds it)',
       registers: r,
     }),
     spanJsonCacheBytes: new Gauge({

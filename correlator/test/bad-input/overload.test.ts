@@ -11,6 +11,38 @@ import { decodeRpcStatus, decodeTraceResponse, serviceTelemetry } from '../helpe
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 
+/** Polls `condition` (about 10 s at most) and fails naming `what` if it never holds. */
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await condition()) return;
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+  assert.fail(`never: ${what}`);
+}
+
+/**
+ * A half-sent upload holding the only slot. The slot is given back when a reply's connection
+ * closes, which the client may see after the reply itself, so first wait for it to be free; then
+ * start the upload and wait for the server to count it in.
+ */
+async function uploadHoldingTheSlot(url: string, body: Uint8Array): Promise<{ holder: HeldUpload; response: Promise<RawResponse> }> {
+  const inFlight = () => counterTotal(url, 'ingest_requests_in_flight');
+  await until(async () => (await inFlight()) === 0, 'no ingest request in flight');
+  const holder = heldUpload(`${url}/v1/traces`, PROTOBUF, body);
+  let settled = false;
+  // Handled here too: an upload the test later abandons ends in a rejection nobody awaits.
+  holder.response.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await until(async () => settled || (await inFlight()) === 1, 'the held upload in flight');
+  if (settled) {
+    const early = await holder.response;
+    assert.fail(`the held upload was answered ${early.status} while holding nothing: ${early.body.toString('utf8')}`);
+  }
+  return { holder, response: holder.response };
+}
+
 test('MAX_INFLIGHT_REQUESTS=1: concurrent slow uploads get 429 with Retry-After; the held one completes', { timeout: 120_000 }, async t => {
   const { url } = await listen(t, { MAX_INFLIGHT_REQUESTS: '1' });
   let n = 0;
@@ -26,35 +58,11 @@ test('MAX_INFLIGHT_REQUESTS=1: concurrent slow uploads get 429 with Retry-After;
   };
   const refusalsBefore = await counterTotal(url, 'overload_refusals_total');
 
-  // Nothing tells a client when the server has admitted a request, so probe: while the held
-  // upload has not taken the slot, a quick request gets through (200); once it has, the quick
-  // one is refused. If a probe happened to hold the slot when the upload's head arrived, the
-  // upload itself is refused: start a new one.
-  let holder: HeldUpload | null = null;
-  let holderResponse: Promise<RawResponse> | null = null;
-  let firstRefusal: Awaited<ReturnType<typeof quick>> | null = null;
-  for (let attempt = 0; attempt < 20 && !firstRefusal; attempt++) {
-    holder = heldUpload(`${url}/v1/traces`, PROTOBUF, await body());
-    let settled = false;
-    holderResponse = holder.response.finally(() => (settled = true));
-    for (let probe = 0; probe < 1000 && !settled; probe++) {
-      const r = await quick();
-      if (r.status === 429) {
-        firstRefusal = r;
-        break;
-      }
-      assert.equal(r.status, 200, Buffer.from(r.body).toString('utf8'));
-    }
-    if (!firstRefusal) {
-      if (!settled) {
-        holder.abort();
-        assert.fail('1000 requests got through while a slow upload held the only slot');
-      }
-      const refused = await holderResponse;
-      assert.equal(refused.status, 429, 'a held upload only ends early when it was refused');
-    }
-  }
-  assert.ok(firstRefusal && holder && holderResponse, 'the held upload never took the slot');
+  // The in-flight gauge tells when the server has admitted the held upload; nothing else is in
+  // flight meanwhile, so no probe can take the slot first.
+  const { holder, response: holderResponse } = await uploadHoldingTheSlot(url, await body());
+  const firstRefusal = await quick();
+  assert.equal(firstRefusal.status, 429, Buffer.from(firstRefusal.body).toString('utf8'));
   assert.match(firstRefusal.headers.get('retry-after') ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
   assert.equal(decodeRpcStatus(firstRefusal.body).code, 8, 'RESOURCE_EXHAUSTED');
   assert.match(decodeRpcStatus(firstRefusal.body).message, /concurrent/);
@@ -91,23 +99,9 @@ test('an upload the client abandons half-way gives its slot back', { timeout: 12
   const quick = async () => (await fetch(`${url}/v1/traces`, { method: 'POST', body: await body(), headers: PROTOBUF })).status;
 
   for (let round = 0; round < 3; round++) {
-    // Wait until a half-sent upload holds the only slot (a quick request is refused). If a probe
-    // held the slot when the upload's head arrived, the upload itself was refused: start another.
-    let abandoned: HeldUpload | null = null;
-    let status = 0;
-    for (let attempt = 0; attempt < 20 && status !== 429; attempt++) {
-      const candidate = heldUpload(`${url}/v1/traces`, PROTOBUF, await body());
-      let settled = false;
-      candidate.response.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      for (let probe = 0; probe < 1000 && status !== 429 && !settled; probe++) status = await quick();
-      if (status === 429) abandoned = candidate;
-      else candidate.abort();
-    }
-    assert.equal(status, 429, 'the held upload never took the slot');
-    const abandonedUpload = abandoned!;
+    // A half-sent upload holds the only slot (a quick request is refused)...
+    const { holder: abandonedUpload } = await uploadHoldingTheSlot(url, await body());
+    assert.equal(await quick(), 429, 'a quick request while the upload holds the slot');
     // ...then drop the connection without finishing the body.
     abandonedUpload.abort();
     // The server learns of the drop asynchronously: poll until the slot is back, and fail if it
