@@ -57,6 +57,7 @@ export class EncodedSlab {
     const old = this.where.get(key);
     if (old !== undefined) this.release(old);
     this.where.set(key, this.append(value));
+    if (old === undefined) this.oldest.added();
     this.compactIfWasteful();
   }
 

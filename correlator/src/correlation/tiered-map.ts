@@ -73,6 +73,7 @@ export class TieredMap<V> {
     }
     if (this.size >= this.max) this.evictOldest();
     this.live.set(key, value);
+    this.liveOldest.added();
   }
 
   delete(key: string): boolean {

@@ -12,8 +12,11 @@ function run(ops: readonly Op[]): string[] {
   const oldest = new OldestKey(map);
   const evicted: string[] = [];
   ops.forEach((op, i) => {
-    if (op[0] === 'set') map.set(op[1], i);
-    else if (op[0] === 'delete') {
+    if (op[0] === 'set') {
+      const fresh = !map.has(op[1]);
+      map.set(op[1], i);
+      if (fresh) oldest.added();
+    } else if (op[0] === 'delete') {
       if (map.delete(op[1])) oldest.deleted(op[1]);
     } else {
       const key = oldest.get();
@@ -83,8 +86,36 @@ describe('OldestKey', () => {
       map.delete(key);
       oldest.deleted(key);
       map.set(i, i);
+      oldest.added();
     }
     assert.equal(map.size, size);
+  });
+
+  it('keeps naming the oldest key when the map grows far past its size at the last eviction', () => {
+    // Growth lets the parked iterator go (so it does not hold the outgrown tables); the next
+    // eviction must still find the oldest key, behind the holes evictions left at the front.
+    const map = new Map<number, number>();
+    const oldest = new OldestKey(map);
+    let next = 0;
+    const add = () => {
+      map.set(next, next);
+      next++;
+      oldest.added();
+    };
+    const evict = () => {
+      const key = oldest.get()!;
+      assert.equal(key, map.keys().next().value);
+      map.delete(key);
+      oldest.deleted(key);
+      return key;
+    };
+    for (let i = 0; i < 1000; i++) add();
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 500; i++) evict();
+      for (let i = 0; i < 4000 * (round + 1); i++) add();
+    }
+    const expected = map.keys().next().value;
+    assert.equal(evict(), expected);
   });
 
   it('agrees with the map on random operations', () => {
