@@ -78,11 +78,7 @@ export class TieredMap<V> {
 
   delete(key: string): boolean {
     this.borrowed.delete(key);
-    if (this.live.has(key)) {
-      this.deleteLive(key);
-      return true;
-    }
-    return this.encoded.delete(key);
+    return this.deleteLive(key) || this.encoded.delete(key);
   }
 
   /**
@@ -116,8 +112,9 @@ export class TieredMap<V> {
     }
   }
 
-  private deleteLive(key: string): void {
-    this.live.delete(key);
+  private deleteLive(key: string): boolean {
+    if (!this.live.delete(key)) return false;
     this.liveOldest.deleted(key);
+    return true;
   }
 }

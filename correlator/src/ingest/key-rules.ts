@@ -3,10 +3,8 @@ import { AliasMatcher } from '../otlp/alias-matcher.js';
 import type { KeyExtractionRules } from '../otlp/decoded.js';
 
 export function keyRulesFromConfig(config: Readonly<Config>): KeyExtractionRules {
-  const aliases = new Map(Object.entries(config.keys.aliases));
   return {
-    aliases,
-    aliasMatcher: new AliasMatcher(aliases),
+    aliases: new AliasMatcher(new Map(Object.entries(config.keys.aliases))),
     logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: new RegExp(p.pattern) })),
     maxAttributeValueBytes: config.limits.maxAttributeValueBytes,
   };

@@ -34,26 +34,27 @@ export class AliasMatcher {
         if (n < LENGTH_TABLE) this.lengths[n] = 1;
         else this.longLengths.add(n);
       }
+      const h = asciiHash(bytes, 0, bytes.length);
       // A non-ASCII alias can only match a non-ASCII key, which takes the string path.
-      if (bytes.some(b => b >= 0x80)) continue;
-      const h = hashBytes(bytes, 0, bytes.length);
+      if (h < 0) continue;
       const list = this.byHash.get(h);
       if (list) list.push({ bytes, key });
       else this.byHash.set(h, [{ bytes, key }]);
     }
   }
 
+  /** The business key whose alias is `name`, if any (attributes already decoded). */
+  get(name: string): BusinessKeyName | undefined {
+    return this.aliases.get(name);
+  }
+
   /** The business key whose alias is `buf[start, end)` read as UTF-8, if any. */
   match(buf: Uint8Array, start: number, end: number): BusinessKeyName | undefined {
     const n = end - start;
     if (n < LENGTH_TABLE ? this.lengths[n] === 0 : !this.longLengths.has(n)) return undefined;
-    let h = FNV_OFFSET;
-    for (let i = start; i < end; i++) {
-      const b = buf[i]!;
-      if (b >= 0x80) return this.aliases.get(utf8(buf, start, end));
-      h = Math.imul(h ^ b, FNV_PRIME);
-    }
-    const list = this.byHash.get(h >>> 0);
+    const h = asciiHash(buf, start, end);
+    if (h < 0) return this.aliases.get(utf8(buf, start, end));
+    const list = this.byHash.get(h);
     if (list === undefined) return undefined;
     for (const a of list) if (a.bytes.length === n && sameBytes(a.bytes, buf, start)) return a.key;
     return undefined;
@@ -63,9 +64,14 @@ export class AliasMatcher {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
+/** FNV-1a of the bytes as an unsigned 32-bit number, or -1 if a byte is outside ASCII. */
+function asciiHash(buf: Uint8Array, start: number, end: number): number {
   let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b >= 0x80) return -1;
+    h = Math.imul(h ^ b, FNV_PRIME);
+  }
   return h >>> 0;
 }
 

@@ -6,9 +6,8 @@ export type KeyValues = Partial<Record<BusinessKeyName, string>>;
 
 /** How business keys are found in attributes; built once from config. */
 export interface KeyExtractionRules {
-  aliases: ReadonlyMap<string, BusinessKeyName>;
-  /** The same aliases, matched against a key's bytes (span attributes). */
-  aliasMatcher: AliasMatcher;
+  /** Attribute names that carry a business key: looked up by name, or by a key's bytes. */
+  aliases: AliasMatcher;
   logPatterns: readonly { key: BusinessKeyName; regex: RegExp }[];
   maxAttributeValueBytes: number;
 }

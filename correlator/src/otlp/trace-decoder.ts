@@ -165,7 +165,7 @@ function readAttributeForKeys(
     );
   }
   if (keyStart < 0 || valStart < 0) return keys;
-  const alias = rules.aliasMatcher.match(r.buf, keyStart, keyEnd);
+  const alias = rules.aliases.match(r.buf, keyStart, keyEnd);
   if (alias === undefined) return keys;
   const v = attrValueToKeyString(readAnyValue(r, valStart, valEnd));
   if (v === null) return keys;

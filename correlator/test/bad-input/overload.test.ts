@@ -7,18 +7,10 @@ import { SpanKind } from '@opentelemetry/api';
 import { listen } from '../helpers/app.js';
 import { counterTotal } from '../helpers/http.js';
 import { heldUpload, type HeldUpload, type RawResponse } from '../helpers/raw-http.js';
+import { until } from '../helpers/until.js';
 import { decodeRpcStatus, decodeTraceResponse, serviceTelemetry } from '../helpers/sdk-bodies.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
-
-/** Polls `condition` (about 10 s at most) and fails naming `what` if it never holds. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-  assert.fail(`never: ${what}`);
-}
 
 /**
  * A half-sent upload holding the only slot. The slot is given back when a reply's connection
@@ -27,7 +19,7 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
  */
 async function uploadHoldingTheSlot(url: string, body: Uint8Array): Promise<{ holder: HeldUpload; response: Promise<RawResponse> }> {
   const inFlight = () => counterTotal(url, 'ingest_requests_in_flight');
-  await until(async () => (await inFlight()) === 0, 'no ingest request in flight');
+  await until(async () => ((await inFlight()) === 0 ? true : null), 'no ingest request in flight');
   const holder = heldUpload(`${url}/v1/traces`, PROTOBUF, body);
   let settled = false;
   // Handled here too: an upload the test later abandons ends in a rejection nobody awaits.
@@ -35,7 +27,7 @@ async function uploadHoldingTheSlot(url: string, body: Uint8Array): Promise<{ ho
     () => (settled = true),
     () => (settled = true),
   );
-  await until(async () => settled || (await inFlight()) === 1, 'the held upload in flight');
+  await until(async () => (settled || (await inFlight()) === 1 ? true : null), 'the held upload in flight');
   if (settled) {
     const early = await holder.response;
     assert.fail(`the held upload was answered ${early.status} while holding nothing: ${early.body.toString('utf8')}`);

@@ -66,17 +66,15 @@ describe('AliasMatcher', () => {
   }
 
   it('matches every default alias of the configuration, and only those', () => {
-    const rules = keyRulesFromConfig(loadConfig({}));
-    assert.ok(rules.aliases.size > 3);
-    for (const [name, key] of rules.aliases) {
+    const config = loadConfig({});
+    const rules = keyRulesFromConfig(config);
+    const defaults = Object.entries(config.keys.aliases);
+    assert.ok(defaults.length > 3);
+    for (const [name, key] of defaults) {
       const [body, start, end] = inBody(Buffer.from(name, 'utf8'));
-      assert.equal(rules.aliasMatcher.match(body, start, end), key, name);
+      assert.equal(rules.aliases.match(body, start, end), key, name);
       const [near, s2, e2] = inBody(Buffer.from(`${name}_`, 'utf8'));
-      assert.equal(
-        rules.aliasMatcher.match(near, s2, e2),
-        rules.aliases.get(`${name}_`),
-        `${name}_`,
-      );
+      assert.equal(rules.aliases.match(near, s2, e2), config.keys.aliases[`${name}_`], `${name}_`);
     }
   });
 });

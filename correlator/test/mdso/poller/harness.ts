@@ -8,6 +8,8 @@ import { mdsoPlugin } from '../../../src/mdso/index.js';
 import type { OtlpJsonTraceRequest } from '../../../src/mdso/ingest-types.js';
 import { buildSimulator, type BuildSimulatorOptions } from '../../../src/mdso/simulator/app.js';
 
+export { until } from '../../helpers/until.js';
+
 export const SIM_USER = 'sim-user';
 export const SIM_PASS = 'sim-secret-password';
 
@@ -121,12 +123,3 @@ export function errorCount(db: Database.Database): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM mdso_processed_failure').get() as { n: number }).n;
 }
 
-/** Polls `probe` until it gives a value (not a timed assertion: it only waits for a state). */
-export async function until<T>(probe: () => Promise<T | null>, what: string): Promise<T> {
-  for (let i = 0; i < 1000; i++) {
-    const v = await probe();
-    if (v !== null) return v;
-    await new Promise(r => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
