@@ -136,6 +136,12 @@ new PerformanceObserver(list => {
   for (const e of list.getEntries()) gcMs += e.duration;
 }).observe({ entryTypes: ['gc'] });
 
+/** The two loads: plain protobuf and gzip, each beside bare decoding of its own bodies. */
+const RUNS = [
+  { gzip: false, first: plainRunFirst, bare: bareDecode, label: 'protobuf' },
+  { gzip: true, first: gzipRunFirst, bare: bareGunzipDecode, label: 'protobuf_gzip' },
+] as const;
+
 async function loadRun(url: string, gzip: boolean, firstVariant: number): Promise<Run> {
   const job: LoadJob = {
     url,
@@ -173,11 +179,7 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   return { result, serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, gcPauseMs: gcMs - gcAtGo };
 }
 
-for (const [gzip, first, bare] of [
-  [false, plainRunFirst, bareDecode],
-  [true, gzipRunFirst, bareGunzipDecode],
-] as const) {
-  const label = gzip ? 'protobuf_gzip' : 'protobuf';
+for (const { gzip, first, bare, label } of RUNS) {
   const server = await startServer(false);
   console.log(`\n-- ${label} (a new server on an empty store)`);
   const { result: r, serverCpuPct, gcPauseMs } = await loadRun(server.url, gzip, first);
@@ -216,11 +218,7 @@ for (const [gzip, first, bare] of [
 // body collection, inflating) and decoding alone cost, so the ratio above can be read against the
 // ratio no correlator on this server could pass.
 console.log('\n-- ceiling: the same server and load, the pipeline only decoding (no correlation, no store)');
-for (const [gzip, first, bare] of [
-  [false, plainRunFirst, bareDecode],
-  [true, gzipRunFirst, bareGunzipDecode],
-] as const) {
-  const label = gzip ? 'protobuf_gzip' : 'protobuf';
+for (const { gzip, first, bare, label } of RUNS) {
   const server = await startServer(true);
   const { result: r, serverCpuPct } = await loadRun(server.url, gzip, first);
   const rate = r.spans / (r.elapsedMs / 1000);
