@@ -44,3 +44,25 @@ test('a span chunk gives back every span: its fields and its own bytes', () => {
     });
   }
 });
+
+test('span ids are stored as Buffer#write(hex) stores them, whatever their case or content', () => {
+  const ids = [
+    '0123456789abcdef',
+    'ABCDEF0123456789',
+    'aBcDeF0123456789',
+    'ffffffffffffffff',
+    // Not hex, or not 16 digits: whatever Buffer#write makes of them (it stops at the first bad pair).
+    '0123456789abcdeg',
+    'zz23456789abcdef',
+    '0123',
+    '0123456789abcdef01',
+    'é123456789abcdef',
+  ];
+  for (const id of ids) {
+    const { meta } = encodeSpanChunk([span(1, { spanId: id, parentSpanId: id })]);
+    const expected = Buffer.alloc(8);
+    expected.write(id, 0, 8, 'hex');
+    assert.deepEqual(meta.subarray(0, 8), expected, `span id ${id}`);
+    assert.deepEqual(meta.subarray(8, 16), expected, `parent span id ${id}`);
+  }
+});

@@ -286,7 +286,17 @@ export class SqliteStore implements Store {
           resourceId = this.resourceId(s.resource);
           idsByResource.set(s.resource, resourceId);
         }
-        chunk.push({ ...s, resourceId });
+        // Only the fields a chunk keeps: spreading the decoded span copied all fourteen.
+        chunk.push({
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId,
+          startMs: s.startMs,
+          endMs: s.endMs,
+          kind: s.kind,
+          statusCode: s.statusCode,
+          resourceId,
+          bytes: s.bytes,
+        });
         fresh.push(s);
       }
       if (chunk.length === 0) continue;
