@@ -3,7 +3,7 @@
 // A row per span with a unique index on random ids cost more than decoding the spans did; a row
 // per trace and request writes a tenth of the rows and index entries, and a circuit's stitched
 // view reads tens of rows instead of thousands.
-import { bytesToHex, isAllZero } from '../../otlp/hex.js';
+import { bytesToHex, isAllZero, writeHex } from '../../otlp/hex.js';
 
 /** Where each field of a span's fixed-size record is: the single layout encoder and readers share. */
 const FIELD = { spanId: 0, parentSpanId: 8, startMs: 16, endMs: 24, kind: 32, statusCode: 36, resourceId: 40, offset: 44, length: 48 };
@@ -37,8 +37,8 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
     const at = i * SPAN_META_BYTES;
-    writeId(meta, at + FIELD.spanId, s.spanId);
-    if (s.parentSpanId) writeId(meta, at + FIELD.parentSpanId, s.parentSpanId);
+    writeHex(meta, at + FIELD.spanId, s.spanId, 8);
+    if (s.parentSpanId) writeHex(meta, at + FIELD.parentSpanId, s.parentSpanId, 8);
     meta.writeDoubleLE(s.startMs, at + FIELD.startMs);
     meta.writeDoubleLE(s.endMs, at + FIELD.endMs);
     meta.writeUInt32LE(s.kind >>> 0, at + FIELD.kind);
@@ -50,33 +50,6 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
     offset += s.bytes.length;
   }
   return { meta, body };
-}
-
-/** Hex digit values by character code; -1 for any other character. */
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let d = 0; d < 16; d++) {
-  NIBBLE[d.toString(16).charCodeAt(0)] = d;
-  NIBBLE[d.toString(16).toUpperCase().charCodeAt(0)] = d;
-}
-
-/**
- * An 8-byte id from its 16 hex digits, as `Buffer#write(hex, at, 8, 'hex')` writes it. Decoded
- * here: that call crosses into C++ twice per span, which was a third of encoding a chunk.
- */
-function writeId(meta: Buffer, at: number, hex: string): void {
-  if (hex.length === 16) {
-    let i = 0;
-    for (; i < 16; i += 2) {
-      const c1 = hex.charCodeAt(i);
-      const c2 = hex.charCodeAt(i + 1);
-      const hi = c1 < 128 ? NIBBLE[c1]! : -1;
-      const lo = c2 < 128 ? NIBBLE[c2]! : -1;
-      if (hi < 0 || lo < 0) break;
-      meta[at + i / 2] = (hi << 4) | lo;
-    }
-    if (i === 16) return;
-  }
-  meta.write(hex, at, 8, 'hex');
 }
 
 /** Single fields of record `i` of a chunk's meta, for readers that need a few of them for thousands of spans. */

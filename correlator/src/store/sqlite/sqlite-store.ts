@@ -460,18 +460,16 @@ export class SqliteStore implements Store {
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
-    // Most keys a batch asks about are new (a circuit seen for the first time), and the members
-    // query sets up a sort for its ORDER BY even when it finds nothing: 20 µs, where asking whether
-    // any member exists takes 3.
+    // Every persisted correlation and bridge has members, so a key without members in the window
+    // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
+    // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
+    // finds nothing (32 µs), and the correlation and bridge queries would follow.
     if (this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
     const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
       trace_id: string;
       first_ms: number;
       last_ms: number;
     }[];
-    // Every persisted correlation and bridge has members, so a key without members is new: one
-    // query instead of three for the common case of a key seen for the first time.
-    if (members.length === 0) return null;
     const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
     const c = corr ? toCorrelation(corr) : null;
     const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
