@@ -8,7 +8,7 @@ import type { FastifyReply } from 'fastify';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
-import type { ViewLookup } from './rendered-span-cache.js';
+import type { HeldJsonSink, ViewLookup } from './rendered-span-cache.js';
 import { COMMA, type RenderedRun, type Written, renderSpans } from './span-json-writer.js';
 import type { SpanRenderWorkers } from './span-render-workers.js';
 import { toApiSpan } from './span-view.js';
@@ -79,13 +79,7 @@ function objectPathOf(s: StoredSpan): { json: string; written: Written } {
 }
 
 /** What a view has before rendering: the JSON the cache holds, and which spans still need writing. */
-interface ViewPlan {
-  /** Span i's JSON is `slabOf[i][from[i], to[i])` once known. */
-  readonly slabOf: (Buffer | undefined)[];
-  readonly from: Int32Array;
-  readonly to: Int32Array;
-  readonly startMs: Float64Array;
-  readonly roots: Uint8Array;
+interface ViewPlan extends HeldJsonSink {
   /** Indices of the spans to render, in view order. */
   readonly misses: number[];
 }
@@ -100,18 +94,7 @@ function planView(stored: readonly ViewSpan[], lookup: ViewLookup | undefined): 
     roots: new Uint8Array(n),
     misses: [],
   };
-  for (let i = 0; i < n; i++) {
-    const hit = lookup?.find(stored[i]!);
-    if (hit === undefined) {
-      plan.misses.push(i);
-      continue;
-    }
-    plan.slabOf[i] = hit.slab;
-    plan.from[i] = hit.jsonStart;
-    plan.to[i] = hit.jsonEnd;
-    plan.startMs[i] = hit.startTimeMs;
-    plan.roots[i] = hit.root ? 1 : 0;
-  }
+  for (let i = 0; i < n; i++) if (!lookup?.fill(stored[i]!, plan, i)) plan.misses.push(i);
   return plan;
 }
 

@@ -31,6 +31,12 @@ export interface StoredSpan {
    * the bytes.
    */
   stamp: number | null;
+  /**
+   * The span's place among the spans of its stamp, from 0: while this store is open, the stamp and
+   * slot name the span and everything a read gives of it (ids, service, resource and bytes). -1
+   * without a stamp.
+   */
+  slot: number;
 }
 
 /** A span of a view; `body` is `null` only for a stamped span the reader said it did not need. */

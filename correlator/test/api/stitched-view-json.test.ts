@@ -8,7 +8,7 @@ import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/ap
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
-import { RenderedSpanCache, ViewLookup } from '../../src/api/rendered-span-cache.js';
+import { RenderedSpanCache, ViewLookup, type HeldJsonSink } from '../../src/api/rendered-span-cache.js';
 import { sendWithSpans, timelineSpansJson, timelineSpansJsonShared } from '../../src/api/span-json.js';
 import { MIN_SPANS_PER_SHARE, SpanRenderWorkers } from '../../src/api/span-render-workers.js';
 import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
@@ -21,6 +21,21 @@ const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 /** A body's pieces as one string, as the socket receives them. */
 const joined = (body: JsonParts): string => Buffer.concat(body.parts).toString('utf8');
+
+/** Where the cache holds the JSON of each of `spans`, which it must hold. */
+function heldJson(cache: RenderedSpanCache, spans: readonly ViewSpan[]): HeldJsonSink {
+  const n = spans.length;
+  const sink: HeldJsonSink = {
+    slabOf: new Array<Buffer | undefined>(n),
+    from: new Int32Array(n),
+    to: new Int32Array(n),
+    startMs: new Float64Array(n),
+    roots: new Uint8Array(n),
+  };
+  const lookup = new ViewLookup(cache);
+  spans.forEach((span, i) => assert.ok(lookup.fill(span, sink, i), `span ${span.spanId} is held`));
+  return sink;
+}
 const NS = 1_000_000n;
 
 interface Reply {
@@ -124,6 +139,7 @@ function stored(
     body,
     resource: opts.resource ?? otlpResource,
     stamp: null,
+    slot: -1,
   };
 }
 
@@ -480,7 +496,7 @@ describe('span JSON cache', () => {
 
   it('matches a stamped span by its stamp alone, and a stamp only with that stamp', () => {
     const cache = new RenderedSpanCache(1 << 20);
-    const spans: ViewSpan[] = timeline(3).map(sp => ({ ...sp, stamp: 7 }));
+    const spans: ViewSpan[] = timeline(3).map((sp, slot) => ({ ...sp, stamp: 7, slot }));
     const expected = uncached(timeline(3));
     assert.equal(cached(spans, cache), expected, 'rendered from the bytes');
     const unread = spans.map(sp => ({ ...sp, body: null }));
@@ -489,7 +505,8 @@ describe('span JSON cache', () => {
     assert.equal(cache.hits, hitsBefore + 3);
     const cases: Array<[string, ViewSpan]> = [
       ['same bytes, another stamp', { ...spans[1]!, stamp: 8 }],
-      ['same bytes, no stamp', { ...spans[1]!, stamp: null }],
+      ['same bytes and stamp, a slot not held', { ...spans[1]!, slot: 5 }],
+      ['same bytes, no stamp', { ...spans[1]!, stamp: null, slot: -1 }],
     ];
     for (const [name, replacement] of cases) {
       const missesBefore = cache.misses;
@@ -502,7 +519,7 @@ describe('span JSON cache', () => {
     const one = new RenderedSpanCache(1 << 20);
     cached(timeline(1), one);
     const cache = new RenderedSpanCache(one.bytes * 3);
-    const spans: ViewSpan[] = timeline(3).map(sp => ({ ...sp, stamp: 1 }));
+    const spans: ViewSpan[] = timeline(3).map((sp, slot) => ({ ...sp, stamp: 1, slot }));
     const expected = cached(spans, cache);
     // The store asks about each span while it reads and leaves out the bytes of what the cache holds ...
     const lookup = new ViewLookup(cache);
@@ -512,10 +529,10 @@ describe('span JSON cache', () => {
     });
     assert.ok(read.every(sp => sp.body === null));
     // ... then a concurrent view of other spans fills the cache before this one renders.
-    const other = timeline(3, 50).map(sp => ({ ...sp, stamp: 2 }));
+    const other = timeline(3, 50).map((sp, slot) => ({ ...sp, stamp: 2, slot }));
     cached(other, cache);
     cached(other, cache);
-    assert.equal(cache.get(spans[0]!), undefined, 'the first view was let go');
+    assert.equal(cache.holds(spans[0]!), false, 'the first view was let go');
     assert.equal(joined(timelineSpansJson(read, '{"head":', '}', lookup)), expected);
   });
 
@@ -539,6 +556,51 @@ describe('span JSON cache', () => {
     assert.equal(cache.hits, hitsBefore, 'an old unused span was let go');
     cached(b, cache);
     assert.ok(cache.hits >= hitsBefore + 5, 'the newest spans are held');
+  });
+
+  it('holds the spans of a stamp together: part of them, then the rest, and lets them go together', () => {
+    const stamped = (stamp: number, first: number): StoredSpan[] =>
+      timeline(4, first).map((sp, slot) => ({ ...sp, stamp, slot }));
+    const a = stamped(1, 1);
+    const b = stamped(2, 10);
+    const c = stamped(3, 20);
+    const bytesOf = (spans: StoredSpan[]) => {
+      const sized = new RenderedSpanCache(1 << 20);
+      cached(spans, sized);
+      return sized.bytes;
+    };
+    const perStamp = bytesOf(a);
+    const cache = new RenderedSpanCache(perStamp * 2 + perStamp / 2);
+
+    assert.equal(cached(a.slice(0, 2), cache), uncached(a.slice(0, 2)), 'the first two spans of stamp 1');
+    assert.equal(cache.size, 2);
+    const partBytes = cache.bytes;
+    assert.equal(cached(a, cache), uncached(a), 'then all four');
+    assert.equal(cache.size, 4);
+    assert.equal(cache.bytes, perStamp, 'the same count as all four at once');
+    assert.ok(partBytes < perStamp);
+    const hits = cache.hits;
+    assert.equal(cached(a, cache), uncached(a));
+    assert.equal(cache.hits, hits + 4, 'all four held');
+
+    // Two views of stamp 2 that both found nothing held render it both; it is counted once.
+    const first = new ViewLookup(cache);
+    const second = new ViewLookup(cache);
+    assert.ok(b.every(sp => first.bodyNeeded(sp) && second.bodyNeeded(sp)));
+    for (const lookup of [first, second]) assert.equal(joined(timelineSpansJson(b, '{"head":', '}', lookup)), uncached(b));
+    assert.equal(cache.size, 8);
+    assert.equal(cache.bytes, perStamp + bytesOf(b));
+
+    cached(c, cache); // over budget: stamp 1 was used after it was added, so stamp 2 goes
+    assert.ok(cache.bytes <= cache.maxBytes, `${cache.bytes} held, budget ${cache.maxBytes}`);
+    assert.equal(cache.size, 8);
+    assert.ok(a.every(sp => cache.holds(sp)), 'the used stamp had a second chance');
+    assert.ok(b.every(sp => !cache.holds(sp)), 'the unused stamp went whole');
+    assert.ok(c.every(sp => cache.holds(sp)));
+    // Its second chance moved stamp 1 behind stamp 3: stamp 3 is the oldest unused now.
+    cached(b, cache);
+    assert.ok(c.every(sp => !cache.holds(sp)));
+    assert.ok([...a, ...b].every(sp => cache.holds(sp)));
   });
 
   it('keeps nothing larger than its whole budget', () => {
@@ -598,10 +660,11 @@ describe('stitched view JSON in blocks', () => {
       const cache = new RenderedSpanCache(1 << 30);
       timelineSpansJson(spans, '', '', new ViewLookup(cache));
       const slabs = new Map<Buffer, number>();
-      for (const span of spans) {
-        const held = cache.get(span)!;
-        slabs.set(held.slab, (slabs.get(held.slab) ?? 0) + held.jsonEnd - held.jsonStart + 1);
-      }
+      const held = heldJson(cache, spans);
+      spans.forEach((_, i) => {
+        const slab = held.slabOf[i]!;
+        slabs.set(slab, (slabs.get(slab) ?? 0) + held.to[i]! - held.from[i]! + 1);
+      });
       for (const [slab, used] of slabs) assert.ok(used * 4 >= slab.length * 3, `${name}: ${used} of ${slab.length} bytes used`);
     }
   });

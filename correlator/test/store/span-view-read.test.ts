@@ -111,8 +111,10 @@ describe('reading a view', () => {
     view.spans.forEach((span, i) => {
       const expected = full.spans[i]!;
       assert.equal(span.stamp, expected.stamp, `${span.spanId}: same stamp on every read`);
+      assert.equal(span.slot, expected.slot, `${span.spanId}: same slot on every read`);
       if (span.synthetic) {
         assert.equal(span.stamp, null, 'a bridge span is replaced in place: no stamp');
+        assert.equal(span.slot, -1, 'and no slot');
         assert.ok(
           span.body?.equals(expected.body),
           'a bridge span comes with its bytes whatever the answer',
@@ -145,6 +147,10 @@ describe('reading a view', () => {
     assert.ok(stamps.every(s => typeof s === 'number'));
     // beorn's two requests are two chunks; mdso's two spans came in one request, one chunk.
     assert.equal(new Set(stamps).size, 3, `stamps ${stamps.join(', ')}`);
+    const { spans } = await store.spansOfTraces(traceIds, 100);
+    const named = spans.filter(s => !s.synthetic).map(s => `${s.stamp}/${s.slot}`);
+    assert.equal(new Set(named).size, named.length, `each stamp and slot names one span: ${named.join(', ')}`);
+    assert.ok(spans.every(s => s.synthetic || s.slot >= 0));
 
     const pruned = store.prune(Date.now() + 60_000);
     assert.equal(pruned.spans, 5, 'every span deleted, the bridge too');

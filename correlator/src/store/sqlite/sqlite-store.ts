@@ -583,6 +583,7 @@ export class SqliteStore implements Store {
       body: row.body,
       resource: this.resource(row.resource_id),
       stamp: null,
+      slot: -1,
     };
   }
 
@@ -621,9 +622,8 @@ export class SqliteStore implements Store {
     if (traceIds.length === 0) return { spans: [], total: 0 };
     const ids = JSON.stringify(traceIds);
     const spans: ViewSpan[] = [];
-    /** Span i is record `recordOf[i]` of chunk `chunkOf[i]`; -1 for a bridge span, read with its bytes. */
+    /** Span i is record `spans[i].slot` of chunk `chunkOf[i]`; -1 for a bridge span, read with its bytes. */
     const chunkOf: number[] = [];
-    const recordOf: number[] = [];
     const chunks = this.st.chunkMetasOfTraces.all(ids) as [id: number, traceId: string, meta: Buffer][];
     chunks.forEach(([stamp, traceId, meta], c) => {
       // A chunk is never changed, only deleted, and its id is not given again (nextChunkId).
@@ -639,16 +639,15 @@ export class SqliteStore implements Store {
           body: null,
           resource,
           stamp,
+          slot: i,
         });
         chunkOf.push(c);
-        recordOf.push(i);
       }
     });
     for (const row of this.st.bridgeSpansOfTraces.all(ids) as SpanTuple[]) {
       const [traceId, spanId, service, startMs, synthetic, resourceId, body] = row;
-      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId), stamp: null });
+      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId), stamp: null, slot: -1 });
       chunkOf.push(-1);
-      recordOf.push(-1);
     }
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
     const order = Array.from({ length: spans.length }, (_, i) => i).sort((a, b) => {
@@ -675,8 +674,9 @@ export class SqliteStore implements Store {
         const body = bodies.get(id);
         // Read in the same synchronous call as the records: nothing can have deleted the chunk.
         if (!body) throw new Error(`span chunk ${id} vanished while a view was read`);
-        const offset = chunkRecord.offset(meta, recordOf[i]!);
-        spans[i]!.body = body.subarray(offset, offset + chunkRecord.length(meta, recordOf[i]!));
+        const span = spans[i]!;
+        const offset = chunkRecord.offset(meta, span.slot);
+        span.body = body.subarray(offset, offset + chunkRecord.length(meta, span.slot));
       }
     }
     return { spans: order.map(i => spans[i]!), total: spans.length };
