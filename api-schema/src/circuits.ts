@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { BusinessKeys, LimitParam, TimeParam } from './common.js';
 import { Bridge } from './bridges.js';
 import { Correlation } from './correlations.js';
-import { Span, TraceSummary } from './traces.js';
+import { Span, SpanResource, TraceSummary } from './traces.js';
 
 export const CircuitStatus = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
 export type CircuitStatus = Static<typeof CircuitStatus>;
@@ -71,6 +71,7 @@ export const StitchedTrace = Type.Object(
     circuitId: Type.String(),
     traceIds: Type.Array(Type.String()),
     spans: Type.Array(Span),
+    resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),
     bridges: Type.Array(Bridge),
     spanCount: Type.Integer({ description: 'Spans in the circuit, including any cut by the limit' }),
     truncated: Type.Boolean(),

@@ -14,6 +14,7 @@ export {
   SpanEvent,
   SpanKindName,
   SpanLink,
+  SpanResource,
   SpanStatus,
   TraceLink,
   TraceLinkOrigin,

@@ -31,6 +31,19 @@ export const SpanLink = Type.Object({
 });
 export type SpanLink = Static<typeof SpanLink>;
 
+/**
+ * A resource and instrumentation scope that spans came from. A reply with spans lists each of
+ * theirs once: the same resource attributes on every span were a quarter of a stitched view.
+ */
+export const SpanResource = Type.Object(
+  {
+    id: Type.Integer({ description: 'What the spans from this resource and scope give as resourceId' }),
+    attributes: AttributeMap,
+    scope: Type.Object({ name: Type.String(), version: Type.String() }),
+  },
+);
+export type SpanResource = Static<typeof SpanResource>;
+
 /** One span as the query API returns it, whether received over OTLP or synthesised as a bridge. */
 export const Span = Type.Object(
   {
@@ -48,8 +61,7 @@ export const Span = Type.Object(
     }),
     status: SpanStatus,
     attributes: AttributeMap,
-    resource: AttributeMap,
-    scope: Type.Object({ name: Type.String(), version: Type.String() }),
+    resourceId: Type.Integer({ description: "The id of its resource and scope in the reply's resources" }),
     events: Type.Array(SpanEvent),
     links: Type.Array(SpanLink),
     synthetic: Type.Boolean({ description: 'True for bridge spans made by the correlator' }),

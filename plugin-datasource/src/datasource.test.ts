@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import type { DataQueryResponse } from '@grafana/data';
 import { CorrelatorDataSource } from './datasource';
-import { TRACE_A, makeCircuit, makeLog, makeSpan } from './test/fixtures';
+import { TRACE_A, makeCircuit, makeLog, makeResource, makeSpan } from './test/fixtures';
 import {
   FakeBackendSrv,
   RANGE_FROM,
@@ -32,7 +32,15 @@ async function run(ds: CorrelatorDataSource, targets: CorrelatorQuery[], scopedV
 
 const circuitList = { data: { circuits: [makeCircuit()] } };
 const stitched = {
-  data: { circuitId: 'CKT-1', traceIds: [TRACE_A], spans: [makeSpan()], bridges: [], spanCount: 1, truncated: false },
+  data: {
+    circuitId: 'CKT-1',
+    traceIds: [TRACE_A],
+    spans: [makeSpan()],
+    resources: [makeResource()],
+    bridges: [],
+    spanCount: 1,
+    truncated: false,
+  },
 };
 
 describe('CorrelatorDataSource.query', () => {
@@ -95,6 +103,7 @@ describe('CorrelatorDataSource.query', () => {
         circuitIds: [],
       },
       spans: [makeSpan()],
+      resources: [makeResource()],
       correlations: [],
       bridges: [],
       linksOut: [],

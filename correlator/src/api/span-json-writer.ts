@@ -824,7 +824,7 @@ export interface RenderedRun {
 }
 
 /**
- * Writes `count` spans, `source(k)` with its resource's JSON `resourceJson(k)`, from their bytes.
+ * Writes `count` spans, `source(k)` with the JSON of its resource reference `resourceJson(k)` (`"resourceId":N`), from their bytes.
  * A span the byte path cannot write goes through `objectPath`, which may throw its decoding error;
  * without one (a render worker, which has no resource objects) the span is left unwritten.
  */

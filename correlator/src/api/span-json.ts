@@ -5,7 +5,6 @@
 // the writing with the render workers.
 import type { Span } from '@correlation-station/api-schema';
 import type { FastifyReply } from 'fastify';
-import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
 import type { HeldJsonSink, ViewLookup } from './rendered-span-cache.js';
@@ -44,29 +43,21 @@ export function apiSpanJson(span: Span): string {
     `,"startTimeUnixNano":${str(span.startTimeUnixNano)},"endTimeUnixNano":${str(span.endTimeUnixNano)}` +
     `,"startTimeMs":${numberJson(span.startTimeMs)},"durationMs":${numberJson(span.durationMs)}` +
     `,"status":{"code":${str(span.status.code)}${status}}` +
-    `,"attributes":${attributeMapJson(span.attributes)},"resource":${attributeMapJson(span.resource)}` +
-    `,"scope":{"name":${str(span.scope.name)},"version":${str(span.scope.version)}}` +
+    `,"attributes":${attributeMapJson(span.attributes)},"resourceId":${span.resourceId}` +
     `,"events":[${span.events.map(ev => `{"timeUnixNano":${str(ev.timeUnixNano)},"name":${str(ev.name)},"attributes":${attributeMapJson(ev.attributes)}}`).join(',')}]` +
     `,"links":[${span.links.map(l => `{"traceId":${str(l.traceId)},"spanId":${str(l.spanId)},"attributes":${attributeMapJson(l.attributes)}}`).join(',')}]` +
     `,"synthetic":${span.synthetic ? 'true' : 'false'}}`
   );
 }
 
-interface ResourceJson {
-  attributes: Record<string, unknown>;
-  /** `"resource":{...},"scope":{...}` as UTF-8. */
-  json: Buffer;
-}
-
 // Store resource objects are cached and shared by the spans of a resource, so their JSON is too.
-const resourceJsonCache = new WeakMap<StoredResource, ResourceJson>();
+const resourceJsonCache = new WeakMap<StoredResource, Buffer>();
 
-function resourceJsonOf(res: StoredResource): ResourceJson {
+/** `"resourceId":<id>` as UTF-8: what a span says of its resource, given once in the reply's resources. */
+function resourceJsonOf(res: StoredResource): Buffer {
   let cached = resourceJsonCache.get(res);
   if (!cached) {
-    const attributes = resourceAttributesOf(res);
-    const json = `"resource":${attributeMapJson(attributes)},"scope":{"name":${str(res.scopeName)},"version":${str(res.scopeVersion)}}`;
-    cached = { attributes, json: Buffer.from(json, 'utf8') };
+    cached = Buffer.from(`"resourceId":${res.id}`, 'utf8');
     resourceJsonCache.set(res, cached);
   }
   return cached;
@@ -74,7 +65,7 @@ function resourceJsonOf(res: StoredResource): ResourceJson {
 
 /** The object path for a stored span: decodes it into an API Span and serializes that. */
 function objectPathOf(s: StoredSpan): { json: string; written: Written } {
-  const span = toApiSpan(s, resourceJsonOf(s.resource).attributes);
+  const span = toApiSpan(s);
   return { json: apiSpanJson(span), written: { startTimeMs: span.startTimeMs, root: span.parentSpanId === '' } };
 }
 
@@ -104,7 +95,7 @@ function renderMisses(stored: readonly ViewSpan[], plan: ViewPlan, first: number
   return renderSpans(
     count,
     source,
-    k => resourceJsonOf(source(k).resource).json,
+    k => resourceJsonOf(source(k).resource),
     k => objectPathOf(source(k)),
   );
 }
@@ -200,7 +191,7 @@ export async function timelineSpansJsonShared(
   for (let first = share; first < misses; first += share) {
     const count = Math.min(share, misses - first);
     const sources = Array.from({ length: count }, (_, k) => bytesOf(stored[plan.misses[first + k]!]!));
-    jobs.push({ first, count, run: workers!.render(sources, sources.map(s => resourceJsonOf(s.resource).json)) });
+    jobs.push({ first, count, run: workers!.render(sources, sources.map(s => resourceJsonOf(s.resource))) });
   }
   takeRun(stored, plan, 0, renderMisses(stored, plan, 0, Math.min(share, misses)), lookup);
   for (const job of jobs) {
@@ -215,7 +206,7 @@ export async function timelineSpansJsonShared(
     takeRun(stored, plan, job.first, run, lookup);
     if (left.length > 0) {
       const source = (j: number) => bytesOf(stored[plan.misses[job.first + left[j]!]!]!);
-      const rest = renderSpans(left.length, source, j => resourceJsonOf(source(j).resource).json, j => objectPathOf(source(j)));
+      const rest = renderSpans(left.length, source, j => resourceJsonOf(source(j).resource), j => objectPathOf(source(j)));
       for (let j = 0; j < left.length; j++) takeRun(stored, plan, job.first + left[j]!, sliceRun(rest, j), lookup);
     }
   }

@@ -1,33 +1,47 @@
-// Stored span → the API's Span: full decode of the stored OTLP bytes plus its resource.
-import type { Span } from '@correlation-station/api-schema';
+// Stored span → the API's Span: full decode of the stored OTLP bytes. Its resource and scope are
+// given once per reply (apiResources), not on every span.
+import type { Span, SpanResource } from '@correlation-station/api-schema';
 import { readFullSpan } from '../otlp/span-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
 
 export function toApiSpans(stored: readonly StoredSpan[]): Span[] {
-  const resources = new Map<StoredResource, Record<string, unknown>>();
-  return stored.map(s => {
-    let resource = resources.get(s.resource);
-    if (!resource) {
-      resource = resourceAttributesOf(s.resource);
-      resources.set(s.resource, resource);
-    }
-    return toApiSpan(s, resource);
-  });
+  return stored.map(toApiSpan);
 }
 
-/** One stored span as an API Span, given its resource's attributes (decoded once per resource). */
-export function toApiSpan(s: StoredSpan, resource: Record<string, unknown>): Span {
+/** One stored span as an API Span. */
+export function toApiSpan(s: StoredSpan): Span {
   const full = readFullSpan(s.body);
   return {
     ...full,
     traceId: s.traceId,
     spanId: s.spanId,
     serviceName: s.service,
-    resource,
-    scope: { name: s.resource.scopeName, version: s.resource.scopeVersion },
+    resourceId: s.resource.id,
     synthetic: s.synthetic,
   };
+}
+
+// Store resource objects are cached and shared by the spans of a resource: decoded once each.
+const apiResourceCache = new WeakMap<StoredResource, SpanResource>();
+
+/** The resource and scope of each of `spans`, once each, by id. */
+export function apiResources(spans: readonly { resource: StoredResource }[]): SpanResource[] {
+  const byId = new Map<number, SpanResource>();
+  for (const { resource } of spans) {
+    if (byId.has(resource.id)) continue;
+    let api = apiResourceCache.get(resource);
+    if (!api) {
+      api = {
+        id: resource.id,
+        attributes: resourceAttributesOf(resource),
+        scope: { name: resource.scopeName, version: resource.scopeVersion },
+      };
+      apiResourceCache.set(resource, api);
+    }
+    byId.set(resource.id, api);
+  }
+  return [...byId.values()].sort((a, b) => a.id - b.id);
 }
 
 /** One timeline: by start time, parents before children at equal times, then by id. */

@@ -52,6 +52,8 @@ export interface ViewSpan extends Omit<StoredSpan, 'body'> {
 export type BodyNeeded = (span: ViewSpan) => boolean;
 
 export interface StoredResource {
+  /** The store's id for this resource and scope, which the API gives spans as their resourceId. */
+  id: number;
   serviceName: string;
   scopeName: string;
   scopeVersion: string;

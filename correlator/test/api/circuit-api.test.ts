@@ -76,6 +76,14 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal(b2.parentSpanId, mdso.spanIds['GET arda topology']);
     assert.deepEqual(b2.links.map(l => [l.traceId, l.spanId]), [[arda.traceId, arda.spanIds['get_topology']]]);
 
+    // Each span's resource and scope, given once in the reply.
+    const resources = new Map(view.resources.map(r => [r.id, r]));
+    assert.equal(resources.size, view.resources.length, 'each resource once');
+    for (const s of view.spans) {
+      assert.equal(resources.get(s.resourceId)?.attributes['service.name'], s.serviceName, `${s.name}: its resource`);
+    }
+    assert.equal(resources.size, 4, 'beorn, mdso, arda and the bridges');
+
     // One timeline: sorted by start.
     const starts = view.spans.map(s => s.startTimeMs);
     assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
@@ -104,6 +112,11 @@ describe('circuit API over ingested SDK traces', () => {
     const beornTrace = (await app.inject(`/api/traces/${beorn.traceId}`)).json<TraceDetail>();
     assert.deepEqual(beornTrace.linksOut.map(l => l.targetTraceId), [mdso.traceId]);
     assert.equal(beornTrace.spans.filter(s => s.synthetic).length, 1);
+    assert.deepEqual(
+      beornTrace.resources.map(r => r.id).sort(),
+      [...new Set(beornTrace.spans.map(s => s.resourceId))].sort(),
+      'the trace detail lists the resources of its spans',
+    );
   });
 
   it('is idempotent: replaying the same data adds no spans, bridges, correlations or events', async t => {

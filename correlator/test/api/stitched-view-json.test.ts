@@ -11,7 +11,7 @@ import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
 import { RenderedSpanCache, ViewLookup, type HeldJsonSink } from '../../src/api/rendered-span-cache.js';
 import { sendWithSpans, timelineSpansJson, timelineSpansJsonShared } from '../../src/api/span-json.js';
 import { MIN_SPANS_PER_SHARE, SpanRenderWorkers } from '../../src/api/span-render-workers.js';
-import { orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
+import { apiResources, orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import type { StoredResource, StoredSpan, ViewSpan } from '../../src/store/store.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
@@ -54,9 +54,10 @@ async function serializers(t: { after(fn: () => Promise<void>): void }) {
   app.get('/reference', { schema: { response: { 200: StitchedTrace } } }, async () => ({
     ...reply,
     spans: orderForTimeline(toApiSpans(stored)),
+    resources: apiResources(stored),
   }));
   app.get('/fast', { schema: { response: { 200: StitchedTrace } } }, async (_req, res) => {
-    return sendWithSpans(res, { ...reply, spans: [] }, stored);
+    return sendWithSpans(res, { ...reply, spans: [], resources: apiResources(stored) }, stored);
   });
   await app.ready();
   t.after(() => app.close());
@@ -84,6 +85,7 @@ function resourceBytes(attributes: Attr[]): Buffer {
 }
 
 const otlpResource: StoredResource = {
+  id: 3,
   serviceName: 'beorn',
   scopeName: 'beorn-instrumentation',
   scopeVersion: '1.4.0',
@@ -94,6 +96,7 @@ const otlpResource: StoredResource = {
   ]),
 };
 const jsonResource: StoredResource = {
+  id: 1,
   serviceName: 'batch',
   scopeName: '',
   scopeVersion: '',
@@ -423,6 +426,7 @@ describe('stitched view JSON written from stored span bytes', () => {
     plain.get('/detail', { schema: { response: { 200: TraceDetail } } }, async () => ({
       summary: summary!,
       spans: orderForTimeline(toApiSpans(ofTrace.spans)),
+      resources: apiResources(ofTrace.spans),
       correlations: await store.correlations({ trace_id: traceId, limit: 500 }),
       bridges: await store.bridgesOf({ traceId }),
       linksOut: links.out,
@@ -433,6 +437,31 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.ok(ofTrace.spans.length >= 2);
     assert.equal(detail.body, expected.body);
     assert.ok(Value.Check(TraceDetail, JSON.parse(detail.body)));
+  });
+});
+
+describe('resources of a reply', () => {
+  it('lists the resource and scope of each span once, by id, decoded from OTLP or JSON bytes', () => {
+    const spans = [
+      stored(1, { startMs: T0 }),
+      stored(2, { startMs: T0 + 1, resource: jsonResource }),
+      stored(3, { startMs: T0 + 2 }),
+      // Another object for the same stored resource: still one entry.
+      stored(4, { startMs: T0 + 3, resource: { ...otlpResource } }),
+    ];
+    assert.deepEqual(apiResources(spans), [
+      { id: 1, attributes: { 'service.name': 'batch', nested: { a: [1, 'b'] }, '0': true }, scope: { name: '', version: '' } },
+      {
+        id: 3,
+        attributes: { 'service.name': 'beorn', 'host.name': 'beorn-7d9f8b "x"', '1': 1 },
+        scope: { name: 'beorn-instrumentation', version: '1.4.0' },
+      },
+    ]);
+    assert.deepEqual(apiResources([]), []);
+    assert.deepEqual(
+      toApiSpans(spans).map(sp => sp.resourceId),
+      [3, 1, 3, 3],
+    );
   });
 });
 

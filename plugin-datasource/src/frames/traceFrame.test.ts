@@ -1,6 +1,6 @@
 import { DataFrameView, FieldType, type TraceSpanRow } from '@grafana/data';
 import type { StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
-import { ALL_TARGETS, ONLY_SELF, TRACE_A, TRACE_B, makeBridge, makeSpan } from '../test/fixtures';
+import { ALL_TARGETS, ONLY_SELF, TRACE_A, TRACE_B, makeBridge, makeResource, makeSpan } from '../test/fixtures';
 import { stitchedTraceFrame, traceDetailFrame } from './traceFrame';
 
 function rows(frame: ReturnType<typeof stitchedTraceFrame>) {
@@ -122,12 +122,34 @@ describe('stitchedTraceFrame', () => {
     expect(view[0].warnings).toBeUndefined();
   });
 
-  it('puts the resource attributes and the service name into serviceTags', () => {
-    const [row] = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
-    expect(row.serviceTags).toEqual([
-      { key: 'service.name', value: 'beorn' },
-      { key: 'host.name', value: 'h1' },
+  it('puts the resource attributes and the service name into serviceTags, and the scope beside them', () => {
+    const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
+    expect(view.map((r) => [r.serviceTags, r.instrumentationLibraryName, r.instrumentationLibraryVersion])).toEqual([
+      [
+        [
+          { key: 'service.name', value: 'beorn' },
+          { key: 'host.name', value: 'h1' },
+        ],
+        'test-scope',
+        '1.0.0',
+      ],
+      [
+        [
+          { key: 'service.name', value: 'beorn' },
+          { key: 'host.name', value: 'h1' },
+        ],
+        'test-scope',
+        '1.0.0',
+      ],
+      [[{ key: 'service.name', value: 'mdso' }], 'mdso-scripts', '2.1'],
+      [[{ key: 'service.name', value: 'mdso' }], 'mdso-scripts', '2.1'],
     ]);
+  });
+
+  it('keeps the service name of a span whose resource the reply does not list', () => {
+    const span = makeSpan({ serviceName: 'arda', resourceId: 99 });
+    const [row] = rows(stitchedTraceFrame('A', { ...stitched, spans: [span], bridges: [] }, ONLY_SELF));
+    expect([row.serviceTags, row.instrumentationLibraryName]).toEqual([[{ key: 'service.name', value: 'arda' }], '']);
   });
 
   it.each([
@@ -173,6 +195,7 @@ describe('traceDetailFrame', () => {
         circuitIds: ['CKT-1'],
       },
       spans: [makeSpan({ traceId: TRACE_B, spanId: '2222222222222222', serviceName: 'mdso' })],
+      resources: [makeResource()],
       correlations: [],
       bridges: [],
       linksOut: [],
@@ -207,7 +230,7 @@ const stitched: StitchedTrace = {
   circuitId: 'CKT-1',
   traceIds: [TRACE_A, TRACE_B],
   spans: [
-    makeSpan({ resource: { 'service.name': 'beorn', 'host.name': 'h1' } }),
+    makeSpan(),
     makeSpan({
       spanId: '9999999999999999',
       parentSpanId: '1111111111111111',
@@ -221,6 +244,7 @@ const stitched: StitchedTrace = {
       traceId: TRACE_B,
       spanId: '2222222222222222',
       serviceName: 'mdso',
+      resourceId: 2,
       startTimeMs: 1700000000040,
       durationMs: 60,
     }),
@@ -229,10 +253,15 @@ const stitched: StitchedTrace = {
       spanId: '3333333333333333',
       parentSpanId: '2222222222222222',
       serviceName: 'mdso',
+      resourceId: 2,
       kind: 'client',
       startTimeMs: 1700000000050,
       durationMs: 20,
     }),
+  ],
+  resources: [
+    makeResource({ attributes: { 'service.name': 'beorn', 'host.name': 'h1' } }),
+    makeResource({ id: 2, attributes: { 'service.name': 'mdso' }, scope: { name: 'mdso-scripts', version: '2.1' } }),
   ],
   bridges: [makeBridge()],
   spanCount: 4,

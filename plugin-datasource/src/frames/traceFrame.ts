@@ -1,5 +1,12 @@
 import { createDataFrame, FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
-import type { Bridge, Span, StitchedTrace, TraceDetail, TraceLink } from '@correlation-station/api-schema';
+import type {
+  Bridge,
+  Span,
+  SpanResource,
+  StitchedTrace,
+  TraceDetail,
+  TraceLink,
+} from '@correlation-station/api-schema';
 import { tempoTraceLink, lokiLink, type LinkTargets } from './links';
 import { collectReferences, spanKey, toKeyValues, treeSafeReferences, type TraceKeyValue } from './traceReferences';
 import { nanosToMs } from './time';
@@ -53,6 +60,8 @@ function spanLogs(span: Span): TraceLog[] {
 export interface TraceFrameInput {
   refId: string;
   spans: Span[];
+  /** The resources and scopes the spans refer to by resourceId. */
+  resources: SpanResource[];
   bridges: Bridge[];
   incoming: TraceLink[];
   notices: QueryResultMetaNotice[];
@@ -65,6 +74,8 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
   const references = treeSafeReferences(spans, collectReferences(spans, input.bridges, input.incoming));
   const bridgeBySpan = new Map(input.bridges.map((b) => [spanKey(b.traceId, b.spanId), b]));
   const bridgeOf = (span: Span) => bridgeBySpan.get(spanKey(span.traceId, span.spanId));
+  const resourceById = new Map(input.resources.map((r) => [r.id, r]));
+  const resourceOf = (span: Span) => resourceById.get(span.resourceId);
 
   const traceIdLinks = [];
   if (targets.tempo) {
@@ -97,7 +108,7 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
       {
         name: 'serviceTags',
         type: FieldType.other,
-        values: spans.map((s) => toKeyValues({ 'service.name': s.serviceName, ...s.resource })),
+        values: spans.map((s) => toKeyValues({ 'service.name': s.serviceName, ...resourceOf(s)?.attributes })),
       },
       { name: 'startTime', type: FieldType.number, values: spans.map((s) => s.startTimeMs), config: { unit: 'ms' } },
       { name: 'duration', type: FieldType.number, values: spans.map((s) => s.durationMs), config: { unit: 'ms' } },
@@ -115,8 +126,16 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
       },
       { name: 'statusCode', type: FieldType.number, values: spans.map((s) => STATUS_CODES[s.status.code]) },
       { name: 'statusMessage', type: FieldType.string, values: spans.map((s) => s.status.message ?? '') },
-      { name: 'instrumentationLibraryName', type: FieldType.string, values: spans.map((s) => s.scope.name) },
-      { name: 'instrumentationLibraryVersion', type: FieldType.string, values: spans.map((s) => s.scope.version) },
+      {
+        name: 'instrumentationLibraryName',
+        type: FieldType.string,
+        values: spans.map((s) => resourceOf(s)?.scope.name ?? ''),
+      },
+      {
+        name: 'instrumentationLibraryVersion',
+        type: FieldType.string,
+        values: spans.map((s) => resourceOf(s)?.scope.version ?? ''),
+      },
       {
         name: 'warnings',
         type: FieldType.other,
@@ -137,6 +156,7 @@ export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets:
     {
       refId,
       spans: trace.spans,
+      resources: trace.resources,
       bridges: trace.bridges,
       incoming: [],
       notices,
@@ -151,6 +171,7 @@ export function traceDetailFrame(refId: string, detail: TraceDetail, targets: Li
     {
       refId,
       spans: detail.spans,
+      resources: detail.resources,
       bridges: detail.bridges,
       incoming: detail.linksIn,
       notices: [],

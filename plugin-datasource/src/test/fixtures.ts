@@ -6,6 +6,7 @@ import type {
   MdsoErrorRecord,
   MdsoIssue,
   Span,
+  SpanResource,
 } from '@correlation-station/api-schema';
 import type { LinkTargets } from '../frames/links';
 
@@ -27,11 +28,19 @@ export function makeSpan(overrides: Partial<Span> = {}): Span {
     durationMs: 250,
     status: { code: 'unset' },
     attributes: { circuit_id: 'CKT-1' },
-    resource: { 'service.name': 'beorn' },
-    scope: { name: 'test-scope', version: '1.0.0' },
+    resourceId: 1,
     events: [],
     links: [],
     synthetic: false,
+    ...overrides,
+  };
+}
+
+export function makeResource(overrides: Partial<SpanResource> = {}): SpanResource {
+  return {
+    id: 1,
+    attributes: { 'service.name': 'beorn' },
+    scope: { name: 'test-scope', version: '1.0.0' },
     ...overrides,
   };
 }

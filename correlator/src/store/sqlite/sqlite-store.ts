@@ -565,8 +565,8 @@ export class SqliteStore implements Store {
         | { service: string; scope_name: string; scope_version: string; body: Buffer }
         | undefined;
       r = row
-        ? { serviceName: row.service, scopeName: row.scope_name, scopeVersion: row.scope_version, body: row.body }
-        : { serviceName: 'unknown_service', scopeName: '', scopeVersion: '', body: Buffer.alloc(0) };
+        ? { id, serviceName: row.service, scopeName: row.scope_name, scopeVersion: row.scope_version, body: row.body }
+        : { id, serviceName: 'unknown_service', scopeName: '', scopeVersion: '', body: Buffer.alloc(0) };
       if (this.resourceCache.size >= RESOURCE_CACHE_MAX) this.resourceCache.clear();
       this.resourceCache.set(id, r);
     }
