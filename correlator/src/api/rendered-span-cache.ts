@@ -27,6 +27,17 @@ export interface HeldJsonSink {
   readonly roots: Uint8Array;
 }
 
+/** A sink for `n` spans, nothing in it yet. */
+export function emptyHeldJsonSink(n: number): HeldJsonSink {
+  return {
+    slabOf: new Array<Buffer | undefined>(n),
+    from: new Int32Array(n),
+    to: new Int32Array(n),
+    startMs: new Float64Array(n),
+    roots: new Uint8Array(n),
+  };
+}
+
 /** Numbers per slot of a stamp: block reference, JSON start, JSON end, start time. */
 const SLOT_NUMBERS = 4;
 /** Counted against the budget per held slot (its numbers) and per stamp (object, array, map and set entries). */

@@ -7,7 +7,7 @@ import type { Span } from '@correlation-station/api-schema';
 import type { FastifyReply } from 'fastify';
 import type { StoredResource, StoredSpan, ViewSpan } from '../store/store.js';
 import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
-import type { HeldJsonSink, ViewLookup } from './rendered-span-cache.js';
+import { emptyHeldJsonSink, type HeldJsonSink, type ViewLookup } from './rendered-span-cache.js';
 import { COMMA, type RenderedRun, type Written, renderSpans } from './span-json-writer.js';
 import type { SpanRenderWorkers } from './span-render-workers.js';
 import { toApiSpan } from './span-view.js';
@@ -77,14 +77,7 @@ interface ViewPlan extends HeldJsonSink {
 
 function planView(stored: readonly ViewSpan[], lookup: ViewLookup | undefined): ViewPlan {
   const n = stored.length;
-  const plan: ViewPlan = {
-    slabOf: new Array<Buffer | undefined>(n),
-    from: new Int32Array(n),
-    to: new Int32Array(n),
-    startMs: new Float64Array(n),
-    roots: new Uint8Array(n),
-    misses: [],
-  };
+  const plan: ViewPlan = { ...emptyHeldJsonSink(n), misses: [] };
   for (let i = 0; i < n; i++) if (!lookup?.fill(stored[i]!, plan, i)) plan.misses.push(i);
   return plan;
 }

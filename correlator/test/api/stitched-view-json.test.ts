@@ -8,7 +8,7 @@ import { StitchedTrace, TraceDetail, type Bridge } from '@correlation-station/ap
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Value } from 'typebox/value';
 import { JsonParts, JsonPartsBuilder } from '../../src/api/json-parts.js';
-import { RenderedSpanCache, ViewLookup, type HeldJsonSink } from '../../src/api/rendered-span-cache.js';
+import { RenderedSpanCache, ViewLookup, emptyHeldJsonSink, type HeldJsonSink } from '../../src/api/rendered-span-cache.js';
 import { sendWithSpans, timelineSpansJson, timelineSpansJsonShared } from '../../src/api/span-json.js';
 import { MIN_SPANS_PER_SHARE, SpanRenderWorkers } from '../../src/api/span-render-workers.js';
 import { apiResources, orderForTimeline, toApiSpans } from '../../src/api/span-view.js';
@@ -24,14 +24,7 @@ const joined = (body: JsonParts): string => Buffer.concat(body.parts).toString('
 
 /** Where the cache holds the JSON of each of `spans`, which it must hold. */
 function heldJson(cache: RenderedSpanCache, spans: readonly ViewSpan[]): HeldJsonSink {
-  const n = spans.length;
-  const sink: HeldJsonSink = {
-    slabOf: new Array<Buffer | undefined>(n),
-    from: new Int32Array(n),
-    to: new Int32Array(n),
-    startMs: new Float64Array(n),
-    roots: new Uint8Array(n),
-  };
+  const sink = emptyHeldJsonSink(spans.length);
   const lookup = new ViewLookup(cache);
   spans.forEach((span, i) => assert.ok(lookup.fill(span, sink, i), `span ${span.spanId} is held`));
   return sink;
