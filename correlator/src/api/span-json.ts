@@ -10,7 +10,7 @@ import { type JsonParts, JsonPartsBuilder } from './json-parts.js';
 import { emptyHeldJsonSink, type HeldJsonSink, type ViewLookup } from './rendered-span-cache.js';
 import { COMMA, type RenderedRun, type Written, renderSpans } from './span-json-writer.js';
 import type { SpanRenderWorkers } from './span-render-workers.js';
-import { toApiSpan } from './span-view.js';
+import { apiResources, toApiSpan } from './span-view.js';
 
 const COMMA_BYTES = Buffer.from([COMMA]);
 
@@ -235,8 +235,9 @@ function replyWithSpansJson(
 }
 
 /**
- * Sends the 200 reply `payload` (its `spans` empty) with `stored` as its spans: the route's schema
- * serializer writes the payload, the spans are written from their bytes (shared with the render
+ * Sends the 200 reply `payload` (its `spans` empty) with `stored` as its spans and their resources
+ * as its `resources`: the route's schema serializer writes the payload, the spans are written from
+ * their bytes (shared with the render
  * workers when given), and the pieces go out as they are, with the whole length.
  */
 export async function sendWithSpans<Payload extends { spans: [] }>(
@@ -246,7 +247,9 @@ export async function sendWithSpans<Payload extends { spans: [] }>(
   lookup?: ViewLookup,
   workers?: SpanRenderWorkers,
 ): Promise<FastifyReply> {
-  const body = await replyWithSpansJson(reply.serializeInput(payload, '200') as string, stored, lookup, workers);
+  // Spans name their resource by id: every reply with spans lists those resources once.
+  const envelope = reply.serializeInput({ ...payload, resources: apiResources(stored) }, '200') as string;
+  const body = await replyWithSpansJson(envelope, stored, lookup, workers);
   return reply.type('application/json; charset=utf-8').header('content-length', body.length).send(body.stream());
 }
 

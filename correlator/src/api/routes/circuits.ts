@@ -14,7 +14,6 @@ import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
-import { apiResources } from '../span-view.js';
 import type { SpanRenderWorkers } from '../span-render-workers.js';
 import { parseRange } from '../time-params.js';
 
@@ -90,7 +89,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       // bytes the schema serializer makes of API Span objects at a fraction of the cost.
       return sendWithSpans(
         reply,
-        { circuitId: id, traceIds, spans: [], resources: apiResources(spans), bridges, spanCount: total, truncated: total > spans.length },
+        { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
         spans,
         lookup,
         renderWorkers,

@@ -4,7 +4,6 @@ import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
-import { apiResources } from '../span-view.js';
 import type { SpanRenderWorkers } from '../span-render-workers.js';
 
 export const traceRoutes: FastifyPluginAsyncTypebox<{
@@ -38,7 +37,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
       return sendWithSpans(
         reply,
-        { summary, spans: [], resources: apiResources(spans), correlations, bridges, linksOut: links.out, linksIn: links.in },
+        { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
         spans,
         lookup,
         renderWorkers,
