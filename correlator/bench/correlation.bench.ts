@@ -155,7 +155,8 @@ new PerformanceObserver(list => {
   for (const e of list.getEntries()) gcMs += e.duration;
 }).observe({ entryTypes: ['gc'] });
 
-async function timeRounds(observe: (spans: DecodedSpan[]) => void): Promise<Timing> {
+/** A store's `observe` returns its promise: a round ends when every batch of it is committed. */
+async function timeRounds(observe: (spans: DecodedSpan[]) => void | Promise<unknown>): Promise<Timing> {
   // The forced collection before each round frees what filling left behind; the collector's
   // threads go on sweeping that for a while, and with gigabytes of filler garbage a short pause
   // charged that sweeping to the round (most of the 1M-trace "cost" measured before).
@@ -168,7 +169,12 @@ async function timeRounds(observe: (spans: DecodedSpan[]) => void): Promise<Timi
     const cpu0 = process.cpuUsage();
     const main0 = mainThreadCpuUs();
     const t0 = performance.now();
-    for (let i = r * BATCHES_PER_ROUND; i < (r + 1) * BATCHES_PER_ROUND; i++) observe(batches[i]!);
+    const committed: Promise<unknown>[] = [];
+    for (let i = r * BATCHES_PER_ROUND; i < (r + 1) * BATCHES_PER_ROUND; i++) {
+      const done = observe(batches[i]!);
+      if (done) committed.push(done);
+    }
+    await Promise.all(committed);
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const main1 = mainThreadCpuUs();
@@ -236,7 +242,7 @@ for (const size of SIZES) {
   gc();
   const mem1 = process.memoryUsage();
   const heapPerTrace = (mem1.heapUsed + mem1.arrayBuffers - heap0) / size;
-  const t = await timeRounds(spans => engine.observe(spans, []));
+  const t = await timeRounds(spans => void engine.observe(spans, []));
   const s = engine.stats();
   engineNs.push(t.cpuNsPerSpan);
   if (t.mainNsPerSpan !== null) engineMainNs.push(t.mainNsPerSpan);
@@ -259,7 +265,10 @@ if (engineNs.length > 1) {
 
 // ---- through the store ---------------------------------------------------------------------------------
 
-console.log('\n-- through SqliteStore.ingestSpans (file-backed, WAL): spans inserted + correlation derived, one transaction per batch');
+console.log(
+  '\n-- through SqliteStore.ingestSpans (file-backed, WAL, rows written by the writer thread): spans inserted + correlation derived, ' +
+    'one transaction per batch; CPU is the whole process, main thread apart',
+);
 for (const size of STORE_SIZES) {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-corr-'));
   const store = new SqliteStore({ dataDir: dir, exportBridges: null });
@@ -272,8 +281,8 @@ for (const size of STORE_SIZES) {
   }
   const fillS = (performance.now() - f0) / 1000;
   let engineCpuUs = 0;
-  const t = await timeRounds(spans => {
-    void store.ingestSpans(
+  const t = await timeRounds(spans =>
+    store.ingestSpans(
       spans,
       fresh => {
         const e0 = process.cpuUsage();
@@ -283,8 +292,8 @@ for (const size of STORE_SIZES) {
         return w;
       },
       Date.now(),
-    );
-  });
+    ),
+  );
   const enginePart = (engineCpuUs * 1e3) / (ROUNDS * BATCHES_PER_ROUND * spansPerBatch);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -298,7 +307,7 @@ for (const size of STORE_SIZES) {
       const spans = fillBatch(j, Math.min(512, size - j), templateOptions.baseMs - 600_000).filter(s => s.parentSpanId === '');
       await bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now());
     }
-    tb = await timeRounds(spans => void bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now()));
+    tb = await timeRounds(spans => bare.ingestSpans(spans, () => emptyDerivedWrites(), Date.now()));
     await bare.close();
     rmSync(dir2, { recursive: true, force: true });
   }

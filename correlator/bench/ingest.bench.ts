@@ -101,7 +101,7 @@ console.log(
  */
 async function startServer(receiveOnly: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-ingest-'));
-  const app = await buildApp({ config: loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0' }) });
+  const app = await buildApp({ config: loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', STORE_WRITER_THREAD: process.env.STORE_WRITER_THREAD ?? 'true' }) });
   if (receiveOnly) {
     app.correlator.pipeline.tracesFromProtobuf = async body => {
       const spans = decodeTraceRequest(body, rules).spans.length;

@@ -9,7 +9,7 @@ import { makeTemplates, variantBody } from './lib/otlp-payloads.js';
 const N = Number(process.env.N ?? 600);
 const CONC = Number(process.env.CONC ?? 4);
 const dataDir = mkdtempSync(join(tmpdir(), 'cs-prof-'));
-const app = await buildApp({ config: loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn' }) });
+const app = await buildApp({ config: loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', STORE_WRITER_THREAD: process.env.STORE_WRITER_THREAD ?? 'true' }) });
 const templates = makeTemplates(16, { seed: 1, baseMs: Date.now() - 3_600_000, spansPerRequest: 512, tracesPerCircuit: 5, resourceTypeAttribute: true });
 const bodies = Array.from({ length: N }, (_, i) => variantBody(templates[i % 16]!, i));
 const p = app.correlator.pipeline;

@@ -91,6 +91,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       : null,
     onExportDropped: n => metrics.exportDropped.inc(n),
     onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
+    writerThread: config.limits.storeWriterThread,
+    onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
   });
   const engine = new CorrelationEngine(
     {
@@ -131,6 +133,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const cacheHits = followTotal(metrics.spanJsonCacheLookups, { outcome: 'hit' });
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const workerSpans = followTotal(metrics.renderWorkerSpans, {});
+  const inFlightWaits = followTotal(metrics.storeInFlightWaits, {});
   const refreshGauges = () => {
     const s = engine.stats();
     metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
@@ -138,6 +141,10 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     tracesEvicted(s.traceEvictions);
     keysEvicted(s.keyEvictions);
     metrics.exportQueueDepth.set(store.exportQueueDepth());
+    const w = store.writeStats();
+    metrics.storeWritesInFlight.set(w.inFlight);
+    metrics.storeWriterThread.set(w.writerThread ? 1 : 0);
+    inFlightWaits(w.waits);
     metrics.ingestInflight.set(guard.current);
     if (spanJsonCache) {
       metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);

@@ -36,6 +36,8 @@ export interface Config {
     spanJsonCacheBytes: number;
     /** Worker threads that share the rendering of large views with the main thread (0: none). */
     viewRenderWorkers: number;
+    /** Ingest rows are written by a thread of their own (file-backed stores only). */
+    storeWriterThread: boolean;
   };
   keys: {
     /** attribute name → business key, defaults merged with KEY_ALIASES */
@@ -331,6 +333,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
       viewRenderWorkers: int(env, 'VIEW_RENDER_WORKERS', 1, 0, 16),
+      storeWriterThread: bool(env, 'STORE_WRITER_THREAD', true),
     },
     keys: {
       aliases: Object.freeze(keyAliases(env)),

@@ -1,18 +1,14 @@
 // One ingest request: decode → store fresh items and what correlation derives from them, in one
-// transaction → count. Decoding problems of single items are reported, not fatal.
+// transaction → count. Decoding problems of single items are reported, not fatal. Each request goes
+// to the store as soon as it is decoded: the store's writer thread commits one request while this
+// thread correlates the next, so holding requests back to commit them together only adds delay.
 import type { CorrelationEngine } from '../correlation/engine.js';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { DecodedLog, DecodedLogBatch, DecodedSpan, DecodedTraceBatch, KeyExtractionRules } from '../otlp/decoded.js';
 import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
 import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
-import type { IngestOutcome, IngestUnit, Store } from '../store/store.js';
-
-interface PendingUnit {
-  unit: IngestUnit;
-  resolve: (o: IngestOutcome) => void;
-  reject: (e: unknown) => void;
-}
+import type { Store } from '../store/store.js';
 
 export interface IngestResult {
   accepted: number;
@@ -25,9 +21,6 @@ export interface IngestResult {
 export type Signal = 'traces' | 'logs' | 'api_logs';
 
 export class IngestPipeline {
-  private pending: PendingUnit[] = [];
-  private flushScheduled = false;
-
   constructor(
     private readonly store: Store,
     private readonly engine: CorrelationEngine,
@@ -67,46 +60,16 @@ export class IngestPipeline {
 
   private async storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal: 'traces' });
-    const outcome = await this.submit({ spans: batch.spans, derive: (fresh: DecodedSpan[]) => this.derive(fresh, []) });
+    const outcome = await this.store.ingestSpans(batch.spans, fresh => this.derive(fresh, []), this.now());
     end();
     return this.count('traces', outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
   }
 
   private async storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal });
-    const outcome = await this.submit({ logs: batch.logs, derive: (fresh: DecodedLog[]) => this.derive([], fresh) });
+    const outcome = await this.store.ingestLogs(batch.logs, fresh => this.derive([], fresh), this.now());
     end();
     return this.count(signal, outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
-  }
-
-  /**
-   * Group commit: requests decoded in the same turn of the event loop are stored in one
-   * transaction, so the commit cost is shared. Each request is still answered only after the
-   * transaction holding it has committed.
-   */
-  private submit(unit: IngestUnit): Promise<IngestOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ unit, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => void this.flush());
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const work = this.pending;
-    this.pending = [];
-    this.flushScheduled = false;
-    try {
-      const outcomes = await this.store.ingestMany(
-        work.map(w => w.unit),
-        this.now(),
-      );
-      work.forEach((w, i) => w.resolve(outcomes[i]!));
-    } catch (e) {
-      for (const w of work) w.reject(e);
-    }
   }
 
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {

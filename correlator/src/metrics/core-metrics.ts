@@ -21,6 +21,9 @@ export interface CoreMetrics {
   spanJsonCacheEntries: Gauge;
   spanJsonCacheLookups: Counter<'outcome'>;
   renderWorkerSpans: Counter;
+  storeWritesInFlight: Gauge;
+  storeWriterThread: Gauge;
+  storeInFlightWaits: Counter;
 }
 
 /** One registry per app instance, so tests can build many apps in one process. */
@@ -120,6 +123,21 @@ export function createCoreMetrics(): CoreMetrics {
     renderWorkerSpans: new Counter({
       name: 'view_render_worker_spans_total',
       help: 'Spans whose JSON a render worker wrote for a view (VIEW_RENDER_WORKERS); the main thread wrote the other misses',
+      registers: r,
+    }),
+    storeWritesInFlight: new Gauge({
+      name: 'store_writes_in_flight',
+      help: 'Ingest requests whose rows are handed to the store writer and not yet committed',
+      registers: r,
+    }),
+    storeWriterThread: new Gauge({
+      name: 'store_writer_thread',
+      help: '1 while ingest rows are written by the writer thread (STORE_WRITER_THREAD), 0 when written on the main thread',
+      registers: r,
+    }),
+    storeInFlightWaits: new Counter({
+      name: 'store_inflight_waits_total',
+      help: 'Correlation state reads that waited for the writer to commit a request in flight (state evicted while in flight)',
       registers: r,
     }),
   };

@@ -87,17 +87,10 @@ export interface TimeRange {
   toMs?: number;
 }
 
-/** One request's items and the derivation to run on the fresh ones. */
-export type IngestUnit =
-  | { spans: DecodedSpan[]; derive: Derive<DecodedSpan> }
-  | { logs: DecodedLog[]; derive: Derive<DecodedLog> };
-
 export interface Store extends StateLoader {
   /** Atomic: spans (duplicates ignored) and what `derive` makes of the fresh ones, or nothing. */
   ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome>;
   ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome>;
-  /** Several requests in one transaction (group commit): all are stored, or none. */
-  ingestMany(units: readonly IngestUnit[], receivedMs: number): Promise<IngestOutcome[]>;
 
   listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]>;
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;

@@ -179,10 +179,18 @@ describe('service endpoints', () => {
     for (const name of ['otlp_ingest_requests_total', 'otlp_ingest_items_total', 'correlation_events_total', 'bridges_created_total', 'export_queue_depth', 'export_failures_total', 'hot_state_entries', 'hot_state_evictions_total']) {
       assert.ok(metrics.includes(name), name);
     }
+    assert.match(metrics, /^store_writer_thread 1$/m);
+    assert.match(metrics, /^store_writes_in_flight 0$/m);
+    assert.match(metrics, /^store_inflight_waits_total 0$/m);
     const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
     for (const path of ['/v1/traces', '/v1/logs', '/api/otlp/v1/traces', '/api/logs', '/api/circuits', '/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/correlations', '/api/service-graph', '/health', '/ready', '/metrics', '/api/info']) {
       assert.ok(doc.paths[path], `OpenAPI lists ${path}`);
       for (const [method, op] of Object.entries(doc.paths[path]!)) assert.ok(op.responses['200'], `${method} ${path} documents its 200 response`);
     }
+  });
+
+  it('says whether ingest rows are written by the writer thread', async t => {
+    const app = await buildTestApp(t, { STORE_WRITER_THREAD: 'false' });
+    assert.match((await app.inject('/metrics')).body, /^store_writer_thread 0$/m);
   });
 });

@@ -16,6 +16,8 @@ describe('loadConfig', () => {
     assert.equal(c.limits.maxBodyBytes, 64 * 1024 * 1024);
     assert.equal(c.limits.spanJsonCacheBytes, 64 * 1024 * 1024);
     assert.equal(c.limits.viewRenderWorkers, 1);
+    assert.equal(c.limits.storeWriterThread, true);
+    assert.equal(loadConfig({ STORE_WRITER_THREAD: 'false' }).limits.storeWriterThread, false);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
     assert.equal(c.keys.aliases['mdso.circuit_id'], 'circuit_id');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
     [{ SPAN_JSON_CACHE_BYTES: '-1' }, 'SPAN_JSON_CACHE_BYTES', /between 0 and/],
     [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
     [{ VIEW_RENDER_WORKERS: '17' }, 'VIEW_RENDER_WORKERS', /between 0 and 16/],
+    [{ STORE_WRITER_THREAD: 'sometimes' }, 'STORE_WRITER_THREAD', /true or false|boolean/],
   ];
   for (const [env, setting, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} naming ${setting}`, () => {

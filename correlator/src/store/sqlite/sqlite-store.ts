@@ -20,14 +20,13 @@ import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
-import { BRIDGE_SERVICE_NAME, bridgeSpanName } from '../../stitching/bridge-span.js';
+import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type {
   BodyNeeded,
   Derive,
   ExportItem,
   IngestOutcome,
-  IngestUnit,
   PruneResult,
   Store,
   StoredResource,
@@ -47,6 +46,10 @@ import {
   type TraceRow,
 } from './rows.js';
 import { Checkpointer } from './checkpointer.js';
+import { configureConnection } from './connection.js';
+import { InFlightWrites } from './in-flight-writes.js';
+import { RowWriter, type RowBatch } from './row-writer.js';
+import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
 import { WhereClause } from './where-clause.js';
@@ -58,6 +61,10 @@ export interface SqliteStoreOptions {
   exportBridges: { delayMs: number; maxDepth: number } | null;
   onExportDropped?: (n: number) => void;
   onCheckpointError?: (e: Error) => void;
+  /** A file-backed store writes ingest rows in a thread of its own unless this is false. */
+  writerThread?: boolean;
+  /** The writer thread failed; rows are written in line from then on. */
+  onWriterError?: (e: Error) => void;
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
@@ -73,11 +80,6 @@ const BRIDGE_RESOURCE: DecodedResourceScope = {
   scopeVersion: '1',
 };
 
-
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
 export class SqliteStore implements Store {
   readonly db: Database.Database;
   private readonly resourceIds = new Map<string, number>();
@@ -91,6 +93,15 @@ export class SqliteStore implements Store {
    */
   private nextChunkId: number;
   private checkpointer: Checkpointer | null = null;
+  /** Resource ids are given here, not by SQLite, so a request's rows can be built before they are written. */
+  private nextResourceId: number;
+  private readonly rows: RowWriter;
+  private sink: RowSink;
+  /** The number of the last batch handed to the sink. */
+  private seq = 0;
+  private readonly inFlight = new InFlightWrites();
+  /** Hot-state misses that had to wait for the writer. */
+  private inFlightWaits = 0;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -99,21 +110,7 @@ export class SqliteStore implements Store {
       file = join(opts.dataDir, 'correlator.db');
     }
     this.db = new Database(file);
-    // WAL + synchronous=NORMAL: a committed transaction is in the WAL file before we answer 2xx,
-    // so it survives the process being killed; only a power loss could take the last commits.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -65536');
-    if (file !== ':memory:') {
-      // Checkpoints run in a worker on its own connection; this connection only checkpoints if
-      // the WAL grows far beyond what the worker keeps up with.
-      this.db.pragma('wal_autocheckpoint = 50000');
-      // Above the size the WAL reaches between checkpoints, so its file is reused rather than cut
-      // back and grown again: extending a file allocates and zeroes blocks under every frame
-      // written, which made commits a third slower.
-      this.db.pragma('journal_size_limit = 268435456');
-    }
+    configureConnection(this.db, file !== ':memory:');
     try {
       migrate(this.db);
     } catch (e) {
@@ -122,80 +119,35 @@ export class SqliteStore implements Store {
     }
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
+    this.rows = new RowWriter(this.db);
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
+    this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
+    this.sink =
+      file !== ':memory:' && opts.writerThread !== false
+        ? new WriterThread(file, 0, e => this.writerFailed(e))
+        : new InlineRowSink(this.db, this.rows);
+  }
+
+  /** For /metrics: batches not yet committed, whether a thread writes them, misses that waited. */
+  writeStats(): { inFlight: number; writerThread: boolean; waits: number } {
+    return { inFlight: this.inFlight.size, writerThread: this.sink instanceof WriterThread, waits: this.inFlightWaits };
+  }
+
+  /** The thread is gone and the batches it held were rejected: from now on rows are written in line. */
+  private writerFailed(e: Error): void {
+    this.sink = new InlineRowSink(this.db, this.rows, this.seq);
+    this.opts.onWriterError?.(e);
   }
 
   private prepare() {
     const d = this.db;
     return {
-      insertResource: d.prepare(
-        'INSERT OR IGNORE INTO resources (hash, service, scope_name, scope_version, body) VALUES (?, ?, ?, ?, ?)',
-      ),
+      logExists: d.prepare('SELECT 1 FROM logs WHERE dedupe = ?').pluck(),
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
-      insertChunk: d.prepare('INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?)'),
       chunkMetasOfTrace: d.prepare('SELECT meta FROM span_chunks WHERE trace_id = ?').pluck(),
-      replaceBridgeSpan: d.prepare(
-        `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
-           status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, 1, ?, ?, ?)`,
-      ),
-      deleteBridgeSpan: d.prepare('DELETE FROM spans WHERE trace_id = ? AND span_id = ? AND synthetic = 1'),
-      upsertTrace: d.prepare(
-        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
-           keys, linked, updated_ms)
-         VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry,
-           @keys, @linked, @now)
-         ON CONFLICT(trace_id) DO UPDATE SET
-           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
-           span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
-           log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
-           keys = excluded.keys, linked = excluded.linked,
-           updated_ms = excluded.updated_ms`,
-      ),
-      insertMembership: d.prepare(
-        'INSERT OR IGNORE INTO trace_keys (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
-      ),
-      widenMembership: d.prepare(
-        `UPDATE trace_keys SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
-         WHERE key = ? AND value = ? AND trace_id = ?`,
-      ),
       circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
-      upsertCircuit: d.prepare(
-        `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,
-           bridge_count, services, keys, updated_ms)
-         VALUES (@circuitId, @firstMs, @lastMs, 0, @spanDelta, @errorDelta, @logDelta, 0, @services, @keys, @now)
-         ON CONFLICT(circuit_id) DO UPDATE SET
-           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
-           span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
-           log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
-           updated_ms = excluded.updated_ms`,
-      ),
-      bumpCircuitTraces: d.prepare('UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?'),
-      bumpCircuitBridges: d.prepare('UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?'),
-      upsertCorrelation: d.prepare(
-        `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
-           span_count, log_count, created_ms, updated_ms)
-         VALUES (@id, @method, @key, @value, @confidence, @firstMs, @lastMs, @traceIds, @services, @spanCount,
-           @logCount, @now, @now)
-         ON CONFLICT(id) DO UPDATE SET confidence = excluded.confidence,
-           first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
-           trace_ids = excluded.trace_ids, services = excluded.services,
-           span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
-           updated_ms = excluded.updated_ms`,
-      ),
-      bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE span_id = ?').pluck(),
-      upsertBridge: d.prepare(
-        `INSERT OR REPLACE INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms,
-           child_trace_id, child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms)
-         VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
-           @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs)`,
-      ),
-      deleteBridge: d.prepare('DELETE FROM bridges WHERE span_id = ?'),
-      insertLink: d.prepare(
-        `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
-         VALUES (?, ?, ?, ?, ?)`,
-      ),
       // Bridge links are not rows of their own: a bridge row names both ends.
       linksFrom: d.prepare(
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE source_trace_id = ?
@@ -206,11 +158,6 @@ export class SqliteStore implements Store {
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE target_trace_id = ?
          UNION ALL
          SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges WHERE child_trace_id = ?`,
-      ),
-      insertLog: d.prepare(
-        `INSERT OR IGNORE INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service,
-           trace_id, span_id, circuit_id, keys, attributes, resource_id, source, received_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       groupCorrelation: d.prepare(
@@ -248,8 +195,14 @@ export class SqliteStore implements Store {
   }
 
   // ---- writes ---------------------------------------------------------------------------------
+  //
+  // Each request becomes one batch of rows: what is fresh, the ids of its chunks and resources, what
+  // correlation derives and what goes to the export queue are settled here, on the main thread,
+  // against the committed store plus the batches still in flight (in-flight-writes.ts). The sink
+  // writes the batch in one transaction; the request is answered when it has committed.
 
-  private resourceId(r: DecodedResourceScope): number {
+  /** The resource's id, and its row in `batch` when the store may not hold it yet. */
+  private resourceId(r: DecodedResourceScope, batch: RowBatch): number {
     const hash = createHash('sha1')
       .update(r.resourceBytes)
       .update('\u0000')
@@ -257,16 +210,32 @@ export class SqliteStore implements Store {
       .update('\u0000')
       .update(r.scopeVersion)
       .digest('base64');
-    const cached = this.resourceIds.get(hash);
-    if (cached !== undefined) return cached;
-    this.st.insertResource.run(hash, r.serviceName, r.scopeName, r.scopeVersion, asBuffer(r.resourceBytes));
-    const id = this.st.resourceIdByHash.get(hash) as number;
+    // A resource a batch in flight inserts goes again with this one, which is then whole even if
+    // that batch fails; the insert ignores a row that is there.
+    const pending = this.inFlight.resource(hash);
+    if (pending) {
+      if (!batch.resources.includes(pending.row)) batch.resources.push(pending.row);
+      return pending.id;
+    }
+    let id = this.resourceIds.get(hash);
+    if (id !== undefined) return id;
+    id = this.st.resourceIdByHash.get(hash) as number | undefined;
+    if (id === undefined) {
+      id = this.nextResourceId++;
+      batch.resources.push({ id, hash, service: r.serviceName, scopeName: r.scopeName, scopeVersion: r.scopeVersion, body: r.resourceBytes });
+      return id;
+    }
     if (this.resourceIds.size >= RESOURCE_CACHE_MAX) this.resourceIds.clear();
     this.resourceIds.set(hash, id);
     return id;
   }
 
-  private readonly ingestSpansTx = (spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): IngestOutcome => {
+  private emptyBatch(receivedMs: number): RowBatch {
+    return { receivedMs, resources: [], chunks: [], logs: [], derived: null, bridgeResourceId: 0, exports: null };
+  }
+
+  async ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome> {
+    const batch = this.emptyBatch(receivedMs);
     const byTrace = new Map<string, DecodedSpan[]>();
     for (const s of spans) {
       const list = byTrace.get(s.traceId);
@@ -274,19 +243,21 @@ export class SqliteStore implements Store {
       else byTrace.set(s.traceId, [s]);
     }
     const fresh: DecodedSpan[] = [];
+    const freshIds = new Map<string, string[]>();
     const idsByResource = new Map<DecodedResourceScope, number>();
     for (const [traceId, list] of byTrace) {
       // A replay or client retry re-sends spans already stored: only spans of this trace it has
-      // not seen (earlier chunks, or earlier in this request) are stored and correlated.
+      // not seen (stored, in flight, or earlier in this request) are stored and correlated.
       const seen = new Set<string>();
       for (const meta of this.st.chunkMetasOfTrace.all(traceId) as Buffer[]) for (const id of chunkSpanIds(meta)) seen.add(id);
+      for (const pending of this.inFlight.spanIdsOf(traceId)) for (const id of pending.ids) seen.add(id);
       const chunk: ChunkSpanInput[] = [];
       for (const s of list) {
         if (seen.has(s.spanId)) continue;
         seen.add(s.spanId);
         let resourceId = idsByResource.get(s.resource);
         if (resourceId === undefined) {
-          resourceId = this.resourceId(s.resource);
+          resourceId = this.resourceId(s.resource, batch);
           idsByResource.set(s.resource, resourceId);
         }
         // Only the fields a chunk keeps: spreading the decoded span copied all fourteen.
@@ -304,27 +275,34 @@ export class SqliteStore implements Store {
       }
       if (chunk.length === 0) continue;
       const { meta, body } = encodeSpanChunk(chunk);
-      this.st.insertChunk.run(this.nextChunkId++, traceId, receivedMs, chunk.length, meta, body);
+      batch.chunks.push({ id: this.nextChunkId++, traceId, count: chunk.length, meta, body });
+      freshIds.set(traceId, chunk.map(c => c.spanId));
     }
-    if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
-    return { fresh: fresh.length, duplicates: spans.length - fresh.length };
-  };
+    const outcome = { fresh: fresh.length, duplicates: spans.length - fresh.length };
+    if (fresh.length === 0) return outcome;
+    this.addDerived(batch, derive(fresh));
+    await this.write(batch, freshIds, []);
+    return outcome;
+  }
 
-  private readonly ingestLogsTx = (logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): IngestOutcome => {
+  async ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome> {
+    const batch = this.emptyBatch(receivedMs);
     const fresh: DecodedLog[] = [];
+    const keys: string[] = [];
     const idsByResource = new Map<DecodedResourceScope, number>();
     for (const l of logs) {
-      let rid = idsByResource.get(l.resource);
-      if (rid === undefined) {
-        rid = this.resourceId(l.resource);
-        idsByResource.set(l.resource, rid);
-      }
       // A client retry resends identical records; the content hash makes that harmless.
       const dedupe = createHash('sha1')
         .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
         .update(JSON.stringify(l.attributes))
         .digest('base64');
-      const res = this.st.insertLog.run(
+      if (this.inFlight.hasLog(dedupe) || keys.includes(dedupe) || this.st.logExists.get(dedupe) !== undefined) continue;
+      let rid = idsByResource.get(l.resource);
+      if (rid === undefined) {
+        rid = this.resourceId(l.resource, batch);
+        idsByResource.set(l.resource, rid);
+      }
+      batch.logs.push([
         dedupe,
         l.timeMs,
         l.timeUnixNano,
@@ -339,113 +317,68 @@ export class SqliteStore implements Store {
         JSON.stringify(l.attributes),
         rid,
         l.source,
-        receivedMs,
-      );
-      if (res.changes === 1) fresh.push(l);
+      ]);
+      keys.push(dedupe);
+      fresh.push(l);
     }
-    if (fresh.length > 0) this.applyDerived(derive(fresh), receivedMs);
-    return { fresh: fresh.length, duplicates: logs.length - fresh.length };
-  };
-
-  private applyDerived(w: DerivedWrites, now: number): void {
-    const st = this.st;
-    for (const t of w.traces) {
-      st.upsertTrace.run({
-        traceId: t.traceId,
-        firstMs: Number.isFinite(t.firstMs) ? t.firstMs : now,
-        lastMs: Number.isFinite(t.lastMs) ? t.lastMs : now,
-        spanDelta: t.spanDelta,
-        errorDelta: t.errorDelta,
-        logDelta: t.logDelta,
-        services: JSON.stringify(t.services),
-        entry: t.entry ? JSON.stringify(t.entry) : null,
-        keys: JSON.stringify(t.keys),
-        linked: JSON.stringify(t.linkedTraceIds),
-        now,
-      });
-    }
-    for (const c of w.circuits) {
-      const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
-      const services = existing ? (JSON.parse(existing.services) as string[]) : [];
-      for (const s of c.services) if (!services.includes(s)) services.push(s);
-      const keys = { ...(existing ? (JSON.parse(existing.keys) as object) : {}), ...c.keys };
-      st.upsertCircuit.run({
-        circuitId: c.circuitId,
-        firstMs: c.firstMs,
-        lastMs: c.lastMs,
-        spanDelta: c.spanDelta,
-        errorDelta: c.errorDelta,
-        logDelta: c.logDelta,
-        services: JSON.stringify(services),
-        keys: JSON.stringify(keys),
-        now,
-      });
-    }
-    const newTracesByCircuit = new Map<string, number>();
-    for (const m of w.memberships) {
-      if (st.insertMembership.run(m.key, m.value, m.traceId, m.firstMs, m.lastMs).changes === 1) {
-        if (m.key === 'circuit_id') newTracesByCircuit.set(m.value, (newTracesByCircuit.get(m.value) ?? 0) + 1);
-      } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
-    }
-    for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
-    for (const c of w.correlations) {
-      st.upsertCorrelation.run({
-        ...c,
-        traceIds: JSON.stringify(c.traceIds),
-        services: JSON.stringify(c.services),
-        now,
-      });
-    }
-    for (const b of w.bridgesRemoved) {
-      if (st.deleteBridge.run(b.spanId).changes === 1 && b.key === 'circuit_id') st.bumpCircuitBridges.run(-1, b.value);
-      st.deleteBridgeSpan.run(b.traceId, b.spanId);
-      if (st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes === 1) this.queueDepth--;
-    }
-    const bridgeResource = w.bridgesAdded.length > 0 ? this.resourceId(BRIDGE_RESOURCE) : 0;
-    const refs: string[] = [];
-    for (const b of w.bridgesAdded) {
-      const isNew = st.bridgeExists.get(b.spanId) === undefined;
-      st.upsertBridge.run(b);
-      if (isNew && b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
-      st.replaceBridgeSpan.run(
-        b.traceId,
-        b.spanId,
-        b.parentSpanId,
-        BRIDGE_SERVICE_NAME,
-        bridgeSpanName(b),
-        b.parentStartMs,
-        Math.max(b.childStartMs, b.parentStartMs),
-        bridgeResource,
-        asBuffer(b.bytes),
-        now,
-      );
-      refs.push(`${b.traceId}:${b.spanId}`);
-    }
-    for (const l of w.links) st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
-    if (this.opts.exportBridges && refs.length > 0) {
-      this.enqueueExports(refs, now + this.opts.exportBridges.delayMs, this.opts.exportBridges.maxDepth);
-    }
+    const outcome = { fresh: fresh.length, duplicates: logs.length - fresh.length };
+    if (fresh.length === 0) return outcome;
+    this.addDerived(batch, derive(fresh));
+    await this.write(batch, new Map(), keys);
+    return outcome;
   }
 
-  async ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome> {
-    return this.db.transaction(this.ingestSpansTx)(spans, derive, receivedMs);
+  private addDerived(batch: RowBatch, w: DerivedWrites): void {
+    batch.derived = w;
+    if (w.bridgesAdded.length === 0) return;
+    batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
+    const exp = this.opts.exportBridges;
+    if (!exp) return;
+    const refs = w.bridgesAdded.map(b => `${b.traceId}:${b.spanId}`);
+    // Counted when planned, so batches in flight together respect the bound between them.
+    this.queueDepth += refs.length;
+    const dropOldest = Math.max(0, this.queueDepth - exp.maxDepth);
+    this.queueDepth -= dropOldest;
+    batch.exports = { refs, dueMs: batch.receivedMs + exp.delayMs, dropOldest };
   }
 
-  async ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome> {
-    return this.db.transaction(this.ingestLogsTx)(logs, derive, receivedMs);
-  }
-
-  private readonly ingestManyTx = (units: readonly IngestUnit[], receivedMs: number): IngestOutcome[] =>
-    units.map(u => ('spans' in u ? this.ingestSpansTx(u.spans, u.derive, receivedMs) : this.ingestLogsTx(u.logs, u.derive, receivedMs)));
-
-  async ingestMany(units: readonly IngestUnit[], receivedMs: number): Promise<IngestOutcome[]> {
-    return this.db.transaction(this.ingestManyTx)(units, receivedMs);
+  private async write(batch: RowBatch, spanIds: Map<string, string[]>, logKeys: string[]): Promise<void> {
+    const seq = ++this.seq;
+    this.inFlight.add(seq, batch, spanIds, logKeys);
+    try {
+      const result = await this.sink.write(seq, batch);
+      this.queueDepth -= result.dequeued;
+      if (batch.exports) {
+        // Fewer rows than counted were there to drop: the queue holds them.
+        this.queueDepth += batch.exports.dropOldest - result.dropped;
+        if (result.dropped > 0) this.opts.onExportDropped?.(result.dropped);
+      }
+    } catch (e) {
+      if (batch.exports) this.queueDepth -= batch.exports.refs.length - batch.exports.dropOldest;
+      // Ids of resources this batch would have inserted may be cached; the store decides again.
+      this.resourceIds.clear();
+      throw e;
+    } finally {
+      this.inFlight.settle(seq);
+    }
   }
 
   // ---- state loading (hot-state misses and warm-up) --------------------------------------------
 
+  /**
+   * Hot state holds what the batches in flight wrote, so it asks the store only about traces and
+   * keys they did not touch, unless it evicted one since: then the reader waits for the commit.
+   */
+  private awaitWritesOf(touched: boolean): void {
+    if (touched) {
+      this.inFlightWaits++;
+      this.sink.drain();
+    }
+  }
+
   loadTraces(traceIds: readonly string[]): TraceState[] {
     if (traceIds.length === 0) return [];
+    this.awaitWritesOf(traceIds.some(id => this.inFlight.writesTrace(id, this.sink.settled())));
     // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
     // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
@@ -464,6 +397,7 @@ export class SqliteStore implements Store {
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
     // finds nothing (32 µs), and the correlation and bridge queries would follow.
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
     if (this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
     const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
       trace_id: string;
@@ -902,6 +836,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // The writer stops after the batches handed to it: every request it holds is answered first.
+    await this.sink.close();
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }

@@ -1,0 +1,266 @@
+// The rows one ingest request writes, applied in one transaction. Nothing here decides anything:
+// which spans are fresh, the ids of chunks and resources, what correlation derives and which bridges
+// go to the export queue are settled before, on the main thread. That is what lets the same
+// writes run in the writer thread (writer-thread.ts) on its own connection, or in line.
+import type Database from 'better-sqlite3';
+import { BRIDGE_SERVICE_NAME, bridgeSpanName } from '../../stitching/bridge-span.js';
+import type { DerivedWrites } from '../derived-writes.js';
+import type { CircuitRow } from './rows.js';
+
+export interface ResourceRow {
+  id: number;
+  hash: string;
+  service: string;
+  scopeName: string;
+  scopeVersion: string;
+  body: Uint8Array;
+}
+
+export interface ChunkRow {
+  id: number;
+  traceId: string;
+  count: number;
+  meta: Uint8Array;
+  body: Uint8Array;
+}
+
+/** A log record's columns, in the order of the logs table after its id. */
+export type LogRow = [
+  dedupe: string,
+  timeMs: number,
+  timeUnixNano: string,
+  severityNumber: number,
+  severityText: string,
+  body: string,
+  service: string,
+  traceId: string,
+  spanId: string,
+  circuitId: string | null,
+  keys: string,
+  attributes: string,
+  resourceId: number,
+  source: string,
+];
+
+export interface RowBatch {
+  receivedMs: number;
+  /** Resources first seen by this request, with the ids the main thread gave them. */
+  resources: ResourceRow[];
+  chunks: ChunkRow[];
+  /** Log records not already stored. */
+  logs: LogRow[];
+  derived: DerivedWrites | null;
+  /** The resource id bridge spans are stored with (0 when the batch adds none). */
+  bridgeResourceId: number;
+  exports: { refs: string[]; dueMs: number; dropOldest: number } | null;
+}
+
+export interface RowWriteResult {
+  /** Export-queue entries removed with the bridges this batch superseded. */
+  dequeued: number;
+  /** Oldest export-queue entries dropped to keep the queue within its bound. */
+  dropped: number;
+}
+
+/** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
+function blob(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export class RowWriter {
+  private readonly st: ReturnType<typeof prepareWrites>;
+
+  constructor(db: Database.Database) {
+    this.st = prepareWrites(db);
+  }
+
+  /** Call inside a transaction: the rows of one request are stored together or not at all. */
+  apply(batch: RowBatch): RowWriteResult {
+    const st = this.st;
+    for (const r of batch.resources)
+      st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, blob(r.body));
+    for (const c of batch.chunks)
+      st.insertChunk.run(c.id, c.traceId, batch.receivedMs, c.count, blob(c.meta), blob(c.body));
+    for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
+    const dequeued = batch.derived
+      ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId)
+      : 0;
+    let dropped = 0;
+    if (batch.exports) {
+      const now = Date.now();
+      for (const ref of batch.exports.refs) st.enqueue.run(ref, batch.exports.dueMs, now);
+      if (batch.exports.dropOldest > 0)
+        dropped = st.dropOldestExports.run(batch.exports.dropOldest).changes;
+    }
+    return { dequeued, dropped };
+  }
+
+  /** Returns how many export-queue entries went with superseded bridges. */
+  private applyDerived(w: DerivedWrites, now: number, bridgeResourceId: number): number {
+    const st = this.st;
+    for (const t of w.traces) {
+      st.upsertTrace.run({
+        traceId: t.traceId,
+        firstMs: Number.isFinite(t.firstMs) ? t.firstMs : now,
+        lastMs: Number.isFinite(t.lastMs) ? t.lastMs : now,
+        spanDelta: t.spanDelta,
+        errorDelta: t.errorDelta,
+        logDelta: t.logDelta,
+        services: JSON.stringify(t.services),
+        entry: t.entry ? JSON.stringify(t.entry) : null,
+        keys: JSON.stringify(t.keys),
+        linked: JSON.stringify(t.linkedTraceIds),
+        now,
+      });
+    }
+    for (const c of w.circuits) {
+      const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
+      const services = existing ? (JSON.parse(existing.services) as string[]) : [];
+      for (const s of c.services) if (!services.includes(s)) services.push(s);
+      const keys = { ...(existing ? (JSON.parse(existing.keys) as object) : {}), ...c.keys };
+      st.upsertCircuit.run({
+        circuitId: c.circuitId,
+        firstMs: c.firstMs,
+        lastMs: c.lastMs,
+        spanDelta: c.spanDelta,
+        errorDelta: c.errorDelta,
+        logDelta: c.logDelta,
+        services: JSON.stringify(services),
+        keys: JSON.stringify(keys),
+        now,
+      });
+    }
+    const newTracesByCircuit = new Map<string, number>();
+    for (const m of w.memberships) {
+      if (st.insertMembership.run(m.key, m.value, m.traceId, m.firstMs, m.lastMs).changes === 1) {
+        if (m.key === 'circuit_id')
+          newTracesByCircuit.set(m.value, (newTracesByCircuit.get(m.value) ?? 0) + 1);
+      } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
+    }
+    for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
+    for (const c of w.correlations) {
+      st.upsertCorrelation.run({
+        ...c,
+        traceIds: JSON.stringify(c.traceIds),
+        services: JSON.stringify(c.services),
+        now,
+      });
+    }
+    let dequeued = 0;
+    for (const b of w.bridgesRemoved) {
+      if (st.deleteBridge.run(b.spanId).changes === 1 && b.key === 'circuit_id')
+        st.bumpCircuitBridges.run(-1, b.value);
+      st.deleteBridgeSpan.run(b.traceId, b.spanId);
+      dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
+    }
+    for (const b of w.bridgesAdded) {
+      const isNew = st.bridgeExists.get(b.spanId) === undefined;
+      st.upsertBridge.run(b);
+      if (isNew && b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
+      st.replaceBridgeSpan.run(
+        b.traceId,
+        b.spanId,
+        b.parentSpanId,
+        BRIDGE_SERVICE_NAME,
+        bridgeSpanName(b),
+        b.parentStartMs,
+        Math.max(b.childStartMs, b.parentStartMs),
+        bridgeResourceId,
+        blob(b.bytes),
+        now,
+      );
+    }
+    for (const l of w.links)
+      st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
+    return dequeued;
+  }
+}
+
+function prepareWrites(d: Database.Database) {
+  return {
+    insertResource: d.prepare(
+      'INSERT OR IGNORE INTO resources (id, hash, service, scope_name, scope_version, body) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertChunk: d.prepare(
+      'INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    replaceBridgeSpan: d.prepare(
+      `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
+         status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, 1, ?, ?, ?)`,
+    ),
+    deleteBridgeSpan: d.prepare(
+      'DELETE FROM spans WHERE trace_id = ? AND span_id = ? AND synthetic = 1',
+    ),
+    upsertTrace: d.prepare(
+      `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
+         keys, linked, updated_ms)
+       VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry,
+         @keys, @linked, @now)
+       ON CONFLICT(trace_id) DO UPDATE SET
+         first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
+         log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
+         keys = excluded.keys, linked = excluded.linked,
+         updated_ms = excluded.updated_ms`,
+    ),
+    insertMembership: d.prepare(
+      'INSERT OR IGNORE INTO trace_keys (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
+    ),
+    widenMembership: d.prepare(
+      `UPDATE trace_keys SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
+       WHERE key = ? AND value = ? AND trace_id = ?`,
+    ),
+    circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
+    upsertCircuit: d.prepare(
+      `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,
+         bridge_count, services, keys, updated_ms)
+       VALUES (@circuitId, @firstMs, @lastMs, 0, @spanDelta, @errorDelta, @logDelta, 0, @services, @keys, @now)
+       ON CONFLICT(circuit_id) DO UPDATE SET
+         first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
+         log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
+         updated_ms = excluded.updated_ms`,
+    ),
+    bumpCircuitTraces: d.prepare(
+      'UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?',
+    ),
+    bumpCircuitBridges: d.prepare(
+      'UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?',
+    ),
+    upsertCorrelation: d.prepare(
+      `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
+         span_count, log_count, created_ms, updated_ms)
+       VALUES (@id, @method, @key, @value, @confidence, @firstMs, @lastMs, @traceIds, @services, @spanCount,
+         @logCount, @now, @now)
+       ON CONFLICT(id) DO UPDATE SET confidence = excluded.confidence,
+         first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
+         trace_ids = excluded.trace_ids, services = excluded.services,
+         span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
+         updated_ms = excluded.updated_ms`,
+    ),
+    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE span_id = ?').pluck(),
+    upsertBridge: d.prepare(
+      `INSERT OR REPLACE INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms,
+         child_trace_id, child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms)
+       VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
+         @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs)`,
+    ),
+    deleteBridge: d.prepare('DELETE FROM bridges WHERE span_id = ?'),
+    insertLink: d.prepare(
+      `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    insertLog: d.prepare(
+      `INSERT OR IGNORE INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service,
+         trace_id, span_id, circuit_id, keys, attributes, resource_id, source, received_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    enqueue: d.prepare(
+      'INSERT OR REPLACE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
+    ),
+    dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
+    dropOldestExports: d.prepare(
+      'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)',
+    ),
+  };
+}

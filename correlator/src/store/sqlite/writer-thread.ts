@@ -1,0 +1,174 @@
+// Where an ingest request's rows are written. Storing them (statements and commit) was about half of
+// the ingest CPU on the main thread; in a thread of their own, on the store file's second
+// connection, they run on the other core while the main thread decodes and correlates the next
+// request. A request is still answered only after its rows are committed.
+//
+// A ':memory:' store cannot be shared between connections; it writes in line.
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { RowBatch, RowWriteResult, RowWriter } from './row-writer.js';
+
+/** Batches are numbered from 1 in the order they are written; they commit in that order. */
+export interface RowSink {
+  write(seq: number, batch: RowBatch): Promise<RowWriteResult>;
+  /** The highest batch number committed or failed: the store holds everything up to it. */
+  settled(): number;
+  /** Blocks the calling thread until every batch written so far has settled. */
+  drain(): void;
+  /** Settles what was written, then stops. */
+  close(): Promise<void>;
+}
+
+export class InlineRowSink implements RowSink {
+  private last = 0;
+  private readonly applyBatch: (b: RowBatch) => RowWriteResult;
+
+  constructor(db: Database.Database, writer: RowWriter, after = 0) {
+    this.applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
+    this.last = after;
+  }
+
+  write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
+    this.last = seq;
+    try {
+      return Promise.resolve(this.applyBatch(batch));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  settled(): number {
+    return this.last;
+  }
+
+  drain(): void {}
+
+  async close(): Promise<void> {}
+}
+
+export interface WriterData {
+  file: string;
+  /** One Int32: the number of the last batch settled. */
+  progress: SharedArrayBuffer;
+}
+
+export type WriterRequest = { type: 'write'; seq: number; batch: RowBatch } | { type: 'stop' };
+
+export type WriterReply =
+  | { type: 'ready' }
+  | { type: 'done'; seq: number; result: RowWriteResult }
+  | { type: 'failed'; seq: number; error: string }
+  | { type: 'stopped' };
+
+/** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+const here = fileURLToPath(import.meta.url);
+// Beside this module: `.js` when built; `.ts` when run from sources (tests, benchmarks), where the
+// worker registers tsx itself, since Node 20 does not run the parent's --import in worker threads.
+const ENTRY = new URL(`./writer-worker${extname(here)}`, import.meta.url);
+
+function newWorker(data: WriterData): Worker {
+  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData: data });
+  const boot = `import('tsx/esm/api').then(tsx => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
+interface Waiting {
+  resolve: (r: RowWriteResult) => void;
+  reject: (e: Error) => void;
+}
+
+export class WriterThread implements RowSink {
+  private readonly worker: Worker;
+  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
+  private readonly waiting = new Map<number, Waiting>();
+  private last = 0;
+  private failure: Error | null = null;
+  private stopped: Promise<void> | null = null;
+
+  /** `onFailure` hears once that the thread is gone; the batches it held have been rejected. */
+  constructor(
+    file: string,
+    after: number,
+    private readonly onFailure: (e: Error) => void,
+  ) {
+    this.last = after;
+    Atomics.store(this.progress, 0, after);
+    this.worker = newWorker({ file, progress: this.progress.buffer as SharedArrayBuffer });
+    this.worker.unref();
+    this.worker.on('message', (m: WriterReply) => this.onReply(m));
+    this.worker.on('error', e => this.fail(e));
+    this.worker.on('exit', code =>
+      this.fail(new Error(`store writer thread exited (code ${code})`)),
+    );
+  }
+
+  get alive(): boolean {
+    return this.failure === null;
+  }
+
+  write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
+    this.last = seq;
+    if (this.failure) return Promise.reject(this.failure);
+    // Held while batches are outstanding, so a process with nothing else to do still gets its answers.
+    if (this.waiting.size === 0) this.worker.ref();
+    return new Promise<RowWriteResult>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      this.worker.postMessage({ type: 'write', seq, batch } satisfies WriterRequest);
+    });
+  }
+
+  settled(): number {
+    return this.failure ? this.last : Atomics.load(this.progress, 0);
+  }
+
+  drain(): void {
+    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+    for (;;) {
+      const done = Atomics.load(this.progress, 0);
+      if (done >= this.last || this.failure) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `store writer thread has not committed batch ${this.last} in ${DRAIN_TIMEOUT_MS} ms`,
+        );
+      Atomics.wait(this.progress, 0, done, 100);
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.failure) return Promise.resolve();
+    this.stopped ??= new Promise<void>(resolve => {
+      this.worker.ref();
+      this.worker.once('exit', () => resolve());
+      // Messages are handled in order: every write posted before the stop is settled first.
+      this.worker.postMessage({ type: 'stop' } satisfies WriterRequest);
+    });
+    return this.stopped;
+  }
+
+  private onReply(m: WriterReply): void {
+    if (m.type === 'ready') return;
+    if (m.type === 'stopped') {
+      this.failure = new Error('store writer thread stopped');
+      void this.worker.terminate();
+      return;
+    }
+    const w = this.waiting.get(m.seq);
+    this.waiting.delete(m.seq);
+    if (this.waiting.size === 0 && this.stopped === null) this.worker.unref();
+    if (!w) return;
+    if (m.type === 'done') w.resolve(m.result);
+    else w.reject(new Error(`storing the request failed: ${m.error}`));
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+    this.onFailure(e);
+  }
+}

@@ -1,0 +1,212 @@
+// Ingest rows written by the writer thread: a request is answered after its rows commit, and what
+// the main thread decides for the next request (fresh or duplicate, resource ids, hot-state misses)
+// counts the requests still in flight. Each case runs with the thread and in line.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import type { DecodedLog, DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { emptyDerivedWrites, type DerivedWrites } from '../../src/store/derived-writes.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+
+const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
+const CID = '71.L1XX.100200..CHTR';
+const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
+
+async function openStore(
+  t: TestContext,
+  writerThread: boolean,
+): Promise<{ store: SqliteStore; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'corr-writer-'));
+  const store = new SqliteStore({ dataDir: dir, exportBridges: null, writerThread });
+  t.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { store, dir };
+}
+
+/** Two traces of one service, one resource: decoded as the pipeline decodes them. */
+async function twoTraces(
+  service = 'beorn',
+): Promise<{ first: DecodedSpan[]; second: DecodedSpan[] }> {
+  const [a, b] = await buildTraces([
+    {
+      service,
+      spans: [{ name: 'create', startMs: T0, endMs: T0 + 50, attributes: { circuit_id: CID } }],
+    },
+    {
+      service,
+      spans: [
+        { name: 'activate', startMs: T0 + 100, endMs: T0 + 150, attributes: { circuit_id: CID } },
+      ],
+    },
+  ]);
+  const decode = (spans: Parameters<typeof tracesProtobuf>[0]) =>
+    decodeTraceRequest(tracesProtobuf(spans), rules).spans;
+  return { first: decode(a!.spans), second: decode(b!.spans) };
+}
+
+/** What correlation would derive for these spans: their trace and its circuit membership. */
+function traceAndCircuit(spans: DecodedSpan[]): DerivedWrites {
+  const w = emptyDerivedWrites();
+  const s = spans[0]!;
+  w.traces.push({
+    traceId: s.traceId,
+    firstMs: s.startMs,
+    lastMs: s.endMs,
+    spanDelta: spans.length,
+    errorDelta: 0,
+    logDelta: 0,
+    services: [s.resource.serviceName],
+    entry: null,
+    keys: { circuit_id: CID },
+    linkedTraceIds: [],
+  });
+  w.memberships.push({
+    key: 'circuit_id',
+    value: CID,
+    traceId: s.traceId,
+    firstMs: s.startMs,
+    lastMs: s.endMs,
+  });
+  return w;
+}
+
+const none = () => emptyDerivedWrites();
+
+async function logRecords(): Promise<DecodedLog[]> {
+  const records = await buildLogs('palantir', [
+    { body: `activation started circuit_id=${CID}`, atMs: T0 },
+    { body: 'activation finished', atMs: T0 + 10 },
+  ]);
+  return decodeLogsRequest(logsProtobuf(records), rules, T0).logs;
+}
+
+for (const writerThread of [true, false]) {
+  describe(`ingest rows ${writerThread ? 'in the writer thread' : 'in line'}`, () => {
+    it('counts spans still in flight as stored: a retry sent before the first commit is all duplicates', async t => {
+      const { store } = await openStore(t, writerThread);
+      const { first } = await twoTraces();
+      const [a, b] = await Promise.all([
+        store.ingestSpans(first, none, T0),
+        store.ingestSpans(first, none, T0),
+      ]);
+      assert.deepEqual(a, { fresh: first.length, duplicates: 0 });
+      assert.deepEqual(b, { fresh: 0, duplicates: first.length });
+      const { spans } = await store.spansOfTraces([first[0]!.traceId], 100);
+      assert.equal(spans.length, first.length);
+    });
+
+    it('counts logs still in flight as stored', async t => {
+      const { store } = await openStore(t, writerThread);
+      const logs = await logRecords();
+      const [a, b] = await Promise.all([
+        store.ingestLogs(logs, none, T0),
+        store.ingestLogs(logs, none, T0),
+      ]);
+      assert.deepEqual(a, { fresh: 2, duplicates: 0 });
+      assert.deepEqual(b, { fresh: 0, duplicates: 2 });
+      assert.equal((await store.logs({ limit: 10 })).length, 2);
+    });
+
+    it('lets a hot-state miss for a trace or key in flight read it only once committed', async t => {
+      const { store } = await openStore(t, writerThread);
+      const { first } = await twoTraces();
+      const traceId = first[0]!.traceId;
+      const stored = store.ingestSpans(first, traceAndCircuit, T0);
+      // Asked before the answer to the request above: the store must already give what it wrote.
+      const [state] = store.loadTraces([traceId]);
+      assert.equal(state?.traceId, traceId);
+      assert.equal(state.spanCount, first.length);
+      const group = store.loadGroup('circuit_id', CID, T0 - 60_000, T0 + 60_000, 10);
+      assert.deepEqual(group?.traceIds, [traceId]);
+      assert.equal(store.writeStats().waits, writerThread ? 1 : 0);
+      await stored;
+      // A key nothing in flight wrote is read at once.
+      assert.equal(store.loadGroup('circuit_id', 'other', T0 - 60_000, T0 + 60_000, 10), null);
+      assert.equal(store.writeStats().waits, writerThread ? 1 : 0);
+    });
+
+    it('refuses a request it could not store, keeps the next one whole, and stores the first when it comes again', async t => {
+      const { store } = await openStore(t, writerThread);
+      const { first, second } = await twoTraces('arda');
+      // Takes the chunk id the first request is about to get: its insert fails.
+      const nextId = store.db
+        .prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks')
+        .pluck()
+        .get() as number;
+      store.db
+        .prepare(
+          "INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, 'x', 0, 0, x'', x'')",
+        )
+        .run(nextId);
+      const refused = store.ingestSpans(first, traceAndCircuit, T0);
+      // The second request uses the resource the first one introduced, before the first has failed.
+      const kept = store.ingestSpans(second, traceAndCircuit, T0);
+      await assert.rejects(refused, /UNIQUE constraint failed: span_chunks\.id/);
+      assert.deepEqual(await kept, { fresh: second.length, duplicates: 0 });
+      assert.deepEqual(await store.traceSummaries([first[0]!.traceId]), []);
+      const { spans } = await store.spansOfTraces([second[0]!.traceId], 10);
+      assert.equal(spans[0]!.resource.serviceName, 'arda');
+      assert.deepEqual(await store.ingestSpans(first, traceAndCircuit, T0), {
+        fresh: first.length,
+        duplicates: 0,
+      });
+      assert.equal((await store.traceSummaries([first[0]!.traceId])).length, 1);
+    });
+
+    it('answers every request handed over before close, and keeps their rows', async t => {
+      const { store, dir } = await openStore(t, writerThread);
+      const { first, second } = await twoTraces();
+      const answers = [
+        store.ingestSpans(first, traceAndCircuit, T0),
+        store.ingestSpans(second, traceAndCircuit, T0),
+      ];
+      await store.close();
+      assert.deepEqual(await Promise.all(answers), [
+        { fresh: first.length, duplicates: 0 },
+        { fresh: second.length, duplicates: 0 },
+      ]);
+      const reopened = new SqliteStore({ dataDir: dir, exportBridges: null, writerThread });
+      t.after(() => reopened.close());
+      assert.equal((await reopened.circuitTraceIds(CID)).length, 2);
+    });
+  });
+}
+
+describe('writer thread failure', () => {
+  it('rejects what it held, reports once, and no longer blocks a drain', async () => {
+    const failures: Error[] = [];
+    // A directory that does not exist: the thread cannot open its connection.
+    const thread = new WriterThread(join(tmpdir(), 'corr-no-such-dir', 'correlator.db'), 0, e =>
+      failures.push(e),
+    );
+    const batch = {
+      receivedMs: T0,
+      resources: [],
+      chunks: [],
+      logs: [],
+      derived: null,
+      bridgeResourceId: 0,
+      exports: null,
+    };
+    await assert.rejects(
+      thread.write(1, batch),
+      /directory does not exist|unable to open|SQLITE_CANTOPEN|exited/,
+    );
+    assert.equal(failures.length, 1);
+    assert.equal(thread.alive, false);
+    assert.equal(thread.settled(), 1);
+    thread.drain();
+    await assert.rejects(thread.write(2, batch));
+    await thread.close();
+  });
+});
