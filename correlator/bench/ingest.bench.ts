@@ -99,9 +99,11 @@ console.log(
  * spans in its indexes). With `receiveOnly`, the pipeline only decodes: the ceiling the HTTP
  * server and decoder leave for correlation and storage, not a configuration the product has.
  */
-async function startServer(receiveOnly: boolean) {
+async function startServer(receiveOnly: boolean, writerThread = true) {
   const dir = mkdtempSync(join(tmpdir(), 'cs-bench-ingest-'));
-  const app = await buildApp({ config: loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', STORE_WRITER_THREAD: process.env.STORE_WRITER_THREAD ?? 'true' }) });
+  const app = await buildApp({
+    config: loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', STORE_WRITER_THREAD: String(writerThread) }),
+  });
   if (receiveOnly) {
     app.correlator.pipeline.tracesFromProtobuf = async body => {
       const spans = decodeTraceRequest(body, rules).spans.length;
@@ -211,6 +213,22 @@ for (const { gzip, first, bare, label } of RUNS) {
       `${server.countRows('bridges')} bridges stored; hot state ${stats.trackedTraces} traces / ${stats.trackedKeys} keys; ` +
       `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
   );
+  await server.close();
+}
+
+// The protobuf load again with the rows written on the main thread: what the writer thread gains
+// here, measured in the same run as the figures above (runs on this machine differ by a third).
+console.log('\n-- protobuf with ingest rows written on the main thread (STORE_WRITER_THREAD=false)');
+{
+  const server = await startServer(false, false);
+  const { result: r, serverCpuPct } = await loadRun(server.url, false, plainRunFirst);
+  const rate = r.spans / (r.elapsedMs / 1000);
+  console.log(
+    `  ${rate.toFixed(0)} spans/s, ${(rate / (serverCpuPct / 100)).toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
+      `statuses ${JSON.stringify(r.statuses)}`,
+  );
+  figure('ingest_inline_writes.protobuf.spans_per_s', rate, 'spans/s');
+  figure('ingest_inline_writes.protobuf.spans_per_server_cpu_s', rate / (serverCpuPct / 100), 'spans/cpu-s');
   await server.close();
 }
 
