@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, it, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../src/config/config.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import type { DecodedLog, DecodedSpan } from '../../src/otlp/decoded.js';
@@ -14,7 +16,8 @@ import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites, type DerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
-import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from '../api/app-fixture.js';
+import { SpanKind, buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 const CID = '71.L1XX.100200..CHTR';
@@ -208,5 +211,109 @@ describe('writer thread failure', () => {
     thread.drain();
     await assert.rejects(thread.write(2, batch));
     await thread.close();
+  });
+});
+
+/**
+ * Takes the store file's write lock on a connection of its own for `ms`, in a thread that sleeps
+ * holding it, so no commit can happen meanwhile. Resolves once the lock is held.
+ */
+function holdWriteLock(file: string, ms: number): Promise<void> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    const db = new Database(workerData.file);
+    db.prepare('BEGIN IMMEDIATE').run();
+    parentPort.postMessage('locked');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
+    db.prepare('COMMIT').run();
+    db.close();
+  `;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const holder = new Worker(source, { eval: true, workerData: { file, ms, driver } });
+  return new Promise((resolve, reject) => {
+    holder.once('message', () => resolve());
+    holder.once('error', reject);
+  });
+}
+
+describe('correlation with requests in flight', () => {
+  /**
+   * A circuit's first trace, three requests of other circuits that push it out of hot state (100
+   * traces, 100 keys), then its second trace and the rest of the first, all handed over before
+   * any commit: the misses for the circuit and the first trace must read what is in flight.
+   */
+  async function requests(): Promise<Buffer[]> {
+    const [beorn, mdso] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: CID } },
+          { name: 'POST mdso/resources', kind: SpanKind.CLIENT, startMs: T0 + 20, endMs: T0 + 80, parent: 'POST /service/create', attributes: { circuit_id: CID } },
+        ],
+      },
+      { service: 'mdso', spans: [{ name: 'CircuitDetailsCollector', startMs: T0 + 100, endMs: T0 + 700, attributes: { 'mdso.circuit_id': CID } }] },
+    ]);
+    const noise = await Promise.all(
+      [0, 1, 2].map(r =>
+        buildTraces(
+          Array.from({ length: 150 }, (_, i) => ({
+            service: 'arda',
+            spans: [{ name: 'topology', startMs: T0 + 10, endMs: T0 + 20, attributes: { circuit_id: `NOISE-${r}-${i}` } }],
+          })),
+          100 + r,
+        ),
+      ),
+    );
+    return [
+      tracesProtobuf([beorn!.spans[0]!]),
+      ...noise.map(traces => tracesProtobuf(traces.flatMap(tr => tr.spans))),
+      tracesProtobuf(mdso!.spans),
+      tracesProtobuf([beorn!.spans[1]!]),
+    ];
+  }
+
+  /** What the API says about the circuit, without the times the store stamps. */
+  async function circuitView(writerThread: boolean, t: TestContext, bodies: Buffer[]) {
+    const app = await buildTestApp(t, {
+      STORE_WRITER_THREAD: String(writerThread),
+      MAX_TRACKED_TRACES: '100',
+      MAX_TRACKED_KEYS: '100',
+    });
+    const { pipeline, store } = app.correlator;
+    // The writer would otherwise commit the first request while this thread decodes the others.
+    await holdWriteLock(store.db.name, 500);
+    const results = await Promise.all(bodies.map(b => pipeline.tracesFromProtobuf(b)));
+    assert.deepEqual(results.map(r => r.duplicates), bodies.map(() => 0));
+    const detail = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<{
+      summary: { traceCount: number; spanCount: number; bridgeCount: number; services: string[] };
+      traces: { traceId: string; spanCount: number; services: string[] }[];
+      bridges: { spanId: string; traceId: string; childTraceId: string }[];
+      correlations: { id: string; traceIds: string[]; spanCount: number }[];
+    }>();
+    return {
+      waits: store.writeStats().waits,
+      evictions: app.correlator.engine.stats().traceEvictions,
+      summary: (({ traceCount, spanCount, bridgeCount, services }) => ({ traceCount, spanCount, bridgeCount, services }))(detail.summary),
+      traces: detail.traces.map(({ traceId, spanCount, services }) => ({ traceId, spanCount, services })),
+      bridges: detail.bridges.map(({ spanId, traceId, childTraceId }) => ({ spanId, traceId, childTraceId })),
+      correlations: detail.correlations.map(({ id, traceIds, spanCount }) => ({ id, traceIds, spanCount })),
+    };
+  }
+
+  it('stores the same circuit with the writer thread as in line', async t => {
+    const bodies = await requests();
+    const threaded = await circuitView(true, t, bodies);
+    const inline = await circuitView(false, t, bodies);
+    assert.ok(threaded.evictions > 0 && inline.evictions > 0, 'hot state evicted the circuit between its requests');
+    assert.ok(threaded.waits > 0, 'a miss waited for a request in flight');
+    assert.equal(inline.waits, 0);
+    const { waits: _w1, evictions: _e1, ...a } = threaded;
+    const { waits: _w2, evictions: _e2, ...b } = inline;
+    assert.deepEqual(a, b);
+    assert.equal(a.summary.traceCount, 2);
+    assert.equal(a.summary.spanCount, 3);
+    assert.equal(a.bridges.length, 1);
+    assert.deepEqual(a.traces.find(tr => tr.spanCount === 2)?.services, ['beorn']);
   });
 });
