@@ -120,6 +120,13 @@ for (const writerThread of [true, false]) {
       assert.equal((await store.logs({ limit: 10 })).length, 2);
     });
 
+    it('stores a record sent twice in one batch once', async t => {
+      const { store } = await openStore(t, writerThread);
+      const logs = await logRecords();
+      assert.deepEqual(await store.ingestLogs([...logs, ...logs], none, T0), { fresh: 2, duplicates: 2 });
+      assert.equal((await store.logs({ limit: 10 })).length, 2);
+    });
+
     it('lets a hot-state miss for a trace or key in flight read it only once committed', async t => {
       const { store } = await openStore(t, writerThread);
       const { first } = await twoTraces();

@@ -288,7 +288,8 @@ export class SqliteStore implements Store {
   async ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome> {
     const batch = this.emptyBatch(receivedMs);
     const fresh: DecodedLog[] = [];
-    const keys: string[] = [];
+    // A batch may hold up to MAX_BATCH_SIZE records: looked up, not scanned.
+    const keys = new Set<string>();
     const idsByResource = new Map<DecodedResourceScope, number>();
     for (const l of logs) {
       // A client retry resends identical records; the content hash makes that harmless.
@@ -296,7 +297,7 @@ export class SqliteStore implements Store {
         .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
         .update(JSON.stringify(l.attributes))
         .digest('base64');
-      if (this.inFlight.hasLog(dedupe) || keys.includes(dedupe) || this.st.logExists.get(dedupe) !== undefined) continue;
+      if (this.inFlight.hasLog(dedupe) || keys.has(dedupe) || this.st.logExists.get(dedupe) !== undefined) continue;
       let rid = idsByResource.get(l.resource);
       if (rid === undefined) {
         rid = this.resourceId(l.resource, batch);
@@ -318,13 +319,13 @@ export class SqliteStore implements Store {
         rid,
         l.source,
       ]);
-      keys.push(dedupe);
+      keys.add(dedupe);
       fresh.push(l);
     }
     const outcome = { fresh: fresh.length, duplicates: logs.length - fresh.length };
     if (fresh.length === 0) return outcome;
     this.addDerived(batch, derive(fresh));
-    await this.write(batch, new Map(), keys);
+    await this.write(batch, new Map(), [...keys]);
     return outcome;
   }
 
