@@ -127,6 +127,20 @@ for (const writerThread of [true, false]) {
       assert.equal((await store.logs({ limit: 10 })).length, 2);
     });
 
+    it('gives equal resources sent as two objects in one request one id', async t => {
+      const { store } = await openStore(t, writerThread);
+      // Built apart, the two traces' resources are equal but not the same object: the SDK
+      // serializes them as two ResourceSpans.
+      const [a] = await buildTraces([{ service: 'palantir', spans: [{ name: 'a', startMs: T0, endMs: T0 + 5 }] }], 7);
+      const [b] = await buildTraces([{ service: 'palantir', spans: [{ name: 'b', startMs: T0, endMs: T0 + 5 }] }], 8);
+      const spans = decodeTraceRequest(tracesProtobuf([...a!.spans, ...b!.spans]), rules).spans;
+      assert.notEqual(spans[0]!.resource, spans[1]!.resource);
+      await store.ingestSpans(spans, none, T0);
+      const read = await store.spansOfTraces([a!.traceId, b!.traceId], 10);
+      assert.deepEqual(read.spans.map(s => s.resource.serviceName), ['palantir', 'palantir']);
+      assert.equal(read.spans[0]!.resource.id, read.spans[1]!.resource.id);
+    });
+
     it('lets a hot-state miss for a trace or key in flight read it only once committed', async t => {
       const { store } = await openStore(t, writerThread);
       const { first } = await twoTraces();
@@ -180,7 +194,13 @@ for (const writerThread of [true, false]) {
         store.ingestSpans(first, traceAndCircuit, T0),
         store.ingestSpans(second, traceAndCircuit, T0),
       ];
-      await store.close();
+      const closed = store.close();
+      // Handed to the thread after close began: refused, not left unanswered. (In line, it is
+      // written before the connection closes.)
+      const late = store.ingestSpans(first.map(sp => ({ ...sp, spanId: 'f'.repeat(16) })), none, T0);
+      if (writerThread) await assert.rejects(late, /the store is closing/);
+      else assert.equal((await late).fresh, 1);
+      await closed;
       assert.deepEqual(await Promise.all(answers), [
         { fresh: first.length, duplicates: 0 },
         { fresh: second.length, duplicates: 0 },

@@ -219,6 +219,9 @@ export class SqliteStore implements Store {
     }
     let id = this.resourceIds.get(hash);
     if (id !== undefined) return id;
+    // Equal resources may come as separate objects in one request (two ResourceSpans alike).
+    const own = batch.resources.find(row => row.hash === hash);
+    if (own) return own.id;
     id = this.st.resourceIdByHash.get(hash) as number | undefined;
     if (id === undefined) {
       id = this.nextResourceId++;

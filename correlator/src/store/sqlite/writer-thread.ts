@@ -113,6 +113,8 @@ export class WriterThread implements RowSink {
   write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
     this.last = seq;
     if (this.failure) return Promise.reject(this.failure);
+    // A write posted after the stop would never be answered.
+    if (this.stopped) return Promise.reject(new Error('the store is closing'));
     // Held while batches are outstanding, so a process with nothing else to do still gets its answers.
     if (this.waiting.size === 0) this.worker.ref();
     return new Promise<RowWriteResult>((resolve, reject) => {
