@@ -2,9 +2,8 @@
 // of a large circuit is mostly the writing of every span's JSON from its bytes, a pure function of
 // those bytes: on a machine with a second core, that work split in two takes about half as long.
 // A worker that fails or dies costs nothing but the help: its share is rendered on the main thread.
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../runtime/module-worker.js';
 import type { RenderedRun, SpanSource } from './span-json-writer.js';
 
 /** A share of a view, as it crosses to a worker: the span bytes packed into one buffer. */
@@ -40,17 +39,6 @@ export const MIN_SPANS_PER_SHARE = 500;
 /** A worker that died is started again on demand, but not more often than this. */
 const RESTART_AFTER_MS = 10_000;
 
-const here = fileURLToPath(import.meta.url);
-// Beside this module: `.js` when built; `.ts` when run from sources (tests, benchmarks), where the
-// worker registers tsx itself, since Node 20 does not run the parent's --import in worker threads.
-const ENTRY = new URL(`./span-render-worker${extname(here)}`, import.meta.url);
-const FROM_SOURCES = ENTRY.pathname.endsWith('.ts');
-
-function newWorker(): Worker {
-  if (!FROM_SOURCES) return new Worker(ENTRY);
-  const boot = `import('tsx/esm/api').then(tsx => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(boot, { eval: true });
-}
 
 class Slot {
   worker: Worker | null = null;
@@ -60,7 +48,7 @@ class Slot {
 
   start(onError: (e: Error) => void): void {
     this.startedAt = performance.now();
-    const worker = newWorker();
+    const worker = moduleWorker(import.meta.url, 'span-render-worker');
     this.worker = worker;
     worker.unref();
     worker.on('message', (m: 'ready' | RenderReply) => {

@@ -18,6 +18,7 @@ import { TieredMap } from './tiered-map.js';
 import {
   KEY_CONFIDENCE,
   STATUS_ERROR,
+  groupMapKey,
   type KeyGroup,
   type TraceState,
 } from './types.js';
@@ -64,10 +65,6 @@ export interface ObserveResult {
   writes: DerivedWrites;
   /** Correlation events by method: a member (trace or logs) joined a correlation. */
   events: Map<string, number>;
-}
-
-function groupMapKey(key: string, value: string): string {
-  return `${key}\u0000${value}`;
 }
 
 /** The state of a trace seen for the first time: no timed datum yet, so its times are infinite. */

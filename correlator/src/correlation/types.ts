@@ -51,6 +51,11 @@ export interface BridgePlan {
   confidence: number;
 }
 
+/** A key group's `mapKey`: how hot state, the store and the writes in flight name one group. */
+export function groupMapKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
 /** A group of traces and logs joined by one key (or one trace id) within the window. */
 export interface KeyGroup {
   mapKey: string;

@@ -105,7 +105,6 @@ export interface Store extends StateLoader {
   logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
   serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph>;
 
-  enqueueExports(refs: readonly string[], dueMs: number, maxDepth: number): number;
   dueExports(nowMs: number, limit: number): ExportItem[];
   completeExports(refs: readonly string[]): void;
   retryExports(refs: readonly string[], error: string, dueMs: number): void;

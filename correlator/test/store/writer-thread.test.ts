@@ -17,7 +17,13 @@ import { emptyDerivedWrites, type DerivedWrites } from '../../src/store/derived-
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
 import { buildTestApp } from '../api/app-fixture.js';
-import { SpanKind, buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import {
+  SpanKind,
+  buildLogs,
+  buildTraces,
+  logsProtobuf,
+  tracesProtobuf,
+} from '../fixtures/otel-sdk.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 const CID = '71.L1XX.100200..CHTR';
@@ -123,7 +129,10 @@ for (const writerThread of [true, false]) {
     it('stores a record sent twice in one batch once', async t => {
       const { store } = await openStore(t, writerThread);
       const logs = await logRecords();
-      assert.deepEqual(await store.ingestLogs([...logs, ...logs], none, T0), { fresh: 2, duplicates: 2 });
+      assert.deepEqual(await store.ingestLogs([...logs, ...logs], none, T0), {
+        fresh: 2,
+        duplicates: 2,
+      });
       assert.equal((await store.logs({ limit: 10 })).length, 2);
     });
 
@@ -131,13 +140,22 @@ for (const writerThread of [true, false]) {
       const { store } = await openStore(t, writerThread);
       // Built apart, the two traces' resources are equal but not the same object: the SDK
       // serializes them as two ResourceSpans.
-      const [a] = await buildTraces([{ service: 'palantir', spans: [{ name: 'a', startMs: T0, endMs: T0 + 5 }] }], 7);
-      const [b] = await buildTraces([{ service: 'palantir', spans: [{ name: 'b', startMs: T0, endMs: T0 + 5 }] }], 8);
+      const [a] = await buildTraces(
+        [{ service: 'palantir', spans: [{ name: 'a', startMs: T0, endMs: T0 + 5 }] }],
+        7,
+      );
+      const [b] = await buildTraces(
+        [{ service: 'palantir', spans: [{ name: 'b', startMs: T0, endMs: T0 + 5 }] }],
+        8,
+      );
       const spans = decodeTraceRequest(tracesProtobuf([...a!.spans, ...b!.spans]), rules).spans;
       assert.notEqual(spans[0]!.resource, spans[1]!.resource);
       await store.ingestSpans(spans, none, T0);
       const read = await store.spansOfTraces([a!.traceId, b!.traceId], 10);
-      assert.deepEqual(read.spans.map(s => s.resource.serviceName), ['palantir', 'palantir']);
+      assert.deepEqual(
+        read.spans.map(s => s.resource.serviceName),
+        ['palantir', 'palantir'],
+      );
       assert.equal(read.spans[0]!.resource.id, read.spans[1]!.resource.id);
     });
 
@@ -197,7 +215,11 @@ for (const writerThread of [true, false]) {
       const closed = store.close();
       // Handed to the thread after close began: refused, not left unanswered. (In line, it is
       // written before the connection closes.)
-      const late = store.ingestSpans(first.map(sp => ({ ...sp, spanId: 'f'.repeat(16) })), none, T0);
+      const late = store.ingestSpans(
+        first.map(sp => ({ ...sp, spanId: 'f'.repeat(16) })),
+        none,
+        T0,
+      );
       if (writerThread) await assert.rejects(late, /the store is closing/);
       else assert.equal((await late).fresh, 1);
       await closed;
@@ -216,7 +238,7 @@ describe('writer thread failure', () => {
   it('rejects what it held, reports once, and no longer blocks a drain', async () => {
     const failures: Error[] = [];
     // A directory that does not exist: the thread cannot open its connection.
-    const thread = new WriterThread(join(tmpdir(), 'corr-no-such-dir', 'correlator.db'), 0, e =>
+    const thread = new WriterThread(join(tmpdir(), 'corr-no-such-dir', 'correlator.db'), e =>
       failures.push(e),
     );
     const batch = {
@@ -275,18 +297,48 @@ describe('correlation with requests in flight', () => {
       {
         service: 'beorn',
         spans: [
-          { name: 'POST /service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: CID } },
-          { name: 'POST mdso/resources', kind: SpanKind.CLIENT, startMs: T0 + 20, endMs: T0 + 80, parent: 'POST /service/create', attributes: { circuit_id: CID } },
+          {
+            name: 'POST /service/create',
+            kind: SpanKind.SERVER,
+            startMs: T0,
+            endMs: T0 + 900,
+            attributes: { circuit_id: CID },
+          },
+          {
+            name: 'POST mdso/resources',
+            kind: SpanKind.CLIENT,
+            startMs: T0 + 20,
+            endMs: T0 + 80,
+            parent: 'POST /service/create',
+            attributes: { circuit_id: CID },
+          },
         ],
       },
-      { service: 'mdso', spans: [{ name: 'CircuitDetailsCollector', startMs: T0 + 100, endMs: T0 + 700, attributes: { 'mdso.circuit_id': CID } }] },
+      {
+        service: 'mdso',
+        spans: [
+          {
+            name: 'CircuitDetailsCollector',
+            startMs: T0 + 100,
+            endMs: T0 + 700,
+            attributes: { 'mdso.circuit_id': CID },
+          },
+        ],
+      },
     ]);
     const noise = await Promise.all(
       [0, 1, 2].map(r =>
         buildTraces(
           Array.from({ length: 150 }, (_, i) => ({
             service: 'arda',
-            spans: [{ name: 'topology', startMs: T0 + 10, endMs: T0 + 20, attributes: { circuit_id: `NOISE-${r}-${i}` } }],
+            spans: [
+              {
+                name: 'topology',
+                startMs: T0 + 10,
+                endMs: T0 + 20,
+                attributes: { circuit_id: `NOISE-${r}-${i}` },
+              },
+            ],
           })),
           100 + r,
         ),
@@ -311,7 +363,10 @@ describe('correlation with requests in flight', () => {
     // The writer would otherwise commit the first request while this thread decodes the others.
     await holdWriteLock(store.db.name, 500);
     const results = await Promise.all(bodies.map(b => pipeline.tracesFromProtobuf(b)));
-    assert.deepEqual(results.map(r => r.duplicates), bodies.map(() => 0));
+    assert.deepEqual(
+      results.map(r => r.duplicates),
+      bodies.map(() => 0),
+    );
     const detail = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<{
       summary: { traceCount: number; spanCount: number; bridgeCount: number; services: string[] };
       traces: { traceId: string; spanCount: number; services: string[] }[];
@@ -321,10 +376,27 @@ describe('correlation with requests in flight', () => {
     return {
       waits: store.writeStats().waits,
       evictions: app.correlator.engine.stats().traceEvictions,
-      summary: (({ traceCount, spanCount, bridgeCount, services }) => ({ traceCount, spanCount, bridgeCount, services }))(detail.summary),
-      traces: detail.traces.map(({ traceId, spanCount, services }) => ({ traceId, spanCount, services })),
-      bridges: detail.bridges.map(({ spanId, traceId, childTraceId }) => ({ spanId, traceId, childTraceId })),
-      correlations: detail.correlations.map(({ id, traceIds, spanCount }) => ({ id, traceIds, spanCount })),
+      summary: (({ traceCount, spanCount, bridgeCount, services }) => ({
+        traceCount,
+        spanCount,
+        bridgeCount,
+        services,
+      }))(detail.summary),
+      traces: detail.traces.map(({ traceId, spanCount, services }) => ({
+        traceId,
+        spanCount,
+        services,
+      })),
+      bridges: detail.bridges.map(({ spanId, traceId, childTraceId }) => ({
+        spanId,
+        traceId,
+        childTraceId,
+      })),
+      correlations: detail.correlations.map(({ id, traceIds, spanCount }) => ({
+        id,
+        traceIds,
+        spanCount,
+      })),
     };
   }
 
@@ -332,7 +404,10 @@ describe('correlation with requests in flight', () => {
     const bodies = await requests();
     const threaded = await circuitView(true, t, bodies);
     const inline = await circuitView(false, t, bodies);
-    assert.ok(threaded.evictions > 0 && inline.evictions > 0, 'hot state evicted the circuit between its requests');
+    assert.ok(
+      threaded.evictions > 0 && inline.evictions > 0,
+      'hot state evicted the circuit between its requests',
+    );
     assert.ok(threaded.waits > 0, 'a miss waited for a request in flight');
     assert.equal(inline.waits, 0);
     const { waits: _w1, evictions: _e1, ...a } = threaded;

@@ -2,6 +2,7 @@
 // that decide the next batch: which spans and logs are already stored, which resources exist, and
 // whether hot-state misses may read the store. Those reads see only committed rows; whatever a
 // batch in flight holds must come from here, or the reader must wait for the commit.
+import { groupMapKey } from '../../correlation/types.js';
 import type { RowBatch } from './row-writer.js';
 
 interface Written {
@@ -10,10 +11,6 @@ interface Written {
   spans: Map<string, string[]>;
   logs: string[];
   resources: string[];
-}
-
-export function groupKey(key: string, value: string): string {
-  return `${key}\u0000${value}`;
 }
 
 export class InFlightWrites {
@@ -47,7 +44,7 @@ export class InFlightWrites {
       w.traces.push(id);
     };
     const group = (key: string, value: string) => {
-      const k = groupKey(key, value);
+      const k = groupMapKey(key, value);
       this.groups.set(k, seq);
       w.groups.push(k);
     };
@@ -101,7 +98,7 @@ export class InFlightWrites {
   }
 
   writesGroup(key: string, value: string, settled: number): boolean {
-    return (this.groups.get(groupKey(key, value)) ?? 0) > settled;
+    return (this.groups.get(groupMapKey(key, value)) ?? 0) > settled;
   }
 
   /** The span ids of this trace that batches not yet settled store. */

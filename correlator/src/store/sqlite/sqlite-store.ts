@@ -18,7 +18,7 @@ import type { KeyGroup, TraceState } from '../../correlation/types.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
-import { KEY_CONFIDENCE } from '../../correlation/types.js';
+import { KEY_CONFIDENCE, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
@@ -125,7 +125,7 @@ export class SqliteStore implements Store {
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
       file !== ':memory:' && opts.writerThread !== false
-        ? new WriterThread(file, 0, e => this.writerFailed(e))
+        ? new WriterThread(file, e => this.writerFailed(e))
         : new InlineRowSink(this.db, this.rows);
   }
 
@@ -172,9 +172,7 @@ export class SqliteStore implements Store {
          ORDER BY first_ms LIMIT ?`,
       ),
       groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
-      enqueue: d.prepare('INSERT OR REPLACE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)'),
       dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
-      dropOldestExports: d.prepare('DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)'),
       dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
       circuitTraceIds: d
@@ -435,7 +433,7 @@ export class SqliteStore implements Store {
       ]),
     );
     return {
-      mapKey: `${key}\u0000${value}`,
+      mapKey: groupMapKey(key, value),
       id: c?.id ?? correlationId(`${key}_match`, value, firstMs),
       method: `${key}_match`,
       key: key as KeyGroup['key'],
@@ -454,20 +452,6 @@ export class SqliteStore implements Store {
   }
 
   // ---- export queue -----------------------------------------------------------------------------
-
-  enqueueExports(refs: readonly string[], dueMs: number, maxDepth: number): number {
-    const now = Date.now();
-    for (const ref of refs) {
-      if (this.st.enqueue.run(ref, dueMs, now).changes === 1) this.queueDepth++;
-    }
-    let dropped = 0;
-    if (this.queueDepth > maxDepth) {
-      dropped = this.st.dropOldestExports.run(this.queueDepth - maxDepth).changes;
-      this.queueDepth -= dropped;
-      this.opts.onExportDropped?.(dropped);
-    }
-    return dropped;
-  }
 
   dueExports(nowMs: number, limit: number): ExportItem[] {
     const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number }[];

@@ -4,9 +4,8 @@
 // request. A request is still answered only after its rows are committed.
 //
 // A ':memory:' store cannot be shared between connections; it writes in line.
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../runtime/module-worker.js';
 import type Database from 'better-sqlite3';
 import type { RowBatch, RowWriteResult, RowWriter } from './row-writer.js';
 
@@ -65,17 +64,6 @@ export type WriterReply =
 /** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
-const here = fileURLToPath(import.meta.url);
-// Beside this module: `.js` when built; `.ts` when run from sources (tests, benchmarks), where the
-// worker registers tsx itself, since Node 20 does not run the parent's --import in worker threads.
-const ENTRY = new URL(`./writer-worker${extname(here)}`, import.meta.url);
-
-function newWorker(data: WriterData): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData: data });
-  const boot = `import('tsx/esm/api').then(tsx => { tsx.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: data });
-}
-
 interface Waiting {
   resolve: (r: RowWriteResult) => void;
   reject: (e: Error) => void;
@@ -92,12 +80,14 @@ export class WriterThread implements RowSink {
   /** `onFailure` hears once that the thread is gone; the batches it held have been rejected. */
   constructor(
     file: string,
-    after: number,
     private readonly onFailure: (e: Error) => void,
   ) {
-    this.last = after;
-    Atomics.store(this.progress, 0, after);
-    this.worker = newWorker({ file, progress: this.progress.buffer as SharedArrayBuffer });
+    this.worker = moduleWorker(import.meta.url, 'writer-worker', {
+      workerData: {
+        file,
+        progress: this.progress.buffer as SharedArrayBuffer,
+      } satisfies WriterData,
+    });
     this.worker.unref();
     this.worker.on('message', (m: WriterReply) => this.onReply(m));
     this.worker.on('error', e => this.fail(e));
