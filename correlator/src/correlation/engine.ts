@@ -4,7 +4,6 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import { planBridges } from '../stitching/bridge-planner.js';
-import { encodeBridgeSpan } from '../stitching/bridge-span.js';
 import {
   emptyDerivedWrites,
   type CircuitDelta,
@@ -420,7 +419,7 @@ export class CorrelationEngine {
       if (old && old.spanId === plan.spanId && old.confidence === plan.confidence && old.parentStartMs === plan.parentStartMs && old.childStartMs === plan.childStartMs) continue;
       current.set(child, plan);
       // The bridge row is also the link from the bridge span to the child's entry span.
-      batch.writes.bridgesAdded.push({ ...plan, bytes: encodeBridgeSpan(plan), createdAtMs: nowMs });
+      batch.writes.bridgesAdded.push({ ...plan, createdAtMs: nowMs });
     }
   }
 }

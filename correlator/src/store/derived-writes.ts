@@ -50,8 +50,6 @@ export interface CorrelationRow {
 }
 
 export interface BridgeRow extends BridgePlan {
-  /** The bridge as an OTLP Span message, stored like any received span. */
-  bytes: Uint8Array;
   createdAtMs: number;
 }
 

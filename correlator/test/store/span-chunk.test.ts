@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunkRecord, chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from '../../src/store/sqlite/span-chunk.js';
+import { chunkRecord, chunkSpanIds, encodeSpanChunk, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from '../../src/store/sqlite/span-chunk.js';
 
 const T = 1_795_000_000_123.456;
 const span = (n: number, over: Partial<ChunkSpanInput> = {}): ChunkSpanInput => ({
@@ -65,4 +65,23 @@ test('span ids are stored as Buffer#write(hex) stores them, whatever their case 
     assert.deepEqual(meta.subarray(0, 8), expected, `span id ${id}`);
     assert.deepEqual(meta.subarray(8, 16), expected, `parent span id ${id}`);
   }
+});
+
+test("one request's chunks share two buffers; each chunk's ranges are the chunk encoded alone", () => {
+  const chunks: ChunkSpanInput[][] = [
+    [span(1), span(2, { parentSpanId: 'ffffffffffffff01' })],
+    [],
+    [span(3, { bytes: new Uint8Array(0) })],
+    [span(4), span(5), span(6, { statusCode: 2 })],
+  ];
+  const { meta, body, bounds } = encodeSpanChunks(chunks);
+  assert.equal(bounds.length, chunks.length);
+  assert.equal(meta.length, bounds.at(-1)!.metaEnd);
+  assert.equal(body.length, bounds.at(-1)!.bodyEnd);
+  chunks.forEach((spans, i) => {
+    const alone = encodeSpanChunk(spans);
+    const b = bounds[i]!;
+    assert.deepEqual(meta.subarray(b.metaStart, b.metaEnd), alone.meta, `meta of chunk ${i}`);
+    assert.deepEqual(body.subarray(b.bodyStart, b.bodyEnd), alone.body, `body of chunk ${i}`);
+  });
 });

@@ -245,6 +245,8 @@ describe('writer thread failure', () => {
       receivedMs: T0,
       resources: [],
       chunks: [],
+      chunkMeta: new Uint8Array(0),
+      chunkBody: new Uint8Array(0),
       logs: [],
       derived: null,
       bridgeResourceId: 0,

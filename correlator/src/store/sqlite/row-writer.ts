@@ -1,11 +1,13 @@
 // The rows one ingest request writes, applied in one transaction. Nothing here decides anything:
 // which spans are fresh, the ids of chunks and resources, what correlation derives and which bridges
 // go to the export queue are settled before, on the main thread. That is what lets the same
-// writes run in the writer thread (writer-thread.ts) on its own connection, or in line.
+// writes run in the writer thread (writer-thread.ts) on its own connection, or in line. Work that
+// only produces column values (a bridge's OTLP bytes) is done here, off the main thread.
 import type Database from 'better-sqlite3';
-import { BRIDGE_SERVICE_NAME, bridgeSpanName } from '../../stitching/bridge-span.js';
+import { BRIDGE_SERVICE_NAME, bridgeSpanName, encodeBridgeSpan } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
+import type { ChunkBounds } from './span-chunk.js';
 
 export interface ResourceRow {
   id: number;
@@ -16,12 +18,11 @@ export interface ResourceRow {
   body: Uint8Array;
 }
 
-export interface ChunkRow {
+/** A span chunk row; its meta and body are ranges of the batch's `chunkMeta` and `chunkBody`. */
+export interface ChunkRow extends ChunkBounds {
   id: number;
   traceId: string;
   count: number;
-  meta: Uint8Array;
-  body: Uint8Array;
 }
 
 /** A log record's columns, in the order of the logs table after its id. */
@@ -47,6 +48,10 @@ export interface RowBatch {
   /** Resources first seen by this request, with the ids the main thread gave them. */
   resources: ResourceRow[];
   chunks: ChunkRow[];
+  /** The meta records of every chunk, back to back (span-chunk.ts `encodeSpanChunks`). */
+  chunkMeta: Uint8Array;
+  /** The span bytes of every chunk, back to back. */
+  chunkBody: Uint8Array;
   /** Log records not already stored. */
   logs: LogRow[];
   derived: DerivedWrites | null;
@@ -67,6 +72,10 @@ function blob(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+function range(b: Uint8Array, start: number, end: number): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start);
+}
+
 export class RowWriter {
   private readonly st: ReturnType<typeof prepareWrites>;
 
@@ -79,8 +88,11 @@ export class RowWriter {
     const st = this.st;
     for (const r of batch.resources)
       st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, blob(r.body));
-    for (const c of batch.chunks)
-      st.insertChunk.run(c.id, c.traceId, batch.receivedMs, c.count, blob(c.meta), blob(c.body));
+    for (const c of batch.chunks) {
+      const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
+      const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
+      st.insertChunk.run(c.id, c.traceId, batch.receivedMs, c.count, meta, body);
+    }
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
     const dequeued = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId)
@@ -166,7 +178,7 @@ export class RowWriter {
         b.parentStartMs,
         Math.max(b.childStartMs, b.parentStartMs),
         bridgeResourceId,
-        blob(b.bytes),
+        blob(encodeBridgeSpan(b)),
         now,
       );
     }

@@ -27,28 +27,61 @@ export interface ChunkSpanMeta extends Omit<ChunkSpanInput, 'bytes'> {
   length: number;
 }
 
-export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffer; body: Buffer } {
-  const n = spans.length;
+/** Where one chunk is in the buffers of `encodeSpanChunks`: its meta records and its body bytes. */
+export interface ChunkBounds {
+  metaStart: number;
+  metaEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+/**
+ * Encodes the chunks of one request into two buffers, one for all meta records and one for all
+ * bodies, each chunk a contiguous range of both. One request makes tens of chunks; as two buffers
+ * they cost two allocations, and crossing to the writer thread costs two copies, not one per chunk.
+ * A record's offset is relative to its own chunk's body, as the stored row needs it.
+ */
+export function encodeSpanChunks(chunks: readonly (readonly ChunkSpanInput[])[]): {
+  meta: Buffer;
+  body: Buffer;
+  bounds: ChunkBounds[];
+} {
+  let records = 0;
   let total = 0;
-  for (let i = 0; i < n; i++) total += spans[i]!.bytes.length;
-  const meta = Buffer.alloc(n * SPAN_META_BYTES);
-  const body = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (let i = 0; i < n; i++) {
-    const s = spans[i]!;
-    const at = i * SPAN_META_BYTES;
-    writeHex(meta, at + FIELD.spanId, s.spanId, 8);
-    if (s.parentSpanId) writeHex(meta, at + FIELD.parentSpanId, s.parentSpanId, 8);
-    meta.writeDoubleLE(s.startMs, at + FIELD.startMs);
-    meta.writeDoubleLE(s.endMs, at + FIELD.endMs);
-    meta.writeUInt32LE(s.kind >>> 0, at + FIELD.kind);
-    meta.writeUInt32LE(s.statusCode >>> 0, at + FIELD.statusCode);
-    meta.writeUInt32LE(s.resourceId, at + FIELD.resourceId);
-    meta.writeUInt32LE(offset, at + FIELD.offset);
-    meta.writeUInt32LE(s.bytes.length, at + FIELD.length);
-    body.set(s.bytes, offset);
-    offset += s.bytes.length;
+  for (const spans of chunks) {
+    records += spans.length;
+    for (let i = 0; i < spans.length; i++) total += spans[i]!.bytes.length;
   }
+  const meta = Buffer.alloc(records * SPAN_META_BYTES);
+  const body = Buffer.allocUnsafeSlow(total);
+  const bounds: ChunkBounds[] = [];
+  let at = 0;
+  let pos = 0;
+  for (const spans of chunks) {
+    const metaStart = at;
+    const bodyStart = pos;
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i]!;
+      writeHex(meta, at + FIELD.spanId, s.spanId, 8);
+      if (s.parentSpanId) writeHex(meta, at + FIELD.parentSpanId, s.parentSpanId, 8);
+      meta.writeDoubleLE(s.startMs, at + FIELD.startMs);
+      meta.writeDoubleLE(s.endMs, at + FIELD.endMs);
+      meta.writeUInt32LE(s.kind >>> 0, at + FIELD.kind);
+      meta.writeUInt32LE(s.statusCode >>> 0, at + FIELD.statusCode);
+      meta.writeUInt32LE(s.resourceId, at + FIELD.resourceId);
+      meta.writeUInt32LE(pos - bodyStart, at + FIELD.offset);
+      meta.writeUInt32LE(s.bytes.length, at + FIELD.length);
+      body.set(s.bytes, pos);
+      pos += s.bytes.length;
+      at += SPAN_META_BYTES;
+    }
+    bounds.push({ metaStart, metaEnd: at, bodyStart, bodyEnd: pos });
+  }
+  return { meta, body, bounds };
+}
+
+export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffer; body: Buffer } {
+  const { meta, body } = encodeSpanChunks([spans]);
   return { meta, body };
 }
 

@@ -50,7 +50,7 @@ import { configureConnection } from './connection.js';
 import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
-import { chunkRecord, chunkSpanIds, encodeSpanChunk, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
+import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
 import { WhereClause } from './where-clause.js';
 
@@ -68,6 +68,7 @@ export interface SqliteStoreOptions {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
+const NO_BYTES = new Uint8Array(0);
 const MAX_LOADED_CANDIDATES = 128;
 const BRIDGE_RESOURCE: DecodedResourceScope = {
   serviceName: BRIDGE_SERVICE_NAME,
@@ -232,7 +233,7 @@ export class SqliteStore implements Store {
   }
 
   private emptyBatch(receivedMs: number): RowBatch {
-    return { receivedMs, resources: [], chunks: [], logs: [], derived: null, bridgeResourceId: 0, exports: null };
+    return { receivedMs, resources: [], chunks: [], chunkMeta: NO_BYTES, chunkBody: NO_BYTES, logs: [], derived: null, bridgeResourceId: 0, exports: null };
   }
 
   async ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome> {
@@ -245,12 +246,21 @@ export class SqliteStore implements Store {
     }
     const fresh: DecodedSpan[] = [];
     const freshIds = new Map<string, string[]>();
+    const chunks: ChunkSpanInput[][] = [];
     const idsByResource = new Map<DecodedResourceScope, number>();
+    // One query for the request's traces: run once per trace, the statement's own overhead was
+    // most of what de-duplicating cost, since most traces of a request are new.
+    const storedMetas = new Map<string, Buffer[]>();
+    for (const [, traceId, meta] of this.st.chunkMetasOfTraces.all(JSON.stringify([...byTrace.keys()])) as [number, string, Buffer][]) {
+      const list = storedMetas.get(traceId);
+      if (list) list.push(meta);
+      else storedMetas.set(traceId, [meta]);
+    }
     for (const [traceId, list] of byTrace) {
       // A replay or client retry re-sends spans already stored: only spans of this trace it has
       // not seen (stored, in flight, or earlier in this request) are stored and correlated.
       const seen = new Set<string>();
-      for (const meta of this.st.chunkMetasOfTrace.all(traceId) as Buffer[]) for (const id of chunkSpanIds(meta)) seen.add(id);
+      for (const meta of storedMetas.get(traceId) ?? []) for (const id of chunkSpanIds(meta)) seen.add(id);
       for (const pending of this.inFlight.spanIdsOf(traceId)) for (const id of pending.ids) seen.add(id);
       const chunk: ChunkSpanInput[] = [];
       for (const s of list) {
@@ -275,12 +285,16 @@ export class SqliteStore implements Store {
         fresh.push(s);
       }
       if (chunk.length === 0) continue;
-      const { meta, body } = encodeSpanChunk(chunk);
-      batch.chunks.push({ id: this.nextChunkId++, traceId, count: chunk.length, meta, body });
+      chunks.push(chunk);
       freshIds.set(traceId, chunk.map(c => c.spanId));
     }
     const outcome = { fresh: fresh.length, duplicates: spans.length - fresh.length };
     if (fresh.length === 0) return outcome;
+    const { meta, body, bounds } = encodeSpanChunks(chunks);
+    batch.chunkMeta = meta;
+    batch.chunkBody = body;
+    let i = 0;
+    for (const traceId of freshIds.keys()) batch.chunks.push({ id: this.nextChunkId++, traceId, count: chunks[i]!.length, ...bounds[i++]! });
     this.addDerived(batch, derive(fresh));
     await this.write(batch, freshIds, []);
     return outcome;
