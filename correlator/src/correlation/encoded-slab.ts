@@ -1,5 +1,5 @@
-// The encoded tier's storage (tiered-map.ts): each entry's string as UTF-8 in large buffers outside
-// the JavaScript heap, found through a Map from key to location. As strings on the heap, a million
+// The encoded tier's storage (tiered-map.ts): each entry's bytes in large buffers outside the
+// JavaScript heap, found through a Map from key to location. As strings on the heap, a million
 // encoded entries were still a gigabyte the collector swept and compacted; in buffers it sees one
 // Map of keys and small-integer locations. Keys keep their insertion order for eviction.
 
@@ -43,17 +43,18 @@ export class EncodedSlab {
     return this.where.has(key);
   }
 
-  get(key: string): string | undefined {
+  /** The entry's bytes, as a view that is valid until the next set() or delete(). */
+  get(key: string): Buffer | undefined {
     const loc = this.where.get(key);
     if (loc === undefined) return undefined;
     const slab = this.slabs[Math.floor(loc / OFFSET_UNITS)]!;
     const at = (loc % OFFSET_UNITS) * ALIGN;
     const len = slab.readUInt32LE(at);
-    return slab.toString('utf8', at + 4, at + 4 + len);
+    return slab.subarray(at + 4, at + 4 + len);
   }
 
-  /** Stores the entry; an existing key keeps its place in the order. */
-  set(key: string, value: string): void {
+  /** Stores a copy of the bytes; an existing key keeps its place in the order. */
+  set(key: string, value: Uint8Array): void {
     const old = this.where.get(key);
     if (old !== undefined) this.release(old);
     this.where.set(key, this.append(value));
@@ -75,17 +76,16 @@ export class EncodedSlab {
     return this.oldest.get();
   }
 
-  private append(value: string): number {
-    // Room for the worst case (three UTF-8 bytes per UTF-16 unit); only the bytes written are used.
-    const room = roundUp(4 + value.length * 3);
+  private append(value: Uint8Array): number {
+    const room = roundUp(4 + value.length);
     // A record must start within the first 8 MiB of its slab for its location to encode; an
     // oversized slab (one very large record) takes nothing after that record.
     if (this.current < 0 || this.pos + room > this.slabs[this.current]!.length || this.pos >= OFFSET_UNITS * ALIGN) this.startSlab(room);
     const slab = this.slabs[this.current]!;
     const at = this.pos;
-    const len = slab.write(value, at + 4, 'utf8');
-    slab.writeUInt32LE(len, at);
-    const used = roundUp(4 + len);
+    slab.set(value, at + 4);
+    slab.writeUInt32LE(value.length, at);
+    const used = roundUp(4 + value.length);
     this.pos += used;
     this.liveRecords[this.current]!++;
     this.totalUsed += used;
@@ -131,7 +131,8 @@ export class EncodedSlab {
    */
   private compactIfWasteful(): void {
     if (this.totalDead < 4 * this.slabBytes || this.totalDead * 2 < this.totalUsed) return;
-    const entries: [string, string][] = [];
+    // The views keep the old slabs' memory until the entries are copied into the new ones.
+    const entries: [string, Buffer][] = [];
     for (const key of this.where.keys()) entries.push([key, this.get(key)!]);
     for (let i = 0; i < this.slabs.length; i++) if (this.slabs[i]) this.freeSlab(i);
     this.current = -1;

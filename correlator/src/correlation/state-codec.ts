@@ -1,185 +1,173 @@
-// Hot-state entries as compact strings for the encoded tier of TieredMap: positional JSON arrays,
-// which V8 writes and parses natively. Times that may be ±Infinity (a trace with no timed datum
-// yet) are written as strings, since JSON has no infinities.
+// Hot-state entries in the byte form of the encoded tier of TieredMap (state-bytes.ts), field by
+// field in a fixed order. Times and counts are doubles as they are, so infinities (a trace with no
+// timed datum yet) and sub-millisecond fractions come back exactly; only lengths are varints.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { KeyValues } from '../otlp/decoded.js';
 import { CandidateSpans } from './candidate-spans.js';
+import { StateReader, StateWriter } from './state-bytes.js';
 import type { StateCodec } from './tiered-map.js';
 import type { BridgePlan, EntrySpan, KeyGroup, TraceState } from './types.js';
 
-type Time = number | string;
+// One writer for both codecs: the tier copies an entry's bytes before the next one is encoded.
+const writer = new StateWriter();
 
-function time(ms: number): Time {
-  return Number.isFinite(ms) ? ms : String(ms);
+function writeKeys(w: StateWriter, keys: KeyValues): void {
+  let n = 0;
+  for (const _ in keys) n++;
+  w.uint(n);
+  for (const k in keys) w.string(k).string(keys[k as BusinessKeyName]!);
 }
 
-function untime(t: Time): number {
-  return typeof t === 'number' ? t : Number(t);
+function readKeys(r: StateReader): KeyValues {
+  const keys: KeyValues = {};
+  for (let n = r.uint(); n > 0; n--) {
+    const k = r.string() as BusinessKeyName;
+    keys[k] = r.string();
+  }
+  return keys;
 }
 
-function finiteNumbers(numbers: number[]): (number | string)[] {
-  for (const n of numbers) if (!Number.isFinite(n)) return numbers.map(time);
-  return numbers;
+function writeEntry(w: StateWriter, e: EntrySpan | null): void {
+  if (!e) {
+    w.bool(false);
+    return;
+  }
+  w.bool(true)
+    .string(e.spanId)
+    .string(e.service)
+    .string(e.name)
+    .double(e.startMs)
+    .double(e.endMs)
+    .bool(e.hasParent);
 }
 
-type EncodedEntry = [spanId: string, service: string, name: string, startMs: Time, endMs: Time, hasParent: 0 | 1];
-type EncodedTrace = [
-  traceId: string,
-  services: string[],
-  firstMs: Time,
-  lastMs: Time,
-  spanCount: number,
-  errorCount: number,
-  logCount: number,
-  entry: EncodedEntry | null,
-  candidateIds: string[],
-  candidateNumbers: Time[],
-  candidateServices: string[],
-  keys: KeyValues,
-  linkedTraceIds: string[],
-];
+function readEntry(r: StateReader): EntrySpan | null {
+  if (!r.bool()) return null;
+  return {
+    spanId: r.string(),
+    service: r.string(),
+    name: r.string(),
+    startMs: r.double(),
+    endMs: r.double(),
+    hasParent: r.bool(),
+  };
+}
 
 export const traceStateCodec: StateCodec<TraceState> = {
   encode(t) {
-    const e = t.entry;
+    const w = writer.start();
     const [ids, numbers, services] = t.candidates.parts();
-    const encoded: EncodedTrace = [
-      t.traceId,
-      t.services,
-      time(t.firstMs),
-      time(t.lastMs),
-      t.spanCount,
-      t.errorCount,
-      t.logCount,
-      e ? [e.spanId, e.service, e.name, time(e.startMs), time(e.endMs), e.hasParent ? 1 : 0] : null,
-      ids,
-      finiteNumbers(numbers),
-      services,
-      t.keys,
-      t.linkedTraceIds,
-    ];
-    return JSON.stringify(encoded);
+    w.string(t.traceId).strings(t.services).double(t.firstMs).double(t.lastMs);
+    w.double(t.spanCount).double(t.errorCount).double(t.logCount);
+    writeEntry(w, t.entry);
+    w.strings(ids).doubles(numbers).strings(services);
+    writeKeys(w, t.keys);
+    w.strings(t.linkedTraceIds);
+    return w.finish();
   },
-  decode(s) {
-    const [traceId, services, firstMs, lastMs, spanCount, errorCount, logCount, e, ids, numbers, candidateServices, keys, linkedTraceIds] =
-      JSON.parse(s) as EncodedTrace;
-    const entry: EntrySpan | null = e
-      ? { spanId: e[0], service: e[1], name: e[2], startMs: untime(e[3]), endMs: untime(e[4]), hasParent: e[5] === 1 }
-      : null;
+  decode(bytes) {
+    const r = new StateReader(bytes);
+    const traceId = r.string();
+    const services = r.strings();
+    const firstMs = r.double();
+    const lastMs = r.double();
+    const spanCount = r.double();
+    const errorCount = r.double();
+    const logCount = r.double();
+    const entry = readEntry(r);
+    const candidates = new CandidateSpans(r.strings(), r.doubles(), r.strings());
+    const keys = readKeys(r);
+    const linkedTraceIds = r.strings();
     return {
       traceId,
       services,
-      firstMs: untime(firstMs),
-      lastMs: untime(lastMs),
+      firstMs,
+      lastMs,
       spanCount,
       errorCount,
       logCount,
       entry,
-      candidates: new CandidateSpans(ids, numbers.map(untime), candidateServices),
+      candidates,
       keys,
       linkedTraceIds,
     };
   },
 };
 
-type EncodedBridge = [
-  child: string,
-  spanId: string,
-  traceId: string,
-  parentSpanId: string,
-  parentService: string,
-  parentStartMs: Time,
-  childTraceId: string,
-  childSpanId: string,
-  childService: string,
-  childStartMs: Time,
-  key: BusinessKeyName,
-  value: string,
-  method: string,
-  confidence: number,
-];
-type EncodedGroup = [
-  mapKey: string,
-  id: string,
-  method: string,
-  key: BusinessKeyName | 'trace_id',
-  value: string,
-  confidence: number,
-  firstMs: Time,
-  lastMs: Time,
-  traceIds: string[],
-  services: string[],
-  spanCount: number,
-  logCount: number,
-  bridges: EncodedBridge[] | null,
-  persistedMembers: number,
-];
-
-function encodeBridge(child: string, p: BridgePlan): EncodedBridge {
-  return [
-    child,
-    p.spanId,
-    p.traceId,
-    p.parentSpanId,
-    p.parentService,
-    time(p.parentStartMs),
-    p.childTraceId,
-    p.childSpanId,
-    p.childService,
-    time(p.childStartMs),
-    p.key,
-    p.value,
-    p.method,
-    p.confidence,
-  ];
+function writeBridge(w: StateWriter, child: string, p: BridgePlan): void {
+  w.string(child)
+    .string(p.spanId)
+    .string(p.traceId)
+    .string(p.parentSpanId)
+    .string(p.parentService)
+    .double(p.parentStartMs);
+  w.string(p.childTraceId).string(p.childSpanId).string(p.childService).double(p.childStartMs);
+  w.string(p.key).string(p.value).string(p.method).double(p.confidence);
 }
 
-function decodeBridge(b: EncodedBridge): [string, BridgePlan] {
+function readBridge(r: StateReader): [string, BridgePlan] {
+  const child = r.string();
   return [
-    b[0],
+    child,
     {
-      spanId: b[1],
-      traceId: b[2],
-      parentSpanId: b[3],
-      parentService: b[4],
-      parentStartMs: untime(b[5]),
-      childTraceId: b[6],
-      childSpanId: b[7],
-      childService: b[8],
-      childStartMs: untime(b[9]),
-      key: b[10],
-      value: b[11],
-      method: b[12],
-      confidence: b[13],
+      spanId: r.string(),
+      traceId: r.string(),
+      parentSpanId: r.string(),
+      parentService: r.string(),
+      parentStartMs: r.double(),
+      childTraceId: r.string(),
+      childSpanId: r.string(),
+      childService: r.string(),
+      childStartMs: r.double(),
+      key: r.string() as BusinessKeyName,
+      value: r.string(),
+      method: r.string(),
+      confidence: r.double(),
     },
   ];
 }
 
 export const keyGroupCodec: StateCodec<KeyGroup> = {
   encode(g) {
-    const bridges: EncodedBridge[] | null = g.bridges ? [] : null;
-    if (g.bridges) for (const [child, plan] of g.bridges) bridges!.push(encodeBridge(child, plan));
-    const encoded: EncodedGroup = [
-      g.mapKey,
-      g.id,
-      g.method,
-      g.key,
-      g.value,
-      g.confidence,
-      time(g.firstMs),
-      time(g.lastMs),
-      g.traceIds,
-      g.services,
-      g.spanCount,
-      g.logCount,
-      bridges,
-      g.persistedMembers,
-    ];
-    return JSON.stringify(encoded);
+    const w = writer.start();
+    w.string(g.mapKey)
+      .string(g.id)
+      .string(g.method)
+      .string(g.key)
+      .string(g.value)
+      .double(g.confidence);
+    w.double(g.firstMs).double(g.lastMs).strings(g.traceIds).strings(g.services);
+    w.double(g.spanCount).double(g.logCount);
+    if (g.bridges) {
+      w.bool(true).uint(g.bridges.size);
+      for (const [child, plan] of g.bridges) writeBridge(w, child, plan);
+    } else w.bool(false);
+    w.double(g.persistedMembers);
+    return w.finish();
   },
-  decode(s) {
-    const [mapKey, id, method, key, value, confidence, firstMs, lastMs, traceIds, services, spanCount, logCount, bridges, persistedMembers] =
-      JSON.parse(s) as EncodedGroup;
+  decode(bytes) {
+    const r = new StateReader(bytes);
+    const mapKey = r.string();
+    const id = r.string();
+    const method = r.string();
+    const key = r.string() as BusinessKeyName | 'trace_id';
+    const value = r.string();
+    const confidence = r.double();
+    const firstMs = r.double();
+    const lastMs = r.double();
+    const traceIds = r.strings();
+    const services = r.strings();
+    const spanCount = r.double();
+    const logCount = r.double();
+    let bridges: Map<string, BridgePlan> | null = null;
+    if (r.bool()) {
+      bridges = new Map();
+      for (let n = r.uint(); n > 0; n--) {
+        const [child, plan] = readBridge(r);
+        bridges.set(child, plan);
+      }
+    }
+    const persistedMembers = r.double();
     return {
       mapKey,
       id,
@@ -187,14 +175,14 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       key,
       value,
       confidence,
-      firstMs: untime(firstMs),
-      lastMs: untime(lastMs),
+      firstMs,
+      lastMs,
       traceIds,
       traceSet: new Set(traceIds),
       services,
       spanCount,
       logCount,
-      bridges: bridges ? new Map(bridges.map(decodeBridge)) : null,
+      bridges,
       persistedMembers,
     };
   },

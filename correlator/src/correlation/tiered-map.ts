@@ -13,8 +13,9 @@ import { EncodedSlab } from './encoded-slab.js';
 import { OldestKey } from './oldest-key.js';
 
 export interface StateCodec<V> {
-  encode(value: V): string;
-  decode(encoded: string): V;
+  /** The entry's bytes; the view may be reused by the next encode, so the caller copies it. */
+  encode(value: V): Uint8Array;
+  decode(encoded: Uint8Array): V;
 }
 
 export class TieredMap<V> {

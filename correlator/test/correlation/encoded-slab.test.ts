@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { EncodedSlab } from '../../src/correlation/encoded-slab.js';
 
 const SLAB = 4096;
+const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+const text = (b: Buffer | undefined): string | undefined => b?.toString('utf8');
 
 describe('EncodedSlab', () => {
   const values: [string, string][] = [
@@ -17,21 +19,21 @@ describe('EncodedSlab', () => {
   for (const [name, value] of values) {
     it(`stores and reads back ${name}`, () => {
       const slab = new EncodedSlab(SLAB);
-      slab.set('before', 'b');
-      slab.set('k', value);
-      slab.set('after', 'a');
-      assert.equal(slab.get('k'), value);
-      assert.equal(slab.get('before'), 'b');
-      assert.equal(slab.get('after'), 'a', 'a record after an oversized one still reads back');
+      slab.set('before', bytes('b'));
+      slab.set('k', bytes(value));
+      slab.set('after', bytes('a'));
+      assert.equal(text(slab.get('k')), value);
+      assert.equal(text(slab.get('before')), 'b');
+      assert.equal(text(slab.get('after')), 'a', 'a record after an oversized one still reads back');
     });
   }
 
   it('keeps insertion order for the oldest key, also when a key is rewritten', () => {
     const slab = new EncodedSlab(SLAB);
-    for (const k of ['a', 'b', 'c']) slab.set(k, k.repeat(10));
-    slab.set('a', 'rewritten');
+    for (const k of ['a', 'b', 'c']) slab.set(k, bytes(k.repeat(10)));
+    slab.set('a', bytes('rewritten'));
     assert.equal(slab.oldestKey(), 'a');
-    assert.equal(slab.get('a'), 'rewritten');
+    assert.equal(text(slab.get('a')), 'rewritten');
     assert.ok(slab.delete('a'));
     assert.equal(slab.delete('a'), false);
     assert.equal(slab.oldestKey(), 'b');
@@ -49,24 +51,24 @@ describe('EncodedSlab', () => {
       const k = `key-${Math.floor(rnd() * 300)}`;
       if (rnd() < 0.8) {
         const v = `${step}:${'v'.repeat(Math.floor(rnd() * 200))}${rnd() < 0.1 ? 'ü' : ''}`;
-        slab.set(k, v);
+        slab.set(k, bytes(v));
         // Map.set keeps an existing key's place, as the slab must.
         ref.set(k, v);
       } else assert.equal(slab.delete(k), ref.delete(k));
     }
     assert.equal(slab.size, ref.size);
     assert.deepEqual([...ref.keys()][0], slab.oldestKey());
-    for (const [k, v] of ref) assert.equal(slab.get(k), v, k);
+    for (const [k, v] of ref) assert.equal(text(slab.get(k)), v, k);
     // ~300 live values of ~100 bytes: compaction keeps the buffers near that, not the ~2 MB written.
     assert.ok(slab.bufferBytes <= 24 * SLAB, `holds ${slab.bufferBytes} bytes`);
   });
 
   it('releases buffers as their entries are evicted oldest first', () => {
     const slab = new EncodedSlab(SLAB);
-    for (let i = 0; i < 200; i++) slab.set(`k${i}`, 'x'.repeat(100));
+    for (let i = 0; i < 200; i++) slab.set(`k${i}`, bytes('x'.repeat(100)));
     const full = slab.bufferBytes;
     for (let i = 0; i < 190; i++) slab.delete(slab.oldestKey()!);
     assert.ok(slab.bufferBytes < full / 2, `${slab.bufferBytes} of ${full} bytes still held`);
-    for (let i = 190; i < 200; i++) assert.equal(slab.get(`k${i}`), 'x'.repeat(100));
+    for (let i = 190; i < 200; i++) assert.equal(text(slab.get(`k${i}`)), 'x'.repeat(100));
   });
 });

@@ -1,5 +1,5 @@
 // TieredMap must behave as one bounded, insertion-ordered map however its entries are split
-// between live objects and encoded strings.
+// between live objects and encoded bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TieredMap, type StateCodec } from '../../src/correlation/tiered-map.js';
@@ -7,7 +7,7 @@ import { TieredMap, type StateCodec } from '../../src/correlation/tiered-map.js'
 interface Box {
   n: number;
 }
-const codec: StateCodec<Box> = { encode: b => String(b.n), decode: s => ({ n: Number(s) }) };
+const codec: StateCodec<Box> = { encode: b => Buffer.from(String(b.n)), decode: s => ({ n: Number(Buffer.from(s).toString()) }) };
 
 /** The reference: a Map that evicts its oldest inserted entry when full. */
 class ReferenceMap {
