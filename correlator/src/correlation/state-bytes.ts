@@ -52,23 +52,25 @@ export class StateWriter {
     const n = s.length;
     // A UTF-16 unit takes at most three UTF-8 bytes; the length prefix at most five.
     this.room(5 + 3 * n);
-    // Ids, keys and service names are ASCII: copied unit by unit, which for strings this short is
-    // cheaper than a call into the runtime's encoder.
-    let ascii = true;
+    // Ids, keys and service names are ASCII: copied unit by unit in one pass, which for strings
+    // this short is cheaper than a call into the runtime's encoder. The first unit outside ASCII
+    // sends the string to the encoder instead.
+    const start = this.pos;
+    this.uint(n);
+    const buf = this.buf;
+    let p = this.pos;
     for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) >= 0x80) {
-        ascii = false;
-        break;
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos = start;
+        const bytes = Buffer.byteLength(s, 'utf8');
+        this.uint(bytes);
+        this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+        return this;
       }
+      buf[p++] = c;
     }
-    if (ascii) {
-      this.uint(n);
-      for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i);
-      return this;
-    }
-    const bytes = Buffer.byteLength(s, 'utf8');
-    this.uint(bytes);
-    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
+    this.pos = p;
     return this;
   }
 

@@ -37,7 +37,7 @@ const traces: [string, TraceState][] = [
     'a trace with strings of every length class and counts past 32 bits',
     {
       traceId: 'e'.repeat(32),
-      services: ['', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(20_000), 'clé ✓ 😀 \u2028'],
+      services: ['', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(20_000), 'clé ✓ 😀 \u2028', 'é'.repeat(100), 'a'.repeat(126) + 'é'],
       firstMs: -0.5,
       lastMs: Number.MAX_VALUE,
       spanCount: 2 ** 40 + 1,
