@@ -36,19 +36,22 @@ export function readAnyValue(r: WireReader, start: number, end: number, depth = 
           break;
         case 5: {
           expectWire(tag, WIRE_LEN, 'AnyValue.array_value');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           value = readArray(r, s, e, depth + 1);
           break;
         }
         case 6: {
           expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           value = readKeyValueList(r, s, e, 1, depth + 1);
           break;
         }
         case 7: {
           expectWire(tag, WIRE_LEN, 'AnyValue.bytes_value');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           value = Buffer.from(r.buf.buffer, r.buf.byteOffset + s, e - s).toString('base64');
           break;
         }
@@ -73,7 +76,8 @@ function readArray(r: WireReader, start: number, end: number, depth: number): At
       const tag = r.tag();
       if (tag >>> 3 === 1) {
         expectWire(tag, WIRE_LEN, 'ArrayValue.values');
-        const [s, e] = r.delimited();
+        const s = r.delimitedStart();
+        const e = r.pos;
         out.push(readAnyValue(r, s, e, depth));
         r.end = end;
       } else r.skip(tag & 7);
@@ -98,7 +102,8 @@ export function readKeyValueList(r: WireReader, start: number, end: number, fiel
     while (!r.done) {
       const tag = r.tag();
       if (tag >>> 3 === fieldNo && (tag & 7) === WIRE_LEN) {
-        const [s, e] = r.delimited();
+        const s = r.delimitedStart();
+        const e = r.pos;
         readKeyValueInto(r, s, e, out, depth);
         r.end = end;
       } else r.skip(tag & 7);
@@ -125,7 +130,8 @@ export function readKeyValueInto(r: WireReader, start: number, end: number, out:
         key = r.string();
       } else if (field === 2) {
         expectWire(tag, WIRE_LEN, 'KeyValue.value');
-        const [s, e] = r.delimited();
+        const s = r.delimitedStart();
+        const e = r.pos;
         value = readAnyValue(r, s, e, depth + 1);
         r.end = end;
       } else r.skip(tag & 7);

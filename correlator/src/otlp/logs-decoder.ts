@@ -66,14 +66,16 @@ function decodeLogRecord(
           break;
         case 5: {
           expectWire(tag, WIRE_LEN, 'LogRecord.body');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           body = attrValueToText(readAnyValue(r, s, e));
           r.end = end;
           break;
         }
         case 6: {
           expectWire(tag, WIRE_LEN, 'LogRecord.attributes');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           const before = Object.keys(attributes).length;
           readKeyValueInto(r, s, e, attributes);
           if (e - s > rules.maxAttributeValueBytes) {

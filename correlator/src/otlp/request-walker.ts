@@ -13,7 +13,8 @@ export class ItemRejected extends Error {}
  * or all-zero id is '' where the id is optional (parents, log correlation) and rejects it otherwise.
  */
 export function readItemId(r: WireReader, len: number, what: string, optional: boolean): string {
-  const [s, e] = r.delimited();
+  const s = r.delimitedStart();
+  const e = r.pos;
   if (e - s === 0 && optional) return '';
   if (e - s !== len) throw new ItemRejected(`${what} must be ${len} bytes, got ${e - s}`);
   if (isAllZero(r.buf, s, e)) {

@@ -47,13 +47,16 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
     const f = tag >>> 3;
     const w = tag & 7;
     if (f === 1 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.traceId = bytesToHex(bytes, s, e);
     } else if (f === 2 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.spanId = bytesToHex(bytes, s, e);
     } else if (f === 4 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.parentSpanId = bytesToHex(bytes, s, e);
       if (/^0*$/.test(span.parentSpanId)) span.parentSpanId = '';
     } else if (f === 5 && w === WIRE_LEN) span.name = r.string();
@@ -61,19 +64,23 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
     else if (f === 7 && w === WIRE_FIXED64) start = r.fixed64Parts();
     else if (f === 8 && w === WIRE_FIXED64) end = r.fixed64Parts();
     else if (f === 9 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       readKeyValueInto(r, s, e, span.attributes);
       r.end = bytes.length;
     } else if (f === 11 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.events.push(readEvent(r, s, e));
       r.end = bytes.length;
     } else if (f === 13 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.links.push(readLinkFull(r, s, e));
       r.end = bytes.length;
     } else if (f === 15 && w === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       span.status = readStatus(r, s, e);
       r.end = bytes.length;
     } else r.skip(w);
@@ -97,7 +104,8 @@ function readEvent(r: WireReader, start: number, end: number): FullSpan['events'
       ev.timeUnixNano = nanosFromParts(lo, hi);
     } else if (f === 2 && (tag & 7) === WIRE_LEN) ev.name = r.string();
     else if (f === 3 && (tag & 7) === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       readKeyValueInto(r, s, e, ev.attributes);
       r.end = end;
     } else r.skip(tag & 7);
@@ -113,11 +121,13 @@ function readLinkFull(r: WireReader, start: number, end: number): FullSpan['link
     const tag = r.tag();
     const f = tag >>> 3;
     if ((f === 1 || f === 2) && (tag & 7) === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       if (f === 1) link.traceId = bytesToHex(r.buf, s, e);
       else link.spanId = bytesToHex(r.buf, s, e);
     } else if (f === 4 && (tag & 7) === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       readKeyValueInto(r, s, e, link.attributes);
       r.end = end;
     } else r.skip(tag & 7);

@@ -90,14 +90,15 @@ function decodeSpan(
           break;
         case 9: {
           expectWire(tag, WIRE_LEN, 'Span.attributes');
-          const [s, e] = r.delimited();
-          keys = readAttributeForKeys(r, s, e, rules, keys);
+          const s = r.delimitedStart();
+          keys = readAttributeForKeys(r, s, r.pos, rules, keys);
           r.end = end;
           break;
         }
         case 13: {
           expectWire(tag, WIRE_LEN, 'Span.links');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           const link = readLink(r, s, e);
           r.end = end;
           if (link) (links ??= []).push(link);
@@ -105,7 +106,8 @@ function decodeSpan(
         }
         case 15: {
           expectWire(tag, WIRE_LEN, 'Span.status');
-          const [s, e] = r.delimited();
+          const s = r.delimitedStart();
+          const e = r.pos;
           statusCode = readStatusCode(r, s, e);
           r.end = end;
           break;
@@ -154,9 +156,13 @@ function readAttributeForKeys(
   let valEnd = -1;
   while (!r.done) {
     const tag = r.tag();
-    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) [keyStart, keyEnd] = r.delimited();
-    else if (tag >>> 3 === 2 && (tag & 7) === WIRE_LEN) [valStart, valEnd] = r.delimited();
-    else r.skip(tag & 7);
+    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
+      keyStart = r.delimitedStart();
+      keyEnd = r.pos;
+    } else if (tag >>> 3 === 2 && (tag & 7) === WIRE_LEN) {
+      valStart = r.delimitedStart();
+      valEnd = r.pos;
+    } else r.skip(tag & 7);
   }
   if (valEnd - valStart > rules.maxAttributeValueBytes) {
     const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
@@ -182,7 +188,8 @@ function readLink(r: WireReader, start: number, end: number): SpanLinkRef | null
     const tag = r.tag();
     const f = tag >>> 3;
     if ((f === 1 || f === 2) && (tag & 7) === WIRE_LEN) {
-      const [s, e] = r.delimited();
+      const s = r.delimitedStart();
+      const e = r.pos;
       if (f === 1 && e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
       if (f === 2 && e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
     } else r.skip(tag & 7);

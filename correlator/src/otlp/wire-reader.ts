@@ -124,8 +124,22 @@ export class WireReader {
     return [start, end];
   }
 
+  /**
+   * delimited() without its pair: returns the start and leaves `pos` at the end. For the loops that
+   * run for every attribute of every span, where the pair was garbage to collect.
+   */
+  delimitedStart(): number {
+    const len = this.uint32();
+    const start = this.pos;
+    const end = start + len;
+    if (end > this.end) throw new DecodeError(`truncated message: field of ${len} bytes at byte ${start} runs past the end`);
+    this.pos = end;
+    return start;
+  }
+
   string(): string {
-    const [s, e] = this.delimited();
+    const s = this.delimitedStart();
+    const e = this.pos;
     return utf8(this.buf, s, e);
   }
 
