@@ -248,8 +248,13 @@ export class CorrelationEngine {
     batch: BatchContext,
   ): void {
     const w = this.opts.windowMs;
-    const mk = groupMapKey(key, value);
-    let g = this.groups.get(mk);
+    // Most spans of a batch join groups the batch has already found: looked up by key and value
+    // without building the hot-state key, a new string for every span and key.
+    let byValue = batch.groups.get(key);
+    if (!byValue) batch.groups.set(key, (byValue = new Map()));
+    let g = byValue.get(value);
+    const mk = g?.mapKey ?? groupMapKey(key, value);
+    g ??= this.groups.get(mk);
     // A datum outside the current episode's window starts (or finds) another episode.
     if (g && (startMs > g.lastMs + w || endMs < g.firstMs - w)) g = undefined;
     if (!g) {
@@ -273,6 +278,7 @@ export class CorrelationEngine {
       if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
       this.groups.set(mk, g);
     }
+    byValue.set(value, g);
     if (startMs < g.firstMs) g.firstMs = startMs;
     if (endMs > g.lastMs) g.lastMs = endMs;
     g.spanCount += spans;
@@ -439,6 +445,8 @@ class BatchContext {
   readonly dirtyGroups = new Set<KeyGroup>();
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
+  /** The group each key and value of this batch joined, by key, then value. */
+  readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
 }
 
 // A batch context lives for one request: see shape-anchors.ts.

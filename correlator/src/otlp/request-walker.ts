@@ -54,13 +54,14 @@ export function walkExportRequest(
   for (const [rs, re] of containers) {
     const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
     const resource = decodeResource(r, header, rules);
-    for (const [ss, se] of children) {
-      const scopeSplit = splitContainer(r, ss, se, 1, 2, names.scopeContainer);
+    for (let c = 0; c < children.length; c += 2) {
+      const scopeSplit = splitContainer(r, children[c]!, children[c + 1]!, 1, 2, names.scopeContainer);
       const scope = decodeScope(r, scopeSplit.header);
       const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
-      for (const [s, e] of scopeSplit.children) {
+      const items = scopeSplit.children;
+      for (let i = 0; i < items.length; i += 2) {
         try {
-          decodeItem(r, s, e, rsc);
+          decodeItem(r, items[i]!, items[i + 1]!, rsc);
         } catch (err) {
           if (err instanceof ItemRejected || err instanceof DecodeError) reject(err.message);
           else throw err;

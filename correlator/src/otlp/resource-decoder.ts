@@ -61,7 +61,9 @@ export function decodeScope(r: WireReader, range: [number, number] | null): { na
 
 /**
  * Splits a ResourceSpans/ResourceLogs (or ScopeSpans/ScopeLogs) into its header field and its
- * repeated children, whatever order they arrived in.
+ * repeated children, whatever order they arrived in. The children are [start, end) offsets back to
+ * back in one array (child i at 2i and 2i + 1): a scope holds hundreds of spans, and a pair each
+ * was an allocation per span.
  */
 export function splitContainer(
   r: WireReader,
@@ -70,12 +72,12 @@ export function splitContainer(
   headerField: number,
   childField: number,
   what: string,
-): { header: [number, number] | null; children: [number, number][] } {
+): { header: [number, number] | null; children: number[] } {
   const save = r.end;
   r.pos = start;
   r.end = end;
   let header: [number, number] | null = null;
-  const children: [number, number][] = [];
+  const children: number[] = [];
   try {
     while (!r.done) {
       const tag = r.tag();
@@ -85,7 +87,8 @@ export function splitContainer(
         header = r.delimited();
       } else if (f === childField) {
         expectWire(tag, WIRE_LEN, `${what} field ${childField}`);
-        children.push(r.delimited());
+        const childStart = r.delimitedStart();
+        children.push(childStart, r.pos);
       } else r.skip(tag & 7);
     }
   } finally {

@@ -256,10 +256,13 @@ export class SqliteStore implements Store {
       if (list) list.push(meta);
       else storedMetas.set(traceId, [meta]);
     }
+    // One set for every trace of the request, emptied for each: a set per trace was a table
+    // allocated for each of the request's ~50 traces.
+    const seen = new Set<string>();
     for (const [traceId, list] of byTrace) {
       // A replay or client retry re-sends spans already stored: only spans of this trace it has
       // not seen (stored, in flight, or earlier in this request) are stored and correlated.
-      const seen = new Set<string>();
+      seen.clear();
       for (const meta of storedMetas.get(traceId) ?? []) for (const id of chunkSpanIds(meta)) seen.add(id);
       for (const pending of this.inFlight.spanIdsOf(traceId)) for (const id of pending.ids) seen.add(id);
       const chunk: ChunkSpanInput[] = [];
