@@ -1,5 +1,6 @@
-// A data directory written by schema 1 opens under schema 2 with nothing lost: the rebuilt tables
-// keep every row, bridge links are served from the bridge rows, and a newer schema is refused.
+// A data directory written by an older schema opens under the current one with nothing lost: the
+// rebuilt tables keep every row, bridge links and bridge spans are served from the bridge rows, and
+// a newer schema is refused.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { encodeBridgeSpan } from '../../src/stitching/bridge-span.js';
+import type { BridgePlan } from '../../src/correlation/types.js';
 
 const T1 = 'a'.repeat(32);
 const T2 = 'b'.repeat(32);
@@ -38,15 +41,35 @@ async function v1Directory(t: TestContext): Promise<string> {
       INSERT INTO bridges VALUES ('1111111111111111', '${T1}', '0000000000000001', 'beorn', 1000, '${T2}', '0000000000000002',
         'arda', 2000, 'circuit_id', '${CIRCUIT}', 'circuit_id_match', 0.95, 2600);
       INSERT INTO resources VALUES (2, 'h2', 'arda', 'arda.instrumentation', '1', x'0a00');
+      INSERT INTO resources VALUES (3, 'h3', 'correlation-station', '', '', x'0a01');
       INSERT INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms, status_code, synthetic,
         resource_id, body, received_ms)
         VALUES ('${T2}', '0000000000000003', '0000000000000002', 'arda', 'get_topology', 3, 2100.5, 2200.25, 2, 0, 2, x'0102', 2600),
-               ('${T2}', '0000000000000002', '', 'arda', 'serve', 2, 2000, 2500, 0, 0, 2, x'03', 2700);
+               ('${T2}', '0000000000000002', '', 'arda', 'serve', 2, 2000, 2500, 0, 0, 2, x'03', 2700),
+               ('${T1}', '1111111111111111', '0000000000000001', 'correlation-station', 'beorn_to_arda_bridge', 1, 1000, 2000, 0, 1, 3,
+                x'00', 2600);
       INSERT INTO links VALUES ('${T1}', '1111111111111111', '${T2}', '0000000000000002', 'bridge');
       INSERT INTO links VALUES ('${T2}', '0000000000000003', '${T3}', '0000000000000004', 'otlp');
     `);
   });
 }
+
+/** The fixture's bridge row as a plan: what its span's bytes are made from. */
+const V1_BRIDGE: BridgePlan = {
+  spanId: '1111111111111111',
+  traceId: T1,
+  parentSpanId: '0000000000000001',
+  parentService: 'beorn',
+  parentStartMs: 1000,
+  childTraceId: T2,
+  childSpanId: '0000000000000002',
+  childService: 'arda',
+  childStartMs: 2000,
+  key: 'circuit_id',
+  value: CIRCUIT,
+  method: 'circuit_id_match',
+  confidence: 0.95,
+};
 
 function open(dir: string): SqliteStore {
   return new SqliteStore({ dataDir: dir, exportBridges: null });
@@ -89,8 +112,15 @@ test('a schema 1 data directory is upgraded with every row kept', async t => {
     links.out.map(l => [l.targetTraceId, l.origin]),
     [[T3, 'otlp']],
   );
-  // Received spans moved into one chunk per trace, with their bytes and the fields queries read.
-  assert.equal(store.db.prepare('SELECT count(*) FROM spans WHERE synthetic = 0').pluck().get(), 0);
+  // Received spans moved into one chunk per trace, with their bytes and the fields queries read;
+  // the bridge span is its bridge row, with the resource its span row had.
+  assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'spans'`).pluck().get(), 0);
+  const bridgeSpans = (await store.spansOfTraces([T1], 10)).spans;
+  assert.deepEqual(
+    bridgeSpans.map(sp => [sp.spanId, sp.synthetic, sp.service, sp.startMs, sp.resource.id]),
+    [['1111111111111111', true, 'correlation-station', 1000, 3]],
+  );
+  assert.deepEqual([...bridgeSpans[0]!.body!], [...encodeBridgeSpan(V1_BRIDGE)]);
   const { spans, total } = await store.spansOfTraces([T2], 10);
   assert.equal(total, 2);
   assert.deepEqual(
@@ -104,9 +134,9 @@ test('a schema 1 data directory is upgraded with every row kept', async t => {
   const arda = graph.nodes.find(n => n.id === 'arda');
   assert.deepEqual(arda && [arda.spanCount, arda.errorCount], [2, 1]);
   // The rebuilt tables have their indexes back and no leftovers.
-  const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name = 'trace_keys_trace'`).pluck().all();
+  const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name LIKE '%_v2' OR name = 'trace_keys_trace'`).pluck().all();
   assert.deepEqual(names, []);
-  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child', 'bridges_trace']) {
+  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child', 'bridges_trace_span']) {
     assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index), 1, index);
   }
 });
@@ -124,5 +154,49 @@ test('a data directory from a newer correlator is refused with the versions name
   const dir = await dataDirWith(t, db => {
     db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '99');`);
   });
-  assert.throws(() => open(dir), /newer correlator \(schema 99, this one knows 2\)/);
+  assert.throws(() => open(dir), new RegExp(`newer correlator \\(schema 99, this one knows ${SCHEMA_VERSION}\\)`));
+});
+
+test('a schema 2 data directory keeps its bridge spans, now served from the bridge rows', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v2.sql', import.meta.url), 'utf8');
+  const plan: BridgePlan = { ...V1_BRIDGE, parentStartMs: 1000.125, childStartMs: 2000.5, confidence: 0.9 };
+  const stored = Buffer.from(encodeBridgeSpan(plan));
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '2');
+      INSERT INTO resources (id, hash, service, scope_name, scope_version, body) VALUES (7, 'h7', 'correlation-station', '', '', x'0a01');`);
+    db.prepare(
+      `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id, child_span_id,
+         child_service, child_start_ms, key, value, method, confidence, created_ms)
+       VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
+         @childService, @childStartMs, @key, @value, @method, @confidence, 2600)`,
+    ).run(plan);
+    db.prepare(
+      `INSERT INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms, status_code, synthetic,
+         resource_id, body, received_ms) VALUES (?, ?, ?, 'correlation-station', 'beorn_to_arda_bridge', 1, ?, ?, 0, 1, 7, ?, 2600)`,
+    ).run(plan.traceId, plan.spanId, plan.parentSpanId, plan.parentStartMs, plan.childStartMs, stored);
+    // A bridge span whose bridge row is gone has nothing to stand for: it goes with the table.
+    db.prepare(
+      `INSERT INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms, status_code, synthetic,
+         resource_id, body, received_ms) VALUES (?, '2222222222222222', '', 'correlation-station', 'x', 1, 1, 2, 0, 1, 7, x'00', 2600)`,
+    ).run(T3);
+    db.exec(`INSERT INTO export_queue (ref, due_ms, attempts, created_ms) VALUES ('${plan.traceId}:${plan.spanId}', 0, 0, 2600)`);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(
+    store.db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('spans', 'bridges_v2', 'bridges_trace') OR tbl_name = 'bridges' ORDER BY name`).pluck().all(),
+    ['bridges', 'bridges_child', 'bridges_trace_span', 'bridges_value'],
+  );
+  const { spans } = await store.spansOfTraces([T1, T3], 10);
+  assert.deepEqual(
+    spans.map(sp => [sp.traceId, sp.spanId, sp.synthetic, sp.startMs, sp.resource.id]),
+    [[T1, plan.spanId, true, 1000.125, 7]],
+  );
+  assert.deepEqual(spans[0]!.body, stored, 'the bytes made from the row are the bytes schema 2 stored');
+  // The exporter reads the same span by its queue reference.
+  const [due] = store.dueExports(Date.now(), 10);
+  assert.deepEqual(due?.span?.body, stored);
+  assert.equal(due?.span?.resource.id, 7);
 });

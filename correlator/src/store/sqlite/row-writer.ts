@@ -1,10 +1,8 @@
 // The rows one ingest request writes, applied in one transaction. Nothing here decides anything:
 // which spans are fresh, the ids of chunks and resources, what correlation derives and which bridges
 // go to the export queue are settled before, on the main thread. That is what lets the same
-// writes run in the writer thread (writer-thread.ts) on its own connection, or in line. Work that
-// only produces column values (a bridge's OTLP bytes) is done here, off the main thread.
+// writes run in the writer thread (writer-thread.ts) on its own connection, or in line.
 import type Database from 'better-sqlite3';
-import { BRIDGE_SERVICE_NAME, bridgeSpanName, encodeBridgeSpan } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
@@ -160,27 +158,17 @@ export class RowWriter {
     }
     let dequeued = 0;
     for (const b of w.bridgesRemoved) {
-      if (st.deleteBridge.run(b.spanId).changes === 1 && b.key === 'circuit_id')
+      if (st.deleteBridge.run(b.traceId, b.spanId).changes === 1 && b.key === 'circuit_id')
         st.bumpCircuitBridges.run(-1, b.value);
-      st.deleteBridgeSpan.run(b.traceId, b.spanId);
       dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
     }
     for (const b of w.bridgesAdded) {
-      const isNew = st.bridgeExists.get(b.spanId) === undefined;
-      st.upsertBridge.run(b);
-      if (isNew && b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
-      st.replaceBridgeSpan.run(
-        b.traceId,
-        b.spanId,
-        b.parentSpanId,
-        BRIDGE_SERVICE_NAME,
-        bridgeSpanName(b),
-        b.parentStartMs,
-        Math.max(b.childStartMs, b.parentStartMs),
-        bridgeResourceId,
-        blob(encodeBridgeSpan(b)),
-        now,
-      );
+      // The row is the bridge span too (schema.ts, version 3): its resource is stored with it.
+      const row = { ...b, resourceId: bridgeResourceId };
+      if (st.bridgeExists.get(b.traceId, b.spanId) === undefined) {
+        st.insertBridge.run(row);
+        if (b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
+      } else st.updateBridge.run(row);
     }
     for (const l of w.links)
       st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
@@ -195,13 +183,6 @@ function prepareWrites(d: Database.Database) {
     ),
     insertChunk: d.prepare(
       'INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    replaceBridgeSpan: d.prepare(
-      `INSERT OR REPLACE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_ms, end_ms,
-         status_code, synthetic, resource_id, body, received_ms) VALUES (?, ?, ?, ?, ?, 1, ?, ?, 0, 1, ?, ?, ?)`,
-    ),
-    deleteBridgeSpan: d.prepare(
-      'DELETE FROM spans WHERE trace_id = ? AND span_id = ? AND synthetic = 1',
     ),
     upsertTrace: d.prepare(
       `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
@@ -250,14 +231,22 @@ function prepareWrites(d: Database.Database) {
          span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
          updated_ms = excluded.updated_ms`,
     ),
-    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE span_id = ?').pluck(),
-    upsertBridge: d.prepare(
-      `INSERT OR REPLACE INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms,
-         child_trace_id, child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms)
+    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE trace_id = ? AND span_id = ?').pluck(),
+    insertBridge: d.prepare(
+      `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
+         child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id)
        VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
-         @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs)`,
+         @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs, @resourceId)`,
     ),
-    deleteBridge: d.prepare('DELETE FROM bridges WHERE span_id = ?'),
+    // In place: a replaced row would move to a new rowid and rewrite every index entry.
+    updateBridge: d.prepare(
+      `UPDATE bridges SET parent_span_id = @parentSpanId, parent_service = @parentService,
+         parent_start_ms = @parentStartMs, child_trace_id = @childTraceId, child_span_id = @childSpanId,
+         child_service = @childService, child_start_ms = @childStartMs, key = @key, value = @value,
+         method = @method, confidence = @confidence, created_ms = @createdAtMs, resource_id = @resourceId
+       WHERE trace_id = @traceId AND span_id = @spanId`,
+    ),
+    deleteBridge: d.prepare('DELETE FROM bridges WHERE trace_id = ? AND span_id = ?'),
     insertLink: d.prepare(
       `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
        VALUES (?, ?, ?, ?, ?)`,

@@ -1,6 +1,6 @@
 // Row shapes and their mapping to the API's read model.
-import type { Bridge, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
-import type { EntrySpan, TraceState } from '../../correlation/types.js';
+import type { Bridge, BusinessKeyName, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
+import type { BridgePlan, EntrySpan, TraceState } from '../../correlation/types.js';
 import { CandidateSpans } from '../../correlation/candidate-spans.js';
 
 export interface CircuitRow {
@@ -58,6 +58,8 @@ export interface BridgeDbRow {
   method: string;
   confidence: number;
   created_ms: number;
+  /** The resource the bridge's span is served with. */
+  resource_id: number;
 }
 
 const iso = (ms: number) => new Date(Number.isFinite(ms) ? ms : 0).toISOString();
@@ -131,6 +133,24 @@ export function toCorrelation(r: CorrelationDbRow): Correlation {
     lastSeen: iso(r.last_ms),
     firstSeenMs: r.first_ms,
     lastSeenMs: r.last_ms,
+  };
+}
+
+export function toBridgePlan(b: BridgeDbRow): BridgePlan {
+  return {
+    spanId: b.span_id,
+    traceId: b.trace_id,
+    parentSpanId: b.parent_span_id,
+    parentService: b.parent_service,
+    parentStartMs: b.parent_start_ms,
+    childTraceId: b.child_trace_id,
+    childSpanId: b.child_span_id,
+    childService: b.child_service,
+    childStartMs: b.child_start_ms,
+    key: b.key as BusinessKeyName,
+    value: b.value,
+    method: b.method,
+    confidence: b.confidence,
   };
 }
 

@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
-// bytes as received plus a fixed-size record of the fields queries read. The spans table holds the
-// bridge spans, which are replaced and deleted one by one. Counts on traces and circuits are
+// bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
+// bridges row: its OTLP bytes are made from the row when read (bridge-span.ts). Counts on traces and circuits are
 // maintained incrementally in the same transaction as the spans, which is why span insertion
 // de-duplicates first: only fresh spans move counters.
 const DDL = `
@@ -18,23 +18,6 @@ CREATE TABLE IF NOT EXISTS resources (
   scope_version TEXT NOT NULL,
   body BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS spans (
-  id INTEGER PRIMARY KEY,
-  trace_id TEXT NOT NULL,
-  span_id TEXT NOT NULL,
-  parent_span_id TEXT NOT NULL,
-  service TEXT NOT NULL,
-  name TEXT NOT NULL,
-  kind INTEGER NOT NULL,
-  start_ms REAL NOT NULL,
-  end_ms REAL NOT NULL,
-  status_code INTEGER NOT NULL,
-  synthetic INTEGER NOT NULL DEFAULT 0,
-  resource_id INTEGER NOT NULL,
-  body BLOB NOT NULL,
-  received_ms REAL NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS spans_trace_span ON spans(trace_id, span_id);
 CREATE TABLE IF NOT EXISTS span_chunks (
   id INTEGER PRIMARY KEY,
   trace_id TEXT NOT NULL,
@@ -103,7 +86,7 @@ CREATE INDEX IF NOT EXISTS correlations_value ON correlations(key, value, last_m
 CREATE INDEX IF NOT EXISTS correlations_last ON correlations(last_ms);
 CREATE TABLE IF NOT EXISTS bridges (
   id INTEGER PRIMARY KEY,
-  span_id TEXT NOT NULL UNIQUE,
+  span_id TEXT NOT NULL,
   trace_id TEXT NOT NULL,
   parent_span_id TEXT NOT NULL,
   parent_service TEXT NOT NULL,
@@ -116,11 +99,12 @@ CREATE TABLE IF NOT EXISTS bridges (
   value TEXT NOT NULL,
   method TEXT NOT NULL,
   confidence REAL NOT NULL,
-  created_ms REAL NOT NULL
+  created_ms REAL NOT NULL,
+  resource_id INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS bridges_value ON bridges(key, value);
 CREATE INDEX IF NOT EXISTS bridges_child ON bridges(child_trace_id);
-CREATE INDEX IF NOT EXISTS bridges_trace ON bridges(trace_id);
+CREATE UNIQUE INDEX IF NOT EXISTS bridges_trace_span ON bridges(trace_id, span_id);
 CREATE TABLE IF NOT EXISTS links (
   source_trace_id TEXT NOT NULL,
   source_span_id TEXT NOT NULL,
@@ -170,6 +154,22 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 // into span_chunks (one row per trace: an upgrade cannot tell which request brought which span).
 const REBUILT_IN_V2 = ['traces', 'circuits', 'correlations', 'bridges'] as const;
 
+// Version 3 dropped the spans table, where each bridge's span was a second row under a second
+// index keyed by random ids, written with every bridge: a fifth of the pages an ingest request
+// dirtied went to bridges. The bridge row has every field of its span; encodeBridgeSpan makes the
+// same bytes from it when a view or the exporter reads it, and the row keeps the span's resource.
+// Bridges are found by trace and span id together, so one unique index on both replaced the
+// unique span id and the trace index (the table is rebuilt to drop its UNIQUE column).
+const REBUILT_IN_V3 = ['bridges'] as const;
+
+function moveBridgeSpansIntoBridges(db: Database.Database): void {
+  db.exec(`
+    UPDATE bridges SET resource_id = coalesce(
+      (SELECT resource_id FROM spans WHERE spans.trace_id = bridges.trace_id AND spans.span_id = bridges.span_id), 0);
+    DROP TABLE spans;
+  `);
+}
+
 function readVersion(db: Database.Database): number | null {
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
   if (!hasMeta) return null;
@@ -177,23 +177,33 @@ function readVersion(db: Database.Database): number | null {
   return row ? Number(row.value) : null;
 }
 
-function moveV1TablesAside(db: Database.Database): void {
-  for (const table of REBUILT_IN_V2) {
+/** Renames tables the DDL is about to create anew, without their indexes, whose names it reuses. */
+function moveTablesAside(db: Database.Database, tables: readonly string[], suffix: string): void {
+  for (const table of tables) {
     const indexes = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`)
       .pluck()
       .all(table) as string[];
     for (const index of indexes) db.exec(`DROP INDEX ${index}`);
-    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_v1`);
+    db.exec(`ALTER TABLE ${table} RENAME TO ${table}_${suffix}`);
   }
+}
+
+/** Copies the rows of tables moved aside into the new ones, column by column of the old. */
+function copyTablesBack(db: Database.Database, tables: readonly string[], suffix: string): void {
+  for (const table of tables) {
+    const columns = (db.prepare(`PRAGMA table_info(${table}_${suffix})`).all() as { name: string }[]).map(c => c.name).join(', ');
+    db.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${table}_${suffix}; DROP TABLE ${table}_${suffix};`);
+  }
+}
+
+function moveV1TablesAside(db: Database.Database): void {
+  moveTablesAside(db, REBUILT_IN_V2, 'v1');
   db.exec('DROP INDEX IF EXISTS trace_keys_trace');
 }
 
 function copyV1Tables(db: Database.Database): void {
-  for (const table of REBUILT_IN_V2) {
-    const columns = (db.prepare(`PRAGMA table_info(${table}_v1)`).all() as { name: string }[]).map(c => c.name).join(', ');
-    db.exec(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM ${table}_v1; DROP TABLE ${table}_v1;`);
-  }
+  copyTablesBack(db, REBUILT_IN_V2, 'v1');
   db.exec(`DELETE FROM links WHERE origin = 'bridge'`);
   chunkV1Spans(db);
 }
@@ -242,8 +252,11 @@ export function migrate(db: Database.Database): void {
   }
   db.transaction(() => {
     if (version === 1) moveV1TablesAside(db);
+    if (version === 2) moveTablesAside(db, REBUILT_IN_V3, 'v2');
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
+    if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
+    if (version === 1 || version === 2) moveBridgeSpansIntoBridges(db);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();
 }

@@ -20,7 +20,7 @@ import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
-import { BRIDGE_SERVICE_NAME } from '../../stitching/bridge-span.js';
+import { BRIDGE_SERVICE_NAME, encodeBridgeSpan } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import type {
   BodyNeeded,
@@ -36,6 +36,7 @@ import type {
 } from '../store.js';
 import {
   toBridge,
+  toBridgePlan,
   toCircuitSummary,
   toCorrelation,
   toTraceState,
@@ -183,13 +184,8 @@ export class SqliteStore implements Store {
         .prepare('SELECT id, trace_id, meta FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?))')
         .raw(),
       chunkBodies: d.prepare('SELECT id, body FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))').raw(),
-      bridgeSpansOfTraces: d
-        .prepare(
-          `SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans
-           WHERE trace_id IN (SELECT value FROM json_each(?))`,
-        )
-        .raw(),
-      spanByIds: d.prepare('SELECT trace_id, span_id, service, start_ms, synthetic, resource_id, body FROM spans WHERE trace_id = ? AND span_id = ?'),
+      bridgesOfTraces: d.prepare('SELECT * FROM bridges WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      bridgeByIds: d.prepare('SELECT * FROM bridges WHERE trace_id = ? AND span_id = ?'),
     };
   }
 
@@ -430,24 +426,7 @@ export class SqliteStore implements Store {
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
     const bridges = new Map(
-      (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(b => [
-        b.child_trace_id,
-        {
-          spanId: b.span_id,
-          traceId: b.trace_id,
-          parentSpanId: b.parent_span_id,
-          parentService: b.parent_service,
-          parentStartMs: b.parent_start_ms,
-          childTraceId: b.child_trace_id,
-          childSpanId: b.child_span_id,
-          childService: b.child_service,
-          childStartMs: b.child_start_ms,
-          key: b.key as never,
-          value: b.value,
-          method: b.method,
-          confidence: b.confidence,
-        },
-      ]),
+      (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(b => [b.child_trace_id, toBridgePlan(b)]),
     );
     return {
       mapKey: groupMapKey(key, value),
@@ -474,8 +453,8 @@ export class SqliteStore implements Store {
     const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number }[];
     return rows.map(r => {
       const [traceId, spanId] = r.ref.split(':') as [string, string];
-      const row = this.st.spanByIds.get(traceId, spanId) as SpanDbRow | undefined;
-      return { ref: r.ref, attempts: r.attempts, span: row ? this.toStoredSpan(row) : null };
+      const row = this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
+      return { ref: r.ref, attempts: r.attempts, span: row ? this.bridgeSpan(row) : null };
     });
   }
 
@@ -512,14 +491,15 @@ export class SqliteStore implements Store {
     return r;
   }
 
-  private toStoredSpan(row: SpanDbRow): StoredSpan {
+  /** A bridge row as the span it stands for, with the bytes the bridge span has always had. */
+  private bridgeSpan(row: BridgeDbRow): StoredSpan {
     return {
       traceId: row.trace_id,
       spanId: row.span_id,
-      service: row.service,
-      startMs: row.start_ms,
-      synthetic: row.synthetic === 1,
-      body: row.body,
+      service: BRIDGE_SERVICE_NAME,
+      startMs: row.parent_start_ms,
+      synthetic: true,
+      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row))),
       resource: this.resource(row.resource_id),
       stamp: null,
       slot: -1,
@@ -583,9 +563,8 @@ export class SqliteStore implements Store {
         chunkOf.push(c);
       }
     });
-    for (const row of this.st.bridgeSpansOfTraces.all(ids) as SpanTuple[]) {
-      const [traceId, spanId, service, startMs, synthetic, resourceId, body] = row;
-      spans.push({ traceId, spanId, service, startMs, synthetic: synthetic === 1, body, resource: this.resource(resourceId), stamp: null, slot: -1 });
+    for (const row of this.st.bridgesOfTraces.all(ids) as BridgeDbRow[]) {
+      spans.push(this.bridgeSpan(row));
       chunkOf.push(-1);
     }
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
@@ -818,7 +797,6 @@ export class SqliteStore implements Store {
       if (counts.length === 0) break;
       for (const n of counts) spans += n;
     }
-    spans += del('DELETE FROM spans WHERE received_ms < ?', cutoffMs);
     let logs = 0;
     for (;;) {
       const n = del('DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? ORDER BY time_ms LIMIT 5000)', cutoffMs);
@@ -830,7 +808,8 @@ export class SqliteStore implements Store {
       del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
       const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);
       const correlations = del('DELETE FROM correlations WHERE last_ms < ?', cutoffMs);
-      del('DELETE FROM bridges WHERE child_start_ms < ?', cutoffMs);
+      // A bridge row is its bridge span too.
+      spans += del('DELETE FROM bridges WHERE child_start_ms < ?', cutoffMs);
       del('DELETE FROM links WHERE source_trace_id NOT IN (SELECT trace_id FROM traces)');
       return { spans, logs, traces, circuits, correlations };
     })();
@@ -846,19 +825,6 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
-}
-
-/** A span row as selected by the span reads, in column order. */
-type SpanTuple = [traceId: string, spanId: string, service: string, startMs: number, synthetic: number, resourceId: number, body: Buffer];
-
-interface SpanDbRow {
-  trace_id: string;
-  span_id: string;
-  service: string;
-  start_ms: number;
-  synthetic: number;
-  resource_id: number;
-  body: Buffer;
 }
 
 interface LinkDbRow {
