@@ -1,7 +1,8 @@
-// Encodes a planned bridge as an OTLP Span, the form it is stored in, served in the stitched
-// view and exported to Tempo. Written field by field with protobufjs's writer, in the order and
-// form `Span.encode(Span.fromObject(...))` writes the same message: a 512-span request plans tens
-// of bridges, and building a message object for each cost more than its bytes.
+// Encodes a planned bridge as an OTLP Span, the form it is served in the stitched view and
+// exported to Tempo. The store keeps only the bridge row and makes the bytes from it when read, so
+// the same plan must always give the same bytes. Written field by field with protobufjs's writer,
+// in the order and form `Span.encode(Span.fromObject(...))` writes the same message: building a
+// message object for each bridge cost more than its bytes.
 import protobuf from 'protobufjs';
 import type { BridgePlan } from '../correlation/types.js';
 
