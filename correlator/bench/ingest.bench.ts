@@ -3,7 +3,7 @@
 // load from a second process; beside bare decoding of the same bodies in the same run.
 // Run: cd correlator && node --expose-gc --import tsx bench/ingest.bench.ts
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,19 @@ interface Run {
   result: LoadResult;
   serverCpuPct: number;
   gcPauseMs: number;
+  /** Bytes this process wrote through write system calls during the run (`wchar`). */
+  writtenBytes: number;
+}
+
+/**
+ * What the process has written through write system calls: on this server nearly all of it is the
+ * WAL and the checkpoints copying it into the database file (answers are a few hundred bytes), so
+ * per span it is the disk bandwidth ingest needs, and unlike time it does not move with the load
+ * of the machine.
+ */
+function writtenSoFar(): number {
+  const line = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+  return line ? Number(line[1]) : NaN;
 }
 
 let gcMs = 0;
@@ -161,6 +174,7 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   let cpuAtGo = process.cpuUsage();
   let wallAtGo = performance.now();
   let gcAtGo = gcMs;
+  let writtenAtGo = writtenSoFar();
   const result = await new Promise<LoadResult>((resolve, reject) => {
     child.on('message', (m: ClientMessage) => {
       if (m.type === 'ready') {
@@ -169,6 +183,7 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
         cpuAtGo = process.cpuUsage();
         wallAtGo = performance.now();
         gcAtGo = gcMs;
+        writtenAtGo = writtenSoFar();
         send({ type: 'go' });
       } else if (m.type === 'result') resolve(m.result);
       else reject(new Error(`load client: ${m.message}`));
@@ -178,13 +193,18 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   });
   const cpu = process.cpuUsage(cpuAtGo);
   const wall = performance.now() - wallAtGo;
-  return { result, serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, gcPauseMs: gcMs - gcAtGo };
+  return {
+    result,
+    serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    gcPauseMs: gcMs - gcAtGo,
+    writtenBytes: writtenSoFar() - writtenAtGo,
+  };
 }
 
 for (const { gzip, first, bare, label } of RUNS) {
   const server = await startServer(false);
   console.log(`\n-- ${label} (a new server on an empty store)`);
-  const { result: r, serverCpuPct, gcPauseMs } = await loadRun(server.url, gzip, first);
+  const { result: r, serverCpuPct, gcPauseMs, writtenBytes } = await loadRun(server.url, gzip, first);
   const stored = server.storedSpans();
   const rate = r.spans / (r.elapsedMs / 1000);
   const perCpu = rate / (serverCpuPct / 100);
@@ -192,7 +212,8 @@ for (const { gzip, first, bare, label } of RUNS) {
   console.log(
     `  ${r.requests} requests, ${r.spans} spans in ${(r.elapsedMs / 1000).toFixed(2)} s; statuses ${JSON.stringify(r.statuses)}; ` +
       `${stored - WARMUP * SPANS_PER_REQUEST} new span rows (of ${r.spans}); server process CPU ${serverCpuPct.toFixed(0)}% of one core, GC pauses ${((gcPauseMs / r.elapsedMs) * 100).toFixed(0)}% of the run; ` +
-      `${((r.bodyBytes / (r.elapsedMs / 1000)) / 2 ** 20).toFixed(1)} MiB/s on the wire`,
+      `${((r.bodyBytes / (r.elapsedMs / 1000)) / 2 ** 20).toFixed(1)} MiB/s on the wire; ` +
+      `written to disk (WAL and checkpoints) ${(writtenBytes / r.spans).toFixed(0)} bytes per span, ${((writtenBytes / (r.elapsedMs / 1000)) / 2 ** 20).toFixed(0)} MiB/s`,
   );
   console.log(
     `  ${rate.toFixed(0)} spans/s = ${(r.requests / (r.elapsedMs / 1000)).toFixed(0)} req/s, ${perCpu.toFixed(0)} spans per server cpu-s; ` +
@@ -207,6 +228,7 @@ for (const { gzip, first, bare, label } of RUNS) {
   figure(`ingest.${label}.ratio_to_decode_per_cpu_s`, perCpu / bare.cpu, 'ratio', { op: '>=', value: 0.6 });
   figure(`ingest.${label}.request_p50`, percentile(lat, 50), 'ms');
   figure(`ingest.${label}.request_p99`, percentile(lat, 99), 'ms');
+  figure(`ingest.${label}.bytes_written_per_span`, writtenBytes / r.spans, 'B/span');
   const stats = server.app.correlator.engine.stats();
   console.log(
     `  after the run: ${server.storedSpans()} spans, ${server.countRows('traces')} traces, ${server.countRows('circuits')} circuits, ` +
