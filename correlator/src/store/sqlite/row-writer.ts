@@ -66,11 +66,7 @@ export interface RowWriteResult {
 }
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
-function blob(b: Uint8Array): Buffer {
-  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function range(b: Uint8Array, start: number, end: number): Buffer {
+function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
   return Buffer.from(b.buffer, b.byteOffset + start, end - start);
 }
 
@@ -85,7 +81,7 @@ export class RowWriter {
   apply(batch: RowBatch): RowWriteResult {
     const st = this.st;
     for (const r of batch.resources)
-      st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, blob(r.body));
+      st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, range(r.body));
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);

@@ -148,7 +148,6 @@ export class SqliteStore implements Store {
       logExists: d.prepare('SELECT 1 FROM logs WHERE dedupe = ?').pluck(),
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
-      chunkMetasOfTrace: d.prepare('SELECT meta FROM span_chunks WHERE trace_id = ?').pluck(),
       circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
       // Bridge links are not rows of their own: a bridge row names both ends.
       linksFrom: d.prepare(
@@ -181,7 +180,7 @@ export class SqliteStore implements Store {
         .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
         .pluck(),
       chunkMetasOfTraces: d
-        .prepare('SELECT id, trace_id, meta FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?))')
+        .prepare('SELECT id, trace_id, meta FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY id')
         .raw(),
       chunkBodies: d.prepare('SELECT id, body FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))').raw(),
       bridgesOfTraces: d.prepare('SELECT * FROM bridges WHERE trace_id IN (SELECT value FROM json_each(?))'),
@@ -241,17 +240,12 @@ export class SqliteStore implements Store {
       else byTrace.set(s.traceId, [s]);
     }
     const fresh: DecodedSpan[] = [];
-    const freshIds = new Map<string, string[]>();
-    const chunks: ChunkSpanInput[][] = [];
+    /** Each trace's fresh spans, in the order their chunks are written. */
+    const chunks: { traceId: string; spans: ChunkSpanInput[] }[] = [];
     const idsByResource = new Map<DecodedResourceScope, number>();
     // One query for the request's traces: run once per trace, the statement's own overhead was
     // most of what de-duplicating cost, since most traces of a request are new.
-    const storedMetas = new Map<string, Buffer[]>();
-    for (const [, traceId, meta] of this.st.chunkMetasOfTraces.all(JSON.stringify([...byTrace.keys()])) as [number, string, Buffer][]) {
-      const list = storedMetas.get(traceId);
-      if (list) list.push(meta);
-      else storedMetas.set(traceId, [meta]);
-    }
+    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()]);
     // One set for every trace of the request, emptied for each: a set per trace was a table
     // allocated for each of the request's ~50 traces.
     const seen = new Set<string>();
@@ -283,17 +277,18 @@ export class SqliteStore implements Store {
         });
         fresh.push(s);
       }
-      if (chunk.length === 0) continue;
-      chunks.push(chunk);
-      freshIds.set(traceId, chunk.map(c => c.spanId));
+      if (chunk.length > 0) chunks.push({ traceId, spans: chunk });
     }
     const outcome = { fresh: fresh.length, duplicates: spans.length - fresh.length };
     if (fresh.length === 0) return outcome;
-    const { meta, body, bounds } = encodeSpanChunks(chunks);
+    const { meta, body, bounds } = encodeSpanChunks(chunks.map(c => c.spans));
     batch.chunkMeta = meta;
     batch.chunkBody = body;
-    let i = 0;
-    for (const traceId of freshIds.keys()) batch.chunks.push({ id: this.nextChunkId++, traceId, count: chunks[i]!.length, ...bounds[i++]! });
+    const freshIds = new Map<string, string[]>();
+    chunks.forEach(({ traceId, spans: chunk }, i) => {
+      batch.chunks.push({ id: this.nextChunkId++, traceId, count: chunk.length, ...bounds[i]! });
+      freshIds.set(traceId, chunk.map(c => c.spanId));
+    });
     this.addDerived(batch, derive(fresh));
     await this.write(batch, freshIds, []);
     return outcome;
@@ -378,6 +373,18 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Each trace's chunk meta records, oldest chunk first, read with one query for all the traces. */
+  private chunkMetasByTrace(traceIds: readonly string[]): Map<string, Buffer[]> {
+    const byTrace = new Map<string, Buffer[]>();
+    if (traceIds.length === 0) return byTrace;
+    for (const [, traceId, meta] of this.st.chunkMetasOfTraces.all(JSON.stringify(traceIds)) as [number, string, Buffer][]) {
+      const list = byTrace.get(traceId);
+      if (list) list.push(meta);
+      else byTrace.set(traceId, [meta]);
+    }
+    return byTrace;
+  }
+
   // ---- state loading (hot-state misses and warm-up) --------------------------------------------
 
   /**
@@ -397,8 +404,9 @@ export class SqliteStore implements Store {
     // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
     // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
+    const metas = this.chunkMetasByTrace(states.map(t => t.traceId));
     for (const t of states) {
-      const spans = (this.st.chunkMetasOfTrace.all(t.traceId) as Buffer[]).flatMap(readSpanChunkMeta);
+      const spans = (metas.get(t.traceId) ?? []).flatMap(readSpanChunkMeta);
       spans.sort((a, b) => a.startMs - b.startMs);
       for (const s of spans.slice(0, MAX_LOADED_CANDIDATES)) {
         t.candidates.push(s.spanId, this.resource(s.resourceId).serviceName, s.startMs, s.endMs, s.kind);
@@ -741,8 +749,9 @@ export class SqliteStore implements Store {
       return e;
     };
     // Received spans only: calls between services are read from parent links, bridges below.
+    const metas = this.chunkMetasByTrace(traceIds);
     for (const traceId of traceIds) {
-      const spans = (this.st.chunkMetasOfTrace.all(traceId) as Buffer[])
+      const spans = (metas.get(traceId) ?? [])
         .flatMap(readSpanChunkMeta)
         .map(m => ({ ...m, service: this.resource(m.resourceId).serviceName }));
       const byId = new Map(spans.map(s => [s.spanId, s]));
