@@ -92,6 +92,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     onExportDropped: n => metrics.exportDropped.inc(n),
     onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
     writerThread: config.limits.storeWriterThread,
+    seenFilterBytes: config.limits.storeSeenFilterBytes,
     onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
   });
   const engine = new CorrelationEngine(
@@ -134,6 +135,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const workerSpans = followTotal(metrics.renderWorkerSpans, {});
   const inFlightWaits = followTotal(metrics.storeInFlightWaits, {});
+  const seenFilterBuilds = followTotal(metrics.storeSeenFilterBuilds, {});
+  const lookupsSkipped = followTotal(metrics.storeLookupsSkipped, {});
   const refreshGauges = () => {
     const s = engine.stats();
     metrics.hotStateSize.set({ kind: 'traces' }, s.trackedTraces);
@@ -145,6 +148,11 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     metrics.storeWritesInFlight.set(w.inFlight);
     metrics.storeWriterThread.set(w.writerThread ? 1 : 0);
     inFlightWaits(w.waits);
+    const seen = store.seenFilterStats();
+    metrics.storeSeenFilterBytes.set(seen.bytes);
+    metrics.storeSeenFilterEntries.set(seen.entries);
+    seenFilterBuilds(seen.builds);
+    lookupsSkipped(seen.skipped);
     metrics.ingestInflight.set(guard.current);
     if (spanJsonCache) {
       metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);

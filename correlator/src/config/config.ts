@@ -38,6 +38,8 @@ export interface Config {
     viewRenderWorkers: number;
     /** Ingest rows are written by a thread of their own (file-backed stores only). */
     storeWriterThread: boolean;
+    /** Memory for the filter that spares store lookups of new trace ids and keys (0: none). */
+    storeSeenFilterBytes: number;
   };
   keys: {
     /** attribute name → business key, defaults merged with KEY_ALIASES */
@@ -334,6 +336,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
       viewRenderWorkers: int(env, 'VIEW_RENDER_WORKERS', 1, 0, 16),
       storeWriterThread: bool(env, 'STORE_WRITER_THREAD', true),
+      storeSeenFilterBytes: int(env, 'STORE_SEEN_FILTER_BYTES', 64 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     },
     keys: {
       aliases: Object.freeze(keyAliases(env)),

@@ -24,6 +24,10 @@ export interface CoreMetrics {
   storeWritesInFlight: Gauge;
   storeWriterThread: Gauge;
   storeInFlightWaits: Counter;
+  storeSeenFilterBytes: Gauge;
+  storeSeenFilterEntries: Gauge;
+  storeSeenFilterBuilds: Counter;
+  storeLookupsSkipped: Counter;
 }
 
 /** One registry per app instance, so tests can build many apps in one process. */
@@ -138,6 +142,26 @@ export function createCoreMetrics(): CoreMetrics {
     storeInFlightWaits: new Counter({
       name: 'store_inflight_waits_total',
       help: 'Correlation state reads that waited for the writer to commit a request in flight (state evicted while in flight)',
+      registers: r,
+    }),
+    storeSeenFilterBytes: new Gauge({
+      name: 'store_seen_filter_bytes',
+      help: 'Memory of the filter of trace ids and key groups the store holds (STORE_SEEN_FILTER_BYTES; two filters while one is rebuilt)',
+      registers: r,
+    }),
+    storeSeenFilterEntries: new Gauge({
+      name: 'store_seen_filter_entries',
+      help: 'Entries added to the seen filter in use; 0 while its first build reads the store (every lookup then goes to the store)',
+      registers: r,
+    }),
+    storeSeenFilterBuilds: new Counter({
+      name: 'store_seen_filter_builds_total',
+      help: 'Seen filter builds completed: one at start-up, then one each time the filter fills up',
+      registers: r,
+    }),
+    storeLookupsSkipped: new Counter({
+      name: 'store_lookups_skipped_total',
+      help: 'Store lookups for trace ids and key groups the seen filter showed the store cannot hold',
       registers: r,
     }),
   };

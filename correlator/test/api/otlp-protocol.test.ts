@@ -189,6 +189,26 @@ describe('service endpoints', () => {
     }
   });
 
+  it('counts the store lookups the seen filter spared, and the filter itself', async t => {
+    const app = await buildTestApp(t);
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec((await app.inject('/metrics')).body)?.[1]);
+    assert.equal(await metric('store_seen_filter_builds_total'), 1);
+    assert.equal(await metric('store_seen_filter_bytes'), 64 * 1024);
+    assert.equal(await metric('store_lookups_skipped_total'), 0);
+    const send = async () =>
+      (await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode;
+    const payload = tracesProtobuf(await sampleSpans());
+    assert.equal(await send(), 200);
+    // A new trace and a new circuit: neither the duplicate check nor correlation asked the store.
+    const skipped = await metric('store_lookups_skipped_total');
+    assert.ok(skipped >= 2, `skipped ${skipped}`);
+    assert.ok((await metric('store_seen_filter_entries')) >= 2);
+    // Sent again: the trace is held, so the duplicate check asks the store, and finds it.
+    assert.equal(await send(), 200);
+    assert.match((await app.inject('/metrics')).body, /^otlp_ingest_items_total\{signal="traces",outcome="duplicate"\} 1$/m);
+    assert.equal(await metric('store_lookups_skipped_total'), skipped);
+  });
+
   it('says whether ingest rows are written by the writer thread', async t => {
     const app = await buildTestApp(t, { STORE_WRITER_THREAD: 'false' });
     assert.match((await app.inject('/metrics')).body, /^store_writer_thread 0$/m);

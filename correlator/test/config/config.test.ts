@@ -18,6 +18,8 @@ describe('loadConfig', () => {
     assert.equal(c.limits.viewRenderWorkers, 1);
     assert.equal(c.limits.storeWriterThread, true);
     assert.equal(loadConfig({ STORE_WRITER_THREAD: 'false' }).limits.storeWriterThread, false);
+    assert.equal(c.limits.storeSeenFilterBytes, 64 * 1024 * 1024);
+    assert.equal(loadConfig({ STORE_SEEN_FILTER_BYTES: '0' }).limits.storeSeenFilterBytes, 0);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
     assert.equal(c.keys.aliases['mdso.circuit_id'], 'circuit_id');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
     [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
     [{ VIEW_RENDER_WORKERS: '17' }, 'VIEW_RENDER_WORKERS', /between 0 and 16/],
     [{ STORE_WRITER_THREAD: 'sometimes' }, 'STORE_WRITER_THREAD', /true or false|boolean/],
+    [{ STORE_SEEN_FILTER_BYTES: '2GiB' }, 'STORE_SEEN_FILTER_BYTES', /expected an integer/],
+    [{ STORE_SEEN_FILTER_BYTES: String(2 ** 31) }, 'STORE_SEEN_FILTER_BYTES', /between 0 and/],
   ];
   for (const [env, setting, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} naming ${setting}`, () => {

@@ -13,10 +13,11 @@ import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import type { DecodedLog, DecodedSpan } from '../../src/otlp/decoded.js';
 import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
-import { emptyDerivedWrites, type DerivedWrites } from '../../src/store/derived-writes.js';
+import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
 import { buildTestApp } from '../api/app-fixture.js';
+import { traceAndCircuit } from './derived-fixture.js';
 import {
   SpanKind,
   buildLogs,
@@ -63,31 +64,7 @@ async function twoTraces(
   return { first: decode(a!.spans), second: decode(b!.spans) };
 }
 
-/** What correlation would derive for these spans: their trace and its circuit membership. */
-function traceAndCircuit(spans: DecodedSpan[]): DerivedWrites {
-  const w = emptyDerivedWrites();
-  const s = spans[0]!;
-  w.traces.push({
-    traceId: s.traceId,
-    firstMs: s.startMs,
-    lastMs: s.endMs,
-    spanDelta: spans.length,
-    errorDelta: 0,
-    logDelta: 0,
-    services: [s.resource.serviceName],
-    entry: null,
-    keys: { circuit_id: CID },
-    linkedTraceIds: [],
-  });
-  w.memberships.push({
-    key: 'circuit_id',
-    value: CID,
-    traceId: s.traceId,
-    firstMs: s.startMs,
-    lastMs: s.endMs,
-  });
-  return w;
-}
+const traceAndCircuitOf = traceAndCircuit(CID);
 
 const none = () => emptyDerivedWrites();
 
@@ -163,7 +140,7 @@ for (const writerThread of [true, false]) {
       const { store } = await openStore(t, writerThread);
       const { first } = await twoTraces();
       const traceId = first[0]!.traceId;
-      const stored = store.ingestSpans(first, traceAndCircuit, T0);
+      const stored = store.ingestSpans(first, traceAndCircuitOf, T0);
       // Asked before the answer to the request above: the store must already give what it wrote.
       const [state] = store.loadTraces([traceId]);
       assert.equal(state?.traceId, traceId);
@@ -190,15 +167,15 @@ for (const writerThread of [true, false]) {
           "INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, 'x', 0, 0, x'', x'')",
         )
         .run(nextId);
-      const refused = store.ingestSpans(first, traceAndCircuit, T0);
+      const refused = store.ingestSpans(first, traceAndCircuitOf, T0);
       // The second request uses the resource the first one introduced, before the first has failed.
-      const kept = store.ingestSpans(second, traceAndCircuit, T0);
+      const kept = store.ingestSpans(second, traceAndCircuitOf, T0);
       await assert.rejects(refused, /UNIQUE constraint failed: span_chunks\.id/);
       assert.deepEqual(await kept, { fresh: second.length, duplicates: 0 });
       assert.deepEqual(await store.traceSummaries([first[0]!.traceId]), []);
       const { spans } = await store.spansOfTraces([second[0]!.traceId], 10);
       assert.equal(spans[0]!.resource.serviceName, 'arda');
-      assert.deepEqual(await store.ingestSpans(first, traceAndCircuit, T0), {
+      assert.deepEqual(await store.ingestSpans(first, traceAndCircuitOf, T0), {
         fresh: first.length,
         duplicates: 0,
       });
@@ -209,8 +186,8 @@ for (const writerThread of [true, false]) {
       const { store, dir } = await openStore(t, writerThread);
       const { first, second } = await twoTraces();
       const answers = [
-        store.ingestSpans(first, traceAndCircuit, T0),
-        store.ingestSpans(second, traceAndCircuit, T0),
+        store.ingestSpans(first, traceAndCircuitOf, T0),
+        store.ingestSpans(second, traceAndCircuitOf, T0),
       ];
       const closed = store.close();
       // Handed to the thread after close began: refused, not left unanswered. (In line, it is

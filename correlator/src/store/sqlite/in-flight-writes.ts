@@ -106,6 +106,15 @@ export class InFlightWrites {
     return this.spans.get(traceId) ?? [];
   }
 
+  /** Every trace id and key group a batch not yet settled writes. */
+  forEachWritten(trace: (traceId: string) => void, group: (key: string, value: string) => void): void {
+    for (const id of this.traces.keys()) trace(id);
+    for (const k of this.groups.keys()) {
+      const cut = k.indexOf('\u0000');
+      group(k.slice(0, cut), k.slice(cut + 1));
+    }
+  }
+
   hasLog(dedupe: string): boolean {
     return this.logs.has(dedupe);
   }

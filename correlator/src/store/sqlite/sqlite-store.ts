@@ -22,6 +22,7 @@ import { KEY_CONFIDENCE, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
+import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
 import type {
   BodyNeeded,
   Derive,
@@ -48,6 +49,7 @@ import {
 } from './rows.js';
 import { Checkpointer } from './checkpointer.js';
 import { configureConnection } from './connection.js';
+import { estimateHeldEntries, SqliteHeldEntriesScan } from './held-entries-scan.js';
 import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
@@ -66,11 +68,15 @@ export interface SqliteStoreOptions {
   writerThread?: boolean;
   /** The writer thread failed; rows are written in line from then on. */
   onWriterError?: (e: Error) => void;
+  /** Memory for the filter of trace ids and key groups the store holds (0: none; default 64 MiB). */
+  seenFilterBytes?: number;
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
 const NO_BYTES = new Uint8Array(0);
 const MAX_LOADED_CANDIDATES = 128;
+/** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
+const SEEN_SCAN_SLICE = 2000;
 const BRIDGE_RESOURCE: DecodedResourceScope = {
   serviceName: BRIDGE_SERVICE_NAME,
   keys: null,
@@ -104,6 +110,8 @@ export class SqliteStore implements Store {
   private readonly inFlight = new InFlightWrites();
   /** Hot-state misses that had to wait for the writer. */
   private inFlightWaits = 0;
+  /** Which trace ids and key groups the store cannot hold, so most new ones are not looked up. */
+  private readonly seen: SeenFilterKeeper;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -129,6 +137,29 @@ export class SqliteStore implements Store {
       file !== ':memory:' && opts.writerThread !== false
         ? new WriterThread(file, e => this.writerFailed(e))
         : new InlineRowSink(this.db, this.rows);
+    this.seen = new SeenFilterKeeper({
+      maxBytes: opts.seenFilterBytes ?? 64 * 1024 * 1024,
+      estimateEntries: () => estimateHeldEntries(this.db),
+      openScan: () => new SqliteHeldEntriesScan(this.db),
+      addInFlight: f =>
+        this.inFlight.forEachWritten(
+          id => f.addTrace(id),
+          (key, value) => f.addGroup(key, value),
+        ),
+      onWork: () => setImmediate(this.pumpSeen),
+    });
+    this.seen.start();
+    // A small store is read at once, so its filter answers from the first request.
+    this.pumpSeen();
+  }
+
+  /** Reads a slice for the seen filter's build, and comes back for the next one after other work. */
+  private readonly pumpSeen = (): void => {
+    if (this.db.open && this.seen.pump(SEEN_SCAN_SLICE)) setImmediate(this.pumpSeen);
+  };
+
+  seenFilterStats(): SeenFilterStats {
+    return this.seen.stats();
   }
 
   /** For /metrics: batches not yet committed, whether a thread writes them, misses that waited. */
@@ -245,7 +276,7 @@ export class SqliteStore implements Store {
     const idsByResource = new Map<DecodedResourceScope, number>();
     // One query for the request's traces: run once per trace, the statement's own overhead was
     // most of what de-duplicating cost, since most traces of a request are new.
-    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()]);
+    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()].filter(id => this.seen.mayHoldTrace(id)));
     // One set for every trace of the request, emptied for each: a set per trace was a table
     // allocated for each of the request's ~50 traces.
     const seen = new Set<string>();
@@ -355,6 +386,7 @@ export class SqliteStore implements Store {
   private async write(batch: RowBatch, spanIds: Map<string, string[]>, logKeys: string[]): Promise<void> {
     const seq = ++this.seq;
     this.inFlight.add(seq, batch, spanIds, logKeys);
+    this.addToSeenFilter(batch);
     try {
       const result = await this.sink.write(seq, batch);
       this.queueDepth -= result.dequeued;
@@ -371,6 +403,17 @@ export class SqliteStore implements Store {
     } finally {
       this.inFlight.settle(seq);
     }
+  }
+
+  /** Before the batch can commit: a reader must never learn from the filter that its rows are not there. */
+  private addToSeenFilter(batch: RowBatch): void {
+    for (const c of batch.chunks) this.seen.addTrace(c.traceId);
+    const d = batch.derived;
+    if (d) {
+      for (const t of d.traces) this.seen.addTrace(t.traceId);
+      for (const m of d.memberships) this.seen.addGroup(m.key, m.value);
+    }
+    this.seen.settleAdds();
   }
 
   /** Each trace's chunk meta records, oldest chunk first, read with one query for all the traces. */
@@ -401,6 +444,9 @@ export class SqliteStore implements Store {
   loadTraces(traceIds: readonly string[]): TraceState[] {
     if (traceIds.length === 0) return [];
     this.awaitWritesOf(traceIds.some(id => this.inFlight.writesTrace(id, this.sink.settled())));
+    // After the wait: a batch in flight has already added its traces to the filter.
+    traceIds = traceIds.filter(id => this.seen.mayHoldTrace(id));
+    if (traceIds.length === 0) return [];
     // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
     // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
@@ -421,7 +467,7 @@ export class SqliteStore implements Store {
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
     // finds nothing (32 µs), and the correlation and bridge queries would follow.
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    if (this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
+    if (!this.seen.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
     const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
       trace_id: string;
       first_ms: number;
