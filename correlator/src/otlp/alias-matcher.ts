@@ -2,13 +2,18 @@
 //
 // Every attribute of every span is looked up, and almost none is an alias. Making a string of each
 // key only to miss in a Map took about a tenth of the ingest path's CPU (the key's characters
-// copied into a new string, then hashed). Here most keys are turned away by their length alone, the
-// rest by a hash of their bytes, and a byte comparison confirms a hit.
+// copied into a new string, then hashed). Here a key is placed by its shape (length, first, middle
+// and last two bytes) in a table of the aliases' shapes: most keys find an empty slot, and the few
+// aliases in a slot are compared byte for byte. Most ordinary keys share a length with some alias
+// (there are 33 by default, of 9 to 33 bytes), so the length alone turned away few of them.
 //
-// Matching must give what decoding the key and looking the string up gives. Decoding can drop a
-// leading byte-order mark (3 bytes) and turns malformed bytes into U+FFFD, never into ASCII, so a
-// key can only match an alias of its own byte length or 3 bytes shorter; a key with bytes outside
-// ASCII takes the string path.
+// Matching must give what decoding the key and looking the string up gives. Decoding turns
+// malformed bytes into U+FFFD and may drop a leading byte-order mark, so a key decodes to an alias
+// when it has the alias's bytes, or when it has other bytes that decode to the same string: the
+// alias's after a byte-order mark, or malformed ones in place of a U+FFFD the alias holds. Keys of
+// the first kind are compared; the table also holds the shape of every alias after a byte-order
+// mark, and such keys take the string path. An alias holding U+FFFD could be matched by malformed
+// bytes of any length and shape: with one configured, every key takes the string path.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import { utf8 } from './wire-reader.js';
 
@@ -17,29 +22,27 @@ interface Alias {
   readonly key: BusinessKeyName;
 }
 
-const BOM_BYTES = 3;
-/** Aliases this long or longer are found through their length in a set rather than the table. */
-const LENGTH_TABLE = 256;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** Slots of the shape table: a power of two, so a shape's hash is masked into it. */
+const SHAPE_SLOTS = 1 << 14;
 
 export class AliasMatcher {
-  /** lengths[n] is 1 when a key of n bytes could decode to an alias. */
-  private readonly lengths = new Uint8Array(LENGTH_TABLE);
-  private readonly longLengths = new Set<number>();
-  private readonly byHash = new Map<number, Alias[]>();
+  /** The aliases of each shape; `null` where no alias has it. */
+  private readonly byShape: (Alias[] | null)[] = new Array<Alias[] | null>(SHAPE_SLOTS).fill(null);
+  /** Shapes of the aliases after a byte-order mark: keys of such a shape are decoded and looked up. */
+  private readonly bomShapes = new Uint8Array(SHAPE_SLOTS);
+  private readonly decodeEveryKey: boolean;
 
   constructor(private readonly aliases: ReadonlyMap<string, BusinessKeyName>) {
+    this.decodeEveryKey = [...aliases.keys()].some(
+      name => name.length === 0 || name.includes('\uFFFD'),
+    );
     for (const [name, key] of aliases) {
       const bytes = Buffer.from(name, 'utf8');
-      for (const n of [bytes.length, bytes.length + BOM_BYTES]) {
-        if (n < LENGTH_TABLE) this.lengths[n] = 1;
-        else this.longLengths.add(n);
-      }
-      const h = asciiHash(bytes, 0, bytes.length);
-      // A non-ASCII alias can only match a non-ASCII key, which takes the string path.
-      if (h < 0) continue;
-      const list = this.byHash.get(h);
-      if (list) list.push({ bytes, key });
-      else this.byHash.set(h, [{ bytes, key }]);
+      if (bytes.length === 0) continue;
+      const slot = shapeSlot(bytes, 0, bytes.length);
+      (this.byShape[slot] ??= []).push({ bytes, key });
+      this.bomShapes[shapeSlot(Buffer.concat([BOM, bytes]), 0, bytes.length + BOM.length)] = 1;
     }
   }
 
@@ -51,28 +54,27 @@ export class AliasMatcher {
   /** The business key whose alias is `buf[start, end)` read as UTF-8, if any. */
   match(buf: Uint8Array, start: number, end: number): BusinessKeyName | undefined {
     const n = end - start;
-    if (n < LENGTH_TABLE ? this.lengths[n] === 0 : !this.longLengths.has(n)) return undefined;
-    const h = asciiHash(buf, start, end);
-    if (h < 0) return this.aliases.get(utf8(buf, start, end));
-    const list = this.byHash.get(h);
-    if (list === undefined) return undefined;
-    for (const a of list) if (a.bytes.length === n && sameBytes(a.bytes, buf, start)) return a.key;
-    return undefined;
+    if (this.decodeEveryKey || n === 0) return this.aliases.get(utf8(buf, start, end));
+    const slot = shapeSlot(buf, start, n);
+    const list = this.byShape[slot];
+    if (list)
+      for (const a of list)
+        if (a.bytes.length === n && sameBytes(a.bytes, buf, start)) return a.key;
+    return this.bomShapes[slot] === 1 ? this.aliases.get(utf8(buf, start, end)) : undefined;
   }
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-
-/** FNV-1a of the bytes as an unsigned 32-bit number, or -1 if a byte is outside ASCII. */
-function asciiHash(buf: Uint8Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) {
-    const b = buf[i]!;
-    if (b >= 0x80) return -1;
-    h = Math.imul(h ^ b, FNV_PRIME);
-  }
-  return h >>> 0;
+/** A hash of the key's length and its first, middle and last two bytes (n ≥ 1). */
+function shapeSlot(buf: Uint8Array, start: number, n: number): number {
+  const last = start + n - 1;
+  let h = Math.imul(n, 0x9e3779b1);
+  h ^=
+    buf[start]! |
+    (buf[start + (n >> 1)]! << 8) |
+    (buf[last]! << 16) |
+    (buf[n > 1 ? last - 1 : last]! << 24);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return (h ^ (h >>> 13)) & (SHAPE_SLOTS - 1);
 }
 
 function sameBytes(a: Uint8Array, buf: Uint8Array, start: number): boolean {

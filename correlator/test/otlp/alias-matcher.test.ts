@@ -19,6 +19,7 @@ const aliases = new Map<string, BusinessKeyName>([
   ['x'.repeat(300), 'request_id'],
 ]);
 const matcher = new AliasMatcher(aliases);
+const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /** The key's bytes at an offset inside a larger buffer, as they sit in a request body. */
 function inBody(key: Buffer): [Buffer, number, number] {
@@ -76,5 +77,71 @@ describe('AliasMatcher', () => {
       const [near, s2, e2] = inBody(Buffer.from(`${name}_`, 'utf8'));
       assert.equal(rules.aliases.match(near, s2, e2), config.keys.aliases[`${name}_`], `${name}_`);
     }
+  });
+
+  it('matches a malformed key to an alias holding U+FFFD, as decoding does', () => {
+    const withReplacement = new AliasMatcher(
+      new Map<string, BusinessKeyName>([
+        ['c\uFFFDi', 'circuit_id'],
+        ['circuit_id', 'circuit_id'],
+      ]),
+    );
+    const [body, start, end] = inBody(Buffer.from([0x63, 0xff, 0x69]));
+    assert.equal(withReplacement.match(body, start, end), 'circuit_id');
+    const [plain, s2, e2] = inBody(Buffer.from('circuit_id'));
+    assert.equal(withReplacement.match(plain, s2, e2), 'circuit_id');
+  });
+
+  it('gives what decoding and looking up gives for thousands of keys near the default aliases', () => {
+    const config = loadConfig({});
+    const defaults = new Map(Object.entries(config.keys.aliases));
+    const rules = keyRulesFromConfig(config);
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const names = [
+      ...defaults.keys(),
+      'http.request.method',
+      'http.route',
+      'url.scheme',
+      'mdso.step_kind',
+      'sense.step',
+    ];
+    let hits = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const key = Buffer.from(names[rand(names.length)]!, 'utf8');
+      let mutated: Buffer;
+      switch (rand(6)) {
+        case 0:
+          mutated = key;
+          break;
+        case 1:
+          mutated = Buffer.from(key);
+          mutated[rand(mutated.length)] = rand(256);
+          break;
+        case 2:
+          mutated = key.subarray(0, rand(key.length + 1));
+          break;
+        case 3:
+          mutated = Buffer.concat([key, Buffer.from([rand(128)])]);
+          break;
+        case 4:
+          mutated = Buffer.concat([BOM_BYTES, key]);
+          break;
+        default:
+          mutated = Buffer.from(
+            key.toString('latin1').replace(/[a-z]/, c => c.toUpperCase()),
+            'latin1',
+          );
+      }
+      const [body, start, end] = inBody(mutated);
+      const expected = defaults.get(utf8(body, start, end));
+      if (expected) hits++;
+      assert.equal(rules.aliases.match(body, start, end), expected, mutated.toString('hex'));
+    }
+    // The cases are not all misses: a matcher that never matched would fail above, not pass here.
+    assert.ok(hits > 2000, `hits ${hits}`);
   });
 });
