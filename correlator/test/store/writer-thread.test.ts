@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, it, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../src/config/config.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
@@ -16,6 +17,7 @@ import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
+import { encodeSpanChunks } from '../../src/store/sqlite/span-chunk.js';
 import { buildTestApp } from '../api/app-fixture.js';
 import { traceAndCircuit } from './derived-fixture.js';
 import {
@@ -210,6 +212,45 @@ for (const writerThread of [true, false]) {
     });
   });
 }
+
+describe('writer thread hand-over', () => {
+  it('moves the span bytes to the thread instead of copying them, and writes them whole', async t => {
+    const dir = await mkdtemp(join(tmpdir(), 'corr-writer-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // Creates the store's file and schema.
+    await new SqliteStore({ dataDir: dir, exportBridges: null, writerThread: false }).close();
+    const thread = new WriterThread(join(dir, 'correlator.db'), e => assert.fail(e));
+    t.after(() => thread.close());
+    const { first } = await twoTraces();
+    const spans = first.map(s => ({ ...s, resourceId: 1 }));
+    const { meta, body, bounds } = encodeSpanChunks([spans]);
+    const expected = Buffer.from(body);
+    const batch = {
+      receivedMs: T0,
+      resources: [],
+      chunks: [{ id: 1, traceId: first[0]!.traceId, count: spans.length, ...bounds[0]! }],
+      chunkMeta: meta,
+      chunkBody: body,
+      logs: [],
+      derived: null,
+      bridgeResourceId: 0,
+      exports: null,
+    };
+    const written = thread.write(1, batch);
+    // Moved, so the batch no longer holds them.
+    assert.equal(body.byteLength, 0);
+    assert.equal(meta.byteLength, 0);
+    await written;
+    const reader = new Database(join(dir, 'correlator.db'), { readonly: true });
+    t.after(() => reader.close());
+    const row = reader.prepare('SELECT span_count, body FROM span_chunks WHERE id = 1').get() as {
+      span_count: number;
+      body: Buffer;
+    };
+    assert.equal(row.span_count, spans.length);
+    assert.ok(row.body.equals(expected));
+  });
+});
 
 describe('writer thread failure', () => {
   it('rejects what it held, reports once, and no longer blocks a drain', async () => {
