@@ -1,12 +1,12 @@
 // Keeps a SeenFilter true to the store: built from what the store holds when it opens, fed with
-// every trace and key group a batch writes, and rebuilt when it fills up (retention deletes rows,
+// every trace, key group and log record a batch writes, and rebuilt when it fills up (retention deletes rows,
 // but a Bloom filter cannot forget them). Until the first build has read everything, and when it
 // is switched off, every question is answered "may hold", so callers ask the store as before.
 import { SeenFilter, seenFilterBytes } from './seen-filter.js';
 
 /** What a store holds, read in slices so a large store is read between requests, not before them. */
 export interface HeldEntriesScan {
-  /** Adds up to `limit` held trace ids and key groups to `into`; the number added, 0 once all are read. */
+  /** Adds up to `limit` held entries to `into`; the number added, 0 once all are read. */
   step(into: SeenFilter, limit: number): number;
 }
 
@@ -79,6 +79,11 @@ export class SeenFilterKeeper {
     this.building?.filter.addGroup(key, value);
   }
 
+  addLog(dedupe: string): void {
+    this.current?.addLog(dedupe);
+    this.building?.filter.addLog(dedupe);
+  }
+
   /** Called after a batch's entries are added: starts a rebuild when the filter is full. */
   settleAdds(): void {
     if (this.current && !this.building && this.current.added >= this.rebuildAt)
@@ -93,6 +98,12 @@ export class SeenFilterKeeper {
 
   mayHoldGroup(key: string, value: string): boolean {
     if (!this.current || this.current.mayHoldGroup(key, value)) return true;
+    this.skipped++;
+    return false;
+  }
+
+  mayHoldLog(dedupe: string): boolean {
+    if (!this.current || this.current.mayHoldLog(dedupe)) return true;
     this.skipped++;
     return false;
   }

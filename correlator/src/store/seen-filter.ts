@@ -1,4 +1,5 @@
-// A Bloom filter of what a store holds: trace ids, and key groups (a business key and its value).
+// A Bloom filter of what a store holds: trace ids, key groups (a business key and its value) and
+// the content hashes log records are de-duplicated by.
 // Most traces and keys a request brings are new. Asking the store about each one costs a B-tree
 // probe per id, and in WAL mode every commit of the writer empties the reading connection's page
 // cache, so each probe reads its pages again: about 1 ms of the main thread per request of 512
@@ -58,6 +59,14 @@ function hashGroup(key: string, value: string): void {
   h2 = fmix32(h2) | 1;
 }
 
+function hashLog(dedupe: string): void {
+  h1 = 0x6a09e667;
+  h2 = 0xbb67ae85;
+  mix(dedupe);
+  h1 = fmix32(h1);
+  h2 = fmix32(h2) | 1;
+}
+
 /**
  * The size in bytes (a power of two, at least 64 KiB) that holds `entries` at capacity, or the
  * largest within `maxBytes`; 0 when `maxBytes` is below 64 KiB.
@@ -110,6 +119,16 @@ export class SeenFilter {
 
   mayHoldGroup(key: string, value: string): boolean {
     hashGroup(key, value);
+    return this.test();
+  }
+
+  addLog(dedupe: string): void {
+    hashLog(dedupe);
+    this.set();
+  }
+
+  mayHoldLog(dedupe: string): boolean {
+    hashLog(dedupe);
     return this.test();
   }
 

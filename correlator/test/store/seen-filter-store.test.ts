@@ -10,10 +10,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import type { DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { traceAndCircuit } from './derived-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
@@ -76,6 +77,32 @@ describe('the store with its seen filter', () => {
     assert.deepEqual(store.loadTraces(['0123456789abcdef0123456789abcdef']), []);
     assert.equal(store.loadGroup('circuit_id', 'never-seen', ...WINDOW, 10), null);
     assert.equal(store.seenFilterStats().skipped, 2);
+  });
+
+  it('still finds log records after a restart, and looks new ones up only in the filter', async t => {
+    const dir = await dataDir(t);
+    const records = async (first: string) =>
+      decodeLogsRequest(
+        logsProtobuf(
+          await buildLogs('palantir', [
+            { body: `${first} circuit_id=${CID}`, atMs: T0 },
+            { body: 'activation finished', atMs: T0 + 10 },
+          ]),
+        ),
+        rules,
+        T0,
+      ).logs;
+    const logs = await records('activation started');
+    const first = open(t, dir);
+    assert.deepEqual(await first.ingestLogs(logs, none, T0), { fresh: 2, duplicates: 0 });
+    await first.close();
+
+    const store = open(t, dir);
+    assert.deepEqual(await store.ingestLogs(logs, none, T0), { fresh: 0, duplicates: 2 });
+    assert.equal(store.seenFilterStats().skipped, 0);
+    const other = await records('activation retried');
+    assert.deepEqual(await store.ingestLogs(other, none, T0), { fresh: 1, duplicates: 1 });
+    assert.equal(store.seenFilterStats().skipped, 1);
   });
 
   it('keeps finding spans whose trace row retention deleted while their chunks remain', async t => {

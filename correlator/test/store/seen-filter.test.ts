@@ -44,7 +44,7 @@ describe('SeenFilter', () => {
     });
   }
 
-  it('keeps trace ids and key groups apart, and the key from the value', () => {
+  it('keeps trace ids, key groups and log records apart, and the key from the value', () => {
     const f = new SeenFilter(64 * 1024);
     f.addTrace('circuit_idCID-1');
     f.addGroup('ab', 'c');
@@ -53,6 +53,10 @@ describe('SeenFilter', () => {
     assert.equal(f.mayHoldTrace('abc'), false);
     assert.equal(f.mayHoldGroup('ab', 'c'), true);
     assert.equal(f.mayHoldGroup('ab', 'd'), false);
+    f.addLog('sha1-of-a-record');
+    assert.equal(f.mayHoldLog('sha1-of-a-record'), true);
+    assert.equal(f.mayHoldTrace('sha1-of-a-record'), false);
+    assert.equal(f.mayHoldLog('circuit_idCID-1'), false);
   });
 
   it('refuses a size that is not a power of two of at least 1 KiB', () => {

@@ -1,7 +1,7 @@
-// Reads the trace ids and key groups the SQLite store holds, a slice at a time, for the seen filter
-// (seen-filter-keeper.ts). Each slice continues after the last key read, so rows written or deleted
-// between slices are neither read twice nor make it lose its place; what is written meanwhile
-// reaches the filter from the batch that writes it.
+// Reads the trace ids, key groups and log content hashes the SQLite store holds, a slice at a
+// time, for the seen filter (seen-filter-keeper.ts). Each slice continues after the last key read,
+// so rows written or deleted between slices are neither read twice nor make it lose its place;
+// what is written meanwhile reaches the filter from the batch that writes it.
 import type Database from 'better-sqlite3';
 import type { HeldEntriesScan } from '../seen-filter-keeper.js';
 import type { SeenFilter } from '../seen-filter.js';
@@ -13,27 +13,27 @@ const CHUNK_TRACES =
   'SELECT DISTINCT trace_id FROM span_chunks WHERE trace_id > ? ORDER BY trace_id LIMIT ?';
 const KEY_GROUPS =
   'SELECT DISTINCT key, value FROM trace_keys WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
+const LOG_ROWS = 'SELECT id, dedupe FROM logs WHERE id > ? ORDER BY id LIMIT ?';
 
-/** Trace rows, traces with chunks and key groups; the filter wants about seven entries per trace. */
+/** Trace rows, traces with chunks and key groups (about seven entries per trace), and log records. */
 export function estimateHeldEntries(db: Database.Database): number {
-  const span = db
-    .prepare('SELECT coalesce(max(id) - min(id) + 1, 0) FROM traces')
-    .pluck()
-    .get() as number;
-  return span * 7;
+  const rows = (table: string) =>
+    db.prepare(`SELECT coalesce(max(id) - min(id) + 1, 0) FROM ${table}`).pluck().get() as number;
+  return rows('traces') * 7 + rows('logs');
 }
 
 export class SqliteHeldEntriesScan implements HeldEntriesScan {
-  private stage: 0 | 1 | 2 | 3 = 0;
-  private lastRowId = 0;
+  private stage: 0 | 1 | 2 | 3 | 4 = 0;
+  private lastTraceRow = 0;
   private lastTraceId = '';
   private lastKey = '';
   private lastValue = '';
+  private lastLogRow = 0;
 
   constructor(private readonly db: Database.Database) {}
 
   step(into: SeenFilter, limit: number): number {
-    while (this.stage < 3) {
+    while (this.stage < 4) {
       const n = this.readSlice(into, limit);
       if (n > 0) return n;
       this.stage++;
@@ -42,29 +42,44 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
   }
 
   private readSlice(into: SeenFilter, limit: number): number {
-    if (this.stage === 0) {
-      const rows = this.db.prepare(TRACE_ROWS).raw().all(this.lastRowId, limit) as [
-        number,
-        string,
-      ][];
-      for (const [id, traceId] of rows) {
-        into.addTrace(traceId);
-        this.lastRowId = id;
+    switch (this.stage) {
+      case 0: {
+        const rows = this.db.prepare(TRACE_ROWS).raw().all(this.lastTraceRow, limit) as [
+          number,
+          string,
+        ][];
+        for (const [id, traceId] of rows) {
+          into.addTrace(traceId);
+          this.lastTraceRow = id;
+        }
+        return rows.length;
       }
-      return rows.length;
+      case 1: {
+        const ids = this.db.prepare(CHUNK_TRACES).pluck().all(this.lastTraceId, limit) as string[];
+        for (const traceId of ids) into.addTrace(traceId);
+        if (ids.length > 0) this.lastTraceId = ids[ids.length - 1]!;
+        return ids.length;
+      }
+      case 2: {
+        const rows = this.db.prepare(KEY_GROUPS).raw().all(this.lastKey, this.lastValue, limit) as [
+          string,
+          string,
+        ][];
+        for (const [key, value] of rows) into.addGroup(key, value);
+        if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
+        return rows.length;
+      }
+      default: {
+        const rows = this.db.prepare(LOG_ROWS).raw().all(this.lastLogRow, limit) as [
+          number,
+          string,
+        ][];
+        for (const [id, dedupe] of rows) {
+          into.addLog(dedupe);
+          this.lastLogRow = id;
+        }
+        return rows.length;
+      }
     }
-    if (this.stage === 1) {
-      const ids = this.db.prepare(CHUNK_TRACES).pluck().all(this.lastTraceId, limit) as string[];
-      for (const traceId of ids) into.addTrace(traceId);
-      if (ids.length > 0) this.lastTraceId = ids[ids.length - 1]!;
-      return ids.length;
-    }
-    const rows = this.db.prepare(KEY_GROUPS).raw().all(this.lastKey, this.lastValue, limit) as [
-      string,
-      string,
-    ][];
-    for (const [key, value] of rows) into.addGroup(key, value);
-    if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
-    return rows.length;
   }
 }

@@ -106,13 +106,18 @@ export class InFlightWrites {
     return this.spans.get(traceId) ?? [];
   }
 
-  /** Every trace id and key group a batch not yet settled writes. */
-  forEachWritten(trace: (traceId: string) => void, group: (key: string, value: string) => void): void {
+  /** Every trace id, key group and log record a batch not yet settled writes. */
+  forEachWritten(
+    trace: (traceId: string) => void,
+    group: (key: string, value: string) => void,
+    log: (dedupe: string) => void,
+  ): void {
     for (const id of this.traces.keys()) trace(id);
     for (const k of this.groups.keys()) {
       const cut = k.indexOf('\u0000');
       group(k.slice(0, cut), k.slice(cut + 1));
     }
+    for (const k of this.logs.keys()) log(k);
   }
 
   hasLog(dedupe: string): boolean {

@@ -68,7 +68,7 @@ export interface SqliteStoreOptions {
   writerThread?: boolean;
   /** The writer thread failed; rows are written in line from then on. */
   onWriterError?: (e: Error) => void;
-  /** Memory for the filter of trace ids and key groups the store holds (0: none; default 64 MiB). */
+  /** Memory for the filter of trace ids, key groups and log records the store holds (0: none; default 64 MiB). */
   seenFilterBytes?: number;
 }
 
@@ -110,7 +110,7 @@ export class SqliteStore implements Store {
   private readonly inFlight = new InFlightWrites();
   /** Hot-state misses that had to wait for the writer. */
   private inFlightWaits = 0;
-  /** Which trace ids and key groups the store cannot hold, so most new ones are not looked up. */
+  /** Which trace ids, key groups and log records the store cannot hold, so most new ones are not looked up. */
   private readonly seen: SeenFilterKeeper;
 
   constructor(private readonly opts: SqliteStoreOptions) {
@@ -145,6 +145,7 @@ export class SqliteStore implements Store {
         this.inFlight.forEachWritten(
           id => f.addTrace(id),
           (key, value) => f.addGroup(key, value),
+          dedupe => f.addLog(dedupe),
         ),
       onWork: () => setImmediate(this.pumpSeen),
     });
@@ -337,7 +338,12 @@ export class SqliteStore implements Store {
         .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
         .update(JSON.stringify(l.attributes))
         .digest('base64');
-      if (this.inFlight.hasLog(dedupe) || keys.has(dedupe) || this.st.logExists.get(dedupe) !== undefined) continue;
+      if (
+        this.inFlight.hasLog(dedupe) ||
+        keys.has(dedupe) ||
+        (this.seen.mayHoldLog(dedupe) && this.st.logExists.get(dedupe) !== undefined)
+      )
+        continue;
       let rid = idsByResource.get(l.resource);
       if (rid === undefined) {
         rid = this.resourceId(l.resource, batch);
@@ -408,6 +414,7 @@ export class SqliteStore implements Store {
   /** Before the batch can commit: a reader must never learn from the filter that its rows are not there. */
   private addToSeenFilter(batch: RowBatch): void {
     for (const c of batch.chunks) this.seen.addTrace(c.traceId);
+    for (const l of batch.logs) this.seen.addLog(l[0]);
     const d = batch.derived;
     if (d) {
       for (const t of d.traces) this.seen.addTrace(t.traceId);
