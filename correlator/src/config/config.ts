@@ -38,7 +38,7 @@ export interface Config {
     viewRenderWorkers: number;
     /** Ingest rows are written by a thread of their own (file-backed stores only). */
     storeWriterThread: boolean;
-    /** Memory for the filter that spares store lookups of new trace ids and keys (0: none). */
+    /** Memory for the filter that spares store lookups of new trace ids, keys and log records (0: none). */
     storeSeenFilterBytes: number;
   };
   keys: {

@@ -146,7 +146,7 @@ export function createCoreMetrics(): CoreMetrics {
     }),
     storeSeenFilterBytes: new Gauge({
       name: 'store_seen_filter_bytes',
-      help: 'Memory of the filter of trace ids and key groups the store holds (STORE_SEEN_FILTER_BYTES; two filters while one is rebuilt)',
+      help: 'Memory of the filter of trace ids, key groups and log records the store holds (STORE_SEEN_FILTER_BYTES; two filters while one is rebuilt)',
       registers: r,
     }),
     storeSeenFilterEntries: new Gauge({
@@ -161,7 +161,7 @@ export function createCoreMetrics(): CoreMetrics {
     }),
     storeLookupsSkipped: new Counter({
       name: 'store_lookups_skipped_total',
-      help: 'Store lookups for trace ids and key groups the seen filter showed the store cannot hold',
+      help: 'Store lookups of trace ids, key groups and log records the seen filter showed the store cannot hold',
       registers: r,
     }),
   };

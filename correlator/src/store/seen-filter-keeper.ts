@@ -1,7 +1,8 @@
 // Keeps a SeenFilter true to the store: built from what the store holds when it opens, fed with
-// every trace, key group and log record a batch writes, and rebuilt when it fills up (retention deletes rows,
-// but a Bloom filter cannot forget them). Until the first build has read everything, and when it
-// is switched off, every question is answered "may hold", so callers ask the store as before.
+// every trace, key group and log record a batch writes, and rebuilt when it fills up (retention
+// deletes rows, but a Bloom filter cannot forget them). Until the first build has read everything,
+// and when it is switched off, every question is answered "may hold", so callers ask the store as
+// before.
 import { SeenFilter, seenFilterBytes } from './seen-filter.js';
 
 /** What a store holds, read in slices so a large store is read between requests, not before them. */

@@ -43,17 +43,8 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
 
   private readSlice(into: SeenFilter, limit: number): number {
     switch (this.stage) {
-      case 0: {
-        const rows = this.db.prepare(TRACE_ROWS).raw().all(this.lastTraceRow, limit) as [
-          number,
-          string,
-        ][];
-        for (const [id, traceId] of rows) {
-          into.addTrace(traceId);
-          this.lastTraceRow = id;
-        }
-        return rows.length;
-      }
+      case 0:
+        return this.byRowId(TRACE_ROWS, 'lastTraceRow', limit, id => into.addTrace(id));
       case 1: {
         const ids = this.db.prepare(CHUNK_TRACES).pluck().all(this.lastTraceId, limit) as string[];
         for (const traceId of ids) into.addTrace(traceId);
@@ -69,17 +60,23 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
         if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
         return rows.length;
       }
-      default: {
-        const rows = this.db.prepare(LOG_ROWS).raw().all(this.lastLogRow, limit) as [
-          number,
-          string,
-        ][];
-        for (const [id, dedupe] of rows) {
-          into.addLog(dedupe);
-          this.lastLogRow = id;
-        }
-        return rows.length;
-      }
+      default:
+        return this.byRowId(LOG_ROWS, 'lastLogRow', limit, dedupe => into.addLog(dedupe));
     }
+  }
+
+  /** A slice of (rowid, value) rows after the cursor `last`, each value given to `add`. */
+  private byRowId(
+    sql: string,
+    last: 'lastTraceRow' | 'lastLogRow',
+    limit: number,
+    add: (value: string) => void,
+  ): number {
+    const rows = this.db.prepare(sql).raw().all(this[last], limit) as [number, string][];
+    for (const [id, value] of rows) {
+      add(value);
+      this[last] = id;
+    }
+    return rows.length;
   }
 }

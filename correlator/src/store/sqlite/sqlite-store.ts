@@ -111,7 +111,7 @@ export class SqliteStore implements Store {
   /** Hot-state misses that had to wait for the writer. */
   private inFlightWaits = 0;
   /** Which trace ids, key groups and log records the store cannot hold, so most new ones are not looked up. */
-  private readonly seen: SeenFilterKeeper;
+  private readonly seenFilter: SeenFilterKeeper;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -137,7 +137,7 @@ export class SqliteStore implements Store {
       file !== ':memory:' && opts.writerThread !== false
         ? new WriterThread(file, e => this.writerFailed(e))
         : new InlineRowSink(this.db, this.rows);
-    this.seen = new SeenFilterKeeper({
+    this.seenFilter = new SeenFilterKeeper({
       maxBytes: opts.seenFilterBytes ?? 64 * 1024 * 1024,
       estimateEntries: () => estimateHeldEntries(this.db),
       openScan: () => new SqliteHeldEntriesScan(this.db),
@@ -149,18 +149,18 @@ export class SqliteStore implements Store {
         ),
       onWork: () => setImmediate(this.pumpSeen),
     });
-    this.seen.start();
+    this.seenFilter.start();
     // A small store is read at once, so its filter answers from the first request.
     this.pumpSeen();
   }
 
   /** Reads a slice for the seen filter's build, and comes back for the next one after other work. */
   private readonly pumpSeen = (): void => {
-    if (this.db.open && this.seen.pump(SEEN_SCAN_SLICE)) setImmediate(this.pumpSeen);
+    if (this.db.open && this.seenFilter.pump(SEEN_SCAN_SLICE)) setImmediate(this.pumpSeen);
   };
 
   seenFilterStats(): SeenFilterStats {
-    return this.seen.stats();
+    return this.seenFilter.stats();
   }
 
   /** For /metrics: batches not yet committed, whether a thread writes them, misses that waited. */
@@ -277,7 +277,7 @@ export class SqliteStore implements Store {
     const idsByResource = new Map<DecodedResourceScope, number>();
     // One query for the request's traces: run once per trace, the statement's own overhead was
     // most of what de-duplicating cost, since most traces of a request are new.
-    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()].filter(id => this.seen.mayHoldTrace(id)));
+    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()].filter(id => this.seenFilter.mayHoldTrace(id)));
     // One set for every trace of the request, emptied for each: a set per trace was a table
     // allocated for each of the request's ~50 traces.
     const seen = new Set<string>();
@@ -341,7 +341,7 @@ export class SqliteStore implements Store {
       if (
         this.inFlight.hasLog(dedupe) ||
         keys.has(dedupe) ||
-        (this.seen.mayHoldLog(dedupe) && this.st.logExists.get(dedupe) !== undefined)
+        (this.seenFilter.mayHoldLog(dedupe) && this.st.logExists.get(dedupe) !== undefined)
       )
         continue;
       let rid = idsByResource.get(l.resource);
@@ -413,14 +413,14 @@ export class SqliteStore implements Store {
 
   /** Before the batch can commit: a reader must never learn from the filter that its rows are not there. */
   private addToSeenFilter(batch: RowBatch): void {
-    for (const c of batch.chunks) this.seen.addTrace(c.traceId);
-    for (const l of batch.logs) this.seen.addLog(l[0]);
+    for (const c of batch.chunks) this.seenFilter.addTrace(c.traceId);
+    for (const l of batch.logs) this.seenFilter.addLog(l[0]);
     const d = batch.derived;
     if (d) {
-      for (const t of d.traces) this.seen.addTrace(t.traceId);
-      for (const m of d.memberships) this.seen.addGroup(m.key, m.value);
+      for (const t of d.traces) this.seenFilter.addTrace(t.traceId);
+      for (const m of d.memberships) this.seenFilter.addGroup(m.key, m.value);
     }
-    this.seen.settleAdds();
+    this.seenFilter.settleAdds();
   }
 
   /** Each trace's chunk meta records, oldest chunk first, read with one query for all the traces. */
@@ -452,7 +452,7 @@ export class SqliteStore implements Store {
     if (traceIds.length === 0) return [];
     this.awaitWritesOf(traceIds.some(id => this.inFlight.writesTrace(id, this.sink.settled())));
     // After the wait: a batch in flight has already added its traces to the filter.
-    traceIds = traceIds.filter(id => this.seen.mayHoldTrace(id));
+    traceIds = traceIds.filter(id => this.seenFilter.mayHoldTrace(id));
     if (traceIds.length === 0) return [];
     // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
     // and keeping them on the trace row would rewrite them with every batch.
@@ -474,7 +474,7 @@ export class SqliteStore implements Store {
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
     // finds nothing (32 µs), and the correlation and bridge queries would follow.
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    if (!this.seen.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
+    if (!this.seenFilter.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
     const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
       trace_id: string;
       first_ms: number;
