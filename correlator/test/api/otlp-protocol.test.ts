@@ -202,7 +202,8 @@ describe('service endpoints', () => {
     // A new trace and a new circuit: neither the duplicate check nor correlation asked the store.
     const skipped = await metric('store_lookups_skipped_total');
     assert.ok(skipped >= 2, `skipped ${skipped}`);
-    assert.ok((await metric('store_seen_filter_entries')) >= 2);
+    const entries = await metric('store_seen_filter_entries');
+    assert.ok(entries >= 2, `entries ${entries}`);
     // Sent again: the trace is held, so the duplicate check asks the store, and finds it.
     assert.equal(await send(), 200);
     assert.match((await app.inject('/metrics')).body, /^otlp_ingest_items_total\{signal="traces",outcome="duplicate"\} 1$/m);

@@ -21,8 +21,11 @@ describe('SeenFilter', () => {
     const ids = traceIds(f.capacity, 1);
     for (const id of ids) f.addTrace(id);
     for (let i = 0; i < 5000; i++) f.addGroup('circuit_id', `CID-${i}`);
-    assert.ok(ids.every(id => f.mayHoldTrace(id)));
-    for (let i = 0; i < 5000; i++) assert.ok(f.mayHoldGroup('circuit_id', `CID-${i}`));
+    assert.ok(
+      ids.every(id => f.mayHoldTrace(id)),
+      'a trace id added is missing',
+    );
+    for (let i = 0; i < 5000; i++) assert.ok(f.mayHoldGroup('circuit_id', `CID-${i}`), `CID-${i}`);
     assert.equal(f.added, ids.length + 5000);
   });
 

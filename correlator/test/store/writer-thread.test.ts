@@ -248,7 +248,7 @@ describe('writer thread hand-over', () => {
       body: Buffer;
     };
     assert.equal(row.span_count, spans.length);
-    assert.ok(row.body.equals(expected));
+    assert.ok(row.body.equals(expected), 'the stored body differs from the bytes handed over');
   });
 });
 
