@@ -130,7 +130,7 @@ describe('circuit API over ingested SDK traces', () => {
       return Number(/correlation_events_total\{method="circuit_id_match"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     const eventsBefore = await events();
-    assert.ok(eventsBefore >= 2);
+    assert.ok(eventsBefore >= 2, 'eventsBefore >= 2');
     for (const body of [tracesProtobuf(all), tracesProtobuf(mdso.spans)]) {
       const r = await postProto(app, body, '/v1/traces', true);
       assert.equal(r.statusCode, 200);
@@ -232,7 +232,7 @@ describe('circuit API over ingested SDK traces', () => {
     const limited = (await app.inject('/api/logs?limit=2')).json<{ logs: unknown[] }>().logs;
     assert.equal(limited.length, 2);
     const corr = (await app.inject(`/api/correlations?trace_id=${beorn.traceId}`)).json<{ correlations: { method: string; logCount: number }[] }>();
-    assert.ok(corr.correlations.some(c => c.method === 'trace_id' && c.logCount === 1));
+    assert.ok(corr.correlations.some(c => c.method === 'trace_id' && c.logCount === 1), 'corr.correlations.some(c => c.method === \'trace_id\' && c.logCount === 1)');
   });
 
   it('cuts a stitched view at ?limit= to the earliest spans of the full timeline and says so', async t => {
@@ -315,7 +315,7 @@ describe('circuit API over ingested SDK traces', () => {
     assert.deepEqual(new Set(graph.nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda', 'palantir']));
     const bridged = graph.edges.filter(e => e.bridged).map(e => `${e.source}->${e.target}`).sort();
     assert.deepEqual(bridged, ['beorn->mdso', 'mdso->arda']);
-    assert.ok(graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1));
+    assert.ok(graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1), 'graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1)');
   });
 
   it('answers bad query input with 400 or 404 naming the problem', async t => {

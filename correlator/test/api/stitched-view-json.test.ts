@@ -400,7 +400,7 @@ describe('stitched view JSON written from stored span bytes', () => {
       spans,
     );
     assert.equal(served.body, reference);
-    assert.ok(Value.Check(StitchedTrace, JSON.parse(served.body)));
+    assert.ok(Value.Check(StitchedTrace, JSON.parse(served.body)), 'Value.Check(StitchedTrace, JSON.parse(served.body))');
     const again = await app.inject(`/api/circuits/${encodeURIComponent(cid)}/trace`);
     assert.equal(again.body, reference, 'the same bytes from held span JSON');
     const metrics = (await app.inject('/metrics')).body;
@@ -427,9 +427,9 @@ describe('stitched view JSON written from stored span bytes', () => {
     }));
     const expected = await plain.inject('/detail');
     assert.equal(expected.statusCode, 200, expected.body);
-    assert.ok(ofTrace.spans.length >= 2);
+    assert.ok(ofTrace.spans.length >= 2, 'ofTrace.spans.length >= 2');
     assert.equal(detail.body, expected.body);
-    assert.ok(Value.Check(TraceDetail, JSON.parse(detail.body)));
+    assert.ok(Value.Check(TraceDetail, JSON.parse(detail.body)), 'Value.Check(TraceDetail, JSON.parse(detail.body))');
   });
 });
 
@@ -549,7 +549,7 @@ describe('span JSON cache', () => {
     read.forEach((sp, i) => {
       if (lookup.bodyNeeded(sp)) sp.body = spans[i]!.body;
     });
-    assert.ok(read.every(sp => sp.body === null));
+    assert.ok(read.every(sp => sp.body === null), 'read.every(sp => sp.body === null)');
     // ... then a concurrent view of other spans fills the cache before this one renders.
     const other = timeline(3, 50).map((sp, slot) => ({ ...sp, stamp: 2, slot }));
     cached(other, cache);
@@ -600,7 +600,7 @@ describe('span JSON cache', () => {
     assert.equal(cached(a, cache), uncached(a), 'then all four');
     assert.equal(cache.size, 4);
     assert.equal(cache.bytes, perStamp, 'the same count as all four at once');
-    assert.ok(partBytes < perStamp);
+    assert.ok(partBytes < perStamp, 'partBytes < perStamp');
     const hits = cache.hits;
     assert.equal(cached(a, cache), uncached(a));
     assert.equal(cache.hits, hits + 4, 'all four held');
@@ -608,7 +608,7 @@ describe('span JSON cache', () => {
     // Two views of stamp 2 that both found nothing held render it both; it is counted once.
     const first = new ViewLookup(cache);
     const second = new ViewLookup(cache);
-    assert.ok(b.every(sp => first.bodyNeeded(sp) && second.bodyNeeded(sp)));
+    assert.ok(b.every(sp => first.bodyNeeded(sp) && second.bodyNeeded(sp)), 'b.every(sp => first.bodyNeeded(sp) && second.bodyNeeded(sp))');
     for (const lookup of [first, second]) assert.equal(joined(timelineSpansJson(b, '{"head":', '}', lookup)), uncached(b));
     assert.equal(cache.size, 8);
     assert.equal(cache.bytes, perStamp + bytesOf(b));
@@ -618,11 +618,11 @@ describe('span JSON cache', () => {
     assert.equal(cache.size, 8);
     assert.ok(a.every(sp => cache.holds(sp)), 'the used stamp had a second chance');
     assert.ok(b.every(sp => !cache.holds(sp)), 'the unused stamp went whole');
-    assert.ok(c.every(sp => cache.holds(sp)));
+    assert.ok(c.every(sp => cache.holds(sp)), 'c.every(sp => cache.holds(sp))');
     // Its second chance moved stamp 1 behind stamp 3: stamp 3 is the oldest unused now.
     cached(b, cache);
-    assert.ok(c.every(sp => !cache.holds(sp)));
-    assert.ok([...a, ...b].every(sp => cache.holds(sp)));
+    assert.ok(c.every(sp => !cache.holds(sp)), 'c.every(sp => !cache.holds(sp))');
+    assert.ok([...a, ...b].every(sp => cache.holds(sp)), '[...a, ...b].every(sp => cache.holds(sp))');
   });
 
   it('keeps nothing larger than its whole budget', () => {

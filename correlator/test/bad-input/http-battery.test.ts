@@ -363,7 +363,7 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     const missing = 'ab'.repeat(16);
     const t = await get(server.url, `/api/traces/${missing}`);
     assert.equal(t.status, 404, t.text);
-    assert.ok(t.json().message.includes(missing));
+    assert.ok(t.json().message.includes(missing), 't.json().message.includes(missing)');
     await assertStillServing();
   });
 });

@@ -76,7 +76,7 @@ test('MAX_INFLIGHT_REQUESTS=1: concurrent slow uploads get 429 with Retry-After;
   // And the slot is free again.
   const after = await quick();
   assert.equal(after.status, 200, Buffer.from(after.body).toString('utf8'));
-  assert.ok((await counterTotal(url, 'overload_refusals_total')) >= refusalsBefore + 2);
+  assert.ok((await counterTotal(url, 'overload_refusals_total')) >= refusalsBefore + 2, '(await counterTotal(url, \'overload_refusals_total\')) >= refusalsBefore + 2');
 });
 
 test('an upload the client abandons half-way gives its slot back', { timeout: 120_000 }, async t => {

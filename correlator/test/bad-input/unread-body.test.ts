@@ -171,7 +171,7 @@ describe('an error answered while the client is still uploading', { timeout: 60_
     }
     assert.equal((await answer).status, 413);
     assert.ok(failure, `all ${sent} bytes were taken; the connection was never cut`);
-    assert.ok(sent < declared);
+    assert.ok(sent < declared, 'sent < declared');
     await conn.closed;
   });
 

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ STORE_SEEN_FILTER_BYTES: '0' }).limits.storeSeenFilterBytes, 0);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
     assert.equal(c.keys.aliases['mdso.circuit_id'], 'circuit_id');
-    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits), 'Object.isFrozen(c) && Object.isFrozen(c.limits)');
   });
 
   const invalid: [Record<string, string>, string, RegExp][] = [

@@ -34,7 +34,7 @@ describe('EncodedSlab', () => {
     slab.set('a', bytes('rewritten'));
     assert.equal(slab.oldestKey(), 'a');
     assert.equal(text(slab.get('a')), 'rewritten');
-    assert.ok(slab.delete('a'));
+    assert.ok(slab.delete('a'), 'slab.delete(\'a\')');
     assert.equal(slab.delete('a'), false);
     assert.equal(slab.oldestKey(), 'b');
     assert.equal(slab.has('a'), false);

@@ -193,7 +193,7 @@ for (const [mode, liveEntries] of [
         loader,
       );
       const r = e.observe([span(9, 'mdso', 20, { circuit_id: 'C' })], []);
-      assert.ok(loaded.includes((9).toString(16).padStart(32, '0')));
+      assert.ok(loaded.includes((9).toString(16).padStart(32, '0')), 'loaded.includes((9).toString(16).padStart(32, \'0\'))');
       assert.equal(r.writes.correlations[0]!.id, 'persisted-id');
       assert.equal(r.writes.correlations[0]!.traceIds.length, 2);
     });

@@ -87,7 +87,7 @@ test('kill -9 loses nothing acknowledged, and bridges form across the restart', 
   const acknowledged = await state(first.url, circuitId, mdsoPlan.traceId);
   assert.equal(acknowledged.stitched.bridges.length, 1, 'beorn → mdso bridged before the crash');
   assert.equal(acknowledged.logs.logs.length, before.logCount.beorn + before.logCount.mdso + 1);
-  assert.ok(acknowledged.correlations.correlations.length > 0);
+  assert.ok(acknowledged.correlations.correlations.length > 0, 'acknowledged.correlations.correlations.length > 0');
 
   await first.kill9();
   assert.equal(first.child.signalCode, 'SIGKILL');
@@ -117,7 +117,7 @@ test('kill -9 loses nothing acknowledged, and bridges form across the restart', 
   const kept = bridges.find(b => b.name === 'beorn_to_mdso_bridge')!;
   assert.equal(kept.spanId, acknowledged.stitched.bridges[0]!.spanId, 'the pre-crash bridge is kept, not recreated');
   const ardaTrace = await getJson<TraceDetail>(second.url, `/api/traces/${arda.traceId}`);
-  assert.ok(ardaTrace.linksIn.some(l => l.sourceTraceId === mdsoPlan.traceId && l.targetSpanId === arda.spanId));
+  assert.ok(ardaTrace.linksIn.some(l => l.sourceTraceId === mdsoPlan.traceId && l.targetSpanId === arda.spanId), 'ardaTrace.linksIn.some(l => l.sourceTraceId === mdsoPlan.traceId && l.targetSpanId === arda.spanId)');
   const byCircuit = now.correlations.correlations.filter(c => c.key === 'circuit_id' && c.value === circuitId);
   assert.equal(byCircuit.length, 1, 'the post-restart trace joins the pre-crash correlation, no second one');
   const circuitCorrelation = byCircuit[0]!;

@@ -70,7 +70,7 @@ describe('AliasMatcher', () => {
     const config = loadConfig({});
     const rules = keyRulesFromConfig(config);
     const defaults = Object.entries(config.keys.aliases);
-    assert.ok(defaults.length > 3);
+    assert.ok(defaults.length > 3, 'defaults.length > 3');
     for (const [name, key] of defaults) {
       const [body, start, end] = inBody(Buffer.from(name, 'utf8'));
       assert.equal(rules.aliases.match(body, start, end), key, name);

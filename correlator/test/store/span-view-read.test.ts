@@ -144,13 +144,13 @@ describe('reading a view', () => {
     };
     const before = await stampsOf();
     const stamps = [...before.values()];
-    assert.ok(stamps.every(s => typeof s === 'number'));
+    assert.ok(stamps.every(s => typeof s === 'number'), 'stamps.every(s => typeof s === \'number\')');
     // beorn's two requests are two chunks; mdso's two spans came in one request, one chunk.
     assert.equal(new Set(stamps).size, 3, `stamps ${stamps.join(', ')}`);
     const { spans } = await store.spansOfTraces(traceIds, 100);
     const named = spans.filter(s => !s.synthetic).map(s => `${s.stamp}/${s.slot}`);
     assert.equal(new Set(named).size, named.length, `each stamp and slot names one span: ${named.join(', ')}`);
-    assert.ok(spans.every(s => s.synthetic || s.slot >= 0));
+    assert.ok(spans.every(s => s.synthetic || s.slot >= 0), 'spans.every(s => s.synthetic || s.slot >= 0)');
 
     const pruned = store.prune(Date.now() + 60_000);
     assert.equal(pruned.spans, 5, 'every span deleted, the bridge too');

@@ -50,7 +50,7 @@ void describe('parseCatalogue problems carry line numbers', () => {
 
   void it('accepts a good file and records version, hash and rule lines', () => {
     const r = parseCatalogue(`version: "7"\nrules:\n${rule('DE-1000')}${rule('DE-1001')}`);
-    assert.ok(r.ok);
+    assert.ok(r.ok, 'r.ok');
     if (!r.ok) return;
     assert.equal(r.catalogue.version, '7');
     assert.match(r.catalogue.hash, /^[0-9a-f]{12}$/);
@@ -96,7 +96,7 @@ void describe('catalogue reload', () => {
     try {
       assert.equal(t.analysis.catalogue.source, SHIPPED_CATALOGUE_PATH);
       assert.equal(t.analysis.catalogue.lastReload?.ok, false);
-      assert.ok(t.logger.lines.some(l => l.level === 'error'));
+      assert.ok(t.logger.lines.some(l => l.level === 'error'), 't.logger.lines.some(l => l.level === \'error\')');
     } finally {
       await t.close();
     }

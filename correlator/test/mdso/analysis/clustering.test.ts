@@ -77,7 +77,7 @@ void describe('suggested rules', () => {
     const text = "unsupported operand type(s) for +: 'int' and [list] {x}";
     const s = suggestRule('DE-2000', maskVolatile(text), [text], null);
     assert.equal(s.verified, true);
-    assert.ok(RE2JS.compile(s.pattern).test(text));
+    assert.ok(RE2JS.compile(s.pattern).test(text), 'RE2JS.compile(s.pattern).test(text)');
     assert.equal(RE2JS.compile(s.pattern).test('unsupported operand types for : int and list x'), false);
   });
 
@@ -86,7 +86,7 @@ void describe('suggested rules', () => {
     const text = 'Cannot bind vlan-100 because the pool is exhausted';
     const s = suggestRule('DE-2000', maskVolatile(text), [text], null);
     assert.equal(s.verified, true);
-    assert.ok(RE2JS.compile(s.pattern).test(text));
+    assert.ok(RE2JS.compile(s.pattern).test(text), 'RE2JS.compile(s.pattern).test(text)');
   });
 
   void it('patternFromTemplate wildcards placeholders between quoted literals', () => {

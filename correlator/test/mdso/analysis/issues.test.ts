@@ -148,7 +148,7 @@ void describe('issue lifecycle', () => {
     try {
       const { issueId } = t.analysis.recordFailure(traceFailure(BPO));
       const r = t.analysis.updateIssue(issueId, { assignee: 'bo', actor: 'lead' });
-      assert.ok(r.ok);
+      assert.ok(r.ok, 'r.ok');
       assert.equal(t.analysis.repo.issue(issueId)!.assignee, 'bo');
       const last = t.analysis.repo.history(issueId).at(-1)!;
       assert.deepEqual([last.from_state, last.to_state, last.actor, last.assignee, last.note], ['new', 'new', 'lead', 'bo', 'assigned to bo']);

@@ -82,7 +82,7 @@ void describe('MDSO analysis routes', () => {
     for (const qs of ['cursor=not-a-cursor', 'from=yesterday', 'defect=DE-12', 'limit=0', 'state=open', `from=${base}&to=${base - 1}`]) {
       const res = await app.inject(`/api/mdso/errors?${qs}`);
       assert.equal(res.statusCode, 400, qs);
-      assert.ok((res.json() as { message: string }).message.length > 0);
+      assert.ok((res.json() as { message: string }).message.length > 0, '(res.json() as { message: string }).message.length > 0');
     }
     // Times are refused like on every other route: the same code, the parameter named.
     const badTime = (await app.inject('/api/mdso/errors?to=yesterday')).json() as { code: string; message: string };

@@ -56,7 +56,7 @@ void describe('MDSO client over HTTP', () => {
     try {
       for (const overlap of [0, 2]) {
         const listed = sim.app.mdsoSim.store.search({ resourceTypeId: SM, q: 'orchState:failed' });
-        assert.ok(listed.length > 10);
+        assert.ok(listed.length > 10, 'listed.length > 10');
         const seen = new Set<string>();
         let repaired: string | null = null;
         for await (const page of c.resourcePages({ resourceTypeId: SM, q: 'orchState:failed' }, 0, 5, undefined, overlap)) {

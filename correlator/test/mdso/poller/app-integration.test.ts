@@ -105,8 +105,8 @@ void describe('MDSO poller in the correlator app', () => {
 
   void it('lists its routes in the OpenAPI document and its metrics on /metrics', async () => {
     const doc = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, unknown> };
-    assert.ok(doc.paths['/api/mdso/status']);
-    assert.ok(doc.paths['/api/mdso/collect']);
+    assert.ok(doc.paths['/api/mdso/status'], 'doc.paths[\'/api/mdso/status\']');
+    assert.ok(doc.paths['/api/mdso/collect'], 'doc.paths[\'/api/mdso/collect\']');
     const metrics = (await app.inject({ url: '/metrics' })).body;
     assert.match(metrics, /mdso_poll_duration_seconds_count\{outcome="ok"\} 1/);
     assert.match(metrics, /mdso_api_requests_total\{endpoint="\/bpocore\/market\/api\/v1\/resources",status="200"\} \d+/);

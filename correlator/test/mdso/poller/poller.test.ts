@@ -63,8 +63,8 @@ void describe('MDSO poller against the simulator', () => {
       assert.equal(next.json.poll.failuresFound, 2);
       const ids = recordedIds(t.db);
       assert.equal(ids.length, before + 2);
-      assert.ok(ids.includes((added.json as { resource: { id: string } }).resource.id));
-      assert.ok(ids.includes(healthy.id));
+      assert.ok(ids.includes((added.json as { resource: { id: string } }).resource.id), 'ids.includes((added.json as { resource: { id: string } }).resource.id)');
+      assert.ok(ids.includes(healthy.id), 'ids.includes(healthy.id)');
     } finally {
       await t.close();
     }
@@ -106,8 +106,8 @@ void describe('MDSO poller against the simulator', () => {
         assert.equal(p.lastPoll.resourcesSeen, sim.app.mdsoSim.store.search({ exactTypeId: p.resourceTypeId }).length);
       }
       const metrics = await t.registry.metrics();
-      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/bpocore/market/api/v1/resources', status: '200' }) > 0);
-      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/tron/api/v1/oauth2/tokens', status: '201' }) >= 1);
+      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/bpocore/market/api/v1/resources', status: '200' }) > 0, 'metricValue(metrics, \'mdso_api_requests_total\', { endpoint: \'/bpocore/market/api/v1/resources\', status: \'200\' }) > 0');
+      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/tron/api/v1/oauth2/tokens', status: '201' }) >= 1, 'metricValue(metrics, \'mdso_api_requests_total\', { endpoint: \'/tron/api/v1/oauth2/tokens\', status: \'201\' }) >= 1');
       assert.match(metrics, /mdso_poll_duration_seconds_count\{outcome="ok"\} 1/);
       assert.match(metrics, /mdso_poll_lag_seconds \d/);
       assert.doesNotMatch(metrics, /endpoint="[^"]*[0-9a-f]{8}-[0-9a-f]{4}/, 'no ids in endpoint labels');
@@ -162,7 +162,7 @@ void describe('MDSO poller against the simulator', () => {
       await t.close();
     }
     assert.ok(logLines.length > 2, 'the poller logged');
-    assert.ok(issued.length > 0);
+    assert.ok(issued.length > 0, 'issued.length > 0');
     const all = logLines.join('\n');
     for (const secret of ['not-the-password-4711', SIM_PASS, ...issued]) assert.ok(!all.includes(secret), `a secret reached the log: ${secret.slice(0, 4)}…`);
   });
@@ -178,8 +178,8 @@ void describe('MDSO poller against the simulator', () => {
     } finally {
       await t.close();
     }
-    assert.ok(logLines.some(l => l.includes('MDSO poller started')));
-    assert.ok(!logLines.join('\n').includes('secret-in-url-99'));
+    assert.ok(logLines.some(l => l.includes('MDSO poller started')), 'logLines.some(l => l.includes(\'MDSO poller started\'))');
+    assert.ok(!logLines.join('\n').includes('secret-in-url-99'), '!logLines.join(\'\\n\').includes(\'secret-in-url-99\')');
   });
 
   void it('answers 409 while a poll runs', async () => {
@@ -320,7 +320,7 @@ void describe('MDSO poller under injected faults', () => {
         assert.equal(again.json.poll.failuresFound, 0);
         assert.deepEqual(recordedIds(t.db), expected);
         const s = await status(t.app);
-        if (c.reported === 'duration') assert.ok(r.json.poll.durationSeconds > 0 && s.lastPoll.durationSeconds > 0);
+        if (c.reported === 'duration') assert.ok(r.json.poll.durationSeconds > 0 && s.lastPoll.durationSeconds > 0, 'durations are positive');
         else {
           assert.ok(r.json.poll[c.reported] > 0, `collect reports ${c.reported}: ${JSON.stringify(r.json.poll)}`);
           // status reports the latest poll, the re-poll
@@ -357,7 +357,7 @@ void describe('MDSO poller under injected faults', () => {
       const partial = recordedIds(t.db);
       assert.ok(partial.length > 0, 'failures of the good pages were recorded');
       const metrics = await t.registry.metrics();
-      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/bpocore/market/api/v1/resources', status: '503' }) >= 2);
+      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/bpocore/market/api/v1/resources', status: '503' }) >= 2, 'metricValue(metrics, \'mdso_api_requests_total\', { endpoint: \'/bpocore/market/api/v1/resources\', status: \'503\' }) >= 2');
       assert.match(metrics, /mdso_poll_duration_seconds_count\{outcome="failed"\} 1/);
 
       await sim.admin('DELETE', '/__sim/faults');
@@ -387,7 +387,7 @@ void describe('MDSO poller under injected faults', () => {
       await sim.admin('DELETE', '/__sim/faults');
       assert.equal(first.json.poll.outcome, 'failed');
       const resumeOffset = (await status(t.app)).products[0].resumeOffset as number;
-      assert.ok(resumeOffset >= 5);
+      assert.ok(resumeOffset >= 5, 'resumeOffset >= 5');
       // two failed resources before the resume point get repaired: the list shifts back by two
       const listed = sim.app.mdsoSim.store.search({ resourceTypeId: NS, q: 'orchState:failed' });
       for (const r of listed.slice(0, 2)) r.orchState = 'active';
@@ -411,7 +411,7 @@ void describe('MDSO poller under injected faults', () => {
       assert.equal(r.json.poll.outcome, 'failed');
       assert.match(r.json.poll.errorMessage, /within 100 ms/);
       const metrics = await t.registry.metrics();
-      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/tron/api/v1/oauth2/tokens', status: 'timeout' }) >= 1);
+      assert.ok(metricValue(metrics, 'mdso_api_requests_total', { endpoint: '/tron/api/v1/oauth2/tokens', status: 'timeout' }) >= 1, 'metricValue(metrics, \'mdso_api_requests_total\', { endpoint: \'/tron/api/v1/oauth2/tokens\', status: \'timeout\' }) >= 1');
     } finally {
       await sim.admin('DELETE', '/__sim/faults');
       await t.close();
@@ -442,7 +442,7 @@ void describe('MDSO poller cursor persistence', () => {
     const s1 = await status(first.app);
     const recorded1 = recordedIds(first.db);
     assert.ok(s1.products[0].resumeOffset > 0, `resume offset recorded: ${JSON.stringify(s1.products[0])}`);
-    assert.ok(recorded1.length > 0);
+    assert.ok(recorded1.length > 0, 'recorded1.length > 0');
     await first.close();
 
     const second = await buildMdsoApp(config, { dbPath, start: false });

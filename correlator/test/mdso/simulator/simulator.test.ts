@@ -97,8 +97,8 @@ void describe('MDSO simulator API', () => {
 
   void it('includes subtypes for resourceTypeId but not for exactTypeId', async () => {
     const sub = await get(app, `${MARKET}/resources?resourceTypeId=tosca.resourceTypes.NetworkFunction`, tok);
-    assert.ok(sub.body.total > 0);
-    assert.ok(sub.body.items.every((r: { resourceTypeId: string }) => r.resourceTypeId.endsWith('.resourceTypes.NetworkFunction') && !r.resourceTypeId.startsWith('tosca.')));
+    assert.ok(sub.body.total > 0, 'sub.body.total > 0');
+    assert.ok(sub.body.items.every((r: { resourceTypeId: string }) => r.resourceTypeId.endsWith('.resourceTypes.NetworkFunction') && !r.resourceTypeId.startsWith('tosca.')), 'sub.body.items.every((r: { resourceTypeId: string }) => r.resourceTypeId.endsWith(\'.resourceTypes.NetworkFunction\') && !r.resourceTypeId.startsWith(\'tosca.\'))');
     const exact = await get(app, `${MARKET}/resources?exactTypeId=tosca.resourceTypes.NetworkFunction`, tok);
     assert.equal(exact.body.total, 0);
     assert.ok(sub.body.items.every((r: { properties: { server_password: string } }) => r.properties.server_password === '**********'), 'secrets obfuscated by default');
@@ -106,24 +106,24 @@ void describe('MDSO simulator API', () => {
     assert.match(clear.body.properties.server_password, /^pw-[0-9a-f]{12}$/);
     const one = sub.body.items[0].resourceTypeId;
     const exactSub = await get(app, `${MARKET}/resources?exactTypeId=${one}`, tok);
-    assert.ok(exactSub.body.total > 0 && exactSub.body.total <= sub.body.total);
+    assert.ok(exactSub.body.total > 0 && exactSub.body.total <= sub.body.total, 'exactSub.body.total > 0 && exactSub.body.total <= sub.body.total');
     const count = await get(app, `${MARKET}/resources/count?exactTypeId=${one}`, tok);
     assert.deepEqual(count.body, { count: exactSub.body.total });
   });
 
   void it('filters with q (exact, %3A, trailing comma) and p (wildcards)', async () => {
     const failed = await get(app, `${MARKET}/resources?resourceTypeId=charter.resourceTypes.ServiceMapper&q=orchState%3Afailed,`, tok);
-    assert.ok(failed.body.total > 0);
-    assert.ok(failed.body.items.every((r: { orchState: string }) => r.orchState === 'failed'));
+    assert.ok(failed.body.total > 0, 'failed.body.total > 0');
+    assert.ok(failed.body.items.every((r: { orchState: string }) => r.orchState === 'failed'), 'failed.body.items.every((r: { orchState: string }) => r.orchState === \'failed\')');
     const target = failed.body.items[0];
     const byCircuit = await get(app, `${MARKET}/resources?q=properties.circuit_id:${encodeURIComponent(target.properties.circuit_id)}`, tok);
-    assert.ok(byCircuit.body.items.some((r: { id: string }) => r.id === target.id));
+    assert.ok(byCircuit.body.items.some((r: { id: string }) => r.id === target.id), 'byCircuit.body.items.some((r: { id: string }) => r.id === target.id)');
     const traceByOrigin = await get(app, `${MARKET}/resources?resourceTypeId=tosca.resourceTypes.TraceLog&q=properties.origination_id:${target.id}&limit=10`, tok);
     const traceByLabel = await get(app, `${MARKET}/resources?resourceTypeId=tosca.resourceTypes.TraceLog&p=label:${encodeURIComponent(' ' + target.label + '.orch_trace')}`, tok);
-    assert.ok(traceByLabel.body.items.some((r: { label: string }) => r.label === `${target.label}.orch_trace`));
+    assert.ok(traceByLabel.body.items.some((r: { label: string }) => r.label === `${target.label}.orch_trace`), 'traceByLabel.body.items.some((r: { label: string }) => r.label === `${target.label}.orch_trace`)');
     if (traceByOrigin.body.total > 0) assert.equal(traceByOrigin.body.items[0].properties.origination_id, target.id);
     const wild = await get(app, `${MARKET}/resources?resourceTypeId=charter.resourceTypes.ServiceMapper&p=label:*..CHTR`, tok);
-    assert.ok(wild.body.items.every((r: { label: string }) => r.label.endsWith('..CHTR')));
+    assert.ok(wild.body.items.every((r: { label: string }) => r.label.endsWith('..CHTR')), 'wild.body.items.every((r: { label: string }) => r.label.endsWith(\'..CHTR\'))');
     assert.equal((await get(app, `${MARKET}/resources?q=nocolon`, tok)).status, 400);
   });
 
@@ -142,9 +142,9 @@ void describe('MDSO simulator API', () => {
     assert.ok(parent, 'a NetworkService failed through a child');
     const all = await get(app, `${MARKET}/resources/${parent.id}/dependencies`, tok);
     assert.equal(all.body.items.length, 2, 'the failed child and the TraceLog');
-    assert.ok(all.body.items.some((r: { resourceTypeId: string }) => r.resourceTypeId === 'tosca.resourceTypes.TraceLog'));
+    assert.ok(all.body.items.some((r: { resourceTypeId: string }) => r.resourceTypeId === 'tosca.resourceTypes.TraceLog'), 'all.body.items.some((r: { resourceTypeId: string }) => r.resourceTypeId === \'tosca.resourceTypes.TraceLog\')');
     const first = await get(app, `${MARKET}/resources/${parent.id}/dependencies?limit=1`, tok);
-    assert.ok(first.body.nextPageToken);
+    assert.ok(first.body.nextPageToken, 'first.body.nextPageToken');
     {
       const second = await get(app, `${MARKET}/resources/${parent.id}/dependencies?limit=1&pageToken=${first.body.nextPageToken}`, tok);
       let last = second;
@@ -175,17 +175,17 @@ void describe('MDSO simulator API', () => {
   void it('generates documented identifier shapes and failure formats', async () => {
     const store = app.mdsoSim.store;
     const services = store.search({ exactTypeId: 'charter.resourceTypes.ServiceMapper' });
-    assert.ok(services.every(r => CIRCUIT.test(r.label) && r.properties['circuit_id'] === r.label));
+    assert.ok(services.every(r => CIRCUIT.test(r.label) && r.properties['circuit_id'] === r.label), 'services.every(r => CIRCUIT.test(r.label) && r.properties[\'circuit_id\'] === r.label)');
     const cpe = store.search({ exactTypeId: 'charter.resourceTypes.cpeActivator' });
-    assert.ok(cpe.every(r => TID.test(r.label.replace('.cpe_activator', ''))));
+    assert.ok(cpe.every(r => TID.test(r.label.replace('.cpe_activator', ''))), 'cpe.every(r => TID.test(r.label.replace(\'.cpe_activator\', \'\')))');
     const msa = store.search({ exactTypeId: 'charter.resourceTypes.ManagedServicesActivator' });
-    assert.ok(msa.every(r => r.label.endsWith('.CHTRSE.COM')));
+    assert.ok(msa.every(r => r.label.endsWith('.CHTRSE.COM')), 'msa.every(r => r.label.endsWith(\'.CHTRSE.COM\'))');
 
     const failed = store.search({ q: 'orchState:failed' }).filter(r => r.resourceTypeId.startsWith('charter.') && r.reason.startsWith('Failed task:'));
     assert.ok(failed.some(r => r.reason.startsWith("Failed task:\n(1) activate: Failed plan 'activate'\n(exit code: 1):Error in ")), '2021 wrapper');
     assert.ok(failed.some(r => r.reason.startsWith("Failed task:(1) activate: Failed remote script 'activate'(exit code: 1): Error in ")), '2023 wrapper');
     assert.ok(failed.some(r => /Error: Resource [0-9a-f-]{36} failed:/.test(r.reason)), 'child failures');
-    assert.ok(failed.every(r => /Please check file: plan-script-[0-9a-f-]{36}-activate-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(r.reason)));
+    assert.ok(failed.every(r => /Please check file: plan-script-[0-9a-f-]{36}-activate-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(r.reason)), 'failed.every(r => /Please check file: plan-script-[0-9a-f-]{36}-activate-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$/.test(r.reason))');
     const traces = store.search({ exactTypeId: 'tosca.resourceTypes.TraceLog' });
     const failingEntries = traces.map(t => (t.properties['orchestration_trace'] as Array<{ state: string; categorized_error?: string; resource_id: string }>).find(e => e.state === 'FAILED')!);
     assert.ok(failingEntries.some(e => e.categorized_error && CATEGORIZED.test(e.categorized_error)), 'categorized');
@@ -193,15 +193,15 @@ void describe('MDSO simulator API', () => {
     assert.ok(failingEntries.some(e => e.categorized_error === undefined), 'raw exceptions');
     assert.ok(failingEntries.some(e => e.categorized_error?.startsWith('MDSO | Process Error - Exception Raised: class: ')), 'caught exceptions');
     for (const t of traces) {
-      assert.ok(t.label.endsWith('.orch_trace'));
+      assert.ok(t.label.endsWith('.orch_trace'), 't.label.endsWith(\'.orch_trace\')');
       assert.equal(typeof t.properties['start_time_sec'], 'number');
       const entries = t.properties['orchestration_trace'] as Array<{ timestamp: string; elapsed_time: number; state: string }>;
       assert.equal(entries[0]!.state, 'STARTED');
       assert.equal(entries.at(-1)!.state, 'FAILED');
-      assert.ok(entries.every(e => /^\d{2}:\d{2}:\d{2}$/.test(e.timestamp)));
+      assert.ok(entries.every(e => /^\d{2}:\d{2}:\d{2}$/.test(e.timestamp)), 'entries.every(e => /^\\d{2}:\\d{2}:\\d{2}$/.test(e.timestamp))');
     }
     const ns = store.search({ exactTypeId: 'charter.resourceTypes.NetworkService', q: 'orchState:failed' });
-    assert.ok(ns.every(r => typeof r.properties['network_service_error'] === 'string' && (r.properties['network_service_error'] as string).length <= 150 && (r.properties['network_service_error'] as string).length > 0));
+    assert.ok(ns.every(r => typeof r.properties['network_service_error'] === 'string' && (r.properties['network_service_error'] as string).length <= 150 && (r.properties['network_service_error'] as string).length > 0), 'ns.every(r => typeof r.properties[\'network_service_error\'] === \'string\' && (r.properties[\'network_service_error\'] as string).length <= 150 && (r.properties[\'network_service_error\'] as string).length > 0)');
   });
 
   void it('adds and fails resources at runtime and validates fault settings', async () => {
@@ -223,8 +223,8 @@ void describe('MDSO simulator API', () => {
     assert.match(badFault.json().failureInfo.reason, /latencyMs/);
     assert.equal((await app.inject({ method: 'POST', url: '/__sim/faults', payload: { bogus: 1 } })).statusCode, 400);
     const stats = (await app.inject({ url: '/__sim/stats' })).json();
-    assert.ok(stats.calls['GET /bpocore/market/api/v1/resources']['200'] > 0);
-    assert.ok(stats.calls['GET /bpocore/market/api/v1/resources/:id']['404'] >= 1);
+    assert.ok(stats.calls['GET /bpocore/market/api/v1/resources']['200'] > 0, 'stats.calls[\'GET /bpocore/market/api/v1/resources\'][\'200\'] > 0');
+    assert.ok(stats.calls['GET /bpocore/market/api/v1/resources/:id']['404'] >= 1, 'stats.calls[\'GET /bpocore/market/api/v1/resources/:id\'][\'404\'] >= 1');
   });
 });
 

@@ -38,7 +38,7 @@ void describe('MDSO simulator writes and operations', () => {
       if (done.orchState === 'failed') {
         assert.match(done.reason, /^Failed task:/);
         const trace = await call('GET', `${MARKET}/resources?resourceTypeId=tosca.resourceTypes.TraceLog&p=label:${encodeURIComponent(done.label)}.orch_trace`);
-        assert.ok(trace.body.items.some((t: { label: string }) => t.label === `${done.label}.orch_trace`));
+        assert.ok(trace.body.items.some((t: { label: string }) => t.label === `${done.label}.orch_trace`), 'trace.body.items.some((t: { label: string }) => t.label === `${done.label}.orch_trace`)');
       }
       outcomes.add(done.orchState);
     }
@@ -53,7 +53,7 @@ void describe('MDSO simulator writes and operations', () => {
     assert.equal(patched.status, 200);
     assert.deepEqual(patched.body.properties, { a: 1, b: 2 });
     assert.equal(patched.body.desiredOrchState, 'terminated');
-    assert.ok(patched.body.revision > created.revision);
+    assert.ok(patched.body.revision > created.revision, 'patched.body.revision > created.revision');
     assert.equal((await call('POST', `${MARKET}/resources/${created.id}/resync?full=true`)).status, 202);
     assert.equal((await call('DELETE', `${MARKET}/resources/${created.id}`)).status, 204);
     assert.equal((await call('GET', `${MARKET}/resources/${created.id}`)).status, 404);
