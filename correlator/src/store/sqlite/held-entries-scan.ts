@@ -29,8 +29,18 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
   private lastKey = '';
   private lastValue = '';
   private lastLogRow = 0;
+  /** Prepared once per build: a build of a large store reads thousands of slices. */
+  private readonly traceRows: Database.Statement;
+  private readonly chunkTraces: Database.Statement;
+  private readonly keyGroups: Database.Statement;
+  private readonly logRows: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(db: Database.Database) {
+    this.traceRows = db.prepare(TRACE_ROWS).raw();
+    this.chunkTraces = db.prepare(CHUNK_TRACES).pluck();
+    this.keyGroups = db.prepare(KEY_GROUPS).raw();
+    this.logRows = db.prepare(LOG_ROWS).raw();
+  }
 
   step(into: SeenFilter, limit: number): number {
     while (this.stage < 4) {
@@ -44,35 +54,32 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
   private readSlice(into: SeenFilter, limit: number): number {
     switch (this.stage) {
       case 0:
-        return this.byRowId(TRACE_ROWS, 'lastTraceRow', limit, id => into.addTrace(id));
+        return this.byRowId(this.traceRows, 'lastTraceRow', limit, id => into.addTrace(id));
       case 1: {
-        const ids = this.db.prepare(CHUNK_TRACES).pluck().all(this.lastTraceId, limit) as string[];
+        const ids = this.chunkTraces.all(this.lastTraceId, limit) as string[];
         for (const traceId of ids) into.addTrace(traceId);
         if (ids.length > 0) this.lastTraceId = ids[ids.length - 1]!;
         return ids.length;
       }
       case 2: {
-        const rows = this.db.prepare(KEY_GROUPS).raw().all(this.lastKey, this.lastValue, limit) as [
-          string,
-          string,
-        ][];
+        const rows = this.keyGroups.all(this.lastKey, this.lastValue, limit) as [string, string][];
         for (const [key, value] of rows) into.addGroup(key, value);
         if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
         return rows.length;
       }
       default:
-        return this.byRowId(LOG_ROWS, 'lastLogRow', limit, dedupe => into.addLog(dedupe));
+        return this.byRowId(this.logRows, 'lastLogRow', limit, dedupe => into.addLog(dedupe));
     }
   }
 
   /** A slice of (rowid, value) rows after the cursor `last`, each value given to `add`. */
   private byRowId(
-    sql: string,
+    statement: Database.Statement,
     last: 'lastTraceRow' | 'lastLogRow',
     limit: number,
     add: (value: string) => void,
   ): number {
-    const rows = this.db.prepare(sql).raw().all(this[last], limit) as [number, string][];
+    const rows = statement.all(this[last], limit) as [number, string][];
     for (const [id, value] of rows) {
       add(value);
       this[last] = id;
