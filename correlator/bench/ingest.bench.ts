@@ -15,6 +15,7 @@ import { decodeTraceRequest } from '../src/otlp/trace-decoder.js';
 import type { ClientMessage, LoadJob, LoadResult, ParentMessage } from './lib/load-client.js';
 import { makeTemplates, variantBody, type TemplateOptions } from './lib/otlp-payloads.js';
 import { figure, gc, heading, percentile } from './lib/report.js';
+import { splitThreadCpu, threadCpuMs, type ThreadSplit } from './lib/thread-cpu.js';
 
 const TEMPLATES = 16;
 const SPANS_PER_REQUEST = 512;
@@ -133,6 +134,8 @@ interface Run {
   gcPauseMs: number;
   /** Bytes this process wrote through write system calls during the run (`wchar`). */
   writtenBytes: number;
+  threads: ThreadSplit;
+  wallMs: number;
 }
 
 /**
@@ -175,6 +178,7 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   let wallAtGo = performance.now();
   let gcAtGo = gcMs;
   let writtenAtGo = writtenSoFar();
+  let threadsAtGo = threadCpuMs();
   const result = await new Promise<LoadResult>((resolve, reject) => {
     child.on('message', (m: ClientMessage) => {
       if (m.type === 'ready') {
@@ -184,6 +188,7 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
         wallAtGo = performance.now();
         gcAtGo = gcMs;
         writtenAtGo = writtenSoFar();
+        threadsAtGo = threadCpuMs();
         send({ type: 'go' });
       } else if (m.type === 'result') resolve(m.result);
       else reject(new Error(`load client: ${m.message}`));
@@ -193,18 +198,21 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   });
   const cpu = process.cpuUsage(cpuAtGo);
   const wall = performance.now() - wallAtGo;
+  const threads = splitThreadCpu(threadsAtGo, threadCpuMs());
   return {
     result,
     serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
     gcPauseMs: gcMs - gcAtGo,
     writtenBytes: writtenSoFar() - writtenAtGo,
+    threads,
+    wallMs: wall,
   };
 }
 
 for (const { gzip, first, bare, label } of RUNS) {
   const server = await startServer(false);
   console.log(`\n-- ${label} (a new server on an empty store)`);
-  const { result: r, serverCpuPct, gcPauseMs, writtenBytes } = await loadRun(server.url, gzip, first);
+  const { result: r, serverCpuPct, gcPauseMs, writtenBytes, threads, wallMs } = await loadRun(server.url, gzip, first);
   const stored = server.storedSpans();
   const rate = r.spans / (r.elapsedMs / 1000);
   const perCpu = rate / (serverCpuPct / 100);
@@ -220,6 +228,17 @@ for (const { gzip, first, bare, label } of RUNS) {
       `ratio to bare ${gzip ? 'gunzip+decode' : 'decode'} ${(rate / bare.wall).toFixed(3)} (per cpu-s ${(perCpu / bare.cpu).toFixed(3)}); ` +
       `request latency p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms`,
   );
+  // Where the machine's two cores went: the server's threads, then the load client; what is left
+  // was idle, or the kernel writing the WAL and checkpoints back to disk (not counted in either).
+  const pct = (ms: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
+  const usPerSpan = (ms: number) => ((ms * 1000) / r.spans).toFixed(2);
+  console.log(
+    `  CPU by thread (% of one core, µs per span): main ${pct(threads.mainMs)} ${usPerSpan(threads.mainMs)}, ` +
+      `store writer ${pct(threads.busiestOtherMs)} ${usPerSpan(threads.busiestOtherMs)}, other server threads (GC helpers, checkpointer) ` +
+      `${pct(threads.restMs)} ${usPerSpan(threads.restMs)}; load client ${((r.cpuMs / r.elapsedMs) * 100).toFixed(0)}%`,
+  );
+  figure(`ingest.${label}.main_thread_us_per_span`, (threads.mainMs * 1000) / r.spans, 'µs/span');
+  figure(`ingest.${label}.writer_thread_us_per_span`, (threads.busiestOtherMs * 1000) / r.spans, 'µs/span');
   figure(`ingest.${label}.spans_per_s`, rate, 'spans/s', { op: '>=', value: 100_000 });
   figure(`ingest.${label}.spans_per_server_cpu_s`, perCpu, 'spans/cpu-s');
   figure(`decode.${label}.spans_per_s`, bare.wall, 'spans/s');

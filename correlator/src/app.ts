@@ -135,6 +135,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const workerSpans = followTotal(metrics.renderWorkerSpans, {});
   const inFlightWaits = followTotal(metrics.storeInFlightWaits, {});
+  const commits = followTotal(metrics.storeCommits, {});
   const seenFilterBuilds = followTotal(metrics.storeSeenFilterBuilds, {});
   const lookupsSkipped = followTotal(metrics.storeLookupsSkipped, {});
   const refreshGauges = () => {
@@ -148,6 +149,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     metrics.storeWritesInFlight.set(w.inFlight);
     metrics.storeWriterThread.set(w.writerThread ? 1 : 0);
     inFlightWaits(w.waits);
+    commits(w.commits);
     const seen = store.seenFilterStats();
     metrics.storeSeenFilterBytes.set(seen.bytes);
     metrics.storeSeenFilterEntries.set(seen.entries);

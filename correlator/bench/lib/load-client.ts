@@ -28,6 +28,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   latenciesMs: number[];
   prepareMs: number;
+  /** This process's CPU during the timed phase: it shares the machine with the server. */
+  cpuMs: number;
 }
 
 export type ClientMessage = { type: 'ready'; prepareMs: number } | { type: 'result'; result: LoadResult } | { type: 'error'; message: string };
@@ -100,9 +102,11 @@ async function run(job: LoadJob, go: Promise<void>, ready: (prepareMs: number) =
   await Promise.all(Array.from({ length: job.connections }, () => worker(job.warmup, false)));
   next = job.warmup;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   deadline = started + job.maxMs;
   await Promise.all(Array.from({ length: job.connections }, () => worker(total, true)));
   const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuAtStart);
   agent.destroy();
   const sent = latencies.length;
   return {
@@ -113,6 +117,7 @@ async function run(job: LoadJob, go: Promise<void>, ready: (prepareMs: number) =
     statuses,
     latenciesMs: latencies,
     prepareMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
   };
 }
 

@@ -24,6 +24,7 @@ export interface CoreMetrics {
   storeWritesInFlight: Gauge;
   storeWriterThread: Gauge;
   storeInFlightWaits: Counter;
+  storeCommits: Counter;
   storeSeenFilterBytes: Gauge;
   storeSeenFilterEntries: Gauge;
   storeSeenFilterBuilds: Counter;
@@ -142,6 +143,11 @@ export function createCoreMetrics(): CoreMetrics {
     storeInFlightWaits: new Counter({
       name: 'store_inflight_waits_total',
       help: 'Correlation state reads that waited for the writer to commit a request in flight (state evicted while in flight)',
+      registers: r,
+    }),
+    storeCommits: new Counter({
+      name: 'store_commits_total',
+      help: 'Transactions that committed ingest rows; requests waiting for the writer thread together share one, so fewer commits than requests means the writer is grouping',
       registers: r,
     }),
     storeSeenFilterBytes: new Gauge({

@@ -182,6 +182,7 @@ describe('service endpoints', () => {
     assert.match(metrics, /^store_writer_thread 1$/m);
     assert.match(metrics, /^store_writes_in_flight 0$/m);
     assert.match(metrics, /^store_inflight_waits_total 0$/m);
+    assert.match(metrics, /^store_commits_total 0$/m);
     const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
     for (const path of ['/v1/traces', '/v1/logs', '/api/otlp/v1/traces', '/api/logs', '/api/circuits', '/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/correlations', '/api/service-graph', '/health', '/ready', '/metrics', '/api/info']) {
       assert.ok(doc.paths[path], `OpenAPI lists ${path}`);

@@ -213,6 +213,22 @@ for (const writerThread of [true, false]) {
   });
 }
 
+/** A batch of one chunk with the given id: a second batch with the same id cannot commit. */
+function chunkBatch(id: number, spans: DecodedSpan[]) {
+  const { meta, body, bounds } = encodeSpanChunks([spans.map(s => ({ ...s, resourceId: 1 }))]);
+  return {
+    receivedMs: T0,
+    resources: [],
+    chunks: [{ id, traceId: spans[0]!.traceId, count: spans.length, ...bounds[0]! }],
+    chunkMeta: meta,
+    chunkBody: body,
+    logs: [],
+    derived: null,
+    bridgeResourceId: 0,
+    exports: null,
+  };
+}
+
 describe('writer thread hand-over', () => {
   it('moves the span bytes to the thread instead of copying them, and writes them whole', async t => {
     const dir = await mkdtemp(join(tmpdir(), 'corr-writer-'));
@@ -222,20 +238,9 @@ describe('writer thread hand-over', () => {
     const thread = new WriterThread(join(dir, 'correlator.db'), e => assert.fail(e));
     t.after(() => thread.close());
     const { first } = await twoTraces();
-    const spans = first.map(s => ({ ...s, resourceId: 1 }));
-    const { meta, body, bounds } = encodeSpanChunks([spans]);
+    const batch = chunkBatch(1, first);
+    const { chunkMeta: meta, chunkBody: body } = batch;
     const expected = Buffer.from(body);
-    const batch = {
-      receivedMs: T0,
-      resources: [],
-      chunks: [{ id: 1, traceId: first[0]!.traceId, count: spans.length, ...bounds[0]! }],
-      chunkMeta: meta,
-      chunkBody: body,
-      logs: [],
-      derived: null,
-      bridgeResourceId: 0,
-      exports: null,
-    };
     const written = thread.write(1, batch);
     // Moved, so the batch no longer holds them.
     assert.equal(body.byteLength, 0);
@@ -247,8 +252,49 @@ describe('writer thread hand-over', () => {
       span_count: number;
       body: Buffer;
     };
-    assert.equal(row.span_count, spans.length);
+    assert.equal(row.span_count, first.length);
     assert.ok(row.body.equals(expected), 'the stored body differs from the bytes handed over');
+  });
+});
+
+describe('writer thread commits', () => {
+  it('commits the requests that waited for it together, and a failing one fails alone', async t => {
+    const dir = await mkdtemp(join(tmpdir(), 'corr-writer-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    await new SqliteStore({ dataDir: dir, exportBridges: null, writerThread: false }).close();
+    const file = join(dir, 'correlator.db');
+    const thread = new WriterThread(file, e => assert.fail(e));
+    t.after(() => thread.close());
+    const { first, second } = await twoTraces();
+    await thread.write(1, chunkBatch(1, first));
+    assert.equal(thread.commits(), 1);
+    // While another connection holds the write lock, the thread waits inside the commit of
+    // batch 2; the three handed over meanwhile wait in its queue and go in one transaction,
+    // which batch 4 (chunk id 1 again) makes fail: each is then written alone.
+    await holdWriteLock(file, 300);
+    const two = thread.write(2, chunkBatch(2, second));
+    await new Promise(r => setTimeout(r, 100));
+    const three = thread.write(3, chunkBatch(3, first));
+    const four = thread.write(4, chunkBatch(1, second));
+    const five = thread.write(5, chunkBatch(5, second));
+    await two;
+    await three;
+    await assert.rejects(four, /UNIQUE constraint failed: span_chunks\.id/);
+    await five;
+    assert.equal(thread.commits(), 4, 'batches 1, 2, 3 and 5 committed, 3 and 5 each alone');
+    // Without a failure in it, a group is one commit.
+    await holdWriteLock(file, 300);
+    const six = thread.write(6, chunkBatch(6, first));
+    await new Promise(r => setTimeout(r, 100));
+    const rest = [7, 8, 9].map(seq => thread.write(seq, chunkBatch(seq, second)));
+    await Promise.all([six, ...rest]);
+    assert.equal(thread.commits(), 6, 'batch 6 alone, then 7, 8 and 9 in one commit');
+    const reader = new Database(file, { readonly: true });
+    t.after(() => reader.close());
+    assert.deepEqual(
+      reader.prepare('SELECT id FROM span_chunks ORDER BY id').pluck().all(),
+      [1, 2, 3, 5, 6, 7, 8, 9],
+    );
   });
 });
 

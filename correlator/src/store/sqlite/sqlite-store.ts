@@ -105,6 +105,8 @@ export class SqliteStore implements Store {
   private nextResourceId: number;
   private readonly rows: RowWriter;
   private sink: RowSink;
+  /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
+  private commitsBefore = 0;
   /** The number of the last batch handed to the sink. */
   private seq = 0;
   private readonly inFlight = new InFlightWrites();
@@ -163,13 +165,19 @@ export class SqliteStore implements Store {
     return this.seenFilter.stats();
   }
 
-  /** For /metrics: batches not yet committed, whether a thread writes them, misses that waited. */
-  writeStats(): { inFlight: number; writerThread: boolean; waits: number } {
-    return { inFlight: this.inFlight.size, writerThread: this.sink instanceof WriterThread, waits: this.inFlightWaits };
+  /** For /metrics: batches not yet committed, whether a thread writes them, misses that waited, commits. */
+  writeStats(): { inFlight: number; writerThread: boolean; waits: number; commits: number } {
+    return {
+      inFlight: this.inFlight.size,
+      writerThread: this.sink instanceof WriterThread,
+      waits: this.inFlightWaits,
+      commits: this.commitsBefore + this.sink.commits(),
+    };
   }
 
   /** The thread is gone and the batches it held were rejected: from now on rows are written in line. */
   private writerFailed(e: Error): void {
+    this.commitsBefore += this.sink.commits();
     this.sink = new InlineRowSink(this.db, this.rows, this.seq);
     this.opts.onWriterError?.(e);
   }

@@ -14,6 +14,8 @@ export interface RowSink {
   write(seq: number, batch: RowBatch): Promise<RowWriteResult>;
   /** The highest batch number committed or failed: the store holds everything up to it. */
   settled(): number;
+  /** Transactions committed so far: batches waiting together for the thread share one. */
+  commits(): number;
   /** Blocks the calling thread until every batch written so far has settled. */
   drain(): void;
   /** Settles what was written, then stops. */
@@ -22,6 +24,7 @@ export interface RowSink {
 
 export class InlineRowSink implements RowSink {
   private last = 0;
+  private committed = 0;
   private readonly applyBatch: (b: RowBatch) => RowWriteResult;
 
   constructor(db: Database.Database, writer: RowWriter, after = 0) {
@@ -32,7 +35,9 @@ export class InlineRowSink implements RowSink {
   write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
     this.last = seq;
     try {
-      return Promise.resolve(this.applyBatch(batch));
+      const result = this.applyBatch(batch);
+      this.committed++;
+      return Promise.resolve(result);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -40,6 +45,10 @@ export class InlineRowSink implements RowSink {
 
   settled(): number {
     return this.last;
+  }
+
+  commits(): number {
+    return this.committed;
   }
 
   drain(): void {}
@@ -57,8 +66,8 @@ export type WriterRequest = { type: 'write'; seq: number; batch: RowBatch } | { 
 
 export type WriterReply =
   | { type: 'ready' }
-  | { type: 'done'; seq: number; result: RowWriteResult }
-  | { type: 'failed'; seq: number; error: string }
+  | { type: 'done'; seq: number; result: RowWriteResult; commits: number }
+  | { type: 'failed'; seq: number; error: string; commits: number }
   | { type: 'stopped' };
 
 /** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
@@ -74,6 +83,7 @@ export class WriterThread implements RowSink {
   private readonly progress = new Int32Array(new SharedArrayBuffer(4));
   private readonly waiting = new Map<number, Waiting>();
   private last = 0;
+  private committed = 0;
   private failure: Error | null = null;
   private stopped: Promise<void> | null = null;
 
@@ -120,6 +130,10 @@ export class WriterThread implements RowSink {
     return this.failure ? this.last : Atomics.load(this.progress, 0);
   }
 
+  commits(): number {
+    return this.committed;
+  }
+
   drain(): void {
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     for (;;) {
@@ -151,6 +165,7 @@ export class WriterThread implements RowSink {
       void this.worker.terminate();
       return;
     }
+    this.committed = m.commits;
     const w = this.waiting.get(m.seq);
     this.waiting.delete(m.seq);
     if (this.waiting.size === 0 && this.stopped === null) this.worker.unref();

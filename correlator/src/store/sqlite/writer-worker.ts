@@ -1,10 +1,10 @@
-// The writer thread (writer-thread.ts): applies each request's rows in a transaction of its own on
-// its own connection, then says so twice: in a shared counter, which a main thread blocked on it
-// reads at once, and in a message, which settles the request's promise.
-import { parentPort, workerData } from 'node:worker_threads';
+// The writer thread (writer-thread.ts): applies the rows of the requests waiting for it in one
+// transaction on its own connection, then says so twice: in a shared counter, which a main thread
+// blocked on it reads at once, and in a message per request, which settles the request's promise.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureConnection } from './connection.js';
-import { RowWriter, type RowBatch } from './row-writer.js';
+import { RowWriter, type RowBatch, type RowWriteResult } from './row-writer.js';
 import type { WriterData, WriterReply, WriterRequest } from './writer-thread.js';
 
 const port = parentPort;
@@ -15,22 +15,76 @@ const db = new Database(file);
 configureConnection(db, true);
 const writer = new RowWriter(db);
 const applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
+const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b)));
 
-port.on('message', (m: WriterRequest) => {
-  if (m.type === 'stop') {
-    db.close();
-    port.postMessage({ type: 'stopped' } satisfies WriterReply);
-    port.close();
-    return;
-  }
-  let reply: WriterReply;
+/**
+ * At most this many spans' rows share a commit: past it, a larger group only delays the answers
+ * to its first requests without saving pages.
+ */
+const GROUP_SPANS = 4096;
+
+type Write = Extract<WriterRequest, { type: 'write' }>;
+type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; error: string };
+
+let commits = 0;
+
+function stop(): void {
+  db.close();
+  port!.postMessage({ type: 'stopped' } satisfies WriterReply);
+  port!.close();
+}
+
+function alone(batch: RowBatch): Outcome {
   try {
-    reply = { type: 'done', seq: m.seq, result: applyBatch(m.batch) };
+    const result = applyBatch(batch);
+    commits++;
+    return { type: 'done', result };
   } catch (e) {
-    reply = { type: 'failed', seq: m.seq, error: e instanceof Error ? e.message : String(e) };
+    return { type: 'failed', error: e instanceof Error ? e.message : String(e) };
   }
-  Atomics.store(settled, 0, m.seq);
+}
+
+/**
+ * One commit for the group: pages that several requests touch (index leaves, the circuits they
+ * share) go to the WAL once instead of once per request. If the group fails, each request is
+ * applied alone, so one bad batch fails only its own request, as with a transaction each.
+ */
+function writeGroup(group: Write[]): void {
+  let outcomes: Outcome[];
+  if (group.length === 1) outcomes = [alone(group[0]!.batch)];
+  else {
+    try {
+      outcomes = applyGroup(group.map(m => m.batch)).map(result => ({ type: 'done', result }));
+      commits++;
+    } catch {
+      outcomes = group.map(m => alone(m.batch));
+    }
+  }
+  Atomics.store(settled, 0, group[group.length - 1]!.seq);
   Atomics.notify(settled, 0);
-  port.postMessage(reply);
+  group.forEach((m, i) =>
+    port!.postMessage({ ...outcomes[i]!, seq: m.seq, commits } satisfies WriterReply),
+  );
+}
+
+port.on('message', (first: WriterRequest) => {
+  if (first.type === 'stop') return stop();
+  const group: Write[] = [first];
+  let spans = first.batch.chunks.reduce((n, c) => n + c.count, 0);
+  let stopAfter = false;
+  // Requests that arrived while the previous group was being written are waiting in the port.
+  while (spans < GROUP_SPANS) {
+    const next = receiveMessageOnPort(port);
+    if (next === undefined) break;
+    const m = next.message as WriterRequest;
+    if (m.type === 'stop') {
+      stopAfter = true;
+      break;
+    }
+    group.push(m);
+    spans += m.batch.chunks.reduce((n, c) => n + c.count, 0);
+  }
+  writeGroup(group);
+  if (stopAfter) stop();
 });
 port.postMessage({ type: 'ready' } satisfies WriterReply);
