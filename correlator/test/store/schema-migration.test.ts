@@ -9,6 +9,7 @@ import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { encodeSpanChunk } from '../../src/store/sqlite/span-chunk.js';
 import { encodeBridgeSpan } from '../../src/stitching/bridge-span.js';
 import type { BridgePlan } from '../../src/correlation/types.js';
 
@@ -136,7 +137,7 @@ test('a schema 1 data directory is upgraded with every row kept', async t => {
   // The rebuilt tables have their indexes back and no leftovers.
   const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name LIKE '%_v2' OR name = 'trace_keys_trace'`).pluck().all();
   assert.deepEqual(names, []);
-  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child', 'bridges_trace_span']) {
+  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child_ref', 'bridges_parent_span', 'span_chunks_trace_ref']) {
     assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index), 1, index);
   }
 });
@@ -187,7 +188,7 @@ test('a schema 2 data directory keeps its bridge spans, now served from the brid
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.deepEqual(
     store.db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('spans', 'bridges_v2', 'bridges_trace') OR tbl_name = 'bridges' ORDER BY name`).pluck().all(),
-    ['bridges', 'bridges_child', 'bridges_trace_span', 'bridges_value'],
+    ['bridges', 'bridges_child_ref', 'bridges_parent_span', 'bridges_value'],
   );
   const { spans } = await store.spansOfTraces([T1, T3], 10);
   assert.deepEqual(
@@ -199,4 +200,72 @@ test('a schema 2 data directory keeps its bridge spans, now served from the brid
   const [due] = store.dueExports(Date.now(), 10);
   assert.deepEqual(due?.span?.body, stored);
   assert.equal(due?.span?.resource.id, 7);
+});
+
+test('a schema 3 data directory finds its chunks by trace row, and drops those whose row retention deleted', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v3.sql', import.meta.url), 'utf8');
+  const { meta, body } = encodeSpanChunk([
+    { spanId: '0000000000000002', parentSpanId: '', startMs: 2000, endMs: 2500, kind: 2, statusCode: 0, resourceId: 2, bytes: Buffer.from([3]) },
+  ]);
+  const later = encodeSpanChunk([
+    { spanId: '0000000000000003', parentSpanId: '0000000000000002', startMs: 2100, endMs: 2200, kind: 3, statusCode: 2, resourceId: 2, bytes: Buffer.from([1, 2]) },
+  ]);
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '3');
+      INSERT INTO resources (id, hash, service, scope_name, scope_version, body) VALUES (2, 'h2', 'arda', '', '', x'0a00');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, services, keys, linked, updated_ms)
+        VALUES (5, '${T1}', 900, 950, 0, '[]', '{}', '[]', 950), (9, '${T2}', 2000, 2500, 2, '["arda"]', '{}', '[]', 2600);`);
+    db.prepare(
+      `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id, child_span_id,
+         child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id)
+       VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
+         @childService, @childStartMs, @key, @value, @method, @confidence, 2600, 0)`,
+    ).run(V1_BRIDGE);
+    db.prepare(
+      `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id, child_span_id,
+         child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id)
+       VALUES ('3333333333333333', @traceId, @parentSpanId, @parentService, @parentStartMs, '${T3}', @childSpanId,
+         @childService, @childStartMs, @key, @value, @method, @confidence, 2600, 0)`,
+    ).run(V1_BRIDGE);
+    const insert = db.prepare('INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, 2600, 1, ?, ?)');
+    insert.run(1, T2, meta, body);
+    insert.run(2, T3, meta, body);
+    insert.run(3, T2, later.meta, later.body);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  const { spans } = await store.spansOfTraces([T2, T3], 10);
+  assert.deepEqual(
+    spans.map(sp => [sp.traceId, sp.spanId, sp.service, [...sp.body]]),
+    [
+      [T2, '0000000000000002', 'arda', [3]],
+      [T2, '0000000000000003', 'arda', [1, 2]],
+    ],
+  );
+  assert.deepEqual(store.db.prepare('SELECT id, trace_ref FROM span_chunks ORDER BY id').raw().all(), [
+    [1, 9],
+    [3, 9],
+  ]);
+  assert.deepEqual(
+    store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('span_chunks', 'bridges') ORDER BY name`).pluck().all(),
+    ['bridges_child_ref', 'bridges_parent_span', 'bridges_value', 'span_chunks_received', 'span_chunks_trace_ref'],
+  );
+  // Bridges are found through their traces' rows; one whose child has no row still is from its parent's.
+  assert.deepEqual(store.db.prepare('SELECT span_id, parent_ref, child_ref FROM bridges ORDER BY span_id').raw().all(), [
+    [V1_BRIDGE.spanId, 5, 9],
+    ['3333333333333333', 5, 0],
+  ]);
+  const links = await store.links(T2);
+  assert.deepEqual(
+    links.in.map(l => [l.sourceTraceId, l.sourceSpanId, l.origin]),
+    [[T1, V1_BRIDGE.spanId, 'bridge']],
+  );
+  assert.deepEqual(
+    (await store.bridgesOf({ traceId: T1 })).map(b => b.spanId),
+    [V1_BRIDGE.spanId, '3333333333333333'],
+  );
+  const [due] = (store.db.exec(`INSERT INTO export_queue (ref, due_ms, attempts, created_ms) VALUES ('${T1}:${V1_BRIDGE.spanId}', 0, 0, 2600)`), store.dueExports(Date.now(), 10));
+  assert.equal(due?.span?.spanId, V1_BRIDGE.spanId);
 });

@@ -6,16 +6,14 @@ import type Database from 'better-sqlite3';
 import type { HeldEntriesScan } from '../seen-filter-keeper.js';
 import type { SeenFilter } from '../seen-filter.js';
 
-// A trace's chunks may outlive its trace row (retention prunes chunks by arrival and traces by their
-// last span), and the duplicate check reads chunks: both tables are read.
+// Every chunk is filed under its trace's row and goes with it (schema.ts, version 4): the trace
+// rows are all the traces the store holds.
 const TRACE_ROWS = 'SELECT id, trace_id FROM traces WHERE id > ? ORDER BY id LIMIT ?';
-const CHUNK_TRACES =
-  'SELECT DISTINCT trace_id FROM span_chunks WHERE trace_id > ? ORDER BY trace_id LIMIT ?';
 const KEY_GROUPS =
   'SELECT DISTINCT key, value FROM trace_keys WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
 const LOG_ROWS = 'SELECT id, dedupe FROM logs WHERE id > ? ORDER BY id LIMIT ?';
 
-/** Trace rows, traces with chunks and key groups (about seven entries per trace), and log records. */
+/** Trace rows and key groups (about seven entries per trace), and log records. */
 export function estimateHeldEntries(db: Database.Database): number {
   const rows = (table: string) =>
     db.prepare(`SELECT coalesce(max(id) - min(id) + 1, 0) FROM ${table}`).pluck().get() as number;
@@ -23,27 +21,24 @@ export function estimateHeldEntries(db: Database.Database): number {
 }
 
 export class SqliteHeldEntriesScan implements HeldEntriesScan {
-  private stage: 0 | 1 | 2 | 3 | 4 = 0;
+  private stage: 0 | 1 | 2 | 3 = 0;
   private lastTraceRow = 0;
-  private lastTraceId = '';
   private lastKey = '';
   private lastValue = '';
   private lastLogRow = 0;
   /** Prepared once per build: a build of a large store reads thousands of slices. */
   private readonly traceRows: Database.Statement;
-  private readonly chunkTraces: Database.Statement;
   private readonly keyGroups: Database.Statement;
   private readonly logRows: Database.Statement;
 
   constructor(db: Database.Database) {
     this.traceRows = db.prepare(TRACE_ROWS).raw();
-    this.chunkTraces = db.prepare(CHUNK_TRACES).pluck();
     this.keyGroups = db.prepare(KEY_GROUPS).raw();
     this.logRows = db.prepare(LOG_ROWS).raw();
   }
 
   step(into: SeenFilter, limit: number): number {
-    while (this.stage < 4) {
+    while (this.stage < 3) {
       const n = this.readSlice(into, limit);
       if (n > 0) return n;
       this.stage++;
@@ -56,12 +51,6 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
       case 0:
         return this.byRowId(this.traceRows, 'lastTraceRow', limit, id => into.addTrace(id));
       case 1: {
-        const ids = this.chunkTraces.all(this.lastTraceId, limit) as string[];
-        for (const traceId of ids) into.addTrace(traceId);
-        if (ids.length > 0) this.lastTraceId = ids[ids.length - 1]!;
-        return ids.length;
-      }
-      case 2: {
         const rows = this.keyGroups.all(this.lastKey, this.lastValue, limit) as [string, string][];
         for (const [key, value] of rows) into.addGroup(key, value);
         if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;

@@ -82,15 +82,18 @@ export class RowWriter {
     const st = this.st;
     for (const r of batch.resources)
       st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, range(r.body));
+    for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
+    // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
+    const traceRows = new Map<string, number>();
+    const dequeued = batch.derived
+      ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
+      : 0;
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
-      st.insertChunk.run(c.id, c.traceId, batch.receivedMs, c.count, meta, body);
+      const ref = traceRows.get(c.traceId) ?? this.traceRowOf(c.traceId, batch.receivedMs);
+      st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, body);
     }
-    for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
-    const dequeued = batch.derived
-      ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId)
-      : 0;
     let dropped = 0;
     if (batch.exports) {
       const now = Date.now();
@@ -101,11 +104,26 @@ export class RowWriter {
     return { dequeued, dropped };
   }
 
-  /** Returns how many export-queue entries went with superseded bridges. */
-  private applyDerived(w: DerivedWrites, now: number, bridgeResourceId: number): number {
+  /**
+   * The row id of a trace correlation did not write a row for (a caller that derives nothing):
+   * its chunks need one to be found by. It counts no spans; correlation's own rows do.
+   */
+  private traceRowOf(traceId: string, now: number): number {
+    const id = this.st.traceRowId.get(traceId) as number | undefined;
+    if (id !== undefined) return id;
+    return this.st.insertBareTrace.get(traceId, now, now, now) as number;
+  }
+
+  /** Returns how many export-queue entries went with superseded bridges; `traceRows` gets each trace's row id. */
+  private applyDerived(
+    w: DerivedWrites,
+    now: number,
+    bridgeResourceId: number,
+    traceRows: Map<string, number>,
+  ): number {
     const st = this.st;
     for (const t of w.traces) {
-      st.upsertTrace.run({
+      const id = st.upsertTrace.get({
         traceId: t.traceId,
         firstMs: Number.isFinite(t.firstMs) ? t.firstMs : now,
         lastMs: Number.isFinite(t.lastMs) ? t.lastMs : now,
@@ -117,7 +135,8 @@ export class RowWriter {
         keys: JSON.stringify(t.keys),
         linked: JSON.stringify(t.linkedTraceIds),
         now,
-      });
+      }) as number;
+      traceRows.set(t.traceId, id);
     }
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
@@ -154,14 +173,23 @@ export class RowWriter {
     }
     let dequeued = 0;
     for (const b of w.bridgesRemoved) {
-      if (st.deleteBridge.run(b.traceId, b.spanId).changes === 1 && b.key === 'circuit_id')
+      const parentRef =
+        traceRows.get(b.traceId) ?? (st.traceRowId.get(b.traceId) as number | undefined);
+      if (
+        parentRef !== undefined &&
+        st.deleteBridge.run(parentRef, b.spanId).changes === 1 &&
+        b.key === 'circuit_id'
+      )
         st.bumpCircuitBridges.run(-1, b.value);
       dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
     }
     for (const b of w.bridgesAdded) {
-      // The row is the bridge span too (schema.ts, version 3): its resource is stored with it.
-      const row = { ...b, resourceId: bridgeResourceId };
-      if (st.bridgeExists.get(b.traceId, b.spanId) === undefined) {
+      // The row is the bridge span too (schema.ts, version 3): its resource is stored with it. It
+      // is found through its two traces' rows (version 4).
+      const parentRef = traceRows.get(b.traceId) ?? this.traceRowOf(b.traceId, now);
+      const childRef = traceRows.get(b.childTraceId) ?? this.traceRowOf(b.childTraceId, now);
+      const row = { ...b, resourceId: bridgeResourceId, parentRef, childRef };
+      if (st.bridgeExists.get(parentRef, b.spanId) === undefined) {
         st.insertBridge.run(row);
         if (b.key === 'circuit_id') st.bumpCircuitBridges.run(1, b.value);
       } else st.updateBridge.run(row);
@@ -178,10 +206,18 @@ function prepareWrites(d: Database.Database) {
       'INSERT OR IGNORE INTO resources (id, hash, service, scope_name, scope_version, body) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     insertChunk: d.prepare(
-      'INSERT INTO span_chunks (id, trace_id, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO span_chunks (id, trace_id, trace_ref, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
-    upsertTrace: d.prepare(
-      `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
+    traceRowId: d.prepare('SELECT id FROM traces WHERE trace_id = ?').pluck(),
+    insertBareTrace: d
+      .prepare(
+        `INSERT INTO traces (trace_id, first_ms, last_ms, services, keys, linked, updated_ms)
+         VALUES (?, ?, ?, '[]', '{}', '[]', ?) RETURNING id`,
+      )
+      .pluck(),
+    upsertTrace: d
+      .prepare(
+        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
          keys, linked, updated_ms)
        VALUES (@traceId, @firstMs, @lastMs, @spanDelta, @errorDelta, @logDelta, @services, @entry,
          @keys, @linked, @now)
@@ -190,8 +226,10 @@ function prepareWrites(d: Database.Database) {
          span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
          log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
          keys = excluded.keys, linked = excluded.linked,
-         updated_ms = excluded.updated_ms`,
-    ),
+         updated_ms = excluded.updated_ms
+       RETURNING id`,
+      )
+      .pluck(),
     insertMembership: d.prepare(
       'INSERT OR IGNORE INTO trace_keys (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -227,22 +265,25 @@ function prepareWrites(d: Database.Database) {
          span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
          updated_ms = excluded.updated_ms`,
     ),
-    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE trace_id = ? AND span_id = ?').pluck(),
+    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE parent_ref = ? AND span_id = ?').pluck(),
     insertBridge: d.prepare(
       `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
-         child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id)
+         child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id,
+         parent_ref, child_ref)
        VALUES (@spanId, @traceId, @parentSpanId, @parentService, @parentStartMs, @childTraceId, @childSpanId,
-         @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs, @resourceId)`,
+         @childService, @childStartMs, @key, @value, @method, @confidence, @createdAtMs, @resourceId,
+         @parentRef, @childRef)`,
     ),
     // In place: a replaced row would move to a new rowid and rewrite every index entry.
     updateBridge: d.prepare(
       `UPDATE bridges SET parent_span_id = @parentSpanId, parent_service = @parentService,
          parent_start_ms = @parentStartMs, child_trace_id = @childTraceId, child_span_id = @childSpanId,
          child_service = @childService, child_start_ms = @childStartMs, key = @key, value = @value,
-         method = @method, confidence = @confidence, created_ms = @createdAtMs, resource_id = @resourceId
-       WHERE trace_id = @traceId AND span_id = @spanId`,
+         method = @method, confidence = @confidence, created_ms = @createdAtMs, resource_id = @resourceId,
+         child_ref = @childRef
+       WHERE parent_ref = @parentRef AND span_id = @spanId`,
     ),
-    deleteBridge: d.prepare('DELETE FROM bridges WHERE trace_id = ? AND span_id = ?'),
+    deleteBridge: d.prepare('DELETE FROM bridges WHERE parent_ref = ? AND span_id = ?'),
     insertLink: d.prepare(
       `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
        VALUES (?, ?, ?, ?, ?)`,

@@ -193,12 +193,14 @@ export class SqliteStore implements Store {
       linksFrom: d.prepare(
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE source_trace_id = ?
          UNION ALL
-         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges WHERE trace_id = ?`,
+         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
+           WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
       linksTo: d.prepare(
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE target_trace_id = ?
          UNION ALL
-         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges WHERE child_trace_id = ?`,
+         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
+           WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       groupCorrelation: d.prepare(
@@ -219,12 +221,19 @@ export class SqliteStore implements Store {
       circuitTraceIds: d
         .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
         .pluck(),
+      // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
-        .prepare('SELECT id, trace_id, meta FROM span_chunks WHERE trace_id IN (SELECT value FROM json_each(?)) ORDER BY id')
+        .prepare(
+          `SELECT c.id, t.trace_id, c.meta FROM traces t JOIN span_chunks c ON c.trace_ref = t.id
+           WHERE t.trace_id IN (SELECT value FROM json_each(?)) ORDER BY c.id`,
+        )
         .raw(),
       chunkBodies: d.prepare('SELECT id, body FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))').raw(),
-      bridgesOfTraces: d.prepare('SELECT * FROM bridges WHERE trace_id IN (SELECT value FROM json_each(?))'),
-      bridgeByIds: d.prepare('SELECT * FROM bridges WHERE trace_id = ? AND span_id = ?'),
+      // Bridges are filed under their traces' row ids (schema.ts, version 4).
+      bridgesOfTraces: d.prepare(
+        'SELECT * FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))',
+      ),
+      bridgeByIds: d.prepare('SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ?'),
     };
   }
 
@@ -677,7 +686,10 @@ export class SqliteStore implements Store {
         .all(filter.circuitId) as BridgeDbRow[];
     } else if (filter.traceId !== undefined) {
       rows = this.db
-        .prepare('SELECT * FROM bridges WHERE trace_id = ? OR child_trace_id = ? ORDER BY child_start_ms')
+        .prepare(
+          `SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?)
+           UNION SELECT * FROM bridges WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?) ORDER BY child_start_ms`,
+        )
         .all(filter.traceId, filter.traceId) as BridgeDbRow[];
     } else rows = [];
     return rows.map(toBridge);
@@ -874,6 +886,12 @@ export class SqliteStore implements Store {
       if (n < 5000) break;
     }
     return this.db.transaction(() => {
+      // A trace's chunks go with its row, which is how they are found; most went by age above.
+      for (const n of this.db
+        .prepare('DELETE FROM span_chunks WHERE trace_ref IN (SELECT id FROM traces WHERE last_ms < ?) RETURNING span_count')
+        .pluck()
+        .all(cutoffMs) as number[])
+        spans += n;
       const traces = del('DELETE FROM traces WHERE last_ms < ?', cutoffMs);
       del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
       const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);

@@ -25,7 +25,7 @@ export interface RowSink {
 export class InlineRowSink implements RowSink {
   private last = 0;
   private committed = 0;
-  private readonly applyBatch: (b: RowBatch) => RowWriteResult;
+  private readonly applyBatch: Database.Transaction<(b: RowBatch) => RowWriteResult>;
 
   constructor(db: Database.Database, writer: RowWriter, after = 0) {
     this.applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
@@ -35,7 +35,7 @@ export class InlineRowSink implements RowSink {
   write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
     this.last = seq;
     try {
-      const result = this.applyBatch(batch);
+      const result = this.applyBatch.immediate(batch);
       this.committed++;
       return Promise.resolve(result);
     } catch (e) {

@@ -14,6 +14,8 @@ const settled = new Int32Array(progress);
 const db = new Database(file);
 configureConnection(db, true);
 const writer = new RowWriter(db);
+// Run with .immediate: a batch may read before it writes (a trace's row id), and a transaction that
+// began as a read cannot wait for the write lock another connection holds; it fails at once.
 const applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
 const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b)));
 
@@ -36,7 +38,7 @@ function stop(): void {
 
 function alone(batch: RowBatch): Outcome {
   try {
-    const result = applyBatch(batch);
+    const result = applyBatch.immediate(batch);
     commits++;
     return { type: 'done', result };
   } catch (e) {
@@ -54,7 +56,9 @@ function writeGroup(group: Write[]): void {
   if (group.length === 1) outcomes = [alone(group[0]!.batch)];
   else {
     try {
-      outcomes = applyGroup(group.map(m => m.batch)).map(result => ({ type: 'done', result }));
+      outcomes = applyGroup
+        .immediate(group.map(m => m.batch))
+        .map(result => ({ type: 'done', result }));
       commits++;
     } catch {
       outcomes = group.map(m => alone(m.batch));
