@@ -886,12 +886,16 @@ export class SqliteStore implements Store {
       if (n < 5000) break;
     }
     return this.db.transaction(() => {
-      // A trace's chunks go with its row, which is how they are found; most went by age above.
+      // A trace's chunks and bridges go with its row, through which they are found (most chunks
+      // went by age above). None may stay behind: SQLite gives a deleted row's id again when it
+      // was the highest, and a new trace would then find them as its own.
       for (const n of this.db
         .prepare('DELETE FROM span_chunks WHERE trace_ref IN (SELECT id FROM traces WHERE last_ms < ?) RETURNING span_count')
         .pluck()
         .all(cutoffMs) as number[])
         spans += n;
+      spans += del('DELETE FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE last_ms < ?)', cutoffMs);
+      del('DELETE FROM bridges WHERE child_ref IN (SELECT id FROM traces WHERE last_ms < ?)', cutoffMs);
       const traces = del('DELETE FROM traces WHERE last_ms < ?', cutoffMs);
       del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
       const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);
