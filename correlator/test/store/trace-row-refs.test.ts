@@ -12,6 +12,7 @@ import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites, type DerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { traceRow } from './derived-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 4, 9, 0, 0);
 const HOUR = 3_600_000;
@@ -49,18 +50,7 @@ function rowsFor(spans: DecodedSpan[], bridgeTo?: DecodedSpan): () => DerivedWri
   return () => {
     const w = emptyDerivedWrites();
     const s = spans[0]!;
-    w.traces.push({
-      traceId: s.traceId,
-      firstMs: s.startMs,
-      lastMs: s.endMs,
-      spanDelta: spans.length,
-      errorDelta: 0,
-      logDelta: 0,
-      services: [s.resource.serviceName],
-      entry: null,
-      keys: {},
-      linkedTraceIds: [],
-    });
+    w.traces.push(traceRow(spans));
     if (bridgeTo)
       w.bridgesAdded.push({
         spanId: 'b'.repeat(16),
