@@ -1,21 +1,14 @@
 // CPU time per thread of this process, from /proc: which of the server's threads a run kept busy.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { threadCpuNs } from './report.js';
 
-const TICK_MS = 10;
-
-/** CPU milliseconds (user + system) of each live thread, by thread id. */
+/** CPU milliseconds of each live thread, by thread id. */
 export function threadCpuMs(): Map<number, number> {
   const out = new Map<number, number>();
   for (const tid of readdirSync('/proc/self/task')) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between the listing and the read
-    }
-    // Fields after the parenthesised name; utime and stime are the 14th and 15th of the line.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    // null: the thread ended between the listing and the read
+    const ns = threadCpuNs(Number(tid));
+    if (ns !== null) out.set(Number(tid), ns / 1e6);
   }
   return out;
 }
