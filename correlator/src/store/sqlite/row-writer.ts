@@ -91,7 +91,7 @@ export class RowWriter {
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
-      const ref = traceRows.get(c.traceId) ?? this.traceRowOf(c.traceId, batch.receivedMs);
+      const ref = this.traceRowOf(c.traceId, batch.receivedMs, traceRows);
       st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, body);
     }
     let dropped = 0;
@@ -105,13 +105,16 @@ export class RowWriter {
   }
 
   /**
-   * The row id of a trace correlation did not write a row for (a caller that derives nothing):
-   * its chunks need one to be found by. It counts no spans; correlation's own rows do.
+   * A trace's row id: written by this batch, read from the store, or, for a trace that has no row
+   * (a caller that derives nothing, a bridge end retention removed), a new row that counts no
+   * spans, since its chunks and bridges need one to be found by. `traceRows` keeps what it finds.
    */
-  private traceRowOf(traceId: string, now: number): number {
-    const id = this.st.traceRowId.get(traceId) as number | undefined;
-    if (id !== undefined) return id;
-    return this.st.insertBareTrace.get(traceId, now, now, now) as number;
+  private traceRowOf(traceId: string, now: number, traceRows: Map<string, number>): number {
+    let id = traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
+    id ??= this.st.insertBareTrace.get(traceId, now, now, now) as number;
+    // A parent trace from an earlier request usually has several of this request's bridges.
+    traceRows.set(traceId, id);
+    return id;
   }
 
   /** Returns how many export-queue entries went with superseded bridges; `traceRows` gets each trace's row id. */
@@ -186,8 +189,8 @@ export class RowWriter {
     for (const b of w.bridgesAdded) {
       // The row is the bridge span too (schema.ts, version 3): its resource is stored with it. It
       // is found through its two traces' rows (version 4).
-      const parentRef = traceRows.get(b.traceId) ?? this.traceRowOf(b.traceId, now);
-      const childRef = traceRows.get(b.childTraceId) ?? this.traceRowOf(b.childTraceId, now);
+      const parentRef = this.traceRowOf(b.traceId, now, traceRows);
+      const childRef = this.traceRowOf(b.childTraceId, now, traceRows);
       const row = { ...b, resourceId: bridgeResourceId, parentRef, childRef };
       if (st.bridgeExists.get(parentRef, b.spanId) === undefined) {
         st.insertBridge.run(row);

@@ -886,17 +886,19 @@ export class SqliteStore implements Store {
       if (n < 5000) break;
     }
     return this.db.transaction(() => {
+      const gone = this.db.prepare('DELETE FROM traces WHERE last_ms < ? RETURNING id').pluck().all(cutoffMs);
+      const traces = gone.length;
       // A trace's chunks and bridges go with its row, through which they are found (most chunks
       // went by age above). None may stay behind: SQLite gives a deleted row's id again when it
       // was the highest, and a new trace would then find them as its own.
+      const refs = JSON.stringify(gone);
       for (const n of this.db
-        .prepare('DELETE FROM span_chunks WHERE trace_ref IN (SELECT id FROM traces WHERE last_ms < ?) RETURNING span_count')
+        .prepare('DELETE FROM span_chunks WHERE trace_ref IN (SELECT value FROM json_each(?)) RETURNING span_count')
         .pluck()
-        .all(cutoffMs) as number[])
+        .all(refs) as number[])
         spans += n;
-      spans += del('DELETE FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE last_ms < ?)', cutoffMs);
-      del('DELETE FROM bridges WHERE child_ref IN (SELECT id FROM traces WHERE last_ms < ?)', cutoffMs);
-      const traces = del('DELETE FROM traces WHERE last_ms < ?', cutoffMs);
+      spans += del('DELETE FROM bridges WHERE parent_ref IN (SELECT value FROM json_each(?))', refs);
+      del('DELETE FROM bridges WHERE child_ref IN (SELECT value FROM json_each(?))', refs);
       del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
       const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);
       const correlations = del('DELETE FROM correlations WHERE last_ms < ?', cutoffMs);

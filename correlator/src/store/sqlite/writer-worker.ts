@@ -16,7 +16,6 @@ configureConnection(db, true);
 const writer = new RowWriter(db);
 // Run with .immediate: a batch may read before it writes (a trace's row id), and a transaction that
 // began as a read cannot wait for the write lock another connection holds; it fails at once.
-const applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
 const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b)));
 
 /**
@@ -36,34 +35,26 @@ function stop(): void {
   port!.close();
 }
 
-function alone(batch: RowBatch): Outcome {
-  try {
-    const result = applyBatch.immediate(batch);
-    commits++;
-    return { type: 'done', result };
-  } catch (e) {
-    return { type: 'failed', error: e instanceof Error ? e.message : String(e) };
-  }
-}
+const spansOf = (m: Write) => m.batch.chunks.reduce((n, c) => n + c.count, 0);
 
 /**
  * One commit for the group: pages that several requests touch (index leaves, the circuits they
  * share) go to the WAL once instead of once per request. If the group fails, each request is
- * applied alone, so one bad batch fails only its own request, as with a transaction each.
+ * committed alone, so one bad batch fails only its own request, as with a transaction each.
  */
-function writeGroup(group: Write[]): void {
-  let outcomes: Outcome[];
-  if (group.length === 1) outcomes = [alone(group[0]!.batch)];
-  else {
-    try {
-      outcomes = applyGroup
-        .immediate(group.map(m => m.batch))
-        .map(result => ({ type: 'done', result }));
-      commits++;
-    } catch {
-      outcomes = group.map(m => alone(m.batch));
-    }
+function commit(batches: RowBatch[]): Outcome[] {
+  try {
+    const results = applyGroup.immediate(batches);
+    commits++;
+    return results.map(result => ({ type: 'done', result }));
+  } catch (e) {
+    if (batches.length > 1) return batches.flatMap(b => commit([b]));
+    return [{ type: 'failed', error: e instanceof Error ? e.message : String(e) }];
   }
+}
+
+function writeGroup(group: Write[]): void {
+  const outcomes = commit(group.map(m => m.batch));
   Atomics.store(settled, 0, group[group.length - 1]!.seq);
   Atomics.notify(settled, 0);
   group.forEach((m, i) =>
@@ -74,7 +65,7 @@ function writeGroup(group: Write[]): void {
 port.on('message', (first: WriterRequest) => {
   if (first.type === 'stop') return stop();
   const group: Write[] = [first];
-  let spans = first.batch.chunks.reduce((n, c) => n + c.count, 0);
+  let spans = spansOf(first);
   let stopAfter = false;
   // Requests that arrived while the previous group was being written are waiting in the port.
   while (spans < GROUP_SPANS) {
@@ -86,7 +77,7 @@ port.on('message', (first: WriterRequest) => {
       break;
     }
     group.push(m);
-    spans += m.batch.chunks.reduce((n, c) => n + c.count, 0);
+    spans += spansOf(m);
   }
   writeGroup(group);
   if (stopAfter) stop();
