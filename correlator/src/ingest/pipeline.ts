@@ -58,18 +58,24 @@ export class IngestPipeline {
     return this.storeLogs({ logs, rejected, rejectionMessages: messages }, 'api_logs');
   }
 
-  private async storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
+  // Not async functions on purpose (as the store's ingest methods): a suspended async function
+  // keeps its parameters, and the decoded batch would outlive the wait for the writer.
+  private storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal: 'traces' });
-    const outcome = await this.store.ingestSpans(batch.spans, fresh => this.derive(fresh, []), this.now());
-    end();
-    return this.count('traces', outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
+    const { rejected, rejectionMessages } = batch;
+    return this.store.ingestSpans(batch.spans, fresh => this.derive(fresh, []), this.now()).then(outcome => {
+      end();
+      return this.count('traces', outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+    });
   }
 
-  private async storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
+  private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal });
-    const outcome = await this.store.ingestLogs(batch.logs, fresh => this.derive([], fresh), this.now());
-    end();
-    return this.count(signal, outcome.fresh, outcome.duplicates, batch.rejected, batch.rejectionMessages);
+    const { rejected, rejectionMessages } = batch;
+    return this.store.ingestLogs(batch.logs, fresh => this.derive([], fresh), this.now()).then(outcome => {
+      end();
+      return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+    });
   }
 
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
