@@ -39,12 +39,21 @@ export class InFlightWrites {
       logs: [...logKeys],
       resources: [],
     };
+    // A request names each of its traces three times or more (chunk, trace row, memberships) and
+    // each group once per member trace, bridge and correlation: each is recorded once.
     const trace = (id: string) => {
+      if (this.traces.get(id) === seq) return;
       this.traces.set(id, seq);
       w.traces.push(id);
     };
+    let lastKey = '';
+    let lastValue = '';
     const group = (key: string, value: string) => {
+      if (key === lastKey && value === lastValue) return;
+      lastKey = key;
+      lastValue = value;
       const k = groupMapKey(key, value);
+      if (this.groups.get(k) === seq) return;
       this.groups.set(k, seq);
       w.groups.push(k);
     };
