@@ -15,6 +15,7 @@ import { decodeTraceRequest } from '../src/otlp/trace-decoder.js';
 import type { ClientMessage, LoadJob, LoadResult, ParentMessage } from './lib/load-client.js';
 import { makeTemplates, variantBody, type TemplateOptions } from './lib/otlp-payloads.js';
 import { figure, gc, heading, percentile } from './lib/report.js';
+import { missingServerFlags } from './lib/server-flags.js';
 import { splitThreadCpu, threadCpuMs, type ThreadSplit } from './lib/thread-cpu.js';
 
 const TEMPLATES = 16;
@@ -33,13 +34,20 @@ const templateOptions: TemplateOptions = {
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** The flags the server runs with here, and any of `npm start`'s it lacks (run directly, not through run.ts). */
+function nodeFlags(): string {
+  const flags = process.execArgv.filter(a => a.startsWith('--') && a !== '--expose-gc' && a !== '--import' && a !== 'tsx');
+  const missing = missingServerFlags();
+  return `[${flags.join(' ')}]${missing.length ? ` (WITHOUT npm start's ${missing.join(' ')})` : ''}`;
+}
 const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'warn' }));
 
 heading(
   'ingest throughput',
   `OTLP/HTTP protobuf, ${SPANS_PER_REQUEST} spans/request (SDK 3.1.1 ProtobufTraceSerializer, 13 attributes + 1 event per span, ` +
     `6 services, ~10 spans/trace, 5 traces/circuit, MDSO spans carry resource_type_id: ${templateOptions.resourceTypeAttribute}), every request distinct; server = buildApp() on 127.0.0.1, SQLite WAL in ${tmpdir()}, a new server and store per run, ` +
-    `correlation on, default limits; load = separate process, ${CONNECTIONS} keep-alive connections, ${WARMUP} warm-up + ${REQUESTS} timed requests (at most ${MAX_SECONDS} s) per run; load average before start ${loadavg().map(x => x.toFixed(1)).join(' ')} (other processes share the machine)`,
+    `correlation on, default limits, node flags ${nodeFlags()}; load = separate process, ${CONNECTIONS} keep-alive connections, ${WARMUP} warm-up + ${REQUESTS} timed requests (at most ${MAX_SECONDS} s) per run; load average before start ${loadavg().map(x => x.toFixed(1)).join(' ')} (other processes share the machine)`,
 );
 
 const t0 = performance.now();

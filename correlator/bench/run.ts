@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { machine, stealCpuSeconds } from './lib/report.js';
+import { serverNodeFlags } from './lib/server-flags.js';
 
 interface Figure {
   bench: string;
@@ -61,7 +62,7 @@ function runOne(file: string, cwd: string, figures: Figure[]): Promise<Outcome> 
   const stealBefore = stealCpuSeconds();
   console.log(`\n######## ${bench}`);
   return new Promise(resolve => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', file], {
+    const child = spawn(process.execPath, [...serverNodeFlags(), '--expose-gc', '--import', 'tsx', file], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: process.env,
