@@ -1,0 +1,167 @@
+// A bridge planned again (the same parent trace and span id) is updated in place: one row, with the
+// latest plan's columns, still found through both traces' rows.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import type { DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import {
+  emptyDerivedWrites,
+  type BridgeRow,
+  type DerivedWrites,
+} from '../../src/store/derived-writes.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { traceRow } from './derived-fixture.js';
+
+const T0 = Date.UTC(2026, 11, 4, 10, 0, 0);
+const CID = '71.L1XX.100400..CHTR';
+const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
+
+function rows(spans: DecodedSpan[], bridge?: BridgeRow): () => DerivedWrites {
+  return () => {
+    const w = emptyDerivedWrites();
+    w.traces.push(traceRow(spans));
+    if (bridge) w.bridgesAdded.push(bridge);
+    return w;
+  };
+}
+
+interface StoredBridge {
+  n: number;
+  parent_span_id: string;
+  parent_service: string;
+  parent_start_ms: number;
+  child_trace_id: string;
+  child_span_id: string;
+  child_service: string;
+  child_start_ms: number;
+  key: string;
+  value: string;
+  method: string;
+  confidence: number;
+  created_ms: number;
+  parent_is_beorn: number;
+  child_is_arda: number;
+}
+
+for (const writerThread of [true, false]) {
+  describe(`bridge rows (STORE_WRITER_THREAD=${writerThread})`, () => {
+    it('a bridge planned again replaces its columns in place', async t => {
+      const dir = await mkdtemp(join(tmpdir(), 'corr-bridges-'));
+      const store = new SqliteStore({ dataDir: dir, exportBridges: null, writerThread });
+      t.after(async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      });
+      const [beorn, arda] = (
+        await buildTraces([
+          {
+            service: 'beorn',
+            spans: [
+              { name: 'create', startMs: T0, endMs: T0 + 10, attributes: { circuit_id: CID } },
+              {
+                name: 'activate',
+                startMs: T0 + 20,
+                endMs: T0 + 30,
+                attributes: { circuit_id: CID },
+              },
+            ],
+          },
+          {
+            service: 'arda',
+            spans: [
+              {
+                name: 'serve',
+                startMs: T0 + 100,
+                endMs: T0 + 110,
+                attributes: { circuit_id: CID },
+              },
+            ],
+          },
+        ])
+      ).map(tr => decodeTraceRequest(tracesProtobuf(tr.spans), rules).spans);
+      const first: BridgeRow = {
+        spanId: 'b'.repeat(16),
+        traceId: beorn![0]!.traceId,
+        parentSpanId: beorn![0]!.spanId,
+        parentService: 'beorn',
+        parentStartMs: T0,
+        childTraceId: arda![0]!.traceId,
+        childSpanId: arda![0]!.spanId,
+        childService: 'arda',
+        childStartMs: T0 + 100,
+        key: 'circuit_id',
+        value: CID,
+        method: 'circuit_id_match',
+        confidence: 0.5,
+        createdAtMs: T0 + 200,
+      };
+      const again: BridgeRow = {
+        ...first,
+        parentSpanId: beorn![1]!.spanId,
+        parentService: 'beorn-2',
+        parentStartMs: T0 + 20,
+        childSpanId: 'c'.repeat(16),
+        childService: 'arda-2',
+        childStartMs: T0 + 101,
+        key: 'resource_id',
+        value: 'res-1',
+        method: 'resource_id_match',
+        confidence: 0.85,
+        createdAtMs: T0 + 300,
+      };
+      await store.ingestSpans(arda!, rows(arda!), T0 + 150);
+      await store.ingestSpans([beorn![0]!], rows([beorn![0]!], first), T0 + 200);
+      await store.ingestSpans([beorn![1]!], rows([beorn![1]!], again), T0 + 300);
+
+      const stored = store.db
+        .prepare(
+          `SELECT count(*) OVER () AS n, b.*,
+             b.parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AS parent_is_beorn,
+             b.child_ref = (SELECT id FROM traces WHERE trace_id = ?) AS child_is_arda
+           FROM bridges b`,
+        )
+        .all(beorn![0]!.traceId, arda![0]!.traceId) as StoredBridge[];
+      assert.equal(stored.length, 1, 'one row for the bridge');
+      const b = stored[0]!;
+      assert.deepEqual(
+        {
+          parentSpanId: b.parent_span_id,
+          parentService: b.parent_service,
+          parentStartMs: b.parent_start_ms,
+          childTraceId: b.child_trace_id,
+          childSpanId: b.child_span_id,
+          childService: b.child_service,
+          childStartMs: b.child_start_ms,
+          key: b.key,
+          value: b.value,
+          method: b.method,
+          confidence: b.confidence,
+          createdAtMs: b.created_ms,
+        },
+        {
+          parentSpanId: again.parentSpanId,
+          parentService: again.parentService,
+          parentStartMs: again.parentStartMs,
+          childTraceId: again.childTraceId,
+          childSpanId: again.childSpanId,
+          childService: again.childService,
+          childStartMs: again.childStartMs,
+          key: again.key,
+          value: again.value,
+          method: again.method,
+          confidence: again.confidence,
+          createdAtMs: again.createdAtMs,
+        },
+        'the second plan replaced every column',
+      );
+      assert.equal(b.parent_is_beorn, 1, "filed under beorn's trace row");
+      assert.equal(b.child_is_arda, 1, "found from arda's trace row");
+    });
+  });
+}
