@@ -14,14 +14,51 @@ export class ItemRejected extends Error {}
  */
 export function readItemId(r: WireReader, len: number, what: string, optional: boolean): string {
   const s = r.delimitedStart();
-  const e = r.pos;
+  return idAt(r.buf, s, r.pos, len, what, optional);
+}
+
+function idAt(buf: Uint8Array, s: number, e: number, len: number, what: string, optional: boolean): string {
   if (e - s === 0 && optional) return '';
   if (e - s !== len) throw new ItemRejected(`${what} must be ${len} bytes, got ${e - s}`);
-  if (isAllZero(r.buf, s, e)) {
+  if (isAllZero(buf, s, e)) {
     if (optional) return '';
     throw new ItemRejected(`${what} is all zeroes`);
   }
-  return bytesToHex(r.buf, s, e);
+  return bytesToHex(buf, s, e);
+}
+
+/**
+ * The last id a request's items carried in one field, by position in the request body. Items of one
+ * trace mostly come together, and handing them the same string (rather than an equal one made
+ * again) spares making it and lets each map keyed by the id reuse its cached hash.
+ */
+export interface IdMemo {
+  at: number;
+  id: string;
+}
+
+export function newIdMemo(): IdMemo {
+  return { at: -1, id: '' };
+}
+
+/** As readItemId, for a required id: the memo's string when the bytes are the memo's bytes. */
+export function readRepeatedId(r: WireReader, len: number, what: string, memo: IdMemo): string {
+  const s = r.delimitedStart();
+  const e = r.pos;
+  const buf = r.buf;
+  if (e - s === len && memo.at >= 0) {
+    let same = true;
+    for (let i = 0; i < len; i++)
+      if (buf[s + i] !== buf[memo.at + i]) {
+        same = false;
+        break;
+      }
+    if (same) return memo.id;
+  }
+  const id = idAt(buf, s, e, len, what, false);
+  memo.at = s;
+  memo.id = id;
+  return id;
 }
 
 export interface WalkNames {

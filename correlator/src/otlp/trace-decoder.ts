@@ -12,7 +12,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { ItemRejected, readItemId, walkExportRequest } from './request-walker.js';
+import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
 import {
@@ -26,11 +26,12 @@ import {
 
 export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules): DecodedTraceBatch {
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
+  const traceIds = newIdMemo();
   walkExportRequest(
     buf,
     rules,
     { request: 'ExportTraceServiceRequest.resource_spans', resourceContainer: 'ResourceSpans', scopeContainer: 'ScopeSpans' },
-    (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules)),
+    (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds)),
     message => noteRejection(batch, message),
   );
   return batch;
@@ -42,6 +43,7 @@ function decodeSpan(
   end: number,
   resource: DecodedResourceScope,
   rules: KeyExtractionRules,
+  traceIds: IdMemo,
 ): DecodedSpan {
   const save = r.end;
   r.pos = start;
@@ -62,7 +64,7 @@ function decodeSpan(
       switch (tag >>> 3) {
         case 1:
           expectWire(tag, WIRE_LEN, 'Span.trace_id');
-          traceId = readItemId(r, 16, 'trace_id', false);
+          traceId = readRepeatedId(r, 16, 'trace_id', traceIds);
           break;
         case 2:
           expectWire(tag, WIRE_LEN, 'Span.span_id');

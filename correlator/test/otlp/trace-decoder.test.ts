@@ -129,6 +129,35 @@ describe('trace decoder on SDK-serialized requests', () => {
   });
 });
 
+describe('trace ids of consecutive spans', () => {
+  // Consecutive spans of one trace share one id string (request-walker.ts IdMemo); ids differing
+  // only in their last bytes must still come out apart, in any order.
+  const orders: { title: string; roots: string[]; children: [name: string, parent: string][] }[] = [
+    { title: 'A B A', roots: ['a', 'b'], children: [['a2', 'a']] },
+    { title: 'A B B A', roots: ['a', 'b'], children: [['b2', 'b'], ['a2', 'a']] },
+    { title: 'A C B A', roots: ['a', 'b', 'c'], children: [['a2', 'a']] },
+  ];
+  for (const o of orders) {
+    it(`gives each span its own trace's id: ${o.title}`, async () => {
+      // Roots and children of one service and scope: one request, spans in the order they ended.
+      const [t] = await buildTraces([
+        {
+          service: 'beorn',
+          spans: [
+            ...o.roots.map(name => ({ name, startMs: T0, endMs: T0 + 10 })),
+            ...o.children.map(([name, parent]) => ({ name, parent, startMs: T0 + 1, endMs: T0 + 5 })),
+          ],
+        },
+      ]);
+      const expected = t!.spans.map(s => s.spanContext().traceId);
+      assert.ok(new Set(expected.map(id => id.slice(0, 24))).size === 1, `ids share all but their last bytes: ${expected.join(' ')}`);
+      const { fromProto, fromJson } = decodeBoth(t!.spans);
+      assert.deepEqual(fromProto.spans.map(s => s.traceId), expected, 'protobuf');
+      assert.deepEqual(fromJson.spans.map(s => s.traceId), expected, 'JSON');
+    });
+  }
+});
+
 describe('trace decoder rejections', () => {
   it('rejects only the span with an oversized attribute and names the attribute', async () => {
     const [t] = await buildTraces([
