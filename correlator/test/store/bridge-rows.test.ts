@@ -14,6 +14,7 @@ import {
   type BridgeRow,
   type DerivedWrites,
 } from '../../src/store/derived-writes.js';
+import type { BridgeDbRow } from '../../src/store/sqlite/rows.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { traceRow } from './derived-fixture.js';
@@ -31,23 +32,8 @@ function rows(spans: DecodedSpan[], bridge?: BridgeRow): () => DerivedWrites {
   };
 }
 
-interface StoredBridge {
-  n: number;
-  parent_span_id: string;
-  parent_service: string;
-  parent_start_ms: number;
-  child_trace_id: string;
-  child_span_id: string;
-  child_service: string;
-  child_start_ms: number;
-  key: string;
-  value: string;
-  method: string;
-  confidence: number;
-  created_ms: number;
-  parent_is_beorn: number;
-  child_is_arda: number;
-}
+/** The stored row, its window count, and whether its refs name the expected traces' rows. */
+type StoredBridge = BridgeDbRow & { n: number; parent_is_beorn: number; child_is_arda: number };
 
 for (const writerThread of [true, false]) {
   describe(`bridge rows (STORE_WRITER_THREAD=${writerThread})`, () => {

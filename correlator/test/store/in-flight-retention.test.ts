@@ -7,6 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import type { IngestResult } from '../../src/ingest/pipeline.js';
 import type { DecodedLog, DecodedSpan } from '../../src/otlp/decoded.js';
 import { buildTestApp } from '../api/app-fixture.js';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
@@ -57,6 +58,34 @@ function pendingFlag(p: Promise<unknown>): { settled: boolean } {
 }
 
 // With the writer thread only: written in line, a request's rows commit before its call returns.
+/**
+ * Sends one request while the writer waits for the lock, and checks on a later turn that what
+ * correlation was handed has been collected while the request still waits; returns its answer.
+ */
+async function collectedWhileWaiting(
+  app: FastifyInstance,
+  send: () => Promise<IngestResult>,
+  what: string,
+): Promise<IngestResult> {
+  const watched = watchObserved(app);
+  const release = holdWriteLock(app);
+  const answer = send();
+  const state = pendingFlag(answer);
+  try {
+    await collectOnLaterTurn();
+    assert.equal(watched.items.length, 3, 'correlation saw the request');
+    assert.equal(state.settled, false, 'the write is still waiting for the lock');
+    assert.deepEqual(
+      watched.items.map(w => w.deref() === undefined),
+      [true, true, true],
+      `${what} and the derived rows were collected while the request waited`,
+    );
+  } finally {
+    release();
+  }
+  return answer;
+}
+
 describe('a request waiting for the writer thread to commit', () => {
   it('does not keep its decoded spans', async t => {
     const app = await buildTestApp(t, { STORE_WRITER_THREAD: 'true' });
@@ -69,23 +98,13 @@ describe('a request waiting for the writer thread to commit', () => {
         ],
       },
     ]);
-    const watched = watchObserved(app);
-    const release = holdWriteLock(app);
-    const answer = app.correlator.pipeline.tracesFromProtobuf(tracesProtobuf(trace!.spans));
-    const state = pendingFlag(answer);
-    try {
-      await collectOnLaterTurn();
-      assert.equal(watched.items.length, 3, 'correlation saw the request');
-      assert.equal(state.settled, false, 'the write is still waiting for the lock');
-      assert.deepEqual(
-        watched.items.map(w => w.deref() === undefined),
-        [true, true, true],
-        'the span list, a decoded span and the derived rows were collected while the request waited',
-      );
-    } finally {
-      release();
-    }
-    assert.equal((await answer).accepted, 2);
+    const body = tracesProtobuf(trace!.spans);
+    const answer = await collectedWhileWaiting(
+      app,
+      () => app.correlator.pipeline.tracesFromProtobuf(body),
+      'the span list, a decoded span',
+    );
+    assert.equal(answer.accepted, 2);
     const stored = await app.inject({
       method: 'GET',
       url: `/api/circuits/${encodeURIComponent(CID)}/trace`,
@@ -104,22 +123,12 @@ describe('a request waiting for the writer thread to commit', () => {
       { body: `activation started circuit_id=${CID}`, atMs: T0 },
       { body: `activation done circuit_id=${CID}`, atMs: T0 + 10 },
     ]);
-    const watched = watchObserved(app);
-    const release = holdWriteLock(app);
-    const answer = app.correlator.pipeline.logsFromProtobuf(logsProtobuf(records));
-    const state = pendingFlag(answer);
-    try {
-      await collectOnLaterTurn();
-      assert.equal(watched.items.length, 3, 'correlation saw the request');
-      assert.equal(state.settled, false, 'the write is still waiting for the lock');
-      assert.deepEqual(
-        watched.items.map(w => w.deref() === undefined),
-        [true, true, true],
-        'the record list, a decoded record and the derived rows were collected while the request waited',
-      );
-    } finally {
-      release();
-    }
-    assert.equal((await answer).accepted, 2);
+    const body = logsProtobuf(records);
+    const answer = await collectedWhileWaiting(
+      app,
+      () => app.correlator.pipeline.logsFromProtobuf(body),
+      'the record list, a decoded record',
+    );
+    assert.equal(answer.accepted, 2);
   });
 });
