@@ -15,6 +15,7 @@
 // mark, and such keys take the string path. An alias holding U+FFFD could be matched by malformed
 // bytes of any length and shape: with one configured, every key takes the string path.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { sameBytes } from './hex.js';
 import { utf8 } from './wire-reader.js';
 
 interface Alias {
@@ -59,7 +60,7 @@ export class AliasMatcher {
     const list = this.byShape[slot];
     if (list)
       for (const a of list)
-        if (a.bytes.length === n && sameBytes(a.bytes, buf, start)) return a.key;
+        if (a.bytes.length === n && sameBytes(a.bytes, 0, buf, start, n)) return a.key;
     return this.bomShapes[slot] === 1 ? this.aliases.get(utf8(buf, start, end)) : undefined;
   }
 }
@@ -75,9 +76,4 @@ function shapeSlot(buf: Uint8Array, start: number, n: number): number {
     (buf[n > 1 ? last - 1 : last]! << 24);
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
   return (h ^ (h >>> 13)) & (SHAPE_SLOTS - 1);
-}
-
-function sameBytes(a: Uint8Array, buf: Uint8Array, start: number): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
 }

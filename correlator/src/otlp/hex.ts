@@ -49,6 +49,12 @@ export function isAllZero(buf: Uint8Array, start: number, end: number): boolean 
   return true;
 }
 
+/** Whether `a[aStart, aStart + n)` and `b[bStart, bStart + n)` hold the same bytes (short ranges: no native call). */
+export function sameBytes(a: Uint8Array, aStart: number, b: Uint8Array, bStart: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
 const HEX_RE = /^[0-9a-fA-F]*$/;
 
 /** Hex to bytes, or null when the text is not hex of the expected byte length. */

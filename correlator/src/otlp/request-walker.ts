@@ -2,7 +2,7 @@
 // scope containers = 2), each with repeated Scope{Spans,Logs} (scope = 1, items = 2).
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
-import { bytesToHex, isAllZero } from './hex.js';
+import { bytesToHex, isAllZero, sameBytes } from './hex.js';
 import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
 
 /** Thrown by an item decoder for an item that is well-framed but invalid: only that item is rejected. */
@@ -46,15 +46,7 @@ export function readRepeatedId(r: WireReader, len: number, what: string, memo: I
   const s = r.delimitedStart();
   const e = r.pos;
   const buf = r.buf;
-  if (e - s === len && memo.at >= 0) {
-    let same = true;
-    for (let i = 0; i < len; i++)
-      if (buf[s + i] !== buf[memo.at + i]) {
-        same = false;
-        break;
-      }
-    if (same) return memo.id;
-  }
+  if (e - s === len && memo.at >= 0 && sameBytes(buf, s, buf, memo.at, len)) return memo.id;
   const id = idAt(buf, s, e, len, what, false);
   memo.at = s;
   memo.id = id;

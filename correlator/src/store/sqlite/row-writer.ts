@@ -110,11 +110,17 @@ export class RowWriter {
    * spans, since its chunks and bridges need one to be found by. `traceRows` keeps what it finds.
    */
   private traceRowOf(traceId: string, now: number, traceRows: Map<string, number>): number {
-    let id = traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
-    id ??= this.st.insertBareTrace.get(traceId, now, now, now) as number;
+    const id =
+      this.existingTraceRow(traceId, traceRows) ??
+      (this.st.insertBareTrace.get(traceId, now, now, now) as number);
     // A parent trace from an earlier request usually has several of this request's bridges.
     traceRows.set(traceId, id);
     return id;
+  }
+
+  /** The trace's row id if this batch wrote it or the store has it. */
+  private existingTraceRow(traceId: string, traceRows: Map<string, number>): number | undefined {
+    return traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
   }
 
   /** Returns how many export-queue entries went with superseded bridges; `traceRows` gets each trace's row id. */
@@ -185,8 +191,7 @@ export class RowWriter {
     }
     let dequeued = 0;
     for (const b of w.bridgesRemoved) {
-      const parentRef =
-        traceRows.get(b.traceId) ?? (st.traceRowId.get(b.traceId) as number | undefined);
+      const parentRef = this.existingTraceRow(b.traceId, traceRows);
       if (
         parentRef !== undefined &&
         st.deleteBridge.run(parentRef, b.spanId).changes === 1 &&

@@ -291,14 +291,14 @@ export class SqliteStore implements Store {
   // load) and were copied or promoted by each young-generation collection meanwhile. Planned in a
   // synchronous frame, they die before the wait.
   ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome> {
-    return this.settle(() => this.planSpans(spans, derive, receivedMs));
+    return this.writePlanned(() => this.planSpans(spans, derive, receivedMs));
   }
 
   ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome> {
-    return this.settle(() => this.planLogs(logs, derive, receivedMs));
+    return this.writePlanned(() => this.planLogs(logs, derive, receivedMs));
   }
 
-  private settle(plan: () => PlannedWrite): Promise<IngestOutcome> {
+  private writePlanned(plan: () => PlannedWrite): Promise<IngestOutcome> {
     let planned: PlannedWrite;
     try {
       planned = plan();
