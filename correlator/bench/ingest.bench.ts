@@ -265,6 +265,48 @@ for (const { gzip, first, bare, label } of RUNS) {
   await server.close();
 }
 
+// The protobuf load again, into a store that already holds a million spans. The runs above start
+// from an empty store, whose indexes fit in a few hundred pages that every commit rewrites anyway.
+// In a store that has filled up, each new trace's entry in the trace-id index (trace ids are
+// random) lands in a page of its own, so a commit writes more pages per span: this is the figure
+// to plan with once the store holds days of data.
+const FILL_REQUESTS = Number(process.env.BENCH_INGEST_FILL_REQUESTS ?? 2000);
+const fillFirst = 200_000;
+console.log(`\n-- protobuf into a store already holding ${FILL_REQUESTS * SPANS_PER_REQUEST} spans`);
+{
+  const server = await startServer(false);
+  const fillStart = performance.now();
+  let next = 0;
+  // In-process and as fast as it goes: only the store's size matters here, not how it got there.
+  const filler = async () => {
+    while (next < FILL_REQUESTS) {
+      const n = fillFirst + next++;
+      await server.app.correlator.pipeline.tracesFromProtobuf(variantBody(templates[n % TEMPLATES]!, n));
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, filler));
+  console.log(
+    `  filled in-process in ${((performance.now() - fillStart) / 1000).toFixed(1)} s: ${server.storedSpans()} spans, ` +
+      `${server.countRows('traces')} traces, ${server.countRows('circuits')} circuits`,
+  );
+  // Let the checkpointer catch up with the fill, so the run starts from a short WAL as the others do.
+  await new Promise(resolve => setTimeout(resolve, 1000));
+  const { result: r, serverCpuPct, writtenBytes, threads, wallMs } = await loadRun(server.url, false, plainRunFirst);
+  const rate = r.spans / (r.elapsedMs / 1000);
+  const lat = [...r.latenciesMs].sort((a, b) => a - b);
+  const usPerSpan = (ms: number) => ((ms * 1000) / r.spans).toFixed(2);
+  console.log(
+    `  ${rate.toFixed(0)} spans/s, ${(rate / (serverCpuPct / 100)).toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
+      `statuses ${JSON.stringify(r.statuses)}; request p99 ${percentile(lat, 99).toFixed(1)} ms; ` +
+      `written to disk ${(writtenBytes / r.spans).toFixed(0)} bytes per span; CPU µs per span: main ${usPerSpan(threads.mainMs)}, ` +
+      `store writer ${usPerSpan(threads.busiestOtherMs)}, other ${usPerSpan(threads.restMs)} (${((threads.restMs / wallMs) * 100).toFixed(0)}% of one core)`,
+  );
+  figure('ingest_filled_store.protobuf.spans_per_s', rate, 'spans/s');
+  figure('ingest_filled_store.protobuf.writer_thread_us_per_span', (threads.busiestOtherMs * 1000) / r.spans, 'µs/span');
+  figure('ingest_filled_store.protobuf.bytes_written_per_span', writtenBytes / r.spans, 'B/span');
+  await server.close();
+}
+
 // The protobuf load again with the rows written on the main thread: what the writer thread gains
 // here, measured in the same run as the figures above (runs on this machine differ by a third).
 console.log('\n-- protobuf with ingest rows written on the main thread (STORE_WRITER_THREAD=false)');
