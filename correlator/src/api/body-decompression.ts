@@ -2,45 +2,60 @@
 // size (OTLP spec: limit after decompression). A gzip bomb therefore stops at the limit instead
 // of inflating into memory.
 //
-// Inflation is synchronous, on the main thread, in one call per body. zlib's streaming inflater
-// runs on the thread pool: every output step is a round trip to it and a chunk through a stream,
-// and under ingest load that plumbing cost more CPU than the inflating itself (measured: gzip
-// ingest 92k → 103k spans/s when the same bodies were inflated in one synchronous call). A typical
-// OTLP batch (27 KiB of gzip, 337 KiB inflated) takes well under a millisecond.
+// A body that inflates to at most SYNC_INFLATE_MAX_BYTES is inflated synchronously, on the main
+// thread, in one call. zlib's streaming inflater runs on the thread pool: every output step is a
+// round trip to it and a chunk through a stream, and under ingest load that plumbing cost more CPU
+// than the inflating itself (gzip ingest 97.8k/95.8k → 105.7k/99.2k spans/s in two interleaved
+// pairs). A typical OTLP batch (27 KiB of gzip, 337 KiB inflated) takes well under a millisecond.
+// A larger body, or a bomb, goes to the streaming inflater once it is known to be larger, so the
+// main thread never inflates more than a few times the bound for one request, whatever the limit.
 //
 // What the streaming inflater gave for free is kept: a bomb or a corrupt stream is refused while
 // the client is still uploading, not after it has sent everything. While more of the body is to
-// come, what has arrived is inflated with a sync flush (output up to the limit, then stop) each
-// time it has doubled, so the early checks cost at most twice the final inflate, and nothing for
-// a body that arrives whole.
+// come, what has arrived is inflated with a sync flush each time it has doubled, so the early
+// checks cost at most twice the final inflate, and nothing for a body that arrives whole.
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
-import { constants, gunzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import {
+  constants,
+  createGunzip,
+  createInflate,
+  gunzipSync,
+  inflateSync,
+  type ZlibOptions,
+} from 'node:zlib';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
 
 const bodies = new WeakMap<IncomingMessage, InflatingBody>();
 
 /**
- * Output step of one inflate call: a 337 KiB batch takes two steps. A call allocates at most this
- * much beyond the limit before it stops.
+ * Output step of an inflate call or of the streaming inflater: a 337 KiB batch takes two steps.
+ * An inflater allocates at most this much beyond what it was allowed before it stops.
  */
 const INFLATE_CHUNK_BYTES = 256 * 1024;
 
-type OneShotInflate = (buffer: Buffer, options: ZlibOptions) => Buffer;
+/**
+ * The most a body is inflated to on the main thread. The main thread takes ~30 ms to decode 8 MiB
+ * of OTLP, so inflating that much (a few ms, up to three times for a body that arrives in pieces)
+ * costs a body no more than its decoding; and a bomb costs no more than a legitimate body.
+ */
+export const SYNC_INFLATE_MAX_BYTES = 8 * 1024 * 1024;
+
+type Encoding = 'gzip' | 'deflate';
 
 export async function decompressBody(
   request: FastifyRequest,
   payload: Readable,
 ): Promise<Readable> {
   const raw = request.headers['content-encoding'];
-  const encoding = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
-  if (!encoding || encoding === 'identity') return payload;
-  if (encoding !== 'gzip' && encoding !== 'x-gzip' && encoding !== 'deflate')
-    throw errors.badEncoding(encoding);
+  const named = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
+  if (!named || named === 'identity') return payload;
+  if (named !== 'gzip' && named !== 'x-gzip' && named !== 'deflate')
+    throw errors.badEncoding(named);
   const body = new InflatingBody(payload, {
-    encoding,
-    inflate: encoding === 'deflate' ? inflateSync : gunzipSync,
+    encoding: named === 'deflate' ? 'deflate' : 'gzip',
+    named,
     limit: request.routeOptions.bodyLimit,
     declaredLength: Number(request.headers['content-length']),
   });
@@ -57,27 +72,35 @@ export function abandonDecompression(raw: IncomingMessage): void {
 }
 
 interface InflatingBodyOptions {
-  encoding: string;
-  inflate: OneShotInflate;
+  encoding: Encoding;
+  /** The encoding as the request named it, for messages. */
+  named: string;
   /** Most bytes allowed, compressed or inflated. */
   limit: number;
   /** Content-Length, NaN when the body is chunked. */
   declaredLength: number;
 }
 
-/** The decoded body as fastify's body reader sees it: one chunk, or an error with its status. */
+/** The decoded body as fastify's body reader sees it: its bytes, or an error with its status. */
 class InflatingBody extends Readable {
   /** fastify compares this with Content-Length, which counts the compressed bytes. */
   receivedEncodedLength = 0;
   private readonly received: Buffer[] = [];
   private checkedAt = 0;
   private started = false;
+  /** The thread pool's inflater, once the body is known to inflate past the main thread's share. */
+  private streaming: Transform | null = null;
 
   constructor(
     private readonly source: Readable,
     private readonly options: InflatingBodyOptions,
   ) {
     super();
+  }
+
+  /** Where the body is being inflated: on the main thread, or by the thread pool's inflater. */
+  get inflatingOn(): 'main thread' | 'thread pool' {
+    return this.streaming ? 'thread pool' : 'main thread';
   }
 
   // The source is read only once fastify reads this stream, so an error can never be emitted
@@ -93,16 +116,21 @@ class InflatingBody extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.stopReading();
     this.received.length = 0;
+    this.streaming?.destroy();
     callback(error);
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.received.push(chunk);
     this.receivedEncodedLength += chunk.length;
     if (this.receivedEncodedLength > this.options.limit) {
       this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
       return;
     }
+    if (this.streaming) {
+      this.streaming.write(chunk);
+      return;
+    }
+    this.received.push(chunk);
     // A body that has arrived whole is inflated once, at its end.
     if (this.receivedEncodedLength === this.options.declaredLength) return;
     if (this.receivedEncodedLength < 2 * this.checkedAt) return;
@@ -111,39 +139,71 @@ class InflatingBody extends Readable {
   };
 
   private readonly onEnd = (): void => {
-    const body = this.inflateReceived(constants.Z_FINISH);
-    if (!body) return;
     this.stopReading();
-    this.received.length = 0;
-    this.push(body);
-    this.push(null);
+    if (!this.streaming) {
+      const body = this.inflateReceived(constants.Z_FINISH);
+      if (body) {
+        this.received.length = 0;
+        this.push(body);
+        this.push(null);
+        return;
+      }
+    }
+    this.streaming?.end();
   };
 
   private readonly onSourceError = (error: Error): void => {
     this.destroy(error);
   };
 
-  /** Inflates all that has arrived; on failure destroys this stream and returns undefined. */
+  /**
+   * Inflates all that has arrived on the main thread. Returns undefined when that failed (this
+   * stream is destroyed with the error) or when the body turned out larger than the main thread's
+   * share (it is handed to the streaming inflater, which goes on from the start).
+   */
   private inflateReceived(flush: number): Buffer | undefined {
     const compressed =
       this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received);
     this.received.length = 0;
     this.received.push(compressed);
+    const { encoding, limit } = this.options;
     try {
-      return this.options.inflate(compressed, {
+      return (encoding === 'gzip' ? gunzipSync : inflateSync)(compressed, {
         finishFlush: flush,
         chunkSize: INFLATE_CHUNK_BYTES,
-        maxOutputLength: this.options.limit,
+        maxOutputLength: Math.min(limit, SYNC_INFLATE_MAX_BYTES),
       });
     } catch (e) {
       const error = e as Error & { code?: string };
-      this.destroy(
-        error.code === 'ERR_BUFFER_TOO_LARGE'
-          ? new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE()
-          : errors.corruptCompression(this.options.encoding, error.message),
-      );
+      if (error.code !== 'ERR_BUFFER_TOO_LARGE') this.destroy(this.corrupt(error));
+      else if (limit <= SYNC_INFLATE_MAX_BYTES)
+        this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      else this.inflateOnThreadPool();
       return undefined;
     }
+  }
+
+  /** Hands the body to zlib's streaming inflater; fastify's reader enforces the limit on what it pushes. */
+  private inflateOnThreadPool(): void {
+    const options: ZlibOptions = { chunkSize: INFLATE_CHUNK_BYTES };
+    const inflater =
+      this.options.encoding === 'gzip' ? createGunzip(options) : createInflate(options);
+    let inflated = 0;
+    inflater.on('data', (c: Buffer) => {
+      inflated += c.length;
+      // Stops a bomb here, whether or not fastify's reader is still listening.
+      if (inflated > this.options.limit) this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      else this.push(c);
+    });
+    inflater.on('end', () => this.push(null));
+    inflater.on('error', e => this.destroy(this.corrupt(e)));
+    for (const c of this.received) inflater.write(c);
+    this.received.length = 0;
+    this.streaming = inflater;
+  }
+
+  private corrupt(error: Error): Error {
+    return errors.corruptCompression(this.options.named, error.message);
   }
 
   private stopReading(): void {

@@ -5,11 +5,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
-import { abandonDecompression, decompressBody } from '../../src/api/body-decompression.js';
+import {
+  abandonDecompression,
+  decompressBody,
+  SYNC_INFLATE_MAX_BYTES,
+} from '../../src/api/body-decompression.js';
 
 const KiB = 1024;
 const LIMIT = 256 * KiB;
@@ -20,26 +24,43 @@ interface Outcome {
   /** How many source chunks had been written when the outcome arrived. */
   afterChunks: number;
   receivedEncodedLength: number;
+  inflatingOn: string;
 }
 
-function fakeRequest(source: PassThrough, headers: Record<string, string>): FastifyRequest {
-  return { headers, routeOptions: { bodyLimit: LIMIT }, raw: source } as unknown as FastifyRequest;
+function fakeRequest(
+  source: PassThrough,
+  headers: Record<string, string>,
+  limit = LIMIT,
+): FastifyRequest {
+  return { headers, routeOptions: { bodyLimit: limit }, raw: source } as unknown as FastifyRequest;
 }
 
-/** Writes the chunks one turn apart, reading the decoded stream the way fastify does. */
-async function upload(chunks: Buffer[], headers: Record<string, string>): Promise<Outcome> {
+/**
+ * Writes the chunks one turn (or `gapMs`) apart, reading the decoded stream the way fastify does.
+ * The gap gives the thread pool's inflater time to answer before the next chunk.
+ */
+async function upload(
+  chunks: Buffer[],
+  headers: Record<string, string>,
+  { limit = LIMIT, gapMs = 0 }: { limit?: number; gapMs?: number } = {},
+): Promise<Outcome> {
   const source = new PassThrough();
-  const decoded = (await decompressBody(fakeRequest(source, headers), source)) as Readable & {
+  const decoded = (await decompressBody(
+    fakeRequest(source, headers, limit),
+    source,
+  )) as Readable & {
     receivedEncodedLength?: number;
+    inflatingOn?: string;
   };
   let written = 0;
   const outcome = new Promise<Outcome>(resolve => {
     const parts: Buffer[] = [];
-    const settle = (o: Omit<Outcome, 'afterChunks' | 'receivedEncodedLength'>): void =>
+    const settle = (o: Pick<Outcome, 'body' | 'error'>): void =>
       resolve({
         ...o,
         afterChunks: written,
         receivedEncodedLength: decoded.receivedEncodedLength ?? -1,
+        inflatingOn: decoded.inflatingOn ?? 'none',
       });
     decoded.on('data', (c: Buffer) => parts.push(c));
     decoded.on('end', () => settle({ body: Buffer.concat(parts) }));
@@ -48,7 +69,7 @@ async function upload(chunks: Buffer[], headers: Record<string, string>): Promis
   let settled = false;
   void outcome.then(() => (settled = true));
   for (const c of chunks) {
-    await nextTurn();
+    await (gapMs ? delay(gapMs) : nextTurn());
     if (settled) break;
     source.write(c);
     written++;
@@ -139,6 +160,7 @@ describe('decompressBody', () => {
         o.body?.equals(c.expected),
         `${c.title}: ${o.body?.length} bytes, expected ${c.expected.length}`,
       );
+      assert.equal(o.inflatingOn, 'main thread', 'a body within the bound is inflated in one call');
       assert.equal(
         o.receivedEncodedLength,
         Buffer.concat(c.chunks).length,
@@ -279,5 +301,102 @@ describe('decompressBody', () => {
     abandonDecompression(source as unknown as IncomingMessage);
     assert.equal(source.listenerCount('data'), 0, 'no listener left on the source');
     assert.ok(decoded.destroyed, 'the decoded stream is destroyed');
+  });
+
+  describe("a body that inflates past the main thread's share, under a larger limit", () => {
+    const MiB = 1024 * KiB;
+    const limit = SYNC_INFLATE_MAX_BYTES * 2;
+    const big = batchLike(SYNC_INFLATE_MAX_BYTES + MiB);
+    const bigGz = gzipSync(big);
+    const within = batchLike(MiB);
+    const cases: Array<{
+      title: string;
+      chunks: Buffer[];
+      headers: Record<string, string>;
+      expected: Buffer;
+      on: string;
+    }> = [
+      {
+        title: 'whole',
+        chunks: [bigGz],
+        headers: { 'content-encoding': 'gzip', 'content-length': String(bigGz.length) },
+        expected: big,
+        on: 'thread pool',
+      },
+      {
+        title: 'in 6 chunks, chunked',
+        chunks: pieces(bigGz, 6),
+        headers: { 'content-encoding': 'gzip' },
+        expected: big,
+        on: 'thread pool',
+      },
+      {
+        title: 'deflate in 3 chunks',
+        chunks: pieces(deflateSync(big), 3),
+        headers: { 'content-encoding': 'deflate' },
+        expected: big,
+        on: 'thread pool',
+      },
+      {
+        title: 'within the bound',
+        chunks: pieces(gzipSync(within), 4),
+        headers: { 'content-encoding': 'gzip' },
+        expected: within,
+        on: 'main thread',
+      },
+    ];
+    for (const c of cases) {
+      it(`inflates it ${c.title} (on the ${c.on})`, async () => {
+        const o = await upload(c.chunks, c.headers, { limit });
+        assert.equal(o.error, undefined, `${c.title}: ${o.error?.message}`);
+        assert.ok(
+          o.body?.equals(c.expected),
+          `${c.title}: ${o.body?.length} bytes, expected ${c.expected.length}`,
+        );
+        assert.equal(o.inflatingOn, c.on);
+      });
+    }
+
+    it('refuses a bomb with 413 before the rest is sent', async () => {
+      const bomb = gzipSync(Buffer.alloc(limit * 4));
+      const o = await upload(pieces(bomb, 8), { 'content-encoding': 'gzip' }, { limit, gapMs: 30 });
+      assert.equal(
+        o.error?.statusCode,
+        413,
+        o.error?.message ?? `inflated to ${o.body?.length} bytes`,
+      );
+      assert.equal(o.error.code, 'FST_ERR_CTP_BODY_TOO_LARGE');
+      assert.equal(o.inflatingOn, 'thread pool');
+      assert.ok(o.afterChunks <= 4, `refused after ${o.afterChunks} of 8 chunks`);
+    });
+
+    it('refuses garbage after the bound with 400, naming the encoding', async () => {
+      const chunks = [...pieces(bigGz, 4), Buffer.alloc(4 * KiB, 0x5a)];
+      const o = await upload(chunks, { 'content-encoding': 'gzip' }, { limit, gapMs: 30 });
+      assert.equal(
+        o.error?.statusCode,
+        400,
+        o.error?.message ?? `inflated to ${o.body?.length} bytes`,
+      );
+      assert.match(o.error.message, /not valid gzip/);
+    });
+
+    it("stops the thread pool's inflater when the body is abandoned", async () => {
+      const source = new PassThrough();
+      const decoded = (await decompressBody(
+        fakeRequest(source, { 'content-encoding': 'gzip' }, limit),
+        source,
+      )) as Readable & {
+        inflatingOn?: string;
+      };
+      decoded.resume();
+      await nextTurn();
+      source.write(bigGz.subarray(0, bigGz.length - 1000));
+      await nextTurn();
+      assert.equal(decoded.inflatingOn, 'thread pool');
+      abandonDecompression(source as unknown as IncomingMessage);
+      assert.equal(source.listenerCount('data'), 0, 'no listener left on the source');
+      assert.ok(decoded.destroyed, 'the decoded stream is destroyed');
+    });
   });
 });
