@@ -183,7 +183,7 @@ class InflatingBody extends Readable {
     }
   }
 
-  /** Hands the body to zlib's streaming inflater; fastify's reader enforces the limit on what it pushes. */
+  /** Hands the body to zlib's streaming inflater, which starts again from its first byte. */
   private inflateOnThreadPool(): void {
     const options: ZlibOptions = { chunkSize: INFLATE_CHUNK_BYTES };
     const inflater =

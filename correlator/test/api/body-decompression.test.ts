@@ -97,15 +97,18 @@ function batchLike(size: number): Buffer {
   return b;
 }
 
+/** An upload that should come out as `expected`. */
+interface InflateCase {
+  title: string;
+  chunks: Buffer[];
+  headers: Record<string, string>;
+  expected: Buffer;
+}
+
 describe('decompressBody', () => {
   const plain = batchLike(200 * KiB);
   const gz = gzipSync(plain);
-  const valid: Array<{
-    title: string;
-    chunks: Buffer[];
-    headers: Record<string, string>;
-    expected: Buffer;
-  }> = [
+  const valid: InflateCase[] = [
     {
       title: 'gzip in one chunk',
       chunks: [gz],
@@ -309,13 +312,7 @@ describe('decompressBody', () => {
     const big = batchLike(SYNC_INFLATE_MAX_BYTES + MiB);
     const bigGz = gzipSync(big);
     const within = batchLike(MiB);
-    const cases: Array<{
-      title: string;
-      chunks: Buffer[];
-      headers: Record<string, string>;
-      expected: Buffer;
-      on: string;
-    }> = [
+    const cases: Array<InflateCase & { on: string }> = [
       {
         title: 'whole',
         chunks: [bigGz],
