@@ -87,7 +87,7 @@ function spansPerSecond(work: (b: Buffer) => number, bodies: Buffer[], ms: numbe
 
 // The same bodies through a conventional decoder: protobufjs over the OTLP .proto, message objects
 // for everything (the other option). Our decoder reads only what correlation and storage
-// need, ~4.7x as fast, and the ratio goal is held against it; this one is printed beside it so the
+// need, ~4x as fast, and the ratio goal is held against it; this one is printed beside it so the
 // ratio can be read against the decoder a correlator would usually have.
 const requestType = otlpTypes().ExportTraceServiceRequest;
 function protobufjsSpans(body: Buffer): number {
