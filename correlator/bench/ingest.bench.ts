@@ -165,6 +165,13 @@ interface Run {
   writtenBytes: number;
   threads: ThreadSplit;
   wallMs: number;
+  /** Spans per second of the timed requests, and per second of server CPU. */
+  rate: number;
+  perCpu: number;
+  /** Request latencies, ascending. */
+  latencies: number[];
+  /** A thread's CPU milliseconds as microseconds per span of the run. */
+  usPerSpan: (ms: number) => string;
 }
 
 /**
@@ -228,24 +235,28 @@ async function loadRun(url: string, gzip: boolean, firstVariant: number): Promis
   const cpu = process.cpuUsage(cpuAtGo);
   const wall = performance.now() - wallAtGo;
   const threads = splitThreadCpu(threadsAtGo, threadCpuMs());
+  const serverCpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+  const rate = result.spans / (result.elapsedMs / 1000);
   return {
     result,
-    serverCpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    serverCpuPct,
     gcPauseMs: gcMs - gcAtGo,
     writtenBytes: writtenSoFar() - writtenAtGo,
     threads,
     wallMs: wall,
+    rate,
+    perCpu: rate / (serverCpuPct / 100),
+    latencies: [...result.latenciesMs].sort((a, b) => a - b),
+    usPerSpan: ms => ((ms * 1000) / result.spans).toFixed(2),
   };
 }
 
 for (const { gzip, first, bare, conventional, label } of RUNS) {
   const server = await startServer(false);
   console.log(`\n-- ${label} (a new server on an empty store)`);
-  const { result: r, serverCpuPct, gcPauseMs, writtenBytes, threads, wallMs } = await loadRun(server.url, gzip, first);
+  const { result: r, serverCpuPct, gcPauseMs, writtenBytes, threads, wallMs, rate, perCpu, latencies: lat, usPerSpan } =
+    await loadRun(server.url, gzip, first);
   const stored = server.storedSpans();
-  const rate = r.spans / (r.elapsedMs / 1000);
-  const perCpu = rate / (serverCpuPct / 100);
-  const lat = [...r.latenciesMs].sort((a, b) => a - b);
   console.log(
     `  ${r.requests} requests, ${r.spans} spans in ${(r.elapsedMs / 1000).toFixed(2)} s; statuses ${JSON.stringify(r.statuses)}; ` +
       `${stored - WARMUP * SPANS_PER_REQUEST} new span rows (of ${r.spans}); server process CPU ${serverCpuPct.toFixed(0)}% of one core, GC pauses ${((gcPauseMs / r.elapsedMs) * 100).toFixed(0)}% of the run; ` +
@@ -261,7 +272,6 @@ for (const { gzip, first, bare, conventional, label } of RUNS) {
   // Where the machine's two cores went: the server's threads, then the load client; what is left
   // was idle, or the kernel writing the WAL and checkpoints back to disk (not counted in either).
   const pct = (ms: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
-  const usPerSpan = (ms: number) => ((ms * 1000) / r.spans).toFixed(2);
   console.log(
     `  CPU by thread (% of one core, µs per span): main ${pct(threads.mainMs)} ${usPerSpan(threads.mainMs)}, ` +
       `store writer ${pct(threads.busiestOtherMs)} ${usPerSpan(threads.busiestOtherMs)}, other server threads (GC helpers, checkpointer) ` +
@@ -321,13 +331,14 @@ console.log(`\n-- protobuf into a store already holding ${FILL_REQUESTS * SPANS_
   const syncStart = performance.now();
   execFileSync('sync');
   console.log(`  dirty pages written back in ${((performance.now() - syncStart) / 1000).toFixed(1)} s`);
-  const { result: r, serverCpuPct, writtenBytes, threads, wallMs } = await loadRun(server.url, false, plainRunFirst);
-  const rate = r.spans / (r.elapsedMs / 1000);
-  const lat = [...r.latenciesMs].sort((a, b) => a - b);
-  const usPerSpan = (ms: number) => ((ms * 1000) / r.spans).toFixed(2);
+  const { result: r, serverCpuPct, writtenBytes, threads, wallMs, rate, perCpu, latencies, usPerSpan } = await loadRun(
+    server.url,
+    false,
+    plainRunFirst,
+  );
   console.log(
-    `  ${rate.toFixed(0)} spans/s, ${(rate / (serverCpuPct / 100)).toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
-      `statuses ${JSON.stringify(r.statuses)}; request p99 ${percentile(lat, 99).toFixed(1)} ms; ` +
+    `  ${rate.toFixed(0)} spans/s, ${perCpu.toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
+      `statuses ${JSON.stringify(r.statuses)}; request p99 ${percentile(latencies, 99).toFixed(1)} ms; ` +
       `written to disk ${(writtenBytes / r.spans).toFixed(0)} bytes per span; CPU µs per span: main ${usPerSpan(threads.mainMs)}, ` +
       `store writer ${usPerSpan(threads.busiestOtherMs)}, other ${usPerSpan(threads.restMs)} (${((threads.restMs / wallMs) * 100).toFixed(0)}% of one core)`,
   );
@@ -342,14 +353,13 @@ console.log(`\n-- protobuf into a store already holding ${FILL_REQUESTS * SPANS_
 console.log('\n-- protobuf with ingest rows written on the main thread (STORE_WRITER_THREAD=false)');
 {
   const server = await startServer(false, false);
-  const { result: r, serverCpuPct } = await loadRun(server.url, false, plainRunFirst);
-  const rate = r.spans / (r.elapsedMs / 1000);
+  const { result: r, serverCpuPct, rate, perCpu } = await loadRun(server.url, false, plainRunFirst);
   console.log(
-    `  ${rate.toFixed(0)} spans/s, ${(rate / (serverCpuPct / 100)).toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
+    `  ${rate.toFixed(0)} spans/s, ${perCpu.toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
       `statuses ${JSON.stringify(r.statuses)}`,
   );
   figure('ingest_inline_writes.protobuf.spans_per_s', rate, 'spans/s');
-  figure('ingest_inline_writes.protobuf.spans_per_server_cpu_s', rate / (serverCpuPct / 100), 'spans/cpu-s');
+  figure('ingest_inline_writes.protobuf.spans_per_server_cpu_s', perCpu, 'spans/cpu-s');
   await server.close();
 }
 
@@ -359,10 +369,9 @@ console.log('\n-- protobuf with ingest rows written on the main thread (STORE_WR
 console.log('\n-- ceiling: the same server and load, the pipeline only decoding (no correlation, no store)');
 for (const { gzip, first, bare, label } of RUNS) {
   const server = await startServer(true);
-  const { result: r, serverCpuPct } = await loadRun(server.url, gzip, first);
-  const rate = r.spans / (r.elapsedMs / 1000);
+  const { result: r, serverCpuPct, rate, perCpu } = await loadRun(server.url, gzip, first);
   console.log(
-    `  ${label}: ${rate.toFixed(0)} spans/s, ${(rate / (serverCpuPct / 100)).toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
+    `  ${label}: ${rate.toFixed(0)} spans/s, ${perCpu.toFixed(0)} spans per server cpu-s (server CPU ${serverCpuPct.toFixed(0)}% of one core); ` +
       `ratio to bare ${gzip ? 'gunzip+decode' : 'decode'} ${(rate / bare.wall).toFixed(3)}; statuses ${JSON.stringify(r.statuses)}`,
   );
   figure(`ingest_ceiling.${label}.spans_per_s`, rate, 'spans/s');
