@@ -8,12 +8,11 @@
 // (there are 33 by default, of 9 to 33 bytes), so the length alone turned away few of them.
 //
 // Matching must give what decoding the key and looking the string up gives. Decoding turns
-// malformed bytes into U+FFFD and may drop a leading byte-order mark, so a key decodes to an alias
-// when it has the alias's bytes, or when it has other bytes that decode to the same string: the
-// alias's after a byte-order mark, or malformed ones in place of a U+FFFD the alias holds. Keys of
-// the first kind are compared; the table also holds the shape of every alias after a byte-order
-// mark, and such keys take the string path. An alias holding U+FFFD could be matched by malformed
-// bytes of any length and shape: with one configured, every key takes the string path.
+// malformed bytes into U+FFFD (a leading byte-order mark is kept, as protobuf decoders keep it),
+// so a key decodes to an alias when it has the alias's bytes, or malformed ones in place of a
+// U+FFFD the alias holds. Keys of the first kind are compared. An alias holding U+FFFD could be
+// matched by malformed bytes of any length and shape: with one configured, every key takes the
+// string path.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import { sameBytes } from './hex.js';
 import { utf8 } from './wire-reader.js';
@@ -23,15 +22,12 @@ interface Alias {
   readonly key: BusinessKeyName;
 }
 
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 /** Slots of the shape table: a power of two, so a shape's hash is masked into it. */
 const SHAPE_SLOTS = 1 << 14;
 
 export class AliasMatcher {
   /** The aliases of each shape; `null` where no alias has it. */
   private readonly byShape: (Alias[] | null)[] = new Array<Alias[] | null>(SHAPE_SLOTS).fill(null);
-  /** Shapes of the aliases after a byte-order mark: keys of such a shape are decoded and looked up. */
-  private readonly bomShapes = new Uint8Array(SHAPE_SLOTS);
   private readonly decodeEveryKey: boolean;
 
   constructor(private readonly aliases: ReadonlyMap<string, BusinessKeyName>) {
@@ -43,7 +39,6 @@ export class AliasMatcher {
       if (bytes.length === 0) continue;
       const slot = shapeSlot(bytes, 0, bytes.length);
       (this.byShape[slot] ??= []).push({ bytes, key });
-      this.bomShapes[shapeSlot(Buffer.concat([BOM, bytes]), 0, bytes.length + BOM.length)] = 1;
     }
   }
 
@@ -61,7 +56,7 @@ export class AliasMatcher {
     if (list)
       for (const a of list)
         if (a.bytes.length === n && sameBytes(a.bytes, 0, buf, start, n)) return a.key;
-    return this.bomShapes[slot] === 1 ? this.aliases.get(utf8(buf, start, end)) : undefined;
+    return undefined;
   }
 }
 

@@ -115,7 +115,8 @@ export function readKeyValueList(r: WireReader, start: number, end: number, fiel
   return out;
 }
 
-export function readKeyValueInto(r: WireReader, start: number, end: number, out: AttrMap, depth = 0): void {
+/** Returns the key it set. */
+export function readKeyValueInto(r: WireReader, start: number, end: number, out: AttrMap, depth = 0): string {
   const saveEnd = r.end;
   r.pos = start;
   r.end = end;
@@ -140,7 +141,18 @@ export function readKeyValueInto(r: WireReader, start: number, end: number, out:
     r.end = saveEnd;
     r.pos = end;
   }
-  out[key] = value;
+  setAttribute(out, key, value);
+  return key;
+}
+
+/**
+ * `out[key] = value`, except that a key "__proto__" is an attribute like any other: assigned, it
+ * would set the map's prototype, and every key of that value would show through as inherited.
+ */
+export function setAttribute(out: AttrMap, key: string, value: AttrValue): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 /** A scalar attribute value as the string a business key holds; arrays give their first item. */

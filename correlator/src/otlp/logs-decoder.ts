@@ -58,7 +58,7 @@ function decodeLogRecord(
           break;
         case 2:
           expectWire(tag, WIRE_VARINT, 'LogRecord.severity_number');
-          severityNumber = r.uint32();
+          severityNumber = r.int32();
           break;
         case 3:
           expectWire(tag, WIRE_LEN, 'LogRecord.severity_text');
@@ -76,10 +76,8 @@ function decodeLogRecord(
           expectWire(tag, WIRE_LEN, 'LogRecord.attributes');
           const s = r.delimitedStart();
           const e = r.pos;
-          const before = Object.keys(attributes).length;
-          readKeyValueInto(r, s, e, attributes);
+          const key = readKeyValueInto(r, s, e, attributes);
           if (e - s > rules.maxAttributeValueBytes) {
-            const key = Object.keys(attributes)[before] ?? '?';
             const size = Buffer.byteLength(attrValueToText(attributes[key] ?? null));
             if (size > rules.maxAttributeValueBytes) {
               throw new ItemRejected(

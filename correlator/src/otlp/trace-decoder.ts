@@ -176,6 +176,8 @@ function readAttributeForKeys(
   const alias = rules.aliases.match(r.buf, keyStart, keyEnd);
   if (alias === undefined) return keys;
   const v = attrValueToKeyString(readAnyValue(r, valStart, valEnd));
+  // readAnyValue leaves the reader at the value's end, and the key may come after the value.
+  r.pos = end;
   if (v === null) return keys;
   (keys ??= {})[alias] = v;
   return keys;

@@ -13,6 +13,8 @@ export class DecodeError extends Error {
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
+export const WIRE_START_GROUP = 3;
+export const WIRE_END_GROUP = 4;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
@@ -75,6 +77,11 @@ export class WireReader {
       }
     }
     throw new DecodeError(`malformed varint at byte ${this.pos}`);
+  }
+
+  /** An int32 field: negative values are sent as ten-byte varints whose low 32 bits are the value. */
+  int32(): number {
+    return this.uint32() | 0;
   }
 
   bool(): boolean {
@@ -163,6 +170,20 @@ export class WireReader {
         if (this.pos + 4 > this.end) throw new DecodeError(`truncated fixed32 at byte ${this.pos}`);
         this.pos += 4;
         return;
+      case WIRE_START_GROUP: {
+        // A deprecated but valid encoding an unknown field may still use: everything up to the
+        // matching end-group tag. Counted, not recursed, so nesting cannot exhaust the stack.
+        let depth = 1;
+        while (depth > 0) {
+          const wire = this.tag() & 7;
+          if (wire === WIRE_START_GROUP) depth++;
+          else if (wire === WIRE_END_GROUP) depth--;
+          else this.skip(wire);
+        }
+        return;
+      }
+      case WIRE_END_GROUP:
+        throw new DecodeError(`end-group tag without its start at byte ${this.pos}`);
       default:
         throw new DecodeError(`unsupported wire type ${wireType} at byte ${this.pos}`);
     }
@@ -172,7 +193,9 @@ export class WireReader {
 // Readers live for one request: see shape-anchors.ts.
 anchorShape(new WireReader(new Uint8Array(0)));
 
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is part of the string, as protobuf decoders keep it; dropping it made
+// "\uFEFFcircuit_id" the business key circuit_id.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Node's Buffer#latin1Slice: toString('latin1', ...) without its argument checks; untyped but on every Buffer. */
 interface Latin1Slice {
@@ -187,7 +210,7 @@ export function utf8(buf: Uint8Array, start: number, end: number): string {
   const latin1Slice = (buf as Latin1Slice).latin1Slice;
   if (latin1Slice !== undefined) {
     // Pure ASCII reads the same as Latin-1, which Node copies into a flat one-byte string at once;
-    // anything else keeps TextDecoder's handling (replacement characters, a leading BOM dropped).
+    // anything else keeps TextDecoder's handling (replacement characters for malformed bytes).
     for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return decoder.decode(buf.subarray(start, end));
     return latin1Slice.call(buf, start, end);
   }

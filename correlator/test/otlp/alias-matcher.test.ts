@@ -41,10 +41,11 @@ describe('AliasMatcher', () => {
     ['an ordinary attribute', Buffer.from('http.method'), undefined],
     ['an empty key', Buffer.alloc(0), undefined],
     ['a non-ASCII alias', Buffer.from('clé_circuit'), 'circuit_id'],
+    // Decoding keeps a leading byte-order mark, as protobuf decoders do: the key is not the alias.
     [
-      'a byte-order mark before an alias (decoding drops it)',
+      'a byte-order mark before an alias',
       Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('circuit_id')]),
-      aliases.get(utf8(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('circuit_id')]), 0, 13)),
+      undefined,
     ],
     ['malformed UTF-8', Buffer.from([0x63, 0xff, 0x69]), undefined],
     [
@@ -55,7 +56,7 @@ describe('AliasMatcher', () => {
     [
       'a byte-order mark before a non-ASCII alias',
       Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('clé_circuit')]),
-      'circuit_id',
+      undefined,
     ],
   ];
   for (const [name, key, expected] of cases) {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { bytesToHex } from '../../src/otlp/hex.js';
 import { durationMsFromParts, msFromParts, nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
 
-const decoder = new TextDecoder('utf-8');
+// With ignoreBOM: a leading byte-order mark is part of the string, as protobuf decoders keep it.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** The bytes at offset 3 of a larger buffer, as a Buffer and as a plain Uint8Array. */
 function both(bytes: number[]): { buffer: Buffer; plain: Uint8Array; start: number; end: number } {
