@@ -4,6 +4,9 @@
 // garbage collector had to walk.
 import type { CandidateSpan } from './types.js';
 
+/** A trace's candidates are its earliest-starting spans, this many, in hot state and when reloaded. */
+export const MAX_CANDIDATES = 128;
+
 // Kind and service index share one double: the kind is whatever uint32 the wire carried.
 const KIND_RANGE = 2 ** 32;
 
@@ -38,6 +41,22 @@ export class CandidateSpans {
     this.numbers.push(startMs, endMs, serviceIndex * KIND_RANGE + kind);
   }
 
+  /** The candidate that starts last (the greatest span id among those that start together). */
+  latest(): number {
+    let best = 0;
+    for (let i = 1; i < this.spanIds.length; i++) if (startsAfter(this, i, best)) best = i;
+    return best;
+  }
+
+  replace(i: number, spanId: string, service: string, startMs: number, endMs: number, kind: number): void {
+    let serviceIndex = this.services.indexOf(service);
+    if (serviceIndex < 0) serviceIndex = this.services.push(service) - 1;
+    this.spanIds[i] = spanId;
+    this.numbers[3 * i] = startMs;
+    this.numbers[3 * i + 1] = endMs;
+    this.numbers[3 * i + 2] = serviceIndex * KIND_RANGE + kind;
+  }
+
   spanId(i: number): string {
     return this.spanIds[i]!;
   }
@@ -58,4 +77,8 @@ export class CandidateSpans {
     const service = this.services[Math.floor(this.numbers[3 * i + 2]! / KIND_RANGE)]!;
     return { spanId: this.spanIds[i]!, service, startMs: this.startMs(i), endMs: this.endMs(i), kind: this.kind(i) };
   }
+}
+
+function startsAfter(c: CandidateSpans, i: number, j: number): boolean {
+  return c.startMs(i) > c.startMs(j) || (c.startMs(i) === c.startMs(j) && c.spanId(i) > c.spanId(j));
 }

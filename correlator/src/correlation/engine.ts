@@ -8,9 +8,10 @@ import {
   emptyDerivedWrites,
   type CircuitDelta,
   type DerivedWrites,
+  type MembershipRow,
   type TraceUpsert,
 } from '../store/derived-writes.js';
-import { CandidateSpans } from './candidate-spans.js';
+import { CandidateSpans, MAX_CANDIDATES } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
 import { TieredMap } from './tiered-map.js';
@@ -23,7 +24,6 @@ import {
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
 
-const MAX_CANDIDATES = 128;
 /**
  * Traces and key groups kept as live objects between batches; older ones are kept encoded
  * (tiered-map.ts). Several batches' worth of new traces: data for a trace mostly arrives within a
@@ -172,9 +172,17 @@ export class CorrelationEngine {
       t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
       d.entryChanged = true;
     }
-    if (t.candidates.length < MAX_CANDIDATES) {
-      t.candidates.push(span.spanId, service, span.startMs, span.endMs, span.kind);
+    // The earliest-starting spans, whatever order they arrive in (the store reloads the same ones).
+    const c = t.candidates;
+    if (c.length < MAX_CANDIDATES) {
+      c.push(span.spanId, service, span.startMs, span.endMs, span.kind);
       d.candidatesChanged = true;
+    } else {
+      const last = c.latest();
+      if (span.startMs < c.startMs(last) || (span.startMs === c.startMs(last) && span.spanId < c.spanId(last))) {
+        c.replace(last, span.spanId, service, span.startMs, span.endMs, span.kind);
+        d.candidatesChanged = true;
+      }
     }
     if (span.links) {
       for (const link of span.links) {
@@ -284,14 +292,35 @@ export class CorrelationEngine {
     g.spanCount += spans;
     g.logCount += logs;
     if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
-    if (trace && !g.traceSet.has(trace.traceId)) {
-      if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
-        g.traceIds.push(trace.traceId);
-        g.traceSet.add(trace.traceId);
-        batch.writes.memberships.push({ key, value, traceId: trace.traceId, firstMs: startMs, lastMs: endMs });
-      } else this.cappedMembers++;
-    }
+    if (trace) this.noteMember(g, trace.traceId, startMs, endMs, batch);
     batch.dirtyGroups.add(g);
+  }
+
+  /**
+   * Adds the trace to the group, or widens its membership's times: the stored membership is how a
+   * reloaded group finds its members in a window, so it must span all of the trace's data with
+   * the key, not only the first datum's.
+   */
+  private noteMember(g: KeyGroup, traceId: string, startMs: number, endMs: number, batch: BatchContext): void {
+    let rows = batch.memberRows.get(g);
+    if (!rows) batch.memberRows.set(g, (rows = new Map()));
+    const row = rows.get(traceId);
+    if (row) {
+      if (startMs < row.firstMs) row.firstMs = startMs;
+      if (endMs > row.lastMs) row.lastMs = endMs;
+      return;
+    }
+    if (!g.traceSet.has(traceId)) {
+      if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
+        this.cappedMembers++;
+        return;
+      }
+      g.traceIds.push(traceId);
+      g.traceSet.add(traceId);
+    }
+    const added: MembershipRow = { key: g.key, value: g.value, traceId, firstMs: startMs, lastMs: endMs };
+    rows.set(traceId, added);
+    batch.writes.memberships.push(added);
   }
 
   private finish(batch: BatchContext): ObserveResult {
@@ -414,6 +443,8 @@ export class CorrelationEngine {
     const current = g.bridges!;
     const nowMs = this.now();
     for (const [child, old] of current) {
+      // A bridge to a trace outside this episode is another episode's to keep or replace.
+      if (!g.traceSet.has(child)) continue;
       const next = plans.get(child);
       if (!next || next.spanId !== old.spanId || next.traceId !== old.traceId) {
         batch.writes.bridgesRemoved.push(old);
@@ -445,6 +476,8 @@ class BatchContext {
   readonly dirtyGroups = new Set<KeyGroup>();
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
+  /** The membership rows this batch writes, by group, then trace. */
+  readonly memberRows = new Map<KeyGroup, Map<string, MembershipRow>>();
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
 }

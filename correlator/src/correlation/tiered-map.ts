@@ -6,7 +6,10 @@
 // batch, and settle() writes it back.
 //
 // Order and eviction are those of a bounded insertion-ordered map: the oldest inserted entry is
-// evicted first, wherever it is kept. Every encoded entry is older than every live one, since only
+// evicted first, wherever it is kept. Eviction waits for the end of the batch (settle()): an entry
+// evicted while its batch still used it came back empty, or was rebuilt from a store that did not
+// yet hold that batch, and results came to depend on the bound. A batch may so take the map past
+// its bound by the entries it adds. Every encoded entry is older than every live one, since only
 // the oldest live entries are encoded and new entries are always live.
 
 import { EncodedSlab } from './encoded-slab.js';
@@ -61,7 +64,7 @@ export class TieredMap<V> {
     return decoded;
   }
 
-  /** Replaces an entry in place, or inserts it as the newest, evicting the oldest when full. */
+  /** Replaces an entry in place, or inserts it as the newest. */
   set(key: string, value: V): void {
     if (this.live.has(key)) {
       this.live.set(key, value);
@@ -72,7 +75,6 @@ export class TieredMap<V> {
       this.borrowed.set(key, value);
       return;
     }
-    if (this.size >= this.max) this.evictOldest();
     this.live.set(key, value);
     this.liveOldest.added();
   }
@@ -84,12 +86,13 @@ export class TieredMap<V> {
 
   /**
    * Ends a batch: encodes the objects handed out from the encoded tier back into their places,
-   * then encodes the oldest live entries beyond `liveMax`. Objects handed out before must not be
-   * used after this.
+   * evicts the oldest entries beyond the bound, then encodes the oldest live entries beyond
+   * `liveMax`. Objects handed out before must not be used after this.
    */
   settle(): void {
     for (const [key, value] of this.borrowed) if (this.encoded.has(key)) this.encoded.set(key, this.codec.encode(value));
     this.borrowed.clear();
+    while (this.size > this.max) this.evictOldest();
     while (this.live.size > this.liveMax) {
       const key = this.liveOldest.get()!;
       const value = this.live.get(key)!;
@@ -102,7 +105,6 @@ export class TieredMap<V> {
     const key = this.encoded.oldestKey();
     if (key !== undefined) {
       this.encoded.delete(key);
-      this.borrowed.delete(key);
       this.evictions++;
       return;
     }

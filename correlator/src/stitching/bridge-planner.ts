@@ -28,7 +28,8 @@ export function planBridges(
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    if (child.linkedTraceIds.length > 0 && ordered.slice(0, i).some(t => child.linkedTraceIds.includes(t.traceId))) continue;
+    // Either side may hold the link: an earlier trace's span can link forward to this one.
+    if (ordered.slice(0, i).some(t => linked(t, child))) continue;
     let parent: TraceState | null = null;
     // Nearest earlier trace of another service still active within the window. The scan is
     // bounded so one huge circuit cannot make a batch quadratic.
@@ -89,6 +90,10 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
   if (best >= 0) return c.at(best);
   const e = parent.entry!;
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
+}
+
+function linked(a: TraceState, b: TraceState): boolean {
+  return a.linkedTraceIds.includes(b.traceId) || b.linkedTraceIds.includes(a.traceId);
 }
 
 function round3(n: number): number {

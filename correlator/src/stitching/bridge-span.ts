@@ -3,8 +3,10 @@
 // the same plan must always give the same bytes. Written field by field with protobufjs's writer,
 // in the order and form `Span.encode(Span.fromObject(...))` writes the same message: building a
 // message object for each bridge cost more than its bytes.
+import { BUSINESS_KEY_NAMES } from '@correlation-station/api-schema';
 import protobuf from 'protobufjs';
 import type { BridgePlan } from '../correlation/types.js';
+import type { KeyValues } from '../otlp/decoded.js';
 
 export const BRIDGE_SERVICE_NAME = 'correlation-station';
 const SPAN_KIND_INTERNAL = 1;
@@ -39,7 +41,11 @@ function stringAttribute(w: protobuf.Writer, field: number, key: string, value: 
   w.ldelim();
 }
 
-export function encodeBridgeSpan(plan: BridgePlan): Uint8Array {
+/**
+ * `keys`: the other business keys of the bridged traces (product, resource, request ids), written
+ * after the key that made the bridge, in the order of BUSINESS_KEY_NAMES.
+ */
+export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null): Uint8Array {
   const w = protobuf.Writer.create();
   w.uint32(tag(1, LEN)).bytes(Buffer.from(plan.traceId, 'hex'));
   w.uint32(tag(2, LEN)).bytes(Buffer.from(plan.spanId, 'hex'));
@@ -53,6 +59,11 @@ export function encodeBridgeSpan(plan: BridgePlan): Uint8Array {
   stringAttribute(w, 9, 'bridge.child_service', plan.childService);
   stringAttribute(w, 9, 'bridge.child_trace_id', plan.childTraceId);
   stringAttribute(w, 9, plan.key, plan.value);
+  if (keys)
+    for (const name of BUSINESS_KEY_NAMES) {
+      const v = keys[name];
+      if (name !== plan.key && v) stringAttribute(w, 9, name, v);
+    }
   stringAttribute(w, 9, 'correlation.method', plan.method);
   w.uint32(tag(9, LEN)).fork();
   w.uint32(tag(1, LEN)).string('correlation.confidence');

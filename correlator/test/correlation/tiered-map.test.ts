@@ -9,17 +9,19 @@ interface Box {
 }
 const codec: StateCodec<Box> = { encode: b => Buffer.from(String(b.n)), decode: s => ({ n: Number(Buffer.from(s).toString()) }) };
 
-/** The reference: a Map that evicts its oldest inserted entry when full. */
+/** The reference: a Map that evicts its oldest inserted entries beyond its bound when a batch ends. */
 class ReferenceMap {
   readonly map = new Map<string, number>();
   evictions = 0;
   constructor(private readonly max: number) {}
   set(k: string, n: number): void {
-    if (!this.map.has(k) && this.map.size >= this.max) {
+    this.map.set(k, n);
+  }
+  settle(): void {
+    while (this.map.size > this.max) {
       this.map.delete(this.map.keys().next().value!);
       this.evictions++;
     }
-    this.map.set(k, n);
   }
 }
 
@@ -65,7 +67,9 @@ describe('TieredMap', () => {
           assert.equal(m.delete(k), ref.map.delete(k));
         } else if (op < 0.95) {
           m.settle();
+          ref.settle();
           assert.ok(m.size - m.encodedSize <= liveMax, 'at most liveMax live entries after settle()');
+          assert.ok(m.size <= max, 'at most max entries after settle()');
         } else {
           assert.equal(m.has(k), ref.map.has(k));
         }
@@ -73,9 +77,29 @@ describe('TieredMap', () => {
         assert.equal(m.evictions, ref.evictions);
       }
       m.settle();
+      ref.settle();
+      assert.equal(m.size, ref.map.size);
       for (const [k, n] of ref.map) assert.equal(m.get(k)?.n, n, k);
     });
   }
+
+  it('keeps every entry of a batch until settle(), then evicts the oldest beyond the bound', () => {
+    const m = new TieredMap<Box>(3, 1, codec);
+    for (let i = 0; i < 3; i++) m.set(`old${i}`, { n: i });
+    m.settle();
+    // A batch that touches an old entry, then adds more than the bound holds.
+    m.get('old0')!.n = 50;
+    for (let i = 0; i < 5; i++) m.set(`new${i}`, { n: 10 + i });
+    assert.equal(m.get('old0')?.n, 50, 'an entry the batch uses is still there');
+    assert.equal(m.size, 8);
+    assert.equal(m.evictions, 0);
+    m.settle();
+    assert.deepEqual(
+      ['old0', 'old1', 'old2', 'new0', 'new1', 'new2', 'new3', 'new4'].filter(k => m.has(k)),
+      ['new2', 'new3', 'new4'],
+    );
+    assert.equal(m.evictions, 5);
+  });
 
   it('keeps only the newest entries live and encodes the rest at settle()', () => {
     const m = new TieredMap<Box>(10, 2, codec);

@@ -60,6 +60,9 @@ export interface BridgeDbRow {
   created_ms: number;
   /** The resource the bridge's span is served with. */
   resource_id: number;
+  /** The traces rows of the parent and child traces (schema.ts, version 4). */
+  parent_ref: number;
+  child_ref: number;
 }
 
 const iso = (ms: number) => new Date(Number.isFinite(ms) ? ms : 0).toISOString();

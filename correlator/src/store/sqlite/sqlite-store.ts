@@ -15,11 +15,12 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { KeyGroup, TraceState } from '../../correlation/types.js';
-import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
+import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
+import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
@@ -80,7 +81,6 @@ interface PlannedWrite {
 
 const RESOURCE_CACHE_MAX = 10_000;
 const NO_BYTES = new Uint8Array(0);
-const MAX_LOADED_CANDIDATES = 128;
 /** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
 const SEEN_SCAN_SLICE = 2000;
 const BRIDGE_RESOURCE: DecodedResourceScope = {
@@ -208,6 +208,7 @@ export class SqliteStore implements Store {
          SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
+      traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (?, ?)'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       groupCorrelation: d.prepare(
         `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
@@ -510,8 +511,9 @@ export class SqliteStore implements Store {
     const metas = this.chunkMetasByTrace(states.map(t => t.traceId));
     for (const t of states) {
       const spans = (metas.get(t.traceId) ?? []).flatMap(readSpanChunkMeta);
-      spans.sort((a, b) => a.startMs - b.startMs);
-      for (const s of spans.slice(0, MAX_LOADED_CANDIDATES)) {
+      // The earliest-starting spans, as hot state keeps them (engine.ts).
+      spans.sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+      for (const s of spans.slice(0, MAX_CANDIDATES)) {
         t.candidates.push(s.spanId, this.resource(s.resourceId).serviceName, s.startMs, s.endMs, s.kind);
       }
     }
@@ -536,8 +538,16 @@ export class SqliteStore implements Store {
     const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
+    // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
+    // one would otherwise remove as no longer planned.
+    // A group of one trace has no correlation row (a correlation has two members or more): its
+    // counts and services are its trace's, which would otherwise start again from nothing.
+    const alone = c ? [] : (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]);
+    const memberIds = new Set(traceIds);
     const bridges = new Map(
-      (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(b => [b.child_trace_id, toBridgePlan(b)]),
+      (this.st.groupBridges.all(key, value) as BridgeDbRow[])
+        .filter(b => memberIds.has(b.child_trace_id))
+        .map(b => [b.child_trace_id, toBridgePlan(b)]),
     );
     return {
       mapKey: groupMapKey(key, value),
@@ -550,9 +560,9 @@ export class SqliteStore implements Store {
       lastMs,
       traceIds,
       traceSet: new Set(traceIds),
-      services: c ? [...c.services] : [],
-      spanCount: c?.spanCount ?? 0,
-      logCount: c?.logCount ?? 0,
+      services: c ? [...c.services] : [...new Set(alone.flatMap(t => JSON.parse(t.services) as string[]))],
+      spanCount: c?.spanCount ?? alone.reduce((n, t) => n + t.span_count, 0),
+      logCount: c?.logCount ?? alone.reduce((n, t) => n + t.log_count, 0),
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c ? c.traceIds.length + (c.logCount > 0 ? 1 : 0) : 0,
     };
@@ -602,6 +612,19 @@ export class SqliteStore implements Store {
     return r;
   }
 
+  /**
+   * The business keys of a bridge's two traces, the parent's first: the bridge span carries the
+   * circuit's keys, not only the one that made the bridge. Read when the span is, as a view or the
+   * exporter reads a few bridges at a time.
+   */
+  private bridgedKeys(row: BridgeDbRow): KeyValues | null {
+    const rows = this.st.traceKeysOfRefs.all(row.parent_ref, row.child_ref) as { id: number; keys: string }[];
+    let keys: KeyValues | null = null;
+    for (const ref of [row.parent_ref, row.child_ref])
+      for (const r of rows) if (r.id === ref) keys = { ...(JSON.parse(r.keys) as KeyValues), ...(keys ?? {}) };
+    return keys;
+  }
+
   /** A bridge row as the span it stands for, with the bytes the bridge span has always had. */
   private bridgeSpan(row: BridgeDbRow): StoredSpan {
     return {
@@ -610,7 +633,7 @@ export class SqliteStore implements Store {
       service: BRIDGE_SERVICE_NAME,
       startMs: row.parent_start_ms,
       synthetic: true,
-      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row))),
+      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row), this.bridgedKeys(row))),
       resource: this.resource(row.resource_id),
       stamp: null,
       slot: -1,

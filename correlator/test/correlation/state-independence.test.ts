@@ -1,0 +1,462 @@
+// What is stored must not depend on how hot state is bounded, on restarts, or on the order data
+// arrives in: each case runs one workload two ways and compares what the API serves.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { ROOT_CONTEXT, SpanKind, trace, type Link } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  TracerProvider,
+  type IdGenerator,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+
+const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+
+/** Ids chosen by the test, so two runs of a workload make the same spans. */
+class ChosenIds implements IdGenerator {
+  traceId = '';
+  spanId = '';
+  generateTraceId(): string {
+    return this.traceId;
+  }
+  generateSpanId(): string {
+    return this.spanId;
+  }
+}
+
+interface SpanSpec {
+  id: string;
+  start: number;
+  end: number;
+  kind?: SpanKind;
+  attrs?: Record<string, string>;
+  parent?: string;
+  links?: { traceId: string; spanId: string }[];
+}
+
+/** Hex of a readable tag, padded: ids a failure message can be read back from. */
+const hex = (tag: string, chars: number) =>
+  Buffer.from(tag).toString('hex').padEnd(chars, '0').slice(0, chars);
+
+/** One trace's spans, made and serialized by the OpenTelemetry SDK, in the order given. */
+async function traceSpans(
+  service: string,
+  traceId: string,
+  specs: SpanSpec[],
+): Promise<ReadableSpan[]> {
+  const ids = new ChosenIds();
+  const sink = new InMemorySpanExporter();
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': service }),
+    idGenerator: ids,
+    spanProcessors: [new SimpleSpanProcessor({ exporter: sink })],
+  });
+  const tracer = provider.getTracer('state-independence');
+  const made = new Map<string, ReturnType<typeof tracer.startSpan>>();
+  for (const s of specs) {
+    const parent = s.parent ? made.get(s.parent) : undefined;
+    const ctx = parent
+      ? trace.setSpan(ROOT_CONTEXT, parent)
+      : s.parent
+        ? trace.setSpanContext(ROOT_CONTEXT, {
+            traceId,
+            spanId: s.parent,
+            traceFlags: 1,
+            isRemote: true,
+          })
+        : ROOT_CONTEXT;
+    ids.traceId = traceId;
+    ids.spanId = s.id;
+    const links: Link[] = (s.links ?? []).map(l => ({
+      context: { traceId: l.traceId, spanId: l.spanId, traceFlags: 1 },
+    }));
+    made.set(
+      s.id,
+      tracer.startSpan(
+        `${service}.${s.id.slice(0, 6)}`,
+        { kind: s.kind ?? SpanKind.INTERNAL, startTime: s.start, attributes: s.attrs ?? {}, links },
+        ctx,
+      ),
+    );
+  }
+  for (const s of [...specs].reverse()) made.get(s.id)!.end(s.end);
+  await provider.forceFlush();
+  const byId = new Map(sink.getFinishedSpans().map(sp => [sp.spanContext().spanId, sp]));
+  await provider.shutdown();
+  return specs.map(s => byId.get(s.id)!);
+}
+
+/** A trace of one server span carrying the circuit id. */
+function rootTrace(
+  service: string,
+  tag: string,
+  start: number,
+  end: number,
+  attrs: Record<string, string>,
+): Promise<ReadableSpan[]> {
+  return traceSpans(service, hex(tag, 32), [
+    { id: hex(`${tag}-r`, 16), start, end, attrs, kind: SpanKind.SERVER },
+  ]);
+}
+
+/** The app on a data directory that outlives it, so a test can restart it. */
+class Correlator {
+  app: FastifyInstance | null = null;
+  constructor(
+    private readonly dir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(t: TestContext, env: Record<string, string> = {}): Promise<Correlator> {
+    const dir = await mkdtemp(join(tmpdir(), 'corr-state-'));
+    const c = new Correlator(dir, env);
+    t.after(async () => {
+      await c.app?.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    await c.open();
+    return c;
+  }
+
+  private async open(): Promise<void> {
+    this.app = await buildApp({
+      config: loadConfig({ DATA_DIR: this.dir, LOG_LEVEL: 'silent', ...this.env }),
+    });
+  }
+
+  async restart(): Promise<void> {
+    await this.app!.close();
+    this.app = null;
+    await this.open();
+  }
+
+  async send(spans: ReadableSpan[]): Promise<void> {
+    const r = await this.app!.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+  }
+
+  async get<T>(url: string): Promise<T> {
+    const r = await this.app!.inject({ method: 'GET', url });
+    assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
+    return r.json<T>();
+  }
+
+  /** The circuit's bridges and correlations, in a form two runs can be compared by. */
+  async circuit(id: string): Promise<{ bridges: string[]; correlations: string[] }> {
+    const c = await this.get<{
+      bridges: {
+        traceId: string;
+        parentSpanId: string;
+        childTraceId: string;
+        childSpanId: string;
+        parentService: string;
+        childService: string;
+      }[];
+    }>(`/api/circuits/${encodeURIComponent(id)}`);
+    const k = await this.get<{
+      correlations: { traceIds: string[]; spanCount: number; services: string[] }[];
+    }>(`/api/correlations?circuit_id=${encodeURIComponent(id)}`);
+    return {
+      bridges: c.bridges
+        .map(
+          b =>
+            `${b.parentService}:${b.traceId.slice(0, 8)}/${b.parentSpanId.slice(0, 8)} -> ${b.childService}:${b.childTraceId.slice(0, 8)}/${b.childSpanId.slice(0, 8)}`,
+        )
+        .sort(),
+      correlations: k.correlations
+        .map(
+          x =>
+            `${[...x.traceIds]
+              .map(id => id.slice(0, 8))
+              .sort()
+              .join(',')} spans=${x.spanCount} services=${[...x.services].sort().join(',')}`,
+        )
+        .sort(),
+    };
+  }
+}
+
+const TINY = { MAX_TRACKED_TRACES: '100', MAX_TRACKED_KEYS: '100' };
+const CIRCUITS = 80;
+
+describe('stored results do not depend on hot state, restarts or arrival order', () => {
+  it('tiny hot-state bounds give what the default ones give, when one request holds more than they do', async t => {
+    // Each request: the beorn and mdso traces of many circuits, spans of one trace spread over the
+    // request, then late arda traces; the bound is smaller than one request's traces and keys.
+    const workload = async (): Promise<ReadableSpan[][]> => {
+      const requests: ReadableSpan[][] = [];
+      const traces: ReadableSpan[][] = [];
+      for (let i = 0; i < CIRCUITS; i++) {
+        const attrs = { circuit_id: `C-${i}`, resource_id: `R-${i}` };
+        const base = T0 + i * 1000;
+        for (const [service, offset] of [
+          ['beorn', 0],
+          ['mdso', 100],
+        ] as const) {
+          const root = hex(`${service[0]}${i}-r`, 16);
+          traces.push(
+            await traceSpans(service, hex(`${service}${i}`, 32), [
+              {
+                id: root,
+                start: base + offset,
+                end: base + offset + 800,
+                attrs,
+                kind: SpanKind.SERVER,
+              },
+              {
+                id: hex(`${service[0]}${i}-a`, 16),
+                parent: root,
+                start: base + offset + 20,
+                end: base + offset + 60,
+                kind: SpanKind.CLIENT,
+              },
+              {
+                id: hex(`${service[0]}${i}-b`, 16),
+                parent: root,
+                start: base + offset + 100,
+                end: base + offset + 700,
+              },
+            ]),
+          );
+        }
+      }
+      const spread: ReadableSpan[] = [];
+      for (let k = 2; k >= 0; k--) for (const tr of traces) spread.push(tr[k]!);
+      requests.push(spread);
+      const late: ReadableSpan[] = [];
+      for (let i = 0; i < CIRCUITS; i++)
+        late.push(
+          ...(await rootTrace('arda', `arda${i}`, T0 + i * 1000 + 450, T0 + i * 1000 + 500, {
+            circuit_id: `C-${i}`,
+          })),
+        );
+      requests.push(late);
+      return requests;
+    };
+    const results: Record<string, unknown>[] = [];
+    for (const env of [{}, TINY]) {
+      const c = await Correlator.start(t, env);
+      for (const r of await workload()) await c.send(r);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < CIRCUITS; i++) out[`C-${i}`] = await c.circuit(`C-${i}`);
+      results.push(out);
+      if (env === TINY) {
+        const stats = c.app!.correlator.engine.stats();
+        assert.ok(
+          stats.traceEvictions > 0 && stats.keyEvictions > 0,
+          `the tiny bounds evicted: ${JSON.stringify(stats)}`,
+        );
+      }
+    }
+    assert.deepEqual(
+      (results[0]!['C-0'] as { bridges: string[] }).bridges.length,
+      2,
+      'beorn → mdso → arda',
+    );
+    assert.deepEqual(results[1], results[0]);
+  });
+
+  it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
+    const c = await Correlator.start(t);
+    const attrs = { circuit_id: 'CIRC-EP' };
+    const E2 = T0 + 300_000;
+    await c.send([
+      ...(await rootTrace('beorn', 'b1', T0, T0 + 1000, attrs)),
+      ...(await rootTrace('mdso', 'm1', T0 + 100, T0 + 600, attrs)),
+    ]);
+    await c.send([
+      ...(await rootTrace('beorn', 'b2', E2, E2 + 1000, attrs)),
+      ...(await rootTrace('mdso', 'm2', E2 + 100, E2 + 600, attrs)),
+    ]);
+    assert.equal((await c.circuit('CIRC-EP')).bridges.length, 2);
+    await c.send(await rootTrace('arda', 'a1', T0 + 300, T0 + 400, attrs));
+    assert.equal(
+      (await c.circuit('CIRC-EP')).bridges.length,
+      3,
+      'episode 1 gains mdso → arda, episode 2 keeps its bridge',
+    );
+    await c.restart();
+    await c.send(await rootTrace('arda', 'a2', E2 + 300, E2 + 400, attrs));
+    const after = (await c.circuit('CIRC-EP')).bridges;
+    assert.equal(after.length, 4, after.join('\n'));
+  });
+
+  for (const order of [
+    'the linking trace first',
+    'the linked trace first',
+    'with a restart between them',
+  ]) {
+    it(`never bridges traces a span link connects: ${order}`, async t => {
+      const c = await Correlator.start(t);
+      const attrs = { circuit_id: 'CIRC-LINK' };
+      const P = hex('P-trace', 32);
+      const C = hex('C-trace', 32);
+      const linking = await traceSpans('beorn', P, [
+        { id: hex('p-root', 16), start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER },
+        {
+          id: hex('p-send', 16),
+          parent: hex('p-root', 16),
+          start: T0 + 10,
+          end: T0 + 50,
+          kind: SpanKind.PRODUCER,
+          links: [{ traceId: C, spanId: hex('c-root', 16) }],
+        },
+      ]);
+      const linked = await rootTrace('mdso', 'C-trace', T0 + 100, T0 + 600, attrs);
+      const [first, second] =
+        order === 'the linked trace first' ? [linked, linking] : [linking, linked];
+      await c.send(first);
+      if (order === 'with a restart between them') await c.restart();
+      await c.send(second);
+      // A third trace joins after a restart, so the pair is planned again from stored state.
+      await c.restart();
+      await c.send(await rootTrace('arda', 'A-trace', T0 + 700, T0 + 800, attrs));
+      assert.deepEqual((await c.circuit('CIRC-LINK')).bridges, [
+        `mdso:${C.slice(0, 8)}/${hex('C-trace-r', 8)} -> arda:${hex('A-trace', 8)}/${hex('A-trace-r', 8)}`,
+      ]);
+    });
+  }
+
+  it("finds a member after a restart by its trace's later data, not only its first", async t => {
+    const runs: unknown[] = [];
+    for (const restart of [false, true]) {
+      const c = await Correlator.start(t);
+      const attrs = { circuit_id: 'CIRC-LATE' };
+      const xRoot = hex('x-root', 16);
+      await c.send(
+        await traceSpans('beorn', hex('X', 32), [
+          { id: xRoot, start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER },
+        ]),
+      );
+      await c.send(await rootTrace('mdso', 'Z', T0 + 100, T0 + 600, attrs));
+      // X polls 50 s later; a trace 100 s in is in the window of that poll only.
+      await c.send(
+        await traceSpans('beorn', hex('X', 32), [
+          {
+            id: hex('x-poll', 16),
+            parent: xRoot,
+            start: T0 + 50_000,
+            end: T0 + 51_000,
+            attrs,
+            kind: SpanKind.CLIENT,
+          },
+        ]),
+      );
+      if (restart) await c.restart();
+      await c.send(await rootTrace('arda', 'Y', T0 + 100_000, T0 + 100_500, attrs));
+      runs.push(await c.circuit('CIRC-LATE'));
+    }
+    assert.equal((runs[0] as { bridges: string[] }).bridges.length, 2);
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
+  it('a group of one trace, reloaded, keeps its spans and services when a second trace joins', async t => {
+    const runs: unknown[] = [];
+    for (const restart of [false, true]) {
+      const c = await Correlator.start(t);
+      const attrs = { circuit_id: 'CIRC-ONE' };
+      const xRoot = hex('x-root', 16);
+      await c.send(
+        await traceSpans('beorn', hex('X', 32), [
+          { id: xRoot, start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER },
+          {
+            id: hex('x-a', 16),
+            parent: xRoot,
+            start: T0 + 10,
+            end: T0 + 40,
+            attrs,
+            kind: SpanKind.CLIENT,
+          },
+          { id: hex('x-b', 16), parent: xRoot, start: T0 + 50, end: T0 + 90, attrs },
+        ]),
+      );
+      if (restart) await c.restart();
+      await c.send(await rootTrace('mdso', 'Y', T0 + 100, T0 + 600, attrs));
+      runs.push((await c.circuit('CIRC-ONE')).correlations);
+    }
+    assert.deepEqual(runs[0], [`${hex('X', 8)},${hex('Y', 8)} spans=4 services=beorn,mdso`]);
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
+  it("picks a bridge's parent span whatever order a big trace's spans arrive in", async t => {
+    const attrs = { circuit_id: 'CIRC-BIG' };
+    const root = hex('p-root', 16);
+    const steps: SpanSpec[] = Array.from({ length: 198 }, (_, i) => ({
+      id: hex(`p${i}`, 16),
+      parent: root,
+      start: T0 + 1 + i,
+      end: T0 + 2 + i,
+    }));
+    const rootSpec: SpanSpec = {
+      id: root,
+      start: T0,
+      end: T0 + 5000,
+      attrs,
+      kind: SpanKind.SERVER,
+    };
+    const call: SpanSpec = {
+      id: hex('p-call', 16),
+      parent: root,
+      start: T0 + 90,
+      end: T0 + 95,
+      kind: SpanKind.CLIENT,
+    };
+    const runs: unknown[] = [];
+    for (const callFirst of [true, false]) {
+      const c = await Correlator.start(t);
+      const spans = await traceSpans(
+        'beorn',
+        hex('P', 32),
+        callFirst ? [rootSpec, call, ...steps] : [rootSpec, ...steps, call],
+      );
+      for (let i = 0; i < spans.length; i += 50) await c.send(spans.slice(i, i + 50));
+      await c.send(await rootTrace('mdso', 'M', T0 + 1000, T0 + 2000, attrs));
+      runs.push(await c.circuit('CIRC-BIG'));
+    }
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
+  it("carries the bridged traces' other business keys on the bridge span", async t => {
+    const c = await Correlator.start(t);
+    await c.send(
+      await rootTrace('beorn', 'B', T0, T0 + 3000, { circuit_id: 'CIRC-KEYS', product_id: 'P1' }),
+    );
+    await c.send(
+      await rootTrace('mdso', 'M', T0 + 100, T0 + 2000, {
+        circuit_id: 'CIRC-KEYS',
+        resource_id: 'R1',
+        product_id: 'P2',
+      }),
+    );
+    const view = await c.get<{
+      spans: { synthetic: boolean; attributes: Record<string, unknown> }[];
+    }>('/api/circuits/CIRC-KEYS/trace');
+    const bridge = view.spans.find(s => s.synthetic);
+    assert.ok(bridge, 'a bridge span in the view');
+    // The parent trace's value wins where the two differ.
+    assert.deepEqual(
+      Object.entries(bridge.attributes).filter(
+        ([k]) => k.endsWith('_id') && !k.startsWith('bridge.'),
+      ),
+      [
+        ['circuit_id', 'CIRC-KEYS'],
+        ['product_id', 'P1'],
+        ['resource_id', 'R1'],
+      ],
+    );
+  });
+});
