@@ -39,3 +39,13 @@ export const errors = {
   methodNotAllowed: (method: string, url: string) =>
     new CorrelatorError('CORR_ERR_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${url}; use POST`),
 };
+
+/**
+ * A failed store write (SQLite busy, disk full, I/O) as the 503 clients retry, or null for any
+ * other error. The data was not stored: a 500 would make an OTLP client drop it.
+ */
+export function storeUnavailable(e: unknown): CorrelatorError | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  return errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
+}

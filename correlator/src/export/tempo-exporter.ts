@@ -52,9 +52,18 @@ export class TempoExporter {
     await this.running;
   }
 
-  /** One delivery round; concurrent calls share the round in progress. */
+  /**
+   * One delivery round; concurrent calls share the round in progress. A round that fails on the
+   * store (busy, disk full) is logged and the next one tries again: the rejection reached no
+   * handler from the timer and ended the process.
+   */
   tick(): Promise<void> {
-    this.running ??= this.deliver().finally(() => (this.running = null));
+    this.running ??= this.deliver()
+      .catch((e: unknown) => {
+        this.opts.metrics.exportFailures.inc({ reason: 'store' });
+        this.opts.logger.error({ err: e }, 'bridge export round failed on the store; will retry');
+      })
+      .finally(() => (this.running = null));
     return this.running;
   }
 

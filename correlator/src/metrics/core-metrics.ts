@@ -80,7 +80,7 @@ export function createCoreMetrics(): CoreMetrics {
     exportSent: new Counter({ name: 'export_spans_sent_total', help: 'Bridge spans delivered to Tempo', registers: r }),
     exportFailures: new Counter({
       name: 'export_failures_total',
-      help: 'Failed export attempts by reason (retryable, permanent, network)',
+      help: 'Failed export attempts by reason (retryable, permanent, network, store)',
       labelNames: ['reason'],
       registers: r,
     }),

@@ -121,6 +121,27 @@ describe('OTLP/HTTP protocol', () => {
     assert.match(status.message, /cannot decode OTLP request: truncated/);
   });
 
+  for (const writerThread of ['true', 'false']) {
+    it(`answers 503 with Retry-After when the store cannot take the data, and stores it when sent again (writer thread ${writerThread})`, async t => {
+      const app = await buildTestApp(t, { STORE_WRITER_THREAD: writerThread });
+      const db = app.correlator.store.db;
+      // A failing write as SQLite reports one (its error code), on whichever connection writes.
+      for (const table of ['span_chunks', 'logs'])
+        db.exec(`CREATE TRIGGER refuse_${table} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'no room'); END`);
+      const spans = { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(await sampleSpans()) } as const;
+      const logs = { method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records: [{ timestamp: new Date(T0).toISOString(), message: 'circuit_id=C1 m' }] } } as const;
+      for (const req of [spans, logs]) {
+        const res = await app.inject(req);
+        assert.equal(res.statusCode, 503, `${req.url}: ${res.body}`);
+        assert.equal(res.headers['retry-after'], '10');
+        assert.match(res.body, /the store could not accept the data \(SQLITE_CONSTRAINT_TRIGGER\); retry later/);
+      }
+      for (const table of ['span_chunks', 'logs']) db.exec(`DROP TRIGGER refuse_${table}`);
+      for (const req of [spans, logs]) assert.equal((await app.inject(req)).statusCode, 200, req.url);
+      assert.equal((await app.inject('/api/logs?circuit_id=C1')).json<{ logs: unknown[] }>().logs.length, 1);
+    });
+  }
+
   it('refuses the JSON log batch when it exceeds MAX_BATCH_SIZE', async t => {
     const app = await buildTestApp(t, { MAX_BATCH_SIZE: '2' });
     const rec = { timestamp: new Date(T0).toISOString(), message: 'm' };

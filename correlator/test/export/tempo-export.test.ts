@@ -82,6 +82,28 @@ describe('bridge export to Tempo', () => {
     assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
   });
 
+  it('logs a round that fails on the store and delivers on the next one, without ending the process', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await buildApp({
+      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const store = app.correlator.store;
+    const due = store.dueExports.bind(store);
+    let failures = 1;
+    store.dueExports = (...args) => {
+      if (failures-- > 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      return due(...args);
+    };
+    await app.correlator.exporter!.tick();
+    assert.equal(tempo.bodies.length, 0);
+    assert.match((await app.inject('/metrics')).body, /export_failures_total\{reason="store"\} 1/);
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 1);
+    assert.equal(store.exportQueueDepth(), 0);
+  });
+
   it('keeps undelivered bridges across a restart and delivers them when the endpoint is back', async t => {
     const dir = tempDir(t);
     const down = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9', BRIDGE_EXPORT_DELAY_SECONDS: '0' });

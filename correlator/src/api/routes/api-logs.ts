@@ -12,7 +12,7 @@ import { convertLogBatch } from '../../ingest/log-batch.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
-import { errors } from '../errors.js';
+import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 import { parseRange } from '../time-params.js';
 
@@ -42,11 +42,18 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       const batch = request.body;
       if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
       const converted = convertLogBatch(batch, opts.rules);
-      const result = await opts.pipeline.decodedLogs(
-        converted.logs,
-        converted.errors.length,
-        converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
-      );
+      const result = await opts.pipeline
+        .decodedLogs(
+          converted.logs,
+          converted.errors.length,
+          converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
+        )
+        .catch((e: unknown) => {
+          const unavailable = storeUnavailable(e);
+          if (!unavailable) throw e;
+          request.log.error({ err: e }, 'store write failed');
+          throw unavailable;
+        });
       opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
       return { accepted: result.accepted, rejected: converted.errors.length, errors: converted.errors };
     },

@@ -6,7 +6,7 @@ import type { IngestPipeline, IngestResult } from '../../ingest/pipeline.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
 import { DecodeError } from '../../otlp/wire-reader.js';
-import { errors } from '../errors.js';
+import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 
 export interface OtlpRoutesOptions {
@@ -49,10 +49,10 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
       }
     } catch (e) {
       if (e instanceof DecodeError) throw errors.undecodable(e.message);
-      const code = (e as { code?: string }).code ?? '';
-      if (code.startsWith('SQLITE_')) {
+      const unavailable = storeUnavailable(e);
+      if (unavailable) {
         request.log.error({ err: e }, 'store write failed');
-        throw errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
+        throw unavailable;
       }
       throw e;
     }

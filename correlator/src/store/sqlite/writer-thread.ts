@@ -67,7 +67,7 @@ export type WriterRequest = { type: 'write'; seq: number; batch: RowBatch } | { 
 export type WriterReply =
   | { type: 'ready' }
   | { type: 'done'; seq: number; result: RowWriteResult; commits: number }
-  | { type: 'failed'; seq: number; error: string; commits: number }
+  | { type: 'failed'; seq: number; error: string; code: string | null; commits: number }
   | { type: 'stopped' };
 
 /** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
@@ -171,7 +171,7 @@ export class WriterThread implements RowSink {
     if (this.waiting.size === 0 && this.stopped === null) this.worker.unref();
     if (!w) return;
     if (m.type === 'done') w.resolve(m.result);
-    else w.reject(new Error(`storing the request failed: ${m.error}`));
+    else w.reject(Object.assign(new Error(`storing the request failed: ${m.error}`), m.code ? { code: m.code } : {}));
   }
 
   private fail(e: Error): void {

@@ -25,7 +25,7 @@ const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b
 const GROUP_SPANS = 4096;
 
 type Write = Extract<WriterRequest, { type: 'write' }>;
-type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; error: string };
+type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; error: string; code: string | null };
 
 let commits = 0;
 
@@ -49,7 +49,10 @@ function commit(batches: RowBatch[]): Outcome[] {
     return results.map(result => ({ type: 'done', result }));
   } catch (e) {
     if (batches.length > 1) return batches.flatMap(b => commit([b]));
-    return [{ type: 'failed', error: e instanceof Error ? e.message : String(e) }];
+    // SQLite's code (SQLITE_BUSY, SQLITE_FULL, ...) crosses with the message: the ingest routes
+    // answer 503 for it, which clients retry, where a 500 made them drop the data.
+    const code = (e as { code?: unknown }).code;
+    return [{ type: 'failed', error: e instanceof Error ? e.message : String(e), code: typeof code === 'string' ? code : null }];
   }
 }
 
