@@ -29,6 +29,22 @@ function arrayField(o: Obj, name: string, where: string): unknown[] {
 
 const UINT64 = /^\d{1,20}$/;
 const INT64 = /^-?\d{1,19}$/;
+const UINT64_MAX = 2n ** 64n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Also in range: twenty digits can exceed 2^64 - 1, which protobufjs would wrap. */
+function isUint64(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v < 2 ** 64;
+  return typeof v === 'string' && UINT64.test(v) && (v.length < 20 || BigInt(v) <= UINT64_MAX);
+}
+
+function isInt64(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 63;
+  if (typeof v !== 'string' || !INT64.test(v)) return false;
+  const n = BigInt(v);
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
 
 /**
  * protobufjs turns an int64 it cannot parse into 0, which would store a span at 1970 without a
@@ -36,8 +52,7 @@ const INT64 = /^-?\d{1,19}$/;
  */
 function checkUint64(o: Obj, name: string, where: string): void {
   const v = o[name];
-  if (v === undefined || v === null) return;
-  if (typeof v === 'number' ? Number.isInteger(v) && v >= 0 : typeof v === 'string' && UINT64.test(v)) return;
+  if (v === undefined || v === null || isUint64(v)) return;
   throw new ItemRejected(`${where}: ${name} ${JSON.stringify(v)?.slice(0, 60)} is not an unsigned 64-bit integer`);
 }
 
@@ -49,10 +64,84 @@ function checkIntValues(v: unknown, where: string, depth = 0): void {
   }
   for (const [k, x] of Object.entries(v as Obj)) {
     if (k === 'intValue') {
-      const ok = typeof x === 'number' ? Number.isInteger(x) : typeof x === 'string' && INT64.test(x);
-      if (!ok) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
+      if (!isInt64(x)) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
     } else checkIntValues(x, `${where}.${k}`, depth + 1);
   }
+}
+
+const SPAN_KINDS = enumNames('SPAN_KIND_', ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER']);
+const STATUS_CODES = enumNames('STATUS_CODE_', ['UNSET', 'OK', 'ERROR']);
+const SEVERITY_NUMBERS = enumNames('SEVERITY_NUMBER_', [
+  'UNSPECIFIED',
+  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap(level => [level, `${level}2`, `${level}3`, `${level}4`]),
+]);
+
+function enumNames(prefix: string, names: string[]): Map<string, number> {
+  return new Map(names.map((n, i) => [`${prefix}${n}`, i]));
+}
+
+/**
+ * An enum as the number protobufjs takes: OTLP/JSON sends integers, the proto3 JSON mapping
+ * names, and some clients integers as strings, which protobufjs read as 0 (an unset kind, an
+ * unset status) without a word. An unknown name rejects the item, naming it.
+ */
+function enumField(o: Obj, name: string, names: Map<string, number>, what: string, where: string): void {
+  const v = o[name];
+  if (v === undefined || v === null || typeof v === 'number') return;
+  if (typeof v === 'string') {
+    if (/^-?\d{1,10}$/.test(v)) {
+      o[name] = Number(v);
+      return;
+    }
+    const n = names.get(v);
+    if (n !== undefined) {
+      o[name] = n;
+      return;
+    }
+  }
+  throw new ItemRejected(`${where}: ${name} ${JSON.stringify(v)?.slice(0, 60)} is not a ${what}`);
+}
+
+/**
+ * Field names in camelCase. OTLP/JSON uses the lowerCamelCase names; the proto3 JSON mapping
+ * also accepts the .proto's own (resource_spans, trace_id), and protobufjs reads only the first:
+ * a request in proto names was answered 200 and stored nothing. Objects without such names are
+ * returned as they are; OTLP has no map fields, so every object key is a field name.
+ */
+export function camelCaseFieldNames(v: unknown, depth = 0): unknown {
+  if (depth > 64 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const c = camelCaseFieldNames(v[i], depth + 1);
+      if (c !== v[i]) (out ??= v.slice())[i] = c;
+    }
+    return out ?? v;
+  }
+  const src = v as Obj;
+  let out: Obj | null = null;
+  for (const k of Object.keys(src)) {
+    const x = src[k];
+    const c = camelCaseFieldNames(x, depth + 1);
+    const name = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$/.test(k) ? k.replace(/_([a-z0-9])/g, (_, ch: string) => ch.toUpperCase()) : k;
+    if (name === k && c === x) continue;
+    out ??= { ...src };
+    if (name !== k) {
+      delete out[k];
+      // A message that names a field both ways keeps the camelCase one.
+      if (!Object.prototype.hasOwnProperty.call(src, name)) out[name] = c;
+    } else out[k] = c;
+  }
+  return out ?? v;
+}
+
+/** The items under a header that cannot be converted: each is rejected with the header's reason. */
+function countItems(container: unknown, scopesField: string, itemsField: string): number {
+  if (!isObj(container) || !Array.isArray(container[scopesField])) return 0;
+  return (container[scopesField] as unknown[]).reduce<number>(
+    (n, s) => n + (isObj(s) && Array.isArray(s[itemsField]) ? (s[itemsField] as unknown[]).length : 0),
+    0,
+  );
 }
 
 function idField(o: Obj, name: string, bytes: number, required: boolean, where: string): void {
@@ -69,10 +158,18 @@ function idField(o: Obj, name: string, bytes: number, required: boolean, where: 
   o[name] = b;
 }
 
+const isZeroId = (id: unknown): boolean => id instanceof Uint8Array && id.every(b => b === 0);
+
 function convertItem(type: protobuf.Type, item: unknown, prepare: (o: Obj) => void, where: string): protobuf.Message {
   if (!isObj(item)) throw new ItemRejected(`${where} must be an object`);
   const copy: Obj = { ...item };
-  prepare(copy);
+  try {
+    prepare(copy);
+  } catch (e) {
+    // A malformed part of one item (events that are not an array) rejects that item alone.
+    if (e instanceof DecodeError) throw new ItemRejected(e.message);
+    throw e;
+  }
   try {
     return type.fromObject(copy);
   } catch (e) {
@@ -83,6 +180,7 @@ function convertItem(type: protobuf.Type, item: unknown, prepare: (o: Obj) => vo
 function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf.Message | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new DecodeError(`${where} must be an object`);
+  checkIntValues(v.attributes, `${where}.attributes`);
   try {
     return type.fromObject(v);
   } catch (e) {
@@ -90,15 +188,30 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
   }
 }
 
-export function normaliseTraceJson(body: unknown): NormalisedJson {
+/** Notes the items of a container whose header was rejected; returns null in its place. */
+function rejectContainer(out: NormalisedJson, e: unknown, items: number): null {
+  if (!(e instanceof ItemRejected)) throw e;
+  out.rejected += items;
+  if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
+  return null;
+}
+
+export function normaliseTraceJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
+  const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportTraceServiceRequest)');
   const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [] };
   const resourceSpans = arrayField(body, 'resourceSpans', 'request').map((rs, i) => {
     const where = `resourceSpans[${i}]`;
     if (!isObj(rs)) throw new DecodeError(`${where} must be an object`);
+    let resource: protobuf.Message | undefined;
+    try {
+      resource = convertHeader(t.Resource, rs.resource, `${where}.resource`);
+    } catch (e) {
+      return rejectContainer(out, e, countItems(rs, 'scopeSpans', 'spans'));
+    }
     return {
-      resource: convertHeader(t.Resource, rs.resource, `${where}.resource`),
+      resource,
       schemaUrl: typeof rs.schemaUrl === 'string' ? rs.schemaUrl : '',
       scopeSpans: arrayField(rs, 'scopeSpans', where).map((ss, j) => {
         const sw = `${where}.scopeSpans[${j}]`;
@@ -115,6 +228,11 @@ export function normaliseTraceJson(body: unknown): NormalisedJson {
                   idField(o, 'traceId', 16, true, spw);
                   idField(o, 'spanId', 8, true, spw);
                   idField(o, 'parentSpanId', 8, false, spw);
+                  enumField(o, 'kind', SPAN_KINDS, 'SpanKind', spw);
+                  if (isObj(o.status)) {
+                    o.status = { ...o.status };
+                    enumField(o.status as Obj, 'code', STATUS_CODES, 'StatusCode', `${spw}.status`);
+                  }
                   checkUint64(o, 'startTimeUnixNano', spw);
                   checkUint64(o, 'endTimeUnixNano', spw);
                   arrayField(o, 'events', spw).forEach((ev, ei) => {
@@ -122,12 +240,14 @@ export function normaliseTraceJson(body: unknown): NormalisedJson {
                   });
                   checkIntValues(o.attributes, `${spw}.attributes`);
                   checkIntValues(o.events, `${spw}.events`);
-                  o.links = arrayField(o, 'links', spw).map((l, li) => {
+                  // A link without a valid context (ids missing or all zero) says nothing about
+                  // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.
+                  o.links = arrayField(o, 'links', spw).flatMap((l, li) => {
                     if (!isObj(l)) throw new ItemRejected(`${spw}.links[${li}] must be an object`);
                     const lc = { ...l };
-                    idField(lc, 'traceId', 16, true, `${spw}.links[${li}]`);
-                    idField(lc, 'spanId', 8, true, `${spw}.links[${li}]`);
-                    return lc;
+                    idField(lc, 'traceId', 16, false, `${spw}.links[${li}]`);
+                    idField(lc, 'spanId', 8, false, `${spw}.links[${li}]`);
+                    return lc.traceId === undefined || lc.spanId === undefined || isZeroId(lc.traceId) || isZeroId(lc.spanId) ? [] : [lc];
                   });
                 },
                 spw,
@@ -143,19 +263,28 @@ export function normaliseTraceJson(body: unknown): NormalisedJson {
       }),
     };
   });
-  out.binary = t.ExportTraceServiceRequest.encode(t.ExportTraceServiceRequest.fromObject({ resourceSpans })).finish();
+  out.binary = t.ExportTraceServiceRequest.encode(
+    t.ExportTraceServiceRequest.fromObject({ resourceSpans: resourceSpans.filter(rs => rs !== null) }),
+  ).finish();
   return out;
 }
 
-export function normaliseLogsJson(body: unknown): NormalisedJson {
+export function normaliseLogsJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
+  const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportLogsServiceRequest)');
   const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [] };
   const resourceLogs = arrayField(body, 'resourceLogs', 'request').map((rl, i) => {
     const where = `resourceLogs[${i}]`;
     if (!isObj(rl)) throw new DecodeError(`${where} must be an object`);
+    let resource: protobuf.Message | undefined;
+    try {
+      resource = convertHeader(t.Resource, rl.resource, `${where}.resource`);
+    } catch (e) {
+      return rejectContainer(out, e, countItems(rl, 'scopeLogs', 'logRecords'));
+    }
     return {
-      resource: convertHeader(t.Resource, rl.resource, `${where}.resource`),
+      resource,
       scopeLogs: arrayField(rl, 'scopeLogs', where).map((sl, j) => {
         const sw = `${where}.scopeLogs[${j}]`;
         if (!isObj(sl)) throw new DecodeError(`${sw} must be an object`);
@@ -170,6 +299,7 @@ export function normaliseLogsJson(body: unknown): NormalisedJson {
                 o => {
                   idField(o, 'traceId', 16, false, rw);
                   idField(o, 'spanId', 8, false, rw);
+                  enumField(o, 'severityNumber', SEVERITY_NUMBERS, 'SeverityNumber', rw);
                   checkUint64(o, 'timeUnixNano', rw);
                   checkUint64(o, 'observedTimeUnixNano', rw);
                   checkIntValues(o.attributes, `${rw}.attributes`);
@@ -188,6 +318,8 @@ export function normaliseLogsJson(body: unknown): NormalisedJson {
       }),
     };
   });
-  out.binary = t.ExportLogsServiceRequest.encode(t.ExportLogsServiceRequest.fromObject({ resourceLogs })).finish();
+  out.binary = t.ExportLogsServiceRequest.encode(
+    t.ExportLogsServiceRequest.fromObject({ resourceLogs: resourceLogs.filter(rl => rl !== null) }),
+  ).finish();
   return out;
 }

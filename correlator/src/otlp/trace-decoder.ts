@@ -194,8 +194,14 @@ function readLink(r: WireReader, start: number, end: number): SpanLinkRef | null
     if ((f === 1 || f === 2) && (tag & 7) === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      if (f === 1 && e - s === 16 && !isAllZero(r.buf, s, e)) traceId = bytesToHex(r.buf, s, e);
-      if (f === 2 && e - s === 8 && !isAllZero(r.buf, s, e)) spanId = bytesToHex(r.buf, s, e);
+      // A link without a context (empty or zero ids) is ignored; ids of a wrong length are
+      // malformed and reject the span, as in OTLP/JSON.
+      const len = f === 1 ? 16 : 8;
+      if (e - s !== 0 && e - s !== len) throw new ItemRejected(`link ${f === 1 ? 'trace_id' : 'span_id'} must be ${len} bytes, got ${e - s}`);
+      if (e - s === len && !isAllZero(r.buf, s, e)) {
+        if (f === 1) traceId = bytesToHex(r.buf, s, e);
+        else spanId = bytesToHex(r.buf, s, e);
+      }
     } else r.skip(tag & 7);
   }
   return traceId && spanId ? { traceId, spanId } : null;

@@ -177,6 +177,27 @@ describe('protobuf encodings the SDK does not write', () => {
     });
   }
 
+  it('rejects a span whose link ids have a wrong length, and ignores a link without ids', () => {
+    const link = (traceId: Uint8Array, spanId: Uint8Array) =>
+      protobuf.Writer.create()
+        .uint32(tag(1, LEN))
+        .bytes(traceId)
+        .uint32(tag(2, LEN))
+        .bytes(spanId)
+        .finish();
+    const withLink = (l: Uint8Array) =>
+      Buffer.concat([span(), protobuf.Writer.create().uint32(tag(13, LEN)).bytes(l).finish()]);
+    const bad = decodeTraceRequest(request(withLink(link(Buffer.alloc(5, 1), SPAN))), rules);
+    assert.equal(bad.spans.length, 0);
+    assert.deepEqual(bad.rejectionMessages, ['link trace_id must be 16 bytes, got 5']);
+    const empty = decodeTraceRequest(
+      request(withLink(link(new Uint8Array(0), new Uint8Array(0)))),
+      rules,
+    );
+    assert.equal(empty.spans.length, 1);
+    assert.equal(empty.spans[0]!.links, null);
+  });
+
   it('refuses an end-group tag without its start, naming it', () => {
     assert.throws(
       () =>

@@ -1,0 +1,224 @@
+// OTLP/JSON as the SDK writes it, then changed the ways other clients differ: proto field names,
+// enums as names or strings, out-of-range integers, bad resources, links without a context. Each
+// change must read as the SDK's form does, or reject just the items it spoils, naming the problem.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
+import {
+  camelCaseFieldNames,
+  normaliseLogsJson,
+  normaliseTraceJson,
+} from '../../src/otlp/json-normaliser.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { SpanKind, buildLogs, buildTraces, logsJson, tracesJson } from '../fixtures/otel-sdk.js';
+
+const rules = keyRulesFromConfig(loadConfig({}));
+const T0 = 1_790_000_000_000;
+
+type Json = Record<string, unknown>;
+/** The request's first span (or log record), to change in place. */
+const firstSpan = (req: Json) =>
+  (((req.resourceSpans as Json[])[0]!.scopeSpans as Json[])[0]!.spans as Json[])[0]!;
+const firstResource = (req: Json) => (req.resourceSpans as Json[])[0]!;
+
+async function sdkRequest(): Promise<Json> {
+  const traces = await buildTraces([
+    {
+      service: 'beorn',
+      spans: [
+        {
+          name: 'create',
+          kind: SpanKind.SERVER,
+          startMs: T0,
+          endMs: T0 + 10,
+          attributes: { circuit_id: 'C1' },
+          error: true,
+        },
+      ],
+    },
+    {
+      service: 'mdso',
+      spans: [
+        {
+          name: 'plan',
+          kind: SpanKind.CLIENT,
+          startMs: T0 + 20,
+          endMs: T0 + 30,
+          attributes: { circuit_id: 'C1' },
+        },
+      ],
+    },
+  ]);
+  // Through JSON text, as it arrives: the SDK's object holds Long-like values.
+  return JSON.parse(JSON.stringify(tracesJson(traces.flatMap(t => t.spans)))) as Json;
+}
+
+function decodeJson(req: unknown) {
+  const n = normaliseTraceJson(req);
+  const batch = decodeTraceRequest(n.binary, rules);
+  return {
+    spans: batch.spans.map(s => ({
+      traceId: s.traceId,
+      spanId: s.spanId,
+      kind: s.kind,
+      statusCode: s.statusCode,
+      startMs: s.startMs,
+      keys: s.keys,
+      service: s.resource.serviceName,
+      links: s.links,
+    })),
+    rejected: n.rejected + batch.rejected,
+    messages: [...n.rejectionMessages, ...batch.rejectionMessages],
+  };
+}
+
+const snakeCase = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(snakeCase)
+    : v !== null && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [
+            k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`),
+            snakeCase(x),
+          ]),
+        )
+      : v;
+
+describe('OTLP/JSON forms other clients send', () => {
+  it('reads the proto field names (resource_spans, trace_id, ...) as the camelCase ones', async () => {
+    const req = await sdkRequest();
+    const snake = snakeCase(req) as Json;
+    assert.match(
+      JSON.stringify(snake),
+      /"resource_spans".*"scope_spans".*"trace_id".*"start_time_unix_nano"/,
+      'the fixture uses proto names',
+    );
+    const expected = decodeJson(req);
+    assert.equal(expected.spans.length, 2);
+    assert.deepEqual(decodeJson(snake), expected);
+  });
+
+  it('leaves a request without proto field names as it is', async () => {
+    const req = await sdkRequest();
+    assert.equal(camelCaseFieldNames(req), req);
+  });
+
+  const enumCases: [string, (s: Json) => void, { kind: number; statusCode: number }][] = [
+    [
+      'kind and status code as integers in strings',
+      s => ((s.kind = '3'), (s.status = { code: '1' })),
+      { kind: 3, statusCode: 1 },
+    ],
+    [
+      'kind and status code as proto3 names',
+      s => ((s.kind = 'SPAN_KIND_PRODUCER'), (s.status = { code: 'STATUS_CODE_OK' })),
+      { kind: 4, statusCode: 1 },
+    ],
+  ];
+  for (const [title, change, expected] of enumCases) {
+    it(`reads ${title}`, async () => {
+      const req = await sdkRequest();
+      change(firstSpan(req));
+      const { spans, rejected } = decodeJson(req);
+      assert.equal(rejected, 0);
+      assert.deepEqual({ kind: spans[0]!.kind, statusCode: spans[0]!.statusCode }, expected);
+    });
+  }
+
+  const rejections: [string, (req: Json) => void, number, RegExp][] = [
+    [
+      'an unknown kind name',
+      req => (firstSpan(req).kind = 'SERVER'),
+      1,
+      /kind "SERVER" is not a SpanKind/,
+    ],
+    [
+      'an unknown status code name',
+      req => (firstSpan(req).status = { code: 'FAILED' }),
+      1,
+      /status: code "FAILED" is not a StatusCode/,
+    ],
+    [
+      'a start time past 2^64 - 1',
+      req => (firstSpan(req).startTimeUnixNano = '18446744073709551616'),
+      1,
+      /startTimeUnixNano "18446744073709551616" is not an unsigned 64-bit integer/,
+    ],
+    [
+      'an int attribute past 2^63 - 1',
+      req =>
+        (firstSpan(req).attributes = [{ key: 'n', value: { intValue: '9223372036854775808' } }]),
+      1,
+      /intValue "9223372036854775808" is not a 64-bit integer/,
+    ],
+    [
+      'events that are not an array',
+      req => (firstSpan(req).events = {}),
+      1,
+      /events must be an array/,
+    ],
+    [
+      'a link with a malformed trace id',
+      req => (firstSpan(req).links = [{ traceId: 'xyz', spanId: '0102030405060708' }]),
+      1,
+      /links\[0\]: traceId "xyz" is not 32 hex characters/,
+    ],
+    [
+      'a resource attribute that is not an integer (its spans rejected, the other resource kept)',
+      req =>
+        ((firstResource(req).resource as Json).attributes = [
+          { key: 'circuit_id', value: { intValue: 'abc' } },
+        ]),
+      1,
+      /resourceSpans\[0\]\.resource\.attributes\[0\]\.value: intValue "abc" is not a 64-bit integer/,
+    ],
+  ];
+  for (const [title, change, rejected, message] of rejections) {
+    it(`rejects only the span with ${title}, naming it`, async () => {
+      const req = await sdkRequest();
+      change(req);
+      const r = decodeJson(req);
+      assert.equal(r.rejected, rejected, JSON.stringify(r.messages));
+      assert.equal(r.spans.length, 2 - rejected);
+      assert.match(r.messages[0] ?? '', message);
+    });
+  }
+
+  it('drops a link without a context (missing or zero ids) and keeps its span', async () => {
+    const req = await sdkRequest();
+    firstSpan(req).links = [
+      {
+        traceId: '00000000000000000000000000000000',
+        spanId: '0000000000000000',
+        attributes: [{ key: 'why', value: { stringValue: 'invalid context' } }],
+      },
+      { spanId: '0102030405060708' },
+      { traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '1112131415161718' },
+    ];
+    const r = decodeJson(req);
+    assert.equal(r.rejected, 0, JSON.stringify(r.messages));
+    assert.deepEqual(r.spans[0]!.links, [
+      { traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '1112131415161718' },
+    ]);
+  });
+
+  for (const [form, value] of [
+    ['a proto3 name', 'SEVERITY_NUMBER_ERROR'],
+    ['an integer in a string', '17'],
+  ] as const) {
+    it(`reads a log severity number given as ${form}`, async () => {
+      const req = JSON.parse(
+        JSON.stringify(logsJson(await buildLogs('arda', [{ body: 'm', atMs: T0 }]))),
+      ) as Json;
+      const record = (
+        ((req.resourceLogs as Json[])[0]!.scopeLogs as Json[])[0]!.logRecords as Json[]
+      )[0]!;
+      record.severityNumber = value;
+      const n = normaliseLogsJson(req);
+      assert.equal(n.rejected, 0, JSON.stringify(n.rejectionMessages));
+      assert.equal(decodeLogsRequest(n.binary, rules).logs[0]!.severityNumber, 17);
+    });
+  }
+});
