@@ -1,11 +1,12 @@
+import { parseRfc3339 } from '../time/rfc3339.js';
 import { errors } from './errors.js';
 
 /** Epoch milliseconds or RFC 3339 → epoch ms; undefined stays undefined. */
 export function parseTime(param: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (/^\d+$/.test(value)) return Number(value);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw errors.badTime(param, value);
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const ms = parseRfc3339(value);
+  if (ms === null) throw errors.badTime(param, value);
   return ms;
 }
 

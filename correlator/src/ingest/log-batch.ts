@@ -3,6 +3,7 @@ import { BUSINESS_KEY_NAMES, type LogBatch, type LogBatchRecord } from '@correla
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
+import { parseRfc3339 } from '../time/rfc3339.js';
 
 const SEVERITY_NUMBER: Record<string, number> = {
   TRACE: 1,
@@ -44,7 +45,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
       return;
     }
     const rec = raw as LogBatchRecord;
-    const timeMs = Date.parse(rec.timestamp);
+    // Checked by validateRecord.
+    const timeMs = parseRfc3339(rec.timestamp)!;
     const explicit: KeyValues = {};
     for (const k of BUSINESS_KEY_NAMES) {
       const v = rec[k];
@@ -76,8 +78,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
 function validateRecord(raw: unknown): string | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
-  if (typeof r.timestamp !== 'string' || Number.isNaN(Date.parse(r.timestamp))) {
-    return `timestamp must be an RFC 3339 string, got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
+  if (typeof r.timestamp !== 'string' || parseRfc3339(r.timestamp) === null) {
+    return `timestamp must be an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z), got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
   }
   if (typeof r.message !== 'string') return 'message must be a string';
   if (r.trace_id !== undefined && (typeof r.trace_id !== 'string' || !HEX32.test(r.trace_id))) {

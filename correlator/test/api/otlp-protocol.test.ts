@@ -142,6 +142,23 @@ describe('OTLP/HTTP protocol', () => {
     });
   }
 
+  it('refuses log records and query times that are not RFC 3339, naming them', async t => {
+    const app = await buildTestApp(t);
+    const records = ['1', 'Dec 25', '2026-01-01T00:00:00', new Date(T0).toISOString()].map(timestamp => ({ timestamp, message: 'circuit_id=C7 m' }));
+    const res = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records } });
+    assert.equal(res.statusCode, 200);
+    const body = res.json<{ accepted: number; rejected: number; errors: { index: number; message: string }[] }>();
+    assert.deepEqual([body.accepted, body.rejected], [1, 3]);
+    assert.deepEqual(body.errors.map(e => e.index), [0, 1, 2]);
+    assert.match(body.errors[0]!.message, /timestamp must be an RFC 3339 time with a zone \(2026-01-01T00:00:00\.000Z\), got "1"/);
+    for (const from of ['-5', 'Dec%2025', '2026-01-01T00:00:00']) {
+      const q = await app.inject(`/api/circuits?from=${from}`);
+      assert.equal(q.statusCode, 400, from);
+      assert.match(q.json<{ message: string }>().message, /^from ".*" is neither epoch milliseconds nor an RFC 3339 time$/);
+    }
+    assert.equal((await app.inject(`/api/circuits?from=${T0}&to=2026-11-21T13:00:00%2B01:00`)).statusCode, 200);
+  });
+
   it('refuses the JSON log batch when it exceeds MAX_BATCH_SIZE', async t => {
     const app = await buildTestApp(t, { MAX_BATCH_SIZE: '2' });
     const rec = { timestamp: new Date(T0).toISOString(), message: 'm' };
