@@ -2,7 +2,7 @@
 // restart or an endpoint outage loses nothing; it is bounded, and drops are counted.
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
-import type { Store } from '../store/store.js';
+import type { ExportItem, Store } from '../store/store.js';
 import { buildTraceExport } from './otlp-request-builder.js';
 
 export interface TempoExporterOptions {
@@ -19,6 +19,12 @@ export interface TempoExporterOptions {
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 const MAX_BACKOFF_MS = 5 * 60_000;
+/**
+ * One batch per tick capped export at batchSize spans a second, below the bridge rate of a busy
+ * ingest (~8k/s at 100k spans/s), so the bounded queue filled and dropped. 20 × 512 is above that
+ * rate while still bounding how long one round can run.
+ */
+const MAX_BATCHES_PER_TICK = 20;
 
 export function backoffMs(attempts: number, retryAfterHeader: string | null, nowMs: number): number {
   const exp = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 16));
@@ -32,9 +38,23 @@ export function backoffMs(attempts: number, retryAfterHeader: string | null, now
   return jittered;
 }
 
+type BatchOutcome = 'sent' | 'failed';
+
 export class TempoExporter {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private stopping = false;
+  /**
+   * A retryable refusal (429/503 with its Retry-After) or a network error is about the endpoint,
+   * not the batch: delaying only the refused spans let the next tick send others to an endpoint
+   * that asked us to wait. Nothing is sent before this time.
+   */
+  private pausedUntilMs = 0;
+  /**
+   * Refusals since the last success. Batches that never failed have attempts 0, so without this
+   * the pause would not grow during an outage that outlasts one batch.
+   */
+  private refusalsInARow = 0;
   private readonly url: string;
 
   constructor(private readonly opts: TempoExporterOptions) {
@@ -42,13 +62,16 @@ export class TempoExporter {
   }
 
   start(): void {
+    this.stopping = false;
     this.timer = setInterval(() => void this.tick(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
   }
 
+  /** Waits for the round in progress, which ends after the request in flight. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopping = true;
     await this.running;
   }
 
@@ -67,18 +90,32 @@ export class TempoExporter {
     return this.running;
   }
 
+  /** One request at a time, so that a refusal stops the round before another batch goes out. */
   private async deliver(): Promise<void> {
+    const { store, metrics, batchSize } = this.opts;
+    try {
+      for (let n = 0; n < MAX_BATCHES_PER_TICK && !this.stopping; n++) {
+        const now = Date.now();
+        if (now < this.pausedUntilMs) return;
+        const due = store.dueExports(now, batchSize);
+        if (due.length === 0) return;
+        const outcome = await this.deliverBatch(due, now);
+        if (outcome === 'failed' || due.length < batchSize) return;
+      }
+    } finally {
+      metrics.exportQueueDepth.set(store.exportQueueDepth());
+    }
+  }
+
+  private async deliverBatch(due: readonly ExportItem[], now: number): Promise<BatchOutcome> {
     const { store, metrics, logger } = this.opts;
-    const now = Date.now();
-    const due = store.dueExports(now, this.opts.batchSize);
-    if (due.length === 0) return;
     const gone = due.filter(d => d.span === null).map(d => d.ref);
     if (gone.length) store.completeExports(gone);
     const items = due.filter(d => d.span !== null);
-    if (items.length === 0) return;
+    if (items.length === 0) return 'sent';
     const refs = items.map(i => i.ref);
     const body = buildTraceExport(items.map(i => i.span!));
-    const attempts = Math.max(...items.map(i => i.attempts));
+    const attempts = Math.max(this.refusalsInARow, ...items.map(i => i.attempts));
     let res: Response;
     try {
       res = await (this.opts.fetchImpl ?? fetch)(this.url, {
@@ -89,24 +126,35 @@ export class TempoExporter {
       });
     } catch (e) {
       metrics.exportFailures.inc({ reason: 'network' });
-      store.retryExports(refs, (e as Error).message, now + backoffMs(attempts, null, now));
+      this.pause(refs, (e as Error).message, now + backoffMs(attempts, null, now));
       logger.warn({ err: (e as Error).message, spans: refs.length }, 'bridge export failed; will retry');
-      return;
+      return 'failed';
     }
     await res.arrayBuffer().catch(() => undefined);
     if (res.ok) {
       store.completeExports(refs);
       metrics.exportSent.inc(refs.length);
-    } else if (RETRYABLE.has(res.status)) {
-      metrics.exportFailures.inc({ reason: 'retryable' });
-      store.retryExports(refs, `HTTP ${res.status}`, now + backoffMs(attempts, res.headers.get('retry-after'), now));
-    } else {
-      // OTLP: any other status is permanent; retrying the same payload cannot succeed.
-      metrics.exportFailures.inc({ reason: 'permanent' });
-      metrics.exportDropped.inc(refs.length);
-      store.completeExports(refs);
-      logger.error({ status: res.status, spans: refs.length }, 'bridge export refused permanently; spans dropped');
+      this.pausedUntilMs = 0;
+      this.refusalsInARow = 0;
+      return 'sent';
     }
-    metrics.exportQueueDepth.set(store.exportQueueDepth());
+    if (RETRYABLE.has(res.status)) {
+      metrics.exportFailures.inc({ reason: 'retryable' });
+      this.pause(refs, `HTTP ${res.status}`, now + backoffMs(attempts, res.headers.get('retry-after'), now));
+      return 'failed';
+    }
+    // OTLP: any other status is permanent; retrying the same payload cannot succeed.
+    metrics.exportFailures.inc({ reason: 'permanent' });
+    metrics.exportDropped.inc(refs.length);
+    store.completeExports(refs);
+    logger.error({ status: res.status, spans: refs.length }, 'bridge export refused permanently; spans dropped');
+    return 'failed';
+  }
+
+  private pause(refs: readonly string[], error: string, untilMs: number): void {
+    // Before the store write: the endpoint asked us to wait even if recording the retry fails.
+    this.pausedUntilMs = untilMs;
+    this.refusalsInARow++;
+    this.opts.store.retryExports(refs, error, untilMs);
   }
 }

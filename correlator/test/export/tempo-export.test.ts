@@ -13,30 +13,50 @@ import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 /** A stand-in OTLP receiver that answers with the statuses it is given, then 200. */
-async function fakeTempo(t: TestContext, statuses: number[] = []) {
+async function fakeTempo(t: TestContext, statuses: number[] = [], retryAfter = '0') {
   const bodies: Buffer[] = [];
+  let requests = 0;
   const server: Server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', c => chunks.push(c as Buffer));
     req.on('end', () => {
+      requests++;
       const status = statuses.shift() ?? 200;
       if (status === 200) bodies.push(Buffer.concat(chunks));
-      if (status === 503) res.setHeader('Retry-After', '0');
+      if (status === 503) res.setHeader('Retry-After', retryAfter);
       res.writeHead(status, { 'content-type': 'application/x-protobuf' });
       res.end();
     });
   });
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>(r => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    get requests() {
+      return requests;
+    },
+  };
 }
 
-async function circuitBody() {
-  const traces = await buildTraces([
-    { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP' } }] },
-    { service: 'mdso', spans: [{ name: 'plan', startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP' } }] },
-  ]);
+/** One bridge (beorn → mdso) per circuit. */
+async function circuitBody(circuitIds: readonly string[] = ['EXP']) {
+  const traces = await buildTraces(
+    circuitIds.flatMap(circuit_id => [
+      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id } }] },
+      { service: 'mdso', spans: [{ name: 'plan', startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id } }] },
+    ]),
+  );
   return tracesProtobuf(traces.flatMap(t => t.spans));
+}
+
+/**
+ * Moves the clock the exporter reads `ms` ahead for the rest of the test: a refusal pauses the
+ * exporter for its backoff, which a test passes this way instead of sleeping.
+ */
+function advanceClock(t: TestContext, ms: number) {
+  const realNow = Date.now.bind(Date);
+  t.mock.method(Date, 'now', () => realNow() + ms);
 }
 
 function exportedSpans(bodies: Buffer[]) {
@@ -70,8 +90,9 @@ describe('bridge export to Tempo', () => {
     await exporter.tick();
     assert.equal(tempo.bodies.length, 0, 'first attempt refused with 503');
     assert.equal(app.correlator.store.exportQueueDepth(), 1);
-    // Retry-After: 0 still leaves the jittered backoff; pull the due time forward instead of sleeping.
-    app.correlator.store.db.prepare('UPDATE export_queue SET due_ms = 0').run();
+    // Retry-After: 0 still leaves the jittered backoff (at most 1 s here), for the batch and for
+    // the exporter; move the clock past it instead of sleeping.
+    advanceClock(t, 60_000);
     await exporter.tick();
     const spans = exportedSpans(tempo.bodies);
     assert.deepEqual(spans.map(s => [s.service, s.name]), [['correlation-station', 'beorn_to_mdso_bridge']]);
@@ -134,5 +155,86 @@ describe('bridge export to Tempo', () => {
     await app.correlator.exporter!.tick();
     assert.equal(app.correlator.store.exportQueueDepth(), 0);
     assert.match((await app.inject('/metrics')).body, /export_dropped_total 1/);
+  });
+
+  it('sends nothing at all while the endpoint asked to wait (503 with Retry-After), then resumes', async t => {
+    const tempo = await fakeTempo(t, [503], '30');
+    const app = await buildApp({
+      config: loadConfig({
+        LOG_LEVEL: 'silent',
+        DATA_DIR: tempDir(t),
+        TEMPO_OTLP_ENDPOINT: tempo.url,
+        BRIDGE_EXPORT_DELAY_SECONDS: '0',
+        EXPORT_BATCH_SIZE: '1',
+      }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
+    const { store } = app.correlator;
+    const exporter = app.correlator.exporter!;
+    assert.equal(store.exportQueueDepth(), 3);
+    await exporter.tick();
+    assert.equal(tempo.requests, 1, 'the first batch is refused with 503, Retry-After: 30');
+    // The other two bridges are due, and so is the refused one as far as the queue is concerned:
+    // only the pause the endpoint asked for holds them back.
+    store.db.prepare('UPDATE export_queue SET due_ms = 0').run();
+    await exporter.tick();
+    assert.equal(tempo.requests, 1, 'no request before Retry-After has passed');
+    advanceClock(t, 25_000);
+    await exporter.tick();
+    assert.equal(tempo.requests, 1, 'Retry-After is 30 s, beyond the jittered backoff');
+    advanceClock(t, 31_000);
+    await exporter.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 3);
+    assert.equal(store.exportQueueDepth(), 0);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /export_spans_sent_total 3/);
+    assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
+    assert.match(metrics, /export_queue_depth 0/);
+  });
+
+  it('delivers every due batch in one tick, one request at a time', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await buildApp({
+      config: loadConfig({
+        LOG_LEVEL: 'silent',
+        DATA_DIR: tempDir(t),
+        TEMPO_OTLP_ENDPOINT: tempo.url,
+        BRIDGE_EXPORT_DELAY_SECONDS: '0',
+        EXPORT_BATCH_SIZE: '1',
+      }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
+    await app.correlator.exporter!.tick();
+    assert.equal(tempo.requests, 3);
+    assert.deepEqual(tempo.bodies.map(b => exportedSpans([b]).length), [1, 1, 1]);
+    assert.equal(app.correlator.store.exportQueueDepth(), 0);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /export_spans_sent_total 3/);
+    assert.match(metrics, /export_queue_depth 0/);
+  });
+
+  it('ends a tick at the first refusal and keeps the rest queued', async t => {
+    const tempo = await fakeTempo(t, [200, 503]);
+    const app = await buildApp({
+      config: loadConfig({
+        LOG_LEVEL: 'silent',
+        DATA_DIR: tempDir(t),
+        TEMPO_OTLP_ENDPOINT: tempo.url,
+        BRIDGE_EXPORT_DELAY_SECONDS: '0',
+        EXPORT_BATCH_SIZE: '1',
+      }),
+    });
+    t.after(() => app.close());
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
+    await app.correlator.exporter!.tick();
+    assert.equal(tempo.requests, 2, 'delivered one batch, then stopped at the 503');
+    assert.equal(exportedSpans(tempo.bodies).length, 1);
+    assert.equal(app.correlator.store.exportQueueDepth(), 2);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /export_spans_sent_total 1/);
+    assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
+    assert.match(metrics, /export_queue_depth 2/);
   });
 });
