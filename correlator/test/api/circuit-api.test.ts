@@ -316,6 +316,26 @@ describe('circuit API over ingested SDK traces', () => {
     const bridged = graph.edges.filter(e => e.bridged).map(e => `${e.source}->${e.target}`).sort();
     assert.deepEqual(bridged, ['beorn->mdso', 'mdso->arda']);
     assert.ok(graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1), 'graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1)');
+
+    // One circuit's graph keeps to the range asked for, as the whole graph does.
+    const circuitGraph = async (range: string) =>
+      (await app.inject(`/api/service-graph?circuit_id=${encodeURIComponent(CID)}${range}`)).json<{ nodes: { id: string }[]; edges: unknown[] }>();
+    assert.deepEqual(new Set((await circuitGraph(`&from=${T0 - 1000}&to=${T0 + 10_000}`)).nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda']));
+    assert.deepEqual(await circuitGraph(`&from=${T0 + 60_000}&to=${T0 + 120_000}`), { nodes: [], edges: [] });
+  });
+
+  it('serves the stitched view of a circuit seen only in logs so far, empty', async t => {
+    const app = await buildTestApp(t);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: { resource: { service: 'mdso' }, records: [{ timestamp: new Date(T0).toISOString(), message: `circuit_id=${CID} queued` }] },
+    });
+    assert.equal(res.statusCode, 200);
+    const view = await app.inject(`/api/circuits/${encodeURIComponent(CID)}/trace`);
+    assert.equal(view.statusCode, 200, view.body);
+    const body = view.json<StitchedTrace>();
+    assert.deepEqual([body.circuitId, body.traceIds, body.spans, body.spanCount], [CID, [], [], 0]);
   });
 
   it('answers bad query input with 400 or 404 naming the problem', async t => {

@@ -78,7 +78,8 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { id } = request.params;
       const traceIds = await store.circuitTraceIds(id);
-      if (traceIds.length === 0) throw errors.circuitNotFound(id);
+      // A circuit seen only in logs so far has a view, an empty one.
+      if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
       const [{ spans, total }, bridges] = await Promise.all([

@@ -850,13 +850,20 @@ export class SqliteStore implements Store {
   }
 
   async serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph> {
+    const fromMs = q.fromMs ?? 0;
+    const toMs = q.toMs ?? Number.MAX_SAFE_INTEGER;
     let traceIds: string[];
-    if (q.circuitId) traceIds = await this.circuitTraceIds(q.circuitId);
+    // A circuit's traces in the range too: the graph of a time range must not show other times.
+    if (q.circuitId)
+      traceIds = this.db
+        .prepare('SELECT trace_id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)) AND last_ms >= ? AND first_ms <= ?')
+        .pluck()
+        .all(JSON.stringify(await this.circuitTraceIds(q.circuitId)), fromMs, toMs) as string[];
     else {
       traceIds = this.db
         .prepare('SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY last_ms DESC LIMIT ?')
         .pluck()
-        .all(q.fromMs ?? 0, q.toMs ?? Number.MAX_SAFE_INTEGER, q.maxTraces) as string[];
+        .all(fromMs, toMs, q.maxTraces) as string[];
     }
     const nodes = new Map<string, ServiceNode & { traces: Set<string> }>();
     const edges = new Map<string, ServiceEdge & { confSum: number }>();
@@ -900,10 +907,12 @@ export class SqliteStore implements Store {
     }
     const traceSet = new Set(traceIds);
     const bridgeRows = q.circuitId
-      ? (this.db.prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ?`).all(q.circuitId) as BridgeDbRow[])
+      ? (this.db
+          .prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ? AND child_start_ms >= ? AND child_start_ms <= ?`)
+          .all(q.circuitId, fromMs, toMs) as BridgeDbRow[])
       : (this.db
           .prepare('SELECT * FROM bridges WHERE child_start_ms >= ? AND child_start_ms <= ?')
-          .all(q.fromMs ?? 0, q.toMs ?? Number.MAX_SAFE_INTEGER) as BridgeDbRow[]);
+          .all(fromMs, toMs) as BridgeDbRow[]);
     for (const b of bridgeRows) {
       if (!q.circuitId && !traceSet.has(b.trace_id) && !traceSet.has(b.child_trace_id)) continue;
       node(b.parent_service);
