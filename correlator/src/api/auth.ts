@@ -19,13 +19,14 @@ export function makeAuthHook(auth: Readonly<Config['auth']>) {
     const path = request.url.split('?')[0]!;
     if (OPEN_PATHS.has(path)) return;
     if (path === '/metrics' && !auth.protectMetrics) return;
-    const header = request.headers.authorization ?? '';
+    // The scheme is case-insensitive (RFC 9110, 11.1): "basic" and "BEARER" are as good.
+    const [, scheme = '', credentials = ''] = /^(\S+) +(.*)$/.exec(request.headers.authorization ?? '') ?? [];
     let ok = false;
-    if (auth.mode === 'basic' && header.startsWith('Basic ')) {
-      const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    if (auth.mode === 'basic' && scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credentials.trim(), 'base64').toString('utf8');
       ok = safeEqual(decoded, expectedBasic);
-    } else if (auth.mode === 'bearer' && header.startsWith('Bearer ')) {
-      ok = safeEqual(header.slice(7).trim(), auth.token);
+    } else if (auth.mode === 'bearer' && scheme.toLowerCase() === 'bearer') {
+      ok = safeEqual(credentials.trim(), auth.token);
     }
     if (ok) return;
     reply.header(

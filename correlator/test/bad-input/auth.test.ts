@@ -78,6 +78,12 @@ for (const mode of MODES) {
       assert.equal(circuit.status, 200, await circuit.text());
       const info = await fetch(`${url}/api/info`, { headers: authorized });
       assert.equal(((await info.json()) as { authMode: string }).authMode, mode.name);
+      // The scheme is case-insensitive (RFC 9110).
+      const [scheme, credentials] = mode.good.split(' ') as [string, string];
+      for (const variant of [scheme.toLowerCase(), scheme.toUpperCase()]) {
+        const res = await fetch(`${url}/api/info`, { headers: { authorization: `${variant} ${credentials}` } });
+        assert.equal(res.status, 200, `scheme ${variant}`);
+      }
 
       // A real exporter in another process configured with the credentials gets through.
       const exported = await exportCircuit({
