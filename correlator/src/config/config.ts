@@ -1,5 +1,7 @@
 // The only module that reads process.env. Everything is validated here, once, at start-up: an
 // invalid value stops the process with a message naming the setting, never a surprise later.
+import { statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import { DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
 
@@ -142,8 +144,9 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
 function num(env: Env, name: string, def: number, min: number, max: number): number {
   const v = raw(env, name);
   if (v === undefined) return def;
+  // Number() alone also took 0x10, 1e3, 0b11 and +5: values nobody reading the setting expects.
+  if (!/^-?\d+(\.\d+)?$/.test(v)) throw new ConfigError(name, `expected a decimal number such as 30 or 0.5, got "${v}"`);
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${v}"`);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
@@ -164,17 +167,36 @@ function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readon
   return lower;
 }
 
-function url(env: Env, name: string): string | null {
+const NOT_SHOWN = 'the value is not shown, as it may hold a credential';
+const NAME_NOT_SHOWN = 'the name is not shown, as it may hold a credential';
+
+interface UrlRules {
+  /** The whole URL is a credential (a webhook): no part of it is ever quoted. */
+  secret?: boolean;
+  /**
+   * Set for URLs that fetch() is given: it refuses every request to a URL with user:password@,
+   * and its error, logged on each attempt, quotes the URL and so the password. The text says
+   * what to do instead.
+   */
+  credentialsRefused?: string;
+}
+
+function url(env: Env, name: string, rules: UrlRules = {}): string | null {
   const v = raw(env, name);
   if (v === undefined) return null;
+  // Without "@" there is no user:password part to leak, so a plain URL can be quoted back.
+  const quotable = !rules.secret && !v.includes('@');
   let parsed: URL;
   try {
     parsed = new URL(v);
   } catch {
-    throw new ConfigError(name, `not a valid URL: "${v}"`);
+    throw new ConfigError(name, quotable ? `not a valid URL: "${v}"` : `not a valid URL (${NOT_SHOWN})`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError(name, `must be an http or https URL, got "${parsed.protocol}"`);
+    throw new ConfigError(name, quotable ? `must be an http or https URL, got "${parsed.protocol}"` : `must be an http or https URL (${NOT_SHOWN})`);
+  }
+  if (rules.credentialsRefused !== undefined && (parsed.username !== '' || parsed.password !== '')) {
+    throw new ConfigError(name, `must not contain credentials (user:password@ before the host); ${rules.credentialsRefused}`);
   }
   return v.replace(/\/+$/, '');
 }
@@ -247,12 +269,80 @@ function keyList(env: Env, name: string, def: readonly BusinessKeyName[]): Busin
   return items as BusinessKeyName[];
 }
 
-function stringMap(env: Env, name: string): Record<string, string> {
-  const obj = jsonObject(env, name) ?? {};
-  for (const [k, val] of Object.entries(obj)) {
-    if (typeof val !== 'string') throw new ConfigError(name, `value of "${k}" must be a string`);
+// RFC 9110: a header name is a token; a value is tab, visible ASCII, space and obs-text. fetch()
+// refuses the rest on every export, and its error, logged each time, quotes the value.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * TEMPO_HEADERS carries credentials, so no message quotes a value or the JSON parser, whose
+ * message quotes the text around the error. An invalid name is not quoted either: a name with
+ * ":" or a space is likely a whole "Authorization: Bearer …" line put in the wrong place.
+ */
+function tempoHeaders(env: Env): Record<string, string> {
+  const name = 'TEMPO_HEADERS';
+  const shape = 'must be a JSON object of header names to strings, e.g. {"X-Scope-OrgID":"ops"}';
+  const v = raw(env, name);
+  if (v === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    throw new ConfigError(name, `is not valid JSON (${NOT_SHOWN}); it ${shape}`);
   }
-  return obj as Record<string, string>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(name, shape);
+  const entries = Object.entries(parsed);
+  entries.forEach(([header, value], i) => {
+    if (!HEADER_NAME.test(header)) {
+      throw new ConfigError(
+        name,
+        `header name number ${i + 1} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only; ${NAME_NOT_SHOWN})`,
+      );
+    }
+    if (typeof value !== 'string') throw new ConfigError(name, `value of "${header}" must be a string`);
+    if (!HEADER_VALUE.test(value)) {
+      throw new ConfigError(
+        name,
+        `value of "${header}" is not a valid HTTP header value: it contains a line break, NUL, another control character or a character above U+00FF (${NOT_SHOWN})`,
+      );
+    }
+  });
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+// Checked here because listen() fails on a bad address with a stack trace that does not name the
+// setting. A name that does not resolve can only be found by listen() itself.
+function hostSetting(env: Env, name: string, def: string): string {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (isIP(v) !== 0) return v;
+  const labels = (v.endsWith('.') ? v.slice(0, -1) : v).split('.');
+  const nameLike =
+    v.length <= 253 &&
+    labels.every(l => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l)) &&
+    // the resolver reads a name ending in digits (999.1.1.1, 10.1) as an IPv4 address
+    !/^\d+$/.test(labels[labels.length - 1]!);
+  if (!nameLike) {
+    throw new ConfigError(name, `expected an IP address (IPv6 without brackets) or a host name of letters, digits, "-", "_" and dots, got "${v}"`);
+  }
+  return v;
+}
+
+/** The store creates the directory when missing; what exists at the path must be one. */
+function dataDirSetting(env: Env): string {
+  const v = raw(env, 'DATA_DIR') ?? './data';
+  if (v === ':memory:') return v;
+  let isDir: boolean;
+  try {
+    isDir = statSync(v).isDirectory();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return v;
+    if (code === 'ENOTDIR') throw new ConfigError('DATA_DIR', `"${v}" is not a usable directory: part of the path is a file`);
+    throw new ConfigError('DATA_DIR', `"${v}" is not a usable directory (${code ?? (e as Error).message})`);
+  }
+  if (!isDir) throw new ConfigError('DATA_DIR', `"${v}" exists and is not a directory`);
+  return v;
 }
 
 function authSettings(env: Env): Config['auth'] {
@@ -293,7 +383,10 @@ function mdsoSettings(env: Env): MdsoConfig {
     pageSize: int(env, 'MDSO_PAGE_SIZE', 500, 1, 5000),
     defectCatalogPath: raw(env, 'DEFECT_CATALOG') ?? null,
     webhook: {
-      url: url(env, 'MDSO_WEBHOOK_URL'),
+      url: url(env, 'MDSO_WEBHOOK_URL', {
+        secret: true,
+        credentialsRefused: 'every request to such a URL fails (Slack and Webex webhooks carry their secret in the path)',
+      }),
       format: oneOf(env, 'MDSO_WEBHOOK_FORMAT', 'slack', ['slack', 'webex'] as const),
       minIntervalSeconds: int(env, 'MDSO_WEBHOOK_MIN_INTERVAL_SECONDS', 60, 0, 86400),
     },
@@ -317,8 +410,8 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
   const config: Config = {
     version,
     port: int(env, 'PORT', 8080, 0, 65535),
-    host: raw(env, 'HOST') ?? '0.0.0.0',
-    dataDir: raw(env, 'DATA_DIR') ?? './data',
+    host: hostSetting(env, 'HOST', '0.0.0.0'),
+    dataDir: dataDirSetting(env),
     storeBackend,
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     correlationWindowSeconds: num(env, 'CORR_WINDOW_SECONDS', 60, 1, 86400),
@@ -347,8 +440,10 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       correlationKeys: Object.freeze(keyList(env, 'CORRELATION_KEYS', ['circuit_id', 'resource_id', 'request_id'])),
     },
     tempo: {
-      endpoint: url(env, 'TEMPO_OTLP_ENDPOINT'),
-      headers: Object.freeze(stringMap(env, 'TEMPO_HEADERS')),
+      endpoint: url(env, 'TEMPO_OTLP_ENDPOINT', {
+        credentialsRefused: 'put them in TEMPO_HEADERS instead, e.g. {"Authorization":"Basic <base64 of user:password>"}',
+      }),
+      headers: Object.freeze(tempoHeaders(env)),
       queueMax: int(env, 'EXPORT_QUEUE_MAX', 100_000, 10, 100_000_000),
       batchSize: int(env, 'EXPORT_BATCH_SIZE', 512, 1, 100_000),
       bridgeExportDelaySeconds: num(env, 'BRIDGE_EXPORT_DELAY_SECONDS', 5, 0, 3600),
@@ -362,7 +457,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
 export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorConfig> {
   return Object.freeze({
     port: int(env, 'MDSO_SIM_PORT', 8181, 0, 65535),
-    host: raw(env, 'MDSO_SIM_HOST') ?? '127.0.0.1',
+    host: hostSetting(env, 'MDSO_SIM_HOST', '127.0.0.1'),
     seed: int(env, 'MDSO_SIM_SEED', 42, 0, 2 ** 31 - 1),
     resourcesPerProduct: int(env, 'MDSO_SIM_RESOURCES_PER_PRODUCT', 200, 0, 1_000_000),
     failureRate: num(env, 'MDSO_SIM_FAILURE_RATE', 0.2, 0, 1),

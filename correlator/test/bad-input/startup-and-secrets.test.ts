@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
 import { startServer, startupOutcome } from '../helpers/child-server.js';
 import { cleanupStack, tempDir } from '../helpers/cleanup.js';
@@ -13,6 +14,9 @@ describe('start-up settings', () => {
     ['MAX_BODY_BYTES', { MAX_BODY_BYTES: 'lots' }],
     ['AUTH_MODE', { AUTH_MODE: 'kerberos' }],
     ['AUTH_MODE', { AUTH_MODE: 'basic', AUTH_USERNAME: 'grafana' }],
+    ['HOST', { HOST: 'not a host' }],
+    ['DATA_DIR', { DATA_DIR: fileURLToPath(import.meta.url) }],
+    ['CORR_WINDOW_SECONDS', { CORR_WINDOW_SECONDS: '0x10' }],
   ];
   for (const [setting, env] of cases) {
     it(`${JSON.stringify(env)} → exit 2 naming ${setting}`, async t => {
@@ -31,6 +35,25 @@ describe('start-up settings', () => {
     assert.match(output, /AUTH_TOKEN/);
     assert.ok(!output.includes(token), 'the token is not printed');
   });
+
+  // [setting, what, env around the secret]: refused, naming the setting, without printing the secret.
+  const secretCases: Array<[string, string, (secret: string) => Record<string, string>]> = [
+    ['TEMPO_OTLP_ENDPOINT', 'user:password in the URL', s => ({ TEMPO_OTLP_ENDPOINT: `http://tempo:${s}@127.0.0.1:9` })],
+    ['TEMPO_HEADERS', 'CR LF in a header value', s => ({ TEMPO_HEADERS: JSON.stringify({ authorization: `Bearer ${s}\r\nx-injected: 1` }) })],
+    ['TEMPO_HEADERS', 'text that is not JSON', s => ({ TEMPO_HEADERS: `{"authorization": ${s}}` })],
+    ['MDSO_WEBHOOK_URL', 'a URL without a scheme', s => ({ MDSO_WEBHOOK_URL: `hooks.slack.com/services/T000/B000/${s}` })],
+  ];
+  for (const [setting, what, env] of secretCases) {
+    it(`${setting} with ${what} → exit 2 naming it, without printing the secret`, async t => {
+      const cleanup = cleanupStack(fn => t.after(fn));
+      // Short, so a JSON parser message quoting the text around the error would hold all of it.
+      const secret = `k${randomBytes(3).toString('hex')}`;
+      const { code, output } = await startupOutcome({ DATA_DIR: await tempDir(cleanup), ...env(secret) });
+      assert.equal(code, 2, output);
+      assert.ok(output.includes(setting), `names ${setting}: ${output}`);
+      assert.ok(!output.includes(secret), `the secret is printed: ${output}`);
+    });
+  }
 });
 
 describe('secrets in the process output', () => {
@@ -97,11 +120,11 @@ describe('secrets in the process output', () => {
       MDSO_USER: 'admin',
       MDSO_PASS: 'x',
       MDSO_WEBHOOK_URL: `https://hooks.slack.com/services/T000/B000/${hook}`,
-      TEMPO_OTLP_ENDPOINT: `http://tempo:${userinfo}@127.0.0.1:9/v1/traces`,
+      // Credentials in TEMPO_OTLP_ENDPOINT are refused at start-up: fetch() cannot send them.
     });
     assert.equal(await server.stop(), 0);
     const log = server.fullLog();
     assert.ok(!log.includes(hook), 'MDSO_WEBHOOK_URL appears in the log');
-    assert.ok(!log.includes(userinfo), 'a password inside MDSO_URL / TEMPO_OTLP_ENDPOINT appears in the log');
+    assert.ok(!log.includes(userinfo), 'a password inside MDSO_URL appears in the log');
   });
 });

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactConfig } from '../../src/config/config.js';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, loadSimulatorConfig, redactConfig } from '../../src/config/config.js';
+
+// A path that surely exists and is a file, not a directory.
+const THIS_FILE = fileURLToPath(import.meta.url);
+// Short, so a JSON parser message quoting the text around an error would hold all of it.
+const SECRET = 'zq7Kx2pW';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -48,6 +55,19 @@ describe('loadConfig', () => {
     [{ STORE_WRITER_THREAD: 'sometimes' }, 'STORE_WRITER_THREAD', /true or false|boolean/],
     [{ STORE_SEEN_FILTER_BYTES: '2GiB' }, 'STORE_SEEN_FILTER_BYTES', /expected an integer/],
     [{ STORE_SEEN_FILTER_BYTES: String(2 ** 31) }, 'STORE_SEEN_FILTER_BYTES', /between 0 and/],
+    [{ CORR_WINDOW_SECONDS: '0x10' }, 'CORR_WINDOW_SECONDS', /decimal number/],
+    [{ CORR_WINDOW_SECONDS: '1e3' }, 'CORR_WINDOW_SECONDS', /decimal number/],
+    [{ RETENTION_DAYS: '+5' }, 'RETENTION_DAYS', /decimal number/],
+    [{ ISSUE_AUTO_RESOLVE_HOURS: '5.' }, 'ISSUE_AUTO_RESOLVE_HOURS', /decimal number/],
+    [{ BRIDGE_EXPORT_DELAY_SECONDS: '0b11' }, 'BRIDGE_EXPORT_DELAY_SECONDS', /decimal number/],
+    [{ MDSO_ERROR_RETENTION_DAYS: '0o7' }, 'MDSO_ERROR_RETENTION_DAYS', /decimal number/],
+    [{ HOST: 'not a host' }, 'HOST', /IP address .*or a host name/],
+    [{ HOST: 'http://0.0.0.0' }, 'HOST', /IP address .*or a host name/],
+    [{ HOST: '[::1]' }, 'HOST', /without brackets/],
+    [{ HOST: '999.1.1.1' }, 'HOST', /IP address .*or a host name/],
+    [{ HOST: '-leading-dash' }, 'HOST', /IP address .*or a host name/],
+    [{ DATA_DIR: THIS_FILE }, 'DATA_DIR', /not a directory/],
+    [{ DATA_DIR: join(THIS_FILE, 'store') }, 'DATA_DIR', /part of the path is a file/],
   ];
   for (const [env, setting, message] of invalid) {
     it(`refuses ${JSON.stringify(env)} naming ${setting}`, () => {
@@ -57,6 +77,74 @@ describe('loadConfig', () => {
       );
     });
   }
+
+  // [what, env, setting, message, secret]: refused, naming the setting, and never quoting the secret.
+  const secretInvalid: [string, Record<string, string>, string, RegExp, string][] = [
+    ['user:password in TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://tempo:${SECRET}@tempo:4318` }, 'TEMPO_OTLP_ENDPOINT', /credentials.*TEMPO_HEADERS/, SECRET],
+    ['a user name alone in TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `https://${SECRET}@tempo:4318` }, 'TEMPO_OTLP_ENDPOINT', /credentials.*TEMPO_HEADERS/, SECRET],
+    ['an invalid TEMPO_OTLP_ENDPOINT holding a password', { TEMPO_OTLP_ENDPOINT: `http://tempo:${SECRET}@tempo:99999` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL/, SECRET],
+    ['an invalid MDSO_URL holding a password', { MDSO_URL: `https://admin:${SECRET}@mdso:99999`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL/, SECRET],
+    ['CR LF in a TEMPO_HEADERS value', { TEMPO_HEADERS: JSON.stringify({ Authorization: `Bearer ${SECRET}\r\nX-Injected: 1` }) }, 'TEMPO_HEADERS', /"Authorization" is not a valid HTTP header value/, SECRET],
+    ['NUL in a TEMPO_HEADERS value', { TEMPO_HEADERS: JSON.stringify({ Authorization: `Bearer ${SECRET}\u0000` }) }, 'TEMPO_HEADERS', /"Authorization" is not a valid HTTP header value/, SECRET],
+    ['a control character in a TEMPO_HEADERS value', { TEMPO_HEADERS: JSON.stringify({ Authorization: `Bearer ${SECRET}\u0007` }) }, 'TEMPO_HEADERS', /"Authorization" is not a valid HTTP header value/, SECRET],
+    ['a character above U+00FF in a TEMPO_HEADERS value', { TEMPO_HEADERS: JSON.stringify({ Authorization: `Bearer ${SECRET}€` }) }, 'TEMPO_HEADERS', /"Authorization" is not a valid HTTP header value/, SECRET],
+    ['a whole header line as a TEMPO_HEADERS name', { TEMPO_HEADERS: JSON.stringify({ [`Authorization: Bearer ${SECRET}`]: '' }) }, 'TEMPO_HEADERS', /header name number 1 is not a valid HTTP header name/, SECRET],
+    ['a line break in a TEMPO_HEADERS name', { TEMPO_HEADERS: JSON.stringify({ 'X-Scope-OrgID': 'ops', [`X-Key\r\n${SECRET}`]: 'v' }) }, 'TEMPO_HEADERS', /header name number 2 is not a valid HTTP header name/, SECRET],
+    ['unparsable TEMPO_HEADERS', { TEMPO_HEADERS: `{"Authorization": ${SECRET}}` }, 'TEMPO_HEADERS', /JSON object of header names to strings/, SECRET],
+    ['MDSO_WEBHOOK_URL without a scheme', { MDSO_WEBHOOK_URL: `hooks.slack.com/services/T000/B000/${SECRET}` }, 'MDSO_WEBHOOK_URL', /not a valid URL/, SECRET],
+    ['MDSO_WEBHOOK_URL with a bad port', { MDSO_WEBHOOK_URL: `https://hooks.slack.com:99999/services/T000/B000/${SECRET}` }, 'MDSO_WEBHOOK_URL', /not a valid URL/, SECRET],
+    ['user:password in MDSO_WEBHOOK_URL', { MDSO_WEBHOOK_URL: `https://hook:${SECRET}@hooks.example/notify` }, 'MDSO_WEBHOOK_URL', /credentials/, SECRET],
+  ];
+  for (const [what, env, setting, message, secret] of secretInvalid) {
+    it(`refuses ${what} naming ${setting}, without quoting the secret`, () => {
+      let error: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        error = e;
+      }
+      assert.ok(error instanceof ConfigError, `refused with a ConfigError: ${String(error)}`);
+      assert.equal(error.setting, setting);
+      assert.ok(!error.message.includes(secret), `the secret appears in: ${error.message}`);
+      assert.ok(error.message.includes(setting), error.message);
+      assert.match(error.message, message);
+    });
+  }
+
+  it('refuses hex, exponent and non-host forms in the simulator settings too', () => {
+    for (const [env, setting] of [
+      [{ MDSO_SIM_FAILURE_RATE: '5e-1' }, 'MDSO_SIM_FAILURE_RATE'],
+      [{ MDSO_SIM_HOST: 'not a host' }, 'MDSO_SIM_HOST'],
+    ] as const) {
+      assert.throws(
+        () => loadSimulatorConfig(env),
+        (e: unknown) => e instanceof ConfigError && e.setting === setting && e.message.includes(setting),
+        JSON.stringify(env),
+      );
+    }
+  });
+
+  // Regression guard for the checks above: what is valid must still be accepted.
+  it('still accepts IP addresses, host names, usable data directories, valid headers and plain decimals', () => {
+    for (const host of ['127.0.0.1', '::', '::1', 'fe80::1%eth0', 'localhost', 'correlator.internal', 'tempo_1', 'host.']) {
+      assert.equal(loadConfig({ HOST: host }).host, host);
+    }
+    for (const dir of [':memory:', dirname(THIS_FILE), join(dirname(THIS_FILE), 'not-created-yet', 'data')]) {
+      assert.equal(loadConfig({ DATA_DIR: dir }).dataDir, dir);
+    }
+    const headers = { 'X-Scope-OrgID': 'ops', Authorization: 'Basic dTpw', 'X-Tabbed': 'a\tb', 'X-Latin1': 'café' };
+    assert.deepEqual(loadConfig({ TEMPO_HEADERS: JSON.stringify(headers) }).tempo.headers, headers);
+    assert.equal(loadConfig({ TEMPO_OTLP_ENDPOINT: 'https://tempo.example:4318/' }).tempo.endpoint, 'https://tempo.example:4318');
+    // MDSO requests go through http.request, which sends user:password as basic credentials.
+    assert.equal(loadConfig({ MDSO_URL: 'https://admin:pw@mdso', MDSO_USER: 'u', MDSO_PASS: 'p' }).mdso.url, 'https://admin:pw@mdso');
+    const hook = 'https://hooks.slack.com/services/T000/B000/XXXX';
+    assert.equal(loadConfig({ MDSO_WEBHOOK_URL: hook }).mdso.webhook.url, hook);
+    const c = loadConfig({ RETENTION_DAYS: '0.5', CORR_WINDOW_SECONDS: '007', ISSUE_AUTO_RESOLVE_HOURS: '0.01' });
+    assert.equal(c.retentionDays, 0.5);
+    assert.equal(c.correlationWindowSeconds, 7);
+    assert.equal(c.mdso.issueAutoResolveHours, 0.01);
+    assert.equal(loadSimulatorConfig({ MDSO_SIM_FAILURE_RATE: '0.25' }).failureRate, 0.25);
+  });
 
   it('accepts the original design names for basic auth', () => {
     const c = loadConfig({ ENABLE_BASIC_AUTH: 'true', BASIC_AUTH_USER: 'ops', BASIC_AUTH_PASS: 's3cret' });
