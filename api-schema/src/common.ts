@@ -25,8 +25,12 @@ export const TimeParam = Type.String({
 
 export const LimitParam = Type.Integer({ minimum: 1, maximum: 10000, default: 100 });
 
-/** Attribute maps keep OTLP value types: string, number, boolean, arrays and nested maps. */
-export const AttributeMap = Type.Record(Type.String(), Type.Unknown());
+/**
+ * Attribute maps keep OTLP value types: string, number, boolean, arrays and nested maps. Any key:
+ * Type.Record's `^(.*)$` pattern does not match a key holding a line break, and the serializer
+ * silently dropped such attributes from responses.
+ */
+export const AttributeMap = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: {} });
 export type AttributeMap = Static<typeof AttributeMap>;
 
 /** Business keys the correlator extracts; all optional. */

@@ -5,7 +5,7 @@
 // (fast-json-stringify) makes of the Span `toApiSpan` gives: properties in schema order, attribute
 // keys in JavaScript object order, values as JSON.stringify writes them. A span whose attributes
 // would not keep their order or presence in an object (keys that are array indices, repeated keys,
-// `__proto__`, keys the schema's `^.*$` pattern drops) or whose bytes are malformed is left to the
+// `__proto__`, keys outside printable ASCII) or whose bytes are malformed is left to the
 // object path (span-json.ts), which also reports decoding errors as before. Pure: the render
 // workers run it too.
 import { readAnyValue } from '../otlp/any-value.js';
@@ -376,9 +376,9 @@ function copyKey(out: JsonBytes, src: Uint8Array, ks: number, ke: number): numbe
 /**
  * Writes a KeyValue as `"key":value`. Keys whose place or presence in a JavaScript object differs
  * from their place in the list (array indices sort first, `__proto__` sets the prototype, a
- * repeated key keeps its first place but its last value) and keys the schema serializer drops (line
- * terminators fail its `^.*$` pattern) take the object path: all of them start with a digit, are
- * `__proto__`, repeat a key, or hold bytes outside printable ASCII.
+ * repeated key keeps its first place but its last value) and keys that need escaping beyond quotes
+ * and backslashes take the object path: all of them start with a digit, are `__proto__`, repeat a
+ * key, or hold bytes outside printable ASCII.
  */
 function writeKeyValue(out: JsonBytes, r: WireReader, end: number): void {
   const src = r.buf;

@@ -200,7 +200,7 @@ describe('stitched view JSON written from stored span bytes', () => {
       // Keys a JavaScript object reorders, merges or drops: these spans take the object path.
       stored(2, { startMs: T0 + 1, parent: 1, attributes: [{ key: 'b', value: s('1') }, { key: '10', value: s('2') }, { key: '2', value: s('3') }] }),
       stored(3, { startMs: T0 + 2, parent: 1, attributes: [{ key: 'dup', value: s('first') }, { key: 'x', value: s('x') }, { key: 'dup', value: s('last') }] }),
-      stored(4, { startMs: T0 + 3, parent: 1, attributes: [{ key: '__proto__', value: s('p') }, { key: 'line\nbreak', value: s('dropped') }, { key: 'sep\u2028', value: s('dropped') }] }),
+      stored(4, { startMs: T0 + 3, parent: 1, attributes: [{ key: '__proto__', value: s('p') }, { key: 'line\nbreak', value: s('kept') }, { key: 'sep\u2028', value: s('kept') }] }),
       stored(5, { startMs: T0 + 4, parent: 1, attributes: [{ key: 'ключ', value: s('значение') }, { key: '3d', value: s('not an index') }] }),
       stored(6, { startMs: T0 + 5, parent: 1, extra: { status: { code: 1, message: '' }, kind: 9, name: '' }, resource: jsonResource, service: 'batch "svc"' }),
       // An all-zero parent id is no parent.
@@ -220,8 +220,8 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.deepEqual(first.status, { code: 'error', message: 'downstream "failed"' });
     assert.deepEqual(Object.keys(view.spans.find(x => x.spanId === hex(2, 8))!.attributes), ['2', '10', 'b']);
     assert.deepEqual(view.spans.find(x => x.spanId === hex(3, 8))!.attributes, { dup: 'last', x: 'x' });
-    // `__proto__` is an attribute like any other; keys with line terminators the schema drops.
-    assert.deepEqual(view.spans.find(x => x.spanId === hex(4, 8))!.attributes, { ['__proto__']: 'p' });
+    // `__proto__` is an attribute like any other, and so are keys with line terminators.
+    assert.deepEqual(view.spans.find(x => x.spanId === hex(4, 8))!.attributes, { ['__proto__']: 'p', 'line\nbreak': 'kept', 'sep\u2028': 'kept' });
     assert.equal(view.spans.find(x => x.spanId === hex(7, 8))!.parentSpanId, '');
   });
 
