@@ -3,16 +3,21 @@ import type { KeyExtractionRules, KeyValues } from './decoded.js';
 import { keysFromAttributes } from './resource-decoder.js';
 
 /**
- * Keys of a log line: resource attributes, then record attributes, then patterns over the body
- * (MDSO writes `resource_id=<uuid> circuit_id=<id>` into message text). Attributes win over text.
+ * Keys of a log line: resource attributes, then the entries of a structured (key-value list) body,
+ * then record attributes, then patterns over the body text (MDSO writes `resource_id=<uuid>
+ * circuit_id=<id>` into message text). Attributes win over text. A structured body is what
+ * structured loggers send: as JSON text, `"circuit_id":"X"` matches no pattern.
  */
 export function extractLogKeys(
   body: string,
   attributes: AttrMap,
   resourceKeys: KeyValues | null,
   rules: KeyExtractionRules,
+  bodyEntries: AttrMap | null = null,
 ): KeyValues | null {
   let keys: KeyValues | null = resourceKeys ? { ...resourceKeys } : null;
+  const bodyKeys = bodyEntries ? keysFromAttributes(bodyEntries, rules) : null;
+  if (bodyKeys) keys = { ...(keys ?? {}), ...bodyKeys };
   const attrKeys = keysFromAttributes(attributes, rules);
   if (attrKeys) keys = { ...(keys ?? {}), ...attrKeys };
   if (body) {

@@ -40,6 +40,7 @@ function decodeLogRecord(
   let severityNumber = 0;
   let severityText = '';
   let body = '';
+  let bodyEntries: AttrMap | null = null;
   let traceId = '';
   let spanId = '';
   let eventName = '';
@@ -68,7 +69,9 @@ function decodeLogRecord(
           expectWire(tag, WIRE_LEN, 'LogRecord.body');
           const s = r.delimitedStart();
           const e = r.pos;
-          body = attrValueToText(readAnyValue(r, s, e));
+          const value = readAnyValue(r, s, e);
+          body = attrValueToText(value);
+          bodyEntries = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
           r.end = end;
           break;
         }
@@ -127,7 +130,7 @@ function decodeLogRecord(
     spanId,
     eventName,
     attributes,
-    keys: extractLogKeys(body, attributes, resource.keys, rules),
+    keys: extractLogKeys(body, attributes, resource.keys, rules, bodyEntries),
     resource,
     source: 'otlp',
   };

@@ -12,7 +12,14 @@ import {
   normaliseTraceJson,
 } from '../../src/otlp/json-normaliser.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
-import { SpanKind, buildLogs, buildTraces, logsJson, tracesJson } from '../fixtures/otel-sdk.js';
+import {
+  SpanKind,
+  buildLogs,
+  buildTraces,
+  logsJson,
+  logsProtobuf,
+  tracesJson,
+} from '../fixtures/otel-sdk.js';
 
 const rules = keyRulesFromConfig(loadConfig({}));
 const T0 = 1_790_000_000_000;
@@ -219,6 +226,47 @@ describe('OTLP/JSON forms other clients send', () => {
       const n = normaliseLogsJson(req);
       assert.equal(n.rejected, 0, JSON.stringify(n.rejectionMessages));
       assert.equal(decodeLogsRequest(n.binary, rules).logs[0]!.severityNumber, 17);
+    });
+  }
+});
+
+describe('structured log bodies', () => {
+  const cases: [string, Parameters<typeof buildLogs>[1][number], Record<string, string> | null][] =
+    [
+      [
+        'takes keys from the entries of a key-value list body',
+        { body: { circuit_id: 'C-KV', message: 'queued' }, atMs: T0 },
+        { circuit_id: 'C-KV' },
+      ],
+      [
+        'lets record attributes win over body entries',
+        {
+          body: { circuit_id: 'C-BODY', request_id: 'R-1' },
+          atMs: T0,
+          attributes: { circuit_id: 'C-ATTR' },
+        },
+        { circuit_id: 'C-ATTR', request_id: 'R-1' },
+      ],
+      [
+        'lets body entries win over patterns in the text',
+        { body: { circuit_id: 'C-ENTRY', note: 'circuit_id=C-TEXT' }, atMs: T0 },
+        { circuit_id: 'C-ENTRY' },
+      ],
+      [
+        'still reads text bodies through the patterns',
+        { body: 'activation failed circuit_id=C-TEXT', atMs: T0 },
+        { circuit_id: 'C-TEXT' },
+      ],
+    ];
+  for (const [title, spec, keys] of cases) {
+    it(`${title}, in protobuf and in JSON`, async () => {
+      const records = await buildLogs('arda', [spec]);
+      for (const body of [
+        logsProtobuf(records),
+        normaliseLogsJson(JSON.parse(JSON.stringify(logsJson(records)))).binary,
+      ]) {
+        assert.deepEqual(decodeLogsRequest(body, rules).logs[0]!.keys, keys);
+      }
     });
   }
 });
