@@ -20,7 +20,9 @@ import {
   constants,
   createGunzip,
   createInflate,
+  createInflateRaw,
   gunzipSync,
+  inflateRawSync,
   inflateSync,
   type ZlibOptions,
 } from 'node:zlib';
@@ -43,6 +45,14 @@ const INFLATE_CHUNK_BYTES = 256 * 1024;
 export const SYNC_INFLATE_MAX_BYTES = 8 * 1024 * 1024;
 
 type Encoding = 'gzip' | 'deflate';
+
+/**
+ * HTTP's "deflate" is zlib-wrapped (RFC 9110), but some clients send the raw deflate stream
+ * instead, as browsers accept: a body that does not open with a zlib header is read as raw.
+ */
+function isZlibHeader(b: Buffer): boolean {
+  return b.length < 2 || ((b[0]! & 0x0f) === 8 && b[0]! >> 4 <= 7 && ((b[0]! << 8) | b[1]!) % 31 === 0);
+}
 
 export async function decompressBody(
   request: FastifyRequest,
@@ -168,7 +178,8 @@ class InflatingBody extends Readable {
     this.received.push(compressed);
     const { encoding, limit } = this.options;
     try {
-      return (encoding === 'gzip' ? gunzipSync : inflateSync)(compressed, {
+      const inflate = encoding === 'gzip' ? gunzipSync : isZlibHeader(compressed) ? inflateSync : inflateRawSync;
+      return inflate(compressed, {
         finishFlush: flush,
         chunkSize: INFLATE_CHUNK_BYTES,
         maxOutputLength: Math.min(limit, SYNC_INFLATE_MAX_BYTES),
@@ -187,7 +198,11 @@ class InflatingBody extends Readable {
   private inflateOnThreadPool(): void {
     const options: ZlibOptions = { chunkSize: INFLATE_CHUNK_BYTES };
     const inflater =
-      this.options.encoding === 'gzip' ? createGunzip(options) : createInflate(options);
+      this.options.encoding === 'gzip'
+        ? createGunzip(options)
+        : isZlibHeader(this.received[0]!)
+          ? createInflate(options)
+          : createInflateRaw(options);
     let inflated = 0;
     inflater.on('data', (c: Buffer) => {
       inflated += c.length;

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
 import {
   abandonDecompression,
@@ -146,6 +146,13 @@ describe('decompressBody', () => {
       title: 'deflate in 9 chunks',
       chunks: pieces(deflateSync(plain), 9),
       headers: { 'content-encoding': ' Deflate ' },
+      expected: plain,
+    },
+    {
+      // Some clients send "deflate" without its zlib wrapper.
+      title: 'raw deflate (no zlib header) in 9 chunks',
+      chunks: pieces(deflateRawSync(plain), 9),
+      headers: { 'content-encoding': 'deflate' },
       expected: plain,
     },
     {
@@ -330,6 +337,13 @@ describe('decompressBody', () => {
       {
         title: 'deflate in 3 chunks',
         chunks: pieces(deflateSync(big), 3),
+        headers: { 'content-encoding': 'deflate' },
+        expected: big,
+        on: 'thread pool',
+      },
+      {
+        title: 'raw deflate in 3 chunks',
+        chunks: pieces(deflateRawSync(big), 3),
         headers: { 'content-encoding': 'deflate' },
         expected: big,
         on: 'thread pool',
