@@ -324,6 +324,19 @@ describe('circuit API over ingested SDK traces', () => {
     assert.deepEqual(await circuitGraph(`&from=${T0 + 60_000}&to=${T0 + 120_000}`), { nodes: [], edges: [] });
   });
 
+  it('finds circuits by text in any case, non-ASCII letters included', async t => {
+    const app = await buildTestApp(t);
+    const ids = ['ünï-1.KGFN', 'ÜNÏ-2.KGFN', 'plain-3.KGFN'];
+    const traces = await buildTraces(ids.map(id => ({ service: 'beorn', spans: [{ name: 'x', startMs: T0, endMs: T0 + 1, attributes: { circuit_id: id } }] })));
+    await postProto(app, tracesProtobuf(traces.flatMap(tr => tr.spans)));
+    const list = async (q: string) =>
+      (await app.inject(`/api/circuits?query=${encodeURIComponent(q)}`)).json<CircuitListResponse>().circuits.map(c => c.circuitId).sort();
+    assert.deepEqual(await list('ÜN'), [ids[0], ids[1]].sort());
+    assert.deepEqual(await list('ünï-2'), [ids[1]]);
+    assert.deepEqual(await list('kgfn'), [...ids].sort());
+    assert.deepEqual(await list('ü_'), [], 'LIKE wildcards in the text are literal');
+  });
+
   it('serves the stitched view of a circuit seen only in logs so far, empty', async t => {
     const app = await buildTestApp(t);
     const res = await app.inject({

@@ -56,7 +56,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
-import { WhereClause } from './where-clause.js';
+import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -129,6 +129,7 @@ export class SqliteStore implements Store {
     }
     this.db = new Database(file);
     configureConnection(this.db, file !== ':memory:');
+    this.db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
     try {
       migrate(this.db);
     } catch (e) {

@@ -1,3 +1,6 @@
+/** A SQL function of one text argument giving it in lower case, by JavaScript's Unicode rules. */
+export const CASEFOLD_FUNCTION = 'casefold';
+
 /** Builds the WHERE clause of a filtered list query from optional filters, with bound arguments. */
 export class WhereClause {
   private readonly parts: string[] = [];
@@ -12,9 +15,17 @@ export class WhereClause {
     return this;
   }
 
-  /** Case-insensitive substring match on `column`, with LIKE wildcards in the text escaped. */
+  /**
+   * Case-insensitive substring match on `column`, with LIKE wildcards in the text escaped. SQLite's
+   * LIKE folds ASCII case only: text with other letters ("ÜN" for "ünï") is matched through
+   * `casefold` (CASEFOLD_FUNCTION, registered on the reading connection), row by row.
+   */
   contains(column: string, text: string | undefined): this {
-    return text ? this.add(`${column} LIKE ? ESCAPE '\\'`, `%${text.replace(/[\\%_]/g, m => `\\${m}`)}%`) : this;
+    if (!text) return this;
+    const pattern = `%${text.replace(/[\\%_]/g, m => `\\${m}`)}%`;
+    return /^[\x00-\x7f]*$/.test(text)
+      ? this.add(`${column} LIKE ? ESCAPE '\\'`, pattern)
+      : this.add(`${CASEFOLD_FUNCTION}(${column}) LIKE ? ESCAPE '\\'`, pattern.toLowerCase());
   }
 
   /** Rows whose [firstColumn, lastColumn] span overlaps [fromMs, toMs]. */
