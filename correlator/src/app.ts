@@ -52,6 +52,8 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     otlpSignal?: 'traces' | 'logs';
+    /** An ingest route that is not OTLP: its refusals are counted like OTLP's, answered as any route's. */
+    ingestSignal?: 'api_logs';
   }
 }
 
@@ -273,6 +275,8 @@ function sendError(
     reply.header('Retry-After', String(error.retryAfterSeconds));
     metrics.overloadRefusals.inc({ reason: code });
   }
+  const ingestSignal = request.routeOptions.config?.ingestSignal;
+  if (ingestSignal) metrics.ingestRequests.inc({ signal: ingestSignal, outcome: String(status) });
   const signal = request.routeOptions.config?.otlpSignal;
   if (signal) {
     metrics.ingestRequests.inc({ signal, outcome: String(status) });

@@ -165,6 +165,11 @@ describe('OTLP/HTTP protocol', () => {
     const res = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records: [rec, rec, rec] } });
     assert.equal(res.statusCode, 413);
     assert.match(res.json<{ message: string }>().message, /3 records, over MAX_BATCH_SIZE \(2\)/);
+    // Refusals count as OTLP's do, invalid bodies too.
+    assert.equal((await app.inject({ method: 'POST', url: '/api/logs', payload: { records: [] } })).statusCode, 400);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /ingest_requests_total\{signal="api_logs",outcome="413"\} 1/);
+    assert.match(metrics, /ingest_requests_total\{signal="api_logs",outcome="400"\} 1/);
   });
 });
 

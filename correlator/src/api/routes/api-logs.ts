@@ -36,6 +36,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
         body: LogBatch,
         response: { 200: LogBatchResponse, 400: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse },
       },
+      config: { ingestSignal: 'api_logs' },
       onRequest: opts.guard.admitRequest,
     },
     async request => {
