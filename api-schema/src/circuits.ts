@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { BusinessKeys, LimitParam, TimeParam } from './common.js';
+import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, TimeParam } from './common.js';
 import { Bridge } from './bridges.js';
 import { Correlation } from './correlations.js';
 import { Span, SpanResource, TraceSummary } from './traces.js';
@@ -43,7 +43,7 @@ export const CircuitListResponse = Type.Object({
 export type CircuitListResponse = Static<typeof CircuitListResponse>;
 
 export const CircuitIdParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 512 }),
+  id: Type.String({ minLength: 1, maxLength: MAX_KEY_VALUE_LENGTH }),
 });
 export type CircuitIdParams = Static<typeof CircuitIdParams>;
 

@@ -43,6 +43,12 @@ export const BusinessKeys = Type.Object({
 });
 export type BusinessKeys = Static<typeof BusinessKeys>;
 
+/**
+ * The longest business key value taken from data: a longer one is not a key (no circuit is made
+ * of it), so every circuit listed can be asked for by its id.
+ */
+export const MAX_KEY_VALUE_LENGTH = 512;
+
 export const BUSINESS_KEY_NAMES = [
   'circuit_id',
   'product_id',

@@ -3,6 +3,7 @@
 export {
   AttributeMap,
   BUSINESS_KEY_NAMES,
+  MAX_KEY_VALUE_LENGTH,
   BusinessKeys,
   ErrorResponse,
   LimitParam,

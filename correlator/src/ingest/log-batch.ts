@@ -1,5 +1,5 @@
 // The user's JSON log batch (POST /api/logs) → the decoded-log model shared with OTLP logs.
-import { BUSINESS_KEY_NAMES, type LogBatch, type LogBatchRecord } from '@correlation-station/api-schema';
+import { BUSINESS_KEY_NAMES, MAX_KEY_VALUE_LENGTH, type LogBatch, type LogBatchRecord } from '@correlation-station/api-schema';
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
@@ -89,7 +89,10 @@ function validateRecord(raw: unknown): string | null {
     return `span_id must be 16 hex characters, got ${JSON.stringify(r.span_id)?.slice(0, 60)}`;
   }
   for (const k of BUSINESS_KEY_NAMES) {
-    if (r[k] !== undefined && typeof r[k] !== 'string') return `${k} must be a string`;
+    const v = r[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return `${k} must be a string`;
+    if (v.length > MAX_KEY_VALUE_LENGTH) return `${k} is ${v.length} characters, over the limit of ${MAX_KEY_VALUE_LENGTH}`;
   }
   if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';
   if (r.labels !== undefined) {

@@ -1,5 +1,6 @@
 // Full decoding of OTLP AnyValue / KeyValue lists into plain JSON values, for the query path and
 // for logs (whose attributes are stored decoded).
+import { MAX_KEY_VALUE_LENGTH } from '@correlation-station/api-schema';
 import type { WireReader} from './wire-reader.js';
 import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, expectWire } from './wire-reader.js';
 
@@ -155,9 +156,12 @@ export function setAttribute(out: AttrMap, key: string, value: AttrValue): void 
   else out[key] = value;
 }
 
-/** A scalar attribute value as the string a business key holds; arrays give their first item. */
+/**
+ * A scalar attribute value as the string a business key holds; arrays give their first item. A
+ * string longer than MAX_KEY_VALUE_LENGTH is no key.
+ */
 export function attrValueToKeyString(v: AttrValue): string | null {
-  if (typeof v === 'string') return v.length > 0 ? v : null;
+  if (typeof v === 'string') return v.length > 0 && v.length <= MAX_KEY_VALUE_LENGTH ? v : null;
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v) && v.length > 0) return attrValueToKeyString(v[0]!);
   return null;

@@ -1,3 +1,4 @@
+import { MAX_KEY_VALUE_LENGTH } from '@correlation-station/api-schema';
 import type { AttrMap } from './any-value.js';
 import type { KeyExtractionRules, KeyValues } from './decoded.js';
 import { keysFromAttributes } from './resource-decoder.js';
@@ -24,7 +25,7 @@ export function extractLogKeys(
     for (const { key, regex } of rules.logPatterns) {
       if (keys?.[key] !== undefined) continue;
       const m = regex.exec(body);
-      if (m?.[1]) (keys ??= {})[key] = m[1];
+      if (m?.[1] && m[1].length <= MAX_KEY_VALUE_LENGTH) (keys ??= {})[key] = m[1];
     }
   }
   return keys;

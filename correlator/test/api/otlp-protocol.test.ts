@@ -159,6 +159,22 @@ describe('OTLP/HTTP protocol', () => {
     assert.equal((await app.inject(`/api/circuits?from=${T0}&to=2026-11-21T13:00:00%2B01:00`)).statusCode, 200);
   });
 
+  it('takes no business key over 512 characters from a log, explicit or in its text', async t => {
+    const app = await buildTestApp(t);
+    const long = `C${'x'.repeat(512)}`;
+    const at = new Date(T0).toISOString();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: { resource: { service: 's' }, records: [{ timestamp: at, message: 'm', circuit_id: long }, { timestamp: at, message: `circuit_id=${long} request_id=R-9` }] },
+    });
+    const body = res.json<{ accepted: number; errors: { index: number; message: string }[] }>();
+    assert.deepEqual(body.errors, [{ index: 0, message: 'circuit_id is 513 characters, over the limit of 512' }]);
+    assert.equal(body.accepted, 1);
+    assert.equal((await app.inject('/api/circuits')).json<{ circuits: unknown[] }>().circuits.length, 0);
+    assert.equal((await app.inject('/api/logs?limit=5')).json<{ logs: { keys: Record<string, string> }[] }>().logs[0]!.keys.request_id, 'R-9');
+  });
+
   it('refuses the JSON log batch when it exceeds MAX_BATCH_SIZE', async t => {
     const app = await buildTestApp(t, { MAX_BATCH_SIZE: '2' });
     const rec = { timestamp: new Date(T0).toISOString(), message: 'm' };

@@ -31,6 +31,8 @@ describe('trace decoder on SDK-serialized requests', () => {
     { title: 'span value wins over resource value', attrs: { circuit_id: 'span' }, resource: { circuit_id: 'resource' }, keys: { circuit_id: 'span' } },
     { title: 'integer key values become strings', attrs: { request_id: 4711 }, keys: { request_id: '4711' } },
     { title: 'no keys at all', attrs: { 'http.method': 'GET' }, keys: {} },
+    { title: 'a value of 512 characters', attrs: { circuit_id: 'c'.repeat(512) }, keys: { circuit_id: 'c'.repeat(512) } },
+    { title: 'a value over 512 characters is no key', attrs: { circuit_id: 'c'.repeat(513), product_id: 'P1' }, keys: { product_id: 'P1' } },
   ];
   for (const c of cases) {
     it(`extracts keys: ${c.title}`, async () => {
