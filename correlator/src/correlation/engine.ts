@@ -37,6 +37,8 @@ export interface StateLoader {
   loadTraces(traceIds: readonly string[]): TraceState[];
   /** The group for (key, value) whose span overlaps [fromMs, toMs], with its member traces and bridges. */
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null;
+  /** The members a stored correlation already counted (traces, and its logs as one), 0 if none. */
+  persistedMembers(correlationId: string): number;
 }
 
 export interface EngineOptions {
@@ -403,9 +405,10 @@ export class CorrelationEngine {
     const mk = groupMapKey('trace_id', t.traceId);
     let g = this.groups.get(mk);
     if (!g) {
+      const id = correlationId('trace_id', t.traceId, 0);
       g = {
         mapKey: mk,
-        id: correlationId('trace_id', t.traceId, 0),
+        id,
         method: 'trace_id',
         key: 'trace_id',
         value: t.traceId,
@@ -418,7 +421,9 @@ export class CorrelationEngine {
         spanCount: t.spanCount,
         logCount: t.logCount,
         bridges: null,
-        persistedMembers: 0,
+        // After a restart or an eviction the stored correlation has counted its members already:
+        // counting them again made correlation_events_total grow with every reload.
+        persistedMembers: this.loader.persistedMembers(id),
       };
       this.groups.set(mk, g);
     }

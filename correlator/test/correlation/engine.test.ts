@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CorrelationEngine, type StateLoader } from '../../src/correlation/engine.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
-const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null };
+const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0 };
 
 const resources = new Map<string, DecodedResourceScope>();
 function resource(service: string): DecodedResourceScope {
@@ -163,6 +163,7 @@ for (const [mode, liveEntries] of [
     it('asks the store for state it does not hold, e.g. after a restart', () => {
       const loaded: string[] = [];
       const loader: StateLoader = {
+        persistedMembers: () => 0,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

@@ -430,6 +430,57 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(runs[1], runs[0]);
   });
 
+  it('keeps a reloaded group within MAX_TRACES_PER_CIRCUIT when its window reaches two episodes', async t => {
+    const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '2' });
+    const attrs = { circuit_id: 'CIRC-CAP' };
+    await c.send([
+      ...(await rootTrace('beorn', 'A', T0, T0 + 500, attrs)),
+      ...(await rootTrace('mdso', 'B', T0 + 1000, T0 + 1500, attrs)),
+    ]);
+    await c.send([
+      ...(await rootTrace('beorn', 'C', T0 + 100_000, T0 + 100_500, attrs)),
+      ...(await rootTrace('mdso', 'D', T0 + 101_000, T0 + 101_500, attrs)),
+    ]);
+    await c.restart();
+    // Its window reaches both episodes: the reloaded group must not hold all four traces.
+    await c.send(await rootTrace('arda', 'E', T0 + 50_000, T0 + 50_500, attrs));
+    const { correlations } = await c.get<{ correlations: { traceIds: string[] }[] }>(
+      '/api/correlations?circuit_id=CIRC-CAP',
+    );
+    assert.ok(correlations.length > 0, 'correlations');
+    for (const k of correlations) assert.ok(k.traceIds.length <= 2, `${k.traceIds.length} traces`);
+  });
+
+  it("counts a trace's spans-and-logs correlation once, not again after a restart", async t => {
+    const c = await Correlator.start(t);
+    const X = hex('X', 32);
+    await c.send(
+      await traceSpans('beorn', X, [
+        { id: hex('x-root', 16), start: T0, end: T0 + 1000, kind: SpanKind.SERVER },
+      ]),
+    );
+    const log = async (message: string) => {
+      const r = await c.app!.inject({
+        method: 'POST',
+        url: '/api/logs',
+        payload: {
+          resource: { service: 'beorn' },
+          records: [{ timestamp: new Date(T0 + 10).toISOString(), message, trace_id: X }],
+        },
+      });
+      assert.equal(r.statusCode, 200, r.body);
+    };
+    const events = async () =>
+      /correlation_events_total\{method="trace_id"\} (\d+)/.exec(
+        (await c.app!.inject('/metrics')).body,
+      )?.[1] ?? '0';
+    await log('first');
+    assert.equal(await events(), '2', 'the trace and its logs');
+    await c.restart();
+    await log('second');
+    assert.equal(await events(), '0', 'no new member after the restart');
+  });
+
   it("carries the bridged traces' other business keys on the bridge span", async t => {
     const c = await Correlator.start(t);
     await c.send(

@@ -211,6 +211,7 @@ export class SqliteStore implements Store {
       ),
       traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (?, ?)'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      correlationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       groupCorrelation: d.prepare(
         `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY last_ms DESC LIMIT 1`,
@@ -521,6 +522,11 @@ export class SqliteStore implements Store {
     return states;
   }
 
+  persistedMembers(correlationId: string): number {
+    const row = this.st.correlationMembers.get(correlationId) as { trace_ids: string; log_count: number } | undefined;
+    return row ? (JSON.parse(row.trace_ids) as string[]).length + (row.log_count > 0 ? 1 : 0) : 0;
+  }
+
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
@@ -539,6 +545,8 @@ export class SqliteStore implements Store {
     const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
+    // The correlation's traces and the window's members together may pass the cap hot state keeps.
+    if (traceIds.length > maxTraces) traceIds.length = maxTraces;
     // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
     // one would otherwise remove as no longer planned.
     // A group of one trace has no correlation row (a correlation has two members or more): its
