@@ -3,9 +3,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorResponse } from '@correlation-station/api-schema';
 import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { makeAuthHook } from './api/auth.js';
+import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
@@ -188,6 +189,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Every route documents the errors every route can give: 401 with auth on, 400 for bad input.
+  // OTLP routes answer errors as google.rpc.Status in the request's encoding, not as ErrorResponse.
+  app.addHook('onRoute', route => {
+    if (!route.schema || route.config?.otlpSignal || route.url.startsWith('/docs')) return;
+    const response = (route.schema.response ??= {}) as Record<string, unknown>;
+    if (!OPEN_PATHS.has(route.url)) response[401] ??= { ...ErrorResponse, description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
+    if (route.schema.params || route.schema.querystring || route.schema.body) response[400] ??= ErrorResponse;
+  });
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
   // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.

@@ -10,7 +10,7 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-const OPEN_PATHS = new Set(['/health', '/ready']);
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 
 export function makeAuthHook(auth: Readonly<Config['auth']>) {
   const expectedBasic = auth.mode === 'basic' ? `${auth.username}:${auth.password}` : '';

@@ -245,8 +245,15 @@ describe('service endpoints', () => {
     const doc = (await app.inject('/docs/json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
     for (const path of ['/v1/traces', '/v1/logs', '/api/otlp/v1/traces', '/api/logs', '/api/circuits', '/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/correlations', '/api/service-graph', '/health', '/ready', '/metrics', '/api/info']) {
       assert.ok(doc.paths[path], `OpenAPI lists ${path}`);
-      for (const [method, op] of Object.entries(doc.paths[path]!)) assert.ok(op.responses['200'], `${method} ${path} documents its 200 response`);
+      for (const [method, op] of Object.entries(doc.paths[path]!)) {
+        assert.ok(op.responses['200'], `${method} ${path} documents its 200 response`);
+        // With auth on, every route but health and readiness can answer 401.
+        if (!path.startsWith('/v1/') && !path.startsWith('/api/otlp/') && path !== '/health' && path !== '/ready')
+          assert.ok(op.responses['401'], `${method} ${path} documents 401`);
+      }
     }
+    for (const path of ['/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/circuits', '/api/logs'])
+      for (const [method, op] of Object.entries(doc.paths[path]!)) assert.ok(op.responses['400'], `${method} ${path} documents 400`);
   });
 
   it('counts the store lookups the seen filter spared, and the filter itself', async t => {
