@@ -2,7 +2,7 @@
 // key value, so the cost of a span depends on the span, never on how many traces are tracked.
 // The window bounds state and separates episodes of the same key; it never delays results.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
-import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
+import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { planBridges } from '../stitching/bridge-planner.js';
 import {
   emptyDerivedWrites,
@@ -201,21 +201,44 @@ export class CorrelationEngine {
         if (target && !target.linkedTraceIds.includes(span.traceId)) target.linkedTraceIds.push(span.traceId);
       }
     }
+    const circuitBefore = t.keys.circuit_id;
     if (span.keys) {
       for (const k in span.keys) {
         const key = k as BusinessKeyName;
         const value = span.keys[key]!;
         if (t.keys[key] === undefined) t.keys[key] = value;
         if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
-        if (key === 'circuit_id') {
-          const c = circuitDelta(batch, value, span.startMs, span.endMs);
-          c.spanDelta++;
-          if (span.statusCode === STATUS_ERROR) c.errorDelta++;
-          if (!c.services.includes(service)) c.services.push(service);
-          Object.assign(c.keys, span.keys);
-        }
       }
     }
+    const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors: span.statusCode === STATUS_ERROR ? 1 : 0, logs: 0, keys: span.keys };
+    this.countInCircuits(t, circuitBefore, span.keys?.circuit_id, datum, batch);
+  }
+
+  /**
+   * A circuit's summary describes its traces, not only their spans and logs that carry its id:
+   * usually only a trace's root span does, and its errors are in the others. A datum counts for
+   * its own circuit id and for its trace's; a trace that joins a circuit brings what it had.
+   */
+  private countInCircuits(
+    t: TraceState | null,
+    circuitBefore: string | undefined,
+    own: string | undefined,
+    datum: CircuitDatum,
+    batch: BatchContext,
+  ): void {
+    const ofTrace = t?.keys.circuit_id;
+    if (own !== undefined && own !== ofTrace) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum);
+    if (ofTrace === undefined || t === null) return;
+    if (circuitBefore !== undefined) {
+      // Keys that name another circuit are that circuit's, not this one's.
+      addToCircuit(circuitDelta(batch, ofTrace, datum.startMs, datum.endMs), own === undefined || own === ofTrace ? datum : { ...datum, keys: null });
+      return;
+    }
+    // The trace joins the circuit now: everything it has, this datum included, counts.
+    const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
+    const c = circuitDelta(batch, ofTrace, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
+    addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys: t.keys });
+    for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
   }
 
   private observeLog(log: DecodedLog, batch: BatchContext): void {
@@ -230,20 +253,17 @@ export class CorrelationEngine {
       // Spans and logs that share a trace id are one correlation, of full confidence.
       batch.traceLogJoins.add(log.traceId);
     }
+    const circuitBefore = t?.keys.circuit_id;
     if (log.keys) {
       for (const k in log.keys) {
         const key = k as BusinessKeyName;
         const value = log.keys[key]!;
         if (t && t.keys[key] === undefined) t.keys[key] = value;
         if (this.correlating.has(key)) this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
-        if (key === 'circuit_id') {
-          const c = circuitDelta(batch, value, log.timeMs, log.timeMs);
-          c.logDelta++;
-          if (!c.services.includes(service)) c.services.push(service);
-          Object.assign(c.keys, log.keys);
-        }
       }
     }
+    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors: 0, logs: 1, keys: log.keys };
+    this.countInCircuits(t, circuitBefore, log.keys?.circuit_id, datum, batch);
   }
 
   private joinGroup(
@@ -489,6 +509,25 @@ class BatchContext {
 
 // A batch context lives for one request: see shape-anchors.ts.
 anchorShape(new BatchContext());
+
+/** One span or log as it counts for a circuit (or, when a trace joins one, all the trace had). */
+interface CircuitDatum {
+  service: string;
+  startMs: number;
+  endMs: number;
+  spans: number;
+  errors: number;
+  logs: number;
+  keys: KeyValues | null;
+}
+
+function addToCircuit(c: CircuitDelta, d: CircuitDatum): void {
+  c.spanDelta += d.spans;
+  c.errorDelta += d.errors;
+  c.logDelta += d.logs;
+  if (!c.services.includes(d.service)) c.services.push(d.service);
+  if (d.keys) Object.assign(c.keys, d.keys);
+}
 
 function circuitDelta(batch: BatchContext, circuitId: string, startMs: number, endMs: number): CircuitDelta {
   let c = batch.circuits.get(circuitId);

@@ -481,6 +481,88 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.equal(await events(), '0', 'no new member after the restart');
   });
 
+  for (const order of ['root first', 'root last', 'root last, after a restart']) {
+    it(`describes a circuit by its traces whole, not only the spans carrying its id (${order})`, async t => {
+      const c = await Correlator.start(t);
+      const attrs = { circuit_id: 'CIRC-WHOLE' };
+      const X = hex('X', 32);
+      const root = hex('x-root', 16);
+      const [rootSpan, ...children] = await traceSpans('beorn', X, [
+        { id: root, start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER },
+        {
+          id: hex('x-call', 16),
+          parent: root,
+          start: T0 + 10,
+          end: T0 + 50,
+          kind: SpanKind.CLIENT,
+        },
+        { id: hex('x-late', 16), parent: root, start: T0 + 900, end: T0 + 5000 },
+      ]);
+      // A span of another service in the same trace (trace context), erroring, with no circuit id.
+      const inventory = await traceSpans('inventory', X, [
+        {
+          id: hex('x-inv', 16),
+          parent: hex('x-call', 16),
+          start: T0 + 20,
+          end: T0 + 40,
+          kind: SpanKind.SERVER,
+        },
+      ]);
+      const [failed] = await traceSpans('inventory', X, [
+        { id: hex('x-inv2', 16), parent: hex('x-call', 16), start: T0 + 41, end: T0 + 45 },
+      ]);
+      (failed as unknown as { status: { code: number } }).status = { code: 2 };
+      const rest = [...children, ...inventory, failed!];
+      if (order === 'root first') {
+        await c.send([rootSpan!]);
+        await c.send(rest);
+      } else {
+        await c.send(rest);
+        if (order.endsWith('restart')) await c.restart();
+        await c.send([rootSpan!]);
+      }
+      const r = await c.app!.inject({
+        method: 'POST',
+        url: '/api/logs',
+        payload: {
+          resource: { service: 'beorn' },
+          records: [
+            {
+              timestamp: new Date(T0 + 60).toISOString(),
+              message: 'no circuit id here',
+              trace_id: X,
+            },
+          ],
+        },
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      const { summary } = await c.get<{
+        summary: {
+          spanCount: number;
+          errorCount: number;
+          logCount: number;
+          status: string;
+          services: string[];
+          firstSeenMs: number;
+          lastSeenMs: number;
+        };
+      }>('/api/circuits/CIRC-WHOLE');
+      assert.deepEqual(
+        { ...summary, services: [...summary.services].sort() },
+        {
+          ...summary,
+          spanCount: 5,
+          errorCount: 1,
+          logCount: 1,
+          status: 'error',
+          services: ['beorn', 'inventory'],
+          firstSeenMs: T0,
+          lastSeenMs: T0 + 5000,
+        },
+      );
+    });
+  }
+
   it("carries the bridged traces' other business keys on the bridge span", async t => {
     const c = await Correlator.start(t);
     await c.send(
