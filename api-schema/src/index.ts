@@ -38,7 +38,7 @@ export {
   StitchedTrace,
   StitchedTraceQuery,
 } from './circuits.js';
-export { TraceDetail, TraceIdParams } from './trace-detail.js';
+export { TraceDetail, TraceDetailQuery, TraceIdParams } from './trace-detail.js';
 export {
   LogBatch,
   LogBatchRecord,

@@ -8,10 +8,17 @@ export const TraceIdParams = Type.Object({
 });
 export type TraceIdParams = Static<typeof TraceIdParams>;
 
+export const TraceDetailQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 100000, description: 'At most this many spans, the earliest' })),
+});
+export type TraceDetailQuery = Static<typeof TraceDetailQuery>;
+
 export const TraceDetail = Type.Object(
   {
     summary: TraceSummary,
     spans: Type.Array(Span),
+    spanCount: Type.Integer({ description: 'Spans the trace has; more than spans holds when truncated' }),
+    truncated: Type.Boolean({ description: 'Whether spans were cut at the limit' }),
     resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),
     correlations: Type.Array(Correlation),
     bridges: Type.Array(Bridge),

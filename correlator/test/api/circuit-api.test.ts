@@ -117,6 +117,10 @@ describe('circuit API over ingested SDK traces', () => {
       [...new Set(beornTrace.spans.map(s => s.resourceId))].sort(),
       'the trace detail lists the resources of its spans',
     );
+    // beorn's trace: two spans and its bridge span.
+    assert.deepEqual([beornTrace.spans.length, beornTrace.spanCount, beornTrace.truncated], [3, 3, false]);
+    const cut = (await app.inject(`/api/traces/${beorn.traceId}?limit=2`)).json<TraceDetail>();
+    assert.deepEqual([cut.spans.length, cut.spanCount, cut.truncated], [2, 3, true]);
   });
 
   it('is idempotent: replaying the same data adds no spans, bridges, correlations or events', async t => {

@@ -420,6 +420,8 @@ describe('stitched view JSON written from stored span bytes', () => {
     plain.get('/detail', { schema: { response: { 200: TraceDetail } } }, async () => ({
       summary: summary!,
       spans: orderForTimeline(toApiSpans(ofTrace.spans)),
+      spanCount: ofTrace.total,
+      truncated: false,
       resources: apiResources(ofTrace.spans),
       correlations: await store.correlations({ trace_id: traceId, limit: 500 }),
       bridges: await store.bridgesOf({ traceId }),

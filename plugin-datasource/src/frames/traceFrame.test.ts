@@ -195,6 +195,8 @@ describe('traceDetailFrame', () => {
         circuitIds: ['CKT-1'],
       },
       spans: [makeSpan({ traceId: TRACE_B, spanId: '2222222222222222', serviceName: 'mdso' })],
+      spanCount: 1,
+      truncated: false,
       resources: [makeResource()],
       correlations: [],
       bridges: [],
@@ -213,6 +215,9 @@ describe('traceDetailFrame', () => {
     const [row] = new DataFrameView<TraceSpanRow>(frame).toArray();
     expect(frame.refId).toBe('B');
     expect(frame.meta?.custom).toEqual({ traceId: TRACE_B, circuitIds: ['CKT-1'] });
+    expect(frame.meta?.notices ?? []).toEqual([]);
+    const cut = traceDetailFrame('B', { ...detail, spanCount: 100001, truncated: true }, ONLY_SELF);
+    expect(cut.meta?.notices).toEqual([{ severity: 'warning', text: 'Showing 1 of 100001 spans of the trace.' }]);
     expect(row.references).toEqual([
       {
         traceID: TRACE_A,

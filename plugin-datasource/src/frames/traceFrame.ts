@@ -167,6 +167,9 @@ export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets:
 }
 
 export function traceDetailFrame(refId: string, detail: TraceDetail, targets: LinkTargets): DataFrame {
+  const notices: QueryResultMetaNotice[] = detail.truncated
+    ? [{ severity: 'warning', text: `Showing ${detail.spans.length} of ${detail.spanCount} spans of the trace.` }]
+    : [];
   return buildTraceFrame(
     {
       refId,
@@ -174,7 +177,7 @@ export function traceDetailFrame(refId: string, detail: TraceDetail, targets: Li
       resources: detail.resources,
       bridges: detail.bridges,
       incoming: detail.linksIn,
-      notices: [],
+      notices,
       custom: { traceId: detail.summary.traceId, circuitIds: detail.summary.circuitIds },
     },
     targets

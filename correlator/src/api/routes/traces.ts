@@ -1,4 +1,4 @@
-import { ErrorResponse, TraceDetail, TraceIdParams } from '@correlation-station/api-schema';
+import { ErrorResponse, TraceDetail, TraceDetailQuery, TraceIdParams } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { errors } from '../errors.js';
@@ -20,6 +20,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         tags: ['traces'],
         summary: 'One trace: its spans, correlations, bridges and the links into and out of it',
         params: TraceIdParams,
+        querystring: TraceDetailQuery,
         response: { 200: TraceDetail, 404: ErrorResponse },
       },
     },
@@ -28,8 +29,9 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       const [summary] = await store.traceSummaries([traceId]);
       if (!summary) throw errors.traceNotFound(traceId);
       const lookup = new ViewLookup(spanJsonCache);
-      const [{ spans }, correlations, bridges, links] = await Promise.all([
-        store.spansOfTraces([traceId], 100000, lookup.bodyNeeded),
+      const limit = request.query.limit ?? 100000;
+      const [{ spans, total }, correlations, bridges, links] = await Promise.all([
+        store.spansOfTraces([traceId], limit, lookup.bodyNeeded),
         store.correlations({ trace_id: traceId, limit: 500 }),
         store.bridgesOf({ traceId }),
         store.links(traceId),
@@ -37,7 +39,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
       return sendWithSpans(
         reply,
-        { summary, spans: [], correlations, bridges, linksOut: links.out, linksIn: links.in },
+        { summary, spans: [], spanCount: total, truncated: total > spans.length, correlations, bridges, linksOut: links.out, linksIn: links.in },
         spans,
         lookup,
         renderWorkers,
