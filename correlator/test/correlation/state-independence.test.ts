@@ -563,6 +563,53 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     });
   }
 
+  it('shows a call that trace context and a bridge both make as one service-graph edge, not bridged', async t => {
+    const c = await Correlator.start(t);
+    const attrs = { circuit_id: 'CIRC-EDGE' };
+    const X = hex('X', 32);
+    await c.send([
+      ...(await traceSpans('beorn', X, [
+        { id: hex('x-root', 16), start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER },
+        {
+          id: hex('x-call', 16),
+          parent: hex('x-root', 16),
+          start: T0 + 10,
+          end: T0 + 50,
+          kind: SpanKind.CLIENT,
+        },
+      ])),
+      ...(await traceSpans('inventory', X, [
+        {
+          id: hex('x-inv', 16),
+          parent: hex('x-call', 16),
+          start: T0 + 20,
+          end: T0 + 40,
+          kind: SpanKind.SERVER,
+        },
+      ])),
+    ]);
+    // A separate inventory trace of the circuit, later: bridged from beorn.
+    await c.send(await rootTrace('inventory', 'Y', T0 + 2000, T0 + 2500, attrs));
+    assert.equal((await c.circuit('CIRC-EDGE')).bridges.length, 1, 'one bridge beorn → inventory');
+    const graph = await c.get<{
+      edges: {
+        source: string;
+        target: string;
+        bridged: boolean;
+        callCount: number;
+        meanConfidence: number;
+      }[];
+    }>('/api/service-graph?circuit_id=CIRC-EDGE');
+    const edges = graph.edges.filter(e => e.source === 'beorn' && e.target === 'inventory');
+    assert.equal(edges.length, 1, JSON.stringify(graph.edges));
+    assert.equal(edges[0]!.bridged, false);
+    assert.equal(edges[0]!.callCount, 2);
+    assert.ok(
+      edges[0]!.meanConfidence < 1 && edges[0]!.meanConfidence > 0.5,
+      `${edges[0]!.meanConfidence}`,
+    );
+  });
+
   it("carries the bridged traces' other business keys on the bridge span", async t => {
     const c = await Correlator.start(t);
     await c.send(

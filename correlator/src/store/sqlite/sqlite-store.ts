@@ -926,7 +926,9 @@ export class SqliteStore implements Store {
       if (!q.circuitId && !traceSet.has(b.trace_id) && !traceSet.has(b.child_trace_id)) continue;
       node(b.parent_service);
       node(b.child_service);
-      const e = edge(b.parent_service, b.child_service, true);
+      // An edge that trace context already shows is one edge, not marked bridged (bridged means
+      // known only through bridges); its bridges add to its calls and its mean confidence.
+      const e = edges.get(`${b.parent_service}->${b.child_service}`) ?? edge(b.parent_service, b.child_service, true);
       e.callCount++;
       e.confSum += b.confidence;
     }
