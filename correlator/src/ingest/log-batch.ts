@@ -3,7 +3,7 @@ import { BUSINESS_KEY_NAMES, MAX_KEY_VALUE_LENGTH, type LogBatch, type LogBatchR
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
-import { parseRfc3339 } from '../time/rfc3339.js';
+import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 
 const SEVERITY_NUMBER: Record<string, number> = {
   TRACE: 1,
@@ -46,7 +46,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
     }
     const rec = raw as LogBatchRecord;
     // Checked by validateRecord.
-    const timeMs = parseRfc3339(rec.timestamp)!;
+    const timeNanos = parseRfc3339Nanos(rec.timestamp)!;
+    const timeMs = Number(timeNanos / 1000n) / 1000;
     const explicit: KeyValues = {};
     for (const k of BUSINESS_KEY_NAMES) {
       const v = rec[k];
@@ -58,7 +59,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
     const severity = (rec.severity ?? 'INFO').toUpperCase();
     out.logs.push({
       timeMs,
-      timeUnixNano: (BigInt(Math.round(timeMs * 1000)) * 1000n).toString(),
+      timeUnixNano: timeNanos.toString(),
       observedTimeUnixNano: '0',
       severityNumber: SEVERITY_NUMBER[severity] ?? 0,
       severityText: severity,

@@ -17,7 +17,6 @@ export const WIRE_START_GROUP = 3;
 export const WIRE_END_GROUP = 4;
 export const WIRE_FIXED32 = 5;
 
-const TWO_32 = 4294967296;
 
 export class WireReader {
   pos: number;
@@ -111,7 +110,7 @@ export class WireReader {
   fixed64NanosAsMs(): number {
     const lo = this.fixed32();
     const hi = this.fixed32();
-    return Math.round((hi * TWO_32 + lo) / 1000) / 1000;
+    return msFromParts(lo, hi);
   }
 
   double(): number {
@@ -251,9 +250,14 @@ export function nanosLowDigits(lo: number, hi: number): number {
   return (hi * 7296 + lo) % 10000;
 }
 
-/** Epoch nanoseconds hi * 2^32 + lo as milliseconds, rounded to the microsecond. */
+/**
+ * Epoch nanoseconds hi * 2^32 + lo as milliseconds, rounded to the microsecond. Exactly: a double
+ * holds epoch nanoseconds only to 256 ns, so hi * 2^32 + lo rounded first (…100.000400 ms became
+ * …100.001). As 2^32 = 4294967 * 1000 + 296, the microseconds are hi * 4294967 plus
+ * (hi * 296 + lo) / 1000 rounded, every term exact for times before the year 2262.
+ */
 export function msFromParts(lo: number, hi: number): number {
-  return Math.round((hi * 4294967296 + lo) / 1000) / 1000;
+  return (hi * 4294967 + Math.round((hi * 296 + lo) / 1000)) / 1000;
 }
 
 /**

@@ -5,8 +5,8 @@
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
-/** Epoch milliseconds (fractions down to the microsecond), or null if `text` is not RFC 3339. */
-export function parseRfc3339(text: string): number | null {
+/** Epoch nanoseconds, exact to the digits given, or null if `text` is not RFC 3339. */
+export function parseRfc3339Nanos(text: string): bigint | null {
   const m = RFC3339.exec(text);
   if (!m) return null;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
@@ -27,8 +27,14 @@ export function parseRfc3339(text: string): number | null {
     if (oh > 23 || om > 59) return null;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const micros = Number((m[7] ?? '').padEnd(6, '0').slice(0, 6));
-  const base =
-    Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) + (second === 60 ? 999 : 0);
-  return base - offsetMinutes * 60_000 + (second === 60 ? 0 : micros / 1000);
+  const baseMs =
+    Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) - offsetMinutes * 60_000;
+  const fraction = second === 60 ? 999_999_999n : BigInt((m[7] ?? '').padEnd(9, '0'));
+  return BigInt(baseMs) * 1_000_000n + fraction;
+}
+
+/** Epoch milliseconds (to the microsecond), or null if `text` is not RFC 3339. */
+export function parseRfc3339(text: string): number | null {
+  const ns = parseRfc3339Nanos(text);
+  return ns === null ? null : Number(ns / 1000n) / 1000;
 }

@@ -157,6 +157,11 @@ describe('OTLP/HTTP protocol', () => {
       assert.match(q.json<{ message: string }>().message, /^from ".*" is neither epoch milliseconds nor an RFC 3339 time$/);
     }
     assert.equal((await app.inject(`/api/circuits?from=${T0}&to=2026-11-21T13:00:00%2B01:00`)).statusCode, 200);
+    // Every digit of a record's time is kept.
+    const exact = { timestamp: '2026-11-21T12:00:03.123456789Z', message: 'circuit_id=C8 m' };
+    assert.equal((await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records: [exact] } })).statusCode, 200);
+    const stored = (await app.inject('/api/logs?circuit_id=C8')).json<{ logs: { timeUnixNano: string }[] }>().logs;
+    assert.deepEqual(stored.map(l => l.timeUnixNano), [(BigInt(T0 + 3123) * 1_000_000n + 456_789n).toString()]);
   });
 
   it('takes no business key over 512 characters from a log, explicit or in its text', async t => {

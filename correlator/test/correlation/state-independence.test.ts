@@ -610,6 +610,18 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     );
   });
 
+  it("gives a bridge's gap to the microsecond, without float residue", async t => {
+    const c = await Correlator.start(t);
+    const attrs = { circuit_id: 'CIRC-GAP' };
+    await c.send(await rootTrace('beorn', 'B', T0 + 0.124, T0 + 10, attrs));
+    await c.send(await rootTrace('mdso', 'M', T0 + 20.123, T0 + 30, attrs));
+    const detail = await c.get<{ bridges: { gapMs: number }[] }>('/api/circuits/CIRC-GAP');
+    assert.deepEqual(
+      detail.bridges.map(b => b.gapMs),
+      [19.999],
+    );
+  });
+
   it("carries the bridged traces' other business keys on the bridge span", async t => {
     const c = await Correlator.start(t);
     await c.send(

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bytesToHex } from '../../src/otlp/hex.js';
-import { durationMsFromParts, msFromParts, nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
+import { WireReader, durationMsFromParts, msFromParts, nanosFromParts, utf8 } from '../../src/otlp/wire-reader.js';
 
 // With ignoreBOM: a leading byte-order mark is part of the string, as protobuf decoders keep it.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -109,4 +109,18 @@ describe('msFromParts() and durationMsFromParts()', () => {
     assert.equal(msFromParts(...parts(epoch + 123_500n)), 1_795_316_688_625.124);
     assert.equal(msFromParts(0, 0), 0);
   });
+  // A double holds epoch nanoseconds only to 256 ns: rounding must come from the exact value.
+  for (const ns of [1_796_425_503_100_000_400n, 1_796_425_503_100_000_499n, 1_796_425_503_100_000_500n, 1_796_425_503_100_999_600n, 2n ** 32n * 418_000_000n + 4_294_967_295n]) {
+    it(`rounds ${ns} ns to the microsecond exactly`, () => {
+      const expected = Number((ns + 500n) / 1000n) / 1000;
+      assert.equal(msFromParts(...parts(ns)), expected);
+      assert.equal(new WireReader(fixed64(ns)).fixed64NanosAsMs(), expected);
+    });
+  }
 });
+
+function fixed64(ns: bigint): Uint8Array {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(ns);
+  return b;
+}

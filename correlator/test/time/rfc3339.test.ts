@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRfc3339 } from '../../src/time/rfc3339.js';
+import { parseRfc3339, parseRfc3339Nanos } from '../../src/time/rfc3339.js';
 
 describe('parseRfc3339', () => {
   const valid: [string, number][] = [
@@ -13,7 +13,8 @@ describe('parseRfc3339', () => {
     ['2026-01-01T00:00:00.123456Z', Date.UTC(2026, 0, 1) + 123.456],
     ['2026-01-01T00:00:00.123456789Z', Date.UTC(2026, 0, 1) + 123.456],
     ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
-    ['2016-12-31T23:59:60Z', Date.UTC(2016, 11, 31, 23, 59, 59, 999)],
+    // A leap second is the last instant of its minute.
+    ['2016-12-31T23:59:60Z', Date.UTC(2016, 11, 31, 23, 59, 59, 999) + 0.999],
   ];
   for (const [text, ms] of valid) it(`reads ${text}`, () => assert.equal(parseRfc3339(text), ms));
 
@@ -37,4 +38,16 @@ describe('parseRfc3339', () => {
   ];
   for (const text of invalid)
     it(`refuses ${JSON.stringify(text)}`, () => assert.equal(parseRfc3339(text), null));
+
+  it('keeps every digit of the fraction in nanoseconds', () => {
+    assert.equal(
+      parseRfc3339Nanos('2026-12-04T23:05:03.123456789Z'),
+      BigInt(Date.UTC(2026, 11, 4, 23, 5, 3)) * 1_000_000n + 123_456_789n,
+    );
+    assert.equal(
+      parseRfc3339Nanos('2026-12-04T23:05:03.1+01:00'),
+      BigInt(Date.UTC(2026, 11, 4, 22, 5, 3)) * 1_000_000n + 100_000_000n,
+    );
+    assert.equal(parseRfc3339Nanos('Dec 25'), null);
+  });
 });

@@ -170,7 +170,8 @@ export function toBridge(r: BridgeDbRow): Bridge {
     value: r.value,
     method: r.method,
     confidence: r.confidence,
-    gapMs: Math.max(0, r.child_start_ms - r.parent_start_ms),
+    // To the microsecond the times have: their difference leaves float residue (19.9990234375).
+    gapMs: Math.max(0, Math.round((r.child_start_ms - r.parent_start_ms) * 1000) / 1000),
     createdAt: iso(r.created_ms),
   };
 }
