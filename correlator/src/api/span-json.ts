@@ -11,6 +11,7 @@ import { emptyHeldJsonSink, type HeldJsonSink, type ViewLookup } from './rendere
 import { COMMA, type RenderedRun, type Written, renderSpans } from './span-json-writer.js';
 import type { SpanRenderWorkers } from './span-render-workers.js';
 import { apiResources, toApiSpan } from './span-view.js';
+import { timelineOrder } from './timeline-order.js';
 
 const COMMA_BYTES = Buffer.from([COMMA]);
 
@@ -115,22 +116,21 @@ function assembleView(stored: readonly ViewSpan[], plan: ViewPlan, head: string,
   lookup?.cache?.evictOverBudget();
   const n = stored.length;
   const { slabOf, from, to, startMs, roots } = plan;
-  // The store reads spans by start time and id, so the timeline order (roots first at equal
-  // times) needs a sort only when a root ties with an earlier-sorted span.
-  const compare = (a: number, b: number): number => {
-    const sa = stored[a]!.spanId;
-    const sb = stored[b]!.spanId;
-    return startMs[a]! - startMs[b]! || (roots[a] ? -1 : 0) - (roots[b] ? -1 : 0) || (sa < sb ? -1 : sa > sb ? 1 : 0);
-  };
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = compare(i - 1, i) <= 0;
-  const order = sorted ? undefined : Array.from({ length: n }, (_, i) => i).sort(compare);
+  // The store reads spans by start time and id: the timeline order sorts again only where roots
+  // or parents tie with earlier-sorted spans.
+  const order = timelineOrder(n, {
+    startMs: i => startMs[i]!,
+    root: i => roots[i] === 1,
+    traceId: i => stored[i]!.traceId,
+    spanId: i => stored[i]!.spanId,
+    parentSpanId: i => stored[i]!.parentSpanId,
+  });
 
   const body = new JsonPartsBuilder();
   const opening = Buffer.from(`${head}[`, 'utf8');
   body.add(opening, 0, opening.length);
   for (let k = 0; k < n; k++) {
-    const i = order ? order[k]! : k;
+    const i = order[k]!;
     const slab = slabOf[i];
     if (slab === undefined) throw new Error(`span ${stored[i]!.traceId}/${stored[i]!.spanId} was not rendered`);
     body.add(slab, from[i]!, to[i]!);

@@ -4,6 +4,7 @@ import type { Span, SpanResource } from '@correlation-station/api-schema';
 import { readFullSpan } from '../otlp/span-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
+import { timelineOrder } from './timeline-order.js';
 
 export function toApiSpans(stored: readonly StoredSpan[]): Span[] {
   return stored.map(toApiSpan);
@@ -44,12 +45,14 @@ export function apiResources(spans: readonly { resource: StoredResource }[]): Sp
   return [...byId.values()].sort((a, b) => a.id - b.id);
 }
 
-/** One timeline: by start time, parents before children at equal times, then by id. */
+/** One timeline (timeline-order.ts): by start time, parents before children at equal times, then by id. */
 export function orderForTimeline(spans: Span[]): Span[] {
-  return spans.sort(
-    (a, b) =>
-      a.startTimeMs - b.startTimeMs ||
-      (a.parentSpanId === '' ? -1 : 0) - (b.parentSpanId === '' ? -1 : 0) ||
-      (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0),
-  );
+  const order = timelineOrder(spans.length, {
+    startMs: i => spans[i]!.startTimeMs,
+    root: i => spans[i]!.parentSpanId === '',
+    traceId: i => spans[i]!.traceId,
+    spanId: i => spans[i]!.spanId,
+    parentSpanId: i => spans[i]!.parentSpanId,
+  });
+  return order.map(i => spans[i]!);
 }

@@ -19,6 +19,8 @@ import type { DerivedWrites } from './derived-writes.js';
 export interface StoredSpan {
   traceId: string;
   spanId: string;
+  /** '' for a root: the timeline puts a parent before the children that start with it. */
+  parentSpanId: string;
   service: string;
   startMs: number;
   synthetic: boolean;

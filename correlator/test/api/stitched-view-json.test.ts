@@ -129,6 +129,7 @@ function stored(
   return {
     traceId,
     spanId,
+    parentSpanId: opts.parent !== undefined ? hex(opts.parent, 8) : '',
     service: opts.service ?? 'beorn',
     startMs: opts.startMs,
     synthetic: false,
@@ -339,6 +340,27 @@ describe('stitched view JSON written from stored span bytes', () => {
     assert.equal(fast, reference);
     const ids = (JSON.parse(fast) as StitchedTrace).spans.map(x => x.spanId);
     assert.deepEqual(ids, [hex(3, 8), hex(9, 8), hex(1, 8), hex(2, 8), hex(4, 8), hex(5, 8)]);
+  });
+
+  it('puts a span after its parent when they start together, whatever their ids', async t => {
+    const check = await serializers(t);
+    // 1 ← 2 ← 3 all at T0 + 1, read in id order: 3's parent 2 and 2's parent 1 are non-roots too.
+    const spans = [
+      stored(9, { startMs: T0 }),
+      stored(3, { startMs: T0 + 1, parent: 2 }),
+      stored(4, { startMs: T0 + 1, parent: 9 }),
+      stored(5, { startMs: T0 + 1, parent: 8 }),
+      stored(2, { startMs: T0 + 1, parent: 6 }),
+      stored(6, { startMs: T0 + 1, parent: 9 }),
+      stored(8, { startMs: T0 + 1, parent: 9 }),
+    ];
+    const { reference, fast } = await check(envelope(spans), spans);
+    assert.equal(fast, reference);
+    const view = (JSON.parse(fast) as StitchedTrace).spans;
+    const at = new Map(view.map((x, i) => [x.spanId, i]));
+    for (const x of view) if (at.has(x.parentSpanId)) assert.ok(at.get(x.parentSpanId)! < at.get(x.spanId)!, `${x.spanId} after its parent ${x.parentSpanId}`);
+    // Otherwise in id order, passes of the spans whose parents are placed.
+    assert.deepEqual(view.map(x => x.spanId), [9, 4, 6, 8, 2, 3, 5].map(n => hex(n, 8)));
   });
 
   it('reports a malformed stored span as the plain conversion does', () => {

@@ -89,6 +89,10 @@ export function encodeSpanChunk(spans: readonly ChunkSpanInput[]): { meta: Buffe
 export const chunkRecord = {
   count: (meta: Buffer): number => meta.length / SPAN_META_BYTES,
   spanId: (meta: Buffer, i: number): string => hexAt(meta, i * SPAN_META_BYTES + FIELD.spanId),
+  parentSpanId: (meta: Buffer, i: number): string => {
+    const at = i * SPAN_META_BYTES + FIELD.parentSpanId;
+    return isAllZero(meta, at, at + 8) ? '' : hexAt(meta, at);
+  },
   startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.startMs),
   resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.resourceId),
   offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.offset),

@@ -639,6 +639,7 @@ export class SqliteStore implements Store {
     return {
       traceId: row.trace_id,
       spanId: row.span_id,
+      parentSpanId: row.parent_span_id,
       service: BRIDGE_SERVICE_NAME,
       startMs: row.parent_start_ms,
       synthetic: true,
@@ -695,6 +696,7 @@ export class SqliteStore implements Store {
         spans.push({
           traceId,
           spanId: chunkRecord.spanId(meta, i),
+          parentSpanId: chunkRecord.parentSpanId(meta, i),
           service: resource.serviceName,
           startMs: chunkRecord.startMs(meta, i),
           synthetic: false,
