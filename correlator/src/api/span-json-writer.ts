@@ -8,7 +8,7 @@
 // `__proto__`, keys outside printable ASCII) or whose bytes are malformed is left to the
 // object path (span-json.ts), which also reports decoding errors as before. Pure: the render
 // workers run it too.
-import { readAnyValue } from '../otlp/any-value.js';
+import { doubleValue, readAnyValue } from '../otlp/any-value.js';
 import { isAllZero } from '../otlp/hex.js';
 import {
   DecodeError,
@@ -521,7 +521,7 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
       break;
     }
     case 4:
-      out.ascii(JSON.stringify(r.double()));
+      out.ascii(JSON.stringify(doubleValue(r.double())));
       break;
     case 7: {
       const e = fieldEnd(r);

@@ -33,7 +33,7 @@ export function readAnyValue(r: WireReader, start: number, end: number, depth = 
           break;
         case 4:
           expectWire(tag, WIRE_FIXED64, 'AnyValue.double_value');
-          value = r.double();
+          value = doubleValue(r.double());
           break;
         case 5: {
           expectWire(tag, WIRE_LEN, 'AnyValue.array_value');
@@ -65,6 +65,14 @@ export function readAnyValue(r: WireReader, start: number, end: number, depth = 
     r.pos = end;
   }
   return value;
+}
+
+/**
+ * A double as JSON can hold it: NaN and the infinities as the strings OTLP/JSON writes them,
+ * which JSON.stringify would otherwise turn into null, the same as an empty value.
+ */
+export function doubleValue(d: number): number | string {
+  return Number.isFinite(d) ? d : String(d);
 }
 
 function readArray(r: WireReader, start: number, end: number, depth: number): AttrValue[] {
