@@ -66,6 +66,13 @@ export interface ObserveResult {
   writes: DerivedWrites;
   /** Correlation events by method: a member (trace or logs) joined a correlation. */
   events: Map<string, number>;
+  /** The hot-state entries the batch changed: to forget if its writes are not stored. */
+  touched: TouchedState;
+}
+
+export interface TouchedState {
+  traceIds: string[];
+  groupKeys: string[];
 }
 
 /** The state of a trace seen for the first time: no timed datum yet, so its times are infinite. */
@@ -418,7 +425,20 @@ export class CorrelationEngine {
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2) this.restitch(g, batch);
     }
     batch.writes.circuits.push(...batch.circuits.values());
-    return { writes: batch.writes, events };
+    const groupKeys = new Set<string>();
+    for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
+    for (const byValue of batch.groups.values()) for (const g of byValue.values()) groupKeys.add(g.mapKey);
+    return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
+  }
+
+  /**
+   * Drops what a batch changed in hot state, when its writes failed: the entries are read again
+   * from the store, which does not have the batch. Kept, they held its spans, so the client's
+   * retry was counted twice and found its bridges already planned, and never stored them.
+   */
+  forget(touched: TouchedState): void {
+    for (const id of touched.traceIds) this.traces.delete(id);
+    for (const key of touched.groupKeys) this.groups.delete(key);
   }
 
   private traceGroup(t: TraceState): KeyGroup {

@@ -2,7 +2,7 @@
 // transaction → count. Decoding problems of single items are reported, not fatal. Each request goes
 // to the store as soon as it is decoded: the store's writer thread commits one request while this
 // thread correlates the next, so holding requests back to commit them together only adds delay.
-import type { CorrelationEngine } from '../correlation/engine.js';
+import type { CorrelationEngine, TouchedState } from '../correlation/engine.js';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { DecodedLog, DecodedLogBatch, DecodedSpan, DecodedTraceBatch, KeyExtractionRules } from '../otlp/decoded.js';
 import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
@@ -63,30 +63,64 @@ export class IngestPipeline {
   private storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal: 'traces' });
     const { rejected, rejectionMessages } = batch;
-    return this.store.ingestSpans(batch.spans, fresh => this.derive(fresh, []), this.now()).then(outcome => {
-      end();
-      return this.count('traces', outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
-    });
+    let touched: TouchedState | null = null;
+    return this.store
+      .ingestSpans(
+        batch.spans,
+        fresh => {
+          const r = this.derive(fresh, []);
+          touched = r.touched;
+          return r.writes;
+        },
+        this.now(),
+      )
+      .then(
+        outcome => {
+          end();
+          return this.count('traces', outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+        },
+        (e: unknown) => this.unstored(touched, e),
+      );
+  }
+
+  /** A batch not stored: hot state forgets it, so the client's retry is seen afresh. */
+  private unstored(touched: TouchedState | null, e: unknown): never {
+    if (touched) this.engine.forget(touched);
+    throw e;
   }
 
   private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal });
     const { rejected, rejectionMessages } = batch;
-    return this.store.ingestLogs(batch.logs, fresh => this.derive([], fresh), this.now()).then(outcome => {
-      end();
-      return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
-    });
+    let touched: TouchedState | null = null;
+    return this.store
+      .ingestLogs(
+        batch.logs,
+        fresh => {
+          const r = this.derive([], fresh);
+          touched = r.touched;
+          return r.writes;
+        },
+        this.now(),
+      )
+      .then(
+        outcome => {
+          end();
+          return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+        },
+        (e: unknown) => this.unstored(touched, e),
+      );
   }
 
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
-    const { writes, events } = this.engine.observe(spans, logs);
+    const { writes, events, touched } = this.engine.observe(spans, logs);
     for (const [method, n] of events) this.metrics.correlationEvents.inc({ method }, n);
     if (writes.bridgesAdded.length) {
       this.metrics.bridgesCreated.inc(writes.bridgesAdded.length);
       for (const b of writes.bridgesAdded) this.metrics.bridgeGap.observe(Math.max(0, b.childStartMs - b.parentStartMs) / 1000);
     }
     if (writes.bridgesRemoved.length) this.metrics.bridgesSuperseded.inc(writes.bridgesRemoved.length);
-    return writes;
+    return { writes, touched };
   }
 
   private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[]): IngestResult {

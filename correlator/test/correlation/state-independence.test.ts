@@ -610,6 +610,40 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     );
   });
 
+  for (const writerThread of ['true', 'false']) {
+    it(`stores a batch refused with 503 whole when the client sends it again (writer thread ${writerThread})`, async t => {
+      const attrs = { circuit_id: 'CIRC-RETRY' };
+      const batch = async () => [
+        ...(await rootTrace('beorn', 'B', T0, T0 + 1000, attrs)),
+        ...(await rootTrace('mdso', 'M', T0 + 100, T0 + 600, attrs)),
+        ...(await rootTrace('arda', 'A', T0 + 300, T0 + 400, attrs)),
+      ];
+      const views: unknown[] = [];
+      for (const refuseFirst of [false, true]) {
+        const c = await Correlator.start(t, { STORE_WRITER_THREAD: writerThread });
+        if (refuseFirst) {
+          const db = c.app!.correlator.store.db;
+          db.exec(
+            `CREATE TRIGGER refuse BEFORE INSERT ON span_chunks BEGIN SELECT RAISE(ABORT, 'no room'); END`,
+          );
+          const r = await c.app!.inject({
+            method: 'POST',
+            url: '/v1/traces',
+            headers: { 'content-type': 'application/x-protobuf' },
+            payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(await batch())!),
+          });
+          assert.equal(r.statusCode, 503, r.body);
+          db.exec('DROP TRIGGER refuse');
+        }
+        await c.send(await batch());
+        const { summary } = await c.get<{ summary: unknown }>('/api/circuits/CIRC-RETRY');
+        views.push({ ...(await c.circuit('CIRC-RETRY')), summary });
+      }
+      assert.equal((views[0] as { bridges: string[] }).bridges.length, 2);
+      assert.deepEqual(views[1], views[0]);
+    });
+  }
+
   it("gives a bridge's gap to the microsecond, without float residue", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-GAP' };
