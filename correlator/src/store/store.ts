@@ -114,5 +114,10 @@ export interface Store extends StateLoader {
 
   prune(cutoffMs: number): PruneResult;
   ping(): boolean;
+  /**
+   * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,
+   * until a write succeeds again (this call tries one then).
+   */
+  writeTrouble(): string | null;
   close(): Promise<void>;
 }

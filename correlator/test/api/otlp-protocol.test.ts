@@ -142,6 +142,29 @@ describe('OTLP/HTTP protocol', () => {
     });
   }
 
+  it('is not ready while the store refuses every write for lack of room, and ready again once it has room', async t => {
+    // Rows written in line, on the connection whose page budget the test sets.
+    const app = await buildTestApp(t, { STORE_WRITER_THREAD: 'false' });
+    const db = app.correlator.store.db;
+    assert.equal((await app.inject('/ready')).statusCode, 200);
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages}`);
+    // Enough bytes that the request needs pages the file does not have.
+    const [big] = await buildTraces([
+      { service: 'beorn', spans: Array.from({ length: 50 }, (_, i) => ({ name: `step ${i}`, startMs: T0 + i, endMs: T0 + i + 1, attributes: { circuit_id: 'C-FULL', note: 'n'.repeat(2048) } })) },
+    ]);
+    const post = () => app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(big!.spans) });
+    const refused = await post();
+    assert.equal(refused.statusCode, 503);
+    assert.match(otlpTypes().RpcStatus.decode(refused.rawPayload).toJSON().message as string, /SQLITE_FULL/);
+    const notReady = await app.inject('/ready');
+    assert.equal(notReady.statusCode, 503);
+    assert.match(notReady.body, /writes fail: SQLITE_FULL/);
+    db.pragma('max_page_count = 1073741823');
+    assert.equal((await app.inject('/ready')).statusCode, 200, 'ready once a write goes through');
+    assert.equal((await post()).statusCode, 200);
+  });
+
   it('refuses log records and query times that are not RFC 3339, naming them', async t => {
     const app = await buildTestApp(t);
     const records = ['1', 'Dec 25', '2026-01-01T00:00:00', new Date(T0).toISOString()].map(timestamp => ({ timestamp, message: 'circuit_id=C7 m' }));

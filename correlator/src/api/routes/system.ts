@@ -32,7 +32,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
     {
       schema: {
         tags: ['system'],
-        summary: 'Readiness: the store answers',
+        summary: 'Readiness: the store answers and takes writes',
         response: { 200: ReadyResponse, 503: ReadyResponse },
       },
     },
@@ -41,6 +41,13 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
       let detail = '';
       try {
         storeOk = opts.store.ping();
+        // Reads alone are not ready: a store that refuses every write (disk full) must send ingest
+        // elsewhere, as its clients would only be refused.
+        const trouble = storeOk ? opts.store.writeTrouble() : null;
+        if (trouble !== null) {
+          storeOk = false;
+          detail = trouble;
+        }
       } catch (e) {
         detail = (e as Error).message;
       }

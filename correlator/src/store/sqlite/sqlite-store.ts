@@ -80,6 +80,11 @@ interface PlannedWrite {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
+/**
+ * SQLite codes of a storage that cannot take writes, as opposed to a row that cannot be written
+ * or a lock another connection holds for a while (busy: the store is slow, not broken).
+ */
+const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 const NO_BYTES = new Uint8Array(0);
 /** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
 const SEEN_SCAN_SLICE = 2000;
@@ -115,6 +120,8 @@ export class SqliteStore implements Store {
   private commitsBefore = 0;
   /** The number of the last batch handed to the sink. */
   private seq = 0;
+  /** Why the last write failed on the storage itself; null once one succeeds. */
+  private storageFailure: string | null = null;
   private readonly inFlight = new InFlightWrites();
   /** Hot-state misses that had to wait for the writer. */
   private inFlightWaits = 0;
@@ -211,6 +218,8 @@ export class SqliteStore implements Store {
       ),
       traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (?, ?)'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
+      readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
       correlationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       groupCorrelation: d.prepare(
         `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
@@ -446,6 +455,7 @@ export class SqliteStore implements Store {
     const exported = batch.exports && { planned: batch.exports.refs.length, dropOldest: batch.exports.dropOldest };
     return this.sink.write(seq, batch).then(
       result => {
+        this.noteWrite(null);
         this.inFlight.settle(seq);
         this.queueDepth -= result.dequeued;
         if (exported) {
@@ -455,6 +465,7 @@ export class SqliteStore implements Store {
         }
       },
       (e: unknown) => {
+        this.noteWrite(e);
         this.inFlight.settle(seq);
         if (exported) this.queueDepth -= exported.planned - exported.dropOldest;
         // Ids of resources this batch would have inserted may be cached; the store decides again.
@@ -989,6 +1000,29 @@ export class SqliteStore implements Store {
 
   ping(): boolean {
     return this.db.prepare('SELECT 1').pluck().get() === 1;
+  }
+
+  writeTrouble(): string | null {
+    if (this.storageFailure === null) return null;
+    // Nothing may be ingested while not ready, so the next success would never come: a small
+    // write that needs a new page and a commit tells whether the storage takes writes again.
+    try {
+      this.db.transaction(() => {
+        this.st.readyProbeWrite.run();
+        this.st.readyProbeDelete.run();
+      })();
+      this.storageFailure = null;
+      return null;
+    } catch (e) {
+      return `writes fail: ${this.storageFailure}${(e as { code?: string }).code ? ` (still: ${(e as { code?: string }).code})` : ''}`;
+    }
+  }
+
+  /** Notes a write that failed on the storage itself (not on a bad row), or clears it. */
+  private noteWrite(e: unknown): void {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (e === null) this.storageFailure = null;
+    else if (typeof code === 'string' && STORAGE_FAILURES.test(code)) this.storageFailure = `${code}: ${(e as Error).message}`;
   }
 
   async close(): Promise<void> {
