@@ -234,7 +234,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 
   const prune = () => {
     try {
-      const r = store.prune(now() - config.retentionDays * 86_400_000);
+      const { touched, ...r } = store.prune(now() - config.retentionDays * 86_400_000);
+      // Hot state must not bring deleted traces back into correlations it writes again.
+      engine.forget(touched);
       if (r.spans + r.logs + r.traces > 0) app.log.info({ pruned: r }, 'retention sweep');
     } catch (e) {
       app.log.error({ err: e }, 'retention sweep failed');

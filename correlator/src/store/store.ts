@@ -12,7 +12,7 @@ import type {
   TraceLink,
   TraceSummary,
 } from '@correlation-station/api-schema';
-import type { StateLoader } from '../correlation/engine.js';
+import type { StateLoader, TouchedState } from '../correlation/engine.js';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import type { DerivedWrites } from './derived-writes.js';
 
@@ -82,6 +82,8 @@ export interface PruneResult {
   traces: number;
   circuits: number;
   correlations: number;
+  /** What hot state may still hold of the deleted data, for the engine to forget. */
+  touched: TouchedState;
 }
 
 export interface TimeRange {

@@ -56,6 +56,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
+import { pruneStore } from './retention.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
@@ -957,45 +958,7 @@ export class SqliteStore implements Store {
   // ---- maintenance ------------------------------------------------------------------------------
 
   prune(cutoffMs: number): PruneResult {
-    const del = (sql: string, ...args: unknown[]) => this.db.prepare(sql).run(...args).changes;
-    // Spans are deleted in bounded chunks so a large backlog never holds the write lock for long.
-    let spans = 0;
-    const pruneChunks = this.db
-      .prepare('DELETE FROM span_chunks WHERE id IN (SELECT id FROM span_chunks WHERE received_ms < ? LIMIT 500) RETURNING span_count')
-      .pluck();
-    for (;;) {
-      const counts = pruneChunks.all(cutoffMs) as number[];
-      if (counts.length === 0) break;
-      for (const n of counts) spans += n;
-    }
-    let logs = 0;
-    for (;;) {
-      const n = del('DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? ORDER BY time_ms LIMIT 5000)', cutoffMs);
-      logs += n;
-      if (n < 5000) break;
-    }
-    return this.db.transaction(() => {
-      const gone = this.db.prepare('DELETE FROM traces WHERE last_ms < ? RETURNING id').pluck().all(cutoffMs);
-      const traces = gone.length;
-      // A trace's chunks and bridges go with its row, through which they are found (most chunks
-      // went by age above). None may stay behind: SQLite gives a deleted row's id again when it
-      // was the highest, and a new trace would then find them as its own.
-      const refs = JSON.stringify(gone);
-      for (const n of this.db
-        .prepare('DELETE FROM span_chunks WHERE trace_ref IN (SELECT value FROM json_each(?)) RETURNING span_count')
-        .pluck()
-        .all(refs) as number[])
-        spans += n;
-      spans += del('DELETE FROM bridges WHERE parent_ref IN (SELECT value FROM json_each(?))', refs);
-      del('DELETE FROM bridges WHERE child_ref IN (SELECT value FROM json_each(?))', refs);
-      del('DELETE FROM trace_keys WHERE last_ms < ?', cutoffMs);
-      const circuits = del('DELETE FROM circuits WHERE last_ms < ?', cutoffMs);
-      const correlations = del('DELETE FROM correlations WHERE last_ms < ?', cutoffMs);
-      // A bridge row is its bridge span too.
-      spans += del('DELETE FROM bridges WHERE child_start_ms < ?', cutoffMs);
-      del('DELETE FROM links WHERE source_trace_id NOT IN (SELECT trace_id FROM traces)');
-      return { spans, logs, traces, circuits, correlations };
-    })();
+    return pruneStore(this.db, cutoffMs);
   }
 
   ping(): boolean {

@@ -1,0 +1,206 @@
+// Retention, trace by trace. A trace goes whole (its row, span chunks, bridges, memberships and
+// links) once its last datum is older than the cutoff; its logs go with it, and so do logs of no
+// trace that are older. What the remaining data is summed into (circuits, correlations) is then
+// counted again from what is left: deleting by age alone left summaries counting deleted spans,
+// traces, logs and bridges, and correlations naming deleted traces.
+import type Database from 'better-sqlite3';
+import type { PruneResult } from '../store.js';
+import { groupMapKey } from '../../correlation/types.js';
+
+/** Traces deleted per transaction, so the writer thread gets the lock between slices. */
+const TRACES_PER_SLICE = 1000;
+const LOGS_PER_SLICE = 5000;
+
+interface GoneTrace {
+  id: number;
+  trace_id: string;
+  keys: string;
+}
+
+export function pruneStore(db: Database.Database, cutoffMs: number): PruneResult {
+  const result: PruneResult = {
+    spans: 0,
+    logs: 0,
+    traces: 0,
+    circuits: 0,
+    correlations: 0,
+    touched: { traceIds: [], groupKeys: [] },
+  };
+  const groups = new Map<string, { key: string; value: string }>();
+  const noteGroup = (key: string, value: string) =>
+    groups.set(groupMapKey(key, value), { key, value });
+
+  const oldTraces = db.prepare('SELECT id, trace_id, keys FROM traces WHERE last_ms < ? LIMIT ?');
+  const sliceOfTraces = db.transaction((gone: GoneTrace[]) => {
+    const refs = JSON.stringify(gone.map(t => t.id));
+    const ids = JSON.stringify(gone.map(t => t.trace_id));
+    for (const n of db
+      .prepare(
+        'DELETE FROM span_chunks WHERE trace_ref IN (SELECT value FROM json_each(?)) RETURNING span_count',
+      )
+      .pluck()
+      .all(refs) as number[])
+      result.spans += n;
+    // A bridge row is its bridge span too.
+    result.spans += db
+      .prepare('DELETE FROM bridges WHERE parent_ref IN (SELECT value FROM json_each(?))')
+      .run(refs).changes;
+    db.prepare('DELETE FROM bridges WHERE child_ref IN (SELECT value FROM json_each(?))').run(refs);
+    const membership = db.prepare(
+      'DELETE FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?',
+    );
+    for (const t of gone) {
+      // The trace's spans-and-logs correlation goes with it.
+      noteGroup('trace_id', t.trace_id);
+      for (const [key, value] of Object.entries(JSON.parse(t.keys) as Record<string, string>)) {
+        membership.run(key, value, t.trace_id);
+        noteGroup(key, value);
+      }
+    }
+    db.prepare('DELETE FROM links WHERE source_trace_id IN (SELECT value FROM json_each(?))').run(
+      ids,
+    );
+    db.prepare('DELETE FROM links WHERE target_trace_id IN (SELECT value FROM json_each(?))').run(
+      ids,
+    );
+    for (const n of db
+      .prepare(
+        `DELETE FROM logs WHERE trace_id IN (SELECT value FROM json_each(?)) RETURNING coalesce(circuit_id, '')`,
+      )
+      .pluck()
+      .all(ids) as string[]) {
+      result.logs++;
+      if (n) noteGroup('circuit_id', n);
+    }
+    // None may stay behind: SQLite gives a deleted row's id again when it was the highest, and a
+    // new trace would then find a chunk or bridge filed under it as its own.
+    db.prepare('DELETE FROM traces WHERE id IN (SELECT value FROM json_each(?))').run(refs);
+    result.traces += gone.length;
+  });
+  for (;;) {
+    const gone = oldTraces.all(cutoffMs, TRACES_PER_SLICE) as GoneTrace[];
+    if (gone.length === 0) break;
+    sliceOfTraces(gone);
+    for (const t of gone) result.touched.traceIds.push(t.trace_id);
+  }
+
+  // Logs of no trace (or of a trace never stored) that are older than the cutoff.
+  const oldLogs = db.prepare(
+    `DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? AND (trace_id = '' OR trace_id NOT IN (SELECT trace_id FROM traces)) ORDER BY time_ms LIMIT ?)
+     RETURNING coalesce(circuit_id, '')`,
+  );
+  for (;;) {
+    const circuits = oldLogs.pluck().all(cutoffMs, LOGS_PER_SLICE) as string[];
+    result.logs += circuits.length;
+    for (const c of circuits) if (c) noteGroup('circuit_id', c);
+    if (circuits.length < LOGS_PER_SLICE) break;
+  }
+  // Memberships whose trace row is gone some other way, and bridges older than the cutoff.
+  db.prepare(
+    'DELETE FROM trace_keys WHERE last_ms < ? AND trace_id NOT IN (SELECT trace_id FROM traces)',
+  ).run(cutoffMs);
+  result.spans += db.prepare('DELETE FROM bridges WHERE child_start_ms < ?').run(cutoffMs).changes;
+
+  db.transaction(() => {
+    for (const { key, value } of groups.values()) {
+      if (key === 'circuit_id') result.circuits += recountCircuit(db, value);
+      result.correlations += recountCorrelations(db, key, value);
+    }
+  })();
+  result.touched.groupKeys = [...groups.keys()];
+  return result;
+}
+
+interface MemberTotals {
+  traces: number;
+  spans: number;
+  errors: number;
+  logs: number;
+  firstMs: number | null;
+  lastMs: number | null;
+  services: string | null;
+}
+
+/** Counts a circuit again from its remaining traces, logs and bridges; 1 if it was deleted. */
+function recountCircuit(db: Database.Database, circuitId: string): number {
+  const m = db
+    .prepare(
+      `SELECT count(*) AS traces, coalesce(sum(t.span_count), 0) AS spans, coalesce(sum(t.error_count), 0) AS errors,
+         coalesce(sum(t.log_count), 0) AS logs, min(t.first_ms) AS firstMs, max(t.last_ms) AS lastMs,
+         (SELECT json_group_array(DISTINCT s.value) FROM traces t2, json_each(t2.services) s
+           WHERE t2.trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)) AS services
+       FROM traces t WHERE t.trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)`,
+    )
+    .get(circuitId, circuitId) as MemberTotals;
+  const l = db
+    .prepare(
+      `SELECT count(*) AS logs, min(time_ms) AS firstMs, max(time_ms) AS lastMs, json_group_array(DISTINCT service) AS services
+       FROM logs WHERE circuit_id = ? AND trace_id = ''`,
+    )
+    .get(circuitId) as {
+    logs: number;
+    firstMs: number | null;
+    lastMs: number | null;
+    services: string;
+  };
+  if (m.traces === 0 && l.logs === 0)
+    return db.prepare('DELETE FROM circuits WHERE circuit_id = ?').run(circuitId).changes;
+  const services = [
+    ...new Set([
+      ...(JSON.parse(m.services ?? '[]') as string[]),
+      ...(l.logs > 0 ? (JSON.parse(l.services) as string[]) : []),
+    ]),
+  ];
+  const times = [m.firstMs, m.lastMs, l.firstMs, l.lastMs].filter(
+    (x): x is number => x !== null && Number.isFinite(x),
+  );
+  db.prepare(
+    `UPDATE circuits SET trace_count = ?, span_count = ?, error_count = ?, log_count = ?, services = ?,
+       first_ms = ?, last_ms = ?,
+       bridge_count = (SELECT count(*) FROM bridges WHERE key = 'circuit_id' AND value = ?)
+     WHERE circuit_id = ?`,
+  ).run(
+    m.traces,
+    m.spans,
+    m.errors,
+    m.logs + l.logs,
+    JSON.stringify(services),
+    Math.min(...times),
+    Math.max(...times),
+    circuitId,
+    circuitId,
+  );
+  return 0;
+}
+
+/**
+ * Drops deleted traces from the correlations of a key value; a correlation left with fewer than
+ * two members (traces, and its logs as one) is deleted. Returns how many were deleted.
+ */
+function recountCorrelations(db: Database.Database, key: string, value: string): number {
+  const rows = db
+    .prepare('SELECT rid, trace_ids, log_count FROM correlations WHERE key = ? AND value = ?')
+    .all(key, value) as {
+    rid: number;
+    trace_ids: string;
+    log_count: number;
+  }[];
+  const exists = db.prepare('SELECT span_count FROM traces WHERE trace_id = ?').pluck();
+  let deleted = 0;
+  for (const r of rows) {
+    const before = JSON.parse(r.trace_ids) as string[];
+    const kept = before.filter(id => exists.get(id) !== undefined);
+    if (kept.length === before.length) continue;
+    if (kept.length + (r.log_count > 0 ? 1 : 0) < 2) {
+      deleted += db.prepare('DELETE FROM correlations WHERE rid = ?').run(r.rid).changes;
+      continue;
+    }
+    const spans = kept.reduce((n, id) => n + (exists.get(id) as number), 0);
+    db.prepare('UPDATE correlations SET trace_ids = ?, span_count = ? WHERE rid = ?').run(
+      JSON.stringify(kept),
+      spans,
+      r.rid,
+    );
+  }
+  return deleted;
+}

@@ -1,0 +1,152 @@
+// Retention deletes whole traces, with what hangs from them, and counts again what the rest was
+// summed into: a circuit summary after a sweep describes only what is left.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type {
+  CircuitDetail,
+  CorrelationListResponse,
+  TraceDetail,
+} from '@correlation-station/api-schema';
+import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from '../api/app-fixture.js';
+
+const DAY = 86_400_000;
+const CID = 'CIRC-RETAIN';
+
+describe('retention', () => {
+  it('deletes old traces whole and leaves summaries, correlations and bridges of what is left', async t => {
+    const app = await buildTestApp(t);
+    const now = Date.now();
+    const episode = (startMs: number, seed: number) =>
+      buildTraces(
+        ['beorn', 'mdso', 'arda'].map((service, i) => ({
+          service,
+          spans: [
+            {
+              name: `${service}.root`,
+              kind: SpanKind.SERVER,
+              startMs: startMs + i * 100,
+              endMs: startMs + i * 100 + 50,
+              attributes: { circuit_id: CID },
+            },
+            {
+              name: `${service}.step`,
+              startMs: startMs + i * 100 + 10,
+              endMs: startMs + i * 100 + 20,
+              parent: `${service}.root`,
+              error: i === 2,
+            },
+          ],
+        })),
+        seed,
+      );
+    const old = await episode(now - 8 * DAY, 1);
+    const recent = await episode(now - 3_600_000, 2);
+    for (const trace of [...old, ...recent]) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        payload: tracesProtobuf(trace.spans),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+    }
+    const log = (atMs: number, traceId?: string) => ({
+      timestamp: new Date(atMs).toISOString(),
+      message: `circuit_id=${CID} m`,
+      ...(traceId ? { trace_id: traceId } : {}),
+    });
+    const logs = [
+      log(now - 8 * DAY),
+      log(now - 8 * DAY + 5, old[0]!.traceId),
+      log(now - 3_600_000),
+      log(now - 3_600_000 + 5, recent[0]!.traceId),
+    ];
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/logs',
+          payload: { resource: { service: 'beorn' }, records: logs },
+        })
+      ).statusCode,
+      200,
+    );
+    const before = (await app.inject(`/api/circuits/${CID}`)).json<CircuitDetail>();
+    assert.deepEqual(
+      [
+        before.summary.traceCount,
+        before.summary.spanCount,
+        before.summary.bridgeCount,
+        before.summary.logCount,
+      ],
+      [6, 12, 4, 4],
+    );
+
+    const pruned = app.correlator.store.prune(now - 7 * DAY);
+    app.correlator.engine.forget(pruned.touched);
+    assert.deepEqual([pruned.traces, pruned.logs], [3, 2]);
+
+    const after = (await app.inject(`/api/circuits/${CID}`)).json<CircuitDetail>();
+    const s = after.summary;
+    assert.deepEqual(
+      [
+        s.traceCount,
+        s.spanCount,
+        s.errorCount,
+        s.bridgeCount,
+        s.logCount,
+        s.firstSeenMs,
+        [...s.services].sort(),
+      ],
+      [3, 6, 1, 2, 2, now - 3_600_000, ['arda', 'beorn', 'mdso']],
+    );
+    assert.deepEqual(after.traces.map(x => x.traceId).sort(), recent.map(x => x.traceId).sort());
+    assert.equal(after.bridges.length, 2);
+    const { correlations } = (
+      await app.inject(`/api/correlations?circuit_id=${CID}`)
+    ).json<CorrelationListResponse>();
+    const kept = new Set(recent.map(x => x.traceId));
+    assert.ok(correlations.length > 0, 'the recent episode keeps its correlation');
+    for (const c of correlations)
+      for (const id of c.traceIds)
+        assert.ok(kept.has(id), `correlation ${c.id} names deleted trace ${id}`);
+    const detail = (await app.inject(`/api/traces/${recent[0]!.traceId}`)).json<TraceDetail>();
+    assert.deepEqual(
+      [detail.summary.spanCount, detail.spans.filter(x => !x.synthetic).length],
+      [2, 2],
+    );
+
+    // Late data for the recent episode is not joined by the deleted traces again.
+    const [late] = await buildTraces(
+      [
+        {
+          service: 'palantir',
+          spans: [
+            {
+              name: 'p',
+              startMs: now - 3_600_000 + 400,
+              endMs: now - 3_600_000 + 450,
+              attributes: { circuit_id: CID },
+            },
+          ],
+        },
+      ],
+      3,
+    );
+    await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: tracesProtobuf(late!.spans),
+    });
+    for (const c of (
+      await app.inject(`/api/correlations?circuit_id=${CID}`)
+    ).json<CorrelationListResponse>().correlations)
+      for (const id of c.traceIds)
+        assert.ok(
+          kept.has(id) || id === late!.traceId,
+          `correlation ${c.id} names deleted trace ${id}`,
+        );
+  });
+});
