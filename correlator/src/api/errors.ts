@@ -1,4 +1,5 @@
 // The correlator's coded errors. Codes are stable API: a retired code is never reused.
+import { WRITER_FAILED_CODE } from '../store/sqlite/writer-thread.js';
 export class CorrelatorError extends Error {
   constructor(
     readonly code: string,
@@ -46,6 +47,6 @@ export const errors = {
  */
 export function storeUnavailable(e: unknown): CorrelatorError | null {
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE)) return null;
   return errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
 }

@@ -16,7 +16,8 @@ import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
+import { WRITER_FAILED_CODE, WriterThread } from '../../src/store/sqlite/writer-thread.js';
+import { storeUnavailable } from '../../src/api/errors.js';
 import { encodeSpanChunks } from '../../src/store/sqlite/span-chunk.js';
 import { buildTestApp } from '../api/app-fixture.js';
 import { traceAndCircuit } from './derived-fixture.js';
@@ -319,9 +320,13 @@ describe('writer thread failure', () => {
       bridgeResourceId: 0,
       exports: null,
     };
+    // With the code the ingest routes answer 503 for: the request was not stored, a retry may be.
     await assert.rejects(
       thread.write(1, batch),
-      /directory does not exist|unable to open|SQLITE_CANTOPEN|exited/,
+      (e: Error & { code?: string }) =>
+        /directory does not exist|unable to open|SQLITE_CANTOPEN|exited/.test(e.message) &&
+        e.code === WRITER_FAILED_CODE &&
+        storeUnavailable(e)?.statusCode === 503,
     );
     assert.equal(failures.length, 1);
     assert.equal(thread.alive, false);

@@ -70,6 +70,9 @@ export type WriterReply =
   | { type: 'failed'; seq: number; error: string; code: string | null; commits: number }
   | { type: 'stopped' };
 
+/** The code of the error a batch the failed thread held is rejected with. */
+export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
+
 /** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -177,7 +180,10 @@ export class WriterThread implements RowSink {
   private fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    for (const w of this.waiting.values()) w.reject(e);
+    // The batches it held were not stored: their requests are answered 503, which clients retry
+    // (the store goes on writing in line).
+    const unstored = Object.assign(new Error(`the store writer thread failed: ${e.message}`), { code: WRITER_FAILED_CODE });
+    for (const w of this.waiting.values()) w.reject(unstored);
     this.waiting.clear();
     this.onFailure(e);
   }
