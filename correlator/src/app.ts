@@ -112,7 +112,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   );
   const rules = keyRulesFromConfig(config);
   const pipeline = new IngestPipeline(store, engine, metrics, rules, now);
-  const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs);
+  const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs, config.limits.maxInflightBytes);
   const exporter = config.tempo.endpoint
     ? new TempoExporter({
         endpoint: config.tempo.endpoint,

@@ -73,6 +73,12 @@ export async function decompressBody(
   return body;
 }
 
+/** The size of a request's body as decoded: its bytes, what it inflated to, or its declared length. */
+export function decodedBodyLength(request: FastifyRequest): number {
+  if (Buffer.isBuffer(request.body)) return request.body.length;
+  return bodies.get(request.raw)?.inflatedLength ?? (Number(request.headers['content-length']) || 0);
+}
+
 /** Stops reading a body whose rest will only be thrown away, and frees what it held. */
 export function abandonDecompression(raw: IncomingMessage): void {
   const body = bodies.get(raw);
@@ -95,6 +101,8 @@ interface InflatingBodyOptions {
 class InflatingBody extends Readable {
   /** fastify compares this with Content-Length, which counts the compressed bytes. */
   receivedEncodedLength = 0;
+  /** Bytes handed to the reader so far: the whole body once it is read. */
+  inflatedLength = 0;
   private readonly received: Buffer[] = [];
   private checkedAt = 0;
   private started = false;
@@ -154,6 +162,7 @@ class InflatingBody extends Readable {
       const body = this.inflateReceived(constants.Z_FINISH);
       if (body) {
         this.received.length = 0;
+        this.inflatedLength += body.length;
         this.push(body);
         this.push(null);
         return;
@@ -208,7 +217,10 @@ class InflatingBody extends Readable {
       inflated += c.length;
       // Stops a bomb here, whether or not fastify's reader is still listening.
       if (inflated > this.options.limit) this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      else this.push(c);
+      else {
+        this.inflatedLength += c.length;
+        this.push(c);
+      }
     });
     inflater.on('end', () => this.push(null));
     inflater.on('error', e => this.destroy(this.corrupt(e)));

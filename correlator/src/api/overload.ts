@@ -6,6 +6,7 @@ import { errors } from './errors.js';
 
 export class OverloadGuard {
   private inflight = 0;
+  private inflightBytes = 0;
   private readonly loop: IntervalHistogram;
   private lastCheck = Date.now();
   private saturated = false;
@@ -13,6 +14,8 @@ export class OverloadGuard {
   constructor(
     private readonly maxInflight: number,
     private readonly maxEventLoopDelayMs: number,
+    /** Decoded request bodies being ingested at once, at most (one is always let through). */
+    private readonly maxInflightBytes = Number.POSITIVE_INFINITY,
   ) {
     this.loop = monitorEventLoopDelay({ resolution: 20 });
     this.loop.enable();
@@ -45,6 +48,29 @@ export class OverloadGuard {
     if (this.inflight > 0) this.inflight--;
   }
 
+  /**
+   * Counts a request's decoded body against MAX_INFLIGHT_BYTES until its response closes, or
+   * refuses it with 503: the request count alone let a few dozen large bodies in at once, whose
+   * decoding took gigabytes and stalled every query for seconds. Called once the body is read,
+   * before it is decoded, which costs several times its size.
+   */
+  holdBytes(reply: FastifyReply, bytes: number): void {
+    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.maxInflightBytes) {
+      throw errors.unavailable(
+        `ingest is holding ${mib(this.inflightBytes)} MiB of request bodies, and this one is ${mib(bytes)} MiB (limit MAX_INFLIGHT_BYTES, ${mib(this.maxInflightBytes)} MiB); retry shortly`,
+        2,
+      );
+    }
+    this.inflightBytes += bytes;
+    reply.raw.once('close', () => {
+      this.inflightBytes -= bytes;
+    });
+  }
+
+  get currentBytes(): number {
+    return this.inflightBytes;
+  }
+
   get current(): number {
     return this.inflight;
   }
@@ -71,3 +97,5 @@ export class OverloadGuard {
     this.loop.disable();
   }
 }
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

@@ -31,6 +31,8 @@ export interface Config {
     maxTrackedKeys: number;
     maxTracesPerCircuit: number;
     maxInflightRequests: number;
+    /** Decoded request bodies being ingested at once; more get 503 (one is always let through). */
+    maxInflightBytes: number;
     maxEventLoopDelayMs: number;
     /** A request not fully received by then is dropped, so stalled uploads cannot hold ingest slots. */
     requestTimeoutMs: number;
@@ -424,6 +426,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxTrackedKeys: int(env, 'MAX_TRACKED_KEYS', 500_000, 100, 50_000_000),
       maxTracesPerCircuit: int(env, 'MAX_TRACES_PER_CIRCUIT', 500, 2, 100_000),
       maxInflightRequests: int(env, 'MAX_INFLIGHT_REQUESTS', 64, 1, 100_000),
+      maxInflightBytes: int(env, 'MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),

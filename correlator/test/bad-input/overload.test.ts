@@ -106,3 +106,46 @@ test('an upload the client abandons half-way gives its slot back', { timeout: 12
     assert.equal(seen.at(-1), 200, `round ${round}: slot never came back: ${seen.slice(-5).join(',')}`);
   }
 });
+
+test('MAX_INFLIGHT_BYTES: bodies past the budget at once get 503 with Retry-After; one is always let through', async t => {
+  const { app } = await listen(t, { MAX_INFLIGHT_BYTES: String(1024 * 1024) });
+  // ~600 KiB each: two do not fit in the budget together.
+  const bodies = await Promise.all(
+    Array.from({ length: 6 }, async (_, i) =>
+      (
+        await serviceTelemetry('beorn', Date.now() - 10_000 + i, [
+          {
+            name: 'POST /big',
+            startMs: 0,
+            endMs: 10,
+            kind: SpanKind.SERVER,
+            // Under MAX_ATTRIBUTE_VALUE_BYTES each, so the span is stored (its write is awaited).
+            attributes: { circuit_id: `bytes-${i}`, ...Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`blob${k}`, 'b'.repeat(60 * 1024)])) },
+          },
+        ])
+      ).traces.protobuf,
+    ),
+  );
+  const post = (body: Uint8Array) => app.inject({ method: 'POST', url: '/v1/traces', headers: PROTOBUF, payload: Buffer.from(body) });
+  const answers = await Promise.all(bodies.map(post));
+  const statuses = answers.map(a => a.statusCode);
+  assert.ok(statuses.includes(200) && statuses.includes(503), `statuses ${statuses.join(', ')}`);
+  assert.ok(statuses.every(s => s === 200 || s === 503), `statuses ${statuses.join(', ')}`);
+  const refused = answers.find(a => a.statusCode === 503)!;
+  assert.equal(refused.headers['retry-after'], '2');
+  assert.match(decodeRpcStatus(refused.rawPayload).message, /MAX_INFLIGHT_BYTES/);
+  // Held bytes are given back: the refused ones go through one by one.
+  for (const [i, a] of answers.entries()) if (a.statusCode === 503) assert.equal((await post(bodies[i]!)).statusCode, 200);
+  // A body larger than the whole budget alone is let through.
+  const huge = await serviceTelemetry('beorn', Date.now() - 5_000, [
+    {
+      name: 'POST /huge',
+      startMs: 0,
+      endMs: 10,
+      kind: SpanKind.SERVER,
+      attributes: Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`blob${k}`, 'h'.repeat(60 * 1024)])),
+    },
+  ]);
+  assert.ok(huge.traces.protobuf.length > 1024 * 1024, 'the body is larger than the budget');
+  assert.equal((await post(huge.traces.protobuf)).statusCode, 200);
+});

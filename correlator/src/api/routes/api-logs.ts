@@ -12,6 +12,7 @@ import { convertLogBatch } from '../../ingest/log-batch.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
+import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 import { parseRange } from '../time-params.js';
@@ -39,7 +40,8 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       config: { ingestSignal: 'api_logs' },
       onRequest: opts.guard.admitRequest,
     },
-    async request => {
+    async (request, reply) => {
+      opts.guard.holdBytes(reply, decodedBodyLength(request));
       const batch = request.body;
       if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
       const converted = convertLogBatch(batch, opts.rules);

@@ -6,6 +6,7 @@ import type { IngestPipeline, IngestResult } from '../../ingest/pipeline.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
 import { DecodeError } from '../../otlp/wire-reader.js';
+import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 
@@ -34,6 +35,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = requestEncoding(request);
     if (!encoding) throw errors.unsupportedMediaType(request.headers['content-type']);
+    guard.holdBytes(reply, decodedBodyLength(request));
     let result: IngestResult;
     try {
       if (signal === 'traces') {
