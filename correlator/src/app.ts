@@ -232,26 +232,43 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     ...(opts.now ? { now: opts.now } : {}),
   });
 
-  const prune = () => {
+  // A slice at a time, yielding between them: a sweep of a large backlog held the event loop for
+  // its whole run (655 ms for 535k spans), and every request with it.
+  let sweeping = false;
+  let closing = false;
+  const prune = async () => {
+    if (sweeping) return;
+    sweeping = true;
     try {
-      const { touched, ...r } = store.prune(now() - config.retentionDays * 86_400_000);
+      const steps = store.pruneStepwise(now() - config.retentionDays * 86_400_000);
+      let step = steps.next();
+      while (!step.done) {
+        await new Promise(resolve => setImmediate(resolve));
+        if (closing) return;
+        step = steps.next();
+      }
+      const { touched, ...r } = step.value;
       // Hot state must not bring deleted traces back into correlations it writes again.
       engine.forget(touched);
       if (r.spans + r.logs + r.traces > 0) app.log.info({ pruned: r }, 'retention sweep');
     } catch (e) {
       app.log.error({ err: e }, 'retention sweep failed');
+    } finally {
+      sweeping = false;
     }
   };
   let retentionTimer: NodeJS.Timeout | null = null;
   app.addHook('onReady', async () => {
-    prune();
+    await prune();
     guard.reset();
-    retentionTimer = setInterval(prune, RETENTION_SWEEP_MS);
+    retentionTimer = setInterval(() => void prune(), RETENTION_SWEEP_MS);
     retentionTimer.unref();
     exporter?.start();
   });
   app.addHook('onClose', async () => {
     if (retentionTimer) clearInterval(retentionTimer);
+    // A sweep between slices stops at its next step, before the store closes under it.
+    closing = true;
     await exporter?.stop();
     await renderWorkers?.close();
     guard.close();

@@ -115,6 +115,8 @@ export interface Store extends StateLoader {
   exportQueueDepth(): number;
 
   prune(cutoffMs: number): PruneResult;
+  /** prune() a slice per step, for a caller that yields between them. */
+  pruneStepwise(cutoffMs: number): Generator<void, PruneResult>;
   ping(): boolean;
   /**
    * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,

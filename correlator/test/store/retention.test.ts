@@ -149,4 +149,46 @@ describe('retention', () => {
           `correlation ${c.id} names deleted trace ${id}`,
         );
   });
+
+  it('deletes a large backlog a slice at a time, so a caller can yield between slices', async t => {
+    const app = await buildTestApp(t);
+    const old = Date.now() - 8 * DAY;
+    const traces = await buildTraces(
+      Array.from({ length: 1500 }, (_, i) => ({
+        service: 'beorn',
+        spans: [
+          {
+            name: 'x',
+            startMs: old + i,
+            endMs: old + i + 1,
+            attributes: { circuit_id: `BACKLOG-${i % 7}` },
+          },
+        ],
+      })),
+      4,
+    );
+    for (let i = 0; i < traces.length; i += 500) {
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        payload: tracesProtobuf(traces.slice(i, i + 500).flatMap(x => x.spans)),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+    }
+    const steps = app.correlator.store.pruneStepwise(Date.now() - 7 * DAY);
+    let slices = 0;
+    let step = steps.next();
+    while (!step.done) {
+      slices++;
+      step = steps.next();
+    }
+    assert.ok(slices >= 2, `${slices} slices`);
+    assert.equal(step.value.traces, 1500);
+    assert.equal(step.value.circuits, 7);
+    assert.equal(
+      (await app.inject('/api/circuits')).json<{ circuits: unknown[] }>().circuits.length,
+      0,
+    );
+  });
 });

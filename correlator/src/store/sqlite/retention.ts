@@ -17,7 +17,23 @@ interface GoneTrace {
   keys: string;
 }
 
+/** The whole sweep at once. */
 export function pruneStore(db: Database.Database, cutoffMs: number): PruneResult {
+  const steps = pruneInSlices(db, cutoffMs);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The sweep a slice (one transaction) per step: a caller that yields between steps keeps serving
+ * while a large backlog is deleted, and the writer thread gets the write lock between slices.
+ */
+export function* pruneInSlices(
+  db: Database.Database,
+  cutoffMs: number,
+): Generator<void, PruneResult> {
   const result: PruneResult = {
     spans: 0,
     logs: 0,
@@ -82,6 +98,7 @@ export function pruneStore(db: Database.Database, cutoffMs: number): PruneResult
     if (gone.length === 0) break;
     sliceOfTraces(gone);
     for (const t of gone) result.touched.traceIds.push(t.trace_id);
+    yield;
   }
 
   // Logs of no trace (or of a trace never stored) that are older than the cutoff.
@@ -94,6 +111,7 @@ export function pruneStore(db: Database.Database, cutoffMs: number): PruneResult
     result.logs += circuits.length;
     for (const c of circuits) if (c) noteGroup('circuit_id', c);
     if (circuits.length < LOGS_PER_SLICE) break;
+    yield;
   }
   // Memberships whose trace row is gone some other way, and bridges older than the cutoff.
   db.prepare(

@@ -56,7 +56,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
-import { pruneStore } from './retention.js';
+import { pruneInSlices, pruneStore } from './retention.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
@@ -959,6 +959,10 @@ export class SqliteStore implements Store {
 
   prune(cutoffMs: number): PruneResult {
     return pruneStore(this.db, cutoffMs);
+  }
+
+  pruneStepwise(cutoffMs: number): Generator<void, PruneResult> {
+    return pruneInSlices(this.db, cutoffMs);
   }
 
   ping(): boolean {
