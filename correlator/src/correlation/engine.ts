@@ -8,7 +8,6 @@ import {
   emptyDerivedWrites,
   type CircuitDelta,
   type DerivedWrites,
-  type MembershipRow,
   type TraceUpsert,
 } from '../store/derived-writes.js';
 import { CandidateSpans, MAX_CANDIDATES } from './candidate-spans.js';
@@ -321,35 +320,46 @@ export class CorrelationEngine {
     g.spanCount += spans;
     g.logCount += logs;
     if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
-    if (trace) this.noteMember(g, trace.traceId, startMs, endMs, batch);
+    if (trace && !g.traceSet.has(trace.traceId)) {
+      if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
+        g.traceIds.push(trace.traceId);
+        g.traceSet.add(trace.traceId);
+        batch.joins.push({ group: g, trace });
+      } else this.cappedMembers++;
+    }
     batch.dirtyGroups.add(g);
   }
 
   /**
-   * Adds the trace to the group, or widens its membership's times: the stored membership is how a
-   * reloaded group finds its members in a window, so it must span all of the trace's data with
-   * the key, not only the first datum's.
+   * The batch's membership rows, once it is done: for each trace that joined a group, and each
+   * group of a trace that gained data. A membership spans the whole trace: a reloaded group finds
+   * its members by time, and a trace found only by its first datum's times was left out of a
+   * window its later data reached. One row per group and trace, not per datum.
    */
-  private noteMember(g: KeyGroup, traceId: string, startMs: number, endMs: number, batch: BatchContext): void {
-    let rows = batch.memberRows.get(g);
-    if (!rows) batch.memberRows.set(g, (rows = new Map()));
-    const row = rows.get(traceId);
-    if (row) {
-      if (startMs < row.firstMs) row.firstMs = startMs;
-      if (endMs > row.lastMs) row.lastMs = endMs;
-      return;
-    }
-    if (!g.traceSet.has(traceId)) {
-      if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
-        this.cappedMembers++;
-        return;
+  private writeMemberships(batch: BatchContext): void {
+    const write = (g: KeyGroup, t: TraceState): void => {
+      if (Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs))
+        batch.writes.memberships.push({ key: g.key, value: g.value, traceId: t.traceId, firstMs: t.firstMs, lastMs: t.lastMs });
+    };
+    // The groups of each trace's keys that hold it: one row each (a trace has a few keys).
+    const found: KeyGroup[] = [];
+    for (const { state: t } of batch.traceDeltas.values()) {
+      found.length = 0;
+      for (const k in t.keys) {
+        const key = k as BusinessKeyName;
+        if (!this.correlating.has(key)) continue;
+        const value = t.keys[key]!;
+        const g = batch.groups.get(key)?.get(value) ?? this.groups.get(groupMapKey(key, value));
+        if (g?.traceSet.has(t.traceId) && !found.includes(g)) {
+          found.push(g);
+          write(g, t);
+        }
       }
-      g.traceIds.push(traceId);
-      g.traceSet.add(traceId);
     }
-    const added: MembershipRow = { key: g.key, value: g.value, traceId, firstMs: startMs, lastMs: endMs };
-    rows.set(traceId, added);
-    batch.writes.memberships.push(added);
+    // Joins the pass above did not see: a second value of a key, or an earlier episode of this batch.
+    for (const { group, trace } of batch.joins)
+      if (trace.keys[group.key as BusinessKeyName] !== group.value || batch.groups.get(group.key as BusinessKeyName)?.get(group.value) !== group)
+        write(group, trace);
   }
 
   private finish(batch: BatchContext): ObserveResult {
@@ -367,6 +377,7 @@ export class CorrelationEngine {
       if (d.spans > 0 && d.state.logCount > 0 && !batch.traceLogJoins.has(traceId)) batch.dirtyGroups.add(this.traceGroup(d.state));
     }
 
+    this.writeMemberships(batch);
     for (const d of batch.traceDeltas.values()) {
       const t = d.state;
       const up: TraceUpsert = {
@@ -521,8 +532,8 @@ class BatchContext {
   readonly dirtyGroups = new Set<KeyGroup>();
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
-  /** The membership rows this batch writes, by group, then trace. */
-  readonly memberRows = new Map<KeyGroup, Map<string, MembershipRow>>();
+  /** Traces that joined a group in this batch. */
+  readonly joins: { group: KeyGroup; trace: TraceState }[] = [];
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
 }

@@ -149,6 +149,30 @@ export class WireReader {
     return utf8(this.buf, s, e);
   }
 
+  /**
+   * A deprecated but valid encoding an unknown field may still use: everything up to the matching
+   * end-group tag. Counted, not recursed, so nesting cannot exhaust the stack; and apart from
+   * skip(), which a recursive skip() would keep from being inlined into every decoding loop.
+   */
+  private skipGroup(): void {
+    let depth = 1;
+    while (depth > 0) {
+      const wire = this.tag() & 7;
+      if (wire === WIRE_START_GROUP) depth++;
+      else if (wire === WIRE_END_GROUP) depth--;
+      else if (wire === WIRE_VARINT) this.uint32();
+      else if (wire === WIRE_FIXED64) this.advance(8, 'fixed64');
+      else if (wire === WIRE_FIXED32) this.advance(4, 'fixed32');
+      else if (wire === WIRE_LEN) this.advance(this.uint32(), 'length-delimited field');
+      else throw new DecodeError(`unsupported wire type ${wire} at byte ${this.pos}`);
+    }
+  }
+
+  private advance(n: number, what: string): void {
+    if (this.pos + n > this.end) throw new DecodeError(`truncated ${what} at byte ${this.pos}`);
+    this.pos += n;
+  }
+
   skip(wireType: number): void {
     switch (wireType) {
       case WIRE_VARINT:
@@ -169,18 +193,9 @@ export class WireReader {
         if (this.pos + 4 > this.end) throw new DecodeError(`truncated fixed32 at byte ${this.pos}`);
         this.pos += 4;
         return;
-      case WIRE_START_GROUP: {
-        // A deprecated but valid encoding an unknown field may still use: everything up to the
-        // matching end-group tag. Counted, not recursed, so nesting cannot exhaust the stack.
-        let depth = 1;
-        while (depth > 0) {
-          const wire = this.tag() & 7;
-          if (wire === WIRE_START_GROUP) depth++;
-          else if (wire === WIRE_END_GROUP) depth--;
-          else this.skip(wire);
-        }
+      case WIRE_START_GROUP:
+        this.skipGroup();
         return;
-      }
       case WIRE_END_GROUP:
         throw new DecodeError(`end-group tag without its start at byte ${this.pos}`);
       default:

@@ -24,12 +24,13 @@ export function planBridges(
   const ordered = traces
     .filter(t => t.entry !== null)
     .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
+  const anyLinks = ordered.some(t => t.linkedTraceIds.length > 0);
   for (let i = 1; i < ordered.length; i++) {
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
     // Either side may hold the link: an earlier trace's span can link forward to this one.
-    if (ordered.slice(0, i).some(t => linked(t, child))) continue;
+    if (anyLinks && linkedToEarlier(ordered, i)) continue;
     let parent: TraceState | null = null;
     // Nearest earlier trace of another service still active within the window. The scan is
     // bounded so one huge circuit cannot make a batch quadratic.
@@ -92,8 +93,13 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }
 
-function linked(a: TraceState, b: TraceState): boolean {
-  return a.linkedTraceIds.includes(b.traceId) || b.linkedTraceIds.includes(a.traceId);
+function linkedToEarlier(ordered: readonly TraceState[], i: number): boolean {
+  const child = ordered[i]!;
+  for (let j = 0; j < i; j++) {
+    const t = ordered[j]!;
+    if (t.linkedTraceIds.includes(child.traceId) || child.linkedTraceIds.includes(t.traceId)) return true;
+  }
+  return false;
 }
 
 function round3(n: number): number {
