@@ -8,7 +8,7 @@
 // `__proto__`, keys outside printable ASCII) or whose bytes are malformed is left to the
 // object path (span-json.ts), which also reports decoding errors as before. Pure: the render
 // workers run it too.
-import { doubleValue, readAnyValue } from '../otlp/any-value.js';
+import { readAnyValue } from '../otlp/any-value.js';
 import { isAllZero } from '../otlp/hex.js';
 import {
   DecodeError,
@@ -520,9 +520,13 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
       else out.ascii(`"${v}"`);
       break;
     }
-    case 4:
-      out.ascii(JSON.stringify(doubleValue(r.double())));
+    case 4: {
+      // As doubleValue() gives it (NaN and the infinities as strings), written here: calling it
+      // from this loop changed what V8 inlined into the whole writer.
+      const d = r.double();
+      out.ascii(Number.isFinite(d) ? JSON.stringify(d) : `"${d}"`);
       break;
+    }
     case 7: {
       const e = fieldEnd(r);
       out.byte(QUOTE);

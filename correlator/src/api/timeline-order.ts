@@ -36,28 +36,37 @@ export function timelineOrder(n: number, f: TimelineFields): number[] {
   return order;
 }
 
-/** Reorders order[from, to) (spans of one start time) so that a parent among them precedes its children. */
+/**
+ * Reorders order[from, to) (spans of one start time) so that a parent among them precedes its
+ * children. Groups are a few spans, so parents are found by scanning them: no keys to build.
+ */
 function parentsFirst(order: number[], from: number, to: number, f: TimelineFields): void {
-  const key = (trace: string, span: string) => `${trace}/${span}`;
-  const waiting = new Set<string>();
-  for (let k = from; k < to; k++) waiting.add(key(f.traceId(order[k]!), f.spanId(order[k]!)));
-  let rest = order.slice(from, to);
+  const group = order.slice(from, to);
+  const placed = new Array<boolean>(group.length).fill(false);
+  // A span waits while its parent is in the group and not yet placed.
+  const waits = (k: number): boolean => {
+    const parent = f.parentSpanId(group[k]!);
+    if (parent === '') return false;
+    const trace = f.traceId(group[k]!);
+    for (let m = 0; m < group.length; m++)
+      if (!placed[m] && m !== k && f.spanId(group[m]!) === parent && f.traceId(group[m]!) === trace) return true;
+    return false;
+  };
   let at = from;
-  while (rest.length > 0) {
-    const later: number[] = [];
-    for (const i of rest) {
-      const parent = f.parentSpanId(i);
-      if (parent !== '' && waiting.has(key(f.traceId(i), parent))) later.push(i);
-      else {
-        order[at++] = i;
-        waiting.delete(key(f.traceId(i), f.spanId(i)));
-      }
+  while (at < to) {
+    let progressed = false;
+    for (let k = 0; k < group.length; k++) {
+      if (placed[k] || waits(k)) continue;
+      order[at++] = group[k]!;
+      placed[k] = true;
+      progressed = true;
     }
     // Ids that make a cycle: the rest keeps its order.
-    if (later.length === rest.length) {
-      for (const i of later) order[at++] = i;
-      return;
-    }
-    rest = later;
+    if (!progressed)
+      for (let k = 0; k < group.length; k++)
+        if (!placed[k]) {
+          order[at++] = group[k]!;
+          placed[k] = true;
+        }
   }
 }

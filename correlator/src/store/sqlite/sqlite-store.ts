@@ -217,7 +217,7 @@ export class SqliteStore implements Store {
          SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
-      traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (?, ?)'),
+      traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
       readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
@@ -638,16 +638,24 @@ export class SqliteStore implements Store {
    * circuit's keys, not only the one that made the bridge. Read when the span is, as a view or the
    * exporter reads a few bridges at a time.
    */
-  private bridgedKeys(row: BridgeDbRow): KeyValues | null {
-    const rows = this.st.traceKeysOfRefs.all(row.parent_ref, row.child_ref) as { id: number; keys: string }[];
+  private bridgedKeys(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>): KeyValues | null {
+    const known = keysOfRefs ?? this.traceKeysOf([row.parent_ref, row.child_ref]);
     let keys: KeyValues | null = null;
-    for (const ref of [row.parent_ref, row.child_ref])
-      for (const r of rows) if (r.id === ref) keys = { ...(JSON.parse(r.keys) as KeyValues), ...(keys ?? {}) };
+    for (const ref of [row.parent_ref, row.child_ref]) {
+      const json = known.get(ref);
+      if (json !== undefined) keys = { ...(JSON.parse(json) as KeyValues), ...(keys ?? {}) };
+    }
     return keys;
   }
 
+  /** The keys JSON of traces rows, by row id: one query for a view's bridges. */
+  private traceKeysOf(refs: readonly number[]): Map<number, string> {
+    const rows = this.st.traceKeysOfRefs.all(JSON.stringify(refs)) as { id: number; keys: string }[];
+    return new Map(rows.map(r => [r.id, r.keys]));
+  }
+
   /** A bridge row as the span it stands for, with the bytes the bridge span has always had. */
-  private bridgeSpan(row: BridgeDbRow): StoredSpan {
+  private bridgeSpan(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>): StoredSpan {
     return {
       traceId: row.trace_id,
       spanId: row.span_id,
@@ -655,7 +663,7 @@ export class SqliteStore implements Store {
       service: BRIDGE_SERVICE_NAME,
       startMs: row.parent_start_ms,
       synthetic: true,
-      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row), this.bridgedKeys(row))),
+      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row), this.bridgedKeys(row, keysOfRefs))),
       resource: this.resource(row.resource_id),
       stamp: null,
       slot: -1,
@@ -720,8 +728,10 @@ export class SqliteStore implements Store {
         chunkOf.push(c);
       }
     });
-    for (const row of this.st.bridgesOfTraces.all(ids) as BridgeDbRow[]) {
-      spans.push(this.bridgeSpan(row));
+    const bridgeRows = this.st.bridgesOfTraces.all(ids) as BridgeDbRow[];
+    const keysOfRefs = this.traceKeysOf(bridgeRows.flatMap(b => [b.parent_ref, b.child_ref]));
+    for (const row of bridgeRows) {
+      spans.push(this.bridgeSpan(row, keysOfRefs));
       chunkOf.push(-1);
     }
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
