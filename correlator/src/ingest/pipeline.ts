@@ -8,7 +8,8 @@ import type { DecodedLog, DecodedLogBatch, DecodedSpan, DecodedTraceBatch, KeyEx
 import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
 import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
-import type { Store } from '../store/store.js';
+import type { DerivedWrites } from '../store/derived-writes.js';
+import type { IngestOutcome, Store } from '../store/store.js';
 
 export interface IngestResult {
   accepted: number;
@@ -61,55 +62,39 @@ export class IngestPipeline {
   // Not async functions on purpose (as the store's ingest methods): a suspended async function
   // keeps its parameters, and the decoded batch would outlive the wait for the writer.
   private storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
-    const end = this.metrics.ingestDuration.startTimer({ signal: 'traces' });
-    const { rejected, rejectionMessages } = batch;
-    let touched: TouchedState | null = null;
-    return this.store
-      .ingestSpans(
-        batch.spans,
-        fresh => {
-          const r = this.derive(fresh, []);
-          touched = r.touched;
-          return r.writes;
-        },
-        this.now(),
-      )
-      .then(
-        outcome => {
-          end();
-          return this.count('traces', outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
-        },
-        (e: unknown) => this.unstored(touched, e),
-      );
-  }
-
-  /** A batch not stored: hot state forgets it, so the client's retry is seen afresh. */
-  private unstored(touched: TouchedState | null, e: unknown): never {
-    if (touched) this.engine.forget(touched);
-    throw e;
+    return this.storeItems<DecodedSpan>('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), fresh => this.derive(fresh, []));
   }
 
   private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
+    return this.storeItems<DecodedLog>(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), fresh => this.derive([], fresh));
+  }
+
+  /**
+   * Stores a batch's fresh items with what correlation derives from them. A batch not stored
+   * makes hot state forget it, so the client's retry is seen afresh.
+   */
+  private storeItems<T>(
+    signal: Signal,
+    { rejected, rejectionMessages }: { rejected: number; rejectionMessages: string[] },
+    ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
+    derive: (fresh: T[]) => { writes: DerivedWrites; touched: TouchedState },
+  ): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal });
-    const { rejected, rejectionMessages } = batch;
     let touched: TouchedState | null = null;
-    return this.store
-      .ingestLogs(
-        batch.logs,
-        fresh => {
-          const r = this.derive([], fresh);
-          touched = r.touched;
-          return r.writes;
-        },
-        this.now(),
-      )
-      .then(
-        outcome => {
-          end();
-          return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
-        },
-        (e: unknown) => this.unstored(touched, e),
-      );
+    return ingest(fresh => {
+      const r = derive(fresh);
+      touched = r.touched;
+      return r.writes;
+    }).then(
+      outcome => {
+        end();
+        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+      },
+      (e: unknown) => {
+        if (touched) this.engine.forget(touched);
+        throw e;
+      },
+    );
   }
 
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {

@@ -77,6 +77,15 @@ function tempDir(t: TestContext) {
   return dir;
 }
 
+/** The app exporting to `endpoint` without delay, closed when the test ends. */
+async function exportingApp(t: TestContext, endpoint: string, env: Record<string, string> = {}) {
+  const app = await buildApp({
+    config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: endpoint, BRIDGE_EXPORT_DELAY_SECONDS: '0', ...env }),
+  });
+  t.after(() => app.close());
+  return app;
+}
+
 describe('bridge export to Tempo', () => {
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
     const tempo = await fakeTempo(t, [503]);
@@ -105,10 +114,7 @@ describe('bridge export to Tempo', () => {
 
   it('logs a round that fails on the store and delivers on the next one, without ending the process', async t => {
     const tempo = await fakeTempo(t);
-    const app = await buildApp({
-      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
-    });
-    t.after(() => app.close());
+    const app = await exportingApp(t, tempo.url);
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
     const store = app.correlator.store;
     const due = store.dueExports.bind(store);
@@ -147,10 +153,7 @@ describe('bridge export to Tempo', () => {
 
   it('drops a batch the endpoint refuses permanently (400) instead of retrying it forever', async t => {
     const tempo = await fakeTempo(t, [400]);
-    const app = await buildApp({
-      config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
-    });
-    t.after(() => app.close());
+    const app = await exportingApp(t, tempo.url);
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
     await app.correlator.exporter!.tick();
     assert.equal(app.correlator.store.exportQueueDepth(), 0);
@@ -159,16 +162,7 @@ describe('bridge export to Tempo', () => {
 
   it('sends nothing at all while the endpoint asked to wait (503 with Retry-After), then resumes', async t => {
     const tempo = await fakeTempo(t, [503], '30');
-    const app = await buildApp({
-      config: loadConfig({
-        LOG_LEVEL: 'silent',
-        DATA_DIR: tempDir(t),
-        TEMPO_OTLP_ENDPOINT: tempo.url,
-        BRIDGE_EXPORT_DELAY_SECONDS: '0',
-        EXPORT_BATCH_SIZE: '1',
-      }),
-    });
-    t.after(() => app.close());
+    const app = await exportingApp(t, tempo.url, { EXPORT_BATCH_SIZE: '1' });
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
     const { store } = app.correlator;
     const exporter = app.correlator.exporter!;
@@ -195,16 +189,7 @@ describe('bridge export to Tempo', () => {
 
   it('delivers every due batch in one tick, one request at a time', async t => {
     const tempo = await fakeTempo(t);
-    const app = await buildApp({
-      config: loadConfig({
-        LOG_LEVEL: 'silent',
-        DATA_DIR: tempDir(t),
-        TEMPO_OTLP_ENDPOINT: tempo.url,
-        BRIDGE_EXPORT_DELAY_SECONDS: '0',
-        EXPORT_BATCH_SIZE: '1',
-      }),
-    });
-    t.after(() => app.close());
+    const app = await exportingApp(t, tempo.url, { EXPORT_BATCH_SIZE: '1' });
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
     await app.correlator.exporter!.tick();
     assert.equal(tempo.requests, 3);
@@ -217,16 +202,7 @@ describe('bridge export to Tempo', () => {
 
   it('ends a tick at the first refusal and keeps the rest queued', async t => {
     const tempo = await fakeTempo(t, [200, 503]);
-    const app = await buildApp({
-      config: loadConfig({
-        LOG_LEVEL: 'silent',
-        DATA_DIR: tempDir(t),
-        TEMPO_OTLP_ENDPOINT: tempo.url,
-        BRIDGE_EXPORT_DELAY_SECONDS: '0',
-        EXPORT_BATCH_SIZE: '1',
-      }),
-    });
-    t.after(() => app.close());
+    const app = await exportingApp(t, tempo.url, { EXPORT_BATCH_SIZE: '1' });
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2', 'EXP3']) });
     await app.correlator.exporter!.tick();
     assert.equal(tempo.requests, 2, 'delivered one batch, then stopped at the 503');
