@@ -61,13 +61,18 @@ export class IngestPipeline {
 
   // Not async functions on purpose (as the store's ingest methods): a suspended async function
   // keeps its parameters, and the decoded batch would outlive the wait for the writer.
+  // The derive functions are the instance's: one made here would share this frame's context,
+  // which holds the batch, and storeItems keeps it until the commit.
   private storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
-    return this.storeItems<DecodedSpan>('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), fresh => this.derive(fresh, []));
+    return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans);
   }
 
   private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
-    return this.storeItems<DecodedLog>(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), fresh => this.derive([], fresh));
+    return this.storeItems(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), this.deriveLogs);
   }
+
+  private readonly deriveSpans = (fresh: DecodedSpan[]) => this.derive(fresh, []);
+  private readonly deriveLogs = (fresh: DecodedLog[]) => this.derive([], fresh);
 
   /**
    * Stores a batch's fresh items with what correlation derives from them. A batch not stored
