@@ -1,5 +1,5 @@
 // The correlator's coded errors. Codes are stable API: a retired code is never reused.
-import { WRITER_FAILED_CODE } from '../store/sqlite/writer-thread.js';
+import { unstoredWriteCode } from '../store/write-failure.js';
 export class CorrelatorError extends Error {
   constructor(
     readonly code: string,
@@ -46,7 +46,7 @@ export const errors = {
  * other error. The data was not stored: a 500 would make an OTLP client drop it.
  */
 export function storeUnavailable(e: unknown): CorrelatorError | null {
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !(code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE)) return null;
+  const code = unstoredWriteCode(e);
+  if (code === null) return null;
   return errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
 }

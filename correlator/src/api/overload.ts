@@ -67,9 +67,6 @@ export class OverloadGuard {
     });
   }
 
-  get currentBytes(): number {
-    return this.inflightBytes;
-  }
 
   get current(): number {
     return this.inflight;

@@ -436,9 +436,9 @@ export class CorrelationEngine {
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2) this.restitch(g, batch);
     }
     batch.writes.circuits.push(...batch.circuits.values());
+    // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
     for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
-    for (const byValue of batch.groups.values()) for (const g of byValue.values()) groupKeys.add(g.mapKey);
     return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
   }
 

@@ -114,8 +114,7 @@ export interface Store extends StateLoader {
   retryExports(refs: readonly string[], error: string, dueMs: number): void;
   exportQueueDepth(): number;
 
-  prune(cutoffMs: number): PruneResult;
-  /** prune() a slice per step, for a caller that yields between them. */
+  /** Retention: deletes what is older than the cutoff, a slice per step, for a caller that yields between them. */
   pruneStepwise(cutoffMs: number): Generator<void, PruneResult>;
   ping(): boolean;
   /**

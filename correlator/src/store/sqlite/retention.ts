@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { PruneResult } from '../store.js';
 import { groupMapKey } from '../../correlation/types.js';
+import { correlationMembers } from './rows.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
 const TRACES_PER_SLICE = 1000;
@@ -209,7 +210,7 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
     const before = JSON.parse(r.trace_ids) as string[];
     const kept = before.filter(id => exists.get(id) !== undefined);
     if (kept.length === before.length) continue;
-    if (kept.length + (r.log_count > 0 ? 1 : 0) < 2) {
+    if (correlationMembers(kept.length, r.log_count) < 2) {
       deleted += db.prepare('DELETE FROM correlations WHERE rid = ?').run(r.rid).changes;
       continue;
     }

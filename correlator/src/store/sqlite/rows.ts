@@ -65,6 +65,11 @@ export interface BridgeDbRow {
   child_ref: number;
 }
 
+/** The members a correlation counts: its traces, and its logs as one. */
+export function correlationMembers(traceCount: number, logCount: number): number {
+  return traceCount + (logCount > 0 ? 1 : 0);
+}
+
 const iso = (ms: number) => new Date(Number.isFinite(ms) ? ms : 0).toISOString();
 
 export function toCircuitSummary(r: CircuitRow): CircuitSummary {

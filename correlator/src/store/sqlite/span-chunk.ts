@@ -110,11 +110,10 @@ export function chunkSpanIds(meta: Buffer): string[] {
 
 export function readSpanChunkMeta(meta: Buffer): ChunkSpanMeta[] {
   const out: ChunkSpanMeta[] = [];
-  for (let at = 0; at < meta.length; at += SPAN_META_BYTES) {
-    const parent = at + FIELD.parentSpanId;
+  for (let i = 0, at = 0; at < meta.length; i++, at += SPAN_META_BYTES) {
     out.push({
       spanId: hexAt(meta, at + FIELD.spanId),
-      parentSpanId: isAllZero(meta, parent, parent + 8) ? '' : hexAt(meta, parent),
+      parentSpanId: chunkRecord.parentSpanId(meta, i),
       startMs: meta.readDoubleLE(at + FIELD.startMs),
       endMs: meta.readDoubleLE(at + FIELD.endMs),
       kind: meta.readUInt32LE(at + FIELD.kind),

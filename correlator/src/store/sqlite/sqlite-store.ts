@@ -37,6 +37,7 @@ import type {
   ViewSpan,
 } from '../store.js';
 import {
+  correlationMembers,
   toBridge,
   toBridgePlan,
   toCircuitSummary,
@@ -57,6 +58,7 @@ import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
 import { pruneInSlices, pruneStore } from './retention.js';
+import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
@@ -81,11 +83,6 @@ interface PlannedWrite {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
-/**
- * SQLite codes of a storage that cannot take writes, as opposed to a row that cannot be written
- * or a lock another connection holds for a while (busy: the store is slow, not broken).
- */
-const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 const NO_BYTES = new Uint8Array(0);
 /** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
 const SEEN_SCAN_SLICE = 2000;
@@ -221,7 +218,7 @@ export class SqliteStore implements Store {
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
       readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
-      correlationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
+      storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       groupCorrelation: d.prepare(
         `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY last_ms DESC LIMIT 1`,
@@ -456,7 +453,7 @@ export class SqliteStore implements Store {
     const exported = batch.exports && { planned: batch.exports.refs.length, dropOldest: batch.exports.dropOldest };
     return this.sink.write(seq, batch).then(
       result => {
-        this.noteWrite(null);
+        this.storageFailure = null;
         this.inFlight.settle(seq);
         this.queueDepth -= result.dequeued;
         if (exported) {
@@ -466,7 +463,8 @@ export class SqliteStore implements Store {
         }
       },
       (e: unknown) => {
-        this.noteWrite(e);
+        // Only a failure of the storage itself, not of a bad row, makes the store not ready.
+        this.storageFailure = storageFailure(e) ?? this.storageFailure;
         this.inFlight.settle(seq);
         if (exported) this.queueDepth -= exported.planned - exported.dropOldest;
         // Ids of resources this batch would have inserted may be cached; the store decides again.
@@ -535,8 +533,8 @@ export class SqliteStore implements Store {
   }
 
   persistedMembers(correlationId: string): number {
-    const row = this.st.correlationMembers.get(correlationId) as { trace_ids: string; log_count: number } | undefined;
-    return row ? (JSON.parse(row.trace_ids) as string[]).length + (row.log_count > 0 ? 1 : 0) : 0;
+    const row = this.st.storedCorrelationMembers.get(correlationId) as { trace_ids: string; log_count: number } | undefined;
+    return row ? correlationMembers((JSON.parse(row.trace_ids) as string[]).length, row.log_count) : 0;
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
@@ -585,7 +583,7 @@ export class SqliteStore implements Store {
       spanCount: c?.spanCount ?? alone.reduce((n, t) => n + t.span_count, 0),
       logCount: c?.logCount ?? alone.reduce((n, t) => n + t.log_count, 0),
       bridges: bridges.size > 0 ? bridges : null,
-      persistedMembers: c ? c.traceIds.length + (c.logCount > 0 ? 1 : 0) : 0,
+      persistedMembers: c ? correlationMembers(c.traceIds.length, c.logCount) : 0,
     };
   }
 
@@ -593,10 +591,15 @@ export class SqliteStore implements Store {
 
   dueExports(nowMs: number, limit: number): ExportItem[] {
     const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number }[];
-    return rows.map(r => {
+    const bridges = rows.map(r => {
       const [traceId, spanId] = r.ref.split(':') as [string, string];
-      const row = this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
-      return { ref: r.ref, attempts: r.attempts, span: row ? this.bridgeSpan(row) : null };
+      return this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
+    });
+    // One query for the keys of a batch of up to EXPORT_BATCH_SIZE bridges, not one per bridge.
+    const keysOfRefs = this.traceKeysOf(bridges.flatMap(b => (b ? [b.parent_ref, b.child_ref] : [])));
+    return rows.map((r, i) => {
+      const row = bridges[i];
+      return { ref: r.ref, attempts: r.attempts, span: row ? this.bridgeSpan(row, keysOfRefs) : null };
     });
   }
 
@@ -967,6 +970,7 @@ export class SqliteStore implements Store {
 
   // ---- maintenance ------------------------------------------------------------------------------
 
+  /** The whole sweep at once (pruneStepwise for a caller that yields). */
   prune(cutoffMs: number): PruneResult {
     return pruneStore(this.db, cutoffMs);
   }
@@ -993,13 +997,6 @@ export class SqliteStore implements Store {
     } catch (e) {
       return `writes fail: ${this.storageFailure}${(e as { code?: string }).code ? ` (still: ${(e as { code?: string }).code})` : ''}`;
     }
-  }
-
-  /** Notes a write that failed on the storage itself (not on a bad row), or clears it. */
-  private noteWrite(e: unknown): void {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (e === null) this.storageFailure = null;
-    else if (typeof code === 'string' && STORAGE_FAILURES.test(code)) this.storageFailure = `${code}: ${(e as Error).message}`;
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { moduleWorker } from '../../runtime/module-worker.js';
 import type Database from 'better-sqlite3';
 import type { RowBatch, RowWriteResult, RowWriter } from './row-writer.js';
+import { WRITER_FAILED_CODE } from '../write-failure.js';
 
 /** Batches are numbered from 1 in the order they are written; they commit in that order. */
 export interface RowSink {
@@ -69,9 +70,6 @@ export type WriterReply =
   | { type: 'done'; seq: number; result: RowWriteResult; commits: number }
   | { type: 'failed'; seq: number; error: string; code: string | null; commits: number }
   | { type: 'stopped' };
-
-/** The code of the error a batch the failed thread held is rejected with. */
-export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
 
 /** A drain that waits longer than this means the thread is stuck; the caller gets an error. */
 const DRAIN_TIMEOUT_MS = 30_000;

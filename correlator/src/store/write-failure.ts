@@ -1,0 +1,29 @@
+// What a failed store write means to its callers, in one place: the ingest routes answer 503 for
+// a write the store could not make (the client may retry it), and readiness turns off while the
+// storage itself takes no writes.
+
+/** The code a batch held by a writer thread that failed is rejected with. */
+export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
+
+/**
+ * SQLite codes of a storage that cannot take writes, as opposed to a row that cannot be written
+ * or a lock another connection holds for a while (busy: the store is slow, not broken).
+ */
+const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
+
+function codeOf(e: unknown): string | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : null;
+}
+
+/** The code of a write the store could not make, or null for any other error. */
+export function unstoredWriteCode(e: unknown): string | null {
+  const code = codeOf(e);
+  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE) ? code : null;
+}
+
+/** Why the storage itself takes no writes, if that is what `e` says; null otherwise. */
+export function storageFailure(e: unknown): string | null {
+  const code = codeOf(e);
+  return code !== null && STORAGE_FAILURES.test(code) ? `${code}: ${(e as Error).message}` : null;
+}
