@@ -51,7 +51,8 @@ export const CircuitDetail = Type.Object(
   {
     summary: CircuitSummary,
     traces: Type.Array(TraceSummary),
-    correlations: Type.Array(Correlation),
+    correlations: Type.Array(Correlation, { description: 'The most recent first, at most 500' }),
+    correlationsTruncated: Type.Boolean({ description: 'Whether the circuit has more correlations than listed (GET /api/correlations?circuit_id= lists up to 10,000, by time range)' }),
     bridges: Type.Array(Bridge),
   },
 );

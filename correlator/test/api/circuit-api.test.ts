@@ -103,6 +103,7 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal(detail.correlations.length, 1);
     assert.equal(detail.correlations[0]!.method, 'circuit_id_match');
     assert.equal(detail.correlations[0]!.traceIds.length, 3);
+    assert.equal(detail.correlationsTruncated, false);
 
     const ardaTrace = (await app.inject(`/api/traces/${arda.traceId}`)).json<TraceDetail>();
     assert.deepEqual(
@@ -110,6 +111,7 @@ describe('circuit API over ingested SDK traces', () => {
       [[mdso.traceId, 'bridge']],
     );
     const beornTrace = (await app.inject(`/api/traces/${beorn.traceId}`)).json<TraceDetail>();
+    assert.equal(beornTrace.correlationsTruncated, false);
     assert.deepEqual(beornTrace.linksOut.map(l => l.targetTraceId), [mdso.traceId]);
     assert.equal(beornTrace.spans.filter(s => s.synthetic).length, 1);
     assert.deepEqual(
@@ -260,6 +262,35 @@ describe('circuit API over ingested SDK traces', () => {
       );
     }
     assert.equal((await view(`?limit=${full.spans.length}`)).truncated, false);
+  });
+
+  it('says when a circuit has more correlations than its detail lists', async t => {
+    const app = await buildTestApp(t);
+    // 501 episodes two minutes apart, each a trace and a log without one: a correlation each.
+    const EPISODES = 501;
+    const traces = await buildTraces(
+      Array.from({ length: EPISODES }, (_, i) => ({
+        service: 'beorn',
+        spans: [{ name: `activate ${i}`, startMs: T0 + i * 120_000, endMs: T0 + i * 120_000 + 10, attributes: { circuit_id: CID } }],
+      })),
+      21,
+    );
+    assert.equal((await postProto(app, tracesProtobuf(traces.flatMap(x => x.spans)))).statusCode, 200);
+    const records = Array.from({ length: EPISODES }, (_, i) => ({
+      timestamp: new Date(T0 + i * 120_000 + 5).toISOString(),
+      message: `activation step ${i}`,
+      circuit_id: CID,
+    }));
+    const posted = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'bpocore' }, records } });
+    assert.equal(posted.json<{ accepted: number }>().accepted, EPISODES);
+    const all = (await app.inject(`/api/correlations?circuit_id=${encodeURIComponent(CID)}&limit=1000`)).json<{ correlations: unknown[] }>();
+    assert.equal(all.correlations.length, EPISODES);
+
+    const detail = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>();
+    assert.equal(detail.correlations.length, 500);
+    assert.equal(detail.correlationsTruncated, true);
+    // The most recent ones are listed.
+    assert.equal(detail.correlations[0]!.firstSeenMs, T0 + (EPISODES - 1) * 120_000);
   });
 
   it('finds a circuit\'s and a trace\'s correlations through every key of their traces, and only theirs', async t => {

@@ -199,6 +199,7 @@ describe('traceDetailFrame', () => {
       truncated: false,
       resources: [makeResource()],
       correlations: [],
+      correlationsTruncated: false,
       bridges: [],
       linksOut: [],
       linksIn: [

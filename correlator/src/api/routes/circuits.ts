@@ -11,6 +11,7 @@ import {
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store } from '../../store/store.js';
+import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
@@ -57,10 +58,10 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const traceIds = await store.circuitTraceIds(id);
       const [traces, correlations, bridges] = await Promise.all([
         store.traceSummaries(traceIds),
-        store.correlations({ circuit_id: id, limit: 500 }),
+        store.correlations({ circuit_id: id, limit: DETAIL_CORRELATIONS + 1 }),
         store.bridgesOf({ circuitId: id }),
       ]);
-      return { summary, traces, correlations, bridges };
+      return { summary, traces, ...detailCorrelations(correlations), bridges };
     },
   );
 

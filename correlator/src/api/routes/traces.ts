@@ -1,6 +1,7 @@
 import { ErrorResponse, TraceDetail, TraceDetailQuery, TraceIdParams } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
+import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
@@ -32,14 +33,14 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       const limit = request.query.limit ?? 100000;
       const [{ spans, total }, correlations, bridges, links] = await Promise.all([
         store.spansOfTraces([traceId], limit, lookup.bodyNeeded),
-        store.correlations({ trace_id: traceId, limit: 500 }),
+        store.correlations({ trace_id: traceId, limit: DETAIL_CORRELATIONS + 1 }),
         store.bridgesOf({ traceId }),
         store.links(traceId),
       ]);
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
       return sendWithSpans(
         reply,
-        { summary, spans: [], spanCount: total, truncated: total > spans.length, correlations, bridges, linksOut: links.out, linksIn: links.in },
+        { summary, spans: [], spanCount: total, truncated: total > spans.length, ...detailCorrelations(correlations), bridges, linksOut: links.out, linksIn: links.in },
         spans,
         lookup,
         renderWorkers,
