@@ -264,6 +264,33 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal((await view(`?limit=${full.spans.length}`)).truncated, false);
   });
 
+  it('keeps identical records of one request as many, and a retry of the request adds none', async t => {
+    const app = await buildTestApp(t);
+    const line = { timestamp: new Date(T0).toISOString(), severity: 'WARN', message: 'port busy, retrying', circuit_id: CID };
+    const batch = { resource: { service: 'bpocore' }, records: [line, line, { ...line, message: 'gave up' }, line] };
+    const post = async () => (await app.inject({ method: 'POST', url: '/api/logs', payload: batch })).json<{ accepted: number }>();
+    assert.equal((await post()).accepted, 4);
+    const [retried] = await Promise.all([post(), post()]);
+    assert.equal(retried.accepted, 4, 'the retry is accepted');
+    const records = await buildLogs('arda', [
+      { body: `circuit_id=${CID} link down`, atMs: T0 + 1 },
+      { body: `circuit_id=${CID} link down`, atMs: T0 + 1 },
+    ]);
+    for (let i = 0; i < 2; i++) assert.equal((await postProto(app, logsProtobuf(records), '/v1/logs')).statusCode, 200);
+
+    const logs = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}/logs`)).json<{ logs: { body: string }[] }>().logs;
+    assert.deepEqual(logs.map(l => l.body).sort(), [
+      `circuit_id=${CID} link down`,
+      `circuit_id=${CID} link down`,
+      'gave up',
+      'port busy, retrying',
+      'port busy, retrying',
+      'port busy, retrying',
+    ]);
+    const summary = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>().summary;
+    assert.equal(summary.logCount, 6);
+  });
+
   it('says when a circuit has more correlations than its detail lists', async t => {
     const app = await buildTestApp(t);
     // 501 episodes two minutes apart, each a trace and a log without one: a correlation each.

@@ -389,12 +389,18 @@ export class SqliteStore implements Store {
     // A batch may hold up to MAX_BATCH_SIZE records: looked up, not scanned.
     const keys = new Set<string>();
     const idsByResource = new Map<DecodedResourceScope, number>();
+    const occurrences = new Map<string, number>();
     for (const l of logs) {
       // A client retry resends identical records; the content hash makes that harmless.
-      const dedupe = createHash('sha1')
+      const content = createHash('sha1')
         .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
         .update(JSON.stringify(l.attributes))
         .digest('base64');
+      // Identical records in one request are as many records (a script logging the same line
+      // twice in a millisecond): each has its place among them, which a retry repeats.
+      const seen = occurrences.get(content) ?? 0;
+      occurrences.set(content, seen + 1);
+      const dedupe = seen === 0 ? content : createHash('sha1').update(`${content}#${seen}`).digest('base64');
       if (
         this.inFlight.hasLog(dedupe) ||
         keys.has(dedupe) ||
