@@ -11,7 +11,7 @@ import { emptyHeldJsonSink, type HeldJsonSink, type ViewLookup } from './rendere
 import { COMMA, type RenderedRun, type Written, renderSpans } from './span-json-writer.js';
 import type { SpanRenderWorkers } from './span-render-workers.js';
 import { apiResources, toApiSpan } from './span-view.js';
-import { timelineOrder } from './timeline-order.js';
+import { timelineOrder } from '../store/timeline-order.js';
 
 const COMMA_BYTES = Buffer.from([COMMA]);
 

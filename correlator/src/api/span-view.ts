@@ -4,7 +4,7 @@ import type { Span, SpanResource } from '@correlation-station/api-schema';
 import { readFullSpan } from '../otlp/span-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
-import { timelineOrder } from './timeline-order.js';
+import { timelineOrder } from '../store/timeline-order.js';
 
 export function toApiSpans(stored: readonly StoredSpan[]): Span[] {
   return stored.map(toApiSpan);

@@ -320,6 +320,40 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal(detail.correlations[0]!.firstSeenMs, T0 + (EPISODES - 1) * 120_000);
   });
 
+  it('cuts a stitched view where roots and parents tie in start time as a prefix of the full timeline', async t => {
+    const app = await buildTestApp(t);
+    // beorn's step starts with arda's root and has the lower id (made first): the timeline puts
+    // the root first, and a cut must keep the same spans the full view starts with.
+    const [beorn, arda] = await buildTraces(
+      [
+        {
+          service: 'beorn',
+          spans: [
+            { name: 'create', kind: SpanKind.SERVER, startMs: T0 - 10, endMs: T0 + 50, attributes: { circuit_id: CID } },
+            { name: 'step', startMs: T0, endMs: T0 + 5, parent: 'create' },
+            { name: 'call arda', kind: SpanKind.CLIENT, startMs: T0 + 1, endMs: T0 + 40, parent: 'create' },
+          ],
+        },
+        { service: 'arda', spans: [{ name: 'topology', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 30, attributes: { circuit_id: CID } }] },
+      ],
+      31,
+    );
+    assert.ok(beorn!.spanIds['step']! < arda!.spanIds['topology']!, 'the step sorts first by id');
+    await postProto(app, tracesProtobuf([...beorn!.spans, ...arda!.spans]));
+    const view = async (q: string) => (await app.inject(`/api/circuits/${encodeURIComponent(CID)}/trace${q}`)).json<StitchedTrace>();
+    const full = await view('');
+    // The bridge hangs from the step, the one span under way when arda's trace starts.
+    assert.deepEqual(full.spans.map(s => s.name), ['create', 'topology', 'step', 'beorn_to_arda_bridge', 'call arda']);
+    for (let limit = 1; limit < full.spans.length; limit++) {
+      const cut = await view(`?limit=${limit}`);
+      assert.deepEqual(
+        cut.spans.map(s => s.name),
+        full.spans.slice(0, limit).map(s => s.name),
+        `limit ${limit}`,
+      );
+    }
+  });
+
   it('finds a circuit\'s and a trace\'s correlations through every key of their traces, and only theirs', async t => {
     const app = await buildTestApp(t);
     const RID = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -384,6 +418,14 @@ describe('circuit API over ingested SDK traces', () => {
       (await app.inject(`/api/service-graph?circuit_id=${encodeURIComponent(CID)}${range}`)).json<{ nodes: { id: string }[]; edges: unknown[] }>();
     assert.deepEqual(new Set((await circuitGraph(`&from=${T0 - 1000}&to=${T0 + 10_000}`)).nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda']));
     assert.deepEqual(await circuitGraph(`&from=${T0 + 60_000}&to=${T0 + 120_000}`), { nodes: [], edges: [] });
+
+    // A range that starts after both hops but within all three traces: the same traces, so the
+    // same bridges (they were chosen by the child's start, the traces by overlap).
+    for (const q of [`from=${T0 + 250}&to=${T0 + 10_000}`, `circuit_id=${encodeURIComponent(CID)}&from=${T0 + 250}&to=${T0 + 10_000}`]) {
+      const late = (await app.inject(`/api/service-graph?${q}`)).json<{ nodes: { id: string }[]; edges: { source: string; target: string; bridged: boolean }[] }>();
+      assert.ok(['beorn', 'mdso', 'arda'].every(s => late.nodes.some(n => n.id === s)), q);
+      assert.deepEqual(late.edges.filter(e => e.bridged).map(e => `${e.source}->${e.target}`).sort(), ['beorn->mdso', 'mdso->arda'], q);
+    }
   });
 
   it('finds circuits by text in any case, non-ASCII letters included', async t => {

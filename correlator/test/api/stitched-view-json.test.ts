@@ -448,6 +448,7 @@ describe('stitched view JSON written from stored span bytes', () => {
       truncated: false,
       resources: apiResources(ofTrace.spans),
       correlations: await store.correlations({ trace_id: traceId, limit: 500 }),
+      correlationsTruncated: false,
       bridges: await store.bridgesOf({ traceId }),
       linksOut: links.out,
       linksIn: links.in,

@@ -57,6 +57,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
+import { timelineOrder } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
@@ -248,6 +249,10 @@ export class SqliteStore implements Store {
       // Bridges are filed under their traces' row ids (schema.ts, version 4).
       bridgesOfTraces: d.prepare(
         'SELECT * FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))',
+      ),
+      bridgesAtTraces: d.prepare(
+        `WITH refs AS (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))
+         SELECT * FROM bridges WHERE parent_ref IN refs UNION SELECT * FROM bridges WHERE child_ref IN refs`,
       ),
       bridgeByIds: d.prepare('SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ?'),
     };
@@ -743,11 +748,15 @@ export class SqliteStore implements Store {
       spans.push(this.bridgeSpan(row, keysOfRefs));
       chunkOf.push(-1);
     }
-    // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and the timeline cut here.
-    const order = Array.from({ length: spans.length }, (_, i) => i).sort((a, b) => {
-      const sa = spans[a]!;
-      const sb = spans[b]!;
-      return sa.startMs - sb.startMs || (sa.spanId < sb.spanId ? -1 : sa.spanId > sb.spanId ? 1 : 0);
+    // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and
+    // the timeline cut here, in the order the view shows (roots and parents first at equal times),
+    // so that a cut view is the start of the full one.
+    const order = timelineOrder(spans.length, {
+      startMs: i => spans[i]!.startMs,
+      root: i => spans[i]!.parentSpanId === '',
+      traceId: i => spans[i]!.traceId,
+      spanId: i => spans[i]!.spanId,
+      parentSpanId: i => spans[i]!.parentSpanId,
     });
     if (order.length > limit) order.length = limit;
     // Bodies are read only for the chunks that have a span the caller needs the bytes of: a repeat
@@ -947,16 +956,12 @@ export class SqliteStore implements Store {
         }
       }
     }
-    const traceSet = new Set(traceIds);
-    const bridgeRows = q.circuitId
-      ? (this.db
-          .prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ? AND child_start_ms >= ? AND child_start_ms <= ?`)
-          .all(q.circuitId, fromMs, toMs) as BridgeDbRow[])
-      : (this.db
-          .prepare('SELECT * FROM bridges WHERE child_start_ms >= ? AND child_start_ms <= ?')
-          .all(fromMs, toMs) as BridgeDbRow[]);
+    // The bridges of those traces, from them or into them: chosen as the traces are, so a range
+    // that holds a circuit's traces holds its hops (by the child's start, one that began before
+    // `from` was left out while both its traces were drawn).
+    const bridgeRows = this.st.bridgesAtTraces.all(JSON.stringify(traceIds)) as BridgeDbRow[];
     for (const b of bridgeRows) {
-      if (!q.circuitId && !traceSet.has(b.trace_id) && !traceSet.has(b.child_trace_id)) continue;
+      if (q.circuitId && (b.key !== 'circuit_id' || b.value !== q.circuitId)) continue;
       node(b.parent_service);
       node(b.child_service);
       // An edge that trace context already shows is one edge, not marked bridged (bridged means
