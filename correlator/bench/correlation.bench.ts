@@ -128,6 +128,7 @@ function fill(engine: CorrelationEngine, traces: number): void {
         kind: k % 2 === 0 ? 3 : 1,
       }))),
       keys: { circuit_id: `FILL.${circuit}`, resource_id: `fill-resource-${circuit}` },
+      moreKeys: [],
       linkedTraceIds: [],
     });
     if (states.length === 10_000) engine.warm(states.splice(0));

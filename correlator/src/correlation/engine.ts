@@ -16,6 +16,7 @@ import { keyGroupCodec, traceStateCodec } from './state-codec.js';
 import { TieredMap } from './tiered-map.js';
 import {
   KEY_CONFIDENCE,
+  MAX_MORE_KEYS,
   STATUS_ERROR,
   groupMapKey,
   type KeyGroup,
@@ -87,8 +88,22 @@ export function newTraceState(traceId: string): TraceState {
     entry: null,
     candidates: new CandidateSpans(),
     keys: {},
+    moreKeys: [],
     linkedTraceIds: [],
   };
+}
+
+/** Records `value` of `key` on the trace: its first value in `keys`, any other in `moreKeys`. */
+function noteKey(t: TraceState, key: BusinessKeyName, value: string): void {
+  const first = t.keys[key];
+  if (first === undefined) {
+    t.keys[key] = value;
+    return;
+  }
+  if (first === value) return;
+  const more = t.moreKeys;
+  for (let i = 0; i < more.length; i += 2) if (more[i] === key && more[i + 1] === value) return;
+  if (more.length < 2 * MAX_MORE_KEYS) more.push(key, value);
 }
 
 export class CorrelationEngine {
@@ -212,7 +227,7 @@ export class CorrelationEngine {
       for (const k in span.keys) {
         const key = k as BusinessKeyName;
         const value = span.keys[key]!;
-        if (t.keys[key] === undefined) t.keys[key] = value;
+        noteKey(t, key, value);
         if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
       }
     }
@@ -264,7 +279,7 @@ export class CorrelationEngine {
       for (const k in log.keys) {
         const key = k as BusinessKeyName;
         const value = log.keys[key]!;
-        if (t && t.keys[key] === undefined) t.keys[key] = value;
+        if (t) noteKey(t, key, value);
         if (this.correlating.has(key)) this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
       }
     }
@@ -317,8 +332,8 @@ export class CorrelationEngine {
     byValue.set(value, g);
     if (startMs < g.firstMs) g.firstMs = startMs;
     if (endMs > g.lastMs) g.lastMs = endMs;
-    g.spanCount += spans;
-    g.logCount += logs;
+    // What a member trace has counts through the trace (countMembers); a log of no trace, here.
+    if (!trace) g.logCount += logs;
     if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
     if (trace && !g.traceSet.has(trace.traceId)) {
       if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
@@ -342,24 +357,68 @@ export class CorrelationEngine {
         batch.writes.memberships.push({ key: g.key, value: g.value, traceId: t.traceId, firstMs: t.firstMs, lastMs: t.lastMs });
     };
     // The groups of each trace's keys that hold it: one row each (a trace has a few keys).
-    const found: KeyGroup[] = [];
-    for (const { state: t } of batch.traceDeltas.values()) {
-      found.length = 0;
-      for (const k in t.keys) {
-        const key = k as BusinessKeyName;
-        if (!this.correlating.has(key)) continue;
-        const value = t.keys[key]!;
-        const g = batch.groups.get(key)?.get(value) ?? this.groups.get(groupMapKey(key, value));
-        if (g?.traceSet.has(t.traceId) && !found.includes(g)) {
-          found.push(g);
-          write(g, t);
-        }
-      }
-    }
+    for (const { state: t } of batch.traceDeltas.values()) for (const g of this.groupsOf(t, batch, batch.scratchGroups)) write(g, t);
     // Joins the pass above did not see: a second value of a key, or an earlier episode of this batch.
     for (const { group, trace } of batch.joins)
       if (trace.keys[group.key as BusinessKeyName] !== group.value || batch.groups.get(group.key as BusinessKeyName)?.get(group.value) !== group)
         write(group, trace);
+  }
+
+  /**
+   * The groups of the trace's key values that hold it, each once, into `out` (emptied first): the
+   * current episode of each, read back from the store if hot state let it go. No closures: this
+   * runs three times per trace and batch.
+   */
+  private groupsOf(t: TraceState, batch: BatchContext, out: KeyGroup[]): KeyGroup[] {
+    out.length = 0;
+    for (const k in t.keys) this.pushGroupAt(k as BusinessKeyName, t.keys[k as BusinessKeyName]!, t, batch, out);
+    const more = t.moreKeys;
+    for (let i = 0; i < more.length; i += 2) this.pushGroupAt(more[i] as BusinessKeyName, more[i + 1]!, t, batch, out);
+    return out;
+  }
+
+  private pushGroupAt(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext, out: KeyGroup[]): void {
+    if (!this.correlating.has(key)) return;
+    let g = batch.groups.get(key)?.get(value);
+    if (!g) {
+      const mk = groupMapKey(key, value);
+      g = this.groups.get(mk);
+      if (!g && Number.isFinite(t.firstMs)) {
+        const w = this.opts.windowMs;
+        g = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit) ?? undefined;
+        if (g) {
+          if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
+          this.groups.set(mk, g);
+        }
+      }
+    }
+    if (g?.traceSet.has(t.traceId)) out.push(g);
+  }
+
+  /**
+   * A correlation counts every span and log of its member traces, not only those that carry its
+   * key: usually only a trace's root span does. A trace that joined a group in this batch brings
+   * all it has; a member that gained data adds it to each group that holds it.
+   */
+  private countMembers(batch: BatchContext): void {
+    const joined = new Map<KeyGroup, Set<string>>();
+    for (const { group, trace } of batch.joins) {
+      group.spanCount += trace.spanCount;
+      group.logCount += trace.logCount;
+      let ids = joined.get(group);
+      if (!ids) joined.set(group, (ids = new Set()));
+      ids.add(trace.traceId);
+    }
+    for (const d of batch.traceDeltas.values()) {
+      if (d.spans === 0 && d.logs === 0) continue;
+      const t = d.state;
+      for (const g of this.groupsOf(t, batch, batch.scratchGroups)) {
+        if (joined.get(g)?.has(t.traceId)) continue;
+        g.spanCount += d.spans;
+        g.logCount += d.logs;
+        batch.countedGroups.add(g);
+      }
+    }
   }
 
   private finish(batch: BatchContext): ObserveResult {
@@ -377,6 +436,7 @@ export class CorrelationEngine {
       if (d.spans > 0 && d.state.logCount > 0 && !batch.traceLogJoins.has(traceId)) batch.dirtyGroups.add(this.traceGroup(d.state));
     }
 
+    this.countMembers(batch);
     this.writeMemberships(batch);
     for (const d of batch.traceDeltas.values()) {
       const t = d.state;
@@ -390,20 +450,19 @@ export class CorrelationEngine {
         services: t.services,
         entry: t.entry,
         keys: t.keys,
+        moreKeys: t.moreKeys,
         linkedTraceIds: t.linkedTraceIds,
       };
       batch.writes.traces.push(up);
-      if (d.entryChanged || d.candidatesChanged) {
-        for (const key of this.opts.bridgeKeys) {
-          const v = t.keys[key];
-          if (v === undefined) continue;
-          const g = this.groups.get(groupMapKey(key, v));
-          if (g && g.traceSet.has(t.traceId)) batch.dirtyGroups.add(g);
-        }
-      }
+      // Every group that bridges to or from the trace plans again: each of its circuits, not
+      // only the first it named.
+      if (d.entryChanged || d.candidatesChanged)
+        for (const g of this.groupsOf(t, batch, batch.scratchGroups)) if (g.bridges) batch.dirtyGroups.add(g);
     }
 
-    for (const g of batch.dirtyGroups) {
+    // Groups that only counted a member's data write their row again; the others plan bridges too.
+    for (const g of batch.dirtyGroups) batch.countedGroups.delete(g);
+    for (const g of [...batch.dirtyGroups, ...batch.countedGroups]) {
       if (g.key === 'trace_id') {
         const t = this.traces.get(g.value);
         if (t) {
@@ -433,12 +492,13 @@ export class CorrelationEngine {
         spanCount: g.spanCount,
         logCount: g.logCount,
       });
-      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2) this.restitch(g, batch);
+      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g)) this.restitch(g, batch);
     }
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
     for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
+    for (const g of batch.countedGroups) groupKeys.add(g.mapKey);
     return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
   }
 
@@ -530,6 +590,10 @@ class BatchContext {
   readonly writes: DerivedWrites = emptyDerivedWrites();
   readonly traceDeltas = new Map<string, TraceBatchDelta>();
   readonly dirtyGroups = new Set<KeyGroup>();
+  /** Groups whose member traces gained data without the key: their counts change, not their bridges. */
+  readonly countedGroups = new Set<KeyGroup>();
+  /** Reused by groupsOf. */
+  readonly scratchGroups: KeyGroup[] = [];
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
   /** Traces that joined a group in this batch. */

@@ -62,7 +62,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
     writeEntry(w, t.entry);
     w.strings(ids).doubles(numbers).strings(services);
     writeKeys(w, t.keys);
-    w.strings(t.linkedTraceIds);
+    w.strings(t.linkedTraceIds).strings(t.moreKeys);
     return w.finish();
   },
   decode(bytes) {
@@ -78,6 +78,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
     const candidates = new CandidateSpans(r.strings(), r.doubles(), r.strings());
     const keys = readKeys(r);
     const linkedTraceIds = r.strings();
+    const moreKeys = r.strings();
     return {
       traceId,
       services,
@@ -89,6 +90,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
       entry,
       candidates,
       keys,
+      moreKeys,
       linkedTraceIds,
     };
   },

@@ -30,10 +30,19 @@ export interface TraceState {
   logCount: number;
   entry: EntrySpan | null;
   candidates: CandidateSpans;
+  /** The first value of each key the trace carries. */
   keys: KeyValues;
+  /**
+   * Further values of its keys, as key, value pairs (at most MAX_MORE_KEYS): a batch job or an
+   * hourly report names many circuits in one trace, and belongs to each one's group.
+   */
+  moreKeys: string[];
   /** Traces this one links to or is linked from through OTLP span links. */
   linkedTraceIds: string[];
 }
+
+/** Pairs a trace keeps in `moreKeys`: a report over thousands of circuits keeps the first ones. */
+export const MAX_MORE_KEYS = 256;
 
 export interface BridgePlan {
   spanId: string;

@@ -13,6 +13,8 @@ export interface TraceUpsert {
   services: string[];
   entry: EntrySpan | null;
   keys: KeyValues;
+  /** TraceState.moreKeys. */
+  moreKeys: string[];
   linkedTraceIds: string[];
 }
 

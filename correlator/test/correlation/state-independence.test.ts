@@ -364,6 +364,38 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(runs[1], runs[0]);
   });
 
+  it('restitches and counts every circuit a trace names, not only its first, across a restart', async t => {
+    const runs: unknown[] = [];
+    for (const restart of [false, true]) {
+      const c = await Correlator.start(t);
+      // An hourly report's trace names two circuits; its root, which starts before both
+      // activations, arrives last and makes it the earlier trace of each circuit.
+      const R = hex('R', 32);
+      const rRoot = hex('r-root', 16);
+      await c.send(
+        await traceSpans('report', R, [
+          { id: hex('r-x', 16), parent: rRoot, start: T0 + 500, end: T0 + 600, attrs: { circuit_id: 'CIRC-X' }, kind: SpanKind.CLIENT },
+          { id: hex('r-y', 16), parent: rRoot, start: T0 + 500, end: T0 + 600, attrs: { circuit_id: 'CIRC-Y' }, kind: SpanKind.CLIENT },
+        ]),
+      );
+      await c.send(await rootTrace('arda', 'X2', T0 + 100, T0 + 900, { circuit_id: 'CIRC-X' }));
+      await c.send(await rootTrace('palantir', 'Y2', T0 + 100, T0 + 900, { circuit_id: 'CIRC-Y' }));
+      if (restart) await c.restart();
+      await c.send(await traceSpans('report', R, [{ id: rRoot, start: T0, end: T0 + 1000, kind: SpanKind.SERVER }]));
+      runs.push({ x: await c.circuit('CIRC-X'), y: await c.circuit('CIRC-Y') });
+    }
+    const [first] = runs as { x: { bridges: string[]; correlations: string[] }; y: { bridges: string[]; correlations: string[] } }[];
+    const rootOf = `${hex('R', 8)}/${hex('r-root', 8)}`;
+    assert.deepEqual(first!.x.bridges, [`report:${rootOf} -> arda:${hex('X2', 8)}/${hex('X2-r', 8)}`]);
+    assert.deepEqual(first!.y.bridges, [`report:${rootOf} -> palantir:${hex('Y2', 8)}/${hex('Y2-r', 8)}`]);
+    // Each correlation counts all of the report's spans, the root without a circuit id included.
+    // Either circuit lists both: they share the report's trace.
+    const both = [`${hex('R', 8)},${hex('X2', 8)} spans=4 services=arda,report`, `${hex('R', 8)},${hex('Y2', 8)} spans=4 services=palantir,report`];
+    assert.deepEqual(first!.x.correlations, both);
+    assert.deepEqual(first!.y.correlations, both);
+    assert.deepEqual(runs[1], runs[0]);
+  });
+
   it('a group of one trace, reloaded, keeps its spans and services when a second trace joins', async t => {
     const runs: unknown[] = [];
     for (const restart of [false, true]) {

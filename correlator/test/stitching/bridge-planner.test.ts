@@ -18,6 +18,7 @@ function trace(id: string, service: string, startMs: number, endMs: number, extr
     entry: { spanId: `${id}e`.padEnd(16, '0'), service, name: `${service}.entry`, startMs, endMs, hasParent: false },
     candidates: new CandidateSpans(),
     keys: { circuit_id: 'C' },
+    moreKeys: [],
     linkedTraceIds: [],
     ...extra,
   };

@@ -20,6 +20,7 @@ export function traceRow(spans: DecodedSpan[], keys: Record<string, string> = {}
     services: [s.resource.serviceName],
     entry: null,
     keys,
+    moreKeys: [],
     linkedTraceIds: [],
   };
 }

@@ -27,6 +27,7 @@ function batchOf(memberships: [key: string, value: string, traceId: string][]): 
     services: ['beorn'],
     entry: null,
     keys: {},
+    moreKeys: [],
     linkedTraceIds: [],
   }));
   return {

@@ -269,3 +269,21 @@ test('a schema 3 data directory finds its chunks by trace row, and drops those w
   const [due] = (store.db.exec(`INSERT INTO export_queue (ref, due_ms, attempts, created_ms) VALUES ('${T1}:${V1_BRIDGE.spanId}', 0, 0, 2600)`), store.dueExports(Date.now(), 10));
   assert.equal(due?.span?.spanId, V1_BRIDGE.spanId);
 });
+
+test("a schema 4 data directory keeps its traces, which start with no further key values", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v4.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '4');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, services, keys, linked, updated_ms)
+        VALUES (9, '${T2}', 2000, 2500, 2, '["arda"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 2600);`);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  const [state] = store.loadTraces([T2]);
+  assert.deepEqual([state?.spanCount, state?.keys, state?.moreKeys], [2, { circuit_id: CIRCUIT }, []]);
+  // The new column is written from now on.
+  store.db.prepare(`UPDATE traces SET more_keys = '["circuit_id","other"]' WHERE id = 9`).run();
+  assert.deepEqual(store.loadTraces([T2])[0]?.moreKeys, ['circuit_id', 'other']);
+});

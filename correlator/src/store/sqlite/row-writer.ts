@@ -142,6 +142,7 @@ export class RowWriter {
         JSON.stringify(t.services),
         t.entry ? JSON.stringify(t.entry) : null,
         JSON.stringify(t.keys),
+        t.moreKeys.length > 0 ? JSON.stringify(t.moreKeys) : '[]',
         JSON.stringify(t.linkedTraceIds),
         now,
       ) as number;
@@ -261,13 +262,13 @@ function prepareWrites(d: Database.Database) {
     upsertTrace: d
       .prepare(
         `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
-         keys, linked, updated_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         keys, more_keys, linked, updated_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(trace_id) DO UPDATE SET
          first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
          span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
          log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
-         keys = excluded.keys, linked = excluded.linked,
+         keys = excluded.keys, more_keys = excluded.more_keys, linked = excluded.linked,
          updated_ms = excluded.updated_ms
        RETURNING id`,
       )

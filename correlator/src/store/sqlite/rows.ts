@@ -26,6 +26,8 @@ export interface TraceRow {
   services: string;
   entry: string | null;
   keys: string;
+  /** JSON of TraceState.moreKeys. */
+  more_keys: string;
   linked: string;
 }
 
@@ -103,6 +105,7 @@ export function toTraceState(r: TraceRow): TraceState {
     entry: r.entry ? (JSON.parse(r.entry) as EntrySpan) : null,
     candidates: new CandidateSpans(),
     keys: JSON.parse(r.keys) as TraceState['keys'],
+    moreKeys: JSON.parse(r.more_keys) as string[],
     linkedTraceIds: JSON.parse(r.linked) as string[],
   };
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
 // bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS traces (
   services TEXT NOT NULL,
   entry TEXT,
   keys TEXT NOT NULL,
+  more_keys TEXT NOT NULL DEFAULT '[]',
   linked TEXT NOT NULL,
   updated_ms REAL NOT NULL
 );
@@ -296,6 +297,9 @@ export function migrate(db: Database.Database): void {
     if (version === 1) moveV1TablesAside(db);
     if (version === 2) moveTablesAside(db, REBUILT_IN_V3, 'v2');
     if (version === 2 || version === 3) addTraceRefColumns(db, version);
+    // Version 5 keeps a trace's further key values (a trace that names several circuits). Version
+    // 1's traces table is created anew by the DDL below.
+    if (version !== null && version >= 2 && version < 5) db.exec(`ALTER TABLE traces ADD COLUMN more_keys TEXT NOT NULL DEFAULT '[]'`);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');

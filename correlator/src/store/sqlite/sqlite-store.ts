@@ -841,6 +841,8 @@ export class SqliteStore implements Store {
     for (const row of this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]) {
       pairs.push(['trace_id', row.trace_id]);
       for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) pairs.push([key, value]);
+      const more = JSON.parse(row.more_keys) as string[];
+      for (let i = 0; i < more.length; i += 2) pairs.push([more[i]!, more[i + 1]!]);
     }
     return JSON.stringify(pairs);
   }
