@@ -100,10 +100,8 @@ function noteKey(t: TraceState, key: BusinessKeyName, value: string): void {
     t.keys[key] = value;
     return;
   }
-  if (first === value) return;
-  const more = t.moreKeys;
-  for (let i = 0; i < more.length; i += 2) if (more[i] === key && more[i + 1] === value) return;
-  if (more.length < 2 * MAX_MORE_KEYS) more.push(key, value);
+  if (first === value || hasMoreKey(t, key, value)) return;
+  if (t.moreKeys.length < 2 * MAX_MORE_KEYS) t.moreKeys.push(key, value);
 }
 
 export class CorrelationEngine {
@@ -223,6 +221,7 @@ export class CorrelationEngine {
       }
     }
     const circuitBefore = t.keys.circuit_id;
+    const moreBefore = t.moreKeys.length;
     if (span.keys) {
       for (const k in span.keys) {
         const key = k as BusinessKeyName;
@@ -232,7 +231,7 @@ export class CorrelationEngine {
       }
     }
     const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors: span.statusCode === STATUS_ERROR ? 1 : 0, logs: 0, keys: span.keys };
-    this.countInCircuits(t, circuitBefore, span.keys?.circuit_id, datum, batch);
+    this.countInCircuits(t, circuitBefore, moreBefore, span.keys?.circuit_id, datum, batch);
   }
 
   /**
@@ -243,23 +242,20 @@ export class CorrelationEngine {
   private countInCircuits(
     t: TraceState | null,
     circuitBefore: string | undefined,
+    moreBefore: number,
     own: string | undefined,
     datum: CircuitDatum,
     batch: BatchContext,
   ): void {
     const ofTrace = t?.keys.circuit_id;
-    if (own !== undefined && own !== ofTrace) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum);
+    // A datum counts for its own circuit id unless the trace has it too (counted below, once).
+    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own))) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum);
     if (ofTrace === undefined || t === null) return;
-    if (circuitBefore !== undefined) {
-      // Keys that name another circuit are that circuit's, not this one's.
-      addToCircuit(circuitDelta(batch, ofTrace, datum.startMs, datum.endMs), own === undefined || own === ofTrace ? datum : { ...datum, keys: null });
-      return;
-    }
-    // The trace joins the circuit now: everything it has, this datum included, counts.
-    const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
-    const c = circuitDelta(batch, ofTrace, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
-    addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys: t.keys });
-    for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
+    countForTraceCircuit(t, ofTrace, circuitBefore !== undefined, own, datum, batch);
+    // The further circuits a trace names (a report over many circuits) are its circuits as much.
+    const more = t.moreKeys;
+    for (let i = 0; i < more.length; i += 2)
+      if (more[i] === 'circuit_id') countForTraceCircuit(t, more[i + 1]!, i < moreBefore, own, datum, batch);
   }
 
   private observeLog(log: DecodedLog, batch: BatchContext): void {
@@ -275,6 +271,7 @@ export class CorrelationEngine {
       batch.traceLogJoins.add(log.traceId);
     }
     const circuitBefore = t?.keys.circuit_id;
+    const moreBefore = t?.moreKeys.length ?? 0;
     if (log.keys) {
       for (const k in log.keys) {
         const key = k as BusinessKeyName;
@@ -284,7 +281,7 @@ export class CorrelationEngine {
       }
     }
     const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors: 0, logs: 1, keys: log.keys };
-    this.countInCircuits(t, circuitBefore, log.keys?.circuit_id, datum, batch);
+    this.countInCircuits(t, circuitBefore, moreBefore, log.keys?.circuit_id, datum, batch);
   }
 
   private joinGroup(
@@ -614,6 +611,29 @@ interface CircuitDatum {
   errors: number;
   logs: number;
   keys: KeyValues | null;
+}
+
+/**
+ * The datum for one circuit of its trace: the datum alone if the trace was already the circuit's,
+ * else everything the trace has, this datum included (it joins the circuit now). Keys that name
+ * another circuit are that circuit's, not this one's.
+ */
+function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean, own: string | undefined, datum: CircuitDatum, batch: BatchContext): void {
+  if (already) {
+    addToCircuit(circuitDelta(batch, circuitId, datum.startMs, datum.endMs), own === undefined || own === circuitId ? datum : { ...datum, keys: null });
+    return;
+  }
+  const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
+  const c = circuitDelta(batch, circuitId, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
+  const keys = t.keys.circuit_id === circuitId ? t.keys : { ...t.keys, circuit_id: circuitId };
+  addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys });
+  for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
+}
+
+function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean {
+  const more = t.moreKeys;
+  for (let i = 0; i < more.length; i += 2) if (more[i] === key && more[i + 1] === value) return true;
+  return false;
 }
 
 function addToCircuit(c: CircuitDelta, d: CircuitDatum): void {

@@ -382,9 +382,13 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       await c.send(await rootTrace('palantir', 'Y2', T0 + 100, T0 + 900, { circuit_id: 'CIRC-Y' }));
       if (restart) await c.restart();
       await c.send(await traceSpans('report', R, [{ id: rRoot, start: T0, end: T0 + 1000, kind: SpanKind.SERVER }]));
-      runs.push({ x: await c.circuit('CIRC-X'), y: await c.circuit('CIRC-Y') });
+      const summary = async (id: string) => {
+        const { spanCount, traceCount, services } = (await c.get<{ summary: { spanCount: number; traceCount: number; services: string[] } }>(`/api/circuits/${id}`)).summary;
+        return { spanCount, traceCount, services: [...services].sort() };
+      };
+      runs.push({ x: await c.circuit('CIRC-X'), y: await c.circuit('CIRC-Y'), summaries: [await summary('CIRC-X'), await summary('CIRC-Y')] });
     }
-    const [first] = runs as { x: { bridges: string[]; correlations: string[] }; y: { bridges: string[]; correlations: string[] } }[];
+    const [first] = runs as { x: { bridges: string[]; correlations: string[] }; y: { bridges: string[]; correlations: string[] }; summaries: unknown[] }[];
     const rootOf = `${hex('R', 8)}/${hex('r-root', 8)}`;
     assert.deepEqual(first!.x.bridges, [`report:${rootOf} -> arda:${hex('X2', 8)}/${hex('X2-r', 8)}`]);
     assert.deepEqual(first!.y.bridges, [`report:${rootOf} -> palantir:${hex('Y2', 8)}/${hex('Y2-r', 8)}`]);
@@ -393,6 +397,11 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     const both = [`${hex('R', 8)},${hex('X2', 8)} spans=4 services=arda,report`, `${hex('R', 8)},${hex('Y2', 8)} spans=4 services=palantir,report`];
     assert.deepEqual(first!.x.correlations, both);
     assert.deepEqual(first!.y.correlations, both);
+    // So does each circuit's summary.
+    assert.deepEqual(first!.summaries, [
+      { spanCount: 4, traceCount: 2, services: ['arda', 'report'] },
+      { spanCount: 4, traceCount: 2, services: ['palantir', 'report'] },
+    ]);
     assert.deepEqual(runs[1], runs[0]);
   });
 
