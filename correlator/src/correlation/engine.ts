@@ -19,6 +19,7 @@ import {
   MAX_MORE_KEYS,
   STATUS_ERROR,
   groupMapKey,
+  type BridgePlan,
   type KeyGroup,
   type TraceState,
 } from './types.js';
@@ -39,6 +40,28 @@ export interface StateLoader {
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null;
   /** The members a stored correlation already counted (traces, and its logs as one), 0 if none. */
   persistedMembers(correlationId: string): number;
+  /**
+   * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
+   * key value's bridges: the episodes late data may have joined. Null when there are none.
+   */
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
+}
+
+/** See StateLoader.episodesNear. */
+export interface NearbyEpisodes {
+  correlations: {
+    id: string;
+    traceIds: string[];
+    services: string[];
+    spanCount: number;
+    logCount: number;
+    firstMs: number;
+    lastMs: number;
+    /** Members it counted: traces, and its logs as one. */
+    members: number;
+  }[];
+  members: { traceId: string; firstMs: number; lastMs: number }[];
+  bridges: BridgePlan[];
 }
 
 export interface EngineOptions {
@@ -301,12 +324,25 @@ export class CorrelationEngine {
     let byValue = batch.groups.get(key);
     if (!byValue) batch.groups.set(key, (byValue = new Map()));
     let g = byValue.get(value);
+    const inBatch = g !== undefined;
     const mk = g?.mapKey ?? groupMapKey(key, value);
     g ??= this.groups.get(mk);
+    let firstTouch = !inBatch;
     // A datum outside the current episode's window starts (or finds) another episode.
-    if (g && (startMs > g.lastMs + w || endMs < g.firstMs - w)) g = undefined;
+    if (g && (startMs > g.lastMs + w || endMs < g.firstMs - w)) {
+      if (inBatch) batch.leftEpisodes.push(g);
+      // An episode this batch has already changed is found here, not read back without the changes.
+      const at = batch.leftEpisodes.findIndex(e => e.mapKey === mk && startMs <= e.lastMs + w && endMs >= e.firstMs - w);
+      g = at < 0 ? undefined : batch.leftEpisodes.splice(at, 1)[0]!;
+      if (g) this.groups.set(mk, g);
+      firstTouch = g === undefined;
+    }
+    let created = false;
+    let loaded: KeyGroup | null = null;
     if (!g) {
-      g = this.loader.loadGroup(key, value, startMs - w, endMs + w, this.opts.maxTracesPerCircuit) ?? {
+      loaded = this.loader.loadGroup(key, value, startMs - w, endMs + w, this.opts.maxTracesPerCircuit);
+      created = loaded === null;
+      g = loaded ?? {
         mapKey: mk,
         id: correlationId(`${key}_match`, value, startMs),
         method: `${key}_match`,
@@ -326,6 +362,14 @@ export class CorrelationEngine {
       if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
       this.groups.set(mk, g);
     }
+    // The span the store or earlier batches have already checked for other episodes near it. A
+    // group read back is one correlation and the members in the datum's window, which may be
+    // another episode's: it is checked whole, and its counts summed again (mergeEpisodes).
+    if (loaded) {
+      batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: true });
+      batch.loadedGroups.add(g);
+    } else if (firstTouch && !batch.spanAtStart.has(g))
+      batch.spanAtStart.set(g, created ? { firstMs: startMs, lastMs: endMs, whole: false } : { firstMs: g.firstMs, lastMs: g.lastMs, whole: false });
     byValue.set(value, g);
     if (startMs < g.firstMs) g.firstMs = startMs;
     if (endMs > g.lastMs) g.lastMs = endMs;
@@ -418,6 +462,141 @@ export class CorrelationEngine {
     }
   }
 
+  /**
+   * Late data that widens an episode can bring another episode of the same key value within the
+   * window: arriving A, C, then B between them, B joined C while A stayed apart, and the circuit
+   * had two correlations where A, B, C gave one. Such episodes are merged into the widened one,
+   * which then takes the id of its earliest datum, so the id does not depend on arrival order.
+   */
+  private mergeEpisodes(batch: BatchContext): void {
+    for (const [g, before] of batch.spanAtStart) {
+      if (g.key === 'trace_id' || batch.absorbed.has(g)) continue;
+      if (!before.whole && g.firstMs >= before.firstMs && g.lastMs <= before.lastMs) continue;
+      // Each merge widens the episode again: bounded, as a chain of episodes could be long.
+      let merged = false;
+      for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
+        const [firstMs, lastMs] = [g.firstMs, g.lastMs];
+        if (!this.absorbNearby(g, batch)) break;
+        merged = true;
+        if (g.firstMs >= firstMs && g.lastMs <= lastMs) break;
+      }
+      if (merged || g.firstMs < before.firstMs) {
+        const id = correlationId(g.method, g.value, g.firstMs);
+        if (id !== g.id) {
+          if (g.persistedMembers > 0) batch.writes.correlationsRemoved.push(g.id);
+          g.id = id;
+        }
+      }
+    }
+  }
+
+  /** Merges into g the episodes within its window; whether there were any. */
+  private absorbNearby(g: KeyGroup, batch: BatchContext): boolean {
+    const w = this.opts.windowMs;
+    const max = this.opts.maxTracesPerCircuit;
+    const [firstMs, lastMs] = [g.firstMs, g.lastMs];
+    const reaches = (f: number, l: number): boolean => l >= firstMs - w && f <= lastMs + w;
+    const parts: EpisodePart[] = [];
+    const taken = new Set<string>();
+    // Episodes this batch changed: their state here is newer than the store's.
+    const current = batch.groups.get(g.key as BusinessKeyName)?.get(g.value);
+    for (const e of current && current !== g ? [current, ...batch.leftEpisodes] : batch.leftEpisodes) {
+      if (e === g || e.mapKey !== g.mapKey || batch.absorbed.has(e) || !reaches(e.firstMs, e.lastMs)) continue;
+      batch.absorbed.add(e);
+      batch.dirtyGroups.delete(e);
+      batch.countedGroups.delete(e);
+      if (e.persistedMembers > 0) batch.writes.correlationsRemoved.push(e.id);
+      taken.add(e.id);
+      parts.push(e);
+      if (g.bridges) for (const [child, plan] of e.bridges ?? []) if (!g.bridges.has(child)) g.bridges.set(child, plan);
+    }
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max);
+    if (near) {
+      for (const c of near.correlations) {
+        if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;
+        batch.writes.correlationsRemoved.push(c.id);
+        parts.push({ ...c, persistedMembers: c.members });
+      }
+      const inParts = new Set(parts.flatMap(p => p.traceIds));
+      for (const m of near.members)
+        if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
+          parts.push({ id: '', traceIds: [m.traceId], services: [], logCount: 0, firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
+    }
+    if (parts.length === 0) {
+      if (batch.loadedGroups.delete(g)) this.combine(g, parts, [], batch);
+      return false;
+    }
+    batch.loadedGroups.delete(g);
+    this.combine(g, parts, near?.bridges ?? [], batch);
+    // The merged episode is the key value's episode from now on, in this batch and in hot state.
+    batch.groups.get(g.key as BusinessKeyName)?.set(g.value, g);
+    this.groups.set(g.mapKey, g);
+    batch.countedGroups.delete(g);
+    batch.dirtyGroups.add(g);
+    return true;
+  }
+
+  /**
+   * g with the parts' members, services, times and bridges. Counts are summed again from the
+   * member traces (two episodes can share a trace), with the logs of no trace each part had.
+   */
+  private combine(g: KeyGroup, parts: readonly EpisodePart[], storedBridges: readonly BridgePlan[], batch: BatchContext): void {
+    const states = new Map(this.memberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
+    const logsOf = (ids: readonly string[]): number => ids.reduce((n, id) => n + (states.get(id)?.logCount ?? 0), 0);
+    let looseLogs = Math.max(0, g.logCount - logsOf(g.traceIds));
+    for (const p of parts) {
+      looseLogs += Math.max(0, p.logCount - logsOf(p.traceIds));
+      for (const id of p.traceIds) {
+        if (g.traceSet.has(id)) continue;
+        if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
+          this.cappedMembers++;
+          continue;
+        }
+        g.traceIds.push(id);
+        g.traceSet.add(id);
+      }
+      for (const s of p.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+      if (p.firstMs < g.firstMs) g.firstMs = p.firstMs;
+      if (p.lastMs > g.lastMs) g.lastMs = p.lastMs;
+      g.persistedMembers += p.persistedMembers;
+    }
+    g.spanCount = 0;
+    g.logCount = looseLogs;
+    for (const id of g.traceIds) {
+      const t = states.get(id);
+      if (!t) continue;
+      g.spanCount += t.spanCount;
+      g.logCount += t.logCount;
+      for (const s of t.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+    }
+    // The stored bridges into the merged members are this episode's now: restitching replaces them.
+    if (g.bridges)
+      for (const b of storedBridges) {
+        if (!g.traceSet.has(b.childTraceId)) continue;
+        const mine = g.bridges.get(b.childTraceId);
+        if (!mine) g.bridges.set(b.childTraceId, b);
+        else if (mine.spanId !== b.spanId || mine.traceId !== b.traceId) batch.writes.bridgesRemoved.push(b);
+      }
+  }
+
+  /** The states of these traces: from hot state, else read back (and kept). */
+  private memberStates(traceIds: readonly string[]): TraceState[] {
+    const members: TraceState[] = [];
+    const missing: string[] = [];
+    for (const id of traceIds) {
+      const t = this.traces.get(id);
+      if (t) members.push(t);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const t of this.loader.loadTraces(missing)) {
+        this.traces.set(t.traceId, t);
+        members.push(t);
+      }
+    }
+    return members;
+  }
+
   private finish(batch: BatchContext): ObserveResult {
     const events = new Map<string, number>();
     const bump = (method: string) => events.set(method, (events.get(method) ?? 0) + 1);
@@ -457,6 +636,7 @@ export class CorrelationEngine {
         for (const g of this.groupsOf(t, batch, batch.scratchGroups)) if (g.bridges) batch.dirtyGroups.add(g);
     }
 
+    this.mergeEpisodes(batch);
     // Groups that only counted a member's data write their row again; the others plan bridges too.
     for (const g of batch.dirtyGroups) batch.countedGroups.delete(g);
     for (const g of [...batch.dirtyGroups, ...batch.countedGroups]) {
@@ -539,19 +719,7 @@ export class CorrelationEngine {
   }
 
   private restitch(g: KeyGroup, batch: BatchContext): void {
-    const members: TraceState[] = [];
-    const missing: string[] = [];
-    for (const id of g.traceIds) {
-      const t = this.traces.get(id);
-      if (t) members.push(t);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      for (const t of this.loader.loadTraces(missing)) {
-        this.traces.set(t.traceId, t);
-        members.push(t);
-      }
-    }
+    const members = this.memberStates(g.traceIds);
     const plans = planBridges(g.key as BusinessKeyName, g.value, members, this.opts.windowMs);
     const current = g.bridges!;
     const nowMs = this.now();
@@ -589,6 +757,14 @@ class BatchContext {
   readonly dirtyGroups = new Set<KeyGroup>();
   /** Groups whose member traces gained data without the key: their counts change, not their bridges. */
   readonly countedGroups = new Set<KeyGroup>();
+  /** Each group's span when the batch first touched it (mergeEpisodes). */
+  readonly spanAtStart = new Map<KeyGroup, { firstMs: number; lastMs: number; whole: boolean }>();
+  /** Episodes of a key value this batch changed and then left for another (a datum outside their window). */
+  readonly leftEpisodes: KeyGroup[] = [];
+  /** Groups read back from the store in this batch, whose counts are summed again once. */
+  readonly loadedGroups = new Set<KeyGroup>();
+  /** Episodes merged into another in this batch: nothing of theirs is written. */
+  readonly absorbed = new Set<KeyGroup>();
   /** Reused by groupsOf. */
   readonly scratchGroups: KeyGroup[] = [];
   readonly traceLogJoins = new Set<string>();
@@ -601,6 +777,20 @@ class BatchContext {
 
 // A batch context lives for one request: see shape-anchors.ts.
 anchorShape(new BatchContext());
+
+/** What mergeEpisodes takes from another episode: a group, a stored correlation or a lone member. */
+interface EpisodePart {
+  id: string;
+  traceIds: readonly string[];
+  services: readonly string[];
+  logCount: number;
+  firstMs: number;
+  lastMs: number;
+  persistedMembers: number;
+}
+
+/** Merges in one batch that widen an episode into yet another one (a long chain of episodes). */
+const MAX_MERGE_ROUNDS = 8;
 
 /** One span or log as it counts for a circuit (or, when a trace joins one, all the trace had). */
 interface CircuitDatum {

@@ -69,11 +69,13 @@ export interface DerivedWrites {
   memberships: MembershipRow[];
   circuits: CircuitDelta[];
   correlations: CorrelationRow[];
+  /** Correlations merged into another (late data joined two episodes) or stored under an id since changed. */
+  correlationsRemoved: string[];
   bridgesAdded: BridgeRow[];
   bridgesRemoved: BridgePlan[];
   links: LinkRow[];
 }
 
 export function emptyDerivedWrites(): DerivedWrites {
-  return { traces: [], memberships: [], circuits: [], correlations: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+  return { traces: [], memberships: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
 }

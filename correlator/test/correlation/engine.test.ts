@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CorrelationEngine, type StateLoader } from '../../src/correlation/engine.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
-const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0 };
+const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null };
 
 const resources = new Map<string, DecodedResourceScope>();
 function resource(service: string): DecodedResourceScope {
@@ -164,6 +164,7 @@ for (const [mode, liveEntries] of [
       const loaded: string[] = [];
       const loader: StateLoader = {
         persistedMembers: () => 0,
+        episodesNear: () => null,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

@@ -270,6 +270,68 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(results[1], results[0]);
   });
 
+  it('merges two episodes that late data brings within the window, in any order, under one id', async t => {
+    const attrs = { circuit_id: 'CIRC-MERGE' };
+    // A and C are two minutes apart; B, a minute after A and before C, joins them.
+    const A = () => rootTrace('beorn', 'A', T0, T0 + 1000, attrs);
+    const B = () => rootTrace('mdso', 'B', T0 + 60_000, T0 + 61_000, attrs);
+    const C = () => rootTrace('arda', 'C', T0 + 120_000, T0 + 121_000, attrs);
+    const orders: [string, (c: Correlator) => Promise<void>][] = [
+      ['A, B, C', async c => { for (const x of [A, B, C]) await c.send(await x()); }],
+      ['A, C, B', async c => { for (const x of [A, C, B]) await c.send(await x()); }],
+      ['A, C, restart, B', async c => { await c.send(await A()); await c.send(await C()); await c.restart(); await c.send(await B()); }],
+      ['A, C, B in one request', async c => c.send([...(await A()), ...(await C()), ...(await B())])],
+      ['C, B, A', async c => { for (const x of [C, B, A]) await c.send(await x()); }],
+      ['B, A, C', async c => { for (const x of [B, A, C]) await c.send(await x()); }],
+      ['C, A, restart, B', async c => { await c.send(await C()); await c.send(await A()); await c.restart(); await c.send(await B()); }],
+    ];
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t);
+      await run(c);
+      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-MERGE')).correlations.map(x => x.id);
+      runs.push({ order, result: { ...(await c.circuit('CIRC-MERGE')), ids } });
+    }
+    const first = runs[0]!.result as { bridges: string[]; correlations: string[]; ids: string[] };
+    assert.deepEqual(first.correlations, [`${hex('A', 8)},${hex('B', 8)},${hex('C', 8)} spans=3 services=arda,beorn,mdso`]);
+    assert.equal(first.bridges.length, 2);
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
+  });
+
+  it('merges two correlated episodes with their bridges as if the late trace had come in order', async t => {
+    const attrs = { circuit_id: 'CIRC-MERGE2' };
+    const E2 = T0 + 122_000;
+    const first = async () => [...(await rootTrace('beorn', 'A1', T0, T0 + 1000, attrs)), ...(await rootTrace('mdso', 'A2', T0 + 100, T0 + 900, attrs))];
+    const second = async () => [...(await rootTrace('beorn', 'C1', E2, E2 + 1000, attrs)), ...(await rootTrace('mdso', 'C2', E2 + 100, E2 + 900, attrs))];
+    const late = () => rootTrace('arda', 'B', T0 + 61_000, T0 + 62_000, attrs);
+    const runs: { order: string; result: unknown }[] = [];
+    for (const order of ['in order', 'late', 'late after a restart', 'late with tiny hot state']) {
+      const c = await Correlator.start(t, order === 'late with tiny hot state' ? TINY : {});
+      if (order === 'in order') {
+        await c.send(await first());
+        await c.send(await late());
+        await c.send(await second());
+      } else {
+        await c.send(await first());
+        await c.send(await second());
+        if (order === 'late after a restart') await c.restart();
+        // Other circuits push both episodes out of hot state: they are read back to merge.
+        if (order === 'late with tiny hot state') {
+          const others = await Promise.all(Array.from({ length: 150 }, (_, i) => rootTrace('palantir', `filler-${i}`, T0, T0 + 10, { circuit_id: `FILL-${i}` })));
+          await c.send(others.flat());
+        }
+        await c.send(await late());
+      }
+      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-MERGE2')).correlations.map(x => x.id);
+      const { summary } = await c.get<{ summary: { spanCount: number; traceCount: number; bridgeCount: number } }>('/api/circuits/CIRC-MERGE2');
+      runs.push({ order, result: { ...(await c.circuit('CIRC-MERGE2')), ids, summary: [summary.spanCount, summary.traceCount, summary.bridgeCount] } });
+    }
+    const inOrder = runs[0]!.result as { bridges: string[]; correlations: string[]; ids: string[] };
+    assert.equal(inOrder.correlations.length, 1, inOrder.correlations.join('\n'));
+    assert.equal(inOrder.bridges.length, 4, inOrder.bridges.join('\n'));
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, inOrder, order);
+  });
+
   it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-EP' };

@@ -173,6 +173,8 @@ export class RowWriter {
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
     }
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
+    // Before the upserts: a merged episode may take the id of one it absorbed.
+    for (const id of w.correlationsRemoved) st.deleteCorrelation.run(id);
     for (const c of w.correlations) {
       st.upsertCorrelation.run(
         c.id,
@@ -297,6 +299,7 @@ function prepareWrites(d: Database.Database) {
     bumpCircuitBridges: d.prepare(
       'UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?',
     ),
+    deleteCorrelation: d.prepare('DELETE FROM correlations WHERE id = ?'),
     upsertCorrelation: d.prepare(
       `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
          span_count, log_count, created_ms, updated_ms)

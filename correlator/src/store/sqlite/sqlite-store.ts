@@ -15,6 +15,7 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { KeyGroup, TraceState } from '../../correlation/types.js';
+import type { NearbyEpisodes } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
@@ -224,6 +225,7 @@ export class SqliteStore implements Store {
         `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY last_ms DESC LIMIT 1`,
       ),
+      groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?'),
       groupHasMember: d
         .prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
@@ -548,6 +550,30 @@ export class SqliteStore implements Store {
     return row ? correlationMembers((JSON.parse(row.trace_ids) as string[]).length, row.log_count) : 0;
   }
 
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null {
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    // Every stored episode has a member (a correlation has a trace and another trace or logs).
+    if (!this.seenFilter.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
+    const members = (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(
+      m => ({ traceId: m.trace_id, firstMs: m.first_ms, lastMs: m.last_ms }),
+    );
+    const correlations = (this.st.groupCorrelations.all(key, value, fromMs, toMs) as CorrelationDbRow[]).map(r => {
+      const c = toCorrelation(r);
+      return {
+        id: c.id,
+        traceIds: c.traceIds,
+        services: c.services,
+        spanCount: c.spanCount,
+        logCount: c.logCount,
+        firstMs: c.firstSeenMs,
+        lastMs: c.lastSeenMs,
+        members: correlationMembers(c.traceIds.length, c.logCount),
+      };
+    });
+    const bridges = (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(toBridgePlan);
+    return { correlations, members, bridges };
+  }
+
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
@@ -562,8 +588,10 @@ export class SqliteStore implements Store {
     }[];
     const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
     const c = corr ? toCorrelation(corr) : null;
-    const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
-    const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
+    // A correlation's span is its keyed data's, as in hot state (members' rows span whole traces):
+    // the same episode windows, and the same id (mergeEpisodes), whether or not it was read back.
+    const firstMs = c ? c.firstSeenMs : Math.min(...members.map(m => m.first_ms));
+    const lastMs = c ? c.lastSeenMs : Math.max(...members.map(m => m.last_ms));
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
     // The correlation's traces and the window's members together may pass the cap hot state keeps.
