@@ -15,7 +15,7 @@ export const Correlation = Type.Object(
     value: Type.String(),
     confidence: Type.Number({ minimum: 0, maximum: 1 }),
     traceIds: Type.Array(Type.String()),
-    services: Type.Array(Type.String()),
+    services: Type.Array(Type.String(), { description: 'Services of its member traces, and of its logs of no trace' }),
     spanCount: Type.Integer({ description: 'Spans of its member traces: all of them, not only those that carry the key' }),
     logCount: Type.Integer({ description: 'Logs of its member traces, and logs of no trace that carry the key' }),
     firstSeen: Type.String({ format: 'date-time' }),

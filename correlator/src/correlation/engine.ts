@@ -437,15 +437,16 @@ export class CorrelationEngine {
   }
 
   /**
-   * A correlation counts every span and log of its member traces, not only those that carry its
-   * key: usually only a trace's root span does. A trace that joined a group in this batch brings
-   * all it has; a member that gained data adds it to each group that holds it.
+   * A correlation counts every span, log and service of its member traces, not only those that
+   * carry its key: usually only a trace's root span does. A trace that joined a group in this
+   * batch brings all it has; a member that gained data adds it to each group that holds it.
    */
   private countMembers(batch: BatchContext): void {
     const joined = new Map<KeyGroup, Set<string>>();
     for (const { group, trace } of batch.joins) {
       group.spanCount += trace.spanCount;
       group.logCount += trace.logCount;
+      addServices(group, trace);
       let ids = joined.get(group);
       if (!ids) joined.set(group, (ids = new Set()));
       ids.add(trace.traceId);
@@ -457,6 +458,7 @@ export class CorrelationEngine {
         if (joined.get(g)?.has(t.traceId)) continue;
         g.spanCount += d.spans;
         g.logCount += d.logs;
+        addServices(g, t);
         batch.countedGroups.add(g);
       }
     }
@@ -567,7 +569,7 @@ export class CorrelationEngine {
       if (!t) continue;
       g.spanCount += t.spanCount;
       g.logCount += t.logCount;
-      for (const s of t.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+      addServices(g, t);
     }
     // The stored bridges into the merged members are this episode's now: restitching replaces them.
     if (g.bridges)
@@ -818,6 +820,10 @@ function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean
   const keys = t.keys.circuit_id === circuitId ? t.keys : { ...t.keys, circuit_id: circuitId };
   addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys });
   for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
+}
+
+function addServices(g: KeyGroup, t: TraceState): void {
+  for (const s of t.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
 }
 
 function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean {

@@ -467,6 +467,32 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(runs[1], runs[0]);
   });
 
+  it("counts the services and spans of a member trace that carry no key, whenever they arrive", async t => {
+    const runs: unknown[] = [];
+    for (const order of ['keyed first', 'unkeyed first', 'unkeyed after a restart']) {
+      const c = await Correlator.start(t);
+      const attrs = { circuit_id: 'CIRC-SVC' };
+      const X = hex('X', 32);
+      const xRoot = hex('x-root', 16);
+      // beorn calls mdso with trace context: mdso's span is in beorn's trace, without the key.
+      const keyed = [...(await traceSpans('beorn', X, [{ id: xRoot, start: T0, end: T0 + 1000, attrs, kind: SpanKind.SERVER }])), ...(await rootTrace('arda', 'Y', T0 + 100, T0 + 600, attrs))];
+      const unkeyed = await traceSpans('mdso', X, [{ id: hex('x-mdso', 16), parent: xRoot, start: T0 + 10, end: T0 + 90, kind: SpanKind.SERVER }]);
+      if (order === 'keyed first') {
+        await c.send(keyed);
+        await c.send(unkeyed);
+      } else if (order === 'unkeyed first') {
+        await c.send(unkeyed);
+        await c.send(keyed);
+      } else {
+        await c.send(keyed);
+        await c.restart();
+        await c.send(unkeyed);
+      }
+      runs.push({ order, correlations: (await c.circuit('CIRC-SVC')).correlations });
+    }
+    for (const run of runs) assert.deepEqual((run as { correlations: string[] }).correlations, [`${hex('X', 8)},${hex('Y', 8)} spans=3 services=arda,beorn,mdso`], JSON.stringify(run));
+  });
+
   it('a group of one trace, reloaded, keeps its spans and services when a second trace joins', async t => {
     const runs: unknown[] = [];
     for (const restart of [false, true]) {
