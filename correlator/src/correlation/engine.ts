@@ -420,20 +420,46 @@ export class CorrelationEngine {
 
   private pushGroupAt(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext, out: KeyGroup[]): void {
     if (!this.correlating.has(key)) return;
-    let g = batch.groups.get(key)?.get(value);
-    if (!g) {
-      const mk = groupMapKey(key, value);
-      g = this.groups.get(mk);
-      if (!g && Number.isFinite(t.firstMs)) {
-        const w = this.opts.windowMs;
-        g = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit) ?? undefined;
-        if (g) {
-          if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
-          this.groups.set(mk, g);
-        }
-      }
+    const g = this.episodeHolding(key, value, t, batch);
+    if (g) out.push(g);
+  }
+
+  /**
+   * The episode of (key, value) that holds the trace: the batch's, an earlier one the batch left,
+   * the one in hot state, or one read back from the store. Late data of a trace of an earlier
+   * episode counts there, not nowhere (the current episode does not hold the trace).
+   */
+  private episodeHolding(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext): KeyGroup | undefined {
+    const id = t.traceId;
+    const current = batch.groups.get(key)?.get(value);
+    if (current?.traceSet.has(id)) return current;
+    const mk = current?.mapKey ?? groupMapKey(key, value);
+    for (const e of batch.leftEpisodes) if (e.mapKey === mk && e.traceSet.has(id)) return e;
+    const hot = this.groups.get(mk);
+    if (hot && hot !== current && hot.traceSet.has(id)) {
+      this.enterBatch(hot, current, batch, false);
+      return hot;
     }
-    if (g?.traceSet.has(t.traceId)) out.push(g);
+    if (!Number.isFinite(t.firstMs)) return undefined;
+    const w = this.opts.windowMs;
+    const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit);
+    if (!loaded?.traceSet.has(id)) return undefined;
+    if (this.opts.bridgeKeys.includes(key) && !loaded.bridges) loaded.bridges = new Map();
+    this.enterBatch(loaded, current, batch, true);
+    return loaded;
+  }
+
+  /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */
+  private enterBatch(g: KeyGroup, current: KeyGroup | undefined, batch: BatchContext, loaded: boolean): void {
+    if (current) batch.leftEpisodes.push(g);
+    else {
+      let byValue = batch.groups.get(g.key as BusinessKeyName);
+      if (!byValue) batch.groups.set(g.key as BusinessKeyName, (byValue = new Map()));
+      byValue.set(g.value, g);
+      this.groups.set(g.mapKey, g);
+    }
+    batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: loaded });
+    if (loaded) batch.loadedGroups.add(g);
   }
 
   /**
@@ -447,6 +473,7 @@ export class CorrelationEngine {
       group.spanCount += trace.spanCount;
       group.logCount += trace.logCount;
       addServices(group, trace);
+      widenTo(group, trace);
       let ids = joined.get(group);
       if (!ids) joined.set(group, (ids = new Set()));
       ids.add(trace.traceId);
@@ -459,6 +486,7 @@ export class CorrelationEngine {
         g.spanCount += d.spans;
         g.logCount += d.logs;
         addServices(g, t);
+        widenTo(g, t);
         batch.countedGroups.add(g);
       }
     }
@@ -482,7 +510,8 @@ export class CorrelationEngine {
         merged = true;
         if (g.firstMs >= firstMs && g.lastMs <= lastMs) break;
       }
-      if (merged || g.firstMs < before.firstMs) {
+      // A group read back may hold members its stored id was not made from.
+      if (merged || before.whole || g.firstMs < before.firstMs) {
         const id = correlationId(g.method, g.value, g.firstMs);
         if (id !== g.id) {
           if (g.persistedMembers > 0) batch.writes.correlationsRemoved.push(g.id);
@@ -510,7 +539,12 @@ export class CorrelationEngine {
       if (e.persistedMembers > 0) batch.writes.correlationsRemoved.push(e.id);
       taken.add(e.id);
       parts.push(e);
-      if (g.bridges) for (const [child, plan] of e.bridges ?? []) if (!g.bridges.has(child)) g.bridges.set(child, plan);
+      if (g.bridges)
+        for (const [child, plan] of e.bridges ?? []) {
+          const mine = g.bridges.get(child);
+          if (!mine) g.bridges.set(child, plan);
+          else if (mine.spanId !== plan.spanId || mine.traceId !== plan.traceId) batch.writes.bridgesRemoved.push(plan);
+        }
     }
     const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max);
     if (near) {
@@ -570,6 +604,7 @@ export class CorrelationEngine {
       g.spanCount += t.spanCount;
       g.logCount += t.logCount;
       addServices(g, t);
+      widenTo(g, t);
     }
     // The stored bridges into the merged members are this episode's now: restitching replaces them.
     if (g.bridges)
@@ -820,6 +855,12 @@ function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean
   const keys = t.keys.circuit_id === circuitId ? t.keys : { ...t.keys, circuit_id: circuitId };
   addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys });
   for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
+}
+
+/** An episode spans its member traces whole, as their membership rows do: the same windows and ids read back or not. */
+function widenTo(g: KeyGroup, t: TraceState): void {
+  if (Number.isFinite(t.firstMs) && t.firstMs < g.firstMs) g.firstMs = t.firstMs;
+  if (Number.isFinite(t.lastMs) && t.lastMs > g.lastMs) g.lastMs = t.lastMs;
 }
 
 function addServices(g: KeyGroup, t: TraceState): void {

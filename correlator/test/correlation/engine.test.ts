@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorrelationEngine, type StateLoader } from '../../src/correlation/engine.js';
+import { correlationId } from '../../src/correlation/ids.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
 const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null };
@@ -173,7 +174,8 @@ for (const [mode, liveEntries] of [
           key === 'circuit_id' && value === 'C'
             ? {
                 mapKey: 'circuit_id\u0000C',
-                id: 'persisted-id',
+                // Stored ids follow the episode's earliest datum (mergeEpisodes).
+                id: correlationId('circuit_id_match', 'C', 0),
                 method: 'circuit_id_match',
                 key: 'circuit_id',
                 value: 'C',
@@ -196,7 +198,8 @@ for (const [mode, liveEntries] of [
       );
       const r = e.observe([span(9, 'mdso', 20, { circuit_id: 'C' })], []);
       assert.ok(loaded.includes((9).toString(16).padStart(32, '0')), 'loaded.includes((9).toString(16).padStart(32, \'0\'))');
-      assert.equal(r.writes.correlations[0]!.id, 'persisted-id');
+      assert.equal(r.writes.correlations[0]!.id, correlationId('circuit_id_match', 'C', 0));
+      assert.deepEqual(r.writes.correlationsRemoved, []);
       assert.equal(r.writes.correlations[0]!.traceIds.length, 2);
     });
   });

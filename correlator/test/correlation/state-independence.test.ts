@@ -332,6 +332,63 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { order, result } of runs.slice(1)) assert.deepEqual(result, inOrder, order);
   });
 
+  it('spans an episode over its member traces whole, however the traces are split into requests', async t => {
+    const attrs = { circuit_id: 'CIRC-WHOLE' };
+    // X's keyed root is short; its unkeyed child runs 90 s, to within the window of B.
+    const A = () => rootTrace('beorn', 'A', T0, T0 + 1000, attrs);
+    const X = () =>
+      traceSpans('mdso', hex('X', 32), [
+        { id: hex('x-root', 16), start: T0 + 10_000, end: T0 + 11_000, attrs, kind: SpanKind.SERVER },
+        { id: hex('x-long', 16), parent: hex('x-root', 16), start: T0 + 10_500, end: T0 + 100_000 },
+      ]);
+    const B = () => rootTrace('arda', 'B', T0 + 130_000, T0 + 131_000, attrs);
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, run] of [
+      ['A, X, B in one request', async (c: Correlator) => c.send([...(await A()), ...(await X()), ...(await B())])],
+      ['A and X, then B', async (c: Correlator) => { await c.send([...(await A()), ...(await X())]); await c.send(await B()); }],
+      ['B, then A and X', async (c: Correlator) => { await c.send(await B()); await c.send([...(await A()), ...(await X())]); }],
+      ['B, X, A, a restart before A', async (c: Correlator) => { await c.send(await B()); await c.send(await X()); await c.restart(); await c.send(await A()); }],
+    ] as const) {
+      const c = await Correlator.start(t);
+      await run(c);
+      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-WHOLE')).correlations.map(x => x.id);
+      runs.push({ order, result: { ...(await c.circuit('CIRC-WHOLE')), ids } });
+    }
+    const first = runs[0]!.result as { correlations: string[] };
+    assert.deepEqual(first.correlations, [`${hex('A', 8)},${hex('B', 8)},${hex('X', 8)} spans=4 services=arda,beorn,mdso`]);
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, runs[0]!.result, order);
+  });
+
+  it("counts a member's late data in its own episode, not the key's latest, with or without a restart", async t => {
+    const attrs = { circuit_id: 'CIRC-OLD' };
+    const runs: { mode: string; result: unknown }[] = [];
+    for (const mode of ['in order', 'late', 'late after a restart', 'late with tiny hot state']) {
+      const c = await Correlator.start(t, mode === 'late with tiny hot state' ? TINY : {});
+      // Episode 1 is A and X; episode 2, 100 s on, B and C. Then X's child comes, unkeyed.
+      const xLate = () => traceSpans('mdso', hex('X', 32), [{ id: hex('x-late', 16), parent: hex('x-root', 16), start: T0 + 12_000, end: T0 + 20_000 }]);
+      await c.send([
+        ...(await rootTrace('beorn', 'A', T0, T0 + 1000, attrs)),
+        ...(await traceSpans('mdso', hex('X', 32), [{ id: hex('x-root', 16), start: T0 + 10_000, end: T0 + 11_000, attrs, kind: SpanKind.SERVER }])),
+      ]);
+      if (mode === 'in order') await c.send(await xLate());
+      await c.send([...(await rootTrace('beorn', 'B', T0 + 100_000, T0 + 101_000, attrs)), ...(await rootTrace('arda', 'C', T0 + 105_000, T0 + 106_000, attrs))]);
+      if (mode === 'late after a restart') await c.restart();
+      if (mode === 'late with tiny hot state') {
+        const others = await Promise.all(Array.from({ length: 150 }, (_, i) => rootTrace('palantir', `old-filler-${i}`, T0, T0 + 10, { circuit_id: `OLD-FILL-${i}` })));
+        await c.send(others.flat());
+      }
+      if (mode !== 'in order') await c.send(await xLate());
+      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-OLD')).correlations.map(x => x.id);
+      runs.push({ mode, result: { ...(await c.circuit('CIRC-OLD')), ids } });
+    }
+    const first = runs[0]!.result as { correlations: string[] };
+    assert.deepEqual(first.correlations.sort(), [
+      `${hex('A', 8)},${hex('X', 8)} spans=3 services=beorn,mdso`,
+      `${hex('B', 8)},${hex('C', 8)} spans=2 services=arda,beorn`,
+    ]);
+    for (const { mode, result } of runs.slice(1)) assert.deepEqual(result, runs[0]!.result, mode);
+  });
+
   it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-EP' };

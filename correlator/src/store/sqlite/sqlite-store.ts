@@ -588,10 +588,9 @@ export class SqliteStore implements Store {
     }[];
     const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
     const c = corr ? toCorrelation(corr) : null;
-    // A correlation's span is its keyed data's, as in hot state (members' rows span whole traces):
-    // the same episode windows, and the same id (mergeEpisodes), whether or not it was read back.
-    const firstMs = c ? c.firstSeenMs : Math.min(...members.map(m => m.first_ms));
-    const lastMs = c ? c.lastSeenMs : Math.max(...members.map(m => m.last_ms));
+    // A correlation spans its member traces whole, as the members' rows do (engine.ts, countMembers).
+    const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
+    const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
     // The correlation's traces and the window's members together may pass the cap hot state keeps.
