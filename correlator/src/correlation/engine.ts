@@ -51,6 +51,7 @@ export interface StateLoader {
 export interface NearbyEpisodes {
   correlations: {
     id: string;
+    confidence: number;
     traceIds: string[];
     services: string[];
     spanCount: number;

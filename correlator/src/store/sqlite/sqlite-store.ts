@@ -221,10 +221,6 @@ export class SqliteStore implements Store {
       readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
       readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
-      groupCorrelation: d.prepare(
-        `SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
-         ORDER BY last_ms DESC LIMIT 1`,
-      ),
       groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?'),
       groupHasMember: d
         .prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
@@ -551,8 +547,11 @@ export class SqliteStore implements Store {
   }
 
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null {
+    // Every persisted correlation and bridge has members, so a key without members in the window
+    // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
+    // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
+    // finds nothing (32 µs), and the correlation and bridge queries would follow.
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    // Every stored episode has a member (a correlation has a trace and another trace or logs).
     if (!this.seenFilter.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
     const members = (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(
       m => ({ traceId: m.trace_id, firstMs: m.first_ms, lastMs: m.last_ms }),
@@ -561,6 +560,7 @@ export class SqliteStore implements Store {
       const c = toCorrelation(r);
       return {
         id: c.id,
+        confidence: c.confidence,
         traceIds: c.traceIds,
         services: c.services,
         spanCount: c.spanCount,
@@ -575,37 +575,25 @@ export class SqliteStore implements Store {
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
-    // Every persisted correlation and bridge has members, so a key without members in the window
-    // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
-    // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
-    // finds nothing (32 µs), and the correlation and bridge queries would follow.
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    if (!this.seenFilter.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
-    const members = this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as {
-      trace_id: string;
-      first_ms: number;
-      last_ms: number;
-    }[];
-    const corr = this.st.groupCorrelation.get(key, value, fromMs, toMs) as CorrelationDbRow | undefined;
-    const c = corr ? toCorrelation(corr) : null;
-    // A correlation spans its member traces whole, as the members' rows do (engine.ts, countMembers).
-    const firstMs = Math.min(c?.firstSeenMs ?? Infinity, ...members.map(m => m.first_ms));
-    const lastMs = Math.max(c?.lastSeenMs ?? -Infinity, ...members.map(m => m.last_ms));
+    const near = this.episodesNear(key, value, fromMs, toMs, maxTraces);
+    if (!near) return null;
+    // The latest correlation in the window; the engine merges in any other (mergeEpisodes).
+    let c: NearbyEpisodes['correlations'][number] | null = null;
+    for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
+    // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo).
+    const firstMs = Math.min(c?.firstMs ?? Infinity, ...near.members.map(m => m.firstMs));
+    const lastMs = Math.max(c?.lastMs ?? -Infinity, ...near.members.map(m => m.lastMs));
     const traceIds = c ? [...c.traceIds] : [];
-    for (const m of members) if (!traceIds.includes(m.trace_id)) traceIds.push(m.trace_id);
+    for (const m of near.members) if (!traceIds.includes(m.traceId)) traceIds.push(m.traceId);
     // The correlation's traces and the window's members together may pass the cap hot state keeps.
     if (traceIds.length > maxTraces) traceIds.length = maxTraces;
-    // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
-    // one would otherwise remove as no longer planned.
     // A group of one trace has no correlation row (a correlation has two members or more): its
     // counts and services are its trace's, which would otherwise start again from nothing.
     const alone = c ? [] : (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]);
+    // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
+    // one would otherwise remove as no longer planned.
     const memberIds = new Set(traceIds);
-    const bridges = new Map(
-      (this.st.groupBridges.all(key, value) as BridgeDbRow[])
-        .filter(b => memberIds.has(b.child_trace_id))
-        .map(b => [b.child_trace_id, toBridgePlan(b)]),
-    );
+    const bridges = new Map(near.bridges.filter(b => memberIds.has(b.childTraceId)).map(b => [b.childTraceId, b]));
     return {
       mapKey: groupMapKey(key, value),
       id: c?.id ?? correlationId(`${key}_match`, value, firstMs),
@@ -621,7 +609,7 @@ export class SqliteStore implements Store {
       spanCount: c?.spanCount ?? alone.reduce((n, t) => n + t.span_count, 0),
       logCount: c?.logCount ?? alone.reduce((n, t) => n + t.log_count, 0),
       bridges: bridges.size > 0 ? bridges : null,
-      persistedMembers: c ? correlationMembers(c.traceIds.length, c.logCount) : 0,
+      persistedMembers: c?.members ?? 0,
     };
   }
 
