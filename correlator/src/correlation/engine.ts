@@ -366,10 +366,8 @@ export class CorrelationEngine {
     // The span the store or earlier batches have already checked for other episodes near it. A
     // group read back is one correlation and the members in the datum's window, which may be
     // another episode's: it is checked whole, and its counts summed again (mergeEpisodes).
-    if (loaded) {
-      batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: true });
-      batch.loadedGroups.add(g);
-    } else if (firstTouch && !batch.spanAtStart.has(g))
+    if (loaded) batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: true });
+    else if (firstTouch && !batch.spanAtStart.has(g))
       batch.spanAtStart.set(g, created ? { firstMs: startMs, lastMs: endMs, whole: false } : { firstMs: g.firstMs, lastMs: g.lastMs, whole: false });
     byValue.set(value, g);
     if (startMs < g.firstMs) g.firstMs = startMs;
@@ -460,7 +458,6 @@ export class CorrelationEngine {
       this.groups.set(g.mapKey, g);
     }
     batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: loaded });
-    if (loaded) batch.loadedGroups.add(g);
   }
 
   /**
@@ -507,7 +504,8 @@ export class CorrelationEngine {
       let merged = false;
       for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
-        if (!this.absorbNearby(g, batch)) break;
+        // A group read back is counted again even when there is nothing to take in.
+        if (!this.absorbNearby(g, batch, round === 0 && before.whole)) break;
         merged = true;
         if (g.firstMs >= firstMs && g.lastMs <= lastMs) break;
       }
@@ -523,7 +521,7 @@ export class CorrelationEngine {
   }
 
   /** Merges into g the episodes within its window; whether there were any. */
-  private absorbNearby(g: KeyGroup, batch: BatchContext): boolean {
+  private absorbNearby(g: KeyGroup, batch: BatchContext, recount: boolean): boolean {
     const w = this.opts.windowMs;
     const max = this.opts.maxTracesPerCircuit;
     const [firstMs, lastMs] = [g.firstMs, g.lastMs];
@@ -560,10 +558,9 @@ export class CorrelationEngine {
           parts.push({ id: '', traceIds: [m.traceId], services: [], logCount: 0, firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
     }
     if (parts.length === 0) {
-      if (batch.loadedGroups.delete(g)) this.combine(g, parts, [], batch);
+      if (recount) this.combine(g, parts, [], batch);
       return false;
     }
-    batch.loadedGroups.delete(g);
     this.combine(g, parts, near?.bridges ?? [], batch);
     // The merged episode is the key value's episode from now on, in this batch and in hot state.
     batch.groups.get(g.key as BusinessKeyName)?.set(g.value, g);
@@ -795,12 +792,10 @@ class BatchContext {
   readonly dirtyGroups = new Set<KeyGroup>();
   /** Groups whose member traces gained data without the key: their counts change, not their bridges. */
   readonly countedGroups = new Set<KeyGroup>();
-  /** Each group's span when the batch first touched it (mergeEpisodes). */
+  /** Each group's span when the batch first touched it (mergeEpisodes); `whole`: read back, checked whole. */
   readonly spanAtStart = new Map<KeyGroup, { firstMs: number; lastMs: number; whole: boolean }>();
   /** Episodes of a key value this batch changed and then left for another (a datum outside their window). */
   readonly leftEpisodes: KeyGroup[] = [];
-  /** Groups read back from the store in this batch, whose counts are summed again once. */
-  readonly loadedGroups = new Set<KeyGroup>();
   /** Episodes merged into another in this batch: nothing of theirs is written. */
   readonly absorbed = new Set<KeyGroup>();
   /** Reused by groupsOf. */
