@@ -357,6 +357,7 @@ export class CorrelationEngine {
         services: [],
         spanCount: 0,
         logCount: 0,
+        looseLogs: 0,
         bridges: null,
         persistedMembers: 0,
       };
@@ -373,7 +374,10 @@ export class CorrelationEngine {
     if (startMs < g.firstMs) g.firstMs = startMs;
     if (endMs > g.lastMs) g.lastMs = endMs;
     // What a member trace has counts through the trace (countMembers); a log of no trace, here.
-    if (!trace) g.logCount += logs;
+    if (!trace) {
+      g.logCount += logs;
+      g.looseLogs += logs;
+    }
     if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
     if (trace && !g.traceSet.has(trace.traceId)) {
       if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
@@ -577,9 +581,10 @@ export class CorrelationEngine {
   private combine(g: KeyGroup, parts: readonly EpisodePart[], storedBridges: readonly BridgePlan[], batch: BatchContext): void {
     const states = new Map(this.memberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
     const logsOf = (ids: readonly string[]): number => ids.reduce((n, id) => n + (states.get(id)?.logCount ?? 0), 0);
-    let looseLogs = Math.max(0, g.logCount - logsOf(g.traceIds));
+    let looseLogs = g.looseLogs;
     for (const p of parts) {
-      looseLogs += Math.max(0, p.logCount - logsOf(p.traceIds));
+      // A stored correlation keeps no count of its logs of no trace: what its traces do not explain.
+      looseLogs += p.looseLogs ?? Math.max(0, p.logCount - logsOf(p.traceIds));
       for (const id of p.traceIds) {
         if (g.traceSet.has(id)) continue;
         if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
@@ -595,6 +600,7 @@ export class CorrelationEngine {
       g.persistedMembers += p.persistedMembers;
     }
     g.spanCount = 0;
+    g.looseLogs = looseLogs;
     g.logCount = looseLogs;
     for (const id of g.traceIds) {
       const t = states.get(id);
@@ -685,7 +691,8 @@ export class CorrelationEngine {
           g.services = [...t.services];
         }
       }
-      const members = g.traceIds.length + (g.logCount > 0 && g.key !== 'trace_id' ? 1 : 0) + (g.key === 'trace_id' ? 1 : 0);
+      // A trace's own logs make it no correlation of its keys: only logs of no trace are a member.
+      const members = g.traceIds.length + (g.looseLogs > 0 && g.key !== 'trace_id' ? 1 : 0) + (g.key === 'trace_id' ? 1 : 0);
       if (members < 2) continue;
       if (members > g.persistedMembers) {
         for (let i = g.persistedMembers; i < members; i++) bump(g.method);
@@ -743,6 +750,7 @@ export class CorrelationEngine {
         services: [...t.services],
         spanCount: t.spanCount,
         logCount: t.logCount,
+        looseLogs: 0,
         bridges: null,
         // After a restart or an eviction the stored correlation has counted its members already:
         // counting them again made correlation_events_total grow with every reload.
@@ -817,6 +825,8 @@ interface EpisodePart {
   traceIds: readonly string[];
   services: readonly string[];
   logCount: number;
+  /** Known for a group; for a stored correlation, what its traces' logs do not explain. */
+  looseLogs?: number;
   firstMs: number;
   lastMs: number;
   persistedMembers: number;

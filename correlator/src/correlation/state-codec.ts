@@ -139,7 +139,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       .string(g.value)
       .double(g.confidence);
     w.double(g.firstMs).double(g.lastMs).strings(g.traceIds).strings(g.services);
-    w.double(g.spanCount).double(g.logCount);
+    w.double(g.spanCount).double(g.logCount).double(g.looseLogs);
     if (g.bridges) {
       w.bool(true).uint(g.bridges.size);
       for (const [child, plan] of g.bridges) writeBridge(w, child, plan);
@@ -161,6 +161,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
     const services = r.strings();
     const spanCount = r.double();
     const logCount = r.double();
+    const looseLogs = r.double();
     let bridges: Map<string, BridgePlan> | null = null;
     if (r.bool()) {
       bridges = new Map();
@@ -184,6 +185,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       services,
       spanCount,
       logCount,
+      looseLogs,
       bridges,
       persistedMembers,
     };

@@ -80,7 +80,10 @@ export interface KeyGroup {
   traceSet: Set<string>;
   services: string[];
   spanCount: number;
+  /** Logs of its member traces, and looseLogs. */
   logCount: number;
+  /** Logs that carry the key and belong to no trace: together, one member of the correlation. */
+  looseLogs: number;
   bridges: Map<string, BridgePlan> | null;
   persistedMembers: number;
 }

@@ -125,13 +125,17 @@ for (const [mode, liveEntries] of [
         source: 'otlp' as const,
       };
       const r = e.observe([], [log]);
-      const methods = r.writes.correlations.map(c => c.method).sort();
-      assert.deepEqual(methods, ['circuit_id_match', 'trace_id']);
+      // The trace's own log joins its trace; of the key it makes no correlation of one trace.
+      assert.deepEqual(r.writes.correlations.map(c => c.method), ['trace_id']);
       const byTrace = r.writes.correlations.find(c => c.method === 'trace_id')!;
       assert.equal(byTrace.confidence, 1);
       assert.equal(byTrace.logCount, 1);
       assert.equal(byTrace.spanCount, 1);
       assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.logDelta]), [['C', 1]]);
+      // A log of no trace with the key is a member of the key group beside the trace.
+      const loose = e.observe([], [{ ...log, traceId: '', timeMs: 6, timeUnixNano: '6000000' }]);
+      const byKey = loose.writes.correlations.find(c => c.method === 'circuit_id_match')!;
+      assert.deepEqual([byKey.traceIds.length, byKey.spanCount, byKey.logCount], [1, 1, 2]);
     });
 
     it('records type-level keys on traces and circuits without forming correlations from them', () => {
@@ -187,6 +191,7 @@ for (const [mode, liveEntries] of [
                 services: ['beorn'],
                 spanCount: 1,
                 logCount: 0,
+                looseLogs: 0,
                 bridges: null,
                 persistedMembers: 0,
               }

@@ -86,6 +86,7 @@ const groups: [string, KeyGroup][] = [
       services: ['beorn', 'arda'],
       spanCount: 30,
       logCount: 4,
+      looseLogs: 2,
       bridges: new Map([
         ['5'.repeat(32), plan(5)],
         ['6'.repeat(32), plan(6)],
@@ -109,6 +110,7 @@ const groups: [string, KeyGroup][] = [
       services: [],
       spanCount: 0,
       logCount: 0,
+      looseLogs: 0,
       bridges: null,
       persistedMembers: 0,
     },
@@ -129,6 +131,7 @@ const groups: [string, KeyGroup][] = [
       services: ['beorn'],
       spanCount: 1,
       logCount: 1,
+      looseLogs: 1,
       bridges: new Map(),
       persistedMembers: 2,
     },

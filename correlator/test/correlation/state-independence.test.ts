@@ -389,6 +389,23 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { mode, result } of runs.slice(1)) assert.deepEqual(result, runs[0]!.result, mode);
   });
 
+  it("makes no correlation of a key from one trace and the trace's own logs, and one from a trace and a log of no trace", async t => {
+    const c = await Correlator.start(t);
+    const send = (records: object[]) =>
+      c.app!.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'bpocore' }, records } });
+    await c.send(await rootTrace('beorn', 'A', T0, T0 + 1000, { circuit_id: 'CIRC-OWN' }));
+    assert.equal((await send([{ timestamp: new Date(T0 + 500).toISOString(), message: 'on A', trace_id: hex('A', 32) }])).statusCode, 200);
+    const methods = async (circuit: string) =>
+      (await c.get<{ correlations: { method: string; traceIds: string[]; logCount: number }[] }>(`/api/correlations?circuit_id=${circuit}`)).correlations
+        .map(x => `${x.method} traces=${x.traceIds.length} logs=${x.logCount}`)
+        .sort();
+    assert.deepEqual(await methods('CIRC-OWN'), ['trace_id traces=1 logs=1']);
+    assert.doesNotMatch((await c.app!.inject('/metrics')).body, /correlation_events_total\{method="circuit_id_match"\} [1-9]/);
+    // A log that carries the circuit id and no trace id is a member of its own.
+    assert.equal((await send([{ timestamp: new Date(T0 + 600).toISOString(), message: 'activation step', circuit_id: 'CIRC-OWN' }])).statusCode, 200);
+    assert.deepEqual(await methods('CIRC-OWN'), ['circuit_id_match traces=1 logs=2', 'trace_id traces=1 logs=1']);
+  });
+
   it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-EP' };

@@ -589,7 +589,10 @@ export class SqliteStore implements Store {
     if (traceIds.length > maxTraces) traceIds.length = maxTraces;
     // A group of one trace has no correlation row (a correlation has two members or more): its
     // counts and services are its trace's, which would otherwise start again from nothing.
-    const alone = c ? [] : (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]);
+    const rows = this.st.tracesByIds.all(JSON.stringify(c ? c.traceIds : traceIds)) as TraceRow[];
+    const alone = c ? [] : rows;
+    // The row counts its traces' logs and its logs of no trace together; these are what is left.
+    const looseLogs = c ? Math.max(0, c.logCount - rows.reduce((n, t) => n + t.log_count, 0)) : 0;
     // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
     // one would otherwise remove as no longer planned.
     const memberIds = new Set(traceIds);
@@ -608,6 +611,7 @@ export class SqliteStore implements Store {
       services: c ? [...c.services] : [...new Set(alone.flatMap(t => JSON.parse(t.services) as string[]))],
       spanCount: c?.spanCount ?? alone.reduce((n, t) => n + t.span_count, 0),
       logCount: c?.logCount ?? alone.reduce((n, t) => n + t.log_count, 0),
+      looseLogs,
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c?.members ?? 0,
     };
