@@ -406,6 +406,34 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(await methods('CIRC-OWN'), ['circuit_id_match traces=1 logs=2', 'trace_id traces=1 logs=1']);
   });
 
+  it('counts a bridge two circuits plan for the same hop in the circuit that lists it, in any order', async t => {
+    // A and B each name both circuits, so both circuits plan the one bridge A → B.
+    const both = (service: string, tag: string, start: number, first: string, second: string) =>
+      traceSpans(service, hex(tag, 32), [
+        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
+        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
+      ]);
+    const A = await both('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
+    const B = await both('mdso', 'B', 2000, 'CIRC-Q', 'CIRC-P');
+    for (const [order, requests] of [
+      ['one request', [[...A, ...B]]],
+      ['A then B', [A, B]],
+      ['B then A', [B, A]],
+      ['span by span', [[A[0]!], [B[0]!], [A[1]!], [B[1]!]]],
+      ['span by span, backwards', [[B[1]!], [A[1]!], [B[0]!], [A[0]!]]],
+    ] as const) {
+      const c = await Correlator.start(t);
+      for (const r of requests) await c.send([...r]);
+      let listed = 0;
+      for (const circuit of ['CIRC-P', 'CIRC-Q']) {
+        const d = await c.get<{ summary: { bridgeCount: number }; bridges: unknown[] }>(`/api/circuits/${circuit}`);
+        assert.equal(d.summary.bridgeCount, d.bridges.length, `${order}: ${circuit} counts what it lists`);
+        listed += d.bridges.length;
+      }
+      assert.equal(listed, 1, `${order}: the hop's one bridge is listed once`);
+    }
+  });
+
   it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-EP' };

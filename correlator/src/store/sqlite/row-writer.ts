@@ -201,13 +201,11 @@ export class RowWriter {
     };
     for (const b of w.bridgesRemoved) {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
-      if (
-        parentRef !== undefined &&
-        st.deleteBridge.run(parentRef, b.spanId).changes === 1 &&
-        b.key === 'circuit_id'
-      )
-        countBridge(b.value, -1);
-      dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
+      const deleted = parentRef !== undefined && st.deleteBridge.run(parentRef, b.spanId, b.key, b.value).changes === 1;
+      if (deleted && b.key === 'circuit_id') countBridge(b.value, -1);
+      // A row another circuit still lists stays, and so does its export.
+      if (deleted || parentRef === undefined || st.bridgeOwner.get(parentRef, b.spanId) === undefined)
+        dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
     }
     for (const b of w.bridgesAdded) {
       // The row is the bridge span too (schema.ts, version 3): its resource is stored with it. It
@@ -230,10 +228,19 @@ export class RowWriter {
         b.createdAtMs,
         bridgeResourceId,
       ];
-      if (st.bridgeExists.get(parentRef, b.spanId) === undefined) {
+      // Two circuits that hold the same two traces plan the same bridge (its id is the hop's): the
+      // row is the last planner's, and each circuit counts the rows it lists.
+      const owner = st.bridgeOwner.get(parentRef, b.spanId) as { key: string; value: string } | undefined;
+      if (owner === undefined) {
         st.insertBridge.run(b.spanId, b.traceId, columns, parentRef, childRef);
         if (b.key === 'circuit_id') countBridge(b.value, 1);
-      } else st.updateBridge.run(columns, childRef, parentRef, b.spanId);
+      } else {
+        st.updateBridge.run(columns, childRef, parentRef, b.spanId);
+        if (owner.key !== b.key || owner.value !== b.value) {
+          if (owner.key === 'circuit_id') countBridge(owner.value, -1);
+          if (b.key === 'circuit_id') countBridge(b.value, 1);
+        }
+      }
     }
     for (const [circuitId, delta] of bridgeDeltas)
       if (delta !== 0) st.bumpCircuitBridges.run(delta, circuitId);
@@ -310,7 +317,7 @@ function prepareWrites(d: Database.Database) {
          span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
          updated_ms = excluded.updated_ms`,
     ),
-    bridgeExists: d.prepare('SELECT 1 FROM bridges WHERE parent_ref = ? AND span_id = ?').pluck(),
+    bridgeOwner: d.prepare('SELECT key, value FROM bridges WHERE parent_ref = ? AND span_id = ?'),
     insertBridge: d.prepare(
       `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
          child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id,
@@ -324,7 +331,8 @@ function prepareWrites(d: Database.Database) {
          confidence = ?, created_ms = ?, resource_id = ?, child_ref = ?
        WHERE parent_ref = ? AND span_id = ?`,
     ),
-    deleteBridge: d.prepare('DELETE FROM bridges WHERE parent_ref = ? AND span_id = ?'),
+    // Only the circuit the row is listed under removes it (see bridgeOwner).
+    deleteBridge: d.prepare('DELETE FROM bridges WHERE parent_ref = ? AND span_id = ? AND key = ? AND value = ?'),
     insertLink: d.prepare(
       `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)
        VALUES (?, ?, ?, ?, ?)`,
