@@ -434,6 +434,43 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     }
   });
 
+  it('keeps a bridge one circuit still plans when the other circuit of the same hop gives it up', async t => {
+    const both = (service: string, tag: string, start: number, first: string, second: string) =>
+      traceSpans(service, hex(tag, 32), [
+        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
+        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
+      ]);
+    const A = await both('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
+    const B = await both('mdso', 'B', 4000, 'CIRC-Q', 'CIRC-P');
+    const circuits = async (c: Correlator) => {
+      const out: Record<string, string[]> = {};
+      for (const id of ['CIRC-P', 'CIRC-Q']) {
+        const d = await c.get<{ summary: { bridgeCount: number }; bridges: unknown[] }>(`/api/circuits/${id}`);
+        assert.equal(d.summary.bridgeCount, d.bridges.length, `${id} counts what it lists`);
+        out[id] = (await c.circuit(id)).bridges;
+      }
+      return out;
+    };
+    for (const restart of [false, true]) {
+      // C, of the circuit that holds the A → B row, comes between A and B: that circuit gives the
+      // hop up for A → C → B, while the other still plans A → B.
+      const c = await Correlator.start(t);
+      await c.send([...A, ...B]);
+      const first = await circuits(c);
+      const owner = first['CIRC-P']!.length > 0 ? 'CIRC-P' : 'CIRC-Q';
+      if (restart) await c.restart();
+      await c.send(await rootTrace('arda', 'C', T0 + 2000, T0 + 2500, { circuit_id: owner }));
+      const late = await circuits(c);
+      const d = await Correlator.start(t);
+      await d.send(await rootTrace('arda', 'C', T0 + 2000, T0 + 2500, { circuit_id: owner }));
+      await d.send([...A, ...B]);
+      const inOrder = await circuits(d);
+      assert.deepEqual(late, inOrder, `restart ${restart}`);
+      const other = owner === 'CIRC-P' ? 'CIRC-Q' : 'CIRC-P';
+      assert.equal(late[other]!.length, 1, `restart ${restart}: ${other} keeps A → B`);
+    }
+  });
+
   it("late data to one episode of a circuit leaves the other episode's bridges", async t => {
     const c = await Correlator.start(t);
     const attrs = { circuit_id: 'CIRC-EP' };

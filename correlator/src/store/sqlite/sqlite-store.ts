@@ -446,7 +446,8 @@ export class SqliteStore implements Store {
     batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
     const exp = this.opts.exportBridges;
     if (!exp) return;
-    const refs = w.bridgesAdded.map(b => `${b.traceId}:${b.spanId}`);
+    // Two circuits can write the same bridge row in one batch (row-writer.ts): one queue entry.
+    const refs = [...new Set(w.bridgesAdded.map(b => `${b.traceId}:${b.spanId}`))];
     // Counted when planned, so batches in flight together respect the bound between them.
     this.queueDepth += refs.length;
     const dropOldest = Math.max(0, this.queueDepth - exp.maxDepth);
