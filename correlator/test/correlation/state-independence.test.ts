@@ -434,6 +434,21 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     }
   });
 
+  it('queues a bridge two circuits write in one request for export once', async t => {
+    const both = (service: string, tag: string, start: number, first: string, second: string) =>
+      traceSpans(service, hex(tag, 32), [
+        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
+        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
+      ]);
+    // Nothing listens there, and the export waits an hour: the queue keeps what was planned.
+    const c = await Correlator.start(t, { TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces', BRIDGE_EXPORT_DELAY_SECONDS: '3600' });
+    await c.send([...(await both('beorn', 'E', 0, 'CIRC-E1', 'CIRC-E2')), ...(await both('mdso', 'F', 2000, 'CIRC-E2', 'CIRC-E1'))]);
+    let listed = 0;
+    for (const id of ['CIRC-E1', 'CIRC-E2']) listed += (await c.circuit(id)).bridges.length;
+    assert.equal(listed, 1);
+    assert.match((await c.app!.inject('/metrics')).body, /\nexport_queue_depth 1\n/);
+  });
+
   it('keeps a bridge one circuit still plans when the other circuit of the same hop gives it up', async t => {
     const both = (service: string, tag: string, start: number, first: string, second: string) =>
       traceSpans(service, hex(tag, 32), [
