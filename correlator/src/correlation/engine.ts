@@ -322,8 +322,7 @@ export class CorrelationEngine {
     const w = this.opts.windowMs;
     // Most spans of a batch join groups the batch has already found: looked up by key and value
     // without building the hot-state key, a new string for every span and key.
-    let byValue = batch.groups.get(key);
-    if (!byValue) batch.groups.set(key, (byValue = new Map()));
+    const byValue = batch.values(key);
     let g = byValue.get(value);
     const inBatch = g !== undefined;
     const mk = g?.mapKey ?? groupMapKey(key, value);
@@ -415,50 +414,51 @@ export class CorrelationEngine {
    */
   private groupsOf(t: TraceState, batch: BatchContext, out: KeyGroup[]): KeyGroup[] {
     out.length = 0;
-    for (const k in t.keys) this.pushGroupAt(k as BusinessKeyName, t.keys[k as BusinessKeyName]!, t, batch, out);
+    for (const k in t.keys) this.pushEpisodeHolding(k as BusinessKeyName, t.keys[k as BusinessKeyName]!, t, batch, out);
     const more = t.moreKeys;
-    for (let i = 0; i < more.length; i += 2) this.pushGroupAt(more[i] as BusinessKeyName, more[i + 1]!, t, batch, out);
+    for (let i = 0; i < more.length; i += 2) this.pushEpisodeHolding(more[i] as BusinessKeyName, more[i + 1]!, t, batch, out);
     return out;
   }
 
-  private pushGroupAt(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext, out: KeyGroup[]): void {
-    if (!this.correlating.has(key)) return;
-    const g = this.episodeHolding(key, value, t, batch);
-    if (g) out.push(g);
-  }
-
   /**
-   * The episode of (key, value) that holds the trace: the batch's, an earlier one the batch left,
+   * Pushes the episode of (key, value) that holds the trace, if any: the batch's, an earlier one the batch left,
    * the one in hot state, or one read back from the store. Late data of a trace of an earlier
    * episode counts there, not nowhere (the current episode does not hold the trace).
    */
-  private episodeHolding(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext): KeyGroup | undefined {
+  private pushEpisodeHolding(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext, out: KeyGroup[]): void {
+    if (!this.correlating.has(key)) return;
     const id = t.traceId;
     const current = batch.groups.get(key)?.get(value);
-    if (current?.traceSet.has(id)) return current;
+    if (current?.traceSet.has(id)) {
+      out.push(current);
+      return;
+    }
     const mk = current?.mapKey ?? groupMapKey(key, value);
-    for (const e of batch.leftEpisodes) if (e.mapKey === mk && e.traceSet.has(id)) return e;
+    const left = batch.leftEpisodes.find(e => e.mapKey === mk && e.traceSet.has(id));
+    if (left) {
+      out.push(left);
+      return;
+    }
     const hot = this.groups.get(mk);
     if (hot && hot !== current && hot.traceSet.has(id)) {
       this.enterBatch(hot, current, batch, false);
-      return hot;
+      out.push(hot);
+      return;
     }
-    if (!Number.isFinite(t.firstMs)) return undefined;
+    if (!Number.isFinite(t.firstMs)) return;
     const w = this.opts.windowMs;
     const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit);
-    if (!loaded?.traceSet.has(id)) return undefined;
+    if (!loaded?.traceSet.has(id)) return;
     if (this.opts.bridgeKeys.includes(key) && !loaded.bridges) loaded.bridges = new Map();
     this.enterBatch(loaded, current, batch, true);
-    return loaded;
+    out.push(loaded);
   }
 
   /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */
   private enterBatch(g: KeyGroup, current: KeyGroup | undefined, batch: BatchContext, loaded: boolean): void {
     if (current) batch.leftEpisodes.push(g);
     else {
-      let byValue = batch.groups.get(g.key as BusinessKeyName);
-      if (!byValue) batch.groups.set(g.key as BusinessKeyName, (byValue = new Map()));
-      byValue.set(g.value, g);
+      batch.values(g.key as BusinessKeyName).set(g.value, g);
       this.groups.set(g.mapKey, g);
     }
     batch.spanAtStart.set(g, { firstMs: g.firstMs, lastMs: g.lastMs, whole: loaded });
@@ -836,6 +836,13 @@ class BatchContext {
   readonly joins: { group: KeyGroup; trace: TraceState }[] = [];
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
+
+  /** The groups of `key` the batch joined, by value (made on first use). */
+  values(key: BusinessKeyName): Map<string, KeyGroup> {
+    let byValue = this.groups.get(key);
+    if (!byValue) this.groups.set(key, (byValue = new Map()));
+    return byValue;
+  }
 }
 
 // A batch context lives for one request: see shape-anchors.ts.

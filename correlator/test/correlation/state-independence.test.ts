@@ -108,6 +108,14 @@ function rootTrace(
   ]);
 }
 
+/** A trace whose root names one circuit and whose client call names another (a report over two). */
+function twoCircuitTrace(service: string, tag: string, start: number, first: string, second: string): Promise<ReadableSpan[]> {
+  return traceSpans(service, hex(tag, 32), [
+    { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
+    { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
+  ]);
+}
+
 /** The app on a data directory that outlives it, so a test can restart it. */
 class Correlator {
   app: FastifyInstance | null = null;
@@ -153,6 +161,18 @@ class Correlator {
     const r = await this.app!.inject({ method: 'GET', url });
     assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
     return r.json<T>();
+  }
+
+  /** The circuit's bridges, once its summary is checked to count as many as it lists. */
+  async checkedBridges(id: string): Promise<string[]> {
+    const d = await this.get<{ summary: { bridgeCount: number }; bridges: unknown[] }>(`/api/circuits/${encodeURIComponent(id)}`);
+    assert.equal(d.summary.bridgeCount, d.bridges.length, `${id} counts what it lists`);
+    return (await this.circuit(id)).bridges;
+  }
+
+  /** The ids of the circuit's correlations, most recent first. */
+  async correlationIds(circuit: string): Promise<string[]> {
+    return (await this.get<{ correlations: { id: string }[] }>(`/api/correlations?circuit_id=${encodeURIComponent(circuit)}`)).correlations.map(x => x.id);
   }
 
   /** The circuit's bridges and correlations, in a form two runs can be compared by. */
@@ -289,7 +309,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const [order, run] of orders) {
       const c = await Correlator.start(t);
       await run(c);
-      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-MERGE')).correlations.map(x => x.id);
+      const ids = await c.correlationIds('CIRC-MERGE');
       runs.push({ order, result: { ...(await c.circuit('CIRC-MERGE')), ids } });
     }
     const first = runs[0]!.result as { bridges: string[]; correlations: string[]; ids: string[] };
@@ -322,7 +342,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
         }
         await c.send(await late());
       }
-      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-MERGE2')).correlations.map(x => x.id);
+      const ids = await c.correlationIds('CIRC-MERGE2');
       const { summary } = await c.get<{ summary: { spanCount: number; traceCount: number; bridgeCount: number } }>('/api/circuits/CIRC-MERGE2');
       runs.push({ order, result: { ...(await c.circuit('CIRC-MERGE2')), ids, summary: [summary.spanCount, summary.traceCount, summary.bridgeCount] } });
     }
@@ -351,7 +371,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     ] as const) {
       const c = await Correlator.start(t);
       await run(c);
-      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-WHOLE')).correlations.map(x => x.id);
+      const ids = await c.correlationIds('CIRC-WHOLE');
       runs.push({ order, result: { ...(await c.circuit('CIRC-WHOLE')), ids } });
     }
     const first = runs[0]!.result as { correlations: string[] };
@@ -378,7 +398,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
         await c.send(others.flat());
       }
       if (mode !== 'in order') await c.send(await xLate());
-      const ids = (await c.get<{ correlations: { id: string }[] }>('/api/correlations?circuit_id=CIRC-OLD')).correlations.map(x => x.id);
+      const ids = await c.correlationIds('CIRC-OLD');
       runs.push({ mode, result: { ...(await c.circuit('CIRC-OLD')), ids } });
     }
     const first = runs[0]!.result as { correlations: string[] };
@@ -408,13 +428,8 @@ describe('stored results do not depend on hot state, restarts or arrival order',
 
   it('counts a bridge two circuits plan for the same hop in the circuit that lists it, in any order', async t => {
     // A and B each name both circuits, so both circuits plan the one bridge A → B.
-    const both = (service: string, tag: string, start: number, first: string, second: string) =>
-      traceSpans(service, hex(tag, 32), [
-        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
-        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
-      ]);
-    const A = await both('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
-    const B = await both('mdso', 'B', 2000, 'CIRC-Q', 'CIRC-P');
+    const A = await twoCircuitTrace('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
+    const B = await twoCircuitTrace('mdso', 'B', 2000, 'CIRC-Q', 'CIRC-P');
     for (const [order, requests] of [
       ['one request', [[...A, ...B]]],
       ['A then B', [A, B]],
@@ -425,24 +440,15 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       const c = await Correlator.start(t);
       for (const r of requests) await c.send([...r]);
       let listed = 0;
-      for (const circuit of ['CIRC-P', 'CIRC-Q']) {
-        const d = await c.get<{ summary: { bridgeCount: number }; bridges: unknown[] }>(`/api/circuits/${circuit}`);
-        assert.equal(d.summary.bridgeCount, d.bridges.length, `${order}: ${circuit} counts what it lists`);
-        listed += d.bridges.length;
-      }
+      for (const circuit of ['CIRC-P', 'CIRC-Q']) listed += (await c.checkedBridges(circuit)).length;
       assert.equal(listed, 1, `${order}: the hop's one bridge is listed once`);
     }
   });
 
   it('queues a bridge two circuits write in one request for export once', async t => {
-    const both = (service: string, tag: string, start: number, first: string, second: string) =>
-      traceSpans(service, hex(tag, 32), [
-        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
-        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
-      ]);
     // Nothing listens there, and the export waits an hour: the queue keeps what was planned.
     const c = await Correlator.start(t, { TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces', BRIDGE_EXPORT_DELAY_SECONDS: '3600' });
-    await c.send([...(await both('beorn', 'E', 0, 'CIRC-E1', 'CIRC-E2')), ...(await both('mdso', 'F', 2000, 'CIRC-E2', 'CIRC-E1'))]);
+    await c.send([...(await twoCircuitTrace('beorn', 'E', 0, 'CIRC-E1', 'CIRC-E2')), ...(await twoCircuitTrace('mdso', 'F', 2000, 'CIRC-E2', 'CIRC-E1'))]);
     let listed = 0;
     for (const id of ['CIRC-E1', 'CIRC-E2']) listed += (await c.circuit(id)).bridges.length;
     assert.equal(listed, 1);
@@ -450,20 +456,11 @@ describe('stored results do not depend on hot state, restarts or arrival order',
   });
 
   it('keeps a bridge one circuit still plans when the other circuit of the same hop gives it up', async t => {
-    const both = (service: string, tag: string, start: number, first: string, second: string) =>
-      traceSpans(service, hex(tag, 32), [
-        { id: hex(`${tag}-r`, 16), start: T0 + start, end: T0 + start + 1000, attrs: { circuit_id: first }, kind: SpanKind.SERVER },
-        { id: hex(`${tag}-c`, 16), parent: hex(`${tag}-r`, 16), start: T0 + start + 100, end: T0 + start + 900, attrs: { circuit_id: second }, kind: SpanKind.CLIENT },
-      ]);
-    const A = await both('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
-    const B = await both('mdso', 'B', 4000, 'CIRC-Q', 'CIRC-P');
+    const A = await twoCircuitTrace('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
+    const B = await twoCircuitTrace('mdso', 'B', 4000, 'CIRC-Q', 'CIRC-P');
     const circuits = async (c: Correlator) => {
       const out: Record<string, string[]> = {};
-      for (const id of ['CIRC-P', 'CIRC-Q']) {
-        const d = await c.get<{ summary: { bridgeCount: number }; bridges: unknown[] }>(`/api/circuits/${id}`);
-        assert.equal(d.summary.bridgeCount, d.bridges.length, `${id} counts what it lists`);
-        out[id] = (await c.circuit(id)).bridges;
-      }
+      for (const id of ['CIRC-P', 'CIRC-Q']) out[id] = await c.checkedBridges(id);
       return out;
     };
     for (const restart of [false, true]) {
