@@ -4,7 +4,7 @@ import type { Span, SpanResource } from '@correlation-station/api-schema';
 import { readFullSpan } from '../otlp/span-reader.js';
 import { resourceAttributesOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
-import { timelineOrder } from '../store/timeline-order.js';
+import { timelineOrderOf } from '../store/timeline-order.js';
 
 export function toApiSpans(stored: readonly StoredSpan[]): Span[] {
   return stored.map(toApiSpan);
@@ -47,12 +47,5 @@ export function apiResources(spans: readonly { resource: StoredResource }[]): Sp
 
 /** One timeline (timeline-order.ts): by start time, parents before children at equal times, then by id. */
 export function orderForTimeline(spans: Span[]): Span[] {
-  const order = timelineOrder(spans.length, {
-    startMs: i => spans[i]!.startTimeMs,
-    root: i => spans[i]!.parentSpanId === '',
-    traceId: i => spans[i]!.traceId,
-    spanId: i => spans[i]!.spanId,
-    parentSpanId: i => spans[i]!.parentSpanId,
-  });
-  return order.map(i => spans[i]!);
+  return timelineOrderOf(spans, s => s.startTimeMs).map(i => spans[i]!);
 }

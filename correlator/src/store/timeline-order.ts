@@ -49,7 +49,8 @@ function parentsFirst(order: number[], from: number, to: number, f: TimelineFiel
     if (parent === '') return false;
     const trace = f.traceId(group[k]!);
     for (let m = 0; m < group.length; m++)
-      if (!placed[m] && m !== k && f.spanId(group[m]!) === parent && f.traceId(group[m]!) === trace) return true;
+      if (!placed[m] && m !== k && f.spanId(group[m]!) === parent && f.traceId(group[m]!) === trace)
+        return true;
     return false;
   };
   let at = from;
@@ -69,4 +70,25 @@ function parentsFirst(order: number[], from: number, to: number, f: TimelineFiel
           placed[k] = true;
         }
   }
+}
+
+/** The ids a span is ordered by; its start comes from the caller (the two span shapes name it apart). */
+interface TimelineSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+}
+
+/** timelineOrder of span objects, a root being a span without a parent. */
+export function timelineOrderOf<S extends TimelineSpan>(
+  spans: readonly S[],
+  startMs: (s: S) => number,
+): number[] {
+  return timelineOrder(spans.length, {
+    startMs: i => startMs(spans[i]!),
+    root: i => spans[i]!.parentSpanId === '',
+    traceId: i => spans[i]!.traceId,
+    spanId: i => spans[i]!.spanId,
+    parentSpanId: i => spans[i]!.parentSpanId,
+  });
 }

@@ -58,7 +58,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
-import { timelineOrder } from '../timeline-order.js';
+import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
@@ -771,13 +771,7 @@ export class SqliteStore implements Store {
     // A circuit's traces are capped (MAX_TRACES_PER_CIRCUIT per episode): all its spans are read and
     // the timeline cut here, in the order the view shows (roots and parents first at equal times),
     // so that a cut view is the start of the full one.
-    const order = timelineOrder(spans.length, {
-      startMs: i => spans[i]!.startMs,
-      root: i => spans[i]!.parentSpanId === '',
-      traceId: i => spans[i]!.traceId,
-      spanId: i => spans[i]!.spanId,
-      parentSpanId: i => spans[i]!.parentSpanId,
-    });
+    const order = timelineOrderOf(spans, s => s.startMs);
     if (order.length > limit) order.length = limit;
     // Bodies are read only for the chunks that have a span the caller needs the bytes of: a repeat
     // view whose JSON is held reads no span bytes at all.
