@@ -45,6 +45,16 @@ export interface StateLoader {
    * key value's bridges: the episodes late data may have joined. Null when there are none.
    */
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
+  /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
+  looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
+}
+
+/** Logs of no trace of one key value in a time range: how many, when, and from which services. */
+export interface LooseLogSpan {
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  services: string[];
 }
 
 /** See StateLoader.episodesNear. */
@@ -62,6 +72,8 @@ export interface NearbyEpisodes {
     members: number;
   }[];
   members: { traceId: string; firstMs: number; lastMs: number }[];
+  /** The logs of no trace in the range, which may make an episode of their own or widen one. */
+  looseLogs: LooseLogSpan | null;
   bridges: BridgePlan[];
 }
 
@@ -301,7 +313,10 @@ export class CorrelationEngine {
         const key = k as BusinessKeyName;
         const value = log.keys[key]!;
         if (t) noteKey(t, key, value);
-        if (this.correlating.has(key)) this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
+        if (!this.correlating.has(key)) continue;
+        this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
+        // Stored with the log: an episode of such logs outlives hot state, as a trace's does.
+        if (!t) batch.writes.looseLogs.push({ key, value, timeMs: log.timeMs, service });
       }
     }
     const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors: 0, logs: 1, keys: log.keys };
@@ -559,7 +574,11 @@ export class CorrelationEngine {
       const inParts = new Set(parts.flatMap(p => p.traceIds));
       for (const m of near.members)
         if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
-          parts.push({ id: '', traceIds: [m.traceId], services: [], logCount: 0, firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
+          parts.push({ id: '', traceIds: [m.traceId], services: [], firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
+      // Logs of no trace beyond the episode's span: an episode of their own, or part of one above.
+      const loose = near.looseLogs;
+      if (loose && (loose.firstMs < firstMs || loose.lastMs > lastMs))
+        parts.push({ id: '', traceIds: [], services: loose.services, firstMs: loose.firstMs, lastMs: loose.lastMs, persistedMembers: 0 });
     }
     if (parts.length === 0) {
       if (recount) this.combine(g, parts, [], batch);
@@ -576,15 +595,12 @@ export class CorrelationEngine {
 
   /**
    * g with the parts' members, services, times and bridges. Counts are summed again from the
-   * member traces (two episodes can share a trace), with the logs of no trace each part had.
+   * member traces (two episodes can share a trace) and from the logs of no trace in its span:
+   * stored ones and this batch's.
    */
   private combine(g: KeyGroup, parts: readonly EpisodePart[], storedBridges: readonly BridgePlan[], batch: BatchContext): void {
     const states = new Map(this.memberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
-    const logsOf = (ids: readonly string[]): number => ids.reduce((n, id) => n + (states.get(id)?.logCount ?? 0), 0);
-    let looseLogs = g.looseLogs;
     for (const p of parts) {
-      // A stored correlation keeps no count of its logs of no trace: what its traces do not explain.
-      looseLogs += p.looseLogs ?? Math.max(0, p.logCount - logsOf(p.traceIds));
       for (const id of p.traceIds) {
         if (g.traceSet.has(id)) continue;
         if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
@@ -600,8 +616,7 @@ export class CorrelationEngine {
       g.persistedMembers += p.persistedMembers;
     }
     g.spanCount = 0;
-    g.looseLogs = looseLogs;
-    g.logCount = looseLogs;
+    g.logCount = 0;
     for (const id of g.traceIds) {
       const t = states.get(id);
       if (!t) continue;
@@ -610,6 +625,8 @@ export class CorrelationEngine {
       addServices(g, t);
       widenTo(g, t);
     }
+    g.looseLogs = this.looseLogsWithin(g, batch);
+    g.logCount += g.looseLogs;
     // The stored bridges into the merged members are this episode's now: restitching replaces them.
     if (g.bridges)
       for (const b of storedBridges) {
@@ -618,6 +635,23 @@ export class CorrelationEngine {
         if (!mine) g.bridges.set(b.childTraceId, b);
         else if (mine.spanId !== b.spanId || mine.traceId !== b.traceId) batch.writes.bridgesRemoved.push(b);
       }
+  }
+
+  /**
+   * The logs of no trace carrying g's key value within its span, stored or this batch's; their
+   * services join g's. Episodes of a key value never overlap (they would merge), so a log in the
+   * span is the episode's, whichever episode counted it before.
+   */
+  private looseLogsWithin(g: KeyGroup, batch: BatchContext): number {
+    const stored = this.loader.looseLogs(g.key, g.value, g.firstMs, g.lastMs);
+    let n = stored?.count ?? 0;
+    for (const s of stored?.services ?? []) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+    for (const l of batch.writes.looseLogs)
+      if (l.key === g.key && l.value === g.value && l.timeMs >= g.firstMs && l.timeMs <= g.lastMs) {
+        n++;
+        if (!g.services.includes(l.service) && g.services.length < MAX_SERVICES) g.services.push(l.service);
+      }
+    return n;
   }
 
   /** The states of these traces: from hot state, else read back (and kept). */
@@ -853,9 +887,6 @@ interface EpisodePart {
   id: string;
   traceIds: readonly string[];
   services: readonly string[];
-  logCount: number;
-  /** Known for a group; for a stored correlation, what its traces' logs do not explain. */
-  looseLogs?: number;
   firstMs: number;
   lastMs: number;
   persistedMembers: number;

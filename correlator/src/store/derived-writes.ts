@@ -26,6 +26,18 @@ export interface MembershipRow {
   lastMs: number;
 }
 
+/**
+ * A log of no trace that carries a correlating key value: together they are one member of the
+ * value's episode at their times. Stored so an episode of such logs survives a restart or an
+ * eviction as its traces' membership rows do.
+ */
+export interface LooseLogRow {
+  key: string;
+  value: string;
+  timeMs: number;
+  service: string;
+}
+
 export interface CircuitDelta {
   circuitId: string;
   firstMs: number;
@@ -67,6 +79,7 @@ export interface LinkRow {
 export interface DerivedWrites {
   traces: TraceUpsert[];
   memberships: MembershipRow[];
+  looseLogs: LooseLogRow[];
   circuits: CircuitDelta[];
   correlations: CorrelationRow[];
   /** Correlations merged into another (late data joined two episodes) or stored under an id since changed. */
@@ -77,5 +90,5 @@ export interface DerivedWrites {
 }
 
 export function emptyDerivedWrites(): DerivedWrites {
-  return { traces: [], memberships: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+  return { traces: [], memberships: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
 }

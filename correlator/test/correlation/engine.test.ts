@@ -4,7 +4,7 @@ import { CorrelationEngine, type StateLoader } from '../../src/correlation/engin
 import { correlationId } from '../../src/correlation/ids.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
-const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null };
+const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null, looseLogs: () => null };
 
 const resources = new Map<string, DecodedResourceScope>();
 function resource(service: string): DecodedResourceScope {
@@ -170,6 +170,7 @@ for (const [mode, liveEntries] of [
       const loader: StateLoader = {
         persistedMembers: () => 0,
         episodesNear: () => null,
+        looseLogs: () => null,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

@@ -157,6 +157,12 @@ class Correlator {
     assert.equal(r.statusCode, 200, r.body);
   }
 
+  /** Logs in the user's JSON batch format (`POST /api/logs`), from one service. */
+  async log(service: string, records: object[]): Promise<void> {
+    const r = await this.app!.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service }, records } });
+    assert.equal(r.statusCode, 200, r.body);
+  }
+
   async get<T>(url: string): Promise<T> {
     const r = await this.app!.inject({ method: 'GET', url });
     assert.equal(r.statusCode, 200, `${url}: ${r.body}`);
@@ -411,10 +417,8 @@ describe('stored results do not depend on hot state, restarts or arrival order',
 
   it("makes no correlation of a key from one trace and the trace's own logs, and one from a trace and a log of no trace", async t => {
     const c = await Correlator.start(t);
-    const send = (records: object[]) =>
-      c.app!.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'bpocore' }, records } });
     await c.send(await rootTrace('beorn', 'A', T0, T0 + 1000, { circuit_id: 'CIRC-OWN' }));
-    assert.equal((await send([{ timestamp: new Date(T0 + 500).toISOString(), message: 'on A', trace_id: hex('A', 32) }])).statusCode, 200);
+    await c.log('bpocore', [{ timestamp: new Date(T0 + 500).toISOString(), message: 'on A', trace_id: hex('A', 32) }]);
     const methods = async (circuit: string) =>
       (await c.get<{ correlations: { method: string; traceIds: string[]; logCount: number }[] }>(`/api/correlations?circuit_id=${circuit}`)).correlations
         .map(x => `${x.method} traces=${x.traceIds.length} logs=${x.logCount}`)
@@ -422,8 +426,67 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     assert.deepEqual(await methods('CIRC-OWN'), ['trace_id traces=1 logs=1']);
     assert.doesNotMatch((await c.app!.inject('/metrics')).body, /correlation_events_total\{method="circuit_id_match"\} [1-9]/);
     // A log that carries the circuit id and no trace id is a member of its own.
-    assert.equal((await send([{ timestamp: new Date(T0 + 600).toISOString(), message: 'activation step', circuit_id: 'CIRC-OWN' }])).statusCode, 200);
+    await c.log('bpocore', [{ timestamp: new Date(T0 + 600).toISOString(), message: 'activation step', circuit_id: 'CIRC-OWN' }]);
     assert.deepEqual(await methods('CIRC-OWN'), ['circuit_id_match traces=1 logs=2', 'trace_id traces=1 logs=1']);
+  });
+
+  it('keeps an episode of logs of no trace through a restart, an eviction and any arrival order', async t => {
+    const circuit = 'CIRC-LOOSE';
+    // MDSO's logs carry the circuit id and no trace id; beorn's trace comes 30 s later.
+    const logs = (c: Correlator) =>
+      c.log('bpocore', [
+        { timestamp: new Date(T0).toISOString(), message: 'plan started', circuit_id: circuit },
+        { timestamp: new Date(T0 + 5000).toISOString(), message: 'plan step', circuit_id: circuit },
+      ]);
+    const A = async (c: Correlator) => c.send(await rootTrace('beorn', 'A', T0 + 30_000, T0 + 31_000, { circuit_id: circuit }));
+    const fill = async (c: Correlator) =>
+      c.send((await Promise.all(Array.from({ length: 150 }, (_, i) => rootTrace('palantir', `loose-filler-${i}`, T0, T0 + 10, { circuit_id: `LOOSE-FILL-${i}` })))).flat());
+    const orders: [string, Record<string, string>, (c: Correlator) => Promise<void>][] = [
+      ['logs, then A', {}, async c => { await logs(c); await A(c); }],
+      ['A, then logs', {}, async c => { await A(c); await logs(c); }],
+      ['logs, restart, A', {}, async c => { await logs(c); await c.restart(); await A(c); }],
+      ['A, restart, logs', {}, async c => { await A(c); await c.restart(); await logs(c); }],
+      ['logs, evicted, A', TINY, async c => { await logs(c); await fill(c); await A(c); }],
+    ];
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, env, run] of orders) {
+      const c = await Correlator.start(t, env);
+      await run(c);
+      const listed = await c.get<{ correlations: { id: string; method: string; traceIds: string[]; logCount: number; services: string[] }[] }>(
+        `/api/correlations?circuit_id=${circuit}`,
+      );
+      runs.push({ order, result: listed.correlations.map(x => `${x.id} ${x.method} ${x.traceIds.join(',')} logs=${x.logCount} services=${[...x.services].sort().join(',')}`) });
+    }
+    const first = runs[0]!.result as string[];
+    assert.equal(first.length, 1, first.join('\n'));
+    assert.match(first[0]!, new RegExp(` circuit_id_match ${hex('A', 32)} logs=2 services=beorn,bpocore$`));
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
+  });
+
+  it('merges the episodes a log of no trace joins, with or without a restart', async t => {
+    const circuit = 'CIRC-LOOSE-CHAIN';
+    // A and B are two minutes apart; a log of no trace a minute after A is within the window of both.
+    const A = async (c: Correlator) => c.send(await rootTrace('beorn', 'A', T0, T0 + 1000, { circuit_id: circuit }));
+    const B = async (c: Correlator) => c.send(await rootTrace('arda', 'B', T0 + 120_000, T0 + 121_000, { circuit_id: circuit }));
+    const L = (c: Correlator) => c.log('bpocore', [{ timestamp: new Date(T0 + 60_500).toISOString(), message: 'plan step', circuit_id: circuit }]);
+    const orders: [string, (c: Correlator) => Promise<void>][] = [
+      ['A, log, B', async c => { await A(c); await L(c); await B(c); }],
+      ['A, log, restart, B', async c => { await A(c); await L(c); await c.restart(); await B(c); }],
+      ['A, B, restart, log', async c => { await A(c); await B(c); await c.restart(); await L(c); }],
+      ['log, restart, B, A', async c => { await L(c); await c.restart(); await B(c); await A(c); }],
+      ['B, log, restart, A', async c => { await B(c); await L(c); await c.restart(); await A(c); }],
+    ];
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t);
+      await run(c);
+      const listed = await c.get<{ correlations: { id: string; traceIds: string[]; logCount: number; services: string[] }[] }>(`/api/correlations?circuit_id=${circuit}`);
+      runs.push({ order, result: listed.correlations.map(x => `${x.id} ${[...x.traceIds].sort().join(',')} logs=${x.logCount} services=${[...x.services].sort().join(',')}`) });
+    }
+    const first = runs[0]!.result as string[];
+    assert.equal(first.length, 1, first.join('\n'));
+    assert.match(first[0]!, new RegExp(` ${hex('A', 32)},${hex('B', 32)} logs=1 services=arda,beorn,bpocore$`));
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
   });
 
   it('counts a bridge two circuits plan for the same hop in the circuit that lists it, in any order', async t => {

@@ -104,6 +104,16 @@ describe('InFlightWrites', () => {
     });
   }
 
+  it('reports the key values of logs of no trace a batch writes until it settles', () => {
+    const inFlight = new InFlightWrites();
+    const batch = batchOf([]);
+    batch.derived!.looseLogs.push({ key: 'circuit_id', value: 'C9', timeMs: 1, service: 'bpocore' });
+    inFlight.add(1, batch, new Map(), []);
+    assert.equal(inFlight.writesGroup('circuit_id', 'C9', 0), true);
+    inFlight.settle(1);
+    assert.equal(inFlight.writesGroup('circuit_id', 'C9', 0), false);
+  });
+
   it('keeps a trace and group a later batch also writes when the earlier settles', () => {
     const inFlight = new InFlightWrites();
     inFlight.add(1, batchOf([['circuit_id', 'C1', 'a']]), new Map(), []);

@@ -150,6 +150,43 @@ describe('retention', () => {
         );
   });
 
+  it('deletes logs of no trace by age, and a correlation they no longer make', async t => {
+    const app = await buildTestApp(t);
+    const cutoff = Date.now() - 3_600_000;
+    const [a, b] = await buildTraces(
+      [
+        { service: 'beorn', spans: [{ name: 'a', kind: SpanKind.SERVER, startMs: cutoff + 10_000, endMs: cutoff + 11_000, attributes: { circuit_id: 'LOOSE-GONE' } }] },
+        { service: 'arda', spans: [{ name: 'b', kind: SpanKind.SERVER, startMs: cutoff + 20_000, endMs: cutoff + 21_000, attributes: { circuit_id: 'LOOSE-KEPT' } }] },
+      ],
+      5,
+    );
+    for (const x of [a!, b!]) {
+      const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(x.spans) });
+      assert.equal(r.statusCode, 200, r.body);
+    }
+    // Logs of no trace: one before the cutoff for each circuit, and one after it for the second.
+    const log = (atMs: number, circuit: string) => ({ timestamp: new Date(atMs).toISOString(), message: 'plan step', circuit_id: circuit });
+    const sent = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: { resource: { service: 'bpocore' }, records: [log(cutoff - 20_000, 'LOOSE-GONE'), log(cutoff - 20_000, 'LOOSE-KEPT'), log(cutoff + 25_000, 'LOOSE-KEPT')] },
+    });
+    assert.equal(sent.statusCode, 200, sent.body);
+    const correlations = async (circuit: string) =>
+      (await app.inject(`/api/correlations?circuit_id=${circuit}`)).json<CorrelationListResponse>().correlations.map(c => `${c.traceIds.join(',')} logs=${c.logCount}`);
+    assert.deepEqual(await correlations('LOOSE-GONE'), [`${a!.traceId} logs=1`]);
+    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=2`]);
+
+    const pruned = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(pruned.touched);
+    assert.equal(pruned.logs, 2);
+    // A trace alone is no correlation; the other keeps its trace and its recent log.
+    assert.deepEqual(await correlations('LOOSE-GONE'), []);
+    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=1`]);
+    assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-GONE', 0, Date.now()), null);
+    assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-KEPT', 0, Date.now())?.count, 1);
+  });
+
   it('deletes a large backlog a slice at a time, so a caller can yield between slices', async t => {
     const app = await buildTestApp(t);
     const old = Date.now() - 8 * DAY;

@@ -287,3 +287,28 @@ test("a schema 4 data directory keeps its traces, which start with no further ke
   store.db.prepare(`UPDATE traces SET more_keys = '["circuit_id","other"]' WHERE id = 9`).run();
   assert.deepEqual(store.loadTraces([T2])[0]?.moreKeys, ['circuit_id', 'other']);
 });
+
+test('a schema 5 data directory indexes its logs of no trace by their key values', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v5.sql', import.meta.url), 'utf8');
+  const log = (dedupe: string, timeMs: number, traceId: string, keys: object) =>
+    `INSERT INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service, trace_id, span_id,
+       circuit_id, keys, attributes, resource_id, source, received_ms)
+     VALUES ('${dedupe}', ${timeMs}, '0', 9, 'INFO', 'step', 'bpocore', '${traceId}', '', NULL, '${JSON.stringify(keys)}', '{}', 1, 'otlp', ${timeMs});`;
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '5');
+      ${log('d1', 1000, '', { circuit_id: CIRCUIT, resource_id: 'r-1' })}
+      ${log('d2', 1500, '', { circuit_id: CIRCUIT })}
+      ${log('d3', 1200, T1, { circuit_id: CIRCUIT })}
+      ${log('d4', 1300, '', {})}`);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  // The log of trace T1 is its trace's member, not one of no trace.
+  assert.deepEqual(store.looseLogs('circuit_id', CIRCUIT, 0, 2000), { count: 2, firstMs: 1000, lastMs: 1500, services: ['bpocore'] });
+  assert.deepEqual(store.looseLogs('resource_id', 'r-1', 0, 2000)?.count, 1);
+  // An episode of them alone is read back as a group of their logs, to which a trace can come.
+  const g = store.loadGroup('circuit_id', CIRCUIT, 0, 2000, 10);
+  assert.deepEqual([g?.traceIds, g?.looseLogs, g?.logCount, g?.firstMs, g?.lastMs, g?.services], [[], 2, 2, 1000, 1500, ['bpocore']]);
+});

@@ -107,6 +107,27 @@ describe('the store with its seen filter', () => {
     assert.equal(store.seenFilterStats().skipped, 1);
   });
 
+  it('finds the key values of logs of no trace, as they are written and after a restart', async t => {
+    const dir = await dataDir(t);
+    const logs = decodeLogsRequest(logsProtobuf(await buildLogs('bpocore', [{ body: `plan step circuit_id=${CID}`, atMs: T0 }])), rules, T0).logs;
+    const looseLog = () => {
+      const w = emptyDerivedWrites();
+      w.looseLogs.push({ key: 'circuit_id', value: CID, timeMs: T0, service: 'bpocore' });
+      return w;
+    };
+    const first = open(t, dir);
+    assert.equal(first.seenFilterStats().active, true);
+    assert.deepEqual(await first.ingestLogs(logs, looseLog, T0), { fresh: 1, duplicates: 0 });
+    assert.equal(first.loadGroup('circuit_id', CID, ...WINDOW, 10)?.looseLogs, 1);
+    await first.close();
+
+    const store = open(t, dir);
+    assert.equal(store.seenFilterStats().active, true);
+    assert.deepEqual(store.looseLogs('circuit_id', CID, ...WINDOW), { count: 1, firstMs: T0, lastMs: T0, services: ['bpocore'] });
+    assert.equal(store.loadGroup('circuit_id', CID, ...WINDOW, 10)?.looseLogs, 1);
+    assert.equal(store.seenFilterStats().skipped, 0);
+  });
+
   it('forgets spans retention deleted with their trace row, even when they arrived late', async t => {
     const dir = await dataDir(t);
     const spans = await oneTrace();

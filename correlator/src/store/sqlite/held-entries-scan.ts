@@ -11,9 +11,12 @@ import type { SeenFilter } from '../seen-filter.js';
 const TRACE_ROWS = 'SELECT id, trace_id FROM traces WHERE id > ? ORDER BY id LIMIT ?';
 const KEY_GROUPS =
   'SELECT DISTINCT key, value FROM trace_keys WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
+// Logs of no trace that carry a key value make it a group the store holds too (schema.ts, version 6).
+const LOOSE_LOG_GROUPS =
+  'SELECT DISTINCT key, value FROM loose_logs WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
 const LOG_ROWS = 'SELECT id, dedupe FROM logs WHERE id > ? ORDER BY id LIMIT ?';
 
-/** Trace rows and key groups (about seven entries per trace), and log records. */
+/** Trace rows and key groups (about seven entries per trace), and log records (and their groups). */
 export function estimateHeldEntries(db: Database.Database): number {
   const rows = (table: string) =>
     db.prepare(`SELECT coalesce(max(id) - min(id) + 1, 0) FROM ${table}`).pluck().get() as number;
@@ -21,7 +24,7 @@ export function estimateHeldEntries(db: Database.Database): number {
 }
 
 export class SqliteHeldEntriesScan implements HeldEntriesScan {
-  private stage: 0 | 1 | 2 | 3 = 0;
+  private stage: 0 | 1 | 2 | 3 | 4 = 0;
   private lastTraceRow = 0;
   private lastKey = '';
   private lastValue = '';
@@ -29,19 +32,22 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
   /** Prepared once per build: a build of a large store reads thousands of slices. */
   private readonly traceRows: Database.Statement;
   private readonly keyGroups: Database.Statement;
+  private readonly looseLogGroups: Database.Statement;
   private readonly logRows: Database.Statement;
 
   constructor(db: Database.Database) {
     this.traceRows = db.prepare(TRACE_ROWS).raw();
     this.keyGroups = db.prepare(KEY_GROUPS).raw();
+    this.looseLogGroups = db.prepare(LOOSE_LOG_GROUPS).raw();
     this.logRows = db.prepare(LOG_ROWS).raw();
   }
 
   step(into: SeenFilter, limit: number): number {
-    while (this.stage < 3) {
+    while (this.stage < 4) {
       const n = this.readSlice(into, limit);
       if (n > 0) return n;
       this.stage++;
+      [this.lastKey, this.lastValue] = ['', ''];
     }
     return 0;
   }
@@ -50,15 +56,21 @@ export class SqliteHeldEntriesScan implements HeldEntriesScan {
     switch (this.stage) {
       case 0:
         return this.byRowId(this.traceRows, 'lastTraceRow', limit, id => into.addTrace(id));
-      case 1: {
-        const rows = this.keyGroups.all(this.lastKey, this.lastValue, limit) as [string, string][];
-        for (const [key, value] of rows) into.addGroup(key, value);
-        if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
-        return rows.length;
-      }
+      case 1:
+        return this.groupsAfterCursor(this.keyGroups, into, limit);
+      case 2:
+        return this.groupsAfterCursor(this.looseLogGroups, into, limit);
       default:
         return this.byRowId(this.logRows, 'lastLogRow', limit, dedupe => into.addLog(dedupe));
     }
+  }
+
+  /** A slice of (key, value) groups after the cursor, each added to the filter. */
+  private groupsAfterCursor(statement: Database.Statement, into: SeenFilter, limit: number): number {
+    const rows = statement.all(this.lastKey, this.lastValue, limit) as [string, string][];
+    for (const [key, value] of rows) into.addGroup(key, value);
+    if (rows.length > 0) [this.lastKey, this.lastValue] = rows[rows.length - 1]!;
+    return rows.length;
   }
 
   /** A slice of (rowid, value) rows after the cursor `last`, each value given to `add`. */

@@ -114,6 +114,16 @@ export function* pruneInSlices(
     if (circuits.length < LOGS_PER_SLICE) break;
     yield;
   }
+  // Their key values' index rows (schema.ts, version 6), by the same age.
+  const oldLooseLogs = db.prepare(
+    'DELETE FROM loose_logs WHERE rowid IN (SELECT rowid FROM loose_logs WHERE time_ms < ? LIMIT ?) RETURNING key, value',
+  );
+  for (;;) {
+    const rows = oldLooseLogs.all(cutoffMs, LOGS_PER_SLICE) as { key: string; value: string }[];
+    for (const r of rows) noteGroup(r.key, r.value);
+    if (rows.length < LOGS_PER_SLICE) break;
+    yield;
+  }
   // Memberships whose trace row is gone some other way, and bridges older than the cutoff.
   db.prepare(
     'DELETE FROM trace_keys WHERE last_ms < ? AND trace_id NOT IN (SELECT trace_id FROM traces)',
@@ -193,31 +203,50 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
 }
 
 /**
- * Drops deleted traces from the correlations of a key value; a correlation left with fewer than
- * two members (traces, and its logs as one) is deleted. Returns how many were deleted.
+ * Drops deleted traces and logs from the correlations of a key value; a correlation left with
+ * fewer than two members (traces, and its logs of no trace as one) is deleted. Returns how many
+ * were deleted.
  */
 function recountCorrelations(db: Database.Database, key: string, value: string): number {
   const rows = db
-    .prepare('SELECT rid, trace_ids, log_count FROM correlations WHERE key = ? AND value = ?')
+    .prepare('SELECT rid, trace_ids, span_count, log_count, first_ms, last_ms FROM correlations WHERE key = ? AND value = ?')
     .all(key, value) as {
     rid: number;
     trace_ids: string;
+    span_count: number;
     log_count: number;
+    first_ms: number;
+    last_ms: number;
   }[];
-  const exists = db.prepare('SELECT span_count FROM traces WHERE trace_id = ?').pluck();
+  const counts = db.prepare('SELECT span_count, log_count FROM traces WHERE trace_id = ?');
+  const looseLogs = db
+    .prepare('SELECT count(*) FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?')
+    .pluck();
   let deleted = 0;
   for (const r of rows) {
     const before = JSON.parse(r.trace_ids) as string[];
-    const kept = before.filter(id => exists.get(id) !== undefined);
-    if (kept.length === before.length) continue;
-    if (correlationMembers(kept.length, r.log_count) < 2) {
+    const kept: string[] = [];
+    let spans = 0;
+    let logs = 0;
+    for (const id of before) {
+      const t = counts.get(id) as { span_count: number; log_count: number } | undefined;
+      if (!t) continue;
+      kept.push(id);
+      spans += t.span_count;
+      logs += t.log_count;
+    }
+    const loose = key === 'trace_id' ? 0 : (looseLogs.get(key, value, r.first_ms, r.last_ms) as number);
+    // A trace's spans-and-logs correlation has its trace and the trace's logs as two members.
+    const members = key === 'trace_id' ? correlationMembers(kept.length, logs) : kept.length + (loose > 0 ? 1 : 0);
+    if (members < 2) {
       deleted += db.prepare('DELETE FROM correlations WHERE rid = ?').run(r.rid).changes;
       continue;
     }
-    const spans = kept.reduce((n, id) => n + (exists.get(id) as number), 0);
-    db.prepare('UPDATE correlations SET trace_ids = ?, span_count = ? WHERE rid = ?').run(
+    if (kept.length === before.length && spans === r.span_count && logs + loose === r.log_count) continue;
+    db.prepare('UPDATE correlations SET trace_ids = ?, span_count = ?, log_count = ? WHERE rid = ?').run(
       JSON.stringify(kept),
       spans,
+      logs + loose,
       r.rid,
     );
   }

@@ -173,6 +173,7 @@ export class RowWriter {
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
     }
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
+    for (const l of w.looseLogs) st.insertLooseLog.run(l.key, l.value, l.timeMs, l.service);
     // Before the upserts: a merged episode may take the id of one it absorbed.
     for (const id of w.correlationsRemoved) st.deleteCorrelation.run(id);
     for (const c of w.correlations) {
@@ -300,6 +301,7 @@ function prepareWrites(d: Database.Database) {
          log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
          updated_ms = excluded.updated_ms`,
     ),
+    insertLooseLog: d.prepare('INSERT INTO loose_logs (key, value, time_ms, service) VALUES (?, ?, ?, ?)'),
     bumpCircuitTraces: d.prepare(
       'UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?',
     ),

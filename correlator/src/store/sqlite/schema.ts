@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
 // bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
@@ -136,6 +136,14 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id) WHERE trace_id != '';
 CREATE INDEX IF NOT EXISTS logs_circuit ON logs(circuit_id, time_ms) WHERE circuit_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS logs_time ON logs(time_ms);
+CREATE TABLE IF NOT EXISTS loose_logs (
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  time_ms REAL NOT NULL,
+  service TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS loose_logs_value ON loose_logs(key, value, time_ms);
+CREATE INDEX IF NOT EXISTS loose_logs_time ON loose_logs(time_ms);
 CREATE TABLE IF NOT EXISTS export_queue (
   id INTEGER PRIMARY KEY,
   ref TEXT NOT NULL UNIQUE,
@@ -210,6 +218,17 @@ function moveBridgeSpansIntoBridges(db: Database.Database): void {
     UPDATE bridges SET resource_id = coalesce(
       (SELECT resource_id FROM spans WHERE spans.trace_id = bridges.trace_id AND spans.span_id = bridges.span_id), 0);
     DROP TABLE spans;
+  `);
+}
+
+// Version 6 indexes the logs of no trace by their key values (loose_logs): an episode made of
+// such logs was kept only in hot state, so a restart or an eviction lost it as a member. Older
+// directories index the ones they hold, with every key value they carry.
+function indexLooseLogs(db: Database.Database): void {
+  db.exec(`
+    INSERT INTO loose_logs (key, value, time_ms, service)
+      SELECT k.key, k.value, logs.time_ms, logs.service FROM logs, json_each(logs.keys) AS k
+      WHERE logs.trace_id = '' AND k.type = 'text';
   `);
 }
 
@@ -305,6 +324,7 @@ export function migrate(db: Database.Database): void {
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
     if (version === 1 || version === 2) moveBridgeSpansIntoBridges(db);
     if (version !== null && version < 4) linkToTraceRows(db);
+    if (version !== null && version < 6) indexLooseLogs(db);
     db.exec(TRACE_REF_INDEXES);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();

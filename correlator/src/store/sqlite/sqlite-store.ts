@@ -15,7 +15,7 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { KeyGroup, TraceState } from '../../correlation/types.js';
-import type { NearbyEpisodes } from '../../correlation/engine.js';
+import type { LooseLogSpan, NearbyEpisodes } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
@@ -230,6 +230,11 @@ export class SqliteStore implements Store {
          ORDER BY first_ms LIMIT ?`,
       ),
       groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
+      looseLogsIn: d.prepare(
+        `SELECT count(*) AS count, min(time_ms) AS first_ms, max(time_ms) AS last_ms, json_group_array(DISTINCT service) AS services
+         FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
+      ),
+      hasLooseLog: d.prepare('SELECT 1 FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ? LIMIT 1').pluck(),
       dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
       dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
@@ -492,6 +497,7 @@ export class SqliteStore implements Store {
     if (d) {
       for (const t of d.traces) this.seenFilter.addTrace(t.traceId);
       for (const m of d.memberships) this.seenFilter.addGroup(m.key, m.value);
+      for (const l of d.looseLogs) this.seenFilter.addGroup(l.key, l.value);
     }
     this.seenFilter.settleAdds();
   }
@@ -547,18 +553,38 @@ export class SqliteStore implements Store {
     return row ? correlationMembers((JSON.parse(row.trace_ids) as string[]).length, row.log_count) : 0;
   }
 
+  looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null {
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    if (!this.seenFilter.mayHoldGroup(key, value)) return null;
+    return this.looseLogsIn(key, value, fromMs, toMs);
+  }
+
+  private looseLogsIn(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null {
+    const r = this.st.looseLogsIn.get(key, value, fromMs, toMs) as { count: number; first_ms: number; last_ms: number; services: string };
+    return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
+  }
+
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
     // finds nothing (32 µs), and the correlation and bridge queries would follow.
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    if (!this.seenFilter.mayHoldGroup(key, value) || this.st.groupHasMember.get(key, value, fromMs, toMs) === undefined) return null;
-    const members = (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(
-      m => ({ traceId: m.trace_id, firstMs: m.first_ms, lastMs: m.last_ms }),
-    );
+    if (!this.seenFilter.mayHoldGroup(key, value)) return null;
+    const hasMember = this.st.groupHasMember.get(key, value, fromMs, toMs) !== undefined;
+    const looseLogs = this.looseLogsIn(key, value, fromMs, toMs);
+    if (!hasMember && !looseLogs) return null;
+    const members = hasMember
+      ? (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
+          traceId: m.trace_id,
+          firstMs: m.first_ms,
+          lastMs: m.last_ms,
+        }))
+      : [];
     const correlations = (this.st.groupCorrelations.all(key, value, fromMs, toMs) as CorrelationDbRow[]).map(r => {
       const c = toCorrelation(r);
+      // Its logs of no trace are one member, as the engine counts them; its traces' own logs are none.
+      const loose = this.st.hasLooseLog.get(key, value, c.firstSeenMs, c.lastSeenMs) !== undefined;
       return {
         id: c.id,
         confidence: c.confidence,
@@ -568,11 +594,11 @@ export class SqliteStore implements Store {
         logCount: c.logCount,
         firstMs: c.firstSeenMs,
         lastMs: c.lastSeenMs,
-        members: correlationMembers(c.traceIds.length, c.logCount),
+        members: c.traceIds.length + (loose ? 1 : 0),
       };
     });
     const bridges = (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(toBridgePlan);
-    return { correlations, members, bridges };
+    return { correlations, members, looseLogs, bridges };
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
@@ -581,19 +607,22 @@ export class SqliteStore implements Store {
     // The latest correlation in the window; the engine merges in any other (mergeEpisodes).
     let c: NearbyEpisodes['correlations'][number] | null = null;
     for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
-    // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo).
-    const firstMs = Math.min(c?.firstMs ?? Infinity, ...near.members.map(m => m.firstMs));
-    const lastMs = Math.max(c?.lastMs ?? -Infinity, ...near.members.map(m => m.lastMs));
+    // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo),
+    // and its logs of no trace.
+    const loose = near.looseLogs;
+    const firstMs = Math.min(c?.firstMs ?? Infinity, loose?.firstMs ?? Infinity, ...near.members.map(m => m.firstMs));
+    const lastMs = Math.max(c?.lastMs ?? -Infinity, loose?.lastMs ?? -Infinity, ...near.members.map(m => m.lastMs));
     const traceIds = c ? [...c.traceIds] : [];
     for (const m of near.members) if (!traceIds.includes(m.traceId)) traceIds.push(m.traceId);
     // The correlation's traces and the window's members together may pass the cap hot state keeps.
     if (traceIds.length > maxTraces) traceIds.length = maxTraces;
     // A group of one trace has no correlation row (a correlation has two members or more): its
-    // counts and services are its trace's, which would otherwise start again from nothing.
-    const rows = this.st.tracesByIds.all(JSON.stringify(c ? c.traceIds : traceIds)) as TraceRow[];
-    const alone = c ? [] : rows;
-    // The row counts its traces' logs and its logs of no trace together; these are what is left.
-    const looseLogs = c ? Math.max(0, c.logCount - rows.reduce((n, t) => n + t.log_count, 0)) : 0;
+    // counts and services are its trace's, which would otherwise start again from nothing. So
+    // are a group's logs of no trace, which have their own rows. The engine sums a group read
+    // back again from these (engine.ts, combine).
+    const rows = c ? [] : (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]);
+    const looseLogs = loose?.count ?? 0;
+    const services = c ? [...c.services] : [...new Set([...rows.flatMap(t => JSON.parse(t.services) as string[]), ...(loose?.services ?? [])])];
     // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
     // one would otherwise remove as no longer planned.
     const memberIds = new Set(traceIds);
@@ -609,9 +638,9 @@ export class SqliteStore implements Store {
       lastMs,
       traceIds,
       traceSet: new Set(traceIds),
-      services: c ? [...c.services] : [...new Set(alone.flatMap(t => JSON.parse(t.services) as string[]))],
-      spanCount: c?.spanCount ?? alone.reduce((n, t) => n + t.span_count, 0),
-      logCount: c?.logCount ?? alone.reduce((n, t) => n + t.log_count, 0),
+      services,
+      spanCount: c?.spanCount ?? rows.reduce((n, t) => n + t.span_count, 0),
+      logCount: c?.logCount ?? rows.reduce((n, t) => n + t.log_count, looseLogs),
       looseLogs,
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c?.members ?? 0,
