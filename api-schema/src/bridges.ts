@@ -1,5 +1,38 @@
 import { Type, type Static } from 'typebox';
 
+const clockOffsetProperties = {
+  lowMs: Type.Number(),
+  highMs: Type.Number(),
+  calls: Type.Integer({ minimum: 0, description: 'Calls behind the bounds (for a chain of services, its least-observed step)' }),
+  conflicting: Type.Boolean({
+    description: 'The calls disagree (a clock that drifted over the range, or a server span that outlived its call); the bounds are then those of the disagreement',
+  }),
+};
+
+/**
+ * How far one service's clock is from another's, bounded by the calls trace context shows between
+ * them: a server span runs within its client span in true time. `description` says which two.
+ */
+export function clockOffsetSchema(description: string) {
+  return Type.Object(clockOffsetProperties, { description });
+}
+
+export const ClockOffset = clockOffsetSchema('One clock minus another');
+export type ClockOffset = Static<typeof ClockOffset>;
+
+/** What the services' clocks say about a bridge's direction. */
+export const BridgeClockCheck = Type.Object(
+  {
+    order: Type.Union([Type.Literal('consistent'), Type.Literal('uncertain'), Type.Literal('reversed'), Type.Literal('unknown')], {
+      description:
+        'consistent: the child started after the parent span whatever the offset the calls allow; reversed: before it for every such offset (a clock, not causality, ordered the traces); uncertain: either; unknown: no call between the two services, directly or through others, in the traces looked at',
+    }),
+    childClockOffset: Type.Optional(clockOffsetSchema("The child's clock minus the parent's")),
+  },
+  { description: "In the stitched view: the bridge's direction checked against the clock offsets the circuit's own traces show"},
+);
+export type BridgeClockCheck = Static<typeof BridgeClockCheck>;
+
 /** A synthetic bridge span joining two traces of one circuit that trace context did not connect. */
 export const Bridge = Type.Object(
   {
@@ -16,6 +49,8 @@ export const Bridge = Type.Object(
     confidence: Type.Number({ minimum: 0, maximum: 1 }),
     gapMs: Type.Number({ description: 'Child entry start minus parent span start' }),
     createdAt: Type.String({ format: 'date-time' }),
+    // In the stitched view, which reads the spans the check needs.
+    clockCheck: Type.Optional(BridgeClockCheck),
   },
 );
 export type Bridge = Static<typeof Bridge>;

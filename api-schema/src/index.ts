@@ -21,7 +21,7 @@ export {
   TraceLinkOrigin,
   TraceSummary,
 } from './traces.js';
-export { Bridge } from './bridges.js';
+export { Bridge, BridgeClockCheck, ClockOffset } from './bridges.js';
 export {
   Correlation,
   CorrelationListQuery,

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { clockOffsetSchema } from './bridges.js';
 import { TimeParam } from './common.js';
 
 export const ServiceGraphQuery = Type.Object({
@@ -25,6 +26,9 @@ export const ServiceEdge = Type.Object({
   errorCount: Type.Integer(),
   bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
   meanConfidence: Type.Number({ description: '1 for trace-context edges, the mean bridge confidence otherwise' }),
+  clockOffset: Type.Optional(
+    clockOffsetSchema("The target's clock minus the source's, from the client and server spans of the edge's calls (trace-context edges with such calls only)"),
+  ),
 });
 export type ServiceEdge = Static<typeof ServiceEdge>;
 

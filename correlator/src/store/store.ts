@@ -12,6 +12,7 @@ import type {
   TraceLink,
   TraceSummary,
 } from '@correlation-station/api-schema';
+import type { ServiceCall } from '../stitching/clock-skew.js';
 import type { StateLoader, TouchedState } from '../correlation/engine.js';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import type { DerivedWrites } from './derived-writes.js';
@@ -104,6 +105,8 @@ export interface Store extends StateLoader {
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
   spansOfTraces(traceIds: readonly string[], limit: number, bodyNeeded: BodyNeeded): Promise<{ spans: ViewSpan[]; total: number }>;
   bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]>;
+  /** The calls between services within these traces (client spans and their server children). */
+  serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;
   correlations(q: Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
   logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;

@@ -428,6 +428,55 @@ describe('circuit API over ingested SDK traces', () => {
     }
   });
 
+  it("checks each bridge's direction against the clock offsets trace context shows, in the stitched view and the service graph", async t => {
+    const app = await buildTestApp(t);
+    const cid = 'CIRC-SKEW';
+    const attributes = { circuit_id: cid };
+    // arda's host runs 5 s behind beorn's. X: beorn calls arda with trace context.
+    const [x] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'activate', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 1000, attributes },
+          { name: 'call arda', kind: SpanKind.CLIENT, startMs: T0 + 100, endMs: T0 + 300, parent: 'activate' },
+        ],
+      },
+    ], 41);
+    const [xArda] = await buildTraces([
+      { service: 'arda', spans: [{ name: 'serve', kind: SpanKind.SERVER, startMs: T0 - 4890, endMs: T0 - 4710, remoteParent: { traceId: x!.traceId, spanId: x!.spanIds['call arda']! } }] },
+    ], 42);
+    assert.equal(xArda!.traceId, x!.traceId);
+    // Then, disconnected: arda's step at T0 + 10.5 s (it reads T0 + 5.5 s), and beorn's at T0 + 10 s.
+    const [z, y] = await buildTraces([
+      { service: 'arda', spans: [{ name: 'configure', kind: SpanKind.SERVER, startMs: T0 + 5500, endMs: T0 + 6000, attributes }] },
+      { service: 'beorn', spans: [{ name: 'verify', kind: SpanKind.SERVER, startMs: T0 + 10_000, endMs: T0 + 11_000, attributes }] },
+    ], 43);
+    for (const tr of [x!, xArda!, z!, y!]) assert.equal((await postProto(app, tracesProtobuf(tr.spans))).statusCode, 200);
+
+    const view = (await app.inject(`/api/circuits/${cid}/trace`)).json<StitchedTrace>();
+    const checks = view.bridges
+      .map(b => `${b.parentService}->${b.childService} gap=${b.gapMs} ${b.clockCheck?.order} ${JSON.stringify(b.clockCheck?.childClockOffset)}`)
+      .sort();
+    assert.deepEqual(checks, [
+      // The clocks cannot explain away 5.4 s of arda after beorn: arda is behind, the gap only grows.
+      `arda->beorn gap=4500 reversed ${JSON.stringify({ lowMs: 4990, highMs: 5010, calls: 1, conflicting: false })}`,
+      `beorn->arda gap=5400 consistent ${JSON.stringify({ lowMs: -5010, highMs: -4990, calls: 1, conflicting: false })}`,
+    ]);
+    // The circuit detail does not read spans, and checks nothing.
+    const detail = (await app.inject(`/api/circuits/${cid}`)).json<CircuitDetail>();
+    assert.equal(detail.bridges.length, 2);
+    assert.ok(detail.bridges.every(b => b.clockCheck === undefined));
+
+    const graph = (await app.inject(`/api/service-graph?circuit_id=${cid}`)).json<{ edges: { id: string; clockOffset?: unknown }[] }>();
+    assert.deepEqual(
+      graph.edges.map(e => `${e.id} ${JSON.stringify(e.clockOffset)}`).sort(),
+      [
+        `arda->beorn:bridge undefined`,
+        `beorn->arda ${JSON.stringify({ lowMs: -5010, highMs: -4990, calls: 1, conflicting: false })}`,
+      ],
+    );
+  });
+
   it('finds circuits by text in any case, non-ASCII letters included', async t => {
     const app = await buildTestApp(t);
     const ids = ['ünï-1.KGFN', 'ÜNÏ-2.KGFN', 'plain-3.KGFN'];

@@ -26,6 +26,7 @@ describe('serviceGraphFrames', () => {
       'secondarystat',
       'detail__errorCount',
       'detail__bridged',
+      'detail__clockOffset',
       'color',
       'strokedasharray',
     ]);
@@ -46,6 +47,13 @@ describe('serviceGraphFrames', () => {
     expect(nodes.fields[4].config.color).toEqual({ mode: 'fixed', fixedColor: 'red' });
     expect(edges.fields.find((f) => f.name === 'secondarystat')?.config.unit).toBe('percentunit');
     expect(edges.fields.find((f) => f.name === 'detail__bridged')?.type).toBe(FieldType.boolean);
+  });
+
+  it.each([
+    [0, '-5010 to -4990 ms (3 calls)'],
+    [1, ''],
+  ])("edge %d shows its target's clock offset as %p", (index, text) => {
+    expect(new DataFrameView(edges).get(index).detail__clockOffset).toBe(text);
   });
 
   it.each([
@@ -76,6 +84,7 @@ function graph(): ServiceGraph {
         errorCount: 0,
         bridged: false,
         meanConfidence: 1,
+        clockOffset: { lowMs: -5010, highMs: -4990, calls: 3, conflicting: false },
       },
       {
         id: 'beorn->mdso',

@@ -1,5 +1,5 @@
 import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
-import type { ServiceGraph } from '@correlation-station/api-schema';
+import type { ClockOffset, ServiceGraph } from '@correlation-station/api-schema';
 
 /** Colours of edges: trace-context calls stay default, bridged MDSO hops stand out. */
 export const BRIDGED_EDGE_COLOR = 'orange';
@@ -84,6 +84,13 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
         config: { displayName: 'Bridged (no trace context)' },
       },
       {
+        // Text, as the node graph shows details: a range, or nothing where no call timed it.
+        name: 'detail__clockOffset',
+        type: FieldType.string,
+        values: edges.map((e) => (e.clockOffset ? clockOffsetText(e.clockOffset) : '')),
+        config: { displayName: "Target's clock minus source's (from their calls)" },
+      },
+      {
         name: 'color',
         type: FieldType.string,
         values: edges.map((e) => (e.bridged ? BRIDGED_EDGE_COLOR : CONTEXT_EDGE_COLOR)),
@@ -92,4 +99,9 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
     ],
   });
   return [nodesFrame, edgesFrame];
+}
+
+function clockOffsetText(o: ClockOffset): string {
+  const calls = `${o.calls} call${o.calls === 1 ? '' : 's'}`;
+  return `${o.lowMs} to ${o.highMs} ms (${calls}${o.conflicting ? ', calls disagree' : ''})`;
 }

@@ -122,6 +122,38 @@ describe('stitchedTraceFrame', () => {
     expect(view[0].warnings).toBeUndefined();
   });
 
+  it.each([
+    ['consistent', { lowMs: -20, highMs: 10 }, 1],
+    ['uncertain', { lowMs: -20, highMs: 600 }, 2],
+    ['reversed', { lowMs: 900, highMs: 950 }, 2],
+  ] as const)(
+    'tags a bridge with its %s clock check, and warns when the clocks doubt it',
+    (order, bounds, warnings) => {
+      const childClockOffset = { ...bounds, calls: 3, conflicting: false };
+      const bridges = stitched.bridges.map((b) => ({ ...b, clockCheck: { order, childClockOffset } }));
+      const view = rows(stitchedTraceFrame('A', { ...stitched, bridges }, ONLY_SELF));
+      expect(view[1].tags).toEqual(
+        expect.arrayContaining([
+          { key: 'bridge.clock_check', value: order },
+          { key: 'bridge.child_clock_offset_ms', value: `${bounds.lowMs} to ${bounds.highMs}` },
+        ])
+      );
+      expect(view[1].warnings).toHaveLength(warnings);
+      if (warnings === 2) {
+        expect(view[1].warnings?.[1]).toContain(
+          `mdso's clock reads ${bounds.lowMs} to ${bounds.highMs} ms from beorn's (from 3 calls`
+        );
+      }
+    }
+  );
+
+  it('tags a bridge whose services no call connects as unknown, without a warning', () => {
+    const bridges = stitched.bridges.map((b) => ({ ...b, clockCheck: { order: 'unknown' as const } }));
+    const view = rows(stitchedTraceFrame('A', { ...stitched, bridges }, ONLY_SELF));
+    expect(view[1].tags).toContainEqual({ key: 'bridge.clock_check', value: 'unknown' });
+    expect(view[1].warnings).toHaveLength(1);
+  });
+
   it('puts the resource attributes and the service name into serviceTags, and the scope beside them', () => {
     const view = rows(stitchedTraceFrame('A', stitched, ONLY_SELF));
     expect(view.map((r) => [r.serviceTags, r.instrumentationLibraryName, r.instrumentationLibraryVersion])).toEqual([

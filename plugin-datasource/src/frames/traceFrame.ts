@@ -37,8 +37,31 @@ function spanTags(span: Span, bridge: Bridge | undefined): TraceKeyValue[] {
       { key: 'bridge.confidence', value: bridge.confidence },
       { key: 'bridge.gap_ms', value: bridge.gapMs }
     );
+    const check = bridge.clockCheck;
+    if (check) {
+      tags.push({ key: 'bridge.clock_check', value: check.order });
+      if (check.childClockOffset) {
+        const { lowMs, highMs } = check.childClockOffset;
+        tags.push({ key: 'bridge.child_clock_offset_ms', value: `${lowMs} to ${highMs}` });
+      }
+    }
   }
   return tags;
+}
+
+/** The clock check's word on a bridge, when it casts doubt on its direction. */
+function clockWarning(bridge: Bridge): string | undefined {
+  const check = bridge.clockCheck;
+  const offset = check?.childClockOffset;
+  if (!check || !offset || (check.order !== 'reversed' && check.order !== 'uncertain')) {
+    return undefined;
+  }
+  const clocks =
+    `${bridge.childService}'s clock reads ${offset.lowMs} to ${offset.highMs} ms from ${bridge.parentService}'s ` +
+    `(from ${offset.calls} call${offset.calls === 1 ? '' : 's'} between them)`;
+  return check.order === 'reversed'
+    ? `Clock check: ${clocks}; on one clock the child started before its parent span, so clock skew, not causality, may have ordered these traces`
+    : `Clock check: ${clocks}, more than the ${bridge.gapMs} ms gap; the bridge's direction is uncertain`;
 }
 
 function bridgeWarning(bridge: Bridge): string {
@@ -141,7 +164,11 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
         type: FieldType.other,
         values: spans.map((s) => {
           const bridge = bridgeOf(s);
-          return bridge ? [bridgeWarning(bridge)] : undefined;
+          if (!bridge) {
+            return undefined;
+          }
+          const clock = clockWarning(bridge);
+          return clock ? [bridgeWarning(bridge), clock] : [bridgeWarning(bridge)];
         }),
       },
     ],

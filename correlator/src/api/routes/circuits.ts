@@ -17,6 +17,7 @@ import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
 import type { SpanRenderWorkers } from '../span-render-workers.js';
 import { parseRange } from '../time-params.js';
+import { withClockChecks } from '../../stitching/clock-skew.js';
 
 export const circuitRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
@@ -83,15 +84,16 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
-      const [{ spans, total }, bridges] = await Promise.all([
+      const [{ spans, total }, bridges, calls] = await Promise.all([
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded),
         store.bridgesOf({ circuitId: id }),
+        store.serviceCallsOf(traceIds),
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json-writer.ts): the same
       // bytes the schema serializer makes of API Span objects at a fraction of the cost.
       return sendWithSpans(
         reply,
-        { circuitId: id, traceIds, spans: [], bridges, spanCount: total, truncated: total > spans.length },
+        { circuitId: id, traceIds, spans: [], bridges: withClockChecks(bridges, calls), spanCount: total, truncated: total > spans.length },
         spans,
         lookup,
         renderWorkers,

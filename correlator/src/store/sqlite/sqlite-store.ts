@@ -58,6 +58,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
+import { ClockSkewEvidence, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
 import { storageFailure } from '../write-failure.js';
@@ -945,6 +946,16 @@ export class SqliteStore implements Store {
     });
   }
 
+  async serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]> {
+    const metas = this.chunkMetasByTrace(traceIds);
+    return traceIds.flatMap(id => serviceCalls(this.timedSpans(metas.get(id) ?? [])));
+  }
+
+  /** A trace's received spans from its chunk records, each with its service. */
+  private timedSpans(metas: readonly Buffer[]): (TimedSpan & { statusCode: number })[] {
+    return metas.flatMap(readSpanChunkMeta).map(m => ({ ...m, service: this.resource(m.resourceId).serviceName }));
+  }
+
   async serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph> {
     const fromMs = q.fromMs ?? 0;
     const toMs = q.toMs ?? Number.MAX_SAFE_INTEGER;
@@ -982,10 +993,10 @@ export class SqliteStore implements Store {
     };
     // Received spans only: calls between services are read from parent links, bridges below.
     const metas = this.chunkMetasByTrace(traceIds);
+    const clocks = new ClockSkewEvidence();
     for (const traceId of traceIds) {
-      const spans = (metas.get(traceId) ?? [])
-        .flatMap(readSpanChunkMeta)
-        .map(m => ({ ...m, service: this.resource(m.resourceId).serviceName }));
+      const spans = this.timedSpans(metas.get(traceId) ?? []);
+      for (const c of serviceCalls(spans)) clocks.add(c);
       const byId = new Map(spans.map(s => [s.spanId, s]));
       for (const s of spans) {
         const n = node(s.service);
@@ -1017,10 +1028,15 @@ export class SqliteStore implements Store {
     }
     return {
       nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })),
-      edges: [...edges.values()].map(({ confSum, ...e }) => ({
-        ...e,
-        meanConfidence: e.callCount > 0 ? Math.round((confSum / e.callCount) * 1000) / 1000 : 1,
-      })),
+      edges: [...edges.values()].map(({ confSum, ...e }) => {
+        // Only the edge's own calls: an offset through other services is no property of the edge.
+        const clockOffset = e.bridged ? null : clocks.direct(e.source, e.target);
+        return {
+          ...e,
+          meanConfidence: e.callCount > 0 ? Math.round((confSum / e.callCount) * 1000) / 1000 : 1,
+          ...(clockOffset ? { clockOffset } : {}),
+        };
+      }),
     };
   }
 
