@@ -747,8 +747,6 @@ export class CorrelationEngine {
       });
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g)) this.restitch(g, batch);
     }
-    // Circuits that may plan a bridge another circuit gave up (handOver), if not planned above.
-    for (const g of batch.restitchAlso) if (!batch.dirtyGroups.has(g) && g.traceIds.length >= 2) this.restitch(g, batch);
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
@@ -809,7 +807,6 @@ export class CorrelationEngine {
       if (!next || next.spanId !== old.spanId || next.traceId !== old.traceId) {
         batch.writes.bridgesRemoved.push(old);
         current.delete(child);
-        this.handOver(g, old, batch, nowMs);
       }
     }
     for (const [child, plan] of plans) {
@@ -818,23 +815,6 @@ export class CorrelationEngine {
       current.set(child, plan);
       // The bridge row is also the link from the bridge span to the child's entry span.
       batch.writes.bridgesAdded.push({ ...plan, createdAtMs: nowMs });
-    }
-  }
-
-  /**
-   * Another circuit that holds both traces may plan the same bridge (its id is the hop's, and the
-   * row is one): removing it for this circuit must leave it for that one. A circuit that holds it
-   * in its plans writes it again (the row writer removes before it adds); one that may plan it
-   * (read back without it) plans again in this batch.
-   */
-  private handOver(g: KeyGroup, old: BridgePlan, batch: BatchContext, nowMs: number): void {
-    const parent = this.traces.get(old.traceId);
-    if (!parent) return;
-    for (const other of this.groupsOf(parent, batch, [])) {
-      if (other === g || !other.bridges || !other.traceSet.has(old.childTraceId) || batch.absorbed.has(other)) continue;
-      const theirs = other.bridges.get(old.childTraceId);
-      if (theirs?.spanId === old.spanId && theirs.traceId === old.traceId) batch.writes.bridgesAdded.push({ ...theirs, createdAtMs: nowMs });
-      else if (!theirs) batch.restitchAlso.add(other);
     }
   }
 }
@@ -858,8 +838,6 @@ class BatchContext {
   readonly spanAtStart = new Map<KeyGroup, { firstMs: number; lastMs: number; whole: boolean }>();
   /** Episodes of a key value this batch changed and then left for another (a datum outside their window). */
   readonly leftEpisodes: KeyGroup[] = [];
-  /** Groups to plan bridges for again at the batch's end (handOver). */
-  readonly restitchAlso = new Set<KeyGroup>();
   /** Episodes merged into another in this batch: nothing of theirs is written. */
   readonly absorbed = new Set<KeyGroup>();
   /** Reused by groupsOf. */

@@ -489,10 +489,11 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
   });
 
-  it('counts a bridge two circuits plan for the same hop in the circuit that lists it, in any order', async t => {
+  it('lists and counts a bridge two circuits plan for the same hop in each circuit, in any order', async t => {
     // A and B each name both circuits, so both circuits plan the one bridge A → B.
     const A = await twoCircuitTrace('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');
     const B = await twoCircuitTrace('mdso', 'B', 2000, 'CIRC-Q', 'CIRC-P');
+    const hop = `beorn:${hex('A', 8)}/${hex('A-c', 8)} -> mdso:${hex('B', 8)}/${hex('B-r', 8)}`;
     for (const [order, requests] of [
       ['one request', [[...A, ...B]]],
       ['A then B', [A, B]],
@@ -502,9 +503,12 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     ] as const) {
       const c = await Correlator.start(t);
       for (const r of requests) await c.send([...r]);
-      let listed = 0;
-      for (const circuit of ['CIRC-P', 'CIRC-Q']) listed += (await c.checkedBridges(circuit)).length;
-      assert.equal(listed, 1, `${order}: the hop's one bridge is listed once`);
+      for (const circuit of ['CIRC-P', 'CIRC-Q']) assert.deepEqual(await c.checkedBridges(circuit), [hop], `${order}: ${circuit}`);
+      // The stitched views and the exporter see the hop's one bridge span.
+      const view = await c.get<{ spans: { spanId: string; synthetic: boolean }[] }>('/api/circuits/CIRC-P/trace');
+      assert.equal(view.spans.filter(x => x.synthetic).length, 1, order);
+      const detail = await c.get<{ bridges: unknown[]; linksOut: unknown[]; spans: { synthetic: boolean }[] }>(`/api/traces/${hex('A', 32)}`);
+      assert.deepEqual([detail.bridges.length, detail.linksOut.length, detail.spans.filter(x => x.synthetic).length], [1, 1, 1], order);
     }
   });
 
@@ -512,9 +516,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     // Nothing listens there, and the export waits an hour: the queue keeps what was planned.
     const c = await Correlator.start(t, { TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:9/v1/traces', BRIDGE_EXPORT_DELAY_SECONDS: '3600' });
     await c.send([...(await twoCircuitTrace('beorn', 'E', 0, 'CIRC-E1', 'CIRC-E2')), ...(await twoCircuitTrace('mdso', 'F', 2000, 'CIRC-E2', 'CIRC-E1'))]);
-    let listed = 0;
-    for (const id of ['CIRC-E1', 'CIRC-E2']) listed += (await c.circuit(id)).bridges.length;
-    assert.equal(listed, 1);
+    for (const id of ['CIRC-E1', 'CIRC-E2']) assert.equal((await c.circuit(id)).bridges.length, 1, id);
     assert.match((await c.app!.inject('/metrics')).body, /\nexport_queue_depth 1\n/);
   });
 

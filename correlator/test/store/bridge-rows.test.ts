@@ -1,5 +1,6 @@
-// A bridge planned again (the same parent trace and span id) is updated in place: one row, with the
-// latest plan's columns, still found through both traces' rows.
+// A bridge its group plans again (the same parent trace, span id and key group) is updated in place:
+// one row, with the latest plan's columns, still found through both traces' rows. Another group
+// planning the same hop has a row of its own.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,11 +24,12 @@ const T0 = Date.UTC(2026, 11, 4, 10, 0, 0);
 const CID = '71.L1XX.100400..CHTR';
 const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
 
-function rows(spans: DecodedSpan[], bridge?: BridgeRow): () => DerivedWrites {
+function rows(spans: DecodedSpan[], bridge?: BridgeRow, removed?: BridgeRow): () => DerivedWrites {
   return () => {
     const w = emptyDerivedWrites();
     w.traces.push(traceRow(spans));
     if (bridge) w.bridgesAdded.push(bridge);
+    if (removed) w.bridgesRemoved.push(removed);
     return w;
   };
 }
@@ -56,6 +58,9 @@ for (const writerThread of [true, false]) {
                 endMs: T0 + 30,
                 attributes: { circuit_id: CID },
               },
+              // Fresh spans for the later writes: a batch of duplicates derives nothing.
+              { name: 'verify', startMs: T0 + 40, endMs: T0 + 50 },
+              { name: 'close', startMs: T0 + 60, endMs: T0 + 70 },
             ],
           },
           {
@@ -95,9 +100,6 @@ for (const writerThread of [true, false]) {
         childSpanId: 'c'.repeat(16),
         childService: 'arda-2',
         childStartMs: T0 + 101,
-        key: 'resource_id',
-        value: 'res-1',
-        method: 'resource_id_match',
         confidence: 0.85,
         createdAtMs: T0 + 300,
       };
@@ -120,6 +122,18 @@ for (const writerThread of [true, false]) {
       assert.equal(b.created_ms, createdAtMs, 'and its creation time');
       assert.equal(b.parent_is_beorn, 1, "filed under beorn's trace row");
       assert.equal(b.child_is_arda, 1, "found from arda's trace row");
+
+      // The same hop for another circuit: a row of its own, and the first keeps its columns.
+      const other: BridgeRow = { ...again, value: 'CIRC-OTHER', createdAtMs: T0 + 400 };
+      await store.ingestSpans([beorn![2]!], rows([beorn![2]!], other), T0 + 400);
+      const byGroup = () => (store.db.prepare('SELECT * FROM bridges ORDER BY value').all() as BridgeDbRow[]).map(r => `${r.value} ${r.created_ms}`);
+      assert.deepEqual(byGroup(), [`${CID} ${T0 + 300}`, `CIRC-OTHER ${T0 + 400}`]);
+      assert.deepEqual((await store.bridgesOf({ circuitId: 'CIRC-OTHER' })).map(x => x.spanId), [again.spanId]);
+      // The trace's bridge span is one, that of the first group in key and value order.
+      assert.deepEqual((await store.bridgesOf({ traceId: beorn![0]!.traceId })).map(x => x.value), [[CID, 'CIRC-OTHER'].sort()[0]]);
+      // One group giving the hop up leaves the other's row.
+      await store.ingestSpans([beorn![3]!], rows([beorn![3]!], undefined, again), T0 + 500);
+      assert.deepEqual(byGroup(), [`CIRC-OTHER ${T0 + 400}`]);
     });
   });
 }

@@ -137,7 +137,7 @@ test('a schema 1 data directory is upgraded with every row kept', async t => {
   // The rebuilt tables have their indexes back and no leftovers.
   const names = store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE '%_v1' OR name LIKE '%_v2' OR name = 'trace_keys_trace'`).pluck().all();
   assert.deepEqual(names, []);
-  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child_ref', 'bridges_parent_span', 'span_chunks_trace_ref']) {
+  for (const index of ['traces_last', 'circuits_last', 'correlations_value', 'bridges_child_ref', 'bridges_hop_group', 'span_chunks_trace_ref']) {
     assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?`).pluck().get(index), 1, index);
   }
 });
@@ -188,7 +188,7 @@ test('a schema 2 data directory keeps its bridge spans, now served from the brid
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.deepEqual(
     store.db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('spans', 'bridges_v2', 'bridges_trace') OR tbl_name = 'bridges' ORDER BY name`).pluck().all(),
-    ['bridges', 'bridges_child_ref', 'bridges_parent_span', 'bridges_value'],
+    ['bridges', 'bridges_child_ref', 'bridges_hop_group', 'bridges_value'],
   );
   const { spans } = await store.spansOfTraces([T1, T3], 10);
   assert.deepEqual(
@@ -250,7 +250,7 @@ test('a schema 3 data directory finds its chunks by trace row, and drops those w
   ]);
   assert.deepEqual(
     store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('span_chunks', 'bridges') ORDER BY name`).pluck().all(),
-    ['bridges_child_ref', 'bridges_parent_span', 'bridges_value', 'span_chunks_received', 'span_chunks_trace_ref'],
+    ['bridges_child_ref', 'bridges_hop_group', 'bridges_value', 'span_chunks_received', 'span_chunks_trace_ref'],
   );
   // Bridges are found through their traces' rows; one whose child has no row still is from its parent's.
   assert.deepEqual(store.db.prepare('SELECT span_id, parent_ref, child_ref FROM bridges ORDER BY span_id').raw().all(), [
@@ -311,4 +311,29 @@ test('a schema 5 data directory indexes its logs of no trace by their key values
   // An episode of them alone is read back as a group of their logs, to which a trace can come.
   const g = store.loadGroup('circuit_id', CIRCUIT, 0, 2000, 10);
   assert.deepEqual([g?.traceIds, g?.looseLogs, g?.logCount, g?.firstMs, g?.lastMs, g?.services], [[], 2, 2, 1000, 1500, ['bpocore']]);
+});
+
+test('a schema 6 data directory keeps its bridges, and takes a row per circuit for a hop two circuits plan', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v6.sql', import.meta.url), 'utf8');
+  const bridge = (value: string) =>
+    `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id, child_span_id,
+       child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id, parent_ref, child_ref)
+     VALUES ('${'4'.repeat(16)}', '${T1}', '${'1'.repeat(16)}', 'beorn', 1000, '${T2}', '${'2'.repeat(16)}', 'arda', 2000,
+       'circuit_id', '${value}', 'circuit_id_match', 0.9, 2600, 0, 1, 2);`;
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '6');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (1, '${T1}', 1000, 1500, '["beorn"]', '{}', '[]', 2600);
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (2, '${T2}', 2000, 2500, '["arda"]', '{}', '[]', 2600);
+      ${bridge(CIRCUIT)}`);
+    // One row per hop was the rule.
+    assert.throws(() => db.exec(bridge('OTHER')), /UNIQUE/);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  store.db.exec(bridge('OTHER'));
+  assert.deepEqual((await store.bridgesOf({ circuitId: CIRCUIT })).map(b => b.childTraceId), [T2]);
+  assert.deepEqual((await store.bridgesOf({ circuitId: 'OTHER' })).map(b => b.childTraceId), [T2]);
+  assert.equal((await store.bridgesOf({ traceId: T1 })).length, 1);
+  assert.throws(() => store.db.exec(bridge('OTHER')), /UNIQUE/);
 });

@@ -204,8 +204,8 @@ export class RowWriter {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
       const deleted = parentRef !== undefined && st.deleteBridge.run(parentRef, b.spanId, b.key, b.value).changes === 1;
       if (deleted && b.key === 'circuit_id') countBridge(b.value, -1);
-      // A row another circuit still lists stays, and so does its export.
-      if (deleted || parentRef === undefined || st.bridgeOwner.get(parentRef, b.spanId) === undefined)
+      // The hop's span is exported once for all the groups that plan it: until the last goes.
+      if (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined)
         dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
     }
     for (const b of w.bridgesAdded) {
@@ -229,18 +229,10 @@ export class RowWriter {
         b.createdAtMs,
         bridgeResourceId,
       ];
-      // Two circuits that hold the same two traces plan the same bridge (its id is the hop's): the
-      // row is the last planner's, and each circuit counts the rows it lists.
-      const owner = st.bridgeOwner.get(parentRef, b.spanId) as { key: string; value: string } | undefined;
-      if (owner === undefined) {
+      // One row per hop and group (schema.ts, version 7): a group planning its hop again updates its own.
+      if (st.updateBridge.run(columns, childRef, parentRef, b.spanId, b.key, b.value).changes === 0) {
         st.insertBridge.run(b.spanId, b.traceId, columns, parentRef, childRef);
         if (b.key === 'circuit_id') countBridge(b.value, 1);
-      } else {
-        st.updateBridge.run(columns, childRef, parentRef, b.spanId);
-        if (owner.key !== b.key || owner.value !== b.value) {
-          if (owner.key === 'circuit_id') countBridge(owner.value, -1);
-          if (b.key === 'circuit_id') countBridge(b.value, 1);
-        }
       }
     }
     for (const [circuitId, delta] of bridgeDeltas)
@@ -319,7 +311,7 @@ function prepareWrites(d: Database.Database) {
          span_count = max(span_count, excluded.span_count), log_count = max(log_count, excluded.log_count),
          updated_ms = excluded.updated_ms`,
     ),
-    bridgeOwner: d.prepare('SELECT key, value FROM bridges WHERE parent_ref = ? AND span_id = ?'),
+    bridgeOfHop: d.prepare('SELECT 1 FROM bridges WHERE parent_ref = ? AND span_id = ? LIMIT 1').pluck(),
     insertBridge: d.prepare(
       `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
          child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id,
@@ -331,9 +323,8 @@ function prepareWrites(d: Database.Database) {
       `UPDATE bridges SET parent_span_id = ?, parent_service = ?, parent_start_ms = ?, child_trace_id = ?,
          child_span_id = ?, child_service = ?, child_start_ms = ?, key = ?, value = ?, method = ?,
          confidence = ?, created_ms = ?, resource_id = ?, child_ref = ?
-       WHERE parent_ref = ? AND span_id = ?`,
+       WHERE parent_ref = ? AND span_id = ? AND key = ? AND value = ?`,
     ),
-    // Only the circuit the row is listed under removes it (see bridgeOwner).
     deleteBridge: d.prepare('DELETE FROM bridges WHERE parent_ref = ? AND span_id = ? AND key = ? AND value = ?'),
     insertLink: d.prepare(
       `INSERT OR IGNORE INTO links (source_trace_id, source_span_id, target_trace_id, target_span_id, origin)

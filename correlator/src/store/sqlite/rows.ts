@@ -183,3 +183,20 @@ export function toBridge(r: BridgeDbRow): Bridge {
     createdAt: iso(r.created_ms),
   };
 }
+
+/**
+ * One row per bridge span: two groups that plan the same hop have a row each (schema.ts, version
+ * 7), and the span they share is the row of the first group in key, value order, whichever
+ * planned first. Rows keep their order otherwise.
+ */
+export function oneRowPerHop<R extends Pick<BridgeDbRow, 'trace_id' | 'span_id' | 'key' | 'value'>>(rows: readonly R[]): R[] {
+  const first = new Map<string, R>();
+  for (const r of rows) {
+    const hop = `${r.trace_id}:${r.span_id}`;
+    const kept = first.get(hop);
+    if (!kept || r.key < kept.key || (r.key === kept.key && r.value < kept.value)) first.set(hop, r);
+  }
+  if (first.size === rows.length) return [...rows];
+  const kept = new Set(first.values());
+  return rows.filter(r => kept.has(r));
+}

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
 // bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
@@ -158,7 +158,7 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 // Created after an upgrade has filled the columns they index (version 4).
 const TRACE_REF_INDEXES = `
 CREATE INDEX IF NOT EXISTS span_chunks_trace_ref ON span_chunks(trace_ref);
-CREATE UNIQUE INDEX IF NOT EXISTS bridges_parent_span ON bridges(parent_ref, span_id);
+CREATE UNIQUE INDEX IF NOT EXISTS bridges_hop_group ON bridges(parent_ref, span_id, key, value);
 CREATE INDEX IF NOT EXISTS bridges_child_ref ON bridges(child_ref);
 `;
 
@@ -219,6 +219,14 @@ function moveBridgeSpansIntoBridges(db: Database.Database): void {
       (SELECT resource_id FROM spans WHERE spans.trace_id = bridges.trace_id AND spans.span_id = bridges.span_id), 0);
     DROP TABLE spans;
   `);
+}
+
+// Version 7 keeps a bridge row per hop and key group: two circuits whose traces are the same two
+// traces plan the same hop (the same bridge span id). With one row per hop, only one circuit could
+// list it, and which one depended on arrival order. Readers that want each bridge span once take
+// one row per hop (rows.ts, oneRowPerHop).
+function indexBridgesByGroup(db: Database.Database): void {
+  db.exec('DROP INDEX IF EXISTS bridges_parent_span');
 }
 
 // Version 6 indexes the logs of no trace by their key values (loose_logs): an episode made of
@@ -325,6 +333,7 @@ export function migrate(db: Database.Database): void {
     if (version === 1 || version === 2) moveBridgeSpansIntoBridges(db);
     if (version !== null && version < 4) linkToTraceRows(db);
     if (version !== null && version < 6) indexLooseLogs(db);
+    if (version !== null && version < 7) indexBridgesByGroup(db);
     db.exec(TRACE_REF_INDEXES);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();

@@ -39,6 +39,7 @@ import type {
 } from '../store.js';
 import {
   correlationMembers,
+  oneRowPerHop,
   toBridge,
   toBridgePlan,
   toCircuitSummary,
@@ -204,17 +205,17 @@ export class SqliteStore implements Store {
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
       circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
-      // Bridge links are not rows of their own: a bridge row names both ends.
+      // Bridge links are not rows of their own: a bridge row names both ends (a row per group: once).
       linksFrom: d.prepare(
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE source_trace_id = ?
          UNION ALL
-         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
+         SELECT DISTINCT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
       linksTo: d.prepare(
         `SELECT source_trace_id, source_span_id, target_trace_id, target_span_id, origin FROM links WHERE target_trace_id = ?
          UNION ALL
-         SELECT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
+         SELECT DISTINCT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
       traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
@@ -258,7 +259,10 @@ export class SqliteStore implements Store {
         `WITH refs AS (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))
          SELECT * FROM bridges WHERE parent_ref IN refs UNION SELECT * FROM bridges WHERE child_ref IN refs`,
       ),
-      bridgeByIds: d.prepare('SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ?'),
+      // The hop's span as the views show it (rows.ts, oneRowPerHop).
+      bridgeByIds: d.prepare(
+        'SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ? ORDER BY key, value LIMIT 1',
+      ),
     };
   }
 
@@ -792,7 +796,7 @@ export class SqliteStore implements Store {
         chunkOf.push(c);
       }
     });
-    const bridgeRows = this.st.bridgesOfTraces.all(ids) as BridgeDbRow[];
+    const bridgeRows = oneRowPerHop(this.st.bridgesOfTraces.all(ids) as BridgeDbRow[]);
     const keysOfRefs = this.traceKeysOf(bridgeRows.flatMap(b => [b.parent_ref, b.child_ref]));
     for (const row of bridgeRows) {
       spans.push(this.bridgeSpan(row, keysOfRefs));
@@ -842,6 +846,8 @@ export class SqliteStore implements Store {
            UNION SELECT * FROM bridges WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?) ORDER BY child_start_ms`,
         )
         .all(filter.traceId, filter.traceId) as BridgeDbRow[];
+      // A trace's bridges are its bridge spans: each hop once.
+      rows = oneRowPerHop(rows);
     } else rows = [];
     return rows.map(toBridge);
   }
@@ -1015,9 +1021,10 @@ export class SqliteStore implements Store {
     // The bridges of those traces, from them or into them: chosen as the traces are, so a range
     // that holds a circuit's traces holds its hops (by the child's start, one that began before
     // `from` was left out while both its traces were drawn).
-    const bridgeRows = this.st.bridgesAtTraces.all(JSON.stringify(traceIds)) as BridgeDbRow[];
+    const atTraces = this.st.bridgesAtTraces.all(JSON.stringify(traceIds)) as BridgeDbRow[];
+    // A circuit's graph counts its own rows; the graph of a range counts each hop once.
+    const bridgeRows = q.circuitId ? atTraces.filter(b => b.key === 'circuit_id' && b.value === q.circuitId) : oneRowPerHop(atTraces);
     for (const b of bridgeRows) {
-      if (q.circuitId && (b.key !== 'circuit_id' || b.value !== q.circuitId)) continue;
       node(b.parent_service);
       node(b.child_service);
       // An edge that trace context already shows is one edge, not marked bridged (bridged means
