@@ -581,7 +581,8 @@ export class CorrelationEngine {
         parts.push({ id: '', traceIds: [], services: loose.services, firstMs: loose.firstMs, lastMs: loose.lastMs, persistedMembers: 0 });
     }
     if (parts.length === 0) {
-      if (recount) this.combine(g, parts, [], batch);
+      // Stored logs of no trace within the span it widened to are its own, counted nowhere yet.
+      if (recount || near?.looseLogs) this.combine(g, parts, [], batch);
       return false;
     }
     this.combine(g, parts, near?.bridges ?? [], batch);

@@ -489,6 +489,35 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
   });
 
+  it("counts a log of no trace within the span a trace's later spans widen its episode to, in any order", async t => {
+    const circuit = 'CIRC-LOOSE-WIDEN';
+    // X's root carries the circuit id; its child, without it, runs to 300 s. The log is at 150 s.
+    const X = () =>
+      traceSpans('beorn', hex('X', 32), [
+        { id: hex('x-r', 16), start: T0, end: T0 + 1000, attrs: { circuit_id: circuit }, kind: SpanKind.SERVER },
+        { id: hex('x-c', 16), parent: hex('x-r', 16), start: T0 + 290_000, end: T0 + 300_000, kind: SpanKind.CLIENT },
+      ]);
+    const L = (c: Correlator) => c.log('bpocore', [{ timestamp: new Date(T0 + 150_000).toISOString(), message: 'plan step', circuit_id: circuit }]);
+    const orders: [string, (c: Correlator) => Promise<void>][] = [
+      ['X, then log', async c => { await c.send(await X()); await L(c); }],
+      ['log, then X', async c => { await L(c); await c.send(await X()); }],
+      ['log, restart, X', async c => { await L(c); await c.restart(); await c.send(await X()); }],
+      ['log, X root, X child', async c => { await L(c); await c.send((await X()).slice(0, 1)); await c.send((await X()).slice(1)); }],
+      ['log, X root, restart, X child', async c => { await L(c); await c.send((await X()).slice(0, 1)); await c.restart(); await c.send((await X()).slice(1)); }],
+    ];
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t);
+      await run(c);
+      const listed = await c.get<{ correlations: { id: string; traceIds: string[]; logCount: number; services: string[] }[] }>(`/api/correlations?circuit_id=${circuit}`);
+      runs.push({ order, result: listed.correlations.map(x => `${x.id} ${x.traceIds.join(',')} logs=${x.logCount} services=${[...x.services].sort().join(',')}`) });
+    }
+    const first = runs[0]!.result as string[];
+    assert.equal(first.length, 1, first.join('\n'));
+    assert.match(first[0]!, new RegExp(` ${hex('X', 32)} logs=1 services=beorn,bpocore$`));
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
+  });
+
   it('lists and counts a bridge two circuits plan for the same hop in each circuit, in any order', async t => {
     // A and B each name both circuits, so both circuits plan the one bridge A → B.
     const A = await twoCircuitTrace('beorn', 'A', 0, 'CIRC-P', 'CIRC-Q');

@@ -169,20 +169,25 @@ describe('retention', () => {
     const sent = await app.inject({
       method: 'POST',
       url: '/api/logs',
-      payload: { resource: { service: 'bpocore' }, records: [log(cutoff - 20_000, 'LOOSE-GONE'), log(cutoff - 20_000, 'LOOSE-KEPT'), log(cutoff + 25_000, 'LOOSE-KEPT')] },
+      payload: { resource: { service: 'bpocore' }, records: [log(cutoff - 20_000, 'LOOSE-GONE'), log(cutoff - 20_000, 'LOOSE-KEPT')] },
     });
     assert.equal(sent.statusCode, 200, sent.body);
+    const recent = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'mdso' }, records: [log(cutoff + 25_000, 'LOOSE-KEPT')] } });
+    assert.equal(recent.statusCode, 200, recent.body);
     const correlations = async (circuit: string) =>
-      (await app.inject(`/api/correlations?circuit_id=${circuit}`)).json<CorrelationListResponse>().correlations.map(c => `${c.traceIds.join(',')} logs=${c.logCount}`);
-    assert.deepEqual(await correlations('LOOSE-GONE'), [`${a!.traceId} logs=1`]);
-    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=2`]);
+      (await app.inject(`/api/correlations?circuit_id=${circuit}`))
+        .json<CorrelationListResponse>()
+        .correlations.map(c => `${c.traceIds.join(',')} logs=${c.logCount} services=${[...c.services].sort().join(',')}`);
+    assert.deepEqual(await correlations('LOOSE-GONE'), [`${a!.traceId} logs=1 services=beorn,bpocore`]);
+    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=2 services=arda,bpocore,mdso`]);
 
     const pruned = app.correlator.store.prune(cutoff);
     app.correlator.engine.forget(pruned.touched);
     assert.equal(pruned.logs, 2);
     // A trace alone is no correlation; the other keeps its trace and its recent log.
     assert.deepEqual(await correlations('LOOSE-GONE'), []);
-    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=1`]);
+    // Its services are those of what is left: bpocore's log is gone.
+    assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=1 services=arda,mdso`]);
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-GONE', 0, Date.now()), null);
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-KEPT', 0, Date.now())?.count, 1);
   });

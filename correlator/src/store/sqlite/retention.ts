@@ -209,42 +209,55 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
  */
 function recountCorrelations(db: Database.Database, key: string, value: string): number {
   const rows = db
-    .prepare('SELECT rid, trace_ids, span_count, log_count, first_ms, last_ms FROM correlations WHERE key = ? AND value = ?')
+    .prepare('SELECT rid, trace_ids, services, span_count, log_count, first_ms, last_ms FROM correlations WHERE key = ? AND value = ?')
     .all(key, value) as {
     rid: number;
     trace_ids: string;
+    services: string;
     span_count: number;
     log_count: number;
     first_ms: number;
     last_ms: number;
   }[];
-  const counts = db.prepare('SELECT span_count, log_count FROM traces WHERE trace_id = ?');
-  const looseLogs = db
-    .prepare('SELECT count(*) FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?')
-    .pluck();
+  const counts = db.prepare('SELECT span_count, log_count, services FROM traces WHERE trace_id = ?');
+  const looseLogs = db.prepare(
+    `SELECT count(*) AS count, json_group_array(DISTINCT service) AS services
+     FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
+  );
   let deleted = 0;
   for (const r of rows) {
     const before = JSON.parse(r.trace_ids) as string[];
     const kept: string[] = [];
     let spans = 0;
     let logs = 0;
+    // What is left: the services of the kept traces and logs, in the order the row lists them.
+    const left = new Set<string>();
     for (const id of before) {
-      const t = counts.get(id) as { span_count: number; log_count: number } | undefined;
+      const t = counts.get(id) as { span_count: number; log_count: number; services: string } | undefined;
       if (!t) continue;
       kept.push(id);
       spans += t.span_count;
       logs += t.log_count;
+      for (const s of JSON.parse(t.services) as string[]) left.add(s);
     }
-    const loose = key === 'trace_id' ? 0 : (looseLogs.get(key, value, r.first_ms, r.last_ms) as number);
+    const l =
+      key === 'trace_id'
+        ? { count: 0, services: '[]' }
+        : (looseLogs.get(key, value, r.first_ms, r.last_ms) as { count: number; services: string });
+    const loose = l.count;
+    for (const s of JSON.parse(l.services) as string[]) left.add(s);
+    const listed = JSON.parse(r.services) as string[];
+    const services = JSON.stringify(key === 'trace_id' ? listed : listed.filter(s => left.has(s)));
     // A trace's spans-and-logs correlation has its trace and the trace's logs as two members.
     const members = key === 'trace_id' ? correlationMembers(kept.length, logs) : kept.length + (loose > 0 ? 1 : 0);
     if (members < 2) {
       deleted += db.prepare('DELETE FROM correlations WHERE rid = ?').run(r.rid).changes;
       continue;
     }
-    if (kept.length === before.length && spans === r.span_count && logs + loose === r.log_count) continue;
-    db.prepare('UPDATE correlations SET trace_ids = ?, span_count = ?, log_count = ? WHERE rid = ?').run(
+    if (kept.length === before.length && spans === r.span_count && logs + loose === r.log_count && services === r.services) continue;
+    db.prepare('UPDATE correlations SET trace_ids = ?, services = ?, span_count = ?, log_count = ? WHERE rid = ?').run(
       JSON.stringify(kept),
+      services,
       spans,
       logs + loose,
       r.rid,
