@@ -532,7 +532,7 @@ export class CorrelationEngine {
       if (merged || before.whole || g.firstMs < before.firstMs) {
         const id = correlationId(g.method, g.value, g.firstMs);
         if (id !== g.id) {
-          if (g.persistedMembers > 0) batch.writes.correlationsRemoved.push(g.id);
+          batch.writes.correlationsRemoved.push(g.id);
           g.id = id;
         }
       }
@@ -554,7 +554,8 @@ export class CorrelationEngine {
       batch.absorbed.add(e);
       batch.dirtyGroups.delete(e);
       batch.countedGroups.delete(e);
-      if (e.persistedMembers > 0) batch.writes.correlationsRemoved.push(e.id);
+      // Its row, if it has one (an episode of logs alone has one with no members counted).
+      batch.writes.correlationsRemoved.push(e.id);
       taken.add(e.id);
       parts.push(e);
       if (g.bridges)
@@ -728,8 +729,12 @@ export class CorrelationEngine {
       }
       // A trace's own logs make it no correlation of its keys: only logs of no trace are a member.
       const members = g.traceIds.length + (g.looseLogs > 0 && g.key !== 'trace_id' ? 1 : 0) + (g.key === 'trace_id' ? 1 : 0);
-      if (members < 2) continue;
-      if (members > g.persistedMembers) {
+      // An episode of logs of no trace alone is no correlation yet, but its row keeps its span:
+      // read back, a chain of such logs longer than the window starts where it started. The API
+      // does not list it (sqlite-store.ts, correlations).
+      const logsAlone = g.key !== 'trace_id' && g.traceIds.length === 0 && g.looseLogs > 0;
+      if (members < 2 && !logsAlone) continue;
+      if (members >= 2 && members > g.persistedMembers) {
         for (let i = g.persistedMembers; i < members; i++) bump(g.method);
         g.persistedMembers = members;
       }

@@ -82,17 +82,22 @@ export class IngestPipeline {
     signal: Signal,
     { rejected, rejectionMessages }: { rejected: number; rejectionMessages: string[] },
     ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
-    derive: (fresh: T[]) => { writes: DerivedWrites; touched: TouchedState },
+    derive: (fresh: T[]) => { writes: DerivedWrites; events: Map<string, number>; touched: TouchedState },
   ): Promise<IngestResult> {
     const end = this.metrics.ingestDuration.startTimer({ signal });
     let touched: TouchedState | null = null;
+    // Only what was stored is counted: a refused batch sent again would count its events twice.
+    // Its counts are kept until then, not its rows (a request waiting for the writer holds no rows).
+    let counts: DerivedCounts | null = null;
     return ingest(fresh => {
       const r = derive(fresh);
       touched = r.touched;
+      counts = derivedCounts(r);
       return r.writes;
     }).then(
       outcome => {
         end();
+        if (counts) this.countDerived(counts);
         return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
       },
       (e: unknown) => {
@@ -103,14 +108,16 @@ export class IngestPipeline {
   }
 
   private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
-    const { writes, events, touched } = this.engine.observe(spans, logs);
+    return this.engine.observe(spans, logs);
+  }
+
+  private countDerived({ events, bridgeGapsSeconds, bridgesSuperseded }: DerivedCounts): void {
     for (const [method, n] of events) this.metrics.correlationEvents.inc({ method }, n);
-    if (writes.bridgesAdded.length) {
-      this.metrics.bridgesCreated.inc(writes.bridgesAdded.length);
-      for (const b of writes.bridgesAdded) this.metrics.bridgeGap.observe(Math.max(0, b.childStartMs - b.parentStartMs) / 1000);
+    if (bridgeGapsSeconds.length) {
+      this.metrics.bridgesCreated.inc(bridgeGapsSeconds.length);
+      for (const gap of bridgeGapsSeconds) this.metrics.bridgeGap.observe(gap);
     }
-    if (writes.bridgesRemoved.length) this.metrics.bridgesSuperseded.inc(writes.bridgesRemoved.length);
-    return { writes, touched };
+    if (bridgesSuperseded) this.metrics.bridgesSuperseded.inc(bridgesSuperseded);
   }
 
   private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[]): IngestResult {
@@ -125,4 +132,20 @@ export class IngestPipeline {
       : '';
     return { accepted: fresh + duplicates, duplicates, rejected, message };
   }
+}
+
+/** What a batch's derived writes add to the metrics once stored. */
+interface DerivedCounts {
+  events: Map<string, number>;
+  /** One per bridge created or updated. */
+  bridgeGapsSeconds: number[];
+  bridgesSuperseded: number;
+}
+
+function derivedCounts({ writes, events }: { writes: DerivedWrites; events: Map<string, number> }): DerivedCounts {
+  return {
+    events,
+    bridgeGapsSeconds: writes.bridgesAdded.map(b => Math.max(0, b.childStartMs - b.parentStartMs) / 1000),
+    bridgesSuperseded: writes.bridgesRemoved.length,
+  };
 }

@@ -489,6 +489,38 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
   });
 
+  it('keeps a chain of logs of no trace many windows long whole, read back or not', async t => {
+    const circuit = 'CIRC-LOOSE-LONG';
+    // 20 logs 50 s apart (more windows than episodes merge in one batch), then a trace at the end.
+    const logs = async (c: Correlator, from: number, to: number) => {
+      for (let i = from; i < to; i++) await c.log('bpocore', [{ timestamp: new Date(T0 + i * 50_000).toISOString(), message: `step ${i}`, circuit_id: circuit }]);
+    };
+    const T = async (c: Correlator) => c.send(await rootTrace('beorn', 'T', T0 + 19 * 50_000 + 10_000, T0 + 19 * 50_000 + 11_000, { circuit_id: circuit }));
+    const fill = async (c: Correlator) =>
+      c.send((await Promise.all(Array.from({ length: 150 }, (_, i) => rootTrace('palantir', `long-filler-${i}`, T0, T0 + 10, { circuit_id: `LONG-FILL-${i}` })))).flat());
+    const orders: [string, Record<string, string>, (c: Correlator) => Promise<void>][] = [
+      ['logs, T', {}, async c => { await logs(c, 0, 20); await T(c); }],
+      ['logs, restart, T', {}, async c => { await logs(c, 0, 20); await c.restart(); await T(c); }],
+      ['half the logs, restart, the rest, T', {}, async c => { await logs(c, 0, 10); await c.restart(); await logs(c, 10, 20); await T(c); }],
+      ['logs, evicted, T', TINY, async c => { await logs(c, 0, 20); await fill(c); await T(c); }],
+    ];
+    const runs: { order: string; result: unknown }[] = [];
+    for (const [order, env, run] of orders) {
+      const c = await Correlator.start(t, env);
+      // Logs alone are no correlation yet.
+      if (order === 'logs, T') {
+        await logs(c, 0, 20);
+        assert.deepEqual(await c.correlationIds(circuit), []);
+        await T(c);
+      } else await run(c);
+      const listed = await c.get<{ correlations: { id: string; traceIds: string[]; logCount: number }[] }>(`/api/correlations?circuit_id=${circuit}`);
+      runs.push({ order, result: listed.correlations.map(x => `${x.id} ${x.traceIds.join(',')} logs=${x.logCount}`) });
+    }
+    const first = runs[0]!.result as string[];
+    assert.deepEqual(first.map(x => x.replace(/^\S+ /, '')), [`${hex('T', 32)} logs=20`]);
+    for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
+  });
+
   it("counts a log of no trace within the span a trace's later spans widen its episode to, in any order", async t => {
     const circuit = 'CIRC-LOOSE-WIDEN';
     // X's root carries the circuit id; its child, without it, runs to 300 s. The log is at 150 s.
@@ -1011,9 +1043,15 @@ describe('stored results do not depend on hot state, restarts or arrival order',
         }
         await c.send(await batch());
         const { summary } = await c.get<{ summary: unknown }>('/api/circuits/CIRC-RETRY');
-        views.push({ ...(await c.circuit('CIRC-RETRY')), summary });
+        // The refused batch counted nothing: its events and bridges are counted once, when stored.
+        const metrics = (await c.app!.inject('/metrics')).body;
+        const counted = ['correlation_events_total{method="circuit_id_match"}', 'bridges_created_total'].map(
+          name => metrics.split('\n').find(l => l.startsWith(`${name} `)) ?? `${name} missing`,
+        );
+        views.push({ ...(await c.circuit('CIRC-RETRY')), summary, counted });
       }
       assert.equal((views[0] as { bridges: string[] }).bridges.length, 2);
+      assert.deepEqual((views[0] as { counted: string[] }).counted, ['correlation_events_total{method="circuit_id_match"} 3', 'bridges_created_total 2']);
       assert.deepEqual(views[1], views[0]);
     });
   }

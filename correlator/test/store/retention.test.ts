@@ -189,6 +189,34 @@ describe('retention', () => {
     // Its services are those of what is left: bpocore's log is gone.
     assert.deepEqual(await correlations('LOOSE-KEPT'), [`${b!.traceId} logs=1 services=arda,mdso`]);
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-GONE', 0, Date.now()), null);
+
+    // A trace deleted from beside a recent log of no trace leaves an episode of that log alone:
+    // listed nowhere, and joined by the next trace as the log would be.
+    const [old, next] = await buildTraces(
+      [
+        { service: 'beorn', spans: [{ name: 'old', kind: SpanKind.SERVER, startMs: cutoff - 30_000, endMs: cutoff - 29_000, attributes: { circuit_id: 'LOOSE-LEFT' } }] },
+        { service: 'arda', spans: [{ name: 'next', kind: SpanKind.SERVER, startMs: cutoff + 40_000, endMs: cutoff + 41_000, attributes: { circuit_id: 'LOOSE-LEFT' } }] },
+      ],
+      6,
+    );
+    const sendTrace = async (x: typeof old) => {
+      const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(x!.spans) });
+      assert.equal(r.statusCode, 200, r.body);
+    };
+    await sendTrace(old);
+    const left = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'bpocore' }, records: [log(cutoff + 10_000, 'LOOSE-LEFT')] } });
+    assert.equal(left.statusCode, 200, left.body);
+    assert.deepEqual(await correlations('LOOSE-LEFT'), [`${old!.traceId} logs=1 services=beorn,bpocore`]);
+    const again = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(again.touched);
+    assert.deepEqual(await correlations('LOOSE-LEFT'), []);
+    // Its span is the log's now, not the deleted trace's.
+    assert.deepEqual(
+      app.correlator.store.db.prepare(`SELECT first_ms, last_ms, trace_ids FROM correlations WHERE value = 'LOOSE-LEFT'`).raw().all(),
+      [[cutoff + 10_000, cutoff + 10_000, '[]']],
+    );
+    await sendTrace(next);
+    assert.deepEqual(await correlations('LOOSE-LEFT'), [`${next!.traceId} logs=1 services=arda,bpocore`]);
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-KEPT', 0, Date.now())?.count, 1);
   });
 

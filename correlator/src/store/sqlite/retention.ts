@@ -219,9 +219,9 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
     first_ms: number;
     last_ms: number;
   }[];
-  const counts = db.prepare('SELECT span_count, log_count, services FROM traces WHERE trace_id = ?');
+  const counts = db.prepare('SELECT span_count, log_count, services, first_ms, last_ms FROM traces WHERE trace_id = ?');
   const looseLogs = db.prepare(
-    `SELECT count(*) AS count, json_group_array(DISTINCT service) AS services
+    `SELECT count(*) AS count, json_group_array(DISTINCT service) AS services, min(time_ms) AS first_ms, max(time_ms) AS last_ms
      FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
   );
   let deleted = 0;
@@ -232,36 +232,49 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
     let logs = 0;
     // What is left: the services of the kept traces and logs, in the order the row lists them.
     const left = new Set<string>();
+    // And the span of what is left, from which the episode is found and merged again.
+    let firstMs = Infinity;
+    let lastMs = -Infinity;
     for (const id of before) {
-      const t = counts.get(id) as { span_count: number; log_count: number; services: string } | undefined;
+      const t = counts.get(id) as { span_count: number; log_count: number; services: string; first_ms: number; last_ms: number } | undefined;
       if (!t) continue;
       kept.push(id);
       spans += t.span_count;
       logs += t.log_count;
       for (const s of JSON.parse(t.services) as string[]) left.add(s);
+      firstMs = Math.min(firstMs, t.first_ms);
+      lastMs = Math.max(lastMs, t.last_ms);
     }
     const l =
       key === 'trace_id'
-        ? { count: 0, services: '[]' }
-        : (looseLogs.get(key, value, r.first_ms, r.last_ms) as { count: number; services: string });
+        ? { count: 0, services: '[]', first_ms: null, last_ms: null }
+        : (looseLogs.get(key, value, r.first_ms, r.last_ms) as { count: number; services: string; first_ms: number | null; last_ms: number | null });
     const loose = l.count;
     for (const s of JSON.parse(l.services) as string[]) left.add(s);
+    if (l.first_ms !== null) firstMs = Math.min(firstMs, l.first_ms);
+    if (l.last_ms !== null) lastMs = Math.max(lastMs, l.last_ms);
+    if (!Number.isFinite(firstMs)) [firstMs, lastMs] = [r.first_ms, r.last_ms];
     const listed = JSON.parse(r.services) as string[];
     const services = JSON.stringify(key === 'trace_id' ? listed : listed.filter(s => left.has(s)));
     // A trace's spans-and-logs correlation has its trace and the trace's logs as two members.
     const members = key === 'trace_id' ? correlationMembers(kept.length, logs) : kept.length + (loose > 0 ? 1 : 0);
-    if (members < 2) {
+    // An episode left with logs of no trace alone keeps its row, as the engine writes one (engine.ts, finish).
+    if (members < 2 && !(key !== 'trace_id' && kept.length === 0 && loose > 0)) {
       deleted += db.prepare('DELETE FROM correlations WHERE rid = ?').run(r.rid).changes;
       continue;
     }
-    if (kept.length === before.length && spans === r.span_count && logs + loose === r.log_count && services === r.services) continue;
-    db.prepare('UPDATE correlations SET trace_ids = ?, services = ?, span_count = ?, log_count = ? WHERE rid = ?').run(
-      JSON.stringify(kept),
-      services,
-      spans,
-      logs + loose,
-      r.rid,
-    );
+    if (
+      kept.length === before.length &&
+      spans === r.span_count &&
+      logs + loose === r.log_count &&
+      services === r.services &&
+      firstMs === r.first_ms &&
+      lastMs === r.last_ms
+    )
+      continue;
+    db.prepare(
+      'UPDATE correlations SET trace_ids = ?, services = ?, span_count = ?, log_count = ?, first_ms = ?, last_ms = ? WHERE rid = ?',
+    ).run(JSON.stringify(kept), services, spans, logs + loose, firstMs, lastMs, r.rid);
   }
   return deleted;
 }

@@ -599,7 +599,8 @@ export class SqliteStore implements Store {
         logCount: c.logCount,
         firstMs: c.firstSeenMs,
         lastMs: c.lastSeenMs,
-        members: c.traceIds.length + (loose ? 1 : 0),
+        // Those counted as joining: none for an episode of logs alone, which is no correlation.
+        members: c.traceIds.length > 0 ? c.traceIds.length + (loose ? 1 : 0) : 0,
       };
     });
     const bridges = (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(toBridgePlan);
@@ -873,6 +874,8 @@ export class SqliteStore implements Store {
       .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', traceId)
       .add('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)', q.service)
       .add('method = ?', q.method)
+      // An episode of logs of no trace alone is stored for its span, and is no correlation yet.
+      .add(`trace_ids != '[]'`)
       .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
     const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[]).map(toCorrelation);
