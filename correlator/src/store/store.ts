@@ -101,9 +101,17 @@ export interface Store extends StateLoader {
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;
   circuitTraceIds(circuitId: string): Promise<string[]>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
-  /** The traces' spans and bridge spans by start time then span id, the first `limit` of `total`. */
+  /**
+   * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`.
+   * The bridges are the given group's (a circuit's view), else every hop from the traces once.
+   */
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
-  spansOfTraces(traceIds: readonly string[], limit: number, bodyNeeded: BodyNeeded): Promise<{ spans: ViewSpan[]; total: number }>;
+  spansOfTraces(
+    traceIds: readonly string[],
+    limit: number,
+    bodyNeeded: BodyNeeded,
+    bridgesOf?: { key: string; value: string },
+  ): Promise<{ spans: ViewSpan[]; total: number }>;
   bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]>;
   /** The calls between services within these traces (client spans and their server children). */
   serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;

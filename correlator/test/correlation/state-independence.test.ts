@@ -586,7 +586,12 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     const B = await twoCircuitTrace('mdso', 'B', 4000, 'CIRC-Q', 'CIRC-P');
     const circuits = async (c: Correlator) => {
       const out: Record<string, string[]> = {};
-      for (const id of ['CIRC-P', 'CIRC-Q']) out[id] = await c.checkedBridges(id);
+      for (const id of ['CIRC-P', 'CIRC-Q']) {
+        out[id] = await c.checkedBridges(id);
+        // The stitched view shows the bridges the circuit lists, not the other circuit's too.
+        const view = await c.get<{ spans: { synthetic: boolean }[]; bridges: unknown[] }>(`/api/circuits/${id}/trace`);
+        assert.equal(view.spans.filter(x => x.synthetic).length, view.bridges.length, id);
+      }
       return out;
     };
     for (const restart of [false, true]) {

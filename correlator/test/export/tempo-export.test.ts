@@ -86,7 +86,58 @@ async function exportingApp(t: TestContext, endpoint: string, env: Record<string
   return app;
 }
 
+/**
+ * A hop two circuits plan: A names P (root) and Q (its call); B names P (root), and Q in a child
+ * span sent in a later request, so Q plans the hop P already planned and queued.
+ */
+async function sharedHop() {
+  const [a, b] = await buildTraces([
+    {
+      service: 'beorn',
+      spans: [
+        { name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 1000, attributes: { circuit_id: 'CIRC-P' } },
+        { name: 'call', kind: SpanKind.CLIENT, startMs: T0 + 100, endMs: T0 + 900, parent: 'create', attributes: { circuit_id: 'CIRC-Q' } },
+      ],
+    },
+    {
+      service: 'mdso',
+      spans: [
+        { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 2000, endMs: T0 + 3000, attributes: { circuit_id: 'CIRC-P' } },
+        { name: 'step', kind: SpanKind.CLIENT, startMs: T0 + 2100, endMs: T0 + 2900, parent: 'plan', attributes: { circuit_id: 'CIRC-Q' } },
+      ],
+    },
+  ]);
+  const bRoot = b!.spans.filter(s => s.name === 'plan');
+  const bStep = b!.spans.filter(s => s.name === 'step');
+  return { first: tracesProtobuf([...a!.spans, ...bRoot]), second: tracesProtobuf(bStep) };
+}
+
 describe('bridge export to Tempo', () => {
+  it('sends a hop two circuits plan once, and the queue gauge counts what the queue holds', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`);
+    const { first, second } = await sharedHop();
+    const post = async (payload: Buffer) =>
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode, 200);
+    await post(first);
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 1);
+    await post(second);
+    for (const circuit of ['CIRC-P', 'CIRC-Q'])
+      assert.equal((await app.inject(`/api/circuits/${circuit}`)).json<{ bridges: unknown[] }>().bridges.length, 1, circuit);
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 1, 'the hop is sent once');
+    assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
+
+    // Not sent yet: one queue entry, and the gauge says one.
+    const waiting = await exportingApp(t, `${tempo.url}/v1/traces`, { BRIDGE_EXPORT_DELAY_SECONDS: '3600' });
+    for (const payload of [first, second])
+      assert.equal((await waiting.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode, 200);
+    assert.equal(waiting.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get(), 1);
+    assert.match((await waiting.inject('/metrics')).body, /\nexport_queue_depth 1\n/);
+  });
+
+
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
     const tempo = await fakeTempo(t, [503]);
     const dir = tempDir(t);

@@ -220,6 +220,51 @@ describe('retention', () => {
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-KEPT', 0, Date.now())?.count, 1);
   });
 
+  it('recounts every circuit a deleted trace names, not only its first', async t => {
+    const app = await buildTestApp(t);
+    const cutoff = Date.now() - 3_600_000;
+    // A (past the cutoff) names P in its root and Q in its call; B (kept) names both. Each circuit
+    // bridges A → B.
+    const [a, b] = await buildTraces(
+      [
+        {
+          service: 'beorn',
+          spans: [
+            { name: 'a', kind: SpanKind.SERVER, startMs: cutoff - 60_000, endMs: cutoff - 59_000, attributes: { circuit_id: 'TWO-P' } },
+            { name: 'a-call', kind: SpanKind.CLIENT, startMs: cutoff - 59_900, endMs: cutoff - 59_100, parent: 'a', attributes: { circuit_id: 'TWO-Q' } },
+          ],
+        },
+        {
+          service: 'mdso',
+          spans: [
+            { name: 'b', kind: SpanKind.SERVER, startMs: cutoff - 40_000, endMs: cutoff + 100_000, attributes: { circuit_id: 'TWO-Q' } },
+            { name: 'b-call', kind: SpanKind.CLIENT, startMs: cutoff - 39_000, endMs: cutoff + 99_000, parent: 'b', attributes: { circuit_id: 'TWO-P' } },
+          ],
+        },
+      ],
+      7,
+    );
+    for (const x of [a!, b!]) {
+      const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(x.spans) });
+      assert.equal(r.statusCode, 200, r.body);
+    }
+    const state = async (circuit: string) => {
+      const d = (await app.inject(`/api/circuits/${circuit}`)).json<CircuitDetail>();
+      const listed = (await app.inject(`/api/correlations?circuit_id=${circuit}`)).json<CorrelationListResponse>().correlations;
+      return { traces: d.summary.traceCount, bridges: [d.summary.bridgeCount, d.bridges.length], correlations: listed.map(c => c.traceIds.length) };
+    };
+    // Either circuit lists both correlations: they share their traces.
+    assert.deepEqual([await state('TWO-P'), await state('TWO-Q')], [
+      { traces: 2, bridges: [1, 1], correlations: [2, 2] },
+      { traces: 2, bridges: [1, 1], correlations: [2, 2] },
+    ]);
+    const pruned = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(pruned.touched);
+    assert.equal(pruned.traces, 1);
+    // Each is left with B alone: no bridge, and no correlation naming A.
+    for (const circuit of ['TWO-P', 'TWO-Q']) assert.deepEqual(await state(circuit), { traces: 1, bridges: [0, 0], correlations: [] }, circuit);
+  });
+
   it('deletes a large backlog a slice at a time, so a caller can yield between slices', async t => {
     const app = await buildTestApp(t);
     const old = Date.now() - 8 * DAY;

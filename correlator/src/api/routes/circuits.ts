@@ -85,7 +85,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
       const [{ spans, total }, bridges, calls] = await Promise.all([
-        store.spansOfTraces(traceIds, limit, lookup.bodyNeeded),
+        store.spansOfTraces(traceIds, limit, lookup.bodyNeeded, { key: 'circuit_id', value: id }),
         store.bridgesOf({ circuitId: id }),
         store.serviceCallsOf(traceIds),
       ]);

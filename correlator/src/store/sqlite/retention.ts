@@ -16,6 +16,8 @@ interface GoneTrace {
   id: number;
   trace_id: string;
   keys: string;
+  /** Further key values, as key, value pairs (schema 5): a trace that names several circuits. */
+  more_keys: string;
 }
 
 /** The whole sweep at once. */
@@ -47,7 +49,7 @@ export function* pruneInSlices(
   const noteGroup = (key: string, value: string) =>
     groups.set(groupMapKey(key, value), { key, value });
 
-  const oldTraces = db.prepare('SELECT id, trace_id, keys FROM traces WHERE last_ms < ? LIMIT ?');
+  const oldTraces = db.prepare('SELECT id, trace_id, keys, more_keys FROM traces WHERE last_ms < ? LIMIT ?');
   const sliceOfTraces = db.transaction((gone: GoneTrace[]) => {
     const refs = JSON.stringify(gone.map(t => t.id));
     const ids = JSON.stringify(gone.map(t => t.trace_id));
@@ -72,6 +74,12 @@ export function* pruneInSlices(
       for (const [key, value] of Object.entries(JSON.parse(t.keys) as Record<string, string>)) {
         membership.run(key, value, t.trace_id);
         noteGroup(key, value);
+      }
+      // Each circuit the trace names is recounted, not only its first.
+      const more = JSON.parse(t.more_keys) as string[];
+      for (let i = 0; i + 1 < more.length; i += 2) {
+        membership.run(more[i]!, more[i + 1]!, t.trace_id);
+        noteGroup(more[i]!, more[i + 1]!);
       }
     }
     db.prepare('DELETE FROM links WHERE source_trace_id IN (SELECT value FROM json_each(?))').run(

@@ -61,9 +61,13 @@ export interface RowBatch {
 export interface RowWriteResult {
   /** Export-queue entries removed with the bridges this batch superseded. */
   dequeued: number;
+  /** Of the batch's export refs, those queued: hops that had no bridge row before it. */
+  enqueued: number;
   /** Oldest export-queue entries dropped to keep the queue within its bound. */
   dropped: number;
 }
+
+const NO_HOPS: ReadonlySet<string> = new Set();
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
 function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
@@ -85,9 +89,9 @@ export class RowWriter {
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
     // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
     const traceRows = new Map<string, number>();
-    const dequeued = batch.derived
+    const { dequeued, newHops } = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
-      : 0;
+      : { dequeued: 0, newHops: NO_HOPS };
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
@@ -95,13 +99,17 @@ export class RowWriter {
       st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, body);
     }
     let dropped = 0;
+    let enqueued = 0;
     if (batch.exports) {
       const now = Date.now();
-      for (const ref of batch.exports.refs) st.enqueue.run(ref, batch.exports.dueMs, now);
-      if (batch.exports.dropOldest > 0)
-        dropped = st.dropOldestExports.run(batch.exports.dropOldest).changes;
+      // A hop's span is sent once, whichever groups plan it and however often they plan it again.
+      for (const ref of batch.exports.refs)
+        if (newHops.has(ref)) enqueued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+      // The bound was applied to every ref planned; those not queued take no room.
+      const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued);
+      if (excess > 0) dropped = st.dropOldestExports.run(excess).changes;
     }
-    return { dequeued, dropped };
+    return { dequeued, enqueued, dropped };
   }
 
   /**
@@ -129,7 +137,7 @@ export class RowWriter {
     now: number,
     bridgeResourceId: number,
     traceRows: Map<string, number>,
-  ): number {
+  ): { dequeued: number; newHops: ReadonlySet<string> } {
     const st = this.st;
     for (const t of w.traces) {
       const id = st.upsertTrace.get(
@@ -200,13 +208,21 @@ export class RowWriter {
     const countBridge = (circuitId: string, delta: number): void => {
       bridgeDeltas.set(circuitId, (bridgeDeltas.get(circuitId) ?? 0) + delta);
     };
+    // The export queue holds a hop from its first row to its last (one row per hop and group):
+    // whether each hop the batch adds to had a row before it, asked before its removals run.
+    const hadRow = new Map<string, boolean>();
+    for (const b of w.bridgesAdded) {
+      const ref = `${b.traceId}:${b.spanId}`;
+      if (!hadRow.has(ref)) hadRow.set(ref, st.bridgeOfHop.get(this.traceRowOf(b.traceId, now, traceRows), b.spanId) !== undefined);
+    }
     for (const b of w.bridgesRemoved) {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
       const deleted = parentRef !== undefined && st.deleteBridge.run(parentRef, b.spanId, b.key, b.value).changes === 1;
       if (deleted && b.key === 'circuit_id') countBridge(b.value, -1);
-      // The hop's span is exported once for all the groups that plan it: until the last goes.
-      if (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined)
-        dequeued += st.dequeueRef.run(`${b.traceId}:${b.spanId}`).changes;
+      // A hop another group keeps, or takes on in this batch, stays queued.
+      const ref = `${b.traceId}:${b.spanId}`;
+      if (!hadRow.has(ref) && (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined))
+        dequeued += st.dequeueRef.run(ref).changes;
     }
     for (const b of w.bridgesAdded) {
       // The row is the bridge span too (schema.ts, version 3): its resource is stored with it. It
@@ -239,7 +255,9 @@ export class RowWriter {
       if (delta !== 0) st.bumpCircuitBridges.run(delta, circuitId);
     for (const l of w.links)
       st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
-    return dequeued;
+    const newHops = new Set<string>();
+    for (const [ref, had] of hadRow) if (!had) newHops.add(ref);
+    return { dequeued, newHops };
   }
 }
 
@@ -336,7 +354,7 @@ function prepareWrites(d: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     enqueue: d.prepare(
-      'INSERT OR REPLACE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
+      'INSERT OR IGNORE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
     ),
     dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
     dropOldestExports: d.prepare(

@@ -477,6 +477,8 @@ export class SqliteStore implements Store {
         this.inFlight.settle(seq);
         this.queueDepth -= result.dequeued;
         if (exported) {
+          // Planned refs of hops that already had a row were not queued again.
+          this.queueDepth -= exported.planned - result.enqueued;
           // Fewer rows than counted were there to drop: the queue holds them.
           this.queueDepth += exported.dropOldest - result.dropped;
           if (result.dropped > 0) this.opts.onExportDropped?.(result.dropped);
@@ -765,11 +767,17 @@ export class SqliteStore implements Store {
   }
 
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
-  spansOfTraces(traceIds: readonly string[], limit: number, bodyNeeded: BodyNeeded): Promise<{ spans: ViewSpan[]; total: number }>;
+  spansOfTraces(
+    traceIds: readonly string[],
+    limit: number,
+    bodyNeeded: BodyNeeded,
+    bridgesOf?: { key: string; value: string },
+  ): Promise<{ spans: ViewSpan[]; total: number }>;
   async spansOfTraces(
     traceIds: readonly string[],
     limit: number,
     bodyNeeded: BodyNeeded = () => true,
+    bridgesOf?: { key: string; value: string },
   ): Promise<{ spans: ViewSpan[]; total: number }> {
     if (traceIds.length === 0) return { spans: [], total: 0 };
     const ids = JSON.stringify(traceIds);
@@ -797,7 +805,10 @@ export class SqliteStore implements Store {
         chunkOf.push(c);
       }
     });
-    const bridgeRows = oneRowPerHop(this.st.bridgesOfTraces.all(ids) as BridgeDbRow[]);
+    // A circuit's view shows its own bridges, as its bridge list does: another circuit's from a
+    // trace they share would give a trace a second parent there.
+    const fromTraces = this.st.bridgesOfTraces.all(ids) as BridgeDbRow[];
+    const bridgeRows = bridgesOf ? fromTraces.filter(b => b.key === bridgesOf.key && b.value === bridgesOf.value) : oneRowPerHop(fromTraces);
     const keysOfRefs = this.traceKeysOf(bridgeRows.flatMap(b => [b.parent_ref, b.child_ref]));
     for (const row of bridgeRows) {
       spans.push(this.bridgeSpan(row, keysOfRefs));
