@@ -7,7 +7,7 @@
 import type { Bridge, BridgeClockCheck, ClockOffset } from '@correlation-station/api-schema';
 import { SPAN_KIND_CLIENT } from '../correlation/types.js';
 
-const SPAN_KIND_SERVER = 2;
+export const SPAN_KIND_SERVER = 2;
 
 /** A span with what a call's timing needs. */
 export interface TimedSpan {

@@ -94,6 +94,8 @@ export const chunkRecord = {
     return isAllZero(meta, at, at + 8) ? '' : hexAt(meta, at);
   },
   startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.startMs),
+  endMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.endMs),
+  kind: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.kind),
   resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.resourceId),
   offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.offset),
   length: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.length),

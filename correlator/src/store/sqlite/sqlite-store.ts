@@ -19,7 +19,7 @@ import type { LooseLogSpan, NearbyEpisodes } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
-import { KEY_CONFIDENCE, groupMapKey } from '../../correlation/types.js';
+import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan } from '../../stitching/bridge-span.js';
@@ -59,7 +59,7 @@ import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { migrate } from './schema.js';
-import { ClockSkewEvidence, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
+import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
 import { storageFailure } from '../write-failure.js';
@@ -968,7 +968,27 @@ export class SqliteStore implements Store {
 
   async serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]> {
     const metas = this.chunkMetasByTrace(traceIds);
-    return traceIds.flatMap(id => serviceCalls(this.timedSpans(metas.get(id) ?? [])));
+    const calls: ServiceCall[] = [];
+    // Straight from the records, and only the client and server spans: a view's circuit has
+    // thousands of spans, and a call needs two of them.
+    for (const id of traceIds) {
+      const spans: TimedSpan[] = [];
+      for (const meta of metas.get(id) ?? [])
+        for (let i = 0, n = chunkRecord.count(meta); i < n; i++) {
+          const kind = chunkRecord.kind(meta, i);
+          if (kind !== SPAN_KIND_CLIENT && kind !== SPAN_KIND_SERVER) continue;
+          spans.push({
+            spanId: chunkRecord.spanId(meta, i),
+            parentSpanId: chunkRecord.parentSpanId(meta, i),
+            service: this.resource(chunkRecord.resourceId(meta, i)).serviceName,
+            kind,
+            startMs: chunkRecord.startMs(meta, i),
+            endMs: chunkRecord.endMs(meta, i),
+          });
+        }
+      calls.push(...serviceCalls(spans));
+    }
+    return calls;
   }
 
   /** A trace's received spans from its chunk records, each with its service. */
