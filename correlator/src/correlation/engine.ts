@@ -221,7 +221,7 @@ export class CorrelationEngine {
     }
     if (span.startMs < t.firstMs) t.firstMs = span.startMs;
     if (span.endMs > t.lastMs) t.lastMs = span.endMs;
-    if (!t.services.includes(service) && t.services.length < MAX_SERVICES) t.services.push(service);
+    addService(t.services, service);
 
     const hasParent = span.parentSpanId !== '';
     const e = t.entry;
@@ -392,7 +392,7 @@ export class CorrelationEngine {
       g.logCount += logs;
       g.looseLogs += logs;
     }
-    if (!g.services.includes(service) && g.services.length < MAX_SERVICES) g.services.push(service);
+    addService(g.services, service);
     if (trace && !g.traceSet.has(trace.traceId)) {
       if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
         g.traceIds.push(trace.traceId);
@@ -558,12 +558,7 @@ export class CorrelationEngine {
       batch.writes.correlationsRemoved.push(e.id);
       taken.add(e.id);
       parts.push(e);
-      if (g.bridges)
-        for (const [child, plan] of e.bridges ?? []) {
-          const mine = g.bridges.get(child);
-          if (!mine) g.bridges.set(child, plan);
-          else if (mine.spanId !== plan.spanId || mine.traceId !== plan.traceId) batch.writes.bridgesRemoved.push(plan);
-        }
+      if (g.bridges) for (const plan of e.bridges?.values() ?? []) adoptBridge(g.bridges, plan, batch);
     }
     const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max);
     if (near) {
@@ -612,7 +607,7 @@ export class CorrelationEngine {
         g.traceIds.push(id);
         g.traceSet.add(id);
       }
-      for (const s of p.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+      for (const s of p.services) addService(g.services, s);
       if (p.firstMs < g.firstMs) g.firstMs = p.firstMs;
       if (p.lastMs > g.lastMs) g.lastMs = p.lastMs;
       g.persistedMembers += p.persistedMembers;
@@ -630,13 +625,7 @@ export class CorrelationEngine {
     g.looseLogs = this.looseLogsWithin(g, batch);
     g.logCount += g.looseLogs;
     // The stored bridges into the merged members are this episode's now: restitching replaces them.
-    if (g.bridges)
-      for (const b of storedBridges) {
-        if (!g.traceSet.has(b.childTraceId)) continue;
-        const mine = g.bridges.get(b.childTraceId);
-        if (!mine) g.bridges.set(b.childTraceId, b);
-        else if (mine.spanId !== b.spanId || mine.traceId !== b.traceId) batch.writes.bridgesRemoved.push(b);
-      }
+    if (g.bridges) for (const b of storedBridges) if (g.traceSet.has(b.childTraceId)) adoptBridge(g.bridges, b, batch);
   }
 
   /**
@@ -647,11 +636,11 @@ export class CorrelationEngine {
   private looseLogsWithin(g: KeyGroup, batch: BatchContext): number {
     const stored = this.loader.looseLogs(g.key, g.value, g.firstMs, g.lastMs);
     let n = stored?.count ?? 0;
-    for (const s of stored?.services ?? []) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+    for (const s of stored?.services ?? []) addService(g.services, s);
     for (const l of batch.writes.looseLogs)
       if (l.key === g.key && l.value === g.value && l.timeMs >= g.firstMs && l.timeMs <= g.lastMs) {
         n++;
-        if (!g.services.includes(l.service) && g.services.length < MAX_SERVICES) g.services.push(l.service);
+        addService(g.services, l.service);
       }
     return n;
   }
@@ -913,8 +902,23 @@ function widenTo(g: KeyGroup, t: TraceState): void {
   if (Number.isFinite(t.lastMs) && t.lastMs > g.lastMs) g.lastMs = t.lastMs;
 }
 
+/**
+ * An episode takes in another's bridge into a child it holds: the bridge is its own from now on,
+ * unless it already has one into that child from another parent, and then the other's goes.
+ */
+function adoptBridge(bridges: Map<string, BridgePlan>, plan: BridgePlan, batch: BatchContext): void {
+  const mine = bridges.get(plan.childTraceId);
+  if (!mine) bridges.set(plan.childTraceId, plan);
+  else if (mine.spanId !== plan.spanId || mine.traceId !== plan.traceId) batch.writes.bridgesRemoved.push(plan);
+}
+
 function addServices(g: KeyGroup, t: TraceState): void {
-  for (const s of t.services) if (!g.services.includes(s) && g.services.length < MAX_SERVICES) g.services.push(s);
+  for (const s of t.services) addService(g.services, s);
+}
+
+/** Adds a service once, up to MAX_SERVICES: a trace or group lists a few services, not every caller. */
+function addService(services: string[], service: string): void {
+  if (!services.includes(service) && services.length < MAX_SERVICES) services.push(service);
 }
 
 function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean {

@@ -71,8 +71,8 @@ export class IngestPipeline {
     return this.storeItems(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), this.deriveLogs);
   }
 
-  private readonly deriveSpans = (fresh: DecodedSpan[]) => this.derive(fresh, []);
-  private readonly deriveLogs = (fresh: DecodedLog[]) => this.derive([], fresh);
+  private readonly deriveSpans = (fresh: DecodedSpan[]) => this.engine.observe(fresh, []);
+  private readonly deriveLogs = (fresh: DecodedLog[]) => this.engine.observe([], fresh);
 
   /**
    * Stores a batch's fresh items with what correlation derives from them. A batch not stored
@@ -105,10 +105,6 @@ export class IngestPipeline {
         throw e;
       },
     );
-  }
-
-  private derive(spans: DecodedSpan[], logs: DecodedLog[]) {
-    return this.engine.observe(spans, logs);
   }
 
   private countDerived({ events, bridgeGapsSeconds, bridgesSuperseded }: DerivedCounts): void {
