@@ -398,7 +398,8 @@ export class CorrelationEngine {
         g.traceIds.push(trace.traceId);
         g.traceSet.add(trace.traceId);
         batch.joins.push({ group: g, trace });
-      } else this.cappedMembers++;
+      }
+      // Else the episode is full: the trace is still the key value's (writeMemberships), not a member.
     }
     batch.dirtyGroups.add(g);
   }
@@ -414,8 +415,16 @@ export class CorrelationEngine {
       if (Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs))
         batch.writes.memberships.push({ key: g.key, value: g.value, traceId: t.traceId, firstMs: t.firstMs, lastMs: t.lastMs });
     };
-    // The groups of each trace's keys that hold it: one row each (a trace has a few keys).
-    for (const { state: t } of batch.traceDeltas.values()) for (const g of this.groupsOf(t, batch, batch.scratchGroups)) write(g, t);
+    // The groups of each trace's keys that hold it: one row each (a trace has a few keys). A full
+    // episode that refused the trace writes its row too: the circuit lists, counts and shows every
+    // trace that names it, a member of its correlation or not.
+    for (const { state: t } of batch.traceDeltas.values()) {
+      for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) write(g, t);
+      for (const g of batch.scratchFull) {
+        write(g, t);
+        this.cappedMembers++;
+      }
+    }
     // Joins the pass above did not see: a second value of a key, or an earlier episode of this batch.
     for (const { group, trace } of batch.joins)
       if (trace.keys[group.key as BusinessKeyName] !== group.value || batch.groups.get(group.key as BusinessKeyName)?.get(group.value) !== group)
@@ -424,14 +433,16 @@ export class CorrelationEngine {
 
   /**
    * The groups of the trace's key values that hold it, each once, into `out` (emptied first): the
-   * current episode of each, read back from the store if hot state let it go. No closures: this
-   * runs three times per trace and batch.
+   * current episode of each, read back from the store if hot state let it go. Into `full`, if
+   * given: the episodes at MAX_TRACES_PER_CIRCUIT that refused the trace. No closures: this runs
+   * three times per trace and batch.
    */
-  private groupsOf(t: TraceState, batch: BatchContext, out: KeyGroup[]): KeyGroup[] {
+  private groupsOf(t: TraceState, batch: BatchContext, out: KeyGroup[], full?: KeyGroup[]): KeyGroup[] {
     out.length = 0;
-    for (const k in t.keys) this.pushEpisodeHolding(k as BusinessKeyName, t.keys[k as BusinessKeyName]!, t, batch, out);
+    if (full) full.length = 0;
+    for (const k in t.keys) this.pushEpisodeHolding(k as BusinessKeyName, t.keys[k as BusinessKeyName]!, t, batch, out, full);
     const more = t.moreKeys;
-    for (let i = 0; i < more.length; i += 2) this.pushEpisodeHolding(more[i] as BusinessKeyName, more[i + 1]!, t, batch, out);
+    for (let i = 0; i < more.length; i += 2) this.pushEpisodeHolding(more[i] as BusinessKeyName, more[i + 1]!, t, batch, out, full);
     return out;
   }
 
@@ -440,7 +451,14 @@ export class CorrelationEngine {
    * the one in hot state, or one read back from the store. Late data of a trace of an earlier
    * episode counts there, not nowhere (the current episode does not hold the trace).
    */
-  private pushEpisodeHolding(key: BusinessKeyName, value: string, t: TraceState, batch: BatchContext, out: KeyGroup[]): void {
+  private pushEpisodeHolding(
+    key: BusinessKeyName,
+    value: string,
+    t: TraceState,
+    batch: BatchContext,
+    out: KeyGroup[],
+    full: KeyGroup[] | undefined,
+  ): void {
     if (!this.correlating.has(key)) return;
     const id = t.traceId;
     const current = batch.groups.get(key)?.get(value);
@@ -462,11 +480,30 @@ export class CorrelationEngine {
     }
     if (!Number.isFinite(t.firstMs)) return;
     const w = this.opts.windowMs;
+    // A full episode within the trace's reach refused it: no other episode of the key value is that
+    // near (they would have merged), so the store has none that holds it. Not reading it back here
+    // kept each later batch of such a trace from reading the whole episode three times.
+    const near = current ?? hot;
+    if (near && this.refused(near, t)) {
+      if (!current) this.enterBatch(near, undefined, batch, false);
+      full?.push(near);
+      return;
+    }
     const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit);
-    if (!loaded?.traceSet.has(id)) return;
+    if (!loaded) return;
+    const holds = loaded.traceSet.has(id);
+    // Read back, as in hot state: the full episode that refused it spans it and writes its row.
+    if (!holds && !this.refused(loaded, t)) return;
     if (this.opts.bridgeKeys.includes(key) && !loaded.bridges) loaded.bridges = new Map();
     this.enterBatch(loaded, current, batch, true);
-    out.push(loaded);
+    if (holds) out.push(loaded);
+    else full?.push(loaded);
+  }
+
+  /** Whether g is full and within reach of t, so that t, not its member, is one it refused. */
+  private refused(g: KeyGroup, t: TraceState): boolean {
+    const w = this.opts.windowMs;
+    return g.traceIds.length >= this.opts.maxTracesPerCircuit && t.lastMs >= g.firstMs - w && t.firstMs <= g.lastMs + w;
   }
 
   /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */
@@ -498,13 +535,20 @@ export class CorrelationEngine {
     for (const d of batch.traceDeltas.values()) {
       if (d.spans === 0 && d.logs === 0) continue;
       const t = d.state;
-      for (const g of this.groupsOf(t, batch, batch.scratchGroups)) {
+      for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) {
         if (joined.get(g)?.has(t.traceId)) continue;
         g.spanCount += d.spans;
         g.logCount += d.logs;
         addServices(g, t);
         widenTo(g, t);
         batch.countedGroups.add(g);
+      }
+      // A trace a full episode refused counts nothing there, but its span is the episode's, as its
+      // membership row is: read back, the episode spans its rows, so it must span them in hot state.
+      for (const g of batch.scratchFull) {
+        const [firstMs, lastMs] = [g.firstMs, g.lastMs];
+        widenTo(g, t);
+        if (g.firstMs !== firstMs || g.lastMs !== lastMs) batch.countedGroups.add(g);
       }
     }
   }
@@ -568,9 +612,12 @@ export class CorrelationEngine {
         parts.push({ ...c, persistedMembers: c.members });
       }
       const inParts = new Set(parts.flatMap(p => p.traceIds));
-      for (const m of near.members)
-        if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
-          parts.push({ id: '', traceIds: [m.traceId], services: [], firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
+      // A full episode's rows include the traces it refused, which it already spans (countMembers):
+      // taken in as parts, they were refused again, batch after batch.
+      if (g.traceIds.length < max)
+        for (const m of near.members)
+          if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
+            parts.push({ id: '', traceIds: [m.traceId], services: [], firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
       // Logs of no trace beyond the episode's span: an episode of their own, or part of one above.
       const loose = near.looseLogs;
       if (loose && (loose.firstMs < firstMs || loose.lastMs > lastMs))
@@ -837,6 +884,7 @@ class BatchContext {
   readonly absorbed = new Set<KeyGroup>();
   /** Reused by groupsOf. */
   readonly scratchGroups: KeyGroup[] = [];
+  readonly scratchFull: KeyGroup[] = [];
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
   /** Traces that joined a group in this batch. */

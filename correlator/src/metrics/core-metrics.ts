@@ -15,6 +15,7 @@ export interface CoreMetrics {
   exportQueueDepth: Gauge;
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
+  correlationRefusals: Counter;
   overloadRefusals: Counter<'reason'>;
   ingestInflight: Gauge;
   spanJsonCacheBytes: Gauge;
@@ -100,6 +101,13 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'hot_state_evictions_total',
       help: 'Entries evicted from correlation state because its bound was reached, by kind',
       labelNames: ['kind'],
+      registers: r,
+    }),
+    correlationRefusals: new Counter({
+      name: 'correlation_refusals_total',
+      help:
+        'Traces a correlation full at MAX_TRACES_PER_CIRCUIT did not take as members, counted per batch of each trace: ' +
+        'the circuit lists and shows them, but they are not stitched',
       registers: r,
     }),
     overloadRefusals: new Counter({

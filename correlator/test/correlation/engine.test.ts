@@ -165,6 +165,37 @@ for (const [mode, liveEntries] of [
       assert.equal(e.stats().cappedMembers, 2);
     });
 
+    it('writes the membership of a trace a full group refuses, and reads the group back for none of its later data', () => {
+      const reads: string[] = [];
+      const counting: StateLoader = {
+        ...noStore,
+        loadGroup: key => (reads.push(`loadGroup ${key}`), null),
+        episodesNear: key => (reads.push(`episodesNear ${key}`), null),
+      };
+      const e = new CorrelationEngine(
+        { windowMs: 60_000, maxTrackedTraces: 100, maxTrackedKeys: 100, maxTracesPerCircuit: 2, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], liveEntries },
+        counting,
+      );
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), span(2, 'mdso', 1000, { circuit_id: 'C' })], []);
+      const refused = e.observe([span(3, 'arda', 2000, { circuit_id: 'C' })], []);
+      assert.deepEqual(
+        refused.writes.memberships.map(m => [m.value, m.traceId.slice(-1)]),
+        [['C', '3']],
+        'the circuit lists the trace it named',
+      );
+      assert.deepEqual(refused.writes.correlations[0]!.traceIds.map(id => id.slice(-1)), ['1', '2']);
+      reads.length = 0;
+      // Later spans of the refused trace, without the key: the group is in hot state and full.
+      const late = e.observe([span(3, 'arda', 5000, {}, { parentSpanId: 'a'.repeat(16) })], []);
+      // It widened the episode: one look for other episodes now within reach, and no read of the
+      // group itself (three per batch before: one per pass over the batch's traces).
+      assert.deepEqual(reads, ['episodesNear circuit_id']);
+      assert.deepEqual(late.writes.memberships.map(m => [m.traceId.slice(-1), m.lastMs]), [['3', 5010]]);
+      assert.equal(late.writes.correlations[0]!.lastMs, 5010, 'the episode spans the trace it refused');
+      assert.equal(late.writes.correlations[0]!.spanCount, 2, 'and counts none of its spans');
+      assert.equal(e.stats().cappedMembers, 2, 'one refusal per batch of the trace');
+    });
+
     it('asks the store for state it does not hold, e.g. after a restart', () => {
       const loaded: string[] = [];
       const loader: StateLoader = {

@@ -862,6 +862,50 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const k of correlations) assert.ok(k.traceIds.length <= 2, `${k.traceIds.length} traces`);
   });
 
+  // Refusals: each batch of a trace the full correlation did not take, counted since the last start.
+  for (const [order, refused] of [['in time order', 4], ['latest first', 3], ['interleaved, with a restart', 3], ['in time order, restarted before the late spans', 1]] as const) {
+    it(`lists and shows every trace of a circuit past MAX_TRACES_PER_CIRCUIT, and its correlation spans them (${order})`, async t => {
+      const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '2' });
+      const attrs = { circuit_id: 'CIRC-FULL' };
+      const services = ['beorn', 'mdso', 'arda', 'beorn', 'arda'];
+      const batches: ReadableSpan[][] = [];
+      for (let i = 0; i < 5; i++) batches.push(await rootTrace(services[i]!, `F${i}`, T0 + i * 10_000, T0 + i * 10_000 + 500, attrs));
+      // Late data of the last trace, without the key: it widens a trace the full correlation refused.
+      const late = await traceSpans('arda', hex('F4', 32), [
+        { id: hex('F4-late', 16), parent: hex('F4-r', 16), start: T0 + 45_000, end: T0 + 46_000 },
+      ]);
+      const sendAll = async (order: number[], restartAfter = -1) => {
+        for (const [n, i] of order.entries()) {
+          await c.send(batches[i]!);
+          if (n === restartAfter) await c.restart();
+        }
+        await c.send(late);
+      };
+      if (order === 'in time order') await sendAll([0, 1, 2, 3, 4]);
+      else if (order === 'latest first') await sendAll([4, 3, 2, 1, 0]);
+      else if (order === 'interleaved, with a restart') await sendAll([2, 0, 4, 1, 3], 2);
+      else await sendAll([0, 1, 2, 3, 4], 4);
+
+      const ids = batches.map(b => b[0]!.spanContext().traceId).sort();
+      const detail = await c.get<{ summary: { traceCount: number }; traces: { traceId: string }[] }>('/api/circuits/CIRC-FULL');
+      assert.deepEqual(detail.traces.map(x => x.traceId).sort(), ids, 'the circuit lists every trace');
+      assert.equal(detail.summary.traceCount, 5);
+      const view = await c.get<{ spans: { traceId: string; synthetic: boolean }[] }>('/api/circuits/CIRC-FULL/trace');
+      const real = view.spans.filter(s => !s.synthetic);
+      assert.deepEqual([...new Set(real.map(s => s.traceId))].sort(), ids, 'the view shows every trace');
+      assert.equal(real.length, 6);
+      const { correlations } = await c.get<{ correlations: { traceIds: string[]; firstSeenMs: number; lastSeenMs: number }[] }>(
+        '/api/correlations?circuit_id=CIRC-FULL',
+      );
+      assert.equal(correlations.length, 1, 'one episode');
+      assert.equal(correlations[0]!.traceIds.length, 2, 'members up to the cap');
+      // The episode is the key value's, members or not: the same span whatever the order.
+      assert.deepEqual([correlations[0]!.firstSeenMs, correlations[0]!.lastSeenMs], [T0, T0 + 46_000]);
+      const refusals = /correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1];
+      assert.equal(Number(refusals), refused, 'correlation_refusals_total');
+    });
+  }
+
   it("counts a trace's spans-and-logs correlation once, not again after a restart", async t => {
     const c = await Correlator.start(t);
     const X = hex('X', 32);
