@@ -47,19 +47,33 @@ export const CircuitIdParams = Type.Object({
 });
 export type CircuitIdParams = Static<typeof CircuitIdParams>;
 
+/**
+ * A circuit's traces in a time range: those with a datum in it. A circuit polled or reactivated for
+ * days has thousands of traces; the range picks one activation out of them.
+ */
+export const CircuitTimeRange = Type.Object({
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+});
+export type CircuitTimeRange = Static<typeof CircuitTimeRange>;
+
+export const CircuitDetailQuery = CircuitTimeRange;
+export type CircuitDetailQuery = Static<typeof CircuitDetailQuery>;
+
 export const CircuitDetail = Type.Object(
   {
     summary: CircuitSummary,
-    traces: Type.Array(TraceSummary),
-    correlations: Type.Array(Correlation, { description: 'The most recent first, at most 500' }),
+    traces: Type.Array(TraceSummary, { description: 'Its traces with a datum in from..to (all of them without a range)' }),
+    correlations: Type.Array(Correlation, { description: 'The most recent first, at most 500; in a range, those reaching into it' }),
     correlationsTruncated: Type.Boolean({ description: 'Whether the circuit has more correlations than listed (GET /api/correlations?circuit_id= lists up to 10,000, by time range)' }),
-    bridges: Type.Array(Bridge),
+    bridges: Type.Array(Bridge, { description: 'Its bridges from the traces listed' }),
   },
 );
 export type CircuitDetail = Static<typeof CircuitDetail>;
 
 export const StitchedTraceQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 20000 })),
+  ...CircuitTimeRange.properties,
 });
 export type StitchedTraceQuery = Static<typeof StitchedTraceQuery>;
 

@@ -31,6 +31,8 @@ export {
 export {
   CircuitDetail,
   CircuitIdParams,
+  CircuitDetailQuery,
+  CircuitTimeRange,
   CircuitListQuery,
   CircuitListResponse,
   CircuitStatus,

@@ -58,6 +58,19 @@ describe('CorrelatorDataSource.query', () => {
     });
   });
 
+  it("sends the dashboard range with a circuit's stitched trace only when the query asks for it", async () => {
+    const { backend, ds } = setup({ '/api/circuits/CKT-1/trace': stitched });
+    await run(ds, [
+      { refId: 'A', queryType: 'circuitTrace', query: 'CKT-1', limit: 500 },
+      { refId: 'B', queryType: 'circuitTrace', query: 'CKT-1', inTimeRange: true },
+    ]);
+    const sent = backend.paramsOf('/api/circuits/CKT-1/trace').map((p) => Object.fromEntries(p));
+    expect(sent).toEqual(
+      expect.arrayContaining([{ limit: '500' }, { from: String(RANGE_FROM), to: String(RANGE_TO) }])
+    );
+    expect(sent).toHaveLength(2);
+  });
+
   it('prefers scoped variables (repeated panels) over dashboard ones', async () => {
     const { backend, ds } = setup({ '/api/circuits/CKT-9/trace': stitched }, { circuit: 'CKT-1' });
     await run(ds, [{ refId: 'A', queryType: 'circuitTrace', query: '$circuit' }], {

@@ -25,6 +25,11 @@ interface QueryBase<T extends QueryType> extends DataQuery {
 export interface CircuitTraceQuery extends QueryBase<'circuitTrace'> {
   query: string;
   limit?: number;
+  /**
+   * A circuit's traces with a datum in the dashboard's range only: one activation of a circuit
+   * polled or reactivated for days. Off, as Tempo's trace-id queries: a link opens the whole circuit.
+   */
+  inTimeRange?: boolean;
 }
 
 export type CircuitStatusFilter = 'ok' | 'error';

@@ -99,7 +99,8 @@ export interface Store extends StateLoader {
 
   listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]>;
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;
-  circuitTraceIds(circuitId: string): Promise<string[]>;
+  /** The circuit's traces by first datum; in a range, those with a datum in it. */
+  circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
   /**
    * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`.

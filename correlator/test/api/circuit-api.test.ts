@@ -9,27 +9,28 @@ import { buildTestApp } from './app-fixture.js';
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 const CID = '80.L1XX.005054..CHTR';
 
-async function circuit(): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace; arda: BuiltTrace }> {
+/** One activation of the circuit, starting at `at`; ids from `seed`. */
+async function circuit(at = T0, seed = 1): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace; arda: BuiltTrace }> {
   const [beorn, mdso, arda] = await buildTraces([
     {
       service: 'beorn',
       spans: [
-        { name: 'POST /beorn/api/v1/service/create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: CID } },
-        { name: 'POST mdso/resources', kind: SpanKind.CLIENT, startMs: T0 + 20, endMs: T0 + 80, parent: 'POST /beorn/api/v1/service/create', attributes: { circuit_id: CID } },
+        { name: 'POST /beorn/api/v1/service/create', kind: SpanKind.SERVER, startMs: at, endMs: at + 900, attributes: { circuit_id: CID } },
+        { name: 'POST mdso/resources', kind: SpanKind.CLIENT, startMs: at + 20, endMs: at + 80, parent: 'POST /beorn/api/v1/service/create', attributes: { circuit_id: CID } },
       ],
     },
     {
       service: 'mdso',
       spans: [
-        { name: 'mdso.product.CircuitDetailsCollector', startMs: T0 + 100, endMs: T0 + 700, attributes: { 'mdso.circuit_id': CID } },
-        { name: 'GET arda topology', kind: SpanKind.CLIENT, startMs: T0 + 150, endMs: T0 + 400, parent: 'mdso.product.CircuitDetailsCollector', attributes: { 'mdso.circuit_id': CID } },
+        { name: 'mdso.product.CircuitDetailsCollector', startMs: at + 100, endMs: at + 700, attributes: { 'mdso.circuit_id': CID } },
+        { name: 'GET arda topology', kind: SpanKind.CLIENT, startMs: at + 150, endMs: at + 400, parent: 'mdso.product.CircuitDetailsCollector', attributes: { 'mdso.circuit_id': CID } },
       ],
     },
     {
       service: 'arda',
-      spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: T0 + 200, endMs: T0 + 380, attributes: { circuit_id: CID }, error: true }],
+      spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: at + 200, endMs: at + 380, attributes: { circuit_id: CID }, error: true }],
     },
-  ]);
+  ], seed);
   return { beorn: beorn!, mdso: mdso!, arda: arda! };
 }
 
@@ -502,6 +503,49 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal(view.statusCode, 200, view.body);
     const body = view.json<StitchedTrace>();
     assert.deepEqual([body.circuitId, body.traceIds, body.spans, body.spanCount], [CID, [], [], 0]);
+  });
+
+  it('picks one activation of a circuit out of its days by time range, in its detail and its stitched view', async t => {
+    const app = await buildTestApp(t);
+    const first = await circuit(T0);
+    const second = await circuit(T0 + 2 * 3_600_000, 2);
+    for (const a of [first, second]) await postProto(app, tracesProtobuf([...a.beorn.spans, ...a.mdso.spans, ...a.arda.spans]));
+    const url = `/api/circuits/${encodeURIComponent(CID)}`;
+    const secondIds = [second.beorn.traceId, second.mdso.traceId, second.arda.traceId].sort();
+    // The range reaches into the second activation only (its arda trace ends 380 ms in).
+    const from = new Date(T0 + 2 * 3_600_000 + 300).toISOString();
+    const to = String(T0 + 3 * 3_600_000);
+
+    const whole = (await app.inject(url)).json<CircuitDetail>();
+    assert.deepEqual([whole.traces.length, whole.correlations.length, whole.bridges.length], [6, 2, 4]);
+    const detail = (await app.inject(`${url}?from=${from}&to=${to}`)).json<CircuitDetail>();
+    assert.deepEqual(detail.traces.map(x => x.traceId).sort(), secondIds);
+    assert.deepEqual(detail.correlations.map(c => [...c.traceIds].sort()), [secondIds]);
+    assert.deepEqual(detail.bridges.map(b => b.traceId).sort(), [second.beorn.traceId, second.mdso.traceId].sort());
+    assert.deepEqual(detail.summary, whole.summary, "the summary is the circuit's, whatever the range");
+
+    const view = (await app.inject(`${url}/trace?from=${from}&to=${to}`)).json<StitchedTrace>();
+    assert.deepEqual([...view.traceIds].sort(), secondIds);
+    assert.deepEqual([...new Set(view.spans.map(s => s.traceId))].sort(), [second.beorn.traceId, second.mdso.traceId, second.arda.traceId].sort());
+    assert.deepEqual(view.spans.filter(s => s.synthetic).map(s => s.name).sort(), ['beorn_to_mdso_bridge', 'mdso_to_arda_bridge']);
+    assert.deepEqual(view.bridges.map(b => b.spanId).sort(), view.spans.filter(s => s.synthetic).map(s => s.spanId).sort());
+    assert.deepEqual([view.spanCount, view.truncated], [7, false]);
+    // Only `to`: the first activation.
+    const early = (await app.inject(`${url}/trace?to=${T0 + 3_600_000}`)).json<StitchedTrace>();
+    assert.deepEqual([...early.traceIds].sort(), [first.beorn.traceId, first.mdso.traceId, first.arda.traceId].sort());
+    // A range with no trace: an empty view of a known circuit, not a 404.
+    const none = await app.inject(`${url}/trace?from=${T0 - 3_600_000}&to=${T0 - 1}`);
+    assert.equal(none.statusCode, 200);
+    assert.deepEqual([none.json<StitchedTrace>().spans.length, none.json<StitchedTrace>().bridges.length], [0, 0]);
+
+    for (const path of [url, `${url}/trace`]) {
+      const bad = await app.inject(`${path}?from=yesterday`);
+      assert.equal(bad.statusCode, 400, path);
+      assert.match(bad.json<{ message: string }>().message, /from "yesterday" is neither epoch milliseconds nor an RFC 3339 time/);
+      const reversed = await app.inject(`${path}?from=${T0 + 1}&to=${T0}`);
+      assert.equal(reversed.statusCode, 400, path);
+      assert.match(reversed.json<{ message: string }>().message, /from \(\d+\) is after to/);
+    }
   });
 
   it('answers bad query input with 400 or 404 naming the problem', async t => {

@@ -52,6 +52,13 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(1);
   });
 
+  it("limits a circuit's trace to the time range with its switch, and runs the query", () => {
+    const { onChange, onRunQuery } = renderEditor({ refId: 'A', queryType: 'circuitTrace', query: 'CKT-1' });
+    fireEvent.click(screen.getByLabelText('In time range'));
+    expect(onChange).toHaveBeenCalledWith({ refId: 'A', queryType: 'circuitTrace', query: 'CKT-1', inTimeRange: true });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
   it('commits on Enter', () => {
     const { onChange } = renderEditor({ refId: 'A', queryType: 'logs' });
     const input = screen.getByLabelText('Search');

@@ -37,7 +37,8 @@ const circuitTrace: Runner<'circuitTrace'> = async (query, ctx) => {
       }
     }
   }
-  const trace = await ctx.client.get<StitchedTrace>(`/api/circuits/${segment(id)}/trace`, { limit: query.limit });
+  const range = query.inTimeRange ? { from: ctx.range.from, to: ctx.range.to } : {};
+  const trace = await ctx.client.get<StitchedTrace>(`/api/circuits/${segment(id)}/trace`, { limit: query.limit, ...range });
   return [stitchedTraceFrame(query.refId, trace, ctx.targets)];
 };
 

@@ -1,5 +1,6 @@
 import {
   CircuitDetail,
+  CircuitDetailQuery,
   CircuitIdParams,
   CircuitListQuery,
   CircuitListResponse,
@@ -10,7 +11,7 @@ import {
 } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Store } from '../../store/store.js';
+import type { Store, TimeRange } from '../../store/store.js';
 import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
@@ -49,20 +50,22 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         tags: ['circuits'],
         summary: "One circuit's summary, its traces, correlations and bridges",
         params: CircuitIdParams,
-        response: { 200: CircuitDetail, 404: ErrorResponse },
+        querystring: CircuitDetailQuery,
+        response: { 200: CircuitDetail, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async request => {
       const { id } = request.params;
+      const range = parseRange(request.query.from, request.query.to);
       const summary = await store.getCircuit(id);
       if (!summary) throw errors.circuitNotFound(id);
-      const traceIds = await store.circuitTraceIds(id);
+      const traceIds = await store.circuitTraceIds(id, range);
       const [traces, correlations, bridges] = await Promise.all([
         store.traceSummaries(traceIds),
-        store.correlations({ circuit_id: id, limit: DETAIL_CORRELATIONS + 1 }),
+        store.correlations({ circuit_id: id, ...range, limit: DETAIL_CORRELATIONS + 1 }),
         store.bridgesOf({ circuitId: id }),
       ]);
-      return { summary, traces, ...detailCorrelations(correlations), bridges };
+      return { summary, traces, ...detailCorrelations(correlations), bridges: bridgesFrom(bridges, traceIds, range) };
     },
   );
 
@@ -74,12 +77,13 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         summary: 'The stitched view: every span of every trace of the circuit plus bridge spans, on one timeline',
         params: CircuitIdParams,
         querystring: StitchedTraceQuery,
-        response: { 200: StitchedTrace, 404: ErrorResponse },
+        response: { 200: StitchedTrace, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const traceIds = await store.circuitTraceIds(id);
+      const range = parseRange(request.query.from, request.query.to);
+      const traceIds = await store.circuitTraceIds(id, range);
       // A circuit seen only in logs so far has a view, an empty one.
       if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
@@ -93,7 +97,14 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       // bytes the schema serializer makes of API Span objects at a fraction of the cost.
       return sendWithSpans(
         reply,
-        { circuitId: id, traceIds, spans: [], bridges: withClockChecks(bridges, calls), spanCount: total, truncated: total > spans.length },
+        {
+          circuitId: id,
+          traceIds,
+          spans: [],
+          bridges: withClockChecks(bridgesFrom(bridges, traceIds, range), calls),
+          spanCount: total,
+          truncated: total > spans.length,
+        },
         spans,
         lookup,
         renderWorkers,
@@ -127,3 +138,10 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 };
+
+/** In a time range, the bridges whose spans the range's traces hold: those from them. */
+function bridgesFrom<B extends { traceId: string }>(bridges: B[], traceIds: readonly string[], range: TimeRange): B[] {
+  if (range.fromMs === undefined && range.toMs === undefined) return bridges;
+  const listed = new Set(traceIds);
+  return bridges.filter(b => listed.has(b.traceId));
+}

@@ -243,6 +243,9 @@ export class SqliteStore implements Store {
       circuitTraceIds: d
         .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
         .pluck(),
+      circuitTraceIdsIn: d
+        .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND last_ms >= ? AND first_ms <= ? ORDER BY first_ms`)
+        .pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
@@ -756,8 +759,10 @@ export class SqliteStore implements Store {
     return row ? toCircuitSummary(row) : null;
   }
 
-  async circuitTraceIds(circuitId: string): Promise<string[]> {
-    return this.st.circuitTraceIds.all(circuitId) as string[];
+  async circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]> {
+    if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all(circuitId) as string[];
+    // A membership row spans its trace whole (engine.ts, writeMemberships).
+    return this.st.circuitTraceIdsIn.all(circuitId, range.fromMs ?? -Number.MAX_VALUE, range.toMs ?? Number.MAX_VALUE) as string[];
   }
 
   async traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]> {

@@ -1,5 +1,5 @@
 import React from 'react';
-import { Stack } from '@grafana/ui';
+import { InlineField, InlineSwitch, Stack } from '@grafana/ui';
 import { LimitField, TextField } from './TextField';
 import { patch, type EditorProps } from './types';
 
@@ -21,6 +21,17 @@ export function CircuitTraceEditor(props: EditorProps<'circuitTrace'>) {
         value={query.limit}
         onCommit={(limit) => patch(props, { limit })}
       />
+      <InlineField
+        label="In time range"
+        labelWidth={16}
+        tooltip="Only the circuit's traces with data in the dashboard's time range: one activation of a circuit seen for days. A trace id ignores it."
+      >
+        <InlineSwitch
+          aria-label="In time range"
+          value={query.inTimeRange ?? false}
+          onChange={(e) => patch(props, { inTimeRange: e.currentTarget.checked || undefined })}
+        />
+      </InlineField>
     </Stack>
   );
 }
