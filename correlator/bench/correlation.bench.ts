@@ -59,7 +59,14 @@ const batches: DecodedSpan[][] = Array.from({ length: ROUNDS * BATCHES_PER_ROUND
 });
 const spansPerBatch = batches[0]!.length;
 
-const nothing: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null, looseLogs: () => null };
+const nothing: StateLoader = {
+  loadTraces: () => [],
+  loadGroup: () => null,
+  persistedMembers: () => 0,
+  episodesNear: () => null,
+  looseLogs: () => null,
+  isRefused: () => false,
+};
 function engineOptions(size: number): EngineOptions {
   return {
     windowMs: 60_000,

@@ -134,7 +134,6 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   // Engine and cache keep running totals; the counters follow them when /metrics is scraped.
   const tracesEvicted = followTotal(metrics.hotStateEvictions, { kind: 'traces' });
   const keysEvicted = followTotal(metrics.hotStateEvictions, { kind: 'keys' });
-  const correlationRefusals = followTotal(metrics.correlationRefusals, {});
   const cacheHits = followTotal(metrics.spanJsonCacheLookups, { outcome: 'hit' });
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const workerSpans = followTotal(metrics.renderWorkerSpans, {});
@@ -148,7 +147,6 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     metrics.hotStateSize.set({ kind: 'keys' }, s.trackedKeys);
     tracesEvicted(s.traceEvictions);
     keysEvicted(s.keyEvictions);
-    correlationRefusals(s.cappedMembers);
     metrics.exportQueueDepth.set(store.exportQueueDepth());
     const w = store.writeStats();
     metrics.storeWritesInFlight.set(w.inFlight);

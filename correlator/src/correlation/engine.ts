@@ -47,6 +47,8 @@ export interface StateLoader {
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
+  /** Whether an episode of (key, value) that was full refused the trace (DerivedWrites.refusals). */
+  isRefused(key: string, value: string, traceId: string): boolean;
 }
 
 /** Logs of no trace of one key value in a time range: how many, when, and from which services. */
@@ -95,7 +97,6 @@ export interface EngineStats {
   trackedKeys: number;
   traceEvictions: number;
   keyEvictions: number;
-  cappedMembers: number;
 }
 
 export interface ObserveResult {
@@ -144,7 +145,6 @@ export class CorrelationEngine {
   private readonly traces: TieredMap<TraceState>;
   private readonly groups: TieredMap<KeyGroup>;
   private readonly now: () => number;
-  private cappedMembers = 0;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
 
   constructor(
@@ -165,7 +165,6 @@ export class CorrelationEngine {
       trackedKeys: this.groups.size,
       traceEvictions: this.traces.evictions,
       keyEvictions: this.groups.evictions,
-      cappedMembers: this.cappedMembers,
     };
   }
 
@@ -398,8 +397,7 @@ export class CorrelationEngine {
         g.traceIds.push(trace.traceId);
         g.traceSet.add(trace.traceId);
         batch.joins.push({ group: g, trace });
-      }
-      // Else the episode is full: the trace is still the key value's (writeMemberships), not a member.
+      } else batch.noteRefusal(g, trace.traceId);
     }
     batch.dirtyGroups.add(g);
   }
@@ -416,14 +414,13 @@ export class CorrelationEngine {
         batch.writes.memberships.push({ key: g.key, value: g.value, traceId: t.traceId, firstMs: t.firstMs, lastMs: t.lastMs });
     };
     // The groups of each trace's keys that hold it: one row each (a trace has a few keys). A full
-    // episode that refused the trace writes its row too: the circuit lists, counts and shows every
-    // trace that names it, a member of its correlation or not.
+    // episode that refused the trace writes it a row of its own kind: the circuit lists, counts and
+    // shows every trace that names it, a member of its correlation or not.
     for (const { state: t } of batch.traceDeltas.values()) {
       for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) write(g, t);
-      for (const g of batch.scratchFull) {
-        write(g, t);
-        this.cappedMembers++;
-      }
+      for (const g of batch.scratchFull)
+        if (Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs))
+          batch.writes.refusals.push({ key: g.key, value: g.value, traceId: t.traceId, firstMs: t.firstMs, lastMs: t.lastMs });
     }
     // Joins the pass above did not see: a second value of a key, or an earlier episode of this batch.
     for (const { group, trace } of batch.joins)
@@ -479,31 +476,39 @@ export class CorrelationEngine {
       return;
     }
     if (!Number.isFinite(t.firstMs)) return;
-    const w = this.opts.windowMs;
-    // A full episode within the trace's reach refused it: no other episode of the key value is that
-    // near (they would have merged), so the store has none that holds it. Not reading it back here
-    // kept each later batch of such a trace from reading the whole episode three times.
+    // A full episode that refused the trace: not reading it back here kept each later batch of
+    // such a trace from reading the whole episode three times.
     const near = current ?? hot;
-    if (near && this.refused(near, t)) {
+    if (near && this.refused(near, t, batch)) {
       if (!current) this.enterBatch(near, undefined, batch, false);
       full?.push(near);
       return;
     }
+    for (const e of batch.leftEpisodes)
+      if (e.mapKey === mk && this.refused(e, t, batch)) {
+        full?.push(e);
+        return;
+      }
+    const w = this.opts.windowMs;
     const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit);
     if (!loaded) return;
     const holds = loaded.traceSet.has(id);
-    // Read back, as in hot state: the full episode that refused it spans it and writes its row.
-    if (!holds && !this.refused(loaded, t)) return;
+    // Read back, as in hot state: the full episode that refused the trace spans it and lists it.
+    if (!holds && !this.refused(loaded, t, batch)) return;
     if (this.opts.bridgeKeys.includes(key) && !loaded.bridges) loaded.bridges = new Map();
     this.enterBatch(loaded, current, batch, true);
     if (holds) out.push(loaded);
     else full?.push(loaded);
   }
 
-  /** Whether g is full and within reach of t, so that t, not its member, is one it refused. */
-  private refused(g: KeyGroup, t: TraceState): boolean {
-    const w = this.opts.windowMs;
-    return g.traceIds.length >= this.opts.maxTracesPerCircuit && t.lastMs >= g.firstMs - w && t.firstMs <= g.lastMs + w;
+  /**
+   * Whether the full episode g refused t, which it does not hold: this batch found it full for t's
+   * key datum, or the store keeps the refusal. Reach in time does not tell: a member of another
+   * episode of the key value, whose late data now reaches g, is no refusal.
+   */
+  private refused(g: KeyGroup, t: TraceState, batch: BatchContext): boolean {
+    if (g.traceIds.length < this.opts.maxTracesPerCircuit || g.traceSet.has(t.traceId)) return false;
+    return batch.refusedIn(g, t.traceId) || this.loader.isRefused(g.key, g.value, t.traceId);
   }
 
   /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */
@@ -612,12 +617,9 @@ export class CorrelationEngine {
         parts.push({ ...c, persistedMembers: c.members });
       }
       const inParts = new Set(parts.flatMap(p => p.traceIds));
-      // A full episode's rows include the traces it refused, which it already spans (countMembers):
-      // taken in as parts, they were refused again, batch after batch.
-      if (g.traceIds.length < max)
-        for (const m of near.members)
-          if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
-            parts.push({ id: '', traceIds: [m.traceId], services: [], firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
+      for (const m of near.members)
+        if (!g.traceSet.has(m.traceId) && !inParts.has(m.traceId))
+          parts.push({ id: '', traceIds: [m.traceId], services: [], firstMs: m.firstMs, lastMs: m.lastMs, persistedMembers: 0 });
       // Logs of no trace beyond the episode's span: an episode of their own, or part of one above.
       const loose = near.looseLogs;
       if (loose && (loose.firstMs < firstMs || loose.lastMs > lastMs))
@@ -647,10 +649,7 @@ export class CorrelationEngine {
     for (const p of parts) {
       for (const id of p.traceIds) {
         if (g.traceSet.has(id)) continue;
-        if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
-          this.cappedMembers++;
-          continue;
-        }
+        if (g.traceIds.length >= this.opts.maxTracesPerCircuit) continue;
         g.traceIds.push(id);
         g.traceSet.add(id);
       }
@@ -885,12 +884,24 @@ class BatchContext {
   /** Reused by groupsOf. */
   readonly scratchGroups: KeyGroup[] = [];
   readonly scratchFull: KeyGroup[] = [];
+  /** Traces each full episode refused in observe, by episode. */
+  private readonly refusals = new Map<KeyGroup, Set<string>>();
   readonly traceLogJoins = new Set<string>();
   readonly circuits = new Map<string, CircuitDelta>();
   /** Traces that joined a group in this batch. */
   readonly joins: { group: KeyGroup; trace: TraceState }[] = [];
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
+
+  noteRefusal(g: KeyGroup, traceId: string): void {
+    let ids = this.refusals.get(g);
+    if (!ids) this.refusals.set(g, (ids = new Set()));
+    ids.add(traceId);
+  }
+
+  refusedIn(g: KeyGroup, traceId: string): boolean {
+    return this.refusals.get(g)?.has(traceId) ?? false;
+  }
 
   /** The groups of `key` the batch joined, by value (made on first use). */
   values(key: BusinessKeyName): Map<string, KeyGroup> {

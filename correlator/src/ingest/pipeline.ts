@@ -107,8 +107,9 @@ export class IngestPipeline {
     );
   }
 
-  private countDerived({ events, bridgeGapsSeconds, bridgesSuperseded }: DerivedCounts): void {
+  private countDerived({ events, bridgeGapsSeconds, bridgesSuperseded, refusals }: DerivedCounts): void {
     for (const [method, n] of events) this.metrics.correlationEvents.inc({ method }, n);
+    if (refusals) this.metrics.correlationRefusals.inc(refusals);
     if (bridgeGapsSeconds.length) {
       this.metrics.bridgesCreated.inc(bridgeGapsSeconds.length);
       for (const gap of bridgeGapsSeconds) this.metrics.bridgeGap.observe(gap);
@@ -136,6 +137,7 @@ interface DerivedCounts {
   /** One per bridge created or updated. */
   bridgeGapsSeconds: number[];
   bridgesSuperseded: number;
+  refusals: number;
 }
 
 function derivedCounts({ writes, events }: { writes: DerivedWrites; events: Map<string, number> }): DerivedCounts {
@@ -143,5 +145,6 @@ function derivedCounts({ writes, events }: { writes: DerivedWrites; events: Map<
     events,
     bridgeGapsSeconds: writes.bridgesAdded.map(b => Math.max(0, b.childStartMs - b.parentStartMs) / 1000),
     bridgesSuperseded: writes.bridgesRemoved.length,
+    refusals: writes.refusals.length,
   };
 }

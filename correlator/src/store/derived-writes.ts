@@ -79,6 +79,11 @@ export interface LinkRow {
 export interface DerivedWrites {
   traces: TraceUpsert[];
   memberships: MembershipRow[];
+  /**
+   * Traces that name a key value whose episode is full (MAX_TRACES_PER_CIRCUIT): the circuit lists
+   * them, but they are no member, so correlation never reads them back as one.
+   */
+  refusals: MembershipRow[];
   looseLogs: LooseLogRow[];
   circuits: CircuitDelta[];
   correlations: CorrelationRow[];
@@ -90,5 +95,5 @@ export interface DerivedWrites {
 }
 
 export function emptyDerivedWrites(): DerivedWrites {
-  return { traces: [], memberships: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+  return { traces: [], memberships: [], refusals: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
 }

@@ -4,7 +4,14 @@ import { CorrelationEngine, type StateLoader } from '../../src/correlation/engin
 import { correlationId } from '../../src/correlation/ids.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
-const noStore: StateLoader = { loadTraces: () => [], loadGroup: () => null, persistedMembers: () => 0, episodesNear: () => null, looseLogs: () => null };
+const noStore: StateLoader = {
+  loadTraces: () => [],
+  loadGroup: () => null,
+  persistedMembers: () => 0,
+  episodesNear: () => null,
+  looseLogs: () => null,
+  isRefused: () => false,
+};
 
 const resources = new Map<string, DecodedResourceScope>();
 function resource(service: string): DecodedResourceScope {
@@ -159,18 +166,25 @@ for (const [mode, liveEntries] of [
       assert.equal(s.keyEvictions, 150);
     });
 
-    it('caps the members of one key group and counts the overflow', () => {
+    it('caps the members of one key group and writes the traces it refuses apart', () => {
       const e = engine({ maxTracesPerCircuit: 3 });
-      for (let i = 1; i <= 5; i++) e.observe([span(i, i % 2 ? 'beorn' : 'mdso', i * 10, { circuit_id: 'BIG' })], []);
-      assert.equal(e.stats().cappedMembers, 2);
+      const refused: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        const r = e.observe([span(i, i % 2 ? 'beorn' : 'mdso', i * 10, { circuit_id: 'BIG' })], []);
+        refused.push(...r.writes.refusals.map(m => m.traceId.slice(-1)));
+        if (i > 3) assert.deepEqual(r.writes.memberships, [], 'no membership past the cap');
+      }
+      assert.deepEqual(refused, ['4', '5']);
     });
 
-    it('writes the membership of a trace a full group refuses, and reads the group back for none of its later data', () => {
+    it('writes the refusal of a trace a full group refuses, and reads the group back for none of its later data', () => {
       const reads: string[] = [];
+      const stored = new Set<string>();
       const counting: StateLoader = {
         ...noStore,
         loadGroup: key => (reads.push(`loadGroup ${key}`), null),
         episodesNear: key => (reads.push(`episodesNear ${key}`), null),
+        isRefused: (key, value, traceId) => (reads.push(`isRefused ${key}`), stored.has(`${key} ${value} ${traceId}`)),
       };
       const e = new CorrelationEngine(
         { windowMs: 60_000, maxTrackedTraces: 100, maxTrackedKeys: 100, maxTracesPerCircuit: 2, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], liveEntries },
@@ -178,22 +192,23 @@ for (const [mode, liveEntries] of [
       );
       e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), span(2, 'mdso', 1000, { circuit_id: 'C' })], []);
       const refused = e.observe([span(3, 'arda', 2000, { circuit_id: 'C' })], []);
+      assert.deepEqual(refused.writes.memberships, []);
       assert.deepEqual(
-        refused.writes.memberships.map(m => [m.value, m.traceId.slice(-1)]),
+        refused.writes.refusals.map(m => [m.value, m.traceId.slice(-1)]),
         [['C', '3']],
         'the circuit lists the trace it named',
       );
       assert.deepEqual(refused.writes.correlations[0]!.traceIds.map(id => id.slice(-1)), ['1', '2']);
+      for (const r of refused.writes.refusals) stored.add(`${r.key} ${r.value} ${r.traceId}`);
       reads.length = 0;
       // Later spans of the refused trace, without the key: the group is in hot state and full.
       const late = e.observe([span(3, 'arda', 5000, {}, { parentSpanId: 'a'.repeat(16) })], []);
-      // It widened the episode: one look for other episodes now within reach, and no read of the
-      // group itself (three per batch before: one per pass over the batch's traces).
-      assert.deepEqual(reads, ['episodesNear circuit_id']);
-      assert.deepEqual(late.writes.memberships.map(m => [m.traceId.slice(-1), m.lastMs]), [['3', 5010]]);
+      // Whether the full group refused it, once per pass over the batch's traces; then, as it
+      // widened the episode, one look for other episodes now within reach; no read of the group.
+      assert.deepEqual(reads, ['isRefused circuit_id', 'isRefused circuit_id', 'isRefused circuit_id', 'episodesNear circuit_id']);
+      assert.deepEqual(late.writes.refusals.map(m => [m.traceId.slice(-1), m.lastMs]), [['3', 5010]]);
       assert.equal(late.writes.correlations[0]!.lastMs, 5010, 'the episode spans the trace it refused');
       assert.equal(late.writes.correlations[0]!.spanCount, 2, 'and counts none of its spans');
-      assert.equal(e.stats().cappedMembers, 2, 'one refusal per batch of the trace');
     });
 
     it('asks the store for state it does not hold, e.g. after a restart', () => {
@@ -202,6 +217,7 @@ for (const [mode, liveEntries] of [
         persistedMembers: () => 0,
         episodesNear: () => null,
         looseLogs: () => null,
+        isRefused: () => false,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

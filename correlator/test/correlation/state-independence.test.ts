@@ -135,16 +135,19 @@ class Correlator {
     return c;
   }
 
-  private async open(): Promise<void> {
+  private async open(more: Record<string, string> = {}, now?: () => number): Promise<void> {
     this.app = await buildApp({
-      config: loadConfig({ DATA_DIR: this.dir, LOG_LEVEL: 'silent', ...this.env }),
+      config: loadConfig({ DATA_DIR: this.dir, LOG_LEVEL: 'silent', ...this.env, ...more }),
+      ...(now ? { now } : {}),
     });
+    await this.app.ready();
   }
 
-  async restart(): Promise<void> {
+  /** Restarts, with more settings and a clock of its own if given (retention runs at start). */
+  async restart(more: Record<string, string> = {}, now?: () => number): Promise<void> {
     await this.app!.close();
     this.app = null;
-    await this.open();
+    await this.open(more, now);
   }
 
   async send(spans: ReadableSpan[]): Promise<void> {
@@ -863,7 +866,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
   });
 
   // Refusals: each batch of a trace the full correlation did not take, counted since the last start.
-  for (const [order, refused] of [['in time order', 4], ['latest first', 3], ['interleaved, with a restart', 3], ['in time order, restarted before the late spans', 1]] as const) {
+  for (const [order, refused] of [['in time order', 4], ['latest first', 3], ['interleaved, with a restart', 3], ['in time order, restarted before the late spans', 1], ['in time order, restarted before the last trace', 2]] as const) {
     it(`lists and shows every trace of a circuit past MAX_TRACES_PER_CIRCUIT, and its correlation spans them (${order})`, async t => {
       const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '2' });
       const attrs = { circuit_id: 'CIRC-FULL' };
@@ -884,7 +887,8 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       if (order === 'in time order') await sendAll([0, 1, 2, 3, 4]);
       else if (order === 'latest first') await sendAll([4, 3, 2, 1, 0]);
       else if (order === 'interleaved, with a restart') await sendAll([2, 0, 4, 1, 3], 2);
-      else await sendAll([0, 1, 2, 3, 4], 4);
+      else if (order === 'in time order, restarted before the late spans') await sendAll([0, 1, 2, 3, 4], 4);
+      else await sendAll([0, 1, 2, 3, 4], 3);
 
       const ids = batches.map(b => b[0]!.spanContext().traceId).sort();
       const detail = await c.get<{ summary: { traceCount: number }; traces: { traceId: string }[] }>('/api/circuits/CIRC-FULL');
@@ -1145,5 +1149,143 @@ describe('stored results do not depend on hot state, restarts or arrival order',
         ['resource_id', 'R1'],
       ],
     );
+  });
+});
+
+describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
+  const tag = (id: string) => Buffer.from(id, 'hex').toString('latin1').replace(/\0+$/, '');
+  const refusals = async (c: Correlator) => Number(/correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1]);
+  const circuitTraces = async (c: Correlator, id: string) => {
+    const d = await c.get<{ summary: { traceCount: number; spanCount: number }; traces: { traceId: string }[] }>(`/api/circuits/${id}`);
+    return { traceCount: d.summary.traceCount, spanCount: d.summary.spanCount, listed: d.traces.map(x => tag(x.traceId)).sort() };
+  };
+  const correlations = async (c: Correlator, id: string) =>
+    (
+      await c.get<{ correlations: { traceIds: string[]; firstSeenMs: number; lastSeenMs: number; spanCount: number }[] }>(`/api/correlations?circuit_id=${id}`)
+    ).correlations.map(k => ({ members: k.traceIds.map(tag).sort(), from: k.firstSeenMs - T0, to: k.lastSeenMs - T0, spans: k.spanCount }));
+  const s = (seconds: number) => T0 + seconds * 1000;
+  const cap2 = { MAX_TRACES_PER_CIRCUIT: '2' };
+
+  it('lists a trace it refused in a request that then starts a later episode of the circuit', async t => {
+    const attrs = { circuit_id: 'CIRC-LEFT' };
+    const [A, B, R, D] = await Promise.all(
+      ([['A', 0], ['B', 10], ['R', 20], ['D', 500]] as const).map(([name, at]) => rootTrace('svc', name, s(at), s(at + 0.5), attrs)),
+    );
+    const views: unknown[] = [];
+    for (const oneRequest of [false, true]) {
+      const c = await Correlator.start(t, cap2);
+      if (oneRequest) await c.send([...A!, ...B!, ...R!, ...D!]);
+      else for (const b of [A!, B!, R!, D!]) await c.send(b);
+      views.push({ circuit: await circuitTraces(c, 'CIRC-LEFT'), correlations: await correlations(c, 'CIRC-LEFT'), refusals: await refusals(c) });
+    }
+    assert.deepEqual(views[0], {
+      circuit: { traceCount: 4, spanCount: 4, listed: ['A', 'B', 'D', 'R'] },
+      correlations: [{ members: ['A', 'B'], from: 0, to: 20_500, spans: 2 }],
+      refusals: 1,
+    });
+    assert.deepEqual(views[1], views[0]);
+  });
+
+  for (const restart of [false, true])
+    it(`counts no refusal for late data of a member of another episode that reaches it${restart ? ', after a restart' : ''}`, async t => {
+      const attrs = { circuit_id: 'CIRC-M' };
+      const T = hex('T', 32);
+      const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '3' });
+      await c.send(await traceSpans('svc', T, [{ id: hex('T-r', 16), start: s(0), end: s(0.5), attrs, kind: SpanKind.SERVER }]));
+      for (const [name, at] of [['X', 10], ['A', 150], ['B', 160], ['C', 170]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+      const before = await correlations(c, 'CIRC-M');
+      if (restart) await c.restart();
+      const counted = restart ? 0 : await refusals(c);
+      // T's late span, 100 s in, is within the window of the full {A, B, C}: T is still {T, X}'s.
+      await c.send(await traceSpans('svc', T, [{ id: hex('T-late', 16), parent: hex('T-r', 16), start: s(100), end: s(101) }]));
+      assert.equal((await refusals(c)) - counted, 0);
+      assert.deepEqual(
+        (await correlations(c, 'CIRC-M')).map(k => k.members),
+        before.map(k => k.members),
+        'no correlation loses or gains a member',
+      );
+      assert.deepEqual((await circuitTraces(c, 'CIRC-M')).listed, ['A', 'B', 'C', 'T', 'X']);
+    });
+
+  it('spans a lone trace its window reaches, in any order', async t => {
+    const attrs = { circuit_id: 'CIRC-LONE' };
+    // L alone at 0 s and {A, B} at 100 s are two episodes until R, at 50 s, joins them.
+    const [L, R, A, B] = await Promise.all(
+      ([['L', 0], ['R', 50], ['A', 100], ['B', 110]] as const).map(([name, at]) => rootTrace('svc', name, s(at), s(at + 0.5), attrs)),
+    );
+    const spans: unknown[] = [];
+    for (const order of [[L, R, A, B], [L, A, B, R], [A, B, R, L]]) {
+      const c = await Correlator.start(t, cap2);
+      for (const b of order) await c.send(b!);
+      spans.push((await correlations(c, 'CIRC-LONE')).map(k => [k.from, k.to]));
+      assert.deepEqual((await circuitTraces(c, 'CIRC-LONE')).listed, ['A', 'B', 'L', 'R']);
+    }
+    // Which two are members depends on the order at the cap; the episode's span does not.
+    assert.deepEqual(spans, [[[0, 110_500]], [[0, 110_500]], [[0, 110_500]]]);
+  });
+
+  it('makes no trace it refused a member of a group read back after a restart', async t => {
+    const attrs = { circuit_id: 'CIRC-LG' };
+    const c = await Correlator.start(t, cap2);
+    for (const [name, at] of [['B', 20], ['C', 30], ['R', 5], ['X', 100]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+    await c.log('ops', [{ timestamp: new Date(s(101)).toISOString(), message: 'step', circuit_id: 'CIRC-LG' }]);
+    await c.restart();
+    await c.send(await rootTrace('svc', 'Y', s(60), s(60.5), attrs));
+    const members = (await correlations(c, 'CIRC-LG')).flatMap(k => k.members);
+    assert.ok(!members.includes('R'), `R is no member: ${members.join(', ')}`);
+    assert.deepEqual((await circuitTraces(c, 'CIRC-LG')).listed, ['B', 'C', 'R', 'X', 'Y']);
+  });
+
+  it('keeps spanning the traces it refused when retention deletes an older episode', async t => {
+    const attrs = { circuit_id: 'CIRC-RET' };
+    const views: unknown[] = [];
+    for (const withOld of [false, true]) {
+      const c = await Correlator.start(t, cap2);
+      if (withOld) for (const [name, at] of [['P', 0], ['Q', 10]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+      for (const [i, name] of ['A', 'B', 'R1', 'R2', 'R3'].entries()) await c.send(await rootTrace('svc', name, s(600 + i * 20), s(600.5 + i * 20), attrs));
+      // Retention of 86.4 s at a clock that deletes the old episode only.
+      await c.restart({ RETENTION_DAYS: '0.001' }, () => s(300) + 86_400);
+      const afterRetention = await correlations(c, 'CIRC-RET');
+      await c.send(await rootTrace('svc', 'X', s(700), s(700.5), attrs));
+      views.push({ afterRetention, afterX: await correlations(c, 'CIRC-RET'), circuit: await circuitTraces(c, 'CIRC-RET') });
+    }
+    assert.deepEqual(views[0], {
+      afterRetention: [{ members: ['A', 'B'], from: 600_000, to: 680_500, spans: 2 }],
+      afterX: [{ members: ['A', 'B'], from: 600_000, to: 700_500, spans: 2 }],
+      circuit: { traceCount: 6, spanCount: 6, listed: ['A', 'B', 'R1', 'R2', 'R3', 'X'] },
+    });
+    assert.deepEqual(views[1], views[0]);
+  });
+
+  it('counts a trace it refused once when the trace becomes a member after retention', async t => {
+    const attrs = { circuit_id: 'CIRC-ROOM' };
+    const c = await Correlator.start(t, cap2);
+    for (const [name, at] of [['A', 0], ['B', 50], ['R', 60]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+    assert.deepEqual(await circuitTraces(c, 'CIRC-ROOM'), { traceCount: 3, spanCount: 3, listed: ['A', 'B', 'R'] });
+    // Retention deletes A: the episode has room, and R's next span with the key takes it.
+    await c.restart({ RETENTION_DAYS: '0.001' }, () => s(25) + 86_400);
+    await c.send(await traceSpans('svc', hex('R', 32), [{ id: hex('R-late', 16), parent: hex('R-r', 16), start: s(61), end: s(62), attrs }]));
+    assert.deepEqual((await correlations(c, 'CIRC-ROOM')).map(k => k.members), [['B', 'R']]);
+    assert.deepEqual(await circuitTraces(c, 'CIRC-ROOM'), { traceCount: 2, spanCount: 3, listed: ['B', 'R'] });
+  });
+
+  it('counts a refusal once when a request refused with 503 is sent again', async t => {
+    const attrs = { circuit_id: 'CIRC-503' };
+    const c = await Correlator.start(t, cap2);
+    for (const [name, at] of [['A', 0], ['B', 1]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+    const R = await rootTrace('svc', 'R', s(2), s(2.5), attrs);
+    const db = (c.app as unknown as { correlator: { store: { db: { exec(sql: string): void } } } }).correlator.store.db;
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON span_chunks BEGIN SELECT RAISE(ABORT, 'no room'); END`);
+    const r = await c.app!.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(R)!),
+    });
+    assert.equal(r.statusCode, 503, r.body);
+    db.exec('DROP TRIGGER refuse');
+    await c.send(R);
+    assert.equal(await refusals(c), 1);
+    assert.deepEqual((await circuitTraces(c, 'CIRC-503')).listed, ['A', 'B', 'R']);
   });
 });

@@ -337,3 +337,25 @@ test('a schema 6 data directory keeps its bridges, and takes a row per circuit f
   assert.equal((await store.bridgesOf({ traceId: T1 })).length, 1);
   assert.throws(() => store.db.exec(bridge('OTHER')), /UNIQUE/);
 });
+
+test('a schema 7 data directory keeps its circuits and takes the traces full episodes refuse apart', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v7.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '7');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (1, '${T1}', 1000, 1500, '["beorn"]', '{}', '[]', 2600);
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1500);`);
+    assert.throws(() => db.exec('SELECT 1 FROM refused_traces'), /no such table/);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  store.db.exec(`INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (2, '${T2}', 900, 2500, '["arda"]', '{}', '[]', 2600);
+    INSERT INTO refused_traces VALUES ('circuit_id', '${CIRCUIT}', '${T2}', 900, 2500);`);
+  // Listed with the members, by first datum; never read back as a member.
+  assert.deepEqual(await store.circuitTraceIds(CIRCUIT), [T2, T1]);
+  assert.deepEqual(await store.circuitTraceIds(CIRCUIT, { fromMs: 1600 }), [T2]);
+  assert.deepEqual(store.loadGroup('circuit_id', CIRCUIT, 0, 3000, 10)?.traceIds, [T1]);
+  assert.equal(store.isRefused('circuit_id', CIRCUIT, T2), true);
+  assert.equal(store.isRefused('circuit_id', CIRCUIT, T1), false);
+});

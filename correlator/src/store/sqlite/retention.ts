@@ -4,6 +4,7 @@
 // counted again from what is left: deleting by age alone left summaries counting deleted spans,
 // traces, logs and bridges, and correlations naming deleted traces.
 import type Database from 'better-sqlite3';
+import { CIRCUIT_TRACES } from './circuit-traces.js';
 import type { PruneResult } from '../store.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { correlationMembers } from './rows.js';
@@ -65,20 +66,24 @@ export function* pruneInSlices(
       .prepare('DELETE FROM bridges WHERE parent_ref IN (SELECT value FROM json_each(?))')
       .run(refs).changes;
     db.prepare('DELETE FROM bridges WHERE child_ref IN (SELECT value FROM json_each(?))').run(refs);
-    const membership = db.prepare(
-      'DELETE FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?',
-    );
+    const memberRow = db.prepare('DELETE FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?');
+    // A trace a full episode refused has a row of its own kind (schema.ts, version 8).
+    const refusedRow = db.prepare('DELETE FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?');
+    const dropRows = (key: string, value: string, traceId: string): void => {
+      memberRow.run(key, value, traceId);
+      refusedRow.run(key, value, traceId);
+    };
     for (const t of gone) {
       // The trace's spans-and-logs correlation goes with it.
       noteGroup('trace_id', t.trace_id);
       for (const [key, value] of Object.entries(JSON.parse(t.keys) as Record<string, string>)) {
-        membership.run(key, value, t.trace_id);
+        dropRows(key, value, t.trace_id);
         noteGroup(key, value);
       }
       // Each circuit the trace names is recounted, not only its first.
       const more = JSON.parse(t.more_keys) as string[];
       for (let i = 0; i + 1 < more.length; i += 2) {
-        membership.run(more[i]!, more[i + 1]!, t.trace_id);
+        dropRows(more[i]!, more[i + 1]!, t.trace_id);
         noteGroup(more[i]!, more[i + 1]!);
       }
     }
@@ -133,9 +138,8 @@ export function* pruneInSlices(
     yield;
   }
   // Memberships whose trace row is gone some other way, and bridges older than the cutoff.
-  db.prepare(
-    'DELETE FROM trace_keys WHERE last_ms < ? AND trace_id NOT IN (SELECT trace_id FROM traces)',
-  ).run(cutoffMs);
+  for (const table of ['trace_keys', 'refused_traces'])
+    db.prepare(`DELETE FROM ${table} WHERE last_ms < ? AND trace_id NOT IN (SELECT trace_id FROM traces)`).run(cutoffMs);
   result.spans += db.prepare('DELETE FROM bridges WHERE child_start_ms < ?').run(cutoffMs).changes;
 
   db.transaction(() => {
@@ -165,10 +169,10 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
       `SELECT count(*) AS traces, coalesce(sum(t.span_count), 0) AS spans, coalesce(sum(t.error_count), 0) AS errors,
          coalesce(sum(t.log_count), 0) AS logs, min(t.first_ms) AS firstMs, max(t.last_ms) AS lastMs,
          (SELECT json_group_array(DISTINCT s.value) FROM traces t2, json_each(t2.services) s
-           WHERE t2.trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)) AS services
-       FROM traces t WHERE t.trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)`,
+           WHERE t2.trace_id IN (${CIRCUIT_TRACES})) AS services
+       FROM traces t WHERE t.trace_id IN (${CIRCUIT_TRACES})`,
     )
-    .get(circuitId, circuitId) as MemberTotals;
+    .get(circuitId, circuitId, circuitId, circuitId) as MemberTotals;
   const l = db
     .prepare(
       `SELECT count(*) AS logs, min(time_ms) AS firstMs, max(time_ms) AS lastMs, json_group_array(DISTINCT service) AS services
@@ -232,6 +236,10 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
     `SELECT count(*) AS count, json_group_array(DISTINCT service) AS services, min(time_ms) AS first_ms, max(time_ms) AS last_ms
      FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
   );
+  // The traces a full episode refused, which it spans (engine.ts, countMembers).
+  const refused = db.prepare(
+    'SELECT min(first_ms) AS first_ms, max(last_ms) AS last_ms FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?',
+  );
   let deleted = 0;
   for (const r of rows) {
     const before = JSON.parse(r.trace_ids) as string[];
@@ -261,6 +269,10 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
     for (const s of JSON.parse(l.services) as string[]) left.add(s);
     if (l.first_ms !== null) firstMs = Math.min(firstMs, l.first_ms);
     if (l.last_ms !== null) lastMs = Math.max(lastMs, l.last_ms);
+    if (kept.length > 0 && key !== 'trace_id') {
+      const f = refused.get(key, value, r.first_ms, r.last_ms) as { first_ms: number | null; last_ms: number | null };
+      if (f.first_ms !== null && f.last_ms !== null) [firstMs, lastMs] = [Math.min(firstMs, f.first_ms), Math.max(lastMs, f.last_ms)];
+    }
     if (!Number.isFinite(firstMs)) [firstMs, lastMs] = [r.first_ms, r.last_ms];
     const listed = JSON.parse(r.services) as string[];
     const services = JSON.stringify(key === 'trace_id' ? listed : listed.filter(s => left.has(s)));

@@ -76,9 +76,15 @@ function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
 
 export class RowWriter {
   private readonly st: ReturnType<typeof prepareWrites>;
+  /**
+   * Whether refused_traces may hold a row: until it does, a new membership asks nothing of it. One
+   * writer writes at a time, and a writer made later reads what earlier ones wrote.
+   */
+  private refusalsMayExist: boolean;
 
   constructor(db: Database.Database) {
     this.st = prepareWrites(db);
+    this.refusalsMayExist = this.st.anyRefusal.get() !== undefined;
   }
 
   /** Call inside a transaction: the rows of one request are stored together or not at all. */
@@ -174,11 +180,22 @@ export class RowWriter {
       );
     }
     const newTracesByCircuit = new Map<string, number>();
+    const countNewTrace = (circuitId: string): void => {
+      newTracesByCircuit.set(circuitId, (newTracesByCircuit.get(circuitId) ?? 0) + 1);
+    };
     for (const m of w.memberships) {
       if (st.insertMembership.run(m.key, m.value, m.traceId, m.firstMs, m.lastMs).changes === 1) {
-        if (m.key === 'circuit_id')
-          newTracesByCircuit.set(m.value, (newTracesByCircuit.get(m.value) ?? 0) + 1);
+        // A trace a full episode refused and another took since (or after a restart) is listed once.
+        const wasRefused = this.refusalsMayExist && st.deleteRefusal.run(m.key, m.value, m.traceId).changes === 1;
+        if (m.key === 'circuit_id' && !wasRefused) countNewTrace(m.value);
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
+    }
+    for (const r of w.refusals) {
+      if (st.isMember.get(r.key, r.value, r.traceId) !== undefined) continue;
+      this.refusalsMayExist = true;
+      if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
+        if (r.key === 'circuit_id') countNewTrace(r.value);
+      } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
     }
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
     for (const l of w.looseLogs) st.insertLooseLog.run(l.key, l.value, l.timeMs, l.service);
@@ -300,6 +317,16 @@ function prepareWrites(d: Database.Database) {
       `UPDATE trace_keys SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
        WHERE key = ? AND value = ? AND trace_id = ?`,
     ),
+    isMember: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
+    anyRefusal: d.prepare('SELECT 1 FROM refused_traces LIMIT 1').pluck(),
+    insertRefusal: d.prepare(
+      'INSERT OR IGNORE INTO refused_traces (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
+    ),
+    widenRefusal: d.prepare(
+      `UPDATE refused_traces SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
+       WHERE key = ? AND value = ? AND trace_id = ?`,
+    ),
+    deleteRefusal: d.prepare('DELETE FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
     circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
     upsertCircuit: d.prepare(
       `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
 // bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
@@ -45,6 +45,14 @@ CREATE TABLE IF NOT EXISTS traces (
 );
 CREATE INDEX IF NOT EXISTS traces_last ON traces(last_ms);
 CREATE TABLE IF NOT EXISTS trace_keys (
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  first_ms REAL NOT NULL,
+  last_ms REAL NOT NULL,
+  PRIMARY KEY (key, value, trace_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refused_traces (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   trace_id TEXT NOT NULL,
@@ -154,6 +162,11 @@ CREATE TABLE IF NOT EXISTS export_queue (
 );
 CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 `;
+
+// Version 8 keeps the traces that name a key value whose correlation was full
+// (MAX_TRACES_PER_CIRCUIT) in refused_traces: the circuit lists them, while trace_keys, which
+// correlation reads back episodes from, holds members only. The DDL creates it; there is nothing to
+// move, as no earlier version kept such traces.
 
 // Created after an upgrade has filled the columns they index (version 4).
 const TRACE_REF_INDEXES = `

@@ -58,6 +58,7 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
+import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS } from './circuit-traces.js';
 import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
@@ -116,7 +117,6 @@ export class SqliteStore implements Store {
   private checkpointer: Checkpointer | null = null;
   /** Resource ids are given here, not by SQLite, so a request's rows can be built before they are written. */
   private nextResourceId: number;
-  private readonly rows: RowWriter;
   private sink: RowSink;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
   private commitsBefore = 0;
@@ -147,14 +147,13 @@ export class SqliteStore implements Store {
     }
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
-    this.rows = new RowWriter(this.db);
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
       file !== ':memory:' && opts.writerThread !== false
         ? new WriterThread(file, e => this.writerFailed(e))
-        : new InlineRowSink(this.db, this.rows);
+        : new InlineRowSink(this.db, new RowWriter(this.db));
     this.seenFilter = new SeenFilterKeeper({
       maxBytes: opts.seenFilterBytes ?? 64 * 1024 * 1024,
       estimateEntries: () => estimateHeldEntries(this.db),
@@ -194,7 +193,8 @@ export class SqliteStore implements Store {
   /** The thread is gone and the batches it held were rejected: from now on rows are written in line. */
   private writerFailed(e: Error): void {
     this.commitsBefore += this.sink.commits();
-    this.sink = new InlineRowSink(this.db, this.rows, this.seq);
+    // A writer of its own: it reads what the thread wrote (row-writer.ts, refusalsMayExist).
+    this.sink = new InlineRowSink(this.db, new RowWriter(this.db), this.seq);
     this.opts.onWriterError?.(e);
   }
 
@@ -231,6 +231,10 @@ export class SqliteStore implements Store {
         `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY first_ms LIMIT ?`,
       ),
+      groupHasRefusal: d
+        .prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
+        .pluck(),
+      refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
       looseLogsIn: d.prepare(
         `SELECT count(*) AS count, min(time_ms) AS first_ms, max(time_ms) AS last_ms, json_group_array(DISTINCT service) AS services
@@ -240,11 +244,12 @@ export class SqliteStore implements Store {
       dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
       dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
+      // Its members and the traces its full episodes refused (schema.ts, version 8).
       circuitTraceIds: d
-        .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? ORDER BY first_ms`)
-        .pluck(),
-      circuitTraceIdsIn: d
-        .prepare(`SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND last_ms >= ? AND first_ms <= ? ORDER BY first_ms`)
+        .prepare(
+          `SELECT trace_id FROM (${CIRCUIT_TRACE_ROWS}) WHERE last_ms >= @fromMs AND first_ms <= @toMs
+           GROUP BY trace_id ORDER BY min(first_ms), trace_id`,
+        )
         .pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
@@ -558,6 +563,11 @@ export class SqliteStore implements Store {
     return states;
   }
 
+  isRefused(key: string, value: string, traceId: string): boolean {
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    return this.st.refusedRow.get(key, value, traceId) !== undefined;
+  }
+
   persistedMembers(correlationId: string): number {
     const row = this.st.storedCorrelationMembers.get(correlationId) as { trace_ids: string; log_count: number } | undefined;
     return row ? correlationMembers((JSON.parse(row.trace_ids) as string[]).length, row.log_count) : 0;
@@ -583,7 +593,8 @@ export class SqliteStore implements Store {
     if (!this.seenFilter.mayHoldGroup(key, value)) return null;
     const hasMember = this.st.groupHasMember.get(key, value, fromMs, toMs) !== undefined;
     const looseLogs = this.looseLogsIn(key, value, fromMs, toMs);
-    if (!hasMember && !looseLogs) return null;
+    // A full episode spans the traces it refused, which are no member (schema.ts, version 8).
+    if (!hasMember && !looseLogs && this.st.groupHasRefusal.get(key, value, fromMs, toMs) === undefined) return null;
     const members = hasMember
       ? (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
           traceId: m.trace_id,
@@ -760,9 +771,16 @@ export class SqliteStore implements Store {
   }
 
   async circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]> {
-    if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all(circuitId) as string[];
+    return this.circuitTraceIdsNow(circuitId, range);
+  }
+
+  private circuitTraceIdsNow(circuitId: string, range?: TimeRange): string[] {
     // A membership row spans its trace whole (engine.ts, writeMemberships).
-    return this.st.circuitTraceIdsIn.all(circuitId, range.fromMs ?? -Number.MAX_VALUE, range.toMs ?? Number.MAX_VALUE) as string[];
+    return this.st.circuitTraceIds.all({
+      circuit: circuitId,
+      fromMs: range?.fromMs ?? -Number.MAX_VALUE,
+      toMs: range?.toMs ?? Number.MAX_VALUE,
+    }) as string[];
   }
 
   async traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]> {
@@ -883,7 +901,8 @@ export class SqliteStore implements Store {
       .add('(key, value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))', this.candidateGroups(q.circuit_id, traceId))
       .add(
         `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
-           WHERE j.value IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
+           WHERE j.value IN (${CIRCUIT_TRACES})))`,
+        q.circuit_id,
         q.circuit_id,
         q.circuit_id,
       )
@@ -904,7 +923,7 @@ export class SqliteStore implements Store {
    */
   private candidateGroups(circuitId: string | undefined, traceId: string | undefined): string | undefined {
     if (circuitId === undefined && traceId === undefined) return undefined;
-    const traceIds = circuitId !== undefined ? (this.st.circuitTraceIds.all(circuitId) as string[]) : [];
+    const traceIds = circuitId !== undefined ? this.circuitTraceIdsNow(circuitId) : [];
     if (traceId !== undefined) traceIds.push(traceId);
     const pairs: [string, string][] = circuitId !== undefined ? [['circuit_id', circuitId]] : [];
     for (const row of this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]) {
@@ -941,7 +960,8 @@ export class SqliteStore implements Store {
     const where = new WhereClause()
       // A log belongs to a circuit by its own key, or through a trace of that circuit.
       .add(
-        `(circuit_id = ? OR (trace_id != '' AND trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?)))`,
+        `(circuit_id = ? OR (trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})))`,
+        q.circuit_id,
         q.circuit_id,
         q.circuit_id,
       )
