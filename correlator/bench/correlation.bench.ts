@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { loadConfig } from '../src/config/config.js';
 import { CandidateSpans } from '../src/correlation/candidate-spans.js';
-import { CorrelationEngine, type EngineOptions, type StateLoader } from '../src/correlation/engine.js';
+import { CorrelationEngine, type EngineOptions } from '../src/correlation/engine.js';
+import { nothingStored } from '../src/correlation/nothing-stored.js';
 import { keyRulesFromConfig } from '../src/ingest/key-rules.js';
 import type { TraceState } from '../src/correlation/types.js';
 import type { DecodedResourceScope, DecodedSpan } from '../src/otlp/decoded.js';
@@ -59,14 +60,6 @@ const batches: DecodedSpan[][] = Array.from({ length: ROUNDS * BATCHES_PER_ROUND
 });
 const spansPerBatch = batches[0]!.length;
 
-const nothing: StateLoader = {
-  loadTraces: () => [],
-  loadGroup: () => null,
-  persistedMembers: () => 0,
-  episodesNear: () => null,
-  looseLogs: () => null,
-  isRefused: () => false,
-};
 function engineOptions(size: number): EngineOptions {
   return {
     windowMs: 60_000,
@@ -207,7 +200,7 @@ console.log(`\n-- resident memory per tracked trace (${MEMORY_TRACES.toLocaleStr
   // Variants decoded one at a time so only the engine's state stays reachable.
   gc();
   const before = process.memoryUsage();
-  const engine = new CorrelationEngine(engineOptions(10 * MEMORY_TRACES), nothing);
+  const engine = new CorrelationEngine(engineOptions(10 * MEMORY_TRACES), nothingStored);
   let v = 200_000;
   const scratch = Buffer.alloc(Math.max(...templates.map(t => t.body.length)));
   while (engine.stats().trackedTraces < MEMORY_TRACES) {
@@ -243,7 +236,7 @@ const engineMainNs: number[] = [];
 // and 10k second 3.1, the usual order the reverse): the process's first rounds still settle JIT
 // feedback and the young generation's size. One pass of the first size, discarded, goes first.
 {
-  const warm = new CorrelationEngine(engineOptions(SIZES[0]!), nothing);
+  const warm = new CorrelationEngine(engineOptions(SIZES[0]!), nothingStored);
   fill(warm, SIZES[0]!);
   await timeRounds(spans => void warm.observe(spans, []));
   console.log(`  (a warm-up pass at ${SIZES[0]!.toLocaleString('en-US')} traces, not counted)`);
@@ -252,7 +245,7 @@ for (const size of SIZES) {
   gc();
   const mem0 = process.memoryUsage();
   const heap0 = mem0.heapUsed + mem0.arrayBuffers;
-  const engine = new CorrelationEngine(engineOptions(size), nothing);
+  const engine = new CorrelationEngine(engineOptions(size), nothingStored);
   const f0 = performance.now();
   fill(engine, size);
   const fillS = (performance.now() - f0) / 1000;

@@ -2,16 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorrelationEngine, type StateLoader } from '../../src/correlation/engine.js';
 import { correlationId } from '../../src/correlation/ids.js';
+import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
-const noStore: StateLoader = {
-  loadTraces: () => [],
-  loadGroup: () => null,
-  persistedMembers: () => 0,
-  episodesNear: () => null,
-  looseLogs: () => null,
-  isRefused: () => false,
-};
 
 const resources = new Map<string, DecodedResourceScope>();
 function resource(service: string): DecodedResourceScope {
@@ -55,7 +48,7 @@ function makeEngine(overrides: Partial<ConstructorParameters<typeof CorrelationE
       now: () => 0,
       ...overrides,
     },
-    noStore,
+    nothingStored,
   );
 }
 
@@ -181,7 +174,7 @@ for (const [mode, liveEntries] of [
       const reads: string[] = [];
       const stored = new Set<string>();
       const counting: StateLoader = {
-        ...noStore,
+        ...nothingStored,
         loadGroup: key => (reads.push(`loadGroup ${key}`), null),
         episodesNear: key => (reads.push(`episodesNear ${key}`), null),
         isRefused: (key, value, traceId) => (reads.push(`isRefused ${key}`), stored.has(`${key} ${value} ${traceId}`)),
