@@ -47,8 +47,11 @@ export interface StateLoader {
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
-  /** Whether an episode of (key, value) that was full refused the trace (DerivedWrites.refusals). */
-  isRefused(key: string, value: string, traceId: string): boolean;
+  /**
+   * How the store holds the trace under (key, value): as a member of one of its episodes, as one a
+   * full episode refused (DerivedWrites.refusals), or not at all.
+   */
+  membershipOf(key: string, value: string, traceId: string): 'member' | 'refused' | null;
 }
 
 /** Logs of no trace of one key value in a time range: how many, when, and from which services. */
@@ -397,7 +400,10 @@ export class CorrelationEngine {
         g.traceIds.push(trace.traceId);
         g.traceSet.add(trace.traceId);
         batch.joins.push({ group: g, trace });
-      } else batch.noteRefusal(g, trace.traceId);
+      } else if (!batch.refusedIn(g, trace.traceId) && this.loader.membershipOf(key, value, trace.traceId) !== 'member') {
+        // A member of another episode of the key value is no refusal: its datum here counts nowhere.
+        batch.noteRefusal(g, trace.traceId);
+      }
     }
     batch.dirtyGroups.add(g);
   }
@@ -503,12 +509,15 @@ export class CorrelationEngine {
 
   /**
    * Whether the full episode g refused t, which it does not hold: this batch found it full for t's
-   * key datum, or the store keeps the refusal. Reach in time does not tell: a member of another
-   * episode of the key value, whose late data now reaches g, is no refusal.
+   * key datum, or the store keeps a refusal of t and t is within g's reach (another full episode of
+   * the key value, far from it, may be the one that refused it). Reach alone does not tell: a
+   * member of another episode, whose late data now reaches g, is no refusal.
    */
   private refused(g: KeyGroup, t: TraceState, batch: BatchContext): boolean {
     if (g.traceIds.length < this.opts.maxTracesPerCircuit || g.traceSet.has(t.traceId)) return false;
-    return batch.refusedIn(g, t.traceId) || this.loader.isRefused(g.key, g.value, t.traceId);
+    if (batch.refusedIn(g, t.traceId)) return true;
+    const w = this.opts.windowMs;
+    return t.lastMs >= g.firstMs - w && t.firstMs <= g.lastMs + w && this.loader.membershipOf(g.key, g.value, t.traceId) === 'refused';
   }
 
   /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */

@@ -7,5 +7,5 @@ export const nothingStored: StateLoader = {
   persistedMembers: () => 0,
   episodesNear: () => null,
   looseLogs: () => null,
-  isRefused: () => false,
+  membershipOf: () => null,
 };

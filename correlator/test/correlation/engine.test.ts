@@ -177,7 +177,7 @@ for (const [mode, liveEntries] of [
         ...nothingStored,
         loadGroup: key => (reads.push(`loadGroup ${key}`), null),
         episodesNear: key => (reads.push(`episodesNear ${key}`), null),
-        isRefused: (key, value, traceId) => (reads.push(`isRefused ${key}`), stored.has(`${key} ${value} ${traceId}`)),
+        membershipOf: (key, value, traceId) => (reads.push(`membershipOf ${key}`), stored.has(`${key} ${value} ${traceId}`) ? 'refused' : null),
       };
       const e = new CorrelationEngine(
         { windowMs: 60_000, maxTrackedTraces: 100, maxTrackedKeys: 100, maxTracesPerCircuit: 2, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], liveEntries },
@@ -198,7 +198,7 @@ for (const [mode, liveEntries] of [
       const late = e.observe([span(3, 'arda', 5000, {}, { parentSpanId: 'a'.repeat(16) })], []);
       // Whether the full group refused it, once per pass over the batch's traces; then, as it
       // widened the episode, one look for other episodes now within reach; no read of the group.
-      assert.deepEqual(reads, ['isRefused circuit_id', 'isRefused circuit_id', 'isRefused circuit_id', 'episodesNear circuit_id']);
+      assert.deepEqual(reads, ['membershipOf circuit_id', 'membershipOf circuit_id', 'membershipOf circuit_id', 'episodesNear circuit_id']);
       assert.deepEqual(late.writes.refusals.map(m => [m.traceId.slice(-1), m.lastMs]), [['3', 5010]]);
       assert.equal(late.writes.correlations[0]!.lastMs, 5010, 'the episode spans the trace it refused');
       assert.equal(late.writes.correlations[0]!.spanCount, 2, 'and counts none of its spans');
@@ -210,7 +210,7 @@ for (const [mode, liveEntries] of [
         persistedMembers: () => 0,
         episodesNear: () => null,
         looseLogs: () => null,
-        isRefused: () => false,
+        membershipOf: () => null,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

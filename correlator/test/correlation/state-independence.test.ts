@@ -1155,8 +1155,8 @@ describe('stored results do not depend on hot state, restarts or arrival order',
 describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
   const tag = (id: string) => Buffer.from(id, 'hex').toString('latin1').replace(/\0+$/, '');
   const refusals = async (c: Correlator) => Number(/correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1]);
-  const circuitTraces = async (c: Correlator, id: string) => {
-    const d = await c.get<{ summary: { traceCount: number; spanCount: number }; traces: { traceId: string }[] }>(`/api/circuits/${id}`);
+  const circuitTraces = async (c: Correlator, id: string, range = '') => {
+    const d = await c.get<{ summary: { traceCount: number; spanCount: number }; traces: { traceId: string }[] }>(`/api/circuits/${id}${range}`);
     return { traceCount: d.summary.traceCount, spanCount: d.summary.spanCount, listed: d.traces.map(x => tag(x.traceId)).sort() };
   };
   const correlations = async (c: Correlator, id: string) =>
@@ -1206,6 +1206,34 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
       );
       assert.deepEqual((await circuitTraces(c, 'CIRC-M')).listed, ['A', 'B', 'C', 'T', 'X']);
     });
+
+  for (const restart of [false, true])
+    it(`leaves a later full episode alone when late data of a trace an older one refused arrives${restart ? ', after a restart' : ''}`, async t => {
+      const attrs = { circuit_id: 'CIRC-OLDREF' };
+      const c = await Correlator.start(t, cap2);
+      // {A, B} at 0..10 s refuses R at 20 s; {X, Y} at 1000 s is full too, and the one in hot state.
+      for (const [name, at] of [['A', 0], ['B', 10], ['R', 20], ['X', 1000], ['Y', 1010]] as const)
+        await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+      if (restart) await c.restart();
+      await c.send(await traceSpans('svc', hex('R', 32), [{ id: hex('R-late', 16), parent: hex('R-r', 16), start: s(21), end: s(21.5) }]));
+      assert.deepEqual(await correlations(c, 'CIRC-OLDREF'), [
+        { members: ['X', 'Y'], from: 1_000_000, to: 1_010_500, spans: 2 },
+        { members: ['A', 'B'], from: 0, to: 21_500, spans: 2 },
+      ]);
+    });
+
+  it('lists a member by its own data in a time range, and counts no refusal, when a later full episode gets its datum', async t => {
+    const attrs = { circuit_id: 'CIRC-MEM' };
+    const c = await Correlator.start(t, cap2);
+    const T = hex('T', 32);
+    await c.send(await traceSpans('svc', T, [{ id: hex('T-r', 16), start: s(0), end: s(0.5), attrs, kind: SpanKind.SERVER }]));
+    for (const [name, at] of [['P', 10], ['X', 1000], ['Y', 1010]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
+    // T, a member of {T, P}, names the circuit again at 1020 s, in the window of the full {X, Y}.
+    await c.send(await traceSpans('svc', T, [{ id: hex('T-2', 16), parent: hex('T-r', 16), start: s(1020), end: s(1020.5), attrs }]));
+    assert.deepEqual((await circuitTraces(c, 'CIRC-MEM', `?from=${s(1019)}&to=${s(1021)}`)).listed, ['T']);
+    assert.equal(await refusals(c), 0);
+    assert.deepEqual((await correlations(c, 'CIRC-MEM')).map(k => k.members), [['X', 'Y'], ['P', 'T']]);
+  });
 
   it('spans a lone trace its window reaches, in any order', async t => {
     const attrs = { circuit_id: 'CIRC-LONE' };

@@ -338,24 +338,38 @@ test('a schema 6 data directory keeps its bridges, and takes a row per circuit f
   assert.throws(() => store.db.exec(bridge('OTHER')), /UNIQUE/);
 });
 
-test('a schema 7 data directory keeps its circuits and takes the traces full episodes refuse apart', async t => {
+test('a schema 7 data directory lists the traces its full episodes refused, and takes such traces apart from then on', async t => {
   const ddl = await readFile(new URL('./fixtures/schema-v7.sql', import.meta.url), 'utf8');
+  const T4 = '4'.repeat(32);
   const dir = await dataDirWith(t, db => {
     db.exec(ddl);
+    const trace = (id: number, traceId: string, firstMs: number, keys: object, more: string[] = []) =>
+      `INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, services, keys, more_keys, linked, updated_ms)
+       VALUES (${id}, '${traceId}', ${firstMs}, ${firstMs + 500}, 1, '["beorn"]', '${JSON.stringify(keys)}', '${JSON.stringify(more)}', '[]', 2600);`;
+    // T1 a member; T2 and T3 (which names the circuit second) refused by a full episode, which
+    // wrote them no membership row; T4 names another circuit only.
     db.exec(`INSERT INTO meta VALUES ('schema_version', '7');
-      INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (1, '${T1}', 1000, 1500, '["beorn"]', '{}', '[]', 2600);
-      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1500);`);
+      ${trace(1, T1, 1000, { circuit_id: CIRCUIT })}
+      ${trace(2, T2, 900, { circuit_id: CIRCUIT })}
+      ${trace(3, T3, 1100, { circuit_id: 'OTHER' }, ['circuit_id', CIRCUIT])}
+      ${trace(4, T4, 1200, { circuit_id: 'OTHER' })}
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1500);
+      INSERT INTO trace_keys VALUES ('circuit_id', 'OTHER', '${T3}', 1100, 1600);
+      INSERT INTO trace_keys VALUES ('circuit_id', 'OTHER', '${T4}', 1200, 1700);
+      INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, services, keys, updated_ms)
+        VALUES ('${CIRCUIT}', 900, 1600, 1, 3, '["beorn"]', '{}', 2600), ('OTHER', 1100, 1700, 2, 2, '["beorn"]', '{}', 2600);`);
     assert.throws(() => db.exec('SELECT 1 FROM refused_traces'), /no such table/);
   });
   const store = open(dir);
   t.after(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
-  store.db.exec(`INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES (2, '${T2}', 900, 2500, '["arda"]', '{}', '[]', 2600);
-    INSERT INTO refused_traces VALUES ('circuit_id', '${CIRCUIT}', '${T2}', 900, 2500);`);
-  // Listed with the members, by first datum; never read back as a member.
-  assert.deepEqual(await store.circuitTraceIds(CIRCUIT), [T2, T1]);
-  assert.deepEqual(await store.circuitTraceIds(CIRCUIT, { fromMs: 1600 }), [T2]);
+  assert.deepEqual(await store.circuitTraceIds(CIRCUIT), [T2, T1, T3], 'listed with the members, by first datum');
+  assert.deepEqual([(await store.getCircuit(CIRCUIT))?.traceCount, (await store.getCircuit('OTHER'))?.traceCount], [3, 2]);
+  assert.deepEqual(await store.circuitTraceIds(CIRCUIT, { fromMs: 1550 }), [T3]);
+  assert.deepEqual(
+    [T1, T2, T3, T4].map(id => store.membershipOf('circuit_id', CIRCUIT, id)),
+    ['member', 'refused', 'refused', null],
+  );
+  // Never read back as a member.
   assert.deepEqual(store.loadGroup('circuit_id', CIRCUIT, 0, 3000, 10)?.traceIds, [T1]);
-  assert.equal(store.isRefused('circuit_id', CIRCUIT, T2), true);
-  assert.equal(store.isRefused('circuit_id', CIRCUIT, T1), false);
 });

@@ -191,7 +191,11 @@ export class RowWriter {
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
     }
     for (const r of w.refusals) {
-      if (st.isMember.get(r.key, r.value, r.traceId) !== undefined) continue;
+      // A member already (a race with another episode's write): its row spans the trace whole.
+      if (st.isMember.get(r.key, r.value, r.traceId) !== undefined) {
+        st.widenMembership.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
+        continue;
+      }
       this.refusalsMayExist = true;
       if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
         if (r.key === 'circuit_id') countNewTrace(r.value);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { CIRCUIT_TRACES } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 
 export const SCHEMA_VERSION = 8;
@@ -165,8 +166,9 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 
 // Version 8 keeps the traces that name a key value whose correlation was full
 // (MAX_TRACES_PER_CIRCUIT) in refused_traces: the circuit lists them, while trace_keys, which
-// correlation reads back episodes from, holds members only. The DDL creates it; there is nothing to
-// move, as no earlier version kept such traces.
+// correlation reads back episodes from, holds members only. Earlier versions wrote such a trace no
+// row at all, so a circuit did not list it: the upgrade finds the traces that name a circuit
+// without a membership row for it and files them as refused (keepRefusedTraces).
 
 // Created after an upgrade has filled the columns they index (version 4).
 const TRACE_REF_INDEXES = `
@@ -328,6 +330,28 @@ function chunkV1Spans(db: Database.Database): void {
   db.exec('DELETE FROM spans WHERE synthetic = 0');
 }
 
+/** See version 8 above; circuits' trace counts are counted again for the traces it files. */
+function keepRefusedTraces(db: Database.Database): void {
+  const member = db.prepare(`SELECT 1 FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND trace_id = ?`).pluck();
+  const file = db.prepare(`INSERT OR IGNORE INTO refused_traces (key, value, trace_id, first_ms, last_ms) VALUES ('circuit_id', ?, ?, ?, ?)`);
+  const rows = db
+    .prepare(`SELECT trace_id, first_ms, last_ms, keys, more_keys FROM traces WHERE keys LIKE '%"circuit_id"%' OR more_keys LIKE '%"circuit_id"%'`)
+    .all() as { trace_id: string; first_ms: number; last_ms: number; keys: string; more_keys: string }[];
+  const circuits = new Set<string>();
+  for (const t of rows) {
+    const names: string[] = [];
+    const first = (JSON.parse(t.keys) as Record<string, string>).circuit_id;
+    if (first !== undefined) names.push(first);
+    const more = JSON.parse(t.more_keys) as string[];
+    for (let i = 0; i + 1 < more.length; i += 2) if (more[i] === 'circuit_id') names.push(more[i + 1]!);
+    for (const circuitId of names)
+      if (member.get(circuitId, t.trace_id) === undefined && file.run(circuitId, t.trace_id, t.first_ms, t.last_ms).changes === 1)
+        circuits.add(circuitId);
+  }
+  const recount = db.prepare(`UPDATE circuits SET trace_count = (SELECT count(*) FROM traces WHERE trace_id IN (${CIRCUIT_TRACES})) WHERE circuit_id = ?`);
+  for (const id of circuits) recount.run(id, id, id);
+}
+
 export function migrate(db: Database.Database): void {
   const version = readVersion(db);
   if (version !== null && version > SCHEMA_VERSION) {
@@ -347,6 +371,7 @@ export function migrate(db: Database.Database): void {
     if (version !== null && version < 4) linkToTraceRows(db);
     if (version !== null && version < 6) indexLooseLogs(db);
     if (version !== null && version < 7) indexBridgesByGroup(db);
+    if (version !== null && version < 8) keepRefusedTraces(db);
     db.exec(TRACE_REF_INDEXES);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();

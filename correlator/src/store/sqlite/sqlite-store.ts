@@ -234,6 +234,7 @@ export class SqliteStore implements Store {
       groupHasRefusal: d
         .prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
+      memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
       looseLogsIn: d.prepare(
@@ -246,9 +247,14 @@ export class SqliteStore implements Store {
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
       // Its members and the traces its full episodes refused (schema.ts, version 8).
       circuitTraceIds: d
+        .prepare(`SELECT trace_id FROM (${CIRCUIT_TRACE_ROWS}) GROUP BY trace_id ORDER BY min(first_ms), trace_id`)
+        .pluck(),
+      // In a range, by each trace's own span: a membership row misses a member's data that no
+      // episode counted (engine.ts, pushEpisodeHolding).
+      circuitTraceIdsIn: d
         .prepare(
-          `SELECT trace_id FROM (${CIRCUIT_TRACE_ROWS}) WHERE last_ms >= @fromMs AND first_ms <= @toMs
-           GROUP BY trace_id ORDER BY min(first_ms), trace_id`,
+          `SELECT c.trace_id FROM (${CIRCUIT_TRACE_ROWS}) c JOIN traces t ON t.trace_id = c.trace_id
+           WHERE t.last_ms >= @fromMs AND t.first_ms <= @toMs GROUP BY c.trace_id ORDER BY min(c.first_ms), c.trace_id`,
         )
         .pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
@@ -563,9 +569,10 @@ export class SqliteStore implements Store {
     return states;
   }
 
-  isRefused(key: string, value: string, traceId: string): boolean {
+  membershipOf(key: string, value: string, traceId: string): 'member' | 'refused' | null {
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    return this.st.refusedRow.get(key, value, traceId) !== undefined;
+    if (this.st.memberRow.get(key, value, traceId) !== undefined) return 'member';
+    return this.st.refusedRow.get(key, value, traceId) !== undefined ? 'refused' : null;
   }
 
   persistedMembers(correlationId: string): number {
@@ -775,11 +782,11 @@ export class SqliteStore implements Store {
   }
 
   private circuitTraceIdsNow(circuitId: string, range?: TimeRange): string[] {
-    // A membership row spans its trace whole (engine.ts, writeMemberships).
-    return this.st.circuitTraceIds.all({
+    if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all({ circuit: circuitId }) as string[];
+    return this.st.circuitTraceIdsIn.all({
       circuit: circuitId,
-      fromMs: range?.fromMs ?? -Number.MAX_VALUE,
-      toMs: range?.toMs ?? Number.MAX_VALUE,
+      fromMs: range.fromMs ?? -Number.MAX_VALUE,
+      toMs: range.toMs ?? Number.MAX_VALUE,
     }) as string[];
   }
 
