@@ -557,8 +557,8 @@ export class CorrelationEngine {
         widenTo(g, t);
         batch.countedGroups.add(g);
       }
-      // A trace a full episode refused counts nothing there, but its span is the episode's, as its
-      // membership row is: read back, the episode spans its rows, so it must span them in hot state.
+      // A trace a full episode refused counts nothing there, but its span is the episode's: a later
+      // trace near it finds the full episode, in hot state or read back from the episode's row.
       for (const g of batch.scratchFull) {
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
         widenTo(g, t);
