@@ -74,7 +74,7 @@ export const TraceSummary = Type.Object(
     traceId: Type.String(),
     rootService: Type.String(),
     rootName: Type.String(),
-    services: Type.Array(Type.String()),
+    services: Type.Array(Type.String(), { description: 'Services of its spans and of its logs' }),
     spanCount: Type.Integer(),
     errorCount: Type.Integer(),
     startTimeMs: Type.Number(),

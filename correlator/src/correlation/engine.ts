@@ -307,6 +307,9 @@ export class CorrelationEngine {
       if (log.timeMs > t.lastMs) t.lastMs = log.timeMs;
       // Spans and logs that share a trace id are one correlation, of full confidence.
       batch.traceLogJoins.add(log.traceId);
+      // Its logs' services are the trace's too: a circuit the trace names later counts them, as
+      // one it named before the log did.
+      addService(t.services, service);
     }
     const circuitBefore = t?.keys.circuit_id;
     const moreBefore = t?.moreKeys.length ?? 0;

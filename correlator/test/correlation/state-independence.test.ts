@@ -1152,6 +1152,28 @@ describe('stored results do not depend on hot state, restarts or arrival order',
   });
 });
 
+describe("a circuit's services", () => {
+  for (const logFirst of [true, false])
+    it(`count the service of a log in a trace, whether the trace names the circuit before or after the log (${logFirst ? 'log first' : 'spans first'})`, async t => {
+      const c = await Correlator.start(t);
+      const X = hex('X', 32);
+      // The log names another circuit; the trace's span names CIRC-SVC.
+      const log = () => c.log('ops', [{ timestamp: new Date(T0 + 10).toISOString(), message: 'step', circuit_id: 'CIRC-OTHER', trace_id: X }]);
+      const spans = async () =>
+        c.send(await traceSpans('beorn', X, [{ id: hex('x-root', 16), start: T0, end: T0 + 1000, kind: SpanKind.SERVER, attrs: { circuit_id: 'CIRC-SVC' } }]));
+      if (logFirst) {
+        await log();
+        await spans();
+      } else {
+        await spans();
+        await log();
+      }
+      const services = async (id: string) => (await c.get<{ summary: { services: string[] } }>(`/api/circuits/${id}`)).summary.services.sort();
+      assert.deepEqual(await services('CIRC-SVC'), ['beorn', 'ops']);
+      assert.deepEqual(await services('CIRC-OTHER'), ['beorn', 'ops']);
+    });
+});
+
 describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
   const tag = (id: string) => Buffer.from(id, 'hex').toString('latin1').replace(/\0+$/, '');
   const refusals = async (c: Correlator) => Number(/correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1]);
