@@ -520,7 +520,10 @@ export class CorrelationEngine {
     if (g.traceIds.length < this.opts.maxTracesPerCircuit || g.traceSet.has(t.traceId)) return false;
     if (batch.refusedIn(g, t.traceId)) return true;
     const w = this.opts.windowMs;
-    return t.lastMs >= g.firstMs - w && t.firstMs <= g.lastMs + w && this.loader.membershipOf(g.key, g.value, t.traceId) === 'refused';
+    if (t.lastMs < g.firstMs - w || t.firstMs > g.lastMs + w || this.loader.membershipOf(g.key, g.value, t.traceId) !== 'refused') return false;
+    // Noted for the batch: groupsOf asks again in each of its three passes.
+    batch.noteRefusal(g, t.traceId);
+    return true;
   }
 
   /** Makes g one of the batch's episodes: its current one for the key value, or one it left. */

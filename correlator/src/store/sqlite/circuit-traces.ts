@@ -2,10 +2,17 @@
 // episodes refused (refused_traces, schema.ts version 8). Correlation reads back members only; the
 // circuit lists both.
 
-/** Trace ids, for `IN (...)`: binds the circuit id twice. */
-export const CIRCUIT_TRACES = `SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?
-  UNION ALL SELECT trace_id FROM refused_traces WHERE key = 'circuit_id' AND value = ?`;
+/**
+ * The circuit's trace rows, `columns` of each, for the circuit id `circuit`: a placeholder (bound
+ * once per table) or a column of an outer query. A trace may have a row of each kind.
+ */
+export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
+  return `SELECT ${columns} FROM trace_keys WHERE key = 'circuit_id' AND value = ${circuit}
+  UNION ALL SELECT ${columns} FROM refused_traces WHERE key = 'circuit_id' AND value = ${circuit}`;
+}
 
-/** Rows with each trace's span, binding `@circuit`: a trace may have one of each kind. */
-export const CIRCUIT_TRACE_ROWS = `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = 'circuit_id' AND value = @circuit
-  UNION ALL SELECT trace_id, first_ms, last_ms FROM refused_traces WHERE key = 'circuit_id' AND value = @circuit`;
+/** Trace ids, for `IN (...)`: binds the circuit id twice. */
+export const CIRCUIT_TRACES = circuitTraceRows('?');
+
+/** Rows with each trace's span, binding `@circuit`. */
+export const CIRCUIT_TRACE_ROWS = circuitTraceRows('@circuit', 'trace_id, first_ms, last_ms');

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CIRCUIT_TRACES } from './circuit-traces.js';
+import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 
 export const SCHEMA_VERSION = 8;
@@ -330,26 +330,25 @@ function chunkV1Spans(db: Database.Database): void {
   db.exec('DELETE FROM spans WHERE synthetic = 0');
 }
 
-/** See version 8 above; circuits' trace counts are counted again for the traces it files. */
+/**
+ * See version 8 above: each circuit a trace names, first or among its further keys, without a
+ * membership row for it. In SQL, a pass over the trace rows that holds none of them in memory;
+ * then the circuits it filed traces for count their traces again.
+ */
 function keepRefusedTraces(db: Database.Database): void {
-  const member = db.prepare(`SELECT 1 FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND trace_id = ?`).pluck();
-  const file = db.prepare(`INSERT OR IGNORE INTO refused_traces (key, value, trace_id, first_ms, last_ms) VALUES ('circuit_id', ?, ?, ?, ?)`);
-  const rows = db
-    .prepare(`SELECT trace_id, first_ms, last_ms, keys, more_keys FROM traces WHERE keys LIKE '%"circuit_id"%' OR more_keys LIKE '%"circuit_id"%'`)
-    .all() as { trace_id: string; first_ms: number; last_ms: number; keys: string; more_keys: string }[];
-  const circuits = new Set<string>();
-  for (const t of rows) {
-    const names: string[] = [];
-    const first = (JSON.parse(t.keys) as Record<string, string>).circuit_id;
-    if (first !== undefined) names.push(first);
-    const more = JSON.parse(t.more_keys) as string[];
-    for (let i = 0; i + 1 < more.length; i += 2) if (more[i] === 'circuit_id') names.push(more[i + 1]!);
-    for (const circuitId of names)
-      if (member.get(circuitId, t.trace_id) === undefined && file.run(circuitId, t.trace_id, t.first_ms, t.last_ms).changes === 1)
-        circuits.add(circuitId);
-  }
-  const recount = db.prepare(`UPDATE circuits SET trace_count = (SELECT count(*) FROM traces WHERE trace_id IN (${CIRCUIT_TRACES})) WHERE circuit_id = ?`);
-  for (const id of circuits) recount.run(id, id, id);
+  db.exec(`
+    INSERT OR IGNORE INTO refused_traces (key, value, trace_id, first_ms, last_ms)
+    SELECT 'circuit_id', n.circuit_id, n.trace_id, n.first_ms, n.last_ms FROM (
+      SELECT trace_id, first_ms, last_ms, keys ->> '$.circuit_id' AS circuit_id FROM traces
+      UNION
+      SELECT t.trace_id, t.first_ms, t.last_ms, t.more_keys ->> (k.key + 1) FROM traces t, json_each(t.more_keys) k
+        WHERE k.key % 2 = 0 AND k.value = 'circuit_id'
+    ) n
+    WHERE n.circuit_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM trace_keys m WHERE m.key = 'circuit_id' AND m.value = n.circuit_id AND m.trace_id = n.trace_id);
+    UPDATE circuits SET trace_count = (SELECT count(*) FROM traces WHERE trace_id IN (${circuitTraceRows('circuits.circuit_id')}))
+      WHERE circuit_id IN (SELECT value FROM refused_traces WHERE key = 'circuit_id');
+  `);
 }
 
 export function migrate(db: Database.Database): void {
