@@ -199,3 +199,77 @@ test('kill -9 while a large export is being ingested: after restart the trace is
   const stored = await getJson<TraceDetail>(restarted.url, `/api/traces/${big.traceId}`);
   assert.equal(stored.spans.length, n);
 });
+
+test('kill -9 past MAX_TRACES_PER_CIRCUIT: refused traces stay listed and refused, members stay members', { timeout: 180_000 }, async t => {
+  const cleanup = cleanupStack(fn => t.after(fn));
+  const dataDir = await tempDir(cleanup, 'corr-crash-cap-');
+  const circuitId = 'crash-cap';
+  const env = { DATA_DIR: dataDir, MAX_TRACES_PER_CIRCUIT: '2' };
+  const baseMs = Date.now() - 120_000;
+  const one = (service: string, offsetMs: number, seed: string) =>
+    serviceTelemetry(service, baseMs + offsetMs, [{ name: `${service}.activate`, startMs: 0, endMs: 1000, attributes: { circuit_id: circuitId } }], seed);
+  const post = async (base: string, body: Uint8Array) => {
+    const res = await fetch(`${base}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+    assert.equal(res.status, 200, await res.text());
+  };
+  const snapshot = async (base: string) => {
+    const detail = await getJson<CircuitDetail>(base, `/api/circuits/${circuitId}`);
+    const stitched = await getJson<StitchedTrace>(base, `/api/circuits/${circuitId}/trace`);
+    return {
+      summary: detail.summary,
+      traces: detail.traces.map(x => [x.traceId, x.spanCount]).sort(),
+      correlations: detail.correlations.map(c => [c.id, [...c.traceIds].sort(), c.spanCount, c.firstSeenMs, c.lastSeenMs]),
+      bridges: stitched.bridges.map(b => b.spanId).sort(),
+      spans: stitched.spans.map(s => s.spanId).sort(),
+    };
+  };
+  const [beorn, mdso, arda, palantir, late] = await Promise.all([
+    one('beorn', 0, 'cap-beorn'),
+    one('mdso', 2000, 'cap-mdso'),
+    one('arda', 4000, 'cap-arda'),
+    one('palantir', 6000, 'cap-palantir'),
+    one('beorn', 8000, 'cap-late'),
+  ]);
+
+  const first = await startServer(cleanup, env);
+  for (const x of [beorn, mdso, arda, palantir]) await post(first.url, x.traces.protobuf);
+  const acknowledged = await snapshot(first.url);
+  assert.equal(acknowledged.summary.traceCount, 4, 'the refused traces are listed before the crash');
+  assert.equal(acknowledged.correlations.length, 1);
+  assert.deepEqual(acknowledged.correlations[0]![1], [beorn.traceId, mdso.traceId].sort(), 'the first two are its members');
+
+  await first.kill9();
+  const second = await startServer(cleanup, env);
+  assert.deepEqual(await snapshot(second.url), acknowledged, 'members, refusals and counts are as acknowledged');
+
+  // After the restart a fifth trace is refused too, and a replay and a late span of a refused
+  // trace make it no member.
+  await post(second.url, late.traces.protobuf);
+  // The same seed makes the same trace and root span again (a replay), and one new child.
+  const lateSpan = await serviceTelemetry(
+    'arda',
+    baseMs + 4000,
+    [
+      { name: 'arda.activate', startMs: 0, endMs: 1000, attributes: { circuit_id: circuitId } },
+      { name: 'arda.late-step', startMs: 500, endMs: 700, parent: 0, attributes: { circuit_id: circuitId } },
+    ],
+    'cap-arda',
+  );
+  assert.equal(lateSpan.traceId, arda.traceId, 'the same seed gives the same trace id');
+  await post(second.url, lateSpan.traces.protobuf);
+  const after = await snapshot(second.url);
+  assert.equal(after.summary.traceCount, 5);
+  assert.equal(after.summary.spanCount, 6);
+  assert.deepEqual(after.correlations[0]![1], [beorn.traceId, mdso.traceId].sort(), 'no refused trace became a member');
+  assert.equal(after.correlations[0]![0], acknowledged.correlations[0]![0], 'the same correlation');
+  assert.equal(after.correlations[0]![2], 2, 'it counts its members only');
+  assert.deepEqual(
+    after.traces.map(x => x[0]),
+    [beorn, mdso, arda, palantir, late].map(x => x.traceId).sort(),
+  );
+
+  await second.kill9();
+  const third = await startServer(cleanup, env);
+  assert.deepEqual(await snapshot(third.url), after, 'durable across a second crash');
+  assert.equal(await third.stop(), 0, third.output());
+});
