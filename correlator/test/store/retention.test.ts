@@ -220,6 +220,54 @@ describe('retention', () => {
     assert.equal(app.correlator.store.looseLogs('circuit_id', 'LOOSE-KEPT', 0, Date.now())?.count, 1);
   });
 
+  it('gives a correlation that loses its earliest traces the id the data left would give it', async t => {
+    const cutoff = Date.now() - 3_600_000;
+    // One episode across the cutoff: the first trace is deleted, the other two stay.
+    const [gone, b, c, late] = await buildTraces(
+      [
+        ['beorn', cutoff - 30_000],
+        ['mdso', cutoff + 10_000],
+        ['arda', cutoff + 20_000],
+        ['palantir', cutoff + 25_000],
+      ].map(([service, startMs]) => ({
+        service: service as string,
+        spans: [{ name: `${service}.root`, kind: SpanKind.SERVER, startMs: startMs as number, endMs: (startMs as number) + 1000, attributes: { circuit_id: 'RETAIN-ID' } }],
+      })),
+      7,
+    );
+    const send = async (app: Awaited<ReturnType<typeof buildTestApp>>, xs: (typeof gone)[]) => {
+      for (const x of xs) {
+        const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(x!.spans) });
+        assert.equal(r.statusCode, 200, r.body);
+      }
+    };
+    const correlation = async (app: Awaited<ReturnType<typeof buildTestApp>>) => {
+      const list = (await app.inject('/api/correlations?circuit_id=RETAIN-ID')).json<CorrelationListResponse>().correlations;
+      assert.equal(list.length, 1);
+      return list[0]!;
+    };
+    const app = await buildTestApp(t);
+    await send(app, [gone, b, c]);
+    const before = await correlation(app);
+    const pruned = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(pruned.touched);
+    const after = await correlation(app);
+    assert.deepEqual([...after.traceIds].sort(), [b!.traceId, c!.traceId].sort());
+
+    const fresh = await buildTestApp(t);
+    await send(fresh, [b, c]);
+    const expected = await correlation(fresh);
+    assert.notEqual(expected.id, before.id);
+    assert.equal(after.id, expected.id, 'renamed by the sweep, not later by whichever datum comes next');
+    assert.equal(after.firstSeenMs, expected.firstSeenMs);
+
+    // The next datum of the episode finds it under that id: no second rename.
+    await send(app, [late]);
+    await send(fresh, [late]);
+    assert.equal((await correlation(app)).id, (await correlation(fresh)).id);
+    assert.equal((await correlation(app)).id, expected.id);
+  });
+
   it('recounts every circuit a deleted trace names, not only its first', async t => {
     const app = await buildTestApp(t);
     const cutoff = Date.now() - 3_600_000;

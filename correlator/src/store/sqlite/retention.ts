@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { CIRCUIT_TRACES } from './circuit-traces.js';
 import type { PruneResult } from '../store.js';
+import { correlationId } from '../../correlation/ids.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { correlationMembers } from './rows.js';
 
@@ -221,9 +222,11 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
  */
 function recountCorrelations(db: Database.Database, key: string, value: string): number {
   const rows = db
-    .prepare('SELECT rid, trace_ids, services, span_count, log_count, first_ms, last_ms FROM correlations WHERE key = ? AND value = ?')
+    .prepare('SELECT rid, id, method, trace_ids, services, span_count, log_count, first_ms, last_ms FROM correlations WHERE key = ? AND value = ?')
     .all(key, value) as {
     rid: number;
+    id: string;
+    method: string;
     trace_ids: string;
     services: string;
     span_count: number;
@@ -292,9 +295,14 @@ function recountCorrelations(db: Database.Database, key: string, value: string):
       lastMs === r.last_ms
     )
       continue;
+    // Its id is made from its earliest datum (engine.ts, mergeEpisodes), which may be gone: renamed
+    // now, as the data left would name it, not by whichever batch next reads it back. A trace's own
+    // correlation is named by the trace alone.
+    const id = key === 'trace_id' || firstMs === r.first_ms ? r.id : correlationId(r.method, value, firstMs);
+    const free = id === r.id || db.prepare('SELECT 1 FROM correlations WHERE id = ?').get(id) === undefined;
     db.prepare(
-      'UPDATE correlations SET trace_ids = ?, services = ?, span_count = ?, log_count = ?, first_ms = ?, last_ms = ? WHERE rid = ?',
-    ).run(JSON.stringify(kept), services, spans, logs + loose, firstMs, lastMs, r.rid);
+      'UPDATE correlations SET id = ?, trace_ids = ?, services = ?, span_count = ?, log_count = ?, first_ms = ?, last_ms = ? WHERE rid = ?',
+    ).run(free ? id : r.id, JSON.stringify(kept), services, spans, logs + loose, firstMs, lastMs, r.rid);
   }
   return deleted;
 }
