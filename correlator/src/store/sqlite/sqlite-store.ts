@@ -220,6 +220,7 @@ export class SqliteStore implements Store {
       ),
       traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      keysOfTraces: d.prepare('SELECT trace_id, keys, more_keys, log_count FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
       readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
@@ -933,11 +934,20 @@ export class SqliteStore implements Store {
     const traceIds = circuitId !== undefined ? this.circuitTraceIdsNow(circuitId) : [];
     if (traceId !== undefined) traceIds.push(traceId);
     const pairs: [string, string][] = circuitId !== undefined ? [['circuit_id', circuitId]] : [];
-    for (const row of this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]) {
-      pairs.push(['trace_id', row.trace_id]);
-      for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) pairs.push([key, value]);
+    // Each pair once: a circuit's traces mostly share their keys, and the query probes each pair.
+    const seen = new Set<string>(circuitId !== undefined ? [`circuit_id\u0000${circuitId}`] : []);
+    const add = (key: string, value: string): void => {
+      const k = `${key}\u0000${value}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      pairs.push([key, value]);
+    };
+    for (const row of this.st.keysOfTraces.all(JSON.stringify(traceIds)) as Pick<TraceRow, 'trace_id' | 'keys' | 'more_keys' | 'log_count'>[]) {
+      // A trace's own correlation joins its spans and its logs: none without logs (engine.ts, finish).
+      if (row.log_count > 0) pairs.push(['trace_id', row.trace_id]);
+      for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) add(key, value);
       const more = JSON.parse(row.more_keys) as string[];
-      for (let i = 0; i < more.length; i += 2) pairs.push([more[i]!, more[i + 1]!]);
+      for (let i = 0; i < more.length; i += 2) add(more[i]!, more[i + 1]!);
     }
     return JSON.stringify(pairs);
   }
