@@ -65,8 +65,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
-      // Credentials can arrive in headers; they never reach the log.
-      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // Credentials can arrive in headers; they never reach the log. A request node's parser refuses
+      // is logged with the bytes it read (fastify's client error handler), headers and all.
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'err.rawPacket'],
     },
     bodyLimit: config.limits.maxBodyBytes,
     requestTimeout: config.limits.requestTimeoutMs,
