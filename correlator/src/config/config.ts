@@ -181,6 +181,8 @@ interface UrlRules {
    * what to do instead.
    */
   credentialsRefused?: string;
+  /** A base URL the caller appends a path to: a #fragment would swallow that path. */
+  base?: boolean;
 }
 
 function url(env: Env, name: string, rules: UrlRules = {}): string | null {
@@ -199,6 +201,9 @@ function url(env: Env, name: string, rules: UrlRules = {}): string | null {
   }
   if (rules.credentialsRefused !== undefined && (parsed.username !== '' || parsed.password !== '')) {
     throw new ConfigError(name, `must not contain credentials (user:password@ before the host); ${rules.credentialsRefused}`);
+  }
+  if (rules.base && parsed.hash !== '') {
+    throw new ConfigError(name, quotable ? `must not have a #fragment (got "${parsed.hash}"): the path is appended to it` : `must not have a #fragment (${NOT_SHOWN})`);
   }
   return v.replace(/\/+$/, '');
 }
@@ -275,6 +280,24 @@ function keyList(env: Env, name: string, def: readonly BusinessKeyName[]): Busin
 // refuses the rest on every export, and its error, logged each time, quotes the value.
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/**
+ * Headers fetch() refuses outright (connection handling is its own), or that the exporter sets
+ * from the body it sends: configured, they broke every export, or sent two content types.
+ */
+const HEADERS_NOT_CONFIGURABLE = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'host',
+  'content-length',
+  'content-type',
+  'content-encoding',
+]);
 
 /**
  * TEMPO_HEADERS carries credentials, so no message quotes a value or the JSON parser, whose
@@ -300,6 +323,9 @@ function tempoHeaders(env: Env): Record<string, string> {
         name,
         `header name number ${i + 1} is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_\`|~ only; ${NAME_NOT_SHOWN})`,
       );
+    }
+    if (HEADERS_NOT_CONFIGURABLE.has(header.toLowerCase())) {
+      throw new ConfigError(name, `"${header}" cannot be set: the exporter's HTTP client sets it from the request it sends`);
     }
     if (typeof value !== 'string') throw new ConfigError(name, `value of "${header}" must be a string`);
     if (!HEADER_VALUE.test(value)) {
@@ -444,6 +470,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
     },
     tempo: {
       endpoint: url(env, 'TEMPO_OTLP_ENDPOINT', {
+        base: true,
         credentialsRefused: 'put them in TEMPO_HEADERS instead, e.g. {"Authorization":"Basic <base64 of user:password>"}',
       }),
       headers: Object.freeze(tempoHeaders(env)),

@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { ExportItem, Store } from '../store/store.js';
+import { otlpTypes } from '../otlp/schema.js';
 import { buildTraceExport } from './otlp-request-builder.js';
 
 export interface TempoExporterOptions {
@@ -26,16 +27,56 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  */
 const MAX_BATCHES_PER_TICK = 20;
 
+/**
+ * The wait before the next attempt: exponential with jitter, or longer if the endpoint asked, but
+ * never past MAX_BACKOFF_MS. A Retry-After of a year, once, stopped export for a year, across
+ * restarts too (the queue keeps the due time).
+ */
 export function backoffMs(attempts: number, retryAfterHeader: string | null, nowMs: number): number {
   const exp = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(attempts, 16));
   const jittered = exp / 2 + Math.random() * (exp / 2);
   if (retryAfterHeader) {
     const secs = Number(retryAfterHeader);
-    if (Number.isFinite(secs)) return Math.max(jittered, secs * 1000);
+    if (Number.isFinite(secs)) return Math.min(MAX_BACKOFF_MS, Math.max(jittered, secs * 1000));
     const at = Date.parse(retryAfterHeader);
-    if (!Number.isNaN(at)) return Math.max(jittered, at - nowMs);
+    if (!Number.isNaN(at)) return Math.min(MAX_BACKOFF_MS, Math.max(jittered, at - nowMs));
   }
   return jittered;
+}
+
+/** The OTLP/HTTP traces URL of a base endpoint: `/v1/traces` appended to its path, its query kept. */
+export function tracesUrl(endpoint: string): string {
+  const u = new URL(endpoint);
+  u.hash = '';
+  if (!/\/v1\/traces$/.test(u.pathname)) u.pathname = `${u.pathname.replace(/\/+$/, '')}/v1/traces`;
+  return u.toString();
+}
+
+/** Spans a 2xx answer says it refused (OTLP partial_success), and its message. */
+export function rejectedSpans(body: Uint8Array, contentType: string | null): { rejected: number; message: string } {
+  if (body.length === 0) return { rejected: 0, message: '' };
+  try {
+    let partial: { rejectedSpans?: unknown; errorMessage?: unknown } | undefined;
+    if (contentType?.includes('json')) {
+      const parsed = JSON.parse(new TextDecoder().decode(body)) as { partialSuccess?: typeof partial; partial_success?: typeof partial };
+      partial = parsed.partialSuccess ?? parsed.partial_success;
+    } else {
+      const t = otlpTypes().ExportTraceServiceResponse;
+      partial = (t.toObject(t.decode(body), { longs: Number }) as { partialSuccess?: typeof partial }).partialSuccess;
+    }
+    const rejected = Number(partial?.rejectedSpans ?? 0);
+    return { rejected: Number.isSafeInteger(rejected) && rejected > 0 ? rejected : 0, message: typeof partial?.errorMessage === 'string' ? partial.errorMessage : '' };
+  } catch {
+    // The spans were accepted (2xx); an answer we cannot read says nothing more.
+    return { rejected: 0, message: '' };
+  }
+}
+
+/** A fetch failure's message with its cause's: "fetch failed" alone named no reason. */
+function failureText(e: unknown): string {
+  const err = e as Error & { cause?: { message?: string; code?: string } };
+  const cause = err.cause?.code ?? err.cause?.message;
+  return cause ? `${err.message}: ${cause}` : err.message;
 }
 
 type BatchOutcome = 'sent' | 'failed';
@@ -56,13 +97,16 @@ export class TempoExporter {
    */
   private refusalsInARow = 0;
   private readonly url: string;
+  /** Aborts the request in flight on stop: a hanging endpoint held shutdown for its whole timeout. */
+  private abort = new AbortController();
 
   constructor(private readonly opts: TempoExporterOptions) {
-    this.url = /\/v1\/traces$/.test(opts.endpoint) ? opts.endpoint : `${opts.endpoint}/v1/traces`;
+    this.url = tracesUrl(opts.endpoint);
   }
 
   start(): void {
     this.stopping = false;
+    this.abort = new AbortController();
     this.timer = setInterval(() => void this.tick(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
   }
@@ -72,6 +116,8 @@ export class TempoExporter {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.stopping = true;
+    // The batch in flight stays queued: it is sent again after the restart.
+    this.abort.abort();
     await this.running;
   }
 
@@ -122,18 +168,32 @@ export class TempoExporter {
         method: 'POST',
         headers: { 'content-type': 'application/x-protobuf', ...this.opts.headers },
         body,
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000),
+        signal: AbortSignal.any([AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000), this.abort.signal]),
       });
     } catch (e) {
+      if (this.stopping) {
+        // Not the endpoint's failure: the batch is due again as soon as the next process starts.
+        this.opts.store.retryExports(refs, 'stopped while sending', now);
+        return 'failed';
+      }
+      const text = failureText(e);
       metrics.exportFailures.inc({ reason: 'network' });
-      this.pause(refs, (e as Error).message, now + backoffMs(attempts, null, now));
-      logger.warn({ err: (e as Error).message, spans: refs.length }, 'bridge export failed; will retry');
+      this.pause(refs, text, now + backoffMs(attempts, null, now));
+      logger.warn({ err: text, spans: refs.length }, 'bridge export failed; will retry');
       return 'failed';
     }
-    await res.arrayBuffer().catch(() => undefined);
+    const answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     if (res.ok) {
       store.completeExports(refs);
-      metrics.exportSent.inc(refs.length);
+      // Spans it refused in a 2xx are not retried (OTLP: the same payload cannot succeed), but
+      // they are no delivery either.
+      const { rejected, message } = rejectedSpans(new Uint8Array(answer), res.headers.get('content-type'));
+      const refused = Math.min(rejected, refs.length);
+      metrics.exportSent.inc(refs.length - refused);
+      if (refused > 0) {
+        metrics.exportRejected.inc(refused);
+        logger.warn({ rejected: refused, spans: refs.length, message }, 'bridge export partly refused by the endpoint; those spans are dropped');
+      }
       this.pausedUntilMs = 0;
       this.refusalsInARow = 0;
       return 'sent';

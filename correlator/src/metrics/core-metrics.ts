@@ -12,6 +12,7 @@ export interface CoreMetrics {
   exportSent: Counter;
   exportFailures: Counter<'reason'>;
   exportDropped: Counter;
+  exportRejected: Counter;
   exportQueueDepth: Gauge;
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
@@ -88,6 +89,11 @@ export function createCoreMetrics(): CoreMetrics {
     exportDropped: new Counter({
       name: 'export_dropped_total',
       help: 'Queued exports dropped because the queue was full or the endpoint refused them permanently',
+      registers: r,
+    }),
+    exportRejected: new Counter({
+      name: 'export_spans_rejected_total',
+      help: 'Bridge spans the endpoint accepted the request of but refused (OTLP partial_success rejected_spans)',
       registers: r,
     }),
     exportQueueDepth: new Gauge({ name: 'export_queue_depth', help: 'Bridge spans waiting for export', registers: r }),

@@ -7,13 +7,24 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { TempoExporter, backoffMs, tracesUrl } from '../../src/export/tempo-exporter.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { until } from '../helpers/until.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
-/** A stand-in OTLP receiver that answers with the statuses it is given, then 200. */
-async function fakeTempo(t: TestContext, statuses: number[] = [], retryAfter = '0') {
+/**
+ * A stand-in OTLP receiver that answers with the statuses it is given, then 200; with `answer`,
+ * a 200 carries that body; with `hang`, it never answers.
+ */
+async function fakeTempo(
+  t: TestContext,
+  statuses: number[] = [],
+  retryAfter = '0',
+  answer?: { body: Uint8Array; contentType: string } | 'hang',
+) {
+  const closedUnanswered: IncomingMessage[] = [];
   const bodies: Buffer[] = [];
   let requests = 0;
   const server: Server = createServer((req: IncomingMessage, res) => {
@@ -21,18 +32,23 @@ async function fakeTempo(t: TestContext, statuses: number[] = [], retryAfter = '
     req.on('data', c => chunks.push(c as Buffer));
     req.on('end', () => {
       requests++;
+      if (answer === 'hang') {
+        res.on('close', () => closedUnanswered.push(req));
+        return;
+      }
       const status = statuses.shift() ?? 200;
       if (status === 200) bodies.push(Buffer.concat(chunks));
       if (status === 503) res.setHeader('Retry-After', retryAfter);
-      res.writeHead(status, { 'content-type': 'application/x-protobuf' });
-      res.end();
+      res.writeHead(status, { 'content-type': answer?.contentType ?? 'application/x-protobuf' });
+      res.end(status === 200 && answer ? answer.body : undefined);
     });
   });
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>(r => server.close(() => r())));
+  t.after(() => new Promise<void>(r => (server.closeAllConnections(), server.close(() => r()))));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
+    closedUnanswered,
     get requests() {
       return requests;
     },
@@ -263,5 +279,90 @@ describe('bridge export to Tempo', () => {
     assert.match(metrics, /export_spans_sent_total 1/);
     assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
     assert.match(metrics, /export_queue_depth 2/);
+  });
+  it('waits at most the longest backoff however long Retry-After asks, in memory and in the queue', async t => {
+    const tempo = await fakeTempo(t, [503], '31536000');
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const before = Date.now();
+    await app.correlator.exporter!.tick();
+    assert.equal(tempo.requests, 1);
+    const due = app.correlator.store.db.prepare('SELECT due_ms FROM export_queue').pluck().get() as number;
+    assert.ok(due <= Date.now() + 5 * 60_000 && due > before, `queued again within 5 minutes, not a year (due in ${due - before} ms)`);
+    advanceClock(t, 5 * 60_000 + 1000);
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 1, 'sent once the longest backoff has passed');
+  });
+
+  it('computes each backoff within 5 minutes, whatever the endpoint asks', () => {
+    const now = Date.UTC(2026, 11, 5);
+    for (const [attempts, retryAfter, min] of [
+      [0, null, 500],
+      [3, null, 4000],
+      [30, null, 150_000],
+      [0, '30', 30_000],
+      [0, '31536000', 300_000],
+      [0, new Date(now + 86_400_000).toUTCString(), 300_000],
+      [0, new Date(now - 1000).toUTCString(), 500],
+    ] as const) {
+      const ms = backoffMs(attempts, retryAfter, now);
+      assert.ok(ms >= min && ms <= 300_000, `attempts ${attempts}, Retry-After ${retryAfter}: ${ms} ms`);
+    }
+  });
+
+  for (const [form, answer] of [
+    ['JSON', { body: new TextEncoder().encode('{"partialSuccess":{"rejectedSpans":"1","errorMessage":"span too old"}}'), contentType: 'application/json' }],
+    [
+      'protobuf',
+      {
+        body: otlpTypes().ExportTraceServiceResponse.encode({ partialSuccess: { rejectedSpans: 1, errorMessage: 'span too old' } }).finish(),
+        contentType: 'application/x-protobuf',
+      },
+    ],
+  ] as const) {
+    it(`counts the spans a 2xx refused in partial_success (${form}) as rejected, not sent`, async t => {
+      const tempo = await fakeTempo(t, [], '0', answer);
+      const app = await exportingApp(t, tempo.url);
+      await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2']) });
+      await app.correlator.exporter!.tick();
+      assert.equal(exportedSpans(tempo.bodies).length, 2);
+      const metrics = (await app.inject('/metrics')).body;
+      assert.match(metrics, /\nexport_spans_sent_total 1\n/);
+      assert.match(metrics, /\nexport_spans_rejected_total 1\n/);
+      assert.equal(app.correlator.store.exportQueueDepth(), 0, 'not retried: the same spans would be refused again');
+    });
+  }
+
+  it('stops without waiting for an endpoint that does not answer, and keeps the batch queued for the next start', { timeout: 30_000 }, async t => {
+    const tempo = await fakeTempo(t, [], '0', 'hang');
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const { store, metrics } = app.correlator;
+    // Its own exporter, with a request timeout longer than the test's: only stop() can end the request.
+    const exporter = new TempoExporter({ endpoint: tempo.url, headers: {}, batchSize: 512, store, metrics, logger: app.log, requestTimeoutMs: 600_000 });
+    exporter.start();
+    const round = exporter.tick();
+    await until(async () => (tempo.requests > 0 ? true : null), 'the request to reach the endpoint');
+    await exporter.stop();
+    await round;
+    // The server sees the connection go a moment after the client drops it.
+    await until(async () => (tempo.closedUnanswered.length > 0 ? true : null), 'the endpoint to see the request abandoned');
+    assert.equal(tempo.closedUnanswered.length, 1, 'the request in flight was abandoned');
+    assert.equal(store.exportQueueDepth(), 1, 'the batch is still queued');
+    const due = store.db.prepare('SELECT due_ms FROM export_queue').pluck().get() as number;
+    assert.ok(due <= Date.now(), 'and due at once');
+    assert.doesNotMatch((await app.inject('/metrics')).body, /export_failures_total\{reason="network"\} [1-9]/, 'a stop is no endpoint failure');
+  });
+
+  it('appends /v1/traces to the endpoint path and keeps its query', () => {
+    for (const [endpoint, url] of [
+      ['http://tempo:4318', 'http://tempo:4318/v1/traces'],
+      ['http://tempo:4318/', 'http://tempo:4318/v1/traces'],
+      ['http://tempo:4318/v1/traces', 'http://tempo:4318/v1/traces'],
+      ['https://gw.example/otlp/', 'https://gw.example/otlp/v1/traces'],
+      ['http://tempo:4318/?tenant=ops', 'http://tempo:4318/v1/traces?tenant=ops'],
+      ['http://tempo:4318/otlp?tenant=ops&x=1', 'http://tempo:4318/otlp/v1/traces?tenant=ops&x=1'],
+    ] as const)
+      assert.equal(tracesUrl(endpoint), url, endpoint);
   });
 });
