@@ -42,7 +42,8 @@ export interface StateLoader {
   persistedMembers(correlationId: string): number;
   /**
    * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
-   * key value's bridges: the episodes late data may have joined. Null when there are none.
+   * key value's bridges into their traces: the episodes late data may have joined. Null when there
+   * are none.
    */
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
@@ -52,6 +53,13 @@ export interface StateLoader {
    * full episode refused (DerivedWrites.refusals), or not at all.
    */
   membershipOf(key: string, value: string, traceId: string): 'member' | 'refused' | null;
+  /**
+   * The traces of (key, value) whose span reaches [fromMs, toMs], at most `limit`: members of its
+   * episodes, and those a full episode refused (`refused`).
+   */
+  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): { traceId: string; refused: boolean }[];
+  /** The stored bridges of (key, value) into these traces. */
+  bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[];
 }
 
 /** Logs of no trace of one key value in a time range: how many, when, and from which services. */
@@ -556,6 +564,7 @@ export class CorrelationEngine {
       if (d.spans === 0 && d.logs === 0) continue;
       const t = d.state;
       for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) {
+        if (g.bridges && g.traceIds.length >= this.opts.maxTracesPerCircuit) batch.noteFullSpan(g, t, this.opts.windowMs);
         if (joined.get(g)?.has(t.traceId)) continue;
         g.spanCount += d.spans;
         g.logCount += d.logs;
@@ -566,6 +575,7 @@ export class CorrelationEngine {
       // A trace a full episode refused counts nothing there, but its span is the episode's: a later
       // trace near it finds the full episode, in hot state or read back from the episode's row.
       for (const g of batch.scratchFull) {
+        if (g.bridges) batch.noteFullSpan(g, t, this.opts.windowMs);
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
         widenTo(g, t);
         if (g.firstMs !== firstMs || g.lastMs !== lastMs) batch.countedGroups.add(g);
@@ -801,14 +811,78 @@ export class CorrelationEngine {
         spanCount: g.spanCount,
         logCount: g.logCount,
       });
-      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g)) this.restitch(g, batch);
+      // A full episode plans the bridges around the traces the batch changed (stitchFull).
+      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && g.traceIds.length < this.opts.maxTracesPerCircuit && !batch.countedGroups.has(g)) this.restitch(g, batch);
     }
+    this.stitchFull(batch);
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
     for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
     for (const g of batch.countedGroups) groupKeys.add(g.mapKey);
     return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
+  }
+
+  /**
+   * Bridges of full episodes. An episode below MAX_TRACES_PER_CIRCUIT plans its bridges among its
+   * members (restitch), which are all the key value's traces of the episode. Past the cap the
+   * later traces are no member, and went unstitched: a circuit whose traces never paused longer
+   * than the window lost its bridges for good. A full episode plans each child among the key
+   * value's traces around it instead, members or refused, by the same rule: the bridges are those
+   * of all its traces, whatever arrived first and which traces are members.
+   */
+  private stitchFull(batch: BatchContext): void {
+    for (const [noted, spans] of batch.fullSpans) {
+      // An episode merged into another in this batch: its traces are the merged one's now.
+      const g = batch.absorbed.has(noted) ? batch.groups.get(noted.key as BusinessKeyName)?.get(noted.value) : noted;
+      if (!g?.bridges || g.traceIds.length < this.opts.maxTracesPerCircuit) continue;
+      // Disjoint spans: a child is planned in one of them only (its parents are all within it).
+      for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch);
+    }
+  }
+
+  /**
+   * Plans the bridges into g's traces that start within [fromMs + window, toMs]: every trace that
+   * can be the parent of one (its span reaching the child's start less the window) is among the
+   * key value's traces whose span reaches [fromMs, toMs].
+   */
+  private stitchWithin(g: KeyGroup, fromMs: number, toMs: number, batch: BatchContext): void {
+    const w = this.opts.windowMs;
+    const key = g.key as BusinessKeyName;
+    const ids = new Set<string>();
+    for (const n of this.loader.tracesNear(key, g.value, fromMs, toMs, Math.max(MAX_TRACES_NEAR, 2 * this.opts.maxTracesPerCircuit))) ids.add(n.traceId);
+    // The batch's own traces of the episode are not stored yet.
+    for (const id of batch.refusalsOf(g)) ids.add(id);
+    for (const { group, trace } of batch.joins) if (group === g) ids.add(trace.traceId);
+    const states = this.memberStates([...ids]);
+    // A trace that trace context or a span link connects to another of the key value gets no
+    // guess (planBridges): the other may lie before the span read here.
+    const linked = new Set<string>();
+    for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
+    if (linked.size > 0) for (const t of this.memberStates([...linked])) if (namesValue(t, key, g.value)) states.push(t);
+    const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
+    if (children.length === 0) return;
+    const plans = planBridges(key, g.value, states, w);
+    const stored = new Map(this.loader.bridgesInto(key, g.value, children.map(c => c.traceId)).map(b => [b.childTraceId, b]));
+    const { bridgesAdded, bridgesRemoved } = batch.writes;
+    const ofChild = (b: BridgePlan, child: string) => b.childTraceId === child && b.key === key && b.value === g.value;
+    const nowMs = this.now();
+    for (const c of children) {
+      const id = c.traceId;
+      const next = plans.get(id);
+      // What this batch already wrote into the child (a merge's restitch, an adopted bridge) gives
+      // way to this plan: the writer removes rows before it adds them.
+      for (let i = bridgesAdded.length - 1; i >= 0; i--) if (ofChild(bridgesAdded[i]!, id)) bridgesAdded.splice(i, 1);
+      const old = stored.get(id);
+      const removing = old !== undefined && bridgesRemoved.some(b => ofChild(b, id) && b.spanId === old.spanId && b.traceId === old.traceId);
+      const same = old !== undefined && next !== undefined && old.spanId === next.spanId && old.traceId === next.traceId;
+      if (old && !same && !removing) bridgesRemoved.push(old);
+      if (next) g.bridges!.set(id, next);
+      else g.bridges!.delete(id);
+      if (!next) continue;
+      if (same && !removing && old.confidence === next.confidence && old.parentStartMs === next.parentStartMs && old.childStartMs === next.childStartMs) continue;
+      bridgesAdded.push({ ...next, createdAtMs: nowMs });
+    }
   }
 
   /**
@@ -908,6 +982,21 @@ class BatchContext {
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
 
+  /** Per full episode of a bridging key: the spans, widened by the window, of its traces the batch changed. */
+  readonly fullSpans = new Map<KeyGroup, [number, number][]>();
+
+  noteFullSpan(g: KeyGroup, t: TraceState, windowMs: number): void {
+    if (!Number.isFinite(t.firstMs)) return;
+    let spans = this.fullSpans.get(g);
+    if (!spans) this.fullSpans.set(g, (spans = []));
+    spans.push([(t.entry?.startMs ?? t.firstMs) - windowMs, t.lastMs + windowMs]);
+  }
+
+  /** The traces full episode g refused in this batch. */
+  refusalsOf(g: KeyGroup): ReadonlySet<string> {
+    return this.refusals.get(g) ?? NO_IDS;
+  }
+
   noteRefusal(g: KeyGroup, traceId: string): void {
     let ids = this.refusals.get(g);
     if (!ids) this.refusals.set(g, (ids = new Set()));
@@ -924,6 +1013,31 @@ class BatchContext {
     if (!byValue) this.groups.set(key, (byValue = new Map()));
     return byValue;
   }
+}
+
+const NO_IDS: ReadonlySet<string> = new Set();
+
+/**
+ * The traces a full episode reads around the traces a batch changed (stitchWithin): a circuit
+ * with a trace a second has ~120 in two windows. Past this, which are read is the store's choice.
+ */
+const MAX_TRACES_NEAR = 4096;
+
+/** Overlapping spans merged, in order. */
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  spans.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of spans) {
+    const last = merged[merged.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
+/** Whether the trace names (key, value), first or further. */
+function namesValue(t: TraceState, key: BusinessKeyName, value: string): boolean {
+  return t.keys[key] === value || hasMoreKey(t, key, value);
 }
 
 // A batch context lives for one request: see shape-anchors.ts.

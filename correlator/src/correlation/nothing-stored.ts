@@ -8,4 +8,6 @@ export const nothingStored: StateLoader = {
   episodesNear: () => null,
   looseLogs: () => null,
   membershipOf: () => null,
+  tracesNear: () => [],
+  bridgesInto: () => [],
 };

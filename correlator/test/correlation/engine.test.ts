@@ -211,6 +211,8 @@ for (const [mode, liveEntries] of [
         episodesNear: () => null,
         looseLogs: () => null,
         membershipOf: () => null,
+        tracesNear: () => [],
+        bridgesInto: () => [],
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

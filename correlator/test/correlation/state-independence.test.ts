@@ -907,6 +907,14 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       assert.deepEqual([correlations[0]!.firstSeenMs, correlations[0]!.lastSeenMs], [T0, T0 + 46_000]);
       const refusals = /correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1];
       assert.equal(Number(refusals), refused, 'correlation_refusals_total');
+      // Stitched as if there were no cap: each trace from the one before it, members or not.
+      const index = new Map(batches.map((b, i) => [b[0]!.spanContext().traceId, i]));
+      const hops = (await c.get<{ bridges: { traceId: string; childTraceId: string }[] }>('/api/circuits/CIRC-FULL/trace')).bridges
+        .map(b => `F${index.get(b.traceId)}→F${index.get(b.childTraceId)}`)
+        .sort();
+      assert.deepEqual(hops, ['F0→F1', 'F1→F2', 'F2→F3', 'F3→F4']);
+      const summary = await c.get<{ summary: { bridgeCount: number } }>('/api/circuits/CIRC-FULL');
+      assert.equal(summary.summary.bridgeCount, 4);
     });
   }
 
@@ -1175,6 +1183,74 @@ describe("a circuit's services", () => {
 });
 
 describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
+  // Past the cap, each trace is stitched among the traces around it, members or not: the bridges
+  // are those the circuit has with no cap, whatever the order and the restarts.
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    it(`stitches a full episode as it would with no cap, in any order and across restarts (seed ${seed})`, async t => {
+      let state = (seed * 2654435761) % 2 ** 32;
+      const random = () => (state = (state * 1664525 + 1013904223) % 2 ** 32) / 2 ** 32;
+      const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
+      const attrs = { circuit_id: `CIRC-FUZZ-${seed}` };
+      const batches: ReadableSpan[][] = [];
+      let at = 0;
+      for (let i = 0; i < 12; i++) {
+        at += Math.floor(random() * 20_000);
+        const tag = `Z${seed}-${i}`;
+        const service = pick(['beorn', 'mdso', 'arda', 'palantir']);
+        const root = hex(`${tag}-r`, 16);
+        const end = at + 500 + Math.floor(random() * 5000);
+        const specs: SpanSpec[] = [{ id: root, start: T0 + at, end: T0 + end, attrs, kind: SpanKind.SERVER }];
+        // A call the next trace may hang from, and late spans (no key) that extend the trace.
+        if (random() < 0.5) specs.push({ id: hex(`${tag}-c`, 16), parent: root, start: T0 + at + 100, end: T0 + at + 300, kind: SpanKind.CLIENT });
+        batches.push(await traceSpans(service, hex(tag, 32), specs));
+        if (random() < 0.3) batches.push(await traceSpans(service, hex(tag, 32), [{ id: hex(`${tag}-l`, 16), parent: root, start: T0 + end, end: T0 + end + 15_000 }]));
+      }
+      const reference = await Correlator.start(t);
+      for (const b of batches) await reference.send(b);
+      const expected = await reference.checkedBridges(attrs.circuit_id);
+      assert.ok(expected.length >= 6, `a circuit of several services has bridges (${expected.length})`);
+      for (let round = 0; round < 3; round++) {
+        const order = batches.map((_, i) => i);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(random() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '3' });
+        const restarts: number[] = [];
+        for (const [n, i] of order.entries()) {
+          await c.send(batches[i]!);
+          if (random() < 0.15) {
+            restarts.push(n);
+            await c.restart();
+          }
+        }
+        assert.deepEqual(await c.checkedBridges(attrs.circuit_id), expected, `order ${order.join(',')}, restarts after ${restarts.join(',')}`);
+      }
+    });
+  }
+
+  it('joins a trace between a full episode and a later one as it would without a restart before it', async t => {
+    const attrs = { circuit_id: 'CIRC-SEAM' };
+    // A (full at 3) and B (2 traces) are two episodes; F, between them, reaches both.
+    const traces = await Promise.all([
+      rootTrace('beorn', 'A0', T0 + 138_000, T0 + 139_000, attrs),
+      rootTrace('mdso', 'A1', T0 + 145_000, T0 + 146_000, attrs),
+      rootTrace('arda', 'A2', T0 + 150_000, T0 + 151_000, attrs),
+      rootTrace('beorn', 'B0', T0 + 239_000, T0 + 240_000, attrs),
+      rootTrace('mdso', 'B1', T0 + 241_000, T0 + 242_000, attrs),
+    ]);
+    const seam = await rootTrace('arda', 'F', T0 + 204_000, T0 + 207_000, attrs);
+    const run = async (restart: boolean) => {
+      const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '3' });
+      for (const x of traces) await c.send(x);
+      if (restart) await c.restart();
+      await c.send(seam);
+      return { circuit: await c.circuit('CIRC-SEAM'), bridges: await c.checkedBridges('CIRC-SEAM') };
+    };
+    const kept = await run(false);
+    assert.deepEqual(await run(true), kept);
+  });
+
   const tag = (id: string) => Buffer.from(id, 'hex').toString('latin1').replace(/\0+$/, '');
   const refusals = async (c: Correlator) => Number(/correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1]);
   const circuitTraces = async (c: Correlator, id: string, range = '') => {

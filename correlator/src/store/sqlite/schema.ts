@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS refused_traces (
   last_ms REAL NOT NULL,
   PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refused_traces_span ON refused_traces(key, value, last_ms);
 CREATE TABLE IF NOT EXISTS circuits (
   id INTEGER PRIMARY KEY,
   circuit_id TEXT NOT NULL UNIQUE,

@@ -14,7 +14,7 @@ import type {
   TraceLink,
   TraceSummary,
 } from '@correlation-station/api-schema';
-import type { KeyGroup, TraceState } from '../../correlation/types.js';
+import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
 import type { LooseLogSpan, NearbyEpisodes } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
@@ -237,7 +237,18 @@ export class SqliteStore implements Store {
         .pluck(),
       memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
-      groupBridges: d.prepare('SELECT * FROM bridges WHERE key = ? AND value = ?'),
+      tracesNear: d.prepare(
+        `SELECT trace_id, 0 AS refused FROM trace_keys WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
+         UNION ALL
+         SELECT trace_id, 1 FROM refused_traces WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
+         LIMIT @limit`,
+      ),
+      // By child first: a long-lived key value has many bridges, a few into these traces. The
+      // unary + keeps the planner off the (key, value) index, which scanned them all.
+      bridgesInto: d.prepare(
+        `SELECT * FROM bridges WHERE +key = ? AND +value = ?
+           AND child_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))`,
+      ),
       looseLogsIn: d.prepare(
         `SELECT count(*) AS count, min(time_ms) AS first_ms, max(time_ms) AS last_ms, json_group_array(DISTINCT service) AS services
          FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
@@ -576,6 +587,18 @@ export class SqliteStore implements Store {
     return this.st.refusedRow.get(key, value, traceId) !== undefined ? 'refused' : null;
   }
 
+  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): { traceId: string; refused: boolean }[] {
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    const rows = this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as { trace_id: string; refused: number }[];
+    return rows.map(r => ({ traceId: r.trace_id, refused: r.refused === 1 }));
+  }
+
+  bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[] {
+    if (childTraceIds.length === 0) return [];
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    return (this.st.bridgesInto.all(key, value, JSON.stringify(childTraceIds)) as BridgeDbRow[]).map(toBridgePlan);
+  }
+
   persistedMembers(correlationId: string): number {
     const row = this.st.storedCorrelationMembers.get(correlationId) as { trace_ids: string; log_count: number } | undefined;
     return row ? correlationMembers((JSON.parse(row.trace_ids) as string[]).length, row.log_count) : 0;
@@ -627,7 +650,11 @@ export class SqliteStore implements Store {
         members: c.traceIds.length > 0 ? c.traceIds.length + (loose ? 1 : 0) : 0,
       };
     });
-    const bridges = (this.st.groupBridges.all(key, value) as BridgeDbRow[]).map(toBridgePlan);
+    // Only bridges into these traces: the engine keeps those into the members of what it merges.
+    // Reading all of the key value's grew each request's cost with a long-lived circuit's history.
+    const traceIds = new Set(members.map(m => m.traceId));
+    for (const c of correlations) for (const id of c.traceIds) traceIds.add(id);
+    const bridges = traceIds.size === 0 ? [] : this.bridgesInto(key, value, [...traceIds]);
     return { correlations, members, looseLogs, bridges };
   }
 
@@ -643,7 +670,11 @@ export class SqliteStore implements Store {
     const firstMs = Math.min(c?.firstMs ?? Infinity, loose?.firstMs ?? Infinity, ...near.members.map(m => m.firstMs));
     const lastMs = Math.max(c?.lastMs ?? -Infinity, loose?.lastMs ?? -Infinity, ...near.members.map(m => m.lastMs));
     const traceIds = c ? [...c.traceIds] : [];
-    for (const m of near.members) if (!traceIds.includes(m.traceId)) traceIds.push(m.traceId);
+    // Members of another correlation in the window are another episode's, which the engine merges
+    // in within the cap (engine.ts, mergeEpisodes), as it does in hot state. Taken in here, they
+    // filled the group read back, and it refused the trace that joins the two.
+    const elsewhere = new Set(near.correlations.flatMap(x => (x === c ? [] : x.traceIds)));
+    for (const m of near.members) if (!traceIds.includes(m.traceId) && !elsewhere.has(m.traceId)) traceIds.push(m.traceId);
     // The correlation's traces and the window's members together may pass the cap hot state keeps.
     if (traceIds.length > maxTraces) traceIds.length = maxTraces;
     // A group of one trace has no correlation row (a correlation has two members or more): its
