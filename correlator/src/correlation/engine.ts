@@ -405,7 +405,9 @@ export class CorrelationEngine {
       g.logCount += logs;
       g.looseLogs += logs;
     }
-    addService(g.services, service);
+    // A member trace's services count through the trace (countMembers): a trace the full episode
+    // refused, or another episode's member, adds none.
+    if (!trace) addService(g.services, service);
     if (trace && !g.traceSet.has(trace.traceId)) {
       if (g.traceIds.length < this.opts.maxTracesPerCircuit) {
         g.traceIds.push(trace.traceId);

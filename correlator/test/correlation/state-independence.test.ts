@@ -898,11 +898,14 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       const real = view.spans.filter(s => !s.synthetic);
       assert.deepEqual([...new Set(real.map(s => s.traceId))].sort(), ids, 'the view shows every trace');
       assert.equal(real.length, 6);
-      const { correlations } = await c.get<{ correlations: { traceIds: string[]; firstSeenMs: number; lastSeenMs: number }[] }>(
+      const { correlations } = await c.get<{ correlations: { traceIds: string[]; services: string[]; firstSeenMs: number; lastSeenMs: number }[] }>(
         '/api/correlations?circuit_id=CIRC-FULL',
       );
       assert.equal(correlations.length, 1, 'one episode');
       assert.equal(correlations[0]!.traceIds.length, 2, 'members up to the cap');
+      // Its services are its members', as its counts are.
+      const serviceOf = new Map(batches.map((b, i) => [b[0]!.spanContext().traceId, services[i]!]));
+      assert.deepEqual([...correlations[0]!.services].sort(), [...new Set(correlations[0]!.traceIds.map(id => serviceOf.get(id)!))].sort());
       // The episode is the key value's, members or not: the same span whatever the order.
       assert.deepEqual([correlations[0]!.firstSeenMs, correlations[0]!.lastSeenMs], [T0, T0 + 46_000]);
       const refusals = /correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1];
