@@ -354,6 +354,24 @@ describe('bridge export to Tempo', () => {
     assert.doesNotMatch((await app.inject('/metrics')).body, /export_failures_total\{reason="network"\} [1-9]/, 'a stop is no endpoint failure');
   });
 
+  it('logs why a request failed, not only that it did', async t => {
+    // A port nothing listens on: the connection is refused.
+    const closed = createServer();
+    await new Promise<void>(r => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>(r => closed.close(() => r()));
+    const app = await exportingApp(t, `http://127.0.0.1:${port}`);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const warnings: unknown[] = [];
+    const logger = Object.assign(Object.create(app.log) as typeof app.log, { warn: (obj: unknown) => warnings.push(obj) });
+    const { store, metrics } = app.correlator;
+    const exporter = new TempoExporter({ endpoint: `http://127.0.0.1:${port}`, headers: {}, batchSize: 512, store, metrics, logger });
+    await exporter.tick();
+    assert.equal(warnings.length, 1);
+    assert.match((warnings[0] as { err: string }).err, /ECONNREFUSED/);
+    assert.equal(store.exportQueueDepth(), 1, 'kept for the next attempt');
+  });
+
   it('appends /v1/traces to the endpoint path and keeps its query', () => {
     for (const [endpoint, url] of [
       ['http://tempo:4318', 'http://tempo:4318/v1/traces'],
