@@ -921,6 +921,15 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     });
   }
 
+  it('lists a correlation\'s services in name order, not in the order they joined', async t => {
+    const c = await Correlator.start(t);
+    const attrs = { circuit_id: 'CIRC-NAMES' };
+    for (const [service, tag, at] of [['palantir', 'N0', 0], ['mdso', 'N1', 1000], ['beorn', 'N2', 2000]] as const)
+      await c.send(await rootTrace(service, tag, T0 + at, T0 + at + 500, attrs));
+    const { correlations } = await c.get<{ correlations: { services: string[] }[] }>('/api/correlations?circuit_id=CIRC-NAMES');
+    assert.deepEqual(correlations.map(k => k.services), [['beorn', 'mdso', 'palantir']]);
+  });
+
   it("counts a trace's spans-and-logs correlation once, not again after a restart", async t => {
     const c = await Correlator.start(t);
     const X = hex('X', 32);

@@ -952,7 +952,13 @@ export class SqliteStore implements Store {
       .add(`trace_ids != '[]'`)
       .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
     const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[]).map(toCorrelation);
+    // Services in name order: the stored order is the order they joined in, which a restart or a
+    // merge can change while the set stays the same.
+    return (this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[]).map(r => {
+      const c = toCorrelation(r);
+      c.services.sort();
+      return c;
+    });
   }
 
   /**
