@@ -55,9 +55,9 @@ export interface StateLoader {
   membershipOf(key: string, value: string, traceId: string): 'member' | 'refused' | null;
   /**
    * The traces of (key, value) whose span reaches [fromMs, toMs], at most `limit`: members of its
-   * episodes, and those a full episode refused (`refused`).
+   * episodes, and those a full episode refused.
    */
-  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): { traceId: string; refused: boolean }[];
+  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[];
   /** The stored bridges of (key, value) into these traces. */
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[];
 }
@@ -852,7 +852,7 @@ export class CorrelationEngine {
     const w = this.opts.windowMs;
     const key = g.key as BusinessKeyName;
     const ids = new Set<string>();
-    for (const n of this.loader.tracesNear(key, g.value, fromMs, toMs, Math.max(MAX_TRACES_NEAR, 2 * this.opts.maxTracesPerCircuit))) ids.add(n.traceId);
+    for (const id of this.loader.tracesNear(key, g.value, fromMs, toMs, Math.max(MAX_TRACES_NEAR, 2 * this.opts.maxTracesPerCircuit))) ids.add(id);
     // The batch's own traces of the episode are not stored yet.
     for (const id of batch.refusalsOf(g)) ids.add(id);
     for (const { group, trace } of batch.joins) if (group === g) ids.add(trace.traceId);
@@ -879,7 +879,8 @@ export class CorrelationEngine {
       const removing = old !== undefined && bridgesRemoved.some(b => ofChild(b, id) && b.spanId === old.spanId && b.traceId === old.traceId);
       const same = old !== undefined && next !== undefined && old.spanId === next.spanId && old.traceId === next.traceId;
       if (old && !same && !removing) bridgesRemoved.push(old);
-      if (next) g.bridges!.set(id, next);
+      // Hot state keeps its members' bridges only: a refused trace's would grow it without bound.
+      if (next && g.traceSet.has(id)) g.bridges!.set(id, next);
       else g.bridges!.delete(id);
       if (!next) continue;
       if (same && !removing && old.confidence === next.confidence && old.parentStartMs === next.parentStartMs && old.childStartMs === next.childStartMs) continue;

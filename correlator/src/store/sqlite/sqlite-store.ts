@@ -237,12 +237,14 @@ export class SqliteStore implements Store {
         .pluck(),
       memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
-      tracesNear: d.prepare(
-        `SELECT trace_id, 0 AS refused FROM trace_keys WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
-         UNION ALL
-         SELECT trace_id, 1 FROM refused_traces WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
-         LIMIT @limit`,
-      ),
+      tracesNear: d
+        .prepare(
+          `SELECT trace_id FROM trace_keys WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
+           UNION ALL
+           SELECT trace_id FROM refused_traces WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
+           LIMIT @limit`,
+        )
+        .pluck(),
       // By child first: a long-lived key value has many bridges, a few into these traces. The
       // unary + keeps the planner off the (key, value) index, which scanned them all.
       bridgesInto: d.prepare(
@@ -587,10 +589,9 @@ export class SqliteStore implements Store {
     return this.st.refusedRow.get(key, value, traceId) !== undefined ? 'refused' : null;
   }
 
-  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): { traceId: string; refused: boolean }[] {
+  tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[] {
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
-    const rows = this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as { trace_id: string; refused: number }[];
-    return rows.map(r => ({ traceId: r.trace_id, refused: r.refused === 1 }));
+    return this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as string[];
   }
 
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[] {
