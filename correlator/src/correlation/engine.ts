@@ -58,6 +58,8 @@ export interface StateLoader {
    * episodes, and those a full episode refused.
    */
   tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[];
+  /** Whether a full episode of (key, value) refused a trace whose span reaches [fromMs, toMs]. */
+  refusalsNear(key: string, value: string, fromMs: number, toMs: number): boolean;
   /** The stored bridges of (key, value) into these traces. */
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[];
 }
@@ -213,7 +215,7 @@ export class CorrelationEngine {
     }
     let delta = batch.traceDeltas.get(traceId);
     if (!delta) {
-      delta = { state: t, spans: 0, errors: 0, logs: 0, entryChanged: false, candidatesChanged: false };
+      delta = { state: t, spans: 0, errors: 0, logs: 0, entryChanged: false, candidatesChanged: false, lastMsBefore: t.lastMs };
       batch.traceDeltas.set(traceId, delta);
     }
     return t;
@@ -566,18 +568,21 @@ export class CorrelationEngine {
       if (d.spans === 0 && d.logs === 0) continue;
       const t = d.state;
       for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) {
-        if (g.bridges && g.traceIds.length >= this.opts.maxTracesPerCircuit) batch.noteFullSpan(g, t, this.opts.windowMs);
+        if (g.bridges) batch.noteChangedSpan(g, t, this.opts.windowMs);
         if (joined.get(g)?.has(t.traceId)) continue;
         g.spanCount += d.spans;
         g.logCount += d.logs;
         addServices(g, t);
         widenTo(g, t);
-        batch.countedGroups.add(g);
+        // A member that now reaches further (a log of its trace, say) may parent a later trace:
+        // its episode plans again, as it would had the datum come first.
+        if (g.bridges && t.lastMs > d.lastMsBefore) batch.dirtyGroups.add(g);
+        else batch.countedGroups.add(g);
       }
       // A trace a full episode refused counts nothing there, but its span is the episode's: a later
       // trace near it finds the full episode, in hot state or read back from the episode's row.
       for (const g of batch.scratchFull) {
-        if (g.bridges) batch.noteFullSpan(g, t, this.opts.windowMs);
+        if (g.bridges) batch.noteChangedSpan(g, t, this.opts.windowMs);
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
         widenTo(g, t);
         if (g.firstMs !== firstMs || g.lastMs !== lastMs) batch.countedGroups.add(g);
@@ -676,7 +681,15 @@ export class CorrelationEngine {
     for (const p of parts) {
       for (const id of p.traceIds) {
         if (g.traceSet.has(id)) continue;
-        if (g.traceIds.length >= this.opts.maxTracesPerCircuit) continue;
+        if (g.traceIds.length >= this.opts.maxTracesPerCircuit) {
+          // Left out, it was a member of no episode: its later data counted and planned nowhere.
+          const t = states.get(id);
+          if (t && Number.isFinite(t.firstMs)) {
+            batch.writes.demotions.push({ key: g.key, value: g.value, traceId: id, firstMs: t.firstMs, lastMs: t.lastMs });
+            batch.noteRefusal(g, id);
+          }
+          continue;
+        }
         g.traceIds.push(id);
         g.traceSet.add(id);
       }
@@ -813,10 +826,10 @@ export class CorrelationEngine {
         spanCount: g.spanCount,
         logCount: g.logCount,
       });
-      // A full episode plans the bridges around the traces the batch changed (stitchFull).
-      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && g.traceIds.length < this.opts.maxTracesPerCircuit && !batch.countedGroups.has(g)) this.restitch(g, batch);
+      // An episode with traces it refused plans around the traces the batch changed (stitchLocally).
+      if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g) && !this.stitchesLocally(g, batch)) this.restitch(g, batch);
     }
-    this.stitchFull(batch);
+    this.stitchLocally(batch);
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
@@ -826,18 +839,33 @@ export class CorrelationEngine {
   }
 
   /**
-   * Bridges of full episodes. An episode below MAX_TRACES_PER_CIRCUIT plans its bridges among its
-   * members (restitch), which are all the key value's traces of the episode. Past the cap the
-   * later traces are no member, and went unstitched: a circuit whose traces never paused longer
-   * than the window lost its bridges for good. A full episode plans each child among the key
-   * value's traces around it instead, members or refused, by the same rule: the bridges are those
-   * of all its traces, whatever arrived first and which traces are members.
+   * Whether g plans its bridges around the traces a batch changes (stitchLocally) rather than among
+   * its members (restitch): when it is full, or has traces it refused in reach (its earliest
+   * members deleted by retention, say). Asked once per episode and batch.
    */
-  private stitchFull(batch: BatchContext): void {
-    for (const [noted, spans] of batch.fullSpans) {
+  private stitchesLocally(g: KeyGroup, batch: BatchContext): boolean {
+    let local = batch.localStitch.get(g);
+    if (local === undefined) {
+      const w = this.opts.windowMs;
+      local = g.traceIds.length >= this.opts.maxTracesPerCircuit || this.loader.refusalsNear(g.key, g.value, g.firstMs - w, g.lastMs + w);
+      batch.localStitch.set(g, local);
+    }
+    return local;
+  }
+
+  /**
+   * Bridges of episodes that refused traces. An episode below MAX_TRACES_PER_CIRCUIT plans its
+   * bridges among its members (restitch), which are all the key value's traces of the episode.
+   * Past the cap the later traces are no member, and went unstitched: a circuit whose traces never
+   * paused longer than the window lost its bridges for good. Such an episode plans each child among
+   * the key value's traces around it instead, members or refused, by the same rule: the bridges
+   * are those of all its traces, whatever arrived first and which traces are members.
+   */
+  private stitchLocally(batch: BatchContext): void {
+    for (const [noted, spans] of batch.changedSpans) {
       // An episode merged into another in this batch: its traces are the merged one's now.
       const g = batch.absorbed.has(noted) ? batch.groups.get(noted.key as BusinessKeyName)?.get(noted.value) : noted;
-      if (!g?.bridges || g.traceIds.length < this.opts.maxTracesPerCircuit) continue;
+      if (!g?.bridges || g.key === 'trace_id' || !this.stitchesLocally(g, batch)) continue;
       // Disjoint spans: a child is planned in one of them only (its parents are all within it).
       for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch);
     }
@@ -856,12 +884,7 @@ export class CorrelationEngine {
     // The batch's own traces of the episode are not stored yet.
     for (const id of batch.refusalsOf(g)) ids.add(id);
     for (const { group, trace } of batch.joins) if (group === g) ids.add(trace.traceId);
-    const states = this.memberStates([...ids]);
-    // A trace that trace context or a span link connects to another of the key value gets no
-    // guess (planBridges): the other may lie before the span read here.
-    const linked = new Set<string>();
-    for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
-    if (linked.size > 0) for (const t of this.memberStates([...linked])) if (namesValue(t, key, g.value)) states.push(t);
+    const states = this.withLinked(this.memberStates([...ids]), ids, key, g.value);
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
     const plans = planBridges(key, g.value, states, w);
@@ -928,9 +951,23 @@ export class CorrelationEngine {
     return g;
   }
 
+  /**
+   * The states with the traces of (key, value) they link to or from that are not among them: a
+   * trace that trace context or a span link connects to another of the key value gets no guess
+   * (planBridges), whichever episode the other is in.
+   */
+  private withLinked(states: TraceState[], ids: ReadonlySet<string>, key: BusinessKeyName, value: string): TraceState[] {
+    const linked = new Set<string>();
+    for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
+    if (linked.size > 0) for (const t of this.memberStates([...linked])) if (namesValue(t, key, value)) states.push(t);
+    return states;
+  }
+
   private restitch(g: KeyGroup, batch: BatchContext): void {
-    const members = this.memberStates(g.traceIds);
-    const plans = planBridges(g.key as BusinessKeyName, g.value, members, this.opts.windowMs);
+    const key = g.key as BusinessKeyName;
+    const plans = planBridges(key, g.value, this.withLinked(this.memberStates(g.traceIds), g.traceSet, key, g.value), this.opts.windowMs);
+    // A linked trace of another episode is there to stop a guess, not to be bridged.
+    for (const child of plans.keys()) if (!g.traceSet.has(child)) plans.delete(child);
     const current = g.bridges!;
     const nowMs = this.now();
     for (const [child, old] of current) {
@@ -959,6 +996,8 @@ interface TraceBatchDelta {
   logs: number;
   entryChanged: boolean;
   candidatesChanged: boolean;
+  /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
+  lastMsBefore: number;
 }
 
 class BatchContext {
@@ -985,14 +1024,20 @@ class BatchContext {
   /** The group each key and value of this batch joined, by key, then value. */
   readonly groups = new Map<BusinessKeyName, Map<string, KeyGroup>>();
 
-  /** Per full episode of a bridging key: the spans, widened by the window, of its traces the batch changed. */
-  readonly fullSpans = new Map<KeyGroup, [number, number][]>();
+  /** Per episode of a bridging key: the spans, widened by the window, of its traces the batch changed. */
+  readonly changedSpans = new Map<KeyGroup, [number, number][]>();
+  /** Per episode: whether it plans its bridges around the changed traces (stitchesLocally). */
+  readonly localStitch = new Map<KeyGroup, boolean>();
 
-  noteFullSpan(g: KeyGroup, t: TraceState, windowMs: number): void {
+  /**
+   * From the trace's first datum, not its entry span's start: an entry that moves later leaves
+   * children between its old and new start to plan again.
+   */
+  noteChangedSpan(g: KeyGroup, t: TraceState, windowMs: number): void {
     if (!Number.isFinite(t.firstMs)) return;
-    let spans = this.fullSpans.get(g);
-    if (!spans) this.fullSpans.set(g, (spans = []));
-    spans.push([(t.entry?.startMs ?? t.firstMs) - windowMs, t.lastMs + windowMs]);
+    let spans = this.changedSpans.get(g);
+    if (!spans) this.changedSpans.set(g, (spans = []));
+    spans.push([t.firstMs - windowMs, t.lastMs + windowMs]);
   }
 
   /** The traces full episode g refused in this batch. */

@@ -9,5 +9,6 @@ export const nothingStored: StateLoader = {
   looseLogs: () => null,
   membershipOf: () => null,
   tracesNear: () => [],
+  refusalsNear: () => false,
   bridgesInto: () => [],
 };

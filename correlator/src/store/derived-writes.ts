@@ -84,6 +84,11 @@ export interface DerivedWrites {
    * them, but they are no member, so correlation never reads them back as one.
    */
   refusals: MembershipRow[];
+  /**
+   * Members a merge past MAX_TRACES_PER_CIRCUIT left out of the merged episode: refused from now
+   * on, as if they had come after it was full, so their later data finds the episode.
+   */
+  demotions: MembershipRow[];
   looseLogs: LooseLogRow[];
   circuits: CircuitDelta[];
   correlations: CorrelationRow[];
@@ -95,5 +100,5 @@ export interface DerivedWrites {
 }
 
 export function emptyDerivedWrites(): DerivedWrites {
-  return { traces: [], memberships: [], refusals: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+  return { traces: [], memberships: [], refusals: [], demotions: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
 }

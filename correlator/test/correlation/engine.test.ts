@@ -212,6 +212,7 @@ for (const [mode, liveEntries] of [
         looseLogs: () => null,
         membershipOf: () => null,
         tracesNear: () => [],
+        refusalsNear: () => false,
         bridgesInto: () => [],
         loadTraces: ids => {
           loaded.push(...ids);

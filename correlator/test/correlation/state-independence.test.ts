@@ -1427,3 +1427,120 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
     assert.deepEqual((await circuitTraces(c, 'CIRC-503')).listed, ['A', 'B', 'R']);
   });
 });
+
+// Found by a review of stitching past the cap: each case compares the bridges at a small cap with
+// those at 500, where every trace is a member.
+describe('bridges past MAX_TRACES_PER_CIRCUIT are those with no cap', () => {
+  const s = (seconds: number) => T0 + seconds * 1000;
+  /** The circuit's bridges after `steps` run on a correlator at `cap`. */
+  const bridgesAt = async (t: TestContext, cap: string, circuit: string, steps: (c: Correlator) => Promise<void>) => {
+    const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: cap });
+    await steps(c);
+    return c.checkedBridges(circuit);
+  };
+  const sendAll = (batches: ReadableSpan[][]) => async (c: Correlator) => {
+    for (const b of batches) await c.send(b);
+  };
+
+  for (const restart of [false, true])
+    it(`plans the seam of a merge that fills the episode (${restart ? 'after a restart' : 'in hot state'})`, async t => {
+      const attrs = { circuit_id: 'CIRC-SEAM-FULL' };
+      const a = await Promise.all(
+        (['beorn', 'mdso', 'arda', 'beorn', 'mdso'] as const).map((service, i) => rootTrace(service, `A${i}`, s(100 + 10 * i), s(101 + 10 * i), attrs)),
+      );
+      const b = await rootTrace('beorn', 'B0', s(240), s(241), attrs);
+      const f = await rootTrace('arda', 'F', s(190), s(192), attrs);
+      const expected = await bridgesAt(t, '500', attrs.circuit_id, sendAll([...a, f, b]));
+      const got = await bridgesAt(t, '3', attrs.circuit_id, async c => {
+        await sendAll([...a, b])(c);
+        if (restart) await c.restart();
+        await c.send(f);
+      });
+      assert.deepEqual(got, expected);
+    });
+
+  it('plans again the traces between where a trace started and where its entry span moved to', async t => {
+    const attrs = { circuit_id: 'CIRC-ENTRY' };
+    const batches = [
+      await rootTrace('beorn', 'P', s(0), s(1), attrs),
+      await rootTrace('palantir', 'Q', s(5), s(6), attrs),
+      // T's first span has a remote parent; a root span that arrives later, after C, becomes its entry.
+      await traceSpans('mdso', hex('T', 32), [{ id: hex('T-a', 16), parent: hex('T-ext', 16), start: s(10), end: s(11), attrs, kind: SpanKind.SERVER }]),
+      await rootTrace('arda', 'C', s(20), s(21), attrs),
+      await traceSpans('mdso', hex('T', 32), [{ id: hex('T-root', 16), start: s(30), end: s(31), attrs, kind: SpanKind.SERVER }]),
+    ];
+    const expected = await bridgesAt(t, '500', attrs.circuit_id, sendAll(batches));
+    for (const cap of ['3', '2']) assert.deepEqual(await bridgesAt(t, cap, attrs.circuit_id, sendAll(batches)), expected, `cap ${cap}`);
+  });
+
+  it('stitches the members a merge leaves out when their later data comes', async t => {
+    const attrs = { circuit_id: 'CIRC-LEFT-OUT' };
+    const plan = [['beorn', 'a1', 0], ['mdso', 'a2', 10], ['arda', 'b1', 100], ['beorn', 'b2', 110], ['palantir', 'F', 50]] as const;
+    const traces = await Promise.all(
+      plan.map(([service, tag, at]) => traceSpans(service, hex(tag, 32), [{ id: hex(`${tag}-r`, 16), start: s(at), end: s(at + 9), attrs, kind: SpanKind.SERVER }])),
+    );
+    // Late calls, one in each trace: a call is the span a later trace hangs from.
+    const calls = await Promise.all(
+      plan.map(([service, tag, at]) =>
+        traceSpans(service, hex(tag, 32), [{ id: hex(`${tag}-l`, 16), parent: hex(`${tag}-r`, 16), start: s(at + 5), end: s(at + 6), kind: SpanKind.CLIENT }]),
+      ),
+    );
+    const expected = await bridgesAt(t, '500', attrs.circuit_id, sendAll([...traces, ...calls]));
+    assert.deepEqual(await bridgesAt(t, '2', attrs.circuit_id, sendAll([...traces, ...calls])), expected);
+  });
+
+  it('stitches among the traces an episode refused once retention has made room in it', async t => {
+    const attrs = { circuit_id: 'CIRC-ROOM' };
+    const traces = await Promise.all(
+      (['beorn', 'mdso', 'arda', 'beorn', 'mdso', 'palantir'] as const).map((service, i) => rootTrace(service, `M${i}`, s(10 * i), s(10 * i + 0.5), attrs)),
+    );
+    const next = await rootTrace('arda', 'M6', s(60), s(60.5), attrs);
+    const steps = async (c: Correlator) => {
+      await sendAll(traces)(c);
+      // Retention of 86.4 s, a clock 15 s past the first two traces' end plus that: they go.
+      await c.restart({ RETENTION_DAYS: '0.001' }, () => s(15) + 86_400);
+      await c.send(next);
+    };
+    assert.deepEqual(await bridgesAt(t, '4', attrs.circuit_id, steps), await bridgesAt(t, '500', attrs.circuit_id, steps));
+  });
+
+  it("plans again when a log of a member's trace extends it toward a later trace, whichever comes first", async t => {
+    const attrs = { circuit_id: 'CIRC-REACH' };
+    const early = await Promise.all([
+      rootTrace('beorn', 'P', s(0), s(1), attrs),
+      rootTrace('arda', 'Q', s(0.2), s(1), attrs),
+      rootTrace('palantir', 'R', s(0.4), s(1), attrs),
+    ]);
+    const child = await rootTrace('mdso', 'C', s(100), s(101), attrs);
+    const steps = (logFirst: boolean) => async (c: Correlator) => {
+      await sendAll(early)(c);
+      const log = () => c.log('beorn', [{ timestamp: new Date(s(50)).toISOString(), message: 'still working', trace_id: hex('R', 32) }]);
+      if (logFirst) await log();
+      await c.send(child);
+      if (!logFirst) await log();
+    };
+    const expected = await bridgesAt(t, '500', attrs.circuit_id, steps(true));
+    // P → Q → R, and C from R, which the log keeps running until 50 s.
+    assert.equal(expected.length, 3);
+    assert.ok(expected.some(b => /^palantir:\S+ -> mdso:/.test(b)), expected.join(' | '));
+    for (const [cap, logFirst] of [['500', false], ['2', true], ['2', false]] as const)
+      assert.deepEqual(await bridgesAt(t, cap, attrs.circuit_id, steps(logFirst)), expected, `cap ${cap}, log ${logFirst ? 'first' : 'last'}`);
+  });
+
+  it('does not guess a bridge into a trace a span link connects to an earlier episode', async t => {
+    const attrs = { circuit_id: 'CIRC-LINKED' };
+    const batches = [
+      await rootTrace('beorn', 'L', s(0), s(1), attrs),
+      await rootTrace('mdso', 'P', s(200), s(201), attrs),
+      await rootTrace('palantir', 'Q', s(202), s(203), attrs),
+      await traceSpans('arda', hex('C', 32), [
+        { id: hex('C-r', 16), start: s(210), end: s(211), attrs, kind: SpanKind.SERVER, links: [{ traceId: hex('L', 32), spanId: hex('L-r', 16) }] },
+      ]),
+    ];
+    for (const cap of ['500', '2']) {
+      const got = await bridgesAt(t, cap, attrs.circuit_id, sendAll(batches));
+      assert.equal(got.length, 1, `cap ${cap}: P → Q only: ${got.join(' | ')}`);
+      assert.ok(!got.some(b => / -> arda:/.test(b)), `cap ${cap}`);
+    }
+  });
+});

@@ -71,6 +71,7 @@ export class InFlightWrites {
         group(m.key, m.value);
       }
       for (const r of d.refusals) group(r.key, r.value);
+      for (const r of d.demotions) group(r.key, r.value);
       for (const l of d.looseLogs) group(l.key, l.value);
       for (const c of d.correlations) group(c.key, c.value);
       for (const b of d.bridgesAdded) group(b.key, b.value);

@@ -201,6 +201,13 @@ export class RowWriter {
         if (r.key === 'circuit_id') countNewTrace(r.value);
       } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
     }
+    for (const r of w.demotions) {
+      this.refusalsMayExist = true;
+      const moved = st.deleteMembership.run(r.key, r.value, r.traceId).changes === 1;
+      if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
+        if (r.key === 'circuit_id' && !moved) countNewTrace(r.value);
+      } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
+    }
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
     for (const l of w.looseLogs) st.insertLooseLog.run(l.key, l.value, l.timeMs, l.service);
     // Before the upserts: a merged episode may take the id of one it absorbed.
@@ -331,6 +338,7 @@ function prepareWrites(d: Database.Database) {
        WHERE key = ? AND value = ? AND trace_id = ?`,
     ),
     deleteRefusal: d.prepare('DELETE FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
+    deleteMembership: d.prepare('DELETE FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?'),
     circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
     upsertCircuit: d.prepare(
       `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,
