@@ -3,7 +3,7 @@
 // go to the export queue are settled before, on the main thread. That is what lets the same
 // writes run in the writer thread (writer-thread.ts) on its own connection, or in line.
 import type Database from 'better-sqlite3';
-import type { DerivedWrites } from '../derived-writes.js';
+import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
 
@@ -190,24 +190,19 @@ export class RowWriter {
         if (m.key === 'circuit_id' && !wasRefused) countNewTrace(m.value);
       } else st.widenMembership.run(m.firstMs, m.lastMs, m.key, m.value, m.traceId);
     }
+    /** Files a refused trace; a circuit counts it unless it listed the trace as a member before. */
+    const refuse = (r: MembershipRow, wasMember: boolean): void => {
+      this.refusalsMayExist = true;
+      if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
+        if (r.key === 'circuit_id' && !wasMember) countNewTrace(r.value);
+      } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
+    };
     for (const r of w.refusals) {
       // A member already (a race with another episode's write): its row spans the trace whole.
-      if (st.isMember.get(r.key, r.value, r.traceId) !== undefined) {
-        st.widenMembership.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
-        continue;
-      }
-      this.refusalsMayExist = true;
-      if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
-        if (r.key === 'circuit_id') countNewTrace(r.value);
-      } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
+      if (st.isMember.get(r.key, r.value, r.traceId) !== undefined) st.widenMembership.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
+      else refuse(r, false);
     }
-    for (const r of w.demotions) {
-      this.refusalsMayExist = true;
-      const moved = st.deleteMembership.run(r.key, r.value, r.traceId).changes === 1;
-      if (st.insertRefusal.run(r.key, r.value, r.traceId, r.firstMs, r.lastMs).changes === 1) {
-        if (r.key === 'circuit_id' && !moved) countNewTrace(r.value);
-      } else st.widenRefusal.run(r.firstMs, r.lastMs, r.key, r.value, r.traceId);
-    }
+    for (const r of w.demotions) refuse(r, st.deleteMembership.run(r.key, r.value, r.traceId).changes === 1);
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
     for (const l of w.looseLogs) st.insertLooseLog.run(l.key, l.value, l.timeMs, l.service);
     // Before the upserts: a merged episode may take the id of one it absorbed.
