@@ -268,6 +268,31 @@ describe('retention', () => {
     assert.equal((await correlation(app)).id, expected.id);
   });
 
+  it('keeps the bridge between two traces it keeps, whenever the child started', async t => {
+    const app = await buildTestApp(t);
+    const cutoff = Date.now() - 3_600_000;
+    // Both traces outlast the cutoff, so both are kept whole; the child started before it.
+    const traces = await buildTraces(
+      [
+        { service: 'beorn', spans: [{ name: 'p', kind: SpanKind.SERVER, startMs: cutoff - 20_000, endMs: cutoff + 20_000, attributes: { circuit_id: 'KEEP-HOP' } }] },
+        { service: 'mdso', spans: [{ name: 'q', kind: SpanKind.SERVER, startMs: cutoff - 10_000, endMs: cutoff + 5_000, attributes: { circuit_id: 'KEEP-HOP' } }] },
+      ],
+      8,
+    );
+    for (const x of traces) {
+      const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(x.spans) });
+      assert.equal(r.statusCode, 200, r.body);
+    }
+    const before = (await app.inject('/api/circuits/KEEP-HOP')).json<CircuitDetail>();
+    assert.equal(before.bridges.length, 1);
+    const pruned = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(pruned.touched);
+    const after = (await app.inject('/api/circuits/KEEP-HOP')).json<CircuitDetail>();
+    assert.equal(after.traces.length, 2);
+    assert.deepEqual(after.bridges, before.bridges);
+    assert.equal(after.summary.bridgeCount, 1);
+  });
+
   it('recounts every circuit a deleted trace names, not only its first', async t => {
     const app = await buildTestApp(t);
     const cutoff = Date.now() - 3_600_000;

@@ -138,10 +138,14 @@ export function* pruneInSlices(
     if (rows.length < LOGS_PER_SLICE) break;
     yield;
   }
-  // Memberships whose trace row is gone some other way, and bridges older than the cutoff.
+  // Memberships and bridges whose trace row is gone some other way. A bridge goes with its traces
+  // (above), not by its child's start: a kept trace that started before the cutoff lost its
+  // bridge, and only an episode planned again whole brought it back.
   for (const table of ['trace_keys', 'refused_traces'])
     db.prepare(`DELETE FROM ${table} WHERE last_ms < ? AND trace_id NOT IN (SELECT trace_id FROM traces)`).run(cutoffMs);
-  result.spans += db.prepare('DELETE FROM bridges WHERE child_start_ms < ?').run(cutoffMs).changes;
+  result.spans += db
+    .prepare('DELETE FROM bridges WHERE child_start_ms < ? AND (child_ref NOT IN (SELECT id FROM traces) OR parent_ref NOT IN (SELECT id FROM traces))')
+    .run(cutoffMs).changes;
 
   db.transaction(() => {
     for (const { key, value } of groups.values()) {
