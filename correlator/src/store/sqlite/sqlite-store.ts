@@ -107,8 +107,12 @@ export class SqliteStore implements Store {
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
-  /** Whether refused_traces may hold a row (set from the store at start, and by every write of one). */
-  private refusalsMayExist: boolean;
+  /**
+   * The key values refused_traces may hold rows of (read at start, added to by every write of one):
+   * the few that ever filled an episode. The others' episodes plan as they always did, without a
+   * lookup or a wait for the writer.
+   */
+  private readonly refusingGroups: Set<string>;
   private readonly st: ReturnType<SqliteStore['prepare']>;
   /**
    * The id the next chunk gets. SQLite would give max(id) + 1, which is an id retention just
@@ -150,7 +154,9 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
-    this.refusalsMayExist = this.db.prepare('SELECT 1 FROM refused_traces LIMIT 1').get() !== undefined;
+    this.refusingGroups = new Set(
+      (this.db.prepare('SELECT DISTINCT key, value FROM refused_traces').raw().all() as [string, string][]).map(([k, v]) => groupMapKey(k, v)),
+    );
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
@@ -483,7 +489,8 @@ export class SqliteStore implements Store {
 
   private addDerived(batch: RowBatch, w: DerivedWrites): void {
     batch.derived = w;
-    if (w.refusals.length > 0 || w.demotions.length > 0) this.refusalsMayExist = true;
+    for (const r of w.refusals) this.refusingGroups.add(groupMapKey(r.key, r.value));
+    for (const r of w.demotions) this.refusingGroups.add(groupMapKey(r.key, r.value));
     if (w.bridgesAdded.length === 0) return;
     batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
     const exp = this.opts.exportBridges;
@@ -594,8 +601,7 @@ export class SqliteStore implements Store {
   }
 
   refusalsNear(key: string, value: string, fromMs: number, toMs: number): boolean {
-    // Most stores never refuse a trace: their episodes plan as they always did, with no lookup.
-    if (!this.refusalsMayExist) return false;
+    if (!this.refusingGroups.has(groupMapKey(key, value))) return false;
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
     return this.st.groupHasRefusal.get(key, value, fromMs, toMs) !== undefined;
   }
