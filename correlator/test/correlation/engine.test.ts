@@ -207,13 +207,7 @@ for (const [mode, liveEntries] of [
     it('asks the store for state it does not hold, e.g. after a restart', () => {
       const loaded: string[] = [];
       const loader: StateLoader = {
-        persistedMembers: () => 0,
-        episodesNear: () => null,
-        looseLogs: () => null,
-        membershipOf: () => null,
-        tracesNear: () => [],
-        refusalsNear: () => false,
-        bridgesInto: () => [],
+        ...nothingStored,
         loadTraces: ids => {
           loaded.push(...ids);
           return [];

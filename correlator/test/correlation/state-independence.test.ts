@@ -150,14 +150,28 @@ class Correlator {
     await this.open(more, now);
   }
 
-  async send(spans: ReadableSpan[]): Promise<void> {
-    const r = await this.app!.inject({
+  /** The spans as one OTLP request, whatever the answer. */
+  post(spans: ReadableSpan[]) {
+    return this.app!.inject({
       method: 'POST',
       url: '/v1/traces',
       headers: { 'content-type': 'application/x-protobuf' },
       payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!),
     });
+  }
+
+  async send(spans: ReadableSpan[]): Promise<void> {
+    const r = await this.post(spans);
     assert.equal(r.statusCode, 200, r.body);
+  }
+
+  /** Sends the spans while the store refuses every write: the client gets 503 and nothing is kept. */
+  async sendRefused(spans: ReadableSpan[]): Promise<void> {
+    const db = this.app!.correlator.store.db;
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON span_chunks BEGIN SELECT RAISE(ABORT, 'no room'); END`);
+    const r = await this.post(spans);
+    db.exec('DROP TRIGGER refuse');
+    assert.equal(r.statusCode, 503, r.body);
   }
 
   /** Logs in the user's JSON batch format (`POST /api/logs`), from one service. */
@@ -1100,20 +1114,7 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       const views: unknown[] = [];
       for (const refuseFirst of [false, true]) {
         const c = await Correlator.start(t, { STORE_WRITER_THREAD: writerThread });
-        if (refuseFirst) {
-          const db = c.app!.correlator.store.db;
-          db.exec(
-            `CREATE TRIGGER refuse BEFORE INSERT ON span_chunks BEGIN SELECT RAISE(ABORT, 'no room'); END`,
-          );
-          const r = await c.app!.inject({
-            method: 'POST',
-            url: '/v1/traces',
-            headers: { 'content-type': 'application/x-protobuf' },
-            payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(await batch())!),
-          });
-          assert.equal(r.statusCode, 503, r.body);
-          db.exec('DROP TRIGGER refuse');
-        }
+        if (refuseFirst) await c.sendRefused(await batch());
         await c.send(await batch());
         const { summary } = await c.get<{ summary: unknown }>('/api/circuits/CIRC-RETRY');
         // The refused batch counted nothing: its events and bridges are counted once, when stored.
@@ -1412,16 +1413,7 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
     const c = await Correlator.start(t, cap2);
     for (const [name, at] of [['A', 0], ['B', 1]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
     const R = await rootTrace('svc', 'R', s(2), s(2.5), attrs);
-    const db = (c.app as unknown as { correlator: { store: { db: { exec(sql: string): void } } } }).correlator.store.db;
-    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON span_chunks BEGIN SELECT RAISE(ABORT, 'no room'); END`);
-    const r = await c.app!.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/x-protobuf' },
-      payload: Buffer.from(ProtobufTraceSerializer.serializeRequest(R)!),
-    });
-    assert.equal(r.statusCode, 503, r.body);
-    db.exec('DROP TRIGGER refuse');
+    await c.sendRefused(R);
     await c.send(R);
     assert.equal(await refusals(c), 1);
     assert.deepEqual((await circuitTraces(c, 'CIRC-503')).listed, ['A', 'B', 'R']);

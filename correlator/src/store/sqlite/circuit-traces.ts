@@ -1,14 +1,20 @@
-// A circuit's traces: the members of its circuit id's episodes (trace_keys) and the traces its full
-// episodes refused (refused_traces, schema.ts version 8). Correlation reads back members only; the
-// circuit lists both.
+// A key value's traces: the members of its episodes (trace_keys) and the traces its full episodes
+// refused (refused_traces, schema.ts version 8). Correlation reads back members only; a circuit
+// lists both, and a full episode stitches among both.
 
 /**
- * The circuit's trace rows, `columns` of each, for the circuit id `circuit`: a placeholder (bound
- * once per table) or a column of an outer query. A trace may have a row of each kind.
+ * The trace rows of a key value, `columns` of each: `key` and `value` are SQL (placeholders bound
+ * once per table, literals, or columns of an outer query); `where` adds conditions on the row's own
+ * columns. A trace may have a row of each kind.
  */
+export function keyValueTraceRows(key: string, value: string, columns = 'trace_id', where = ''): string {
+  return `SELECT ${columns} FROM trace_keys WHERE key = ${key} AND value = ${value} ${where}
+  UNION ALL SELECT ${columns} FROM refused_traces WHERE key = ${key} AND value = ${value} ${where}`;
+}
+
+/** The circuit's trace rows, for the circuit id `circuit` (SQL, as above). */
 export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
-  return `SELECT ${columns} FROM trace_keys WHERE key = 'circuit_id' AND value = ${circuit}
-  UNION ALL SELECT ${columns} FROM refused_traces WHERE key = 'circuit_id' AND value = ${circuit}`;
+  return keyValueTraceRows(`'circuit_id'`, circuit, columns);
 }
 
 /** Trace ids, for `IN (...)`: binds the circuit id twice. */

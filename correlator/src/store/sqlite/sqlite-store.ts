@@ -58,7 +58,7 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
-import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS } from './circuit-traces.js';
+import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
@@ -247,12 +247,7 @@ export class SqliteStore implements Store {
       memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       tracesNear: d
-        .prepare(
-          `SELECT trace_id FROM trace_keys WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
-           UNION ALL
-           SELECT trace_id FROM refused_traces WHERE key = @key AND value = @value AND last_ms >= @fromMs AND first_ms <= @toMs
-           LIMIT @limit`,
-        )
+        .prepare(`${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`)
         .pluck(),
       // By child first: a long-lived key value has many bridges, a few into these traces. The
       // unary + keeps the planner off the (key, value) index, which scanned them all.
