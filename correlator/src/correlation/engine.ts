@@ -42,10 +42,11 @@ export interface StateLoader {
   persistedMembers(correlationId: string): number;
   /**
    * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
-   * key value's bridges into their traces: the episodes late data may have joined. Null when there
-   * are none.
+   * key value's bridges into their traces: the episodes late data may have joined. Its logs of no
+   * trace are those in the range but not in `counted` (none if absent), which an episode has
+   * counted already. Null when there are none.
    */
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null;
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted?: TimeSpan): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
   /**
@@ -62,6 +63,12 @@ export interface StateLoader {
   refusalsNear(key: string, value: string, fromMs: number, toMs: number): boolean;
   /** The stored bridges of (key, value) into these traces. */
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[];
+}
+
+/** A closed time range, in ms. */
+export interface TimeSpan {
+  firstMs: number;
+  lastMs: number;
 }
 
 /** Logs of no trace of one key value in a time range: how many, when, and from which services. */
@@ -87,7 +94,10 @@ export interface NearbyEpisodes {
     members: number;
   }[];
   members: { traceId: string; firstMs: number; lastMs: number }[];
-  /** The logs of no trace in the range, which may make an episode of their own or widen one. */
+  /**
+   * The logs of no trace in the range and not in the span asked to leave out, which may make an
+   * episode of their own or widen one.
+   */
   looseLogs: LooseLogSpan | null;
   bridges: BridgePlan[];
 }
@@ -604,8 +614,10 @@ export class CorrelationEngine {
       let merged = false;
       for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
-        // A group read back is counted again even when there is nothing to take in.
-        if (!this.absorbNearby(g, batch, round === 0 && before.whole)) break;
+        // A group read back is counted again even when there is nothing to take in; a merge counts
+        // the whole span it widens to.
+        const counted = round > 0 ? { firstMs, lastMs } : before.whole ? null : before;
+        if (!this.absorbNearby(g, batch, counted)) break;
         merged = true;
         if (g.firstMs >= firstMs && g.lastMs <= lastMs) break;
       }
@@ -620,8 +632,11 @@ export class CorrelationEngine {
     }
   }
 
-  /** Merges into g the episodes within its window; whether there were any. */
-  private absorbNearby(g: KeyGroup, batch: BatchContext, recount: boolean): boolean {
+  /**
+   * Merges into g the episodes within its window; whether there were any. `counted` is the span
+   * whose logs of no trace g has counted, null to count them all again.
+   */
+  private absorbNearby(g: KeyGroup, batch: BatchContext, counted: TimeSpan | null): boolean {
     const w = this.opts.windowMs;
     const max = this.opts.maxTracesPerCircuit;
     const [firstMs, lastMs] = [g.firstMs, g.lastMs];
@@ -641,7 +656,9 @@ export class CorrelationEngine {
       parts.push(e);
       if (g.bridges) for (const plan of e.bridges?.values() ?? []) adoptBridge(g.bridges, plan, batch);
     }
-    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max);
+    // Only the logs of no trace g has not counted: a long episode has many, and reading them all
+    // again each time it widened grew each request's cost with the episode's length.
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max, counted ?? { firstMs, lastMs });
     if (near) {
       for (const c of near.correlations) {
         if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;
@@ -658,8 +675,9 @@ export class CorrelationEngine {
         parts.push({ id: '', traceIds: [], services: loose.services, firstMs: loose.firstMs, lastMs: loose.lastMs, persistedMembers: 0 });
     }
     if (parts.length === 0) {
+      if (!counted) this.combine(g, parts, [], batch);
       // Stored logs of no trace within the span it widened to are its own, counted nowhere yet.
-      if (recount || near?.looseLogs) this.combine(g, parts, [], batch);
+      else if (near?.looseLogs) addLooseLogs(g, near.looseLogs);
       return false;
     }
     this.combine(g, parts, near?.bridges ?? [], batch);
@@ -1146,6 +1164,13 @@ function adoptBridge(bridges: Map<string, BridgePlan>, plan: BridgePlan, batch: 
   const mine = bridges.get(plan.childTraceId);
   if (!mine) bridges.set(plan.childTraceId, plan);
   else if (mine.spanId !== plan.spanId || mine.traceId !== plan.traceId) batch.writes.bridgesRemoved.push(plan);
+}
+
+/** Logs of no trace that g's span came to hold: they count as its own, with their services. */
+function addLooseLogs(g: KeyGroup, logs: LooseLogSpan): void {
+  g.looseLogs += logs.count;
+  g.logCount += logs.count;
+  for (const s of logs.services) addService(g.services, s);
 }
 
 function addServices(g: KeyGroup, t: TraceState): void {

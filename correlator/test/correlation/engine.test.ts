@@ -204,6 +204,67 @@ for (const [mode, liveEntries] of [
       assert.equal(late.writes.correlations[0]!.spanCount, 2, 'and counts none of its spans');
     });
 
+    it('reads back only the logs of no trace an episode has not counted, as it widens', () => {
+      // The store: every log of no trace the engine wrote.
+      const stored: { timeMs: number; service: string }[] = [];
+      const asked: string[] = [];
+      const spanOf = (logs: typeof stored) =>
+        logs.length === 0
+          ? null
+          : {
+              count: logs.length,
+              firstMs: Math.min(...logs.map(l => l.timeMs)),
+              lastMs: Math.max(...logs.map(l => l.timeMs)),
+              services: [...new Set(logs.map(l => l.service))],
+            };
+      const loader: StateLoader = {
+        ...nothingStored,
+        episodesNear: (_key, _value, fromMs, toMs, _max, counted) => {
+          asked.push(`near ${fromMs}..${toMs} counted ${counted ? `${counted.firstMs}..${counted.lastMs}` : 'none'}`);
+          const loose = spanOf(stored.filter(l => l.timeMs >= fromMs && l.timeMs <= toMs && !(counted && l.timeMs >= counted.firstMs && l.timeMs <= counted.lastMs)));
+          return loose && { correlations: [], members: [], looseLogs: loose, bridges: [] };
+        },
+        looseLogs: (_key, _value, fromMs, toMs) => (asked.push(`looseLogs ${fromMs}..${toMs}`), spanOf(stored.filter(l => l.timeMs >= fromMs && l.timeMs <= toMs))),
+      };
+      const e = new CorrelationEngine(
+        { windowMs: 60_000, maxTrackedTraces: 100, maxTrackedKeys: 100, maxTracesPerCircuit: 100, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], liveEntries },
+        loader,
+      );
+      const log = (timeMs: number) => ({
+        timeMs,
+        timeUnixNano: `${timeMs}000000`,
+        observedTimeUnixNano: '0',
+        severityNumber: 9,
+        severityText: 'INFO',
+        body: 'poll',
+        traceId: '',
+        spanId: '',
+        eventName: '',
+        attributes: {},
+        keys: { circuit_id: 'C' },
+        resource: resource('mdso'),
+        source: 'api' as const,
+      });
+      let last = null;
+      for (let i = 0; i < 5; i++) {
+        last = e.observe([span(i + 1, 'beorn', i * 1000, { circuit_id: 'C' })], [log(i * 1000 + 500)]);
+        stored.push(...last.writes.looseLogs.map(l => ({ timeMs: l.timeMs, service: l.service })));
+        // And one stored after the episode last looked (a log it never saw), which its span comes to hold.
+        if (i === 1) stored.push({ timeMs: 1700, service: 'palantir' });
+      }
+      // Each widening looks only beyond what the episode counted, and nothing counts it all again.
+      assert.deepEqual(asked, [
+        'near -60000..60500 counted 0..10',
+        'near -60000..61500 counted 0..500',
+        'near -60000..62500 counted 0..1500',
+        'near -60000..63500 counted 0..2500',
+        'near -60000..64500 counted 0..3500',
+      ]);
+      const c = last!.writes.correlations[0]!;
+      assert.equal(c.logCount, 6, "the episode's five logs and the stored one its span came to hold");
+      assert.deepEqual([...c.services].sort(), ['beorn', 'mdso', 'palantir']);
+    });
+
     it('asks the store for state it does not hold, e.g. after a restart', () => {
       const loaded: string[] = [];
       const loader: StateLoader = {

@@ -15,7 +15,7 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
-import type { LooseLogSpan, NearbyEpisodes } from '../../correlation/engine.js';
+import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { correlationId } from '../../correlation/ids.js';
@@ -258,6 +258,13 @@ export class SqliteStore implements Store {
       looseLogsIn: d.prepare(
         `SELECT count(*) AS count, min(time_ms) AS first_ms, max(time_ms) AS last_ms, json_group_array(DISTINCT service) AS services
          FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ?`,
+      ),
+      // Two ranges, each its own index scan: the span between them can hold many.
+      looseLogsAround: d.prepare(
+        `SELECT count(*) AS count, min(time_ms) AS first_ms, max(time_ms) AS last_ms, json_group_array(DISTINCT service) AS services FROM (
+           SELECT time_ms, service FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms < ?
+           UNION ALL
+           SELECT time_ms, service FROM loose_logs WHERE key = ? AND value = ? AND time_ms > ? AND time_ms <= ?)`,
       ),
       hasLooseLog: d.prepare('SELECT 1 FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ? LIMIT 1').pluck(),
       dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
@@ -624,11 +631,15 @@ export class SqliteStore implements Store {
   }
 
   private looseLogsIn(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null {
-    const r = this.st.looseLogsIn.get(key, value, fromMs, toMs) as { count: number; first_ms: number; last_ms: number; services: string };
-    return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
+    return looseLogSpan(this.st.looseLogsIn.get(key, value, fromMs, toMs) as LooseLogsRow);
   }
 
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): NearbyEpisodes | null {
+  /** The logs of no trace in [fromMs, toMs] and outside `except`, which lies within it. */
+  private looseLogsAround(key: string, value: string, fromMs: number, toMs: number, except: TimeSpan): LooseLogSpan | null {
+    return looseLogSpan(this.st.looseLogsAround.get(key, value, fromMs, except.firstMs, key, value, except.lastMs, toMs) as LooseLogsRow);
+  }
+
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted?: TimeSpan): NearbyEpisodes | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
@@ -636,7 +647,7 @@ export class SqliteStore implements Store {
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
     if (!this.seenFilter.mayHoldGroup(key, value)) return null;
     const hasMember = this.st.groupHasMember.get(key, value, fromMs, toMs) !== undefined;
-    const looseLogs = this.looseLogsIn(key, value, fromMs, toMs);
+    const looseLogs = counted ? this.looseLogsAround(key, value, fromMs, toMs, counted) : this.looseLogsIn(key, value, fromMs, toMs);
     // A full episode spans the traces it refused, which are no member (schema.ts, version 8).
     if (!hasMember && !looseLogs && this.st.groupHasRefusal.get(key, value, fromMs, toMs) === undefined) return null;
     const members = hasMember
@@ -1236,3 +1247,14 @@ interface LogDbRow {
   source: string;
 }
 
+
+interface LooseLogsRow {
+  count: number;
+  first_ms: number;
+  last_ms: number;
+  services: string;
+}
+
+function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
+  return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
+}
