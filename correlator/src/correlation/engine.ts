@@ -153,6 +153,12 @@ export function newTraceState(traceId: string): TraceState {
   };
 }
 
+function keyNames(keys: KeyValues): number {
+  let n = 0;
+  for (const _ in keys) n++;
+  return n;
+}
+
 /** Records `value` of `key` on the trace: its first value in `keys`, any other in `moreKeys`. */
 function noteKey(t: TraceState, key: BusinessKeyName, value: string): void {
   const first = t.keys[key];
@@ -225,7 +231,16 @@ export class CorrelationEngine {
     }
     let delta = batch.traceDeltas.get(traceId);
     if (!delta) {
-      delta = { state: t, spans: 0, errors: 0, logs: 0, entryChanged: false, candidatesChanged: false, lastMsBefore: t.lastMs };
+      delta = {
+        state: t,
+        spans: 0,
+        errors: 0,
+        logs: 0,
+        entryChanged: false,
+        candidatesChanged: false,
+        lastMsBefore: t.lastMs,
+        keyNamesBefore: t.spanCount + t.logCount > 0 ? keyNames(t.keys) : -1,
+      };
       batch.traceDeltas.set(traceId, delta);
     }
     return t;
@@ -798,6 +813,7 @@ export class CorrelationEngine {
         keys: t.keys,
         moreKeys: t.moreKeys,
         linkedTraceIds: t.linkedTraceIds,
+        keysGained: d.keyNamesBefore >= 0 && keyNames(t.keys) > d.keyNamesBefore,
       };
       batch.writes.traces.push(up);
       // Every group that bridges to or from the trace plans again: each of its circuits, not
@@ -1016,6 +1032,8 @@ interface TraceBatchDelta {
   candidatesChanged: boolean;
   /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
   lastMsBefore: number;
+  /** How many keys it had before the batch; -1 for a trace the batch brings first. */
+  keyNamesBefore: number;
 }
 
 class BatchContext {

@@ -16,6 +16,11 @@ export interface TraceUpsert {
   /** TraceState.moreKeys. */
   moreKeys: string[];
   linkedTraceIds: string[];
+  /**
+   * A trace stored before gained a key: the bridge spans from and into it carry its keys, so
+   * their copies already exported go again.
+   */
+  keysGained: boolean;
 }
 
 export interface MembershipRow {

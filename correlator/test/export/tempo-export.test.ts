@@ -154,6 +154,44 @@ describe('bridge export to Tempo', () => {
   });
 
 
+  it('sends a bridge again when one of its traces gains a key, so a search by that key finds it', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`);
+    const [beorn, mdso] = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP-KEY' } }] },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP-KEY' } },
+          { name: 'poll', startMs: T0 + 150, endMs: T0 + 200, parent: 'plan' },
+          { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: 'PROD-7' } },
+          { name: 'again', startMs: T0 + 250, endMs: T0 + 280, parent: 'plan', attributes: { product_id: 'PROD-8' } },
+        ],
+      },
+    ]);
+    const named = (name: string) => mdso!.spans.filter(s => s.name === name);
+    const post = async (payload: Buffer) =>
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode, 200);
+    const sent = async () => {
+      await app.correlator.exporter!.tick();
+      return exportedSpans(tempo.bodies).map(s => [s.name, s.attributes.filter(a => a.key === 'product_id').length]);
+    };
+    await post(tracesProtobuf([...beorn!.spans, ...named('plan')]));
+    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
+    // A late span with no key changes nothing the bridge span carries: nothing is sent.
+    await post(tracesProtobuf(named('poll')));
+    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
+    await post(tracesProtobuf(named('product')));
+    assert.deepEqual(await sent(), [
+      ['beorn_to_mdso_bridge', 0],
+      ['beorn_to_mdso_bridge', 1],
+    ]);
+    // Another value of a key the trace has: the bridge span keeps the first, so nothing is sent.
+    await post(tracesProtobuf(named('again')));
+    assert.equal((await sent()).length, 2);
+    assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
+  });
+
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
     const tempo = await fakeTempo(t, [503]);
     const dir = tempDir(t);

@@ -22,6 +22,7 @@ export function traceRow(spans: DecodedSpan[], keys: Record<string, string> = {}
     keys,
     moreKeys: [],
     linkedTraceIds: [],
+    keysGained: false,
   };
 }
 

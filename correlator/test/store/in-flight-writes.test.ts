@@ -29,6 +29,7 @@ function batchOf(memberships: [key: string, value: string, traceId: string][]): 
     keys: {},
     moreKeys: [],
     linkedTraceIds: [],
+    keysGained: false,
   }));
   return {
     receivedMs: 3,

@@ -61,13 +61,17 @@ export interface RowBatch {
 export interface RowWriteResult {
   /** Export-queue entries removed with the bridges this batch superseded. */
   dequeued: number;
-  /** Of the batch's export refs, those queued: hops that had no bridge row before it. */
+  /**
+   * Export-queue entries added: the batch's refs of hops that had no bridge row before it, and the
+   * bridges of traces that gained a key (TraceUpsert.keysGained).
+   */
   enqueued: number;
   /** Oldest export-queue entries dropped to keep the queue within its bound. */
   dropped: number;
 }
 
 const NO_HOPS: ReadonlySet<string> = new Set();
+const NO_ROWS: readonly number[] = [];
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
 function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
@@ -95,9 +99,9 @@ export class RowWriter {
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
     // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
     const traceRows = new Map<string, number>();
-    const { dequeued, newHops } = batch.derived
+    const { dequeued, newHops, rekeyedTraceRows } = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
-      : { dequeued: 0, newHops: NO_HOPS };
+      : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_ROWS };
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
@@ -114,6 +118,11 @@ export class RowWriter {
       // The bound was applied to every ref planned; those not queued take no room.
       const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued);
       if (excess > 0) dropped = st.dropOldestExports.run(excess).changes;
+      // Tempo keeps one span of an id in a trace it returns, and its search reads every copy: the
+      // copy sent again is found by the key the first lacked. One still queued goes once, with it.
+      for (const row of rekeyedTraceRows)
+        for (const ref of st.bridgeRefsOfTrace.all(row, row) as string[])
+          if (!newHops.has(ref)) enqueued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
     }
     return { dequeued, enqueued, dropped };
   }
@@ -143,8 +152,9 @@ export class RowWriter {
     now: number,
     bridgeResourceId: number,
     traceRows: Map<string, number>,
-  ): { dequeued: number; newHops: ReadonlySet<string> } {
+  ): { dequeued: number; newHops: ReadonlySet<string>; rekeyedTraceRows: readonly number[] } {
     const st = this.st;
+    const rekeyedTraceRows: number[] = [];
     for (const t of w.traces) {
       const id = st.upsertTrace.get(
         t.traceId,
@@ -161,6 +171,7 @@ export class RowWriter {
         now,
       ) as number;
       traceRows.set(t.traceId, id);
+      if (t.keysGained) rekeyedTraceRows.push(id);
     }
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
@@ -280,7 +291,7 @@ export class RowWriter {
       st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
     const newHops = new Set<string>();
     for (const [ref, had] of hadRow) if (!had) newHops.add(ref);
-    return { dequeued, newHops };
+    return { dequeued, newHops, rekeyedTraceRows };
   }
 }
 
@@ -391,6 +402,13 @@ function prepareWrites(d: Database.Database) {
       'INSERT OR IGNORE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
     ),
     dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
+    // A hop's rows share its ref: each ref once.
+    bridgeRefsOfTrace: d
+      .prepare(
+        `SELECT trace_id || ':' || span_id FROM bridges WHERE parent_ref = ?
+         UNION SELECT trace_id || ':' || span_id FROM bridges WHERE child_ref = ?`,
+      )
+      .pluck(),
     dropOldestExports: d.prepare(
       'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)',
     ),

@@ -493,10 +493,10 @@ export class SqliteStore implements Store {
     batch.derived = w;
     for (const r of w.refusals) this.refusingGroups.add(groupMapKey(r.key, r.value));
     for (const r of w.demotions) this.refusingGroups.add(groupMapKey(r.key, r.value));
-    if (w.bridgesAdded.length === 0) return;
-    batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
+    if (w.bridgesAdded.length > 0) batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
     const exp = this.opts.exportBridges;
-    if (!exp) return;
+    // A trace that gained a key has its exported bridges sent again (row-writer.ts).
+    if (!exp || (w.bridgesAdded.length === 0 && !w.traces.some(t => t.keysGained))) return;
     // Two circuits can write the same bridge row in one batch (row-writer.ts): one queue entry.
     const refs = [...new Set(w.bridgesAdded.map(b => `${b.traceId}:${b.spanId}`))];
     // Counted when planned, so batches in flight together respect the bound between them.
@@ -518,7 +518,8 @@ export class SqliteStore implements Store {
         this.inFlight.settle(seq);
         this.queueDepth -= result.dequeued;
         if (exported) {
-          // Planned refs of hops that already had a row were not queued again.
+          // Planned refs of hops that already had a row were not queued again; bridges sent again
+          // for a key their traces gained were (RowWriteResult.enqueued).
           this.queueDepth -= exported.planned - result.enqueued;
           // Fewer rows than counted were there to drop: the queue holds them.
           this.queueDepth += exported.dropOldest - result.dropped;
