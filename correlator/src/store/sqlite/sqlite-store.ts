@@ -230,6 +230,12 @@ export class SqliteStore implements Store {
       traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       keysOfTraces: d.prepare('SELECT trace_id, keys, more_keys, log_count FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      // The same test correlationRows makes of a row's group, on one row.
+      correlationInGroups: d
+        .prepare('SELECT 1 FROM correlations WHERE rid = ? AND (key, value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))')
+        .pluck(),
+      // How many correlations a range from this time can reach, counted up to a bound.
+      correlationsEndingFrom: d.prepare('SELECT count(*) FROM (SELECT 1 FROM correlations WHERE last_ms >= ? LIMIT ?)').pluck(),
       readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
       readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
@@ -951,16 +957,19 @@ export class SqliteStore implements Store {
     return rows.map(toBridge);
   }
 
-  async correlations(q: {
-    circuit_id?: string;
-    trace_id?: string;
-    service?: string;
-    method?: string;
-    fromMs?: number;
-    toMs?: number;
-    limit: number;
-  }): Promise<Correlation[]> {
+  async correlations(q: CorrelationQuery): Promise<Correlation[]> {
     const traceId = q.trace_id?.toLowerCase();
+    const rows = this.circuitCorrelationsInRange(q, traceId) ?? this.correlationRows(q, traceId);
+    // Services in name order: the stored order is the order they joined in, which a restart or a
+    // merge can change while the set stays the same.
+    return rows.map(r => {
+      const c = toCorrelation(r);
+      c.services.sort();
+      return c;
+    });
+  }
+
+  private correlationRows(q: CorrelationQuery, traceId: string | undefined): CorrelationDbRow[] {
     const where = new WhereClause()
       .add('(key, value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))', this.candidateGroups(q.circuit_id, traceId))
       .add(
@@ -969,21 +978,69 @@ export class SqliteStore implements Store {
         q.circuit_id,
         q.circuit_id,
         q.circuit_id,
-      )
-      .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', traceId)
-      .add('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)', q.service)
-      .add('method = ?', q.method)
-      // An episode of logs of no trace alone is stored for its span, and is no correlation yet.
-      .add(`trace_ids != '[]'`)
-      .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
+      );
+    correlationFilters(where, q, traceId);
     const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC LIMIT ?`;
-    // Services in name order: the stored order is the order they joined in, which a restart or a
-    // merge can change while the set stays the same.
-    return (this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[]).map(r => {
-      const c = toCorrelation(r);
-      c.services.sort();
-      return c;
-    });
+    return this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[];
+  }
+
+  /**
+   * A circuit's correlations in a range, from the correlations the range reaches: candidateGroups
+   * reads every trace the circuit ever had, so a long-lived circuit's last minutes cost its whole
+   * history. Null, for the lookup by candidate groups, when the range reaches more correlations
+   * than the circuit has traces, or when a correlation's group is not shown to be a candidate by
+   * its own traces (only all the circuit's traces can tell then).
+   *
+   * The answer is the same: it filters on what correlationRows does, with the circuit's traces
+   * probed per member instead of read in full, and a correlation taken is in candidateGroups (one
+   * of the traces it was checked against names its group). Rows come in the order correlationRows
+   * gives, ties included: its plan reads the candidate groups and each one's rows by the
+   * (key, value, last_ms) index backwards, for last_ms DESC, into a sorter that keeps that order
+   * among equal last_ms.
+   */
+  private circuitCorrelationsInRange(q: CorrelationQuery, traceId: string | undefined): CorrelationDbRow[] | null {
+    if (q.circuit_id === undefined || q.fromMs === undefined) return null;
+    const circuitId = q.circuit_id;
+    const traces = (this.st.circuitById.get(circuitId) as CircuitRow | undefined)?.trace_count ?? 0;
+    if ((this.st.correlationsEndingFrom.get(q.fromMs, traces) as number) >= traces) return null;
+    const where = new WhereClause().add(
+      `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
+         WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`,
+      circuitId,
+      circuitId,
+      circuitId,
+    );
+    correlationFilters(where, q, traceId);
+    const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC, key DESC, value DESC, rid DESC`;
+    const found: CorrelationDbRow[] = [];
+    for (const row of this.db.prepare(sql).all(...where.args) as (CorrelationDbRow & { rid: number })[]) {
+      if (found.length === q.limit) break;
+      if (!this.isCandidateGroup(row, circuitId, traceId)) return null;
+      found.push(row);
+    }
+    return found;
+  }
+
+  /**
+   * Whether candidateGroups holds the row's group, found from the circuit's traces among its
+   * members (or the trace asked about): their groups are a subset of candidateGroups', and the
+   * row is matched against them by the same SQL. False means "not shown", not "not held".
+   */
+  private isCandidateGroup(row: CorrelationDbRow & { rid: number }, circuitId: string, traceId: string | undefined): boolean {
+    if (row.key === 'circuit_id' && row.value === circuitId) return true;
+    const inGroups = (traceIds: string[]): boolean => {
+      const groups = groupsOfTraces(this.st.keysOfTraces.all(JSON.stringify(traceIds)) as KeysOfTrace[]);
+      return this.st.correlationInGroups.get(row.rid, JSON.stringify(groups)) !== undefined;
+    };
+    if (traceId !== undefined && inGroups([traceId])) return true;
+    for (const member of JSON.parse(row.trace_ids) as unknown[]) {
+      if (typeof member !== 'string') continue;
+      const ofCircuit =
+        this.st.memberRow.get('circuit_id', circuitId, member) !== undefined ||
+        this.st.refusedRow.get('circuit_id', circuitId, member) !== undefined;
+      if (ofCircuit && inGroups([member])) return true;
+    }
+    return false;
   }
 
   /**
@@ -996,22 +1053,7 @@ export class SqliteStore implements Store {
     const traceIds = circuitId !== undefined ? this.circuitTraceIdsNow(circuitId) : [];
     if (traceId !== undefined) traceIds.push(traceId);
     const pairs: [string, string][] = circuitId !== undefined ? [['circuit_id', circuitId]] : [];
-    // Each pair once: a circuit's traces mostly share their keys, and the query probes each pair.
-    const seen = new Set<string>(circuitId !== undefined ? [`circuit_id\u0000${circuitId}`] : []);
-    const add = (key: string, value: string): void => {
-      const k = `${key}\u0000${value}`;
-      if (seen.has(k)) return;
-      seen.add(k);
-      pairs.push([key, value]);
-    };
-    for (const row of this.st.keysOfTraces.all(JSON.stringify(traceIds)) as Pick<TraceRow, 'trace_id' | 'keys' | 'more_keys' | 'log_count'>[]) {
-      // A trace's own correlation joins its spans and its logs: none without logs (engine.ts, finish).
-      if (row.log_count > 0) pairs.push(['trace_id', row.trace_id]);
-      for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) add(key, value);
-      const more = JSON.parse(row.more_keys) as string[];
-      for (let i = 0; i < more.length; i += 2) add(more[i]!, more[i + 1]!);
-    }
-    return JSON.stringify(pairs);
+    return JSON.stringify(groupsOfTraces(this.st.keysOfTraces.all(JSON.stringify(traceIds)) as KeysOfTrace[], pairs));
   }
 
   async links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }> {
@@ -1258,4 +1300,47 @@ interface LooseLogsRow {
 
 function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
   return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
+}
+
+interface CorrelationQuery {
+  circuit_id?: string;
+  trace_id?: string;
+  service?: string;
+  method?: string;
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+}
+
+/** The filters of a correlation query other than its circuit, in the order the query was written. */
+function correlationFilters(where: WhereClause, q: CorrelationQuery, traceId: string | undefined): void {
+  where
+    .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', traceId)
+    .add('EXISTS (SELECT 1 FROM json_each(correlations.services) WHERE value = ?)', q.service)
+    .add('method = ?', q.method)
+    // An episode of logs of no trace alone is stored for its span, and is no correlation yet.
+    .add(`trace_ids != '[]'`)
+    .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
+}
+
+type KeysOfTrace = Pick<TraceRow, 'trace_id' | 'keys' | 'more_keys' | 'log_count'>;
+
+/** The groups the traces can be members of, after and without those in `pairs`, which it extends. */
+function groupsOfTraces(rows: KeysOfTrace[], pairs: [string, string][] = []): [string, string][] {
+  // Each pair once: a circuit's traces mostly share their keys, and the query probes each pair.
+  const seen = new Set<string>(pairs.map(([key, value]) => `${key}\u0000${value}`));
+  const add = (key: string, value: string): void => {
+    const k = `${key}\u0000${value}`;
+    if (seen.has(k)) return;
+    seen.add(k);
+    pairs.push([key, value]);
+  };
+  for (const row of rows) {
+    // A trace's own correlation joins its spans and its logs: none without logs (engine.ts, finish).
+    if (row.log_count > 0) pairs.push(['trace_id', row.trace_id]);
+    for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) add(key, value);
+    const more = JSON.parse(row.more_keys) as string[];
+    for (let i = 0; i < more.length; i += 2) add(more[i]!, more[i + 1]!);
+  }
+  return pairs;
 }
