@@ -1,5 +1,6 @@
 // Query-side latencies over loopback HTTP: how soon a bridge is visible in the API after the child
-// trace arrives, and how long the stitched view of a 50-trace / 5,000-span circuit takes.
+// trace arrives, how long the stitched view of a 50-trace / 5,000-span circuit takes, and the
+// detail of a long-lived circuit's last 10 minutes.
 // Run: cd correlator && node --expose-gc --import tsx bench/api-latency.bench.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -16,6 +17,10 @@ const BRIDGE_CIRCUITS = 300;
 const STITCHED_TRACES = 50;
 const STITCHED_SPANS_PER_TRACE = 100;
 const STITCHED_QUERIES = 30;
+/** A circuit polled every second for hours: one-span traces, far more than MAX_TRACES_PER_CIRCUIT. */
+const LONG_CIRCUIT_TRACES = 20_000;
+const LONG_CIRCUIT_EVERY_MS = 1000;
+const RANGED_QUERIES = 30;
 /** Circuits of the same shape, each viewed once: the view of spans no query has rendered yet. */
 const FIRST_VIEW_CIRCUITS = 12;
 /**
@@ -262,6 +267,38 @@ async function postTraces(body: Buffer): Promise<Reply> {
   figure('api.stitched_view_5000_spans.p50', percentile(times, 50), 'ms');
   figure('api.stitched_view_5000_spans.p99', percentile(times, 99), 'ms', { op: '<', value: 100 });
   figure('api.circuit_detail_50_traces.p99', percentile(detailTimes, 99), 'ms');
+}
+
+// ---- ranged detail of a long-lived circuit -------------------------------------------------------------
+
+{
+  const circuitId = circuitIdFor(888_888);
+  const endMs = Date.now();
+  const { bodies } = circuitTraceBodies({
+    seed: 8888,
+    startMs: endMs - LONG_CIRCUIT_TRACES * LONG_CIRCUIT_EVERY_MS,
+    circuitId,
+    traces: LONG_CIRCUIT_TRACES,
+    spansPerTrace: 1,
+    resourceTypeAttribute: true,
+    everyMs: LONG_CIRCUIT_EVERY_MS,
+  });
+  // 500 traces to a request: concatenated requests are one request with all their resource spans.
+  for (let i = 0; i < bodies.length; i += 500) await postTraces(Buffer.concat(bodies.slice(i, i + 500)));
+  const path = `/api/circuits/${encodeURIComponent(circuitId)}?from=${endMs - 10 * 60_000}&to=${endMs}`;
+  const first = await http('GET', path);
+  if (first.status !== 200) throw new Error(`GET ${path} answered ${first.status}`);
+  const detail = JSON.parse(first.body.toString()) as { summary: { traceCount: number }; traces: unknown[]; correlations: unknown[]; bridges: unknown[] };
+  const times: number[] = [];
+  for (let i = 0; i < RANGED_QUERIES; i++) times.push((await http('GET', path)).ms);
+  times.sort((a, b) => a - b);
+  console.log(
+    `ranged circuit detail, last 10 minutes of a circuit of ${detail.summary.traceCount} one-span traces a second apart ` +
+      `(${detail.traces.length} traces, ${detail.correlations.length} correlations, ${detail.bridges.length} bridges in the range) x ${RANGED_QUERIES}: ` +
+      `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`,
+  );
+  figure('api.ranged_circuit_detail_20000_traces.p50', percentile(times, 50), 'ms');
+  figure('api.ranged_circuit_detail_20000_traces.p99', percentile(times, 99), 'ms');
 }
 
 fullGcEnds.stop();

@@ -288,6 +288,8 @@ export function circuitTraceBodies(o: {
   traces: number;
   spansPerTrace: number;
   resourceTypeAttribute: boolean;
+  /** Each trace starts this long after the one before it; else 50-550 ms after it ends. */
+  everyMs?: number;
 }): { bodies: Buffer[]; traceIds: string[] } {
   const rng = new Rng(o.seed);
   const collector = new Collector();
@@ -299,7 +301,8 @@ export function circuitTraceBodies(o: {
   for (let k = 0; k < o.traces; k++) {
     const entry = SERVICES[k % SERVICES.length]!;
     const from = collector.spans.length;
-    t = recordTrace(rng, tracers, entry, o.spansPerTrace, t + 50 + rng.int(500), circuit, k, o.resourceTypeAttribute);
+    const at = o.everyMs !== undefined ? o.startMs + k * o.everyMs : t + 50 + rng.int(500);
+    t = recordTrace(rng, tracers, entry, o.spansPerTrace, at, circuit, k, o.resourceTypeAttribute);
     const spans = collector.spans.slice(from);
     traceIds.push(spans[0]!.spanContext().traceId);
     bodies.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!));
