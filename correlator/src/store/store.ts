@@ -113,7 +113,11 @@ export interface Store extends StateLoader {
     bodyNeeded: BodyNeeded,
     bridgesOf?: { key: string; value: string },
   ): Promise<{ spans: ViewSpan[]; total: number }>;
-  bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]>;
+  /**
+   * A circuit's bridges (with `fromTraceIds`, only those from these traces: a time range's), or a
+   * trace's bridge spans in and out.
+   */
+  bridgesOf(filter: { circuitId?: string; fromTraceIds?: readonly string[]; traceId?: string }): Promise<Bridge[]>;
   /** The calls between services within these traces (client spans and their server children). */
   serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;
   correlations(q: Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<Correlation[]>;

@@ -63,9 +63,9 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const [traces, correlations, bridges] = await Promise.all([
         store.traceSummaries(traceIds),
         store.correlations({ circuit_id: id, ...range, limit: DETAIL_CORRELATIONS + 1 }),
-        store.bridgesOf({ circuitId: id }),
+        store.bridgesOf(bridgesInView(id, traceIds, range)),
       ]);
-      return { summary, traces, ...detailCorrelations(correlations), bridges: bridgesFrom(bridges, traceIds, range) };
+      return { summary, traces, ...detailCorrelations(correlations), bridges };
     },
   );
 
@@ -90,7 +90,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const lookup = new ViewLookup(spanJsonCache);
       const [{ spans, total }, bridges, calls] = await Promise.all([
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded, { key: 'circuit_id', value: id }),
-        store.bridgesOf({ circuitId: id }),
+        store.bridgesOf(bridgesInView(id, traceIds, range)),
         store.serviceCallsOf(traceIds),
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json-writer.ts): the same
@@ -101,7 +101,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           circuitId: id,
           traceIds,
           spans: [],
-          bridges: withClockChecks(bridgesFrom(bridges, traceIds, range), calls),
+          bridges: withClockChecks(bridges, calls),
           spanCount: total,
           truncated: total > spans.length,
         },
@@ -140,8 +140,6 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
 };
 
 /** In a time range, the bridges whose spans the range's traces hold: those from them. */
-function bridgesFrom<B extends { traceId: string }>(bridges: B[], traceIds: readonly string[], range: TimeRange): B[] {
-  if (range.fromMs === undefined && range.toMs === undefined) return bridges;
-  const listed = new Set(traceIds);
-  return bridges.filter(b => listed.has(b.traceId));
+function bridgesInView(circuitId: string, traceIds: readonly string[], range: TimeRange): { circuitId: string; fromTraceIds?: readonly string[] } {
+  return range.fromMs === undefined && range.toMs === undefined ? { circuitId } : { circuitId, fromTraceIds: traceIds };
 }

@@ -938,9 +938,18 @@ export class SqliteStore implements Store {
     return { spans: order.map(i => spans[i]!), total: spans.length };
   }
 
-  async bridgesOf(filter: { circuitId?: string; traceId?: string }): Promise<Bridge[]> {
+  async bridgesOf(filter: { circuitId?: string; fromTraceIds?: readonly string[]; traceId?: string }): Promise<Bridge[]> {
     let rows: BridgeDbRow[];
-    if (filter.circuitId !== undefined) {
+    if (filter.circuitId !== undefined && filter.fromTraceIds !== undefined) {
+      // By parent, not by the circuit's index: a long-lived circuit's last minutes read their own
+      // bridges, not its whole history's.
+      rows = this.db
+        .prepare(
+          `SELECT * FROM bridges WHERE +key = 'circuit_id' AND +value = ?
+             AND parent_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))) ORDER BY child_start_ms`,
+        )
+        .all(filter.circuitId, JSON.stringify(filter.fromTraceIds)) as BridgeDbRow[];
+    } else if (filter.circuitId !== undefined) {
       rows = this.db
         .prepare(`SELECT * FROM bridges WHERE key = 'circuit_id' AND value = ? ORDER BY child_start_ms`)
         .all(filter.circuitId) as BridgeDbRow[];
