@@ -43,10 +43,10 @@ export interface StateLoader {
   /**
    * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
    * key value's bridges into their traces: the episodes late data may have joined. Its logs of no
-   * trace are those in the range but not in `counted` (none if absent), which an episode has
-   * counted already. Null when there are none.
+   * trace are those in the range outside `counted`, the span whose logs the asking episode has
+   * counted already (all of them when null). Null when there are none.
    */
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted?: TimeSpan): NearbyEpisodes | null;
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted: TimeSpan | null): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
   /**
@@ -671,9 +671,12 @@ export class CorrelationEngine {
       parts.push(e);
       if (g.bridges) for (const plan of e.bridges?.values() ?? []) adoptBridge(g.bridges, plan, batch);
     }
-    // Only the logs of no trace g has not counted: a long episode has many, and reading them all
-    // again each time it widened grew each request's cost with the episode's length.
-    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max, counted ?? { firstMs, lastMs });
+    // Only the logs of no trace g has counted are left out: a long episode has many, and reading
+    // them all again each time it widened grew each request's cost with the episode's length. A
+    // group read back has counted none: without its own span's logs, the store found no episode
+    // near it when those were all it held, and the group missed the rows of the episodes of logs
+    // alone in its window, which it then neither merged nor removed.
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max, counted);
     if (near) {
       for (const c of near.correlations) {
         if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;
@@ -690,8 +693,9 @@ export class CorrelationEngine {
         parts.push({ id: '', traceIds: [], services: loose.services, firstMs: loose.firstMs, lastMs: loose.lastMs, persistedMembers: 0 });
     }
     if (parts.length === 0) {
+      // A group read back is counted whole again. Otherwise the stored logs of no trace within the
+      // span it widened to are its own, counted nowhere yet.
       if (!counted) this.combine(g, parts, [], batch);
-      // Stored logs of no trace within the span it widened to are its own, counted nowhere yet.
       else if (near?.looseLogs) addLooseLogs(g, near.looseLogs);
       return false;
     }

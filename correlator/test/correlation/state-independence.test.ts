@@ -12,26 +12,14 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   TracerProvider,
-  type IdGenerator,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { ChosenIds } from '../fixtures/otel-sdk.js';
 
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-
-/** Ids chosen by the test, so two runs of a workload make the same spans. */
-class ChosenIds implements IdGenerator {
-  traceId = '';
-  spanId = '';
-  generateTraceId(): string {
-    return this.traceId;
-  }
-  generateSpanId(): string {
-    return this.spanId;
-  }
-}
 
 interface SpanSpec {
   id: string;
@@ -1344,6 +1332,22 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
     assert.deepEqual((await circuitTraces(c, 'CIRC-MEM', `?from=${s(1019)}&to=${s(1021)}`)).listed, ['T']);
     assert.equal(await refusals(c), 0);
     assert.deepEqual((await correlations(c, 'CIRC-MEM')).map(k => k.members), [['X', 'Y'], ['P', 'T']]);
+  });
+
+  it('merges an episode read back with its logs of no trace when a late span of its member reaches another', async t => {
+    const C = 'CIRC-READBACK';
+    const attrs = { circuit_id: C };
+    const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '10' });
+    // Two episodes of logs alone, 20 s apart, and B's episode of two traces at 40 s.
+    await c.log('mdso', [0, 20].map(at => ({ timestamp: new Date(s(at)).toISOString(), message: 'poll', circuit_id: C })));
+    await c.send([...(await rootTrace('beorn', 'B1', s(40), s(41), attrs)), ...(await rootTrace('arda', 'B2', s(41), s(42), attrs))]);
+    // T at 10 s joins the episodes of logs, read back from the store; X at 45 s joins B's.
+    await c.send([...(await rootTrace('ops', 'T', s(10), s(11), attrs)), ...(await rootTrace('ops', 'X', s(45), s(45.5), attrs))]);
+    // T's late span, without the key, runs to 32 s: within the window of B's episode.
+    await c.send(await traceSpans('ops', hex('T', 32), [{ id: hex('T-late', 16), parent: hex('T-r', 16), start: s(31), end: s(32) }]));
+    assert.deepEqual(await correlations(c, C), [{ members: ['B1', 'B2', 'T', 'X'], from: 0, to: 45_500, spans: 5 }]);
+    const [k] = (await c.get<{ correlations: { logCount: number }[] }>(`/api/correlations?circuit_id=${C}`)).correlations;
+    assert.equal(k!.logCount, 2);
   });
 
   it('spans a lone trace its window reaches, in any order', async t => {

@@ -646,7 +646,7 @@ export class SqliteStore implements Store {
     return looseLogSpan(this.st.looseLogsAround.get(key, value, fromMs, except.firstMs, key, value, except.lastMs, toMs) as LooseLogsRow);
   }
 
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted?: TimeSpan): NearbyEpisodes | null {
+  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted: TimeSpan | null): NearbyEpisodes | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
@@ -690,7 +690,7 @@ export class SqliteStore implements Store {
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
-    const near = this.episodesNear(key, value, fromMs, toMs, maxTraces);
+    const near = this.episodesNear(key, value, fromMs, toMs, maxTraces, null);
     if (!near) return null;
     // The latest correlation in the window; the engine merges in any other (mergeEpisodes).
     let c: NearbyEpisodes['correlations'][number] | null = null;
@@ -1298,7 +1298,6 @@ interface LogDbRow {
   resource_id: number;
   source: string;
 }
-
 
 interface LooseLogsRow {
   count: number;
