@@ -9,9 +9,10 @@ import { describe, it, type TestContext } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type IdGenerator, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import { ChosenIds } from '../fixtures/otel-sdk.js';
 import { build } from '../helpers/app.js';
 
 const T0 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
@@ -28,17 +29,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-}
-
-class ChosenIds implements IdGenerator {
-  traceId = '';
-  spanId = '';
-  generateTraceId(): string {
-    return this.traceId;
-  }
-  generateSpanId(): string {
-    return this.spanId;
-  }
 }
 
 interface TraceSpec {
