@@ -36,8 +36,11 @@ const MAX_SERVICES = 64;
 /** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
 export interface StateLoader {
   loadTraces(traceIds: readonly string[]): TraceState[];
-  /** The group for (key, value) whose span overlaps [fromMs, toMs], with its member traces and bridges. */
-  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null;
+  /**
+   * The group for (key, value) whose span overlaps [fromMs, toMs], with its member traces and
+   * bridges: the one holding trace `holding` if one does, else the latest.
+   */
+  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, holding?: string): KeyGroup | null;
   /** The members a stored correlation already counted (traces, and its logs as one), 0 if none. */
   persistedMembers(correlationId: string): number;
   /**
@@ -536,7 +539,9 @@ export class CorrelationEngine {
         return;
       }
     const w = this.opts.windowMs;
-    const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit);
+    // The episode holding the trace, not the latest in its window: late data that widens the
+    // trace toward a later episode belongs to its own, which then merges with the later one.
+    const loaded = this.loader.loadGroup(key, value, t.firstMs - w, t.lastMs + w, this.opts.maxTracesPerCircuit, id);
     if (!loaded) return;
     const holds = loaded.traceSet.has(id);
     // Read back, as in hot state: the full episode that refused the trace spans it and lists it.

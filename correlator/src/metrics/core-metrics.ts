@@ -113,7 +113,7 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'correlation_refusals_total',
       help:
         'Traces a correlation full at MAX_TRACES_PER_CIRCUIT did not take as members, counted per batch of each trace: ' +
-        'the circuit lists and shows them, but they are not stitched',
+        'the circuit lists, shows and stitches them, but the correlation counts none of their data',
       registers: r,
     }),
     overloadRefusals: new Counter({

@@ -1286,23 +1286,21 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
   });
 
   for (const restart of [false, true])
-    it(`counts no refusal for late data of a member of another episode that reaches it${restart ? ', after a restart' : ''}`, async t => {
+    it(`merges the episode of a member whose late data reaches a later full one, as time order does, and counts no refusal for it${restart ? ', after a restart' : ''}`, async t => {
       const attrs = { circuit_id: 'CIRC-M' };
       const T = hex('T', 32);
       const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: '3' });
       await c.send(await traceSpans('svc', T, [{ id: hex('T-r', 16), start: s(0), end: s(0.5), attrs, kind: SpanKind.SERVER }]));
       for (const [name, at] of [['X', 10], ['A', 150], ['B', 160], ['C', 170]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
-      const before = await correlations(c, 'CIRC-M');
+      assert.deepEqual((await correlations(c, 'CIRC-M')).map(k => k.members), [['A', 'B', 'C'], ['T', 'X']]);
       if (restart) await c.restart();
       const counted = restart ? 0 : await refusals(c);
-      // T's late span, 100 s in, is within the window of the full {A, B, C}: T is still {T, X}'s.
+      // T's late span, 100 s in, widens {T, X} to the window of the full {A, B, C}: one episode,
+      // which in time order (T, X, T's late span, A, B, C) took A and refused B and C.
       await c.send(await traceSpans('svc', T, [{ id: hex('T-late', 16), parent: hex('T-r', 16), start: s(100), end: s(101) }]));
-      assert.equal((await refusals(c)) - counted, 0);
-      assert.deepEqual(
-        (await correlations(c, 'CIRC-M')).map(k => k.members),
-        before.map(k => k.members),
-        'no correlation loses or gains a member',
-      );
+      assert.equal((await refusals(c)) - counted, 0, 'T is a member, of its own episode');
+      // The full episode spans the traces it refused (B, C).
+      assert.deepEqual(await correlations(c, 'CIRC-M'), [{ members: ['A', 'T', 'X'], from: 0, to: 170_500, spans: 4 }]);
       assert.deepEqual((await circuitTraces(c, 'CIRC-M')).listed, ['A', 'B', 'C', 'T', 'X']);
     });
 
@@ -1321,18 +1319,35 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
       ]);
     });
 
-  it('lists a member by its own data in a time range, and counts no refusal, when a later full episode gets its datum', async t => {
+  it('lists a member by its own data in a time range, and counts no refusal, when its datum merges its episode with a later full one', async t => {
     const attrs = { circuit_id: 'CIRC-MEM' };
     const c = await Correlator.start(t, cap2);
     const T = hex('T', 32);
     await c.send(await traceSpans('svc', T, [{ id: hex('T-r', 16), start: s(0), end: s(0.5), attrs, kind: SpanKind.SERVER }]));
     for (const [name, at] of [['P', 10], ['X', 1000], ['Y', 1010]] as const) await c.send(await rootTrace('svc', name, s(at), s(at + 0.5), attrs));
-    // T, a member of {T, P}, names the circuit again at 1020 s, in the window of the full {X, Y}.
+    // T, a member of {T, P}, names the circuit again at 1020 s, in the window of the full {X, Y}:
+    // T now spans both episodes, which are one.
     await c.send(await traceSpans('svc', T, [{ id: hex('T-2', 16), parent: hex('T-r', 16), start: s(1020), end: s(1020.5), attrs }]));
     assert.deepEqual((await circuitTraces(c, 'CIRC-MEM', `?from=${s(1019)}&to=${s(1021)}`)).listed, ['T']);
     assert.equal(await refusals(c), 0);
-    assert.deepEqual((await correlations(c, 'CIRC-MEM')).map(k => k.members), [['X', 'Y'], ['P', 'T']]);
+    // Past the cap, a merge keeps the members of the episode it merges into and refuses the rest
+    // (T and P here), which the circuit still lists and stitches.
+    assert.deepEqual(await correlations(c, 'CIRC-MEM'), [{ members: ['X', 'Y'], from: 0, to: 1_020_500, spans: 2 }]);
+    assert.deepEqual((await circuitTraces(c, 'CIRC-MEM')).listed, ['P', 'T', 'X', 'Y']);
   });
+
+  for (const restart of [false, true])
+    it(`counts a member's late span in its own episode when the latest in its window is another${restart ? ', after a restart' : ''}`, async t => {
+      const C = 'CIRC-LATEMEM';
+      const attrs = { circuit_id: C };
+      const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '10' });
+      await c.send([...(await rootTrace('ops', 'T', s(10), s(11), attrs)), ...(await rootTrace('mdso', 'U', s(12), s(13), attrs))]);
+      await c.send([...(await rootTrace('beorn', 'B1', s(40), s(41), attrs)), ...(await rootTrace('arda', 'B2', s(41), s(42), attrs))]);
+      if (restart) await c.restart();
+      // T's late span, without the key, runs to 32 s: {T, U} reaches the window of {B1, B2}.
+      await c.send(await traceSpans('ops', hex('T', 32), [{ id: hex('T-late', 16), parent: hex('T-r', 16), start: s(31), end: s(32) }]));
+      assert.deepEqual(await correlations(c, C), [{ members: ['B1', 'B2', 'T', 'U'], from: 10_000, to: 42_000, spans: 5 }]);
+    });
 
   it('merges an episode read back with its logs of no trace when a late span of its member reaches another', async t => {
     const C = 'CIRC-READBACK';

@@ -689,12 +689,14 @@ export class SqliteStore implements Store {
     return { correlations, members, looseLogs, bridges };
   }
 
-  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number): KeyGroup | null {
+  loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, holding?: string): KeyGroup | null {
     const near = this.episodesNear(key, value, fromMs, toMs, maxTraces, null);
     if (!near) return null;
-    // The latest correlation in the window; the engine merges in any other (mergeEpisodes).
+    // The one holding the trace asked about, else the latest correlation in the window; the
+    // engine merges in any other (mergeEpisodes).
     let c: NearbyEpisodes['correlations'][number] | null = null;
-    for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
+    if (holding !== undefined) c = near.correlations.find(x => x.traceIds.includes(holding)) ?? null;
+    if (!c) for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
     // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo),
     // and its logs of no trace.
     const loose = near.looseLogs;
