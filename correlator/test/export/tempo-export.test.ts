@@ -9,6 +9,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { TempoExporter, backoffMs, tracesUrl } from '../../src/export/tempo-exporter.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { until } from '../helpers/until.js';
 
@@ -16,16 +17,17 @@ const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 /**
  * A stand-in OTLP receiver that answers with the statuses it is given, then 200; with `answer`,
- * a 200 carries that body; with `hang`, it never answers.
+ * a 200 carries that body; with `hang`, it never answers; with `held`, it answers when released.
  */
 async function fakeTempo(
   t: TestContext,
   statuses: number[] = [],
   retryAfter = '0',
-  answer?: { body: Uint8Array; contentType: string } | 'hang',
+  answer?: { body: Uint8Array; contentType: string } | 'hang' | 'held',
 ) {
   const closedUnanswered: IncomingMessage[] = [];
   const bodies: Buffer[] = [];
+  const held: (() => void)[] = [];
   let requests = 0;
   const server: Server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -36,11 +38,16 @@ async function fakeTempo(
         res.on('close', () => closedUnanswered.push(req));
         return;
       }
-      const status = statuses.shift() ?? 200;
-      if (status === 200) bodies.push(Buffer.concat(chunks));
-      if (status === 503) res.setHeader('Retry-After', retryAfter);
-      res.writeHead(status, { 'content-type': answer?.contentType ?? 'application/x-protobuf' });
-      res.end(status === 200 && answer ? answer.body : undefined);
+      const reply = () => {
+        const status = statuses.shift() ?? 200;
+        if (status === 200) bodies.push(Buffer.concat(chunks));
+        if (status === 503) res.setHeader('Retry-After', retryAfter);
+        const body = typeof answer === 'object' ? answer : undefined;
+        res.writeHead(status, { 'content-type': body?.contentType ?? 'application/x-protobuf' });
+        res.end(status === 200 && body ? body.body : undefined);
+      };
+      if (answer === 'held') held.push(reply);
+      else reply();
     });
   });
   await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
@@ -51,6 +58,10 @@ async function fakeTempo(
     closedUnanswered,
     get requests() {
       return requests;
+    },
+    /** Answers the requests held so far. */
+    release() {
+      for (const reply of held.splice(0)) reply();
     },
   };
 }
@@ -190,6 +201,83 @@ describe('bridge export to Tempo', () => {
     await post(tracesProtobuf(named('again')));
     assert.equal((await sent()).length, 2);
     assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
+  });
+
+  it('sends a bridge again when one of its traces gains a key while its copy without it is being sent', async t => {
+    const tempo = await fakeTempo(t, [], '0', 'held');
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`);
+    const [beorn, mdso] = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP-RACE' } }] },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP-RACE' } },
+          { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: 'PROD-9' } },
+        ],
+      },
+    ]);
+    const post = async (spans: ReadableSpan[]) =>
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(spans) })).statusCode,
+        200,
+      );
+    await post([...beorn!.spans, ...mdso!.spans.filter(s => s.name === 'plan')]);
+    const sending = app.correlator.exporter!.tick();
+    await until(async () => (tempo.requests === 1 ? true : null), 'the copy without the key to be in flight');
+    // The child trace gains product_id while that copy is being sent.
+    await post(mdso!.spans.filter(s => s.name === 'product'));
+    tempo.release();
+    await sending;
+    const again = app.correlator.exporter!.tick();
+    await until(async () => (tempo.requests === 2 ? true : null), 'the copy with the key to be sent');
+    tempo.release();
+    await again;
+    assert.deepEqual(
+      exportedSpans(tempo.bodies).map(s => s.attributes.filter(a => a.key === 'product_id').length),
+      [0, 1],
+    );
+    assert.equal(app.correlator.store.exportQueueDepth(), 0);
+    assert.equal(app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get(), 0);
+  });
+
+  it('keeps EXPORT_QUEUE_MAX when bridges are sent again for keys their traces gained', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`, { EXPORT_QUEUE_MAX: '10' });
+    const ids = Array.from({ length: 30 }, (_, i) => `EXP-BOUND-${i}`);
+    const traces = await buildTraces(
+      ids.flatMap(circuit_id => [
+        { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id } }] },
+        {
+          service: 'mdso',
+          spans: [
+            { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id } },
+            { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: `PROD-${circuit_id}` } },
+          ],
+        },
+      ]),
+    );
+    const post = async (names: string[]) =>
+      assert.equal(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/v1/traces',
+            headers: { 'content-type': 'application/x-protobuf' },
+            payload: tracesProtobuf(traces.flatMap(tr => tr.spans.filter(s => names.includes(s.name)))),
+          })
+        ).statusCode,
+        200,
+      );
+    await post(['create', 'plan']);
+    // The bound dropped the oldest 20 bridges; the 10 left are sent.
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 10);
+    // All 30 children gain a key in one request: 30 bridges to send again, 10 of them kept.
+    await post(['product']);
+    const queued = app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get();
+    assert.equal(queued, 10);
+    assert.equal(app.correlator.store.exportQueueDepth(), 10);
+    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total 40\n/);
   });
 
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {

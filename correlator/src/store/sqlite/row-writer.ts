@@ -55,7 +55,8 @@ export interface RowBatch {
   derived: DerivedWrites | null;
   /** The resource id bridge spans are stored with (0 when the batch adds none). */
   bridgeResourceId: number;
-  exports: { refs: string[]; dueMs: number; dropOldest: number } | null;
+  /** `maxDepth`: EXPORT_QUEUE_MAX, which bridges sent again must respect too. */
+  exports: { refs: string[]; dueMs: number; dropOldest: number; maxDepth: number } | null;
 }
 
 export interface RowWriteResult {
@@ -119,10 +120,19 @@ export class RowWriter {
       const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued);
       if (excess > 0) dropped = st.dropOldestExports.run(excess).changes;
       // Tempo keeps one span of an id in a trace it returns, and its search reads every copy: the
-      // copy sent again is found by the key the first lacked. One still queued goes once, with it.
+      // copy sent again is found by the key the first lacked. One still queued is due anew, which
+      // also tells a send of it in flight that its copy lacks the key (SqliteStore.completeExports).
+      let requeued = 0;
       for (const row of rekeyedTraceRows)
         for (const ref of st.bridgeRefsOfTrace.all(row, row) as string[])
-          if (!newHops.has(ref)) enqueued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+          if (!newHops.has(ref) && st.dueAnew.run(batch.exports.dueMs, ref).changes === 0)
+            requeued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+      if (requeued > 0) {
+        enqueued += requeued;
+        // Not counted when the batch was planned: the bound is kept here (rare: a trace gained a key).
+        const over = (st.exportQueueCount.get() as number) - batch.exports.maxDepth;
+        if (over > 0) dropped += st.dropOldestExports.run(over).changes;
+      }
     }
     return { dequeued, enqueued, dropped };
   }
@@ -409,6 +419,9 @@ function prepareWrites(d: Database.Database) {
          UNION SELECT trace_id || ':' || span_id FROM bridges WHERE child_ref = ?`,
       )
       .pluck(),
+    // Later by at least a µs: a send that read the old due time finds it changed.
+    dueAnew: d.prepare('UPDATE export_queue SET due_ms = max(?, due_ms + 0.001) WHERE ref = ?'),
+    exportQueueCount: d.prepare('SELECT count(*) FROM export_queue').pluck(),
     dropOldestExports: d.prepare(
       'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)',
     ),

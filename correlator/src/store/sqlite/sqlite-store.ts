@@ -107,6 +107,8 @@ export class SqliteStore implements Store {
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
+  /** The due time dueExports read of each export-queue entry handed out and not yet done with. */
+  private readonly handedOut = new Map<string, number>();
   /**
    * The key values refused_traces may hold rows of (read at start, added to by every write of one):
    * the few that ever filled an episode. The others' episodes plan as they always did, without a
@@ -274,7 +276,8 @@ export class SqliteStore implements Store {
       ),
       hasLooseLog: d.prepare('SELECT 1 FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ? LIMIT 1').pluck(),
       dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
-      dueExports: d.prepare('SELECT ref, attempts FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
+      dueExports: d.prepare('SELECT ref, attempts, due_ms FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
+      dequeueRead: d.prepare('DELETE FROM export_queue WHERE ref = ? AND due_ms = ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
       // Its members and the traces its full episodes refused (schema.ts, version 8).
       circuitTraceIds: d
@@ -509,7 +512,7 @@ export class SqliteStore implements Store {
     this.queueDepth += refs.length;
     const dropOldest = Math.max(0, this.queueDepth - exp.maxDepth);
     this.queueDepth -= dropOldest;
-    batch.exports = { refs, dueMs: batch.receivedMs + exp.delayMs, dropOldest };
+    batch.exports = { refs, dueMs: batch.receivedMs + exp.delayMs, dropOldest, maxDepth: exp.maxDepth };
   }
 
   /** Holds nothing of the batch but its export counts while the writer works (see ingestSpans). */
@@ -744,7 +747,8 @@ export class SqliteStore implements Store {
   // ---- export queue -----------------------------------------------------------------------------
 
   dueExports(nowMs: number, limit: number): ExportItem[] {
-    const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number }[];
+    const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number; due_ms: number }[];
+    for (const r of rows) this.handedOut.set(r.ref, r.due_ms);
     const bridges = rows.map(r => {
       const [traceId, spanId] = r.ref.split(':') as [string, string];
       return this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
@@ -757,15 +761,27 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Removes what was sent. An entry due anew since dueExports read it (a trace of its bridge gained
+   * a key while the copy without it was being sent) stays, to be sent again with the key.
+   */
   completeExports(refs: readonly string[]): void {
     this.db.transaction(() => {
-      for (const ref of refs) if (this.st.dequeueRef.run(ref).changes === 1) this.queueDepth--;
+      for (const ref of refs) {
+        const read = this.handedOut.get(ref);
+        this.handedOut.delete(ref);
+        const gone = read === undefined ? this.st.dequeueRef.run(ref) : this.st.dequeueRead.run(ref, read);
+        if (gone.changes === 1) this.queueDepth--;
+      }
     })();
   }
 
   retryExports(refs: readonly string[], error: string, dueMs: number): void {
     this.db.transaction(() => {
-      for (const ref of refs) this.st.retryExport.run(error.slice(0, 500), dueMs, ref);
+      for (const ref of refs) {
+        this.handedOut.delete(ref);
+        this.st.retryExport.run(error.slice(0, 500), dueMs, ref);
+      }
     })();
   }
 
