@@ -413,7 +413,7 @@ async function runCase(t: TestContext, seed: number, cap: number, tally: Tally, 
 describe("a circuit's correlations in a range", () => {
   it('are those the lookup through all its traces gives, in the same order and at the same limits', async t => {
     const tally = tallied();
-    for (const seed of [1, 2, 3, 4, 5]) {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
       for (const cap of [2, 3]) await runCase(t, seed, cap, tally);
     }
     t.diagnostic(JSON.stringify(tally));
@@ -423,6 +423,31 @@ describe("a circuit's correlations in a range", () => {
     for (const k of ['rangedAnswers', 'rangedAtLimit', 'rangedWithTies', 'rangedPastTheirTraces'] as const) {
       assert.ok(tally[k] >= 20, `${k}: ${tally[k]}`);
     }
+  });
+
+  it('are looked up through the circuit traces when the correlations the range reaches list more traces', async t => {
+    // BIG: four episodes of five traces, 1,000 s apart; SMALL: three traces beside BIG's last.
+    const traces: TraceSpec[] = [];
+    for (let e = 0; e < 4; e++)
+      for (let i = 0; i < 5; i++) {
+        const start = T0 + e * 1_000_000 + i * 1000;
+        traces.push({ service: 'beorn', traceId: hexId(9000 + traces.length, 32), start, end: start + 500, root: { circuit_id: 'BIG' } });
+      }
+    for (let i = 0; i < 3; i++) {
+      const start = T0 + 3_000_000 + i * 1000;
+      traces.push({ service: 'arda', traceId: hexId(9100 + i, 32), start, end: start + 500, root: { circuit_id: 'SMALL' } });
+    }
+    const app = await build(t);
+    await app.ready();
+    await send(app, { traces, logs: [] }, 1);
+    const spy = new LookupSpy(app.correlator.store.db);
+    const tally = tallied();
+    const range = { fromMs: T0 + 2_999_000, toMs: T0 + 3_010_000 };
+    // The range reaches two correlations that list 8 traces: fewer than BIG's 20, more than SMALL's 3.
+    await compareOne(app, spy, { circuit_id: 'BIG', ...range, limit: 100 }, tally);
+    assert.deepEqual([tally.ranged, tally.byGroups], [1, 0], 'BIG: by the correlations the range reaches');
+    await compareOne(app, spy, { circuit_id: 'SMALL', ...range, limit: 100 }, tally);
+    assert.deepEqual([tally.ranged, tally.byGroups], [1, 1], "SMALL: by the circuit's traces");
   });
 
   it('are those still where a trace of the circuit no longer names the group it is a member of', async t => {
