@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { TempoExporter, backoffMs, tracesUrl } from '../../src/export/tempo-exporter.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { until } from '../helpers/until.js';
 
@@ -139,6 +140,33 @@ async function sharedHop() {
   return { first: tracesProtobuf([...a!.spans, ...bRoot]), second: tracesProtobuf(bStep) };
 }
 
+/**
+ * beorn → mdso per circuit, and mdso's later spans by name: `poll` (no key), `product` (a
+ * product_id) and `again` (another product_id).
+ */
+async function keyedLater(circuitIds: readonly string[]) {
+  const traces = await buildTraces(
+    circuitIds.flatMap(circuit_id => [
+      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id } }] },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id } },
+          { name: 'poll', startMs: T0 + 150, endMs: T0 + 200, parent: 'plan' },
+          { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: `PROD-${circuit_id}` } },
+          { name: 'again', startMs: T0 + 250, endMs: T0 + 280, parent: 'plan', attributes: { product_id: `AGAIN-${circuit_id}` } },
+        ],
+      },
+    ]),
+  );
+  return (...names: string[]): ReadableSpan[] => traces.flatMap(tr => tr.spans.filter(sp => names.includes(sp.name)));
+}
+
+async function postSpans(app: FastifyInstance, spans: ReadableSpan[]): Promise<void> {
+  const r = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(spans) });
+  assert.equal(r.statusCode, 200, r.body);
+}
+
 describe('bridge export to Tempo', () => {
   it('sends a hop two circuits plan once, and the queue gauge counts what the queue holds', async t => {
     const tempo = await fakeTempo(t);
@@ -164,41 +192,26 @@ describe('bridge export to Tempo', () => {
     assert.match((await waiting.inject('/metrics')).body, /\nexport_queue_depth 1\n/);
   });
 
-
   it('sends a bridge again when one of its traces gains a key, so a search by that key finds it', async t => {
     const tempo = await fakeTempo(t);
     const app = await exportingApp(t, `${tempo.url}/v1/traces`);
-    const [beorn, mdso] = await buildTraces([
-      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP-KEY' } }] },
-      {
-        service: 'mdso',
-        spans: [
-          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP-KEY' } },
-          { name: 'poll', startMs: T0 + 150, endMs: T0 + 200, parent: 'plan' },
-          { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: 'PROD-7' } },
-          { name: 'again', startMs: T0 + 250, endMs: T0 + 280, parent: 'plan', attributes: { product_id: 'PROD-8' } },
-        ],
-      },
-    ]);
-    const named = (name: string) => mdso!.spans.filter(s => s.name === name);
-    const post = async (payload: Buffer) =>
-      assert.equal((await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode, 200);
+    const spans = await keyedLater(['EXP-KEY']);
     const sent = async () => {
       await app.correlator.exporter!.tick();
       return exportedSpans(tempo.bodies).map(s => [s.name, s.attributes.filter(a => a.key === 'product_id').length]);
     };
-    await post(tracesProtobuf([...beorn!.spans, ...named('plan')]));
+    await postSpans(app, spans('create', 'plan'));
     assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
     // A late span with no key changes nothing the bridge span carries: nothing is sent.
-    await post(tracesProtobuf(named('poll')));
+    await postSpans(app, spans('poll'));
     assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
-    await post(tracesProtobuf(named('product')));
+    await postSpans(app, spans('product'));
     assert.deepEqual(await sent(), [
       ['beorn_to_mdso_bridge', 0],
       ['beorn_to_mdso_bridge', 1],
     ]);
     // Another value of a key the trace has: the bridge span keeps the first, so nothing is sent.
-    await post(tracesProtobuf(named('again')));
+    await postSpans(app, spans('again'));
     assert.equal((await sent()).length, 2);
     assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
   });
@@ -206,26 +219,12 @@ describe('bridge export to Tempo', () => {
   it('sends a bridge again when one of its traces gains a key while its copy without it is being sent', async t => {
     const tempo = await fakeTempo(t, [], '0', 'held');
     const app = await exportingApp(t, `${tempo.url}/v1/traces`);
-    const [beorn, mdso] = await buildTraces([
-      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP-RACE' } }] },
-      {
-        service: 'mdso',
-        spans: [
-          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP-RACE' } },
-          { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: 'PROD-9' } },
-        ],
-      },
-    ]);
-    const post = async (spans: ReadableSpan[]) =>
-      assert.equal(
-        (await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(spans) })).statusCode,
-        200,
-      );
-    await post([...beorn!.spans, ...mdso!.spans.filter(s => s.name === 'plan')]);
+    const spans = await keyedLater(['EXP-RACE']);
+    await postSpans(app, spans('create', 'plan'));
     const sending = app.correlator.exporter!.tick();
     await until(async () => (tempo.requests === 1 ? true : null), 'the copy without the key to be in flight');
     // The child trace gains product_id while that copy is being sent.
-    await post(mdso!.spans.filter(s => s.name === 'product'));
+    await postSpans(app, spans('product'));
     tempo.release();
     await sending;
     const again = app.correlator.exporter!.tick();
@@ -243,37 +242,13 @@ describe('bridge export to Tempo', () => {
   it('keeps EXPORT_QUEUE_MAX when bridges are sent again for keys their traces gained', async t => {
     const tempo = await fakeTempo(t);
     const app = await exportingApp(t, `${tempo.url}/v1/traces`, { EXPORT_QUEUE_MAX: '10' });
-    const ids = Array.from({ length: 30 }, (_, i) => `EXP-BOUND-${i}`);
-    const traces = await buildTraces(
-      ids.flatMap(circuit_id => [
-        { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id } }] },
-        {
-          service: 'mdso',
-          spans: [
-            { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id } },
-            { name: 'product', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { product_id: `PROD-${circuit_id}` } },
-          ],
-        },
-      ]),
-    );
-    const post = async (names: string[]) =>
-      assert.equal(
-        (
-          await app.inject({
-            method: 'POST',
-            url: '/v1/traces',
-            headers: { 'content-type': 'application/x-protobuf' },
-            payload: tracesProtobuf(traces.flatMap(tr => tr.spans.filter(s => names.includes(s.name)))),
-          })
-        ).statusCode,
-        200,
-      );
-    await post(['create', 'plan']);
+    const spans = await keyedLater(Array.from({ length: 30 }, (_, i) => `EXP-BOUND-${i}`));
+    await postSpans(app, spans('create', 'plan'));
     // The bound dropped the oldest 20 bridges; the 10 left are sent.
     await app.correlator.exporter!.tick();
     assert.equal(exportedSpans(tempo.bodies).length, 10);
     // All 30 children gain a key in one request: 30 bridges to send again, 10 of them kept.
-    await post(['product']);
+    await postSpans(app, spans('product'));
     const queued = app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get();
     assert.equal(queued, 10);
     assert.equal(app.correlator.store.exportQueueDepth(), 10);
