@@ -156,7 +156,7 @@ export function newTraceState(traceId: string): TraceState {
   };
 }
 
-function keyNames(keys: KeyValues): number {
+function keyCount(keys: KeyValues): number {
   let n = 0;
   for (const _ in keys) n++;
   return n;
@@ -242,7 +242,7 @@ export class CorrelationEngine {
         entryChanged: false,
         candidatesChanged: false,
         lastMsBefore: t.lastMs,
-        keyNamesBefore: t.spanCount + t.logCount > 0 ? keyNames(t.keys) : -1,
+        keyCountBefore: t.spanCount + t.logCount > 0 ? keyCount(t.keys) : -1,
       };
       batch.traceDeltas.set(traceId, delta);
     }
@@ -822,7 +822,7 @@ export class CorrelationEngine {
         keys: t.keys,
         moreKeys: t.moreKeys,
         linkedTraceIds: t.linkedTraceIds,
-        keysGained: d.keyNamesBefore >= 0 && keyNames(t.keys) > d.keyNamesBefore,
+        keysGained: d.keyCountBefore >= 0 && keyCount(t.keys) > d.keyCountBefore,
       };
       batch.writes.traces.push(up);
       // Every group that bridges to or from the trace plans again: each of its circuits, not
@@ -1042,7 +1042,7 @@ interface TraceBatchDelta {
   /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
   lastMsBefore: number;
   /** How many keys it had before the batch; -1 for a trace the batch brings first. */
-  keyNamesBefore: number;
+  keyCountBefore: number;
 }
 
 class BatchContext {
