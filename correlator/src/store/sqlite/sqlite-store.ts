@@ -660,7 +660,13 @@ export class SqliteStore implements Store {
     this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
     if (!this.seenFilter.mayHoldGroup(key, value)) return null;
     const hasMember = this.st.groupHasMember.get(key, value, fromMs, toMs) !== undefined;
-    const looseLogs = counted ? this.looseLogsAround(key, value, fromMs, toMs, counted) : this.looseLogsIn(key, value, fromMs, toMs);
+    // Most key values have no logs of no trace near: asking whether any is a fifth of counting them.
+    const looseLogs =
+      this.st.hasLooseLog.get(key, value, fromMs, toMs) === undefined
+        ? null
+        : counted
+          ? this.looseLogsAround(key, value, fromMs, toMs, counted)
+          : this.looseLogsIn(key, value, fromMs, toMs);
     // A full episode spans the traces it refused, which are no member (schema.ts, version 8).
     if (!hasMember && !looseLogs && this.st.groupHasRefusal.get(key, value, fromMs, toMs) === undefined) return null;
     const members = hasMember
