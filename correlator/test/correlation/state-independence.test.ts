@@ -1349,6 +1349,24 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
       assert.deepEqual(await correlations(c, C), [{ members: ['B1', 'B2', 'T', 'U'], from: 10_000, to: 42_000, spans: 5 }]);
     });
 
+  it('merges a lone trace whose late log reaches a full episode, and stitches it as with no cap', async t => {
+    const C = 'CIRC-LONE-LATE';
+    const attrs = { circuit_id: C };
+    const views: unknown[] = [];
+    for (const cap of ['2', '500']) {
+      const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '10', MAX_TRACES_PER_CIRCUIT: cap });
+      // L alone at 0 s (one trace makes no correlation row); {A, B} at 20 s, full at cap 2.
+      await c.send(await rootTrace('beorn', 'L', s(0), s(0.5), attrs));
+      await c.send([...(await rootTrace('mdso', 'A', s(20), s(20.5), attrs)), ...(await rootTrace('arda', 'B', s(22), s(22.5), attrs))]);
+      // A log of L's at 25 s, without the key: L now spans into the window of {A, B}.
+      await c.log('beorn', [{ timestamp: new Date(s(25)).toISOString(), message: 'done', trace_id: hex('L', 32) }]);
+      const [k] = await correlations(c, C);
+      views.push({ bridges: await c.checkedBridges(C), traces: await circuitTraces(c, C), span: [k!.from, k!.to] });
+    }
+    assert.deepEqual(views[0], views[1]);
+    assert.deepEqual((views[1] as { span: number[] }).span, [0, 25_000], 'one episode, from L');
+  });
+
   it('merges an episode read back with its logs of no trace when a late span of its member reaches another', async t => {
     const C = 'CIRC-READBACK';
     const attrs = { circuit_id: C };

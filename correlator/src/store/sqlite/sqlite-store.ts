@@ -707,14 +707,21 @@ export class SqliteStore implements Store {
     // The one holding the trace asked about, else the latest correlation in the window; the
     // engine merges in any other (mergeEpisodes).
     let c: NearbyEpisodes['correlations'][number] | null = null;
-    if (holding !== undefined) c = near.correlations.find(x => x.traceIds.includes(holding)) ?? null;
-    if (!c) for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
+    let alone = false;
+    if (holding !== undefined) {
+      c = near.correlations.find(x => x.traceIds.includes(holding)) ?? null;
+      // A member no correlation lists is an episode of its own (one trace makes no correlation
+      // row). Read back as the latest correlation's, a full one left it out, and the episodes its
+      // later data joined stayed apart.
+      alone = c === null && this.st.memberRow.get(key, value, holding) !== undefined;
+    }
+    if (!c && !alone) for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
     // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo),
     // and its logs of no trace.
     const loose = near.looseLogs;
     const firstMs = Math.min(c?.firstMs ?? Infinity, loose?.firstMs ?? Infinity, ...near.members.map(m => m.firstMs));
     const lastMs = Math.max(c?.lastMs ?? -Infinity, loose?.lastMs ?? -Infinity, ...near.members.map(m => m.lastMs));
-    const traceIds = c ? [...c.traceIds] : [];
+    const traceIds = c ? [...c.traceIds] : alone ? [holding!] : [];
     // Members of another correlation in the window are another episode's, which the engine merges
     // in within the cap (engine.ts, mergeEpisodes), as it does in hot state. Taken in here, they
     // filled the group read back, and it refused the trace that joins the two.
