@@ -906,8 +906,7 @@ export class CorrelationEngine {
    */
   private stitchLocally(batch: BatchContext): void {
     for (const [noted, spans] of batch.changedSpans) {
-      // An episode merged into another in this batch: its traces are the merged one's now.
-      const g = batch.absorbed.has(noted) ? batch.groups.get(noted.key as BusinessKeyName)?.get(noted.value) : noted;
+      const g = batch.episodeNow(noted);
       if (!g?.bridges || g.key === 'trace_id' || !this.stitchesLocally(g, batch)) continue;
       // Disjoint spans: a child is planned in one of them only (its parents are all within it).
       for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch);
@@ -924,9 +923,10 @@ export class CorrelationEngine {
     const key = g.key as BusinessKeyName;
     const ids = new Set<string>();
     for (const id of this.loader.tracesNear(key, g.value, fromMs, toMs, Math.max(MAX_TRACES_NEAR, 2 * this.opts.maxTracesPerCircuit))) ids.add(id);
-    // The batch's own traces of the episode are not stored yet.
-    for (const id of batch.refusalsOf(g)) ids.add(id);
-    for (const { group, trace } of batch.joins) if (group === g) ids.add(trace.traceId);
+    // The batch's own traces of the episode are not stored yet, including those that joined or
+    // were refused by an episode it then merged: missed, they were planned as no child.
+    for (const [group, refused] of batch.refusalsByEpisode()) if (batch.episodeNow(group) === g) for (const id of refused) ids.add(id);
+    for (const { group, trace } of batch.joins) if (batch.episodeNow(group) === g) ids.add(trace.traceId);
     const states = this.withLinked(this.memberStates([...ids]), ids, key, g.value);
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
@@ -1085,9 +1085,14 @@ class BatchContext {
     spans.push([t.firstMs - windowMs, t.lastMs + windowMs]);
   }
 
-  /** The traces full episode g refused in this batch. */
-  refusalsOf(g: KeyGroup): ReadonlySet<string> {
-    return this.refusals.get(g) ?? NO_IDS;
+  /** The traces each full episode refused in this batch. */
+  refusalsByEpisode(): ReadonlyMap<KeyGroup, ReadonlySet<string>> {
+    return this.refusals;
+  }
+
+  /** The episode g is now: the one it merged into in this batch, if it was absorbed. */
+  episodeNow(g: KeyGroup): KeyGroup | undefined {
+    return this.absorbed.has(g) ? this.groups.get(g.key as BusinessKeyName)?.get(g.value) : g;
   }
 
   noteRefusal(g: KeyGroup, traceId: string): void {
@@ -1107,8 +1112,6 @@ class BatchContext {
     return byValue;
   }
 }
-
-const NO_IDS: ReadonlySet<string> = new Set();
 
 /**
  * The traces a full episode reads around the traces a batch changed (stitchWithin): a circuit

@@ -1349,6 +1349,28 @@ describe('a correlation full at MAX_TRACES_PER_CIRCUIT', () => {
       assert.deepEqual(await correlations(c, C), [{ members: ['B1', 'B2', 'T', 'U'], from: 10_000, to: 42_000, spans: 5 }]);
     });
 
+  it('stitches the traces of an episode that a merge in the same request took in, as with no cap', async t => {
+    const C = 'CIRC-MERGED-JOIN';
+    const attrs = { circuit_id: C };
+    const views: unknown[] = [];
+    for (const cap of ['2', '500']) {
+      const c = await Correlator.start(t, { MAX_TRACES_PER_CIRCUIT: cap });
+      await c.log('ops', [10.452, 36.956, 120].map(at => ({ timestamp: new Date(s(at)).toISOString(), message: 'poll', circuit_id: C })));
+      // In one request: T0 joins the episode of logs, T5 starts another, T8 joins T5's and spans
+      // both, and R comes after T5, refused at cap 2 by the full {T5, T8}. The two episodes then
+      // merge; at cap 2 the merge keeps T0 and T5 and refuses T8.
+      await c.send([
+        ...(await rootTrace('mdso', 'T0', s(96.201), s(96.201), attrs)),
+        ...(await rootTrace('mdso', 'T5', s(199), s(223.895), attrs)),
+        ...(await rootTrace('bpocore', 'T8', s(44.074), s(193), attrs)),
+        ...(await rootTrace('arda', 'R', s(230), s(231), attrs)),
+      ]);
+      views.push(await c.checkedBridges(C));
+    }
+    assert.equal((views[1] as string[]).length, 3, 'T8 parents T0 and T5, and T5 parents R');
+    assert.deepEqual(views[0], views[1]);
+  });
+
   it('merges a lone trace whose late log reaches a full episode, and stitches it as with no cap', async t => {
     const C = 'CIRC-LONE-LATE';
     const attrs = { circuit_id: C };
