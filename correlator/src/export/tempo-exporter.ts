@@ -155,7 +155,7 @@ export class TempoExporter {
 
   private async deliverBatch(due: readonly ExportItem[], now: number): Promise<BatchOutcome> {
     const { store, metrics, logger } = this.opts;
-    const gone = due.filter(d => d.span === null).map(d => d.ref);
+    const gone = due.filter(d => d.span === null);
     if (gone.length) store.completeExports(gone);
     const items = due.filter(d => d.span !== null);
     if (items.length === 0) return 'sent';
@@ -184,7 +184,7 @@ export class TempoExporter {
     }
     const answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     if (res.ok) {
-      store.completeExports(refs);
+      store.completeExports(items);
       // Spans it refused in a 2xx are not retried (OTLP: the same payload cannot succeed), but
       // they are no delivery either.
       const { rejected, message } = rejectedSpans(new Uint8Array(answer), res.headers.get('content-type'));
@@ -206,7 +206,7 @@ export class TempoExporter {
     // OTLP: any other status is permanent; retrying the same payload cannot succeed.
     metrics.exportFailures.inc({ reason: 'permanent' });
     metrics.exportDropped.inc(refs.length);
-    store.completeExports(refs);
+    store.completeExports(items);
     logger.error({ status: res.status, spans: refs.length }, 'bridge export refused permanently; spans dropped');
     return 'failed';
   }

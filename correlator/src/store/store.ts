@@ -73,9 +73,17 @@ export type Derive<T> = (fresh: T[]) => DerivedWrites;
 
 export interface ExportItem {
   ref: string;
+  /**
+   * When it was due as read: an entry made due anew while its copy was being sent (a trace of its
+   * bridge gained a key) is not done with when that copy is (completeExports).
+   */
+  dueMs: number;
   attempts: number;
   span: StoredSpan | null;
 }
+
+/** What a correlation query asks for, its time range as ms. */
+export type CorrelationQuery = Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number };
 
 export interface PruneResult {
   spans: number;
@@ -120,13 +128,14 @@ export interface Store extends StateLoader {
   bridgesOf(filter: { circuitId?: string; fromTraceIds?: readonly string[]; traceId?: string }): Promise<Bridge[]>;
   /** The calls between services within these traces (client spans and their server children). */
   serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;
-  correlations(q: Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<Correlation[]>;
+  correlations(q: CorrelationQuery): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
   logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
   serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph>;
 
   dueExports(nowMs: number, limit: number): ExportItem[];
-  completeExports(refs: readonly string[]): void;
+  /** Removes the entries sent, unless one was made due again since it was read. */
+  completeExports(items: readonly Pick<ExportItem, 'ref' | 'dueMs'>[]): void;
   retryExports(refs: readonly string[], error: string, dueMs: number): void;
   exportQueueDepth(): number;
 

@@ -12,6 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import type { CorrelationQuery } from '../../src/store/store.js';
 import { ChosenIds } from '../fixtures/otel-sdk.js';
 import { build } from '../helpers/app.js';
 
@@ -152,16 +153,6 @@ async function send(app: FastifyInstance, w: Workload, seed: number): Promise<vo
   }
 }
 
-interface Query {
-  circuit_id?: string;
-  trace_id?: string;
-  service?: string;
-  method?: string;
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
-}
-
 interface ReferenceRow {
   id: string;
   key: string;
@@ -173,7 +164,7 @@ interface ReferenceRow {
  * their key values as candidate groups, one SQL. Written out here, not imported, so a change to
  * the store's helpers cannot change the reference with it.
  */
-function referenceRows(db: Database.Database, q: Query): ReferenceRow[] {
+function referenceRows(db: Database.Database, q: CorrelationQuery): ReferenceRow[] {
   const circuitTraces = `SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = ?
   UNION ALL SELECT trace_id FROM refused_traces WHERE key = 'circuit_id' AND value = ?`;
   const traceId = q.trace_id?.toLowerCase();
@@ -297,7 +288,7 @@ function ranges(times: Times, r: () => number, count: number): { fromMs?: number
 const LIMITS = [1, 2, 3, 5, 100];
 
 /** Filters a query may add: none mostly, sometimes a service, a method or one trace. */
-function extraFilters(r: () => number, traceIds: string[]): Partial<Query> {
+function extraFilters(r: () => number, traceIds: string[]): Partial<CorrelationQuery> {
   const x = r();
   if (x < 0.7) return {};
   if (x < 0.8) return { service: SERVICES[Math.floor(r() * SERVICES.length)]! };
@@ -305,7 +296,7 @@ function extraFilters(r: () => number, traceIds: string[]): Partial<Query> {
   return { trace_id: traceIds[Math.floor(r() * traceIds.length)]!.toUpperCase() };
 }
 
-function correlationsUrl(q: Query): string {
+function correlationsUrl(q: CorrelationQuery): string {
   const p = new URLSearchParams({ limit: String(q.limit) });
   for (const k of ['circuit_id', 'trace_id', 'service', 'method'] as const) if (q[k] !== undefined) p.set(k, q[k]);
   if (q.fromMs !== undefined) p.set('from', String(q.fromMs));
@@ -340,7 +331,7 @@ function reachesPastItsTraces(db: Database.Database, id: string, fromMs: number,
   );
 }
 
-async function compareOne(app: FastifyInstance, spy: LookupSpy, q: Query, tally: Tally): Promise<void> {
+async function compareOne(app: FastifyInstance, spy: LookupSpy, q: CorrelationQuery, tally: Tally): Promise<void> {
   const db = app.correlator.store.db;
   const expected = referenceRows(db, q);
   const { out: got, lookup } = await spy.around(() => getJson<{ correlations: { id: string }[] }>(app, correlationsUrl(q)));
@@ -400,7 +391,7 @@ async function runCase(t: TestContext, seed: number, cap: number, tally: Tally, 
   const traceIds = w.traces.map(x => x.traceId);
   for (const circuit of [...CIRCUITS, 'C-none']) {
     for (const range of ranges(times, r, 40)) {
-      const q: Query = { circuit_id: circuit, ...range, limit: LIMITS[Math.floor(r() * LIMITS.length)]!, ...extraFilters(r, traceIds) };
+      const q: CorrelationQuery = { circuit_id: circuit, ...range, limit: LIMITS[Math.floor(r() * LIMITS.length)]!, ...extraFilters(r, traceIds) };
       await compareOne(app, spy, q, tally);
       if (r() < 0.25) await compareDetail(app, circuit, range);
     }

@@ -34,6 +34,7 @@ import type {
   Store,
   StoredResource,
   StoredSpan,
+  CorrelationQuery,
   TimeRange,
   ViewSpan,
 } from '../store.js';
@@ -107,8 +108,6 @@ export class SqliteStore implements Store {
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceCache = new Map<number, StoredResource>();
   private queueDepth: number;
-  /** The due time dueExports read of each export-queue entry handed out and not yet done with. */
-  private readonly handedOut = new Map<string, number>();
   /**
    * The key values refused_traces may hold rows of (read at start, added to by every write of one):
    * the few that ever filled an episode. The others' episodes plan as they always did, without a
@@ -278,7 +277,6 @@ export class SqliteStore implements Store {
            SELECT time_ms, service FROM loose_logs WHERE key = ? AND value = ? AND time_ms > ? AND time_ms <= ?)`,
       ),
       hasLooseLog: d.prepare('SELECT 1 FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ? LIMIT 1').pluck(),
-      dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
       dueExports: d.prepare('SELECT ref, attempts, due_ms FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
       dequeueRead: d.prepare('DELETE FROM export_queue WHERE ref = ? AND due_ms = ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
@@ -588,6 +586,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Waits for the batches in flight that write (key, value), if any. */
+  private awaitGroupWrites(key: string, value: string): void {
+    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+  }
+
   loadTraces(traceIds: readonly string[]): TraceState[] {
     if (traceIds.length === 0) return [];
     this.awaitWritesOf(traceIds.some(id => this.inFlight.writesTrace(id, this.sink.settled())));
@@ -610,25 +613,25 @@ export class SqliteStore implements Store {
   }
 
   membershipOf(key: string, value: string, traceId: string): 'member' | 'refused' | null {
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     if (this.st.memberRow.get(key, value, traceId) !== undefined) return 'member';
     return this.st.refusedRow.get(key, value, traceId) !== undefined ? 'refused' : null;
   }
 
   refusalsNear(key: string, value: string, fromMs: number, toMs: number): boolean {
     if (!this.refusingGroups.has(groupMapKey(key, value))) return false;
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     return this.st.groupHasRefusal.get(key, value, fromMs, toMs) !== undefined;
   }
 
   tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[] {
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     return this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as string[];
   }
 
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[] {
     if (childTraceIds.length === 0) return [];
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     return (this.st.bridgesInto.all(key, value, JSON.stringify(childTraceIds)) as BridgeDbRow[]).map(toBridgePlan);
   }
 
@@ -638,7 +641,7 @@ export class SqliteStore implements Store {
   }
 
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null {
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     if (!this.seenFilter.mayHoldGroup(key, value)) return null;
     return this.looseLogsIn(key, value, fromMs, toMs);
   }
@@ -657,7 +660,7 @@ export class SqliteStore implements Store {
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
     // finds nothing (32 µs), and the correlation and bridge queries would follow.
-    this.awaitWritesOf(this.inFlight.writesGroup(key, value, this.sink.settled()));
+    this.awaitGroupWrites(key, value);
     if (!this.seenFilter.mayHoldGroup(key, value)) return null;
     const hasMember = this.st.groupHasMember.get(key, value, fromMs, toMs) !== undefined;
     // Most key values have no logs of no trace near: asking whether any is a fifth of counting them.
@@ -764,7 +767,6 @@ export class SqliteStore implements Store {
 
   dueExports(nowMs: number, limit: number): ExportItem[] {
     const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number; due_ms: number }[];
-    for (const r of rows) this.handedOut.set(r.ref, r.due_ms);
     const bridges = rows.map(r => {
       const [traceId, spanId] = r.ref.split(':') as [string, string];
       return this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
@@ -773,31 +775,23 @@ export class SqliteStore implements Store {
     const keysOfRefs = this.traceKeysOf(bridges.flatMap(b => (b ? [b.parent_ref, b.child_ref] : [])));
     return rows.map((r, i) => {
       const row = bridges[i];
-      return { ref: r.ref, attempts: r.attempts, span: row ? this.bridgeSpan(row, keysOfRefs) : null };
+      return { ref: r.ref, dueMs: r.due_ms, attempts: r.attempts, span: row ? this.bridgeSpan(row, keysOfRefs) : null };
     });
   }
 
   /**
-   * Removes what was sent. An entry due anew since dueExports read it (a trace of its bridge gained
-   * a key while the copy without it was being sent) stays, to be sent again with the key.
+   * An entry due anew since dueExports read it (a trace of its bridge gained a key while the copy
+   * without it was being sent) stays, to be sent again with the key.
    */
-  completeExports(refs: readonly string[]): void {
+  completeExports(items: readonly Pick<ExportItem, 'ref' | 'dueMs'>[]): void {
     this.db.transaction(() => {
-      for (const ref of refs) {
-        const read = this.handedOut.get(ref);
-        this.handedOut.delete(ref);
-        const gone = read === undefined ? this.st.dequeueRef.run(ref) : this.st.dequeueRead.run(ref, read);
-        if (gone.changes === 1) this.queueDepth--;
-      }
+      for (const { ref, dueMs } of items) if (this.st.dequeueRead.run(ref, dueMs).changes === 1) this.queueDepth--;
     })();
   }
 
   retryExports(refs: readonly string[], error: string, dueMs: number): void {
     this.db.transaction(() => {
-      for (const ref of refs) {
-        this.handedOut.delete(ref);
-        this.st.retryExport.run(error.slice(0, 500), dueMs, ref);
-      }
+      for (const ref of refs) this.st.retryExport.run(error.slice(0, 500), dueMs, ref);
     })();
   }
 
@@ -1060,7 +1054,7 @@ export class SqliteStore implements Store {
     correlationFilters(where, q, traceId);
     const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC, key DESC, value DESC, rid DESC`;
     const found: CorrelationDbRow[] = [];
-    for (const row of this.db.prepare(sql).all(...where.args) as (CorrelationDbRow & { rid: number })[]) {
+    for (const row of this.db.prepare(sql).iterate(...where.args) as IterableIterator<CorrelationDbRow & { rid: number }>) {
       if (found.length === q.limit) break;
       if (!this.isCandidateGroup(row, circuitId, traceId)) return null;
       found.push(row);
@@ -1346,16 +1340,6 @@ interface LooseLogsRow {
 
 function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
   return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
-}
-
-interface CorrelationQuery {
-  circuit_id?: string;
-  trace_id?: string;
-  service?: string;
-  method?: string;
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
 }
 
 /** The filters of a correlation query other than its circuit, in the order the query was written. */
