@@ -3,7 +3,7 @@
 // the same plan must always give the same bytes. Written field by field with protobufjs's writer,
 // in the order and form `Span.encode(Span.fromObject(...))` writes the same message: building a
 // message object for each bridge cost more than its bytes.
-import { BUSINESS_KEY_NAMES } from '@correlation-station/api-schema';
+import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import protobuf from 'protobufjs';
 import type { BridgePlan } from '../correlation/types.js';
 import type { KeyValues } from '../otlp/decoded.js';
@@ -41,11 +41,38 @@ function stringAttribute(w: protobuf.Writer, field: number, key: string, value: 
   w.ldelim();
 }
 
+/** A string attribute, or a string array when `values` holds more than one (the first written first). */
+function keyAttribute(w: protobuf.Writer, key: string, values: readonly string[]): void {
+  if (values.length === 1) return stringAttribute(w, 9, key, values[0]!);
+  w.uint32(tag(9, LEN)).fork();
+  w.uint32(tag(1, LEN)).string(key);
+  // AnyValue.array_value (5), an ArrayValue of AnyValue.string_value (1) entries.
+  w.uint32(tag(2, LEN)).fork().uint32(tag(5, LEN)).fork();
+  for (const v of values) w.uint32(tag(1, LEN)).fork().uint32(tag(1, LEN)).string(v).ldelim();
+  w.ldelim().ldelim();
+  w.ldelim();
+}
+
+/** The key values a hop's span carries for `name`: `first` (if any), then the others sorted, each once. */
+function valuesOf(name: BusinessKeyName, first: string | undefined, groups: readonly GroupKey[]): string[] {
+  const others = [...new Set(groups.filter(g => g.key === name && g.value !== first).map(g => g.value))].sort();
+  return first ? [first, ...others] : others;
+}
+
+/** A key group planning a hop: a span two groups plan carries both values (encodeBridgeSpan). */
+export interface GroupKey {
+  key: BusinessKeyName;
+  value: string;
+}
+
 /**
  * `keys`: the other business keys of the bridged traces (product, resource, request ids), written
- * after the key that made the bridge, in the order of BUSINESS_KEY_NAMES.
+ * after the key that made the bridge, in the order of BUSINESS_KEY_NAMES. `otherGroups`: the
+ * other groups that plan the same hop. Tempo keeps one span per id, so the one span sent for the
+ * hop carries each group's value (a string array where a key has several, which TraceQL matches
+ * by element): a search by either circuit finds it. Views, which show one group, pass none.
  */
-export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null): Uint8Array {
+export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null, otherGroups: readonly GroupKey[] = []): Uint8Array {
   const w = protobuf.Writer.create();
   w.uint32(tag(1, LEN)).bytes(Buffer.from(plan.traceId, 'hex'));
   w.uint32(tag(2, LEN)).bytes(Buffer.from(plan.spanId, 'hex'));
@@ -58,11 +85,12 @@ export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null
   stringAttribute(w, 9, 'bridge.parent_service', plan.parentService);
   stringAttribute(w, 9, 'bridge.child_service', plan.childService);
   stringAttribute(w, 9, 'bridge.child_trace_id', plan.childTraceId);
-  stringAttribute(w, 9, plan.key, plan.value);
-  if (keys)
+  keyAttribute(w, plan.key, valuesOf(plan.key, plan.value, otherGroups));
+  if (keys || otherGroups.length > 0)
     for (const name of BUSINESS_KEY_NAMES) {
-      const v = keys[name];
-      if (name !== plan.key && v) stringAttribute(w, 9, name, v);
+      if (name === plan.key) continue;
+      const values = valuesOf(name, keys?.[name] || undefined, otherGroups);
+      if (values.length > 0) keyAttribute(w, name, values);
     }
   stringAttribute(w, 9, 'correlation.method', plan.method);
   w.uint32(tag(9, LEN)).fork();

@@ -77,6 +77,34 @@ describe('encodeBridgeSpan', () => {
     });
   }
 
+  it('writes each value of a key the hop\'s groups and traces name, an array where there are several', () => {
+    const { Span } = otlpTypes();
+    const groups = [
+      { key: 'circuit_id', value: 'CKT-B' },
+      { key: 'circuit_id', value: base.value },
+      { key: 'circuit_id', value: 'CKT-A' },
+      { key: 'product_id', value: 'PROD-2' },
+      { key: 'request_id', value: 'REQ-9' },
+    ] as const;
+    const keys = { product_id: 'PROD-1', resource_id: 'RES-1', request_id: 'REQ-9' };
+    const span = Span.toObject(Span.decode(encodeBridgeSpan(base, keys, groups)), { longs: String, bytes: String }) as {
+      attributes: { key: string; value: { stringValue?: string; arrayValue?: { values: { stringValue: string }[] } } }[];
+    };
+    const keyAttributes = span.attributes
+      .filter(a => ['circuit_id', 'product_id', 'resource_id', 'request_id'].includes(a.key))
+      .map(a => [a.key, a.value.arrayValue ? a.value.arrayValue.values.map(v => v.stringValue) : a.value.stringValue]);
+    assert.deepEqual(keyAttributes, [
+      // The plan's value first, the others sorted, each once.
+      ['circuit_id', [base.value, 'CKT-A', 'CKT-B']],
+      // The traces' value first; a group's value the traces already name is not repeated.
+      ['product_id', ['PROD-1', 'PROD-2']],
+      ['resource_id', 'RES-1'],
+      ['request_id', 'REQ-9'],
+    ]);
+    // With no other group the bytes are those a view serves.
+    assert.deepEqual(Buffer.from(encodeBridgeSpan(base, keys, [])), Buffer.from(encodeBridgeSpan(base, keys)));
+  });
+
   it('decodes to the bridge it was made from', () => {
     const { Span } = otlpTypes();
     const span = Span.toObject(Span.decode(encodeBridgeSpan(base)), { longs: String, bytes: String }) as {

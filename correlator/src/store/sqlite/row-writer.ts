@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
+import { groupMapKey } from '../../correlation/types.js';
 
 export interface ResourceRow {
   id: number;
@@ -63,8 +64,8 @@ export interface RowWriteResult {
   /** Export-queue entries removed with the bridges this batch superseded. */
   dequeued: number;
   /**
-   * Export-queue entries added: the batch's refs of hops that had no bridge row before it, and the
-   * bridges of traces that gained a key (TraceUpsert.keysGained).
+   * Export-queue entries added: the batch's refs of hops that had no bridge row before it, the
+   * bridges of traces that gained a key (TraceUpsert.keysGained), and hops another group took on.
    */
   enqueued: number;
   /** Oldest export-queue entries dropped to keep the queue within its bound. */
@@ -100,9 +101,9 @@ export class RowWriter {
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
     // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
     const traceRows = new Map<string, number>();
-    const { dequeued, newHops, rekeyedTraceRows } = batch.derived
+    const { dequeued, newHops, rekeyedTraceRows, regroupedHops } = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
-      : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_ROWS };
+      : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_ROWS, regroupedHops: NO_HOPS };
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
@@ -120,13 +121,15 @@ export class RowWriter {
       const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued);
       if (excess > 0) dropped = st.dropOldestExports.run(excess).changes;
       // Tempo keeps one span of an id in a trace it returns, and its search reads every copy: the
-      // copy sent again is found by the key the first lacked. One still queued is due anew, which
-      // also tells a send of it in flight that its copy lacks the key (SqliteStore.completeExports).
+      // copy sent again is found by the key, or the group's value, the first lacked. One still
+      // queued is due anew, which also tells a send of it in flight that its copy lacks it
+      // (SqliteStore.completeExports).
+      const resend = new Set(regroupedHops);
+      for (const row of rekeyedTraceRows) for (const ref of st.bridgeRefsOfTrace.all(row, row) as string[]) resend.add(ref);
       let requeued = 0;
-      for (const row of rekeyedTraceRows)
-        for (const ref of st.bridgeRefsOfTrace.all(row, row) as string[])
-          if (!newHops.has(ref) && st.dueAnew.run(batch.exports.dueMs, ref).changes === 0)
-            requeued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+      for (const ref of resend)
+        if (!newHops.has(ref) && st.dueAnew.run(batch.exports.dueMs, ref).changes === 0)
+          requeued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
       if (requeued > 0) {
         enqueued += requeued;
         // Not counted when the batch was planned: the bound is kept here (rare: a trace gained a key).
@@ -162,7 +165,13 @@ export class RowWriter {
     now: number,
     bridgeResourceId: number,
     traceRows: Map<string, number>,
-  ): { dequeued: number; newHops: ReadonlySet<string>; rekeyedTraceRows: readonly number[] } {
+  ): {
+    dequeued: number;
+    newHops: ReadonlySet<string>;
+    rekeyedTraceRows: readonly number[];
+    /** Hops that had a row before the batch and gained a group's value in it. */
+    regroupedHops: ReadonlySet<string>;
+  } {
     const st = this.st;
     const rekeyedTraceRows: number[] = [];
     for (const t of w.traces) {
@@ -253,11 +262,15 @@ export class RowWriter {
       bridgeDeltas.set(circuitId, (bridgeDeltas.get(circuitId) ?? 0) + delta);
     };
     // The export queue holds a hop from its first row to its last (one row per hop and group):
-    // whether each hop the batch adds to had a row before it, asked before its removals run.
-    const hadRow = new Map<string, boolean>();
+    // the groups each hop the batch adds to had before it, asked before its removals run.
+    const groupsBefore = new Map<string, string[]>();
     for (const b of w.bridgesAdded) {
       const ref = `${b.traceId}:${b.spanId}`;
-      if (!hadRow.has(ref)) hadRow.set(ref, st.bridgeOfHop.get(this.traceRowOf(b.traceId, now, traceRows), b.spanId) !== undefined);
+      if (!groupsBefore.has(ref))
+        groupsBefore.set(
+          ref,
+          (st.groupsOfHop.all(this.traceRowOf(b.traceId, now, traceRows), b.spanId) as [string, string][]).map(([k, v]) => groupMapKey(k, v)),
+        );
     }
     for (const b of w.bridgesRemoved) {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
@@ -265,9 +278,10 @@ export class RowWriter {
       if (deleted && b.key === 'circuit_id') countBridge(b.value, -1);
       // A hop another group keeps, or takes on in this batch, stays queued.
       const ref = `${b.traceId}:${b.spanId}`;
-      if (!hadRow.has(ref) && (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined))
+      if (!groupsBefore.has(ref) && (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined))
         dequeued += st.dequeueRef.run(ref).changes;
     }
+    const regroupedHops = new Set<string>();
     for (const b of w.bridgesAdded) {
       // The row is the bridge span too (schema.ts, version 3): its resource is stored with it. It
       // is found through its two traces' rows (version 4).
@@ -293,6 +307,8 @@ export class RowWriter {
       if (st.updateBridge.run(columns, childRef, parentRef, b.spanId, b.key, b.value).changes === 0) {
         st.insertBridge.run(b.spanId, b.traceId, columns, parentRef, childRef);
         if (b.key === 'circuit_id') countBridge(b.value, 1);
+        const before = groupsBefore.get(`${b.traceId}:${b.spanId}`)!;
+        if (before.length > 0 && !before.includes(groupMapKey(b.key, b.value))) regroupedHops.add(`${b.traceId}:${b.spanId}`);
       }
     }
     for (const [circuitId, delta] of bridgeDeltas)
@@ -300,8 +316,8 @@ export class RowWriter {
     for (const l of w.links)
       st.insertLink.run(l.sourceTraceId, l.sourceSpanId, l.targetTraceId, l.targetSpanId, l.origin);
     const newHops = new Set<string>();
-    for (const [ref, had] of hadRow) if (!had) newHops.add(ref);
-    return { dequeued, newHops, rekeyedTraceRows };
+    for (const [ref, groups] of groupsBefore) if (groups.length === 0) newHops.add(ref);
+    return { dequeued, newHops, rekeyedTraceRows, regroupedHops };
   }
 }
 
@@ -385,6 +401,7 @@ function prepareWrites(d: Database.Database) {
          updated_ms = excluded.updated_ms`,
     ),
     bridgeOfHop: d.prepare('SELECT 1 FROM bridges WHERE parent_ref = ? AND span_id = ? LIMIT 1').pluck(),
+    groupsOfHop: d.prepare('SELECT key, value FROM bridges WHERE parent_ref = ? AND span_id = ?').raw(),
     insertBridge: d.prepare(
       `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
          child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id,

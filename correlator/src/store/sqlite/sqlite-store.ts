@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   Bridge,
+  BusinessKeyName,
   CircuitListQuery,
   CircuitSummary,
   Correlation,
@@ -22,7 +23,7 @@ import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
-import { BRIDGE_SERVICE_NAME, encodeBridgeSpan } from '../../stitching/bridge-span.js';
+import { BRIDGE_SERVICE_NAME, encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
 import type {
@@ -308,9 +309,9 @@ export class SqliteStore implements Store {
         `WITH refs AS (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))
          SELECT * FROM bridges WHERE parent_ref IN refs UNION SELECT * FROM bridges WHERE child_ref IN refs`,
       ),
-      // The hop's span as the views show it (rows.ts, oneRowPerHop).
-      bridgeByIds: d.prepare(
-        'SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ? ORDER BY key, value LIMIT 1',
+      // The rows of the groups that plan a hop; the first is its span as the views show it (rows.ts, oneRowPerHop).
+      hopRows: d.prepare(
+        'SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ? ORDER BY key, value',
       ),
     };
   }
@@ -767,15 +768,16 @@ export class SqliteStore implements Store {
 
   dueExports(nowMs: number, limit: number): ExportItem[] {
     const rows = this.st.dueExports.all(nowMs, limit) as { ref: string; attempts: number; due_ms: number }[];
-    const bridges = rows.map(r => {
+    const hops = rows.map(r => {
       const [traceId, spanId] = r.ref.split(':') as [string, string];
-      return this.st.bridgeByIds.get(traceId, spanId) as BridgeDbRow | undefined;
+      return this.st.hopRows.all(traceId, spanId) as BridgeDbRow[];
     });
     // One query for the keys of a batch of up to EXPORT_BATCH_SIZE bridges, not one per bridge.
-    const keysOfRefs = this.traceKeysOf(bridges.flatMap(b => (b ? [b.parent_ref, b.child_ref] : [])));
+    const keysOfRefs = this.traceKeysOf(hops.flatMap(h => (h[0] ? [h[0].parent_ref, h[0].child_ref] : [])));
     return rows.map((r, i) => {
-      const row = bridges[i];
-      return { ref: r.ref, dueMs: r.due_ms, attempts: r.attempts, span: row ? this.bridgeSpan(row, keysOfRefs) : null };
+      const [row, ...others] = hops[i]!;
+      const otherGroups = others.map(o => ({ key: o.key as BusinessKeyName, value: o.value }));
+      return { ref: r.ref, dueMs: r.due_ms, attempts: r.attempts, span: row ? this.bridgeSpan(row, keysOfRefs, otherGroups) : null };
     });
   }
 
@@ -837,8 +839,11 @@ export class SqliteStore implements Store {
     return new Map(rows.map(r => [r.id, r.keys]));
   }
 
-  /** A bridge row as the span it stands for, with the bytes the bridge span has always had. */
-  private bridgeSpan(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>): StoredSpan {
+  /**
+   * A bridge row as the span it stands for, with the bytes the bridge span has always had;
+   * `otherGroups`, for export, adds the values of the other groups that plan its hop.
+   */
+  private bridgeSpan(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>, otherGroups: readonly GroupKey[] = []): StoredSpan {
     return {
       traceId: row.trace_id,
       spanId: row.span_id,
@@ -846,7 +851,7 @@ export class SqliteStore implements Store {
       service: BRIDGE_SERVICE_NAME,
       startMs: row.parent_start_ms,
       synthetic: true,
-      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row), this.bridgedKeys(row, keysOfRefs))),
+      body: Buffer.from(encodeBridgeSpan(toBridgePlan(row), this.bridgedKeys(row, keysOfRefs), otherGroups)),
       resource: this.resource(row.resource_id),
       stamp: null,
       slot: -1,
