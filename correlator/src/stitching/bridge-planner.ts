@@ -12,7 +12,12 @@ import {
   type TraceState,
 } from '../correlation/types.js';
 
-const MAX_PARENT_SCAN = 64;
+/**
+ * How many of one service's earlier traces a child looks back through for one still active within
+ * the window. Per service, so a poller's run of traces does not hide the other services from the
+ * traces after it; bounded, so one huge circuit cannot make a batch quadratic.
+ */
+const MAX_SCAN_PER_SERVICE = 64;
 
 export function planBridges(
   key: BusinessKeyName,
@@ -24,23 +29,17 @@ export function planBridges(
   const ordered = traces
     .filter(t => t.entry !== null)
     .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
-  const anyLinks = ordered.some(t => t.linkedTraceIds.length > 0);
-  for (let i = 1; i < ordered.length; i++) {
+  const linkedEarlier = linkedToEarlier(ordered);
+  // The positions in `ordered` of each service's traces so far, in order.
+  const positions = new Map<string, number[]>();
+  for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    // Either side may hold the link: an earlier trace's span can link forward to this one.
-    if (anyLinks && linkedToEarlier(ordered, i)) continue;
-    let parent: TraceState | null = null;
-    // Nearest earlier trace of another service still active within the window. The scan is
-    // bounded so one huge circuit cannot make a batch quadratic.
-    for (let j = i - 1; j >= 0 && j >= i - MAX_PARENT_SCAN; j--) {
-      const candidate = ordered[j]!;
-      if (candidate.entry!.service === childEntry.service) continue;
-      if (childEntry.startMs - candidate.lastMs > windowMs) continue;
-      parent = candidate;
-      break;
-    }
+    const parent = linkedEarlier.has(i) ? null : nearestActiveOfOtherService(ordered, positions, childEntry, windowMs);
+    const own = positions.get(childEntry.service);
+    if (own) own.push(i);
+    else positions.set(childEntry.service, [i]);
     if (!parent) continue;
     const parentSpan = chooseParentSpan(parent, childEntry.startMs);
     const base = KEY_CONFIDENCE[key];
@@ -93,13 +92,42 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }
 
-function linkedToEarlier(ordered: readonly TraceState[], i: number): boolean {
-  const child = ordered[i]!;
-  for (let j = 0; j < i; j++) {
-    const t = ordered[j]!;
-    if (t.linkedTraceIds.includes(child.traceId) || child.linkedTraceIds.includes(t.traceId)) return true;
+/** The latest earlier trace, of a service other than the child's, still active within the window. */
+function nearestActiveOfOtherService(
+  ordered: readonly TraceState[],
+  positions: ReadonlyMap<string, readonly number[]>,
+  childEntry: NonNullable<TraceState['entry']>,
+  windowMs: number,
+): TraceState | null {
+  let best = -1;
+  for (const [service, list] of positions) {
+    if (service === childEntry.service) continue;
+    for (let k = list.length - 1; k >= 0 && k >= list.length - MAX_SCAN_PER_SERVICE && list[k]! > best; k--) {
+      if (childEntry.startMs - ordered[list[k]!]!.lastMs > windowMs) continue;
+      best = list[k]!;
+      break;
+    }
   }
-  return false;
+  return best >= 0 ? ordered[best]! : null;
+}
+
+/**
+ * The positions of traces linked to an earlier one. Either side may hold the link: an earlier
+ * trace's span can link forward to this one. One pass over the links, not a scan of the earlier
+ * traces per trace.
+ */
+function linkedToEarlier(ordered: readonly TraceState[]): Set<number> {
+  const out = new Set<number>();
+  if (!ordered.some(t => t.linkedTraceIds.length > 0)) return out;
+  const position = new Map(ordered.map((t, i) => [t.traceId, i]));
+  for (let i = 0; i < ordered.length; i++)
+    for (const linked of ordered[i]!.linkedTraceIds) {
+      const j = position.get(linked);
+      if (j === undefined || j === i) continue;
+      // The later of the two is the one linked to an earlier trace.
+      out.add(Math.max(i, j));
+    }
+  return out;
 }
 
 function round3(n: number): number {

@@ -65,6 +65,26 @@ describe('planBridges', () => {
       expect: [],
     },
     {
+      title: 'an earlier trace whose span links forward to a later one leaves it alone',
+      traces: [trace('b', 'beorn', 0, 1000, { linkedTraceIds: [mdso.traceId] }), mdso, arda],
+      expect: ['mdso->arda'],
+    },
+    {
+      // A poller's run of traces: each still finds mdso, however long the run behind it.
+      title: 'a long run of one service\'s traces bridges each from the service before the run',
+      traces: [mdso, ...Array.from({ length: 150 }, (_, i) => trace(`p${String(i).padStart(3, '0')}`, 'arda', 200 + i * 2, 201 + i * 2))],
+      expect: Array.from({ length: 150 }, () => 'mdso->arda'),
+    },
+    {
+      title: 'a trace of another service past the window does not hide an older one still active',
+      traces: [
+        trace('long', 'beorn', 0, 3 * W),
+        trace('short', 'beorn', 10, 20),
+        trace('late', 'arda', 2 * W, 2 * W + 5),
+      ],
+      expect: ['beorn->arda'],
+    },
+    {
       title: 'traces without an entry span yet wait',
       traces: [beorn, trace('m', 'mdso', 100, 600, { entry: null })],
       expect: [],
