@@ -244,6 +244,47 @@ describe('bridge export to Tempo', () => {
     assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
   });
 
+  it('does not send a bridge again for a key its span already carries from the other trace', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`);
+    const traces = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'EXP-HIDE', product_id: 'PROD-1' } },
+          { name: 'late', startMs: T0 + 400, endMs: T0 + 450, parent: 'create', attributes: { request_id: 'REQ-1' } },
+        ],
+      },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'EXP-HIDE' } },
+          { name: 'same', startMs: T0 + 150, endMs: T0 + 200, parent: 'plan', attributes: { product_id: 'PROD-1' } },
+          { name: 'other', startMs: T0 + 200, endMs: T0 + 250, parent: 'plan', attributes: { request_id: 'REQ-2' } },
+        ],
+      },
+    ]);
+    const spans = (...names: string[]) => traces.flatMap(tr => tr.spans.filter(sp => names.includes(sp.name)));
+    const sent = async () => {
+      await app.correlator.exporter!.tick();
+      return exportedSpans(tempo.bodies).map(s =>
+        Object.fromEntries(s.attributes.filter(a => ['product_id', 'request_id'].includes(a.key)).map(a => [a.key, attributeValue(a.value)])),
+      );
+    };
+    await postSpans(app, spans('create', 'plan'));
+    assert.deepEqual(await sent(), [{ product_id: 'PROD-1' }]);
+    // The child gains the product_id its parent already gives the span: the same bytes, not sent.
+    await postSpans(app, spans('same'));
+    assert.equal((await sent()).length, 1);
+    // The child gains a request_id: sent with it.
+    await postSpans(app, spans('other'));
+    assert.deepEqual((await sent())[1], { product_id: 'PROD-1', request_id: 'REQ-2' });
+    // The parent gains another request_id: the parent's value is the span's, sent again.
+    await postSpans(app, spans('late'));
+    assert.deepEqual((await sent())[2], { product_id: 'PROD-1', request_id: 'REQ-1' });
+    assert.equal(exportedSpans(tempo.bodies).length, 3);
+  });
+
   it('sends a bridge again when one of its traces gains a key while its copy without it is being sent', async t => {
     const tempo = await fakeTempo(t, [], '0', 'held');
     const app = await exportingApp(t, `${tempo.url}/v1/traces`);

@@ -73,7 +73,7 @@ export interface RowWriteResult {
 }
 
 const NO_HOPS: ReadonlySet<string> = new Set();
-const NO_ROWS: readonly number[] = [];
+const NO_KEYS_BEFORE: ReadonlyMap<number, string> = new Map();
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
 function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
@@ -103,7 +103,7 @@ export class RowWriter {
     const traceRows = new Map<string, number>();
     const { dequeued, newHops, rekeyedTraceRows, regroupedHops } = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
-      : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_ROWS, regroupedHops: NO_HOPS };
+      : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_KEYS_BEFORE, regroupedHops: NO_HOPS };
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
@@ -125,7 +125,7 @@ export class RowWriter {
       // queued is due anew, which also tells a send of it in flight that its copy lacks it
       // (SqliteStore.completeExports).
       const resend = new Set(regroupedHops);
-      for (const row of rekeyedTraceRows) for (const ref of st.bridgeRefsOfTrace.all(row, row) as string[]) resend.add(ref);
+      for (const ref of this.rekeyedHops(rekeyedTraceRows)) resend.add(ref);
       let requeued = 0;
       for (const ref of resend)
         if (!newHops.has(ref) && st.dueAnew.run(batch.exports.dueMs, ref).changes === 0)
@@ -138,6 +138,24 @@ export class RowWriter {
       }
     }
     return { dequeued, enqueued, dropped };
+  }
+
+  /**
+   * The hops whose span the keys `rekeyed` traces gained change. A bridge span carries its traces'
+   * keys, the parent's value first (SqliteStore.bridgedKeys): a key the other end already names,
+   * or a value the parent's hides, leaves its bytes as they were, and it is not sent again.
+   */
+  private rekeyedHops(rekeyed: ReadonlyMap<number, string>): string[] {
+    const st = this.st;
+    const hops: string[] = [];
+    const keysNow = (row: number) => (st.keysOfTraceRow.get(row) as string | undefined) ?? '{}';
+    const spanKeys = (parent: string, child: string) => canonicalKeys({ ...JSON.parse(child), ...JSON.parse(parent) } as Record<string, string>);
+    for (const row of rekeyed.keys())
+      for (const [ref, parentRef, childRef] of st.bridgeEndsOfTrace.all(row, row) as [string, number, number][]) {
+        const before = spanKeys(rekeyed.get(parentRef) ?? keysNow(parentRef), rekeyed.get(childRef) ?? keysNow(childRef));
+        if (before !== spanKeys(keysNow(parentRef), keysNow(childRef))) hops.push(ref);
+      }
+    return hops;
   }
 
   /**
@@ -168,13 +186,15 @@ export class RowWriter {
   ): {
     dequeued: number;
     newHops: ReadonlySet<string>;
-    rekeyedTraceRows: readonly number[];
+    /** The rows of traces that gained a key name, with their keys before the batch. */
+    rekeyedTraceRows: ReadonlyMap<number, string>;
     /** Hops that had a row before the batch and gained a group's value in it. */
     regroupedHops: ReadonlySet<string>;
   } {
     const st = this.st;
-    const rekeyedTraceRows: number[] = [];
+    const rekeyedTraceRows = new Map<number, string>();
     for (const t of w.traces) {
+      const keysBefore = t.keysGained ? ((st.keysOfTrace.get(t.traceId) as string | undefined) ?? '{}') : '';
       const id = st.upsertTrace.get(
         t.traceId,
         Number.isFinite(t.firstMs) ? t.firstMs : now,
@@ -190,7 +210,7 @@ export class RowWriter {
         now,
       ) as number;
       traceRows.set(t.traceId, id);
-      if (t.keysGained) rekeyedTraceRows.push(id);
+      if (t.keysGained) rekeyedTraceRows.set(id, keysBefore);
     }
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
@@ -429,13 +449,15 @@ function prepareWrites(d: Database.Database) {
       'INSERT OR IGNORE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
     ),
     dequeueRef: d.prepare('DELETE FROM export_queue WHERE ref = ?'),
-    // A hop's rows share its ref: each ref once.
-    bridgeRefsOfTrace: d
+    // A hop's rows share its ref and ends: each hop once.
+    bridgeEndsOfTrace: d
       .prepare(
-        `SELECT trace_id || ':' || span_id FROM bridges WHERE parent_ref = ?
-         UNION SELECT trace_id || ':' || span_id FROM bridges WHERE child_ref = ?`,
+        `SELECT trace_id || ':' || span_id, parent_ref, child_ref FROM bridges WHERE parent_ref = ?
+         UNION SELECT trace_id || ':' || span_id, parent_ref, child_ref FROM bridges WHERE child_ref = ?`,
       )
-      .pluck(),
+      .raw(),
+    keysOfTrace: d.prepare('SELECT keys FROM traces WHERE trace_id = ?').pluck(),
+    keysOfTraceRow: d.prepare('SELECT keys FROM traces WHERE id = ?').pluck(),
     // Later by at least a µs: a send that read the old due time finds it changed.
     dueAnew: d.prepare('UPDATE export_queue SET due_ms = max(?, due_ms + 0.001) WHERE ref = ?'),
     exportQueueCount: d.prepare('SELECT count(*) FROM export_queue').pluck(),
@@ -443,4 +465,9 @@ function prepareWrites(d: Database.Database) {
       'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)',
     ),
   };
+}
+
+/** Key values in one spelling whatever order their names were added in. */
+function canonicalKeys(keys: Record<string, string>): string {
+  return JSON.stringify(Object.keys(keys).sort().map(k => [k, keys[k]]));
 }
