@@ -19,6 +19,7 @@ import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.j
 import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
+import { keyGroupsOf } from './key-groups-of.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
@@ -156,9 +157,7 @@ export class SqliteStore implements Store {
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
-    this.refusingGroups = new Set(
-      (this.db.prepare('SELECT DISTINCT key, value FROM refused_traces').raw().all() as [string, string][]).map(([k, v]) => groupMapKey(k, v)),
-    );
+    this.refusingGroups = keyGroupsOf(this.db, 'refused_traces');
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
