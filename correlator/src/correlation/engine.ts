@@ -905,28 +905,31 @@ export class CorrelationEngine {
    * are those of all its traces, whatever arrived first and which traces are members.
    */
   private stitchLocally(batch: BatchContext): void {
+    // Made once the batch's joins and merges are all done, and only when an episode needs it.
+    let batchTraces: ReadonlyMap<KeyGroup, ReadonlySet<string>> | undefined;
     for (const [noted, spans] of batch.changedSpans) {
       const g = batch.episodeNow(noted);
       if (!g?.bridges || g.key === 'trace_id' || !this.stitchesLocally(g, batch)) continue;
+      batchTraces ??= batch.tracesByEpisodeNow();
       // Disjoint spans: a child is planned in one of them only (its parents are all within it).
-      for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch);
+      for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch, batchTraces.get(g));
     }
   }
 
   /**
    * Plans the bridges into g's traces that start within [fromMs + window, toMs]: every trace that
    * can be the parent of one (its span reaching the child's start less the window) is among the
-   * key value's traces whose span reaches [fromMs, toMs].
+   * key value's traces whose span reaches [fromMs, toMs]. `batchTraces`: the batch's traces of g
+   * (BatchContext.tracesByEpisodeNow).
    */
-  private stitchWithin(g: KeyGroup, fromMs: number, toMs: number, batch: BatchContext): void {
+  private stitchWithin(g: KeyGroup, fromMs: number, toMs: number, batch: BatchContext, batchTraces: ReadonlySet<string> | undefined): void {
     const w = this.opts.windowMs;
     const key = g.key as BusinessKeyName;
     const ids = new Set<string>();
     for (const id of this.loader.tracesNear(key, g.value, fromMs, toMs, Math.max(MAX_TRACES_NEAR, 2 * this.opts.maxTracesPerCircuit))) ids.add(id);
     // The batch's own traces of the episode are not stored yet, including those that joined or
     // were refused by an episode it then merged: missed, they were planned as no child.
-    for (const [group, refused] of batch.refusalsByEpisode()) if (batch.episodeNow(group) === g) for (const id of refused) ids.add(id);
-    for (const { group, trace } of batch.joins) if (batch.episodeNow(group) === g) ids.add(trace.traceId);
+    if (batchTraces) for (const id of batchTraces) ids.add(id);
     const states = this.withLinked(this.memberStates([...ids]), ids, key, g.value);
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
@@ -1085,9 +1088,22 @@ class BatchContext {
     spans.push([t.firstMs - windowMs, t.lastMs + windowMs]);
   }
 
-  /** The traces each full episode refused in this batch. */
-  refusalsByEpisode(): ReadonlyMap<KeyGroup, ReadonlySet<string>> {
-    return this.refusals;
+  /**
+   * The traces that joined, or were refused by, each episode in this batch, filed under the
+   * episode each is now (episodeNow): one pass, where each episode stitching locally scanned them all.
+   */
+  tracesByEpisodeNow(): Map<KeyGroup, Set<string>> {
+    const out = new Map<KeyGroup, Set<string>>();
+    const add = (group: KeyGroup, traceId: string) => {
+      const g = this.episodeNow(group);
+      if (!g) return;
+      let ids = out.get(g);
+      if (!ids) out.set(g, (ids = new Set()));
+      ids.add(traceId);
+    };
+    for (const [group, refused] of this.refusals) for (const id of refused) add(group, id);
+    for (const { group, trace } of this.joins) add(group, trace.traceId);
+    return out;
   }
 
   /** The episode g is now: the one it merged into in this batch, if it was absorbed. */
