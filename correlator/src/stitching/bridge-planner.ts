@@ -12,12 +12,6 @@ import {
   type TraceState,
 } from '../correlation/types.js';
 
-/**
- * How many of one service's earlier traces a child looks back through for one still active within
- * the window. Per service, so a poller's run of traces does not hide the other services from the
- * traces after it; bounded, so one huge circuit cannot make a batch quadratic.
- */
-const MAX_SCAN_PER_SERVICE = 64;
 
 export function planBridges(
   key: BusinessKeyName,
@@ -30,16 +24,13 @@ export function planBridges(
     .filter(t => t.entry !== null)
     .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
   const linkedEarlier = linkedToEarlier(ordered);
-  // The positions in `ordered` of each service's traces so far, in order.
-  const positions = new Map<string, number[]>();
+  const candidates = new Map<string, number[]>();
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    const parent = linkedEarlier.has(i) ? null : nearestActiveOfOtherService(ordered, positions, childEntry, windowMs);
-    const own = positions.get(childEntry.service);
-    if (own) own.push(i);
-    else positions.set(childEntry.service, [i]);
+    const parent = linkedEarlier.has(i) ? null : nearestActiveOfOtherService(ordered, candidates, childEntry, windowMs);
+    addCandidate(ordered, candidates, i);
     if (!parent) continue;
     const parentSpan = chooseParentSpan(parent, childEntry.startMs);
     const base = KEY_CONFIDENCE[key];
@@ -92,21 +83,42 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }
 
+/**
+ * Per service, the positions in `ordered` of the earlier traces that can still be a parent: a trace
+ * that ends no later than a later trace of its service never is (whenever it is within the window,
+ * the later one is too, and nearer). So each list ends earlier as it goes on, and the latest trace
+ * still within the window is found by bisection: exact however many traces a circuit has, where a
+ * bounded scan back missed a long-running parent behind a run of short traces.
+ */
+function addCandidate(ordered: readonly TraceState[], candidates: Map<string, number[]>, i: number): void {
+  const service = ordered[i]!.entry!.service;
+  let list = candidates.get(service);
+  if (!list) candidates.set(service, (list = []));
+  const lastMs = ordered[i]!.lastMs;
+  while (list.length > 0 && ordered[list[list.length - 1]!]!.lastMs <= lastMs) list.pop();
+  list.push(i);
+}
+
 /** The latest earlier trace, of a service other than the child's, still active within the window. */
 function nearestActiveOfOtherService(
   ordered: readonly TraceState[],
-  positions: ReadonlyMap<string, readonly number[]>,
+  candidates: ReadonlyMap<string, readonly number[]>,
   childEntry: NonNullable<TraceState['entry']>,
   windowMs: number,
 ): TraceState | null {
+  const within = (position: number) => !(childEntry.startMs - ordered[position]!.lastMs > windowMs);
   let best = -1;
-  for (const [service, list] of positions) {
-    if (service === childEntry.service) continue;
-    for (let k = list.length - 1; k >= 0 && k >= list.length - MAX_SCAN_PER_SERVICE && list[k]! > best; k--) {
-      if (childEntry.startMs - ordered[list[k]!]!.lastMs > windowMs) continue;
-      best = list[k]!;
-      break;
+  for (const [service, list] of candidates) {
+    if (service === childEntry.service || !within(list[0]!)) continue;
+    // The last position within the window: those within are a prefix of the list.
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (within(list[mid]!)) lo = mid;
+      else hi = mid - 1;
     }
+    if (list[lo]! > best) best = list[lo]!;
   }
   return best >= 0 ? ordered[best]! : null;
 }

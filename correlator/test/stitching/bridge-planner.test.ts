@@ -116,6 +116,48 @@ describe('planBridges', () => {
     assert.notEqual(a.get(mdso.traceId)!.spanId, a.get(arda.traceId)!.spanId);
   });
 
+  it('bridges a child from a long-running trace behind any number of ended traces of its service', () => {
+    // A poller's run of short traces after the trace that is still running: the run ended more
+    // than a window before the child, the trace before it did not.
+    const long = trace('long', 'beorn', 0, 100_000);
+    const run = Array.from({ length: 300 }, (_, i) => trace(`r${String(i).padStart(3, '0')}`, 'beorn', 1000 + i * 100, 1000 + i * 100 + 10));
+    const child = trace('child', 'mdso', 95_000, 95_100);
+    const plans = planBridges('circuit_id', 'C', [long, ...run, child], 10_000);
+    assert.equal(plans.get(child.traceId)?.traceId, long.traceId);
+  });
+
+  it('picks the parent the rule names, checked against every earlier trace, in any order', () => {
+    // Seeded: the same cases on every run. Starts and ends on a coarse grid, so ties and exact
+    // window edges occur; a few services, so runs of one service do too.
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 300; round++) {
+      const n = 2 + Math.floor(random() * 120);
+      const services = ['beorn', 'mdso', 'arda', 'palantir'].slice(0, 2 + Math.floor(random() * 3));
+      const traces = Array.from({ length: n }, (_, i) => {
+        const start = Math.floor(random() * 200) * 50;
+        const end = start + Math.floor(random() * (random() < 0.1 ? 400 : 4)) * 50;
+        return trace(`t${i.toString(16).padStart(3, '0')}`, services[Math.floor(random() * services.length)]!, start, end);
+      });
+      const window = 1000;
+      // The rule, by exhaustive search: the nearest earlier trace (by entry start, then trace id)
+      // of another service whose span reaches the child's start less the window.
+      const ordered = [...traces].sort((x, y) => x.entry!.startMs - y.entry!.startMs || (x.traceId < y.traceId ? -1 : 1));
+      const expected = new Map<string, string>();
+      ordered.forEach((child, i) => {
+        for (let j = i - 1; j >= 0; j--) {
+          const p = ordered[j]!;
+          if (p.entry!.service === child.entry!.service || child.entry!.startMs - p.lastMs > window) continue;
+          expected.set(child.traceId, p.traceId);
+          break;
+        }
+      });
+      const shuffled = [...traces].sort(() => random() - 0.5);
+      const parents = (plans: ReturnType<typeof planBridges>) => new Map([...plans].map(([child, p]) => [child, p.traceId]));
+      assert.deepEqual(parents(planBridges('circuit_id', 'C', shuffled, window)), expected, `round ${round}`);
+    }
+  });
+
   it('lowers confidence with the gap after the parent span ended, never below half the key confidence', () => {
     const near = planBridges('circuit_id', 'C', [trace('p', 'beorn', 0, 1000), trace('c', 'arda', 500, 600)], W);
     const far = planBridges('circuit_id', 'C', [trace('p', 'beorn', 0, 1000), trace('c', 'arda', 1000 + W / 2, 1000 + W / 2 + 1)], W);
