@@ -1510,6 +1510,36 @@ describe('bridges past MAX_TRACES_PER_CIRCUIT are those with no cap', () => {
       assert.deepEqual(got, expected);
     });
 
+  it("widens the full episode that refused a trace with the trace's late data when a later episode of logs alone is nearer", async t => {
+    // Review fuzz, seed 184: P's late span, read back, went to the episode of a log of no trace
+    // (the latest correlation in its window), not to the full {L, A} that refused P. That episode
+    // was never widened to P's late span nor merged, and X, joining the logs' episode, got no parent.
+    const C = 'CIRC-REFUSED-LATE';
+    const attrs = { circuit_id: C };
+    const P = hex('P', 32);
+    const steps = [
+      (c: Correlator) => c.log('beorn', [{ timestamp: new Date(s(0)).toISOString(), message: 'step', trace_id: hex('L', 32), circuit_id: C }]),
+      async (c: Correlator) => c.send(await rootTrace('beorn', 'A', s(42.75), s(44.3), attrs)),
+      async (c: Correlator) =>
+        c.send(await traceSpans('beorn', P, [{ id: hex('P-c1', 16), parent: hex('P-ext', 16), start: s(56.3), end: s(57.3), attrs, kind: SpanKind.CLIENT }])),
+      (c: Correlator) => c.log('bpocore', [{ timestamp: new Date(s(126.3)).toISOString(), message: 'plan step', circuit_id: C }]),
+      // P's long call, without the key, runs to 122.9 s.
+      async (c: Correlator) =>
+        c.send(await traceSpans('beorn', P, [{ id: hex('P-c2', 16), parent: hex('P-ext', 16), start: s(118), end: s(122.9), kind: SpanKind.CLIENT }])),
+      (c: Correlator) => c.log('arda', [{ timestamp: new Date(s(162)).toISOString(), message: 'step', trace_id: hex('X', 32), circuit_id: C }]),
+      async (c: Correlator) =>
+        c.send(await traceSpans('mdso', hex('X', 32), [{ id: hex('X-s', 16), parent: hex('X-ext', 16), start: s(161.7), end: s(162.8), kind: SpanKind.SERVER }])),
+    ];
+    const views: string[][] = [];
+    for (const cap of ['500', '2']) {
+      const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '44', MAX_TRACES_PER_CIRCUIT: cap });
+      for (const step of steps) await step(c);
+      views.push(await c.checkedBridges(C));
+    }
+    assert.equal(views[0]!.length, 1, 'P bridges to X with no cap');
+    assert.deepEqual(views[1], views[0]);
+  });
+
   it('plans again the traces between where a trace started and where its entry span moved to', async t => {
     const attrs = { circuit_id: 'CIRC-ENTRY' };
     const batches = [

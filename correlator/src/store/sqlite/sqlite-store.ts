@@ -256,6 +256,7 @@ export class SqliteStore implements Store {
         .pluck(),
       memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
+      refusedSpan: d.prepare('SELECT first_ms, last_ms FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
       tracesNear: d
         .prepare(`${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`)
         .pluck(),
@@ -717,6 +718,10 @@ export class SqliteStore implements Store {
       // row). Read back as the latest correlation's, a full one left it out, and the episodes its
       // later data joined stayed apart.
       alone = c === null && this.st.memberRow.get(key, value, holding) !== undefined;
+      // A trace a full episode refused is listed by none: the latest correlation in its window may
+      // be one of logs alone, and the full episode, never read back, was neither widened to the
+      // trace's late data nor merged with what that data reaches (review fuzz, seed 184).
+      if (c === null && !alone) c = this.refuserOf(key, value, holding, near.correlations, maxTraces);
     }
     if (!c && !alone) for (const x of near.correlations) if (!c || x.lastMs > c.lastMs) c = x;
     // A correlation spans its member traces whole, as the members' rows do (engine.ts, widenTo),
@@ -761,6 +766,29 @@ export class SqliteStore implements Store {
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c?.members ?? 0,
     };
+  }
+
+  /**
+   * The full correlation that refused the trace, as far as the store can tell: the one nearest the
+   * span its refusal row records (the engine checks it refused the trace: engine.ts, refused).
+   */
+  private refuserOf(
+    key: string,
+    value: string,
+    traceId: string,
+    correlations: NearbyEpisodes['correlations'],
+    maxTraces: number,
+  ): NearbyEpisodes['correlations'][number] | null {
+    const r = this.st.refusedSpan.get(key, value, traceId) as { first_ms: number; last_ms: number } | undefined;
+    if (!r) return null;
+    let best: NearbyEpisodes['correlations'][number] | null = null;
+    let bestGap = Infinity;
+    for (const x of correlations) {
+      if (x.traceIds.length < maxTraces) continue;
+      const gap = Math.max(0, x.firstMs - r.last_ms, r.first_ms - x.lastMs);
+      if (gap < bestGap || (gap === bestGap && x.lastMs > best!.lastMs)) [best, bestGap] = [x, gap];
+    }
+    return best;
   }
 
   // ---- export queue -----------------------------------------------------------------------------
