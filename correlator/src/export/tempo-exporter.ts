@@ -5,6 +5,7 @@ import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { ExportItem, Store } from '../store/store.js';
 import { otlpTypes } from '../otlp/schema.js';
 import { buildTraceExport } from './otlp-request-builder.js';
+import { SentCopies } from './sent-copies.js';
 
 export interface TempoExporterOptions {
   endpoint: string;
@@ -26,6 +27,8 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  * rate while still bounding how long one round can run.
  */
 const MAX_BATCHES_PER_TICK = 20;
+/** Hops whose last sent bytes are kept: about ten rounds at the most a round sends. */
+const SENT_COPIES_KEPT = 100_000;
 
 /**
  * The wait before the next attempt: exponential with jitter, or longer if the endpoint asked, but
@@ -99,6 +102,7 @@ export class TempoExporter {
   private readonly url: string;
   /** Aborts the request in flight on stop: a hanging endpoint held shutdown for its whole timeout. */
   private abort = new AbortController();
+  private readonly sent = new SentCopies(SENT_COPIES_KEPT);
 
   constructor(private readonly opts: TempoExporterOptions) {
     this.url = tracesUrl(opts.endpoint);
@@ -155,9 +159,12 @@ export class TempoExporter {
 
   private async deliverBatch(due: readonly ExportItem[], now: number): Promise<BatchOutcome> {
     const { store, metrics, logger } = this.opts;
-    const gone = due.filter(d => d.span === null);
-    if (gone.length) store.completeExports(gone);
-    const items = due.filter(d => d.span !== null);
+    // A hop whose rows are gone, or whose bytes are those last sent, has nothing to deliver.
+    const done = due.filter(d => d.span === null || this.sent.isLastSent(d.ref, d.span.body));
+    if (done.length) store.completeExports(done);
+    metrics.exportUnchanged.inc(done.filter(d => d.span !== null).length);
+    const doneSet = new Set(done);
+    const items = due.filter(d => !doneSet.has(d));
     if (items.length === 0) return 'sent';
     const refs = items.map(i => i.ref);
     const body = buildTraceExport(items.map(i => i.span!));
@@ -185,6 +192,7 @@ export class TempoExporter {
     const answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     if (res.ok) {
       store.completeExports(items);
+      for (const i of items) this.sent.record(i.ref, i.span!.body);
       // Spans it refused in a 2xx are not retried (OTLP: the same payload cannot succeed), but
       // they are no delivery either.
       const { rejected, message } = rejectedSpans(new Uint8Array(answer), res.headers.get('content-type'));

@@ -13,6 +13,7 @@ export interface CoreMetrics {
   exportFailures: Counter<'reason'>;
   exportDropped: Counter;
   exportRejected: Counter;
+  exportUnchanged: Counter;
   exportQueueDepth: Gauge;
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
@@ -94,6 +95,11 @@ export function createCoreMetrics(): CoreMetrics {
     exportRejected: new Counter({
       name: 'export_spans_rejected_total',
       help: 'Bridge spans the endpoint accepted the request of but refused (OTLP partial_success rejected_spans)',
+      registers: r,
+    }),
+    exportUnchanged: new Counter({
+      name: 'export_spans_unchanged_total',
+      help: 'Bridge spans queued again but not sent: their bytes are those last sent for the hop',
       registers: r,
     }),
     exportQueueDepth: new Gauge({ name: 'export_queue_depth', help: 'Bridge spans waiting for export', registers: r }),

@@ -56,7 +56,7 @@ function keyAttribute(w: protobuf.Writer, key: string, values: readonly string[]
 /** The key values a hop's span carries for `name`: `first` (if any), then the others sorted, each once. */
 function valuesOf(name: BusinessKeyName, first: string | undefined, groups: readonly GroupKey[]): string[] {
   const others = [...new Set(groups.filter(g => g.key === name && g.value !== first).map(g => g.value))].sort();
-  return first ? [first, ...others] : others;
+  return first !== undefined ? [first, ...others] : others;
 }
 
 /** A key group planning a hop: a span two groups plan carries both values (encodeBridgeSpan). */

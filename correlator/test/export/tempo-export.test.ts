@@ -285,6 +285,34 @@ describe('bridge export to Tempo', () => {
     assert.equal(exportedSpans(tempo.bodies).length, 3);
   });
 
+  it('does not send a hop again when another group takes it on with a value its span already carries', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`, { BRIDGE_KEYS: 'circuit_id,product_id' });
+    const traces = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id: 'C-1', product_id: 'P-1' } }] },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id: 'C-1' } },
+          { name: 'product', startMs: T0 + 150, endMs: T0 + 200, parent: 'plan', attributes: { product_id: 'P-1' } },
+        ],
+      },
+    ]);
+    const spans = (...names: string[]) => traces.flatMap(tr => tr.spans.filter(sp => names.includes(sp.name)));
+    const productIds = async () => {
+      await app.correlator.exporter!.tick();
+      return exportedSpans(tempo.bodies).map(s => attributeValue(s.attributes.find(a => a.key === 'product_id')!.value));
+    };
+    await postSpans(app, spans('create', 'plan'));
+    assert.deepEqual(await productIds(), ['P-1']);
+    // The product group now plans the hop too: queued again, but its bytes are those sent.
+    await postSpans(app, spans('product'));
+    assert.equal(app.correlator.store.exportQueueDepth(), 1);
+    assert.deepEqual(await productIds(), ['P-1']);
+    assert.match((await app.inject('/metrics')).body, /\nexport_spans_unchanged_total 1\n/);
+    assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
+  });
+
   it('sends a bridge again when one of its traces gains a key while its copy without it is being sent', async t => {
     const tempo = await fakeTempo(t, [], '0', 'held');
     const app = await exportingApp(t, `${tempo.url}/v1/traces`);

@@ -6,7 +6,10 @@ import type Database from 'better-sqlite3';
 import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
+import { BUSINESS_KEY_NAMES } from '@correlation-station/api-schema';
 import { groupMapKey } from '../../correlation/types.js';
+import type { KeyValues } from '../../otlp/decoded.js';
+import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 
 export interface ResourceRow {
   id: number;
@@ -149,7 +152,8 @@ export class RowWriter {
     const st = this.st;
     const hops: string[] = [];
     const keysNow = (row: number) => (st.keysOfTraceRow.get(row) as string | undefined) ?? '{}';
-    const spanKeys = (parent: string, child: string) => canonicalKeys({ ...JSON.parse(child), ...JSON.parse(parent) } as Record<string, string>);
+    const spanKeys = (parent: string, child: string) =>
+      canonicalKeys(bridgeTraceKeys(JSON.parse(parent) as KeyValues, JSON.parse(child) as KeyValues)!);
     for (const row of rekeyed.keys())
       for (const [ref, parentRef, childRef] of st.bridgeEndsOfTrace.all(row, row) as [string, number, number][]) {
         const before = spanKeys(rekeyed.get(parentRef) ?? keysNow(parentRef), rekeyed.get(childRef) ?? keysNow(childRef));
@@ -468,6 +472,6 @@ function prepareWrites(d: Database.Database) {
 }
 
 /** Key values in one spelling whatever order their names were added in. */
-function canonicalKeys(keys: Record<string, string>): string {
-  return JSON.stringify(Object.keys(keys).sort().map(k => [k, keys[k]]));
+function canonicalKeys(keys: KeyValues): string {
+  return JSON.stringify(BUSINESS_KEY_NAMES.map(k => keys[k] ?? null));
 }

@@ -24,6 +24,7 @@ import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
+import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
@@ -852,12 +853,11 @@ export class SqliteStore implements Store {
    */
   private bridgedKeys(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>): KeyValues | null {
     const known = keysOfRefs ?? this.traceKeysOf([row.parent_ref, row.child_ref]);
-    let keys: KeyValues | null = null;
-    for (const ref of [row.parent_ref, row.child_ref]) {
+    const keysOf = (ref: number) => {
       const json = known.get(ref);
-      if (json !== undefined) keys = { ...(JSON.parse(json) as KeyValues), ...(keys ?? {}) };
-    }
-    return keys;
+      return json === undefined ? null : (JSON.parse(json) as KeyValues);
+    };
+    return bridgeTraceKeys(keysOf(row.parent_ref), keysOf(row.child_ref));
   }
 
   /** The keys JSON of traces rows, by row id: one query for a view's bridges. */
