@@ -24,13 +24,13 @@ export function planBridges(
     .filter(t => t.entry !== null)
     .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
   const linkedEarlier = linkedToEarlier(ordered);
-  const candidates = new Map<string, number[]>();
+  const candidates = new ParentCandidates(ordered);
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    const parent = linkedEarlier.has(i) ? null : nearestActiveOfOtherService(ordered, candidates, childEntry, windowMs);
-    addCandidate(ordered, candidates, i);
+    const parent = linkedEarlier.has(i) ? null : candidates.nearestActiveOfOtherService(i, windowMs);
+    candidates.add(i);
     if (!parent) continue;
     const parentSpan = chooseParentSpan(parent, childEntry.startMs);
     const base = KEY_CONFIDENCE[key];
@@ -83,44 +83,63 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
   return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
 }
 
-/**
- * Per service, the positions in `ordered` of the earlier traces that can still be a parent: a trace
- * that ends no later than a later trace of its service never is (whenever it is within the window,
- * the later one is too, and nearer). So each list ends earlier as it goes on, and the latest trace
- * still within the window is found by bisection: exact however many traces a circuit has, where a
- * bounded scan back missed a long-running parent behind a run of short traces.
- */
-function addCandidate(ordered: readonly TraceState[], candidates: Map<string, number[]>, i: number): void {
-  const service = ordered[i]!.entry!.service;
-  let list = candidates.get(service);
-  if (!list) candidates.set(service, (list = []));
-  const lastMs = ordered[i]!.lastMs;
-  while (list.length > 0 && ordered[list[list.length - 1]!]!.lastMs <= lastMs) list.pop();
-  list.push(i);
-}
+/** How far back a child first looks, trace by trace, before it asks each service's candidates. */
+const NEAR_SCAN = 8;
 
-/** The latest earlier trace, of a service other than the child's, still active within the window. */
-function nearestActiveOfOtherService(
-  ordered: readonly TraceState[],
-  candidates: ReadonlyMap<string, readonly number[]>,
-  childEntry: NonNullable<TraceState['entry']>,
-  windowMs: number,
-): TraceState | null {
-  const within = (position: number) => !(childEntry.startMs - ordered[position]!.lastMs > windowMs);
-  let best = -1;
-  for (const [service, list] of candidates) {
-    if (service === childEntry.service || !within(list[0]!)) continue;
-    // The last position within the window: those within are a prefix of the list.
-    let lo = 0;
-    let hi = list.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (within(list[mid]!)) lo = mid;
-      else hi = mid - 1;
-    }
-    if (list[lo]! > best) best = list[lo]!;
+/**
+ * The earlier traces that can still be a parent, by service. A trace that ends no later than a
+ * later trace of its service never is (whenever it is within the window, the later one is too, and
+ * nearer), so each service's list ends earlier as it goes on, and its latest trace still within the
+ * window is found by bisection: exact however many traces a circuit has, where a bounded scan back
+ * missed a long-running parent behind a run of short traces.
+ */
+class ParentCandidates {
+  private readonly services: string[] = [];
+  private readonly serviceIndex = new Map<string, number>();
+  private readonly lists: number[][] = [];
+  private readonly lastMs: Float64Array;
+
+  constructor(private readonly ordered: readonly TraceState[]) {
+    this.lastMs = Float64Array.from(ordered, t => t.lastMs);
   }
-  return best >= 0 ? ordered[best]! : null;
+
+  add(i: number): void {
+    const service = this.ordered[i]!.entry!.service;
+    let s = this.serviceIndex.get(service);
+    if (s === undefined) {
+      this.serviceIndex.set(service, (s = this.services.push(service) - 1));
+      this.lists.push([]);
+    }
+    const list = this.lists[s]!;
+    while (list.length > 0 && this.lastMs[list[list.length - 1]!]! <= this.lastMs[i]!) list.pop();
+    list.push(i);
+  }
+
+  /** The latest trace before position i, of a service other than its entry's, still active within the window. */
+  nearestActiveOfOtherService(i: number, windowMs: number): TraceState | null {
+    const { ordered, lastMs } = this;
+    const entry = ordered[i]!.entry!;
+    const startMs = entry.startMs;
+    // Usually a trace just before is one: the same answer as the search below, found sooner.
+    for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--)
+      if (ordered[j]!.entry!.service !== entry.service && !(startMs - lastMs[j]! > windowMs)) return ordered[j]!;
+    let best = -1;
+    for (let s = 0; s < this.services.length; s++) {
+      const list = this.lists[s]!;
+      // Its latest trace is no nearer than the best so far, or even its longest-running one has ended.
+      if (list[list.length - 1]! <= best || startMs - lastMs[list[0]!]! > windowMs || this.services[s] === entry.service) continue;
+      // The last position within the window: those within are a prefix of the list.
+      let lo = 0;
+      let hi = list.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (startMs - lastMs[list[mid]!]! > windowMs) hi = mid - 1;
+        else lo = mid;
+      }
+      if (list[lo]! > best) best = list[lo]!;
+    }
+    return best >= 0 ? ordered[best]! : null;
+  }
 }
 
 /**
