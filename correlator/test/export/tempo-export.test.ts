@@ -352,6 +352,26 @@ describe('bridge export to Tempo', () => {
     assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total 40\n/);
   });
 
+  it('keeps EXPORT_QUEUE_MAX entries, not fewer, when a request supersedes a queued bridge and adds others', async t => {
+    const app = await exportingApp(t, 'http://127.0.0.1:9/v1/traces', { EXPORT_QUEUE_MAX: '10', BRIDGE_EXPORT_DELAY_SECONDS: '3600' });
+    const traces = await buildTraces([
+      ...Array.from({ length: 10 }, (_, i) => `EXP-FULL-${i}`).flatMap(circuit_id => [
+        { service: 'beorn', spans: [{ name: 'create', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 500, attributes: { circuit_id } }] },
+        { service: 'mdso', spans: [{ name: 'plan', kind: SpanKind.SERVER, startMs: T0 + 100, endMs: T0 + 300, attributes: { circuit_id } }] },
+      ]),
+      { service: 'arda', spans: [{ name: 'step', kind: SpanKind.SERVER, startMs: T0 + 50, endMs: T0 + 60, attributes: { circuit_id: 'EXP-FULL-9' } }] },
+    ]);
+    // Ten beorn → mdso bridges: the queue is at its bound.
+    await postSpans(app, traces.slice(0, 20).flatMap(tr => tr.spans));
+    // An arda trace between beorn and mdso of the last circuit: beorn → arda → mdso replaces
+    // beorn → mdso. One entry leaves the queue with the superseded bridge and two come: one drop.
+    await postSpans(app, traces[20]!.spans);
+    assert.equal((await app.inject('/api/circuits/EXP-FULL-9')).json<{ bridges: unknown[] }>().bridges.length, 2);
+    assert.equal(app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get(), 10);
+    assert.equal(app.correlator.store.exportQueueDepth(), 10);
+    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total 1\n/);
+  });
+
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
     const tempo = await fakeTempo(t, [503]);
     const dir = tempDir(t);

@@ -120,8 +120,9 @@ export class RowWriter {
       // A hop's span is sent once, whichever groups plan it and however often they plan it again.
       for (const ref of batch.exports.refs)
         if (newHops.has(ref)) enqueued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
-      // The bound was applied to every ref planned; those not queued take no room.
-      const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued);
+      // The bound was applied to every ref planned; those not queued take no room, nor do the
+      // entries this batch's superseded bridges took out of the queue.
+      const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued) - dequeued;
       if (excess > 0) dropped = st.dropOldestExports.run(excess).changes;
       // Tempo keeps one span of an id in a trace it returns, and its search reads every copy: the
       // copy sent again is found by the key, or the group's value, the first lacked. One still
