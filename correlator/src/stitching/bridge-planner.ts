@@ -12,7 +12,6 @@ import {
   type TraceState,
 } from '../correlation/types.js';
 
-
 export function planBridges(
   key: BusinessKeyName,
   value: string,
@@ -94,7 +93,6 @@ const NEAR_SCAN = 8;
  * missed a long-running parent behind a run of short traces.
  */
 class ParentCandidates {
-  private readonly services: string[] = [];
   private readonly serviceIndex = new Map<string, number>();
   private readonly lists: number[][] = [];
   private readonly lastMs: Float64Array;
@@ -107,7 +105,7 @@ class ParentCandidates {
     const service = this.ordered[i]!.entry!.service;
     let s = this.serviceIndex.get(service);
     if (s === undefined) {
-      this.serviceIndex.set(service, (s = this.services.push(service) - 1));
+      this.serviceIndex.set(service, (s = this.lists.length));
       this.lists.push([]);
     }
     const list = this.lists[s]!;
@@ -123,11 +121,12 @@ class ParentCandidates {
     // Usually a trace just before is one: the same answer as the search below, found sooner.
     for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--)
       if (ordered[j]!.entry!.service !== entry.service && !(startMs - lastMs[j]! > windowMs)) return ordered[j]!;
+    const own = this.serviceIndex.get(entry.service);
     let best = -1;
-    for (let s = 0; s < this.services.length; s++) {
+    for (let s = 0; s < this.lists.length; s++) {
       const list = this.lists[s]!;
       // Its latest trace is no nearer than the best so far, or even its longest-running one has ended.
-      if (list[list.length - 1]! <= best || startMs - lastMs[list[0]!]! > windowMs || this.services[s] === entry.service) continue;
+      if (s === own || list[list.length - 1]! <= best || startMs - lastMs[list[0]!]! > windowMs) continue;
       // The last position within the window: those within are a prefix of the list.
       let lo = 0;
       let hi = list.length - 1;
