@@ -10,19 +10,20 @@ export class SentCopies {
 
   constructor(private readonly max: number) {}
 
-  /** Whether `body` is what was last sent for `ref`. */
-  isLastSent(ref: string, body: Uint8Array): boolean {
-    return this.digests.get(ref) === digest(body);
+  /** Whether the bytes of `digest` (bytesDigest) are what was last sent for `ref`. */
+  isLastSent(ref: string, digest: string): boolean {
+    return this.digests.get(ref) === digest;
   }
 
-  record(ref: string, body: Uint8Array): void {
+  record(ref: string, digest: string): void {
     // Re-inserted so the bound drops the hops sent longest ago.
     this.digests.delete(ref);
-    this.digests.set(ref, digest(body));
+    this.digests.set(ref, digest);
     if (this.digests.size > this.max) this.digests.delete(this.digests.keys().next().value!);
   }
 }
 
-function digest(body: Uint8Array): string {
+/** Made once per copy: the exporter checks it before sending and records it after. */
+export function bytesDigest(body: Uint8Array): string {
   return createHash('sha1').update(body).digest('base64');
 }

@@ -5,7 +5,7 @@ import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { ExportItem, Store } from '../store/store.js';
 import { otlpTypes } from '../otlp/schema.js';
 import { buildTraceExport } from './otlp-request-builder.js';
-import { SentCopies } from './sent-copies.js';
+import { SentCopies, bytesDigest } from './sent-copies.js';
 
 export interface TempoExporterOptions {
   endpoint: string;
@@ -160,11 +160,12 @@ export class TempoExporter {
   private async deliverBatch(due: readonly ExportItem[], now: number): Promise<BatchOutcome> {
     const { store, metrics, logger } = this.opts;
     // A hop whose rows are gone, or whose bytes are those last sent, has nothing to deliver.
-    const done = due.filter(d => d.span === null || this.sent.isLastSent(d.ref, d.span.body));
-    if (done.length) store.completeExports(done);
-    metrics.exportUnchanged.inc(done.filter(d => d.span !== null).length);
-    const doneSet = new Set(done);
-    const items = due.filter(d => !doneSet.has(d));
+    const gone = due.filter(d => d.span === null);
+    const digests = new Map(due.flatMap(d => (d.span ? [[d, bytesDigest(d.span.body)] as const] : [])));
+    const unchanged = [...digests].filter(([d, digest]) => this.sent.isLastSent(d.ref, digest)).map(([d]) => d);
+    if (gone.length + unchanged.length > 0) store.completeExports([...gone, ...unchanged]);
+    metrics.exportUnchanged.inc(unchanged.length);
+    const items = [...digests.keys()].filter(d => !unchanged.includes(d));
     if (items.length === 0) return 'sent';
     const refs = items.map(i => i.ref);
     const body = buildTraceExport(items.map(i => i.span!));
@@ -192,7 +193,7 @@ export class TempoExporter {
     const answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     if (res.ok) {
       store.completeExports(items);
-      for (const i of items) this.sent.record(i.ref, i.span!.body);
+      for (const i of items) this.sent.record(i.ref, digests.get(i)!);
       // Spans it refused in a 2xx are not retried (OTLP: the same payload cannot succeed), but
       // they are no delivery either.
       const { rejected, message } = rejectedSpans(new Uint8Array(answer), res.headers.get('content-type'));

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SentCopies } from '../../src/export/sent-copies.js';
+import { SentCopies, bytesDigest } from '../../src/export/sent-copies.js';
 
-const bytes = (s: string) => Buffer.from(s);
+/** The digest of the bytes of `s`, as the exporter makes it. */
+const bytes = (s: string) => bytesDigest(Buffer.from(s));
 
 describe('SentCopies', () => {
   it('knows the bytes last sent for a hop, not earlier or other ones', () => {

@@ -152,7 +152,13 @@ export class RowWriter {
   private rekeyedHops(rekeyed: ReadonlyMap<number, string>): string[] {
     const st = this.st;
     const hops: string[] = [];
-    const keysNow = (row: number) => (st.keysOfTraceRow.get(row) as string | undefined) ?? '{}';
+    // Each trace row read once: a trace with many bridges is an end of each.
+    const read = new Map<number, string>();
+    const keysNow = (row: number) => {
+      let keys = read.get(row);
+      if (keys === undefined) read.set(row, (keys = (st.keysOfTraceRow.get(row) as string | undefined) ?? '{}'));
+      return keys;
+    };
     const spanKeys = (parent: string, child: string) =>
       canonicalKeys(bridgeTraceKeys(JSON.parse(parent) as KeyValues, JSON.parse(child) as KeyValues)!);
     for (const row of rekeyed.keys())
