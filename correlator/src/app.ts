@@ -21,6 +21,7 @@ import { serviceGraphRoutes } from './api/routes/service-graph.js';
 import { systemRoutes } from './api/routes/system.js';
 import { traceRoutes } from './api/routes/traces.js';
 import type { Config } from './config/config.js';
+import { correlatingKeys } from './config/key-defaults.js';
 import { CorrelationEngine } from './correlation/engine.js';
 import { TempoExporter } from './export/tempo-exporter.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -97,6 +98,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
     writerThread: config.limits.storeWriterThread,
     seenFilterBytes: config.limits.storeSeenFilterBytes,
+    correlatingKeys: correlatingKeys(config.keys),
     onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
   });
   const engine = new CorrelationEngine(

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
-import { DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
+import { DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS, DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type AuthMode = 'none' | 'basic' | 'bearer';
@@ -463,10 +463,8 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
     keys: {
       aliases: Object.freeze(keyAliases(env)),
       logPatterns: Object.freeze(logPatterns(env)),
-      bridgeKeys: Object.freeze(keyList(env, 'BRIDGE_KEYS', ['circuit_id'])),
-      // product_id and resource_type_id name a product type, shared by every circuit of it: as
-      // correlation keys they would join unrelated activations into one huge group.
-      correlationKeys: Object.freeze(keyList(env, 'CORRELATION_KEYS', ['circuit_id', 'resource_id', 'request_id'])),
+      bridgeKeys: Object.freeze(keyList(env, 'BRIDGE_KEYS', DEFAULT_BRIDGE_KEYS)),
+      correlationKeys: Object.freeze(keyList(env, 'CORRELATION_KEYS', DEFAULT_CORRELATION_KEYS)),
     },
     tempo: {
       endpoint: url(env, 'TEMPO_OTLP_ENDPOINT', {

@@ -1,6 +1,24 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { LogKeyPattern } from './config.js';
 
+/** Keys whose matches create bridge spans, unless BRIDGE_KEYS says otherwise. */
+export const DEFAULT_BRIDGE_KEYS: readonly BusinessKeyName[] = Object.freeze(['circuit_id']);
+
+/**
+ * Keys whose matches form correlations, unless CORRELATION_KEYS says otherwise. product_id and
+ * resource_type_id name a product type, shared by every circuit of it: as correlation keys they
+ * would join unrelated activations into one huge group.
+ */
+export const DEFAULT_CORRELATION_KEYS: readonly BusinessKeyName[] = Object.freeze(['circuit_id', 'resource_id', 'request_id']);
+
+/** The keys whose values form groups: a key that bridges must also correlate, as bridges are planned per group. */
+export function correlatingKeys(keys: {
+  correlationKeys: readonly BusinessKeyName[];
+  bridgeKeys: readonly BusinessKeyName[];
+}): BusinessKeyName[] {
+  return [...new Set([...keys.correlationKeys, ...keys.bridgeKeys])];
+}
+
 /**
  * The same key arrives under many names: SENSE spans use bare names, MDSO-side spans the
  * `mdso.` prefix, HTTP instrumentation captures `X-Circuit-Id` as `http.request.header.x_circuit_id`

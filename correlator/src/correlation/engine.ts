@@ -3,6 +3,7 @@
 // The window bounds state and separates episodes of the same key; it never delays results.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
+import { correlatingKeys } from '../config/key-defaults.js';
 import { planBridges } from '../stitching/bridge-planner.js';
 import {
   emptyDerivedWrites,
@@ -187,8 +188,7 @@ export class CorrelationEngine {
     this.traces = new TieredMap(opts.maxTrackedTraces, live, traceStateCodec);
     this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec);
     this.now = opts.now ?? Date.now;
-    // A key that bridges must also correlate: bridges are planned per correlation group.
-    this.correlating = new Set([...opts.correlationKeys, ...opts.bridgeKeys]);
+    this.correlating = new Set(correlatingKeys(opts));
   }
 
   stats(): EngineStats {

@@ -26,7 +26,7 @@ describe('keyGroupsOf', () => {
   for (const c of cases) {
     it(`lists each (key, value) once, as SELECT DISTINCT does: ${c.name}`, () => {
       const db = new Database(':memory:');
-      migrate(db);
+      migrate(db, { correlatingKeys: ['circuit_id'] });
       const insert = db.prepare('INSERT INTO refused_traces (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, 0, 0)');
       for (const r of c.rows) insert.run(...r);
       const distinct = (db.prepare('SELECT DISTINCT key, value FROM refused_traces').raw().all() as [string, string][]).map(([k, v]) => groupMapKey(k, v));

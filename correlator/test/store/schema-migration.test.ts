@@ -288,20 +288,25 @@ test("a schema 4 data directory keeps its traces, which start with no further ke
   assert.deepEqual(store.loadTraces([T2])[0]?.moreKeys, ['circuit_id', 'other']);
 });
 
-test('a schema 5 data directory indexes its logs of no trace by their key values', async t => {
+/** A schema 5 directory with logs of no trace (and one of a trace), each naming the key values given. */
+async function v5DirectoryWithLogs(t: TestContext): Promise<string> {
   const ddl = await readFile(new URL('./fixtures/schema-v5.sql', import.meta.url), 'utf8');
   const log = (dedupe: string, timeMs: number, traceId: string, keys: object) =>
     `INSERT INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service, trace_id, span_id,
        circuit_id, keys, attributes, resource_id, source, received_ms)
      VALUES ('${dedupe}', ${timeMs}, '0', 9, 'INFO', 'step', 'bpocore', '${traceId}', '', NULL, '${JSON.stringify(keys)}', '{}', 1, 'otlp', ${timeMs});`;
-  const dir = await dataDirWith(t, db => {
+  return dataDirWith(t, db => {
     db.exec(ddl);
     db.exec(`INSERT INTO meta VALUES ('schema_version', '5');
-      ${log('d1', 1000, '', { circuit_id: CIRCUIT, resource_id: 'r-1' })}
+      ${log('d1', 1000, '', { circuit_id: CIRCUIT, resource_id: 'r-1', product_id: 'P-1' })}
       ${log('d2', 1500, '', { circuit_id: CIRCUIT })}
       ${log('d3', 1200, T1, { circuit_id: CIRCUIT })}
       ${log('d4', 1300, '', {})}`);
   });
+}
+
+test('a schema 5 data directory indexes its logs of no trace by their key values', async t => {
+  const dir = await v5DirectoryWithLogs(t);
   const store = open(dir);
   t.after(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
@@ -311,6 +316,21 @@ test('a schema 5 data directory indexes its logs of no trace by their key values
   // An episode of them alone is read back as a group of their logs, to which a trace can come.
   const g = store.loadGroup('circuit_id', CIRCUIT, 0, 2000, 10);
   assert.deepEqual([g?.traceIds, g?.looseLogs, g?.logCount, g?.firstMs, g?.lastMs, g?.services], [[], 2, 2, 1000, 1500, ['bpocore']]);
+  // product_id does not correlate by default: ingest would not index it either.
+  assert.equal(store.looseLogs('product_id', 'P-1', 0, 2000), null);
+});
+
+test("the schema 5 upgrade indexes logs of no trace by the configuration's correlating keys only, as ingest does", async t => {
+  const dir = await v5DirectoryWithLogs(t);
+  const store = new SqliteStore({ dataDir: dir, exportBridges: null, correlatingKeys: ['circuit_id', 'product_id'] });
+  t.after(() => store.close());
+  assert.equal(store.looseLogs('circuit_id', CIRCUIT, 0, 2000)?.count, 2);
+  assert.equal(store.looseLogs('product_id', 'P-1', 0, 2000)?.count, 1);
+  assert.equal(store.looseLogs('resource_id', 'r-1', 0, 2000), null);
+  assert.deepEqual(
+    store.db.prepare('SELECT DISTINCT key FROM loose_logs ORDER BY key').pluck().all(),
+    ['circuit_id', 'product_id'],
+  );
 });
 
 test('a schema 6 data directory keeps its bridges, and takes a row per circuit for a hop two circuits plan', async t => {

@@ -247,13 +247,14 @@ function indexBridgesByGroup(db: Database.Database): void {
 
 // Version 6 indexes the logs of no trace by their key values (loose_logs): an episode made of
 // such logs was kept only in hot state, so a restart or an eviction lost it as a member. Older
-// directories index the ones they hold, with every key value they carry.
-function indexLooseLogs(db: Database.Database): void {
-  db.exec(`
-    INSERT INTO loose_logs (key, value, time_ms, service)
+// directories index the ones they hold by the keys that correlate, as ingest does from then on: a
+// key that starts to correlate later finds neither the logs of before nor those of after.
+function indexLooseLogs(db: Database.Database, correlatingKeys: readonly string[]): void {
+  db.prepare(
+    `INSERT INTO loose_logs (key, value, time_ms, service)
       SELECT k.key, k.value, logs.time_ms, logs.service FROM logs, json_each(logs.keys) AS k
-      WHERE logs.trace_id = '' AND k.type = 'text';
-  `);
+      WHERE logs.trace_id = '' AND k.type = 'text' AND k.key IN (SELECT value FROM json_each(?))`,
+  ).run(JSON.stringify(correlatingKeys));
 }
 
 function readVersion(db: Database.Database): number | null {
@@ -352,7 +353,13 @@ function keepRefusedTraces(db: Database.Database): void {
   `);
 }
 
-export function migrate(db: Database.Database): void {
+/** What an upgrade needs of the configuration. */
+export interface MigrationOptions {
+  /** The keys whose values form correlation groups (correlation and bridge keys). */
+  correlatingKeys: readonly string[];
+}
+
+export function migrate(db: Database.Database, opts: MigrationOptions): void {
   const version = readVersion(db);
   if (version !== null && version > SCHEMA_VERSION) {
     throw new Error(`the data directory was written by a newer correlator (schema ${version}, this one knows ${SCHEMA_VERSION})`);
@@ -369,7 +376,7 @@ export function migrate(db: Database.Database): void {
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
     if (version === 1 || version === 2) moveBridgeSpansIntoBridges(db);
     if (version !== null && version < 4) linkToTraceRows(db);
-    if (version !== null && version < 6) indexLooseLogs(db);
+    if (version !== null && version < 6) indexLooseLogs(db, opts.correlatingKeys);
     if (version !== null && version < 7) indexBridgesByGroup(db);
     if (version !== null && version < 8) keepRefusedTraces(db);
     db.exec(TRACE_REF_INDEXES);

@@ -20,6 +20,7 @@ import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/e
 import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { keyGroupsOf } from './key-groups-of.js';
+import { correlatingKeys, DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
@@ -83,6 +84,8 @@ export interface SqliteStoreOptions {
   onWriterError?: (e: Error) => void;
   /** Memory for the filter of trace ids, key groups and log records the store holds (0: none; default 64 MiB). */
   seenFilterBytes?: number;
+  /** The keys that form groups (correlatingKeys), for upgrades that index by them; default those of the default configuration. */
+  correlatingKeys?: readonly string[];
 }
 
 /** A request's rows and what the in-flight index needs of them; null when everything was a duplicate. */
@@ -150,7 +153,9 @@ export class SqliteStore implements Store {
     configureConnection(this.db, file !== ':memory:');
     this.db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
     try {
-      migrate(this.db);
+      migrate(this.db, {
+        correlatingKeys: opts.correlatingKeys ?? correlatingKeys({ correlationKeys: DEFAULT_CORRELATION_KEYS, bridgeKeys: DEFAULT_BRIDGE_KEYS }),
+      });
     } catch (e) {
       this.db.close();
       throw e;
