@@ -11,6 +11,7 @@ import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
+import { schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
@@ -78,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // fastify-plugin: the `correlator` decoration must be visible on the instance buildApp returns.
   await app.register(fp(correlatorApp, { name: 'correlation-station-correlator' }), opts);

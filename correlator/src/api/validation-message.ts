@@ -1,0 +1,67 @@
+// The message of a 400 for a request its route's schema refuses. Ajv reports a value outside a
+// union of literals as one "must be equal to constant" per literal and a closing "must match a
+// schema in anyOf", none of which says what would have been accepted; this says it once.
+
+/** What the message needs of one of Ajv's errors (fastify's FastifySchemaValidationError). */
+export interface SchemaIssue {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+const quoted = (v: unknown): string => JSON.stringify(v);
+
+/** The one alternative a branch of an anyOf accepts, as words; null when it is not a single literal or type. */
+function alternative(e: SchemaIssue): string | null {
+  if (e.keyword === 'const') return quoted(e.params.allowedValue);
+  if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) return e.params.allowedValues.map(quoted).join(', ');
+  if (e.keyword === 'type' && typeof e.params.type === 'string') return `a value of type ${e.params.type}`;
+  return null;
+}
+
+/** One issue as words, without its path. */
+function describe(e: SchemaIssue): string {
+  if (e.keyword === 'const') return `must be ${quoted(e.params.allowedValue)}`;
+  if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) return `must be one of ${e.params.allowedValues.map(quoted).join(', ')}`;
+  if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
+    return `must not have the property ${quoted(e.params.additionalProperty)}`;
+  }
+  return e.message ?? `fails ${e.keyword}`;
+}
+
+/**
+ * The message for Ajv's errors of one request part (`dataVar`: querystring, params, body,
+ * headers): each issue once, as `<part><path> <words>`, in the order Ajv found them, with the
+ * branches of an anyOf folded into the anyOf's line as the values it accepts.
+ */
+export function validationMessage(errors: readonly SchemaIssue[], dataVar: string): string {
+  const branchPrefix = (anyOf: SchemaIssue) => anyOf.schemaPath.replace(/\/anyOf$/, '/anyOf/');
+  // A branch at the anyOf's own path is folded into it; one deeper (inside an object branch) is
+  // its own line, as it names the property at fault.
+  const isBranchOf = (b: SchemaIssue, anyOf: SchemaIssue) =>
+    b !== anyOf && b.instancePath === anyOf.instancePath && b.schemaPath.startsWith(branchPrefix(anyOf));
+  const anyOfs = errors.filter(e => e.keyword === 'anyOf');
+  const lines: string[] = [];
+  for (const e of errors) {
+    let words: string;
+    if (e.keyword === 'anyOf') {
+      const branches = errors.filter(b => isBranchOf(b, e));
+      const alternatives = branches.map(alternative);
+      words =
+        branches.length > 0 && alternatives.every(a => a !== null)
+          ? `must be one of ${[...new Set(alternatives)].join(', ')}`
+          : [...new Set(branches.map(describe))].join(' or ') || describe(e);
+    } else if (anyOfs.some(a => isBranchOf(e, a))) continue;
+    else words = describe(e);
+    const line = `${dataVar}${e.instancePath} ${words}`;
+    if (!lines.includes(line)) lines.push(line);
+  }
+  return lines.join('; ');
+}
+
+/** fastify's `schemaErrorFormatter`: the error its validation failure carries, with our message. */
+export function schemaErrorFormatter(errors: readonly SchemaIssue[], dataVar: string): Error {
+  return new Error(validationMessage(errors, dataVar));
+}

@@ -1,0 +1,87 @@
+// A request its route's schema refuses gets a message that says what would have been accepted:
+// through fastify and its Ajv, as the routes validate, and through the correlator's own app.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import { schemaErrorFormatter, validationMessage } from '../../src/api/validation-message.js';
+import { buildTestApp } from './app-fixture.js';
+
+async function refusal(schema: object, url: string, payload?: unknown): Promise<string> {
+  const app = Fastify({ ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } }, schemaErrorFormatter });
+  app.get('/x', { schema: { ...schema, body: undefined } }, async () => ({ ok: true }));
+  app.post('/x', { schema }, async () => ({ ok: true }));
+  const res = await app.inject({ method: payload === undefined ? 'GET' : 'POST', url, ...(payload === undefined ? {} : { payload }) });
+  await app.close();
+  assert.equal(res.statusCode, 400, res.body);
+  return (res.json() as { message: string }).message;
+}
+
+const Status = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
+
+const CASES: { name: string; schema: object; url: string; payload?: unknown; message: string }[] = [
+  {
+    name: 'a union of literals names its values once',
+    schema: { querystring: Type.Object({ status: Type.Optional(Status) }) },
+    url: '/x?status=bogus',
+    message: 'querystring/status must be one of "ok", "error"',
+  },
+  {
+    name: 'a literal or an integer',
+    schema: { querystring: Type.Object({ step: Type.Optional(Type.Union([Type.Literal('auto'), Type.Integer()])) }) },
+    url: '/x?step=often',
+    message: 'querystring/step must be one of "auto", a value of type integer',
+  },
+  {
+    name: 'an enum names its values',
+    schema: { querystring: Type.Object({ order: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: ['asc', 'desc'] })) }) },
+    url: '/x?order=up',
+    message: 'querystring/order must be one of "asc", "desc"',
+  },
+  {
+    name: 'a plain type error is as Ajv says it',
+    schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) }) },
+    url: '/x?limit=abc',
+    message: 'querystring/limit must be integer',
+  },
+  {
+    name: 'a property a closed body does not have is named',
+    schema: { body: Type.Object({ a: Type.String() }, { additionalProperties: false }) },
+    url: '/x',
+    payload: { a: 'x', b: 1 },
+    message: 'body must not have the property "b"',
+  },
+  {
+    name: 'the branches of an anyOf of objects keep the property at fault',
+    schema: {
+      body: Type.Union([Type.Object({ kind: Type.Literal('a'), n: Type.Integer() }), Type.Object({ kind: Type.Literal('b') })]),
+    },
+    url: '/x',
+    payload: { kind: 'a', n: 'x' },
+    message: 'body/n must be integer; body/kind must be "b"; body must match a schema in anyOf',
+  },
+];
+
+for (const c of CASES) {
+  test(`validation message: ${c.name}`, async () => {
+    assert.equal(await refusal(c.schema, c.url, c.payload), c.message);
+  });
+}
+
+test('validation message: each line once, and an issue without a message named by its keyword', () => {
+  const twice = { keyword: 'type', instancePath: '/limit', schemaPath: '#/properties/limit/type', params: { type: 'integer' }, message: 'must be integer' };
+  assert.equal(validationMessage([twice, twice], 'querystring'), 'querystring/limit must be integer');
+  assert.equal(validationMessage([{ keyword: 'format', instancePath: '/t', schemaPath: '#/properties/t/format', params: {} }], 'body'), 'body/t fails format');
+});
+
+test("the correlator's routes answer a status outside its values with the values", async t => {
+  const app = await buildTestApp(t);
+  const res = await app.inject({ method: 'GET', url: '/api/circuits?status=bogus' });
+  assert.equal(res.statusCode, 400);
+  assert.deepEqual(res.json(), {
+    statusCode: 400,
+    error: 'Bad Request',
+    code: 'FST_ERR_VALIDATION',
+    message: 'invalid request: querystring/status must be one of "ok", "error"',
+  });
+});
