@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, TimeParam } from './common.js';
+import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, QueryString, TimeParam } from './common.js';
 import { Bridge } from './bridges.js';
 import { Correlation } from './correlations.js';
 import { Span, SpanResource, TraceSummary } from './traces.js';
@@ -27,7 +27,7 @@ export const CircuitSummary = Type.Object(
 );
 export type CircuitSummary = Static<typeof CircuitSummary>;
 
-export const CircuitListQuery = Type.Object({
+export const CircuitListQuery = QueryString({
   query: Type.Optional(Type.String({ description: 'Substring of the circuit id (case-insensitive)' })),
   status: Type.Optional(CircuitStatus),
   service: Type.Optional(Type.String({ minLength: 1 })),
@@ -51,7 +51,7 @@ export type CircuitIdParams = Static<typeof CircuitIdParams>;
  * A circuit's traces in a time range: those with a datum in it. A circuit polled or reactivated for
  * days has thousands of traces; the range picks one activation out of them.
  */
-export const CircuitTimeRange = Type.Object({
+export const CircuitTimeRange = QueryString({
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
 });
@@ -71,7 +71,7 @@ export const CircuitDetail = Type.Object(
 );
 export type CircuitDetail = Static<typeof CircuitDetail>;
 
-export const StitchedTraceQuery = Type.Object({
+export const StitchedTraceQuery = QueryString({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 20000 })),
   ...CircuitTimeRange.properties,
 });

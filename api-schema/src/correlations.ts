@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { LimitParam, TimeParam } from './common.js';
+import { LimitParam, QueryString, TimeParam } from './common.js';
 
 export const CorrelationMethod = Type.String({
   description:
@@ -26,7 +26,7 @@ export const Correlation = Type.Object(
 );
 export type Correlation = Static<typeof Correlation>;
 
-export const CorrelationListQuery = Type.Object({
+export const CorrelationListQuery = QueryString({
   circuit_id: Type.Optional(Type.String({ minLength: 1 })),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   service: Type.Optional(Type.String({ minLength: 1 })),

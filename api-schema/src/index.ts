@@ -7,6 +7,7 @@ export {
   BusinessKeys,
   ErrorResponse,
   LimitParam,
+  QueryString,
   TimeParam,
 } from './common.js';
 export type { BusinessKeyName } from './common.js';

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { AttributeMap, BusinessKeys } from './common.js';
+import { AttributeMap, BusinessKeys, QueryString } from './common.js';
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
@@ -58,7 +58,7 @@ export const LogEntry = Type.Object(
 );
 export type LogEntry = Static<typeof LogEntry>;
 
-export const LogListQuery = Type.Object({
+export const LogListQuery = QueryString({
   circuit_id: Type.Optional(Type.String({ minLength: 1 })),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   service: Type.Optional(Type.String({ minLength: 1 })),

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { TimeParam } from './common.js';
+import { QueryString, TimeParam } from './common.js';
 
 // MDSO error analysis: error records, issues, the defect catalogue and uncategorised clusters.
 
@@ -29,7 +29,7 @@ const DefectFilter = Type.String({
   description: 'A defect code (DE-1234) or "uncategorized"',
 });
 
-export const MdsoErrorListQuery = Type.Object({
+export const MdsoErrorListQuery = QueryString({
   product: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   defect: Type.Optional(DefectFilter),
   state: Type.Optional(MdsoIssueState),
@@ -82,7 +82,7 @@ export type MdsoErrorListResponse = Static<typeof MdsoErrorListResponse>;
 export const MdsoSummaryGroupBy = Type.Union([Type.Literal('product'), Type.Literal('defect_code'), Type.Literal('system')]);
 export type MdsoSummaryGroupBy = Static<typeof MdsoSummaryGroupBy>;
 
-export const MdsoSummaryQuery = Type.Object({
+export const MdsoSummaryQuery = QueryString({
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
   step: Type.Optional(Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'Bucket width in seconds' })),
@@ -108,7 +108,7 @@ export const MdsoSummaryResponse = Type.Object({
 });
 export type MdsoSummaryResponse = Static<typeof MdsoSummaryResponse>;
 
-export const MdsoIssueListQuery = Type.Object({
+export const MdsoIssueListQuery = QueryString({
   state: Type.Optional(MdsoIssueState),
   product: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   defect: Type.Optional(DefectFilter),
@@ -245,7 +245,7 @@ export const MdsoDefectReloadResponse = Type.Object({
 });
 export type MdsoDefectReloadResponse = Static<typeof MdsoDefectReloadResponse>;
 
-export const MdsoUncategorizedQuery = Type.Object({
+export const MdsoUncategorizedQuery = QueryString({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 });
 export type MdsoUncategorizedQuery = Static<typeof MdsoUncategorizedQuery>;

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { clockOffsetSchema } from './bridges.js';
-import { TimeParam } from './common.js';
+import { QueryString, TimeParam } from './common.js';
 
-export const ServiceGraphQuery = Type.Object({
+export const ServiceGraphQuery = QueryString({
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
   circuit_id: Type.Optional(Type.String({ minLength: 1 })),

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { QueryString } from './common.js';
 import { Correlation } from './correlations.js';
 import { Bridge } from './bridges.js';
 import { Span, SpanResource, TraceLink, TraceSummary } from './traces.js';
@@ -8,7 +9,7 @@ export const TraceIdParams = Type.Object({
 });
 export type TraceIdParams = Static<typeof TraceIdParams>;
 
-export const TraceDetailQuery = Type.Object({
+export const TraceDetailQuery = QueryString({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 100000, description: 'At most this many spans, the earliest' })),
 });
 export type TraceDetailQuery = Static<typeof TraceDetailQuery>;

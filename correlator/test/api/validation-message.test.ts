@@ -7,7 +7,7 @@ import { Type } from 'typebox';
 import { schemaErrorFormatter, validationMessage } from '../../src/api/validation-message.js';
 import { buildTestApp } from './app-fixture.js';
 
-async function refusal(schema: object, url: string, payload?: unknown): Promise<string> {
+async function refusal(schema: object, url: string, payload?: object): Promise<string> {
   const app = Fastify({ ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } }, schemaErrorFormatter });
   app.get('/x', { schema: { ...schema, body: undefined } }, async () => ({ ok: true }));
   app.post('/x', { schema }, async () => ({ ok: true }));
@@ -19,7 +19,7 @@ async function refusal(schema: object, url: string, payload?: unknown): Promise<
 
 const Status = Type.Union([Type.Literal('ok'), Type.Literal('error')]);
 
-const CASES: { name: string; schema: object; url: string; payload?: unknown; message: string }[] = [
+const CASES: { name: string; schema: object; url: string; payload?: object; message: string }[] = [
   {
     name: 'a union of literals names its values once',
     schema: { querystring: Type.Object({ status: Type.Optional(Status) }) },
@@ -84,4 +84,23 @@ test("the correlator's routes answer a status outside its values with the values
     code: 'FST_ERR_VALIDATION',
     message: 'invalid request: querystring/status must be one of "ok", "error"',
   });
+});
+
+test('every query string of the API is closed: a misspelt parameter is a 400 that names it', async t => {
+  const app = await buildTestApp(t);
+  const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+    paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+  };
+  const routes = Object.entries(spec.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([method, op]) => method === 'get' && (op.parameters ?? []).some(p => p.in === 'query'))
+      .map(() => path.replace('{id}', 'C-1').replace('{traceId}', 'a'.repeat(32))),
+  );
+  // The routes of the query API and of MDSO health that take a query string.
+  assert.ok(routes.length >= 12, routes.join(' '));
+  for (const path of routes) {
+    const res = await app.inject({ method: 'GET', url: `${path}?circut_id=C-1` });
+    assert.equal(res.statusCode, 400, `${path}: ${res.body}`);
+    assert.equal((res.json() as { message: string }).message, 'invalid request: querystring must not have the property "circut_id"', path);
+  }
 });

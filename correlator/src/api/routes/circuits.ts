@@ -6,6 +6,7 @@ import {
   CircuitListResponse,
   ErrorResponse,
   LogListResponse,
+  QueryString,
   StitchedTrace,
   StitchedTraceQuery,
 } from '@correlation-station/api-schema';
@@ -119,11 +120,11 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         tags: ['circuits'],
         summary: "The circuit's logs: by their own circuit key or through the circuit's traces",
         params: CircuitIdParams,
-        querystring: Type.Object({
+        querystring: QueryString({
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
           search: Type.Optional(Type.String()),
         }),
-        response: { 200: LogListResponse, 404: ErrorResponse },
+        response: { 200: LogListResponse, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async request => {

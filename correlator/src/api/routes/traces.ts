@@ -22,7 +22,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
         summary: 'One trace: its spans, correlations, bridges and the links into and out of it',
         params: TraceIdParams,
         querystring: TraceDetailQuery,
-        response: { 200: TraceDetail, 404: ErrorResponse },
+        response: { 200: TraceDetail, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (request, reply) => {

@@ -111,7 +111,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         tags: TAGS,
         summary: 'MDSO error issues, most recently seen first',
         querystring: MdsoIssueListQuery,
-        response: { 200: MdsoIssueListResponse },
+        response: { 200: MdsoIssueListResponse, 400: ErrorResponse },
       },
     },
     async req => {
@@ -143,7 +143,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         tags: TAGS,
         summary: 'One MDSO issue with its state history, recent errors and circuits',
         params: MdsoIssueIdParams,
-        response: { 200: MdsoIssueDetail, 404: ErrorResponse },
+        response: { 200: MdsoIssueDetail, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async req => {
@@ -242,7 +242,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         tags: TAGS,
         summary: 'Clusters of uncategorised errors, each with a suggested rule',
         querystring: MdsoUncategorizedQuery,
-        response: { 200: MdsoUncategorizedResponse },
+        response: { 200: MdsoUncategorizedResponse, 400: ErrorResponse },
       },
     },
     async req => {
