@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { AttributeMap, BusinessKeys, QueryString } from './common.js';
+import { AttributeMap, BusinessKeys, QueryString, TimeParam } from './common.js';
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
@@ -63,8 +63,8 @@ export const LogListQuery = QueryString({
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   service: Type.Optional(Type.String({ minLength: 1 })),
   search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
-  from: Type.Optional(Type.String()),
-  to: Type.Optional(Type.String()),
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
 });
 export type LogListQuery = Static<typeof LogListQuery>;

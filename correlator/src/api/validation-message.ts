@@ -24,6 +24,7 @@ function alternative(e: SchemaIssue): string | null {
 /** One issue as words, without its path. */
 function describe(e: SchemaIssue): string {
   if (e.keyword === 'const') return `must be ${quoted(e.params.allowedValue)}`;
+  if (e.keyword === 'minLength' && e.params.limit === 1) return 'must not be empty';
   if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) return `must be one of ${e.params.allowedValues.map(quoted).join(', ')}`;
   if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
     return `must not have the property ${quoted(e.params.additionalProperty)}`;

@@ -86,6 +86,15 @@ test("the correlator's routes answer a status outside its values with the values
   });
 });
 
+test('an empty time is refused alike by every route that takes one', async t => {
+  const app = await buildTestApp(t);
+  for (const url of ['/api/logs?from=', '/api/circuits?to=', '/api/correlations?from=', '/api/service-graph?to=']) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 400, url);
+    assert.match((res.json() as { message: string }).message, /^invalid request: querystring\/(from|to) must not be empty$/, url);
+  }
+});
+
 test('every query string of the API is closed: a misspelt parameter is a 400 that names it', async t => {
   const app = await buildTestApp(t);
   const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as {
