@@ -32,10 +32,17 @@ function describe(e: SchemaIssue): string {
   return e.message ?? `fails ${e.keyword}`;
 }
 
+/** An anyOf's words from its branches: the values it accepts, or each branch's own words. */
+function anyOfWords(anyOf: SchemaIssue, branches: readonly SchemaIssue[]): string {
+  const alternatives = branches.map(alternative);
+  if (branches.length > 0 && alternatives.every(a => a !== null)) return `must be one of ${[...new Set(alternatives)].join(', ')}`;
+  return [...new Set(branches.map(describe))].join(' or ') || describe(anyOf);
+}
+
 /**
  * The message for Ajv's errors of one request part (`dataVar`: querystring, params, body,
  * headers): each issue once, as `<part><path> <words>`, in the order Ajv found them, with the
- * branches of an anyOf folded into the anyOf's line as the values it accepts.
+ * branches of an anyOf folded into the anyOf's line.
  */
 export function validationMessage(errors: readonly SchemaIssue[], dataVar: string): string {
   const branchPrefix = (anyOf: SchemaIssue) => anyOf.schemaPath.replace(/\/anyOf$/, '/anyOf/');
@@ -46,16 +53,8 @@ export function validationMessage(errors: readonly SchemaIssue[], dataVar: strin
   const anyOfs = errors.filter(e => e.keyword === 'anyOf');
   const lines: string[] = [];
   for (const e of errors) {
-    let words: string;
-    if (e.keyword === 'anyOf') {
-      const branches = errors.filter(b => isBranchOf(b, e));
-      const alternatives = branches.map(alternative);
-      words =
-        branches.length > 0 && alternatives.every(a => a !== null)
-          ? `must be one of ${[...new Set(alternatives)].join(', ')}`
-          : [...new Set(branches.map(describe))].join(' or ') || describe(e);
-    } else if (anyOfs.some(a => isBranchOf(e, a))) continue;
-    else words = describe(e);
+    if (e.keyword !== 'anyOf' && anyOfs.some(a => isBranchOf(e, a))) continue;
+    const words = e.keyword === 'anyOf' ? anyOfWords(e, errors.filter(b => isBranchOf(b, e))) : describe(e);
     const line = `${dataVar}${e.instancePath} ${words}`;
     if (!lines.includes(line)) lines.push(line);
   }

@@ -33,6 +33,12 @@ const CASES: { name: string; schema: object; url: string; payload?: object; mess
     message: 'querystring/step must be one of "auto", a value of type integer',
   },
   {
+    name: 'a branch that is not one value keeps its own words',
+    schema: { querystring: Type.Object({ step: Type.Optional(Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 5 })])) }) },
+    url: '/x?step=3',
+    message: 'querystring/step must be "auto" or must be >= 5',
+  },
+  {
     name: 'an enum names its values',
     schema: { querystring: Type.Object({ order: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: ['asc', 'desc'] })) }) },
     url: '/x?order=up',
