@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import type { CircuitDetail, CircuitListResponse, StitchedTrace, TraceDetail } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
-import { SpanKind, buildLogs, buildTraces, logsProtobuf, tracesJson, tracesProtobuf, type BuiltTrace } from '../fixtures/otel-sdk.js';
+import { SpanKind, buildLogs, buildTraces, logsProtobuf, tracesJson, tracesProtobuf, type BuiltTrace, type TraceSpec } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
@@ -567,5 +567,30 @@ describe('circuit API over ingested SDK traces', () => {
       assert.equal(res.statusCode, status, url);
       assert.match(res.json<{ message: string }>().message, message, url);
     }
+  });
+
+  it("gives an edge's mean confidence whatever order its bridges arrived in", async t => {
+    // Four arda → mdso hops a minute apart, three close and one late: confidences 0.896 × 3 and
+    // 0.774, a mean of exactly 0.8655, where a float sum in arrival order rounds either way.
+    const gaps = [100, 100, 100, 2800];
+    const specs = gaps.flatMap((gap, k): TraceSpec[] => [
+      { service: 'arda', spans: [{ name: 'serve', kind: SpanKind.SERVER, startMs: T0 + k * 60_000, endMs: T0 + k * 60_000 + 1000, attributes: { circuit_id: 'CIRCUIT-G' } }] },
+      { service: 'mdso', spans: [{ name: 'plan', kind: SpanKind.SERVER, startMs: T0 + k * 60_000 + 1000 + gap, endMs: T0 + k * 60_000 + 1500 + gap, attributes: { circuit_id: 'CIRCUIT-G' } }] },
+    ]);
+    const traces = await buildTraces(specs, 61);
+    const pairs = gaps.map((_, k) => [traces[2 * k]!, traces[2 * k + 1]!]);
+    const graphAfter = async (order: BuiltTrace[][]) => {
+      const app = await buildTestApp(t, { CORR_WINDOW_SECONDS: '10' });
+      for (const pair of order) for (const tr of pair) assert.equal((await postProto(app, tracesProtobuf(tr.spans))).statusCode, 200);
+      const detail = (await app.inject('/api/circuits/CIRCUIT-G')).json<CircuitDetail>();
+      const graph = (await app.inject(`/api/service-graph?from=${T0 - 1000}&to=${T0 + 600_000}`)).json<{
+        edges: { id: string; callCount: number; meanConfidence: number }[];
+      }>();
+      return { confidences: detail.bridges.map(b => b.confidence).sort(), edges: graph.edges };
+    };
+    const inOrder = await graphAfter(pairs);
+    assert.deepEqual(inOrder.confidences, [0.774, 0.896, 0.896, 0.896]);
+    assert.deepEqual(inOrder.edges.map(e => [e.id, e.callCount, e.meanConfidence]), [['arda->mdso:bridge', 4, 0.866]]);
+    assert.deepEqual(await graphAfter([...pairs].reverse()), inOrder);
   });
 });

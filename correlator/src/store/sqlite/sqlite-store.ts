@@ -1237,7 +1237,9 @@ export class SqliteStore implements Store {
         .all(fromMs, toMs, q.maxTraces) as string[];
     }
     const nodes = new Map<string, ServiceNode & { traces: Set<string> }>();
-    const edges = new Map<string, ServiceEdge & { confSum: number }>();
+    // Confidences are summed in millionths, integers: a float sum depends on the order of its
+    // terms (the order rows arrived in), and so could the rounded mean.
+    const edges = new Map<string, ServiceEdge & { confMicros: number }>();
     const node = (service: string) => {
       let n = nodes.get(service);
       if (!n) {
@@ -1250,7 +1252,7 @@ export class SqliteStore implements Store {
       const id = `${source}->${target}${bridged ? ':bridge' : ''}`;
       let e = edges.get(id);
       if (!e) {
-        e = { id, source, target, callCount: 0, errorCount: 0, bridged, meanConfidence: 1, confSum: 0 };
+        e = { id, source, target, callCount: 0, errorCount: 0, bridged, meanConfidence: 1, confMicros: 0 };
         edges.set(id, e);
       }
       return e;
@@ -1271,7 +1273,7 @@ export class SqliteStore implements Store {
         if (p && p.service !== s.service) {
           const e = edge(p.service, s.service, false);
           e.callCount++;
-          e.confSum += 1;
+          e.confMicros += 1_000_000;
           if (s.statusCode === 2) e.errorCount++;
         }
       }
@@ -1289,16 +1291,16 @@ export class SqliteStore implements Store {
       // known only through bridges); its bridges add to its calls and its mean confidence.
       const e = edges.get(`${b.parent_service}->${b.child_service}`) ?? edge(b.parent_service, b.child_service, true);
       e.callCount++;
-      e.confSum += b.confidence;
+      e.confMicros += Math.round(b.confidence * 1_000_000);
     }
     return {
       nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })),
-      edges: [...edges.values()].map(({ confSum, ...e }) => {
+      edges: [...edges.values()].map(({ confMicros, ...e }) => {
         // Only the edge's own calls: an offset through other services is no property of the edge.
         const clockOffset = e.bridged ? null : clocks.direct(e.source, e.target);
         return {
           ...e,
-          meanConfidence: e.callCount > 0 ? Math.round((confSum / e.callCount) * 1000) / 1000 : 1,
+          meanConfidence: e.callCount > 0 ? Math.round(confMicros / e.callCount / 1000) / 1000 : 1,
           ...(clockOffset ? { clockOffset } : {}),
         };
       }),
