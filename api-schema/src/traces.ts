@@ -80,7 +80,7 @@ export const TraceSummary = Type.Object(
     startTimeMs: Type.Number(),
     endTimeMs: Type.Number(),
     durationMs: Type.Number(),
-    circuitIds: Type.Array(Type.String()),
+    circuitIds: Type.Array(Type.String(), { description: 'Every circuit id its spans and logs name, sorted' }),
   },
 );
 export type TraceSummary = Static<typeof TraceSummary>;

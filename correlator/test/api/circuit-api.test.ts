@@ -593,4 +593,26 @@ describe('circuit API over ingested SDK traces', () => {
     assert.deepEqual(inOrder.edges.map(e => [e.id, e.callCount, e.meanConfidence]), [['arda->mdso:bridge', 4, 0.866]]);
     assert.deepEqual(await graphAfter([...pairs].reverse()), inOrder);
   });
+
+  it('names every circuit a trace names, in name order, whichever span arrived first', async t => {
+    const [report] = await buildTraces([
+      {
+        service: 'arda',
+        spans: [
+          { name: 'report', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'CIRCUIT-B' } },
+          { name: 'row', startMs: T0 + 5, endMs: T0 + 15, parent: 'report', attributes: { circuit_id: 'CIRCUIT-A' } },
+        ],
+      },
+    ], 62);
+    for (const spans of [report!.spans, [...report!.spans].reverse()]) {
+      const app = await buildTestApp(t);
+      for (const span of spans) assert.equal((await postProto(app, tracesProtobuf([span]))).statusCode, 200);
+      const detail = (await app.inject(`/api/traces/${report!.traceId}`)).json<TraceDetail>();
+      assert.deepEqual(detail.summary.circuitIds, ['CIRCUIT-A', 'CIRCUIT-B']);
+      for (const cid of ['CIRCUIT-A', 'CIRCUIT-B']) {
+        const listed = (await app.inject(`/api/circuits/${cid}`)).json<CircuitDetail>().traces;
+        assert.deepEqual(listed.map(tr => tr.circuitIds), [['CIRCUIT-A', 'CIRCUIT-B']], cid);
+      }
+    }
+  });
 });

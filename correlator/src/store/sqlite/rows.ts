@@ -125,8 +125,15 @@ export function toTraceSummary(r: TraceRow): TraceSummary {
     startTimeMs: first,
     endTimeMs: last,
     durationMs: Math.max(0, last - first),
-    circuitIds: keys.circuit_id ? [keys.circuit_id] : [],
+    circuitIds: circuitIdsOf(keys, JSON.parse(r.more_keys) as string[]),
   };
+}
+
+/** Every circuit a trace names, in name order: its first value is the one that arrived first. */
+function circuitIdsOf(keys: Record<string, string>, moreKeys: readonly string[]): string[] {
+  const ids = keys.circuit_id ? [keys.circuit_id] : [];
+  for (let i = 0; i + 1 < moreKeys.length; i += 2) if (moreKeys[i] === 'circuit_id') ids.push(moreKeys[i + 1]!);
+  return ids.sort();
 }
 
 export function toCorrelation(r: CorrelationDbRow): Correlation {
