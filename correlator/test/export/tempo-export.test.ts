@@ -181,6 +181,38 @@ async function postSpans(app: FastifyInstance, spans: ReadableSpan[]): Promise<v
 }
 
 describe('bridge export to Tempo', () => {
+  it('sends a hop again without the circuit that stops planning it, when another still plans it', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, `${tempo.url}/v1/traces`);
+    const { first, second } = await sharedHop();
+    for (const payload of [first, second])
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload })).statusCode, 200);
+    await app.correlator.exporter!.tick();
+    const hopCopies = () =>
+      exportedSpans(tempo.bodies)
+        .filter(s => s.name === 'beorn_to_mdso_bridge')
+        .map(s => attributeValue(s.attributes.find(a => a.key === 'circuit_id')!.value));
+    assert.deepEqual(hopCopies(), [['CIRC-P', 'CIRC-Q']]);
+    // An arda trace of CIRC-P alone, between the two: CIRC-P now bridges beorn → arda → mdso, and
+    // only CIRC-Q plans the beorn → mdso hop.
+    const [arda] = await buildTraces(
+      [{ service: 'arda', spans: [{ name: 'serve', kind: SpanKind.SERVER, startMs: T0 + 1100, endMs: T0 + 1500, attributes: { circuit_id: 'CIRC-P' } }] }],
+      2,
+    );
+    await postSpans(app, arda!.spans);
+    const hops = async (circuit: string) =>
+      (await app.inject(`/api/circuits/${circuit}`)).json<{ bridges: { parentService: string; childService: string }[] }>().bridges
+        .map(b => `${b.parentService}->${b.childService}`).sort();
+    assert.deepEqual(await hops('CIRC-P'), ['arda->mdso', 'beorn->arda']);
+    assert.deepEqual(await hops('CIRC-Q'), ['beorn->mdso']);
+    await until(async () => {
+      await app.correlator.exporter!.tick();
+      return app.correlator.store.exportQueueDepth() === 0 ? true : null;
+    }, 'the export queue empties');
+    // Tempo's last copy of the hop is the one it keeps: CIRC-P's value would find a hop CIRC-P no longer has.
+    assert.deepEqual(hopCopies(), [['CIRC-P', 'CIRC-Q'], 'CIRC-Q']);
+  });
+
   it('sends a hop two circuits plan as one span with both circuit ids, again when the second takes it on later', async t => {
     const tempo = await fakeTempo(t);
     const app = await exportingApp(t, `${tempo.url}/v1/traces`);

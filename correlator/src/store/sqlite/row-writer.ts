@@ -184,6 +184,11 @@ export class RowWriter {
   }
 
   /** The trace's row id if this batch wrote it or the store has it. */
+  /** The groups whose rows plan a hop, as groupMapKey keys. */
+  private groupKeysOfHop(parentRef: number, spanId: string): string[] {
+    return (this.st.groupsOfHop.all(parentRef, spanId) as [string, string][]).map(([k, v]) => groupMapKey(k, v));
+  }
+
   private existingTraceRow(traceId: string, traceRows: Map<string, number>): number | undefined {
     return traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
   }
@@ -300,15 +305,19 @@ export class RowWriter {
       if (!groupsBefore.has(ref))
         groupsBefore.set(
           ref,
-          (st.groupsOfHop.all(this.traceRowOf(b.traceId, now, traceRows), b.spanId) as [string, string][]).map(([k, v]) => groupMapKey(k, v)),
+          this.groupKeysOfHop(this.traceRowOf(b.traceId, now, traceRows), b.spanId),
         );
     }
+    // Hops that lost a group's row, with the groups they had: one another group keeps changes its span.
+    const lostGroups = new Map<string, { parentRef: number; spanId: string; before: string[] }>();
     for (const b of w.bridgesRemoved) {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
+      const ref = `${b.traceId}:${b.spanId}`;
+      if (parentRef !== undefined && !lostGroups.has(ref))
+        lostGroups.set(ref, { parentRef, spanId: b.spanId, before: groupsBefore.get(ref) ?? this.groupKeysOfHop(parentRef, b.spanId) });
       const deleted = parentRef !== undefined && st.deleteBridge.run(parentRef, b.spanId, b.key, b.value).changes === 1;
       if (deleted && b.key === 'circuit_id') countBridge(b.value, -1);
       // A hop another group keeps, or takes on in this batch, stays queued.
-      const ref = `${b.traceId}:${b.spanId}`;
       if (!groupsBefore.has(ref) && (parentRef === undefined || st.bridgeOfHop.get(parentRef, b.spanId) === undefined))
         dequeued += st.dequeueRef.run(ref).changes;
     }
@@ -341,6 +350,12 @@ export class RowWriter {
         const before = groupsBefore.get(`${b.traceId}:${b.spanId}`)!;
         if (before.length > 0 && !before.includes(groupMapKey(b.key, b.value))) regroupedHops.add(`${b.traceId}:${b.spanId}`);
       }
+    }
+    // A hop that lost a group and kept another is sent again: Tempo's copy still carries the value
+    // of the group that left (encodeBridgeSpan writes every group's).
+    for (const [ref, { parentRef, spanId, before }] of lostGroups) {
+      const after = this.groupKeysOfHop(parentRef, spanId);
+      if (after.length > 0 && (after.length !== before.length || after.some(g => !before.includes(g)))) regroupedHops.add(ref);
     }
     for (const [circuitId, delta] of bridgeDeltas)
       if (delta !== 0) st.bumpCircuitBridges.run(delta, circuitId);
