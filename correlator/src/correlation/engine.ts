@@ -157,9 +157,10 @@ export function newTraceState(traceId: string): TraceState {
   };
 }
 
-function keyCount(keys: KeyValues): number {
-  let n = 0;
-  for (const _ in keys) n++;
+/** A trace's key values, first and further: they only grow, so a larger count is a value gained. */
+function keyValueCount(t: TraceState): number {
+  let n = t.moreKeys.length / 2;
+  for (const _ in t.keys) n++;
   return n;
 }
 
@@ -242,7 +243,7 @@ export class CorrelationEngine {
         entryChanged: false,
         candidatesChanged: false,
         lastMsBefore: t.lastMs,
-        keyCountBefore: t.spanCount + t.logCount > 0 ? keyCount(t.keys) : -1,
+        keyValuesBefore: t.spanCount + t.logCount > 0 ? keyValueCount(t) : -1,
       };
       batch.traceDeltas.set(traceId, delta);
     }
@@ -822,7 +823,7 @@ export class CorrelationEngine {
         keys: t.keys,
         moreKeys: t.moreKeys,
         linkedTraceIds: t.linkedTraceIds,
-        keysGained: d.keyCountBefore >= 0 && keyCount(t.keys) > d.keyCountBefore,
+        keysGained: d.keyValuesBefore >= 0 && keyValueCount(t) > d.keyValuesBefore,
       };
       batch.writes.traces.push(up);
       // Every group that bridges to or from the trace plans again: each of its circuits, not
@@ -1044,8 +1045,8 @@ interface TraceBatchDelta {
   candidatesChanged: boolean;
   /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
   lastMsBefore: number;
-  /** How many keys it had before the batch; -1 for a trace the batch brings first. */
-  keyCountBefore: number;
+  /** How many key values it had before the batch (keyValueCount); -1 for a trace the batch brings first. */
+  keyValuesBefore: number;
 }
 
 class BatchContext {

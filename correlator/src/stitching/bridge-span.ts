@@ -6,7 +6,7 @@
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import protobuf from 'protobufjs';
 import type { BridgePlan } from '../correlation/types.js';
-import type { KeyValues } from '../otlp/decoded.js';
+import type { BridgeKeyValues } from './bridge-keys.js';
 
 export const BRIDGE_SERVICE_NAME = 'correlation-station';
 const SPAN_KIND_INTERNAL = 1;
@@ -53,10 +53,16 @@ function keyAttribute(w: protobuf.Writer, key: string, values: readonly string[]
   w.ldelim();
 }
 
-/** The key values a hop's span carries for `name`: `first` (if any), then the others sorted, each once. */
-function valuesOf(name: BusinessKeyName, first: string | undefined, groups: readonly GroupKey[]): string[] {
-  const others = [...new Set(groups.filter(g => g.key === name && g.value !== first).map(g => g.value))].sort();
-  return first !== undefined ? [first, ...others] : others;
+/**
+ * The key values a hop's span carries for `name`: `first` (if any), then the others, from the
+ * traces and the groups, sorted, each once.
+ */
+function valuesOf(name: BusinessKeyName, first: string | undefined, traceValues: readonly string[], groups: readonly GroupKey[]): string[] {
+  const others = new Set(traceValues);
+  for (const g of groups) if (g.key === name) others.add(g.value);
+  if (first !== undefined) others.delete(first);
+  const sorted = [...others].sort();
+  return first !== undefined ? [first, ...sorted] : sorted;
 }
 
 /** A key group planning a hop: a span two groups plan carries both values (encodeBridgeSpan). */
@@ -72,7 +78,7 @@ export interface GroupKey {
  * hop carries each group's value (a string array where a key has several, which TraceQL matches
  * by element): a search by either circuit finds it. Views, which show one group, pass none.
  */
-export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null, otherGroups: readonly GroupKey[] = []): Uint8Array {
+export function encodeBridgeSpan(plan: BridgePlan, keys: BridgeKeyValues | null = null, otherGroups: readonly GroupKey[] = []): Uint8Array {
   const w = protobuf.Writer.create();
   w.uint32(tag(1, LEN)).bytes(Buffer.from(plan.traceId, 'hex'));
   w.uint32(tag(2, LEN)).bytes(Buffer.from(plan.spanId, 'hex'));
@@ -85,11 +91,12 @@ export function encodeBridgeSpan(plan: BridgePlan, keys: KeyValues | null = null
   stringAttribute(w, 9, 'bridge.parent_service', plan.parentService);
   stringAttribute(w, 9, 'bridge.child_service', plan.childService);
   stringAttribute(w, 9, 'bridge.child_trace_id', plan.childTraceId);
-  keyAttribute(w, plan.key, valuesOf(plan.key, plan.value, otherGroups));
+  // The plan's key: the values of the groups that plan the hop, the plan's first.
+  keyAttribute(w, plan.key, valuesOf(plan.key, plan.value, [], otherGroups));
   if (keys || otherGroups.length > 0)
     for (const name of BUSINESS_KEY_NAMES) {
       if (name === plan.key) continue;
-      const values = valuesOf(name, keys?.[name] || undefined, otherGroups);
+      const values = valuesOf(name, undefined, keys?.[name] ?? [], otherGroups);
       if (values.length > 0) keyAttribute(w, name, values);
     }
   stringAttribute(w, 9, 'correlation.method', plan.method);

@@ -17,8 +17,8 @@ export interface TraceUpsert {
   moreKeys: string[];
   linkedTraceIds: string[];
   /**
-   * A trace stored before gained a key: the bridge spans from and into it carry its keys, so
-   * their copies already exported go again.
+   * A trace stored before gained a key value: the bridge spans from and into it carry its keys,
+   * so their copies already exported go again.
    */
   keysGained: boolean;
 }

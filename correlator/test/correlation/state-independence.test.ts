@@ -1147,14 +1147,14 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     }>('/api/circuits/CIRC-KEYS/trace');
     const bridge = view.spans.find(s => s.synthetic);
     assert.ok(bridge, 'a bridge span in the view');
-    // The parent trace's value wins where the two differ.
+    // Where the two differ, the span carries both values, sorted: either one finds it.
     assert.deepEqual(
       Object.entries(bridge.attributes).filter(
         ([k]) => k.endsWith('_id') && !k.startsWith('bridge.'),
       ),
       [
         ['circuit_id', 'CIRC-KEYS'],
-        ['product_id', 'P1'],
+        ['product_id', ['P1', 'P2']],
         ['resource_id', 'R1'],
       ],
     );

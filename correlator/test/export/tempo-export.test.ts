@@ -258,21 +258,24 @@ describe('bridge export to Tempo', () => {
     const spans = await keyedLater(['EXP-KEY']);
     const sent = async () => {
       await app.correlator.exporter!.tick();
-      return exportedSpans(tempo.bodies).map(s => [s.name, s.attributes.filter(a => a.key === 'product_id').length]);
+      return exportedSpans(tempo.bodies).map(s => [s.name, s.attributes.filter(a => a.key === 'product_id').map(a => attributeValue(a.value))]);
     };
     await postSpans(app, spans('create', 'plan'));
-    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
+    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', []]]);
     // A late span with no key changes nothing the bridge span carries: nothing is sent.
     await postSpans(app, spans('poll'));
-    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', 0]]);
+    assert.deepEqual(await sent(), [['beorn_to_mdso_bridge', []]]);
     await postSpans(app, spans('product'));
     assert.deepEqual(await sent(), [
-      ['beorn_to_mdso_bridge', 0],
-      ['beorn_to_mdso_bridge', 1],
+      ['beorn_to_mdso_bridge', []],
+      ['beorn_to_mdso_bridge', ['PROD-EXP-KEY']],
     ]);
-    // Another value of a key the trace has: the bridge span keeps the first, so nothing is sent.
+    // Another value of a key the trace has: the span carries every value, so it is sent again.
     await postSpans(app, spans('again'));
-    assert.equal((await sent()).length, 2);
+    assert.deepEqual((await sent())[2], ['beorn_to_mdso_bridge', [['AGAIN-EXP-KEY', 'PROD-EXP-KEY']]]);
+    // The same span again (a client retry) changes nothing.
+    await postSpans(app, spans('product'));
+    assert.equal((await sent()).length, 3);
     assert.match((await app.inject('/metrics')).body, /\nexport_queue_depth 0\n/);
   });
 
@@ -311,9 +314,9 @@ describe('bridge export to Tempo', () => {
     // The child gains a request_id: sent with it.
     await postSpans(app, spans('other'));
     assert.deepEqual((await sent())[1], { product_id: 'PROD-1', request_id: 'REQ-2' });
-    // The parent gains another request_id: the parent's value is the span's, sent again.
+    // The parent gains another request_id: the span carries both, sent again.
     await postSpans(app, spans('late'));
-    assert.deepEqual((await sent())[2], { product_id: 'PROD-1', request_id: 'REQ-1' });
+    assert.deepEqual((await sent())[2], { product_id: 'PROD-1', request_id: ['REQ-1', 'REQ-2'] });
     assert.equal(exportedSpans(tempo.bodies).length, 3);
   });
 

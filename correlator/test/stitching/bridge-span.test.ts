@@ -86,7 +86,7 @@ describe('encodeBridgeSpan', () => {
       { key: 'product_id', value: 'PROD-2' },
       { key: 'request_id', value: 'REQ-9' },
     ] as const;
-    const keys = { product_id: 'PROD-1', resource_id: 'RES-1', request_id: 'REQ-9' };
+    const keys = { product_id: ['PROD-3'], resource_id: ['RES-1', 'RES-2'], request_id: ['REQ-9'] };
     const span = Span.toObject(Span.decode(encodeBridgeSpan(base, keys, groups)), { longs: String, bytes: String }) as {
       attributes: { key: string; value: { stringValue?: string; arrayValue?: { values: { stringValue: string }[] } } }[];
     };
@@ -96,9 +96,10 @@ describe('encodeBridgeSpan', () => {
     assert.deepEqual(keyAttributes, [
       // The plan's value first, the others sorted, each once.
       ['circuit_id', [base.value, 'CKT-A', 'CKT-B']],
-      // The traces' value first; a group's value the traces already name is not repeated.
-      ['product_id', ['PROD-1', 'PROD-2']],
-      ['resource_id', 'RES-1'],
+      // Every value the traces and the groups name, sorted: a group's value the traces already
+      // name is not repeated.
+      ['product_id', ['PROD-2', 'PROD-3']],
+      ['resource_id', ['RES-1', 'RES-2']],
       ['request_id', 'REQ-9'],
     ]);
     // With no other group the bytes are those a view serves.

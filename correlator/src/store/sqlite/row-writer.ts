@@ -6,10 +6,8 @@ import type Database from 'better-sqlite3';
 import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
-import { BUSINESS_KEY_NAMES } from '@correlation-station/api-schema';
 import { groupMapKey } from '../../correlation/types.js';
-import type { KeyValues } from '../../otlp/decoded.js';
-import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
+import { bridgeTraceKeys, traceKeyValuesOf, type TraceKeyValues } from '../../stitching/bridge-keys.js';
 
 export interface ResourceRow {
   id: number;
@@ -76,7 +74,8 @@ export interface RowWriteResult {
 }
 
 const NO_HOPS: ReadonlySet<string> = new Set();
-const NO_KEYS_BEFORE: ReadonlyMap<number, string> = new Map();
+const NO_KEYS_BEFORE: ReadonlyMap<number, TraceKeyValues> = new Map();
+const NO_TRACE_KEYS: TraceKeyValues = { keys: {}, moreKeys: [] };
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
 function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
@@ -145,28 +144,33 @@ export class RowWriter {
   }
 
   /**
-   * The hops whose span the keys `rekeyed` traces gained change. A bridge span carries its traces'
-   * keys, the parent's value first (SqliteStore.bridgedKeys): a key the other end already names,
-   * or a value the parent's hides, leaves its bytes as they were, and it is not sent again.
+   * The hops whose span the key values `rekeyed` traces gained change. A bridge span carries every
+   * value of its traces' keys (bridgeTraceKeys): a value the other end already names leaves its
+   * bytes as they were, and it is not sent again.
    */
-  private rekeyedHops(rekeyed: ReadonlyMap<number, string>): string[] {
+  private rekeyedHops(rekeyed: ReadonlyMap<number, TraceKeyValues>): string[] {
     const st = this.st;
     const hops: string[] = [];
     // Each trace row read once: a trace with many bridges is an end of each.
-    const read = new Map<number, string>();
+    const read = new Map<number, TraceKeyValues>();
     const keysNow = (row: number) => {
       let keys = read.get(row);
-      if (keys === undefined) read.set(row, (keys = (st.keysOfTraceRow.get(row) as string | undefined) ?? '{}'));
+      if (keys === undefined) read.set(row, (keys = this.keysOfRow(st.keysOfTraceRow.get(row))));
       return keys;
     };
-    const spanKeys = (parent: string, child: string) =>
-      canonicalKeys(bridgeTraceKeys(JSON.parse(parent) as KeyValues, JSON.parse(child) as KeyValues)!);
+    const spanKeys = (parent: TraceKeyValues, child: TraceKeyValues) => JSON.stringify(bridgeTraceKeys(parent, child));
     for (const row of rekeyed.keys())
       for (const [ref, parentRef, childRef] of st.bridgeEndsOfTrace.all(row, row) as [string, number, number][]) {
         const before = spanKeys(rekeyed.get(parentRef) ?? keysNow(parentRef), rekeyed.get(childRef) ?? keysNow(childRef));
         if (before !== spanKeys(keysNow(parentRef), keysNow(childRef))) hops.push(ref);
       }
     return hops;
+  }
+
+  /** A trace row's keys as read by keysOfTrace or keysOfTraceRow; none for a trace with no row. */
+  private keysOfRow(row: unknown): TraceKeyValues {
+    const r = row as { keys: string; more_keys: string } | undefined;
+    return r ? traceKeyValuesOf(r.keys, r.more_keys) : NO_TRACE_KEYS;
   }
 
   /**
@@ -202,15 +206,15 @@ export class RowWriter {
   ): {
     dequeued: number;
     newHops: ReadonlySet<string>;
-    /** The rows of traces that gained a key name, with their keys before the batch. */
-    rekeyedTraceRows: ReadonlyMap<number, string>;
+    /** The rows of traces that gained a key value, with their keys before the batch. */
+    rekeyedTraceRows: ReadonlyMap<number, TraceKeyValues>;
     /** Hops that had a row before the batch and gained a group's value in it. */
     regroupedHops: ReadonlySet<string>;
   } {
     const st = this.st;
-    const rekeyedTraceRows = new Map<number, string>();
+    const rekeyedTraceRows = new Map<number, TraceKeyValues>();
     for (const t of w.traces) {
-      const keysBefore = t.keysGained ? ((st.keysOfTrace.get(t.traceId) as string | undefined) ?? '{}') : '';
+      const keysBefore = t.keysGained ? this.keysOfRow(st.keysOfTrace.get(t.traceId)) : NO_TRACE_KEYS;
       const id = st.upsertTrace.get(
         t.traceId,
         Number.isFinite(t.firstMs) ? t.firstMs : now,
@@ -482,8 +486,8 @@ function prepareWrites(d: Database.Database) {
          UNION SELECT trace_id || ':' || span_id, parent_ref, child_ref FROM bridges WHERE child_ref = ?`,
       )
       .raw(),
-    keysOfTrace: d.prepare('SELECT keys FROM traces WHERE trace_id = ?').pluck(),
-    keysOfTraceRow: d.prepare('SELECT keys FROM traces WHERE id = ?').pluck(),
+    keysOfTrace: d.prepare('SELECT keys, more_keys FROM traces WHERE trace_id = ?'),
+    keysOfTraceRow: d.prepare('SELECT keys, more_keys FROM traces WHERE id = ?'),
     // Later by at least a µs: a send that read the old due time finds it changed.
     dueAnew: d.prepare('UPDATE export_queue SET due_ms = max(?, due_ms + 0.001) WHERE ref = ?'),
     exportQueueCount: d.prepare('SELECT count(*) FROM export_queue').pluck(),
@@ -493,7 +497,4 @@ function prepareWrites(d: Database.Database) {
   };
 }
 
-/** Key values in one spelling whatever order their names were added in. */
-function canonicalKeys(keys: KeyValues): string {
-  return JSON.stringify(BUSINESS_KEY_NAMES.map(k => keys[k] ?? null));
-}
+

@@ -17,7 +17,7 @@ import type {
 } from '@correlation-station/api-schema';
 import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
 import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/engine.js';
-import type { DecodedLog, DecodedResourceScope, DecodedSpan, KeyValues } from '../../otlp/decoded.js';
+import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { keyGroupsOf } from './key-groups-of.js';
 import { correlatingKeys, DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS } from '../../config/key-defaults.js';
@@ -25,7 +25,7 @@ import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
-import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
+import { bridgeTraceKeys, traceKeyValuesOf, type BridgeKeyValues, type TraceKeyValues } from '../../stitching/bridge-keys.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
@@ -234,7 +234,7 @@ export class SqliteStore implements Store {
          SELECT DISTINCT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
       ),
-      traceKeysOfRefs: d.prepare('SELECT id, keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
+      traceKeysOfRefs: d.prepare('SELECT id, keys, more_keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       keysOfTraces: d.prepare('SELECT trace_id, keys, more_keys, log_count FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       // The same test correlationRows makes of a row's group, on one row.
@@ -852,30 +852,26 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The business keys of a bridge's two traces, the parent's first: the bridge span carries the
+   * The business keys of a bridge's two traces, every value of each: the bridge span carries the
    * circuit's keys, not only the one that made the bridge. Read when the span is, as a view or the
    * exporter reads a few bridges at a time.
    */
-  private bridgedKeys(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>): KeyValues | null {
+  private bridgedKeys(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, TraceKeyValues>): BridgeKeyValues | null {
     const known = keysOfRefs ?? this.traceKeysOf([row.parent_ref, row.child_ref]);
-    const keysOf = (ref: number) => {
-      const json = known.get(ref);
-      return json === undefined ? null : (JSON.parse(json) as KeyValues);
-    };
-    return bridgeTraceKeys(keysOf(row.parent_ref), keysOf(row.child_ref));
+    return bridgeTraceKeys(known.get(row.parent_ref) ?? null, known.get(row.child_ref) ?? null);
   }
 
-  /** The keys JSON of traces rows, by row id: one query for a view's bridges. */
-  private traceKeysOf(refs: readonly number[]): Map<number, string> {
-    const rows = this.st.traceKeysOfRefs.all(JSON.stringify(refs)) as { id: number; keys: string }[];
-    return new Map(rows.map(r => [r.id, r.keys]));
+  /** The keys of traces rows, by row id: one query for a view's bridges. */
+  private traceKeysOf(refs: readonly number[]): Map<number, TraceKeyValues> {
+    const rows = this.st.traceKeysOfRefs.all(JSON.stringify(refs)) as { id: number; keys: string; more_keys: string }[];
+    return new Map(rows.map(r => [r.id, traceKeyValuesOf(r.keys, r.more_keys)]));
   }
 
   /**
    * A bridge row as the span it stands for, with the bytes the bridge span has always had;
    * `otherGroups`, for export, adds the values of the other groups that plan its hop.
    */
-  private bridgeSpan(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, string>, otherGroups: readonly GroupKey[] = []): StoredSpan {
+  private bridgeSpan(row: BridgeDbRow, keysOfRefs?: ReadonlyMap<number, TraceKeyValues>, otherGroups: readonly GroupKey[] = []): StoredSpan {
     return {
       traceId: row.trace_id,
       spanId: row.span_id,
