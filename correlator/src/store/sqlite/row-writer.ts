@@ -187,12 +187,12 @@ export class RowWriter {
     return id;
   }
 
-  /** The trace's row id if this batch wrote it or the store has it. */
   /** The groups whose rows plan a hop, as groupMapKey keys. */
   private groupKeysOfHop(parentRef: number, spanId: string): string[] {
     return (this.st.groupsOfHop.all(parentRef, spanId) as [string, string][]).map(([k, v]) => groupMapKey(k, v));
   }
 
+  /** The trace's row id if this batch wrote it or the store has it. */
   private existingTraceRow(traceId: string, traceRows: Map<string, number>): number | undefined {
     return traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
   }
