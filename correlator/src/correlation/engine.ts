@@ -908,9 +908,18 @@ export class CorrelationEngine {
   private stitchLocally(batch: BatchContext): void {
     // Made once the batch's joins and merges are all done, and only when an episode needs it.
     let batchTraces: ReadonlyMap<KeyGroup, ReadonlySet<string>> | undefined;
+    // The spans noted under episodes a merge joined are the merged episode's: planned apart, a
+    // child was planned in a span without a parent whose change was noted under the other (its
+    // stored span does not reach the child yet), and that plan replaced the right one.
+    const spansOf = new Map<KeyGroup, [number, number][]>();
     for (const [noted, spans] of batch.changedSpans) {
       const g = batch.episodeNow(noted);
       if (!g?.bridges || g.key === 'trace_id' || !this.stitchesLocally(g, batch)) continue;
+      const all = spansOf.get(g);
+      if (all) all.push(...spans);
+      else spansOf.set(g, [...spans]);
+    }
+    for (const [g, spans] of spansOf) {
       batchTraces ??= batch.tracesByEpisodeNow();
       // Disjoint spans: a child is planned in one of them only (its parents are all within it).
       for (const [fromMs, toMs] of mergeSpans(spans)) this.stitchWithin(g, fromMs, toMs, batch, batchTraces.get(g));

@@ -1540,6 +1540,36 @@ describe('bridges past MAX_TRACES_PER_CIRCUIT are those with no cap', () => {
     assert.deepEqual(views[1], views[0]);
   });
 
+  it('plans a child with the parent whose late span the same request brings, when the request also merges episodes', async t => {
+    // Fuzz seed 448, shrunk: one request brings P's late unkeyed span (P now reaches X within the
+    // window) and X's span naming another circuit. The spans noted under the two episodes the
+    // request merged were planned apart: X's, without P (its stored span still ended at 44 s),
+    // replaced the plan P -> X that P's had made.
+    const C = 'CIRC-MERGED-SPANS';
+    const P = hex('P', 32);
+    const X = hex('X', 32);
+    const steps = [
+      async (c: Correlator) => c.send(await rootTrace('palantir', 'P', s(42.64), s(44.24), { circuit_id: C })),
+      async (c: Correlator) => c.send(await rootTrace('palantir', 'Q', s(74.55), s(77.55), { circuit_id: C })),
+      (c: Correlator) => c.log('bpocore', [{ timestamp: new Date(s(0)).toISOString(), message: 'about L', trace_id: hex('L', 32), circuit_id: C }]),
+      async (c: Correlator) =>
+        c.send(await traceSpans('beorn', X, [{ id: hex('X-c0', 16), parent: hex('X-ext', 16), start: s(174.07), end: s(174.29), attrs: { circuit_id: C }, kind: SpanKind.SERVER }])),
+      async (c: Correlator) =>
+        c.send([
+          ...(await traceSpans('palantir', P, [{ id: hex('P-late', 16), parent: hex('P-r', 16), start: s(138.64), end: s(140.24), kind: SpanKind.SERVER }])),
+          ...(await traceSpans('beorn', X, [{ id: hex('X-c2', 16), parent: hex('X-ext', 16), start: s(174.43), end: s(174.44), attrs: { circuit_id: `${C}-2` }, kind: SpanKind.SERVER }])),
+        ]),
+    ];
+    const views: string[][] = [];
+    for (const cap of ['500', '3']) {
+      const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '48', MAX_TRACES_PER_CIRCUIT: cap });
+      for (const step of steps) await step(c);
+      views.push(await c.checkedBridges(C));
+    }
+    assert.equal(views[0]!.length, 1, 'P bridges to X with no cap');
+    assert.deepEqual(views[1], views[0]);
+  });
+
   it('plans again the traces between where a trace started and where its entry span moved to', async t => {
     const attrs = { circuit_id: 'CIRC-ENTRY' };
     const batches = [
