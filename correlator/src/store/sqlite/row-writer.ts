@@ -208,7 +208,7 @@ export class RowWriter {
     newHops: ReadonlySet<string>;
     /** The rows of traces that gained a key value, with their keys before the batch. */
     rekeyedTraceRows: ReadonlyMap<number, TraceKeyValues>;
-    /** Hops that had a row before the batch and gained a group's value in it. */
+    /** Hops that had a row before the batch and gained or lost a group's value in it. */
     regroupedHops: ReadonlySet<string>;
   } {
     const st = this.st;
@@ -312,7 +312,7 @@ export class RowWriter {
           this.groupKeysOfHop(this.traceRowOf(b.traceId, now, traceRows), b.spanId),
         );
     }
-    // Hops that lost a group's row, with the groups they had: one another group keeps changes its span.
+    // Hops that lose a group's row, with the groups they had: if another group keeps one, its span changes.
     const lostGroups = new Map<string, { parentRef: number; spanId: string; before: string[] }>();
     for (const b of w.bridgesRemoved) {
       const parentRef = this.existingTraceRow(b.traceId, traceRows);
@@ -496,5 +496,3 @@ function prepareWrites(d: Database.Database) {
     ),
   };
 }
-
-
