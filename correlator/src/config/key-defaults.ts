@@ -19,6 +19,11 @@ export function correlatingKeys(keys: {
   return [...new Set([...keys.correlationKeys, ...keys.bridgeKeys])];
 }
 
+/** correlatingKeys of the default configuration. */
+export const DEFAULT_CORRELATING_KEYS: readonly BusinessKeyName[] = Object.freeze(
+  correlatingKeys({ correlationKeys: DEFAULT_CORRELATION_KEYS, bridgeKeys: DEFAULT_BRIDGE_KEYS }),
+);
+
 /**
  * The same key arrives under many names: SENSE spans use bare names, MDSO-side spans the
  * `mdso.` prefix, HTTP instrumentation captures `X-Circuit-Id` as `http.request.header.x_circuit_id`

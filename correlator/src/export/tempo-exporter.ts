@@ -162,10 +162,10 @@ export class TempoExporter {
     // A hop whose rows are gone, or whose bytes are those last sent, has nothing to deliver.
     const gone = due.filter(d => d.span === null);
     const digests = new Map(due.flatMap(d => (d.span ? [[d, bytesDigest(d.span.body)] as const] : [])));
-    const unchanged = [...digests].filter(([d, digest]) => this.sent.isLastSent(d.ref, digest)).map(([d]) => d);
-    if (gone.length + unchanged.length > 0) store.completeExports([...gone, ...unchanged]);
-    metrics.exportUnchanged.inc(unchanged.length);
-    const items = [...digests.keys()].filter(d => !unchanged.includes(d));
+    const unchanged = new Set([...digests].filter(([d, digest]) => this.sent.isLastSent(d.ref, digest)).map(([d]) => d));
+    if (gone.length + unchanged.size > 0) store.completeExports([...gone, ...unchanged]);
+    metrics.exportUnchanged.inc(unchanged.size);
+    const items = [...digests.keys()].filter(d => !unchanged.has(d));
     if (items.length === 0) return 'sent';
     const refs = items.map(i => i.ref);
     const body = buildTraceExport(items.map(i => i.span!));

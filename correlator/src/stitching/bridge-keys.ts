@@ -2,13 +2,7 @@
 // encodes the span and the writer that decides whether a key a trace gained changes it. Apart
 // from bridge-span.ts so the writer thread does not load the encoder.
 import type { BusinessKeyName } from '@correlation-station/api-schema';
-import type { KeyValues } from '../otlp/decoded.js';
-
-/** What a trace row keeps of its keys: the first value of each, and the others as key, value pairs. */
-export interface TraceKeyValues {
-  keys: KeyValues;
-  moreKeys: readonly string[];
-}
+import { forEachKeyValue, type TraceKeyValues } from '../store/trace-key-values.js';
 
 /** Every value of each key, sorted, each once. */
 export type BridgeKeyValues = Partial<Record<BusinessKeyName, string[]>>;
@@ -21,23 +15,14 @@ export type BridgeKeyValues = Partial<Record<BusinessKeyName, string[]>>;
 export function bridgeTraceKeys(parent: TraceKeyValues | null, child: TraceKeyValues | null): BridgeKeyValues | null {
   if (!parent && !child) return null;
   const sets = new Map<BusinessKeyName, Set<string>>();
-  const add = (key: string, value: string | undefined) => {
+  const add = (key: string, value: string) => {
     if (!value) return;
     let set = sets.get(key as BusinessKeyName);
     if (!set) sets.set(key as BusinessKeyName, (set = new Set()));
     set.add(value);
   };
-  for (const t of [parent, child]) {
-    if (!t) continue;
-    for (const key in t.keys) add(key, t.keys[key as BusinessKeyName]);
-    for (let i = 0; i + 1 < t.moreKeys.length; i += 2) add(t.moreKeys[i]!, t.moreKeys[i + 1]);
-  }
+  for (const t of [parent, child]) if (t) forEachKeyValue(t, add);
   const out: BridgeKeyValues = {};
   for (const [key, set] of [...sets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[key] = [...set].sort();
   return out;
-}
-
-/** A trace row's `keys` and `more_keys` columns as TraceKeyValues. */
-export function traceKeyValuesOf(keys: string, moreKeys: string): TraceKeyValues {
-  return { keys: JSON.parse(keys) as KeyValues, moreKeys: JSON.parse(moreKeys) as string[] };
 }

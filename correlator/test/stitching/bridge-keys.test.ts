@@ -2,7 +2,8 @@
 // whatever order they arrived in.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bridgeTraceKeys, type TraceKeyValues } from '../../src/stitching/bridge-keys.js';
+import { bridgeTraceKeys } from '../../src/stitching/bridge-keys.js';
+import type { TraceKeyValues } from '../../src/store/trace-key-values.js';
 
 const trace = (keys: TraceKeyValues['keys'], moreKeys: string[] = []): TraceKeyValues => ({ keys, moreKeys });
 

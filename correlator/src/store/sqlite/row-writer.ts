@@ -7,7 +7,8 @@ import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
 import { groupMapKey } from '../../correlation/types.js';
-import { bridgeTraceKeys, traceKeyValuesOf, type TraceKeyValues } from '../../stitching/bridge-keys.js';
+import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
+import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 
 export interface ResourceRow {
   id: number;

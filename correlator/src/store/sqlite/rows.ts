@@ -2,6 +2,7 @@
 import type { Bridge, BusinessKeyName, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
 import type { BridgePlan, EntrySpan, TraceState } from '../../correlation/types.js';
 import { CandidateSpans } from '../../correlation/candidate-spans.js';
+import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 
 export interface CircuitRow {
   circuit_id: string;
@@ -112,7 +113,6 @@ export function toTraceState(r: TraceRow): TraceState {
 
 export function toTraceSummary(r: TraceRow): TraceSummary {
   const entry = r.entry ? (JSON.parse(r.entry) as EntrySpan) : null;
-  const keys = JSON.parse(r.keys) as Record<string, string>;
   const first = Number.isFinite(r.first_ms) ? r.first_ms : 0;
   const last = Number.isFinite(r.last_ms) ? r.last_ms : first;
   return {
@@ -125,14 +125,14 @@ export function toTraceSummary(r: TraceRow): TraceSummary {
     startTimeMs: first,
     endTimeMs: last,
     durationMs: Math.max(0, last - first),
-    circuitIds: circuitIdsOf(keys, JSON.parse(r.more_keys) as string[]),
+    circuitIds: circuitIdsOf(traceKeyValuesOf(r.keys, r.more_keys)),
   };
 }
 
 /** Every circuit a trace names, in name order: its first value is the one that arrived first. */
-function circuitIdsOf(keys: Record<string, string>, moreKeys: readonly string[]): string[] {
-  const ids = keys.circuit_id ? [keys.circuit_id] : [];
-  for (let i = 0; i + 1 < moreKeys.length; i += 2) if (moreKeys[i] === 'circuit_id') ids.push(moreKeys[i + 1]!);
+function circuitIdsOf(t: TraceKeyValues): string[] {
+  const ids: string[] = [];
+  forEachKeyValue(t, (key, value) => key === 'circuit_id' && value !== '' && ids.push(value));
   return ids.sort();
 }
 

@@ -20,12 +20,13 @@ import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/e
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { keyGroupsOf } from './key-groups-of.js';
-import { correlatingKeys, DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS } from '../../config/key-defaults.js';
+import { DEFAULT_CORRELATING_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
-import { bridgeTraceKeys, traceKeyValuesOf, type BridgeKeyValues, type TraceKeyValues } from '../../stitching/bridge-keys.js';
+import { bridgeTraceKeys, type BridgeKeyValues } from '../../stitching/bridge-keys.js';
+import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import { BRIDGE_SERVICE_NAME, encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
@@ -153,9 +154,7 @@ export class SqliteStore implements Store {
     configureConnection(this.db, file !== ':memory:');
     this.db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
     try {
-      migrate(this.db, {
-        correlatingKeys: opts.correlatingKeys ?? correlatingKeys({ correlationKeys: DEFAULT_CORRELATION_KEYS, bridgeKeys: DEFAULT_BRIDGE_KEYS }),
-      });
+      migrate(this.db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
     } catch (e) {
       this.db.close();
       throw e;
@@ -1403,9 +1402,7 @@ function groupsOfTraces(rows: KeysOfTrace[], pairs: [string, string][] = []): [s
   for (const row of rows) {
     // A trace's own correlation joins its spans and its logs: none without logs (engine.ts, finish).
     if (row.log_count > 0) pairs.push(['trace_id', row.trace_id]);
-    for (const [key, value] of Object.entries(JSON.parse(row.keys) as Record<string, string>)) add(key, value);
-    const more = JSON.parse(row.more_keys) as string[];
-    for (let i = 0; i < more.length; i += 2) add(more[i]!, more[i + 1]!);
+    forEachKeyValue(traceKeyValuesOf(row.keys, row.more_keys), add);
   }
   return pairs;
 }
