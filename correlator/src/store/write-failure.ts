@@ -10,6 +10,10 @@ export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
  * or a lock another connection holds for a while (busy: the store is slow, not broken).
  */
 const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
+/** The same, from writing span bytes to their segment files (span-body-files.ts). */
+const SPAN_FILE_STORAGE_FAILURES = /^(ENOSPC|EDQUOT|EIO|EROFS|EACCES|EPERM)$/;
+/** Errors of the segment files that leave the write unmade; running out of descriptors passes. */
+const SPAN_FILE_FAILURES = /^(ENOSPC|EDQUOT|EIO|EROFS|EACCES|EPERM|EMFILE|ENFILE)$/;
 
 function codeOf(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
@@ -19,11 +23,13 @@ function codeOf(e: unknown): string | null {
 /** The code of a write the store could not make, or null for any other error. */
 export function unstoredWriteCode(e: unknown): string | null {
   const code = codeOf(e);
-  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE) ? code : null;
+  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE || SPAN_FILE_FAILURES.test(code)) ? code : null;
 }
 
 /** Why the storage itself takes no writes, if that is what `e` says; null otherwise. */
 export function storageFailure(e: unknown): string | null {
   const code = codeOf(e);
-  return code !== null && STORAGE_FAILURES.test(code) ? `${code}: ${(e as Error).message}` : null;
+  return code !== null && (STORAGE_FAILURES.test(code) || SPAN_FILE_STORAGE_FAILURES.test(code))
+    ? `${code}: ${(e as Error).message}`
+    : null;
 }

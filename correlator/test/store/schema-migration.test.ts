@@ -12,6 +12,11 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { encodeSpanChunk } from '../../src/store/sqlite/span-chunk.js';
 import { encodeBridgeSpan } from '../../src/stitching/bridge-span.js';
 import type { BridgePlan } from '../../src/correlation/types.js';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
+import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 
 const T1 = 'a'.repeat(32);
 const T2 = 'b'.repeat(32);
@@ -250,7 +255,7 @@ test('a schema 3 data directory finds its chunks by trace row, and drops those w
   ]);
   assert.deepEqual(
     store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('span_chunks', 'bridges') ORDER BY name`).pluck().all(),
-    ['bridges_child_ref', 'bridges_hop_group', 'bridges_value', 'span_chunks_received', 'span_chunks_trace_ref'],
+    ['bridges_child_ref', 'bridges_hop_group', 'bridges_value', 'span_chunks_received', 'span_chunks_segment', 'span_chunks_trace_ref'],
   );
   // Bridges are found through their traces' rows; one whose child has no row still is from its parent's.
   assert.deepEqual(store.db.prepare('SELECT span_id, parent_ref, child_ref FROM bridges ORDER BY span_id').raw().all(), [
@@ -392,4 +397,38 @@ test('a schema 7 data directory lists the traces its full episodes refused, and 
   );
   // Never read back as a member.
   assert.deepEqual(store.loadGroup('circuit_id', CIRCUIT, 0, 3000, 10)?.traceIds, [T1]);
+});
+
+test('a schema 8 data directory keeps its spans\' bytes in their rows, and new spans go to segment files', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v8.sql', import.meta.url), 'utf8');
+  const { meta, body } = encodeSpanChunk([
+    { spanId: '0000000000000002', parentSpanId: '', startMs: 2000, endMs: 2500, kind: 2, statusCode: 0, resourceId: 2, bytes: Buffer.from([3]) },
+  ]);
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '8');
+      INSERT INTO resources (id, hash, service, scope_name, scope_version, body) VALUES (2, 'h2', 'arda', '', '', x'0a00');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, services, keys, linked, updated_ms)
+        VALUES (9, '${T2}', 2000, 2500, 1, '["arda"]', '{}', '[]', 2600);`);
+    db.prepare('INSERT INTO span_chunks (id, trace_id, trace_ref, received_ms, span_count, meta, body) VALUES (1, ?, 9, 2600, 1, ?, ?)').run(T2, meta, body);
+  });
+  const store = open(dir);
+  t.after(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  const [beorn] = await buildTraces([{ service: 'beorn', spans: [{ name: 'create', startMs: 3000, endMs: 3100 }] }]);
+  const fresh = decodeTraceRequest(tracesProtobuf(beorn!.spans), keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }))).spans;
+  await store.ingestSpans(fresh, () => emptyDerivedWrites(), 3000);
+  assert.deepEqual(store.db.prepare('SELECT id, length(body), body_segment FROM span_chunks ORDER BY id').raw().all(), [
+    [1, 1, 0],
+    [2, 0, 1],
+  ]);
+  // One read takes bytes from a row and from a segment file.
+  const { spans } = await store.spansOfTraces([fresh[0]!.traceId, T2], 10);
+  assert.deepEqual(
+    spans.map(s => [s.spanId, Buffer.from(s.body).toString('hex')]),
+    [
+      ['0000000000000002', '03'],
+      [fresh[0]!.spanId, Buffer.from(fresh[0]!.bytes).toString('hex')],
+    ],
+  );
 });

@@ -20,6 +20,7 @@ import { WriterThread } from '../../src/store/sqlite/writer-thread.js';
 import { WRITER_FAILED_CODE } from '../../src/store/write-failure.js';
 import { storeUnavailable } from '../../src/api/errors.js';
 import { encodeSpanChunks } from '../../src/store/sqlite/span-chunk.js';
+import { SpanBodyReader } from '../../src/store/sqlite/span-body-files.js';
 import { buildTestApp } from '../api/app-fixture.js';
 import { traceAndCircuit } from './derived-fixture.js';
 import {
@@ -234,13 +235,15 @@ function chunkBatch(id: number, spans: DecodedSpan[]) {
   };
 }
 
+const spansIn = (dir: string) => ({ dir: join(dir, 'spans'), segmentBytes: 1 << 20 });
+
 describe('writer thread hand-over', () => {
   it('moves the span bytes to the thread instead of copying them, and writes them whole', async t => {
     const dir = await mkdtemp(join(tmpdir(), 'corr-writer-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     // Creates the store's file and schema.
     await new SqliteStore({ dataDir: dir, exportBridges: null, writerThread: false }).close();
-    const thread = new WriterThread(join(dir, 'correlator.db'), e => assert.fail(e));
+    const thread = new WriterThread(join(dir, 'correlator.db'), spansIn(dir), e => assert.fail(e));
     t.after(() => thread.close());
     const { first } = await twoTraces();
     const batch = chunkBatch(1, first);
@@ -253,12 +256,14 @@ describe('writer thread hand-over', () => {
     await written;
     const reader = new Database(join(dir, 'correlator.db'), { readonly: true });
     t.after(() => reader.close());
-    const row = reader.prepare('SELECT span_count, body FROM span_chunks WHERE id = 1').get() as {
-      span_count: number;
-      body: Buffer;
-    };
+    const row = reader
+      .prepare('SELECT span_count, length(body) AS in_row, body_segment, body_offset, body_length FROM span_chunks WHERE id = 1')
+      .get() as { span_count: number; in_row: number; body_segment: number; body_offset: number; body_length: number };
     assert.equal(row.span_count, first.length);
-    assert.ok(row.body.equals(expected), 'the stored body differs from the bytes handed over');
+    // The bytes are in the thread's segment file, not in the row (span-body-files.ts).
+    assert.equal(row.in_row, 0);
+    const stored = new SpanBodyReader(join(dir, 'spans')).read(row.body_segment, row.body_offset, row.body_length);
+    assert.ok(stored.equals(expected), 'the stored body differs from the bytes handed over');
   });
 });
 
@@ -268,7 +273,7 @@ describe('writer thread commits', () => {
     t.after(() => rm(dir, { recursive: true, force: true }));
     await new SqliteStore({ dataDir: dir, exportBridges: null, writerThread: false }).close();
     const file = join(dir, 'correlator.db');
-    const thread = new WriterThread(file, e => assert.fail(e));
+    const thread = new WriterThread(file, spansIn(dir), e => assert.fail(e));
     t.after(() => thread.close());
     const { first, second } = await twoTraces();
     await thread.write(1, chunkBatch(1, first));
@@ -307,7 +312,7 @@ describe('writer thread failure', () => {
   it('rejects what it held, reports once, and no longer blocks a drain', async () => {
     const failures: Error[] = [];
     // A directory that does not exist: the thread cannot open its connection.
-    const thread = new WriterThread(join(tmpdir(), 'corr-no-such-dir', 'correlator.db'), e =>
+    const thread = new WriterThread(join(tmpdir(), 'corr-no-such-dir', 'correlator.db'), spansIn(join(tmpdir(), 'corr-no-such-dir')), e =>
       failures.push(e),
     );
     const batch = {

@@ -9,6 +9,7 @@ import type { ChunkBounds } from './span-chunk.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
+import type { SpanBodyAppender } from './span-body-files.js';
 
 export interface ResourceRow {
   id: number;
@@ -77,6 +78,8 @@ export interface RowWriteResult {
 const NO_HOPS: ReadonlySet<string> = new Set();
 const NO_KEYS_BEFORE: ReadonlyMap<number, TraceKeyValues> = new Map();
 const NO_TRACE_KEYS: TraceKeyValues = { keys: {}, moreKeys: [] };
+/** The body of a chunk whose bytes are in a segment file: the column is NOT NULL since version 1. */
+const IN_SEGMENT = Buffer.alloc(0);
 
 /** better-sqlite3 binds Buffers; a Uint8Array that crossed a thread is re-viewed, not copied. */
 function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
@@ -91,9 +94,22 @@ export class RowWriter {
    */
   private refusalsMayExist: boolean;
 
-  constructor(db: Database.Database) {
+  /** `bodies`: where chunks' span bytes go; without it (a store in memory) they stay in the rows. */
+  constructor(
+    db: Database.Database,
+    private readonly bodies: SpanBodyAppender | null = null,
+  ) {
     this.st = prepareWrites(db);
     this.refusalsMayExist = this.st.anyRefusal.get() !== undefined;
+  }
+
+  /** Call before each transaction that applies batches (span-body-files.ts says why not inside). */
+  beforeTransaction(): void {
+    this.bodies?.beforeTransaction();
+  }
+
+  close(): void {
+    this.bodies?.close();
   }
 
   /** Call inside a transaction: the rows of one request are stored together or not at all. */
@@ -107,11 +123,17 @@ export class RowWriter {
     const { dequeued, newHops, rekeyedTraceRows, regroupedHops } = batch.derived
       ? this.applyDerived(batch.derived, batch.receivedMs, batch.bridgeResourceId, traceRows)
       : { dequeued: 0, newHops: NO_HOPS, rekeyedTraceRows: NO_KEYS_BEFORE, regroupedHops: NO_HOPS };
+    // The request's span bytes in one write, before the rows that say where they are commit.
+    const place = this.bodies && batch.chunks.length > 0 ? this.bodies.append(batch.chunkBody) : null;
     for (const c of batch.chunks) {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
-      const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
       const ref = this.traceRowOf(c.traceId, batch.receivedMs, traceRows);
-      st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, body);
+      if (place) {
+        st.insertChunkInSegment.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, IN_SEGMENT,
+          place.segment, place.offset + c.bodyStart, c.bodyEnd - c.bodyStart);
+      } else {
+        st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, range(batch.chunkBody, c.bodyStart, c.bodyEnd));
+      }
     }
     let dropped = 0;
     let enqueued = 0;
@@ -382,6 +404,10 @@ function prepareWrites(d: Database.Database) {
     ),
     insertChunk: d.prepare(
       'INSERT INTO span_chunks (id, trace_id, trace_ref, received_ms, span_count, meta, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertChunkInSegment: d.prepare(
+      `INSERT INTO span_chunks (id, trace_id, trace_ref, received_ms, span_count, meta, body, body_segment, body_offset, body_length)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     traceRowId: d.prepare('SELECT id FROM traces WHERE trace_id = ?').pluck(),
     insertBareTrace: d

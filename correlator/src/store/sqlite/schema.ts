@@ -2,10 +2,11 @@ import type Database from 'better-sqlite3';
 import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
-// Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): their OTLP
-// bytes as received plus a fixed-size record of the fields queries read. A bridge span is its
+// Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
+// fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
+// segment file (body_segment > 0, span-body-files.ts) or, before version 9 and in memory, in body. A bridge span is its
 // bridges row: its OTLP bytes are made from the row when read (bridge-span.ts). Counts on traces and circuits are
 // maintained incrementally in the same transaction as the spans, which is why span insertion
 // de-duplicates first: only fresh spans move counters.
@@ -26,7 +27,10 @@ CREATE TABLE IF NOT EXISTS span_chunks (
   span_count INTEGER NOT NULL,
   meta BLOB NOT NULL,
   body BLOB NOT NULL,
-  trace_ref INTEGER NOT NULL DEFAULT 0
+  trace_ref INTEGER NOT NULL DEFAULT 0,
+  body_segment INTEGER NOT NULL DEFAULT 0,
+  body_offset INTEGER NOT NULL DEFAULT 0,
+  body_length INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS span_chunks_received ON span_chunks(received_ms);
 CREATE TABLE IF NOT EXISTS traces (
@@ -174,6 +178,7 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 // Created after an upgrade has filled the columns they index (version 4).
 const TRACE_REF_INDEXES = `
 CREATE INDEX IF NOT EXISTS span_chunks_trace_ref ON span_chunks(trace_ref);
+CREATE INDEX IF NOT EXISTS span_chunks_segment ON span_chunks(body_segment) WHERE body_segment > 0;
 CREATE UNIQUE INDEX IF NOT EXISTS bridges_hop_group ON bridges(parent_ref, span_id, key, value);
 CREATE INDEX IF NOT EXISTS bridges_child_ref ON bridges(child_ref);
 `;
@@ -353,6 +358,15 @@ function keepRefusedTraces(db: Database.Database): void {
   `);
 }
 
+// Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
+// body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and
+// readers take either.
+function addBodyPlaceColumns(db: Database.Database): void {
+  db.exec(`ALTER TABLE span_chunks ADD COLUMN body_segment INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE span_chunks ADD COLUMN body_offset INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE span_chunks ADD COLUMN body_length INTEGER NOT NULL DEFAULT 0;`);
+}
+
 /** What an upgrade needs of the configuration. */
 export interface MigrationOptions {
   /** The keys whose values form correlation groups (correlation and bridge keys). */
@@ -368,6 +382,8 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     if (version === 1) moveV1TablesAside(db);
     if (version === 2) moveTablesAside(db, REBUILT_IN_V3, 'v2');
     if (version === 2 || version === 3) addTraceRefColumns(db, version);
+    // Version 1 kept spans in a table of their own; span_chunks is created by the DDL below.
+    if (version !== null && version >= 2 && version < 9) addBodyPlaceColumns(db);
     // Version 5 keeps a trace's further key values (a trace that names several circuits). Version
     // 1's traces table is created anew by the DDL below.
     if (version !== null && version >= 2 && version < 5) db.exec(`ALTER TABLE traces ADD COLUMN more_keys TEXT NOT NULL DEFAULT '[]'`);

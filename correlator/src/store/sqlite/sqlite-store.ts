@@ -69,6 +69,7 @@ import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader } from './span-body-files.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
@@ -87,6 +88,8 @@ export interface SqliteStoreOptions {
   seenFilterBytes?: number;
   /** The keys that form groups (correlatingKeys), for upgrades that index by them; default those of the default configuration. */
   correlatingKeys?: readonly string[];
+  /** Size past which span bytes go to a new segment file (span-body-files.ts); default 256 MiB. */
+  spanSegmentBytes?: number;
 }
 
 /** A request's rows and what the in-flight index needs of them; null when everything was a duplicate. */
@@ -96,6 +99,10 @@ interface PlannedWrite {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
+/** Chunks of one segment at most this far apart are read in one piece: a read costs more than skipping a few KiB. */
+const RANGE_GAP_BYTES = 16 * 1024;
+/** The data directory's folder of span segment files. */
+const SPAN_DIR = 'spans';
 const NO_BYTES = new Uint8Array(0);
 /** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
 const SEEN_SCAN_SLICE = 2000;
@@ -132,6 +139,9 @@ export class SqliteStore implements Store {
   /** Resource ids are given here, not by SQLite, so a request's rows can be built before they are written. */
   private nextResourceId: number;
   private sink: RowSink;
+  /** Where span bytes are appended, for a store with a directory; a store in memory keeps them in rows. */
+  private readonly spans: { dir: string; segmentBytes: number } | null = null;
+  private readonly spanBytes: SpanBodyReader | null = null;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
   private commitsBefore = 0;
   /** The number of the last batch handed to the sink. */
@@ -149,6 +159,8 @@ export class SqliteStore implements Store {
     if (opts.dataDir !== ':memory:') {
       mkdirSync(opts.dataDir, { recursive: true });
       file = join(opts.dataDir, 'correlator.db');
+      this.spans = { dir: join(opts.dataDir, SPAN_DIR), segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES };
+      this.spanBytes = new SpanBodyReader(this.spans.dir);
     }
     this.db = new Database(file);
     configureConnection(this.db, file !== ':memory:');
@@ -166,9 +178,9 @@ export class SqliteStore implements Store {
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
-      file !== ':memory:' && opts.writerThread !== false
-        ? new WriterThread(file, e => this.writerFailed(e))
-        : new InlineRowSink(this.db, new RowWriter(this.db));
+      this.spans && opts.writerThread !== false
+        ? new WriterThread(file, this.spans, e => this.writerFailed(e))
+        : new InlineRowSink(this.db, this.inlineWriter());
     this.seenFilter = new SeenFilterKeeper({
       maxBytes: opts.seenFilterBytes ?? 64 * 1024 * 1024,
       estimateEntries: () => estimateHeldEntries(this.db),
@@ -209,8 +221,13 @@ export class SqliteStore implements Store {
   private writerFailed(e: Error): void {
     this.commitsBefore += this.sink.commits();
     // A writer of its own: it reads what the thread wrote (row-writer.ts, refusalsMayExist).
-    this.sink = new InlineRowSink(this.db, new RowWriter(this.db), this.seq);
+    this.sink = new InlineRowSink(this.db, this.inlineWriter(), this.seq);
     this.opts.onWriterError?.(e);
+  }
+
+  /** A writer on the store's own connection; span bytes go to segment files unless the store is in memory. */
+  private inlineWriter(): RowWriter {
+    return new RowWriter(this.db, this.spans ? new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes) : null);
   }
 
   private prepare() {
@@ -305,7 +322,12 @@ export class SqliteStore implements Store {
            WHERE t.trace_id IN (SELECT value FROM json_each(?)) ORDER BY c.id`,
         )
         .raw(),
-      chunkBodies: d.prepare('SELECT id, body FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))').raw(),
+      segmentReferenced: d.prepare('SELECT 1 FROM span_chunks WHERE body_segment = ? AND body_segment > 0 LIMIT 1').pluck(),
+      chunkBodies: d
+        .prepare(
+          'SELECT id, body, body_segment, body_offset, body_length FROM span_chunks WHERE id IN (SELECT value FROM json_each(?))',
+        )
+        .raw(),
       // Bridges are filed under their traces' row ids (schema.ts, version 4).
       bridgesOfTraces: d.prepare(
         'SELECT * FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))',
@@ -984,7 +1006,7 @@ export class SqliteStore implements Store {
     }
     if (wanted.length > 0) {
       const chunkIds = chunks.filter((_, c) => chunkWanted[c] === 1).map(([id]) => id);
-      const bodies = new Map(this.st.chunkBodies.all(JSON.stringify(chunkIds)) as [number, Buffer][]);
+      const bodies = this.chunkBodiesOf(chunkIds);
       for (const i of wanted) {
         const [id, , meta] = chunks[chunkOf[i]!]!;
         const body = bodies.get(id);
@@ -996,6 +1018,22 @@ export class SqliteStore implements Store {
       }
     }
     return { spans: order.map(i => spans[i]!), total: spans.length };
+  }
+
+  /** The span bytes of chunks, by id: from their rows, or read from their segment files. */
+  private chunkBodiesOf(chunkIds: number[]): Map<number, Buffer> {
+    const rows = this.st.chunkBodies.all(JSON.stringify(chunkIds)) as ChunkBodyRow[];
+    const bodies = new Map<number, Buffer>();
+    const inFiles: ChunkBodyRow[] = [];
+    for (const row of rows) {
+      if (row[2] === 0) bodies.set(row[0], row[1]);
+      else inFiles.push(row);
+    }
+    if (inFiles.length > 0) {
+      if (!this.spanBytes) throw new Error('span chunks point into segment files, and this store has no directory');
+      for (const [id, range] of readBodyRanges(this.spanBytes, inFiles)) bodies.set(id, range);
+    }
+    return bodies;
   }
 
   async bridgesOf(filter: { circuitId?: string; fromTraceIds?: readonly string[]; traceId?: string }): Promise<Bridge[]> {
@@ -1306,11 +1344,20 @@ export class SqliteStore implements Store {
 
   /** The whole sweep at once (pruneStepwise for a caller that yields). */
   prune(cutoffMs: number): PruneResult {
-    return pruneStore(this.db, cutoffMs);
+    const result = pruneStore(this.db, cutoffMs);
+    this.deleteUnreferencedSegments();
+    return result;
   }
 
-  pruneStepwise(cutoffMs: number): Generator<void, PruneResult> {
-    return pruneInSlices(this.db, cutoffMs);
+  *pruneStepwise(cutoffMs: number): Generator<void, PruneResult> {
+    const result = yield* pruneInSlices(this.db, cutoffMs);
+    this.deleteUnreferencedSegments();
+    return result;
+  }
+
+  /** Segment files whose spans retention has deleted go too (span-body-files.ts says which may). */
+  private deleteUnreferencedSegments(): void {
+    this.spanBytes?.deleteUnreferenced(segment => this.st.segmentReferenced.get(segment) !== undefined);
   }
 
   ping(): boolean {
@@ -1337,8 +1384,37 @@ export class SqliteStore implements Store {
     // The writer stops after the batches handed to it: every request it holds is answered first.
     await this.sink.close();
     await this.checkpointer?.stop();
+    this.spanBytes?.close();
     if (this.db.open) this.db.close();
   }
+}
+
+/** id, body, body_segment, body_offset, body_length. */
+type ChunkBodyRow = [number, Buffer, number, number, number];
+
+/**
+ * Reads the chunks' bytes from their segments, a read per run of chunks that lie back to back:
+ * a request's chunks were written in one piece, and a view usually wants several of them.
+ */
+function readBodyRanges(reader: SpanBodyReader, rows: ChunkBodyRow[]): Map<number, Buffer> {
+  const sorted = [...rows].sort((a, b) => a[2] - b[2] || a[3] - b[3]);
+  const out = new Map<number, Buffer>();
+  for (let i = 0; i < sorted.length; ) {
+    const [, , segment, start] = sorted[i]!;
+    let end = start + sorted[i]![4];
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]![2] === segment && sorted[j]![3] <= end + RANGE_GAP_BYTES) {
+      end = Math.max(end, sorted[j]![3] + sorted[j]![4]);
+      j++;
+    }
+    const bytes = reader.read(segment, start, end - start);
+    for (let k = i; k < j; k++) {
+      const [id, , , offset, length] = sorted[k]!;
+      out.set(id, bytes.subarray(offset - start, offset - start + length));
+    }
+    i = j;
+  }
+  return out;
 }
 
 interface LinkDbRow {

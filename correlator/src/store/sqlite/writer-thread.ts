@@ -28,7 +28,11 @@ export class InlineRowSink implements RowSink {
   private committed = 0;
   private readonly applyBatch: Database.Transaction<(b: RowBatch) => RowWriteResult>;
 
-  constructor(db: Database.Database, writer: RowWriter, after = 0) {
+  constructor(
+    db: Database.Database,
+    private readonly writer: RowWriter,
+    after = 0,
+  ) {
     this.applyBatch = db.transaction((b: RowBatch) => writer.apply(b));
     this.last = after;
   }
@@ -36,6 +40,7 @@ export class InlineRowSink implements RowSink {
   write(seq: number, batch: RowBatch): Promise<RowWriteResult> {
     this.last = seq;
     try {
+      this.writer.beforeTransaction();
       const result = this.applyBatch.immediate(batch);
       this.committed++;
       return Promise.resolve(result);
@@ -54,11 +59,16 @@ export class InlineRowSink implements RowSink {
 
   drain(): void {}
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.writer.close();
+  }
 }
 
 export interface WriterData {
   file: string;
+  /** Where the thread appends span bytes (span-body-files.ts), and its segments' size. */
+  spanDir: string;
+  segmentBytes: number;
   /** One Int32: the number of the last batch settled. */
   progress: SharedArrayBuffer;
 }
@@ -91,11 +101,14 @@ export class WriterThread implements RowSink {
   /** `onFailure` hears once that the thread is gone; the batches it held have been rejected. */
   constructor(
     file: string,
+    spans: { dir: string; segmentBytes: number },
     private readonly onFailure: (e: Error) => void,
   ) {
     this.worker = moduleWorker(import.meta.url, 'writer-worker', {
       workerData: {
         file,
+        spanDir: spans.dir,
+        segmentBytes: spans.segmentBytes,
         progress: this.progress.buffer as SharedArrayBuffer,
       } satisfies WriterData,
     });

@@ -5,15 +5,16 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import { configureConnection } from './connection.js';
 import { RowWriter, type RowBatch, type RowWriteResult } from './row-writer.js';
+import { SpanBodyAppender } from './span-body-files.js';
 import type { WriterData, WriterReply, WriterRequest } from './writer-thread.js';
 
 const port = parentPort;
 if (port === null) throw new Error('writer-worker runs as a worker thread');
-const { file, progress } = workerData as WriterData;
+const { file, progress, spanDir, segmentBytes } = workerData as WriterData;
 const settled = new Int32Array(progress);
 const db = new Database(file);
 configureConnection(db, true);
-const writer = new RowWriter(db);
+const writer = new RowWriter(db, new SpanBodyAppender(spanDir, segmentBytes));
 // Run with .immediate: a batch may read before it writes (a trace's row id), and a transaction that
 // began as a read cannot wait for the write lock another connection holds; it fails at once.
 const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b)));
@@ -30,6 +31,7 @@ type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; erro
 let commits = 0;
 
 function stop(): void {
+  writer.close();
   db.close();
   port!.postMessage({ type: 'stopped' } satisfies WriterReply);
   port!.close();
@@ -44,6 +46,7 @@ const spansOf = (m: Write) => m.batch.chunks.reduce((n, c) => n + c.count, 0);
  */
 function commit(batches: RowBatch[]): Outcome[] {
   try {
+    writer.beforeTransaction();
     const results = applyGroup.immediate(batches);
     commits++;
     return results.map(result => ({ type: 'done', result }));

@@ -1,0 +1,157 @@
+// Received spans' OTLP bytes live in append-only segment files beside the database, not in its
+// span_chunks rows (schema.ts, version 9). As blobs in rows they were nine tenths of the pages an
+// ingest request wrote, each written twice (to the WAL, then by the checkpoint into the database
+// file); committing them cost a third of the writer thread's time. A request's bytes are now one
+// write to the end of a file, made before the transaction that records where they are commits: a
+// committed row never points past what the file holds, and the bytes are in the operating system's
+// cache before the client hears 2xx, so they survive the process being killed.
+//
+// Segments are numbered; a writer appends to the newest only and moves to a new one between
+// transactions. A segment below the newest that no row points into is garbage (retention took its
+// spans, or its transaction rolled back), so retention may delete it.
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** Where a chunk's bytes are: a segment, and a range in it. Segment 0: in the row (before version 9, or a store in memory). */
+export interface BodyPlace {
+  segment: number;
+  offset: number;
+}
+
+const SEGMENT_NAME = /^(\d{8})\.spans$/;
+/** A new segment past this size: a file per 256 MiB keeps retention's unit of deletion small against a week of data. */
+export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024;
+
+export function segmentFileName(segment: number): string {
+  return `${String(segment).padStart(8, '0')}.spans`;
+}
+
+/** The segment numbers present in `dir`, ascending. */
+export function segmentsIn(dir: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync(dir)) {
+    const m = SEGMENT_NAME.exec(name);
+    if (m) found.push(Number(m[1]));
+  }
+  return found.sort((a, b) => a - b);
+}
+
+/** The appending side: one per writing connection (the writer thread's, or the store's inline writer). */
+export class SpanBodyAppender {
+  private fd: number | null = null;
+  private segment = 0;
+  private size = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly segmentBytes = DEFAULT_SEGMENT_BYTES,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /**
+   * Call between transactions, never inside one: a segment left behind holds only bytes whose rows
+   * have committed (or never will), which is what lets retention delete one no row points into.
+   * The first call opens a segment past every one present: a previous process's last file may end
+   * in bytes whose transaction never committed.
+   */
+  beforeTransaction(): void {
+    if (this.fd !== null && this.size < this.segmentBytes) return;
+    if (this.fd !== null) closeSync(this.fd);
+    const present = segmentsIn(this.dir);
+    this.segment = Math.max(this.segment, present[present.length - 1] ?? 0) + 1;
+    this.fd = openSync(join(this.dir, segmentFileName(this.segment)), 'wx');
+    this.size = 0;
+  }
+
+  /** Writes `bytes` at the end of the current segment (a short write is continued, not lost). */
+  append(bytes: Uint8Array): BodyPlace {
+    if (this.fd === null)
+      throw new Error('span bytes appended before a segment was opened (beforeTransaction)');
+    const place = { segment: this.segment, offset: this.size };
+    let done = 0;
+    while (done < bytes.byteLength)
+      done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.size + done);
+    this.size += bytes.byteLength;
+    return place;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** The reading side, and retention's: reads ranges of segments and deletes the ones no row needs. */
+export class SpanBodyReader {
+  private readonly open = new Map<number, number>();
+
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** `length` bytes at `offset` of `segment`; an error that names the file when it holds fewer. */
+  read(segment: number, offset: number, length: number): Buffer {
+    const fd = this.fdOf(segment);
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n === 0) {
+        const size = fstatSync(fd).size;
+        throw new Error(
+          `span bytes missing: ${segmentFileName(segment)} in ${this.dir} ends at ${size} bytes, a stored chunk needs ${offset + length}`,
+        );
+      }
+      done += n;
+    }
+    return out;
+  }
+
+  /**
+   * Deletes each segment below the newest present for which `referenced` says no row points into
+   * it. The newest is the one a writer may be appending to, in a transaction not yet visible.
+   */
+  deleteUnreferenced(referenced: (segment: number) => boolean): number[] {
+    const present = segmentsIn(this.dir);
+    const deleted: number[] = [];
+    for (const segment of present.slice(0, -1)) {
+      if (referenced(segment)) continue;
+      const fd = this.open.get(segment);
+      if (fd !== undefined) closeSync(fd);
+      this.open.delete(segment);
+      unlinkSync(join(this.dir, segmentFileName(segment)));
+      deleted.push(segment);
+    }
+    return deleted;
+  }
+
+  close(): void {
+    for (const fd of this.open.values()) closeSync(fd);
+    this.open.clear();
+  }
+
+  private fdOf(segment: number): number {
+    let fd = this.open.get(segment);
+    if (fd === undefined) {
+      try {
+        fd = openSync(join(this.dir, segmentFileName(segment)), 'r');
+      } catch (e) {
+        throw new Error(
+          `span bytes missing: cannot open ${segmentFileName(segment)} in ${this.dir} (${(e as Error).message})`,
+        );
+      }
+      this.open.set(segment, fd);
+    }
+    return fd;
+  }
+}
