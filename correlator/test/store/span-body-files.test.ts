@@ -3,7 +3,7 @@
 // writer never appends to a segment it did not open, and retention deletes a segment once no row
 // points into it, never the one a writer may be appending to.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -13,6 +13,7 @@ import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import {
   SpanBodyAppender,
   SpanBodyReader,
+  probeSegmentWrite,
   segmentFileName,
   segmentsIn,
 } from '../../src/store/sqlite/span-body-files.js';
@@ -83,6 +84,18 @@ describe('span segment files', () => {
       /span bytes missing: 00000001\.spans .* ends at 40 bytes, a stored chunk needs 50/,
     );
     assert.throws(() => reader.read(4, 0, 1), /span bytes missing: cannot open 00000004\.spans/);
+  });
+
+  it('probes whether the directory takes writes, as readiness asks after a failed one', async t => {
+    const dir = await tempDir(t);
+    probeSegmentWrite(dir);
+    assert.deepEqual(await readdir(dir), [], 'the probe leaves nothing behind');
+    // A write that fails as on a full disk.
+    await symlink('/dev/full', join(dir, '.write-probe'));
+    assert.throws(
+      () => probeSegmentWrite(dir),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOSPC',
+    );
   });
 
   it('deletes a segment no row points into, and never the newest', async t => {

@@ -45,6 +45,22 @@ export function segmentsIn(dir: string): number[] {
   return found.sort((a, b) => a - b);
 }
 
+/**
+ * Throws as a segment write would when the directory takes no writes (full, read-only): readiness
+ * asks this before it turns on again after such a failure, as it asks SQLite for a page.
+ */
+export function probeSegmentWrite(dir: string): void {
+  const file = join(dir, '.write-probe');
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, PROBE_BYTES, 0, PROBE_BYTES.byteLength, 0);
+  } finally {
+    closeSync(fd);
+    unlinkSync(file);
+  }
+}
+const PROBE_BYTES = Buffer.alloc(64 * 1024);
+
 /** The appending side: one per writing connection (the writer thread's, or the store's inline writer). */
 export class SpanBodyAppender {
   private fd: number | null = null;

@@ -69,7 +69,7 @@ import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
-import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader } from './span-body-files.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
@@ -1373,6 +1373,7 @@ export class SqliteStore implements Store {
         this.st.readyProbeWrite.run();
         this.st.readyProbeDelete.run();
       })();
+      if (this.spans) probeSegmentWrite(this.spans.dir);
       this.storageFailure = null;
       return null;
     } catch (e) {
