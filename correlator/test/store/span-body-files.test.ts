@@ -70,6 +70,32 @@ describe('span segment files', () => {
     assert.deepEqual(segmentsIn(dir), [7, 8]);
   });
 
+  it('holds a bounded number of segments open however many it reads', async t => {
+    const dir = await tempDir(t);
+    const appender = new SpanBodyAppender(dir, 1);
+    for (let n = 1; n <= 100; n++) {
+      appender.beforeTransaction();
+      appender.append(Buffer.from(`segment ${n}`));
+    }
+    appender.close();
+    const reader = new SpanBodyReader(dir);
+    t.after(() => reader.close());
+    for (let round = 0; round < 2; round++)
+      for (let n = 1; n <= 100; n++)
+        assert.equal(reader.read(n, 0, 8 + String(n).length).toString(), `segment ${n}`);
+    assert.equal(reader.openSegments(), 64);
+  });
+
+  it('counts past eight digits', async t => {
+    const dir = await tempDir(t);
+    await writeFile(join(dir, segmentFileName(99_999_999)), '');
+    const appender = new SpanBodyAppender(dir);
+    t.after(() => appender.close());
+    appender.beforeTransaction();
+    assert.deepEqual(appender.append(Buffer.from('x')), { segment: 100_000_000, offset: 0 });
+    assert.deepEqual(segmentsIn(dir), [99_999_999, 100_000_000]);
+  });
+
   it('names the file when a chunk asks for bytes it does not hold', async t => {
     const dir = await tempDir(t);
     const appender = new SpanBodyAppender(dir);

@@ -27,7 +27,12 @@ export interface BodyPlace {
   offset: number;
 }
 
-const SEGMENT_NAME = /^(\d{8})\.spans$/;
+const SEGMENT_NAME = /^(\d{8,})\.spans$/;
+/**
+ * Segment files a reader keeps open, the least recently read closed first: a week of a busy
+ * ingest is thousands of segments, past the usual limit of 1,024 descriptors a process may hold.
+ */
+const MAX_OPEN_SEGMENTS = 64;
 /** A new segment past this size: a file per 256 MiB keeps retention's unit of deletion small against a week of data. */
 export const DEFAULT_SEGMENT_BYTES = 256 * 1024 * 1024;
 
@@ -83,8 +88,8 @@ export class SpanBodyAppender {
   beforeTransaction(): void {
     if (this.fd !== null && this.size < this.segmentBytes) return;
     if (this.fd !== null) closeSync(this.fd);
-    const present = segmentsIn(this.dir);
-    this.segment = Math.max(this.segment, present[present.length - 1] ?? 0) + 1;
+    // Only this writer adds segments, so the directory is read once.
+    this.segment = this.segment === 0 ? (segmentsIn(this.dir).at(-1) ?? 0) + 1 : this.segment + 1;
     this.fd = openSync(join(this.dir, segmentFileName(this.segment)), 'wx');
     this.size = 0;
   }
@@ -158,16 +163,30 @@ export class SpanBodyReader {
 
   private fdOf(segment: number): number {
     let fd = this.open.get(segment);
-    if (fd === undefined) {
-      try {
-        fd = openSync(join(this.dir, segmentFileName(segment)), 'r');
-      } catch (e) {
-        throw new Error(
-          `span bytes missing: cannot open ${segmentFileName(segment)} in ${this.dir} (${(e as Error).message})`,
-        );
-      }
+    if (fd !== undefined) {
+      // Read last: moved to the end of the map's order.
+      this.open.delete(segment);
       this.open.set(segment, fd);
+      return fd;
+    }
+    try {
+      fd = openSync(join(this.dir, segmentFileName(segment)), 'r');
+    } catch (e) {
+      throw new Error(
+        `span bytes missing: cannot open ${segmentFileName(segment)} in ${this.dir} (${(e as Error).message})`,
+      );
+    }
+    this.open.set(segment, fd);
+    if (this.open.size > MAX_OPEN_SEGMENTS) {
+      const [oldest, oldestFd] = this.open.entries().next().value as [number, number];
+      closeSync(oldestFd);
+      this.open.delete(oldest);
     }
     return fd;
+  }
+
+  /** How many segment files this reader holds open (MAX_OPEN_SEGMENTS at most). */
+  openSegments(): number {
+    return this.open.size;
   }
 }
