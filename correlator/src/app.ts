@@ -158,6 +158,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     metrics.storeWriterThread.set(w.writerThread ? 1 : 0);
     inFlightWaits(w.waits);
     commits(w.commits);
+    const segments = store.spanSegmentStats();
+    metrics.storeSpanSegments.set(segments.segments);
+    metrics.storeSpanSegmentBytes.set(segments.bytes);
     const seen = store.seenFilterStats();
     metrics.storeSeenFilterBytes.set(seen.bytes);
     metrics.storeSeenFilterEntries.set(seen.entries);

@@ -29,6 +29,8 @@ export interface CoreMetrics {
   storeInFlightWaits: Counter;
   storeCommits: Counter;
   storeSeenFilterBytes: Gauge;
+  storeSpanSegments: Gauge;
+  storeSpanSegmentBytes: Gauge;
   storeSeenFilterEntries: Gauge;
   storeSeenFilterBuilds: Counter;
   storeLookupsSkipped: Counter;
@@ -168,6 +170,16 @@ export function createCoreMetrics(): CoreMetrics {
     storeCommits: new Counter({
       name: 'store_commits_total',
       help: 'Transactions that committed ingest rows; requests waiting for the writer thread together share one, so fewer commits than requests means the writer is grouping',
+      registers: r,
+    }),
+    storeSpanSegments: new Gauge({
+      name: 'store_span_segments',
+      help: 'Segment files of received spans\' bytes in DATA_DIR/spans (a new one per 256 MiB; retention deletes those no stored span needs)',
+      registers: r,
+    }),
+    storeSpanSegmentBytes: new Gauge({
+      name: 'store_span_segment_bytes',
+      help: 'Bytes of the segment files of received spans (the bulk of the data directory beside correlator.db)',
       registers: r,
     }),
     storeSeenFilterBytes: new Gauge({

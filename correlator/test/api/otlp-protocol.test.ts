@@ -3,6 +3,9 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { otlpTypes } from '../../src/otlp/schema.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { loadConfig } from '../../src/config/config.js';
 import { buildLogs, buildTraces, logsJson, logsProtobuf, tracesJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
@@ -299,6 +302,11 @@ describe('service endpoints', () => {
     assert.ok(skipped >= 2, `skipped ${skipped}`);
     const entries = await metric('store_seen_filter_entries');
     assert.ok(entries >= 2, `entries ${entries}`);
+    // The request's span bytes are the first segment file's.
+    assert.equal(await metric('store_span_segments'), 1);
+    // Its one span's bytes as received: the Span message inside the request.
+    const [span] = decodeTraceRequest(payload, keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }))).spans;
+    assert.equal(await metric('store_span_segment_bytes'), span!.bytes.byteLength);
     // Sent again: the trace is held, so the duplicate check asks the store, and finds it.
     assert.equal(await send(), 200);
     assert.match((await app.inject('/metrics')).body, /^otlp_ingest_items_total\{signal="traces",outcome="duplicate"\} 1$/m);

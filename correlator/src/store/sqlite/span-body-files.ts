@@ -16,6 +16,7 @@ import {
   openSync,
   readdirSync,
   readSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -48,6 +49,20 @@ export function segmentsIn(dir: string): number[] {
     if (m) found.push(Number(m[1]));
   }
   return found.sort((a, b) => a - b);
+}
+
+/** How many segment files `dir` holds and their bytes, for /metrics: the disk span bytes take. */
+export function segmentUsage(dir: string): { segments: number; bytes: number } {
+  let bytes = 0;
+  const present = segmentsIn(dir);
+  for (const segment of present) {
+    try {
+      bytes += statSync(join(dir, segmentFileName(segment))).size;
+    } catch {
+      // Deleted by retention since the listing.
+    }
+  }
+  return { segments: present.length, bytes };
 }
 
 /**

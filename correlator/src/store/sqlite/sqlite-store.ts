@@ -69,7 +69,7 @@ import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
-import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite, segmentUsage } from './span-body-files.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
@@ -202,6 +202,11 @@ export class SqliteStore implements Store {
   private readonly pumpSeen = (): void => {
     if (this.db.open && this.seenFilter.pump(SEEN_SCAN_SLICE)) setImmediate(this.pumpSeen);
   };
+
+  /** The segment files of received spans' bytes (none for a store in memory). */
+  spanSegmentStats(): { segments: number; bytes: number } {
+    return this.spans ? segmentUsage(this.spans.dir) : { segments: 0, bytes: 0 };
+  }
 
   seenFilterStats(): SeenFilterStats {
     return this.seenFilter.stats();
