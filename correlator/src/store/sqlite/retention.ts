@@ -9,6 +9,7 @@ import type { PruneResult } from '../store.js';
 import { correlationId } from '../../correlation/ids.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { correlationMembers } from './rows.js';
+import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
 const TRACES_PER_SLICE = 1000;
@@ -77,16 +78,11 @@ export function* pruneInSlices(
     for (const t of gone) {
       // The trace's spans-and-logs correlation goes with it.
       noteGroup('trace_id', t.trace_id);
-      for (const [key, value] of Object.entries(JSON.parse(t.keys) as Record<string, string>)) {
+      // Each circuit the trace names is recounted, not only its first.
+      forEachKeyValue(traceKeyValuesOf(t.keys, t.more_keys), (key, value) => {
         dropRows(key, value, t.trace_id);
         noteGroup(key, value);
-      }
-      // Each circuit the trace names is recounted, not only its first.
-      const more = JSON.parse(t.more_keys) as string[];
-      for (let i = 0; i + 1 < more.length; i += 2) {
-        dropRows(more[i]!, more[i + 1]!, t.trace_id);
-        noteGroup(more[i]!, more[i + 1]!);
-      }
+      });
     }
     db.prepare('DELETE FROM links WHERE source_trace_id IN (SELECT value FROM json_each(?))').run(
       ids,

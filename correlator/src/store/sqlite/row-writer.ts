@@ -129,10 +129,11 @@ export class RowWriter {
       const meta = range(batch.chunkMeta, c.metaStart, c.metaEnd);
       const ref = this.traceRowOf(c.traceId, batch.receivedMs, traceRows);
       if (place) {
-        st.insertChunkInSegment.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, IN_SEGMENT,
-          place.segment, place.offset + c.bodyStart, c.bodyEnd - c.bodyStart);
+        const at = place.offset + c.bodyStart;
+        st.insertChunkInSegment.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, IN_SEGMENT, place.segment, at, c.bodyEnd - c.bodyStart);
       } else {
-        st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, range(batch.chunkBody, c.bodyStart, c.bodyEnd));
+        const body = range(batch.chunkBody, c.bodyStart, c.bodyEnd);
+        st.insertChunk.run(c.id, c.traceId, ref, batch.receivedMs, c.count, meta, body);
       }
     }
     let dropped = 0;

@@ -6,10 +6,11 @@ export const SCHEMA_VERSION = 9;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
-// segment file (body_segment > 0, span-body-files.ts) or, before version 9 and in memory, in body. A bridge span is its
-// bridges row: its OTLP bytes are made from the row when read (bridge-span.ts). Counts on traces and circuits are
-// maintained incrementally in the same transaction as the spans, which is why span insertion
-// de-duplicates first: only fresh spans move counters.
+// segment file (body_segment > 0, span-body-files.ts) or, before version 9 and in memory, in body.
+// A bridge span is its bridges row: its OTLP bytes are made from the row when read
+// (bridge-span.ts). Counts on traces and circuits are maintained incrementally in the same
+// transaction as the spans, which is why span insertion de-duplicates first: only fresh spans
+// move counters.
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS resources (
