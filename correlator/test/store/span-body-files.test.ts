@@ -3,7 +3,7 @@
 // writer never appends to a segment it did not open, and retention deletes a segment once no row
 // points into it, never the one a writer may be appending to.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -57,6 +57,25 @@ describe('span segment files', () => {
     assert.equal(reader.read(1, 12, 3).toString(), 'xyz');
     assert.equal(reader.read(1, 2, 4).toString(), '2345');
     assert.equal(reader.read(2, 0, 7).toString(), 'second!');
+  });
+
+  it('opens a segment again after a failed open, without closing a descriptor twice', async t => {
+    const dir = await tempDir(t);
+    const appender = new SpanBodyAppender(dir, 1);
+    t.after(() => appender.close());
+    appender.beforeTransaction();
+    appender.append(Buffer.from('a'));
+    await rm(dir, { recursive: true });
+    assert.throws(
+      () => appender.beforeTransaction(),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
+    await mkdir(dir);
+    appender.beforeTransaction();
+    const place = appender.append(Buffer.from('b'));
+    const reader = new SpanBodyReader(dir);
+    t.after(() => reader.close());
+    assert.equal(reader.read(place.segment, place.offset, 1).toString(), 'b');
   });
 
   it('starts past every segment present: a previous process may have left bytes that never committed', async t => {

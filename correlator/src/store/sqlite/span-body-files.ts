@@ -102,7 +102,12 @@ export class SpanBodyAppender {
    */
   beforeTransaction(): void {
     if (this.fd !== null && this.size < this.segmentBytes) return;
-    if (this.fd !== null) closeSync(this.fd);
+    if (this.fd !== null) {
+      // Forgotten before the open below can fail: closed twice, its number may be another file's.
+      const full = this.fd;
+      this.fd = null;
+      closeSync(full);
+    }
     // Only this writer adds segments, so the directory is read once.
     this.segment = this.segment === 0 ? (segmentsIn(this.dir).at(-1) ?? 0) + 1 : this.segment + 1;
     this.fd = openSync(join(this.dir, segmentFileName(this.segment)), 'wx');
@@ -122,8 +127,9 @@ export class SpanBodyAppender {
   }
 
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
+    if (fd !== null) closeSync(fd);
   }
 }
 
