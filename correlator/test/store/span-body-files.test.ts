@@ -129,6 +129,13 @@ describe('span segment files', () => {
       /span bytes missing: 00000001\.spans .* ends at 40 bytes, a stored chunk needs 50/,
     );
     assert.throws(() => reader.read(4, 0, 1), /span bytes missing: cannot open 00000004\.spans/);
+    // A segment that is there but cannot be opened is not called lost.
+    await writeFile(join(dir, 'f'), '');
+    await symlink(join(dir, 'f', 'below-a-file'), join(dir, segmentFileName(5)));
+    assert.throws(
+      () => reader.read(5, 0, 1),
+      /span bytes unreadable: cannot open 00000005\.spans .*ENOTDIR/,
+    );
   });
 
   it('probes whether the directory takes writes, as readiness asks after a failed one', async t => {

@@ -193,8 +193,10 @@ export class SpanBodyReader {
     try {
       fd = openSync(join(this.dir, segmentFileName(segment)), 'r');
     } catch (e) {
+      // Only a file that is not there is lost data; too many open files, say, is not.
+      const lost = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable';
       throw new Error(
-        `span bytes missing: cannot open ${segmentFileName(segment)} in ${this.dir} (${(e as Error).message})`,
+        `span bytes ${lost}: cannot open ${segmentFileName(segment)} in ${this.dir} (${(e as Error).message})`,
       );
     }
     this.open.set(segment, fd);
