@@ -69,6 +69,7 @@ import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices, pruneStore } from './retention.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite, segmentUsage } from './span-body-files.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
@@ -142,6 +143,8 @@ export class SqliteStore implements Store {
   /** Where span bytes are appended, for a store with a directory; a store in memory keeps them in rows. */
   private readonly spans: { dir: string; segmentBytes: number } | null = null;
   private readonly spanBytes: SpanBodyReader | null = null;
+  /** Held while the store is open, for a store with a directory (data-dir-lock.ts). */
+  private readonly lock: DataDirLock | null = null;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
   private commitsBefore = 0;
   /** The number of the last batch handed to the sink. */
@@ -158,17 +161,24 @@ export class SqliteStore implements Store {
     let file = ':memory:';
     if (opts.dataDir !== ':memory:') {
       mkdirSync(opts.dataDir, { recursive: true });
+      this.lock = new DataDirLock(opts.dataDir);
       file = join(opts.dataDir, 'correlator.db');
       this.spans = { dir: join(opts.dataDir, SPAN_DIR), segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES };
       this.spanBytes = new SpanBodyReader(this.spans.dir);
     }
-    this.db = new Database(file);
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      this.lock?.release();
+      throw e;
+    }
     configureConnection(this.db, file !== ':memory:');
     this.db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
     try {
       migrate(this.db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
     } catch (e) {
       this.db.close();
+      this.lock?.release();
       throw e;
     }
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
@@ -1392,6 +1402,7 @@ export class SqliteStore implements Store {
     await this.checkpointer?.stop();
     this.spanBytes?.close();
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 }
 

@@ -1,0 +1,58 @@
+// One correlator per data directory: a second store on it is refused with a message that names the
+// directory, from this process or another, and the lock goes with its holder, even by kill -9.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const IN_USE =
+  /^Error: DATA_DIR .+ is in use by another correlator \(correlator\.lock stayed locked for 5 s\); stop it first$/;
+
+async function dataDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'corr-lock-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const open = (dir: string) => new SqliteStore({ dataDir: dir, exportBridges: null });
+
+describe('the data directory lock', () => {
+  it('refuses a second store in the same process until the first is closed', async t => {
+    const dir = await dataDir(t);
+    const first = open(dir);
+    assert.throws(() => open(dir), IN_USE);
+    await first.close();
+    const second = open(dir);
+    await second.close();
+  });
+
+  it('refuses a store while another process holds the directory, and not after that process is killed', async t => {
+    const dir = await dataDir(t);
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', new URL('./fixtures/hold-data-dir.ts', import.meta.url).pathname, dir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    t.after(() => holder.kill('SIGKILL'));
+    const [line] = (await once(holder.stdout, 'data')) as [Buffer];
+    assert.equal(line.toString().trim(), 'held');
+    assert.throws(() => open(dir), IN_USE);
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    const store = open(dir);
+    await store.close();
+  });
+
+  it('leaves a store in memory alone', async () => {
+    const a = new SqliteStore({ dataDir: ':memory:', exportBridges: null });
+    const b = new SqliteStore({ dataDir: ':memory:', exportBridges: null });
+    await a.close();
+    await b.close();
+  });
+});
