@@ -12,8 +12,8 @@ export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
 const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 /** The same, from writing span bytes to their segment files (span-body-files.ts). */
 const SPAN_FILE_STORAGE_FAILURES = /^(ENOSPC|EDQUOT|EIO|EROFS|EACCES|EPERM)$/;
-/** Errors of the segment files that leave the write unmade; running out of descriptors passes. */
-const SPAN_FILE_FAILURES = /^(ENOSPC|EDQUOT|EIO|EROFS|EACCES|EPERM|EMFILE|ENFILE)$/;
+/** Out of descriptors: the write is unmade, but it passes, so the storage is not failing. */
+const DESCRIPTORS_EXHAUSTED = /^(EMFILE|ENFILE)$/;
 
 function codeOf(e: unknown): string | null {
   const code = (e as { code?: unknown } | null)?.code;
@@ -23,7 +23,7 @@ function codeOf(e: unknown): string | null {
 /** The code of a write the store could not make, or null for any other error. */
 export function unstoredWriteCode(e: unknown): string | null {
   const code = codeOf(e);
-  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE || SPAN_FILE_FAILURES.test(code)) ? code : null;
+  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE || SPAN_FILE_STORAGE_FAILURES.test(code) || DESCRIPTORS_EXHAUSTED.test(code)) ? code : null;
 }
 
 /** Why the storage itself takes no writes, if that is what `e` says; null otherwise. */

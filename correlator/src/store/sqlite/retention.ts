@@ -23,15 +23,6 @@ interface GoneTrace {
   more_keys: string;
 }
 
-/** The whole sweep at once. */
-export function pruneStore(db: Database.Database, cutoffMs: number): PruneResult {
-  const steps = pruneInSlices(db, cutoffMs);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
-}
-
 /**
  * The sweep a slice (one transaction) per step: a caller that yields between steps keeps serving
  * while a large backlog is deleted, and the writer thread gets the write lock between slices.

@@ -133,6 +133,17 @@ export class SpanBodyAppender {
   }
 }
 
+/** A chunk's bytes in a segment, by the chunk's id. */
+export interface BodyRange {
+  id: number;
+  segment: number;
+  offset: number;
+  length: number;
+}
+
+/** Ranges of one segment at most this far apart are read in one piece: a read costs more than skipping a few KiB. */
+const RANGE_GAP_BYTES = 16 * 1024;
+
 /** The reading side, and retention's: reads ranges of segments and deletes the ones no row needs. */
 export class SpanBodyReader {
   private readonly open = new Map<number, number>();
@@ -155,6 +166,33 @@ export class SpanBodyReader {
         );
       }
       done += n;
+    }
+    return out;
+  }
+
+  /**
+   * The bytes of each range, by id, a read per run of ranges that lie back to back: a request's
+   * chunks were written in one piece, and a view usually wants several of them.
+   */
+  readPlaces(ranges: readonly BodyRange[]): Map<number, Buffer> {
+    const sorted = [...ranges].sort((a, b) => a.segment - b.segment || a.offset - b.offset);
+    const out = new Map<number, Buffer>();
+    for (let i = 0; i < sorted.length;) {
+      const { segment, offset: start } = sorted[i]!;
+      let end = start + sorted[i]!.length;
+      let j = i + 1;
+      for (
+        ;
+        j < sorted.length &&
+        sorted[j]!.segment === segment &&
+        sorted[j]!.offset <= end + RANGE_GAP_BYTES;
+        j++
+      )
+        end = Math.max(end, sorted[j]!.offset + sorted[j]!.length);
+      const bytes = this.read(segment, start, end - start);
+      for (const r of sorted.slice(i, j))
+        out.set(r.id, bytes.subarray(r.offset - start, r.offset - start + r.length));
+      i = j;
     }
     return out;
   }

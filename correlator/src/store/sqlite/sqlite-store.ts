@@ -68,7 +68,7 @@ import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit
 import { migrate } from './schema.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
-import { pruneInSlices, pruneStore } from './retention.js';
+import { pruneInSlices } from './retention.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite, segmentUsage } from './span-body-files.js';
 import { storageFailure } from '../write-failure.js';
@@ -100,8 +100,6 @@ interface PlannedWrite {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
-/** Chunks of one segment at most this far apart are read in one piece: a read costs more than skipping a few KiB. */
-const RANGE_GAP_BYTES = 16 * 1024;
 /** The data directory's folder of span segment files. */
 const SPAN_DIR = 'spans';
 const NO_BYTES = new Uint8Array(0);
@@ -140,9 +138,11 @@ export class SqliteStore implements Store {
   /** Resource ids are given here, not by SQLite, so a request's rows can be built before they are written. */
   private nextResourceId: number;
   private sink: RowSink;
-  /** Where span bytes are appended, for a store with a directory; a store in memory keeps them in rows. */
-  private readonly spans: { dir: string; segmentBytes: number } | null = null;
-  private readonly spanBytes: SpanBodyReader | null = null;
+  /**
+   * Where span bytes are appended and read, for a store with a directory; a store in memory keeps
+   * them in rows.
+   */
+  private readonly spans: { dir: string; segmentBytes: number; reader: SpanBodyReader } | null = null;
   /** Held while the store is open, for a store with a directory (data-dir-lock.ts). */
   private readonly lock: DataDirLock | null = null;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
@@ -163,8 +163,8 @@ export class SqliteStore implements Store {
       mkdirSync(opts.dataDir, { recursive: true });
       this.lock = new DataDirLock(opts.dataDir);
       file = join(opts.dataDir, 'correlator.db');
-      this.spans = { dir: join(opts.dataDir, SPAN_DIR), segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES };
-      this.spanBytes = new SpanBodyReader(this.spans.dir);
+      const dir = join(opts.dataDir, SPAN_DIR);
+      this.spans = { dir, segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES, reader: new SpanBodyReader(dir) };
     }
     try {
       this.db = new Database(file);
@@ -1045,8 +1045,9 @@ export class SqliteStore implements Store {
       else inFiles.push(row);
     }
     if (inFiles.length > 0) {
-      if (!this.spanBytes) throw new Error('span chunks point into segment files, and this store has no directory');
-      for (const [id, range] of readBodyRanges(this.spanBytes, inFiles)) bodies.set(id, range);
+      if (!this.spans) throw new Error('span chunks point into segment files, and this store has no directory');
+      const read = this.spans.reader.readPlaces(inFiles.map(([id, , segment, offset, length]) => ({ id, segment, offset, length })));
+      for (const [id, bytes] of read) bodies.set(id, bytes);
     }
     return bodies;
   }
@@ -1359,9 +1360,11 @@ export class SqliteStore implements Store {
 
   /** The whole sweep at once (pruneStepwise for a caller that yields). */
   prune(cutoffMs: number): PruneResult {
-    const result = pruneStore(this.db, cutoffMs);
-    this.deleteUnreferencedSegments();
-    return result;
+    const steps = this.pruneStepwise(cutoffMs);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
   }
 
   *pruneStepwise(cutoffMs: number): Generator<void, PruneResult> {
@@ -1372,7 +1375,7 @@ export class SqliteStore implements Store {
 
   /** Segment files whose spans retention has deleted go too (span-body-files.ts says which may). */
   private deleteUnreferencedSegments(): void {
-    this.spanBytes?.deleteUnreferenced(segment => this.st.segmentReferenced.get(segment) !== undefined);
+    this.spans?.reader.deleteUnreferenced(segment => this.st.segmentReferenced.get(segment) !== undefined);
   }
 
   ping(): boolean {
@@ -1400,7 +1403,7 @@ export class SqliteStore implements Store {
     // The writer stops after the batches handed to it: every request it holds is answered first.
     await this.sink.close();
     await this.checkpointer?.stop();
-    this.spanBytes?.close();
+    this.spans?.reader.close();
     if (this.db.open) this.db.close();
     this.lock?.release();
   }
@@ -1408,31 +1411,6 @@ export class SqliteStore implements Store {
 
 /** id, body, body_segment, body_offset, body_length. */
 type ChunkBodyRow = [number, Buffer, number, number, number];
-
-/**
- * Reads the chunks' bytes from their segments, a read per run of chunks that lie back to back:
- * a request's chunks were written in one piece, and a view usually wants several of them.
- */
-function readBodyRanges(reader: SpanBodyReader, rows: ChunkBodyRow[]): Map<number, Buffer> {
-  const sorted = [...rows].sort((a, b) => a[2] - b[2] || a[3] - b[3]);
-  const out = new Map<number, Buffer>();
-  for (let i = 0; i < sorted.length; ) {
-    const [, , segment, start] = sorted[i]!;
-    let end = start + sorted[i]![4];
-    let j = i + 1;
-    while (j < sorted.length && sorted[j]![2] === segment && sorted[j]![3] <= end + RANGE_GAP_BYTES) {
-      end = Math.max(end, sorted[j]![3] + sorted[j]![4]);
-      j++;
-    }
-    const bytes = reader.read(segment, start, end - start);
-    for (let k = i; k < j; k++) {
-      const [id, , , offset, length] = sorted[k]!;
-      out.set(id, bytes.subarray(offset - start, offset - start + length));
-    }
-    i = j;
-  }
-  return out;
-}
 
 interface LinkDbRow {
   source_trace_id: string;
