@@ -32,6 +32,7 @@ import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
 import { createCoreMetrics, followTotal, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
 
 export interface AppOptions {
   config: Readonly<Config>;
@@ -103,6 +104,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     correlatingKeys: correlatingKeys(config.keys),
     onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
   });
+  const repaired = store.repairedOnOpen;
+  if (repaired)
+    app.log.warn(
+      { segments: repaired.segments, chunks: repaired.chunks, lostSpans: repaired.lostSpans, keptSpans: repaired.keptSpans },
+      `an unclean shutdown (power cut or system crash) kept the bytes of ${repaired.lostSpans} stored spans from their segment files; ` +
+        `they are kept with their ids, parents, times, kind and status, named "${LOST_SPAN_NAME}" and marked ${LOST_SPAN_ATTRIBUTE}=true`,
+    );
   const engine = new CorrelationEngine(
     {
       windowMs: config.correlationWindowSeconds * 1000,

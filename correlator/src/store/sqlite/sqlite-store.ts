@@ -71,6 +71,7 @@ import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite, segmentUsage } from './span-body-files.js';
+import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
 
@@ -156,6 +157,8 @@ export class SqliteStore implements Store {
   private inFlightWaits = 0;
   /** Which trace ids, key groups and log records the store cannot hold, so most new ones are not looked up. */
   private readonly seenFilter: SeenFilterKeeper;
+  /** Chunks whose bytes an unclean shutdown kept from their segment files, rebuilt at open (torn-chunks.ts); null when none. */
+  readonly repairedOnOpen: TornChunkRepair | null = null;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
@@ -180,6 +183,18 @@ export class SqliteStore implements Store {
       this.db.close();
       this.lock?.release();
       throw e;
+    }
+    if (this.spans) {
+      const appender = new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes);
+      try {
+        this.repairedOnOpen = repairTornChunks(this.db, this.spans.dir, this.spans.reader, appender);
+      } catch (e) {
+        this.db.close();
+        this.lock?.release();
+        throw e;
+      } finally {
+        appender.close();
+      }
     }
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
@@ -976,7 +991,8 @@ export class SqliteStore implements Store {
     const chunkOf: number[] = [];
     const chunks = this.st.chunkMetasOfTraces.all(ids) as [id: number, traceId: string, meta: Buffer][];
     chunks.forEach(([stamp, traceId, meta], c) => {
-      // A chunk is never changed, only deleted, and its id is not given again (nextChunkId).
+      // Once the store is open a chunk is never changed, only deleted (torn-chunks.ts rebuilds some
+      // before), and its id is not given again (nextChunkId).
       // Straight from the records: a view reads thousands of spans and needs only these fields.
       for (let i = 0, n = chunkRecord.count(meta); i < n; i++) {
         const resource = this.resource(chunkRecord.resourceId(meta, i));

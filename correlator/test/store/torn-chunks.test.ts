@@ -1,0 +1,252 @@
+// After a power cut a committed chunk row may point past the end of its segment file
+// (torn-chunks.ts). The store rebuilds such chunks when it opens: spans whose bytes are on disk keep
+// them, the others come back from their records, so every view of the circuit still answers and the
+// counts stay true.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import type { DecodedSpan } from '../../src/otlp/decoded.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import { readFullSpan } from '../../src/otlp/span-reader.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { encodeSpanChunk, readSpanChunkMeta } from '../../src/store/sqlite/span-chunk.js';
+import { segmentFileName, segmentsIn } from '../../src/store/sqlite/span-body-files.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import {
+  LOST_SPAN_ATTRIBUTE,
+  LOST_SPAN_NAME,
+  lostSpanBytes,
+  rebuildChunk,
+} from '../../src/store/sqlite/torn-chunks.js';
+import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { traceAndCircuit } from './derived-fixture.js';
+
+const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
+const T0 = Date.UTC(2026, 11, 6, 5, 0, 0);
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'corr-torn-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Two traces of one circuit: beorn's of three spans (one failed), then arda's of two. */
+async function twoTraces() {
+  return buildTraces(
+    [
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /activate', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 900, attributes: { circuit_id: 'CIRC-9' } },
+          { name: 'validate', startMs: T0 + 10, endMs: T0 + 30, parent: 'POST /activate', error: true },
+          { name: 'call mdso', kind: SpanKind.CLIENT, startMs: T0 + 40, endMs: T0 + 800, parent: 'POST /activate' },
+        ],
+      },
+      {
+        service: 'arda',
+        spans: [
+          { name: 'provision', kind: SpanKind.SERVER, startMs: T0 + 1000, endMs: T0 + 1500, attributes: { circuit_id: 'CIRC-9' } },
+          { name: 'write config', startMs: T0 + 1100, endMs: T0 + 1200, parent: 'provision' },
+        ],
+      },
+    ],
+    7,
+  );
+}
+
+/** The two traces as the store gets them, a request each. */
+async function twoRequests(): Promise<[DecodedSpan[], DecodedSpan[]]> {
+  const [beorn, arda] = await twoTraces();
+  const decode = (t: typeof beorn) => decodeTraceRequest(tracesProtobuf(t!.spans), rules).spans;
+  return [decode(beorn), decode(arda)];
+}
+
+/** What a view should show of a span whatever became of its bytes: everything its record keeps. */
+function recordedFields(s: { traceId: string; spanId: string; parentSpanId: string; kind: string; startTimeUnixNano: string; endTimeUnixNano: string; status: { code: string } }) {
+  return [s.traceId, s.spanId, s.parentSpanId, s.kind, s.startTimeUnixNano, s.endTimeUnixNano, s.status.code];
+}
+
+describe('chunks whose bytes a power cut kept from their segment', () => {
+  it('rebuild each span from its record unless all its bytes are on disk', async () => {
+    const [spans] = await twoRequests();
+    const { meta, body } = encodeSpanChunk(spans.map(s => ({ ...s, resourceId: 1 })));
+    const records = readSpanChunkMeta(meta);
+    const endOf = (i: number) => records[i]!.offset + records[i]!.length;
+    const cases = [
+      { on: 'whole body', prefix: body.length, kept: 3 },
+      { on: 'the first span and a byte of the second', prefix: endOf(0) + 1, kept: 1 },
+      { on: 'the first two spans exactly', prefix: endOf(1), kept: 2 },
+      { on: 'nothing', prefix: 0, kept: 0 },
+    ];
+    for (const c of cases) {
+      const rebuilt = rebuildChunk(spans[0]!.traceId, meta, body.subarray(0, c.prefix));
+      assert.equal(rebuilt.kept, c.kept, c.on);
+      assert.equal(rebuilt.lost, 3 - c.kept, c.on);
+      const out = readSpanChunkMeta(rebuilt.meta);
+      out.forEach((r, i) => {
+        const bytes = rebuilt.body.subarray(r.offset, r.offset + r.length);
+        // Records other than the place of the bytes are unchanged.
+        assert.deepEqual({ ...r, offset: 0, length: 0 }, { ...records[i]!, offset: 0, length: 0 }, c.on);
+        if (i < c.kept) assert.deepEqual(Buffer.from(bytes), Buffer.from(spans[i]!.bytes), `${c.on}: span ${i} kept`);
+        else {
+          const full = readFullSpan(bytes);
+          const original = readFullSpan(spans[i]!.bytes);
+          assert.equal(full.name, LOST_SPAN_NAME, c.on);
+          assert.deepEqual(full.attributes, { [LOST_SPAN_ATTRIBUTE]: true }, c.on);
+          assert.deepEqual(recordedFields(full), recordedFields(original), `${c.on}: span ${i}`);
+        }
+      });
+    }
+  });
+
+  it('encodes a stand-in span that another OTLP decoder reads as the record says', () => {
+    const bytes = lostSpanBytes('0af7651916cd43dd8448eb211c80319c', {
+      spanId: 'b7ad6b7169203331',
+      parentSpanId: '00f067aa0ba902b7',
+      startMs: 1_764_997_200_123.456,
+      endMs: 1_764_997_200_999.001,
+      kind: 3,
+      statusCode: 2,
+      resourceId: 4,
+      offset: 0,
+      length: 0,
+    });
+    const span = otlpTypes().Span.toObject(otlpTypes().Span.decode(bytes), { longs: String, bytes: String, enums: Number }) as Record<string, unknown>;
+    assert.deepEqual(span, {
+      traceId: Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex').toString('base64'),
+      spanId: Buffer.from('b7ad6b7169203331', 'hex').toString('base64'),
+      parentSpanId: Buffer.from('00f067aa0ba902b7', 'hex').toString('base64'),
+      name: LOST_SPAN_NAME,
+      kind: 3,
+      startTimeUnixNano: '1764997200123456000',
+      endTimeUnixNano: '1764997200999001000',
+      attributes: [{ key: LOST_SPAN_ATTRIBUTE, value: { boolValue: true } }],
+      status: { code: 2 },
+    });
+  });
+
+  for (const damage of ['cut inside the last chunk', 'segment file missing'] as const) {
+    it(`are rebuilt when the store opens (${damage}), once, and the views and counts stay whole`, async t => {
+      const dir = await tempDir(t);
+      const open = () => new SqliteStore({ dataDir: dir, exportBridges: null });
+      let store = open();
+      t.after(() => store.close());
+      const [beorn, arda] = await twoRequests();
+      await store.ingestSpans(beorn, traceAndCircuit('CIRC-9'), T0 + 2000);
+      await store.ingestSpans(arda, traceAndCircuit('CIRC-9'), T0 + 2000);
+      const traceIds = [beorn[0]!.traceId, arda[0]!.traceId];
+      const view = async () =>
+        (await store.spansOfTraces(traceIds, 100)).spans.map(s => ({ stored: s, full: readFullSpan(s.body!) }));
+      const before = await view();
+      const counts = () => store.db.prepare('SELECT trace_id, span_count FROM traces ORDER BY trace_id').raw().all();
+      const countsBefore = counts();
+      const ardaChunk = store.db
+        .prepare('SELECT meta, body_offset, body_length FROM span_chunks WHERE trace_id = ?')
+        .get(arda[0]!.traceId) as { meta: Buffer; body_offset: number; body_length: number };
+      await store.close();
+
+      const segment = join(dir, 'spans', segmentFileName(1));
+      const fullSize = (await stat(segment)).size;
+      assert.equal(fullSize, ardaChunk.body_offset + ardaChunk.body_length);
+      let lostNames: string[];
+      if (damage === 'cut inside the last chunk') {
+        // arda's first span reached the disk, and a byte of its second.
+        const first = readSpanChunkMeta(ardaChunk.meta)[0]!;
+        await truncate(segment, ardaChunk.body_offset + first.offset + first.length + 1);
+        lostNames = arda.slice(1).map(s => s.name);
+      } else {
+        await unlink(segment);
+        lostNames = [...beorn, ...arda].map(s => s.name);
+      }
+
+      store = open();
+      const repair = store.repairedOnOpen;
+      assert.ok(repair);
+      assert.deepEqual(repair.segments, [
+        { segment: 1, fileBytes: damage === 'segment file missing' ? null : (await stat(segment)).size, neededBytes: fullSize },
+      ]);
+      assert.equal(repair.lostSpans, lostNames.length);
+      assert.equal(repair.keptSpans, damage === 'segment file missing' ? 0 : 1);
+      assert.equal(repair.chunks, damage === 'segment file missing' ? 2 : 1);
+      const after = await view();
+      assert.deepEqual(
+        after.map(s => [s.stored.spanId, s.stored.service, s.stored.startMs]),
+        before.map(s => [s.stored.spanId, s.stored.service, s.stored.startMs]),
+      );
+      after.forEach((s, i) => {
+        const was = before[i]!.full;
+        assert.deepEqual(recordedFields(s.full), recordedFields(was));
+        if (lostNames.includes(was.name)) {
+          assert.equal(s.full.name, LOST_SPAN_NAME);
+          assert.deepEqual(s.full.attributes, { [LOST_SPAN_ATTRIBUTE]: true });
+        } else assert.deepEqual(Buffer.from(s.stored.body!), Buffer.from(before[i]!.stored.body!));
+      });
+      assert.deepEqual(counts(), countsBefore);
+
+      // Repaired for good: the next open finds nothing, and new spans go past the repair's segment.
+      await store.close();
+      store = open();
+      assert.equal(store.repairedOnOpen, null);
+      assert.deepEqual(
+        (await view()).map(s => Buffer.from(s.stored.body!).toString('hex')),
+        after.map(s => Buffer.from(s.stored.body!).toString('hex')),
+      );
+      const repairSegment = segmentsIn(join(dir, 'spans')).at(-1)!;
+      const late = arda.map(s => ({ ...s, spanId: s.spanId.replace(/^./, 'e') }));
+      await store.ingestSpans(late, traceAndCircuit('CIRC-9'), T0 + 3000);
+      assert.ok((store.db.prepare('SELECT max(body_segment) FROM span_chunks').pluck().get() as number) > repairSegment);
+      assert.equal((await store.spansOfTraces(traceIds, 100)).spans.length, 7);
+    });
+  }
+
+  it('leave the circuit view answering after the correlator restarts on the damaged directory', async t => {
+    const dir = await tempDir(t);
+    const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir });
+    let app = await buildApp({ config });
+    t.after(() => app.close());
+    for (const { spans } of await twoTraces()) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        payload: tracesProtobuf(spans),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    const trace = async () => {
+      const res = await app.inject({ url: '/api/circuits/CIRC-9/trace' });
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as { spans: { name: string; spanId: string; synthetic: boolean }[] }).spans;
+    };
+    const before = await trace();
+    // Five received spans and the bridge from beorn to arda, which lives in the database.
+    assert.deepEqual(before.map(s => s.synthetic).sort(), [false, false, false, false, false, true]);
+    await app.close();
+    await truncate(join(dir, 'spans', segmentFileName(1)), 0);
+    app = await buildApp({ config });
+    const after = await trace();
+    assert.deepEqual(
+      after.map(s => [s.spanId, s.name]),
+      before.map(s => [s.spanId, s.synthetic ? s.name : LOST_SPAN_NAME]),
+    );
+  });
+
+  it('leave an undamaged store alone', async t => {
+    const dir = await tempDir(t);
+    let store = new SqliteStore({ dataDir: dir, exportBridges: null });
+    t.after(() => store.close());
+    const [beorn, arda] = await twoRequests();
+    await store.ingestSpans(beorn, traceAndCircuit('CIRC-9'), T0 + 2000);
+    await store.ingestSpans(arda, traceAndCircuit('CIRC-9'), T0 + 2000);
+    await store.close();
+    store = new SqliteStore({ dataDir: dir, exportBridges: null });
+    assert.equal(store.repairedOnOpen, null);
+    // No segment was made for a repair.
+    assert.deepEqual(segmentsIn(join(dir, 'spans')), [1]);
+  });
+});
