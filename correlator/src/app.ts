@@ -105,6 +105,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
   });
   const repaired = store.repairedOnOpen;
+  metrics.storeSpansRebuiltOnOpen.set(repaired?.lostSpans ?? 0);
   if (repaired)
     app.log.warn(
       { segments: repaired.segments, chunks: repaired.chunks, lostSpans: repaired.lostSpans, keptSpans: repaired.keptSpans },

@@ -31,6 +31,7 @@ export interface CoreMetrics {
   storeSeenFilterBytes: Gauge;
   storeSpanSegments: Gauge;
   storeSpanSegmentBytes: Gauge;
+  storeSpansRebuiltOnOpen: Gauge;
   storeSeenFilterEntries: Gauge;
   storeSeenFilterBuilds: Counter;
   storeLookupsSkipped: Counter;
@@ -180,6 +181,11 @@ export function createCoreMetrics(): CoreMetrics {
     storeSpanSegmentBytes: new Gauge({
       name: 'store_span_segment_bytes',
       help: 'Bytes of the segment files of received spans (the bulk of the data directory beside correlator.db)',
+      registers: r,
+    }),
+    storeSpansRebuiltOnOpen: new Gauge({
+      name: 'store_spans_rebuilt_on_open',
+      help: 'Stored spans whose bytes an unclean shutdown (power cut, system crash) kept from their segment file, rebuilt from their records when this process opened the store; 0 after a clean start',
       registers: r,
     }),
     storeSeenFilterBytes: new Gauge({

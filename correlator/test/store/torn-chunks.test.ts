@@ -223,12 +223,15 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
       assert.equal(res.statusCode, 200, res.body);
       return (res.json() as { spans: { name: string; spanId: string; synthetic: boolean }[] }).spans;
     };
+    assert.match((await app.inject({ url: '/metrics' })).body, /^store_spans_rebuilt_on_open 0$/m);
     const before = await trace();
     // Five received spans and the bridge from beorn to arda, which lives in the database.
     assert.deepEqual(before.map(s => s.synthetic).sort(), [false, false, false, false, false, true]);
     await app.close();
     await truncate(join(dir, 'spans', segmentFileName(1)), 0);
     app = await buildApp({ config });
+    const metric = /^store_spans_rebuilt_on_open (\d+)$/m.exec((await app.inject({ url: '/metrics' })).body);
+    assert.equal(metric?.[1], '5');
     const after = await trace();
     assert.deepEqual(
       after.map(s => [s.spanId, s.name]),
