@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import {
+  SegmentUsage,
   SpanBodyAppender,
   SpanBodyReader,
   probeSegmentWrite,
@@ -148,6 +149,31 @@ describe('span segment files', () => {
       () => probeSegmentWrite(dir),
       (e: NodeJS.ErrnoException) => e.code === 'ENOSPC',
     );
+  });
+
+  it('counts the segment files and their bytes: the newest as it grows, none that retention deleted', async t => {
+    const dir = await tempDir(t);
+    const usage = new SegmentUsage(dir);
+    assert.deepEqual(usage.read(), { segments: 0, bytes: 0 });
+    const appender = new SpanBodyAppender(dir, 10);
+    t.after(() => appender.close());
+    appender.beforeTransaction();
+    appender.append(Buffer.alloc(12));
+    appender.beforeTransaction();
+    appender.append(Buffer.alloc(3));
+    assert.deepEqual(usage.read(), { segments: 2, bytes: 15 });
+    appender.beforeTransaction();
+    appender.append(Buffer.alloc(4));
+    assert.deepEqual(usage.read(), { segments: 2, bytes: 19 }, 'the newest segment grew');
+    appender.beforeTransaction();
+    appender.append(Buffer.alloc(5));
+    appender.beforeTransaction();
+    appender.append(Buffer.alloc(1));
+    assert.deepEqual(usage.read(), { segments: 3, bytes: 25 });
+    const reader = new SpanBodyReader(dir);
+    t.after(() => reader.close());
+    assert.deepEqual(reader.deleteUnreferenced(segment => segment === 2), [1]);
+    assert.deepEqual(usage.read(), { segments: 2, bytes: 13 });
   });
 
   it('deletes a segment no row points into, and never the newest', async t => {

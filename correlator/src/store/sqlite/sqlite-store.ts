@@ -70,7 +70,7 @@ import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, ty
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SpanBodyReader, probeSegmentWrite, segmentUsage } from './span-body-files.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { storageFailure } from '../write-failure.js';
 import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
@@ -143,7 +143,7 @@ export class SqliteStore implements Store {
    * Where span bytes are appended and read, for a store with a directory; a store in memory keeps
    * them in rows.
    */
-  private readonly spans: { dir: string; segmentBytes: number; reader: SpanBodyReader } | null = null;
+  private readonly spans: { dir: string; segmentBytes: number; reader: SpanBodyReader; usage: SegmentUsage } | null = null;
   /** Held while the store is open, for a store with a directory (data-dir-lock.ts). */
   private readonly lock: DataDirLock | null = null;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
@@ -167,7 +167,12 @@ export class SqliteStore implements Store {
       this.lock = new DataDirLock(opts.dataDir);
       file = join(opts.dataDir, 'correlator.db');
       const dir = join(opts.dataDir, SPAN_DIR);
-      this.spans = { dir, segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES, reader: new SpanBodyReader(dir) };
+      this.spans = {
+        dir,
+        segmentBytes: opts.spanSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        reader: new SpanBodyReader(dir),
+        usage: new SegmentUsage(dir),
+      };
     }
     try {
       this.db = new Database(file);
@@ -230,7 +235,7 @@ export class SqliteStore implements Store {
 
   /** The segment files of received spans' bytes (none for a store in memory). */
   spanSegmentStats(): { segments: number; bytes: number } {
-    return this.spans ? segmentUsage(this.spans.dir) : { segments: 0, bytes: 0 };
+    return this.spans ? this.spans.usage.read() : { segments: 0, bytes: 0 };
   }
 
   seenFilterStats(): SeenFilterStats {
