@@ -2,6 +2,7 @@
 // the main thread decides for the next request (fresh or duplicate, resource ids, hot-state misses)
 // counts the requests still in flight. Each case runs with the thread and in line.
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -340,6 +341,41 @@ describe('writer thread failure', () => {
     thread.drain();
     await assert.rejects(thread.write(2, batch));
     await thread.close();
+  });
+});
+
+describe('a writer thread that dies of an error', () => {
+  it('closes the segment it was appending to, and the store goes on in line', async t => {
+    const dir = await mkdtemp(join(tmpdir(), 'corr-writer-dies-'));
+    let died: (e: Error) => void = () => {};
+    const death = new Promise<Error>(resolve => (died = resolve));
+    const store = new SqliteStore({ dataDir: dir, exportBridges: null, writerThread: true, onWriterError: e => died(e) });
+    t.after(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const { first, second } = await twoTraces();
+    await store.ingestSpans(first, traceAndCircuitOf, T0);
+    const segment = join(dir, 'spans', '00000001.spans');
+    const openOn = (file: string) =>
+      readdirSync('/proc/self/fd').filter(fd => {
+        try {
+          return readlinkSync(join('/proc/self/fd', fd)) === file;
+        } catch {
+          return false; // closed since the listing
+        }
+      }).length;
+    assert.equal(openOn(segment), 1, 'the thread appends to the segment it opened');
+    // A request the thread cannot read: a bug, as far as the thread knows, and it dies of it.
+    const { worker } = (store as unknown as { sink: { worker: Worker } }).sink;
+    // Held, so the test waits for the death: the thread is unreferenced while it holds no batch.
+    worker.ref();
+    worker.postMessage({ type: 'write', seq: 99, batch: {} });
+    assert.match((await death).message, /reduce|undefined/);
+    assert.equal(openOn(segment), 0);
+    assert.equal(store.writeStats().writerThread, false);
+    await store.ingestSpans(second, traceAndCircuitOf, T0);
+    assert.equal((await store.spansOfTraces([first[0]!.traceId, second[0]!.traceId], 10)).spans.length, 2);
   });
 });
 

@@ -31,8 +31,7 @@ type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; erro
 let commits = 0;
 
 function stop(): void {
-  writer.close();
-  db.close();
+  releaseFiles();
   port!.postMessage({ type: 'stopped' } satisfies WriterReply);
   port!.close();
 }
@@ -68,14 +67,39 @@ function writeGroup(group: Write[]): void {
   );
 }
 
+/**
+ * A thread that dies of an error still gives back its files: descriptors belong to the process, and
+ * the segment it was appending to would stay open for the rest of the process's life.
+ */
+function releaseFiles(): void {
+  try {
+    writer.close();
+  } finally {
+    db.close();
+  }
+}
+
 port.on('message', (first: WriterRequest) => {
+  try {
+    onRequest(first);
+  } catch (e) {
+    try {
+      releaseFiles();
+    } catch {
+      // The error that killed the thread is the one worth reporting.
+    }
+    throw e;
+  }
+});
+
+function onRequest(first: WriterRequest): void {
   if (first.type === 'stop') return stop();
   const group: Write[] = [first];
   let spans = spansOf(first);
   let stopAfter = false;
   // Requests that arrived while the previous group was being written are waiting in the port.
   while (spans < GROUP_SPANS) {
-    const next = receiveMessageOnPort(port);
+    const next = receiveMessageOnPort(port!);
     if (next === undefined) break;
     const m = next.message as WriterRequest;
     if (m.type === 'stop') {
@@ -87,5 +111,5 @@ port.on('message', (first: WriterRequest) => {
   }
   writeGroup(group);
   if (stopAfter) stop();
-});
+}
 port.postMessage({ type: 'ready' } satisfies WriterReply);
