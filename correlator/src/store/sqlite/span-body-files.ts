@@ -11,6 +11,7 @@
 // spans, or its transaction rolled back), so retention may delete it.
 import {
   closeSync,
+  fdatasyncSync,
   fstatSync,
   mkdirSync,
   openSync,
@@ -144,6 +145,11 @@ export class SpanBodyAppender {
       done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.size + done);
     this.size += bytes.byteLength;
     return place;
+  }
+
+  /** Waits until what was appended is on the disk, not only in the operating system's cache. */
+  sync(): void {
+    if (this.fd !== null) fdatasyncSync(this.fd);
   }
 
   close(): void {

@@ -75,9 +75,12 @@ export function repairTornChunks(
   appender.beforeTransaction();
   const update = db.prepare('UPDATE span_chunks SET meta = ?, body_segment = ?, body_offset = ?, body_length = ? WHERE id = ?');
   db.transaction(() => {
-    // One write for every rebuilt chunk, before the rows that point at it commit, as ingest does.
+    // One write for every rebuilt chunk, on the disk before the rows that point at it commit: the
+    // kept spans' bytes are then only there once retention deletes the segment they came from, and
+    // a second power cut must not take them.
     const all = Buffer.concat(rebuilt.map(r => r.chunk.body));
     const place = appender.append(all);
+    appender.sync();
     let at = place.offset;
     for (const { row, chunk } of rebuilt) {
       update.run(chunk.meta, place.segment, at, chunk.body.length, row.id);
