@@ -13,6 +13,7 @@ import { TempoExporter, backoffMs, tracesUrl } from '../../src/export/tempo-expo
 import { otlpTypes } from '../../src/otlp/schema.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { until } from '../helpers/until.js';
+import { testCleanup } from '../helpers/cleanup.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -114,7 +115,7 @@ function exportedSpans(bodies: Buffer[]) {
 
 function tempDir(t: TestContext) {
   const dir = mkdtempSync(join(tmpdir(), 'corr-export-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  testCleanup(t)(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -123,7 +124,7 @@ async function exportingApp(t: TestContext, endpoint: string, env: Record<string
   const app = await buildApp({
     config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: tempDir(t), TEMPO_OTLP_ENDPOINT: endpoint, BRIDGE_EXPORT_DELAY_SECONDS: '0', ...env }),
   });
-  t.after(() => app.close());
+  testCleanup(t)(() => app.close());
   return app;
 }
 
@@ -413,7 +414,7 @@ describe('bridge export to Tempo', () => {
     const app = await buildApp({
       config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
     });
-    t.after(() => app.close());
+    testCleanup(t)(() => app.close());
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
     const exporter = app.correlator.exporter!;
     await exporter.tick();
@@ -464,7 +465,7 @@ describe('bridge export to Tempo', () => {
     const second = await buildApp({
       config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, TEMPO_OTLP_ENDPOINT: tempo.url, BRIDGE_EXPORT_DELAY_SECONDS: '0' }),
     });
-    t.after(() => second.close());
+    testCleanup(t)(() => second.close());
     assert.equal(second.correlator.store.exportQueueDepth(), 1);
     second.correlator.store.db.prepare('UPDATE export_queue SET due_ms = 0').run();
     await second.correlator.exporter!.tick();

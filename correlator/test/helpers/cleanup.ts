@@ -24,6 +24,21 @@ export function cleanupStack(register: (fn: () => Promise<void>) => void): Clean
   return fn => void stack.push(fn);
 }
 
+const stacks = new WeakMap<object, Cleanup>();
+
+/**
+ * The test's own clean-up stack, the same one each call: what a test closes (a store, an app) and
+ * the directory it made are undone in reverse order, not in node:test's order of registration.
+ */
+export function testCleanup(t: { after: (fn: () => Promise<void>) => void }): Cleanup {
+  let stack = stacks.get(t);
+  if (!stack) {
+    stack = cleanupStack(fn => t.after(fn));
+    stacks.set(t, stack);
+  }
+  return stack;
+}
+
 /** A fresh directory, removed at clean-up. */
 export async function tempDir(cleanup: Cleanup, prefix = 'corr-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

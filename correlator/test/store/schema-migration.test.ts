@@ -17,6 +17,7 @@ import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { testCleanup } from '../helpers/cleanup.js';
 
 const T1 = 'a'.repeat(32);
 const T2 = 'b'.repeat(32);
@@ -25,7 +26,7 @@ const CIRCUIT = '51.KGFN.000001..CHTR';
 
 async function dataDirWith(t: TestContext, build: (db: Database.Database) => void): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'corr-migrate-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  testCleanup(t)(() => rm(dir, { recursive: true, force: true }));
   const db = new Database(join(dir, 'correlator.db'));
   build(db);
   db.close();
@@ -83,7 +84,7 @@ function open(dir: string): SqliteStore {
 
 test('a schema 1 data directory is upgraded with every row kept', async t => {
   const store = open(await v1Directory(t));
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
 
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   const circuit = await store.getCircuit(CIRCUIT);
@@ -151,7 +152,7 @@ test('the upgrade happens once: reopening an upgraded directory changes nothing'
   const dir = await v1Directory(t);
   await open(dir).close();
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal((await store.getCircuit(CIRCUIT))?.traceCount, 2);
   assert.equal((await store.links(T1)).out.length, 1);
 });
@@ -189,7 +190,7 @@ test('a schema 2 data directory keeps its bridge spans, now served from the brid
     db.exec(`INSERT INTO export_queue (ref, due_ms, attempts, created_ms) VALUES ('${plan.traceId}:${plan.spanId}', 0, 0, 2600)`);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.deepEqual(
     store.db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('spans', 'bridges_v2', 'bridges_trace') OR tbl_name = 'bridges' ORDER BY name`).pluck().all(),
@@ -239,7 +240,7 @@ test('a schema 3 data directory finds its chunks by trace row, and drops those w
     insert.run(3, T2, later.meta, later.body);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   const { spans } = await store.spansOfTraces([T2, T3], 10);
   assert.deepEqual(
@@ -284,7 +285,7 @@ test("a schema 4 data directory keeps its traces, which start with no further ke
         VALUES (9, '${T2}', 2000, 2500, 2, '["arda"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 2600);`);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   const [state] = store.loadTraces([T2]);
   assert.deepEqual([state?.spanCount, state?.keys, state?.moreKeys], [2, { circuit_id: CIRCUIT }, []]);
@@ -313,7 +314,7 @@ async function v5DirectoryWithLogs(t: TestContext): Promise<string> {
 test('a schema 5 data directory indexes its logs of no trace by their key values', async t => {
   const dir = await v5DirectoryWithLogs(t);
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   // The log of trace T1 is its trace's member, not one of no trace.
   assert.deepEqual(store.looseLogs('circuit_id', CIRCUIT, 0, 2000), { count: 2, firstMs: 1000, lastMs: 1500, services: ['bpocore'] });
@@ -328,7 +329,7 @@ test('a schema 5 data directory indexes its logs of no trace by their key values
 test("the schema 5 upgrade indexes logs of no trace by the configuration's correlating keys only, as ingest does", async t => {
   const dir = await v5DirectoryWithLogs(t);
   const store = new SqliteStore({ dataDir: dir, exportBridges: null, correlatingKeys: ['circuit_id', 'product_id'] });
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.looseLogs('circuit_id', CIRCUIT, 0, 2000)?.count, 2);
   assert.equal(store.looseLogs('product_id', 'P-1', 0, 2000)?.count, 1);
   assert.equal(store.looseLogs('resource_id', 'r-1', 0, 2000), null);
@@ -355,7 +356,7 @@ test('a schema 6 data directory keeps its bridges, and takes a row per circuit f
     assert.throws(() => db.exec(bridge('OTHER')), /UNIQUE/);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   store.db.exec(bridge('OTHER'));
   assert.deepEqual((await store.bridgesOf({ circuitId: CIRCUIT })).map(b => b.childTraceId), [T2]);
   assert.deepEqual((await store.bridgesOf({ circuitId: 'OTHER' })).map(b => b.childTraceId), [T2]);
@@ -386,7 +387,7 @@ test('a schema 7 data directory lists the traces its full episodes refused, and 
     assert.throws(() => db.exec('SELECT 1 FROM refused_traces'), /no such table/);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.deepEqual(await store.circuitTraceIds(CIRCUIT), [T2, T1, T3], 'listed with the members, by first datum');
   assert.deepEqual([(await store.getCircuit(CIRCUIT))?.traceCount, (await store.getCircuit('OTHER'))?.traceCount], [3, 2]);
@@ -413,7 +414,7 @@ test('a schema 8 data directory keeps its spans\' bytes in their rows, and new s
     db.prepare('INSERT INTO span_chunks (id, trace_id, trace_ref, received_ms, span_count, meta, body) VALUES (1, ?, 9, 2600, 1, ?, ?)').run(T2, meta, body);
   });
   const store = open(dir);
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   const [beorn] = await buildTraces([{ service: 'beorn', spans: [{ name: 'create', startMs: 3000, endMs: 3100 }] }]);
   const fresh = decodeTraceRequest(tracesProtobuf(beorn!.spans), keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }))).spans;

@@ -16,6 +16,7 @@ import { emptyDerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { traceAndCircuit } from './derived-fixture.js';
+import { testCleanup } from '../helpers/cleanup.js';
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 const CID = '71.L1XX.200300..CHTR';
@@ -24,7 +25,7 @@ const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
 
 async function dataDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'corr-seen-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  testCleanup(t)(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -34,7 +35,7 @@ function open(t: TestContext, dir: string, seenFilterBytes?: number): SqliteStor
     exportBridges: null,
     ...(seenFilterBytes === undefined ? {} : { seenFilterBytes }),
   });
-  t.after(() => store.close());
+  testCleanup(t)(() => store.close());
   return store;
 }
 

@@ -21,13 +21,14 @@ import {
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { traceAndCircuit } from './derived-fixture.js';
+import { testCleanup } from '../helpers/cleanup.js';
 
 const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
 const DAY = 86_400_000;
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'corr-span-files-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  testCleanup(t)(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -232,7 +233,7 @@ for (const writerThread of [true, false]) {
       const open = () =>
         new SqliteStore({ dataDir: dir, exportBridges: null, writerThread, spanSegmentBytes: 1 });
       let store = open();
-      t.after(() => store.close());
+      testCleanup(t)(() => store.close());
       const { old, recent } = await twoDaysOfTraces();
       await store.ingestSpans(old, traceAndCircuit('CIRC-1'), Date.now());
       await store.ingestSpans(recent, traceAndCircuit('CIRC-2'), Date.now());
@@ -251,7 +252,7 @@ for (const writerThread of [true, false]) {
       await store.close();
       store = open();
       const memory = new SqliteStore({ dataDir: ':memory:', exportBridges: null });
-      t.after(() => memory.close());
+      testCleanup(t)(() => memory.close());
       for (const [spans, cid] of [
         [old, 'CIRC-1'],
         [recent, 'CIRC-2'],
