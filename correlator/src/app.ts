@@ -100,6 +100,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     onExportDropped: n => metrics.exportDropped.inc(n),
     onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
     writerThread: config.limits.storeWriterThread,
+    rebuildLostSpans: config.limits.storeRebuildLostSpans,
     seenFilterBytes: config.limits.storeSeenFilterBytes,
     correlatingKeys: correlatingKeys(config.keys),
     onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),

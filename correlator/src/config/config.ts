@@ -42,6 +42,8 @@ export interface Config {
     viewRenderWorkers: number;
     /** Ingest rows are written by a thread of their own (file-backed stores only). */
     storeWriterThread: boolean;
+    /** Rebuild spans whose bytes are gone from their segment files even when that is not what a power cut leaves. */
+    storeRebuildLostSpans: boolean;
     /** Memory for the filter that spares store lookups of new trace ids, keys and log records (0: none). */
     storeSeenFilterBytes: number;
   };
@@ -458,6 +460,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
       viewRenderWorkers: int(env, 'VIEW_RENDER_WORKERS', 1, 0, 16),
       storeWriterThread: bool(env, 'STORE_WRITER_THREAD', true),
+      storeRebuildLostSpans: bool(env, 'STORE_REBUILD_LOST_SPANS', false),
       storeSeenFilterBytes: int(env, 'STORE_SEEN_FILTER_BYTES', 64 * 1024 * 1024, 0, 1024 * 1024 * 1024),
     },
     keys: {

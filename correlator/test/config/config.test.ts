@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     assert.equal(c.limits.viewRenderWorkers, 1);
     assert.equal(c.limits.storeWriterThread, true);
     assert.equal(loadConfig({ STORE_WRITER_THREAD: 'false' }).limits.storeWriterThread, false);
+    assert.equal(c.limits.storeRebuildLostSpans, false);
+    assert.equal(loadConfig({ STORE_REBUILD_LOST_SPANS: 'true' }).limits.storeRebuildLostSpans, true);
     assert.equal(c.limits.storeSeenFilterBytes, 64 * 1024 * 1024);
     assert.equal(loadConfig({ STORE_SEEN_FILTER_BYTES: '0' }).limits.storeSeenFilterBytes, 0);
     assert.deepEqual(c.keys.bridgeKeys, ['circuit_id']);
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
     [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
     [{ VIEW_RENDER_WORKERS: '17' }, 'VIEW_RENDER_WORKERS', /between 0 and 16/],
     [{ STORE_WRITER_THREAD: 'sometimes' }, 'STORE_WRITER_THREAD', /true or false|boolean/],
+    [{ STORE_REBUILD_LOST_SPANS: 'please' }, 'STORE_REBUILD_LOST_SPANS', /true or false/],
     [{ STORE_SEEN_FILTER_BYTES: '2GiB' }, 'STORE_SEEN_FILTER_BYTES', /expected an integer/],
     [{ STORE_SEEN_FILTER_BYTES: String(2 ** 31) }, 'STORE_SEEN_FILTER_BYTES', /between 0 and/],
     [{ CORR_WINDOW_SECONDS: '0x10' }, 'CORR_WINDOW_SECONDS', /decimal number/],

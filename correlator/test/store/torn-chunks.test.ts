@@ -3,10 +3,11 @@
 // them, the others come back from their records, so every view of the circuit still answers and the
 // counts stay true.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, truncate, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
@@ -15,24 +16,31 @@ import { otlpTypes } from '../../src/otlp/schema.js';
 import { readFullSpan } from '../../src/otlp/span-reader.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { encodeSpanChunk, readSpanChunkMeta } from '../../src/store/sqlite/span-chunk.js';
-import { segmentFileName, segmentsIn } from '../../src/store/sqlite/span-body-files.js';
+import {
+  SpanBodyAppender,
+  SpanBodyReader,
+  segmentFileName,
+  segmentsIn,
+} from '../../src/store/sqlite/span-body-files.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import {
   LOST_SPAN_ATTRIBUTE,
   LOST_SPAN_NAME,
   lostSpanBytes,
   rebuildChunk,
+  repairTornChunks,
 } from '../../src/store/sqlite/torn-chunks.js';
 import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { tempDir as tempDirOf, testCleanup } from '../helpers/cleanup.js';
 import { traceAndCircuit } from './derived-fixture.js';
 
 const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
 const T0 = Date.UTC(2026, 11, 6, 5, 0, 0);
 
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'corr-torn-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+/** A data directory removed after the test, once what `closeFirst` was given has closed. */
+async function tempDir(t: TestContext) {
+  const closeFirst = testCleanup(t);
+  return { dir: await tempDirOf(closeFirst, 'corr-torn-'), closeFirst };
 }
 
 /** Two traces of one circuit: beorn's of three spans (one failed), then arda's of two. */
@@ -130,12 +138,13 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     });
   });
 
-  for (const damage of ['cut inside the last chunk', 'segment file missing'] as const) {
+  for (const damage of ['cut inside the last chunk', 'newest segment file missing'] as const) {
     it(`are rebuilt when the store opens (${damage}), once, and the views and counts stay whole`, async t => {
-      const dir = await tempDir(t);
-      const open = () => new SqliteStore({ dataDir: dir, exportBridges: null });
+      const { dir, closeFirst } = await tempDir(t);
+      // A segment per request: beorn's in 1, arda's in 2.
+      const open = () => new SqliteStore({ dataDir: dir, exportBridges: null, spanSegmentBytes: 1 });
       let store = open();
-      t.after(() => store.close());
+      closeFirst(() => store.close());
       const [beorn, arda] = await twoRequests();
       await store.ingestSpans(beorn, traceAndCircuit('CIRC-9'), T0 + 2000);
       await store.ingestSpans(arda, traceAndCircuit('CIRC-9'), T0 + 2000);
@@ -150,7 +159,7 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
         .get(arda[0]!.traceId) as { meta: Buffer; body_offset: number; body_length: number };
       await store.close();
 
-      const segment = join(dir, 'spans', segmentFileName(1));
+      const segment = join(dir, 'spans', segmentFileName(2));
       const fullSize = (await stat(segment)).size;
       assert.equal(fullSize, ardaChunk.body_offset + ardaChunk.body_length);
       let lostNames: string[];
@@ -161,18 +170,19 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
         lostNames = arda.slice(1).map(s => s.name);
       } else {
         await unlink(segment);
-        lostNames = [...beorn, ...arda].map(s => s.name);
+        lostNames = arda.map(s => s.name);
       }
 
       store = open();
       const repair = store.repairedOnOpen;
-      assert.ok(repair);
+      // A message of its own: without one, a failing assert.ok parses this (transpiled, one-line) file to quote it, for minutes.
+      assert.ok(repair, 'the store repaired nothing');
       assert.deepEqual(repair.segments, [
-        { segment: 1, fileBytes: damage === 'segment file missing' ? null : (await stat(segment)).size, neededBytes: fullSize },
+        { segment: 2, fileBytes: damage === 'newest segment file missing' ? null : (await stat(segment)).size, neededBytes: fullSize },
       ]);
       assert.equal(repair.lostSpans, lostNames.length);
-      assert.equal(repair.keptSpans, damage === 'segment file missing' ? 0 : 1);
-      assert.equal(repair.chunks, damage === 'segment file missing' ? 2 : 1);
+      assert.equal(repair.keptSpans, damage === 'newest segment file missing' ? 0 : 1);
+      assert.equal(repair.chunks, 1);
       const after = await view();
       assert.deepEqual(
         after.map(s => [s.stored.spanId, s.stored.service, s.stored.startMs]),
@@ -199,16 +209,19 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
       const repairSegment = segmentsIn(join(dir, 'spans')).at(-1)!;
       const late = arda.map(s => ({ ...s, spanId: s.spanId.replace(/^./, 'e') }));
       await store.ingestSpans(late, traceAndCircuit('CIRC-9'), T0 + 3000);
-      assert.ok((store.db.prepare('SELECT max(body_segment) FROM span_chunks').pluck().get() as number) > repairSegment);
+      assert.ok(
+        (store.db.prepare('SELECT max(body_segment) FROM span_chunks').pluck().get() as number) > repairSegment,
+        'new spans went below the repair\'s segment',
+      );
       assert.equal((await store.spansOfTraces(traceIds, 100)).spans.length, 7);
     });
   }
 
   it('leave the circuit view answering after the correlator restarts on the damaged directory', async t => {
-    const dir = await tempDir(t);
+    const { dir, closeFirst } = await tempDir(t);
     const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir });
     let app = await buildApp({ config });
-    t.after(() => app.close());
+    closeFirst(() => app.close());
     for (const { spans } of await twoTraces()) {
       const res = await app.inject({
         method: 'POST',
@@ -239,10 +252,112 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     );
   });
 
+  /**
+   * Three traces in segments of their own (1: beorn, 2: arda, 3: palantir), or arda's and
+   * palantir's in one request and one segment (2); the store closed.
+   */
+  async function threeSegments(t: TestContext, lastTwoTogether = false) {
+    const { dir, closeFirst } = await tempDir(t);
+    const spansDir = join(dir, 'spans');
+    const open = (rebuildLostSpans = false) =>
+      new SqliteStore({ dataDir: dir, exportBridges: null, spanSegmentBytes: 1, rebuildLostSpans });
+    const store = open();
+    const [beorn, arda] = await twoRequests();
+    const [palantir] = await buildTraces(
+      [{ service: 'palantir', spans: [{ name: 'lookup', startMs: T0 + 1600, endMs: T0 + 1700, attributes: { circuit_id: 'CIRC-9' } }] }],
+      8,
+    );
+    const third = decodeTraceRequest(tracesProtobuf(palantir!.spans), rules).spans;
+    for (const spans of lastTwoTogether ? [beorn, [...arda, ...third]] : [beorn, arda, third])
+      await store.ingestSpans(spans, traceAndCircuit('CIRC-9'), T0 + 2000);
+    const traceIds = [beorn, arda, third].map(spans => spans[0]!.traceId);
+    await store.close();
+    return { dir, spansDir, open, closeFirst, traceIds, names: { beorn: beorn.map(s => s.name), arda: arda.map(s => s.name), palantir: ['lookup'] } };
+  }
+
+  const namesOf = async (store: SqliteStore, traceIds: string[]) =>
+    (await store.spansOfTraces(traceIds, 100)).spans.map(s => readFullSpan(s.body!).name);
+
+  it('refuse to open when the damage is not what a power cut leaves, and rebuild when told to', async t => {
+    const cases = [
+      {
+        damage: 'every segment file gone (a directory not mounted, a database restored without it)',
+        apply: async (spansDir: string) => {
+          for (const n of [1, 2, 3]) await unlink(join(spansDir, segmentFileName(n)));
+        },
+        refusal: /spans holds none of the 3 segment files the database names\. Is the directory mounted.*STORE_REBUILD_LOST_SPANS=true/,
+        lost: 6,
+      },
+      {
+        damage: 'an older segment cut while a newer one is whole',
+        apply: async (spansDir: string) => truncate(join(spansDir, segmentFileName(2)), 10),
+        refusal: /lacks bytes the database names in 1 of its 3 segment files \(0 missing\), older than 1 intact ones: a power cut loses only the newest/,
+        lost: 2,
+      },
+    ];
+    for (const c of cases) {
+      const { spansDir, open, closeFirst, traceIds } = await threeSegments(t);
+      await c.apply(spansDir);
+      assert.throws(() => open(), c.refusal, c.damage);
+      // The refusal let go of the directory: the next open is not locked out.
+      const store = open(true);
+      closeFirst(() => store.close());
+      assert.equal(store.repairedOnOpen?.lostSpans, c.lost, c.damage);
+      assert.equal((await namesOf(store, traceIds)).filter(n => n === LOST_SPAN_NAME).length, c.lost, c.damage);
+    }
+  });
+
+  it('are found again when a second power cut takes the end of the repair\'s own segment', async t => {
+    const { spansDir, open, closeFirst, traceIds, names } = await threeSegments(t, true);
+    // The first cut takes segment 2: arda's and palantir's chunks go to the repair's segment.
+    await unlink(join(spansDir, segmentFileName(2)));
+    let store = open();
+    assert.equal(store.repairedOnOpen?.chunks, 2);
+    const repairSegment = segmentsIn(spansDir).at(-1)!;
+    const lastWritten = store.db
+      .prepare('SELECT max(body_offset) FROM span_chunks WHERE body_segment = ?')
+      .pluck()
+      .get(repairSegment) as number;
+    await store.close();
+    // The second takes the end of that segment: the chunk written last, whichever it is.
+    await truncate(join(spansDir, segmentFileName(repairSegment)), lastWritten + 1);
+    store = open();
+    closeFirst(() => store.close());
+    assert.equal(store.repairedOnOpen?.chunks, 1);
+    assert.deepEqual(
+      (await namesOf(store, traceIds)).sort(),
+      [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME].sort(),
+    );
+  });
+
+  it('leave rows naming a lost file to the next open when a repair does not commit', async t => {
+    const { dir, spansDir, open, closeFirst, traceIds, names } = await threeSegments(t);
+    await unlink(join(spansDir, segmentFileName(3)));
+    // A repair that appends its bytes and dies before its rows commit (as a kill -9 would).
+    const db = new Database(join(dir, 'correlator.db'));
+    const reader = new SpanBodyReader(spansDir);
+    const appender = new SpanBodyAppender(spansDir);
+    db.exec('BEGIN');
+    assert.equal(repairTornChunks(db, spansDir, reader, appender, false)?.chunks, 1);
+    db.exec('ROLLBACK');
+    appender.close();
+    reader.close();
+    db.close();
+    // Its segment took a number no row names, so the rows into segment 3 still find nothing there.
+    assert.ok(!existsSync(join(spansDir, segmentFileName(3))), 'the repair wrote under the lost segment\'s number');
+    const store = open();
+    closeFirst(() => store.close());
+    assert.equal(store.repairedOnOpen?.chunks, 1);
+    assert.deepEqual(
+      (await namesOf(store, traceIds)).sort(),
+      [...names.beorn, ...names.arda, LOST_SPAN_NAME].sort(),
+    );
+  });
+
   it('leave an undamaged store alone', async t => {
-    const dir = await tempDir(t);
+    const { dir, closeFirst } = await tempDir(t);
     let store = new SqliteStore({ dataDir: dir, exportBridges: null });
-    t.after(() => store.close());
+    closeFirst(() => store.close());
     const [beorn, arda] = await twoRequests();
     await store.ingestSpans(beorn, traceAndCircuit('CIRC-9'), T0 + 2000);
     await store.ingestSpans(arda, traceAndCircuit('CIRC-9'), T0 + 2000);

@@ -135,6 +135,16 @@ export class SpanBodyAppender {
     this.size = 0;
   }
 
+  /**
+   * Opens the first segment past every one present and past `above`: a number rows may still name
+   * whose file is gone (torn-chunks.ts).
+   */
+  openAbove(above: number): void {
+    if (this.fd !== null) throw new Error('openAbove is for a writer that has not opened a segment yet');
+    this.segment = Math.max(segmentsIn(this.dir).at(-1) ?? 0, above);
+    this.beforeTransaction();
+  }
+
   /** Writes `bytes` at the end of the current segment (a short write is continued, not lost). */
   append(bytes: Uint8Array): BodyPlace {
     if (this.fd === null)

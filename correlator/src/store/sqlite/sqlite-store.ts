@@ -92,6 +92,11 @@ export interface SqliteStoreOptions {
   correlatingKeys?: readonly string[];
   /** Size past which span bytes go to a new segment file (span-body-files.ts); default 256 MiB. */
   spanSegmentBytes?: number;
+  /**
+   * Rebuild spans whose bytes are missing from their segment files even when the damage is not what
+   * a power cut leaves (torn-chunks.ts); without it the store refuses to open then. Default false.
+   */
+  rebuildLostSpans?: boolean;
 }
 
 /** A request's rows and what the in-flight index needs of them; null when everything was a duplicate. */
@@ -192,8 +197,9 @@ export class SqliteStore implements Store {
     if (this.spans) {
       const appender = new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes);
       try {
-        this.repairedOnOpen = repairTornChunks(this.db, this.spans.dir, this.spans.reader, appender);
+        this.repairedOnOpen = repairTornChunks(this.db, this.spans.dir, this.spans.reader, appender, opts.rebuildLostSpans ?? false);
       } catch (e) {
+        this.spans.reader.close();
         this.db.close();
         this.lock?.release();
         throw e;

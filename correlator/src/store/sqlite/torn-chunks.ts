@@ -5,9 +5,14 @@
 //
 // At open, before anything is read or written, each such chunk is rebuilt: a span whose bytes are
 // all on disk keeps them; any other becomes a span encoded from the row's own record of it (ids,
-// parent, times, kind, status, resource), named LOST_SPAN_NAME and marked with the attribute
-// LOST_SPAN_ATTRIBUTE. Its counts in traces, circuits and correlations stay true, since the span
-// did arrive; only its name, attributes and events are gone. The new bytes go to a new segment.
+// parent, times to the microsecond, kind, status, resource), named LOST_SPAN_NAME and marked with
+// the attribute LOST_SPAN_ATTRIBUTE. Its counts in traces, circuits and correlations stay true,
+// since the span did arrive; only its name, attributes and events are gone.
+//
+// A power cut loses the last seconds of writes: the newest segments. Damage anywhere else, or a
+// directory with none of the files the rows name, is a directory not mounted or a database restored
+// without its spans: the files may still exist, and rebuilding would throw their bytes away for
+// good. The store then refuses to open unless told to rebuild (`force`).
 //
 // A file's size is trusted as the end of what it holds: ext4 (data=ordered) and XFS do not extend a
 // file's size on disk before its data is written, so the bytes below it are the bytes written.
@@ -17,14 +22,16 @@ import type Database from 'better-sqlite3';
 import protobuf from 'protobufjs';
 import { hexToBytes } from '../../otlp/hex.js';
 import { encodeSpanChunk, readSpanChunkMeta, type ChunkSpanMeta } from './span-chunk.js';
-import { segmentFileName, type SpanBodyAppender, type SpanBodyReader } from './span-body-files.js';
+import { segmentFileName, segmentsIn, type SpanBodyAppender, type SpanBodyReader } from './span-body-files.js';
 
 export const LOST_SPAN_NAME = '(span lost in an unclean shutdown)';
 export const LOST_SPAN_ATTRIBUTE = 'correlator.span_bytes_lost';
+/** Chunks rebuilt per transaction: a whole history of them (with `force`) is not held at once. */
+const REPAIR_BATCH_CHUNKS = 4096;
 
 /** What a repair at open found and did, for the log. */
 export interface TornChunkRepair {
-  /** Segments with a row that pointed past their end (or that were missing). */
+  /** Segments with a row that pointed past their end, or missing: their size (null) and the end the rows need. */
   segments: { segment: number; fileBytes: number | null; neededBytes: number }[];
   chunks: number;
   /** Spans of those chunks that had to be rebuilt from their records; the others kept their bytes. */
@@ -32,63 +39,97 @@ export interface TornChunkRepair {
   keptSpans: number;
 }
 
-interface TornRow {
-  id: number;
-  trace_id: string;
-  meta: Buffer;
-  body_segment: number;
-  body_offset: number;
-  body_length: number;
+interface TornSegment {
+  segment: number;
+  fileBytes: number | null;
+  neededBytes: number;
+  /** The lowest id of its rows that end past the file. */
+  firstTornId: number;
 }
 
 /**
  * Rebuilds every chunk whose bytes its segment file does not hold; null when there is none (the
- * usual case: one indexed lookup per segment).
+ * usual case: one indexed lookup per segment). Throws, naming the directory, when the damage is not
+ * what a power cut leaves, unless `force`.
  */
 export function repairTornChunks(
   db: Database.Database,
   dir: string,
   reader: SpanBodyReader,
   appender: SpanBodyAppender,
+  force: boolean,
 ): TornChunkRepair | null {
-  const torn: TornRow[] = [];
-  const report: TornChunkRepair = { segments: [], chunks: 0, lostSpans: 0, keptSpans: 0 };
-  const sizes = new Map<number, number>();
-  for (const segment of referencedSegments(db)) {
-    const fileBytes = fileSize(join(dir, segmentFileName(segment)));
-    const rows = tornRowsOf(db, segment, fileBytes ?? 0);
-    if (rows.length === 0) continue;
-    sizes.set(segment, fileBytes ?? 0);
-    report.segments.push({ segment, fileBytes, neededBytes: rows[0]!.body_offset + rows[0]!.body_length });
-    torn.push(...rows);
+  const referenced = referencedSegments(db);
+  const torn: TornSegment[] = [];
+  for (const segment of referenced) {
+    const found = tornSegment(db, dir, segment);
+    if (found) torn.push(found);
   }
   if (torn.length === 0) return null;
+  if (!force) refuseUnlessPowerCut(dir, referenced, torn);
 
-  const rebuilt = torn.map(row => {
-    const available = Math.max(0, Math.min(row.body_length, sizes.get(row.body_segment)! - row.body_offset));
-    const prefix = available > 0 ? reader.read(row.body_segment, row.body_offset, available) : Buffer.alloc(0);
-    const chunk = rebuildChunk(row.trace_id, row.meta, prefix);
-    report.lostSpans += chunk.lost;
-    report.keptSpans += chunk.kept;
-    return { row, chunk };
-  });
-  appender.beforeTransaction();
+  const report: TornChunkRepair = { segments: torn.map(({ segment, fileBytes, neededBytes }) => ({ segment, fileBytes, neededBytes })), chunks: 0, lostSpans: 0, keptSpans: 0 };
+  // Above every number a row names, not only every file present: if this repair does not commit,
+  // rows into a lost file must not find the repair's bytes at their offsets.
+  appender.openAbove(referenced.at(-1)!);
+  const page = db.prepare(
+    `SELECT id, trace_id, meta, body_offset, body_length FROM span_chunks
+      WHERE body_segment = ? AND body_segment > 0 AND id >= ? ORDER BY id LIMIT ${REPAIR_BATCH_CHUNKS}`,
+  );
   const update = db.prepare('UPDATE span_chunks SET meta = ?, body_segment = ?, body_offset = ?, body_length = ? WHERE id = ?');
-  db.transaction(() => {
-    // One write for every rebuilt chunk, on the disk before the rows that point at it commit: the
-    // kept spans' bytes are then only there once retention deletes the segment they came from, and
-    // a second power cut must not take them.
-    const all = Buffer.concat(rebuilt.map(r => r.chunk.body));
-    const place = appender.append(all);
-    appender.sync();
-    let at = place.offset;
-    for (const { row, chunk } of rebuilt) {
-      update.run(chunk.meta, place.segment, at, chunk.body.length, row.id);
-      at += chunk.body.length;
+  // Segments in ascending order, and ids ascending within each: the repair's segment holds its
+  // chunks in id order, as ingest writes them, which a later repair's walk relies on.
+  for (const t of torn) {
+    const fileBytes = t.fileBytes ?? 0;
+    for (let from = t.firstTornId; ; ) {
+      const rows = page.all(t.segment, from) as { id: number; trace_id: string; meta: Buffer; body_offset: number; body_length: number }[];
+      if (rows.length === 0) break;
+      from = rows.at(-1)!.id + 1;
+      const rebuilt = rows.map(row => {
+        const available = Math.max(0, Math.min(row.body_length, fileBytes - row.body_offset));
+        const prefix = available > 0 ? reader.read(t.segment, row.body_offset, available) : Buffer.alloc(0);
+        return { id: row.id, chunk: rebuildChunk(row.trace_id, row.meta, prefix) };
+      });
+      // On the disk before the rows that point at it commit: once they do, retention may delete the
+      // segment the kept spans' bytes came from, and a second power cut would leave them nowhere.
+      const place = appender.append(Buffer.concat(rebuilt.map(r => r.chunk.body)));
+      appender.sync();
+      db.transaction(() => {
+        let at = place.offset;
+        for (const { id, chunk } of rebuilt) {
+          update.run(chunk.meta, place.segment, at, chunk.body.length, id);
+          at += chunk.body.length;
+        }
+      })();
+      for (const { chunk } of rebuilt) {
+        report.chunks++;
+        report.lostSpans += chunk.lost;
+        report.keptSpans += chunk.kept;
+      }
     }
-  })();
-  report.chunks = torn.length;
+  }
   return report;
+}
+
+/**
+ * A power cut takes the newest writes: the damaged segments are the newest the rows name, and some
+ * segment file is still there. Anything else is refused with what was found.
+ */
+function refuseUnlessPowerCut(dir: string, referenced: readonly number[], torn: readonly TornSegment[]): void {
+  const oldestTorn = torn[0]!.segment;
+  const intactAbove = referenced.filter(s => s > oldestTorn && !torn.some(t => t.segment === s));
+  const missing = torn.filter(t => t.fileBytes === null).length;
+  const noFiles = segmentsIn(dir).length === 0;
+  if (intactAbove.length === 0 && !noFiles) return;
+  const what = noFiles
+    ? `holds none of the ${referenced.length} segment files the database names`
+    : `lacks bytes the database names in ${torn.length} of its ${referenced.length} segment files (${missing} missing), ` +
+      `older than ${intactAbove.length} intact ones: a power cut loses only the newest`;
+  throw new Error(
+    `${dir} ${what}. Is the directory mounted, or was the database restored without it? ` +
+      `If the span files are gone for good, start once with STORE_REBUILD_LOST_SPANS=true to keep those spans ` +
+      `rebuilt from their records (ids, parent, times, kind, status) without their names and attributes.`,
+  );
 }
 
 /** The segments rows point into, ascending: an index seek each, not a scan of the table. */
@@ -102,23 +143,26 @@ function referencedSegments(db: Database.Database): number[] {
 }
 
 /**
- * The rows of `segment` that end past `fileBytes`, newest first. One appender writes a segment,
- * in chunk id order (ids are given as chunks are planned, and batches commit in that order), so a
- * chunk with a higher id never ends before one with a lower: the walk stops at the first that fits.
+ * Whether rows of `segment` end past its file, and from which id. One appender writes a segment,
+ * in chunk id order (ids are given as chunks are planned, batches commit in that order, and a
+ * repair writes in id order too), so a chunk with a higher id never ends before one with a lower:
+ * the walk, newest first, stops at the first that fits.
  */
-function tornRowsOf(db: Database.Database, segment: number, fileBytes: number): TornRow[] {
+function tornSegment(db: Database.Database, dir: string, segment: number): TornSegment | null {
+  const fileBytes = fileSize(join(dir, segmentFileName(segment)));
   const rows = db
     .prepare(
-      `SELECT id, trace_id, meta, body_segment, body_offset, body_length FROM span_chunks
+      `SELECT id, body_offset + body_length AS end FROM span_chunks
         WHERE body_segment = ? AND body_segment > 0 ORDER BY id DESC`,
     )
-    .iterate(segment) as IterableIterator<TornRow>;
-  const out: TornRow[] = [];
+    .iterate(segment) as IterableIterator<{ id: number; end: number }>;
+  let found: TornSegment | null = null;
   for (const row of rows) {
-    if (row.body_offset + row.body_length <= fileBytes) break;
-    out.push(row);
+    if (row.end <= (fileBytes ?? 0)) break;
+    if (found) found.firstTornId = row.id;
+    else found = { segment, fileBytes, neededBytes: row.end, firstTornId: row.id };
   }
-  return out;
+  return found;
 }
 
 /** The file's size, or null when it is not there. */
