@@ -110,7 +110,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   if (repaired)
     app.log.warn(
       { segments: repaired.segments, chunks: repaired.chunks, lostSpans: repaired.lostSpans, keptSpans: repaired.keptSpans },
-      `an unclean shutdown (power cut or system crash) kept the bytes of ${repaired.lostSpans} stored spans from their segment files; ` +
+      `the bytes of ${repaired.lostSpans} stored spans were missing from their segment files (a power cut or system crash, or STORE_REBUILD_LOST_SPANS); ` +
         `they are kept with their ids, parents, times, kind and status, named "${LOST_SPAN_NAME}" and marked ${LOST_SPAN_ATTRIBUTE}=true`,
     );
   const engine = new CorrelationEngine(

@@ -185,7 +185,7 @@ export function createCoreMetrics(): CoreMetrics {
     }),
     storeSpansRebuiltOnOpen: new Gauge({
       name: 'store_spans_rebuilt_on_open',
-      help: 'Stored spans whose bytes an unclean shutdown (power cut, system crash) kept from their segment file, rebuilt from their records when this process opened the store; 0 after a clean start',
+      help: 'Stored spans whose bytes were missing from their segment file (a power cut or system crash, or STORE_REBUILD_LOST_SPANS), rebuilt from their records when this process opened the store; 0 after a clean start',
       registers: r,
     }),
     storeSeenFilterBytes: new Gauge({
