@@ -354,6 +354,37 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     );
   });
 
+  it('are all rebuilt or none: a repair that dies half-way leaves the whole of it to the next open', async t => {
+    const { dir, spansDir, open, closeFirst, traceIds, names } = await threeSegments(t);
+    // A power cut takes the ends of the two newest segments.
+    await truncate(join(spansDir, segmentFileName(2)), 0);
+    await truncate(join(spansDir, segmentFileName(3)), 0);
+    // The repair dies (kill -9, another power cut) after rebuilding segment 2's chunks, before segment 3's.
+    class DyingAppender extends SpanBodyAppender {
+      appends = 0;
+      override append(bytes: Uint8Array) {
+        if (++this.appends === 2) throw new Error('the process died');
+        return super.append(bytes);
+      }
+    }
+    const db = new Database(join(dir, 'correlator.db'));
+    const reader = new SpanBodyReader(spansDir);
+    const appender = new DyingAppender(spansDir);
+    assert.throws(() => repairTornChunks(db, spansDir, reader, appender, false), /the process died/);
+    appender.close();
+    reader.close();
+    db.close();
+    // Segment 2's chunks did not move above segment 3 on their own, which would look like damage a
+    // power cut does not leave: the next open repairs both.
+    const store = open();
+    closeFirst(() => store.close());
+    assert.equal(store.repairedOnOpen?.chunks, 2);
+    assert.deepEqual(
+      (await namesOf(store, traceIds)).sort(),
+      [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME].sort(),
+    );
+  });
+
   it('leave an undamaged store alone', async t => {
     const { dir, closeFirst } = await tempDir(t);
     let store = new SqliteStore({ dataDir: dir, exportBridges: null });

@@ -26,7 +26,7 @@ import { segmentFileName, segmentsIn, type SpanBodyAppender, type SpanBodyReader
 
 export const LOST_SPAN_NAME = '(span lost in an unclean shutdown)';
 export const LOST_SPAN_ATTRIBUTE = 'correlator.span_bytes_lost';
-/** Chunks rebuilt per transaction: a whole history of them (with `force`) is not held at once. */
+/** Chunks rebuilt per page: a whole history of them (with `force`) is not held in memory at once. */
 const REPAIR_BATCH_CHUNKS = 4096;
 
 /** What a repair at open found and did, for the log. */
@@ -77,37 +77,38 @@ export function repairTornChunks(
       WHERE body_segment = ? AND body_segment > 0 AND id >= ? ORDER BY id LIMIT ${REPAIR_BATCH_CHUNKS}`,
   );
   const update = db.prepare('UPDATE span_chunks SET meta = ?, body_segment = ?, body_offset = ?, body_length = ? WHERE id = ?');
-  // Segments in ascending order, and ids ascending within each: the repair's segment holds its
-  // chunks in id order, as ingest writes them, which a later repair's walk relies on.
-  for (const t of torn) {
-    const fileBytes = t.fileBytes ?? 0;
-    for (let from = t.firstTornId; ; ) {
-      const rows = page.all(t.segment, from) as { id: number; trace_id: string; meta: Buffer; body_offset: number; body_length: number }[];
-      if (rows.length === 0) break;
-      from = rows.at(-1)!.id + 1;
-      const rebuilt = rows.map(row => {
-        const available = Math.max(0, Math.min(row.body_length, fileBytes - row.body_offset));
-        const prefix = available > 0 ? reader.read(t.segment, row.body_offset, available) : Buffer.alloc(0);
-        return { id: row.id, chunk: rebuildChunk(row.trace_id, row.meta, prefix) };
-      });
-      // On the disk before the rows that point at it commit: once they do, retention may delete the
-      // segment the kept spans' bytes came from, and a second power cut would leave them nowhere.
-      const place = appender.append(Buffer.concat(rebuilt.map(r => r.chunk.body)));
-      appender.sync();
-      db.transaction(() => {
+  // One transaction for the whole repair: one that died half-way would leave the repair's segment
+  // intact above segments still torn, which the next open could not tell from damage a power cut
+  // does not leave. Pages keep only 4,096 chunks in memory; the transaction's rows wait in the WAL.
+  db.transaction(() => {
+    // Segments in ascending order, and ids ascending within each: the repair's segment holds its
+    // chunks in id order, as ingest writes them, which a later repair's walk relies on.
+    for (const t of torn) {
+      const fileBytes = t.fileBytes ?? 0;
+      for (let from = t.firstTornId; ; ) {
+        const rows = page.all(t.segment, from) as { id: number; trace_id: string; meta: Buffer; body_offset: number; body_length: number }[];
+        if (rows.length === 0) break;
+        from = rows.at(-1)!.id + 1;
+        const rebuilt = rows.map(row => {
+          const available = Math.max(0, Math.min(row.body_length, fileBytes - row.body_offset));
+          const prefix = available > 0 ? reader.read(t.segment, row.body_offset, available) : Buffer.alloc(0);
+          return { id: row.id, chunk: rebuildChunk(row.trace_id, row.meta, prefix) };
+        });
+        // On the disk before the rows that point at it commit: once they do, retention may delete
+        // the segment the kept spans' bytes came from, and a second power cut would leave them nowhere.
+        const place = appender.append(Buffer.concat(rebuilt.map(r => r.chunk.body)));
+        appender.sync();
         let at = place.offset;
         for (const { id, chunk } of rebuilt) {
           update.run(chunk.meta, place.segment, at, chunk.body.length, id);
           at += chunk.body.length;
+          report.chunks++;
+          report.lostSpans += chunk.lost;
+          report.keptSpans += chunk.kept;
         }
-      })();
-      for (const { chunk } of rebuilt) {
-        report.chunks++;
-        report.lostSpans += chunk.lost;
-        report.keptSpans += chunk.kept;
       }
     }
-  }
+  })();
   return report;
 }
 
