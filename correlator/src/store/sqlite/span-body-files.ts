@@ -123,14 +123,25 @@ export class SpanBodyAppender {
    */
   beforeTransaction(): void {
     if (this.fd !== null && this.size < this.segmentBytes) return;
+    // A segment is on the disk before a newer one is written: a power cut then shortens only the
+    // newest, which is the damage the repair at open takes for a power cut's (torn-chunks.ts).
+    // One sync per full segment, and one of the previous writer's newest when this one starts.
     if (this.fd !== null) {
-      // Forgotten before the open below can fail: closed twice, its number may be another file's.
+      // Forgotten before the calls below can fail: closed twice, its number may be another file's.
       const full = this.fd;
       this.fd = null;
-      closeSync(full);
+      try {
+        fdatasyncSync(full);
+      } finally {
+        closeSync(full);
+      }
     }
-    // Only this writer adds segments, so the directory is read once.
-    this.segment = this.segment === 0 ? (segmentsIn(this.dir).at(-1) ?? 0) + 1 : this.segment + 1;
+    if (this.segment === 0) {
+      // Only this writer adds segments, so the directory is read once.
+      this.segment = segmentsIn(this.dir).at(-1) ?? 0;
+      if (this.segment > 0) syncFile(join(this.dir, segmentFileName(this.segment)));
+    }
+    this.segment++;
     this.fd = openSync(join(this.dir, segmentFileName(this.segment)), 'wx');
     this.size = 0;
   }
@@ -166,6 +177,15 @@ export class SpanBodyAppender {
     const fd = this.fd;
     this.fd = null;
     if (fd !== null) closeSync(fd);
+  }
+}
+
+function syncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
