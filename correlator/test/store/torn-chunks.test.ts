@@ -278,6 +278,12 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
   const namesOf = async (store: SqliteStore, traceIds: string[]) =>
     (await store.spansOfTraces(traceIds, 100)).spans.map(s => readFullSpan(s.body!).name);
 
+  /** The store rebuilt `chunks` chunks at open, and its views name the spans so (in any order). */
+  async function assertRebuilt(store: SqliteStore, chunks: number, traceIds: string[], names: string[]) {
+    assert.equal(store.repairedOnOpen?.chunks, chunks);
+    assert.deepEqual((await namesOf(store, traceIds)).sort(), [...names].sort());
+  }
+
   it('refuse to open when the damage is not what a power cut leaves, and rebuild when told to', async t => {
     const cases = [
       {
@@ -323,11 +329,7 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     await truncate(join(spansDir, segmentFileName(repairSegment)), lastWritten + 1);
     store = open();
     closeFirst(() => store.close());
-    assert.equal(store.repairedOnOpen?.chunks, 1);
-    assert.deepEqual(
-      (await namesOf(store, traceIds)).sort(),
-      [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME].sort(),
-    );
+    await assertRebuilt(store, 1, traceIds, [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME]);
   });
 
   it('leave rows naming a lost file to the next open when a repair does not commit', async t => {
@@ -347,11 +349,7 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     assert.ok(!existsSync(join(spansDir, segmentFileName(3))), 'the repair wrote under the lost segment\'s number');
     const store = open();
     closeFirst(() => store.close());
-    assert.equal(store.repairedOnOpen?.chunks, 1);
-    assert.deepEqual(
-      (await namesOf(store, traceIds)).sort(),
-      [...names.beorn, ...names.arda, LOST_SPAN_NAME].sort(),
-    );
+    await assertRebuilt(store, 1, traceIds, [...names.beorn, ...names.arda, LOST_SPAN_NAME]);
   });
 
   it('are all rebuilt or none: a repair that dies half-way leaves the whole of it to the next open', async t => {
@@ -378,11 +376,7 @@ describe('chunks whose bytes a power cut kept from their segment', () => {
     // power cut does not leave: the next open repairs both.
     const store = open();
     closeFirst(() => store.close());
-    assert.equal(store.repairedOnOpen?.chunks, 2);
-    assert.deepEqual(
-      (await namesOf(store, traceIds)).sort(),
-      [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME].sort(),
-    );
+    await assertRebuilt(store, 2, traceIds, [...names.beorn, ...names.arda.map(() => LOST_SPAN_NAME), LOST_SPAN_NAME]);
   });
 
   it('leave an undamaged store alone', async t => {
