@@ -6,49 +6,33 @@
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import protobuf from 'protobufjs';
 import type { BridgePlan } from '../correlation/types.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../otlp/wire-reader.js';
+import { fieldTag, writeNanosFromMs } from '../otlp/wire-writer.js';
 import type { BridgeKeyValues } from './bridge-keys.js';
 
 export const BRIDGE_SERVICE_NAME = 'correlation-station';
 const SPAN_KIND_INTERNAL = 1;
 
-const LEN = 2;
-const FIXED64 = 1;
-const VARINT = 0;
-const tag = (field: number, wire: number) => (field << 3) | wire;
 
 export function bridgeSpanName(plan: Pick<BridgePlan, 'parentService' | 'childService'>): string {
   return `${plan.parentService}_to_${plan.childService}_bridge`;
 }
 
-/** A Unix time in ms as fixed64 nanoseconds, rounded to whole microseconds first. */
-function nanos(w: protobuf.Writer, field: number, ms: number): void {
-  // Millisecond floats carry sub-microsecond noise. micros * 1000 passes 2^53, so the two 32-bit
-  // halves are made from micros' halves, each product of which stays exact.
-  const micros = Math.round(ms * 1000);
-  // Zero is proto3's default, which protobufjs leaves out; a time before the epoch was zero too.
-  if (micros <= 0) return;
-  const high = Math.floor(micros / 2 ** 32);
-  const low = (micros % 2 ** 32) * 1000;
-  w.uint32(tag(field, FIXED64))
-    .fixed32(low % 2 ** 32)
-    .fixed32((high * 1000 + Math.floor(low / 2 ** 32)) % 2 ** 32);
-}
-
 function stringAttribute(w: protobuf.Writer, field: number, key: string, value: string): void {
-  w.uint32(tag(field, LEN)).fork();
-  w.uint32(tag(1, LEN)).string(key);
-  w.uint32(tag(2, LEN)).fork().uint32(tag(1, LEN)).string(value).ldelim();
+  w.uint32(fieldTag(field, WIRE_LEN)).fork();
+  w.uint32(fieldTag(1, WIRE_LEN)).string(key);
+  w.uint32(fieldTag(2, WIRE_LEN)).fork().uint32(fieldTag(1, WIRE_LEN)).string(value).ldelim();
   w.ldelim();
 }
 
 /** A string attribute, or a string array when `values` holds more than one (the first written first). */
 function keyAttribute(w: protobuf.Writer, key: string, values: readonly string[]): void {
   if (values.length === 1) return stringAttribute(w, 9, key, values[0]!);
-  w.uint32(tag(9, LEN)).fork();
-  w.uint32(tag(1, LEN)).string(key);
+  w.uint32(fieldTag(9, WIRE_LEN)).fork();
+  w.uint32(fieldTag(1, WIRE_LEN)).string(key);
   // AnyValue.array_value (5), an ArrayValue of AnyValue.string_value (1) entries.
-  w.uint32(tag(2, LEN)).fork().uint32(tag(5, LEN)).fork();
-  for (const v of values) w.uint32(tag(1, LEN)).fork().uint32(tag(1, LEN)).string(v).ldelim();
+  w.uint32(fieldTag(2, WIRE_LEN)).fork().uint32(fieldTag(5, WIRE_LEN)).fork();
+  for (const v of values) w.uint32(fieldTag(1, WIRE_LEN)).fork().uint32(fieldTag(1, WIRE_LEN)).string(v).ldelim();
   w.ldelim().ldelim();
   w.ldelim();
 }
@@ -80,13 +64,13 @@ export interface GroupKey {
  */
 export function encodeBridgeSpan(plan: BridgePlan, keys: BridgeKeyValues | null = null, otherGroups: readonly GroupKey[] = []): Uint8Array {
   const w = protobuf.Writer.create();
-  w.uint32(tag(1, LEN)).bytes(Buffer.from(plan.traceId, 'hex'));
-  w.uint32(tag(2, LEN)).bytes(Buffer.from(plan.spanId, 'hex'));
-  w.uint32(tag(4, LEN)).bytes(Buffer.from(plan.parentSpanId, 'hex'));
-  w.uint32(tag(5, LEN)).string(bridgeSpanName(plan));
-  w.uint32(tag(6, VARINT)).int32(SPAN_KIND_INTERNAL);
-  nanos(w, 7, plan.parentStartMs);
-  nanos(w, 8, Math.max(plan.childStartMs, plan.parentStartMs));
+  w.uint32(fieldTag(1, WIRE_LEN)).bytes(Buffer.from(plan.traceId, 'hex'));
+  w.uint32(fieldTag(2, WIRE_LEN)).bytes(Buffer.from(plan.spanId, 'hex'));
+  w.uint32(fieldTag(4, WIRE_LEN)).bytes(Buffer.from(plan.parentSpanId, 'hex'));
+  w.uint32(fieldTag(5, WIRE_LEN)).string(bridgeSpanName(plan));
+  w.uint32(fieldTag(6, WIRE_VARINT)).int32(SPAN_KIND_INTERNAL);
+  writeNanosFromMs(w, 7, plan.parentStartMs);
+  writeNanosFromMs(w, 8, Math.max(plan.childStartMs, plan.parentStartMs));
   stringAttribute(w, 9, 'bridge.type', 'synthetic');
   stringAttribute(w, 9, 'bridge.parent_service', plan.parentService);
   stringAttribute(w, 9, 'bridge.child_service', plan.childService);
@@ -100,18 +84,18 @@ export function encodeBridgeSpan(plan: BridgePlan, keys: BridgeKeyValues | null 
       if (values.length > 0) keyAttribute(w, name, values);
     }
   stringAttribute(w, 9, 'correlation.method', plan.method);
-  w.uint32(tag(9, LEN)).fork();
-  w.uint32(tag(1, LEN)).string('correlation.confidence');
-  w.uint32(tag(2, LEN)).fork().uint32(tag(4, FIXED64)).double(plan.confidence).ldelim();
+  w.uint32(fieldTag(9, WIRE_LEN)).fork();
+  w.uint32(fieldTag(1, WIRE_LEN)).string('correlation.confidence');
+  w.uint32(fieldTag(2, WIRE_LEN)).fork().uint32(fieldTag(4, WIRE_FIXED64)).double(plan.confidence).ldelim();
   w.ldelim();
   // The link to the child's entry span (field 13).
-  w.uint32(tag(13, LEN)).fork();
-  w.uint32(tag(1, LEN)).bytes(Buffer.from(plan.childTraceId, 'hex'));
-  w.uint32(tag(2, LEN)).bytes(Buffer.from(plan.childSpanId, 'hex'));
+  w.uint32(fieldTag(13, WIRE_LEN)).fork();
+  w.uint32(fieldTag(1, WIRE_LEN)).bytes(Buffer.from(plan.childTraceId, 'hex'));
+  w.uint32(fieldTag(2, WIRE_LEN)).bytes(Buffer.from(plan.childSpanId, 'hex'));
   stringAttribute(w, 4, 'link.type', 'bridge_child');
   stringAttribute(w, 4, 'correlation.method', plan.method);
   w.ldelim();
   // Status (field 15) with code UNSET, the default, which is not written.
-  w.uint32(tag(15, LEN)).fork().ldelim();
+  w.uint32(fieldTag(15, WIRE_LEN)).fork().ldelim();
   return w.finish();
 }

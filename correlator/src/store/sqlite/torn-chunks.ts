@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import protobuf from 'protobufjs';
 import { hexToBytes } from '../../otlp/hex.js';
+import { WIRE_LEN, WIRE_VARINT } from '../../otlp/wire-reader.js';
+import { fieldTag, writeNanosFromMs } from '../../otlp/wire-writer.js';
 import { encodeSpanChunk, readSpanChunkMeta, type ChunkSpanMeta } from './span-chunk.js';
 import { segmentFileName, segmentsIn, type SpanBodyAppender, type SpanBodyReader } from './span-body-files.js';
 
@@ -199,19 +201,19 @@ export function rebuildChunk(
 /** An OTLP Span from what a chunk's record keeps of it (times to the microsecond, as recorded). */
 export function lostSpanBytes(traceId: string, record: ChunkSpanMeta): Uint8Array {
   const w = protobuf.Writer.create();
-  w.uint32((1 << 3) | 2).bytes(idBytes(traceId, 16));
-  w.uint32((2 << 3) | 2).bytes(idBytes(record.spanId, 8));
-  if (record.parentSpanId) w.uint32((4 << 3) | 2).bytes(idBytes(record.parentSpanId, 8));
-  w.uint32((5 << 3) | 2).string(LOST_SPAN_NAME);
-  if (record.kind) w.uint32((6 << 3) | 0).uint32(record.kind);
-  writeNanos(w, 7, record.startMs);
-  writeNanos(w, 8, record.endMs);
+  w.uint32(fieldTag(1, WIRE_LEN)).bytes(idBytes(traceId, 16));
+  w.uint32(fieldTag(2, WIRE_LEN)).bytes(idBytes(record.spanId, 8));
+  if (record.parentSpanId) w.uint32(fieldTag(4, WIRE_LEN)).bytes(idBytes(record.parentSpanId, 8));
+  w.uint32(fieldTag(5, WIRE_LEN)).string(LOST_SPAN_NAME);
+  if (record.kind) w.uint32(fieldTag(6, WIRE_VARINT)).uint32(record.kind);
+  writeNanosFromMs(w, 7, record.startMs);
+  writeNanosFromMs(w, 8, record.endMs);
   // KeyValue { key, value: AnyValue { bool_value } }
-  w.uint32((9 << 3) | 2).fork();
-  w.uint32((1 << 3) | 2).string(LOST_SPAN_ATTRIBUTE);
-  w.uint32((2 << 3) | 2).fork().uint32((2 << 3) | 0).bool(true).ldelim();
+  w.uint32(fieldTag(9, WIRE_LEN)).fork();
+  w.uint32(fieldTag(1, WIRE_LEN)).string(LOST_SPAN_ATTRIBUTE);
+  w.uint32(fieldTag(2, WIRE_LEN)).fork().uint32(fieldTag(2, WIRE_VARINT)).bool(true).ldelim();
   w.ldelim();
-  if (record.statusCode) w.uint32((15 << 3) | 2).fork().uint32((3 << 3) | 0).uint32(record.statusCode).ldelim();
+  if (record.statusCode) w.uint32(fieldTag(15, WIRE_LEN)).fork().uint32(fieldTag(3, WIRE_VARINT)).uint32(record.statusCode).ldelim();
   return w.finish();
 }
 
@@ -219,12 +221,4 @@ function idBytes(hex: string, length: number): Uint8Array {
   const bytes = hexToBytes(hex, length);
   if (!bytes) throw new Error(`a stored chunk has an id that is not ${length} bytes of hex: ${hex}`);
   return bytes;
-}
-
-/** fixed64 nanoseconds from milliseconds kept to the microsecond: exact in BigInt, not in a double. */
-function writeNanos(w: protobuf.Writer, field: number, ms: number): void {
-  const nanos = BigInt(Math.round(ms * 1000)) * 1000n;
-  w.uint32((field << 3) | 1);
-  w.fixed32(Number(nanos & 0xffffffffn));
-  w.fixed32(Number(nanos >> 32n));
 }
