@@ -179,34 +179,29 @@ export class SqliteStore implements Store {
         usage: new SegmentUsage(dir),
       };
     }
+    // What opening takes (the lock, descriptors, the connection) is given back if any step fails:
+    // a store refused at open must not keep the directory locked.
+    let db: Database.Database | undefined;
     try {
-      this.db = new Database(file);
-    } catch (e) {
-      this.lock?.release();
-      throw e;
-    }
-    configureConnection(this.db, file !== ':memory:');
-    this.db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
-    try {
-      migrate(this.db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
-    } catch (e) {
-      this.db.close();
-      this.lock?.release();
-      throw e;
-    }
-    if (this.spans) {
-      const appender = new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes);
-      try {
-        this.repairedOnOpen = repairTornChunks(this.db, this.spans.dir, this.spans.reader, appender, opts.rebuildLostSpans ?? false);
-      } catch (e) {
-        this.spans.reader.close();
-        this.db.close();
-        this.lock?.release();
-        throw e;
-      } finally {
-        appender.close();
+      db = new Database(file);
+      configureConnection(db, file !== ':memory:');
+      db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+      migrate(db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
+      if (this.spans) {
+        const appender = new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes);
+        try {
+          this.repairedOnOpen = repairTornChunks(db, this.spans.dir, this.spans.reader, appender, opts.rebuildLostSpans ?? false);
+        } finally {
+          appender.close();
+        }
       }
+    } catch (e) {
+      this.spans?.reader.close();
+      db?.close();
+      this.lock?.release();
+      throw e;
     }
+    this.db = db;
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;

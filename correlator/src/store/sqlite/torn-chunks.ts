@@ -62,9 +62,13 @@ export function repairTornChunks(
   force: boolean,
 ): TornChunkRepair | null {
   const referenced = referencedSegments(db);
+  const newestFirst = db.prepare(
+    `SELECT id, body_offset + body_length AS end FROM span_chunks
+      WHERE body_segment = ? AND body_segment > 0 ORDER BY id DESC`,
+  );
   const torn: TornSegment[] = [];
   for (const segment of referenced) {
-    const found = tornSegment(db, dir, segment);
+    const found = tornSegment(newestFirst, dir, segment);
     if (found) torn.push(found);
   }
   if (torn.length === 0) return null;
@@ -151,14 +155,9 @@ function referencedSegments(db: Database.Database): number[] {
  * repair writes in id order too), so a chunk with a higher id never ends before one with a lower:
  * the walk, newest first, stops at the first that fits.
  */
-function tornSegment(db: Database.Database, dir: string, segment: number): TornSegment | null {
+function tornSegment(newestFirst: Database.Statement, dir: string, segment: number): TornSegment | null {
   const fileBytes = fileSize(join(dir, segmentFileName(segment)));
-  const rows = db
-    .prepare(
-      `SELECT id, body_offset + body_length AS end FROM span_chunks
-        WHERE body_segment = ? AND body_segment > 0 ORDER BY id DESC`,
-    )
-    .iterate(segment) as IterableIterator<{ id: number; end: number }>;
+  const rows = newestFirst.iterate(segment) as IterableIterator<{ id: number; end: number }>;
   let found: TornSegment | null = null;
   for (const row of rows) {
     if (row.end <= (fileBytes ?? 0)) break;
