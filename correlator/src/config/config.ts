@@ -261,8 +261,16 @@ function logPatterns(env: Env): LogKeyPattern[] {
     } catch (e) {
       throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: invalid regex (${(e as Error).message})`);
     }
-    if (new RegExp(`${re.source}|`).exec('')!.length < 2) {
-      throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: the pattern needs one capture group for the value`);
+    // The value is the first group: a second one, meant to group an alternation, took the place
+    // of the value in the user's reading and named circuits after the alternatives.
+    const groups = new RegExp(`${re.source}|`).exec('')!.length - 1;
+    if (groups !== 1) {
+      const found = groups === 0 ? 'none' : `${groups}`;
+      throw new ConfigError(
+        'LOG_KEY_PATTERNS',
+        `item ${i}: the pattern needs exactly one capture group, for the value, and has ${found}` +
+          (groups > 1 ? '; make the others non-capturing, (?:...)' : ''),
+      );
     }
     return { key: o.key, pattern: o.pattern };
   });

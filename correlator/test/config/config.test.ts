@@ -47,6 +47,11 @@ describe('loadConfig', () => {
     [{ KEY_ALIASES: '[1' }, 'KEY_ALIASES', /not valid JSON/],
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"("}]' }, 'LOG_KEY_PATTERNS', /invalid regex/],
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"cid=\\\\S+"}]' }, 'LOG_KEY_PATTERNS', /capture group/],
+    [
+      { LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"(ckt|CKT)#(\\\\S+)"}]' },
+      'LOG_KEY_PATTERNS',
+      /exactly one capture group, for the value, and has 2; make the others non-capturing/,
+    ],
     [{ BRIDGE_KEYS: 'circuit_id,colour' }, 'BRIDGE_KEYS', /"colour"/],
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],
