@@ -2,6 +2,7 @@
 import { BUSINESS_KEY_NAMES, MAX_KEY_VALUE_LENGTH, type LogBatch, type LogBatchRecord } from '@correlation-station/api-schema';
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
+import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 
@@ -39,7 +40,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
   };
   const out: ConvertedLogBatch = { logs: [], errors: [] };
   batch.records.forEach((raw, index) => {
-    const problem = validateRecord(raw);
+    const problem = validateRecord(raw, rules.maxAttributeValueBytes);
     if (problem) {
       out.errors.push({ index, message: problem });
       return;
@@ -76,13 +77,17 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
   return out;
 }
 
-function validateRecord(raw: unknown): string | null {
+function validateRecord(raw: unknown, maxAttributeValueBytes: number): string | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
   if (typeof r.timestamp !== 'string' || parseRfc3339(r.timestamp) === null) {
     return `timestamp must be an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z), got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
   }
   if (typeof r.message !== 'string') return 'message must be a string';
+  // The limits OTLP logs have: the message is a log body, a label an attribute.
+  const bodyLimit = logBodyLimit(maxAttributeValueBytes);
+  const messageBytes = utf8BytesOver(r.message, bodyLimit);
+  if (messageBytes !== null) return `message is ${messageBytes} bytes, over the limit of ${bodyLimit}`;
   if (r.trace_id !== undefined && (typeof r.trace_id !== 'string' || !HEX32.test(r.trace_id))) {
     return `trace_id must be 32 hex characters, got ${JSON.stringify(r.trace_id)?.slice(0, 60)}`;
   }
@@ -98,7 +103,11 @@ function validateRecord(raw: unknown): string | null {
   if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';
   if (r.labels !== undefined) {
     if (r.labels === null || typeof r.labels !== 'object' || Array.isArray(r.labels)) return 'labels must be an object of strings';
-    for (const [k, v] of Object.entries(r.labels)) if (typeof v !== 'string') return `labels.${k} must be a string`;
+    for (const [k, v] of Object.entries(r.labels)) {
+      if (typeof v !== 'string') return `labels.${k.slice(0, 200)} must be a string`;
+      const bytes = utf8BytesOver(v, maxAttributeValueBytes);
+      if (bytes !== null) return `labels.${k.slice(0, 200)} value is ${bytes} bytes, over the limit of ${maxAttributeValueBytes}`;
+    }
   }
   return null;
 }

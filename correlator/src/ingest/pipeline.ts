@@ -37,7 +37,7 @@ export class IngestPipeline {
 
   async tracesFromJson(body: unknown): Promise<IngestResult> {
     const n = normaliseTraceJson(body);
-    const batch = decodeTraceRequest(n.binary, this.rules);
+    const batch = decodeTraceRequest(n.binary, this.rules, n.positionsKept);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
     return this.storeSpans(batch);
@@ -49,7 +49,7 @@ export class IngestPipeline {
 
   async logsFromJson(body: unknown): Promise<IngestResult> {
     const n = normaliseLogsJson(body);
-    const batch = decodeLogsRequest(n.binary, this.rules, this.now());
+    const batch = decodeLogsRequest(n.binary, this.rules, this.now(), n.positionsKept);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
     return this.storeLogs(batch, 'logs');

@@ -175,6 +175,14 @@ export function attrValueToKeyString(v: AttrValue): string | null {
   return null;
 }
 
+/**
+ * A value's size as MAX_ATTRIBUTE_VALUE_BYTES counts it: the UTF-8 bytes of its text (a string's
+ * own bytes), the same for spans, logs and the JSON log batch whatever carried it.
+ */
+export function attributeValueBytes(v: AttrValue): number {
+  return Buffer.byteLength(attrValueToText(v));
+}
+
 export function attrValueToText(v: AttrValue): string {
   if (typeof v === 'string') return v;
   if (v === null) return '';

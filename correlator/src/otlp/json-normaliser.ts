@@ -12,6 +12,8 @@ export interface NormalisedJson {
   binary: Uint8Array;
   rejected: number;
   rejectionMessages: string[];
+  /** Whether `binary` holds every resource, scope and item of the body at its place: nothing was dropped. */
+  positionsKept: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -192,15 +194,21 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
 function rejectContainer(out: NormalisedJson, e: unknown, items: number): null {
   if (!(e instanceof ItemRejected)) throw e;
   out.rejected += items;
+  out.positionsKept = false;
   if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
   return null;
+}
+
+/** An item left out of the re-encoded request: counted, and its message kept. */
+function rejectItem(out: NormalisedJson, e: unknown): void {
+  rejectContainer(out, e, 1);
 }
 
 export function normaliseTraceJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportTraceServiceRequest)');
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [] };
+  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], positionsKept: true };
   const resourceSpans = arrayField(body, 'resourceSpans', 'request').map((rs, i) => {
     const where = `resourceSpans[${i}]`;
     if (!isObj(rs)) throw new DecodeError(`${where} must be an object`);
@@ -254,9 +262,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
               ),
             );
           } catch (e) {
-            if (!(e instanceof ItemRejected)) throw e;
-            out.rejected++;
-            if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
+            rejectItem(out, e);
           }
         });
         return { scope: convertHeader(t.InstrumentationScope, ss.scope, `${sw}.scope`), spans };
@@ -273,7 +279,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportLogsServiceRequest)');
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [] };
+  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], positionsKept: true };
   const resourceLogs = arrayField(body, 'resourceLogs', 'request').map((rl, i) => {
     const where = `resourceLogs[${i}]`;
     if (!isObj(rl)) throw new DecodeError(`${where} must be an object`);
@@ -309,9 +315,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
               ),
             );
           } catch (e) {
-            if (!(e instanceof ItemRejected)) throw e;
-            out.rejected++;
-            if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
+            rejectItem(out, e);
           }
         });
         return { scope: convertHeader(t.InstrumentationScope, sl.scope, `${sw}.scope`), logRecords };

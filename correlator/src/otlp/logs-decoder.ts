@@ -1,6 +1,7 @@
 // Decodes an OTLP ExportLogsServiceRequest. Logs are fewer and smaller than spans and are stored
 // decoded, so every field is read.
-import { attrValueToText, readAnyValue, readKeyValueInto, type AttrMap } from './any-value.js';
+import { attrValueToText, attributeValueBytes, readAnyValue, readKeyValueInto, type AttrMap } from './any-value.js';
+import { logBodyLimit, utf8BytesOver } from './item-limits.js';
 import {
   noteRejection,
   type DecodedLog,
@@ -9,17 +10,26 @@ import {
   type KeyExtractionRules,
 } from './decoded.js';
 import { extractLogKeys } from './log-keys.js';
-import { ItemRejected, readItemId, walkExportRequest } from './request-walker.js';
+import { ItemRejected, readItemId, walkExportRequest, type WalkNames } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
 
-export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now()): DecodedLogBatch {
+const LOGS_REQUEST: WalkNames = {
+  request: 'ExportLogsServiceRequest.resource_logs',
+  resourceContainer: 'ResourceLogs',
+  scopeContainer: 'ScopeLogs',
+  path: ['resourceLogs', 'scopeLogs', 'logRecords'],
+};
+
+/** `itemPaths`: whether rejections name the record's place (the body's own, not a re-encoding that dropped items). */
+export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now(), itemPaths = true): DecodedLogBatch {
   const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
   walkExportRequest(
     buf,
     rules,
-    { request: 'ExportLogsServiceRequest.resource_logs', resourceContainer: 'ResourceLogs', scopeContainer: 'ScopeLogs' },
+    LOGS_REQUEST,
     (r, s, e, resource) => batch.logs.push(decodeLogRecord(r, s, e, resource, rules, nowMs)),
     message => noteRejection(batch, message),
+    itemPaths,
   );
   return batch;
 }
@@ -81,7 +91,7 @@ function decodeLogRecord(
           const e = r.pos;
           const key = readKeyValueInto(r, s, e, attributes);
           if (e - s > rules.maxAttributeValueBytes) {
-            const size = Buffer.byteLength(attrValueToText(attributes[key] ?? null));
+            const size = attributeValueBytes(attributes[key] ?? null);
             if (size > rules.maxAttributeValueBytes) {
               throw new ItemRejected(
                 `log attribute "${key.slice(0, 200)}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
@@ -111,9 +121,9 @@ function decodeLogRecord(
     r.end = save;
     r.pos = end;
   }
-  if (body.length > rules.maxAttributeValueBytes * 4) {
-    throw new ItemRejected(`log body of ${body.length} characters is over the limit of ${rules.maxAttributeValueBytes * 4}`);
-  }
+  const bodyLimit = logBodyLimit(rules.maxAttributeValueBytes);
+  const bodyBytes = utf8BytesOver(body, bodyLimit);
+  if (bodyBytes !== null) throw new ItemRejected(`log body is ${bodyBytes} bytes, over the limit of ${bodyLimit}`);
   // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
   let timeUnixNano = nanosFromParts(time[0], time[1]);
   if (timeUnixNano === '0') timeUnixNano = nanosFromParts(observed[0], observed[1]);

@@ -57,12 +57,14 @@ export interface WalkNames {
   request: string;
   resourceContainer: string;
   scopeContainer: string;
+  /** The item's place as OTLP JSON names it, `resourceSpans`, `scopeSpans`, `spans`: a rejection says which item it was. */
+  path: readonly [resources: string, scopes: string, items: string];
 }
 
 /**
  * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
  * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
- * `reject` and the walk goes on.
+ * `reject`, prefixed with the item's place when `itemPaths`, and the walk goes on.
  */
 export function walkExportRequest(
   buf: Uint8Array,
@@ -70,6 +72,7 @@ export function walkExportRequest(
   names: WalkNames,
   decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope) => void,
   reject: (message: string) => void,
+  itemPaths: boolean,
 ): void {
   const r = new WireReader(buf);
   const containers: [number, number][] = [];
@@ -80,7 +83,9 @@ export function walkExportRequest(
       containers.push(r.delimited());
     } else r.skip(tag & 7);
   }
-  for (const [rs, re] of containers) {
+  const [resources, scopes, itemsName] = names.path;
+  for (let ri = 0; ri < containers.length; ri++) {
+    const [rs, re] = containers[ri]!;
     const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
     const resource = decodeResource(r, header, rules);
     for (let c = 0; c < children.length; c += 2) {
@@ -92,8 +97,8 @@ export function walkExportRequest(
         try {
           decodeItem(r, items[i]!, items[i + 1]!, rsc);
         } catch (err) {
-          if (err instanceof ItemRejected || err instanceof DecodeError) reject(err.message);
-          else throw err;
+          if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
+          reject(itemPaths ? `${resources}[${ri}].${scopes}[${c / 2}].${itemsName}[${i / 2}]: ${err.message}` : err.message);
         }
       }
     }

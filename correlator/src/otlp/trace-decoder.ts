@@ -1,7 +1,7 @@
 // Decodes an OTLP ExportTraceServiceRequest into what correlation and storage need. A structurally
 // broken body throws DecodeError (answered 400); a span that is well-framed but invalid (bad ids,
 // oversized attribute) is rejected alone and reported through partial_success.
-import { attrValueToKeyString, readAnyValue } from './any-value.js';
+import { attrValueToKeyString, attributeValueBytes, readAnyValue } from './any-value.js';
 import {
   noteRejection,
   type DecodedResourceScope,
@@ -12,7 +12,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo } from './request-walker.js';
+import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type WalkNames } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
 import {
@@ -24,15 +24,24 @@ import {
 } from './wire-reader.js';
 
 
-export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules): DecodedTraceBatch {
+const TRACE_REQUEST: WalkNames = {
+  request: 'ExportTraceServiceRequest.resource_spans',
+  resourceContainer: 'ResourceSpans',
+  scopeContainer: 'ScopeSpans',
+  path: ['resourceSpans', 'scopeSpans', 'spans'],
+};
+
+/** `itemPaths`: whether rejections name the span's place (the body's own, not a re-encoding that dropped items). */
+export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, itemPaths = true): DecodedTraceBatch {
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
   const traceIds = newIdMemo();
   walkExportRequest(
     buf,
     rules,
-    { request: 'ExportTraceServiceRequest.resource_spans', resourceContainer: 'ResourceSpans', scopeContainer: 'ScopeSpans' },
+    TRACE_REQUEST,
     (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds)),
     message => noteRejection(batch, message),
+    itemPaths,
   );
   return batch;
 }
@@ -166,11 +175,16 @@ function readAttributeForKeys(
       valEnd = r.pos;
     } else r.skip(tag & 7);
   }
+  // The encoded value is its text plus a tag and a length: only one longer than the limit can be
+  // over it, and then it is measured as text, as a log attribute is (a value of exactly the limit
+  // was refused, reported 2 bytes larger than it was).
   if (valEnd - valStart > rules.maxAttributeValueBytes) {
-    const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
-    throw new ItemRejected(
-      `attribute "${key}" value is ${valEnd - valStart} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
-    );
+    const size = attributeValueBytes(readAnyValue(r, valStart, valEnd));
+    r.end = end;
+    if (size > rules.maxAttributeValueBytes) {
+      const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
+      throw new ItemRejected(`attribute "${key}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`);
+    }
   }
   if (keyStart < 0 || valStart < 0) return keys;
   const alias = rules.aliases.match(r.buf, keyStart, keyEnd);

@@ -189,7 +189,7 @@ describe('protobuf encodings the SDK does not write', () => {
       Buffer.concat([span(), protobuf.Writer.create().uint32(tag(13, LEN)).bytes(l).finish()]);
     const bad = decodeTraceRequest(request(withLink(link(Buffer.alloc(5, 1), SPAN))), rules);
     assert.equal(bad.spans.length, 0);
-    assert.deepEqual(bad.rejectionMessages, ['link trace_id must be 16 bytes, got 5']);
+    assert.deepEqual(bad.rejectionMessages, ['resourceSpans[0].scopeSpans[0].spans[0]: link trace_id must be 16 bytes, got 5']);
     const empty = decodeTraceRequest(
       request(withLink(link(new Uint8Array(0), new Uint8Array(0)))),
       rules,

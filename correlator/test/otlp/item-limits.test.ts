@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { convertLogBatch } from '../../src/ingest/log-batch.js';
+import { utf8BytesOver } from '../../src/otlp/item-limits.js';
+import { normaliseLogsJson, normaliseTraceJson } from '../../src/otlp/json-normaliser.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { buildLogs, buildTraces, logsJson, logsProtobuf, tracesJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+const LIMIT = 100;
+const rules = keyRulesFromConfig(loadConfig({ MAX_ATTRIBUTE_VALUE_BYTES: String(LIMIT) }));
+
+/** A text of exactly `bytes` UTF-8 bytes, of two-byte characters where it can be. */
+function textOf(bytes: number, wide: boolean): string {
+  return wide ? 'é'.repeat(Math.floor(bytes / 2)) + 'x'.repeat(bytes % 2) : 'x'.repeat(bytes);
+}
+
+describe('utf8BytesOver', () => {
+  const cases: [string, string, number, number | null][] = [
+    ['empty', '', 0, null],
+    ['ASCII at the limit', 'abc', 3, null],
+    ['ASCII one over', 'abcd', 3, 4],
+    ['short in units, over in bytes', 'ééé', 5, 6],
+    ['three-byte characters at the limit', '€€', 6, null],
+    ['a surrogate pair is four bytes', '😀', 3, 4],
+  ];
+  for (const [title, text, limit, expected] of cases) {
+    it(title, () => assert.equal(utf8BytesOver(text, limit), expected));
+  }
+});
+
+describe('attribute and body limits, counted alike in UTF-8 bytes of the text', () => {
+  const sizes: [bytes: number, wide: boolean, rejected: boolean][] = [
+    [LIMIT - 1, false, false],
+    [LIMIT, false, false],
+    [LIMIT + 1, false, true],
+    [LIMIT, true, false],
+    [LIMIT + 2, true, true],
+  ];
+  for (const [bytes, wide, rejected] of sizes) {
+    const what = `${bytes} bytes${wide ? ' of two-byte characters' : ''}`;
+
+    it(`a span attribute of ${what} is ${rejected ? 'rejected, its size told' : 'accepted'}`, async () => {
+      const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 's', startMs: T0, endMs: T0 + 1, attributes: { note: textOf(bytes, wide) } }] }]);
+      for (const [form, batch] of [
+        ['protobuf', decodeTraceRequest(tracesProtobuf(t!.spans), rules)],
+        ['JSON', decodeTraceRequest(normaliseTraceJson(tracesJson(t!.spans)).binary, rules)],
+      ] as const) {
+        assert.equal(batch.rejected, rejected ? 1 : 0, `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
+        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceSpans[0].scopeSpans[0].spans[0]: attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT}`, form);
+      }
+    });
+
+    it(`a log attribute of ${what} is ${rejected ? 'rejected, its size told' : 'accepted'}`, async () => {
+      const records = await buildLogs('arda', [{ body: 'b', atMs: T0, attributes: { note: textOf(bytes, wide) } }]);
+      const batch = decodeLogsRequest(logsProtobuf(records), rules, T0);
+      assert.equal(batch.rejected, rejected ? 1 : 0, JSON.stringify(batch.rejectionMessages));
+      if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT}`);
+    });
+
+    it(`a JSON batch label of ${what} is ${rejected ? 'rejected, its size told' : 'accepted'}`, () => {
+      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: 'm', labels: { note: textOf(bytes, wide) } }] }, rules);
+      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `labels.note value is ${bytes} bytes, over the limit of ${LIMIT}` }] : []);
+    });
+
+    const bodyBytes = bytes - LIMIT + 4 * LIMIT;
+    const body = `${wide ? 'two-byte ' : ''}${bodyBytes} bytes`;
+    it(`a log body of ${body} is ${rejected ? 'rejected, its size told' : 'accepted'}, in OTLP and in the JSON batch`, async () => {
+      const records = await buildLogs('arda', [{ body: textOf(bodyBytes, wide), atMs: T0 }]);
+      for (const [form, batch] of [
+        ['protobuf', decodeLogsRequest(logsProtobuf(records), rules, T0)],
+        ['JSON', decodeLogsRequest(normaliseLogsJson(logsJson(records)).binary, rules, T0)],
+      ] as const) {
+        assert.equal(batch.rejected, rejected ? 1 : 0, `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
+        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log body is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}`, form);
+      }
+      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: textOf(bodyBytes, wide) }] }, rules);
+      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `message is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}` }] : []);
+    });
+  }
+});
+
+describe('where a rejected item was', () => {
+  const big = { note: 'x'.repeat(LIMIT + 1) };
+
+  it('names the resource, scope and place of a protobuf span', async () => {
+    const traces = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'a', startMs: T0, endMs: T0 + 1 }] },
+      {
+        service: 'arda',
+        spans: [
+          { name: 'b', startMs: T0, endMs: T0 + 1 },
+          { name: 'c', startMs: T0 + 1, endMs: T0 + 2, attributes: big },
+        ],
+      },
+    ]);
+    const spans = traces.flatMap(t => t.spans);
+    // Where the SDK's serializer put span c, read from its JSON form, which it lays out the same way.
+    const json = tracesJson(spans) as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] };
+    const r = json.resourceSpans.findIndex(rs => rs.scopeSpans[0]!.spans.some(s => s.name === 'c'));
+    const i = json.resourceSpans[r]!.scopeSpans[0]!.spans.findIndex(s => s.name === 'c');
+    assert.deepEqual([r, json.resourceSpans.length, json.resourceSpans[r]!.scopeSpans[0]!.spans.length], [r, 2, 2], 'two resources, c with b');
+    const batch = decodeTraceRequest(tracesProtobuf(spans), rules);
+    assert.deepEqual(batch.spans.map(s => s.name).sort(), ['a', 'b']);
+    assert.deepEqual(batch.rejectionMessages, [`resourceSpans[${r}].scopeSpans[0].spans[${i}]: attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`]);
+  });
+
+  it('names the place in a JSON body only while the re-encoding has every item where the body had it', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'first', startMs: T0, endMs: T0 + 1 },
+          { name: 'second', startMs: T0 + 1, endMs: T0 + 2 },
+          { name: 'third', startMs: T0 + 2, endMs: T0 + 3, attributes: big },
+        ],
+      },
+    ]);
+    const decode = (mutate: (spans: Record<string, unknown>[]) => void): string[] => {
+      const body = tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+      mutate(body.resourceSpans[0]!.scopeSpans[0]!.spans);
+      const n = normaliseTraceJson(body);
+      return [...n.rejectionMessages, ...decodeTraceRequest(n.binary, rules, n.positionsKept).rejectionMessages];
+    };
+    const oversized = `attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`;
+    const third = (spans: Record<string, unknown>[]) => spans.findIndex(s => s.name === 'third');
+    const kept = decode(() => undefined);
+    const at = third((tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
+    assert.deepEqual(kept, [`resourceSpans[0].scopeSpans[0].spans[${at}]: ${oversized}`]);
+    // The JSON check drops the span with a bad id: in the re-encoding the third span is one place
+    // earlier, and a path would name another span than the body's.
+    const shifted = decode(spans => {
+      const other = spans.find(s => s.name !== 'third')!;
+      other.spanId = 'zz';
+    });
+    assert.equal(shifted.length, 2);
+    assert.match(shifted[0]!, /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[\d\]: spanId "zz" is not 16 hex characters$/);
+    assert.equal(shifted[1], oversized);
+  });
+});
