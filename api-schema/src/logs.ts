@@ -32,7 +32,10 @@ export const LogBatch = Type.Object(
 export type LogBatch = Static<typeof LogBatch>;
 
 export const LogBatchResponse = Type.Object({
-  accepted: Type.Integer(),
+  accepted: Type.Integer({ description: 'Records taken: stored now, or already stored (duplicates)' }),
+  duplicates: Type.Integer({
+    description: 'Of the accepted, those already stored by an earlier request (a client retry or replay): not stored again',
+  }),
   rejected: Type.Integer(),
   errors: Type.Array(Type.Object({ index: Type.Integer(), message: Type.String() })),
 });

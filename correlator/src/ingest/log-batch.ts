@@ -2,6 +2,7 @@
 import { BUSINESS_KEY_NAMES, MAX_KEY_VALUE_LENGTH, type LogBatch, type LogBatchRecord } from '@correlation-station/api-schema';
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
+import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
@@ -65,8 +66,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
       severityNumber: SEVERITY_NUMBER[severity] ?? 0,
       severityText: severity,
       body: rec.message,
-      traceId: rec.trace_id?.toLowerCase() ?? '',
-      spanId: rec.span_id?.toLowerCase() ?? '',
+      traceId: optionalId(rec.trace_id),
+      spanId: optionalId(rec.span_id),
       eventName: '',
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
@@ -75,6 +76,11 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
     });
   });
   return out;
+}
+
+/** As OTLP has it, an all-zero id is no id: taken as one, it joined every such log into one trace. */
+function optionalId(hex: string | undefined): string {
+  return hex === undefined || isZeroHex(hex) ? '' : hex.toLowerCase();
 }
 
 function validateRecord(raw: unknown, maxAttributeValueBytes: number): string | null {

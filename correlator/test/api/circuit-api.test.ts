@@ -269,10 +269,10 @@ describe('circuit API over ingested SDK traces', () => {
     const app = await buildTestApp(t);
     const line = { timestamp: new Date(T0).toISOString(), severity: 'WARN', message: 'port busy, retrying', circuit_id: CID };
     const batch = { resource: { service: 'bpocore' }, records: [line, line, { ...line, message: 'gave up' }, line] };
-    const post = async () => (await app.inject({ method: 'POST', url: '/api/logs', payload: batch })).json<{ accepted: number }>();
-    assert.equal((await post()).accepted, 4);
+    const post = async () => (await app.inject({ method: 'POST', url: '/api/logs', payload: batch })).json<{ accepted: number; duplicates: number }>();
+    assert.deepEqual(await post(), { accepted: 4, duplicates: 0, rejected: 0, errors: [] });
     const [retried] = await Promise.all([post(), post()]);
-    assert.equal(retried.accepted, 4, 'the retry is accepted');
+    assert.deepEqual(retried, { accepted: 4, duplicates: 4, rejected: 0, errors: [] }, 'the retry is accepted, and said to be stored already');
     const records = await buildLogs('arda', [
       { body: `circuit_id=${CID} link down`, atMs: T0 + 1 },
       { body: `circuit_id=${CID} link down`, atMs: T0 + 1 },
@@ -290,6 +290,29 @@ describe('circuit API over ingested SDK traces', () => {
     ]);
     const summary = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>().summary;
     assert.equal(summary.logCount, 6);
+  });
+
+  it('takes an all-zero trace or span id in the JSON batch as none, as OTLP does', async t => {
+    const app = await buildTestApp(t);
+    const zero = { trace_id: '0'.repeat(32), span_id: '0'.repeat(16) };
+    const at = new Date(T0).toISOString();
+    const posted = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: {
+        resource: { service: 'bpocore' },
+        records: [
+          { timestamp: at, message: 'a', circuit_id: 'ZC-2', ...zero },
+          { timestamp: at, message: 'b', circuit_id: 'ZC-3', ...zero },
+        ],
+      },
+    });
+    assert.equal(posted.json<{ accepted: number }>().accepted, 2);
+    const logs = (await app.inject('/api/circuits/ZC-2/logs')).json<{ logs: { body: string; traceId: string; spanId: string }[] }>().logs;
+    assert.deepEqual(logs.map(l => [l.body, l.traceId, l.spanId]), [['a', '', '']]);
+    const summary = (await app.inject('/api/circuits/ZC-2')).json<CircuitDetail>().summary;
+    assert.deepEqual([summary.traceCount, summary.logCount], [0, 1]);
+    assert.equal((await app.inject(`/api/traces/${'0'.repeat(32)}`)).statusCode, 404);
   });
 
   it('says when a circuit has more correlations than its detail lists', async t => {
