@@ -133,6 +133,8 @@ function decodeSpan(
   }
   if (!traceId) throw new ItemRejected(`span "${name}" has no trace_id`);
   if (!spanId) throw new ItemRejected(`span "${name}" in trace ${traceId} has no span_id`);
+  // Taken, it sat at 1970: outside every time range, and gone at the next retention sweep.
+  if (startMs === 0) throw new ItemRejected(`span "${name}" in trace ${traceId} has no start time (start_time_unix_nano is 0)`);
   if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
   return {
     traceId,

@@ -178,6 +178,28 @@ describe('trace decoder rejections', () => {
     assert.match(batch.rejectionMessages[0]!, /attribute "payload" value is \d+ bytes, over the limit of 1024/);
   });
 
+  it('rejects only a span without a start time', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'ok', startMs: T0, endMs: T0 + 1 },
+          { name: 'epoch', startMs: T0, endMs: T0 + 1 },
+        ],
+      },
+    ]);
+    // The SDK takes a start of 0 as "now": the JSON form carries the zero, protobufjs encodes it.
+    const body = tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+    const spans = body.resourceSpans[0]!.scopeSpans[0]!.spans;
+    Object.assign(spans.find(s => s.name === 'epoch')!, { startTimeUnixNano: '0', endTimeUnixNano: '0' });
+    const json = normaliseTraceJson(body);
+    const batch = decodeTraceRequest(json.binary, rules, json.positionsKept);
+    assert.deepEqual(batch.spans.map(s => s.name), ['ok']);
+    assert.equal(batch.rejected, 1);
+    const at = spans.findIndex(s => s.name === 'epoch');
+    assert.equal(batch.rejectionMessages[0], `resourceSpans[0].scopeSpans[0].spans[${at}]: span "epoch" in trace ${t!.traceId} has no start time (start_time_unix_nano is 0)`);
+  });
+
   const jsonCases: { title: string; mutate: (span: Record<string, unknown>) => void; message: RegExp }[] = [
     { title: 'non-hex trace id', mutate: s => (s.traceId = 'zz'.repeat(16)), message: /traceId "z+" is not 32 hex characters/ },
     { title: 'short span id', mutate: s => (s.spanId = 'abcd'), message: /spanId "abcd" is not 16 hex characters/ },

@@ -13,6 +13,7 @@ import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 const rules = keyRulesFromConfig(loadConfig({ MAX_ATTRIBUTE_VALUE_BYTES: '100' }));
 const LEN = 2;
 const VARINT = 0;
+const FIXED64 = 1;
 const tag = (field: number, wire: number) => (field << 3) | wire;
 const TRACE = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
 const SPAN = Buffer.from('1112131415161718', 'hex');
@@ -50,7 +51,9 @@ function span(...fields: Uint8Array[]): Uint8Array {
     .uint32(tag(2, LEN))
     .bytes(SPAN)
     .uint32(tag(5, LEN))
-    .string('op');
+    .string('op')
+    .uint32(tag(7, FIXED64))
+    .fixed64('1768478400000000000');
   for (const f of fields) w.uint32(tag(9, LEN)).bytes(f);
   return w.finish();
 }
