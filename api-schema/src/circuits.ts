@@ -11,7 +11,7 @@ export const CircuitSummary = Type.Object(
   {
     circuitId: Type.String(),
     status: CircuitStatus,
-    services: Type.Array(Type.String()),
+    services: Type.Array(Type.String(), { description: 'In alphabetical order' }),
     traceCount: Type.Integer(),
     spanCount: Type.Integer(),
     errorCount: Type.Integer(),
@@ -22,7 +22,11 @@ export const CircuitSummary = Type.Object(
     lastSeen: Type.String({ format: 'date-time' }),
     firstSeenMs: Type.Number(),
     lastSeenMs: Type.Number(),
-    keys: BusinessKeys,
+    keys: Type.Object(BusinessKeys.properties, {
+      description:
+        "One value of each business key the circuit's data carried: the least of them when it carried several " +
+        '(its traces list them all), so it does not depend on the order the data arrived in',
+    }),
   },
 );
 export type CircuitSummary = Static<typeof CircuitSummary>;

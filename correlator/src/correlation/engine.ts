@@ -11,6 +11,7 @@ import {
   type DerivedWrites,
   type TraceUpsert,
 } from '../store/derived-writes.js';
+import { keepLeastKeys } from './circuit-keys.js';
 import { CandidateSpans, MAX_CANDIDATES } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
@@ -1249,7 +1250,7 @@ function addToCircuit(c: CircuitDelta, d: CircuitDatum): void {
   c.errorDelta += d.errors;
   c.logDelta += d.logs;
   if (!c.services.includes(d.service)) c.services.push(d.service);
-  if (d.keys) Object.assign(c.keys, d.keys);
+  if (d.keys) keepLeastKeys(c.keys, d.keys);
 }
 
 function circuitDelta(batch: BatchContext, circuitId: string, startMs: number, endMs: number): CircuitDelta {

@@ -329,6 +329,29 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const { order, result } of runs.slice(1)) assert.deepEqual(result, first, order);
   });
 
+  it("names the same key values and services in a circuit's summary whatever order its traces came in", async t => {
+    // One activation, two MDSO resources: the circuit's data carries two resource ids.
+    const A = () => rootTrace('beorn', 'KA', T0, T0 + 1000, { circuit_id: 'CIRC-KEYS', resource_id: 'res-b' });
+    const B = () => rootTrace('mdso', 'KB', T0 + 2000, T0 + 3000, { circuit_id: 'CIRC-KEYS', resource_id: 'res-a' });
+    const C = () => rootTrace('arda', 'KC', T0 + 4000, T0 + 5000, { circuit_id: 'CIRC-KEYS', product_id: 'prod-1' });
+    const orders: [string, (c: Correlator) => Promise<void>][] = [
+      ['A, B, C', async c => { for (const x of [A, B, C]) await c.send(await x()); }],
+      ['C, B, A', async c => { for (const x of [C, B, A]) await c.send(await x()); }],
+      ['B, restart, A, C', async c => { await c.send(await B()); await c.restart(); for (const x of [A, C]) await c.send(await x()); }],
+      ['A, C, B in one request', async c => c.send([...(await A()), ...(await C()), ...(await B())])],
+      ['B, A, C in one request', async c => c.send([...(await B()), ...(await A()), ...(await C())])],
+    ];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t);
+      await run(c);
+      const summary = (await c.get<{ summary: { keys: Record<string, string>; services: string[] } }>('/api/circuits/CIRC-KEYS')).summary;
+      assert.deepEqual(summary.keys, { circuit_id: 'CIRC-KEYS', resource_id: 'res-a', product_id: 'prod-1' }, order);
+      assert.deepEqual(summary.services, ['arda', 'beorn', 'mdso'], order);
+      const listed = (await c.get<{ circuits: { keys: Record<string, string>; services: string[] }[] }>('/api/circuits')).circuits;
+      assert.deepEqual(listed.map(x => [x.keys, x.services]), [[summary.keys, summary.services]], order);
+    }
+  });
+
   it('merges two correlated episodes with their bridges as if the late trace had come in order', async t => {
     const attrs = { circuit_id: 'CIRC-MERGE2' };
     const E2 = T0 + 122_000;

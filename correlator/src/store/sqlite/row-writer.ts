@@ -7,6 +7,8 @@ import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
 import { groupMapKey } from '../../correlation/types.js';
+import { keepLeastKeys } from '../../correlation/circuit-keys.js';
+import type { KeyValues } from '../../otlp/decoded.js';
 import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import type { SpanBodyAppender } from './span-body-files.js';
@@ -260,7 +262,10 @@ export class RowWriter {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
       const services = existing ? (JSON.parse(existing.services) as string[]) : [];
       for (const s of c.services) if (!services.includes(s)) services.push(s);
-      const keys = { ...(existing ? (JSON.parse(existing.keys) as object) : {}), ...c.keys };
+      // In order, as correlations list theirs: the order of arrival is not the same after a replay.
+      services.sort();
+      const keys: KeyValues = existing ? (JSON.parse(existing.keys) as KeyValues) : {};
+      keepLeastKeys(keys, c.keys);
       st.upsertCircuit.run(
         c.circuitId,
         c.firstMs,
