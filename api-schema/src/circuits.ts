@@ -92,7 +92,11 @@ export const StitchedTrace = Type.Object(
     spans: Type.Array(Span),
     resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),
     bridges: Type.Array(Bridge),
-    spanCount: Type.Integer({ description: 'Spans in the circuit, including any cut by the limit' }),
+    spanCount: Type.Integer({
+      description:
+        'Spans in the view, bridge spans included, and any cut by the limit: the summary counts the spans that arrived, spanCount - bridgeSpanCount',
+    }),
+    bridgeSpanCount: Type.Integer({ description: 'Of spanCount, the synthetic bridge spans' }),
     truncated: Type.Boolean(),
   },
 );

@@ -18,7 +18,11 @@ export const TraceDetail = Type.Object(
   {
     summary: TraceSummary,
     spans: Type.Array(Span),
-    spanCount: Type.Integer({ description: 'Spans the trace has; more than spans holds when truncated' }),
+    spanCount: Type.Integer({
+      description:
+        'Spans the trace has, its bridge spans included; more than spans holds when truncated. The summary counts the spans that arrived, spanCount - bridgeSpanCount',
+    }),
+    bridgeSpanCount: Type.Integer({ description: 'Of spanCount, the synthetic bridge spans placed in this trace' }),
     truncated: Type.Boolean({ description: 'Whether spans were cut at the limit' }),
     resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),
     correlations: Type.Array(Correlation, { description: 'The most recent first, at most 500' }),

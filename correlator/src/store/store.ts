@@ -111,16 +111,17 @@ export interface Store extends StateLoader {
   circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
   /**
-   * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`.
-   * The bridges are the given group's (a circuit's view), else every hop from the traces once.
+   * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`,
+   * `bridgeTotal` of which are bridge spans. The bridges are the given group's (a circuit's view),
+   * else every hop from the traces once.
    */
-  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
+  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number; bridgeTotal: number }>;
   spansOfTraces(
     traceIds: readonly string[],
     limit: number,
     bodyNeeded: BodyNeeded,
     bridgesOf?: { key: string; value: string },
-  ): Promise<{ spans: ViewSpan[]; total: number }>;
+  ): Promise<{ spans: ViewSpan[]; total: number; bridgeTotal: number }>;
   /**
    * A circuit's bridges (with `fromTraceIds`, only those from these traces: a time range's), or a
    * trace's bridge spans in and out.

@@ -250,12 +250,24 @@ describe('circuit API over ingested SDK traces', () => {
     const full = await view('');
     assert.equal(full.truncated, false);
     assert.equal(full.spanCount, full.spans.length);
+    // The summary counts the spans that arrived; the view adds one bridge span per hop.
+    const summary = (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>().summary;
+    assert.deepEqual([full.bridgeSpanCount, full.spanCount - full.bridgeSpanCount], [2, summary.spanCount]);
+    assert.equal(full.spans.filter(s => s.synthetic).length, 2);
+    for (const t of (await app.inject(`/api/circuits/${encodeURIComponent(CID)}`)).json<CircuitDetail>().traces) {
+      const detail = (await app.inject(`/api/traces/${t.traceId}`)).json<{ spans: { synthetic: boolean }[]; spanCount: number; bridgeSpanCount: number }>();
+      assert.deepEqual(
+        [detail.spanCount - detail.bridgeSpanCount, detail.bridgeSpanCount],
+        [t.spanCount, detail.spans.filter(s => s.synthetic).length],
+        t.traceId,
+      );
+    }
     const starts = full.spans.map(s => BigInt(s.startTimeUnixNano));
     assert.deepEqual(starts, [...starts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     for (const limit of [1, 3, full.spans.length - 1]) {
       const cut = await view(`?limit=${limit}`);
       assert.equal(cut.truncated, true, `limit ${limit}`);
-      assert.equal(cut.spanCount, full.spanCount, `limit ${limit}`);
+      assert.deepEqual([cut.spanCount, cut.bridgeSpanCount], [full.spanCount, full.bridgeSpanCount], `limit ${limit}`);
       assert.deepEqual(
         cut.spans.map(s => s.spanId),
         full.spans.slice(0, limit).map(s => s.spanId),

@@ -37,6 +37,7 @@ interface Reply {
   traceIds: string[];
   bridges: Bridge[];
   spanCount: number;
+  bridgeSpanCount: number;
   truncated: boolean;
 }
 
@@ -162,6 +163,7 @@ const envelope = (spans: StoredSpan[]): Reply => ({
     },
   ],
   spanCount: spans.length + 3,
+  bridgeSpanCount: 1,
   truncated: true,
 });
 
@@ -418,7 +420,7 @@ describe('stitched view JSON written from stored span bytes', () => {
 
     const store = app.correlator.store;
     const traceIds = await store.circuitTraceIds(cid);
-    const { spans, total } = await store.spansOfTraces(traceIds, 20000);
+    const { spans, total, bridgeTotal } = await store.spansOfTraces(traceIds, 20000);
     assert.ok(spans.some(x => x.synthetic), 'the circuit has a bridge span');
     const check = await serializers(t);
     const { reference } = await check(
@@ -428,6 +430,7 @@ describe('stitched view JSON written from stored span bytes', () => {
         // As the route serves them: checked against the clocks of the circuit's calls.
         bridges: withClockChecks(await store.bridgesOf({ circuitId: cid }), await store.serviceCallsOf(traceIds)),
         spanCount: total,
+        bridgeSpanCount: bridgeTotal,
         truncated: false,
       },
       spans,
@@ -453,6 +456,7 @@ describe('stitched view JSON written from stored span bytes', () => {
       summary: summary!,
       spans: orderForTimeline(toApiSpans(ofTrace.spans)),
       spanCount: ofTrace.total,
+      bridgeSpanCount: ofTrace.bridgeTotal,
       truncated: false,
       resources: apiResources(ofTrace.spans),
       correlations: await store.correlations({ trace_id: traceId, limit: 500 }),

@@ -228,6 +228,7 @@ describe('traceDetailFrame', () => {
       },
       spans: [makeSpan({ traceId: TRACE_B, spanId: '2222222222222222', serviceName: 'mdso' })],
       spanCount: 1,
+      bridgeSpanCount: 0,
       truncated: false,
       resources: [makeResource()],
       correlations: [],
@@ -303,5 +304,6 @@ const stitched: StitchedTrace = {
   ],
   bridges: [makeBridge()],
   spanCount: 4,
+  bridgeSpanCount: 1,
   truncated: false,
 };

@@ -89,7 +89,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
-      const [{ spans, total }, bridges, calls] = await Promise.all([
+      const [{ spans, total, bridgeTotal }, bridges, calls] = await Promise.all([
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded, { key: 'circuit_id', value: id }),
         store.bridgesOf(bridgesInView(id, traceIds, range)),
         store.serviceCallsOf(traceIds),
@@ -104,6 +104,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           spans: [],
           bridges: withClockChecks(bridges, calls),
           spanCount: total,
+          bridgeSpanCount: bridgeTotal,
           truncated: total > spans.length,
         },
         spans,

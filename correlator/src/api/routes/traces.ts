@@ -31,7 +31,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       if (!summary) throw errors.traceNotFound(traceId);
       const lookup = new ViewLookup(spanJsonCache);
       const limit = request.query.limit ?? 100000;
-      const [{ spans, total }, correlations, bridges, links] = await Promise.all([
+      const [{ spans, total, bridgeTotal }, correlations, bridges, links] = await Promise.all([
         store.spansOfTraces([traceId], limit, lookup.bodyNeeded),
         store.correlations({ trace_id: traceId, limit: DETAIL_CORRELATIONS + 1 }),
         store.bridgesOf({ traceId }),
@@ -40,7 +40,7 @@ export const traceRoutes: FastifyPluginAsyncTypebox<{
       // Spans are written as JSON straight from their stored bytes, as in the stitched view.
       return sendWithSpans(
         reply,
-        { summary, spans: [], spanCount: total, truncated: total > spans.length, ...detailCorrelations(correlations), bridges, linksOut: links.out, linksIn: links.in },
+        { summary, spans: [], spanCount: total, bridgeSpanCount: bridgeTotal, truncated: total > spans.length, ...detailCorrelations(correlations), bridges, linksOut: links.out, linksIn: links.in },
         spans,
         lookup,
         renderWorkers,

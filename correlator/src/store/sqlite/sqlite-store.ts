@@ -977,20 +977,20 @@ export class SqliteStore implements Store {
     return rows.map(toTraceSummary).sort((a, b) => a.startTimeMs - b.startTimeMs);
   }
 
-  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number }>;
+  spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: StoredSpan[]; total: number; bridgeTotal: number }>;
   spansOfTraces(
     traceIds: readonly string[],
     limit: number,
     bodyNeeded: BodyNeeded,
     bridgesOf?: { key: string; value: string },
-  ): Promise<{ spans: ViewSpan[]; total: number }>;
+  ): Promise<{ spans: ViewSpan[]; total: number; bridgeTotal: number }>;
   async spansOfTraces(
     traceIds: readonly string[],
     limit: number,
     bodyNeeded: BodyNeeded = () => true,
     bridgesOf?: { key: string; value: string },
-  ): Promise<{ spans: ViewSpan[]; total: number }> {
-    if (traceIds.length === 0) return { spans: [], total: 0 };
+  ): Promise<{ spans: ViewSpan[]; total: number; bridgeTotal: number }> {
+    if (traceIds.length === 0) return { spans: [], total: 0, bridgeTotal: 0 };
     const ids = JSON.stringify(traceIds);
     const spans: ViewSpan[] = [];
     /** Span i is record `spans[i].slot` of chunk `chunkOf[i]`; -1 for a bridge span, read with its bytes. */
@@ -1054,7 +1054,7 @@ export class SqliteStore implements Store {
         span.body = body.subarray(offset, offset + chunkRecord.length(meta, span.slot));
       }
     }
-    return { spans: order.map(i => spans[i]!), total: spans.length };
+    return { spans: order.map(i => spans[i]!), total: spans.length, bridgeTotal: bridgeRows.length };
   }
 
   /** The span bytes of chunks, by id: from their rows, or read from their segment files. */
