@@ -77,9 +77,11 @@ export const TraceSummary = Type.Object(
     services: Type.Array(Type.String(), { description: 'Services of its spans and of its logs' }),
     spanCount: Type.Integer(),
     errorCount: Type.Integer(),
-    startTimeMs: Type.Number(),
-    endTimeMs: Type.Number(),
-    durationMs: Type.Number(),
+    startTimeMs: Type.Number({ description: 'Its earliest datum: span start, or the time of a log that names the trace' }),
+    endTimeMs: Type.Number({ description: 'Its latest datum: span end, or the time of a log that names the trace' }),
+    durationMs: Type.Number({
+      description: "endTimeMs - startTimeMs: the trace's spans and its logs, which can reach beyond its spans (the stitched view's spans give their own extent)",
+    }),
     circuitIds: Type.Array(Type.String(), { description: 'Every circuit id its spans and logs name, sorted' }),
   },
 );
