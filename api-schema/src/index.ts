@@ -50,7 +50,7 @@ export {
   LogListQuery,
   LogListResponse,
 } from './logs.js';
-export { ServiceEdge, ServiceGraph, ServiceGraphQuery, ServiceNode } from './service-graph.js';
+export { MAX_GRAPH_TRACES, ServiceEdge, ServiceGraph, ServiceGraphQuery, ServiceNode } from './service-graph.js';
 export {
   API_VERSION,
   CORRELATOR_SERVICE_NAME,

@@ -32,7 +32,25 @@ export const ServiceEdge = Type.Object({
 });
 export type ServiceEdge = Static<typeof ServiceEdge>;
 
+/**
+ * The most traces a graph of a time range is drawn from, the most recent first: every span of each
+ * is read, so a wide range over a busy store would otherwise take minutes to answer.
+ */
+export const MAX_GRAPH_TRACES = 5000;
+
 export const ServiceGraph = Type.Object(
-  { nodes: Type.Array(ServiceNode), edges: Type.Array(ServiceEdge) },
+  {
+    nodes: Type.Array(ServiceNode),
+    edges: Type.Array(ServiceEdge),
+    traceCount: Type.Integer({ description: 'Traces the graph was drawn from' }),
+    traceLimit: Type.Integer({
+      description: `The most traces a graph without circuit_id is drawn from (${MAX_GRAPH_TRACES}), the most recent of the range`,
+    }),
+    truncated: Type.Boolean({
+      description:
+        'Whether the range holds more traces than traceLimit, so services and calls seen only in older ones are left out and counts are low; ' +
+        "never with circuit_id, whose graph is drawn from all of the circuit's traces in the range",
+    }),
+  },
 );
 export type ServiceGraph = Static<typeof ServiceGraph>;

@@ -50,6 +50,25 @@ describe('serviceGraphFrames', () => {
   });
 
   it.each([
+    [false, undefined],
+    [
+      true,
+      [
+        {
+          severity: 'warning',
+          text:
+            'Drawn from the 5000 most recent traces of the time range only; services and calls of older traces are missing ' +
+            'and counts are low. Narrow the time range or pick a circuit.',
+        },
+      ],
+    ],
+  ])('truncated=%p → notices on the nodes frame %j, none on the edges frame', (truncated, notices) => {
+    const [cutNodes, cutEdges] = serviceGraphFrames('G', { ...graph(), traceCount: 5000, truncated });
+    expect(cutNodes.meta?.notices).toEqual(notices);
+    expect(cutEdges.meta?.notices).toBeUndefined();
+  });
+
+  it.each([
     [0, '-5010 to -4990 ms (3 calls)'],
     [1, ''],
   ])("edge %d shows its target's clock offset as %p", (index, text) => {
@@ -96,5 +115,8 @@ function graph(): ServiceGraph {
         meanConfidence: 0.9,
       },
     ],
+    traceCount: 3,
+    traceLimit: 5000,
+    truncated: false,
   };
 }

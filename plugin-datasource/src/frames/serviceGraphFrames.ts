@@ -1,4 +1,4 @@
-import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
+import { createDataFrame, FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import type { ClockOffset, ServiceGraph } from '@correlation-station/api-schema';
 
 /** Colours of edges: trace-context calls stay default, bridged MDSO hops stand out. */
@@ -12,10 +12,21 @@ function errorRatio(errors: number, total: number): number {
 /** Node-graph frames (`nodes` and `edges`); edges that exist only through bridge spans are dashed and orange. */
 export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFrame[] {
   const { nodes, edges } = graph;
+  // On the nodes frame only: Grafana shows each frame's notices, and one warning is enough.
+  const notices: QueryResultMetaNotice[] = graph.truncated
+    ? [
+        {
+          severity: 'warning',
+          text:
+            `Drawn from the ${graph.traceCount} most recent traces of the time range only; ` +
+            'services and calls of older traces are missing and counts are low. Narrow the time range or pick a circuit.',
+        },
+      ]
+    : [];
   const nodesFrame = createDataFrame({
     refId,
     name: 'nodes',
-    meta: { preferredVisualisationType: 'nodeGraph' },
+    meta: { preferredVisualisationType: 'nodeGraph', notices: notices.length ? notices : undefined },
     fields: [
       { name: 'id', type: FieldType.string, values: nodes.map((n) => n.id) },
       { name: 'title', type: FieldType.string, values: nodes.map((n) => n.title) },

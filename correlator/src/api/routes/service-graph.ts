@@ -1,10 +1,7 @@
-import { ErrorResponse, ServiceGraph, ServiceGraphQuery } from '@correlation-station/api-schema';
+import { ErrorResponse, MAX_GRAPH_TRACES, ServiceGraph, ServiceGraphQuery } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { parseRange } from '../time-params.js';
-
-/** Traces examined for one graph; recent ones first, so a wide range stays answerable. */
-const MAX_GRAPH_TRACES = 5000;
 
 export const serviceGraphRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
   app.get(
@@ -13,6 +10,10 @@ export const serviceGraphRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = a
       schema: {
         tags: ['service-graph'],
         summary: 'Services and the calls between them; edges that exist only through bridges are marked bridged',
+        description:
+          `Without circuit_id, the graph is drawn from at most the ${MAX_GRAPH_TRACES} most recent traces of the range: ` +
+          'truncated says when the range held more (older services and calls are then missing and counts low; narrow the range ' +
+          "or ask for one circuit). With circuit_id, from all of the circuit's traces in the range.",
         querystring: ServiceGraphQuery,
         response: { 200: ServiceGraph, 400: ErrorResponse },
       },

@@ -1295,6 +1295,7 @@ export class SqliteStore implements Store {
     const fromMs = q.fromMs ?? 0;
     const toMs = q.toMs ?? Number.MAX_SAFE_INTEGER;
     let traceIds: string[];
+    let truncated = false;
     // A circuit's traces in the range too: the graph of a time range must not show other times.
     if (q.circuitId)
       traceIds = this.db
@@ -1302,10 +1303,13 @@ export class SqliteStore implements Store {
         .pluck()
         .all(JSON.stringify(await this.circuitTraceIds(q.circuitId)), fromMs, toMs) as string[];
     else {
+      // One past the cap tells whether the range held more, without counting all of it.
       traceIds = this.db
         .prepare('SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY last_ms DESC LIMIT ?')
         .pluck()
-        .all(fromMs, toMs, q.maxTraces) as string[];
+        .all(fromMs, toMs, q.maxTraces + 1) as string[];
+      truncated = traceIds.length > q.maxTraces;
+      if (truncated) traceIds.length = q.maxTraces;
     }
     const nodes = new Map<string, ServiceNode & { traces: Set<string> }>();
     // Confidences are summed in millionths, integers: a float sum depends on the order of its
@@ -1375,6 +1379,9 @@ export class SqliteStore implements Store {
           ...(clockOffset ? { clockOffset } : {}),
         };
       }),
+      traceCount: traceIds.length,
+      traceLimit: q.maxTraces,
+      truncated,
     };
   }
 
