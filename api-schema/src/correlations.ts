@@ -1,5 +1,17 @@
 import { Type, type Static } from 'typebox';
-import { LimitParam, QueryString, TimeParam } from './common.js';
+import { BUSINESS_KEY_NAMES, LimitParam, QueryString, TimeParam, type BusinessKeyName } from './common.js';
+
+/** The method of a correlation (and a bridge) joined by a business key. */
+export function keyMatchMethod<K extends BusinessKeyName>(key: K): `${K}_match` {
+  return `${key}_match`;
+}
+
+/**
+ * Every method the correlator gives a correlation, from the keys it can extract: the query filter
+ * accepts these only, so a misspelt method is a 400 that lists them instead of an empty answer.
+ */
+export const CORRELATION_METHODS = ['trace_id', ...BUSINESS_KEY_NAMES.map(keyMatchMethod)] as const;
+export type CorrelationMethodName = (typeof CORRELATION_METHODS)[number];
 
 export const CorrelationMethod = Type.String({
   description:
@@ -30,7 +42,10 @@ export const CorrelationListQuery = QueryString({
   circuit_id: Type.Optional(Type.String({ minLength: 1 })),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   service: Type.Optional(Type.String({ minLength: 1 })),
-  method: Type.Optional(Type.String({ minLength: 1 })),
+  // Unsafe for the static type only: a union built from an array (not a tuple) is typed never.
+  method: Type.Optional(
+    Type.Unsafe<CorrelationMethodName>(Type.Union(CORRELATION_METHODS.map(m => Type.Literal(m)), { description: 'How the members were joined' })),
+  ),
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
   limit: Type.Optional(LimitParam),

@@ -24,10 +24,13 @@ export {
 } from './traces.js';
 export { Bridge, BridgeClockCheck, ClockOffset } from './bridges.js';
 export {
+  CORRELATION_METHODS,
   Correlation,
   CorrelationListQuery,
   CorrelationListResponse,
   CorrelationMethod,
+  keyMatchMethod,
+  type CorrelationMethodName,
 } from './correlations.js';
 export {
   CircuitDetail,

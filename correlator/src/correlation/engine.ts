@@ -1,7 +1,7 @@
 // Correlation as data arrives. Holds bounded hot state (traces, key groups) indexed by id and by
 // key value, so the cost of a span depends on the span, never on how many traces are tracked.
 // The window bounds state and separates episodes of the same key; it never delays results.
-import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-schema';
 import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { correlatingKeys } from '../config/key-defaults.js';
 import { planBridges } from '../stitching/bridge-planner.js';
@@ -404,8 +404,8 @@ export class CorrelationEngine {
       created = loaded === null;
       g = loaded ?? {
         mapKey: mk,
-        id: correlationId(`${key}_match`, value, startMs),
-        method: `${key}_match`,
+        id: correlationId(keyMatchMethod(key), value, startMs),
+        method: keyMatchMethod(key),
         key,
         value,
         confidence: KEY_CONFIDENCE[key],

@@ -1,7 +1,7 @@
 // Decides which traces of one key group (one circuit) get a bridge from which earlier trace.
 // Pure and order-independent: the same set of traces yields the same bridges whatever order
 // the data arrived in, which is what makes re-ingestion and late data safe.
-import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-schema';
 import { bridgeSpanId } from '../correlation/ids.js';
 import {
   KEY_CONFIDENCE,
@@ -47,7 +47,7 @@ export function planBridges(
       childStartMs: childEntry.startMs,
       key,
       value,
-      method: `${key}_match`,
+      method: keyMatchMethod(key),
       confidence,
     });
   }

@@ -2,18 +2,19 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  Bridge,
-  BusinessKeyName,
-  CircuitListQuery,
-  CircuitSummary,
-  Correlation,
-  LogEntry,
-  ServiceEdge,
-  ServiceGraph,
-  ServiceNode,
-  TraceLink,
-  TraceSummary,
+import {
+  keyMatchMethod,
+  type Bridge,
+  type BusinessKeyName,
+  type CircuitListQuery,
+  type CircuitSummary,
+  type Correlation,
+  type LogEntry,
+  type ServiceEdge,
+  type ServiceGraph,
+  type ServiceNode,
+  type TraceLink,
+  type TraceSummary,
 } from '@correlation-station/api-schema';
 import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
 import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/engine.js';
@@ -813,8 +814,8 @@ export class SqliteStore implements Store {
     const bridges = new Map(near.bridges.filter(b => memberIds.has(b.childTraceId)).map(b => [b.childTraceId, b]));
     return {
       mapKey: groupMapKey(key, value),
-      id: c?.id ?? correlationId(`${key}_match`, value, firstMs),
-      method: `${key}_match`,
+      id: c?.id ?? correlationId(keyMatchMethod(key as BusinessKeyName), value, firstMs),
+      method: keyMatchMethod(key as BusinessKeyName),
       key: key as KeyGroup['key'],
       value,
       confidence: c?.confidence ?? KEY_CONFIDENCE[key as keyof typeof KEY_CONFIDENCE] ?? 0.9,
