@@ -3,7 +3,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ErrorResponse } from '@correlation-station/api-schema';
+import { ErrorResponse, OtlpStatus } from '@correlation-station/api-schema';
 import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
@@ -11,7 +11,7 @@ import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
-import { schemaErrorFormatter } from './api/validation-message.js';
+import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
@@ -79,7 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
   // fastify-plugin: the `correlator` decoration must be visible on the instance buildApp returns.
@@ -208,12 +208,17 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Every route documents the errors every route can give: 401 with auth on, 400 for bad input.
-  // OTLP routes answer errors as google.rpc.Status in the request's encoding, not as ErrorResponse.
+  // OTLP routes answer errors as google.rpc.Status in the request's encoding, not as ErrorResponse,
+  // and document their own 400s; those without responses are the hidden method-not-allowed ones.
   app.addHook('onRoute', route => {
-    if (!route.schema || route.config?.otlpSignal || route.url.startsWith('/docs')) return;
+    if (!route.schema || route.url.startsWith('/docs')) return;
+    const otlp = route.config?.otlpSignal !== undefined;
+    if (otlp && !route.schema.response) return;
     const response = (route.schema.response ??= {}) as Record<string, unknown>;
-    if (!OPEN_PATHS.has(route.url)) response[401] ??= { ...ErrorResponse, description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
-    if (route.schema.params || route.schema.querystring || route.schema.body) response[400] ??= ErrorResponse;
+    if (!OPEN_PATHS.has(route.url)) {
+      response[401] ??= { ...(otlp ? OtlpStatus : ErrorResponse), description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
+    }
+    if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body)) response[400] ??= ErrorResponse;
   });
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));

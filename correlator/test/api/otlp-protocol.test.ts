@@ -250,6 +250,43 @@ describe('authentication', () => {
     });
   }
 
+  it('documents the 401 of every route that answers one, with the body it sends', async t => {
+    const token = '0123456789abcdef-token';
+    const app = await buildTestApp(t, { AUTH_MODE: 'bearer', AUTH_TOKEN: token, AUTH_PROTECT_METRICS: 'true' });
+    type Schema = { type?: string; required?: string[]; properties?: Record<string, { type?: string }> };
+    const doc = (await app.inject({ url: '/docs/json', headers: { authorization: `Bearer ${token}` } })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: Schema }> }> }>>;
+    }>();
+    let refused = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const url = path.replace('{id}', 'C-1').replace('{traceId}', 'a'.repeat(32));
+        const res = await app.inject({
+          method: method.toUpperCase() as InjectOptions['method'],
+          url,
+          ...(method === 'get' ? {} : { headers: { 'content-type': 'application/json' }, payload: '{}' }),
+        });
+        const documented = op.responses['401'];
+        if (res.statusCode !== 401) {
+          assert.ok(['/health', '/ready'].includes(path), `${method} ${path} answers ${res.statusCode} without credentials`);
+          continue;
+        }
+        refused++;
+        assert.ok(documented, `${method} ${path} answers 401 and documents it`);
+        const schema = documented.content?.['application/json']?.schema ?? Object.values(documented.content ?? {})[0]?.schema;
+        assert.ok(schema?.properties, `${method} ${path} documents the 401 body`);
+        const body = res.json<Record<string, unknown>>();
+        for (const name of schema.required ?? []) assert.ok(name in body, `${method} ${path}: 401 body has ${name}: ${res.body}`);
+        for (const [name, value] of Object.entries(body)) {
+          const type = schema.properties[name]?.type;
+          assert.ok(type, `${method} ${path}: 401 body's ${name} is documented`);
+          assert.ok(type === 'integer' ? Number.isInteger(value) : typeof value === type, `${method} ${path}: 401 body's ${name} is ${type}`);
+        }
+      }
+    }
+    assert.ok(refused >= 20, `${refused} routes refused`);
+  });
+
   it('protects /metrics when AUTH_PROTECT_METRICS is set', async t => {
     const app = await buildTestApp(t, { AUTH_MODE: 'bearer', AUTH_TOKEN: '0123456789abcdef-token', AUTH_PROTECT_METRICS: 'true' });
     assert.equal((await app.inject('/metrics')).statusCode, 401);
@@ -279,8 +316,7 @@ describe('service endpoints', () => {
       for (const [method, op] of Object.entries(doc.paths[path]!)) {
         assert.ok(op.responses['200'], `${method} ${path} documents its 200 response`);
         // With auth on, every route but health and readiness can answer 401.
-        if (!path.startsWith('/v1/') && !path.startsWith('/api/otlp/') && path !== '/health' && path !== '/ready')
-          assert.ok(op.responses['401'], `${method} ${path} documents 401`);
+        if (path !== '/health' && path !== '/ready') assert.ok(op.responses['401'], `${method} ${path} documents 401`);
       }
     }
     for (const path of ['/api/circuits/{id}', '/api/circuits/{id}/trace', '/api/circuits/{id}/logs', '/api/traces/{traceId}', '/api/circuits', '/api/logs'])

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
 import { Type } from 'typebox';
-import { schemaErrorFormatter, validationMessage } from '../../src/api/validation-message.js';
+import { AJV_OPTIONS, schemaErrorFormatter, validationMessage } from '../../src/api/validation-message.js';
 import { buildTestApp } from './app-fixture.js';
 
 async function refusal(schema: object, url: string, payload?: object): Promise<string> {
-  const app = Fastify({ ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } }, schemaErrorFormatter });
+  const app = Fastify({ ajv: { customOptions: AJV_OPTIONS }, schemaErrorFormatter });
   app.get('/x', { schema: { ...schema, body: undefined } }, async () => ({ ok: true }));
   app.post('/x', { schema }, async () => ({ ok: true }));
   const res = await app.inject({ method: payload === undefined ? 'GET' : 'POST', url, ...(payload === undefined ? {} : { payload }) });
@@ -51,6 +51,30 @@ const CASES: { name: string; schema: object; url: string; payload?: object; mess
     message: 'querystring/limit must be integer',
   },
   {
+    name: 'a union of literals given twice says so, not which values it takes',
+    schema: { querystring: Type.Object({ status: Type.Optional(Status) }) },
+    url: '/x?status=ok&status=error',
+    message: 'querystring/status given 2 times: give it once',
+  },
+  {
+    name: 'an integer given three times says so, not that it must be an integer',
+    schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) }) },
+    url: '/x?limit=5&limit=6&limit=7',
+    message: 'querystring/limit given 3 times: give it once',
+  },
+  {
+    name: 'a string given twice, even the same value',
+    schema: { querystring: Type.Object({ service: Type.Optional(Type.String({ minLength: 1 })) }) },
+    url: '/x?service=a&service=a',
+    message: 'querystring/service given 2 times: give it once',
+  },
+  {
+    name: 'a parameter that takes several values keeps its own words',
+    schema: { querystring: Type.Object({ tag: Type.Optional(Type.Array(Type.String(), { maxItems: 1 })) }) },
+    url: '/x?tag=a&tag=b',
+    message: 'querystring/tag must NOT have more than 1 items',
+  },
+  {
     name: 'a property a closed body does not have is named',
     schema: { body: Type.Object({ a: Type.String() }, { additionalProperties: false }) },
     url: '/x',
@@ -90,6 +114,33 @@ test("the correlator's routes answer a status outside its values with the values
     code: 'FST_ERR_VALIDATION',
     message: 'invalid request: querystring/status must be one of "ok", "error"',
   });
+});
+
+test("the correlator's routes answer a parameter given more than once with how many times", async t => {
+  const app = await buildTestApp(t);
+  for (const [url, name] of [
+    ['/api/circuits?status=ok&status=error', 'status'],
+    ['/api/circuits?limit=5&limit=6', 'limit'],
+    ['/api/correlations?method=trace_id&method=circuit_id_match', 'method'],
+    ['/api/service-graph?circuit_id=A&circuit_id=B', 'circuit_id'],
+  ] as const) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, 400, url);
+    assert.equal((res.json() as { message: string }).message, `invalid request: querystring/${name} given 2 times: give it once`, url);
+  }
+});
+
+test('validation message: an array refused where the schema takes one, or without its value, keeps its own words', () => {
+  const issue = { keyword: 'maxItems', instancePath: '/tag', schemaPath: '#/properties/tag/maxItems', params: { limit: 1 }, message: 'must NOT have more than 1 items' };
+  const cases: [string, object, string][] = [
+    ['value and schema unknown (Ajv without verbose)', {}, 'querystring/tag must NOT have more than 1 items'],
+    ['schema takes an array', { data: ['a', 'b'], parentSchema: { type: 'array', maxItems: 1 } }, 'querystring/tag must NOT have more than 1 items'],
+    ['a union with an array branch', { data: ['a', 'b'], parentSchema: { anyOf: [{ type: 'string' }, { type: 'array' }] } }, 'querystring/tag must NOT have more than 1 items'],
+    ['schema takes one string', { data: ['a', 'b'], parentSchema: { type: 'string' } }, 'querystring/tag given 2 times: give it once'],
+  ];
+  for (const [name, extra, message] of cases) assert.equal(validationMessage([{ ...issue, ...extra }], 'querystring'), message, name);
+  // Only a query string repeats a parameter; a body's array is the body's.
+  assert.equal(validationMessage([{ ...issue, data: ['a', 'b'], parentSchema: { type: 'string' } }], 'body'), 'body/tag must NOT have more than 1 items');
 });
 
 test('an empty time is refused alike by every route that takes one', async t => {
