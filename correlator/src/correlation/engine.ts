@@ -708,6 +708,10 @@ export class CorrelationEngine {
     }
     this.combine(g, parts, near?.bridges ?? [], batch);
     // The merged episode is the key value's episode from now on, in this batch and in hot state.
+    // The one it replaces as the batch's, out of reach this round, is left for the next round to
+    // find: dropped here, a merge that widened toward it later in the same request missed it, and
+    // its traces ended in no correlation, though they joined when the request came split.
+    if (current && current !== g && !batch.absorbed.has(current)) batch.leftEpisodes.push(current);
     batch.groups.get(g.key as BusinessKeyName)?.set(g.value, g);
     this.groups.set(g.mapKey, g);
     batch.countedGroups.delete(g);
