@@ -30,7 +30,7 @@ async function correlationsAfter(t: TestContext, requests: Request[]): Promise<s
 describe('episodes merged within one request', () => {
   for (const withCircuit of [false, true]) {
     it(`take every trace the same data takes split into requests${withCircuit ? ', the traces naming a circuit too' : ''}`, async t => {
-      const keys = withCircuit ? { circuit_id: 'C-1', resource_id: 'R-1' } : { resource_id: 'R-1' };
+      const keys: Record<string, string> = withCircuit ? { circuit_id: 'C-1', resource_id: 'R-1' } : { resource_id: 'R-1' };
       const trace = (service: string, name: string, fromMs: number, toMs: number, attributes: Record<string, string>) => ({
         service,
         spans: [{ name, kind: SpanKind.SERVER, startMs: T0 + fromMs, endMs: T0 + toMs, attributes }],
