@@ -349,6 +349,23 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       assert.deepEqual(summary.services, ['arda', 'beorn', 'mdso'], order);
       const listed = (await c.get<{ circuits: { keys: Record<string, string>; services: string[] }[] }>('/api/circuits')).circuits;
       assert.deepEqual(listed.map(x => [x.keys, x.services]), [[summary.keys, summary.services]], order);
+      const { correlations } = await c.get<{ correlations: { key: string; traceIds: string[] }[] }>('/api/correlations?circuit_id=CIRC-KEYS');
+      const byCircuit = correlations.find(x => x.key === 'circuit_id')!;
+      assert.deepEqual(byCircuit.traceIds, [hex('KA', 32), hex('KB', 32), hex('KC', 32)].sort(), order);
+    }
+  });
+
+  it('lists the services of a trace in name order whatever order its spans came in', async t => {
+    const traceId = hex('SV', 32);
+    // One trace, two services: beorn's call carries its context to palantir.
+    const beorn = () => traceSpans('beorn', traceId, [{ id: hex('SV-b', 16), start: T0, end: T0 + 10, kind: SpanKind.SERVER, attrs: { circuit_id: 'CIRC-SV' } }]);
+    const palantir = () => traceSpans('palantir', traceId, [{ id: hex('SV-p', 16), start: T0 + 1, end: T0 + 9, kind: SpanKind.SERVER, parent: hex('SV-b', 16) }]);
+    for (const [order, first, second] of [['beorn first', beorn, palantir], ['palantir first', palantir, beorn]] as const) {
+      const c = await Correlator.start(t);
+      await c.send(await first());
+      await c.send(await second());
+      const detail = await c.get<{ summary: { services: string[] } }>(`/api/traces/${traceId}`);
+      assert.deepEqual(detail.summary.services, ['beorn', 'palantir'], order);
     }
   });
 

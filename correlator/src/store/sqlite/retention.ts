@@ -183,7 +183,7 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
       ...(JSON.parse(m.services ?? '[]') as string[]),
       ...(l.logs > 0 ? (JSON.parse(l.services) as string[]) : []),
     ]),
-  ].sort();
+  ];
   const times = [m.firstMs, m.lastMs, l.firstMs, l.lastMs].filter(
     (x): x is number => x !== null && Number.isFinite(x),
   );

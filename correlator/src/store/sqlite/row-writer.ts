@@ -262,8 +262,6 @@ export class RowWriter {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
       const services = existing ? (JSON.parse(existing.services) as string[]) : [];
       for (const s of c.services) if (!services.includes(s)) services.push(s);
-      // In order, as correlations list theirs: the order of arrival is not the same after a replay.
-      services.sort();
       const keys: KeyValues = existing ? (JSON.parse(existing.keys) as KeyValues) : {};
       keepLeastKeys(keys, c.keys);
       st.upsertCircuit.run(

@@ -79,7 +79,8 @@ export function toCircuitSummary(r: CircuitRow): CircuitSummary {
   return {
     circuitId: r.circuit_id,
     status: r.error_count > 0 ? 'error' : 'ok',
-    services: JSON.parse(r.services) as string[],
+    // In name order: stored, they are in the order they arrived in, which a replay changes.
+    services: (JSON.parse(r.services) as string[]).sort(),
     traceCount: r.trace_count,
     spanCount: r.span_count,
     errorCount: r.error_count,
@@ -119,7 +120,8 @@ export function toTraceSummary(r: TraceRow): TraceSummary {
     traceId: r.trace_id,
     rootService: entry?.service ?? '',
     rootName: entry?.name ?? '',
-    services: JSON.parse(r.services) as string[],
+    // In name order, as circuits and correlations list theirs: stored, they are in arrival order.
+    services: (JSON.parse(r.services) as string[]).sort(),
     spanCount: r.span_count,
     errorCount: r.error_count,
     startTimeMs: first,

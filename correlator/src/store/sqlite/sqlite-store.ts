@@ -1107,11 +1107,13 @@ export class SqliteStore implements Store {
   async correlations(q: CorrelationQuery): Promise<Correlation[]> {
     const traceId = q.trace_id?.toLowerCase();
     const rows = this.circuitCorrelationsInRange(q, traceId) ?? this.correlationRows(q, traceId);
-    // Services in name order: the stored order is the order they joined in, which a restart or a
-    // merge can change while the set stays the same.
+    // Services and traces in name order: the stored order is the order they joined in, which a
+    // restart, a merge or a replay in another order changes while the set stays the same. (The
+    // engine reads them in that order: it decides which members a full episode keeps.)
     return rows.map(r => {
       const c = toCorrelation(r);
       c.services.sort();
+      c.traceIds.sort();
       return c;
     });
   }
