@@ -101,6 +101,17 @@ describe('QueryEditor', () => {
     });
   });
 
+  it.each<[string, boolean]>([
+    ['circuit_id_match', false],
+    ['trace_id', false],
+    ['$method', false],
+    ['circuit_match', true],
+  ])('flags a correlation method the correlator would refuse: %s', (method, flagged) => {
+    renderEditor({ refId: 'A', queryType: 'correlations', method });
+    const message = screen.queryByText(/^A method is one of trace_id, circuit_id_match, product_id_match, resource_id_match/);
+    expect(message !== null).toBe(flagged);
+  });
+
   it('filters MDSO issues by state and flags a malformed defect code', () => {
     const { onChange } = renderEditor({ refId: 'A', queryType: 'mdsoIssues', defect: 'E42' });
     expect(screen.getByText('A defect code looks like DE-1234, or "uncategorized"')).toBeInTheDocument();

@@ -1,8 +1,16 @@
 import React from 'react';
 import { Stack } from '@grafana/ui';
+import { CORRELATION_METHODS } from '../../constants';
 import { LimitField, TextField } from './TextField';
 import { TraceIdField } from './TraceIdField';
 import { patch, type EditorProps } from './types';
+
+const METHODS: readonly string[] = CORRELATION_METHODS;
+
+/** Why the correlator would refuse a method filter (a 400), if it would; variables pass. */
+export function methodProblem(method: string | undefined): string | undefined {
+  return method && !method.includes('$') && !METHODS.includes(method) ? `A method is one of ${METHODS.join(', ')}` : undefined;
+}
 
 export function CorrelationsEditor(props: EditorProps<'correlations'>) {
   const { query } = props;
@@ -15,6 +23,7 @@ export function CorrelationsEditor(props: EditorProps<'correlations'>) {
         label="Method"
         placeholder="e.g. circuit_id_match"
         value={query.method}
+        invalid={methodProblem(query.method)}
         onCommit={(method) => patch(props, { method })}
       />
       <LimitField label="Limit" placeholder="100" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
