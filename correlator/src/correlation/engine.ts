@@ -68,6 +68,8 @@ export interface StateLoader {
   refusalsNear(key: string, value: string, fromMs: number, toMs: number): boolean;
   /** The stored bridges of (key, value) into these traces. */
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[];
+  /** Stored span links of other traces into these, as [source trace, target trace] pairs. */
+  linkSourcesInto(traceIds: readonly string[]): [source: string, target: string][];
 }
 
 /** A closed time range, in ms. */
@@ -178,6 +180,8 @@ function noteKey(t: TraceState, key: BusinessKeyName, value: string): void {
 
 export class CorrelationEngine {
   private readonly traces: TieredMap<TraceState>;
+  /** Span links into traces not seen yet, by the linked trace (rememberLinkInto). */
+  private readonly pendingLinkSources = new Map<string, string[]>();
   private readonly groups: TieredMap<KeyGroup>;
   private readonly now: () => number;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
@@ -210,9 +214,14 @@ export class CorrelationEngine {
 
   observe(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): ObserveResult {
     const batch = new BatchContext();
-    this.ensureTracesLoaded(spans, logs);
+    this.ensureTracesLoaded(spans, logs, batch);
     for (const span of spans) this.observeSpan(span, batch);
     for (const log of logs) this.observeLog(log, batch);
+    // Links into traces the batch brought after the linking span.
+    if (this.pendingLinkSources.size > 0) {
+      const linked = [...batch.traceDeltas.keys()].filter(id => this.pendingLinkSources.has(id));
+      if (linked.length > 0) this.takeLinksInto(linked, batch, false);
+    }
     const result = this.finish(batch);
     // The batch's state objects are done with: older ones go back to (or into) their encoded form.
     this.traces.settle();
@@ -220,12 +229,66 @@ export class CorrelationEngine {
     return result;
   }
 
-  private ensureTracesLoaded(spans: readonly DecodedSpan[], logs: readonly DecodedLog[]): void {
+  private ensureTracesLoaded(spans: readonly DecodedSpan[], logs: readonly DecodedLog[], batch: BatchContext): void {
     const missing = new Set<string>();
     for (const s of spans) if (!this.traces.has(s.traceId)) missing.add(s.traceId);
     for (const l of logs) if (l.traceId && !this.traces.has(l.traceId)) missing.add(l.traceId);
     if (missing.size === 0) return;
     for (const t of this.loader.loadTraces([...missing])) this.traces.set(t.traceId, t);
+    this.takeLinksInto([...missing], batch, true);
+  }
+
+  /**
+   * The span links other traces hold into these traces, which were not in hot state: those the
+   * store has, and those of requests it may not have written yet. Each side learns of the other,
+   * and the linking trace plans again: a span link stops a guessed bridge into the later of two
+   * traces only if both are known when it is planned, and the linked trace may come last.
+   */
+  private takeLinksInto(traceIds: readonly string[], batch: BatchContext, stored: boolean): void {
+    const pairs: [string, string][] = [];
+    for (const id of traceIds) {
+      const sources = this.pendingLinkSources.get(id);
+      if (!sources) continue;
+      this.pendingLinkSources.delete(id);
+      for (const source of sources) pairs.push([source, id]);
+    }
+    if (stored) pairs.push(...this.loader.linkSourcesInto(traceIds));
+    for (const [source, target] of pairs) {
+      const s = this.traces.get(source) ?? this.loadTrace(source);
+      if (!s) continue;
+      const t = this.trace(target, batch);
+      // A trace read back knows the links its row kept: only news plans again.
+      const news = !t.linkedTraceIds.includes(source) || !s.linkedTraceIds.includes(target);
+      if (!news) continue;
+      if (!t.linkedTraceIds.includes(source)) t.linkedTraceIds.push(source);
+      if (!s.linkedTraceIds.includes(target)) s.linkedTraceIds.push(target);
+      this.relink(source, batch);
+    }
+  }
+
+  /** The stored trace, now in hot state, or null when the store has none. */
+  private loadTrace(traceId: string): TraceState | null {
+    const [t] = this.loader.loadTraces([traceId]);
+    if (!t) return null;
+    this.traces.set(traceId, t);
+    return t;
+  }
+
+  /** A trace, in hot state, whose links changed: its row is written and its episodes plan again. */
+  private relink(traceId: string, batch: BatchContext): void {
+    this.trace(traceId, batch);
+    batch.traceDeltas.get(traceId)!.linksChanged = true;
+  }
+
+  /** A link into a trace not seen yet, for when it comes: bounded, the oldest forgotten first. */
+  private rememberLinkInto(target: string, source: string): void {
+    const sources = this.pendingLinkSources.get(target);
+    if (sources) {
+      if (!sources.includes(source)) sources.push(source);
+      return;
+    }
+    if (this.pendingLinkSources.size >= MAX_PENDING_LINK_TARGETS) this.pendingLinkSources.delete(this.pendingLinkSources.keys().next().value!);
+    this.pendingLinkSources.set(target, [source]);
   }
 
   private trace(traceId: string, batch: BatchContext): TraceState {
@@ -243,6 +306,7 @@ export class CorrelationEngine {
         logs: 0,
         entryChanged: false,
         candidatesChanged: false,
+        linksChanged: false,
         lastMsBefore: t.lastMs,
         keyValuesBefore: t.spanCount + t.logCount > 0 ? keyValueCount(t) : -1,
       };
@@ -294,8 +358,15 @@ export class CorrelationEngine {
           origin: 'otlp',
         });
         if (!t.linkedTraceIds.includes(link.traceId)) t.linkedTraceIds.push(link.traceId);
-        const target = this.traces.get(link.traceId);
-        if (target && !target.linkedTraceIds.includes(span.traceId)) target.linkedTraceIds.push(span.traceId);
+        // The linked trace learns of the link, in its stored row too, and plans again: it may be
+        // the later of the two, whose guessed bridge the link replaces. Not seen yet, it learns
+        // when it comes (takeLinksInto).
+        const target = this.traces.get(link.traceId) ?? this.loadTrace(link.traceId);
+        if (!target) this.rememberLinkInto(link.traceId, span.traceId);
+        else if (!target.linkedTraceIds.includes(span.traceId)) {
+          target.linkedTraceIds.push(span.traceId);
+          this.relink(link.traceId, batch);
+        }
       }
     }
     const circuitBefore = t.keys.circuit_id;
@@ -835,6 +906,15 @@ export class CorrelationEngine {
       // only the first it named.
       if (d.entryChanged || d.candidatesChanged)
         for (const g of this.groupsOf(t, batch, batch.scratchGroups)) if (g.bridges) batch.dirtyGroups.add(g);
+      if (d.linksChanged) {
+        // An episode that stitches locally plans around the changed spans (stitchLocally).
+        for (const g of this.groupsOf(t, batch, batch.scratchGroups, batch.scratchFull)) {
+          if (!g.bridges) continue;
+          batch.dirtyGroups.add(g);
+          batch.noteChangedSpan(g, t, this.opts.windowMs);
+        }
+        for (const g of batch.scratchFull) if (g.bridges) batch.noteChangedSpan(g, t, this.opts.windowMs);
+      }
     }
 
     this.mergeEpisodes(batch);
@@ -1057,6 +1137,8 @@ interface TraceBatchDelta {
   logs: number;
   entryChanged: boolean;
   candidatesChanged: boolean;
+  /** It learnt of a span link with another trace: its episodes plan again (takeLinksInto). */
+  linksChanged: boolean;
   /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
   lastMsBefore: number;
   /** How many key values it had before the batch (keyValueCount); -1 for a trace the batch brings first. */
@@ -1149,6 +1231,12 @@ class BatchContext {
  * with a trace a second has ~120 in two windows. Past this, which are read is the store's choice.
  */
 const MAX_TRACES_NEAR = 4096;
+
+/**
+ * Traces not seen yet that span links name, held until they come. Past it, a link into one that
+ * comes later is still found in the store once the linking request is written.
+ */
+const MAX_PENDING_LINK_TARGETS = 16_384;
 
 /** Overlapping spans merged, in order. */
 function mergeSpans(spans: [number, number][]): [number, number][] {

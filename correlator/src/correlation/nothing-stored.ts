@@ -11,4 +11,5 @@ export const nothingStored: StateLoader = {
   tracesNear: () => [],
   refusalsNear: () => false,
   bridgesInto: () => [],
+  linkSourcesInto: () => [],
 };

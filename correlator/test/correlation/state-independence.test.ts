@@ -355,6 +355,81 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     }
   });
 
+  describe('a span link stops a guessed bridge into the later trace whichever of the two came first', () => {
+    const at = (s: number) => T0 + s * 1000;
+    const circuit = { circuit_id: 'CIRC-LINK' };
+    /** One root span; `linksTo`: the trace and span tags its span links to. */
+    const root = (service: string, tag: string, startS: number, linksTo?: string) =>
+      traceSpans(service, hex(tag, 32), [
+        {
+          id: hex(`${tag}-r`, 16),
+          start: at(startS),
+          end: at(startS + 1),
+          attrs: circuit,
+          kind: SpanKind.SERVER,
+          ...(linksTo ? { links: [{ traceId: hex(linksTo, 32), spanId: hex(`${linksTo}-r`, 16) }] } : {}),
+        },
+      ]);
+    type Step = 'restart' | (() => Promise<ReadableSpan[]>)[];
+    const runAll = async (t: TestContext, env: Record<string, string>, orders: [string, Step[]][]) => {
+      const runs: [string, string[]][] = [];
+      for (const [order, steps] of orders) {
+        const c = await Correlator.start(t, env);
+        for (const step of steps) {
+          if (step === 'restart') await c.restart();
+          else await c.send((await Promise.all(step.map(make => make()))).flat());
+        }
+        runs.push([order, await c.checkedBridges('CIRC-LINK')]);
+      }
+      return runs;
+    };
+
+    it('a later trace that links back to one of an earlier episode (window 10 s)', async t => {
+      // A at 0 s; B at 30 s; C at 32 s links to A: C is A's, no guess from B.
+      const A = () => root('beorn', 'LA', 0);
+      const B = () => root('mdso', 'LB', 30);
+      const C = () => root('palantir', 'LC', 32, 'LA');
+      const runs = await runAll(t, { CORR_WINDOW_SECONDS: '10' }, [
+        ['A, B, C', [[A], [B], [C]]],
+        ['C, B, A', [[C], [B], [A]]],
+        ['B, C, A', [[B], [C], [A]]],
+        ['B, C, restart, A', [[B], [C], 'restart', [A]]],
+        ['C, A, B in one request', [[C, A, B]]],
+      ]);
+      assert.deepEqual(runs[0]![1], [], 'no bridge into C');
+      for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
+    });
+
+    it('a later trace of a full episode that links back (MAX_TRACES_PER_CIRCUIT=2)', async t => {
+      const A = () => root('beorn', 'MA', 0);
+      const B = () => root('mdso', 'MB', 8);
+      const C = () => root('palantir', 'MC', 12, 'MA');
+      const runs = await runAll(t, { CORR_WINDOW_SECONDS: '10', MAX_TRACES_PER_CIRCUIT: '2' }, [
+        ['A, B, C', [[A], [B], [C]]],
+        ['C, B, A', [[C], [B], [A]]],
+        ['B, C, A', [[B], [C], [A]]],
+      ]);
+      for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
+    });
+
+    it('an earlier trace that links forward to one of a later episode, with and without a restart', async t => {
+      // P at 0 s links to C at 32 s; B at 30 s and D at 34 s share C's episode.
+      const P = () => root('beorn', 'FP', 0, 'FC');
+      const B = () => root('mdso', 'FB', 30);
+      const C = () => root('palantir', 'FC', 32);
+      const D = () => root('arda', 'FD', 34);
+      const runs = await runAll(t, { CORR_WINDOW_SECONDS: '10' }, [
+        ['P, B, C, D', [[P], [B], [C], [D]]],
+        ['B, C, P, D', [[B], [C], [P], [D]]],
+        ['B, C, P, restart, D', [[B], [C], [P], 'restart', [D]]],
+        ['P, B, C, D in one request', [[P, B, C, D]]],
+        ['D, C, B, P', [[D], [C], [B], [P]]],
+      ]);
+      assert.equal(runs[0]![1].length, 1, `only D is guessed: ${runs[0]![1].join('; ')}`);
+      for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
+    });
+  });
+
   it('lists the services of a trace in name order whatever order its spans came in', async t => {
     const traceId = hex('SV', 32);
     // One trace, two services: beorn's call carries its context to palantir.

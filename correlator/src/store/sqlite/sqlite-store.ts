@@ -134,6 +134,8 @@ export class SqliteStore implements Store {
    * lookup or a wait for the writer.
    */
   private readonly refusingGroups: Set<string>;
+  /** Whether a span link between traces may be stored: until one is, none is looked for (linkSourcesInto). */
+  private spanLinksMayExist: boolean;
   private readonly st: ReturnType<SqliteStore['prepare']>;
   /**
    * The id the next chunk gets. SQLite would give max(id) + 1, which is an id retention just
@@ -207,6 +209,7 @@ export class SqliteStore implements Store {
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
     this.refusingGroups = keyGroupsOf(this.db, 'refused_traces');
+    this.spanLinksMayExist = this.db.prepare("SELECT 1 FROM links WHERE origin = 'otlp' LIMIT 1").get() !== undefined;
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
@@ -286,6 +289,10 @@ export class SqliteStore implements Store {
          UNION ALL
          SELECT DISTINCT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
+      ),
+      spanLinkSourcesInto: d.prepare(
+        `SELECT DISTINCT source_trace_id, target_trace_id FROM links
+         WHERE target_trace_id IN (SELECT value FROM json_each(?)) AND origin = 'otlp' AND source_trace_id != target_trace_id`,
       ),
       traceKeysOfRefs: d.prepare('SELECT id, keys, more_keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
@@ -566,6 +573,7 @@ export class SqliteStore implements Store {
 
   private addDerived(batch: RowBatch, w: DerivedWrites): void {
     batch.derived = w;
+    if (w.links.length > 0) this.spanLinksMayExist = true;
     for (const r of w.refusals) this.refusingGroups.add(groupMapKey(r.key, r.value));
     for (const r of w.demotions) this.refusingGroups.add(groupMapKey(r.key, r.value));
     if (w.bridgesAdded.length > 0) batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
@@ -692,6 +700,12 @@ export class SqliteStore implements Store {
   tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[] {
     this.awaitGroupWrites(key, value);
     return this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as string[];
+  }
+
+  linkSourcesInto(traceIds: readonly string[]): [source: string, target: string][] {
+    // Most requests bring new traces and no store holds links: no query for them.
+    if (!this.spanLinksMayExist || traceIds.length === 0) return [];
+    return this.st.spanLinkSourcesInto.raw().all(JSON.stringify(traceIds)) as [string, string][];
   }
 
   bridgesInto(key: string, value: string, childTraceIds: readonly string[]): BridgePlan[] {
