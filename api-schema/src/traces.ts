@@ -77,10 +77,13 @@ export const TraceSummary = Type.Object(
     services: Type.Array(Type.String(), { description: 'Services of its spans and of its logs' }),
     spanCount: Type.Integer(),
     errorCount: Type.Integer(),
-    startTimeMs: Type.Number({ description: 'Its earliest datum: span start, or the time of a log that names the trace' }),
-    endTimeMs: Type.Number({ description: 'Its latest datum: span end, or the time of a log that names the trace' }),
+    startTimeMs: Type.Number({
+      description: "When its first span starts; for a trace known only from logs that name it, the first log's time",
+    }),
+    endTimeMs: Type.Number({ description: "When its last span ends; for a trace known only from logs, the last log's time" }),
     durationMs: Type.Number({
-      description: "endTimeMs - startTimeMs: the trace's spans and its logs, which can reach beyond its spans (the stitched view's spans give their own extent)",
+      description:
+        'endTimeMs - startTimeMs: its spans, not its logs, which can come long after (traces stored before schema 10 keep the extent of all their data)',
     }),
     circuitIds: Type.Array(Type.String(), { description: 'Every circuit id its spans and logs name, sorted' }),
   },

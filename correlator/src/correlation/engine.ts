@@ -307,6 +307,8 @@ export class CorrelationEngine {
         entryChanged: false,
         candidatesChanged: false,
         linksChanged: false,
+        spanFirstMs: Infinity,
+        spanLastMs: -Infinity,
         lastMsBefore: t.lastMs,
         keyValuesBefore: t.spanCount + t.logCount > 0 ? keyValueCount(t) : -1,
       };
@@ -327,6 +329,8 @@ export class CorrelationEngine {
     }
     if (span.startMs < t.firstMs) t.firstMs = span.startMs;
     if (span.endMs > t.lastMs) t.lastMs = span.endMs;
+    if (span.startMs < d.spanFirstMs) d.spanFirstMs = span.startMs;
+    if (span.endMs > d.spanLastMs) d.spanLastMs = span.endMs;
     addService(t.services, service);
 
     const hasParent = span.parentSpanId !== '';
@@ -899,6 +903,8 @@ export class CorrelationEngine {
         keys: t.keys,
         moreKeys: t.moreKeys,
         linkedTraceIds: t.linkedTraceIds,
+        spanFirstMs: d.spans > 0 ? d.spanFirstMs : null,
+        spanLastMs: d.spans > 0 ? d.spanLastMs : null,
         keysGained: d.keyValuesBefore >= 0 && keyValueCount(t) > d.keyValuesBefore,
       };
       batch.writes.traces.push(up);
@@ -1139,6 +1145,9 @@ interface TraceBatchDelta {
   candidatesChanged: boolean;
   /** It learnt of a span link with another trace: its episodes plan again (takeLinksInto). */
   linksChanged: boolean;
+  /** When the batch's spans of it start and end. */
+  spanFirstMs: number;
+  spanLastMs: number;
   /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
   lastMsBefore: number;
   /** How many key values it had before the batch (keyValueCount); -1 for a trace the batch brings first. */

@@ -17,6 +17,12 @@ export interface TraceUpsert {
   moreKeys: string[];
   linkedTraceIds: string[];
   /**
+   * When the batch's spans of the trace start and end; null when it brought none. Its summary's
+   * extent is its spans', while firstMs and lastMs take in its logs too (they place it in episodes).
+   */
+  spanFirstMs: number | null;
+  spanLastMs: number | null;
+  /**
    * A trace stored before gained a key value: the bridge spans from and into it carry its keys,
    * so their copies already exported go again.
    */

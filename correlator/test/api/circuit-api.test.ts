@@ -304,6 +304,23 @@ describe('circuit API over ingested SDK traces', () => {
     assert.equal(summary.logCount, 6);
   });
 
+  it("gives a trace the extent of its spans, not of its logs, whenever the logs come", async t => {
+    const [trace] = await buildTraces([{ service: 'mdso', spans: [{ name: 'activate', startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'DUR-1' } }] }]);
+    const logs = await buildLogs('mdso', [
+      { body: 'late', atMs: T0 + 600_000, traceId: trace!.traceId, spanId: trace!.spanIds['activate'] },
+      { body: 'early', atMs: T0 - 120_000, traceId: trace!.traceId, spanId: trace!.spanIds['activate'] },
+    ]);
+    for (const order of ['spans first', 'logs first']) {
+      const app = await buildTestApp(t);
+      const requests = [() => postProto(app, tracesProtobuf(trace!.spans)), () => postProto(app, logsProtobuf(logs), '/v1/logs')];
+      for (const post of order === 'spans first' ? requests : requests.reverse()) assert.equal((await post()).statusCode, 200);
+      const { summary } = (await app.inject(`/api/traces/${trace!.traceId}`)).json<{ summary: { startTimeMs: number; endTimeMs: number; durationMs: number } }>();
+      assert.deepEqual([summary.startTimeMs - T0, summary.endTimeMs - T0, summary.durationMs], [0, 100, 100], order);
+      const listed = (await app.inject('/api/circuits/DUR-1')).json<CircuitDetail>().traces;
+      assert.deepEqual(listed.map(x => x.durationMs), [100], order);
+    }
+  });
+
   it('takes an all-zero trace or span id in the JSON batch as none, as OTLP does', async t => {
     const app = await buildTestApp(t);
     const zero = { trace_id: '0'.repeat(32), span_id: '0'.repeat(16) };

@@ -22,6 +22,8 @@ export function traceRow(spans: DecodedSpan[], keys: Record<string, string> = {}
     keys,
     moreKeys: [],
     linkedTraceIds: [],
+    spanFirstMs: Math.min(...spans.map(x => x.startMs)),
+    spanLastMs: Math.max(...spans.map(x => x.endMs)),
     keysGained: false,
   };
 }

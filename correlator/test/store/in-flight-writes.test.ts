@@ -28,6 +28,8 @@ function batchOf(memberships: [key: string, value: string, traceId: string][]): 
     entry: null,
     keys: {},
     moreKeys: [],
+    spanFirstMs: 1,
+    spanLastMs: 2,
     linkedTraceIds: [],
     keysGained: false,
   }));

@@ -433,3 +433,30 @@ test('a schema 8 data directory keeps its spans\' bytes in their rows, and new s
     ],
   );
 });
+
+test("a schema 9 data directory gives its traces with spans the extent of all their data, and a trace of logs alone none", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v9.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '9');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, log_count, services, keys, linked, updated_ms)
+        VALUES (1, '${T1}', 1000, 9000, 2, 1, '["beorn"]', '{}', '[]', 9000),
+               (2, '${T2}', 4000, 4000, 0, 1, '["arda"]', '{}', '[]', 4000);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  // Which of a stored trace's times were its spans' is in their chunks, out of SQL's reach.
+  const summaries = await store.traceSummaries([T1, T2]);
+  assert.deepEqual(
+    summaries.map(s => [s.traceId, s.startTimeMs, s.endTimeMs, s.durationMs]),
+    [
+      [T1, 1000, 9000, 8000],
+      [T2, 4000, 4000, 0],
+    ],
+  );
+  assert.deepEqual(store.db.prepare('SELECT span_first_ms, span_last_ms FROM traces ORDER BY id').raw().all(), [
+    [1000, 9000],
+    [null, null],
+  ]);
+});

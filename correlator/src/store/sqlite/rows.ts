@@ -30,6 +30,9 @@ export interface TraceRow {
   /** JSON of TraceState.moreKeys. */
   more_keys: string;
   linked: string;
+  /** Null for a trace known only from its logs. */
+  span_first_ms: number | null;
+  span_last_ms: number | null;
 }
 
 export interface CorrelationDbRow {
@@ -114,8 +117,12 @@ export function toTraceState(r: TraceRow): TraceState {
 
 export function toTraceSummary(r: TraceRow): TraceSummary {
   const entry = r.entry ? (JSON.parse(r.entry) as EntrySpan) : null;
-  const first = Number.isFinite(r.first_ms) ? r.first_ms : 0;
-  const last = Number.isFinite(r.last_ms) ? r.last_ms : first;
+  // Its spans' extent; a trace known only from its logs spans those.
+  const spanned = r.span_first_ms !== null && r.span_last_ms !== null;
+  const from = spanned ? r.span_first_ms! : r.first_ms;
+  const to = spanned ? r.span_last_ms! : r.last_ms;
+  const first = Number.isFinite(from) ? from : 0;
+  const last = Number.isFinite(to) ? to : first;
   return {
     traceId: r.trace_id,
     rootService: entry?.service ?? '',

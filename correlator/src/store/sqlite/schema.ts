@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS traces (
   keys TEXT NOT NULL,
   more_keys TEXT NOT NULL DEFAULT '[]',
   linked TEXT NOT NULL,
-  updated_ms REAL NOT NULL
+  updated_ms REAL NOT NULL,
+  span_first_ms REAL,
+  span_last_ms REAL
 );
 CREATE INDEX IF NOT EXISTS traces_last ON traces(last_ms);
 CREATE TABLE IF NOT EXISTS trace_keys (
@@ -359,6 +361,17 @@ function keepRefusedTraces(db: Database.Database): void {
   `);
 }
 
+// Version 10 keeps the extent of a trace's spans beside that of all its data (first_ms and last_ms
+// take in its logs, which place it in episodes): its summary's start, end and duration are its
+// spans', and a log an hour later no longer made a 100 ms trace an hour long. The spans' times are
+// in their chunks' binary records, out of SQL's reach: a trace with spans stored before keeps the
+// extent of all its data, which its later spans widen.
+function addSpanExtentColumns(db: Database.Database): void {
+  db.exec(`ALTER TABLE traces ADD COLUMN span_first_ms REAL;
+    ALTER TABLE traces ADD COLUMN span_last_ms REAL;
+    UPDATE traces SET span_first_ms = first_ms, span_last_ms = last_ms WHERE span_count > 0;`);
+}
+
 // Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
 // body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and
 // readers take either.
@@ -388,6 +401,7 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     // Version 5 keeps a trace's further key values (a trace that names several circuits). Version
     // 1's traces table is created anew by the DDL below.
     if (version !== null && version >= 2 && version < 5) db.exec(`ALTER TABLE traces ADD COLUMN more_keys TEXT NOT NULL DEFAULT '[]'`);
+    if (version !== null && version >= 2 && version < 10) addSpanExtentColumns(db);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
