@@ -234,8 +234,9 @@ export class CorrelationEngine {
     for (const s of spans) if (!this.traces.has(s.traceId)) missing.add(s.traceId);
     for (const l of logs) if (l.traceId && !this.traces.has(l.traceId)) missing.add(l.traceId);
     if (missing.size === 0) return;
-    for (const t of this.loader.loadTraces([...missing])) this.traces.set(t.traceId, t);
-    this.takeLinksInto([...missing], batch, true);
+    const ids = [...missing];
+    for (const t of this.loader.loadTraces(ids)) this.traces.set(t.traceId, t);
+    this.takeLinksInto(ids, batch, true);
   }
 
   /**
@@ -254,24 +255,12 @@ export class CorrelationEngine {
     }
     if (stored) pairs.push(...this.loader.linkSourcesInto(traceIds));
     for (const [source, target] of pairs) {
-      const s = this.traces.get(source) ?? this.loadTrace(source);
+      const [s] = this.memberStates([source]);
       if (!s) continue;
-      const t = this.trace(target, batch);
       // A trace read back knows the links its row kept: only news plans again.
-      const news = !t.linkedTraceIds.includes(source) || !s.linkedTraceIds.includes(target);
-      if (!news) continue;
-      if (!t.linkedTraceIds.includes(source)) t.linkedTraceIds.push(source);
-      if (!s.linkedTraceIds.includes(target)) s.linkedTraceIds.push(target);
-      this.relink(source, batch);
+      const learnt = noteLinked(this.trace(target, batch), source);
+      if (noteLinked(s, target) || learnt) this.relink(source, batch);
     }
-  }
-
-  /** The stored trace, now in hot state, or null when the store has none. */
-  private loadTrace(traceId: string): TraceState | null {
-    const [t] = this.loader.loadTraces([traceId]);
-    if (!t) return null;
-    this.traces.set(traceId, t);
-    return t;
   }
 
   /** A trace, in hot state, whose links changed: its row is written and its episodes plan again. */
@@ -361,16 +350,13 @@ export class CorrelationEngine {
           targetSpanId: link.spanId,
           origin: 'otlp',
         });
-        if (!t.linkedTraceIds.includes(link.traceId)) t.linkedTraceIds.push(link.traceId);
+        noteLinked(t, link.traceId);
         // The linked trace learns of the link, in its stored row too, and plans again: it may be
         // the later of the two, whose guessed bridge the link replaces. Not seen yet, it learns
         // when it comes (takeLinksInto).
-        const target = this.traces.get(link.traceId) ?? this.loadTrace(link.traceId);
+        const [target] = this.memberStates([link.traceId]);
         if (!target) this.rememberLinkInto(link.traceId, span.traceId);
-        else if (!target.linkedTraceIds.includes(span.traceId)) {
-          target.linkedTraceIds.push(span.traceId);
-          this.relink(link.traceId, batch);
-        }
+        else if (noteLinked(target, span.traceId)) this.relink(link.traceId, batch);
       }
     }
     const circuitBefore = t.keys.circuit_id;
@@ -1338,6 +1324,13 @@ function addServices(g: KeyGroup, t: TraceState): void {
 /** Adds a service once, up to MAX_SERVICES: a trace or group lists a few services, not every caller. */
 function addService(services: string[], service: string): void {
   if (!services.includes(service) && services.length < MAX_SERVICES) services.push(service);
+}
+
+/** Records that t links to or is linked from `other`; whether it is news. */
+function noteLinked(t: TraceState, other: string): boolean {
+  if (t.linkedTraceIds.includes(other)) return false;
+  t.linkedTraceIds.push(other);
+  return true;
 }
 
 function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean {

@@ -130,11 +130,7 @@ export class SpanBodyAppender {
       // Forgotten before the calls below can fail: closed twice, its number may be another file's.
       const full = this.fd;
       this.fd = null;
-      try {
-        fdatasyncSync(full);
-      } finally {
-        closeSync(full);
-      }
+      syncAndClose(full);
     }
     if (this.segment === 0) {
       // Only this writer adds segments, so the directory is read once.
@@ -181,7 +177,10 @@ export class SpanBodyAppender {
 }
 
 function syncFile(file: string): void {
-  const fd = openSync(file, 'r');
+  syncAndClose(openSync(file, 'r'));
+}
+
+function syncAndClose(fd: number): void {
   try {
     fdatasyncSync(fd);
   } finally {
