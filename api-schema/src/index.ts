@@ -53,7 +53,15 @@ export {
   LogListQuery,
   LogListResponse,
 } from './logs.js';
-export { MAX_GRAPH_TRACES, ServiceEdge, ServiceGraph, ServiceGraphQuery, ServiceNode } from './service-graph.js';
+export {
+  MAX_GRAPH_TRACES,
+  ServiceEdge,
+  ServiceGraph,
+  ServiceGraphQuery,
+  ServiceList,
+  ServiceListQuery,
+  ServiceNode,
+} from './service-graph.js';
 export {
   API_VERSION,
   CORRELATOR_SERVICE_NAME,

@@ -54,3 +54,18 @@ export const ServiceGraph = Type.Object(
   },
 );
 export type ServiceGraph = Static<typeof ServiceGraph>;
+
+export const ServiceListQuery = QueryString({
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+});
+export type ServiceListQuery = Static<typeof ServiceListQuery>;
+
+export const ServiceList = Type.Object({
+  services: Type.Array(Type.String(), {
+    description:
+      'Every service with data (spans or logs of a trace) in the hours the range touches, by name: kept per hour, so a ' +
+      "range's first and last hours count whole, and a trace longer than 48 hours counts in its first and last only",
+  }),
+});
+export type ServiceList = Static<typeof ServiceList>;

@@ -193,11 +193,14 @@ describe('CorrelatorDataSource.variableValues', () => {
     expect(Number(params.get('to')) - Number(params.get('from'))).toBe(24 * 3600 * 1000);
   });
 
-  it('lists services from the service graph', async () => {
-    const { ds } = setup({
-      '/api/service-graph': { data: { nodes: [{ id: 'mdso' }, { id: 'arda' }], edges: [] } },
+  it("lists the services of the dashboard's time range, not the service graph's (drawn from recent traces only)", async () => {
+    const { ds, backend } = setup({
+      '/api/services': { data: { services: ['mdso', 'arda', 'beorn'] } },
+      '/api/service-graph': { data: { nodes: [{ id: 'mdso' }], edges: [], truncated: true } },
     });
-    expect(await ds.variableValues({ refId: 'v', kind: 'services' })).toEqual(['arda', 'mdso']);
+    expect(await ds.variableValues({ refId: 'v', kind: 'services' })).toEqual(['arda', 'beorn', 'mdso']);
+    const [params] = backend.paramsOf('/api/services');
+    expect(Number(params.get('to')) - Number(params.get('from'))).toBe(24 * 3600 * 1000);
   });
 
   it.each([

@@ -132,6 +132,8 @@ export interface Store extends StateLoader {
   correlations(q: CorrelationQuery): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
   logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
+  /** Services with data in the hours the range touches, by name (service-hours.ts). */
+  services(range: TimeRange): Promise<string[]>;
   /** A range's graph is drawn from its maxTraces most recent traces; `truncated` says it held more. */
   serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph>;
 

@@ -460,3 +460,23 @@ test("a schema 9 data directory gives its traces with spans the extent of all th
     [null, null],
   ]);
 });
+
+test('a schema 10 data directory lists the services of its traces by the hours they span', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v10.sql', import.meta.url), 'utf8');
+  const H = 3_600_000;
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '10');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, log_count, services, keys, linked, updated_ms)
+        VALUES (1, '${T1}', ${H + 10}, ${H + 20}, 2, 0, '["beorn"]', '{}', '[]', 0),
+               (2, '${T2}', ${3 * H - 5}, ${4 * H + 5}, 1, 1, '["arda","mdso"]', '{}', '[]', 0),
+               (3, '${T3}', ${5 * H}, ${5 * H}, 0, 0, '[]', '{}', '[]', 0);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(await store.services({}), ['arda', 'beorn', 'mdso']);
+  assert.deepEqual(await store.services({ fromMs: H, toMs: 2 * H - 1 }), ['beorn']);
+  assert.deepEqual(await store.services({ fromMs: 4 * H + 10, toMs: 4 * H + 20 }), ['arda', 'mdso']);
+  assert.deepEqual(await store.services({ fromMs: 5 * H, toMs: 6 * H }), []);
+});

@@ -15,7 +15,7 @@ type Props = QueryEditorProps<CorrelatorDataSource, CorrelatorQuery, CorrelatorJ
 
 const KIND_OPTIONS: Array<{ label: string; value: VariableKind; description: string }> = [
   { label: 'Circuits', value: 'circuits', description: 'Circuit ids seen in the time range' },
-  { label: 'Services', value: 'services', description: 'Services in the service graph' },
+  { label: 'Services', value: 'services', description: 'Services with data in the time range' },
   { label: 'Products', value: 'products', description: 'MDSO products with errors' },
   { label: 'Defect codes', value: 'defectCodes', description: 'Defect codes of the catalogue' },
   { label: 'States', value: 'states', description: 'MDSO issue states' },

@@ -1,4 +1,4 @@
-import type { CircuitListResponse, ServiceGraph } from '@correlation-station/api-schema';
+import type { CircuitListResponse, ServiceList } from '@correlation-station/api-schema';
 import type { CorrelatorClient } from '../api/client';
 import type { CorrelatorVariableQuery } from '../types';
 import { mdsoVariableValues } from './mdsoVariableValues';
@@ -22,8 +22,9 @@ export async function variableValues(
       return uniqueSorted(response.circuits.map((c) => c.circuitId));
     }
     case 'services': {
-      const graph = await client.get<ServiceGraph>('/api/service-graph', { from: range.from, to: range.to });
-      return uniqueSorted(graph.nodes.map((n) => n.id));
+      // Not the service graph's nodes: a graph of a busy range is drawn from its recent traces only.
+      const list = await client.get<ServiceList>('/api/services', { from: range.from, to: range.to });
+      return uniqueSorted(list.services);
     }
     default: {
       const values = await mdsoVariableValues(client, query.kind, range);

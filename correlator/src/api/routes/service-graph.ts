@@ -1,4 +1,11 @@
-import { ErrorResponse, MAX_GRAPH_TRACES, ServiceGraph, ServiceGraphQuery } from '@correlation-station/api-schema';
+import {
+  ErrorResponse,
+  MAX_GRAPH_TRACES,
+  ServiceGraph,
+  ServiceGraphQuery,
+  ServiceList,
+  ServiceListQuery,
+} from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store } from '../../store/store.js';
 import { parseRange } from '../time-params.js';
@@ -26,5 +33,21 @@ export const serviceGraphRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = a
         maxTraces: MAX_GRAPH_TRACES,
       });
     },
+  );
+
+  app.get(
+    '/api/services',
+    {
+      schema: {
+        tags: ['service-graph'],
+        summary: 'The services with data in a time range, by name',
+        description:
+          'Every service, however many traces the range holds (the service graph draws from the most recent only). ' +
+          "Kept per hour: the range's first and last hours count whole.",
+        querystring: ServiceListQuery,
+        response: { 200: ServiceList, 400: ErrorResponse },
+      },
+    },
+    async request => ({ services: await store.services(parseRange(request.query.from, request.query.to)) }),
   );
 };

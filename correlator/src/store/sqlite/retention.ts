@@ -10,6 +10,7 @@ import { correlationId } from '../../correlation/ids.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { correlationMembers } from './rows.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
+import { SERVICE_HOUR_MS } from '../service-hours.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
 const TRACES_PER_SLICE = 1000;
@@ -133,6 +134,8 @@ export function* pruneInSlices(
   result.spans += db
     .prepare('DELETE FROM bridges WHERE child_start_ms < ? AND (child_ref NOT IN (SELECT id FROM traces) OR parent_ref NOT IN (SELECT id FROM traces))')
     .run(cutoffMs).changes;
+  // Hours that ended before the cutoff: their traces are gone, but for one still running since.
+  db.prepare('DELETE FROM service_hours WHERE hour_ms <= ?').run(cutoffMs - SERVICE_HOUR_MS);
 
   db.transaction(() => {
     for (const { key, value } of groups.values()) {

@@ -12,6 +12,7 @@ import type { KeyValues } from '../../otlp/decoded.js';
 import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import type { SpanBodyAppender } from './span-body-files.js';
+import { ServiceHourSet } from '../service-hours.js';
 
 export interface ResourceRow {
   id: number;
@@ -239,16 +240,21 @@ export class RowWriter {
   } {
     const st = this.st;
     const rekeyedTraceRows = new Map<number, TraceKeyValues>();
+    const serviceHours = new ServiceHourSet();
     for (const t of w.traces) {
       const keysBefore = t.keysGained ? this.keysOfRow(st.keysOfTrace.get(t.traceId)) : NO_TRACE_KEYS;
+      const firstMs = Number.isFinite(t.firstMs) ? t.firstMs : now;
+      const lastMs = Number.isFinite(t.lastMs) ? t.lastMs : now;
+      const services = JSON.stringify(t.services);
+      serviceHours.add(firstMs, lastMs, services);
       const id = st.upsertTrace.get(
         t.traceId,
-        Number.isFinite(t.firstMs) ? t.firstMs : now,
-        Number.isFinite(t.lastMs) ? t.lastMs : now,
+        firstMs,
+        lastMs,
         t.spanDelta,
         t.errorDelta,
         t.logDelta,
-        JSON.stringify(t.services),
+        services,
         t.entry ? JSON.stringify(t.entry) : null,
         JSON.stringify(t.keys),
         t.moreKeys.length > 0 ? JSON.stringify(t.moreKeys) : '[]',
@@ -260,6 +266,8 @@ export class RowWriter {
       traceRows.set(t.traceId, id);
       if (t.keysGained) rekeyedTraceRows.set(id, keysBefore);
     }
+    // Mostly rows already there: a lookup each, a few per request.
+    for (const [hour, service] of serviceHours.pairs()) st.markServiceHour.run(hour, service);
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
       const services = existing ? (JSON.parse(existing.services) as string[]) : [];
@@ -467,6 +475,7 @@ function prepareWrites(d: Database.Database) {
          log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
          updated_ms = excluded.updated_ms`,
     ),
+    markServiceHour: d.prepare('INSERT OR IGNORE INTO service_hours (hour_ms, service) VALUES (?, ?)'),
     insertLooseLog: d.prepare('INSERT INTO loose_logs (key, value, time_ms, service) VALUES (?, ?, ?, ?)'),
     bumpCircuitTraces: d.prepare(
       'UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?',

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
+import { ServiceHourSet } from '../service-hours.js';
 
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -170,6 +171,11 @@ CREATE TABLE IF NOT EXISTS export_queue (
   created_ms REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
+CREATE TABLE IF NOT EXISTS service_hours (
+  hour_ms INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  PRIMARY KEY (hour_ms, service)
+) WITHOUT ROWID;
 `;
 
 // Version 8 keeps the traces that name a key value whose correlation was full
@@ -372,6 +378,18 @@ function addSpanExtentColumns(db: Database.Database): void {
     UPDATE traces SET span_first_ms = first_ms, span_last_ms = last_ms WHERE span_count > 0;`);
 }
 
+// Version 11 keeps which services had data in which hours (service-hours.ts), what the services
+// of a time range are read from. The upgrade marks them from the trace rows as ingest does.
+function fillServiceHours(db: Database.Database): void {
+  const hours = new ServiceHourSet();
+  for (const [firstMs, lastMs, services] of db.prepare('SELECT first_ms, last_ms, services FROM traces').raw().iterate() as IterableIterator<
+    [number, number, string]
+  >)
+    hours.add(firstMs, lastMs, services);
+  const mark = db.prepare('INSERT OR IGNORE INTO service_hours (hour_ms, service) VALUES (?, ?)');
+  for (const [hour, service] of hours.pairs()) mark.run(hour, service);
+}
+
 // Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
 // body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and
 // readers take either.
@@ -410,6 +428,7 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     if (version !== null && version < 6) indexLooseLogs(db, opts.correlatingKeys);
     if (version !== null && version < 7) indexBridgesByGroup(db);
     if (version !== null && version < 8) keepRefusedTraces(db);
+    if (version !== null && version < 11) fillServiceHours(db);
     db.exec(TRACE_REF_INDEXES);
     db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();

@@ -67,6 +67,7 @@ import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
+import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
@@ -376,6 +377,9 @@ export class SqliteStore implements Store {
       bridgesOfTraces: d.prepare(
         'SELECT * FROM bridges WHERE parent_ref IN (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))',
       ),
+      servicesInHours: d
+        .prepare('SELECT DISTINCT service FROM service_hours WHERE hour_ms > ? AND hour_ms <= ? ORDER BY service')
+        .pluck(),
       bridgesAtTraces: d.prepare(
         `WITH refs AS (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))
          SELECT * FROM bridges WHERE parent_ref IN refs UNION SELECT * FROM bridges WHERE child_ref IN refs`,
@@ -1306,6 +1310,11 @@ export class SqliteStore implements Store {
   /** A trace's received spans from its chunk records, each with its service. */
   private timedSpans(metas: readonly Buffer[]): (TimedSpan & { statusCode: number })[] {
     return metas.flatMap(readSpanChunkMeta).map(m => ({ ...m, service: this.resource(m.resourceId).serviceName }));
+  }
+
+  async services(range: TimeRange): Promise<string[]> {
+    // An hour's row stands for data anywhere in it: the range's first hour counts if it ends after `from`.
+    return this.st.servicesInHours.all((range.fromMs ?? 0) - SERVICE_HOUR_MS, range.toMs ?? Number.MAX_SAFE_INTEGER) as string[];
   }
 
   async serviceGraph(q: TimeRange & { circuitId?: string; maxTraces: number }): Promise<ServiceGraph> {
