@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, QueryString, TimeParam } from './common.js';
+import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, QueryString, TimeParam, TruncatedFlag } from './common.js';
 import { Bridge } from './bridges.js';
 import { Correlation } from './correlations.js';
 import { Span, SpanResource, TraceSummary } from './traces.js';
@@ -43,6 +43,7 @@ export type CircuitListQuery = Static<typeof CircuitListQuery>;
 
 export const CircuitListResponse = Type.Object({
   circuits: Type.Array(CircuitSummary),
+  truncated: TruncatedFlag('circuits'),
 });
 export type CircuitListResponse = Static<typeof CircuitListResponse>;
 

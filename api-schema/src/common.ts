@@ -25,6 +25,11 @@ export const TimeParam = Type.String({
 
 export const LimitParam = Type.Integer({ minimum: 1, maximum: 10000, default: 100 });
 
+/** A list's flag that it was cut at its limit: a list cut without saying so reads as all there is. */
+export function TruncatedFlag(items: string) {
+  return Type.Boolean({ description: `Whether more ${items} matched than limit: the first limit are listed, in the list's order` });
+}
+
 /**
  * A route's query string. Closed: a misspelt parameter (`?circut_id=`) is a 400 that names it,
  * where an open one answered as if no filter had been asked for.

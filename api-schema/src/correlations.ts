@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { BUSINESS_KEY_NAMES, LimitParam, QueryString, TimeParam, type BusinessKeyName } from './common.js';
+import { BUSINESS_KEY_NAMES, LimitParam, QueryString, TimeParam, TruncatedFlag, type BusinessKeyName } from './common.js';
 
 /** The method of a correlation (and a bridge) joined by a business key. */
 export function keyMatchMethod<K extends BusinessKeyName>(key: K): `${K}_match` {
@@ -54,5 +54,6 @@ export type CorrelationListQuery = Static<typeof CorrelationListQuery>;
 
 export const CorrelationListResponse = Type.Object({
   correlations: Type.Array(Correlation),
+  truncated: TruncatedFlag('correlations'),
 });
 export type CorrelationListResponse = Static<typeof CorrelationListResponse>;

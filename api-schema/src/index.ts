@@ -9,6 +9,7 @@ export {
   LimitParam,
   QueryString,
   TimeParam,
+  TruncatedFlag,
 } from './common.js';
 export type { BusinessKeyName } from './common.js';
 export {

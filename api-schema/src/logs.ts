@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { AttributeMap, BusinessKeys, QueryString, TimeParam } from './common.js';
+import { AttributeMap, BusinessKeys, QueryString, TimeParam, TruncatedFlag } from './common.js';
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
@@ -74,5 +74,6 @@ export type LogListQuery = Static<typeof LogListQuery>;
 
 export const LogListResponse = Type.Object({
   logs: Type.Array(LogEntry),
+  truncated: TruncatedFlag('logs'),
 });
 export type LogListResponse = Static<typeof LogListResponse>;

@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import type { DataQueryResponse } from '@grafana/data';
 import { CorrelatorDataSource } from './datasource';
-import { TRACE_A, makeCircuit, makeLog, makeResource, makeSpan } from './test/fixtures';
+import { TRACE_A, makeCircuit, makeCorrelation, makeLog, makeResource, makeSpan } from './test/fixtures';
 import {
   FakeBackendSrv,
   RANGE_FROM,
@@ -44,6 +44,19 @@ const stitched = {
 };
 
 describe('CorrelatorDataSource.query', () => {
+  it.each([
+    ['circuitSearch', '/api/circuits', { circuits: [makeCircuit()] }],
+    ['correlations', '/api/correlations', { correlations: [makeCorrelation()] }],
+    ['logs', '/api/logs', { logs: [makeLog()] }],
+  ] as const)("%s: a list the correlator cut at the limit carries a warning notice", async (queryType, path, list) => {
+    for (const truncated of [true, false]) {
+      const { ds } = setup({ [path]: { data: { ...list, truncated } } });
+      const packets = await run(ds, [{ refId: 'A', queryType }]);
+      const notices = packets.get('A')?.data[0].meta?.notices ?? [];
+      expect(notices.map((n: { severity: string }) => n.severity)).toEqual(truncated ? ['warning'] : []);
+    }
+  });
+
   it('sends the dashboard range as epoch milliseconds and the interpolated filters', async () => {
     const { backend, ds } = setup({ '/api/circuits': circuitList }, { svc: 'mdso' });
     await run(ds, [{ refId: 'A', queryType: 'circuitSearch', query: 'CKT', service: '$svc', status: 'error' }]);

@@ -1,13 +1,17 @@
 import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
 import type { CircuitSummary } from '@correlation-station/api-schema';
+import { limitNotices } from './limitNotice';
 import { circuitLinks, type LinkTargets } from './links';
 
-/** Circuit search results as a table, one row per circuit; the id links to the app and the stitched trace. */
-export function circuitsFrame(refId: string, circuits: CircuitSummary[], targets: LinkTargets): DataFrame {
+/**
+ * Circuit search results as a table, one row per circuit; the id links to the app and the stitched
+ * trace. `truncated`: the correlator had more than the query's limit.
+ */
+export function circuitsFrame(refId: string, circuits: CircuitSummary[], targets: LinkTargets, truncated = false): DataFrame {
   return createDataFrame({
     refId,
     name: 'Circuits',
-    meta: { preferredVisualisationType: 'table' },
+    meta: { preferredVisualisationType: 'table', notices: limitNotices(truncated, circuits.length, 'circuits') },
     fields: [
       {
         name: 'circuitId',

@@ -1,14 +1,23 @@
 import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
 import type { Correlation } from '@correlation-station/api-schema';
+import { limitNotices } from './limitNotice';
 import { circuitLinks, type LinkTargets } from './links';
 
-/** Correlation events as a table; the value links like a circuit id when the key is `circuit_id`. */
-export function correlationsFrame(refId: string, correlations: Correlation[], targets: LinkTargets): DataFrame {
+/**
+ * Correlation events as a table; the value links like a circuit id when the key is `circuit_id`.
+ * `truncated`: the correlator had more than the query's limit.
+ */
+export function correlationsFrame(
+  refId: string,
+  correlations: Correlation[],
+  targets: LinkTargets,
+  truncated = false
+): DataFrame {
   const allCircuits = correlations.length > 0 && correlations.every((c) => c.key === 'circuit_id');
   return createDataFrame({
     refId,
     name: 'Correlations',
-    meta: { preferredVisualisationType: 'table' },
+    meta: { preferredVisualisationType: 'table', notices: limitNotices(truncated, correlations.length, 'correlations') },
     fields: [
       { name: 'id', type: FieldType.string, values: correlations.map((c) => c.id), config: { displayName: 'Id' } },
       {

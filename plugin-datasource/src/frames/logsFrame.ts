@@ -1,5 +1,6 @@
 import { createDataFrame, DataFrameType, FieldType, type DataFrame } from '@grafana/data';
 import type { LogEntry } from '@correlation-station/api-schema';
+import { limitNotices } from './limitNotice';
 import { traceLinks, type LinkTargets } from './links';
 
 /** Labels of a line: its service, business keys and source, all as strings for the logs panel's filters. */
@@ -18,7 +19,8 @@ export function logsFrame(
   refId: string,
   logs: LogEntry[],
   targets: LinkTargets,
-  searchWords: string[] = []
+  searchWords: string[] = [],
+  truncated = false
 ): DataFrame {
   return createDataFrame({
     refId,
@@ -27,6 +29,7 @@ export function logsFrame(
       type: DataFrameType.LogLines,
       preferredVisualisationType: 'logs',
       custom: searchWords.length ? { searchWords } : undefined,
+      notices: limitNotices(truncated, logs.length, 'log lines'),
     },
     fields: [
       { name: 'timestamp', type: FieldType.time, values: logs.map((l) => l.timeMs) },

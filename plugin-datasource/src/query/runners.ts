@@ -51,7 +51,7 @@ const circuitSearch: Runner<'circuitSearch'> = async (query, ctx) => {
     to: ctx.range.to,
     limit: query.limit ?? DEFAULT_LIMIT,
   });
-  return [circuitsFrame(query.refId, response.circuits, ctx.targets)];
+  return [circuitsFrame(query.refId, response.circuits, ctx.targets, response.truncated)];
 };
 
 const correlations: Runner<'correlations'> = async (query, ctx) => {
@@ -64,7 +64,7 @@ const correlations: Runner<'correlations'> = async (query, ctx) => {
     to: ctx.range.to,
     limit: query.limit ?? DEFAULT_LIMIT,
   });
-  return [correlationsFrame(query.refId, response.correlations, ctx.targets)];
+  return [correlationsFrame(query.refId, response.correlations, ctx.targets, response.truncated)];
 };
 
 const logs: Runner<'logs'> = async (query, ctx) => {
@@ -77,7 +77,7 @@ const logs: Runner<'logs'> = async (query, ctx) => {
     to: ctx.range.to,
     limit: query.limit ?? DEFAULT_LOG_LIMIT,
   });
-  return [logsFrame(query.refId, response.logs, ctx.targets, query.search ? [query.search] : [])];
+  return [logsFrame(query.refId, response.logs, ctx.targets, query.search ? [query.search] : [], response.truncated)];
 };
 
 const serviceGraph: Runner<'serviceGraph'> = async (query, ctx) => {

@@ -15,6 +15,7 @@ import type { Store } from '../../store/store.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
+import { firstOfLimit } from '../list-limit.js';
 import { parseRange } from '../time-params.js';
 
 export interface ApiLogsOptions {
@@ -73,9 +74,9 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       },
     },
     async request => {
-      const { from, to, limit, ...rest } = request.query;
-      const logs = await opts.store.logs({ ...rest, ...parseRange(from, to), limit: limit ?? 100 });
-      return { logs };
+      const { from, to, limit = 100, ...rest } = request.query;
+      const { items, truncated } = firstOfLimit(await opts.store.logs({ ...rest, ...parseRange(from, to), limit: limit + 1 }), limit);
+      return { logs: items, truncated };
     },
   );
 };

@@ -14,6 +14,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Store, TimeRange } from '../../store/store.js';
 import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
+import { firstOfLimit } from '../list-limit.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
@@ -39,8 +40,9 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async request => {
-      const { from, to, limit, ...rest } = request.query;
-      return { circuits: await store.listCircuits({ ...rest, ...parseRange(from, to), limit: limit ?? 100 }) };
+      const { from, to, limit = 100, ...rest } = request.query;
+      const { items, truncated } = firstOfLimit(await store.listCircuits({ ...rest, ...parseRange(from, to), limit: limit + 1 }), limit);
+      return { circuits: items, truncated };
     },
   );
 
@@ -131,12 +133,12 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     async request => {
       const { id } = request.params;
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
-      const logs = await store.logs({
-        circuit_id: id,
-        limit: request.query.limit ?? 500,
-        ...(request.query.search ? { search: request.query.search } : {}),
-      });
-      return { logs };
+      const limit = request.query.limit ?? 500;
+      const { items, truncated } = firstOfLimit(
+        await store.logs({ circuit_id: id, limit: limit + 1, ...(request.query.search ? { search: request.query.search } : {}) }),
+        limit,
+      );
+      return { logs: items, truncated };
     },
   );
 };

@@ -1,0 +1,66 @@
+// Every list with a limit says when it was cut: one cut without saying so reads as all there is.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from './app-fixture.js';
+
+const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
+const CIRCUITS = 3;
+const LOGS_PER_CIRCUIT = 4;
+
+/** Three circuits, each of a beorn and an arda trace (one correlation) and four logs naming it. */
+async function ingest(app: FastifyInstance): Promise<void> {
+  const built = await buildTraces(
+    Array.from({ length: CIRCUITS }, (_, i) => [
+      { service: 'beorn', spans: [{ name: 'activate', startMs: T0 + i * 60_000, endMs: T0 + i * 60_000 + 100, attributes: { circuit_id: `LT-${i}` } }] },
+      { service: 'arda', spans: [{ name: 'configure', startMs: T0 + i * 60_000 + 200, endMs: T0 + i * 60_000 + 300, attributes: { circuit_id: `LT-${i}` } }] },
+    ]).flat(),
+  );
+  const traces = await app.inject({
+    method: 'POST',
+    url: '/v1/traces',
+    headers: { 'content-type': 'application/x-protobuf' },
+    payload: tracesProtobuf(built.flatMap(t => t.spans)),
+  });
+  assert.equal(traces.statusCode, 200, traces.body);
+  const records = await buildLogs(
+    'beorn',
+    Array.from({ length: CIRCUITS * LOGS_PER_CIRCUIT }, (_, j) => ({
+      body: `step ${j}`,
+      atMs: T0 + Math.floor(j / LOGS_PER_CIRCUIT) * 60_000 + (j % LOGS_PER_CIRCUIT) * 10,
+      attributes: { circuit_id: `LT-${Math.floor(j / LOGS_PER_CIRCUIT)}` },
+    })),
+  );
+  const logs = await app.inject({ method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/x-protobuf' }, payload: logsProtobuf(records) });
+  assert.equal(logs.statusCode, 200, logs.body);
+}
+
+describe('list truncation', () => {
+  const lists = [
+    { url: '/api/circuits', field: 'circuits', total: CIRCUITS },
+    { url: '/api/correlations', field: 'correlations', total: CIRCUITS },
+    { url: '/api/logs', field: 'logs', total: CIRCUITS * LOGS_PER_CIRCUIT },
+    { url: '/api/circuits/LT-1/logs', field: 'logs', total: LOGS_PER_CIRCUIT },
+  ];
+  for (const list of lists)
+    it(`${list.url} says whether more than limit matched`, async t => {
+      const app = await buildTestApp(t);
+      await ingest(app);
+      const all = (await app.inject(`${list.url}?limit=${list.total}`)).json<Record<string, unknown[]>>()[list.field]!;
+      const rows = [
+        { limit: list.total - 1, listed: list.total - 1, truncated: true },
+        { limit: list.total, listed: list.total, truncated: false },
+        { limit: list.total + 1, listed: list.total, truncated: false },
+      ];
+      for (const r of rows) {
+        const res = await app.inject(`${list.url}?limit=${r.limit}`);
+        assert.equal(res.statusCode, 200, res.body);
+        const body = res.json<Record<string, unknown>>();
+        const items = body[list.field] as unknown[];
+        assert.deepEqual([items.length, body.truncated], [r.listed, r.truncated], `limit ${r.limit}`);
+        // The first of the same order: the one more asked for is not shown.
+        assert.deepEqual(items, all.slice(0, r.listed), `limit ${r.limit} lists the first ${r.listed}`);
+      }
+    });
+});
