@@ -6,18 +6,8 @@ import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
+import { severityNumberOfText } from '../otlp/severity.js';
 
-const SEVERITY_NUMBER: Record<string, number> = {
-  TRACE: 1,
-  DEBUG: 5,
-  INFO: 9,
-  NOTICE: 10,
-  WARN: 13,
-  WARNING: 13,
-  ERROR: 17,
-  CRITICAL: 21,
-  FATAL: 21,
-};
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
 const HEX16 = /^[0-9a-fA-F]{16}$/;
@@ -63,7 +53,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
       timeMs,
       timeUnixNano: timeNanos.toString(),
       observedTimeUnixNano: '0',
-      severityNumber: SEVERITY_NUMBER[severity] ?? 0,
+      severityNumber: severityNumberOfText(severity),
       severityText: severity,
       body: rec.message,
       traceId: optionalId(rec.trace_id),

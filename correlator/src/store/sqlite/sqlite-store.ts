@@ -67,6 +67,7 @@ import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
+import { completeSeverity } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
@@ -1268,8 +1269,8 @@ export class SqliteStore implements Store {
         id: String(r.id),
         timeUnixNano: r.time_unix_nano,
         timeMs: r.time_ms,
-        severityText: r.severity_text,
-        severityNumber: r.severity_number,
+        // A sender often gives only one of the two (severity.ts).
+        ...completeSeverity(r.severity_number, r.severity_text),
         body: r.body,
         serviceName: r.service,
         traceId: r.trace_id,
