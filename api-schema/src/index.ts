@@ -47,6 +47,7 @@ export {
 } from './circuits.js';
 export { TraceDetail, TraceDetailQuery, TraceIdParams } from './trace-detail.js';
 export {
+  CircuitLogQuery,
   LogBatch,
   LogBatchRecord,
   LogBatchResponse,

@@ -72,6 +72,15 @@ export const LogListQuery = QueryString({
 });
 export type LogListQuery = Static<typeof LogListQuery>;
 
+/** A circuit's logs: one activation of a circuit polled for days is a time range of them. */
+export const CircuitLogQuery = QueryString({
+  search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
+  from: Type.Optional(TimeParam),
+  to: Type.Optional(TimeParam),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
+});
+export type CircuitLogQuery = Static<typeof CircuitLogQuery>;
+
 export const LogListResponse = Type.Object({
   logs: Type.Array(LogEntry),
   truncated: TruncatedFlag('logs'),

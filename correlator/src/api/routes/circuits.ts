@@ -4,14 +4,13 @@ import {
   CircuitIdParams,
   CircuitListQuery,
   CircuitListResponse,
+  CircuitLogQuery,
   ErrorResponse,
   LogListResponse,
-  QueryString,
   StitchedTrace,
   StitchedTraceQuery,
 } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
 import type { Store, TimeRange } from '../../store/store.js';
 import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { firstOfLimit } from '../list-limit.js';
@@ -123,19 +122,17 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         tags: ['circuits'],
         summary: "The circuit's logs: by their own circuit key or through the circuit's traces",
         params: CircuitIdParams,
-        querystring: QueryString({
-          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
-          search: Type.Optional(Type.String()),
-        }),
+        querystring: CircuitLogQuery,
         response: { 200: LogListResponse, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
     async request => {
       const { id } = request.params;
+      const { from, to, limit = 500, search } = request.query;
+      const range = parseRange(from, to);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
-      const limit = request.query.limit ?? 500;
       const { items, truncated } = firstOfLimit(
-        await store.logs({ circuit_id: id, limit: limit + 1, ...(request.query.search ? { search: request.query.search } : {}) }),
+        await store.logs({ circuit_id: id, ...range, limit: limit + 1, ...(search ? { search } : {}) }),
         limit,
       );
       return { logs: items, truncated };

@@ -1,6 +1,8 @@
 // Every list with a limit says when it was cut: one cut without saying so reads as all there is.
+// A circuit's logs take a time range, as its detail and trace view do.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ErrorResponse, LogListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
@@ -63,4 +65,23 @@ describe('list truncation', () => {
         assert.deepEqual(items, all.slice(0, r.listed), `limit ${r.limit} lists the first ${r.listed}`);
       }
     });
+
+  it("a circuit's logs in a time range: those in it, both ends included", async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    // LT-1's four logs are at T0 + 60 s + 0, 10, 20 and 30 ms.
+    const rows = [
+      { from: T0 + 60_010, to: T0 + 60_020, bodies: ['step 6', 'step 5'] },
+      { from: T0 + 60_031, to: T0 + 120_000, bodies: [] },
+      { from: new Date(T0).toISOString(), to: new Date(T0 + 60_000).toISOString(), bodies: ['step 4'] },
+    ];
+    for (const r of rows) {
+      const res = await app.inject(`/api/circuits/LT-1/logs?from=${r.from}&to=${r.to}`);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json<LogListResponse>().logs.map(l => l.body), r.bodies, `${r.from}..${r.to}`);
+    }
+    const refused = await app.inject(`/api/circuits/LT-1/logs?from=${T0 + 1}&to=${T0}`);
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.match(refused.json<ErrorResponse>().message, /from/);
+  });
 });
