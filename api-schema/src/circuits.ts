@@ -14,7 +14,9 @@ export const CircuitSummary = Type.Object(
     services: Type.Array(Type.String(), { description: 'In alphabetical order' }),
     traceCount: Type.Integer(),
     spanCount: Type.Integer(),
-    errorCount: Type.Integer(),
+    errorCount: Type.Integer({
+      description: 'Spans with error status and logs of severity ERROR or worse (17 and up): status is error when it is over 0',
+    }),
     logCount: Type.Integer(),
     bridgeCount: Type.Integer(),
     bridged: Type.Boolean(),

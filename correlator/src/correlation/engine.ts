@@ -26,6 +26,7 @@ import {
   type TraceState,
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
+import { SEVERITY_ERROR } from '../otlp/severity.js';
 
 /**
  * Traces and key groups kept as live objects between batches; older ones are kept encoded
@@ -399,11 +400,17 @@ export class CorrelationEngine {
 
   private observeLog(log: DecodedLog, batch: BatchContext): void {
     const service = log.resource.serviceName;
+    // An error log is an error of its trace and circuit, as an error span is: a circuit known only
+    // from the logs of scripts that report MDSO failures was listed as ok.
+    const errors = log.severityNumber >= SEVERITY_ERROR ? 1 : 0;
     let t: TraceState | null = null;
     if (log.traceId) {
       t = this.trace(log.traceId, batch);
-      batch.traceDeltas.get(log.traceId)!.logs++;
+      const d = batch.traceDeltas.get(log.traceId)!;
+      d.logs++;
+      d.errors += errors;
       t.logCount++;
+      t.errorCount += errors;
       if (log.timeMs < t.firstMs) t.firstMs = log.timeMs;
       if (log.timeMs > t.lastMs) t.lastMs = log.timeMs;
       // Spans and logs that share a trace id are one correlation, of full confidence.
@@ -425,7 +432,7 @@ export class CorrelationEngine {
         if (!t) batch.writes.looseLogs.push({ key, value, timeMs: log.timeMs, service });
       }
     }
-    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors: 0, logs: 1, keys: log.keys };
+    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, logs: 1, keys: log.keys };
     this.countInCircuits(t, circuitBefore, moreBefore, log.keys?.circuit_id, datum, batch);
   }
 

@@ -12,6 +12,7 @@ import {
 import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, readItemId, walkExportRequest, type WalkNames } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
+import { severityNumberOfText } from './severity.js';
 
 const LOGS_REQUEST: WalkNames = {
   request: 'ExportLogsServiceRequest.resource_logs',
@@ -133,7 +134,9 @@ function decodeLogRecord(
     timeMs,
     timeUnixNano,
     observedTimeUnixNano: nanosFromParts(observed[0], observed[1]),
-    severityNumber,
+    // An error given by its text alone counts as one (severity.ts). The text is kept as sent: it
+    // is part of what identifies a record sent again (the store's dedupe).
+    severityNumber: severityNumber !== 0 ? severityNumber : severityNumberOfText(severityText),
     severityText,
     body,
     traceId,

@@ -34,10 +34,10 @@ export function severityTextOfNumber(n: number): string {
   return `${RANGES[Math.floor((n - 1) / 4)]}${step === 0 ? '' : step + 1}`;
 }
 
-/** Both fields, each filled from the other when the sender left it out. */
+/** Both fields, each filled from the other when the sender left it out (0 or ''); others are kept as sent. */
 export function completeSeverity(severityNumber: number, severityText: string): { severityNumber: number; severityText: string } {
   return {
-    severityNumber: severityNumber > 0 ? severityNumber : severityNumberOfText(severityText),
+    severityNumber: severityNumber !== 0 ? severityNumber : severityNumberOfText(severityText),
     severityText: severityText !== '' ? severityText : severityTextOfNumber(severityNumber),
   };
 }

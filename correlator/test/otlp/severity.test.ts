@@ -46,8 +46,10 @@ describe('severity', () => {
     for (let n = 1; n <= 24; n++) assert.equal(severityNumberOfText(severityTextOfNumber(n)), n, `number ${n}`);
   });
 
-  it('keeps both fields when both are given, even when they disagree', () => {
+  it('keeps both fields when both are given, even when they disagree, and a number out of range', () => {
     assert.deepEqual(completeSeverity(9, 'ERROR'), { severityNumber: 9, severityText: 'ERROR' });
+    assert.deepEqual(completeSeverity(-1, 'ERROR'), { severityNumber: -1, severityText: 'ERROR' });
+    assert.deepEqual(completeSeverity(-1, ''), { severityNumber: -1, severityText: '' });
   });
 
   it('an OTLP log with only a text, or only a number, is listed with both', async t => {

@@ -11,6 +11,7 @@ import { groupMapKey } from '../../correlation/types.js';
 import { correlationMembers } from './rows.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
+import { SEVERITY_ERROR } from '../../otlp/severity.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
 const TRACES_PER_SLICE = 1000;
@@ -170,11 +171,13 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
     .get(circuitId, circuitId, circuitId, circuitId) as MemberTotals;
   const l = db
     .prepare(
-      `SELECT count(*) AS logs, min(time_ms) AS firstMs, max(time_ms) AS lastMs, json_group_array(DISTINCT service) AS services
+      `SELECT count(*) AS logs, count(*) FILTER (WHERE severity_number >= ${SEVERITY_ERROR}) AS errors, min(time_ms) AS firstMs,
+         max(time_ms) AS lastMs, json_group_array(DISTINCT service) AS services
        FROM logs WHERE circuit_id = ? AND trace_id = ''`,
     )
     .get(circuitId) as {
     logs: number;
+    errors: number;
     firstMs: number | null;
     lastMs: number | null;
     services: string;
@@ -198,7 +201,7 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
   ).run(
     m.traces,
     m.spans,
-    m.errors,
+    m.errors + l.errors,
     m.logs + l.logs,
     JSON.stringify(services),
     Math.min(...times),

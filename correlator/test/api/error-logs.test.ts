@@ -1,0 +1,85 @@
+// An error log is an error of its trace and circuit, as an error span is: a circuit known only from
+// the logs of the scripts that report MDSO failures was listed as ok, and left out of status=error.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import type { CircuitDetail, CircuitListResponse } from '@correlation-station/api-schema';
+import type { FastifyInstance } from 'fastify';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp } from './app-fixture.js';
+
+const T0 = Date.UTC(2026, 11, 6, 11, 0, 0);
+
+async function post(app: FastifyInstance, url: string, payload: Buffer | object): Promise<void> {
+  const protobuf = Buffer.isBuffer(payload);
+  const res = await app.inject({ method: 'POST', url, payload, ...(protobuf ? { headers: { 'content-type': 'application/x-protobuf' } } : {}) });
+  assert.equal(res.statusCode, 200, res.body);
+}
+
+async function circuit(app: FastifyInstance, id: string): Promise<CircuitDetail['summary']> {
+  const res = await app.inject(`/api/circuits/${id}`);
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json<CircuitDetail>().summary;
+}
+
+async function errorCircuits(app: FastifyInstance): Promise<string[]> {
+  return (await app.inject('/api/circuits?status=error')).json<CircuitListResponse>().circuits.map(c => c.circuitId).sort();
+}
+
+describe('error logs', () => {
+  it('a circuit known only from the JSON batch counts its ERROR, FATAL and critical lines as errors', async t => {
+    const app = await buildTestApp(t);
+    const line = (i: number, severity: string) => ({ timestamp: new Date(T0 + i).toISOString(), severity, message: `line ${i}`, circuit_id: 'CKT-L1' });
+    await post(app, '/api/logs', {
+      resource: { service: 'error-report' },
+      records: [line(0, 'ERROR'), line(1, 'FATAL'), line(2, 'critical'), line(3, 'INFO'), line(4, 'warn')],
+    });
+    await post(app, '/api/logs', { resource: { service: 'error-report' }, records: [{ ...line(5, 'INFO'), circuit_id: 'CKT-L2' }] });
+    const c = await circuit(app, 'CKT-L1');
+    assert.deepEqual([c.status, c.errorCount, c.logCount], ['error', 3, 5]);
+    assert.deepEqual(await errorCircuits(app), ['CKT-L1']);
+  });
+
+  it("an OTLP log of severity text ERROR alone is an error of its trace and of the trace's circuit, whichever came first", async t => {
+    for (const order of ['spans first', 'log first'] as const) {
+      const app = await buildTestApp(t);
+      const [built] = await buildTraces([
+        { service: 'beorn', spans: [{ name: 'activate', startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'CKT-T1' } }] },
+      ]);
+      const span = built!.spans[0]!.spanContext();
+      // The SDK's number is left unspecified and the text given alone, as a collector's filelog
+      // pipeline sends a parsed level.
+      const payload = logsProtobuf(
+        await buildLogs('beorn', [
+          { body: 'device refused the change', atMs: T0 + 50, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.UNSPECIFIED, severityText: 'ERROR' },
+          { body: 'retrying', atMs: T0 + 60, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.UNSPECIFIED, severityText: 'INFO' },
+        ]),
+      );
+      const sends = [() => post(app, '/v1/traces', tracesProtobuf(built!.spans)), () => post(app, '/v1/logs', payload)];
+      if (order === 'log first') sends.reverse();
+      for (const send of sends) await send();
+      const c = await circuit(app, 'CKT-T1');
+      assert.deepEqual([c.status, c.errorCount, c.logCount, c.spanCount], ['error', 1, 2, 1], order);
+      const detail = (await app.inject(`/api/traces/${span.traceId}`)).json<{ summary: { errorCount: number } }>();
+      assert.equal(detail.summary.errorCount, 1, `${order}: the trace's count`);
+    }
+  });
+
+  it("retention's recount keeps the error lines of no trace", async t => {
+    const app = await buildTestApp(t);
+    const [old] = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'activate', startMs: T0 - 3_600_000, endMs: T0 - 3_599_000, attributes: { circuit_id: 'CKT-R1' } }] },
+    ]);
+    await post(app, '/v1/traces', tracesProtobuf(old!.spans));
+    await post(app, '/api/logs', {
+      resource: { service: 'error-report' },
+      records: [{ timestamp: new Date(T0).toISOString(), severity: 'ERROR', message: 'plan failed', circuit_id: 'CKT-R1' }],
+    });
+    const steps = app.correlator.store.pruneStepwise(T0 - 60_000);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    assert.equal(step.value.traces, 1, 'the old trace is deleted');
+    const c = await circuit(app, 'CKT-R1');
+    assert.deepEqual([c.status, c.errorCount, c.traceCount, c.logCount], ['error', 1, 0, 1]);
+  });
+});
