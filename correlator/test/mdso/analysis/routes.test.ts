@@ -219,6 +219,72 @@ void describe('MDSO analysis routes', () => {
   });
 });
 
+void describe('GET /api/mdso/summary off bucket boundaries', () => {
+  // Real failures happen at any millisecond: the fixtures above sit on hour boundaries, which hid fractional buckets.
+  const t = newAnalysis();
+  let app: FastifyInstance;
+  const from = t.clock.ms - 6 * HOUR;
+  const occurred = [from, from + 1, from + HOUR - 1, from + 1.5 * HOUR + 123, from + 4 * HOUR + 7_777, from + 6 * HOUR];
+  type Summary = { bucketStartsMs: number[]; total: number; series: Array<{ key: string; total: number; counts: number[] }> };
+  const summary = async (qs: string): Promise<Summary> => {
+    const res = await app.inject(`/api/mdso/summary?${qs}`);
+    assert.equal(res.statusCode, 200, `${qs}: ${res.body}`);
+    return res.json() as Summary;
+  };
+  const sumOfSeries = (s: Summary) => s.series.reduce((a, x) => a + x.counts.reduce((b, c) => b + c, 0), 0);
+
+  before(async () => {
+    app = await buildApp(t);
+    for (const [i, at] of occurred.entries()) {
+      t.analysis.recordFailure(traceFailure(i % 2 ? BPO : UNREACH, { occurredAtMs: at, product: i % 2 ? 'ServiceIntent' : 'NetworkService' }));
+    }
+  });
+  after(async () => {
+    await app.close();
+    await t.close();
+  });
+
+  void it('puts every error in its bucket, and the series add up to the total', async () => {
+    const cases: Array<{ qs: string; total: number; perBucket: number[] }> = [
+      // The error at exactly "to" ends the range: the last bucket counts it.
+      { qs: `from=${from}&to=${from + 6 * HOUR}&step=3600`, total: 6, perBucket: [3, 1, 0, 0, 1, 1] },
+      { qs: `from=${from}&to=${from + 6 * HOUR}&step=5400`, total: 6, perBucket: [3, 1, 1, 1] },
+      { qs: `from=${from + 1}&to=${from + 5 * HOUR}&step=11`, total: 4, perBucket: [] },
+      { qs: `from=${from - 1234}&to=${from + 7 * HOUR}&group_by=product`, total: 6, perBucket: [] },
+      { qs: `from=${from - 1234}&to=${from + 7 * HOUR}&step=977&group_by=system`, total: 6, perBucket: [] },
+    ];
+    for (const c of cases) {
+      const s = await summary(c.qs);
+      assert.equal(s.total, c.total, c.qs);
+      assert.equal(sumOfSeries(s), s.total, `${c.qs}: the series must add up to the total`);
+      for (const series of s.series) {
+        assert.equal(series.counts.length, s.bucketStartsMs.length, `${c.qs}: ${series.key} has one count per bucket`);
+        assert.equal(series.counts.reduce((a, b) => a + b, 0), series.total, `${c.qs}: ${series.key} counts add up to its total`);
+      }
+      if (c.perBucket.length) {
+        const perBucket = s.bucketStartsMs.map((_, i) => s.series.reduce((a, x) => a + (x.counts[i] ?? 0), 0));
+        assert.deepEqual(perBucket, c.perBucket, c.qs);
+      }
+    }
+  });
+
+  void it('includes both ends like /api/mdso/errors, and takes from == to', async () => {
+    for (const at of occurred) {
+      for (const qs of [`from=${at}&to=${at}`, `from=${at - 1}&to=${at}`, `from=${at}&to=${at + 1}`]) {
+        const errors = (await app.inject(`/api/mdso/errors?${qs}`)).json() as { errors: unknown[] };
+        const s = await summary(qs);
+        assert.equal(s.total, errors.errors.length, `${qs}: summary and errors disagree`);
+        assert.ok(s.total >= 1, `${qs}: the error at ${at} is in the range`);
+        assert.equal(sumOfSeries(s), s.total, qs);
+        if (qs === `from=${at}&to=${at}`) assert.equal(s.total, 1, qs);
+      }
+    }
+    const backwards = await app.inject(`/api/mdso/summary?from=${from}&to=${from - 1}`);
+    assert.equal(backwards.statusCode, 400, backwards.body);
+    assert.equal((backwards.json() as { code: string }).code, 'CORR_ERR_BAD_RANGE');
+  });
+});
+
 void describe('POST /api/mdso/defects/reload', () => {
   void it('applies a good file and refuses a bad one, keeping the active catalogue', async () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');

@@ -24,7 +24,7 @@ import { nextFreeCode } from '../catalogue/match.js';
 import { drainCluster } from '../grouping/drain.js';
 import { suggestRule } from '../grouping/suggest.js';
 import { CorrelatorError } from '../../../api/errors.js';
-import { parseRange, parseTime } from '../../../api/time-params.js';
+import { parseRange } from '../../../api/time-params.js';
 import { decodeCursor, encodeCursor } from './params.js';
 import { foldSeries, planBuckets } from './summary.js';
 import { circuitView, errorView, historyView, issueView, ruleView } from './views.js';
@@ -94,8 +94,10 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
     },
     async req => {
       const q = req.query;
-      const toMs = parseTime('to', q.to) ?? analysis.now();
-      const fromMs = parseTime('from', q.from) ?? toMs - DAY_MS;
+      // The same range rules as /api/mdso/errors: both ends inclusive, from == to allowed, from > to refused alike.
+      const range = parseRange(q.from, q.to);
+      const toMs = range.toMs ?? analysis.now();
+      const fromMs = range.fromMs ?? toMs - DAY_MS;
       const plan = planBuckets(fromMs, toMs, q.step);
       if (!plan.ok) throw new CorrelatorError('MDSO_BAD_RANGE', 400, plan.message);
       const groupBy = q.group_by ?? 'defect_code';

@@ -9,10 +9,11 @@ const DEFAULT_BUCKETS = 120;
 export type BucketPlan = { ok: true; fromMs: number; toMs: number; stepSeconds: number; buckets: number } | { ok: false; message: string };
 
 export function planBuckets(fromMs: number, toMs: number, stepSeconds: number | undefined): BucketPlan {
-  if (toMs <= fromMs) return { ok: false, message: `"to" (${new Date(toMs).toISOString()}) must be after "from" (${new Date(fromMs).toISOString()})` };
+  if (toMs < fromMs) return { ok: false, message: `"to" (${new Date(toMs).toISOString()}) must not be before "from" (${new Date(fromMs).toISOString()})` };
   const rangeSeconds = (toMs - fromMs) / 1000;
   const step = stepSeconds ?? Math.max(1, Math.ceil(rangeSeconds / DEFAULT_BUCKETS));
-  const buckets = Math.ceil(rangeSeconds / step);
+  // from == to is one instant, which still needs a bucket to be counted in.
+  const buckets = Math.max(1, Math.ceil(rangeSeconds / step));
   if (buckets > MAX_BUCKETS) {
     return {
       ok: false,
@@ -28,11 +29,14 @@ export function foldSeries(plan: Extract<BucketPlan, { ok: true }>, groupBy: Mds
   const series = new Map<string, number[]>();
   let total = 0;
   for (const r of rows) {
-    if (r.bucket < 0 || r.bucket >= plan.buckets) continue;
+    if (r.bucket < 0 || r.bucket > plan.buckets) continue;
+    // "to" is inclusive: when the range is a whole number of steps, an error at exactly "to" starts a bucket
+    // past the last one and is counted in the last.
+    const bucket = Math.min(r.bucket, plan.buckets - 1);
     const key = r.key ?? MISSING_KEY[groupBy];
     let counts = series.get(key);
     if (!counts) series.set(key, (counts = new Array<number>(plan.buckets).fill(0)));
-    counts[r.bucket] = (counts[r.bucket] ?? 0) + r.n;
+    counts[bucket] = (counts[bucket] ?? 0) + r.n;
     total += r.n;
   }
   const out = [...series.entries()]

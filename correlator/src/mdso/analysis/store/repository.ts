@@ -157,10 +157,12 @@ export class AnalysisRepository {
   }
 
   bucketCounts(fromMs: number, toMs: number, stepMs: number, groupColumn: 'product' | 'defect_code' | 'system'): BucketCount[] {
-    // groupColumn comes from a closed union, never from the request text.
+    // groupColumn comes from a closed union, never from the request text. better-sqlite3 binds JS numbers as
+    // REAL, so the division is fractional unless cast: a bucket of 118.56 is no array index. Rows are never
+    // before fromMs, so truncation is floor. toMs is inclusive, as on every other route.
     return this.db
-      .prepare(`SELECT (occurred_at_ms - ?) / ? AS bucket, ${groupColumn} AS key, COUNT(*) AS n FROM mdso_errors
-        WHERE occurred_at_ms >= ? AND occurred_at_ms < ? GROUP BY bucket, key`)
+      .prepare(`SELECT CAST((occurred_at_ms - ?) / ? AS INTEGER) AS bucket, ${groupColumn} AS key, COUNT(*) AS n FROM mdso_errors
+        WHERE occurred_at_ms >= ? AND occurred_at_ms <= ? GROUP BY bucket, key`)
       .all(fromMs, stepMs, fromMs, toMs) as BucketCount[];
   }
 
