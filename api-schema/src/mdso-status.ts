@@ -91,6 +91,20 @@ export const MdsoStatusResponse = Type.Object({
   ),
   lastError: Nullable(Type.Object({ message: Type.String(), at: IsoTime }, { description: 'the last error that stopped a product scan' })),
   lastApiError: Nullable(Type.Object({ message: Type.String(), at: IsoTime }, { description: 'the last failed MDSO request, even one a retry recovered from' })),
+  authRejected: Nullable(
+    Type.Object(
+      {
+        message: Type.String(),
+        since: IsoTime,
+        polls: Type.Integer({ minimum: 1, description: 'consecutive polls whose login MDSO refused' }),
+        retryDelaySeconds: Type.Number({ minimum: 0, description: 'the wait before the next scheduled poll' }),
+      },
+      {
+        description:
+          'MDSO refused the credentials (401/403 on the token request): each poll stops after one login attempt, and scheduled polls back off (the interval doubles per refused poll, up to 30 minutes) until a login succeeds. Null otherwise.',
+      },
+    ),
+  ),
   products: Type.Array(MdsoProductCursor),
 });
 export type MdsoStatusResponse = Static<typeof MdsoStatusResponse>;

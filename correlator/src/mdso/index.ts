@@ -44,7 +44,11 @@ export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opt
   const disabledReason = config.url ? null : 'MDSO_URL is not set';
   if (config.url) {
     let pollerRef: MdsoPoller | null = null;
-    const metrics = createPollMetrics(registry, () => pollerRef?.lagSeconds() ?? null);
+    const metrics = createPollMetrics(
+      registry,
+      () => pollerRef?.lagSeconds() ?? null,
+      () => pollerRef?.authRejectionInfo?.polls ?? 0,
+    );
     const ca = readCa(config.caFile);
     client = new MdsoClient({
       baseUrl: config.url,

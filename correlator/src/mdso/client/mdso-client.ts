@@ -56,6 +56,17 @@ export class MdsoError extends Error {
   }
 }
 
+/**
+ * MDSO refused the credentials (401/403 on the token request). Retrying cannot help, and a directory
+ * behind MDSO (LDAP/AD) locks the account after a few failed logins: callers stop instead of retrying.
+ */
+export class MdsoAuthError extends MdsoError {
+  constructor(message: string, endpoint: string, status: string) {
+    super(message, endpoint, status, false);
+    this.name = 'MdsoAuthError';
+  }
+}
+
 export const ENDPOINTS = {
   oauth2Token: '/tron/api/v1/oauth2/tokens',
   oauth2TokenDelete: '/tron/api/v1/oauth2/tokens/{token}',
@@ -75,6 +86,8 @@ export class MdsoClient {
   private token: string | null = null;
   private tokenRefreshAfterMs = 0;
   private tokenPromise: Promise<string> | null = null;
+  /** A refused login, answered to every later caller without another login until clearAuthRejection(). */
+  private authRejection: MdsoAuthError | null = null;
   private readonly maxRetries: number;
   private readonly retryBase: number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -165,8 +178,8 @@ export class MdsoClient {
     try {
       result = await this.call('POST', endpoint, this.url(endpoint), {}, JSON.stringify(payload), signal);
     } catch (err) {
-      if (err instanceof MdsoError && err.status === '401') {
-        throw new MdsoError(`MDSO rejected the credentials of user "${username}" (${endpoint} answered 401)`, endpoint, '401', false);
+      if (err instanceof MdsoError && (err.status === '401' || err.status === '403')) {
+        throw new MdsoAuthError(`MDSO rejected the credentials of user "${username}" (${endpoint} answered ${err.status})`, endpoint, err.status);
       }
       throw err;
     }
@@ -183,12 +196,19 @@ export class MdsoClient {
 
   private async getToken(signal?: AbortSignal): Promise<string> {
     if (this.token && Date.now() < this.tokenRefreshAfterMs) return this.token;
+    if (this.authRejection) throw this.authRejection;
     // one token request at a time, shared by concurrent callers
     this.tokenPromise ??= this.fetchToken(signal)
-      .then(t => {
-        this.token = t;
-        return t;
-      })
+      .then(
+        t => {
+          this.token = t;
+          return t;
+        },
+        (err: unknown) => {
+          if (err instanceof MdsoAuthError) this.authRejection = err;
+          throw err;
+        },
+      )
       .finally(() => {
         this.tokenPromise = null;
       });
@@ -280,6 +300,16 @@ export class MdsoClient {
     } catch {
       return false;
     }
+  }
+
+  /** The refused login, if one was refused since the last clearAuthRejection(). */
+  get authRejected(): MdsoAuthError | null {
+    return this.authRejection;
+  }
+
+  /** Allows one more login attempt (the poller calls it when a poll starts). */
+  clearAuthRejection(): void {
+    this.authRejection = null;
   }
 
   hasToken(): boolean {

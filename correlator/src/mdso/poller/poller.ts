@@ -70,6 +70,28 @@ export interface PollResult {
 
 const PROCESSED_RETENTION_MS = 90 * 86_400_000;
 
+/** The longest wait between polls while MDSO refuses the credentials (unless the interval is longer). */
+export const AUTH_BACKOFF_CAP_MS = 30 * 60_000;
+
+/**
+ * The wait before the next scheduled poll. Each poll whose login MDSO refused doubles it, up to
+ * AUTH_BACKOFF_CAP_MS: a directory behind MDSO (LDAP/AD) locks an account after a few failed logins,
+ * and logging in at the full rate with bad credentials would lock it for every other user of it too.
+ */
+export function nextPollDelayMs(intervalMs: number, authRejectedPolls: number): number {
+  if (authRejectedPolls <= 0) return intervalMs;
+  return Math.min(intervalMs * 2 ** authRejectedPolls, Math.max(intervalMs, AUTH_BACKOFF_CAP_MS));
+}
+
+export interface AuthRejectionInfo {
+  message: string;
+  sinceMs: number;
+  /** consecutive polls whose login was refused */
+  polls: number;
+  /** the wait before the next scheduled poll */
+  retryDelayMs: number;
+}
+
 /** Items re-read at each page boundary; tolerates that many removals ahead of the offset per page. */
 function pageOverlap(pageSize: number): number {
   return Math.min(5, Math.floor(pageSize / 10));
@@ -95,6 +117,7 @@ export class MdsoPoller {
   private currentRunStartedMs: number | null = null;
   private apiErrorsThisPoll = 0;
   private lastApiError: { message: string; atMs: number } | null = null;
+  private authRejection: { message: string; sinceMs: number; polls: number } | null = null;
 
   constructor(private readonly deps: PollerDeps) {
     this.now = deps.now ?? Date.now;
@@ -121,7 +144,7 @@ export class MdsoPoller {
       const run = this.running ?? this.runPoll('schedule');
       void run
         .catch(() => undefined)
-        .finally(() => this.schedule(this.deps.settings.pollIntervalSeconds * 1000));
+        .finally(() => this.schedule(this.nextDelayMs()));
     }, delayMs);
     this.timer.unref?.();
   }
@@ -146,6 +169,15 @@ export class MdsoPoller {
 
   get runningSinceMs(): number | null {
     return this.currentRunStartedMs;
+  }
+
+  /** Set while the last poll(s) ended because MDSO refused the credentials; null once a login succeeds. */
+  get authRejectionInfo(): AuthRejectionInfo | null {
+    return this.authRejection ? { ...this.authRejection, retryDelayMs: this.nextDelayMs() } : null;
+  }
+
+  private nextDelayMs(): number {
+    return nextPollDelayMs(this.deps.settings.pollIntervalSeconds * 1000, this.authRejection?.polls ?? 0);
   }
 
   get lastErrorInfo(): { message: string; atMs: number } | null {
@@ -202,10 +234,14 @@ export class MdsoPoller {
     this.apiErrorsThisPoll = 0;
     const runId = this.store.startRun(trigger, startedMs);
     const products: ProductPollResult[] = [];
+    // One login attempt per poll: once MDSO has refused it, the client answers every later request of
+    // this poll with that refusal, and the remaining products wait for the next poll.
+    this.deps.client.clearAuthRejection();
     for (const type of this.deps.settings.products) {
-      if (signal.aborted) break;
+      if (signal.aborted || this.deps.client.authRejected) break;
       products.push(await this.pollProduct(type, signal));
     }
+    this.noteAuthOutcome();
     const errors = products.filter(p => p.errorMessage !== null);
     const outcome: PollOutcome = signal.aborted
       ? 'aborted'
@@ -248,6 +284,20 @@ export class MdsoPoller {
     );
     this.deps.onPollFinished?.(result);
     return result;
+  }
+
+  private noteAuthOutcome(): void {
+    const refused = this.deps.client.authRejected;
+    if (refused) {
+      this.authRejection = { message: refused.message, sinceMs: this.authRejection?.sinceMs ?? this.now(), polls: (this.authRejection?.polls ?? 0) + 1 };
+      this.deps.logger.error(
+        { err: refused.message, refusedPolls: this.authRejection.polls, nextPollInSeconds: this.nextDelayMs() / 1000 },
+        'MDSO refused the credentials (MDSO_USER / MDSO_PASS); the poll stopped and scheduled polls back off until a login succeeds',
+      );
+    } else if (this.authRejection && this.deps.client.hasToken()) {
+      // Only a login that worked clears the back-off: a poll that failed before logging in proves nothing.
+      this.authRejection = null;
+    }
   }
 
   private async pollProduct(type: string, signal: AbortSignal): Promise<ProductPollResult> {

@@ -262,19 +262,20 @@ export const mdsoSimulatorPlugin: FastifyPluginAsync<SimulatorOptions & { state?
   };
 
   const checkCredentials = (body: unknown): boolean => {
+    if (state.faults.refuseTokens) return false;
     const b = (body ?? {}) as { username?: unknown; password?: unknown };
     if (typeof b.username !== 'string' || typeof b.password !== 'string' || !b.username || !b.password) return false;
     return !opts.credentials || (opts.credentials.username === b.username && opts.credentials.password === b.password);
   };
 
   app.post('/tron/api/v1/oauth2/tokens', async (request, reply) => {
-    if (!checkCredentials(request.body)) return reply.code(401).send(failureInfo('Invalid username or password'));
+    if (!checkCredentials(request.body)) return reply.code(state.faults.refuseTokens || 401).send(failureInfo('Invalid username or password'));
     const { token, ttl } = state.issueToken((request.body as { expires_in?: unknown }).expires_in);
     return reply.code(201).send({ accessToken: token, expiresIn: ttl, tokenType: 'bearer', isSuccessful: true });
   });
 
   app.post('/tron/api/v1/tokens', async (request, reply) => {
-    if (!checkCredentials(request.body)) return reply.code(401).send(failureInfo('Invalid username or password'));
+    if (!checkCredentials(request.body)) return reply.code(state.faults.refuseTokens || 401).send(failureInfo('Invalid username or password'));
     const { token, ttl } = state.issueToken(undefined);
     return reply.code(201).send({ token, expiresIn: ttl, isSuccessful: true });
   });

@@ -10,6 +10,8 @@ export interface Faults {
   errorStatus: number;
   /** after N more API calls every call answers `errorStatus` until faults are changed (null: off) */
   failAfterCalls: number | null;
+  /** every token request is refused with this status, 401 or 403 as for a locked account (0: off) */
+  refuseTokens: number;
   /** after N more authenticated calls every issued token stops working (null: off); fires once */
   expireTokensAfterCalls: number | null;
   /** the next N successful API answers carry a cut-off JSON body */
@@ -26,6 +28,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   errorEvery: 0,
   errorStatus: 503,
   failAfterCalls: null,
+  refuseTokens: 0,
   expireTokensAfterCalls: null,
   malformedJsonNext: 0,
   truncatePages: false,
@@ -43,6 +46,7 @@ export function validateFaultPatch(patch: unknown): string | null {
     } else if (expected === 'number') {
       if (!(Number.isInteger(v) && (v as number) >= 0)) return `${k} must be a non-negative integer`;
       if (k === 'errorStatus' && ((v as number) < 500 || (v as number) > 599)) return 'errorStatus must be a 5xx status';
+      if (k === 'refuseTokens' && ![0, 401, 403].includes(v as number)) return 'refuseTokens must be 0 (off), 401 or 403';
     } else if (typeof v !== expected) {
       return `${k} must be a ${expected}`;
     }

@@ -7,10 +7,15 @@ export interface PollMetrics {
   apiRequest(endpoint: string, status: string): void;
 }
 
-const lagProviders = new WeakMap<Registry, () => number | null>();
+interface Providers {
+  lagSeconds: () => number | null;
+  authRejectedPolls: () => number;
+}
 
-export function createPollMetrics(registry: Registry, lagSeconds: () => number | null): PollMetrics {
-  lagProviders.set(registry, lagSeconds);
+const providers = new WeakMap<Registry, Providers>();
+
+export function createPollMetrics(registry: Registry, lagSeconds: () => number | null, authRejectedPolls: () => number = () => 0): PollMetrics {
+  providers.set(registry, { lagSeconds, authRejectedPolls });
   const duration =
     (registry.getSingleMetric('mdso_poll_duration_seconds') as Histogram<'outcome'> | undefined) ??
     new Histogram({
@@ -26,8 +31,18 @@ export function createPollMetrics(registry: Registry, lagSeconds: () => number |
       help: 'Seconds since the start of the oldest last completed product scan (how stale the view of MDSO is)',
       registers: [registry],
       collect() {
-        const lag = lagProviders.get(registry)?.() ?? null;
+        const lag = providers.get(registry)?.lagSeconds() ?? null;
         if (lag !== null) this.set(lag);
+      },
+    });
+  }
+  if (!registry.getSingleMetric('mdso_auth_rejected_polls')) {
+    new Gauge({
+      name: 'mdso_auth_rejected_polls',
+      help: 'Consecutive MDSO polls stopped because MDSO refused the credentials (0 once a login succeeds); scheduled polls back off while above 0',
+      registers: [registry],
+      collect() {
+        this.set(providers.get(registry)?.authRejectedPolls() ?? 0);
       },
     });
   }

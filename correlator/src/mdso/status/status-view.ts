@@ -16,11 +16,12 @@ export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | nu
     pollIntervalSeconds: config.pollIntervalSeconds,
   };
   if (!poller) {
-    return { ...base, running: false, runningSince: null, nextPollAt: null, lagSeconds: null, lastPoll: null, lastError: null, lastApiError: null, products: [] };
+    return { ...base, running: false, runningSince: null, nextPollAt: null, lagSeconds: null, lastPoll: null, lastError: null, lastApiError: null, authRejected: null, products: [] };
   }
   const run = poller.store.lastRun();
   const lastError = poller.lastErrorInfo;
   const lastApiError = poller.lastApiErrorInfo;
+  const auth = poller.authRejectionInfo;
   return {
     ...base,
     running: poller.isRunning,
@@ -45,6 +46,7 @@ export function statusView(config: Readonly<MdsoConfig>, poller: MdsoPoller | nu
       : null,
     lastError: lastError ? { message: lastError.message, at: iso(lastError.atMs)! } : null,
     lastApiError: lastApiError ? { message: lastApiError.message, at: iso(lastApiError.atMs)! } : null,
+    authRejected: auth ? { message: auth.message, since: iso(auth.sinceMs)!, polls: auth.polls, retryDelaySeconds: auth.retryDelayMs / 1000 } : null,
     products: poller.cursors().map(c => ({
       resourceTypeId: c.resourceTypeId,
       product: shortProductName(c.resourceTypeId),
