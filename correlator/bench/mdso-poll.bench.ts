@@ -95,7 +95,7 @@ async function poller(url: string, dataDir: string, failedOnlyQuery: boolean) {
     ingestTraces: async req => {
       const n = req.resourceSpans.reduce((a, rs) => a + rs.scopeSpans.reduce((b, ss) => b + ss.spans.length, 0), 0);
       spans += n;
-      return { accepted: n, rejected: 0, errorMessage: '' };
+      return { accepted: n, duplicates: 0, rejected: 0, errorMessage: '' };
     },
   });
   // no app.ready(): the scheduled poll would race the measured one

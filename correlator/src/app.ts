@@ -249,8 +249,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     db: store.db,
     registry: metrics.registry,
     ingestTraces: async (request: OtlpJsonTraceRequest) => {
-      const r = await pipeline.tracesFromJson(request);
-      return { accepted: r.accepted, rejected: r.rejected, errorMessage: r.message };
+      const r = await pipeline.tracesFromJson(request, 'mdso_poller');
+      return { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, errorMessage: r.message };
     },
     ...(opts.now ? { now: opts.now } : {}),
   });

@@ -21,6 +21,13 @@ export interface IngestResult {
 
 export type Signal = 'traces' | 'logs' | 'api_logs';
 
+/**
+ * Who handed a batch in. The ingest metrics (otlp_ingest_items_total, ingest_batch_duration_seconds)
+ * describe what clients send: the MDSO poller re-sends its spans on every poll by design, and counted
+ * there they showed as client traffic and, from the second poll on, as duplicates. It has its own metric.
+ */
+export type IngestSource = 'client' | 'mdso_poller';
+
 export class IngestPipeline {
   constructor(
     private readonly store: Store,
@@ -35,12 +42,12 @@ export class IngestPipeline {
     return this.storeSpans(decodeTraceRequest(body, this.rules));
   }
 
-  async tracesFromJson(body: unknown): Promise<IngestResult> {
+  async tracesFromJson(body: unknown, source: IngestSource = 'client'): Promise<IngestResult> {
     const n = normaliseTraceJson(body);
     const batch = decodeTraceRequest(n.binary, this.rules, n.positionsKept);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
-    return this.storeSpans(batch);
+    return this.storeSpans(batch, source);
   }
 
   async logsFromProtobuf(body: Uint8Array): Promise<IngestResult> {
@@ -63,8 +70,8 @@ export class IngestPipeline {
   // keeps its parameters, and the decoded batch would outlive the wait for the writer.
   // The derive functions are the instance's: one made here would share this frame's context,
   // which holds the batch, and storeItems keeps it until the commit.
-  private storeSpans(batch: DecodedTraceBatch): Promise<IngestResult> {
-    return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans);
+  private storeSpans(batch: DecodedTraceBatch, source: IngestSource = 'client'): Promise<IngestResult> {
+    return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans, source);
   }
 
   private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
@@ -83,8 +90,10 @@ export class IngestPipeline {
     { rejected, rejectionMessages }: { rejected: number; rejectionMessages: string[] },
     ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
     derive: (fresh: T[]) => { writes: DerivedWrites; events: Map<string, number>; touched: TouchedState },
+    source: IngestSource = 'client',
   ): Promise<IngestResult> {
-    const end = this.metrics.ingestDuration.startTimer({ signal });
+    const fromClient = source === 'client';
+    const end = fromClient ? this.metrics.ingestDuration.startTimer({ signal }) : null;
     let touched: TouchedState | null = null;
     // Only what was stored is counted: a refused batch sent again would count its events twice.
     // Its counts are kept until then, not its rows (a request waiting for the writer holds no rows).
@@ -96,9 +105,9 @@ export class IngestPipeline {
       return r.writes;
     }).then(
       outcome => {
-        end();
+        end?.();
         if (counts) this.countDerived(counts);
-        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages);
+        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient);
       },
       (e: unknown) => {
         if (touched) this.engine.forget(touched);
@@ -117,11 +126,13 @@ export class IngestPipeline {
     if (bridgesSuperseded) this.metrics.bridgesSuperseded.inc(bridgesSuperseded);
   }
 
-  private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[]): IngestResult {
-    const m = this.metrics.ingestItems;
-    if (fresh) m.inc({ signal, outcome: 'accepted' }, fresh);
-    if (duplicates) m.inc({ signal, outcome: 'duplicate' }, duplicates);
-    if (rejected) m.inc({ signal, outcome: 'rejected' }, rejected);
+  private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[], fromClient: boolean): IngestResult {
+    if (fromClient) {
+      const m = this.metrics.ingestItems;
+      if (fresh) m.inc({ signal, outcome: 'accepted' }, fresh);
+      if (duplicates) m.inc({ signal, outcome: 'duplicate' }, duplicates);
+      if (rejected) m.inc({ signal, outcome: 'rejected' }, rejected);
+    }
     const message = rejected
       ? `${rejected} ${signal === 'traces' ? 'span(s)' : 'log record(s)'} rejected: ${messages.join('; ')}${
           rejected > messages.length ? ` (and ${rejected - messages.length} more)` : ''

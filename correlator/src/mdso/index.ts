@@ -66,7 +66,11 @@ export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opt
       client,
       db,
       recorder: analysis,
-      ingestTraces: opts.ingestTraces,
+      ingestTraces: async request => {
+        const outcome = await opts.ingestTraces(request);
+        metrics.spansIngested(outcome);
+        return outcome;
+      },
       logger: app.log.child({ component: 'mdso-poller' }),
       settings: {
         products: config.products,

@@ -34,7 +34,10 @@ export interface OtlpJsonTraceRequest {
 }
 
 export interface IngestOutcome {
+  /** spans stored, duplicates included */
   accepted: number;
+  /** of the accepted, spans stored before (every poll re-sends identical spans) */
+  duplicates: number;
   rejected: number;
   errorMessage: string;
 }

@@ -5,6 +5,8 @@ export interface PollMetrics {
   observePoll(seconds: number, outcome: string): void;
   /** endpoint: a route template, never with ids; status: HTTP status or an error kind */
   apiRequest(endpoint: string, status: string): void;
+  /** the poller's failure spans as the span intake took them */
+  spansIngested(outcome: { accepted: number; duplicates: number; rejected: number }): void;
 }
 
 interface Providers {
@@ -54,8 +56,21 @@ export function createPollMetrics(registry: Registry, lagSeconds: () => number |
       labelNames: ['endpoint', 'status'],
       registers: [registry],
     });
+  const spans =
+    (registry.getSingleMetric('mdso_spans_ingested_total') as Counter<'outcome'> | undefined) ??
+    new Counter({
+      name: 'mdso_spans_ingested_total',
+      help: 'Failure spans the MDSO poller stored, by outcome (accepted: new; duplicate: re-sent by a later poll, stored before; rejected). Not in otlp_ingest_items_total, which counts OTLP clients',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
   return {
     observePoll: (seconds, outcome) => duration.observe({ outcome }, seconds),
     apiRequest: (endpoint, status) => requests.inc({ endpoint, status }),
+    spansIngested: ({ accepted, duplicates, rejected }) => {
+      if (accepted > duplicates) spans.inc({ outcome: 'accepted' }, accepted - duplicates);
+      if (duplicates) spans.inc({ outcome: 'duplicate' }, duplicates);
+      if (rejected) spans.inc({ outcome: 'rejected' }, rejected);
+    },
   };
 }

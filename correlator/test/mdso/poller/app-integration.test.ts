@@ -113,3 +113,74 @@ void describe('MDSO poller in the correlator app', () => {
     assert.match(metrics, /mdso_poll_lag_seconds \d/);
   });
 });
+
+void describe('MDSO poller spans and the OTLP ingest metrics', () => {
+  // Dashboards and alerts on otlp_ingest_* watch OTLP clients: the poller's spans (hundreds a poll,
+  // re-sent as duplicates by design) must not show up there.
+  let sim: RunningSim;
+  let app: FastifyInstance;
+  let dir: string;
+  before(async () => {
+    sim = await startSim({ seed: 23, resourcesPerProduct: 30, failureRate: 0.3, products: [SM] });
+    dir = mkdtempSync(join(tmpdir(), 'mdso-otlp-metrics-'));
+    const config = loadConfig({
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      MDSO_URL: sim.url,
+      MDSO_USER: SIM_USER,
+      MDSO_PASS: SIM_PASS,
+      MDSO_PRODUCTS: 'ServiceMapper',
+      MDSO_POLL_INTERVAL_SECONDS: '3600',
+      MDSO_INITIAL_LOOKBACK_HOURS: '48',
+    });
+    app = await buildApp({ config });
+    await app.ready();
+  });
+  after(async () => {
+    await app.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sample = (metrics: string, series: string): number => {
+    const line = metrics.split('\n').find(l => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  };
+  const otlpSeries = [
+    'otlp_ingest_items_total{signal="traces",outcome="accepted"}',
+    'otlp_ingest_items_total{signal="traces",outcome="duplicate"}',
+    'otlp_ingest_items_total{signal="traces",outcome="rejected"}',
+    'otlp_ingest_requests_total{signal="traces",outcome="ok"}',
+    'ingest_batch_duration_seconds_count{signal="traces"}',
+  ];
+
+  void it('counts the poller spans as mdso_spans_ingested_total, and only OTLP requests in otlp_ingest_*', async () => {
+    const lastPoll = await until(async () => {
+      const body = (await app.inject({ url: '/api/mdso/status' })).json() as { lastPoll: { outcome: string; failuresRecorded: number } | null };
+      return body.lastPoll && body.lastPoll.outcome !== 'running' ? body.lastPoll : null;
+    }, 'the first poll');
+    assert.equal(lastPoll.outcome, 'ok');
+    assert.ok(lastPoll.failuresRecorded > 0, 'the poll found failures, so it sent spans');
+
+    const afterPoll = (await app.inject({ url: '/metrics' })).body;
+    for (const series of otlpSeries) assert.equal(sample(afterPoll, series), 0, `${series} after a poll and no OTLP request`);
+    const pollerSpans = sample(afterPoll, 'mdso_spans_ingested_total{outcome="accepted"}');
+    assert.ok(pollerSpans >= 2 * lastPoll.failuresRecorded, `a parent and step spans per failure: ${pollerSpans} for ${lastPoll.failuresRecorded} failures`);
+
+    const span = { traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'GET /x', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000100000000' };
+    const request = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'client' } }] }, scopeSpans: [{ scope: { name: 't' }, spans: [span] }] }] };
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: request });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    const failed = sim.app.mdsoSim.store.search({ exactTypeId: SM, q: 'orchState:active' })[0]!;
+    assert.equal((await sim.admin('POST', `/__sim/resources/${failed.id}/fail`)).status, 200);
+    const second = (await app.inject({ method: 'POST', url: '/api/mdso/collect' })).json() as { poll: { failuresRecorded: number } };
+    assert.equal(second.poll.failuresRecorded, 1, JSON.stringify(second));
+
+    const afterClients = (await app.inject({ url: '/metrics' })).body;
+    const expected = [1, 1, 0, 2, 2];
+    for (const [i, series] of otlpSeries.entries()) assert.equal(sample(afterClients, series), expected[i], `${series}: the two OTLP requests only`);
+    assert.ok(sample(afterClients, 'mdso_spans_ingested_total{outcome="accepted"}') > pollerSpans, 'the second poll’s spans are counted as the poller’s');
+  });
+});

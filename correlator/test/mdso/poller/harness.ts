@@ -89,7 +89,7 @@ export async function buildMdsoApp(
     ingestTraces: async req => {
       ingested.push(req);
       const n = req.resourceSpans.reduce((a, rs) => a + rs.scopeSpans.reduce((b, ss) => b + ss.spans.length, 0), 0);
-      return { accepted: n, rejected: 0, errorMessage: '' };
+      return { accepted: n, duplicates: 0, rejected: 0, errorMessage: '' };
     },
   });
   if (opts.start !== false) await app.ready();
