@@ -404,6 +404,10 @@ function mdsoSettings(env: Env): MdsoConfig {
   const mdsoUrl = url(env, 'MDSO_URL');
   const products = raw(env, 'MDSO_PRODUCTS');
   const productList = products ? products.split(',').map(s => s.trim()).filter(Boolean) : [...DEFAULT_MDSO_PRODUCTS];
+  // Without a product the poller would scan nothing and report "ok" forever.
+  if (productList.length === 0) {
+    throw new ConfigError('MDSO_PRODUCTS', `"${products}" names no product; list resource types separated by commas, or leave it unset for the default ${DEFAULT_MDSO_PRODUCTS.length}`);
+  }
   for (const p of productList) {
     if (!/^[A-Za-z0-9_.-]+$/.test(p)) throw new ConfigError('MDSO_PRODUCTS', `"${p}" is not a resource type id`);
   }

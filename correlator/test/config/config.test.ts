@@ -55,6 +55,8 @@ describe('loadConfig', () => {
     [{ BRIDGE_KEYS: 'circuit_id,colour' }, 'BRIDGE_KEYS', /"colour"/],
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],
+    [{ MDSO_PRODUCTS: ',' }, 'MDSO_PRODUCTS', /names no product/],
+    [{ MDSO_PRODUCTS: ' , ,, ' }, 'MDSO_PRODUCTS', /names no product/],
     [{ TEMPO_HEADERS: '{"X-Scope-OrgID": 1}' }, 'TEMPO_HEADERS', /must be a string/],
     [{ TEMPO_HEADERS: '{"Connection": "close"}' }, 'TEMPO_HEADERS', /"Connection" cannot be set/],
     [{ TEMPO_HEADERS: '{"expect": "100-continue"}' }, 'TEMPO_HEADERS', /"expect" cannot be set/],
