@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
-import { startServer, startupOutcome } from '../helpers/child-server.js';
+import { SIMULATOR_ENTRY, startServer, startupOutcome } from '../helpers/child-server.js';
 import { cleanupStack, tempDir } from '../helpers/cleanup.js';
 import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 import { RawConnection } from '../helpers/raw-http.js';
@@ -25,6 +25,21 @@ describe('start-up settings', () => {
       const { code, output } = await startupOutcome({ DATA_DIR: await tempDir(cleanup), ...env });
       assert.equal(code, 2, output);
       assert.ok(output.includes(setting), `names ${setting}: ${output}`);
+    });
+  }
+
+  // The MDSO simulator refuses its settings the same way: one line naming the setting, no stack trace.
+  const simulatorCases: Array<[string, Record<string, string>]> = [
+    ['MDSO_SIM_PORT', { MDSO_SIM_PORT: 'eighty' }],
+    ['MDSO_SIM_PORT', { MDSO_SIM_PORT: '70000' }],
+    ['MDSO_SIM_FAILURE_RATE', { MDSO_SIM_FAILURE_RATE: '2' }],
+  ];
+  for (const [setting, env] of simulatorCases) {
+    it(`simulator: ${JSON.stringify(env)} → exit 2 naming ${setting}`, async () => {
+      const { code, output } = await startupOutcome(env, SIMULATOR_ENTRY);
+      assert.equal(code, 2, output);
+      assert.match(output, new RegExp(`^mdso-sim: Invalid setting ${setting}: `), output);
+      assert.ok(!/\n\s+at /.test(output), `no stack trace: ${output}`);
     });
   }
 

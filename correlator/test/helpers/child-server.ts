@@ -10,6 +10,8 @@ import type { Cleanup } from './cleanup.js';
 
 export const CORRELATOR_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER_ENTRY = join(CORRELATOR_ROOT, 'src', 'server.ts');
+/** The MDSO simulator's entry point (`npm run mdso-sim`), for startupOutcome. */
+export const SIMULATOR_ENTRY = join(CORRELATOR_ROOT, 'src', 'mdso', 'simulator', 'server.ts');
 
 export interface ChildServer {
   url: string;
@@ -105,8 +107,8 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
  * Starts the server with settings that must stop it. Resolves with its exit code and output; if it
  * starts listening instead, it is killed and the code is null.
  */
-export async function startupOutcome(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY], {
+export async function startupOutcome(env: Record<string, string>, entry = SERVER_ENTRY): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: CORRELATOR_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
