@@ -1,5 +1,6 @@
 // The only place that listens. Reads config once; an invalid setting stops start-up with a
-// message naming it.
+// message naming it, exit code 2, whether loadConfig refused it or a plugin found it unusable
+// while starting (an unreadable MDSO_CA_FILE, a DEFECT_CATALOG that does not parse).
 import { readFileSync } from 'node:fs';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, redactConfig } from './config/config.js';
@@ -7,16 +8,7 @@ import { ConfigError, loadConfig, redactConfig } from './config/config.js';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env, pkg.version);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(`correlator: ${e.message}`);
-      process.exit(2);
-    }
-    throw e;
-  }
+  const config = loadConfig(process.env, pkg.version);
   const app = await buildApp({ config });
   app.log.info({ config: redactConfig(config) }, 'configuration');
   let closing = false;
@@ -51,7 +43,20 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
 }
 
+/** fastify's plugin loader may wrap what a plugin threw, so the cause chain is searched too. */
+function configErrorIn(e: unknown): ConfigError | null {
+  for (let cur = e, depth = 0; cur instanceof Error && depth < 8; cur = cur.cause, depth++) {
+    if (cur instanceof ConfigError) return cur;
+  }
+  return null;
+}
+
 main().catch((e: unknown) => {
+  const configError = configErrorIn(e);
+  if (configError) {
+    console.error(`correlator: ${configError.message}`);
+    process.exit(2);
+  }
   console.error('correlator failed to start:', e);
   process.exit(1);
 });

@@ -2,6 +2,8 @@
 // secrets never reach the process output: not at start-up, not when requests carry them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SpanKind } from '@opentelemetry/api';
@@ -18,13 +20,19 @@ describe('start-up settings', () => {
     ['HOST', { HOST: 'not a host' }],
     ['DATA_DIR', { DATA_DIR: fileURLToPath(import.meta.url) }],
     ['CORR_WINDOW_SECONDS', { CORR_WINDOW_SECONDS: '0x10' }],
+    // Found unusable by a plugin while starting, after loadConfig accepted it.
+    [
+      'MDSO_CA_FILE',
+      { MDSO_URL: 'http://127.0.0.1:9', MDSO_USER: 'u', MDSO_PASS: 'p', MDSO_CA_FILE: join(tmpdir(), 'correlator-no-such-ca.pem') },
+    ],
   ];
   for (const [setting, env] of cases) {
     it(`${JSON.stringify(env)} → exit 2 naming ${setting}`, async t => {
       const cleanup = cleanupStack(fn => t.after(fn));
       const { code, output } = await startupOutcome({ DATA_DIR: await tempDir(cleanup), ...env });
       assert.equal(code, 2, output);
-      assert.ok(output.includes(setting), `names ${setting}: ${output}`);
+      assert.ok(output.includes(`correlator: Invalid setting ${setting}`), `the documented message naming ${setting}: ${output}`);
+      assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
     });
   }
 
