@@ -2,6 +2,7 @@
 // secrets never reach the process output: not at start-up, not when requests carry them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +26,7 @@ describe('start-up settings', () => {
       'MDSO_CA_FILE',
       { MDSO_URL: 'http://127.0.0.1:9', MDSO_USER: 'u', MDSO_PASS: 'p', MDSO_CA_FILE: join(tmpdir(), 'correlator-no-such-ca.pem') },
     ],
+    ['DEFECT_CATALOG', { DEFECT_CATALOG: join(tmpdir(), 'correlator-no-such-catalogue.yaml') }],
   ];
   for (const [setting, env] of cases) {
     it(`${JSON.stringify(env)} → exit 2 naming ${setting}`, async t => {
@@ -50,6 +52,16 @@ describe('start-up settings', () => {
       assert.ok(!/\n\s+at /.test(output), `no stack trace: ${output}`);
     });
   }
+
+  it('a DEFECT_CATALOG that does not parse → exit 2 naming it and where the problem is', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const dir = await tempDir(cleanup);
+    const path = join(dir, 'rules.yaml');
+    await writeFile(path, 'version: "x"\nrules: [\n');
+    const { code, output } = await startupOutcome({ DATA_DIR: join(dir, 'data'), DEFECT_CATALOG: path });
+    assert.equal(code, 2, output);
+    assert.match(output, /correlator: Invalid setting DEFECT_CATALOG: ".*rules\.yaml" is not a usable defect catalogue: line \d+/);
+  });
 
   it('a bearer token that is too short is refused without printing it', async t => {
     const cleanup = cleanupStack(fn => t.after(fn));

@@ -1,7 +1,7 @@
 // The MDSO analysis facade: records failures (extract → categorise → group into issues → notify), keeps
 // the catalogue (load, validate, reload without losing the active one) and auto-resolves quiet issues.
 import type { FastifyBaseLogger } from 'fastify';
-import type { MdsoConfig } from '../../config/config.js';
+import { ConfigError, type MdsoConfig } from '../../config/config.js';
 import { categorise, prepareCatalogue } from './catalogue/match.js';
 import { parseCatalogue } from './catalogue/parse.js';
 import { loadCatalogueFile, SHIPPED_CATALOGUE_PATH } from './catalogue/load.js';
@@ -34,6 +34,14 @@ export interface CatalogueState {
 export type IssueUpdate = { state?: IssueState; assignee?: string | null; note?: string; actor?: string };
 export type IssueUpdateResult = { ok: true; issue: IssueRow } | { ok: false; status: 400 | 404 | 409; message: string };
 
+const PROBLEMS_SHOWN = 3;
+
+function describeProblems(problems: readonly CatalogueProblem[]): string {
+  const shown = problems.slice(0, PROBLEMS_SHOWN).map(p => (p.line > 0 ? `line ${p.line}:${p.column}: ${p.message}` : p.message));
+  const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
+  return `is not a usable defect catalogue: ${shown.join('; ')}${more}`;
+}
+
 const EMPTY_CATALOGUE: Catalogue = { version: 'none', hash: '000000000000', rules: [] };
 
 export class MdsoAnalysis {
@@ -49,10 +57,11 @@ export class MdsoAnalysis {
     this.config = opts.config;
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
+    // First, so a refused DEFECT_CATALOG stops start-up before anything is written.
+    this.catalogueState = this.initialCatalogue();
     migrateAnalysisTables(opts.db);
     this.repo = new AnalysisRepository(opts.db);
     this.metrics = analysisMetrics(opts.registry, () => this.repo.issueStateCounts());
-    this.catalogueState = this.initialCatalogue();
     prepareCatalogue(this.catalogueState.catalogue);
     const hook = opts.config.webhook;
     this.notifier = hook.url
@@ -245,14 +254,9 @@ export class MdsoAnalysis {
     if (configured) {
       const r = loadCatalogueFile(configured);
       if (r.ok) return { catalogue: r.catalogue, source: configured, loadedAtMs: at, lastReload: null };
-      this.logger.error({ source: configured, problems: r.problems }, 'DEFECT_CATALOG refused; using the shipped catalogue');
-      const shipped = loadCatalogueFile(SHIPPED_CATALOGUE_PATH);
-      return {
-        catalogue: shipped.ok ? shipped.catalogue : EMPTY_CATALOGUE,
-        source: shipped.ok ? SHIPPED_CATALOGUE_PATH : '(none)',
-        loadedAtMs: at,
-        lastReload: { ok: false, atMs: at, source: configured, problems: r.problems },
-      };
+      // At start-up there is no active catalogue to keep (as a reload does): running on the
+      // shipped one would categorise every error by rules the operator did not choose.
+      throw new ConfigError('DEFECT_CATALOG', `"${configured}" ${describeProblems(r.problems)}`);
     }
     const shipped = loadCatalogueFile(SHIPPED_CATALOGUE_PATH);
     if (!shipped.ok) {

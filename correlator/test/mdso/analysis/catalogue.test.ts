@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '../../../src/config/config.js';
 import { parseCatalogue } from '../../../src/mdso/analysis/catalogue/parse.js';
 import { SHIPPED_CATALOGUE_PATH } from '../../../src/mdso/analysis/catalogue/load.js';
 import { newAnalysis } from './helpers.js';
@@ -89,18 +90,24 @@ void describe('catalogue reload', () => {
     }
   });
 
-  void it('a configured file that does not parse at start falls back to the shipped catalogue and says why', async () => {
-    const path = join(dir, 'broken.yaml');
-    writeFileSync(path, 'version: "x"\nrules: [\n');
-    const t = newAnalysis({ config: { defectCatalogPath: path } });
-    try {
-      assert.equal(t.analysis.catalogue.source, SHIPPED_CATALOGUE_PATH);
-      assert.equal(t.analysis.catalogue.lastReload?.ok, false);
-      assert.ok(t.logger.lines.some(l => l.level === 'error'), 't.logger.lines.some(l => l.level === \'error\')');
-    } finally {
-      await t.close();
-    }
-  });
+  // At start there is no active catalogue to keep: running on the shipped one hid the mistake.
+  const refusedAtStart: Array<[string, () => string, RegExp]> = [
+    ['does not parse', () => {
+      const path = join(dir, 'broken.yaml');
+      writeFileSync(path, 'version: "x"\nrules: [\n');
+      return path;
+    }, /broken\.yaml" is not a usable defect catalogue: line \d+/],
+    ['does not exist', () => join(dir, 'missing.yaml'), /missing\.yaml" is not a usable defect catalogue: cannot read .*ENOENT/],
+  ];
+  for (const [what, makePath, message] of refusedAtStart) {
+    void it(`a configured file that ${what} at start is refused with a ConfigError naming DEFECT_CATALOG`, () => {
+      const path = makePath();
+      assert.throws(
+        () => newAnalysis({ config: { defectCatalogPath: path } }),
+        (e: unknown) => e instanceof ConfigError && e.setting === 'DEFECT_CATALOG' && message.test(e.message),
+      );
+    });
+  }
 
   void it('records keep the catalogue version that categorised them', async () => {
     const path = join(dir, 'versions.yaml');
