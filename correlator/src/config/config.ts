@@ -388,6 +388,11 @@ function authSettings(env: Env): Config['auth'] {
   // design; they keep working so an existing deployment needs no edit.
   const legacyBasic = bool(env, 'ENABLE_BASIC_AUTH', false);
   const mode = oneOf<AuthMode>(env, 'AUTH_MODE', legacyBasic ? 'basic' : 'none', ['none', 'basic', 'bearer']);
+  // Letting either one win would be a guess; AUTH_MODE winning served every route without
+  // credentials to an operator who had set ENABLE_BASIC_AUTH=true.
+  if (legacyBasic && mode !== 'basic') {
+    throw new ConfigError('AUTH_MODE', `is ${mode}, but ENABLE_BASIC_AUTH=true asks for basic auth; remove one of them or make them agree`);
+  }
   const username = raw(env, 'AUTH_USERNAME') ?? raw(env, 'BASIC_AUTH_USER') ?? '';
   const password = raw(env, 'AUTH_PASSWORD') ?? raw(env, 'BASIC_AUTH_PASS') ?? '';
   const token = raw(env, 'AUTH_TOKEN') ?? '';

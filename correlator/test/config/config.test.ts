@@ -43,6 +43,8 @@ describe('loadConfig', () => {
     [{ AUTH_MODE: 'basic' }, 'AUTH_MODE', /AUTH_USERNAME and AUTH_PASSWORD/],
     [{ AUTH_MODE: 'bearer', AUTH_TOKEN: 'short' }, 'AUTH_TOKEN', /at least 16/],
     [{ AUTH_MODE: 'magic' }, 'AUTH_MODE', /one of none, basic, bearer/],
+    [{ ENABLE_BASIC_AUTH: 'true', BASIC_AUTH_USER: 'a', BASIC_AUTH_PASS: 'b', AUTH_MODE: 'none' }, 'AUTH_MODE', /is none, but ENABLE_BASIC_AUTH=true/],
+    [{ ENABLE_BASIC_AUTH: 'true', AUTH_MODE: 'bearer', AUTH_TOKEN: 'tok-0123456789abcdef' }, 'AUTH_MODE', /is bearer, but ENABLE_BASIC_AUTH=true/],
     [{ KEY_ALIASES: '{"x":"nonsense"}' }, 'KEY_ALIASES', /not one of/],
     [{ KEY_ALIASES: '[1' }, 'KEY_ALIASES', /not valid JSON/],
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"("}]' }, 'LOG_KEY_PATTERNS', /invalid regex/],
@@ -167,6 +169,21 @@ describe('loadConfig', () => {
     assert.equal(c.auth.mode, 'basic');
     assert.equal(c.auth.username, 'ops');
   });
+
+  // [env, resulting mode]: ENABLE_BASIC_AUTH and AUTH_MODE that agree, or where one is off.
+  const authCombinations: [Record<string, string>, string][] = [
+    [{ ENABLE_BASIC_AUTH: 'true', AUTH_MODE: 'basic', BASIC_AUTH_USER: 'ops', BASIC_AUTH_PASS: 's3cret' }, 'basic'],
+    [{ ENABLE_BASIC_AUTH: 'true', AUTH_MODE: 'BASIC', AUTH_USERNAME: 'ops', AUTH_PASSWORD: 's3cret' }, 'basic'],
+    [{ ENABLE_BASIC_AUTH: 'false', AUTH_MODE: 'bearer', AUTH_TOKEN: 'tok-0123456789abcdef' }, 'bearer'],
+    [{ ENABLE_BASIC_AUTH: 'false', AUTH_MODE: 'basic', AUTH_USERNAME: 'ops', AUTH_PASSWORD: 's3cret' }, 'basic'],
+    [{ ENABLE_BASIC_AUTH: 'false', AUTH_MODE: 'none' }, 'none'],
+    [{ ENABLE_BASIC_AUTH: 'false' }, 'none'],
+  ];
+  for (const [env, mode] of authCombinations) {
+    it(`accepts ${JSON.stringify(env)} as auth mode ${mode}`, () => {
+      assert.equal(loadConfig(env).auth.mode, mode);
+    });
+  }
 
   it('merges KEY_ALIASES over the defaults', () => {
     const c = loadConfig({ KEY_ALIASES: '{"svc.circuit":"circuit_id"}' });
