@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
+import { withoutCredentials } from '../mdso/client/safe-url.js';
 import { DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS, DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -511,20 +512,6 @@ export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorC
     failureRate: num(env, 'MDSO_SIM_FAILURE_RATE', 0.2, 0, 1),
     tokenTtlSeconds: int(env, 'MDSO_SIM_TOKEN_TTL_SECONDS', 3600, 1, 86400 * 30),
   });
-}
-
-/** A URL safe to log: any user:password dropped. */
-function withoutCredentials(u: string | null): string | null {
-  if (u === null) return null;
-  try {
-    const parsed = new URL(u);
-    if (!parsed.username && !parsed.password) return u;
-    parsed.username = '';
-    parsed.password = '';
-    return `${parsed.toString().replace(/\/+$/, '')} (credentials hidden)`;
-  } catch {
-    return '<unparseable>';
-  }
 }
 
 /** A copy safe to log: secrets replaced by their presence. A webhook URL is itself a credential. */

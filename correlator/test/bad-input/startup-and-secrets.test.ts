@@ -162,9 +162,13 @@ describe('secrets in the process output', () => {
     const cleanup = cleanupStack(fn => t.after(fn));
     const hook = `H${randomBytes(12).toString('hex')}`;
     const userinfo = `p${randomBytes(12).toString('hex')}`;
+    const mdsoQuery = `q${randomBytes(12).toString('hex')}`;
+    const tempoQuery = `t${randomBytes(12).toString('hex')}`;
     const server = await startServer(cleanup, {
       DATA_DIR: await tempDir(cleanup),
-      MDSO_URL: `http://admin:${userinfo}@127.0.0.1:9`,
+      MDSO_URL: `http://admin:${userinfo}@127.0.0.1:9/?token=${mdsoQuery}`,
+      // Nothing listens there; the exporter only has to be configured.
+      TEMPO_OTLP_ENDPOINT: `http://127.0.0.1:9/otlp?api_key=${tempoQuery}`,
       MDSO_USER: 'admin',
       MDSO_PASS: 'x',
       MDSO_WEBHOOK_URL: `https://hooks.slack.com/services/T000/B000/${hook}`,
@@ -174,5 +178,9 @@ describe('secrets in the process output', () => {
     const log = server.fullLog();
     assert.ok(!log.includes(hook), 'MDSO_WEBHOOK_URL appears in the log');
     assert.ok(!log.includes(userinfo), 'a password inside MDSO_URL appears in the log');
+    assert.match(log, /"msg":"MDSO poller started"/, 'the MDSO URL was logged (redacted)');
+    assert.ok(log.includes('api_key=<hidden>'), 'the Tempo endpoint was logged (redacted)');
+    assert.ok(!log.includes(mdsoQuery), 'a query parameter value of MDSO_URL appears in the log');
+    assert.ok(!log.includes(tempoQuery), 'a query parameter value of TEMPO_OTLP_ENDPOINT appears in the log');
   });
 });

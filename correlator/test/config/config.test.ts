@@ -204,4 +204,16 @@ describe('loadConfig', () => {
     const text = JSON.stringify(redactConfig(c));
     for (const secret of ['tok-0123456789abcdef', 'Bearer xyz', 'hunter2']) assert.ok(!text.includes(secret), secret);
   });
+
+  it('hides query values and user:password of configured URLs in the loggable copy, not in the URLs used', () => {
+    const tempo = `http://127.0.0.1:14318/otlp?api_key=${SECRET}`;
+    const mdso = `https://admin:${SECRET}x@mdso.example/?token=${SECRET}y`;
+    const c = loadConfig({ TEMPO_OTLP_ENDPOINT: tempo, MDSO_URL: mdso, MDSO_USER: 'u', MDSO_PASS: 'p' });
+    assert.equal(c.tempo.endpoint, tempo);
+    assert.equal(c.mdso.url, mdso);
+    const logged = redactConfig(c) as { tempo: { endpoint: string }; mdso: { url: string } };
+    assert.equal(logged.tempo.endpoint, 'http://127.0.0.1:14318/otlp?api_key=<hidden>');
+    assert.equal(logged.mdso.url, 'https://<hidden>@mdso.example/?token=<hidden>');
+    assert.ok(!JSON.stringify(logged).includes(SECRET), 'a secret from a URL is in the loggable copy');
+  });
 });

@@ -1,13 +1,34 @@
-/** The URL without user:password, for logs and status (MDSO_URL may carry credentials). */
+// The one helper for showing a configured URL (MDSO_URL, TEMPO_OTLP_ENDPOINT) in logs and status:
+// gateways take credentials as user:password@, as query parameters (?api_key=, ?token=) or in a
+// #fragment, so all three are hidden. The URL used for requests is never passed through this.
+
+const HIDDEN = '<hidden>';
+
+/** Query parameter names are kept (they say what was configured); values, and bare entries, are not. */
+function hiddenQuery(search: string): string {
+  if (search === '') return '';
+  const parts = search
+    .slice(1)
+    .split('&')
+    .map(part => {
+      const eq = part.indexOf('=');
+      return eq < 0 ? HIDDEN : `${part.slice(0, eq)}=${HIDDEN}`;
+    });
+  return `?${parts.join('&')}`;
+}
+
+/** The URL with user:password, query values and the fragment replaced by "<hidden>". */
 export function withoutCredentials(url: string | null): string | null {
   if (url === null) return null;
+  let u: URL;
   try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
+    u = new URL(url);
   } catch {
     return '<unparseable URL>';
   }
+  const userinfo = u.username !== '' || u.password !== '';
+  if (!userinfo && u.search === '' && u.hash === '') return url;
+  // Built by hand: URL's setters would percent-encode the placeholder.
+  const path = u.pathname === '/' && !url.toLowerCase().includes(`${u.host}/`) ? '' : u.pathname;
+  return `${u.protocol}//${userinfo ? `${HIDDEN}@` : ''}${u.host}${path}${hiddenQuery(u.search)}${u.hash === '' ? '' : `#${HIDDEN}`}`;
 }
