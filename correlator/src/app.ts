@@ -97,7 +97,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     exportBridges: config.tempo.endpoint
       ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
       : null,
-    onExportDropped: n => metrics.exportDropped.inc(n),
+    onExportDropped: n => metrics.exportDropped.inc({ reason: 'queue_full' }, n),
     onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
     writerThread: config.limits.storeWriterThread,
     rebuildLostSpans: config.limits.storeRebuildLostSpans,

@@ -27,6 +27,13 @@ const MAX_BACKOFF_MS = 5 * 60_000;
  * rate while still bounding how long one round can run.
  */
 const MAX_BATCHES_PER_TICK = 20;
+/**
+ * While the endpoint keeps refusing with 429/5xx, a warning at most this often: the first refusal
+ * of an outage is logged at once, the rest are counted into the next warning.
+ */
+const REFUSAL_LOG_INTERVAL_MS = 5 * 60_000;
+/** Of a permanent refusal's answer (Tempo names the reason there, e.g. an unknown tenant). */
+const RESPONSE_EXCERPT_BYTES = 512;
 /** Hops whose last sent bytes are kept: about ten rounds at the most a round sends. */
 const SENT_COPIES_KEPT = 100_000;
 
@@ -99,6 +106,10 @@ export class TempoExporter {
    * the pause would not grow during an outage that outlasts one batch.
    */
   private refusalsInARow = 0;
+  /** When the first failure since the last success happened, for the recovery message. */
+  private failingSinceMs: number | null = null;
+  private refusalLoggedAtMs = -Infinity;
+  private refusalsNotLogged = 0;
   private readonly url: string;
   /** Aborts the request in flight on stop: a hanging endpoint held shutdown for its whole timeout. */
   private abort = new AbortController();
@@ -186,7 +197,7 @@ export class TempoExporter {
       }
       const text = failureText(e);
       metrics.exportFailures.inc({ reason: 'network' });
-      this.pause(refs, text, now + backoffMs(attempts, null, now));
+      this.pause(refs, text, now, now + backoffMs(attempts, null, now));
       logger.warn({ err: text, spans: refs.length }, 'bridge export failed; will retry');
       return 'failed';
     }
@@ -203,27 +214,64 @@ export class TempoExporter {
         metrics.exportRejected.inc(refused);
         logger.warn({ rejected: refused, spans: refs.length, message }, 'bridge export partly refused by the endpoint; those spans are dropped');
       }
+      if (this.failingSinceMs !== null) {
+        logger.info(
+          { failedAttempts: this.refusalsInARow, failingForSeconds: Math.round((now - this.failingSinceMs) / 1000) },
+          'bridge export delivering again',
+        );
+      }
       this.pausedUntilMs = 0;
       this.refusalsInARow = 0;
+      this.failingSinceMs = null;
+      this.refusalLoggedAtMs = -Infinity;
+      this.refusalsNotLogged = 0;
       return 'sent';
     }
     if (RETRYABLE.has(res.status)) {
       metrics.exportFailures.inc({ reason: 'retryable' });
-      this.pause(refs, `HTTP ${res.status}`, now + backoffMs(attempts, res.headers.get('retry-after'), now));
+      const retryAfter = res.headers.get('retry-after');
+      const untilMs = now + backoffMs(attempts, retryAfter, now);
+      this.pause(refs, `HTTP ${res.status}`, now, untilMs);
+      if (now - this.refusalLoggedAtMs >= REFUSAL_LOG_INTERVAL_MS) {
+        logger.warn(
+          {
+            status: res.status,
+            retryAfter,
+            spans: refs.length,
+            retryInSeconds: Math.round((untilMs - now) / 1000),
+            failingSince: new Date(this.failingSinceMs!).toISOString(),
+            refusalsNotLogged: this.refusalsNotLogged,
+          },
+          'bridge export refused by the endpoint for now; will retry',
+        );
+        this.refusalLoggedAtMs = now;
+        this.refusalsNotLogged = 0;
+      } else {
+        this.refusalsNotLogged++;
+      }
       return 'failed';
     }
     // OTLP: any other status is permanent; retrying the same payload cannot succeed.
     metrics.exportFailures.inc({ reason: 'permanent' });
-    metrics.exportDropped.inc(refs.length);
+    metrics.exportDropped.inc({ reason: 'refused' }, refs.length);
     store.completeExports(items);
-    logger.error({ status: res.status, spans: refs.length }, 'bridge export refused permanently; spans dropped');
+    logger.error(
+      {
+        status: res.status,
+        spans: refs.length,
+        response: new TextDecoder().decode(new Uint8Array(answer, 0, Math.min(answer.byteLength, RESPONSE_EXCERPT_BYTES))),
+        responseBytes: answer.byteLength,
+      },
+      'bridge export refused permanently; spans dropped',
+    );
     return 'failed';
   }
 
-  private pause(refs: readonly string[], error: string, untilMs: number): void {
+  private pause(refs: readonly string[], error: string, now: number, untilMs: number): void {
     // Before the store write: the endpoint asked us to wait even if recording the retry fails.
     this.pausedUntilMs = untilMs;
     this.refusalsInARow++;
+    this.failingSinceMs ??= now;
     this.opts.store.retryExports(refs, error, untilMs);
   }
 }

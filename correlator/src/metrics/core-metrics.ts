@@ -11,7 +11,7 @@ export interface CoreMetrics {
   bridgeGap: Histogram;
   exportSent: Counter;
   exportFailures: Counter<'reason'>;
-  exportDropped: Counter;
+  exportDropped: Counter<'reason'>;
   exportRejected: Counter;
   exportUnchanged: Counter;
   exportQueueDepth: Gauge;
@@ -42,7 +42,7 @@ export function createCoreMetrics(): CoreMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const r = [registry];
-  return {
+  const metrics: CoreMetrics = {
     registry,
     ingestRequests: new Counter({
       name: 'otlp_ingest_requests_total',
@@ -92,7 +92,8 @@ export function createCoreMetrics(): CoreMetrics {
     }),
     exportDropped: new Counter({
       name: 'export_dropped_total',
-      help: 'Queued exports dropped because the queue was full or the endpoint refused them permanently',
+      help: 'Bridge spans dropped by reason: queue_full (EXPORT_QUEUE_MAX reached, oldest dropped) or refused (the endpoint refused them permanently)',
+      labelNames: ['reason'],
       registers: r,
     }),
     exportRejected: new Counter({
@@ -209,6 +210,20 @@ export function createCoreMetrics(): CoreMetrics {
       registers: r,
     }),
   };
+  zeroKnownSeries(metrics);
+  return metrics;
+}
+
+/**
+ * A labelled counter has no series until its first increment, so `increase(x[1h]) > 0` saw
+ * nothing of the first outage after a restart (no earlier sample to increase from). The label
+ * values failures and refusals are counted under start at 0.
+ */
+function zeroKnownSeries(m: CoreMetrics): void {
+  for (const reason of ['retryable', 'permanent', 'network', 'store']) m.exportFailures.inc({ reason }, 0);
+  for (const reason of ['queue_full', 'refused']) m.exportDropped.inc({ reason }, 0);
+  for (const reason of ['CORR_ERR_BUSY', 'CORR_ERR_UNAVAILABLE']) m.overloadRefusals.inc({ reason }, 0);
+  for (const signal of ['traces', 'logs', 'api_logs']) m.ingestItems.inc({ signal, outcome: 'rejected' }, 0);
 }
 
 /**

@@ -385,7 +385,7 @@ describe('bridge export to Tempo', () => {
     const queued = app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get();
     assert.equal(queued, 10);
     assert.equal(app.correlator.store.exportQueueDepth(), 10);
-    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total 40\n/);
+    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total\{reason="queue_full"\} 40\n/);
   });
 
   it('keeps EXPORT_QUEUE_MAX entries, not fewer, when a request supersedes a queued bridge and adds others', async t => {
@@ -405,7 +405,7 @@ describe('bridge export to Tempo', () => {
     assert.equal((await app.inject('/api/circuits/EXP-FULL-9')).json<{ bridges: unknown[] }>().bridges.length, 2);
     assert.equal(app.correlator.store.db.prepare('SELECT count(*) FROM export_queue').pluck().get(), 10);
     assert.equal(app.correlator.store.exportQueueDepth(), 10);
-    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total 1\n/);
+    assert.match((await app.inject('/metrics')).body, /\nexport_dropped_total\{reason="queue_full"\} 1\n/);
   });
 
   it('delivers bridge spans as OTLP protobuf, retrying a 503 and honouring Retry-After', async t => {
@@ -478,7 +478,7 @@ describe('bridge export to Tempo', () => {
     await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
     await app.correlator.exporter!.tick();
     assert.equal(app.correlator.store.exportQueueDepth(), 0);
-    assert.match((await app.inject('/metrics')).body, /export_dropped_total 1/);
+    assert.match((await app.inject('/metrics')).body, /export_dropped_total\{reason="refused"\} 1/);
   });
 
   it('sends nothing at all while the endpoint asked to wait (503 with Retry-After), then resumes', async t => {
@@ -624,6 +624,70 @@ describe('bridge export to Tempo', () => {
     assert.equal(warnings.length, 1);
     assert.match((warnings[0] as { err: string }).err, /ECONNREFUSED/);
     assert.equal(store.exportQueueDepth(), 1, 'kept for the next attempt');
+  });
+
+  it('warns of retryable HTTP refusals once per outage and every 5 minutes after, and says when delivery resumes', async t => {
+    const tempo = await fakeTempo(t, [503, 503, 503], '30');
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const logged: Array<{ level: string; msg: string; obj: Record<string, unknown> }> = [];
+    const capture = (level: string) => (obj: Record<string, unknown>, msg: string) => logged.push({ level, msg, obj });
+    const logger = Object.assign(Object.create(app.log) as typeof app.log, { warn: capture('warn'), info: capture('info'), error: capture('error') });
+    const { store, metrics } = app.correlator;
+    const exporter = new TempoExporter({ endpoint: tempo.url, headers: {}, batchSize: 512, store, metrics, logger });
+    let offsetMs = 0;
+    const realNow = Date.now.bind(Date);
+    t.mock.method(Date, 'now', () => realNow() + offsetMs);
+    // [clock moved before the tick, messages the tick logs]: past each Retry-After, so every tick sends.
+    const steps: Array<[number, string[]]> = [
+      [0, ['warn bridge export refused by the endpoint for now; will retry']],
+      [60_000, []],
+      [6 * 60_000, ['warn bridge export refused by the endpoint for now; will retry']],
+      [60_000, ['info bridge export delivering again']],
+    ];
+    for (const [i, [advanceMs, messages]] of steps.entries()) {
+      offsetMs += advanceMs;
+      const before = logged.length;
+      await exporter.tick();
+      assert.deepEqual(logged.slice(before).map(l => `${l.level} ${l.msg}`), messages, `tick ${i + 1}`);
+    }
+    assert.equal(tempo.requests, 4, 'every tick sent its request');
+    const warnings = logged.filter(l => l.level === 'warn').map(l => l.obj);
+    assert.deepEqual(
+      warnings.map(w => [w.status, w.retryAfter, w.refusalsNotLogged]),
+      [
+        [503, '30', 0],
+        [503, '30', 1],
+      ],
+    );
+    assert.equal(warnings[0]!.failingSince, warnings[1]!.failingSince, 'one outage, one start');
+    assert.equal(logged.at(-1)!.obj.failedAttempts, 3);
+    assert.equal(store.exportQueueDepth(), 0);
+  });
+
+  it('logs an excerpt of the answer to a permanent refusal and counts the drop as refused', async t => {
+    const reason = 'unknown tenant "ops": no such org id';
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400, { 'content-type': 'text/plain' }).end(`${reason}\n${'x'.repeat(2000)}`));
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>(r => (server.closeAllConnections(), server.close(() => r()))));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const app = await exportingApp(t, endpoint);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const errors: Array<Record<string, unknown>> = [];
+    const logger = Object.assign(Object.create(app.log) as typeof app.log, { error: (obj: Record<string, unknown>) => errors.push(obj) });
+    const { store, metrics } = app.correlator;
+    await new TempoExporter({ endpoint, headers: {}, batchSize: 512, store, metrics, logger }).tick();
+    assert.equal(errors.length, 1);
+    const response = errors[0]!.response as string;
+    assert.ok(response.startsWith(reason), `the endpoint's reason is logged: ${response.slice(0, 80)}`);
+    assert.equal(response.length, 512, 'bounded to 512 bytes');
+    assert.equal(errors[0]!.responseBytes, reason.length + 1 + 2000);
+    const text = (await app.inject('/metrics')).body;
+    assert.match(text, /\nexport_dropped_total\{reason="refused"\} 1\n/);
+    assert.match(text, /\nexport_dropped_total\{reason="queue_full"\} 0\n/);
   });
 
   it('appends /v1/traces to the endpoint path and keeps its query', () => {
