@@ -2,6 +2,7 @@
 // message naming it, exit code 2, whether loadConfig refused it or a plugin found it unusable
 // while starting (an unreadable MDSO_CA_FILE, a DEFECT_CATALOG that does not parse).
 import { readFileSync } from 'node:fs';
+import { clientAuthorization } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, redactConfig } from './config/config.js';
 
@@ -29,10 +30,8 @@ async function main(): Promise<void> {
   // SIGHUP re-reads the defect catalogue through the same route an operator would call; a file
   // that does not parse is refused and the active catalogue stays.
   process.on('SIGHUP', () => {
-    const headers: Record<string, string> = {};
-    if (config.auth.mode === 'basic') {
-      headers.authorization = `Basic ${Buffer.from(`${config.auth.username}:${config.auth.password}`).toString('base64')}`;
-    } else if (config.auth.mode === 'bearer') headers.authorization = `Bearer ${config.auth.token}`;
+    const authorization = clientAuthorization(config.auth);
+    const headers: Record<string, string> = authorization ? { authorization } : {};
     app.inject({ method: 'POST', url: '/api/mdso/defects/reload', headers }).then(
       res => app.log.info({ status: res.statusCode, result: res.json() as unknown }, 'defect catalogue reload (SIGHUP)'),
       (e: unknown) => app.log.error({ err: e }, 'defect catalogue reload failed'),

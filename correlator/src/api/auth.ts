@@ -37,3 +37,10 @@ export function makeAuthHook(auth: Readonly<Config['auth']>) {
     throw Object.assign(new Error('missing or invalid credentials'), { statusCode: 401, code: 'CORR_ERR_UNAUTHORIZED' });
   };
 }
+
+/** The Authorization header a client of this correlator sends (the SIGHUP reload, `npm run demo`); undefined when auth is off. */
+export function clientAuthorization(auth: Readonly<Config['auth']>): string | undefined {
+  if (auth.mode === 'basic') return `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  if (auth.mode === 'bearer') return `Bearer ${auth.token}`;
+  return undefined;
+}

@@ -503,6 +503,11 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
   return deepFreeze(config);
 }
 
+/** The auth settings alone, as strictly as loadConfig reads them: for clients of the correlator (`npm run demo`). */
+export function loadAuthConfig(env: Env = process.env): Readonly<Config['auth']> {
+  return Object.freeze(authSettings(env));
+}
+
 export function loadSimulatorConfig(env: Env = process.env): Readonly<SimulatorConfig> {
   return Object.freeze({
     port: int(env, 'MDSO_SIM_PORT', 8181, 0, 65535),
