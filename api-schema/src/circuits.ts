@@ -26,8 +26,9 @@ export const CircuitSummary = Type.Object(
     lastSeenMs: Type.Number(),
     keys: Type.Object(BusinessKeys.properties, {
       description:
-        "One value of each business key the circuit's data carried: the least of them when it carried several " +
-        '(its traces list them all), so it does not depend on the order the data arrived in',
+        'One value of each business key carried by the spans and logs that name the circuit, the least of them ' +
+        'when they carried several, so it does not depend on the order the data arrived in. A value beside ' +
+        "another circuit's id, or beside none, is not listed: a trace may name several circuits",
     }),
   },
 );

@@ -377,7 +377,8 @@ export class CorrelationEngine {
   /**
    * A circuit's summary describes its traces, not only their spans and logs that carry its id:
    * usually only a trace's root span does, and its errors are in the others. A datum counts for
-   * its own circuit id and for its trace's; a trace that joins a circuit brings what it had.
+   * its own circuit id and for its trace's; a trace that joins a circuit brings what it had. Key
+   * values are the exception: only those of data naming the circuit count (countForTraceCircuit).
    */
   private countInCircuits(
     t: TraceState | null,
@@ -389,7 +390,7 @@ export class CorrelationEngine {
   ): void {
     const ofTrace = t?.keys.circuit_id;
     // A datum counts for its own circuit id unless the trace has it too (counted below, once).
-    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own))) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum);
+    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own))) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum, datum.keys);
     if (ofTrace === undefined || t === null) return;
     countForTraceCircuit(t, ofTrace, circuitBefore !== undefined, own, datum, batch);
     // The further circuits a trace names (a report over many circuits) are its circuits as much.
@@ -1286,18 +1287,23 @@ interface CircuitDatum {
 
 /**
  * The datum for one circuit of its trace: the datum alone if the trace was already the circuit's,
- * else everything the trace has, this datum included (it joins the circuit now). Keys that name
- * another circuit are that circuit's, not this one's.
+ * else everything the trace has, this datum included (it joins the circuit now).
+ *
+ * Its key values count only when the datum names this circuit. A resource or product named beside
+ * another circuit's id is that circuit's; one on a span that names no circuit does not say whose
+ * it is when its trace names several. Taking a trace's values instead made the summary depend on
+ * arrival order (a trace joining late brought the first value it had, whichever circuit it came
+ * with), and taking all of them would give every circuit of a report the report's least resource.
  */
 function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean, own: string | undefined, datum: CircuitDatum, batch: BatchContext): void {
+  const keys = own === circuitId ? datum.keys : null;
   if (already) {
-    addToCircuit(circuitDelta(batch, circuitId, datum.startMs, datum.endMs), own === undefined || own === circuitId ? datum : { ...datum, keys: null });
+    addToCircuit(circuitDelta(batch, circuitId, datum.startMs, datum.endMs), datum, keys);
     return;
   }
   const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
   const c = circuitDelta(batch, circuitId, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
-  const keys = t.keys.circuit_id === circuitId ? t.keys : { ...t.keys, circuit_id: circuitId };
-  addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount, keys });
+  addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount }, keys);
   for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
 }
 
@@ -1346,12 +1352,13 @@ function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean
   return false;
 }
 
-function addToCircuit(c: CircuitDelta, d: CircuitDatum): void {
+/** Counts d for the circuit; `keys`, d's or none, apart: see countForTraceCircuit. */
+function addToCircuit(c: CircuitDelta, d: CircuitDatum, keys: KeyValues | null): void {
   c.spanDelta += d.spans;
   c.errorDelta += d.errors;
   c.logDelta += d.logs;
   if (!c.services.includes(d.service)) c.services.push(d.service);
-  if (d.keys) keepLeastKeys(c.keys, d.keys);
+  if (keys) keepLeastKeys(c.keys, keys);
 }
 
 function circuitDelta(batch: BatchContext, circuitId: string, startMs: number, endMs: number): CircuitDelta {

@@ -355,6 +355,57 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     }
   });
 
+  it("lists in a circuit's summary only key values its own spans name, whatever order a trace over two circuits came in", async t => {
+    // KP is CIRC-P's MDSO trace; one of its steps names CIRC-Q (a report over both) and another
+    // names no circuit. res-p and prod-0 sort before CIRC-Q's own values: had either reached
+    // CIRC-Q, its summary would list it instead of res-q or prod-q.
+    const spans = async () => {
+      const [r, q, f] = await traceSpans('mdso', hex('KP', 32), [
+        { id: hex('KP-r', 16), start: T0, end: T0 + 1000, attrs: { circuit_id: 'CIRC-P', resource_id: 'res-p' }, kind: SpanKind.SERVER },
+        { id: hex('KP-q', 16), parent: hex('KP-r', 16), start: T0 + 100, end: T0 + 200, attrs: { circuit_id: 'CIRC-Q' }, kind: SpanKind.CLIENT },
+        { id: hex('KP-f', 16), parent: hex('KP-r', 16), start: T0 + 300, end: T0 + 400, attrs: { product_id: 'prod-0' } },
+      ]);
+      const [Q] = await rootTrace('arda', 'KQ', T0 + 2000, T0 + 3000, { circuit_id: 'CIRC-Q', resource_id: 'res-q', product_id: 'prod-q' });
+      return { r: r!, q: q!, f: f!, Q: Q! };
+    };
+    type Spans = Awaited<ReturnType<typeof spans>>;
+    const oneByOne = (...names: (keyof Spans | 'restart')[]) => async (c: Correlator, s: Spans) => {
+      for (const n of names) {
+        if (n === 'restart') await c.restart();
+        else await c.send([s[n]]);
+      }
+    };
+    const orders: [string, (c: Correlator, s: Spans) => Promise<void>][] = [
+      ['r, q, f, Q', oneByOne('r', 'q', 'f', 'Q')],
+      ['q, r, f, Q', oneByOne('q', 'r', 'f', 'Q')],
+      ['f, q, r, Q', oneByOne('f', 'q', 'r', 'Q')],
+      ['Q, q, f, r', oneByOne('Q', 'q', 'f', 'r')],
+      ['r, restart, q, Q, f', oneByOne('r', 'restart', 'q', 'Q', 'f')],
+      ['f, q, restart, r, Q', oneByOne('f', 'q', 'restart', 'r', 'Q')],
+      ['f, q, r, Q in one request', async (c, s) => c.send([s.f, s.q, s.r, s.Q])],
+      ['Q, r, q, f in one request', async (c, s) => c.send([s.Q, s.r, s.q, s.f])],
+    ];
+    const runs: { order: string; keys: Record<string, Record<string, string>> }[] = [];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t);
+      await run(c, await spans());
+      const keysOf = async (id: string) => (await c.get<{ summary: { keys: Record<string, string> } }>(`/api/circuits/${id}`)).summary.keys;
+      const keys = { 'CIRC-P': await keysOf('CIRC-P'), 'CIRC-Q': await keysOf('CIRC-Q') };
+      const listed = (await c.get<{ circuits: { circuitId: string; keys: Record<string, string> }[] }>('/api/circuits')).circuits;
+      assert.deepEqual(Object.fromEntries(listed.map(x => [x.circuitId, x.keys])), keys, `${order}: the list names what the summaries do`);
+      // KP is still both circuits' trace: only the values it lends them are narrower.
+      const detail = await c.get<{ summary: { circuitIds: string[] } }>(`/api/traces/${hex('KP', 32)}`);
+      assert.deepEqual(detail.summary.circuitIds, ['CIRC-P', 'CIRC-Q'], order);
+      runs.push({ order, keys });
+    }
+    for (const { order, keys } of runs.slice(1)) assert.deepEqual(keys, runs[0]!.keys, `${order} as ${runs[0]!.order}`);
+    // prod-0 is on a step that names neither circuit: it does not say whose product it is.
+    assert.deepEqual(runs[0]!.keys, {
+      'CIRC-P': { circuit_id: 'CIRC-P', resource_id: 'res-p' },
+      'CIRC-Q': { circuit_id: 'CIRC-Q', resource_id: 'res-q', product_id: 'prod-q' },
+    }, 'each circuit its own values');
+  });
+
   describe('a span link stops a guessed bridge into the later trace whichever of the two came first', () => {
     const at = (s: number) => T0 + s * 1000;
     const circuit = { circuit_id: 'CIRC-LINK' };
