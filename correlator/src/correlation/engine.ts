@@ -50,7 +50,8 @@ export interface StateLoader {
    * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
    * key value's bridges into their traces: the episodes late data may have joined. Its logs of no
    * trace are those in the range outside `counted`, the span whose logs the asking episode has
-   * counted already (all of them when null). Null when there are none.
+   * counted already (all of them when null). Null when there are none. `maxTraces` bounds the
+   * members listed, the first by time; Infinity lists them all.
    */
   episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted: TimeSpan | null): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
@@ -729,7 +730,6 @@ export class CorrelationEngine {
    */
   private absorbNearby(g: KeyGroup, batch: BatchContext, counted: TimeSpan | null): boolean {
     const w = this.opts.windowMs;
-    const max = this.opts.maxTracesPerCircuit;
     const [firstMs, lastMs] = [g.firstMs, g.lastMs];
     const reaches = (f: number, l: number): boolean => l >= firstMs - w && f <= lastMs + w;
     const parts: EpisodePart[] = [];
@@ -752,7 +752,11 @@ export class CorrelationEngine {
     // group read back has counted none: without its own span's logs, the store found no episode
     // near it when those were all it held, and the group missed the rows of the episodes of logs
     // alone in its window, which it then neither merged nor removed.
-    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, max, counted);
+    // Every member in reach, not the first MAX_TRACES_PER_CIRCUIT by time: those were often g's
+    // own, and a lone trace after them (an episode of one has no correlation row) was never merged,
+    // so the episode's span and count of episodes depended on arrival order. The members in reach
+    // are those of the episodes being merged, which combine reads all of anyway.
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, Infinity, counted);
     if (near) {
       for (const c of near.correlations) {
         if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;

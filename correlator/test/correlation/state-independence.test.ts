@@ -1033,6 +1033,39 @@ describe('stored results do not depend on hot state, restarts or arrival order',
     for (const k of correlations) assert.ok(k.traceIds.length <= 2, `${k.traceIds.length} traces`);
   });
 
+  it('merges a lone trace into a full episode that a log of no trace brings within reach, in any order (MAX_TRACES_PER_CIRCUIT=2)', async t => {
+    const attrs = { circuit_id: 'CIRC-REACH' };
+    // Y and Z fill the episode; X, 54.5 s after Z, is beyond the 30 s window until the log at
+    // 33 s, within reach of both, joins them. Which two traces are members is first come,
+    // first served; that the episode spans all three is not.
+    const Y = () => rootTrace('beorn', 'RY', T0, T0 + 500, attrs);
+    const Z = () => rootTrace('mdso', 'RZ', T0 + 5000, T0 + 5500, attrs);
+    const X = () => rootTrace('arda', 'RX', T0 + 60_000, T0 + 61_000, attrs);
+    const L = (c: Correlator) => c.log('mdso-poller', [{ timestamp: new Date(T0 + 33_000).toISOString(), message: 'orchState failed', circuit_id: 'CIRC-REACH' }]);
+    const orders: [string, (c: Correlator) => Promise<void>][] = [
+      ['Y, Z, L, X', async c => { await c.send(await Y()); await c.send(await Z()); await L(c); await c.send(await X()); }],
+      ['Y, X, Z, L', async c => { await c.send(await Y()); await c.send(await X()); await c.send(await Z()); await L(c); }],
+      // X, an episode of one trace, has no correlation row to be read back by: only its membership.
+      ['Y, X, restart, Z, L', async c => { await c.send(await Y()); await c.send(await X()); await c.restart(); await c.send(await Z()); await L(c); }],
+      ['X, restart, Y, Z, L', async c => { await c.send(await X()); await c.restart(); await c.send(await Y()); await c.send(await Z()); await L(c); }],
+      ['Y, Z, X in one request, L', async c => { await c.send([...(await Y()), ...(await Z()), ...(await X())]); await L(c); }],
+    ];
+    for (const [order, run] of orders) {
+      const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '30', MAX_TRACES_PER_CIRCUIT: '2' });
+      await run(c);
+      const { correlations } = await c.get<{ correlations: { traceIds: string[]; firstSeenMs: number; lastSeenMs: number }[] }>(
+        '/api/correlations?circuit_id=CIRC-REACH',
+      );
+      assert.deepEqual(
+        correlations.map(k => [k.firstSeenMs - T0, k.lastSeenMs - T0, k.traceIds.length]),
+        [[0, 61_000, 2]],
+        `${order}: one episode, from Y to X, members up to the cap`,
+      );
+      const detail = await c.get<{ traces: { traceId: string }[] }>('/api/circuits/CIRC-REACH');
+      assert.equal(detail.traces.length, 3, `${order}: the circuit lists every trace`);
+    }
+  });
+
   // Refusals: each batch of a trace the full correlation did not take, counted since the last start.
   for (const [order, refused] of [['in time order', 4], ['latest first', 3], ['interleaved, with a restart', 3], ['in time order, restarted before the late spans', 1], ['in time order, restarted before the last trace', 2]] as const) {
     it(`lists and shows every trace of a circuit past MAX_TRACES_PER_CIRCUIT, and its correlation spans them (${order})`, async t => {

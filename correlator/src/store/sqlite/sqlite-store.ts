@@ -757,7 +757,7 @@ export class SqliteStore implements Store {
     // A full episode spans the traces it refused, which are no member (schema.ts, version 8).
     if (!hasMember && !looseLogs && this.st.groupHasRefusal.get(key, value, fromMs, toMs) === undefined) return null;
     const members = hasMember
-      ? (this.st.groupMembers.all(key, value, fromMs, toMs, maxTraces) as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
+      ? (this.st.groupMembers.all(key, value, fromMs, toMs, Number.isFinite(maxTraces) ? maxTraces : -1) as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
           traceId: m.trace_id,
           firstMs: m.first_ms,
           lastMs: m.last_ms,
