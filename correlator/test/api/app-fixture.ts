@@ -17,3 +17,10 @@ export async function buildTestApp(t: TestContext, env: Record<string, string> =
   });
   return app;
 }
+
+/** Posts an OTLP protobuf body, or a JSON one, and fails the test unless it is accepted (200). */
+export async function postAccepted(app: FastifyInstance, url: string, payload: Buffer | object): Promise<void> {
+  const protobuf = Buffer.isBuffer(payload);
+  const res = await app.inject({ method: 'POST', url, payload, ...(protobuf ? { headers: { 'content-type': 'application/x-protobuf' } } : {}) });
+  if (res.statusCode !== 200) throw new Error(`POST ${url} answered ${res.statusCode}: ${res.body}`);
+}

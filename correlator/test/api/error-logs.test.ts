@@ -6,15 +6,9 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { CircuitDetail, CircuitListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from './app-fixture.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 6, 11, 0, 0);
-
-async function post(app: FastifyInstance, url: string, payload: Buffer | object): Promise<void> {
-  const protobuf = Buffer.isBuffer(payload);
-  const res = await app.inject({ method: 'POST', url, payload, ...(protobuf ? { headers: { 'content-type': 'application/x-protobuf' } } : {}) });
-  assert.equal(res.statusCode, 200, res.body);
-}
 
 async function circuit(app: FastifyInstance, id: string): Promise<CircuitDetail['summary']> {
   const res = await app.inject(`/api/circuits/${id}`);
@@ -30,11 +24,11 @@ describe('error logs', () => {
   it('a circuit known only from the JSON batch counts its ERROR, FATAL and critical lines as errors', async t => {
     const app = await buildTestApp(t);
     const line = (i: number, severity: string) => ({ timestamp: new Date(T0 + i).toISOString(), severity, message: `line ${i}`, circuit_id: 'CKT-L1' });
-    await post(app, '/api/logs', {
+    await postAccepted(app, '/api/logs', {
       resource: { service: 'error-report' },
       records: [line(0, 'ERROR'), line(1, 'FATAL'), line(2, 'critical'), line(3, 'INFO'), line(4, 'warn')],
     });
-    await post(app, '/api/logs', { resource: { service: 'error-report' }, records: [{ ...line(5, 'INFO'), circuit_id: 'CKT-L2' }] });
+    await postAccepted(app, '/api/logs', { resource: { service: 'error-report' }, records: [{ ...line(5, 'INFO'), circuit_id: 'CKT-L2' }] });
     const c = await circuit(app, 'CKT-L1');
     assert.deepEqual([c.status, c.errorCount, c.logCount], ['error', 3, 5]);
     assert.deepEqual(await errorCircuits(app), ['CKT-L1']);
@@ -55,7 +49,7 @@ describe('error logs', () => {
           { body: 'retrying', atMs: T0 + 60, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.UNSPECIFIED, severityText: 'INFO' },
         ]),
       );
-      const sends = [() => post(app, '/v1/traces', tracesProtobuf(built!.spans)), () => post(app, '/v1/logs', payload)];
+      const sends = [() => postAccepted(app, '/v1/traces', tracesProtobuf(built!.spans)), () => postAccepted(app, '/v1/logs', payload)];
       if (order === 'log first') sends.reverse();
       for (const send of sends) await send();
       const c = await circuit(app, 'CKT-T1');
@@ -70,8 +64,8 @@ describe('error logs', () => {
     const [old] = await buildTraces([
       { service: 'beorn', spans: [{ name: 'activate', startMs: T0 - 3_600_000, endMs: T0 - 3_599_000, attributes: { circuit_id: 'CKT-R1' } }] },
     ]);
-    await post(app, '/v1/traces', tracesProtobuf(old!.spans));
-    await post(app, '/api/logs', {
+    await postAccepted(app, '/v1/traces', tracesProtobuf(old!.spans));
+    await postAccepted(app, '/api/logs', {
       resource: { service: 'error-report' },
       records: [{ timestamp: new Date(T0).toISOString(), severity: 'ERROR', message: 'plan failed', circuit_id: 'CKT-R1' }],
     });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { ErrorResponse, LogListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from './app-fixture.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 6, 9, 0, 0);
 const CIRCUITS = 3;
@@ -19,13 +19,7 @@ async function ingest(app: FastifyInstance): Promise<void> {
       { service: 'arda', spans: [{ name: 'configure', startMs: T0 + i * 60_000 + 200, endMs: T0 + i * 60_000 + 300, attributes: { circuit_id: `LT-${i}` } }] },
     ]).flat(),
   );
-  const traces = await app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/x-protobuf' },
-    payload: tracesProtobuf(built.flatMap(t => t.spans)),
-  });
-  assert.equal(traces.statusCode, 200, traces.body);
+  await postAccepted(app, '/v1/traces', tracesProtobuf(built.flatMap(t => t.spans)));
   const records = await buildLogs(
     'beorn',
     Array.from({ length: CIRCUITS * LOGS_PER_CIRCUIT }, (_, j) => ({
@@ -34,8 +28,7 @@ async function ingest(app: FastifyInstance): Promise<void> {
       attributes: { circuit_id: `LT-${Math.floor(j / LOGS_PER_CIRCUIT)}` },
     })),
   );
-  const logs = await app.inject({ method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/x-protobuf' }, payload: logsProtobuf(records) });
-  assert.equal(logs.statusCode, 200, logs.body);
+  await postAccepted(app, '/v1/logs', logsProtobuf(records));
 }
 
 describe('list truncation', () => {

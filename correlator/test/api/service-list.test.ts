@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { ErrorResponse, ServiceList } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from './app-fixture.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const H = 3_600_000;
 const M = 60_000;
@@ -23,21 +23,9 @@ async function ingest(app: FastifyInstance): Promise<void> {
     { service: 'arda', spans: [{ name: 'configure', startMs: T0 + 3 * H + 10 * M, endMs: T0 + 3 * H + 11 * M }] },
     { service: 'palantir', spans: [{ name: 'watch', startMs: T0 + 5 * H + 50 * M, endMs: T0 + 6 * H + 10 * M }] },
   ]);
-  const traces = await app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/x-protobuf' },
-    payload: tracesProtobuf(built.flatMap(t => t.spans)),
-  });
-  assert.equal(traces.statusCode, 200, traces.body);
+  await postAccepted(app, '/v1/traces', tracesProtobuf(built.flatMap(t => t.spans)));
   const arda = built[1]!.spans[0]!.spanContext();
-  const logs = await app.inject({
-    method: 'POST',
-    url: '/v1/logs',
-    headers: { 'content-type': 'application/x-protobuf' },
-    payload: logsProtobuf(await buildLogs('mdso', [{ body: 'plan done', atMs: T0 + 4 * H + 30 * M, traceId: arda.traceId, spanId: arda.spanId }])),
-  });
-  assert.equal(logs.statusCode, 200, logs.body);
+  await postAccepted(app, '/v1/logs', logsProtobuf(await buildLogs('mdso', [{ body: 'plan done', atMs: T0 + 4 * H + 30 * M, traceId: arda.traceId, spanId: arda.spanId }])));
 }
 
 async function services(app: FastifyInstance, query: string): Promise<string[]> {

@@ -12,12 +12,16 @@ import { SIM_PASS, SIM_USER, startSim, until, type RunningSim } from './harness.
 
 const SM = 'charter.resourceTypes.ServiceMapper';
 
-void describe('MDSO poller in the correlator app', () => {
-  let sim: RunningSim;
-  let app: FastifyInstance;
-  let dir: string;
+/**
+ * The correlator app polling a simulator of one product, for a suite: started before its tests,
+ * closed and its data directory removed after them.
+ */
+function appPollingSimulator(seed: number, resourcesPerProduct: number): { readonly sim: RunningSim; readonly app: FastifyInstance } {
+  let sim: RunningSim | undefined;
+  let app: FastifyInstance | undefined;
+  let dir: string | undefined;
   before(async () => {
-    sim = await startSim({ seed: 17, resourcesPerProduct: 40, failureRate: 0.3, products: [SM] });
+    sim = await startSim({ seed, resourcesPerProduct, failureRate: 0.3, products: [SM] });
     dir = mkdtempSync(join(tmpdir(), 'mdso-app-'));
     const config = loadConfig({
       DATA_DIR: dir,
@@ -33,12 +37,25 @@ void describe('MDSO poller in the correlator app', () => {
     await app.ready();
   });
   after(async () => {
-    await app.close();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app?.close();
+    await sim?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
+  return {
+    get sim() {
+      return sim!;
+    },
+    get app() {
+      return app!;
+    },
+  };
+}
+
+void describe('MDSO poller in the correlator app', () => {
+  const running = appPollingSimulator(17, 40);
 
   void it('polls on start and puts each failure into the stitched circuit view as MDSO spans', async () => {
+    const { app, sim } = running;
     const lastPoll = await until(async () => {
       const res = await app.inject({ url: '/api/mdso/status' });
       const body = res.json() as { lastPoll: { outcome: string } | null };
@@ -104,6 +121,7 @@ void describe('MDSO poller in the correlator app', () => {
   });
 
   void it('lists its routes in the OpenAPI document and its metrics on /metrics', async () => {
+    const { app } = running;
     const doc = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, unknown> };
     assert.ok(doc.paths['/api/mdso/status'], 'doc.paths[\'/api/mdso/status\']');
     assert.ok(doc.paths['/api/mdso/collect'], 'doc.paths[\'/api/mdso/collect\']');
@@ -117,30 +135,7 @@ void describe('MDSO poller in the correlator app', () => {
 void describe('MDSO poller spans and the OTLP ingest metrics', () => {
   // Dashboards and alerts on otlp_ingest_* watch OTLP clients: the poller's spans (hundreds a poll,
   // re-sent as duplicates by design) must not show up there.
-  let sim: RunningSim;
-  let app: FastifyInstance;
-  let dir: string;
-  before(async () => {
-    sim = await startSim({ seed: 23, resourcesPerProduct: 30, failureRate: 0.3, products: [SM] });
-    dir = mkdtempSync(join(tmpdir(), 'mdso-otlp-metrics-'));
-    const config = loadConfig({
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      MDSO_URL: sim.url,
-      MDSO_USER: SIM_USER,
-      MDSO_PASS: SIM_PASS,
-      MDSO_PRODUCTS: 'ServiceMapper',
-      MDSO_POLL_INTERVAL_SECONDS: '3600',
-      MDSO_INITIAL_LOOKBACK_HOURS: '48',
-    });
-    app = await buildApp({ config });
-    await app.ready();
-  });
-  after(async () => {
-    await app.close();
-    await sim.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const running = appPollingSimulator(23, 30);
 
   const sample = (metrics: string, series: string): number => {
     const line = metrics.split('\n').find(l => l.startsWith(`${series} `));
@@ -155,6 +150,7 @@ void describe('MDSO poller spans and the OTLP ingest metrics', () => {
   ];
 
   void it('counts the poller spans as mdso_spans_ingested_total, and only OTLP requests in otlp_ingest_*', async () => {
+    const { app, sim } = running;
     const lastPoll = await until(async () => {
       const body = (await app.inject({ url: '/api/mdso/status' })).json() as { lastPoll: { outcome: string; failuresRecorded: number } | null };
       return body.lastPoll && body.lastPoll.outcome !== 'running' ? body.lastPoll : null;
