@@ -224,6 +224,7 @@ export class CorrelationEngine {
       const linked = [...batch.traceDeltas.keys()].filter(id => this.pendingLinkSources.has(id));
       if (linked.length > 0) this.takeLinksInto(linked, batch, false);
     }
+    this.relinkPartnersOfChanged(batch);
     const result = this.finish(batch);
     // The batch's state objects are done with: older ones go back to (or into) their encoded form.
     this.traces.settle();
@@ -263,6 +264,25 @@ export class CorrelationEngine {
       const learnt = noteLinked(this.trace(target, batch), source);
       if (noteLinked(s, target) || learnt) this.relink(source, batch);
     }
+  }
+
+  /**
+   * A linked trace's episodes plan with this trace as the other side of the link: whether it
+   * names their key value decides whether the link counts there, and its entry which of the two
+   * is the later. When a batch changes either, they plan again: else the guess planned into the
+   * partner while this trace named no key or had no span yet stayed, though this trace came
+   * whole first stopped it.
+   */
+  private relinkPartnersOfChanged(batch: BatchContext): void {
+    let partners: Set<string> | undefined;
+    for (const d of batch.traceDeltas.values()) {
+      const t = d.state;
+      if (t.linkedTraceIds.length === 0) continue;
+      if (!d.entryChanged && !(d.keyValuesBefore >= 0 && keyValueCount(t) > d.keyValuesBefore)) continue;
+      // One not seen yet plans with this trace when it comes (takeLinksInto): no store lookup.
+      for (const id of t.linkedTraceIds) if (!this.pendingLinkSources.has(id)) (partners ??= new Set()).add(id);
+    }
+    if (partners) for (const p of this.memberStates([...partners])) this.relink(p.traceId, batch);
   }
 
   /** A trace, in hot state, whose links changed: its row is written and its episodes plan again. */

@@ -479,6 +479,52 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       assert.equal(runs[0]![1].length, 1, `only D is guessed: ${runs[0]![1].join('; ')}`);
       for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
     });
+
+    it('a linked trace that names the circuit only in a later request, with and without a restart', async t => {
+      // C at 32 s links to L, whose root at 0 s names nothing and whose step names the circuit.
+      // Until the step comes, the link is to a trace of no circuit, and M at 30 s looks like C's
+      // parent; once it does, C is L's, as when L came whole first (found by the property harness).
+      const lTrace = hex('KL', 32);
+      const lRoot = hex('KL-r', 16);
+      const Lroot = () => traceSpans('beorn', lTrace, [{ id: lRoot, start: at(0), end: at(1), kind: SpanKind.SERVER }]);
+      const Lstep = () => traceSpans('beorn', lTrace, [{ id: hex('KL-s', 16), parent: lRoot, start: at(0.5), end: at(0.6), attrs: circuit }]);
+      const M = () => root('mdso', 'KM', 30);
+      const C = () => root('arda', 'KC', 32, 'KL');
+      const runs = await runAll(t, { CORR_WINDOW_SECONDS: '10' }, [
+        ['L, M, C', [[Lroot, Lstep], [M], [C]]],
+        ['C, M, L root, L step', [[C], [M], [Lroot], [Lstep]]],
+        ['L root, C, M, L step', [[Lroot], [C], [M], [Lstep]]],
+        ['C, M, L root, restart, L step', [[C], [M], [Lroot], 'restart', [Lstep]]],
+      ]);
+      assert.deepEqual(runs[0]![1], [], 'no bridge into C');
+      for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
+    });
+
+    it('a linked trace whose only data were logs naming the circuit until its span came', async t => {
+      // L's log at 0 s names the circuit; its span, naming nothing, comes later. C at 32 s links
+      // to L: once L has a span it is the earlier of the two, and M at 30 s is no guess for C.
+      const lTrace = hex('GL', 32);
+      const Llog = (c: Correlator) => c.log('beorn', [{ timestamp: new Date(at(0.5)).toISOString(), message: 'order taken', trace_id: lTrace, ...circuit }]);
+      const Lspan = () => traceSpans('beorn', lTrace, [{ id: hex('GL-r', 16), start: at(0), end: at(1), kind: SpanKind.SERVER }]);
+      const M = () => root('mdso', 'GM', 30);
+      const C = () => root('arda', 'GC', 32, 'GL');
+      const runs: [string, string[]][] = [];
+      for (const [order, restart] of [['L, M, C', false], ['C, M, L log, L span', false], ['C, M, L log, restart, L span', true]] as const) {
+        const c = await Correlator.start(t, { CORR_WINDOW_SECONDS: '10' });
+        if (order === 'L, M, C') {
+          await Llog(c);
+          for (const make of [Lspan, M, C]) await c.send(await make());
+        } else {
+          for (const make of [C, M]) await c.send(await make());
+          await Llog(c);
+          if (restart) await c.restart();
+          await c.send(await Lspan());
+        }
+        runs.push([order, await c.checkedBridges('CIRC-LINK')]);
+      }
+      assert.deepEqual(runs[0]![1], [], 'no bridge into C');
+      for (const [order, bridges] of runs) assert.deepEqual(bridges, runs[0]![1], order);
+    });
   });
 
   it('lists the services of a trace in name order whatever order its spans came in', async t => {
