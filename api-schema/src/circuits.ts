@@ -15,7 +15,9 @@ export const CircuitSummary = Type.Object(
     traceCount: Type.Integer(),
     spanCount: Type.Integer(),
     errorCount: Type.Integer({
-      description: 'Spans with error status and logs of severity ERROR or worse (17 and up): status is error when it is over 0',
+      description:
+        'Spans with error status, and logs of no trace of severity ERROR or worse (17 and up; a trace\'s ERROR lines are its error spans\'): ' +
+        'status is error when it is over 0',
     }),
     logCount: Type.Integer(),
     bridgeCount: Type.Integer(),

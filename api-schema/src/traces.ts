@@ -76,7 +76,7 @@ export const TraceSummary = Type.Object(
     rootName: Type.String(),
     services: Type.Array(Type.String(), { description: 'Services of its spans and of its logs' }),
     spanCount: Type.Integer(),
-    errorCount: Type.Integer({ description: 'Spans with error status and logs of severity ERROR or worse' }),
+    errorCount: Type.Integer({ description: 'Spans with error status' }),
     startTimeMs: Type.Number({
       description: "When its first span starts; for a trace known only from logs that name it, the first log's time",
     }),

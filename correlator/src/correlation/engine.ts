@@ -422,17 +422,15 @@ export class CorrelationEngine {
 
   private observeLog(log: DecodedLog, batch: BatchContext): void {
     const service = log.resource.serviceName;
-    // An error log is an error of its trace and circuit, as an error span is: a circuit known only
-    // from the logs of scripts that report MDSO failures was listed as ok.
-    const errors = log.severityNumber >= SEVERITY_ERROR ? 1 : 0;
+    // An error log of no trace is an error of its circuit, as an error span is: a circuit known
+    // only from the logs of scripts that report MDSO failures was listed as ok. A trace's error
+    // logs are not counted beside its spans: one failure is an error span and its ERROR line.
+    const errors = !log.traceId && log.severityNumber >= SEVERITY_ERROR ? 1 : 0;
     let t: TraceState | null = null;
     if (log.traceId) {
       t = this.trace(log.traceId, batch);
-      const d = batch.traceDeltas.get(log.traceId)!;
-      d.logs++;
-      d.errors += errors;
+      batch.traceDeltas.get(log.traceId)!.logs++;
       t.logCount++;
-      t.errorCount += errors;
       if (log.timeMs < t.firstMs) t.firstMs = log.timeMs;
       if (log.timeMs > t.lastMs) t.lastMs = log.timeMs;
       // Spans and logs that share a trace id are one correlation, of full confidence.

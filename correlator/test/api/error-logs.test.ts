@@ -1,5 +1,6 @@
-// An error log is an error of its trace and circuit, as an error span is: a circuit known only from
-// the logs of the scripts that report MDSO failures was listed as ok, and left out of status=error.
+// An error log of no trace is an error of its circuit, as an error span is: a circuit known only
+// from the logs of the scripts that report MDSO failures was listed as ok, and left out of
+// status=error. A trace's ERROR line is its error span's, not a second error.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -34,26 +35,37 @@ describe('error logs', () => {
     assert.deepEqual(await errorCircuits(app), ['CKT-L1']);
   });
 
-  it("an OTLP log of severity text ERROR alone is an error of its trace and of the trace's circuit, whichever came first", async t => {
+  it('an OTLP log of no trace with the severity text ERROR alone is an error of the circuit it names', async t => {
+    const app = await buildTestApp(t);
+    // The SDK's number is left unspecified and the text given alone, as a collector's filelog
+    // pipeline sends a parsed level.
+    const records = await buildLogs('error-report', [
+      { body: 'plan failed', atMs: T0, attributes: { circuit_id: 'CKT-O1' }, severity: SeverityNumber.UNSPECIFIED, severityText: 'ERROR' },
+      { body: 'plan retried', atMs: T0 + 1, attributes: { circuit_id: 'CKT-O2' }, severity: SeverityNumber.UNSPECIFIED, severityText: 'INFO' },
+    ]);
+    await postAccepted(app, '/v1/logs', logsProtobuf(records));
+    const c = await circuit(app, 'CKT-O1');
+    assert.deepEqual([c.status, c.errorCount, c.logCount], ['error', 1, 1]);
+    assert.deepEqual(await errorCircuits(app), ['CKT-O1']);
+  });
+
+  it("a trace's ERROR line is not counted beside its error span: one failure is one error, whichever came first", async t => {
     for (const order of ['spans first', 'log first'] as const) {
       const app = await buildTestApp(t);
       const [built] = await buildTraces([
-        { service: 'beorn', spans: [{ name: 'activate', startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'CKT-T1' } }] },
+        { service: 'mdso', spans: [{ name: 'activate', startMs: T0, endMs: T0 + 100, error: true, attributes: { circuit_id: 'CKT-T1' } }] },
       ]);
       const span = built!.spans[0]!.spanContext();
-      // The SDK's number is left unspecified and the text given alone, as a collector's filelog
-      // pipeline sends a parsed level.
       const payload = logsProtobuf(
-        await buildLogs('beorn', [
-          { body: 'device refused the change', atMs: T0 + 50, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.UNSPECIFIED, severityText: 'ERROR' },
-          { body: 'retrying', atMs: T0 + 60, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.UNSPECIFIED, severityText: 'INFO' },
+        await buildLogs('mdso', [
+          { body: 'NSO timeout while activating', atMs: T0 + 50, traceId: span.traceId, spanId: span.spanId, severity: SeverityNumber.ERROR, severityText: 'ERROR' },
         ]),
       );
       const sends = [() => postAccepted(app, '/v1/traces', tracesProtobuf(built!.spans)), () => postAccepted(app, '/v1/logs', payload)];
       if (order === 'log first') sends.reverse();
       for (const send of sends) await send();
       const c = await circuit(app, 'CKT-T1');
-      assert.deepEqual([c.status, c.errorCount, c.logCount, c.spanCount], ['error', 1, 2, 1], order);
+      assert.deepEqual([c.status, c.errorCount, c.logCount, c.spanCount], ['error', 1, 1, 1], order);
       const detail = (await app.inject(`/api/traces/${span.traceId}`)).json<{ summary: { errorCount: number } }>();
       assert.equal(detail.summary.errorCount, 1, `${order}: the trace's count`);
     }
