@@ -12,15 +12,15 @@ export const ErrorResponse = Type.Object(
 export type ErrorResponse = Static<typeof ErrorResponse>;
 
 /**
- * A point in time as the plugins send it: epoch milliseconds (Grafana's range.from.valueOf())
- * or an RFC 3339 timestamp.
+ * A point in time as the plugins send it, epoch milliseconds (Grafana's range.from.valueOf()), or
+ * as an operator pastes it: epoch seconds, nanoseconds or an RFC 3339 timestamp.
  */
 // Checked by the handler rather than by a schema pattern, so a bad value gets a message that says
 // what is expected instead of the pattern itself.
 export const TimeParam = Type.String({
   minLength: 1,
   maxLength: 40,
-  description: 'Epoch milliseconds or RFC 3339 timestamp',
+  description: 'Epoch seconds (up to 10 digits), milliseconds (11 to 15), nanoseconds (19) or an RFC 3339 timestamp',
 });
 
 export const LimitParam = Type.Integer({ minimum: 1, maximum: 10000, default: 100 });

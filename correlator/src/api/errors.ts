@@ -14,7 +14,7 @@ export class CorrelatorError extends Error {
 
 export const errors = {
   badTime: (param: string, value: string) =>
-    new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is neither epoch milliseconds nor an RFC 3339 time`),
+    new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is no time: give epoch seconds (10 digits), milliseconds (13), nanoseconds (19) or RFC 3339`),
   badRange: (fromMs: number, toMs: number) =>
     new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${fromMs}) is after to (${toMs})`),
   circuitNotFound: (id: string) =>

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseRange, parseTime } from '../../src/api/time-params.js';
+import { CorrelatorError } from '../../src/api/errors.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
+
+// 2026-11-21T12:00:00Z in every unit an operator or Grafana may send.
+const MS = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+describe('time parameters', () => {
+  const cases: [string, string, number][] = [
+    ['epoch seconds, as date +%s prints them', '1795262400', MS],
+    ['epoch milliseconds, as Grafana sends them', '1795262400000', MS],
+    ['epoch milliseconds with a fraction of a second', '1795262400123', MS + 123],
+    ['epoch nanoseconds, as OTLP and Loki write them', '1795262400123456789', MS + 123],
+    ['RFC 3339', '2026-11-21T12:00:00Z', MS],
+    ['RFC 3339 with an offset', '2026-11-21T13:00:00+01:00', MS],
+    ['zero, the start of the epoch in any unit', '0', 0],
+    ['the largest 15-digit milliseconds', '999999999999999', 999_999_999_999_999],
+  ];
+  for (const [what, value, ms] of cases) {
+    it(`reads ${what}`, () => assert.equal(parseTime('from', value), ms, value));
+  }
+
+  const refused: [string, string][] = [
+    ['16 digits (microseconds or a typo: no unit is guessed)', '1795262400123456'],
+    ['18 digits', '179526240012345678'],
+    ['20 digits', '17952624001234567890'],
+    ['a negative number', '-5'],
+    ['a fraction of seconds', '1795262400.5'],
+    ['a word', 'yesterday'],
+  ];
+  for (const [what, value] of refused) {
+    it(`refuses ${what}`, () =>
+      assert.throws(
+        () => parseTime('to', value),
+        (e: unknown) => e instanceof CorrelatorError && e.statusCode === 400 && e.message.startsWith(`to "${value}" is no time`),
+        value,
+      ));
+  }
+
+  it('leaves an absent or empty value undefined', () => {
+    assert.equal(parseTime('from', undefined), undefined, 'absent');
+    assert.equal(parseTime('from', ''), undefined, 'empty');
+  });
+
+  it('compares a range across units', () => {
+    assert.deepEqual(parseRange('1795262400', '1795262400000'), { fromMs: MS, toMs: MS });
+    assert.throws(() => parseRange('1795262401', '1795262400000'), (e: unknown) => e instanceof CorrelatorError && e.statusCode === 400, 'from after to');
+  });
+
+  it('finds a circuit by a range in epoch seconds', async t => {
+    const app = await buildTestApp(t);
+    await postAccepted(app, '/api/logs', {
+      resource: { service: 'arda' },
+      records: [{ timestamp: new Date(MS).toISOString(), severity: 'ERROR', message: 'activation failed', circuit_id: 'SEC1' }],
+    });
+    const seconds = MS / 1000;
+    const listed = await app.inject(`/api/circuits?from=${seconds - 60}&to=${seconds + 60}`);
+    assert.equal(listed.statusCode, 200, listed.body);
+    assert.deepEqual(
+      listed.json<{ circuits: { circuitId: string }[] }>().circuits.map(c => c.circuitId),
+      ['SEC1'],
+      'the circuit of a range given in seconds',
+    );
+  });
+});
