@@ -61,11 +61,21 @@ export const LogEntry = Type.Object(
 );
 export type LogEntry = Static<typeof LogEntry>;
 
+/** Checked by the handler, which takes numbers and names alike and names what it refused. */
+const MinSeverityParam = Type.String({
+  minLength: 1,
+  maxLength: 16,
+  description:
+    'Only logs of this severity or worse: an OTLP severity number 1-24 or a name (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, warning, critical...), ' +
+    'case-insensitive; logs of no severity are left out',
+});
+
 export const LogListQuery = QueryString({
   circuit_id: Type.Optional(Type.String({ minLength: 1 })),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   service: Type.Optional(Type.String({ minLength: 1 })),
   search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
+  min_severity: Type.Optional(MinSeverityParam),
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
@@ -75,6 +85,7 @@ export type LogListQuery = Static<typeof LogListQuery>;
 /** A circuit's logs: one activation of a circuit polled for days is a time range of them. */
 export const CircuitLogQuery = QueryString({
   search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
+  min_severity: Type.Optional(MinSeverityParam),
   from: Type.Optional(TimeParam),
   to: Type.Optional(TimeParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),

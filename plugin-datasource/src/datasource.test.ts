@@ -71,6 +71,13 @@ describe('CorrelatorDataSource.query', () => {
     });
   });
 
+  it('sends a logs query\'s least severity, its variable replaced', async () => {
+    const { backend, ds } = setup({ '/api/logs': { data: { logs: [makeLog()] } } }, { level: 'error' });
+    await run(ds, [{ refId: 'A', queryType: 'logs', circuitId: 'CKT-1', minSeverity: '$level' }]);
+    const [params] = backend.paramsOf('/api/logs');
+    expect(Object.fromEntries(params)).toMatchObject({ circuit_id: 'CKT-1', min_severity: 'error' });
+  });
+
   it("sends the dashboard range with a circuit's stitched trace only when the query asks for it", async () => {
     const { backend, ds } = setup({ '/api/circuits/CKT-1/trace': stitched });
     await run(ds, [

@@ -55,6 +55,8 @@ export interface LogsQuery extends QueryBase<'logs'> {
   traceId?: string;
   service?: string;
   search?: string;
+  /** Only logs of this severity or worse: a name (`error`, `warn`), an OTLP number or a variable. */
+  minSeverity?: string;
   limit?: number;
 }
 

@@ -15,6 +15,12 @@ export class CorrelatorError extends Error {
 export const errors = {
   badTime: (param: string, value: string) =>
     new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is no time: give epoch seconds (10 digits), milliseconds (13), nanoseconds (19) or RFC 3339`),
+  badSeverity: (param: string, value: string) =>
+    new CorrelatorError(
+      'CORR_ERR_BAD_SEVERITY',
+      400,
+      `${param} "${value}" is no severity: give an OTLP severity number 1-24 or a name (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, warning, critical...)`,
+    ),
   badRange: (fromMs: number, toMs: number) =>
     new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${fromMs}) is after to (${toMs})`),
   circuitNotFound: (id: string) =>

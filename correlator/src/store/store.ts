@@ -131,7 +131,8 @@ export interface Store extends StateLoader {
   serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;
   correlations(q: CorrelationQuery): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
-  logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number }): Promise<LogEntry[]>;
+  /** `minSeverity`: OTLP severity numbers, a log sent with a name only counting by its name's. */
+  logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity'> & TimeRange & { minSeverity?: number; limit: number }): Promise<LogEntry[]>;
   /** Services with data in the hours the range touches, by name (service-hours.ts). */
   services(range: TimeRange): Promise<string[]>;
   /** A range's graph is drawn from its maxTraces most recent traces; `truncated` says it held more. */

@@ -18,7 +18,7 @@ describe('QueryEditor', () => {
     [{ refId: 'A', queryType: 'circuitTrace', query: '' }, ['Circuit or trace id', 'Span limit']],
     [{ refId: 'A', queryType: 'circuitSearch' }, ['Circuit id', 'Service', 'Limit']],
     [{ refId: 'A', queryType: 'correlations' }, ['Circuit id', 'Trace id', 'Service', 'Method', 'Limit']],
-    [{ refId: 'A', queryType: 'logs' }, ['Circuit id', 'Trace id', 'Service', 'Search', 'Limit']],
+    [{ refId: 'A', queryType: 'logs' }, ['Circuit id', 'Trace id', 'Service', 'Search', 'Min severity', 'Limit']],
     [{ refId: 'A', queryType: 'mdsoErrors', format: 'records' }, ['Product', 'Defect code', 'Circuit id', 'Limit']],
     [{ refId: 'A', queryType: 'mdsoErrors', format: 'counts' }, []],
     [{ refId: 'A', queryType: 'mdsoIssues' }, ['Product', 'Defect code', 'Limit']],

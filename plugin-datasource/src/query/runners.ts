@@ -73,6 +73,7 @@ const logs: Runner<'logs'> = async (query, ctx) => {
     trace_id: query.traceId,
     service: query.service,
     search: query.search,
+    min_severity: query.minSeverity,
     from: ctx.range.from,
     to: ctx.range.to,
     limit: query.limit ?? DEFAULT_LOG_LIMIT,

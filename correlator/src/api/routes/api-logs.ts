@@ -16,6 +16,7 @@ import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 import { firstOfLimit } from '../list-limit.js';
+import { parseMinSeverity } from '../severity-param.js';
 import { parseRange } from '../time-params.js';
 
 export interface ApiLogsOptions {
@@ -68,14 +69,18 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
     {
       schema: {
         tags: ['logs'],
-        summary: 'Recent logs, newest first, optionally for one circuit, trace or service',
+        summary: 'Recent logs, newest first, optionally for one circuit, trace or service, or of a least severity',
         querystring: LogListQuery,
         response: { 200: LogListResponse, 400: ErrorResponse },
       },
     },
     async request => {
-      const { from, to, limit = 100, ...rest } = request.query;
-      const { items, truncated } = firstOfLimit(await opts.store.logs({ ...rest, ...parseRange(from, to), limit: limit + 1 }), limit);
+      const { from, to, limit = 100, min_severity, ...rest } = request.query;
+      const minSeverity = parseMinSeverity('min_severity', min_severity);
+      const { items, truncated } = firstOfLimit(
+        await opts.store.logs({ ...rest, ...parseRange(from, to), ...(minSeverity ? { minSeverity } : {}), limit: limit + 1 }),
+        limit,
+      );
       return { logs: items, truncated };
     },
   );

@@ -18,6 +18,7 @@ import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
 import type { SpanRenderWorkers } from '../span-render-workers.js';
+import { parseMinSeverity } from '../severity-param.js';
 import { parseRange } from '../time-params.js';
 import { withClockChecks } from '../../stitching/clock-skew.js';
 
@@ -128,11 +129,12 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     },
     async request => {
       const { id } = request.params;
-      const { from, to, limit = 500, search } = request.query;
+      const { from, to, limit = 500, search, min_severity } = request.query;
       const range = parseRange(from, to);
+      const minSeverity = parseMinSeverity('min_severity', min_severity);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const { items, truncated } = firstOfLimit(
-        await store.logs({ circuit_id: id, ...range, limit: limit + 1, ...(search ? { search } : {}) }),
+        await store.logs({ circuit_id: id, ...range, limit: limit + 1, ...(search ? { search } : {}), ...(minSeverity ? { minSeverity } : {}) }),
         limit,
       );
       return { logs: items, truncated };

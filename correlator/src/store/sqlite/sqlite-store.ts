@@ -67,7 +67,7 @@ import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
-import { completeSeverity } from '../../otlp/severity.js';
+import { completeSeverity, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
@@ -76,7 +76,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { storageFailure } from '../write-failure.js';
-import { CASEFOLD_FUNCTION, WhereClause } from './where-clause.js';
+import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -191,6 +191,7 @@ export class SqliteStore implements Store {
       db = new Database(file);
       configureConnection(db, file !== ':memory:');
       db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+      db.function(SEVERITY_OF_TEXT_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? severityNumberOfText(v) : 0));
       migrate(db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
       if (this.spans) {
         const appender = new SpanBodyAppender(this.spans.dir, this.spans.segmentBytes);
@@ -1245,6 +1246,7 @@ export class SqliteStore implements Store {
     trace_id?: string;
     service?: string;
     search?: string;
+    minSeverity?: number;
     fromMs?: number;
     toMs?: number;
     limit: number;
@@ -1260,6 +1262,12 @@ export class SqliteStore implements Store {
       .add('trace_id = ?', q.trace_id?.toLowerCase())
       .add('service = ?', q.service)
       .contains('body', q.search)
+      // Rows stored before the decoder filled the number from the text have 0 and a name.
+      .add(
+        `(severity_number >= ? OR (severity_number = 0 AND ${SEVERITY_OF_TEXT_FUNCTION}(severity_text) >= ?))`,
+        q.minSeverity,
+        q.minSeverity,
+      )
       .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs);
     const sql = `SELECT * FROM logs ${where} ORDER BY time_ms DESC, id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];

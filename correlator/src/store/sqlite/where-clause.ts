@@ -1,5 +1,7 @@
 /** A SQL function of one text argument giving it in lower case, by JavaScript's Unicode rules. */
 export const CASEFOLD_FUNCTION = 'casefold';
+/** A SQL function of a severity name giving OTLP's number for it (severity.ts), 0 for others. */
+export const SEVERITY_OF_TEXT_FUNCTION = 'severity_of_text';
 
 /** Builds the WHERE clause of a filtered list query from optional filters, with bound arguments. */
 export class WhereClause {

@@ -17,6 +17,14 @@ export function LogsEditor(props: EditorProps<'logs'>) {
         value={query.search}
         onCommit={(search) => patch(props, { search })}
       />
+      <TextField
+        label="Min severity"
+        placeholder="error, warn, 17 or $level"
+        tooltip="Only logs of this severity or worse; the limit counts only those, so INFO lines do not hide errors"
+        width={24}
+        value={query.minSeverity}
+        onCommit={(minSeverity) => patch(props, { minSeverity })}
+      />
       <LimitField label="Limit" placeholder="1000" value={query.limit} onCommit={(limit) => patch(props, { limit })} />
     </Stack>
   );
