@@ -31,6 +31,7 @@ import { mdsoPlugin } from './mdso/index.js';
 import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
 import { createCoreMetrics, followTotal, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
+import { dataDirRefusal } from './store/sqlite/open-refusal.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
 
@@ -92,19 +93,21 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const now = opts.now ?? Date.now;
   const startedAtMs = Date.now();
   const metrics = createCoreMetrics();
-  const store = new SqliteStore({
-    dataDir: config.dataDir,
-    exportBridges: config.tempo.endpoint
-      ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
-      : null,
-    onExportDropped: n => metrics.exportDropped.inc({ reason: 'queue_full' }, n),
-    onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
-    writerThread: config.limits.storeWriterThread,
-    rebuildLostSpans: config.limits.storeRebuildLostSpans,
-    seenFilterBytes: config.limits.storeSeenFilterBytes,
-    correlatingKeys: correlatingKeys(config.keys),
-    onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
-  });
+  const store = openStore(config.dataDir, () =>
+    new SqliteStore({
+      dataDir: config.dataDir,
+      exportBridges: config.tempo.endpoint
+        ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
+        : null,
+      onExportDropped: n => metrics.exportDropped.inc({ reason: 'queue_full' }, n),
+      onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
+      writerThread: config.limits.storeWriterThread,
+      rebuildLostSpans: config.limits.storeRebuildLostSpans,
+      seenFilterBytes: config.limits.storeSeenFilterBytes,
+      correlatingKeys: correlatingKeys(config.keys),
+      onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
+    }),
+  );
   const repaired = store.repairedOnOpen;
   metrics.storeSpansRebuiltOnOpen.set(repaired?.lostSpans ?? 0);
   if (repaired)
@@ -361,4 +364,13 @@ function httpReason(status: number): string {
     503: 'Service Unavailable',
   };
   return reasons[status] ?? 'Error';
+}
+
+/** Opens the store; a directory it cannot use is refused as a setting (exit 2, one line), not a crash. */
+function openStore(dataDir: string, open: () => SqliteStore): SqliteStore {
+  try {
+    return open();
+  } catch (e) {
+    throw dataDirRefusal(dataDir, e) ?? e;
+  }
 }

@@ -1,6 +1,7 @@
 // The only module that reads process.env. Everything is validated here, once, at start-up: an
 // invalid value stops the process with a message naming the setting, never a surprise later.
-import { statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import { withoutCredentials } from '../mdso/client/safe-url.js';
@@ -124,8 +125,9 @@ export class ConfigError extends Error {
   constructor(
     readonly setting: string,
     reason: string,
+    options?: ErrorOptions,
   ) {
-    super(`Invalid setting ${setting}: ${reason}`);
+    super(`Invalid setting ${setting}: ${reason}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -367,7 +369,11 @@ function hostSetting(env: Env, name: string, def: string): string {
   return v;
 }
 
-/** The store creates the directory when missing; what exists at the path must be one. */
+/**
+ * The store creates the directory when missing; what exists at the path must be one, and this
+ * process must be able to write there. Checked here because SQLite's own refusal, "unable to open
+ * database file", names neither the setting nor the path nor the permission.
+ */
 function dataDirSetting(env: Env): string {
   const v = raw(env, 'DATA_DIR') ?? './data';
   if (v === ':memory:') return v;
@@ -376,12 +382,43 @@ function dataDirSetting(env: Env): string {
     isDir = statSync(v).isDirectory();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return v;
+    if (code === 'ENOENT') {
+      const parent = nearestExisting(resolve(v));
+      if (!writable(parent))
+        throw new ConfigError('DATA_DIR', `"${v}" does not exist and cannot be created: ${parent} is not writable by this process (${processUser()})`);
+      return v;
+    }
     if (code === 'ENOTDIR') throw new ConfigError('DATA_DIR', `"${v}" is not a usable directory: part of the path is a file`);
     throw new ConfigError('DATA_DIR', `"${v}" is not a usable directory (${code ?? (e as Error).message})`);
   }
   if (!isDir) throw new ConfigError('DATA_DIR', `"${v}" exists and is not a directory`);
+  if (!writable(v)) throw new ConfigError('DATA_DIR', `"${v}" is not writable by this process (${processUser()})`);
   return v;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nearestExisting(path: string): string {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      statSync(dir);
+      return dir;
+    } catch {
+      if (dirname(dir) === dir) return dir;
+    }
+  }
+}
+
+/** Who the operator must give the directory to. */
+function processUser(): string {
+  return typeof process.getuid === 'function' ? `user id ${process.getuid()}` : 'its user';
 }
 
 function authSettings(env: Env): Config['auth'] {

@@ -2,7 +2,7 @@
 // secrets never reach the process output: not at start-up, not when requests carry them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -37,6 +37,64 @@ describe('start-up settings', () => {
       assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
     });
   }
+
+  // A directory the store cannot use is refused as the setting it is: SQLite's own "unable to open
+  // database file" with a stack trace named neither DATA_DIR nor the path.
+  const unusableDirs: Array<[string, (dir: string) => Promise<{ env: Record<string, string>; as?: { uid: number; gid: number } }>, RegExp]> = [
+    [
+      'a directory this user may not write',
+      async dir => {
+        const data = join(dir, 'readonly');
+        await mkdir(data);
+        // Root may write anywhere, so the server runs as nobody when the tests run as root.
+        if (process.getuid?.() === 0) return { env: { DATA_DIR: data }, as: { uid: 65534, gid: 65534 } };
+        await chmod(data, 0o555);
+        return { env: { DATA_DIR: data } };
+      },
+      /^correlator: Invalid setting DATA_DIR: ".*readonly" is not writable by this process \(user id \d+\)$/m,
+    ],
+    [
+      'a missing directory under one this user may not write',
+      async dir => {
+        const parent = join(dir, 'closed');
+        await mkdir(parent);
+        if (process.getuid?.() === 0) return { env: { DATA_DIR: join(parent, 'data') }, as: { uid: 65534, gid: 65534 } };
+        await chmod(parent, 0o555);
+        return { env: { DATA_DIR: join(parent, 'data') } };
+      },
+      /^correlator: Invalid setting DATA_DIR: ".*closed\/data" does not exist and cannot be created: .*closed is not writable by this process/m,
+    ],
+    [
+      'a directory whose database file is something else',
+      async dir => {
+        await mkdir(join(dir, 'correlator.db'));
+        return { env: { DATA_DIR: dir } };
+      },
+      /^correlator: Invalid setting DATA_DIR: ".*" cannot hold the store \(SQLITE_CANTOPEN: unable to open database file\)$/m,
+    ],
+  ];
+  for (const [what, prepare, message] of unusableDirs) {
+    it(`DATA_DIR: ${what} → exit 2 naming the setting and the path`, async t => {
+      const cleanup = cleanupStack(fn => t.after(fn));
+      const dir = await tempDir(cleanup);
+      await chmod(dir, 0o755);
+      const { env, as } = await prepare(dir);
+      const { code, output } = await startupOutcome(env, undefined, as);
+      assert.equal(code, 2, output);
+      assert.match(output, message);
+      assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
+    });
+  }
+
+  it('DATA_DIR held by a running correlator → exit 2 naming the setting, no stack trace', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const dir = await tempDir(cleanup);
+    await startServer(cleanup, { DATA_DIR: dir });
+    const { code, output } = await startupOutcome({ DATA_DIR: dir });
+    assert.equal(code, 2, output);
+    assert.match(output, /^correlator: Invalid setting DATA_DIR: .+ is in use by another correlator \(correlator\.lock stayed locked for 5 s\); stop it first$/m);
+    assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
+  });
 
   // The MDSO simulator refuses its settings the same way: one line naming the setting, no stack trace.
   const simulatorCases: Array<[string, Record<string, string>]> = [

@@ -107,9 +107,14 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
  * Starts the server with settings that must stop it. Resolves with its exit code and output; if it
  * starts listening instead, it is killed and the code is null.
  */
-export async function startupOutcome(env: Record<string, string>, entry = SERVER_ENTRY): Promise<{ code: number | null; output: string }> {
+export async function startupOutcome(
+  env: Record<string, string>,
+  entry = SERVER_ENTRY,
+  as: { uid: number; gid: number } | undefined = undefined,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: CORRELATOR_ROOT,
+    ...as,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,6 +9,9 @@ import { join } from 'node:path';
 export const LOCK_FILE = 'correlator.lock';
 const LOCK_WAIT_MS = 5000;
 
+/** Another correlator holds the directory: a refusal to start, not a fault of this one. */
+export class DataDirInUseError extends Error {}
+
 export class DataDirLock {
   private readonly db: Database.Database;
 
@@ -21,7 +24,7 @@ export class DataDirLock {
     } catch (e) {
       this.db.close();
       if ((e as { code?: string }).code === 'SQLITE_BUSY')
-        throw new Error(
+        throw new DataDirInUseError(
           `DATA_DIR ${dataDir} is in use by another correlator (${LOCK_FILE} stayed locked for ${LOCK_WAIT_MS / 1000} s); stop it first`,
         );
       throw e;
