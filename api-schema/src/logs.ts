@@ -38,6 +38,9 @@ export const LogBatchResponse = Type.Object({
   }),
   rejected: Type.Integer(),
   errors: Type.Array(Type.Object({ index: Type.Integer(), message: Type.String() })),
+  warnings: Type.Array(Type.String(), {
+    description: 'About records stored all the same: older than retention (deleted at the next sweep) or dated over an hour ahead',
+  }),
 });
 export type LogBatchResponse = Static<typeof LogBatchResponse>;
 

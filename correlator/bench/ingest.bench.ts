@@ -137,7 +137,7 @@ async function startServer(receiveOnly: boolean, writerThread = true) {
   if (receiveOnly) {
     app.correlator.pipeline.tracesFromProtobuf = async body => {
       const spans = decodeTraceRequest(body, rules).spans.length;
-      return { accepted: spans, duplicates: 0, rejected: 0, message: '' };
+      return { accepted: spans, duplicates: 0, rejected: 0, message: '', warnings: [] };
     };
   }
   await app.listen({ host: '127.0.0.1', port: 0 });

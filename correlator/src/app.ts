@@ -129,7 +129,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     store,
   );
   const rules = keyRulesFromConfig(config);
-  const pipeline = new IngestPipeline(store, engine, metrics, rules, now);
+  const pipeline = new IngestPipeline(store, engine, metrics, rules, now, { retentionDays: config.retentionDays });
   const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs, config.limits.maxInflightBytes);
   const exporter = config.tempo.endpoint
     ? new TempoExporter({

@@ -10,13 +10,16 @@ import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
 import type { DerivedWrites } from '../store/derived-writes.js';
 import type { IngestOutcome, Store } from '../store/store.js';
+import { timeWarnings, type TimeBounds } from './time-warnings.js';
 
 export interface IngestResult {
   accepted: number;
   duplicates: number;
   rejected: number;
-  /** Empty when nothing was rejected. */
+  /** The rejection and the warnings, for OTLP's partial_success; empty when there are none. */
   message: string;
+  /** Items stored that the sender should know about (time-warnings.ts). */
+  warnings: readonly string[];
 }
 
 export type Signal = 'traces' | 'logs' | 'api_logs';
@@ -35,6 +38,8 @@ export class IngestPipeline {
     private readonly metrics: CoreMetrics,
     private readonly rules: KeyExtractionRules,
     private readonly now: () => number = Date.now,
+    /** Without them (the MDSO poller's tests, benchmarks), no time warnings. */
+    private readonly timeBounds: TimeBounds | null = null,
   ) {}
 
   /** Throws DecodeError when the body is not an OTLP request at all. */
@@ -71,11 +76,13 @@ export class IngestPipeline {
   // The derive functions are the instance's: one made here would share this frame's context,
   // which holds the batch, and storeItems keeps it until the commit.
   private storeSpans(batch: DecodedTraceBatch, source: IngestSource = 'client'): Promise<IngestResult> {
-    return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans, source);
+    const warnings = this.timeBounds ? timeWarnings(batch.spans, spanStart, spanEnd, 'span(s)', this.now(), this.timeBounds) : NO_WARNINGS;
+    return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans, source, warnings);
   }
 
   private storeLogs(batch: DecodedLogBatch, signal: Signal): Promise<IngestResult> {
-    return this.storeItems(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), this.deriveLogs);
+    const warnings = this.timeBounds ? timeWarnings(batch.logs, logTime, logTime, 'log record(s)', this.now(), this.timeBounds) : NO_WARNINGS;
+    return this.storeItems(signal, batch, derive => this.store.ingestLogs(batch.logs, derive, this.now()), this.deriveLogs, 'client', warnings);
   }
 
   private readonly deriveSpans = (fresh: DecodedSpan[]) => this.engine.observe(fresh, []);
@@ -90,7 +97,8 @@ export class IngestPipeline {
     { rejected, rejectionMessages }: { rejected: number; rejectionMessages: string[] },
     ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
     derive: (fresh: T[]) => { writes: DerivedWrites; events: Map<string, number>; touched: TouchedState },
-    source: IngestSource = 'client',
+    source: IngestSource,
+    warnings: readonly string[],
   ): Promise<IngestResult> {
     const fromClient = source === 'client';
     const end = fromClient ? this.metrics.ingestDuration.startTimer({ signal }) : null;
@@ -107,7 +115,7 @@ export class IngestPipeline {
       outcome => {
         end?.();
         if (counts) this.countDerived(counts);
-        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient);
+        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient, warnings);
       },
       (e: unknown) => {
         if (touched) this.engine.forget(touched);
@@ -126,21 +134,35 @@ export class IngestPipeline {
     if (bridgesSuperseded) this.metrics.bridgesSuperseded.inc(bridgesSuperseded);
   }
 
-  private count(signal: Signal, fresh: number, duplicates: number, rejected: number, messages: string[], fromClient: boolean): IngestResult {
+  private count(
+    signal: Signal,
+    fresh: number,
+    duplicates: number,
+    rejected: number,
+    messages: string[],
+    fromClient: boolean,
+    warnings: readonly string[],
+  ): IngestResult {
     if (fromClient) {
       const m = this.metrics.ingestItems;
       if (fresh) m.inc({ signal, outcome: 'accepted' }, fresh);
       if (duplicates) m.inc({ signal, outcome: 'duplicate' }, duplicates);
       if (rejected) m.inc({ signal, outcome: 'rejected' }, rejected);
     }
-    const message = rejected
+    const rejection = rejected
       ? `${rejected} ${signal === 'traces' ? 'span(s)' : 'log record(s)'} rejected: ${messages.join('; ')}${
           rejected > messages.length ? ` (and ${rejected - messages.length} more)` : ''
         }`
       : '';
-    return { accepted: fresh + duplicates, duplicates, rejected, message };
+    const message = warnings.length ? [rejection, ...warnings].filter(Boolean).join('. ') : rejection;
+    return { accepted: fresh + duplicates, duplicates, rejected, message, warnings };
   }
 }
+
+const NO_WARNINGS: readonly string[] = [];
+const spanStart = (s: DecodedSpan) => s.startMs;
+const spanEnd = (s: DecodedSpan) => s.endMs;
+const logTime = (l: DecodedLog) => l.timeMs;
 
 /** What a batch's derived writes add to the metrics once stored. */
 interface DerivedCounts {

@@ -11,19 +11,20 @@ import { buildTestApp } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
-async function sampleSpans(attrs: Record<string, string> = { circuit_id: 'C1' }) {
-  const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'op', startMs: T0, endMs: T0 + 5, attributes: attrs }] }]);
+async function sampleSpans(attrs: Record<string, string> = { circuit_id: 'C1' }, startMs = T0) {
+  const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'op', startMs, endMs: startMs + 5, attributes: attrs }] }]);
   return t!.spans;
 }
 
 describe('OTLP/HTTP protocol', () => {
   it('answers protobuf with an empty ExportTraceServiceResponse in protobuf', async t => {
     const app = await buildTestApp(t);
+    // Within retention: an older span is answered with a warning (time-warnings.test.ts).
     const res = await app.inject({
       method: 'POST',
       url: '/v1/traces',
       headers: { 'content-type': 'application/x-protobuf' },
-      payload: tracesProtobuf(await sampleSpans()),
+      payload: tracesProtobuf(await sampleSpans(undefined, Date.now() - 60_000)),
     });
     assert.equal(res.statusCode, 200);
     assert.equal(res.headers['content-type'], 'application/x-protobuf');

@@ -60,7 +60,13 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
           throw unavailable;
         });
       opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
-      return { accepted: result.accepted, duplicates: result.duplicates, rejected: converted.errors.length, errors: converted.errors };
+      return {
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        rejected: converted.errors.length,
+        errors: converted.errors,
+        warnings: [...result.warnings],
+      };
     },
   );
 
