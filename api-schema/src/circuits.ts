@@ -16,8 +16,8 @@ export const CircuitSummary = Type.Object(
     spanCount: Type.Integer(),
     errorCount: Type.Integer({
       description:
-        'Spans with error status, and logs of no trace of severity ERROR or worse (17 and up; a trace\'s ERROR lines are its error spans\'): ' +
-        'status is error when it is over 0',
+        "Each of its traces' errors (its spans with error status, or when none failed its logs of severity ERROR or worse, 17 and up), " +
+        'and its logs of no trace of severity ERROR or worse: status is error when it is over 0',
     }),
     logCount: Type.Integer(),
     bridgeCount: Type.Integer(),

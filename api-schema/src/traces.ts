@@ -76,7 +76,9 @@ export const TraceSummary = Type.Object(
     rootName: Type.String(),
     services: Type.Array(Type.String(), { description: 'Services of its spans and of its logs' }),
     spanCount: Type.Integer(),
-    errorCount: Type.Integer({ description: 'Spans with error status' }),
+    errorCount: Type.Integer({
+      description: 'Spans with error status, or when none failed its logs of severity ERROR or worse: what it counts for its circuits',
+    }),
     startTimeMs: Type.Number({
       description: "When its first span starts; for a trace known only from logs that name it, the first log's time",
     }),

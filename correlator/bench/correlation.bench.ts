@@ -118,6 +118,7 @@ function fill(engine: CorrelationEngine, traces: number): void {
       lastMs: startMs + 300,
       spanCount: 10,
       errorCount: 0,
+      errorLogCount: 0,
       logCount: 0,
       entry: { spanId: `e${j.toString(16).padStart(15, '0')}`, service, name: 'handle', startMs, endMs: startMs + 300, hasParent: false },
       candidates: CandidateSpans.of(Array.from({ length: 6 }, (_, k) => ({

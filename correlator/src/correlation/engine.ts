@@ -23,6 +23,7 @@ import {
   groupMapKey,
   type BridgePlan,
   type KeyGroup,
+  traceErrors,
   type TraceState,
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
@@ -153,6 +154,7 @@ export function newTraceState(traceId: string): TraceState {
     lastMs: -Infinity,
     spanCount: 0,
     errorCount: 0,
+    errorLogCount: 0,
     logCount: 0,
     entry: null,
     candidates: new CandidateSpans(),
@@ -314,6 +316,7 @@ export class CorrelationEngine {
         state: t,
         spans: 0,
         errors: 0,
+        errorLogs: 0,
         logs: 0,
         entryChanged: false,
         candidatesChanged: false,
@@ -332,6 +335,7 @@ export class CorrelationEngine {
     const t = this.trace(span.traceId, batch);
     const d = batch.traceDeltas.get(span.traceId)!;
     const service = span.resource.serviceName;
+    const errorsBefore = traceErrors(t.errorCount, t.errorLogCount);
     d.spans++;
     t.spanCount++;
     if (span.statusCode === STATUS_ERROR) {
@@ -391,7 +395,11 @@ export class CorrelationEngine {
         if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
       }
     }
-    const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors: span.statusCode === STATUS_ERROR ? 1 : 0, logs: 0, keys: span.keys };
+    // The trace's first error span replaces its ERROR lines as its errors (traceErrors): the
+    // difference, which may be below 0, whichever of them came first.
+    const errors = traceErrors(t.errorCount, t.errorLogCount) - errorsBefore;
+    const ownErrors = span.statusCode === STATUS_ERROR ? 1 : 0;
+    const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors, ownErrors, logs: 0, keys: span.keys };
     this.countInCircuits(t, circuitBefore, moreBefore, span.keys?.circuit_id, datum, batch);
   }
 
@@ -410,8 +418,11 @@ export class CorrelationEngine {
     batch: BatchContext,
   ): void {
     const ofTrace = t?.keys.circuit_id;
-    // A datum counts for its own circuit id unless the trace has it too (counted below, once).
-    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own))) addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), datum, datum.keys);
+    // A datum counts for its own circuit id unless the trace has it too (counted below, once). A
+    // trace's datum gets here only when its further key values are full: that circuit never takes
+    // the trace in whole, so it counts the datum's own error, not what it changes the trace's by.
+    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own)))
+      addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), { ...datum, errors: datum.ownErrors }, datum.keys);
     if (ofTrace === undefined || t === null) return;
     countForTraceCircuit(t, ofTrace, circuitBefore !== undefined, own, datum, batch);
     // The further circuits a trace names (a report over many circuits) are its circuits as much.
@@ -424,13 +435,21 @@ export class CorrelationEngine {
     const service = log.resource.serviceName;
     // An error log of no trace is an error of its circuit, as an error span is: a circuit known
     // only from the logs of scripts that report MDSO failures was listed as ok. A trace's error
-    // logs are not counted beside its spans: one failure is an error span and its ERROR line.
-    const errors = !log.traceId && log.severityNumber >= SEVERITY_ERROR ? 1 : 0;
+    // logs count as its errors only while none of its spans failed (traceErrors).
+    const isError = log.severityNumber >= SEVERITY_ERROR;
+    let errors = !log.traceId && isError ? 1 : 0;
     let t: TraceState | null = null;
     if (log.traceId) {
       t = this.trace(log.traceId, batch);
-      batch.traceDeltas.get(log.traceId)!.logs++;
+      const d = batch.traceDeltas.get(log.traceId)!;
+      d.logs++;
       t.logCount++;
+      if (isError) {
+        const before = traceErrors(t.errorCount, t.errorLogCount);
+        d.errorLogs++;
+        t.errorLogCount++;
+        errors = traceErrors(t.errorCount, t.errorLogCount) - before;
+      }
       if (log.timeMs < t.firstMs) t.firstMs = log.timeMs;
       if (log.timeMs > t.lastMs) t.lastMs = log.timeMs;
       // Spans and logs that share a trace id are one correlation, of full confidence.
@@ -452,7 +471,7 @@ export class CorrelationEngine {
         if (!t) batch.writes.looseLogs.push({ key, value, timeMs: log.timeMs, service });
       }
     }
-    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, logs: 1, keys: log.keys };
+    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, ownErrors: t ? 0 : errors, logs: 1, keys: log.keys };
     this.countInCircuits(t, circuitBefore, moreBefore, log.keys?.circuit_id, datum, batch);
   }
 
@@ -913,6 +932,7 @@ export class CorrelationEngine {
         lastMs: t.lastMs,
         spanDelta: d.spans,
         errorDelta: d.errors,
+        errorLogDelta: d.errorLogs,
         logDelta: d.logs,
         services: t.services,
         entry: t.entry,
@@ -1156,6 +1176,7 @@ interface TraceBatchDelta {
   state: TraceState;
   spans: number;
   errors: number;
+  errorLogs: number;
   logs: number;
   entryChanged: boolean;
   candidatesChanged: boolean;
@@ -1302,7 +1323,15 @@ interface CircuitDatum {
   startMs: number;
   endMs: number;
   spans: number;
+  /** What it changes the errors of its trace by (traceErrors), or for a log of no trace its own. */
   errors: number;
+  /**
+   * Its errors counted alone, for a circuit that counts only the data naming it (countInCircuits):
+   * an error span's, and a log of no trace's. A trace's ERROR line counts none there: whether it
+   * counts depends on the trace's spans, which that circuit does not count, and with them on
+   * arrival order.
+   */
+  ownErrors: number;
   logs: number;
   keys: KeyValues | null;
 }
@@ -1325,7 +1354,7 @@ function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean
   }
   const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
   const c = circuitDelta(batch, circuitId, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
-  addToCircuit(c, { ...datum, spans: t.spanCount, errors: t.errorCount, logs: t.logCount }, keys);
+  addToCircuit(c, { ...datum, spans: t.spanCount, errors: traceErrors(t.errorCount, t.errorLogCount), logs: t.logCount }, keys);
   for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
 }
 

@@ -58,7 +58,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
     const w = writer.start();
     const [ids, numbers, services] = t.candidates.parts();
     w.string(t.traceId).strings(t.services).double(t.firstMs).double(t.lastMs);
-    w.double(t.spanCount).double(t.errorCount).double(t.logCount);
+    w.double(t.spanCount).double(t.errorCount).double(t.errorLogCount).double(t.logCount);
     writeEntry(w, t.entry);
     w.strings(ids).doubles(numbers).strings(services);
     writeKeys(w, t.keys);
@@ -73,6 +73,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
     const lastMs = r.double();
     const spanCount = r.double();
     const errorCount = r.double();
+    const errorLogCount = r.double();
     const logCount = r.double();
     const entry = readEntry(r);
     const candidates = new CandidateSpans(r.strings(), r.doubles(), r.strings());
@@ -86,6 +87,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
       lastMs,
       spanCount,
       errorCount,
+      errorLogCount,
       logCount,
       entry,
       candidates,

@@ -26,7 +26,10 @@ export interface TraceState {
   firstMs: number;
   lastMs: number;
   spanCount: number;
+  /** Its spans with error status. */
   errorCount: number;
+  /** Its logs of severity ERROR or worse: they count as its errors only when no span failed (traceErrors). */
+  errorLogCount: number;
   logCount: number;
   entry: EntrySpan | null;
   candidates: CandidateSpans;
@@ -39,6 +42,17 @@ export interface TraceState {
   moreKeys: string[];
   /** Traces this one links to or is linked from through OTLP span links. */
   linkedTraceIds: string[];
+}
+
+/**
+ * A trace's errors, as its circuits count them: its error spans, or when none failed, its ERROR
+ * lines. A failure is usually both an error span and its ERROR line, one error, not two; but a
+ * handler that logs a failure and answers 200 has only the line, and counted for nothing its
+ * circuit was listed ok. Taking the larger of the two instead would count a trace with one error
+ * span and two ERROR lines of it as two. The SQL of the same rule is TRACE_ERRORS_SQL (rows.ts).
+ */
+export function traceErrors(errorSpans: number, errorLogs: number): number {
+  return errorSpans > 0 ? errorSpans : errorLogs;
 }
 
 /** Pairs a trace keeps in `moreKeys`: a report over thousands of circuits keeps the first ones. */

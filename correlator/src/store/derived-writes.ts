@@ -8,7 +8,10 @@ export interface TraceUpsert {
   firstMs: number;
   lastMs: number;
   spanDelta: number;
+  /** Its spans with error status, as TraceState.errorCount. */
   errorDelta: number;
+  /** Its logs of severity ERROR or worse, as TraceState.errorLogCount. */
+  errorLogDelta: number;
   logDelta: number;
   services: string[];
   entry: EntrySpan | null;

@@ -1,11 +1,18 @@
 // An error log of no trace is an error of its circuit, as an error span is: a circuit known only
 // from the logs of the scripts that report MDSO failures was listed as ok, and left out of
-// status=error. A trace's ERROR line is its error span's, not a second error.
+// status=error. A trace's ERROR line is its error span's, not a second error; but a trace whose
+// spans all succeeded counts its ERROR lines, or a handler that logged a failure and answered 200
+// left its circuit listed ok.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { CircuitDetail, CircuitListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
@@ -88,4 +95,169 @@ describe('error logs', () => {
     const c = await circuit(app, 'CKT-R1');
     assert.deepEqual([c.status, c.errorCount, c.traceCount, c.logCount], ['error', 1, 0, 1]);
   });
+
+  it("retention's recount counts a trace's ERROR lines when none of its spans failed, and its error spans alone when some did", async t => {
+    const app = await buildTestApp(t);
+    const [old, flask, failed] = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'activate', startMs: T0 - 3_600_000, endMs: T0 - 3_599_000, attributes: { circuit_id: 'CKT-R2' } }] },
+      { service: 'flask', spans: [{ name: 'POST /activate', startMs: T0, endMs: T0 + 100, attributes: { circuit_id: 'CKT-R2' } }] },
+      { service: 'mdso', spans: [{ name: 'activate', startMs: T0 + 200, endMs: T0 + 300, error: true, attributes: { circuit_id: 'CKT-R2' } }] },
+    ]);
+    for (const b of [old!, flask!, failed!]) await postAccepted(app, '/v1/traces', tracesProtobuf(b.spans));
+    const line = (b: typeof flask, atMs: number) => ({
+      body: 'device refused the change',
+      atMs,
+      traceId: b!.traceId,
+      spanId: b!.spans[0]!.spanContext().spanId,
+      severity: SeverityNumber.ERROR,
+      severityText: 'ERROR',
+    });
+    await postAccepted(app, '/v1/logs', logsProtobuf(await buildLogs('flask', [line(flask, T0 + 50)])));
+    await postAccepted(app, '/v1/logs', logsProtobuf(await buildLogs('mdso', [line(failed, T0 + 250), line(failed, T0 + 260)])));
+    const before = await circuit(app, 'CKT-R2');
+    assert.deepEqual([before.status, before.errorCount, before.traceCount], ['error', 2, 3], 'as ingest counted: the Flask trace\'s line, the failed trace\'s span');
+    const steps = app.correlator.store.pruneStepwise(T0 - 60_000);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
+    assert.equal(step.value.traces, 1, 'the old trace is deleted');
+    const after = await circuit(app, 'CKT-R2');
+    assert.deepEqual([after.status, after.errorCount, after.traceCount], ['error', 2, 2], 'the recount keeps what ingest counted');
+  });
+});
+
+/** The app on a data directory that outlives it, so a case can restart it between sends. */
+class Restartable {
+  app!: FastifyInstance;
+  private constructor(private readonly dir: string) {}
+
+  static async start(t: TestContext): Promise<Restartable> {
+    const r = new Restartable(await mkdtemp(join(tmpdir(), 'corr-errlogs-')));
+    t.after(async () => {
+      await r.app.close();
+      await rm(r.dir, { recursive: true, force: true });
+    });
+    await r.open();
+    return r;
+  }
+
+  private async open(): Promise<void> {
+    this.app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: this.dir }) });
+    await this.app.ready();
+  }
+
+  async restart(): Promise<void> {
+    await this.app.close();
+    await this.open();
+  }
+}
+
+interface LineSpec {
+  severity: 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  /** The line names the circuit, which the trace may not have named yet. */
+  namesCircuit?: boolean;
+}
+
+interface TraceCase {
+  name: string;
+  /** Whether each span failed; the first is the root, the only span that names the circuit. */
+  spans: boolean[];
+  lines: LineSpec[];
+  errors: number;
+}
+
+// A trace's errors are its error spans, or when none failed its ERROR-or-worse lines.
+const TRACE_CASES: TraceCase[] = [
+  { name: 'spans that all succeeded and an ERROR line (a handler that logged a failure and answered 200)', spans: [false, false], lines: [{ severity: 'INFO' }, { severity: 'ERROR' }], errors: 1 },
+  { name: 'spans that all succeeded and an ERROR and a FATAL line', spans: [false, false], lines: [{ severity: 'ERROR' }, { severity: 'FATAL' }], errors: 2 },
+  { name: 'an ERROR line that names the circuit, of a trace whose spans all succeeded', spans: [false], lines: [{ severity: 'ERROR', namesCircuit: true }], errors: 1 },
+  { name: "a failed step and its ERROR line", spans: [false, true], lines: [{ severity: 'ERROR' }], errors: 1 },
+  { name: 'a failed root and two ERROR lines of it', spans: [true, false], lines: [{ severity: 'ERROR' }, { severity: 'ERROR', namesCircuit: true }], errors: 1 },
+  { name: 'two failed spans and one ERROR line', spans: [true, true], lines: [{ severity: 'ERROR' }], errors: 2 },
+  { name: 'spans that all succeeded and INFO and WARN lines', spans: [false, false], lines: [{ severity: 'INFO' }, { severity: 'WARN' }], errors: 0 },
+];
+
+type Send = { kind: 'span' | 'line'; i: number } | 'restart';
+
+/** Each span and each line is a request of its own, in these orders. */
+const ORDERS: { name: string; sends: (c: TraceCase) => Send[] }[] = [
+  { name: 'spans first', sends: c => [...spanSends(c), ...lineSends(c)] },
+  { name: 'lines first', sends: c => [...lineSends(c), ...spanSends(c)] },
+  { name: 'interleaved, a line first', sends: c => interleave(lineSends(c), [...spanSends(c)].reverse()) },
+  { name: 'spans, a restart, lines', sends: c => [...spanSends(c), 'restart', ...lineSends(c)] },
+  { name: 'lines, a restart, spans', sends: c => [...lineSends(c), 'restart', ...spanSends(c)] },
+];
+
+function spanSends(c: TraceCase): Send[] {
+  return c.spans.map((_, i) => ({ kind: 'span', i }));
+}
+
+function lineSends(c: TraceCase): Send[] {
+  return c.lines.map((_, i) => ({ kind: 'line', i }));
+}
+
+function interleave(a: Send[], b: Send[]): Send[] {
+  const out: Send[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) out.push(...(i < a.length ? [a[i]!] : []), ...(i < b.length ? [b[i]!] : []));
+  return out;
+}
+
+const SEVERITY_NUMBER: Record<LineSpec['severity'], SeverityNumber> = {
+  INFO: SeverityNumber.INFO,
+  WARN: SeverityNumber.WARN,
+  ERROR: SeverityNumber.ERROR,
+  FATAL: SeverityNumber.FATAL,
+};
+
+describe("a trace's errors are its error spans, or its ERROR lines when no span failed, whatever the order and restarts", () => {
+  for (const c of TRACE_CASES) {
+    it(`${c.name}: ${c.errors}`, async t => {
+      const cid = 'CKT-E1';
+      const [built] = await buildTraces([
+        {
+          service: 'flask',
+          spans: c.spans.map((error, i) => ({
+            name: i === 0 ? 'POST /activate' : `step ${i}`,
+            startMs: T0 + i * 10,
+            endMs: T0 + 100,
+            error,
+            ...(i === 0 ? { attributes: { circuit_id: cid } } : { parent: 'POST /activate' }),
+          })),
+        },
+      ]);
+      const spans = built!.spans;
+      const root = spans.find(s => s.name === 'POST /activate')!.spanContext();
+      const lines = await Promise.all(
+        c.lines.map(async (l, i) => {
+          const [record] = await buildLogs('flask', [
+            {
+              body: `line ${i}`,
+              atMs: T0 + 50 + i,
+              traceId: root.traceId,
+              spanId: root.spanId,
+              severity: SEVERITY_NUMBER[l.severity],
+              severityText: l.severity,
+              ...(l.namesCircuit ? { attributes: { circuit_id: cid } } : {}),
+            },
+          ]);
+          return logsProtobuf([record!]);
+        }),
+      );
+      for (const order of ORDERS) {
+        const r = await Restartable.start(t);
+        for (const send of order.sends(c)) {
+          if (send === 'restart') await r.restart();
+          else if (send.kind === 'span') await postAccepted(r.app, '/v1/traces', tracesProtobuf([spans.find(s => s.name === (send.i === 0 ? 'POST /activate' : `step ${send.i}`))!]));
+          else await postAccepted(r.app, '/v1/logs', lines[send.i]!);
+        }
+        const status = c.errors > 0 ? 'error' : 'ok';
+        const summary = await circuit(r.app, cid);
+        assert.deepEqual([summary.status, summary.errorCount, summary.spanCount, summary.logCount], [status, c.errors, c.spans.length, c.lines.length], `${order.name}: the circuit's summary`);
+        const listed = (await r.app.inject('/api/circuits')).json<CircuitListResponse>().circuits.find(x => x.circuitId === cid);
+        assert.deepEqual(listed && [listed.status, listed.errorCount], [status, c.errors], `${order.name}: the circuit list`);
+        assert.deepEqual(await errorCircuits(r.app), c.errors > 0 ? [cid] : [], `${order.name}: status=error`);
+        const detail = (await r.app.inject(`/api/traces/${root.traceId}`)).json<{ summary: { errorCount: number } }>();
+        assert.equal(detail.summary.errorCount, c.errors, `${order.name}: the trace's count`);
+      }
+    });
+  }
 });

@@ -22,6 +22,7 @@ const traces: [string, TraceState][] = [
       lastMs: T + 2500.5,
       spanCount: 12,
       errorCount: 2,
+      errorLogCount: 5,
       logCount: 3,
       entry: { spanId: '00f067aa0ba902b7', service: 'beorn', name: 'POST /activate', startMs: T, endMs: T + 2500.5, hasParent: true },
       candidates: CandidateSpans.of([
@@ -43,6 +44,7 @@ const traces: [string, TraceState][] = [
       lastMs: Number.MAX_VALUE,
       spanCount: 2 ** 40 + 1,
       errorCount: 0,
+      errorLogCount: 2 ** 33 + 7,
       logCount: 2 ** 53 - 1,
       entry: { spanId: '', service: 'é', name: 'n'.repeat(300), startMs: -Infinity, endMs: Infinity, hasParent: false },
       candidates: new CandidateSpans(),

@@ -14,6 +14,7 @@ function trace(id: string, service: string, startMs: number, endMs: number, extr
     lastMs: endMs,
     spanCount: 1,
     errorCount: 0,
+    errorLogCount: 0,
     logCount: 0,
     entry: { spanId: `${id}e`.padEnd(16, '0'), service, name: `${service}.entry`, startMs, endMs, hasParent: false },
     candidates: new CandidateSpans(),

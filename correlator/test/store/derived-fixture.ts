@@ -16,6 +16,7 @@ export function traceRow(spans: DecodedSpan[], keys: Record<string, string> = {}
     lastMs: s.endMs,
     spanDelta: spans.length,
     errorDelta: 0,
+    errorLogDelta: 0,
     logDelta: 0,
     services: [s.resource.serviceName],
     entry: null,

@@ -23,6 +23,7 @@ function batchOf(memberships: [key: string, value: string, traceId: string][]): 
     lastMs: 2,
     spanDelta: 1,
     errorDelta: 0,
+    errorLogDelta: 0,
     logDelta: 0,
     services: ['beorn'],
     entry: null,

@@ -480,3 +480,53 @@ test('a schema 10 data directory lists the services of its traces by the hours t
   assert.deepEqual(await store.services({ fromMs: 4 * H + 10, toMs: 4 * H + 20 }), ['arda', 'mdso']);
   assert.deepEqual(await store.services({ fromMs: 5 * H, toMs: 6 * H }), []);
 });
+
+test("a schema 11 data directory keeps its traces' error counts, its ERROR lines of before counted nowhere, and counts those of after", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v11.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    // T1 failed; T2's spans all succeeded, and it logged an ERROR line, which schema 11 counted nowhere.
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '11');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, error_count, log_count, services, keys, linked, updated_ms)
+        VALUES (1, '${T1}', 1000, 1500, 2, 1, 0, '["mdso"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 1500),
+               (2, '${T2}', 2000, 2500, 1, 0, 1, '["flask"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 2500);
+      INSERT INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service, trace_id, span_id,
+         circuit_id, keys, attributes, resource_id, source, received_ms)
+       VALUES ('d1', 2100, '0', 17, 'ERROR', 'device refused the change', 'flask', '${T2}', '', NULL, '{}', '{}', 1, 'otlp', 2100);
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1500), ('circuit_id', '${CIRCUIT}', '${T2}', 2000, 2500);
+      INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count, services, keys, updated_ms)
+        VALUES ('${CIRCUIT}', 1000, 2500, 2, 3, 1, 1, '["mdso","flask"]', '{}', 2500);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION), 'upgraded');
+  assert.deepEqual(
+    store.loadTraces([T1, T2]).map(s => [s.traceId, s.errorCount, s.errorLogCount]),
+    [
+      [T1, 1, 0],
+      [T2, 0, 0],
+    ],
+    'the error spans are kept, and the ERROR lines of before are not counted, as their circuit did not count them',
+  );
+  assert.deepEqual(
+    (await store.traceSummaries([T1, T2])).map(s => [s.traceId, s.errorCount]),
+    [
+      [T1, 1],
+      [T2, 0],
+    ],
+    "the traces' summaries",
+  );
+  assert.equal((await store.getCircuit(CIRCUIT))?.errorCount, 1, "the circuit's count is as it was");
+  // The new column is written from now on, and a trace whose spans all succeeded counts its lines.
+  store.db.prepare('UPDATE traces SET error_log_count = 2 WHERE id = 2').run();
+  assert.deepEqual(
+    store.loadTraces([T2]).map(s => [s.errorCount, s.errorLogCount]),
+    [[0, 2]],
+    'read back into hot state',
+  );
+  assert.deepEqual(
+    (await store.traceSummaries([T2])).map(s => s.errorCount),
+    [2],
+    "the trace's summary counts its lines",
+  );
+});

@@ -8,7 +8,7 @@ import { CIRCUIT_TRACES } from './circuit-traces.js';
 import type { PruneResult } from '../store.js';
 import { correlationId } from '../../correlation/ids.js';
 import { groupMapKey } from '../../correlation/types.js';
-import { correlationMembers } from './rows.js';
+import { TRACE_ERRORS_SQL, correlationMembers } from './rows.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { SEVERITY_ERROR } from '../../otlp/severity.js';
@@ -162,7 +162,7 @@ interface MemberTotals {
 function recountCircuit(db: Database.Database, circuitId: string): number {
   const m = db
     .prepare(
-      `SELECT count(*) AS traces, coalesce(sum(t.span_count), 0) AS spans, coalesce(sum(t.error_count), 0) AS errors,
+      `SELECT count(*) AS traces, coalesce(sum(t.span_count), 0) AS spans, coalesce(sum(${TRACE_ERRORS_SQL}), 0) AS errors,
          coalesce(sum(t.log_count), 0) AS logs, min(t.first_ms) AS firstMs, max(t.last_ms) AS lastMs,
          (SELECT json_group_array(DISTINCT s.value) FROM traces t2, json_each(t2.services) s
            WHERE t2.trace_id IN (${CIRCUIT_TRACES})) AS services

@@ -253,6 +253,7 @@ export class RowWriter {
         lastMs,
         t.spanDelta,
         t.errorDelta,
+        t.errorLogDelta,
         t.logDelta,
         services,
         t.entry ? JSON.stringify(t.entry) : null,
@@ -432,14 +433,15 @@ function prepareWrites(d: Database.Database) {
       .pluck(),
     upsertTrace: d
       .prepare(
-        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, log_count, services, entry,
-         keys, more_keys, linked, updated_ms, span_first_ms, span_last_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, error_log_count, log_count, services,
+         entry, keys, more_keys, linked, updated_ms, span_first_ms, span_last_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(trace_id) DO UPDATE SET
          first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
          span_first_ms = min(coalesce(span_first_ms, excluded.span_first_ms), coalesce(excluded.span_first_ms, span_first_ms)),
          span_last_ms = max(coalesce(span_last_ms, excluded.span_last_ms), coalesce(excluded.span_last_ms, span_last_ms)),
          span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
+         error_log_count = error_log_count + excluded.error_log_count,
          log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
          keys = excluded.keys, more_keys = excluded.more_keys, linked = excluded.linked,
          updated_ms = excluded.updated_ms

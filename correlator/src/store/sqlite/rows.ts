@@ -1,6 +1,6 @@
 // Row shapes and their mapping to the API's read model.
 import type { Bridge, BusinessKeyName, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
-import type { BridgePlan, EntrySpan, TraceState } from '../../correlation/types.js';
+import { traceErrors, type BridgePlan, type EntrySpan, type TraceState } from '../../correlation/types.js';
 import { CandidateSpans } from '../../correlation/candidate-spans.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 
@@ -22,7 +22,10 @@ export interface TraceRow {
   first_ms: number;
   last_ms: number;
   span_count: number;
+  /** Its spans with error status. */
   error_count: number;
+  /** Its logs of severity ERROR or worse (schema 12; 0 for those stored before). */
+  error_log_count: number;
   log_count: number;
   services: string;
   entry: string | null;
@@ -71,6 +74,9 @@ export interface BridgeDbRow {
   child_ref: number;
 }
 
+/** traceErrors in SQL, of the traces row `t`. */
+export const TRACE_ERRORS_SQL = 'CASE WHEN t.error_count > 0 THEN t.error_count ELSE t.error_log_count END';
+
 /** The members a correlation counts: its traces, and its logs as one. */
 export function correlationMembers(traceCount: number, logCount: number): number {
   return traceCount + (logCount > 0 ? 1 : 0);
@@ -106,6 +112,7 @@ export function toTraceState(r: TraceRow): TraceState {
     lastMs: r.last_ms,
     spanCount: r.span_count,
     errorCount: r.error_count,
+    errorLogCount: r.error_log_count,
     logCount: r.log_count,
     entry: r.entry ? (JSON.parse(r.entry) as EntrySpan) : null,
     candidates: new CandidateSpans(),
@@ -130,7 +137,8 @@ export function toTraceSummary(r: TraceRow): TraceSummary {
     // In name order, as circuits and correlations list theirs: stored, they are in arrival order.
     services: (JSON.parse(r.services) as string[]).sort(),
     spanCount: r.span_count,
-    errorCount: r.error_count,
+    // What it counts for its circuits.
+    errorCount: traceErrors(r.error_count, r.error_log_count),
     startTimeMs: first,
     endTimeMs: last,
     durationMs: Math.max(0, last - first),

@@ -3,7 +3,7 @@ import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { ServiceHourSet } from '../service-hours.js';
 
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS traces (
   last_ms REAL NOT NULL,
   span_count INTEGER NOT NULL DEFAULT 0,
   error_count INTEGER NOT NULL DEFAULT 0,
+  error_log_count INTEGER NOT NULL DEFAULT 0,
   log_count INTEGER NOT NULL DEFAULT 0,
   services TEXT NOT NULL,
   entry TEXT,
@@ -390,6 +391,15 @@ function fillServiceHours(db: Database.Database): void {
   for (const [hour, service] of hours.pairs()) mark.run(hour, service);
 }
 
+// Version 12 keeps a trace's ERROR lines (error_log_count) beside its error spans (error_count):
+// a trace whose spans all succeeded counts its ERROR lines as its errors (traceErrors), and which
+// of the two a trace counts changes when its first error span comes after its lines. The upgrade
+// leaves the new column at 0: the circuits of its traces did not count their lines either, and a
+// count filled in here would be taken off them when an error span came (below 0 for some).
+function addErrorLogColumn(db: Database.Database): void {
+  db.exec('ALTER TABLE traces ADD COLUMN error_log_count INTEGER NOT NULL DEFAULT 0');
+}
+
 // Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
 // body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and
 // readers take either.
@@ -420,6 +430,8 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     // 1's traces table is created anew by the DDL below.
     if (version !== null && version >= 2 && version < 5) db.exec(`ALTER TABLE traces ADD COLUMN more_keys TEXT NOT NULL DEFAULT '[]'`);
     if (version !== null && version >= 2 && version < 10) addSpanExtentColumns(db);
+    // Version 1's traces table is created anew by the DDL below, with the column.
+    if (version !== null && version >= 2 && version < 12) addErrorLogColumn(db);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
