@@ -49,7 +49,7 @@ export class IngestPipeline {
 
   async tracesFromJson(body: unknown, source: IngestSource = 'client'): Promise<IngestResult> {
     const n = normaliseTraceJson(body);
-    const batch = decodeTraceRequest(n.binary, this.rules, n.positionsKept);
+    const batch = decodeTraceRequest(n.binary, this.rules, n.places);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
     return this.storeSpans(batch, source);
@@ -61,7 +61,7 @@ export class IngestPipeline {
 
   async logsFromJson(body: unknown): Promise<IngestResult> {
     const n = normaliseLogsJson(body);
-    const batch = decodeLogsRequest(n.binary, this.rules, this.now(), n.positionsKept);
+    const batch = decodeLogsRequest(n.binary, this.rules, this.now(), n.places);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
     return this.storeLogs(batch, 'logs');

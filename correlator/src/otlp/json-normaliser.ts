@@ -4,7 +4,7 @@
 // share one code path.
 import type protobuf from 'protobufjs';
 import { hexToBytes, isZeroHex } from './hex.js';
-import { ItemRejected } from './request-walker.js';
+import { ItemRejected, type ItemPlaces } from './request-walker.js';
 import { otlpTypes } from './schema.js';
 import { DecodeError } from './wire-reader.js';
 
@@ -12,8 +12,11 @@ export interface NormalisedJson {
   binary: Uint8Array;
   rejected: number;
   rejectionMessages: string[];
-  /** Whether `binary` holds every resource, scope and item of the body at its place: nothing was dropped. */
-  positionsKept: boolean;
+  /**
+   * Where the items of `binary` were in the body, for the decoder's rejections to name the
+   * client's places; null when nothing was left out, so every index is the body's.
+   */
+  places: ItemPlaces | null;
 }
 
 type Obj = Record<string, unknown>;
@@ -194,7 +197,6 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
 function rejectContainer(out: NormalisedJson, e: unknown, items: number): null {
   if (!(e instanceof ItemRejected)) throw e;
   out.rejected += items;
-  out.positionsKept = false;
   if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
   return null;
 }
@@ -208,7 +210,8 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportTraceServiceRequest)');
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], positionsKept: true };
+  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null };
+  const places: ItemPlaces = { resources: [], items: [] };
   const resourceSpans = arrayField(body, 'resourceSpans', 'request').map((rs, i) => {
     const where = `resourceSpans[${i}]`;
     if (!isObj(rs)) throw new DecodeError(`${where} must be an object`);
@@ -218,6 +221,9 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
     } catch (e) {
       return rejectContainer(out, e, countItems(rs, 'scopeSpans', 'spans'));
     }
+    const kept: number[][] = [];
+    places.resources.push(i);
+    places.items.push(kept);
     return {
       resource,
       schemaUrl: typeof rs.schemaUrl === 'string' ? rs.schemaUrl : '',
@@ -225,6 +231,8 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
         const sw = `${where}.scopeSpans[${j}]`;
         if (!isObj(ss)) throw new DecodeError(`${sw} must be an object`);
         const spans: protobuf.Message[] = [];
+        const keptSpans: number[] = [];
+        kept.push(keptSpans);
         arrayField(ss, 'spans', sw).forEach((span, k) => {
           const spw = `${sw}.spans[${k}]`;
           try {
@@ -261,6 +269,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
                 spw,
               ),
             );
+            keptSpans.push(k);
           } catch (e) {
             rejectItem(out, e);
           }
@@ -272,6 +281,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
   out.binary = t.ExportTraceServiceRequest.encode(
     t.ExportTraceServiceRequest.fromObject({ resourceSpans: resourceSpans.filter(rs => rs !== null) }),
   ).finish();
+  if (out.rejected > 0) out.places = places;
   return out;
 }
 
@@ -279,7 +289,8 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportLogsServiceRequest)');
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], positionsKept: true };
+  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null };
+  const places: ItemPlaces = { resources: [], items: [] };
   const resourceLogs = arrayField(body, 'resourceLogs', 'request').map((rl, i) => {
     const where = `resourceLogs[${i}]`;
     if (!isObj(rl)) throw new DecodeError(`${where} must be an object`);
@@ -289,12 +300,17 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
     } catch (e) {
       return rejectContainer(out, e, countItems(rl, 'scopeLogs', 'logRecords'));
     }
+    const kept: number[][] = [];
+    places.resources.push(i);
+    places.items.push(kept);
     return {
       resource,
       scopeLogs: arrayField(rl, 'scopeLogs', where).map((sl, j) => {
         const sw = `${where}.scopeLogs[${j}]`;
         if (!isObj(sl)) throw new DecodeError(`${sw} must be an object`);
         const logRecords: protobuf.Message[] = [];
+        const keptRecords: number[] = [];
+        kept.push(keptRecords);
         arrayField(sl, 'logRecords', sw).forEach((rec, k) => {
           const rw = `${sw}.logRecords[${k}]`;
           try {
@@ -314,6 +330,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
                 rw,
               ),
             );
+            keptRecords.push(k);
           } catch (e) {
             rejectItem(out, e);
           }
@@ -325,5 +342,6 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
   out.binary = t.ExportLogsServiceRequest.encode(
     t.ExportLogsServiceRequest.fromObject({ resourceLogs: resourceLogs.filter(rl => rl !== null) }),
   ).finish();
+  if (out.rejected > 0) out.places = places;
   return out;
 }

@@ -10,7 +10,7 @@ import {
   type KeyExtractionRules,
 } from './decoded.js';
 import { extractLogKeys } from './log-keys.js';
-import { ItemRejected, readItemId, walkExportRequest, type WalkNames } from './request-walker.js';
+import { ItemRejected, readItemId, walkExportRequest, type ItemPlaces, type WalkNames } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
 import { severityNumberOfText } from './severity.js';
 
@@ -21,8 +21,8 @@ const LOGS_REQUEST: WalkNames = {
   path: ['resourceLogs', 'scopeLogs', 'logRecords'],
 };
 
-/** `itemPaths`: whether rejections name the record's place (the body's own, not a re-encoding that dropped items). */
-export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now(), itemPaths = true): DecodedLogBatch {
+/** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
+export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now(), places: ItemPlaces | null = null): DecodedLogBatch {
   const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
   walkExportRequest(
     buf,
@@ -30,7 +30,7 @@ export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, no
     LOGS_REQUEST,
     (r, s, e, resource) => batch.logs.push(decodeLogRecord(r, s, e, resource, rules, nowMs)),
     message => noteRejection(batch, message),
-    itemPaths,
+    places,
   );
   return batch;
 }

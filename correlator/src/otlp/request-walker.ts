@@ -62,9 +62,28 @@ export interface WalkNames {
 }
 
 /**
+ * Where the items of a re-encoded request were in the body the client sent. The JSON normaliser
+ * leaves out the items (and resources) it rejects, so an item's index in the re-encoding can be
+ * another item's in the body, and a rejection must name the place the client can look up.
+ */
+export interface ItemPlaces {
+  /** The body's index of each resource container the re-encoding kept. */
+  resources: number[];
+  /** For each kept resource and each of its scopes, the body's index of each item kept. */
+  items: number[][][];
+}
+
+/** An item's place as the client sent it: `places` maps the re-encoding's indices back, null when `buf` is the body itself. */
+function itemPlace(path: WalkNames['path'], places: ItemPlaces | null, ri: number, si: number, ii: number): string {
+  const [resources, scopes, items] = path;
+  if (places === null) return `${resources}[${ri}].${scopes}[${si}].${items}[${ii}]`;
+  return `${resources}[${places.resources[ri]}].${scopes}[${si}].${items}[${places.items[ri]?.[si]?.[ii]}]`;
+}
+
+/**
  * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
  * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
- * `reject`, prefixed with the item's place when `itemPaths`, and the walk goes on.
+ * `reject`, prefixed with the item's place, and the walk goes on.
  */
 export function walkExportRequest(
   buf: Uint8Array,
@@ -72,7 +91,7 @@ export function walkExportRequest(
   names: WalkNames,
   decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope) => void,
   reject: (message: string) => void,
-  itemPaths: boolean,
+  places: ItemPlaces | null,
 ): void {
   const r = new WireReader(buf);
   const containers: [number, number][] = [];
@@ -83,7 +102,6 @@ export function walkExportRequest(
       containers.push(r.delimited());
     } else r.skip(tag & 7);
   }
-  const [resources, scopes, itemsName] = names.path;
   for (let ri = 0; ri < containers.length; ri++) {
     const [rs, re] = containers[ri]!;
     const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
@@ -98,7 +116,7 @@ export function walkExportRequest(
           decodeItem(r, items[i]!, items[i + 1]!, rsc);
         } catch (err) {
           if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
-          reject(itemPaths ? `${resources}[${ri}].${scopes}[${c / 2}].${itemsName}[${i / 2}]: ${err.message}` : err.message);
+          reject(`${itemPlace(names.path, places, ri, c / 2, i / 2)}: ${err.message}`);
         }
       }
     }

@@ -12,7 +12,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type WalkNames } from './request-walker.js';
+import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type ItemPlaces, type WalkNames } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
 import {
@@ -31,8 +31,8 @@ const TRACE_REQUEST: WalkNames = {
   path: ['resourceSpans', 'scopeSpans', 'spans'],
 };
 
-/** `itemPaths`: whether rejections name the span's place (the body's own, not a re-encoding that dropped items). */
-export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, itemPaths = true): DecodedTraceBatch {
+/** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
+export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, places: ItemPlaces | null = null): DecodedTraceBatch {
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
   const traceIds = newIdMemo();
   walkExportRequest(
@@ -41,7 +41,7 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, i
     TRACE_REQUEST,
     (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds)),
     message => noteRejection(batch, message),
-    itemPaths,
+    places,
   );
   return batch;
 }

@@ -49,6 +49,64 @@ describe('OTLP/HTTP protocol', () => {
     assert.match(ps.partialSuccess.errorMessage, /attribute "blob"/);
   });
 
+  // The reviewer's otlp5 and logs1: an item rejected after one with a bad id lost its place.
+  const ns = String(BigInt(T0) * 1_000_000n);
+  const placed: { url: string; body: unknown; field: string; message: string }[] = [
+    {
+      url: '/v1/traces',
+      field: 'partialSuccess.rejectedSpans',
+      body: {
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  { traceId: 'a'.repeat(32), spanId: 'bad', name: 'x', startTimeUnixNano: ns },
+                  { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'y', startTimeUnixNano: ns, attributes: [{ key: 'payload', value: { stringValue: 'x'.repeat(200) } }] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      message:
+        '2 span(s) rejected: resourceSpans[0].scopeSpans[0].spans[0]: spanId "bad" is not 16 hex characters; ' +
+        'resourceSpans[0].scopeSpans[0].spans[1]: attribute "payload" value is 200 bytes, over the limit of 100',
+    },
+    {
+      url: '/api/otlp/v1/logs',
+      field: 'partialSuccess.rejectedLogRecords',
+      body: {
+        resourceLogs: [
+          {
+            scopeLogs: [
+              {
+                logRecords: [
+                  { timeUnixNano: ns, traceId: 'xyz', body: { stringValue: 'a' } },
+                  { timeUnixNano: ns, body: { stringValue: 'ok' } },
+                  { timeUnixNano: ns, body: { stringValue: 'x'.repeat(500) } },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      message:
+        '2 log record(s) rejected: resourceLogs[0].scopeLogs[0].logRecords[0]: traceId "xyz" is not 32 hex characters; ' +
+        'resourceLogs[0].scopeLogs[0].logRecords[2]: log body is 500 bytes, over the limit of 400',
+    },
+  ];
+  for (const c of placed) {
+    it(`names the place of every JSON item ${c.url} rejects, as the client sent it`, async t => {
+      const app = await buildTestApp(t, { MAX_ATTRIBUTE_VALUE_BYTES: '100' });
+      const res = await app.inject({ method: 'POST', url: c.url, payload: c.body as object });
+      assert.equal(res.statusCode, 200, res.body);
+      const ps = res.json<{ partialSuccess: Record<string, unknown> }>().partialSuccess;
+      assert.equal(ps[c.field.split('.')[1]!], '2', `${c.url}: two rejected: ${res.body}`);
+      assert.equal(ps.errorMessage, c.message, `${c.url}: each rejection has its place`);
+    });
+  }
+
   const encodings: [string, (b: Buffer) => Buffer][] = [
     ['identity', b => b],
     ['gzip', b => gzipSync(b)],

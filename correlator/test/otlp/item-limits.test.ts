@@ -108,36 +108,108 @@ describe('where a rejected item was', () => {
     assert.deepEqual(batch.rejectionMessages, [`resourceSpans[${r}].scopeSpans[0].spans[${i}]: attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`]);
   });
 
-  it('names the place in a JSON body only while the re-encoding has every item where the body had it', async () => {
-    const [t] = await buildTraces([
-      {
-        service: 'beorn',
-        spans: [
-          { name: 'first', startMs: T0, endMs: T0 + 1 },
-          { name: 'second', startMs: T0 + 1, endMs: T0 + 2 },
-          { name: 'third', startMs: T0 + 2, endMs: T0 + 3, attributes: big },
+  // Hand-written bodies: each item says where it is, so a message naming another place shows.
+  const NS = String(BigInt(T0) * 1_000_000n);
+  const hexId = (bytes: number, n: number) => n.toString(16).padStart(bytes * 2, '0');
+  const span = (n: number, o: Record<string, unknown> = {}) => ({
+    traceId: hexId(16, n + 1),
+    spanId: hexId(8, n + 1),
+    name: `s${n}`,
+    startTimeUnixNano: NS,
+    endTimeUnixNano: NS,
+    ...o,
+  });
+  const rec = (n: number, o: Record<string, unknown> = {}) => ({ timeUnixNano: NS, body: { stringValue: `r${n}` }, ...o });
+  const resource = (attrs: { key: string; value: unknown }[] = []) => ({ attributes: [{ key: 'service.name', value: { stringValue: 'beorn' } }, ...attrs] });
+  const badResource = resource([{ key: 'n', value: { intValue: '1.5' } }]);
+  const oversized = { attributes: [{ key: 'note', value: { stringValue: 'x'.repeat(LIMIT + 1) } }] };
+  const tooBig = `attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`;
+  const cases: { title: string; signal: 'traces' | 'logs'; body: unknown; expected: string[] }[] = [
+    {
+      title: 'a span after one with a bad id',
+      signal: 'traces',
+      body: { resourceSpans: [{ resource: resource(), scopeSpans: [{ spans: [span(0, { spanId: 'bad' }), span(1, oversized)] }] }] },
+      expected: ['resourceSpans[0].scopeSpans[0].spans[0]: spanId "bad" is not 16 hex characters', `resourceSpans[0].scopeSpans[0].spans[1]: ${tooBig}`],
+    },
+    {
+      title: 'a span in the second scope, after bad ones in both scopes',
+      signal: 'traces',
+      body: {
+        resourceSpans: [
+          {
+            resource: resource(),
+            scopeSpans: [{ spans: [span(0, { traceId: 'x' }), span(1)] }, { spans: [span(2), span(3, { spanId: '' }), span(4, { kind: 'SPAN_KIND_NONE' }), span(5, oversized)] }],
+          },
         ],
       },
-    ]);
-    const decode = (mutate: (spans: Record<string, unknown>[]) => void): string[] => {
-      const body = tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
-      mutate(body.resourceSpans[0]!.scopeSpans[0]!.spans);
-      const n = normaliseTraceJson(body);
-      return [...n.rejectionMessages, ...decodeTraceRequest(n.binary, rules, n.positionsKept).rejectionMessages];
-    };
-    const oversized = `attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`;
-    const third = (spans: Record<string, unknown>[]) => spans.findIndex(s => s.name === 'third');
-    const kept = decode(() => undefined);
-    const at = third((tracesJson(t!.spans) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] }).resourceSpans[0]!.scopeSpans[0]!.spans);
-    assert.deepEqual(kept, [`resourceSpans[0].scopeSpans[0].spans[${at}]: ${oversized}`]);
-    // The JSON check drops the span with a bad id: in the re-encoding the third span is one place
-    // earlier, and a path would name another span than the body's.
-    const shifted = decode(spans => {
-      const other = spans.find(s => s.name !== 'third')!;
-      other.spanId = 'zz';
+      expected: [
+        'resourceSpans[0].scopeSpans[0].spans[0]: traceId "x" is not 32 hex characters',
+        'resourceSpans[0].scopeSpans[1].spans[1]: spanId is missing',
+        'resourceSpans[0].scopeSpans[1].spans[2]: kind "SPAN_KIND_NONE" is not a SpanKind',
+        `resourceSpans[0].scopeSpans[1].spans[3]: ${tooBig}`,
+      ],
+    },
+    {
+      title: 'a span of a resource after one whose header was rejected',
+      signal: 'traces',
+      body: {
+        resourceSpans: [
+          { resource: badResource, scopeSpans: [{ spans: [span(0)] }] },
+          { resource: resource(), scopeSpans: [{ spans: [span(1, { startTimeUnixNano: 'soon' }), span(2, oversized)] }] },
+        ],
+      },
+      expected: [
+        'resourceSpans[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer',
+        'resourceSpans[1].scopeSpans[0].spans[0]: startTimeUnixNano "soon" is not an unsigned 64-bit integer',
+        `resourceSpans[1].scopeSpans[0].spans[1]: ${tooBig}`,
+      ],
+    },
+    {
+      title: 'a span where nothing else was rejected',
+      signal: 'traces',
+      body: { resourceSpans: [{ resource: resource(), scopeSpans: [{ spans: [span(0), span(1, oversized)] }] }] },
+      expected: [`resourceSpans[0].scopeSpans[0].spans[1]: ${tooBig}`],
+    },
+    {
+      title: 'log records after ones with bad ids',
+      signal: 'logs',
+      body: {
+        resourceLogs: [
+          {
+            resource: resource(),
+            scopeLogs: [{ logRecords: [rec(0), rec(1, { traceId: 'xyz' }), rec(2, { spanId: '0011' }), rec(3, { body: { stringValue: 'x'.repeat(4 * LIMIT + 1) } }), rec(4, oversized)] }],
+          },
+        ],
+      },
+      expected: [
+        'resourceLogs[0].scopeLogs[0].logRecords[1]: traceId "xyz" is not 32 hex characters',
+        'resourceLogs[0].scopeLogs[0].logRecords[2]: spanId "0011" is not 16 hex characters',
+        `resourceLogs[0].scopeLogs[0].logRecords[3]: log body is ${4 * LIMIT + 1} bytes, over the limit of ${4 * LIMIT}`,
+        `resourceLogs[0].scopeLogs[0].logRecords[4]: log ${tooBig}`,
+      ],
+    },
+    {
+      title: 'a log record of a resource after one whose header was rejected',
+      signal: 'logs',
+      body: {
+        resourceLogs: [
+          { resource: badResource, scopeLogs: [{ logRecords: [rec(0), rec(1)] }] },
+          { resource: resource(), scopeLogs: [{ logRecords: [rec(2)] }, { logRecords: [rec(3, { severityNumber: 'LOUD' }), rec(4, oversized)] }] },
+        ],
+      },
+      expected: [
+        'resourceLogs[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer',
+        'resourceLogs[1].scopeLogs[1].logRecords[0]: severityNumber "LOUD" is not a SeverityNumber',
+        `resourceLogs[1].scopeLogs[1].logRecords[1]: log ${tooBig}`,
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(`names the place in the JSON body as sent of ${c.title}`, () => {
+      // As the pipeline composes them: the normaliser's rejections, then the decoder's.
+      const n = c.signal === 'traces' ? normaliseTraceJson(c.body) : normaliseLogsJson(c.body);
+      const decoded = c.signal === 'traces' ? decodeTraceRequest(n.binary, rules, n.places) : decodeLogsRequest(n.binary, rules, T0, n.places);
+      assert.deepEqual([...n.rejectionMessages, ...decoded.rejectionMessages], c.expected, 'every rejection names its place in the body as sent');
     });
-    assert.equal(shifted.length, 2);
-    assert.match(shifted[0]!, /^resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[\d\]: spanId "zz" is not 16 hex characters$/);
-    assert.equal(shifted[1], oversized);
-  });
+  }
 });
