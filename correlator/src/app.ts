@@ -12,12 +12,12 @@ import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
-import { CorrelatorError } from './api/errors.js';
+import { CorrelatorError, errors } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
 import { circuitRoutes } from './api/routes/circuits.js';
 import { correlationRoutes } from './api/routes/correlations.js';
-import { otlpRoutes, requestEncoding } from './api/routes/otlp.js';
+import { OTLP_MEDIA_TYPES, otlpRoutes, requestEncoding } from './api/routes/otlp.js';
 import { serviceGraphRoutes } from './api/routes/service-graph.js';
 import { systemRoutes } from './api/routes/system.js';
 import { traceRoutes } from './api/routes/traces.js';
@@ -321,7 +321,9 @@ function sendError(
   let message = error.message;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than the limit (MAX_BODY_BYTES) after decompression`;
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    message = `unsupported Content-Type "${request.headers['content-type'] ?? ''}"`;
+    // fastify's own message does not say what would have been taken.
+    const accepted = request.routeOptions.config?.otlpSignal ? OTLP_MEDIA_TYPES : ['application/json'];
+    message = errors.unsupportedMediaType(request.headers['content-type'], accepted).message;
   }
   if (code === 'FST_ERR_VALIDATION') message = `invalid request: ${error.message}`;
   if (status >= 500 && !(error instanceof CorrelatorError)) {

@@ -26,12 +26,9 @@ export const errors = {
   circuitNotFound: (id: string) =>
     new CorrelatorError('CORR_ERR_CIRCUIT_NOT_FOUND', 404, `no data for circuit "${id}" in the store`),
   traceNotFound: (id: string) => new CorrelatorError('CORR_ERR_TRACE_NOT_FOUND', 404, `no trace with id ${id} in the store`),
-  unsupportedMediaType: (ct: string | undefined) =>
-    new CorrelatorError(
-      'CORR_ERR_OTLP_BAD_CONTENT_TYPE',
-      415,
-      `unsupported Content-Type "${ct ?? ''}": send application/x-protobuf or application/json`,
-    ),
+  /** `accepted`: the media types the route takes, for the client to know what to send instead. */
+  unsupportedMediaType: (ct: string | undefined, accepted: readonly string[], code = 'CORR_ERR_OTLP_BAD_CONTENT_TYPE') =>
+    new CorrelatorError(code, 415, `unsupported Content-Type "${ct ?? ''}": send ${accepted.join(' or ')}`),
   badEncoding: (enc: string) =>
     new CorrelatorError('CORR_ERR_BAD_CONTENT_ENCODING', 415, `unsupported Content-Encoding "${enc}": use gzip, deflate or identity`),
   corruptCompression: (enc: string, detail: string) =>
@@ -43,8 +40,8 @@ export const errors = {
   unavailable: (why: string, retryAfterSeconds: number) =>
     new CorrelatorError('CORR_ERR_UNAVAILABLE', 503, why, retryAfterSeconds),
   unauthorized: () => new CorrelatorError('CORR_ERR_UNAUTHORIZED', 401, 'missing or invalid credentials'),
-  methodNotAllowed: (method: string, url: string) =>
-    new CorrelatorError('CORR_ERR_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${url}; use POST`),
+  methodNotAllowed: (method: string, url: string, allowed: readonly string[]) =>
+    new CorrelatorError('CORR_ERR_METHOD_NOT_ALLOWED', 405, `${method} is not allowed on ${url}; use ${allowed.join(' or ')}`),
 };
 
 /**

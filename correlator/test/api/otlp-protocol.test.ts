@@ -139,7 +139,8 @@ describe('OTLP/HTTP protocol', () => {
   }
 
   const refusals: { title: string; env?: Record<string, string>; req: InjectOptions; status: number; message: RegExp; retryAfter?: boolean }[] = [
-    { title: 'text/plain', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'hi' }, status: 415, message: /Content-Type "text\/plain"/ },
+    { title: 'text/plain', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'text/plain' }, payload: 'hi' }, status: 415, message: /Content-Type "text\/plain": send application\/x-protobuf or application\/json$/ },
+    { title: 'a type no parser takes', req: { method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/xml' }, payload: '<x/>' }, status: 415, message: /^unsupported Content-Type "application\/xml": send application\/x-protobuf or application\/json$/ },
     { title: 'GET', req: { method: 'GET', url: '/v1/traces' }, status: 405, message: /GET is not allowed/ },
     { title: 'unknown encoding', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, payload: '{}' }, status: 415, message: /Content-Encoding "br"/ },
     { title: 'corrupt gzip', req: { method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: 'not gzip at all' }, status: 400, message: /not valid gzip/ },
@@ -164,6 +165,45 @@ describe('OTLP/HTTP protocol', () => {
       if (c.status === 405) assert.equal(res.headers.allow, 'POST');
       const ok = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{}' });
       assert.equal(ok.statusCode, 200, 'the app keeps serving');
+    });
+  }
+
+  // The JSON log batch refuses what the OTLP receivers refuse, with the same statuses.
+  const batch = JSON.stringify({ resource: { service: 's' }, records: [] });
+  const logBatchRefusals: { title: string; req: InjectOptions; status: number; code: string; message: string; allow?: string }[] = [
+    {
+      title: 'text/plain',
+      req: { method: 'POST', url: '/api/logs', headers: { 'content-type': 'text/plain' }, payload: batch },
+      status: 415,
+      code: 'CORR_ERR_BAD_CONTENT_TYPE',
+      message: 'unsupported Content-Type "text/plain": send application/json',
+    },
+    {
+      title: 'a type no parser takes',
+      req: { method: 'POST', url: '/api/logs', headers: { 'content-type': 'application/xml' }, payload: '<logs/>' },
+      status: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      message: 'unsupported Content-Type "application/xml": send application/json',
+    },
+    ...(['PUT', 'DELETE', 'PATCH'] as const).map(method => ({
+      title: method,
+      req: { method, url: '/api/logs', headers: { 'content-type': 'application/json' }, payload: batch },
+      status: 405,
+      code: 'CORR_ERR_METHOD_NOT_ALLOWED',
+      message: `${method} is not allowed on /api/logs; use GET or POST`,
+      allow: 'GET, HEAD, POST',
+    })),
+  ];
+  for (const c of logBatchRefusals) {
+    it(`refuses ${c.title} on the JSON log batch with ${c.status}, naming what it takes`, async t => {
+      const app = await buildTestApp(t);
+      const res = await app.inject(c.req);
+      assert.equal(res.statusCode, c.status, res.body);
+      const body = res.json<{ code: string; message: string }>();
+      assert.deepEqual([body.code, body.message], [c.code, c.message], `${c.title}: code and message`);
+      assert.equal(res.headers.allow, c.allow, `${c.title}: Allow header`);
+      const ok = await app.inject({ method: 'POST', url: '/api/logs', headers: { 'content-type': 'application/json; charset=utf-8' }, payload: batch });
+      assert.equal(ok.statusCode, 200, `a JSON batch is still taken: ${ok.body}`);
     });
   }
 

@@ -28,6 +28,9 @@ export interface ApiLogsOptions {
   maxBatchSize: number;
 }
 
+/** The media type of a request, without its parameters. */
+const mediaType = (ct: string | undefined): string => (ct ?? '').split(';')[0]!.trim().toLowerCase();
+
 export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (app, opts) => {
   app.post(
     '/api/logs',
@@ -41,6 +44,12 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       },
       config: { ingestSignal: 'api_logs' },
       onRequest: opts.guard.admitRequest,
+      // fastify parses text/plain too, and the schema then refused the string as "body must be
+      // object", which does not tell the client that only the media type was wrong.
+      preValidation: async request => {
+        if (mediaType(request.headers['content-type']) !== 'application/json')
+          throw errors.unsupportedMediaType(request.headers['content-type'], ['application/json'], 'CORR_ERR_BAD_CONTENT_TYPE');
+      },
     },
     async (request, reply) => {
       opts.guard.holdBytes(reply, decodedBodyLength(request));
@@ -90,4 +99,14 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       return { logs: items, truncated };
     },
   );
+
+  app.route({
+    method: ['PUT', 'DELETE', 'PATCH'],
+    url: '/api/logs',
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      reply.header('Allow', 'GET, HEAD, POST');
+      throw errors.methodNotAllowed(request.method, '/api/logs', ['GET', 'POST']);
+    },
+  });
 };

@@ -16,6 +16,9 @@ export interface OtlpRoutesOptions {
   metrics: CoreMetrics;
 }
 
+/** What the receivers take, in the order a 415 lists them. */
+export const OTLP_MEDIA_TYPES: readonly string[] = ['application/x-protobuf', 'application/json'];
+
 export function requestEncoding(request: FastifyRequest): OtlpEncoding | null {
   const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
@@ -34,7 +37,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
 
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = requestEncoding(request);
-    if (!encoding) throw errors.unsupportedMediaType(request.headers['content-type']);
+    if (!encoding) throw errors.unsupportedMediaType(request.headers['content-type'], OTLP_MEDIA_TYPES);
     guard.holdBytes(reply, decodedBodyLength(request));
     let result: IngestResult;
     try {
@@ -90,7 +93,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
         schema: { hide: true },
         handler: async (request, reply) => {
           reply.header('Allow', 'POST');
-          throw errors.methodNotAllowed(request.method, url);
+          throw errors.methodNotAllowed(request.method, url, ['POST']);
         },
       });
     }
