@@ -10,6 +10,7 @@ import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
+import { parseJsonBody } from './api/json-body.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
@@ -222,6 +223,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       response[401] ??= { ...(otlp ? OtlpStatus : ErrorResponse), description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
     }
     if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body)) response[400] ??= ErrorResponse;
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));

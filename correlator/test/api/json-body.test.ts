@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildTestApp } from './app-fixture.js';
+
+const PROTO = 'JSON key "__proto__" is not accepted: keys that could change objects\' prototypes are refused';
+const CONSTRUCTOR = 'JSON key "constructor" holding a "prototype" is not accepted: keys that could change objects\' prototypes are refused';
+const INVALID = "Body is not valid JSON but content-type is set to 'application/json'";
+
+/** Puts `inner` at the end of a chain of `depth` objects. */
+const nested = (depth: number, inner: string) => '{"a":'.repeat(depth) + inner + '}'.repeat(depth);
+
+// Each body twice: as an OTLP request and as a log batch, where the key sits among valid fields.
+const cases: { title: string; extra: string; status: number; message: string }[] = [
+  { title: 'a "__proto__" key', extra: '"__proto__":{"x":1}', status: 400, message: PROTO },
+  { title: 'a "__proto__" key deep inside', extra: `"foo":${nested(200, '{"__proto__":1}')}`, status: 400, message: PROTO },
+  { title: 'a "__proto__" key written with escapes', extra: '"foo":{"\\u005f_proto__":1}', status: 400, message: PROTO },
+  { title: 'a "constructor" holding a "prototype"', extra: `"foo":${nested(3, '{"constructor":{"prototype":1}}')}`, status: 400, message: CONSTRUCTOR },
+  { title: 'a "constructor" key holding no prototype', extra: '"foo":{"constructor":{"name":"x"},"c":"__proto__"}', status: 200, message: '' },
+];
+const routes: { url: string; body: (extra: string) => string }[] = [
+  { url: '/v1/traces', body: extra => `{"resourceSpans":[],${extra}}` },
+  { url: '/api/logs', body: extra => `{"resource":{"service":"s"},"records":[],${extra}}` },
+];
+
+describe('JSON bodies with keys that could poison prototypes', () => {
+  for (const c of cases) {
+    it(`${c.status === 200 ? 'accepts' : 'refuses, naming the key,'} ${c.title}`, async t => {
+      const app = await buildTestApp(t);
+      for (const r of routes) {
+        const res = await app.inject({ method: 'POST', url: r.url, headers: { 'content-type': 'application/json' }, payload: r.body(c.extra) });
+        assert.equal(res.statusCode, c.status, `${r.url}: ${res.body}`);
+        if (c.status !== 200) assert.equal(res.json<{ message: string }>().message, c.message, `${r.url}: the message names the key`);
+      }
+    });
+  }
+
+  const invalid: { title: string; payload: string }[] = [
+    { title: 'unterminated', payload: '{"resourceSpans": [' },
+    { title: 'a "__proto__" key in a body that is not JSON', payload: '{"__proto__":1' },
+  ];
+  for (const c of invalid) {
+    it(`still calls a body that is not JSON invalid: ${c.title}`, async t => {
+      const app = await buildTestApp(t);
+      for (const r of routes) {
+        const res = await app.inject({ method: 'POST', url: r.url, headers: { 'content-type': 'application/json' }, payload: c.payload });
+        assert.equal(res.statusCode, 400, `${r.url}: ${res.body}`);
+        assert.equal(res.json<{ message: string }>().message, INVALID, `${r.url}: the syntax is what is wrong`);
+      }
+    });
+  }
+
+  it('parses a body with a byte order mark, as before', async t => {
+    const app = await buildTestApp(t);
+    const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '\ufeff{"resourceSpans":[]}' });
+    assert.equal(res.statusCode, 200, res.body);
+  });
+});
