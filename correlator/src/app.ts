@@ -328,7 +328,12 @@ function sendError(
   if (status < 400) status = 500;
   const code = error.code ?? 'CORR_ERR_INTERNAL';
   let message = error.message;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body is larger than the limit (MAX_BODY_BYTES) after decompression`;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    // Only a compressed body's limit is on what it inflates to; saying so for a plain body suggested it was compressed.
+    const encoding = String(request.headers['content-encoding'] ?? '').trim().toLowerCase();
+    const compressed = encoding !== '' && encoding !== 'identity';
+    message = `request body is larger than the limit (MAX_BODY_BYTES, ${request.routeOptions.bodyLimit} bytes)${compressed ? ' after decompression' : ''}`;
+  }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     // fastify's own message does not say what would have been taken.
     const accepted = request.routeOptions.config?.otlpSignal ? OTLP_MEDIA_TYPES : ['application/json'];

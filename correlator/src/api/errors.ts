@@ -28,7 +28,11 @@ export const errors = {
   traceNotFound: (id: string) => new CorrelatorError('CORR_ERR_TRACE_NOT_FOUND', 404, `no trace with id ${id} in the store`),
   /** `accepted`: the media types the route takes, for the client to know what to send instead. */
   unsupportedMediaType: (ct: string | undefined, accepted: readonly string[], code = 'CORR_ERR_OTLP_BAD_CONTENT_TYPE') =>
-    new CorrelatorError(code, 415, `unsupported Content-Type "${ct ?? ''}": send ${accepted.join(' or ')}`),
+    new CorrelatorError(
+      code,
+      415,
+      `${ct ? `unsupported Content-Type "${ct}"` : 'the Content-Type header is missing'}: send ${accepted.join(' or ')}`,
+    ),
   badEncoding: (enc: string) =>
     new CorrelatorError('CORR_ERR_BAD_CONTENT_ENCODING', 415, `unsupported Content-Encoding "${enc}": use gzip, deflate or identity`),
   corruptCompression: (enc: string, detail: string) =>

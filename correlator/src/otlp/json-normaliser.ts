@@ -2,7 +2,7 @@
 // base64; enums are integers; int64 may be strings. Each span (or log record) is converted on its
 // own so one bad item is rejected alone, then the binary decoder does the rest, so both encodings
 // share one code path.
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
 import { hexToBytes, isZeroHex } from './hex.js';
 import { ItemRejected, type ItemPlaces } from './request-walker.js';
 import { otlpTypes } from './schema.js';
@@ -61,16 +61,34 @@ function checkUint64(o: Obj, name: string, where: string): void {
   throw new ItemRejected(`${where}: ${name} ${JSON.stringify(v)?.slice(0, 60)} is not an unsigned 64-bit integer`);
 }
 
-function checkIntValues(v: unknown, where: string, depth = 0): void {
+/** Whether protobufjs takes `v` as a bytes field's base64: the check it makes, so none of its "invalid encoding" errors is left to reach a client without a name. */
+function isBase64(v: string): boolean {
+  try {
+    protobuf.util.base64.decode(v, new Uint8Array(protobuf.util.base64.length(v)), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks the values protobufjs would misread (int64s) or refuse without naming them (base64
+ * bytes), naming the place and the attribute (the nearest enclosing `key`) of a bad one.
+ */
+function checkValues(v: unknown, where: string, depth = 0, attribute: string | null = null): void {
   if (depth > 32 || v === null || typeof v !== 'object') return;
   if (Array.isArray(v)) {
-    v.forEach((x, i) => checkIntValues(x, `${where}[${i}]`, depth + 1));
+    v.forEach((x, i) => checkValues(x, `${where}[${i}]`, depth + 1, attribute));
     return;
   }
+  const name = typeof (v as Obj).key === 'string' ? ((v as Obj).key as string) : attribute;
+  const of = name === null ? '' : `attribute ${JSON.stringify(name.slice(0, 80))} `;
   for (const [k, x] of Object.entries(v as Obj)) {
     if (k === 'intValue') {
       if (!isInt64(x)) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
-    } else checkIntValues(x, `${where}.${k}`, depth + 1);
+    } else if (k === 'bytesValue') {
+      if (typeof x === 'string' && !isBase64(x)) throw new ItemRejected(`${where}: ${of}bytesValue ${JSON.stringify(x.slice(0, 60))} is not base64`);
+    } else checkValues(x, `${where}.${k}`, depth + 1, name);
   }
 }
 
@@ -185,7 +203,7 @@ function convertItem(type: protobuf.Type, item: unknown, prepare: (o: Obj) => vo
 function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf.Message | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new DecodeError(`${where} must be an object`);
-  checkIntValues(v.attributes, `${where}.attributes`);
+  checkValues(v.attributes, `${where}.attributes`);
   try {
     return type.fromObject(v);
   } catch (e) {
@@ -233,6 +251,14 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
         const spans: protobuf.Message[] = [];
         const keptSpans: number[] = [];
         kept.push(keptSpans);
+        let scope: protobuf.Message | undefined;
+        try {
+          scope = convertHeader(t.InstrumentationScope, ss.scope, `${sw}.scope`);
+        } catch (e) {
+          // The scope stays, empty, so the places of the scopes after it are the body's.
+          rejectContainer(out, e, Array.isArray(ss.spans) ? ss.spans.length : 0);
+          return { spans };
+        }
         arrayField(ss, 'spans', sw).forEach((span, k) => {
           const spw = `${sw}.spans[${k}]`;
           try {
@@ -254,8 +280,8 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
                   arrayField(o, 'events', spw).forEach((ev, ei) => {
                     if (isObj(ev)) checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
                   });
-                  checkIntValues(o.attributes, `${spw}.attributes`);
-                  checkIntValues(o.events, `${spw}.events`);
+                  checkValues(o.attributes, `${spw}.attributes`);
+                  checkValues(o.events, `${spw}.events`);
                   // A link without a valid context (ids missing or all zero) says nothing about
                   // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.
                   o.links = arrayField(o, 'links', spw).flatMap((l, li) => {
@@ -274,7 +300,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
             rejectItem(out, e);
           }
         });
-        return { scope: convertHeader(t.InstrumentationScope, ss.scope, `${sw}.scope`), spans };
+        return { scope, spans };
       }),
     };
   });
@@ -311,6 +337,13 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
         const logRecords: protobuf.Message[] = [];
         const keptRecords: number[] = [];
         kept.push(keptRecords);
+        let scope: protobuf.Message | undefined;
+        try {
+          scope = convertHeader(t.InstrumentationScope, sl.scope, `${sw}.scope`);
+        } catch (e) {
+          rejectContainer(out, e, Array.isArray(sl.logRecords) ? sl.logRecords.length : 0);
+          return { logRecords };
+        }
         arrayField(sl, 'logRecords', sw).forEach((rec, k) => {
           const rw = `${sw}.logRecords[${k}]`;
           try {
@@ -324,8 +357,8 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
                   enumField(o, 'severityNumber', SEVERITY_NUMBERS, 'SeverityNumber', rw);
                   checkUint64(o, 'timeUnixNano', rw);
                   checkUint64(o, 'observedTimeUnixNano', rw);
-                  checkIntValues(o.attributes, `${rw}.attributes`);
-                  checkIntValues(o.body, `${rw}.body`);
+                  checkValues(o.attributes, `${rw}.attributes`);
+                  checkValues(o.body, `${rw}.body`);
                 },
                 rw,
               ),
@@ -335,7 +368,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
             rejectItem(out, e);
           }
         });
-        return { scope: convertHeader(t.InstrumentationScope, sl.scope, `${sw}.scope`), logRecords };
+        return { scope, logRecords };
       }),
     };
   });

@@ -146,12 +146,21 @@ describe('OTLP/HTTP protocol', () => {
     { title: 'corrupt gzip', req: { method: 'POST', url: '/v1/logs', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: 'not gzip at all' }, status: 400, message: /not valid gzip/ },
     { title: 'invalid JSON', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{"resourceSpans": [' }, status: 400, message: /JSON/i },
     { title: 'JSON that is not a request', req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '{"resourceSpans": 5}' }, status: 400, message: /resourceSpans must be an array/ },
+    { title: 'a body without a Content-Type', req: { method: 'POST', url: '/v1/traces', payload: Buffer.from('{}') }, status: 415, message: /^the Content-Type header is missing: send application\/x-protobuf or application\/json$/ },
+    { title: 'an empty body without a Content-Type', req: { method: 'POST', url: '/v1/logs' }, status: 415, message: /^the Content-Type header is missing: send application\/x-protobuf or application\/json$/ },
+    {
+      title: 'an uncompressed body over the limit',
+      env: { MAX_BODY_BYTES: '2048' },
+      req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: `{"x":"${'a'.repeat(100_000)}"}` },
+      status: 413,
+      message: /^request body is larger than the limit \(MAX_BODY_BYTES, 2048 bytes\)$/,
+    },
     {
       title: 'a body over the limit after decompression',
       env: { MAX_BODY_BYTES: '2048' },
       req: { method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, payload: gzipSync(Buffer.from(`{"x":"${'a'.repeat(100_000)}"}`)) },
       status: 413,
-      message: /after decompression/,
+      message: /^request body is larger than the limit \(MAX_BODY_BYTES, 2048 bytes\) after decompression$/,
     },
   ];
   for (const c of refusals) {
@@ -184,6 +193,13 @@ describe('OTLP/HTTP protocol', () => {
       status: 415,
       code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
       message: 'unsupported Content-Type "application/xml": send application/json',
+    },
+    {
+      title: 'a body without a Content-Type',
+      req: { method: 'POST', url: '/api/logs', payload: Buffer.from(batch) },
+      status: 415,
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      message: 'the Content-Type header is missing: send application/json',
     },
     ...(['PUT', 'DELETE', 'PATCH'] as const).map(method => ({
       title: method,

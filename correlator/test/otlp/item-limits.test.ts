@@ -203,6 +203,61 @@ describe('where a rejected item was', () => {
         `resourceLogs[1].scopeLogs[1].logRecords[1]: log ${tooBig}`,
       ],
     },
+    {
+      title: 'a span with an attribute whose bytesValue is not base64, naming the attribute',
+      signal: 'traces',
+      body: {
+        resourceSpans: [
+          { resource: resource(), scopeSpans: [{ spans: [span(0), span(1, { attributes: [{ key: 'ok', value: { bytesValue: 'AQID' } }, { key: 'blob', value: { bytesValue: '%%%' } }] })] }] },
+        ],
+      },
+      expected: ['resourceSpans[0].scopeSpans[0].spans[1].attributes[1].value: attribute "blob" bytesValue "%%%" is not base64'],
+    },
+    {
+      title: 'the spans of a scope whose attributes are bad, and a span of the next scope',
+      signal: 'traces',
+      body: {
+        resourceSpans: [
+          {
+            resource: resource(),
+            scopeSpans: [
+              { scope: { name: 's', attributes: [{ key: 'v', value: { intValue: 'x' } }] }, spans: [span(0), span(1)] },
+              { scope: { name: 't' }, spans: [span(2, oversized)] },
+            ],
+          },
+        ],
+      },
+      expected: ['resourceSpans[0].scopeSpans[0].scope.attributes[0].value: intValue "x" is not a 64-bit integer', `resourceSpans[0].scopeSpans[1].spans[0]: ${tooBig}`],
+    },
+    {
+      title: 'the spans of a resource with a bad bytesValue',
+      signal: 'traces',
+      body: { resourceSpans: [{ resource: resource([{ key: 'raw', value: { bytesValue: 'A' } }]), scopeSpans: [{ spans: [span(0)] }] }] },
+      expected: ['resourceSpans[0].resource.attributes[1].value: attribute "raw" bytesValue "A" is not base64'],
+    },
+    {
+      title: 'a log record whose bytes body is not base64, and one with a bad bytes attribute in a list',
+      signal: 'logs',
+      body: {
+        resourceLogs: [
+          {
+            resource: resource(),
+            scopeLogs: [
+              {
+                logRecords: [
+                  rec(0, { body: { bytesValue: 'no!' } }),
+                  rec(1, { attributes: [{ key: 'list', value: { arrayValue: { values: [{ stringValue: 'a' }, { bytesValue: '*' }] } } }] }),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      expected: [
+        'resourceLogs[0].scopeLogs[0].logRecords[0].body: bytesValue "no!" is not base64',
+        'resourceLogs[0].scopeLogs[0].logRecords[1].attributes[0].value.arrayValue.values[1]: attribute "list" bytesValue "*" is not base64',
+      ],
+    },
   ];
   for (const c of cases) {
     it(`names the place in the JSON body as sent of ${c.title}`, () => {
