@@ -11,6 +11,7 @@ import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { parseJsonBody } from './api/json-body.js';
+import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
@@ -208,6 +209,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
         { name: 'system' },
       ],
     },
+    transformObject: document =>
+      'openapiObject' in document ? completeOpenApi(document.openapiObject as Record<string, unknown>, config.auth) : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -216,6 +219,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   // and document their own 400s; those without responses are the hidden method-not-allowed ones.
   app.addHook('onRoute', route => {
     if (!route.schema || route.url.startsWith('/docs')) return;
+    if (typeof route.method === 'string') route.schema.operationId ??= OPERATION_IDS[`${route.method} ${route.url}`];
     const otlp = route.config?.otlpSignal !== undefined;
     if (otlp && !route.schema.response) return;
     const response = (route.schema.response ??= {}) as Record<string, unknown>;
@@ -223,6 +227,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       response[401] ??= { ...(otlp ? OtlpStatus : ErrorResponse), description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
     }
     if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body)) response[400] ??= ErrorResponse;
+    if (!otlp && route.schema.body) {
+      response[415] ??= { ...ErrorResponse, description: 'A Content-Type the route does not take, or a Content-Encoding other than gzip or deflate' };
+    }
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {

@@ -26,7 +26,18 @@ export function requestEncoding(request: FastifyRequest): OtlpEncoding | null {
   return null;
 }
 
-const failure = { 400: OtlpStatus, 413: OtlpStatus, 415: OtlpStatus, 429: OtlpStatus, 503: OtlpStatus };
+const failure = {
+  400: OtlpStatus,
+  // Other methods have no operation of their own in the document; their answer is told here.
+  405: { ...OtlpStatus, description: 'Not this method: GET, PUT, DELETE and PATCH on this path are answered 405 with Allow: POST' },
+  413: OtlpStatus,
+  415: {
+    ...OtlpStatus,
+    description: 'A Content-Type other than application/x-protobuf or application/json, or a Content-Encoding other than gzip or deflate',
+  },
+  429: OtlpStatus,
+  503: OtlpStatus,
+};
 
 export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opts) => {
   const { pipeline, guard, metrics } = opts;

@@ -1,0 +1,101 @@
+// What the OpenAPI document says that the route schemas cannot: names for client generators,
+// the optional authentication, the OTLP request bodies (not validated by schema: they are protobuf
+// or OTLP/JSON, decoded by our own decoders) and the records of the JSON log batch (validated one
+// by one, so an invalid record is rejected alone rather than failing the batch's schema).
+import { LogBatchRecord } from '@correlation-station/api-schema';
+import type { Config } from '../config/config.js';
+import { OPEN_PATHS } from './auth.js';
+
+/**
+ * Stable operationIds, by method and route (fastify's form of the path). Client code generated from
+ * the document is named by them, so they never change once given; a route without one fails its test.
+ */
+export const OPERATION_IDS: Readonly<Record<string, string>> = {
+  'POST /v1/traces': 'exportTraces',
+  'POST /v1/logs': 'exportLogs',
+  'POST /api/otlp/v1/traces': 'exportTracesUnderApi',
+  'POST /api/otlp/v1/logs': 'exportLogsUnderApi',
+  'POST /api/logs': 'ingestLogBatch',
+  'GET /api/logs': 'listLogs',
+  'GET /api/circuits': 'listCircuits',
+  'GET /api/circuits/:id': 'getCircuit',
+  'GET /api/circuits/:id/trace': 'getCircuitTrace',
+  'GET /api/circuits/:id/logs': 'getCircuitLogs',
+  'GET /api/traces/:traceId': 'getTrace',
+  'GET /api/correlations': 'listCorrelations',
+  'GET /api/service-graph': 'getServiceGraph',
+  'GET /api/services': 'listServices',
+  'GET /health': 'getHealth',
+  'GET /ready': 'getReadiness',
+  'GET /api/info': 'getInfo',
+  'GET /metrics': 'getMetrics',
+  'GET /api/mdso/errors': 'listMdsoErrors',
+  'GET /api/mdso/summary': 'getMdsoSummary',
+  'GET /api/mdso/issues': 'listMdsoIssues',
+  'GET /api/mdso/issues/:id': 'getMdsoIssue',
+  'PATCH /api/mdso/issues/:id': 'updateMdsoIssue',
+  'GET /api/mdso/defects': 'listMdsoDefects',
+  'POST /api/mdso/defects/validate': 'validateMdsoDefects',
+  'POST /api/mdso/defects/reload': 'reloadMdsoDefects',
+  'GET /api/mdso/uncategorized': 'listMdsoUncategorized',
+  'GET /api/mdso/status': 'getMdsoStatus',
+  'POST /api/mdso/collect': 'collectMdso',
+};
+
+export const OTLP_PATHS: ReadonlySet<string> = new Set(['/v1/traces', '/v1/logs', '/api/otlp/v1/traces', '/api/otlp/v1/logs']);
+
+type Json = Record<string, unknown>;
+interface Operation extends Json {
+  requestBody?: { required?: boolean; description?: string; content?: Record<string, { schema?: Json }> };
+  parameters?: Json[];
+  security?: Json[];
+}
+
+const CONTENT_ENCODING = {
+  in: 'header',
+  name: 'Content-Encoding',
+  required: false,
+  description: 'gzip (or x-gzip) or deflate (zlib or raw); the size limit applies to the inflated body. Another encoding is a 415.',
+  schema: { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'identity'] },
+};
+
+/** fastify-swagger's `transformObject`: completes the generated document. */
+export function completeOpenApi(doc: Json, auth: Readonly<Config['auth']>): Json {
+  const components = ((doc.components ??= {}) as Json);
+  // Both are declared whatever AUTH_MODE is, so a client knows what a correlator may ask for.
+  components.securitySchemes = {
+    basicAuth: { type: 'http', scheme: 'basic', description: 'When the correlator runs with AUTH_MODE=basic (AUTH_USERNAME, AUTH_PASSWORD)' },
+    bearerAuth: { type: 'http', scheme: 'bearer', description: 'When the correlator runs with AUTH_MODE=bearer (AUTH_TOKEN)' },
+  };
+  // What this correlator asks for: {} is "no credentials", which AUTH_MODE=none (the default) takes.
+  doc.security = auth.mode === 'basic' ? [{ basicAuth: [] }] : auth.mode === 'bearer' ? [{ bearerAuth: [] }] : [{}];
+  const record = JSON.parse(JSON.stringify(LogBatchRecord)) as Json;
+  for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (OPEN_PATHS.has(path) || (path === '/metrics' && !auth.protectMetrics)) op.security = [];
+      if (OTLP_PATHS.has(path) && method === 'post') {
+        const signal = path.endsWith('/traces') ? 'Trace' : 'Logs';
+        op.requestBody = {
+          required: true,
+          description: `An OTLP Export${signal}ServiceRequest, as protobuf or OTLP/JSON, optionally compressed (Content-Encoding)`,
+          content: {
+            'application/x-protobuf': { schema: { type: 'string', format: 'binary', description: `Export${signal}ServiceRequest (opentelemetry/proto)` } },
+            'application/json': { schema: { type: 'object', description: `Export${signal}ServiceRequest in OTLP/JSON (hex ids, int64 as strings or numbers)` } },
+          },
+        };
+        op.parameters = [...(op.parameters ?? []), CONTENT_ENCODING];
+      }
+      if (path === '/api/logs' && method === 'post') {
+        const schema = op.requestBody?.content?.['application/json']?.schema as { properties?: { records?: Json } } | undefined;
+        if (schema?.properties?.records) {
+          schema.properties.records.items = {
+            ...record,
+            description: 'A LogBatchRecord. Each is checked alone: an invalid one is rejected (listed in errors), the others are stored',
+          };
+        }
+        op.parameters = [...(op.parameters ?? []), CONTENT_ENCODING];
+      }
+    }
+  }
+  return doc;
+}
