@@ -1,8 +1,18 @@
 // Full decoding of one stored span (its OTLP Span message bytes) for the query API.
 import type { SpanKindName } from '@correlation-station/api-schema';
-import { readKeyValueInto, readKeyValueList, type AttrMap } from './any-value.js';
+import { readKeyValueInto, readKeyValueList, setAttribute, type AttrMap } from './any-value.js';
 import { bytesToHex } from './hex.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, durationMsFromParts, msFromParts, nanosFromParts } from './wire-reader.js';
+import {
+  DecodeError,
+  WIRE_FIXED64,
+  WIRE_LEN,
+  WIRE_VARINT,
+  WireReader,
+  durationMsFromParts,
+  msFromParts,
+  nanosFromParts,
+  utf8,
+} from './wire-reader.js';
 
 export interface FullSpan {
   traceId: string;
@@ -66,22 +76,22 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
     else if (f === 9 && w === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      readKeyValueInto(r, s, e, span.attributes);
+      readAttributeOrPlaceholder(r, s, e, span.attributes);
       r.end = bytes.length;
     } else if (f === 11 && w === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      span.events.push(readEvent(r, s, e));
+      span.events.push(unlessUnreadable(r, s, e, readEvent, message => ({ timeUnixNano: '0', name: unreadable('event', message), attributes: {} })));
       r.end = bytes.length;
     } else if (f === 13 && w === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      span.links.push(readLinkFull(r, s, e));
+      span.links.push(unlessUnreadable(r, s, e, readLinkFull, message => ({ traceId: '', spanId: '', attributes: { '(link)': unreadable('link', message) } })));
       r.end = bytes.length;
     } else if (f === 15 && w === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      span.status = readStatus(r, s, e);
+      span.status = unlessUnreadable(r, s, e, readStatus, message => ({ code: 'unset', message: unreadable('status', message) }));
       r.end = bytes.length;
     } else r.skip(w);
   }
@@ -90,6 +100,67 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
   span.startTimeMs = msFromParts(start[0], start[1]);
   span.durationMs = durationMsFromParts(start[0], start[1], end[0], end[1]);
   return span;
+}
+
+/**
+ * What a view shows for a part of a span it cannot read. Ingest refuses such spans now, but spans
+ * stored before it did are read by every view of their trace and circuit: a DecodeError there
+ * made those answer 500 for good, where the rest of the span and view can still be shown.
+ */
+function unreadable(what: string, message: string): string {
+  return `(${what} could not be read: ${message})`;
+}
+
+/** `read` of [start, end), or `placeholder` of its DecodeError; leaves `r.pos` at `end`. */
+function unlessUnreadable<T>(
+  r: WireReader,
+  start: number,
+  end: number,
+  read: (r: WireReader, start: number, end: number) => T,
+  placeholder: (message: string) => T,
+): T {
+  const saveEnd = r.end;
+  try {
+    return read(r, start, end);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    return placeholder(err.message);
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+}
+
+/** readKeyValueInto, or for a value it cannot read the key (as far as it can be found) with a placeholder. */
+function readAttributeOrPlaceholder(r: WireReader, start: number, end: number, out: AttrMap): void {
+  const saveEnd = r.end;
+  try {
+    readKeyValueInto(r, start, end, out);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    setAttribute(out, keyOf(r.buf, start, end), unreadable('attribute value', err.message));
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+}
+
+/** The key of a KeyValue whose value cannot be read, as far as its fields can be walked. */
+function keyOf(buf: Uint8Array, start: number, end: number): string {
+  const r = new WireReader(buf, start, end);
+  let key = '';
+  try {
+    while (!r.done) {
+      const tag = r.tag();
+      if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
+        const s = r.delimitedStart();
+        key = utf8(buf, s, r.pos);
+      } else r.skip(tag & 7);
+    }
+  } catch {
+    // The fields before the broken one are what there is.
+  }
+  return key;
 }
 
 function readEvent(r: WireReader, start: number, end: number): FullSpan['events'][number] {
@@ -106,7 +177,7 @@ function readEvent(r: WireReader, start: number, end: number): FullSpan['events'
     else if (f === 3 && (tag & 7) === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      readKeyValueInto(r, s, e, ev.attributes);
+      readAttributeOrPlaceholder(r, s, e, ev.attributes);
       r.end = end;
     } else r.skip(tag & 7);
   }
@@ -128,7 +199,7 @@ function readLinkFull(r: WireReader, start: number, end: number): FullSpan['link
     } else if (f === 4 && (tag & 7) === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
-      readKeyValueInto(r, s, e, link.attributes);
+      readAttributeOrPlaceholder(r, s, e, link.attributes);
       r.end = end;
     } else r.skip(tag & 7);
   }
