@@ -8,6 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import { moduleWorker } from '../../runtime/module-worker.js';
 import type Database from 'better-sqlite3';
 import type { RowBatch, RowWriteResult, RowWriter } from './row-writer.js';
+import { packBatch, type WireBatch } from './row-batch-wire.js';
 import { WRITER_FAILED_CODE } from '../write-failure.js';
 
 /** Batches are numbered from 1 in the order they are written; they commit in that order. */
@@ -73,7 +74,7 @@ export interface WriterData {
   progress: SharedArrayBuffer;
 }
 
-export type WriterRequest = { type: 'write'; seq: number; batch: RowBatch } | { type: 'stop' };
+export type WriterRequest = { type: 'write'; seq: number; batch: WireBatch } | { type: 'stop' };
 
 export type WriterReply =
   | { type: 'ready' }
@@ -133,9 +134,11 @@ export class WriterThread implements RowSink {
     if (this.waiting.size === 0) this.worker.ref();
     return new Promise<RowWriteResult>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
+      // In here, as the post: whatever it throws rejects the write rather than escaping the store.
+      const wire = packBatch(batch);
       this.worker.postMessage(
-        { type: 'write', seq, batch } satisfies WriterRequest,
-        spanBytesOf(batch),
+        { type: 'write', seq, batch: wire } satisfies WriterRequest,
+        [...spanBytesOf(wire), wire.rows.refs.buffer, wire.rows.nums.buffer],
       );
     });
   }
@@ -205,7 +208,7 @@ export class WriterThread implements RowSink {
  * spans are about 330 KiB, and a copy made the thread allocate and fault in that much again.
  * Only buffers the batch owns whole (`encodeSpanChunks` allocates them) and that are not empty.
  */
-function spanBytesOf(batch: RowBatch): ArrayBuffer[] {
+function spanBytesOf(batch: Pick<RowBatch, 'chunkMeta' | 'chunkBody'>): ArrayBuffer[] {
   const moved: ArrayBuffer[] = [];
   for (const view of [batch.chunkMeta, batch.chunkBody]) {
     const b = view.buffer;

@@ -5,6 +5,7 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import Database from 'better-sqlite3';
 import { configureConnection } from './connection.js';
 import { RowWriter, type RowBatch, type RowWriteResult } from './row-writer.js';
+import { unpackBatch } from './row-batch-wire.js';
 import { SpanBodyAppender } from './span-body-files.js';
 import type { WriterData, WriterReply, WriterRequest } from './writer-thread.js';
 
@@ -25,7 +26,11 @@ const applyGroup = db.transaction((bs: RowBatch[]) => bs.map(b => writer.apply(b
  */
 const GROUP_SPANS = 4096;
 
-type Write = Extract<WriterRequest, { type: 'write' }>;
+/** A write request with its rows unpacked. */
+interface Write {
+  seq: number;
+  batch: RowBatch;
+}
 type Outcome = { type: 'done'; result: RowWriteResult } | { type: 'failed'; error: string; code: string | null };
 
 let commits = 0;
@@ -92,10 +97,12 @@ port.on('message', (first: WriterRequest) => {
   }
 });
 
+const unpacked = (m: Extract<WriterRequest, { type: 'write' }>): Write => ({ seq: m.seq, batch: unpackBatch(m.batch) });
+
 function onRequest(first: WriterRequest): void {
   if (first.type === 'stop') return stop();
-  const group: Write[] = [first];
-  let spans = spansOf(first);
+  const group: Write[] = [unpacked(first)];
+  let spans = spansOf(group[0]!);
   let stopAfter = false;
   // Requests that arrived while the previous group was being written are waiting in the port.
   while (spans < GROUP_SPANS) {
@@ -106,8 +113,9 @@ function onRequest(first: WriterRequest): void {
       stopAfter = true;
       break;
     }
-    group.push(m);
-    spans += spansOf(m);
+    const w = unpacked(m);
+    group.push(w);
+    spans += spansOf(w);
   }
   writeGroup(group);
   if (stopAfter) stop();
