@@ -33,6 +33,7 @@ function fullBatch(): RowBatch {
       lastMs: -Infinity,
       spanDelta: 0,
       errorDelta: 0,
+      errorLogDelta: 2,
       logDelta: 2,
       services: [],
       entry: null,
@@ -49,6 +50,7 @@ function fullBatch(): RowBatch {
       lastMs: -0,
       spanDelta: 12,
       errorDelta: 1,
+      errorLogDelta: 3,
       logDelta: 0,
       services: ['sense-api', 'granite-inventory', 'sense-api'],
       // Not the interface's order: stored as JSON, the order is part of the row.

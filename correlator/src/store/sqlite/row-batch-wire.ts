@@ -160,6 +160,7 @@ export function packBatch(batch: RowBatch): WireBatch {
       p.value(t.lastMs);
       p.value(t.spanDelta);
       p.value(t.errorDelta);
+      p.value(t.errorLogDelta);
       p.value(t.logDelta);
       p.strings(t.services);
       p.object(t.entry);
@@ -271,6 +272,7 @@ export function unpackBatch(wire: WireBatch): RowBatch {
       lastMs: u.value(),
       spanDelta: u.value(),
       errorDelta: u.value(),
+      errorLogDelta: u.value(),
       logDelta: u.value(),
       services: u.strings(),
       entry: u.object(),
