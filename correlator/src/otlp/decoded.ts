@@ -77,7 +77,7 @@ export interface DecodedLogBatch {
 
 export const MAX_REJECTION_MESSAGES = 5;
 
-export function noteRejection(batch: { rejected: number; rejectionMessages: string[] }, message: string): void {
+export function noteRejection(batch: { rejected: number; rejectionMessages: string[] }, message: string | (() => string)): void {
   batch.rejected++;
-  if (batch.rejectionMessages.length < MAX_REJECTION_MESSAGES) batch.rejectionMessages.push(message);
+  if (batch.rejectionMessages.length < MAX_REJECTION_MESSAGES) batch.rejectionMessages.push(typeof message === 'string' ? message : message());
 }

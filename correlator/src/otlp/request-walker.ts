@@ -3,10 +3,10 @@
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
 import { bytesToHex, isAllZero, sameBytes } from './hex.js';
-import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
+import { DecodeError, InputError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
 
 /** Thrown by an item decoder for an item that is well-framed but invalid: only that item is rejected. */
-export class ItemRejected extends Error {}
+export class ItemRejected extends InputError {}
 
 /**
  * A trace or span id field of an item as lowercase hex. A wrong length rejects the item; an empty
@@ -83,14 +83,15 @@ function itemPlace(path: WalkNames['path'], places: ItemPlaces | null, ri: numbe
 /**
  * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
  * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
- * `reject`, prefixed with the item's place, and the walk goes on.
+ * `reject`, prefixed with the item's place, and the walk goes on. The message is made only when
+ * asked for: a request can reject every one of its items, and only a few are reported.
  */
 export function walkExportRequest(
   buf: Uint8Array,
   rules: KeyExtractionRules,
   names: WalkNames,
   decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope) => void,
-  reject: (message: string) => void,
+  reject: (message: () => string) => void,
   places: ItemPlaces | null,
 ): void {
   const r = new WireReader(buf);
@@ -116,7 +117,7 @@ export function walkExportRequest(
           decodeItem(r, items[i]!, items[i + 1]!, rsc);
         } catch (err) {
           if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
-          reject(`${itemPlace(names.path, places, ri, c / 2, i / 2)}: ${err.message}`);
+          reject(() => `${itemPlace(names.path, places, ri, c / 2, i / 2)}: ${err.message}`);
         }
       }
     }
