@@ -298,7 +298,7 @@ export class CorrelationEngine {
   private rememberLinkInto(target: string, source: string): void {
     const sources = this.pendingLinkSources.get(target);
     if (sources) {
-      if (!sources.includes(source)) sources.push(source);
+      pushOnce(sources, source);
       return;
     }
     if (this.pendingLinkSources.size >= MAX_PENDING_LINK_TARGETS) this.pendingLinkSources.delete(this.pendingLinkSources.keys().next().value!);
@@ -1418,8 +1418,29 @@ function addService(services: string[], service: string): void {
 
 /** Records that t links to or is linked from `other`; whether it is news. */
 function noteLinked(t: TraceState, other: string): boolean {
-  if (t.linkedTraceIds.includes(other)) return false;
-  t.linkedTraceIds.push(other);
+  return pushOnce(t.linkedTraceIds, other);
+}
+
+/**
+ * Sets over the id lists that grew long, so adding to one is not a scan of it: a span with 100,000
+ * links scanned its trace's list once per link and held the event loop for 50 s. The lists stay
+ * arrays in arrival order (hot state encodes them and rows store them as they are); a list is only
+ * ever added to here, so its set stays true to it, and one rebuilt by a read-back gets a set anew.
+ */
+const longListIndex = new WeakMap<string[], Set<string>>();
+const LONG_LIST = 16;
+
+function pushOnce(list: string[], id: string): boolean {
+  if (list.length < LONG_LIST) {
+    if (list.includes(id)) return false;
+    list.push(id);
+    return true;
+  }
+  let index = longListIndex.get(list);
+  if (!index) longListIndex.set(list, (index = new Set(list)));
+  if (index.has(id)) return false;
+  index.add(id);
+  list.push(id);
   return true;
 }
 
