@@ -40,6 +40,7 @@ export const errors = {
   undecodable: (detail: string) => new CorrelatorError('CORR_ERR_OTLP_UNDECODABLE', 400, `cannot decode OTLP request: ${detail}`),
   tooManyRecords: (n: number, max: number) =>
     new CorrelatorError('CORR_ERR_BATCH_TOO_LARGE', 413, `batch has ${n} records, over MAX_BATCH_SIZE (${max})`),
+  tooManyItems: (why: string) => new CorrelatorError('CORR_ERR_TOO_MANY_ITEMS', 413, why),
   busy: (why: string, retryAfterSeconds: number) => new CorrelatorError('CORR_ERR_BUSY', 429, why, retryAfterSeconds),
   unavailable: (why: string, retryAfterSeconds: number) =>
     new CorrelatorError('CORR_ERR_UNAVAILABLE', 503, why, retryAfterSeconds),
