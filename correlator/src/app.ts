@@ -77,6 +77,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
     bodyLimit: config.limits.maxBodyBytes,
     requestTimeout: config.limits.requestTimeoutMs,
+    // node enforces requestTimeout (and headersTimeout) only when it checks its connections, every
+    // 30 s by default: a stalled request could outlive its timeout by that much. Ingest requests
+    // have their own timer (OverloadGuard); this bounds the others.
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.limits.requestTimeoutMs / 4))) },
     // Circuit ids may be up to 512 characters (CircuitIdParams), percent-encoded up to 3× that; fastify's default is 100.
     routerOptions: { maxParamLength: 2048 },
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
@@ -132,7 +136,12 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   );
   const rules = keyRulesFromConfig(config);
   const pipeline = new IngestPipeline(store, engine, metrics, rules, now, { retentionDays: config.retentionDays });
-  const guard = new OverloadGuard(config.limits.maxInflightRequests, config.limits.maxEventLoopDelayMs, config.limits.maxInflightBytes);
+  const guard = new OverloadGuard(
+    config.limits.maxInflightRequests,
+    config.limits.maxEventLoopDelayMs,
+    config.limits.maxInflightBytes,
+    config.limits.requestTimeoutMs,
+  );
   const exporter = config.tempo.endpoint
     ? new TempoExporter({
         endpoint: config.tempo.endpoint,
