@@ -370,9 +370,11 @@ describe('decompressBody', () => {
 
     it('refuses a bomb with 413 before the rest is sent', async () => {
       const bomb = gzipSync(Buffer.alloc(limit * 4));
-      // The thread pool inflates while the chunks arrive: 100 ms apart, so a machine busy with
-      // other work still shows the refusal coming before the rest (30 ms was flaky under load).
-      const o = await upload(pieces(bomb, 8), { 'content-encoding': 'gzip' }, { limit, gapMs: 100 });
+      // The thread pool inflates while the chunks arrive: 300 ms apart, so a machine busy with
+      // other work still shows the refusal coming before the rest (30 ms, then 100 ms, were flaky
+      // with the load average at 20 to 30 on two cores). Waiting for each chunk's output instead
+      // hangs: the inflater may hold a chunk's output until more input comes.
+      const o = await upload(pieces(bomb, 8), { 'content-encoding': 'gzip' }, { limit, gapMs: 300 });
       assert.equal(
         o.error?.statusCode,
         413,
