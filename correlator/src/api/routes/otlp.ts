@@ -7,6 +7,7 @@ import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import { countJsonItems, countProtobufItems, itemLimitExceeded } from '../../otlp/item-count.js';
 import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
 import { DecodeError } from '../../otlp/wire-reader.js';
+import { parseJsonBody } from '../json-body.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
@@ -49,8 +50,8 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
     done(null, body),
   );
   // JSON's items are counted before it is parsed: parsing is most of the cost of a body of many
-  // small items (20 million `{}` in 60 MiB took minutes). Then the parser the other routes use.
-  const parseJson = app.getDefaultJsonParser(app.initialConfig.onProtoPoisoning ?? 'error', app.initialConfig.onConstructorPoisoning ?? 'error');
+  // small items (20 million `{}` in 60 MiB took minutes). Then the parser the other routes use
+  // (json-body.ts: it names a key it refuses).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const signal = request.routeOptions.config?.otlpSignal;
@@ -60,7 +61,11 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
       done(errors.tooManyItems(refusal), undefined);
       return;
     }
-    void parseJson(request, text, done);
+    try {
+      done(null, parseJsonBody(text));
+    } catch (e) {
+      done(e as Error, undefined);
+    }
   });
 
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
