@@ -7,28 +7,10 @@ import { describe, it, test } from 'node:test';
 import { build } from '../helpers/app.js';
 import { decodeRpcStatus, decodeTraceResponse } from '../helpers/sdk-bodies.js';
 import { countJsonItems, countProtobufItems } from '../../src/otlp/item-count.js';
+import { fixed64, len } from '../fixtures/hand-made-otlp.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 const JSON_TYPE = { 'content-type': 'application/json' };
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-const field = (num: number, body: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
-
-function fixed64(num: number, value: bigint): Buffer {
-  const b = Buffer.alloc(9);
-  b[0] = (num << 3) | 1;
-  b.writeBigUInt64LE(value, 1);
-  return b;
-}
 
 function idBytes(n: number, bytes: number): Buffer {
   const b = Buffer.alloc(bytes);
@@ -39,14 +21,14 @@ function idBytes(n: number, bytes: number): Buffer {
 
 /** A valid span of its own trace. */
 function span(i: number, startMs: number): Buffer {
-  return field(
+  return len(
     2,
     Buffer.concat([
-      field(1, idBytes(i, 16)),
-      field(2, idBytes(i, 8)),
-      field(5, Buffer.from('op')),
-      fixed64(7, BigInt(startMs) * 1_000_000n),
-      fixed64(8, BigInt(startMs + 1) * 1_000_000n),
+      len(1, idBytes(i, 16)),
+      len(2, idBytes(i, 8)),
+      len(5, Buffer.from('op')),
+      fixed64(7, startMs),
+      fixed64(8, startMs + 1),
     ]),
   );
 }
@@ -55,12 +37,12 @@ function span(i: number, startMs: number): Buffer {
 function traces(resources: number, scopes: number, perScope: number): Buffer {
   const startMs = Date.now() - 10_000;
   let i = 0;
-  const resource = field(1, field(1, Buffer.concat([field(1, Buffer.from('service.name')), field(2, field(1, Buffer.from('many')))])));
+  const resource = len(1, len(1, Buffer.concat([len(1, Buffer.from('service.name')), len(2, len(1, Buffer.from('many')))])));
   const rs: Buffer[] = [];
   for (let r = 0; r < resources; r++) {
     const ss: Buffer[] = [resource];
-    for (let s = 0; s < scopes; s++) ss.push(field(2, Buffer.concat(Array.from({ length: perScope }, () => span(i++, startMs)))));
-    rs.push(field(1, Buffer.concat(ss)));
+    for (let s = 0; s < scopes; s++) ss.push(len(2, Buffer.concat(Array.from({ length: perScope }, () => span(i++, startMs)))));
+    rs.push(len(1, Buffer.concat(ss)));
   }
   return Buffer.concat(rs);
 }
@@ -109,7 +91,7 @@ test('MAX_ITEMS_PER_REQUEST: more spans, or containers, than the limit are refus
   assert.match(status(scopes.rawPayload), /resource and scope containers .*MAX_ITEMS_PER_REQUEST/);
 
   // Invalid items count as well: each would cost its rejection. Empty spans, as protobuf.
-  const empty = field(1, field(2, Buffer.alloc(2 * 5000, Buffer.from([0x12, 0x00]))));
+  const empty = len(1, len(2, Buffer.alloc(2 * 5000, Buffer.from([0x12, 0x00]))));
   const emptyAnswer = await post(empty, PROTOBUF);
   assert.equal(emptyAnswer.statusCode, 413, `5000 empty spans: ${emptyAnswer.body}`);
 

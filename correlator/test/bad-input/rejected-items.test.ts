@@ -7,26 +7,15 @@ import { build } from '../helpers/app.js';
 import { decodeTraceResponse } from '../helpers/sdk-bodies.js';
 import { readItemId } from '../../src/otlp/request-walker.js';
 import { DecodeError, WireReader } from '../../src/otlp/wire-reader.js';
+import { len } from '../fixtures/hand-made-otlp.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-const field = (num: number, body: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
 
 /** ExportTraceServiceRequest { resource_spans { scope_spans { spans: n empty Span } } } */
 function emptySpans(n: number): Buffer {
   const spans = Buffer.alloc(n * 2);
   for (let i = 0; i < n; i++) spans[2 * i] = 0x12;
-  return field(1, field(2, spans));
+  return len(1, len(2, spans));
 }
 
 /** The thrown error's own stack frames: lines of `stack` after the message. */

@@ -6,42 +6,24 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { build } from '../helpers/app.js';
 import { decodeTraceResponse } from '../helpers/sdk-bodies.js';
+import { fixed64, len } from '../fixtures/hand-made-otlp.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n > 127) {
-    out.push((n & 127) | 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
-const field = (num: number, body: Buffer) => Buffer.concat([varint((num << 3) | 2), varint(body.length), body]);
-
-function fixed64(num: number, value: bigint): Buffer {
-  const b = Buffer.alloc(9);
-  b[0] = (num << 3) | 1;
-  b.writeBigUInt64LE(value, 1);
-  return b;
-}
 
 /** ExportTraceServiceRequest with one span of service `links` that links to `links` other traces. */
 function spanWithLinks(traceId: Buffer, links: number, startMs: number): Buffer {
   const parts: Buffer[] = [
-    field(1, traceId),
-    field(2, randomBytes(8)),
-    field(5, Buffer.from('fan-in')),
-    fixed64(7, BigInt(startMs) * 1_000_000n),
-    fixed64(8, BigInt(startMs + 1) * 1_000_000n),
+    len(1, traceId),
+    len(2, randomBytes(8)),
+    len(5, Buffer.from('fan-in')),
+    fixed64(7, startMs),
+    fixed64(8, startMs + 1),
   ];
   // Link { trace_id = 1, span_id = 2 }, each into a trace of its own.
-  const link = () => field(13, Buffer.concat([field(1, randomBytes(16)), field(2, randomBytes(8))]));
+  const link = () => len(13, Buffer.concat([len(1, randomBytes(16)), len(2, randomBytes(8))]));
   for (let i = 0; i < links; i++) parts.push(link());
-  const resource = field(1, field(1, Buffer.concat([field(1, Buffer.from('service.name')), field(2, field(1, Buffer.from('links')))])));
-  return field(1, Buffer.concat([resource, field(2, field(2, Buffer.concat(parts)))]));
+  const resource = len(1, len(1, Buffer.concat([len(1, Buffer.from('service.name')), len(2, len(1, Buffer.from('links')))])));
+  return len(1, Buffer.concat([resource, len(2, len(2, Buffer.concat(parts)))]));
 }
 
 test('a span with 100,000 links is ingested in linear time', { timeout: 300_000 }, async t => {
