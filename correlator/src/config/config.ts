@@ -28,6 +28,7 @@ export interface Config {
   limits: {
     maxBodyBytes: number;
     maxAttributeValueBytes: number;
+    maxNameBytes: number;
     maxBatchSize: number;
     /** Spans or log records (and, apart, resource and scope containers) in one OTLP request; more get 413. */
     maxItemsPerRequest: number;
@@ -506,6 +507,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
     limits: {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxAttributeValueBytes: int(env, 'MAX_ATTRIBUTE_VALUE_BYTES', 64 * 1024, 16, 64 * 1024 * 1024),
+      maxNameBytes: int(env, 'MAX_NAME_BYTES', 4096, 16, 64 * 1024 * 1024),
       maxBatchSize: int(env, 'MAX_BATCH_SIZE', 5000, 1, 1_000_000),
       maxItemsPerRequest: int(env, 'MAX_ITEMS_PER_REQUEST', 65_536, 1, 100_000_000),
       maxTrackedTraces: int(env, 'MAX_TRACKED_TRACES', 500_000, 100, 50_000_000),

@@ -7,5 +7,6 @@ export function keyRulesFromConfig(config: Readonly<Config>): KeyExtractionRules
     aliases: new AliasMatcher(new Map(Object.entries(config.keys.aliases))),
     logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: new RegExp(p.pattern) })),
     maxAttributeValueBytes: config.limits.maxAttributeValueBytes,
+    maxNameBytes: config.limits.maxNameBytes,
   };
 }

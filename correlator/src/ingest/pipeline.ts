@@ -4,7 +4,7 @@
 // thread correlates the next, so holding requests back to commit them together only adds delay.
 import type { CorrelationEngine, TouchedState } from '../correlation/engine.js';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
-import type { DecodedLog, DecodedLogBatch, DecodedSpan, DecodedTraceBatch, KeyExtractionRules } from '../otlp/decoded.js';
+import { MAX_REJECTION_MESSAGES, type DecodedLog, type DecodedLogBatch, type DecodedSpan, type DecodedTraceBatch, type KeyExtractionRules } from '../otlp/decoded.js';
 import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
 import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
@@ -16,7 +16,7 @@ export interface IngestResult {
   accepted: number;
   duplicates: number;
   rejected: number;
-  /** The rejection and the warnings, for OTLP's partial_success; empty when there are none. */
+  /** The rejection and the warnings, for OTLP's partial_success; empty when nothing was rejected and nothing stored has a warning. */
   message: string;
   /** Items stored that the sender should know about (time-warnings.ts). */
   warnings: readonly string[];
@@ -68,7 +68,7 @@ export class IngestPipeline {
   }
 
   async decodedLogs(logs: DecodedLog[], rejected: number, messages: string[]): Promise<IngestResult> {
-    return this.storeLogs({ logs, rejected, rejectionMessages: messages }, 'api_logs');
+    return this.storeLogs({ logs, rejected, rejectionMessages: messages, warnings: [], warned: 0 }, 'api_logs');
   }
 
   // Not async functions on purpose (as the store's ingest methods): a suspended async function
@@ -94,12 +94,16 @@ export class IngestPipeline {
    */
   private storeItems<T>(
     signal: Signal,
-    { rejected, rejectionMessages }: { rejected: number; rejectionMessages: string[] },
+    { rejected, rejectionMessages, warnings: itemWarnings, warned }: { rejected: number; rejectionMessages: string[]; warnings: string[]; warned: number },
     ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
     derive: (fresh: T[]) => { writes: DerivedWrites; events: Map<string, number>; touched: TouchedState },
     source: IngestSource,
-    warnings: readonly string[],
+    dateWarnings: readonly string[],
   ): Promise<IngestResult> {
+    // One list of what the sender should know of items stored: the decoder's, by item (a key value
+    // that is no key), then the time warnings. OTLP's partial_success carries it after the
+    // rejection, with nothing rejected if need be, as OTLP allows; POST /api/logs as `warnings`.
+    const allWarnings = warned ? [itemWarningSummary(itemWarnings, warned), ...dateWarnings] : dateWarnings;
     const fromClient = source === 'client';
     const end = fromClient ? this.metrics.ingestDuration.startTimer({ signal }) : null;
     let touched: TouchedState | null = null;
@@ -115,7 +119,7 @@ export class IngestPipeline {
       outcome => {
         end?.();
         if (counts) this.countDerived(counts);
-        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient, warnings);
+        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient, allWarnings);
       },
       (e: unknown) => {
         if (touched) this.engine.forget(touched);
@@ -151,7 +155,8 @@ export class IngestPipeline {
     }
     const rejection = rejected
       ? `${rejected} ${signal === 'traces' ? 'span(s)' : 'log record(s)'} rejected: ${messages.join('; ')}${
-          rejected > messages.length ? ` (and ${rejected - messages.length} more)` : ''
+          // Only when a list was cut: one message can stand for a resource's many items.
+          messages.length >= MAX_REJECTION_MESSAGES && rejected > messages.length ? ` (and ${rejected - messages.length} more)` : ''
         }`
       : '';
     const message = warnings.length ? [rejection, ...warnings].filter(Boolean).join('. ') : rejection;
@@ -160,6 +165,12 @@ export class IngestPipeline {
 }
 
 const NO_WARNINGS: readonly string[] = [];
+
+/** The decoder's warnings of items kept as one, each naming its item: the first few, and how many there were. */
+function itemWarningSummary(warnings: readonly string[], warned: number): string {
+  return `${warned} warning(s): ${warnings.join('; ')}${warned > warnings.length ? ` (and ${warned - warnings.length} more)` : ''}`;
+}
+
 const spanStart = (s: DecodedSpan) => s.startMs;
 const spanEnd = (s: DecodedSpan) => s.endMs;
 const logTime = (l: DecodedLog) => l.timeMs;

@@ -7,7 +7,7 @@ import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, expectWire } from './
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [k: string]: AttrValue };
 export type AttrMap = Record<string, AttrValue>;
 
-const MAX_DEPTH = 32;
+export const MAX_DEPTH = 32;
 
 export function readAnyValue(r: WireReader, start: number, end: number, depth = 0): AttrValue {
   if (depth > MAX_DEPTH) throw new DecodeError(`attribute value nested deeper than ${MAX_DEPTH} levels`);
@@ -46,7 +46,9 @@ export function readAnyValue(r: WireReader, start: number, end: number, depth = 
           expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
           const s = r.delimitedStart();
           const e = r.pos;
-          value = readKeyValueList(r, s, e, 1, depth + 1);
+          // The list's values are one level down (readKeyValueInto adds it), as an array's are:
+          // adding one here too made 16 nested lists "deeper than 32 levels".
+          value = readKeyValueList(r, s, e, 1, depth);
           break;
         }
         case 7: {
@@ -166,13 +168,134 @@ export function setAttribute(out: AttrMap, key: string, value: AttrValue): void 
 
 /**
  * A scalar attribute value as the string a business key holds; arrays give their first item. A
- * string longer than MAX_KEY_VALUE_LENGTH is no key.
+ * string longer than MAX_KEY_VALUE_LENGTH is no key, nor one with a control character: a circuit
+ * id is typed into searches and URLs, and "C1\n" or "C1\u0000" would be a circuit of its own that
+ * looks like C1 everywhere it is listed.
  */
 export function attrValueToKeyString(v: AttrValue): string | null {
-  if (typeof v === 'string') return v.length > 0 && v.length <= MAX_KEY_VALUE_LENGTH ? v : null;
+  if (typeof v === 'string') return v.length > 0 && keyStringProblem(v) === null ? v : null;
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v) && v.length > 0) return attrValueToKeyString(v[0]!);
   return null;
+}
+
+/** Why a string an alias names is no key value, or null when it is one. */
+export function keyStringProblem(v: string): string | null {
+  if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${v.length} characters, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(v)) return 'has control characters';
+  return null;
+}
+
+/** The key value problem of an attribute value an alias names, for a warning; null when there is none to report. */
+export function keyValueProblem(v: AttrValue): string | null {
+  if (typeof v === 'string') return v.length > 0 ? keyStringProblem(v) : null;
+  if (Array.isArray(v) && v.length > 0) return keyValueProblem(v[0]!);
+  return null;
+}
+
+/**
+ * Checks the AnyValue at [start, end) as readAnyValue reads it (framing, the wire types it
+ * expects, nesting within MAX_DEPTH, counted as it counts) without building it, throwing the
+ * DecodeError readAnyValue would. Ingest keeps span attributes as bytes and decodes them only when
+ * a view is built: a value ingest let through that the view then failed to read made its trace
+ * and circuit answer 500 for good.
+ */
+export function checkAnyValue(r: WireReader, start: number, end: number, depth: number): void {
+  if (depth > MAX_DEPTH) throw new DecodeError(`attribute value nested deeper than ${MAX_DEPTH} levels`);
+  const saveEnd = r.end;
+  r.pos = start;
+  r.end = end;
+  try {
+    while (r.pos < end) {
+      const tag = r.tag();
+      switch (tag >>> 3) {
+        case 1:
+          expectWire(tag, WIRE_LEN, 'AnyValue.string_value');
+          r.delimitedStart();
+          break;
+        case 2:
+          expectWire(tag, WIRE_VARINT, 'AnyValue.bool_value');
+          r.uint32();
+          break;
+        case 3:
+          expectWire(tag, WIRE_VARINT, 'AnyValue.int_value');
+          r.uint32();
+          break;
+        case 4:
+          expectWire(tag, WIRE_FIXED64, 'AnyValue.double_value');
+          r.skip(WIRE_FIXED64);
+          break;
+        case 5: {
+          expectWire(tag, WIRE_LEN, 'AnyValue.array_value');
+          const s = r.delimitedStart();
+          checkRepeated(r, s, r.pos, depth + 1, false);
+          r.end = end;
+          break;
+        }
+        case 6: {
+          expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
+          const s = r.delimitedStart();
+          checkRepeated(r, s, r.pos, depth, true);
+          r.end = end;
+          break;
+        }
+        case 7:
+          expectWire(tag, WIRE_LEN, 'AnyValue.bytes_value');
+          r.delimitedStart();
+          break;
+        default:
+          r.skip(tag & 7);
+      }
+    }
+  } finally {
+    r.end = saveEnd;
+    r.pos = end;
+  }
+}
+
+/** An ArrayValue's values, or a KeyValueList's KeyValues (as readArray and readKeyValueList read them). */
+function checkRepeated(r: WireReader, start: number, end: number, depth: number, keyValues: boolean): void {
+  r.pos = start;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag >>> 3 !== 1) r.skip(tag & 7);
+    else if (keyValues) {
+      // readKeyValueList skips a field 1 of another wire type; readArray refuses it.
+      if ((tag & 7) !== WIRE_LEN) r.skip(tag & 7);
+      else {
+        const s = r.delimitedStart();
+        checkKeyValue(r, s, r.pos, depth);
+        r.end = end;
+      }
+    } else {
+      expectWire(tag, WIRE_LEN, 'ArrayValue.values');
+      const s = r.delimitedStart();
+      checkAnyValue(r, s, r.pos, depth);
+      r.end = end;
+    }
+  }
+  r.pos = end;
+}
+
+/** A KeyValue as readKeyValueInto reads it at `depth`. */
+export function checkKeyValue(r: WireReader, start: number, end: number, depth: number): void {
+  r.pos = start;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.tag();
+    const f = tag >>> 3;
+    if (f === 1) {
+      expectWire(tag, WIRE_LEN, 'KeyValue.key');
+      r.delimitedStart();
+    } else if (f === 2) {
+      expectWire(tag, WIRE_LEN, 'KeyValue.value');
+      const s = r.delimitedStart();
+      checkAnyValue(r, s, r.pos, depth + 1);
+      r.end = end;
+    } else r.skip(tag & 7);
+  }
+  r.pos = end;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface KeyExtractionRules {
   aliases: AliasMatcher;
   logPatterns: readonly { key: BusinessKeyName; regex: RegExp }[];
   maxAttributeValueBytes: number;
+  /** Span and event names, attribute keys, service.name, scope names: UTF-8 bytes as received. */
+  maxNameBytes: number;
 }
 
 /** A Resource plus InstrumentationScope pair, shared by the spans or logs under it. */
@@ -51,6 +53,9 @@ export interface DecodedTraceBatch {
   rejected: number;
   /** The first few rejection reasons, for partial_success.error_message. */
   rejectionMessages: string[];
+  /** The first few problems of items kept (a circuit_id too long to be a key), for the same message. */
+  warnings: string[];
+  warned: number;
 }
 
 export interface DecodedLog {
@@ -73,11 +78,19 @@ export interface DecodedLogBatch {
   logs: DecodedLog[];
   rejected: number;
   rejectionMessages: string[];
+  warnings: string[];
+  warned: number;
 }
 
 export const MAX_REJECTION_MESSAGES = 5;
 
-export function noteRejection(batch: { rejected: number; rejectionMessages: string[] }, message: string | (() => string)): void {
-  batch.rejected++;
+/** `count` items rejected for one reason (a resource's or scope's problem rejects all its items). */
+export function noteRejection(batch: { rejected: number; rejectionMessages: string[] }, message: string | (() => string), count = 1): void {
+  batch.rejected += count;
   if (batch.rejectionMessages.length < MAX_REJECTION_MESSAGES) batch.rejectionMessages.push(typeof message === 'string' ? message : message());
+}
+
+export function noteWarning(batch: { warned: number; warnings: string[] }, message: string): void {
+  batch.warned++;
+  if (batch.warnings.length < MAX_REJECTION_MESSAGES) batch.warnings.push(message);
 }

@@ -3,8 +3,10 @@
 // own so one bad item is rejected alone, then the binary decoder does the rest, so both encodings
 // share one code path.
 import protobuf from 'protobufjs';
+import { MAX_DEPTH } from './any-value.js';
 import { hexToBytes, isZeroHex } from './hex.js';
-import { ItemRejected, type ItemPlaces } from './request-walker.js';
+import { noteRejection } from './decoded.js';
+import { ItemRejected, containerRejection, type ItemPlaces } from './request-walker.js';
 import { otlpTypes } from './schema.js';
 import { DecodeError } from './wire-reader.js';
 
@@ -89,6 +91,28 @@ function checkValues(v: unknown, where: string, depth = 0, attribute: string | n
     } else if (k === 'bytesValue') {
       if (typeof x === 'string' && !isBase64(x)) throw new ItemRejected(`${where}: ${of}bytesValue ${JSON.stringify(x.slice(0, 60))} is not base64`);
     } else checkValues(x, `${where}.${k}`, depth + 1, name);
+  }
+}
+
+/**
+ * Rejects an AnyValue nested deeper than the binary reader reads (MAX_DEPTH, counted as it counts,
+ * `depth` being the level the value is read at): encoding one for that reader threw protobufjs's
+ * "max depth exceeded" for the whole request, a 500, not a rejection of its item.
+ */
+function checkValueDepth(v: unknown, where: string, depth: number): void {
+  if (!isObj(v)) return;
+  if (depth > MAX_DEPTH) throw new ItemRejected(`${where} value nested deeper than ${MAX_DEPTH} levels`);
+  const array = v.arrayValue ?? v.array_value;
+  if (isObj(array) && Array.isArray(array.values)) for (const x of array.values) checkValueDepth(x, where, depth + 1);
+  const list = v.kvlistValue ?? v.kvlist_value;
+  if (isObj(list) && Array.isArray(list.values)) for (const kv of list.values) if (isObj(kv)) checkValueDepth(kv.value, where, depth + 1);
+}
+
+/** checkValueDepth for each KeyValue of an attribute list, read at level 1. */
+function checkAttributeDepths(attributes: unknown, where: string): void {
+  if (!Array.isArray(attributes)) return;
+  for (const kv of attributes) {
+    if (isObj(kv)) checkValueDepth(kv.value, `${where}: attribute ${JSON.stringify(String(kv.key)).slice(0, 200)}`, 1);
   }
 }
 
@@ -204,6 +228,7 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new DecodeError(`${where} must be an object`);
   checkValues(v.attributes, `${where}.attributes`);
+  checkAttributeDepths(v.attributes, where);
   try {
     return type.fromObject(v);
   } catch (e) {
@@ -211,17 +236,20 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
   }
 }
 
-/** Notes the items of a container whose header was rejected; returns null in its place. */
-function rejectContainer(out: NormalisedJson, e: unknown, items: number): null {
+/**
+ * Notes the items of a container whose header was rejected, one message for all, as the decoder
+ * notes a resource or scope it rejects (containerRejection); returns null in its place.
+ */
+function rejectContainer(out: NormalisedJson, e: unknown, items: number, itemsName: string): null {
   if (!(e instanceof ItemRejected)) throw e;
-  out.rejected += items;
-  if (out.rejectionMessages.length < 5) out.rejectionMessages.push(e.message);
+  if (items > 0) noteRejection(out, containerRejection(e.message, items, itemsName), items);
   return null;
 }
 
 /** An item left out of the re-encoded request: counted, and its message kept. */
 function rejectItem(out: NormalisedJson, e: unknown): void {
-  rejectContainer(out, e, 1);
+  if (!(e instanceof ItemRejected)) throw e;
+  noteRejection(out, e.message);
 }
 
 export function normaliseTraceJson(json: unknown): NormalisedJson {
@@ -237,7 +265,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
     try {
       resource = convertHeader(t.Resource, rs.resource, `${where}.resource`);
     } catch (e) {
-      return rejectContainer(out, e, countItems(rs, 'scopeSpans', 'spans'));
+      return rejectContainer(out, e, countItems(rs, 'scopeSpans', 'spans'), 'spans');
     }
     const kept: number[][] = [];
     places.resources.push(i);
@@ -256,7 +284,7 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
           scope = convertHeader(t.InstrumentationScope, ss.scope, `${sw}.scope`);
         } catch (e) {
           // The scope stays, empty, so the places of the scopes after it are the body's.
-          rejectContainer(out, e, Array.isArray(ss.spans) ? ss.spans.length : 0);
+          rejectContainer(out, e, Array.isArray(ss.spans) ? ss.spans.length : 0, 'spans');
           return { spans };
         }
         arrayField(ss, 'spans', sw).forEach((span, k) => {
@@ -282,6 +310,13 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
                   });
                   checkValues(o.attributes, `${spw}.attributes`);
                   checkValues(o.events, `${spw}.events`);
+                  checkAttributeDepths(o.attributes, spw);
+                  arrayField(o, 'events', spw).forEach((ev, ei) => {
+                    if (isObj(ev)) checkAttributeDepths(ev.attributes, `${spw}.events[${ei}]`);
+                  });
+                  arrayField(o, 'links', spw).forEach((l, li) => {
+                    if (isObj(l)) checkAttributeDepths(l.attributes, `${spw}.links[${li}]`);
+                  });
                   // A link without a valid context (ids missing or all zero) says nothing about
                   // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.
                   o.links = arrayField(o, 'links', spw).flatMap((l, li) => {
@@ -324,7 +359,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
     try {
       resource = convertHeader(t.Resource, rl.resource, `${where}.resource`);
     } catch (e) {
-      return rejectContainer(out, e, countItems(rl, 'scopeLogs', 'logRecords'));
+      return rejectContainer(out, e, countItems(rl, 'scopeLogs', 'logRecords'), 'logRecords');
     }
     const kept: number[][] = [];
     places.resources.push(i);
@@ -341,7 +376,7 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
         try {
           scope = convertHeader(t.InstrumentationScope, sl.scope, `${sw}.scope`);
         } catch (e) {
-          rejectContainer(out, e, Array.isArray(sl.logRecords) ? sl.logRecords.length : 0);
+          rejectContainer(out, e, Array.isArray(sl.logRecords) ? sl.logRecords.length : 0, 'logRecords');
           return { logRecords };
         }
         arrayField(sl, 'logRecords', sw).forEach((rec, k) => {
@@ -359,6 +394,8 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
                   checkUint64(o, 'observedTimeUnixNano', rw);
                   checkValues(o.attributes, `${rw}.attributes`);
                   checkValues(o.body, `${rw}.body`);
+                  checkAttributeDepths(o.attributes, rw);
+                  checkValueDepth(o.body, `${rw}: body`, 0);
                 },
                 rw,
               ),

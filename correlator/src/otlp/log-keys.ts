@@ -1,5 +1,4 @@
-import { MAX_KEY_VALUE_LENGTH } from '@correlation-station/api-schema';
-import type { AttrMap } from './any-value.js';
+import { keyStringProblem, type AttrMap } from './any-value.js';
 import type { KeyExtractionRules, KeyValues } from './decoded.js';
 import { keysFromAttributes } from './resource-decoder.js';
 
@@ -15,17 +14,18 @@ export function extractLogKeys(
   resourceKeys: KeyValues | null,
   rules: KeyExtractionRules,
   bodyEntries: AttrMap | null = null,
+  warnings?: string[],
 ): KeyValues | null {
   let keys: KeyValues | null = resourceKeys ? { ...resourceKeys } : null;
   const bodyKeys = bodyEntries ? keysFromAttributes(bodyEntries, rules) : null;
   if (bodyKeys) keys = { ...(keys ?? {}), ...bodyKeys };
-  const attrKeys = keysFromAttributes(attributes, rules);
+  const attrKeys = keysFromAttributes(attributes, rules, warnings);
   if (attrKeys) keys = { ...(keys ?? {}), ...attrKeys };
   if (body) {
     for (const { key, regex } of rules.logPatterns) {
       if (keys?.[key] !== undefined) continue;
       const m = regex.exec(body);
-      if (m?.[1] && m[1].length <= MAX_KEY_VALUE_LENGTH) (keys ??= {})[key] = m[1];
+      if (m?.[1] && keyStringProblem(m[1]) === null) (keys ??= {})[key] = m[1];
     }
   }
   return keys;

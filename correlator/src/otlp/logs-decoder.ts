@@ -4,6 +4,7 @@ import { attrValueToText, attributeValueBytes, readAnyValue, readKeyValueInto, t
 import { logBodyLimit, utf8BytesOver } from './item-limits.js';
 import {
   noteRejection,
+  noteWarning,
   type DecodedLog,
   type DecodedLogBatch,
   type DecodedResourceScope,
@@ -11,7 +12,8 @@ import {
 } from './decoded.js';
 import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, readItemId, walkExportRequest, type ItemPlaces, type WalkNames } from './request-walker.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts } from './wire-reader.js';
+import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts, utf8 } from './wire-reader.js';
+import { checkNameLength } from './attribute-checks.js';
 import { severityNumberOfText } from './severity.js';
 
 const LOGS_REQUEST: WalkNames = {
@@ -23,14 +25,15 @@ const LOGS_REQUEST: WalkNames = {
 
 /** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
 export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now(), places: ItemPlaces | null = null): DecodedLogBatch {
-  const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [] };
+  const batch: DecodedLogBatch = { logs: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0 };
   walkExportRequest(
     buf,
     rules,
     LOGS_REQUEST,
-    (r, s, e, resource) => batch.logs.push(decodeLogRecord(r, s, e, resource, rules, nowMs)),
-    message => noteRejection(batch, message),
+    (r, s, e, resource, warnings) => batch.logs.push(decodeLogRecord(r, s, e, resource, rules, nowMs, warnings)),
+    (message, count) => noteRejection(batch, message, count),
     places,
+    message => noteWarning(batch, message),
   );
   return batch;
 }
@@ -42,6 +45,7 @@ function decodeLogRecord(
   resource: DecodedResourceScope,
   rules: KeyExtractionRules,
   nowMs: number,
+  warnings: string[],
 ): DecodedLog {
   const save = r.end;
   r.pos = start;
@@ -91,6 +95,9 @@ function decodeLogRecord(
           const s = r.delimitedStart();
           const e = r.pos;
           const key = readKeyValueInto(r, s, e, attributes);
+          if (e - s > rules.maxNameBytes && Buffer.byteLength(key) > rules.maxNameBytes) {
+            throw new ItemRejected(`log attribute key "${key.slice(0, 200)}…" is ${Buffer.byteLength(key)} bytes, over the name limit of ${rules.maxNameBytes}`);
+          }
           if (e - s > rules.maxAttributeValueBytes) {
             const size = attributeValueBytes(attributes[key] ?? null);
             if (size > rules.maxAttributeValueBytes) {
@@ -110,10 +117,13 @@ function decodeLogRecord(
           expectWire(tag, WIRE_LEN, 'LogRecord.span_id');
           spanId = readItemId(r, 8, 'log span_id', true);
           break;
-        case 12:
+        case 12: {
           expectWire(tag, WIRE_LEN, 'LogRecord.event_name');
-          eventName = r.string();
+          const s = r.delimitedStart();
+          checkNameLength(s, r.pos, rules, 'log event_name');
+          eventName = utf8(r.buf, s, r.pos);
           break;
+        }
         default:
           r.skip(tag & 7);
       }
@@ -143,7 +153,7 @@ function decodeLogRecord(
     spanId,
     eventName,
     attributes,
-    keys: extractLogKeys(body, attributes, resource.keys, rules, bodyEntries),
+    keys: extractLogKeys(body, attributes, resource.keys, rules, bodyEntries, warnings),
     resource,
     source: 'otlp',
   };

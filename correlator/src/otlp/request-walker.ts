@@ -3,10 +3,10 @@
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
 import { bytesToHex, isAllZero, sameBytes } from './hex.js';
-import { DecodeError, InputError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
+import { ItemRejected } from './item-rejected.js';
+import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
 
-/** Thrown by an item decoder for an item that is well-framed but invalid: only that item is rejected. */
-export class ItemRejected extends InputError {}
+export { ItemRejected };
 
 /**
  * A trace or span id field of an item as lowercase hex. A wrong length rejects the item; an empty
@@ -81,18 +81,39 @@ function itemPlace(path: WalkNames['path'], places: ItemPlaces | null, ri: numbe
 }
 
 /**
+ * The one message for the items of a resource or scope rejected for its own fault (`message`
+ * names its place and what is wrong), by the decoder or the JSON normaliser alike.
+ */
+export function containerRejection(message: string, count: number, itemsName: string): string {
+  return `${message} (rejects its ${count} ${itemsName})`;
+}
+
+/**
+ * A resource container's place as the client sent it, as itemPlace. A scope keeps its index in the
+ * re-encoding (the normaliser leaves a rejected scope in place, empty), so only the resource's maps.
+ */
+function resourcePlace(path: WalkNames['path'], places: ItemPlaces | null, ri: number): string {
+  return `${path[0]}[${places === null ? ri : places.resources[ri]}]`;
+}
+
+/**
  * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
  * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
  * `reject`, prefixed with the item's place, and the walk goes on. The message is made only when
- * asked for: a request can reject every one of its items, and only a few are reported.
+ * asked for: a request can reject every one of its items, and only a few are reported. A resource
+ * or scope that is well-framed but invalid (an attribute the views could not read, a size over a
+ * limit) rejects the items under it, one message for all (`count`). `warn` reports a problem of an
+ * item that is kept (what decodeItem pushed to its `warnings`), prefixed with its place as a
+ * rejection is.
  */
 export function walkExportRequest(
   buf: Uint8Array,
   rules: KeyExtractionRules,
   names: WalkNames,
-  decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope) => void,
-  reject: (message: () => string) => void,
+  decodeItem: (r: WireReader, start: number, end: number, resource: DecodedResourceScope, warnings: string[]) => void,
+  reject: (message: () => string, count: number) => void,
   places: ItemPlaces | null,
+  warn: (message: string) => void = () => {},
 ): void {
   const r = new WireReader(buf);
   const containers: [number, number][] = [];
@@ -103,21 +124,52 @@ export function walkExportRequest(
       containers.push(r.delimited());
     } else r.skip(tag & 7);
   }
+  // What decodeItem says of the item it kept, prefixed here with the item's place: passing the
+  // decoder a function that knew the place made the loop's indices a closure's, slower to reach.
+  const [, scopes, itemsName] = names.path;
+  const said: string[] = [];
+  const tell = (place: string) => {
+    for (const message of said) warn(`${place}: ${message}`);
+    said.length = 0;
+  };
   for (let ri = 0; ri < containers.length; ri++) {
     const [rs, re] = containers[ri]!;
     const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
-    const resource = decodeResource(r, header, rules);
+    const scopeSplits: { header: [number, number] | null; children: number[] }[] = [];
+    for (let c = 0; c < children.length; c += 2) scopeSplits.push(splitContainer(r, children[c]!, children[c + 1]!, 1, 2, names.scopeContainer));
+    const place = `${resourcePlace(names.path, places, ri)}.resource`;
+    let resource: Pick<DecodedResourceScope, 'serviceName' | 'keys' | 'attributes' | 'resourceBytes'>;
+    try {
+      resource = decodeResource(r, header, rules, said);
+      if (said.length > 0) tell(place);
+    } catch (err) {
+      if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
+      said.length = 0;
+      const count = scopeSplits.reduce((n, split) => n + split.children.length / 2, 0);
+      if (count > 0) reject(() => containerRejection(`${place}: ${err.message}`, count, itemsName), count);
+      continue;
+    }
     for (let c = 0; c < children.length; c += 2) {
-      const scopeSplit = splitContainer(r, children[c]!, children[c + 1]!, 1, 2, names.scopeContainer);
-      const scope = decodeScope(r, scopeSplit.header);
-      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
+      const scopeSplit = scopeSplits[c / 2]!;
       const items = scopeSplit.children;
+      let scope;
+      try {
+        scope = decodeScope(r, scopeSplit.header, rules);
+      } catch (err) {
+        if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
+        const count = items.length / 2;
+        if (count > 0) reject(() => containerRejection(`${resourcePlace(names.path, places, ri)}.${scopes}[${c / 2}].scope: ${err.message}`, count, itemsName), count);
+        continue;
+      }
+      const rsc: DecodedResourceScope = { ...resource, scopeName: scope.name, scopeVersion: scope.version };
       for (let i = 0; i < items.length; i += 2) {
         try {
-          decodeItem(r, items[i]!, items[i + 1]!, rsc);
+          decodeItem(r, items[i]!, items[i + 1]!, rsc, said);
+          if (said.length > 0) tell(itemPlace(names.path, places, ri, c / 2, i / 2));
         } catch (err) {
           if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
-          reject(() => `${itemPlace(names.path, places, ri, c / 2, i / 2)}: ${err.message}`);
+          said.length = 0;
+          reject(() => `${itemPlace(names.path, places, ri, c / 2, i / 2)}: ${err.message}`, 1);
         }
       }
     }

@@ -1,41 +1,67 @@
-import { attrValueToKeyString, readKeyValueList, type AttrMap } from './any-value.js';
+import { attrValueToKeyString, keyValueProblem, readKeyValueList, type AttrMap } from './any-value.js';
+import { checkAttributes, checkNameLength } from './attribute-checks.js';
 import type { DecodedResourceScope, KeyExtractionRules, KeyValues } from './decoded.js';
+import { ItemRejected } from './item-rejected.js';
 import type { WireReader} from './wire-reader.js';
-import { WIRE_LEN, expectWire } from './wire-reader.js';
+import { WIRE_LEN, expectWire, utf8 } from './wire-reader.js';
 
 const EMPTY = new Uint8Array(0);
 
-export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules): KeyValues | null {
+/**
+ * The business keys the attributes name. `warnings` gets a value an alias names that is no key (too
+ * long, control characters): the item is kept, and without a word it would just have no circuit.
+ */
+export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules, warnings?: string[]): KeyValues | null {
   let keys: KeyValues | null = null;
   for (const name in attrs) {
     const key = rules.aliases.get(name);
     if (key === undefined) continue;
     const v = attrValueToKeyString(attrs[name]!);
-    if (v === null) continue;
+    if (v === null) {
+      const problem = warnings && keyValueProblem(attrs[name]!);
+      if (problem) warnings.push(keyWarning(name, key, problem));
+      continue;
+    }
     (keys ??= {})[key] = v;
   }
   return keys;
 }
 
-/** Decodes a Resource (attributes fully: there are few and they are shared by many spans). */
+export function keyWarning(attribute: string, key: string, problem: string): string {
+  return `attribute "${attribute.slice(0, 200)}" value ${problem}: kept, but not taken as the ${key}`;
+}
+
+/**
+ * Decodes a Resource (attributes fully: there are few and they are shared by many spans). Throws
+ * ItemRejected or DecodeError for one its items cannot be stored with: an attribute over a limit
+ * or that cannot be read, a service.name over the name limit (it is listed everywhere).
+ */
 export function decodeResource(
   r: WireReader,
   range: [number, number] | null,
   rules: KeyExtractionRules,
+  warnings?: string[],
 ): Pick<DecodedResourceScope, 'serviceName' | 'keys' | 'attributes' | 'resourceBytes'> {
   if (range === null) return { serviceName: 'unknown_service', keys: null, attributes: {}, resourceBytes: EMPTY };
+  checkAttributes(r, range[0], range[1], 1, rules, 'resource', -1);
   const attributes = readKeyValueList(r, range[0], range[1], 1);
   const sn = attributes['service.name'];
+  if (typeof sn === 'string' && sn.length > rules.maxNameBytes / 3) {
+    const bytes = Buffer.byteLength(sn);
+    if (bytes > rules.maxNameBytes) throw new ItemRejected(`resource attribute "service.name" value is ${bytes} bytes, over the name limit of ${rules.maxNameBytes}`);
+  }
   return {
     serviceName: typeof sn === 'string' && sn ? sn : 'unknown_service',
-    keys: keysFromAttributes(attributes, rules),
+    keys: keysFromAttributes(attributes, rules, warnings),
     attributes,
     resourceBytes: r.buf.subarray(range[0], range[1]),
   };
 }
 
-export function decodeScope(r: WireReader, range: [number, number] | null): { name: string; version: string } {
+/** The scope's name and version; throws as decodeResource does for a name or an attribute its items cannot be stored with. */
+export function decodeScope(r: WireReader, range: [number, number] | null, rules: KeyExtractionRules): { name: string; version: string } {
   if (range === null) return { name: '', version: '' };
+  checkAttributes(r, range[0], range[1], 3, rules, 'scope', -1);
   const save = r.end;
   r.pos = range[0];
   r.end = range[1];
@@ -46,10 +72,14 @@ export function decodeScope(r: WireReader, range: [number, number] | null): { na
       const tag = r.tag();
       if (tag >>> 3 === 1) {
         expectWire(tag, WIRE_LEN, 'InstrumentationScope.name');
-        name = r.string();
+        const s = r.delimitedStart();
+        checkNameLength(s, r.pos, rules, 'scope name');
+        name = utf8(r.buf, s, r.pos);
       } else if (tag >>> 3 === 2) {
         expectWire(tag, WIRE_LEN, 'InstrumentationScope.version');
-        version = r.string();
+        const s = r.delimitedStart();
+        checkNameLength(s, r.pos, rules, 'scope version');
+        version = utf8(r.buf, s, r.pos);
       } else r.skip(tag & 7);
     }
   } finally {

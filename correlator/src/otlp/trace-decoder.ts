@@ -1,9 +1,11 @@
 // Decodes an OTLP ExportTraceServiceRequest into what correlation and storage need. A structurally
 // broken body throws DecodeError (answered 400); a span that is well-framed but invalid (bad ids,
 // oversized attribute) is rejected alone and reported through partial_success.
-import { attrValueToKeyString, attributeValueBytes, readAnyValue } from './any-value.js';
+import { attrValueToKeyString, keyValueProblem, readAnyValue } from './any-value.js';
+import { checkAttribute, checkNameLength, isPlainScalar, keyPreview } from './attribute-checks.js';
 import {
   noteRejection,
+  noteWarning,
   type DecodedResourceScope,
   type DecodedSpan,
   type DecodedTraceBatch,
@@ -12,6 +14,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { bytesToHex, isAllZero } from './hex.js';
+import { keyWarning } from './resource-decoder.js';
 import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type ItemPlaces, type WalkNames } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
@@ -33,15 +36,16 @@ const TRACE_REQUEST: WalkNames = {
 
 /** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
 export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, places: ItemPlaces | null = null): DecodedTraceBatch {
-  const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [] };
+  const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0 };
   const traceIds = newIdMemo();
   walkExportRequest(
     buf,
     rules,
     TRACE_REQUEST,
-    (r, s, e, resource) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds)),
-    message => noteRejection(batch, message),
+    (r, s, e, resource, warnings) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, warnings)),
+    (message, count) => noteRejection(batch, message, count),
     places,
+    message => noteWarning(batch, message),
   );
   return batch;
 }
@@ -53,6 +57,7 @@ function decodeSpan(
   resource: DecodedResourceScope,
   rules: KeyExtractionRules,
   traceIds: IdMemo,
+  warnings: string[],
 ): DecodedSpan {
   const save = r.end;
   r.pos = start;
@@ -67,6 +72,8 @@ function decodeSpan(
   let statusCode = 0;
   let keys: KeyValues | null = null;
   let links: SpanLinkRef[] | null = null;
+  let events = 0;
+  let linkCount = 0;
   try {
     while (!r.done) {
       const tag = r.tag();
@@ -83,10 +90,13 @@ function decodeSpan(
           expectWire(tag, WIRE_LEN, 'Span.parent_span_id');
           parentSpanId = readItemId(r, 8, 'parent_span_id', true);
           break;
-        case 5:
+        case 5: {
           expectWire(tag, WIRE_LEN, 'Span.name');
-          name = r.string();
+          const s = r.delimitedStart();
+          checkNameLength(s, r.pos, rules, 'span name');
+          name = utf8(r.buf, s, r.pos);
           break;
+        }
         case 6:
           expectWire(tag, WIRE_VARINT, 'Span.kind');
           kind = r.uint32();
@@ -102,7 +112,14 @@ function decodeSpan(
         case 9: {
           expectWire(tag, WIRE_LEN, 'Span.attributes');
           const s = r.delimitedStart();
-          keys = readAttributeForKeys(r, s, r.pos, rules, keys);
+          keys = readAttributeForKeys(r, s, r.pos, rules, keys, warnings);
+          r.end = end;
+          break;
+        }
+        case 11: {
+          expectWire(tag, WIRE_LEN, 'Span.events');
+          const s = r.delimitedStart();
+          checkEvent(r, s, r.pos, rules, events++);
           r.end = end;
           break;
         }
@@ -110,7 +127,7 @@ function decodeSpan(
           expectWire(tag, WIRE_LEN, 'Span.links');
           const s = r.delimitedStart();
           const e = r.pos;
-          const link = readLink(r, s, e);
+          const link = readLink(r, s, e, rules, linkCount++);
           r.end = end;
           if (link) (links ??= []).push(link);
           break;
@@ -153,13 +170,18 @@ function decodeSpan(
   };
 }
 
-/** Reads one KeyValue; decodes the value only when the key is a business-key alias. */
+/**
+ * Reads one KeyValue; decodes the value only when the key is a business-key alias. Checks it as
+ * the view will read it (checkAttributeRanges), and says so when an alias names a value that is
+ * no key.
+ */
 function readAttributeForKeys(
   r: WireReader,
   start: number,
   end: number,
   rules: KeyExtractionRules,
   keys: KeyValues | null,
+  warnings: string[],
 ): KeyValues | null {
   r.pos = start;
   r.end = end;
@@ -167,39 +189,66 @@ function readAttributeForKeys(
   let keyEnd = -1;
   let valStart = -1;
   let valEnd = -1;
-  while (!r.done) {
+  // Whether the attribute needs checkAttribute's full walk: anything but one key and one plain
+  // scalar value. Kept out of this loop, which runs for every attribute of every span: grown by
+  // the checks, it no longer had the alias match inlined, a tenth of decoding.
+  let unusual = false;
+  while (r.pos < end) {
     const tag = r.tag();
-    if (tag >>> 3 === 1 && (tag & 7) === WIRE_LEN) {
+    if (tag === 0x0a) {
       keyStart = r.delimitedStart();
       keyEnd = r.pos;
-    } else if (tag >>> 3 === 2 && (tag & 7) === WIRE_LEN) {
+    } else if (tag === 0x12) {
+      unusual ||= valStart >= 0;
       valStart = r.delimitedStart();
       valEnd = r.pos;
-    } else r.skip(tag & 7);
-  }
-  // The encoded value is its text plus a tag and a length: only one longer than the limit can be
-  // over it, and then it is measured as text, as a log attribute is (a value of exactly the limit
-  // was refused, reported 2 bytes larger than it was).
-  if (valEnd - valStart > rules.maxAttributeValueBytes) {
-    const size = attributeValueBytes(readAnyValue(r, valStart, valEnd));
-    r.end = end;
-    if (size > rules.maxAttributeValueBytes) {
-      const key = keyStart >= 0 ? utf8(r.buf, keyStart, Math.min(keyEnd, keyStart + 200)) : '?';
-      throw new ItemRejected(`attribute "${key}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`);
+      unusual ||= !isPlainScalar(r.buf, valStart, valEnd);
+    } else {
+      // Field 1 or 2 of another wire type: the full walk refuses it, as the view's reader would.
+      unusual ||= tag >>> 3 <= 2;
+      r.skip(tag & 7);
     }
+  }
+  if (unusual || keyEnd - keyStart > rules.maxNameBytes || valEnd - valStart > rules.maxAttributeValueBytes) {
+    checkAttribute(r, start, end, rules, '', -1);
   }
   if (keyStart < 0 || valStart < 0) return keys;
   const alias = rules.aliases.match(r.buf, keyStart, keyEnd);
   if (alias === undefined) return keys;
-  const v = attrValueToKeyString(readAnyValue(r, valStart, valEnd));
+  const value = readAnyValue(r, valStart, valEnd);
   // readAnyValue leaves the reader at the value's end, and the key may come after the value.
   r.pos = end;
-  if (v === null) return keys;
+  const v = attrValueToKeyString(value);
+  if (v === null) {
+    const problem = keyValueProblem(value);
+    if (problem) warnings.push(keyWarning(keyPreview(r.buf, keyStart, keyEnd), alias, problem));
+    return keys;
+  }
   (keys ??= {})[alias] = v;
   return keys;
 }
 
-function readLink(r: WireReader, start: number, end: number): SpanLinkRef | null {
+/** An event as the view's reader reads it: its name against the name limit, its attributes checked. */
+function checkEvent(r: WireReader, start: number, end: number, rules: KeyExtractionRules, index: number): void {
+  r.pos = start;
+  r.end = end;
+  while (r.pos < end) {
+    const tag = r.tag();
+    const f = tag >>> 3;
+    const w = tag & 7;
+    if (f === 2 && w === WIRE_LEN) {
+      const s = r.delimitedStart();
+      checkNameLength(s, r.pos, rules, `events[${index}] name`);
+    } else if (f === 3 && w === WIRE_LEN) {
+      const s = r.delimitedStart();
+      const e = r.pos;
+      checkAttribute(r, s, e, rules, 'events', index);
+      r.end = end;
+    } else r.skip(w);
+  }
+}
+
+function readLink(r: WireReader, start: number, end: number, rules: KeyExtractionRules, index: number): SpanLinkRef | null {
   r.pos = start;
   r.end = end;
   let traceId = '';
@@ -218,6 +267,11 @@ function readLink(r: WireReader, start: number, end: number): SpanLinkRef | null
         if (f === 1) traceId = bytesToHex(r.buf, s, e);
         else spanId = bytesToHex(r.buf, s, e);
       }
+    } else if ((tag >>> 3) === 4 && (tag & 7) === WIRE_LEN) {
+      const s = r.delimitedStart();
+      const e = r.pos;
+      checkAttribute(r, s, e, rules, 'links', index);
+      r.end = end;
     } else r.skip(tag & 7);
   }
   return traceId && spanId ? { traceId, spanId } : null;

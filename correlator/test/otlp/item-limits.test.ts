@@ -159,7 +159,7 @@ describe('where a rejected item was', () => {
         ],
       },
       expected: [
-        'resourceSpans[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer',
+        'resourceSpans[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer (rejects its 1 spans)',
         'resourceSpans[1].scopeSpans[0].spans[0]: startTimeUnixNano "soon" is not an unsigned 64-bit integer',
         `resourceSpans[1].scopeSpans[0].spans[1]: ${tooBig}`,
       ],
@@ -198,7 +198,7 @@ describe('where a rejected item was', () => {
         ],
       },
       expected: [
-        'resourceLogs[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer',
+        'resourceLogs[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer (rejects its 2 logRecords)',
         'resourceLogs[1].scopeLogs[1].logRecords[0]: severityNumber "LOUD" is not a SeverityNumber',
         `resourceLogs[1].scopeLogs[1].logRecords[1]: log ${tooBig}`,
       ],
@@ -227,13 +227,13 @@ describe('where a rejected item was', () => {
           },
         ],
       },
-      expected: ['resourceSpans[0].scopeSpans[0].scope.attributes[0].value: intValue "x" is not a 64-bit integer', `resourceSpans[0].scopeSpans[1].spans[0]: ${tooBig}`],
+      expected: ['resourceSpans[0].scopeSpans[0].scope.attributes[0].value: intValue "x" is not a 64-bit integer (rejects its 2 spans)', `resourceSpans[0].scopeSpans[1].spans[0]: ${tooBig}`],
     },
     {
       title: 'the spans of a resource with a bad bytesValue',
       signal: 'traces',
       body: { resourceSpans: [{ resource: resource([{ key: 'raw', value: { bytesValue: 'A' } }]), scopeSpans: [{ spans: [span(0)] }] }] },
-      expected: ['resourceSpans[0].resource.attributes[1].value: attribute "raw" bytesValue "A" is not base64'],
+      expected: ['resourceSpans[0].resource.attributes[1].value: attribute "raw" bytesValue "A" is not base64 (rejects its 1 spans)'],
     },
     {
       title: 'a log record whose bytes body is not base64, and one with a bad bytes attribute in a list',
