@@ -10,7 +10,7 @@ import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
-import { parseJsonBody } from './api/json-body.js';
+import { jsonBodyParser } from './api/json-body.js';
 import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
@@ -241,13 +241,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     }
   });
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJsonBody(body as string));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser());
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
   // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.

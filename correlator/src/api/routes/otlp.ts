@@ -7,7 +7,7 @@ import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import { countJsonItems, countProtobufItems, itemLimitExceeded } from '../../otlp/item-count.js';
 import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
 import { DecodeError } from '../../otlp/wire-reader.js';
-import { parseJsonBody } from '../json-body.js';
+import { jsonBodyParser } from '../json-body.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
@@ -53,20 +53,15 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
   // small items (20 million `{}` in 60 MiB took minutes). Then the parser the other routes use
   // (json-body.ts: it names a key it refuses).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const signal = request.routeOptions.config?.otlpSignal;
-    const text = body as string;
-    const refusal = signal ? itemLimitExceeded(signal, countJsonItems(text, signal, maxItemsPerRequest), maxItemsPerRequest) : null;
-    if (refusal) {
-      done(errors.tooManyItems(refusal), undefined);
-      return;
-    }
-    try {
-      done(null, parseJsonBody(text));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    jsonBodyParser((request, text) => {
+      const signal = request.routeOptions.config?.otlpSignal;
+      const refusal = signal ? itemLimitExceeded(signal, countJsonItems(text, signal, maxItemsPerRequest), maxItemsPerRequest) : null;
+      return refusal ? errors.tooManyItems(refusal) : null;
+    }),
+  );
 
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = requestEncoding(request);

@@ -6,7 +6,6 @@ import { DataDirInUseError } from './data-dir-lock.js';
 
 /** SQLite result codes and errno codes that say the directory or its files are unusable. */
 const UNUSABLE = new Set([
-  'SQLITE_CANTOPEN',
   'SQLITE_READONLY',
   'SQLITE_PERM',
   'SQLITE_FULL',
