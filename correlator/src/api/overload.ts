@@ -8,7 +8,7 @@ export class OverloadGuard {
   private inflight = 0;
   private inflightBytes = 0;
   private readonly loop: IntervalHistogram;
-  private lastCheck = Date.now();
+  private readonly checker: NodeJS.Timeout;
   private saturated = false;
 
   constructor(
@@ -21,6 +21,11 @@ export class OverloadGuard {
   ) {
     this.loop = monitorEventLoopDelay({ resolution: 20 });
     this.loop.enable();
+    // On a timer, not when a request comes: checked lazily, the first request after a quiet spell
+    // was judged on every delay since the last one, and a stall that had ended minutes before (a
+    // burst of in-process work, a long query) refused the next 500 ms of ingest with 503.
+    this.checker = setInterval(() => this.check(), SATURATION_WINDOW_MS);
+    this.checker.unref();
   }
 
   /** Throws a 429/503 CorrelatorError when the request must be refused; else counts it in. */
@@ -28,7 +33,7 @@ export class OverloadGuard {
     if (this.inflight >= this.maxInflight) {
       throw errors.busy(`too many concurrent ingest requests (limit ${this.maxInflight}); retry shortly`, 1);
     }
-    if (this.isSaturated()) {
+    if (this.saturated) {
       throw errors.unavailable(
         `the correlator is saturated (event loop delay over ${this.maxEventLoopDelayMs} ms); retry shortly`,
         5,
@@ -92,28 +97,27 @@ export class OverloadGuard {
     return this.inflight;
   }
 
-  private isSaturated(): boolean {
-    const now = Date.now();
-    if (now - this.lastCheck >= 500) {
-      this.lastCheck = now;
-      // p99 rather than max: one long pause (start-up, a GC) is not saturation, a sustained lag is.
-      this.saturated = this.loop.count > 0 && this.loop.percentile(99) / 1e6 > this.maxEventLoopDelayMs;
-      this.loop.reset();
-    }
-    return this.saturated;
+  /** Judges the last window's delays. A timer that fires late has itself seen the stall it measures. */
+  private check(): void {
+    // p99 rather than max: one long pause (start-up, a GC) is not saturation, a sustained lag is.
+    this.saturated = this.loop.count > 0 && this.loop.percentile(99) / 1e6 > this.maxEventLoopDelayMs;
+    this.loop.reset();
   }
 
   /** Forget delays measured so far, e.g. the module loading and warm-up before the app was ready. */
   reset(): void {
     this.loop.reset();
-    this.lastCheck = Date.now();
     this.saturated = false;
   }
 
   close(): void {
+    clearInterval(this.checker);
     this.loop.disable();
   }
 }
+
+/** How often the event loop's delays are judged, each time on what was measured since the last. */
+const SATURATION_WINDOW_MS = 500;
 
 const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 
