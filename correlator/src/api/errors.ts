@@ -38,8 +38,9 @@ export const errors = {
   corruptCompression: (enc: string, detail: string) =>
     new CorrelatorError('CORR_ERR_CORRUPT_BODY', 400, `request body is not valid ${enc}: ${detail}`),
   undecodable: (detail: string) => new CorrelatorError('CORR_ERR_OTLP_UNDECODABLE', 400, `cannot decode OTLP request: ${detail}`),
+  /** `n`: the records counted, which stops once past the limit. */
   tooManyRecords: (n: number, max: number) =>
-    new CorrelatorError('CORR_ERR_BATCH_TOO_LARGE', 413, `batch has ${n} records, over MAX_BATCH_SIZE (${max})`),
+    new CorrelatorError('CORR_ERR_BATCH_TOO_LARGE', 413, `batch has at least ${n} records, over MAX_BATCH_SIZE (${max}); send them in smaller batches`),
   tooManyItems: (why: string) => new CorrelatorError('CORR_ERR_TOO_MANY_ITEMS', 413, why),
   busy: (why: string, retryAfterSeconds: number) => new CorrelatorError('CORR_ERR_BUSY', 429, why, retryAfterSeconds),
   unavailable: (why: string, retryAfterSeconds: number) =>

@@ -80,7 +80,7 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
   return { items, containers };
 }
 
-const JSON_KEYS: Record<OtlpSignal, { items: readonly string[]; containers: readonly string[] }> = {
+const JSON_KEYS: Record<OtlpSignal, JsonItemKeys> = {
   // The proto names too: the normaliser reads them as the camelCase ones.
   traces: { items: ['spans'], containers: ['resourceSpans', 'resource_spans', 'scopeSpans', 'scope_spans'] },
   logs: { items: ['logRecords', 'log_records'], containers: ['resourceLogs', 'resource_logs', 'scopeLogs', 'scope_logs'] },
@@ -100,7 +100,19 @@ const MAX_DEPTH = 64;
  * parser refuses it afterwards.
  */
 export function countJsonItems(text: string, signal: OtlpSignal, limit: number): ItemCount {
-  const keys = JSON_KEYS[signal];
+  return countJsonArrays(text, JSON_KEYS[signal], limit);
+}
+
+/** Which arrays hold items and containers, by the key that holds them. */
+export interface JsonItemKeys {
+  items: readonly string[];
+  containers: readonly string[];
+  /** Only arrays held by the outermost object count (a format whose items are not nested). */
+  rootOnly?: boolean;
+}
+
+/** countJsonItems for any JSON format, by the keys of its item and container arrays. */
+export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number): ItemCount {
   const stack: number[] = [];
   // Levels past MAX_DEPTH are only counted: no OTLP field is that deep, and 60 MiB of `[` would
   // otherwise make a stack of 60 million entries.
@@ -162,7 +174,7 @@ export function countJsonItems(text: string, signal: OtlpSignal, limit: number):
       stack.push(OBJECT);
     } else if (c === 0x5b /* [ */) {
       let kind = ARRAY;
-      if (stack.length > 0 && stack[stack.length - 1] === OBJECT && keyStart >= 0) {
+      if (stack.length > 0 && stack[stack.length - 1] === OBJECT && keyStart >= 0 && (!keys.rootOnly || stack.length === 1)) {
         const key = keyAt(text, keyStart, keyEnd);
         if (keys.items.includes(key)) kind = ITEM_ARRAY;
         else if (keys.containers.includes(key)) kind = CONTAINER_ARRAY;

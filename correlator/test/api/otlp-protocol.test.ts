@@ -334,6 +334,27 @@ describe('OTLP/HTTP protocol', () => {
     assert.match(metrics, /ingest_requests_total\{signal="api_logs",outcome="413"\} 1/);
     assert.match(metrics, /ingest_requests_total\{signal="api_logs",outcome="400"\} 1/);
   });
+
+  it('counts the batch records before parsing: a body over MAX_BATCH_SIZE is refused even when its JSON is cut short', async t => {
+    const app = await buildTestApp(t, { MAX_BATCH_SIZE: '1000' });
+    const rec = JSON.stringify({ timestamp: new Date(T0).toISOString(), message: 'm' });
+    // 200,000 records and no closing brackets: parsed first, this was a 400 for its JSON.
+    const cut = `{"resource":{"service":"s"},"records":[${`${rec},`.repeat(200_000)}`;
+    const res = await app.inject({ method: 'POST', url: '/api/logs', headers: { 'content-type': 'application/json' }, payload: cut });
+    assert.equal(res.statusCode, 413, res.body);
+    // The count stopped just past the limit rather than going through the 200,000.
+    assert.match(res.json<{ message: string }>().message, /^batch has at least 1001 records, over MAX_BATCH_SIZE \(1000\); send them in smaller batches$/);
+  });
+
+  it('counts only the batch records, not an array of that name inside a record', async t => {
+    const app = await buildTestApp(t, { MAX_BATCH_SIZE: '2' });
+    const rec = { timestamp: new Date().toISOString(), message: 'm', labels: { records: [1, 2, 3, 4, 5] } };
+    const res = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 's' }, records: [rec, { ...rec, message: 'n' }] } });
+    // 200, not 413: whether a record's labels may hold an array is the record's own check.
+    assert.equal(res.statusCode, 200, res.body);
+    const answer = res.json<{ accepted: number; rejected: number }>();
+    assert.equal(answer.accepted + answer.rejected, 2, res.body);
+  });
 });
 
 describe('authentication', () => {

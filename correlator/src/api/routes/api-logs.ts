@@ -12,8 +12,10 @@ import { convertLogBatch } from '../../ingest/log-batch.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
+import { countJsonArrays, type JsonItemKeys } from '../../otlp/item-count.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
+import { jsonBodyParser } from '../json-body.js';
 import type { OverloadGuard } from '../overload.js';
 import { firstOfLimit } from '../list-limit.js';
 import { parseMinSeverity } from '../severity-param.js';
@@ -31,7 +33,22 @@ export interface ApiLogsOptions {
 /** The media type of a request, without its parameters. */
 const mediaType = (ct: string | undefined): string => (ct ?? '').split(';')[0]!.trim().toLowerCase();
 
+/** The batch's records: the array under the top-level `records` key. */
+const BATCH_RECORDS: JsonItemKeys = { items: ['records'], containers: [], rootOnly: true };
+
 export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (app, opts) => {
+  // Records are counted before the body is parsed and validated, which costs far more than the
+  // count: a batch far over MAX_BATCH_SIZE was parsed whole, and held the event loop, to be refused.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string' },
+    jsonBodyParser((_request, text) => {
+      const { items } = countJsonArrays(text, BATCH_RECORDS, opts.maxBatchSize);
+      return items > opts.maxBatchSize ? errors.tooManyRecords(items, opts.maxBatchSize) : null;
+    }),
+  );
+
   app.post(
     '/api/logs',
     {
