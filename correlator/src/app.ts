@@ -61,6 +61,8 @@ declare module 'fastify' {
     otlpSignal?: 'traces' | 'logs';
     /** An ingest route that is not OTLP: its refusals are counted like OTLP's, answered as any route's. */
     ingestSignal?: 'api_logs';
+    /** What a 415 names as taken, when not OTLP's types nor only JSON. */
+    acceptedMediaTypes?: readonly string[];
   }
 }
 
@@ -346,7 +348,8 @@ function sendError(
   }
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     // fastify's own message does not say what would have been taken.
-    const accepted = request.routeOptions.config?.otlpSignal ? OTLP_MEDIA_TYPES : ['application/json'];
+    const config = request.routeOptions.config;
+    const accepted = config?.acceptedMediaTypes ?? (config?.otlpSignal ? OTLP_MEDIA_TYPES : ['application/json']);
     message = errors.unsupportedMediaType(request.headers['content-type'], accepted).message;
   }
   if (code === 'FST_ERR_VALIDATION') message = `invalid request: ${error.message}`;

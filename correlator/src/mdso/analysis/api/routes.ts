@@ -23,7 +23,7 @@ import type { MdsoAnalysis } from '../analysis.js';
 import { nextFreeCode } from '../catalogue/match.js';
 import { drainCluster } from '../grouping/drain.js';
 import { suggestRule } from '../grouping/suggest.js';
-import { CorrelatorError } from '../../../api/errors.js';
+import { CorrelatorError, errors } from '../../../api/errors.js';
 import { parseRange } from '../../../api/time-params.js';
 import { decodeCursor, encodeCursor } from './params.js';
 import { foldSeries, planBuckets } from './summary.js';
@@ -36,12 +36,15 @@ const ISSUE_CIRCUITS = 200;
 const UNCATEGORISED_TEMPLATES_SCANNED = 5000;
 const CLUSTER_EXAMPLES = 3;
 const VALIDATE_BODY_LIMIT = 2 * 1024 * 1024;
+const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+/** A rule file is YAML text; text/plain is fastify's own parser. */
+const VALIDATE_MEDIA_TYPES = [...YAML_MEDIA_TYPES, 'text/plain'];
 
 // Refusals are CorrelatorErrors: the app's error handler answers them like every other route's.
 
 export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> = async (fastify, { analysis }) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const yamlTypes = ['application/yaml', 'application/x-yaml', 'text/yaml'].filter(t => !app.hasContentTypeParser(t));
+  const yamlTypes = YAML_MEDIA_TYPES.filter(t => !app.hasContentTypeParser(t));
   if (yamlTypes.length > 0) {
     app.addContentTypeParser(yamlTypes, { parseAs: 'string', bodyLimit: VALIDATE_BODY_LIMIT }, (_req, body, done) => done(null, body));
   }
@@ -207,11 +210,24 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
     '/api/mdso/defects/validate',
     {
       bodyLimit: VALIDATE_BODY_LIMIT,
+      // A 415 names these: it said "send application/json" to someone sending a rule file.
+      config: { acceptedMediaTypes: VALIDATE_MEDIA_TYPES },
+      // JSON is parsed into an object, which the body schema then refused as "body must be
+      // string": the media type was what was wrong.
+      preValidation: async req => {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        if (!VALIDATE_MEDIA_TYPES.includes(type)) throw errors.unsupportedMediaType(req.headers['content-type'], VALIDATE_MEDIA_TYPES, 'CORR_ERR_BAD_CONTENT_TYPE');
+      },
       schema: {
         tags: TAGS,
         summary: 'Check a defect rule file without applying it',
         body: MdsoDefectValidateBody,
-        response: { 200: MdsoDefectValidateResponse, 400: ErrorResponse },
+        response: {
+          200: MdsoDefectValidateResponse,
+          400: ErrorResponse,
+          413: ErrorResponse,
+          415: { ...ErrorResponse, description: `A Content-Type other than ${VALIDATE_MEDIA_TYPES.join(', ')}` },
+        },
       },
     },
     async req => {
