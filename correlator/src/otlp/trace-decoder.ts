@@ -148,10 +148,10 @@ function decodeSpan(
     r.end = save;
     r.pos = end;
   }
-  if (!traceId) throw new ItemRejected(`span "${name}" has no trace_id`);
-  if (!spanId) throw new ItemRejected(`span "${name}" in trace ${traceId} has no span_id`);
+  if (!traceId) throw new ItemRejected(`span "${namePreview(name)}" has no trace_id`);
+  if (!spanId) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no span_id`);
   // Taken, it sat at 1970: outside every time range, and gone at the next retention sweep.
-  if (startMs === 0) throw new ItemRejected(`span "${name}" in trace ${traceId} has no start time (start_time_unix_nano is 0)`);
+  if (startMs === 0) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no start time (start_time_unix_nano is 0)`);
   if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
   return {
     traceId,
@@ -169,6 +169,13 @@ function decodeSpan(
     synthetic: false,
   };
 }
+
+/** A span name as a rejection message quotes it: up to MAX_NAME_BYTES is a long line, five times over. */
+function namePreview(name: string): string {
+  return name.length > NAME_PREVIEW_CHARS ? `${name.slice(0, NAME_PREVIEW_CHARS)}… (${name.length} characters)` : name;
+}
+
+const NAME_PREVIEW_CHARS = 200;
 
 /**
  * Reads one KeyValue; decodes the value only when the key is a business-key alias. Checks it as

@@ -5,9 +5,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { build } from '../helpers/app.js';
 import { decodeTraceResponse } from '../helpers/sdk-bodies.js';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import { readItemId } from '../../src/otlp/request-walker.js';
+import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import { DecodeError, WireReader } from '../../src/otlp/wire-reader.js';
-import { len } from '../fixtures/hand-made-otlp.js';
+import { len, text } from '../fixtures/hand-made-otlp.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 
@@ -49,4 +52,18 @@ test('a request of 20,000 empty spans is answered with each rejected and five re
   const message = answer.partialSuccess?.errorMessage ?? '';
   assert.ok(message.includes('resourceSpans[0].scopeSpans[0].spans[0]: span "" has no trace_id'), `the first span is named: ${message}`);
   assert.ok(!message.includes('spans[5]'), `only the first few reasons are reported: ${message}`);
+});
+
+test('a rejection quotes at most 200 characters of a span name', () => {
+  const rules = keyRulesFromConfig(loadConfig({ LOG_LEVEL: 'silent' }));
+  const cases = [
+    { name: 'x'.repeat(4096), quoted: `span "${'x'.repeat(200)}… (4096 characters)" has no trace_id` },
+    { name: 'y'.repeat(200), quoted: `span "${'y'.repeat(200)}" has no trace_id` },
+  ];
+  for (const c of cases) {
+    // A span with only its name: no trace_id.
+    const batch = decodeTraceRequest(len(1, len(2, len(2, text(5, c.name)))), rules);
+    assert.equal(batch.rejected, 1);
+    assert.equal(batch.rejectionMessages[0], `resourceSpans[0].scopeSpans[0].spans[0]: ${c.quoted}`, `a name of ${c.name.length}`);
+  }
 });
