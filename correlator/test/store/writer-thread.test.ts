@@ -23,6 +23,7 @@ import { storeUnavailable } from '../../src/api/errors.js';
 import { encodeSpanChunks } from '../../src/store/sqlite/span-chunk.js';
 import { SpanBodyReader } from '../../src/store/sqlite/span-body-files.js';
 import { buildTestApp } from '../api/app-fixture.js';
+import { keyValue, len, span, stringValue, text } from '../fixtures/hand-made-otlp.js';
 import { traceAndCircuit } from './derived-fixture.js';
 import {
   SpanKind,
@@ -140,6 +141,25 @@ for (const writerThread of [true, false]) {
         ['palantir', 'palantir'],
       );
       assert.equal(read.spans[0]!.resource.id, read.spans[1]!.resource.id);
+    });
+
+    it('gives each distinct scope of a request of thousands one resource row, also while an equal request is in flight', async t => {
+      const { store } = await openStore(t, writerThread);
+      // One resource, scopes each with a span; a scope name twice is one resource row.
+      const body = (scopes: string[]) =>
+        len(1, len(1, len(1, keyValue('service.name', stringValue('beorn')))), ...scopes.map(n => len(2, len(1, text(1, n)), len(2, span()))));
+      const scopes = Array.from({ length: 4000 }, (_, i) => `scope-${i % 2000}`);
+      const first = decodeTraceRequest(body(scopes), rules).spans;
+      const second = decodeTraceRequest(body([...scopes].reverse()), rules).spans;
+      assert.equal(first.length + second.length, 8000);
+      // The second is planned while the first is in flight: it takes the first's rows.
+      await Promise.all([store.ingestSpans(first, none, T0), store.ingestSpans(second, none, T0)]);
+      assert.deepEqual(store.db.prepare('SELECT count(*), count(DISTINCT scope_name) FROM resources').raw().get(), [2000, 2000]);
+      const read = await store.spansOfTraces([first[0]!.traceId], 10_000);
+      assert.equal(read.spans.length, 8000);
+      const sent = new Map([...first, ...second].map(s => [s.spanId, s.resource.scopeName]));
+      const wrong = read.spans.filter(s => s.resource.scopeName !== sent.get(s.spanId));
+      assert.equal(wrong.length, 0, `spans read with another scope than sent, e.g. ${JSON.stringify(wrong[0]?.spanId)}`);
     });
 
     it('lets a hot-state miss for a trace or key in flight read it only once committed', async t => {
