@@ -67,13 +67,31 @@ export const CircuitTimeRange = QueryString({
 });
 export type CircuitTimeRange = Static<typeof CircuitTimeRange>;
 
-export const CircuitDetailQuery = CircuitTimeRange;
+/** A circuit's traces listed by its detail at most, unless the query says otherwise. */
+export const DETAIL_TRACES_DEFAULT = 1000;
+
+export const CircuitDetailQuery = QueryString({
+  ...CircuitTimeRange.properties,
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: DETAIL_TRACES_DEFAULT,
+      description: 'Traces listed at most: the most recent by first datum',
+    }),
+  ),
+});
 export type CircuitDetailQuery = Static<typeof CircuitDetailQuery>;
 
 export const CircuitDetail = Type.Object(
   {
     summary: CircuitSummary,
-    traces: Type.Array(TraceSummary, { description: 'Its traces with a datum in from..to (all of them without a range)' }),
+    traces: Type.Array(TraceSummary, {
+      description: 'Its traces with a datum in from..to (all of them without a range), oldest first; past limit, the most recent limit of them',
+    }),
+    tracesTruncated: Type.Boolean({
+      description: 'Whether it has more traces (in the range) than limit: summary.traceCount counts them all, and a range picks out older ones',
+    }),
     correlations: Type.Array(Correlation, { description: 'The most recent first, at most 500; in a range, those reaching into it' }),
     correlationsTruncated: Type.Boolean({ description: 'Whether the circuit has more correlations than listed (GET /api/correlations?circuit_id= lists up to 10,000, by time range)' }),
     bridges: Type.Array(Bridge, { description: 'Its bridges from the traces listed' }),

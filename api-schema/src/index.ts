@@ -37,6 +37,7 @@ export {
   CircuitDetail,
   CircuitIdParams,
   CircuitDetailQuery,
+  DETAIL_TRACES_DEFAULT,
   CircuitTimeRange,
   CircuitListQuery,
   CircuitListResponse,

@@ -604,6 +604,34 @@ describe('circuit API over ingested SDK traces', () => {
     }
   });
 
+  it("lists a circuit's most recent traces up to ?limit= in its detail, and says it cut the list", async t => {
+    const app = await buildTestApp(t);
+    const first = await circuit(T0);
+    const second = await circuit(T0 + 2 * 3_600_000, 2);
+    for (const a of [first, second]) await postProto(app, tracesProtobuf([...a.beorn.spans, ...a.mdso.spans, ...a.arda.spans]));
+    const url = `/api/circuits/${encodeURIComponent(CID)}`;
+    // Oldest first, as without a limit: beorn's trace starts first, then mdso's, then arda's.
+    const secondIds = [second.beorn.traceId, second.mdso.traceId, second.arda.traceId];
+
+    const whole = (await app.inject(url)).json<CircuitDetail>();
+    assert.deepEqual([whole.traces.length, whole.tracesTruncated], [6, false]);
+    assert.deepEqual((await app.inject(`${url}?limit=6`)).json<CircuitDetail>().tracesTruncated, false);
+
+    const cut = (await app.inject(`${url}?limit=3`)).json<CircuitDetail>();
+    assert.deepEqual(cut.traces.map(x => x.traceId), secondIds);
+    assert.equal(cut.tracesTruncated, true);
+    assert.deepEqual(cut.bridges.map(b => b.traceId).sort(), [second.beorn.traceId, second.mdso.traceId].sort(), 'the bridges from the traces listed');
+    assert.equal(cut.summary.traceCount, 6, 'the summary counts every trace');
+    // With a range, the limit applies to the traces in it.
+    const ranged = (await app.inject(`${url}?to=${T0 + 3_600_000}&limit=2`)).json<CircuitDetail>();
+    assert.deepEqual(ranged.traces.map(x => x.traceId), [first.mdso.traceId, first.arda.traceId]);
+    assert.equal(ranged.tracesTruncated, true);
+
+    const bad = await app.inject(`${url}?limit=0`);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json<{ message: string }>().message, /limit/);
+  });
+
   it('answers bad query input with 400 or 404 naming the problem', async t => {
     const app = await buildTestApp(t);
     const cases: [string, number, RegExp][] = [

@@ -1,6 +1,7 @@
 import {
   CircuitDetail,
   CircuitDetailQuery,
+  DETAIL_TRACES_DEFAULT,
   CircuitIdParams,
   CircuitListQuery,
   CircuitListResponse,
@@ -62,13 +63,18 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const range = parseRange(request.query.from, request.query.to);
       const summary = await store.getCircuit(id);
       if (!summary) throw errors.circuitNotFound(id);
-      const traceIds = await store.circuitTraceIds(id, range);
+      // A circuit polled or reactivated for days has thousands of traces: a detail of all of them
+      // was megabytes. The most recent are the ones looked for; a range picks out older ones.
+      const all = await store.circuitTraceIds(id, range);
+      const limit = request.query.limit ?? DETAIL_TRACES_DEFAULT;
+      const cut = all.length > limit;
+      const traceIds = cut ? all.slice(all.length - limit) : all;
       const [traces, correlations, bridges] = await Promise.all([
         store.traceSummaries(traceIds),
         store.correlations({ circuit_id: id, ...range, limit: DETAIL_CORRELATIONS + 1 }),
-        store.bridgesOf(bridgesInView(id, traceIds, range)),
+        store.bridgesOf(bridgesInView(id, traceIds, range, cut)),
       ]);
-      return { summary, traces, ...detailCorrelations(correlations), bridges };
+      return { summary, traces, tracesTruncated: cut, ...detailCorrelations(correlations), bridges };
     },
   );
 
@@ -142,7 +148,15 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
   );
 };
 
-/** In a time range, the bridges whose spans the range's traces hold: those from them. */
-function bridgesInView(circuitId: string, traceIds: readonly string[], range: TimeRange): { circuitId: string; fromTraceIds?: readonly string[] } {
-  return range.fromMs === undefined && range.toMs === undefined ? { circuitId } : { circuitId, fromTraceIds: traceIds };
+/**
+ * In a time range, or when not all the circuit's traces are listed (`cut`), the bridges whose
+ * spans the traces listed hold: those from them.
+ */
+function bridgesInView(
+  circuitId: string,
+  traceIds: readonly string[],
+  range: TimeRange,
+  cut = false,
+): { circuitId: string; fromTraceIds?: readonly string[] } {
+  return range.fromMs === undefined && range.toMs === undefined && !cut ? { circuitId } : { circuitId, fromTraceIds: traceIds };
 }
