@@ -45,7 +45,7 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
       r.skip(tag & 7);
       continue;
     }
-    expectWire(tag, WIRE_LEN, `request field 1 (${n.resource})`);
+    if ((tag & 7) !== WIRE_LEN) expectWire(tag, WIRE_LEN, `request field 1 (${n.resource})`);
     const rs = r.delimitedStart();
     const re = r.pos;
     containers++;
@@ -57,7 +57,7 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
         r.skip(t & 7);
         continue;
       }
-      expectWire(t, WIRE_LEN, `${n.resource} field 2`);
+      if ((t & 7) !== WIRE_LEN) expectWire(t, WIRE_LEN, `${n.resource} field 2`);
       const ss = r.delimitedStart();
       const se = r.pos;
       containers++;
@@ -66,7 +66,8 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
       while (!r.done && items <= limit) {
         const i = r.tag();
         if (i >>> 3 === 2) {
-          expectWire(i, WIRE_LEN, `${n.scope} field 2`);
+          // Guarded: the message is a string built per item otherwise.
+          if ((i & 7) !== WIRE_LEN) expectWire(i, WIRE_LEN, `${n.scope} field 2`);
           items++;
         }
         r.skip(i & 7);

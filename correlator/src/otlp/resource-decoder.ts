@@ -113,10 +113,11 @@ export function splitContainer(
       const tag = r.tag();
       const f = tag >>> 3;
       if (f === headerField) {
-        expectWire(tag, WIRE_LEN, `${what} field ${headerField}`);
+        if ((tag & 7) !== WIRE_LEN) expectWire(tag, WIRE_LEN, `${what} field ${headerField}`);
         header = r.delimited();
       } else if (f === childField) {
-        expectWire(tag, WIRE_LEN, `${what} field ${childField}`);
+        // Guarded: the message is a string built per span or log record otherwise.
+        if ((tag & 7) !== WIRE_LEN) expectWire(tag, WIRE_LEN, `${what} field ${childField}`);
         const childStart = r.delimitedStart();
         children.push(childStart, r.pos);
       } else r.skip(tag & 7);

@@ -245,7 +245,8 @@ function checkEvent(r: WireReader, start: number, end: number, rules: KeyExtract
     const w = tag & 7;
     if (f === 2 && w === WIRE_LEN) {
       const s = r.delimitedStart();
-      checkNameLength(s, r.pos, rules, `events[${index}] name`);
+      // Guarded: the label is a string built per event otherwise.
+      if (r.pos - s > rules.maxNameBytes) checkNameLength(s, r.pos, rules, `events[${index}] name`);
     } else if (f === 3 && w === WIRE_LEN) {
       const s = r.delimitedStart();
       const e = r.pos;
