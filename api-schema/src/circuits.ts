@@ -11,7 +11,7 @@ export const CircuitSummary = Type.Object(
   {
     circuitId: Type.String(),
     status: CircuitStatus,
-    services: Type.Array(Type.String(), { description: 'In alphabetical order' }),
+    services: Type.Array(Type.String(), { description: 'In alphabetical order: the first 64 seen of its data (a trace and a correlation list as many)' }),
     traceCount: Type.Integer(),
     spanCount: Type.Integer(),
     errorCount: Type.Integer({

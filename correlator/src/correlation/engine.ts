@@ -29,6 +29,7 @@ import {
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
 import { SEVERITY_ERROR } from '../otlp/severity.js';
+import { addService } from './service-list.js';
 
 /**
  * Traces and key groups kept as live objects between batches; older ones are kept encoded
@@ -36,7 +37,6 @@ import { SEVERITY_ERROR } from '../otlp/severity.js';
  * few batches, and a trace read back from the encoded tier costs one decode per batch.
  */
 const DEFAULT_LIVE_ENTRIES = 8192;
-const MAX_SERVICES = 64;
 
 /** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
 export interface StateLoader {
@@ -1356,7 +1356,7 @@ function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean
   const hasTimes = Number.isFinite(t.firstMs) && Number.isFinite(t.lastMs);
   const c = circuitDelta(batch, circuitId, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
   addToCircuit(c, { ...datum, spans: t.spanCount, errors: traceErrors(t.errorCount, t.errorLogCount), logs: t.logCount }, keys);
-  for (const s of t.services) if (!c.services.includes(s)) c.services.push(s);
+  for (const s of t.services) addService(c.services, s);
 }
 
 /** An episode spans its member traces whole, as their membership rows do: the same windows and ids read back or not. */
@@ -1411,10 +1411,6 @@ function addServices(g: KeyGroup, t: TraceState): void {
   for (const s of t.services) addService(g.services, s);
 }
 
-/** Adds a service once, up to MAX_SERVICES: a trace or group lists a few services, not every caller. */
-function addService(services: string[], service: string): void {
-  if (!services.includes(service) && services.length < MAX_SERVICES) services.push(service);
-}
 
 /** Records that t links to or is linked from `other`; whether it is news. */
 function noteLinked(t: TraceState, other: string): boolean {
@@ -1455,7 +1451,7 @@ function addToCircuit(c: CircuitDelta, d: CircuitDatum, keys: KeyValues | null):
   c.spanDelta += d.spans;
   c.errorDelta += d.errors;
   c.logDelta += d.logs;
-  if (!c.services.includes(d.service)) c.services.push(d.service);
+  addService(c.services, d.service);
   if (keys) keepLeastKeys(c.keys, keys);
 }
 

@@ -12,6 +12,7 @@ import { TRACE_ERRORS_SQL, correlationMembers } from './rows.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { SEVERITY_ERROR } from '../../otlp/severity.js';
+import { addService } from '../../correlation/service-list.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
 const TRACES_PER_SLICE = 1000;
@@ -184,12 +185,9 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
   };
   if (m.traces === 0 && l.logs === 0)
     return db.prepare('DELETE FROM circuits WHERE circuit_id = ?').run(circuitId).changes;
-  const services = [
-    ...new Set([
-      ...(JSON.parse(m.services ?? '[]') as string[]),
-      ...(l.logs > 0 ? (JSON.parse(l.services) as string[]) : []),
-    ]),
-  ];
+  const services: string[] = [];
+  for (const s of JSON.parse(m.services ?? '[]') as string[]) addService(services, s);
+  if (l.logs > 0) for (const s of JSON.parse(l.services) as string[]) addService(services, s);
   const times = [m.firstMs, m.lastMs, l.firstMs, l.lastMs].filter(
     (x): x is number => x !== null && Number.isFinite(x),
   );

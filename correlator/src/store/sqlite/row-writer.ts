@@ -13,6 +13,7 @@ import { bridgeTraceKeys } from '../../stitching/bridge-keys.js';
 import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import type { SpanBodyAppender } from './span-body-files.js';
 import { ServiceHourSet } from '../service-hours.js';
+import { addService } from '../../correlation/service-list.js';
 
 export interface ResourceRow {
   id: number;
@@ -272,7 +273,7 @@ export class RowWriter {
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
       const services = existing ? (JSON.parse(existing.services) as string[]) : [];
-      for (const s of c.services) if (!services.includes(s)) services.push(s);
+      for (const s of c.services) addService(services, s);
       const keys: KeyValues = existing ? (JSON.parse(existing.keys) as KeyValues) : {};
       keepLeastKeys(keys, c.keys);
       st.upsertCircuit.run(
