@@ -94,7 +94,13 @@ export class IngestPipeline {
    */
   private storeItems<T>(
     signal: Signal,
-    { rejected, rejectionMessages, warnings: itemWarnings, warned }: { rejected: number; rejectionMessages: string[]; warnings: string[]; warned: number },
+    {
+      rejected,
+      rejectionMessages,
+      warnings: itemWarnings,
+      warned,
+      exportedBridges = 0,
+    }: { rejected: number; rejectionMessages: string[]; warnings: string[]; warned: number; exportedBridges?: number },
     ingest: (derive: (fresh: T[]) => DerivedWrites) => Promise<IngestOutcome>,
     derive: (fresh: T[]) => { writes: DerivedWrites; events: Map<string, number>; touched: TouchedState },
     source: IngestSource,
@@ -119,7 +125,8 @@ export class IngestPipeline {
       outcome => {
         end?.();
         if (counts) this.countDerived(counts);
-        return this.count(signal, outcome.fresh, outcome.duplicates, rejected, rejectionMessages, fromClient, allWarnings);
+        // Bridges this correlator exported, handed back: copies of what it holds.
+        return this.count(signal, outcome.fresh, outcome.duplicates + exportedBridges, rejected, rejectionMessages, fromClient, allWarnings);
       },
       (e: unknown) => {
         if (touched) this.engine.forget(touched);

@@ -56,6 +56,11 @@ export interface DecodedTraceBatch {
   /** The first few problems of items kept (a circuit_id too long to be a key), for the same message. */
   warnings: string[];
   warned: number;
+  /**
+   * Spans under the correlator's own bridge scope (bridge-span.ts, isExportedBridgeScope), not
+   * decoded: copies of bridges it holds, handed back by a collector that also feeds Tempo.
+   */
+  exportedBridges: number;
 }
 
 export interface DecodedLog {

@@ -13,6 +13,7 @@ import {
   type KeyValues,
   type SpanLinkRef,
 } from './decoded.js';
+import { isExportedBridgeScope } from '../stitching/bridge-identity.js';
 import { bytesToHex, isAllZero } from './hex.js';
 import { keyWarning } from './resource-decoder.js';
 import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type ItemPlaces, type WalkNames } from './request-walker.js';
@@ -36,13 +37,18 @@ const TRACE_REQUEST: WalkNames = {
 
 /** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
 export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, places: ItemPlaces | null = null): DecodedTraceBatch {
-  const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0 };
+  const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0, exportedBridges: 0 };
   const traceIds = newIdMemo();
   walkExportRequest(
     buf,
     rules,
     TRACE_REQUEST,
-    (r, s, e, resource, warnings) => batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, warnings)),
+    (r, s, e, resource, warnings) => {
+      // Taken as spans, they were a service of the circuit, and their links to the child traces
+      // counted as trace context, which is never bridged: the circuit lost the very bridges.
+      if (isExportedBridgeScope(resource.serviceName, resource.scopeName)) batch.exportedBridges++;
+      else batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, warnings));
+    },
     (message, count) => noteRejection(batch, message, count),
     places,
     message => noteWarning(batch, message),

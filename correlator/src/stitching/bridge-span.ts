@@ -10,7 +10,6 @@ import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from '../otlp/wire-reader.js';
 import { fieldTag, writeNanosFromMs } from '../otlp/wire-writer.js';
 import type { BridgeKeyValues } from './bridge-keys.js';
 
-export const BRIDGE_SERVICE_NAME = 'correlation-station';
 const SPAN_KIND_INTERNAL = 1;
 
 

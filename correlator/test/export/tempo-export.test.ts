@@ -433,6 +433,30 @@ describe('bridge export to Tempo', () => {
     assert.match(metrics, /export_failures_total\{reason="retryable"\} 1/);
   });
 
+  it('takes a bridge it exported, handed back by a collector that also feeds it, as a copy of what it holds', async t => {
+    const tempo = await fakeTempo(t);
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    await app.correlator.exporter!.tick();
+    assert.equal(tempo.bodies.length, 1, 'the bridge was exported');
+    const view = async () => {
+      const summary = (await app.inject('/api/circuits/EXP')).json<{ summary: { services: string[]; spanCount: number; bridgeCount: number; bridged: boolean } }>().summary;
+      const trace = (await app.inject('/api/circuits/EXP/trace')).json<{ spans: { serviceName: string; synthetic: boolean }[]; bridgeSpanCount: number }>();
+      return { summary, spans: trace.spans.map(s => [s.serviceName, s.synthetic]), bridgeSpanCount: trace.bridgeSpanCount };
+    };
+    const before = await view();
+    assert.deepEqual([before.summary.bridgeCount, before.summary.bridged], [1, true]);
+    // As a collector in front of Tempo passes it on, with a resource attribute its processors added.
+    const type = otlpTypes().ExportTraceServiceRequest;
+    const request = type.toObject(type.decode(tempo.bodies[0]!)) as { resourceSpans: { resource: { attributes: unknown[] } }[] };
+    request.resourceSpans[0]!.resource.attributes.push({ key: 'k8s.cluster.name', value: { stringValue: 'prod' } });
+    const handedBack = type.encode(type.fromObject(request)).finish();
+    const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: Buffer.from(handedBack) });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(await view(), before, 'the circuit is as it was: no new service, span or link, its bridge kept');
+    assert.match((await app.inject('/metrics')).body, /otlp_ingest_items_total\{signal="traces",outcome="duplicate"\} 1/);
+  });
+
   it('logs a round that fails on the store and delivers on the next one, without ending the process', async t => {
     const tempo = await fakeTempo(t);
     const app = await exportingApp(t, tempo.url);

@@ -284,6 +284,6 @@ describe('trace decoder rejections', () => {
   }
 
   it('decodes an empty request to an empty batch', () => {
-    assert.deepEqual(decodeTraceRequest(Buffer.alloc(0), rules), { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0 });
+    assert.deepEqual(decodeTraceRequest(Buffer.alloc(0), rules), { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0, exportedBridges: 0 });
   });
 });

@@ -28,7 +28,8 @@ import { otlpTypes } from '../../otlp/schema.js';
 import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
 import { bridgeTraceKeys, type BridgeKeyValues } from '../../stitching/bridge-keys.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
-import { BRIDGE_SERVICE_NAME, encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
+import { BRIDGE_SCOPE_NAME, BRIDGE_SERVICE_NAME } from '../../stitching/bridge-identity.js';
+import { encodeBridgeSpan, type GroupKey } from '../../stitching/bridge-span.js';
 import type { DerivedWrites } from '../derived-writes.js';
 import { SeenFilterKeeper, type SeenFilterStats } from '../seen-filter-keeper.js';
 import type {
@@ -121,7 +122,7 @@ const BRIDGE_RESOURCE: DecodedResourceScope = {
   resourceBytes: otlpTypes().Resource.encode(
     otlpTypes().Resource.fromObject({ attributes: [{ key: 'service.name', value: { stringValue: BRIDGE_SERVICE_NAME } }] }),
   ).finish(),
-  scopeName: 'correlation-station.stitching',
+  scopeName: BRIDGE_SCOPE_NAME,
   scopeVersion: '1',
 };
 
