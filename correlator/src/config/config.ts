@@ -4,7 +4,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
-import { withoutCredentials } from '../mdso/client/safe-url.js';
+import { textWithoutCredentials, withoutCredentials } from '../mdso/client/safe-url.js';
 import { DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS, DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -196,13 +196,13 @@ interface UrlRules {
 function url(env: Env, name: string, rules: UrlRules = {}): string | null {
   const v = raw(env, name);
   if (v === undefined) return null;
-  // Without "@" there is no user:password part to leak, so a plain URL can be quoted back.
-  const quotable = !rules.secret && !v.includes('@');
+  // Quoted as it is logged: user:password, query values (?token=) and the fragment hidden.
+  const quotable = !rules.secret;
   let parsed: URL;
   try {
     parsed = new URL(v);
   } catch {
-    throw new ConfigError(name, quotable ? `not a valid URL: "${v}"` : `not a valid URL (${NOT_SHOWN})`);
+    throw new ConfigError(name, quotable ? `not a valid URL: "${textWithoutCredentials(v)}"` : `not a valid URL (${NOT_SHOWN})`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ConfigError(name, quotable ? `must be an http or https URL, got "${parsed.protocol}"` : `must be an http or https URL (${NOT_SHOWN})`);
@@ -211,7 +211,8 @@ function url(env: Env, name: string, rules: UrlRules = {}): string | null {
     throw new ConfigError(name, `must not contain credentials (user:password@ before the host); ${rules.credentialsRefused}`);
   }
   if (rules.base && parsed.hash !== '') {
-    throw new ConfigError(name, quotable ? `must not have a #fragment (got "${parsed.hash}"): the path is appended to it` : `must not have a #fragment (${NOT_SHOWN})`);
+    // Not quoted: gateways take tokens in the fragment too.
+    throw new ConfigError(name, `must not have a #fragment: the path is appended to it`);
   }
   return v.replace(/\/+$/, '');
 }

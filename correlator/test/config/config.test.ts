@@ -65,7 +65,8 @@ describe('loadConfig', () => {
     [{ TEMPO_HEADERS: '{"Content-Length": "3"}' }, 'TEMPO_HEADERS', /"Content-Length" cannot be set/],
     [{ TEMPO_HEADERS: '{"Content-Type": "application/json"}' }, 'TEMPO_HEADERS', /"Content-Type" cannot be set/],
     [{ TEMPO_HEADERS: '{"Transfer-Encoding": "chunked"}' }, 'TEMPO_HEADERS', /"Transfer-Encoding" cannot be set/],
-    [{ TEMPO_OTLP_ENDPOINT: 'http://tempo:4318/#otlp' }, 'TEMPO_OTLP_ENDPOINT', /must not have a #fragment \(got "#otlp"\)/],
+    [{ TEMPO_OTLP_ENDPOINT: 'http://tempo:4318/#otlp' }, 'TEMPO_OTLP_ENDPOINT', /must not have a #fragment: the path is appended to it/],
+    [{ TEMPO_OTLP_ENDPOINT: 'http://tempo:99999/v1?tenant=a&x#f' }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/tempo:99999\/v1\?tenant=<hidden>&<hidden>#<hidden>"$/],
     [{ SPAN_JSON_CACHE_BYTES: '-1' }, 'SPAN_JSON_CACHE_BYTES', /between 0 and/],
     [{ SPAN_JSON_CACHE_BYTES: '64MiB' }, 'SPAN_JSON_CACHE_BYTES', /expected an integer/],
     [{ VIEW_RENDER_WORKERS: '17' }, 'VIEW_RENDER_WORKERS', /between 0 and 16/],
@@ -111,6 +112,11 @@ describe('loadConfig', () => {
     ['unparsable TEMPO_HEADERS', { TEMPO_HEADERS: `{"Authorization": ${SECRET}}` }, 'TEMPO_HEADERS', /JSON object of header names to strings/, SECRET],
     ['MDSO_WEBHOOK_URL without a scheme', { MDSO_WEBHOOK_URL: `hooks.slack.com/services/T000/B000/${SECRET}` }, 'MDSO_WEBHOOK_URL', /not a valid URL/, SECRET],
     ['MDSO_WEBHOOK_URL with a bad port', { MDSO_WEBHOOK_URL: `https://hooks.slack.com:99999/services/T000/B000/${SECRET}` }, 'MDSO_WEBHOOK_URL', /not a valid URL/, SECRET],
+    ['a token in the query of an invalid TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://tempo:99999/?token=${SECRET}` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/tempo:99999\/\?token=<hidden>"/, SECRET],
+    ['a token in the query of an invalid MDSO_URL', { MDSO_URL: `http://mdso:99999/?token=${SECRET}`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "http:\/\/mdso:99999\/\?token=<hidden>"/, SECRET],
+    ['a password in an invalid TEMPO_OTLP_ENDPOINT, quoted without it', { TEMPO_OTLP_ENDPOINT: `http://admin:${SECRET}@tempo:99999/` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/<hidden>@tempo:99999\/"/, SECRET],
+    ['a password holding a slash in an invalid MDSO_URL', { MDSO_URL: `http://admin:a/${SECRET}@mdso:99999/`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "http:\/\/<hidden>@mdso:99999\/"/, SECRET],
+    ['a token in the fragment of TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://tempo:4318/#${SECRET}` }, 'TEMPO_OTLP_ENDPOINT', /must not have a #fragment/, SECRET],
     ['user:password in MDSO_WEBHOOK_URL', { MDSO_WEBHOOK_URL: `https://hook:${SECRET}@hooks.example/notify` }, 'MDSO_WEBHOOK_URL', /credentials/, SECRET],
   ];
   for (const [what, env, setting, message, secret] of secretInvalid) {

@@ -32,3 +32,21 @@ export function withoutCredentials(url: string | null): string | null {
   const path = u.pathname === '/' && !url.toLowerCase().includes(`${u.host}/`) ? '' : u.pathname;
   return `${u.protocol}//${userinfo ? `${HIDDEN}@` : ''}${u.host}${path}${hiddenQuery(u.search)}${u.hash === '' ? '' : `#${HIDDEN}`}`;
 }
+
+/**
+ * withoutCredentials for text that may not parse as a URL, as a refusal of it quotes it: the
+ * user:password before the host, query values and the fragment, found by where they stand.
+ */
+export function textWithoutCredentials(text: string): string {
+  const hash = text.indexOf('#');
+  let rest = hash < 0 ? text : text.slice(0, hash);
+  const q = rest.indexOf('?');
+  const query = q < 0 ? '' : hiddenQuery(rest.slice(q));
+  if (q >= 0) rest = rest.slice(0, q);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(rest)?.[0] ?? '';
+  const afterScheme = rest.slice(scheme.length);
+  // Up to the last "@" however far: in text that does not parse, a password may hold a "/".
+  const at = afterScheme.lastIndexOf('@');
+  const place = at < 0 ? afterScheme : `${HIDDEN}@${afterScheme.slice(at + 1)}`;
+  return `${scheme}${place}${query}${hash < 0 ? '' : `#${HIDDEN}`}`;
+}
