@@ -12,7 +12,10 @@ describe('time parameters', () => {
     ['epoch seconds, as date +%s prints them', '1795262400', MS],
     ['epoch milliseconds, as Grafana sends them', '1795262400000', MS],
     ['epoch milliseconds with a fraction of a second', '1795262400123', MS + 123],
-    ['epoch nanoseconds, as OTLP and Loki write them', '1795262400123456789', MS + 123],
+    ['epoch nanoseconds, as OTLP and Loki write them, to the microsecond as span times are stored', '1795262400123456789', MS + 123.457],
+    ['epoch nanoseconds below half a microsecond', '1795262400123456499', MS + 123.456],
+    ['RFC 3339 with nanoseconds, to the microsecond', '2026-11-21T12:00:00.123456789Z', MS + 123.457],
+    ['RFC 3339 with milliseconds', '2026-11-21T12:00:00.123Z', MS + 123],
     ['RFC 3339', '2026-11-21T12:00:00Z', MS],
     ['RFC 3339 with an offset', '2026-11-21T13:00:00+01:00', MS],
     ['zero, the start of the epoch in any unit', '0', 0],
@@ -47,6 +50,41 @@ describe('time parameters', () => {
   it('compares a range across units', () => {
     assert.deepEqual(parseRange('1795262400', '1795262400000'), { fromMs: MS, toMs: MS });
     assert.throws(() => parseRange('1795262401', '1795262400000'), (e: unknown) => e instanceof CorrelatorError && e.statusCode === 400, 'from after to');
+  });
+
+  it("finds a span by a range of its own start in nanoseconds, in the list, the detail and the stitched view", async t => {
+    const app = await buildTestApp(t);
+    const startNs = BigInt(Date.now() - 60_000) * 1_000_000n + 456_789n;
+    const ns = String(startNs);
+    await postAccepted(app, '/v1/traces', {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'arda' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                  name: 'activate',
+                  startTimeUnixNano: ns,
+                  endTimeUnixNano: String(startNs + 2_000_000n),
+                  attributes: [{ key: 'circuit_id', value: { stringValue: 'NS1' } }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    // From its start to its start, and the millisecond it starts in, in nanoseconds.
+    const msStart = (startNs / 1_000_000n) * 1_000_000n;
+    for (const [from, to] of [[ns, ns], [String(msStart), String(msStart + 999_999n)]] as const) {
+      const list = (await app.inject(`/api/circuits?from=${from}&to=${to}`)).json<{ circuits: { circuitId: string }[] }>();
+      assert.deepEqual(list.circuits.map(c => c.circuitId), ['NS1'], `list ${from}..${to}`);
+      assert.equal((await app.inject(`/api/circuits/NS1?from=${from}&to=${to}`)).json<{ traces: unknown[] }>().traces.length, 1, `detail ${from}..${to}`);
+      assert.equal((await app.inject(`/api/circuits/NS1/trace?from=${from}&to=${to}`)).json<{ spanCount: number }>().spanCount, 1, `stitched ${from}..${to}`);
+    }
   });
 
   it('finds a circuit by a range in epoch seconds', async t => {
