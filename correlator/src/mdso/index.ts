@@ -1,5 +1,6 @@
 // The MDSO feature as one fastify plugin (integration contract): the analysis (errors, issues,
 // catalogue) always; the poller only when MDSO_URL is set.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { FastifyPluginAsync } from 'fastify';
@@ -27,11 +28,33 @@ const SWEEP_INTERVAL_MS = 15 * 60_000;
 /** The CA file is read once at start-up; an unreadable one stops start-up rather than weakening TLS. */
 function readCa(path: string | null): Buffer | undefined {
   if (!path) return undefined;
+  let ca: Buffer;
   try {
-    return readFileSync(path);
+    ca = readFileSync(path);
   } catch (err) {
     throw new ConfigError('MDSO_CA_FILE', `cannot read "${path}": ${(err as Error).message}`);
   }
+  checkPemCertificates(path, ca);
+  return ca;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * A file that holds no certificate TLS can use is refused at start-up: taken, it showed only as a
+ * TLS failure of every poll. TLS takes PEM, one certificate or a bundle.
+ */
+function checkPemCertificates(path: string, ca: Buffer): void {
+  const blocks = ca.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0)
+    throw new ConfigError('MDSO_CA_FILE', `"${path}" holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate, or a bundle, in PEM`);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new ConfigError('MDSO_CA_FILE', `certificate ${i + 1} of ${blocks.length} in "${path}" cannot be read: ${(err as Error).message}`);
+    }
+  });
 }
 
 export const mdsoPlugin: FastifyPluginAsync<MdsoPluginOptions> = async (app, opts) => {

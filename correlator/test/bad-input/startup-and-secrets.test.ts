@@ -2,6 +2,7 @@
 // secrets never reach the process output: not at start-up, not when requests carry them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,13 @@ import { SIMULATOR_ENTRY, startServer, startupOutcome } from '../helpers/child-s
 import { cleanupStack, tempDir } from '../helpers/cleanup.js';
 import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 import { RawConnection } from '../helpers/raw-http.js';
+
+/** A file in the temporary directory holding `text`, made when the cases are listed. */
+function fileHolding(name: string, text: string): string {
+  const path = join(tmpdir(), name);
+  writeFileSync(path, text);
+  return path;
+}
 
 describe('start-up settings', () => {
   const cases: Array<[string, Record<string, string>]> = [
@@ -25,6 +33,17 @@ describe('start-up settings', () => {
     [
       'MDSO_CA_FILE',
       { MDSO_URL: 'http://127.0.0.1:9', MDSO_USER: 'u', MDSO_PASS: 'p', MDSO_CA_FILE: join(tmpdir(), 'correlator-no-such-ca.pem') },
+    ],
+    // A file TLS cannot use: refused at start-up, not at every poll.
+    ['MDSO_CA_FILE', { MDSO_URL: 'http://127.0.0.1:9', MDSO_USER: 'u', MDSO_PASS: 'p', MDSO_CA_FILE: fileHolding('correlator-not-a-ca.pem', 'not a certificate\n') }],
+    [
+      'MDSO_CA_FILE',
+      {
+        MDSO_URL: 'http://127.0.0.1:9',
+        MDSO_USER: 'u',
+        MDSO_PASS: 'p',
+        MDSO_CA_FILE: fileHolding('correlator-broken-ca.pem', '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n'),
+      },
     ],
     ['DEFECT_CATALOG', { DEFECT_CATALOG: join(tmpdir(), 'correlator-no-such-catalogue.yaml') }],
   ];
