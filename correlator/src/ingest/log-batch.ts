@@ -5,6 +5,7 @@ import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } 
 import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
+import { keyStringProblem, keyValueText } from '../otlp/any-value.js';
 import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
 
@@ -43,7 +44,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
     const explicit: KeyValues = {};
     for (const k of BUSINESS_KEY_NAMES) {
       const v = rec[k];
-      if (typeof v === 'string' && v) explicit[k] = v;
+      const text = typeof v === 'string' ? keyValueText(v) : null;
+      if (text !== null) explicit[k] = text;
     }
     const attributes: AttrMap = { ...(rec.labels ?? {}) };
     const keys = extractLogKeys(rec.message, attributes, null, rules);
@@ -95,6 +97,10 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number): string | 
     if (v === undefined) continue;
     if (typeof v !== 'string') return `${k} must be a string`;
     if (v.length > MAX_KEY_VALUE_LENGTH) return `${k} is ${v.length} characters, over the limit of ${MAX_KEY_VALUE_LENGTH}`;
+    // As an attribute's value is taken (any-value.ts, keyValueText), but refused with its record:
+    // the field says it is the key.
+    const problem = v.trim() === '' ? null : keyStringProblem(v.trim());
+    if (problem) return `${k} ${problem}`;
   }
   if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';
   if (r.labels !== undefined) {

@@ -167,40 +167,52 @@ export function setAttribute(out: AttrMap, key: string, value: AttrValue): void 
 }
 
 /**
- * A scalar attribute value as the string a business key holds; arrays give their first item. A
- * string longer than MAX_KEY_VALUE_LENGTH is no key, nor one with a control character: a circuit
- * id is typed into searches and URLs, and "C1\n" or "C1\u0000" would be a circuit of its own that
- * looks like C1 everywhere it is listed.
+ * A scalar attribute value as the string a business key holds (keyValueText); arrays give their
+ * first item.
  */
 export function attrValueToKeyString(v: AttrValue): string | null {
-  if (typeof v === 'string') return v.length > 0 && keyStringProblem(v) === null ? v : null;
+  if (typeof v === 'string') return keyValueText(v);
   if (typeof v === 'number') return String(v);
   if (Array.isArray(v) && v.length > 0) return attrValueToKeyString(v[0]!);
   return null;
 }
 
-/** Why a string an alias names is no key value, or null when it is one. */
+/**
+ * A string as the business key value it names: without white space at either end, and none if it
+ * is empty, longer than MAX_KEY_VALUE_LENGTH, or holds a control or invisible character. A circuit
+ * id is typed into searches and URLs, and "C1 ", "C1\n" or "C1\u200b" was a circuit of its own
+ * that looks like C1 everywhere it is listed.
+ */
+export function keyValueText(v: string): string | null {
+  const t = v.trim();
+  return t.length > 0 && keyStringProblem(t) === null ? t : null;
+}
+
+/** Why a string (trimmed) an alias names is no key value, or null when it is one. */
 export function keyStringProblem(v: string): string | null {
   if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${v.length} characters, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
-  if (hasControlCharacter(v)) return 'has control characters';
-  return null;
+  const c = firstUnseenCharacter(v);
+  if (c < 0) return null;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) ? 'has control characters' : `has an invisible character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
 }
 
 /**
- * C0, DEL or C1. A loop, not a regular expression: this runs for every key value of every span,
- * and the expression's test allocated ~130 bytes a span.
+ * The first C0, DEL, C1 or invisible format character (soft hyphen, zero-width and direction
+ * marks, word joiners, the byte order mark), or -1. A loop, not a regular expression: this runs
+ * for every key value of every span, and the expression's test allocated ~130 bytes a span.
  */
-function hasControlCharacter(v: string): boolean {
+function firstUnseenCharacter(v: string): number {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return c;
+    if (c >= 0xad && (c === 0xad || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c === 0xfeff)) return c;
   }
-  return false;
+  return -1;
 }
 
 /** The key value problem of an attribute value an alias names, for a warning; null when there is none to report. */
 export function keyValueProblem(v: AttrValue): string | null {
-  if (typeof v === 'string') return v.length > 0 ? keyStringProblem(v) : null;
+  if (typeof v === 'string') return v.trim().length > 0 ? keyStringProblem(v.trim()) : null;
   if (Array.isArray(v) && v.length > 0) return keyValueProblem(v[0]!);
   return null;
 }

@@ -1,4 +1,4 @@
-import { keyStringProblem, type AttrMap } from './any-value.js';
+import { keyValueText, type AttrMap } from './any-value.js';
 import type { KeyExtractionRules, KeyValues } from './decoded.js';
 import { keysFromAttributes } from './resource-decoder.js';
 
@@ -25,7 +25,8 @@ export function extractLogKeys(
     for (const { key, regex } of rules.logPatterns) {
       if (keys?.[key] !== undefined) continue;
       const m = regex.exec(body);
-      if (m?.[1] && keyStringProblem(m[1]) === null) (keys ??= {})[key] = m[1];
+      const v = m?.[1] ? keyValueText(m[1]) : null;
+      if (v !== null) (keys ??= {})[key] = v;
     }
   }
   return keys;

@@ -22,8 +22,20 @@ describe('a key value that cannot be a key is kept and warned about', () => {
     ['a circuit_id of 512 characters is the key', undefined, { circuit_id: 'c'.repeat(512) }, 'c'.repeat(512), null],
     ['a circuit_id of 513 characters', undefined, { circuit_id: 'c'.repeat(513) }, null,
       `${SPAN0}: attribute "circuit_id" value is 513 characters, over the key limit of 512: kept, but not taken as the circuit_id`],
-    ['a circuit id under an alias, with a line feed', undefined, { 'circuit.id': 'C-1\n' }, null,
+    ['a circuit id under an alias, with a line feed inside', undefined, { 'circuit.id': 'C-1\nC-2' }, null,
       `${SPAN0}: attribute "circuit.id" value has control characters: kept, but not taken as the circuit_id`],
+    // White space at either end is no part of an id: " C-1", "C-1 " and "C-1" were three circuits.
+    ['a circuit id with a line feed at its end is the id without it', undefined, { 'circuit.id': 'C-1\n' }, 'C-1', null],
+    ['a circuit_id with spaces around it', undefined, { circuit_id: '  C-1 ' }, 'C-1', null],
+    ['a circuit_id after a no-break space', undefined, { circuit_id: '\u00a0C-1' }, 'C-1', null],
+    ['a circuit_id of white space alone is none, without a warning', undefined, { circuit_id: ' \t ' }, null, null],
+    ['a circuit_id with a zero-width space', undefined, { circuit_id: 'C-1\u200b' }, null,
+      `${SPAN0}: attribute "circuit_id" value has an invisible character (U+200B): kept, but not taken as the circuit_id`],
+    ['a circuit_id with a soft hyphen', undefined, { circuit_id: 'C\u00ad-1' }, null,
+      `${SPAN0}: attribute "circuit_id" value has an invisible character (U+00AD): kept, but not taken as the circuit_id`],
+    ['a circuit_id with a right-to-left override', undefined, { circuit_id: 'C-\u202e1' }, null,
+      `${SPAN0}: attribute "circuit_id" value has an invisible character (U+202E): kept, but not taken as the circuit_id`],
+    ['a circuit_id with an internal space is the id as sent', undefined, { circuit_id: 'C 1' }, 'C 1', null],
     ['a circuit_id with a NUL', undefined, { circuit_id: 'C-1\u0000' }, null,
       `${SPAN0}: attribute "circuit_id" value has control characters: kept, but not taken as the circuit_id`],
     ['a resource circuit_id of 5000 characters', { circuit_id: 'r'.repeat(5000) }, {}, null,
@@ -80,7 +92,7 @@ describe('a key value that cannot be a key is kept and warned about', () => {
     const app = await buildTestApp(t);
     // Past the default retention of 7 days: stored with a warning of its own.
     const old = Date.now() - 30 * 86_400_000;
-    const [kept] = await buildTraces([{ service: 'beorn', spans: [{ name: 's', startMs: old, endMs: old + 1, attributes: { circuit_id: 'C-1\n' } }] }]);
+    const [kept] = await buildTraces([{ service: 'beorn', spans: [{ name: 's', startMs: old, endMs: old + 1, attributes: { circuit_id: 'C-1\nC-2' } }] }]);
     const res = await app.inject({ method: 'POST', url: '/v1/traces', payload: tracesJson(kept!.spans) as object });
     const { partialSuccess } = res.json<{ partialSuccess?: { rejectedSpans: string; errorMessage: string } }>();
     assert.ok(partialSuccess?.rejectedSpans === '0', `nothing rejected: ${res.body}`);

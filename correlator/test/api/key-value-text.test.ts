@@ -1,0 +1,39 @@
+// A key value is taken without white space at either end, and not at all with an invisible
+// character: " WSX1", "WSX1 ", "\u00a0WSX1" and "WSX1\u200b" were four more circuits that look
+// like WSX1 everywhere they are listed, without a word to the sender. Found by a black-box review.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CircuitListResponse, LogBatchResponse } from '@correlation-station/api-schema';
+import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
+
+test('white space around a key value is dropped, in span attributes, batch fields and log text', async t => {
+  const app = await buildTestApp(t);
+  const at = Date.now() - 60_000;
+  const traces = await buildTraces(
+    ['WSX1', ' WSX1', 'WSX1 ', '\u00a0WSX1', 'WSX1\t'].map((circuit_id, i) => ({
+      service: 'beorn',
+      spans: [{ name: `s${i}`, startMs: at + i, endMs: at + i + 1, attributes: { circuit_id } }],
+    })),
+  );
+  await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/api/logs',
+    payload: {
+      resource: { service: 'arda' },
+      records: [
+        { timestamp: new Date(at).toISOString(), message: 'explicit', circuit_id: ' WSX1 ' },
+        { timestamp: new Date(at).toISOString(), message: 'in the text circuit_id=WSX1\u00a0and more' },
+        { timestamp: new Date(at).toISOString(), message: 'invisible', circuit_id: 'WSX1\u200b' },
+      ],
+    },
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 2, message: 'circuit_id has an invisible character (U+200B)' }]);
+  const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
+  assert.deepEqual(
+    list.circuits.map(c => [c.circuitId, c.traceCount, c.logCount]),
+    [['WSX1', 5, 2]],
+  );
+});
