@@ -3,7 +3,7 @@
 // blocked on it reads at once, and in a message per request, which settles the request's promise.
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureConnection } from './connection.js';
+import { configureConnection, WRITER_CACHE_KIB } from './connection.js';
 import { RowWriter, type RowBatch, type RowWriteResult } from './row-writer.js';
 import { unpackBatch } from './row-batch-wire.js';
 import { SpanBodyAppender } from './span-body-files.js';
@@ -14,7 +14,7 @@ if (port === null) throw new Error('writer-worker runs as a worker thread');
 const { file, progress, spanDir, segmentBytes } = workerData as WriterData;
 const settled = new Int32Array(progress);
 const db = new Database(file);
-configureConnection(db, true);
+configureConnection(db, true, WRITER_CACHE_KIB);
 const writer = new RowWriter(db, new SpanBodyAppender(spanDir, segmentBytes));
 // Run with .immediate: a batch may read before it writes (a trace's row id), and a transaction that
 // began as a read cannot wait for the write lock another connection holds; it fails at once.
