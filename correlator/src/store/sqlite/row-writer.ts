@@ -248,7 +248,14 @@ export class RowWriter {
       const lastMs = Number.isFinite(t.lastMs) ? t.lastMs : now;
       const services = JSON.stringify(t.services);
       serviceHours.add(firstMs, lastMs, services);
-      const id = st.upsertTrace.get(
+      const entry = t.entry ? JSON.stringify(t.entry) : null;
+      const keys = JSON.stringify(t.keys);
+      const moreKeys = t.moreKeys.length > 0 ? JSON.stringify(t.moreKeys) : '[]';
+      const linked = JSON.stringify(t.linkedTraceIds);
+      // A new trace (most of a request's) is a plain insert, its row id from the statement's result;
+      // one the store has is updated after it, as the upsert did. RETURNING put each statement's row
+      // id in an ephemeral table, a b-tree and page cache of its own opened and closed per trace.
+      const inserted = st.insertTrace.run(
         t.traceId,
         firstMs,
         lastMs,
@@ -257,14 +264,36 @@ export class RowWriter {
         t.errorLogDelta,
         t.logDelta,
         services,
-        t.entry ? JSON.stringify(t.entry) : null,
-        JSON.stringify(t.keys),
-        t.moreKeys.length > 0 ? JSON.stringify(t.moreKeys) : '[]',
-        JSON.stringify(t.linkedTraceIds),
+        entry,
+        keys,
+        moreKeys,
+        linked,
         now,
         t.spanFirstMs,
         t.spanLastMs,
-      ) as number;
+      );
+      const id =
+        inserted.changes === 1
+          ? (inserted.lastInsertRowid as number)
+          : (st.updateTrace.get(
+              firstMs,
+              lastMs,
+              t.spanFirstMs,
+              t.spanFirstMs,
+              t.spanLastMs,
+              t.spanLastMs,
+              t.spanDelta,
+              t.errorDelta,
+              t.errorLogDelta,
+              t.logDelta,
+              services,
+              entry,
+              keys,
+              moreKeys,
+              linked,
+              now,
+              t.traceId,
+            ) as number);
       traceRows.set(t.traceId, id);
       if (t.keysGained) rekeyedTraceRows.set(id, keysBefore);
     }
@@ -441,20 +470,23 @@ function prepareWrites(d: Database.Database) {
          VALUES (?, ?, ?, '[]', '{}', '[]', ?) RETURNING id`,
       )
       .pluck(),
-    upsertTrace: d
-      .prepare(
-        `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, error_log_count, log_count, services,
+    // A trace's row: the insert of a new one, and the update of one the store has (the statements
+    // an upsert on trace_id would be, in its order).
+    insertTrace: d.prepare(
+      `INSERT INTO traces (trace_id, first_ms, last_ms, span_count, error_count, error_log_count, log_count, services,
          entry, keys, more_keys, linked, updated_ms, span_first_ms, span_last_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(trace_id) DO UPDATE SET
-         first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),
-         span_first_ms = min(coalesce(span_first_ms, excluded.span_first_ms), coalesce(excluded.span_first_ms, span_first_ms)),
-         span_last_ms = max(coalesce(span_last_ms, excluded.span_last_ms), coalesce(excluded.span_last_ms, span_last_ms)),
-         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count,
-         error_log_count = error_log_count + excluded.error_log_count,
-         log_count = log_count + excluded.log_count, services = excluded.services, entry = excluded.entry,
-         keys = excluded.keys, more_keys = excluded.more_keys, linked = excluded.linked,
-         updated_ms = excluded.updated_ms
+       ON CONFLICT(trace_id) DO NOTHING`,
+    ),
+    updateTrace: d
+      .prepare(
+        `UPDATE traces SET
+         first_ms = min(first_ms, ?), last_ms = max(last_ms, ?),
+         span_first_ms = min(coalesce(span_first_ms, ?), coalesce(?, span_first_ms)),
+         span_last_ms = max(coalesce(span_last_ms, ?), coalesce(?, span_last_ms)),
+         span_count = span_count + ?, error_count = error_count + ?, error_log_count = error_log_count + ?,
+         log_count = log_count + ?, services = ?, entry = ?, keys = ?, more_keys = ?, linked = ?, updated_ms = ?
+       WHERE trace_id = ?
        RETURNING id`,
       )
       .pluck(),
