@@ -1,10 +1,12 @@
 // The only place that listens. Reads config once; an invalid setting stops start-up with a
-// message naming it, exit code 2, whether loadConfig refused it or a plugin found it unusable
-// while starting (an unreadable MDSO_CA_FILE, a DEFECT_CATALOG that does not parse).
+// message naming it, exit code 2, whether loadConfig refused it, a plugin found it unusable
+// while starting (an unreadable MDSO_CA_FILE, a DEFECT_CATALOG that does not parse) or the
+// server could not listen as PORT and HOST say (a port in use, an address not this machine's).
 import { readFileSync } from 'node:fs';
 import { clientAuthorization } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, redactConfig } from './config/config.js';
+import { listenRefusal } from './config/listen-refusal.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,7 +41,14 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (e) {
+    // A port in use or a HOST that is not this machine's is a setting to fix, refused as one (exit
+    // 2, one line). What started before (store, writer thread, MDSO poller) is closed first.
+    await app.close().catch((closeError: unknown) => app.log.error({ err: closeError }, 'error while closing after listen failed'));
+    throw listenRefusal(config.port, config.host, e) ?? e;
+  }
 }
 
 /** fastify's plugin loader may wrap what a plugin threw, so the cause chain is searched too. */

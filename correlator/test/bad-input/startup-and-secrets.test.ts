@@ -2,8 +2,9 @@
 // secrets never reach the process output: not at start-up, not when requests carry them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -114,6 +115,55 @@ describe('start-up settings', () => {
     assert.match(output, /^correlator: Invalid setting DATA_DIR: .+ is in use by another correlator \(correlator\.lock stayed locked for 5 s\); stop it first$/m);
     assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
   });
+
+  // A port held by another listener, a HOST that is not this machine's or does not resolve: found
+  // only when listening, after the store, its writer thread and the MDSO poller started. Refused
+  // as the setting it is, and what started is closed: SQLite removes its WAL file on a clean close.
+  const listenCases: Array<[string, string, (port: number) => Record<string, string>, RegExp]> = [
+    [
+      'a PORT another process listens on',
+      'PORT',
+      port => ({ PORT: String(port) }),
+      /^correlator: Invalid setting PORT: (\d+) is in use by another process \(HOST 127\.0\.0\.1\)/m,
+    ],
+    [
+      'a HOST that is not an address of this machine',
+      'HOST',
+      () => ({ HOST: '192.0.2.99' }),
+      /^correlator: Invalid setting HOST: "192\.0\.2\.99" is not an address of this machine \(PORT 0\)/m,
+    ],
+    [
+      'a HOST that does not resolve',
+      'HOST',
+      () => ({ HOST: 'no-such-host.invalid' }),
+      /^correlator: Invalid setting HOST: "no-such-host\.invalid" does not resolve to an address \(PORT 0\)/m,
+    ],
+  ];
+  for (const [what, setting, env, message] of listenCases) {
+    it(`${what} → exit 2 naming ${setting}, what started closed`, async t => {
+      const cleanup = cleanupStack(fn => t.after(fn));
+      const held = createServer();
+      await new Promise<void>(resolve => held.listen(0, '127.0.0.1', resolve));
+      cleanup(() => new Promise<void>(resolve => held.close(() => resolve())));
+      const port = (held.address() as AddressInfo).port;
+      const dir = await tempDir(cleanup);
+      const { code, output } = await startupOutcome({
+        DATA_DIR: dir,
+        // The poller starts before the server listens; nothing answers on port 9.
+        MDSO_URL: 'http://127.0.0.1:9',
+        MDSO_USER: 'u',
+        MDSO_PASS: 'p',
+        ...env(port),
+      });
+      assert.equal(code, 2, output);
+      assert.match(output, message);
+      if (setting === 'PORT') assert.equal(message.exec(output)?.[1], String(port), output);
+      assert.ok(!/^\s+at /m.test(output), `no stack trace: ${output}`);
+      assert.ok(!/"level":(50|60)/.test(output), `no error while closing: ${output}`);
+      assert.ok(existsSync(join(dir, 'correlator.db')), 'the store had been opened');
+      assert.ok(!existsSync(join(dir, 'correlator.db-wal')), `the store was closed cleanly: ${output}`);
+    });
+  }
 
   // The MDSO simulator refuses its settings the same way: one line naming the setting, no stack trace.
   const simulatorCases: Array<[string, Record<string, string>]> = [
