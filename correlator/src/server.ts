@@ -7,6 +7,15 @@ import { clientAuthorization } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, redactConfig } from './config/config.js';
 import { listenRefusal } from './config/listen-refusal.js';
+import { HttpDrain, type DrainBounds } from './runtime/drain.js';
+
+/**
+ * On SIGTERM/SIGINT: a second for connections accepted to send their request, five for every
+ * request to be answered; then the store closes. A usual stop, even with a stuck client, ends
+ * within Docker's default 10 s before SIGKILL; the force-exit timer is the backstop.
+ */
+const DRAIN: DrainBounds = { idleGraceMs: 1_000, deadlineMs: 5_000 };
+const FORCE_EXIT_MS = DRAIN.deadlineMs + 10_000;
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,20 +23,33 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, pkg.version);
   const app = await buildApp({ config });
   app.log.info({ config: redactConfig(config) }, 'configuration');
+  const drain = new HttpDrain(app.server);
   let closing = false;
+  // The requests in flight are answered before the store closes (see runtime/drain.ts); the
+  // deadline bounds that, and the force-exit timer bounds the whole, closing the store included.
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    app.log.info({ signal, drainDeadlineMs: DRAIN.deadlineMs }, 'shutting down: no new connections, answering the requests in flight');
+    const force = setTimeout(() => {
+      app.log.error({ afterMs: FORCE_EXIT_MS }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, FORCE_EXIT_MS);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        app.log.error({ err: e }, 'error while closing');
-        process.exit(1);
-      },
-    );
+    drain
+      .drain(DRAIN)
+      .then(outcome => {
+        if (outcome.cut > 0) app.log.warn(outcome, `${outcome.cut} connections were still open at the drain deadline and were cut`);
+        else app.log.info(outcome, 'drained: every request in flight answered');
+        return app.close();
+      })
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          app.log.error({ err: e }, 'error while closing');
+          process.exit(1);
+        },
+      );
   };
   // SIGHUP re-reads the defect catalogue through the same route an operator would call; a file
   // that does not parse is refused and the active catalogue stays.
