@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, QueryString, TimeParam, TruncatedFlag } from './common.js';
+import { BusinessKeys, LimitParam, MAX_KEY_VALUE_LENGTH, QueryString, TimeParam, TruncatedFlag, timeParam } from './common.js';
 import { Bridge } from './bridges.js';
 import { Correlation } from './correlations.js';
 import { Span, SpanResource, TraceSummary } from './traces.js';
@@ -10,9 +10,21 @@ export type CircuitStatus = Static<typeof CircuitStatus>;
 export const CircuitSummary = Type.Object(
   {
     circuitId: Type.String(),
-    status: CircuitStatus,
-    services: Type.Array(Type.String(), { description: 'In alphabetical order: the first 64 seen of its data (a trace and a correlation list as many)' }),
-    traceCount: Type.Integer(),
+    status: Type.Union(CircuitStatus.anyOf, {
+      description:
+        'error when errorCount is over 0. In GET /api/circuits with from or to, the status in that range: error when it has an error ' +
+        'there (a trace of it with a datum in the range whose errors, counted as for errorCount, are over 0, or a log of no trace of ' +
+        'severity ERROR or worse in the range); a circuit that failed before and succeeded in the range is ok there. Everywhere else, ' +
+        'a detail in a range included, the status is the whole circuit\'s',
+    }),
+    services: Type.Array(Type.String(), {
+      description: 'In alphabetical order: the first 64 seen of its data (a trace and a correlation list as many); the whole circuit\'s, with a range too',
+    }),
+    traceCount: Type.Integer({
+      description:
+        'Its traces. This and the other counts, services, keys and firstSeen..lastSeen are the whole circuit\'s, also in a list ' +
+        'or a detail for a time range (GET /api/circuits/{id}?from=&to= lists the traces in it)',
+    }),
     spanCount: Type.Integer(),
     errorCount: Type.Integer({
       description:
@@ -36,12 +48,33 @@ export const CircuitSummary = Type.Object(
 );
 export type CircuitSummary = Static<typeof CircuitSummary>;
 
+/**
+ * Without a range, every circuit, filtered on its whole life. With from and/or to, the circuits with
+ * data in the range, as a circuit's detail, stitched view and logs take it in a range: a trace of it
+ * with a datum in the range, or a log naming it in the range; status= and service= are then of
+ * those data (an error, a service in the range). Most recent first, by the circuit's last datum.
+ */
 export const CircuitListQuery = QueryString({
   query: Type.Optional(Type.String({ description: 'Substring of the circuit id (case-insensitive)' })),
-  status: Type.Optional(CircuitStatus),
-  service: Type.Optional(Type.String({ minLength: 1 })),
-  from: Type.Optional(TimeParam),
-  to: Type.Optional(TimeParam),
+  status: Type.Optional(
+    Type.Union(CircuitStatus.anyOf, {
+      description:
+        "The circuits of that status: without a range, by errorCount; with from/to, by their status in the range (error: an error " +
+        "in it, as in an 'errors in the last 15 minutes' panel; ok: data in it and no error), which the summaries' status shows",
+    }),
+  ),
+  service: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        "The circuits with data of that service: without a range, in their services; with from/to, a trace of the circuit in the " +
+        'range that lists it, or a log of the circuit in the range from it. With status= too, each holds on its own',
+    }),
+  ),
+  from: Type.Optional(
+    timeParam('With from and/or to, only the circuits with data in the range: a trace of the circuit with a datum in it, or a log naming it'),
+  ),
+  to: Type.Optional(timeParam('The end of the range, included (see from)')),
   limit: Type.Optional(LimitParam),
 });
 export type CircuitListQuery = Static<typeof CircuitListQuery>;

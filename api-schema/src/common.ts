@@ -17,11 +17,13 @@ export type ErrorResponse = Static<typeof ErrorResponse>;
  */
 // Checked by the handler rather than by a schema pattern, so a bad value gets a message that says
 // what is expected instead of the pattern itself.
-export const TimeParam = Type.String({
-  minLength: 1,
-  maxLength: 40,
-  description: 'Epoch seconds (up to 10 digits), milliseconds (11 to 15), nanoseconds (19) or an RFC 3339 timestamp',
-});
+/** A time parameter, `more` added to its description: what the time means to the query. */
+export function timeParam(more?: string) {
+  const what = 'Epoch seconds (up to 10 digits), milliseconds (11 to 15), nanoseconds (19) or an RFC 3339 timestamp';
+  return Type.String({ minLength: 1, maxLength: 40, description: more ? `${what}. ${more}` : what });
+}
+
+export const TimeParam = timeParam();
 
 export const LimitParam = Type.Integer({ minimum: 1, maximum: 10000, default: 100 });
 

@@ -22,3 +22,19 @@ export const CIRCUIT_TRACES = circuitTraceRows('?');
 
 /** Rows with each trace's span, binding `@circuit`. */
 export const CIRCUIT_TRACE_ROWS = circuitTraceRows('@circuit', 'trace_id, first_ms, last_ms');
+
+/**
+ * The circuits of the traces with a datum in from..to (`?`, `?`), as `circuitTraceIdsIn` takes a
+ * circuit's traces in a range, for `circuit_id IN (...)`: read once from the traces in the range
+ * (traces_last), each trace's circuits from its first and further key values, each checked against
+ * the circuit's trace rows. `where` narrows the traces, on the traces row `t` (with its own `?`s,
+ * bound after the range's).
+ */
+export function circuitsOfTracesIn(where = ''): string {
+  return `SELECT p.pairs ->> (k.key + 1) FROM (
+      SELECT t.trace_id, json_insert(t.more_keys, '$[#]', 'circuit_id', '$[#]', t.keys ->> '$.circuit_id') AS pairs
+      FROM traces t WHERE t.last_ms >= ? AND t.first_ms <= ? ${where}
+    ) p, json_each(p.pairs) k
+    WHERE k.key % 2 = 0 AND k.value = 'circuit_id'
+      AND EXISTS (${keyValueTraceRows(`'circuit_id'`, 'p.pairs ->> (k.key + 1)', '1', 'AND trace_id = p.trace_id')})`;
+}

@@ -66,9 +66,9 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
-import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, keyValueTraceRows } from './circuit-traces.js';
+import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
-import { completeSeverity, severityNumberOfText } from '../../otlp/severity.js';
+import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
@@ -977,13 +977,53 @@ export class SqliteStore implements Store {
   }
 
   async listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]> {
+    if (q.fromMs !== undefined || q.toMs !== undefined) return this.listCircuitsIn(q, q.fromMs ?? -Number.MAX_VALUE, q.toMs ?? Number.MAX_VALUE);
     const where = new WhereClause()
       .contains('circuit_id', q.query)
-      .add('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)', q.service)
-      .overlaps('first_ms', 'last_ms', q.fromMs, q.toMs);
+      .add('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)', q.service);
     if (q.status) where.add(q.status === 'error' ? 'error_count > 0' : 'error_count = 0');
     const sql = `SELECT * FROM circuits ${where} ORDER BY last_ms DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...where.args, q.limit) as CircuitRow[]).map(toCircuitSummary);
+  }
+
+  /**
+   * In a range, the circuits with data in it, as the detail, the stitched view and the logs take a
+   * circuit in a range: a trace of theirs with a datum in it (circuitTraceIdsIn), or a log naming
+   * the circuit in it. Their status, and what status= and service= match, are of those data: an
+   * error in it is an error trace of those (traceErrors) or an ERROR log of no trace in it, as
+   * errorCount counts them; a service is one of those traces' or logs'. The counts stay the
+   * circuit's. A circuit whose extent overlaps the range holds data in it when its first or last
+   * datum is in it; only the others are looked up, by the traces in the range (traces_last, read
+   * once) and by the circuit's logs (logs_circuit).
+   */
+  private listCircuitsIn(q: CircuitListQuery & { limit: number }, fromMs: number, toMs: number): CircuitSummary[] {
+    /** Whether the circuit `circuits` has data in the range, of those the traces and logs conditions pick. */
+    const dataIn = (traceWhere: string, logWhere: string, ...args: unknown[]): [string, unknown[]] => [
+      `(circuit_id IN (${circuitsOfTracesIn(traceWhere)})
+        OR EXISTS (SELECT 1 FROM logs WHERE circuit_id = circuits.circuit_id AND time_ms >= ? AND time_ms <= ? ${logWhere}))`,
+      [fromMs, toMs, ...args, fromMs, toMs, ...args],
+    ];
+    const [errorDataIn, errorArgs] = dataIn(
+      'AND (t.error_count > 0 OR t.error_log_count > 0)',
+      `AND trace_id = '' AND severity_number >= ${SEVERITY_ERROR}`,
+    );
+    // Errors in the range are some of its errors: a circuit of none is not looked up.
+    const errorsIn = `(error_count > 0 AND ${errorDataIn})`;
+    const [anyIn, anyArgs] = dataIn('', '');
+    const where = new WhereClause()
+      .contains('circuit_id', q.query)
+      .overlaps('first_ms', 'last_ms', fromMs, toMs)
+      .add(`(last_ms <= ? OR first_ms >= ? OR ${anyIn})`, toMs, fromMs, ...anyArgs);
+    if (q.service) {
+      const [serviceIn, serviceArgs] = dataIn('AND EXISTS (SELECT 1 FROM json_each(t.services) WHERE value = ?)', 'AND service = ?', q.service);
+      where.add(serviceIn, ...serviceArgs);
+    }
+    if (q.status) where.add(q.status === 'error' ? errorsIn : `NOT ${errorsIn}`, ...errorArgs);
+    // Under status= every row has that status: the circuits' errors are not looked up a second time.
+    const [status, statusArgs] = q.status ? [q.status === 'error' ? '1' : '0', []] : [errorsIn, errorArgs];
+    const sql = `SELECT *, ${status} AS errors_in_range FROM circuits ${where} ORDER BY last_ms DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...statusArgs, ...where.args, q.limit) as (CircuitRow & { errors_in_range: number })[];
+    return rows.map(r => ({ ...toCircuitSummary(r), status: r.errors_in_range ? 'error' : 'ok' }));
   }
 
   async getCircuit(circuitId: string): Promise<CircuitSummary | null> {

@@ -1,0 +1,141 @@
+// GET /api/circuits with a range lists the circuits with data in it, as a circuit's detail, its
+// stitched view and its logs take the circuit in a range: a trace of it with a datum in the range,
+// or a log naming it in the range. status, status= and service= are of those data; the summary's
+// counts stay the circuit's. A circuit that failed at T and was polled OK at T+2h is no error
+// circuit of the hour between, nor of T+2h.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CircuitDetail, CircuitListResponse, CircuitSummary, LogListResponse } from '@correlation-station/api-schema';
+import type { FastifyInstance } from 'fastify';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
+
+const MIN = 60_000;
+const H = 60 * MIN;
+// Within the last day: older data gets retention warnings.
+const T = Math.floor((Date.now() - 6 * H) / MIN) * MIN;
+
+/**
+ * GAP-1: an error trace (beorn) at T, an OK trace (arda) at T+2h.
+ * MID-2: OK beorn traces at T+1m and T+2h+1m, an error arda trace at T+1h+1m.
+ * LOGS-3: logs of no trace only (scripts): INFO at T+2m, ERROR at T+1h+2m, INFO at T+2h+2m.
+ * ONELOG-4: one INFO log of no trace (mdso) at T+1h+3m.
+ * MULTI-5: beorn traces at T+5m and T+2h+5m, and the child span of a report trace at T+1h+4m whose
+ * root names REPORT-6 (the trace is of both circuits, MULTI-5 among its further key values).
+ */
+async function ingest(app: FastifyInstance): Promise<void> {
+  const span = (name: string, at: number, circuit: string, error = false) => ({ name, startMs: at, endMs: at + 100, attributes: { circuit_id: circuit }, error });
+  const built = await buildTraces([
+    { service: 'beorn', spans: [span('activate', T, 'GAP-1', true)] },
+    { service: 'arda', spans: [span('poll', T + 2 * H, 'GAP-1')] },
+    { service: 'beorn', spans: [span('activate', T + MIN, 'MID-2')] },
+    { service: 'arda', spans: [span('configure', T + H + MIN, 'MID-2', true)] },
+    { service: 'beorn', spans: [span('poll', T + 2 * H + MIN, 'MID-2')] },
+    { service: 'beorn', spans: [span('activate', T + 5 * MIN, 'MULTI-5')] },
+    {
+      service: 'reports',
+      spans: [span('report', T + H + 4 * MIN, 'REPORT-6'), { ...span('row', T + H + 4 * MIN + 10, 'MULTI-5'), parent: 'report' }],
+    },
+    { service: 'beorn', spans: [span('poll', T + 2 * H + 5 * MIN, 'MULTI-5')] },
+  ]);
+  await postAccepted(app, '/v1/traces', tracesProtobuf(built.flatMap(t => t.spans)));
+  const log = (circuit: string, atMs: number, error = false) => ({
+    body: `${circuit} ${error ? 'failed' : 'ok'}`,
+    atMs,
+    attributes: { circuit_id: circuit },
+    ...(error ? { severity: SeverityNumber.ERROR, severityText: 'ERROR' } : {}),
+  });
+  await postAccepted(
+    app,
+    '/v1/logs',
+    logsProtobuf(await buildLogs('scripts', [log('LOGS-3', T + 2 * MIN), log('LOGS-3', T + H + 2 * MIN, true), log('LOGS-3', T + 2 * H + 2 * MIN)])),
+  );
+  await postAccepted(app, '/v1/logs', logsProtobuf(await buildLogs('mdso', [log('ONELOG-4', T + H + 3 * MIN)])));
+}
+
+async function list(app: FastifyInstance, query: string): Promise<CircuitSummary[]> {
+  const res = await app.inject(`/api/circuits?${query}`);
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json<CircuitListResponse>().circuits;
+}
+
+const ALL = ['MULTI-5', 'LOGS-3', 'MID-2', 'GAP-1', 'REPORT-6', 'ONELOG-4'];
+const range = (from: number, to: number) => `from=${from}&to=${to}`;
+const GAP = range(T + 10 * MIN, T + 50 * MIN);
+const MIDDLE = range(T + 30 * MIN, T + 90 * MIN);
+const EARLY = range(T - MIN, T + 3 * MIN);
+const LATE = range(T + 2 * H - MIN, T + 2 * H + 3 * MIN);
+
+describe('GET /api/circuits in a time range', () => {
+  it('lists the circuits with data in the range, with their status there and their own counts', async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    const whole = new Map((await list(app, '')).map(c => [c.circuitId, c]));
+    // [query, circuits listed, most recent first: id and status]
+    const rows: [string, string[]][] = [
+      // No range: the circuits' whole lives, as before.
+      ['', ['MULTI-5:ok', 'LOGS-3:error', 'MID-2:error', 'GAP-1:error', 'REPORT-6:ok', 'ONELOG-4:ok']],
+      ['status=error', ['LOGS-3:error', 'MID-2:error', 'GAP-1:error']],
+      ['status=ok', ['MULTI-5:ok', 'REPORT-6:ok', 'ONELOG-4:ok']],
+      ['service=arda', ['MID-2:error', 'GAP-1:error']],
+      ['service=arda&status=error', ['MID-2:error', 'GAP-1:error']],
+      // GAP-1 has no datum between T and T+2h; nor have the others between T+10m and T+50m.
+      [GAP, []],
+      [`status=error&service=arda&${GAP}`, []],
+      // Each through a datum inside a longer life: MID-2's and MULTI-5's traces, LOGS-3's log.
+      [MIDDLE, ['MULTI-5:ok', 'LOGS-3:error', 'MID-2:error', 'REPORT-6:ok', 'ONELOG-4:ok']],
+      [`status=error&${MIDDLE}`, ['LOGS-3:error', 'MID-2:error']],
+      [`status=ok&${MIDDLE}`, ['MULTI-5:ok', 'REPORT-6:ok', 'ONELOG-4:ok']],
+      [`service=arda&${MIDDLE}`, ['MID-2:error']],
+      [`service=scripts&${MIDDLE}`, ['LOGS-3:error']],
+      [`service=reports&${MIDDLE}`, ['MULTI-5:ok', 'REPORT-6:ok']],
+      [`service=beorn&${MIDDLE}`, []],
+      [`service=mdso&${MIDDLE}`, ['ONELOG-4:ok']],
+      // Only the OK polls: no circuit failed in it, though three did before.
+      [LATE, ['LOGS-3:ok', 'MID-2:ok', 'GAP-1:ok']],
+      [`status=error&${LATE}`, []],
+      [`status=ok&${LATE}`, ['LOGS-3:ok', 'MID-2:ok', 'GAP-1:ok']],
+      [`service=arda&${LATE}`, ['GAP-1:ok']],
+      [`service=arda&status=error&${LATE}`, []],
+      [EARLY, ['LOGS-3:ok', 'MID-2:ok', 'GAP-1:error']],
+      [`status=error&${EARLY}`, ['GAP-1:error']],
+      [`service=arda&${EARLY}`, []],
+      [`service=beorn&status=error&${EARLY}`, ['GAP-1:error']],
+      // From or to alone.
+      [`from=${T + 2 * H + 2 * MIN}`, ['MULTI-5:ok', 'LOGS-3:ok']],
+      [`to=${T + 2 * MIN}`, ['LOGS-3:ok', 'MID-2:ok', 'GAP-1:error']],
+      [`query=gap&${GAP}`, []],
+      [`query=gap&${LATE}`, ['GAP-1:ok']],
+    ];
+    for (const [query, expected] of rows) {
+      const listed = await list(app, query);
+      assert.deepEqual(
+        listed.map(c => `${c.circuitId}:${c.status}`),
+        expected,
+        `/api/circuits?${query}`,
+      );
+      // Whatever the range, the counts, services and times are the circuit's.
+      for (const c of listed) assert.deepEqual({ ...c, status: 'ok' }, { ...whole.get(c.circuitId)!, status: 'ok' }, `${c.circuitId} in ?${query}`);
+    }
+    assert.deepEqual([...whole.keys()], ALL);
+    assert.deepEqual(
+      [...whole.values()].map(c => [c.circuitId, c.errorCount, c.traceCount]),
+      [['MULTI-5', 0, 3], ['LOGS-3', 1, 0], ['MID-2', 1, 3], ['GAP-1', 1, 2], ['REPORT-6', 0, 1], ['ONELOG-4', 0, 0]],
+    );
+  });
+
+  it("lists a circuit in a range exactly when its detail or its logs there are not empty", async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    for (const r of [GAP, MIDDLE, EARLY, LATE, range(T + 2 * H + 3 * MIN, T + 2 * H + 4 * MIN)]) {
+      const listed = new Set((await list(app, r)).map(c => c.circuitId));
+      for (const id of ALL) {
+        const detail = (await app.inject(`/api/circuits/${id}?${r}`)).json<CircuitDetail>();
+        const logs = (await app.inject(`/api/circuits/${id}/logs?${r}`)).json<LogListResponse>();
+        const hasData = detail.traces.length > 0 || logs.logs.length > 0;
+        assert.equal(listed.has(id), hasData, `${id} in ?${r}: listed ${listed.has(id)}, traces ${detail.traces.length}, logs ${logs.logs.length}`);
+      }
+    }
+  });
+});
