@@ -23,6 +23,8 @@ const T = Math.floor((Date.now() - 6 * H) / MIN) * MIN;
  * ONELOG-4: one INFO log of no trace (mdso) at T+1h+3m.
  * MULTI-5: beorn traces at T+5m and T+2h+5m, and the child span of a report trace at T+1h+4m whose
  * root names REPORT-6 (the trace is of both circuits, MULTI-5 among its further key values).
+ * BIG-7: more traces than a circuit's own are looked at for its status (FEW_TRACES): 64 OK beorn
+ * traces from T+3h, an error one at T+4h, an OK one at T+5h.
  */
 async function ingest(app: FastifyInstance): Promise<void> {
   const span = (name: string, at: number, circuit: string, error = false) => ({ name, startMs: at, endMs: at + 100, attributes: { circuit_id: circuit }, error });
@@ -38,6 +40,9 @@ async function ingest(app: FastifyInstance): Promise<void> {
       spans: [span('report', T + H + 4 * MIN, 'REPORT-6'), { ...span('row', T + H + 4 * MIN + 10, 'MULTI-5'), parent: 'report' }],
     },
     { service: 'beorn', spans: [span('poll', T + 2 * H + 5 * MIN, 'MULTI-5')] },
+    ...Array.from({ length: 64 }, (_, k) => ({ service: 'beorn', spans: [span('poll', T + 3 * H + k * 1000, 'BIG-7')] })),
+    { service: 'beorn', spans: [span('poll', T + 4 * H, 'BIG-7', true)] },
+    { service: 'beorn', spans: [span('poll', T + 5 * H, 'BIG-7')] },
   ]);
   await postAccepted(app, '/v1/traces', tracesProtobuf(built.flatMap(t => t.spans)));
   const log = (circuit: string, atMs: number, error = false) => ({
@@ -60,12 +65,14 @@ async function list(app: FastifyInstance, query: string): Promise<CircuitSummary
   return res.json<CircuitListResponse>().circuits;
 }
 
-const ALL = ['MULTI-5', 'LOGS-3', 'MID-2', 'GAP-1', 'REPORT-6', 'ONELOG-4'];
+const ALL = ['BIG-7', 'MULTI-5', 'LOGS-3', 'MID-2', 'GAP-1', 'REPORT-6', 'ONELOG-4'];
 const range = (from: number, to: number) => `from=${from}&to=${to}`;
 const GAP = range(T + 10 * MIN, T + 50 * MIN);
 const MIDDLE = range(T + 30 * MIN, T + 90 * MIN);
 const EARLY = range(T - MIN, T + 3 * MIN);
 const LATE = range(T + 2 * H - MIN, T + 2 * H + 3 * MIN);
+const BIG_ERROR = range(T + 3 * H + 30 * MIN, T + 4 * H + 30 * MIN);
+const BIG_OK = range(T + 4 * H + 30 * MIN, T + 5 * H + 30 * MIN);
 
 describe('GET /api/circuits in a time range', () => {
   it('lists the circuits with data in the range, with their status there and their own counts', async t => {
@@ -75,8 +82,8 @@ describe('GET /api/circuits in a time range', () => {
     // [query, circuits listed, most recent first: id and status]
     const rows: [string, string[]][] = [
       // No range: the circuits' whole lives, as before.
-      ['', ['MULTI-5:ok', 'LOGS-3:error', 'MID-2:error', 'GAP-1:error', 'REPORT-6:ok', 'ONELOG-4:ok']],
-      ['status=error', ['LOGS-3:error', 'MID-2:error', 'GAP-1:error']],
+      ['', ['BIG-7:error', 'MULTI-5:ok', 'LOGS-3:error', 'MID-2:error', 'GAP-1:error', 'REPORT-6:ok', 'ONELOG-4:ok']],
+      ['status=error', ['BIG-7:error', 'LOGS-3:error', 'MID-2:error', 'GAP-1:error']],
       ['status=ok', ['MULTI-5:ok', 'REPORT-6:ok', 'ONELOG-4:ok']],
       ['service=arda', ['MID-2:error', 'GAP-1:error']],
       ['service=arda&status=error', ['MID-2:error', 'GAP-1:error']],
@@ -103,7 +110,12 @@ describe('GET /api/circuits in a time range', () => {
       [`service=arda&${EARLY}`, []],
       [`service=beorn&status=error&${EARLY}`, ['GAP-1:error']],
       // From or to alone.
-      [`from=${T + 2 * H + 2 * MIN}`, ['MULTI-5:ok', 'LOGS-3:ok']],
+      [`from=${T + 2 * H + 2 * MIN}`, ['BIG-7:error', 'MULTI-5:ok', 'LOGS-3:ok']],
+      [BIG_ERROR, ['BIG-7:error']],
+      [`status=error&${BIG_ERROR}`, ['BIG-7:error']],
+      [BIG_OK, ['BIG-7:ok']],
+      [`status=error&${BIG_OK}`, []],
+      [`status=ok&${BIG_OK}`, ['BIG-7:ok']],
       [`to=${T + 2 * MIN}`, ['LOGS-3:ok', 'MID-2:ok', 'GAP-1:error']],
       [`query=gap&${GAP}`, []],
       [`query=gap&${LATE}`, ['GAP-1:ok']],
@@ -121,14 +133,14 @@ describe('GET /api/circuits in a time range', () => {
     assert.deepEqual([...whole.keys()], ALL);
     assert.deepEqual(
       [...whole.values()].map(c => [c.circuitId, c.errorCount, c.traceCount]),
-      [['MULTI-5', 0, 3], ['LOGS-3', 1, 0], ['MID-2', 1, 3], ['GAP-1', 1, 2], ['REPORT-6', 0, 1], ['ONELOG-4', 0, 0]],
+      [['BIG-7', 1, 66], ['MULTI-5', 0, 3], ['LOGS-3', 1, 0], ['MID-2', 1, 3], ['GAP-1', 1, 2], ['REPORT-6', 0, 1], ['ONELOG-4', 0, 0]],
     );
   });
 
   it("lists a circuit in a range exactly when its detail or its logs there are not empty", async t => {
     const app = await buildTestApp(t);
     await ingest(app);
-    for (const r of [GAP, MIDDLE, EARLY, LATE, range(T + 2 * H + 3 * MIN, T + 2 * H + 4 * MIN)]) {
+    for (const r of [GAP, MIDDLE, EARLY, LATE, BIG_ERROR, BIG_OK, range(T + 2 * H + 3 * MIN, T + 2 * H + 4 * MIN)]) {
       const listed = new Set((await list(app, r)).map(c => c.circuitId));
       for (const id of ALL) {
         const detail = (await app.inject(`/api/circuits/${id}?${r}`)).json<CircuitDetail>();
