@@ -210,6 +210,16 @@ function firstUnseenCharacter(v: string): number {
   return -1;
 }
 
+/**
+ * What a sender should know of an array an alias names whose first item is taken as the key: the
+ * others are not (a span names one value of each key; a trace that names several gets them from
+ * several spans). Null when the array holds one value.
+ */
+export function keyArrayWarning(v: AttrValue, taken: string): string | null {
+  if (!Array.isArray(v) || v.length < 2) return null;
+  return `holds ${v.length} values: only the first, "${taken.slice(0, 200)}", is taken`;
+}
+
 /** The key value problem of an attribute value an alias names, for a warning; null when there is none to report. */
 export function keyValueProblem(v: AttrValue): string | null {
   if (typeof v === 'string') return v.trim().length > 0 ? keyStringProblem(v.trim()) : null;

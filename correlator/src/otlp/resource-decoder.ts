@@ -1,4 +1,4 @@
-import { attrValueToKeyString, keyValueProblem, readKeyValueList, type AttrMap } from './any-value.js';
+import { attrValueToKeyString, keyArrayWarning, keyValueProblem, readKeyValueList, type AttrMap } from './any-value.js';
 import { checkAttributes, checkNameLength } from './attribute-checks.js';
 import type { DecodedResourceScope, KeyExtractionRules, KeyValues } from './decoded.js';
 import { ItemRejected } from './item-rejected.js';
@@ -22,6 +22,8 @@ export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules, wa
       if (problem) warnings.push(keyWarning(name, key, problem));
       continue;
     }
+    const more = warnings && keyArrayWarning(attrs[name]!, v);
+    if (more) warnings.push(keyArrayNote(name, key, more));
     (keys ??= {})[key] = v;
   }
   return keys;
@@ -29,6 +31,11 @@ export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules, wa
 
 export function keyWarning(attribute: string, key: string, problem: string): string {
   return `attribute "${attribute.slice(0, 200)}" value ${problem}: kept, but not taken as the ${key}`;
+}
+
+/** The warning of an array whose first value is taken as the key (keyArrayWarning). */
+export function keyArrayNote(attribute: string, key: string, note: string): string {
+  return `attribute "${attribute.slice(0, 200)}" ${note} as the ${key}`;
 }
 
 /**

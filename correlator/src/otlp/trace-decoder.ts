@@ -1,7 +1,7 @@
 // Decodes an OTLP ExportTraceServiceRequest into what correlation and storage need. A structurally
 // broken body throws DecodeError (answered 400); a span that is well-framed but invalid (bad ids,
 // oversized attribute) is rejected alone and reported through partial_success.
-import { attrValueToKeyString, keyValueProblem, readAnyValue } from './any-value.js';
+import { attrValueToKeyString, keyArrayWarning, keyValueProblem, readAnyValue } from './any-value.js';
 import { checkAttribute, checkNameLength, isPlainScalar, keyPreview } from './attribute-checks.js';
 import {
   noteRejection,
@@ -15,7 +15,7 @@ import {
 } from './decoded.js';
 import { isExportedBridgeScope } from '../stitching/bridge-identity.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { keyWarning } from './resource-decoder.js';
+import { keyArrayNote, keyWarning } from './resource-decoder.js';
 import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type ItemPlaces, type WalkNames } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
@@ -237,6 +237,8 @@ function readAttributeForKeys(
     if (problem) warnings.push(keyWarning(keyPreview(r.buf, keyStart, keyEnd), alias, problem));
     return keys;
   }
+  const more = keyArrayWarning(value, v);
+  if (more) warnings.push(keyArrayNote(keyPreview(r.buf, keyStart, keyEnd), alias, more));
   (keys ??= {})[alias] = v;
   return keys;
 }
