@@ -1,4 +1,4 @@
-import { parseRfc3339Nanos } from '../time/rfc3339.js';
+import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { errors } from './errors.js';
 
 /**
@@ -16,15 +16,6 @@ export function parseTime(param: string, value: string | undefined): number | un
   const ns = parseRfc3339Nanos(value);
   if (ns === null) throw errors.badTime(param, value);
   return msOfNanos(ns);
-}
-
-/**
- * Nanoseconds as milliseconds to the microsecond, rounded as span times are stored
- * (wire-reader.ts, msFromParts): cut to the millisecond, a range from a span's own start to its
- * own start in nanoseconds (`from=to=`, as copied from Tempo) did not hold the span.
- */
-function msOfNanos(ns: bigint): number {
-  return Number((ns + 500n) / 1000n) / 1000;
 }
 
 export function parseRange(from: string | undefined, to: string | undefined): { fromMs?: number; toMs?: number } {

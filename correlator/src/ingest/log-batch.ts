@@ -6,7 +6,7 @@ import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyStringProblem, keyValueText } from '../otlp/any-value.js';
-import { parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
+import { msOfNanos, parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
 
 
@@ -40,7 +40,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
     const rec = raw as LogBatchRecord;
     // Checked by validateRecord.
     const timeNanos = parseRfc3339Nanos(rec.timestamp)!;
-    const timeMs = Number(timeNanos / 1000n) / 1000;
+    const timeMs = msOfNanos(timeNanos);
     const explicit: KeyValues = {};
     for (const k of BUSINESS_KEY_NAMES) {
       const v = rec[k];

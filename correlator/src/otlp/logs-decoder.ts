@@ -13,6 +13,7 @@ import {
 import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, readItemId, walkExportRequest, type ItemPlaces, type WalkNames } from './request-walker.js';
 import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts, utf8 } from './wire-reader.js';
+import { msOfNanos } from '../time/rfc3339.js';
 import { checkNameLength } from './attribute-checks.js';
 import { severityNumberOfText } from './severity.js';
 
@@ -139,7 +140,7 @@ function decodeLogRecord(
   let timeUnixNano = nanosFromParts(time[0], time[1]);
   if (timeUnixNano === '0') timeUnixNano = nanosFromParts(observed[0], observed[1]);
   if (timeUnixNano === '0') timeUnixNano = String(BigInt(Math.round(nowMs)) * 1_000_000n);
-  const timeMs = Number(BigInt(timeUnixNano) / 1000n) / 1000;
+  const timeMs = msOfNanos(BigInt(timeUnixNano));
   return {
     timeMs,
     timeUnixNano,

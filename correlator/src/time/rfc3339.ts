@@ -33,8 +33,19 @@ export function parseRfc3339Nanos(text: string): bigint | null {
   return BigInt(baseMs) * 1_000_000n + fraction;
 }
 
-/** Epoch milliseconds (to the microsecond), or null if `text` is not RFC 3339. */
+/** Epoch milliseconds (to the microsecond, msOfNanos), or null if `text` is not RFC 3339. */
 export function parseRfc3339(text: string): number | null {
   const ns = parseRfc3339Nanos(text);
-  return ns === null ? null : Number(ns / 1000n) / 1000;
+  return ns === null ? null : msOfNanos(ns);
+}
+
+/**
+ * Epoch nanoseconds as milliseconds to the microsecond, rounded as span times are read
+ * (wire-reader.ts, msFromParts, which works on the two 32-bit halves instead). Every time the
+ * store keeps and every time a query gives goes through one of the two, so they compare alike:
+ * logs were cut where spans were rounded, and a query rounded, so `from=to=` a log's own
+ * nanoseconds could miss it.
+ */
+export function msOfNanos(ns: bigint): number {
+  return Number((ns + 500n) / 1000n) / 1000;
 }

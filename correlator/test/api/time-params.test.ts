@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseRange, parseTime } from '../../src/api/time-params.js';
 import { CorrelatorError } from '../../src/api/errors.js';
+import { msFromParts } from '../../src/otlp/wire-reader.js';
+import { msOfNanos } from '../../src/time/rfc3339.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
 // 2026-11-21T12:00:00Z in every unit an operator or Grafana may send.
@@ -85,6 +87,30 @@ describe('time parameters', () => {
       assert.equal((await app.inject(`/api/circuits/NS1?from=${from}&to=${to}`)).json<{ traces: unknown[] }>().traces.length, 1, `detail ${from}..${to}`);
       assert.equal((await app.inject(`/api/circuits/NS1/trace?from=${from}&to=${to}`)).json<{ spanCount: number }>().spanCount, 1, `stitched ${from}..${to}`);
     }
+  });
+
+  it('reads nanoseconds as span times are read from the wire, to the same microsecond', () => {
+    for (const ns of [0n, 499n, 500n, 1_795_262_400_123_456_499n, 1_795_262_400_123_456_500n, 1_795_262_400_999_999_999n, 2n ** 63n - 1n]) {
+      const lo = Number(ns & 0xffff_ffffn);
+      const hi = Number(ns >> 32n);
+      assert.equal(msOfNanos(ns), msFromParts(lo, hi), String(ns));
+    }
+  });
+
+  it("finds a log by a range of its own time in nanoseconds", async t => {
+    const app = await buildTestApp(t);
+    // 700 ns past the microsecond: stored logs were cut to it where queries rounded up.
+    const ns = String(BigInt(Date.now() - 60_000) * 1_000_000n + 123_700n);
+    await postAccepted(app, '/v1/logs', {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'arda' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: ns, severityNumber: 17, body: { stringValue: 'failed circuit_id=NSL1' } }] }],
+        },
+      ],
+    });
+    const logs = (await app.inject(`/api/logs?from=${ns}&to=${ns}`)).json<{ logs: unknown[] }>().logs;
+    assert.equal(logs.length, 1, 'the log in a range of its own nanoseconds');
   });
 
   it('finds a circuit by a range in epoch seconds', async t => {
