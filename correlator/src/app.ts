@@ -10,7 +10,7 @@ import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
-import { jsonBodyParser } from './api/json-body.js';
+import { useJsonBodyParser } from './api/json-body.js';
 import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
@@ -242,8 +242,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       response[415] ??= { ...ErrorResponse, description: 'A Content-Type the route does not take, or a Content-Encoding other than gzip or deflate' };
     }
   });
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser());
+  useJsonBodyParser(app);
   app.addHook('onRequest', makeAuthHook(config.auth));
   app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
   // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.

@@ -2,7 +2,7 @@
 // key, or a "constructor" holding a "prototype") as it should, but answers it as a syntax error,
 // "Body is not valid JSON", which sends a client looking for a fault its valid JSON does not have.
 // This refuses the same bodies and names the key.
-import { errorCodes, type FastifyRequest } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CorrelatorError } from './errors.js';
 
 // As secure-json-parse's, which fastify uses: the walk for the keys is paid only by a body whose
@@ -46,6 +46,15 @@ export function parseJsonBody(text: string): unknown {
   const why = forbiddenKey(value);
   if (why) throw new CorrelatorError('CORR_ERR_FORBIDDEN_JSON_KEY', 400, `${why}: keys that could change objects' prototypes are refused`);
   return value;
+}
+
+/**
+ * Registers jsonBodyParser(refuse) as the JSON parser of `app`'s context (a route plugin's own,
+ * replacing the one it inherits).
+ */
+export function useJsonBodyParser(app: FastifyInstance, refuse?: (request: FastifyRequest, text: string) => Error | null): void {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(refuse));
 }
 
 /**

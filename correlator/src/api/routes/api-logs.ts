@@ -15,7 +15,8 @@ import type { Store } from '../../store/store.js';
 import { countJsonArrays, type JsonItemKeys } from '../../otlp/item-count.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
-import { jsonBodyParser } from '../json-body.js';
+import { useJsonBodyParser } from '../json-body.js';
+import { mediaTypeOf } from '../media-type.js';
 import type { OverloadGuard } from '../overload.js';
 import { firstOfLimit } from '../list-limit.js';
 import { parseMinSeverity } from '../severity-param.js';
@@ -30,8 +31,6 @@ export interface ApiLogsOptions {
   maxBatchSize: number;
 }
 
-/** The media type of a request, without its parameters. */
-const mediaType = (ct: string | undefined): string => (ct ?? '').split(';')[0]!.trim().toLowerCase();
 
 /** The batch's records: the array under the top-level `records` key. */
 const BATCH_RECORDS: JsonItemKeys = { items: ['records'], containers: [], rootOnly: true };
@@ -39,15 +38,10 @@ const BATCH_RECORDS: JsonItemKeys = { items: ['records'], containers: [], rootOn
 export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (app, opts) => {
   // Records are counted before the body is parsed and validated, which costs far more than the
   // count: a batch far over MAX_BATCH_SIZE was parsed whole, and held the event loop, to be refused.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string' },
-    jsonBodyParser((_request, text) => {
-      const { items } = countJsonArrays(text, BATCH_RECORDS, opts.maxBatchSize);
-      return items > opts.maxBatchSize ? errors.tooManyRecords(items, opts.maxBatchSize) : null;
-    }),
-  );
+  useJsonBodyParser(app, (_request, text) => {
+    const { items } = countJsonArrays(text, BATCH_RECORDS, opts.maxBatchSize);
+    return items > opts.maxBatchSize ? errors.tooManyRecords(items, opts.maxBatchSize) : null;
+  });
 
   app.post(
     '/api/logs',
@@ -72,7 +66,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       // fastify parses text/plain too, and the schema then refused the string as "body must be
       // object", which does not tell the client that only the media type was wrong.
       preValidation: async request => {
-        if (mediaType(request.headers['content-type']) !== 'application/json')
+        if (mediaTypeOf(request) !== 'application/json')
           throw errors.unsupportedMediaType(request.headers['content-type'], ['application/json'], 'CORR_ERR_BAD_CONTENT_TYPE');
       },
     },

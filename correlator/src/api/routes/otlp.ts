@@ -7,7 +7,8 @@ import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import { countJsonItems, countProtobufItems, itemLimitExceeded } from '../../otlp/item-count.js';
 import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from '../../otlp/responses.js';
 import { DecodeError } from '../../otlp/wire-reader.js';
-import { jsonBodyParser } from '../json-body.js';
+import { useJsonBodyParser } from '../json-body.js';
+import { mediaTypeOf } from '../media-type.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, storeUnavailable } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
@@ -24,7 +25,7 @@ export interface OtlpRoutesOptions {
 export const OTLP_MEDIA_TYPES: readonly string[] = ['application/x-protobuf', 'application/json'];
 
 export function requestEncoding(request: FastifyRequest): OtlpEncoding | null {
-  const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const ct = mediaTypeOf(request);
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
   if (ct === 'application/json') return 'json';
   return null;
@@ -52,16 +53,11 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
   // JSON's items are counted before it is parsed: parsing is most of the cost of a body of many
   // small items (20 million `{}` in 60 MiB took minutes). Then the parser the other routes use
   // (json-body.ts: it names a key it refuses).
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    'application/json',
-    { parseAs: 'string' },
-    jsonBodyParser((request, text) => {
-      const signal = request.routeOptions.config?.otlpSignal;
-      const refusal = signal ? itemLimitExceeded(signal, countJsonItems(text, signal, maxItemsPerRequest), maxItemsPerRequest) : null;
-      return refusal ? errors.tooManyItems(refusal) : null;
-    }),
-  );
+  useJsonBodyParser(app, (request, text) => {
+    const signal = request.routeOptions.config?.otlpSignal;
+    const refusal = signal ? itemLimitExceeded(signal, countJsonItems(text, signal, maxItemsPerRequest), maxItemsPerRequest) : null;
+    return refusal ? errors.tooManyItems(refusal) : null;
+  });
 
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = requestEncoding(request);

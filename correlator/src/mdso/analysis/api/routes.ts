@@ -24,6 +24,7 @@ import { nextFreeCode } from '../catalogue/match.js';
 import { drainCluster } from '../grouping/drain.js';
 import { suggestRule } from '../grouping/suggest.js';
 import { CorrelatorError, errors } from '../../../api/errors.js';
+import { mediaTypeOf } from '../../../api/media-type.js';
 import { parseRange } from '../../../api/time-params.js';
 import { decodeCursor, encodeCursor } from './params.js';
 import { foldSeries, planBuckets } from './summary.js';
@@ -215,8 +216,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
       // JSON is parsed into an object, which the body schema then refused as "body must be
       // string": the media type was what was wrong.
       preValidation: async req => {
-        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-        if (!VALIDATE_MEDIA_TYPES.includes(type)) throw errors.unsupportedMediaType(req.headers['content-type'], VALIDATE_MEDIA_TYPES, 'CORR_ERR_BAD_CONTENT_TYPE');
+        if (!VALIDATE_MEDIA_TYPES.includes(mediaTypeOf(req))) throw errors.unsupportedMediaType(req.headers['content-type'], VALIDATE_MEDIA_TYPES, 'CORR_ERR_BAD_CONTENT_TYPE');
       },
       schema: {
         tags: TAGS,
