@@ -5,7 +5,7 @@ import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } 
 import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
-import { keyStringProblem, keyValueText } from '../otlp/any-value.js';
+import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
 
@@ -99,7 +99,7 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number): string | 
     if (v.length > MAX_KEY_VALUE_LENGTH) return `${k} is ${v.length} characters, over the limit of ${MAX_KEY_VALUE_LENGTH}`;
     // As an attribute's value is taken (any-value.ts, keyValueText), but refused with its record:
     // the field says it is the key.
-    const problem = v.trim() === '' ? null : keyStringProblem(v.trim());
+    const problem = keyValueProblem(v);
     if (problem) return `${k} ${problem}`;
   }
   if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';

@@ -222,7 +222,10 @@ export function keyArrayWarning(v: AttrValue, taken: string): string | null {
 
 /** The key value problem of an attribute value an alias names, for a warning; null when there is none to report. */
 export function keyValueProblem(v: AttrValue): string | null {
-  if (typeof v === 'string') return v.trim().length > 0 ? keyStringProblem(v.trim()) : null;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    return t.length > 0 ? keyStringProblem(t) : null;
+  }
   if (Array.isArray(v) && v.length > 0) return keyValueProblem(v[0]!);
   return null;
 }
