@@ -252,20 +252,36 @@ function rejectItem(out: NormalisedJson, e: unknown): void {
   noteRejection(out, e.message);
 }
 
-export function normaliseTraceJson(json: unknown): NormalisedJson {
+/** The field names and types of one signal's export request, for normaliseRequest. */
+interface RequestShape {
+  request: protobuf.Type;
+  /** For the refusal of a body that is no object. */
+  requestName: string;
+  resources: string;
+  scopes: string;
+  items: string;
+  item: protobuf.Type;
+}
+
+/**
+ * The walk both signals' requests share: resources, then scopes, then items, each item converted
+ * with `prepareItem` (its checks, given the item's place) or rejected alone; a resource or scope
+ * that cannot be converted rejects its items and keeps its place (places).
+ */
+function normaliseRequest(json: unknown, shape: RequestShape, prepareItem: (o: Obj, where: string) => void): NormalisedJson {
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
-  if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportTraceServiceRequest)');
+  if (!isObj(body)) throw new DecodeError(`request body must be a JSON object (${shape.requestName})`);
   const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null };
   const places: ItemPlaces = { resources: [], items: [] };
-  const resourceSpans = arrayField(body, 'resourceSpans', 'request').map((rs, i) => {
-    const where = `resourceSpans[${i}]`;
+  const resources = arrayField(body, shape.resources, 'request').map((rs, i) => {
+    const where = `${shape.resources}[${i}]`;
     if (!isObj(rs)) throw new DecodeError(`${where} must be an object`);
     let resource: protobuf.Message | undefined;
     try {
       resource = convertHeader(t.Resource, rs.resource, `${where}.resource`);
     } catch (e) {
-      return rejectContainer(out, e, countItems(rs, 'scopeSpans', 'spans'), 'spans');
+      return rejectContainer(out, e, countItems(rs, shape.scopes, shape.items), shape.items);
     }
     const kept: number[][] = [];
     places.resources.push(i);
@@ -273,145 +289,103 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
     return {
       resource,
       schemaUrl: typeof rs.schemaUrl === 'string' ? rs.schemaUrl : '',
-      scopeSpans: arrayField(rs, 'scopeSpans', where).map((ss, j) => {
-        const sw = `${where}.scopeSpans[${j}]`;
+      [shape.scopes]: arrayField(rs, shape.scopes, where).map((ss, j) => {
+        const sw = `${where}.${shape.scopes}[${j}]`;
         if (!isObj(ss)) throw new DecodeError(`${sw} must be an object`);
-        const spans: protobuf.Message[] = [];
-        const keptSpans: number[] = [];
-        kept.push(keptSpans);
+        const items: protobuf.Message[] = [];
+        const keptItems: number[] = [];
+        kept.push(keptItems);
         let scope: protobuf.Message | undefined;
         try {
           scope = convertHeader(t.InstrumentationScope, ss.scope, `${sw}.scope`);
         } catch (e) {
           // The scope stays, empty, so the places of the scopes after it are the body's.
-          rejectContainer(out, e, Array.isArray(ss.spans) ? ss.spans.length : 0, 'spans');
-          return { spans };
+          const list = ss[shape.items];
+          rejectContainer(out, e, Array.isArray(list) ? list.length : 0, shape.items);
+          return { [shape.items]: items };
         }
-        arrayField(ss, 'spans', sw).forEach((span, k) => {
-          const spw = `${sw}.spans[${k}]`;
+        arrayField(ss, shape.items, sw).forEach((item, k) => {
+          const iw = `${sw}.${shape.items}[${k}]`;
           try {
-            spans.push(
-              convertItem(
-                t.Span,
-                span,
-                o => {
-                  idField(o, 'traceId', 16, true, spw);
-                  idField(o, 'spanId', 8, true, spw);
-                  idField(o, 'parentSpanId', 8, false, spw);
-                  enumField(o, 'kind', SPAN_KINDS, 'SpanKind', spw);
-                  if (isObj(o.status)) {
-                    o.status = { ...o.status };
-                    enumField(o.status as Obj, 'code', STATUS_CODES, 'StatusCode', `${spw}.status`);
-                  }
-                  checkUint64(o, 'startTimeUnixNano', spw);
-                  checkUint64(o, 'endTimeUnixNano', spw);
-                  arrayField(o, 'events', spw).forEach((ev, ei) => {
-                    if (isObj(ev)) checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
-                  });
-                  checkValues(o.attributes, `${spw}.attributes`);
-                  checkValues(o.events, `${spw}.events`);
-                  checkAttributeDepths(o.attributes, spw);
-                  arrayField(o, 'events', spw).forEach((ev, ei) => {
-                    if (isObj(ev)) checkAttributeDepths(ev.attributes, `${spw}.events[${ei}]`);
-                  });
-                  arrayField(o, 'links', spw).forEach((l, li) => {
-                    if (isObj(l)) checkAttributeDepths(l.attributes, `${spw}.links[${li}]`);
-                  });
-                  // A link without a valid context (ids missing or all zero) says nothing about
-                  // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.
-                  o.links = arrayField(o, 'links', spw).flatMap((l, li) => {
-                    if (!isObj(l)) throw new ItemRejected(`${spw}.links[${li}] must be an object`);
-                    const lc = { ...l };
-                    idField(lc, 'traceId', 16, false, `${spw}.links[${li}]`);
-                    idField(lc, 'spanId', 8, false, `${spw}.links[${li}]`);
-                    return lc.traceId === undefined || lc.spanId === undefined || isZeroId(lc.traceId) || isZeroId(lc.spanId) ? [] : [lc];
-                  });
-                },
-                spw,
-              ),
-            );
-            keptSpans.push(k);
+            items.push(convertItem(shape.item, item, o => prepareItem(o, iw), iw));
+            keptItems.push(k);
           } catch (e) {
             rejectItem(out, e);
           }
         });
-        return { scope, spans };
+        return { scope, [shape.items]: items };
       }),
     };
   });
-  out.binary = t.ExportTraceServiceRequest.encode(
-    t.ExportTraceServiceRequest.fromObject({ resourceSpans: resourceSpans.filter(rs => rs !== null) }),
-  ).finish();
+  out.binary = shape.request.encode(shape.request.fromObject({ [shape.resources]: resources.filter(r => r !== null) })).finish();
   if (out.rejected > 0) out.places = places;
   return out;
 }
 
+export function normaliseTraceJson(json: unknown): NormalisedJson {
+  const t = otlpTypes();
+  const shape = {
+    request: t.ExportTraceServiceRequest,
+    requestName: 'ExportTraceServiceRequest',
+    resources: 'resourceSpans',
+    scopes: 'scopeSpans',
+    items: 'spans',
+    item: t.Span,
+  };
+  return normaliseRequest(json, shape, (o, spw) => {
+    idField(o, 'traceId', 16, true, spw);
+    idField(o, 'spanId', 8, true, spw);
+    idField(o, 'parentSpanId', 8, false, spw);
+    enumField(o, 'kind', SPAN_KINDS, 'SpanKind', spw);
+    if (isObj(o.status)) {
+      o.status = { ...o.status };
+      enumField(o.status as Obj, 'code', STATUS_CODES, 'StatusCode', `${spw}.status`);
+    }
+    checkUint64(o, 'startTimeUnixNano', spw);
+    checkUint64(o, 'endTimeUnixNano', spw);
+    arrayField(o, 'events', spw).forEach((ev, ei) => {
+      if (isObj(ev)) checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
+    });
+    checkValues(o.attributes, `${spw}.attributes`);
+    checkValues(o.events, `${spw}.events`);
+    checkAttributeDepths(o.attributes, spw);
+    arrayField(o, 'events', spw).forEach((ev, ei) => {
+      if (isObj(ev)) checkAttributeDepths(ev.attributes, `${spw}.events[${ei}]`);
+    });
+    arrayField(o, 'links', spw).forEach((l, li) => {
+      if (isObj(l)) checkAttributeDepths(l.attributes, `${spw}.links[${li}]`);
+    });
+    // A link without a valid context (ids missing or all zero) says nothing about
+    // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.
+    o.links = arrayField(o, 'links', spw).flatMap((l, li) => {
+      if (!isObj(l)) throw new ItemRejected(`${spw}.links[${li}] must be an object`);
+      const lc = { ...l };
+      idField(lc, 'traceId', 16, false, `${spw}.links[${li}]`);
+      idField(lc, 'spanId', 8, false, `${spw}.links[${li}]`);
+      return lc.traceId === undefined || lc.spanId === undefined || isZeroId(lc.traceId) || isZeroId(lc.spanId) ? [] : [lc];
+    });
+  });
+}
+
 export function normaliseLogsJson(json: unknown): NormalisedJson {
   const t = otlpTypes();
-  const body = camelCaseFieldNames(json);
-  if (!isObj(body)) throw new DecodeError('request body must be a JSON object (ExportLogsServiceRequest)');
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null };
-  const places: ItemPlaces = { resources: [], items: [] };
-  const resourceLogs = arrayField(body, 'resourceLogs', 'request').map((rl, i) => {
-    const where = `resourceLogs[${i}]`;
-    if (!isObj(rl)) throw new DecodeError(`${where} must be an object`);
-    let resource: protobuf.Message | undefined;
-    try {
-      resource = convertHeader(t.Resource, rl.resource, `${where}.resource`);
-    } catch (e) {
-      return rejectContainer(out, e, countItems(rl, 'scopeLogs', 'logRecords'), 'logRecords');
-    }
-    const kept: number[][] = [];
-    places.resources.push(i);
-    places.items.push(kept);
-    return {
-      resource,
-      scopeLogs: arrayField(rl, 'scopeLogs', where).map((sl, j) => {
-        const sw = `${where}.scopeLogs[${j}]`;
-        if (!isObj(sl)) throw new DecodeError(`${sw} must be an object`);
-        const logRecords: protobuf.Message[] = [];
-        const keptRecords: number[] = [];
-        kept.push(keptRecords);
-        let scope: protobuf.Message | undefined;
-        try {
-          scope = convertHeader(t.InstrumentationScope, sl.scope, `${sw}.scope`);
-        } catch (e) {
-          rejectContainer(out, e, Array.isArray(sl.logRecords) ? sl.logRecords.length : 0, 'logRecords');
-          return { logRecords };
-        }
-        arrayField(sl, 'logRecords', sw).forEach((rec, k) => {
-          const rw = `${sw}.logRecords[${k}]`;
-          try {
-            logRecords.push(
-              convertItem(
-                t.LogRecord,
-                rec,
-                o => {
-                  idField(o, 'traceId', 16, false, rw);
-                  idField(o, 'spanId', 8, false, rw);
-                  enumField(o, 'severityNumber', SEVERITY_NUMBERS, 'SeverityNumber', rw);
-                  checkUint64(o, 'timeUnixNano', rw);
-                  checkUint64(o, 'observedTimeUnixNano', rw);
-                  checkValues(o.attributes, `${rw}.attributes`);
-                  checkValues(o.body, `${rw}.body`);
-                  checkAttributeDepths(o.attributes, rw);
-                  checkValueDepth(o.body, `${rw}: body`, 0);
-                },
-                rw,
-              ),
-            );
-            keptRecords.push(k);
-          } catch (e) {
-            rejectItem(out, e);
-          }
-        });
-        return { scope, logRecords };
-      }),
-    };
+  const shape = {
+    request: t.ExportLogsServiceRequest,
+    requestName: 'ExportLogsServiceRequest',
+    resources: 'resourceLogs',
+    scopes: 'scopeLogs',
+    items: 'logRecords',
+    item: t.LogRecord,
+  };
+  return normaliseRequest(json, shape, (o, rw) => {
+    idField(o, 'traceId', 16, false, rw);
+    idField(o, 'spanId', 8, false, rw);
+    enumField(o, 'severityNumber', SEVERITY_NUMBERS, 'SeverityNumber', rw);
+    checkUint64(o, 'timeUnixNano', rw);
+    checkUint64(o, 'observedTimeUnixNano', rw);
+    checkValues(o.attributes, `${rw}.attributes`);
+    checkValues(o.body, `${rw}.body`);
+    checkAttributeDepths(o.attributes, rw);
+    checkValueDepth(o.body, `${rw}: body`, 0);
   });
-  out.binary = t.ExportLogsServiceRequest.encode(
-    t.ExportLogsServiceRequest.fromObject({ resourceLogs: resourceLogs.filter(rl => rl !== null) }),
-  ).finish();
-  if (out.rejected > 0) out.places = places;
-  return out;
 }
