@@ -33,10 +33,13 @@ export function parseRfc3339Nanos(text: string): bigint | null {
   return BigInt(baseMs) * 1_000_000n + fraction;
 }
 
-/** Epoch milliseconds (to the microsecond, msOfNanos), or null if `text` is not RFC 3339. */
+/**
+ * Epoch milliseconds to the microsecond, cut rather than rounded (a leap second's 23:59:60 stays
+ * in its minute), or null if `text` is not RFC 3339. Stored and query times use msOfNanos.
+ */
 export function parseRfc3339(text: string): number | null {
   const ns = parseRfc3339Nanos(text);
-  return ns === null ? null : msOfNanos(ns);
+  return ns === null ? null : Number(ns / 1000n) / 1000;
 }
 
 /**
