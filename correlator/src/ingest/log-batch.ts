@@ -48,7 +48,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
       if (text !== null) explicit[k] = text;
     }
     const attributes: AttrMap = { ...(rec.labels ?? {}) };
-    const keys = extractLogKeys(rec.message, attributes, null, rules);
+    // Labels are strings (validateRecord): they name no further values.
+    const { keys } = extractLogKeys(rec.message, attributes, null, rules);
     const merged = { ...(keys ?? {}), ...explicit };
     const severity = (rec.severity ?? 'INFO').toUpperCase();
     out.logs.push({
@@ -63,6 +64,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
       eventName: '',
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
+      moreKeys: null,
       resource,
       source: 'api',
     });

@@ -167,13 +167,12 @@ export function setAttribute(out: AttrMap, key: string, value: AttrValue): void 
 }
 
 /**
- * A scalar attribute value as the string a business key holds (keyValueText); arrays give their
- * first item.
+ * A scalar attribute value as the string a business key holds (keyValueText). An array is several
+ * values: takeKeyValue (found-keys.ts) takes each member.
  */
 export function attrValueToKeyString(v: AttrValue): string | null {
   if (typeof v === 'string') return keyValueText(v);
   if (typeof v === 'number') return String(v);
-  if (Array.isArray(v) && v.length > 0) return attrValueToKeyString(v[0]!);
   return null;
 }
 
@@ -210,23 +209,12 @@ function firstUnseenCharacter(v: string): number {
   return -1;
 }
 
-/**
- * What a sender should know of an array an alias names whose first item is taken as the key: the
- * others are not (a span names one value of each key; a trace that names several gets them from
- * several spans). Null when the array holds one value.
- */
-export function keyArrayWarning(v: AttrValue, taken: string): string | null {
-  if (!Array.isArray(v) || v.length < 2) return null;
-  return `holds ${v.length} values: only the first, "${taken.slice(0, 200)}", is taken`;
-}
-
-/** The key value problem of an attribute value an alias names, for a warning; null when there is none to report. */
+/** The key value problem of a scalar attribute value an alias names, for a warning; null when there is none to report. */
 export function keyValueProblem(v: AttrValue): string | null {
   if (typeof v === 'string') {
     const t = v.trim();
     return t.length > 0 ? keyStringProblem(t) : null;
   }
-  if (Array.isArray(v) && v.length > 0) return keyValueProblem(v[0]!);
   return null;
 }
 

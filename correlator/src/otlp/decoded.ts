@@ -18,6 +18,8 @@ export interface KeyExtractionRules {
 export interface DecodedResourceScope {
   serviceName: string;
   keys: KeyValues | null;
+  /** Further values its arrays name (FoundKeys.more). */
+  moreKeys?: string[] | null;
   attributes: AttrMap;
   /** The Resource message as it arrived, stored once per distinct resource. */
   resourceBytes: Uint8Array;
@@ -42,6 +44,11 @@ export interface DecodedSpan {
   statusCode: number;
   /** Span keys merged over resource keys; null when none. */
   keys: KeyValues | null;
+  /**
+   * Further values of its keys that arrays name, as (key, value) pairs (FoundKeys.more); null or
+   * absent when none, as nearly always.
+   */
+  moreKeys?: string[] | null;
   links: SpanLinkRef[] | null;
   bytes: Uint8Array;
   resource: DecodedResourceScope;
@@ -75,6 +82,8 @@ export interface DecodedLog {
   eventName: string;
   attributes: AttrMap;
   keys: KeyValues | null;
+  /** As DecodedSpan.moreKeys. */
+  moreKeys?: string[] | null;
   resource: DecodedResourceScope;
   source: 'otlp' | 'api';
 }

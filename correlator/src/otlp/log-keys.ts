@@ -1,5 +1,6 @@
 import { keyValueText, type AttrMap } from './any-value.js';
-import type { KeyExtractionRules, KeyValues } from './decoded.js';
+import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
+import type { FoundKeys } from './found-keys.js';
 import { keysFromAttributes } from './resource-decoder.js';
 
 /**
@@ -11,23 +12,25 @@ import { keysFromAttributes } from './resource-decoder.js';
 export function extractLogKeys(
   body: string,
   attributes: AttrMap,
-  resourceKeys: KeyValues | null,
+  resource: Pick<DecodedResourceScope, 'keys' | 'moreKeys'> | null,
   rules: KeyExtractionRules,
   bodyEntries: AttrMap | null = null,
   warnings?: string[],
-): KeyValues | null {
-  let keys: KeyValues | null = resourceKeys ? { ...resourceKeys } : null;
-  const bodyKeys = bodyEntries ? keysFromAttributes(bodyEntries, rules) : null;
-  if (bodyKeys) keys = { ...(keys ?? {}), ...bodyKeys };
-  const attrKeys = keysFromAttributes(attributes, rules, warnings);
-  if (attrKeys) keys = { ...(keys ?? {}), ...attrKeys };
+): FoundKeys {
+  // Copies: a later source replaces the resource's values of a key it names (takeKeyValue).
+  const found: FoundKeys = {
+    keys: resource?.keys ? { ...resource.keys } : null,
+    more: resource?.moreKeys ? [...resource.moreKeys] : null,
+  };
+  if (bodyEntries) keysFromAttributes(bodyEntries, rules, found);
+  keysFromAttributes(attributes, rules, found, warnings);
   if (body) {
     for (const { key, regex } of rules.logPatterns) {
-      if (keys?.[key] !== undefined) continue;
+      if (found.keys?.[key] !== undefined) continue;
       const m = regex.exec(body);
       const v = m?.[1] ? keyValueText(m[1]) : null;
-      if (v !== null) (keys ??= {})[key] = v;
+      if (v !== null) (found.keys ??= {})[key] = v;
     }
   }
-  return keys;
+  return found;
 }

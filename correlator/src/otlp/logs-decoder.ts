@@ -141,6 +141,7 @@ function decodeLogRecord(
   if (timeUnixNano === '0') timeUnixNano = nanosFromParts(observed[0], observed[1]);
   if (timeUnixNano === '0') timeUnixNano = String(BigInt(Math.round(nowMs)) * 1_000_000n);
   const timeMs = msOfNanos(BigInt(timeUnixNano));
+  const found = extractLogKeys(body, attributes, resource, rules, bodyEntries, warnings);
   return {
     timeMs,
     timeUnixNano,
@@ -154,7 +155,8 @@ function decodeLogRecord(
     spanId,
     eventName,
     attributes,
-    keys: extractLogKeys(body, attributes, resource.keys, rules, bodyEntries, warnings),
+    keys: found.keys,
+    moreKeys: found.more,
     resource,
     source: 'otlp',
   };

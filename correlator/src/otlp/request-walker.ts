@@ -1,7 +1,7 @@
 // The shape both OTLP export requests share: repeated Resource{Spans,Logs} (resource = 1,
 // scope containers = 2), each with repeated Scope{Spans,Logs} (scope = 1, items = 2).
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
-import { decodeResource, decodeScope, splitContainer } from './resource-decoder.js';
+import { decodeResource, decodeScope, splitContainer, type ResourcePart } from './resource-decoder.js';
 import { bytesToHex, isAllZero, sameBytes } from './hex.js';
 import { ItemRejected } from './item-rejected.js';
 import { DecodeError, WIRE_LEN, WireReader, expectWire } from './wire-reader.js';
@@ -138,7 +138,7 @@ export function walkExportRequest(
     const scopeSplits: { header: [number, number] | null; children: number[] }[] = [];
     for (let c = 0; c < children.length; c += 2) scopeSplits.push(splitContainer(r, children[c]!, children[c + 1]!, 1, 2, names.scopeContainer));
     const place = `${resourcePlace(names.path, places, ri)}.resource`;
-    let resource: Pick<DecodedResourceScope, 'serviceName' | 'keys' | 'attributes' | 'resourceBytes'>;
+    let resource: ResourcePart;
     try {
       resource = decodeResource(r, header, rules, said);
       if (said.length > 0) tell(place);

@@ -1,6 +1,7 @@
-import { attrValueToKeyString, keyArrayWarning, keyValueProblem, readKeyValueList, type AttrMap } from './any-value.js';
+import { readKeyValueList, type AttrMap } from './any-value.js';
 import { checkAttributes, checkNameLength } from './attribute-checks.js';
-import type { DecodedResourceScope, KeyExtractionRules, KeyValues } from './decoded.js';
+import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
+import { takeKeyValue, type FoundKeys } from './found-keys.js';
 import { ItemRejected } from './item-rejected.js';
 import type { WireReader} from './wire-reader.js';
 import { WIRE_LEN, expectWire, utf8 } from './wire-reader.js';
@@ -8,35 +9,27 @@ import { WIRE_LEN, expectWire, utf8 } from './wire-reader.js';
 const EMPTY = new Uint8Array(0);
 
 /**
- * The business keys the attributes name. `warnings` gets a value an alias names that is no key (too
- * long, control characters): the item is kept, and without a word it would just have no circuit.
+ * Takes the business keys the attributes name into `found`, over what it holds (takeKeyValue).
+ * `warnings` gets a value an alias names that is no key (too long, control characters), or an
+ * array's members that are none: the item is kept, and without a word it would just have no
+ * circuit.
  */
-export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules, warnings?: string[]): KeyValues | null {
-  let keys: KeyValues | null = null;
+export function keysFromAttributes(attrs: AttrMap, rules: KeyExtractionRules, found: FoundKeys, warnings?: string[]): FoundKeys {
   for (const name in attrs) {
     const key = rules.aliases.get(name);
     if (key === undefined) continue;
-    const v = attrValueToKeyString(attrs[name]!);
-    if (v === null) {
-      const problem = warnings && keyValueProblem(attrs[name]!);
-      if (problem) warnings.push(keyWarning(name, key, problem));
-      continue;
-    }
-    const more = warnings && keyArrayWarning(attrs[name]!, v);
-    if (more) warnings.push(keyArrayNote(name, key, more));
-    (keys ??= {})[key] = v;
+    const problem = takeKeyValue(found, key, attrs[name]!);
+    if (problem && warnings) warnings.push(keyWarning(name, key, problem));
   }
-  return keys;
+  return found;
 }
 
 export function keyWarning(attribute: string, key: string, problem: string): string {
   return `attribute "${attribute.slice(0, 200)}" value ${problem}: kept, but not taken as the ${key}`;
 }
 
-/** The warning of an array whose first value is taken as the key (keyArrayWarning). */
-export function keyArrayNote(attribute: string, key: string, note: string): string {
-  return `attribute "${attribute.slice(0, 200)}" ${note} as the ${key}`;
-}
+/** What a Resource gives the items under it, beside their scope. */
+export type ResourcePart = Pick<DecodedResourceScope, 'serviceName' | 'keys' | 'moreKeys' | 'attributes' | 'resourceBytes'>;
 
 /**
  * Decodes a Resource (attributes fully: there are few and they are shared by many spans). Throws
@@ -48,8 +41,8 @@ export function decodeResource(
   range: [number, number] | null,
   rules: KeyExtractionRules,
   warnings?: string[],
-): Pick<DecodedResourceScope, 'serviceName' | 'keys' | 'attributes' | 'resourceBytes'> {
-  if (range === null) return { serviceName: 'unknown_service', keys: null, attributes: {}, resourceBytes: EMPTY };
+): ResourcePart {
+  if (range === null) return { serviceName: 'unknown_service', keys: null, moreKeys: null, attributes: {}, resourceBytes: EMPTY };
   checkAttributes(r, range[0], range[1], 1, rules, 'resource', -1);
   const attributes = readKeyValueList(r, range[0], range[1], 1);
   const sn = attributes['service.name'];
@@ -57,9 +50,11 @@ export function decodeResource(
     const bytes = Buffer.byteLength(sn);
     if (bytes > rules.maxNameBytes) throw new ItemRejected(`resource attribute "service.name" value is ${bytes} bytes, over the name limit of ${rules.maxNameBytes}`);
   }
+  const found = keysFromAttributes(attributes, rules, { keys: null, more: null }, warnings);
   return {
     serviceName: typeof sn === 'string' && sn ? sn : 'unknown_service',
-    keys: keysFromAttributes(attributes, rules, warnings),
+    keys: found.keys,
+    moreKeys: found.more,
     attributes,
     resourceBytes: r.buf.subarray(range[0], range[1]),
   };

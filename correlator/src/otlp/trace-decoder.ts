@@ -1,7 +1,7 @@
 // Decodes an OTLP ExportTraceServiceRequest into what correlation and storage need. A structurally
 // broken body throws DecodeError (answered 400); a span that is well-framed but invalid (bad ids,
 // oversized attribute) is rejected alone and reported through partial_success.
-import { attrValueToKeyString, keyArrayWarning, keyValueProblem, readAnyValue } from './any-value.js';
+import { readAnyValue } from './any-value.js';
 import { checkAttribute, checkNameLength, isPlainScalar, keyPreview } from './attribute-checks.js';
 import {
   noteRejection,
@@ -10,12 +10,12 @@ import {
   type DecodedSpan,
   type DecodedTraceBatch,
   type KeyExtractionRules,
-  type KeyValues,
   type SpanLinkRef,
 } from './decoded.js';
 import { isExportedBridgeScope } from '../stitching/bridge-identity.js';
 import { bytesToHex, isAllZero } from './hex.js';
-import { keyArrayNote, keyWarning } from './resource-decoder.js';
+import { moreOverResource, takeKeyValue, type FoundKeys } from './found-keys.js';
+import { keyWarning } from './resource-decoder.js';
 import { ItemRejected, newIdMemo, readItemId, readRepeatedId, walkExportRequest, type IdMemo, type ItemPlaces, type WalkNames } from './request-walker.js';
 import type {
   WireReader} from './wire-reader.js';
@@ -39,6 +39,8 @@ const TRACE_REQUEST: WalkNames = {
 export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, places: ItemPlaces | null = null): DecodedTraceBatch {
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0, exportedBridges: 0 };
   const traceIds = newIdMemo();
+  // One for the request, emptied before each span: one a span would be an allocation per span.
+  const found: FoundKeys = { keys: null, more: null };
   walkExportRequest(
     buf,
     rules,
@@ -47,7 +49,11 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, p
       // Taken as spans, they were a service of the circuit, and their links to the child traces
       // counted as trace context, which is never bridged: the circuit lost the very bridges.
       if (isExportedBridgeScope(resource.serviceName, resource.scopeName)) batch.exportedBridges++;
-      else batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, warnings));
+      else {
+        found.keys = null;
+        found.more = null;
+        batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, found, warnings));
+      }
     },
     (message, count) => noteRejection(batch, message, count),
     places,
@@ -63,6 +69,8 @@ function decodeSpan(
   resource: DecodedResourceScope,
   rules: KeyExtractionRules,
   traceIds: IdMemo,
+  /** Empty: the span's own keys are taken into it. */
+  found: FoundKeys,
   warnings: string[],
 ): DecodedSpan {
   const save = r.end;
@@ -76,7 +84,6 @@ function decodeSpan(
   let startMs = 0;
   let endMs = 0;
   let statusCode = 0;
-  let keys: KeyValues | null = null;
   let links: SpanLinkRef[] | null = null;
   let events = 0;
   let linkCount = 0;
@@ -118,7 +125,7 @@ function decodeSpan(
         case 9: {
           expectWire(tag, WIRE_LEN, 'Span.attributes');
           const s = r.delimitedStart();
-          keys = readAttributeForKeys(r, s, r.pos, rules, keys, warnings);
+          readAttributeForKeys(r, s, r.pos, rules, found, warnings);
           r.end = end;
           break;
         }
@@ -158,7 +165,9 @@ function decodeSpan(
   if (!spanId) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no span_id`);
   // Taken, it sat at 1970: outside every time range, and gone at the next retention sweep.
   if (startMs === 0) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no start time (start_time_unix_nano is 0)`);
+  let keys = found.keys;
   if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
+  const moreKeys = resource.moreKeys ? moreOverResource(resource.moreKeys, found) : found.more;
   return {
     traceId,
     spanId,
@@ -169,6 +178,7 @@ function decodeSpan(
     endMs: endMs < startMs ? startMs : endMs,
     statusCode,
     keys,
+    moreKeys,
     links,
     bytes: r.buf.subarray(start, end),
     resource,
@@ -184,18 +194,18 @@ function namePreview(name: string): string {
 const NAME_PREVIEW_CHARS = 200;
 
 /**
- * Reads one KeyValue; decodes the value only when the key is a business-key alias. Checks it as
- * the view will read it (checkAttributeRanges), and says so when an alias names a value that is
- * no key.
+ * Reads one KeyValue; decodes the value only when the key is a business-key alias, taking it into
+ * `found`. Checks it as the view will read it (checkAttributeRanges), and says so when an alias
+ * names a value that is no key.
  */
 function readAttributeForKeys(
   r: WireReader,
   start: number,
   end: number,
   rules: KeyExtractionRules,
-  keys: KeyValues | null,
+  found: FoundKeys,
   warnings: string[],
-): KeyValues | null {
+): void {
   r.pos = start;
   r.end = end;
   let keyStart = -1;
@@ -225,22 +235,14 @@ function readAttributeForKeys(
   if (unusual || keyEnd - keyStart > rules.maxNameBytes || valEnd - valStart > rules.maxAttributeValueBytes) {
     checkAttribute(r, start, end, rules, '', -1);
   }
-  if (keyStart < 0 || valStart < 0) return keys;
+  if (keyStart < 0 || valStart < 0) return;
   const alias = rules.aliases.match(r.buf, keyStart, keyEnd);
-  if (alias === undefined) return keys;
+  if (alias === undefined) return;
   const value = readAnyValue(r, valStart, valEnd);
   // readAnyValue leaves the reader at the value's end, and the key may come after the value.
   r.pos = end;
-  const v = attrValueToKeyString(value);
-  if (v === null) {
-    const problem = keyValueProblem(value);
-    if (problem) warnings.push(keyWarning(keyPreview(r.buf, keyStart, keyEnd), alias, problem));
-    return keys;
-  }
-  const more = keyArrayWarning(value, v);
-  if (more) warnings.push(keyArrayNote(keyPreview(r.buf, keyStart, keyEnd), alias, more));
-  (keys ??= {})[alias] = v;
-  return keys;
+  const problem = takeKeyValue(found, alias, value);
+  if (problem) warnings.push(keyWarning(keyPreview(r.buf, keyStart, keyEnd), alias, problem));
 }
 
 /** An event as the view's reader reads it: its name against the name limit, its attributes checked. */
