@@ -389,19 +389,22 @@ export class CorrelationEngine {
     const circuitBefore = t.keys.circuit_id;
     const moreBefore = t.moreKeys.length;
     if (span.keys) {
-      for (const k in span.keys) {
-        const key = k as BusinessKeyName;
-        const value = span.keys[key]!;
-        noteKey(t, key, value);
-        if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
-      }
+      for (const k in span.keys) this.observeSpanKey(k as BusinessKeyName, span.keys[k as BusinessKeyName]!, t, service, span, batch);
     }
+    // The further values an array named: the span is of each one's group, as a trace whose spans name several is.
+    const more = span.moreKeys;
+    if (more) for (let i = 0; i < more.length; i += 2) this.observeSpanKey(more[i] as BusinessKeyName, more[i + 1]!, t, service, span, batch);
     // The trace's first error span replaces its ERROR lines as its errors (traceErrors): the
     // difference, which may be below 0, whichever of them came first.
     const errors = traceErrors(t.errorCount, t.errorLogCount) - errorsBefore;
     const ownErrors = span.statusCode === STATUS_ERROR ? 1 : 0;
-    const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors, ownErrors, logs: 0, keys: span.keys };
-    this.countInCircuits(t, circuitBefore, moreBefore, span.keys?.circuit_id, datum, batch);
+    const datum: CircuitDatum = { service, startMs: span.startMs, endMs: span.endMs, spans: 1, errors, ownErrors, logs: 0, keys: span.keys, moreKeys: more ?? null };
+    this.countInCircuits(t, circuitBefore, moreBefore, datum, batch);
+  }
+
+  private observeSpanKey(key: BusinessKeyName, value: string, t: TraceState, service: string, span: DecodedSpan, batch: BatchContext): void {
+    noteKey(t, key, value);
+    if (this.correlating.has(key)) this.joinGroup(key, value, t, service, span.startMs, span.endMs, 1, 0, batch);
   }
 
   /**
@@ -414,22 +417,31 @@ export class CorrelationEngine {
     t: TraceState | null,
     circuitBefore: string | undefined,
     moreBefore: number,
-    own: string | undefined,
     datum: CircuitDatum,
     batch: BatchContext,
   ): void {
+    const own = datum.keys?.circuit_id;
+    if (own !== undefined) this.countForOwnCircuit(t, own, datum, batch);
+    const ownMore = datum.moreKeys;
+    if (ownMore) for (let i = 0; i < ownMore.length; i += 2) if (ownMore[i] === 'circuit_id') this.countForOwnCircuit(t, ownMore[i + 1]!, datum, batch);
     const ofTrace = t?.keys.circuit_id;
-    // A datum counts for its own circuit id unless the trace has it too (counted below, once). A
-    // trace's datum gets here only when its further key values are full: that circuit never takes
-    // the trace in whole, so it counts the datum's own error, not what it changes the trace's by.
-    if (own !== undefined && own !== ofTrace && !(t && hasMoreKey(t, 'circuit_id', own)))
-      addToCircuit(circuitDelta(batch, own, datum.startMs, datum.endMs), { ...datum, errors: datum.ownErrors }, datum.keys);
     if (ofTrace === undefined || t === null) return;
-    countForTraceCircuit(t, ofTrace, circuitBefore !== undefined, own, datum, batch);
+    countForTraceCircuit(t, ofTrace, circuitBefore !== undefined, datum, batch);
     // The further circuits a trace names (a report over many circuits) are its circuits as much.
     const more = t.moreKeys;
     for (let i = 0; i < more.length; i += 2)
-      if (more[i] === 'circuit_id') countForTraceCircuit(t, more[i + 1]!, i < moreBefore, own, datum, batch);
+      if (more[i] === 'circuit_id') countForTraceCircuit(t, more[i + 1]!, i < moreBefore, datum, batch);
+  }
+
+  /**
+   * A datum counts for a circuit id it names unless the trace has it too (countForTraceCircuit
+   * counts it, once). A trace's datum gets here only when its further key values are full: that
+   * circuit never takes the trace in whole, so it counts the datum's own error, not what it
+   * changes the trace's by.
+   */
+  private countForOwnCircuit(t: TraceState | null, circuitId: string, datum: CircuitDatum, batch: BatchContext): void {
+    if (t && namesValue(t, 'circuit_id', circuitId)) return;
+    addToCircuit(circuitDelta(batch, circuitId, datum.startMs, datum.endMs), { ...datum, errors: datum.ownErrors }, keysForCircuit(datum, circuitId));
   }
 
   private observeLog(log: DecodedLog, batch: BatchContext): void {
@@ -462,18 +474,20 @@ export class CorrelationEngine {
     const circuitBefore = t?.keys.circuit_id;
     const moreBefore = t?.moreKeys.length ?? 0;
     if (log.keys) {
-      for (const k in log.keys) {
-        const key = k as BusinessKeyName;
-        const value = log.keys[key]!;
-        if (t) noteKey(t, key, value);
-        if (!this.correlating.has(key)) continue;
-        this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
-        // Stored with the log: an episode of such logs outlives hot state, as a trace's does.
-        if (!t) batch.writes.looseLogs.push({ key, value, timeMs: log.timeMs, service });
-      }
+      for (const k in log.keys) this.observeLogKey(k as BusinessKeyName, log.keys[k as BusinessKeyName]!, t, service, log, batch);
     }
-    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, ownErrors: t ? 0 : errors, logs: 1, keys: log.keys };
-    this.countInCircuits(t, circuitBefore, moreBefore, log.keys?.circuit_id, datum, batch);
+    const more = log.moreKeys;
+    if (more) for (let i = 0; i < more.length; i += 2) this.observeLogKey(more[i] as BusinessKeyName, more[i + 1]!, t, service, log, batch);
+    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, ownErrors: t ? 0 : errors, logs: 1, keys: log.keys, moreKeys: more ?? null };
+    this.countInCircuits(t, circuitBefore, moreBefore, datum, batch);
+  }
+
+  private observeLogKey(key: BusinessKeyName, value: string, t: TraceState | null, service: string, log: DecodedLog, batch: BatchContext): void {
+    if (t) noteKey(t, key, value);
+    if (!this.correlating.has(key)) return;
+    this.joinGroup(key, value, t, service, log.timeMs, log.timeMs, 0, 1, batch);
+    // Stored with the log: an episode of such logs outlives hot state, as a trace's does.
+    if (!t) batch.writes.looseLogs.push({ key, value, timeMs: log.timeMs, service });
   }
 
   private joinGroup(
@@ -1335,6 +1349,8 @@ interface CircuitDatum {
   ownErrors: number;
   logs: number;
   keys: KeyValues | null;
+  /** Further values of its keys (DecodedSpan.moreKeys). */
+  moreKeys: string[] | null;
 }
 
 /**
@@ -1347,8 +1363,8 @@ interface CircuitDatum {
  * arrival order (a trace joining late brought the first value it had, whichever circuit it came
  * with), and taking all of them would give every circuit of a report the report's least resource.
  */
-function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean, own: string | undefined, datum: CircuitDatum, batch: BatchContext): void {
-  const keys = own === circuitId ? datum.keys : null;
+function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean, datum: CircuitDatum, batch: BatchContext): void {
+  const keys = keysForCircuit(datum, circuitId);
   if (already) {
     addToCircuit(circuitDelta(batch, circuitId, datum.startMs, datum.endMs), datum, keys);
     return;
@@ -1357,6 +1373,21 @@ function countForTraceCircuit(t: TraceState, circuitId: string, already: boolean
   const c = circuitDelta(batch, circuitId, hasTimes ? t.firstMs : datum.startMs, hasTimes ? t.lastMs : datum.endMs);
   addToCircuit(c, { ...datum, spans: t.spanCount, errors: traceErrors(t.errorCount, t.errorLogCount), logs: t.logCount }, keys);
   for (const s of t.services) addService(c.services, s);
+}
+
+/**
+ * The key values a datum gives `circuitId`'s summary: its own when it names the circuit, else
+ * none. One that names several circuits through an array gives each circuit that circuit's id,
+ * and of its other keys' values the least (keepLeastKeys), as its data would one at a time.
+ */
+function keysForCircuit(datum: CircuitDatum, circuitId: string): KeyValues | null {
+  const keys = datum.keys;
+  const more = datum.moreKeys;
+  if (more === null) return keys?.circuit_id === circuitId ? keys : null;
+  if (keys?.circuit_id !== circuitId && !hasPair(more, 'circuit_id', circuitId)) return null;
+  const out: KeyValues = { ...keys, circuit_id: circuitId };
+  for (let i = 0; i < more.length; i += 2) if (more[i] !== 'circuit_id') keepLeastKeys(out, { [more[i]!]: more[i + 1]! });
+  return out;
 }
 
 /** An episode spans its member traces whole, as their membership rows do: the same windows and ids read back or not. */
@@ -1441,8 +1472,11 @@ function pushOnce(list: string[], id: string): boolean {
 }
 
 function hasMoreKey(t: TraceState, key: BusinessKeyName, value: string): boolean {
-  const more = t.moreKeys;
-  for (let i = 0; i < more.length; i += 2) if (more[i] === key && more[i + 1] === value) return true;
+  return hasPair(t.moreKeys, key, value);
+}
+
+function hasPair(pairs: readonly string[], key: BusinessKeyName, value: string): boolean {
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === key && pairs[i + 1] === value) return true;
   return false;
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { CorrelationEngine, type StateLoader } from '../../src/correlation/engine.js';
 import { correlationId } from '../../src/correlation/ids.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
+import { MAX_MORE_KEYS } from '../../src/correlation/types.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
 
@@ -147,6 +148,70 @@ for (const [mode, liveEntries] of [
       assert.deepEqual(r.writes.correlations, []);
       assert.deepEqual(r.writes.traces.map(t => t.keys.resource_type_id), ['T', 'T']);
       assert.deepEqual(r.writes.memberships.map(m => m.key), ['circuit_id', 'circuit_id']);
+    });
+
+    // A bulk activation's span names its circuits in one array (found-keys.ts): it is of each
+    // one's group, as a trace whose spans name one each is.
+    it("a span of further values joins each value's group and counts for each circuit", () => {
+      const e = engine();
+      const bulk = e.observe([span(1, 'beorn', 0, { circuit_id: 'A', resource_id: 'R2' }, { moreKeys: ['circuit_id', 'B', 'resource_id', 'R1'] })], []);
+      assert.deepEqual(bulk.writes.traces.map(t => [t.keys, t.moreKeys]), [[{ circuit_id: 'A', resource_id: 'R2' }, ['circuit_id', 'B', 'resource_id', 'R1']]]);
+      // A trace's further values get their row twice, as those of several spans do (one row in the store).
+      assert.deepEqual([...new Set(bulk.writes.memberships.map(m => `${m.key}=${m.value}`))].sort(), ['circuit_id=A', 'circuit_id=B', 'resource_id=R1', 'resource_id=R2']);
+      // Each circuit's summary names that circuit, and of the other keys the least value.
+      assert.deepEqual(
+        bulk.writes.circuits.map(c => [c.circuitId, c.spanDelta, c.keys]).sort(),
+        [['A', 1, { circuit_id: 'A', resource_id: 'R1' }], ['B', 1, { circuit_id: 'B', resource_id: 'R1' }]],
+      );
+      // Later traces of either circuit correlate with it, and are bridged from it.
+      const b = e.observe([span(2, 'mdso', 1000, { circuit_id: 'B' })], []);
+      assert.deepEqual(b.writes.correlations.filter(c => c.key === 'circuit_id').map(c => [c.value, c.traceIds.length]), [['B', 2]]);
+      assert.deepEqual(b.writes.bridgesAdded.map(x => `${x.parentService}->${x.childService} ${x.value}`), ['beorn->mdso B']);
+      const a = e.observe([span(3, 'arda', 1000, { circuit_id: 'A' })], []);
+      assert.deepEqual(a.writes.correlations.filter(c => c.key === 'circuit_id').map(c => [c.value, c.traceIds.length]), [['A', 2]]);
+      assert.deepEqual(a.writes.bridgesAdded.map(x => `${x.parentService}->${x.childService} ${x.value}`), ['beorn->arda A']);
+    });
+
+    it('a later span of further values adds them to a trace that already has a circuit', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'A' })], []);
+      const r = e.observe([span(1, 'beorn', 5, { circuit_id: 'A' }, { moreKeys: ['circuit_id', 'B'] })], []);
+      assert.deepEqual(r.writes.traces.map(t => [t.moreKeys, t.keysGained]), [[['circuit_id', 'B'], true]]);
+      // B takes the trace whole: both its spans.
+      assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.spanDelta]).sort(), [['A', 1], ['B', 2]]);
+    });
+
+    it('a log of no trace with further values is a loose log of each', () => {
+      const e = engine();
+      const log = {
+        timeMs: 5,
+        timeUnixNano: '5000000',
+        observedTimeUnixNano: '0',
+        severityNumber: 17,
+        severityText: 'ERROR',
+        body: 'bulk activation failed',
+        traceId: '',
+        spanId: '',
+        eventName: '',
+        attributes: {},
+        keys: { circuit_id: 'A' },
+        moreKeys: ['circuit_id', 'B'],
+        resource: resource('beorn'),
+        source: 'otlp' as const,
+      };
+      const r = e.observe([], [log]);
+      assert.deepEqual(r.writes.looseLogs.map(l => `${l.key}=${l.value}`), ['circuit_id=A', 'circuit_id=B']);
+      assert.deepEqual(r.writes.circuits.map(c => [c.circuitId, c.logDelta, c.errorDelta]).sort(), [['A', 1, 1], ['B', 1, 1]]);
+    });
+
+    it(`a trace keeps ${MAX_MORE_KEYS} further values; a span's beyond them still count for their circuits`, () => {
+      const e = engine({ maxTrackedKeys: 2000, maxTracesPerCircuit: 10 });
+      const values = Array.from({ length: MAX_MORE_KEYS + 2 }, (_, i) => `C${i}`);
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'FIRST' }, { moreKeys: values.slice(0, MAX_MORE_KEYS).flatMap(v => ['circuit_id', v]) })], []);
+      const r = e.observe([span(1, 'beorn', 5, { circuit_id: 'FIRST' }, { moreKeys: values.slice(MAX_MORE_KEYS).flatMap(v => ['circuit_id', v]) })], []);
+      assert.equal(r.writes.traces[0]!.moreKeys.length, 2 * MAX_MORE_KEYS);
+      const beyond = values.slice(MAX_MORE_KEYS);
+      assert.deepEqual(r.writes.circuits.filter(c => beyond.includes(c.circuitId)).map(c => [c.circuitId, c.spanDelta]).sort(), beyond.map(v => [v, 1]));
     });
 
     it('keeps hot state bounded and counts evictions', () => {
