@@ -109,6 +109,8 @@ export interface Store extends StateLoader {
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;
   /** The circuit's traces by first datum; in a range, those with a datum in it. */
   circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]>;
+  /** The most recent `limit` of those (by first datum, still oldest first), and whether it has more. */
+  recentCircuitTraceIds(circuitId: string, range: TimeRange, limit: number): Promise<{ traceIds: string[]; truncated: boolean }>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
   /**
    * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`,

@@ -632,6 +632,38 @@ describe('circuit API over ingested SDK traces', () => {
     assert.match(bad.json<{ message: string }>().message, /limit/);
   });
 
+  it("lists, at any ?limit= and in any range, the most recent of the detail's whole list and the bridges from them", async t => {
+    const app = await buildTestApp(t);
+    // Three activations an hour apart, within the last day (older data gets retention warnings).
+    const start = Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000;
+    const activations = [await circuit(start, 21), await circuit(start + 3_600_000, 22), await circuit(start + 2 * 3_600_000, 23)];
+    for (const a of activations) await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+    const url = `/api/circuits/${encodeURIComponent(CID)}`;
+    const detail = async (q: string) => {
+      const res = await app.inject(`${url}?${q}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<CircuitDetail>();
+    };
+    const ranges = ['', `to=${start + 1_800_000}`, `from=${start + 1_800_000}`, `from=${start + 1_800_000}&to=${start + 5_400_000}`];
+    for (const range of ranges) {
+      const whole = await detail(`${range}&limit=100000`);
+      const ids = whole.traces.map(x => x.traceId);
+      assert.equal(whole.tracesTruncated, false, range);
+      for (let limit = 1; limit <= ids.length + 1; limit++) {
+        const cut = await detail(`${range}&limit=${limit}`);
+        const listed = ids.slice(Math.max(0, ids.length - limit));
+        const q = `?${range}&limit=${limit}`;
+        assert.deepEqual(cut.traces.map(x => x.traceId), listed, q);
+        assert.equal(cut.tracesTruncated, ids.length > limit, q);
+        assert.deepEqual(
+          cut.bridges.map(b => b.spanId),
+          whole.bridges.filter(b => listed.includes(b.traceId)).map(b => b.spanId),
+          `${q}: the bridges from the traces listed`,
+        );
+      }
+    }
+  });
+
   it('answers bad query input with 400 or 404 naming the problem', async t => {
     const app = await buildTestApp(t);
     const cases: [string, number, RegExp][] = [

@@ -530,3 +530,26 @@ test("a schema 11 data directory keeps its traces' error counts, its ERROR lines
     "the trace's summary counts its lines",
   );
 });
+
+test("a schema 12 data directory indexes its circuits' trace rows by first datum, and lists their most recent traces from them", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v12.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    // T2 a member, T1 and T3 refused by a full episode.
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '12');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, span_count, services, keys, linked, updated_ms)
+        VALUES (1, '${T1}', 1000, 1100, 1, '["beorn"]', '{}', '[]', 1100), (2, '${T2}', 2000, 2100, 1, '["beorn"]', '{}', '[]', 2100),
+               (3, '${T3}', 3000, 3100, 1, '["beorn"]', '{}', '[]', 3100);
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T2}', 2000, 2100);
+      INSERT INTO refused_traces VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1100), ('circuit_id', '${CIRCUIT}', '${T3}', 3000, 3100);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(
+    store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_circuit_first' ORDER BY name`).pluck().all(),
+    ['refused_traces_circuit_first', 'trace_keys_circuit_first'],
+  );
+  assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, {}, 2), { traceIds: [T2, T3], truncated: true });
+  assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, { toMs: 2050 }, 2), { traceIds: [T1, T2], truncated: false });
+});

@@ -65,10 +65,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       if (!summary) throw errors.circuitNotFound(id);
       // A circuit polled or reactivated for days has thousands of traces: a detail of all of them
       // was megabytes. The most recent are the ones looked for; a range picks out older ones.
-      const all = await store.circuitTraceIds(id, range);
-      const limit = request.query.limit ?? DETAIL_TRACES_DEFAULT;
-      const cut = all.length > limit;
-      const traceIds = cut ? all.slice(all.length - limit) : all;
+      const { traceIds, truncated: cut } = await store.recentCircuitTraceIds(id, range, request.query.limit ?? DETAIL_TRACES_DEFAULT);
       const [traces, correlations, bridges] = await Promise.all([
         store.traceSummaries(traceIds),
         store.correlations({ circuit_id: id, ...range, limit: DETAIL_CORRELATIONS + 1 }),

@@ -20,8 +20,22 @@ export function circuitTraceRows(circuit: string, columns = 'trace_id'): string 
 /** Trace ids, for `IN (...)`: binds the circuit id twice. */
 export const CIRCUIT_TRACES = circuitTraceRows('?');
 
-/** Rows with each trace's span, binding `@circuit`. */
-export const CIRCUIT_TRACE_ROWS = circuitTraceRows('@circuit', 'trace_id, first_ms, last_ms');
+/**
+ * A circuit's trace ids, newest first by first datum then id, at most `@limit` (-1: all), binding
+ * `@circuit`; `ranged`, those whose trace has a datum in `@fromMs`..`@toMs` (by the traces row:
+ * a membership row misses a member's data that no episode counted, engine.ts pushEpisodeHolding).
+ * A trace with a row of each kind counts once, at the earlier of the two (the member's at a tie).
+ * Each kind is read in this order from its index (schema.ts, version 13) and the two merged: the
+ * most recent traces of a circuit polled for days are read without the others.
+ */
+export function circuitTracesNewestFirst(ranged: boolean): string {
+  const kind = (table: string, other: string, earlier: string) =>
+    `SELECT c.trace_id AS trace_id, c.first_ms AS first_ms FROM ${table} c ${ranged ? 'JOIN traces t ON t.trace_id = c.trace_id' : ''}
+     WHERE c.key = 'circuit_id' AND c.value = @circuit ${ranged ? 'AND t.last_ms >= @fromMs AND t.first_ms <= @toMs' : ''}
+       AND NOT EXISTS (SELECT 1 FROM ${other} o WHERE o.key = 'circuit_id' AND o.value = @circuit AND o.trace_id = c.trace_id AND o.first_ms ${earlier} c.first_ms)`;
+  return `${kind('trace_keys', 'refused_traces', '<')} UNION ALL ${kind('refused_traces', 'trace_keys', '<=')}
+    ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+}
 
 /**
  * The circuits of the traces with a datum in from..to (`?`, `?`), as `circuitTraceIdsIn` takes a

@@ -3,7 +3,7 @@ import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { ServiceHourSet } from '../service-hours.js';
 
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS refused_traces (
   PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refused_traces_span ON refused_traces(key, value, last_ms);
+CREATE INDEX IF NOT EXISTS trace_keys_circuit_first ON trace_keys(value, first_ms, trace_id) WHERE key = 'circuit_id';
+CREATE INDEX IF NOT EXISTS refused_traces_circuit_first ON refused_traces(value, first_ms, trace_id) WHERE key = 'circuit_id';
 CREATE TABLE IF NOT EXISTS circuits (
   id INTEGER PRIMARY KEY,
   circuit_id TEXT NOT NULL UNIQUE,
@@ -399,6 +401,12 @@ function fillServiceHours(db: Database.Database): void {
 function addErrorLogColumn(db: Database.Database): void {
   db.exec('ALTER TABLE traces ADD COLUMN error_log_count INTEGER NOT NULL DEFAULT 0');
 }
+
+// Version 13 indexes a circuit's trace rows by first datum (trace_keys_circuit_first and
+// refused_traces_circuit_first): a circuit's detail and stitched view read its most recent traces
+// in order from them (circuit-traces.ts), where they read and sorted all of them to keep 1,000 of
+// a circuit polled for days. Circuits only: the other keys' rows are not listed so, and their
+// entries would be written with every trace for nothing. The DDL builds them on an older store.
 
 // Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
 // body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and

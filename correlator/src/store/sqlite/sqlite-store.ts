@@ -66,7 +66,7 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
-import { CIRCUIT_TRACES, CIRCUIT_TRACE_ROWS, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
+import { CIRCUIT_TRACES, circuitTracesNewestFirst, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
 import { migrate } from './schema.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
@@ -360,17 +360,8 @@ export class SqliteStore implements Store {
       dequeueRead: d.prepare('DELETE FROM export_queue WHERE ref = ? AND due_ms = ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
       // Its members and the traces its full episodes refused (schema.ts, version 8).
-      circuitTraceIds: d
-        .prepare(`SELECT trace_id FROM (${CIRCUIT_TRACE_ROWS}) GROUP BY trace_id ORDER BY min(first_ms), trace_id`)
-        .pluck(),
-      // In a range, by each trace's own span: a membership row misses a member's data that no
-      // episode counted (engine.ts, pushEpisodeHolding).
-      circuitTraceIdsIn: d
-        .prepare(
-          `SELECT c.trace_id FROM (${CIRCUIT_TRACE_ROWS}) c JOIN traces t ON t.trace_id = c.trace_id
-           WHERE t.last_ms >= @fromMs AND t.first_ms <= @toMs GROUP BY c.trace_id ORDER BY min(c.first_ms), c.trace_id`,
-        )
-        .pluck(),
+      circuitTraceIds: d.prepare(circuitTracesNewestFirst(false)).pluck(),
+      circuitTraceIdsIn: d.prepare(circuitTracesNewestFirst(true)).pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
@@ -1062,12 +1053,26 @@ export class SqliteStore implements Store {
     return this.circuitTraceIdsNow(circuitId, range);
   }
 
+  async recentCircuitTraceIds(circuitId: string, range: TimeRange, limit: number): Promise<{ traceIds: string[]; truncated: boolean }> {
+    // One more than asked for says whether there were more.
+    const newest = this.newestCircuitTraceIds(circuitId, range, limit + 1);
+    const truncated = newest.length > limit;
+    if (truncated) newest.length = limit;
+    return { traceIds: newest.reverse(), truncated };
+  }
+
   private circuitTraceIdsNow(circuitId: string, range?: TimeRange): string[] {
-    if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all({ circuit: circuitId }) as string[];
+    return this.newestCircuitTraceIds(circuitId, range, -1).reverse();
+  }
+
+  /** At most `limit` (-1: all) of the circuit's traces, newest first (circuitTracesNewestFirst). */
+  private newestCircuitTraceIds(circuitId: string, range: TimeRange | undefined, limit: number): string[] {
+    if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all({ circuit: circuitId, limit }) as string[];
     return this.st.circuitTraceIdsIn.all({
       circuit: circuitId,
       fromMs: range.fromMs ?? -Number.MAX_VALUE,
       toMs: range.toMs ?? Number.MAX_VALUE,
+      limit,
     }) as string[];
   }
 
