@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
 import { textWithoutCredentials, withoutCredentials } from '../mdso/client/safe-url.js';
+import { linearTimeProblem } from './log-pattern.js';
 import { DEFAULT_BRIDGE_KEYS, DEFAULT_CORRELATION_KEYS, DEFAULT_KEY_ALIASES, DEFAULT_LOG_KEY_PATTERNS } from './key-defaults.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -268,6 +269,8 @@ function logPatterns(env: Env): LogKeyPattern[] {
     } catch (e) {
       throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: invalid regex (${(e as Error).message})`);
     }
+    const slow = linearTimeProblem(o.pattern);
+    if (slow) throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: the pattern ${slow}`);
     // The value is the first group: a second one, meant to group an alternation, took the place
     // of the value in the user's reading and named circuits after the alternatives.
     const groups = new RegExp(`${re.source}|`).exec('')!.length - 1;

@@ -54,6 +54,10 @@ describe('loadConfig', () => {
       'LOG_KEY_PATTERNS',
       /exactly one capture group, for the value, and has 2; make the others non-capturing/,
     ],
+    // The linear-time engine cannot run these, so a log line could make them backtrack for minutes.
+    [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"^(?=a)(a+)+$"}]' }, 'LOG_KEY_PATTERNS', /item 0: the pattern cannot be run in linear time/],
+    [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"cid=(\\\\w{1,64})"}]' }, 'LOG_KEY_PATTERNS', /repeats bounded over 16/],
+    [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"(c)\\\\1=(?:\\\\S+)"}]' }, 'LOG_KEY_PATTERNS', /backreferences/],
     [{ BRIDGE_KEYS: 'circuit_id,colour' }, 'BRIDGE_KEYS', /"colour"/],
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],

@@ -1,0 +1,54 @@
+// Log-body patterns are the operator's and run over any sender's text. A pattern that backtracks
+// exponentially (^(a+)+$ took 31 s for 32 characters) froze the process, /health included, for
+// one log line; now such a match finishes on V8's linear-time engine, and a pattern that engine
+// cannot run is refused at start-up (config.test.ts).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config/config.js';
+import { DEFAULT_LOG_KEY_PATTERNS } from '../../src/config/key-defaults.js';
+import { linearTimeProblem } from '../../src/config/log-pattern.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { extractLogKeys } from '../../src/otlp/log-keys.js';
+
+const MATCHER = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'log-pattern-matches.ts');
+
+describe('log-body patterns', () => {
+  it('the built-in patterns are ones the linear-time engine can run', () => {
+    for (const { pattern } of DEFAULT_LOG_KEY_PATTERNS) assert.equal(linearTimeProblem(pattern), null, pattern);
+  });
+
+  // Without the fallback, the first row alone backtracks about 2^40 times: hours. A match cannot be
+  // interrupted where it runs, so they run in a process of their own, killed if it has not answered.
+  const cases: [title: string, pattern: string, body: string, circuit: string | null][] = [
+    ['a line that makes ^(a+)+$ backtrack exponentially', '^(a+)+$', `${'a'.repeat(40)}!`, null],
+    ['the same pattern on a line it matches', '^(a+)+$', 'a'.repeat(40), 'a'.repeat(40)],
+    ['nested repeats over a long near-miss', 'cid=((?:[A-Z]+-?)+)#', `cid=${'AB-'.repeat(30)}`, null],
+    ['nested repeats where they match', 'cid=((?:[A-Z]+-?)+)#', 'cid=AB-CD#', 'AB-CD'],
+  ];
+  it('patterns that backtrack exponentially finish, and still match', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MATCHER, JSON.stringify(cases.map(([, pattern, body]) => [pattern, body]))], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    assert.equal(run.signal, null, `the matches had not finished after 120 s (${run.signal})`);
+    assert.equal(run.status, 0, run.stderr);
+    const found = JSON.parse(run.stdout) as (string | null)[];
+    assert.deepEqual(
+      cases.map(([title], i) => [title, found[i]]),
+      cases.map(([title, , , circuit]) => [title, circuit]),
+    );
+  });
+
+  it('the built-in patterns still find keys in message text', () => {
+    const found = extractLogKeys(
+      'activation failed for circuit_id=80.L1XX.005678..CHTR resource_id=0123abcd-0000-4000-8000-00000000beef',
+      {},
+      null,
+      keyRulesFromConfig(loadConfig({})),
+    );
+    assert.deepEqual(found.keys, { circuit_id: '80.L1XX.005678..CHTR', resource_id: '0123abcd-0000-4000-8000-00000000beef' });
+  });
+});
