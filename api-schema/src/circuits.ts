@@ -100,19 +100,17 @@ export const CircuitTimeRange = QueryString({
 });
 export type CircuitTimeRange = Static<typeof CircuitTimeRange>;
 
-/** A circuit's traces listed by its detail at most, unless the query says otherwise. */
+/** A circuit's traces listed by its detail, or covered by its stitched view, at most, unless the query says otherwise. */
 export const DETAIL_TRACES_DEFAULT = 1000;
+
+/** How many of a circuit's most recent traces a detail or a stitched view takes. */
+function recentTracesParam(description: string) {
+  return Type.Integer({ minimum: 1, maximum: 100000, default: DETAIL_TRACES_DEFAULT, description });
+}
 
 export const CircuitDetailQuery = QueryString({
   ...CircuitTimeRange.properties,
-  limit: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 100000,
-      default: DETAIL_TRACES_DEFAULT,
-      description: 'Traces listed at most: the most recent by first datum',
-    }),
-  ),
+  limit: Type.Optional(recentTracesParam('Traces listed at most: the most recent by first datum')),
 });
 export type CircuitDetailQuery = Static<typeof CircuitDetailQuery>;
 
@@ -133,19 +131,32 @@ export const CircuitDetail = Type.Object(
 export type CircuitDetail = Static<typeof CircuitDetail>;
 
 export const StitchedTraceQuery = QueryString({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 20000 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, default: 20000, description: 'Spans shown at most: the earliest of the timeline' })),
+  traces: Type.Optional(
+    recentTracesParam(
+      "Traces the view covers at most: the most recent by first datum, as the detail's limit takes them. " +
+        'A circuit polled for days has tens of thousands; a range picks out older ones',
+    ),
+  ),
   ...CircuitTimeRange.properties,
 });
 export type StitchedTraceQuery = Static<typeof StitchedTraceQuery>;
 
 /**
- * Every span of every trace of a circuit plus the bridge spans, ordered by start time so that
- * one timeline shows the whole activation.
+ * Every span of a circuit's traces (in from..to; past `traces`, its most recent ones) plus the
+ * bridge spans from them, ordered by start time so that one timeline shows the whole activation.
  */
 export const StitchedTrace = Type.Object(
   {
     circuitId: Type.String(),
-    traceIds: Type.Array(Type.String()),
+    traceIds: Type.Array(Type.String(), {
+      description: 'The traces the view covers: those with a datum in from..to (all without a range), oldest first; past traces, the most recent traces of them',
+    }),
+    tracesTruncated: Type.Boolean({
+      description:
+        'Whether the circuit has more traces (in the range) than traces: their spans and bridges are not in the view. ' +
+        'GET /api/circuits/{id} counts them all (summary.traceCount), and a range picks out older ones',
+    }),
     spans: Type.Array(Span),
     resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),
     bridges: Type.Array(Bridge),
@@ -154,7 +165,7 @@ export const StitchedTrace = Type.Object(
         'Spans in the view, bridge spans included, and any cut by the limit: the summary counts the spans that arrived, spanCount - bridgeSpanCount',
     }),
     bridgeSpanCount: Type.Integer({ description: 'Of spanCount, the synthetic bridge spans' }),
-    truncated: Type.Boolean(),
+    truncated: Type.Boolean({ description: 'Whether the view holds more spans than limit (spanCount): the earliest limit are listed' }),
   },
 );
 export type StitchedTrace = Static<typeof StitchedTrace>;

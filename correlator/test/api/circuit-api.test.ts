@@ -664,6 +664,41 @@ describe('circuit API over ingested SDK traces', () => {
     }
   });
 
+  it('covers in its stitched view the traces its detail lists at the same ?traces= and range, with their spans and bridges only', async t => {
+    const app = await buildTestApp(t);
+    const start = Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000;
+    const activations = [await circuit(start, 31), await circuit(start + 3_600_000, 32), await circuit(start + 2 * 3_600_000, 33)];
+    for (const a of activations) await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+    const url = `/api/circuits/${encodeURIComponent(CID)}`;
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await app.inject(path);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<T>();
+    };
+    const sorted = (xs: string[]) => [...xs].sort();
+    for (const range of ['', `to=${start + 1_800_000}`, `from=${start + 1_800_000}&to=${start + 5_400_000}`]) {
+      const whole = await get<StitchedTrace>(`${url}/trace?${range}&traces=100000`);
+      assert.equal(whole.tracesTruncated, false, range);
+      // The default covers up to 1,000 traces, as the detail lists.
+      assert.deepEqual(await get<StitchedTrace>(`${url}/trace?${range}`), whole, `${range}: default`);
+      for (let traces = 1; traces <= whole.traceIds.length + 1; traces++) {
+        const q = `?${range}&traces=${traces}`;
+        const view = await get<StitchedTrace>(`${url}/trace${q}`);
+        const detail = await get<CircuitDetail>(`${url}?${range}&limit=${traces}`);
+        assert.deepEqual(view.traceIds, detail.traces.map(x => x.traceId), `${q}: the traces the detail lists`);
+        assert.equal(view.tracesTruncated, detail.tracesTruncated, q);
+        const covered = new Set(view.traceIds);
+        const spans = whole.spans.filter(s => covered.has(s.traceId));
+        assert.deepEqual(sorted(view.spans.map(s => s.spanId)), sorted(spans.map(s => s.spanId)), `${q}: the spans of those traces`);
+        assert.deepEqual([view.spanCount, view.bridgeSpanCount, view.truncated], [spans.length, spans.filter(s => s.synthetic).length, false], q);
+        assert.deepEqual(sorted(view.bridges.map(b => b.spanId)), sorted(whole.bridges.filter(b => covered.has(b.traceId)).map(b => b.spanId)), `${q}: bridges`);
+      }
+    }
+    const bad = await app.inject(`${url}/trace?traces=0`);
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json<{ message: string }>().message, /traces/);
+  });
+
   it('answers bad query input with 400 or 404 naming the problem', async t => {
     const app = await buildTestApp(t);
     const cases: [string, number, RegExp][] = [

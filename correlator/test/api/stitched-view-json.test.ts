@@ -35,6 +35,7 @@ const NS = 1_000_000n;
 interface Reply {
   circuitId: string;
   traceIds: string[];
+  tracesTruncated: boolean;
   bridges: Bridge[];
   spanCount: number;
   bridgeSpanCount: number;
@@ -145,6 +146,7 @@ function stored(
 const envelope = (spans: StoredSpan[]): Reply => ({
   circuitId: '80.L1XX.005054..CHTR "quoted" "spans":[]',
   traceIds: [hex(7, 16)],
+  tracesTruncated: false,
   bridges: [
     {
       spanId: hex(99, 8),
@@ -427,6 +429,7 @@ describe('stitched view JSON written from stored span bytes', () => {
       {
         circuitId: cid,
         traceIds,
+        tracesTruncated: false,
         // As the route serves them: checked against the clocks of the circuit's calls.
         bridges: withClockChecks(await store.bridgesOf({ circuitId: cid }), await store.serviceCallsOf(traceIds)),
         spanCount: total,

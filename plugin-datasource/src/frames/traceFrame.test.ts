@@ -184,11 +184,22 @@ describe('stitchedTraceFrame', () => {
     expect([row.serviceTags, row.instrumentationLibraryName]).toEqual([[{ key: 'service.name', value: 'arda' }], '']);
   });
 
+  const tracesNotice = {
+    severity: 'warning',
+    text: 'Showing the 2 most recent traces of the circuit: a narrower time range shows older ones.',
+  };
+  const spansNotice = { severity: 'warning', text: 'Showing 4 of 9 spans of the circuit.' };
   it.each([
-    [false, undefined],
-    [true, [{ severity: 'warning', text: 'Showing 4 of 9 spans of the circuit.' }]],
-  ])('truncated=%p → notices %j', (truncated, notices) => {
-    const frame = stitchedTraceFrame('A', { ...stitched, truncated, spanCount: truncated ? 9 : 4 }, ONLY_SELF);
+    [false, false, undefined],
+    [true, false, [spansNotice]],
+    [false, true, [tracesNotice]],
+    [true, true, [tracesNotice, spansNotice]],
+  ])('truncated=%p, tracesTruncated=%p → notices %j', (truncated, tracesTruncated, notices) => {
+    const frame = stitchedTraceFrame(
+      'A',
+      { ...stitched, truncated, tracesTruncated, spanCount: truncated ? 9 : 4 },
+      ONLY_SELF
+    );
     expect(frame.meta?.notices).toEqual(notices);
     expect(frame.meta?.custom).toEqual({ circuitId: 'CKT-1', traceIds: [TRACE_A, TRACE_B], truncated });
   });
@@ -268,6 +279,7 @@ describe('traceDetailFrame', () => {
 const stitched: StitchedTrace = {
   circuitId: 'CKT-1',
   traceIds: [TRACE_A, TRACE_B],
+  tracesTruncated: false,
   spans: [
     makeSpan(),
     makeSpan({

@@ -176,9 +176,20 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
 }
 
 export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets: LinkTargets): DataFrame {
-  const notices: QueryResultMetaNotice[] = trace.truncated
-    ? [{ severity: 'warning', text: `Showing ${trace.spans.length} of ${trace.spanCount} spans of the circuit.` }]
-    : [];
+  const notices: QueryResultMetaNotice[] = [];
+  // A circuit polled for days: the view covers its most recent traces, and says so.
+  if (trace.tracesTruncated) {
+    notices.push({
+      severity: 'warning',
+      text: `Showing the ${trace.traceIds.length} most recent traces of the circuit: a narrower time range shows older ones.`,
+    });
+  }
+  if (trace.truncated) {
+    notices.push({
+      severity: 'warning',
+      text: `Showing ${trace.spans.length} of ${trace.spanCount} spans of the circuit.`,
+    });
+  }
   return buildTraceFrame(
     {
       refId,

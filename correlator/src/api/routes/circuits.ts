@@ -80,7 +80,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['circuits'],
-        summary: 'The stitched view: every span of every trace of the circuit plus bridge spans, on one timeline',
+        summary: "The stitched view: every span of the circuit's most recent traces plus bridge spans, on one timeline",
         params: CircuitIdParams,
         querystring: StitchedTraceQuery,
         response: { 200: StitchedTrace, 400: ErrorResponse, 404: ErrorResponse },
@@ -89,14 +89,16 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     async (request, reply) => {
       const { id } = request.params;
       const range = parseRange(request.query.from, request.query.to);
-      const traceIds = await store.circuitTraceIds(id, range);
+      // As the detail lists them: a circuit polled for days has tens of thousands of traces, whose
+      // ids alone made a view megabytes and whose spans were all read to show the first `limit`.
+      const { traceIds, truncated: tracesTruncated } = await store.recentCircuitTraceIds(id, range, request.query.traces ?? DETAIL_TRACES_DEFAULT);
       // A circuit seen only in logs so far has a view, an empty one.
       if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
       const [{ spans, total, bridgeTotal }, bridges, calls] = await Promise.all([
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded, { key: 'circuit_id', value: id }),
-        store.bridgesOf(bridgesInView(id, traceIds, range)),
+        store.bridgesOf(bridgesInView(id, traceIds, range, tracesTruncated)),
         store.serviceCallsOf(traceIds),
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json-writer.ts): the same
@@ -106,6 +108,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
         {
           circuitId: id,
           traceIds,
+          tracesTruncated,
           spans: [],
           bridges: withClockChecks(bridges, calls),
           spanCount: total,
