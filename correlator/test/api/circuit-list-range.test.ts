@@ -137,6 +137,24 @@ describe('GET /api/circuits in a time range', () => {
     );
   });
 
+  it('lists under status= in a range exactly the circuits the list without it shows with that status there', async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    // The filter reads the range's error traces (traces_errors_last); a listed circuit's status
+    // looks at its own traces when it has few: the two must agree.
+    const ranges = [GAP, MIDDLE, EARLY, LATE, BIG_ERROR, BIG_OK, range(T - H, T + 6 * H), range(T + H, T + 5 * H), `from=${T + H + MIN}`, `to=${T + H + MIN}`];
+    for (const r of ranges) {
+      const listed = await list(app, r);
+      for (const status of ['error', 'ok'] as const) {
+        assert.deepEqual(
+          (await list(app, `status=${status}&${r}`)).map(c => c.circuitId),
+          listed.filter(c => c.status === status).map(c => c.circuitId),
+          `status=${status}&${r}`,
+        );
+      }
+    }
+  });
+
   it("lists a circuit in a range exactly when its detail or its logs there are not empty", async t => {
     const app = await buildTestApp(t);
     await ingest(app);

@@ -531,7 +531,7 @@ test("a schema 11 data directory keeps its traces' error counts, its ERROR lines
   );
 });
 
-test("a schema 12 data directory indexes its circuits' trace rows by first datum, and lists their most recent traces from them", async t => {
+test("a schema 12 data directory indexes its circuits' trace rows by first datum and its error traces by end time, and lists a circuit's most recent traces", async t => {
   const ddl = await readFile(new URL('./fixtures/schema-v12.sql', import.meta.url), 'utf8');
   const dir = await dataDirWith(t, db => {
     db.exec(ddl);
@@ -547,8 +547,8 @@ test("a schema 12 data directory indexes its circuits' trace rows by first datum
   testCleanup(t)(() => store.close());
   assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
   assert.deepEqual(
-    store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_circuit_first' ORDER BY name`).pluck().all(),
-    ['refused_traces_circuit_first', 'trace_keys_circuit_first'],
+    store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND (name LIKE '%_circuit_first' OR name = 'traces_errors_last') ORDER BY name`).pluck().all(),
+    ['refused_traces_circuit_first', 'trace_keys_circuit_first', 'traces_errors_last'],
   );
   assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, {}, 2), { traceIds: [T2, T3], truncated: true });
   assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, { toMs: 2050 }, 2), { traceIds: [T1, T2], truncated: false });

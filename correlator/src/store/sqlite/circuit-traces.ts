@@ -52,3 +52,10 @@ export function circuitsOfTracesIn(where = ''): string {
     WHERE k.key % 2 = 0 AND k.value = 'circuit_id'
       AND EXISTS (${keyValueTraceRows(`'circuit_id'`, 'p.pairs ->> (k.key + 1)', '1', 'AND trace_id = p.trace_id')})`;
 }
+
+/**
+ * For circuitsOfTracesIn: the traces with errors (a trace row's errors, as traceErrors counts them),
+ * in the words traces_errors_last indexes them by (schema.ts, version 13): the range's error traces
+ * are read from it, not every trace of the range.
+ */
+export const TRACES_WITH_ERRORS = 'AND (t.error_count > 0 OR t.error_log_count > 0)';
