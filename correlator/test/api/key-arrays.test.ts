@@ -3,7 +3,7 @@
 // each, as a trace whose spans name one circuit each does, and is stitched to each one's later hops.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CircuitDetail, StitchedTrace } from '@correlation-station/api-schema';
+import type { CircuitDetail, CircuitListResponse, LogListResponse, StitchedTrace } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { SpanKind, buildLogs, buildTraces, logsJson, tracesJson } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
@@ -80,5 +80,48 @@ describe('a span whose circuit_id is an array belongs to every circuit it names'
       const { summary } = await circuit(app, id);
       assert.deepEqual([summary.logCount, summary.errorCount], [1, 1], id);
     }
+  });
+
+  // The log row holds one circuit id: the others counted the log but did not list it, and a
+  // range holding it alone did not list them.
+  it('a log record of no trace whose circuit_id is an array is listed under each circuit, among its logs by time', async t => {
+    const app = await buildTestApp(t);
+    const at = Date.now() - 60_000;
+    const records = await buildLogs('beorn', [
+      { body: 'ARRX-4 polled', atMs: at - 2000, attributes: { circuit_id: 'ARRX-4' } },
+      { body: 'bulk activation failed', atMs: at, severityText: 'ERROR', severity: 17, attributes: { circuit_id: ['ARRX-3', 'ARRX-4'] } },
+      { body: 'ARRX-4 polled again', atMs: at + 2000, attributes: { circuit_id: 'ARRX-4' } },
+    ]);
+    await post(app, '/v1/logs', logsJson(records));
+    const bodies = async (url: string) => {
+      const res = await app.inject(url);
+      assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
+      const { logs, truncated } = res.json<LogListResponse>();
+      return [logs.map(l => l.body), truncated];
+    };
+    const newestFirst = ['ARRX-4 polled again', 'bulk activation failed', 'ARRX-4 polled'];
+    assert.deepEqual(await bodies('/api/circuits/ARRX-4/logs'), [newestFirst, false]);
+    assert.deepEqual(await bodies('/api/circuits/ARRX-4/logs?limit=2'), [newestFirst.slice(0, 2), true]);
+    assert.deepEqual(await bodies('/api/logs?circuit_id=ARRX-4'), [newestFirst, false]);
+    assert.deepEqual(await bodies('/api/circuits/ARRX-3/logs'), [['bulk activation failed'], false]);
+    assert.deepEqual(await bodies('/api/logs'), [newestFirst, false], 'once in the unfiltered list');
+    for (const [id, logs] of [
+      ['ARRX-3', 1],
+      ['ARRX-4', 3],
+    ] as const) {
+      const { summary } = await circuit(app, id);
+      assert.deepEqual([summary.logCount, summary.errorCount], [logs, 1], id);
+    }
+
+    // A range holding that log alone, inside ARRX-4's first..last: ARRX-4 has data there, an error.
+    const listed = async (query: string) => {
+      const res = await app.inject(`/api/circuits?from=${at - 500}&to=${at + 500}${query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<CircuitListResponse>().circuits.map(c => `${c.circuitId}:${c.status}`).sort();
+    };
+    assert.deepEqual(await listed(''), ['ARRX-3:error', 'ARRX-4:error']);
+    assert.deepEqual(await listed('&status=error'), ['ARRX-3:error', 'ARRX-4:error']);
+    assert.deepEqual(await listed('&status=ok'), []);
+    assert.deepEqual(await listed('&service=beorn'), ['ARRX-3:error', 'ARRX-4:error']);
   });
 });

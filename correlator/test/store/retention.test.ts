@@ -7,7 +7,7 @@ import type {
   CorrelationListResponse,
   TraceDetail,
 } from '@correlation-station/api-schema';
-import { SpanKind, buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { SpanKind, buildLogs, buildTraces, logsJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from '../api/app-fixture.js';
 
 const DAY = 86_400_000;
@@ -336,6 +336,49 @@ describe('retention', () => {
     assert.equal(pruned.traces, 1);
     // Each is left with B alone: no bridge, and no correlation naming A.
     for (const circuit of ['TWO-P', 'TWO-Q']) assert.deepEqual(await state(circuit), { traces: 1, bridges: [0, 0], correlations: [] }, circuit);
+  });
+
+  it('recounts each circuit a log of no trace names, and deletes its rows of each', async t => {
+    const app = await buildTestApp(t);
+    const cutoff = Date.now() - 3_600_000;
+    // RET-B: an old log of its own, and a recent one it shares with RET-A through an array. An old
+    // trace's log names RET-C and RET-D.
+    const [old] = await buildTraces([{ service: 'beorn', spans: [{ name: 'old', kind: SpanKind.SERVER, startMs: cutoff - 30_000, endMs: cutoff - 29_000 }] }], 8);
+    const traced = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(old!.spans) });
+    assert.equal(traced.statusCode, 200, traced.body);
+    const records = await buildLogs('bpocore', [
+      { body: 'old poll', atMs: cutoff - 20_000, attributes: { circuit_id: 'RET-B' } },
+      { body: 'bulk activation failed', atMs: cutoff + 10_000, severityText: 'ERROR', severity: 17, attributes: { circuit_id: ['RET-A', 'RET-B'] } },
+      { body: 'old bulk step', atMs: cutoff - 29_500, traceId: old!.traceId, attributes: { circuit_id: ['RET-C', 'RET-D'] } },
+    ]);
+    const sent = await app.inject({ method: 'POST', url: '/v1/logs', payload: logsJson(records) as object });
+    assert.equal(sent.statusCode, 200, sent.body);
+    const further = () => app.correlator.store.db.prepare('SELECT circuit_id FROM log_circuits ORDER BY circuit_id').pluck().all();
+    assert.deepEqual(further(), ['RET-B', 'RET-D']);
+    const state = async (circuit: string) => {
+      const d = await app.inject(`/api/circuits/${circuit}`);
+      if (d.statusCode === 404) return null;
+      const { summary } = d.json<CircuitDetail>();
+      const logs = (await app.inject(`/api/circuits/${circuit}/logs`)).json<{ logs: { body: string }[] }>().logs.map(l => l.body);
+      return { logs: summary.logCount, errors: summary.errorCount, listed: logs };
+    };
+    assert.deepEqual(await state('RET-B'), { logs: 2, errors: 1, listed: ['bulk activation failed', 'old poll'] });
+
+    const pruned = app.correlator.store.prune(cutoff);
+    app.correlator.engine.forget(pruned.touched);
+    assert.deepEqual([pruned.traces, pruned.logs], [1, 2]);
+    assert.deepEqual(further(), ['RET-B'], "the old trace's log's row went with it");
+    assert.deepEqual([await state('RET-C'), await state('RET-D')], [null, null]);
+    // Counted again from what is left, the log it shares included.
+    assert.deepEqual(await state('RET-B'), { logs: 1, errors: 1, listed: ['bulk activation failed'] });
+    assert.deepEqual(await state('RET-A'), { logs: 1, errors: 1, listed: ['bulk activation failed'] });
+
+    const again = app.correlator.store.prune(cutoff + 20_000);
+    app.correlator.engine.forget(again.touched);
+    assert.equal(again.logs, 1);
+    // Each circuit it named is recounted, and has nothing left.
+    assert.deepEqual([await state('RET-A'), await state('RET-B')], [null, null]);
+    assert.deepEqual(further(), []);
   });
 
   it('deletes a large backlog a slice at a time, so a caller can yield between slices', async t => {

@@ -553,3 +553,21 @@ test("a schema 12 data directory indexes its circuits' trace rows by first datum
   assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, {}, 2), { traceIds: [T2, T3], truncated: true });
   assert.deepEqual(await store.recentCircuitTraceIds(CIRCUIT, { toMs: 2050 }, 2), { traceIds: [T1, T2], truncated: false });
 });
+
+test("a schema 13 data directory gets the table of logs' further circuits, empty: its logs stay listed under their own circuit", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v13.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '13');
+      INSERT INTO logs (dedupe, time_ms, time_unix_nano, severity_number, severity_text, body, service, trace_id, span_id,
+         circuit_id, keys, attributes, resource_id, source, received_ms)
+       VALUES ('d1', 2100, '2100000000', 17, 'ERROR', 'bulk activation failed', 'beorn', '', '', '${CIRCUIT}',
+         '{"circuit_id":"${CIRCUIT}"}', '{"circuit_id":["${CIRCUIT}","OTHER"]}', 1, 'otlp', 2100);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(store.db.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'log_circuits' ORDER BY name`).pluck().all(), ['log_circuits', 'log_circuits_circuit']);
+  assert.deepEqual((await store.logs({ circuit_id: CIRCUIT, limit: 10 })).map(l => l.body), ['bulk activation failed']);
+  assert.deepEqual(await store.logs({ circuit_id: 'OTHER', limit: 10 }), [], 'a log stored before names its first circuit only');
+});

@@ -5,6 +5,7 @@
 // traces, logs and bridges, and correlations naming deleted traces.
 import type Database from 'better-sqlite3';
 import { CIRCUIT_TRACES } from './circuit-traces.js';
+import { logNamesCircuit } from './log-circuits.js';
 import type { PruneResult } from '../store.js';
 import { correlationId } from '../../correlation/ids.js';
 import { groupMapKey } from '../../correlation/types.js';
@@ -84,15 +85,8 @@ export function* pruneInSlices(
     db.prepare('DELETE FROM links WHERE target_trace_id IN (SELECT value FROM json_each(?))').run(
       ids,
     );
-    for (const n of db
-      .prepare(
-        `DELETE FROM logs WHERE trace_id IN (SELECT value FROM json_each(?)) RETURNING coalesce(circuit_id, '')`,
-      )
-      .pluck()
-      .all(ids) as string[]) {
-      result.logs++;
-      if (n) noteGroup('circuit_id', n);
-    }
+    // `!= ''` lets the planner read logs_trace, an index of such rows only, rather than every log.
+    result.logs += deleteLogs(db, `SELECT id FROM logs WHERE trace_id IN (SELECT value FROM json_each(?)) AND trace_id != ''`, ids, noteGroup);
     // None may stay behind: SQLite gives a deleted row's id again when it was the highest, and a
     // new trace would then find a chunk or bridge filed under it as its own.
     db.prepare('DELETE FROM traces WHERE id IN (SELECT value FROM json_each(?))').run(refs);
@@ -107,15 +101,19 @@ export function* pruneInSlices(
   }
 
   // Logs of no trace (or of a trace never stored) that are older than the cutoff.
-  const oldLogs = db.prepare(
-    `DELETE FROM logs WHERE id IN (SELECT id FROM logs WHERE time_ms < ? AND (trace_id = '' OR trace_id NOT IN (SELECT trace_id FROM traces)) ORDER BY time_ms LIMIT ?)
-     RETURNING coalesce(circuit_id, '')`,
-  );
+  const oldLogs = db
+    .prepare(
+      `SELECT id FROM logs WHERE time_ms < ? AND (trace_id = '' OR trace_id NOT IN (SELECT trace_id FROM traces)) ORDER BY time_ms LIMIT ?`,
+    )
+    .pluck();
+  const sliceOfLogs = db.transaction((): number => {
+    const gone = oldLogs.all(cutoffMs, LOGS_PER_SLICE) as number[];
+    return deleteLogs(db, 'SELECT value FROM json_each(?)', JSON.stringify(gone), noteGroup);
+  });
   for (;;) {
-    const circuits = oldLogs.pluck().all(cutoffMs, LOGS_PER_SLICE) as string[];
-    result.logs += circuits.length;
-    for (const c of circuits) if (c) noteGroup('circuit_id', c);
-    if (circuits.length < LOGS_PER_SLICE) break;
+    const gone = sliceOfLogs();
+    result.logs += gone;
+    if (gone < LOGS_PER_SLICE) break;
     yield;
   }
   // Their key values' index rows (schema.ts, version 6), by the same age.
@@ -149,6 +147,20 @@ export function* pruneInSlices(
   return result;
 }
 
+/**
+ * Deletes the logs whose row ids `ids` selects (SQL binding `arg`), with their further circuits
+ * (log-circuits.ts): a row left behind would file a later log that got the same id (SQLite gives
+ * the highest id again) under those circuits. Notes each circuit they named; returns how many logs
+ * went. Call inside a transaction.
+ */
+function deleteLogs(db: Database.Database, ids: string, arg: string, noteGroup: (key: string, value: string) => void): number {
+  for (const c of db.prepare(`DELETE FROM log_circuits WHERE log_id IN (${ids}) RETURNING circuit_id`).pluck().all(arg) as string[])
+    noteGroup('circuit_id', c);
+  const circuits = db.prepare(`DELETE FROM logs WHERE id IN (${ids}) RETURNING coalesce(circuit_id, '')`).pluck().all(arg) as string[];
+  for (const c of circuits) if (c) noteGroup('circuit_id', c);
+  return circuits.length;
+}
+
 interface MemberTotals {
   traces: number;
   spans: number;
@@ -174,9 +186,9 @@ function recountCircuit(db: Database.Database, circuitId: string): number {
     .prepare(
       `SELECT count(*) AS logs, count(*) FILTER (WHERE severity_number >= ${SEVERITY_ERROR}) AS errors, min(time_ms) AS firstMs,
          max(time_ms) AS lastMs, json_group_array(DISTINCT service) AS services
-       FROM logs WHERE circuit_id = ? AND trace_id = ''`,
+       FROM logs WHERE ${logNamesCircuit('?')} AND trace_id = ''`,
     )
-    .get(circuitId) as {
+    .get(circuitId, circuitId) as {
     logs: number;
     errors: number;
     firstMs: number | null;

@@ -60,6 +60,11 @@ export interface RowBatch {
   chunkBody: Uint8Array;
   /** Log records not already stored. */
   logs: LogRow[];
+  /**
+   * Of the logs that name several circuits, `logs[log]`'s circuits besides its circuit_id
+   * (log-circuits.ts); absent when none does, as nearly always.
+   */
+  moreLogCircuits?: { log: number; circuitIds: string[] }[];
   derived: DerivedWrites | null;
   /** The resource id bridge spans are stored with (0 when the batch adds none). */
   bridgeResourceId: number;
@@ -122,6 +127,7 @@ export class RowWriter {
     for (const r of batch.resources)
       st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, range(r.body));
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
+    if (batch.moreLogCircuits) this.fileMoreLogCircuits(batch.logs, batch.moreLogCircuits);
     // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
     const traceRows = new Map<string, number>();
     const { dequeued, newHops, rekeyedTraceRows, regroupedHops } = batch.derived
@@ -223,6 +229,18 @@ export class RowWriter {
   /** The trace's row id if this batch wrote it or the store has it. */
   private existingTraceRow(traceId: string, traceRows: Map<string, number>): number | undefined {
     return traceRows.get(traceId) ?? (this.st.traceRowId.get(traceId) as number | undefined);
+  }
+
+  /**
+   * Each log's further circuits under the row id it got, found by its dedupe key (unique): an
+   * INSERT OR IGNORE that found the row gives no id of it.
+   */
+  private fileMoreLogCircuits(logs: readonly LogRow[], more: NonNullable<RowBatch['moreLogCircuits']>): void {
+    for (const { log, circuitIds } of more) {
+      const [dedupe, timeMs] = logs[log]!;
+      const id = this.st.logIdOf.get(dedupe) as number;
+      for (const c of circuitIds) this.st.insertLogCircuit.run(id, c, timeMs);
+    }
   }
 
   /** Returns how many export-queue entries went with superseded bridges; `traceRows` gets each trace's row id. */
@@ -563,6 +581,8 @@ function prepareWrites(d: Database.Database) {
          trace_id, span_id, circuit_id, keys, attributes, resource_id, source, received_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    logIdOf: d.prepare('SELECT id FROM logs WHERE dedupe = ?').pluck(),
+    insertLogCircuit: d.prepare('INSERT OR IGNORE INTO log_circuits (log_id, circuit_id, time_ms) VALUES (?, ?, ?)'),
     enqueue: d.prepare(
       'INSERT OR IGNORE INTO export_queue (ref, due_ms, attempts, created_ms) VALUES (?, ?, 0, ?)',
     ),

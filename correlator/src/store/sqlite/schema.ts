@@ -3,7 +3,7 @@ import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { ServiceHourSet } from '../service-hours.js';
 
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -158,6 +158,13 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_trace ON logs(trace_id) WHERE trace_id != '';
 CREATE INDEX IF NOT EXISTS logs_circuit ON logs(circuit_id, time_ms) WHERE circuit_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS logs_time ON logs(time_ms);
+CREATE TABLE IF NOT EXISTS log_circuits (
+  log_id INTEGER NOT NULL,
+  circuit_id TEXT NOT NULL,
+  time_ms REAL NOT NULL,
+  PRIMARY KEY (log_id, circuit_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_circuits_circuit ON log_circuits(circuit_id, time_ms);
 CREATE TABLE IF NOT EXISTS loose_logs (
   key TEXT NOT NULL,
   value TEXT NOT NULL,
@@ -412,6 +419,11 @@ function addErrorLogColumn(db: Database.Database): void {
 // listCircuitsIn) finds the circuits with an error in the range from the range's error traces,
 // where it read every trace of the range for its error count, 220,000 for a day (340 ms). The DDL
 // builds them on an older store.
+
+// Version 14 keeps the further circuits of a log that names several (log_circuits, log-circuits.ts):
+// its row's circuit_id holds one, so its other circuits counted it but neither listed nor recounted
+// it. The DDL creates the table on an older store, empty: its logs of several circuits, written
+// before, stay listed under their first, as they were.
 
 // Version 9 keeps received spans' bytes in segment files (span-body-files.ts): body_segment,
 // body_offset and body_length say where. Rows written before keep theirs in body (segment 0), and

@@ -67,6 +67,7 @@ import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { CIRCUIT_TRACES, TRACES_WITH_ERRORS, circuitTracesNewestFirst, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
+import { circuitLogIn, furtherCircuitsOf, logNamesCircuit } from './log-circuits.js';
 import { migrate } from './schema.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
@@ -561,6 +562,9 @@ export class SqliteStore implements Store {
         rid = this.resourceId(l.resource, batch);
         idsByResource.set(l.resource, rid);
       }
+      const circuitId = l.keys?.circuit_id ?? null;
+      const further = furtherCircuitsOf(l, circuitId);
+      if (further) (batch.moreLogCircuits ??= []).push({ log: batch.logs.length, circuitIds: further });
       batch.logs.push([
         dedupe,
         l.timeMs,
@@ -571,7 +575,7 @@ export class SqliteStore implements Store {
         l.resource.serviceName,
         l.traceId,
         l.spanId,
-        l.keys?.circuit_id ?? null,
+        circuitId,
         JSON.stringify(l.keys ?? {}),
         JSON.stringify(l.attributes),
         rid,
@@ -991,7 +995,8 @@ export class SqliteStore implements Store {
    * errorCount counts them; a service is one of those traces' or logs'. The counts stay the
    * circuit's. A circuit whose extent overlaps the range holds data in it when its first or last
    * datum is in it; only the others are looked up, by the traces in the range (traces_last, read
-   * once) and by the circuit's logs (logs_circuit).
+   * once) and by the circuit's logs (logs_circuit, and log_circuits_circuit for those that name it
+   * besides another).
    */
   private listCircuitsIn(q: CircuitListQuery & { limit: number }, fromMs: number, toMs: number): CircuitSummary[] {
     /** Whether the circuit `circuits` has data in the range, of those the traces and logs conditions pick. */
@@ -1017,8 +1022,8 @@ export class SqliteStore implements Store {
         ? [`CASE WHEN trace_count <= ${FEW_TRACES} THEN ${ofCircuit} ELSE ${ofRange} END`, [...range, ...range, ...range]]
         : [ofRange, range];
       return [
-        `(${traces} OR EXISTS (SELECT 1 FROM logs WHERE circuit_id = circuits.circuit_id AND time_ms >= ? AND time_ms <= ? ${logWhere}))`,
-        [...traceArgs, ...range],
+        `(${traces} OR ${circuitLogIn('circuits.circuit_id', logWhere)})`,
+        [...traceArgs, ...range, ...range],
       ];
     };
     // Errors in the range are some of its errors: a circuit of none is not looked up.
@@ -1338,9 +1343,10 @@ export class SqliteStore implements Store {
     limit: number;
   }): Promise<LogEntry[]> {
     const where = new WhereClause()
-      // A log belongs to a circuit by its own key, or through a trace of that circuit.
+      // A log belongs to a circuit by its own key (any circuit an array names), or through a trace of that circuit.
       .add(
-        `(circuit_id = ? OR (trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})))`,
+        `(${logNamesCircuit('?')} OR (trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})))`,
+        q.circuit_id,
         q.circuit_id,
         q.circuit_id,
         q.circuit_id,
