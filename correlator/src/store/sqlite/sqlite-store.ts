@@ -999,7 +999,6 @@ export class SqliteStore implements Store {
    * besides another).
    */
   private listCircuitsIn(q: CircuitListQuery & { limit: number }, fromMs: number, toMs: number): CircuitSummary[] {
-    /** Whether the circuit `circuits` has data in the range, of those the traces and logs conditions pick. */
     /**
      * Whether the circuit `circuits` has data in the range, of those the traces and logs conditions
      * pick. The traces in the range are read once for the statement (traces_last); `perRow`, for a
