@@ -114,6 +114,11 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       seenFilterBytes: config.limits.storeSeenFilterBytes,
       correlatingKeys: correlatingKeys(config.keys),
       onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
+      dataDirEvents: {
+        onLost: why => app.log.error({ dataDir: config.dataDir }, `${why} (DATA_DIR is ${config.dataDir})`),
+        onRelocked: () =>
+          app.log.warn({ dataDir: config.dataDir }, `the lock file of DATA_DIR (${config.dataDir}) was removed or replaced; the lock was taken again`),
+      },
     }),
   );
   const repaired = store.repairedOnOpen;

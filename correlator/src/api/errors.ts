@@ -1,5 +1,5 @@
 // The correlator's coded errors. Codes are stable API: a retired code is never reused.
-import { unstoredWriteCode } from '../store/write-failure.js';
+import { DATA_DIR_LOST_CODE, unstoredWriteCode } from '../store/write-failure.js';
 export class CorrelatorError extends Error {
   constructor(
     readonly code: string,
@@ -58,4 +58,14 @@ export function storeUnavailable(e: unknown): CorrelatorError | null {
   const code = unstoredWriteCode(e);
   if (code === null) return null;
   return errors.unavailable(`the store could not accept the data (${code}); retry later`, 10);
+}
+
+/**
+ * storeUnavailable for an ingest route, which logs each failed write, but not the refusals of a
+ * store whose DATA_DIR is gone: it refuses every write from then on, and logged why once.
+ */
+export function ingestRefusal(e: unknown, log: { error: (obj: object, msg: string) => void }): CorrelatorError | null {
+  const unavailable = storeUnavailable(e);
+  if (unavailable && unstoredWriteCode(e) !== DATA_DIR_LOST_CODE) log.error({ err: e }, 'store write failed');
+  return unavailable;
 }

@@ -5,6 +5,9 @@
 /** The code a batch held by a writer thread that failed is rejected with. */
 export const WRITER_FAILED_CODE = 'CORR_STORE_WRITER_FAILED';
 
+/** The code of a write refused because DATA_DIR no longer holds the store's files (data-dir-watch.ts). */
+export const DATA_DIR_LOST_CODE = 'CORR_STORE_DATA_DIR_LOST';
+
 /**
  * SQLite codes of a storage that cannot take writes, as opposed to a row that cannot be written
  * or a lock another connection holds for a while (busy: the store is slow, not broken).
@@ -23,7 +26,7 @@ function codeOf(e: unknown): string | null {
 /** The code of a write the store could not make, or null for any other error. */
 export function unstoredWriteCode(e: unknown): string | null {
   const code = codeOf(e);
-  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE || SPAN_FILE_STORAGE_FAILURES.test(code) || DESCRIPTORS_EXHAUSTED.test(code)) ? code : null;
+  return code !== null && (code.startsWith('SQLITE_') || code === WRITER_FAILED_CODE || code === DATA_DIR_LOST_CODE || SPAN_FILE_STORAGE_FAILURES.test(code) || DESCRIPTORS_EXHAUSTED.test(code)) ? code : null;
 }
 
 /** Why the storage itself takes no writes, if that is what `e` says; null otherwise. */

@@ -3,10 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it, type TestContext } from 'node:test';
+import { LOCK_FILE } from '../../src/store/sqlite/data-dir-lock.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const IN_USE =
@@ -19,6 +22,12 @@ async function dataDir(t: TestContext): Promise<string> {
 }
 
 const open = (dir: string) => new SqliteStore({ dataDir: dir, exportBridges: null });
+
+/** Whether `done` came true within `ms`, looked at every 50 ms. */
+async function within(ms: number, done: () => boolean): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (done()) return true;
+  return done();
+}
 
 describe('the data directory lock', () => {
   it('refuses a second store in the same process until the first is closed', async t => {
@@ -48,6 +57,22 @@ describe('the data directory lock', () => {
     const store = open(dir);
     await store.close();
   });
+
+  // The lock is on a file: a new file at the path would be free while the first store still runs.
+  for (const removed of ['lock file', 'directory'] as const) {
+    it(`refuses a second store while the first runs after its ${removed} was removed`, async t => {
+      const dir = await dataDir(t);
+      const first = open(dir);
+      t.after(() => first.close());
+      await rm(removed === 'directory' ? dir : join(dir, LOCK_FILE), { recursive: true, force: true });
+      // The first store looks once a second.
+      await within(5000, () => existsSync(join(dir, LOCK_FILE)));
+      assert.throws(() => open(dir), IN_USE);
+      await first.close();
+      const second = open(dir);
+      await second.close();
+    });
+  }
 
   it('leaves a store in memory alone', async () => {
     const a = new SqliteStore({ dataDir: ':memory:', exportBridges: null });

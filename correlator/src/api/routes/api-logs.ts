@@ -14,7 +14,7 @@ import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
 import { countJsonArrays, type JsonItemKeys } from '../../otlp/item-count.js';
 import { decodedBodyLength } from '../body-decompression.js';
-import { errors, storeUnavailable } from '../errors.js';
+import { errors, ingestRefusal } from '../errors.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
 import type { OverloadGuard } from '../overload.js';
@@ -82,10 +82,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
           converted.errors.slice(0, 5).map(e => `records[${e.index}]: ${e.message}`),
         )
         .catch((e: unknown) => {
-          const unavailable = storeUnavailable(e);
-          if (!unavailable) throw e;
-          request.log.error({ err: e }, 'store write failed');
-          throw unavailable;
+          throw ingestRefusal(e, request.log) ?? e;
         });
       opts.metrics.ingestRequests.inc({ signal: 'api_logs', outcome: result.rejected > 0 ? 'partial' : 'ok' });
       return {

@@ -10,7 +10,7 @@ import { DecodeError } from '../../otlp/wire-reader.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
 import { decodedBodyLength } from '../body-decompression.js';
-import { errors, storeUnavailable } from '../errors.js';
+import { errors, ingestRefusal } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 
 export interface OtlpRoutesOptions {
@@ -83,12 +83,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
       }
     } catch (e) {
       if (e instanceof DecodeError) throw errors.undecodable(e.message);
-      const unavailable = storeUnavailable(e);
-      if (unavailable) {
-        request.log.error({ err: e }, 'store write failed');
-        throw unavailable;
-      }
-      throw e;
+      throw ingestRefusal(e, request.log) ?? e;
     }
     metrics.ingestRequests.inc({ signal, outcome: result.rejected > 0 ? 'partial' : 'ok' });
     reply.type(CONTENT_TYPE[encoding]);

@@ -4,7 +4,9 @@
 // file lock on a file of its own, held in an exclusive transaction for the life of the store: the
 // operating system lets go of it when the process ends, even by kill -9, so it never goes stale.
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileIdAt, sameFile, type FileId } from './file-identity.js';
 
 export const LOCK_FILE = 'correlator.lock';
 const LOCK_WAIT_MS = 5000;
@@ -13,25 +15,47 @@ const LOCK_WAIT_MS = 5000;
 export class DataDirInUseError extends Error {}
 
 export class DataDirLock {
-  private readonly db: Database.Database;
+  private readonly file: string;
+  /** The connections holding a lock: the first, and any taken again at the path (keep). */
+  private readonly held: Database.Database[] = [];
+  /** The file the newest lock is on. */
+  private heldFile: FileId | null = null;
 
   /** Throws, naming the directory, while another store (in this process or another) holds it. */
-  constructor(dataDir: string) {
+  constructor(private readonly dataDir: string) {
+    this.file = join(dataDir, LOCK_FILE);
     // A correlator that is stopping (an overlapping restart) gets a few seconds to let go.
-    this.db = new Database(join(dataDir, LOCK_FILE), { timeout: LOCK_WAIT_MS });
-    try {
-      this.db.exec('BEGIN EXCLUSIVE');
-    } catch (e) {
-      this.db.close();
-      if ((e as { code?: string }).code === 'SQLITE_BUSY')
-        throw new DataDirInUseError(
-          `DATA_DIR ${dataDir} is in use by another correlator (${LOCK_FILE} stayed locked for ${LOCK_WAIT_MS / 1000} s); stop it first`,
-        );
-      throw e;
-    }
+    this.take(LOCK_WAIT_MS, `${LOCK_FILE} stayed locked for ${LOCK_WAIT_MS / 1000} s`);
+  }
+
+  /**
+   * Takes the lock again when the path no longer names the file locked (removed, alone or with
+   * DATA_DIR, or replaced): the lock is on a file, not a path, and a second correlator could start
+   * on the directory while this one runs. Whether it had to; throws DataDirInUseError, without
+   * waiting, if another correlator took it first.
+   */
+  keep(): boolean {
+    if (sameFile(fileIdAt(this.file), this.heldFile)) return false;
+    mkdirSync(this.dataDir, { recursive: true });
+    this.take(0, `it took ${LOCK_FILE} after this correlator's was removed`);
+    return true;
   }
 
   release(): void {
-    if (this.db.open) this.db.close();
+    for (const db of this.held) if (db.open) db.close();
+  }
+
+  private take(waitMs: number, why: string): void {
+    const db = new Database(this.file, { timeout: waitMs });
+    try {
+      db.exec('BEGIN EXCLUSIVE');
+    } catch (e) {
+      db.close();
+      if ((e as { code?: string }).code === 'SQLITE_BUSY')
+        throw new DataDirInUseError(`DATA_DIR ${this.dataDir} is in use by another correlator (${why}); stop it first`);
+      throw e;
+    }
+    this.held.push(db);
+    this.heldFile = fileIdAt(this.file);
   }
 }

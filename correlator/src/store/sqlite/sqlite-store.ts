@@ -75,6 +75,7 @@ import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, ty
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { DataDirLostError, DataDirWatch, type DataDirWatchEvents } from './data-dir-watch.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { storageFailure } from '../write-failure.js';
@@ -102,6 +103,8 @@ export interface SqliteStoreOptions {
    * a power cut leaves (torn-chunks.ts); without it the store refuses to open then. Default false.
    */
   rebuildLostSpans?: boolean;
+  /** Told when DATA_DIR no longer holds the store's files, or its lock file was taken again (data-dir-watch.ts). */
+  dataDirEvents?: Partial<DataDirWatchEvents>;
 }
 
 /** A request's rows and what the in-flight index needs of them; null when everything was a duplicate. */
@@ -113,6 +116,7 @@ interface PlannedWrite {
 const RESOURCE_CACHE_MAX = 10_000;
 /** The data directory's folder of span segment files. */
 const SPAN_DIR = 'spans';
+const DB_FILE = 'correlator.db';
 const NO_BYTES = new Uint8Array(0);
 /** Rows the seen filter's build reads between two turns of the event loop (a few ms). */
 const SEEN_SCAN_SLICE = 2000;
@@ -164,6 +168,8 @@ export class SqliteStore implements Store {
   private readonly spans: { dir: string; segmentBytes: number; reader: SpanBodyReader; usage: SegmentUsage } | null = null;
   /** Held while the store is open, for a store with a directory (data-dir-lock.ts). */
   private readonly lock: DataDirLock | null = null;
+  /** Whether DATA_DIR still holds the store's files, for a store with a directory. */
+  private readonly dataDirWatch: DataDirWatch | null = null;
   /** Commits of a writer thread that failed: the sink that replaced it counts from zero. */
   private commitsBefore = 0;
   /** The number of the last batch handed to the sink. */
@@ -185,7 +191,7 @@ export class SqliteStore implements Store {
     if (opts.dataDir !== ':memory:') {
       mkdirSync(opts.dataDir, { recursive: true });
       this.lock = new DataDirLock(opts.dataDir);
-      file = join(opts.dataDir, 'correlator.db');
+      file = join(opts.dataDir, DB_FILE);
       const dir = join(opts.dataDir, SPAN_DIR);
       this.spans = {
         dir,
@@ -218,6 +224,11 @@ export class SqliteStore implements Store {
       throw e;
     }
     this.db = db;
+    if (this.lock)
+      this.dataDirWatch = new DataDirWatch(opts.dataDir, [DB_FILE, `${DB_FILE}-wal`, SPAN_DIR], this.lock, {
+        onLost: opts.dataDirEvents?.onLost ?? (() => {}),
+        onRelocked: opts.dataDirEvents?.onRelocked ?? (() => {}),
+      });
     if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
@@ -461,12 +472,21 @@ export class SqliteStore implements Store {
   private writePlanned(plan: () => PlannedWrite): Promise<IngestOutcome> {
     let planned: PlannedWrite;
     try {
+      // Not planned once known lost: the store would only forget it again.
+      const lost = this.dataDirWatch?.lost;
+      if (lost) throw new DataDirLostError(lost);
       planned = plan();
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     const { outcome, write } = planned;
-    return write ? this.write(write.batch, write.spanIds, write.logKeys).then(() => outcome) : Promise.resolve(outcome);
+    // Looked at once more before the answer: a request is acknowledged only if what it sent (or
+    // the copy a duplicate stands for) is where the next start will find it.
+    const acknowledged = (): IngestOutcome => {
+      this.dataDirWatch?.verify();
+      return outcome;
+    };
+    return write ? this.write(write.batch, write.spanIds, write.logKeys).then(acknowledged) : Promise.resolve().then(acknowledged);
   }
 
   /** What storing a request's spans writes, settled synchronously. */
@@ -629,6 +649,9 @@ export class SqliteStore implements Store {
         }
       },
       (e: unknown) => {
+        // Segment files cannot be made in a directory that was removed (ENOENT): that is the cause.
+        const lost = this.dataDirWatch?.check();
+        if (lost) e = new DataDirLostError(lost);
         // Only a failure of the storage itself, not of a bad row, makes the store not ready.
         this.storageFailure = storageFailure(e) ?? this.storageFailure;
         this.inFlight.settle(seq);
@@ -1530,6 +1553,8 @@ export class SqliteStore implements Store {
 
   /** Segment files whose spans retention has deleted go too (span-body-files.ts says which may). */
   private deleteUnreferencedSegments(): void {
+    // Files are deleted by path: in a DATA_DIR replaced under the store, they are another store's.
+    if (this.dataDirWatch?.check()) return;
     this.spans?.reader.deleteUnreferenced(segment => this.st.segmentReferenced.get(segment) !== undefined);
   }
 
@@ -1538,6 +1563,8 @@ export class SqliteStore implements Store {
   }
 
   writeTrouble(): string | null {
+    const lost = this.dataDirWatch?.check();
+    if (lost) return lost;
     if (this.storageFailure === null) return null;
     // Nothing may be ingested while not ready, so the next success would never come: a small
     // write that needs a new page and a commit tells whether the storage takes writes again.
@@ -1557,6 +1584,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // The writer stops after the batches handed to it: every request it holds is answered first.
     await this.sink.close();
+    this.dataDirWatch?.stop();
     await this.checkpointer?.stop();
     this.spans?.reader.close();
     if (this.db.open) this.db.close();
