@@ -266,7 +266,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   });
 
   await app.register(otlpRoutes, { pipeline, guard, metrics, maxItemsPerRequest: config.limits.maxItemsPerRequest });
-  await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize });
+  await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize, now });
   await app.register(circuitRoutes, { store, spanJsonCache, renderWorkers });
   await app.register(traceRoutes, { store, spanJsonCache, renderWorkers });
   await app.register(correlationRoutes, { store });

@@ -10,6 +10,7 @@
 // workers run it too.
 import { readAnyValue } from '../otlp/any-value.js';
 import { isAllZero } from '../otlp/hex.js';
+import { isBefore } from '../otlp/item-times.js';
 import {
   DecodeError,
   WIRE_FIXED64,
@@ -790,7 +791,9 @@ function writeSpanFast(out: JsonBytes, s: SpanSource, resourceJson: Buffer): Wri
   out.ascii(',"startTimeUnixNano":"');
   out.nanos(startLo, startHi);
   out.ascii('","endTimeUnixNano":"');
-  out.nanos(endLo, endHi);
+  // As readFullSpan: an end before the start is shown as the start.
+  if (isBefore(endLo, endHi, startLo, startHi)) out.nanos(startLo, startHi);
+  else out.nanos(endLo, endHi);
   out.ascii('","startTimeMs":');
   out.number(startTimeMs);
   out.ascii(',"durationMs":');

@@ -8,6 +8,7 @@ import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
+import { UNKNOWN_AHEAD_MS } from '../otlp/item-times.js';
 
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -18,7 +19,8 @@ export interface ConvertedLogBatch {
   errors: { index: number; message: string }[];
 }
 
-export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): ConvertedLogBatch {
+/** `nowMs`: when the batch arrived, which its timestamps are judged by. */
+export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowMs: number): ConvertedLogBatch {
   const attrs: AttrMap = { 'service.name': batch.resource.service };
   if (batch.resource.host) attrs['host.name'] = batch.resource.host;
   if (batch.resource.env) attrs['deployment.environment.name'] = batch.resource.env;
@@ -32,7 +34,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules): Con
   };
   const out: ConvertedLogBatch = { logs: [], errors: [] };
   batch.records.forEach((raw, index) => {
-    const problem = validateRecord(raw, rules.maxAttributeValueBytes);
+    const problem = validateRecord(raw, rules.maxAttributeValueBytes, nowMs);
     if (problem) {
       out.errors.push({ index, message: problem });
       return;
@@ -77,11 +79,16 @@ function optionalId(hex: string | undefined): string {
   return hex === undefined || isZeroHex(hex) ? '' : hex.toLowerCase();
 }
 
-function validateRecord(raw: unknown, maxAttributeValueBytes: number): string | null {
+function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: number): string | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
-  if (typeof r.timestamp !== 'string' || parseRfc3339(r.timestamp) === null) {
+  const timeMs = typeof r.timestamp === 'string' ? parseRfc3339(r.timestamp) : null;
+  if (timeMs === null) {
     return `timestamp must be an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z), got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
+  }
+  // The record has no other time to be dated by, as an OTLP one has (item-times.ts).
+  if (timeMs > nowMs + UNKNOWN_AHEAD_MS) {
+    return `timestamp ${String(r.timestamp).slice(0, 60)} is more than a day ahead of this server's clock, further than any clock is off (check the sender's clock)`;
   }
   if (typeof r.message !== 'string') return 'message must be a string';
   // The limits OTLP logs have: the message is a log body, a label an attribute.

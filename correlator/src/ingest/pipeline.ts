@@ -44,12 +44,12 @@ export class IngestPipeline {
 
   /** Throws DecodeError when the body is not an OTLP request at all. */
   async tracesFromProtobuf(body: Uint8Array): Promise<IngestResult> {
-    return this.storeSpans(decodeTraceRequest(body, this.rules));
+    return this.storeSpans(decodeTraceRequest(body, this.rules, this.now()));
   }
 
   async tracesFromJson(body: unknown, source: IngestSource = 'client'): Promise<IngestResult> {
     const n = normaliseTraceJson(body);
-    const batch = decodeTraceRequest(n.binary, this.rules, n.places);
+    const batch = decodeTraceRequest(n.binary, this.rules, this.now(), n.places);
     batch.rejected += n.rejected;
     batch.rejectionMessages.unshift(...n.rejectionMessages);
     return this.storeSpans(batch, source);

@@ -3,8 +3,7 @@
 // server's clock (a sender's clock set wrong keeps its circuit first in every "most recent" list).
 // They are stored all the same: the OTLP partial_success message carries warnings with no rejection.
 
-/** A sender's clock this far ahead of ours is wrong, not skewed. */
-export const FUTURE_TOLERANCE_MS = 3_600_000;
+import { FUTURE_TOLERANCE_MS } from '../otlp/item-times.js';
 
 export interface TimeBounds {
   retentionDays: number;

@@ -16,6 +16,7 @@ import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanos
 import { msOfNanos } from '../time/rfc3339.js';
 import { checkNameLength } from './attribute-checks.js';
 import { severityNumberOfText } from './severity.js';
+import { isKnownTime, logTimeWarning } from './item-times.js';
 
 const LOGS_REQUEST: WalkNames = {
   request: 'ExportLogsServiceRequest.resource_logs',
@@ -137,9 +138,14 @@ function decodeLogRecord(
   const bodyBytes = utf8BytesOver(body, bodyLimit);
   if (bodyBytes !== null) throw new ItemRejected(`log body is ${bodyBytes} bytes, over the limit of ${bodyLimit}`);
   // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
-  let timeUnixNano = nanosFromParts(time[0], time[1]);
-  if (timeUnixNano === '0') timeUnixNano = nanosFromParts(observed[0], observed[1]);
-  if (timeUnixNano === '0') timeUnixNano = String(BigInt(Math.round(nowMs)) * 1_000_000n);
+  // A time no clock explains is unknown too (item-times.ts), or it would be kept for ever.
+  let timeUnixNano: string;
+  if (isKnownTime(time[0], time[1], nowMs)) timeUnixNano = nanosFromParts(time[0], time[1]);
+  else {
+    const byObserved = isKnownTime(observed[0], observed[1], nowMs);
+    timeUnixNano = byObserved ? nanosFromParts(observed[0], observed[1]) : String(BigInt(Math.round(nowMs)) * 1_000_000n);
+    if (time[0] !== 0 || time[1] !== 0) warnings.push(logTimeWarning(time[0], time[1], byObserved ? 'observed time' : 'arrival'));
+  }
   const timeMs = msOfNanos(BigInt(timeUnixNano));
   const found = extractLogKeys(body, attributes, resource, rules, bodyEntries, warnings);
   return {

@@ -2,6 +2,7 @@
 import type { SpanKindName } from '@correlation-station/api-schema';
 import { readKeyValueInto, readKeyValueList, setAttribute, type AttrMap } from './any-value.js';
 import { bytesToHex } from './hex.js';
+import { isBefore } from './item-times.js';
 import {
   DecodeError,
   WIRE_FIXED64,
@@ -96,7 +97,9 @@ export function readFullSpan(bytes: Uint8Array): FullSpan {
     } else r.skip(w);
   }
   span.startTimeUnixNano = nanosFromParts(start[0], start[1]);
-  span.endTimeUnixNano = nanosFromParts(end[0], end[1]);
+  // An end before the start (0 included) is no end the span had: shown as the start, as the
+  // trace's summary and the extent have it, and as Grafana can draw it (item-times.ts).
+  span.endTimeUnixNano = isBefore(end[0], end[1], start[0], start[1]) ? span.startTimeUnixNano : nanosFromParts(end[0], end[1]);
   span.startTimeMs = msFromParts(start[0], start[1]);
   span.durationMs = durationMsFromParts(start[0], start[1], end[0], end[1]);
   return span;

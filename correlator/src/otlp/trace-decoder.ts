@@ -24,8 +24,10 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
   expectWire,
+  msFromParts,
   utf8,
 } from './wire-reader.js';
+import { endWarning, isBefore, isKnownEnd, isKnownTime, startRefusal, withEndAtStart } from './item-times.js';
 
 
 const TRACE_REQUEST: WalkNames = {
@@ -35,8 +37,11 @@ const TRACE_REQUEST: WalkNames = {
   path: ['resourceSpans', 'scopeSpans', 'spans'],
 };
 
-/** `places`: where the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out. */
-export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, places: ItemPlaces | null = null): DecodedTraceBatch {
+/**
+ * `nowMs`: when it arrived, which its spans' times are judged by (item-times.ts). `places`: where
+ * the items of `buf` were in the client's body, when `buf` is a re-encoding of it that left items out.
+ */
+export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, nowMs = Date.now(), places: ItemPlaces | null = null): DecodedTraceBatch {
   const batch: DecodedTraceBatch = { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0, exportedBridges: 0 };
   const traceIds = newIdMemo();
   // One for the request, emptied before each span: one a span would be an allocation per span.
@@ -52,7 +57,7 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, p
       else {
         found.keys = null;
         found.more = null;
-        batch.spans.push(decodeSpan(r, s, e, resource, rules, traceIds, found, warnings));
+        batch.spans.push(decodeSpan(r, s, e, resource, rules, nowMs, traceIds, found, warnings));
       }
     },
     (message, count) => noteRejection(batch, message, count),
@@ -68,6 +73,7 @@ function decodeSpan(
   end: number,
   resource: DecodedResourceScope,
   rules: KeyExtractionRules,
+  nowMs: number,
   traceIds: IdMemo,
   /** Empty: the span's own keys are taken into it. */
   found: FoundKeys,
@@ -81,8 +87,12 @@ function decodeSpan(
   let parentSpanId = '';
   let name = '';
   let kind = 0;
-  let startMs = 0;
-  let endMs = 0;
+  let startLo = 0;
+  let startHi = 0;
+  let startAt = -1;
+  let endLo = 0;
+  let endHi = 0;
+  let endAt = -1;
   let statusCode = 0;
   let links: SpanLinkRef[] | null = null;
   let events = 0;
@@ -116,11 +126,15 @@ function decodeSpan(
           break;
         case 7:
           expectWire(tag, WIRE_FIXED64, 'Span.start_time_unix_nano');
-          startMs = r.fixed64NanosAsMs();
+          startAt = r.pos;
+          startLo = r.fixed32();
+          startHi = r.fixed32();
           break;
         case 8:
           expectWire(tag, WIRE_FIXED64, 'Span.end_time_unix_nano');
-          endMs = r.fixed64NanosAsMs();
+          endAt = r.pos;
+          endLo = r.fixed32();
+          endHi = r.fixed32();
           break;
         case 9: {
           expectWire(tag, WIRE_LEN, 'Span.attributes');
@@ -163,8 +177,20 @@ function decodeSpan(
   }
   if (!traceId) throw new ItemRejected(`span "${namePreview(name)}" has no trace_id`);
   if (!spanId) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no span_id`);
-  // Taken, it sat at 1970: outside every time range, and gone at the next retention sweep.
-  if (startMs === 0) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no start time (start_time_unix_nano is 0)`);
+  // Taken at 1970, it was outside every time range and gone at the next retention sweep; taken
+  // years ahead, it was never gone (item-times.ts).
+  if (!isKnownTime(startLo, startHi, nowMs)) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${startRefusal(startLo, startHi)}`);
+  const startMs = msFromParts(startLo, startHi);
+  let endMs = msFromParts(endLo, endHi);
+  let bytes = r.buf.subarray(start, end);
+  const before = isBefore(endLo, endHi, startLo, startHi);
+  if (before || !isKnownEnd(startMs, endMs, nowMs)) {
+    warnings.push(`span "${namePreview(name)}" in trace ${traceId}: ${endWarning(startLo, startHi, endLo, endHi)}`);
+    // An end before the start is shown as the start by every view as it reads the bytes; an
+    // unknown one only the extent knows of, so the stored bytes say it.
+    if (!before) bytes = withEndAtStart(bytes, startAt - start, endAt - start);
+    endMs = startMs;
+  }
   let keys = found.keys;
   if (resource.keys) keys = keys ? { ...resource.keys, ...keys } : resource.keys;
   const moreKeys = resource.moreKeys ? moreOverResource(resource.moreKeys, found) : found.more;
@@ -175,12 +201,12 @@ function decodeSpan(
     name,
     kind,
     startMs,
-    endMs: endMs < startMs ? startMs : endMs,
+    endMs,
     statusCode,
     keys,
     moreKeys,
     links,
-    bytes: r.buf.subarray(start, end),
+    bytes,
     resource,
     synthetic: false,
   };

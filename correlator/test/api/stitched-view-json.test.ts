@@ -276,7 +276,8 @@ describe('stitched view JSON written from stored span bytes', () => {
   it('writes times and durations as the reference does at the edges of 64-bit decimals', async t => {
     const check = await serializers(t);
     // [start, end] in nanoseconds: below and at 2^32, a last-four-digit group with leading zeros,
-    // the largest uint64, fractional and whole milliseconds, and an end before the start.
+    // the largest uint64, fractional and whole milliseconds, and ends before the start (0, and a
+    // nanosecond before it, where the hi words are equal).
     const times: Array<[string, string]> = [
       ['0', '0'],
       ['1', '999999'],
@@ -292,6 +293,8 @@ describe('stitched view JSON written from stored span bytes', () => {
       ['100000001', '999999999999'],
       ['1000000000000', '1000000000001'],
       ['1000000001000000000', '1000000100000000000'],
+      ['1795316688625000000', '0'],
+      ['1795316688625000001', '1795316688625000000'],
     ];
     // And pseudo-random ones around now, with every digit of the low groups in play.
     let x = 0x2545f491;
@@ -321,13 +324,18 @@ describe('stitched view JSON written from stored span bytes', () => {
     for (const [i, [start, end]] of times.entries()) {
       const span = written.get(`times ${i}`)!;
       assert.equal(span.startTimeUnixNano, start);
-      assert.equal(span.endTimeUnixNano, end);
+      // An end before the start is shown as the start, by both paths (item-times.ts).
+      assert.equal(span.endTimeUnixNano, BigInt(end) < BigInt(start) ? start : end);
       assert.equal(span.events[0]!.timeUnixNano, end);
     }
     // Durations come from the exact nanosecond difference, not from two rounded epoch times.
     assert.equal(written.get('times 1')!.durationMs, 1);
     assert.equal(written.get('times 6')!.durationMs, 0.001);
     assert.equal(written.get('times 7')!.durationMs, 0);
+    for (const name of ['times 7', 'times 13', 'times 14']) {
+      const span = written.get(name)!;
+      assert.deepEqual([span.endTimeUnixNano, span.durationMs], [span.startTimeUnixNano, 0], `${name} ends at its start`);
+    }
     assert.equal(written.get('times 12')!.startTimeMs, 1_000_000_001_000);
     assert.equal(written.get('times 4')!.durationMs, 0);
   });

@@ -10,6 +10,7 @@ import { timeWarnings } from '../../src/ingest/time-warnings.js';
 import { buildTestApp } from './app-fixture.js';
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
 
 describe('time warnings', () => {
@@ -37,7 +38,7 @@ describe('time warnings', () => {
     const now = Date.now();
     const traces = await buildTraces([
       { service: 'beorn', spans: [{ name: 'old', startMs: now - 8 * DAY, endMs: now - 8 * DAY + 5, attributes: { circuit_id: 'CKT-OLD' } }] },
-      { service: 'beorn', spans: [{ name: 'ahead', startMs: now + 366 * DAY, endMs: now + 366 * DAY + 5, attributes: { circuit_id: 'CKT-AHEAD' } }] },
+      { service: 'beorn', spans: [{ name: 'ahead', startMs: now + 2 * HOUR, endMs: now + 2 * HOUR + 5, attributes: { circuit_id: 'CKT-AHEAD' } }] },
     ]);
     const res = await app.inject({
       method: 'POST',

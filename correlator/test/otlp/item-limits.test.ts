@@ -62,7 +62,7 @@ describe('attribute and body limits, counted alike in UTF-8 bytes of the text', 
     });
 
     it(`a JSON batch label of ${what} is ${rejected ? 'rejected, its size told' : 'accepted'}`, () => {
-      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: 'm', labels: { note: textOf(bytes, wide) } }] }, rules);
+      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: 'm', labels: { note: textOf(bytes, wide) } }] }, rules, T0);
       assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `labels.note value is ${bytes} bytes, over the limit of ${LIMIT}` }] : []);
     });
 
@@ -77,7 +77,7 @@ describe('attribute and body limits, counted alike in UTF-8 bytes of the text', 
         assert.equal(batch.rejected, rejected ? 1 : 0, `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
         if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log body is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}`, form);
       }
-      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: textOf(bodyBytes, wide) }] }, rules);
+      const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: textOf(bodyBytes, wide) }] }, rules, T0);
       assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `message is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}` }] : []);
     });
   }
@@ -263,7 +263,7 @@ describe('where a rejected item was', () => {
     it(`names the place in the JSON body as sent of ${c.title}`, () => {
       // As the pipeline composes them: the normaliser's rejections, then the decoder's.
       const n = c.signal === 'traces' ? normaliseTraceJson(c.body) : normaliseLogsJson(c.body);
-      const decoded = c.signal === 'traces' ? decodeTraceRequest(n.binary, rules, n.places) : decodeLogsRequest(n.binary, rules, T0, n.places);
+      const decoded = c.signal === 'traces' ? decodeTraceRequest(n.binary, rules, Date.now(), n.places) : decodeLogsRequest(n.binary, rules, T0, n.places);
       assert.deepEqual([...n.rejectionMessages, ...decoded.rejectionMessages], c.expected, 'every rejection names its place in the body as sent');
     });
   }

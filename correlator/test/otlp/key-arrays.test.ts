@@ -51,7 +51,7 @@ describe('an array an alias names gives its key every member', () => {
       const json = normaliseTraceJson(tracesJson(t!.spans));
       for (const [form, batch] of [
         ['protobuf', decodeTraceRequest(tracesProtobuf(t!.spans), rules)],
-        ['JSON', decodeTraceRequest(json.binary, rules, json.places)],
+        ['JSON', decodeTraceRequest(json.binary, rules, Date.now(), json.places)],
       ] as const) {
         assert.ok(batch.rejected === 0 && batch.spans.length === 1, `${form}: the span is kept`);
         const span = batch.spans[0]!;

@@ -54,7 +54,7 @@ describe('a key value that cannot be a key is kept and warned about', () => {
       const json = normaliseTraceJson(tracesJson(t!.spans));
       for (const [form, batch] of [
         ['protobuf', decodeTraceRequest(tracesProtobuf(t!.spans), rules)],
-        ['JSON', decodeTraceRequest(json.binary, rules, json.places)],
+        ['JSON', decodeTraceRequest(json.binary, rules, Date.now(), json.places)],
       ] as const) {
         assert.ok(batch.rejected === 0 && batch.spans.length === 1, `${form}: the span is kept`);
         assert.ok((batch.spans[0]!.keys?.circuit_id ?? null) === key, `${form}: circuit_id ${JSON.stringify(batch.spans[0]!.keys?.circuit_id)?.slice(0, 40)}`);

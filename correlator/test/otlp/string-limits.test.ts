@@ -79,7 +79,7 @@ describe('string limits of spans, their events and resources', () => {
       const json = normaliseTraceJson(tracesJson(t!.spans));
       for (const [form, batch] of [
         ['protobuf', decodeTraceRequest(tracesProtobuf(t!.spans), rules)],
-        ['JSON', decodeTraceRequest(json.binary, rules, json.places)],
+        ['JSON', decodeTraceRequest(json.binary, rules, Date.now(), json.places)],
       ] as const) {
         assert.ok(batch.rejected === c.rejected, `${form}: ${c.rejected} rejected, got ${batch.rejected} ${JSON.stringify(batch.rejectionMessages)}`);
         assert.ok(batch.spans.length === spans.length - c.rejected, `${form}: the others are kept`);

@@ -215,7 +215,7 @@ describe('trace decoder rejections', () => {
       const spans = body.resourceSpans[0]!.scopeSpans[0]!.spans;
       c.mutate(spans.find(s => s.name === 'bad')!);
       const n = normaliseTraceJson(body);
-      const batch = decodeTraceRequest(n.binary, rules, n.places);
+      const batch = decodeTraceRequest(n.binary, rules, Date.now(), n.places);
       assert.equal(n.rejected + batch.rejected, 1);
       assert.match([...n.rejectionMessages, ...batch.rejectionMessages][0]!, c.message);
       assert.deepEqual(

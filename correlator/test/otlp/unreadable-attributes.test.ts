@@ -60,7 +60,7 @@ describe('ingest refuses a span whose attributes the views could not read', () =
       }] }] }],
     };
     const n = normaliseTraceJson(json);
-    const batch = decodeTraceRequest(n.binary, rules, n.places);
+    const batch = decodeTraceRequest(n.binary, rules, Date.now(), n.places);
     assert.ok(n.rejected + batch.rejected === 1 && batch.spans.length === 0, `rejected: ${JSON.stringify(n.rejectionMessages)}`);
     assert.ok(
       n.rejectionMessages[0] === 'resourceSpans[0].scopeSpans[0].spans[0]: attribute "deep" value nested deeper than 32 levels',

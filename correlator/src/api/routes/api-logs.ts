@@ -29,6 +29,8 @@ export interface ApiLogsOptions {
   guard: OverloadGuard;
   metrics: CoreMetrics;
   maxBatchSize: number;
+  /** The server's clock, which records' times are judged by. */
+  now: () => number;
 }
 
 
@@ -74,7 +76,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       opts.guard.holdBytes(reply, decodedBodyLength(request));
       const batch = request.body;
       if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
-      const converted = convertLogBatch(batch, opts.rules);
+      const converted = convertLogBatch(batch, opts.rules, opts.now());
       const result = await opts.pipeline
         .decodedLogs(
           converted.logs,

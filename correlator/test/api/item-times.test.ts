@@ -1,0 +1,99 @@
+// Times no clock explains (item-times.ts), through the API: a span ending in 2554 kept its circuit
+// for ever and pulled later, unrelated traces of it into one correlation with false bridges; a
+// log record dated in 2500 was never swept.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CircuitDetail, LogBatchResponse, LogListResponse, TraceDetail } from '@correlation-station/api-schema';
+import type { FastifyInstance } from 'fastify';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import { buildLogs, buildTraces, logsProtobuf, setSpanTimes, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
+
+const MIN = 60_000;
+const MAX_U64 = 2n ** 64n - 1n;
+
+async function postTraces(app: FastifyInstance, payload: Buffer): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload });
+  assert.equal(res.statusCode, 200, res.body);
+  const { partialSuccess } = otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as { partialSuccess?: { errorMessage: string } };
+  return partialSuccess?.errorMessage ?? '';
+}
+
+/** A trace of one span of `service` in circuit `circuitId`, from `startMs`, ending at `endNs` if given. */
+async function oneSpan(service: string, circuitId: string, startMs: number, endNs?: bigint, seed = 1): Promise<{ traceId: string; body: Buffer }> {
+  const [t] = await buildTraces([{ service, spans: [{ name: service, startMs, endMs: startMs + 500, attributes: { circuit_id: circuitId } }] }], seed);
+  if (endNs !== undefined) setSpanTimes(t!.spans[0]!, BigInt(startMs) * 1_000_000n, endNs);
+  return { traceId: t!.traceId, body: tracesProtobuf(t!.spans) };
+}
+
+describe('times no clock explains, through the API', () => {
+  it('keeps a span ending in 2554 from pulling later traces of its circuit into its episode', async t => {
+    const app = await buildTestApp(t, { CORR_WINDOW_SECONDS: '60' });
+    const now = Date.now();
+    const bogus = await oneSpan('beorn', 'CKT-BOGUS-END', now - 30 * MIN, MAX_U64, 1);
+    const message = await postTraces(app, bogus.body);
+    assert.match(message, /^1 warning\(s\): resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: span "beorn" in trace [0-9a-f]{32}: end_time_unix_nano 18446744073709551615 \(2554-07-21T23:34:33\.709Z\) is over an hour past both/);
+    // 20 and 30 minutes later, far outside the 60 s window of the first trace's true extent.
+    await postAccepted(app, '/v1/traces', (await oneSpan('arda', 'CKT-BOGUS-END', now - 10 * MIN, undefined, 2)).body);
+    await postAccepted(app, '/v1/traces', (await oneSpan('mdso', 'CKT-BOGUS-END', now - 1000, undefined, 3)).body);
+    const detail = (await app.inject('/api/circuits/CKT-BOGUS-END')).json<CircuitDetail>();
+    assert.equal(detail.summary.bridgeCount, 0, JSON.stringify(detail.bridges));
+    assert.ok(detail.summary.lastSeenMs < now + MIN, `lastSeen ${detail.summary.lastSeen}`);
+    // The views show the end the extent has.
+    const trace = (await app.inject(`/api/traces/${bogus.traceId}`)).json<TraceDetail>();
+    assert.equal(trace.spans[0]!.endTimeUnixNano, trace.spans[0]!.startTimeUnixNano);
+    assert.equal(trace.summary.durationMs, 0);
+  });
+
+  it('lets retention delete a span ending in 2554', async t => {
+    const app = await buildTestApp(t);
+    const now = Date.now();
+    await postTraces(app, (await oneSpan('beorn', 'CKT-IMMORTAL', now - 10 * MIN, MAX_U64)).body);
+    const steps = app.correlator.store.pruneStepwise(now - MIN);
+    while (!steps.next().done);
+    assert.equal((await app.inject('/api/circuits/CKT-IMMORTAL')).statusCode, 404);
+  });
+
+  it('rejects a span starting more than a day ahead, naming it', async t => {
+    const app = await buildTestApp(t);
+    const ahead = await oneSpan('beorn', 'CKT-AHEAD', Date.now() + 2 * 86_400_000);
+    assert.match(
+      await postTraces(app, ahead.body),
+      /^1 span\(s\) rejected: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: span "beorn" in trace [0-9a-f]{32} has no start time: start_time_unix_nano \d{19} \(\S+Z\) is more than a day ahead of this server's clock/,
+    );
+    assert.equal((await app.inject('/api/circuits/CKT-AHEAD')).statusCode, 404);
+  });
+
+  it('dates a log record of 2500 by its observed time, and refuses one on the JSON batch', async t => {
+    const app = await buildTestApp(t);
+    const now = Date.now();
+    const year2500 = Date.UTC(2500, 0, 1);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/logs',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: logsProtobuf(await buildLogs('arda', [{ body: 'circuit_id=CKT-LOG-2500 up', atMs: year2500 }])),
+    });
+    const { partialSuccess } = otlpTypes().ExportLogsServiceResponse.decode(res.rawPayload).toJSON() as { partialSuccess?: { errorMessage: string } };
+    assert.match(
+      partialSuccess?.errorMessage ?? '',
+      /^1 warning\(s\): resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[0\]: time_unix_nano 16725225600000000000 \(2500-01-01T00:00:00\.000Z\) is more than a day ahead of this server's clock, further than any clock is off: taken as unknown, the record is dated by its observed time$/,
+      res.body,
+    );
+    const { logs } = (await app.inject('/api/logs?circuit_id=CKT-LOG-2500')).json<LogListResponse>();
+    assert.equal(logs.length, 1);
+    assert.ok(Math.abs(logs[0]!.timeMs - now) < MIN, `dated ${new Date(logs[0]!.timeMs).toISOString()}`);
+    const steps = app.correlator.store.pruneStepwise(now + MIN);
+    while (!steps.next().done);
+    assert.equal((await app.inject('/api/logs?circuit_id=CKT-LOG-2500')).json<LogListResponse>().logs.length, 0, 'swept');
+
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: { resource: { service: 'arda' }, records: [{ timestamp: '2500-01-01T00:00:00Z', message: 'x', circuit_id: 'CKT-B' }] },
+    });
+    const body = batch.json<LogBatchResponse>();
+    assert.deepEqual([body.accepted, body.rejected], [0, 1], batch.body);
+    assert.match(body.errors[0]!.message, /^timestamp 2500-01-01T00:00:00Z is more than a day ahead of this server's clock/);
+  });
+});
