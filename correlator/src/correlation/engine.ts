@@ -49,13 +49,22 @@ export interface StateLoader {
   /** The members a stored correlation already counted (traces, and its logs as one), 0 if none. */
   persistedMembers(correlationId: string): number;
   /**
-   * The stored correlations and member traces of (key, value) that reach [fromMs, toMs], and the
-   * key value's bridges into their traces: the episodes late data may have joined. Its logs of no
-   * trace are those in the range outside `counted`, the span whose logs the asking episode has
-   * counted already (all of them when null). Null when there are none. `maxTraces` bounds the
-   * members listed, the first by time; Infinity lists them all.
+   * The stored correlations and member traces of (key, value) that reach [fromMs, toMs]: the
+   * episodes late data may have joined. Its logs of no trace are those in the range outside
+   * `counted`, the span whose logs the asking episode has counted already (all of them when null). Null when there are none. `maxTraces` bounds the
+   * members listed, the first by time; Infinity lists them all. `reached`: a range within which
+   * the asking episode has merged every stored one already; the store may then leave out the
+   * members and correlations that reach no further (which the engine would skip as its own).
    */
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted: TimeSpan | null): NearbyEpisodes | null;
+  episodesNear(
+    key: string,
+    value: string,
+    fromMs: number,
+    toMs: number,
+    maxTraces: number,
+    counted: TimeSpan | null,
+    reached: TimeSpan | null,
+  ): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
   /**
@@ -110,7 +119,6 @@ export interface NearbyEpisodes {
    * episode of their own or widen one.
    */
   looseLogs: LooseLogSpan | null;
-  bridges: BridgePlan[];
 }
 
 export interface EngineOptions {
@@ -188,6 +196,8 @@ export class CorrelationEngine {
   /** Span links into traces not seen yet, by the linked trace (rememberLinkInto). */
   private readonly pendingLinkSources = new Map<string, string[]>();
   private readonly groups: TieredMap<KeyGroup>;
+  /** Episodes whose merge rounds ran out: the next look for episodes near one checks its whole reach. */
+  private readonly reachUnmerged = new Set<string>();
   private readonly now: () => number;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
 
@@ -756,15 +766,24 @@ export class CorrelationEngine {
       if (!before.whole && g.firstMs >= before.firstMs && g.lastMs <= before.lastMs) continue;
       // Each merge widens the episode again: bounded, as a chain of episodes could be long.
       let merged = false;
-      for (let round = 0; round < MAX_MERGE_ROUNDS; round++) {
+      let done = false;
+      // An episode from hot state has merged every episode within reach of its span at the start
+      // of the batch (it looks whenever it widens), unless its rounds ran out: only what lies
+      // beyond that reach can be new. Looking within it again read all the episode's members and
+      // its own correlation each time it widened, so each trace cost more the more the episode had.
+      const w = this.opts.windowMs;
+      const reached = before.whole || this.reachUnmerged.delete(g.mapKey) ? null : { firstMs: before.firstMs - w, lastMs: before.lastMs + w };
+      for (let round = 0; round < MAX_MERGE_ROUNDS && !done; round++) {
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
         // A group read back is counted again even when there is nothing to take in; a merge counts
         // the whole span it widens to.
         const counted = round > 0 ? { firstMs, lastMs } : before.whole ? null : before;
-        if (!this.absorbNearby(g, batch, counted)) break;
+        done = !this.absorbNearby(g, batch, counted, round === 0 ? reached : null);
+        if (done) break;
         merged = true;
-        if (g.firstMs >= firstMs && g.lastMs <= lastMs) break;
+        done = g.firstMs >= firstMs && g.lastMs <= lastMs;
       }
+      if (!done) this.reachUnmerged.add(g.mapKey);
       // A group read back may hold members its stored id was not made from.
       if (merged || before.whole || g.firstMs < before.firstMs) {
         const id = correlationId(g.method, g.value, g.firstMs);
@@ -778,9 +797,10 @@ export class CorrelationEngine {
 
   /**
    * Merges into g the episodes within its window; whether there were any. `counted` is the span
-   * whose logs of no trace g has counted, null to count them all again.
+   * whose logs of no trace g has counted, null to count them all again; `reached`, the range within
+   * which it has merged every stored episode already (StateLoader.episodesNear).
    */
-  private absorbNearby(g: KeyGroup, batch: BatchContext, counted: TimeSpan | null): boolean {
+  private absorbNearby(g: KeyGroup, batch: BatchContext, counted: TimeSpan | null, reached: TimeSpan | null): boolean {
     const w = this.opts.windowMs;
     const [firstMs, lastMs] = [g.firstMs, g.lastMs];
     const reaches = (f: number, l: number): boolean => l >= firstMs - w && f <= lastMs + w;
@@ -808,7 +828,7 @@ export class CorrelationEngine {
     // own, and a lone trace after them (an episode of one has no correlation row) was never merged,
     // so the episode's span and count of episodes depended on arrival order. The members in reach
     // are those of the episodes being merged, which combine reads all of anyway.
-    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, Infinity, counted);
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, Infinity, counted, reached);
     if (near) {
       for (const c of near.correlations) {
         if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;
@@ -831,7 +851,11 @@ export class CorrelationEngine {
       else if (near?.looseLogs) addLooseLogs(g, near.looseLogs);
       return false;
     }
-    this.combine(g, parts, near?.bridges ?? [], batch);
+    // The bridges into what it merges, read only now: most widenings merge nothing, and reading
+    // those into all the episode's own members made each request's cost grow with the episode.
+    const listed = new Set(near?.members.map(m => m.traceId));
+    for (const c of near?.correlations ?? []) for (const id of c.traceIds) listed.add(id);
+    this.combine(g, parts, listed.size === 0 ? [] : this.loader.bridgesInto(g.key, g.value, [...listed]), batch);
     // The merged episode is the key value's episode from now on, in this batch and in hot state.
     // The one it replaces as the batch's, out of reach this round, is left for the next round to
     // find: dropped here, a merge that widened toward it later in the same request missed it, and

@@ -287,7 +287,7 @@ for (const [mode, liveEntries] of [
         episodesNear: (_key, _value, fromMs, toMs, _max, counted) => {
           asked.push(`near ${fromMs}..${toMs} counted ${counted ? `${counted.firstMs}..${counted.lastMs}` : 'none'}`);
           const loose = spanOf(stored.filter(l => l.timeMs >= fromMs && l.timeMs <= toMs && !(counted && l.timeMs >= counted.firstMs && l.timeMs <= counted.lastMs)));
-          return loose && { correlations: [], members: [], looseLogs: loose, bridges: [] };
+          return loose && { correlations: [], members: [], looseLogs: loose };
         },
         looseLogs: (_key, _value, fromMs, toMs) => (asked.push(`looseLogs ${fromMs}..${toMs}`), spanOf(stored.filter(l => l.timeMs >= fromMs && l.timeMs <= toMs))),
       };

@@ -341,6 +341,10 @@ export class SqliteStore implements Store {
         `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY first_ms LIMIT ?`,
       ),
+      circuitMembersStartingIn: d.prepare(
+        `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND first_ms > ? AND first_ms <= ?
+         ORDER BY first_ms LIMIT ?`,
+      ),
       groupHasRefusal: d
         .prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
@@ -776,7 +780,15 @@ export class SqliteStore implements Store {
     return looseLogSpan(this.st.looseLogsAround.get(key, value, fromMs, except.firstMs, key, value, except.lastMs, toMs) as LooseLogsRow);
   }
 
-  episodesNear(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, counted: TimeSpan | null): NearbyEpisodes | null {
+  episodesNear(
+    key: string,
+    value: string,
+    fromMs: number,
+    toMs: number,
+    maxTraces: number,
+    counted: TimeSpan | null,
+    reached: TimeSpan | null = null,
+  ): NearbyEpisodes | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
     // whether one exists takes 4 µs; the members query sets up a sort for its ORDER BY even when it
@@ -793,14 +805,23 @@ export class SqliteStore implements Store {
           : this.looseLogsIn(key, value, fromMs, toMs);
     // A full episode spans the traces it refused, which are no member (schema.ts, version 8).
     if (!hasMember && !looseLogs && this.st.groupHasRefusal.get(key, value, fromMs, toMs) === undefined) return null;
-    const members = hasMember
-      ? (this.st.groupMembers.all(key, value, fromMs, toMs, Number.isFinite(maxTraces) ? maxTraces : -1) as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
-          traceId: m.trace_id,
-          firstMs: m.first_ms,
-          lastMs: m.last_ms,
-        }))
-      : [];
-    const correlations = (this.st.groupCorrelations.all(key, value, fromMs, toMs) as CorrelationDbRow[]).map(r => {
+    const limit = Number.isFinite(maxTraces) ? maxTraces : -1;
+    // An episode that reached only later (the usual widening, as time goes on) and has merged all
+    // within its reach before: what reaches beyond that reach and not into it starts after it, and
+    // the circuit index and the correlations' by last datum find it without reading the episode's
+    // own members and row, which it leaves out anyway. Other keys have no index by time: all read.
+    const after = reached !== null && key === 'circuit_id' && fromMs >= reached.firstMs && toMs > reached.lastMs ? reached.lastMs : null;
+    const memberRows = !hasMember
+      ? []
+      : after === null
+        ? this.st.groupMembers.all(key, value, fromMs, toMs, limit)
+        : this.st.circuitMembersStartingIn.all(value, after, toMs, limit);
+    const members = (memberRows as { trace_id: string; first_ms: number; last_ms: number }[]).map(m => ({
+      traceId: m.trace_id,
+      firstMs: m.first_ms,
+      lastMs: m.last_ms,
+    }));
+    const correlations = (this.st.groupCorrelations.all(key, value, after ?? fromMs, toMs) as CorrelationDbRow[]).map(r => {
       const c = toCorrelation(r);
       // Its logs of no trace are one member, as the engine counts them; its traces' own logs are none.
       const loose = this.st.hasLooseLog.get(key, value, c.firstSeenMs, c.lastSeenMs) !== undefined;
@@ -817,12 +838,7 @@ export class SqliteStore implements Store {
         members: c.traceIds.length > 0 ? c.traceIds.length + (loose ? 1 : 0) : 0,
       };
     });
-    // Only bridges into these traces: the engine keeps those into the members of what it merges.
-    // Reading all of the key value's grew each request's cost with a long-lived circuit's history.
-    const traceIds = new Set(members.map(m => m.traceId));
-    for (const c of correlations) for (const id of c.traceIds) traceIds.add(id);
-    const bridges = traceIds.size === 0 ? [] : this.bridgesInto(key, value, [...traceIds]);
-    return { correlations, members, looseLogs, bridges };
+    return { correlations, members, looseLogs };
   }
 
   loadGroup(key: string, value: string, fromMs: number, toMs: number, maxTraces: number, holding?: string): KeyGroup | null {
@@ -866,8 +882,9 @@ export class SqliteStore implements Store {
     const services = c ? [...c.services] : [...new Set([...rows.flatMap(t => JSON.parse(t.services) as string[]), ...(loose?.services ?? [])])];
     // Only this episode's bridges: the key's other episodes keep theirs, which restitching this
     // one would otherwise remove as no longer planned.
-    const memberIds = new Set(traceIds);
-    const bridges = new Map(near.bridges.filter(b => memberIds.has(b.childTraceId)).map(b => [b.childTraceId, b]));
+    const listed = new Set(near.members.map(m => m.traceId));
+    for (const x of near.correlations) for (const id of x.traceIds) listed.add(id);
+    const bridges = new Map(this.bridgesInto(key, value, traceIds.filter(id => listed.has(id))).map(b => [b.childTraceId, b]));
     return {
       mapKey: groupMapKey(key, value),
       id: c?.id ?? correlationId(keyMatchMethod(key as BusinessKeyName), value, firstMs),
