@@ -146,8 +146,11 @@ export interface Store extends StateLoader {
   retryExports(refs: readonly string[], error: string, dueMs: number): void;
   exportQueueDepth(): number;
 
-  /** Retention: deletes what is older than the cutoff, a slice per step, for a caller that yields between them. */
-  pruneStepwise(cutoffMs: number): Generator<void, PruneResult>;
+  /**
+   * Retention: deletes what is older than the cutoff, a slice per step, for a caller that yields
+   * between them; each step gives what hot state may still hold of the slice's data, to forget.
+   */
+  pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneResult>;
   ping(): boolean;
   /**
    * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,

@@ -2,6 +2,7 @@
 // summed into: a circuit summary after a sweep describes only what is left.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { TouchedState } from '../../src/correlation/engine.js';
 import type {
   CircuitDetail,
   CorrelationListResponse,
@@ -9,6 +10,7 @@ import type {
 } from '@correlation-station/api-schema';
 import { SpanKind, buildLogs, buildTraces, logsJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from '../api/app-fixture.js';
+import { pruneInSlices } from '../../src/store/sqlite/retention.js';
 
 const DAY = 86_400_000;
 const CID = 'CIRC-RETAIN';
@@ -421,5 +423,62 @@ describe('retention', () => {
       (await app.inject('/api/circuits')).json<{ circuits: unknown[] }>().circuits.length,
       0,
     );
+  });
+
+  describe('part-way', () => {
+    // EARLY's 10 old traces are the oldest (the first slice of 10); LATE has 10 old and one kept.
+    const load = async (t: Parameters<typeof buildTestApp>[0]) => {
+      const app = await buildTestApp(t);
+      const old = Date.now() - 8 * DAY;
+      const specs = [
+        ...Array.from({ length: 10 }, (_, i) => ({ circuit: 'EARLY', at: old + i })),
+        ...Array.from({ length: 10 }, (_, i) => ({ circuit: 'LATE', at: old + 1000 + i })),
+        { circuit: 'LATE', at: Date.now() - 3_600_000 },
+      ];
+      const traces = await buildTraces(
+        specs.map(({ circuit, at }) => ({
+          service: 'beorn',
+          spans: [{ name: 'x', startMs: at, endMs: at + 1, attributes: { circuit_id: circuit } }],
+        })),
+        5,
+      );
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf' },
+        payload: tracesProtobuf(traces.flatMap(x => x.spans)),
+      });
+      assert.equal(r.statusCode, 200, r.body);
+      return app;
+    };
+    const summary = async (app: Awaited<ReturnType<typeof buildTestApp>>, circuit: string) => {
+      const r = await app.inject(`/api/circuits/${circuit}`);
+      if (r.statusCode === 404) return null;
+      const d = r.json<CircuitDetail>();
+      return { traces: d.summary.traceCount, spans: d.summary.spanCount, listed: d.traces.length };
+    };
+
+    it('counts only what is left after each slice, not at the end of the sweep', async t => {
+      const app = await load(t);
+      const steps = pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, 10);
+      app.correlator.engine.forget(steps.next().value as TouchedState);
+      assert.equal(await summary(app, 'EARLY'), null, 'all of its traces went in the first slice');
+      assert.deepEqual(await summary(app, 'LATE'), { traces: 11, spans: 11, listed: 11 });
+      app.correlator.engine.forget(steps.next().value as TouchedState);
+      assert.deepEqual(await summary(app, 'LATE'), { traces: 1, spans: 1, listed: 1 });
+    });
+
+    it('leaves a store the next sweep finishes when one stops part-way (a crash, a kill)', async t => {
+      const app = await load(t);
+      // One slice committed, then the sweep is never resumed.
+      pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, 10).next();
+      const rest = app.correlator.store.prune(Date.now() - 7 * DAY);
+      app.correlator.engine.forget(rest.touched);
+      assert.equal(rest.traces, 10);
+      assert.equal(await summary(app, 'EARLY'), null);
+      assert.deepEqual(await summary(app, 'LATE'), { traces: 1, spans: 1, listed: 1 });
+      const listed = (await app.inject('/api/circuits')).json<{ circuits: { circuitId: string }[] }>().circuits;
+      assert.deepEqual(listed.map(c => c.circuitId), ['LATE']);
+    });
   });
 });

@@ -17,7 +17,7 @@ import {
   type TraceSummary,
 } from '@correlation-station/api-schema';
 import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
-import type { LooseLogSpan, NearbyEpisodes, TimeSpan } from '../../correlation/engine.js';
+import type { LooseLogSpan, NearbyEpisodes, TimeSpan, TouchedState } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { keyGroupsOf } from './key-groups-of.js';
@@ -1562,7 +1562,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  *pruneStepwise(cutoffMs: number): Generator<void, PruneResult> {
+  *pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneResult> {
     const result = yield* pruneInSlices(this.db, cutoffMs);
     this.deleteUnreferencedSegments();
     return result;
