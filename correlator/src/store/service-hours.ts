@@ -16,38 +16,45 @@ export function hourOf(ms: number): number {
 }
 
 /**
- * The distinct (hour, service) pairs of a set of traces. Traces are added with their services as
- * the JSON array stored on their rows: most traces of a request share a few such arrays, so each
- * is parsed once per hour rather than once per trace.
+ * The distinct (hour, service) pairs of a set of traces, each with the last datum of the traces
+ * that mark it: retention deletes a trace once its last datum is older than the cutoff, so a pair
+ * whose last datum is older has no trace left (judged by the hour's end instead, a service whose
+ * data retention had deleted was listed until the hour ended, up to an hour past a short
+ * retention). Traces are added with their services as the JSON array stored on their rows: most
+ * traces of a request share a few such arrays, so each is parsed once per hour rather than once
+ * per trace.
  */
 export class ServiceHourSet {
-  private readonly byHour = new Map<number, Set<string>>();
+  /** Per hour, the last datum of the traces of each services array. */
+  private readonly byHour = new Map<number, Map<string, number>>();
 
   /** A trace whose data spans firstMs..lastMs, of these services (a JSON array of names). */
   add(firstMs: number, lastMs: number, servicesJson: string): void {
     if (servicesJson === '[]') return;
+    const endMs = Math.max(firstMs, lastMs);
     const first = hourOf(firstMs);
-    const last = hourOf(Math.max(firstMs, lastMs));
+    const last = hourOf(endMs);
     if ((last - first) / SERVICE_HOUR_MS >= MAX_HOURS_PER_TRACE) {
-      this.mark(first, servicesJson);
-      this.mark(last, servicesJson);
+      this.mark(first, servicesJson, endMs);
+      this.mark(last, servicesJson, endMs);
       return;
     }
-    for (let h = first; h <= last; h += SERVICE_HOUR_MS) this.mark(h, servicesJson);
+    for (let h = first; h <= last; h += SERVICE_HOUR_MS) this.mark(h, servicesJson, endMs);
   }
 
-  /** Each pair once, hours ascending. */
-  *pairs(): Generator<[hourMs: number, service: string]> {
+  /** Each pair once, hours ascending, with its last datum. */
+  *pairs(): Generator<[hourMs: number, service: string, lastMs: number]> {
     for (const hour of [...this.byHour.keys()].sort((a, b) => a - b)) {
-      const services = new Set<string>();
-      for (const json of this.byHour.get(hour)!) for (const s of JSON.parse(json) as string[]) services.add(s);
-      for (const s of services) yield [hour, s];
+      const services = new Map<string, number>();
+      for (const [json, lastMs] of this.byHour.get(hour)!)
+        for (const s of JSON.parse(json) as string[]) services.set(s, Math.max(lastMs, services.get(s) ?? -Infinity));
+      for (const [s, lastMs] of services) yield [hour, s, lastMs];
     }
   }
 
-  private mark(hour: number, servicesJson: string): void {
-    let set = this.byHour.get(hour);
-    if (!set) this.byHour.set(hour, (set = new Set()));
-    set.add(servicesJson);
+  private mark(hour: number, servicesJson: string, lastMs: number): void {
+    let arrays = this.byHour.get(hour);
+    if (!arrays) this.byHour.set(hour, (arrays = new Map()));
+    arrays.set(servicesJson, Math.max(lastMs, arrays.get(servicesJson) ?? -Infinity));
   }
 }

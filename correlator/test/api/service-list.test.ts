@@ -72,6 +72,18 @@ describe('GET /api/services', () => {
     assert.deepEqual(await services(app, ''), ['palantir']);
   });
 
+  it('forgets a service as soon as retention removed its traces of an hour, not when the hour ends', async t => {
+    const app = await buildTestApp(t);
+    const built = await buildTraces([
+      { service: 'beorn', spans: [{ name: 'early', startMs: T0 + 10 * M, endMs: T0 + 11 * M }] },
+      { service: 'arda', spans: [{ name: 'late', startMs: T0 + 40 * M, endMs: T0 + 41 * M }] },
+    ]);
+    await postAccepted(app, '/v1/traces', tracesProtobuf(built.flatMap(t => t.spans)));
+    const steps = app.correlator.store.pruneStepwise(T0 + 20 * M);
+    while (!steps.next().done);
+    assert.deepEqual(await services(app, `?from=${T0}&to=${T0 + 30 * M}`), ['arda']);
+  });
+
   const refusals = [
     { query: `?from=${T0 + H}&to=${T0}`, status: 400, names: 'from' },
     { query: '?from=yesterday', status: 400, names: 'yesterday' },

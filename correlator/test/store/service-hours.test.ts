@@ -63,8 +63,27 @@ describe('ServiceHourSet', () => {
     it(c.name, () => {
       const set = new ServiceHourSet();
       for (const [first, last, services] of c.traces) set.add(first, last, services);
-      assert.deepEqual([...set.pairs()], c.pairs);
+      assert.deepEqual([...set.pairs()].map(([hour, service]) => [hour, service]), c.pairs);
     });
+
+  it('gives each pair the last datum of the traces that mark it, which retention judges it by', () => {
+    const set = new ServiceHourSet();
+    set.add(T0 + 1, T0 + 2, '["beorn"]');
+    set.add(T0 + 3, T0 + H + 4, '["arda","beorn"]');
+    set.add(T0 + 5, T0 + 6, '["arda"]');
+    // A last time before the first: the first is its last datum.
+    set.add(T0 + 9, T0 + 7, '["mdso"]');
+    assert.deepEqual(
+      [...set.pairs()],
+      [
+        [T0, 'beorn', T0 + H + 4],
+        [T0, 'arda', T0 + H + 4],
+        [T0, 'mdso', T0 + 9],
+        [T0 + H, 'arda', T0 + H + 4],
+        [T0 + H, 'beorn', T0 + H + 4],
+      ],
+    );
+  });
 
   it('hourOf floors to the hour, before 1970 too', () => {
     assert.deepEqual([hourOf(T0), hourOf(T0 + H - 1), hourOf(T0 + H), hourOf(-1)], [T0, T0, T0 + H, -H]);

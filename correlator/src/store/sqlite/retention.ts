@@ -8,7 +8,6 @@ import type { PruneResult } from '../store.js';
 import type { TouchedState } from '../../correlation/engine.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
-import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { RetentionRecount } from './retention-recount.js';
 
 /** Traces deleted per transaction, so the writer thread gets the lock between slices. */
@@ -66,8 +65,8 @@ function statements(db: Database.Database) {
     strayBridges: db.prepare(
       'DELETE FROM bridges WHERE child_start_ms < ? AND (child_ref NOT IN (SELECT id FROM traces) OR parent_ref NOT IN (SELECT id FROM traces)) RETURNING key, value',
     ),
-    // Hours that ended before the cutoff: their traces are gone, but for one still running since.
-    serviceHours: db.prepare('DELETE FROM service_hours WHERE hour_ms <= ?'),
+    // Services of an hour whose traces there are all gone (service-hours.ts).
+    serviceHours: db.prepare('DELETE FROM service_hours WHERE last_ms < ?'),
   };
 }
 
@@ -134,7 +133,7 @@ export function* pruneInSlices(
     const bridges = st.strayBridges.all(cutoffMs) as { key: string; value: string }[];
     result.spans += bridges.length;
     for (const b of bridges) note(b.key, b.value);
-    st.serviceHours.run(cutoffMs - SERVICE_HOUR_MS);
+    st.serviceHours.run(cutoffMs);
     return [];
   });
   return result;

@@ -316,7 +316,7 @@ export class RowWriter {
       if (t.keysGained) rekeyedTraceRows.set(id, keysBefore);
     }
     // Mostly rows already there: a lookup each, a few per request.
-    for (const [hour, service] of serviceHours.pairs()) st.markServiceHour.run(hour, service);
+    for (const [hour, service, lastMs] of serviceHours.pairs()) st.markServiceHour.run(hour, service, lastMs);
     for (const c of w.circuits) {
       const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
       const services = existing ? (JSON.parse(existing.services) as string[]) : [];
@@ -537,7 +537,10 @@ function prepareWrites(d: Database.Database) {
          log_count = log_count + excluded.log_count, services = excluded.services, keys = excluded.keys,
          updated_ms = excluded.updated_ms`,
     ),
-    markServiceHour: d.prepare('INSERT OR IGNORE INTO service_hours (hour_ms, service) VALUES (?, ?)'),
+    markServiceHour: d.prepare(
+      `INSERT INTO service_hours (hour_ms, service, last_ms) VALUES (?, ?, ?)
+       ON CONFLICT (hour_ms, service) DO UPDATE SET last_ms = excluded.last_ms WHERE excluded.last_ms > last_ms`,
+    ),
     insertLooseLog: d.prepare('INSERT INTO loose_logs (key, value, time_ms, service) VALUES (?, ?, ?, ?)'),
     bumpCircuitTraces: d.prepare(
       'UPDATE circuits SET trace_count = trace_count + ? WHERE circuit_id = ?',

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
-import { ServiceHourSet } from '../service-hours.js';
+import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 
 export const SCHEMA_VERSION = 14;
 
@@ -185,6 +185,8 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 CREATE TABLE IF NOT EXISTS service_hours (
   hour_ms INTEGER NOT NULL,
   service TEXT NOT NULL,
+  -- The last datum of the traces that marked it (version 14, service-hours.ts).
+  last_ms REAL NOT NULL,
   PRIMARY KEY (hour_ms, service)
 ) WITHOUT ROWID;
 `;
@@ -397,8 +399,16 @@ function fillServiceHours(db: Database.Database): void {
     [number, number, string]
   >)
     hours.add(firstMs, lastMs, services);
-  const mark = db.prepare('INSERT OR IGNORE INTO service_hours (hour_ms, service) VALUES (?, ?)');
-  for (const [hour, service] of hours.pairs()) mark.run(hour, service);
+  const mark = db.prepare('INSERT OR IGNORE INTO service_hours (hour_ms, service, last_ms) VALUES (?, ?, ?)');
+  for (const [hour, service, lastMs] of hours.pairs()) mark.run(hour, service, lastMs);
+}
+
+// Version 14 keeps the last datum of the traces that marked an hour (service-hours.ts), which
+// retention judges a pair by. The upgrade gives each pair its hour's end, by which the sweep
+// judged it before.
+function addServiceHourLastColumn(db: Database.Database): void {
+  db.exec(`ALTER TABLE service_hours ADD COLUMN last_ms REAL NOT NULL DEFAULT 0;
+    UPDATE service_hours SET last_ms = hour_ms + ${SERVICE_HOUR_MS} - 1;`);
 }
 
 // Version 12 keeps a trace's ERROR lines (error_log_count) beside its error spans (error_count):
@@ -457,6 +467,7 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     if (version !== null && version >= 2 && version < 10) addSpanExtentColumns(db);
     // Version 1's traces table is created anew by the DDL below, with the column.
     if (version !== null && version >= 2 && version < 12) addErrorLogColumn(db);
+    if (version !== null && version >= 11 && version < 14) addServiceHourLastColumn(db);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
