@@ -571,3 +571,17 @@ test("a schema 13 data directory gets the table of logs' further circuits, empty
   assert.deepEqual((await store.logs({ circuit_id: CIRCUIT, limit: 10 })).map(l => l.body), ['bulk activation failed']);
   assert.deepEqual(await store.logs({ circuit_id: 'OTHER', limit: 10 }), [], 'a log stored before names its first circuit only');
 });
+
+test("a schema 13 data directory's service hours are judged by their hour's end, as they were before", async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v13.sql', import.meta.url), 'utf8');
+  const HOUR = 3_600_000;
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '13'); INSERT INTO service_hours (hour_ms, service) VALUES (${HOUR}, 'beorn');`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(store.db.prepare('SELECT hour_ms, service, last_ms FROM service_hours').all(), [{ hour_ms: HOUR, service: 'beorn', last_ms: 2 * HOUR - 1 }]);
+  assert.deepEqual(await store.services({ fromMs: 2 * HOUR - 1, toMs: 3 * HOUR }), ['beorn'], 'its hour still holds its last minute');
+});

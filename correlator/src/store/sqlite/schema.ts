@@ -3,7 +3,7 @@ import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -185,7 +185,7 @@ CREATE INDEX IF NOT EXISTS export_queue_due ON export_queue(due_ms);
 CREATE TABLE IF NOT EXISTS service_hours (
   hour_ms INTEGER NOT NULL,
   service TEXT NOT NULL,
-  -- The last datum of the traces that marked it (version 14, service-hours.ts).
+  -- The last datum of the traces that marked it (version 15, service-hours.ts).
   last_ms REAL NOT NULL,
   PRIMARY KEY (hour_ms, service)
 ) WITHOUT ROWID;
@@ -403,7 +403,7 @@ function fillServiceHours(db: Database.Database): void {
   for (const [hour, service, lastMs] of hours.pairs()) mark.run(hour, service, lastMs);
 }
 
-// Version 14 keeps the last datum of the traces that marked an hour (service-hours.ts), which
+// Version 15 keeps the last datum of the traces that marked an hour (service-hours.ts), which
 // retention judges a pair by. The upgrade gives each pair its hour's end, by which the sweep
 // judged it before.
 function addServiceHourLastColumn(db: Database.Database): void {
@@ -467,7 +467,7 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     if (version !== null && version >= 2 && version < 10) addSpanExtentColumns(db);
     // Version 1's traces table is created anew by the DDL below, with the column.
     if (version !== null && version >= 2 && version < 12) addErrorLogColumn(db);
-    if (version !== null && version >= 11 && version < 14) addServiceHourLastColumn(db);
+    if (version !== null && version >= 11 && version < 15) addServiceHourLastColumn(db);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
