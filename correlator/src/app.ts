@@ -36,6 +36,7 @@ import { rpcStatus } from './otlp/responses.js';
 import { dataDirRefusal } from './store/sqlite/open-refusal.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
+import { RetentionSweeper } from './runtime/retention-sweeper.js';
 
 export interface AppOptions {
   config: Readonly<Config>;
@@ -43,6 +44,8 @@ export interface AppOptions {
   now?: () => number;
   /** Overrides for tests: fetch used by exporters. */
   fetchImpl?: typeof fetch;
+  /** For tests: awaited between slices of a retention sweep, to hold one part-way. */
+  retentionBetweenSlices?: () => Promise<void>;
 }
 
 export interface CorrelatorHandles {
@@ -56,6 +59,8 @@ export interface CorrelatorHandles {
 declare module 'fastify' {
   interface FastifyInstance {
     correlator: CorrelatorHandles;
+    /** Retention sweeps run in the background: `idle()` settles when none runs. */
+    retention: RetentionSweeper;
   }
   interface FastifyContextConfig {
     otlpSignal?: 'traces' | 'logs';
@@ -65,8 +70,6 @@ declare module 'fastify' {
     acceptedMediaTypes?: readonly string[];
   }
 }
-
-const RETENTION_SWEEP_MS = 60 * 60_000;
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
@@ -283,43 +286,25 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     ...(opts.now ? { now: opts.now } : {}),
   });
 
-  // A slice at a time, yielding between them: a sweep of a large backlog held the event loop for
-  // its whole run (655 ms for 535k spans), and every request with it.
-  let sweeping = false;
-  let closing = false;
-  const prune = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const steps = store.pruneStepwise(now() - config.retentionDays * 86_400_000);
-      let step = steps.next();
-      while (!step.done) {
-        await new Promise(resolve => setImmediate(resolve));
-        if (closing) return;
-        step = steps.next();
-      }
-      const { touched, ...r } = step.value;
-      // Hot state must not bring deleted traces back into correlations it writes again.
-      engine.forget(touched);
-      if (r.spans + r.logs + r.traces > 0) app.log.info({ pruned: r }, 'retention sweep');
-    } catch (e) {
-      app.log.error({ err: e }, 'retention sweep failed');
-    } finally {
-      sweeping = false;
-    }
-  };
-  let retentionTimer: NodeJS.Timeout | null = null;
+  const retention = new RetentionSweeper({
+    store,
+    retentionDays: config.retentionDays,
+    now,
+    forget: touched => engine.forget(touched),
+    log: app.log,
+    ...(opts.retentionBetweenSlices ? { betweenSlices: opts.retentionBetweenSlices } : {}),
+  });
+  app.decorate('retention', retention);
   app.addHook('onReady', async () => {
-    await prune();
     guard.reset();
-    retentionTimer = setInterval(() => void prune(), RETENTION_SWEEP_MS);
-    retentionTimer.unref();
     exporter?.start();
   });
+  // Once listening, not when ready: the start-up sweep's slices ran between the steps of listen
+  // and kept a start with a backlog from listening for seconds. An app that is only injected
+  // (tests) sweeps when told (app.retention).
+  app.addHook('onListen', async () => retention.start());
   app.addHook('onClose', async () => {
-    if (retentionTimer) clearInterval(retentionTimer);
-    // A sweep between slices stops at its next step, before the store closes under it.
-    closing = true;
+    retention.stop();
     await exporter?.stop();
     await renderWorkers?.close();
     guard.close();

@@ -129,6 +129,8 @@ class Correlator {
       ...(now ? { now } : {}),
     });
     await this.app.ready();
+    // The sweep a server runs once it listens: what follows reads what it leaves.
+    await this.app.retention.sweep();
   }
 
   /** Restarts, with more settings and a clock of its own if given (retention runs at start). */

@@ -1,0 +1,91 @@
+// Runs retention: once the app listens and then on a timer, a slice at a time, yielding to requests between
+// slices. The start-up sweep is not awaited before the app is ready: with 150k traces to delete it
+// outlasted fastify's onReady timeout, start-up failed with nothing deleted, and so did every
+// restart. Each slice commits with its recounts (retention.ts), so answers stay consistent while a
+// sweep is part-way, and one stopped by a crash is carried on by the next.
+import type { FastifyBaseLogger } from 'fastify';
+import type { TouchedState } from '../correlation/engine.js';
+import type { Store } from '../store/store.js';
+
+const DAY_MS = 86_400_000;
+const MAX_INTERVAL_MS = 60 * 60_000;
+const MIN_INTERVAL_MS = 5_000;
+
+/**
+ * A tenth of the retention, between 5 s and an hour: data outlives the retention by at most that
+ * (and a sweep's run). Hourly whatever the retention, a retention of 86 s kept data queryable for
+ * up to an hour.
+ */
+export function sweepIntervalMs(retentionDays: number): number {
+  return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, (retentionDays * DAY_MS) / 10));
+}
+
+export interface RetentionSweeperOptions {
+  store: Pick<Store, 'pruneStepwise'>;
+  retentionDays: number;
+  now: () => number;
+  /** Hot state must not bring deleted traces back into correlations it writes again. */
+  forget: (touched: TouchedState) => void;
+  log: FastifyBaseLogger;
+  /** Between slices (the next turn of the event loop unless given: tests hold a sweep part-way with it). */
+  betweenSlices?: () => Promise<void>;
+}
+
+export class RetentionSweeper {
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closing = false;
+  readonly intervalMs: number;
+
+  constructor(private readonly opts: RetentionSweeperOptions) {
+    this.intervalMs = sweepIntervalMs(opts.retentionDays);
+  }
+
+  /** A sweep now, in the background, and one per interval after it (once, however often called). */
+  start(): void {
+    if (this.timer || this.closing) return;
+    void this.sweep();
+    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Starts a sweep unless one runs; settles when the running one ends (it never rejects). */
+  sweep(): Promise<void> {
+    this.running ??= this.run().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Settles when no sweep runs. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** No more sweeps; one running stops at its next slice, before the store closes under it. */
+  stop(): void {
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async run(): Promise<void> {
+    const pause = this.opts.betweenSlices ?? (() => new Promise<void>(resolve => setImmediate(resolve)));
+    try {
+      await pause();
+      const steps = this.opts.store.pruneStepwise(this.opts.now() - this.opts.retentionDays * DAY_MS);
+      for (;;) {
+        if (this.closing) return;
+        const step = steps.next();
+        if (step.done) {
+          const { touched: _, ...r } = step.value;
+          if (r.spans + r.logs + r.traces > 0) this.opts.log.info({ pruned: r }, 'retention sweep');
+          return;
+        }
+        this.opts.forget(step.value);
+        await pause();
+      }
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'retention sweep failed');
+    }
+  }
+}
