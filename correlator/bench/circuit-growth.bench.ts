@@ -10,7 +10,7 @@ import type { DecodedResourceScope, DecodedSpan } from '../src/otlp/decoded.js';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { figure, gc, heading, mainThreadCpuUs } from './lib/report.js';
 
-const SIZES = (process.env.BENCH_GROWTH_SIZES ?? '10,1000').split(',').map(Number);
+const SIZES = (process.env.BENCH_GROWTH_SIZES ?? '10,500').split(',').map(Number);
 const CIRCUITS = 20;
 /** Requests timed at each size, each one trace more in every circuit (as a poller's run brings). */
 const TIMED = 10;
