@@ -77,7 +77,7 @@ export class RetentionSweeper {
         if (this.closing) return;
         const step = steps.next();
         if (step.done) {
-          const { touched: _, ...r } = step.value;
+          const r = step.value;
           if (r.spans + r.logs + r.traces > 0) this.opts.log.info({ pruned: r }, 'retention sweep');
           return;
         }

@@ -85,12 +85,16 @@ export interface ExportItem {
 /** What a correlation query asks for, its time range as ms. */
 export type CorrelationQuery = Omit<CorrelationListQuery, 'from' | 'to' | 'limit'> & TimeRange & { limit: number };
 
-export interface PruneResult {
+/** What a sweep deleted, and the summaries it counted again. */
+export interface PruneCounts {
   spans: number;
   logs: number;
   traces: number;
   circuits: number;
   correlations: number;
+}
+
+export interface PruneResult extends PruneCounts {
   /** What hot state may still hold of the deleted data, for the engine to forget. */
   touched: TouchedState;
 }
@@ -150,7 +154,7 @@ export interface Store extends StateLoader {
    * Retention: deletes what is older than the cutoff, a slice per step, for a caller that yields
    * between them; each step gives what hot state may still hold of the slice's data, to forget.
    */
-  pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneResult>;
+  pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneCounts>;
   ping(): boolean;
   /**
    * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,

@@ -4,7 +4,7 @@
 // counted again from what is left: deleting by age alone left summaries counting deleted spans,
 // traces, logs and bridges, and correlations naming deleted traces.
 import type Database from 'better-sqlite3';
-import type { PruneResult } from '../store.js';
+import type { PruneCounts } from '../store.js';
 import type { TouchedState } from '../../correlation/engine.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
@@ -83,14 +83,13 @@ export function* pruneInSlices(
   db: Database.Database,
   cutoffMs: number,
   tracesPerSlice = TRACES_PER_SLICE,
-): Generator<TouchedState, PruneResult> {
-  const result: PruneResult = {
+): Generator<TouchedState, PruneCounts> {
+  const result: PruneCounts = {
     spans: 0,
     logs: 0,
     traces: 0,
     circuits: 0,
     correlations: 0,
-    touched: { traceIds: [], groupKeys: [] },
   };
   const st = statements(db);
   const recount = new RetentionRecount(db);
@@ -101,10 +100,7 @@ export function* pruneInSlices(
       if (key === 'circuit_id') result.circuits += recount.circuit(value);
       result.correlations += recount.correlations(key, value);
     }
-    const touched = { traceIds, groupKeys: [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))] };
-    result.touched.traceIds.push(...touched.traceIds);
-    result.touched.groupKeys.push(...touched.groupKeys);
-    return touched;
+    return { traceIds, groupKeys: [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))] };
   });
 
   for (;;) {
@@ -140,7 +136,7 @@ export function* pruneInSlices(
 }
 
 /** The traces whole, set by set; notes the key values whose summaries counted them. Returns their ids. */
-function deleteTraces(st: Statements, gone: GoneTrace[], note: NoteGroup, result: PruneResult): string[] {
+function deleteTraces(st: Statements, gone: GoneTrace[], note: NoteGroup, result: PruneCounts): string[] {
   const refs = JSON.stringify(gone.map(t => t.id));
   const traceIds = gone.map(t => t.trace_id);
   const ids = JSON.stringify(traceIds);

@@ -37,6 +37,7 @@ import type {
   Derive,
   ExportItem,
   IngestOutcome,
+  PruneCounts,
   PruneResult,
   Store,
   StoredResource,
@@ -1553,16 +1554,23 @@ export class SqliteStore implements Store {
 
   // ---- maintenance ------------------------------------------------------------------------------
 
-  /** The whole sweep at once (pruneStepwise for a caller that yields). */
+  /**
+   * The whole sweep at once (pruneStepwise for a caller that yields), with all it touched: the
+   * stepwise caller forgets each slice's as it goes, and kept whole for it they were every id of a
+   * large backlog held for nothing.
+   */
   prune(cutoffMs: number): PruneResult {
+    const touched: TouchedState = { traceIds: [], groupKeys: [] };
     const steps = this.pruneStepwise(cutoffMs);
     for (;;) {
       const step = steps.next();
-      if (step.done) return step.value;
+      if (step.done) return { ...step.value, touched };
+      for (const id of step.value.traceIds) touched.traceIds.push(id);
+      for (const key of step.value.groupKeys) touched.groupKeys.push(key);
     }
   }
 
-  *pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneResult> {
+  *pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneCounts> {
     const result = yield* pruneInSlices(this.db, cutoffMs);
     this.deleteUnreferencedSegments();
     return result;
