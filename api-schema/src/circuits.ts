@@ -155,7 +155,14 @@ export const StitchedTrace = Type.Object(
     tracesTruncated: Type.Boolean({
       description:
         'Whether the circuit has more traces (in the range) than traces: their spans and bridges are not in the view. ' +
-        'GET /api/circuits/{id} counts them all (summary.traceCount), and a range picks out older ones',
+        'traceCount says how many it has, and a range picks out older ones',
+    }),
+    traceCount: Type.Integer({
+      minimum: 0,
+      description:
+        'The traces the view would cover without the traces limit: without a range, all the circuit\'s, as ' +
+        'GET /api/circuits/{id} counts them (summary.traceCount); with from/to, those with a datum in the range only. ' +
+        'tracesTruncated: it is more than traceIds lists',
     }),
     spans: Type.Array(Span),
     resources: Type.Array(SpanResource, { description: 'The resource and scope of every span, each once' }),

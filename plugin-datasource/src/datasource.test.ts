@@ -91,6 +91,23 @@ describe('CorrelatorDataSource.query', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it("says of a cut stitched trace whether its count of traces is the circuit's or the time range's", async () => {
+    const cut = { data: { ...stitched.data, tracesTruncated: true, traceCount: 40 } };
+    const { ds } = setup({ '/api/circuits/CKT-1/trace': cut });
+    const byKey = await run(ds, [
+      { refId: 'A', queryType: 'circuitTrace', query: 'CKT-1' },
+      { refId: 'B', queryType: 'circuitTrace', query: 'CKT-1', inTimeRange: true },
+    ]);
+    const texts = (refId: string) =>
+      (byKey.get(refId)?.data[0].meta?.notices ?? []).map((n: { text: string }) => n.text);
+    expect(texts('A')).toEqual([
+      'Showing the 1 most recent of 40 traces of the circuit: a narrower time range shows older ones.',
+    ]);
+    expect(texts('B')).toEqual([
+      "Showing the 1 most recent of the circuit's 40 traces in the time range: a narrower time range shows older ones.",
+    ]);
+  });
+
   it('prefers scoped variables (repeated panels) over dashboard ones', async () => {
     const { backend, ds } = setup({ '/api/circuits/CKT-9/trace': stitched }, { circuit: 'CKT-1' });
     await run(ds, [{ refId: 'A', queryType: 'circuitTrace', query: '$circuit' }], {

@@ -115,6 +115,11 @@ export interface Store extends StateLoader {
   circuitTraceIds(circuitId: string, range?: TimeRange): Promise<string[]>;
   /** The most recent `limit` of those (by first datum, still oldest first), and whether it has more. */
   recentCircuitTraceIds(circuitId: string, range: TimeRange, limit: number): Promise<{ traceIds: string[]; truncated: boolean }>;
+  /**
+   * How many traces circuitTraceIds lists: without a range the circuit row's count (its summary's
+   * traceCount); in one, counted, which reads every trace of the circuit in it.
+   */
+  circuitTraceCount(circuitId: string, range: TimeRange): Promise<number>;
   traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]>;
   /**
    * The traces' spans and bridge spans by start time then span id, the first `limit` of `total`,

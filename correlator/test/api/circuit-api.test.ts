@@ -699,6 +699,38 @@ describe('circuit API over ingested SDK traces', () => {
     assert.match(bad.json<{ message: string }>().message, /traces/);
   });
 
+  it("says in its stitched view how many traces it would cover without ?traces=: the circuit's, or the range's", async t => {
+    const app = await buildTestApp(t);
+    const start = Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000;
+    const activations = [await circuit(start, 41), await circuit(start + 3_600_000, 42), await circuit(start + 2 * 3_600_000, 43)];
+    for (const a of activations) await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+    const url = `/api/circuits/${encodeURIComponent(CID)}`;
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await app.inject(path);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<T>();
+    };
+    const { summary } = await get<CircuitDetail>(url);
+    assert.equal(summary.traceCount, 9);
+    // Without a range, the detail's count of all its traces; in one, the range's traces only (3 or
+    // 6 of the 9), which the view lists in full when ?traces= allows.
+    const expected: [string, number][] = [
+      ['', summary.traceCount],
+      [`to=${start + 1_800_000}`, 3],
+      [`from=${start + 1_800_000}`, 6],
+      [`from=${start + 1_800_000}&to=${start + 5_400_000}`, 3],
+      [`from=${start - 3_600_000}&to=${start - 1}`, 0],
+    ];
+    for (const [range, count] of expected) {
+      assert.equal((await get<StitchedTrace>(`${url}/trace?${range}&traces=100000`)).traceIds.length, count, range);
+      for (let traces = 1; traces <= count + 1; traces++) {
+        const q = `?${range}&traces=${traces}`;
+        const view = await get<StitchedTrace>(`${url}/trace${q}`);
+        assert.deepEqual([view.traceCount, view.tracesTruncated, view.traceIds.length], [count, count > traces, Math.min(count, traces)], q);
+      }
+    }
+  });
+
   it('answers bad query input with 400 or 404 naming the problem', async t => {
     const app = await buildTestApp(t);
     const cases: [string, number, RegExp][] = [

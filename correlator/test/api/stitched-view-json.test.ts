@@ -36,6 +36,7 @@ interface Reply {
   circuitId: string;
   traceIds: string[];
   tracesTruncated: boolean;
+  traceCount: number;
   bridges: Bridge[];
   spanCount: number;
   bridgeSpanCount: number;
@@ -147,6 +148,7 @@ const envelope = (spans: StoredSpan[]): Reply => ({
   circuitId: '80.L1XX.005054..CHTR "quoted" "spans":[]',
   traceIds: [hex(7, 16)],
   tracesTruncated: false,
+  traceCount: 1,
   bridges: [
     {
       spanId: hex(99, 8),
@@ -438,6 +440,7 @@ describe('stitched view JSON written from stored span bytes', () => {
         circuitId: cid,
         traceIds,
         tracesTruncated: false,
+        traceCount: traceIds.length,
         // As the route serves them: checked against the clocks of the circuit's calls.
         bridges: withClockChecks(await store.bridgesOf({ circuitId: cid }), await store.serviceCallsOf(traceIds)),
         spanCount: total,

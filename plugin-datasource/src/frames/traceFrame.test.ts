@@ -186,7 +186,7 @@ describe('stitchedTraceFrame', () => {
 
   const tracesNotice = {
     severity: 'warning',
-    text: 'Showing the 2 most recent traces of the circuit: a narrower time range shows older ones.',
+    text: 'Showing the 2 most recent of 7 traces of the circuit: a narrower time range shows older ones.',
   };
   const spansNotice = { severity: 'warning', text: 'Showing 4 of 9 spans of the circuit.' };
   it.each([
@@ -197,11 +197,33 @@ describe('stitchedTraceFrame', () => {
   ])('truncated=%p, tracesTruncated=%p → notices %j', (truncated, tracesTruncated, notices) => {
     const frame = stitchedTraceFrame(
       'A',
-      { ...stitched, truncated, tracesTruncated, spanCount: truncated ? 9 : 4 },
+      { ...stitched, truncated, tracesTruncated, traceCount: tracesTruncated ? 7 : 2, spanCount: truncated ? 9 : 4 },
       ONLY_SELF
     );
     expect(frame.meta?.notices).toEqual(notices);
     expect(frame.meta?.custom).toEqual({ circuitId: 'CKT-1', traceIds: [TRACE_A, TRACE_B], truncated });
+  });
+
+  it.each([
+    [false, 'Showing the 2 most recent of 7 traces of the circuit: a narrower time range shows older ones.'],
+    [
+      true,
+      "Showing the 2 most recent of the circuit's 7 traces in the time range: a narrower time range shows older ones.",
+    ],
+  ])('says, in the time range=%p, how many traces the cut view covers of how many', (inTimeRange, text) => {
+    const cut = { ...stitched, tracesTruncated: true, traceCount: 7 };
+    expect(stitchedTraceFrame('A', cut, ONLY_SELF, inTimeRange).meta?.notices).toEqual([{ severity: 'warning', text }]);
+  });
+
+  it('says only that traces were cut when a correlator older than traceCount answers', () => {
+    const { traceCount: _absent, ...older } = { ...stitched, tracesTruncated: true };
+    const frame = stitchedTraceFrame('A', older as StitchedTrace, ONLY_SELF, true);
+    expect(frame.meta?.notices).toEqual([
+      {
+        severity: 'warning',
+        text: 'Showing the 2 most recent traces of the circuit: a narrower time range shows older ones.',
+      },
+    ]);
   });
 
   it.each([
@@ -280,6 +302,7 @@ const stitched: StitchedTrace = {
   circuitId: 'CKT-1',
   traceIds: [TRACE_A, TRACE_B],
   tracesTruncated: false,
+  traceCount: 2,
   spans: [
     makeSpan(),
     makeSpan({

@@ -175,14 +175,17 @@ export function buildTraceFrame(input: TraceFrameInput, targets: LinkTargets): D
   });
 }
 
-export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets: LinkTargets): DataFrame {
+/** `inTimeRange`: the view was asked for in the dashboard's time range, so its traceCount is the range's. */
+export function stitchedTraceFrame(
+  refId: string,
+  trace: StitchedTrace,
+  targets: LinkTargets,
+  inTimeRange = false
+): DataFrame {
   const notices: QueryResultMetaNotice[] = [];
   // A circuit polled for days: the view covers its most recent traces, and says so.
   if (trace.tracesTruncated) {
-    notices.push({
-      severity: 'warning',
-      text: `Showing the ${trace.traceIds.length} most recent traces of the circuit: a narrower time range shows older ones.`,
-    });
+    notices.push({ severity: 'warning', text: tracesCutText(trace, inTimeRange) });
   }
   if (trace.truncated) {
     notices.push({
@@ -202,6 +205,20 @@ export function stitchedTraceFrame(refId: string, trace: StitchedTrace, targets:
     },
     targets
   );
+}
+
+/** How many of the circuit's traces a cut view covers, of how many (the range's, in a range). */
+function tracesCutText(trace: StitchedTrace, inTimeRange: boolean): string {
+  const shown = `Showing the ${trace.traceIds.length} most recent`;
+  const hint = 'a narrower time range shows older ones.';
+  // A correlator older than traceCount says only that traces were cut.
+  if (typeof trace.traceCount !== 'number') {
+    return `${shown} traces of the circuit: ${hint}`;
+  }
+  const of = inTimeRange
+    ? `of the circuit's ${trace.traceCount} traces in the time range`
+    : `of ${trace.traceCount} traces of the circuit`;
+  return `${shown} ${of}: ${hint}`;
 }
 
 export function traceDetailFrame(refId: string, detail: TraceDetail, targets: LinkTargets): DataFrame {

@@ -39,7 +39,7 @@ const circuitTrace: Runner<'circuitTrace'> = async (query, ctx) => {
   }
   const range = query.inTimeRange ? { from: ctx.range.from, to: ctx.range.to } : {};
   const trace = await ctx.client.get<StitchedTrace>(`/api/circuits/${segment(id)}/trace`, { limit: query.limit, ...range });
-  return [stitchedTraceFrame(query.refId, trace, ctx.targets)];
+  return [stitchedTraceFrame(query.refId, trace, ctx.targets, query.inTimeRange ?? false)];
 };
 
 const circuitSearch: Runner<'circuitSearch'> = async (query, ctx) => {

@@ -96,10 +96,13 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       if (traceIds.length === 0 && !(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const limit = request.query.limit ?? 20000;
       const lookup = new ViewLookup(spanJsonCache);
-      const [{ spans, total, bridgeTotal }, bridges, calls] = await Promise.all([
+      const [{ spans, total, bridgeTotal }, bridges, calls, traceCount] = await Promise.all([
         store.spansOfTraces(traceIds, limit, lookup.bodyNeeded, { key: 'circuit_id', value: id }),
         store.bridgesOf(bridgesInView(id, traceIds, range, tracesTruncated)),
         store.serviceCallsOf(traceIds),
+        // "1,000 of 40,000 traces" says what "some were cut" did not. Counted only when cut: in a
+        // range that reads all the circuit's traces in it, ~15 ms for 40,000.
+        tracesTruncated ? store.circuitTraceCount(id, range) : traceIds.length,
       ]);
       // Spans are written as JSON straight from their stored bytes (span-json-writer.ts): the same
       // bytes the schema serializer makes of API Span objects at a fraction of the cost.
@@ -109,6 +112,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           circuitId: id,
           traceIds,
           tracesTruncated,
+          traceCount,
           spans: [],
           bridges: withClockChecks(bridges, calls),
           spanCount: total,

@@ -29,12 +29,21 @@ export const CIRCUIT_TRACES = circuitTraceRows('?');
  * most recent traces of a circuit polled for days are read without the others.
  */
 export function circuitTracesNewestFirst(ranged: boolean): string {
+  return `${circuitTraceKinds(ranged)} ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+}
+
+/** How many traces circuitTracesNewestFirst lists without its limit: reads every one, in order or not. */
+export function circuitTracesCount(ranged: boolean): string {
+  return `SELECT count(*) FROM (${circuitTraceKinds(ranged)})`;
+}
+
+/** The trace rows of either kind circuitTracesNewestFirst takes, each trace once, unordered. */
+function circuitTraceKinds(ranged: boolean): string {
   const kind = (table: string, other: string, earlier: string) =>
     `SELECT c.trace_id AS trace_id, c.first_ms AS first_ms FROM ${table} c ${ranged ? 'JOIN traces t ON t.trace_id = c.trace_id' : ''}
      WHERE c.key = 'circuit_id' AND c.value = @circuit ${ranged ? 'AND t.last_ms >= @fromMs AND t.first_ms <= @toMs' : ''}
        AND NOT EXISTS (SELECT 1 FROM ${other} o WHERE o.key = 'circuit_id' AND o.value = @circuit AND o.trace_id = c.trace_id AND o.first_ms ${earlier} c.first_ms)`;
-  return `${kind('trace_keys', 'refused_traces', '<')} UNION ALL ${kind('refused_traces', 'trace_keys', '<=')}
-    ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+  return `${kind('trace_keys', 'refused_traces', '<')} UNION ALL ${kind('refused_traces', 'trace_keys', '<=')}`;
 }
 
 /**

@@ -67,7 +67,7 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
-import { CIRCUIT_TRACES, TRACES_WITH_ERRORS, circuitTracesNewestFirst, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
+import { CIRCUIT_TRACES, TRACES_WITH_ERRORS, circuitTracesCount, circuitTracesNewestFirst, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf, logNamesCircuit } from './log-circuits.js';
 import { migrate } from './schema.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
@@ -379,6 +379,7 @@ export class SqliteStore implements Store {
       // Its members and the traces its full episodes refused (schema.ts, version 8).
       circuitTraceIds: d.prepare(circuitTracesNewestFirst(false)).pluck(),
       circuitTraceIdsIn: d.prepare(circuitTracesNewestFirst(true)).pluck(),
+      circuitTraceCountIn: d.prepare(circuitTracesCount(true)).pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
@@ -1106,6 +1107,17 @@ export class SqliteStore implements Store {
     const truncated = newest.length > limit;
     if (truncated) newest.length = limit;
     return { traceIds: newest.reverse(), truncated };
+  }
+
+  async circuitTraceCount(circuitId: string, range: TimeRange): Promise<number> {
+    if (range.fromMs === undefined && range.toMs === undefined) {
+      return (this.st.circuitById.get(circuitId) as CircuitRow | undefined)?.trace_count ?? 0;
+    }
+    return this.st.circuitTraceCountIn.get({
+      circuit: circuitId,
+      fromMs: range.fromMs ?? -Number.MAX_VALUE,
+      toMs: range.toMs ?? Number.MAX_VALUE,
+    }) as number;
   }
 
   private circuitTraceIdsNow(circuitId: string, range?: TimeRange): string[] {
