@@ -3,7 +3,11 @@ import { AttributeMap, BusinessKeys, QueryString, TimeParam, TruncatedFlag } fro
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
-  timestamp: Type.String({ description: 'RFC 3339 time of the record' }),
+  timestamp: Type.String({
+    description:
+      'RFC 3339 time of the record: after 1970-01-01T00:00:00Z (to the microsecond) and at most a day ahead of the ' +
+      "server's clock, or the record is rejected (errors)",
+  }),
   severity: Type.Optional(Type.String({ maxLength: 32 })),
   message: Type.String(),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),

@@ -6,9 +6,9 @@ import { isZeroHex } from '../otlp/hex.js';
 import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
-import { msOfNanos, parseRfc3339, parseRfc3339Nanos } from '../time/rfc3339.js';
+import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
-import { UNKNOWN_AHEAD_MS } from '../otlp/item-times.js';
+import { isKnownMs } from '../otlp/item-times.js';
 
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -82,14 +82,14 @@ function optionalId(hex: string | undefined): string {
 function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: number): string | null {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
-  const timeMs = typeof r.timestamp === 'string' ? parseRfc3339(r.timestamp) : null;
-  if (timeMs === null) {
+  const timeNanos = typeof r.timestamp === 'string' ? parseRfc3339Nanos(r.timestamp) : null;
+  if (timeNanos === null) {
     return `timestamp must be an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z), got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;
   }
-  // The record has no other time to be dated by, as an OTLP one has (item-times.ts).
-  if (timeMs > nowMs + UNKNOWN_AHEAD_MS) {
-    return `timestamp ${String(r.timestamp).slice(0, 60)} is more than a day ahead of this server's clock, further than any clock is off (check the sender's clock)`;
-  }
+  // A time OTLP takes as unknown dates an OTLP record by its observed time or its arrival
+  // (item-times.ts); this record has no other time to be dated by. Judged as it would be stored.
+  const timeMs = msOfNanos(timeNanos);
+  if (!isKnownMs(timeMs, nowMs)) return unknownTimestamp(String(r.timestamp).slice(0, 60), timeMs);
   if (typeof r.message !== 'string') return 'message must be a string';
   // The limits OTLP logs have: the message is a log body, a label an attribute.
   const bodyLimit = logBodyLimit(maxAttributeValueBytes);
@@ -121,4 +121,12 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: num
     }
   }
   return null;
+}
+
+/** Why a record's timestamp, refused by isKnownMs, dates nothing. */
+function unknownTimestamp(text: string, timeMs: number): string {
+  if (timeMs <= 0) {
+    return `timestamp ${text} is not after 1970-01-01T00:00:00Z (to the microsecond), which OTLP takes as unset: the record has no time (check the sender's clock)`;
+  }
+  return `timestamp ${text} is more than a day ahead of this server's clock, further than any clock is off (check the sender's clock)`;
 }

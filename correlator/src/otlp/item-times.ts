@@ -27,7 +27,14 @@ export const UNKNOWN_AHEAD_MS = 86_400_000;
  * microseconds, so under one reads as 0, unset), and not beyond UNKNOWN_AHEAD_MS.
  */
 export function isKnownTime(lo: number, hi: number, nowMs: number): boolean {
-  const ms = msFromParts(lo, hi);
+  return isKnownMs(msFromParts(lo, hi), nowMs);
+}
+
+/**
+ * isKnownTime of a time read to the microsecond (msOfNanos): one of a JSON log batch, which can be
+ * at or before 1970 (OTLP's 0, unset) as a fixed64 cannot be before it.
+ */
+export function isKnownMs(ms: number, nowMs: number): boolean {
   return ms > 0 && ms <= nowMs + UNKNOWN_AHEAD_MS;
 }
 

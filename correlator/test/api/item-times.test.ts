@@ -96,4 +96,46 @@ describe('times no clock explains, through the API', () => {
     assert.deepEqual([body.accepted, body.rejected], [0, 1], batch.body);
     assert.match(body.errors[0]!.message, /^timestamp 2500-01-01T00:00:00Z is more than a day ahead of this server's clock/);
   });
+
+  it('refuses a JSON batch record dated at or before 1970 (OTLP\'s unset 0), naming it, and keeps the others', async t => {
+    const app = await buildTestApp(t);
+    const now = Date.now();
+    const record = (timestamp: string, message: string) => ({ timestamp, message, circuit_id: 'CKT-EPOCH' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: {
+        resource: { service: 'arda' },
+        records: [
+          record(new Date(now - 1000).toISOString(), 'before'),
+          record('1970-01-01T00:00:00Z', 'epoch'),
+          record('1969-12-31T23:59:59.999Z', 'before the epoch'),
+          // Under a microsecond reads as 0, as an OTLP time does.
+          record('1970-01-01T00:00:00.000000499Z', 'half a microsecond'),
+          record('1970-01-01T01:00:00+01:00', 'the epoch in another zone'),
+          // A microsecond is a time OTLP takes: older than retention, stored with a warning.
+          record('1970-01-01T00:00:00.000001Z', 'a microsecond'),
+          record(new Date(now).toISOString(), 'after'),
+        ],
+      },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<LogBatchResponse>();
+    assert.deepEqual([body.accepted, body.rejected], [3, 4], res.body);
+    assert.deepEqual(
+      body.errors,
+      [
+        [1, '1970-01-01T00:00:00Z'],
+        [2, '1969-12-31T23:59:59.999Z'],
+        [3, '1970-01-01T00:00:00.000000499Z'],
+        [4, '1970-01-01T01:00:00+01:00'],
+      ].map(([index, value]) => ({
+        index,
+        message: `timestamp ${value} is not after 1970-01-01T00:00:00Z (to the microsecond), which OTLP takes as unset: the record has no time (check the sender's clock)`,
+      })),
+    );
+    assert.match(body.warnings.join('\n'), /^1 log record\(s\) older than the retention/m);
+    const { logs } = (await app.inject('/api/logs?circuit_id=CKT-EPOCH')).json<LogListResponse>();
+    assert.deepEqual(logs.map(l => [l.body, l.timeMs]).sort(), [['a microsecond', 0.001], ['after', now], ['before', now - 1000]]);
+  });
 });
