@@ -14,6 +14,14 @@
 // A span is sent after it ends, so its end can be ahead of this server's clock by skew alone, and
 // a clock set wrong moves the start with it: an end over FUTURE_TOLERANCE_MS past both is unknown.
 // An unknown end, or one before the start (0 included), is the start: the span lasts 0 ms.
+//
+// A span's start and end are read from one clock, so a start before CLOCK_SET_MS with an end after
+// it is a clock not yet set when the span began (a host without a battery-backed clock counts from
+// 1970 until NTP sets it; a start taken from uptime reads as 1970 plus the uptime): unknown, as a
+// start of 0 is. Taken as sent, a span of 1971 to now dated its trace and circuit from 1971: in
+// every time range since, last among a circuit's most recent traces (so out of its views), on a
+// 56-year timeline. The line is a date, not the retention: MDSO failure spans rightly run from a
+// resource's creation, months or years back, to its failure (failure-spans.ts).
 import { msFromParts, nanosFromParts } from './wire-reader.js';
 
 /** A sender's clock this far ahead of ours is wrong, not skewed. */
@@ -36,6 +44,14 @@ export function isKnownTime(lo: number, hi: number, nowMs: number): boolean {
  */
 export function isKnownMs(ms: number, nowMs: number): boolean {
   return ms > 0 && ms <= nowMs + UNKNOWN_AHEAD_MS;
+}
+
+/** Before this, a span's start with an end after it is a clock not yet set (above). */
+export const CLOCK_SET_MS = Date.UTC(2000, 0, 1);
+
+/** Whether a span's known start and known end (isKnownEnd, not before it) are of a clock not yet set at the start. */
+export function isUnsetClockStart(startMs: number, endMs: number): boolean {
+  return startMs < CLOCK_SET_MS && endMs >= CLOCK_SET_MS;
 }
 
 /** Whether a span with `startMs` can have ended at `endMs` by the rule above (an end before the start is judged apart). */
@@ -64,6 +80,13 @@ function unknownTime(field: string, lo: number, hi: number): string {
 export function startRefusal(lo: number, hi: number): string {
   if (lo === 0 && hi === 0) return 'has no start time (start_time_unix_nano is 0)';
   return `has no start time: ${unknownTime('start_time_unix_nano', lo, hi)}${msFromParts(lo, hi) > 0 ? ' (check the sender\'s clock)' : ''}`;
+}
+
+/** Why a span's start is refused by isUnsetClockStart. */
+export function unsetClockRefusal(startLo: number, startHi: number, endLo: number, endHi: number): string {
+  const start = quotedTime('start_time_unix_nano', startLo, startHi);
+  const end = quotedTime('end_time_unix_nano', endLo, endHi);
+  return `has no start time: ${start} is before 2000 and its ${end} after: a clock not yet set when the span began (check the sender's clock)`;
 }
 
 /** The warning for a span whose end is taken as its start (isBefore or not isKnownEnd). */

@@ -27,7 +27,7 @@ import {
   msFromParts,
   utf8,
 } from './wire-reader.js';
-import { endWarning, isBefore, isKnownEnd, isKnownTime, startRefusal, withEndAtStart } from './item-times.js';
+import { endWarning, isBefore, isKnownEnd, isKnownTime, isUnsetClockStart, startRefusal, unsetClockRefusal, withEndAtStart } from './item-times.js';
 
 
 const TRACE_REQUEST: WalkNames = {
@@ -184,7 +184,11 @@ function decodeSpan(
   let endMs = msFromParts(endLo, endHi);
   let bytes = r.buf.subarray(start, end);
   const before = isBefore(endLo, endHi, startLo, startHi);
-  if (before || !isKnownEnd(startMs, endMs, nowMs)) {
+  const knownEnd = !before && isKnownEnd(startMs, endMs, nowMs);
+  if (knownEnd && isUnsetClockStart(startMs, endMs)) {
+    throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${unsetClockRefusal(startLo, startHi, endLo, endHi)}`);
+  }
+  if (!knownEnd) {
     warnings.push(`span "${namePreview(name)}" in trace ${traceId}: ${endWarning(startLo, startHi, endLo, endHi)}`);
     // An end before the start is shown as the start by every view as it reads the bytes; an
     // unknown one only the extent knows of, so the stored bytes say it.

@@ -64,6 +64,21 @@ describe('times no clock explains, through the API', () => {
     assert.equal((await app.inject('/api/circuits/CKT-AHEAD')).statusCode, 404);
   });
 
+  it('rejects a span starting in 1971 and ending now, naming it, and keeps its circuit dated by the rest', async t => {
+    const app = await buildTestApp(t);
+    const now = Date.now();
+    const unset = await oneSpan('beorn', 'CKT-1971', Date.UTC(1971, 0, 1), BigInt(now) * 1_000_000n, 1);
+    assert.match(
+      await postTraces(app, unset.body),
+      /^1 span\(s\) rejected: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: span "beorn" in trace [0-9a-f]{32} has no start time: start_time_unix_nano 31536000000000000 \(1971-01-01T00:00:00\.000Z\) is before 2000 and its end_time_unix_nano \d{19} \(\S+Z\) after: a clock not yet set when the span began \(check the sender's clock\)$/,
+    );
+    await postAccepted(app, '/v1/traces', (await oneSpan('arda', 'CKT-1971', now - 1000, undefined, 2)).body);
+    const detail = (await app.inject('/api/circuits/CKT-1971')).json<CircuitDetail>();
+    assert.deepEqual([detail.summary.traceCount, detail.summary.spanCount], [1, 1]);
+    assert.ok(detail.summary.firstSeenMs > now - MIN, `first seen ${detail.summary.firstSeen}`);
+    assert.equal((await app.inject(`/api/traces/${unset.traceId}`)).statusCode, 404);
+  });
+
   it('dates a log record of 2500 by its observed time, and refuses one on the JSON batch', async t => {
     const app = await buildTestApp(t);
     const now = Date.now();

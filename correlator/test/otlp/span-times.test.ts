@@ -58,6 +58,20 @@ const cases: Case[] = [
   },
   { title: 'a start in 2554', start: MAX_U64 - 1000n, end: MAX_U64, rejection: /start_time_unix_nano 18446744073709550615 \(2554-07-21T23:34:33\.709Z\) is more than a day ahead/ },
   {
+    title: 'a start in 1971 ending now',
+    start: BigInt(Date.UTC(1971, 0, 1)) * MS,
+    end: at(0),
+    rejection: /: span "s" in trace [0-9a-f]{32} has no start time: start_time_unix_nano 31536000000000000 \(1971-01-01T00:00:00\.000Z\) is before 2000 and its end_time_unix_nano \d{19} \(\S+Z\) after: a clock not yet set when the span began \(check the sender's clock\)$/,
+  },
+  // A start of uptime (an hour here) on a host whose end is read from a set clock.
+  { title: 'a start an hour after 1970 ending now', start: 3_600_000n * MS, end: at(0), rejection: /is before 2000 and its end_time_unix_nano/ },
+  { title: 'a start a microsecond before 2000 ending on it', start: BigInt(Date.UTC(2000, 0, 1)) * MS - 1000n, end: BigInt(Date.UTC(2000, 0, 1)) * MS, rejection: /is before 2000/ },
+  // From one date on: a span of a resource created long ago that failed now (failure-spans.ts).
+  { title: 'a start on 2000-01-01 ending now', start: BigInt(Date.UTC(2000, 0, 1)) * MS, end: at(0), kept: 'end' },
+  { title: 'a span of 1971, start and end', start: BigInt(Date.UTC(1971, 0, 1)) * MS, end: BigInt(Date.UTC(1971, 0, 1, 0, 0, 1)) * MS, kept: 'end' },
+  // Its end is unknown, and taken as its start: a 0 ms span of 1971, older than retention.
+  { title: 'a start in 1971 ending in 2554', start: BigInt(Date.UTC(1971, 0, 1)) * MS, end: MAX_U64, kept: 'start', warning: /over an hour past both/ },
+  {
     title: 'a start of 1 ns',
     start: 1n,
     end: at(0),
