@@ -30,6 +30,14 @@ async function within(ms: number, done: () => boolean): Promise<boolean> {
 }
 
 describe('the data directory lock', () => {
+  it('is taken without writing a journal: a full disk does not keep the store from opening', async t => {
+    const dir = await dataDir(t);
+    const store = open(dir);
+    const journal = existsSync(join(dir, `${LOCK_FILE}-journal`));
+    await store.close();
+    assert.equal(journal, false);
+  });
+
   it('refuses a second store in the same process until the first is closed', async t => {
     const dir = await dataDir(t);
     const first = open(dir);

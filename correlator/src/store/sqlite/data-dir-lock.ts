@@ -48,6 +48,9 @@ export class DataDirLock {
   private take(waitMs: number, why: string): void {
     const db = new Database(this.file, { timeout: waitMs });
     try {
+      // The lock's transaction never commits: with its journal in memory, taking the lock needs no
+      // room on the disk, and a full one does not keep the store from opening to be read.
+      db.pragma('journal_mode = MEMORY');
       db.exec('BEGIN EXCLUSIVE');
     } catch (e) {
       db.close();
