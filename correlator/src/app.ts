@@ -34,7 +34,7 @@ import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
 import { createCoreMetrics, followTotal, type CoreMetrics } from './metrics/core-metrics.js';
 import { rpcStatus } from './otlp/responses.js';
 import { dataDirRefusal } from './store/sqlite/open-refusal.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 
@@ -46,6 +46,10 @@ export interface AppOptions {
   fetchImpl?: typeof fetch;
   /** For tests: awaited between slices of a retention sweep, to hold one part-way. */
   retentionBetweenSlices?: () => Promise<void>;
+  /** For tests: applied to the store's connection before it is used (a page budget: a full disk). */
+  adjustStoreConnection?: SqliteStoreOptions['adjustConnection'];
+  /** For tests: how often a store that takes no writes tries one. */
+  storeWriteProbeMs?: number;
 }
 
 export interface CorrelatorHandles {
@@ -117,6 +121,12 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       seenFilterBytes: config.limits.storeSeenFilterBytes,
       correlatingKeys: correlatingKeys(config.keys),
       onWriterError: e => app.log.error({ err: e }, 'store writer thread failed; ingest rows are written on the main thread from now on'),
+      onWritesRestored: () => {
+        app.log.info({ dataDir: config.dataDir }, 'the store takes writes again; ingest is accepted');
+        retention.sweepIfStarted();
+      },
+      ...(opts.adjustStoreConnection ? { adjustConnection: opts.adjustStoreConnection } : {}),
+      ...(opts.storeWriteProbeMs ? { writeProbeMs: opts.storeWriteProbeMs } : {}),
       dataDirEvents: {
         onLost: why => app.log.error({ dataDir: config.dataDir }, `${why} (DATA_DIR is ${config.dataDir})`),
         onRelocked: () =>
@@ -124,6 +134,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       },
     }),
   );
+  const refusedAtOpen = store.writesRefused;
   const repaired = store.repairedOnOpen;
   metrics.storeSpansRebuiltOnOpen.set(repaired?.lostSpans ?? 0);
   if (repaired)
@@ -296,6 +307,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   });
   app.decorate('retention', retention);
   app.addHook('onReady', async () => {
+    // Once, as the app starts: ingest refused for it is not logged again (ingestRefusal).
+    if (refusedAtOpen !== null)
+      app.log.error(
+        { dataDir: config.dataDir },
+        `DATA_DIR (${config.dataDir}) has no room for writes (${refusedAtOpen}): the stored data is served, but ingest is ` +
+          'refused (503 with Retry-After) and /ready is 503 until a write succeeds again, tried every 5 s',
+      );
     guard.reset();
     exporter?.start();
   });

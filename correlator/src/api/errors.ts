@@ -1,5 +1,5 @@
 // The correlator's coded errors. Codes are stable API: a retired code is never reused.
-import { DATA_DIR_LOST_CODE, unstoredWriteCode } from '../store/write-failure.js';
+import { DATA_DIR_LOST_CODE, alreadyToldOf, unstoredWriteCode } from '../store/write-failure.js';
 export class CorrelatorError extends Error {
   constructor(
     readonly code: string,
@@ -62,10 +62,11 @@ export function storeUnavailable(e: unknown): CorrelatorError | null {
 
 /**
  * storeUnavailable for an ingest route, which logs each failed write, but not the refusals of a
- * store whose DATA_DIR is gone: it refuses every write from then on, and logged why once.
+ * store whose DATA_DIR is gone (it refuses every write from then on, and logged why once) nor
+ * those of a storage already known to take no writes (a full disk: one line, not one a request).
  */
 export function ingestRefusal(e: unknown, log: { error: (obj: object, msg: string) => void }): CorrelatorError | null {
   const unavailable = storeUnavailable(e);
-  if (unavailable && unstoredWriteCode(e) !== DATA_DIR_LOST_CODE) log.error({ err: e }, 'store write failed');
+  if (unavailable && unstoredWriteCode(e) !== DATA_DIR_LOST_CODE && !alreadyToldOf(e)) log.error({ err: e }, 'store write failed');
   return unavailable;
 }

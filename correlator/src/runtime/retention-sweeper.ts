@@ -49,6 +49,14 @@ export class RetentionSweeper {
     this.timer.unref();
   }
 
+  /**
+   * A sweep now if sweeps have started: the store takes writes again after a full disk, which
+   * failed the sweeps meanwhile (a delete needs room in the WAL too), and the next is up to an hour off.
+   */
+  sweepIfStarted(): void {
+    if (this.timer && !this.closing) void this.sweep();
+  }
+
   /** Starts a sweep unless one runs; settles when the running one ends (it never rejects). */
   sweep(): Promise<void> {
     this.running ??= this.run().finally(() => {

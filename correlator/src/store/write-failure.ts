@@ -15,6 +15,8 @@ export const DATA_DIR_LOST_CODE = 'CORR_STORE_DATA_DIR_LOST';
 const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB)/;
 /** The same, from writing span bytes to their segment files (span-body-files.ts). */
 const SPAN_FILE_STORAGE_FAILURES = /^(ENOSPC|EDQUOT|EIO|EROFS|EACCES|EPERM)$/;
+/** A storage with no room left (SQLite's own code for it, or a segment file's): it passes once room is made. */
+const NO_ROOM = /^(SQLITE_FULL|ENOSPC|EDQUOT)$/;
 /** Out of descriptors: the write is unmade, but it passes, so the storage is not failing. */
 const DESCRIPTORS_EXHAUSTED = /^(EMFILE|ENFILE)$/;
 
@@ -35,4 +37,24 @@ export function storageFailure(e: unknown): string | null {
   return code !== null && (STORAGE_FAILURES.test(code) || SPAN_FILE_STORAGE_FAILURES.test(code))
     ? `${code}: ${(e as Error).message}`
     : null;
+}
+
+/** Whether `e` says the storage has no room: a full disk or quota, which space made later ends. */
+export function noRoom(e: unknown): boolean {
+  const code = codeOf(e);
+  return code !== null && NO_ROOM.test(code);
+}
+
+/**
+ * Failed writes the store already told of: the storage was known to take no writes when they
+ * failed. The ingest routes log a failed write once, not once per request while a disk is full.
+ */
+const toldOf = new WeakSet<object>();
+
+export function markToldOf(e: unknown): void {
+  if (typeof e === 'object' && e !== null) toldOf.add(e);
+}
+
+export function alreadyToldOf(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && toldOf.has(e);
 }

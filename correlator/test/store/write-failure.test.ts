@@ -3,7 +3,7 @@
 // writing span bytes to their segment files.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WRITER_FAILED_CODE, storageFailure, unstoredWriteCode } from '../../src/store/write-failure.js';
+import { WRITER_FAILED_CODE, noRoom, storageFailure, unstoredWriteCode } from '../../src/store/write-failure.js';
 
 const failed = (code: string | undefined, message = 'boom') => Object.assign(new Error(message), code === undefined ? {} : { code });
 
@@ -31,5 +31,11 @@ describe('write failures', () => {
       assert.equal(unstoredWriteCode(e), unstored ? code : null);
       assert.equal(storageFailure(e), storage ? `${code}: write ${code}` : null);
     });
+  }
+
+  // A full disk or quota, which room made later ends: the store starts on it, refusing writes.
+  // Other storage failures (a read-only file or mount, I/O errors) are refused at start as before.
+  for (const [code, full] of [['SQLITE_FULL', true], ['ENOSPC', true], ['EDQUOT', true], ['SQLITE_IOERR_WRITE', false], ['SQLITE_READONLY', false], ['EROFS', false], [undefined, false]] as const) {
+    it(`${code ?? 'no code'}: ${full ? '' : 'not '}a storage with no room`, () => assert.equal(noRoom(failed(code)), full));
   }
 });

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
+import { noRoom } from '../write-failure.js';
 
 export const SCHEMA_VERSION = 15;
 
@@ -455,6 +456,15 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
   if (version !== null && version > SCHEMA_VERSION) {
     throw new Error(`the data directory was written by a newer correlator (schema ${version}, this one knows ${SCHEMA_VERSION})`);
   }
+  try {
+    upgrade(db, version, opts);
+  } catch (e) {
+    throw noRoomToUpgrade(e, version) ?? e;
+  }
+}
+
+/** One transaction: a migration that fails (a full disk) leaves the store as it was, never part-way. */
+function upgrade(db: Database.Database, version: number | null, opts: MigrationOptions): void {
   db.transaction(() => {
     if (version === 1) moveV1TablesAside(db);
     if (version === 2) moveTablesAside(db, REBUILT_IN_V3, 'v2');
@@ -478,6 +488,17 @@ export function migrate(db: Database.Database, opts: MigrationOptions): void {
     if (version !== null && version < 8) keepRefusedTraces(db);
     if (version !== null && version < 11) fillServiceHours(db);
     db.exec(TRACE_REF_INDEXES);
-    db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    // Not written again at the current version: a store that is already up to date is opened
+    // without a write, so a full disk does not keep what it holds from being read.
+    if (version !== SCHEMA_VERSION)
+      db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
   })();
+}
+
+/** A store of an older schema on a full disk, said as such: it cannot be read until upgraded. */
+function noRoomToUpgrade(e: unknown, version: number | null): Error | null {
+  if (version === null || version === SCHEMA_VERSION || !noRoom(e)) return null;
+  const failure = e as Error & { code: string };
+  const why = `upgrading the store from schema ${version} to ${SCHEMA_VERSION} needs room on the disk; nothing was changed (${failure.message})`;
+  return Object.assign(new Error(why, { cause: e }), { code: failure.code });
 }

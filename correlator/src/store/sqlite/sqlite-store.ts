@@ -77,9 +77,10 @@ import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DataDirLostError, DataDirWatch, type DataDirWatchEvents } from './data-dir-watch.js';
-import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader, probeSegmentWrite } from './span-body-files.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader } from './span-body-files.js';
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
-import { storageFailure } from '../write-failure.js';
+import { markToldOf, noRoom, storageFailure } from '../write-failure.js';
+import { probeWrite } from './write-probe.js';
 import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
@@ -106,6 +107,15 @@ export interface SqliteStoreOptions {
   rebuildLostSpans?: boolean;
   /** Told when DATA_DIR no longer holds the store's files, or its lock file was taken again (data-dir-watch.ts). */
   dataDirEvents?: Partial<DataDirWatchEvents>;
+  /** Told when writes succeed again after the storage took none (a full disk at start or later). */
+  onWritesRestored?: () => void;
+  /** How often a store whose storage takes no writes tries one; default WRITE_PROBE_MS. */
+  writeProbeMs?: number;
+  /**
+   * For tests: applied to the store's own connection once configured, before it is read or
+   * written (a page budget, which makes writes fail with SQLITE_FULL as a full disk does).
+   */
+  adjustConnection?: (db: Database.Database) => void;
 }
 
 /** A request's rows and what the in-flight index needs of them; null when everything was a duplicate. */
@@ -115,6 +125,8 @@ interface PlannedWrite {
 }
 
 const RESOURCE_CACHE_MAX = 10_000;
+/** Retry-After of a refused write is 10 s: by then a write has been tried again. */
+const WRITE_PROBE_MS = 5_000;
 /** The data directory's folder of span segment files. */
 const SPAN_DIR = 'spans';
 const DB_FILE = 'correlator.db';
@@ -177,6 +189,8 @@ export class SqliteStore implements Store {
   private seq = 0;
   /** Why the last write failed on the storage itself; null once one succeeds. */
   private storageFailure: string | null = null;
+  /** Tries a write while the storage takes none, so the store knows when it does again. */
+  private writeProbe: NodeJS.Timeout | null = null;
   private readonly inFlight = new InFlightWrites();
   /** The resource rows each batch being planned carries, by hash (resourceId). */
   private readonly batchResources = new WeakMap<RowBatch, Map<string, ResourceRow>>();
@@ -207,6 +221,7 @@ export class SqliteStore implements Store {
     try {
       db = new Database(file);
       configureConnection(db, file !== ':memory:');
+      opts.adjustConnection?.(db);
       db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
       db.function(SEVERITY_OF_TEXT_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? severityNumberOfText(v) : 0));
       migrate(db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
@@ -218,6 +233,9 @@ export class SqliteStore implements Store {
           appender.close();
         }
       }
+      // Nothing above wrote to a store already up to date: with no room for writes, what it holds
+      // is still read, and writes are refused (503) until they succeed again.
+      this.storageFailure = noRoomAtOpen(db, this.spans?.dir ?? null);
     } catch (e) {
       this.spans?.reader.close();
       db?.close();
@@ -256,6 +274,30 @@ export class SqliteStore implements Store {
     this.seenFilter.start();
     // A small store is read at once, so its filter answers from the first request.
     this.pumpSeen();
+    if (this.storageFailure !== null) this.startWriteProbe();
+  }
+
+  /** Why the storage takes no writes, as last found (no write is tried); null while it takes them. */
+  get writesRefused(): string | null {
+    return this.storageFailure;
+  }
+
+  /** Remembers why writes fail, or that they succeed again; probes on a timer meanwhile. */
+  private setStorageFailure(why: string | null): void {
+    const was = this.storageFailure;
+    this.storageFailure = why;
+    if (was === null && why !== null) this.startWriteProbe();
+    if (was !== null && why === null) {
+      if (this.writeProbe) clearInterval(this.writeProbe);
+      this.writeProbe = null;
+      this.opts.onWritesRestored?.();
+    }
+  }
+
+  private startWriteProbe(): void {
+    this.writeProbe ??= setInterval(() => {
+      if (this.db.open) this.writeTrouble();
+    }, this.opts.writeProbeMs ?? WRITE_PROBE_MS).unref();
   }
 
   /** Reads a slice for the seen filter's build, and comes back for the next one after other work. */
@@ -331,8 +373,6 @@ export class SqliteStore implements Store {
       membersEndingFrom: d
         .prepare('SELECT coalesce(sum(json_array_length(trace_ids)), 0) FROM (SELECT trace_ids FROM correlations WHERE last_ms >= ? LIMIT ?)')
         .pluck(),
-      readyProbeWrite: d.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('ready_probe', hex(randomblob(4096)))`),
-      readyProbeDelete: d.prepare(`DELETE FROM meta WHERE key = 'ready_probe'`),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?'),
       groupHasMember: d
@@ -642,7 +682,7 @@ export class SqliteStore implements Store {
     const exported = batch.exports && { planned: batch.exports.refs.length, dropOldest: batch.exports.dropOldest };
     return this.sink.write(seq, batch).then(
       result => {
-        this.storageFailure = null;
+        this.setStorageFailure(null);
         this.inFlight.settle(seq);
         this.queueDepth -= result.dequeued;
         if (exported) {
@@ -659,7 +699,12 @@ export class SqliteStore implements Store {
         const lost = this.dataDirWatch?.check();
         if (lost) e = new DataDirLostError(lost);
         // Only a failure of the storage itself, not of a bad row, makes the store not ready.
-        this.storageFailure = storageFailure(e) ?? this.storageFailure;
+        const failure = storageFailure(e);
+        if (failure !== null) {
+          // Logged by the ingest routes when writes start failing, not again for each request.
+          if (this.storageFailure !== null) markToldOf(e);
+          this.setStorageFailure(failure);
+        }
         this.inFlight.settle(seq);
         if (exported) this.queueDepth -= exported.planned - exported.dropOldest;
         // Ids of resources this batch would have inserted may be cached; the store decides again.
@@ -1606,12 +1651,8 @@ export class SqliteStore implements Store {
     // Nothing may be ingested while not ready, so the next success would never come: a small
     // write that needs a new page and a commit tells whether the storage takes writes again.
     try {
-      this.db.transaction(() => {
-        this.st.readyProbeWrite.run();
-        this.st.readyProbeDelete.run();
-      })();
-      if (this.spans) probeSegmentWrite(this.spans.dir);
-      this.storageFailure = null;
+      probeWrite(this.db, this.spans?.dir ?? null);
+      this.setStorageFailure(null);
       return null;
     } catch (e) {
       return `writes fail: ${this.storageFailure}${(e as { code?: string }).code ? ` (still: ${(e as { code?: string }).code})` : ''}`;
@@ -1621,6 +1662,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // The writer stops after the batches handed to it: every request it holds is answered first.
     await this.sink.close();
+    if (this.writeProbe) clearInterval(this.writeProbe);
     this.dataDirWatch?.stop();
     await this.checkpointer?.stop();
     this.spans?.reader.close();
@@ -1696,4 +1738,19 @@ function groupsOfTraces(rows: KeysOfTrace[], pairs: [string, string][] = []): [s
     forEachKeyValue(traceKeyValuesOf(row.keys, row.more_keys), add);
   }
   return pairs;
+}
+
+/**
+ * Why a store just opened has no room for writes (a full disk, a quota), or null when a write
+ * succeeds. Any other failure of the write is thrown: a read-only file or mount is refused at
+ * start as before, since no room made later would end it.
+ */
+function noRoomAtOpen(db: Database.Database, spanDir: string | null): string | null {
+  try {
+    probeWrite(db, spanDir);
+    return null;
+  } catch (e) {
+    if (!noRoom(e)) throw e;
+    return storageFailure(e);
+  }
 }
