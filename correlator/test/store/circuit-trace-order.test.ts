@@ -4,7 +4,7 @@
 // `limit`, reading every trace of a circuit polled for days to show 1,000.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { circuitTracesNewestFirst } from '../../src/store/sqlite/circuit-traces.js';
+import { CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST, circuitTracesNewestFirst } from '../../src/store/sqlite/circuit-traces.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { TimeRange } from '../../src/store/store.js';
 
@@ -27,6 +27,23 @@ const ROWS: [number, number | null, number | null, [number, number]][] = [
   // Its trace reaches later than its rows: a range finds it by the trace's own extent.
   [8, 650, null, [650, 2000]],
   [9, null, 800, [800, 820]],
+];
+
+/** Ranges over ROWS: each end inside, between and at traces, open at one end, none of the circuit's. */
+const RANGES: [string, TimeRange][] = [
+  ['none', {}],
+  ['from', { fromMs: T0 + 505 }],
+  ['to', { toMs: T0 + 500 }],
+  ['both', { fromMs: T0 + 250, toMs: T0 + 650 }],
+  // Traces 3 and 4, each with rows of both kinds: at the earlier row, not at the member's.
+  ['both kinds', { fromMs: T0 + 940, toMs: T0 + 955 }],
+  ['ties', { fromMs: T0 + 505, toMs: T0 + 600 }],
+  // Trace 8's rows end at 660: its data reach the range by its last datum alone.
+  ['late extent', { fromMs: T0 + 1500 }],
+  ['late extent, bounded', { fromMs: T0 + 1000, toMs: T0 + 1100 }],
+  ['one instant', { fromMs: T0 + 510, toMs: T0 + 510 }],
+  ["beside another circuit's trace", { fromMs: T0 + 705, toMs: T0 + 706 }],
+  ['empty', { fromMs: T0 + 3000 }],
 ];
 
 function storeWithRows(t: TestContext): SqliteStore {
@@ -104,5 +121,65 @@ describe("a circuit's most recent traces", () => {
       assert.match(text, /refused_traces_circuit_first/, text);
       assert.doesNotMatch(text, /TEMP B-TREE/, text);
     }
+  });
+
+  it("in a range, are the same read from the range's traces as from the circuit's rows", t => {
+    const store = storeWithRows(t);
+    const fromCircuit = store.db.prepare(circuitTracesNewestFirst(true)).pluck();
+    const fromRange = store.db.prepare(CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST).pluck();
+    for (const [name, range] of RANGES) {
+      const newestFirst = allByGrouping(store, range).reverse();
+      const bounds = { circuit: CID, fromMs: range.fromMs ?? -Number.MAX_VALUE, toMs: range.toMs ?? Number.MAX_VALUE };
+      for (const limit of [-1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+        const expected = limit === -1 ? newestFirst : newestFirst.slice(0, limit);
+        assert.deepEqual(fromRange.all({ ...bounds, limit }), expected, `${name}, limit ${limit}: from the range's traces`);
+        assert.deepEqual(fromCircuit.all({ ...bounds, limit }), expected, `${name}, limit ${limit}: from the circuit's rows`);
+      }
+    }
+  });
+
+  it("are read from the range's traces when it holds fewer than the circuit, as from its rows", async t => {
+    const store = storeWithRows(t);
+    // The circuit's count is what the range's traces are weighed against.
+    store.db
+      .prepare(`INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, services, keys, updated_ms) VALUES (?, ?, ?, ?, '[]', '{}', 0)`)
+      .run(CID, T0 + 100, T0 + 2000, ROWS.length);
+    // How often each way was taken, by the store's own statements.
+    const reads = { circuitTraceIdsOfRange: 0, circuitTraceIdsIn: 0 };
+    const statements = (store as unknown as { st: Record<string, { all: (...args: unknown[]) => unknown[] }> }).st;
+    for (const name of Object.keys(reads) as (keyof typeof reads)[]) {
+      const statement = statements[name]!;
+      const all = statement.all.bind(statement);
+      statement.all = (...args) => {
+        reads[name]++;
+        return all(...args);
+      };
+    }
+    for (const [name, range] of RANGES) {
+      const oldestFirst = allByGrouping(store, range);
+      for (const limit of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+        assert.deepEqual(
+          await store.recentCircuitTraceIds(CID, range, limit),
+          { traceIds: oldestFirst.slice(Math.max(0, oldestFirst.length - limit)), truncated: oldestFirst.length > limit },
+          `${name}, limit ${limit}`,
+        );
+      }
+      assert.deepEqual(await store.circuitTraceIds(CID, range), oldestFirst, `${name}: all`);
+    }
+    // Not every range: the circuit's rows are read when the range starts more of them than listed.
+    assert.ok(reads.circuitTraceIdsOfRange > 20, JSON.stringify(reads));
+    assert.ok(reads.circuitTraceIdsIn > 20, JSON.stringify(reads));
+  });
+
+  it("in a range, are read from the range's traces by end, each probed for the circuit's rows", t => {
+    const store = storeWithRows(t);
+    const plan = (
+      store.db.prepare(`EXPLAIN QUERY PLAN ${CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST}`).all({ circuit: CID, fromMs: 0, toMs: 1, limit: 2 }) as { detail: string }[]
+    ).map(r => r.detail);
+    const text = plan.join('\n');
+    assert.match(text, /SEARCH t USING INDEX traces_last/, text);
+    assert.match(text, /SEARCH m USING PRIMARY KEY \(key=\? AND value=\? AND trace_id=\?\)/, text);
+    assert.match(text, /SEARCH r USING PRIMARY KEY \(key=\? AND value=\? AND trace_id=\?\)/, text);
+    assert.doesNotMatch(text, /circuit_first/, text);
   });
 });

@@ -47,6 +47,31 @@ function circuitTraceKinds(ranged: boolean): string {
 }
 
 /**
+ * What circuitTracesNewestFirst(true) answers, read from the range's side: the traces with a datum
+ * in `@fromMs`..`@toMs` (traces_last), each probed for the circuit's row of each kind, ordered by
+ * the earlier of the two. The walk of the circuit's rows cannot stop before `@limit` when the range
+ * holds fewer of its traces (one whose data reach into the range by last_ms alone may be older than
+ * any), so it read every row of a circuit polled for hours to list its last 10 minutes.
+ */
+export const CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST = `SELECT trace_id FROM (
+    SELECT t.trace_id AS trace_id, min(coalesce(m.first_ms, r.first_ms), coalesce(r.first_ms, m.first_ms)) AS first_ms
+    FROM traces t
+      LEFT JOIN trace_keys m ON m.key = 'circuit_id' AND m.value = @circuit AND m.trace_id = t.trace_id
+      LEFT JOIN refused_traces r ON r.key = 'circuit_id' AND r.value = @circuit AND r.trace_id = t.trace_id
+    WHERE t.last_ms >= @fromMs AND t.first_ms <= @toMs AND (m.trace_id IS NOT NULL OR r.trace_id IS NOT NULL)
+  ) ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+
+/**
+ * How many of the circuit's rows (of both kinds) start in `@fromMs`..`@toMs`, counting to `@limit`:
+ * each is a trace the walk of its rows newest first finds in the range (a row's data are its
+ * trace's), so with as many as it lists the walk stops there.
+ */
+export const CIRCUIT_ROWS_STARTING_IN = `SELECT count(*) FROM (
+    SELECT 1 FROM trace_keys WHERE key = 'circuit_id' AND value = @circuit AND first_ms >= @fromMs AND first_ms <= @toMs
+    UNION ALL SELECT 1 FROM refused_traces WHERE key = 'circuit_id' AND value = @circuit AND first_ms >= @fromMs AND first_ms <= @toMs
+    LIMIT @limit)`;
+
+/**
  * The circuits of the traces with a datum in from..to (`?`, `?`), as `circuitTraceIdsIn` takes a
  * circuit's traces in a range, for `circuit_id IN (...)`: read once from the traces in the range
  * (traces_last), each trace's circuits from its first and further key values, each checked against

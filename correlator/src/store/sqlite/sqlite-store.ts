@@ -67,7 +67,16 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
-import { CIRCUIT_TRACES, TRACES_WITH_ERRORS, circuitTracesCount, circuitTracesNewestFirst, circuitsOfTracesIn, keyValueTraceRows } from './circuit-traces.js';
+import {
+  CIRCUIT_ROWS_STARTING_IN,
+  CIRCUIT_TRACES,
+  CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST,
+  TRACES_WITH_ERRORS,
+  circuitTracesCount,
+  circuitTracesNewestFirst,
+  circuitsOfTracesIn,
+  keyValueTraceRows,
+} from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf, logNamesCircuit } from './log-circuits.js';
 import { migrate } from './schema.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
@@ -420,6 +429,10 @@ export class SqliteStore implements Store {
       circuitTraceIds: d.prepare(circuitTracesNewestFirst(false)).pluck(),
       circuitTraceIdsIn: d.prepare(circuitTracesNewestFirst(true)).pluck(),
       circuitTraceCountIn: d.prepare(circuitTracesCount(true)).pluck(),
+      circuitTraceIdsOfRange: d.prepare(CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST).pluck(),
+      circuitRowsStartingIn: d.prepare(CIRCUIT_ROWS_STARTING_IN).pluck(),
+      // How many traces a range from this time holds, counted (by traces_last) to at most the bound.
+      tracesEndingFrom: d.prepare('SELECT count(*) FROM (SELECT 1 FROM traces WHERE last_ms >= ? LIMIT ?)').pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
@@ -1172,12 +1185,21 @@ export class SqliteStore implements Store {
   /** At most `limit` (-1: all) of the circuit's traces, newest first (circuitTracesNewestFirst). */
   private newestCircuitTraceIds(circuitId: string, range: TimeRange | undefined, limit: number): string[] {
     if (range?.fromMs === undefined && range?.toMs === undefined) return this.st.circuitTraceIds.all({ circuit: circuitId, limit }) as string[];
-    return this.st.circuitTraceIdsIn.all({
-      circuit: circuitId,
-      fromMs: range.fromMs ?? -Number.MAX_VALUE,
-      toMs: range.toMs ?? Number.MAX_VALUE,
-      limit,
-    }) as string[];
+    const ranged = { circuit: circuitId, fromMs: range.fromMs ?? -Number.MAX_VALUE, toMs: range.toMs ?? Number.MAX_VALUE, limit };
+    const fromRange = range.fromMs !== undefined && this.rangeHoldsFewerTraces(ranged);
+    return (fromRange ? this.st.circuitTraceIdsOfRange : this.st.circuitTraceIdsIn).all(ranged) as string[];
+  }
+
+  /**
+   * Whether a circuit's traces in a range are read from the range's traces (circuit-traces.ts): when
+   * the walk of the circuit's rows cannot stop early, as the range starts fewer of its rows than it
+   * lists, and the range holds fewer traces, of all circuits, than the circuit has. Both counts
+   * stop at what they are compared with.
+   */
+  private rangeHoldsFewerTraces(ranged: { circuit: string; fromMs: number; toMs: number; limit: number }): boolean {
+    if (ranged.limit !== -1 && (this.st.circuitRowsStartingIn.get(ranged) as number) >= ranged.limit) return false;
+    const traces = (this.st.circuitById.get(ranged.circuit) as CircuitRow | undefined)?.trace_count ?? 0;
+    return (this.st.tracesEndingFrom.get(ranged.fromMs, traces) as number) < traces;
   }
 
   async traceSummaries(traceIds: readonly string[]): Promise<TraceSummary[]> {
