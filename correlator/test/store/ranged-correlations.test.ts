@@ -216,7 +216,8 @@ function referenceRows(db: Database.Database, q: CorrelationQuery): ReferenceRow
   return db.prepare(sql).all(...args, q.limit) as ReferenceRow[];
 }
 
-type Lookup = 'ranged' | 'byGroups' | 'fellBack' | 'none';
+/** `walked`: the walk of a query with no start (walkFellBack: which then asked by groups). */
+type Lookup = 'ranged' | 'byGroups' | 'fellBack' | 'walked' | 'walkFellBack' | 'none';
 
 /** Which lookup a request ran, seen from the SQL it prepared (the store builds both per query). */
 class LookupSpy {
@@ -235,6 +236,8 @@ class LookupSpy {
     const out = await run();
     const fromCorrelations = this.prepared.filter(s => s.startsWith('SELECT * FROM correlations'));
     const byGroups = fromCorrelations.some(s => s.includes('ORDER BY last_ms DESC LIMIT'));
+    // The walk without a start (recentCircuitCorrelations) reads each row's member count first.
+    if (this.prepared.some(s => s.startsWith('SELECT rid, json_array_length(trace_ids)'))) return { out, lookup: byGroups ? 'walkFellBack' : 'walked' };
     const lookup = byGroups ? (fromCorrelations.length > 1 ? 'fellBack' : 'byGroups') : fromCorrelations.length > 0 ? 'ranged' : 'none';
     return { out, lookup };
   }
@@ -317,6 +320,10 @@ interface Tally extends Record<Lookup, number> {
   rangedAtLimit: number;
   rangedWithTies: number;
   rangedPastTheirTraces: number;
+  /** Walks with no start that answered something, at their limit, with equal ends. */
+  walkedAnswers: number;
+  walkedAtLimit: number;
+  walkedWithTies: number;
 }
 
 /** Whether a correlation in the answer has no member trace with a datum in the range. */
@@ -342,6 +349,11 @@ async function compareOne(app: FastifyInstance, spy: LookupSpy, q: CorrelationQu
   );
   tally.queries++;
   tally[lookup]++;
+  if (lookup === 'walked' && expected.length > 0) {
+    tally.walkedAnswers++;
+    if (expected.length === q.limit) tally.walkedAtLimit++;
+    if (expected.some((c, i) => i > 0 && expected[i - 1]!.last_ms === c.last_ms)) tally.walkedWithTies++;
+  }
   if (lookup !== 'ranged' || expected.length === 0) return;
   // What the ranged lookups answered: the cases a wrong one would show in.
   tally.rangedAnswers++;
@@ -374,8 +386,9 @@ async function compareDetail(app: FastifyInstance, circuit: string, range: { fro
 
 /** A fresh tally of what a case's queries ran and answered. */
 const tallied = (): Tally => ({
-  ...{ queries: 0, ranged: 0, byGroups: 0, fellBack: 0, none: 0 },
+  ...{ queries: 0, ranged: 0, byGroups: 0, fellBack: 0, walked: 0, walkFellBack: 0, none: 0 },
   ...{ rangedAnswers: 0, rangedAtLimit: 0, rangedWithTies: 0, rangedPastTheirTraces: 0 },
+  ...{ walkedAnswers: 0, walkedAtLimit: 0, walkedWithTies: 0 },
 });
 
 async function runCase(t: TestContext, seed: number, cap: number, tally: Tally, alter?: (db: Database.Database) => void): Promise<void> {
@@ -455,5 +468,84 @@ describe("a circuit's correlations in a range", () => {
     for (const seed of [1, 2, 3, 4]) await runCase(t, seed, 2, tally, forget);
     t.diagnostic(JSON.stringify(tally));
     assert.ok(tally.fellBack >= 10, `ranged lookups that asked by groups: ${tally.fellBack}`);
+  });
+});
+
+describe("a circuit's correlations with no start to their range", () => {
+  /** Its queries with no range or an end alone, at every limit, some with other filters, and its detail. */
+  async function compareUnstarted(app: FastifyInstance, spy: LookupSpy, seed: number, traceIds: string[], tally: Tally): Promise<void> {
+    const r = rng(seed * 13);
+    const { points } = timesOf(app.correlator.store.db);
+    for (const circuit of [...CIRCUITS, 'C-none']) {
+      for (const limit of [1, 2, 3, 4, 5, 8, 100]) {
+        await compareOne(app, spy, { circuit_id: circuit, limit }, tally);
+        await compareOne(app, spy, { circuit_id: circuit, limit, ...extraFilters(r, traceIds) }, tally);
+        await compareOne(app, spy, { circuit_id: circuit, toMs: points[Math.floor(r() * points.length)]!, limit }, tally);
+      }
+      await compareDetail(app, circuit, {});
+    }
+  }
+
+  it('are those the lookup through all its traces gives, walked newest first to the limit', async t => {
+    const tally = tallied();
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      for (const cap of [2, 3, 50]) {
+        const app = await build(t, { MAX_TRACES_PER_CIRCUIT: String(cap) });
+        await app.ready();
+        const w = workload(seed);
+        await send(app, w, seed);
+        await compareUnstarted(app, new LookupSpy(app.correlator.store.db), seed, w.traces.map(x => x.traceId), tally);
+      }
+    }
+    t.diagnostic(JSON.stringify(tally));
+    // Both ways ran, and the walk answered at its limit and with equal ends to order.
+    assert.ok(tally.walked >= 100 && tally.walkFellBack >= 20, JSON.stringify(tally));
+    for (const k of ['walkedAnswers', 'walkedAtLimit', 'walkedWithTies'] as const) assert.ok(tally[k] >= 20, `${k}: ${tally[k]}`);
+  });
+
+  it("are looked up through the circuit's traces once the walk has probed as many member traces", async t => {
+    // OLD: two traces, then NEW's episodes of five traces each, later.
+    const traces: TraceSpec[] = [];
+    for (let i = 0; i < 2; i++) {
+      const start = T0 + i * 1000;
+      traces.push({ service: 'arda', traceId: hexId(9200 + i, 32), start, end: start + 500, root: { circuit_id: 'OLD' } });
+    }
+    for (let e = 0; e < 3; e++)
+      for (let i = 0; i < 5; i++) {
+        const start = T0 + (e + 1) * 1_000_000 + i * 1000;
+        traces.push({ service: 'beorn', traceId: hexId(9300 + traces.length, 32), start, end: start + 500, root: { circuit_id: 'NEW' } });
+      }
+    const app = await build(t);
+    await app.ready();
+    await send(app, { traces, logs: [] }, 1);
+    const spy = new LookupSpy(app.correlator.store.db);
+    const tally = tallied();
+    // NEW's last correlation lists 5 traces, more than OLD's 2: OLD's walk gives up there.
+    await compareOne(app, spy, { circuit_id: 'OLD', limit: 100 }, tally);
+    assert.deepEqual([tally.walked, tally.walkFellBack], [0, 1], 'OLD: by its traces');
+    // NEW's last two list 10 of its 15 traces: its walk stops there.
+    await compareOne(app, spy, { circuit_id: 'NEW', limit: 2 }, tally);
+    assert.deepEqual([tally.walked, tally.walkFellBack], [1, 1], "NEW: by the correlations' walk");
+    // To the limit of 100 it walks OLD's too: 17 traces, more than the 15 the lookup by its traces reads.
+    await compareOne(app, spy, { circuit_id: 'NEW', limit: 100 }, tally);
+    assert.deepEqual([tally.walked, tally.walkFellBack], [1, 2], 'NEW, to 100: by its traces');
+  });
+
+  it('are those still where a trace of the circuit no longer names the group it is a member of', async t => {
+    const tally = tallied();
+    for (const seed of [1, 2, 3, 4]) {
+      const app = await build(t, { MAX_TRACES_PER_CIRCUIT: '2' });
+      await app.ready();
+      const w = workload(seed);
+      await send(app, w, seed);
+      const db = app.correlator.store.db;
+      // As in the ranged case above: C0's traces and a third of the others forget their keys.
+      db.exec(`UPDATE traces SET keys = '{}', more_keys = '[]', log_count = 0
+        WHERE id % 3 = 0 OR trace_id IN (SELECT trace_id FROM trace_keys WHERE key = 'circuit_id' AND value = 'C0'
+          UNION SELECT trace_id FROM refused_traces WHERE key = 'circuit_id' AND value = 'C0')`);
+      await compareUnstarted(app, new LookupSpy(db), seed, w.traces.map(x => x.traceId), tally);
+    }
+    t.diagnostic(JSON.stringify(tally));
+    assert.ok(tally.walkFellBack >= 10, `walks that asked by groups: ${tally.walkFellBack}`);
   });
 });

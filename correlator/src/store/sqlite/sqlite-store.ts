@@ -373,6 +373,7 @@ export class SqliteStore implements Store {
       traceKeysOfRefs: d.prepare('SELECT id, keys, more_keys FROM traces WHERE id IN (SELECT value FROM json_each(?))'),
       tracesByIds: d.prepare('SELECT * FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
       keysOfTraces: d.prepare('SELECT trace_id, keys, more_keys, log_count FROM traces WHERE trace_id IN (SELECT value FROM json_each(?))'),
+      correlationByRid: d.prepare('SELECT * FROM correlations WHERE rid = ?'),
       // The same test correlationRows makes of a row's group, on one row.
       correlationInGroups: d
         .prepare('SELECT 1 FROM correlations WHERE rid = ? AND (key, value) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))')
@@ -1336,7 +1337,7 @@ export class SqliteStore implements Store {
 
   async correlations(q: CorrelationQuery): Promise<Correlation[]> {
     const traceId = q.trace_id?.toLowerCase();
-    const rows = this.circuitCorrelationsInRange(q, traceId) ?? this.correlationRows(q, traceId);
+    const rows = this.circuitCorrelationsInRange(q, traceId) ?? this.recentCircuitCorrelations(q, traceId) ?? this.correlationRows(q, traceId);
     // Services and traces in name order: the stored order is the order they joined in, which a
     // restart, a merge or a replay in another order changes while the set stays the same. (The
     // engine reads them in that order: it decides which members a full episode keeps.)
@@ -1385,18 +1386,45 @@ export class SqliteStore implements Store {
     // the circuit's traces: counting correlations alone chose it for a range of many other
     // circuits' large correlations, which took up to 16 times as long.
     if ((this.st.membersEndingFrom.get(q.fromMs, traces) as number) >= traces) return null;
-    const where = new WhereClause().add(
-      `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
-         WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`,
-      circuitId,
-      circuitId,
-      circuitId,
-    );
+    const where = new WhereClause().add(CORRELATION_OF_CIRCUIT, circuitId, circuitId, circuitId);
     correlationFilters(where, q, traceId);
-    const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC, key DESC, value DESC, rid DESC`;
+    const sql = `SELECT * FROM correlations ${where} ORDER BY ${AS_CORRELATION_ROWS}`;
     const found: CorrelationDbRow[] = [];
     for (const row of this.db.prepare(sql).iterate(...where.args) as IterableIterator<CorrelationDbRow & { rid: number }>) {
       if (found.length === q.limit) break;
+      if (!this.isCandidateGroup(row, circuitId, traceId)) return null;
+      found.push(row);
+    }
+    return found;
+  }
+
+  /**
+   * A circuit's correlations with no start to their range (the detail's), walked newest first as
+   * circuitCorrelationsInRange walks a range's, to the limit: candidateGroups reads every trace the
+   * circuit ever had, 300-460 ms for one of 40,000 to list its last 500 correlations. Null, for the
+   * lookup by candidate groups, when a correlation's group is not shown to be a candidate (as
+   * there), or once the walk has probed as many member traces as the circuit has traces: that
+   * lookup's cost, which a circuit whose correlations are old among many others' can reach.
+   */
+  private recentCircuitCorrelations(q: CorrelationQuery, traceId: string | undefined): CorrelationDbRow[] | null {
+    if (q.circuit_id === undefined || q.fromMs !== undefined) return null;
+    const circuitId = q.circuit_id;
+    const traces = (this.st.circuitById.get(circuitId) as CircuitRow | undefined)?.trace_count ?? 0;
+    const where = new WhereClause();
+    correlationFilters(where, q, traceId);
+    // Each row passing the other filters, with its member count and whether it is the circuit's:
+    // rows that are not count toward the probes too.
+    const sql = `SELECT rid, json_array_length(trace_ids), ${CORRELATION_OF_CIRCUIT} FROM correlations ${where}
+      ORDER BY ${AS_CORRELATION_ROWS}`;
+    const walk = this.db.prepare(sql).raw().iterate(circuitId, circuitId, circuitId, ...where.args) as IterableIterator<[number, number, number]>;
+    const found: CorrelationDbRow[] = [];
+    let probed = 0;
+    for (const [rid, members, ofCircuit] of walk) {
+      if (found.length === q.limit) break;
+      probed += members;
+      if (probed > traces) return null;
+      if (!ofCircuit) continue;
+      const row = this.st.correlationByRid.get(rid) as CorrelationDbRow & { rid: number };
       if (!this.isCandidateGroup(row, circuitId, traceId)) return null;
       found.push(row);
     }
@@ -1732,6 +1760,20 @@ function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
 }
 
 /** The filters of a correlation query other than its circuit, in the order the query was written. */
+/**
+ * A correlation of the circuit (binds its id three times): of its own group, or with a member among
+ * its traces, each member probed for the circuit's rows.
+ */
+const CORRELATION_OF_CIRCUIT = `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
+  WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`;
+
+/**
+ * The order correlationRows gives, ties included: its plan reads the candidate groups and each
+ * one's rows by the (key, value, last_ms) index backwards into a sorter by last_ms that keeps that
+ * order among equal ends (circuitCorrelationsInRange).
+ */
+const AS_CORRELATION_ROWS = 'last_ms DESC, key DESC, value DESC, rid DESC';
+
 function correlationFilters(where: WhereClause, q: CorrelationQuery, traceId: string | undefined): void {
   where
     .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', traceId)
