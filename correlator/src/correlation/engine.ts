@@ -551,6 +551,7 @@ export class CorrelationEngine {
         looseLogs: 0,
         bridges: null,
         persistedMembers: 0,
+        planned: false,
       };
       if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
       this.groups.set(mk, g);
@@ -874,6 +875,8 @@ export class CorrelationEngine {
    * stored ones and this batch's.
    */
   private combine(g: KeyGroup, parts: readonly EpisodePart[], storedBridges: readonly BridgePlan[], batch: BatchContext): void {
+    // Members and bridges of other episodes come in: planned apart, they are planned again whole.
+    g.planned = false;
     const states = new Map(this.memberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
     for (const p of parts) {
       for (const id of p.traceIds) {
@@ -1110,6 +1113,8 @@ export class CorrelationEngine {
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
     const plans = planBridges(key, g.value, states, w);
+    // Planned in part: its next restitch, should it fall below the cap, plans every member.
+    g.planned = false;
     const stored = new Map(this.loader.bridgesInto(key, g.value, children.map(c => c.traceId)).map(b => [b.childTraceId, b]));
     const { bridgesAdded, bridgesRemoved } = batch.writes;
     const ofChild = (b: BridgePlan, child: string) => b.childTraceId === child && b.key === key && b.value === g.value;
@@ -1167,6 +1172,7 @@ export class CorrelationEngine {
         // After a restart or an eviction the stored correlation has counted its members already:
         // counting them again made correlation_events_total grow with every reload.
         persistedMembers: this.loader.persistedMembers(id),
+        planned: false,
       };
       this.groups.set(mk, g);
     }
@@ -1178,6 +1184,32 @@ export class CorrelationEngine {
    * trace that trace context or a span link connects to another of the key value gets no guess
    * (planBridges), whichever episode the other is in.
    */
+  /**
+   * The members of g whose plan this batch's changes can reach: every trace whose state changed
+   * was given a delta (trace()). A changed trace T is the child it is, and the parent it was or
+   * becomes only of traces starting within its reach: a parent ends no earlier than the child's
+   * start less the window, and starts before it. T's first datum comes no later than any entry it
+   * had, so [T.firstMs, T.lastMs + window] holds its old and new places. The spans noted for g
+   * (refused traces, linked ones) are added: planning more children than needed changes nothing.
+   */
+  private childrenToPlan(g: KeyGroup, members: readonly TraceState[], batch: BatchContext): Set<TraceState> {
+    const w = this.opts.windowMs;
+    const spans: [number, number][] = [];
+    for (const [id, d] of batch.traceDeltas) {
+      const t = d.state;
+      if (g.traceSet.has(id) && Number.isFinite(t.firstMs)) spans.push([t.firstMs, t.lastMs + w]);
+    }
+    for (const [from, to] of batch.changedSpans.get(g) ?? []) spans.push([from + w, to]);
+    const children = new Set<TraceState>();
+    if (spans.length === 0) return children;
+    const reach = mergeSpans(spans);
+    for (const t of members) {
+      const start = t.entry?.startMs;
+      if (start !== undefined && reach.some(([from, to]) => start >= from && start <= to)) children.add(t);
+    }
+    return children;
+  }
+
   private withLinked(states: TraceState[], ids: ReadonlySet<string>, key: BusinessKeyName, value: string): TraceState[] {
     const linked = new Set<string>();
     for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
@@ -1185,16 +1217,28 @@ export class CorrelationEngine {
     return states;
   }
 
+  /**
+   * Plans g's bridges among its members. A group whose bridges are its members' plan (planned)
+   * plans again only the children the batch's changes can reach (childrenToPlan); the others'
+   * plans are those it holds, so it writes what planning them all would.
+   */
   private restitch(g: KeyGroup, batch: BatchContext): void {
     const key = g.key as BusinessKeyName;
-    const plans = planBridges(key, g.value, this.withLinked(this.memberStates(g.traceIds), g.traceSet, key, g.value), this.opts.windowMs);
+    const members = this.memberStates(g.traceIds);
+    const memberCount = members.length;
+    const states = this.withLinked(members, g.traceSet, key, g.value);
+    // A linked trace of another episode in the plan: its changes are noted under its own episode.
+    const children = g.planned && states.length === memberCount ? this.childrenToPlan(g, states, batch) : null;
+    const plans = planBridges(key, g.value, states, this.opts.windowMs, children ? t => children.has(t) : undefined);
+    g.planned = true;
     // A linked trace of another episode is there to stop a guess, not to be bridged.
     for (const child of plans.keys()) if (!g.traceSet.has(child)) plans.delete(child);
     const current = g.bridges!;
     const nowMs = this.now();
-    for (const [child, old] of current) {
+    const replanned: Iterable<[string, BridgePlan | undefined]> = children ? [...children].map(t => [t.traceId, current.get(t.traceId)]) : current;
+    for (const [child, old] of replanned) {
       // A bridge to a trace outside this episode is another episode's to keep or replace.
-      if (!g.traceSet.has(child)) continue;
+      if (!old || !g.traceSet.has(child)) continue;
       const next = plans.get(child);
       if (!next || next.spanId !== old.spanId || next.traceId !== old.traceId) {
         batch.writes.bridgesRemoved.push(old);

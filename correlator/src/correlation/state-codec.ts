@@ -146,7 +146,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       w.bool(true).uint(g.bridges.size);
       for (const [child, plan] of g.bridges) writeBridge(w, child, plan);
     } else w.bool(false);
-    w.double(g.persistedMembers);
+    w.double(g.persistedMembers).bool(g.planned);
     return w.finish();
   },
   decode(bytes) {
@@ -173,6 +173,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       }
     }
     const persistedMembers = r.double();
+    const planned = r.bool();
     return {
       mapKey,
       id,
@@ -190,6 +191,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       looseLogs,
       bridges,
       persistedMembers,
+      planned,
     };
   },
 };

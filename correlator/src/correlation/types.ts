@@ -100,6 +100,12 @@ export interface KeyGroup {
   looseLogs: number;
   bridges: Map<string, BridgePlan> | null;
   persistedMembers: number;
+  /**
+   * Its bridges are those planBridges gives its members, as restitch left them: a batch then plans
+   * again only the children around what it changed. False for a group read back, merged, new, or
+   * planned in parts around changes (stitchWithin): its next restitch plans every member.
+   */
+  planned: boolean;
 }
 
 export const KEY_CONFIDENCE: Readonly<Record<BusinessKeyName | 'trace_id', number>> = {

@@ -12,11 +12,16 @@ import {
   type TraceState,
 } from '../correlation/types.js';
 
+/**
+ * The bridge into each trace that gets one. `plansFor`, if given, picks the children to plan: the
+ * others still count as parents and links, so each picked child gets the plan all would give it.
+ */
 export function planBridges(
   key: BusinessKeyName,
   value: string,
   traces: readonly TraceState[],
   windowMs: number,
+  plansFor?: (child: TraceState) => boolean,
 ): Map<string, BridgePlan> {
   const plans = new Map<string, BridgePlan>();
   const ordered = traces
@@ -28,7 +33,7 @@ export function planBridges(
     const child = ordered[i]!;
     const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    const parent = linkedEarlier.has(i) ? null : candidates.nearestActiveOfOtherService(i, windowMs);
+    const parent = linkedEarlier.has(i) || (plansFor && !plansFor(child)) ? null : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
     if (!parent) continue;
     const parentSpan = chooseParentSpan(parent, childEntry.startMs);

@@ -358,6 +358,7 @@ for (const [mode, liveEntries] of [
                 looseLogs: 0,
                 bridges: null,
                 persistedMembers: 0,
+                planned: false,
               }
             : null,
       };

@@ -94,6 +94,7 @@ const groups: [string, KeyGroup][] = [
         ['6'.repeat(32), plan(6)],
       ]),
       persistedMembers: 3,
+      planned: true,
     },
   ],
   [
@@ -115,6 +116,7 @@ const groups: [string, KeyGroup][] = [
       looseLogs: 0,
       bridges: null,
       persistedMembers: 0,
+      planned: false,
     },
   ],
   [
@@ -136,6 +138,7 @@ const groups: [string, KeyGroup][] = [
       looseLogs: 1,
       bridges: new Map(),
       persistedMembers: 2,
+      planned: false,
     },
   ],
 ];

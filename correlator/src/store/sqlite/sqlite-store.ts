@@ -963,6 +963,7 @@ export class SqliteStore implements Store {
       looseLogs,
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c?.members ?? 0,
+      planned: false,
     };
   }
 
