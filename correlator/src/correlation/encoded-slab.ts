@@ -10,6 +10,8 @@ const DEFAULT_SLAB_BYTES = 8 * 2 ** 20;
 // slabs, a small integer V8 keeps unboxed.
 const OFFSET_UNITS = 2 ** 20;
 const ALIGN = 8;
+/** The location of a held key (hold()): no bytes, only its place in the order. */
+const HELD = -1;
 
 export class EncodedSlab {
   private readonly where = new Map<string, number>();
@@ -23,13 +25,20 @@ export class EncodedSlab {
   private pos = 0;
   private totalDead = 0;
   private totalUsed = 0;
+  private heldKeys = 0;
 
   constructor(private readonly slabBytes = DEFAULT_SLAB_BYTES) {
     if (slabBytes > OFFSET_UNITS * ALIGN) throw new RangeError(`slabs hold at most ${OFFSET_UNITS * ALIGN} bytes`);
   }
 
+  /** Keys in the order, held ones included. */
   get size(): number {
     return this.where.size;
+  }
+
+  /** Keys held without bytes (hold()). */
+  get held(): number {
+    return this.heldKeys;
   }
 
   /** Bytes held in buffers (for tests and gauges). */
@@ -39,14 +48,37 @@ export class EncodedSlab {
     return n;
   }
 
+  /** Whether the key is in the order, with bytes or held. */
   has(key: string): boolean {
     return this.where.has(key);
   }
 
-  /** The entry's bytes, as a view that is valid until the next set() or delete(). */
+  /** Whether the key has bytes here (it is in the order and not held). */
+  hasBytes(key: string): boolean {
+    const loc = this.where.get(key);
+    return loc !== undefined && loc !== HELD;
+  }
+
+  isHeld(key: string): boolean {
+    return this.where.get(key) === HELD;
+  }
+
+  /**
+   * Lets the key's bytes go but keeps its place in the order: its entry is kept elsewhere for a
+   * while (TieredMap's live tier), and set() gives it bytes again in the same place.
+   */
+  hold(key: string): void {
+    const loc = this.where.get(key);
+    if (loc === undefined || loc === HELD) return;
+    this.release(loc);
+    this.where.set(key, HELD);
+    this.heldKeys++;
+  }
+
+  /** The entry's bytes, as a view that is valid until the next set() or delete(); none if held. */
   get(key: string): Buffer | undefined {
     const loc = this.where.get(key);
-    if (loc === undefined) return undefined;
+    if (loc === undefined || loc === HELD) return undefined;
     const slab = this.slabs[Math.floor(loc / OFFSET_UNITS)]!;
     const at = (loc % OFFSET_UNITS) * ALIGN;
     const len = slab.readUInt32LE(at);
@@ -56,7 +88,8 @@ export class EncodedSlab {
   /** Stores a copy of the bytes; an existing key keeps its place in the order. */
   set(key: string, value: Uint8Array): void {
     const old = this.where.get(key);
-    if (old !== undefined) this.release(old);
+    if (old === HELD) this.heldKeys--;
+    else if (old !== undefined) this.release(old);
     this.where.set(key, this.append(value));
     if (old === undefined) this.oldest.added();
     this.compactIfWasteful();
@@ -65,7 +98,8 @@ export class EncodedSlab {
   delete(key: string): boolean {
     const loc = this.where.get(key);
     if (loc === undefined) return false;
-    this.release(loc);
+    if (loc === HELD) this.heldKeys--;
+    else this.release(loc);
     this.where.delete(key);
     this.oldest.deleted(key);
     return true;
@@ -132,14 +166,14 @@ export class EncodedSlab {
   private compactIfWasteful(): void {
     if (this.totalDead < 4 * this.slabBytes || this.totalDead * 2 < this.totalUsed) return;
     // The views keep the old slabs' memory until the entries are copied into the new ones.
-    const entries: [string, Buffer][] = [];
-    for (const key of this.where.keys()) entries.push([key, this.get(key)!]);
+    const entries: [string, Buffer | undefined][] = [];
+    for (const key of this.where.keys()) entries.push([key, this.get(key)]);
     for (let i = 0; i < this.slabs.length; i++) if (this.slabs[i]) this.freeSlab(i);
     this.current = -1;
     this.pos = 0;
     this.totalDead = 0;
     this.totalUsed = 0;
-    for (const [key, value] of entries) this.where.set(key, this.append(value));
+    for (const [key, value] of entries) this.where.set(key, value === undefined ? HELD : this.append(value));
   }
 }
 

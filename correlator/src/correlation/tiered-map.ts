@@ -9,8 +9,14 @@
 // evicted first, wherever it is kept. Eviction waits for the end of the batch (settle()): an entry
 // evicted while its batch still used it came back empty, or was rebuilt from a store that did not
 // yet hold that batch, and results came to depend on the bound. A batch may so take the map past
-// its bound by the entries it adds. Every encoded entry is older than every live one, since only
-// the oldest live entries are encoded and new entries are always live.
+// its bound by the entries it adds.
+//
+// An encoded entry a batch reads stays live afterwards, its key held in the encoded tier's order
+// (EncodedSlab.hold): a circuit's episode and its traces, read by every batch, were decoded and
+// encoded again by each, so a trace cost more the more its circuit held. The encoded tier's order
+// is so the insertion order of every entry ever encoded, held or not, and all of them are older
+// than the entries never encoded (live ones are encoded oldest first, by the live map's order, in
+// which those keep their insertion order): its oldest key is the oldest entry while it has one.
 
 import { EncodedSlab } from './encoded-slab.js';
 import { OldestKey } from './oldest-key.js';
@@ -39,12 +45,12 @@ export class TieredMap<V> {
   ) {}
 
   get size(): number {
-    return this.live.size + this.encoded.size;
+    return this.live.size + this.encoded.size - this.encoded.held;
   }
 
   /** How many entries are kept encoded (for the hot-state gauges and tests). */
   get encodedSize(): number {
-    return this.encoded.size;
+    return this.encoded.size - this.encoded.held;
   }
 
   has(key: string): boolean {
@@ -70,8 +76,8 @@ export class TieredMap<V> {
       this.live.set(key, value);
       return;
     }
-    if (this.encoded.has(key)) {
-      // Written back, in its place, by settle().
+    if (this.encoded.hasBytes(key)) {
+      // Kept, in its place, by settle().
       this.borrowed.set(key, value);
       return;
     }
@@ -81,16 +87,23 @@ export class TieredMap<V> {
 
   delete(key: string): boolean {
     this.borrowed.delete(key);
-    return this.deleteLive(key) || this.encoded.delete(key);
+    // A held key is in both tiers.
+    const live = this.deleteLive(key);
+    return this.encoded.delete(key) || live;
   }
 
   /**
-   * Ends a batch: encodes the objects handed out from the encoded tier back into their places,
-   * evicts the oldest entries beyond the bound, then encodes the oldest live entries beyond
-   * `liveMax`. Objects handed out before must not be used after this.
+   * Ends a batch: keeps the objects handed out from the encoded tier live, their keys held in its
+   * order, evicts the oldest entries beyond the bound, then encodes the live entries beyond
+   * `liveMax`, first the longest live. Objects handed out before must not be used after this.
    */
   settle(): void {
-    for (const [key, value] of this.borrowed) if (this.encoded.has(key)) this.encoded.set(key, this.codec.encode(value));
+    for (const [key, value] of this.borrowed) {
+      if (!this.encoded.hasBytes(key)) continue;
+      this.encoded.hold(key);
+      this.live.set(key, value);
+      this.liveOldest.added();
+    }
     this.borrowed.clear();
     while (this.size > this.max) this.evictOldest();
     while (this.live.size > this.liveMax) {
@@ -104,6 +117,7 @@ export class TieredMap<V> {
   private evictOldest(): void {
     const key = this.encoded.oldestKey();
     if (key !== undefined) {
+      if (this.encoded.isHeld(key)) this.deleteLive(key);
       this.encoded.delete(key);
       this.evictions++;
       return;

@@ -42,6 +42,23 @@ describe('EncodedSlab', () => {
     assert.equal(slab.size, 2);
   });
 
+  it('holds a key without bytes in its place in the order until set() gives it bytes again', () => {
+    const slab = new EncodedSlab(SLAB);
+    for (const k of ['a', 'b', 'c']) slab.set(k, bytes(k.repeat(10)));
+    slab.hold('a');
+    assert.deepEqual([slab.has('a'), slab.hasBytes('a'), slab.isHeld('a'), slab.get('a')], [true, false, true, undefined]);
+    assert.deepEqual([slab.size, slab.held, slab.oldestKey()], [3, 1, 'a']);
+    // Compaction moves every record; the held key keeps its place and no bytes.
+    for (let i = 0; i < 200; i++) slab.set('b', bytes('x'.repeat(SLAB / 4)));
+    assert.equal(slab.oldestKey(), 'a');
+    assert.equal(slab.get('a'), undefined);
+    slab.set('a', bytes('back'));
+    assert.deepEqual([text(slab.get('a')), slab.held, slab.oldestKey()], ['back', 0, 'a']);
+    slab.hold('c');
+    assert.ok(slab.delete('c'));
+    assert.deepEqual([slab.size, slab.held, slab.has('c')], [2, 0, false]);
+  });
+
   it('matches a plain Map through many rewrites and deletes, compacting on the way', () => {
     const slab = new EncodedSlab(SLAB);
     const ref = new Map<string, string>();

@@ -113,6 +113,36 @@ describe('TieredMap', () => {
     m.settle();
     assert.equal(m.get('k0')!.n, 100, 'a change to a decoded entry is kept');
     assert.equal(m.get('k1')!.n, 101, 'a replaced encoded entry is replaced');
-    assert.notEqual(m.get('k0'), old, 'after settle() the entry is decoded afresh');
+    assert.equal(m.get('k0'), old, 'an entry a batch read stays live: it is not decoded again');
+  });
+
+  it('decodes and encodes an old entry read by every batch once, not once per batch, and evicts it in its turn', () => {
+    let decodes = 0;
+    let encodes = 0;
+    const counting: StateCodec<Box> = {
+      encode: b => (encodes++, codec.encode(b)),
+      decode: s => (decodes++, codec.decode(s)),
+    };
+    const m = new TieredMap<Box>(30, 4, counting);
+    for (let i = 0; i < 20; i++) m.set(`k${i}`, { n: i });
+    m.settle();
+    assert.equal(m.encodedSize, 16);
+    [decodes, encodes] = [0, 0];
+    // A circuit's episode, read by each batch, while each batch adds an entry of its own.
+    for (let batch = 0; batch < 3; batch++) {
+      m.get('k0')!.n++;
+      m.set(`new${batch}`, { n: 100 + batch });
+      m.settle();
+    }
+    assert.equal(decodes, 1, 'read back once');
+    assert.equal(m.get('k0')!.n, 3);
+    // k0 and the new entries push out the four live before them, k16 to k19; k0 is not encoded.
+    assert.equal(encodes, 4);
+    // Still the oldest entry: the first evicted.
+    for (let i = 0; i < 11; i++) m.set(`more${i}`, { n: i });
+    m.settle();
+    assert.equal(m.evictions, 4);
+    assert.deepEqual(['k0', 'k3', 'k4', 'new0'].map(k => m.has(k)), [false, false, true, true], 'k0 to k3, the oldest inserted, go first');
+    assert.equal(m.size, 30);
   });
 });
