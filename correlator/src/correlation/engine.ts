@@ -4,7 +4,8 @@
 import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-schema';
 import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { correlatingKeys } from '../config/key-defaults.js';
-import { planBridges } from '../stitching/bridge-planner.js';
+import { planBridge, planBridges } from '../stitching/bridge-planner.js';
+import { PlanOrder } from '../stitching/plan-order.js';
 import {
   emptyDerivedWrites,
   type BridgeRow,
@@ -1184,32 +1185,6 @@ export class CorrelationEngine {
    * trace that trace context or a span link connects to another of the key value gets no guess
    * (planBridges), whichever episode the other is in.
    */
-  /**
-   * The members of g whose plan this batch's changes can reach: every trace whose state changed
-   * was given a delta (trace()). A changed trace T is the child it is, and the parent it was or
-   * becomes only of traces starting within its reach: a parent ends no earlier than the child's
-   * start less the window, and starts before it. T's first datum comes no later than any entry it
-   * had, so [T.firstMs, T.lastMs + window] holds its old and new places. The spans noted for g
-   * (refused traces, linked ones) are added: planning more children than needed changes nothing.
-   */
-  private childrenToPlan(g: KeyGroup, members: readonly TraceState[], batch: BatchContext): Set<TraceState> {
-    const w = this.opts.windowMs;
-    const spans: [number, number][] = [];
-    for (const [id, d] of batch.traceDeltas) {
-      const t = d.state;
-      if (g.traceSet.has(id) && Number.isFinite(t.firstMs)) spans.push([t.firstMs, t.lastMs + w]);
-    }
-    for (const [from, to] of batch.changedSpans.get(g) ?? []) spans.push([from + w, to]);
-    const children = new Set<TraceState>();
-    if (spans.length === 0) return children;
-    const reach = mergeSpans(spans);
-    for (const t of members) {
-      const start = t.entry?.startMs;
-      if (start !== undefined && reach.some(([from, to]) => start >= from && start <= to)) children.add(t);
-    }
-    return children;
-  }
-
   private withLinked(states: TraceState[], ids: ReadonlySet<string>, key: BusinessKeyName, value: string): TraceState[] {
     const linked = new Set<string>();
     for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
@@ -1219,23 +1194,17 @@ export class CorrelationEngine {
 
   /**
    * Plans g's bridges among its members. A group whose bridges are its members' plan (planned)
-   * plans again only the children the batch's changes can reach (childrenToPlan); the others'
+   * plans again only the children the batch's changes can reach (changedReach); the others'
    * plans are those it holds, so it writes what planning them all would.
    */
   private restitch(g: KeyGroup, batch: BatchContext): void {
-    const key = g.key as BusinessKeyName;
-    const members = this.memberStates(g.traceIds);
-    const memberCount = members.length;
-    const states = this.withLinked(members, g.traceSet, key, g.value);
-    // A linked trace of another episode in the plan: its changes are noted under its own episode.
-    const children = g.planned && states.length === memberCount ? this.childrenToPlan(g, states, batch) : null;
-    const plans = planBridges(key, g.value, states, this.opts.windowMs, children ? t => children.has(t) : undefined);
+    const { plans, children } = this.planAgain(g, batch);
     g.planned = true;
     // A linked trace of another episode is there to stop a guess, not to be bridged.
     for (const child of plans.keys()) if (!g.traceSet.has(child)) plans.delete(child);
     const current = g.bridges!;
     const nowMs = this.now();
-    const replanned: Iterable<[string, BridgePlan | undefined]> = children ? [...children].map(t => [t.traceId, current.get(t.traceId)]) : current;
+    const replanned: Iterable<[string, BridgePlan | undefined]> = children ? children.map(id => [id, current.get(id)]) : current;
     for (const [child, old] of replanned) {
       // A bridge to a trace outside this episode is another episode's to keep or replace.
       if (!old || !g.traceSet.has(child)) continue;
@@ -1253,6 +1222,78 @@ export class CorrelationEngine {
       batch.writes.bridgesAdded.push(bridgeRow(plan, nowMs));
     }
   }
+
+  /**
+   * The plans of g's children that restitch compares its bridges with, and those children (null:
+   * every member). A planned group whose members have no span links finds the children the
+   * batch's changes reach, and their parents, in its kept planning order (PlanOrder): reading
+   * only those children and parents. Otherwise it reads every member and plans over them all,
+   * still planning only the children reached when it is planned.
+   */
+  private planAgain(g: KeyGroup, batch: BatchContext): { plans: Map<string, BridgePlan>; children: string[] | null } {
+    const key = g.key as BusinessKeyName;
+    const w = this.opts.windowMs;
+    const order = g.planned ? planOrders.get(g) : undefined;
+    if (order) {
+      const reach = this.changedReach(g, batch, order);
+      if (!order.hasLinks) {
+        const children: string[] = [];
+        const pairs: [parent: string, child: string][] = [];
+        for (const [from, to] of reach) {
+          const [first, end] = order.within(from, to);
+          for (let i = first; i < end; i++) {
+            children.push(order.id(i));
+            const parent = order.parentOf(i, w);
+            if (parent !== null) pairs.push([parent, order.id(i)]);
+          }
+        }
+        const ids = new Set<string>();
+        for (const [p, c] of pairs) ids.add(p).add(c);
+        const states = new Map(this.memberStates([...ids]).map(t => [t.traceId, t]));
+        if (states.size === ids.size) {
+          const plans = new Map<string, BridgePlan>();
+          for (const [p, c] of pairs) plans.set(c, planBridge(key, g.value, states.get(p)!, states.get(c)!, w));
+          return { plans, children };
+        }
+      }
+    }
+    const members = this.memberStates(g.traceIds);
+    const memberCount = members.length;
+    const states = this.withLinked(members, g.traceSet, key, g.value);
+    planOrders.set(g, PlanOrder.of(states.slice(0, memberCount)));
+    // A linked trace of another episode in the plan: its changes are noted under its own episode.
+    if (!g.planned || states.length !== memberCount) return { plans: planBridges(key, g.value, states, w), children: null };
+    const reach = this.changedReach(g, batch, null);
+    const children = states.filter(t => {
+      const start = t.entry?.startMs;
+      return start !== undefined && reach.some(([from, to]) => start >= from && start <= to);
+    });
+    const picked = new Set(children);
+    return { plans: planBridges(key, g.value, states, w, t => picked.has(t)), children: children.map(t => t.traceId) };
+  }
+
+  /**
+   * Where the children start whose plans this batch's changes to g's members can change, as
+   * disjoint ranges; `order` takes in each changed member. Every trace whose state changed was
+   * given a delta (trace()). A changed trace T is the child it is, and the parent it was or
+   * becomes only of traces starting within its reach: a parent starts before its child and ends
+   * no earlier than the child's start less the window. T's first datum comes no later than any
+   * entry it had, so [T.firstMs, T.lastMs + window] holds its old and new places. The spans
+   * noted for g (refused traces, linked ones) are added: planning more children changes nothing.
+   */
+  private changedReach(g: KeyGroup, batch: BatchContext, order: PlanOrder | null): [number, number][] {
+    const w = this.opts.windowMs;
+    const spans: [number, number][] = [];
+    for (const [id, d] of batch.traceDeltas) {
+      if (!g.traceSet.has(id)) continue;
+      const t = d.state;
+      order?.update(t);
+      if (Number.isFinite(t.firstMs)) spans.push([t.firstMs, t.lastMs + w]);
+    }
+    for (const [from, to] of batch.changedSpans.get(g) ?? []) spans.push([from + w, to]);
+    return mergeSpans(spans);
+  }
+
 }
 
 interface TraceBatchDelta {
@@ -1354,6 +1395,12 @@ class BatchContext {
     return byValue;
   }
 }
+
+/**
+ * Each planned group's members in planning order, by the group's object: hot state keeps a group
+ * read by every batch live (tiered-map.ts), and one decoded afresh builds its order again.
+ */
+const planOrders = new WeakMap<KeyGroup, PlanOrder>();
 
 /**
  * The traces a full episode reads around the traces a batch changed (stitchWithin): a circuit

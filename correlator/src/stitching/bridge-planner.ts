@@ -11,6 +11,7 @@ import {
   type CandidateSpan,
   type TraceState,
 } from '../correlation/types.js';
+import { byPlanningOrder } from './plan-order.js';
 
 /**
  * The bridge into each trace that gets one. `plansFor`, if given, picks the children to plan: the
@@ -24,39 +25,41 @@ export function planBridges(
   plansFor?: (child: TraceState) => boolean,
 ): Map<string, BridgePlan> {
   const plans = new Map<string, BridgePlan>();
-  const ordered = traces
-    .filter(t => t.entry !== null)
-    .sort((a, b) => a.entry!.startMs - b.entry!.startMs || (a.traceId < b.traceId ? -1 : 1));
+  const ordered = traces.filter(t => t.entry !== null).sort(byPlanningOrder);
   const linkedEarlier = linkedToEarlier(ordered);
   const candidates = new ParentCandidates(ordered);
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
-    const childEntry = child.entry!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
     const parent = linkedEarlier.has(i) || (plansFor && !plansFor(child)) ? null : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
-    if (!parent) continue;
-    const parentSpan = chooseParentSpan(parent, childEntry.startMs);
-    const base = KEY_CONFIDENCE[key];
-    const gapAfterEnd = Math.max(0, childEntry.startMs - parentSpan.endMs);
-    const confidence = round3(base * (1 - 0.5 * Math.min(1, gapAfterEnd / windowMs)));
-    plans.set(child.traceId, {
-      spanId: bridgeSpanId(parentSpan.spanId, childEntry.spanId),
-      traceId: parent.traceId,
-      parentSpanId: parentSpan.spanId,
-      parentService: parentSpan.service,
-      parentStartMs: Math.min(parentSpan.startMs, childEntry.startMs),
-      childTraceId: child.traceId,
-      childSpanId: childEntry.spanId,
-      childService: childEntry.service,
-      childStartMs: childEntry.startMs,
-      key,
-      value,
-      method: keyMatchMethod(key),
-      confidence,
-    });
+    if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
   }
   return plans;
+}
+
+/** The bridge from `parent`, the trace planBridges picked, into `child`'s entry span. */
+export function planBridge(key: BusinessKeyName, value: string, parent: TraceState, child: TraceState, windowMs: number): BridgePlan {
+  const childEntry = child.entry!;
+  const parentSpan = chooseParentSpan(parent, childEntry.startMs);
+  const base = KEY_CONFIDENCE[key];
+  const gapAfterEnd = Math.max(0, childEntry.startMs - parentSpan.endMs);
+  const confidence = round3(base * (1 - 0.5 * Math.min(1, gapAfterEnd / windowMs)));
+  return {
+    spanId: bridgeSpanId(parentSpan.spanId, childEntry.spanId),
+    traceId: parent.traceId,
+    parentSpanId: parentSpan.spanId,
+    parentService: parentSpan.service,
+    parentStartMs: Math.min(parentSpan.startMs, childEntry.startMs),
+    childTraceId: child.traceId,
+    childSpanId: childEntry.spanId,
+    childService: childEntry.service,
+    childStartMs: childEntry.startMs,
+    key,
+    value,
+    method: keyMatchMethod(key),
+    confidence,
+  };
 }
 
 /**

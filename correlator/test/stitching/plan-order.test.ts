@@ -1,0 +1,84 @@
+// PlanOrder must find the children and parents planBridges would, however its members changed
+// since it was built: the engine plans a large episode's new traces from it alone.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
+import type { TraceState } from '../../src/correlation/types.js';
+import { planBridges } from '../../src/stitching/bridge-planner.js';
+import { PlanOrder } from '../../src/stitching/plan-order.js';
+
+const W = 10_000;
+const SERVICES = ['beorn', 'mdso', 'arda'];
+
+function random(seed: number): () => number {
+  let x = seed;
+  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+function trace(n: number, service: string, startMs: number, endMs: number): TraceState {
+  return {
+    traceId: n.toString(16).padStart(32, '0'),
+    services: [service],
+    firstMs: startMs,
+    lastMs: endMs,
+    spanCount: 1,
+    errorCount: 0,
+    errorLogCount: 0,
+    logCount: 0,
+    entry: { spanId: n.toString(16).padStart(16, '0'), service, name: 'entry', startMs, endMs, hasParent: false },
+    candidates: new CandidateSpans(),
+    keys: { circuit_id: 'C' },
+    moreKeys: [],
+    linkedTraceIds: [],
+  };
+}
+
+describe('PlanOrder', () => {
+  for (let seed = 1; seed <= 20; seed++)
+    it(`gives each member the parent planBridges gives, through joins, moved entries and later ends (seed ${seed})`, () => {
+      const rnd = random(seed);
+      // Starts on a coarse grid, so some tie and are ordered by trace id.
+      const make = (n: number) => {
+        const start = Math.floor(rnd() * 60) * 500;
+        return trace(n, SERVICES[Math.floor(rnd() * SERVICES.length)]!, start, start + Math.floor(rnd() * 8000));
+      };
+      const members = Array.from({ length: 30 }, (_, n) => make(n));
+      const order = PlanOrder.of(members);
+      for (let step = 0; step < 40; step++) {
+        const r = rnd();
+        if (r < 0.4) {
+          const t = make(members.length);
+          members.push(t);
+          order.update(t);
+        } else {
+          const t = members[Math.floor(rnd() * members.length)]!;
+          // Data only ever widens a trace: a later end, or an entry that moves within it.
+          if (r < 0.7) t.lastMs += Math.floor(rnd() * 6000);
+          else {
+            const start = t.firstMs + Math.floor(rnd() * (t.lastMs - t.firstMs + 1));
+            t.entry = { ...t.entry!, startMs: start, service: SERVICES[Math.floor(rnd() * SERVICES.length)]! };
+          }
+          order.update(t);
+        }
+      }
+      const expected = planBridges('circuit_id', 'C', members, W);
+      const [first, end] = order.within(-Infinity, Infinity);
+      assert.deepEqual([first, end], [0, members.length], 'every member is listed');
+      for (let i = first; i < end; i++) assert.equal(order.parentOf(i, W), expected.get(order.id(i))?.traceId ?? null, `member ${order.id(i)}`);
+      // within() finds exactly the members starting in a range, ends included.
+      const [from, to] = [members[3]!.entry!.startMs, members[3]!.entry!.startMs + 5000];
+      const [a, b] = order.within(from, to);
+      const listed = Array.from({ length: b - a }, (_, k) => order.id(a + k)).sort();
+      const starting = members.filter(t => t.entry!.startMs >= from && t.entry!.startMs <= to).map(t => t.traceId).sort();
+      assert.deepEqual(listed, starting);
+    });
+
+  it('says when a member has span links, which it cannot plan by', () => {
+    const a = trace(1, 'beorn', 0, 10);
+    const order = PlanOrder.of([a, trace(2, 'mdso', 5, 10)]);
+    assert.equal(order.hasLinks, false);
+    a.linkedTraceIds.push(trace(3, 'arda', 0, 1).traceId);
+    order.update(a);
+    assert.equal(order.hasLinks, true);
+  });
+});
