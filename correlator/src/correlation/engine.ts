@@ -197,8 +197,6 @@ export class CorrelationEngine {
   /** Span links into traces not seen yet, by the linked trace (rememberLinkInto). */
   private readonly pendingLinkSources = new Map<string, string[]>();
   private readonly groups: TieredMap<KeyGroup>;
-  /** Episodes whose merge rounds ran out: the next look for episodes near one checks its whole reach. */
-  private readonly reachUnmerged = new Set<string>();
   private readonly now: () => number;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
 
@@ -553,6 +551,7 @@ export class CorrelationEngine {
         bridges: null,
         persistedMembers: 0,
         planned: false,
+        reachUnmerged: false,
       };
       if (this.opts.bridgeKeys.includes(key) && !g.bridges) g.bridges = new Map();
       this.groups.set(mk, g);
@@ -774,7 +773,7 @@ export class CorrelationEngine {
       // beyond that reach can be new. Looking within it again read all the episode's members and
       // its own correlation each time it widened, so each trace cost more the more the episode had.
       const w = this.opts.windowMs;
-      const reached = before.whole || this.reachUnmerged.delete(g.mapKey) ? null : { firstMs: before.firstMs - w, lastMs: before.lastMs + w };
+      const reached = before.whole || g.reachUnmerged ? null : { firstMs: before.firstMs - w, lastMs: before.lastMs + w };
       for (let round = 0; round < MAX_MERGE_ROUNDS && !done; round++) {
         const [firstMs, lastMs] = [g.firstMs, g.lastMs];
         // A group read back is counted again even when there is nothing to take in; a merge counts
@@ -785,7 +784,7 @@ export class CorrelationEngine {
         merged = true;
         done = g.firstMs >= firstMs && g.lastMs <= lastMs;
       }
-      if (!done) this.reachUnmerged.add(g.mapKey);
+      g.reachUnmerged = !done;
       // A group read back may hold members its stored id was not made from.
       if (merged || before.whole || g.firstMs < before.firstMs) {
         const id = correlationId(g.method, g.value, g.firstMs);
@@ -1174,6 +1173,7 @@ export class CorrelationEngine {
         // counting them again made correlation_events_total grow with every reload.
         persistedMembers: this.loader.persistedMembers(id),
         planned: false,
+        reachUnmerged: false,
       };
       this.groups.set(mk, g);
     }

@@ -146,7 +146,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       w.bool(true).uint(g.bridges.size);
       for (const [child, plan] of g.bridges) writeBridge(w, child, plan);
     } else w.bool(false);
-    w.double(g.persistedMembers).bool(g.planned);
+    w.double(g.persistedMembers).bool(g.planned).bool(g.reachUnmerged);
     return w.finish();
   },
   decode(bytes) {
@@ -174,6 +174,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
     }
     const persistedMembers = r.double();
     const planned = r.bool();
+    const reachUnmerged = r.bool();
     return {
       mapKey,
       id,
@@ -192,6 +193,7 @@ export const keyGroupCodec: StateCodec<KeyGroup> = {
       bridges,
       persistedMembers,
       planned,
+      reachUnmerged,
     };
   },
 };

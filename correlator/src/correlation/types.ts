@@ -106,6 +106,11 @@ export interface KeyGroup {
    * planned in parts around changes (stitchWithin): its next restitch plans every member.
    */
   planned: boolean;
+  /**
+   * Its last look for episodes near it ran out of merge rounds (engine.ts mergeEpisodes): the next
+   * one looks through its whole reach. Kept on the group, so it is bounded and evicted with it.
+   */
+  reachUnmerged: boolean;
 }
 
 export const KEY_CONFIDENCE: Readonly<Record<BusinessKeyName | 'trace_id', number>> = {

@@ -359,6 +359,7 @@ for (const [mode, liveEntries] of [
                 bridges: null,
                 persistedMembers: 0,
                 planned: false,
+                reachUnmerged: false,
               }
             : null,
       };

@@ -95,6 +95,7 @@ const groups: [string, KeyGroup][] = [
       ]),
       persistedMembers: 3,
       planned: true,
+      reachUnmerged: true,
     },
   ],
   [
@@ -117,6 +118,7 @@ const groups: [string, KeyGroup][] = [
       bridges: null,
       persistedMembers: 0,
       planned: false,
+      reachUnmerged: false,
     },
   ],
   [
@@ -139,6 +141,7 @@ const groups: [string, KeyGroup][] = [
       bridges: new Map(),
       persistedMembers: 2,
       planned: false,
+      reachUnmerged: false,
     },
   ],
 ];

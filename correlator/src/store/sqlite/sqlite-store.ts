@@ -964,6 +964,7 @@ export class SqliteStore implements Store {
       bridges: bridges.size > 0 ? bridges : null,
       persistedMembers: c?.members ?? 0,
       planned: false,
+      reachUnmerged: false,
     };
   }
 
