@@ -1,11 +1,13 @@
-// Runs retention: once the app listens and then on a timer, a slice at a time, yielding to requests between
-// slices. The start-up sweep is not awaited before the app is ready: with 150k traces to delete it
-// outlasted fastify's onReady timeout, start-up failed with nothing deleted, and so did every
-// restart. Each slice commits with its recounts (retention.ts), so answers stay consistent while a
+// Runs retention: once the app listens and then on a timer, a slice at a time, yielding to requests
+// between slices, each sized to hold the event loop about 50 ms (slice-pace.ts). The start-up sweep
+// is not awaited before the app is ready: with 150k traces to delete it outlasted fastify's onReady
+// timeout, start-up failed with nothing deleted, and so did every restart. Each slice commits with
+// its recounts (retention.ts), so answers stay consistent while a
 // sweep is part-way, and one stopped by a crash is carried on by the next.
 import type { FastifyBaseLogger } from 'fastify';
 import type { TouchedState } from '../correlation/engine.js';
 import type { Store } from '../store/store.js';
+import type { SweepPacing } from '../store/slice-pace.js';
 
 const DAY_MS = 86_400_000;
 const MAX_INTERVAL_MS = 60 * 60_000;
@@ -29,6 +31,8 @@ export interface RetentionSweeperOptions {
   log: FastifyBaseLogger;
   /** Between slices (the next turn of the event loop unless given: tests hold a sweep part-way with it). */
   betweenSlices?: () => Promise<void>;
+  /** How slices are sized (slice-pace.ts; tests give a clock of their own). */
+  pacing?: Partial<SweepPacing>;
 }
 
 export class RetentionSweeper {
@@ -80,7 +84,7 @@ export class RetentionSweeper {
     const pause = this.opts.betweenSlices ?? (() => new Promise<void>(resolve => setImmediate(resolve)));
     try {
       await pause();
-      const steps = this.opts.store.pruneStepwise(this.opts.now() - this.opts.retentionDays * DAY_MS);
+      const steps = this.opts.store.pruneStepwise(this.opts.now() - this.opts.retentionDays * DAY_MS, this.opts.pacing);
       for (;;) {
         if (this.closing) return;
         const step = steps.next();

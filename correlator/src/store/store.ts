@@ -16,6 +16,7 @@ import type { ServiceCall } from '../stitching/clock-skew.js';
 import type { StateLoader, TouchedState } from '../correlation/engine.js';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import type { DerivedWrites } from './derived-writes.js';
+import type { SweepPacing } from './slice-pace.js';
 
 export interface StoredSpan {
   traceId: string;
@@ -158,8 +159,9 @@ export interface Store extends StateLoader {
   /**
    * Retention: deletes what is older than the cutoff, a slice per step, for a caller that yields
    * between them; each step gives what hot state may still hold of the slice's data, to forget.
+   * Slices are sized to take about `pacing`'s budget each (slice-pace.ts).
    */
-  pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneCounts>;
+  pruneStepwise(cutoffMs: number, pacing?: Partial<SweepPacing>): Generator<TouchedState, PruneCounts>;
   ping(): boolean;
   /**
    * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,

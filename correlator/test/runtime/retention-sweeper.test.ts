@@ -10,6 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { CircuitDetail, CircuitListResponse, ServiceList } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
+import { RetentionSweeper } from '../../src/runtime/retention-sweeper.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { postAccepted } from '../api/app-fixture.js';
@@ -113,5 +114,42 @@ describe('retention sweeper', () => {
     await app.retention.idle();
     assert.deepEqual(await circuits(app), []);
     assert.deepEqual((await app.inject('/api/services')).json<ServiceList>().services, []);
+  });
+
+  it('yields between slices each sized to its budget, as the clock it is given measures the slice', async t => {
+    const open = dataDir(t);
+    const app = await open();
+    const old = Date.now() - 8 * DAY;
+    await send(app, Array.from({ length: 400 }, (_, i) => ({ circuit: `PACED-${i % 9}`, service: 'beorn', atMs: old + i })), 11);
+    const db = app.correlator.store.db;
+    const traces = db.prepare('SELECT count(*) FROM traces').pluck();
+    // The sweep's clock: 2 ms for each trace deleted, so a slice costs what it deletes.
+    const clock = () => 2 * (400 - (traces.get() as number));
+    const slices: { deleted: number; ms: number }[] = [];
+    let last = { left: 400, at: 0 };
+    const sweeper = new RetentionSweeper({
+      store: app.correlator.store,
+      retentionDays: 7,
+      now: Date.now,
+      forget: touched => app.correlator.engine.forget(touched),
+      log: app.log,
+      pacing: { clock, budgetMs: 50, traces: { first: 10, min: 1, max: 1000 } },
+      betweenSlices: async () => {
+        const left = traces.get() as number;
+        if (left < last.left) slices.push({ deleted: last.left - left, ms: clock() - last.at });
+        last = { left, at: clock() };
+        await new Promise<void>(resolve => setImmediate(resolve));
+      },
+    });
+    await sweeper.sweep();
+    assert.equal(traces.get(), 0);
+    // 10 traces (20 ms), twice that (40 ms), then the 25 the budget holds at 2 ms each.
+    assert.deepEqual(
+      slices.slice(0, 4).map(s => s.deleted),
+      [10, 20, 25, 25],
+    );
+    assert.equal(slices.length, 2 + Math.ceil((400 - 30) / 25));
+    for (const s of slices) assert.ok(s.ms <= 50, `a slice of ${s.deleted} traces took ${s.ms} ms by the sweep's clock`);
+    assert.deepEqual(await circuits(app), []);
   });
 });

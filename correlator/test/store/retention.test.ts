@@ -426,6 +426,7 @@ describe('retention', () => {
   });
 
   describe('part-way', () => {
+    const TEN_A_SLICE = { traces: { first: 10, min: 10, max: 10 } };
     // EARLY's 10 old traces are the oldest (the first slice of 10); LATE has 10 old and one kept.
     const load = async (t: Parameters<typeof buildTestApp>[0]) => {
       const app = await buildTestApp(t);
@@ -460,7 +461,7 @@ describe('retention', () => {
 
     it('counts only what is left after each slice, not at the end of the sweep', async t => {
       const app = await load(t);
-      const steps = pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, 10);
+      const steps = pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, TEN_A_SLICE);
       app.correlator.engine.forget(steps.next().value as TouchedState);
       assert.equal(await summary(app, 'EARLY'), null, 'all of its traces went in the first slice');
       assert.deepEqual(await summary(app, 'LATE'), { traces: 11, spans: 11, listed: 11 });
@@ -471,7 +472,7 @@ describe('retention', () => {
     it('leaves a store the next sweep finishes when one stops part-way (a crash, a kill)', async t => {
       const app = await load(t);
       // One slice committed, then the sweep is never resumed.
-      pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, 10).next();
+      pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY, TEN_A_SLICE).next();
       const rest = app.correlator.store.prune(Date.now() - 7 * DAY);
       app.correlator.engine.forget(rest.touched);
       assert.equal(rest.traces, 10);

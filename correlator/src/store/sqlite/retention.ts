@@ -9,10 +9,7 @@ import type { TouchedState } from '../../correlation/engine.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { RetentionRecount } from './retention-recount.js';
-
-/** Traces deleted per transaction, so the writer thread gets the lock between slices. */
-const TRACES_PER_SLICE = 1000;
-const LOGS_PER_SLICE = 5000;
+import { SWEEP_PACING, SlicePace, type SweepPacing } from '../slice-pace.js';
 
 interface GoneTrace {
   id: number;
@@ -78,11 +75,12 @@ type Statements = ReturnType<typeof statements>;
  * between slices. Each slice recounts what it touched before it commits, so a sweep part-way (or
  * stopped by a crash, a kill or the app closing) leaves summaries that count only what is left,
  * and the next sweep carries on. Each step yields what hot state may hold of the slice's data.
+ * Slices are sized by `pacing` (slice-pace.ts) to take about its budget each.
  */
 export function* pruneInSlices(
   db: Database.Database,
   cutoffMs: number,
-  tracesPerSlice = TRACES_PER_SLICE,
+  pacing: Partial<SweepPacing> = {},
 ): Generator<TouchedState, PruneCounts> {
   const result: PruneCounts = {
     spans: 0,
@@ -91,6 +89,8 @@ export function* pruneInSlices(
     circuits: 0,
     correlations: 0,
   };
+  const { clock, budgetMs, ...bounds } = { ...SWEEP_PACING, ...pacing };
+  const pace = (kind: keyof typeof bounds) => new SlicePace(clock, budgetMs, bounds[kind]);
   const st = statements(db);
   const recount = new RetentionRecount(db);
   const slice = db.transaction((deleteSome: (note: NoteGroup) => string[]): TouchedState => {
@@ -102,28 +102,40 @@ export function* pruneInSlices(
     }
     return { traceIds, groupKeys: [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))] };
   });
+  /**
+   * Slices of `pace`'s sizes until one is not full: `take(size, note)` does up to `size` items in
+   * the slice's transaction and returns how many, with the trace ids it deleted.
+   */
+  function* paced(pace: SlicePace, take: (size: number, note: NoteGroup) => [number, string[]]): Generator<TouchedState> {
+    for (let full = true; full; ) {
+      let touched!: TouchedState;
+      full = pace.run(size => {
+        let items = 0;
+        touched = slice(note => {
+          const [n, traceIds] = take(size, note);
+          items = n;
+          return traceIds;
+        });
+        return items;
+      });
+      yield touched;
+    }
+  }
 
-  for (;;) {
-    const gone = st.oldTraces.all(cutoffMs, tracesPerSlice) as GoneTrace[];
-    if (gone.length === 0) break;
-    yield slice(note => deleteTraces(st, gone, note, result));
-  }
-  for (let more = true; more; ) {
-    yield slice(note => {
-      const gone = deleteLogs(st, st.oldLogs.all(cutoffMs, LOGS_PER_SLICE) as number[], note);
-      result.logs += gone;
-      more = gone === LOGS_PER_SLICE;
-      return [];
-    });
-  }
-  for (let more = true; more; ) {
-    yield slice(note => {
-      const rows = st.oldLooseLogs.all(cutoffMs, LOGS_PER_SLICE) as { key: string; value: string }[];
-      for (const r of rows) note(r.key, r.value);
-      more = rows.length === LOGS_PER_SLICE;
-      return [];
-    });
-  }
+  yield* paced(pace('traces'), (size, note) => {
+    const gone = st.oldTraces.all(cutoffMs, size) as GoneTrace[];
+    return [gone.length, gone.length > 0 ? deleteTraces(st, gone, note, result) : []];
+  });
+  yield* paced(pace('logs'), (size, note) => {
+    const gone = deleteLogs(st, st.oldLogs.all(cutoffMs, size) as number[], note);
+    result.logs += gone;
+    return [gone, []];
+  });
+  yield* paced(pace('logs'), (size, note) => {
+    const rows = st.oldLooseLogs.all(cutoffMs, size) as { key: string; value: string }[];
+    for (const r of rows) note(r.key, r.value);
+    return [rows.length, []];
+  });
   yield slice(note => {
     for (const s of st.strayMemberships) s.run(cutoffMs);
     const bridges = st.strayBridges.all(cutoffMs) as { key: string; value: string }[];

@@ -84,6 +84,7 @@ import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
 import { pruneInSlices } from './retention.js';
+import type { SweepPacing } from '../slice-pace.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DataDirLostError, DataDirWatch, type DataDirWatchEvents } from './data-dir-watch.js';
 import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader } from './span-body-files.js';
@@ -1679,8 +1680,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  *pruneStepwise(cutoffMs: number): Generator<TouchedState, PruneCounts> {
-    const result = yield* pruneInSlices(this.db, cutoffMs);
+  *pruneStepwise(cutoffMs: number, pacing?: Partial<SweepPacing>): Generator<TouchedState, PruneCounts> {
+    const result = yield* pruneInSlices(this.db, cutoffMs, pacing);
     this.deleteUnreferencedSegments();
     return result;
   }
