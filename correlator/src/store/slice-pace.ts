@@ -17,6 +17,8 @@ export interface SweepPacing {
   budgetMs: number;
   traces: SliceBounds;
   logs: SliceBounds;
+  /** Summary rows (circuits, correlations) a repair pass checks per slice (sqlite/summary-repair.ts). */
+  summaries: SliceBounds;
 }
 
 /**
@@ -31,6 +33,7 @@ export const SWEEP_PACING: SweepPacing = {
   budgetMs: 50,
   traces: { first: 20, min: 1, max: 1000 },
   logs: { first: 100, min: 10, max: 5000 },
+  summaries: { first: 50, min: 1, max: 2000 },
 };
 
 /**

@@ -10,6 +10,7 @@ import { groupMapKey } from '../../correlation/types.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { RetentionRecount } from './retention-recount.js';
 import { SWEEP_PACING, SlicePace, type SweepPacing } from '../slice-pace.js';
+import { SummaryRepair } from './summary-repair.js';
 
 interface GoneTrace {
   id: number;
@@ -75,7 +76,8 @@ type Statements = ReturnType<typeof statements>;
  * between slices. Each slice recounts what it touched before it commits, so a sweep part-way (or
  * stopped by a crash, a kill or the app closing) leaves summaries that count only what is left,
  * and the next sweep carries on. Each step yields what hot state may hold of the slice's data.
- * Slices are sized by `pacing` (slice-pace.ts) to take about its budget each.
+ * Slices are sized by `pacing` (slice-pace.ts) to take about its budget each. A store not yet
+ * read for summaries earlier sweeps left counting deleted traces is read first (summary-repair.ts).
  */
 export function* pruneInSlices(
   db: Database.Database,
@@ -122,6 +124,9 @@ export function* pruneInSlices(
     }
   }
 
+  const repair = new SummaryRepair(db);
+  // A run of slices per table it reads.
+  for (const summaries = pace('summaries'); !repair.done; ) yield* paced(summaries, (size, note) => [repair.step(size, note), []]);
   yield* paced(pace('traces'), (size, note) => {
     const gone = st.oldTraces.all(cutoffMs, size) as GoneTrace[];
     return [gone.length, gone.length > 0 ? deleteTraces(st, gone, note, result) : []];

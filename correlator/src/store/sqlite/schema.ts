@@ -3,6 +3,7 @@ import { circuitTraceRows } from './circuit-traces.js';
 import { encodeSpanChunk } from './span-chunk.js';
 import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 import { noRoom } from '../write-failure.js';
+import { markSummariesRepaired } from './summary-repair.js';
 
 export const SCHEMA_VERSION = 15;
 
@@ -488,6 +489,8 @@ function upgrade(db: Database.Database, version: number | null, opts: MigrationO
     if (version !== null && version < 8) keepRefusedTraces(db);
     if (version !== null && version < 11) fillServiceHours(db);
     db.exec(TRACE_REF_INDEXES);
+    // A new store was never swept by a correlator that left summaries counting deleted traces.
+    if (version === null) markSummariesRepaired(db);
     // Not written again at the current version: a store that is already up to date is opened
     // without a write, so a full disk does not keep what it holds from being read.
     if (version !== SCHEMA_VERSION)
