@@ -1,7 +1,9 @@
 // Retention deletes whole traces, with what hangs from them, and counts again what the rest was
 // summed into: a circuit summary after a sweep describes only what is left.
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import type { TouchedState } from '../../src/correlation/engine.js';
 import type {
   CircuitDetail,
@@ -423,6 +425,38 @@ describe('retention', () => {
       (await app.inject('/api/circuits')).json<{ circuits: unknown[] }>().circuits.length,
       0,
     );
+  });
+
+  it('takes the write lock before it reads what to delete, so a writer committing meanwhile fails no slice', async t => {
+    const app = await buildTestApp(t);
+    const old = Date.now() - 8 * DAY;
+    const traces = await buildTraces([{ service: 'beorn', spans: [{ name: 'x', startMs: old, endMs: old + 1, attributes: { circuit_id: 'LOCKED' } }] }], 6);
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/traces',
+      headers: { 'content-type': 'application/x-protobuf' },
+      payload: tracesProtobuf(traces.flatMap(x => x.spans)),
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    // Another connection (the writer thread's, in life) holds the write lock with a write, and
+    // commits it 200 ms later, while the slice waits.
+    const held = new Int32Array(new SharedArrayBuffer(4));
+    const other = new Worker(
+      `const { workerData } = require('node:worker_threads');
+       const db = new (require(workerData.module))(workerData.file);
+       db.exec("BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, value) VALUES ('held', '1')");
+       Atomics.store(workerData.held, 0, 1);
+       Atomics.notify(workerData.held, 0);
+       Atomics.wait(workerData.held, 0, 1, 200);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), file: app.correlator.store.db.name, held } },
+    );
+    const exited = new Promise(resolve => other.once('exit', resolve));
+    Atomics.wait(held, 0, 0, 5000);
+    const step = pruneInSlices(app.correlator.store.db, Date.now() - 7 * DAY).next();
+    await exited;
+    assert.deepEqual((step.value as TouchedState).traceIds, [traces[0]!.traceId]);
   });
 
   describe('part-way', () => {

@@ -95,7 +95,7 @@ export function* pruneInSlices(
   const pace = (kind: keyof typeof bounds) => new SlicePace(clock, budgetMs, bounds[kind]);
   const st = statements(db);
   const recount = new RetentionRecount(db);
-  const slice = db.transaction((deleteSome: (note: NoteGroup) => string[]): TouchedState => {
+  const transaction = db.transaction((deleteSome: (note: NoteGroup) => string[]): TouchedState => {
     const groups = new Map<string, { key: string; value: string }>();
     const traceIds = deleteSome((key, value) => groups.set(groupMapKey(key, value), { key, value }));
     for (const { key, value } of groups.values()) {
@@ -104,6 +104,10 @@ export function* pruneInSlices(
     }
     return { traceIds, groupKeys: [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))] };
   });
+  // With the write lock from its start: a slice reads what to delete first, and a deferred one
+  // failed the sweep (SQLITE_BUSY_SNAPSHOT) when the writer thread committed between that read
+  // and its first delete; taken first, the writer waits for the slice instead.
+  const slice = (deleteSome: (note: NoteGroup) => string[]): TouchedState => transaction.immediate(deleteSome);
   /**
    * Slices of `pace`'s sizes until one is not full: `take(size, note)` does up to `size` items in
    * the slice's transaction and returns how many, with the trace ids it deleted.
