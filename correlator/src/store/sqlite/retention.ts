@@ -78,11 +78,13 @@ type Statements = ReturnType<typeof statements>;
  * and the next sweep carries on. Each step yields what hot state may hold of the slice's data.
  * Slices are sized by `pacing` (slice-pace.ts) to take about its budget each. A store not yet
  * read for summaries earlier sweeps left counting deleted traces is read first (summary-repair.ts).
+ * `beforeSlice` runs before each slice, outside what its size is measured by.
  */
 export function* pruneInSlices(
   db: Database.Database,
   cutoffMs: number,
   pacing: Partial<SweepPacing> = {},
+  beforeSlice: () => void = () => {},
 ): Generator<TouchedState, PruneCounts> {
   const result: PruneCounts = {
     spans: 0,
@@ -115,6 +117,7 @@ export function* pruneInSlices(
   function* paced(pace: SlicePace, take: (size: number, note: NoteGroup) => [number, string[]]): Generator<TouchedState> {
     for (let full = true; full; ) {
       let touched!: TouchedState;
+      beforeSlice();
       full = pace.run(size => {
         let items = 0;
         touched = slice(note => {
@@ -145,6 +148,7 @@ export function* pruneInSlices(
     for (const r of rows) note(r.key, r.value);
     return [rows.length, []];
   });
+  beforeSlice();
   yield slice(note => {
     for (const s of st.strayMemberships) s.run(cutoffMs);
     const bridges = st.strayBridges.all(cutoffMs) as { key: string; value: string }[];

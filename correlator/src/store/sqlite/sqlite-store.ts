@@ -1680,8 +1680,16 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Each slice waits for the batches in flight to commit: one planned before the slice, from hot
+   * state that still held a trace the slice deletes, wrote the trace back into its correlations
+   * after the slice had recounted them (and no later slice would: the trace was gone). Hot state
+   * forgets the slice's traces before anything else is planned (the caller does, in the same turn).
+   */
   *pruneStepwise(cutoffMs: number, pacing?: Partial<SweepPacing>): Generator<TouchedState, PruneCounts> {
-    const result = yield* pruneInSlices(this.db, cutoffMs, pacing);
+    const result = yield* pruneInSlices(this.db, cutoffMs, pacing, () => {
+      if (this.inFlight.size > 0) this.sink.drain();
+    });
     this.deleteUnreferencedSegments();
     return result;
   }
