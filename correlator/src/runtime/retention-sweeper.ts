@@ -2,8 +2,8 @@
 // between slices, each sized to hold the event loop about 50 ms (slice-pace.ts). The start-up sweep
 // is not awaited before the app is ready: with 150k traces to delete it outlasted fastify's onReady
 // timeout, start-up failed with nothing deleted, and so did every restart. Each slice commits with
-// its recounts (retention.ts), so answers stay consistent while a
-// sweep is part-way, and one stopped by a crash is carried on by the next.
+// its recounts (retention.ts), so answers stay consistent while a sweep is part-way, and one stopped
+// by a crash is carried on by the next.
 import type { FastifyBaseLogger } from 'fastify';
 import type { TouchedState } from '../correlation/engine.js';
 import type { Store } from '../store/store.js';
