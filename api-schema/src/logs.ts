@@ -5,8 +5,8 @@ import { AttributeMap, BusinessKeys, QueryString, TimeParam, TruncatedFlag } fro
 export const LogBatchRecord = Type.Object({
   timestamp: Type.String({
     description:
-      'RFC 3339 time of the record: after 1970-01-01T00:00:00Z (to the microsecond) and at most a day ahead of the ' +
-      "server's clock, or the record is rejected (errors)",
+      'RFC 3339 time of the record: after 2000-01-01T00:00:00Z (to the microsecond; at or before it is a clock ' +
+      "not yet set) and at most a day ahead of the server's clock, or the record is rejected (errors)",
   }),
   severity: Type.Optional(Type.String({ maxLength: 32 })),
   message: Type.String(),

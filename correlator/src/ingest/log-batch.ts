@@ -8,7 +8,7 @@ import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
-import { isKnownMs } from '../otlp/item-times.js';
+import { CLOCK_SET_MS, isKnownMs, NOT_AFTER_CLOCK_SET } from '../otlp/item-times.js';
 
 
 const HEX32 = /^[0-9a-fA-F]{32}$/;
@@ -127,6 +127,9 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: num
 function unknownTimestamp(text: string, timeMs: number): string {
   if (timeMs <= 0) {
     return `timestamp ${text} is not after 1970-01-01T00:00:00Z (to the microsecond), which OTLP takes as unset: the record has no time (check the sender's clock)`;
+  }
+  if (timeMs <= CLOCK_SET_MS) {
+    return `timestamp ${text} ${NOT_AFTER_CLOCK_SET}: the record has no time (check the sender's clock)`;
   }
   return `timestamp ${text} is more than a day ahead of this server's clock, further than any clock is off (check the sender's clock)`;
 }

@@ -15,13 +15,15 @@
 // a clock set wrong moves the start with it: an end over FUTURE_TOLERANCE_MS past both is unknown.
 // An unknown end, or one before the start (0 included), is the start: the span lasts 0 ms.
 //
-// A span's start and end are read from one clock, so a start before CLOCK_SET_MS with an end after
-// it is a clock not yet set when the span began (a host without a battery-backed clock counts from
-// 1970 until NTP sets it; a start taken from uptime reads as 1970 plus the uptime): unknown, as a
-// start of 0 is. Taken as sent, a span of 1971 to now dated its trace and circuit from 1971: in
-// every time range since, last among a circuit's most recent traces (so out of its views), on a
-// 56-year timeline. The line is a date, not the retention: MDSO failure spans rightly run from a
-// resource's creation, months or years back, to its failure (failure-spans.ts).
+// A clock not yet set reads at or before CLOCK_SET_MS: a host without a battery-backed clock counts
+// from 1970 until NTP sets it, a reset clock chip reads 2000-01-01, a time taken from uptime reads
+// as 1970 plus the uptime. Such a time is unknown, as 0 is, whatever the item's other times: a
+// span's end comes from the same clock, and judging the end first (an unknown end is the start)
+// stored a span of 1971 to 2554 as 0 ms of 1971. Taken as sent, a span of 1971 (to now, or all of
+// it) dated its trace and circuit from 1971, so they were in every time range since, last among a
+// circuit's most recent traces (so out of its views), on a 56-year timeline; one from 2000-01-01
+// drew a 26-year span and bridge. The line is a date, not the retention: MDSO failure spans
+// rightly run from a resource's creation, months or years back, to its failure (failure-spans.ts).
 import { msFromParts, nanosFromParts } from './wire-reader.js';
 
 /** A sender's clock this far ahead of ours is wrong, not skewed. */
@@ -30,9 +32,12 @@ export const FUTURE_TOLERANCE_MS = 3_600_000;
 /** A time this far ahead of ours is no clock's. */
 export const UNKNOWN_AHEAD_MS = 86_400_000;
 
+/** At or before this, a time is of a clock not yet set (above). */
+export const CLOCK_SET_MS = Date.UTC(2000, 0, 1);
+
 /**
  * Whether a fixed64 time is one the correlator dates an item by: set (the correlator keeps
- * microseconds, so under one reads as 0, unset), and not beyond UNKNOWN_AHEAD_MS.
+ * microseconds, so under one reads as 0, unset), after CLOCK_SET_MS, not beyond UNKNOWN_AHEAD_MS.
  */
 export function isKnownTime(lo: number, hi: number, nowMs: number): boolean {
   return isKnownMs(msFromParts(lo, hi), nowMs);
@@ -43,15 +48,7 @@ export function isKnownTime(lo: number, hi: number, nowMs: number): boolean {
  * at or before 1970 (OTLP's 0, unset) as a fixed64 cannot be before it.
  */
 export function isKnownMs(ms: number, nowMs: number): boolean {
-  return ms > 0 && ms <= nowMs + UNKNOWN_AHEAD_MS;
-}
-
-/** Before this, a span's start with an end after it is a clock not yet set (above). */
-export const CLOCK_SET_MS = Date.UTC(2000, 0, 1);
-
-/** Whether a span's known start and known end (isKnownEnd, not before it) are of a clock not yet set at the start. */
-export function isUnsetClockStart(startMs: number, endMs: number): boolean {
-  return startMs < CLOCK_SET_MS && endMs >= CLOCK_SET_MS;
+  return ms > CLOCK_SET_MS && ms <= nowMs + UNKNOWN_AHEAD_MS;
 }
 
 /** Whether a span with `startMs` can have ended at `endMs` by the rule above (an end before the start is judged apart). */
@@ -70,23 +67,30 @@ export function quotedTime(field: string, lo: number, hi: number): string {
   return ns === '0' ? `${field} 0` : `${field} ${ns} (${new Date(msFromParts(lo, hi)).toISOString()})`;
 }
 
+/** How a time at or before CLOCK_SET_MS is named, after its field and value. */
+export const NOT_AFTER_CLOCK_SET = 'is not after 2000-01-01T00:00:00Z (to the microsecond), a clock not yet set';
+
 /** Why isKnownTime refuses a time that is set, `field` quoted. */
 function unknownTime(field: string, lo: number, hi: number): string {
-  if (msFromParts(lo, hi) === 0) return `${field} is ${nanosFromParts(lo, hi)}, under a microsecond after 1970-01-01T00:00:00Z, which reads as 0 (unset)`;
+  const ms = msFromParts(lo, hi);
+  if (ms === 0) return `${field} is ${nanosFromParts(lo, hi)}, under a microsecond after 1970-01-01T00:00:00Z, which reads as 0 (unset)`;
+  if (ms <= CLOCK_SET_MS) return `${quotedTime(field, lo, hi)} ${NOT_AFTER_CLOCK_SET}`;
   return `${quotedTime(field, lo, hi)} is more than a day ahead of this server's clock, further than any clock is off`;
 }
 
-/** Why a span's start is refused by isKnownTime: it has none the correlator can date it by. */
-export function startRefusal(lo: number, hi: number): string {
-  if (lo === 0 && hi === 0) return 'has no start time (start_time_unix_nano is 0)';
-  return `has no start time: ${unknownTime('start_time_unix_nano', lo, hi)}${msFromParts(lo, hi) > 0 ? ' (check the sender\'s clock)' : ''}`;
-}
-
-/** Why a span's start is refused by isUnsetClockStart. */
-export function unsetClockRefusal(startLo: number, startHi: number, endLo: number, endHi: number): string {
-  const start = quotedTime('start_time_unix_nano', startLo, startHi);
-  const end = quotedTime('end_time_unix_nano', endLo, endHi);
-  return `has no start time: ${start} is before 2000 and its ${end} after: a clock not yet set when the span began (check the sender's clock)`;
+/**
+ * Why a span's start is refused by isKnownTime: it has none the correlator can date it by. One of a
+ * clock not yet set names the end too, which does not save it.
+ */
+export function startRefusal(startLo: number, startHi: number, endLo: number, endHi: number): string {
+  if (startLo === 0 && startHi === 0) return 'has no start time (start_time_unix_nano is 0)';
+  const ms = msFromParts(startLo, startHi);
+  const unknown = unknownTime('start_time_unix_nano', startLo, startHi);
+  if (ms === 0) return `has no start time: ${unknown}`;
+  if (ms <= CLOCK_SET_MS) {
+    return `has no start time: ${unknown} when the span began, whatever its ${quotedTime('end_time_unix_nano', endLo, endHi)} (check the sender's clock)`;
+  }
+  return `has no start time: ${unknown} (check the sender's clock)`;
 }
 
 /** The warning for a span whose end is taken as its start (isBefore or not isKnownEnd). */

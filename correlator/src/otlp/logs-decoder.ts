@@ -138,7 +138,8 @@ function decodeLogRecord(
   const bodyBytes = utf8BytesOver(body, bodyLimit);
   if (bodyBytes !== null) throw new ItemRejected(`log body is ${bodyBytes} bytes, over the limit of ${bodyLimit}`);
   // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
-  // A time no clock explains is unknown too (item-times.ts), or it would be kept for ever.
+  // A time no clock explains is unknown too (item-times.ts), or it would be kept for ever, and so is
+  // one of a clock not yet set, or it would date its trace and circuit from then, as a span's did.
   let timeUnixNano: string;
   if (isKnownTime(time[0], time[1], nowMs)) timeUnixNano = nanosFromParts(time[0], time[1]);
   else {

@@ -27,7 +27,7 @@ import {
   msFromParts,
   utf8,
 } from './wire-reader.js';
-import { endWarning, isBefore, isKnownEnd, isKnownTime, isUnsetClockStart, startRefusal, unsetClockRefusal, withEndAtStart } from './item-times.js';
+import { endWarning, isBefore, isKnownEnd, isKnownTime, startRefusal, withEndAtStart } from './item-times.js';
 
 
 const TRACE_REQUEST: WalkNames = {
@@ -178,17 +178,16 @@ function decodeSpan(
   if (!traceId) throw new ItemRejected(`span "${namePreview(name)}" has no trace_id`);
   if (!spanId) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} has no span_id`);
   // Taken at 1970, it was outside every time range and gone at the next retention sweep; taken
-  // years ahead, it was never gone (item-times.ts).
-  if (!isKnownTime(startLo, startHi, nowMs)) throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${startRefusal(startLo, startHi)}`);
+  // years ahead, it was never gone; taken from a clock not yet set, it dated its trace from then
+  // (item-times.ts). Judged before the end, so no end, unknown or not, lets such a start be stored.
+  if (!isKnownTime(startLo, startHi, nowMs)) {
+    throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${startRefusal(startLo, startHi, endLo, endHi)}`);
+  }
   const startMs = msFromParts(startLo, startHi);
   let endMs = msFromParts(endLo, endHi);
   let bytes = r.buf.subarray(start, end);
   const before = isBefore(endLo, endHi, startLo, startHi);
-  const knownEnd = !before && isKnownEnd(startMs, endMs, nowMs);
-  if (knownEnd && isUnsetClockStart(startMs, endMs)) {
-    throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${unsetClockRefusal(startLo, startHi, endLo, endHi)}`);
-  }
-  if (!knownEnd) {
+  if (before || !isKnownEnd(startMs, endMs, nowMs)) {
     warnings.push(`span "${namePreview(name)}" in trace ${traceId}: ${endWarning(startLo, startHi, endLo, endHi)}`);
     // An end before the start is shown as the start by every view as it reads the bytes; an
     // unknown one only the extent knows of, so the stored bytes say it.

@@ -17,6 +17,9 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const at = (ms: number) => BigInt(NOW + ms) * MS;
 const MAX_U64 = 2n ** 64n - 1n;
+const Y1971 = BigInt(Date.UTC(1971, 0, 1)) * MS;
+const Y2000 = BigInt(Date.UTC(2000, 0, 1)) * MS;
+const UNSET_CLOCK = /is not after 2000-01-01T00:00:00Z \(to the microsecond\), a clock not yet set when the span began, whatever its end_time_unix_nano /;
 
 interface Case {
   title: string;
@@ -57,20 +60,35 @@ const cases: Case[] = [
     rejection: /: span "s" in trace [0-9a-f]{32} has no start time: start_time_unix_nano \d{19} \(\S+Z\) is more than a day ahead of this server's clock, further than any clock is off \(check the sender's clock\)$/,
   },
   { title: 'a start in 2554', start: MAX_U64 - 1000n, end: MAX_U64, rejection: /start_time_unix_nano 18446744073709550615 \(2554-07-21T23:34:33\.709Z\) is more than a day ahead/ },
+  // A clock not yet set (item-times.ts): refused whatever the end, known, unknown or before 2000.
   {
     title: 'a start in 1971 ending now',
-    start: BigInt(Date.UTC(1971, 0, 1)) * MS,
+    start: Y1971,
     end: at(0),
-    rejection: /: span "s" in trace [0-9a-f]{32} has no start time: start_time_unix_nano 31536000000000000 \(1971-01-01T00:00:00\.000Z\) is before 2000 and its end_time_unix_nano \d{19} \(\S+Z\) after: a clock not yet set when the span began \(check the sender's clock\)$/,
+    rejection: /: span "s" in trace [0-9a-f]{32} has no start time: start_time_unix_nano 31536000000000000 \(1971-01-01T00:00:00\.000Z\) is not after 2000-01-01T00:00:00Z \(to the microsecond\), a clock not yet set when the span began, whatever its end_time_unix_nano \d{19} \(\S+Z\) \(check the sender's clock\)$/,
   },
+  // Judged unknown first, the end was taken as the start: a 0 ms span of 1971 was stored.
+  { title: 'a start in 1971 ending 3 hours ahead', start: Y1971, end: at(3 * HOUR), rejection: UNSET_CLOCK },
+  { title: 'a start in 1971 ending in 2554', start: Y1971, end: MAX_U64, rejection: /whatever its end_time_unix_nano 18446744073709551615 \(2554-07-21T23:34:33\.709Z\) \(check/ },
+  { title: 'a start in 1971 with an end of 0', start: Y1971, end: 0n, rejection: /a clock not yet set when the span began, whatever its end_time_unix_nano 0 \(check/ },
+  // All before 2000, it still dated a trace of current spans from then.
+  { title: 'a span of 1971, start and end', start: Y1971, end: Y1971 + 1000n * MS, rejection: UNSET_CLOCK },
+  { title: 'a span of 1999, start and end', start: BigInt(Date.UTC(1999, 0, 1)) * MS, end: BigInt(Date.UTC(1999, 0, 2)) * MS, rejection: UNSET_CLOCK },
   // A start of uptime (an hour here) on a host whose end is read from a set clock.
-  { title: 'a start an hour after 1970 ending now', start: 3_600_000n * MS, end: at(0), rejection: /is before 2000 and its end_time_unix_nano/ },
-  { title: 'a start a microsecond before 2000 ending on it', start: BigInt(Date.UTC(2000, 0, 1)) * MS - 1000n, end: BigInt(Date.UTC(2000, 0, 1)) * MS, rejection: /is before 2000/ },
-  // From one date on: a span of a resource created long ago that failed now (failure-spans.ts).
-  { title: 'a start on 2000-01-01 ending now', start: BigInt(Date.UTC(2000, 0, 1)) * MS, end: at(0), kept: 'end' },
-  { title: 'a span of 1971, start and end', start: BigInt(Date.UTC(1971, 0, 1)) * MS, end: BigInt(Date.UTC(1971, 0, 1, 0, 0, 1)) * MS, kept: 'end' },
-  // Its end is unknown, and taken as its start: a 0 ms span of 1971, older than retention.
-  { title: 'a start in 1971 ending in 2554', start: BigInt(Date.UTC(1971, 0, 1)) * MS, end: MAX_U64, kept: 'start', warning: /over an hour past both/ },
+  { title: 'a start an hour after 1970 ending now', start: 3_600_000n * MS, end: at(0), rejection: UNSET_CLOCK },
+  { title: 'a start a microsecond before 2000 ending on it', start: Y2000 - 1000n, end: Y2000, rejection: UNSET_CLOCK },
+  // A reset clock chip's value: a span of 26 years, and a bridge of as many to its circuit's others.
+  {
+    title: 'a start of 2000-01-01T00:00:00Z ending now',
+    start: Y2000,
+    end: at(0),
+    rejection: /start_time_unix_nano 946684800000000000 \(2000-01-01T00:00:00\.000Z\) is not after 2000-01-01T00:00:00Z \(to the microsecond\), a clock not yet set/,
+  },
+  // The correlator keeps microseconds: under half of one after 2000 reads as 2000.
+  { title: 'a start 499 ns after 2000 ending now', start: Y2000 + 499n, end: at(0), rejection: UNSET_CLOCK },
+  // From a microsecond after it on: a span of a resource created long ago that failed now (failure-spans.ts).
+  { title: 'a start a microsecond after 2000 ending now', start: Y2000 + 1000n, end: at(0), kept: 'end' },
+  { title: 'a start a microsecond after 2000 ending 3 hours ahead', start: Y2000 + 1000n, end: at(3 * HOUR), kept: 'start', warning: /over an hour past both/ },
   {
     title: 'a start of 1 ns',
     start: 1n,
