@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FailureInput, OrchTraceEntry } from '../analysis/index.js';
 import type { MdsoResource } from '../client/mdso-client.js';
+import { CLOCK_SET_MS } from '../../otlp/item-times.js';
 
 const CIRCUIT_ID = /^\d{2}\.[A-Z0-9]{4}\.\d{6}\.\.(CHTR|TWCC)$/;
 
@@ -24,6 +25,16 @@ export function changedAtMs(resource: MdsoResource): number | null {
     }
   }
   return null;
+}
+
+/**
+ * createdAt as epoch ms, where the failure's spans start without a TraceLog; null when it does not
+ * parse, or is at or before 2000 (item-times.ts): a start the correlator refuses as a clock not yet
+ * set, which lost the failure's span, where null starts it at the failure.
+ */
+export function createdAtMs(resource: MdsoResource): number | null {
+  const ms = typeof resource.createdAt === 'string' ? Date.parse(resource.createdAt) : NaN;
+  return Number.isFinite(ms) && ms > CLOCK_SET_MS ? ms : null;
 }
 
 function startTimeSec(t: MdsoResource): number | null {

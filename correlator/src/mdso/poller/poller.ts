@@ -9,7 +9,7 @@ import type { MdsoClient, MdsoResource } from '../client/mdso-client.js';
 import type { IngestTraces } from '../ingest-types.js';
 import { buildFailureSpans } from '../spans/failure-spans.js';
 import { mapLimit } from './concurrency.js';
-import { changedAtMs, failureOccurrenceKey, pickTraceLog, shortProductName, toFailureInput } from './failure-input.js';
+import { changedAtMs, createdAtMs, failureOccurrenceKey, pickTraceLog, shortProductName, toFailureInput } from './failure-input.js';
 import { PollStore, type ProductCursor } from './poll-store.js';
 
 export interface FailureRecorder {
@@ -399,8 +399,7 @@ export class MdsoPoller {
         continue;
       }
       try {
-        const createdMs = typeof resource.createdAt === 'string' ? Date.parse(resource.createdAt) : NaN;
-        const outcome = await this.deps.ingestTraces(buildFailureSpans(input, Number.isFinite(createdMs) ? createdMs : null));
+        const outcome = await this.deps.ingestTraces(buildFailureSpans(input, createdAtMs(resource)));
         if (outcome.rejected > 0) this.deps.logger.warn({ resourceId: resource.id, rejected: outcome.rejected, error: outcome.errorMessage }, 'MDSO spans rejected');
       } catch (err) {
         this.deps.logger.warn({ resourceId: resource.id, err: (err as Error).message }, 'MDSO spans not ingested');
