@@ -16,6 +16,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
+import { createRng } from '../../src/mdso/simulator/rng.js';
 import { loadConfig } from '../../src/config/config.js';
 import { ChosenIds } from '../fixtures/otel-sdk.js';
 
@@ -26,18 +27,6 @@ const CIRCUITS = ['OC-A', 'OC-B', 'OC-C'];
 const RESOURCES = ['RS-1', 'RS-2'];
 /** Where traces cluster, in seconds: some clusters are one episode, some further apart than the window. */
 const CLUSTERS_S = [0, 14, 50, 95];
-
-/** mulberry32: small, seeded, the same sequence on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface SpanPlan {
   spanId: string;
@@ -68,7 +57,7 @@ type Unit = { span: SpanPlan; trace: TracePlan } | { log: LogPlan };
 const hex = (n: number, chars: number, prefix: string) => (prefix + n.toString(16)).padStart(chars, '0');
 
 function makePlan(seed: number, t0: number): { traces: TracePlan[]; logs: LogPlan[] } {
-  const rnd = random(seed);
+  const rnd = createRng(seed).next;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const traces: TracePlan[] = [];
   const count = 10 + Math.floor(rnd() * 7);
@@ -268,7 +257,7 @@ const ARRIVAL_FIELDS = new Set(['createdAtMs', 'createdAt', 'receivedAtMs', 'ing
 
 /** Deliveries of the same units: each a list of requests and restarts. */
 function deliveries(units: Unit[], seed: number): [string, (Unit[] | 'restart')[]][] {
-  const rnd = random(seed * 7919 + 1);
+  const rnd = createRng(seed * 7919 + 1).next;
   const inOrder: (Unit[] | 'restart')[] = [];
   const byTrace = new Map<TracePlan, Unit[]>();
   const logs: Unit[] = [];

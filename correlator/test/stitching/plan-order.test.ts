@@ -4,16 +4,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
 import type { TraceState } from '../../src/correlation/types.js';
+import { createRng } from '../../src/mdso/simulator/rng.js';
 import { planBridges } from '../../src/stitching/bridge-planner.js';
 import { PlanOrder } from '../../src/stitching/plan-order.js';
 
 const W = 10_000;
 const SERVICES = ['beorn', 'mdso', 'arda'];
-
-function random(seed: number): () => number {
-  let x = seed;
-  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-}
 
 function trace(n: number, service: string, startMs: number, endMs: number): TraceState {
   return {
@@ -36,7 +32,7 @@ function trace(n: number, service: string, startMs: number, endMs: number): Trac
 describe('PlanOrder', () => {
   for (let seed = 1; seed <= 20; seed++)
     it(`gives each member the parent planBridges gives, through joins, moved entries and later ends (seed ${seed})`, () => {
-      const rnd = random(seed);
+      const rnd = createRng(seed).next;
       // Starts on a coarse grid, so some tie and are ordered by trace id.
       const make = (n: number) => {
         const start = Math.floor(rnd() * 60) * 500;
