@@ -1,9 +1,11 @@
 // A correlator started on a full disk: what the store holds is read, retention runs, ingest is
 // refused with a 503 to retry and readiness is off, with one error logged; once a write succeeds
 // again (tried on a timer) it takes data without a restart. A page budget on the store's
-// connection stands for the full disk (test/helpers/full-disk.ts); a corrupt store is still refused.
+// connection stands for the full disk (test/helpers/full-disk.ts), a FIFO for the WAL index file a
+// clean stop deleted and a full disk cannot hold; a corrupt store is still refused.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -130,6 +132,25 @@ describe('a correlator started on a full disk', () => {
     assert.equal((await app.inject('/api/circuits/C-HELD')).statusCode, 200, 'what is within retention stays');
   });
 
+  it('starts after a clean stop, when the WAL index file the stop deleted cannot be made again', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const { dir } = await dirWithData(cleanup);
+    // A FIFO in its place cannot be grown, as no file can on a full disk (SQLITE_IOERR_SHMSIZE).
+    const shm = join(dir, 'correlator.db-shm');
+    execFileSync('mkfifo', [shm]);
+    const app = await startOnFullDisk(cleanup, dir, {}, { storeWriteProbeMs: 20 });
+    await app.ready();
+    assert.equal((await app.inject('/api/circuits/C-HELD')).statusCode, 200);
+    await assertRefused(app, [logsRequest('C-NEW')]);
+    assert.equal((await app.inject('/ready')).statusCode, 503);
+    await unlink(shm);
+    roomAgain(app.correlator.store.db);
+    await until(async () => ((await app.inject('/ready')).statusCode === 200 ? true : null), 'the store to be ready again');
+    const after = await tracesRequest('C-NEW');
+    assert.equal((await app.inject(after.request)).statusCode, 200);
+    assert.equal((await app.inject(`/api/traces/${after.traceId}`)).statusCode, 200);
+  });
+
   it('still refuses a store it cannot read: exit 2 naming DATA_DIR, as before', async t => {
     const cleanup = cleanupStack(fn => t.after(fn));
     const dir = await mkdtemp(join(tmpdir(), 'corr-full-'));
@@ -141,3 +162,4 @@ describe('a correlator started on a full disk', () => {
     );
   });
 });
+

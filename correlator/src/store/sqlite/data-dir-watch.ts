@@ -44,7 +44,7 @@ export class DataDirWatch {
    * acknowledgement (verify); one not there now is not watched.
    */
   constructor(
-    dataDir: string,
+    private readonly dataDir: string,
     files: readonly string[],
     private readonly lock: DataDirLock,
     private readonly events: DataDirWatchEvents,
@@ -91,6 +91,23 @@ export class DataDirWatch {
     const first = this.watched[0];
     const why = this.why ?? (first && !sameFile(fileIdAtOrSame(first), first.id) ? this.check() : null);
     if (why !== null) throw new DataDirLostError(why);
+  }
+
+  /** `file` in DATA_DIR was replaced by the store itself: watched as it is now (or not, if gone). */
+  renew(file: string): void {
+    const name = `${file} in DATA_DIR`;
+    const at = this.watched.findIndex(w => w.name === name);
+    const path = join(this.dataDir, file);
+    let id: FileId | null;
+    try {
+      id = fileIdAt(path);
+    } catch {
+      // Not to be looked at now (EACCES, EIO): kept as it was, which such a look counts as the same.
+      return;
+    }
+    if (at >= 0) this.watched.splice(at, 1);
+    // DATA_DIR stays last: it is looked at after the files in it (filesGone walks them in reverse).
+    if (id) this.watched.splice(Math.max(0, this.watched.length - 1), 0, { name, path, id });
   }
 
   stop(): void {

@@ -91,6 +91,7 @@ import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader }
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { markToldOf, noRoom, storageFailure } from '../write-failure.js';
 import { probeWrite } from './write-probe.js';
+import { openWal, shareWal } from './heap-wal.js';
 import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
 
 export interface SqliteStoreOptions {
@@ -201,6 +202,12 @@ export class SqliteStore implements Store {
   private storageFailure: string | null = null;
   /** Tries a write while the storage takes none, so the store knows when it does again. */
   private writeProbe: NodeJS.Timeout | null = null;
+  /**
+   * The WAL's index is in this connection's heap (heap-wal.ts): opened on a full disk, which could
+   * not hold its shared-memory file. No other connection may open the store meanwhile, so rows are
+   * written and checkpoints made on this one until writes succeed and the WAL is shared again.
+   */
+  private walInHeap = false;
   private readonly inFlight = new InFlightWrites();
   /** The resource rows each batch being planned carries, by hash (resourceId). */
   private readonly batchResources = new WeakMap<RowBatch, Map<string, ResourceRow>>();
@@ -228,10 +235,14 @@ export class SqliteStore implements Store {
     // What opening takes (the lock, descriptors, the connection) is given back if any step fails:
     // a store refused at open must not keep the directory locked.
     let db: Database.Database | undefined;
+    let heapWalBecause: unknown = null;
     try {
-      db = new Database(file);
-      configureConnection(db, file !== ':memory:');
-      opts.adjustConnection?.(db);
+      const configure = (c: Database.Database) => {
+        configureConnection(c, file !== ':memory:');
+        opts.adjustConnection?.(c);
+      };
+      if (file === ':memory:') configure((db = new Database(file)));
+      else ({ db, heapWalBecause } = openWal(file, configure));
       db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
       db.function(SEVERITY_OF_TEXT_FUNCTION, { deterministic: true }, (v: unknown) => (typeof v === 'string' ? severityNumberOfText(v) : 0));
       migrate(db, { correlatingKeys: opts.correlatingKeys ?? DEFAULT_CORRELATING_KEYS });
@@ -246,6 +257,10 @@ export class SqliteStore implements Store {
       // Nothing above wrote to a store already up to date: with no room for writes, what it holds
       // is still read, and writes are refused (503) until they succeed again.
       this.storageFailure = noRoomAtOpen(db, this.spans?.dir ?? null);
+      // The WAL's index in heap memory is for a full disk only: with room, the shared-memory file
+      // failed for another reason, which is refused as before.
+      if (heapWalBecause !== null && this.storageFailure === null) throw heapWalBecause;
+      this.walInHeap = heapWalBecause !== null;
     } catch (e) {
       this.spans?.reader.close();
       db?.close();
@@ -258,7 +273,8 @@ export class SqliteStore implements Store {
         onLost: opts.dataDirEvents?.onLost ?? (() => {}),
         onRelocked: opts.dataDirEvents?.onRelocked ?? (() => {}),
       });
-    if (file !== ':memory:') this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
+    if (file !== ':memory:' && !this.walInHeap)
+      this.checkpointer = new Checkpointer(file, e => opts.onCheckpointError?.(e));
     this.st = this.prepare();
     this.queueDepth = (this.db.prepare('SELECT count(*) AS n FROM export_queue').get() as { n: number }).n;
     this.refusingGroups = keyGroupsOf(this.db, 'refused_traces');
@@ -266,8 +282,8 @@ export class SqliteStore implements Store {
     this.nextChunkId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM span_chunks').pluck().get() as number);
     this.nextResourceId = (this.db.prepare('SELECT coalesce(max(id), 0) + 1 FROM resources').pluck().get() as number);
     this.sink =
-      this.spans && opts.writerThread !== false
-        ? new WriterThread(file, this.spans, e => this.writerFailed(e))
+      this.spans && opts.writerThread !== false && !this.walInHeap
+        ? this.writerThread()
         : new InlineRowSink(this.db, this.inlineWriter());
     this.seenFilter = new SeenFilterKeeper({
       maxBytes: opts.seenFilterBytes ?? 64 * 1024 * 1024,
@@ -340,6 +356,31 @@ export class SqliteStore implements Store {
     // A writer of its own: it reads what the thread wrote (row-writer.ts, refusalsMayExist).
     this.sink = new InlineRowSink(this.db, this.inlineWriter(), this.seq);
     this.opts.onWriterError?.(e);
+  }
+
+  /** The thread ingest rows are written in, on its own connection to the store's file. */
+  private writerThread(): WriterThread {
+    return new WriterThread(join(this.opts.dataDir, DB_FILE), this.spans!, e => this.writerFailed(e));
+  }
+
+  /**
+   * The WAL shared again once writes succeed after a start on a full disk (heap-wal.ts), and the
+   * connections it kept out started: the checkpointer, and the writer thread in place of this
+   * connection's writer. Throws what kept it in heap memory.
+   */
+  private shareWalAgain(): void {
+    shareWal(this.db);
+    this.walInHeap = false;
+    // Deleted and made again by the move: a new file, not a WAL replaced under the store.
+    this.dataDirWatch?.renew(`${DB_FILE}-wal`);
+    const file = join(this.opts.dataDir, DB_FILE);
+    this.checkpointer = new Checkpointer(file, e => this.opts.onCheckpointError?.(e));
+    // The inline sink has no batch in flight: it writes each one before returning.
+    if (this.spans && this.opts.writerThread !== false) {
+      this.commitsBefore += this.sink.commits();
+      void this.sink.close();
+      this.sink = this.writerThread();
+    }
   }
 
   /** A writer on the store's own connection; span bytes go to segment files unless the store is in memory. */
@@ -697,8 +738,8 @@ export class SqliteStore implements Store {
     const exported = batch.exports && { planned: batch.exports.refs.length, dropOldest: batch.exports.dropOldest };
     return this.sink.write(seq, batch).then(
       result => {
-        this.setStorageFailure(null);
         this.inFlight.settle(seq);
+        this.writeSucceeded();
         this.queueDepth -= result.dequeued;
         if (exported) {
           // Planned refs of hops that already had a row were not queued again; bridges sent again
@@ -727,6 +768,13 @@ export class SqliteStore implements Store {
         throw e;
       },
     );
+  }
+
+  /** A write succeeded: the storage takes writes again, once a WAL still in heap memory is shared (the probe). */
+  private writeSucceeded(): void {
+    if (this.storageFailure === null) return;
+    if (!this.walInHeap) this.setStorageFailure(null);
+    else this.writeTrouble();
   }
 
   /** Before the batch can commit: a reader must never learn from the filter that its rows are not there. */
@@ -1713,6 +1761,7 @@ export class SqliteStore implements Store {
     // write that needs a new page and a commit tells whether the storage takes writes again.
     try {
       probeWrite(this.db, this.spans?.dir ?? null);
+      if (this.walInHeap) this.shareWalAgain();
       this.setStorageFailure(null);
       return null;
     } catch (e) {
