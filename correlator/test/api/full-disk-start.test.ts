@@ -2,7 +2,8 @@
 // refused with a 503 to retry and readiness is off, with one error logged; once a write succeeds
 // again (tried on a timer) it takes data without a restart. A page budget on the store's
 // connection stands for the full disk (test/helpers/full-disk.ts), a FIFO for the WAL index file a
-// clean stop deleted and a full disk cannot hold; a corrupt store is still refused.
+// clean stop deleted and a full disk cannot hold, a failing write for span files that cannot grow;
+// a corrupt store is still refused.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import type Database from 'better-sqlite3';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { segmentFileWrites } from '../../src/store/sqlite/span-body-files.js';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { cleanupStack, type Cleanup } from '../helpers/cleanup.js';
 import { fullDisk, roomAgain } from '../helpers/full-disk.js';
@@ -163,3 +165,32 @@ describe('a correlator started on a full disk', () => {
   });
 });
 
+// A disk filling while the correlator runs, where a log's rows find room in the WAL and a trace's
+// span bytes none in their file: each success of a log must not say the storage takes writes again.
+describe('a correlator whose span files take no writes', () => {
+  it('stays not ready while span files take no writes, though logs are stored, and says so once each way', async t => {
+    const cleanup = cleanupStack(fn => t.after(fn));
+    const { dir } = await dirWithData(cleanup);
+    const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, STORE_WRITER_THREAD: 'false' }) });
+    cleanup(() => app.close());
+    await app.ready();
+    const logged = t.mock.method(app.log, 'error');
+    const informed = t.mock.method(app.log, 'info');
+    // SQLite reuses room in its WAL; a span file has to grow, and cannot.
+    const noRoom = t.mock.method(segmentFileWrites, 'writeSync', () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await app.inject(logsRequest(`C-LOG-${i}`))).statusCode, 200, 'a log needs no span file');
+      const res = await app.inject((await tracesRequest(`C-TRACE-${i}`)).request);
+      assert.equal(res.statusCode, 503, res.body);
+      assert.equal((await app.inject('/ready')).statusCode, 503, `still not ready after log ${i}`);
+    }
+    assert.deepEqual(messages(logged.mock.calls), ['store write failed'], 'one error, when writes start failing');
+    assert.equal(messages(informed.mock.calls).filter(m => m.startsWith('the store takes writes again')).length, 0);
+    noRoom.mock.restore();
+    assert.equal((await app.inject('/ready')).statusCode, 200);
+    assert.equal((await app.inject((await tracesRequest('C-TRACE-AFTER')).request)).statusCode, 200);
+    assert.equal(messages(informed.mock.calls).filter(m => m.startsWith('the store takes writes again')).length, 1);
+  });
+});

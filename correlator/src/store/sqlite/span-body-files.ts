@@ -23,6 +23,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
+/**
+ * The write span bytes reach their files by, appended or probed. Tests replace it to fail as a full
+ * disk does (ENOSPC), which no directory they can make does while SQLite still has room.
+ */
+export const segmentFileWrites = { writeSync };
+
 /** Where a chunk's bytes are: a segment, and a range in it. Segment 0: in the row (before version 9, or a store in memory). */
 export interface BodyPlace {
   segment: number;
@@ -94,7 +100,7 @@ export function probeSegmentWrite(dir: string): void {
   const file = join(dir, '.write-probe');
   const fd = openSync(file, 'w');
   try {
-    writeSync(fd, PROBE_BYTES, 0, PROBE_BYTES.byteLength, 0);
+    segmentFileWrites.writeSync(fd, PROBE_BYTES, 0, PROBE_BYTES.byteLength, 0);
   } finally {
     closeSync(fd);
     unlinkSync(file);
@@ -159,7 +165,7 @@ export class SpanBodyAppender {
     const place = { segment: this.segment, offset: this.size };
     let done = 0;
     while (done < bytes.byteLength)
-      done += writeSync(this.fd, bytes, done, bytes.byteLength - done, this.size + done);
+      done += segmentFileWrites.writeSync(this.fd, bytes, done, bytes.byteLength - done, this.size + done);
     this.size += bytes.byteLength;
     return place;
   }

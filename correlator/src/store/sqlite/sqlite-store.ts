@@ -736,10 +736,12 @@ export class SqliteStore implements Store {
     this.inFlight.add(seq, batch, spanIds, logKeys);
     this.addToSeenFilter(batch);
     const exported = batch.exports && { planned: batch.exports.refs.length, dropOldest: batch.exports.dropOldest };
+    // Only a write that stored span bytes says their segment files take writes again.
+    const storesSpanBytes = this.spans !== null && batch.chunks.length > 0;
     return this.sink.write(seq, batch).then(
       result => {
         this.inFlight.settle(seq);
-        this.writeSucceeded();
+        this.writeSucceeded(storesSpanBytes);
         this.queueDepth -= result.dequeued;
         if (exported) {
           // Planned refs of hops that already had a row were not queued again; bridges sent again
@@ -770,10 +772,14 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** A write succeeded: the storage takes writes again, once a WAL still in heap memory is shared (the probe). */
-  private writeSucceeded(): void {
+  /**
+   * A write succeeded: the storage takes writes again if the write used all of it. One of logs
+   * alone reuses room in the WAL while span files still cannot grow (a full disk fails the next
+   * trace): the probe, which writes both, says then. So does it for a WAL still in heap memory.
+   */
+  private writeSucceeded(storedSpanBytes: boolean): void {
     if (this.storageFailure === null) return;
-    if (!this.walInHeap) this.setStorageFailure(null);
+    if (storedSpanBytes && !this.walInHeap) this.setStorageFailure(null);
     else this.writeTrouble();
   }
 
