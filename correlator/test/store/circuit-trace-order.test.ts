@@ -146,13 +146,22 @@ describe("a circuit's most recent traces", () => {
       .run(CID, T0 + 100, T0 + 2000, ROWS.length);
     // How often each way was taken, by the store's own statements.
     const reads = { circuitTraceIdsOfRange: 0, circuitTraceIdsIn: 0 };
-    const statements = (store as unknown as { st: Record<string, { all: (...args: unknown[]) => unknown[] }> }).st;
+    const counts = { circuitTraceCountOfRange: 0, circuitTraceCountIn: 0 };
+    const statements = (store as unknown as { st: Record<string, { all: (...args: unknown[]) => unknown[]; get: (...args: unknown[]) => unknown }> }).st;
     for (const name of Object.keys(reads) as (keyof typeof reads)[]) {
       const statement = statements[name]!;
       const all = statement.all.bind(statement);
       statement.all = (...args) => {
         reads[name]++;
         return all(...args);
+      };
+    }
+    for (const name of Object.keys(counts) as (keyof typeof counts)[]) {
+      const statement = statements[name]!;
+      const get = statement.get.bind(statement);
+      statement.get = (...args) => {
+        counts[name]++;
+        return get(...args);
       };
     }
     for (const [name, range] of RANGES) {
@@ -165,10 +174,14 @@ describe("a circuit's most recent traces", () => {
         );
       }
       assert.deepEqual(await store.circuitTraceIds(CID, range), oldestFirst, `${name}: all`);
+      if (name !== 'none') assert.equal(await store.circuitTraceCount(CID, range), oldestFirst.length, `${name}: count`);
     }
     // Not every range: the circuit's rows are read when the range starts more of them than listed.
     assert.ok(reads.circuitTraceIdsOfRange > 20, JSON.stringify(reads));
     assert.ok(reads.circuitTraceIdsIn > 20, JSON.stringify(reads));
+    // Counted the same way: from the range's traces when it holds fewer than the circuit.
+    assert.ok(counts.circuitTraceCountOfRange > 0, JSON.stringify(counts));
+    assert.ok(counts.circuitTraceCountIn > 0, JSON.stringify(counts));
   });
 
   it("in a range, are read from the range's traces by end, each probed for the circuit's rows", t => {

@@ -62,6 +62,15 @@ export const CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST = `SELECT trace_id FROM (
   ) ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
 
 /**
+ * How many traces CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST lists without its limit: the range's traces
+ * (traces_last) that have a row of the circuit's, of either kind, each once.
+ */
+export const CIRCUIT_TRACES_OF_RANGE_COUNT = `SELECT count(*) FROM traces t
+  WHERE t.last_ms >= @fromMs AND t.first_ms <= @toMs
+    AND (EXISTS (SELECT 1 FROM trace_keys m WHERE m.key = 'circuit_id' AND m.value = @circuit AND m.trace_id = t.trace_id)
+      OR EXISTS (SELECT 1 FROM refused_traces r WHERE r.key = 'circuit_id' AND r.value = @circuit AND r.trace_id = t.trace_id))`;
+
+/**
  * How many of the circuit's rows (of both kinds) start in `@fromMs`..`@toMs`, counting to `@limit`:
  * each is a trace the walk of its rows newest first finds in the range (a row's data are its
  * trace's), so with as many as it lists the walk stops there.

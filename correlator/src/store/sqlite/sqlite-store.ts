@@ -70,6 +70,7 @@ import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type Ch
 import {
   CIRCUIT_ROWS_STARTING_IN,
   CIRCUIT_TRACES,
+  CIRCUIT_TRACES_OF_RANGE_COUNT,
   CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST,
   TRACES_WITH_ERRORS,
   circuitTracesCount,
@@ -472,6 +473,7 @@ export class SqliteStore implements Store {
       circuitTraceIds: d.prepare(circuitTracesNewestFirst(false)).pluck(),
       circuitTraceIdsIn: d.prepare(circuitTracesNewestFirst(true)).pluck(),
       circuitTraceCountIn: d.prepare(circuitTracesCount(true)).pluck(),
+      circuitTraceCountOfRange: d.prepare(CIRCUIT_TRACES_OF_RANGE_COUNT).pluck(),
       circuitTraceIdsOfRange: d.prepare(CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST).pluck(),
       circuitRowsStartingIn: d.prepare(CIRCUIT_ROWS_STARTING_IN).pluck(),
       // How many traces a range from this time holds, counted (by traces_last) to at most the bound.
@@ -1229,11 +1231,11 @@ export class SqliteStore implements Store {
     if (range.fromMs === undefined && range.toMs === undefined) {
       return (this.st.circuitById.get(circuitId) as CircuitRow | undefined)?.trace_count ?? 0;
     }
-    return this.st.circuitTraceCountIn.get({
-      circuit: circuitId,
-      fromMs: range.fromMs ?? -Number.MAX_VALUE,
-      toMs: range.toMs ?? Number.MAX_VALUE,
-    }) as number;
+    const ranged = { circuit: circuitId, fromMs: range.fromMs ?? -Number.MAX_VALUE, toMs: range.toMs ?? Number.MAX_VALUE };
+    // As the range's traces are listed: counting every trace of a circuit polled for days took
+    // 12-15 ms for its last minutes, once for each cut view.
+    const fromRange = range.fromMs !== undefined && this.rangeHoldsFewerTraces({ ...ranged, limit: -1 });
+    return (fromRange ? this.st.circuitTraceCountOfRange : this.st.circuitTraceCountIn).get(ranged) as number;
   }
 
   private circuitTraceIdsNow(circuitId: string, range?: TimeRange): string[] {
