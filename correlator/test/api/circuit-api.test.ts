@@ -43,6 +43,23 @@ async function postProto(app: FastifyInstance, body: Buffer, url = '/v1/traces',
   });
 }
 
+/** Three activations of CID an hour apart from `start` (seeds `seed`, +1, +2), one request each. */
+async function postHourlyActivations(app: FastifyInstance, start: number, seed: number): Promise<void> {
+  for (let k = 0; k < 3; k++) {
+    const a = await circuit(start + k * 3_600_000, seed + k);
+    await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+  }
+}
+
+/** GETs answered 200, read as JSON. */
+function jsonGetter(app: FastifyInstance): <T>(path: string) => Promise<T> {
+  return async <T>(path: string): Promise<T> => {
+    const res = await app.inject(path);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<T>();
+  };
+}
+
 describe('circuit API over ingested SDK traces', () => {
   it('stitches beorn → mdso → arda with one bridge per hop, in the earlier trace, linked to the later entry span', async t => {
     const app = await buildTestApp(t);
@@ -667,14 +684,9 @@ describe('circuit API over ingested SDK traces', () => {
   it('covers in its stitched view the traces its detail lists at the same ?traces= and range, with their spans and bridges only', async t => {
     const app = await buildTestApp(t);
     const start = Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000;
-    const activations = [await circuit(start, 31), await circuit(start + 3_600_000, 32), await circuit(start + 2 * 3_600_000, 33)];
-    for (const a of activations) await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+    await postHourlyActivations(app, start, 31);
     const url = `/api/circuits/${encodeURIComponent(CID)}`;
-    const get = async <T>(path: string): Promise<T> => {
-      const res = await app.inject(path);
-      assert.equal(res.statusCode, 200, res.body);
-      return res.json<T>();
-    };
+    const get = jsonGetter(app);
     const sorted = (xs: string[]) => [...xs].sort();
     for (const range of ['', `to=${start + 1_800_000}`, `from=${start + 1_800_000}&to=${start + 5_400_000}`]) {
       const whole = await get<StitchedTrace>(`${url}/trace?${range}&traces=100000`);
@@ -702,14 +714,9 @@ describe('circuit API over ingested SDK traces', () => {
   it("says in its stitched view how many traces it would cover without ?traces=: the circuit's, or the range's", async t => {
     const app = await buildTestApp(t);
     const start = Math.floor((Date.now() - 6 * 3_600_000) / 60_000) * 60_000;
-    const activations = [await circuit(start, 41), await circuit(start + 3_600_000, 42), await circuit(start + 2 * 3_600_000, 43)];
-    for (const a of activations) await postProto(app, tracesProtobuf([...a.arda.spans, ...a.mdso.spans, ...a.beorn.spans]));
+    await postHourlyActivations(app, start, 41);
     const url = `/api/circuits/${encodeURIComponent(CID)}`;
-    const get = async <T>(path: string): Promise<T> => {
-      const res = await app.inject(path);
-      assert.equal(res.statusCode, 200, res.body);
-      return res.json<T>();
-    };
+    const get = jsonGetter(app);
     const { summary } = await get<CircuitDetail>(url);
     assert.equal(summary.traceCount, 9);
     // Without a range, the detail's count of all its traces; in one, the range's traces only (3 or

@@ -79,6 +79,21 @@ function allByGrouping(store: SqliteStore, range: TimeRange): string[] {
     .all({ circuit: CID, fromMs: range.fromMs ?? -Number.MAX_VALUE, toMs: range.toMs ?? Number.MAX_VALUE }) as string[];
 }
 
+/** How often each of the store's named statements is run by `method`, counted as they run. */
+function countCalls<N extends string>(store: SqliteStore, method: 'all' | 'get', names: readonly N[]): Record<N, number> {
+  const calls = Object.fromEntries(names.map(name => [name, 0])) as Record<N, number>;
+  const statements = (store as unknown as { st: Record<string, Record<typeof method, (...args: unknown[]) => unknown>> }).st;
+  for (const name of names) {
+    const statement = statements[name]!;
+    const run = statement[method].bind(statement);
+    statement[method] = (...args) => {
+      calls[name]++;
+      return run(...args);
+    };
+  }
+  return calls;
+}
+
 describe("a circuit's most recent traces", () => {
   it('are the last of all its traces by first datum, say whether there were more, and are counted', async t => {
     const store = storeWithRows(t);
@@ -145,25 +160,8 @@ describe("a circuit's most recent traces", () => {
       .prepare(`INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, services, keys, updated_ms) VALUES (?, ?, ?, ?, '[]', '{}', 0)`)
       .run(CID, T0 + 100, T0 + 2000, ROWS.length);
     // How often each way was taken, by the store's own statements.
-    const reads = { circuitTraceIdsOfRange: 0, circuitTraceIdsIn: 0 };
-    const counts = { circuitTraceCountOfRange: 0, circuitTraceCountIn: 0 };
-    const statements = (store as unknown as { st: Record<string, { all: (...args: unknown[]) => unknown[]; get: (...args: unknown[]) => unknown }> }).st;
-    for (const name of Object.keys(reads) as (keyof typeof reads)[]) {
-      const statement = statements[name]!;
-      const all = statement.all.bind(statement);
-      statement.all = (...args) => {
-        reads[name]++;
-        return all(...args);
-      };
-    }
-    for (const name of Object.keys(counts) as (keyof typeof counts)[]) {
-      const statement = statements[name]!;
-      const get = statement.get.bind(statement);
-      statement.get = (...args) => {
-        counts[name]++;
-        return get(...args);
-      };
-    }
+    const reads = countCalls(store, 'all', ['circuitTraceIdsOfRange', 'circuitTraceIdsIn']);
+    const counts = countCalls(store, 'get', ['circuitTraceCountOfRange', 'circuitTraceCountIn']);
     for (const [name, range] of RANGES) {
       const oldestFirst = allByGrouping(store, range);
       for (const limit of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
