@@ -84,6 +84,19 @@ describe('GET /api/services', () => {
     assert.deepEqual(await services(app, `?from=${T0}&to=${T0 + 30 * M}`), ['arda']);
   });
 
+  it('lists a service known only from logs of no trace, and forgets it with them', async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    const at = T0 + 7 * H + 15 * M;
+    const reports = await buildLogs('bpocore', [{ body: 'resource failed', atMs: at, attributes: { circuit_id: 'SL-1' } }]);
+    await postAccepted(app, '/v1/logs', logsProtobuf(reports));
+    assert.deepEqual(await services(app, ''), ['arda', 'beorn', 'bpocore', 'mdso', 'palantir']);
+    assert.deepEqual(await services(app, `?from=${at - M}&to=${at + M}`), ['bpocore']);
+    const steps = app.correlator.store.pruneStepwise(at + 1);
+    while (!steps.next().done);
+    assert.deepEqual(await services(app, ''), []);
+  });
+
   const refusals = [
     { query: `?from=${T0 + H}&to=${T0}`, status: 400, names: 'from' },
     { query: '?from=yesterday', status: 400, names: 'yesterday' },

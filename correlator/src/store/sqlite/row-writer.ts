@@ -127,6 +127,7 @@ export class RowWriter {
     for (const r of batch.resources)
       st.insertResource.run(r.id, r.hash, r.service, r.scopeName, r.scopeVersion, range(r.body));
     for (const l of batch.logs) st.insertLog.run(...l, batch.receivedMs);
+    this.markLogServiceHours(batch.logs);
     if (batch.moreLogCircuits) this.fileMoreLogCircuits(batch.logs, batch.moreLogCircuits);
     // Trace rows first: a chunk is filed under its trace's row id (schema.ts, version 4).
     const traceRows = new Map<string, number>();
@@ -235,6 +236,18 @@ export class RowWriter {
    * Each log's further circuits under the row id it got, found by its dedupe key (unique): an
    * INSERT OR IGNORE that found the row gives no id of it.
    */
+  /**
+   * The hours of the services that sent logs: a trace's logs count among its services already, but
+   * a service that only logs (bpocore's failure reports, with a circuit id and no trace) was never
+   * listed by GET /api/services while /api/logs?service= answered its lines.
+   */
+  private markLogServiceHours(logs: readonly LogRow[]): void {
+    if (logs.length === 0) return;
+    const hours = new ServiceHourSet();
+    for (const l of logs) if (l[6] !== '') hours.add(l[1], l[1], JSON.stringify([l[6]]));
+    for (const [hour, service, lastMs] of hours.pairs()) this.st.markServiceHour.run(hour, service, lastMs);
+  }
+
   private fileMoreLogCircuits(logs: readonly LogRow[], more: NonNullable<RowBatch['moreLogCircuits']>): void {
     for (const { log, circuitIds } of more) {
       const [dedupe, timeMs] = logs[log]!;
