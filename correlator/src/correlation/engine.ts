@@ -52,8 +52,9 @@ export interface StateLoader {
   /**
    * The stored correlations and member traces of (key, value) that reach [fromMs, toMs]: the
    * episodes late data may have joined. Its logs of no trace are those in the range outside
-   * `counted`, the span whose logs the asking episode has counted already (all of them when null). Null when there are none. `maxTraces` bounds the
-   * members listed, the first by time; Infinity lists them all. `reached`: a range within which
+   * `counted`, the span whose logs the asking episode has counted already (all of them when null).
+   * Null when there are none. `maxTraces` bounds the members listed, the first by time; Infinity
+   * lists them all. `reached`: a range within which
    * the asking episode has merged every stored one already; the store may then leave out the
    * members and correlations that reach no further (which the engine would skip as its own).
    */

@@ -11,7 +11,7 @@ import type {
   TraceDetail,
 } from '@correlation-station/api-schema';
 import { SpanKind, buildLogs, buildTraces, logsJson, tracesProtobuf } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from '../api/app-fixture.js';
+import { buildTestApp, postAccepted } from '../api/app-fixture.js';
 import { pruneInSlices } from '../../src/store/sqlite/retention.js';
 
 const DAY = 86_400_000;
@@ -47,13 +47,7 @@ describe('retention', () => {
     const old = await episode(now - 8 * DAY, 1);
     const recent = await episode(now - 3_600_000, 2);
     for (const trace of [...old, ...recent]) {
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/x-protobuf' },
-        payload: tracesProtobuf(trace.spans),
-      });
-      assert.equal(r.statusCode, 200, r.body);
+      await postAccepted(app, '/v1/traces', tracesProtobuf(trace.spans));
     }
     const log = (atMs: number, traceId?: string) => ({
       timestamp: new Date(atMs).toISOString(),
@@ -403,13 +397,7 @@ describe('retention', () => {
       4,
     );
     for (let i = 0; i < traces.length; i += 500) {
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/x-protobuf' },
-        payload: tracesProtobuf(traces.slice(i, i + 500).flatMap(x => x.spans)),
-      });
-      assert.equal(r.statusCode, 200, r.body);
+      await postAccepted(app, '/v1/traces', tracesProtobuf(traces.slice(i, i + 500).flatMap(x => x.spans)));
     }
     const steps = app.correlator.store.pruneStepwise(Date.now() - 7 * DAY);
     let slices = 0;
@@ -431,13 +419,7 @@ describe('retention', () => {
     const app = await buildTestApp(t);
     const old = Date.now() - 8 * DAY;
     const traces = await buildTraces([{ service: 'beorn', spans: [{ name: 'x', startMs: old, endMs: old + 1, attributes: { circuit_id: 'LOCKED' } }] }], 6);
-    const r = await app.inject({
-      method: 'POST',
-      url: '/v1/traces',
-      headers: { 'content-type': 'application/x-protobuf' },
-      payload: tracesProtobuf(traces.flatMap(x => x.spans)),
-    });
-    assert.equal(r.statusCode, 200, r.body);
+    await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
     // Another connection (the writer thread's, in life) holds the write lock with a write, and
     // commits it 200 ms later, while the slice waits.
     const held = new Int32Array(new SharedArrayBuffer(4));
@@ -477,13 +459,7 @@ describe('retention', () => {
         })),
         5,
       );
-      const r = await app.inject({
-        method: 'POST',
-        url: '/v1/traces',
-        headers: { 'content-type': 'application/x-protobuf' },
-        payload: tracesProtobuf(traces.flatMap(x => x.spans)),
-      });
-      assert.equal(r.statusCode, 200, r.body);
+      await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
       return app;
     };
     const summary = async (app: Awaited<ReturnType<typeof buildTestApp>>, circuit: string) => {
