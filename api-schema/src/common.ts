@@ -40,6 +40,9 @@ export function QueryString<T extends TProperties>(properties: T) {
   return Type.Object(properties, { additionalProperties: false });
 }
 
+/** The query string of a route that takes no parameter: any given is a 400 that names it. */
+export const NoQuery = QueryString({});
+
 /**
  * Attribute maps keep OTLP value types: string, number, boolean, arrays and nested maps. Any key:
  * Type.Record's `^(.*)$` pattern does not match a key holding a line break, and the serializer

@@ -7,6 +7,7 @@ export {
   BusinessKeys,
   ErrorResponse,
   LimitParam,
+  NoQuery,
   QueryString,
   TimeParam,
   TruncatedFlag,

@@ -2,6 +2,7 @@ import {
   API_VERSION,
   CORRELATOR_SERVICE_NAME,
   HealthResponse,
+  NoQuery,
   InfoResponse,
   ReadyResponse,
 } from '@correlation-station/api-schema';
@@ -66,6 +67,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
       schema: {
         tags: ['system'],
         summary: 'What this service is, so clients (the Grafana datasource) can check they talk to the right one',
+        querystring: NoQuery,
         response: { 200: InfoResponse },
       },
     },

@@ -1,5 +1,5 @@
 // GET /api/mdso/status and POST /api/mdso/collect.
-import { ErrorResponse, MdsoCollectResponse, MdsoStatusResponse } from '@correlation-station/api-schema';
+import { ErrorResponse, MdsoCollectResponse, MdsoStatusResponse, NoQuery } from '@correlation-station/api-schema';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { CorrelatorError } from '../../api/errors.js';
@@ -22,6 +22,7 @@ export const mdsoPollerRoutes: FastifyPluginAsync<MdsoPollerRoutesOptions> = asy
       schema: {
         tags: ['mdso'],
         summary: 'MDSO poller status: enabled or why not, last poll, lag, cursors per product, last error',
+        querystring: NoQuery,
         response: { 200: MdsoStatusResponse },
       },
     },

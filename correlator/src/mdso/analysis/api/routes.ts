@@ -18,6 +18,7 @@ import {
   MdsoSummaryResponse,
   MdsoUncategorizedQuery,
   MdsoUncategorizedResponse,
+  NoQuery,
 } from '@correlation-station/api-schema';
 import type { MdsoAnalysis } from '../analysis.js';
 import { nextFreeCode } from '../catalogue/match.js';
@@ -149,6 +150,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
         tags: TAGS,
         summary: 'One MDSO issue with its state history, recent errors and circuits',
         params: MdsoIssueIdParams,
+        querystring: NoQuery,
         response: { 200: MdsoIssueDetail, 400: ErrorResponse, 404: ErrorResponse },
       },
     },
@@ -186,6 +188,7 @@ export const mdsoAnalysisRoutes: FastifyPluginAsync<{ analysis: MdsoAnalysis }> 
       schema: {
         tags: TAGS,
         summary: 'The active defect catalogue with match counts',
+        querystring: NoQuery,
         response: { 200: MdsoDefectCatalogueResponse },
       },
     },
