@@ -22,10 +22,14 @@ export const ServiceEdge = Type.Object({
   id: Type.String(),
   source: Type.String(),
   target: Type.String(),
-  callCount: Type.Integer(),
+  callCount: Type.Integer({
+    description: "Its trace-context calls plus its bridges: a pair of services that trace context joins is one edge, whose bridges add to it",
+  }),
   errorCount: Type.Integer(),
   bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
-  meanConfidence: Type.Number({ description: '1 for trace-context edges, the mean bridge confidence otherwise' }),
+  meanConfidence: Type.Number({
+    description: "The mean over callCount of 1 per trace-context call and each bridge's confidence: 1 for an edge of trace context only",
+  }),
   clockOffset: Type.Optional(
     clockOffsetSchema("The target's clock minus the source's, from the client and server spans of the edge's calls (trace-context edges with such calls only)"),
   ),
