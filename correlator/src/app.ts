@@ -13,6 +13,7 @@ import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { useJsonBodyParser } from './api/json-body.js';
 import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
+import { decimalQueryHook } from './api/decimal-query.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
@@ -257,6 +258,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       response[401] ??= { ...(otlp ? OtlpStatus : ErrorResponse), description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
     }
     if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body)) response[400] ??= ErrorResponse;
+    const decimal = decimalQueryHook(route.schema.querystring);
+    if (decimal) route.preValidation = [...[route.preValidation ?? []].flat(), decimal];
     if (!otlp && route.schema.body) {
       response[415] ??= { ...ErrorResponse, description: 'A Content-Type the route does not take, or a Content-Encoding other than gzip or deflate' };
     }

@@ -172,3 +172,24 @@ test('every query string of the API is closed: a misspelt parameter is a 400 tha
     assert.equal((res.json() as { message: string }).message, 'invalid request: querystring must not have the property "circut_id"', path);
   }
 });
+
+test('a query integer is written in decimal digits: 0x10, 1e1, +5 or 5.0 is a 400 that names the parameter', async t => {
+  const app = await buildTestApp(t);
+  // Ajv read each as Number() does: limit=0x10 listed 16 circuits, limit=1e1 ten.
+  for (const value of ['0x10', '0b11', '1e1', '+5', ' 5', '5.0', '5 ', '']) {
+    for (const path of ['/api/circuits?limit=', '/api/circuits/C-1/trace?traces=', '/api/correlations?limit=']) {
+      const res = await app.inject({ method: 'GET', url: `${path}${encodeURIComponent(value)}` });
+      assert.equal(res.statusCode, 400, `${path}${value}: ${res.body}`);
+      const name = /\?(\w+)=/.exec(path)![1]!;
+      assert.equal(
+        (res.json() as { message: string }).message,
+        `invalid request: querystring/${name} must be an integer in decimal digits, not ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/api/circuits?limit=5' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/circuits?limit=007' })).statusCode, 200);
+  // Out of range or repeated, the schema's own words.
+  assert.match((await app.inject({ method: 'GET', url: '/api/circuits?limit=-1' })).json().message as string, /^invalid request: querystring\/limit must be >= 1$/);
+  assert.match((await app.inject({ method: 'GET', url: '/api/circuits?limit=1&limit=2' })).json().message as string, /limit.*2 times|given 2/);
+});
