@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { ExportItem, Store } from '../store/store.js';
 import { otlpTypes } from '../otlp/schema.js';
+import { attemptSignal } from './attempt-signal.js';
 import { buildTraceExport } from './otlp-request-builder.js';
 import { SentCopies, bytesDigest } from './sent-copies.js';
 
@@ -182,13 +183,17 @@ export class TempoExporter {
     const body = buildTraceExport(items.map(i => i.span!));
     const attempts = Math.max(this.refusalsInARow, ...items.map(i => i.attempts));
     let res: Response;
+    let answer: ArrayBuffer;
+    // The timeout covers the answer's body too: an endpoint that sends its headers and stalls.
+    const attempt = attemptSignal(this.opts.requestTimeoutMs ?? 10_000, this.abort.signal);
     try {
       res = await (this.opts.fetchImpl ?? fetch)(this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-protobuf', ...this.opts.headers },
         body,
-        signal: AbortSignal.any([AbortSignal.timeout(this.opts.requestTimeoutMs ?? 10_000), this.abort.signal]),
+        signal: attempt.signal,
       });
+      answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     } catch (e) {
       if (this.stopping) {
         // Not the endpoint's failure: the batch is due again as soon as the next process starts.
@@ -200,8 +205,9 @@ export class TempoExporter {
       this.pause(refs, text, now, now + backoffMs(attempts, null, now));
       logger.warn({ err: text, spans: refs.length }, 'bridge export failed; will retry');
       return 'failed';
+    } finally {
+      attempt.clear();
     }
-    const answer = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
     if (res.ok) {
       store.completeExports(items);
       for (const i of items) this.sent.record(i.ref, digests.get(i)!);
