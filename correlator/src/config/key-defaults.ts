@@ -65,10 +65,18 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
   'http.request.header.x_request_id': 'request_id',
 });
 
+/**
+ * `key=value` and `key: value` as text logs write them, and `"key": "value"` (JSON lines, which
+ * BP2 and plan-script logs tailed by Alloy often are) or `'key': 'value'` (a Python dict printed):
+ * `circuit_id[=:]` did not match `"circuit_id":`, and such a line stayed uncorrelated.
+ */
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
-  { key: 'circuit_id', pattern: '\\bcircuit_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'circuit_id', pattern: '\\bcircuit_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
   { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b' },
-  { key: 'resource_id', pattern: '\\bresource_id[=:]\\s*"?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})' },
-  { key: 'product_id', pattern: '\\bproduct_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
-  { key: 'request_id', pattern: '\\brequest_id[=:]\\s*"?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  {
+    key: 'resource_id',
+    pattern: '\\bresource_id["\']?\\s*[=:]\\s*["\']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})',
+  },
+  { key: 'product_id', pattern: '\\bproduct_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'request_id', pattern: '\\brequest_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
 ]);

@@ -51,4 +51,22 @@ describe('log-body patterns', () => {
     );
     assert.deepEqual(found.keys, { circuit_id: '80.L1XX.005678..CHTR', resource_id: '0123abcd-0000-4000-8000-00000000beef' });
   });
+
+  // A JSON line's `"circuit_id":` was missed: such lines of BP2 and plan scripts stayed uncorrelated.
+  const uuid = '0123abcd-0000-4000-8000-00000000beef';
+  const forms: [form: string, body: string, keys: Record<string, string>][] = [
+    ['text key=value', 'failed circuit_id=CID-1 request_id=r-9', { circuit_id: 'CID-1', request_id: 'r-9' }],
+    ['text key: value', 'failed circuit_id: CID-1', { circuit_id: 'CID-1' }],
+    ['spaces around =', 'circuit_id = CID-1', { circuit_id: 'CID-1' }],
+    ['a JSON line', '{"event":"failed","circuit_id":"CID-KVBODY","product_id":"P-7"}', { circuit_id: 'CID-KVBODY', product_id: 'P-7' }],
+    ['a JSON line with spaces', `{"circuit_id": "CID-2", "resource_id": "${uuid}"}`, { circuit_id: 'CID-2', resource_id: uuid }],
+    ['a Python dict printed', "payload {'circuit_id': 'CID-3', 'request_id': 'abc'}", { circuit_id: 'CID-3', request_id: 'abc' }],
+    ['another key ending in circuit_id', 'parent_circuit_id=CID-4', {}],
+    ['the key with no value', 'circuit_id: ""', {}],
+  ];
+  for (const [form, body, keys] of forms) {
+    it(`the built-in patterns read ${form}`, () => {
+      assert.deepEqual(extractLogKeys(body, {}, null, keyRulesFromConfig(loadConfig({}))).keys ?? {}, keys);
+    });
+  }
 });
