@@ -8,12 +8,12 @@ import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
+import { decimalQueryHook } from './api/decimal-query.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { useJsonBodyParser } from './api/json-body.js';
 import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
-import { decimalQueryHook } from './api/decimal-query.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
 import { OverloadGuard } from './api/overload.js';
@@ -27,6 +27,7 @@ import { traceRoutes } from './api/routes/traces.js';
 import type { Config } from './config/config.js';
 import { correlatingKeys } from './config/key-defaults.js';
 import { CorrelationEngine } from './correlation/engine.js';
+import { QueueFullLog } from './export/queue-full-log.js';
 import { TempoExporter } from './export/tempo-exporter.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
@@ -109,13 +110,17 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const now = opts.now ?? Date.now;
   const startedAtMs = Date.now();
   const metrics = createCoreMetrics();
+  const queueFullLog = new QueueFullLog(app.log, config.tempo.queueMax);
   const store = openStore(config.dataDir, () =>
     new SqliteStore({
       dataDir: config.dataDir,
       exportBridges: config.tempo.endpoint
         ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
         : null,
-      onExportDropped: n => metrics.exportDropped.inc({ reason: 'queue_full' }, n),
+      onExportDropped: n => {
+        metrics.exportDropped.inc({ reason: 'queue_full' }, n);
+        queueFullLog.dropped(n);
+      },
       onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
       writerThread: config.limits.storeWriterThread,
       rebuildLostSpans: config.limits.storeRebuildLostSpans,
