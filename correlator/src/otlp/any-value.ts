@@ -187,9 +187,14 @@ export function keyValueText(v: string): string | null {
   return t.length > 0 && keyStringProblem(t) === null ? t : null;
 }
 
-/** Why a string (trimmed) an alias names is no key value, or null when it is one. */
+/**
+ * Why a string (trimmed) an alias names is no key value, or null when it is one. "." and ".." are
+ * none: fetch, browsers and the Grafana data source resolve /api/circuits/.. (%2E%2E too) to
+ * /api/, so such a circuit was listed and could not be asked for.
+ */
 export function keyStringProblem(v: string): string | null {
   if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${v.length} characters, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
+  if (v === '.' || v === '..') return `is ${JSON.stringify(v)}, a dot segment no URL path can name`;
   const c = firstUnseenCharacter(v);
   if (c < 0) return null;
   return c < 0x20 || (c >= 0x7f && c <= 0x9f) ? 'has control characters' : `has an invisible character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;

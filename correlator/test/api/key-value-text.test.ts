@@ -37,3 +37,24 @@ test('white space around a key value is dropped, in span attributes, batch field
     [['WSX1', 5, 2]],
   );
 });
+
+test('"." and ".." are no key values: a URL cannot name them, so such a circuit could be listed and not opened', async t => {
+  const app = await buildTestApp(t);
+  const at = Date.now() - 60_000;
+  const traces = await buildTraces(
+    ['..', '.', '...', 'DOT.1'].map((circuit_id, i) => ({
+      service: 'beorn',
+      spans: [{ name: `s${i}`, startMs: at + i, endMs: at + i + 1, attributes: { circuit_id } }],
+    })),
+  );
+  await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/api/logs',
+    payload: { resource: { service: 'arda' }, records: [{ timestamp: new Date(at).toISOString(), message: 'dots', circuit_id: '..' }] },
+  });
+  assert.equal(batch.statusCode, 200, batch.body);
+  assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 0, message: 'circuit_id is "..", a dot segment no URL path can name' }]);
+  const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
+  assert.deepEqual(list.circuits.map(c => c.circuitId).sort(), ['...', 'DOT.1']);
+});
