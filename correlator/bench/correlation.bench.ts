@@ -116,6 +116,7 @@ function fill(engine: CorrelationEngine, traces: number): void {
       services: [service, 'mdso-resource-adapter'],
       firstMs: startMs,
       lastMs: startMs + 300,
+      spanLastMs: startMs + 300,
       spanCount: 10,
       errorCount: 0,
       errorLogCount: 0,

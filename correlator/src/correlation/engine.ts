@@ -163,6 +163,7 @@ export function newTraceState(traceId: string): TraceState {
     services: [],
     firstMs: Infinity,
     lastMs: -Infinity,
+    spanLastMs: -Infinity,
     spanCount: 0,
     errorCount: 0,
     errorLogCount: 0,
@@ -334,7 +335,7 @@ export class CorrelationEngine {
         linksChanged: false,
         spanFirstMs: Infinity,
         spanLastMs: -Infinity,
-        lastMsBefore: t.lastMs,
+        spanLastMsBefore: t.spanLastMs,
         keyValuesBefore: t.spanCount + t.logCount > 0 ? keyValueCount(t) : -1,
       };
       batch.traceDeltas.set(traceId, delta);
@@ -355,6 +356,7 @@ export class CorrelationEngine {
     }
     if (span.startMs < t.firstMs) t.firstMs = span.startMs;
     if (span.endMs > t.lastMs) t.lastMs = span.endMs;
+    if (span.endMs > t.spanLastMs) t.spanLastMs = span.endMs;
     if (span.startMs < d.spanFirstMs) d.spanFirstMs = span.startMs;
     if (span.endMs > d.spanLastMs) d.spanLastMs = span.endMs;
     addService(t.services, service);
@@ -740,9 +742,9 @@ export class CorrelationEngine {
         g.logCount += d.logs;
         addServices(g, t);
         widenTo(g, t);
-        // A member that now reaches further (a log of its trace, say) may parent a later trace:
-        // its episode plans again, as it would had the datum come first.
-        if (g.bridges && t.lastMs > d.lastMsBefore) batch.dirtyGroups.add(g);
+        // A member whose spans now run later may parent a later trace: its episode plans again, as
+        // it would had the span come first. A log line alone makes it no parent (TraceState.spanLastMs).
+        if (g.bridges && t.spanLastMs > d.spanLastMsBefore) batch.dirtyGroups.add(g);
         else batch.countedGroups.add(g);
       }
       // A trace a full episode refused counts nothing there, but its span is the episode's: a later
@@ -1277,9 +1279,10 @@ export class CorrelationEngine {
    * Where the children start whose plans this batch's changes to g's members can change, as
    * disjoint ranges; `order` takes in each changed member. Every trace whose state changed was
    * given a delta (trace()). A changed trace T is the child it is, and the parent it was or
-   * becomes only of traces starting within its reach: a parent starts before its child and ends
-   * no earlier than the child's start less the window. T's first datum comes no later than any
-   * entry it had, so [T.firstMs, T.lastMs + window] holds its old and new places. The spans
+   * becomes only of traces starting within its reach: a parent starts before its child and its
+   * spans end no earlier than the child's start less the window. T's first datum comes no later
+   * than any entry it had, and its last no earlier than its spans' end, so [T.firstMs, T.lastMs +
+   * window] holds its old and new places. The spans
    * noted for g (refused traces, linked ones) are added: planning more children changes nothing.
    */
   private changedReach(g: KeyGroup, batch: BatchContext, order: PlanOrder | null): [number, number][] {
@@ -1310,8 +1313,8 @@ interface TraceBatchDelta {
   /** When the batch's spans of it start and end. */
   spanFirstMs: number;
   spanLastMs: number;
-  /** Its last datum's time before the batch: a member reaching further can parent a later trace. */
-  lastMsBefore: number;
+  /** Its spans' last end before the batch: a member whose spans run later can parent a later trace. */
+  spanLastMsBefore: number;
   /** How many key values it had before the batch (keyValueCount); -1 for a trace the batch brings first. */
   keyValuesBefore: number;
 }

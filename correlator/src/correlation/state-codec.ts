@@ -57,7 +57,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
   encode(t) {
     const w = writer.start();
     const [ids, numbers, services] = t.candidates.parts();
-    w.string(t.traceId).strings(t.services).double(t.firstMs).double(t.lastMs);
+    w.string(t.traceId).strings(t.services).double(t.firstMs).double(t.lastMs).double(t.spanLastMs);
     w.double(t.spanCount).double(t.errorCount).double(t.errorLogCount).double(t.logCount);
     writeEntry(w, t.entry);
     w.strings(ids).doubles(numbers).strings(services);
@@ -71,6 +71,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
     const services = r.strings();
     const firstMs = r.double();
     const lastMs = r.double();
+    const spanLastMs = r.double();
     const spanCount = r.double();
     const errorCount = r.double();
     const errorLogCount = r.double();
@@ -85,6 +86,7 @@ export const traceStateCodec: StateCodec<TraceState> = {
       services,
       firstMs,
       lastMs,
+      spanLastMs,
       spanCount,
       errorCount,
       errorLogCount,

@@ -23,8 +23,15 @@ export interface CandidateSpan {
 export interface TraceState {
   traceId: string;
   services: string[];
+  /** Its first and last datum, spans and logs: what places it in an episode of its keys. */
   firstMs: number;
   lastMs: number;
+  /**
+   * Its spans' last end (-Infinity before its first span): what makes it a bridge parent. A log
+   * line says the trace's work left a trace of itself then, not which span was running, and the
+   * bridge's parent is one of its spans (chooseParentSpan).
+   */
+  spanLastMs: number;
   spanCount: number;
   /** Its spans with error status. */
   errorCount: number;

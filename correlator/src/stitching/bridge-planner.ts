@@ -94,7 +94,9 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number): Cand
 const NEAR_SCAN = 8;
 
 /**
- * The earlier traces that can still be a parent, by service. A trace that ends no later than a
+ * The earlier traces that can still be a parent, by service. A trace is active while its spans
+ * run (TraceState.spanLastMs): a log line of it long after them dates it for its episode, but the
+ * bridge would hang from a span that ended long before the child. A trace that ends no later than a
  * later trace of its service never is (whenever it is within the window, the later one is too, and
  * nearer), so each service's list ends earlier as it goes on, and its latest trace still within the
  * window is found by bisection: exact however many traces a circuit has, where a bounded scan back
@@ -103,10 +105,10 @@ const NEAR_SCAN = 8;
 class ParentCandidates {
   private readonly serviceIndex = new Map<string, number>();
   private readonly lists: number[][] = [];
-  private readonly lastMs: Float64Array;
+  private readonly spanLastMs: Float64Array;
 
   constructor(private readonly ordered: readonly TraceState[]) {
-    this.lastMs = Float64Array.from(ordered, t => t.lastMs);
+    this.spanLastMs = Float64Array.from(ordered, t => t.spanLastMs);
   }
 
   add(i: number): void {
@@ -117,30 +119,30 @@ class ParentCandidates {
       this.lists.push([]);
     }
     const list = this.lists[s]!;
-    while (list.length > 0 && this.lastMs[list[list.length - 1]!]! <= this.lastMs[i]!) list.pop();
+    while (list.length > 0 && this.spanLastMs[list[list.length - 1]!]! <= this.spanLastMs[i]!) list.pop();
     list.push(i);
   }
 
-  /** The latest trace before position i, of a service other than its entry's, still active within the window. */
+  /** The latest trace before position i, of a service other than its entry's, whose spans run within the window. */
   nearestActiveOfOtherService(i: number, windowMs: number): TraceState | null {
-    const { ordered, lastMs } = this;
+    const { ordered, spanLastMs } = this;
     const entry = ordered[i]!.entry!;
     const startMs = entry.startMs;
     // Usually a trace just before is one: the same answer as the search below, found sooner.
     for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--)
-      if (ordered[j]!.entry!.service !== entry.service && !(startMs - lastMs[j]! > windowMs)) return ordered[j]!;
+      if (ordered[j]!.entry!.service !== entry.service && !(startMs - spanLastMs[j]! > windowMs)) return ordered[j]!;
     const own = this.serviceIndex.get(entry.service);
     let best = -1;
     for (let s = 0; s < this.lists.length; s++) {
       const list = this.lists[s]!;
       // Its latest trace is no nearer than the best so far, or even its longest-running one has ended.
-      if (s === own || list[list.length - 1]! <= best || startMs - lastMs[list[0]!]! > windowMs) continue;
+      if (s === own || list[list.length - 1]! <= best || startMs - spanLastMs[list[0]!]! > windowMs) continue;
       // The last position within the window: those within are a prefix of the list.
       let lo = 0;
       let hi = list.length - 1;
       while (lo < hi) {
         const mid = (lo + hi + 1) >> 1;
-        if (startMs - lastMs[list[mid]!]! > windowMs) hi = mid - 1;
+        if (startMs - spanLastMs[list[mid]!]! > windowMs) hi = mid - 1;
         else lo = mid;
       }
       if (list[lo]! > best) best = list[lo]!;

@@ -4,7 +4,7 @@
 import type { TraceState } from '../correlation/types.js';
 
 export class PlanOrder {
-  /** Parallel arrays, in planning order: the members with an entry span. */
+  /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
   private readonly ids: string[] = [];
   private readonly starts: number[] = [];
   private readonly lasts: number[] = [];
@@ -27,7 +27,7 @@ export class PlanOrder {
     return this.linked.size > 0;
   }
 
-  /** Takes in a member's current state: a new member, or one whose entry, end or links changed. */
+  /** Takes in a member's current state: a new member, or one whose entry, spans' end or links changed. */
   update(t: TraceState): void {
     const before = this.startOf.get(t.traceId);
     if (before !== undefined) {
@@ -43,7 +43,7 @@ export class PlanOrder {
     const at = this.position(t.entry.startMs, t.traceId);
     this.ids.splice(at, 0, t.traceId);
     this.starts.splice(at, 0, t.entry.startMs);
-    this.lasts.splice(at, 0, t.lastMs);
+    this.lasts.splice(at, 0, t.spanLastMs);
     this.services.splice(at, 0, t.entry.service);
     this.startOf.set(t.traceId, t.entry.startMs);
   }
@@ -59,7 +59,7 @@ export class PlanOrder {
 
   /**
    * The parent planBridges gives the member at `position` (ParentCandidates): the latest member
-   * before it whose entry is of another service and that still runs within the window of its start.
+   * before it whose entry is of another service and whose spans still run within the window of its start.
    */
   parentOf(position: number, windowMs: number): string | null {
     const startMs = this.starts[position]!;
@@ -71,7 +71,7 @@ export class PlanOrder {
   private append(t: TraceState): void {
     this.ids.push(t.traceId);
     this.starts.push(t.entry!.startMs);
-    this.lasts.push(t.lastMs);
+    this.lasts.push(t.spanLastMs);
     this.services.push(t.entry!.service);
     this.startOf.set(t.traceId, t.entry!.startMs);
   }

@@ -4,7 +4,7 @@ import { CorrelationEngine, type StateLoader } from '../../src/correlation/engin
 import { correlationId } from '../../src/correlation/ids.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import { MAX_MORE_KEYS } from '../../src/correlation/types.js';
-import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
 
 
 const resources = new Map<string, DecodedResourceScope>();
@@ -34,6 +34,27 @@ function span(traceNo: number, service: string, startMs: number, keys: Record<st
     resource: resource(service),
     synthetic: false,
     ...extra,
+  };
+}
+
+const MIN = 60_000;
+
+/** An INFO log line of trace `traceNo` at `timeMs`, naming no key. */
+function traceLog(traceNo: number, timeMs: number): DecodedLog {
+  return {
+    timeMs,
+    timeUnixNano: `${timeMs}000000`,
+    observedTimeUnixNano: '0',
+    severityNumber: 9,
+    severityText: 'INFO',
+    body: 'async job finished',
+    traceId: traceNo.toString(16).padStart(32, '0'),
+    spanId: '',
+    eventName: '',
+    attributes: {},
+    keys: null,
+    resource: resource('beorn'),
+    source: 'otlp',
   };
 }
 
@@ -137,6 +158,48 @@ for (const [mode, liveEntries] of [
       const loose = e.observe([], [{ ...log, traceId: '', timeMs: 6, timeUnixNano: '6000000' }]);
       const byKey = loose.writes.correlations.find(c => c.method === 'circuit_id_match')!;
       assert.deepEqual([byKey.traceIds.length, byKey.spanCount, byKey.logCount], [1, 1, 2]);
+    });
+
+    it('keeps a trace with a late log line in the episode, but makes it no bridge parent of a child then', () => {
+      const e = engine();
+      const bridges: string[] = [];
+      const note = (r: ReturnType<typeof e.observe>) =>
+        bridges.push(...r.writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}`));
+      note(e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []));
+      note(e.observe([], [traceLog(1, 20 * MIN + 1000)]));
+      const r = e.observe([span(2, 'mdso', 20 * MIN, { circuit_id: 'C' })], []);
+      note(r);
+      assert.deepEqual(r.writes.correlations.find(c => c.key === 'circuit_id')?.traceIds.length, 2);
+      assert.deepEqual(bridges, []);
+    });
+
+    it('plans a planned episode\'s children by their parents\' spans, through late log lines and later spans', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      // Planned: the episode keeps its members' planning order from here on (plan-order.ts).
+      assert.equal(e.observe([span(2, 'mdso', 1000, { circuit_id: 'C' })], []).writes.bridgesAdded.length, 1);
+      e.observe([], [traceLog(1, 20 * MIN + 1000)]);
+      // A span that changes the beorn trace but not how late its spans run: its place in the
+      // planning order is taken again, with the log line then in its extent.
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      const child = e.observe([span(3, 'arda', 20 * MIN, { circuit_id: 'C' })], []);
+      assert.deepEqual(child.writes.bridgesAdded, [], 'the log line makes the beorn trace no parent');
+      // A span of it that runs to 30 s before the child does (and, running when mdso started, now
+      // parents mdso's bridge too).
+      const late = e.observe([span(1, 'beorn', 100, {}, { endMs: 20 * MIN - 30_000, parentSpanId: 'a'.repeat(16) })], []);
+      assert.deepEqual(late.writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}`).sort(), ['beorn->arda', 'beorn->mdso']);
+    });
+
+    it('plans a child again when its parent\'s spans come to run later, though a log line ran it later still', () => {
+      const e = engine();
+      // The beorn trace's candidate spans are full (MAX_CANDIDATES), so a later span changes none.
+      const steps = Array.from({ length: 128 }, (_, i) => span(1, 'beorn', i, {}, { parentSpanId: 'a'.repeat(16), kind: 1 }));
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), ...steps], []);
+      e.observe([], [traceLog(1, 20 * MIN + 1000)]);
+      assert.deepEqual(e.observe([span(2, 'arda', 20 * MIN, { circuit_id: 'C' })], []).writes.bridgesAdded, []);
+      // No key, no new candidate, no new entry: only its spans' end moves, within the window of the child.
+      const late = e.observe([span(1, 'beorn', 500, {}, { endMs: 20 * MIN - 30_000, parentSpanId: 'a'.repeat(16), kind: 1 })], []);
+      assert.deepEqual(late.writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}`), ['beorn->arda']);
     });
 
     it('records type-level keys on traces and circuits without forming correlations from them', () => {

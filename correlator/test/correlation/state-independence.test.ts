@@ -1862,28 +1862,42 @@ describe('bridges past MAX_TRACES_PER_CIRCUIT are those with no cap', () => {
     assert.deepEqual(await bridgesAt(t, '4', attrs.circuit_id, steps), await bridgesAt(t, '500', attrs.circuit_id, steps));
   });
 
-  it("plans again when a log of a member's trace extends it toward a later trace, whichever comes first", async t => {
-    const attrs = { circuit_id: 'CIRC-REACH' };
-    const early = await Promise.all([
-      rootTrace('beorn', 'P', s(0), s(1), attrs),
-      rootTrace('arda', 'Q', s(0.2), s(1), attrs),
-      rootTrace('palantir', 'R', s(0.4), s(1), attrs),
-    ]);
-    const child = await rootTrace('mdso', 'C', s(100), s(101), attrs);
-    const steps = (logFirst: boolean) => async (c: Correlator) => {
-      await sendAll(early)(c);
-      const log = () => c.log('beorn', [{ timestamp: new Date(s(50)).toISOString(), message: 'still working', trace_id: hex('R', 32) }]);
-      if (logFirst) await log();
-      await c.send(child);
-      if (!logFirst) await log();
-    };
-    const expected = await bridgesAt(t, '500', attrs.circuit_id, steps(true));
-    // P → Q → R, and C from R, which the log keeps running until 50 s.
-    assert.equal(expected.length, 3);
-    assert.ok(expected.some(b => /^palantir:\S+ -> mdso:/.test(b)), expected.join(' | '));
-    for (const [cap, logFirst] of [['500', false], ['2', true], ['2', false]] as const)
-      assert.deepEqual(await bridgesAt(t, cap, attrs.circuit_id, steps(logFirst)), expected, `cap ${cap}, log ${logFirst ? 'first' : 'last'}`);
-  });
+  // A late span of a member that runs it on toward a later trace makes it that trace's parent; a
+  // late log line of it brings the later trace into its episode, but parents nothing (its spans
+  // ended 99 s before the child). Either way, whichever comes first and whatever the cap.
+  for (const extension of ['span', 'log'] as const)
+    it(`plans again when a ${extension} of a member's trace extends it toward a later trace, whichever comes first`, async t => {
+      const attrs = { circuit_id: `CIRC-REACH-${extension.toUpperCase()}` };
+      const early = await Promise.all([
+        rootTrace('beorn', 'P', s(0), s(1), attrs),
+        rootTrace('arda', 'Q', s(0.2), s(1), attrs),
+        rootTrace('palantir', 'R', s(0.4), s(1), attrs),
+      ]);
+      const child = await rootTrace('mdso', 'C', s(100), s(101), attrs);
+      const lateSpan = await traceSpans('palantir', hex('R', 32), [{ id: hex('R-late', 16), parent: hex('R-r', 16), start: s(0.5), end: s(50), kind: SpanKind.INTERNAL }]);
+      const steps = (extensionFirst: boolean) => async (c: Correlator) => {
+        await sendAll(early)(c);
+        const extend = () =>
+          extension === 'span'
+            ? c.send(lateSpan)
+            : c.log('beorn', [{ timestamp: new Date(s(50)).toISOString(), message: 'still working', trace_id: hex('R', 32) }]);
+        if (extensionFirst) await extend();
+        await c.send(child);
+        if (!extensionFirst) await extend();
+      };
+      const expected = await bridgesAt(t, '500', attrs.circuit_id, steps(true));
+      if (extension === 'span') {
+        // P → Q → R, and C from R, whose span runs until 50 s.
+        assert.equal(expected.length, 3);
+        assert.ok(expected.some(b => /^palantir:\S+ -> mdso:/.test(b)), expected.join(' | '));
+      } else {
+        // P → Q → R only.
+        assert.equal(expected.length, 2, expected.join(' | '));
+        assert.ok(!expected.some(b => / -> mdso:/.test(b)), expected.join(' | '));
+      }
+      for (const [cap, extensionFirst] of [['500', false], ['2', true], ['2', false]] as const)
+        assert.deepEqual(await bridgesAt(t, cap, attrs.circuit_id, steps(extensionFirst)), expected, `cap ${cap}, ${extension} ${extensionFirst ? 'first' : 'last'}`);
+    });
 
   it('does not guess a bridge into a trace a span link connects to an earlier episode', async t => {
     const attrs = { circuit_id: 'CIRC-LINKED' };

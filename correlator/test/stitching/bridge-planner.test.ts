@@ -12,6 +12,7 @@ function trace(id: string, service: string, startMs: number, endMs: number, extr
     services: [service],
     firstMs: startMs,
     lastMs: endMs,
+    spanLastMs: endMs,
     spanCount: 1,
     errorCount: 0,
     errorLogCount: 0,
@@ -24,6 +25,9 @@ function trace(id: string, service: string, startMs: number, endMs: number, extr
     ...extra,
   };
 }
+
+/** The trace with a log line of it at `atMs`: it dates the trace, its spans stay as they were. */
+const loggedAt = (t: TraceState, atMs: number): TraceState => ({ ...t, lastMs: Math.max(t.lastMs, atMs), logCount: t.logCount + 1 });
 
 const call = (spanId: string, service: string, startMs: number, endMs: number): CandidateSpan => ({
   spanId: spanId.padEnd(16, '0'),
@@ -138,17 +142,19 @@ describe('planBridges', () => {
       const traces = Array.from({ length: n }, (_, i) => {
         const start = Math.floor(random() * 200) * 50;
         const end = start + Math.floor(random() * (random() < 0.1 ? 400 : 4)) * 50;
-        return trace(`t${i.toString(16).padStart(3, '0')}`, services[Math.floor(random() * services.length)]!, start, end);
+        const t = trace(`t${i.toString(16).padStart(3, '0')}`, services[Math.floor(random() * services.length)]!, start, end);
+        // Some have a log line after their spans, which dates them but parents nothing.
+        return random() < 0.2 ? loggedAt(t, end + Math.floor(random() * 60) * 50) : t;
       });
       const window = 1000;
       // The rule, by exhaustive search: the nearest earlier trace (by entry start, then trace id)
-      // of another service whose span reaches the child's start less the window.
+      // of another service whose spans reach the child's start less the window.
       const ordered = [...traces].sort((x, y) => x.entry!.startMs - y.entry!.startMs || (x.traceId < y.traceId ? -1 : 1));
       const expected = new Map<string, string>();
       ordered.forEach((child, i) => {
         for (let j = i - 1; j >= 0; j--) {
           const p = ordered[j]!;
-          if (p.entry!.service === child.entry!.service || child.entry!.startMs - p.lastMs > window) continue;
+          if (p.entry!.service === child.entry!.service || child.entry!.startMs - p.spanLastMs > window) continue;
           expected.set(child.traceId, p.traceId);
           break;
         }
@@ -165,6 +171,74 @@ describe('planBridges', () => {
     assert.equal(near.values().next().value!.confidence, 0.9);
     assert.equal(far.values().next().value!.confidence, 0.675);
   });
+});
+
+describe('planBridges dates a parent by its spans, not its logs', () => {
+  const MIN = 60_000;
+  // Each expected bridge as parent->child, by the short ids trace() was given.
+  const name = (id: string) => id.replace(/0+$/, '');
+  const bridges = (plans: ReturnType<typeof planBridges>) =>
+    [...plans.values()].map(p => `${name(p.traceId)}->${name(p.childTraceId)}`).sort();
+  const cases: { title: string; traces: TraceState[]; expect: string[] }[] = [
+    {
+      title: 'a log line 20 minutes after its spans makes a trace no parent of a child then',
+      traces: [loggedAt(trace('b', 'beorn', 0, 500), 20 * MIN + 1000), trace('m', 'mdso', 20 * MIN, 20 * MIN + 500)],
+      expect: [],
+    },
+    {
+      title: 'without the log line, the same',
+      traces: [trace('b', 'beorn', 0, 500), trace('m', 'mdso', 20 * MIN, 20 * MIN + 500)],
+      expect: [],
+    },
+    {
+      title: 'a log line inside the window does not make a trace whose spans ended before it a parent',
+      traces: [loggedAt(trace('b', 'beorn', 0, 500), 500 + W), trace('m', 'mdso', 500 + W + 1, 600 + W)],
+      expect: [],
+    },
+    {
+      title: 'a trace whose spans run within the window is a parent, whatever its logs',
+      traces: [loggedAt(trace('b', 'beorn', 0, 20 * MIN - 30_000), 40 * MIN), trace('m', 'mdso', 20 * MIN, 20 * MIN + 500)],
+      expect: ['b->m'],
+    },
+    {
+      title: 'the child gets the nearest trace whose spans qualify, not a nearer one its log dates',
+      traces: [
+        trace('a', 'arda', 18 * MIN, 19 * MIN + 48_000),
+        loggedAt(trace('b', 'beorn', 18 * MIN + 30_000, 18 * MIN + 30_500), 20 * MIN + 1000),
+        trace('m', 'mdso', 20 * MIN, 20 * MIN + 500),
+      ],
+      expect: ['a->b', 'a->m'],
+    },
+    {
+      title: 'a later trace of a service, logged late, does not hide its long-running trace before it',
+      traces: [
+        trace('long', 'beorn', 0, 3 * W),
+        loggedAt(trace('short', 'beorn', 10, 20), 5 * W),
+        trace('late', 'arda', 2 * W, 2 * W + 5),
+      ],
+      expect: ['long->late'],
+    },
+    {
+      title: 'nor does a run of them longer than the first look back',
+      traces: [
+        trace('long', 'beorn', 0, 3 * W),
+        ...Array.from({ length: 12 }, (_, i) => loggedAt(trace(`s${i.toString(16)}`, 'beorn', 10 + i, 20 + i), 5 * W)),
+        trace('late', 'arda', 2 * W, 2 * W + 5),
+      ],
+      expect: ['long->late'],
+    },
+    {
+      title: 'a trace of logs alone before its spans come is no parent',
+      traces: [{ ...loggedAt(trace('b', 'beorn', 0, 500), 2 * W), entry: null, spanLastMs: -Infinity }, trace('m', 'mdso', 2 * W, 2 * W + 5)],
+      expect: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      assert.deepEqual(bridges(planBridges('circuit_id', 'C', c.traces, W)), c.expect);
+      assert.deepEqual(bridges(planBridges('circuit_id', 'C', [...c.traces].reverse(), W)), c.expect, 'in reverse order');
+    });
+  }
 });
 
 describe('chooseParentSpan', () => {

@@ -17,6 +17,7 @@ function trace(n: number, service: string, startMs: number, endMs: number): Trac
     services: [service],
     firstMs: startMs,
     lastMs: endMs,
+    spanLastMs: endMs,
     spanCount: 1,
     errorCount: 0,
     errorLogCount: 0,
@@ -30,44 +31,66 @@ function trace(n: number, service: string, startMs: number, endMs: number): Trac
 }
 
 describe('PlanOrder', () => {
-  for (let seed = 1; seed <= 20; seed++)
-    it(`gives each member the parent planBridges gives, through joins, moved entries and later ends (seed ${seed})`, () => {
-      const rnd = createRng(seed).next;
-      // Starts on a coarse grid, so some tie and are ordered by trace id.
-      const make = (n: number) => {
-        const start = Math.floor(rnd() * 60) * 500;
-        return trace(n, SERVICES[Math.floor(rnd() * SERVICES.length)]!, start, start + Math.floor(rnd() * 8000));
-      };
-      const members = Array.from({ length: 30 }, (_, n) => make(n));
-      const order = PlanOrder.of(members);
-      for (let step = 0; step < 40; step++) {
-        const r = rnd();
-        if (r < 0.4) {
-          const t = make(members.length);
-          members.push(t);
-          order.update(t);
-        } else {
-          const t = members[Math.floor(rnd() * members.length)]!;
-          // Data only ever widens a trace: a later end, or an entry that moves within it.
-          if (r < 0.7) t.lastMs += Math.floor(rnd() * 6000);
-          else {
-            const start = t.firstMs + Math.floor(rnd() * (t.lastMs - t.firstMs + 1));
-            t.entry = { ...t.entry!, startMs: start, service: SERVICES[Math.floor(rnd() * SERVICES.length)]! };
+  // Dense: most children find a parent near them. Sparse (starts up to 30 s apart, three windows):
+  // many are alone in their window, so whether a log line extends a parent shows.
+  for (const [density, gridMs] of [['dense', 500], ['sparse', 5000]] as const) {
+    for (let seed = 1; seed <= 20; seed++)
+      it(`gives each member the parent planBridges gives, through joins, moved entries, later ends and late logs (${density}, seed ${seed})`, () => {
+        const rnd = createRng(seed).next;
+        // Starts on a coarse grid, so some tie and are ordered by trace id.
+        const make = (n: number) => {
+          const start = Math.floor(rnd() * 60) * gridMs;
+          return trace(n, SERVICES[Math.floor(rnd() * SERVICES.length)]!, start, start + Math.floor(rnd() * 8000));
+        };
+        const members = Array.from({ length: 30 }, (_, n) => make(n));
+        const order = PlanOrder.of(members);
+        for (let step = 0; step < 40; step++) {
+          const r = rnd();
+          if (r < 0.4) {
+            const t = make(members.length);
+            members.push(t);
+            order.update(t);
+          } else {
+            const t = members[Math.floor(rnd() * members.length)]!;
+            // Data only ever widens a trace: a later span end, a log line after its spans (which
+            // dates the trace but parents nothing), or an entry that moves within its spans.
+            if (r < 0.55) {
+              t.spanLastMs += Math.floor(rnd() * 6000);
+              t.lastMs = Math.max(t.lastMs, t.spanLastMs);
+            } else if (r < 0.7) t.lastMs += Math.floor(rnd() * 6000);
+            else {
+              const start = t.firstMs + Math.floor(rnd() * (t.spanLastMs - t.firstMs + 1));
+              t.entry = { ...t.entry!, startMs: start, service: SERVICES[Math.floor(rnd() * SERVICES.length)]! };
+            }
+            order.update(t);
           }
-          order.update(t);
         }
-      }
-      const expected = planBridges('circuit_id', 'C', members, W);
-      const [first, end] = order.within(-Infinity, Infinity);
-      assert.deepEqual([first, end], [0, members.length], 'every member is listed');
-      for (let i = first; i < end; i++) assert.equal(order.parentOf(i, W), expected.get(order.id(i))?.traceId ?? null, `member ${order.id(i)}`);
-      // within() finds exactly the members starting in a range, ends included.
-      const [from, to] = [members[3]!.entry!.startMs, members[3]!.entry!.startMs + 5000];
-      const [a, b] = order.within(from, to);
-      const listed = Array.from({ length: b - a }, (_, k) => order.id(a + k)).sort();
-      const starting = members.filter(t => t.entry!.startMs >= from && t.entry!.startMs <= to).map(t => t.traceId).sort();
-      assert.deepEqual(listed, starting);
-    });
+        const expected = planBridges('circuit_id', 'C', members, W);
+        const [first, end] = order.within(-Infinity, Infinity);
+        assert.deepEqual([first, end], [0, members.length], 'every member is listed');
+        for (let i = first; i < end; i++) assert.equal(order.parentOf(i, W), expected.get(order.id(i))?.traceId ?? null, `member ${order.id(i)}`);
+        // within() finds exactly the members starting in a range, ends included.
+        const [from, to] = [members[3]!.entry!.startMs, members[3]!.entry!.startMs + 5000];
+        const [a, b] = order.within(from, to);
+        const listed = Array.from({ length: b - a }, (_, k) => order.id(a + k)).sort();
+        const starting = members.filter(t => t.entry!.startMs >= from && t.entry!.startMs <= to).map(t => t.traceId).sort();
+        assert.deepEqual(listed, starting);
+      });
+  }
+
+  it('gives no parent whose log line, not its spans, runs into the window of the child', () => {
+    const parent = trace(1, 'beorn', 0, 500);
+    const child = trace(2, 'mdso', 20_000, 20_500);
+    const order = PlanOrder.of([parent, child]);
+    parent.lastMs = 20_500;
+    order.update(parent);
+    const [first] = order.within(20_000, 20_000);
+    assert.equal(order.id(first), child.traceId);
+    assert.equal(order.parentOf(first, W), null);
+    parent.spanLastMs = 15_000;
+    order.update(parent);
+    assert.equal(order.parentOf(first, W), parent.traceId);
+  });
 
   it('says when a member has span links, which it cannot plan by', () => {
     const a = trace(1, 'beorn', 0, 10);

@@ -110,6 +110,9 @@ export function toTraceState(r: TraceRow): TraceState {
     services: JSON.parse(r.services) as string[],
     firstMs: r.first_ms,
     lastMs: r.last_ms,
+    // A row with spans but no span extent (none since schema 10 fills it) has its data's extent;
+    // a trace of logs alone has no span to parent a bridge from, whenever its spans come.
+    spanLastMs: r.span_last_ms ?? (r.span_count > 0 ? r.last_ms : -Infinity),
     spanCount: r.span_count,
     errorCount: r.error_count,
     errorLogCount: r.error_log_count,
