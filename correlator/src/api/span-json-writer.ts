@@ -491,7 +491,7 @@ function writeAnyValue(out: JsonBytes, r: WireReader, start: number, end: number
     const w = tag & 7;
     if (f === 5 || f === 6) {
       // Arrays and key-value lists: the reader's own decoding (and depth limit).
-      out.text(JSON.stringify(readAnyValue(r, start, end, 1)));
+      out.text(JSON.stringify(readAnyValue(r, start, end, 0)));
       return;
     }
     if (f >= 1 && f <= 7) {

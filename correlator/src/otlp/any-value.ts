@@ -7,10 +7,17 @@ import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, expectWire } from './
 export type AttrValue = string | number | boolean | null | AttrValue[] | { [k: string]: AttrValue };
 export type AttrMap = Record<string, AttrValue>;
 
+/**
+ * Arrays and key-value lists a value may nest: a top-level attribute value and a log body are at
+ * level 0, each array or list around a value adds one.
+ */
 export const MAX_DEPTH = 32;
 
+/** Why a value past MAX_DEPTH is refused; not "attribute value": the same reader reads a log body. */
+export const NESTED_TOO_DEEP = `value nested deeper than ${MAX_DEPTH} arrays or lists`;
+
 export function readAnyValue(r: WireReader, start: number, end: number, depth = 0): AttrValue {
-  if (depth > MAX_DEPTH) throw new DecodeError(`attribute value nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) throw new DecodeError(NESTED_TOO_DEEP);
   const saveEnd = r.end;
   r.pos = start;
   r.end = end;
@@ -46,9 +53,10 @@ export function readAnyValue(r: WireReader, start: number, end: number, depth = 
           expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
           const s = r.delimitedStart();
           const e = r.pos;
-          // The list's values are one level down (readKeyValueInto adds it), as an array's are:
-          // adding one here too made 16 nested lists "deeper than 32 levels".
-          value = readKeyValueList(r, s, e, 1, depth);
+          // The list's values are one level down, as an array's are. The level is added here, not
+          // by readKeyValueInto: there it also put every top-level attribute value one level down,
+          // and 32 nested arrays in an attribute were refused while a log body took them.
+          value = readKeyValueList(r, s, e, 1, depth + 1);
           break;
         }
         case 7: {
@@ -144,7 +152,7 @@ export function readKeyValueInto(r: WireReader, start: number, end: number, out:
         expectWire(tag, WIRE_LEN, 'KeyValue.value');
         const s = r.delimitedStart();
         const e = r.pos;
-        value = readAnyValue(r, s, e, depth + 1);
+        value = readAnyValue(r, s, e, depth);
         r.end = end;
       } else r.skip(tag & 7);
     }
@@ -231,7 +239,7 @@ export function keyValueProblem(v: AttrValue): string | null {
  * and circuit answer 500 for good.
  */
 export function checkAnyValue(r: WireReader, start: number, end: number, depth: number): void {
-  if (depth > MAX_DEPTH) throw new DecodeError(`attribute value nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) throw new DecodeError(NESTED_TOO_DEEP);
   const saveEnd = r.end;
   r.pos = start;
   r.end = end;
@@ -265,7 +273,7 @@ export function checkAnyValue(r: WireReader, start: number, end: number, depth: 
         case 6: {
           expectWire(tag, WIRE_LEN, 'AnyValue.kvlist_value');
           const s = r.delimitedStart();
-          checkRepeated(r, s, r.pos, depth, true);
+          checkRepeated(r, s, r.pos, depth + 1, true);
           r.end = end;
           break;
         }
@@ -321,7 +329,7 @@ export function checkKeyValue(r: WireReader, start: number, end: number, depth: 
     } else if (f === 2) {
       expectWire(tag, WIRE_LEN, 'KeyValue.value');
       const s = r.delimitedStart();
-      checkAnyValue(r, s, r.pos, depth + 1);
+      checkAnyValue(r, s, r.pos, depth);
       r.end = end;
     } else r.skip(tag & 7);
   }

@@ -8,8 +8,8 @@ import type { KeyExtractionRules } from './decoded.js';
 import { ItemRejected } from './item-rejected.js';
 import { DecodeError, WIRE_LEN, type WireReader, expectWire, utf8 } from './wire-reader.js';
 
-/** Where an attribute is, for the message: '' (the span's own), 'events', 'links', 'resource', 'scope'. */
-export type AttributePlace = '' | 'events' | 'links' | 'resource' | 'scope';
+/** Where an attribute is, for the message: '' (the span's own), 'events', 'links', 'resource', 'scope', 'log'. */
+export type AttributePlace = '' | 'events' | 'links' | 'resource' | 'scope' | 'log';
 
 function placeText(place: AttributePlace, index: number): string {
   if (place === '') return '';
@@ -65,7 +65,7 @@ export function checkAttribute(
 /** Why the AnyValue at [start, end) cannot be read, or null; leaves `r.pos` at `end`. Callers skip it for isPlainScalar values. */
 export function valueProblem(r: WireReader, start: number, end: number): string | null {
   try {
-    checkAnyValue(r, start, end, 1);
+    checkAnyValue(r, start, end, 0);
     return null;
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;

@@ -3,7 +3,7 @@
 // own so one bad item is rejected alone, then the binary decoder does the rest, so both encodings
 // share one code path.
 import protobuf from 'protobufjs';
-import { MAX_DEPTH } from './any-value.js';
+import { MAX_DEPTH, NESTED_TOO_DEEP } from './any-value.js';
 import { hexToBytes, isZeroHex } from './hex.js';
 import { noteRejection } from './decoded.js';
 import { ItemRejected, containerRejection, type ItemPlaces } from './request-walker.js';
@@ -101,18 +101,18 @@ function checkValues(v: unknown, where: string, depth = 0, attribute: string | n
  */
 function checkValueDepth(v: unknown, where: string, depth: number): void {
   if (!isObj(v)) return;
-  if (depth > MAX_DEPTH) throw new ItemRejected(`${where} value nested deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH) throw new ItemRejected(`${where} ${NESTED_TOO_DEEP}`);
   const array = v.arrayValue ?? v.array_value;
   if (isObj(array) && Array.isArray(array.values)) for (const x of array.values) checkValueDepth(x, where, depth + 1);
   const list = v.kvlistValue ?? v.kvlist_value;
   if (isObj(list) && Array.isArray(list.values)) for (const kv of list.values) if (isObj(kv)) checkValueDepth(kv.value, where, depth + 1);
 }
 
-/** checkValueDepth for each KeyValue of an attribute list, read at level 1. */
+/** checkValueDepth for each KeyValue of an attribute list, read at level 0 as a log body is. */
 function checkAttributeDepths(attributes: unknown, where: string): void {
   if (!Array.isArray(attributes)) return;
   for (const kv of attributes) {
-    if (isObj(kv)) checkValueDepth(kv.value, `${where}: attribute ${JSON.stringify(String(kv.key)).slice(0, 200)}`, 1);
+    if (isObj(kv)) checkValueDepth(kv.value, `${where}: attribute ${JSON.stringify(String(kv.key)).slice(0, 200)}`, 0);
   }
 }
 

@@ -1,6 +1,6 @@
 // Decodes an OTLP ExportLogsServiceRequest. Logs are fewer and smaller than spans and are stored
 // decoded, so every field is read.
-import { attrValueToText, attributeValueBytes, readAnyValue, readKeyValueInto, type AttrMap } from './any-value.js';
+import { attrValueToText, readAnyValue, readKeyValueInto, type AttrMap, type AttrValue } from './any-value.js';
 import { logBodyLimit, utf8BytesOver } from './item-limits.js';
 import {
   noteRejection,
@@ -12,9 +12,9 @@ import {
 } from './decoded.js';
 import { extractLogKeys } from './log-keys.js';
 import { ItemRejected, readItemId, walkExportRequest, type ItemPlaces, type WalkNames } from './request-walker.js';
-import { WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts, utf8 } from './wire-reader.js';
+import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expectWire, nanosFromParts, utf8 } from './wire-reader.js';
 import { msOfNanos } from '../time/rfc3339.js';
-import { checkNameLength } from './attribute-checks.js';
+import { checkAttribute, checkNameLength } from './attribute-checks.js';
 import { severityNumberOfText } from './severity.js';
 import { isKnownTime, logTimeWarning } from './item-times.js';
 
@@ -38,6 +38,16 @@ export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, no
     message => noteWarning(batch, message),
   );
   return batch;
+}
+
+/** The body's value; one it cannot read rejects the record as the body's, not an attribute's. */
+function readLogBody(r: WireReader, start: number, end: number): AttrValue {
+  try {
+    return readAnyValue(r, start, end);
+  } catch (err) {
+    if (err instanceof DecodeError) throw new ItemRejected(`log body cannot be read: ${err.message}`);
+    throw err;
+  }
 }
 
 function decodeLogRecord(
@@ -86,7 +96,7 @@ function decodeLogRecord(
           expectWire(tag, WIRE_LEN, 'LogRecord.body');
           const s = r.delimitedStart();
           const e = r.pos;
-          const value = readAnyValue(r, s, e);
+          const value = readLogBody(r, s, e);
           body = attrValueToText(value);
           bodyEntries = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
           r.end = end;
@@ -96,18 +106,10 @@ function decodeLogRecord(
           expectWire(tag, WIRE_LEN, 'LogRecord.attributes');
           const s = r.delimitedStart();
           const e = r.pos;
-          const key = readKeyValueInto(r, s, e, attributes);
-          if (e - s > rules.maxNameBytes && Buffer.byteLength(key) > rules.maxNameBytes) {
-            throw new ItemRejected(`log attribute key "${key.slice(0, 200)}…" is ${Buffer.byteLength(key)} bytes, over the name limit of ${rules.maxNameBytes}`);
-          }
-          if (e - s > rules.maxAttributeValueBytes) {
-            const size = attributeValueBytes(attributes[key] ?? null);
-            if (size > rules.maxAttributeValueBytes) {
-              throw new ItemRejected(
-                `log attribute "${key.slice(0, 200)}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`,
-              );
-            }
-          }
+          // The checks a span's attributes have, which name the key of a value it cannot read
+          // (the reader's own error did not), then the reading.
+          checkAttribute(r, s, e, rules, 'log', -1);
+          readKeyValueInto(r, s, e, attributes);
           r.end = end;
           break;
         }

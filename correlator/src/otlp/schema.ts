@@ -3,6 +3,11 @@
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
+// protobufjs refuses to write more than 100 nested messages. An attribute value may nest 32 key-value
+// lists (MAX_DEPTH, checked before anything is written), three messages each under a span's or log
+// record's six: 102, which threw for the whole request. Past that the depth check refuses first.
+protobuf.util.recursionLimit = Math.max(protobuf.util.recursionLimit, 128);
+
 const PROTO_PATH = fileURLToPath(new URL('../../proto/otlp.proto', import.meta.url));
 
 export interface OtlpTypes {

@@ -19,8 +19,9 @@ function outcome(walk: (r: WireReader) => unknown, bytes: Buffer): string {
   }
 }
 
-const read = (b: Buffer) => outcome(r => readAnyValue(r, 0, b.length, 1), b);
-const check = (b: Buffer) => outcome(r => checkAnyValue(r, 0, b.length, 1), b);
+// Level 0, where an attribute value or a log body is read: 32 nested arrays are read, 33 refused.
+const read = (b: Buffer) => outcome(r => readAnyValue(r, 0, b.length, 0), b);
+const check = (b: Buffer) => outcome(r => checkAnyValue(r, 0, b.length, 0), b);
 
 const SEEDS: [string, Buffer][] = [
   ['a string', stringValue('circuit 80.L1XX')],
@@ -32,7 +33,9 @@ const SEEDS: [string, Buffer][] = [
   ['a key-value list', len(6, len(1, text(1, 'k'), len(2, stringValue('v'))))],
   ['arrays 31 deep', nestedArrays(31)],
   ['arrays 32 deep', nestedArrays(32)],
+  ['arrays 33 deep', nestedArrays(33)],
   ['lists 31 deep', nestedLists(31)],
+  ['lists 32 deep', nestedLists(32)],
   ['lists 33 deep', nestedLists(33)],
   ['an overrun string', overrun],
 ];
