@@ -41,6 +41,9 @@ export const errors = {
   /** `n`: the records counted, which stops once past the limit. */
   tooManyRecords: (n: number, max: number) =>
     new CorrelatorError('CORR_ERR_BATCH_TOO_LARGE', 413, `batch has at least ${n} records, over MAX_BATCH_SIZE (${max}); send them in smaller batches`),
+  /** A JSON log batch whose resource is over a limit: every record would carry it, so none is stored. */
+  batchResourceOverLimit: (why: string) =>
+    new CorrelatorError('CORR_ERR_BATCH_RESOURCE_OVER_LIMIT', 400, `${why}: the batch is refused, no record of it stored`),
   tooManyItems: (why: string) => new CorrelatorError('CORR_ERR_TOO_MANY_ITEMS', 413, why),
   busy: (why: string, retryAfterSeconds: number) => new CorrelatorError('CORR_ERR_BUSY', 429, why, retryAfterSeconds),
   unavailable: (why: string, retryAfterSeconds: number) =>

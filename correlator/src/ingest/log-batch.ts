@@ -3,7 +3,7 @@ import { BUSINESS_KEY_NAMES, MAX_KEY_VALUE_LENGTH, type LogBatch, type LogBatchR
 import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { isZeroHex } from '../otlp/hex.js';
-import { logBodyLimit, utf8BytesOver } from '../otlp/item-limits.js';
+import { bodyOverLimit, logBodyLimit, nameTextProblem, utf8BytesOver, valueTextProblem } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
@@ -17,6 +17,25 @@ const HEX16 = /^[0-9a-fA-F]{16}$/;
 export interface ConvertedLogBatch {
   logs: DecodedLog[];
   errors: { index: number; message: string }[];
+}
+
+/**
+ * Why the batch's resource cannot be stored, or null. Its fields are the resource attributes an
+ * OTLP resource would carry (service.name, host.name, deployment.environment.name), held to the
+ * same limits: unchecked, a 20 MiB service was listed in every answer naming services.
+ */
+export function batchResourceProblem(resource: LogBatch['resource'], rules: KeyExtractionRules): string | null {
+  const fields: [string, string | undefined][] = [
+    ['resource.service', resource.service],
+    ['resource.host', resource.host],
+    ['resource.env', resource.env],
+  ];
+  for (const [what, text] of fields) {
+    const problem = text === undefined ? null : valueTextProblem(what, text, rules.maxAttributeValueBytes);
+    if (problem) return problem;
+  }
+  // The service is also a name: listed in every service list and graph, as service.name is.
+  return nameTextProblem('resource.service', resource.service, rules.maxNameBytes);
 }
 
 /** `nowMs`: when the batch arrived, which its timestamps are judged by. */
@@ -34,7 +53,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
   };
   const out: ConvertedLogBatch = { logs: [], errors: [] };
   batch.records.forEach((raw, index) => {
-    const problem = validateRecord(raw, rules.maxAttributeValueBytes, nowMs);
+    const problem = validateRecord(raw, rules, nowMs);
     if (problem) {
       out.errors.push({ index, message: problem });
       return;
@@ -79,7 +98,8 @@ function optionalId(hex: string | undefined): string {
   return hex === undefined || isZeroHex(hex) ? '' : hex.toLowerCase();
 }
 
-function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: number): string | null {
+function validateRecord(raw: unknown, rules: KeyExtractionRules, nowMs: number): string | null {
+  const { maxAttributeValueBytes, maxNameBytes } = rules;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
   const timeNanos = typeof r.timestamp === 'string' ? parseRfc3339Nanos(r.timestamp) : null;
@@ -94,7 +114,7 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: num
   // The limits OTLP logs have: the message is a log body, a label an attribute.
   const bodyLimit = logBodyLimit(maxAttributeValueBytes);
   const messageBytes = utf8BytesOver(r.message, bodyLimit);
-  if (messageBytes !== null) return `message is ${messageBytes} bytes, over the limit of ${bodyLimit}`;
+  if (messageBytes !== null) return bodyOverLimit('message', messageBytes, bodyLimit);
   if (r.trace_id !== undefined && (typeof r.trace_id !== 'string' || !HEX32.test(r.trace_id))) {
     return `trace_id must be 32 hex characters, got ${JSON.stringify(r.trace_id)?.slice(0, 60)}`;
   }
@@ -111,13 +131,21 @@ function validateRecord(raw: unknown, maxAttributeValueBytes: number, nowMs: num
     const problem = keyValueProblem(v);
     if (problem) return `${k} ${problem}`;
   }
-  if (r.severity !== undefined && typeof r.severity !== 'string') return 'severity must be a string';
+  if (r.severity !== undefined) {
+    if (typeof r.severity !== 'string') return 'severity must be a string';
+    // As an OTLP severity_text: listed with every log.
+    const problem = nameTextProblem('severity', r.severity, maxNameBytes);
+    if (problem) return problem;
+  }
   if (r.labels !== undefined) {
     if (r.labels === null || typeof r.labels !== 'object' || Array.isArray(r.labels)) return 'labels must be an object of strings';
     for (const [k, v] of Object.entries(r.labels)) {
+      // A label is a log attribute: its key a name, its value a value.
+      const keyProblem = nameTextProblem(`labels key "${k.slice(0, 200)}…"`, k, maxNameBytes);
+      if (keyProblem) return keyProblem;
       if (typeof v !== 'string') return `labels.${k.slice(0, 200)} must be a string`;
-      const bytes = utf8BytesOver(v, maxAttributeValueBytes);
-      if (bytes !== null) return `labels.${k.slice(0, 200)} value is ${bytes} bytes, over the limit of ${maxAttributeValueBytes}`;
+      const valueProblem = valueTextProblem(`labels.${k.slice(0, 200)} value`, v, maxAttributeValueBytes);
+      if (valueProblem) return valueProblem;
     }
   }
   return null;

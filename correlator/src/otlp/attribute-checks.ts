@@ -5,6 +5,7 @@
 // named in partial_success. The check walks the wire structure, as cheap as skipping it.
 import { attributeValueBytes, checkAnyValue, readAnyValue } from './any-value.js';
 import type { KeyExtractionRules } from './decoded.js';
+import { nameOverLimit, valueOverLimit } from './item-limits.js';
 import { ItemRejected } from './item-rejected.js';
 import { DecodeError, WIRE_LEN, type WireReader, expectWire, utf8 } from './wire-reader.js';
 
@@ -115,9 +116,7 @@ export function checkAttributeRanges(
   index: number,
 ): void {
   if (keyEnd - keyStart > rules.maxNameBytes) {
-    throw new ItemRejected(
-      `${placeText(place, index)}attribute key "${keyPreview(r.buf, keyStart, keyEnd)}…" is ${keyEnd - keyStart} bytes, over the name limit of ${rules.maxNameBytes}`,
-    );
+    throw new ItemRejected(nameOverLimit(`${placeText(place, index)}attribute key "${keyPreview(r.buf, keyStart, keyEnd)}…"`, keyEnd - keyStart, rules.maxNameBytes));
   }
   if (unreadable !== null) throw new ItemRejected(`${placeText(place, index)}attribute "${keyOrMark(r.buf, keyStart, keyEnd)}" value cannot be read: ${unreadable}`);
   // The encoded value is its text plus a tag and a length: only one longer than the limit can be
@@ -127,7 +126,7 @@ export function checkAttributeRanges(
     const size = attributeValueBytes(readAnyValue(r, valStart, valEnd));
     r.end = saveEnd;
     if (size > rules.maxAttributeValueBytes) {
-      throw new ItemRejected(`${placeText(place, index)}attribute "${keyOrMark(r.buf, keyStart, keyEnd)}" value is ${size} bytes, over the limit of ${rules.maxAttributeValueBytes}`);
+      throw new ItemRejected(valueOverLimit(`${placeText(place, index)}attribute "${keyOrMark(r.buf, keyStart, keyEnd)}" value`, size, rules.maxAttributeValueBytes));
     }
   }
 }
@@ -169,5 +168,5 @@ export function checkAttributes(
 
 /** A name field's length against the name limit: throws naming `what`. */
 export function checkNameLength(start: number, end: number, rules: KeyExtractionRules, what: string): void {
-  if (end - start > rules.maxNameBytes) throw new ItemRejected(`${what} is ${end - start} bytes, over the name limit of ${rules.maxNameBytes}`);
+  if (end - start > rules.maxNameBytes) throw new ItemRejected(nameOverLimit(what, end - start, rules.maxNameBytes));
 }

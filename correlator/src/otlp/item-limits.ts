@@ -17,3 +17,33 @@ export function utf8BytesOver(text: string, limit: number): number | null {
   const bytes = Buffer.byteLength(text);
   return bytes > limit ? bytes : null;
 }
+
+// One wording for every path, naming the field, its size, the limit and the setting that sets it:
+// the OTLP decoders and the JSON log batch refuse alike.
+
+/** Why a name (span, event or scope name, attribute key, service.name…) of `bytes` is refused. */
+export function nameOverLimit(what: string, bytes: number, limit: number): string {
+  return `${what} is ${bytes} bytes, over the name limit of ${limit} (MAX_NAME_BYTES)`;
+}
+
+/** Why a value (an attribute's, a label's) of `bytes` is refused. */
+export function valueOverLimit(what: string, bytes: number, limit: number): string {
+  return `${what} is ${bytes} bytes, over the limit of ${limit} (MAX_ATTRIBUTE_VALUE_BYTES)`;
+}
+
+/** Why a log body (an OTLP body, a batch's message) of `bytes` is refused; `limit` is logBodyLimit's. */
+export function bodyOverLimit(what: string, bytes: number, limit: number): string {
+  return `${what} is ${bytes} bytes, over the limit of ${limit} (${LOG_BODY_LIMIT_FACTOR} × MAX_ATTRIBUTE_VALUE_BYTES)`;
+}
+
+/** nameOverLimit for a text over the limit, else null. */
+export function nameTextProblem(what: string, text: string, limit: number): string | null {
+  const bytes = utf8BytesOver(text, limit);
+  return bytes === null ? null : nameOverLimit(what, bytes, limit);
+}
+
+/** valueOverLimit for a text over the limit, else null. */
+export function valueTextProblem(what: string, text: string, limit: number): string | null {
+  const bytes = utf8BytesOver(text, limit);
+  return bytes === null ? null : valueOverLimit(what, bytes, limit);
+}

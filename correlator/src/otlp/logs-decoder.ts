@@ -1,7 +1,7 @@
 // Decodes an OTLP ExportLogsServiceRequest. Logs are fewer and smaller than spans and are stored
 // decoded, so every field is read.
 import { attrValueToText, readAnyValue, readKeyValueInto, type AttrMap, type AttrValue } from './any-value.js';
-import { logBodyLimit, utf8BytesOver } from './item-limits.js';
+import { bodyOverLimit, logBodyLimit, utf8BytesOver } from './item-limits.js';
 import {
   noteRejection,
   noteWarning,
@@ -88,10 +88,14 @@ function decodeLogRecord(
           expectWire(tag, WIRE_VARINT, 'LogRecord.severity_number');
           severityNumber = r.int32();
           break;
-        case 3:
+        case 3: {
           expectWire(tag, WIRE_LEN, 'LogRecord.severity_text');
-          severityText = r.string();
+          const s = r.delimitedStart();
+          // Listed with every log, as a name is: held to the name limit.
+          checkNameLength(s, r.pos, rules, 'log severity_text');
+          severityText = utf8(r.buf, s, r.pos);
           break;
+        }
         case 5: {
           expectWire(tag, WIRE_LEN, 'LogRecord.body');
           const s = r.delimitedStart();
@@ -138,7 +142,7 @@ function decodeLogRecord(
   }
   const bodyLimit = logBodyLimit(rules.maxAttributeValueBytes);
   const bodyBytes = utf8BytesOver(body, bodyLimit);
-  if (bodyBytes !== null) throw new ItemRejected(`log body is ${bodyBytes} bytes, over the limit of ${bodyLimit}`);
+  if (bodyBytes !== null) throw new ItemRejected(bodyOverLimit('log body', bodyBytes, bodyLimit));
   // OTLP allows time_unix_nano = 0 ("unknown"): fall back to the observed time, then to arrival.
   // A time no clock explains is unknown too (item-times.ts), or it would be kept for ever, and so is
   // one of a clock not yet set, or it would date its trace and circuit from then, as a span's did.

@@ -2,6 +2,7 @@ import { readKeyValueList, type AttrMap } from './any-value.js';
 import { checkAttributes, checkNameLength } from './attribute-checks.js';
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { takeKeyValue, type FoundKeys } from './found-keys.js';
+import { nameTextProblem } from './item-limits.js';
 import { ItemRejected } from './item-rejected.js';
 import type { WireReader} from './wire-reader.js';
 import { WIRE_LEN, expectWire, utf8 } from './wire-reader.js';
@@ -46,9 +47,9 @@ export function decodeResource(
   checkAttributes(r, range[0], range[1], 1, rules, 'resource', -1);
   const attributes = readKeyValueList(r, range[0], range[1], 1);
   const sn = attributes['service.name'];
-  if (typeof sn === 'string' && sn.length > rules.maxNameBytes / 3) {
-    const bytes = Buffer.byteLength(sn);
-    if (bytes > rules.maxNameBytes) throw new ItemRejected(`resource attribute "service.name" value is ${bytes} bytes, over the name limit of ${rules.maxNameBytes}`);
+  if (typeof sn === 'string') {
+    const problem = nameTextProblem('resource attribute "service.name" value', sn, rules.maxNameBytes);
+    if (problem) throw new ItemRejected(problem);
   }
   const found = keysFromAttributes(attributes, rules, { keys: null, more: null }, warnings);
   return {

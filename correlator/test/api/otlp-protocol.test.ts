@@ -72,7 +72,7 @@ describe('OTLP/HTTP protocol', () => {
       },
       message:
         '2 span(s) rejected: resourceSpans[0].scopeSpans[0].spans[0]: spanId "bad" is not 16 hex characters; ' +
-        'resourceSpans[0].scopeSpans[0].spans[1]: attribute "payload" value is 200 bytes, over the limit of 100',
+        'resourceSpans[0].scopeSpans[0].spans[1]: attribute "payload" value is 200 bytes, over the limit of 100 (MAX_ATTRIBUTE_VALUE_BYTES)',
     },
     {
       url: '/api/otlp/v1/logs',
@@ -94,7 +94,7 @@ describe('OTLP/HTTP protocol', () => {
       },
       message:
         '2 log record(s) rejected: resourceLogs[0].scopeLogs[0].logRecords[0]: traceId "xyz" is not 32 hex characters; ' +
-        'resourceLogs[0].scopeLogs[0].logRecords[2]: log body is 500 bytes, over the limit of 400',
+        'resourceLogs[0].scopeLogs[0].logRecords[2]: log body is 500 bytes, over the limit of 400 (4 × MAX_ATTRIBUTE_VALUE_BYTES)',
     },
   ];
   for (const c of placed) {

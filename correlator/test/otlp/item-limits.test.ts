@@ -50,7 +50,7 @@ describe('attribute and body limits, counted alike in UTF-8 bytes of the text', 
         ['JSON', decodeTraceRequest(normaliseTraceJson(tracesJson(t!.spans)).binary, rules)],
       ] as const) {
         assert.equal(batch.rejected, rejected ? 1 : 0, `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
-        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceSpans[0].scopeSpans[0].spans[0]: attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT}`, form);
+        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceSpans[0].scopeSpans[0].spans[0]: attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT} (MAX_ATTRIBUTE_VALUE_BYTES)`, form);
       }
     });
 
@@ -58,12 +58,12 @@ describe('attribute and body limits, counted alike in UTF-8 bytes of the text', 
       const records = await buildLogs('arda', [{ body: 'b', atMs: T0, attributes: { note: textOf(bytes, wide) } }]);
       const batch = decodeLogsRequest(logsProtobuf(records), rules, T0);
       assert.equal(batch.rejected, rejected ? 1 : 0, JSON.stringify(batch.rejectionMessages));
-      if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT}`);
+      if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log attribute "note" value is ${bytes} bytes, over the limit of ${LIMIT} (MAX_ATTRIBUTE_VALUE_BYTES)`);
     });
 
     it(`a JSON batch label of ${what} is ${rejected ? 'rejected, its size told' : 'accepted'}`, () => {
       const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: 'm', labels: { note: textOf(bytes, wide) } }] }, rules, T0);
-      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `labels.note value is ${bytes} bytes, over the limit of ${LIMIT}` }] : []);
+      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `labels.note value is ${bytes} bytes, over the limit of ${LIMIT} (MAX_ATTRIBUTE_VALUE_BYTES)` }] : []);
     });
 
     const bodyBytes = bytes - LIMIT + 4 * LIMIT;
@@ -75,10 +75,10 @@ describe('attribute and body limits, counted alike in UTF-8 bytes of the text', 
         ['JSON', decodeLogsRequest(normaliseLogsJson(logsJson(records)).binary, rules, T0)],
       ] as const) {
         assert.equal(batch.rejected, rejected ? 1 : 0, `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
-        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log body is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}`, form);
+        if (rejected) assert.equal(batch.rejectionMessages[0], `resourceLogs[0].scopeLogs[0].logRecords[0]: log body is ${bodyBytes} bytes, over the limit of ${4 * LIMIT} (4 × MAX_ATTRIBUTE_VALUE_BYTES)`, form);
       }
       const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(T0).toISOString(), message: textOf(bodyBytes, wide) }] }, rules, T0);
-      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `message is ${bodyBytes} bytes, over the limit of ${4 * LIMIT}` }] : []);
+      assert.deepEqual(out.errors, rejected ? [{ index: 0, message: `message is ${bodyBytes} bytes, over the limit of ${4 * LIMIT} (4 × MAX_ATTRIBUTE_VALUE_BYTES)` }] : []);
     });
   }
 });
@@ -105,7 +105,7 @@ describe('where a rejected item was', () => {
     assert.deepEqual([r, json.resourceSpans.length, json.resourceSpans[r]!.scopeSpans[0]!.spans.length], [r, 2, 2], 'two resources, c with b');
     const batch = decodeTraceRequest(tracesProtobuf(spans), rules);
     assert.deepEqual(batch.spans.map(s => s.name).sort(), ['a', 'b']);
-    assert.deepEqual(batch.rejectionMessages, [`resourceSpans[${r}].scopeSpans[0].spans[${i}]: attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`]);
+    assert.deepEqual(batch.rejectionMessages, [`resourceSpans[${r}].scopeSpans[0].spans[${i}]: attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT} (MAX_ATTRIBUTE_VALUE_BYTES)`]);
   });
 
   // Hand-written bodies: each item says where it is, so a message naming another place shows.
@@ -123,7 +123,7 @@ describe('where a rejected item was', () => {
   const resource = (attrs: { key: string; value: unknown }[] = []) => ({ attributes: [{ key: 'service.name', value: { stringValue: 'beorn' } }, ...attrs] });
   const badResource = resource([{ key: 'n', value: { intValue: '1.5' } }]);
   const oversized = { attributes: [{ key: 'note', value: { stringValue: 'x'.repeat(LIMIT + 1) } }] };
-  const tooBig = `attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT}`;
+  const tooBig = `attribute "note" value is ${LIMIT + 1} bytes, over the limit of ${LIMIT} (MAX_ATTRIBUTE_VALUE_BYTES)`;
   const cases: { title: string; signal: 'traces' | 'logs'; body: unknown; expected: string[] }[] = [
     {
       title: 'a span after one with a bad id',
@@ -184,7 +184,7 @@ describe('where a rejected item was', () => {
       expected: [
         'resourceLogs[0].scopeLogs[0].logRecords[1]: traceId "xyz" is not 32 hex characters',
         'resourceLogs[0].scopeLogs[0].logRecords[2]: spanId "0011" is not 16 hex characters',
-        `resourceLogs[0].scopeLogs[0].logRecords[3]: log body is ${4 * LIMIT + 1} bytes, over the limit of ${4 * LIMIT}`,
+        `resourceLogs[0].scopeLogs[0].logRecords[3]: log body is ${4 * LIMIT + 1} bytes, over the limit of ${4 * LIMIT} (4 × MAX_ATTRIBUTE_VALUE_BYTES)`,
         `resourceLogs[0].scopeLogs[0].logRecords[4]: log ${tooBig}`,
       ],
     },

@@ -33,18 +33,18 @@ interface Case {
 
 const cases: Case[] = [
   { title: 'a span name at the name limit', span: { name: x(NAME) }, rejected: 0 },
-  { title: 'a span name over the name limit', span: { name: x(NAME + 1) }, rejected: 1, message: `${SPAN0}: span name is ${NAME + 1} bytes, over the name limit of ${NAME}` },
-  { title: 'a span name over it in two-byte characters', span: { name: 'é'.repeat(NAME / 2 + 1) }, rejected: 1, message: `${SPAN0}: span name is ${NAME + 2} bytes, over the name limit of ${NAME}` },
+  { title: 'a span name over the name limit', span: { name: x(NAME + 1) }, rejected: 1, message: `${SPAN0}: span name is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)` },
+  { title: 'a span name over it in two-byte characters', span: { name: 'é'.repeat(NAME / 2 + 1) }, rejected: 1, message: `${SPAN0}: span name is ${NAME + 2} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)` },
   { title: 'an attribute key at the name limit', span: { attributes: { [x(NAME)]: 'v' } }, rejected: 0 },
-  { title: 'an attribute key over the name limit', span: { attributes: { [x(NAME + 1)]: 'v' } }, rejected: 1, message: `${SPAN0}: attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME}` },
-  { title: 'an event name over the name limit', span: { events: [{ name: x(NAME + 1), atMs: T0 }] }, rejected: 1, message: `${SPAN0}: events[0] name is ${NAME + 1} bytes, over the name limit of ${NAME}` },
+  { title: 'an attribute key over the name limit', span: { attributes: { [x(NAME + 1)]: 'v' } }, rejected: 1, message: `${SPAN0}: attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)` },
+  { title: 'an event name over the name limit', span: { events: [{ name: x(NAME + 1), atMs: T0 }] }, rejected: 1, message: `${SPAN0}: events[0] name is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)` },
   {
     title: 'an event attribute value over the value limit',
     span: { events: [{ name: 'ok', atMs: T0 }, { name: 'e', atMs: T0, attributes: { ev: x(VALUE + 1) } }] },
     rejected: 1,
-    message: `${SPAN0}: events[1] attribute "ev" value is ${VALUE + 1} bytes, over the limit of ${VALUE}`,
+    message: `${SPAN0}: events[1] attribute "ev" value is ${VALUE + 1} bytes, over the limit of ${VALUE} (MAX_ATTRIBUTE_VALUE_BYTES)`,
   },
-  { title: 'an event attribute key over the name limit', span: { events: [{ name: 'e', atMs: T0, attributes: { [x(NAME + 1)]: 1 } }] }, rejected: 1, message: `${SPAN0}: events[0] attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME}` },
+  { title: 'an event attribute key over the name limit', span: { events: [{ name: 'e', atMs: T0, attributes: { [x(NAME + 1)]: 1 } }] }, rejected: 1, message: `${SPAN0}: events[0] attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)` },
   { title: 'a resource attribute value at the value limit', resource: { huge: x(VALUE) }, span: {}, spans: 2, rejected: 0 },
   {
     title: 'a resource attribute value over the value limit rejects its spans',
@@ -52,14 +52,14 @@ const cases: Case[] = [
     span: {},
     spans: 2,
     rejected: 2,
-    message: `resourceSpans[0].resource: resource attribute "huge" value is ${VALUE + 1} bytes, over the limit of ${VALUE} (rejects its 2 spans)`,
+    message: `resourceSpans[0].resource: resource attribute "huge" value is ${VALUE + 1} bytes, over the limit of ${VALUE} (MAX_ATTRIBUTE_VALUE_BYTES) (rejects its 2 spans)`,
   },
   {
     title: 'a resource attribute key over the name limit',
     resource: { [x(NAME + 1)]: 'v' },
     span: {},
     rejected: 1,
-    message: `resourceSpans[0].resource: resource attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (rejects its 1 spans)`,
+    message: `resourceSpans[0].resource: resource attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES) (rejects its 1 spans)`,
   },
   { title: 'a service.name at the name limit', service: x(NAME), span: {}, rejected: 0 },
   {
@@ -67,7 +67,7 @@ const cases: Case[] = [
     service: x(NAME + 1),
     span: {},
     rejected: 1,
-    message: `resourceSpans[0].resource: resource attribute "service.name" value is ${NAME + 1} bytes, over the name limit of ${NAME} (rejects its 1 spans)`,
+    message: `resourceSpans[0].resource: resource attribute "service.name" value is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES) (rejects its 1 spans)`,
   },
 ];
 
@@ -93,8 +93,8 @@ describe('string limits of log records', () => {
   const LOG0 = 'resourceLogs[0].scopeLogs[0].logRecords[0]';
   const logCases: [title: string, service: string, attributes: Attributes, message: string | null][] = [
     ['a log attribute key at the name limit', 'arda', { [x(NAME)]: 1 }, null],
-    ['a log attribute key over the name limit', 'arda', { [x(NAME + 1)]: 1 }, `${LOG0}: log attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME}`],
-    ['a service.name over the name limit', x(NAME + 1), {}, `resourceLogs[0].resource: resource attribute "service.name" value is ${NAME + 1} bytes, over the name limit of ${NAME} (rejects its 1 logRecords)`],
+    ['a log attribute key over the name limit', 'arda', { [x(NAME + 1)]: 1 }, `${LOG0}: log attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`],
+    ['a service.name over the name limit', x(NAME + 1), {}, `resourceLogs[0].resource: resource attribute "service.name" value is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES) (rejects its 1 logRecords)`],
   ];
   for (const [title, service, attributes, message] of logCases) {
     it(title, async () => {

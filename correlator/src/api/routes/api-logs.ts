@@ -8,7 +8,7 @@ import {
 } from '@correlation-station/api-schema';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { IngestPipeline } from '../../ingest/pipeline.js';
-import { convertLogBatch } from '../../ingest/log-batch.js';
+import { batchResourceProblem, convertLogBatch } from '../../ingest/log-batch.js';
 import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
@@ -76,6 +76,8 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       opts.guard.holdBytes(reply, decodedBodyLength(request));
       const batch = request.body;
       if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
+      const resourceProblem = batchResourceProblem(batch.resource, opts.rules);
+      if (resourceProblem) throw errors.batchResourceOverLimit(resourceProblem);
       const converted = convertLogBatch(batch, opts.rules, opts.now());
       const result = await opts.pipeline
         .decodedLogs(
