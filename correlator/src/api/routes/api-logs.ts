@@ -17,6 +17,7 @@ import { decodedBodyLength } from '../body-decompression.js';
 import { errors, ingestRefusal } from '../errors.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
+import { otherMethods } from '../other-methods.js';
 import type { OverloadGuard } from '../overload.js';
 import { firstOfLimit } from '../list-limit.js';
 import { parseMinSeverity } from '../severity-param.js';
@@ -56,7 +57,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
         response: {
           200: LogBatchResponse,
           400: ErrorResponse,
-          405: { ...ErrorResponse, description: 'Not this method: PUT, PATCH and DELETE on /api/logs are answered 405 with Allow: GET, HEAD, POST' },
+          405: { ...ErrorResponse, description: 'Not this method: any other than GET, HEAD and POST on /api/logs (PUT, OPTIONS, PROPFIND…) is answered 405 with Allow: GET, HEAD, POST' },
           413: ErrorResponse,
           415: { ...ErrorResponse, description: 'A Content-Type other than application/json, or a Content-Encoding other than gzip or deflate' },
           429: ErrorResponse,
@@ -121,7 +122,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
   );
 
   app.route({
-    method: ['PUT', 'DELETE', 'PATCH'],
+    method: otherMethods(app, ['GET', 'HEAD', 'POST']),
     url: '/api/logs',
     schema: { hide: true },
     handler: async (request, reply) => {

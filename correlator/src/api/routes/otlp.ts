@@ -9,6 +9,7 @@ import { CONTENT_TYPE, exportSuccess, type OtlpEncoding, type OtlpSignal } from 
 import { DecodeError } from '../../otlp/wire-reader.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
+import { otherMethods } from '../other-methods.js';
 import { decodedBodyLength } from '../body-decompression.js';
 import { errors, ingestRefusal } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
@@ -34,7 +35,7 @@ export function requestEncoding(request: FastifyRequest): OtlpEncoding | null {
 const failure = {
   400: OtlpStatus,
   // Other methods have no operation of their own in the document; their answer is told here.
-  405: { ...OtlpStatus, description: 'Not this method: GET, PUT, DELETE and PATCH on this path are answered 405 with Allow: POST' },
+  405: { ...OtlpStatus, description: 'Not this method: any other method on this path (GET, PUT, OPTIONS, PROPFIND…) is answered 405 with Allow: POST' },
   413: OtlpStatus,
   415: {
     ...OtlpStatus,
@@ -111,7 +112,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
         handler: receive(signal),
       });
       app.route({
-        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        method: otherMethods(app, ['POST']),
         url,
         config: { otlpSignal: signal },
         schema: { hide: true },
