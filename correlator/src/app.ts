@@ -287,7 +287,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     });
   });
 
-  await app.register(otlpRoutes, { pipeline, guard, metrics, maxItemsPerRequest: config.limits.maxItemsPerRequest });
+  await app.register(otlpRoutes, {
+    pipeline,
+    guard,
+    metrics,
+    maxItemsPerRequest: config.limits.maxItemsPerRequest,
+    maxAttributesPerRequest: config.limits.maxAttributesPerRequest,
+  });
   await app.register(apiLogsRoutes, { pipeline, store, rules, guard, metrics, maxBatchSize: config.limits.maxBatchSize, now });
   await app.register(circuitRoutes, { store, spanJsonCache, renderWorkers });
   await app.register(traceRoutes, { store, spanJsonCache, renderWorkers });

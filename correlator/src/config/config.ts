@@ -33,6 +33,8 @@ export interface Config {
     maxBatchSize: number;
     /** Spans or log records (and, apart, resource and scope containers) in one OTLP request; more get 413. */
     maxItemsPerRequest: number;
+    /** Attributes, events, links and array or list members in one OTLP/JSON request; more get 413. */
+    maxAttributesPerRequest: number;
     maxTrackedTraces: number;
     maxTrackedKeys: number;
     maxTracesPerCircuit: number;
@@ -514,6 +516,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxNameBytes: int(env, 'MAX_NAME_BYTES', 4096, 16, 64 * 1024 * 1024),
       maxBatchSize: int(env, 'MAX_BATCH_SIZE', 5000, 1, 1_000_000),
       maxItemsPerRequest: int(env, 'MAX_ITEMS_PER_REQUEST', 65_536, 1, 100_000_000),
+      maxAttributesPerRequest: int(env, 'MAX_ATTRIBUTES_PER_REQUEST', 524_288, 1, 100_000_000),
       maxTrackedTraces: int(env, 'MAX_TRACKED_TRACES', 500_000, 100, 50_000_000),
       maxTrackedKeys: int(env, 'MAX_TRACKED_KEYS', 500_000, 100, 50_000_000),
       maxTracesPerCircuit: int(env, 'MAX_TRACES_PER_CIRCUIT', 500, 2, 100_000),

@@ -12,7 +12,12 @@ export interface ItemCount {
   items: number;
   /** Resource and scope containers, the same. */
   containers: number;
+  /** Attributes, events, links and array or list values, the same; only where counted (JSON). */
+  attributes?: number;
 }
+
+/** What MAX_ATTRIBUTES_PER_REQUEST counts, for the message. */
+const ATTRIBUTES_COUNTED = 'attributes, events, links and array or key-value list members';
 
 const ITEM_NAMES: Record<OtlpSignal, { items: string; resource: string; scope: string }> = {
   traces: { items: 'spans', resource: 'ResourceSpans', scope: 'ScopeSpans' },
@@ -20,11 +25,13 @@ const ITEM_NAMES: Record<OtlpSignal, { items: string; resource: string; scope: s
 };
 
 /** The refusal's reason, naming the count and the setting, or null when the request is within it. */
-export function itemLimitExceeded(signal: OtlpSignal, count: ItemCount, limit: number): string | null {
+export function itemLimitExceeded(signal: OtlpSignal, count: ItemCount, limit: number, attributeLimit = Infinity): string | null {
   const n = ITEM_NAMES[signal];
   if (count.items > limit) return `the request holds more than ${limit} ${n.items} (at least ${count.items}; limit MAX_ITEMS_PER_REQUEST); send them in smaller requests`;
   if (count.containers > limit)
     return `the request holds more than ${limit} resource and scope containers (at least ${count.containers}; limit MAX_ITEMS_PER_REQUEST); send them in smaller requests`;
+  if (count.attributes !== undefined && count.attributes > attributeLimit)
+    return `the request holds more than ${attributeLimit} ${ATTRIBUTES_COUNTED} (at least ${count.attributes}; limit MAX_ATTRIBUTES_PER_REQUEST); send them in smaller requests`;
   return null;
 }
 
@@ -81,45 +88,60 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
   return { items, containers };
 }
 
+// The arrays whose members the normaliser builds and checks one by one, as it does items: one
+// span of 2.6 million attributes (57 MiB of JSON) held the event loop for 5 to 9 seconds, most of
+// it after JSON.parse. `values` holds an array's or a key-value list's members.
+const ATTRIBUTE_KEYS = ['attributes', 'events', 'links', 'values'];
+
 const JSON_KEYS: Record<OtlpSignal, JsonItemKeys> = {
   // The proto names too: the normaliser reads them as the camelCase ones.
-  traces: { items: ['spans'], containers: ['resourceSpans', 'resource_spans', 'scopeSpans', 'scope_spans'] },
-  logs: { items: ['logRecords', 'log_records'], containers: ['resourceLogs', 'resource_logs', 'scopeLogs', 'scope_logs'] },
+  traces: { items: ['spans'], containers: ['resourceSpans', 'resource_spans', 'scopeSpans', 'scope_spans'], attributes: ATTRIBUTE_KEYS },
+  logs: { items: ['logRecords', 'log_records'], containers: ['resourceLogs', 'resource_logs', 'scopeLogs', 'scope_logs'], attributes: ATTRIBUTE_KEYS },
 };
 
 const OBJECT = 0;
 const ARRAY = 1;
 const ITEM_ARRAY = 2;
 const CONTAINER_ARRAY = 3;
-const MAX_DEPTH = 64;
+const ATTRIBUTE_ARRAY = 4;
+// Deep enough for a value of 32 nested key-value lists (four JSON levels each) under a span, so
+// the members of the deepest are counted too.
+const MAX_DEPTH = 160;
 
 /**
  * Counts the elements of the arrays that hold items and containers in OTLP/JSON text, by a scan
  * of its structure (strings skipped whole, nothing built), at any depth: only a ScopeSpans has a
  * field named `spans`, and an unknown field of that name only counts against its own sender.
  * Stops once a count passes `limit`. Text that is not JSON is counted as far as it goes; the
- * parser refuses it afterwards.
+ * parser refuses it afterwards. Given `attributeLimit`, attributes (ATTRIBUTE_KEYS) are counted
+ * too, stopping once past it.
  */
-export function countJsonItems(text: string, signal: OtlpSignal, limit: number): ItemCount {
-  return countJsonArrays(text, JSON_KEYS[signal], limit);
+export function countJsonItems(text: string, signal: OtlpSignal, limit: number, attributeLimit?: number): ItemCount {
+  const keys = JSON_KEYS[signal];
+  if (attributeLimit === undefined) return countJsonArrays(text, { items: keys.items, containers: keys.containers }, limit);
+  return countJsonArrays(text, keys, limit, attributeLimit);
 }
 
 /** Which arrays hold items and containers, by the key that holds them. */
 export interface JsonItemKeys {
   items: readonly string[];
   containers: readonly string[];
+  /** Arrays whose members count as attributes (ItemCount.attributes); none when absent. */
+  attributes?: readonly string[];
   /** Only arrays held by the outermost object count (a format whose items are not nested). */
   rootOnly?: boolean;
 }
 
 /** countJsonItems for any JSON format, by the keys of its item and container arrays. */
-export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number): ItemCount {
+export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number, attributeLimit = Infinity): ItemCount {
   const stack: number[] = [];
   // Levels past MAX_DEPTH are only counted: no OTLP field is that deep, and 60 MiB of `[` would
   // otherwise make a stack of 60 million entries.
   let deeper = 0;
   let items = 0;
   let containers = 0;
+  let attributes = 0;
+  const counted = (): ItemCount => (keys.attributes ? { items, containers, attributes } : { items, containers });
   // Whether the next value starts an element of the innermost array.
   let elementNext = false;
   let keyStart = -1;
@@ -127,7 +149,7 @@ export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number)
   let stringStart = -1;
   let stringEnd = -1;
   const len = text.length;
-  for (let i = 0; i < len && items <= limit && containers <= limit; i++) {
+  for (let i = 0; i < len && items <= limit && containers <= limit && attributes <= attributeLimit; i++) {
     const c = text.charCodeAt(i);
     // Whitespace, and the separators that are not a value.
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
@@ -151,13 +173,14 @@ export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number)
       const top = stack[stack.length - 1];
       if (top === ITEM_ARRAY) items++;
       else if (top === CONTAINER_ARRAY) containers++;
+      else if (top === ATTRIBUTE_ARRAY) attributes++;
       elementNext = false;
     }
     if (c === 0x22 /* " */) {
       let j = i + 1;
       for (;;) {
         const q = text.indexOf('"', j);
-        if (q < 0) return { items, containers };
+        if (q < 0) return counted();
         let slashes = 0;
         for (let k = q - 1; k > i && text.charCodeAt(k) === 0x5c; k--) slashes++;
         if (slashes % 2 === 0) {
@@ -179,13 +202,14 @@ export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number)
         const key = keyAt(text, keyStart, keyEnd);
         if (keys.items.includes(key)) kind = ITEM_ARRAY;
         else if (keys.containers.includes(key)) kind = CONTAINER_ARRAY;
+        else if (keys.attributes?.includes(key)) kind = ATTRIBUTE_ARRAY;
       }
       stack.push(kind);
       elementNext = true;
     }
     keyStart = -1;
   }
-  return { items, containers };
+  return counted();
 }
 
 function keyAt(text: string, start: number, end: number): string {
