@@ -25,6 +25,10 @@ export interface ConvertedLogBatch {
  * same limits: unchecked, a 20 MiB service was listed in every answer naming services.
  */
 export function batchResourceProblem(resource: LogBatch['resource'], rules: KeyExtractionRules): string | null {
+  // The service is also a name, listed in every service list and graph as service.name is: its
+  // limit, the smaller by default, is the one to name first.
+  const serviceProblem = nameTextProblem('resource.service', resource.service, rules.maxNameBytes);
+  if (serviceProblem) return serviceProblem;
   const fields: [string, string | undefined][] = [
     ['resource.service', resource.service],
     ['resource.host', resource.host],
@@ -34,8 +38,7 @@ export function batchResourceProblem(resource: LogBatch['resource'], rules: KeyE
     const problem = text === undefined ? null : valueTextProblem(what, text, rules.maxAttributeValueBytes);
     if (problem) return problem;
   }
-  // The service is also a name: listed in every service list and graph, as service.name is.
-  return nameTextProblem('resource.service', resource.service, rules.maxNameBytes);
+  return null;
 }
 
 /** `nowMs`: when the batch arrived, which its timestamps are judged by. */

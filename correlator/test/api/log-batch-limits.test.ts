@@ -28,6 +28,7 @@ describe('POST /api/logs holds a batch to the limits OTLP has', () => {
   const refusals: [title: string, resource: Record<string, string>, message: string][] = [
     ['a service over the name limit', { service: x(NAME + 1) }, `resource.service is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`],
     ['a service over it in two-byte characters', { service: 'é'.repeat(NAME / 2 + 1) }, `resource.service is ${NAME + 2} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`],
+    ['a service over both limits, named by the name limit', { service: x(VALUE + 1) }, `resource.service is ${VALUE + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`],
     ['an env over the value limit', { service: 's', env: x(VALUE + 1) }, `resource.env is ${VALUE + 1} bytes, over the limit of ${VALUE} (MAX_ATTRIBUTE_VALUE_BYTES)`],
     ['a host over the value limit', { service: 's', host: x(VALUE + 1) }, `resource.host is ${VALUE + 1} bytes, over the limit of ${VALUE} (MAX_ATTRIBUTE_VALUE_BYTES)`],
   ];
