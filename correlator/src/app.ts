@@ -115,7 +115,11 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     new SqliteStore({
       dataDir: config.dataDir,
       exportBridges: config.tempo.endpoint
-        ? { delayMs: config.tempo.bridgeExportDelaySeconds * 1000, maxDepth: config.tempo.queueMax }
+        ? {
+            delayMs: config.tempo.bridgeExportDelaySeconds * 1000,
+            maxHoldMs: config.tempo.bridgeExportMaxHoldSeconds * 1000,
+            maxDepth: config.tempo.queueMax,
+          }
         : null,
       onExportDropped: n => {
         metrics.exportDropped.inc({ reason: 'queue_full' }, n);

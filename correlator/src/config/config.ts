@@ -70,6 +70,11 @@ export interface Config {
     queueMax: number;
     batchSize: number;
     bridgeExportDelaySeconds: number;
+    /**
+     * How long a bridge whose traces lack their roots waits for them before it is sent anyway
+     * (never sooner than the delay): a remote parent never sent leaves its trace rootless.
+     */
+    bridgeExportMaxHoldSeconds: number;
   };
   auth: {
     mode: AuthMode;
@@ -545,6 +550,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       queueMax: int(env, 'EXPORT_QUEUE_MAX', 100_000, 10, 100_000_000),
       batchSize: int(env, 'EXPORT_BATCH_SIZE', 512, 1, 100_000),
       bridgeExportDelaySeconds: num(env, 'BRIDGE_EXPORT_DELAY_SECONDS', 5, 0, 3600),
+      bridgeExportMaxHoldSeconds: num(env, 'BRIDGE_EXPORT_MAX_HOLD_SECONDS', 300, 0, 86_400),
     },
     auth: authSettings(env),
     mdso: mdsoSettings(env),

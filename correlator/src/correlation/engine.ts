@@ -337,6 +337,7 @@ export class CorrelationEngine {
         spanLastMs: -Infinity,
         spanLastMsBefore: t.spanLastMs,
         keyValuesBefore: t.spanCount + t.logCount > 0 ? keyValueCount(t) : -1,
+        entryHadParent: t.entry?.hasParent === true,
       };
       batch.traceDeltas.set(traceId, delta);
     }
@@ -987,6 +988,7 @@ export class CorrelationEngine {
         spanFirstMs: d.spans > 0 ? d.spanFirstMs : null,
         spanLastMs: d.spans > 0 ? d.spanLastMs : null,
         keysGained: d.keyValuesBefore >= 0 && keyValueCount(t) > d.keyValuesBefore,
+        entryBecameRoot: d.entryHadParent && t.entry?.hasParent === false,
       };
       batch.writes.traces.push(up);
       // Every group that bridges to or from the trace plans again: each of its circuits, not
@@ -1046,12 +1048,19 @@ export class CorrelationEngine {
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g) && !this.stitchesLocally(g, batch)) this.restitch(g, batch);
     }
     this.stitchLocally(batch);
+    for (const b of batch.writes.bridgesAdded) b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
     const groupKeys = new Set<string>();
     for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
     for (const g of batch.countedGroups) groupKeys.add(g.mapKey);
     return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
+  }
+
+  /** Whether the trace's entry span is its root; planning read the trace, so it is at hand. */
+  private entryIsRoot(traceId: string): boolean {
+    const t = this.traces.get(traceId) ?? this.memberStates([traceId])[0];
+    return t?.entry?.hasParent === false;
   }
 
   /**
@@ -1317,6 +1326,8 @@ interface TraceBatchDelta {
   spanLastMsBefore: number;
   /** How many key values it had before the batch (keyValueCount); -1 for a trace the batch brings first. */
   keyValuesBefore: number;
+  /** Its entry before the batch was a span with a parent (TraceUpsert.entryBecameRoot). */
+  entryHadParent: boolean;
 }
 
 class BatchContext {
@@ -1537,6 +1548,8 @@ function bridgeRow(p: BridgePlan, createdAtMs: number): BridgeRow {
     method: p.method,
     confidence: p.confidence,
     createdAtMs,
+    // Known once the batch has planned all its bridges (finish).
+    settled: false,
   };
 }
 

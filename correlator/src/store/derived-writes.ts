@@ -30,6 +30,11 @@ export interface TraceUpsert {
    * so their copies already exported go again.
    */
   keysGained: boolean;
+  /**
+   * Its entry span is its root since this batch and had a parent before: its bridges already
+   * queued may be settled now (BridgeRow.settled), and due at the export delay.
+   */
+  entryBecameRoot: boolean;
 }
 
 export interface MembershipRow {
@@ -79,6 +84,13 @@ export interface CorrelationRow {
 
 export interface BridgeRow extends BridgePlan {
   createdAtMs: number;
+  /**
+   * Both its traces' entry spans are their roots. Until then the child's root, coming later,
+   * gives the bridge another id, and the parent's can bring the call span that should parent it:
+   * a copy exported before stays in Tempo beside the new one, so it waits for the roots, or for
+   * BRIDGE_EXPORT_MAX_HOLD_SECONDS when they never come.
+   */
+  settled: boolean;
 }
 
 /** A span link carried by received data; bridge links are the bridge rows themselves. */

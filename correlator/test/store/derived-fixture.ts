@@ -26,6 +26,7 @@ export function traceRow(spans: DecodedSpan[], keys: Record<string, string> = {}
     spanFirstMs: Math.min(...spans.map(x => x.startMs)),
     spanLastMs: Math.max(...spans.map(x => x.endMs)),
     keysGained: false,
+    entryBecameRoot: false,
   };
 }
 

@@ -33,6 +33,7 @@ function batchOf(memberships: [key: string, value: string, traceId: string][]): 
     spanLastMs: 2,
     linkedTraceIds: [],
     keysGained: false,
+    entryBecameRoot: false,
   }));
   return {
     receivedMs: 3,

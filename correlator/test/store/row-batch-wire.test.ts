@@ -7,7 +7,7 @@ import { emptyDerivedWrites, type BridgeRow } from '../../src/store/derived-writ
 import { packBatch, unpackBatch } from '../../src/store/sqlite/row-batch-wire.js';
 import type { RowBatch } from '../../src/store/sqlite/row-writer.js';
 
-const bridge = (spanId: string, createdAtMs: number): BridgeRow => ({
+const bridge = (spanId: string, createdAtMs: number, settled = true): BridgeRow => ({
   spanId,
   traceId: 'a'.repeat(32),
   parentSpanId: '1'.repeat(16),
@@ -22,6 +22,7 @@ const bridge = (spanId: string, createdAtMs: number): BridgeRow => ({
   method: 'circuit_id_match',
   confidence: 0.897,
   createdAtMs,
+  settled,
 });
 
 function fullBatch(): RowBatch {
@@ -43,6 +44,7 @@ function fullBatch(): RowBatch {
       spanFirstMs: null,
       spanLastMs: null,
       keysGained: false,
+      entryBecameRoot: false,
     },
     {
       traceId: 'b'.repeat(32),
@@ -61,6 +63,7 @@ function fullBatch(): RowBatch {
       spanFirstMs: 1.5,
       spanLastMs: 2,
       keysGained: true,
+      entryBecameRoot: true,
     },
   ];
   d.memberships = [{ key: 'circuit_id', value: 'c-1', traceId: 'b'.repeat(32), firstMs: 1, lastMs: 2 }];
@@ -86,8 +89,8 @@ function fullBatch(): RowBatch {
     },
   ];
   d.correlationsRemoved = ['x0', 'x2'];
-  d.bridgesAdded = [bridge('3'.repeat(16), 10), bridge('4'.repeat(16), 11)];
-  const { createdAtMs: _, ...removed } = bridge('5'.repeat(16), 0);
+  d.bridgesAdded = [bridge('3'.repeat(16), 10), bridge('4'.repeat(16), 11, false)];
+  const { createdAtMs: _, settled: __, ...removed } = bridge('5'.repeat(16), 0);
   d.bridgesRemoved = [removed];
   d.links = [{ sourceTraceId: 'a'.repeat(32), sourceSpanId: '1'.repeat(16), targetTraceId: 'b'.repeat(32), targetSpanId: '2'.repeat(16), origin: 'otlp' }];
   return {
@@ -102,7 +105,7 @@ function fullBatch(): RowBatch {
     logs: [],
     derived: d,
     bridgeResourceId: 4,
-    exports: { refs: ['a:b'], dueMs: 2, dropOldest: 0, maxDepth: 10 },
+    exports: { refs: ['a:b', 'a:c'], dueMs: 2, heldRefs: ['a:c'], heldDueMs: 3, dropOldest: 0, maxDepth: 10 },
   };
 }
 

@@ -67,6 +67,7 @@ function rowsFor(spans: DecodedSpan[], bridgeTo?: DecodedSpan): () => DerivedWri
         method: 'circuit_id_match',
         confidence: 0.9,
         createdAtMs: T0 + 2 * HOUR,
+        settled: true,
       });
     return w;
   };

@@ -170,6 +170,7 @@ export function packBatch(batch: RowBatch): WireBatch {
       p.value(t.spanFirstMs);
       p.value(t.spanLastMs);
       p.value(t.keysGained);
+      p.value(t.entryBecameRoot);
     }
     for (const list of [d.memberships, d.refusals, d.demotions]) {
       p.count(list.length);
@@ -218,6 +219,7 @@ export function packBatch(batch: RowBatch): WireBatch {
     for (const b of d.bridgesAdded) {
       packBridge(p, b);
       p.value(b.createdAtMs);
+      p.value(b.settled);
     }
     p.count(d.bridgesRemoved.length);
     for (const b of d.bridgesRemoved) packBridge(p, b);
@@ -282,6 +284,7 @@ export function unpackBatch(wire: WireBatch): RowBatch {
       spanFirstMs: u.value(),
       spanLastMs: u.value(),
       keysGained: u.value(),
+      entryBecameRoot: u.value(),
     }));
     const membership = (u: Unpacker): Derived['memberships'][number] => ({
       key: u.value(),
@@ -318,7 +321,7 @@ export function unpackBatch(wire: WireBatch): RowBatch {
       logCount: u.value(),
     }));
     const correlationsRemoved = u.strings<string>();
-    const bridgesAdded = u.list<Derived['bridgesAdded'][number]>(u => Object.assign(unpackBridge(u), { createdAtMs: u.value<number>() }));
+    const bridgesAdded = u.list<Derived['bridgesAdded'][number]>(u => Object.assign(unpackBridge(u), { createdAtMs: u.value<number>(), settled: u.value<boolean>() }));
     const bridgesRemoved = u.list(unpackBridge);
     const links = u.list<Derived['links'][number]>(u => ({
       sourceTraceId: u.value(),

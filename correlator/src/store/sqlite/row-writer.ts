@@ -68,8 +68,19 @@ export interface RowBatch {
   derived: DerivedWrites | null;
   /** The resource id bridge spans are stored with (0 when the batch adds none). */
   bridgeResourceId: number;
-  /** `maxDepth`: EXPORT_QUEUE_MAX, which bridges sent again must respect too. */
-  exports: { refs: string[]; dueMs: number; dropOldest: number; maxDepth: number } | null;
+  /**
+   * `heldRefs`: those of `refs` whose bridges are not settled (BridgeRow.settled), due at
+   * `heldDueMs` unless their roots come sooner. `maxDepth`: EXPORT_QUEUE_MAX, which bridges sent
+   * again must respect too.
+   */
+  exports: {
+    refs: string[];
+    dueMs: number;
+    heldRefs: string[];
+    heldDueMs: number;
+    dropOldest: number;
+    maxDepth: number;
+  } | null;
 }
 
 export interface RowWriteResult {
@@ -151,9 +162,18 @@ export class RowWriter {
     let enqueued = 0;
     if (batch.exports) {
       const now = Date.now();
+      const { dueMs, heldDueMs } = batch.exports;
+      const held = batch.exports.heldRefs.length > 0 ? new Set(batch.exports.heldRefs) : NO_HOPS;
       // A hop's span is sent once, whichever groups plan it and however often they plan it again.
       for (const ref of batch.exports.refs)
-        if (newHops.has(ref)) enqueued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+        if (newHops.has(ref)) enqueued += st.enqueue.run(ref, held.has(ref) ? heldDueMs : dueMs, now).changes;
+      // A root the batch brought settles the bridges that waited for it whose other end has its
+      // root too: due as if planned settled now. Never-tried entries only: a retry keeps its backoff.
+      for (const t of batch.derived?.traces ?? [])
+        if (t.entryBecameRoot) {
+          const row = traceRows.get(t.traceId)!;
+          st.dueOnceSettled.run(dueMs, dueMs, row, row);
+        }
       // The bound was applied to every ref planned; those not queued take no room, nor do the
       // entries this batch's superseded bridges took out of the queue.
       const excess = batch.exports.dropOldest - (batch.exports.refs.length - enqueued) - dequeued;
@@ -166,8 +186,8 @@ export class RowWriter {
       for (const ref of this.rekeyedHops(rekeyedTraceRows)) resend.add(ref);
       let requeued = 0;
       for (const ref of resend)
-        if (!newHops.has(ref) && st.dueAnew.run(batch.exports.dueMs, ref).changes === 0)
-          requeued += st.enqueue.run(ref, batch.exports.dueMs, now).changes;
+        if (!newHops.has(ref) && st.dueAnew.run(dueMs, ref).changes === 0)
+          requeued += st.enqueue.run(ref, dueMs, now).changes;
       if (requeued > 0) {
         enqueued += requeued;
         // Not counted when the batch was planned: the bound is kept here (rare: a trace gained a key).
@@ -612,6 +632,17 @@ function prepareWrites(d: Database.Database) {
       .raw(),
     keysOfTrace: d.prepare('SELECT keys, more_keys FROM traces WHERE trace_id = ?'),
     keysOfTraceRow: d.prepare('SELECT keys, more_keys FROM traces WHERE id = ?'),
+    // The queued hops of a trace whose two ends' entry spans are their roots (schema.ts: an
+    // entry is stored as the JSON of an EntrySpan, so hasParent false reads as 0).
+    dueOnceSettled: d.prepare(
+      `UPDATE export_queue SET due_ms = ? WHERE due_ms > ? AND attempts = 0 AND ref IN (
+         SELECT b.trace_id || ':' || b.span_id FROM bridges b
+           JOIN traces p ON p.id = b.parent_ref JOIN traces c ON c.id = b.child_ref
+           WHERE b.parent_ref = ? AND json_extract(p.entry, '$.hasParent') = 0 AND json_extract(c.entry, '$.hasParent') = 0
+         UNION SELECT b.trace_id || ':' || b.span_id FROM bridges b
+           JOIN traces p ON p.id = b.parent_ref JOIN traces c ON c.id = b.child_ref
+           WHERE b.child_ref = ? AND json_extract(p.entry, '$.hasParent') = 0 AND json_extract(c.entry, '$.hasParent') = 0)`,
+    ),
     // Later by at least a µs: a send that read the old due time finds it changed.
     dueAnew: d.prepare('UPDATE export_queue SET due_ms = max(?, due_ms + 0.001) WHERE ref = ?'),
     exportQueueCount: d.prepare('SELECT count(*) FROM export_queue').pluck(),

@@ -98,8 +98,11 @@ import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './whe
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
   dataDir: string;
-  /** When set, new bridges are queued for export after this delay (lets late data settle them). */
-  exportBridges: { delayMs: number; maxDepth: number } | null;
+  /**
+   * When set, new bridges are queued for export after `delayMs` (lets late data settle them); one
+   * whose traces lack their roots (BridgeRow.settled) waits for them, at most `maxHoldMs`.
+   */
+  exportBridges: { delayMs: number; maxHoldMs: number; maxDepth: number } | null;
   onExportDropped?: (n: number) => void;
   onCheckpointError?: (e: Error) => void;
   /** A file-backed store writes ingest rows in a thread of its own unless this is false. */
@@ -721,15 +724,24 @@ export class SqliteStore implements Store {
     for (const r of w.demotions) this.refusingGroups.add(groupMapKey(r.key, r.value));
     if (w.bridgesAdded.length > 0) batch.bridgeResourceId = this.resourceId(BRIDGE_RESOURCE, batch);
     const exp = this.opts.exportBridges;
-    // A trace that gained a key has its exported bridges sent again (row-writer.ts).
-    if (!exp || (w.bridgesAdded.length === 0 && !w.traces.some(t => t.keysGained))) return;
+    // A trace that gained a key has its exported bridges sent again, and one whose root came
+    // makes its bridges waiting for it due (row-writer.ts).
+    if (!exp || (w.bridgesAdded.length === 0 && !w.traces.some(t => t.keysGained || t.entryBecameRoot))) return;
     // Two circuits can write the same bridge row in one batch (row-writer.ts): one queue entry.
     const refs = [...new Set(w.bridgesAdded.map(b => `${b.traceId}:${b.spanId}`))];
+    const heldRefs = [...new Set(w.bridgesAdded.filter(b => !b.settled).map(b => `${b.traceId}:${b.spanId}`))];
     // Counted when planned, so batches in flight together respect the bound between them.
     this.queueDepth += refs.length;
     const dropOldest = Math.max(0, this.queueDepth - exp.maxDepth);
     this.queueDepth -= dropOldest;
-    batch.exports = { refs, dueMs: batch.receivedMs + exp.delayMs, dropOldest, maxDepth: exp.maxDepth };
+    batch.exports = {
+      refs,
+      dueMs: batch.receivedMs + exp.delayMs,
+      heldRefs,
+      heldDueMs: batch.receivedMs + Math.max(exp.delayMs, exp.maxHoldMs),
+      dropOldest,
+      maxDepth: exp.maxDepth,
+    };
   }
 
   /** Holds nothing of the batch but its export counts while the writer works (see ingestSpans). */
