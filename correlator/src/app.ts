@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { decimalQueryHook } from './api/decimal-query.js';
+import { ServedMethods, answerOtherMethods } from './api/method-not-allowed.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { useJsonBodyParser } from './api/json-body.js';
@@ -257,6 +258,8 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   // Every route documents the errors every route can give: 401 with auth on, 400 for bad input.
   // OTLP routes answer errors as google.rpc.Status in the request's encoding, not as ErrorResponse,
   // and document their own 400s; those without responses are the hidden method-not-allowed ones.
+  const servedMethods = new ServedMethods();
+  app.addHook('onRoute', route => servedMethods.note(route));
   app.addHook('onRoute', route => {
     if (!route.schema || route.url.startsWith('/docs')) return;
     if (typeof route.method === 'string') route.schema.operationId ??= OPERATION_IDS[`${route.method} ${route.url}`];
@@ -314,6 +317,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     },
     ...(opts.now ? { now: opts.now } : {}),
   });
+  answerOtherMethods(app, servedMethods, '/api/');
 
   const retention = new RetentionSweeper({
     store,

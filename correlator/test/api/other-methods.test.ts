@@ -1,5 +1,5 @@
-// Any method other than those a path serves is a 405 with Allow, on the OTLP receivers and on
-// /api/logs alike, over real HTTP: OPTIONS, TRACE and PROPFIND were answered 404 "no route"
+// Any method other than those a path serves is a 405 with Allow, on the OTLP receivers, /api/logs
+// and the query API alike, over real HTTP: OPTIONS, TRACE and PROPFIND were answered 404 "no route"
 // (fastify routes no method it was not told of, and the 405 routes listed only GET, PUT, DELETE
 // and PATCH). fetch refuses to send TRACE, so node:http sends them.
 import assert from 'node:assert/strict';
@@ -54,10 +54,40 @@ describe('any other method is a 405 with Allow', () => {
     assert.equal(post.status, 200, post.text);
   });
 
-  it('other paths still answer a method they do not know with 404', async t => {
+  // The query API's paths were a 404 "no route" for POST /api/circuits, which says the path is
+  // wrong when the method is (found by a black-box review).
+  const QUERY_PATHS: [path: string, allow: string][] = [
+    ['/api/circuits', 'GET, HEAD'],
+    ['/api/circuits/C-1', 'GET, HEAD'],
+    ['/api/circuits/C-1/trace', 'GET, HEAD'],
+    [`/api/traces/${'a'.repeat(32)}`, 'GET, HEAD'],
+    ['/api/correlations', 'GET, HEAD'],
+    ['/api/service-graph', 'GET, HEAD'],
+    ['/api/info', 'GET, HEAD'],
+  ];
+  it('on the query API, with the methods each path serves in Allow', async t => {
     const { url } = await listen(t);
-    const res = await send(`${url}/api/circuits`, 'PROPFIND');
-    assert.equal(res.status, 404, res.text);
-    assert.match(res.text, /no route PROPFIND \/api\/circuits/);
+    for (const [path, allow] of QUERY_PATHS) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'PROPFIND', 'OPTIONS']) {
+        const res = await send(url + path, method);
+        assert.equal(res.status, 405, `${method} ${path}: ${res.text}`);
+        assert.equal(res.allow, allow, `${method} ${path}`);
+        const body = JSON.parse(res.text) as { code: string; message: string };
+        assert.deepEqual([body.code, body.message], ['CORR_ERR_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use GET`]);
+      }
+    }
+    // A path with more than GET names them all; served methods are still served.
+    const res = await send(`${url}/api/mdso/issues/ISS-1`, 'DELETE');
+    assert.deepEqual([res.status, res.allow], [405, 'GET, HEAD, PATCH']);
+    assert.equal((await send(`${url}/api/circuits`, 'GET')).status, 200);
+  });
+
+  it('a path nobody serves is still a 404, whatever the method', async t => {
+    const { url } = await listen(t);
+    for (const method of ['GET', 'POST', 'PROPFIND']) {
+      const res = await send(`${url}/api/circuitz`, method);
+      assert.equal(res.status, 404, res.text);
+      assert.match(res.text, new RegExp(`no route ${method} /api/circuitz`));
+    }
   });
 });
