@@ -10,6 +10,8 @@ import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
 import { decimalQueryHook } from './api/decimal-query.js';
 import { ServedMethods, answerOtherMethods } from './api/method-not-allowed.js';
+import { continueIfExpected, deferContinue, refuseDeclaredOverLimit } from './api/expect-continue.js';
+import { meteredBody } from './api/metered-body.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
 import { SpanRenderWorkers } from './api/span-render-workers.js';
 import { useJsonBodyParser } from './api/json-body.js';
@@ -61,6 +63,8 @@ export interface CorrelatorHandles {
   pipeline: IngestPipeline;
   metrics: CoreMetrics;
   exporter: TempoExporter | null;
+  /** Ingest admission: requests, event loop delay and body bytes in flight. */
+  overload: OverloadGuard;
 }
 
 declare module 'fastify' {
@@ -185,7 +189,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
         ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
       })
     : null;
-  app.decorate('correlator', { store, engine, pipeline, metrics, exporter });
+  app.decorate('correlator', { store, engine, pipeline, metrics, exporter, overload: guard });
 
   const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
   const renderWorkers =
@@ -223,6 +227,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     seenFilterBuilds(seen.builds);
     lookupsSkipped(seen.skipped);
     metrics.ingestInflight.set(guard.current);
+    metrics.ingestBodyBytesInFlight.set(guard.bodyBytes.held);
     if (spanJsonCache) {
       metrics.spanJsonCacheBytes.set(spanJsonCache.bytes);
       metrics.spanJsonCacheEntries.set(spanJsonCache.size);
@@ -278,7 +283,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   });
   useJsonBodyParser(app);
   app.addHook('onRequest', makeAuthHook(config.auth));
-  app.addHook('preParsing', async (request, _reply, payload) => decompressBody(request, payload));
+  app.addHook('onRequest', refuseDeclaredOverLimit);
+  deferContinue(app.server);
+  app.addHook('preParsing', async (request, reply, payload) => {
+    continueIfExpected(request, reply);
+    const body = await decompressBody(request, payload);
+    return body === payload ? meteredBody(request, payload) : body;
+  });
   // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.
   // The byte bound allows for what is already in flight: socket buffers alone hold MiBs.
   const linger: LingerBounds = { maxMs: 2000, maxBytes: Math.max(config.limits.maxBodyBytes, 16 * 1024 * 1024) };

@@ -14,6 +14,10 @@
 // the client is still uploading, not after it has sent everything. While more of the body is to
 // come, what has arrived is inflated with a sync flush each time it has doubled, so the early
 // checks cost at most twice the final inflate, and nothing for a body that arrives whole.
+//
+// An ingest request's body counts against MAX_INFLIGHT_BYTES as it goes (inflight-body-bytes.ts):
+// each compressed chunk as it arrives, each inflated one before it is handed on. The inflated
+// bytes are what a bomb costs: 64 MiB each, held by fastify's reader until the limit was reached.
 import type { IncomingMessage } from 'node:http';
 import { Readable, type Transform } from 'node:stream';
 import {
@@ -28,6 +32,7 @@ import {
 } from 'node:zlib';
 import { errorCodes, type FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
+import { bodyBytesHoldOf, type BodyBytesHold } from './inflight-body-bytes.js';
 
 const bodies = new WeakMap<IncomingMessage, InflatingBody>();
 
@@ -68,15 +73,10 @@ export async function decompressBody(
     named,
     limit: request.routeOptions.bodyLimit,
     declaredLength: Number(request.headers['content-length']),
+    hold: bodyBytesHoldOf(request.raw),
   });
   bodies.set(request.raw, body);
   return body;
-}
-
-/** The size of a request's body as decoded: its bytes, what it inflated to, or its declared length. */
-export function decodedBodyLength(request: FastifyRequest): number {
-  if (Buffer.isBuffer(request.body)) return request.body.length;
-  return bodies.get(request.raw)?.inflatedLength ?? (Number(request.headers['content-length']) || 0);
 }
 
 /** Stops reading a body whose rest will only be thrown away, and frees what it held. */
@@ -95,14 +95,14 @@ interface InflatingBodyOptions {
   limit: number;
   /** Content-Length, NaN when the body is chunked. */
   declaredLength: number;
+  /** The request's share of MAX_INFLIGHT_BYTES; none on routes that are not ingest. */
+  hold: BodyBytesHold | undefined;
 }
 
 /** The decoded body as fastify's body reader sees it: its bytes, or an error with its status. */
 class InflatingBody extends Readable {
   /** fastify compares this with Content-Length, which counts the compressed bytes. */
   receivedEncodedLength = 0;
-  /** Bytes handed to the reader so far: the whole body once it is read. */
-  inflatedLength = 0;
   private readonly received: Buffer[] = [];
   private checkedAt = 0;
   private started = false;
@@ -144,6 +144,11 @@ class InflatingBody extends Readable {
       this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
       return;
     }
+    const { hold } = this.options;
+    if (hold && !hold.takeReceived(chunk.length)) {
+      this.destroy(hold.refusal(chunk.length, false));
+      return;
+    }
     if (this.streaming) {
       this.streaming.write(chunk);
       return;
@@ -162,8 +167,7 @@ class InflatingBody extends Readable {
       const body = this.inflateReceived(constants.Z_FINISH);
       if (body) {
         this.received.length = 0;
-        this.inflatedLength += body.length;
-        this.push(body);
+        if (!this.handOn(body)) return;
         this.push(null);
         return;
       }
@@ -217,16 +221,24 @@ class InflatingBody extends Readable {
       inflated += c.length;
       // Stops a bomb here, whether or not fastify's reader is still listening.
       if (inflated > this.options.limit) this.destroy(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      else {
-        this.inflatedLength += c.length;
-        this.push(c);
-      }
+      else this.handOn(c);
     });
     inflater.on('end', () => this.push(null));
     inflater.on('error', e => this.destroy(this.corrupt(e)));
     for (const c of this.received) inflater.write(c);
     this.received.length = 0;
     this.streaming = inflater;
+  }
+
+  /** Hands inflated bytes to the reader, or refuses the body when they do not fit MAX_INFLIGHT_BYTES. */
+  private handOn(inflated: Buffer): boolean {
+    const { hold } = this.options;
+    if (hold && !hold.take(inflated.length)) {
+      this.destroy(hold.refusal(inflated.length, false));
+      return false;
+    }
+    this.push(inflated);
+    return true;
   }
 
   private corrupt(error: Error): Error {

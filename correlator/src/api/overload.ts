@@ -1,12 +1,15 @@
 // Protects the process: more concurrent ingest requests than configured get 429, a stalled event
-// loop (the process is saturated) gets 503, both with Retry-After so OTLP clients back off.
+// loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES get 503, all with
+// Retry-After so OTLP clients back off.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
+import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
 
 export class OverloadGuard {
   private inflight = 0;
-  private inflightBytes = 0;
+  /** MAX_INFLIGHT_BYTES, counted as bodies arrive (inflight-body-bytes.ts). */
+  readonly bodyBytes: InflightBodyBytes;
   private readonly loop: IntervalHistogram;
   private readonly checker: NodeJS.Timeout;
   private saturated = false;
@@ -14,11 +17,12 @@ export class OverloadGuard {
   constructor(
     private readonly maxInflight: number,
     private readonly maxEventLoopDelayMs: number,
-    /** Decoded request bodies being ingested at once, at most (one is always let through). */
-    private readonly maxInflightBytes = Number.POSITIVE_INFINITY,
+    /** Bytes of request bodies held at once, as received and inflated (one is always let through). */
+    maxInflightBytes = Number.POSITIVE_INFINITY,
     /** REQUEST_TIMEOUT_MS: an admitted request whose body has not all arrived by then is dropped. */
     private readonly requestTimeoutMs = 0,
   ) {
+    this.bodyBytes = new InflightBodyBytes(maxInflightBytes);
     this.loop = monitorEventLoopDelay({ resolution: 20 });
     this.loop.enable();
     // On a timer, not when a request comes: checked lazily, the first request after a quiet spell
@@ -49,16 +53,26 @@ export class OverloadGuard {
    * its slot given back then: node checks its own requestTimeout only every
    * connectionsCheckingInterval, and 70 uploads stalled after their headers kept every other
    * sender at 429 for 150 s with the default 120 s timeout, 85 s with a 6 s one.
+   *
+   * A declared Content-Length is counted against MAX_INFLIGHT_BYTES here, before any of the body
+   * is read, and one that does not fit is refused at once; the body readers count the rest as it
+   * arrives (a chunked body's bytes, what a compressed one inflates to). All is given back when
+   * the response closes.
    */
   readonly admitRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     this.admit();
+    const bytes = this.bodyBytes.open();
+    attachBodyBytesHold(request.raw, bytes);
     let held = true;
     const release = () => {
       if (!held) return;
       held = false;
       this.release();
+      bytes.release();
     };
     reply.raw.once('close', release);
+    const declared = Number(request.headers['content-length']);
+    if (declared > 0 && !bytes.reserveDeclared(declared)) throw bytes.refusal(declared, true);
     if (this.requestTimeoutMs <= 0) return;
     const timer = setTimeout(() => {
       // Received in full, it is being worked on: that is not what the timeout bounds.
@@ -72,26 +86,6 @@ export class OverloadGuard {
   release(): void {
     if (this.inflight > 0) this.inflight--;
   }
-
-  /**
-   * Counts a request's decoded body against MAX_INFLIGHT_BYTES until its response closes, or
-   * refuses it with 503: the request count alone let a few dozen large bodies in at once, whose
-   * decoding took gigabytes and stalled every query for seconds. Called once the body is read,
-   * before it is decoded, which costs several times its size.
-   */
-  holdBytes(reply: FastifyReply, bytes: number): void {
-    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.maxInflightBytes) {
-      throw errors.unavailable(
-        `ingest is holding ${mib(this.inflightBytes)} MiB of request bodies, and this one is ${mib(bytes)} MiB (limit MAX_INFLIGHT_BYTES, ${mib(this.maxInflightBytes)} MiB); retry shortly`,
-        2,
-      );
-    }
-    this.inflightBytes += bytes;
-    reply.raw.once('close', () => {
-      this.inflightBytes -= bytes;
-    });
-  }
-
 
   get current(): number {
     return this.inflight;
@@ -137,5 +131,3 @@ function dropStalledUpload(request: FastifyRequest, reply: FastifyReply): void {
   socket.end(REQUEST_TIMEOUT_RESPONSE);
   setTimeout(() => socket.destroy(), 1000).unref();
 }
-
-const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);

@@ -7,6 +7,7 @@
 // read the answer and stop, short enough that a client that never stops cannot hold us.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { abandonDecompression } from './body-decompression.js';
+import { abandonMetering } from './metered-body.js';
 
 export interface LingerBounds {
   /** Longest wait for the client to finish or stop sending. */
@@ -28,6 +29,7 @@ export function discardUnreadBody(
   const raw = request.raw;
   if (raw.complete || raw.readableEnded || raw.destroyed) return;
   abandonDecompression(raw);
+  abandonMetering(raw);
   // fastify asks for `Connection: close` after a parser error, and node would then close the
   // socket as soon as the answer is written: exactly the reset this module exists to avoid.
   reply.removeHeader('connection');

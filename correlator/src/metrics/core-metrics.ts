@@ -20,6 +20,7 @@ export interface CoreMetrics {
   correlationRefusals: Counter;
   overloadRefusals: Counter<'reason'>;
   ingestInflight: Gauge;
+  ingestBodyBytesInFlight: Gauge;
   spanJsonCacheBytes: Gauge;
   spanJsonCacheEntries: Gauge;
   spanJsonCacheLookups: Counter<'outcome'>;
@@ -135,6 +136,11 @@ export function createCoreMetrics(): CoreMetrics {
     ingestInflight: new Gauge({
       name: 'ingest_requests_in_flight',
       help: 'Ingest requests admitted and not yet answered (MAX_INFLIGHT_REQUESTS bounds it)',
+      registers: r,
+    }),
+    ingestBodyBytesInFlight: new Gauge({
+      name: 'ingest_body_bytes_in_flight',
+      help: 'Bytes of ingest request bodies held now, as received and as inflated (MAX_INFLIGHT_BYTES bounds it)',
       registers: r,
     }),
     spanJsonCacheBytes: new Gauge({

@@ -13,7 +13,6 @@ import type { CoreMetrics } from '../../metrics/core-metrics.js';
 import type { KeyExtractionRules } from '../../otlp/decoded.js';
 import type { Store } from '../../store/store.js';
 import { countJsonArrays, type JsonItemKeys } from '../../otlp/item-count.js';
-import { decodedBodyLength } from '../body-decompression.js';
 import { errors, ingestRefusal } from '../errors.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
@@ -73,8 +72,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
           throw errors.unsupportedMediaType(request.headers['content-type'], ['application/json'], 'CORR_ERR_BAD_CONTENT_TYPE');
       },
     },
-    async (request, reply) => {
-      opts.guard.holdBytes(reply, decodedBodyLength(request));
+    async request => {
       const batch = request.body;
       if (batch.records.length > opts.maxBatchSize) throw errors.tooManyRecords(batch.records.length, opts.maxBatchSize);
       const resourceProblem = batchResourceProblem(batch.resource, opts.rules);

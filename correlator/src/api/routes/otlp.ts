@@ -10,7 +10,6 @@ import { DecodeError } from '../../otlp/wire-reader.js';
 import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
 import { otherMethods } from '../other-methods.js';
-import { decodedBodyLength } from '../body-decompression.js';
 import { errors, ingestRefusal } from '../errors.js';
 import type { OverloadGuard } from '../overload.js';
 
@@ -69,7 +68,6 @@ export const otlpRoutes: FastifyPluginAsync<OtlpRoutesOptions> = async (app, opt
   const receive = (signal: OtlpSignal) => async (request: FastifyRequest, reply: FastifyReply) => {
     const encoding = requestEncoding(request);
     if (!encoding) throw errors.unsupportedMediaType(request.headers['content-type'], OTLP_MEDIA_TYPES);
-    guard.holdBytes(reply, decodedBodyLength(request));
     let result: IngestResult;
     try {
       // Before decoding, whose cost grows with the items: a cheap pass over their tags.
