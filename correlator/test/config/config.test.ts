@@ -123,6 +123,10 @@ describe('loadConfig', () => {
     ['a token in the query of an invalid MDSO_URL', { MDSO_URL: `http://mdso:99999/?token=${SECRET}`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "http:\/\/mdso:99999\/\?token=<hidden>"/, SECRET],
     ['a password in an invalid TEMPO_OTLP_ENDPOINT, quoted without it', { TEMPO_OTLP_ENDPOINT: `http://admin:${SECRET}@tempo:99999/` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/<hidden>@tempo:99999\/"/, SECRET],
     ['a password holding a slash in an invalid MDSO_URL', { MDSO_URL: `http://admin:a/${SECRET}@mdso:99999/`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "http:\/\/<hidden>@mdso:99999\/"/, SECRET],
+    // The fragment or query was cut before the user:password, quoting the password's start.
+    ['a password holding a "#" in an invalid MDSO_URL', { MDSO_URL: `https://svc:${SECRET}#2026@mdso.example`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "https:\/\/<hidden>@mdso\.example"$/, SECRET],
+    ['a password holding a "?" in an invalid TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://u:${SECRET}?PW@tempo:99999/v1` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/<hidden>@tempo:99999\/v1"$/, SECRET],
+    ['a password holding "#" and "?" before a query', { MDSO_URL: `https://svc:${SECRET}?#x@mdso:99999/?token=t#f`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "https:\/\/<hidden>@mdso:99999\/\?token=<hidden>#<hidden>"$/, SECRET],
     ['a token in the fragment of TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://tempo:4318/#${SECRET}` }, 'TEMPO_OTLP_ENDPOINT', /must not have a #fragment/, SECRET],
     ['user:password in MDSO_WEBHOOK_URL', { MDSO_WEBHOOK_URL: `https://hook:${SECRET}@hooks.example/notify` }, 'MDSO_WEBHOOK_URL', /credentials/, SECRET],
   ];

@@ -35,18 +35,20 @@ export function withoutCredentials(url: string | null): string | null {
 
 /**
  * withoutCredentials for text that may not parse as a URL, as a refusal of it quotes it: the
- * user:password before the host, query values and the fragment, found by where they stand.
+ * user:password before the host, query values and the fragment, found by where they stand. The
+ * user:password goes first, up to the last "@" however far: in text that does not parse, a password
+ * may hold "/", "?" or "#", and cutting the fragment or query first quoted the password's start
+ * (`https://svc:Pa55word#2026@mdso` was shown as `https://svc:Pa55word#<hidden>`).
  */
 export function textWithoutCredentials(text: string): string {
-  const hash = text.indexOf('#');
-  let rest = hash < 0 ? text : text.slice(0, hash);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text)?.[0] ?? '';
+  let rest = text.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) rest = rest.slice(at + 1);
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
   const q = rest.indexOf('?');
   const query = q < 0 ? '' : hiddenQuery(rest.slice(q));
   if (q >= 0) rest = rest.slice(0, q);
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(rest)?.[0] ?? '';
-  const afterScheme = rest.slice(scheme.length);
-  // Up to the last "@" however far: in text that does not parse, a password may hold a "/".
-  const at = afterScheme.lastIndexOf('@');
-  const place = at < 0 ? afterScheme : `${HIDDEN}@${afterScheme.slice(at + 1)}`;
-  return `${scheme}${place}${query}${hash < 0 ? '' : `#${HIDDEN}`}`;
+  return `${scheme}${at >= 0 ? `${HIDDEN}@` : ''}${rest}${query}${hash < 0 ? '' : `#${HIDDEN}`}`;
 }
