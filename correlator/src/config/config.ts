@@ -454,6 +454,23 @@ function authSettings(env: Env): Config['auth'] {
   if (mode === 'bearer' && token.length < 16) {
     throw new ConfigError('AUTH_TOKEN', 'bearer mode needs a token of at least 16 characters');
   }
+  // A client sends the header as bytes: "ö" typed in curl arrives as two, and a token holding it
+  // was accepted here and then matched by no request.
+  if (mode === 'bearer' && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('AUTH_TOKEN', 'must be visible ASCII characters (no spaces, no letters such as "ö"): a client sends them as bytes in the Authorization header');
+  }
+  // Credentials with no mode: an AUTH_MODE that failed to be set served every route to anyone,
+  // silently, to an operator who had set AUTH_TOKEN. Only their names are quoted. AUTH_MODE=none
+  // or ENABLE_BASIC_AUTH=false given is a choice, and kept.
+  const given = (['AUTH_TOKEN', 'AUTH_USERNAME', 'AUTH_PASSWORD', 'BASIC_AUTH_USER', 'BASIC_AUTH_PASS'] as const).filter(n => raw(env, n) !== undefined);
+  const modeGiven = raw(env, 'AUTH_MODE') !== undefined || raw(env, 'ENABLE_BASIC_AUTH') !== undefined;
+  if (mode === 'none' && !modeGiven && given.length > 0) {
+    const are = given.length > 1;
+    throw new ConfigError(
+      'AUTH_MODE',
+      `is not set, but ${given.join(', ')} ${are ? 'are' : 'is'} set: every route would be served without credentials; set AUTH_MODE to basic or bearer (or to none to serve without them), or unset ${are ? 'them' : 'it'}`,
+    );
+  }
   return { mode, username, password, token, protectMetrics: bool(env, 'AUTH_PROTECT_METRICS', false) };
 }
 

@@ -127,9 +127,21 @@ describe('loadConfig', () => {
     ['a password holding a "#" in an invalid MDSO_URL', { MDSO_URL: `https://svc:${SECRET}#2026@mdso.example`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "https:\/\/<hidden>@mdso\.example"$/, SECRET],
     ['a password holding a "?" in an invalid TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://u:${SECRET}?PW@tempo:99999/v1` }, 'TEMPO_OTLP_ENDPOINT', /not a valid URL: "http:\/\/<hidden>@tempo:99999\/v1"$/, SECRET],
     ['a password holding "#" and "?" before a query', { MDSO_URL: `https://svc:${SECRET}?#x@mdso:99999/?token=t#f`, MDSO_USER: 'u', MDSO_PASS: 'p' }, 'MDSO_URL', /not a valid URL: "https:\/\/<hidden>@mdso:99999\/\?token=<hidden>#<hidden>"$/, SECRET],
+    // Credentials with no AUTH_MODE served every route without them, silently.
+    ['AUTH_TOKEN with AUTH_MODE unset', { AUTH_TOKEN: SECRET }, 'AUTH_MODE', /^Invalid setting AUTH_MODE: is not set, but AUTH_TOKEN is set: every route would be served without credentials/, SECRET],
+    ['AUTH_TOKEN with AUTH_MODE empty', { AUTH_MODE: '', AUTH_TOKEN: SECRET }, 'AUTH_MODE', /is not set, but AUTH_TOKEN is set/, SECRET],
+    ['a user and password with AUTH_MODE unset', { AUTH_USERNAME: 'ops', AUTH_PASSWORD: SECRET }, 'AUTH_MODE', /is not set, but AUTH_USERNAME, AUTH_PASSWORD are set/, SECRET],
+    ['the legacy user and password with no mode', { BASIC_AUTH_USER: 'ops', BASIC_AUTH_PASS: SECRET }, 'AUTH_MODE', /is not set, but BASIC_AUTH_USER, BASIC_AUTH_PASS are set/, SECRET],
+    // A client sends the header as bytes: such a token matched no request.
+    ['a bearer token with a letter beyond ASCII', { AUTH_MODE: 'bearer', AUTH_TOKEN: `t\u00f6${SECRET}${SECRET}` }, 'AUTH_TOKEN', /must be visible ASCII characters/, SECRET],
+    ['a bearer token with a space', { AUTH_MODE: 'bearer', AUTH_TOKEN: `${SECRET}${SECRET} x` }, 'AUTH_TOKEN', /must be visible ASCII characters/, SECRET],
     ['a token in the fragment of TEMPO_OTLP_ENDPOINT', { TEMPO_OTLP_ENDPOINT: `http://tempo:4318/#${SECRET}` }, 'TEMPO_OTLP_ENDPOINT', /must not have a #fragment/, SECRET],
     ['user:password in MDSO_WEBHOOK_URL', { MDSO_WEBHOOK_URL: `https://hook:${SECRET}@hooks.example/notify` }, 'MDSO_WEBHOOK_URL', /credentials/, SECRET],
   ];
+  it('keeps credentials beside an AUTH_MODE=none or ENABLE_BASIC_AUTH=false given: a choice, not a mode that failed to be set', () => {
+    assert.equal(loadConfig({ AUTH_MODE: 'none', AUTH_TOKEN: `${SECRET}${SECRET}` }).auth.mode, 'none');
+    assert.equal(loadConfig({ ENABLE_BASIC_AUTH: 'false', BASIC_AUTH_USER: 'ops', BASIC_AUTH_PASS: SECRET }).auth.mode, 'none');
+  });
   for (const [what, env, setting, message, secret] of secretInvalid) {
     it(`refuses ${what} naming ${setting}, without quoting the secret`, () => {
       let error: unknown;
