@@ -1,6 +1,6 @@
 // The only module that reads process.env. Everything is validated here, once, at start-up: an
 // invalid value stops the process with a message naming the setting, never a surprise later.
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
@@ -397,6 +397,10 @@ function dataDirSetting(env: Env): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
+      const link = danglingLink(resolve(v));
+      if (link) {
+        throw new ConfigError('DATA_DIR', `"${v}" cannot be created: ${link.path} is a symbolic link to ${link.target}, which does not exist (a volume not mounted?)`);
+      }
       const parent = nearestExisting(resolve(v));
       if (!writable(parent))
         throw new ConfigError('DATA_DIR', `"${v}" does not exist and cannot be created: ${parent} is not writable by this process (${processUser()})`);
@@ -426,6 +430,27 @@ function nearestExisting(path: string): string {
       return dir;
     } catch {
       if (dirname(dir) === dir) return dir;
+    }
+  }
+}
+
+/**
+ * The symbolic link nearest `path` (itself or a parent) whose target does not exist, or null. Such
+ * a DATA_DIR failed with a raw ENOENT from mkdir, naming neither the setting nor the link.
+ */
+function danglingLink(path: string): { path: string; target: string } | null {
+  for (let dir = path; ; dir = dirname(dir)) {
+    try {
+      if (!lstatSync(dir).isSymbolicLink()) return null;
+    } catch {
+      if (dirname(dir) === dir) return null;
+      continue;
+    }
+    try {
+      statSync(dir);
+      return null;
+    } catch {
+      return { path: dir, target: readlinkSync(dir) };
     }
   }
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +91,29 @@ describe('start-up settings', () => {
         return { env: { DATA_DIR: dir } };
       },
       /^correlator: Invalid setting DATA_DIR: ".*" cannot hold the store \(SQLITE_CANTOPEN: unable to open database file\)$/m,
+    ],
+    // Found by a black-box review: a raw ENOENT stack from mkdir (exit 1), and under /proc a start
+    // that never ended, spinning in Node's recursive mkdir.
+    [
+      'a symbolic link to a volume not mounted',
+      async dir => {
+        await symlink('/mnt/correlator-not-mounted/data', join(dir, 'dangling'));
+        return { env: { DATA_DIR: join(dir, 'dangling') } };
+      },
+      /^correlator: Invalid setting DATA_DIR: ".*dangling" cannot be created: .*dangling is a symbolic link to \/mnt\/correlator-not-mounted\/data, which does not exist \(a volume not mounted\?\)$/m,
+    ],
+    [
+      'a directory below a link to a volume not mounted',
+      async dir => {
+        await symlink('/mnt/correlator-not-mounted', join(dir, 'mnt'));
+        return { env: { DATA_DIR: join(dir, 'mnt', 'corr', 'data') } };
+      },
+      /^correlator: Invalid setting DATA_DIR: ".*mnt\/corr\/data" cannot be created: .*mnt is a symbolic link to \/mnt\/correlator-not-mounted, which does not exist/m,
+    ],
+    [
+      'a path under /proc, where no directory can be made',
+      async () => ({ env: { DATA_DIR: '/proc/correlator-data' } }),
+      /^correlator: Invalid setting DATA_DIR: "\/proc\/correlator-data" cannot hold the store \(ENOENT: /m,
     ],
   ];
   for (const [what, prepare, message] of unusableDirs) {

@@ -125,7 +125,14 @@ export async function startupOutcome(
     if (output.includes('Server listening at')) child.kill('SIGKILL');
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+  // A start-up that never ends (DATA_DIR under /proc spun in Node's recursive mkdir) fails its
+  // test with what it printed, rather than holding the run until the suite's timeout.
+  const hung = setTimeout(() => {
+    output += '\n(start-up had not ended after 60 s: killed)';
+    child.kill('SIGKILL');
+  }, 60_000);
   const code = await new Promise<number | null>(resolve => child.once('close', c => resolve(c)));
+  clearTimeout(hung);
   live.delete(child);
   return { code, output };
 }

@@ -4,9 +4,9 @@
 // file lock on a file of its own, held in an exclusive transaction for the life of the store: the
 // operating system lets go of it when the process ends, even by kill -9, so it never goes stale.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileIdAt, sameFile, type FileId } from './file-identity.js';
+import { makeDirs } from './make-dirs.js';
 
 export const LOCK_FILE = 'correlator.lock';
 const LOCK_WAIT_MS = 5000;
@@ -36,7 +36,7 @@ export class DataDirLock {
    */
   keep(): boolean {
     if (sameFile(fileIdAt(this.file), this.heldFile)) return false;
-    mkdirSync(this.dataDir, { recursive: true });
+    makeDirs(this.dataDir);
     this.take(0, `it took ${LOCK_FILE} after this correlator's was removed`);
     return true;
   }

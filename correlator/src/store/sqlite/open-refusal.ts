@@ -17,6 +17,7 @@ const UNUSABLE = new Set([
   'ENOSPC',
   'ENOTDIR',
   'EISDIR',
+  'ENOENT',
 ]);
 
 /** A ConfigError for DATA_DIR when `e` is the directory's fault; null for anything else (a defect, kept with its stack). */

@@ -13,7 +13,6 @@ import {
   closeSync,
   fdatasyncSync,
   fstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readSync,
@@ -22,6 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from './make-dirs.js';
 
 /**
  * The write span bytes reach their files by, appended or probed. Tests replace it to fail as a full
@@ -118,7 +118,7 @@ export class SpanBodyAppender {
     private readonly dir: string,
     private readonly segmentBytes = DEFAULT_SEGMENT_BYTES,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   }
 
   /**
@@ -210,7 +210,7 @@ export class SpanBodyReader {
   private readonly open = new Map<number, number>();
 
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   }
 
   /** `length` bytes at `offset` of `segment`; an error that names the file when it holds fewer. */

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -94,6 +93,7 @@ import { markToldOf, noRoom, storageFailure } from '../write-failure.js';
 import { probeWrite } from './write-probe.js';
 import { openWal, shareWal } from './heap-wal.js';
 import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
+import { makeDirs } from './make-dirs.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -225,7 +225,7 @@ export class SqliteStore implements Store {
   constructor(private readonly opts: SqliteStoreOptions) {
     let file = ':memory:';
     if (opts.dataDir !== ':memory:') {
-      mkdirSync(opts.dataDir, { recursive: true });
+      makeDirs(opts.dataDir);
       this.lock = new DataDirLock(opts.dataDir);
       file = join(opts.dataDir, DB_FILE);
       const dir = join(opts.dataDir, SPAN_DIR);
