@@ -3,11 +3,13 @@
 // while starting (an unreadable MDSO_CA_FILE, a DEFECT_CATALOG that does not parse) or the
 // server could not listen as PORT and HOST say (a port in use, an address not this machine's).
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { clientAuthorization } from './api/auth.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, redactConfig } from './config/config.js';
 import { listenRefusal } from './config/listen-refusal.js';
 import { HttpDrain, type DrainBounds } from './runtime/drain.js';
+import { operatorDirectory } from './runtime/operator-directory.js';
 
 /**
  * On SIGTERM/SIGINT: a second for connections accepted to send their request, five for every
@@ -20,9 +22,12 @@ const FORCE_EXIT_MS = DRAIN.deadlineMs + 10_000;
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 async function main(): Promise<void> {
+  const operatorDir = operatorDirectory(process.env);
+  if (operatorDir !== null && operatorDir !== process.cwd()) process.chdir(operatorDir);
   const config = loadConfig(process.env, pkg.version);
   const app = await buildApp({ config });
-  app.log.info({ config: redactConfig(config) }, 'configuration');
+  const dataDirPath = config.dataDir === ':memory:' ? config.dataDir : resolve(config.dataDir);
+  app.log.info({ config: redactConfig(config), dataDirPath }, 'configuration');
   const drain = new HttpDrain(app.server);
   let closing = false;
   // The requests in flight are answered before the store closes (see runtime/drain.ts); the

@@ -1,8 +1,7 @@
 // The Node.js flags `npm start` runs the correlator with, read from its start script, so every
 // bench process runs the code the way the product does and the flags are written in one place.
 import { readFileSync } from 'node:fs';
-
-const START_SCRIPT = 'start:built';
+import { START_SCRIPT } from '../../src/runtime/operator-directory.js';
 
 /** The `--` options before the script in `package.json`'s start script. */
 export function serverNodeFlags(packageJsonPath: URL = new URL('../../package.json', import.meta.url)): string[] {
