@@ -19,7 +19,7 @@ import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
-import { OverloadGuard } from './api/overload.js';
+import { OverloadGuard, uploadTimedOut } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
 import { circuitRoutes } from './api/routes/circuits.js';
 import { correlationRoutes } from './api/routes/correlations.js';
@@ -404,10 +404,12 @@ function sendError(
     metrics.overloadRefusals.inc({ reason: code });
   }
   const ingestSignal = request.routeOptions.config?.ingestSignal;
-  if (ingestSignal) metrics.ingestRequests.inc({ signal: ingestSignal, outcome: String(status) });
+  // The answer the client got: an upload cut at REQUEST_TIMEOUT_MS was answered 408 on its socket.
+  const outcome = String(uploadTimedOut(request.raw) ? 408 : status);
+  if (ingestSignal) metrics.ingestRequests.inc({ signal: ingestSignal, outcome });
   const signal = request.routeOptions.config?.otlpSignal;
   if (signal) {
-    metrics.ingestRequests.inc({ signal, outcome: String(status) });
+    metrics.ingestRequests.inc({ signal, outcome });
     const encoding = requestEncoding(request) ?? 'json';
     reply
       .code(status)

@@ -1,6 +1,7 @@
 // Protects the process: more concurrent ingest requests than configured get 429, a stalled event
 // loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES get 503, all with
 // Retry-After so OTLP clients back off.
+import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
@@ -120,9 +121,21 @@ const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: cl
  * its body, so the rest of it is not waited for. A client that does not read the answer either
  * is cut a second later.
  */
+/**
+ * Requests whose upload was cut at REQUEST_TIMEOUT_MS, answered 408 on the socket: the error the
+ * cut body then raises is counted as that 408, not as the 400 it would otherwise be.
+ */
+const timedOut = new WeakSet<IncomingMessage>();
+
+/** Whether `raw`'s upload was cut at the request timeout (its client was answered 408). */
+export function uploadTimedOut(raw: IncomingMessage): boolean {
+  return timedOut.has(raw);
+}
+
 function dropStalledUpload(request: FastifyRequest, reply: FastifyReply): void {
   const socket = request.raw.socket;
   if (socket.destroyed) return;
+  timedOut.add(request.raw);
   request.log.info({ url: request.url }, 'request body not received within REQUEST_TIMEOUT_MS; connection closed');
   if (reply.raw.headersSent || !socket.writable) {
     socket.destroy();

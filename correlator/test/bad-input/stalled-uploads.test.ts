@@ -81,6 +81,11 @@ test('REQUEST_TIMEOUT_MS: uploads that stall or trickle are dropped at the timeo
     assert.ok(s.received() === '' || s.received().startsWith('HTTP/1.1 408'), `upload ${i} was answered 408 or not at all: ${JSON.stringify(s.received().slice(0, 80))}`);
   }
   await until(async () => ((await counterTotal(url, 'ingest_requests_in_flight')) === 0 ? true : null), 'the slots are given back');
+  // Counted as the 408 the clients were answered, not as the 400 the cut body raised (found by a review).
+  const answered408 = stalled.filter(s => s.received().startsWith('HTTP/1.1 408')).length;
+  assert.ok(answered408 > 0, 'at least one stalled upload was answered 408');
+  assert.equal(await counterTotal(url, 'otlp_ingest_requests_total', /outcome="408"/), answered408);
+  assert.equal(await counterTotal(url, 'otlp_ingest_requests_total', /outcome="400"/), 0);
   assert.equal(await send(), 200, 'once they are dropped, a sender is taken');
 
   // An upload that pauses but is complete within the timeout is taken whole.
