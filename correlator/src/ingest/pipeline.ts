@@ -10,6 +10,7 @@ import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
 import type { DerivedWrites } from '../store/derived-writes.js';
 import type { IngestOutcome, Store } from '../store/store.js';
+import { repeatedSpanCount, repeatedSpansWarning } from './repeated-spans.js';
 import { timeWarnings, type TimeBounds } from './time-warnings.js';
 
 export interface IngestResult {
@@ -76,7 +77,9 @@ export class IngestPipeline {
   // The derive functions are the instance's: one made here would share this frame's context,
   // which holds the batch, and storeItems keeps it until the commit.
   private storeSpans(batch: DecodedTraceBatch, source: IngestSource = 'client'): Promise<IngestResult> {
-    const warnings = this.timeBounds ? timeWarnings(batch.spans, spanStart, spanEnd, 'span(s)', this.now(), this.timeBounds) : NO_WARNINGS;
+    const dated = this.timeBounds ? timeWarnings(batch.spans, spanStart, spanEnd, 'span(s)', this.now(), this.timeBounds) : NO_WARNINGS;
+    const repeats = repeatedSpanCount(batch.spans);
+    const warnings = repeats > 0 ? [repeatedSpansWarning(repeats), ...dated] : dated;
     return this.storeItems('traces', batch, derive => this.store.ingestSpans(batch.spans, derive, this.now()), this.deriveSpans, source, warnings);
   }
 

@@ -1,0 +1,48 @@
+// A span repeating the ids of an earlier span of the same request is not stored, and was dropped
+// with a bare 200 (found by a black-box review); now the answer says so. Across requests a repeat
+// is a retry, answered as stored without a word.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
+import { repeatedSpanCount } from '../../src/ingest/repeated-spans.js';
+import { buildTestApp } from './app-fixture.js';
+
+test('counts the spans that repeat an earlier one of the list', () => {
+  const span = (traceId: string, spanId: string) => ({ traceId, spanId });
+  const cases: [what: string, spans: { traceId: string; spanId: string }[], repeats: number][] = [
+    ['none', [], 0],
+    ['one span', [span('a', '1')], 0],
+    ['distinct ids', [span('a', '1'), span('a', '2'), span('b', '1')], 0],
+    ['a span sent twice', [span('a', '1'), span('a', '1')], 1],
+    ['three copies and another pair', [span('a', '1'), span('b', '2'), span('a', '1'), span('b', '2'), span('a', '1')], 3],
+  ];
+  for (const [what, spans, repeats] of cases) assert.equal(repeatedSpanCount(spans), repeats, what);
+});
+
+test('a request holding a span twice is answered with a warning, and the span stored once', async t => {
+  const app = await buildTestApp(t);
+  const now = Date.now();
+  const [trace] = await buildTraces([
+    { service: 'beorn', spans: [{ name: 'twice', startMs: now - 5_000, endMs: now - 4_000, attributes: { circuit_id: 'CKT-TWICE' } }] },
+  ]);
+  const body = tracesProtobuf(trace!.spans);
+  // Two requests in one body: protobuf concatenation appends the second's resourceSpans.
+  const post = (payload: Buffer) => app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload });
+  const res = await post(Buffer.concat([body, body]));
+  assert.equal(res.statusCode, 200, res.body);
+  const { partialSuccess } = otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as {
+    partialSuccess?: { rejectedSpans?: string; errorMessage: string };
+  };
+  assert.equal(partialSuccess?.rejectedSpans ?? '0', '0');
+  assert.equal(
+    partialSuccess?.errorMessage,
+    '1 span(s) repeat the trace and span id of an earlier span of this request: only the first of each id is stored',
+  );
+  const detail = (await app.inject('/api/circuits/CKT-TWICE')).json() as { summary: { spanCount: number } };
+  assert.equal(detail.summary.spanCount, 1);
+  // The same span again in a request of its own is a retry: no warning.
+  const retry = await post(body);
+  assert.equal(retry.statusCode, 200);
+  assert.equal(retry.rawPayload.length, 0, 'an empty ExportTraceServiceResponse');
+});
