@@ -222,6 +222,15 @@ export class CorrelationEngine {
     };
   }
 
+  /**
+   * Evicts the oldest traces and key groups until `fraction` of each is left, counted as
+   * evictions; called between batches, when the heap runs short (runtime/heap-pressure.ts).
+   */
+  shrink(fraction: number): void {
+    this.traces.shrinkTo(Math.floor(this.traces.size * fraction));
+    this.groups.shrinkTo(Math.floor(this.groups.size * fraction));
+  }
+
   /** Seeds hot state directly (benchmarks pre-fill it to a given size). */
   warm(traces: readonly TraceState[]): void {
     for (const t of traces) this.traces.set(t.traceId, t);

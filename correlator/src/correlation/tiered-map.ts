@@ -114,6 +114,14 @@ export class TieredMap<V> {
     }
   }
 
+  /**
+   * Evicts the oldest entries until at most `size` are left, counted as evictions. Only between
+   * batches (no entry handed out since the last settle()): heap pressure calls it from a timer.
+   */
+  shrinkTo(size: number): void {
+    while (this.size > size) this.evictOldest();
+  }
+
   private evictOldest(): void {
     const key = this.encoded.oldestKey();
     if (key !== undefined) {

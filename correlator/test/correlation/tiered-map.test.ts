@@ -101,6 +101,20 @@ describe('TieredMap', () => {
     assert.equal(m.evictions, 5);
   });
 
+  it('shrinkTo() evicts the oldest entries, live or encoded, and counts them', () => {
+    const m = new TieredMap<Box>(100, 3, codec);
+    for (let i = 0; i < 10; i++) m.set(`k${i}`, { n: i });
+    m.settle();
+    m.shrinkTo(4);
+    assert.equal(m.size, 4);
+    assert.equal(m.evictions, 6);
+    assert.deepEqual([...Array(10).keys()].filter(i => m.has(`k${i}`)), [6, 7, 8, 9], 'the newest four are kept');
+    assert.equal(m.get('k6')?.n, 6, 'an encoded survivor still decodes');
+    m.shrinkTo(0);
+    assert.equal(m.size, 0);
+    assert.equal(m.evictions, 10);
+  });
+
   it('keeps only the newest entries live and encodes the rest at settle()', () => {
     const m = new TieredMap<Box>(10, 2, codec);
     for (let i = 0; i < 6; i++) m.set(`k${i}`, { n: i });
