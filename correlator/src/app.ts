@@ -29,7 +29,8 @@ import { systemRoutes } from './api/routes/system.js';
 import { traceRoutes } from './api/routes/traces.js';
 import type { Config } from './config/config.js';
 import { correlatingKeys } from './config/key-defaults.js';
-import { CorrelationEngine } from './correlation/engine.js';
+import { CorrelationEngine, DEFAULT_LIVE_ENTRIES } from './correlation/engine.js';
+import { hotStateBudget } from './correlation/hot-state-budget.js';
 import { QueueFullLog } from './export/queue-full-log.js';
 import { TempoExporter } from './export/tempo-exporter.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -42,6 +43,8 @@ import { dataDirRefusal } from './store/sqlite/open-refusal.js';
 import { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
+import { processOldGenerationLimit } from './runtime/heap-limit.js';
+import { HEAP_MARKS, HeapPressure } from './runtime/heap-pressure.js';
 
 export interface AppOptions {
   config: Readonly<Config>;
@@ -55,6 +58,8 @@ export interface AppOptions {
   adjustStoreConnection?: SqliteStoreOptions['adjustConnection'];
   /** For tests: how often a store that takes no writes tries one. */
   storeWriteProbeMs?: number;
+  /** For tests: the old generation's limit, instead of this process's (runtime/heap-limit.ts). */
+  heapLimitBytes?: number;
 }
 
 export interface CorrelatorHandles {
@@ -158,11 +163,20 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
       `the bytes of ${repaired.lostSpans} stored spans were missing from their segment files (a power cut or system crash, or STORE_REBUILD_LOST_SPANS); ` +
         `they are kept with their ids, parents, times, kind and status, named "${LOST_SPAN_NAME}" and marked ${LOST_SPAN_ATTRIBUTE}=true`,
     );
+  const heapLimitBytes = opts.heapLimitBytes ?? processOldGenerationLimit();
+  const hotState = hotStateBudget(
+    { traces: config.limits.maxTrackedTraces, keys: config.limits.maxTrackedKeys, liveEntries: DEFAULT_LIVE_ENTRIES },
+    heapLimitBytes,
+  );
+  if (hotState.lowered) logHotStateLowered(app, hotState, heapLimitBytes, config.limits);
+  metrics.hotStateLimit.set({ kind: 'traces' }, hotState.bounds.traces);
+  metrics.hotStateLimit.set({ kind: 'keys' }, hotState.bounds.keys);
   const engine = new CorrelationEngine(
     {
       windowMs: config.correlationWindowSeconds * 1000,
-      maxTrackedTraces: config.limits.maxTrackedTraces,
-      maxTrackedKeys: config.limits.maxTrackedKeys,
+      maxTrackedTraces: hotState.bounds.traces,
+      maxTrackedKeys: hotState.bounds.keys,
+      liveEntries: hotState.bounds.liveEntries,
       maxTracesPerCircuit: config.limits.maxTracesPerCircuit,
       bridgeKeys: config.keys.bridgeKeys,
       correlationKeys: config.keys.correlationKeys,
@@ -172,11 +186,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   );
   const rules = keyRulesFromConfig(config);
   const pipeline = new IngestPipeline(store, engine, metrics, rules, now, { retentionDays: config.retentionDays });
+  const heapPressure = watchHeap(app, engine, metrics, heapLimitBytes);
   const guard = new OverloadGuard(
     config.limits.maxInflightRequests,
     config.limits.maxEventLoopDelayMs,
     config.limits.maxInflightBytes,
     config.limits.requestTimeoutMs,
+    heapPressure,
   );
   const exporter = config.tempo.endpoint
     ? new TempoExporter({
@@ -359,12 +375,57 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     await exporter?.stop();
     await renderWorkers?.close();
     guard.close();
+    heapPressure.close();
     await store.close();
     // prom-client's default GC metric observes GC for the life of the process and keeps its
     // registry: emptied, the registry no longer holds this app's metrics and what their collect
     // callbacks close over (the store, the MDSO catalogue), which every app built and closed in
     // one process (tests, the fuzz harness) kept, about 3 MB each.
     metrics.registry.clear();
+  });
+}
+
+const MiB = 2 ** 20;
+
+function logHotStateLowered(app: FastifyInstance, budget: ReturnType<typeof hotStateBudget>, heapLimitBytes: number, limits: Config['limits']): void {
+  const { traces, keys } = budget.bounds;
+  const heapNeededMiB = Math.ceil(((budget.neededBytes / budget.budgetBytes) * heapLimitBytes) / MiB);
+  app.log.warn(
+    { maxTrackedTraces: limits.maxTrackedTraces, maxTrackedKeys: limits.maxTrackedKeys, trackedTraces: traces, trackedKeys: keys, heapLimitBytes },
+    `the heap is too small for hot state as configured: MAX_TRACKED_TRACES=${limits.maxTrackedTraces} and ` +
+      `MAX_TRACKED_KEYS=${limits.maxTrackedKeys} need ~${Math.ceil(budget.neededBytes / MiB)} MiB, over the ` +
+      `${Math.round(budget.budgetBytes / MiB)} MiB hot state may take of the ${Math.round(heapLimitBytes / MiB)} MiB heap, so at most ` +
+      `${traces} traces and ${keys} keys are tracked (hot_state_limit in /metrics); to track them all, start node with ` +
+      `--max-old-space-size=${heapNeededMiB} or more (e.g. in NODE_OPTIONS)`,
+  );
+}
+
+/**
+ * Refuses ingest while the heap is nearly full (through the OverloadGuard), and makes room:
+ * hot state drops its oldest half each time, which the store gives back when a trace comes again.
+ */
+function watchHeap(app: FastifyInstance, engine: CorrelationEngine, metrics: CoreMetrics, limitBytes: number): HeapPressure {
+  const mib = (n: number) => Math.round(n / MiB);
+  let warned = false;
+  return new HeapPressure({
+    limitBytes,
+    onPressure: ({ usedBytes }) => {
+      const before = engine.stats();
+      engine.shrink(0.5);
+      const after = engine.stats();
+      metrics.heapPressure.set(1);
+      const evicted = { traces: before.trackedTraces - after.trackedTraces, keys: before.trackedKeys - after.trackedKeys };
+      const line = `the heap is nearly full (${mib(usedBytes)} of ${mib(limitBytes)} MiB in use after garbage collection): ingest is refused with 503 ` +
+        `until it is below ${Math.round(HEAP_MARKS.low * 100)}%; hot state evicted its oldest ${evicted.traces} traces and ${evicted.keys} keys`;
+      if (warned) app.log.debug({ heapUsedBytes: usedBytes, evicted }, line);
+      else app.log.warn({ heapUsedBytes: usedBytes, heapLimitBytes: limitBytes, evicted }, line);
+      warned = true;
+    },
+    onRelief: ({ usedBytes }) => {
+      warned = false;
+      metrics.heapPressure.set(0);
+      app.log.info({ heapUsedBytes: usedBytes, heapLimitBytes: limitBytes }, `the heap is below ${Math.round(HEAP_MARKS.low * 100)}% again (${mib(usedBytes)} of ${mib(limitBytes)} MiB): ingest is taken again`);
+    },
   });
 }
 

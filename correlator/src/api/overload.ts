@@ -1,9 +1,10 @@
 // Protects the process: more concurrent ingest requests than configured get 429, a stalled event
-// loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES get 503, all with
-// Retry-After so OTLP clients back off.
+// loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES get 503, a nearly full
+// heap (runtime/heap-pressure.ts) gets 503, all with Retry-After so OTLP clients back off.
 import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
 
@@ -22,6 +23,8 @@ export class OverloadGuard {
     maxInflightBytes = Number.POSITIVE_INFINITY,
     /** REQUEST_TIMEOUT_MS: an admitted request whose body has not all arrived by then is dropped. */
     private readonly requestTimeoutMs = 0,
+    /** While it is active, ingest is refused. */
+    private readonly heap: Pick<HeapPressure, 'active' | 'reading' | 'marksInUse'> | null = null,
   ) {
     this.bodyBytes = new InflightBodyBytes(maxInflightBytes);
     this.loop = monitorEventLoopDelay({ resolution: 20 });
@@ -44,6 +47,7 @@ export class OverloadGuard {
         5,
       );
     }
+    if (this.heap?.active) throw heapRefusal(this.heap);
     this.inflight++;
   }
 
@@ -109,6 +113,17 @@ export class OverloadGuard {
     clearInterval(this.checker);
     this.loop.disable();
   }
+}
+
+/** Names the figures, so an operator sees whether to raise the heap (--max-old-space-size). */
+function heapRefusal(heap: Pick<HeapPressure, 'reading' | 'marksInUse'>) {
+  const { usedBytes, limitBytes } = heap.reading;
+  const mib = (n: number) => Math.round(n / 2 ** 20);
+  return errors.unavailable(
+    `the correlator's heap is nearly full (${mib(usedBytes)} of the ${mib(limitBytes)} MiB it may hold in use after ` +
+      `garbage collection; ingest is taken again below ${Math.round(heap.marksInUse.low * 100)}%); retry shortly`,
+    5,
+  );
 }
 
 /** How often the event loop's delays are judged, each time on what was measured since the last. */

@@ -37,7 +37,7 @@ import { addService } from './service-list.js';
  * (tiered-map.ts). Several batches' worth of new traces: data for a trace mostly arrives within a
  * few batches, and a trace read back from the encoded tier costs one decode per batch.
  */
-const DEFAULT_LIVE_ENTRIES = 8192;
+export const DEFAULT_LIVE_ENTRIES = 8192;
 
 /** Reads state the hot maps no longer (or not yet) hold: after a restart or an eviction. */
 export interface StateLoader {

@@ -17,6 +17,8 @@ export interface CoreMetrics {
   exportQueueDepth: Gauge;
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
+  hotStateLimit: Gauge<'kind'>;
+  heapPressure: Gauge;
   correlationRefusals: Counter;
   overloadRefusals: Counter<'reason'>;
   ingestInflight: Gauge;
@@ -112,6 +114,19 @@ export function createCoreMetrics(): CoreMetrics {
       name: 'hot_state_entries',
       help: 'Entries held in memory for correlation, by kind (traces, keys)',
       labelNames: ['kind'],
+      registers: r,
+    }),
+    hotStateLimit: new Gauge({
+      name: 'hot_state_limit',
+      help:
+        'Entries held in memory for correlation at most, by kind: MAX_TRACKED_TRACES and MAX_TRACKED_KEYS, ' +
+        'or less when the heap (--max-old-space-size) cannot hold them',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    heapPressure: new Gauge({
+      name: 'heap_pressure',
+      help: '1 while a nearly full heap has ingest refused with 503 (over 85% of the old generation in use after a full GC)',
       registers: r,
     }),
     hotStateEvictions: new Counter({

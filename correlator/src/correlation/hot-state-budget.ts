@@ -1,0 +1,89 @@
+// Hot state's bounds as the heap allows them. MAX_TRACKED_TRACES and MAX_TRACKED_KEYS count
+// entries, not bytes: at their defaults hot state needs ~180 MiB of heap, and a correlator started
+// with --max-old-space-size=128 died of "Reached heap limit" at 283k traces, never having evicted
+// one. The bounds are lowered, together, to what fits a share of the old generation; the rest is
+// left for the app itself (~30 MiB) and the requests in flight. With half, a 128 MiB heap whose
+// hot state was full to the bounds had 110 MiB in use after a collection, under 4 clients sending
+// 9,000 spans a request: past the high mark of runtime/heap-pressure.ts.
+//
+// What an entry costs was measured on realistic traces (bench payloads, Node 20, 2026-12-07):
+// a live trace or key group (tiered-map.ts) ~2.0 KiB; an encoded one only its key and a Map slot
+// on the heap, ~95 B for a trace and ~125 B for a key group, up to a third more just after a
+// Map's table doubled. The costs below round those up.
+
+export interface HotStateBounds {
+  traces: number;
+  keys: number;
+  /** Traces, and key groups, kept as live objects between batches (tiered-map.ts). */
+  liveEntries: number;
+}
+
+export interface HotStateCosts {
+  liveTrace: number;
+  liveKey: number;
+  trace: number;
+  key: number;
+}
+
+export const HOT_STATE_COSTS: HotStateCosts = {
+  liveTrace: 2100,
+  liveKey: 2100,
+  trace: 128,
+  key: 160,
+};
+/** The share of the old generation hot state may take. */
+export const HOT_STATE_HEAP_SHARE = 0.4;
+/** The least either bound is lowered to: MAX_TRACKED_TRACES's and MAX_TRACKED_KEYS's own minimum. */
+const MIN_TRACKED = 100;
+const MIN_LIVE = 256;
+
+export interface HotStateBudget {
+  bounds: HotStateBounds;
+  /** What the configured bounds would take, in bytes of heap. */
+  neededBytes: number;
+  /** The share of the old generation hot state may take. */
+  budgetBytes: number;
+  lowered: boolean;
+}
+
+/** Bytes of heap hot state takes when full to these bounds. */
+export function hotStateHeapBytes(
+  b: HotStateBounds,
+  costs: HotStateCosts = HOT_STATE_COSTS,
+): number {
+  const liveTraces = Math.min(b.liveEntries, b.traces);
+  const liveKeys = Math.min(b.liveEntries, b.keys);
+  return (
+    liveTraces * costs.liveTrace +
+    liveKeys * costs.liveKey +
+    b.traces * costs.trace +
+    b.keys * costs.key
+  );
+}
+
+/** The configured bounds, or all three scaled down by one factor to fit the share of the heap. */
+export function hotStateBudget(
+  configured: HotStateBounds,
+  oldGenerationBytes: number,
+  share = HOT_STATE_HEAP_SHARE,
+  costs: HotStateCosts = HOT_STATE_COSTS,
+): HotStateBudget {
+  const budgetBytes = Math.floor(oldGenerationBytes * share);
+  const neededBytes = hotStateHeapBytes(configured, costs);
+  if (neededBytes <= budgetBytes)
+    return { bounds: configured, neededBytes, budgetBytes, lowered: false };
+  // Scaling every bound by f scales the bytes by f (min(f·a, f·b) = f·min(a, b)), so one factor
+  // brings them within budget; the floors may keep a tiny heap over it.
+  const f = budgetBytes / neededBytes;
+  const scale = (n: number, least: number) => Math.min(n, Math.max(least, Math.floor(n * f)));
+  return {
+    bounds: {
+      traces: scale(configured.traces, MIN_TRACKED),
+      keys: scale(configured.keys, MIN_TRACKED),
+      liveEntries: scale(configured.liveEntries, MIN_LIVE),
+    },
+    neededBytes,
+    budgetBytes,
+    lowered: true,
+  };
+}
