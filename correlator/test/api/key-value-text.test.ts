@@ -7,16 +7,21 @@ import type { CircuitListResponse, LogBatchResponse } from '@correlation-station
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
-test('white space around a key value is dropped, in span attributes, batch fields and log text', async t => {
-  const app = await buildTestApp(t);
-  const at = Date.now() - 60_000;
+/** One beorn span a trace, each naming one of `circuitIds`, a millisecond apart from `at`. */
+async function postBeornSpans(app: Awaited<ReturnType<typeof buildTestApp>>, at: number, circuitIds: string[]): Promise<void> {
   const traces = await buildTraces(
-    ['WSX1', ' WSX1', 'WSX1 ', '\u00a0WSX1', 'WSX1\t'].map((circuit_id, i) => ({
+    circuitIds.map((circuit_id, i) => ({
       service: 'beorn',
       spans: [{ name: `s${i}`, startMs: at + i, endMs: at + i + 1, attributes: { circuit_id } }],
     })),
   );
   await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
+}
+
+test('white space around a key value is dropped, in span attributes, batch fields and log text', async t => {
+  const app = await buildTestApp(t);
+  const at = Date.now() - 60_000;
+  await postBeornSpans(app, at, ['WSX1', ' WSX1', 'WSX1 ', '\u00a0WSX1', 'WSX1\t']);
   const batch = await app.inject({
     method: 'POST',
     url: '/api/logs',
@@ -41,13 +46,7 @@ test('white space around a key value is dropped, in span attributes, batch field
 test('"." and ".." are no key values: a URL cannot name them, so such a circuit could be listed and not opened', async t => {
   const app = await buildTestApp(t);
   const at = Date.now() - 60_000;
-  const traces = await buildTraces(
-    ['..', '.', '...', 'DOT.1'].map((circuit_id, i) => ({
-      service: 'beorn',
-      spans: [{ name: `s${i}`, startMs: at + i, endMs: at + i + 1, attributes: { circuit_id } }],
-    })),
-  );
-  await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
+  await postBeornSpans(app, at, ['..', '.', '...', 'DOT.1']);
   const batch = await app.inject({
     method: 'POST',
     url: '/api/logs',
