@@ -8,7 +8,11 @@ export const LogBatchRecord = Type.Object({
       'RFC 3339 time of the record: after 2000-01-01T00:00:00Z (to the microsecond; at or before it is a clock ' +
       "not yet set) and at most a day ahead of the server's clock, or the record is rejected (errors)",
   }),
-  severity: Type.Optional(Type.String({ maxLength: 32 })),
+  severity: Type.Optional(
+    Type.String({
+      description: "The record's severity as text (ERROR, warning, crit...); over MAX_NAME_BYTES (4096) UTF-8 bytes rejects the record",
+    }),
+  ),
   message: Type.String(),
   trace_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
   span_id: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{16}$' })),

@@ -14,7 +14,7 @@ export class CorrelatorError extends Error {
 
 export const errors = {
   badTime: (param: string, value: string) =>
-    new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is no time: give epoch seconds (10 digits), milliseconds (13), nanoseconds (19) or RFC 3339`),
+    new CorrelatorError('CORR_ERR_BAD_TIME', 400, `${param} "${value}" is no time: give epoch seconds (up to 10 digits), milliseconds (11 to 15), nanoseconds (19) or RFC 3339`),
   badSeverity: (param: string, value: string) =>
     new CorrelatorError(
       'CORR_ERR_BAD_SEVERITY',
