@@ -18,7 +18,6 @@
 // An ingest request's body counts against MAX_INFLIGHT_BYTES as it goes (inflight-body-bytes.ts):
 // each compressed chunk as it arrives, each inflated one before it is handed on. The inflated
 // bytes are what a bomb costs: 64 MiB each, held by fastify's reader until the limit was reached.
-import type { IncomingMessage } from 'node:http';
 import { Readable, type Transform } from 'node:stream';
 import {
   constants,
@@ -31,10 +30,9 @@ import {
   type ZlibOptions,
 } from 'node:zlib';
 import { errorCodes, type FastifyRequest } from 'fastify';
+import { holdBodyReader } from './body-readers.js';
 import { errors } from './errors.js';
 import { bodyBytesHoldOf, type BodyBytesHold } from './inflight-body-bytes.js';
-
-const bodies = new WeakMap<IncomingMessage, InflatingBody>();
 
 /**
  * Output step of an inflate call or of the streaming inflater: a 337 KiB batch takes two steps.
@@ -75,16 +73,8 @@ export async function decompressBody(
     declaredLength: Number(request.headers['content-length']),
     hold: bodyBytesHoldOf(request.raw),
   });
-  bodies.set(request.raw, body);
+  holdBodyReader(request.raw, body);
   return body;
-}
-
-/** Stops reading a body whose rest will only be thrown away, and frees what it held. */
-export function abandonDecompression(raw: IncomingMessage): void {
-  const body = bodies.get(raw);
-  if (!body) return;
-  bodies.delete(raw);
-  body.destroy();
 }
 
 interface InflatingBodyOptions {

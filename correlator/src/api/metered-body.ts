@@ -1,28 +1,18 @@
 // An uncompressed chunked ingest body, counted against MAX_INFLIGHT_BYTES as it arrives. A body
 // with a Content-Length was counted in full when admitted, and a compressed one is counted by its
 // inflater (body-decompression.ts); a chunked one says nothing of its size until it has all come.
-import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
+import { holdBodyReader } from './body-readers.js';
 import { bodyBytesHoldOf, type BodyBytesHold } from './inflight-body-bytes.js';
-
-const metered = new WeakMap<IncomingMessage, MeteredBody>();
 
 /** The body fastify's reader should read: `payload` itself unless its bytes must be counted. */
 export function meteredBody(request: FastifyRequest, payload: Readable): Readable {
   const hold = bodyBytesHoldOf(request.raw);
   if (!hold || request.headers['content-length'] !== undefined) return payload;
   const body = new MeteredBody(payload, hold);
-  metered.set(request.raw, body);
+  holdBodyReader(request.raw, body);
   return body;
-}
-
-/** Stops counting and reading a body whose rest will only be thrown away. */
-export function abandonMetering(raw: IncomingMessage): void {
-  const body = metered.get(raw);
-  if (!body) return;
-  metered.delete(raw);
-  body.destroy();
 }
 
 class MeteredBody extends Readable {

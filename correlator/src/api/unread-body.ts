@@ -6,8 +6,7 @@
 // the body is read and thrown away for a bounded time and amount: long enough for the client to
 // read the answer and stop, short enough that a client that never stops cannot hold us.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { abandonDecompression } from './body-decompression.js';
-import { abandonMetering } from './metered-body.js';
+import { abandonBodyReader } from './body-readers.js';
 
 export interface LingerBounds {
   /** Longest wait for the client to finish or stop sending. */
@@ -28,8 +27,7 @@ export function discardUnreadBody(
 ): void {
   const raw = request.raw;
   if (raw.complete || raw.readableEnded || raw.destroyed) return;
-  abandonDecompression(raw);
-  abandonMetering(raw);
+  abandonBodyReader(raw);
   // fastify asks for `Connection: close` after a parser error, and node would then close the
   // socket as soon as the answer is written: exactly the reset this module exists to avoid.
   reply.removeHeader('connection');

@@ -9,8 +9,8 @@ import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promi
 import { describe, it } from 'node:test';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyRequest } from 'fastify';
+import { abandonBodyReader } from '../../src/api/body-readers.js';
 import {
-  abandonDecompression,
   decompressBody,
   SYNC_INFLATE_MAX_BYTES,
 } from '../../src/api/body-decompression.js';
@@ -308,7 +308,7 @@ describe('decompressBody', () => {
     await nextTurn();
     source.write(gz.subarray(0, 100));
     await nextTurn();
-    abandonDecompression(source as unknown as IncomingMessage);
+    abandonBodyReader(source as unknown as IncomingMessage);
     assert.equal(source.listenerCount('data'), 0, 'no listener left on the source');
     assert.ok(decoded.destroyed, 'the decoded stream is destroyed');
   });
@@ -409,7 +409,7 @@ describe('decompressBody', () => {
       source.write(bigGz.subarray(0, bigGz.length - 1000));
       await nextTurn();
       assert.equal(decoded.inflatingOn, 'thread pool');
-      abandonDecompression(source as unknown as IncomingMessage);
+      abandonBodyReader(source as unknown as IncomingMessage);
       assert.equal(source.listenerCount('data'), 0, 'no listener left on the source');
       assert.ok(decoded.destroyed, 'the decoded stream is destroyed');
     });
