@@ -31,7 +31,6 @@ import type { Config } from './config/config.js';
 import { correlatingKeys } from './config/key-defaults.js';
 import { CorrelationEngine, DEFAULT_LIVE_ENTRIES } from './correlation/engine.js';
 import { hotStateBudget } from './correlation/hot-state-budget.js';
-import { QueueFullLog } from './export/queue-full-log.js';
 import { TempoExporter } from './export/tempo-exporter.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
@@ -42,6 +41,7 @@ import { rpcStatus } from './otlp/responses.js';
 import { dataDirRefusal } from './store/sqlite/open-refusal.js';
 import { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
+import { LogGate } from './runtime/log-gate.js';
 import { RetentionSweeper } from './runtime/retention-sweeper.js';
 import { processOldGenerationLimit } from './runtime/heap-limit.js';
 import { HEAP_MARKS, HeapPressure } from './runtime/heap-pressure.js';
@@ -120,7 +120,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   const now = opts.now ?? Date.now;
   const startedAtMs = Date.now();
   const metrics = createCoreMetrics();
-  const queueFullLog = new QueueFullLog(app.log, config.tempo.queueMax);
+  const queueFullLog = new LogGate(QUEUE_FULL_LOG_INTERVAL_MS);
   const store = openStore(config.dataDir, () =>
     new SqliteStore({
       dataDir: config.dataDir,
@@ -133,7 +133,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
         : null,
       onExportDropped: n => {
         metrics.exportDropped.inc({ reason: 'queue_full' }, n);
-        queueFullLog.dropped(n);
+        // Only counted, an operator reading the log of a Tempo outage never learned spans were lost.
+        const before = queueFullLog.pass(Date.now(), n);
+        if (before !== null) {
+          app.log.warn(
+            { dropped: before + n, exportQueueMax: config.tempo.queueMax },
+            'bridge export queue full (EXPORT_QUEUE_MAX): the oldest bridges were dropped and will not reach Tempo',
+          );
+        }
       },
       onCheckpointError: e => app.log.error({ err: e }, 'WAL checkpoint worker failed; falling back to in-line checkpoints'),
       writerThread: config.limits.storeWriterThread,
@@ -386,6 +393,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 }
 
 const MiB = 2 ** 20;
+
+/** At most one line a minute of bridges dropped from a full export queue. */
+const QUEUE_FULL_LOG_INTERVAL_MS = 60_000;
 
 function logHotStateLowered(app: FastifyInstance, budget: ReturnType<typeof hotStateBudget>, heapLimitBytes: number, limits: Config['limits']): void {
   const { traces, keys } = budget.bounds;

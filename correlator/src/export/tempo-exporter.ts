@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import type { ExportItem, Store } from '../store/store.js';
 import { otlpTypes } from '../otlp/schema.js';
+import { LogGate } from '../runtime/log-gate.js';
 import { attemptSignal } from './attempt-signal.js';
 import { buildTraceExport } from './otlp-request-builder.js';
 import { SentCopies, bytesDigest } from './sent-copies.js';
@@ -109,8 +110,7 @@ export class TempoExporter {
   private refusalsInARow = 0;
   /** When the first failure since the last success happened, for the recovery message. */
   private failingSinceMs: number | null = null;
-  private refusalLoggedAtMs = -Infinity;
-  private refusalsNotLogged = 0;
+  private readonly refusalLog = new LogGate(REFUSAL_LOG_INTERVAL_MS);
   private readonly url: string;
   /** Aborts the request in flight on stop: a hanging endpoint held shutdown for its whole timeout. */
   private abort = new AbortController();
@@ -229,8 +229,7 @@ export class TempoExporter {
       this.pausedUntilMs = 0;
       this.refusalsInARow = 0;
       this.failingSinceMs = null;
-      this.refusalLoggedAtMs = -Infinity;
-      this.refusalsNotLogged = 0;
+      this.refusalLog.reset();
       return 'sent';
     }
     if (RETRYABLE.has(res.status)) {
@@ -238,7 +237,8 @@ export class TempoExporter {
       const retryAfter = res.headers.get('retry-after');
       const untilMs = now + backoffMs(attempts, retryAfter, now);
       this.pause(refs, `HTTP ${res.status}`, now, untilMs);
-      if (now - this.refusalLoggedAtMs >= REFUSAL_LOG_INTERVAL_MS) {
+      const refusalsNotLogged = this.refusalLog.pass(now);
+      if (refusalsNotLogged !== null) {
         logger.warn(
           {
             status: res.status,
@@ -246,14 +246,10 @@ export class TempoExporter {
             spans: refs.length,
             retryInSeconds: Math.round((untilMs - now) / 1000),
             failingSince: new Date(this.failingSinceMs!).toISOString(),
-            refusalsNotLogged: this.refusalsNotLogged,
+            refusalsNotLogged,
           },
           'bridge export refused by the endpoint for now; will retry',
         );
-        this.refusalLoggedAtMs = now;
-        this.refusalsNotLogged = 0;
-      } else {
-        this.refusalsNotLogged++;
       }
       return 'failed';
     }
