@@ -1,6 +1,6 @@
 // The only module that reads process.env. Everything is validated here, once, at start-up: an
 // invalid value stops the process with a message naming the setting, never a surprise later.
-import { accessSync, constants as fsConstants, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { BUSINESS_KEY_NAMES, type BusinessKeyName } from '@correlation-station/api-schema';
@@ -397,11 +397,10 @@ function dataDirSetting(env: Env): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      const link = danglingLink(resolve(v));
-      if (link) {
-        throw new ConfigError('DATA_DIR', `"${v}" cannot be created: ${link.path} is a symbolic link to ${link.target}, which does not exist (a volume not mounted?)`);
+      const { path: parent, danglingTarget } = nearestOnDisk(resolve(v));
+      if (danglingTarget !== null) {
+        throw new ConfigError('DATA_DIR', `"${v}" cannot be created: ${parent} is a symbolic link to ${danglingTarget}, which does not exist (a volume not mounted?)`);
       }
-      const parent = nearestExisting(resolve(v));
       if (!writable(parent))
         throw new ConfigError('DATA_DIR', `"${v}" does not exist and cannot be created: ${parent} is not writable by this process (${processUser()})`);
       return v;
@@ -423,35 +422,22 @@ function writable(dir: string): boolean {
   }
 }
 
-function nearestExisting(path: string): string {
-  for (let dir = path; ; dir = dirname(dir)) {
-    try {
-      statSync(dir);
-      return dir;
-    } catch {
-      if (dirname(dir) === dir) return dir;
-    }
-  }
-}
-
 /**
- * The symbolic link nearest `path` (itself or a parent) whose target does not exist, or null. Such
- * a DATA_DIR failed with a raw ENOENT from mkdir, naming neither the setting nor the link.
+ * The nearest of `path` and its parents that is on disk, and when that is a symbolic link whose
+ * target does not exist, the target. Such a DATA_DIR failed with a raw ENOENT from mkdir, naming
+ * neither the setting nor the link.
  */
-function danglingLink(path: string): { path: string; target: string } | null {
+function nearestOnDisk(path: string): { path: string; danglingTarget: string | null } {
   for (let dir = path; ; dir = dirname(dir)) {
+    let link: boolean;
     try {
-      if (!lstatSync(dir).isSymbolicLink()) return null;
+      link = lstatSync(dir).isSymbolicLink();
     } catch {
-      if (dirname(dir) === dir) return null;
+      if (dirname(dir) === dir) return { path: dir, danglingTarget: null };
       continue;
     }
-    try {
-      statSync(dir);
-      return null;
-    } catch {
-      return { path: dir, target: readlinkSync(dir) };
-    }
+    if (link && !existsSync(dir)) return { path: dir, danglingTarget: readlinkSync(dir) };
+    return { path: dir, danglingTarget: null };
   }
 }
 
