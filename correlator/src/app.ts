@@ -399,7 +399,7 @@ const QUEUE_FULL_LOG_INTERVAL_MS = 60_000;
 
 function logHotStateLowered(app: FastifyInstance, budget: ReturnType<typeof hotStateBudget>, heapLimitBytes: number, limits: Config['limits']): void {
   const { traces, keys } = budget.bounds;
-  const heapNeededMiB = Math.ceil(((budget.neededBytes / budget.budgetBytes) * heapLimitBytes) / MiB);
+  const heapNeededMiB = Math.ceil(budget.heapNeededBytes / MiB);
   app.log.warn(
     { maxTrackedTraces: limits.maxTrackedTraces, maxTrackedKeys: limits.maxTrackedKeys, trackedTraces: traces, trackedKeys: keys, heapLimitBytes },
     `the heap is too small for hot state as configured: MAX_TRACKED_TRACES=${limits.maxTrackedTraces} and ` +

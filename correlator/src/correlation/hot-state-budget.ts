@@ -1,10 +1,14 @@
 // Hot state's bounds as the heap allows them. MAX_TRACKED_TRACES and MAX_TRACKED_KEYS count
 // entries, not bytes: at their defaults hot state needs ~180 MiB of heap, and a correlator started
 // with --max-old-space-size=128 died of "Reached heap limit" at 283k traces, never having evicted
-// one. The bounds are lowered, together, to what fits a share of the old generation; the rest is
-// left for the app itself (~30 MiB) and the requests in flight. With half, a 128 MiB heap whose
-// hot state was full to the bounds had 110 MiB in use after a collection, under 4 clients sending
-// 9,000 spans a request: past the high mark of runtime/heap-pressure.ts.
+// one. The bounds are lowered, together, to what fits a share of the old generation once the app
+// itself is set aside; the rest is left for the requests in flight and garbage between
+// collections. The app alone holds 28 MiB once ready (live after a full collection, Node 20,
+// 2026-12-07). With half of the whole heap, a 128 MiB heap whose hot state was full to the bounds
+// had 110 MiB in use after a collection, under 4 clients sending 9,000 spans a request: past the
+// high mark of runtime/heap-pressure.ts. With 40% of it, a 64 MiB heap held 28 + 26 MiB before
+// any request, and 8 clients sending 1,000 new traces a request filled it before a full collection
+// could call for relief (V8 stopped the process, once in five full test runs).
 //
 // What an entry costs was measured on realistic traces (bench payloads, Node 20, 2026-12-07):
 // a live trace or key group (tiered-map.ts) ~2.0 KiB; an encoded one only its key and a Map slot
@@ -31,8 +35,15 @@ export const HOT_STATE_COSTS: HotStateCosts = {
   trace: 128,
   key: 160,
 };
-/** The share of the old generation hot state may take. */
-export const HOT_STATE_HEAP_SHARE = 0.4;
+/** What hot state may take of the old generation: a share of what the app leaves. */
+export interface HotStateRoom {
+  /** Set aside for the app itself, hot state apart. */
+  reserveBytes: number;
+  /** The share of the rest. */
+  share: number;
+}
+
+export const HOT_STATE_ROOM: HotStateRoom = { reserveBytes: 40 * 2 ** 20, share: 0.5 };
 /** The least either bound is lowered to: MAX_TRACKED_TRACES's and MAX_TRACKED_KEYS's own minimum. */
 const MIN_TRACKED = 100;
 const MIN_LIVE = 256;
@@ -41,8 +52,10 @@ export interface HotStateBudget {
   bounds: HotStateBounds;
   /** What the configured bounds would take, in bytes of heap. */
   neededBytes: number;
-  /** The share of the old generation hot state may take. */
+  /** What hot state may take of the old generation. */
   budgetBytes: number;
+  /** The old generation that would hold the configured bounds (--max-old-space-size). */
+  heapNeededBytes: number;
   lowered: boolean;
 }
 
@@ -61,17 +74,18 @@ export function hotStateHeapBytes(
   );
 }
 
-/** The configured bounds, or all three scaled down by one factor to fit the share of the heap. */
+/** The configured bounds, or all three scaled down by one factor to fit hot state's room in the heap. */
 export function hotStateBudget(
   configured: HotStateBounds,
   oldGenerationBytes: number,
-  share = HOT_STATE_HEAP_SHARE,
+  room: HotStateRoom = HOT_STATE_ROOM,
   costs: HotStateCosts = HOT_STATE_COSTS,
 ): HotStateBudget {
-  const budgetBytes = Math.floor(oldGenerationBytes * share);
+  const budgetBytes = Math.floor(Math.max(0, oldGenerationBytes - room.reserveBytes) * room.share);
   const neededBytes = hotStateHeapBytes(configured, costs);
+  const heapNeededBytes = room.reserveBytes + Math.ceil(neededBytes / room.share);
   if (neededBytes <= budgetBytes)
-    return { bounds: configured, neededBytes, budgetBytes, lowered: false };
+    return { bounds: configured, neededBytes, budgetBytes, heapNeededBytes, lowered: false };
   // Scaling every bound by f scales the bytes by f (min(f·a, f·b) = f·min(a, b)), so one factor
   // brings them within budget; the floors may keep a tiny heap over it.
   const f = budgetBytes / neededBytes;
@@ -84,6 +98,7 @@ export function hotStateBudget(
     },
     neededBytes,
     budgetBytes,
+    heapNeededBytes,
     lowered: true,
   };
 }

@@ -1,15 +1,17 @@
-// Hot state's bounds lowered to what fits a share of the heap, all by one factor.
+// Hot state's bounds lowered to what fits its room in the heap, all by one factor.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   hotStateBudget,
   hotStateHeapBytes,
   type HotStateCosts,
+  type HotStateRoom,
 } from '../../src/correlation/hot-state-budget.js';
 
 const MiB = 2 ** 20;
 /** Round figures, so the table can be checked by hand. */
 const COSTS: HotStateCosts = { liveTrace: 1000, liveKey: 1000, trace: 100, key: 100 };
+const HALF: HotStateRoom = { reserveBytes: 0, share: 0.5 };
 
 describe('hotStateHeapBytes', () => {
   it('counts every entry, and the live ones again', () => {
@@ -30,7 +32,10 @@ describe('hotStateBudget', () => {
     name: string;
     configured: { traces: number; keys: number; liveEntries: number };
     heapBytes: number;
+    room?: HotStateRoom;
     bounds: { traces: number; keys: number; liveEntries: number };
+    /** What hot state may take. */
+    budgetBytes: number;
     lowered: boolean;
   }[] = [
     {
@@ -38,6 +43,7 @@ describe('hotStateBudget', () => {
       configured: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
       heapBytes: 1024 * MiB,
       bounds: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
+      budgetBytes: Math.floor((1024 * MiB) / 2),
       lowered: false,
     },
     {
@@ -46,6 +52,7 @@ describe('hotStateBudget', () => {
       configured: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
       heapBytes: 44_000_000,
       bounds: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
+      budgetBytes: Math.floor((44_000_000) / 2),
       lowered: false,
     },
     {
@@ -54,6 +61,7 @@ describe('hotStateBudget', () => {
       configured: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
       heapBytes: 22_000_000,
       bounds: { traces: 50_000, keys: 50_000, liveEntries: 500 },
+      budgetBytes: Math.floor((22_000_000) / 2),
       lowered: true,
     },
     {
@@ -62,6 +70,26 @@ describe('hotStateBudget', () => {
       configured: { traces: 8_000, keys: 4_000, liveEntries: 1_000 },
       heapBytes: 3_200_000,
       bounds: { traces: 4_000, keys: 2_000, liveEntries: 500 },
+      budgetBytes: Math.floor((3_200_000) / 2),
+      lowered: true,
+    },
+    {
+      // 30 MB less 8 MB reserved leaves 22 MB, half of it allowed: as the 22 MB heap above.
+      name: 'the reserve is set aside before the share is taken',
+      configured: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
+      heapBytes: 30_000_000,
+      room: { reserveBytes: 8_000_000, share: 0.5 },
+      bounds: { traces: 50_000, keys: 50_000, liveEntries: 500 },
+      budgetBytes: 11_000_000,
+      lowered: true,
+    },
+    {
+      name: 'a heap no larger than the reserve leaves hot state its floors',
+      configured: { traces: 100_000, keys: 100_000, liveEntries: 1_000 },
+      heapBytes: 8_000_000,
+      room: { reserveBytes: 10_000_000, share: 0.5 },
+      bounds: { traces: 100, keys: 100, liveEntries: 256 },
+      budgetBytes: 0,
       lowered: true,
     },
     {
@@ -69,6 +97,7 @@ describe('hotStateBudget', () => {
       configured: { traces: 500_000, keys: 500_000, liveEntries: 8192 },
       heapBytes: 20_000,
       bounds: { traces: 100, keys: 100, liveEntries: 256 },
+      budgetBytes: Math.floor((20_000) / 2),
       lowered: true,
     },
     {
@@ -76,15 +105,25 @@ describe('hotStateBudget', () => {
       configured: { traces: 100, keys: 100, liveEntries: 64 },
       heapBytes: 1000,
       bounds: { traces: 100, keys: 100, liveEntries: 64 },
+      budgetBytes: Math.floor((1000) / 2),
       lowered: true,
     },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const budget = hotStateBudget(c.configured, c.heapBytes, 0.5, COSTS);
+      const room = c.room ?? HALF;
+      const budget = hotStateBudget(c.configured, c.heapBytes, room, COSTS);
       assert.deepEqual(budget.bounds, c.bounds);
       assert.equal(budget.lowered, c.lowered);
-      assert.equal(budget.budgetBytes, Math.floor(c.heapBytes / 2));
+      assert.equal(budget.budgetBytes, c.budgetBytes);
+      // The heap named to keep the configured bounds would keep them.
+      const kept = hotStateBudget(c.configured, budget.heapNeededBytes, room, COSTS);
+      assert.equal(kept.lowered, false, `kept on ${budget.heapNeededBytes} bytes`);
+      assert.equal(
+        hotStateBudget(c.configured, budget.heapNeededBytes - 2, room, COSTS).lowered,
+        true,
+        'and no less would',
+      );
       if (c.lowered && c.bounds.traces > 100)
         assert.ok(
           hotStateHeapBytes(budget.bounds, COSTS) <= budget.budgetBytes,
@@ -101,5 +140,13 @@ describe('hotStateBudget', () => {
       JSON.stringify(small.bounds),
     );
     assert.equal(hotStateBudget(defaults, 4096 * MiB).lowered, false);
+  });
+
+  it('at the defaults, a 64 MiB heap with hot state full to its bound stays below the low mark', () => {
+    // The app alone holds 28 MiB once ready: with hot state full to its bound, the old generation
+    // must stay below heap-pressure.ts's low mark (75%), so a full heap is requests', not hot state's.
+    const budget = hotStateBudget({ traces: 500_000, keys: 500_000, liveEntries: 8192 }, 64 * MiB);
+    const full = 28 * MiB + hotStateHeapBytes(budget.bounds);
+    assert.ok(full < 0.75 * 64 * MiB, `${(full / MiB).toFixed(1)} MiB with hot state full`);
   });
 });
