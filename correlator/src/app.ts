@@ -313,9 +313,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     const body = await decompressBody(request, payload);
     return body === payload ? meteredBody(request, payload) : body;
   });
-  // Two seconds is many round trips even on a slow WAN: time for a client to read the answer.
-  // The byte bound allows for what is already in flight: socket buffers alone hold MiBs.
-  const linger: LingerBounds = { maxMs: 2000, maxBytes: Math.max(config.limits.maxBodyBytes, 16 * 1024 * 1024) };
+  // Two seconds without a byte is many round trips even on a slow WAN: a client that has read the
+  // answer and stopped. The byte bound allows for what is already in flight (socket buffers alone
+  // hold MiBs); the time bound keeps a client that trickles on from holding the connection.
+  const linger: LingerBounds = {
+    idleMs: 2000,
+    maxMs: 30_000,
+    maxBytes: Math.max(config.limits.maxBodyBytes, 16 * 1024 * 1024),
+  };
   app.setErrorHandler((error: FastifyError | CorrelatorError, request, reply) =>
     sendError(error, request, reply, metrics, linger),
   );
