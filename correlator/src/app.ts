@@ -198,7 +198,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     config.limits.maxInflightRequests,
     config.limits.maxEventLoopDelayMs,
     config.limits.maxInflightBytes,
-    config.limits.requestTimeoutMs,
+    { totalMs: config.limits.requestTimeoutMs, idleMs: config.limits.requestIdleTimeoutMs },
     heapPressure,
   );
   const exporter = config.tempo.endpoint
@@ -480,7 +480,7 @@ function sendError(
     metrics.overloadRefusals.inc({ reason: code });
   }
   const ingestSignal = request.routeOptions.config?.ingestSignal;
-  // The answer the client got: an upload cut at REQUEST_TIMEOUT_MS was answered 408 on its socket.
+  // The answer the client got: an upload cut at a request timeout was answered 408 on its socket.
   const outcome = String(uploadTimedOut(request.raw) ? 408 : status);
   if (ingestSignal) metrics.ingestRequests.inc({ signal: ingestSignal, outcome });
   const signal = request.routeOptions.config?.otlpSignal;

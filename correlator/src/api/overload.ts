@@ -8,6 +8,13 @@ import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
 
+export interface UploadTimeouts {
+  /** REQUEST_TIMEOUT_MS: from the request's headers. */
+  totalMs: number;
+  /** REQUEST_IDLE_TIMEOUT_MS: since the connection last brought a byte. */
+  idleMs: number;
+}
+
 export class OverloadGuard {
   private inflight = 0;
   /** MAX_INFLIGHT_BYTES, counted as bodies arrive (inflight-body-bytes.ts). */
@@ -21,8 +28,8 @@ export class OverloadGuard {
     private readonly maxEventLoopDelayMs: number,
     /** Bytes of request bodies held at once, as received and inflated (one is always let through). */
     maxInflightBytes = Number.POSITIVE_INFINITY,
-    /** REQUEST_TIMEOUT_MS: an admitted request whose body has not all arrived by then is dropped. */
-    private readonly requestTimeoutMs = 0,
+    /** When an admitted upload whose body has not all arrived is dropped (0: never). */
+    private readonly timeouts: UploadTimeouts = { totalMs: 0, idleMs: 0 },
     /** While it is active, ingest is refused. */
     private readonly heap: Pick<HeapPressure, 'active' | 'reading' | 'marksInUse'> | null = null,
   ) {
@@ -54,10 +61,12 @@ export class OverloadGuard {
   /**
    * An onRequest hook for ingest routes: admits before the body is read, and gives the slot back
    * when the response closes, which also happens when a client drops the connection mid-upload.
-   * A body not all received within REQUEST_TIMEOUT_MS of its headers has its connection cut and
-   * its slot given back then: node checks its own requestTimeout only every
-   * connectionsCheckingInterval, and 70 uploads stalled after their headers kept every other
-   * sender at 429 for 150 s with the default 120 s timeout, 85 s with a 6 s one.
+   * A body not all received within REQUEST_TIMEOUT_MS of its headers, or whose connection brought
+   * nothing for REQUEST_IDLE_TIMEOUT_MS, has its connection cut and its slot given back then: node
+   * checks its own requestTimeout only every connectionsCheckingInterval, and 70 uploads stalled
+   * after their headers kept every other sender at 429 for 150 s with the default 120 s timeout,
+   * 85 s with a 6 s one. With the total alone, 64 uploads from a collector behind a broken link
+   * held every slot for the whole 120 s.
    *
    * A declared Content-Length is counted against MAX_INFLIGHT_BYTES here, before any of the body
    * is read, and one that does not fit is refused at once; the body readers count the rest as it
@@ -78,14 +87,7 @@ export class OverloadGuard {
     reply.raw.once('close', release);
     const declared = Number(request.headers['content-length']);
     if (declared > 0 && !bytes.reserveDeclared(declared)) throw bytes.refusal(declared, true);
-    if (this.requestTimeoutMs <= 0) return;
-    const timer = setTimeout(() => {
-      // Received in full, it is being worked on: that is not what the timeout bounds.
-      if (request.raw.complete) return;
-      release();
-      dropStalledUpload(request, reply);
-    }, this.requestTimeoutMs);
-    reply.raw.once('close', () => clearTimeout(timer));
+    watchUpload(request, reply, this.timeouts, release);
   };
 
   release(): void {
@@ -129,29 +131,79 @@ function heapRefusal(heap: Pick<HeapPressure, 'reading' | 'marksInUse'>) {
 /** How often the event loop's delays are judged, each time on what was measured since the last. */
 const SATURATION_WINDOW_MS = 500;
 
+/**
+ * Drops the upload once it has taken `totalMs` since its headers, or its connection has brought
+ * no byte for `idleMs` (judged at looks `idleMs` apart, so after between one and two of them).
+ * Each look is made after the event loop's poll phase: a timer due after a long stall runs before
+ * the socket is read, and would take a client the busy process had not read for a quiet one.
+ */
+function watchUpload(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { totalMs, idleMs }: UploadTimeouts,
+  release: () => void,
+): void {
+  if (totalMs <= 0 && idleMs <= 0) return;
+  const socket = request.raw.socket;
+  const startedMs = Date.now();
+  let progressMs = startedMs;
+  let bytesRead = socket.bytesRead;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const now = Date.now();
+    const untilTotal = totalMs > 0 ? startedMs + totalMs - now : Infinity;
+    const untilIdle = idleMs > 0 ? progressMs + idleMs - now : Infinity;
+    timer = setTimeout(() => setImmediate(look), Math.max(1, Math.min(untilTotal, untilIdle)));
+  };
+  const look = (): void => {
+    // Received in full, it is being worked on: that is not what the timeouts bound.
+    if (closed || request.raw.complete) return;
+    const now = Date.now();
+    const quiet = socket.bytesRead === bytesRead;
+    if (totalMs > 0 && now - startedMs >= totalMs) return drop('REQUEST_TIMEOUT_MS');
+    if (idleMs > 0 && quiet && now - progressMs >= idleMs) return drop('REQUEST_IDLE_TIMEOUT_MS');
+    if (!quiet) {
+      bytesRead = socket.bytesRead;
+      progressMs = now;
+    }
+    arm();
+  };
+  const drop = (setting: string): void => {
+    release();
+    dropStalledUpload(request, reply, setting);
+  };
+  reply.raw.once('close', () => {
+    closed = true;
+    clearTimeout(timer);
+  });
+  arm();
+}
+
 const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
+/**
+ * Requests whose upload was cut at REQUEST_TIMEOUT_MS or REQUEST_IDLE_TIMEOUT_MS, answered 408 on
+ * the socket: the error the cut body then raises is counted as that 408, not as the 400 it would
+ * otherwise be.
+ */
+const timedOut = new WeakSet<IncomingMessage>();
+
+/** Whether `raw`'s upload was cut at a request timeout (its client was answered 408). */
+export function uploadTimedOut(raw: IncomingMessage): boolean {
+  return timedOut.has(raw);
+}
 
 /**
  * Answers 408 when nothing was answered yet and cuts the connection: the client stopped sending
  * its body, so the rest of it is not waited for. A client that does not read the answer either
  * is cut a second later.
  */
-/**
- * Requests whose upload was cut at REQUEST_TIMEOUT_MS, answered 408 on the socket: the error the
- * cut body then raises is counted as that 408, not as the 400 it would otherwise be.
- */
-const timedOut = new WeakSet<IncomingMessage>();
-
-/** Whether `raw`'s upload was cut at the request timeout (its client was answered 408). */
-export function uploadTimedOut(raw: IncomingMessage): boolean {
-  return timedOut.has(raw);
-}
-
-function dropStalledUpload(request: FastifyRequest, reply: FastifyReply): void {
+function dropStalledUpload(request: FastifyRequest, reply: FastifyReply, setting: string): void {
   const socket = request.raw.socket;
   if (socket.destroyed) return;
   timedOut.add(request.raw);
-  request.log.info({ url: request.url }, 'request body not received within REQUEST_TIMEOUT_MS; connection closed');
+  request.log.info({ url: request.url }, `request body not received within ${setting}; connection closed`);
   if (reply.raw.headersSent || !socket.writable) {
     socket.destroy();
     return;

@@ -44,6 +44,8 @@ export interface Config {
     maxEventLoopDelayMs: number;
     /** A request not fully received by then is dropped, so stalled uploads cannot hold ingest slots. */
     requestTimeoutMs: number;
+    /** An ingest upload that sends nothing for this long is dropped, well before requestTimeoutMs. */
+    requestIdleTimeoutMs: number;
     /** Memory for the JSON of spans already served (0: none kept). */
     spanJsonCacheBytes: number;
     /** Worker threads that share the rendering of large views with the main thread (0: none). */
@@ -557,6 +559,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       maxInflightBytes: int(env, 'MAX_INFLIGHT_BYTES', 256 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
       maxEventLoopDelayMs: int(env, 'MAX_EVENT_LOOP_DELAY_MS', 2000, 10, 600_000),
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000),
+      requestIdleTimeoutMs: int(env, 'REQUEST_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
       spanJsonCacheBytes: int(env, 'SPAN_JSON_CACHE_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
       viewRenderWorkers: int(env, 'VIEW_RENDER_WORKERS', 1, 0, 16),
       storeWriterThread: bool(env, 'STORE_WRITER_THREAD', true),
