@@ -297,10 +297,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     if (!OPEN_PATHS.has(route.url)) {
       response[401] ??= { ...(otlp ? OtlpStatus : ErrorResponse), description: 'Credentials missing or wrong (AUTH_MODE basic or bearer)' };
     }
-    if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body)) response[400] ??= ErrorResponse;
+    // A body is parsed whenever one is sent, even to a route that reads none (POST /api/mdso/collect):
+    // invalid JSON is a 400, another content type a 415.
+    const takesBody = [route.method].flat().some(m => m === 'POST' || m === 'PUT' || m === 'PATCH');
+    if (!otlp && (route.schema.params || route.schema.querystring || route.schema.body || takesBody)) response[400] ??= ErrorResponse;
     const decimal = decimalQueryHook(route.schema.querystring);
     if (decimal) route.preValidation = [...[route.preValidation ?? []].flat(), decimal];
-    if (!otlp && route.schema.body) {
+    if (!otlp && (route.schema.body || takesBody)) {
       response[415] ??= { ...ErrorResponse, description: 'A Content-Type the route does not take, or a Content-Encoding other than gzip or deflate' };
     }
   });

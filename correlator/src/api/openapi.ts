@@ -59,6 +59,38 @@ const CONTENT_ENCODING = {
   schema: { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'identity'] },
 };
 
+/** Answered on the socket by the upload timeouts (overload.ts), never by a route's handler. */
+const UPLOAD_TIMEOUT = {
+  description:
+    'Request Timeout: the body did not all arrive within REQUEST_TIMEOUT_MS of the headers, or its connection brought ' +
+    'nothing for REQUEST_IDLE_TIMEOUT_MS. No body; the connection is closed',
+};
+
+/** Headers answers carry, by status: what a client needs to act on them. */
+const RESPONSE_HEADERS: Readonly<Record<string, Json>> = {
+  '401': { 'WWW-Authenticate': { description: 'The scheme to authenticate with (Basic or Bearer)', schema: { type: 'string' } } },
+  '429': { 'Retry-After': { description: 'Seconds to wait before sending again', schema: { type: 'integer', minimum: 1 } } },
+  '503': { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } } },
+};
+
+/**
+ * OpenAPI 3.0 has no `patternProperties`: TypeBox writes a Record that way. The pattern of our
+ * records is "any key", so the value schema becomes `additionalProperties`, as fastify-swagger
+ * does for the route schemas it converts.
+ */
+export function withoutPatternProperties(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutPatternProperties);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema as Json)) {
+    if (k === 'patternProperties' && v !== null && typeof v === 'object') {
+      const values = Object.values(v as Json);
+      if (values.length === 1) out.additionalProperties = withoutPatternProperties(values[0]);
+    } else out[k] = withoutPatternProperties(v);
+  }
+  return out;
+}
+
 /** fastify-swagger's `transformObject`: completes the generated document. */
 export function completeOpenApi(doc: Json, auth: Readonly<Config['auth']>): Json {
   const components = ((doc.components ??= {}) as Json);
@@ -69,10 +101,16 @@ export function completeOpenApi(doc: Json, auth: Readonly<Config['auth']>): Json
   };
   // What this correlator asks for: {} is "no credentials", which AUTH_MODE=none (the default) takes.
   doc.security = auth.mode === 'basic' ? [{ basicAuth: [] }] : auth.mode === 'bearer' ? [{ bearerAuth: [] }] : [{}];
-  const record = JSON.parse(JSON.stringify(LogBatchRecord)) as Json;
+  const record = withoutPatternProperties(JSON.parse(JSON.stringify(LogBatchRecord))) as Json;
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, Operation>>)) {
     for (const [method, op] of Object.entries(item)) {
       if (OPEN_PATHS.has(path) || (path === '/metrics' && !auth.protectMetrics)) op.security = [];
+      const responses = (op.responses ??= {}) as Record<string, Json>;
+      if (method === 'post' && (OTLP_PATHS.has(path) || path === '/api/logs')) responses['408'] ??= { ...UPLOAD_TIMEOUT };
+      for (const [status, headers] of Object.entries(RESPONSE_HEADERS)) {
+        const response = responses[status];
+        if (response) response.headers = { ...headers, ...((response.headers as Json | undefined) ?? {}) };
+      }
       if (OTLP_PATHS.has(path) && method === 'post') {
         const signal = path.endsWith('/traces') ? 'Trace' : 'Logs';
         op.requestBody = {

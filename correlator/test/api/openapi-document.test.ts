@@ -132,4 +132,33 @@ describe('the OpenAPI document', () => {
     assert.deepEqual([...(record.required ?? [])].sort(), ['message', 'timestamp'], 'a record requires a timestamp and a message');
     for (const status of ['405', '415']) assert.ok(batch.responses[status], `POST /api/logs documents ${status}`);
   });
+
+  it('is OpenAPI 3.0 throughout, and declares the headers, the 408 and the body errors clients meet', async t => {
+    const app = await buildTestApp(t, { AUTH_MODE: 'bearer', AUTH_TOKEN: TOKEN });
+    const res = await app.inject({ url: '/docs/json', headers: { authorization: `Bearer ${TOKEN}` } });
+    const doc = res.json<Doc>();
+    // OpenAPI 3.0 has no patternProperties: a generator ignores the keys' schema, or fails.
+    assert.doesNotMatch(res.body, /"patternProperties"/, 'no patternProperties anywhere');
+    const labels = (
+      doc.paths['/api/logs']!.post!.requestBody?.content['application/json']?.schema.properties?.records?.items as
+        | { properties?: Record<string, Json> }
+        | undefined
+    )?.properties?.labels;
+    assert.deepEqual(labels?.additionalProperties, { type: 'string' }, 'a record\'s labels map strings to strings');
+
+    const headers = (r: unknown) => Object.keys((r as { headers?: Json }).headers ?? {});
+    for (const { path, method, op, at } of operations(doc)) {
+      for (const [status, r] of Object.entries(op.responses)) {
+        if (status === '429' || status === '503') assert.ok(headers(r).includes('Retry-After'), `${at}: ${status} declares Retry-After`);
+        if (status === '401') assert.ok(headers(r).includes('WWW-Authenticate'), `${at}: 401 declares WWW-Authenticate`);
+      }
+      // A body sent to any of them is parsed: invalid JSON is a 400, another type a 415.
+      if (method === 'post' || method === 'patch') {
+        for (const status of ['400', '415']) assert.ok(op.responses[status], `${at} documents ${status}`);
+      }
+      const ingest = method === 'post' && (path.endsWith('/v1/traces') || path.endsWith('/v1/logs') || path === '/api/logs');
+      assert.equal(Boolean(op.responses['408']), ingest, `${at}: 408 documented on the ingest routes only`);
+    }
+    for (const at of ['/api/mdso/collect', '/api/mdso/defects/reload']) assert.ok(doc.paths[at]?.post, `${at} is in the document`);
+  });
 });
