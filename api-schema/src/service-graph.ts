@@ -25,7 +25,9 @@ export const ServiceEdge = Type.Object({
   callCount: Type.Integer({
     description: "Its trace-context calls plus its bridges: a pair of services that trace context joins is one edge, whose bridges add to it",
   }),
-  errorCount: Type.Integer(),
+  errorCount: Type.Integer({
+    description: "Calls whose callee failed: a trace-context call's span in the target service, a bridge's child entry span, with status error",
+  }),
   bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
   meanConfidence: Type.Number({
     description: "The mean over callCount of 1 per trace-context call and each bridge's confidence: 1 for an edge of trace context only",

@@ -480,11 +480,16 @@ describe('circuit API over ingested SDK traces', () => {
 
     const graph = (await app.inject(`/api/service-graph?from=${T0 - 1000}&to=${T0 + 10_000}`)).json<{
       nodes: { id: string }[];
-      edges: { source: string; target: string; bridged: boolean; meanConfidence: number }[];
+      edges: { source: string; target: string; bridged: boolean; meanConfidence: number; errorCount: number }[];
     }>();
     assert.deepEqual(new Set(graph.nodes.map(n => n.id)), new Set(['beorn', 'mdso', 'arda', 'palantir']));
     const bridged = graph.edges.filter(e => e.bridged).map(e => `${e.source}->${e.target}`).sort();
     assert.deepEqual(bridged, ['beorn->mdso', 'mdso->arda']);
+    // arda's entry span failed: the hop into it did, as a trace-context call into a failed span does.
+    assert.deepEqual(
+      Object.fromEntries(graph.edges.filter(e => e.bridged).map(e => [`${e.source}->${e.target}`, e.errorCount])),
+      { 'beorn->mdso': 0, 'mdso->arda': 1 },
+    );
     assert.ok(graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1), 'graph.edges.every(e => e.meanConfidence > 0 && e.meanConfidence <= 1)');
 
     // One circuit's graph keeps to the range asked for, as the whole graph does.

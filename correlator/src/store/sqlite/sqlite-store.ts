@@ -1680,6 +1680,8 @@ export class SqliteStore implements Store {
     // Received spans only: calls between services are read from parent links, bridges below.
     const metas = this.chunkMetasByTrace(traceIds);
     const clocks = new ClockSkewEvidence();
+    // Failed spans by trace and span id: a bridge's hop failed when the child's entry span did.
+    const failed = new Set<string>();
     for (const traceId of traceIds) {
       const spans = this.timedSpans(metas.get(traceId) ?? []);
       for (const c of serviceCalls(spans)) clocks.add(c);
@@ -1687,7 +1689,10 @@ export class SqliteStore implements Store {
       for (const s of spans) {
         const n = node(s.service);
         n.spanCount++;
-        if (s.statusCode === 2) n.errorCount++;
+        if (s.statusCode === 2) {
+          n.errorCount++;
+          failed.add(`${traceId}:${s.spanId}`);
+        }
         n.traces.add(traceId);
         const p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
         if (p && p.service !== s.service) {
@@ -1712,6 +1717,9 @@ export class SqliteStore implements Store {
       const e = edges.get(`${b.parent_service}->${b.child_service}`) ?? edge(b.parent_service, b.child_service, true);
       e.callCount++;
       e.confMicros += Math.round(b.confidence * 1_000_000);
+      // As a trace-context call counts its callee's failure (a child trace outside the graph's
+      // traces is not read, and counts none).
+      if (failed.has(`${b.child_trace_id}:${b.child_span_id}`)) e.errorCount++;
     }
     return {
       nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })),
