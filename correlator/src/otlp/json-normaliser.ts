@@ -87,7 +87,12 @@ function checkValues(v: unknown, where: string, depth = 0, attribute: string | n
   const of = name === null ? '' : `attribute ${JSON.stringify(name.slice(0, 80))} `;
   for (const [k, x] of Object.entries(v as Obj)) {
     if (k === 'intValue') {
-      if (!isInt64(x)) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
+      // The JS SDK writes every whole number as intValue, 1e20 and Number.MAX_VALUE too: its
+      // protobuf form of them is stored, and past int64 a JSON number can only be the double it was.
+      if (typeof x === 'number' && Number.isInteger(x) && !isInt64(x)) {
+        delete (v as Obj).intValue;
+        (v as Obj).doubleValue = x;
+      } else if (!isInt64(x)) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
     } else if (k === 'bytesValue') {
       if (typeof x === 'string' && !isBase64(x)) throw new ItemRejected(`${where}: ${of}bytesValue ${JSON.stringify(x.slice(0, 60))} is not base64`);
     } else checkValues(x, `${where}.${k}`, depth + 1, name);
