@@ -5,7 +5,7 @@ import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } 
 import { isZeroHex } from '../otlp/hex.js';
 import { bodyOverLimit, logBodyLimit, nameTextProblem, utf8BytesOver, valueTextProblem } from '../otlp/item-limits.js';
 import { extractLogKeys } from '../otlp/log-keys.js';
-import { keyValueProblem, keyValueText } from '../otlp/any-value.js';
+import { keyLengthText, keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
 import { CLOCK_SET_MS, isKnownMs, NOT_AFTER_CLOCK_SET } from '../otlp/item-times.js';
@@ -128,7 +128,7 @@ function validateRecord(raw: unknown, rules: KeyExtractionRules, nowMs: number):
     const v = r[k];
     if (v === undefined) continue;
     if (typeof v !== 'string') return `${k} must be a string`;
-    if (v.length > MAX_KEY_VALUE_LENGTH) return `${k} is ${v.length} characters, over the limit of ${MAX_KEY_VALUE_LENGTH}`;
+    if (v.length > MAX_KEY_VALUE_LENGTH) return `${k} is ${keyLengthText(v)}, over the limit of ${MAX_KEY_VALUE_LENGTH}`;
     // As an attribute's value is taken (any-value.ts, keyValueText), but refused with its record:
     // the field says it is the key.
     const problem = keyValueProblem(v);

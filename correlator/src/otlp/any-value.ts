@@ -196,12 +196,22 @@ export function keyValueText(v: string): string | null {
 }
 
 /**
+ * A key's length as the limit counts it, in UTF-16 code units: the same as its characters unless
+ * it has some beyond the BMP (an emoji is two), when both are said, or 300 emoji read as "600
+ * characters".
+ */
+export function keyLengthText(v: string): string {
+  const characters = [...v].length;
+  return characters === v.length ? `${v.length} characters` : `${v.length} UTF-16 code units (${characters} characters)`;
+}
+
+/**
  * Why a string (trimmed) an alias names is no key value, or null when it is one. "." and ".." are
  * none: fetch, browsers and the Grafana data source resolve /api/circuits/.. (%2E%2E too) to
  * /api/, so such a circuit was listed and could not be asked for.
  */
 export function keyStringProblem(v: string): string | null {
-  if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${v.length} characters, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
+  if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${keyLengthText(v)}, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
   if (v === '.' || v === '..') return `is ${JSON.stringify(v)}, a dot segment no URL path can name`;
   const c = firstUnseenCharacter(v);
   if (c < 0) return null;

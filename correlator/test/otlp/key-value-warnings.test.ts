@@ -46,6 +46,9 @@ describe('a key value that cannot be a key is kept and warned about', () => {
       `${SPAN0}: attribute "circuit_id" value has control characters: kept, but not taken as the circuit_id`],
     ['a resource circuit_id of 5000 characters', { circuit_id: 'r'.repeat(5000) }, {}, null,
       'resourceSpans[0].resource: attribute "circuit_id" value is 5000 characters, over the key limit of 512: kept, but not taken as the circuit_id'],
+    // An emoji is two UTF-16 code units, which the limit counts: 300 of them are not "600 characters".
+    ['a circuit_id of 300 emoji', undefined, { circuit_id: '\u{1F4E1}'.repeat(300) }, null,
+      `${SPAN0}: attribute "circuit_id" value is 600 UTF-16 code units (300 characters), over the key limit of 512: kept, but not taken as the circuit_id`],
     ['a long value of an attribute that is no alias says nothing', undefined, { note: 'n'.repeat(600) }, null, null],
   ];
   for (const [title, resource, attributes, key, warning] of cases) {
