@@ -2,8 +2,8 @@
 // smaller than the circuit's history (sqlite-store.ts, circuitCorrelationsInRange). The answer must
 // be the one the lookup through every trace of the circuit gave: each case drives the real app with
 // a varied workload and compares the API's ranged answers with that lookup's SQL, kept here as it
-// was, run on the same database. (Not the unranged answer filtered by overlap: its order among
-// equal ends is the same only because the same plan makes both, which is what is under test.)
+// was, run on the same database, with one change: equal ends are ordered by id, as the store
+// orders them (list-order.ts), where the plan's reading order, arrival order, broke the tie.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
@@ -212,7 +212,7 @@ function referenceRows(db: Database.Database, q: CorrelationQuery): ReferenceRow
   add(`trace_ids != '[]'`);
   add('last_ms >= ?', q.fromMs);
   add('first_ms <= ?', q.toMs);
-  const sql = `SELECT * FROM correlations WHERE ${parts.join(' AND ')} ORDER BY last_ms DESC LIMIT ?`;
+  const sql = `SELECT * FROM correlations WHERE ${parts.join(' AND ')} ORDER BY last_ms DESC, id LIMIT ?`;
   return db.prepare(sql).all(...args, q.limit) as ReferenceRow[];
 }
 
@@ -235,7 +235,7 @@ class LookupSpy {
     this.prepared.length = 0;
     const out = await run();
     const fromCorrelations = this.prepared.filter(s => s.startsWith('SELECT * FROM correlations'));
-    const byGroups = fromCorrelations.some(s => s.includes('ORDER BY last_ms DESC LIMIT'));
+    const byGroups = fromCorrelations.some(s => s.includes('ORDER BY last_ms DESC, id LIMIT'));
     // The walk without a start (recentCircuitCorrelations) reads each row's member count first.
     if (this.prepared.some(s => s.startsWith('SELECT rid, json_array_length(trace_ids)'))) return { out, lookup: byGroups ? 'walkFellBack' : 'walked' };
     const lookup = byGroups ? (fromCorrelations.length > 1 ? 'fellBack' : 'byGroups') : fromCorrelations.length > 0 ? 'ranged' : 'none';

@@ -94,6 +94,7 @@ import { probeWrite } from './write-probe.js';
 import { openWal, shareWal } from './heap-wal.js';
 import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
 import { makeDirs } from './make-dirs.js';
+import { byId, CIRCUITS_NEWEST_FIRST, CORRELATIONS_NEWEST_FIRST, LOGS_NEWEST_FIRST, TRACES_NEWEST_FIRST } from './list-order.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -1155,7 +1156,7 @@ export class SqliteStore implements Store {
       .contains('circuit_id', q.query)
       .add('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)', q.service);
     if (q.status) where.add(q.status === 'error' ? 'error_count > 0' : 'error_count = 0');
-    const sql = `SELECT * FROM circuits ${where} ORDER BY last_ms DESC LIMIT ?`;
+    const sql = `SELECT * FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT ?`;
     return (this.db.prepare(sql).all(...where.args, q.limit) as CircuitRow[]).map(toCircuitSummary);
   }
 
@@ -1217,7 +1218,7 @@ export class SqliteStore implements Store {
     }
     // Under status= every row has that status: the circuits' errors are not looked up a second time.
     const [status, statusArgs] = q.status ? [q.status === 'error' ? '1' : '0', []] : errorsIn(true);
-    const sql = `SELECT *, ${status} AS errors_in_range FROM circuits ${where} ORDER BY last_ms DESC LIMIT ?`;
+    const sql = `SELECT *, ${status} AS errors_in_range FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...statusArgs, ...where.args, q.limit) as (CircuitRow & { errors_in_range: number })[];
     return rows.map(r => ({ ...toCircuitSummary(r), status: r.errors_in_range ? 'error' : 'ok' }));
   }
@@ -1431,7 +1432,7 @@ export class SqliteStore implements Store {
         q.circuit_id,
       );
     correlationFilters(where, q, traceId);
-    const sql = `SELECT * FROM correlations ${where} ORDER BY last_ms DESC LIMIT ?`;
+    const sql = `SELECT * FROM correlations ${where} ORDER BY ${CORRELATIONS_NEWEST_FIRST} LIMIT ?`;
     return this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[];
   }
 
@@ -1445,9 +1446,7 @@ export class SqliteStore implements Store {
    * The answer is the same: it filters on what correlationRows does, with the circuit's traces
    * probed per member instead of read in full, and a correlation taken is in candidateGroups (one
    * of the traces it was checked against names its group). Rows come in the order correlationRows
-   * gives, ties included: its plan reads the candidate groups and each one's rows by the
-   * (key, value, last_ms) index backwards, for last_ms DESC, into a sorter that keeps that order
-   * among equal last_ms.
+   * gives, ties included: both order by CORRELATIONS_NEWEST_FIRST (list-order.ts).
    */
   private circuitCorrelationsInRange(q: CorrelationQuery, traceId: string | undefined): CorrelationDbRow[] | null {
     if (q.circuit_id === undefined || q.fromMs === undefined) return null;
@@ -1459,7 +1458,7 @@ export class SqliteStore implements Store {
     if ((this.st.membersEndingFrom.get(q.fromMs, traces) as number) >= traces) return null;
     const where = new WhereClause().add(CORRELATION_OF_CIRCUIT, circuitId, circuitId, circuitId);
     correlationFilters(where, q, traceId);
-    const sql = `SELECT * FROM correlations ${where} ORDER BY ${AS_CORRELATION_ROWS}`;
+    const sql = `SELECT * FROM correlations ${where} ORDER BY ${CORRELATIONS_NEWEST_FIRST}`;
     const found: CorrelationDbRow[] = [];
     for (const row of this.db.prepare(sql).iterate(...where.args) as IterableIterator<CorrelationDbRow & { rid: number }>) {
       if (found.length === q.limit) break;
@@ -1486,7 +1485,7 @@ export class SqliteStore implements Store {
     // Each row passing the other filters, with its member count and whether it is the circuit's:
     // rows that are not count toward the probes too.
     const sql = `SELECT rid, json_array_length(trace_ids), ${CORRELATION_OF_CIRCUIT} FROM correlations ${where}
-      ORDER BY ${AS_CORRELATION_ROWS}`;
+      ORDER BY ${CORRELATIONS_NEWEST_FIRST}`;
     const walk = this.db.prepare(sql).raw().iterate(circuitId, circuitId, circuitId, ...where.args) as IterableIterator<[number, number, number]>;
     const found: CorrelationDbRow[] = [];
     let probed = 0;
@@ -1579,7 +1578,7 @@ export class SqliteStore implements Store {
         q.minSeverity,
       )
       .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs);
-    const sql = `SELECT * FROM logs ${where} ORDER BY time_ms DESC, id DESC LIMIT ?`;
+    const sql = `SELECT * FROM logs ${where} ORDER BY ${LOGS_NEWEST_FIRST} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];
     return rows.map(r => {
       const res = this.resource(r.resource_id);
@@ -1650,7 +1649,7 @@ export class SqliteStore implements Store {
     else {
       // One past the cap tells whether the range held more, without counting all of it.
       traceIds = this.db
-        .prepare('SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY last_ms DESC LIMIT ?')
+        .prepare(`SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY ${TRACES_NEWEST_FIRST} LIMIT ?`)
         .pluck()
         .all(fromMs, toMs, q.maxTraces + 1) as string[];
       truncated = traceIds.length > q.maxTraces;
@@ -1721,9 +1720,10 @@ export class SqliteStore implements Store {
       // traces is not read, and counts none).
       if (failed.has(`${b.child_trace_id}:${b.child_span_id}`)) e.errorCount++;
     }
+    // By id: in the order they were met they followed the order spans were received in.
     return {
-      nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })),
-      edges: [...edges.values()].map(({ confMicros, ...e }) => {
+      nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })).sort(byId),
+      edges: [...edges.values()].sort(byId).map(({ confMicros, ...e }) => {
         // Only the edge's own calls: an offset through other services is no property of the edge.
         const clockOffset = e.bridged ? null : clocks.direct(e.source, e.target);
         return {
@@ -1854,13 +1854,6 @@ function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
  */
 const CORRELATION_OF_CIRCUIT = `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
   WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`;
-
-/**
- * The order correlationRows gives, ties included: its plan reads the candidate groups and each
- * one's rows by the (key, value, last_ms) index backwards into a sorter by last_ms that keeps that
- * order among equal ends (circuitCorrelationsInRange).
- */
-const AS_CORRELATION_ROWS = 'last_ms DESC, key DESC, value DESC, rid DESC';
 
 function correlationFilters(where: WhereClause, q: CorrelationQuery, traceId: string | undefined): void {
   where
