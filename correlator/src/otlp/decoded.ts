@@ -21,7 +21,10 @@ export interface DecodedResourceScope {
   /** Further values its arrays name (FoundKeys.more). */
   moreKeys?: string[] | null;
   attributes: AttrMap;
-  /** The Resource message as it arrived, stored once per distinct resource. */
+  /**
+   * The Resource message in canonical form (canonical-resource.ts), stored once per distinct
+   * resource; the log batch API's is JSON text.
+   */
   resourceBytes: Uint8Array;
   scopeName: string;
   scopeVersion: string;

@@ -1,5 +1,6 @@
 import { readKeyValueList, type AttrMap } from './any-value.js';
 import { checkAttributes, checkNameLength } from './attribute-checks.js';
+import { canonicalResource } from './canonical-resource.js';
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { takeKeyValue, type FoundKeys } from './found-keys.js';
 import { nameTextProblem } from './item-limits.js';
@@ -57,7 +58,8 @@ export function decodeResource(
     keys: found.keys,
     moreKeys: found.more,
     attributes,
-    resourceBytes: r.buf.subarray(range[0], range[1]),
+    // The same resource from any encoder is the same bytes, stored once (canonical-resource.ts).
+    resourceBytes: canonicalResource(r.buf, range[0], range[1]),
   };
 }
 

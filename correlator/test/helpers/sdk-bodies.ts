@@ -2,7 +2,7 @@
 // real providers, serialized by @opentelemetry/otlp-transformer), so tests never hand-write the
 // wire format. Response decoding uses the same library, or an independent protobufjs schema for
 // google.rpc.Status, never the correlator's own types.
-import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import {
   JsonLogsSerializer,
@@ -36,14 +36,18 @@ export interface ServiceTelemetry {
   logs: { protobuf: Uint8Array; json: Uint8Array; count: number };
 }
 
-/** One service's root trace (and its logs) made by SDK providers, serialized both ways. */
+/**
+ * One service's root trace (and its logs) made by SDK providers, serialized both ways. The
+ * resource holds service.name, then `resourceAttributes` in their order.
+ */
 export async function serviceTelemetry(
   service: string,
   baseMs: number,
   specs: SpanSpec[],
   seed = `${service}:${baseMs}`,
+  resourceAttributes: Attributes = {},
 ): Promise<ServiceTelemetry> {
-  const resource = resourceFromAttributes({ 'service.name': service });
+  const resource = resourceFromAttributes({ 'service.name': service, ...resourceAttributes });
   const spanSink = new InMemorySpanExporter();
   const logSink = new InMemoryLogRecordExporter();
   const tracerProvider = new TracerProvider({
