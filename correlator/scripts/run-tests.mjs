@@ -30,8 +30,11 @@ child.on('close', code => {
   const passed = count('pass');
   const failed = count('fail');
   const skipped = count('skipped');
+  // Tests cancelled by a failed before() hook did not pass: node:test counts them apart from
+  // "fail", which alone would close the run with "0 failed".
+  const cancelled = count('cancelled') || 0;
   if (Number.isFinite(passed)) {
-    console.log(`\ncorrelator tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+    console.log(`\ncorrelator tests: ${passed} passed, ${failed + cancelled} failed${skipped ? `, ${skipped} skipped` : ''}`);
   }
   process.exit(code ?? 1);
 });
