@@ -21,5 +21,12 @@ if [ -f plugin-datasource/package.json ]; then
   npm run test:ci --silent -w plugin-datasource
 fi
 
+# The end-to-end test through a real collector needs the collector and the Python SDK apps'
+# venv, in the git-ignored .tools/. Both scripts skip what is already installed from the same
+# manifest or requirements, so this costs minutes once per machine and about a second after.
+step "tools for the collector end-to-end test (OpenTelemetry Collector, Python SDK venv)"
+bash scripts/tools/install-collector.sh
+bash scripts/tools/install-sense-python.sh
+
 step "correlator: unit, API, end-to-end, bad-input and crash tests"
 npm test --silent -w correlator
