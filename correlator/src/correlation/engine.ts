@@ -31,6 +31,7 @@ import {
 import { anchorShape } from '../runtime/shape-anchors.js';
 import { SEVERITY_ERROR } from '../otlp/severity.js';
 import { addService } from './service-list.js';
+import { circuitsNamedBy, claimsLogs, looseLogTimes, namesACircuit, spanWithin } from './loose-log-claims.js';
 
 /**
  * Traces and key groups kept as live objects between batches; older ones are kept encoded
@@ -798,6 +799,7 @@ export class CorrelationEngine {
         done = g.firstMs >= firstMs && g.lastMs <= lastMs;
       }
       g.reachUnmerged = !done;
+      if (merged) batch.merged.add(g);
       // A group read back may hold members its stored id was not made from.
       if (merged || before.whole || g.firstMs < before.firstMs) {
         const id = correlationId(g.method, g.value, g.firstMs);
@@ -1018,6 +1020,7 @@ export class CorrelationEngine {
     this.mergeEpisodes(batch);
     // Groups that only counted a member's data write their row again; the others plan bridges too.
     for (const g of batch.dirtyGroups) batch.countedGroups.delete(g);
+    const holdingLooseLogs: KeyGroup[] = [];
     for (const g of [...batch.dirtyGroups, ...batch.countedGroups]) {
       if (g.key === 'trace_id') {
         const t = this.traces.get(g.value);
@@ -1053,10 +1056,12 @@ export class CorrelationEngine {
         spanCount: g.spanCount,
         logCount: g.logCount,
       });
+      if (claimsLogs(g)) holdingLooseLogs.push(g);
       // An episode with traces it refused plans around the traces the batch changed (stitchLocally).
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g) && !this.stitchesLocally(g, batch)) this.restitch(g, batch);
     }
     this.stitchLocally(batch);
+    if (holdingLooseLogs.length > 0) this.claimLooseLogs(holdingLooseLogs, batch);
     for (const b of batch.writes.bridgesAdded) b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
     batch.writes.circuits.push(...batch.circuits.values());
     // Every group the batch joined is dirty (joinGroup), and so is every trace group it touched.
@@ -1064,6 +1069,38 @@ export class CorrelationEngine {
     for (const g of batch.dirtyGroups) groupKeys.add(g.mapKey);
     for (const g of batch.countedGroups) groupKeys.add(g.mapKey);
     return { writes: batch.writes, events, touched: { traceIds: [...batch.traceDeltas.keys()], groupKeys: [...groupKeys] } };
+  }
+
+  /**
+   * Claims the logs of no trace of these episodes for the circuits their members name
+   * (loose-log-claims.ts), where the batch may have changed whose they are: the whole episode when
+   * a trace naming a circuit joined it, it merged with another, or a member naming a circuit gained
+   * a key value (a circuit, or the key that made it a member); else the span of the batch's own
+   * such logs in it. Nothing changed, nothing is claimed: a long episode is not read again for
+   * every batch of its traces.
+   */
+  private claimLooseLogs(episodes: readonly KeyGroup[], batch: BatchContext): void {
+    const whole = new Set<KeyGroup>();
+    for (const { group, trace } of batch.joins) {
+      const g = batch.episodeNow(group);
+      if (g && namesACircuit(trace)) whole.add(g);
+    }
+    for (const g of batch.merged) {
+      const now = batch.episodeNow(g);
+      if (now) whole.add(now);
+    }
+    for (const d of batch.traceDeltas.values()) {
+      const t = d.state;
+      if (d.keyValuesBefore < 0 || !namesACircuit(t) || keyValueCount(t) <= d.keyValuesBefore) continue;
+      for (const g of episodes) if (g.traceSet.has(t.traceId)) whole.add(g);
+    }
+    const times = looseLogTimes(batch.writes.looseLogs);
+    for (const g of episodes) {
+      const span = whole.has(g) ? g : spanWithin(times.get(g.mapKey), g.firstMs, g.lastMs);
+      if (!span) continue;
+      const circuitIds = circuitsNamedBy(this.memberStates(g.traceIds));
+      if (circuitIds.length > 0) batch.writes.looseLogClaims.push({ key: g.key, value: g.value, fromMs: span.firstMs, toMs: span.lastMs, circuitIds });
+    }
   }
 
   /** Whether the trace's entry span is its root; planning read the trace, so it is at hand. */
@@ -1351,6 +1388,8 @@ class BatchContext {
   readonly leftEpisodes: KeyGroup[] = [];
   /** Episodes merged into another in this batch: nothing of theirs is written. */
   readonly absorbed = new Set<KeyGroup>();
+  /** Episodes that took others in (mergeEpisodes). */
+  readonly merged = new Set<KeyGroup>();
   /** Reused by groupsOf. */
   readonly scratchGroups: KeyGroup[] = [];
   readonly scratchFull: KeyGroup[] = [];

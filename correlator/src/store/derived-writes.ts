@@ -57,6 +57,21 @@ export interface LooseLogRow {
   service: string;
 }
 
+/**
+ * The logs of no trace, naming no circuit, that carry (key, value) within [fromMs, toMs]: logs of
+ * one episode of the key value, whose member traces name these circuits. Each such log is those
+ * circuits' (listed and counted), as one that names them is. The writer files each log under each
+ * circuit once (log_circuits) and counts it for the circuits it was not filed under yet, so a
+ * claim made again (a later trace, a merge, a retry) counts nothing twice.
+ */
+export interface LooseLogClaim {
+  key: string;
+  value: string;
+  fromMs: number;
+  toMs: number;
+  circuitIds: string[];
+}
+
 export interface CircuitDelta {
   circuitId: string;
   firstMs: number;
@@ -116,6 +131,8 @@ export interface DerivedWrites {
    */
   demotions: MembershipRow[];
   looseLogs: LooseLogRow[];
+  /** Written after looseLogs and circuits, which they read and add to. */
+  looseLogClaims: LooseLogClaim[];
   circuits: CircuitDelta[];
   correlations: CorrelationRow[];
   /** Correlations merged into another (late data joined two episodes) or stored under an id since changed. */
@@ -126,5 +143,5 @@ export interface DerivedWrites {
 }
 
 export function emptyDerivedWrites(): DerivedWrites {
-  return { traces: [], memberships: [], refusals: [], demotions: [], looseLogs: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
+  return { traces: [], memberships: [], refusals: [], demotions: [], looseLogs: [], looseLogClaims: [], circuits: [], correlations: [], correlationsRemoved: [], bridgesAdded: [], bridgesRemoved: [], links: [] };
 }

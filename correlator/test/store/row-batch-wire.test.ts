@@ -70,6 +70,7 @@ function fullBatch(): RowBatch {
   d.refusals = [{ key: 'resource_id', value: 'r-1', traceId: 'a'.repeat(32), firstMs: 3, lastMs: 4 }];
   d.demotions = [{ key: 'circuit_id', value: '', traceId: 'c'.repeat(32), firstMs: 5, lastMs: 6 }];
   d.looseLogs = [{ key: 'circuit_id', value: 'c-1', timeMs: 7, service: 'scripts' }];
+  d.looseLogClaims = [{ key: 'resource_id', value: 'r-1', fromMs: 5, toMs: 9.5, circuitIds: ['c-1', 'c-2'] }];
   d.circuits = [
     { circuitId: 'c-1', firstMs: 1, lastMs: 9, spanDelta: 3, errorDelta: 0, logDelta: 1, services: ['a', 'b'], keys: { circuit_id: 'c-1' } },
   ];

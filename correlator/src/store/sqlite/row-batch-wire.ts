@@ -189,6 +189,14 @@ export function packBatch(batch: RowBatch): WireBatch {
       p.value(l.timeMs);
       p.value(l.service);
     }
+    p.count(d.looseLogClaims.length);
+    for (const c of d.looseLogClaims) {
+      p.value(c.key);
+      p.value(c.value);
+      p.value(c.fromMs);
+      p.value(c.toMs);
+      p.strings(c.circuitIds);
+    }
     p.count(d.circuits.length);
     for (const c of d.circuits) {
       p.value(c.circuitId);
@@ -297,6 +305,13 @@ export function unpackBatch(wire: WireBatch): RowBatch {
     const refusals = u.list(membership);
     const demotions = u.list(membership);
     const looseLogs = u.list<Derived['looseLogs'][number]>(u => ({ key: u.value(), value: u.value(), timeMs: u.value(), service: u.value() }));
+    const looseLogClaims = u.list<Derived['looseLogClaims'][number]>(u => ({
+      key: u.value(),
+      value: u.value(),
+      fromMs: u.value(),
+      toMs: u.value(),
+      circuitIds: u.strings(),
+    }));
     const circuits = u.list<Derived['circuits'][number]>(u => ({
       circuitId: u.value(),
       firstMs: u.value(),
@@ -330,7 +345,7 @@ export function unpackBatch(wire: WireBatch): RowBatch {
       targetSpanId: u.value(),
       origin: u.value(),
     }));
-    derived = { traces, memberships, refusals, demotions, looseLogs, circuits, correlations, correlationsRemoved, bridgesAdded, bridgesRemoved, links };
+    derived = { traces, memberships, refusals, demotions, looseLogs, looseLogClaims, circuits, correlations, correlationsRemoved, bridgesAdded, bridgesRemoved, links };
   }
   return { ...rest, chunks, derived };
 }

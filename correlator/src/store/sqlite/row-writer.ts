@@ -3,7 +3,7 @@
 // go to the export queue are settled before, on the main thread. That is what lets the same
 // writes run in the writer thread (writer-thread.ts) on its own connection, or in line.
 import type Database from 'better-sqlite3';
-import type { DerivedWrites, MembershipRow } from '../derived-writes.js';
+import type { CircuitDelta, DerivedWrites, MembershipRow } from '../derived-writes.js';
 import type { CircuitRow } from './rows.js';
 import type { ChunkBounds } from './span-chunk.js';
 import { groupMapKey } from '../../correlation/types.js';
@@ -14,6 +14,7 @@ import { traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import type { SpanBodyAppender } from './span-body-files.js';
 import { ServiceHourSet } from '../service-hours.js';
 import { addService } from '../../correlation/service-list.js';
+import { ClaimedLogs } from './claimed-logs.js';
 
 export interface ResourceRow {
   id: number;
@@ -108,6 +109,7 @@ function range(b: Uint8Array, start = 0, end = b.byteLength): Buffer {
 
 export class RowWriter {
   private readonly st: ReturnType<typeof prepareWrites>;
+  private readonly claimedLogs: ClaimedLogs;
   /**
    * Whether refused_traces may hold a row: until it does, a new membership asks nothing of it. One
    * writer writes at a time, and a writer made later reads what earlier ones wrote.
@@ -120,6 +122,7 @@ export class RowWriter {
     private readonly bodies: SpanBodyAppender | null = null,
   ) {
     this.st = prepareWrites(db);
+    this.claimedLogs = new ClaimedLogs(db);
     this.refusalsMayExist = this.st.anyRefusal.get() !== undefined;
   }
 
@@ -276,6 +279,17 @@ export class RowWriter {
     }
   }
 
+  /** Adds the delta to its circuit's row, made if it has none. */
+  private addToCircuit(c: CircuitDelta, now: number): void {
+    const st = this.st;
+    const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
+    const services = existing ? (JSON.parse(existing.services) as string[]) : [];
+    for (const s of c.services) addService(services, s);
+    const keys: KeyValues = existing ? (JSON.parse(existing.keys) as KeyValues) : {};
+    keepLeastKeys(keys, c.keys);
+    st.upsertCircuit.run(c.circuitId, c.firstMs, c.lastMs, c.spanDelta, c.errorDelta, c.logDelta, JSON.stringify(services), JSON.stringify(keys), now);
+  }
+
   /** Returns how many export-queue entries went with superseded bridges; `traceRows` gets each trace's row id. */
   private applyDerived(
     w: DerivedWrites,
@@ -350,24 +364,7 @@ export class RowWriter {
     }
     // Mostly rows already there: a lookup each, a few per request.
     for (const [hour, service, lastMs] of serviceHours.pairs()) st.markServiceHour.run(hour, service, lastMs);
-    for (const c of w.circuits) {
-      const existing = st.circuitById.get(c.circuitId) as CircuitRow | undefined;
-      const services = existing ? (JSON.parse(existing.services) as string[]) : [];
-      for (const s of c.services) addService(services, s);
-      const keys: KeyValues = existing ? (JSON.parse(existing.keys) as KeyValues) : {};
-      keepLeastKeys(keys, c.keys);
-      st.upsertCircuit.run(
-        c.circuitId,
-        c.firstMs,
-        c.lastMs,
-        c.spanDelta,
-        c.errorDelta,
-        c.logDelta,
-        JSON.stringify(services),
-        JSON.stringify(keys),
-        now,
-      );
-    }
+    for (const c of w.circuits) this.addToCircuit(c, now);
     const newTracesByCircuit = new Map<string, number>();
     const countNewTrace = (circuitId: string): void => {
       newTracesByCircuit.set(circuitId, (newTracesByCircuit.get(circuitId) ?? 0) + 1);
@@ -394,6 +391,8 @@ export class RowWriter {
     for (const r of w.demotions) refuse(r, st.deleteMembership.run(r.key, r.value, r.traceId).changes === 1);
     for (const [circuitId, n] of newTracesByCircuit) st.bumpCircuitTraces.run(n, circuitId);
     for (const l of w.looseLogs) st.insertLooseLog.run(l.key, l.value, l.timeMs, l.service);
+    // After the logs and loose_logs rows they find, and the circuits' own deltas.
+    if (w.looseLogClaims.length > 0) for (const c of this.claimedLogs.apply(w.looseLogClaims)) this.addToCircuit(c, now);
     // Before the upserts: a merged episode may take the id of one it absorbed.
     for (const id of w.correlationsRemoved) st.deleteCorrelation.run(id);
     for (const c of w.correlations) {
