@@ -131,7 +131,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['circuits'],
-        summary: "The circuit's logs: by their own circuit key or through the circuit's traces",
+        summary: "The circuit's logs: by their own circuit key, through the circuit's traces, or through key episodes of the circuit's traces",
         params: CircuitIdParams,
         querystring: CircuitLogQuery,
         response: { 200: LogListResponse, 400: ErrorResponse, 404: ErrorResponse },
