@@ -28,6 +28,19 @@ export function circuitsNamedBy(traces: readonly Pick<TraceState, 'keys' | 'more
   return [...out];
 }
 
+/**
+ * The circuits `members` name: `known`, those named by a member outside `changed` (each claimed
+ * its episode's logs when it came), and `added`, those only the `changed` ones name.
+ */
+export function splitCircuits(
+  members: readonly Pick<TraceState, 'traceId' | 'keys' | 'moreKeys'>[],
+  changed: ReadonlySet<string> | undefined,
+): { known: string[]; added: string[] } {
+  const known = circuitsNamedBy(changed ? members.filter(t => !changed.has(t.traceId)) : members);
+  const added = changed ? circuitsNamedBy(members.filter(t => changed.has(t.traceId))).filter(c => !known.includes(c)) : [];
+  return { known, added };
+}
+
 /** Whether the trace names a circuit, first or further. */
 export function namesACircuit(t: Pick<TraceState, 'keys' | 'moreKeys'>): boolean {
   if (t.keys.circuit_id !== undefined) return true;
