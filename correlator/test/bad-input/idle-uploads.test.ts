@@ -3,37 +3,13 @@
 // for the whole 120 s. An upload that keeps sending, slowly, is left to the total timeout. Real
 // sockets, since the point is what the server does with connections that stay open.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
-import { SpanKind } from '@opentelemetry/api';
 import { listen } from '../helpers/app.js';
 import { counterTotal } from '../helpers/http.js';
-import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 import { until } from '../helpers/until.js';
+import { pausedUpload, stalledUpload } from '../helpers/raw-uploads.js';
 
 const IDLE_MS = 500;
-
-interface Upload {
-  socket: net.Socket;
-  received: () => string;
-  closed: Promise<void>;
-}
-
-/** Headers declaring a 1 MiB body and 100 bytes of it, then a few bytes every `trickleMs` if given. */
-function upload(port: number, trickleMs?: number): Upload {
-  const socket = net.connect(port, '127.0.0.1');
-  let received = '';
-  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
-  socket.write('POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1048576\r\n\r\n');
-  socket.write(Buffer.alloc(100, 0x0a));
-  if (trickleMs !== undefined) {
-    const every = setInterval(() => (socket.destroyed ? clearInterval(every) : socket.write(Buffer.alloc(4, 0x0a))), trickleMs);
-    socket.once('close', () => clearInterval(every));
-  }
-  return { socket, received: () => received, closed };
-}
 
 test('REQUEST_IDLE_TIMEOUT_MS: a quiet upload is answered 408 long before REQUEST_TIMEOUT_MS; a trickling one is left', { timeout: 60_000 }, async t => {
   const { app, url } = await listen(t, {
@@ -43,9 +19,9 @@ test('REQUEST_IDLE_TIMEOUT_MS: a quiet upload is answered 408 long before REQUES
   });
   const address = app.server.address();
   assert.ok(address && typeof address !== 'string', 'the app listens on TCP');
-  const quiet = upload(address.port);
+  const quiet = stalledUpload(address.port, '/v1/traces');
   // Never quiet for IDLE_MS / 5.
-  const trickling = upload(address.port, IDLE_MS / 5);
+  const trickling = stalledUpload(address.port, '/v1/traces', IDLE_MS / 5);
   t.after(() => [quiet, trickling].forEach(u => u.socket.destroy()));
   const startedAt = Date.now();
   await until(async () => ((await counterTotal(url, 'ingest_requests_in_flight')) === 2 ? true : null), 'both uploads hold a slot');
@@ -73,17 +49,7 @@ test('REQUEST_IDLE_TIMEOUT_MS: a quiet upload is answered 408 long before REQUES
   assert.equal(await counterTotal(url, 'ingest_requests_in_flight'), 1);
 
   // An upload that pauses for less than the idle timeout is taken whole.
-  const body = (await serviceTelemetry('beorn', Date.now() - 5_000, [{ name: 'POST /slow', startMs: 0, endMs: 1, kind: SpanKind.SERVER }])).traces.protobuf;
-  const socket = net.connect(address.port, '127.0.0.1');
-  t.after(() => socket.destroy());
-  let answer = '';
-  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-  socket.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`);
-  const half = Math.floor(body.length / 2);
-  socket.write(body.subarray(0, half));
-  await new Promise(resolve => setTimeout(resolve, IDLE_MS / 2));
-  socket.write(body.subarray(half));
-  await until(async () => (answer.includes('\r\n\r\n') ? true : null), 'the paused upload is answered');
+  const answer = await pausedUpload(address.port, IDLE_MS / 2, socket => t.after(() => socket.destroy()));
   assert.ok(answer.startsWith('HTTP/1.1 200'), `the paused but complete upload is taken: ${answer.slice(0, 80)}`);
   trickling.socket.destroy();
 });

@@ -4,39 +4,15 @@
 // with the default 120 s timeout, 85 s with a 6 s one. Real sockets, since the point is what the
 // server does with connections that stay open.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { listen } from '../helpers/app.js';
 import { counterTotal } from '../helpers/http.js';
 import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 import { until } from '../helpers/until.js';
+import { pausedUpload, stalledUpload } from '../helpers/raw-uploads.js';
 
 const PROTOBUF = { 'content-type': 'application/x-protobuf' };
-
-interface StalledUpload {
-  socket: net.Socket;
-  /** What the server sent back, if anything. */
-  received: () => string;
-  closed: Promise<void>;
-}
-
-/** Headers declaring a 1 MiB body, 100 bytes of it, then nothing more unless `trickle`. */
-function stalledUpload(port: number, path: string, trickle: boolean): StalledUpload {
-  const socket = net.connect(port, '127.0.0.1');
-  let received = '';
-  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
-  socket.on('error', () => {});
-  const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1048576\r\n\r\n`);
-  socket.write(Buffer.alloc(100, 0x0a));
-  if (trickle) {
-    // A few bytes every 100 ms: never idle, never done.
-    const every = setInterval(() => (socket.destroyed ? clearInterval(every) : socket.write(Buffer.alloc(4, 0x0a))), 100);
-    socket.once('close', () => clearInterval(every));
-  }
-  return { socket, received: () => received, closed };
-}
 
 test('REQUEST_TIMEOUT_MS: uploads that stall or trickle are dropped at the timeout and their slots given back', { timeout: 120_000 }, async t => {
   const timeoutMs = 1000;
@@ -54,10 +30,10 @@ test('REQUEST_TIMEOUT_MS: uploads that stall or trickle are dropped at the timeo
   };
 
   const stalled = [
-    stalledUpload(address.port, '/v1/traces', false),
-    stalledUpload(address.port, '/v1/logs', false),
-    stalledUpload(address.port, '/v1/traces', true),
-    stalledUpload(address.port, '/api/otlp/v1/traces', true),
+    stalledUpload(address.port, '/v1/traces'),
+    stalledUpload(address.port, '/v1/logs'),
+    stalledUpload(address.port, '/v1/traces', 100),
+    stalledUpload(address.port, '/api/otlp/v1/traces', 100),
   ];
   t.after(() => stalled.forEach(s => s.socket.destroy()));
   const startedAt = Date.now();
@@ -89,16 +65,6 @@ test('REQUEST_TIMEOUT_MS: uploads that stall or trickle are dropped at the timeo
   assert.equal(await send(), 200, 'once they are dropped, a sender is taken');
 
   // An upload that pauses but is complete within the timeout is taken whole.
-  const body = (await serviceTelemetry('beorn', Date.now() - 5_000, [{ name: 'POST /slow', startMs: 0, endMs: 1, kind: SpanKind.SERVER }])).traces.protobuf;
-  const socket = net.connect(address.port, '127.0.0.1');
-  t.after(() => socket.destroy());
-  let answer = '';
-  socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
-  socket.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: ${body.length}\r\n\r\n`);
-  const half = Math.floor(body.length / 2);
-  socket.write(body.subarray(0, half));
-  await new Promise(resolve => setTimeout(resolve, timeoutMs / 2));
-  socket.write(body.subarray(half));
-  await until(async () => (answer.includes('\r\n\r\n') ? true : null), 'the slow upload is answered');
+  const answer = await pausedUpload(address.port, timeoutMs / 2, socket => t.after(() => socket.destroy()));
   assert.ok(answer.startsWith('HTTP/1.1 200'), `the slow but complete upload is taken: ${answer.slice(0, 80)}`);
 });
