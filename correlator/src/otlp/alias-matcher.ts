@@ -13,13 +13,19 @@
 // U+FFFD the alias holds. Keys of the first kind are compared. An alias holding U+FFFD could be
 // matched by malformed bytes of any length and shape: with one configured, every key takes the
 // string path.
+//
+// The attributes that say where a call went (call-destination.ts) are found by the same look-up,
+// as the index of their name: checked apart, every key that is neither paid for a second look-up,
+// and the decoder's attribute loop grew past what V8 inlines into it (an eighth more per span).
 import type { BusinessKeyName } from '@correlation-station/api-schema';
+import { DESTINATION_ATTRIBUTES } from './call-destination.js';
 import { sameBytes } from './hex.js';
 import { utf8 } from './wire-reader.js';
 
 interface Alias {
   readonly bytes: Buffer;
-  readonly key: BusinessKeyName;
+  /** A business key, or a destination attribute's index in DESTINATION_ATTRIBUTES. */
+  readonly key: BusinessKeyName | number;
 }
 
 /** Slots of the shape table: a power of two, so a shape's hash is masked into it. */
@@ -29,12 +35,19 @@ export class AliasMatcher {
   /** The aliases of each shape; `null` where no alias has it. */
   private readonly byShape: (Alias[] | null)[] = new Array<Alias[] | null>(SHAPE_SLOTS).fill(null);
   private readonly decodeEveryKey: boolean;
+  /** The aliases, then the destination attributes no alias names. */
+  private readonly names: ReadonlyMap<string, BusinessKeyName | number>;
 
   constructor(private readonly aliases: ReadonlyMap<string, BusinessKeyName>) {
     this.decodeEveryKey = [...aliases.keys()].some(
       name => name.length === 0 || name.includes('\uFFFD'),
     );
-    for (const [name, key] of aliases) {
+    const names = new Map<string, BusinessKeyName | number>(aliases);
+    DESTINATION_ATTRIBUTES.forEach((name, i) => {
+      if (!names.has(name)) names.set(name, i);
+    });
+    this.names = names;
+    for (const [name, key] of names) {
       const bytes = Buffer.from(name, 'utf8');
       if (bytes.length === 0) continue;
       const slot = shapeSlot(bytes, 0, bytes.length);
@@ -47,10 +60,13 @@ export class AliasMatcher {
     return this.aliases.get(name);
   }
 
-  /** The business key whose alias is `buf[start, end)` read as UTF-8, if any. */
-  match(buf: Uint8Array, start: number, end: number): BusinessKeyName | undefined {
+  /**
+   * The business key whose alias is `buf[start, end)` read as UTF-8, or the index of the
+   * destination attribute it is (an alias of the same name wins), if any.
+   */
+  match(buf: Uint8Array, start: number, end: number): BusinessKeyName | number | undefined {
     const n = end - start;
-    if (this.decodeEveryKey || n === 0) return this.aliases.get(utf8(buf, start, end));
+    if (this.decodeEveryKey || n === 0) return this.names.get(utf8(buf, start, end));
     const slot = shapeSlot(buf, start, n);
     const list = this.byShape[slot];
     if (list)

@@ -1,6 +1,7 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
 import type { AliasMatcher } from './alias-matcher.js';
 import type { AttrMap } from './any-value.js';
+import type { CallDestination } from './call-destination.js';
 
 export type KeyValues = Partial<Record<BusinessKeyName, string>>;
 
@@ -56,6 +57,8 @@ export interface DecodedSpan {
   bytes: Uint8Array;
   resource: DecodedResourceScope;
   synthetic: boolean;
+  /** Where the span, a client or producer call, went (call-destination.ts); null or absent when it does not say. */
+  destination?: CallDestination | null;
 }
 
 export interface DecodedTraceBatch {

@@ -13,6 +13,7 @@ import {
   type SpanLinkRef,
 } from './decoded.js';
 import { isExportedBridgeScope } from '../stitching/bridge-identity.js';
+import { destinationOf, isCallKind, noDestinationFound, noteDestinationAt, type DestinationFound } from './call-destination.js';
 import { bytesToHex, isAllZero } from './hex.js';
 import { moreOverResource, takeKeyValue, type FoundKeys } from './found-keys.js';
 import { keyWarning } from './resource-decoder.js';
@@ -46,6 +47,7 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, n
   const traceIds = newIdMemo();
   // One for the request, emptied before each span: one a span would be an allocation per span.
   const found: FoundKeys = { keys: null, more: null };
+  const destination = noDestinationFound();
   walkExportRequest(
     buf,
     rules,
@@ -57,7 +59,8 @@ export function decodeTraceRequest(buf: Uint8Array, rules: KeyExtractionRules, n
       else {
         found.keys = null;
         found.more = null;
-        batch.spans.push(decodeSpan(r, s, e, resource, rules, nowMs, traceIds, found, warnings));
+        destination.attribute = -1;
+        batch.spans.push(decodeSpan(r, s, e, resource, rules, nowMs, traceIds, found, destination, warnings));
       }
     },
     (message, count) => noteRejection(batch, message, count),
@@ -77,6 +80,8 @@ function decodeSpan(
   traceIds: IdMemo,
   /** Empty: the span's own keys are taken into it. */
   found: FoundKeys,
+  /** Empty: where the span's destination attribute is, if it has one. */
+  destination: DestinationFound,
   warnings: string[],
 ): DecodedSpan {
   const save = r.end;
@@ -139,7 +144,9 @@ function decodeSpan(
         case 9: {
           expectWire(tag, WIRE_LEN, 'Span.attributes');
           const s = r.delimitedStart();
-          readAttributeForKeys(r, s, r.pos, rules, found, warnings);
+          const e = r.pos;
+          const d = readAttributeForKeys(r, s, e, rules, found, warnings);
+          if (d >= 0) noteDestinationAt(r, s, e, d, destination);
           r.end = end;
           break;
         }
@@ -212,6 +219,8 @@ function decodeSpan(
     bytes,
     resource,
     synthetic: false,
+    // Read only for calls, once the span is known to be one: an attribute may come before the kind.
+    destination: isCallKind(kind) ? destinationOf(r.buf, destination) : null,
   };
 }
 
@@ -225,7 +234,9 @@ const NAME_PREVIEW_CHARS = 200;
 /**
  * Reads one KeyValue; decodes the value only when the key is a business-key alias, taking it into
  * `found`. Checks it as the view will read it (checkAttributeRanges), and says so when an alias
- * names a value that is no key.
+ * names a value that is no key. Returns which attribute naming a call's destination it is (an
+ * index of DESTINATION_ATTRIBUTES), or -1: noted by the caller, so that this loop, run for every
+ * attribute of every span, stays small enough to have the alias match inlined.
  */
 function readAttributeForKeys(
   r: WireReader,
@@ -234,7 +245,7 @@ function readAttributeForKeys(
   rules: KeyExtractionRules,
   found: FoundKeys,
   warnings: string[],
-): void {
+): number {
   r.pos = start;
   r.end = end;
   let keyStart = -1;
@@ -264,14 +275,16 @@ function readAttributeForKeys(
   if (unusual || keyEnd - keyStart > rules.maxNameBytes || valEnd - valStart > rules.maxAttributeValueBytes) {
     checkAttribute(r, start, end, rules, '', -1);
   }
-  if (keyStart < 0 || valStart < 0) return;
+  if (keyStart < 0 || valStart < 0) return -1;
   const alias = rules.aliases.match(r.buf, keyStart, keyEnd);
-  if (alias === undefined) return;
+  if (alias === undefined) return -1;
+  if (typeof alias === 'number') return alias;
   const value = readAnyValue(r, valStart, valEnd);
   // readAnyValue leaves the reader at the value's end, and the key may come after the value.
   r.pos = end;
   const problem = takeKeyValue(found, alias, value);
   if (problem) warnings.push(keyWarning(keyPreview(r.buf, keyStart, keyEnd), alias, problem));
+  return -1;
 }
 
 /** An event as the view's reader reads it: its name against the name limit, its attributes checked. */
