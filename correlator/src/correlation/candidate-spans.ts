@@ -2,31 +2,38 @@
 // tracked trace holds up to MAX_CANDIDATES of them for as long as it stays in hot state, and an
 // object with two boxed times per span was a third of a trace's heap and most of the objects the
 // garbage collector had to walk.
+import type { CallDestination } from '../otlp/call-destination.js';
 import type { CandidateSpan } from './types.js';
 
 /** A trace's candidates are its earliest-starting spans, this many, in hot state and when reloaded. */
 export const MAX_CANDIDATES = 128;
 
-// Kind and service index share one double: the kind is whatever uint32 the wire carried.
+// Kind, service and destination share one double, exact up to 2^53: the kind is whatever uint32
+// the wire carried (32 bits), the service an index into `names` (10 bits), and the destination 0
+// for none, else 1 + 2 × its name's index + 1 for a host (11 bits). Names are kept once per trace,
+// a service's and a destination's alike (a call to mdso names the service of mdso's own spans).
 const KIND_RANGE = 2 ** 32;
+const SERVICE_RANGE = 2 ** 10;
+/** Names `names` may hold, so that both indexes fit; replace() leaves unused ones, compacted away. */
+const MAX_NAMES = SERVICE_RANGE - 1;
 
 export class CandidateSpans {
   constructor(
     private readonly spanIds: string[] = [],
-    // start, end, kind per candidate, in one array of doubles (epoch milliseconds are beyond
-    // small-integer range, so the array stays unboxed); services are indexes into `services`.
+    // start, end, and kind with service and destination, per candidate, in one array of doubles
+    // (epoch milliseconds are beyond small-integer range, so the array stays unboxed).
     private readonly numbers: number[] = [],
-    private readonly services: string[] = [],
+    private names: string[] = [],
   ) {}
 
   /** The list's own arrays, for encoding it (state-codec.ts); `new CandidateSpans(...parts)` restores it. */
-  parts(): [spanIds: string[], numbers: number[], services: string[]] {
-    return [this.spanIds, this.numbers, this.services];
+  parts(): [spanIds: string[], numbers: number[], names: string[]] {
+    return [this.spanIds, this.numbers, this.names];
   }
 
   static of(spans: readonly CandidateSpan[]): CandidateSpans {
     const list = new CandidateSpans();
-    for (const s of spans) list.push(s.spanId, s.service, s.startMs, s.endMs, s.kind);
+    for (const s of spans) list.push(s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
     return list;
   }
 
@@ -34,11 +41,9 @@ export class CandidateSpans {
     return this.spanIds.length;
   }
 
-  push(spanId: string, service: string, startMs: number, endMs: number, kind: number): void {
-    let serviceIndex = this.services.indexOf(service);
-    if (serviceIndex < 0) serviceIndex = this.services.push(service) - 1;
+  push(spanId: string, service: string, startMs: number, endMs: number, kind: number, destination: CallDestination | null = null): void {
     this.spanIds.push(spanId);
-    this.numbers.push(startMs, endMs, serviceIndex * KIND_RANGE + kind);
+    this.numbers.push(startMs, endMs, this.packed(service, kind, destination));
   }
 
   /** The candidate that starts last (the greatest span id among those that start together). */
@@ -48,13 +53,19 @@ export class CandidateSpans {
     return best;
   }
 
-  replace(i: number, spanId: string, service: string, startMs: number, endMs: number, kind: number): void {
-    let serviceIndex = this.services.indexOf(service);
-    if (serviceIndex < 0) serviceIndex = this.services.push(service) - 1;
+  replace(
+    i: number,
+    spanId: string,
+    service: string,
+    startMs: number,
+    endMs: number,
+    kind: number,
+    destination: CallDestination | null = null,
+  ): void {
     this.spanIds[i] = spanId;
     this.numbers[3 * i] = startMs;
     this.numbers[3 * i + 1] = endMs;
-    this.numbers[3 * i + 2] = serviceIndex * KIND_RANGE + kind;
+    this.numbers[3 * i + 2] = this.packed(service, kind, destination, i);
   }
 
   spanId(i: number): string {
@@ -73,10 +84,63 @@ export class CandidateSpans {
     return this.numbers[3 * i + 2]! % KIND_RANGE;
   }
 
-  at(i: number): CandidateSpan {
-    const service = this.services[Math.floor(this.numbers[3 * i + 2]! / KIND_RANGE)]!;
-    return { spanId: this.spanIds[i]!, service, startMs: this.startMs(i), endMs: this.endMs(i), kind: this.kind(i) };
+  /** Where candidate i, a call, went (lower-cased), or '' when its span did not say. */
+  destinationName(i: number): string {
+    const code = destinationCode(this.numbers[3 * i + 2]!);
+    return code === 0 ? '' : this.names[(code - 1) >> 1]!;
   }
+
+  /** Whether candidate i's destination is a host rather than a service's name. */
+  destinationIsHost(i: number): boolean {
+    const code = destinationCode(this.numbers[3 * i + 2]!);
+    return code !== 0 && ((code - 1) & 1) === 1;
+  }
+
+  at(i: number): CandidateSpan {
+    const service = this.names[serviceIndex(this.numbers[3 * i + 2]!)]!;
+    const span: CandidateSpan = { spanId: this.spanIds[i]!, service, startMs: this.startMs(i), endMs: this.endMs(i), kind: this.kind(i) };
+    const name = this.destinationName(i);
+    if (name !== '') span.destination = { name, isHost: this.destinationIsHost(i) };
+    return span;
+  }
+
+  /** Candidate `replacing`'s names, if given, are no longer in use. */
+  private packed(service: string, kind: number, destination: CallDestination | null, replacing = -1): number {
+    // Two names at most are added: room for them first, so compacting cannot move either.
+    if (this.names.length + 2 > MAX_NAMES) this.compactNames(replacing);
+    const s = this.nameIndex(service);
+    const d = destination ? 1 + 2 * this.nameIndex(destination.name) + (destination.isHost ? 1 : 0) : 0;
+    return (s + SERVICE_RANGE * d) * KIND_RANGE + kind;
+  }
+
+  private nameIndex(name: string): number {
+    const i = this.names.indexOf(name);
+    return i >= 0 ? i : this.names.push(name) - 1;
+  }
+
+  /** Keeps only the names candidates other than `unused` use, in the order they first use them. */
+  private compactNames(unused: number): void {
+    const old = this.names;
+    this.names = [];
+    for (let i = 0; i < this.spanIds.length; i++) {
+      if (i === unused) continue;
+      const packed = this.numbers[3 * i + 2]!;
+      const s = this.nameIndex(old[serviceIndex(packed)]!);
+      const code = destinationCode(packed);
+      const d = code === 0 ? 0 : 1 + 2 * this.nameIndex(old[(code - 1) >> 1]!) + ((code - 1) & 1);
+      this.numbers[3 * i + 2] = (s + SERVICE_RANGE * d) * KIND_RANGE + (packed % KIND_RANGE);
+    }
+    // Only a list far longer than MAX_CANDIDATES can use this many names.
+    if (this.names.length + 2 > MAX_NAMES) throw new Error(`candidate spans use ${this.names.length} names, more than their packing holds`);
+  }
+}
+
+function serviceIndex(packed: number): number {
+  return Math.floor(packed / KIND_RANGE) % SERVICE_RANGE;
+}
+
+function destinationCode(packed: number): number {
+  return Math.floor(packed / (KIND_RANGE * SERVICE_RANGE));
 }
 
 function startsAfter(c: CandidateSpans, i: number, j: number): boolean {

@@ -381,12 +381,12 @@ export class CorrelationEngine {
     // The earliest-starting spans, whatever order they arrive in (the store reloads the same ones).
     const c = t.candidates;
     if (c.length < MAX_CANDIDATES) {
-      c.push(span.spanId, service, span.startMs, span.endMs, span.kind);
+      c.push(span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
       d.candidatesChanged = true;
     } else {
       const last = c.latest();
       if (span.startMs < c.startMs(last) || (span.startMs === c.startMs(last) && span.spanId < c.spanId(last))) {
-        c.replace(last, span.spanId, service, span.startMs, span.endMs, span.kind);
+        c.replace(last, span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
         d.candidatesChanged = true;
       }
     }

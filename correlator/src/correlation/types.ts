@@ -1,4 +1,5 @@
 import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { CallDestination } from '../otlp/call-destination.js';
 import type { KeyValues } from '../otlp/decoded.js';
 import type { CandidateSpans } from './candidate-spans.js';
 
@@ -18,6 +19,8 @@ export interface CandidateSpan {
   startMs: number;
   endMs: number;
   kind: number;
+  /** Where a call went, when its span says (call-destination.ts): absent for other spans. */
+  destination?: CallDestination;
 }
 
 export interface TraceState {

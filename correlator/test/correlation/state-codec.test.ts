@@ -178,3 +178,19 @@ describe('keyGroupCodec', () => {
     });
   }
 });
+
+describe('traceStateCodec, with calls that say where they went', () => {
+  it('reads back each call\'s destination', () => {
+    const state: TraceState = {
+      ...newTraceState('f'.repeat(32)),
+      candidates: CandidateSpans.of([
+        { spanId: '1111111111111111', service: 'beorn', startMs: T, endMs: T + 900, kind: 2 },
+        { spanId: '2222222222222222', service: 'beorn', startMs: T + 50, endMs: T + 600, kind: 3, destination: { name: 'mdso', isHost: false } },
+        { spanId: '3333333333333333', service: 'beorn', startMs: T + 100, endMs: T + 110, kind: 3, destination: { name: 'palantir.example.net', isHost: true } },
+      ]),
+    };
+    const decoded = traceStateCodec.decode(Buffer.from(traceStateCodec.encode(state)));
+    assert.deepStrictEqual(decoded, state);
+    assert.deepStrictEqual(decoded.candidates.at(2).destination, { name: 'palantir.example.net', isHost: true });
+  });
+});
