@@ -11,6 +11,7 @@ import {
   type CandidateSpan,
   type TraceState,
 } from '../correlation/types.js';
+import { namingStrength, NOT_NAMED } from './named-call.js';
 import { byPlanningOrder } from './plan-order.js';
 
 /**
@@ -41,7 +42,7 @@ export function planBridges(
 /** The bridge from `parent`, the trace planBridges picked, into `child`'s entry span. */
 export function planBridge(key: BusinessKeyName, value: string, parent: TraceState, child: TraceState, windowMs: number): BridgePlan {
   const childEntry = child.entry!;
-  const parentSpan = chooseParentSpan(parent, childEntry.startMs);
+  const parentSpan = chooseParentSpan(parent, childEntry.startMs, childEntry.service);
   const base = KEY_CONFIDENCE[key];
   const gapAfterEnd = Math.max(0, childEntry.startMs - parentSpan.endMs);
   const confidence = round3(base * (1 - 0.5 * Math.min(1, gapAfterEnd / windowMs)));
@@ -63,26 +64,37 @@ export function planBridge(key: BusinessKeyName, value: string, parent: TraceSta
 }
 
 /**
- * The span in the earlier trace that most plausibly caused the later one: among the spans still
- * running when the child started and the outgoing calls (client/producer) made before it, the one
- * that started last. A finished call counts because orchestrators accept a request and act on it
- * later; a finished internal step does not. With trace context crossing services (beorn → MDSO in
- * one trace), this picks MDSO's running step rather than beorn's long call around it.
+ * The span in the earlier trace that most plausibly caused the later one, among the spans still
+ * running when the child started and the outgoing calls (client/producer) made before it: a call
+ * that names the child's service (`childService`) as where it went, by peer.service before by
+ * host (named-call.ts); else, and among those that name it alike, the one that started last. A
+ * finished call counts because orchestrators accept a request and act on it later; a finished
+ * internal step does not. Without a name, a call still running when the child started does not
+ * beat a finished one that started later: a caller that fired a request at an orchestrator and
+ * then waits on another service looks the same, and SENSE's instrumented calls say where they go.
+ * With trace context crossing services (beorn → MDSO in one trace), this picks MDSO's running
+ * step rather than beorn's long call around it.
  */
-export function chooseParentSpan(parent: TraceState, childStartMs: number): CandidateSpan {
+export function chooseParentSpan(parent: TraceState, childStartMs: number, childService?: string): CandidateSpan {
   const c = parent.candidates;
+  const service = childService?.toLowerCase() ?? '';
   let best = -1;
+  let bestNaming = NOT_NAMED;
   const isCall = (i: number) => c.kind(i) === SPAN_KIND_CLIENT || c.kind(i) === SPAN_KIND_PRODUCER;
   for (let i = 0; i < c.length; i++) {
     const start = c.startMs(i);
     if (start > childStartMs) continue;
     if (!isCall(i) && c.endMs(i) < childStartMs) continue;
+    const naming = isCall(i) ? namingStrength(c.destinationName(i), c.destinationIsHost(i), service) : NOT_NAMED;
     if (
       best < 0 ||
-      start > c.startMs(best) ||
-      (start === c.startMs(best) && ((isCall(i) && !isCall(best)) || (isCall(i) === isCall(best) && c.spanId(i) < c.spanId(best))))
+      naming > bestNaming ||
+      (naming === bestNaming &&
+        (start > c.startMs(best) ||
+          (start === c.startMs(best) && ((isCall(i) && !isCall(best)) || (isCall(i) === isCall(best) && c.spanId(i) < c.spanId(best))))))
     ) {
       best = i;
+      bestNaming = naming;
     }
   }
   if (best >= 0) return c.at(best);

@@ -285,3 +285,108 @@ describe('chooseParentSpan', () => {
     });
   }
 });
+
+describe('chooseParentSpan, with calls that say where they went', () => {
+  const root: CandidateSpan = { spanId: 'br'.padEnd(16, '0'), service: 'beorn', startMs: 0, endMs: 1000, kind: 2 };
+  const to = (c: CandidateSpan, name: string, isHost: boolean): CandidateSpan => ({ ...c, destination: { name, isHost } });
+  const id = (tag: string) => tag.padEnd(16, '0');
+  const cases: { title: string; candidates: CandidateSpan[]; childService: string; childStart: number; expect: string }[] = [
+    {
+      title: "the reviewer's case: the MDSO call by peer.service, not the later palantir call",
+      candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso', false), to(call('cp', 'beorn', 100, 110), 'palantir', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'the MDSO call by server.address host',
+      candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso.example.net', true), to(call('cp', 'beorn', 100, 110), 'palantir.example.net', true)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'a host of the service with a port, or a name under it with a dash',
+      candidates: [root, to(call('cm', 'beorn', 50, 60), 'mdso-bpo', true), to(call('cp', 'beorn', 100, 110), 'palantir', true)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'the service names compare without regard to case (destinations are kept lower-cased)',
+      candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso', false), to(call('cp', 'beorn', 100, 110), 'palantir', false)],
+      childService: 'MDSO',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'an orchestrator: the finished POST that names it, not a later call still running',
+      candidates: [root, to(call('cm', 'beorn', 50, 60), 'mdso', false), to(call('cp', 'beorn', 100, 300), 'palantir', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'peer.service names the child more plainly than a host does',
+      candidates: [root, to(call('cs', 'beorn', 40, 50), 'mdso', false), to(call('ch', 'beorn', 60, 70), 'mdso.example.net', true)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cs'),
+    },
+    {
+      title: 'of two calls that name the child alike, the one that started last',
+      candidates: [root, to(call('c1', 'beorn', 40, 50), 'mdso', false), to(call('c2', 'beorn', 60, 70), 'mdso', false), to(call('cp', 'beorn', 80, 90), 'palantir', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('c2'),
+    },
+    {
+      title: 'a host that only begins with the name, or a peer.service that only begins with it, names no one',
+      candidates: [root, to(call('c1', 'beorn', 40, 50), 'mdsoproxy.example.net', true), to(call('c2', 'beorn', 60, 70), 'mdso-bpo', false), call('c3', 'beorn', 80, 90)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('c3'),
+    },
+    {
+      title: 'a call that names the child but starts after it is no parent',
+      candidates: [root, call('cp', 'beorn', 100, 110), to(call('cm', 'beorn', 130, 600), 'mdso', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cp'),
+    },
+    {
+      title: 'a server span with an address is no call that names it',
+      candidates: [to({ ...root, startMs: 0 }, 'mdso', true), call('cp', 'beorn', 100, 110)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cp'),
+    },
+    {
+      title: 'when no call names the child, the rule without names: a later finished call beats one still running',
+      candidates: [root, to(call('cx', 'beorn', 50, 600), 'granite', false), call('cp', 'beorn', 100, 110)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cp'),
+    },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const parent = trace('p', 'beorn', 0, 1000, { candidates: CandidateSpans.of(c.candidates) });
+      assert.equal(chooseParentSpan(parent, c.childStart, c.childService).spanId, c.expect);
+      // Arrival order decides nothing: candidates come in any order.
+      const reversed = trace('p', 'beorn', 0, 1000, { candidates: CandidateSpans.of([...c.candidates].reverse()) });
+      assert.equal(chooseParentSpan(reversed, c.childStart, c.childService).spanId, c.expect, 'candidates reversed');
+    });
+  }
+
+  it('planBridges hangs the bridge from the call that names the child', () => {
+    const beorn = trace('b', 'beorn', 0, 1000, {
+      candidates: CandidateSpans.of([root, to(call('cm', 'beorn', 50, 600), 'mdso', false), to(call('cp', 'beorn', 100, 110), 'palantir', false)]),
+    });
+    const mdso = trace('m', 'mdso', 120, 700);
+    for (const traces of [[beorn, mdso], [mdso, beorn]]) {
+      const [plan] = [...planBridges('circuit_id', 'C', traces, W).values()];
+      assert.equal(plan?.parentSpanId, id('cm'));
+    }
+  });
+});
