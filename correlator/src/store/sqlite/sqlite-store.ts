@@ -24,7 +24,6 @@ import { DEFAULT_CORRELATING_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
 import { otlpTypes } from '../../otlp/schema.js';
-import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
 import { bridgeTraceKeys, type BridgeKeyValues } from '../../stitching/bridge-keys.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
 import { BRIDGE_SCOPE_NAME, BRIDGE_SERVICE_NAME } from '../../stitching/bridge-identity.js';
@@ -66,6 +65,7 @@ import { InFlightWrites } from './in-flight-writes.js';
 import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
+import { fillStoredCandidates, type StoredSpanPlace } from './stored-candidates.js';
 import {
   CIRCUIT_ROWS_STARTING_IN,
   CIRCUIT_TRACES,
@@ -87,7 +87,7 @@ import { pruneInSlices } from './retention.js';
 import type { SweepPacing } from '../slice-pace.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DataDirLostError, DataDirWatch, type DataDirWatchEvents } from './data-dir-watch.js';
-import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader } from './span-body-files.js';
+import { DEFAULT_SEGMENT_BYTES, SpanBodyAppender, SegmentUsage, SpanBodyReader, type BodyRange } from './span-body-files.js';
 import { repairTornChunks, type TornChunkRepair } from './torn-chunks.js';
 import { markToldOf, noRoom, storageFailure } from '../write-failure.js';
 import { probeWrite } from './write-probe.js';
@@ -850,15 +850,15 @@ export class SqliteStore implements Store {
     // Candidate parent spans are rebuilt from the span rows: loading is rare (restart, eviction),
     // and keeping them on the trace row would rewrite them with every batch.
     const states = (this.st.tracesByIds.all(JSON.stringify(traceIds)) as TraceRow[]).map(toTraceState);
-    const metas = this.chunkMetasByTrace(states.map(t => t.traceId));
-    for (const t of states) {
-      const spans = (metas.get(t.traceId) ?? []).flatMap(readSpanChunkMeta);
-      // The earliest-starting spans, as hot state keeps them (engine.ts).
-      spans.sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
-      for (const s of spans.slice(0, MAX_CANDIDATES)) {
-        t.candidates.push(s.spanId, this.resource(s.resourceId).serviceName, s.startMs, s.endMs, s.kind);
-      }
+    if (states.length === 0) return states;
+    const chunks = new Map<string, { chunkId: number; meta: Buffer }[]>();
+    for (const [chunkId, traceId, meta] of this.st.chunkMetasOfTraces.all(JSON.stringify(states.map(t => t.traceId))) as [number, string, Buffer][]) {
+      const list = chunks.get(traceId);
+      if (list) list.push({ chunkId, meta });
+      else chunks.set(traceId, [{ chunkId, meta }]);
     }
+    // In the same synchronous call as the records: nothing can have deleted their chunks between.
+    fillStoredCandidates(states, chunks, id => this.resource(id).serviceName, places => this.spanBytesAt(places));
     return states;
   }
 
@@ -1359,6 +1359,31 @@ export class SqliteStore implements Store {
       }
     }
     return { spans: order.map(i => spans[i]!), total: spans.length, bridgeTotal: bridgeRows.length };
+  }
+
+  /**
+   * The bytes of single spans, read alone from their segment files (a trace's few calls, not its
+   * chunks' whole bodies); undefined for a chunk no longer stored.
+   */
+  private spanBytesAt(places: readonly StoredSpanPlace[]): (Uint8Array | undefined)[] {
+    const rows = new Map<number, ChunkBodyRow>();
+    const ids = [...new Set(places.map(p => p.chunkId))];
+    for (const row of this.st.chunkBodies.all(JSON.stringify(ids)) as ChunkBodyRow[]) rows.set(row[0], row);
+    const out: (Uint8Array | undefined)[] = new Array(places.length).fill(undefined);
+    const inFiles: BodyRange[] = [];
+    places.forEach((p, i) => {
+      const row = rows.get(p.chunkId);
+      if (!row) return;
+      const offset = chunkRecord.offset(p.meta, p.slot);
+      const length = chunkRecord.length(p.meta, p.slot);
+      if (row[2] === 0) out[i] = row[1].subarray(offset, offset + length);
+      else inFiles.push({ id: i, segment: row[2], offset: row[3] + offset, length });
+    });
+    if (inFiles.length > 0) {
+      if (!this.spans) throw new Error('span chunks point into segment files, and this store has no directory');
+      for (const [i, bytes] of this.spans.reader.readPlaces(inFiles)) out[i] = bytes;
+    }
+    return out;
   }
 
   /** The span bytes of chunks, by id: from their rows, or read from their segment files. */
