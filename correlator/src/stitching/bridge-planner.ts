@@ -85,7 +85,11 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number, child
     const start = c.startMs(i);
     if (start > childStartMs) continue;
     if (!isCall(i) && c.endMs(i) < childStartMs) continue;
-    const naming = isCall(i) ? namingStrength(c.destinationName(i), c.destinationIsHost(i), service) : NOT_NAMED;
+    let naming = NOT_NAMED;
+    if (service !== '' && isCall(i)) {
+      const name = c.destinationName(i);
+      if (name !== '') naming = namingStrength(name, c.destinationIsHost(i), service);
+    }
     if (
       best < 0 ||
       naming > bestNaming ||
