@@ -31,7 +31,7 @@ import {
 import { anchorShape } from '../runtime/shape-anchors.js';
 import { SEVERITY_ERROR } from '../otlp/severity.js';
 import { addService } from './service-list.js';
-import { circuitsNamedBy, claimsLogs, looseLogTimes, namesACircuit, spanWithin, splitCircuits } from './loose-log-claims.js';
+import { circuitClaims, claimsLogs, looseLogTimes, namesACircuit, spanWithin } from './loose-log-claims.js';
 
 /**
  * Traces and key groups kept as live objects between batches; older ones are kept encoded
@@ -1073,47 +1073,34 @@ export class CorrelationEngine {
 
   /**
    * Claims the logs of no trace of these episodes for the circuits their members name
-   * (loose-log-claims.ts), where the batch may have changed whose they are. The whole episode's,
-   * for all its circuits when it merged with another, and for the circuits only the traces that
-   * joined it or gained a key value name (a member naming a circuit before claimed its logs then).
-   * The batch's own such logs, for every circuit. Nothing changed, nothing is claimed: a long
-   * episode's logs are not read again for every trace that joins it.
+   * (loose-log-claims.ts), within the window of each circuit's traces, where the batch may have
+   * changed whose they are: the whole episode's when it merged with another, or for the members
+   * the batch brought, gave spans or logs (their times may have grown) or key values; and the
+   * batch's own such logs, for every member. Nothing changed, nothing is claimed: a long episode's
+   * logs are not read again for every batch.
    */
   private claimLooseLogs(episodes: readonly KeyGroup[], batch: BatchContext): void {
-    const changed = new Map<KeyGroup, Set<string>>();
-    const noteChanged = (g: KeyGroup | undefined, traceId: string) => {
-      if (!g) return;
-      const ids = changed.get(g);
-      if (ids) ids.add(traceId);
-      else changed.set(g, new Set([traceId]));
-    };
-    for (const { group, trace } of batch.joins) if (namesACircuit(trace)) noteChanged(batch.episodeNow(group), trace.traceId);
-    for (const d of batch.traceDeltas.values()) {
-      const t = d.state;
-      if (d.keyValuesBefore < 0 || !namesACircuit(t) || keyValueCount(t) <= d.keyValuesBefore) continue;
-      for (const g of episodes) if (g.traceSet.has(t.traceId)) noteChanged(g, t.traceId);
-    }
+    const w = this.opts.windowMs;
     const merged = new Set<KeyGroup>();
     for (const g of batch.merged) {
       const now = batch.episodeNow(g);
       if (now) merged.add(now);
     }
     const times = looseLogTimes(batch.writes.looseLogs);
-    const claim = (g: KeyGroup, span: TimeSpan, circuitIds: string[]) => {
-      if (circuitIds.length > 0) batch.writes.looseLogClaims.push({ key: g.key, value: g.value, fromMs: span.firstMs, toMs: span.lastMs, circuitIds });
+    const claim = (g: KeyGroup, traces: readonly TraceState[], within: TimeSpan) => {
+      for (const c of circuitClaims(traces, w, within)) batch.writes.looseLogClaims.push({ key: g.key, value: g.value, ...c });
     };
     for (const g of episodes) {
       const own = spanWithin(times.get(g.mapKey), g.firstMs, g.lastMs);
-      const newTraces = changed.get(g);
-      if (!own && !newTraces && !merged.has(g)) continue;
-      const members = this.memberStates(g.traceIds);
-      if (merged.has(g)) {
-        claim(g, g, circuitsNamedBy(members));
-        continue;
+      const touched = g.traceIds.filter(id => batch.traceDeltas.has(id));
+      if (!own && touched.length === 0 && !merged.has(g)) continue;
+      if (merged.has(g) || own) {
+        const members = this.memberStates(g.traceIds).filter(namesACircuit);
+        claim(g, members, merged.has(g) ? g : own!);
+        if (merged.has(g)) continue;
       }
-      const { known, added } = splitCircuits(members, newTraces);
-      claim(g, g, added);
-      if (own) claim(g, own, known);
+      const changed = this.memberStates(touched).filter(namesACircuit);
+      if (changed.length > 0) claim(g, changed, g);
     }
   }
 

@@ -5,8 +5,26 @@
 // claims such logs for those circuits (LooseLogClaim) whenever a batch may have changed whose they
 // are; the writer files and counts each log once per circuit (row-writer.ts), as it does a log that
 // names several circuits.
+//
+// A circuit claims only the lines within the window of a trace of its own, not the whole episode:
+// a resource polled every 50 s keeps one episode alive for as long as it is polled, and a circuit
+// activated on it at 0 took the failure of another circuit activated on the same resource 20
+// minutes later (a review). Each claim depends on times alone, so arrival order does not matter.
 import type { LooseLogRow } from '../store/derived-writes.js';
 import { groupMapKey, type KeyGroup, type TraceState } from './types.js';
+
+/** A time range, both ends included. */
+export interface ClaimRange {
+  firstMs: number;
+  lastMs: number;
+}
+
+/** Logs of no trace within [fromMs, toMs] are these circuits'. */
+export interface CircuitClaim {
+  fromMs: number;
+  toMs: number;
+  circuitIds: string[];
+}
 
 /**
  * Whether g's logs of no trace can be a circuit's through g: it holds some, and traces. A
@@ -29,16 +47,42 @@ export function circuitsNamedBy(traces: readonly Pick<TraceState, 'keys' | 'more
 }
 
 /**
- * The circuits `members` name: `known`, those named by a member outside `changed` (each claimed
- * its episode's logs when it came), and `added`, those only the `changed` ones name.
+ * What `traces` claim within `within`: for each circuit they name, the window around each of its
+ * traces ([firstMs - windowMs, lastMs + windowMs], as the episode joins data), overlapping windows
+ * merged, cut to `within`. In circuit order, then by time.
  */
-export function splitCircuits(
-  members: readonly Pick<TraceState, 'traceId' | 'keys' | 'moreKeys'>[],
-  changed: ReadonlySet<string> | undefined,
-): { known: string[]; added: string[] } {
-  const known = circuitsNamedBy(changed ? members.filter(t => !changed.has(t.traceId)) : members);
-  const added = changed ? circuitsNamedBy(members.filter(t => changed.has(t.traceId))).filter(c => !known.includes(c)) : [];
-  return { known, added };
+export function circuitClaims(
+  traces: readonly Pick<TraceState, 'keys' | 'moreKeys' | 'firstMs' | 'lastMs'>[],
+  windowMs: number,
+  within: ClaimRange,
+): CircuitClaim[] {
+  const windows = new Map<string, ClaimRange[]>();
+  for (const t of traces)
+    for (const c of circuitsNamedBy([t])) {
+      const w = { firstMs: t.firstMs - windowMs, lastMs: t.lastMs + windowMs };
+      const list = windows.get(c);
+      if (list) list.push(w);
+      else windows.set(c, [w]);
+    }
+  const out: CircuitClaim[] = [];
+  for (const c of [...windows.keys()].sort()) {
+    const list = windows.get(c)!.sort((a, b) => a.firstMs - b.firstMs);
+    let open: ClaimRange | null = null;
+    const emit = (r: ClaimRange) => {
+      const fromMs = Math.max(r.firstMs, within.firstMs);
+      const toMs = Math.min(r.lastMs, within.lastMs);
+      if (fromMs <= toMs) out.push({ fromMs, toMs, circuitIds: [c] });
+    };
+    for (const w of list) {
+      if (open && w.firstMs <= open.lastMs) open.lastMs = Math.max(open.lastMs, w.lastMs);
+      else {
+        if (open) emit(open);
+        open = { ...w };
+      }
+    }
+    if (open) emit(open);
+  }
+  return out;
 }
 
 /** Whether the trace names a circuit, first or further. */

@@ -153,16 +153,85 @@ describe('a log joined to a circuit through a business key', () => {
       assert.deepEqual(await seen(app), FAILED);
     });
 
-  it("is the circuit's when a later line joins its episode to the one holding it", async t => {
+  it('claims only the lines within the window of its traces, however the episode chains on', async t => {
     const app = await opener(t)();
     const t0 = Date.now() - 10 * 60_000;
     await postCircuitTraces(app, t0);
     // 100 s on: an episode of the resource of its own, beyond the window of the traces.
     await postResourceLog(app, t0 + 100_000);
     assert.deepEqual((await seen(app)).logs, []);
-    // Between them, within the window of each: one episode, the circuit's.
+    // Between them, within the window of the traces: one episode now, but the failure 100 s on is
+    // still no trace of the circuit's window (the README: "within the window").
     await postResourceLog(app, t0 + 50_000, `Retrying resource_id=${RESOURCE}`, 'INFO');
-    assert.deepEqual(await seen(app), { ...FAILED, logCount: 2, logs: [FAILURE, `Retrying resource_id=${RESOURCE}`] });
+    assert.deepEqual(await seen(app), { ...FAILED, status: 'ok', errorCount: 0, listedAsError: false, logs: [`Retrying resource_id=${RESOURCE}`] });
+  });
+
+  for (const logsFirst of [false, true])
+    it(`leaves a later circuit's failure on the same resource to that circuit (${logsFirst ? 'logs first' : 'in time order'})`, async t => {
+      // A review's case: the resource polled every 50 s keeps one episode alive; another circuit is
+      // activated on it 5 minutes later and fails. The first circuit took that failure (and every
+      // poll), turned red minutes after it had succeeded, and was listed as failing then.
+      const app = await opener(t)();
+      const t0 = Date.now() - 10 * 60_000;
+      const OTHER = '80.L1XX.009999..CHTR';
+      const polls = Array.from({ length: 6 }, (_, i) => t0 + 50_000 * (i + 1));
+      const postLogs = async () => {
+        for (const at of polls) await postResourceLog(app, at, `Polling resource_id=${RESOURCE} at ${at}`, 'INFO');
+        await postResourceLog(app, t0 + 300_500);
+      };
+      const postOther = async () => {
+        const [plan] = await buildTraces(
+          [{ service: 'mdso-scriptplan', spans: [{ name: 'mdso.product.ServiceMapper', startMs: t0 + 300_000, endMs: t0 + 300_400, attributes: { 'mdso.circuit_id': OTHER, 'mdso.resource_id': RESOURCE } }] }],
+          12,
+        );
+        await postAccepted(app, '/v1/traces', tracesProtobuf(plan!.spans));
+      };
+      if (logsFirst) await postLogs();
+      await postCircuitTraces(app, t0);
+      await postOther();
+      if (!logsFirst) await postLogs();
+      const first = await seen(app);
+      // Within 60 s of the first circuit's traces (t0 .. t0 + 1.2 s): the poll at 50 s only.
+      assert.deepEqual(
+        { ...first, logs: first.logs },
+        { status: 'ok', errorCount: 0, logCount: 1, traceCount: 2, logs: [`Polling resource_id=${RESOURCE} at ${polls[0]}`], listedAsError: false },
+      );
+      const other = await seen(app, OTHER);
+      // Within 60 s of the other's trace (t0 + 300 s .. + 300.4 s): the polls at 250 and 300 s, and the failure.
+      assert.deepEqual(other, {
+        status: 'error',
+        errorCount: 1,
+        logCount: 3,
+        traceCount: 1,
+        logs: [FAILURE, `Polling resource_id=${RESOURCE} at ${polls[5]}`, `Polling resource_id=${RESOURCE} at ${polls[4]}`],
+        listedAsError: true,
+      });
+    });
+
+  it("claims a line once its trace's later spans bring it within the window", async t => {
+    const app = await opener(t)();
+    const t0 = Date.now() - 5 * 60_000;
+    const attributes = { 'mdso.circuit_id': CIRCUIT, 'mdso.resource_id': RESOURCE };
+    const [plan] = await buildTraces(
+      [
+        {
+          service: 'mdso-scriptplan',
+          spans: [
+            { name: 'plan', startMs: t0, endMs: t0 + 1000, attributes },
+            { name: 'late step', parent: 'plan', startMs: t0 + 20_000, endMs: t0 + 30_000, attributes },
+          ],
+        },
+      ],
+      13,
+    );
+    const spans = (name: string) => plan!.spans.filter(s => s.name === name);
+    await postAccepted(app, '/v1/traces', tracesProtobuf(spans('plan')));
+    // 70 s on: beyond the window of the trace as far as it is known (it ends at 1 s).
+    await postResourceLog(app, t0 + 70_000);
+    assert.deepEqual((await seen(app)).logs, []);
+    // Its step running to 30 s arrives: the line is within 60 s of the trace now.
+    await postAccepted(app, '/v1/traces', tracesProtobuf(spans('late step')));
+    assert.deepEqual(await seen(app), { ...FAILED, traceCount: 1 });
   });
 
   it("is the circuit's when the trace holding the resource names the circuit in a later request", async t => {
