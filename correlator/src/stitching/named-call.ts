@@ -3,19 +3,26 @@
 import type { CallDestination } from '../otlp/call-destination.js';
 
 /** The call names the service by its `peer.service`: what its instrumentation was told it calls. */
-export const NAMED_BY_SERVICE = 2;
-/** The call reached a host named after the service (`mdso`, `mdso.example.net`, `mdso-bpo:8443`). */
-export const NAMED_BY_HOST = 1;
+export const NAMED_BY_SERVICE = 3;
+/** The call reached a host that is the service's name, or a domain under it (`mdso`, `mdso.example.net`, `mdso:8443`). */
+export const NAMED_BY_HOST = 2;
+/**
+ * The call reached a host whose name only begins with the service's (`mdso-bpo`): likely the
+ * service's, but `mdso-proxy` is another service, so an exact host beats it (a review's case).
+ */
+export const NAMED_BY_HOST_PREFIX = 1;
 export const NOT_NAMED = 0;
 
 /**
  * How plainly a call whose destination is `name` (lower-cased, as call-destination.ts keeps it;
- * '' for none) names `service` (lower-cased): NAMED_BY_SERVICE, NAMED_BY_HOST or NOT_NAMED.
+ * '' for none) names `service` (lower-cased): NAMED_BY_SERVICE, NAMED_BY_HOST, NAMED_BY_HOST_PREFIX
+ * or NOT_NAMED.
  */
 export function namingStrength(name: string, isHost: CallDestination['isHost'], service: string): number {
   if (name === '' || service === '') return NOT_NAMED;
   if (!isHost) return name === service ? NAMED_BY_SERVICE : NOT_NAMED;
   if (!name.startsWith(service)) return NOT_NAMED;
   const next = name.charAt(service.length);
-  return next === '' || next === '.' || next === '-' || next === ':' ? NAMED_BY_HOST : NOT_NAMED;
+  if (next === '' || next === '.' || next === ':') return NAMED_BY_HOST;
+  return next === '-' ? NAMED_BY_HOST_PREFIX : NOT_NAMED;
 }

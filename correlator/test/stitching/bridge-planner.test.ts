@@ -313,6 +313,21 @@ describe('chooseParentSpan, with calls that say where they went', () => {
       expect: id('cm'),
     },
     {
+      // A review's cases: mdso-proxy is another service; an exact host, or a domain under it, wins.
+      title: 'a host that is the name beats a later one that only begins with it and a dash',
+      candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso.example.net', true), to(call('cx', 'beorn', 100, 110), 'mdso-proxy', true)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'the host alone beats a later url host that only begins with it',
+      candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso', true), to(call('cx', 'beorn', 100, 110), 'mdso-proxy', true)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
       title: 'the service names compare without regard to case (destinations are kept lower-cased)',
       candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso', false), to(call('cp', 'beorn', 100, 110), 'palantir', false)],
       childService: 'MDSO',
