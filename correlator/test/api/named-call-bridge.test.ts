@@ -104,3 +104,36 @@ describe('the bridge into MDSO hangs from the call to MDSO', () => {
     assert.deepEqual(await bridgeParents(app), [{ traceId: beorn.traceId, parentSpanId: beorn.spanIds[1]!, childTraceId: mdso.traceId }]);
   });
 });
+
+describe('a long plan script: the call after its 150 steps is a candidate', () => {
+  // A review's case: MDSO's plan-script trace runs 150 short steps, then calls granite and arda;
+  // arda's trace starts during the arda call. Keeping only the 128 earliest-starting spans, the
+  // calls were never candidates and the bridge hung from the script's root, hot and reloaded alike.
+  async function script(baseMs: number): Promise<{ mdso: ServiceTelemetry; arda: ServiceTelemetry }> {
+    const mdso = await serviceTelemetry('mdso', baseMs, [
+      { name: 'mdso.product.ServiceMapper', kind: SpanKind.SERVER, startMs: 0, endMs: 1000, attributes: { circuit_id: CIRCUIT } },
+      ...Array.from({ length: 150 }, (_, i) => ({ name: `step ${i}`, startMs: 1 + i, endMs: 2 + i, parent: 0 })),
+      { name: 'GET', kind: SpanKind.CLIENT, startMs: 300, endMs: 310, parent: 0, attributes: { 'peer.service': 'granite' } },
+      { name: 'POST', kind: SpanKind.CLIENT, startMs: 400, endMs: 900, parent: 0, attributes: { 'peer.service': 'arda' } },
+    ]);
+    const arda = await serviceTelemetry('arda', baseMs, [
+      { name: 'POST /arda/api/v1/circuit', kind: SpanKind.SERVER, startMs: 420, endMs: 800, attributes: { circuit_id: CIRCUIT } },
+    ]);
+    return { mdso, arda };
+  }
+
+  for (const restart of [false, true])
+    it(`hangs the bridge into arda from the call to arda (${restart ? 'the script read back after a restart' : 'in hot state'})`, async t => {
+      const cleanup = testCleanup(t);
+      const dir = await tempDir(cleanup, 'corr-long-script-');
+      const { mdso, arda } = await script(Date.now() - 60_000);
+      let app = await open(restart ? null : cleanup, dir);
+      await postAccepted(app, '/v1/traces', Buffer.from(mdso.traces.protobuf));
+      if (restart) {
+        await app.close();
+        app = await open(cleanup, dir);
+      }
+      await postAccepted(app, '/v1/traces', Buffer.from(arda.traces.protobuf));
+      assert.deepEqual(await bridgeParents(app), [{ traceId: mdso.traceId, parentSpanId: mdso.spanIds[152]!, childTraceId: arda.traceId }]);
+    });
+});

@@ -3,7 +3,7 @@
 // spans, and for the calls among them where they went. Where a call went is in its span's bytes,
 // not in the record; only those few spans' bytes are read, where keeping the destination on the
 // record would widen every span's record and rewrite the schema for what loading alone needs.
-import { MAX_CANDIDATES } from '../../correlation/candidate-spans.js';
+import { MAX_CANDIDATES, candidateOrder } from '../../correlation/candidate-spans.js';
 import type { TraceState } from '../../correlation/types.js';
 import { isCallKind, storedCallDestination } from '../../otlp/call-destination.js';
 import { chunkRecord } from './span-chunk.js';
@@ -25,7 +25,7 @@ export function fillStoredCandidates(
   serviceOf: (resourceId: number) => string,
   spanBytes: (places: readonly StoredSpanPlace[]) => (Uint8Array | undefined)[],
 ): void {
-  const picked = traces.map(t => earliestSpans(chunks.get(t.traceId) ?? []));
+  const picked = traces.map(t => keptSpans(chunks.get(t.traceId) ?? []));
   const calls = picked.flat().filter(p => isCallKind(chunkRecord.kind(p.meta, p.slot)));
   const bytes = calls.length > 0 ? spanBytes(calls) : [];
   const destinations = new Map(calls.map((p, i) => [p, bytes[i] ? storedCallDestination(bytes[i]) : null]));
@@ -44,12 +44,12 @@ export function fillStoredCandidates(
   });
 }
 
-/** The trace's MAX_CANDIDATES earliest-starting spans, ties by span id, as hot state keeps them. */
-function earliestSpans(chunks: readonly { chunkId: number; meta: Buffer }[]): StoredSpanPlace[] {
-  const spans: (StoredSpanPlace & { startMs: number; spanId: string })[] = [];
+/** The trace's MAX_CANDIDATES spans hot state keeps: calls first, then by start, ties by span id (candidateOrder). */
+function keptSpans(chunks: readonly { chunkId: number; meta: Buffer }[]): StoredSpanPlace[] {
+  const spans: (StoredSpanPlace & { kind: number; startMs: number; spanId: string })[] = [];
   for (const { chunkId, meta } of chunks)
     for (let slot = 0, n = chunkRecord.count(meta); slot < n; slot++)
-      spans.push({ chunkId, meta, slot, startMs: chunkRecord.startMs(meta, slot), spanId: chunkRecord.spanId(meta, slot) });
-  spans.sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
+      spans.push({ chunkId, meta, slot, kind: chunkRecord.kind(meta, slot), startMs: chunkRecord.startMs(meta, slot), spanId: chunkRecord.spanId(meta, slot) });
+  spans.sort(candidateOrder);
   return spans.slice(0, MAX_CANDIDATES).map(({ chunkId, meta, slot }) => ({ chunkId, meta, slot }));
 }
