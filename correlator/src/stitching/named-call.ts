@@ -12,15 +12,22 @@ export const NAMED_BY_HOST = 2;
  */
 export const NAMED_BY_HOST_PREFIX = 1;
 export const NOT_NAMED = 0;
+/**
+ * The call's `peer.service` names another service: it went there, so it is the parent of a trace
+ * of this one only when nothing else can be (a review: palantir's trace hung from beorn's call to
+ * MDSO). A host that is not the service's says less (an IP address, a load balancer) and is taken
+ * as naming no one.
+ */
+export const NAMES_ANOTHER_SERVICE = -1;
 
 /**
  * How plainly a call whose destination is `name` (lower-cased, as call-destination.ts keeps it;
- * '' for none) names `service` (lower-cased): NAMED_BY_SERVICE, NAMED_BY_HOST, NAMED_BY_HOST_PREFIX
- * or NOT_NAMED.
+ * '' for none) names `service` (lower-cased): NAMED_BY_SERVICE, NAMED_BY_HOST, NAMED_BY_HOST_PREFIX,
+ * NOT_NAMED or NAMES_ANOTHER_SERVICE.
  */
 export function namingStrength(name: string, isHost: CallDestination['isHost'], service: string): number {
   if (name === '' || service === '') return NOT_NAMED;
-  if (!isHost) return name === service ? NAMED_BY_SERVICE : NOT_NAMED;
+  if (!isHost) return name === service ? NAMED_BY_SERVICE : NAMES_ANOTHER_SERVICE;
   if (!name.startsWith(service)) return NOT_NAMED;
   const next = name.charAt(service.length);
   if (next === '' || next === '.' || next === ':') return NAMED_BY_HOST;

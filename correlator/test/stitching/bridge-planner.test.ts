@@ -328,6 +328,21 @@ describe('chooseParentSpan, with calls that say where they went', () => {
       expect: id('cm'),
     },
     {
+      // A review's case: palantir's trace hung from beorn's call to MDSO, made just before it.
+      title: "a call whose peer.service names another service gives way to the caller's running span",
+      candidates: [root, to(call('cm', 'beorn', 50, 60), 'mdso', false)],
+      childService: 'palantir',
+      childStart: 100,
+      expect: id('br'),
+    },
+    {
+      title: 'a call whose peer.service names another service is still the parent when nothing else can be',
+      candidates: [to(call('cm', 'beorn', 50, 60), 'mdso', false)],
+      childService: 'palantir',
+      childStart: 100,
+      expect: id('cm'),
+    },
+    {
       title: 'the service names compare without regard to case (destinations are kept lower-cased)',
       candidates: [root, to(call('cm', 'beorn', 50, 600), 'mdso', false), to(call('cp', 'beorn', 100, 110), 'palantir', false)],
       childService: 'MDSO',
