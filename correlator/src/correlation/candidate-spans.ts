@@ -2,8 +2,8 @@
 // tracked trace holds up to MAX_CANDIDATES of them for as long as it stays in hot state, and an
 // object with two boxed times per span was a third of a trace's heap and most of the objects the
 // garbage collector had to walk.
-import type { CallDestination } from '../otlp/call-destination.js';
-import { SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, type CandidateSpan } from './types.js';
+import { isCallKind, type CallDestination } from '../otlp/call-destination.js';
+import type { CandidateSpan } from './types.js';
 
 /**
  * A trace's candidates are this many of its spans, in hot state and when reloaded: its outgoing
@@ -14,19 +14,20 @@ import { SPAN_KIND_CLIENT, SPAN_KIND_PRODUCER, type CandidateSpan } from './type
  */
 export const MAX_CANDIDATES = 128;
 
-/** Whether a span of this kind is an outgoing call (client or producer): kept before the others. */
-export function isCallKind(kind: number): boolean {
-  return kind === SPAN_KIND_CLIENT || kind === SPAN_KIND_PRODUCER;
+/**
+ * Whether span a is kept before span b (negative), after it (positive): calls first, then by start,
+ * then by span id. On the fields, not on objects: ingest asks once per span of a trace holding
+ * MAX_CANDIDATES already, and lastKept() once per candidate of it.
+ */
+export function compareCandidates(aKind: number, aStartMs: number, aSpanId: string, bKind: number, bStartMs: number, bSpanId: string): number {
+  const calls = Number(isCallKind(bKind)) - Number(isCallKind(aKind));
+  if (calls !== 0) return calls;
+  return aStartMs - bStartMs || (aSpanId < bSpanId ? -1 : aSpanId > bSpanId ? 1 : 0);
 }
 
-/** Whether span a is kept before span b (negative), after it (positive): calls first, then by start, then by span id. */
-export function candidateOrder(
-  a: { kind: number; startMs: number; spanId: string },
-  b: { kind: number; startMs: number; spanId: string },
-): number {
-  const calls = Number(isCallKind(b.kind)) - Number(isCallKind(a.kind));
-  if (calls !== 0) return calls;
-  return a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+/** compareCandidates of two spans, for sorting them. */
+export function candidateOrder(a: { kind: number; startMs: number; spanId: string }, b: { kind: number; startMs: number; spanId: string }): number {
+  return compareCandidates(a.kind, a.startMs, a.spanId, b.kind, b.startMs, b.spanId);
 }
 
 // Kind, service and destination share one double, exact up to 2^53: the kind is whatever uint32
@@ -67,16 +68,16 @@ export class CandidateSpans {
     this.numbers.push(startMs, endMs, this.packed(service, kind, destination));
   }
 
-  /** The candidate kept last (candidateOrder): the first to give way to a span kept before it. */
+  /** The candidate kept last (compareCandidates): the first to give way to a span kept before it. */
   lastKept(): number {
     let worst = 0;
-    for (let i = 1; i < this.spanIds.length; i++) if (candidateOrder(this.orderKey(i), this.orderKey(worst)) > 0) worst = i;
+    for (let i = 1; i < this.spanIds.length; i++) if (this.compareTo(i, this.kind(worst), this.startMs(worst), this.spanId(worst)) > 0) worst = i;
     return worst;
   }
 
-  /** What candidateOrder compares of candidate i. */
-  orderKey(i: number): { kind: number; startMs: number; spanId: string } {
-    return { kind: this.kind(i), startMs: this.startMs(i), spanId: this.spanId(i) };
+  /** compareCandidates of candidate i and the span given by its fields. */
+  compareTo(i: number, kind: number, startMs: number, spanId: string): number {
+    return compareCandidates(this.kind(i), this.startMs(i), this.spanId(i), kind, startMs, spanId);
   }
 
   replace(

@@ -14,7 +14,7 @@ import {
   type TraceUpsert,
 } from '../store/derived-writes.js';
 import { keepLeastKeys } from './circuit-keys.js';
-import { CandidateSpans, MAX_CANDIDATES, candidateOrder } from './candidate-spans.js';
+import { CandidateSpans, MAX_CANDIDATES } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
 import { TieredMap } from './tiered-map.js';
@@ -378,7 +378,7 @@ export class CorrelationEngine {
       t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
       d.entryChanged = true;
     }
-    // Calls first, then the earliest-starting spans, whatever order they arrive in (candidateOrder;
+    // Calls first, then the earliest-starting spans, whatever order they arrive in (compareCandidates;
     // the store reloads the same ones).
     const c = t.candidates;
     if (c.length < MAX_CANDIDATES) {
@@ -386,7 +386,7 @@ export class CorrelationEngine {
       d.candidatesChanged = true;
     } else {
       const last = c.lastKept();
-      if (candidateOrder(span, c.orderKey(last)) < 0) {
+      if (c.compareTo(last, span.kind, span.startMs, span.spanId) > 0) {
         c.replace(last, span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
         d.candidatesChanged = true;
       }

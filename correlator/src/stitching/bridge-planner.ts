@@ -5,12 +5,11 @@ import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-s
 import { bridgeSpanId } from '../correlation/ids.js';
 import {
   KEY_CONFIDENCE,
-  SPAN_KIND_CLIENT,
-  SPAN_KIND_PRODUCER,
   type BridgePlan,
   type CandidateSpan,
   type TraceState,
 } from '../correlation/types.js';
+import { isCallKind } from '../otlp/call-destination.js';
 import { namingStrength, NOT_NAMED } from './named-call.js';
 import { byPlanningOrder } from './plan-order.js';
 
@@ -80,7 +79,7 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number, child
   const service = childService?.toLowerCase() ?? '';
   let best = -1;
   let bestNaming = NOT_NAMED;
-  const isCall = (i: number) => c.kind(i) === SPAN_KIND_CLIENT || c.kind(i) === SPAN_KIND_PRODUCER;
+  const isCall = (i: number) => isCallKind(c.kind(i));
   for (let i = 0; i < c.length; i++) {
     const start = c.startMs(i);
     if (start > childStartMs) continue;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { CircuitDetail } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
@@ -136,4 +137,17 @@ describe('a long plan script: the call after its 150 steps is a candidate', () =
       await postAccepted(app, '/v1/traces', Buffer.from(arda.traces.protobuf));
       assert.deepEqual(await bridgeParents(app), [{ traceId: mdso.traceId, parentSpanId: mdso.spanIds[152]!, childTraceId: arda.traceId }]);
     });
+
+  it('keeps the calls when they arrive after the trace holds 128 spans already', async t => {
+    const cleanup = testCleanup(t);
+    const app = await open(cleanup, await tempDir(cleanup, 'corr-long-script-'));
+    const { mdso, arda } = await script(Date.now() - 60_000);
+    const calls = new Set(mdso.spanIds.slice(151));
+    const part = (wanted: boolean) =>
+      Buffer.from(ProtobufTraceSerializer.serializeRequest(mdso.spans.filter(s => calls.has(s.spanContext().spanId) === wanted))!);
+    await postAccepted(app, '/v1/traces', part(false));
+    await postAccepted(app, '/v1/traces', part(true));
+    await postAccepted(app, '/v1/traces', Buffer.from(arda.traces.protobuf));
+    assert.deepEqual(await bridgeParents(app), [{ traceId: mdso.traceId, parentSpanId: mdso.spanIds[152]!, childTraceId: arda.traceId }]);
+  });
 });
