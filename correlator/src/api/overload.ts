@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HeapPressure } from '../runtime/heap-pressure.js';
+import { watchProgress } from '../runtime/progress-watch.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
 
@@ -133,9 +134,8 @@ const SATURATION_WINDOW_MS = 500;
 
 /**
  * Drops the upload once it has taken `totalMs` since its headers, or its connection has brought
- * no byte for `idleMs` (judged at looks `idleMs` apart, so after between one and two of them).
- * Each look is made after the event loop's poll phase: a timer due after a long stall runs before
- * the socket is read, and would take a client the busy process had not read for a quiet one.
+ * no byte for `idleMs` (runtime/progress-watch.ts). Received in full, it is being worked on: that
+ * is not what the timeouts bound.
  */
 function watchUpload(
   request: FastifyRequest,
@@ -143,41 +143,20 @@ function watchUpload(
   { totalMs, idleMs }: UploadTimeouts,
   release: () => void,
 ): void {
-  if (totalMs <= 0 && idleMs <= 0) return;
   const socket = request.raw.socket;
-  const startedMs = Date.now();
-  let progressMs = startedMs;
-  let bytesRead = socket.bytesRead;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    const now = Date.now();
-    const untilTotal = totalMs > 0 ? startedMs + totalMs - now : Infinity;
-    const untilIdle = idleMs > 0 ? progressMs + idleMs - now : Infinity;
-    timer = setTimeout(() => setImmediate(look), Math.max(1, Math.min(untilTotal, untilIdle)));
-  };
-  const look = (): void => {
-    // Received in full, it is being worked on: that is not what the timeouts bound.
-    if (closed || request.raw.complete) return;
-    const now = Date.now();
-    const quiet = socket.bytesRead === bytesRead;
-    if (totalMs > 0 && now - startedMs >= totalMs) return drop('REQUEST_TIMEOUT_MS');
-    if (idleMs > 0 && quiet && now - progressMs >= idleMs) return drop('REQUEST_IDLE_TIMEOUT_MS');
-    if (!quiet) {
-      bytesRead = socket.bytesRead;
-      progressMs = now;
-    }
-    arm();
-  };
-  const drop = (setting: string): void => {
+  const drop = (setting: string) => () => {
     release();
     dropStalledUpload(request, reply, setting);
   };
-  reply.raw.once('close', () => {
-    closed = true;
-    clearTimeout(timer);
+  const stop = watchProgress({
+    idleMs,
+    maxMs: totalMs,
+    progress: () => socket.bytesRead,
+    onQuiet: drop('REQUEST_IDLE_TIMEOUT_MS'),
+    onOverdue: drop('REQUEST_TIMEOUT_MS'),
+    done: () => request.raw.complete,
   });
-  arm();
+  reply.raw.once('close', stop);
 }
 
 const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';

@@ -6,12 +6,11 @@
 // the body is read and thrown away for a bounded time and amount: long enough for the client to
 // read the answer and stop, short enough that a client that never stops cannot hold us.
 //
-// The wait is for the next byte, not for the whole rest: a client still sending is let finish.
-// A fixed 2 s in all cut uploads that a saturated event loop had been reading slowly (their
-// clients saw ECONNRESET, not the 503 meant to make them back off: 3 of 160 refusals). And the
-// wait is judged only after the bytes that came while the loop was busy have been read: a timer
-// due after a long stall runs before the socket is read, and saw a client that had not stopped.
+// The wait is for the next byte, not for the whole rest (runtime/progress-watch.ts): a client
+// still sending is let finish. A fixed 2 s in all cut uploads that a saturated event loop had been
+// reading slowly (their clients saw ECONNRESET, not the 503 meant to make them back off: 3 of 160).
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { watchProgress } from '../runtime/progress-watch.js';
 import { abandonBodyReader } from './body-readers.js';
 
 export interface LingerBounds {
@@ -39,14 +38,9 @@ export function discardUnreadBody(
   // fastify asks for `Connection: close` after a parser error, and node would then close the
   // socket as soon as the answer is written: exactly the reset this module exists to avoid.
   reply.removeHeader('connection');
-  const startedMs = Date.now();
   let discarded = 0;
-  let discardedAtLastLook = 0;
-  let stopped = false;
-  let timer: NodeJS.Timeout;
   const stop = (): void => {
-    stopped = true;
-    clearTimeout(timer);
+    stopWatch();
     raw.off('data', onData);
     raw.off('end', stop);
     raw.off('close', stop);
@@ -60,21 +54,7 @@ export function discardUnreadBody(
     discarded += chunk.length;
     if (discarded > bounds.maxBytes) cut();
   };
-  const wait = (): void => {
-    timer = setTimeout(look, bounds.idleMs);
-    timer.unref();
-  };
-  // setImmediate runs after the loop's poll phase, which reads what arrived meanwhile.
-  const look = (): void =>
-    void setImmediate(() => {
-      if (stopped) return;
-      if (discarded === discardedAtLastLook || Date.now() - startedMs >= bounds.maxMs) cut();
-      else {
-        discardedAtLastLook = discarded;
-        wait();
-      }
-    });
-  wait();
+  const stopWatch = watchProgress({ idleMs: bounds.idleMs, maxMs: bounds.maxMs, progress: () => discarded, onQuiet: cut, onOverdue: cut });
   raw.on('data', onData);
   raw.once('end', stop);
   raw.once('close', stop);
