@@ -1093,15 +1093,16 @@ export class CorrelationEngine {
     };
     for (const g of episodes) {
       const own = spanWithin(times.get(g.mapKey), g.firstMs, g.lastMs);
-      const touched = g.traceIds.filter(id => batch.traceDeltas.has(id));
-      if (!own && touched.length === 0 && !merged.has(g)) continue;
-      if (merged.has(g) || own) {
-        const members = this.memberStates(g.traceIds).filter(namesACircuit);
-        claim(g, members, merged.has(g) ? g : own!);
-        if (merged.has(g)) continue;
+      const whole = merged.has(g);
+      const touched = whole ? [] : g.traceIds.filter(id => batch.traceDeltas.has(id));
+      if (!own && touched.length === 0 && !whole) continue;
+      // Members are read once: those the batch touched are among them when all are read.
+      const members = this.memberStates(whole || own ? g.traceIds : touched).filter(namesACircuit);
+      if (whole || own) claim(g, members, whole ? g : own!);
+      if (!whole && touched.length > 0) {
+        const changed = own ? members.filter(t => batch.traceDeltas.has(t.traceId)) : members;
+        if (changed.length > 0) claim(g, changed, g);
       }
-      const changed = this.memberStates(touched).filter(namesACircuit);
-      if (changed.length > 0) claim(g, changed, g);
     }
   }
 
