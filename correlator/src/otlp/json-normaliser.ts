@@ -235,10 +235,27 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf
   checkValues(v.attributes, `${where}.attributes`);
   checkAttributeDepths(v.attributes, where);
   try {
-    return type.fromObject(v);
+    return type.fromObject(withWellFormedEntityRefs(v));
   } catch (e) {
     throw new DecodeError(`${where}: ${(e as Error).message}`);
   }
+}
+
+const isStringList = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && v.every(k => typeof k === 'string'));
+const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+
+/**
+ * A resource's entity refs (OTLP 1.x), kept as they came when well formed. The correlator reads
+ * none of them, so a malformed one is left out rather than costing the resource its items, as it
+ * did when the field was unknown to our schema.
+ */
+function withWellFormedEntityRefs(v: Obj): Obj {
+  const refs = v.entityRefs;
+  if (refs === undefined) return v;
+  const kept = Array.isArray(refs)
+    ? refs.filter(r => isObj(r) && isOptionalString(r.schemaUrl) && isOptionalString(r.type) && isStringList(r.idKeys) && isStringList(r.descriptionKeys))
+    : [];
+  return kept.length === (Array.isArray(refs) ? refs.length : -1) ? v : { ...v, entityRefs: kept };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   normaliseLogsJson,
   normaliseTraceJson,
 } from '../../src/otlp/json-normaliser.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import {
   SpanKind,
@@ -267,6 +268,29 @@ describe('structured log bodies', () => {
       ]) {
         assert.deepEqual(decodeLogsRequest(body, rules).logs[0]!.keys, keys);
       }
+    });
+  }
+});
+
+describe('resource entity refs over JSON', () => {
+  const host = { type: 'host', idKeys: ['host.id'], descriptionKeys: ['host.name'] };
+  const storedRefs = (resourceBytes: Uint8Array) =>
+    (otlpTypes().Resource.toObject(otlpTypes().Resource.decode(resourceBytes)).entityRefs ?? []) as unknown[];
+  const cases: [string, unknown, unknown[]][] = [
+    ['keeps a well-formed ref in the stored resource, as the protobuf path does', [host], [host]],
+    ['reads the proto field names of a ref', [{ type: 'host', id_keys: ['host.id'] }], [{ type: 'host', idKeys: ['host.id'] }]],
+    ['leaves out a malformed ref and keeps the others and every span', [{ type: 'os', idKeys: 'os.type' }, host], [host]],
+    ['leaves out refs that are not a list, keeping the spans', { type: 'host' }, []],
+  ];
+  for (const [title, refs, stored] of cases) {
+    it(title, async () => {
+      const req = await sdkRequest();
+      (firstResource(req).resource as Json).entityRefs = refs;
+      const n = normaliseTraceJson(camelCaseFieldNames(req));
+      const batch = decodeTraceRequest(n.binary, rules);
+      assert.equal(n.rejected + batch.rejected, 0, [...n.rejectionMessages, ...batch.rejectionMessages].join('; '));
+      assert.equal(batch.spans.length, 2);
+      assert.deepEqual(storedRefs(batch.spans.find(s => s.resource.serviceName === 'beorn')!.resource.resourceBytes), stored);
     });
   }
 });
