@@ -190,6 +190,12 @@ function decodeSpan(
   if (!isKnownTime(startLo, startHi, nowMs)) {
     throw new ItemRejected(`span "${namePreview(name)}" in trace ${traceId} ${startRefusal(startLo, startHi, endLo, endHi)}`);
   }
+  if (kind > MAX_SPAN_KIND) {
+    // Every view reads it as unspecified (span-reader.ts); the sender is told, and the engine takes
+    // it as the views do, so no rule treats it as a call or an entry the views do not show.
+    warnings.push(`span "${namePreview(name)}" in trace ${traceId}: kind ${kind} is not an OTLP span kind (0–5): taken as unspecified`);
+    kind = 0;
+  }
   const startMs = msFromParts(startLo, startHi);
   let endMs = msFromParts(endLo, endHi);
   let bytes = r.buf.subarray(start, end);
@@ -230,6 +236,8 @@ function namePreview(name: string): string {
 }
 
 const NAME_PREVIEW_CHARS = 200;
+/** SPAN_KIND_CONSUMER, the last of OTLP's span kinds. */
+const MAX_SPAN_KIND = 5;
 
 /**
  * Reads one KeyValue; decodes the value only when the key is a business-key alias, taking it into

@@ -287,3 +287,42 @@ describe('trace decoder rejections', () => {
     assert.deepEqual(decodeTraceRequest(Buffer.alloc(0), rules), { spans: [], rejected: 0, rejectionMessages: [], warnings: [], warned: 0, exportedBridges: 0 });
   });
 });
+
+describe('a span kind outside OTLP', () => {
+  it('is taken as unspecified, as the views show it, and the sender is warned, over protobuf and JSON', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          {
+            name: 'odd',
+            kind: 8 as SpanKind, // the SDK's kinds are OTLP's less one
+            startMs: Date.now() - 1000,
+            endMs: Date.now() - 900,
+          },
+          {
+            name: 'call',
+            kind: SpanKind.CLIENT,
+            startMs: Date.now() - 1000,
+            endMs: Date.now() - 900,
+          },
+        ],
+      },
+    ]);
+    const { fromProto, fromJson } = decodeBoth(t!.spans);
+    for (const batch of [fromProto, fromJson]) {
+      const kinds = Object.fromEntries(batch.spans.map(s => [s.name, s.kind]));
+      assert.deepEqual(kinds, { odd: 0, call: SpanKind.CLIENT + 1 });
+      assert.equal(batch.rejected, 0);
+      assert.equal(batch.warnings.length, 1);
+      assert.match(
+        batch.warnings[0]!,
+        /: span "odd" in trace [0-9a-f]{32}: kind 9 is not an OTLP span kind \(0–5\): taken as unspecified$/,
+      );
+      assert.equal(
+        readFullSpan(batch.spans.find(s => s.name === 'odd')!.bytes).kind,
+        'unspecified',
+      );
+    }
+  });
+});
