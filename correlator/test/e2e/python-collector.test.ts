@@ -1,9 +1,11 @@
-// End to end with the real parts: Python Flask apps instrumented with the OpenTelemetry Python SDK
-// stand in for SENSE (beorn, arda) and for MDSO, each in its own process; they export OTLP/HTTP to a
-// real OpenTelemetry Collector (built from scripts/tools/otelcol-builder.yaml), which forwards to
-// the correlator running as its own process. MDSO passes no trace context on, so one activation is
-// three traces that only circuit_id ties together. The collector and the Python venv are installed
-// by scripts/tools/install-collector.sh and install-sense-python.sh, which `npm test` runs first.
+// End to end with the real parts: Python apps instrumented with the OpenTelemetry Python SDK stand
+// in for SENSE (beorn and arda on Flask, palantir on FastAPI under uvicorn) and for MDSO, each in its
+// own process; they export OTLP/HTTP to a real OpenTelemetry Collector (built from
+// scripts/tools/otelcol-builder.yaml), which forwards to the correlator running as its own process.
+// beorn's call to palantir carries W3C trace context, so palantir's span joins beorn's trace; MDSO
+// passes none on, and accepts the request to run its plan script later, so one activation is three
+// traces that only circuit_id ties together. The collector and the Python venv are installed by
+// scripts/tools/install-collector.sh and install-sense-python.sh, which `npm test` runs first.
 import type { Bridge, LogListResponse, Span, StitchedTrace } from '@correlation-station/api-schema';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -20,10 +22,19 @@ import { until } from '../helpers/until.js';
 const ACTIVATED = '80.L1XX.005401..CHTR';
 /** Its activation is flagged: arda fails it. */
 const FAILED = '80.L1XX.005402..CHTR';
-/** Per activation: beorn's server and client span, MDSO's plan script and its call, arda's server span. */
-const SPANS_PER_ACTIVATION = 5;
-/** beorn 1 and MDSO 1 each time; on the failed one MDSO's error and arda's error besides. */
-const LOG_RECORDS = 2 + 4;
+/**
+ * Per activation: beorn's server span and its calls to palantir and MDSO, palantir's server span,
+ * MDSO's plan script and its call, arda's server span.
+ */
+const SPANS_PER_ACTIVATION = 7;
+/** beorn, palantir and MDSO 1 each time; on the failed one MDSO's error and arda's error besides. */
+const LOG_RECORDS = 2 * 3 + 2;
+/** What MDSO's GET /resources/{id} tells of the resource a plan script works on. */
+interface MdsoResource {
+  id: string;
+  orchState: string;
+  reason: string;
+}
 
 /** The circuit's stitched view, or null while the correlator has nothing of it (404). */
 async function stitchedTrace(base: string, circuitId: string): Promise<StitchedTrace | null> {
@@ -48,6 +59,9 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
   let collector: ToolProcess;
   const appExits: Record<string, number | null> = {};
   const views: Record<string, StitchedTrace> = {};
+  /** MDSO's answer to beorn's request, and what MDSO later reports of that resource. */
+  const accepted: Record<string, MdsoResource> = {};
+  const outcomes: Record<string, MdsoResource> = {};
 
   before(async () => {
     const dir = await tempDir(cleanup, 'corr-collector-e2e-');
@@ -86,23 +100,39 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
     // Called before callers start, so each knows the URL of the one it calls.
     const arda = await app('arda');
     const mdso = await app('mdso', { ARDA_URL: arda.url });
-    const beorn = await app('beorn', { MDSO_URL: mdso.url });
+    const palantir = await app('palantir');
+    const beorn = await app('beorn', { PALANTIR_URL: palantir.url, MDSO_URL: mdso.url });
 
     for (const [circuitId, fail] of [
       [ACTIVATED, ''],
       [FAILED, '1'],
     ] as const) {
       const res = await fetch(`${beorn.url}/activate?circuit_id=${encodeURIComponent(circuitId)}&fail=${fail}`, { method: 'POST' });
-      assert.equal(res.status, 201, `activation of ${circuitId}: ${await res.text()}\n${beorn.tool.output()}`);
+      const text = await res.text();
+      assert.equal(res.status, 201, `activation of ${circuitId}: ${text}\n${beorn.tool.output()}`);
+      accepted[circuitId] = (JSON.parse(text) as { mdso: MdsoResource }).mdso;
     }
-    for (const { tool } of [beorn, mdso, arda]) appExits[tool.name] = await tool.stop();
+    // MDSO runs its plan scripts after it answered: the apps are stopped (which flushes their
+    // exporters) once MDSO reports both done.
+    for (const circuitId of [ACTIVATED, FAILED]) {
+      const path = `/bpocore/market/api/v1/resources/${accepted[circuitId]!.id}`;
+      outcomes[circuitId] = await until(async () => {
+        const resource = await getJson<MdsoResource>(mdso.url, path);
+        return resource.orchState === 'active' || resource.orchState === 'failed' ? resource : null;
+      }, `the plan script of ${circuitId}`).catch((e: Error) => {
+        throw new Error(`${e.message}\nmdso:\n${mdso.tool.output()}`);
+      });
+    }
+    for (const { tool } of [beorn, palantir, mdso, arda]) appExits[tool.name] = await tool.stop();
 
     // The collector forwards within its batch timeout; the correlator has it when both circuits
-    // show both hops bridged.
+    // show every span and both hops bridged. A third bridge would be a wrong one: the test on the
+    // view, not this wait, says so.
     for (const circuitId of [ACTIVATED, FAILED]) {
       views[circuitId] = await until(async () => {
         const view = await stitchedTrace(server.url, circuitId);
-        return view && view.bridges.length === 2 && view.spans.length === SPANS_PER_ACTIVATION + 2 ? view : null;
+        const real = view?.spans.filter(s => !s.synthetic).length;
+        return view && view.bridges.length >= 2 && real === SPANS_PER_ACTIVATION ? view : null;
       }, `two bridges and ${SPANS_PER_ACTIVATION} spans of ${circuitId}`).catch((e: Error) => {
         throw new Error(`${e.message}\ncollector:\n${collector.output()}\ncorrelator:\n${server.output()}`);
       });
@@ -110,27 +140,59 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
   });
 
   it('stops each app cleanly on SIGTERM (its exporters flushed on the way out)', () => {
-    assert.deepEqual(appExits, { beorn: 0, mdso: 0, arda: 0 });
+    assert.deepEqual(appExits, { beorn: 0, palantir: 0, mdso: 0, arda: 0 });
+  });
+
+  it('has MDSO accept each request at once and report the outcome of its plan script later', () => {
+    for (const circuitId of [ACTIVATED, FAILED]) assert.equal(accepted[circuitId]!.orchState, 'requested', circuitId);
+    assert.equal(outcomes[ACTIVATED]!.orchState, 'active');
+    assert.equal(outcomes[ACTIVATED]!.reason, '');
+    assert.equal(outcomes[FAILED]!.orchState, 'failed');
+    assert.match(
+      outcomes[FAILED]!.reason,
+      /^Failed task:.*arda topology lookup failed\.  Please check file: plan-script-[0-9a-f-]{36}-activate-/,
+    );
   });
 
   for (const circuitId of [ACTIVATED, FAILED]) {
-    it(`stitches beorn → mdso → arda of ${circuitId}: three traces, one bridge per hop`, () => {
+    it(`stitches beorn → palantir, mdso → arda of ${circuitId}: three traces, bridges where no context`, () => {
       const view = views[circuitId]!;
       const real = view.spans.filter(s => !s.synthetic);
+      // Trace context already joins palantir to beorn: a bridge between them would be a guess on top.
+      const bridgeNames = view.spans.filter(s => s.synthetic).map(s => s.name);
+      const noPalantir = 'no bridge to or from palantir';
+      assert.deepEqual(bridgeNames.sort(), ['beorn_to_mdso_bridge', 'mdso_to_arda_bridge'], noPalantir);
+      assert.equal(view.bridges.length, 2);
       const one = (service: string, kind: Span['kind']): Span => {
         const found = real.filter(s => s.serviceName === service && s.kind === kind);
         assert.equal(found.length, 1, `one ${kind} span of ${service}: ${JSON.stringify(real.map(s => [s.serviceName, s.kind, s.name]))}`);
         return found[0]!;
       };
       const beornServer = one('beorn', 'server');
-      const beornCall = one('beorn', 'client');
+      const palantir = one('palantir', 'server');
+      const beornCalls = real.filter(s => s.serviceName === 'beorn' && s.kind === 'client');
+      const palantirCall = beornCalls.find(s => s.spanId === palantir.parentSpanId);
+      assert.ok(palantirCall, "palantir's span is within beorn's call to it: the traceparent was read");
+      const [beornCall, ...more] = beornCalls.filter(s => s !== palantirCall);
+      assert.ok(beornCall && more.length === 0, 'one other call of beorn: to MDSO');
       const plan = one('mdso', 'internal');
       const mdsoCall = one('mdso', 'client');
       const arda = one('arda', 'server');
       assert.equal(real.length, SPANS_PER_ACTIVATION);
+      assert.deepEqual([...new Set(real.map(s => s.serviceName))].sort(), ['arda', 'beorn', 'mdso', 'palantir']);
 
-      assert.equal(beornCall.parentSpanId, beornServer.spanId, "requests' span is within Flask's");
+      for (const call of [palantirCall, beornCall])
+        assert.equal(call.parentSpanId, beornServer.spanId, "requests' span is within Flask's");
+      const startNs = (s: Span) => BigInt(s.startTimeUnixNano);
+      assert.ok(startNs(palantirCall) < startNs(beornCall), 'beorn validates before it calls MDSO');
       assert.equal(beornServer.attributes['circuit_id'], circuitId);
+      assert.equal(palantir.traceId, beornServer.traceId, "palantir's span is in beorn's trace");
+      assert.equal(palantir.name, 'GET /api/v1/circuit/validate');
+      assert.equal(palantir.attributes['circuit_id'], circuitId);
+      assert.ok(
+        startNs(plan) > BigInt(beornServer.endTimeUnixNano),
+        'MDSO ran the plan script after beorn had its answer',
+      );
       assert.equal(plan.name, 'mdso.product.CircuitDetailsCollector');
       assert.equal(plan.parentSpanId, '', 'MDSO took no context from the traceparent beorn sent');
       assert.equal(plan.attributes['mdso.circuit_id'], circuitId);
@@ -184,7 +246,7 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
   it("joins each app's log records to the circuit, under the span they were written in", async () => {
     const { logs } = await until(async () => {
       const list = await getJson<LogListResponse>(server.url, `/api/circuits/${encodeURIComponent(FAILED)}/logs?limit=100`);
-      return list.logs.length >= 4 ? list : null;
+      return list.logs.length >= 5 ? list : null;
     }, `the log records of ${FAILED}`);
     const rows = logs.map(l => [l.serviceName, l.severityText, l.body] as const).sort();
     const expected: Array<[string, string, RegExp]> = [
@@ -192,6 +254,7 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
       ['beorn', 'INFO', /^activating circuit circuit_id=/],
       ['mdso', 'ERROR', /^plan script failed resource_id=[0-9a-f-]{36} circuit_id=/],
       ['mdso', 'INFO', /^plan script started resource_id=[0-9a-f-]{36} circuit_id=/],
+      ['palantir', 'INFO', /^validated circuit circuit_id=/],
     ];
     assert.deepEqual(rows.map(r => [r[0], r[1]]), expected.map(e => [e[0], e[1]]), JSON.stringify(rows));
     for (const [i, [, , body]] of expected.entries()) assert.match(rows[i]![2], body);

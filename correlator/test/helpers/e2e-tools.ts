@@ -13,7 +13,7 @@ const TOOLS = join(REPO_ROOT, '.tools');
 export const COLLECTOR_BINARY = join(TOOLS, 'otelcol', 'otelcol-correlation');
 /** The Python of the venv holding the OpenTelemetry SDK (scripts/tools/sense-requirements.txt). */
 export const SENSE_PYTHON = join(TOOLS, 'sense-venv', 'bin', 'python');
-/** The SENSE stand-ins: beorn.py, mdso.py, arda.py. */
+/** The SENSE stand-ins: beorn.py, palantir.py, mdso.py, arda.py. */
 export const SENSE_APPS = join(CORRELATOR_ROOT, 'test', 'e2e', 'sense');
 
 /** What is not installed, each with the script that installs it; empty when all is there. */

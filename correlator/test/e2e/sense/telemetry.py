@@ -7,7 +7,10 @@ OTEL_BLRP_SCHEDULE_DELAY. The exporters send OTLP/HTTP protobuf.
 
 import logging
 import signal
+import socket
 import sys
+
+import uvicorn
 
 from opentelemetry import trace
 from opentelemetry._logs import set_logger_provider
@@ -44,7 +47,7 @@ def start_telemetry(service):
 
 
 def serve(app, shutdown_telemetry):
-    """Serves on a free loopback port, announced as one line on stdout, until SIGTERM."""
+    """Serves a WSGI app on a free loopback port, announced as one line on stdout, until SIGTERM."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     # SystemExit out of serve_forever, so the finally below flushes before the process ends.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -53,4 +56,20 @@ def serve(app, shutdown_telemetry):
         server.serve_forever()
     finally:
         server.server_close()
+        shutdown_telemetry()
+
+
+def serve_asgi(app, shutdown_telemetry):
+    """Serves an ASGI app with uvicorn, as serve does a WSGI one."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found:
+    # this one, so the finally below flushes before the process ends, with status 0.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Listening already: a request sent before uvicorn accepts waits in the backlog.
+    print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
         shutdown_telemetry()
