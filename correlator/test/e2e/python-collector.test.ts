@@ -234,10 +234,10 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
     });
   }
 
-  it('keeps the error status of the failed arda span and of the plan script it failed', () => {
+  it('keeps the error status and message of the failed arda span and of the plan script it failed', () => {
     const spans = views[FAILED]!.spans;
     const arda = spans.find(s => s.serviceName === 'arda')!;
-    assert.equal(arda.status.code, 'error');
+    assert.deepEqual(arda.status, { code: 'error', message: 'no topology for circuit' });
     const plan = spans.find(s => s.name === 'mdso.product.CircuitDetailsCollector')!;
     assert.deepEqual(plan.status, { code: 'error', message: 'arda topology lookup failed' });
     for (const s of views[ACTIVATED]!.spans) assert.notEqual(s.status.code, 'error', `${s.serviceName} ${s.name}`);
