@@ -19,6 +19,7 @@ import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.j
 import type { LooseLogSpan, NearbyEpisodes, TimeSpan, TouchedState } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
+import { logContentHash, logDedupeKey } from '../log-identity.js';
 import { keyGroupsOf } from './key-groups-of.js';
 import { DEFAULT_CORRELATING_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
@@ -670,15 +671,10 @@ export class SqliteStore implements Store {
     const occurrences = new Map<string, number>();
     for (const l of logs) {
       // A client retry resends identical records; the content hash makes that harmless.
-      const content = createHash('sha1')
-        .update(`${l.timeUnixNano}\u0000${l.resource.serviceName}\u0000${l.traceId}\u0000${l.spanId}\u0000${l.severityText}\u0000${l.body}\u0000${l.source}`)
-        .update(JSON.stringify(l.attributes))
-        .digest('base64');
-      // Identical records in one request are as many records (a script logging the same line
-      // twice in a millisecond): each has its place among them, which a retry repeats.
+      const content = logContentHash(l);
       const seen = occurrences.get(content) ?? 0;
       occurrences.set(content, seen + 1);
-      const dedupe = seen === 0 ? content : createHash('sha1').update(`${content}#${seen}`).digest('base64');
+      const dedupe = logDedupeKey(content, seen);
       if (
         this.inFlight.hasLog(dedupe) ||
         keys.has(dedupe) ||
