@@ -1,10 +1,12 @@
 // End to end with the real parts: Python apps instrumented with the OpenTelemetry Python SDK stand
-// in for SENSE (beorn and arda on Flask, palantir on FastAPI under uvicorn) and for MDSO, each in its
-// own process; they export OTLP/HTTP to a real OpenTelemetry Collector (built from
-// scripts/tools/otelcol-builder.yaml), which forwards to the correlator running as its own process.
-// beorn's call to palantir carries W3C trace context, so palantir's span joins beorn's trace; MDSO
-// passes none on, and accepts the request to run its plan script later, so one activation is three
-// traces that only circuit_id ties together. The collector and the Python venv are installed by
+// in for SENSE on the frameworks the user's design names (beorn and palantir on Flask, arda on
+// FastAPI under uvicorn) and for MDSO, each in its own process; they export OTLP/HTTP to a real
+// OpenTelemetry Collector (built from scripts/tools/otelcol-builder.yaml), which forwards to the
+// correlator running as its own process. Each activation is the user's acceptance scenario: POST
+// /beorn/api/v1/service/create with X-Circuit-Id and a JSON order. beorn's call to palantir carries
+// W3C trace context, so palantir's span joins beorn's trace; MDSO passes none on, and accepts the
+// request to run its plan script later, so one activation is three traces that only the circuit id
+// ties together. The collector and the Python venv are installed by
 // scripts/tools/install-collector.sh and install-sense-python.sh, which `npm test` runs first.
 import type { Bridge, LogListResponse, Span, StitchedTrace } from '@correlation-station/api-schema';
 import assert from 'node:assert/strict';
@@ -20,13 +22,16 @@ import { startTool, type ToolProcess } from '../helpers/tool-process.js';
 import { until } from '../helpers/until.js';
 
 const ACTIVATED = '80.L1XX.005401..CHTR';
-/** Its activation is flagged: arda fails it. */
+/** Its order names a topology arda does not know: arda fails it. */
 const FAILED = '80.L1XX.005402..CHTR';
+const TOPOLOGIES: Record<string, string> = { [ACTIVATED]: '001461', [FAILED]: '009999' };
 /**
  * Per activation: beorn's server span and its calls to palantir and MDSO, palantir's server span,
- * MDSO's plan script and its call, arda's server span.
+ * MDSO's plan script and its call, arda's server span and the get_topology span within it.
  */
-const SPANS_PER_ACTIVATION = 7;
+const SPANS_PER_ACTIVATION = 8;
+/** The X-Circuit-Id header as the HTTP server instrumentation captures it (an array of values). */
+const CAPTURED_HEADER = 'http.request.header.x_circuit_id';
 /** beorn, palantir and MDSO 1 each time; on the failed one MDSO's error and arda's error besides. */
 const LOG_RECORDS = 2 * 3 + 2;
 /** What MDSO's GET /resources/{id} tells of the resource a plan script works on. */
@@ -101,13 +106,19 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
     const arda = await app('arda');
     const mdso = await app('mdso', { ARDA_URL: arda.url });
     const palantir = await app('palantir');
-    const beorn = await app('beorn', { PALANTIR_URL: palantir.url, MDSO_URL: mdso.url });
+    const beorn = await app('beorn', {
+      PALANTIR_URL: palantir.url,
+      MDSO_URL: mdso.url,
+      // As a user configures it: beorn's spans carry the circuit only through this capture.
+      OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'X-Circuit-Id',
+    });
 
-    for (const [circuitId, fail] of [
-      [ACTIVATED, ''],
-      [FAILED, '1'],
-    ] as const) {
-      const res = await fetch(`${beorn.url}/activate?circuit_id=${encodeURIComponent(circuitId)}&fail=${fail}`, { method: 'POST' });
+    for (const circuitId of [ACTIVATED, FAILED]) {
+      const res = await fetch(`${beorn.url}/beorn/api/v1/service/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-circuit-id': circuitId },
+        body: JSON.stringify({ circuit_id: circuitId, service_type: 'FIA', topology_id: TOPOLOGIES[circuitId] }),
+      });
       const text = await res.text();
       assert.equal(res.status, 201, `activation of ${circuitId}: ${text}\n${beorn.tool.output()}`);
       accepted[circuitId] = (JSON.parse(text) as { mdso: MdsoResource }).mdso;
@@ -178,6 +189,7 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
       const plan = one('mdso', 'internal');
       const mdsoCall = one('mdso', 'client');
       const arda = one('arda', 'server');
+      const lookup = one('arda', 'internal');
       assert.equal(real.length, SPANS_PER_ACTIVATION);
       assert.deepEqual([...new Set(real.map(s => s.serviceName))].sort(), ['arda', 'beorn', 'mdso', 'palantir']);
 
@@ -185,7 +197,12 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
         assert.equal(call.parentSpanId, beornServer.spanId, "requests' span is within Flask's");
       const startNs = (s: Span) => BigInt(s.startTimeUnixNano);
       assert.ok(startNs(palantirCall) < startNs(beornCall), 'beorn validates before it calls MDSO');
-      assert.equal(beornServer.attributes['circuit_id'], circuitId);
+      assert.equal(beornServer.name, 'POST /beorn/api/v1/service/create');
+      // beorn sets no key attribute: its spans name the circuit only in the captured header, under
+      // a name the correlator's default key aliases read.
+      assert.deepEqual(beornServer.attributes[CAPTURED_HEADER], [circuitId]);
+      for (const s of [beornServer, ...beornCalls])
+        assert.equal(s.attributes['circuit_id'], undefined, `${s.name}: no circuit_id attribute`);
       assert.equal(palantir.traceId, beornServer.traceId, "palantir's span is in beorn's trace");
       assert.equal(palantir.name, 'GET /api/v1/circuit/validate');
       assert.equal(palantir.attributes['circuit_id'], circuitId);
@@ -200,6 +217,10 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
       assert.equal(mdsoCall.parentSpanId, plan.spanId);
       assert.equal(arda.parentSpanId, '', 'arda got no traceparent from MDSO');
       assert.equal(arda.attributes['circuit_id'], circuitId);
+      assert.equal(arda.name, 'GET /get_topology');
+      assert.equal(lookup.name, 'get_topology', "named as the user's design names arda's span");
+      assert.equal(lookup.parentSpanId, arda.spanId);
+      assert.equal(lookup.attributes['topology_id'], TOPOLOGIES[circuitId]);
       const traces = [beornServer.traceId, plan.traceId, arda.traceId];
       assert.equal(new Set(traces).size, 3, 'three separate traces');
       assert.deepEqual([...view.traceIds].sort(), [...traces].sort());
@@ -236,7 +257,7 @@ describe('Python OpenTelemetry SDK apps → OpenTelemetry Collector → correlat
 
   it('keeps the error status and message of the failed arda span and of the plan script it failed', () => {
     const spans = views[FAILED]!.spans;
-    const arda = spans.find(s => s.serviceName === 'arda')!;
+    const arda = spans.find(s => s.serviceName === 'arda' && s.kind === 'server')!;
     assert.deepEqual(arda.status, { code: 'error', message: 'no topology for circuit' });
     const plan = spans.find(s => s.name === 'mdso.product.CircuitDetailsCollector')!;
     assert.deepEqual(plan.status, { code: 'error', message: 'arda topology lookup failed' });

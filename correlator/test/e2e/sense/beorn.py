@@ -1,9 +1,13 @@
 """beorn stand-in: a Flask app with OpenTelemetry's Flask and requests instrumentation.
 
-POST /activate?circuit_id=...[&fail=1] runs a SERVER span carrying circuit_id and, within it,
-two instrumented CLIENT calls: to palantir, to validate the circuit (palantir reads the
-traceparent it is sent, so its span joins this trace), then to MDSO to create the resource
-(MDSO ignores the traceparent, accepts the request and runs its plan script later).
+POST /beorn/api/v1/service/create, with header X-Circuit-Id and a JSON body
+{"circuit_id": ..., "service_type": "FIA", "topology_id": "001461"}, the request the user's design
+creates a network service with, runs a SERVER span and, within it, two instrumented CLIENT calls:
+to palantir, to validate the circuit (palantir reads the traceparent it is sent, so its span joins
+this trace), then to MDSO to create the resource (MDSO ignores the traceparent, accepts the request
+and runs its plan script later). The handler sets no key attribute on its spans: the circuit is on
+the server span only as the Flask instrumentation captures the X-Circuit-Id header when
+OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST names it.
 Environment: PALANTIR_URL, MDSO_URL.
 """
 
@@ -11,7 +15,6 @@ import os
 
 import requests
 from flask import Flask, jsonify, request
-from opentelemetry import trace
 from opentelemetry.instrumentation.flask import FlaskInstrumentor
 from opentelemetry.instrumentation.requests import RequestsInstrumentor
 
@@ -25,10 +28,10 @@ PALANTIR_URL = os.environ["PALANTIR_URL"]
 MDSO_URL = os.environ["MDSO_URL"]
 
 
-@app.post("/activate")
-def activate():
-    circuit_id = request.args["circuit_id"]
-    trace.get_current_span().set_attribute("circuit_id", circuit_id)
+@app.post("/beorn/api/v1/service/create")
+def create_service():
+    order = request.get_json()
+    circuit_id = order["circuit_id"]
     log.info("activating circuit circuit_id=%s", circuit_id, extra={"circuit_id": circuit_id})
     validation = requests.get(
         f"{PALANTIR_URL}/api/v1/circuit/validate",
@@ -39,8 +42,15 @@ def activate():
     validation.raise_for_status()
     answer = requests.post(
         f"{MDSO_URL}/bpocore/market/api/v1/resources",
-        params={"fail": request.args.get("fail", "")},
-        json={"label": circuit_id, "productId": "CircuitDetailsCollector"},
+        json={
+            "label": circuit_id,
+            "productId": "CircuitDetailsCollector",
+            "properties": {
+                "circuit_id": circuit_id,
+                "service_type": order["service_type"],
+                "topology_id": order["topology_id"],
+            },
+        },
         headers={"X-Circuit-Id": circuit_id},
         timeout=10,
     )

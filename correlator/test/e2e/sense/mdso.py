@@ -3,8 +3,8 @@
 The Flask app is not instrumented: the traceparent beorn sends is never read. A resource request
 is answered at once (201, orchState "requested", as MDSO's POST /resources does); a moment later
 a background thread runs the plan script as a new root trace (mdso.circuit_id, mdso.resource_id),
-which calls arda with plain requests under a hand-made CLIENT span, sending no traceparent
-either. The outcome is read as MDSO reports it: GET /resources/{id}, orchState "active", or
+which asks arda for the order's topology (properties.topology_id) with plain requests under a
+hand-made CLIENT span, sending no traceparent either. The outcome is read as MDSO reports it: GET /resources/{id}, orchState "active", or
 "failed" with the error in reason.
 Environment: ARDA_URL.
 """
@@ -42,14 +42,15 @@ def update(resource_id, **fields):
 
 @app.post("/bpocore/market/api/v1/resources")
 def create_resource():
-    circuit_id = request.get_json()["label"]
+    order = request.get_json()
+    circuit_id = order["label"]
     resource_id = str(uuid.uuid4())
     resource = {
         "id": resource_id,
         "label": circuit_id,
         "resourceTypeId": "charter.resourceTypes.CircuitDetails",
-        "productId": request.get_json()["productId"],
-        "properties": {"circuit_id": circuit_id},
+        "productId": order["productId"],
+        "properties": order["properties"],
         "desiredOrchState": "active",
         "orchState": "requested",
         "reason": "",
@@ -58,8 +59,8 @@ def create_resource():
     }
     with resources_lock:
         resources[resource_id] = resource
-    fail = request.args.get("fail", "")
-    plan = threading.Timer(PLAN_DELAY_SECONDS, run_plan, (resource_id, circuit_id, fail))
+    topology_id = order["properties"]["topology_id"]
+    plan = threading.Timer(PLAN_DELAY_SECONDS, run_plan, (resource_id, circuit_id, topology_id))
     plan.daemon = True
     plan.start()
     return jsonify(resource), 201
@@ -74,7 +75,7 @@ def get_resource(resource_id):
         return jsonify(resource)
 
 
-def run_plan(resource_id, circuit_id, fail):
+def run_plan(resource_id, circuit_id, topology_id):
     update(resource_id, orchState="activating")
     attributes = {"mdso.circuit_id": circuit_id, "mdso.resource_id": resource_id}
     # An empty context: the plan script starts a trace of its own, as MDSO's do.
@@ -86,7 +87,7 @@ def run_plan(resource_id, circuit_id, fail):
         with tracer.start_as_current_span("GET arda /get_topology", kind=SpanKind.CLIENT) as call:
             answer = requests.get(
                 f"{ARDA_URL}/get_topology",
-                params={"circuit_id": circuit_id, "fail": fail},
+                params={"circuit_id": circuit_id, "topology_id": topology_id},
                 timeout=10,
             )
             call.set_attribute("http.response.status_code", answer.status_code)

@@ -1,27 +1,26 @@
-"""palantir stand-in: a FastAPI app served by uvicorn, with OpenTelemetry's FastAPI instrumentation.
+"""palantir stand-in: a Flask app with OpenTelemetry's Flask instrumentation.
 
 GET /api/v1/circuit/validate?circuit_id=... is a SERVER span carrying circuit_id. beorn calls it
 with the requests instrumentation, which sends a traceparent: this span joins beorn's trace.
 """
 
-from fastapi import FastAPI
+from flask import Flask, jsonify, request
 from opentelemetry import trace
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-from telemetry import serve_asgi, start_telemetry
+from telemetry import serve, start_telemetry
 
 log, shutdown_telemetry = start_telemetry("palantir")
-app = FastAPI(title="palantir")
-# The ASGI instrumentation's per-message "http send"/"http receive" spans are not what the test
-# is about: without them the trace holds one span per service call, as the Flask apps' do.
-FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])
+app = Flask("palantir")
+FlaskInstrumentor().instrument_app(app)
 
 
 @app.get("/api/v1/circuit/validate")
-async def validate(circuit_id: str):
+def validate():
+    circuit_id = request.args["circuit_id"]
     trace.get_current_span().set_attribute("circuit_id", circuit_id)
     log.info("validated circuit circuit_id=%s", circuit_id, extra={"circuit_id": circuit_id})
-    return {"circuit_id": circuit_id, "valid": True, "service_type": "FIA"}
+    return jsonify({"circuit_id": circuit_id, "valid": True, "service_type": "FIA"})
 
 
-serve_asgi(app, shutdown_telemetry)
+serve(app, shutdown_telemetry)
