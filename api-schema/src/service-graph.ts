@@ -23,17 +23,31 @@ export const ServiceEdge = Type.Object({
   source: Type.String(),
   target: Type.String(),
   callCount: Type.Integer({
-    description: "Its trace-context calls plus its bridges: a pair of services that trace context joins is one edge, whose bridges add to it",
+    description:
+      "Its trace-context calls plus its bridges: a pair of services that trace context joins is one edge, whose bridges add to it. " +
+      'On a linked edge, its span links',
   }),
   errorCount: Type.Integer({
-    description: "Calls whose callee failed: a trace-context call's span in the target service, a bridge's child entry span, with status error",
+    description:
+      "Calls whose callee failed: a trace-context call's span in the target service, a bridge's child entry span, " +
+      "a link's linking span, with status error",
   }),
   bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
+  linked: Type.Boolean({
+    description:
+      "True for an edge of OTLP span links between two of the graph's traces, from the linked span's service to the " +
+      "linking span's (a consumer's link to its producer: producer to consumer). Never merged with a call edge of the " +
+      'same services: a link relates two traces, it is no call. A link into a trace the graph is not drawn from draws nothing',
+  }),
   meanConfidence: Type.Number({
-    description: "The mean over callCount of 1 per trace-context call and each bridge's confidence: 1 for an edge of trace context only",
+    description:
+      "The mean over callCount of 1 per trace-context call and each bridge's confidence: 1 for an edge of trace context only, " +
+      'and for a linked edge',
   }),
   clockOffset: Type.Optional(
-    clockOffsetSchema("The target's clock minus the source's, from the client and server spans of the edge's calls (trace-context edges with such calls only)"),
+    clockOffsetSchema(
+      "The target's clock minus the source's, from the client and server spans of the edge's calls (trace-context edges with such calls only)",
+    ),
   ),
 });
 export type ServiceEdge = Static<typeof ServiceEdge>;

@@ -16,7 +16,9 @@ export const serviceGraphRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = a
     {
       schema: {
         tags: ['service-graph'],
-        summary: 'Services and the calls between them; edges that exist only through bridges are marked bridged',
+        summary:
+          'Services and the calls between them; edges that exist only through bridges are marked bridged, ' +
+          'and span links between its traces are edges marked linked',
         description:
           `Without circuit_id, the graph is drawn from at most the ${MAX_GRAPH_TRACES} most recent traces of the range: ` +
           'truncated says when the range held more (older services and calls are then missing and counts low; narrow the range ' +

@@ -67,6 +67,7 @@ import { RowWriter, type ResourceRow, type RowBatch } from './row-writer.js';
 import { InlineRowSink, WriterThread, type RowSink } from './writer-thread.js';
 import { chunkRecord, chunkSpanIds, encodeSpanChunks, readSpanChunkMeta, type ChunkSpanInput } from './span-chunk.js';
 import { fillStoredCandidates, type StoredSpanPlace } from './stored-candidates.js';
+import { LinkEnds, noteLinkEnd, type SpanLinkRow } from './link-hops.js';
 import {
   CIRCUIT_ROWS_STARTING_IN,
   CIRCUIT_TRACES,
@@ -413,6 +414,12 @@ export class SqliteStore implements Store {
          UNION ALL
          SELECT DISTINCT trace_id, span_id, child_trace_id, child_span_id, 'bridge' FROM bridges
            WHERE child_ref = (SELECT id FROM traces WHERE trace_id = ?)`,
+      ),
+      // A join on the ids, not `IN (json_each)`: that built a temporary index of 5,000 ids first and
+      // took four times as long.
+      spanLinksFrom: d.prepare(
+        `SELECT l.source_trace_id, l.source_span_id, l.target_trace_id, l.target_span_id FROM json_each(?) j
+         JOIN links l ON l.source_trace_id = j.value WHERE l.origin = 'otlp'`,
       ),
       spanLinkSourcesInto: d.prepare(
         `SELECT DISTINCT source_trace_id, target_trace_id FROM links
@@ -1688,11 +1695,12 @@ export class SqliteStore implements Store {
       }
       return n;
     };
-    const edge = (source: string, target: string, bridged: boolean) => {
-      const id = `${source}->${target}${bridged ? ':bridge' : ''}`;
+    const edge = (source: string, target: string, kind: 'call' | 'bridge' | 'link') => {
+      const id = `${source}->${target}${kind === 'call' ? '' : `:${kind}`}`;
       let e = edges.get(id);
       if (!e) {
-        e = { id, source, target, callCount: 0, errorCount: 0, bridged, meanConfidence: 1, confMicros: 0 };
+        const [bridged, linked] = [kind === 'bridge', kind === 'link'];
+        e = { id, source, target, callCount: 0, errorCount: 0, bridged, linked, meanConfidence: 1, confMicros: 0 };
         edges.set(id, e);
       }
       return e;
@@ -1702,10 +1710,17 @@ export class SqliteStore implements Store {
     const clocks = new ClockSkewEvidence();
     // Failed spans by trace and span id: a bridge's hop failed when the child's entry span did.
     const failed = new Set<string>();
+    const traceIdsJson = JSON.stringify(traceIds);
+    // The links out of the traces, each once (a row is one link). One into a trace not drawn (not
+    // stored, out of range, past the cap, of another circuit) is left out: its span is not read.
+    const linkEnds = new LinkEnds(
+      this.spanLinksMayExist && traceIds.length > 1 ? (this.st.spanLinksFrom.all(traceIdsJson) as SpanLinkRow[]) : [],
+    );
     for (const traceId of traceIds) {
       const spans = this.timedSpans(metas.get(traceId) ?? []);
       for (const c of serviceCalls(spans)) clocks.add(c);
       const byId = new Map(spans.map(s => [s.spanId, s]));
+      const linkEndsHere = linkEnds.of(traceId);
       for (const s of spans) {
         const n = node(s.service);
         n.spanCount++;
@@ -1714,9 +1729,10 @@ export class SqliteStore implements Store {
           failed.add(`${traceId}:${s.spanId}`);
         }
         n.traces.add(traceId);
+        if (linkEndsHere) noteLinkEnd(linkEndsHere, s.spanId, s.service, s.statusCode === 2);
         const p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
         if (p && p.service !== s.service) {
-          const e = edge(p.service, s.service, false);
+          const e = edge(p.service, s.service, 'call');
           e.callCount++;
           e.confMicros += 1_000_000;
           if (s.statusCode === 2) e.errorCount++;
@@ -1726,7 +1742,7 @@ export class SqliteStore implements Store {
     // The bridges of those traces, from them or into them: chosen as the traces are, so a range
     // that holds a circuit's traces holds its hops (by the child's start, one that began before
     // `from` was left out while both its traces were drawn).
-    const atTraces = this.st.bridgesAtTraces.all(JSON.stringify(traceIds)) as BridgeDbRow[];
+    const atTraces = this.st.bridgesAtTraces.all(traceIdsJson) as BridgeDbRow[];
     // A circuit's graph counts its own rows; the graph of a range counts each hop once.
     const bridgeRows = q.circuitId ? atTraces.filter(b => b.key === 'circuit_id' && b.value === q.circuitId) : oneRowPerHop(atTraces);
     for (const b of bridgeRows) {
@@ -1734,19 +1750,28 @@ export class SqliteStore implements Store {
       node(b.child_service);
       // An edge that trace context already shows is one edge, not marked bridged (bridged means
       // known only through bridges); its bridges add to its calls and its mean confidence.
-      const e = edges.get(`${b.parent_service}->${b.child_service}`) ?? edge(b.parent_service, b.child_service, true);
+      const e = edges.get(`${b.parent_service}->${b.child_service}`) ?? edge(b.parent_service, b.child_service, 'bridge');
       e.callCount++;
       e.confMicros += Math.round(b.confidence * 1_000_000);
       // As a trace-context call counts its callee's failure (a child trace outside the graph's
       // traces is not read, and counts none).
       if (failed.has(`${b.child_trace_id}:${b.child_span_id}`)) e.errorCount++;
     }
+    // An edge of its own even between services that call each other: a link says the traces are
+    // related, not that one service called the other. Stated by the sender, as trace context is, so
+    // each counts 1 to the confidence; the linking span stands for the callee, and its failure counts.
+    for (const hop of linkEnds.hops()) {
+      const e = edge(hop.source, hop.target, 'link');
+      e.callCount++;
+      e.confMicros += 1_000_000;
+      if (hop.failed) e.errorCount++;
+    }
     // By id: in the order they were met they followed the order spans were received in.
     return {
       nodes: [...nodes.values()].map(({ traces, ...n }) => ({ ...n, traceCount: traces.size })).sort(byId),
       edges: [...edges.values()].sort(byId).map(({ confMicros, ...e }) => {
         // Only the edge's own calls: an offset through other services is no property of the edge.
-        const clockOffset = e.bridged ? null : clocks.direct(e.source, e.target);
+        const clockOffset = e.bridged || e.linked ? null : clocks.direct(e.source, e.target);
         return {
           ...e,
           meanConfidence: e.callCount > 0 ? Math.round(confMicros / e.callCount / 1000) / 1000 : 1,
