@@ -1,6 +1,6 @@
 import { DataFrameView, FieldType } from '@grafana/data';
 import type { ServiceGraph } from '@correlation-station/api-schema';
-import { BRIDGED_EDGE_COLOR, serviceGraphFrames } from './serviceGraphFrames';
+import { BRIDGED_EDGE_COLOR, LINKED_EDGE_COLOR, serviceGraphFrames } from './serviceGraphFrames';
 
 describe('serviceGraphFrames', () => {
   const [nodes, edges] = serviceGraphFrames('G', graph());
@@ -26,6 +26,7 @@ describe('serviceGraphFrames', () => {
       'secondarystat',
       'detail__errorCount',
       'detail__bridged',
+      'detail__linked',
       'detail__clockOffset',
       'color',
       'strokedasharray',
@@ -71,18 +72,40 @@ describe('serviceGraphFrames', () => {
   it.each([
     [0, '-5010 to -4990 ms (3 calls)'],
     [1, ''],
+    [2, ''],
   ])("edge %d shows its target's clock offset as %p", (index, text) => {
     expect(new DataFrameView(edges).get(index).detail__clockOffset).toBe(text);
   });
 
   it.each([
-    [0, false, 'green', ''],
-    [1, true, BRIDGED_EDGE_COLOR, '6 4'],
-  ])('edge %d bridged=%p is %s and dashed %p', (index, bridged, color, dash) => {
+    [0, false, false, 'green', ''],
+    [1, true, false, BRIDGED_EDGE_COLOR, '6 4'],
+    [2, false, true, LINKED_EDGE_COLOR, '2 4'],
+  ])('edge %d bridged=%p linked=%p is %s and dashed %p', (index, bridged, linked, color, dash) => {
     expect(new DataFrameView(edges).get(index)).toMatchObject({
       detail__bridged: bridged,
+      detail__linked: linked,
       color,
       strokedasharray: dash,
+    });
+  });
+
+  it("shows a link edge's links as its calls and its failed linking spans as errors", () => {
+    expect(new DataFrameView(edges).get(2)).toMatchObject({
+      id: 'orders->billing:link',
+      mainstat: 2,
+      detail__errorCount: 1,
+    });
+    expect(edges.fields.find((f) => f.name === 'detail__linked')).toMatchObject({ type: FieldType.boolean });
+  });
+
+  it('draws an edge of an older correlator, which sends no linked, as a call', () => {
+    const { linked: _absent, ...older } = graph().edges[0];
+    const [, olderEdges] = serviceGraphFrames('G', { ...graph(), edges: [older as ServiceGraph['edges'][number]] });
+    expect(new DataFrameView(olderEdges).get(0)).toMatchObject({
+      detail__linked: false,
+      color: 'green',
+      strokedasharray: '',
     });
   });
 });
@@ -102,6 +125,7 @@ function graph(): ServiceGraph {
         callCount: 3,
         errorCount: 0,
         bridged: false,
+        linked: false,
         meanConfidence: 1,
         clockOffset: { lowMs: -5010, highMs: -4990, calls: 3, conflicting: false },
       },
@@ -112,7 +136,18 @@ function graph(): ServiceGraph {
         callCount: 1,
         errorCount: 0,
         bridged: true,
+        linked: false,
         meanConfidence: 0.9,
+      },
+      {
+        id: 'orders->billing:link',
+        source: 'orders',
+        target: 'billing',
+        callCount: 2,
+        errorCount: 1,
+        bridged: false,
+        linked: true,
+        meanConfidence: 1,
       },
     ],
     traceCount: 3,

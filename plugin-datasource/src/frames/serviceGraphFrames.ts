@@ -1,15 +1,35 @@
 import { createDataFrame, FieldType, type DataFrame, type QueryResultMetaNotice } from '@grafana/data';
 import type { ClockOffset, ServiceGraph } from '@correlation-station/api-schema';
 
-/** Colours of edges: trace-context calls stay default, bridged MDSO hops stand out. */
+/** Colours of edges: trace-context calls stay default, bridged MDSO hops and span links stand out. */
 export const BRIDGED_EDGE_COLOR = 'orange';
+export const LINKED_EDGE_COLOR = 'purple';
 const CONTEXT_EDGE_COLOR = 'green';
+/** Dash patterns: a bridge is a guessed call (dashed), a link relates two traces and is no call (dotted). */
+const BRIDGED_EDGE_DASH = '6 4';
+const LINKED_EDGE_DASH = '2 4';
+
+type Edge = ServiceGraph['edges'][number];
+
+// `linked` is absent from the answers of correlators older than link edges: those edges are calls.
+const isLinked = (e: Edge): boolean => e.linked === true;
+
+function edgeColor(e: Edge): string {
+  return isLinked(e) ? LINKED_EDGE_COLOR : e.bridged ? BRIDGED_EDGE_COLOR : CONTEXT_EDGE_COLOR;
+}
+
+function edgeDash(e: Edge): string {
+  return isLinked(e) ? LINKED_EDGE_DASH : e.bridged ? BRIDGED_EDGE_DASH : '';
+}
 
 function errorRatio(errors: number, total: number): number {
   return total > 0 ? errors / total : 0;
 }
 
-/** Node-graph frames (`nodes` and `edges`); edges that exist only through bridge spans are dashed and orange. */
+/**
+ * Node-graph frames (`nodes` and `edges`); edges that exist only through bridge spans are dashed and
+ * orange, edges of span links dotted and purple.
+ */
 export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFrame[] {
   const { nodes, edges } = graph;
   // On the nodes frame only: Grafana shows each frame's notices, and one warning is enough.
@@ -95,6 +115,13 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
         config: { displayName: 'Bridged (no trace context)' },
       },
       {
+        name: 'detail__linked',
+        type: FieldType.boolean,
+        values: edges.map(isLinked),
+        // Its "calls" are the span links between the two services' traces.
+        config: { displayName: 'Span links (no call: Calls counts the links)' },
+      },
+      {
         // Text, as the node graph shows details: a range, or nothing where no call timed it.
         name: 'detail__clockOffset',
         type: FieldType.string,
@@ -104,9 +131,9 @@ export function serviceGraphFrames(refId: string, graph: ServiceGraph): DataFram
       {
         name: 'color',
         type: FieldType.string,
-        values: edges.map((e) => (e.bridged ? BRIDGED_EDGE_COLOR : CONTEXT_EDGE_COLOR)),
+        values: edges.map(edgeColor),
       },
-      { name: 'strokedasharray', type: FieldType.string, values: edges.map((e) => (e.bridged ? '6 4' : '')) },
+      { name: 'strokedasharray', type: FieldType.string, values: edges.map(edgeDash) },
     ],
   });
   return [nodesFrame, edgesFrame];
