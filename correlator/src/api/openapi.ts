@@ -66,6 +66,45 @@ const UPLOAD_TIMEOUT = {
     'nothing for REQUEST_IDLE_TIMEOUT_MS. No body; the connection is closed',
 };
 
+/**
+ * Answered by fastify's client-error handler (defaultClientErrorHandler) while Node parses the
+ * request, before routing: the same on every path and method, an OTLP receiver's too, and the body is
+ * written even to HEAD. Checked byte for byte by its test over a raw socket.
+ */
+const HEADERS_TOO_LARGE = {
+  description:
+    "Request Header Fields Too Large: the request line and headers exceeded Node's limit (16 KiB unless the process runs " +
+    'with --max-http-header-size). Answered before routing, alike for every path and method (not as google.rpc.Status on ' +
+    'the OTLP receivers; a body even to HEAD): Content-Type application/json and Content-Length, no other header, this ' +
+    'body, and the connection is closed',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['error', 'message', 'statusCode'],
+        additionalProperties: false,
+        properties: {
+          error: { type: 'string', enum: ['Request Header Fields Too Large'] },
+          message: { type: 'string', enum: ['Exceeded maximum allowed HTTP header size'] },
+          statusCode: { type: 'integer', enum: [431] },
+        },
+      },
+    },
+  },
+};
+
+/**
+ * fastify serves HEAD for every GET route (exposeHeadRoutes): the GET's handler runs and its status
+ * and headers are sent without the body. The operation is the GET's, its responses without content.
+ */
+function headOf(get: Operation): Operation {
+  const head = JSON.parse(JSON.stringify(get)) as Operation;
+  if (typeof get.operationId === 'string') head.operationId = `${get.operationId}Head`;
+  if (typeof get.summary === 'string') head.summary = `${get.summary} (HEAD: its status and headers only)`;
+  for (const response of Object.values((head.responses ?? {}) as Record<string, Json>)) delete response.content;
+  return head;
+}
+
 /** Headers answers carry, by status: what a client needs to act on them. */
 const RESPONSE_HEADERS: Readonly<Record<string, Json>> = {
   '401': { 'WWW-Authenticate': { description: 'The scheme to authenticate with (Basic or Bearer)', schema: { type: 'string' } } },
@@ -103,10 +142,12 @@ export function completeOpenApi(doc: Json, auth: Readonly<Config['auth']>): Json
   doc.security = auth.mode === 'basic' ? [{ basicAuth: [] }] : auth.mode === 'bearer' ? [{ bearerAuth: [] }] : [{}];
   const record = withoutPatternProperties(JSON.parse(JSON.stringify(LogBatchRecord))) as Json;
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+    if (item.get && !item.head) item.head = headOf(item.get);
     for (const [method, op] of Object.entries(item)) {
       if (OPEN_PATHS.has(path) || (path === '/metrics' && !auth.protectMetrics)) op.security = [];
       const responses = (op.responses ??= {}) as Record<string, Json>;
       if (method === 'post' && (OTLP_PATHS.has(path) || path === '/api/logs')) responses['408'] ??= { ...UPLOAD_TIMEOUT };
+      responses['431'] ??= JSON.parse(JSON.stringify(HEADERS_TOO_LARGE)) as Json;
       for (const [status, headers] of Object.entries(RESPONSE_HEADERS)) {
         const response = responses[status];
         if (response) response.headers = { ...headers, ...((response.headers as Json | undefined) ?? {}) };
