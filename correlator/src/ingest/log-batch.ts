@@ -4,7 +4,7 @@ import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { isZeroHex } from '../otlp/hex.js';
 import { bodyOverLimit, logBodyLimit, nameTextProblem, utf8BytesOver, valueTextProblem } from '../otlp/item-limits.js';
-import { extractLogKeys } from '../otlp/log-keys.js';
+import { extractLogKeys, withoutKeys } from '../otlp/log-keys.js';
 import { keyLengthText, keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
@@ -73,8 +73,11 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
     }
     const attributes: AttrMap = { ...(rec.labels ?? {}) };
     // Labels are strings (validateRecord): they name no further values.
-    const { keys } = extractLogKeys(rec.message, attributes, null, rules);
-    const merged = { ...(keys ?? {}), ...explicit };
+    const found = extractLogKeys(rec.message, attributes, null, rules);
+    const traceId = optionalId(rec.trace_id);
+    const merged = { ...(found.keys ?? {}), ...explicit };
+    // A record's own field names its key outright, whatever its text says.
+    const mentions = traceId && found.textKeys ? withoutKeys(found.textKeys, explicit) : null;
     const severity = (rec.severity ?? 'INFO').toUpperCase();
     out.logs.push({
       timeMs,
@@ -83,12 +86,13 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
       severityNumber: severityNumberOfText(severity),
       severityText: severity,
       body: rec.message,
-      traceId: optionalId(rec.trace_id),
+      traceId,
       spanId: optionalId(rec.span_id),
       eventName: '',
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
       moreKeys: null,
+      mentions,
       resource,
       source: 'api',
     });

@@ -1,7 +1,12 @@
 import { keyValueText, type AttrMap } from './any-value.js';
-import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
+import type { DecodedResourceScope, KeyExtractionRules, KeyValues } from './decoded.js';
 import type { FoundKeys } from './found-keys.js';
 import { keysFromAttributes } from './resource-decoder.js';
+
+export interface LogKeys extends FoundKeys {
+  /** Those of `keys` found only by the patterns over the body text: mentions, not the line's fields. */
+  textKeys: KeyValues | null;
+}
 
 /**
  * Keys of a log line: resource attributes, then the entries of a structured (key-value list) body,
@@ -16,11 +21,12 @@ export function extractLogKeys(
   rules: KeyExtractionRules,
   bodyEntries: AttrMap | null = null,
   warnings?: string[],
-): FoundKeys {
+): LogKeys {
   // Copies: a later source replaces the resource's values of a key it names (takeKeyValue).
-  const found: FoundKeys = {
+  const found: LogKeys = {
     keys: resource?.keys ? { ...resource.keys } : null,
     more: resource?.moreKeys ? [...resource.moreKeys] : null,
+    textKeys: null,
   };
   if (bodyEntries) keysFromAttributes(bodyEntries, rules, found);
   keysFromAttributes(attributes, rules, found, warnings);
@@ -29,8 +35,18 @@ export function extractLogKeys(
       if (found.keys?.[key] !== undefined) continue;
       const m = regex.exec(body);
       const v = m?.[1] ? keyValueText(m[1]) : null;
-      if (v !== null) (found.keys ??= {})[key] = v;
+      if (v !== null) (found.keys ??= {})[key] = (found.textKeys ??= {})[key] = v;
     }
   }
   return found;
+}
+
+/** `keys` but those `other` names (null when none is left). */
+export function withoutKeys(keys: KeyValues, other: KeyValues): KeyValues | null {
+  let out: KeyValues | null = null;
+  for (const k in keys) {
+    const key = k as keyof KeyValues;
+    if (other[key] === undefined) (out ??= {})[key] = keys[key];
+  }
+  return out;
 }

@@ -170,6 +170,7 @@ function decodeLogRecord(
     attributes,
     keys: found.keys,
     moreKeys: found.more,
+    mentions: traceId ? found.textKeys : null,
     resource,
     source: 'otlp',
   };
