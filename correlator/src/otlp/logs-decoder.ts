@@ -16,6 +16,9 @@ import { DecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, type WireReader, expe
 import { msOfNanos } from '../time/rfc3339.js';
 import { checkAttribute, checkNameLength } from './attribute-checks.js';
 import { severityNumberOfText } from './severity.js';
+
+/** SEVERITY_NUMBER_FATAL4, the last of OTLP's severity numbers. */
+const MAX_SEVERITY_NUMBER = 24;
 import { isKnownTime, logTimeWarning } from './item-times.js';
 
 const LOGS_REQUEST: WalkNames = {
@@ -152,6 +155,11 @@ function decodeLogRecord(
     const byObserved = isKnownTime(observed[0], observed[1], nowMs);
     timeUnixNano = byObserved ? nanosFromParts(observed[0], observed[1]) : String(BigInt(Math.round(nowMs)) * 1_000_000n);
     if (time[0] !== 0 || time[1] !== 0) warnings.push(logTimeWarning(time[0], time[1], byObserved ? 'observed time' : 'arrival'));
+  }
+  if (severityNumber < 0 || severityNumber > MAX_SEVERITY_NUMBER) {
+    // 99 read as worse than FATAL turned its circuit to error and matched every min_severity.
+    warnings.push(`severity_number ${severityNumber} is outside OTLP's 1–24: taken as unspecified, its severity read from its text`);
+    severityNumber = 0;
   }
   const timeMs = msOfNanos(BigInt(timeUnixNano));
   const found = extractLogKeys(body, attributes, resource, rules, bodyEntries, warnings);

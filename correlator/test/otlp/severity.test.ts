@@ -94,4 +94,40 @@ describe('severity', () => {
       ],
     );
   });
+
+  it('takes a number outside OTLP\'s 1-24 as unspecified, by its text, and warns', async t => {
+    const app = await buildTestApp(t);
+    const at = Date.now() - 60_000;
+    const record = (i: number, severity: Record<string, unknown>) => ({
+      timeUnixNano: String(BigInt(at + i) * 1_000_000n),
+      body: { stringValue: `circuit_id=SEV-RANGE line ${i}` },
+      ...severity,
+    });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/logs',
+      headers: { 'content-type': 'application/json' },
+      payload: {
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'filelog' } }] },
+            scopeLogs: [{ logRecords: [record(0, { severityNumber: 99, severityText: 'INFO' }), record(1, { severityNumber: -1 }), record(2, { severityNumber: 24 })] }],
+          },
+        ],
+      },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const message = res.json<{ partialSuccess?: { errorMessage?: string } }>().partialSuccess?.errorMessage ?? '';
+    assert.match(message, /severity_number 99 is outside OTLP's 1–24: taken as unspecified, its severity read from its text/);
+    assert.match(message, /severity_number -1 is outside/);
+    const logs = (await app.inject('/api/logs?circuit_id=SEV-RANGE')).json<LogListResponse>().logs;
+    assert.deepEqual(
+      logs.map(l => [l.body.slice(-6), l.severityNumber]).reverse(),
+      [
+        ['line 0', 9],
+        ['line 1', 0],
+        ['line 2', 24],
+      ],
+    );
+  });
 });
