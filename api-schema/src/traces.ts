@@ -79,6 +79,10 @@ export const TraceSummary = Type.Object(
     errorCount: Type.Integer({
       description: 'Spans with error status, or when none failed its logs of severity ERROR or worse: what it counts for its circuits',
     }),
+    logCount: Type.Integer({
+      description: 'Its log records (those carrying its trace id), listed by `GET /api/logs?trace_id=`',
+    }),
+    errorLogCount: Type.Integer({ description: 'Of its log records, those of severity ERROR or worse' }),
     startTimeMs: Type.Number({
       description: "When its first span starts; for a trace known only from logs that name it, the first log's time",
     }),

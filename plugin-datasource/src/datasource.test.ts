@@ -147,6 +147,8 @@ describe('CorrelatorDataSource.query', () => {
         services: [],
         spanCount: 1,
         errorCount: 0,
+        logCount: 0,
+        errorLogCount: 0,
         startTimeMs: 0,
         endTimeMs: 1,
         durationMs: 1,

@@ -254,6 +254,8 @@ describe('traceDetailFrame', () => {
         services: ['mdso'],
         spanCount: 1,
         errorCount: 0,
+        logCount: 0,
+        errorLogCount: 0,
         startTimeMs: 1700000000040,
         endTimeMs: 1700000000100,
         durationMs: 60,

@@ -142,6 +142,8 @@ export function toTraceSummary(r: TraceRow): TraceSummary {
     spanCount: r.span_count,
     // What it counts for its circuits.
     errorCount: traceErrors(r.error_count, r.error_log_count),
+    logCount: r.log_count,
+    errorLogCount: r.error_log_count,
     startTimeMs: first,
     endTimeMs: last,
     durationMs: Math.max(0, last - first),
