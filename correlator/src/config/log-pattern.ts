@@ -28,5 +28,6 @@ export function linearTimeProblem(pattern: string): string | null {
 
 /** A configured pattern as matches run it: backtracking, with the linear-time fallback above. */
 export function compileLogPattern(pattern: string): RegExp {
-  return new RegExp(pattern);
+  // Global: every value a line names is read (log-keys.ts), each match going on from the last.
+  return new RegExp(pattern, 'g');
 }

@@ -30,7 +30,7 @@ import {
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
 import { SEVERITY_ERROR } from '../otlp/severity.js';
-import { withoutKeys } from '../otlp/log-keys.js';
+import { keysBesides, pairsBesides } from '../otlp/log-keys.js';
 import { addService } from './service-list.js';
 import { circuitClaims, claimsLogs, looseLogTimes, namesACircuit, spanWithin } from './loose-log-claims.js';
 
@@ -499,11 +499,11 @@ export class CorrelationEngine {
     const circuitBefore = t?.keys.circuit_id;
     const moreBefore = t?.moreKeys.length ?? 0;
     const mentions = t ? log.mentions : null;
-    const keys = mentions && log.keys ? withoutKeys(log.keys, mentions) : log.keys;
+    const keys = mentions && log.keys ? keysBesides(log.keys, mentions) : log.keys;
     if (keys) {
       for (const k in keys) this.observeLogKey(k as BusinessKeyName, keys[k as BusinessKeyName]!, t, service, log, batch);
     }
-    const more = log.moreKeys;
+    const more = mentions && log.moreKeys ? pairsBesides(log.moreKeys, mentions) : log.moreKeys;
     if (more) for (let i = 0; i < more.length; i += 2) this.observeLogKey(more[i] as BusinessKeyName, more[i + 1]!, t, service, log, batch);
     // Nor is the line counted under a circuit it only mentions: counted there and then again when
     // its trace joined that circuit, its count would depend on which came first.

@@ -4,7 +4,7 @@ import type { AttrMap } from '../otlp/any-value.js';
 import type { DecodedLog, DecodedResourceScope, KeyExtractionRules, KeyValues } from '../otlp/decoded.js';
 import { isZeroHex } from '../otlp/hex.js';
 import { bodyOverLimit, logBodyLimit, nameTextProblem, utf8BytesOver, valueTextProblem } from '../otlp/item-limits.js';
-import { extractLogKeys, withoutKeys } from '../otlp/log-keys.js';
+import { extractLogKeys } from '../otlp/log-keys.js';
 import { keyLengthText, keyValueProblem, keyValueText } from '../otlp/any-value.js';
 import { msOfNanos, parseRfc3339Nanos } from '../time/rfc3339.js';
 import { severityNumberOfText } from '../otlp/severity.js';
@@ -76,8 +76,10 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
     const found = extractLogKeys(rec.message, attributes, null, rules);
     const traceId = optionalId(rec.trace_id);
     const merged = { ...(found.keys ?? {}), ...explicit };
-    // A record's own field names its key outright, whatever its text says.
-    const mentions = traceId && found.textKeys ? withoutKeys(found.textKeys, explicit) : null;
+    // A record's own field names its key outright, whatever its text says: the text's further
+    // values of that key are left out too (labels are strings, so all further values are the text's).
+    const moreKeys = found.more ? pairsOfOtherKeys(found.more, explicit) : null;
+    const mentions = traceId && found.textValues ? pairsOfOtherKeys(found.textValues, explicit) : null;
     const severity = (rec.severity ?? 'INFO').toUpperCase();
     out.logs.push({
       timeMs,
@@ -91,7 +93,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
       eventName: '',
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
-      moreKeys: null,
+      moreKeys,
       mentions,
       resource,
       source: 'api',
@@ -167,4 +169,11 @@ function unknownTimestamp(text: string, timeMs: number): string {
     return `timestamp ${text} ${NOT_AFTER_CLOCK_SET}: the record has no time (check the sender's clock)`;
   }
   return `timestamp ${text} is more than a day ahead of this server's clock, further than any clock is off (check the sender's clock)`;
+}
+
+/** The (key, value) pairs of keys `keys` does not name; null when none is left. */
+function pairsOfOtherKeys(pairs: readonly string[], keys: KeyValues): string[] | null {
+  let out: string[] | null = null;
+  for (let i = 0; i < pairs.length; i += 2) if (keys[pairs[i] as keyof KeyValues] === undefined) (out ??= []).push(pairs[i]!, pairs[i + 1]!);
+  return out;
 }

@@ -91,12 +91,13 @@ export interface DecodedLog {
   /** As DecodedSpan.moreKeys. */
   moreKeys?: string[] | null;
   /**
-   * A traced line's keys read only from its text (log-keys.ts): the line is listed under them,
+   * A traced line's key values read only from its text, as (key, value) pairs like moreKeys
+   * (log-keys.ts): the line is listed under them,
    * but they do not join its trace to a key. A value named in passing ("port shared with
    * 80.L1XX...", "resource_id=<another circuit's>") made a request of one circuit a member of
    * another: bridged into it, claiming its lines, its errors. Its fields still name its trace's keys.
    */
-  mentions?: KeyValues | null;
+  mentions?: string[] | null;
   resource: DecodedResourceScope;
   source: 'otlp' | 'api';
 }

@@ -178,7 +178,7 @@ function decodeLogRecord(
     attributes,
     keys: found.keys,
     moreKeys: found.more,
-    mentions: traceId ? found.textKeys : null,
+    mentions: traceId ? found.textValues : null,
     resource,
     source: 'otlp',
   };

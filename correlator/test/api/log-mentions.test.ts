@@ -118,4 +118,25 @@ describe('a traced line that names another circuit in its text', () => {
     assert.deepEqual((await detail(app, P)).traceIds, [only!.traceId]);
     assert.deepEqual(await logBodies(app, Q), [`run failed circuit_id=${Q}`]);
   });
+
+  it('lists a line naming two circuits under both; traced, it joins its trace to neither', async t => {
+    const app = await buildTestApp(t);
+    const p = await circuit(app, P, NOW - 60_000, 6);
+    const R = '80.L1XX.633333..CHTR';
+    const arda = p[2]!;
+    const untraced = `ring ${Q} and ${R} degraded`;
+    const traced = `cross-connect ${Q} to ${R} checked`;
+    await post(
+      app,
+      '/v1/logs',
+      logsProtobuf(
+        await buildLogs('arda', [
+          { body: untraced, atMs: NOW - 59_800, severity: SeverityNumber.WARN, severityText: 'WARN' },
+          { body: traced, atMs: NOW - 59_700, traceId: arda.traceId, spanId: arda.spanIds.get_topology },
+        ]),
+      ),
+    );
+    for (const cid of [Q, R]) assert.deepEqual(await logBodies(app, cid), [traced, untraced].sort(), cid);
+    for (const cid of [Q, R]) assert.deepEqual((await detail(app, cid)).traceIds, [], `${cid} has no trace`);
+  });
 });

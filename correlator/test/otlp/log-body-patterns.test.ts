@@ -69,4 +69,28 @@ describe('log-body patterns', () => {
       assert.deepEqual(extractLogKeys(body, {}, null, keyRulesFromConfig(loadConfig({}))).keys ?? {}, keys);
     });
   }
+
+  // Only the first was read: a line about two circuits was filed under one of them.
+  const A = '80.L1XX.611111..CHTR';
+  const B = '80.L1XX.622222..CHTR';
+  const several: [title: string, body: string, attributes: Record<string, string>, keys: Record<string, string>, more: string[] | null][] = [
+    ['two circuit names', `port shared by ${A} and ${B}`, {}, { circuit_id: A }, ['circuit_id', B]],
+    ['a name said twice is one value', `${A} down; ${A} still down`, {}, { circuit_id: A }, null],
+    ['key=value and a bare name, across the two patterns', `circuit_id=${B} moved off ${A}`, {}, { circuit_id: B }, ['circuit_id', A]],
+    ['two keys, each with further values', `circuit_id=C1 circuit_id=C2 request_id=r1 request_id=r2`, {}, { circuit_id: 'C1', request_id: 'r1' }, ['circuit_id', 'C2', 'request_id', 'r2']],
+    ['a field names the key: the text adds none', `port shared by ${A} and ${B}`, { circuit_id: 'FIELD' }, { circuit_id: 'FIELD' }, null],
+  ];
+  for (const [title, body, attributes, keys, more] of several) {
+    it(`reads every value the text names: ${title}`, () => {
+      const found = extractLogKeys(body, attributes, null, keyRulesFromConfig(loadConfig({})));
+      assert.deepEqual([found.keys, found.more], [keys, more]);
+    });
+  }
+
+  it('keeps at most 256 further values, and reads the next line from its beginning after stopping', () => {
+    const rules = keyRulesFromConfig(loadConfig({}));
+    const many = extractLogKeys(Array.from({ length: 300 }, (_, i) => `circuit_id=C${i}`).join(' '), {}, null, rules);
+    assert.deepEqual([many.keys, many.more?.length], [{ circuit_id: 'C0' }, 2 * 256]);
+    assert.deepEqual(extractLogKeys('circuit_id=LATE', {}, null, rules).keys, { circuit_id: 'LATE' });
+  });
 });
