@@ -15,6 +15,11 @@ export interface LogKeyPattern {
   key: BusinessKeyName;
   /** Source text of a regex whose first capture group is the value. */
   pattern: string;
+  /**
+   * A value found in passing (a bare circuit name in prose), not a field the line writes
+   * (`circuit_id=X`): in a line with a trace id it is no key of the line (log-keys.ts).
+   */
+  mention?: boolean;
 }
 
 export interface Config {
@@ -272,6 +277,8 @@ function logPatterns(env: Env): LogKeyPattern[] {
     const o = item as { key?: unknown; pattern?: unknown };
     if (!isKeyName(o?.key)) throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: key must be one of ${BUSINESS_KEY_NAMES.join(', ')}`);
     if (typeof o.pattern !== 'string') throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: pattern must be a string`);
+    const mention = (o as { mention?: unknown }).mention;
+    if (mention !== undefined && typeof mention !== 'boolean') throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: mention must be true or false`);
     let re: RegExp;
     try {
       re = new RegExp(o.pattern);
@@ -291,7 +298,7 @@ function logPatterns(env: Env): LogKeyPattern[] {
           (groups > 1 ? '; make the others non-capturing, (?:...)' : ''),
       );
     }
-    return { key: o.key, pattern: o.pattern };
+    return mention ? { key: o.key, pattern: o.pattern, mention } : { key: o.key, pattern: o.pattern };
   });
 }
 

@@ -72,7 +72,8 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
  */
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
   { key: 'circuit_id', pattern: '\\bcircuit_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
-  { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b' },
+  // A bare name: prose about a circuit ("port shared with 80.L1XX..."), which may be another's.
+  { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b', mention: true },
   {
     key: 'resource_id',
     pattern: '\\bresource_id["\']?\\s*[=:]\\s*["\']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})',

@@ -30,7 +30,6 @@ import {
 } from './types.js';
 import { anchorShape } from '../runtime/shape-anchors.js';
 import { SEVERITY_ERROR } from '../otlp/severity.js';
-import { keysBesides, pairsBesides } from '../otlp/log-keys.js';
 import { addService } from './service-list.js';
 import { circuitClaims, claimsLogs, looseLogTimes, namesACircuit, spanWithin } from './loose-log-claims.js';
 
@@ -498,16 +497,12 @@ export class CorrelationEngine {
     }
     const circuitBefore = t?.keys.circuit_id;
     const moreBefore = t?.moreKeys.length ?? 0;
-    const mentions = t ? log.mentions : null;
-    const keys = mentions && log.keys ? keysBesides(log.keys, mentions) : log.keys;
-    if (keys) {
-      for (const k in keys) this.observeLogKey(k as BusinessKeyName, keys[k as BusinessKeyName]!, t, service, log, batch);
+    if (log.keys) {
+      for (const k in log.keys) this.observeLogKey(k as BusinessKeyName, log.keys[k as BusinessKeyName]!, t, service, log, batch);
     }
-    const more = mentions && log.moreKeys ? pairsBesides(log.moreKeys, mentions) : log.moreKeys;
+    const more = log.moreKeys;
     if (more) for (let i = 0; i < more.length; i += 2) this.observeLogKey(more[i] as BusinessKeyName, more[i + 1]!, t, service, log, batch);
-    // Nor is the line counted under a circuit it only mentions: counted there and then again when
-    // its trace joined that circuit, its count would depend on which came first.
-    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, ownErrors: t ? 0 : errors, logs: 1, keys, moreKeys: more ?? null };
+    const datum: CircuitDatum = { service, startMs: log.timeMs, endMs: log.timeMs, spans: 0, errors, ownErrors: t ? 0 : errors, logs: 1, keys: log.keys, moreKeys: more ?? null };
     this.countInCircuits(t, circuitBefore, moreBefore, datum, batch);
   }
 

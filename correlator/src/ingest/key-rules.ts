@@ -6,7 +6,7 @@ import type { KeyExtractionRules } from '../otlp/decoded.js';
 export function keyRulesFromConfig(config: Readonly<Config>): KeyExtractionRules {
   return {
     aliases: new AliasMatcher(new Map(Object.entries(config.keys.aliases))),
-    logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: compileLogPattern(p.pattern) })),
+    logPatterns: config.keys.logPatterns.map(p => ({ key: p.key, regex: compileLogPattern(p.pattern), mention: p.mention === true })),
     maxAttributeValueBytes: config.limits.maxAttributeValueBytes,
     maxNameBytes: config.limits.maxNameBytes,
   };

@@ -73,13 +73,12 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
     }
     const attributes: AttrMap = { ...(rec.labels ?? {}) };
     // Labels are strings (validateRecord): they name no further values.
-    const found = extractLogKeys(rec.message, attributes, null, rules);
     const traceId = optionalId(rec.trace_id);
+    const found = extractLogKeys(rec.message, attributes, null, rules, null, undefined, traceId !== '');
     const merged = { ...(found.keys ?? {}), ...explicit };
     // A record's own field names its key outright, whatever its text says: the text's further
     // values of that key are left out too (labels are strings, so all further values are the text's).
     const moreKeys = found.more ? pairsOfOtherKeys(found.more, explicit) : null;
-    const mentions = traceId && found.textValues ? pairsOfOtherKeys(found.textValues, explicit) : null;
     const severity = (rec.severity ?? 'INFO').toUpperCase();
     out.logs.push({
       timeMs,
@@ -94,7 +93,6 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
       moreKeys,
-      mentions,
       resource,
       source: 'api',
     });

@@ -9,7 +9,7 @@ export type KeyValues = Partial<Record<BusinessKeyName, string>>;
 export interface KeyExtractionRules {
   /** Attribute names that carry a business key: looked up by name, or by a key's bytes. */
   aliases: AliasMatcher;
-  logPatterns: readonly { key: BusinessKeyName; regex: RegExp }[];
+  logPatterns: readonly { key: BusinessKeyName; regex: RegExp; mention: boolean }[];
   maxAttributeValueBytes: number;
   /** Span and event names, attribute keys, service.name, scope names: UTF-8 bytes as received. */
   maxNameBytes: number;
@@ -90,14 +90,6 @@ export interface DecodedLog {
   keys: KeyValues | null;
   /** As DecodedSpan.moreKeys. */
   moreKeys?: string[] | null;
-  /**
-   * A traced line's key values read only from its text, as (key, value) pairs like moreKeys
-   * (log-keys.ts): the line is listed under them,
-   * but they do not join its trace to a key. A value named in passing ("port shared with
-   * 80.L1XX...", "resource_id=<another circuit's>") made a request of one circuit a member of
-   * another: bridged into it, claiming its lines, its errors. Its fields still name its trace's keys.
-   */
-  mentions?: string[] | null;
   resource: DecodedResourceScope;
   source: 'otlp' | 'api';
 }

@@ -162,7 +162,7 @@ function decodeLogRecord(
     severityNumber = 0;
   }
   const timeMs = msOfNanos(BigInt(timeUnixNano));
-  const found = extractLogKeys(body, attributes, resource, rules, bodyEntries, warnings);
+  const found = extractLogKeys(body, attributes, resource, rules, bodyEntries, warnings, traceId !== '');
   return {
     timeMs,
     timeUnixNano,
@@ -178,7 +178,6 @@ function decodeLogRecord(
     attributes,
     keys: found.keys,
     moreKeys: found.more,
-    mentions: traceId ? found.textValues : null,
     resource,
     source: 'otlp',
   };

@@ -1,6 +1,7 @@
-// A line written inside one circuit's request that names another circuit, or another circuit's
-// resource, in its text: it is listed under what it names, but it does not make its trace a member
-// of that circuit (no bridge, no claimed lines, no errors there). Its fields still key its trace.
+// A line written inside one circuit's request that names another circuit in prose ("port shared
+// with 80.L1XX...", a mention pattern's match): it is its trace's line, no key of its own, and
+// does not make its trace a member of that circuit (no bridge, no claimed lines, no errors there).
+// A `circuit_id=X` the line writes is a field of it, and keys its trace, as an attribute does.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CircuitDetail } from '@correlation-station/api-schema';
@@ -12,7 +13,6 @@ import { buildTestApp } from './app-fixture.js';
 const NOW = Date.now();
 const P = '80.L1XX.611111..CHTR';
 const Q = '80.L1XX.622222..CHTR';
-const RESOURCE_Q = 'bbbb2222-0000-4000-8000-000000000001';
 
 async function post(app: FastifyInstance, url: string, payload: Buffer): Promise<void> {
   const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-protobuf' }, payload });
@@ -61,8 +61,8 @@ async function logBodies(app: FastifyInstance, cid: string): Promise<string[]> {
   return res.json<{ logs: { body: string }[] }>().logs.map(l => l.body).sort();
 }
 
-describe('a traced line that names another circuit in its text', () => {
-  it('lists the line under both, and leaves the other circuit its own traces and bridges', async t => {
+describe('circuits a log line names in its text', () => {
+  it("keeps it its trace's line alone, and leaves the other circuit its own traces and bridges", async t => {
     const app = await buildTestApp(t);
     const p = await circuit(app, P, NOW - 60_000, 1);
     await circuit(app, Q, NOW - 50_000, 2);
@@ -82,24 +82,26 @@ describe('a traced line that names another circuit in its text', () => {
     assert.deepEqual(await detail(app, Q), qBefore, "Q's traces and bridges");
     assert.deepEqual(await detail(app, P), pBefore, "P's traces and bridges");
     assert.deepEqual(await logBodies(app, P), [line.body, batchLine].sort());
-    assert.deepEqual(await logBodies(app, Q), [line.body, batchLine].sort(), 'listed under the circuit it names');
+    assert.deepEqual(await logBodies(app, Q), [], 'not a line of the circuit it mentions');
+    const found = (await app.inject(`/api/logs?search=${encodeURIComponent(Q)}`)).json<{ logs: { body: string }[] }>().logs;
+    assert.deepEqual(found.map(l => l.body).sort(), [line.body, batchLine].sort(), 'found by its text');
   });
 
-  it("does not claim the other circuit's untraced failure, nor take its error", async t => {
-    const app = await buildTestApp(t);
-    const p = await circuit(app, P, NOW - 60_000, 3);
-    await circuit(app, Q, NOW - 50_000, 4, RESOURCE_Q);
-    const failure = `PeServiceProvisioner failed resource_id=${RESOURCE_Q}`;
-    await post(app, '/v1/logs', logsProtobuf(await buildLogs('scriptplan', [{ body: failure, atMs: NOW - 49_800, severity: SeverityNumber.ERROR, severityText: 'ERROR' }])));
-    const pBefore = await detail(app, P);
-    assert.equal(pBefore.status, 'ok');
-    const arda = p[2]!;
-    const mention = `neighbour port on resource_id=${RESOURCE_Q} checked`;
-    await post(app, '/v1/logs', logsProtobuf(await buildLogs('arda', [{ body: mention, atMs: NOW - 59_700, traceId: arda.traceId, spanId: arda.spanIds.get_topology }])));
-    assert.deepEqual(await detail(app, P), pBefore, 'P keeps its traces, bridges and status');
-    assert.deepEqual(await logBodies(app, P), [mention]);
-    assert.ok((await logBodies(app, Q)).includes(failure), "Q keeps its own failure line");
-  });
+  const written: [title: string, body: (cid: string) => string | Record<string, string>][] = [
+    ['a circuit_id=X it writes', cid => `activating circuit circuit_id=${cid}`],
+    ['a JSON line', cid => `{"event": "activating", "circuit_id": "${cid}"}`],
+    ['a structured body', cid => ({ event: 'activating', circuit_id: cid })],
+  ];
+  for (const [title, body] of written) {
+    it(`joins its trace to the circuit by ${title}, when its spans carry no key (GET /api/test?circuit_id=)`, async t => {
+      const app = await buildTestApp(t);
+      const cid = '80.L1XX.644444..CHTR';
+      const [probe] = await buildTraces([{ service: 'palantir', spans: [{ name: 'GET /api/test', kind: SpanKind.SERVER, startMs: NOW - 20_000, endMs: NOW - 19_900, attributes: { 'url.query': `circuit_id=${cid}` } }] }], 8);
+      await post(app, '/v1/traces', tracesProtobuf(probe!.spans));
+      await post(app, '/v1/logs', logsProtobuf(await buildLogs('palantir', [{ body: body(cid), atMs: NOW - 19_950, traceId: probe!.traceId, spanId: probe!.spanIds['GET /api/test'] }])));
+      assert.deepEqual((await detail(app, cid)).traceIds, [probe!.traceId]);
+    });
+  }
 
   it('still keys its trace by a field of the line, and by text in a line of no trace', async t => {
     const app = await buildTestApp(t);
@@ -119,7 +121,7 @@ describe('a traced line that names another circuit in its text', () => {
     assert.deepEqual(await logBodies(app, Q), [`run failed circuit_id=${Q}`]);
   });
 
-  it('lists a line naming two circuits under both; traced, it joins its trace to neither', async t => {
+  it('lists a line of no trace naming two circuits under both; a traced one under neither, its trace joining neither', async t => {
     const app = await buildTestApp(t);
     const p = await circuit(app, P, NOW - 60_000, 6);
     const R = '80.L1XX.633333..CHTR';
@@ -136,7 +138,7 @@ describe('a traced line that names another circuit in its text', () => {
         ]),
       ),
     );
-    for (const cid of [Q, R]) assert.deepEqual(await logBodies(app, cid), [traced, untraced].sort(), cid);
+    for (const cid of [Q, R]) assert.deepEqual(await logBodies(app, cid), [untraced], cid);
     for (const cid of [Q, R]) assert.deepEqual((await detail(app, cid)).traceIds, [], `${cid} has no trace`);
   });
 });
