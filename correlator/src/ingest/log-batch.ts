@@ -93,6 +93,7 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
       attributes,
       keys: Object.keys(merged).length > 0 ? merged : null,
       moreKeys,
+      fieldKeys: Object.keys(explicit).length > 0 ? explicit : null,
       resource,
       source: 'api',
     });

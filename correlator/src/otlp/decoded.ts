@@ -90,6 +90,8 @@ export interface DecodedLog {
   keys: KeyValues | null;
   /** As DecodedSpan.moreKeys. */
   moreKeys?: string[] | null;
+  /** The batch API's key fields as the record gave them (not its text's keys): part of its identity. */
+  fieldKeys?: KeyValues | null;
   resource: DecodedResourceScope;
   source: 'otlp' | 'api';
 }

@@ -192,8 +192,9 @@ function decodeSpan(
   }
   if (kind > MAX_SPAN_KIND) {
     // Every view reads it as unspecified (span-reader.ts); the sender is told, and the engine takes
-    // it as the views do, so no rule treats it as a call or an entry the views do not show.
-    warnings.push(`span "${namePreview(name)}" in trace ${traceId}: kind ${kind} is not an OTLP span kind (0–5): taken as unspecified`);
+    // it as the views do, so no rule treats it as a call or an entry the views do not show. The enum
+    // is an int32: -1 comes as 2^32 - 1 from the uint32 read.
+    warnings.push(`span "${namePreview(name)}" in trace ${traceId}: kind ${kind | 0} is not an OTLP span kind (0–5): taken as unspecified`);
     kind = 0;
   }
   const startMs = msFromParts(startLo, startHi);

@@ -9,7 +9,7 @@ const SEP = '\u0000';
 /**
  * The record's content hash. The resource is taken whole (its canonical bytes, or the batch API's
  * host and environment): the same line from two hosts is two records. The batch API's key fields
- * are not attributes, so its keys are taken too; an OTLP record's keys come from what is hashed.
+ * are not attributes, so they are taken too; an OTLP record's keys come from what is hashed.
  */
 export function logContentHash(l: DecodedLog): string {
   const h = createHash('sha1')
@@ -18,9 +18,22 @@ export function logContentHash(l: DecodedLog): string {
     .update(`${l.resource.resourceBytes.length}${SEP}`)
     .update(l.resource.resourceBytes)
     .update(`${SEP}${l.body.length}${SEP}${l.body}${SEP}`)
-    .update(JSON.stringify(l.attributes));
-  if (l.source === 'api') h.update(`${SEP}${JSON.stringify(l.keys ?? {})}`);
+    .update(JSON.stringify(inKeyOrder(l.attributes)));
+  // As given, not as read: keys the patterns find in the text change with LOG_KEY_PATTERNS, and a
+  // record sent again after a change of them was stored twice.
+  if (l.source === 'api') h.update(`${SEP}${JSON.stringify(inKeyOrder(l.fieldKeys ?? {}))}`);
   return h.digest('base64');
+}
+
+/** The attributes in key order: OTLP gives them no order, and a sender may write them in another. */
+function inKeyOrder<T extends object>(o: T): T {
+  const keys = Object.keys(o);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
+  if (sorted) return o;
+  const out: Record<string, unknown> = {};
+  for (const k of keys.sort()) out[k] = (o as Record<string, unknown>)[k];
+  return out as T;
 }
 
 /**

@@ -326,3 +326,11 @@ describe('a span kind outside OTLP', () => {
     }
   });
 });
+
+describe('a negative span kind', () => {
+  it('is named as the sender wrote it', async () => {
+    const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'neg', kind: -2 as SpanKind, startMs: Date.now() - 1000, endMs: Date.now() - 900 }] }]);
+    const { fromProto, fromJson } = decodeBoth(t!.spans);
+    for (const batch of [fromProto, fromJson]) assert.match(batch.warnings[0] ?? '', /: kind -1 is not an OTLP span kind/);
+  });
+});

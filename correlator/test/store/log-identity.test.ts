@@ -1,0 +1,50 @@
+// What makes two log records one record (log-identity.ts): alike in everything the sender set but
+// the observed time, however its attributes are ordered and whatever the configured patterns read.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
+import { convertLogBatch } from '../../src/ingest/log-batch.js';
+import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
+import { logContentHash } from '../../src/store/log-identity.js';
+import { buildLogs, logsProtobuf, setLogTimes } from '../fixtures/otel-sdk.js';
+
+const NOW = Date.now();
+const rules = keyRulesFromConfig(loadConfig({}));
+
+async function otlpHash(attributes: Record<string, string>, observedNs?: bigint): Promise<string> {
+  const records = await buildLogs('arda', [{ body: 'link down', atMs: NOW - 1000, attributes }]);
+  if (observedNs !== undefined) setLogTimes(records[0]!, BigInt(NOW - 1000) * 1_000_000n, observedNs);
+  return logContentHash(decodeLogsRequest(logsProtobuf(records), rules).logs[0]!);
+}
+
+function batchHash(record: Record<string, unknown>, patterns?: string): string {
+  const r = patterns === undefined ? rules : keyRulesFromConfig(loadConfig({ LOG_KEY_PATTERNS: patterns }));
+  const out = convertLogBatch({ resource: { service: 'bpocore' }, records: [{ timestamp: new Date(NOW - 1000).toISOString(), message: 'failed ckt CID-9', ...record }] } as never, r, NOW);
+  assert.deepEqual(out.errors, []);
+  return logContentHash(out.logs[0]!);
+}
+
+describe('log record identity', () => {
+  it('is the same for OTLP attributes in another order', async () => {
+    assert.equal(await otlpHash({ a: '1', b: '2', c: '3' }), await otlpHash({ c: '3', a: '1', b: '2' }));
+  });
+
+  it('differs for another attribute value', async () => {
+    assert.notEqual(await otlpHash({ a: '1', b: '2' }), await otlpHash({ a: '1', b: '3' }));
+  });
+
+  it('is the same for a replay with a new observed time', async () => {
+    assert.equal(await otlpHash({ a: '1' }, 1n), await otlpHash({ a: '1' }, BigInt(NOW) * 1_000_000n));
+  });
+
+  it("is the same for a batch record read with other LOG_KEY_PATTERNS, and its labels in another order", () => {
+    const before = batchHash({ labels: { x: '1', y: '2' } });
+    assert.equal(batchHash({ labels: { y: '2', x: '1' } }, '[{"key":"circuit_id","pattern":"ckt (\\\\S+)"}]'), before);
+  });
+
+  it("differs for a batch record's other key field", () => {
+    assert.notEqual(batchHash({ circuit_id: 'A' }), batchHash({ circuit_id: 'B' }));
+    assert.notEqual(batchHash({ circuit_id: 'A' }), batchHash({}));
+  });
+});
