@@ -10,11 +10,14 @@ import {
   type TraceState,
 } from '../correlation/types.js';
 import { isCallKind } from '../otlp/call-destination.js';
-import { namingStrength, NOT_NAMED } from './named-call.js';
+import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
+import { NamingIndex } from './naming-index.js';
 import { byPlanningOrder } from './plan-order.js';
 
 /**
- * The bridge into each trace that gets one. `plansFor`, if given, picks the children to plan: the
+ * The bridge into each trace that gets one, from the earlier trace whose call named its service
+ * (NamingIndex), else from the nearest earlier trace of another service still active within the
+ * window (ParentCandidates). `plansFor`, if given, picks the children to plan: the
  * others still count as parents and links, so each picked child gets the plan all would give it.
  */
 export function planBridges(
@@ -28,10 +31,16 @@ export function planBridges(
   const ordered = traces.filter(t => t.entry !== null).sort(byPlanningOrder);
   const linkedEarlier = linkedToEarlier(ordered);
   const candidates = new ParentCandidates(ordered);
+  const naming = new NamingIndex();
+  for (const t of ordered) naming.set(t);
+  const byId = naming.size > 0 ? new Map(ordered.map(t => [t.traceId, t])) : null;
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    const parent = linkedEarlier.has(i) || (plansFor && !plansFor(child)) ? null : candidates.nearestActiveOfOtherService(i, windowMs);
+    const skip = linkedEarlier.has(i) || (plansFor && !plansFor(child));
+    const entry = child.entry!;
+    const named = skip || !byId ? null : naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
+    const parent = skip ? null : named !== null ? byId!.get(named)! : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
     if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
   }
@@ -67,6 +76,8 @@ export function planBridge(key: BusinessKeyName, value: string, parent: TraceSta
  * running when the child started and the outgoing calls (client/producer) made before it: a call
  * that names the child's service (`childService`) as where it went, by peer.service before by
  * host (named-call.ts); else, and among those that name it alike, the one that started last. A
+ * call that names it may also start up to NAMED_CALL_SKEW_MS after the child (the hosts' clocks
+ * differ), ranked after those that name it alike in time, the nearest first. A
  * finished call counts because orchestrators accept a request and act on it later; a finished
  * internal step does not. Without a name, a call still running when the child started does not
  * beat a finished one that started later: a caller that fired a request at an orchestrator and
@@ -79,25 +90,31 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number, child
   const service = childService?.toLowerCase() ?? '';
   let best = -1;
   let bestNaming = NOT_NAMED;
+  let bestLate = false;
   const isCall = (i: number) => isCallKind(c.kind(i));
   for (let i = 0; i < c.length; i++) {
     const start = c.startMs(i);
-    if (start > childStartMs) continue;
-    if (!isCall(i) && c.endMs(i) < childStartMs) continue;
     let naming = NOT_NAMED;
     if (service !== '' && isCall(i)) {
       const name = c.destinationName(i);
       if (name !== '') naming = namingStrength(name, c.destinationIsHost(i), service);
     }
+    const late = start > childStartMs;
+    if (late && !(naming > NOT_NAMED && start <= childStartMs + NAMED_CALL_SKEW_MS)) continue;
+    if (!isCall(i) && c.endMs(i) < childStartMs) continue;
+    const nearer = late ? start < c.startMs(best) : start > c.startMs(best);
     if (
       best < 0 ||
       naming > bestNaming ||
       (naming === bestNaming &&
-        (start > c.startMs(best) ||
-          (start === c.startMs(best) && ((isCall(i) && !isCall(best)) || (isCall(i) === isCall(best) && c.spanId(i) < c.spanId(best))))))
+        (late !== bestLate
+          ? !late
+          : nearer ||
+            (start === c.startMs(best) && ((isCall(i) && !isCall(best)) || (isCall(i) === isCall(best) && c.spanId(i) < c.spanId(best))))))
     ) {
       best = i;
       bestNaming = naming;
+      bestLate = late;
     }
   }
   if (best >= 0) return c.at(best);

@@ -21,6 +21,18 @@ export const NOT_NAMED = 0;
 export const NAMES_ANOTHER_SERVICE = -1;
 
 /**
+ * How long after a child's entry a call that names the child's service may start and still be its
+ * cause. A call's start and the child's entry are read from two hosts' clocks: a client on a host
+ * running ahead looks as if it called after the server began. NTP keeps hosts on one network
+ * within a few milliseconds, VMs after a pause or hosts synced to different sources tens of them;
+ * beyond that the stitched view's clock check (clock-skew.ts) flags the bridge instead. Only a call
+ * that names the child gets it (an unnamed later call says nothing of the child), and only after
+ * every call naming it alike that starts in time: a caller's concurrent traces each call the
+ * service, and a call just after the child is more often the next one's cause.
+ */
+export const NAMED_CALL_SKEW_MS = 50;
+
+/**
  * How plainly a call whose destination is `name` (lower-cased, as call-destination.ts keeps it;
  * '' for none) names `service` (lower-cased): NAMED_BY_SERVICE, NAMED_BY_HOST, NAMED_BY_HOST_PREFIX,
  * NOT_NAMED or NAMES_ANOTHER_SERVICE.

@@ -2,6 +2,7 @@
 // kept between batches, so a batch that changes a few members finds the children they reach and
 // each child's parent without reading and sorting every member again.
 import type { TraceState } from '../correlation/types.js';
+import { NamingIndex } from './naming-index.js';
 
 export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
@@ -13,11 +14,16 @@ export class PlanOrder {
   private readonly startOf = new Map<string, number>();
   /** Members with span links: planBridges' link rule needs their states (linkedToEarlier). */
   private readonly linked = new Set<string>();
+  /** The members' calls that name a service: a parent by naming comes before the nearest one. */
+  private readonly naming = new NamingIndex();
 
   static of(members: readonly TraceState[]): PlanOrder {
     const order = new PlanOrder();
     const ordered = members.filter(t => t.entry !== null).sort(byPlanningOrder);
-    for (const t of ordered) order.append(t);
+    for (const t of ordered) {
+      order.append(t);
+      order.naming.set(t);
+    }
     for (const t of members) if (t.linkedTraceIds.length > 0) order.linked.add(t.traceId);
     return order;
   }
@@ -27,7 +33,7 @@ export class PlanOrder {
     return this.linked.size > 0;
   }
 
-  /** Takes in a member's current state: a new member, or one whose entry, spans' end or links changed. */
+  /** Takes in a member's current state: a new member, or one whose entry, spans' end, calls or links changed. */
   update(t: TraceState): void {
     const before = this.startOf.get(t.traceId);
     if (before !== undefined) {
@@ -38,8 +44,10 @@ export class PlanOrder {
       this.services.splice(at, 1);
       this.startOf.delete(t.traceId);
     }
+    this.naming.delete(t.traceId);
     if (t.linkedTraceIds.length > 0) this.linked.add(t.traceId);
     if (t.entry === null) return;
+    this.naming.set(t);
     const at = this.position(t.entry.startMs, t.traceId);
     this.ids.splice(at, 0, t.traceId);
     this.starts.splice(at, 0, t.entry.startMs);
@@ -58,12 +66,15 @@ export class PlanOrder {
   }
 
   /**
-   * The parent planBridges gives the member at `position` (ParentCandidates): the latest member
-   * before it whose entry is of another service and whose spans still run within the window of its start.
+   * The parent planBridges gives the member at `position`: the one whose call named its service
+   * (NamingIndex), else (ParentCandidates) the latest member before it whose entry is of another
+   * service and whose spans still run within the window of its start.
    */
   parentOf(position: number, windowMs: number): string | null {
     const startMs = this.starts[position]!;
     const service = this.services[position]!;
+    const named = this.naming.parentOf(startMs, this.ids[position]!, service, windowMs);
+    if (named !== null) return named;
     for (let j = position - 1; j >= 0; j--) if (this.services[j] !== service && !(startMs - this.lasts[j]! > windowMs)) return this.ids[j]!;
     return null;
   }

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
 import type { CandidateSpan, TraceState } from '../../src/correlation/types.js';
 import { chooseParentSpan, planBridges } from '../../src/stitching/bridge-planner.js';
+import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from '../../src/stitching/named-call.js';
+import { servicesNamed } from '../../src/stitching/naming-index.js';
 
 const W = 60_000;
 
@@ -378,11 +380,46 @@ describe('chooseParentSpan, with calls that say where they went', () => {
       expect: id('c3'),
     },
     {
-      title: 'a call that names the child but starts after it is no parent',
-      candidates: [root, call('cp', 'beorn', 100, 110), to(call('cm', 'beorn', 130, 600), 'mdso', false)],
+      title: 'a call that names the child but starts more than the clock-skew tolerance after it is no parent',
+      candidates: [root, call('cp', 'beorn', 100, 110), to(call('cm', 'beorn', 121 + NAMED_CALL_SKEW_MS, 600), 'mdso', false)],
       childService: 'mdso',
       childStart: 120,
       expect: id('cp'),
+    },
+    {
+      title: 'a call that names the child and starts within the clock-skew tolerance after it is the parent',
+      candidates: [root, call('cp', 'beorn', 100, 110), to(call('cm', 'beorn', 130, 600), 'mdso', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'a call that names nothing gets no clock-skew tolerance: with nothing else, the entry',
+      candidates: [call('cl', 'beorn', 130, 600)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('pe'),
+    },
+    {
+      title: 'a call naming the child in time beats one naming it alike just after it, however nearer',
+      candidates: [root, to(call('cm', 'beorn', 20, 30), 'mdso', false), to(call('cn', 'beorn', 121, 600), 'mdso', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'of calls naming the child just after it, the nearest',
+      candidates: [root, to(call('cn', 'beorn', 125, 600), 'mdso', false), to(call('cm', 'beorn', 122, 600), 'mdso', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
+    },
+    {
+      title: 'a call naming the child by peer.service just after it beats one naming it by host in time',
+      candidates: [root, to(call('ch', 'beorn', 20, 30), 'mdso.example.net', true), to(call('cm', 'beorn', 130, 600), 'mdso', false)],
+      childService: 'mdso',
+      childStart: 120,
+      expect: id('cm'),
     },
     {
       title: 'a server span with an address is no call that names it',
@@ -418,5 +455,198 @@ describe('chooseParentSpan, with calls that say where they went', () => {
       const [plan] = [...planBridges('circuit_id', 'C', traces, W).values()];
       assert.equal(plan?.parentSpanId, id('cm'));
     }
+  });
+});
+
+describe('planBridges picks the parent trace whose call named the child', () => {
+  const id = (tag: string) => tag.padEnd(16, '0');
+  const named = (spanId: string, startMs: number, endMs: number, name: string, isHost: boolean): CandidateSpan => ({
+    ...call(spanId, 'beorn', startMs, endMs),
+    destination: { name, isHost },
+  });
+  const beornWith = (tag: string, start: number, end: number, ...calls: CandidateSpan[]) =>
+    trace(tag, 'beorn', start, end, { candidates: CandidateSpans.of(calls) });
+  const palantir = trace('p', 'palantir', 100, 110);
+  const mdso = trace('m', 'mdso', 120, 700);
+  const cases: { title: string; traces: TraceState[]; child: TraceState; expect: { trace: string; span: string } }[] = [
+    {
+      title: "the reviewer's case: beorn's call by peer.service at 50 ms, not palantir's trace at 100–110 ms",
+      traces: [beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'named by server.address host',
+      traces: [beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso.example.net', true)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'named by a host prefix, still before a trace that names nothing',
+      traces: [beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso-bpo', true)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'peer.service in an earlier trace beats a host in a later one',
+      traces: [
+        beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
+        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso.example.net', true), service: 'granite' }]) }),
+        palantir,
+        mdso,
+      ],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'of two traces naming it alike, the nearer (later) one',
+      traces: [
+        beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
+        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso', false), service: 'granite' }]) }),
+        palantir,
+        mdso,
+      ],
+      child: mdso,
+      expect: { trace: 'g', span: 'gm' },
+    },
+    {
+      title: 'none naming it: the nearest active trace of another service, as before',
+      traces: [beornWith('b', 0, 1000, named('cm', 50, 600, 'arda', false)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'p', span: 'pe' },
+    },
+    {
+      title: 'a call naming it that starts more than the clock-skew tolerance after the child names nothing yet',
+      traces: [beornWith('b', 0, 1000, named('cm', 121 + NAMED_CALL_SKEW_MS, 600, 'mdso', false)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'p', span: 'pe' },
+    },
+    {
+      title: "a call naming it just after the child (the caller's clock ahead) still wins over the nearest trace",
+      traces: [beornWith('b', 0, 1000, named('cm', 130, 600, 'mdso', false)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'a trace whose call names it in time beats a nearer one whose call names it alike just after',
+      traces: [
+        beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
+        beornWith('b2', 60, 1000, named('cn', 125, 600, 'mdso', false)),
+        palantir,
+        mdso,
+      ],
+      child: mdso,
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: 'an unnamed call just after the child gets no clock-skew tolerance',
+      traces: [beornWith('b', 0, 1000, call('cl', 'beorn', 125, 600)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'p', span: 'pe' },
+    },
+    {
+      title: 'a naming trace whose spans ended more than the window before is no parent',
+      traces: [beornWith('b', 0, 60, named('cm', 50, 60, 'mdso', false)), trace('p', 'palantir', 100, 110), trace('m', 'mdso', 200, 300)],
+      child: trace('m', 'mdso', 200, 300),
+      expect: { trace: 'p', span: 'pe' },
+    },
+    {
+      title: 'a trace of the child\'s own service that names it is no parent',
+      traces: [trace('x', 'mdso', 0, 1000, { candidates: CandidateSpans.of([{ ...named('xm', 50, 60, 'mdso', false), service: 'mdso' }]) }), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'p', span: 'pe' },
+    },
+  ];
+  for (const c of cases)
+    it(c.title, () => {
+      for (const traces of [c.traces, [...c.traces].reverse()]) {
+        const plan = planBridges('circuit_id', 'C', traces, 100).get(c.child.traceId);
+        assert.equal(plan?.traceId, c.expect.trace.padEnd(32, '0'));
+        assert.equal(plan?.parentSpanId, id(c.expect.span));
+      }
+    });
+
+  it('finds a naming trace behind any number of ended ones naming it, exact in a large circuit', () => {
+    const long = beornWith('long', 0, 100_000, named('lm', 10, 20, 'mdso', false));
+    const run = Array.from({ length: 3000 }, (_, i) =>
+      beornWith(`r${String(i).padStart(4, '0')}`, 1000 + i * 10, 1000 + i * 10 + 5, named(`q${i}`, 1001 + i * 10, 1002 + i * 10, 'mdso', false)),
+    );
+    const near = trace('near', 'palantir', 94_000, 95_000);
+    const child = trace('child', 'mdso', 95_000, 95_100);
+    assert.equal(planBridges('circuit_id', 'C', [long, ...run, near, child], 10_000).get(child.traceId)?.traceId, long.traceId);
+  });
+});
+
+describe('planBridges by naming, against an exhaustive search', () => {
+  it('picks the parent the rule names, by naming first, in any order', () => {
+    let seed = 11;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const services = ['beorn', 'mdso', 'arda', 'palantir'];
+    // Destinations: each service by peer.service, by host, by a host prefix, one naming no one.
+    const destinations = services.flatMap(s => [
+      { name: s, isHost: false },
+      { name: `${s}.example.net`, isHost: true },
+      { name: `${s}-bpo`, isHost: true },
+    ]);
+    destinations.push({ name: '10.0.0.1', isHost: true });
+    for (let round = 0; round < 300; round++) {
+      const n = 2 + Math.floor(random() * 120);
+      const traces = Array.from({ length: n }, (_, i) => {
+        const service = services[Math.floor(random() * services.length)]!;
+        const start = Math.floor(random() * 200) * 50;
+        const end = start + Math.floor(random() * (random() < 0.1 ? 400 : 4)) * 50;
+        const calls = Array.from({ length: random() < 0.5 ? 0 : 1 + Math.floor(random() * 3) }, (_, k): CandidateSpan => {
+          // Some start a little after their trace's end is known: on a grid of 10 ms, so the
+          // clock-skew tolerance's edge occurs.
+          const at = start + Math.floor(random() * ((end - start) / 10 + 1)) * 10;
+          return { ...call(`c${i}x${k}`, service, at, at + 10), destination: destinations[Math.floor(random() * destinations.length)]! };
+        });
+        return trace(`t${i.toString(16).padStart(3, '0')}`, service, start, Math.max(end, ...calls.map(c => c.endMs)), {
+          candidates: CandidateSpans.of(calls),
+        });
+      });
+      const window = 1000;
+      const ordered = [...traces].sort((x, y) => x.entry!.startMs - y.entry!.startMs || (x.traceId < y.traceId ? -1 : 1));
+      const expected = new Map<string, string>();
+      ordered.forEach((child, i) => {
+        const T = child.entry!.startMs;
+        const service = child.entry!.service;
+        // Each eligible trace's rank by naming: [strength, in time], compared in that order, then position.
+        let best: { j: number; rank: [number, number] } | null = null;
+        let nearest = -1;
+        for (let j = i - 1; j >= 0; j--) {
+          const p = ordered[j]!;
+          if (p.entry!.service === service || T - p.spanLastMs > window) continue;
+          if (nearest < 0) nearest = j;
+          for (let k = 0; k < p.candidates.length; k++) {
+            const d = p.candidates.at(k).destination!;
+            const strength = namingStrength(d.name, d.isHost, service);
+            const start = p.candidates.startMs(k);
+            if (strength <= NOT_NAMED || start > T + NAMED_CALL_SKEW_MS) continue;
+            const rank: [number, number] = [strength, start <= T ? 1 : 0];
+            if (!best || rank[0] > best.rank[0] || (rank[0] === best.rank[0] && (rank[1] > best.rank[1] || (rank[1] === best.rank[1] && j > best.j))))
+              best = { j, rank };
+          }
+        }
+        const parent = best ? best.j : nearest;
+        if (parent >= 0) expected.set(child.traceId, ordered[parent]!.traceId);
+      });
+      const shuffled = [...traces].sort(() => random() - 0.5);
+      const parents = (plans: ReturnType<typeof planBridges>) => new Map([...plans].map(([child, p]) => [child, p.traceId]));
+      assert.deepEqual(parents(planBridges('circuit_id', 'C', shuffled, window)), expected, `round ${round}`);
+    }
+  });
+
+  it('servicesNamed lists exactly the services namingStrength says a destination names', () => {
+    const names = ['mdso', 'mdso.example.net', 'mdso-bpo', 'mdso-bpo.x:8443', 'mdso:8443', 'a.b-c.d', '10.0.0.1', 'mdsox'];
+    const candidates = ['mdso', 'mdso-bpo', 'mdso-bpo.x', 'mdso.example', 'a', 'a.b', 'a.b-c', 'a.b-c.d', '10', '10.0', 'mds', 'mdsox', 'x'];
+    for (const name of names)
+      for (const isHost of [false, true]) {
+        const listed = new Map(servicesNamed(name, isHost));
+        for (const service of candidates) {
+          const strength = namingStrength(name, isHost, service);
+          assert.equal(listed.get(service) ?? NOT_NAMED, strength > NOT_NAMED ? strength : NOT_NAMED, `${name} ${isHost} ${service}`);
+        }
+      }
   });
 });

@@ -35,12 +35,23 @@ describe('PlanOrder', () => {
   // many are alone in their window, so whether a log line extends a parent shows.
   for (const [density, gridMs] of [['dense', 500], ['sparse', 5000]] as const) {
     for (let seed = 1; seed <= 20; seed++)
-      it(`gives each member the parent planBridges gives, through joins, moved entries, later ends and late logs (${density}, seed ${seed})`, () => {
+      it(`gives each member the parent planBridges gives, through joins, moved entries, later ends, late logs and named calls (${density}, seed ${seed})`, () => {
         const rnd = createRng(seed).next;
         // Starts on a coarse grid, so some tie and are ordered by trace id.
         const make = (n: number) => {
           const start = Math.floor(rnd() * 60) * gridMs;
-          return trace(n, SERVICES[Math.floor(rnd() * SERVICES.length)]!, start, start + Math.floor(rnd() * 8000));
+          const t = trace(n, SERVICES[Math.floor(rnd() * SERVICES.length)]!, start, start + Math.floor(rnd() * 8000));
+          if (rnd() < 0.3) nameService(t);
+          return t;
+        };
+        // A call naming a service, by peer.service or host: its trace then parents that service's
+        // later traces before the nearest one does (NamingIndex).
+        const nameService = (t: TraceState) => {
+          const named = SERVICES[Math.floor(rnd() * SERVICES.length)]!;
+          const callStart = t.entry!.startMs + Math.floor(rnd() * (t.spanLastMs - t.entry!.startMs + 1));
+          const byHost = rnd() < 0.5;
+          const destination = { name: byHost ? `${named}.example.net` : named, isHost: byHost };
+          t.candidates.push(`c${t.candidates.length}`.padEnd(16, '0'), t.entry!.service, callStart, callStart + 10, 3, destination);
         };
         const members = Array.from({ length: 30 }, (_, n) => make(n));
         const order = PlanOrder.of(members);
@@ -58,6 +69,7 @@ describe('PlanOrder', () => {
               t.spanLastMs += Math.floor(rnd() * 6000);
               t.lastMs = Math.max(t.lastMs, t.spanLastMs);
             } else if (r < 0.7) t.lastMs += Math.floor(rnd() * 6000);
+            else if (r < 0.85) nameService(t);
             else {
               const start = t.firstMs + Math.floor(rnd() * (t.spanLastMs - t.firstMs + 1));
               t.entry = { ...t.entry!, startMs: start, service: SERVICES[Math.floor(rnd() * SERVICES.length)]! };
