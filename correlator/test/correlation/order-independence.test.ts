@@ -1,8 +1,9 @@
 // Property test: what is stored must not depend on how the data arrives. Each seed makes a random
 // "plan" of beorn → MDSO → arda-like traces that share no trace context (several circuits, some
-// sharing resources, some naming two circuits, some with W3C span links, logs with and without a
-// trace), then sends it through the real app in several deliveries: trace by trace in time order,
-// span by span shuffled in small requests with replays and a restart, and all at once backwards.
+// sharing resources, some naming two circuits, some with W3C span links, some calls naming a later
+// trace's service, logs with and without a trace), then sends it through the real app in several
+// deliveries: trace by trace in time order, span by span shuffled in small requests with replays
+// and a restart, and all at once backwards.
 // The circuits, their correlations and bridges and the stitched view must come out the same.
 // ORDER_SEEDS=16 runs more seeds (CI runs a few: each delivery is a fresh app).
 import assert from 'node:assert/strict';
@@ -107,6 +108,7 @@ function makePlan(seed: number, t0: number): { traces: TracePlan[]; logs: LogPla
     }
     traces.push({ service: pick(SERVICES), traceId, start, spans });
   }
+  nameLaterServices(traces, createRng(seed + 7919).next);
   const logs: LogPlan[] = [];
   for (let n = Math.floor(rnd() * 4); n > 0; n--) {
     const timeMs = t0 + Math.round((pick(CLUSTERS_S) + rnd() * 12) * 1000);
@@ -119,6 +121,26 @@ function makePlan(seed: number, t0: number): { traces: TracePlan[]; logs: LogPla
     logs.push({ service: ofTrace ? ofTrace.service : 'bpocore', record, timeMs });
   }
   return { traces, logs };
+}
+
+/**
+ * Some client calls say where they went, as instrumented calls do: the service of a trace starting
+ * soon after the call (or a little before it, within the clock-skew tolerance), by peer.service or
+ * by host. That trace's bridge then hangs from the call's trace, not the nearest one (NamingIndex),
+ * so the rule must come out the same however the calls and traces arrive. Its own generator, so
+ * the plans of each seed are otherwise what they were.
+ */
+function nameLaterServices(traces: readonly TracePlan[], rnd: () => number): void {
+  const byStart = [...traces].sort((a, b) => a.start - b.start);
+  for (const tr of traces)
+    for (const s of tr.spans) {
+      if (s.kind !== SpanKind.CLIENT || rnd() < 0.4) continue;
+      const later = byStart.filter(o => o !== tr && o.start >= s.start - 30).slice(0, 3);
+      if (later.length === 0) continue;
+      const named = later[Math.floor(rnd() * later.length)]!.service;
+      if (rnd() < 0.6) s.attrs['peer.service'] = named;
+      else s.attrs['server.address'] = `${named}.example.net`;
+    }
 }
 
 /** The plan's spans made by the OpenTelemetry SDK, one ReadableSpan each, by span id. */
