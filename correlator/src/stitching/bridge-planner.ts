@@ -33,13 +33,14 @@ export function planBridges(
   const candidates = new ParentCandidates(ordered);
   const naming = new NamingIndex();
   for (const t of ordered) naming.set(t);
-  const byId = naming.size > 0 ? new Map(ordered.map(t => [t.traceId, t])) : null;
+  let byId: Map<string, TraceState> | undefined;
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
     const skip = linkedEarlier.has(i) || (plansFor && !plansFor(child));
     const entry = child.entry!;
-    const named = skip || !byId ? null : naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
+    const named = skip ? null : naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
+    if (named !== null) byId ??= new Map(ordered.map(t => [t.traceId, t]));
     const parent = skip ? null : named !== null ? byId!.get(named)! : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
     if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
@@ -102,7 +103,7 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number, child
     const late = start > childStartMs;
     if (late && !(naming > NOT_NAMED && start <= childStartMs + NAMED_CALL_SKEW_MS)) continue;
     if (!isCall(i) && c.endMs(i) < childStartMs) continue;
-    const nearer = late ? start < c.startMs(best) : start > c.startMs(best);
+    const nearer = best >= 0 && (late ? start < c.startMs(best) : start > c.startMs(best));
     if (
       best < 0 ||
       naming > bestNaming ||

@@ -4,88 +4,77 @@
 // full plan (planBridges) and the kept planning order (PlanOrder), so both pick the same parent.
 import type { TraceState } from '../correlation/types.js';
 import { isCallKind } from '../otlp/call-destination.js';
-import { NAMED_BY_HOST, NAMED_BY_HOST_PREFIX, NAMED_BY_SERVICE, NAMED_CALL_SKEW_MS } from './named-call.js';
+import { NAMED_BY_HOST, NAMED_BY_HOST_PREFIX, NAMED_BY_SERVICE, NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
+
+/**
+ * Up to this many traces with calls that say where they went, a child's parent is found by asking
+ * each (NamingIndex.scan): a circuit has a few traces, and lists per service cost more to make
+ * than they save. Past it, each service asked about gets its lists.
+ */
+const SCAN_ALL_UP_TO = 32;
 
 /** Strengths that name a service, strongest first: the order a child asks for them in. */
 const STRENGTHS = [NAMED_BY_SERVICE, NAMED_BY_HOST, NAMED_BY_HOST_PREFIX] as const;
 
-/**
- * The services (lower-cased) a call's destination names, each with how plainly: every service that
- * namingStrength(name, isHost, service) rates above NOT_NAMED (named-call.ts), found from the name alone. A host
- * names each of its prefixes that ends where a label, port or dash begins, so a child's service is
- * looked up, not compared with every call.
- */
-export function servicesNamed(name: string, isHost: boolean): [service: string, strength: number][] {
-  if (name === '') return [];
-  if (!isHost) return [[name, NAMED_BY_SERVICE]];
-  const out: [string, number][] = [];
-  for (let end = 1; end <= name.length; end++) {
-    const next = name.charAt(end);
-    if (next === '' || next === '.' || next === ':') out.push([name.slice(0, end), NAMED_BY_HOST]);
-    else if (next === '-') out.push([name.slice(0, end), NAMED_BY_HOST_PREFIX]);
-  }
-  return out;
+/** A trace's calls that say where they went, as parallel arrays, with what places the trace. */
+interface NamingCalls {
+  startMs: number;
+  lastMs: number;
+  /** Its entry's service: a trace never parents one of its own service, naming it or not. */
+  own: string;
+  names: string[];
+  hosts: boolean[];
+  starts: number[];
 }
 
-/**
- * A trace's calls that name another service, as (strength, service) → the earliest such call's
- * start: the trace names a child's service at a strength if that call starts early enough. A
- * service naming its own (case aside) is left out: it never parents its own traces.
- */
-function namedCalls(t: TraceState): Map<string, number> | null {
-  // Null for a trace without any: most, and every planning of a key group asks each member.
-  let out: Map<string, number> | null = null;
+/** Null for a trace whose calls say nothing of where they went: most, and every plan asks each member. */
+function namingCalls(t: TraceState): NamingCalls | null {
+  let out: NamingCalls | null = null;
   const c = t.candidates;
   for (let i = 0; i < c.length; i++) {
     if (!isCallKind(c.kind(i))) continue;
     const name = c.destinationName(i);
     if (name === '') continue;
-    const own = t.entry!.service.toLowerCase();
-    const start = c.startMs(i);
-    for (const [service, strength] of servicesNamed(name, c.destinationIsHost(i))) {
-      if (service === own) continue;
-      const k = listKey(strength, service);
-      const before = (out ??= new Map()).get(k);
-      if (before === undefined || start < before) out.set(k, start);
-    }
+    out ??= { startMs: t.entry!.startMs, lastMs: t.spanLastMs, own: t.entry!.service, names: [], hosts: [], starts: [] };
+    out.names.push(name);
+    out.hosts.push(c.destinationIsHost(i));
+    out.starts.push(c.startMs(i));
   }
   return out;
 }
 
-const listKey = (strength: number, service: string) => `${strength}\u0000${service}`;
-
+/**
+ * The members' calls that say where they went, and for each child service asked about, the
+ * traces naming it by strength (NamingList). A service's lists are made on its first question and
+ * kept up to date after, so a change costs a namingStrength per call and service asked about (a
+ * circuit's few), not one per service every host could name.
+ */
 export class NamingIndex {
-  private readonly lists = new Map<string, NamingList>();
-  /** Each indexed trace's entry start and the lists it is in, to take it out again. */
-  private readonly indexed = new Map<string, { startMs: number; keys: string[] }>();
+  private readonly traces = new Map<string, NamingCalls>();
+  /** Per child service (as its entry names it), a list per strength in STRENGTHS' order. */
+  private readonly byService = new Map<string, NamingList[]>();
 
   /** Takes in a trace with an entry span; one already in is taken out first. */
   set(t: TraceState): void {
     this.delete(t.traceId);
-    const named = namedCalls(t);
-    if (!named) return;
-    const startMs = t.entry!.startMs;
-    for (const [k, callStartMs] of named) {
-      let list = this.lists.get(k);
-      if (!list) this.lists.set(k, (list = new NamingList()));
-      list.insert(startMs, t.traceId, t.spanLastMs, callStartMs);
-    }
-    this.indexed.set(t.traceId, { startMs, keys: [...named.keys()] });
+    const calls = namingCalls(t);
+    if (!calls) return;
+    this.traces.set(t.traceId, calls);
+    for (const [service, lists] of this.byService)
+      earliestNaming(calls, service).forEach((callStartMs, k) => {
+        if (callStartMs !== Infinity) lists[k]!.insert(calls.startMs, t.traceId, calls.lastMs, callStartMs);
+      });
   }
 
   delete(traceId: string): void {
-    const was = this.indexed.get(traceId);
-    if (!was) return;
-    for (const k of was.keys) {
-      const list = this.lists.get(k)!;
-      list.remove(was.startMs, traceId);
-      if (list.length === 0) this.lists.delete(k);
-    }
-    this.indexed.delete(traceId);
+    const calls = this.traces.get(traceId);
+    if (!calls) return;
+    for (const lists of this.byService.values()) for (const list of lists) list.remove(calls.startMs, traceId);
+    this.traces.delete(traceId);
   }
 
   get size(): number {
-    return this.indexed.size;
+    return this.traces.size;
   }
 
   /**
@@ -96,11 +85,11 @@ export class NamingIndex {
    * whose call starts in time, then the latest in planning order. Null when none names it.
    */
   parentOf(startMs: number, traceId: string, service: string, windowMs: number): string | null {
-    if (this.lists.size === 0) return null;
-    const s = service.toLowerCase();
-    for (const strength of STRENGTHS) {
-      const list = this.lists.get(listKey(strength, s));
-      if (!list) continue;
+    if (this.traces.size === 0) return null;
+    if (this.traces.size <= SCAN_ALL_UP_TO && !this.byService.has(service)) return this.scan(startMs, traceId, service, windowMs);
+    const lists = this.listsOf(service);
+    for (const list of lists) {
+      if (list.length === 0) continue;
       const found =
         list.latest(startMs, traceId, startMs - windowMs, startMs) ??
         list.latest(startMs, traceId, startMs - windowMs, startMs + NAMED_CALL_SKEW_MS);
@@ -108,6 +97,66 @@ export class NamingIndex {
     }
     return null;
   }
+
+  /** parentOf by asking every trace: exact, and for a circuit's usual few, cheaper than lists. */
+  private scan(startMs: number, traceId: string, service: string, windowMs: number): string | null {
+    let best: string | null = null;
+    let bestRank = 0;
+    let bestStartMs = 0;
+    const lower = service.toLowerCase();
+    for (const [id, calls] of this.traces) {
+      if (!(calls.startMs < startMs || (calls.startMs === startMs && id < traceId)) || !(calls.lastMs >= startMs - windowMs)) continue;
+      const rank = calls.own === service ? 0 : namingRank(calls, lower, startMs);
+      if (rank > bestRank || (rank === bestRank && rank > 0 && (calls.startMs > bestStartMs || (calls.startMs === bestStartMs && id > best!)))) {
+        best = id;
+        bestRank = rank;
+        bestStartMs = calls.startMs;
+      }
+    }
+    return best;
+  }
+
+  private listsOf(service: string): NamingList[] {
+    const known = this.byService.get(service);
+    if (known) return known;
+    const entries: [startMs: number, traceId: string, lastMs: number, callStartMs: number][][] = STRENGTHS.map(() => []);
+    for (const [traceId, calls] of this.traces)
+      earliestNaming(calls, service).forEach((callStartMs, k) => {
+        if (callStartMs !== Infinity) entries[k]!.push([calls.startMs, traceId, calls.lastMs, callStartMs]);
+      });
+    const lists = entries.map(e => NamingList.of(e));
+    this.byService.set(service, lists);
+    return lists;
+  }
+}
+
+/**
+ * How a trace's calls name a service (`lower`, lower-cased) for a child starting at `startMs`, as
+ * parentOf ranks it: 2 × strength, plus 1 when the call starts in time (not only within
+ * NAMED_CALL_SKEW_MS after); 0 when none names it.
+ */
+function namingRank(calls: NamingCalls, lower: string, startMs: number): number {
+  let rank = 0;
+  for (let i = 0; i < calls.names.length; i++) {
+    const start = calls.starts[i]!;
+    if (start > startMs + NAMED_CALL_SKEW_MS) continue;
+    const strength = namingStrength(calls.names[i]!, calls.hosts[i]!, lower);
+    if (strength > NOT_NAMED) rank = Math.max(rank, 2 * strength + (start <= startMs ? 1 : 0));
+  }
+  return rank;
+}
+
+/** Per strength (STRENGTHS' order), the earliest start of a call naming `service` so; Infinity for none. */
+function earliestNaming(calls: NamingCalls, service: string): number[] {
+  const out = STRENGTHS.map(() => Infinity);
+  if (calls.own === service) return out;
+  // Destinations are kept lower-cased; services are matched without regard to case (named-call.ts).
+  const lower = service.toLowerCase();
+  for (let i = 0; i < calls.names.length; i++) {
+    const k = STRENGTHS.indexOf(namingStrength(calls.names[i]!, calls.hosts[i]!, lower) as (typeof STRENGTHS)[number]);
+    if (k >= 0 && calls.starts[i]! < out[k]!) out[k] = calls.starts[i]!;
+  }
+  return out;
 }
 
 /**
@@ -123,6 +172,19 @@ class NamingList {
   private readonly callStarts: number[] = [];
   private tree: Float64Array | null = null;
   private leaves = 0;
+
+  /** The list of `entries` in any order. */
+  static of(entries: [startMs: number, traceId: string, lastMs: number, callStartMs: number][]): NamingList {
+    const list = new NamingList();
+    entries.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+    for (const [startMs, traceId, lastMs, callStartMs] of entries) {
+      list.starts.push(startMs);
+      list.ids.push(traceId);
+      list.lasts.push(lastMs);
+      list.callStarts.push(callStartMs);
+    }
+    return list;
+  }
 
   get length(): number {
     return this.ids.length;
