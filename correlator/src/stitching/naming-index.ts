@@ -5,6 +5,7 @@
 import type { TraceState } from '../correlation/types.js';
 import { isCallKind } from '../otlp/call-destination.js';
 import { NAMED_BY_HOST, NAMED_BY_HOST_PREFIX, NAMED_BY_SERVICE, NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
+import { planningPosition } from './planning-position.js';
 
 /**
  * Up to this many traces with calls that say where they went, a child's parent is found by asking
@@ -256,16 +257,7 @@ class NamingList {
     return right >= 0 ? right : this.lastActiveAtOrBefore(tree, 2 * node, lo, mid, k, fromMs);
   }
 
-  /** Where (startMs, traceId) is, or goes, in planning order. */
   private position(startMs: number, traceId: string): number {
-    let lo = 0;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const s = this.starts[mid]!;
-      if (s < startMs || (s === startMs && this.ids[mid]! < traceId)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return planningPosition(this.starts, this.ids, startMs, traceId);
   }
 }

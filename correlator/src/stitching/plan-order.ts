@@ -3,6 +3,7 @@
 // each child's parent without reading and sorting every member again.
 import type { TraceState } from '../correlation/types.js';
 import { NamingIndex } from './naming-index.js';
+import { planningPosition } from './planning-position.js';
 
 export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
@@ -87,17 +88,8 @@ export class PlanOrder {
     this.startOf.set(t.traceId, t.entry!.startMs);
   }
 
-  /** Where (startMs, traceId) is, or goes, in planning order. */
   private position(startMs: number, traceId: string): number {
-    let lo = 0;
-    let hi = this.ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const s = this.starts[mid]!;
-      if (s < startMs || (s === startMs && this.ids[mid]! < traceId)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return planningPosition(this.starts, this.ids, startMs, traceId);
   }
 
   /** The first position whose start is at or after startMs (after it, with `after`). */

@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LogListResponse } from '@correlation-station/api-schema';
 import { completeSeverity, severityNumberOfText, severityTextOfNumber } from '../../src/otlp/severity.js';
+import type { FastifyInstance } from 'fastify';
 import { buildTestApp } from '../api/app-fixture.js';
+
+/** OTLP/JSON log records of one `filelog` resource, each given its severity fields, one ms apart from `at`. */
+function postRecords(app: FastifyInstance, at: number, severities: Record<string, unknown>[], body = (i: number) => `line ${i}`) {
+  const logRecords = severities.map((severity, i) => ({ timeUnixNano: String(BigInt(at + i) * 1_000_000n), body: { stringValue: body(i) }, ...severity }));
+  return app.inject({
+    method: 'POST',
+    url: '/v1/logs',
+    headers: { 'content-type': 'application/json' },
+    payload: {
+      resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'filelog' } }] }, scopeLogs: [{ logRecords }] }],
+    },
+  });
+}
 
 describe('severity', () => {
   const texts: [string, number][] = [
@@ -55,33 +69,12 @@ describe('severity', () => {
   it('an OTLP log with only a text, or only a number, is listed with both', async t => {
     const app = await buildTestApp(t);
     const at = Date.UTC(2026, 11, 6, 11, 0, 0);
-    const record = (i: number, severity: Record<string, unknown>) => ({
-      timeUnixNano: String(BigInt(at + i) * 1_000_000n),
-      body: { stringValue: `line ${i}` },
-      ...severity,
-    });
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/logs',
-      headers: { 'content-type': 'application/json' },
-      payload: {
-        resourceLogs: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'filelog' } }] },
-            scopeLogs: [
-              {
-                logRecords: [
-                  record(0, { severityText: 'ERROR' }),
-                  record(1, { severityNumber: 13 }),
-                  record(2, { severityNumber: 'SEVERITY_NUMBER_FATAL', severityText: 'panic' }),
-                  record(3, {}),
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    });
+    const res = await postRecords(app, at, [
+      { severityText: 'ERROR' },
+      { severityNumber: 13 },
+      { severityNumber: 'SEVERITY_NUMBER_FATAL', severityText: 'panic' },
+      {},
+    ]);
     assert.equal(res.statusCode, 200, res.body);
     const logs = (await app.inject('/api/logs')).json<LogListResponse>().logs;
     assert.deepEqual(
@@ -98,24 +91,12 @@ describe('severity', () => {
   it('takes a number outside OTLP\'s 1-24 as unspecified, by its text, and warns', async t => {
     const app = await buildTestApp(t);
     const at = Date.now() - 60_000;
-    const record = (i: number, severity: Record<string, unknown>) => ({
-      timeUnixNano: String(BigInt(at + i) * 1_000_000n),
-      body: { stringValue: `circuit_id=SEV-RANGE line ${i}` },
-      ...severity,
-    });
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/logs',
-      headers: { 'content-type': 'application/json' },
-      payload: {
-        resourceLogs: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'filelog' } }] },
-            scopeLogs: [{ logRecords: [record(0, { severityNumber: 99, severityText: 'INFO' }), record(1, { severityNumber: -1 }), record(2, { severityNumber: 24 })] }],
-          },
-        ],
-      },
-    });
+    const res = await postRecords(
+      app,
+      at,
+      [{ severityNumber: 99, severityText: 'INFO' }, { severityNumber: -1 }, { severityNumber: 24 }],
+      i => `circuit_id=SEV-RANGE line ${i}`,
+    );
     assert.equal(res.statusCode, 200, res.body);
     const message = res.json<{ partialSuccess?: { errorMessage?: string } }>().partialSuccess?.errorMessage ?? '';
     assert.match(message, /severity_number 99 is outside OTLP's 1–24: taken as unspecified, its severity read from its text/);
