@@ -206,6 +206,13 @@ export function keyLengthText(v: string): string {
 }
 
 /**
+ * What programs print for a missing value: Python's str(None), JSON's null, Go's <nil>. A request
+ * that logged `circuit_id=None` joined every other such request in one circuit "None", bridged.
+ */
+const NO_VALUE_WORDS = new Set(['none', 'null', 'nil', '<nil>', 'undefined', 'nan', 'n/a']);
+const LONGEST_NO_VALUE_WORD = 9;
+
+/**
  * Why a string (trimmed) an alias names is no key value, or null when it is one. "." and ".." are
  * none: fetch, browsers and the Grafana data source resolve /api/circuits/.. (%2E%2E too) to
  * /api/, so such a circuit was listed and could not be asked for.
@@ -213,6 +220,7 @@ export function keyLengthText(v: string): string {
 export function keyStringProblem(v: string): string | null {
   if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${keyLengthText(v)}, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
   if (v === '.' || v === '..') return `is ${JSON.stringify(v)}, a dot segment no URL path can name`;
+  if (v.length <= LONGEST_NO_VALUE_WORD && NO_VALUE_WORDS.has(v.toLowerCase())) return `is ${JSON.stringify(v)}, a language's word for no value`;
   const c = firstUnseenCharacter(v);
   if (c < 0) return null;
   return c < 0x20 || (c >= 0x7f && c <= 0x9f) ? 'has control characters' : `has an invisible character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CircuitListResponse, LogBatchResponse } from '@correlation-station/api-schema';
-import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
 /** One beorn span a trace, each naming one of `circuitIds`, a millisecond apart from `at`. */
@@ -56,4 +56,28 @@ test('"." and ".." are no key values: a URL cannot name them, so such a circuit 
   assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 0, message: 'circuit_id is "..", a dot segment no URL path can name' }]);
   const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
   assert.deepEqual(list.circuits.map(c => c.circuitId).sort(), ['...', 'DOT.1']);
+});
+
+test("a program's word for no value (None, null, nil, <nil>, undefined, NaN, n/a) is no key value", async t => {
+  const app = await buildTestApp(t);
+  const at = Date.now() - 60_000;
+  await postBeornSpans(app, at, ['None', 'null', 'NIL', '<nil>', 'undefined', 'NaN', 'n/a', 'NONE-1']);
+  const traces = await buildTraces(
+    ['palantir', 'arda'].map((service, i) => ({ service, spans: [{ name: `op${i}`, startMs: at + 100 + i * 10, endMs: at + 105 + i * 10 }] })),
+  );
+  await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(x => x.spans)));
+  // Two unrelated requests logging a missing circuit, as Python's str(None) and a JSON line print it.
+  const records = await buildLogs('palantir', [
+    { body: 'validate circuit_id=None', atMs: at + 101, traceId: traces[0]!.traceId },
+    { body: '{"event": "lookup", "circuit_id": null}', atMs: at + 111, traceId: traces[1]!.traceId },
+  ]);
+  await postAccepted(app, '/v1/logs', logsProtobuf(records));
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/api/logs',
+    payload: { resource: { service: 'arda' }, records: [{ timestamp: new Date(at).toISOString(), message: 'missing', circuit_id: 'None' }] },
+  });
+  assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 0, message: 'circuit_id is "None", a language\'s word for no value' }]);
+  const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
+  assert.deepEqual(list.circuits.map(c => c.circuitId), ['NONE-1']);
 });
