@@ -277,6 +277,9 @@ function logPatterns(env: Env): LogKeyPattern[] {
     const o = item as { key?: unknown; pattern?: unknown };
     if (!isKeyName(o?.key)) throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: key must be one of ${BUSINESS_KEY_NAMES.join(', ')}`);
     if (typeof o.pattern !== 'string') throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: pattern must be a string`);
+    // A misspelt field ("mentions") was taken as absent: the pattern then keyed traced lines.
+    const unknown = Object.keys(o).find(k => k !== 'key' && k !== 'pattern' && k !== 'mention');
+    if (unknown !== undefined) throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: unknown field "${unknown}" (an item has key, pattern and mention)`);
     const mention = (o as { mention?: unknown }).mention;
     if (mention !== undefined && typeof mention !== 'boolean') throw new ConfigError('LOG_KEY_PATTERNS', `item ${i}: mention must be true or false`);
     let re: RegExp;

@@ -29,7 +29,7 @@ export function extractLogKeys(
   };
   if (bodyEntries) keysFromAttributes(bodyEntries, rules, found);
   keysFromAttributes(attributes, rules, found, warnings);
-  if (body) textKeys(body, rules, found, traced);
+  if (body) textKeys(body, rules, found, traced, warnings);
   return found;
 }
 
@@ -42,7 +42,7 @@ export function extractLogKeys(
  * inside one circuit's request made that request a member of the other circuit, bridged into it,
  * claiming its lines. A `circuit_id=X` the line writes is a field of it, and keys its trace.
  */
-function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, traced: boolean): void {
+function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, traced: boolean, warnings?: string[]): void {
   const named = found.keys ? new Set(Object.keys(found.keys)) : null;
   let room = MAX_MORE_KEYS - (found.more?.length ?? 0) / 2;
   let read: string[] | null = null;
@@ -60,7 +60,11 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
         else if (room > 0) {
           (found.more ??= []).push(key, v);
           room--;
-        } else break;
+        } else {
+          // As an attribute array's members past the bound are (found-keys.ts): said, not dropped unseen.
+          warnings?.push(`body names more than the ${MAX_MORE_KEYS} further key values a record names: ${key} ${JSON.stringify(v).slice(0, 80)} and any after it not taken`);
+          break;
+        }
         (read ??= []).push(key, v);
       }
       if (!regex.global) break;

@@ -59,6 +59,7 @@ describe('loadConfig', () => {
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"cid=(\\\\w{1,64})"}]' }, 'LOG_KEY_PATTERNS', /repeats bounded over 16/],
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"(c)\\\\1=(?:\\\\S+)"}]' }, 'LOG_KEY_PATTERNS', /backreferences/],
     [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"ckt (\\\\S+)","mention":"yes"}]' }, 'LOG_KEY_PATTERNS', /item 0: mention must be true or false/],
+    [{ LOG_KEY_PATTERNS: '[{"key":"circuit_id","pattern":"ckt (\\\\S+)","mentions":true}]' }, 'LOG_KEY_PATTERNS', /item 0: unknown field "mentions" \(an item has key, pattern and mention\)/],
     [{ BRIDGE_KEYS: 'circuit_id,colour' }, 'BRIDGE_KEYS', /"colour"/],
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],

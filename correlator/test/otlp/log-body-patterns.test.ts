@@ -89,8 +89,10 @@ describe('log-body patterns', () => {
 
   it('keeps at most 256 further values, and reads the next line from its beginning after stopping', () => {
     const rules = keyRulesFromConfig(loadConfig({}));
-    const many = extractLogKeys(Array.from({ length: 300 }, (_, i) => `circuit_id=C${i}`).join(' '), {}, null, rules);
+    const warnings: string[] = [];
+    const many = extractLogKeys(Array.from({ length: 300 }, (_, i) => `circuit_id=C${i}`).join(' '), {}, null, rules, null, warnings);
     assert.deepEqual([many.keys, many.more?.length], [{ circuit_id: 'C0' }, 2 * 256]);
+    assert.deepEqual(warnings, ['body names more than the 256 further key values a record names: circuit_id "C257" and any after it not taken']);
     assert.deepEqual(extractLogKeys('circuit_id=LATE', {}, null, rules).keys, { circuit_id: 'LATE' });
   });
 });
