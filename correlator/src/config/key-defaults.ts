@@ -68,16 +68,19 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
 /**
  * `key=value` and `key: value` as text logs write them, and `"key": "value"` (JSON lines, which
  * BP2 and plan-script logs tailed by Alloy often are) or `'key': 'value'` (a Python dict printed):
- * `circuit_id[=:]` did not match `"circuit_id":`, and such a line stayed uncorrelated.
+ * `circuit_id[=:]` did not match `"circuit_id":`, and such a line stayed uncorrelated. The key is
+ * read as structured bodies and aliases write it too (circuitId, circuit.id, CIRCUIT_ID): a body
+ * `{circuitId: X}` keyed its line, the same JSON as text did not. Spelt out, not case-folded: the
+ * linear-time engine cannot fold case (log-pattern.ts).
  */
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
-  { key: 'circuit_id', pattern: '\\bcircuit_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'circuit_id', pattern: '\\b(?:circuit[_.]id|circuitId|CircuitId|CIRCUIT_ID|Circuit_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
   // A bare name: prose about a circuit ("port shared with 80.L1XX..."), which may be another's.
   { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b', mention: true },
   {
     key: 'resource_id',
-    pattern: '\\bresource_id["\']?\\s*[=:]\\s*["\']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})',
+    pattern: '\\b(?:resource[_.]id|resourceId|ResourceId|RESOURCE_ID)["\']?\\s*[=:]\\s*["\']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})',
   },
-  { key: 'product_id', pattern: '\\bproduct_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
-  { key: 'request_id', pattern: '\\brequest_id["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'product_id', pattern: '\\b(?:product[_.]id|productId|ProductId|PRODUCT_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'request_id', pattern: '\\b(?:request[_.]id|requestId|RequestId|REQUEST_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
 ]);

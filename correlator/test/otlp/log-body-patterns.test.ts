@@ -62,6 +62,10 @@ describe('log-body patterns', () => {
     ['a JSON line with spaces', `{"circuit_id": "CID-2", "resource_id": "${uuid}"}`, { circuit_id: 'CID-2', resource_id: uuid }],
     ['a Python dict printed', "payload {'circuit_id': 'CID-3', 'request_id': 'abc'}", { circuit_id: 'CID-3', request_id: 'abc' }],
     ['another key ending in circuit_id', 'parent_circuit_id=CID-4', {}],
+    ['a camelCase JSON line', '{"circuitId": "CID-5", "requestId": "r-5"}', { circuit_id: 'CID-5', request_id: 'r-5' }],
+    ['a dotted key', 'circuit.id=CID-6 product.id=P-6', { circuit_id: 'CID-6', product_id: 'P-6' }],
+    ['an upper-case key', `CIRCUIT_ID=CID-7 RESOURCE_ID=${uuid}`, { circuit_id: 'CID-7', resource_id: uuid }],
+    ['a key with a namespace', 'mdso.circuit_id=CID-8', { circuit_id: 'CID-8' }],
     ['the key with no value', 'circuit_id: ""', {}],
   ];
   for (const [form, body, keys] of forms) {
