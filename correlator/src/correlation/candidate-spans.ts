@@ -7,28 +7,78 @@ import type { CandidateSpan } from './types.js';
 
 /**
  * A trace's candidates are this many of its spans, in hot state and when reloaded: its outgoing
- * calls (client or producer) first, then the rest, each by start (ties by span id). Earliest-
+ * calls (client or producer) that say where they went first, then its other calls, then the rest.
+ * Of the calls that name a destination, each destination's latest calls are kept before any
+ * destination's earlier ones (keptCandidates): a call is the bridge parent of a child that started
+ * during it, and a script that polled palantir 128 times and then called MDSO lost the MDSO call
+ * to its earliest polls, so the bridge into MDSO hung from another trace (a review). Earliest-
  * starting alone, an MDSO plan script of 150 steps before its call to arda never had that call as
- * a candidate, and the bridge into arda hung from the script's root (a review). The order is of
- * the spans alone, so the same ones are kept whatever order they arrive in.
+ * a candidate either. The order is of the spans alone, so the same ones are kept whatever order
+ * they arrive in.
  */
 export const MAX_CANDIDATES = 128;
 
+/** A span as keptCandidates ranks it; destinationName '' for a call that did not say where it went. */
+export interface RankedSpan {
+  kind: number;
+  startMs: number;
+  spanId: string;
+  destinationName: string;
+}
+
 /**
- * Whether span a is kept before span b (negative), after it (positive): calls first, then by start,
- * then by span id. On the fields, not on objects: ingest asks once per span of a trace holding
- * MAX_CANDIDATES already, and lastKept() once per candidate of it.
+ * The indexes of the spans kept of all a trace's `spans`, at most `max`. Calls naming a destination
+ * first: by how many later calls went to the same destination (each destination's latest call,
+ * then each one's second latest, ...), then latest first, ties by span id. Then the other calls,
+ * then the rest, each by start, ties by span id. Dropping the last of these one at a time, as
+ * CandidateSpans.dropIndex does on ingest, keeps the same spans whatever order they come in.
  */
-export function compareCandidates(aKind: number, aStartMs: number, aSpanId: string, bKind: number, bStartMs: number, bSpanId: string): number {
-  const calls = Number(isCallKind(bKind)) - Number(isCallKind(aKind));
-  if (calls !== 0) return calls;
+export function keptCandidates(spans: readonly RankedSpan[], max = MAX_CANDIDATES): number[] {
+  const later = new Array<number>(spans.length).fill(0);
+  const byDestination = new Map<string, number[]>();
+  spans.forEach((s, i) => {
+    if (tier(s.kind, s.destinationName) !== NAMED_CALL) return;
+    const group = byDestination.get(s.destinationName);
+    if (group) group.push(i);
+    else byDestination.set(s.destinationName, [i]);
+  });
+  for (const group of byDestination.values()) {
+    group.sort((a, b) => -earlier(spans[a]!, spans[b]!));
+    group.forEach((i, rank) => (later[i] = rank));
+  }
+  const order = spans.map((_, i) => i);
+  order.sort((a, b) => {
+    const x = spans[a]!;
+    const y = spans[b]!;
+    const tx = tier(x.kind, x.destinationName);
+    const byTier = tx - tier(y.kind, y.destinationName);
+    if (byTier !== 0) return byTier;
+    if (tx === NAMED_CALL) return later[a]! - later[b]! || -earlier(x, y);
+    return earlier(x, y);
+  });
+  return order.slice(0, max);
+}
+
+const NAMED_CALL = 0;
+const UNNAMED_CALL = 1;
+const OTHER = 2;
+
+function tier(kind: number, destinationName: string): number {
+  return !isCallKind(kind) ? OTHER : destinationName === '' ? UNNAMED_CALL : NAMED_CALL;
+}
+
+/** Whether span a started before b (negative), after it (positive); ties by span id. */
+function earlier(a: { startMs: number; spanId: string }, b: { startMs: number; spanId: string }): number {
+  return startOrder(a.startMs, a.spanId, b.startMs, b.spanId);
+}
+
+function startOrder(aStartMs: number, aSpanId: string, bStartMs: number, bSpanId: string): number {
   return aStartMs - bStartMs || (aSpanId < bSpanId ? -1 : aSpanId > bSpanId ? 1 : 0);
 }
 
-/** compareCandidates of two spans, for sorting them. */
-export function candidateOrder(a: { kind: number; startMs: number; spanId: string }, b: { kind: number; startMs: number; spanId: string }): number {
-  return compareCandidates(a.kind, a.startMs, a.spanId, b.kind, b.startMs, b.spanId);
-}
+// Per name index, while dropIndex scans: calls to it, and the earliest of them (-1: the new span).
+const callsTo = new Int32Array(1024);
+const earliestTo = new Int32Array(1024);
 
 // Kind, service and destination share one double, exact up to 2^53: the kind is whatever uint32
 // the wire carried (32 bits), the service an index into `names` (10 bits), and the destination 0
@@ -68,16 +118,96 @@ export class CandidateSpans {
     this.numbers.push(startMs, endMs, this.packed(service, kind, destination));
   }
 
-  /** The candidate kept last (compareCandidates): the first to give way to a span kept before it. */
-  lastKept(): number {
-    let worst = 0;
-    for (let i = 1; i < this.spanIds.length; i++) if (this.compareTo(i, this.kind(worst), this.startMs(worst), this.spanId(worst)) > 0) worst = i;
+  /**
+   * The candidate to give way to the span given by its fields, in a list holding MAX_CANDIDATES
+   * already, or -1 when that span is the one not kept: the last of them all in keptCandidates'
+   * order. Of calls naming a destination that is the earliest call to the destination most called
+   * (ties: the earliest of those). Ingest asks once per span of a trace holding MAX_CANDIDATES.
+   */
+  dropIndex(kind: number, startMs: number, spanId: string, destinationName: string): number {
+    const n = this.spanIds.length;
+    const spanTier = tier(kind, destinationName);
+    let worstTier = spanTier;
+    for (let i = 0; i < n; i++) {
+      // A span seen again (a replay) changes nothing.
+      if (this.spanIds[i] === spanId) return -1;
+      const t = this.tier(i);
+      if (t > worstTier) worstTier = t;
+    }
+    if (worstTier !== NAMED_CALL) return this.latestOfTier(worstTier, spanTier === worstTier ? startMs : -Infinity, spanId);
+    return this.earliestToMostCalled(startMs, spanId, this.names.indexOf(destinationName));
+  }
+
+  /** The latest-starting candidate of the tier, or -1 when a span starting at `startMs` is later. */
+  private latestOfTier(t: number, startMs: number, spanId: string): number {
+    let worst = -1;
+    let worstStart = startMs;
+    let worstId = spanId;
+    for (let i = 0; i < this.spanIds.length; i++) {
+      if (this.tier(i) !== t) continue;
+      const start = this.startMs(i);
+      const id = this.spanIds[i]!;
+      if (startOrder(start, id, worstStart, worstId) > 0) {
+        worst = i;
+        worstStart = start;
+        worstId = id;
+      }
+    }
     return worst;
   }
 
-  /** compareCandidates of candidate i and the span given by its fields. */
-  compareTo(i: number, kind: number, startMs: number, spanId: string): number {
-    return compareCandidates(this.kind(i), this.startMs(i), this.spanId(i), kind, startMs, spanId);
+  /**
+   * Of candidates all calls naming a destination, and a new one to the destination of name index
+   * `nameIndex` (-1: a name no candidate uses), the earliest call to the destination most called,
+   * ties the earliest of those; -1 when that is the new call.
+   */
+  private earliestToMostCalled(startMs: number, spanId: string, nameIndex: number): number {
+    const n = this.spanIds.length;
+    for (let i = 0; i < n; i++) {
+      const g = this.destinationIndex(i);
+      callsTo[g] = 0;
+      earliestTo[g] = -1;
+    }
+    if (nameIndex >= 0) callsTo[nameIndex] = 1;
+    for (let i = 0; i < n; i++) {
+      const g = this.destinationIndex(i);
+      callsTo[g] = callsTo[g]! + 1;
+      const e = earliestTo[g]!;
+      const start = this.startMs(i);
+      const id = this.spanIds[i]!;
+      // -1 is no call yet, but for the new call's destination the new call.
+      const earlier =
+        e !== -1 ? startOrder(start, id, this.startMs(e), this.spanIds[e]!) < 0 : g !== nameIndex || startOrder(start, id, startMs, spanId) < 0;
+      if (earlier) earliestTo[g] = i;
+    }
+    // The new call, if earliest to its destination, is where the search starts.
+    let worst = -1;
+    let worstCalls = nameIndex >= 0 && earliestTo[nameIndex] !== -1 ? 0 : nameIndex >= 0 ? callsTo[nameIndex]! : 1;
+    let worstStart = startMs;
+    let worstId = spanId;
+    for (let i = 0; i < n; i++) {
+      const g = this.destinationIndex(i);
+      if (earliestTo[g] !== i) continue;
+      const calls = callsTo[g]!;
+      const start = this.startMs(i);
+      const id = this.spanIds[i]!;
+      if (calls > worstCalls || (calls === worstCalls && startOrder(start, id, worstStart, worstId) < 0)) {
+        worst = i;
+        worstCalls = calls;
+        worstStart = start;
+        worstId = id;
+      }
+    }
+    return worst;
+  }
+
+  private tier(i: number): number {
+    return tier(this.kind(i), destinationCode(this.numbers[3 * i + 2]!) === 0 ? '' : 'named');
+  }
+
+  /** The index in `names` of where candidate i, a call naming its destination, went. */
+  private destinationIndex(i: number): number {
+    return (destinationCode(this.numbers[3 * i + 2]!) - 1) >> 1;
   }
 
   replace(

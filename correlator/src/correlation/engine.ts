@@ -378,16 +378,17 @@ export class CorrelationEngine {
       t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
       d.entryChanged = true;
     }
-    // Calls first, then the earliest-starting spans, whatever order they arrive in (compareCandidates;
-    // the store reloads the same ones).
+    // Calls naming a destination first, each destination's latest first, then the other calls, then
+    // the earliest-starting spans, whatever order they arrive in (keptCandidates; the store reloads
+    // the same ones).
     const c = t.candidates;
     if (c.length < MAX_CANDIDATES) {
       c.push(span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
       d.candidatesChanged = true;
     } else {
-      const last = c.lastKept();
-      if (c.compareTo(last, span.kind, span.startMs, span.spanId) > 0) {
-        c.replace(last, span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
+      const drop = c.dropIndex(span.kind, span.startMs, span.spanId, span.destination?.name ?? '');
+      if (drop >= 0) {
+        c.replace(drop, span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
         d.candidatesChanged = true;
       }
     }

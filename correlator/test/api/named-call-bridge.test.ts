@@ -151,3 +151,72 @@ describe('a long plan script: the call after its 150 steps is a candidate', () =
     assert.deepEqual(await bridgeParents(app), [{ traceId: mdso.traceId, parentSpanId: mdso.spanIds[152]!, childTraceId: arda.traceId }]);
   });
 });
+
+describe('a call to a destination after 128 calls to another is still a candidate', () => {
+  // A review's cases: a trace polls one destination 128 times, then calls the child's service,
+  // whose trace starts during that call; an unrelated trace is running then too. Keeping the
+  // earliest 128 calls dropped the last one, and the bridge hung from the unrelated trace.
+  const CASES: { title: string; caller: string; poll: Record<string, string>; call: Record<string, string>; other: string; child: string }[] = [
+    {
+      title: 'beorn polls palantir, then calls MDSO (peer.service)',
+      caller: 'beorn',
+      poll: { 'peer.service': 'palantir' },
+      call: { 'peer.service': 'mdso' },
+      other: 'arda',
+      child: 'mdso',
+    },
+    {
+      title: 'an MDSO plan script polls bpocore.mdso.lab, then calls arda (url.full)',
+      caller: 'mdso',
+      poll: { 'server.address': 'bpocore.mdso.lab' },
+      call: { 'url.full': 'http://arda:5000/api/topology' },
+      other: 'palantir',
+      child: 'arda',
+    },
+  ];
+
+  async function polling(baseMs: number, c: (typeof CASES)[number]): Promise<Record<'caller' | 'other' | 'child', ServiceTelemetry>> {
+    const caller = await serviceTelemetry(c.caller, baseMs, [
+      { name: 'run', kind: SpanKind.SERVER, startMs: 0, endMs: 1000, attributes: { circuit_id: CIRCUIT } },
+      ...Array.from({ length: 128 }, (_, i) => ({ name: `poll ${i}`, kind: SpanKind.CLIENT, startMs: 1 + i, endMs: 2 + i, parent: 0, attributes: c.poll })),
+      { name: 'POST', kind: SpanKind.CLIENT, startMs: 400, endMs: 410, parent: 0, attributes: c.call },
+    ]);
+    const other = await serviceTelemetry(c.other, baseMs, [
+      { name: 'sync', kind: SpanKind.SERVER, startMs: 300, endMs: 900, attributes: { circuit_id: CIRCUIT } },
+    ]);
+    const child = await serviceTelemetry(c.child, baseMs, [
+      { name: 'handle', kind: SpanKind.SERVER, startMs: 405, endMs: 900, attributes: { circuit_id: CIRCUIT } },
+    ]);
+    return { caller, other, child };
+  }
+
+  for (const c of CASES)
+    for (const where of ['hot state', 'evicted from hot state', 'read back after a restart'] as const)
+      it(`${c.title}: the bridge hangs from that call (${where})`, async t => {
+        const cleanup = testCleanup(t);
+        const dir = await tempDir(cleanup, 'corr-many-calls-');
+        const env: Record<string, string> = where === 'evicted from hot state' ? { MAX_TRACKED_TRACES: '100', MAX_TRACKED_KEYS: '100' } : {};
+        const baseMs = Date.now() - 60_000;
+        const { caller, other, child } = await polling(baseMs, c);
+        let app = await open(where === 'read back after a restart' ? null : cleanup, dir, env);
+        await postAccepted(app, '/v1/traces', Buffer.from(caller.traces.protobuf));
+        if (where === 'evicted from hot state') {
+          const others = await serviceTelemetry(
+            'granite',
+            baseMs,
+            Array.from({ length: 150 }, (_, i) => ({ name: `lookup ${i}`, kind: SpanKind.SERVER, startMs: 200 + i, endMs: 210 + i })),
+          );
+          await postAccepted(app, '/v1/traces', Buffer.from(others.traces.protobuf));
+          const stats = app.correlator.engine.stats();
+          assert.ok(stats.traceEvictions >= 51 && stats.trackedTraces <= 100, JSON.stringify(stats));
+        }
+        if (where === 'read back after a restart') {
+          await app.close();
+          app = await open(cleanup, dir);
+        }
+        await postAccepted(app, '/v1/traces', Buffer.from(other.traces.protobuf));
+        await postAccepted(app, '/v1/traces', Buffer.from(child.traces.protobuf));
+        const intoChild = (await bridgeParents(app)).filter(b => b.childTraceId === child.traceId);
+        assert.deepEqual(intoChild, [{ traceId: caller.traceId, parentSpanId: caller.spanIds[129]!, childTraceId: child.traceId }]);
+      });
+});

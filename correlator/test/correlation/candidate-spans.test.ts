@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
+import { describe, it, test } from 'node:test';
+import { CandidateSpans, MAX_CANDIDATES, keptCandidates } from '../../src/correlation/candidate-spans.js';
 import type { CandidateSpan } from '../../src/correlation/types.js';
 
 const T = 1_795_000_000_123.456;
@@ -78,4 +78,106 @@ test('replacing candidates again and again keeps every one right, and drops name
   }
   assert.deepEqual(Array.from({ length: list.length }, (_, i) => list.at(i)), model);
   assert.ok(list.parts()[2].length < 1023, `${list.parts()[2].length} names kept`);
+});
+
+// Full, the list keeps calls to each destination's latest first (keptCandidates); ingest drops one
+// at a time (dropIndex). A review: beorn polled palantir 128 times, then called MDSO, and the MDSO
+// call was dropped in favour of the earliest polls, so the bridge into MDSO hung from another trace.
+describe('a full list of candidates', () => {
+  const call = (i: number, destination: string, startMs = T + i, kind = 3): CandidateSpan => ({
+    spanId: i.toString(16).padStart(16, '0'),
+    service: 'beorn',
+    startMs,
+    endMs: startMs + 1,
+    kind,
+    ...(destination !== '' ? { destination: { name: destination, isHost: false } } : {}),
+  });
+
+  /** The span ids kept of `spans` arriving in this order, as ingest keeps them. */
+  function keptOnIngest(spans: readonly CandidateSpan[]): string[] {
+    const list = new CandidateSpans();
+    for (const s of spans) {
+      if (list.length < MAX_CANDIDATES) list.push(s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
+      else {
+        const drop = list.dropIndex(s.kind, s.startMs, s.spanId, s.destination?.name ?? '');
+        if (drop >= 0) list.replace(drop, s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
+      }
+    }
+    return Array.from({ length: list.length }, (_, i) => list.spanId(i)).sort();
+  }
+
+  /** The span ids keptCandidates keeps of all `spans`. */
+  function keptOfAll(spans: readonly CandidateSpan[]): string[] {
+    const ranked = spans.map(s => ({ kind: s.kind, startMs: s.startMs, spanId: s.spanId, destinationName: s.destination?.name ?? '' }));
+    return keptCandidates(ranked).map(i => spans[i]!.spanId).sort();
+  }
+
+  function shuffled<T>(items: readonly T[], seed: number): T[] {
+    const out = [...items];
+    let x = seed;
+    for (let i = out.length - 1; i > 0; i--) {
+      x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+      const j = x % (i + 1);
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  const polls = Array.from({ length: 128 }, (_, i) => call(i, 'palantir'));
+  const mdso = call(200, 'mdso');
+
+  it('keeps a call to a destination no other kept call goes to: 128 polls of palantir, then MDSO', () => {
+    const kept = keptOnIngest([...polls, mdso]);
+    assert.equal(kept.length, MAX_CANDIDATES);
+    assert.ok(kept.includes(mdso.spanId), 'the MDSO call is kept');
+    // The earliest poll gives way.
+    assert.ok(!kept.includes(polls[0]!.spanId), 'the earliest poll of palantir is dropped');
+    assert.deepEqual(kept, keptOfAll([...polls, mdso]));
+  });
+
+  it('keeps the same calls whatever order they arrive in', () => {
+    const spans = [...polls, mdso];
+    const want = keptOnIngest(spans);
+    for (let seed = 1; seed <= 20; seed++) assert.deepEqual(keptOnIngest(shuffled(spans, seed)), want, `seed ${seed}`);
+  });
+
+  it('keeps an early call to a destination over the earliest of many later calls elsewhere', () => {
+    const spans = [mdso, ...polls.map(p => ({ ...p, startMs: p.startMs + 1000 }))];
+    for (const order of [spans, shuffled(spans, 7)]) assert.ok(keptOnIngest(order).includes(mdso.spanId));
+  });
+
+  it('drops the earliest call to the destination called most, keeping the latest of each', () => {
+    // 100 calls to palantir, 40 to granite, 1 to mdso: 13 too many, all from palantir's earliest.
+    const spans = [...Array.from({ length: 100 }, (_, i) => call(i, 'palantir')), ...Array.from({ length: 40 }, (_, i) => call(300 + i, 'granite')), mdso];
+    const kept = keptOnIngest(spans);
+    assert.deepEqual(kept, [...spans.slice(13).map(s => s.spanId)].sort());
+  });
+
+  it('ranks calls that do not say where they went, and other spans, by start as before', () => {
+    // 100 unnamed calls and 100 server spans: the calls first, each by start.
+    const unnamed = Array.from({ length: 100 }, (_, i) => call(i, '', T + 200 - i));
+    const servers = Array.from({ length: 100 }, (_, i) => call(500 + i, '', T + i, 2));
+    const kept = keptOnIngest(shuffled([...servers, ...unnamed], 3));
+    assert.deepEqual(kept, [...unnamed, ...servers.slice(0, 28)].map(s => s.spanId).sort());
+    // A named call outranks them all.
+    const withNamed = keptOnIngest([...servers, ...unnamed, call(900, 'arda', T + 1000)]);
+    assert.ok(withNamed.includes(call(900, 'arda').spanId));
+  });
+
+  it('agrees, ingest and read back, on random traces of a few destinations in any order', () => {
+    let x = 42;
+    const next = (n: number) => {
+      x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+      return x % n;
+    };
+    const names = ['', 'palantir', 'mdso', 'granite', 'arda'];
+    for (let round = 0; round < 60; round++) {
+      // Few distinct starts, so that ties between destinations and starts are common.
+      // Mostly calls, so that in some rounds the named ones alone are more than the list holds.
+      const kinds = [3, 4, 3, 4, 3, 4, 3, 4, 3, 2];
+      const spans = Array.from({ length: 130 + next(120) }, (_, i) => call(i, names[next(names.length)]!, T + next(40), kinds[next(kinds.length)]!));
+      const want = keptOfAll(spans);
+      for (let seed = 1; seed <= 4; seed++) assert.deepEqual(keptOnIngest(shuffled(spans, seed + round * 10)), want, `round ${round} seed ${seed}`);
+    }
+  });
 });

@@ -50,4 +50,36 @@ describe('candidates of a trace read back from the store', () => {
         [null, { name: 'mdso', isHost: false }, { name: 'palantir', isHost: true }, null],
       );
     });
+
+  it('keep a call to a destination no other kept call goes to, after 128 calls to another', async t => {
+    const cleanup = testCleanup(t);
+    const store = new SqliteStore({ dataDir: ':memory:', exportBridges: null, writerThread: false });
+    cleanup(() => store.close());
+    const t0 = Date.now() - 60_000;
+    const [beorn] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'create', kind: SpanKind.SERVER, startMs: t0, endMs: t0 + 1000, attributes: { circuit_id: 'C-1' } },
+          ...Array.from({ length: 128 }, (_, i) => ({
+            name: `poll ${i}`,
+            kind: SpanKind.CLIENT,
+            startMs: t0 + 1 + i,
+            endMs: t0 + 2 + i,
+            parent: 'create',
+            attributes: { 'peer.service': 'palantir' },
+          })),
+          { name: 'POST', kind: SpanKind.CLIENT, startMs: t0 + 400, endMs: t0 + 410, parent: 'create', attributes: { 'peer.service': 'MDSO' } },
+        ],
+      },
+    ]);
+    const spans = decodeTraceRequest(tracesProtobuf(beorn!.spans), rules).spans;
+    await store.ingestSpans(spans, () => ({ ...emptyDerivedWrites(), traces: [traceRow(spans)] }), Date.now());
+    const [loaded] = store.loadTraces([beorn!.traceId]);
+    const kept = Array.from({ length: loaded!.candidates.length }, (_, i) => loaded!.candidates.at(i));
+    // The MDSO call and the 127 latest polls; the earliest poll and the root give way.
+    const byStart = [...spans].sort((a, b) => a.startMs - b.startMs);
+    assert.deepEqual(kept.map(c => c.spanId).sort(), byStart.slice(2).map(s => s.spanId).sort());
+    assert.deepEqual(kept.find(c => c.destination?.name === 'mdso')?.spanId, byStart.at(-1)!.spanId);
+  });
 });

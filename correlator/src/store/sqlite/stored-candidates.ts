@@ -1,11 +1,12 @@
 // A trace's candidate bridge parents as hot state keeps them (engine.ts), rebuilt from its chunk
-// records when the trace is read back (a restart, or hot state evicted it): its earliest-starting
+// records when the trace is read back (a restart, or hot state evicted it): keptCandidates of its
 // spans, and for the calls among them where they went. Where a call went is in its span's bytes,
-// not in the record; only those few spans' bytes are read, where keeping the destination on the
-// record would widen every span's record and rewrite the schema for what loading alone needs.
-import { MAX_CANDIDATES, candidateOrder } from '../../correlation/candidate-spans.js';
+// not in the record; only the calls' bytes are read (all of them: which calls are kept depends on
+// where each went), where keeping the destination on the record would widen every span's record
+// and rewrite the schema for what loading alone needs.
+import { keptCandidates } from '../../correlation/candidate-spans.js';
 import type { TraceState } from '../../correlation/types.js';
-import { isCallKind, storedCallDestination } from '../../otlp/call-destination.js';
+import { isCallKind, storedCallDestination, type CallDestination } from '../../otlp/call-destination.js';
 import { chunkRecord } from './span-chunk.js';
 
 /** Where one span's bytes are: record `slot` of chunk `chunkId`, whose records are `meta`. */
@@ -25,31 +26,39 @@ export function fillStoredCandidates(
   serviceOf: (resourceId: number) => string,
   spanBytes: (places: readonly StoredSpanPlace[]) => (Uint8Array | undefined)[],
 ): void {
-  const picked = traces.map(t => keptSpans(chunks.get(t.traceId) ?? []));
-  const calls = picked.flat().filter(p => isCallKind(chunkRecord.kind(p.meta, p.slot)));
+  const spans = traces.map(t => tracePlaces(chunks.get(t.traceId) ?? []));
+  const calls = spans.flat().filter(p => isCallKind(chunkRecord.kind(p.meta, p.slot)));
   const bytes = calls.length > 0 ? spanBytes(calls) : [];
-  const destinations = new Map(calls.map((p, i) => [p, bytes[i] ? storedCallDestination(bytes[i]) : null]));
+  const destinations = new Map<StoredSpanPlace, CallDestination | null>(
+    calls.map((p, i) => [p, bytes[i] ? storedCallDestination(bytes[i]) : null]),
+  );
   traces.forEach((t, i) => {
-    for (const p of picked[i]!) {
+    const places = spans[i]!;
+    const ranked = places.map(p => ({
+      kind: chunkRecord.kind(p.meta, p.slot),
+      startMs: chunkRecord.startMs(p.meta, p.slot),
+      spanId: chunkRecord.spanId(p.meta, p.slot),
+      destinationName: destinations.get(p)?.name ?? '',
+    }));
+    for (const j of keptCandidates(ranked)) {
+      const p = places[j]!;
       const { meta, slot } = p;
       t.candidates.push(
-        chunkRecord.spanId(meta, slot),
+        ranked[j]!.spanId,
         serviceOf(chunkRecord.resourceId(meta, slot)),
-        chunkRecord.startMs(meta, slot),
+        ranked[j]!.startMs,
         chunkRecord.endMs(meta, slot),
-        chunkRecord.kind(meta, slot),
+        ranked[j]!.kind,
         destinations.get(p) ?? null,
       );
     }
   });
 }
 
-/** The trace's MAX_CANDIDATES spans hot state keeps: calls first, then by start, ties by span id (candidateOrder). */
-function keptSpans(chunks: readonly { chunkId: number; meta: Buffer }[]): StoredSpanPlace[] {
-  const spans: (StoredSpanPlace & { kind: number; startMs: number; spanId: string })[] = [];
+/** Where each of the trace's spans is, in the order its chunks were written. */
+function tracePlaces(chunks: readonly { chunkId: number; meta: Buffer }[]): StoredSpanPlace[] {
+  const places: StoredSpanPlace[] = [];
   for (const { chunkId, meta } of chunks)
-    for (let slot = 0, n = chunkRecord.count(meta); slot < n; slot++)
-      spans.push({ chunkId, meta, slot, kind: chunkRecord.kind(meta, slot), startMs: chunkRecord.startMs(meta, slot), spanId: chunkRecord.spanId(meta, slot) });
-  spans.sort(candidateOrder);
-  return spans.slice(0, MAX_CANDIDATES).map(({ chunkId, meta, slot }) => ({ chunkId, meta, slot }));
+    for (let slot = 0, n = chunkRecord.count(meta); slot < n; slot++) places.push({ chunkId, meta, slot });
+  return places;
 }
