@@ -131,10 +131,11 @@ export class CandidateSpans {
     for (let i = 0; i < n; i++) {
       // A span seen again (a replay) changes nothing.
       if (this.spanIds[i] === spanId) return -1;
-      const t = this.tier(i);
+      const t = this.tierOf(i);
       if (t > worstTier) worstTier = t;
     }
-    if (worstTier !== NAMED_CALL) return this.latestOfTier(worstTier, spanTier === worstTier ? startMs : -Infinity, spanId);
+    if (worstTier !== NAMED_CALL)
+      return this.latestOfTier(worstTier, spanTier === worstTier ? startMs : -Infinity, spanId);
     return this.earliestToMostCalled(startMs, spanId, this.names.indexOf(destinationName));
   }
 
@@ -144,7 +145,7 @@ export class CandidateSpans {
     let worstStart = startMs;
     let worstId = spanId;
     for (let i = 0; i < this.spanIds.length; i++) {
-      if (this.tier(i) !== t) continue;
+      if (this.tierOf(i) !== t) continue;
       const start = this.startMs(i);
       const id = this.spanIds[i]!;
       if (startOrder(start, id, worstStart, worstId) > 0) {
@@ -168,7 +169,11 @@ export class CandidateSpans {
       callsTo[g] = 0;
       earliestTo[g] = -1;
     }
-    if (nameIndex >= 0) callsTo[nameIndex] = 1;
+    // The new call's name may be one no candidate went to (a service's): its slots are stale.
+    if (nameIndex >= 0) {
+      callsTo[nameIndex] = 1;
+      earliestTo[nameIndex] = -1;
+    }
     for (let i = 0; i < n; i++) {
       const g = this.destinationIndex(i);
       callsTo[g] = callsTo[g]! + 1;
@@ -177,12 +182,14 @@ export class CandidateSpans {
       const id = this.spanIds[i]!;
       // -1 is no call yet, but for the new call's destination the new call.
       const earlier =
-        e !== -1 ? startOrder(start, id, this.startMs(e), this.spanIds[e]!) < 0 : g !== nameIndex || startOrder(start, id, startMs, spanId) < 0;
+        e !== -1
+          ? startOrder(start, id, this.startMs(e), this.spanIds[e]!) < 0
+          : g !== nameIndex || startOrder(start, id, startMs, spanId) < 0;
       if (earlier) earliestTo[g] = i;
     }
     // The new call, if earliest to its destination, is where the search starts.
     let worst = -1;
-    let worstCalls = nameIndex >= 0 && earliestTo[nameIndex] !== -1 ? 0 : nameIndex >= 0 ? callsTo[nameIndex]! : 1;
+    let worstCalls = nameIndex < 0 ? 1 : earliestTo[nameIndex] === -1 ? callsTo[nameIndex]! : 0;
     let worstStart = startMs;
     let worstId = spanId;
     for (let i = 0; i < n; i++) {
@@ -201,7 +208,7 @@ export class CandidateSpans {
     return worst;
   }
 
-  private tier(i: number): number {
+  private tierOf(i: number): number {
     return tier(this.kind(i), destinationCode(this.numbers[3 * i + 2]!) === 0 ? '' : 'named');
   }
 

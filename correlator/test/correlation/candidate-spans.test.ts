@@ -164,6 +164,17 @@ describe('a full list of candidates', () => {
     assert.ok(withNamed.includes(call(900, 'arda').spanId));
   });
 
+  it('counts a destination that is also a service of the trace like any other', () => {
+    // 128 calls to as many destinations, then an earlier one to mdso, the trace's own service
+    // (so a name the list holds already, though no call went there): the earliest, it gives way.
+    const spread = Array.from({ length: 128 }, (_, i) => ({ ...call(i, `d${i}`, T + 10 + i), service: 'mdso' }));
+    const early = { ...call(500, 'mdso', T), service: 'mdso' };
+    for (const spans of [[...spread, early], [early, ...spread], shuffled([...spread, early], 5)]) {
+      assert.deepEqual(keptOnIngest(spans), keptOfAll(spans));
+      assert.ok(!keptOnIngest(spans).includes(early.spanId));
+    }
+  });
+
   it('agrees, ingest and read back, on random traces of a few destinations in any order', () => {
     let x = 42;
     const next = (n: number) => {
@@ -175,7 +186,11 @@ describe('a full list of candidates', () => {
       // Few distinct starts, so that ties between destinations and starts are common.
       // Mostly calls, so that in some rounds the named ones alone are more than the list holds.
       const kinds = [3, 4, 3, 4, 3, 4, 3, 4, 3, 2];
-      const spans = Array.from({ length: 130 + next(120) }, (_, i) => call(i, names[next(names.length)]!, T + next(40), kinds[next(kinds.length)]!));
+      // Services named like destinations too: names the list holds that no call may go to.
+      const spans = Array.from({ length: 130 + next(120) }, (_, i) => ({
+        ...call(i, names[next(names.length)]!, T + next(40), kinds[next(kinds.length)]!),
+        service: ['beorn', 'arda', 'mdso'][next(3)]!,
+      }));
       const want = keptOfAll(spans);
       for (let seed = 1; seed <= 4; seed++) assert.deepEqual(keptOnIngest(shuffled(spans, seed + round * 10)), want, `round ${round} seed ${seed}`);
     }
