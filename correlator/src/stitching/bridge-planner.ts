@@ -15,7 +15,7 @@ import { NamingIndex } from './naming-index.js';
 import { byPlanningOrder } from './plan-order.js';
 
 /**
- * The bridge into each trace that gets one, from the earlier trace whose call named its service
+ * The bridge into each trace that gets one, from the earlier trace whose call named its service last
  * (NamingIndex), else from the nearest earlier trace of another service still active within the
  * window (ParentCandidates). `plansFor`, if given, picks the children to plan: the
  * others still count as parents and links, so each picked child gets the plan all would give it.

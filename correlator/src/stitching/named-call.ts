@@ -8,7 +8,8 @@ export const NAMED_BY_SERVICE = 3;
 export const NAMED_BY_HOST = 2;
 /**
  * The call reached a host whose name only begins with the service's (`mdso-bpo`): likely the
- * service's, but `mdso-proxy` is another service, so an exact host beats it (a review's case).
+ * service's, but `mdso-proxy` is another service, so within a trace an exact host beats it (a
+ * review's case). Across traces the later call wins (naming-index.ts): an HA node's host.
  */
 export const NAMED_BY_HOST_PREFIX = 1;
 export const NOT_NAMED = 0;
@@ -26,9 +27,10 @@ export const NAMES_ANOTHER_SERVICE = -1;
  * running ahead looks as if it called after the server began. NTP keeps hosts on one network
  * within a few milliseconds, VMs after a pause or hosts synced to different sources tens of them;
  * beyond that the stitched view's clock check (clock-skew.ts) flags the bridge instead. Only a call
- * that names the child gets it (an unnamed later call says nothing of the child), and only after
- * every call naming it alike that starts in time: a caller's concurrent traces each call the
- * service, and a call just after the child is more often the next one's cause.
+ * that names the child gets it (an unnamed later call says nothing of the child). Within a trace
+ * it ranks after every call naming it alike that starts in time (chooseParentSpan); across traces
+ * it competes by its start (naming-index.ts): a review (RV6) saw an MDSO 2 ms behind its caller
+ * hang from another activation's call 30 s before rather than its own.
  */
 export const NAMED_CALL_SKEW_MS = 50;
 

@@ -67,7 +67,7 @@ export class PlanOrder {
   }
 
   /**
-   * The parent planBridges gives the member at `position`: the one whose call named its service
+   * The parent planBridges gives the member at `position`: the one whose call named its service last
    * (NamingIndex), else (ParentCandidates) the latest member before it whose entry is of another
    * service and whose spans still run within the window of its start.
    */

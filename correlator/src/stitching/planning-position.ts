@@ -1,5 +1,5 @@
-// The one bisection over planning order (entry start, then trace id) that PlanOrder and the
-// naming index's lists both keep their members in.
+// The one bisection over planning order (entry start, then trace id) that PlanOrder keeps its
+// members in.
 
 /** Where (startMs, traceId) is, or goes, in parallel lists of starts and ids in planning order. */
 export function planningPosition(starts: readonly number[], ids: readonly string[], startMs: number, traceId: string): number {

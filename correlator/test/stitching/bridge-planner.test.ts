@@ -467,7 +467,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
     trace(tag, 'beorn', start, end, { candidates: CandidateSpans.of(calls) });
   const palantir = trace('p', 'palantir', 100, 110);
   const mdso = trace('m', 'mdso', 120, 700);
-  const cases: { title: string; traces: TraceState[]; child: TraceState; expect: { trace: string; span: string } }[] = [
+  const cases: { title: string; traces: TraceState[]; child: TraceState; expect: { trace: string; span: string }; windowMs?: number }[] = [
     {
       title: "the reviewer's case: beorn's call by peer.service at 50 ms, not palantir's trace at 100–110 ms",
       traces: [beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)), palantir, mdso],
@@ -487,9 +487,55 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       expect: { trace: 'b', span: 'cm' },
     },
     {
-      title: 'peer.service in an earlier trace beats a host in a later one',
+      // Was strength first (b); RV6's 'mixed': palantir's GET by peer.service came before beorn's POST by host.
+      title: 'a later call by host beats an earlier one by peer.service in another trace',
       traces: [
         beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
+        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso.example.net', true), service: 'granite' }]) }),
+        palantir,
+        mdso,
+      ],
+      child: mdso,
+      expect: { trace: 'g', span: 'gm' },
+    },
+    {
+      title: "RV6 'mixed': palantir's GET by peer.service at +10, beorn's POST to MDSO's URL at +50, MDSO at +55",
+      traces: [
+        trace('p', 'palantir', 0, 30, { candidates: CandidateSpans.of([{ ...named('pm', 10, 20, 'mdso', false), service: 'palantir' }]) }),
+        beornWith('b', 40, 600, named('cm', 50, 60, 'mdso.example.net', true)),
+        trace('m', 'mdso', 55, 900),
+      ],
+      child: trace('m', 'mdso', 55, 900),
+      expect: { trace: 'b', span: 'cm' },
+    },
+    {
+      title: "RV6 'ha': beorn's call to the HA node (a host prefix) 5 ms before MDSO, not the VIP call 30 s before",
+      traces: [
+        beornWith('b1', 0, 100, named('c1', 10, 20, 'mdso.example.net', true)),
+        trace('m1', 'mdso', 15, 200),
+        beornWith('b2', 30_000, 30_100, named('c2', 30_010, 30_020, 'mdso-01.lab', true)),
+        trace('m2', 'mdso', 30_015, 30_200),
+      ],
+      child: trace('m2', 'mdso', 30_015, 30_200),
+      expect: { trace: 'b2', span: 'c2' },
+      windowMs: 60_000,
+    },
+    {
+      title: "RV6 'skew2': MDSO's clock behind, its own call 2 ms after it, not the other activation's 30 s before",
+      traces: [
+        beornWith('b1', 0, 100, named('c1', 10, 20, 'mdso', false)),
+        trace('m1', 'mdso', 8, 200),
+        beornWith('b2', 30_000, 30_100, named('c2', 30_010, 30_020, 'mdso', false)),
+        trace('m2', 'mdso', 30_008, 30_200),
+      ],
+      child: trace('m2', 'mdso', 30_008, 30_200),
+      expect: { trace: 'b2', span: 'c2' },
+      windowMs: 60_000,
+    },
+    {
+      title: 'of two calls naming it at one start, the stronger naming',
+      traces: [
+        beornWith('b', 0, 1000, named('cm', 70, 600, 'mdso', false)),
         trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso.example.net', true), service: 'granite' }]) }),
         palantir,
         mdso,
@@ -527,7 +573,8 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       expect: { trace: 'b', span: 'cm' },
     },
     {
-      title: 'a trace whose call names it in time beats a nearer one whose call names it alike just after',
+      // Was the in-time call (b): RV6's 'skew2', calls just after the child compete alike by start.
+      title: 'a call naming it just after the child beats an earlier one naming it alike in time',
       traces: [
         beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
         beornWith('b2', 60, 1000, named('cn', 125, 600, 'mdso', false)),
@@ -535,7 +582,13 @@ describe('planBridges picks the parent trace whose call named the child', () => 
         mdso,
       ],
       child: mdso,
-      expect: { trace: 'b', span: 'cm' },
+      expect: { trace: 'b2', span: 'cn' },
+    },
+    {
+      title: 'a call naming it that started more than the window before the child names nothing',
+      traces: [beornWith('b', 0, 1000, named('cm', 10, 20, 'mdso', false)), palantir, mdso],
+      child: mdso,
+      expect: { trace: 'p', span: 'pe' },
     },
     {
       title: 'an unnamed call just after the child gets no clock-skew tolerance',
@@ -559,25 +612,30 @@ describe('planBridges picks the parent trace whose call named the child', () => 
   for (const c of cases)
     it(c.title, () => {
       for (const traces of [c.traces, [...c.traces].reverse()]) {
-        const plan = planBridges('circuit_id', 'C', traces, 100).get(c.child.traceId);
+        const plan = planBridges('circuit_id', 'C', traces, c.windowMs ?? 100).get(c.child.traceId);
         assert.equal(plan?.traceId, c.expect.trace.padEnd(32, '0'));
         assert.equal(plan?.parentSpanId, id(c.expect.span));
       }
     });
 
-  it('finds a naming trace behind any number of ended ones naming it, exact in a large circuit', () => {
-    const long = beornWith('long', 0, 100_000, named('lm', 10, 20, 'mdso', false));
+  it('finds the last naming call behind any number of later traces calling within the tolerance, in a large circuit', () => {
+    // Was: a long trace's call 95 s before the child, behind 3000 ended ones; no longer a parent,
+    // its call being outside the window. Now the walk back past traces starting after the child.
     const run = Array.from({ length: 3000 }, (_, i) =>
       beornWith(`r${String(i).padStart(4, '0')}`, 1000 + i * 10, 1000 + i * 10 + 5, named(`q${i}`, 1001 + i * 10, 1002 + i * 10, 'mdso', false)),
     );
-    const near = trace('near', 'palantir', 94_000, 95_000);
-    const child = trace('child', 'mdso', 95_000, 95_100);
-    assert.equal(planBridges('circuit_id', 'C', [long, ...run, near, child], 10_000).get(child.traceId)?.traceId, long.traceId);
+    const child = trace('child', 'mdso', 20_000.5, 20_100);
+    const late = Array.from({ length: 40 }, (_, i) =>
+      beornWith(`z${String(i).padStart(4, '0')}`, 20_001 + i, 20_100, named(`z${i}`, 20_001 + i, 20_002 + i, 'mdso', false)),
+    );
+    const plans = planBridges('circuit_id', 'C', [...run, ...late, child], 10_000);
+    // r1900 starts 0.5 ms before the child; r1901–r1904 call later but start after it.
+    assert.equal(plans.get(child.traceId)?.traceId, run[1900]!.traceId);
   });
 });
 
 describe('planBridges by naming, against an exhaustive search', () => {
-  it('picks the parent the rule names, by naming first, in any order', () => {
+  it('picks the parent the rule names, by the last naming call, in any order', () => {
     let seed = 11;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
     const services = ['beorn', 'mdso', 'arda', 'palantir'];
@@ -610,19 +668,19 @@ describe('planBridges by naming, against an exhaustive search', () => {
       ordered.forEach((child, i) => {
         const T = child.entry!.startMs;
         const service = child.entry!.service;
-        // Each eligible trace's rank by naming: [strength, in time], compared in that order, then position.
+        // Each eligible call by [its start, strength], then its trace's position: the greatest wins.
         let best: { j: number; rank: [number, number] } | null = null;
         let nearest = -1;
         for (let j = i - 1; j >= 0; j--) {
           const p = ordered[j]!;
-          if (p.entry!.service === service || T - p.spanLastMs > window) continue;
-          if (nearest < 0) nearest = j;
+          if (p.entry!.service === service) continue;
+          if (nearest < 0 && !(T - p.spanLastMs > window)) nearest = j;
           for (let k = 0; k < p.candidates.length; k++) {
             const d = p.candidates.at(k).destination!;
             const strength = namingStrength(d.name, d.isHost, service);
             const start = p.candidates.startMs(k);
-            if (strength <= NOT_NAMED || start > T + NAMED_CALL_SKEW_MS) continue;
-            const rank: [number, number] = [strength, start <= T ? 1 : 0];
+            if (strength <= NOT_NAMED || start > T + NAMED_CALL_SKEW_MS || start < T - window) continue;
+            const rank: [number, number] = [start, strength];
             if (!best || rank[0] > best.rank[0] || (rank[0] === best.rank[0] && (rank[1] > best.rank[1] || (rank[1] === best.rank[1] && j > best.j))))
               best = { j, rank };
           }
