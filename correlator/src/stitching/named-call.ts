@@ -9,7 +9,8 @@ export const NAMED_BY_HOST = 2;
 /**
  * The call reached a host whose name only begins with the service's (`mdso-bpo`): likely the
  * service's, but `mdso-proxy` is another service, so within a trace an exact host beats it (a
- * review's case). Across traces the later call wins (naming-index.ts): an HA node's host.
+ * review's case). Across traces the later call wins (naming-index.ts): an HA node's host; but
+ * not a host that is by name another member's service (`mdso-sim.lab` when mdso-sim took it).
  */
 export const NAMED_BY_HOST_PREFIX = 1;
 export const NOT_NAMED = 0;

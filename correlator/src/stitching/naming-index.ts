@@ -7,7 +7,8 @@
 // (PlanOrder), so both pick the same parent.
 import type { TraceState } from '../correlation/types.js';
 import { isCallKind } from '../otlp/call-destination.js';
-import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
+import { MemberServices, servicesNamedExactly } from './member-services.js';
+import { NAMED_BY_HOST_PREFIX, NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
 
 /**
  * Up to this many traces with calls that say where they went, a child's parent is found by asking
@@ -58,6 +59,8 @@ function namingCalls(t: TraceState): NamingCalls | null {
  * that qualifies wins.
  */
 interface Naming {
+  /** The call's destination, as NamingCalls keeps it. */
+  name: string;
   callStartMs: number;
   strength: number;
   startMs: number;
@@ -87,17 +90,25 @@ export class NamingIndex {
   private readonly traces = new Map<string, NamingCalls>();
   /** Per child service (as its entry names it), the calls naming it. */
   private readonly byService = new Map<string, NamingList>();
+  private readonly members = new MemberServices();
 
-  /** Takes in a trace with an entry span; one already in is taken out first. */
+  /** Takes in a trace with an entry span, not in yet (delete takes one out). */
   set(t: TraceState): void {
-    this.delete(t.traceId);
+    this.deleteCalls(t.traceId);
+    this.members.add(t.entry!.service, t.entry!.startMs, t.traceId);
     const calls = namingCalls(t);
     if (!calls) return;
     this.traces.set(t.traceId, calls);
     for (const [service, list] of this.byService) for (const n of namingsOf(calls, t.traceId, service)) list.insert(n);
   }
 
-  delete(traceId: string): void {
+  /** Takes a trace out: its calls, and its entry as it was taken in (null: it had none). */
+  delete(traceId: string, entry: { service: string; startMs: number } | null): void {
+    if (entry) this.members.remove(entry.service, entry.startMs, traceId);
+    this.deleteCalls(traceId);
+  }
+
+  private deleteCalls(traceId: string): void {
     const calls = this.traces.get(traceId);
     if (!calls) return;
     for (const [service, list] of this.byService) for (const n of namingsOf(calls, traceId, service)) list.remove(n);
@@ -114,13 +125,27 @@ export class NamingIndex {
    * one whose call naming its service started last within [startMs − window, startMs +
    * NAMED_CALL_SKEW_MS] (the hosts' clocks differ: a call just after the child competes alike by
    * its start); on a tie, the stronger naming, then the later in planning order. Such a trace is
-   * active at the child's start by construction: its spans run at least until that call. Null
-   * when none names it.
+   * active at the child's start by construction: its spans run at least until that call. A host
+   * that only begins with the service's name does not name it when it is by name another service
+   * with a member within the window before the child (namesAnother). Null when none names it.
    */
   parentOf(startMs: number, traceId: string, service: string, windowMs: number): string | null {
     if (this.traces.size === 0) return null;
     if (this.traces.size <= SCAN_ALL_UP_TO && !this.byService.has(service)) return this.scan(startMs, traceId, service, windowMs);
-    return this.listOf(service).latest(startMs, traceId, startMs - windowMs, startMs + NAMED_CALL_SKEW_MS);
+    const fromMs = startMs - windowMs;
+    const counts = (n: Naming) =>
+      before(n.startMs, n.traceId, startMs, traceId) &&
+      !(n.strength === NAMED_BY_HOST_PREFIX && this.namesAnother(n.name, fromMs, startMs, traceId));
+    return this.listOf(service).latest(fromMs, startMs + NAMED_CALL_SKEW_MS, counts);
+  }
+
+  /**
+   * Whether host `name` is by name a service with a member starting within [fromMs, the child at
+   * (startMs, traceId)): that service took the call (RV6: mdso-sim.lab is mdso-sim's, not mdso's).
+   * Only a host prefix asks, so `name` is never by name the child's own service.
+   */
+  private namesAnother(name: string, fromMs: number, startMs: number, traceId: string): boolean {
+    return servicesNamedExactly(name).some(s => this.members.startsBetween(s, fromMs, startMs, traceId));
   }
 
   /** parentOf by asking every trace: exact, and for a circuit's usual few, cheaper than a list. */
@@ -134,10 +159,13 @@ export class NamingIndex {
       for (let i = 0; i < calls.names.length; i++) {
         const callStartMs = callStart(calls, i);
         if (callStartMs < fromMs || callStartMs > byMs) continue;
-        const strength = namingStrength(calls.names[i]!, callIsHost(calls, i), lower);
+        const name = calls.names[i]!;
+        const strength = namingStrength(name, callIsHost(calls, i), lower);
         if (strength <= NOT_NAMED) continue;
-        const n: Naming = { callStartMs, strength, startMs: calls.startMs, traceId: id };
-        if (best === null || compareNamings(n, best) > 0) best = n;
+        const n: Naming = { name, callStartMs, strength, startMs: calls.startMs, traceId: id };
+        if (best !== null && compareNamings(n, best) <= 0) continue;
+        if (strength === NAMED_BY_HOST_PREFIX && this.namesAnother(name, fromMs, startMs, traceId)) continue;
+        best = n;
       }
     }
     return best?.traceId ?? null;
@@ -161,16 +189,19 @@ function namingsOf(calls: NamingCalls, traceId: string, service: string): Naming
   // Destinations are kept lower-cased; services are matched without regard to case (named-call.ts).
   const lower = service.toLowerCase();
   for (let i = 0; i < calls.names.length; i++) {
-    const strength = namingStrength(calls.names[i]!, callIsHost(calls, i), lower);
-    if (strength > NOT_NAMED) out.push({ callStartMs: callStart(calls, i), strength, startMs: calls.startMs, traceId });
+    const name = calls.names[i]!;
+    const strength = namingStrength(name, callIsHost(calls, i), lower);
+    if (strength <= NOT_NAMED) continue;
+    out.push({ name, callStartMs: callStart(calls, i), strength, startMs: calls.startMs, traceId });
   }
   return out;
 }
 
 /**
  * The calls naming one service, in compareNamings' order. A child bisects to the last call that
- * may still be its cause and walks back to the first whose trace comes before it: those it skips
- * are of traces starting after it yet calling within the clock-skew tolerance, few at a time.
+ * may still be its cause and walks back to the first that counts: those it skips are of traces
+ * starting after it yet calling within the clock-skew tolerance, or host prefixes another
+ * service took, few at a time.
  */
 class NamingList {
   private readonly namings: Naming[] = [];
@@ -191,11 +222,8 @@ class NamingList {
     if (at < this.namings.length && compareNamings(this.namings[at]!, n) === 0) this.namings.splice(at, 1);
   }
 
-  /**
-   * The trace of the greatest call starting within [fromMs, byMs] whose trace comes before the
-   * child at (startMs, traceId) in planning order.
-   */
-  latest(startMs: number, traceId: string, fromMs: number, byMs: number): string | null {
+  /** The trace of the greatest call starting within [fromMs, byMs] that `counts` for the child. */
+  latest(fromMs: number, byMs: number, counts: (n: Naming) => boolean): string | null {
     let lo = 0;
     let hi = this.namings.length;
     while (lo < hi) {
@@ -206,7 +234,7 @@ class NamingList {
     for (let k = lo - 1; k >= 0; k--) {
       const n = this.namings[k]!;
       if (n.callStartMs < fromMs) return null;
-      if (before(n.startMs, n.traceId, startMs, traceId)) return n.traceId;
+      if (counts(n)) return n.traceId;
     }
     return null;
   }

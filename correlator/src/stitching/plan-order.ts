@@ -37,15 +37,17 @@ export class PlanOrder {
   /** Takes in a member's current state: a new member, or one whose entry, spans' end, calls or links changed. */
   update(t: TraceState): void {
     const before = this.startOf.get(t.traceId);
+    let entryBefore: { service: string; startMs: number } | null = null;
     if (before !== undefined) {
       const at = this.position(before, t.traceId);
+      entryBefore = { service: this.services[at]!, startMs: before };
       this.ids.splice(at, 1);
       this.starts.splice(at, 1);
       this.lasts.splice(at, 1);
       this.services.splice(at, 1);
       this.startOf.delete(t.traceId);
     }
-    this.naming.delete(t.traceId);
+    this.naming.delete(t.traceId, entryBefore);
     if (t.linkedTraceIds.length > 0) this.linked.add(t.traceId);
     if (t.entry === null) return;
     this.naming.set(t);

@@ -112,3 +112,45 @@ describe("the bridge into MDSO hangs from beorn's trace, whose call named MDSO, 
     assert.deepEqual(await bridgeIntoMdso(app, f), { traceId: f.beorn.traceId, parentSpanId: f.beorn.spanIds[1]! });
   });
 });
+
+describe('the bridge into MDSO hangs from the trace whose naming call came last (RV6)', () => {
+  const root = (name: string, startMs: number, endMs: number) =>
+    ({ name, kind: SpanKind.SERVER, startMs, endMs, attributes: { circuit_id: CIRCUIT } });
+  const call = (startMs: number, endMs: number, attributes: Record<string, string>) =>
+    ({ name: 'call', kind: SpanKind.CLIENT, startMs, endMs, parent: 0, attributes });
+  const bridgeInto = async (app: FastifyInstance, child: ServiceTelemetry) => {
+    const detail = (await app.inject(`/api/circuits/${CIRCUIT}`)).json<CircuitDetail>();
+    const b = detail.bridges.find(x => x.childTraceId === child.traceId);
+    return b && { traceId: b.traceId, parentSpanId: b.parentSpanId };
+  };
+
+  for (const backwards of [false, true])
+    it(`'mixed': beorn's POST to MDSO's URL at 50 ms, not palantir's GET by peer.service at 10 ms${backwards ? ' (backwards)' : ''}`, async t => {
+      const app = await open(t);
+      const baseMs = Date.now() - 60_000;
+      const palantir = await serviceTelemetry('palantir', baseMs, [root('GET /site', 0, 30), call(10, 20, { 'peer.service': 'mdso' })]);
+      const beorn = await serviceTelemetry('beorn', baseMs, [
+        root('POST /create', 40, 600),
+        call(50, 60, { 'url.full': 'https://mdso.example.net/bpocore/market/api/v1/resources' }),
+      ]);
+      const mdso = await serviceTelemetry('mdso', baseMs, [root('POST resources', 55, 900)]);
+      const bodies = [palantir, beorn, mdso];
+      for (const body of backwards ? bodies.reverse() : bodies) await post(app, body);
+      assert.deepEqual(await bridgeInto(app, mdso), { traceId: beorn.traceId, parentSpanId: beorn.spanIds[1]! });
+    });
+
+  it("'sim': a call to mdso-sim.lab, once a trace of mdso-sim took it, no longer parents MDSO's trace", async t => {
+    const app = await open(t);
+    const baseMs = Date.now() - 60_000;
+    const beorn = await serviceTelemetry('beorn', baseMs, [root('b', 0, 60), call(10, 20, { 'server.address': 'mdso-sim.lab' })]);
+    const sim = await serviceTelemetry('mdso-sim', baseMs, [root('sim', 12, 18)]);
+    const palantir = await serviceTelemetry('palantir', baseMs, [root('p', 100, 400)]);
+    const mdso = await serviceTelemetry('mdso', baseMs, [root('m', 120, 300)]);
+    for (const body of [beorn, palantir, mdso]) await post(app, body);
+    const byPrefix = { traceId: beorn.traceId, parentSpanId: beorn.spanIds[1]! };
+    assert.deepEqual(await bridgeInto(app, mdso), byPrefix, 'by host prefix, before mdso-sim');
+    // mdso-sim's trace comes in a batch of its own: MDSO's, 100 ms later, is planned again.
+    await post(app, sim);
+    assert.deepEqual(await bridgeInto(app, mdso), { traceId: palantir.traceId, parentSpanId: palantir.spanIds[0]! });
+  });
+});

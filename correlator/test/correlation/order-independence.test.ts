@@ -23,7 +23,8 @@ import { ChosenIds } from '../fixtures/otel-sdk.js';
 
 const SEEDS = Number(process.env.ORDER_SEEDS ?? 3);
 const WINDOW_S = 20;
-const SERVICES = ['beorn', 'mdso', 'arda', 'palantir'] as const;
+// mdso-sim: a host mdso-sim.lab names it by name, and mdso only by prefix (RV6's 'sim').
+const SERVICES = ['beorn', 'mdso', 'arda', 'palantir', 'mdso-sim'] as const;
 const CIRCUITS = ['OC-A', 'OC-B', 'OC-C'];
 const RESOURCES = ['RS-1', 'RS-2'];
 /** Where traces cluster, in seconds: some clusters are one episode, some further apart than the window. */
@@ -125,8 +126,8 @@ function makePlan(seed: number, t0: number): { traces: TracePlan[]; logs: LogPla
 
 /**
  * Some client calls say where they went, as instrumented calls do: the service of a trace starting
- * soon after the call (or a little before it, within the clock-skew tolerance), by peer.service or
- * by host. That trace's bridge then hangs from the call's trace, not the nearest one (NamingIndex),
+ * soon after the call (or a little before it, within the clock-skew tolerance), by peer.service, by
+ * host or by a host prefix (`mdso-sim.lab`, which is by name mdso-sim's). That trace's bridge then hangs from the call's trace, not the nearest one (NamingIndex),
  * so the rule must come out the same however the calls and traces arrive. Its own generator, so
  * the plans of each seed are otherwise what they were.
  */
@@ -138,8 +139,10 @@ function nameLaterServices(traces: readonly TracePlan[], rnd: () => number): voi
       const later = byStart.filter(o => o !== tr && o.start >= s.start - 30).slice(0, 3);
       if (later.length === 0) continue;
       const named = later[Math.floor(rnd() * later.length)]!.service;
-      if (rnd() < 0.6) s.attrs['peer.service'] = named;
-      else s.attrs['server.address'] = `${named}.example.net`;
+      const how = rnd();
+      if (how < 0.5) s.attrs['peer.service'] = named;
+      else if (how < 0.75) s.attrs['server.address'] = `${named}.example.net`;
+      else s.attrs['server.address'] = `${named.replace(/-sim$/, '')}-sim.lab`;
     }
 }
 

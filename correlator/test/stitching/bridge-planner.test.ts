@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { CandidateSpans } from '../../src/correlation/candidate-spans.js';
 import type { CandidateSpan, TraceState } from '../../src/correlation/types.js';
 import { chooseParentSpan, planBridges } from '../../src/stitching/bridge-planner.js';
-import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from '../../src/stitching/named-call.js';
+import { NAMED_BY_HOST_PREFIX, NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from '../../src/stitching/named-call.js';
 
 const W = 60_000;
 
@@ -533,6 +533,31 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       windowMs: 60_000,
     },
     {
+      title: "RV6 'sim': a call to mdso-sim.lab, which a trace of mdso-sim took, does not name mdso",
+      traces: [
+        beornWith('b', 0, 60, named('cs', 10, 20, 'mdso-sim.lab', true)),
+        trace('s', 'mdso-sim', 12, 18),
+        trace('p', 'palantir', 100, 400),
+        trace('m', 'mdso', 120, 300),
+      ],
+      child: trace('m', 'mdso', 120, 300),
+      expect: { trace: 'p', span: 'pe' },
+      windowMs: 60_000,
+    },
+    {
+      title: 'a host prefix names the child when the service it is by name has no member in the window before',
+      traces: [
+        trace('s', 'mdso-sim', 0, 18),
+        beornWith('b', 1000, 1200, named('cs', 1010, 1020, 'mdso-sim.lab', true)),
+        trace('p', 'palantir', 1100, 1400),
+        trace('m', 'mdso', 1120, 1300),
+        trace('s2', 'mdso-sim', 1130, 1140),
+      ],
+      child: trace('m', 'mdso', 1120, 1300),
+      expect: { trace: 'b', span: 'cs' },
+      windowMs: 1000,
+    },
+    {
       title: 'of two calls naming it at one start, the stronger naming',
       traces: [
         beornWith('b', 0, 1000, named('cm', 70, 600, 'mdso', false)),
@@ -638,7 +663,8 @@ describe('planBridges by naming, against an exhaustive search', () => {
   it('picks the parent the rule names, by the last naming call, in any order', () => {
     let seed = 11;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-    const services = ['beorn', 'mdso', 'arda', 'palantir'];
+    // mdso-bpo: mdso's host prefix is by name a service of its own (RV6's mdso-sim).
+    const services = ['beorn', 'mdso', 'arda', 'palantir', 'mdso-bpo'];
     // Destinations: each service by peer.service, by host, by a host prefix, one naming no one.
     const destinations = services.flatMap(s => [
       { name: s, isHost: false },
@@ -680,6 +706,11 @@ describe('planBridges by naming, against an exhaustive search', () => {
             const strength = namingStrength(d.name, d.isHost, service);
             const start = p.candidates.startMs(k);
             if (strength <= NOT_NAMED || start > T + NAMED_CALL_SKEW_MS || start < T - window) continue;
+            // A host prefix that is by name a service with a trace in the window before the child.
+            const took = ordered.some(
+              (o, m) => m < i && o.entry!.startMs >= T - window && ['', '.example.net'].some(x => `${o.entry!.service}${x}` === d.name),
+            );
+            if (strength === NAMED_BY_HOST_PREFIX && took) continue;
             const rank: [number, number] = [start, strength];
             if (!best || rank[0] > best.rank[0] || (rank[0] === best.rank[0] && (rank[1] > best.rank[1] || (rank[1] === best.rank[1] && j > best.j))))
               best = { j, rank };

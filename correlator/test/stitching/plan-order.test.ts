@@ -9,7 +9,8 @@ import { planBridges } from '../../src/stitching/bridge-planner.js';
 import { PlanOrder } from '../../src/stitching/plan-order.js';
 
 const W = 10_000;
-const SERVICES = ['beorn', 'mdso', 'arda'];
+// mdso-x: the service mdso's host prefix mdso-x.lab is by name (NamingIndex's namesAnother).
+const SERVICES = ['beorn', 'mdso', 'arda', 'mdso-x'];
 
 function trace(n: number, service: string, startMs: number, endMs: number): TraceState {
   return {
@@ -44,13 +45,14 @@ describe('PlanOrder', () => {
           if (rnd() < 0.3) nameService(t);
           return t;
         };
-        // A call naming a service, by peer.service or host: its trace then parents that service's
-        // later traces before the nearest one does (NamingIndex).
+        // A call naming a service, by peer.service, host or host prefix: its trace then parents that
+        // service's later traces before the nearest one does (NamingIndex).
         const nameService = (t: TraceState) => {
           const named = SERVICES[Math.floor(rnd() * SERVICES.length)]!;
           const callStart = t.entry!.startMs + Math.floor(rnd() * (t.spanLastMs - t.entry!.startMs + 1));
-          const byHost = rnd() < 0.5;
-          const destination = { name: byHost ? `${named}.example.net` : named, isHost: byHost };
+          const how = rnd();
+          const byHost = how < 0.6;
+          const destination = { name: how < 0.3 ? `${named}-x.lab` : byHost ? `${named}.example.net` : named, isHost: byHost };
           t.candidates.push(`c${t.candidates.length}`.padEnd(16, '0'), t.entry!.service, callStart, callStart + 10, 3, destination);
         };
         const members = Array.from({ length: 30 }, (_, n) => make(n));
