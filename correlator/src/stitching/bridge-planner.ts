@@ -31,7 +31,7 @@ export function planBridges(
   const ordered = traces.filter(t => t.entry !== null).sort(byPlanningOrder);
   const linkedEarlier = linkedToEarlier(ordered);
   const candidates = new ParentCandidates(ordered);
-  const naming = new NamingIndex();
+  const naming = new NamingIndex(() => ordered.map(t => [t.entry!.service, t.entry!.startMs, t.traceId] as const));
   for (const t of ordered) naming.set(t);
   let byId: Map<string, TraceState> | undefined;
   for (let i = 0; i < ordered.length; i++) {

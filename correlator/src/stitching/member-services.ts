@@ -7,6 +7,12 @@ import { planningPosition } from './planning-position.js';
 export class MemberServices {
   private readonly byService = new Map<string, { starts: number[]; ids: string[] }>();
 
+  static of(members: Iterable<readonly [service: string, startMs: number, traceId: string]>): MemberServices {
+    const out = new MemberServices();
+    for (const [service, startMs, traceId] of members) out.add(service, startMs, traceId);
+    return out;
+  }
+
   add(service: string, startMs: number, traceId: string): void {
     const key = service.toLowerCase();
     let list = this.byService.get(key);

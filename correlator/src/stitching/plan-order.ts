@@ -16,7 +16,7 @@ export class PlanOrder {
   /** Members with span links: planBridges' link rule needs their states (linkedToEarlier). */
   private readonly linked = new Set<string>();
   /** The members' calls that name a service: a parent by naming comes before the nearest one. */
-  private readonly naming = new NamingIndex();
+  private readonly naming = new NamingIndex(() => this.ids.map((id, i) => [this.services[i]!, this.starts[i]!, id] as const));
 
   static of(members: readonly TraceState[]): PlanOrder {
     const order = new PlanOrder();
