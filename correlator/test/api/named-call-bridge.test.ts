@@ -51,6 +51,19 @@ async function bridgeParents(app: FastifyInstance): Promise<{ traceId: string; p
   return detail.bridges.map(b => ({ traceId: b.traceId, parentSpanId: b.parentSpanId, childTraceId: b.childTraceId }));
 }
 
+
+/** 150 traces of no circuit, after those sent: with MAX_TRACKED_TRACES=100, the oldest are evicted. */
+async function evictWithUnrelatedTraces(app: FastifyInstance, baseMs: number): Promise<void> {
+  const others = await serviceTelemetry(
+    'granite',
+    baseMs,
+    Array.from({ length: 150 }, (_, i) => ({ name: `lookup ${i}`, kind: SpanKind.SERVER, startMs: 200 + i, endMs: 210 + i })),
+  );
+  await postAccepted(app, '/v1/traces', Buffer.from(others.traces.protobuf));
+  const stats = app.correlator.engine.stats();
+  assert.ok(stats.traceEvictions >= 51 && stats.trackedTraces <= 100, JSON.stringify(stats));
+}
+
 describe('the bridge into MDSO hangs from the call to MDSO', () => {
   for (const naming of NAMINGS)
     for (const mdsoFirst of [false, true])
@@ -78,14 +91,7 @@ describe('the bridge into MDSO hangs from the call to MDSO', () => {
       const { beorn, mdso } = await flow(baseMs, naming);
       await postAccepted(app, '/v1/traces', Buffer.from(beorn.traces.protobuf));
       // 150 traces of no circuit after it: beorn's, the oldest, is evicted.
-      const others = await serviceTelemetry(
-        'granite',
-        baseMs,
-        Array.from({ length: 150 }, (_, i) => ({ name: `lookup ${i}`, kind: SpanKind.SERVER, startMs: 200 + i, endMs: 210 + i })),
-      );
-      await postAccepted(app, '/v1/traces', Buffer.from(others.traces.protobuf));
-      const stats = app.correlator.engine.stats();
-      assert.ok(stats.traceEvictions >= 51 && stats.trackedTraces <= 100, JSON.stringify(stats));
+      await evictWithUnrelatedTraces(app, baseMs);
       await postAccepted(app, '/v1/traces', Buffer.from(mdso.traces.protobuf));
       assert.deepEqual(await bridgeParents(app), [{ traceId: beorn.traceId, parentSpanId: beorn.spanIds[1]!, childTraceId: mdso.traceId }]);
     });
@@ -200,16 +206,7 @@ describe('a call to a destination after 128 calls to another is still a candidat
         const { caller, other, child } = await polling(baseMs, c);
         let app = await open(where === 'read back after a restart' ? null : cleanup, dir, env);
         await postAccepted(app, '/v1/traces', Buffer.from(caller.traces.protobuf));
-        if (where === 'evicted from hot state') {
-          const others = await serviceTelemetry(
-            'granite',
-            baseMs,
-            Array.from({ length: 150 }, (_, i) => ({ name: `lookup ${i}`, kind: SpanKind.SERVER, startMs: 200 + i, endMs: 210 + i })),
-          );
-          await postAccepted(app, '/v1/traces', Buffer.from(others.traces.protobuf));
-          const stats = app.correlator.engine.stats();
-          assert.ok(stats.traceEvictions >= 51 && stats.trackedTraces <= 100, JSON.stringify(stats));
-        }
+        if (where === 'evicted from hot state') await evictWithUnrelatedTraces(app, baseMs);
         if (where === 'read back after a restart') {
           await app.close();
           app = await open(cleanup, dir);
