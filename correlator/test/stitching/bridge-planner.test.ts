@@ -463,8 +463,10 @@ describe('planBridges picks the parent trace whose call named the child', () => 
     ...call(spanId, 'beorn', startMs, endMs),
     destination: { name, isHost },
   });
-  const beornWith = (tag: string, start: number, end: number, ...calls: CandidateSpan[]) =>
-    trace(tag, 'beorn', start, end, { candidates: CandidateSpans.of(calls) });
+  /** A trace of `service` whose candidates are `calls`, each made by that service. */
+  const callerWith = (tag: string, service: string, start: number, end: number, ...calls: CandidateSpan[]) =>
+    trace(tag, service, start, end, { candidates: CandidateSpans.of(calls.map(c => ({ ...c, service }))) });
+  const beornWith = (tag: string, start: number, end: number, ...calls: CandidateSpan[]) => callerWith(tag, 'beorn', start, end, ...calls);
   const palantir = trace('p', 'palantir', 100, 110);
   const mdso = trace('m', 'mdso', 120, 700);
   const cases: { title: string; traces: TraceState[]; child: TraceState; expect: { trace: string; span: string }; windowMs?: number }[] = [
@@ -491,7 +493,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       title: 'a later call by host beats an earlier one by peer.service in another trace',
       traces: [
         beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
-        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso.example.net', true), service: 'granite' }]) }),
+        callerWith('g', 'granite', 60, 900, named('gm', 70, 80, 'mdso.example.net', true)),
         palantir,
         mdso,
       ],
@@ -501,7 +503,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
     {
       title: "RV6 'mixed': palantir's GET by peer.service at +10, beorn's POST to MDSO's URL at +50, MDSO at +55",
       traces: [
-        trace('p', 'palantir', 0, 30, { candidates: CandidateSpans.of([{ ...named('pm', 10, 20, 'mdso', false), service: 'palantir' }]) }),
+        callerWith('p', 'palantir', 0, 30, named('pm', 10, 20, 'mdso', false)),
         beornWith('b', 40, 600, named('cm', 50, 60, 'mdso.example.net', true)),
         trace('m', 'mdso', 55, 900),
       ],
@@ -561,7 +563,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       title: 'of two calls naming it at one start, the stronger naming',
       traces: [
         beornWith('b', 0, 1000, named('cm', 70, 600, 'mdso', false)),
-        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso.example.net', true), service: 'granite' }]) }),
+        callerWith('g', 'granite', 60, 900, named('gm', 70, 80, 'mdso.example.net', true)),
         palantir,
         mdso,
       ],
@@ -572,7 +574,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       title: 'of two traces naming it alike, the nearer (later) one',
       traces: [
         beornWith('b', 0, 1000, named('cm', 50, 600, 'mdso', false)),
-        trace('g', 'granite', 60, 900, { candidates: CandidateSpans.of([{ ...named('gm', 70, 80, 'mdso', false), service: 'granite' }]) }),
+        callerWith('g', 'granite', 60, 900, named('gm', 70, 80, 'mdso', false)),
         palantir,
         mdso,
       ],
@@ -629,7 +631,7 @@ describe('planBridges picks the parent trace whose call named the child', () => 
     },
     {
       title: 'a trace of the child\'s own service that names it is no parent',
-      traces: [trace('x', 'mdso', 0, 1000, { candidates: CandidateSpans.of([{ ...named('xm', 50, 60, 'mdso', false), service: 'mdso' }]) }), palantir, mdso],
+      traces: [callerWith('x', 'mdso', 0, 1000, named('xm', 50, 60, 'mdso', false)), palantir, mdso],
       child: mdso,
       expect: { trace: 'p', span: 'pe' },
     },
