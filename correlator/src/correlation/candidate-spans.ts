@@ -9,7 +9,7 @@ import type { CandidateSpan } from './types.js';
  * A trace's candidates are this many of its spans, in hot state and when reloaded: its outgoing
  * calls (client or producer) that say where they went first, then its other calls, then the rest.
  * Of the calls that name a destination, each destination's latest calls are kept before any
- * destination's earlier ones (keptCandidates): a call is the bridge parent of a child that started
+ * destination's earlier ones (offer): a call is the bridge parent of a child that started
  * during it, and a script that polled palantir 128 times and then called MDSO lost the MDSO call
  * to its earliest polls, so the bridge into MDSO hung from another trace (a review). Earliest-
  * starting alone, an MDSO plan script of 150 steps before its call to arda never had that call as
@@ -18,58 +18,12 @@ import type { CandidateSpan } from './types.js';
  */
 export const MAX_CANDIDATES = 128;
 
-/** A span as keptCandidates ranks it; destinationName '' for a call that did not say where it went. */
-export interface RankedSpan {
-  kind: number;
-  startMs: number;
-  spanId: string;
-  destinationName: string;
-}
-
-/**
- * The indexes of the spans kept of all a trace's `spans`, at most `max`. Calls naming a destination
- * first: by how many later calls went to the same destination (each destination's latest call,
- * then each one's second latest, ...), then latest first, ties by span id. Then the other calls,
- * then the rest, each by start, ties by span id. Dropping the last of these one at a time, as
- * CandidateSpans.dropIndex does on ingest, keeps the same spans whatever order they come in.
- */
-export function keptCandidates(spans: readonly RankedSpan[], max = MAX_CANDIDATES): number[] {
-  const later = new Array<number>(spans.length).fill(0);
-  const byDestination = new Map<string, number[]>();
-  spans.forEach((s, i) => {
-    if (tier(s.kind, s.destinationName) !== NAMED_CALL) return;
-    const group = byDestination.get(s.destinationName);
-    if (group) group.push(i);
-    else byDestination.set(s.destinationName, [i]);
-  });
-  for (const group of byDestination.values()) {
-    group.sort((a, b) => -earlier(spans[a]!, spans[b]!));
-    group.forEach((i, rank) => (later[i] = rank));
-  }
-  const order = spans.map((_, i) => i);
-  order.sort((a, b) => {
-    const x = spans[a]!;
-    const y = spans[b]!;
-    const tx = tier(x.kind, x.destinationName);
-    const byTier = tx - tier(y.kind, y.destinationName);
-    if (byTier !== 0) return byTier;
-    if (tx === NAMED_CALL) return later[a]! - later[b]! || -earlier(x, y);
-    return earlier(x, y);
-  });
-  return order.slice(0, max);
-}
-
 const NAMED_CALL = 0;
 const UNNAMED_CALL = 1;
 const OTHER = 2;
 
 function tier(kind: number, destinationName: string): number {
   return !isCallKind(kind) ? OTHER : destinationName === '' ? UNNAMED_CALL : NAMED_CALL;
-}
-
-/** Whether span a started before b (negative), after it (positive); ties by span id. */
-function earlier(a: { startMs: number; spanId: string }, b: { startMs: number; spanId: string }): number {
-  return startOrder(a.startMs, a.spanId, b.startMs, b.spanId);
 }
 
 function startOrder(aStartMs: number, aSpanId: string, bStartMs: number, bSpanId: string): number {
@@ -113,6 +67,25 @@ export class CandidateSpans {
     return this.spanIds.length;
   }
 
+  /**
+   * Takes a span of the trace in: kept while the list has room, else in place of the candidate
+   * that gives way to it (dropIndex), or not at all; whether the list changed. Ingest and the
+   * store's reload both take spans so, and keep the same ones whatever order they come in: calls
+   * naming a destination first, by how many later calls went to the same destination (each
+   * destination's latest, then each one's second latest, ...), then latest first; then the other
+   * calls, then the rest, each earliest first; ties by span id.
+   */
+  offer(spanId: string, service: string, startMs: number, endMs: number, kind: number, destination: CallDestination | null = null): boolean {
+    if (this.spanIds.length < MAX_CANDIDATES) {
+      this.push(spanId, service, startMs, endMs, kind, destination);
+      return true;
+    }
+    const drop = this.dropIndex(kind, startMs, spanId, destination?.name ?? '');
+    if (drop < 0) return false;
+    this.replace(drop, spanId, service, startMs, endMs, kind, destination);
+    return true;
+  }
+
   push(spanId: string, service: string, startMs: number, endMs: number, kind: number, destination: CallDestination | null = null): void {
     this.spanIds.push(spanId);
     this.numbers.push(startMs, endMs, this.packed(service, kind, destination));
@@ -120,8 +93,7 @@ export class CandidateSpans {
 
   /**
    * The candidate to give way to the span given by its fields, in a list holding MAX_CANDIDATES
-   * already, or -1 when that span is the one not kept: the last of them all in keptCandidates'
-   * order. Of calls naming a destination that is the earliest call to the destination most called
+   * already, or -1 when that span is the one not kept: the last of them all in offer's order. Of calls naming a destination that is the earliest call to the destination most called
    * (ties: the earliest of those). Ingest asks once per span of a trace holding MAX_CANDIDATES.
    */
   dropIndex(kind: number, startMs: number, spanId: string, destinationName: string): number {

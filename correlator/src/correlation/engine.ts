@@ -14,7 +14,7 @@ import {
   type TraceUpsert,
 } from '../store/derived-writes.js';
 import { keepLeastKeys } from './circuit-keys.js';
-import { CandidateSpans, MAX_CANDIDATES } from './candidate-spans.js';
+import { CandidateSpans } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
 import { TieredMap } from './tiered-map.js';
@@ -378,20 +378,8 @@ export class CorrelationEngine {
       t.entry = { spanId: span.spanId, service, name: span.name, startMs: span.startMs, endMs: span.endMs, hasParent };
       d.entryChanged = true;
     }
-    // Calls naming a destination first, each destination's latest first, then the other calls, then
-    // the earliest-starting spans, whatever order they arrive in (keptCandidates; the store reloads
-    // the same ones).
-    const c = t.candidates;
-    if (c.length < MAX_CANDIDATES) {
-      c.push(span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
-      d.candidatesChanged = true;
-    } else {
-      const drop = c.dropIndex(span.kind, span.startMs, span.spanId, span.destination?.name ?? '');
-      if (drop >= 0) {
-        c.replace(drop, span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null);
-        d.candidatesChanged = true;
-      }
-    }
+    // The same ones whatever order spans arrive in (CandidateSpans.offer; the store reloads them so).
+    if (t.candidates.offer(span.spanId, service, span.startMs, span.endMs, span.kind, span.destination ?? null)) d.candidatesChanged = true;
     if (span.links) {
       for (const link of span.links) {
         if (link.traceId === span.traceId) continue;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, test } from 'node:test';
-import { CandidateSpans, MAX_CANDIDATES, keptCandidates } from '../../src/correlation/candidate-spans.js';
+import { CandidateSpans, MAX_CANDIDATES } from '../../src/correlation/candidate-spans.js';
 import type { CandidateSpan } from '../../src/correlation/types.js';
 
 const T = 1_795_000_000_123.456;
@@ -80,8 +80,8 @@ test('replacing candidates again and again keeps every one right, and drops name
   assert.ok(list.parts()[2].length < 1023, `${list.parts()[2].length} names kept`);
 });
 
-// Full, the list keeps calls to each destination's latest first (keptCandidates); ingest drops one
-// at a time (dropIndex). A review: beorn polled palantir 128 times, then called MDSO, and the MDSO
+// Full, the list keeps calls to each destination's latest first; ingest and the store's reload take
+// spans in one at a time (offer), which must keep what ranking them all at once keeps (keptOfAll). A review: beorn polled palantir 128 times, then called MDSO, and the MDSO
 // call was dropped in favour of the earliest polls, so the bridge into MDSO hung from another trace.
 describe('a full list of candidates', () => {
   const call = (i: number, destination: string, startMs = T + i, kind = 3): CandidateSpan => ({
@@ -93,23 +93,27 @@ describe('a full list of candidates', () => {
     ...(destination !== '' ? { destination: { name: destination, isHost: false } } : {}),
   });
 
-  /** The span ids kept of `spans` arriving in this order, as ingest keeps them. */
+  /** The span ids kept of `spans` arriving in this order, as ingest and the store's reload keep them. */
   function keptOnIngest(spans: readonly CandidateSpan[]): string[] {
     const list = new CandidateSpans();
-    for (const s of spans) {
-      if (list.length < MAX_CANDIDATES) list.push(s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
-      else {
-        const drop = list.dropIndex(s.kind, s.startMs, s.spanId, s.destination?.name ?? '');
-        if (drop >= 0) list.replace(drop, s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
-      }
-    }
+    for (const s of spans) list.offer(s.spanId, s.service, s.startMs, s.endMs, s.kind, s.destination ?? null);
     return Array.from({ length: list.length }, (_, i) => list.spanId(i)).sort();
   }
 
-  /** The span ids keptCandidates keeps of all `spans`. */
+  /**
+   * The span ids the documented order keeps of all `spans` ranked at once (the reference model):
+   * calls naming a destination first, by how many later calls went to the same destination, then
+   * latest first; then the other calls, then the rest, each earliest first; ties by span id.
+   */
   function keptOfAll(spans: readonly CandidateSpan[]): string[] {
-    const ranked = spans.map(s => ({ kind: s.kind, startMs: s.startMs, spanId: s.spanId, destinationName: s.destination?.name ?? '' }));
-    return keptCandidates(ranked).map(i => spans[i]!.spanId).sort();
+    const tier = (s: CandidateSpan) => (s.kind !== 3 && s.kind !== 4 ? 2 : s.destination ? 0 : 1);
+    const earlier = (a: CandidateSpan, b: CandidateSpan) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0);
+    const later = new Map<CandidateSpan, number>();
+    const byDestination = new Map<string, CandidateSpan[]>();
+    for (const s of spans) if (tier(s) === 0) byDestination.set(s.destination!.name, [...(byDestination.get(s.destination!.name) ?? []), s]);
+    for (const group of byDestination.values()) [...group].sort((a, b) => -earlier(a, b)).forEach((s, rank) => later.set(s, rank));
+    const order = [...spans].sort((a, b) => tier(a) - tier(b) || (tier(a) === 0 ? later.get(a)! - later.get(b)! || -earlier(a, b) : earlier(a, b)));
+    return order.slice(0, MAX_CANDIDATES).map(s => s.spanId).sort();
   }
 
   function shuffled<T>(items: readonly T[], seed: number): T[] {

@@ -1,10 +1,9 @@
 // A trace's candidate bridge parents as hot state keeps them (engine.ts), rebuilt from its chunk
-// records when the trace is read back (a restart, or hot state evicted it): keptCandidates of its
-// spans, and for the calls among them where they went. Where a call went is in its span's bytes,
+// records when the trace is read back (a restart, or hot state evicted it): its spans taken in as
+// ingest takes them (CandidateSpans.offer), the calls with where they went. Where a call went is in its span's bytes,
 // not in the record; only the calls' bytes are read (all of them: which calls are kept depends on
 // where each went), where keeping the destination on the record would widen every span's record
 // and rewrite the schema for what loading alone needs.
-import { keptCandidates } from '../../correlation/candidate-spans.js';
 import type { TraceState } from '../../correlation/types.js';
 import { isCallKind, storedCallDestination, type CallDestination } from '../../otlp/call-destination.js';
 import { chunkRecord } from './span-chunk.js';
@@ -33,22 +32,14 @@ export function fillStoredCandidates(
     calls.map((p, i) => [p, bytes[i] ? storedCallDestination(bytes[i]) : null]),
   );
   traces.forEach((t, i) => {
-    const places = spans[i]!;
-    const ranked = places.map(p => ({
-      kind: chunkRecord.kind(p.meta, p.slot),
-      startMs: chunkRecord.startMs(p.meta, p.slot),
-      spanId: chunkRecord.spanId(p.meta, p.slot),
-      destinationName: destinations.get(p)?.name ?? '',
-    }));
-    for (const j of keptCandidates(ranked)) {
-      const p = places[j]!;
+    for (const p of spans[i]!) {
       const { meta, slot } = p;
-      t.candidates.push(
-        ranked[j]!.spanId,
+      t.candidates.offer(
+        chunkRecord.spanId(meta, slot),
         serviceOf(chunkRecord.resourceId(meta, slot)),
-        ranked[j]!.startMs,
+        chunkRecord.startMs(meta, slot),
         chunkRecord.endMs(meta, slot),
-        ranked[j]!.kind,
+        chunkRecord.kind(meta, slot),
         destinations.get(p) ?? null,
       );
     }
