@@ -96,7 +96,7 @@ export class CandidateSpans {
    * already, or -1 when that span is the one not kept: the last of them all in offer's order. Of calls naming a destination that is the earliest call to the destination most called
    * (ties: the earliest of those). Ingest asks once per span of a trace holding MAX_CANDIDATES.
    */
-  dropIndex(kind: number, startMs: number, spanId: string, destinationName: string): number {
+  private dropIndex(kind: number, startMs: number, spanId: string, destinationName: string): number {
     const n = this.spanIds.length;
     const spanTier = tier(kind, destinationName);
     let worstTier = spanTier;
@@ -181,7 +181,7 @@ export class CandidateSpans {
   }
 
   private tierOf(i: number): number {
-    return tier(this.kind(i), destinationCode(this.numbers[3 * i + 2]!) === 0 ? '' : 'named');
+    return !isCallKind(this.kind(i)) ? OTHER : destinationCode(this.numbers[3 * i + 2]!) === 0 ? UNNAMED_CALL : NAMED_CALL;
   }
 
   /** The index in `names` of where candidate i, a call naming its destination, went. */
