@@ -83,6 +83,8 @@ export interface DecodedLog {
   severityNumber: number;
   severityText: string;
   body: string;
+  /** A structured body's entries (an OTLP key-value list), of which `body` is the text. */
+  bodyEntries?: AttrMap | null;
   traceId: string;
   spanId: string;
   eventName: string;

@@ -172,6 +172,7 @@ function decodeLogRecord(
     severityNumber: severityNumber !== 0 ? severityNumber : severityNumberOfText(severityText),
     severityText,
     body,
+    bodyEntries,
     traceId,
     spanId,
     eventName,

@@ -12,12 +12,15 @@ const SEP = '\u0000';
  * are not attributes, so they are taken too; an OTLP record's keys come from what is hashed.
  */
 export function logContentHash(l: DecodedLog): string {
+  // A structured body's text is its entries as sent (what the views show), but its keys have no
+  // order either: a logger writing the same map in another order wrote the same record.
+  const bodyText = l.bodyEntries ? JSON.stringify(inKeyOrder(l.bodyEntries)) : l.body;
   const h = createHash('sha1')
     .update(`${l.timeUnixNano}${SEP}${l.severityNumber}${SEP}${l.severityText}${SEP}${l.traceId}${SEP}${l.spanId}`)
     .update(`${SEP}${l.eventName}${SEP}${l.source}${SEP}${l.resource.scopeName}${SEP}${l.resource.scopeVersion}${SEP}`)
     .update(`${l.resource.resourceBytes.length}${SEP}`)
     .update(l.resource.resourceBytes)
-    .update(`${SEP}${l.body.length}${SEP}${l.body}${SEP}`)
+    .update(`${SEP}${bodyText.length}${SEP}${bodyText}${SEP}`)
     .update(JSON.stringify(inKeyOrder(l.attributes)));
   // As given, not as read: keys the patterns find in the text change with LOG_KEY_PATTERNS, and a
   // record sent again after a change of them was stored twice.
@@ -25,14 +28,33 @@ export function logContentHash(l: DecodedLog): string {
   return h.digest('base64');
 }
 
-/** The attributes in key order: OTLP gives them no order, and a sender may write them in another. */
-function inKeyOrder<T extends object>(o: T): T {
+/**
+ * A map in key order, and every map within it: OTLP gives a key-value list no order, and a sender
+ * may write one in another. The same object when it is in order already, as most are.
+ */
+function inKeyOrder<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const c: unknown = inKeyOrder(v[i]);
+      if (c !== v[i]) (out ??= v.slice())[i] = c;
+    }
+    return (out ?? v) as T;
+  }
+  const o = v as Record<string, unknown>;
   const keys = Object.keys(o);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! <= keys[i]!;
-  if (sorted) return o;
+  let same = true;
+  for (let i = 1; i < keys.length && same; i++) same = keys[i - 1]! <= keys[i]!;
+  const values = keys.map(k => {
+    const c = inKeyOrder(o[k]);
+    if (c !== o[k]) same = false;
+    return c;
+  });
+  if (same) return v;
+  const order = keys.map((_, i) => i).sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
   const out: Record<string, unknown> = {};
-  for (const k of keys.sort()) out[k] = (o as Record<string, unknown>)[k];
+  for (const i of order) out[keys[i]!] = values[i];
   return out as T;
 }
 

@@ -7,6 +7,7 @@ import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import { convertLogBatch } from '../../src/ingest/log-batch.js';
 import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
 import { logContentHash } from '../../src/store/log-identity.js';
+import type { AnyValueMap } from '@opentelemetry/api-logs';
 import { buildLogs, logsProtobuf, setLogTimes } from '../fixtures/otel-sdk.js';
 
 const NOW = Date.now();
@@ -15,6 +16,11 @@ const rules = keyRulesFromConfig(loadConfig({}));
 async function otlpHash(attributes: Record<string, string>, observedNs?: bigint): Promise<string> {
   const records = await buildLogs('arda', [{ body: 'link down', atMs: NOW - 1000, attributes }]);
   if (observedNs !== undefined) setLogTimes(records[0]!, BigInt(NOW - 1000) * 1_000_000n, observedNs);
+  return logContentHash(decodeLogsRequest(logsProtobuf(records), rules).logs[0]!);
+}
+
+async function bodyHash(body: string | AnyValueMap): Promise<string> {
+  const records = await buildLogs('arda', [{ body, atMs: NOW - 1000 }]);
   return logContentHash(decodeLogsRequest(logsProtobuf(records), rules).logs[0]!);
 }
 
@@ -32,6 +38,22 @@ describe('log record identity', () => {
 
   it('differs for another attribute value', async () => {
     assert.notEqual(await otlpHash({ a: '1', b: '2' }), await otlpHash({ a: '1', b: '3' }));
+  });
+
+  it("is the same for a structured body's entries in another order, maps within it too", async () => {
+    const a = { event: 'activate', circuit: { id: 'CID-1', hop: 'arda' }, steps: [{ n: 1, ok: true }] };
+    const b = { steps: [{ ok: true, n: 1 }], circuit: { hop: 'arda', id: 'CID-1' }, event: 'activate' };
+    assert.equal(await bodyHash(b), await bodyHash(a));
+  });
+
+  it('differs for a structured body with another value, or its entries in another list order', async () => {
+    const a = await bodyHash({ event: 'activate', circuit: { id: 'CID-1' }, steps: [1, 2] });
+    assert.notEqual(await bodyHash({ event: 'activate', circuit: { id: 'CID-2' }, steps: [1, 2] }), a);
+    assert.notEqual(await bodyHash({ event: 'activate', circuit: { id: 'CID-1' }, steps: [2, 1] }), a);
+  });
+
+  it('differs for text bodies that differ only in the order of what they write', async () => {
+    assert.notEqual(await bodyHash('{"a":"1","b":"2"}'), await bodyHash('{"b":"2","a":"1"}'));
   });
 
   it('is the same for a replay with a new observed time', async () => {
