@@ -15,7 +15,7 @@ import { CorrelatorDataSource } from '../datasource';
 import { fakeDataSourceSrv, fakeTemplateSrv } from '../test/fakes';
 import type { CorrelatorJsonData, CorrelatorQuery } from '../types';
 import { correlatorBuilt, freePort, SERVER_JS, startCorrelator, type RunningCorrelator } from './correlatorProcess';
-import { demoCircuit, loadDemoCircuit } from './demoCircuit';
+import { demoCircuit, linkedPairTraces, loadDemoCircuit, post } from './demoCircuit';
 import { FetchBackendSrv, PROXY_PREFIX } from './fetchBackendSrv';
 
 jest.setTimeout(60_000);
@@ -75,11 +75,15 @@ describeWithCorrelator('datasource against a real correlator', () => {
   let correlator: RunningCorrelator;
   const demo = demoCircuit();
   const startMs = Date.now() - 60_000;
+  // Not containing the demo's id: the circuit variable's filter matches parts of ids.
+  const linkedCircuitId = demo.circuitId.replace('CKT-IT-', 'CKT-LNK-');
   let byRefId: Map<string | undefined, DataQueryResponse>;
 
   beforeAll(async () => {
     correlator = await startCorrelator();
     await loadDemoCircuit(correlator.baseUrl, demo, startMs);
+    // Acknowledged means stored (the correlator answers after its write), so the graph sees it.
+    await post(correlator.baseUrl, '/v1/traces', linkedPairTraces(linkedCircuitId, startMs).body, {});
     const ds = datasource(correlator.baseUrl, {}, { tempoDatasourceUid: 'tempo-uid' });
     const targets: CorrelatorQuery[] = [
       { refId: 'search', queryType: 'circuitSearch', query: demo.circuitId },
@@ -88,6 +92,7 @@ describeWithCorrelator('datasource against a real correlator', () => {
       { refId: 'logs', queryType: 'logs', circuitId: demo.circuitId },
       { refId: 'correlations', queryType: 'correlations', circuitId: demo.circuitId },
       { refId: 'graph', queryType: 'serviceGraph', circuitId: demo.circuitId },
+      { refId: 'linkedGraph', queryType: 'serviceGraph', circuitId: linkedCircuitId },
       { refId: 'mdsoCounts', queryType: 'mdsoErrors', format: 'counts', groupBy: 'product' },
       { refId: 'issues', queryType: 'mdsoIssues' },
       { refId: 'broken', queryType: 'logs', traceId: 'not-a-trace-id' },
@@ -104,7 +109,7 @@ describeWithCorrelator('datasource against a real correlator', () => {
 
   it('answers every query, each under its own refId', () => {
     expect([...byRefId.keys()].sort()).toEqual(
-      ['broken', 'correlations', 'graph', 'issues', 'logs', 'mdsoCounts', 'oneTrace', 'search', 'stitched'].sort()
+      ['broken', 'correlations', 'graph', 'issues', 'linkedGraph', 'logs', 'mdsoCounts', 'oneTrace', 'search', 'stitched'].sort()
     );
   });
 
@@ -196,6 +201,16 @@ describeWithCorrelator('datasource against a real correlator', () => {
         ['mdso', 'arda', true, '6 4'],
       ])
     );
+  });
+
+  it('draws a span link as its own dotted purple hop', () => {
+    const [nodes, edges] = byRefId.get('linkedGraph')!.data as DataFrame[];
+    expect([...field(nodes, 'id')].sort()).toEqual(['arda', 'beorn']);
+    const linked = new DataFrameView(edges)
+      .toArray()
+      .filter((e) => e.detail__linked)
+      .map((e) => [e.source, e.target, e.color, e.strokedasharray]);
+    expect(linked).toEqual([['beorn', 'arda', 'purple', '2 4']]);
   });
 
   it('answers the MDSO queries (no MDSO data in this correlator)', () => {

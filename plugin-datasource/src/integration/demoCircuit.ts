@@ -123,8 +123,44 @@ export function demoLogs(demo: DemoCircuit, startMs: number) {
   };
 }
 
+/**
+ * A second circuit whose arda job links the beorn request that queued it (an OTLP span link, not a
+ * parent): the service graph draws that link as its own hop, beorn → arda.
+ */
+export function linkedPairTraces(circuitId: string, startMs: number) {
+  const beorn = { traceId: hex(32), spanId: hex(16) };
+  const arda = { traceId: hex(32), spanId: hex(16) };
+  const span = (ids: { traceId: string; spanId: string }, name: string, atMs: number) =>
+    otlpSpan(circuitId, { ...ids, name, kind: 2, startMs: atMs, durationMs: 50 });
+  return {
+    traceIds: { beorn: beorn.traceId, arda: arda.traceId },
+    body: {
+      resourceSpans: [
+        {
+          resource: { attributes: [attr('service.name', 'beorn')] },
+          scopeSpans: [{ scope: { name: 'demo-circuit' }, spans: [span(beorn, 'POST /circuits/queue', startMs)] }],
+        },
+        {
+          resource: { attributes: [attr('service.name', 'arda')] },
+          scopeSpans: [
+            {
+              scope: { name: 'demo-circuit' },
+              spans: [
+                {
+                  ...span(arda, 'run queued job', startMs + 200),
+                  links: [{ traceId: beorn.traceId, spanId: beorn.spanId, attributes: [] }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 /** Posts OTLP/JSON, retrying when the correlator sheds load (429/503 with Retry-After) as a client should. */
-async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string>): Promise<void> {
+export async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
