@@ -8,6 +8,7 @@ import fp from 'fastify-plugin';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { OPEN_PATHS, makeAuthHook } from './api/auth.js';
 import { decompressBody } from './api/body-decompression.js';
+import { OpenExchanges, answerClientErrors } from './api/client-errors.js';
 import { decimalQueryHook } from './api/decimal-query.js';
 import { ServedMethods, answerOtherMethods } from './api/method-not-allowed.js';
 import { continueIfExpected, deferContinue, refuseDeclaredOverLimit } from './api/expect-continue.js';
@@ -89,11 +90,12 @@ declare module 'fastify' {
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
+  const exchanges = new OpenExchanges();
   const app = Fastify({
     logger: {
       level: config.logLevel,
       // Credentials can arrive in headers; they never reach the log. A request node's parser refuses
-      // is logged with the bytes it read (fastify's client error handler), headers and all.
+      // is logged with the bytes it read (client-errors.ts), headers and all.
       redact: ['req.headers.authorization', 'req.headers.cookie', 'err.rawPacket'],
     },
     bodyLimit: config.limits.maxBodyBytes,
@@ -107,9 +109,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // A 431 (or 400) for a request pipelined after others comes after their answers (client-errors.ts).
+    clientErrorHandler: answerClientErrors(exchanges),
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  exchanges.watch(app.server);
   // fastify-plugin: the `correlator` decoration must be visible on the instance buildApp returns.
   await app.register(fp(correlatorApp, { name: 'correlation-station-correlator' }), opts);
   return app;

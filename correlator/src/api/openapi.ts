@@ -67,7 +67,7 @@ const UPLOAD_TIMEOUT = {
 };
 
 /**
- * Answered by fastify's client-error handler (defaultClientErrorHandler) while Node parses the
+ * Answered by our client-error handler (client-errors.ts, fastify's answer) while Node parses the
  * request, before routing: the same on every path and method, an OTLP receiver's too, and the body is
  * written even to HEAD. Checked byte for byte by its test over a raw socket.
  */
@@ -76,7 +76,7 @@ const HEADERS_TOO_LARGE = {
     "Request Header Fields Too Large: the request line and headers exceeded Node's limit (16 KiB unless the process runs " +
     'with --max-http-header-size). Answered before routing, alike for every path and method (not as google.rpc.Status on ' +
     'the OTLP receivers; a body even to HEAD): Content-Type application/json and Content-Length, no other header, this ' +
-    'body, and the connection is closed',
+    'body, and the connection is closed. Requests sent before it on the same connection (pipelined) are answered first',
   content: {
     'application/json': {
       schema: {

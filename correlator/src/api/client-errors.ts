@@ -1,0 +1,103 @@
+// A request node's parser refuses (headers too large, bytes that are no HTTP) is answered on its
+// socket before routing. fastify's handler wrote that answer at once and destroyed the socket, so
+// a request pipelined before it on the same connection, read whole but not yet answered, got no
+// answer: a POST of spans could be stored and its client never told. Here the earlier answers are
+// sent first, in order, then the refusal, then the connection is closed.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { ConnectionError, FastifyInstance } from 'fastify';
+
+/**
+ * A client that reads neither its earlier answers nor the refusal still has its connection closed:
+ * the refusal waits at most this long to be written out.
+ */
+const FLUSH_BOUND_MS = 10_000;
+
+/** The requests of each connection whose answers are not finished, and who waits for them. */
+export class OpenExchanges {
+  readonly #open = new WeakMap<Socket, Set<IncomingMessage>>();
+  readonly #settled = new WeakMap<Socket, () => void>();
+
+  /** First among the server's 'request' listeners, so an answer fastify gives at once is seen too. */
+  watch(server: Server): void {
+    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#add(req, res));
+  }
+
+  #add(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    let open = this.#open.get(socket);
+    if (!open) this.#open.set(socket, (open = new Set()));
+    open.add(req);
+    // 'close' comes after 'finish', and also when the connection is lost first.
+    res.once('close', () => {
+      open.delete(req);
+      if (open.size > 0) return;
+      this.#open.delete(socket);
+      const then = this.#settled.get(socket);
+      this.#settled.delete(socket);
+      then?.();
+    });
+  }
+
+  /**
+   * Whether every open request of `socket` was read whole: its answer will come. A request whose
+   * body is still expected (the parser failed in it, or it timed out) is not waited for.
+   */
+  allRead(socket: Socket): boolean {
+    for (const req of this.#open.get(socket) ?? []) if (!req.complete) return false;
+    return true;
+  }
+
+  /** Calls `then` once every open request of `socket` is answered; at once when none is open. */
+  whenAnswered(socket: Socket, then: () => void): void {
+    if (this.#open.has(socket)) this.#settled.set(socket, then);
+    else then();
+  }
+}
+
+/** fastify's answers (defaultClientErrorHandler), byte for byte: the 431 is documented as it is. */
+function answerTo(code: string): { label: string; bytes: string } {
+  const [status, label, message] =
+    code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'timeout', 'Client Timeout']
+      : code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'header_overflow', 'Exceeded maximum allowed HTTP header size']
+        : [400, 'error', 'Client Error'];
+  const reason = STATUS_CODES[status]!;
+  const body = `{"error":"${reason}","message":"${message}","statusCode":${status}}`;
+  return { label, bytes: `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}` };
+}
+
+/** fastify's `clientErrorHandler`: answers after the requests before it on the same connection. */
+export function answerClientErrors(exchanges: OpenExchanges) {
+  // node's parser fails again on every later chunk of the connection: it is answered once.
+  const answering = new WeakSet<Socket>();
+  return function answerClientError(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed || answering.has(socket)) return;
+    const answer = answerTo(err.code);
+    this.log.trace({ err }, `client ${answer.label}`);
+    if (!exchanges.allRead(socket)) {
+      // As fastify does: the request in flight is cut, as its body will not come.
+      if (socket.writable) socket.write(answer.bytes);
+      socket.destroy(err);
+      return;
+    }
+    answering.add(socket);
+    exchanges.whenAnswered(socket, () => closeWith(socket, answer.bytes));
+  };
+}
+
+/** Writes the last answer, then closes once it is written out (the earlier answers before it). */
+function closeWith(socket: Socket, bytes: string): void {
+  if (socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const bound = setTimeout(() => socket.destroy(), FLUSH_BOUND_MS).unref();
+  socket.end(bytes, () => {
+    clearTimeout(bound);
+    socket.destroy();
+  });
+}
