@@ -5,7 +5,7 @@
 import type { CorrelationEngine, TouchedState } from '../correlation/engine.js';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import { MAX_REJECTION_MESSAGES, type DecodedLog, type DecodedLogBatch, type DecodedSpan, type DecodedTraceBatch, type KeyExtractionRules } from '../otlp/decoded.js';
-import { normaliseLogsJson, normaliseTraceJson } from '../otlp/json-normaliser.js';
+import { normaliseLogsJson, normaliseTraceJson, type NormalisedJson } from '../otlp/json-normaliser.js';
 import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
 import type { DerivedWrites } from '../store/derived-writes.js';
@@ -50,10 +50,7 @@ export class IngestPipeline {
 
   async tracesFromJson(body: unknown, source: IngestSource = 'client'): Promise<IngestResult> {
     const n = normaliseTraceJson(body);
-    const batch = decodeTraceRequest(n.binary, this.rules, this.now(), n.places);
-    batch.rejected += n.rejected;
-    batch.rejectionMessages.unshift(...n.rejectionMessages);
-    return this.storeSpans(batch, source);
+    return this.storeSpans(withNormaliserNotes(n, decodeTraceRequest(n.binary, this.rules, this.now(), n.places)), source);
   }
 
   async logsFromProtobuf(body: Uint8Array): Promise<IngestResult> {
@@ -62,10 +59,7 @@ export class IngestPipeline {
 
   async logsFromJson(body: unknown): Promise<IngestResult> {
     const n = normaliseLogsJson(body);
-    const batch = decodeLogsRequest(n.binary, this.rules, this.now(), n.places);
-    batch.rejected += n.rejected;
-    batch.rejectionMessages.unshift(...n.rejectionMessages);
-    return this.storeLogs(batch, 'logs');
+    return this.storeLogs(withNormaliserNotes(n, decodeLogsRequest(n.binary, this.rules, this.now(), n.places)), 'logs');
   }
 
   async decodedLogs(logs: DecodedLog[], rejected: number, messages: string[]): Promise<IngestResult> {
@@ -175,6 +169,18 @@ export class IngestPipeline {
 }
 
 const NO_WARNINGS: readonly string[] = [];
+
+/**
+ * The decoded batch of a JSON body with what the JSON normaliser said before decoding: its
+ * rejections and its warnings first, as it saw the body first.
+ */
+function withNormaliserNotes<B extends DecodedTraceBatch | DecodedLogBatch>(n: NormalisedJson, batch: B): B {
+  batch.rejected += n.rejected;
+  batch.rejectionMessages.unshift(...n.rejectionMessages);
+  batch.warned += n.warned;
+  batch.warnings = [...n.warnings, ...batch.warnings].slice(0, MAX_REJECTION_MESSAGES);
+  return batch;
+}
 
 /** The decoder's warnings of items kept as one, each naming its item: the first few, and how many there were. */
 function itemWarningSummary(warnings: readonly string[], warned: number): string {

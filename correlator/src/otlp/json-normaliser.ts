@@ -5,7 +5,7 @@
 import protobuf from 'protobufjs';
 import { MAX_DEPTH, NESTED_TOO_DEEP } from './any-value.js';
 import { hexToBytes, isZeroHex } from './hex.js';
-import { noteRejection } from './decoded.js';
+import { noteRejection, noteWarning } from './decoded.js';
 import { ItemRejected, containerRejection, type ItemPlaces } from './request-walker.js';
 import { otlpTypes } from './schema.js';
 import { DecodeError } from './wire-reader.js';
@@ -19,6 +19,9 @@ export interface NormalisedJson {
    * client's places; null when nothing was left out, so every index is the body's.
    */
   places: ItemPlaces | null;
+  /** Problems of what was kept, each naming its place (a malformed entity ref left out), at most MAX_REJECTION_MESSAGES. */
+  warnings: string[];
+  warned: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -229,33 +232,64 @@ function convertItem(type: protobuf.Type, item: unknown, prepare: (o: Obj) => vo
   }
 }
 
-function convertHeader(type: protobuf.Type, v: unknown, where: string): protobuf.Message | undefined {
+/**
+ * A resource or scope header as protobufjs's message. `leftOut`, given for a resource, gets what
+ * was left out of it (entityRefs), each named by its place.
+ */
+function convertHeader(type: protobuf.Type, v: unknown, where: string, leftOut?: string[]): protobuf.Message | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new DecodeError(`${where} must be an object`);
   checkValues(v.attributes, `${where}.attributes`);
   checkAttributeDepths(v.attributes, where);
+  const problems: string[] = [];
+  let message: protobuf.Message;
   try {
-    return type.fromObject(withWellFormedEntityRefs(v));
+    message = type.fromObject(leftOut ? withWellFormedEntityRefs(v, problems) : v);
   } catch (e) {
     throw new DecodeError(`${where}: ${(e as Error).message}`);
   }
+  // Only for a header that is kept: one rejected has its items' rejection said instead.
+  if (problems.length > 0) leftOut?.push(...problems.map(p => `${where}${serviceOf(v)}: ${p}`));
+  return message;
+}
+
+/** ` (service "name")` when the resource names its service: a place alone is hard to find in a collector's batch. */
+function serviceOf(resource: Obj): string {
+  const attributes = Array.isArray(resource.attributes) ? resource.attributes : [];
+  const service = attributes.find(kv => isObj(kv) && kv.key === 'service.name');
+  const value = isObj(service) && isObj(service.value) ? service.value.stringValue : undefined;
+  return typeof value === 'string' && value !== '' ? ` (service ${JSON.stringify(value.slice(0, 200))})` : '';
 }
 
 const isStringList = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && v.every(k => typeof k === 'string'));
 const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 
+/** What makes an entity ref one protobufjs cannot take as it is; null when it is well formed. */
+function entityRefProblem(ref: unknown): string | null {
+  if (!isObj(ref)) return 'is not an object';
+  for (const field of ['type', 'schemaUrl'] as const) if (!isOptionalString(ref[field])) return `${field} is not a string`;
+  for (const field of ['idKeys', 'descriptionKeys'] as const) if (!isStringList(ref[field])) return `${field} is not a list of strings`;
+  return null;
+}
+
 /**
- * A resource's entity refs (OTLP 1.x), kept as they came when well formed. The correlator reads
- * none of them, so a malformed one is left out rather than costing the resource its items, as it
- * did when the field was unknown to our schema.
+ * A resource's entity refs (OTLP 1.x), kept as they came when well formed. The correlator only
+ * lists them, so a malformed one is left out rather than costing the resource its items, as it
+ * did when the field was unknown to our schema; `problems` says which and why, for the sender.
  */
-function withWellFormedEntityRefs(v: Obj): Obj {
+function withWellFormedEntityRefs(v: Obj, problems: string[]): Obj {
   const refs = v.entityRefs;
-  if (refs === undefined) return v;
-  const kept = Array.isArray(refs)
-    ? refs.filter(r => isObj(r) && isOptionalString(r.schemaUrl) && isOptionalString(r.type) && isStringList(r.idKeys) && isStringList(r.descriptionKeys))
-    : [];
-  return kept.length === (Array.isArray(refs) ? refs.length : -1) ? v : { ...v, entityRefs: kept };
+  if (refs === undefined || refs === null) return v;
+  if (!Array.isArray(refs)) {
+    problems.push(`entityRefs is not a list: left out`);
+    return { ...v, entityRefs: [] };
+  }
+  const kept = refs.filter((ref, i) => {
+    const problem = entityRefProblem(ref);
+    if (problem) problems.push(`entityRefs[${i}] ${JSON.stringify(ref)?.slice(0, 80) ?? ''} left out: ${problem}`);
+    return problem === null;
+  });
+  return kept.length === refs.length ? v : { ...v, entityRefs: kept };
 }
 
 /**
@@ -294,14 +328,15 @@ function normaliseRequest(json: unknown, shape: RequestShape, prepareItem: (o: O
   const t = otlpTypes();
   const body = camelCaseFieldNames(json);
   if (!isObj(body)) throw new DecodeError(`request body must be a JSON object (${shape.requestName})`);
-  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null };
+  const out: NormalisedJson = { binary: new Uint8Array(0), rejected: 0, rejectionMessages: [], places: null, warnings: [], warned: 0 };
+  const leftOut: string[] = [];
   const places: ItemPlaces = { resources: [], items: [] };
   const resources = arrayField(body, shape.resources, 'request').map((rs, i) => {
     const where = `${shape.resources}[${i}]`;
     if (!isObj(rs)) throw new DecodeError(`${where} must be an object`);
     let resource: protobuf.Message | undefined;
     try {
-      resource = convertHeader(t.Resource, rs.resource, `${where}.resource`);
+      resource = convertHeader(t.Resource, rs.resource, `${where}.resource`, leftOut);
     } catch (e) {
       return rejectContainer(out, e, countItems(rs, shape.scopes, shape.items), shape.items);
     }
@@ -339,6 +374,7 @@ function normaliseRequest(json: unknown, shape: RequestShape, prepareItem: (o: O
       }),
     };
   });
+  for (const message of leftOut) noteWarning(out, message);
   out.binary = shape.request.encode(shape.request.fromObject({ [shape.resources]: resources.filter(r => r !== null) })).finish();
   if (out.rejected > 0) out.places = places;
   return out;

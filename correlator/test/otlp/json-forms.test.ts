@@ -276,13 +276,31 @@ describe('resource entity refs over JSON', () => {
   const host = { type: 'host', idKeys: ['host.id'], descriptionKeys: ['host.name'] };
   const storedRefs = (resourceBytes: Uint8Array) =>
     (otlpTypes().Resource.toObject(otlpTypes().Resource.decode(resourceBytes)).entityRefs ?? []) as unknown[];
-  const cases: [string, unknown, unknown[]][] = [
-    ['keeps a well-formed ref in the stored resource, as the protobuf path does', [host], [host]],
-    ['reads the proto field names of a ref', [{ type: 'host', id_keys: ['host.id'] }], [{ type: 'host', idKeys: ['host.id'] }]],
-    ['leaves out a malformed ref and keeps the others and every span', [{ type: 'os', idKeys: 'os.type' }, host], [host]],
-    ['leaves out refs that are not a list, keeping the spans', { type: 'host' }, []],
+  // What the sender is told of a ref left out: the resource's place and service, the ref, the problem.
+  const at = 'resourceSpans[0].resource (service "beorn"): ';
+  const cases: [string, unknown, unknown[], string[]][] = [
+    ['keeps a well-formed ref in the stored resource, as the protobuf path does', [host], [host], []],
+    ['reads the proto field names of a ref', [{ type: 'host', id_keys: ['host.id'] }], [{ type: 'host', idKeys: ['host.id'] }], []],
+    [
+      'leaves out a malformed ref and keeps the others and every span, saying which and why',
+      [{ type: 'os', idKeys: 'os.type' }, host],
+      [host],
+      [`${at}entityRefs[0] {"type":"os","idKeys":"os.type"} left out: idKeys is not a list of strings`],
+    ],
+    ['leaves out refs that are not a list, keeping the spans, and says so', { type: 'host' }, [], [`${at}entityRefs is not a list: left out`]],
+    [
+      'names each malformed ref by its place and its problem',
+      [host, 'host', { type: 7 }, { schemaUrl: ['x'] }, { descriptionKeys: [1] }],
+      [host],
+      [
+        `${at}entityRefs[1] "host" left out: is not an object`,
+        `${at}entityRefs[2] {"type":7} left out: type is not a string`,
+        `${at}entityRefs[3] {"schemaUrl":["x"]} left out: schemaUrl is not a string`,
+        `${at}entityRefs[4] {"descriptionKeys":[1]} left out: descriptionKeys is not a list of strings`,
+      ],
+    ],
   ];
-  for (const [title, refs, stored] of cases) {
+  for (const [title, refs, stored, warnings] of cases) {
     it(title, async () => {
       const req = await sdkRequest();
       (firstResource(req).resource as Json).entityRefs = refs;
@@ -291,6 +309,17 @@ describe('resource entity refs over JSON', () => {
       assert.equal(n.rejected + batch.rejected, 0, [...n.rejectionMessages, ...batch.rejectionMessages].join('; '));
       assert.equal(batch.spans.length, 2);
       assert.deepEqual(storedRefs(batch.spans.find(s => s.resource.serviceName === 'beorn')!.resource.resourceBytes), stored);
+      assert.deepEqual([n.warnings, n.warned], [warnings, warnings.length]);
     });
   }
+
+  it('says nothing of the refs of a resource that is rejected: its spans\' rejection says why', async () => {
+    const req = await sdkRequest();
+    const resource = firstResource(req).resource as Json;
+    resource.entityRefs = [{ type: 7 }];
+    resource.attributes = [{ key: 'n', value: { intValue: 'twelve' } }];
+    const n = normaliseTraceJson(camelCaseFieldNames(req));
+    assert.equal(n.rejected, 1, n.rejectionMessages.join('; '));
+    assert.deepEqual([n.warnings, n.warned], [[], 0]);
+  });
 });
