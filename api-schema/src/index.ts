@@ -14,6 +14,7 @@ export {
 } from './common.js';
 export type { BusinessKeyName } from './common.js';
 export {
+  EntityRef,
   Span,
   SpanEvent,
   SpanKindName,

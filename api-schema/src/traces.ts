@@ -31,6 +31,15 @@ export const SpanLink = Type.Object({
 });
 export type SpanLink = Static<typeof SpanLink>;
 
+/** OTLP's EntityRef (resource.proto): an entity the resource is made of, by the attributes that identify and describe it. */
+export const EntityRef = Type.Object({
+  type: Type.String({ description: 'The entity type, e.g. host, service, k8s.pod' }),
+  schemaUrl: Type.Optional(Type.String()),
+  idKeys: Type.Array(Type.String(), { description: "The resource attributes that identify the entity" }),
+  descriptionKeys: Type.Array(Type.String(), { description: 'The resource attributes that describe it' }),
+});
+export type EntityRef = Static<typeof EntityRef>;
+
 /**
  * A resource and instrumentation scope that spans came from. A reply with spans lists each of
  * theirs once: the same resource attributes on every span were a quarter of a stitched view.
@@ -39,6 +48,13 @@ export const SpanResource = Type.Object(
   {
     id: Type.Integer({ description: 'What the spans from this resource and scope give as resourceId' }),
     attributes: AttributeMap,
+    entityRefs: Type.Optional(
+      Type.Array(EntityRef, {
+        description:
+          'The entity refs the resource came with (OTLP 1.x), as they were sent; absent when it had none. Resources ' +
+          'whose attributes are alike and whose refs differ are two resources',
+      }),
+    ),
     scope: Type.Object({ name: Type.String(), version: Type.String() }),
   },
 );

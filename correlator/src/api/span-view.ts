@@ -2,7 +2,7 @@
 // given once per reply (apiResources), not on every span.
 import type { Span, SpanResource } from '@correlation-station/api-schema';
 import { readFullSpan } from '../otlp/span-reader.js';
-import { resourceAttributesOf } from '../store/resource-attributes.js';
+import { resourceAttributesOf, resourceEntityRefsOf } from '../store/resource-attributes.js';
 import type { StoredResource, StoredSpan } from '../store/store.js';
 import { timelineOrderOf } from '../store/timeline-order.js';
 
@@ -33,9 +33,12 @@ export function apiResources(spans: readonly { resource: StoredResource }[]): Sp
     if (byId.has(resource.id)) continue;
     let api = apiResourceCache.get(resource);
     if (!api) {
+      const entityRefs = resourceEntityRefsOf(resource);
       api = {
         id: resource.id,
         attributes: resourceAttributesOf(resource),
+        // Resources alike but for their refs are two: without them, two identical ones were listed.
+        ...(entityRefs.length > 0 ? { entityRefs } : {}),
         scope: { name: resource.scopeName, version: resource.scopeVersion },
       };
       apiResourceCache.set(resource, api);
