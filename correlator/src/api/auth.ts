@@ -10,6 +10,13 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/**
+ * Base64 as RFC 7617 has it (RFC 4648's alphabet, padded). Node's decoder skips what is not
+ * base64, so "Basic <right credentials> extra" passed: a header that is not what the client meant
+ * to send is refused, not read as it might have been meant.
+ */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/health', '/ready']);
 
 export function makeAuthHook(auth: Readonly<Config['auth']>) {
@@ -23,8 +30,10 @@ export function makeAuthHook(auth: Readonly<Config['auth']>) {
     const [, scheme = '', credentials = ''] = /^(\S+) +(.*)$/.exec(request.headers.authorization ?? '') ?? [];
     let ok = false;
     if (auth.mode === 'basic' && scheme.toLowerCase() === 'basic') {
-      const decoded = Buffer.from(credentials.trim(), 'base64').toString('utf8');
-      ok = safeEqual(decoded, expectedBasic);
+      const encoded = credentials.trim();
+      // Compared either way, so that a malformed header takes the time a wrong one does.
+      const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+      ok = safeEqual(decoded, expectedBasic) && BASE64.test(encoded);
     } else if (auth.mode === 'bearer' && scheme.toLowerCase() === 'bearer') {
       ok = safeEqual(credentials.trim(), auth.token);
     }

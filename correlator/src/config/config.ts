@@ -474,6 +474,11 @@ function authSettings(env: Env): Config['auth'] {
   if (mode === 'basic' && (!username || !password)) {
     throw new ConfigError('AUTH_MODE', 'basic needs AUTH_USERNAME and AUTH_PASSWORD');
   }
+  // RFC 7617: a client sends "user:password" and the first colon ends the user, so no client could
+  // send a user holding one; "a:b" with password "c" also matched user "a" with password "b:c".
+  if (mode === 'basic' && username.includes(':')) {
+    throw new ConfigError(raw(env, 'AUTH_USERNAME') !== undefined ? 'AUTH_USERNAME' : 'BASIC_AUTH_USER', 'must not contain ":" (basic auth sends user:password, and the first colon ends the user)');
+  }
   if (mode === 'bearer' && token.length < 16) {
     throw new ConfigError('AUTH_TOKEN', 'bearer mode needs a token of at least 16 characters');
   }

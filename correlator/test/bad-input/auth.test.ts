@@ -24,7 +24,15 @@ const MODES: Mode[] = [
     name: 'basic',
     env: { AUTH_MODE: 'basic', AUTH_USERNAME: 'grafana', AUTH_PASSWORD: 's3cret-pässword' },
     good: basic('grafana', 's3cret-pässword'),
-    wrong: [basic('grafana', 'wrong'), basic('someone', 's3cret-pässword'), 'Bearer 0123456789abcdef0123', 'Basic !!!not-base64'],
+    wrong: [
+      basic('grafana', 'wrong'),
+      basic('someone', 's3cret-pässword'),
+      'Bearer 0123456789abcdef0123',
+      'Basic !!!not-base64',
+      // Node's base64 decoder reads past what is not base64: the right credentials, with more.
+      `${basic('grafana', 's3cret-pässword')} extra`,
+      `${basic('grafana', 's3cret-pässword')}!`,
+    ],
     challenge: /^Basic realm="[^"]+"/,
   },
   {

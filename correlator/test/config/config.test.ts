@@ -41,6 +41,8 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ TEMPO_OTLP_ENDPOINT: 'tempo:4318' }, 'TEMPO_OTLP_ENDPOINT', /http or https|valid URL/],
     [{ AUTH_MODE: 'basic' }, 'AUTH_MODE', /AUTH_USERNAME and AUTH_PASSWORD/],
+    [{ AUTH_MODE: 'basic', AUTH_USERNAME: 'ops:eu', AUTH_PASSWORD: 's3cret' }, 'AUTH_USERNAME', /must not contain ":"/],
+    [{ ENABLE_BASIC_AUTH: 'true', BASIC_AUTH_USER: 'ops:eu', BASIC_AUTH_PASS: 's3cret' }, 'BASIC_AUTH_USER', /must not contain ":"/],
     [{ AUTH_MODE: 'bearer', AUTH_TOKEN: 'short' }, 'AUTH_TOKEN', /at least 16/],
     [{ AUTH_MODE: 'magic' }, 'AUTH_MODE', /one of none, basic, bearer/],
     [{ ENABLE_BASIC_AUTH: 'true', BASIC_AUTH_USER: 'a', BASIC_AUTH_PASS: 'b', AUTH_MODE: 'none' }, 'AUTH_MODE', /is none, but ENABLE_BASIC_AUTH=true/],
