@@ -6,6 +6,7 @@ import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { correlatingKeys } from '../config/key-defaults.js';
 import { planBridge, planBridges } from '../stitching/bridge-planner.js';
 import { PlanOrder } from '../stitching/plan-order.js';
+import { PlanOrders } from '../stitching/plan-orders.js';
 import {
   emptyDerivedWrites,
   type BridgeRow,
@@ -17,6 +18,7 @@ import { keepLeastKeys } from './circuit-keys.js';
 import { CandidateSpans } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
+import { HOT_STATE_COSTS } from './hot-state-budget.js';
 import { TieredMap } from './tiered-map.js';
 import {
   KEY_CONFIDENCE,
@@ -135,6 +137,11 @@ export interface EngineOptions {
   now?: () => number;
   /** Traces, and key groups, kept as live objects between batches (default 8192 each). */
   liveEntries?: number;
+  /**
+   * What the live groups' naming indexes may hold between batches, in bytes (default: liveEntries
+   * × HOT_STATE_COSTS.namingIndex); past it, the least recently used planning orders are dropped.
+   */
+  namingIndexBytes?: number;
 }
 
 export interface EngineStats {
@@ -142,6 +149,11 @@ export interface EngineStats {
   trackedKeys: number;
   traceEvictions: number;
   keyEvictions: number;
+  /** What the kept planning orders' naming indexes hold, estimated (NamingIndex.bytes). */
+  namingIndexBytes: number;
+  planOrders: number;
+  /** Orders dropped to keep namingIndexBytes within its allowance. */
+  planOrdersDropped: number;
 }
 
 export interface ObserveResult {
@@ -200,6 +212,8 @@ export class CorrelationEngine {
   /** Span links into traces not seen yet, by the linked trace (rememberLinkInto). */
   private readonly pendingLinkSources = new Map<string, string[]>();
   private readonly groups: TieredMap<KeyGroup>;
+  /** Each live planned group's members in planning order; an encoded group builds its order again. */
+  private readonly planOrders: PlanOrders<KeyGroup>;
   private readonly now: () => number;
   private readonly correlating: ReadonlySet<BusinessKeyName>;
 
@@ -209,7 +223,8 @@ export class CorrelationEngine {
   ) {
     const live = opts.liveEntries ?? DEFAULT_LIVE_ENTRIES;
     this.traces = new TieredMap(opts.maxTrackedTraces, live, traceStateCodec);
-    this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec);
+    this.planOrders = new PlanOrders(opts.namingIndexBytes ?? Math.min(live, opts.maxTrackedKeys) * HOT_STATE_COSTS.namingIndex, 2 * live);
+    this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec, key => this.planOrders.forget(key));
     this.now = opts.now ?? Date.now;
     this.correlating = new Set(correlatingKeys(opts));
   }
@@ -220,6 +235,9 @@ export class CorrelationEngine {
       trackedKeys: this.groups.size,
       traceEvictions: this.traces.evictions,
       keyEvictions: this.groups.evictions,
+      namingIndexBytes: this.planOrders.bytes,
+      planOrders: this.planOrders.size,
+      planOrdersDropped: this.planOrders.dropped,
     };
   }
 
@@ -253,6 +271,7 @@ export class CorrelationEngine {
     // The batch's state objects are done with: older ones go back to (or into) their encoded form.
     this.traces.settle();
     this.groups.settle();
+    this.planOrders.fit();
     return result;
   }
 
@@ -1283,7 +1302,7 @@ export class CorrelationEngine {
   private planAgain(g: KeyGroup, batch: BatchContext): { plans: Map<string, BridgePlan>; children: string[] | null } {
     const key = g.key as BusinessKeyName;
     const w = this.opts.windowMs;
-    const order = g.planned ? planOrders.get(g) : undefined;
+    const order = g.planned ? this.planOrders.get(g) : undefined;
     if (order) {
       const reach = this.changedReach(g, batch, order);
       if (!order.hasLinks) {
@@ -1310,7 +1329,7 @@ export class CorrelationEngine {
     const members = this.memberStates(g.traceIds);
     const memberCount = members.length;
     const states = this.withLinked(members, g.traceSet, key, g.value);
-    planOrders.set(g, PlanOrder.of(states.slice(0, memberCount)));
+    this.planOrders.set(g, PlanOrder.of(states.slice(0, memberCount)));
     // A linked trace of another episode in the plan: its changes are noted under its own episode.
     if (!g.planned || states.length !== memberCount) return { plans: planBridges(key, g.value, states, w), children: null };
     const reach = this.changedReach(g, batch, null);
@@ -1338,7 +1357,7 @@ export class CorrelationEngine {
     for (const [id, d] of batch.traceDeltas) {
       if (!g.traceSet.has(id)) continue;
       const t = d.state;
-      order?.update(t);
+      if (order) this.planOrders.update(g, order, t);
       if (Number.isFinite(t.firstMs)) spans.push([t.firstMs, t.lastMs + w]);
     }
     for (const [from, to] of batch.changedSpans.get(g) ?? []) spans.push([from + w, to]);
@@ -1450,12 +1469,6 @@ class BatchContext {
     return byValue;
   }
 }
-
-/**
- * Each planned group's members in planning order, by the group's object: hot state keeps a group
- * read by every batch live (tiered-map.ts), and one decoded afresh builds its order again.
- */
-const planOrders = new WeakMap<KeyGroup, PlanOrder>();
 
 /**
  * The traces a full episode reads around the traces a batch changed (stitchWithin): a circuit

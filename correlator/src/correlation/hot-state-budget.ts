@@ -14,6 +14,17 @@
 // a live trace or key group (tiered-map.ts) ~2.0 KiB; an encoded one only its key and a Map slot
 // on the heap, ~95 B for a trace and ~125 B for a key group, up to a third more just after a
 // Map's table doubled. The costs below round those up.
+//
+// A live key group that is planned also keeps its members' calls that name a service (its
+// PlanOrder's naming index), and that grows with its members and their calls, not its count: on
+// the bench payloads 2.7 KiB a planned group, 1.3 KiB averaged over the 8,192 live groups (11 MB
+// at 100k traces, the ~112 B/trace the bench's 1,616 → 1,728 B/trace showed); with call-heavy
+// traces (an MDSO plan script, 100 named calls a trace) ~2.4 KiB a member, and a group of 50 such
+// members with its per-service lists made ~660 KiB (Node 20, 2026-12-07). No flat cost per entry
+// holds both, so the engine counts the indexes' bytes as members are added and dropped
+// (NamingIndex.bytes, within a quarter of the heap measured) and drops the least recently used
+// orders past liveEntries × namingIndex (plan-orders.ts): a group without one plans from its
+// members' states. 2 KiB a live group leaves the bench's traffic half again its need.
 
 export interface HotStateBounds {
   traces: number;
@@ -27,6 +38,11 @@ export interface HotStateCosts {
   liveKey: number;
   trace: number;
   key: number;
+  /**
+   * What a live key group's naming index may hold, on average over the live groups: the engine
+   * counts the indexes' bytes and drops planning orders past liveEntries times this (plan-orders.ts).
+   */
+  namingIndex: number;
 }
 
 export const HOT_STATE_COSTS: HotStateCosts = {
@@ -34,6 +50,7 @@ export const HOT_STATE_COSTS: HotStateCosts = {
   liveKey: 2100,
   trace: 128,
   key: 160,
+  namingIndex: 2048,
 };
 /** What hot state may take of the old generation: a share of what the app leaves. */
 export interface HotStateRoom {
@@ -68,7 +85,7 @@ export function hotStateHeapBytes(
   const liveKeys = Math.min(b.liveEntries, b.keys);
   return (
     liveTraces * costs.liveTrace +
-    liveKeys * costs.liveKey +
+    liveKeys * (costs.liveKey + costs.namingIndex) +
     b.traces * costs.trace +
     b.keys * costs.key
   );

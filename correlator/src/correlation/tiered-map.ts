@@ -42,6 +42,11 @@ export class TieredMap<V> {
     /** How many entries stay live objects between batches. */
     private readonly liveMax: number,
     private readonly codec: StateCodec<V>,
+    /**
+     * Told of a key whose entry stops being a live object: encoded, evicted or deleted. What is
+     * kept beside an entry's object for as long as it is live (the engine's PlanOrders) goes then.
+     */
+    private readonly leftLive: (key: string) => void = () => {},
   ) {}
 
   get size(): number {
@@ -89,7 +94,9 @@ export class TieredMap<V> {
     this.borrowed.delete(key);
     // A held key is in both tiers.
     const live = this.deleteLive(key);
-    return this.encoded.delete(key) || live;
+    const deleted = this.encoded.delete(key) || live;
+    this.leftLive(key);
+    return deleted;
   }
 
   /**
@@ -99,7 +106,10 @@ export class TieredMap<V> {
    */
   settle(): void {
     for (const [key, value] of this.borrowed) {
-      if (!this.encoded.hasBytes(key)) continue;
+      if (!this.encoded.hasBytes(key)) {
+        this.leftLive(key);
+        continue;
+      }
       this.encoded.hold(key);
       this.live.set(key, value);
       this.liveOldest.added();
@@ -111,6 +121,7 @@ export class TieredMap<V> {
       const value = this.live.get(key)!;
       this.deleteLive(key);
       this.encoded.set(key, this.codec.encode(value));
+      this.leftLive(key);
     }
   }
 
@@ -128,12 +139,14 @@ export class TieredMap<V> {
       if (this.encoded.isHeld(key)) this.deleteLive(key);
       this.encoded.delete(key);
       this.evictions++;
+      this.leftLive(key);
       return;
     }
     const oldestLive = this.liveOldest.get();
     if (oldestLive !== undefined) {
       this.deleteLive(oldestLive);
       this.evictions++;
+      this.leftLive(oldestLive);
     }
   }
 

@@ -6,6 +6,12 @@ import { planningPosition } from './planning-position.js';
 /** Per service (lower-cased, as named-call.ts matches them), its members' entries in planning order. */
 export class MemberServices {
   private readonly byService = new Map<string, { starts: number[]; ids: string[] }>();
+  /** Member entries held, for NamingIndex.bytes. */
+  size = 0;
+
+  get services(): number {
+    return this.byService.size;
+  }
 
   static of(members: Iterable<readonly [service: string, startMs: number, traceId: string]>): MemberServices {
     const out = new MemberServices();
@@ -21,6 +27,7 @@ export class MemberServices {
     if (list.ids[at] === traceId && list.starts[at] === startMs) return;
     list.starts.splice(at, 0, startMs);
     list.ids.splice(at, 0, traceId);
+    this.size++;
   }
 
   remove(service: string, startMs: number, traceId: string): void {
@@ -31,6 +38,7 @@ export class MemberServices {
     if (list.ids[at] !== traceId) return;
     list.starts.splice(at, 1);
     list.ids.splice(at, 1);
+    this.size--;
     if (list.ids.length === 0) this.byService.delete(key);
   }
 

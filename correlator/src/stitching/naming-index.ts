@@ -38,6 +38,29 @@ const callStart = (calls: NamingCalls, i: number) => {
 };
 const callIsHost = (calls: NamingCalls, i: number) => calls.starts[i]! < 0;
 
+// What the index holds, in bytes of heap, as NamingIndex.bytes estimates it: hot state's budget
+// counts it (hot-state-budget.ts), as a call-heavy group holds far more than a flat cost per entry
+// (Node 20, 2026-12-07, no pointer compression: a member's 100 named calls ~2.4 KiB; a group of 50
+// such members, its lists made, ~660 KiB). A member's calls: the object, its Map entry and two
+// arrays' headers, then 16 B per slot of room the arrays grew to (pushed one at a time).
+const CALLS_BYTES = 300;
+const CALL_SLOT_BYTES = 16;
+/** A Naming in a service's list, with its slot (~108 B measured). */
+const NAMING_BYTES = 112;
+const LIST_BYTES = 128;
+/** MemberServices: per service list, and per member entry. */
+const MEMBERS_BYTES = 256;
+const MEMBER_BYTES = 32;
+
+/** The room V8 gives an array grown by push to `n` elements: from 0, each time full, 1.5 × (length + 1) + 16. */
+function pushedCapacity(n: number): number {
+  let capacity = 0;
+  while (capacity < n) capacity = capacity + 1 + ((capacity + 1) >> 1) + 16;
+  return capacity;
+}
+
+const callsBytes = (calls: NamingCalls) => CALLS_BYTES + CALL_SLOT_BYTES * pushedCapacity(calls.names.length);
+
 /** Null for a trace whose calls say nothing of where they went: most, and every plan asks each member. */
 function namingCalls(t: TraceState): NamingCalls | null {
   let out: NamingCalls | null = null;
@@ -96,6 +119,8 @@ export class NamingIndex {
    * with them made for every group, 1728 made on first need, 1730 before them).
    */
   private members: MemberServices | null = null;
+  /** callsBytes of every member in `traces`, kept as they come and go: bytes adds the rest. */
+  private callsBytes = 0;
 
   /** `allMembers`: the group's members' entries, as set has taken them in (service, start, id). */
   constructor(private readonly allMembers: () => Iterable<readonly [service: string, startMs: number, traceId: string]>) {}
@@ -107,6 +132,7 @@ export class NamingIndex {
     const calls = namingCalls(t);
     if (!calls) return;
     this.traces.set(t.traceId, calls);
+    this.callsBytes += callsBytes(calls);
     for (const [service, list] of this.byService) for (const n of namingsOf(calls, t.traceId, service)) list.insert(n);
   }
 
@@ -121,10 +147,19 @@ export class NamingIndex {
     if (!calls) return;
     for (const [service, list] of this.byService) for (const n of namingsOf(calls, traceId, service)) list.remove(n);
     this.traces.delete(traceId);
+    this.callsBytes -= callsBytes(calls);
   }
 
   get size(): number {
     return this.traces.size;
+  }
+
+  /** An estimate of the heap the index holds (CALLS_BYTES and after): a few operations, not one per call. */
+  get bytes(): number {
+    let bytes = this.callsBytes;
+    for (const list of this.byService.values()) bytes += LIST_BYTES + NAMING_BYTES * list.size;
+    if (this.members) bytes += MEMBERS_BYTES * this.members.services + MEMBER_BYTES * this.members.size;
+    return bytes;
   }
 
   /**
@@ -214,6 +249,10 @@ function namingsOf(calls: NamingCalls, traceId: string, service: string): Naming
  */
 class NamingList {
   private readonly namings: Naming[] = [];
+
+  get size(): number {
+    return this.namings.length;
+  }
 
   /** The list of `namings` in any order. */
   static of(namings: Naming[]): NamingList {

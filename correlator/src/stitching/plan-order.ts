@@ -29,6 +29,11 @@ export class PlanOrder {
     return order;
   }
 
+  /** An estimate of the heap its naming index holds (NamingIndex.bytes): hot state's budget counts it. */
+  get namingBytes(): number {
+    return this.naming.bytes;
+  }
+
   /** Whether a member has span links: then only planBridges over the states plans exactly. */
   get hasLinks(): boolean {
     return this.linked.size > 0;

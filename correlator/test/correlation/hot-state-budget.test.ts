@@ -10,7 +10,7 @@ import {
 
 const MiB = 2 ** 20;
 /** Round figures, so the table can be checked by hand. */
-const COSTS: HotStateCosts = { liveTrace: 1000, liveKey: 1000, trace: 100, key: 100 };
+const COSTS: HotStateCosts = { liveTrace: 1000, liveKey: 1000, trace: 100, key: 100, namingIndex: 0 };
 const HALF: HotStateRoom = { reserveBytes: 0, share: 0.5 };
 
 describe('hotStateHeapBytes', () => {
