@@ -4,6 +4,7 @@
 // script calling bpocore and arda a hundred times) held hundreds of KiB that hot state's budget
 // (hot-state-budget.ts) did not count. Past the allowance the least recently used orders are
 // dropped: a group without one plans from its members' states, as one just read back does.
+import type { TraceState } from '../correlation/types.js';
 import type { PlanOrder } from './plan-order.js';
 
 interface Kept<G> {
@@ -54,7 +55,7 @@ export class PlanOrders<G extends { mapKey: string }> {
   }
 
   /** Takes a member's new state into g's order (PlanOrder.update), counting what its index gained. */
-  update(g: G, order: PlanOrder, t: Parameters<PlanOrder['update']>[0]): void {
+  update(g: G, order: PlanOrder, t: TraceState): void {
     order.update(t);
     const k = this.kept.get(g.mapKey);
     if (k?.order !== order) return;

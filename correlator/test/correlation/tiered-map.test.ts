@@ -160,3 +160,26 @@ describe('TieredMap', () => {
     assert.equal(m.size, 30);
   });
 });
+
+describe('TieredMap tells when an entry stops being a live object', () => {
+  it('encoded, evicted (live, held or encoded), deleted, or dropped by shrinkTo', () => {
+    const left: string[] = [];
+    const m = new TieredMap<Box>(3, 1, codec, key => left.push(key));
+    m.set('a', { n: 1 });
+    m.set('b', { n: 2 });
+    m.settle();
+    assert.deepEqual(left, ['a'], 'a encoded: the live tier keeps one');
+    m.get('a');
+    m.settle();
+    assert.deepEqual(left.splice(0), ['a', 'b'], 'a read back stays live (held), b then encoded');
+    m.set('c', { n: 3 });
+    m.set('d', { n: 4 });
+    m.settle();
+    assert.ok(left.includes('a'), `a, the oldest, evicted though held live: ${left.join()}`);
+    left.length = 0;
+    m.delete('d');
+    assert.deepEqual(left.splice(0), ['d']);
+    m.shrinkTo(0);
+    assert.deepEqual(left.sort(), ['b', 'c']);
+  });
+});
