@@ -20,7 +20,7 @@ import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
-import { OverloadGuard, uploadTimedOut } from './api/overload.js';
+import { OverloadGuard, heapRefusalText, uploadTimedOut } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
 import { circuitRoutes } from './api/routes/circuits.js';
 import { correlationRoutes } from './api/routes/correlations.js';
@@ -353,7 +353,14 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   await app.register(traceRoutes, { store, spanJsonCache, renderWorkers });
   await app.register(correlationRoutes, { store });
   await app.register(serviceGraphRoutes, { store });
-  await app.register(systemRoutes, { config, store, metrics, startedAtMs, refreshGauges });
+  await app.register(systemRoutes, {
+    config,
+    store,
+    metrics,
+    startedAtMs,
+    refreshGauges,
+    ingestRefusal: () => (heapPressure.active ? heapRefusalText(heapPressure) : null),
+  });
   await app.register(mdsoPlugin, {
     config: config.mdso,
     db: store.db,

@@ -119,14 +119,17 @@ export class OverloadGuard {
 }
 
 /** Names the figures, so an operator sees whether to raise the heap (--max-old-space-size). */
-function heapRefusal(heap: Pick<HeapPressure, 'reading' | 'marksInUse'>) {
+export function heapRefusalText(heap: Pick<HeapPressure, 'reading' | 'marksInUse'>): string {
   const { usedBytes, limitBytes } = heap.reading;
   const mib = (n: number) => Math.round(n / 2 ** 20);
-  return errors.unavailable(
+  return (
     `the correlator's heap is nearly full (${mib(usedBytes)} of the ${mib(limitBytes)} MiB it may hold in use after ` +
-      `garbage collection; ingest is taken again below ${Math.round(heap.marksInUse.low * 100)}%); retry shortly`,
-    5,
+    `garbage collection; ingest is taken again below ${Math.round(heap.marksInUse.low * 100)}%)`
   );
+}
+
+function heapRefusal(heap: Pick<HeapPressure, 'reading' | 'marksInUse'>) {
+  return errors.unavailable(`${heapRefusalText(heap)}; retry shortly`, 5);
 }
 
 /** How often the event loop's delays are judged, each time on what was measured since the last. */

@@ -19,6 +19,8 @@ export interface SystemRoutesOptions {
   startedAtMs: number;
   /** Refreshes gauges that are read rather than counted (hot state, queue depth). */
   refreshGauges: () => void;
+  /** Why every ingest request is refused for now (the heap is nearly full), or null. */
+  ingestRefusal: () => string | null;
 }
 
 export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, opts) => {
@@ -33,7 +35,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
     {
       schema: {
         tags: ['system'],
-        summary: 'Readiness: the store answers and takes writes',
+        summary: 'Readiness: the store answers and takes writes, and ingest is not refused for a nearly full heap',
         response: { 200: ReadyResponse, 503: ReadyResponse },
       },
     },
@@ -52,11 +54,19 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
       } catch (e) {
         detail = (e as Error).message;
       }
+      // A heap kept nearly full refuses all ingest for tens of seconds (RV7): as with a store
+      // that takes no writes, a balancer should send it elsewhere meanwhile. Queries are still
+      // answered. Its marks are apart (85%, 75%), so readiness does not flap with each request.
+      const refusal = opts.ingestRefusal();
+      const ready = storeOk && refusal === null;
       const body = {
-        status: storeOk ? ('ready' as const) : ('not_ready' as const),
-        checks: { store: storeOk ? { ok: true } : { ok: false, detail: detail || 'no answer' } },
+        status: ready ? ('ready' as const) : ('not_ready' as const),
+        checks: {
+          store: storeOk ? { ok: true } : { ok: false, detail: detail || 'no answer' },
+          heap: refusal === null ? { ok: true } : { ok: false, detail: refusal },
+        },
       };
-      if (!storeOk) reply.code(503);
+      if (!ready) reply.code(503);
       return body;
     },
   );
