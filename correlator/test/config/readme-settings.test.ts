@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { loadConfig, loadSimulatorConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig, loadSimulatorConfig } from '../../src/config/config.js';
 
 /** The names a load reads, found by answering every read with "unset" and noting the name. */
 function namesRead(load: (env: Record<string, string | undefined>) => unknown, set: Record<string, string> = {}): Set<string> {
@@ -51,6 +51,45 @@ describe('README configuration reference', () => {
   for (const name of [...read].sort()) {
     it(`documents ${name}`, () => {
       assert.ok(documented.includes(`\`${name}\``), `${name} is read by config.ts but is in no configuration table of the README`);
+    });
+  }
+  // A reviewer met each minimum only as start-up's refusal (MAX_INFLIGHT_BYTES at least 1048576):
+  // the README states every numeric setting's range as config.ts holds it.
+  const MDSO_ON = { MDSO_URL: 'https://mdso.example', MDSO_USER: 'u', MDSO_PASS: 'p' };
+  /** The range start-up's refusal names for a value far below any, or null for a setting not numeric. */
+  function rangeOf(name: string): string | null {
+    for (const load of [(env: Record<string, string>) => loadConfig({ ...MDSO_ON, ...env }), loadSimulatorConfig]) {
+      try {
+        load({ [name]: '-99999999999999999999' });
+      } catch (e) {
+        const range = e instanceof ConfigError ? /must be between (\S+) and (\S+), got/.exec(e.message) : null;
+        if (range) return `${range[1]} to ${range[2]}`;
+      }
+    }
+    return null;
+  }
+  const ranged = [...read].sort().flatMap(name => {
+    const range = rangeOf(name);
+    return range === null ? [] : [{ name, range }];
+  });
+
+  it('finds the numeric settings (the probe sees their ranges)', () => {
+    assert.deepEqual(
+      ranged.filter(r => ['PORT', 'MAX_INFLIGHT_BYTES', 'MDSO_PAGE_SIZE', 'MDSO_SIM_FAILURE_RATE'].includes(r.name)),
+      [
+        { name: 'MAX_INFLIGHT_BYTES', range: '1048576 to 68719476736' },
+        { name: 'MDSO_PAGE_SIZE', range: '1 to 5000' },
+        { name: 'MDSO_SIM_FAILURE_RATE', range: '0 to 1' },
+        { name: 'PORT', range: '0 to 65535' },
+      ],
+    );
+  });
+
+  for (const { name, range } of ranged) {
+    it(`states ${name}'s range, ${range}`, () => {
+      const row = documented.split('\n').find(line => line.startsWith('| ') && line.split('|')[1]!.includes(`\`${name}\``)) ?? '';
+      const stated = row.includes('Accepted: `') ? `\`${name}\` ${range}` : `Accepted: ${range}.`;
+      assert.ok(row.includes(stated), `${name}'s README row does not say "${stated}"`);
     });
   }
 });
