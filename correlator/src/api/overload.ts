@@ -6,8 +6,10 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { watchProgress } from '../runtime/progress-watch.js';
+import { rpcStatus } from '../otlp/responses.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
+import { requestEncoding } from './routes/otlp.js';
 
 export interface UploadTimeouts {
   /** REQUEST_TIMEOUT_MS: from the request's headers. */
@@ -162,7 +164,23 @@ function watchUpload(
   reply.raw.once('close', stop);
 }
 
-const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+/**
+ * The 408 written on the socket, with a body naming the setting as every other refusal names its
+ * reason (a review found it empty, and an operator with nothing to go on): an OTLP route's in the
+ * request's encoding, as its other errors are; another route's as the API's errors are.
+ */
+function requestTimeoutAnswer(request: FastifyRequest, message: string): Buffer {
+  let type = 'application/json';
+  let body: Buffer | string;
+  const encoding = request.routeOptions.config?.otlpSignal ? (requestEncoding(request) ?? 'json') : null;
+  if (encoding) {
+    body = rpcStatus(408, message, encoding);
+    if (encoding === 'protobuf') type = 'application/x-protobuf';
+  } else body = JSON.stringify({ statusCode: 408, error: 'Request Timeout', code: 'CORR_ERR_REQUEST_TIMEOUT', message });
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const head = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head), bytes]);
+}
 
 /**
  * Requests whose upload was cut at REQUEST_TIMEOUT_MS or REQUEST_IDLE_TIMEOUT_MS, answered 408 on
@@ -185,11 +203,12 @@ function dropStalledUpload(request: FastifyRequest, reply: FastifyReply, setting
   const socket = request.raw.socket;
   if (socket.destroyed) return;
   timedOut.add(request.raw);
-  request.log.info({ url: request.url }, `request body not received within ${setting}; connection closed`);
+  const message = `request body not received within ${setting}; connection closed`;
+  request.log.info({ url: request.url }, message);
   if (reply.raw.headersSent || !socket.writable) {
     socket.destroy();
     return;
   }
-  socket.end(REQUEST_TIMEOUT_RESPONSE);
+  socket.end(requestTimeoutAnswer(request, message));
   setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -16,6 +16,7 @@ const RPC_CODE_BY_STATUS: Record<number, number> = {
   403: 7, // PERMISSION_DENIED
   404: 5, // NOT_FOUND
   405: 12, // UNIMPLEMENTED
+  408: 4, // DEADLINE_EXCEEDED
   413: 3, // INVALID_ARGUMENT: too large is never retryable
   415: 3,
   429: 8, // RESOURCE_EXHAUSTED

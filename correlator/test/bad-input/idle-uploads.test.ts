@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { listen } from '../helpers/app.js';
 import { counterTotal } from '../helpers/http.js';
 import { until } from '../helpers/until.js';
+import { otlpTypes } from '../../src/otlp/schema.js';
 import { pausedUpload, stalledUpload } from '../helpers/raw-uploads.js';
 
 const IDLE_MS = 500;
@@ -37,6 +38,12 @@ test('REQUEST_IDLE_TIMEOUT_MS: a quiet upload is answered 408 long before REQUES
   assert.ok(closedInTime, `the quiet upload is still open after ${elapsed} ms`);
   assert.ok(elapsed >= IDLE_MS * 0.9, `dropped once quiet for the idle timeout, not before: ${elapsed} ms`);
   assert.ok(quiet.received().startsWith('HTTP/1.1 408'), `answered 408: ${JSON.stringify(quiet.received().slice(0, 80))}`);
+  // Its body says why, as an OTLP error: a Status in the request's encoding.
+  const [head, body = ''] = quiet.received().split('\r\n\r\n');
+  assert.match(head!, /\r\nContent-Type: application\/x-protobuf\r\n/i);
+  const t408 = otlpTypes().RpcStatus;
+  const status = t408.toObject(t408.decode(Buffer.from(body, 'latin1'))) as { code: number; message: string };
+  assert.deepEqual(status, { code: 4, message: 'request body not received within REQUEST_IDLE_TIMEOUT_MS; connection closed' });
   await until(async () => ((await counterTotal(url, 'ingest_requests_in_flight')) === 1 ? true : null), 'its slot is given back');
   // Counted once the cut body's error has run its course, as the 408 the client was answered.
   await until(async () => ((await counterTotal(url, 'otlp_ingest_requests_total', /outcome="408"/)) === 1 ? true : null), 'the 408 is counted');
@@ -52,4 +59,22 @@ test('REQUEST_IDLE_TIMEOUT_MS: a quiet upload is answered 408 long before REQUES
   const answer = await pausedUpload(address.port, IDLE_MS / 2, socket => t.after(() => socket.destroy()));
   assert.ok(answer.startsWith('HTTP/1.1 200'), `the paused but complete upload is taken: ${answer.slice(0, 80)}`);
   trickling.socket.destroy();
+});
+
+test('REQUEST_IDLE_TIMEOUT_MS: the 408 of an OTLP/JSON upload is a JSON Status, that of the log batch API its error', { timeout: 60_000 }, async t => {
+  const { app } = await listen(t, { REQUEST_TIMEOUT_MS: '20000', REQUEST_IDLE_TIMEOUT_MS: String(IDLE_MS) });
+  const address = app.server.address();
+  assert.ok(address && typeof address !== 'string', 'the app listens on TCP');
+  const uploads = [stalledUpload(address.port, '/v1/logs', undefined, 'application/json'), stalledUpload(address.port, '/api/logs', undefined, 'application/json')];
+  t.after(() => uploads.forEach(u => u.socket.destroy()));
+  await Promise.all(uploads.map(u => u.closed));
+  const [otlp, batch] = uploads.map(u => {
+    const [head, body = ''] = u.received().split('\r\n\r\n');
+    assert.match(head!, /^HTTP\/1.1 408 Request Timeout\r\n/);
+    assert.match(head!, /\r\nContent-Type: application\/json\r\n/i);
+    return JSON.parse(body) as Record<string, unknown>;
+  });
+  const message = 'request body not received within REQUEST_IDLE_TIMEOUT_MS; connection closed';
+  assert.deepEqual(otlp, { code: 4, message });
+  assert.deepEqual(batch, { statusCode: 408, error: 'Request Timeout', code: 'CORR_ERR_REQUEST_TIMEOUT', message });
 });

@@ -13,14 +13,14 @@ export interface StalledUpload {
 }
 
 /** Headers declaring a 1 MiB body and 100 bytes of it, then nothing more, or 4 bytes every `trickleMs`. */
-export function stalledUpload(port: number, path: string, trickleMs?: number): StalledUpload {
+export function stalledUpload(port: number, path: string, trickleMs?: number, contentType = 'application/x-protobuf'): StalledUpload {
   const socket = net.connect(port, '127.0.0.1');
   let received = '';
   socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
   socket.on('error', () => {});
   const closed = new Promise<void>(resolve => socket.once('close', () => resolve()));
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1048576\r\n\r\n`);
-  socket.write(Buffer.alloc(100, 0x0a));
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${contentType}\r\nContent-Length: 1048576\r\n\r\n`);
+  socket.write(Buffer.alloc(100, contentType === 'application/json' ? 0x20 : 0x0a));
   if (trickleMs !== undefined) {
     const every = setInterval(() => (socket.destroyed ? clearInterval(every) : socket.write(Buffer.alloc(4, 0x0a))), trickleMs);
     socket.once('close', () => clearInterval(every));
