@@ -13,8 +13,12 @@ const RESOURCE: DecodedResourceScope = { serviceName: 'flask', keys: null, attri
 const TRACE = '7'.repeat(32);
 const T0 = 1_000_000;
 
+// OTLP's StatusCode: UNSET 0, OK 1, ERROR 2. Only ERROR is a failure; OK is a success an SDK
+// or its user set explicitly.
+const STATUS_OK = 1;
+
 let seq = 0;
-function span(keys: Record<string, string>, error: boolean, startMs = T0): DecodedSpan {
+function span(keys: Record<string, string>, error: boolean | typeof STATUS_OK, startMs = T0): DecodedSpan {
   return {
     traceId: TRACE,
     spanId: (++seq).toString(16).padStart(16, '0'),
@@ -23,7 +27,7 @@ function span(keys: Record<string, string>, error: boolean, startMs = T0): Decod
     kind: 2,
     startMs,
     endMs: startMs + 10,
-    statusCode: error ? STATUS_ERROR : 0,
+    statusCode: error === STATUS_OK ? STATUS_OK : error ? STATUS_ERROR : 0,
     keys,
     links: null,
     bytes: new Uint8Array(),
@@ -96,6 +100,13 @@ const CASES: { name: string; data: () => Datum[]; errors: number; errorSpans: nu
     errors: 2,
     errorSpans: 0,
     errorLines: 2,
+  },
+  {
+    name: 'a span of status OK, one of status UNSET and an ERROR line',
+    data: () => [{ span: span({ circuit_id: 'C' }, STATUS_OK) }, { span: span({}, false) }, { log: line(SEVERITY_ERROR) }],
+    errors: 1,
+    errorSpans: 0,
+    errorLines: 1,
   },
   {
     name: 'an error span and two ERROR lines',
