@@ -22,12 +22,14 @@ interface Mode {
 const MODES: Mode[] = [
   {
     name: 'basic',
-    env: { AUTH_MODE: 'basic', AUTH_USERNAME: 'grafana', AUTH_PASSWORD: 's3cret-pässword' },
+    // An AUTH_TOKEN left from bearer mode is set but not a credential of basic mode: its bearer
+    // header must be refused like any other.
+    env: { AUTH_MODE: 'basic', AUTH_USERNAME: 'grafana', AUTH_PASSWORD: 's3cret-pässword', AUTH_TOKEN: 'tok-left-from-bearer-mode' },
     good: basic('grafana', 's3cret-pässword'),
     wrong: [
       basic('grafana', 'wrong'),
       basic('someone', 's3cret-pässword'),
-      'Bearer 0123456789abcdef0123',
+      'Bearer tok-left-from-bearer-mode',
       'Basic !!!not-base64',
       // Node's base64 decoder reads past what is not base64: the right credentials, with more.
       `${basic('grafana', 's3cret-pässword')} extra`,
