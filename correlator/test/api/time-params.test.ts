@@ -97,20 +97,33 @@ describe('time parameters', () => {
     }
   });
 
-  it("finds a log by a range of its own time in nanoseconds", async t => {
+  it("finds a log by a range of its own time in nanoseconds, and leaves out the lines a second around it", async t => {
     const app = await buildTestApp(t);
     // 700 ns past the microsecond: stored logs were cut to it where queries rounded up.
-    const ns = String(BigInt(Date.now() - 60_000) * 1_000_000n + 123_700n);
+    const at = BigInt(Date.now() - 60_000) * 1_000_000n + 123_700n;
+    const ns = String(at);
+    // Lines a second before and after it: the range must leave them out, not only find it.
+    const record = (t: bigint, text: string) => ({ timeUnixNano: String(t), severityNumber: 17, body: { stringValue: text } });
     await postAccepted(app, '/v1/logs', {
       resourceLogs: [
         {
           resource: { attributes: [{ key: 'service.name', value: { stringValue: 'arda' } }] },
-          scopeLogs: [{ logRecords: [{ timeUnixNano: ns, severityNumber: 17, body: { stringValue: 'failed circuit_id=NSL1' } }] }],
+          scopeLogs: [
+            {
+              logRecords: [
+                record(at - 1_000_000_000n, 'before circuit_id=NSL1'),
+                record(at, 'failed circuit_id=NSL1'),
+                record(at + 1_000_000_000n, 'after circuit_id=NSL1'),
+              ],
+            },
+          ],
         },
       ],
     });
-    const logs = (await app.inject(`/api/logs?from=${ns}&to=${ns}`)).json<{ logs: unknown[] }>().logs;
-    assert.equal(logs.length, 1, 'the log in a range of its own nanoseconds');
+    const logs = (await app.inject(`/api/logs?from=${ns}&to=${ns}`)).json<{ logs: { body: string }[] }>().logs;
+    assert.deepEqual(logs.map(l => l.body), ['failed circuit_id=NSL1'], 'the log in a range of its own nanoseconds, and no other');
+    const all = (await app.inject('/api/logs')).json<{ logs: unknown[] }>().logs;
+    assert.equal(all.length, 3, 'without a range, all three');
   });
 
   it('finds a circuit by a range in epoch seconds', async t => {
