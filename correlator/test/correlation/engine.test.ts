@@ -128,6 +128,24 @@ for (const [mode, liveEntries] of [
       assert.deepEqual(r2.writes.bridgesRemoved.map(b => b.spanId), [provisional.spanId]);
     });
 
+    it('takes the earliest span of a trace whose root never comes as its entry, in any order', () => {
+      // Three spans of an mdso trace, each with a parent outside it (its root was not sampled).
+      const starts = [400, 300, 350];
+      for (const order of [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]]) {
+        const e = engine();
+        e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+        const spans = order.map(i => span(2, 'mdso', starts[i]!, { circuit_id: 'C' }, { parentSpanId: 'aaaaaaaaaaaaaaaa', kind: 1 }));
+        const earliest = spans[order.indexOf(1)]!;
+        const live = new Map<string, string>();
+        for (const s of spans) {
+          const { writes } = e.observe([s], []);
+          for (const b of writes.bridgesRemoved) live.delete(b.spanId);
+          for (const b of writes.bridgesAdded) live.set(b.spanId, b.childSpanId);
+        }
+        assert.deepEqual([...live.values()], [earliest.spanId], `order ${order.join(',')}: the bridge goes into the span at 300`);
+      }
+    });
+
     it('joins logs with a trace id to that trace, and logs with a key to the key group', () => {
       const e = engine();
       e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
