@@ -105,6 +105,28 @@ for (const [mode, liveEntries] of [
       assert.deepEqual(later.writes.correlations[0]!.traceIds.length, 2);
     });
 
+    it('keeps data exactly one window from the episode in it, and starts another a millisecond past', () => {
+      const e = engine({ windowMs: 1000 });
+      const id = (r: ReturnType<CorrelationEngine['observe']>) => r.writes.correlations[0]!.id;
+      const first = id(e.observe([span(1, 'beorn', 0, { circuit_id: 'C' }), span(2, 'mdso', 100, { circuit_id: 'C' })], []));
+      // The episode ends at 110 (a span lasts 10 ms): a start at 1110 is exactly one window after.
+      assert.equal(id(e.observe([span(3, 'arda', 1110, { circuit_id: 'C' })], [])), first, 'a start one window after its end');
+      // It now ends at 1120; a start at 2121 is a millisecond past the window.
+      const past = e.observe([span(4, 'beorn', 2121, { circuit_id: 'C' }), span(5, 'mdso', 2130, { circuit_id: 'C' })], []);
+      assert.notEqual(id(past), first, 'a start a millisecond past the window');
+      assert.equal(past.writes.correlations[0]!.traceIds.length, 2);
+    });
+
+    it('writes no link of a span to its own trace, and bridges into that trace as into any', () => {
+      const e = engine();
+      e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
+      const root = span(2, 'mdso', 300, { circuit_id: 'C' });
+      const selfLinked = span(2, 'mdso', 310, {}, { parentSpanId: root.spanId, links: [{ traceId: root.traceId, spanId: root.spanId }] });
+      const { writes } = e.observe([root, selfLinked], []);
+      assert.deepEqual(writes.links, [], 'a link within the trace is no link between traces');
+      assert.deepEqual(writes.bridgesAdded.map(b => `${b.parentService}->${b.childService}:${b.childSpanId}`), [`beorn->mdso:${root.spanId}`]);
+    });
+
     it('replaces a bridge when a closer parent arrives late, and reports the superseded one', () => {
       const e = engine();
       e.observe([span(1, 'beorn', 0, { circuit_id: 'C' })], []);
