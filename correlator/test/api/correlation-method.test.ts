@@ -2,13 +2,24 @@
 // and nothing else: an unknown one answered 200 with an empty list, as if none had matched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORRELATION_METHODS, type CorrelationListResponse } from '@correlation-station/api-schema';
+import { CORRELATION_METHODS, type CorrelationListResponse, type CorrelationMethodName } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 const RANGE = `from=${T0 - 60_000}&to=${T0 + 60_000}`;
+
+// How much a join by each key is worth: a shared trace is certain, a resource type is a weak hint.
+// Written out here rather than read from the engine, so that a change to either is seen.
+const CONFIDENCE: Record<CorrelationMethodName, number> = {
+  trace_id: 1,
+  request_id_match: 0.95,
+  circuit_id_match: 0.9,
+  resource_id_match: 0.85,
+  product_id_match: 0.5,
+  resource_type_id_match: 0.3,
+};
 
 /** Two traces sharing every business key, and a log of one of them: every method joins something. */
 async function ingestEveryMethod(app: FastifyInstance): Promise<void> {
@@ -34,7 +45,7 @@ describe('correlation method filter', () => {
     );
   });
 
-  it('lists exactly the methods the correlator gives, and each filters to its own correlations', async t => {
+  it('lists exactly the methods the correlator gives, each filters to its own correlations, of its own confidence', async t => {
     // Every key correlates once it bridges, so every method is made.
     const app = await buildTestApp(t, { BRIDGE_KEYS: 'circuit_id,product_id,resource_id,resource_type_id,request_id' });
     await ingestEveryMethod(app);
@@ -43,8 +54,10 @@ describe('correlation method filter', () => {
     for (const method of CORRELATION_METHODS) {
       const res = await app.inject(`/api/correlations?method=${method}&${RANGE}`);
       assert.equal(res.statusCode, 200, `${method}: ${res.body}`);
-      const methods = res.json<CorrelationListResponse>().correlations.map(c => c.method);
+      const listed = res.json<CorrelationListResponse>().correlations;
+      const methods = listed.map(c => c.method);
       assert.ok(methods.length > 0 && methods.every(m => m === method), `${method} filters to its own: ${methods.join(' ')}`);
+      assert.deepEqual(listed.map(c => c.confidence), listed.map(() => CONFIDENCE[method]), `${method}: its confidence`);
     }
   });
 });
