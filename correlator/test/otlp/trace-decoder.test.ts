@@ -102,6 +102,26 @@ describe('trace decoder on SDK-serialized requests', () => {
     assert.deepEqual(linked.links, [{ traceId: a!.traceId, spanId: a!.spanIds['POST mdso'] }]);
   });
 
+  it('drops a link without a context (a zero or missing trace or span id), over protobuf and JSON', async () => {
+    const [a] = await buildTraces([{ service: 'beorn', spans: [{ name: 'target', startMs: T0, endMs: T0 + 10 }] }]);
+    const good = { traceId: a!.traceId, spanId: a!.spanIds['target']! };
+    const contextless = [
+      { traceId: '0'.repeat(32), spanId: good.spanId },
+      { traceId: good.traceId, spanId: '0'.repeat(16) },
+      { traceId: good.traceId, spanId: '' },
+      { traceId: '', spanId: good.spanId },
+    ];
+    const [l] = await buildTraces(
+      [{ service: 'palantir', spans: [{ name: 'linked', startMs: T0 + 20, endMs: T0 + 30, links: [contextless[0]!, contextless[1]!, good, ...contextless.slice(2)] }] }],
+      8,
+    );
+    const { fromProto, fromJson, jsonRejected } = decodeBoth(l!.spans);
+    for (const [form, batch] of [['protobuf', fromProto], ['JSON', fromJson]] as const) {
+      assert.equal(batch.rejected + (form === 'JSON' ? jsonRejected : 0), 0, `${form}: the span is kept`);
+      assert.deepEqual(batch.spans.map(s => s.links), [[good]], `${form}: only the link with a context`);
+    }
+  });
+
   it('keeps each span as the exact OTLP bytes, which decode fully with every attribute type', async () => {
     const [t] = await buildTraces([
       {
