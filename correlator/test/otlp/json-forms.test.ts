@@ -12,6 +12,7 @@ import {
   normaliseTraceJson,
 } from '../../src/otlp/json-normaliser.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
+import { readFullSpan } from '../../src/otlp/span-reader.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
 import {
   SpanKind,
@@ -204,12 +205,21 @@ describe('OTLP/JSON forms other clients send', () => {
       },
       { spanId: '0102030405060708' },
       { traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '1112131415161718' },
+      // A real trace but no span in it: no context either.
+      { traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0000000000000000' },
+      { traceId: '0102030405060708090a0b0c0d0e0f10' },
     ];
     const r = decodeJson(req);
     assert.equal(r.rejected, 0, JSON.stringify(r.messages));
     assert.deepEqual(r.spans[0]!.links, [
       { traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '1112131415161718' },
     ]);
+    // Nor is it kept in the span as stored, which the span views read.
+    const [stored] = decodeTraceRequest(normaliseTraceJson(req).binary, rules).spans;
+    assert.deepEqual(
+      readFullSpan(stored!.bytes).links.map(l => `${l.traceId}/${l.spanId}`),
+      ['0102030405060708090a0b0c0d0e0f10/1112131415161718'],
+    );
   });
 
   for (const [form, value] of [
