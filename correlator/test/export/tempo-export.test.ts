@@ -572,6 +572,33 @@ describe('bridge export to Tempo', () => {
     assert.equal(exportedSpans(tempo.bodies).length, 1, 'sent once the longest backoff has passed');
   });
 
+  it('waits twice as long after each refusal in a row, doubling from a second, jittered down to half', async t => {
+    const refusals = 6;
+    const tempo = await fakeTempo(t, Array.from({ length: refusals }, () => 502));
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody() });
+    const realNow = Date.now.bind(Date);
+    let ahead = 0;
+    t.mock.method(Date, 'now', () => realNow() + ahead);
+    const dueMs = () => app.correlator.store.db.prepare('SELECT due_ms FROM export_queue').pluck().get() as number;
+    const waits: [number, number][] = [];
+    for (let n = 0; n < refusals; n++) {
+      const before = Date.now();
+      await app.correlator.exporter!.tick();
+      const after = Date.now();
+      assert.equal(tempo.requests, n + 1, `refusal ${n + 1}`);
+      // The wait began at some moment of the tick: between these two bounds.
+      waits.push([dueMs() - after, dueMs() - before]);
+      ahead += dueMs() - after + 1;
+    }
+    waits.forEach(([least, most], n) => {
+      const exp = 1000 * 2 ** n;
+      assert.ok(most >= exp / 2 && least <= exp, `after refusal ${n + 1}: ${least}–${most} ms, not within ${exp / 2}–${exp} ms`);
+    });
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 1, 'delivered once the endpoint takes it');
+  });
+
   it('computes each backoff within 5 minutes, whatever the endpoint asks', () => {
     const now = Date.UTC(2026, 11, 5);
     for (const [attempts, retryAfter, min] of [
