@@ -308,6 +308,28 @@ describe('trace decoder rejections', () => {
   });
 });
 
+describe('the span kinds of OTLP', () => {
+  it('are all six read as sent, without a warning, over protobuf and JSON', async () => {
+    // The SDK's kinds are OTLP's less one: -1 is sent as UNSPECIFIED (0), CONSUMER (4) as 5.
+    const names = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: names.map((name, otlp) => ({ name, kind: (otlp - 1) as SpanKind, startMs: Date.now() - 1000, endMs: Date.now() - 900 })),
+      },
+    ]);
+    const { fromProto, fromJson } = decodeBoth(t!.spans);
+    for (const [form, batch] of [['protobuf', fromProto], ['JSON', fromJson]] as const) {
+      assert.deepEqual(batch.warnings, [], form);
+      const byName = (kindOf: (s: (typeof batch.spans)[number]) => unknown) =>
+        Object.fromEntries(batch.spans.map(s => [s.name, kindOf(s)]));
+      const engineKinds = Object.fromEntries(names.map((name, otlp) => [name, otlp]));
+      assert.deepEqual(byName(s => s.kind), engineKinds, `${form}: the engine's kinds`);
+      assert.deepEqual(byName(s => readFullSpan(s.bytes).kind), Object.fromEntries(names.map(n => [n, n])), `${form}: the views' kinds`);
+    }
+  });
+});
+
 describe('a span kind outside OTLP', () => {
   it('is taken as unspecified, as the views show it, and the sender is warned, over protobuf and JSON', async () => {
     const [t] = await buildTraces([
