@@ -7,8 +7,9 @@ import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
 import { convertLogBatch } from '../../src/ingest/log-batch.js';
 import { decodeLogsRequest } from '../../src/otlp/logs-decoder.js';
 import { logContentHash } from '../../src/store/log-identity.js';
-import type { AnyValueMap } from '@opentelemetry/api-logs';
-import { buildLogs, logsProtobuf, setLogTimes } from '../fixtures/otel-sdk.js';
+import { SeverityNumber, type AnyValueMap } from '@opentelemetry/api-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { buildLogs, logsProtobuf, setLogTimes, type LogSpec } from '../fixtures/otel-sdk.js';
 
 const NOW = Date.now();
 const rules = keyRulesFromConfig(loadConfig({}));
@@ -23,6 +24,17 @@ async function bodyHash(body: string | AnyValueMap): Promise<string> {
   const records = await buildLogs('arda', [{ body, atMs: NOW - 1000 }]);
   return logContentHash(decodeLogsRequest(logsProtobuf(records), rules).logs[0]!);
 }
+
+/** An INFO "link down" record, or one the given spec or change makes differ from it in one thing. */
+async function recordHash(spec: Partial<LogSpec> = {}, change?: (r: ReadableLogRecord) => void): Promise<string> {
+  const records = await buildLogs('arda', [{ body: 'link down', atMs: NOW - 1000, ...spec }]);
+  change?.(records[0]!);
+  return logContentHash(decodeLogsRequest(logsProtobuf(records), rules).logs[0]!);
+}
+
+/** The record as if its logger had been made with another scope (the SDK sets it at getLogger). */
+const inScope = (name: string, version?: string) => (r: ReadableLogRecord) =>
+  Object.defineProperty(r, 'instrumentationScope', { value: { name, ...(version === undefined ? {} : { version }) } });
 
 function batchHash(record: Record<string, unknown>, patterns?: string): string {
   const r = patterns === undefined ? rules : keyRulesFromConfig(loadConfig({ LOG_KEY_PATTERNS: patterns }));
@@ -55,6 +67,20 @@ describe('log record identity', () => {
   it('differs for text bodies that differ only in the order of what they write', async () => {
     assert.notEqual(await bodyHash('{"a":"1","b":"2"}'), await bodyHash('{"b":"2","a":"1"}'));
   });
+
+  const alone: [string, Partial<LogSpec>, ((r: ReadableLogRecord) => void)?][] = [
+    ['its severity text (the number the same)', { severityText: 'NOTICE' }],
+    ['its severity number (the text the same)', { severity: SeverityNumber.INFO2 }],
+    ['its scope version', {}, inScope('correlator-tests', '2.0.0')],
+    ['its scope name', {}, inScope('correlator-tests.worker')],
+  ];
+  for (const [what, spec, change] of alone) {
+    it(`differs for a record that differs only in ${what}`, async () => {
+      const base = await recordHash();
+      assert.equal(await recordHash(), base, 'the same record is the same');
+      assert.notEqual(await recordHash(spec, change), base);
+    });
+  }
 
   it('is the same for a replay with a new observed time', async () => {
     assert.equal(await otlpHash({ a: '1' }, 1n), await otlpHash({ a: '1' }, BigInt(NOW) * 1_000_000n));
