@@ -77,4 +77,21 @@ describe('list truncation', () => {
     assert.equal(refused.statusCode, 400, refused.body);
     assert.match(refused.json<ErrorResponse>().message, /from/);
   });
+
+  it("a circuit's logs by a case-insensitive piece of their body, in a time range too", async t => {
+    const app = await buildTestApp(t);
+    await ingest(app);
+    // LT-1's logs are "step 4" to "step 7"; LT-0's "step 0" to "step 3" are not its own.
+    const rows = [
+      { query: 'search=STEP%205', bodies: ['step 5'] },
+      { query: 'search=step%203', bodies: [] },
+      { query: 'search=ep%20', bodies: ['step 7', 'step 6', 'step 5', 'step 4'] },
+      { query: `search=step&from=${T0 + 60_010}&to=${T0 + 60_020}`, bodies: ['step 6', 'step 5'] },
+    ];
+    for (const r of rows) {
+      const res = await app.inject(`/api/circuits/LT-1/logs?${r.query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json<LogListResponse>().logs.map(l => l.body), r.bodies, r.query);
+    }
+  });
 });
