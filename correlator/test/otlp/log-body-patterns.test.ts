@@ -99,4 +99,17 @@ describe('log-body patterns', () => {
     assert.deepEqual(warnings, ['body names more than the 256 further key values a record names: circuit_id "C257" and any after it not taken']);
     assert.deepEqual(extractLogKeys('circuit_id=LATE', {}, null, rules).keys, { circuit_id: 'LATE' });
   });
+
+  it('keeps at most 256 further values with those the attributes named, the text adding only the rest', () => {
+    const rules = keyRulesFromConfig(loadConfig({}));
+    const warnings: string[] = [];
+    // The attribute array names request_id r0 and 100 further values: the text has room for 156.
+    const attributes = { request_id: Array.from({ length: 101 }, (_, i) => `r${i}`) };
+    const body = Array.from({ length: 300 }, (_, i) => `circuit_id=C${i}`).join(' ');
+    const found = extractLogKeys(body, attributes, null, rules, null, warnings);
+    const furtherOf = (key: string) => (found.more ?? []).filter((_, i, m) => i % 2 === 0 && m[i] === key).length;
+    assert.deepEqual(found.keys, { request_id: 'r0', circuit_id: 'C0' });
+    assert.deepEqual([furtherOf('request_id'), furtherOf('circuit_id'), found.more?.length], [100, 156, 2 * 256]);
+    assert.deepEqual(warnings, ['body names more than the 256 further key values a record names: circuit_id "C157" and any after it not taken']);
+  });
 });
