@@ -115,6 +115,15 @@ describe('planBridges', () => {
     assert.match(p.spanId, /^[0-9a-f]{16}$/);
   });
 
+  it('starts the bridge no later than the child when the call named it just after, by a clock ahead', () => {
+    // beorn's clock reads 30 ms ahead of mdso's: its call to mdso starts after the trace it made.
+    const toMdso: CandidateSpan = { ...call('bm', 'beorn', 130, 160), destination: { name: 'mdso', isHost: false } };
+    const caller = trace('b', 'beorn', 0, 1000, { candidates: CandidateSpans.of([toMdso]) });
+    const p = planBridges('circuit_id', 'C', [caller, mdso], W).get(mdso.traceId)!;
+    assert.equal(p.parentSpanId, toMdso.spanId, 'the call that named mdso is the parent');
+    assert.deepEqual([p.parentStartMs, p.childStartMs], [100, 100], 'the bridge starts with the child, not after it');
+  });
+
   it('gives the same bridge ids for the same data, and different ids for different hops', () => {
     const a = planBridges('circuit_id', 'C', [beorn, mdso, arda], W);
     const b = planBridges('circuit_id', 'C', [arda, mdso, beorn], W);
