@@ -91,14 +91,17 @@ describe('string limits of spans, their events and resources', () => {
 
 describe('string limits of log records', () => {
   const LOG0 = 'resourceLogs[0].scopeLogs[0].logRecords[0]';
-  const logCases: [title: string, service: string, attributes: Attributes, message: string | null][] = [
+  const logCases: [title: string, service: string, attributes: Attributes, message: string | null, eventName?: string][] = [
     ['a log attribute key at the name limit', 'arda', { [x(NAME)]: 1 }, null],
+    ['an event_name at the name limit', 'arda', {}, null, x(NAME)],
+    ['an event_name over the name limit', 'arda', {}, `${LOG0}: log event_name is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`, x(NAME + 1)],
+    ['an event_name over it in two-byte characters', 'arda', {}, `${LOG0}: log event_name is ${NAME + 2} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`, 'é'.repeat(NAME / 2 + 1)],
     ['a log attribute key over the name limit', 'arda', { [x(NAME + 1)]: 1 }, `${LOG0}: log attribute key "${x(NAME + 1)}…" is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES)`],
     ['a service.name over the name limit', x(NAME + 1), {}, `resourceLogs[0].resource: resource attribute "service.name" value is ${NAME + 1} bytes, over the name limit of ${NAME} (MAX_NAME_BYTES) (rejects its 1 logRecords)`],
   ];
-  for (const [title, service, attributes, message] of logCases) {
+  for (const [title, service, attributes, message, eventName] of logCases) {
     it(title, async () => {
-      const records = await buildLogs(service, [{ body: 'b', atMs: T0, attributes }]);
+      const records = await buildLogs(service, [{ body: 'b', atMs: T0, attributes, ...(eventName === undefined ? {} : { eventName }) }]);
       const json = normaliseLogsJson(logsJson(records));
       for (const [form, batch] of [
         ['protobuf', decodeLogsRequest(logsProtobuf(records), rules, T0)],
@@ -106,6 +109,7 @@ describe('string limits of log records', () => {
       ] as const) {
         assert.ok(batch.rejected === (message ? 1 : 0), `${form}: ${JSON.stringify(batch.rejectionMessages)}`);
         if (message) assert.ok(batch.rejectionMessages[0] === message, `${form}: message ${JSON.stringify(batch.rejectionMessages[0])}, expected ${JSON.stringify(message)}`);
+        else if (eventName !== undefined) assert.equal(batch.logs[0]?.eventName, eventName, `${form}: the event_name as sent`);
       }
     });
   }
