@@ -156,6 +156,16 @@ describe('OTLP/JSON forms other clients send', () => {
       /startTimeUnixNano "18446744073709551616" is not an unsigned 64-bit integer/,
     ],
     [
+      'an event time past 2^64 - 1',
+      req =>
+        (firstSpan(req).events = [
+          { name: 'retry', timeUnixNano: String(BigInt(T0) * 1_000_000n) },
+          { name: 'late', timeUnixNano: '18446744073709551616' },
+        ]),
+      1,
+      /spans\[0\]\.events\[1\]: timeUnixNano "18446744073709551616" is not an unsigned 64-bit integer/,
+    ],
+    [
       'an int attribute past 2^63 - 1',
       req =>
         (firstSpan(req).attributes = [{ key: 'n', value: { intValue: '9223372036854775808' } }]),
