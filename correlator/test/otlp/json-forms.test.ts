@@ -109,6 +109,21 @@ describe('OTLP/JSON forms other clients send', () => {
     assert.deepEqual(decodeJson(snake), expected);
   });
 
+  it('keeps the camelCase field of one named both ways, in either order', async () => {
+    const expected = decodeJson(await sdkRequest());
+    const other = String(BigInt(T0 + 5) * 1_000_000n);
+    for (const snakeFirst of [false, true]) {
+      const req = await sdkRequest();
+      const span = firstSpan(req);
+      const { startTimeUnixNano, ...rest } = span;
+      for (const k of Object.keys(span)) delete span[k];
+      // Rebuilt so that the two names come in the order tested: a later key once overwrote.
+      const both = snakeFirst ? { start_time_unix_nano: other, startTimeUnixNano } : { startTimeUnixNano, start_time_unix_nano: other };
+      Object.assign(span, both, rest);
+      assert.deepEqual(decodeJson(req), expected, snakeFirst ? 'start_time_unix_nano first' : 'startTimeUnixNano first');
+    }
+  });
+
   it('leaves a request without proto field names as it is', async () => {
     const req = await sdkRequest();
     assert.equal(camelCaseFieldNames(req), req);
