@@ -38,6 +38,8 @@ const cases: Case[] = [
   },
   { title: 'a time of 2000-01-01T00:00:00Z', time: Y2000, observed: at(0), datedBy: 'observed time', warning: UNSET_CLOCK },
   { title: 'a time 499 ns after 2000', time: Y2000 + 499n, observed: at(0), datedBy: 'observed time', warning: UNSET_CLOCK },
+  // Read as two 32-bit halves: a time whose low half is 0 is not the unknown time 0.
+  { title: 'a time of 1971 whose low 32 bits are 0', time: (Y1971 >> 32n) << 32n, observed: at(0), datedBy: 'observed time', warning: UNSET_CLOCK },
   // Older than retention, it is stored with the retention warning (time-warnings.ts), as before.
   { title: 'a time a microsecond after 2000', time: Y2000 + 1000n, observed: at(0), datedBy: 'time' },
   { title: 'a time of 1971 observed in 1971', time: Y1971, observed: Y1971 + 1000n * MS, datedBy: 'arrival', warning: /a clock not yet set: taken as unknown, the record is dated by its arrival$/ },
