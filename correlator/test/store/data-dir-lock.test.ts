@@ -82,10 +82,19 @@ describe('the data directory lock', () => {
     });
   }
 
-  it('leaves a store in memory alone', async () => {
+  it('leaves a store in memory alone: two open at once, each its own, nothing on disk', async () => {
     const a = new SqliteStore({ dataDir: ':memory:', exportBridges: null });
     const b = new SqliteStore({ dataDir: ':memory:', exportBridges: null });
-    await a.close();
-    await b.close();
+    try {
+      a.db.exec('CREATE TABLE only_in_a (x)');
+      const tables = (s: SqliteStore) => s.db.prepare("SELECT name FROM sqlite_master WHERE name = 'only_in_a'").pluck().all();
+      assert.deepEqual([tables(a), tables(b)], [['only_in_a'], []], 'each store its own database');
+      // Not a directory named ":memory:" in the working directory, nor a lock in it.
+      assert.equal(existsSync(':memory:'), false);
+      assert.equal(existsSync(LOCK_FILE), false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
