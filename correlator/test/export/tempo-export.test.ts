@@ -638,6 +638,22 @@ describe('bridge export to Tempo', () => {
     });
   }
 
+  it('counts no more spans rejected than it sent when a 2xx claims more, and none sent', async t => {
+    const answer = {
+      body: otlpTypes().ExportTraceServiceResponse.encode({ partialSuccess: { rejectedSpans: 5, errorMessage: 'all too old' } }).finish(),
+      contentType: 'application/x-protobuf',
+    };
+    const tempo = await fakeTempo(t, [], '0', answer);
+    const app = await exportingApp(t, tempo.url);
+    await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: await circuitBody(['EXP1', 'EXP2']) });
+    await app.correlator.exporter!.tick();
+    assert.equal(exportedSpans(tempo.bodies).length, 2);
+    const metrics = (await app.inject('/metrics')).body;
+    assert.match(metrics, /\nexport_spans_sent_total 0\n/);
+    assert.match(metrics, /\nexport_spans_rejected_total 2\n/);
+    assert.equal(app.correlator.store.exportQueueDepth(), 0);
+  });
+
   it('stops without waiting for an endpoint that does not answer, and keeps the batch queued for the next start', { timeout: 30_000 }, async t => {
     const tempo = await fakeTempo(t, [], '0', 'hang');
     const app = await exportingApp(t, tempo.url);
