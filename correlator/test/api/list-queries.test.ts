@@ -59,6 +59,19 @@ describe('list truncation', () => {
       }
     });
 
+  it('/api/logs and a circuit\'s logs list 100 and 500 without a limit, and say they cut', async t => {
+    const app = await buildTestApp(t);
+    const records = await buildLogs(
+      'beorn',
+      Array.from({ length: 501 }, (_, j) => ({ body: `line ${j}`, atMs: T0 + j, attributes: { circuit_id: 'LT-MANY' } })),
+    );
+    await postAccepted(app, '/v1/logs', logsProtobuf(records));
+    for (const [url, listed] of [['/api/logs', 100], ['/api/circuits/LT-MANY/logs', 500]] as const) {
+      const body = (await app.inject(url)).json<LogListResponse>();
+      assert.deepEqual([body.logs.length, body.truncated], [listed, true], url);
+    }
+  });
+
   it("a circuit's logs in a time range: those in it, both ends included", async t => {
     const app = await buildTestApp(t);
     await ingest(app);
