@@ -654,6 +654,19 @@ describe('planBridges picks the parent trace whose call named the child', () => 
       }
     });
 
+  it('a call naming it that started more than the window before the child names nothing, in a large circuit too', () => {
+    // Past 32 traces with calls the index looks namings up in a list sorted by call start, not trace
+    // by trace: these ended ones call arda, of which the circuit has no trace.
+    const ended = Array.from({ length: 40 }, (_, i) =>
+      beornWith(`f${String(i).padStart(2, '0')}`, 0, 1, named(`fa${i}`, 0, 1, 'arda', false)),
+    );
+    const traces = [beornWith('b', 0, 1000, named('cm', 10, 20, 'mdso', false)), palantir, mdso];
+    for (const circuit of [traces, [...ended, ...traces]]) {
+      const plan = planBridges('circuit_id', 'C', circuit, 100).get(mdso.traceId);
+      assert.equal(plan?.traceId, 'p'.padEnd(32, '0'), `${circuit.length} traces`);
+    }
+  });
+
   it('finds the last naming call behind any number of later traces calling within the tolerance, in a large circuit', () => {
     // Was: a long trace's call 95 s before the child, behind 3000 ended ones; no longer a parent,
     // its call being outside the window. Now the walk back past traces starting after the child.
