@@ -13,7 +13,17 @@ export class InflightBodyBytes {
   private total = 0;
   private highest = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    /** MAX_INFLIGHT_BYTES. */
+    readonly configuredLimit: number,
+    /** Body bytes the heap has room for now (runtime/heap-headroom.ts); none by default. */
+    private readonly heapAllows: () => number = () => Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** The budget now: MAX_INFLIGHT_BYTES, or less when the heap has room for less. */
+  get limit(): number {
+    return Math.min(this.configuredLimit, this.heapAllows());
+  }
 
   /** Bytes held now by every request. */
   get held(): number {
@@ -95,12 +105,17 @@ export class BodyBytesHold {
 
   /** The 503 for `bytes` that did not fit: `declared` when judged by Content-Length alone. */
   refusal(bytes: number, declared: boolean): CorrelatorError {
-    const { held, limit } = this.budget;
+    const { held, limit, configuredLimit } = this.budget;
     const size = declared
       ? `this one is ${mib(bytes)} MiB`
       : `this one had reached ${mib(this.bytes + bytes)} MiB as it arrived`;
+    const bound =
+      limit < configuredLimit
+        ? `limit ${mib(limit)} MiB, what the heap has room for now, under MAX_INFLIGHT_BYTES's ` +
+          `${mib(configuredLimit)} MiB; a larger --max-old-space-size raises it`
+        : `limit MAX_INFLIGHT_BYTES, ${mib(limit)} MiB`;
     return errors.unavailable(
-      `ingest is holding ${mib(held)} MiB of request bodies, and ${size} (limit MAX_INFLIGHT_BYTES, ${mib(limit)} MiB); retry shortly`,
+      `ingest is holding ${mib(held)} MiB of request bodies, and ${size} (${bound}); retry shortly`,
       RETRY_AFTER_SECONDS,
     );
   }

@@ -1,9 +1,11 @@
 // Protects the process: more concurrent ingest requests than configured get 429, a stalled event
-// loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES get 503, a nearly full
-// heap (runtime/heap-pressure.ts) gets 503, all with Retry-After so OTLP clients back off.
+// loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES, or past what the heap
+// has room for (runtime/heap-headroom.ts), get 503, a nearly full heap (runtime/heap-pressure.ts)
+// gets 503, all with Retry-After so OTLP clients back off.
 import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bodyBytesHeapAllows } from '../runtime/heap-headroom.js';
 import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { watchProgress } from '../runtime/progress-watch.js';
 import { rpcStatus } from '../otlp/responses.js';
@@ -34,9 +36,10 @@ export class OverloadGuard {
     /** When an admitted upload whose body has not all arrived is dropped (0: never). */
     private readonly timeouts: UploadTimeouts = { totalMs: 0, idleMs: 0 },
     /** While it is active, ingest is refused. */
-    private readonly heap: Pick<HeapPressure, 'active' | 'reading' | 'marksInUse'> | null = null,
+    private readonly heap: Pick<HeapPressure, 'active' | 'reading' | 'marksInUse' | 'afterCollection'> | null = null,
   ) {
-    this.bodyBytes = new InflightBodyBytes(maxInflightBytes);
+    const heapAllows = heap ? () => bodyBytesHeapAllows(heap.afterCollection, heap.marksInUse) : undefined;
+    this.bodyBytes = new InflightBodyBytes(maxInflightBytes, heapAllows);
     this.loop = monitorEventLoopDelay({ resolution: 20 });
     this.loop.enable();
     // On a timer, not when a request comes: checked lazily, the first request after a quiet spell

@@ -65,6 +65,7 @@ export interface HeapPressureOptions {
 export class HeapPressure {
   private pressed = false;
   private last: HeapReading;
+  private settled: HeapReading;
   private lastPressureCallMs = -Infinity;
   private lastCollectionMs = -Infinity;
   private readonly observer: PerformanceObserver | null;
@@ -82,6 +83,7 @@ export class HeapPressure {
     this.now = opts.now ?? Date.now;
     this.collect = opts.collect ?? collectGarbage;
     this.last = { usedBytes: 0, limitBytes: opts.limitBytes };
+    this.settled = this.last;
     this.observer =
       opts.observeGc === false
         ? null
@@ -99,6 +101,14 @@ export class HeapPressure {
     return this.last;
   }
 
+  /**
+   * The heap in use as the last full collection left it, or as the reading that ended pressure
+   * (never less than what is live): what the requests in flight are fitted beside (heap-headroom.ts).
+   */
+  get afterCollection(): HeapReading {
+    return this.settled;
+  }
+
   get marksInUse(): HeapMarks {
     return this.marks;
   }
@@ -107,6 +117,7 @@ export class HeapPressure {
   afterFullCollection(): void {
     this.lastCollectionMs = this.now();
     const reading = this.read();
+    this.settled = reading;
     const was = this.pressed;
     this.pressed = underPressure(was, reading.usedBytes, reading.limitBytes, this.marks);
     if (this.pressed) {
@@ -149,6 +160,7 @@ export class HeapPressure {
   private relieve(reading: HeapReading): void {
     this.pressed = false;
     this.last = reading;
+    this.settled = reading;
     this.stopRechecks();
     this.opts.onRelief(reading);
   }

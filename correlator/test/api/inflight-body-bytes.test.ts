@@ -61,6 +61,28 @@ describe('InflightBodyBytes', () => {
     assert.equal(budget.peak, 90);
   });
 
+  it('is lowered to what the heap has room for, as that changes, and names the heap in its 503', () => {
+    let heapRoom = 50;
+    const budget = new InflightBodyBytes(100, () => heapRoom);
+    assert.equal(budget.limit, 50);
+    const a = budget.open();
+    const b = budget.open();
+    assert.equal(a.take(40), true);
+    assert.equal(b.take(20), false, 'within MAX_INFLIGHT_BYTES, but not within the heap\'s room');
+    assert.match(
+      b.refusal(20, true).message,
+      /limit 0\.0 MiB, what the heap has room for now, under MAX_INFLIGHT_BYTES's 0\.0 MiB; a larger --max-old-space-size raises it/,
+    );
+    heapRoom = 1000;
+    assert.equal(budget.limit, 100, 'never above MAX_INFLIGHT_BYTES');
+    assert.equal(b.take(20), true);
+    heapRoom = 0;
+    assert.equal(budget.open().take(1), false, 'a heap with no room takes nothing beside other requests');
+    a.release();
+    b.release();
+    assert.equal(budget.open().take(80), true, 'a request alone is still let through');
+  });
+
   it('names the budget, what is held and the size in its 503', () => {
     const budget = new InflightBodyBytes(2 * 2 ** 20);
     budget.open().take(2 ** 20);

@@ -140,6 +140,25 @@ describe('HeapPressure', () => {
     assert.equal(m.p.active, true);
   });
 
+  it('keeps what each full collection left in use, under pressure or not, for admission to fit beside', t => {
+    const m = monitor(t);
+    assert.equal(m.p.afterCollection.usedBytes, 0, 'nothing read before the first collection');
+    m.gc(600);
+    assert.deepEqual(m.p.afterCollection, { usedBytes: 600, limitBytes: 1000 });
+    assert.equal(m.p.active, false);
+    // Readings between collections count garbage: not what is left.
+    m.set(800);
+    m.p.recheck();
+    assert.equal(m.p.afterCollection.usedBytes, 600);
+    m.gc(900);
+    assert.equal(m.p.afterCollection.usedBytes, 900);
+    m.set(500);
+    m.tick(1000);
+    m.p.recheck();
+    assert.equal(m.p.active, false);
+    assert.equal(m.p.afterCollection.usedBytes, 500, 'the reading that ended pressure: never less than what is live');
+  });
+
   it('checks again every recheck interval while under pressure', async t => {
     let used = 900;
     const relieved: number[] = [];
