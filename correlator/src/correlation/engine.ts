@@ -901,7 +901,7 @@ export class CorrelationEngine {
   private combine(g: KeyGroup, parts: readonly EpisodePart[], storedBridges: readonly BridgePlan[], batch: BatchContext): void {
     // Members and bridges of other episodes come in: planned apart, they are planned again whole.
     g.planned = false;
-    const states = new Map(this.memberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
+    const states = new Map(this.readMemberStates([...g.traceIds, ...parts.flatMap(p => p.traceIds)]).map(t => [t.traceId, t]));
     for (const p of parts) {
       for (const id of p.traceIds) {
         if (g.traceSet.has(id)) continue;
@@ -970,6 +970,24 @@ export class CorrelationEngine {
         members.push(t);
       }
     }
+    return members;
+  }
+
+  /**
+   * Member states to plan or claim from, not to change: those hot state keeps encoded, or does not
+   * hold, are read for this call only (TieredMap.peek), so a batch holds one group's members at a
+   * time. memberStates kept all it read until the batch ended, read back from the store too: on a
+   * store that held earlier circuits, each of a batch's circuits brought its hundreds of members.
+   */
+  private readMemberStates(traceIds: readonly string[]): TraceState[] {
+    const members: TraceState[] = [];
+    const missing: string[] = [];
+    for (const id of traceIds) {
+      const t = this.traces.peek(id);
+      if (t) members.push(t);
+      else missing.push(id);
+    }
+    if (missing.length > 0) members.push(...this.loader.loadTraces(missing));
     return members;
   }
 
@@ -1105,7 +1123,7 @@ export class CorrelationEngine {
       const touched = whole ? [] : g.traceIds.filter(id => batch.traceDeltas.has(id));
       if (!own && touched.length === 0 && !whole) continue;
       // Members are read once: those the batch touched are among them when all are read.
-      const members = this.memberStates(whole || own ? g.traceIds : touched).filter(namesACircuit);
+      const members = this.readMemberStates(whole || own ? g.traceIds : touched).filter(namesACircuit);
       if (whole || own) claim(g, members, whole ? g : own!);
       if (!whole && touched.length > 0) {
         const changed = own ? members.filter(t => batch.traceDeltas.has(t.traceId)) : members;
@@ -1114,9 +1132,9 @@ export class CorrelationEngine {
     }
   }
 
-  /** Whether the trace's entry span is its root; planning read the trace, so it is at hand. */
+  /** Whether the trace's entry span is its root; read, not kept (planning read it, and may not have kept it). */
   private entryIsRoot(traceId: string): boolean {
-    const t = this.traces.get(traceId) ?? this.memberStates([traceId])[0];
+    const t = this.traces.peek(traceId) ?? this.readMemberStates([traceId])[0];
     return t?.entry?.hasParent === false;
   }
 
@@ -1178,7 +1196,7 @@ export class CorrelationEngine {
     // The batch's own traces of the episode are not stored yet, including those that joined or
     // were refused by an episode it then merged: missed, they were planned as no child.
     if (batchTraces) for (const id of batchTraces) ids.add(id);
-    const states = this.withLinked(this.memberStates([...ids]), ids, key, g.value);
+    const states = this.withLinked(this.readMemberStates([...ids]), ids, key, g.value);
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
     const plans = planBridges(key, g.value, states, w);
@@ -1257,7 +1275,7 @@ export class CorrelationEngine {
   private withLinked(states: TraceState[], ids: ReadonlySet<string>, key: BusinessKeyName, value: string): TraceState[] {
     const linked = new Set<string>();
     for (const t of states) for (const id of t.linkedTraceIds) if (!ids.has(id)) linked.add(id);
-    if (linked.size > 0) for (const t of this.memberStates([...linked])) if (namesValue(t, key, value)) states.push(t);
+    if (linked.size > 0) for (const t of this.readMemberStates([...linked])) if (namesValue(t, key, value)) states.push(t);
     return states;
   }
 
@@ -1318,7 +1336,7 @@ export class CorrelationEngine {
         }
         const ids = new Set<string>();
         for (const [p, c] of pairs) ids.add(p).add(c);
-        const states = new Map(this.memberStates([...ids]).map(t => [t.traceId, t]));
+        const states = new Map(this.readMemberStates([...ids]).map(t => [t.traceId, t]));
         if (states.size === ids.size) {
           const plans = new Map<string, BridgePlan>();
           for (const [p, c] of pairs) plans.set(c, planBridge(key, g.value, states.get(p)!, states.get(c)!, w));
@@ -1326,7 +1344,7 @@ export class CorrelationEngine {
         }
       }
     }
-    const members = this.memberStates(g.traceIds);
+    const members = this.readMemberStates(g.traceIds);
     const memberCount = members.length;
     const states = this.withLinked(members, g.traceSet, key, g.value);
     this.planOrders.set(g, PlanOrder.of(states.slice(0, memberCount)));

@@ -130,6 +130,27 @@ describe('TieredMap', () => {
     assert.equal(m.get('k0'), old, 'an entry a batch read stays live: it is not decoded again');
   });
 
+  it('peek() reads an encoded entry without keeping it, and the batch\'s own object when it has one', () => {
+    let decodes = 0;
+    const counting: StateCodec<Box> = { encode: codec.encode, decode: s => (decodes++, codec.decode(s)) };
+    const m = new TieredMap<Box>(10, 1, counting);
+    m.set('a', { n: 1 });
+    m.set('b', { n: 2 });
+    m.settle();
+    assert.equal(m.encodedSize, 1, 'a is encoded');
+    const first = m.peek('a');
+    assert.deepEqual(first, { n: 1 });
+    assert.notEqual(m.peek('a'), first, 'each read decodes afresh: nothing is kept');
+    assert.equal(decodes, 2);
+    m.settle();
+    assert.equal(m.encodedSize, 1, 'a read is not made live at settle()');
+    const borrowed = m.get('a')!;
+    borrowed.n = 5;
+    assert.equal(m.peek('a'), borrowed, 'the object the batch changes');
+    assert.equal(m.peek('b')?.n, 2, 'a live entry');
+    assert.equal(m.peek('z'), undefined);
+  });
+
   it('decodes and encodes an old entry read by every batch once, not once per batch, and evicts it in its turn', () => {
     let decodes = 0;
     let encodes = 0;
