@@ -12,8 +12,8 @@ import { testCleanup, tempDir } from '../helpers/cleanup.js';
 
 const HEAP_MIB = 64;
 const CLIENTS = 24;
-const REQUESTS = 96;
-const TRACES_PER_REQUEST = 100;
+const REQUESTS = 36;
+const TRACES_PER_REQUEST = 200;
 const SPANS_PER_TRACE = 20;
 const CIRCUITS = 40;
 /** Sending stops then, whatever was accepted. */
