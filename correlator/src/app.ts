@@ -61,6 +61,8 @@ export interface AppOptions {
   storeWriteProbeMs?: number;
   /** For tests: the old generation's limit, instead of this process's (runtime/heap-limit.ts). */
   heapLimitBytes?: number;
+  /** For tests: the heap in use that pressure is judged on, instead of the old generation's. */
+  heapUsedBytes?: () => number;
 }
 
 export interface CorrelatorHandles {
@@ -198,7 +200,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   );
   const rules = keyRulesFromConfig(config);
   const pipeline = new IngestPipeline(store, engine, metrics, rules, now, { retentionDays: config.retentionDays });
-  const heapPressure = watchHeap(app, engine, metrics, heapLimitBytes);
+  const spanJsonCache = spanJsonCacheFor(app, config.limits.spanJsonCacheBytes, heapLimitBytes);
+  metrics.spanJsonCacheLimit.set(spanJsonCache?.maxBytes ?? 0);
+  const heapPressure = watchHeap(app, engine, spanJsonCache, metrics, heapLimitBytes, opts.heapUsedBytes);
   const guard = new OverloadGuard(
     config.limits.maxInflightRequests,
     config.limits.maxEventLoopDelayMs,
@@ -219,7 +223,6 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     : null;
   app.decorate('correlator', { store, engine, pipeline, metrics, exporter, overload: guard });
 
-  const spanJsonCache = config.limits.spanJsonCacheBytes > 0 ? new RenderedSpanCache(config.limits.spanJsonCacheBytes) : undefined;
   const renderWorkers =
     config.limits.viewRenderWorkers > 0
       ? new SpanRenderWorkers(config.limits.viewRenderWorkers, e => app.log.error({ err: e }, 'view render worker failed; its shares are rendered on the main thread'))
@@ -434,14 +437,40 @@ function logHotStateLowered(app: FastifyInstance, budget: ReturnType<typeof hotS
  * Refuses ingest while the heap is nearly full (through the OverloadGuard), and makes room:
  * hot state drops its oldest half each time, which the store gives back when a trace comes again.
  */
-function watchHeap(app: FastifyInstance, engine: CorrelationEngine, metrics: CoreMetrics, limitBytes: number): HeapPressure {
+/**
+ * The span JSON cache, held to an eighth of the heap: at its 64 MiB default on a 64 MiB heap it
+ * filled the heap after a flood (a review: 140,896 spans held, ~1,600 full collections while a
+ * client read its traces back, each pass taking 15–25 minutes).
+ */
+function spanJsonCacheFor(app: FastifyInstance, configuredBytes: number, heapLimitBytes: number): RenderedSpanCache | undefined {
+  if (configuredBytes <= 0) return undefined;
+  const bytes = Math.min(configuredBytes, Math.floor(heapLimitBytes / 8));
+  if (bytes < configuredBytes)
+    app.log.info(
+      { spanJsonCacheBytes: configuredBytes, heldTo: bytes, heapLimitBytes },
+      `the span JSON cache is held to ${Math.round(bytes / MiB)} MiB, an eighth of the heap, below SPAN_JSON_CACHE_BYTES (${Math.round(configuredBytes / MiB)} MiB)`,
+    );
+  return new RenderedSpanCache(bytes);
+}
+
+function watchHeap(
+  app: FastifyInstance,
+  engine: CorrelationEngine,
+  spanJsonCache: RenderedSpanCache | undefined,
+  metrics: CoreMetrics,
+  limitBytes: number,
+  usedBytes?: () => number,
+): HeapPressure {
   const mib = (n: number) => Math.round(n / MiB);
   let warned = false;
   return new HeapPressure({
     limitBytes,
+    ...(usedBytes ? { usedBytes } : {}),
     onPressure: ({ usedBytes }) => {
       const before = engine.stats();
       engine.shrink(0.5);
+      // A cache first of all: what it held is rendered again from the store when asked.
+      spanJsonCache?.clear();
       const after = engine.stats();
       metrics.heapPressure.set(1);
       const evicted = { traces: before.trackedTraces - after.trackedTraces, keys: before.trackedKeys - after.trackedKeys };

@@ -235,6 +235,14 @@ export class RenderedSpanCache {
     }
   }
 
+  /**
+   * Lets everything go: a nearly full heap asks for room (app.ts), and held JSON is only ever a
+   * shortcut. A view in progress keeps what it already took, as after any eviction.
+   */
+  clear(): void {
+    for (const held of this.order) this.drop(held);
+  }
+
   private drop(held: Held): void {
     this.order.delete(held);
     this.heldBytes -= held.bytes;

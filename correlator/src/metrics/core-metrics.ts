@@ -24,6 +24,7 @@ export interface CoreMetrics {
   ingestInflight: Gauge;
   ingestBodyBytesInFlight: Gauge;
   spanJsonCacheBytes: Gauge;
+  spanJsonCacheLimit: Gauge;
   spanJsonCacheEntries: Gauge;
   spanJsonCacheLookups: Counter<'outcome'>;
   renderWorkerSpans: Counter;
@@ -161,6 +162,11 @@ export function createCoreMetrics(): CoreMetrics {
     spanJsonCacheBytes: new Gauge({
       name: 'span_json_cache_bytes',
       help: 'Bytes held by the JSON of spans already served (SPAN_JSON_CACHE_BYTES bounds it)',
+      registers: r,
+    }),
+    spanJsonCacheLimit: new Gauge({
+      name: 'span_json_cache_limit_bytes',
+      help: 'The bound in effect on span_json_cache_bytes: SPAN_JSON_CACHE_BYTES, or an eighth of the heap when that is less',
       registers: r,
     }),
     spanJsonCacheEntries: new Gauge({ name: 'span_json_cache_entries', help: 'Spans whose JSON is held', registers: r }),
