@@ -955,39 +955,33 @@ export class CorrelationEngine {
     return n;
   }
 
-  /** The states of these traces: from hot state, else read back (and kept). */
+  /** The states of these traces, to change: from hot state, else read back and kept there. */
   private memberStates(traceIds: readonly string[]): TraceState[] {
-    const members: TraceState[] = [];
-    const missing: string[] = [];
-    for (const id of traceIds) {
-      const t = this.traces.get(id);
-      if (t) members.push(t);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      for (const t of this.loader.loadTraces(missing)) {
-        this.traces.set(t.traceId, t);
-        members.push(t);
-      }
-    }
-    return members;
+    return this.statesOf(traceIds, true);
   }
 
   /**
    * Member states to plan or claim from, not to change: those hot state keeps encoded, or does not
    * hold, are read for this call only (TieredMap.peek), so a batch holds one group's members at a
-   * time. memberStates kept all it read until the batch ended, read back from the store too: on a
-   * store that held earlier circuits, each of a batch's circuits brought its hundreds of members.
+   * time. Keeping all it read until the batch ended, read back from the store too, on a store that
+   * held earlier circuits each of a batch's circuits brought its hundreds of members.
    */
   private readMemberStates(traceIds: readonly string[]): TraceState[] {
+    return this.statesOf(traceIds, false);
+  }
+
+  private statesOf(traceIds: readonly string[], keep: boolean): TraceState[] {
     const members: TraceState[] = [];
     const missing: string[] = [];
     for (const id of traceIds) {
-      const t = this.traces.peek(id);
+      const t = keep ? this.traces.get(id) : this.traces.peek(id);
       if (t) members.push(t);
       else missing.push(id);
     }
-    if (missing.length > 0) members.push(...this.loader.loadTraces(missing));
+    for (const t of missing.length > 0 ? this.loader.loadTraces(missing) : []) {
+      if (keep) this.traces.set(t.traceId, t);
+      members.push(t);
+    }
     return members;
   }
 
