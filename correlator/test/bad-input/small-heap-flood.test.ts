@@ -7,8 +7,8 @@
 // 429 or 503, and takes every request in the end.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startServer } from '../helpers/child-server.js';
-import { testCleanup, tempDir } from '../helpers/cleanup.js';
+import { startOnHeap } from '../helpers/child-server.js';
+import { testCleanup } from '../helpers/cleanup.js';
 
 const HEAP_MIB = 64;
 const CLIENTS = 24;
@@ -60,12 +60,7 @@ test(
   { timeout: 120_000 },
   async t => {
     const cleanup = testCleanup(t);
-    const server = await startServer(cleanup, {
-      DATA_DIR: await tempDir(cleanup, 'corr-small-heap-flood-'),
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
-    });
-    // Killed by V8 ("Reached heap limit") the process ends on SIGABRT: its exit code stays null.
-    const alive = () => server.child.exitCode === null && server.child.signalCode === null;
+    const server = await startOnHeap(cleanup, HEAP_MIB, 'corr-small-heap-flood-');
     const baseMs = Date.now() - 600_000;
     const statuses = new Map<number, number>();
     const refusals = new Set<string>();
@@ -77,7 +72,7 @@ test(
         for (let i = next++; i < REQUESTS; i = next++) {
           const body = jsonBody(i, baseMs);
           for (;;) {
-            if (!alive() || Date.now() > deadline) return;
+            if (!server.running() || Date.now() > deadline) return;
             const res = await fetch(`${server.url}/v1/traces`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
@@ -97,10 +92,10 @@ test(
       }),
     );
     const summary = JSON.stringify(Object.fromEntries(statuses));
-    if (alive())
+    if (server.running())
       t.diagnostic(`answers ${summary}, ${taken} of ${REQUESTS} taken, peak RSS ${Math.round(server.memory().peak / 2 ** 20)} MiB`);
     for (const r of refusals) t.diagnostic(r);
-    assert.ok(alive(), `the process is alive (answers ${summary}):\n${server.output().slice(-1500)}`);
+    assert.ok(server.running(), `the process is alive (answers ${summary}):\n${server.output().slice(-1500)}`);
     assert.deepEqual(
       [...statuses.keys()].filter(s => s !== 200 && s !== 429 && s !== 503),
       [],

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
-import { startServer } from '../helpers/child-server.js';
-import { testCleanup, tempDir } from '../helpers/cleanup.js';
+import { startOnHeap } from '../helpers/child-server.js';
+import { testCleanup } from '../helpers/cleanup.js';
 import { serviceTelemetry, type SpanSpec } from '../helpers/sdk-bodies.js';
 
 const HEAP_MIB = 64;
@@ -25,11 +25,7 @@ test(
   { timeout: 300_000 },
   async t => {
     const cleanup = testCleanup(t);
-    const server = await startServer(cleanup, {
-      DATA_DIR: await tempDir(cleanup, 'corr-small-heap-calls-'),
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
-    });
-    const alive = () => server.child.exitCode === null && server.child.signalCode === null;
+    const server = await startOnHeap(cleanup, HEAP_MIB, 'corr-small-heap-calls-');
     const baseMs = Date.now() - 600_000;
     /** Round r of circuit c, service s: its traces r·8 … r·8+7, 30 s apart, each calling the other two services. */
     const body = async (r: number, c: number, s: number) => {
@@ -61,7 +57,7 @@ test(
         for (let i = next++; i < jobs.length; i = next++) {
           const bytes = await body(...jobs[i]!);
           for (;;) {
-            if (!alive()) return;
+            if (!server.running()) return;
             const res = await fetch(`${server.url}/v1/traces`, {
               method: 'POST',
               headers: { 'content-type': 'application/x-protobuf' },
@@ -78,7 +74,7 @@ test(
     );
     const summary = JSON.stringify(Object.fromEntries(statuses));
     t.diagnostic(`answers ${summary}, peak RSS ${Math.round(server.memory().peak / 2 ** 20)} MiB`);
-    assert.ok(alive(), `the process is alive (answers ${summary}):\n${server.output().slice(-1500)}`);
+    assert.ok(server.running(), `the process is alive (answers ${summary}):\n${server.output().slice(-1500)}`);
     assert.deepEqual(statuses, new Map([[200, jobs.length]]), `every request taken the first time: ${summary}`);
   },
 );

@@ -6,8 +6,8 @@
 // the end, and keeps serving queries.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startServer } from '../helpers/child-server.js';
-import { testCleanup, tempDir } from '../helpers/cleanup.js';
+import { startOnHeap } from '../helpers/child-server.js';
+import { testCleanup } from '../helpers/cleanup.js';
 import { counterTotal } from '../helpers/http.js';
 import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 
@@ -25,10 +25,7 @@ test(
   { timeout: 120_000 },
   async t => {
     const cleanup = testCleanup(t);
-    const server = await startServer(cleanup, {
-      DATA_DIR: await tempDir(cleanup, 'corr-small-heap-'),
-      NODE_OPTIONS: `--max-old-space-size=${HEAP_MIB}`,
-    });
+    const server = await startOnHeap(cleanup, HEAP_MIB, 'corr-small-heap-');
     const limit = await counterTotal(server.url, 'hot_state_limit', /kind="traces"/);
     assert.ok(limit < 500_000, `hot state bounded below MAX_TRACKED_TRACES by the heap (${limit})`);
     assert.match(
@@ -36,8 +33,6 @@ test(
       /the heap is too small for hot state as configured: .*--max-old-space-size=\d+/,
     );
 
-    // Killed by V8 ("Reached heap limit") the process ends on SIGABRT: its exit code stays null.
-    const alive = () => server.child.exitCode === null && server.child.signalCode === null;
     const baseMs = Date.now() - 60_000;
     const body = async (i: number) => {
       const specs = Array.from({ length: TRACES_PER_REQUEST }, (_, k) => ({
@@ -74,7 +69,7 @@ test(
           const bytes = await body(i);
           // A refused request is sent again, as an exporter does, after less than Retry-After: the test is short.
           for (;;) {
-            if (!alive() || Date.now() > deadline) return;
+            if (!server.running() || Date.now() > deadline) return;
             const res = await post(bytes);
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
             if (res.status === 200) {
@@ -93,13 +88,13 @@ test(
       }),
     );
     const summary = JSON.stringify(Object.fromEntries(statuses));
-    if (alive())
+    if (server.running())
       t.diagnostic(
         `answers ${summary}, ${tracesAccepted} traces accepted, peak RSS ${Math.round(server.memory().peak / 2 ** 20)} MiB`,
       );
     for (const r of refusals) t.diagnostic(r);
     assert.ok(
-      alive(),
+      server.running(),
       `the process is alive (answers ${summary}, ${tracesAccepted} traces accepted):\n${server.output().slice(-1500)}`,
     );
     assert.deepEqual(

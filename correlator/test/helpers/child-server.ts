@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Cleanup } from './cleanup.js';
+import { tempDir, type Cleanup } from './cleanup.js';
 
 export const CORRELATOR_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SERVER_ENTRY = join(CORRELATOR_ROOT, 'src', 'server.ts');
@@ -27,6 +27,11 @@ export interface ChildServer {
   stop: () => Promise<number | null>;
   /** Resident set now and at its peak (bytes), from /proc. */
   memory: () => { rss: number; peak: number };
+  /**
+   * Whether the process has neither exited nor been killed. Stopped by V8 ("Reached heap limit")
+   * it ends on SIGABRT: its exit code stays null, so the signal is looked at too.
+   */
+  running: () => boolean;
 }
 
 const live = new Set<ChildProcess>();
@@ -51,8 +56,9 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
   live.add(child);
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)));
   void exited.then(() => live.delete(child));
+  const running = () => child.exitCode === null && child.signalCode === null;
   cleanup(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running()) {
       child.kill('SIGKILL');
       await exited;
     }
@@ -100,7 +106,16 @@ export async function startServer(cleanup: Cleanup, env: Record<string, string>)
       const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
       return { rss: kb('VmRSS'), peak: kb('VmHWM') };
     },
+    running,
   };
+}
+
+/** A correlator on a fresh store whose old generation is `heapMiB` (--max-old-space-size). */
+export async function startOnHeap(cleanup: Cleanup, heapMiB: number, dataDirPrefix: string): Promise<ChildServer> {
+  return startServer(cleanup, {
+    DATA_DIR: await tempDir(cleanup, dataDirPrefix),
+    NODE_OPTIONS: `--max-old-space-size=${heapMiB}`,
+  });
 }
 
 /**
