@@ -20,11 +20,12 @@ import { OPERATION_IDS, completeOpenApi } from './api/openapi.js';
 import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
+import { apiError, otlpErrorEncoding } from './api/error-answers.js';
 import { OverloadGuard, heapRefusalText, uploadTimedOut } from './api/overload.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
 import { circuitRoutes } from './api/routes/circuits.js';
 import { correlationRoutes } from './api/routes/correlations.js';
-import { OTLP_MEDIA_TYPES, otlpRoutes, requestEncoding } from './api/routes/otlp.js';
+import { OTLP_MEDIA_TYPES, otlpRoutes } from './api/routes/otlp.js';
 import { serviceGraphRoutes } from './api/routes/service-graph.js';
 import { systemRoutes } from './api/routes/system.js';
 import { traceRoutes } from './api/routes/traces.js';
@@ -38,7 +39,7 @@ import { keyRulesFromConfig } from './ingest/key-rules.js';
 import { mdsoPlugin } from './mdso/index.js';
 import type { OtlpJsonTraceRequest } from './mdso/ingest-types.js';
 import { createCoreMetrics, followTotal, type CoreMetrics } from './metrics/core-metrics.js';
-import { rpcStatus } from './otlp/responses.js';
+import { CONTENT_TYPE, rpcStatus } from './otlp/responses.js';
 import { dataDirRefusal } from './store/sqlite/open-refusal.js';
 import { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 import { LOST_SPAN_ATTRIBUTE, LOST_SPAN_NAME } from './store/sqlite/torn-chunks.js';
@@ -528,33 +529,10 @@ function sendError(
   const outcome = String(uploadTimedOut(request.raw) ? 408 : status);
   if (ingestSignal) metrics.ingestRequests.inc({ signal: ingestSignal, outcome });
   const signal = request.routeOptions.config?.otlpSignal;
-  if (signal) {
-    metrics.ingestRequests.inc({ signal, outcome });
-    const encoding = requestEncoding(request) ?? 'json';
-    reply
-      .code(status)
-      .type(encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json')
-      .send(rpcStatus(status, message, encoding));
-    return;
-  }
-  reply.code(status).send({ statusCode: status, error: httpReason(status), code, message });
-}
-
-function httpReason(status: number): string {
-  const reasons: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    405: 'Method Not Allowed',
-    409: 'Conflict',
-    413: 'Payload Too Large',
-    415: 'Unsupported Media Type',
-    429: 'Too Many Requests',
-    500: 'Internal Server Error',
-    503: 'Service Unavailable',
-  };
-  return reasons[status] ?? 'Error';
+  if (signal) metrics.ingestRequests.inc({ signal, outcome });
+  const encoding = otlpErrorEncoding(request);
+  if (encoding) reply.code(status).type(CONTENT_TYPE[encoding]).send(rpcStatus(status, message, encoding));
+  else reply.code(status).send(apiError(status, code, message));
 }
 
 /** Opens the store; a directory it cannot use is refused as a setting (exit 2, one line), not a crash. */

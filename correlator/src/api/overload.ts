@@ -8,10 +8,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bodyBytesHeapAllows } from '../runtime/heap-headroom.js';
 import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { watchProgress } from '../runtime/progress-watch.js';
-import { rpcStatus } from '../otlp/responses.js';
+import { CONTENT_TYPE, rpcStatus } from '../otlp/responses.js';
+import { apiError, otlpErrorEncoding } from './error-answers.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
-import { requestEncoding } from './routes/otlp.js';
 
 export interface UploadTimeouts {
   /** REQUEST_TIMEOUT_MS: from the request's headers. */
@@ -173,14 +173,10 @@ function watchUpload(
  * request's encoding, as its other errors are; another route's as the API's errors are.
  */
 function requestTimeoutAnswer(request: FastifyRequest, message: string): Buffer {
-  let type = 'application/json';
-  let body: Buffer | string;
-  const encoding = request.routeOptions.config?.otlpSignal ? (requestEncoding(request) ?? 'json') : null;
-  if (encoding) {
-    body = rpcStatus(408, message, encoding);
-    if (encoding === 'protobuf') type = 'application/x-protobuf';
-  } else body = JSON.stringify({ statusCode: 408, error: 'Request Timeout', code: 'CORR_ERR_REQUEST_TIMEOUT', message });
+  const encoding = otlpErrorEncoding(request);
+  const body = encoding ? rpcStatus(408, message, encoding) : JSON.stringify(apiError(408, 'CORR_ERR_REQUEST_TIMEOUT', message));
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const type = encoding ? CONTENT_TYPE[encoding] : 'application/json';
   const head = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head), bytes]);
 }
