@@ -74,10 +74,9 @@ export class PlanOrders<G extends { mapKey: string }> {
 
   /** Drops the least recently used orders until the rest fit the allowance and the bound. */
   fit(): void {
-    for (const [key, k] of this.kept) {
+    for (const key of this.kept.keys()) {
       if (this.counted <= this.allowanceBytes && this.kept.size <= this.maxOrders) return;
-      this.kept.delete(key);
-      this.counted -= k.bytes;
+      this.forget(key);
       this.dropped++;
     }
   }
