@@ -96,6 +96,12 @@ export interface DecodedLog {
   fieldKeys?: KeyValues | null;
   resource: DecodedResourceScope;
   source: 'otlp' | 'api';
+  /**
+   * A record with neither time is dated by its arrival, which a client's retry changes: its identity
+   * (log-identity.ts) takes the request it came in instead, a digest of the request's bytes, which a
+   * retry repeats. Absent on a record that has a time of its own.
+   */
+  undatedIdentity?: string;
 }
 
 export interface DecodedLogBatch {

@@ -1,5 +1,6 @@
 // Decodes an OTLP ExportLogsServiceRequest. Logs are fewer and smaller than spans and are stored
 // decoded, so every field is read.
+import { createHash } from 'node:crypto';
 import { attrValueToText, readAnyValue, readKeyValueInto, type AttrMap, type AttrValue } from './any-value.js';
 import { bodyOverLimit, logBodyLimit, utf8BytesOver } from './item-limits.js';
 import {
@@ -40,6 +41,13 @@ export function decodeLogsRequest(buf: Uint8Array, rules: KeyExtractionRules, no
     places,
     message => noteWarning(batch, message),
   );
+  // Only when a record needs it: most requests have none, and the digest reads the whole request.
+  let requestDigest: string | undefined;
+  for (const l of batch.logs) {
+    if (l.undatedIdentity === undefined) continue;
+    requestDigest ??= `request ${createHash('sha1').update(buf).digest('base64')}`;
+    l.undatedIdentity = requestDigest;
+  }
   return batch;
 }
 
@@ -150,9 +158,11 @@ function decodeLogRecord(
   // A time no clock explains is unknown too (item-times.ts), or it would be kept for ever, and so is
   // one of a clock not yet set, or it would date its trace and circuit from then, as a span's did.
   let timeUnixNano: string;
+  let byArrival = false;
   if (isKnownTime(time[0], time[1], nowMs)) timeUnixNano = nanosFromParts(time[0], time[1]);
   else {
     const byObserved = isKnownTime(observed[0], observed[1], nowMs);
+    byArrival = !byObserved;
     timeUnixNano = byObserved ? nanosFromParts(observed[0], observed[1]) : String(BigInt(Math.round(nowMs)) * 1_000_000n);
     if (time[0] !== 0 || time[1] !== 0) warnings.push(logTimeWarning(time[0], time[1], byObserved ? 'observed time' : 'arrival'));
   }
@@ -181,5 +191,7 @@ function decodeLogRecord(
     moreKeys: found.more,
     resource,
     source: 'otlp',
+    // Filled in with the request's digest once the request is read (decodeLogsRequest).
+    ...(byArrival ? { undatedIdentity: '' } : {}),
   };
 }

@@ -1,6 +1,8 @@
 // What makes two log records the same record, so that a client's retry or a replay is stored once
 // and two different records never are. Everything a sender sets is in it but the observed time,
-// which a replay through a collector sets anew.
+// which a replay through a collector sets anew. A record with neither time is dated by its arrival,
+// which is no part of it: the request it came in stands for its time (DecodedLog.undatedIdentity),
+// so a retry of that request is stored once, and the same line in another request is another.
 import { createHash } from 'node:crypto';
 import type { DecodedLog } from '../otlp/decoded.js';
 
@@ -16,7 +18,7 @@ export function logContentHash(l: DecodedLog): string {
   // order either: a logger writing the same map in another order wrote the same record.
   const bodyText = l.bodyEntries ? JSON.stringify(inKeyOrder(l.bodyEntries)) : l.body;
   const h = createHash('sha1')
-    .update(`${l.timeUnixNano}${SEP}${l.severityNumber}${SEP}${l.severityText}${SEP}${l.traceId}${SEP}${l.spanId}`)
+    .update(`${l.undatedIdentity ?? l.timeUnixNano}${SEP}${l.severityNumber}${SEP}${l.severityText}${SEP}${l.traceId}${SEP}${l.spanId}`)
     .update(`${SEP}${l.eventName}${SEP}${l.source}${SEP}${l.resource.scopeName}${SEP}${l.resource.scopeVersion}${SEP}`)
     .update(`${l.resource.resourceBytes.length}${SEP}`)
     .update(l.resource.resourceBytes)

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { LogBatchResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { buildLogs, logsProtobuf, type LogSpec } from '../fixtures/otel-sdk.js';
+import { buildLogs, logsJson, logsProtobuf, setLogTimes, type LogSpec } from '../fixtures/otel-sdk.js';
 import { buildTestApp } from './app-fixture.js';
 
 const T0 = Date.now() - 60_000;
@@ -75,5 +75,46 @@ describe('which log records are the same record', () => {
       await postOtlp(app, 'arda', [{ ...spec, severity: SeverityNumber.ERROR }]);
     }
     assert.equal((await logsOf(app, 'circuit_id=C-SEV')).length, 2);
+  });
+
+  it('stores a record with neither time once when its request is retried later, and again in another request', async t => {
+    const app = await buildTestApp(t);
+    // Dated by its arrival (log-times.test.ts), which differs between the two tries.
+    const timeless = async (body: string) => {
+      const records = await buildLogs('arda', [{ body, atMs: T0 }]);
+      for (const r of records) setLogTimes(r, 0n, 0n);
+      return records;
+    };
+    const up = await timeless('circuit_id=C-TIMELESS port up');
+    const down = await timeless('circuit_id=C-TIMELESS port down');
+    const post = async (payload: Buffer | object) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/logs',
+        payload,
+        ...(Buffer.isBuffer(payload) ? { headers: { 'content-type': 'application/x-protobuf' } } : {}),
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    };
+    const waitAMillisecond = () => new Promise(resolve => setTimeout(resolve, 3));
+    const bodies = async () => (await logsOf(app, 'circuit_id=C-TIMELESS')).map(l => l.body).sort();
+    for (const payload of [logsProtobuf(up), logsJson(down) as object]) {
+      await post(payload);
+      await waitAMillisecond();
+      await post(payload);
+      await waitAMillisecond();
+    }
+    assert.deepEqual(await bodies(), ['circuit_id=C-TIMELESS port down', 'circuit_id=C-TIMELESS port up']);
+    // The same line beside another is another request: a sender wrote it again.
+    const again = logsProtobuf([...(await timeless('circuit_id=C-TIMELESS port flap')), ...up]);
+    await post(again);
+    await waitAMillisecond();
+    await post(again);
+    assert.deepEqual(await bodies(), [
+      'circuit_id=C-TIMELESS port down',
+      'circuit_id=C-TIMELESS port flap',
+      'circuit_id=C-TIMELESS port up',
+      'circuit_id=C-TIMELESS port up',
+    ]);
   });
 });
