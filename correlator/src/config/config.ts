@@ -546,11 +546,28 @@ function mdsoSettings(env: Env): MdsoConfig {
   return cfg;
 }
 
+/**
+ * How long a new bridge waits before it goes to Tempo when BRIDGE_EXPORT_DELAY_SECONDS is unset.
+ * Tempo keeps what it is sent: a bridge sent and then replaced, because a trace that belongs between
+ * its two came later, stays there beside its successors for good (beorn calling arda directly, in
+ * Tempo's view, while the API shows beorn → MDSO → arda). Traces join a circuit as long as their
+ * times fall within the window, so a bridge waits the window; and MDSO's spans, made by the poller
+ * from its failures, arrive up to a poll interval after the failure, so a bridge waits that too when
+ * the poller runs. The API shows a bridge at once; only Tempo's copy waits.
+ */
+export function defaultBridgeExportDelaySeconds(windowSeconds: number, mdso: Pick<MdsoConfig, 'url' | 'pollIntervalSeconds'>): number {
+  return Math.min(BRIDGE_EXPORT_DELAY_MAX_SECONDS, windowSeconds + (mdso.url ? mdso.pollIntervalSeconds : 0));
+}
+
+const BRIDGE_EXPORT_DELAY_MAX_SECONDS = 3600;
+
 export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<Config> {
   const storeBackend = oneOf(env, 'STORE_BACKEND', 'sqlite', ['sqlite', 'postgres'] as const);
   if (storeBackend === 'postgres') {
     throw new ConfigError('STORE_BACKEND', 'postgres is not available yet; use sqlite (the default)');
   }
+  const correlationWindowSeconds = num(env, 'CORR_WINDOW_SECONDS', 60, 1, 86400);
+  const mdso = mdsoSettings(env);
   const config: Config = {
     version,
     port: int(env, 'PORT', 8080, 0, 65535),
@@ -558,7 +575,7 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
     dataDir: dataDirSetting(env),
     storeBackend,
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    correlationWindowSeconds: num(env, 'CORR_WINDOW_SECONDS', 60, 1, 86400),
+    correlationWindowSeconds,
     retentionDays: num(env, 'RETENTION_DAYS', 7, 0.001, 3650),
     limits: {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -595,11 +612,17 @@ export function loadConfig(env: Env = process.env, version = '0.1.0'): Readonly<
       headers: Object.freeze(tempoHeaders(env)),
       queueMax: int(env, 'EXPORT_QUEUE_MAX', 100_000, 10, 100_000_000),
       batchSize: int(env, 'EXPORT_BATCH_SIZE', 512, 1, 100_000),
-      bridgeExportDelaySeconds: num(env, 'BRIDGE_EXPORT_DELAY_SECONDS', 5, 0, 3600),
+      bridgeExportDelaySeconds: num(
+        env,
+        'BRIDGE_EXPORT_DELAY_SECONDS',
+        defaultBridgeExportDelaySeconds(correlationWindowSeconds, mdso),
+        0,
+        BRIDGE_EXPORT_DELAY_MAX_SECONDS,
+      ),
       bridgeExportMaxHoldSeconds: num(env, 'BRIDGE_EXPORT_MAX_HOLD_SECONDS', 300, 0, 86_400),
     },
     auth: authSettings(env),
-    mdso: mdsoSettings(env),
+    mdso,
   };
   return deepFreeze(config);
 }

@@ -34,6 +34,21 @@ describe('loadConfig', () => {
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits), 'Object.isFrozen(c) && Object.isFrozen(c.limits)');
   });
 
+  it('holds a bridge from Tempo for the window, and a poll interval more when the MDSO poller runs, unless told', () => {
+    const mdso = { MDSO_URL: 'https://mdso.example', MDSO_USER: 'u', MDSO_PASS: 'p' };
+    const cases: [Record<string, string>, number][] = [
+      [{}, 60],
+      [{ CORR_WINDOW_SECONDS: '10' }, 10],
+      [{ CORR_WINDOW_SECONDS: '2.5' }, 2.5],
+      [mdso, 120],
+      [{ ...mdso, MDSO_POLL_INTERVAL_SECONDS: '300', CORR_WINDOW_SECONDS: '30' }, 330],
+      [{ CORR_WINDOW_SECONDS: '86400' }, 3600],
+      [{ BRIDGE_EXPORT_DELAY_SECONDS: '5' }, 5],
+      [{ ...mdso, BRIDGE_EXPORT_DELAY_SECONDS: '0' }, 0],
+    ];
+    for (const [env, seconds] of cases) assert.equal(loadConfig(env).tempo.bridgeExportDelaySeconds, seconds, JSON.stringify(env));
+  });
+
   const invalid: [Record<string, string>, string, RegExp][] = [
     [{ PORT: 'eighty' }, 'PORT', /expected an integer/],
     [{ PORT: '70000' }, 'PORT', /between 0 and 65535/],

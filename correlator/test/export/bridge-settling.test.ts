@@ -219,4 +219,44 @@ describe('bridge export waits until the bridge is settled', () => {
     again.at(61_000);
     assert.deepEqual((await again.sent()).map(b => b.linkedSpanId), [spanIdOf(s.mdsoClient)]);
   });
+
+  // RV9: MDSO's trace (the poller's spans of a failure) comes up to a poll interval after beorn's and
+  // arda's. Sent at the old 5 s default, beorn → arda stayed in Tempo beside its successors.
+  it('by default holds a bridge the window, so a trace that comes between its two replaces it unsent', async t => {
+    const t0 = Date.now() - 60_000;
+    const [beorn, mdso, arda] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /activate', kind: SpanKind.SERVER, startMs: t0, endMs: t0 + 1500, attributes: { circuit_id: CID } },
+          { name: 'POST mdso', kind: SpanKind.CLIENT, startMs: t0 + 50, endMs: t0 + 300, parent: 'POST /activate', attributes: { circuit_id: CID, 'peer.service': 'mdso' } },
+        ],
+      },
+      {
+        service: 'mdso',
+        spans: [
+          { name: 'plan', kind: SpanKind.SERVER, startMs: t0 + 120, endMs: t0 + 900, attributes: { circuit_id: CID } },
+          { name: 'GET arda', kind: SpanKind.CLIENT, startMs: t0 + 200, endMs: t0 + 600, parent: 'plan', attributes: { circuit_id: CID, 'peer.service': 'arda' } },
+        ],
+      },
+      {
+        service: 'arda',
+        spans: [{ name: 'GET /port', kind: SpanKind.SERVER, startMs: t0 + 250, endMs: t0 + 550, attributes: { circuit_id: CID } }],
+      },
+    ]);
+    const x = await settlingApp(t, {});
+    await post(x.app, [...beorn!.spans, ...arda!.spans]);
+    x.at(10_000);
+    assert.deepEqual(await x.sent(), [], 'beorn → arda waits the window');
+    x.at(30_000);
+    await post(x.app, mdso!.spans);
+    x.at(85_000);
+    assert.deepEqual(await x.sent(), [], 'the bridges planned at 30 s wait the window too');
+    x.at(95_000);
+    const sent = await x.sent();
+    assert.deepEqual(sent.map(b => b.name).sort(), ['beorn_to_mdso_bridge', 'mdso_to_arda_bridge']);
+    assert.deepEqual((await viewedBridgeIds(x.app)).sort(), sent.map(b => b.spanId).sort());
+    x.at(600_000);
+    assert.equal((await x.sent()).length, 2, 'beorn → arda is never sent');
+  });
 });
