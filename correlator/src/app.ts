@@ -21,7 +21,8 @@ import { discardUnreadBody, type LingerBounds } from './api/unread-body.js';
 import { AJV_OPTIONS, schemaErrorFormatter } from './api/validation-message.js';
 import { CorrelatorError, errors } from './api/errors.js';
 import { apiError, otlpErrorEncoding } from './api/error-answers.js';
-import { OverloadGuard, heapRefusalText, uploadTimedOut } from './api/overload.js';
+import { OverloadGuard, heapRefusalText } from './api/overload.js';
+import { uploadTimedOut } from './api/timeout-answers.js';
 import { apiLogsRoutes } from './api/routes/api-logs.js';
 import { circuitRoutes } from './api/routes/circuits.js';
 import { correlationRoutes } from './api/routes/correlations.js';
@@ -106,7 +107,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // node enforces requestTimeout (and headersTimeout) only when it checks its connections, every
     // 30 s by default: a stalled request could outlive its timeout by that much. Ingest requests
     // have their own timer (OverloadGuard); this bounds the others.
-    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.limits.requestTimeoutMs / 4))) },
+    //
+    // headersTimeout as node would derive it from requestTimeout: fastify sets requestTimeout after
+    // the server is made, when headersTimeout is already its 60 s default, and node takes the lower
+    // of the two as the headers' bound and the higher as the request's: with REQUEST_TIMEOUT_MS
+    // under 60 s, a body stalled after its headers was cut only after 60 s.
+    http: {
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.limits.requestTimeoutMs / 4))),
+      headersTimeout: Math.min(60_000, config.limits.requestTimeoutMs),
+    },
     // Circuit ids may be up to 512 characters (CircuitIdParams), percent-encoded up to 3× that; fastify's default is 100.
     routerOptions: { maxParamLength: 2048 },
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
@@ -118,6 +127,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();
   exchanges.watch(app.server);
+  app.addHook('onRequest', exchanges.noteRoute);
   // fastify-plugin: the `correlator` decoration must be visible on the instance buildApp returns.
   await app.register(fp(correlatorApp, { name: 'correlation-station-correlator' }), opts);
   return app;

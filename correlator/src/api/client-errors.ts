@@ -2,11 +2,13 @@
 // socket before routing. fastify's handler wrote that answer at once and destroyed the socket, so
 // a request pipelined before it on the same connection, read whole but not yet answered, got no
 // answer: a POST of spans could be stored and its client never told. Here the earlier answers are
-// sent first, in order, then the refusal, then the connection is closed.
+// sent first, in order, then the refusal, then the connection is closed. node's own request
+// timeout (requestTimeout, headersTimeout: ERR_HTTP_REQUEST_TIMEOUT) comes here too.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
-import type { ConnectionError, FastifyInstance } from 'fastify';
+import type { ConnectionError, FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { noteUploadTimedOut, requestTimeoutAnswer, uploadTimeoutMessage } from './timeout-answers.js';
 
 /**
  * A client that reads neither its earlier answers nor the refusal still has its connection closed:
@@ -18,6 +20,7 @@ const FLUSH_BOUND_MS = 10_000;
 export class OpenExchanges {
   readonly #open = new WeakMap<Socket, Set<IncomingMessage>>();
   readonly #settled = new WeakMap<Socket, () => void>();
+  readonly #routed = new WeakMap<IncomingMessage, FastifyRequest>();
 
   /** First among the server's 'request' listeners, so an answer fastify gives at once is seen too. */
   watch(server: Server): void {
@@ -47,6 +50,18 @@ export class OpenExchanges {
   allRead(socket: Socket): boolean {
     for (const req of this.#open.get(socket) ?? []) if (!req.complete) return false;
     return true;
+  }
+
+  /** An onRequest hook: the route a request took, for a timeout of its body to be answered as the route answers. */
+  readonly noteRoute: onRequestHookHandler = (request, _reply, done) => {
+    this.#routed.set(request.raw, request);
+    done();
+  };
+
+  /** The request of `socket` whose body is still expected, as routed; null when none was routed. */
+  unread(socket: Socket): FastifyRequest | null {
+    for (const req of this.#open.get(socket) ?? []) if (!req.complete) return this.#routed.get(req) ?? null;
+    return null;
   }
 
   /** Calls `then` once every open request of `socket` is answered; at once when none is open. */
@@ -79,13 +94,29 @@ export function answerClientErrors(exchanges: OpenExchanges) {
     this.log.trace({ err }, `client ${answer.label}`);
     if (!exchanges.allRead(socket)) {
       // As fastify does: the request in flight is cut, as its body will not come.
-      if (socket.writable) socket.write(answer.bytes);
+      const bytes = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? bodyTimeoutAnswer(exchanges.unread(socket)) ?? answer.bytes : answer.bytes;
+      if (socket.writable) socket.write(bytes);
       socket.destroy(err);
       return;
     }
     answering.add(socket);
     exchanges.whenAnswered(socket, () => closeWith(socket, answer.bytes));
   };
+}
+
+/**
+ * node's requestTimeout cut a request whose headers came (they came slowly, so node's timer, counted
+ * from the request's first byte, ran out before OverloadGuard's, counted from its headers): it is
+ * answered as the guard answers, naming the setting in the route's encoding. Null for one whose
+ * headers never all came: node keeps no request for it, so no path or type to answer by, and
+ * fastify's plain JSON 408 is sent.
+ */
+function bodyTimeoutAnswer(request: FastifyRequest | null): Buffer | null {
+  if (request === null) return null;
+  noteUploadTimedOut(request.raw);
+  const message = uploadTimeoutMessage('REQUEST_TIMEOUT_MS');
+  request.log.info({ url: request.url }, message);
+  return requestTimeoutAnswer(request, message);
 }
 
 /** Writes the last answer, then closes once it is written out (the earlier answers before it). */

@@ -62,7 +62,7 @@ const CONTENT_ENCODING = {
 /** Answered on the socket by the upload timeouts (overload.ts), never by a route's handler. */
 const UPLOAD_TIMEOUT = {
   description:
-    'Request Timeout: the body did not all arrive within REQUEST_TIMEOUT_MS of the headers, or its connection brought ' +
+    'Request Timeout: the body did not all arrive within REQUEST_TIMEOUT_MS of the request, or its connection brought ' +
     'nothing for REQUEST_IDLE_TIMEOUT_MS; the connection is closed. The body names the setting: on an OTLP route a ' +
     "google.rpc.Status (code 4, DEADLINE_EXCEEDED) in the request's encoding, on /api/logs the API's JSON error",
 };

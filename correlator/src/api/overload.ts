@@ -2,16 +2,14 @@
 // loop (the process is saturated) gets 503, bodies past MAX_INFLIGHT_BYTES, or past what the heap
 // has room for (runtime/heap-headroom.ts), get 503, a nearly full heap (runtime/heap-pressure.ts)
 // gets 503, all with Retry-After so OTLP clients back off.
-import type { IncomingMessage } from 'node:http';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bodyBytesHeapAllows } from '../runtime/heap-headroom.js';
 import type { HeapPressure } from '../runtime/heap-pressure.js';
 import { watchProgress } from '../runtime/progress-watch.js';
-import { CONTENT_TYPE, rpcStatus } from '../otlp/responses.js';
-import { apiError, otlpErrorEncoding } from './error-answers.js';
 import { errors } from './errors.js';
 import { InflightBodyBytes, attachBodyBytesHold } from './inflight-body-bytes.js';
+import { noteUploadTimedOut, requestTimeoutAnswer, uploadTimeoutMessage } from './timeout-answers.js';
 
 export interface UploadTimeouts {
   /** REQUEST_TIMEOUT_MS: from the request's headers. */
@@ -168,32 +166,6 @@ function watchUpload(
 }
 
 /**
- * The 408 written on the socket, with a body naming the setting as every other refusal names its
- * reason (a review found it empty, and an operator with nothing to go on): an OTLP route's in the
- * request's encoding, as its other errors are; another route's as the API's errors are.
- */
-function requestTimeoutAnswer(request: FastifyRequest, message: string): Buffer {
-  const encoding = otlpErrorEncoding(request);
-  const body = encoding ? rpcStatus(408, message, encoding) : JSON.stringify(apiError(408, 'CORR_ERR_REQUEST_TIMEOUT', message));
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const type = encoding ? CONTENT_TYPE[encoding] : 'application/json';
-  const head = `HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: ${type}\r\nContent-Length: ${bytes.length}\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head), bytes]);
-}
-
-/**
- * Requests whose upload was cut at REQUEST_TIMEOUT_MS or REQUEST_IDLE_TIMEOUT_MS, answered 408 on
- * the socket: the error the cut body then raises is counted as that 408, not as the 400 it would
- * otherwise be.
- */
-const timedOut = new WeakSet<IncomingMessage>();
-
-/** Whether `raw`'s upload was cut at a request timeout (its client was answered 408). */
-export function uploadTimedOut(raw: IncomingMessage): boolean {
-  return timedOut.has(raw);
-}
-
-/**
  * Answers 408 when nothing was answered yet and cuts the connection: the client stopped sending
  * its body, so the rest of it is not waited for. A client that does not read the answer either
  * is cut a second later.
@@ -201,8 +173,8 @@ export function uploadTimedOut(raw: IncomingMessage): boolean {
 function dropStalledUpload(request: FastifyRequest, reply: FastifyReply, setting: string): void {
   const socket = request.raw.socket;
   if (socket.destroyed) return;
-  timedOut.add(request.raw);
-  const message = `request body not received within ${setting}; connection closed`;
+  noteUploadTimedOut(request.raw);
+  const message = uploadTimeoutMessage(setting);
   request.log.info({ url: request.url }, message);
   if (reply.raw.headersSent || !socket.writable) {
     socket.destroy();
