@@ -122,7 +122,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // A 431 (or 400) for a request pipelined after others comes after their answers (client-errors.ts).
-    clientErrorHandler: answerClientErrors(exchanges),
+    clientErrorHandler: answerClientErrors(exchanges, config.limits.requestTimeoutMs),
     ajv: { customOptions: AJV_OPTIONS },
     schemaErrorFormatter,
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -72,7 +72,7 @@ export class OpenExchanges {
 }
 
 /** fastify's answers (defaultClientErrorHandler), byte for byte: the 431 is documented as it is. */
-function answerTo(code: string): { label: string; bytes: string } {
+function answerTo(code: string): { status: number; label: string; bytes: string } {
   const [status, label, message] =
     code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'timeout', 'Client Timeout']
@@ -81,11 +81,14 @@ function answerTo(code: string): { label: string; bytes: string } {
         : [400, 'error', 'Client Error'];
   const reason = STATUS_CODES[status]!;
   const body = `{"error":"${reason}","message":"${message}","statusCode":${status}}`;
-  return { label, bytes: `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}` };
+  return { status, label, bytes: `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}` };
 }
 
-/** fastify's `clientErrorHandler`: answers after the requests before it on the same connection. */
-export function answerClientErrors(exchanges: OpenExchanges) {
+/**
+ * fastify's `clientErrorHandler`: answers after the requests before it on the same connection,
+ * waiting for them at most `waitMs` (REQUEST_TIMEOUT_MS).
+ */
+export function answerClientErrors(exchanges: OpenExchanges, waitMs: number) {
   // node's parser fails again on every later chunk of the connection: it is answered once.
   const answering = new WeakSet<Socket>();
   return function answerClientError(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
@@ -100,7 +103,22 @@ export function answerClientErrors(exchanges: OpenExchanges) {
       return;
     }
     answering.add(socket);
-    exchanges.whenAnswered(socket, () => closeWith(socket, answer.bytes));
+    // A handler that never answers (or an answer its client never reads) held the connection for
+    // good. The refusal is not written then: answers are matched to requests by their order, so
+    // it would be read as the answer to the request still unanswered (a POST of spans "refused",
+    // and not sent again), or land inside that answer's body if it had begun. Cut without it, the
+    // client retries what went unanswered, as RFC 9112 (9.3.2) has it do.
+    const bound = setTimeout(() => {
+      this.log.info(
+        { waitMs },
+        `a request refused with ${answer.status} waited for the answers before it on its connection for REQUEST_TIMEOUT_MS; connection closed without them`,
+      );
+      socket.destroy();
+    }, waitMs).unref();
+    exchanges.whenAnswered(socket, () => {
+      clearTimeout(bound);
+      closeWith(socket, answer.bytes);
+    });
   };
 }
 

@@ -77,7 +77,8 @@ const HEADERS_TOO_LARGE = {
     "Request Header Fields Too Large: the request line and headers exceeded Node's limit (16 KiB unless the process runs " +
     'with --max-http-header-size). Answered before routing, alike for every path and method (not as google.rpc.Status on ' +
     'the OTLP receivers; a body even to HEAD): Content-Type application/json and Content-Length, no other header, this ' +
-    'body, and the connection is closed. Requests sent before it on the same connection (pipelined) are answered first',
+    'body, and the connection is closed. Requests sent before it on the same connection (pipelined) are answered first; ' +
+    'one not answered within REQUEST_TIMEOUT_MS has the connection closed without it or the 431',
   content: {
     'application/json': {
       schema: {

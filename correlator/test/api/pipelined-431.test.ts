@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { listen } from '../helpers/app.js';
+import { build, listen } from '../helpers/app.js';
 import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 
 const OVERSIZED = `GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ${'a'.repeat(20_000)}\r\n\r\n`;
@@ -17,6 +17,29 @@ function pipelined(port: number, ...requests: (string | Buffer)[]): Promise<stri
     socket.on('data', (c: Buffer) => chunks.push(c));
     // The server closes on its last answer, possibly before it read all that was sent: a reset may follow.
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', () => {});
+  });
+}
+
+/**
+ * As `pipelined`, but the client gives up after `withinMs`: what it read, and whether the server
+ * closed the connection first.
+ */
+function pipelinedWithin(port: number, withinMs: number, ...requests: string[]): Promise<{ raw: string; closedByServer: boolean; afterMs: number }> {
+  return new Promise(resolve => {
+    const startedMs = Date.now();
+    const socket = connect(port, '127.0.0.1', () => socket.write(requests.join('')));
+    const chunks: Buffer[] = [];
+    let closedByServer = true;
+    const giveUp = setTimeout(() => {
+      closedByServer = false;
+      socket.destroy();
+    }, withinMs);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      resolve({ raw: Buffer.concat(chunks).toString('latin1'), closedByServer, afterMs: Date.now() - startedMs });
+    });
     socket.on('error', () => {});
   });
 }
@@ -85,5 +108,39 @@ describe('a request with oversized headers pipelined after a valid one', () => {
       'HTTP/1.1 200 OK',
       'HTTP/1.1 431 Request Header Fields Too Large',
     ]);
+  });
+});
+
+// Found by review: the 431 waited for the answers before it with no bound of its own, so a handler
+// that never answered held the connection, and the refused request with it, for good.
+describe('a request with oversized headers pipelined after one whose answer does not end', () => {
+  const WAIT_MS = 1000;
+  /** Routes that never answer, or begin an answer and never end it; REQUEST_TIMEOUT_MS is WAIT_MS. */
+  async function stallingApp(t: Parameters<typeof build>[0]): Promise<number> {
+    const app = await build(t, { REQUEST_TIMEOUT_MS: String(WAIT_MS) });
+    app.get('/test/never-answers', () => new Promise(() => {}));
+    app.get('/test/half-answers', (_request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+      reply.raw.write('the first part');
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return (app.server.address() as { port: number }).port;
+  }
+
+  it('is cut at REQUEST_TIMEOUT_MS without the 431, which would be read as the GET\'s answer', async t => {
+    const port = await stallingApp(t);
+    const { raw, closedByServer, afterMs } = await pipelinedWithin(port, WAIT_MS * 6, 'GET /test/never-answers HTTP/1.1\r\nHost: x\r\n\r\n', OVERSIZED);
+    assert.ok(closedByServer, `the server closed the connection (read: ${JSON.stringify(raw.slice(0, 200))})`);
+    assert.ok(afterMs >= WAIT_MS * 0.9, `not before REQUEST_TIMEOUT_MS: ${afterMs} ms`);
+    assert.equal(raw, '', 'nothing was answered, so the client retries both requests');
+  });
+
+  it('is cut at REQUEST_TIMEOUT_MS without the 431 inside an answer begun and never ended', async t => {
+    const port = await stallingApp(t);
+    const { raw, closedByServer, afterMs } = await pipelinedWithin(port, WAIT_MS * 6, 'GET /test/half-answers HTTP/1.1\r\nHost: x\r\n\r\n', OVERSIZED);
+    assert.ok(closedByServer, `the server closed the connection (read: ${JSON.stringify(raw.slice(0, 200))})`);
+    assert.ok(afterMs >= WAIT_MS * 0.9, `not before REQUEST_TIMEOUT_MS: ${afterMs} ms`);
+    assert.match(raw, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nthe first part$/, 'the begun answer as it was, and nothing after it');
   });
 });
