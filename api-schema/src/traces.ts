@@ -51,8 +51,9 @@ export const SpanResource = Type.Object(
     entityRefs: Type.Optional(
       Type.Array(EntityRef, {
         description:
-          'The entity refs the resource came with (OTLP 1.x), as they were sent; absent when it had none. Resources ' +
-          'whose attributes are alike and whose refs differ are two resources',
+          'The entity refs the resource came with (OTLP 1.x), as they were sent, less any that was malformed or that the ' +
+          'spec does not allow (told in partial_success); absent when it had none. Resources whose attributes are alike ' +
+          'and whose refs differ are two resources',
       }),
     ),
     scope: Type.Object({ name: Type.String(), version: Type.String() }),

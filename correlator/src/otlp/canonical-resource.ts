@@ -23,15 +23,21 @@ interface Field {
  * attributes (KeyValues) in the byte order of their keys, the order they came in among equal keys,
  * and dropped_attributes_count left out when 0; every field's own bytes as received. When the
  * bytes are in that form already, as most encoders write them, they are returned as they are (a
- * subarray of `buf`), at the cost of one walk over the few fields of the message.
+ * subarray of `buf`), at the cost of one walk over the few fields of the message. The fields
+ * starting at the offsets `leftOut` holds (entity refs the resource goes without) are not kept.
  */
-export function canonicalResource(buf: Uint8Array, start: number, end: number): Uint8Array {
+export function canonicalResource(buf: Uint8Array, start: number, end: number, leftOut?: ReadonlySet<number>): Uint8Array {
   const fields: Field[] = [];
   let canonical = true;
   const r = new WireReader(buf, start, end);
   while (!r.done) {
     const at = r.pos;
     const tag = r.tag();
+    if (leftOut?.has(at)) {
+      r.skip(tag & 7);
+      canonical = false;
+      continue;
+    }
     const number = tag >>> 3;
     let keyStart = 0;
     let keyEnd = 0;

@@ -2,11 +2,13 @@
 // base64; enums are integers; int64 may be strings. Each span (or log record) is converted on its
 // own so one bad item is rejected alone, then the binary decoder does the rest, so both encodings
 // share one code path.
+import type { EntityRef } from '@correlation-station/api-schema';
 import protobuf from 'protobufjs';
 import { MAX_DEPTH, NESTED_TOO_DEEP } from './any-value.js';
 import { hexToBytes, isZeroHex } from './hex.js';
 import { noteRejection, noteWarning } from './decoded.js';
-import { ItemRejected, containerRejection, type ItemPlaces } from './request-walker.js';
+import { ItemRejected, containerRejection, serviceNote, type ItemPlaces } from './request-walker.js';
+import { entityRefLeftOut, entityRefProblem, shownEntityRef } from './entity-refs.js';
 import { otlpTypes } from './schema.js';
 import { DecodeError } from './wire-reader.js';
 
@@ -253,29 +255,43 @@ function convertHeader(type: protobuf.Type, v: unknown, where: string, leftOut?:
   return message;
 }
 
-/** ` (service "name")` when the resource names its service: a place alone is hard to find in a collector's batch. */
+/** ` (service "name")` when the resource names its service (serviceNote). */
 function serviceOf(resource: Obj): string {
   const attributes = Array.isArray(resource.attributes) ? resource.attributes : [];
   const service = attributes.find(kv => isObj(kv) && kv.key === 'service.name');
-  const value = isObj(service) && isObj(service.value) ? service.value.stringValue : undefined;
-  return typeof value === 'string' && value !== '' ? ` (service ${JSON.stringify(value.slice(0, 200))})` : '';
+  return serviceNote(isObj(service) && isObj(service.value) ? service.value.stringValue : undefined);
+}
+
+/** The keys of a resource's attributes, for its entity refs to be checked against. */
+function attributeKeys(resource: Obj): Set<string> {
+  const attributes = Array.isArray(resource.attributes) ? resource.attributes : [];
+  return new Set(attributes.flatMap(kv => (isObj(kv) && typeof kv.key === 'string' ? [kv.key] : [])));
 }
 
 const isStringList = (v: unknown): boolean => v === undefined || v === null || (Array.isArray(v) && v.every(k => typeof k === 'string'));
 const isOptionalString = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
 
 /** What makes an entity ref one protobufjs cannot take as it is; null when it is well formed. */
-function entityRefProblem(ref: unknown): string | null {
+function entityRefShapeProblem(ref: unknown): string | null {
   if (!isObj(ref)) return 'is not an object';
   for (const field of ['type', 'schemaUrl'] as const) if (!isOptionalString(ref[field])) return `${field} is not a string`;
   for (const field of ['idKeys', 'descriptionKeys'] as const) if (!isStringList(ref[field])) return `${field} is not a list of strings`;
   return null;
 }
 
+/** A well-formed ref as the protobuf path reads it back: absent fields are empty. */
+function asEntityRef(ref: Obj): EntityRef {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  const list = (v: unknown) => (Array.isArray(v) ? (v as string[]) : []);
+  const schemaUrl = text(ref.schemaUrl);
+  return { type: text(ref.type), ...(schemaUrl ? { schemaUrl } : {}), idKeys: list(ref.idKeys), descriptionKeys: list(ref.descriptionKeys) };
+}
+
 /**
- * A resource's entity refs (OTLP 1.x), kept as they came when well formed. The correlator only
- * lists them, so a malformed one is left out rather than costing the resource its items, as it
- * did when the field was unknown to our schema; `problems` says which and why, for the sender.
+ * A resource's entity refs (OTLP 1.x), kept as they came when well formed and allowed by the spec
+ * (entityRefProblem, as the decoder checks them for protobuf). The correlator only lists them, so
+ * one that is not is left out rather than costing the resource its items, as it did when the field
+ * was unknown to our schema; `problems` says which and why, for the sender.
  */
 function withWellFormedEntityRefs(v: Obj, problems: string[]): Obj {
   const refs = v.entityRefs;
@@ -284,9 +300,17 @@ function withWellFormedEntityRefs(v: Obj, problems: string[]): Obj {
     problems.push(`entityRefs is not a list: left out`);
     return { ...v, entityRefs: [] };
   }
+  let keys: Set<string> | undefined;
   const kept = refs.filter((ref, i) => {
-    const problem = entityRefProblem(ref);
-    if (problem) problems.push(`entityRefs[${i}] ${JSON.stringify(ref)?.slice(0, 80) ?? ''} left out: ${problem}`);
+    const shapeProblem = entityRefShapeProblem(ref);
+    if (shapeProblem) {
+      problems.push(entityRefLeftOut(i, JSON.stringify(ref) ?? '', shapeProblem));
+      return false;
+    }
+    const read = asEntityRef(ref as Obj);
+    keys ??= attributeKeys(v);
+    const problem = entityRefProblem(read, key => keys!.has(key));
+    if (problem) problems.push(entityRefLeftOut(i, shownEntityRef(read), problem));
     return problem === null;
   });
   return kept.length === refs.length ? v : { ...v, entityRefs: kept };

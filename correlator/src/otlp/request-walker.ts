@@ -96,6 +96,11 @@ function resourcePlace(path: WalkNames['path'], places: ItemPlaces | null, ri: n
   return `${path[0]}[${places === null ? ri : places.resources[ri]}]`;
 }
 
+/** ` (service "name")` when a resource names its service: a place alone is hard to find in a collector's batch. */
+export function serviceNote(serviceName: unknown): string {
+  return typeof serviceName === 'string' && serviceName !== '' ? ` (service ${JSON.stringify(serviceName.slice(0, 200))})` : '';
+}
+
 /**
  * Calls `decodeItem` for every span or log record with its resource and scope. Structural errors
  * outside an item throw DecodeError (the whole request is bad); errors inside one item go to
@@ -132,6 +137,7 @@ export function walkExportRequest(
     for (const message of said) warn(`${place}: ${message}`);
     said.length = 0;
   };
+  const refsSaid: string[] = [];
   for (let ri = 0; ri < containers.length; ri++) {
     const [rs, re] = containers[ri]!;
     const { header, children } = splitContainer(r, rs, re, 1, 2, names.resourceContainer);
@@ -140,11 +146,15 @@ export function walkExportRequest(
     const place = `${resourcePlace(names.path, places, ri)}.resource`;
     let resource: ResourcePart;
     try {
-      resource = decodeResource(r, header, rules, said);
+      resource = decodeResource(r, header, rules, said, refsSaid);
       if (said.length > 0) tell(place);
+      // Named with the resource's service, as the JSON normaliser names the refs it leaves out.
+      for (const message of refsSaid) warn(`${place}${serviceNote(resource.attributes['service.name'])}: ${message}`);
+      refsSaid.length = 0;
     } catch (err) {
       if (!(err instanceof ItemRejected || err instanceof DecodeError)) throw err;
       said.length = 0;
+      refsSaid.length = 0;
       const count = scopeSplits.reduce((n, split) => n + split.children.length / 2, 0);
       if (count > 0) reject(() => containerRejection(`${place}: ${err.message}`, count, itemsName), count);
       continue;

@@ -1,6 +1,7 @@
 import { readKeyValueList, type AttrMap } from './any-value.js';
 import { checkAttributes, checkNameLength } from './attribute-checks.js';
 import { canonicalResource } from './canonical-resource.js';
+import { refsLeftOut } from './entity-refs.js';
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { takeKeyValue, type FoundKeys } from './found-keys.js';
 import { nameTextProblem } from './item-limits.js';
@@ -36,13 +37,15 @@ export type ResourcePart = Pick<DecodedResourceScope, 'serviceName' | 'keys' | '
 /**
  * Decodes a Resource (attributes fully: there are few and they are shared by many spans). Throws
  * ItemRejected or DecodeError for one its items cannot be stored with: an attribute over a limit
- * or that cannot be read, a service.name over the name limit (it is listed everywhere).
+ * or that cannot be read, a service.name over the name limit (it is listed everywhere). An entity
+ * ref the spec does not allow is left out of the stored form, and `refWarnings` told why.
  */
 export function decodeResource(
   r: WireReader,
   range: [number, number] | null,
   rules: KeyExtractionRules,
   warnings?: string[],
+  refWarnings?: string[],
 ): ResourcePart {
   if (range === null) return { serviceName: 'unknown_service', keys: null, moreKeys: null, attributes: {}, resourceBytes: EMPTY };
   checkAttributes(r, range[0], range[1], 1, rules, 'resource', -1);
@@ -53,13 +56,15 @@ export function decodeResource(
     if (problem) throw new ItemRejected(problem);
   }
   const found = keysFromAttributes(attributes, rules, { keys: null, more: null }, warnings);
+  const leftOut = refsLeftOut(r.buf, range[0], range[1], key => Object.hasOwn(attributes, key));
+  if (leftOut) refWarnings?.push(...leftOut.problems);
   return {
     serviceName: typeof sn === 'string' && sn ? sn : 'unknown_service',
     keys: found.keys,
     moreKeys: found.more,
     attributes,
     // The same resource from any encoder is the same bytes, stored once (canonical-resource.ts).
-    resourceBytes: canonicalResource(r.buf, range[0], range[1]),
+    resourceBytes: canonicalResource(r.buf, range[0], range[1], leftOut?.fields),
   };
 }
 

@@ -13,6 +13,8 @@ import { serviceTelemetry } from '../helpers/sdk-bodies.js';
 type Json = Record<string, unknown>;
 const BASE = Date.now() - 60_000;
 const HOST = { type: 'host', idKeys: ['host.id'], descriptionKeys: ['host.name'] };
+/** The attributes HOST names, which the spec has a ref name (entity-refs.ts). */
+const HOST_ATTRIBUTES = { 'host.id': 'h-1', 'host.name': 'arda' };
 
 /** An SDK-made OTLP/JSON body with each resource's entityRefs set to `refs` (left as it is when undefined). */
 function withRefs(json: Uint8Array, container: 'resourceSpans' | 'resourceLogs', refs: unknown): Json {
@@ -32,7 +34,7 @@ function partialSuccess(res: { statusCode: number; body: string; json: <T>() => 
 describe('entity refs of a resource over OTLP/JSON', () => {
   it('a malformed one is left out and named in partial_success; the spans are taken', async t => {
     const app = await buildTestApp(t);
-    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10 }]);
+    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10 }], 'entity-refs', HOST_ATTRIBUTES);
     const payload = withRefs(made.traces.json, 'resourceSpans', [HOST, { type: 'os', idKeys: 'os.type' }]);
     const res = await app.inject({ method: 'POST', url: '/v1/traces', payload });
     assert.equal(
@@ -47,7 +49,7 @@ describe('entity refs of a resource over OTLP/JSON', () => {
 
   it('a list that is no list is named in partial_success; the log records are taken', async t => {
     const app = await buildTestApp(t);
-    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10, logs: [{ atMs: 1, body: 'hello' }] }]);
+    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10, logs: [{ atMs: 1, body: 'hello' }] }], 'entity-refs', HOST_ATTRIBUTES);
     const payload = withRefs(made.logs.json, 'resourceLogs', HOST);
     const res = await app.inject({ method: 'POST', url: '/v1/logs', payload });
     assert.equal(partialSuccess(res, 'rejectedLogRecords'), '1 warning(s): resourceLogs[0].resource (service "beorn"): entityRefs is not a list: left out');
@@ -57,7 +59,7 @@ describe('entity refs of a resource over OTLP/JSON', () => {
 
   it('well-formed ones say nothing', async t => {
     const app = await buildTestApp(t);
-    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10 }]);
+    const made = await serviceTelemetry('beorn', BASE, [{ name: 'root', startMs: 0, endMs: 10 }], 'entity-refs', HOST_ATTRIBUTES);
     const res = await app.inject({ method: 'POST', url: '/v1/traces', payload: withRefs(made.traces.json, 'resourceSpans', [HOST]) });
     assert.equal(partialSuccess(res, 'rejectedSpans'), '');
   });
@@ -72,7 +74,7 @@ describe('resources listed with their entity refs', () => {
       { name: 'root', startMs: 0, endMs: 100, kind: SpanKind.SERVER, attributes: { circuit_id: circuit } },
       { name: 'child', startMs: 10, endMs: 20, kind: SpanKind.CLIENT, parent: 0 },
     ];
-    const made = await serviceTelemetry('beorn', BASE, specs, 'entity-refs', { 'host.id': 'h-1', 'host.name': 'arda' });
+    const made = await serviceTelemetry('beorn', BASE, specs, 'entity-refs', HOST_ATTRIBUTES);
     for (const [name, ref] of [['root', refs[0]], ['child', refs[1]]] as const) {
       const one = withRefs(made.traces.json, 'resourceSpans', ref);
       for (const rs of one.resourceSpans as Json[]) for (const ss of rs.scopeSpans as Json[]) ss.spans = (ss.spans as Json[]).filter(s => s.name === name);

@@ -307,6 +307,11 @@ describe('structured log bodies', () => {
   }
 });
 
+const HOST_ATTRIBUTES = [
+  { key: 'host.id', value: { stringValue: 'h-1' } },
+  { key: 'host.name', value: { stringValue: 'arda' } },
+];
+
 describe('resource entity refs over JSON', () => {
   const host = { type: 'host', idKeys: ['host.id'], descriptionKeys: ['host.name'] };
   const storedRefs = (resourceBytes: Uint8Array) =>
@@ -324,6 +329,25 @@ describe('resource entity refs over JSON', () => {
     ],
     ['leaves out refs that are not a list, keeping the spans, and says so', { type: 'host' }, [], [`${at}entityRefs is not a list: left out`]],
     [
+      'leaves out a ref the spec does not allow, saying why',
+      [{ type: 'host', idKeys: ['host.uid'] }, { idKeys: ['host.id'] }, { type: 'host', descriptionKeys: ['host.name'] }, host],
+      [host],
+      [
+        `${at}entityRefs[0] {"type":"host","idKeys":["host.uid"],"descriptionKeys":[]} left out: idKeys names "host.uid", which is not an attribute of the resource`,
+        `${at}entityRefs[1] {"type":"","idKeys":["host.id"],"descriptionKeys":[]} left out: its type is empty`,
+        `${at}entityRefs[2] {"type":"host","idKeys":[],"descriptionKeys":["host.name"]} left out: its idKeys are empty`,
+      ],
+    ],
+    [
+      'names a ref the spec does not allow by its place in the body, after a malformed one',
+      [{ type: 7 }, { type: 'os', idKeys: ['os.type'] }, host],
+      [host],
+      [
+        `${at}entityRefs[0] {"type":7} left out: type is not a string`,
+        `${at}entityRefs[1] {"type":"os","idKeys":["os.type"],"descriptionKeys":[]} left out: idKeys names "os.type", which is not an attribute of the resource`,
+      ],
+    ],
+    [
       'names each malformed ref by its place and its problem',
       [host, 'host', { type: 7 }, { schemaUrl: ['x'] }, { descriptionKeys: [1] }],
       [host],
@@ -338,6 +362,8 @@ describe('resource entity refs over JSON', () => {
   for (const [title, refs, stored, warnings] of cases) {
     it(title, async () => {
       const req = await sdkRequest();
+      // The attributes the refs name, which the spec has them name (entity-refs.ts).
+      ((firstResource(req).resource as Json).attributes as Json[]).push(...HOST_ATTRIBUTES);
       (firstResource(req).resource as Json).entityRefs = refs;
       const n = normaliseTraceJson(camelCaseFieldNames(req));
       const batch = decodeTraceRequest(n.binary, rules);
