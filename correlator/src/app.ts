@@ -392,6 +392,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     retentionDays: config.retentionDays,
     now,
     forget: touched => engine.forget(touched),
+    replan: episodes => pipeline.replanThinned(episodes),
     log: app.log,
     ...(opts.retentionBetweenSlices ? { betweenSlices: opts.retentionBetweenSlices } : {}),
   });

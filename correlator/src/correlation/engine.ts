@@ -167,6 +167,17 @@ export interface ObserveResult {
 export interface TouchedState {
   traceIds: string[];
   groupKeys: string[];
+  /** Episodes retention took traces from that kept two or more: to plan their bridges again. */
+  thinned?: ThinnedEpisode[];
+}
+
+/** An episode of (key, value) that still holds `traceId`, spanning [firstMs, lastMs] once thinned. */
+export interface ThinnedEpisode {
+  key: string;
+  value: string;
+  traceId: string;
+  firstMs: number;
+  lastMs: number;
 }
 
 /** The state of a trace seen for the first time: no timed datum yet, so its times are infinite. */
@@ -1217,6 +1228,40 @@ export class CorrelationEngine {
       if (same && !removing && old.confidence === next.confidence && old.parentStartMs === next.parentStartMs && old.childStartMs === next.childStartMs) continue;
       bridgesAdded.push(bridgeRow(next, nowMs));
     }
+  }
+
+  /**
+   * Plans the bridges of episodes retention thinned again, as a batch planning them whole would: a
+   * bridge into or out of a deleted trace went with it, and its members were left unbridged until
+   * new data came, though the same data sent to a fresh store bridges them. The episode in hot
+   * state if it holds the trace, else read back as a batch reads it (loadGroup).
+   */
+  replanThinned(episodes: readonly ThinnedEpisode[]): ObserveResult {
+    const batch = new BatchContext();
+    const w = this.opts.windowMs;
+    for (const e of episodes) {
+      // A trace's own spans-and-logs correlation bridges nothing.
+      const key = e.key as BusinessKeyName;
+      if (!this.opts.bridgeKeys.includes(key)) continue;
+      const hot = this.groups.get(groupMapKey(key, e.value));
+      let g = hot?.traceSet.has(e.traceId) ? hot : null;
+      if (!g) {
+        g = this.loader.loadGroup(key, e.value, e.firstMs - w, e.lastMs + w, this.opts.maxTracesPerCircuit, e.traceId);
+        if (!g?.traceSet.has(e.traceId)) continue;
+        this.groups.set(g.mapKey, g);
+      }
+      if (g.traceIds.length < 2 || batch.dirtyGroups.has(g)) continue;
+      g.bridges ??= new Map();
+      batch.dirtyGroups.add(g);
+      g.planned = false;
+      if (this.stitchesLocally(g, batch)) this.stitchWithin(g, g.firstMs - w, g.lastMs, batch, undefined);
+      else this.restitch(g, batch);
+    }
+    for (const b of batch.writes.bridgesAdded) b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
+    this.traces.settle();
+    this.groups.settle();
+    this.planOrders.fit();
+    return { writes: batch.writes, events: new Map(), touched: { traceIds: [], groupKeys: [...batch.dirtyGroups].map(g => g.mapKey) } };
   }
 
   /**

@@ -2,7 +2,7 @@
 // transaction → count. Decoding problems of single items are reported, not fatal. Each request goes
 // to the store as soon as it is decoded: the store's writer thread commits one request while this
 // thread correlates the next, so holding requests back to commit them together only adds delay.
-import type { CorrelationEngine, TouchedState } from '../correlation/engine.js';
+import type { CorrelationEngine, ObserveResult, ThinnedEpisode, TouchedState } from '../correlation/engine.js';
 import type { CoreMetrics } from '../metrics/core-metrics.js';
 import { MAX_REJECTION_MESSAGES, type DecodedLog, type DecodedLogBatch, type DecodedSpan, type DecodedTraceBatch, type KeyExtractionRules } from '../otlp/decoded.js';
 import { normaliseLogsJson, normaliseTraceJson, type NormalisedJson } from '../otlp/json-normaliser.js';
@@ -64,6 +64,24 @@ export class IngestPipeline {
 
   async decodedLogs(logs: DecodedLog[], rejected: number, messages: string[]): Promise<IngestResult> {
     return this.storeLogs({ logs, rejected, rejectionMessages: messages, warnings: [], warned: 0 }, 'api_logs');
+  }
+
+  /**
+   * Plans the bridges of episodes retention thinned again (engine.ts, replanThinned), stored and
+   * counted as a batch's derived writes are, after the batches in flight: a bridge it adds is
+   * queued for Tempo as any new one is. Hot state forgets the episodes if the write fails.
+   */
+  replanThinned(episodes: readonly ThinnedEpisode[]): Promise<void> {
+    let result: ObserveResult | null = null;
+    return this.store.storeDerived(() => (result = this.engine.replanThinned(episodes)).writes, this.now()).then(
+      () => {
+        if (result) this.countDerived(derivedCounts(result));
+      },
+      (e: unknown) => {
+        if (result) this.engine.forget(result.touched);
+        throw e;
+      },
+    );
   }
 
   // Not async functions on purpose (as the store's ingest methods): a suspended async function

@@ -5,13 +5,18 @@
 // its recounts (retention.ts), so answers stay consistent while a sweep is part-way, and one stopped
 // by a crash is carried on by the next.
 import type { FastifyBaseLogger } from 'fastify';
-import type { TouchedState } from '../correlation/engine.js';
+import type { ThinnedEpisode, TouchedState } from '../correlation/engine.js';
 import type { Store } from '../store/store.js';
 import type { SweepPacing } from '../store/slice-pace.js';
 
 const DAY_MS = 86_400_000;
 const MAX_INTERVAL_MS = 60 * 60_000;
 const MIN_INTERVAL_MS = 5_000;
+/**
+ * Thinned episodes planned again per turn of the event loop: each reads all its members, and a
+ * slice of a large backlog can thin many circuits.
+ */
+export const REPLAN_PER_TURN = 16;
 
 /**
  * A tenth of the retention, between 5 s and an hour: data outlives the retention by at most that
@@ -28,6 +33,11 @@ export interface RetentionSweeperOptions {
   now: () => number;
   /** Hot state must not bring deleted traces back into correlations it writes again. */
   forget: (touched: TouchedState) => void;
+  /**
+   * Plans the bridges of episodes a slice thinned again (TouchedState.thinned), after forget: their
+   * traces into and out of deleted ones lost them, and the data left bridges them afresh.
+   */
+  replan?: (episodes: ThinnedEpisode[]) => Promise<void>;
   log: FastifyBaseLogger;
   /** Between slices (the next turn of the event loop unless given: tests hold a sweep part-way with it). */
   betweenSlices?: () => Promise<void>;
@@ -94,10 +104,28 @@ export class RetentionSweeper {
           return;
         }
         this.opts.forget(step.value);
+        await this.replan(step.value.thinned ?? [], pause);
         await pause();
       }
     } catch (e) {
       this.opts.log.error({ err: e }, 'retention sweep failed');
+    }
+  }
+
+  /**
+   * A slice's thinned episodes, REPLAN_PER_TURN a turn, each turn's writes stored before the next
+   * (a sweep ends with its bridges planned). One that fails is left for the episode's next batch.
+   */
+  private async replan(thinned: readonly ThinnedEpisode[], pause: () => Promise<void>): Promise<void> {
+    const replan = this.opts.replan;
+    if (!replan) return;
+    for (let i = 0; i < thinned.length && !this.closing; i += REPLAN_PER_TURN) {
+      if (i > 0) await pause();
+      try {
+        await replan(thinned.slice(i, i + REPLAN_PER_TURN));
+      } catch (e) {
+        this.opts.log.warn({ err: e }, 'bridges of circuits retention thinned were not planned again; the next data for them plans them');
+      }
     }
   }
 }

@@ -109,6 +109,12 @@ export interface Store extends StateLoader {
   /** Atomic: spans (duplicates ignored) and what `derive` makes of the fresh ones, or nothing. */
   ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome>;
   ingestLogs(logs: DecodedLog[], derive: Derive<DecodedLog>, receivedMs: number): Promise<IngestOutcome>;
+  /**
+   * What `derive` makes of no new items (bridges planned again after retention), written as an
+   * ingest batch's are, after the batches in flight; false, and derive not called, while the
+   * storage refuses writes.
+   */
+  storeDerived(derive: () => DerivedWrites, receivedMs: number): Promise<boolean>;
 
   listCircuits(q: CircuitListQuery & TimeRange & { limit: number }): Promise<CircuitSummary[]>;
   getCircuit(circuitId: string): Promise<CircuitSummary | null>;

@@ -8,6 +8,7 @@ import { correlationId } from '../../correlation/ids.js';
 import { TRACE_ERRORS_SQL, correlationMembers } from './rows.js';
 import { SEVERITY_ERROR } from '../../otlp/severity.js';
 import { addService } from '../../correlation/service-list.js';
+import type { ThinnedEpisode } from '../../correlation/engine.js';
 
 interface MemberTotals {
   traces: number;
@@ -109,9 +110,10 @@ export class RetentionRecount {
   /**
    * Drops deleted traces and logs from the correlations of a key value; a correlation left with
    * fewer than two members (traces, and its logs of no trace as one) is deleted. Returns how many
-   * were deleted.
+   * were deleted. One that lost traces and kept two or more goes into `thinned`: the bridges into
+   * and out of the lost ones went with them, and its others are planned again (engine.ts, replanThinned).
    */
-  correlations(key: string, value: string): number {
+  correlations(key: string, value: string, thinned: ThinnedEpisode[] = []): number {
     const { counts, looseLogs, refused } = this.st;
     const rows = this.st.correlationsOf.all(key, value) as {
       rid: number;
@@ -205,6 +207,7 @@ export class RetentionRecount {
         key === 'trace_id' || firstMs === r.first_ms
           ? r.id
           : correlationId(r.method, value, firstMs);
+      if (key !== 'trace_id' && kept.length >= 2 && kept.length < before.length) thinned.push({ key, value, traceId: kept[0]!, firstMs, lastMs });
       const free = id === r.id || this.st.idTaken.get(id) === undefined;
       this.st.updateCorrelation.run(
         free ? id : r.id,

@@ -5,7 +5,7 @@
 // traces, logs and bridges, and correlations naming deleted traces.
 import type Database from 'better-sqlite3';
 import type { PruneCounts } from '../store.js';
-import type { TouchedState } from '../../correlation/engine.js';
+import type { ThinnedEpisode, TouchedState } from '../../correlation/engine.js';
 import { groupMapKey } from '../../correlation/types.js';
 import { forEachKeyValue, traceKeyValuesOf } from '../trace-key-values.js';
 import { RetentionRecount } from './retention-recount.js';
@@ -100,11 +100,13 @@ export function* pruneInSlices(
   const transaction = db.transaction((deleteSome: (note: NoteGroup) => string[]): TouchedState => {
     const groups = new Map<string, { key: string; value: string }>();
     const traceIds = deleteSome((key, value) => groups.set(groupMapKey(key, value), { key, value }));
+    const thinned: ThinnedEpisode[] = [];
     for (const { key, value } of groups.values()) {
       if (key === 'circuit_id') result.circuits += recount.circuit(value);
-      result.correlations += recount.correlations(key, value);
+      result.correlations += recount.correlations(key, value, thinned);
     }
-    return { traceIds, groupKeys: [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))] };
+    const groupKeys = [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))];
+    return thinned.length > 0 ? { traceIds, groupKeys, thinned } : { traceIds, groupKeys };
   });
   // With the write lock from its start: a slice reads what to delete first, and a deferred one
   // failed the sweep (SQLITE_BUSY_SNAPSHOT) when the writer thread committed between that read

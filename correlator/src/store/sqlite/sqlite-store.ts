@@ -585,6 +585,19 @@ export class SqliteStore implements Store {
     return this.writePlanned(() => this.planLogs(logs, derive, receivedMs));
   }
 
+  storeDerived(derive: () => DerivedWrites, receivedMs: number): Promise<boolean> {
+    // A full disk: planned, the writes would fail and hot state would forget them; left as they
+    // are, the next batch of the episode plans them, as it did before retention planned again.
+    if (this.storageFailure !== null) return Promise.resolve(false);
+    return this.writePlanned(() => {
+      const w = derive();
+      if (Object.values(w).every(rows => (rows as unknown[]).length === 0)) return { outcome: { fresh: 0, duplicates: 0 }, write: null };
+      const batch = this.emptyBatch(receivedMs);
+      this.addDerived(batch, w);
+      return { outcome: { fresh: 0, duplicates: 0 }, write: { batch, spanIds: new Map(), logKeys: [] } };
+    }).then(() => true);
+  }
+
   private writePlanned(plan: () => PlannedWrite): Promise<IngestOutcome> {
     let planned: PlannedWrite;
     try {
