@@ -1246,7 +1246,8 @@ export class CorrelationEngine {
       const hot = this.groups.get(groupMapKey(key, e.value));
       let g = hot?.traceSet.has(e.traceId) ? hot : null;
       if (!g) {
-        g = this.loader.loadGroup(key, e.value, e.firstMs - w, e.lastMs + w, this.opts.maxTracesPerCircuit, e.traceId);
+        const [fromMs, toMs] = [e.firstMs - w, e.lastMs + w];
+        g = this.loader.loadGroup(key, e.value, fromMs, toMs, this.opts.maxTracesPerCircuit, e.traceId);
         if (!g?.traceSet.has(e.traceId)) continue;
         this.groups.set(g.mapKey, g);
       }
@@ -1257,11 +1258,13 @@ export class CorrelationEngine {
       if (this.stitchesLocally(g, batch)) this.stitchWithin(g, g.firstMs - w, g.lastMs, batch, undefined);
       else this.restitch(g, batch);
     }
-    for (const b of batch.writes.bridgesAdded) b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
+    for (const b of batch.writes.bridgesAdded)
+      b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
     this.traces.settle();
     this.groups.settle();
     this.planOrders.fit();
-    return { writes: batch.writes, events: new Map(), touched: { traceIds: [], groupKeys: [...batch.dirtyGroups].map(g => g.mapKey) } };
+    const groupKeys = [...batch.dirtyGroups].map(g => g.mapKey);
+    return { writes: batch.writes, events: new Map(), touched: { traceIds: [], groupKeys } };
   }
 
   /**

@@ -73,7 +73,8 @@ export class IngestPipeline {
    */
   replanThinned(episodes: readonly ThinnedEpisode[]): Promise<void> {
     let result: ObserveResult | null = null;
-    return this.store.storeDerived(() => (result = this.engine.replanThinned(episodes)).writes, this.now()).then(
+    const derive = () => (result = this.engine.replanThinned(episodes)).writes;
+    return this.store.storeDerived(derive, this.now()).then(
       () => {
         if (result) this.countDerived(derivedCounts(result));
       },

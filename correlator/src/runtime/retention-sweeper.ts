@@ -124,7 +124,10 @@ export class RetentionSweeper {
       try {
         await replan(thinned.slice(i, i + REPLAN_PER_TURN));
       } catch (e) {
-        this.opts.log.warn({ err: e }, 'bridges of circuits retention thinned were not planned again; the next data for them plans them');
+        this.opts.log.warn(
+          { err: e },
+          'bridges of circuits retention thinned were not planned again; the next data for them plans them',
+        );
       }
     }
   }

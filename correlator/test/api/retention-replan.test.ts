@@ -20,10 +20,17 @@ import { postAccepted } from './app-fixture.js';
 
 const CID = 'CID-THINNED';
 // A retention of 86.4 s and a window of 10 minutes: the three traces are one episode.
-const ENV = { CORR_WINDOW_SECONDS: '600', RETENTION_DAYS: '0.001', TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:1/v1/traces' };
+const ENV = {
+  CORR_WINDOW_SECONDS: '600',
+  RETENTION_DAYS: '0.001',
+  TEMPO_OTLP_ENDPOINT: 'http://127.0.0.1:1/v1/traces',
+};
 
 /** An app on a data directory of its own, with a clock the test moves (`advance`). */
-async function appWithClock(t: TestContext, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; advance: (ms: number) => void }> {
+async function appWithClock(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<{ app: FastifyInstance; advance: (ms: number) => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'corr-replan-'));
   let offsetMs = 0;
   const fetchImpl = (async () => new Response(null, { status: 200 })) as typeof fetch;
@@ -38,26 +45,62 @@ async function appWithClock(t: TestContext, env: Record<string, string> = {}): P
 }
 
 /** beorn calls mdso, mdso calls arda: three traces of the circuit, 84 s ago. */
-async function chain(at: number): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace; arda: BuiltTrace }> {
+async function chain(
+  at: number,
+): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace; arda: BuiltTrace }> {
   const [beorn, mdso, arda] = await buildTraces(
     [
       {
         service: 'beorn',
         spans: [
-          { name: 'POST /service/create', kind: SpanKind.SERVER, startMs: at, endMs: at + 1800, attributes: { circuit_id: CID } },
-          { name: 'POST /bpocore/resources', kind: SpanKind.CLIENT, parent: 'POST /service/create', startMs: at + 40, endMs: at + 160, attributes: { 'server.address': 'mdso' } },
+          {
+            name: 'POST /service/create',
+            kind: SpanKind.SERVER,
+            startMs: at,
+            endMs: at + 1800,
+            attributes: { circuit_id: CID },
+          },
+          {
+            name: 'POST /bpocore/resources',
+            kind: SpanKind.CLIENT,
+            parent: 'POST /service/create',
+            startMs: at + 40,
+            endMs: at + 160,
+            attributes: { 'server.address': 'mdso' },
+          },
         ],
       },
       {
         service: 'mdso',
         spans: [
-          { name: 'CircuitDetailsCollector', kind: SpanKind.SERVER, startMs: at + 1000, endMs: at + 2300, attributes: { 'mdso.circuit_id': CID } },
-          { name: 'GET /arda/topology', kind: SpanKind.CLIENT, parent: 'CircuitDetailsCollector', startMs: at + 1080, endMs: at + 1700, attributes: { 'server.address': 'arda' } },
+          {
+            name: 'CircuitDetailsCollector',
+            kind: SpanKind.SERVER,
+            startMs: at + 1000,
+            endMs: at + 2300,
+            attributes: { 'mdso.circuit_id': CID },
+          },
+          {
+            name: 'GET /arda/topology',
+            kind: SpanKind.CLIENT,
+            parent: 'CircuitDetailsCollector',
+            startMs: at + 1080,
+            endMs: at + 1700,
+            attributes: { 'server.address': 'arda' },
+          },
         ],
       },
       {
         service: 'arda',
-        spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: at + 1120, endMs: at + 1620, attributes: { circuit_id: CID } }],
+        spans: [
+          {
+            name: 'get_topology',
+            kind: SpanKind.SERVER,
+            startMs: at + 1120,
+            endMs: at + 1620,
+            attributes: { circuit_id: CID },
+          },
+        ],
       },
     ],
     31,
@@ -66,8 +109,22 @@ async function chain(at: number): Promise<{ beorn: BuiltTrace; mdso: BuiltTrace;
 }
 
 /** A newer log line of the trace: it keeps the trace within the retention. */
-async function note(app: FastifyInstance, service: string, traceId: string, timeMs: number): Promise<void> {
-  await postAccepted(app, '/api/logs', { resource: { service }, records: [{ timestamp: new Date(timeMs).toISOString(), message: `late note from ${service}`, trace_id: traceId }] });
+async function note(
+  app: FastifyInstance,
+  service: string,
+  traceId: string,
+  timeMs: number,
+): Promise<void> {
+  await postAccepted(app, '/api/logs', {
+    resource: { service },
+    records: [
+      {
+        timestamp: new Date(timeMs).toISOString(),
+        message: `late note from ${service}`,
+        trace_id: traceId,
+      },
+    ],
+  });
 }
 
 /** What the API says of the circuit's bridging, in a form two stores can be compared by. */
@@ -77,8 +134,18 @@ async function bridging(app: FastifyInstance) {
   return {
     bridged: d.summary.bridged,
     bridgeCount: d.summary.bridgeCount,
-    bridges: d.bridges.map(b => `${b.parentService}:${b.traceId}/${b.parentSpanId} -> ${b.childService}:${b.childTraceId}/${b.childSpanId} #${b.spanId}`).sort(),
-    edges: g.edges.map(e => `${e.source} -> ${e.target}${e.bridged ? ' bridged' : ''}${e.linked ? ' linked' : ''} x${e.callCount}`).sort(),
+    bridges: d.bridges
+      .map(
+        b =>
+          `${b.parentService}:${b.traceId}/${b.parentSpanId} -> ${b.childService}:${b.childTraceId}/${b.childSpanId} #${b.spanId}`,
+      )
+      .sort(),
+    edges: g.edges
+      .map(
+        e =>
+          `${e.source} -> ${e.target}${e.bridged ? ' bridged' : ''}${e.linked ? ' linked' : ''} x${e.callCount}`,
+      )
+      .sort(),
   };
 }
 
@@ -88,12 +155,14 @@ describe('retention of a middle trace', () => {
     const { beorn, mdso, arda } = await chain(now - 84_000);
 
     const { app, advance } = await appWithClock(t);
-    for (const tr of [beorn, mdso, arda]) await postAccepted(app, '/v1/traces', tracesProtobuf(tr.spans));
+    for (const tr of [beorn, mdso, arda])
+      await postAccepted(app, '/v1/traces', tracesProtobuf(tr.spans));
     await note(app, 'beorn', beorn.traceId, now - 5_000);
     await note(app, 'arda', arda.traceId, now - 5_000);
     const before = await bridging(app);
     assert.equal(before.bridgeCount, 2, `beorn → mdso → arda: ${before.bridges.join(' | ')}`);
-    const created = async () => Number(/^bridges_created_total (\d+)/m.exec((await app.inject('/metrics')).body)?.[1]);
+    const created = async () =>
+      Number(/^bridges_created_total (\d+)/m.exec((await app.inject('/metrics')).body)?.[1]);
     const createdBefore = await created();
 
     // 10 s on, mdso's trace (its last datum 81.7 s before `now`) is older than the retention.
@@ -103,11 +172,16 @@ describe('retention of a middle trace', () => {
     const after = await bridging(app);
 
     const fresh = await appWithClock(t);
-    for (const tr of [beorn, arda]) await postAccepted(fresh.app, '/v1/traces', tracesProtobuf(tr.spans));
+    for (const tr of [beorn, arda])
+      await postAccepted(fresh.app, '/v1/traces', tracesProtobuf(tr.spans));
     await note(fresh.app, 'beorn', beorn.traceId, now - 5_000);
     await note(fresh.app, 'arda', arda.traceId, now - 5_000);
     const expected = await bridging(fresh.app);
-    assert.equal(expected.bridgeCount, 1, `a fresh store bridges beorn to arda: ${expected.bridges.join(' | ')}`);
+    assert.equal(
+      expected.bridgeCount,
+      1,
+      `a fresh store bridges beorn to arda: ${expected.bridges.join(' | ')}`,
+    );
     assert.ok(expected.bridges[0]!.startsWith(`beorn:${beorn.traceId}/`), expected.bridges[0]);
     assert.deepEqual(after, expected);
     assert.equal(await created(), createdBefore + 1, 'counted as a bridge created');
@@ -126,27 +200,51 @@ describe('retention of a middle trace', () => {
     const { beorn, mdso, arda } = await chain(now - 84_000);
     // Rows written on the connection whose page budget the test sets.
     const { app, advance } = await appWithClock(t, { STORE_WRITER_THREAD: 'false' });
-    for (const tr of [beorn, mdso, arda]) await postAccepted(app, '/v1/traces', tracesProtobuf(tr.spans));
+    for (const tr of [beorn, mdso, arda])
+      await postAccepted(app, '/v1/traces', tracesProtobuf(tr.spans));
     await note(app, 'beorn', beorn.traceId, now - 5_000);
     await note(app, 'arda', arda.traceId, now - 5_000);
     const db = app.correlator.store.db;
     fullDisk(db);
     // Enough bytes that the request needs pages the file does not have.
-    const records = Array.from({ length: 50 }, (_, i) => ({ timestamp: new Date(now - i).toISOString(), message: `${i} ${'n'.repeat(2048)}` }));
-    const refused = await app.inject({ method: 'POST', url: '/api/logs', payload: { resource: { service: 'arda' }, records } });
+    const records = Array.from({ length: 50 }, (_, i) => ({
+      timestamp: new Date(now - i).toISOString(),
+      message: `${i} ${'n'.repeat(2048)}`,
+    }));
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/api/logs',
+      payload: { resource: { service: 'arda' }, records },
+    });
     assert.equal(refused.statusCode, 503, refused.body);
     const planned = t.mock.method(app.correlator.engine, 'replanThinned');
     const failed = t.mock.method(app.log, 'error');
     advance(10_000);
     await app.retention.sweep();
-    assert.equal((await app.inject(`/api/traces/${mdso.traceId}`)).statusCode, 404, 'mdso went: deletes need no page');
+    assert.equal(
+      (await app.inject(`/api/traces/${mdso.traceId}`)).statusCode,
+      404,
+      'mdso went: deletes need no page',
+    );
     assert.equal(planned.mock.callCount(), 0, 'nothing planned while writes are refused');
     assert.equal(failed.mock.callCount(), 0, 'the sweep did not fail');
     assert.equal((await bridging(app)).bridgeCount, 0);
     roomAgain(db);
     // A late span of arda's trace: its episode, read back, plans whole.
     const [late] = await buildTraces(
-      [{ service: 'arda', spans: [{ name: 'cache_refresh', startMs: now - 3_000, endMs: now - 2_950, remoteParent: { traceId: arda.traceId, spanId: arda.spanIds['get_topology']! } }] }],
+      [
+        {
+          service: 'arda',
+          spans: [
+            {
+              name: 'cache_refresh',
+              startMs: now - 3_000,
+              endMs: now - 2_950,
+              remoteParent: { traceId: arda.traceId, spanId: arda.spanIds['get_topology']! },
+            },
+          ],
+        },
+      ],
       32,
     );
     await postAccepted(app, '/v1/traces', tracesProtobuf(late!.spans));
@@ -182,6 +280,16 @@ describe('retention of a middle trace', () => {
     });
     await sweeper.sweep();
     const n = REPLAN_PER_TURN;
-    assert.deepEqual(events, ['pause', 'slice', 'forget', `replan ${n}`, 'pause', `replan ${n}`, 'pause', 'replan 3', 'pause']);
+    assert.deepEqual(events, [
+      'pause',
+      'slice',
+      'forget',
+      `replan ${n}`,
+      'pause',
+      `replan ${n}`,
+      'pause',
+      'replan 3',
+      'pause',
+    ]);
   });
 });

@@ -207,7 +207,8 @@ export class RetentionRecount {
         key === 'trace_id' || firstMs === r.first_ms
           ? r.id
           : correlationId(r.method, value, firstMs);
-      if (key !== 'trace_id' && kept.length >= 2 && kept.length < before.length) thinned.push({ key, value, traceId: kept[0]!, firstMs, lastMs });
+      if (key !== 'trace_id' && kept.length >= 2 && kept.length < before.length)
+        thinned.push({ key, value, traceId: kept[0]!, firstMs, lastMs });
       const free = id === r.id || this.st.idTaken.get(id) === undefined;
       this.st.updateCorrelation.run(
         free ? id : r.id,

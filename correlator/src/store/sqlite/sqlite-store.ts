@@ -591,10 +591,11 @@ export class SqliteStore implements Store {
     if (this.storageFailure !== null) return Promise.resolve(false);
     return this.writePlanned(() => {
       const w = derive();
-      if (Object.values(w).every(rows => (rows as unknown[]).length === 0)) return { outcome: { fresh: 0, duplicates: 0 }, write: null };
+      const outcome = { fresh: 0, duplicates: 0 };
+      if (Object.values(w).every(rows => (rows as unknown[]).length === 0)) return { outcome, write: null };
       const batch = this.emptyBatch(receivedMs);
       this.addDerived(batch, w);
-      return { outcome: { fresh: 0, duplicates: 0 }, write: { batch, spanIds: new Map(), logKeys: [] } };
+      return { outcome, write: { batch, spanIds: new Map(), logKeys: [] } };
     }).then(() => true);
   }
 
