@@ -67,6 +67,11 @@ export class CandidateSpans {
     return this.spanIds.length;
   }
 
+  /** How many names its candidates' services and destinations use (for live-entry-bytes.ts). */
+  get nameCount(): number {
+    return this.names.length;
+  }
+
   /**
    * Takes a span of the trace in: kept while the list has room, else in place of the candidate
    * that gives way to it (dropIndex), or not at all; whether the list changed. Ingest and the

@@ -18,7 +18,8 @@ import { keepLeastKeys } from './circuit-keys.js';
 import { CandidateSpans } from './candidate-spans.js';
 import { correlationId } from './ids.js';
 import { keyGroupCodec, traceStateCodec } from './state-codec.js';
-import { HOT_STATE_COSTS } from './hot-state-budget.js';
+import { HOT_STATE_COSTS, liveTierAllowance } from './hot-state-budget.js';
+import { keyGroupBytes, traceStateBytes } from './live-entry-bytes.js';
 import { TieredMap } from './tiered-map.js';
 import {
   KEY_CONFIDENCE,
@@ -142,6 +143,12 @@ export interface EngineOptions {
    * × HOT_STATE_COSTS.namingIndex); past it, the least recently used planning orders are dropped.
    */
   namingIndexBytes?: number;
+  /**
+   * What the live traces, and the live key groups, may hold in bytes of heap as estimated
+   * (live-entry-bytes.ts); default liveTierAllowance (hot-state-budget.ts). Past it the longest live
+   * entries are encoded, as past liveEntries.
+   */
+  liveBytes?: { traces: number; keys: number };
 }
 
 export interface EngineStats {
@@ -154,6 +161,12 @@ export interface EngineStats {
   planOrders: number;
   /** Orders dropped to keep namingIndexBytes within its allowance. */
   planOrdersDropped: number;
+  /** What the live traces and key groups hold, estimated (live-entry-bytes.ts). */
+  liveTraceBytes: number;
+  liveKeyBytes: number;
+  /** Live entries encoded past liveEntries, and within it past the live tier's bytes. */
+  traceDemotions: { entries: number; bytes: number };
+  keyDemotions: { entries: number; bytes: number };
 }
 
 export interface ObserveResult {
@@ -233,9 +246,13 @@ export class CorrelationEngine {
     private readonly loader: StateLoader,
   ) {
     const live = opts.liveEntries ?? DEFAULT_LIVE_ENTRIES;
-    this.traces = new TieredMap(opts.maxTrackedTraces, live, traceStateCodec);
+    const liveBytes = opts.liveBytes ?? liveTierAllowance({ traces: opts.maxTrackedTraces, keys: opts.maxTrackedKeys, liveEntries: live });
+    this.traces = new TieredMap(opts.maxTrackedTraces, live, traceStateCodec, undefined, { of: traceStateBytes, allowance: liveBytes.traces });
     this.planOrders = new PlanOrders(opts.namingIndexBytes ?? Math.min(live, opts.maxTrackedKeys) * HOT_STATE_COSTS.namingIndex, 2 * live);
-    this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec, key => this.planOrders.forget(key));
+    this.groups = new TieredMap(opts.maxTrackedKeys, live, keyGroupCodec, key => this.planOrders.forget(key), {
+      of: keyGroupBytes,
+      allowance: liveBytes.keys,
+    });
     this.now = opts.now ?? Date.now;
     this.correlating = new Set(correlatingKeys(opts));
   }
@@ -249,6 +266,10 @@ export class CorrelationEngine {
       namingIndexBytes: this.planOrders.bytes,
       planOrders: this.planOrders.size,
       planOrdersDropped: this.planOrders.dropped,
+      liveTraceBytes: this.traces.liveByteCount,
+      liveKeyBytes: this.groups.liveByteCount,
+      traceDemotions: { entries: this.traces.demotedForEntries, bytes: this.traces.demotedForBytes },
+      keyDemotions: { entries: this.groups.demotedForEntries, bytes: this.groups.demotedForBytes },
     };
   }
 
@@ -279,9 +300,10 @@ export class CorrelationEngine {
     }
     this.relinkPartnersOfChanged(batch);
     const result = this.finish(batch);
-    // The batch's state objects are done with: older ones go back to (or into) their encoded form.
-    this.traces.settle();
-    this.groups.settle();
+    // The batch's state objects are done with: older ones go back to (or into) their encoded form,
+    // and those it changed are counted again for the live tier's bytes.
+    this.traces.settle(batch.traceDeltas.keys());
+    this.groups.settle(batch.touchedGroupKeys());
     this.planOrders.fit();
     return result;
   }
@@ -1520,6 +1542,16 @@ class BatchContext {
 
   refusedIn(g: KeyGroup, traceId: string): boolean {
     return this.refusals.get(g)?.has(traceId) ?? false;
+  }
+
+  /**
+   * The hot-state keys of every group the batch may have changed: each it took up (spanAtStart),
+   * and those it counted or planned, trace groups included.
+   */
+  *touchedGroupKeys(): Iterable<string> {
+    for (const g of this.spanAtStart.keys()) yield g.mapKey;
+    for (const g of this.dirtyGroups) yield g.mapKey;
+    for (const g of this.countedGroups) yield g.mapKey;
   }
 
   /** The groups of `key` the batch joined, by value (made on first use). */

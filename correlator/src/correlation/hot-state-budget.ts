@@ -52,6 +52,22 @@ export const HOT_STATE_COSTS: HotStateCosts = {
   key: 160,
   namingIndex: 2048,
 };
+/**
+ * What the live tier's traces and key groups may hold, in bytes of heap as live-entry-bytes.ts
+ * estimates them: the live entries the budget counts, at the cost it counts them at. The engine
+ * encodes the longest live entries past it (tiered-map.ts), so the budget's liveTrace and liveKey
+ * bound what those entries hold whatever their shape, not only on traffic like the bench's.
+ */
+export function liveTierAllowance(
+  b: HotStateBounds,
+  costs: HotStateCosts = HOT_STATE_COSTS,
+): { traces: number; keys: number } {
+  return {
+    traces: Math.min(b.liveEntries, b.traces) * costs.liveTrace,
+    keys: Math.min(b.liveEntries, b.keys) * costs.liveKey,
+  };
+}
+
 /** What hot state may take of the old generation: a share of what the app leaves. */
 export interface HotStateRoom {
   /** Set aside for the app itself, hot state apart. */

@@ -17,6 +17,14 @@
 // is so the insertion order of every entry ever encoded, held or not, and all of them are older
 // than the entries never encoded (live ones are encoded oldest first, by the live map's order, in
 // which those keep their insertion order): its oldest key is the oldest entry while it has one.
+//
+// The live tier is bounded twice: by its entries (liveMax) and by the bytes its entries hold on the
+// heap, as estimated (LiveBytes: live-entry-bytes.ts). A flat bound on entries let traces of 100
+// spans, or circuits of 300 traces, hold 4–50 times what hot state's budget assumed of a live entry.
+// An entry is counted again when it is made live and at each settle() after a batch changed it;
+// past the allowance the longest live entries are encoded, as past liveMax: in the live map's order,
+// which keeps the encoded tier's order that of insertion (a move to the back on each read would
+// not). A live entry read by every batch stays where it is; encoded, it comes back at the back.
 
 import { EncodedSlab } from './encoded-slab.js';
 import { OldestKey } from './oldest-key.js';
@@ -25,6 +33,14 @@ export interface StateCodec<V> {
   /** The entry's bytes; the view may be reused by the next encode, so the caller copies it. */
   encode(value: V): Uint8Array;
   decode(encoded: Uint8Array): V;
+}
+
+/** How the live tier counts its bytes, and how many it may hold. */
+export interface LiveBytes<V> {
+  /** An estimate of what an entry holds on the heap while live (live-entry-bytes.ts). */
+  of(value: V): number;
+  /** What the live entries may hold between batches, so counted. */
+  allowance: number;
 }
 
 export class TieredMap<V> {
@@ -36,6 +52,14 @@ export class TieredMap<V> {
   /** Encoded entries decoded since the last settle(): their objects are handed out and may change. */
   private readonly borrowed = new Map<string, V>();
   evictions = 0;
+  /** Live entries encoded at settle(): past liveMax, or within it but past the byte allowance. */
+  demotedForEntries = 0;
+  demotedForBytes = 0;
+  /** Each live entry's bytes as last counted, and their sum. */
+  private readonly counted = new Map<string, number>();
+  private countedBytes = 0;
+  /** Keys made live, or given a new object, since the last settle(): counted then. */
+  private readonly uncounted: string[] = [];
 
   constructor(
     private readonly max: number,
@@ -47,7 +71,14 @@ export class TieredMap<V> {
      * kept beside an entry's object for as long as it is live (the engine's PlanOrders) goes then.
      */
     private readonly leftLive: (key: string) => void = () => {},
+    /** None: the live tier is bounded by liveMax alone. */
+    private readonly liveBytes?: LiveBytes<V>,
   ) {}
+
+  /** What the live entries hold, as last counted (0 when not counted). */
+  get liveByteCount(): number {
+    return this.countedBytes;
+  }
 
   get size(): number {
     return this.live.size + this.encoded.size - this.encoded.held;
@@ -92,6 +123,7 @@ export class TieredMap<V> {
   set(key: string, value: V): void {
     if (this.live.has(key)) {
       this.live.set(key, value);
+      if (this.liveBytes) this.uncounted.push(key);
       return;
     }
     if (this.encoded.hasBytes(key)) {
@@ -101,6 +133,7 @@ export class TieredMap<V> {
     }
     this.live.set(key, value);
     this.liveOldest.added();
+    if (this.liveBytes) this.uncounted.push(key);
   }
 
   delete(key: string): boolean {
@@ -114,10 +147,12 @@ export class TieredMap<V> {
 
   /**
    * Ends a batch: keeps the objects handed out from the encoded tier live, their keys held in its
-   * order, evicts the oldest entries beyond the bound, then encodes the live entries beyond
-   * `liveMax`, first the longest live. Objects handed out before must not be used after this.
+   * order, counts the bytes of the live entries made or `changed` since the last settle(), evicts
+   * the oldest entries beyond the bound, then encodes the live entries beyond `liveMax` or the byte
+   * allowance, first the longest live. Objects handed out before must not be used after this.
+   * `changed`: the keys whose objects the batch changed (only their counts can have grown).
    */
-  settle(): void {
+  settle(changed: Iterable<string> = []): void {
     for (const [key, value] of this.borrowed) {
       if (!this.encoded.hasBytes(key)) {
         this.leftLive(key);
@@ -126,16 +161,35 @@ export class TieredMap<V> {
       this.encoded.hold(key);
       this.live.set(key, value);
       this.liveOldest.added();
+      if (this.liveBytes) this.uncounted.push(key);
     }
     this.borrowed.clear();
+    if (this.liveBytes) {
+      for (const key of this.uncounted) this.count(key, this.liveBytes);
+      this.uncounted.length = 0;
+      for (const key of changed) this.count(key, this.liveBytes);
+    }
     while (this.size > this.max) this.evictOldest();
-    while (this.live.size > this.liveMax) {
+    const allowance = this.liveBytes?.allowance ?? Infinity;
+    for (;;) {
+      if (this.live.size > this.liveMax) this.demotedForEntries++;
+      else if (this.countedBytes > allowance && this.live.size > 0) this.demotedForBytes++;
+      else break;
       const key = this.liveOldest.get()!;
       const value = this.live.get(key)!;
       this.deleteLive(key);
       this.encoded.set(key, this.codec.encode(value));
       this.leftLive(key);
     }
+  }
+
+  /** Counts a live entry's bytes again; a key no longer live is left alone. */
+  private count(key: string, liveBytes: LiveBytes<V>): void {
+    const value = this.live.get(key);
+    if (value === undefined) return;
+    const bytes = liveBytes.of(value);
+    this.countedBytes += bytes - (this.counted.get(key) ?? 0);
+    this.counted.set(key, bytes);
   }
 
   /**
@@ -166,6 +220,11 @@ export class TieredMap<V> {
   private deleteLive(key: string): boolean {
     if (!this.live.delete(key)) return false;
     this.liveOldest.deleted(key);
+    const bytes = this.counted.get(key);
+    if (bytes !== undefined) {
+      this.countedBytes -= bytes;
+      this.counted.delete(key);
+    }
     return true;
   }
 }

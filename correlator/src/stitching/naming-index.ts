@@ -5,6 +5,7 @@
 // peer.service 45 ms before beorn's POST to MDSO's URL, and from an HA pair's other node's call 30 s
 // before its own. One index serves the full plan (planBridges) and the kept planning order
 // (PlanOrder), so both pick the same parent.
+import { pushedCapacity } from '../correlation/heap-sizes.js';
 import type { TraceState } from '../correlation/types.js';
 import { isCallKind } from '../otlp/call-destination.js';
 import { MemberServices, servicesNamedExactly } from './member-services.js';
@@ -51,13 +52,6 @@ const LIST_BYTES = 128;
 /** MemberServices: per service list, and per member entry. */
 const MEMBERS_BYTES = 256;
 const MEMBER_BYTES = 32;
-
-/** The room V8 gives an array grown by push to `n` elements: from 0, each time full, 1.5 × (length + 1) + 16. */
-function pushedCapacity(n: number): number {
-  let capacity = 0;
-  while (capacity < n) capacity = capacity + 1 + ((capacity + 1) >> 1) + 16;
-  return capacity;
-}
 
 const callsBytes = (calls: NamingCalls) => CALLS_BYTES + CALL_SLOT_BYTES * pushedCapacity(calls.names.length);
 
