@@ -33,7 +33,7 @@ import { traceRoutes } from './api/routes/traces.js';
 import type { Config } from './config/config.js';
 import { correlatingKeys } from './config/key-defaults.js';
 import { CorrelationEngine, DEFAULT_LIVE_ENTRIES } from './correlation/engine.js';
-import { hotStateBudget } from './correlation/hot-state-budget.js';
+import { hotStateBudget, liveTierAllowance } from './correlation/hot-state-budget.js';
 import { TempoExporter } from './export/tempo-exporter.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { keyRulesFromConfig } from './ingest/key-rules.js';
@@ -196,6 +196,10 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   if (hotState.lowered) logHotStateLowered(app, hotState, heapLimitBytes, config.limits);
   metrics.hotStateLimit.set({ kind: 'traces' }, hotState.bounds.traces);
   metrics.hotStateLimit.set({ kind: 'keys' }, hotState.bounds.keys);
+  // The engine's own default for the live tier's bytes, shown beside what it holds.
+  const liveAllowance = liveTierAllowance(hotState.bounds);
+  metrics.hotStateLiveLimitBytes.set({ kind: 'traces' }, liveAllowance.traces);
+  metrics.hotStateLiveLimitBytes.set({ kind: 'keys' }, liveAllowance.keys);
   const engine = new CorrelationEngine(
     {
       windowMs: config.correlationWindowSeconds * 1000,
@@ -241,6 +245,10 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   // Engine and cache keep running totals; the counters follow them when /metrics is scraped.
   const tracesEvicted = followTotal(metrics.hotStateEvictions, { kind: 'traces' });
   const keysEvicted = followTotal(metrics.hotStateEvictions, { kind: 'keys' });
+  const demoted = {
+    traces: { entries: followTotal(metrics.hotStateDemotions, { kind: 'traces', reason: 'entries' }), bytes: followTotal(metrics.hotStateDemotions, { kind: 'traces', reason: 'bytes' }) },
+    keys: { entries: followTotal(metrics.hotStateDemotions, { kind: 'keys', reason: 'entries' }), bytes: followTotal(metrics.hotStateDemotions, { kind: 'keys', reason: 'bytes' }) },
+  };
   const cacheHits = followTotal(metrics.spanJsonCacheLookups, { outcome: 'hit' });
   const cacheMisses = followTotal(metrics.spanJsonCacheLookups, { outcome: 'miss' });
   const workerSpans = followTotal(metrics.renderWorkerSpans, {});
@@ -254,6 +262,13 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     metrics.hotStateSize.set({ kind: 'keys' }, s.trackedKeys);
     tracesEvicted(s.traceEvictions);
     keysEvicted(s.keyEvictions);
+    metrics.hotStateLiveBytes.set({ kind: 'traces' }, s.liveTraceBytes);
+    metrics.hotStateLiveBytes.set({ kind: 'keys' }, s.liveKeyBytes);
+    metrics.hotStateNamingIndexBytes.set(s.namingIndexBytes);
+    demoted.traces.entries(s.traceDemotions.entries);
+    demoted.traces.bytes(s.traceDemotions.bytes);
+    demoted.keys.entries(s.keyDemotions.entries);
+    demoted.keys.bytes(s.keyDemotions.bytes);
     metrics.exportQueueDepth.set(store.exportQueueDepth());
     const w = store.writeStats();
     metrics.storeWritesInFlight.set(w.inFlight);

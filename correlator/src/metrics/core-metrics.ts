@@ -18,6 +18,10 @@ export interface CoreMetrics {
   hotStateSize: Gauge<'kind'>;
   hotStateEvictions: Counter<'kind'>;
   hotStateLimit: Gauge<'kind'>;
+  hotStateLiveBytes: Gauge<'kind'>;
+  hotStateLiveLimitBytes: Gauge<'kind'>;
+  hotStateDemotions: Counter<'kind' | 'reason'>;
+  hotStateNamingIndexBytes: Gauge;
   heapPressure: Gauge;
   correlationRefusals: Counter;
   overloadRefusals: Counter<'reason'>;
@@ -123,6 +127,31 @@ export function createCoreMetrics(): CoreMetrics {
         'Entries held in memory for correlation at most, by kind: MAX_TRACKED_TRACES and MAX_TRACKED_KEYS, ' +
         'or less when the heap (--max-old-space-size) cannot hold them',
       labelNames: ['kind'],
+      registers: r,
+    }),
+    hotStateLiveBytes: new Gauge({
+      name: 'hot_state_live_bytes',
+      help: 'Heap held by the traces and key groups kept as live objects between batches, as estimated, by kind',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    hotStateLiveLimitBytes: new Gauge({
+      name: 'hot_state_live_limit_bytes',
+      help: 'The bound on hot_state_live_bytes, by kind: past it the longest live entries are encoded',
+      labelNames: ['kind'],
+      registers: r,
+    }),
+    hotStateDemotions: new Counter({
+      name: 'hot_state_demotions_total',
+      help:
+        'Live traces and key groups encoded (kept, not evicted), by kind and reason: entries (more live than the ' +
+        'live tier holds) or bytes (fewer, but holding more heap than hot_state_live_limit_bytes)',
+      labelNames: ['kind', 'reason'],
+      registers: r,
+    }),
+    hotStateNamingIndexBytes: new Gauge({
+      name: 'hot_state_naming_index_bytes',
+      help: 'Heap held by the naming indexes of live key groups\' planning orders, as estimated (bounded by dropping orders)',
       registers: r,
     }),
     heapPressure: new Gauge({
@@ -251,6 +280,7 @@ function zeroKnownSeries(m: CoreMetrics): void {
   for (const reason of ['queue_full', 'refused']) m.exportDropped.inc({ reason }, 0);
   for (const reason of ['CORR_ERR_BUSY', 'CORR_ERR_UNAVAILABLE']) m.overloadRefusals.inc({ reason }, 0);
   for (const signal of ['traces', 'logs', 'api_logs']) m.ingestItems.inc({ signal, outcome: 'rejected' }, 0);
+  for (const kind of ['traces', 'keys']) for (const reason of ['entries', 'bytes']) m.hotStateDemotions.inc({ kind, reason }, 0);
 }
 
 /**
