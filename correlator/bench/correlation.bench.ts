@@ -261,7 +261,8 @@ for (const size of SIZES) {
   console.log(
     `  ${size.toLocaleString('en-US')} traces: ${t.wallNsPerSpan.toFixed(0)} ns/span wall, ${t.cpuNsPerSpan.toFixed(0)} ns/span cpu (main thread ${t.mainNsPerSpan?.toFixed(0) ?? '?'}), ${(t.gcShare * 100).toFixed(0)}% of the round in GC pauses ` +
       `(${(1e9 / t.wallNsPerSpan).toFixed(0)} spans/s); fill ${fillS.toFixed(1)} s, ${heapPerTrace.toFixed(0)} B heap + buffers per filler trace and its groups; ` +
-      `state ${s.trackedTraces} traces / ${s.trackedKeys} keys, ${s.traceEvictions} trace evictions`,
+      `state ${s.trackedTraces} traces / ${s.trackedKeys} keys, ${s.traceEvictions} trace evictions, ` +
+      `live entries encoded for bytes ${s.traceDemotions.bytes} traces / ${s.keyDemotions.bytes} keys (${(s.liveTraceBytes / 2 ** 20).toFixed(1)} / ${(s.liveKeyBytes / 2 ** 20).toFixed(1)} MiB live)`,
   );
   const label = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
   figure(`correlation.engine.cpu_ns_per_span.${label}_traces`, t.cpuNsPerSpan, 'ns/span');

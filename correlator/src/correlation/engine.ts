@@ -302,8 +302,10 @@ export class CorrelationEngine {
     const result = this.finish(batch);
     // The batch's state objects are done with: older ones go back to (or into) their encoded form,
     // and those it changed are counted again for the live tier's bytes.
-    this.traces.settle(batch.traceDeltas.keys());
-    this.groups.settle(batch.touchedGroupKeys());
+    for (const id of batch.traceDeltas.keys()) this.traces.noteChanged(id);
+    batch.noteChangedGroups(this.groups);
+    this.traces.settle();
+    this.groups.settle();
     this.planOrders.fit();
     return result;
   }
@@ -1545,13 +1547,13 @@ class BatchContext {
   }
 
   /**
-   * The hot-state keys of every group the batch may have changed: each it took up (spanAtStart),
-   * and those it counted or planned, trace groups included.
+   * Notes every group the batch may have changed: each it took up (spanAtStart), and those it
+   * counted or planned, trace groups included.
    */
-  *touchedGroupKeys(): Iterable<string> {
-    for (const g of this.spanAtStart.keys()) yield g.mapKey;
-    for (const g of this.dirtyGroups) yield g.mapKey;
-    for (const g of this.countedGroups) yield g.mapKey;
+  noteChangedGroups(groups: TieredMap<KeyGroup>): void {
+    for (const g of this.spanAtStart.keys()) groups.noteChanged(g.mapKey);
+    for (const g of this.dirtyGroups) groups.noteChanged(g.mapKey);
+    for (const g of this.countedGroups) groups.noteChanged(g.mapKey);
   }
 
   /** The groups of `key` the batch joined, by value (made on first use). */

@@ -10,9 +10,18 @@ const ARRAY_BYTES = 32 + 16;
 
 /** The room V8 gives an array grown by push to `n` elements: from 0, each time full, 1.5 × (length + 1) + 16. */
 export function pushedCapacity(n: number): number {
+  if (n < PUSHED_CAPACITY.length) return PUSHED_CAPACITY[n]!;
   let capacity = 0;
   while (capacity < n) capacity = capacity + 1 + ((capacity + 1) >> 1) + 16;
   return capacity;
+}
+
+// Looked up for the lengths hot state's lists mostly have: live entries are counted each batch
+// that changes them, six lists a trace.
+const PUSHED_CAPACITY = new Uint16Array(1024);
+for (let n = 1, capacity = 0; n < PUSHED_CAPACITY.length; n++) {
+  while (capacity < n) capacity = capacity + 1 + ((capacity + 1) >> 1) + 16;
+  PUSHED_CAPACITY[n] = capacity;
 }
 
 /** An array of `n` elements grown by push (an empty one shares V8's empty backing store). */
@@ -30,6 +39,7 @@ export function stringBytes(length: number): number {
  * table's capacity is a power of two, at least 4, with a bucket per two entries.
  */
 export function hashTableBytes(n: number, slotsPerEntry: number): number {
-  const capacity = n <= 4 ? 4 : 2 ** (32 - Math.clz32(n - 1));
-  return 32 + 40 + capacity * SLOT_BYTES * (slotsPerEntry + 0.5);
+  // The next power of two: Maps and Sets of hot state hold far fewer than 2^30 entries.
+  const capacity = n <= 4 ? 4 : 1 << (32 - Math.clz32(n - 1));
+  return 72 + capacity * (SLOT_BYTES * slotsPerEntry + SLOT_BYTES / 2);
 }

@@ -58,8 +58,11 @@ export class TieredMap<V> {
   /** Each live entry's bytes as last counted, and their sum. */
   private readonly counted = new Map<string, number>();
   private countedBytes = 0;
-  /** Keys made live, or given a new object, since the last settle(): counted then. */
-  private readonly uncounted: string[] = [];
+  /**
+   * Keys made live, or given a new object, since the last settle(), and those noted changed: each
+   * counted once then (a batch may note a group three times).
+   */
+  private readonly uncounted = new Set<string>();
 
   constructor(
     private readonly max: number,
@@ -123,7 +126,7 @@ export class TieredMap<V> {
   set(key: string, value: V): void {
     if (this.live.has(key)) {
       this.live.set(key, value);
-      if (this.liveBytes) this.uncounted.push(key);
+      if (this.liveBytes) this.uncounted.add(key);
       return;
     }
     if (this.encoded.hasBytes(key)) {
@@ -133,7 +136,7 @@ export class TieredMap<V> {
     }
     this.live.set(key, value);
     this.liveOldest.added();
-    if (this.liveBytes) this.uncounted.push(key);
+    if (this.liveBytes) this.uncounted.add(key);
   }
 
   delete(key: string): boolean {
@@ -145,14 +148,18 @@ export class TieredMap<V> {
     return deleted;
   }
 
+  /** The entry's object was changed in place: its bytes are counted again at settle(). */
+  noteChanged(key: string): void {
+    if (this.liveBytes) this.uncounted.add(key);
+  }
+
   /**
    * Ends a batch: keeps the objects handed out from the encoded tier live, their keys held in its
-   * order, counts the bytes of the live entries made or `changed` since the last settle(), evicts
-   * the oldest entries beyond the bound, then encodes the live entries beyond `liveMax` or the byte
-   * allowance, first the longest live. Objects handed out before must not be used after this.
-   * `changed`: the keys whose objects the batch changed (only their counts can have grown).
+   * order, counts the bytes of the live entries made or noted changed since the last settle(),
+   * evicts the oldest entries beyond the bound, then encodes the live entries beyond `liveMax` or
+   * the byte allowance, first the longest live. Objects handed out before must not be used after.
    */
-  settle(changed: Iterable<string> = []): void {
+  settle(): void {
     for (const [key, value] of this.borrowed) {
       if (!this.encoded.hasBytes(key)) {
         this.leftLive(key);
@@ -161,13 +168,12 @@ export class TieredMap<V> {
       this.encoded.hold(key);
       this.live.set(key, value);
       this.liveOldest.added();
-      if (this.liveBytes) this.uncounted.push(key);
+      if (this.liveBytes) this.uncounted.add(key);
     }
     this.borrowed.clear();
     if (this.liveBytes) {
       for (const key of this.uncounted) this.count(key, this.liveBytes);
-      this.uncounted.length = 0;
-      for (const key of changed) this.count(key, this.liveBytes);
+      this.uncounted.clear();
     }
     while (this.size > this.max) this.evictOldest();
     const allowance = this.liveBytes?.allowance ?? Infinity;

@@ -29,7 +29,8 @@ describe('TieredMap’s live bytes', () => {
     assert.deepEqual([m.liveByteCount, m.encodedSize, m.demotedForBytes], [800, 0, 0]);
     // k1 grows in place: counted when the batch says it changed it.
     m.get('k1')!.bytes = 500;
-    m.settle(['k1']);
+    m.noteChanged('k1');
+    m.settle();
     // 1100 B: k0, the longest live, is encoded, though 4 entries are far within 10.
     assert.deepEqual([m.liveByteCount, m.encodedSize, m.demotedForBytes, m.demotedForEntries], [900, 1, 1, 0]);
     // Read again, k0 is live again, the newest, and counted: k1, now the longest live, goes.
@@ -118,6 +119,21 @@ function engine(liveBytes?: { traces: number; keys: number }): CorrelationEngine
 }
 
 describe('the engine’s live tier within its bytes', () => {
+  it('counts the traces and groups a batch changes, as if their data had come at once', () => {
+    const whole = engine({ traces: Infinity, keys: Infinity });
+    const split = engine({ traces: Infinity, keys: Infinity });
+    const traces = Array.from({ length: 3 }, (_, c) => Array.from({ length: 8 }, (_, m) => heavyTrace(c, m))).flat();
+    whole.observe(traces.flat(), []);
+    // Each trace's entry and first calls, then the rest: traces and groups live since the first
+    // batch grow in place in the second.
+    split.observe(traces.flatMap(t => t.slice(0, 10)), []);
+    const before = split.stats();
+    split.observe(traces.flatMap(t => t.slice(10)), []);
+    const [w, s] = [whole.stats(), split.stats()];
+    assert.ok(s.liveTraceBytes > 2 * before.liveTraceBytes, `${before.liveTraceBytes} → ${s.liveTraceBytes} B`);
+    assert.deepEqual([s.liveTraceBytes, s.liveKeyBytes], [w.liveTraceBytes, w.liveKeyBytes]);
+  });
+
   it('encodes heavy traces and circuits past the bytes, with fewer live than liveEntries, and correlates alike', () => {
     const bounded = engine();
     const unbounded = engine({ traces: Infinity, keys: Infinity });
