@@ -34,11 +34,8 @@ export function planBridges(
   const ordered = traces.filter(t => t.entry !== null).sort(byPlanningOrder);
   const linkedEarlier = linkedToEarlier(ordered);
   const candidates = new ParentCandidates(ordered);
-  const precedence = new ServicePrecedence(
-    ordered.map(t => t.entry!.service),
-    ordered.map(t => t.entry!.startMs),
-    ordered.map(t => t.spanLastMs),
-  );
+  // Made when a child's service has an earlier trace, so it may have led: most circuits never do.
+  let precedence: ServicePrecedence | undefined;
   const naming = new NamingIndex(() => ordered.map(t => [t.entry!.service, t.entry!.startMs, t.traceId] as const));
   for (const t of ordered) naming.set(t);
   let byId: Map<string, TraceState> | undefined;
@@ -52,16 +49,24 @@ export function planBridges(
     let parent: TraceState | null = null;
     if (named !== null) parent = byId!.get(named)!;
     else if (!skip) {
-      const lead = precedence.leadOf(entry.service, entry.startMs, windowMs, i);
+      const prec = candidates.has(entry.service) ? (precedence ??= precedenceOf(ordered)) : null;
+      const lead = prec?.leadOf(entry.service, entry.startMs, windowMs, i) ?? null;
       if (lead === null) parent = candidates.nearestActiveOfOtherService(i, windowMs);
-      else if (precedence.anyMayParent(entry.service, lead))
-        parent = candidates.nearestActiveOfOtherService(i, windowMs, service => precedence.mayParent(service, lead));
+      else if (prec!.anyMayParent(entry.service, lead))
+        parent = candidates.nearestActiveOfOtherService(i, windowMs, service => prec!.mayParent(service, lead));
     }
     candidates.add(i);
     if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
   }
   return plans;
 }
+
+const precedenceOf = (ordered: readonly TraceState[]) =>
+  new ServicePrecedence(
+    ordered.map(t => t.entry!.service),
+    ordered.map(t => t.entry!.startMs),
+    ordered.map(t => t.spanLastMs),
+  );
 
 /** The bridge from `parent`, the trace planBridges picked, into `child`'s entry span. */
 export function planBridge(key: BusinessKeyName, value: string, parent: TraceState, child: TraceState, windowMs: number): BridgePlan {
@@ -159,6 +164,11 @@ class ParentCandidates {
 
   constructor(private readonly ordered: readonly TraceState[]) {
     this.spanLastMs = Float64Array.from(ordered, t => t.spanLastMs);
+  }
+
+  /** Whether a trace of `service` was added. */
+  has(service: string): boolean {
+    return this.serviceIndex.has(service);
   }
 
   add(i: number): void {
