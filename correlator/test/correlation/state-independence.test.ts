@@ -1851,12 +1851,10 @@ describe('bridges past MAX_TRACES_PER_CIRCUIT are those with no cap', () => {
 
   it('stitches among the traces an episode refused once retention has made room in it', async t => {
     const attrs = { circuit_id: 'CIRC-ROOM' };
-    // No service twice: retention takes the first traces, and with them which service led a repeat
-    // (ServicePrecedence), so a full re-plan after it could bridge one the capped plan did not.
     const traces = await Promise.all(
-      (['beorn', 'mdso', 'arda', 'granite', 'sense', 'palantir'] as const).map((service, i) => rootTrace(service, `M${i}`, s(10 * i), s(10 * i + 0.5), attrs)),
+      (['beorn', 'mdso', 'arda', 'beorn', 'mdso', 'palantir'] as const).map((service, i) => rootTrace(service, `M${i}`, s(10 * i), s(10 * i + 0.5), attrs)),
     );
-    const next = await rootTrace('kafka', 'M6', s(60), s(60.5), attrs);
+    const next = await rootTrace('arda', 'M6', s(60), s(60.5), attrs);
     const steps = async (c: Correlator) => {
       await sendAll(traces)(c);
       // Retention of 86.4 s, a clock 15 s past the first two traces' end plus that: they go.
