@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { CircuitDetail, ServiceGraph } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildTraces, SpanKind, tracesProtobuf, type BuiltTrace, type TraceSpec } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from './app-fixture.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const CIRCUIT = '81.L1XX.000731..TWCC';
 const T0 = Date.now() - 5 * 60_000;
@@ -56,15 +56,7 @@ function activation(at: number): TraceSpec[] {
   ];
 }
 
-async function ingest(app: FastifyInstance, traces: BuiltTrace[]): Promise<void> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/x-protobuf' },
-    payload: tracesProtobuf(traces.flatMap(t => t.spans)),
-  });
-  assert.equal(res.statusCode, 200, res.body);
-}
+const ingest = (app: FastifyInstance, traces: BuiltTrace[]) => postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(t => t.spans)));
 
 describe('a repeat activation within the window (RV9)', () => {
   for (const together of [false, true])

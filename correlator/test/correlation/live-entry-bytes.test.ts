@@ -11,26 +11,14 @@ import { loadConfig } from '../../src/config/config.js';
 import { CorrelationEngine, type EngineOptions } from '../../src/correlation/engine.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import { keyRulesFromConfig } from '../../src/ingest/key-rules.js';
-import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import type { DecodedSpan } from '../../src/otlp/decoded.js';
 import { decodeTraceRequest } from '../../src/otlp/trace-decoder.js';
+import { callHeavyTrace } from '../fixtures/call-heavy-traces.js';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 const BASE_MS = Date.now() - 3_600_000;
-const SERVICES = ['mdso', 'bpocore', 'arda', 'beorn'];
-const RESOURCES: DecodedResourceScope[] = SERVICES.map(serviceName => ({
-  serviceName,
-  keys: null,
-  attributes: { 'service.name': serviceName },
-  resourceBytes: Buffer.from(serviceName),
-  scopeName: 'flood',
-  scopeVersion: '1',
-}));
-
-/** Ids as a decoder makes them, flat strings (a template literal's would be ropes of its parts). */
-const flat = (s: string) => Buffer.from(s, 'latin1').toString('latin1');
-
 type Batches = () => Iterable<DecodedSpan[]>;
 
 /** Batches of the bench's correlation payloads: SDK-made traces of ~10 spans, 5 a circuit. */
@@ -42,37 +30,8 @@ function benchBatches(count: number): Batches {
   };
 }
 
-/**
- * Trace m of circuit c with `spans` spans: an entry naming the circuit, then calls (a third naming
- * where they went) and internal steps, as an MDSO plan script's.
- */
-function floodTrace(c: number, m: number, spans: number): DecodedSpan[] {
-  const traceId = flat(`${c.toString(16).padStart(12, '0')}${m.toString(16).padStart(20, '0')}`);
-  const startMs = BASE_MS + m * 1500 + c;
-  const resource = RESOURCES[m % SERVICES.length]!;
-  const common = { traceId, resource, links: null, bytes: Buffer.alloc(0), synthetic: false, statusCode: 0 };
-  const entry = flat(`e${c.toString(16).padStart(5, '0')}${m.toString(16).padStart(10, '0')}`);
-  const out: DecodedSpan[] = [
-    { ...common, keys: { circuit_id: flat(`FLOOD.${c}`) }, spanId: entry, parentSpanId: '', name: 'plan', kind: 2, startMs, endMs: startMs + 1400 },
-  ];
-  for (let k = 1; k < spans; k++) {
-    const at = startMs + k * 10;
-    const call = k % 2 === 1;
-    const destination = call && k % 3 === 0 ? { name: SERVICES[(m + 1 + (k % 3)) % SERVICES.length]!, isHost: false } : undefined;
-    out.push({
-      ...common,
-      keys: null,
-      spanId: flat(`${k.toString(16).padStart(4, '0')}${c.toString(16).padStart(4, '0')}${m.toString(16).padStart(8, '0')}`),
-      parentSpanId: entry,
-      name: call ? 'call' : 'step',
-      kind: call ? 3 : 1,
-      startMs: at,
-      endMs: at + 8,
-      ...(destination ? { destination } : {}),
-    });
-  }
-  return out;
-}
+/** Trace m of circuit c with `spans` spans, as an MDSO plan script's (call-heavy-traces.ts). */
+const floodTrace = (c: number, m: number, spans: number): DecodedSpan[] => callHeavyTrace(BASE_MS, 'FLOOD.', c, m, spans);
 
 /** `circuits` circuits of `members` traces, `perBatch` traces of each circuit a batch. */
 function floodBatches(circuits: number, members: number, spans: number, perBatch: number): Batches {

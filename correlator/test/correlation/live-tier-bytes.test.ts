@@ -8,8 +8,9 @@ import { CorrelationEngine, type EngineOptions } from '../../src/correlation/eng
 import { HOT_STATE_COSTS } from '../../src/correlation/hot-state-budget.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import { TieredMap, type StateCodec } from '../../src/correlation/tiered-map.js';
-import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import type { DecodedSpan } from '../../src/otlp/decoded.js';
 import type { DerivedWrites } from '../../src/store/derived-writes.js';
+import { callHeavyTrace } from '../fixtures/call-heavy-traces.js';
 
 interface Box {
   n: number;
@@ -61,48 +62,14 @@ describe('TieredMap’s live bytes', () => {
   });
 });
 
-const SERVICES = ['mdso', 'bpocore', 'arda', 'beorn'];
-const RESOURCES: DecodedResourceScope[] = SERVICES.map(serviceName => ({
-  serviceName,
-  keys: null,
-  attributes: { 'service.name': serviceName },
-  resourceBytes: Buffer.from(serviceName),
-  scopeName: 'flood',
-  scopeVersion: '1',
-}));
 const BASE_MS = Date.now() - 3_600_000;
 const CIRCUITS = 12;
 const MEMBERS = 40;
 const SPANS = 100;
 const LIVE = 64;
 
-/** Trace m of circuit c: an entry naming the circuit, then calls (some naming where they went) and steps. */
-function heavyTrace(c: number, m: number): DecodedSpan[] {
-  const traceId = `${c.toString(16).padStart(12, '0')}${m.toString(16).padStart(20, '0')}`;
-  const startMs = BASE_MS + m * 1500 + c;
-  const common = { traceId, resource: RESOURCES[m % SERVICES.length]!, links: null, bytes: Buffer.alloc(0), synthetic: false, statusCode: 0 };
-  const entry = `e${c.toString(16).padStart(5, '0')}${m.toString(16).padStart(10, '0')}`;
-  const spans: DecodedSpan[] = [
-    { ...common, keys: { circuit_id: `HEAVY.${c}` }, spanId: entry, parentSpanId: '', name: 'plan', kind: 2, startMs, endMs: startMs + 1400 },
-  ];
-  for (let k = 1; k < SPANS; k++) {
-    const at = startMs + k * 10;
-    const call = k % 2 === 1;
-    const destination = call && k % 3 === 0 ? { name: SERVICES[(m + 1 + (k % 3)) % SERVICES.length]!, isHost: false } : undefined;
-    spans.push({
-      ...common,
-      keys: null,
-      spanId: `${k.toString(16).padStart(4, '0')}${c.toString(16).padStart(4, '0')}${m.toString(16).padStart(8, '0')}`,
-      parentSpanId: entry,
-      name: call ? 'call' : 'step',
-      kind: call ? 3 : 1,
-      startMs: at,
-      endMs: at + 8,
-      ...(destination ? { destination } : {}),
-    });
-  }
-  return spans;
-}
+/** Trace m of circuit c, as an MDSO plan script's (call-heavy-traces.ts). */
+const heavyTrace = (c: number, m: number): DecodedSpan[] => callHeavyTrace(BASE_MS, 'HEAVY.', c, m, SPANS);
 
 function engine(liveBytes?: { traces: number; keys: number }): CorrelationEngine {
   const opts: EngineOptions = {
