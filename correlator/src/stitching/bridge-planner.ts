@@ -13,15 +13,12 @@ import { isCallKind } from '../otlp/call-destination.js';
 import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
 import { NamingIndex } from './naming-index.js';
 import { byPlanningOrder } from './plan-order.js';
-import { ServicePrecedence } from './service-precedence.js';
 
 /**
  * The bridge into each trace that gets one, from the earlier trace whose call named its service last
  * (NamingIndex), else from the nearest earlier trace of another service still active within the
- * window (ParentCandidates) and not following the child's (ServicePrecedence: a later root of the
- * service that led is a new activation, not its downstream's callee). `plansFor`, if given, picks
- * the children to plan: the others still count as parents and links, so each picked child gets the
- * plan all would give it.
+ * window (ParentCandidates). `plansFor`, if given, picks the children to plan: the
+ * others still count as parents and links, so each picked child gets the plan all would give it.
  */
 export function planBridges(
   key: BusinessKeyName,
@@ -34,8 +31,6 @@ export function planBridges(
   const ordered = traces.filter(t => t.entry !== null).sort(byPlanningOrder);
   const linkedEarlier = linkedToEarlier(ordered);
   const candidates = new ParentCandidates(ordered);
-  // Made when a child's service has an earlier trace, so it may have led: most circuits never do.
-  let precedence: ServicePrecedence | undefined;
   const naming = new NamingIndex(() => ordered.map(t => [t.entry!.service, t.entry!.startMs, t.traceId] as const));
   for (const t of ordered) naming.set(t);
   let byId: Map<string, TraceState> | undefined;
@@ -46,27 +41,12 @@ export function planBridges(
     const entry = child.entry!;
     const named = skip ? null : naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
     if (named !== null) byId ??= new Map(ordered.map(t => [t.traceId, t]));
-    let parent: TraceState | null = null;
-    if (named !== null) parent = byId!.get(named)!;
-    else if (!skip) {
-      const prec = candidates.has(entry.service) ? (precedence ??= precedenceOf(ordered)) : null;
-      const lead = prec?.leadOf(entry.service, entry.startMs, windowMs, i) ?? null;
-      if (lead === null) parent = candidates.nearestActiveOfOtherService(i, windowMs);
-      else if (prec!.anyMayParent(entry.service, lead))
-        parent = candidates.nearestActiveOfOtherService(i, windowMs, service => prec!.mayParent(service, lead));
-    }
+    const parent = skip ? null : named !== null ? byId!.get(named)! : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
     if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
   }
   return plans;
 }
-
-const precedenceOf = (ordered: readonly TraceState[]) =>
-  new ServicePrecedence(
-    ordered.map(t => t.entry!.service),
-    ordered.map(t => t.entry!.startMs),
-    ordered.map(t => t.spanLastMs),
-  );
 
 /** The bridge from `parent`, the trace planBridges picked, into `child`'s entry span. */
 export function planBridge(key: BusinessKeyName, value: string, parent: TraceState, child: TraceState, windowMs: number): BridgePlan {
@@ -158,17 +138,10 @@ const NEAR_SCAN = 8;
 class ParentCandidates {
   private readonly serviceIndex = new Map<string, number>();
   private readonly lists: number[][] = [];
-  /** Each list's service. */
-  private readonly services: string[] = [];
   private readonly spanLastMs: Float64Array;
 
   constructor(private readonly ordered: readonly TraceState[]) {
     this.spanLastMs = Float64Array.from(ordered, t => t.spanLastMs);
-  }
-
-  /** Whether a trace of `service` was added. */
-  has(service: string): boolean {
-    return this.serviceIndex.has(service);
   }
 
   add(i: number): void {
@@ -177,33 +150,26 @@ class ParentCandidates {
     if (s === undefined) {
       this.serviceIndex.set(service, (s = this.lists.length));
       this.lists.push([]);
-      this.services.push(service);
     }
     const list = this.lists[s]!;
     while (list.length > 0 && this.spanLastMs[list[list.length - 1]!]! <= this.spanLastMs[i]!) list.pop();
     list.push(i);
   }
 
-  /**
-   * The latest trace before position i, of a service other than its entry's (and one `mayParent`
-   * takes, if given), whose spans run within the window.
-   */
-  nearestActiveOfOtherService(i: number, windowMs: number, mayParent?: (service: string) => boolean): TraceState | null {
+  /** The latest trace before position i, of a service other than its entry's, whose spans run within the window. */
+  nearestActiveOfOtherService(i: number, windowMs: number): TraceState | null {
     const { ordered, spanLastMs } = this;
     const entry = ordered[i]!.entry!;
     const startMs = entry.startMs;
     // Usually a trace just before is one: the same answer as the search below, found sooner.
-    for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--) {
-      const service = ordered[j]!.entry!.service;
-      if (service !== entry.service && !(startMs - spanLastMs[j]! > windowMs) && (!mayParent || mayParent(service))) return ordered[j]!;
-    }
+    for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--)
+      if (ordered[j]!.entry!.service !== entry.service && !(startMs - spanLastMs[j]! > windowMs)) return ordered[j]!;
     const own = this.serviceIndex.get(entry.service);
     let best = -1;
     for (let s = 0; s < this.lists.length; s++) {
       const list = this.lists[s]!;
       // Its latest trace is no nearer than the best so far, or even its longest-running one has ended.
       if (s === own || list[list.length - 1]! <= best || startMs - spanLastMs[list[0]!]! > windowMs) continue;
-      if (mayParent && !mayParent(this.services[s]!)) continue;
       // The last position within the window: those within are a prefix of the list.
       let lo = 0;
       let hi = list.length - 1;

@@ -4,7 +4,6 @@
 import type { TraceState } from '../correlation/types.js';
 import { NamingIndex } from './naming-index.js';
 import { planningPosition } from './planning-position.js';
-import { ServicePrecedence } from './service-precedence.js';
 
 export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
@@ -18,8 +17,6 @@ export class PlanOrder {
   private readonly linked = new Set<string>();
   /** The members' calls that name a service: a parent by naming comes before the nearest one. */
   private readonly naming = new NamingIndex(() => this.ids.map((id, i) => [this.services[i]!, this.starts[i]!, id] as const));
-  /** Made on the first parent asked for since the members last changed: a batch's children share it. */
-  private precedence: ServicePrecedence | null = null;
 
   static of(members: readonly TraceState[]): PlanOrder {
     const order = new PlanOrder();
@@ -44,7 +41,6 @@ export class PlanOrder {
 
   /** Takes in a member's current state: a new member, or one whose entry, spans' end, calls or links changed. */
   update(t: TraceState): void {
-    this.precedence = null;
     const before = this.startOf.get(t.traceId);
     let entryBefore: { service: string; startMs: number } | null = null;
     if (before !== undefined) {
@@ -80,21 +76,14 @@ export class PlanOrder {
   /**
    * The parent planBridges gives the member at `position`: the one whose call named its service last
    * (NamingIndex), else (ParentCandidates) the latest member before it whose entry is of another
-   * service, one that did not follow its own (ServicePrecedence), and whose spans still run within
-   * the window of its start.
+   * service and whose spans still run within the window of its start.
    */
   parentOf(position: number, windowMs: number): string | null {
     const startMs = this.starts[position]!;
     const service = this.services[position]!;
     const named = this.naming.parentOf(startMs, this.ids[position]!, service, windowMs);
     if (named !== null) return named;
-    const precedence = (this.precedence ??= new ServicePrecedence(this.services, this.starts, this.lasts));
-    const lead = precedence.leadOf(service, startMs, windowMs, position);
-    if (!precedence.anyMayParent(service, lead)) return null;
-    for (let j = position - 1; j >= 0; j--) {
-      const other = this.services[j]!;
-      if (other !== service && !(startMs - this.lasts[j]! > windowMs) && precedence.mayParent(other, lead)) return this.ids[j]!;
-    }
+    for (let j = position - 1; j >= 0; j--) if (this.services[j] !== service && !(startMs - this.lasts[j]! > windowMs)) return this.ids[j]!;
     return null;
   }
 

@@ -48,9 +48,7 @@ describe('restitch of a planned episode', () => {
       { windowMs: 60_000, maxTrackedTraces: 1000, maxTrackedKeys: 1000, maxTracesPerCircuit: 500, bridgeKeys: ['circuit_id'], correlationKeys: ['circuit_id'], now: () => 0 },
       nothingStored,
     );
-    // 301: the new trace is an mdso one, which beorn's just before parents; a beorn one would be a
-    // repeat activation, hung from no trace of the services that followed beorn (ServicePrecedence).
-    const MEMBERS = 301;
+    const MEMBERS = 300;
     const added: BridgeRow[] = [];
     for (let n = 0; n < MEMBERS; n++) added.push(...engine.observe([entry(n)], []).writes.bridgesAdded);
     // Every read of member states goes through memberStates: counted for the next trace only.

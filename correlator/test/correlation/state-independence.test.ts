@@ -1159,16 +1159,14 @@ describe('stored results do not depend on hot state, restarts or arrival order',
       assert.deepEqual([correlations[0]!.firstSeenMs, correlations[0]!.lastSeenMs], [T0, T0 + 46_000]);
       const refusals = /correlation_refusals_total (\d+)/.exec((await c.app!.inject('/metrics')).body)?.[1];
       assert.equal(Number(refusals), refused, 'correlation_refusals_total');
-      // Stitched as if there were no cap: each trace from the one before it, members or not, but
-      // F3: beorn's second trace is a repeat activation (beorn led, arda followed), hung from no
-      // arda (RV9: it was, F2→F3).
+      // Stitched as if there were no cap: each trace from the one before it, members or not.
       const index = new Map(batches.map((b, i) => [b[0]!.spanContext().traceId, i]));
       const hops = (await c.get<{ bridges: { traceId: string; childTraceId: string }[] }>('/api/circuits/CIRC-FULL/trace')).bridges
         .map(b => `F${index.get(b.traceId)}→F${index.get(b.childTraceId)}`)
         .sort();
-      assert.deepEqual(hops, ['F0→F1', 'F1→F2', 'F3→F4']);
+      assert.deepEqual(hops, ['F0→F1', 'F1→F2', 'F2→F3', 'F3→F4']);
       const summary = await c.get<{ summary: { bridgeCount: number } }>('/api/circuits/CIRC-FULL');
-      assert.equal(summary.summary.bridgeCount, 3);
+      assert.equal(summary.summary.bridgeCount, 4);
     });
   }
 
