@@ -69,14 +69,16 @@ export class IngestPipeline {
   /**
    * Plans the bridges of episodes retention thinned again (engine.ts, replanThinned), stored and
    * counted as a batch's derived writes are, after the batches in flight: a bridge it adds is
-   * queued for Tempo as any new one is. Hot state forgets the episodes if the write fails.
+   * queued for Tempo as any new one is. Hot state forgets the episodes if the write fails. False
+   * when nothing was planned because the store refuses writes.
    */
-  replanThinned(episodes: readonly ThinnedEpisode[]): Promise<void> {
+  replanThinned(episodes: readonly ThinnedEpisode[]): Promise<boolean> {
     let result: ObserveResult | null = null;
     const derive = () => (result = this.engine.replanThinned(episodes)).writes;
     return this.store.storeDerived(derive, this.now()).then(
-      () => {
+      stored => {
         if (result) this.countDerived(derivedCounts(result));
+        return stored;
       },
       (e: unknown) => {
         if (result) this.engine.forget(result.touched);

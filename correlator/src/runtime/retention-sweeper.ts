@@ -28,7 +28,7 @@ export function sweepIntervalMs(retentionDays: number): number {
 }
 
 export interface RetentionSweeperOptions {
-  store: Pick<Store, 'pruneStepwise'>;
+  store: Pick<Store, 'pruneStepwise' | 'replansPending' | 'replansDone'>;
   retentionDays: number;
   now: () => number;
   /** Hot state must not bring deleted traces back into correlations it writes again. */
@@ -37,7 +37,7 @@ export interface RetentionSweeperOptions {
    * Plans the bridges of episodes a slice thinned again (TouchedState.thinned), after forget: their
    * traces into and out of deleted ones lost them, and the data left bridges them afresh.
    */
-  replan?: (episodes: ThinnedEpisode[]) => Promise<void>;
+  replan?: (episodes: ThinnedEpisode[]) => Promise<boolean>;
   log: FastifyBaseLogger;
   /** Between slices (the next turn of the event loop unless given: tests hold a sweep part-way with it). */
   betweenSlices?: () => Promise<void>;
@@ -94,6 +94,9 @@ export class RetentionSweeper {
     const pause = this.opts.betweenSlices ?? (() => new Promise<void>(resolve => setImmediate(resolve)));
     try {
       await pause();
+      // Those a sweep killed part-way (kill -9) had not planned yet: theirs first.
+      const left = this.opts.replan ? this.opts.store.replansPending() : [];
+      if (left.length > 0 && (await this.replan(left, pause))) this.opts.store.replansDone();
       const steps = this.opts.store.pruneStepwise(this.opts.now() - this.opts.retentionDays * DAY_MS, this.opts.pacing);
       for (;;) {
         if (this.closing) return;
@@ -104,7 +107,8 @@ export class RetentionSweeper {
           return;
         }
         this.opts.forget(step.value);
-        await this.replan(step.value.thinned ?? [], pause);
+        const thinned = step.value.thinned ?? [];
+        if (thinned.length > 0 && (await this.replan(thinned, pause))) this.opts.store.replansDone();
         await pause();
       }
     } catch (e) {
@@ -115,14 +119,18 @@ export class RetentionSweeper {
   /**
    * A slice's thinned episodes, REPLAN_PER_TURN a turn, each turn's writes stored before the next
    * (a sweep ends with its bridges planned). One that fails is left for the episode's next batch.
+   * False when stopped before all were tried, or when the store refused the writes (a full disk):
+   * the store keeps them for the next sweep.
    */
-  private async replan(thinned: readonly ThinnedEpisode[], pause: () => Promise<void>): Promise<void> {
+  private async replan(thinned: readonly ThinnedEpisode[], pause: () => Promise<void>): Promise<boolean> {
     const replan = this.opts.replan;
-    if (!replan) return;
-    for (let i = 0; i < thinned.length && !this.closing; i += REPLAN_PER_TURN) {
+    if (!replan) return false;
+    let all = true;
+    for (let i = 0; i < thinned.length; i += REPLAN_PER_TURN) {
+      if (this.closing) return false;
       if (i > 0) await pause();
       try {
-        await replan(thinned.slice(i, i + REPLAN_PER_TURN));
+        if (!(await replan(thinned.slice(i, i + REPLAN_PER_TURN)))) all = false;
       } catch (e) {
         this.opts.log.warn(
           { err: e },
@@ -130,5 +138,6 @@ export class RetentionSweeper {
         );
       }
     }
+    return all;
   }
 }

@@ -13,7 +13,7 @@ import type {
   TraceSummary,
 } from '@correlation-station/api-schema';
 import type { ServiceCall } from '../stitching/clock-skew.js';
-import type { StateLoader, TouchedState } from '../correlation/engine.js';
+import type { StateLoader, ThinnedEpisode, TouchedState } from '../correlation/engine.js';
 import type { DecodedLog, DecodedSpan } from '../otlp/decoded.js';
 import type { DerivedWrites } from './derived-writes.js';
 import type { SweepPacing } from './slice-pace.js';
@@ -168,6 +168,13 @@ export interface Store extends StateLoader {
    * Slices are sized to take about `pacing`'s budget each (slice-pace.ts).
    */
   pruneStepwise(cutoffMs: number, pacing?: Partial<SweepPacing>): Generator<TouchedState, PruneCounts>;
+  /**
+   * Episodes slices thinned (TouchedState.thinned) whose bridges were not planned again since: kept
+   * with the slice's deletes, so a process killed before planning them plans them at its next sweep.
+   */
+  replansPending(): ThinnedEpisode[];
+  /** The episodes replansPending gave, and those of the slices since, are planned again. */
+  replansDone(): void;
   ping(): boolean;
   /**
    * null while writes succeed; after a write failed on the storage (disk full, I/O, locked), why,

@@ -185,6 +185,7 @@ describe('retention of a middle trace', () => {
     assert.ok(expected.bridges[0]!.startsWith(`beorn:${beorn.traceId}/`), expected.bridges[0]);
     assert.deepEqual(after, expected);
     assert.equal(await created(), createdBefore + 1, 'counted as a bridge created');
+    assert.deepEqual(app.correlator.store.replansPending(), [], 'nothing left for the next sweep to plan');
 
     // Queued for Tempo as any new bridge is (the fake endpoint is never due within the test).
     const [bridge] = (await app.inject(`/api/circuits/${CID}`)).json<CircuitDetail>().bridges;
@@ -251,6 +252,43 @@ describe('retention of a middle trace', () => {
     assert.equal((await bridging(app)).bridgeCount, 1, 'the next data plans the episode whole');
   });
 
+  // RV10: a process killed between a slice's commit and its re-plan left those circuits unbridged
+  // for good, the deletes done and nothing left for the next sweep to find.
+  it('plans at the next start the episodes a slice thinned before the process died', async t => {
+    const now = Date.now();
+    const { beorn, mdso, arda } = await chain(now - 84_000);
+    const dir = mkdtempSync(join(tmpdir(), 'corr-replan-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const fetchImpl = (async () => new Response(null, { status: 200 })) as typeof fetch;
+    const start = async (offsetMs: number) => {
+      const app = await buildApp({
+        config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir, ...ENV }),
+        now: () => Date.now() + offsetMs,
+        fetchImpl,
+      });
+      await app.ready();
+      return app;
+    };
+    const first = await start(0);
+    for (const tr of [beorn, mdso, arda]) await postAccepted(first, '/v1/traces', tracesProtobuf(tr.spans));
+    await note(first, 'beorn', beorn.traceId, now - 5_000);
+    await note(first, 'arda', arda.traceId, now - 5_000);
+    // The store's slices alone, as a sweep runs them, and no re-plan: the process is gone after them.
+    const steps = first.correlator.store.pruneStepwise(Date.now() + 10_000 - 86_400);
+    while (!steps.next().done);
+    assert.equal((await first.inject(`/api/traces/${mdso.traceId}`)).statusCode, 404, 'mdso went');
+    assert.equal((await bridging(first)).bridgeCount, 0, 'not planned yet');
+    await first.close();
+
+    const again = await start(10_000);
+    t.after(() => again.close());
+    await again.retention.sweep();
+    const after = await bridging(again);
+    assert.equal(after.bridgeCount, 1, after.bridges.join(' | '));
+    assert.ok(after.bridges[0]!.startsWith(`beorn:${beorn.traceId}/`), after.bridges[0]);
+    assert.deepEqual(again.correlator.store.replansPending(), [], 'done with');
+  });
+
   it(`plans the episodes a slice thinned ${REPLAN_PER_TURN} at a time, a turn of the event loop each`, async () => {
     const thinned: ThinnedEpisode[] = Array.from({ length: 2 * REPLAN_PER_TURN + 3 }, (_, i) => ({
       key: 'circuit_id',
@@ -266,12 +304,13 @@ describe('retention of a middle trace', () => {
       return { spans: 1, logs: 0, traces: 1, circuits: 0, correlations: 0 };
     }
     const sweeper = new RetentionSweeper({
-      store: { pruneStepwise: () => steps() },
+      store: { pruneStepwise: () => steps(), replansPending: () => [], replansDone: () => {} },
       retentionDays: 1,
       now: () => Date.now(),
       forget: () => events.push('forget'),
       replan: async episodes => {
         events.push(`replan ${episodes.length}`);
+        return true;
       },
       log: { info: () => {}, warn: () => {}, error: () => {} } as unknown as FastifyInstance['log'],
       betweenSlices: async () => {

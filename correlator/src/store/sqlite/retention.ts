@@ -22,9 +22,24 @@ interface GoneTrace {
 
 type NoteGroup = (key: string, value: string) => void;
 
+/** The `meta` row of the episodes slices thinned whose bridges are not planned again yet. */
+const REPLANS_PENDING = 'retention_replans_pending';
+
+/** The episodes retention thinned whose bridges were not planned again yet (pruneInSlices). */
+export function replansPending(db: Database.Database): ThinnedEpisode[] {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(REPLANS_PENDING) as string | undefined;
+  return row === undefined ? [] : (JSON.parse(row) as ThinnedEpisode[]);
+}
+
+/** They are planned: the row goes. */
+export function replansDone(db: Database.Database): void {
+  db.prepare('DELETE FROM meta WHERE key = ?').run(REPLANS_PENDING);
+}
+
 function statements(db: Database.Database) {
   const inJson = 'IN (SELECT value FROM json_each(?))';
   return {
+    keepReplans: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     // Oldest first by the traces_last index: a sweep stopped part-way has deleted the oldest.
     oldTraces: db.prepare('SELECT id, trace_id, keys, more_keys FROM traces WHERE last_ms < ? ORDER BY last_ms LIMIT ?'),
     chunks: db.prepare(`DELETE FROM span_chunks WHERE trace_ref ${inJson} RETURNING span_count`).pluck(),
@@ -106,7 +121,11 @@ export function* pruneInSlices(
       result.correlations += recount.correlations(key, value, thinned);
     }
     const groupKeys = [...groups.keys(), ...traceIds.map(id => groupMapKey('trace_id', id))];
-    return thinned.length > 0 ? { traceIds, groupKeys, thinned } : { traceIds, groupKeys };
+    if (thinned.length === 0) return { traceIds, groupKeys };
+    // Kept with the deletes that made them, until their bridges are planned: a process killed in
+    // between has them planned at its next sweep (RetentionSweeper), not left unbridged for good.
+    st.keepReplans.run(REPLANS_PENDING, JSON.stringify([...replansPending(db), ...thinned]));
+    return { traceIds, groupKeys, thinned };
   });
   // With the write lock from its start: a slice reads what to delete first, and a deferred one
   // failed the sweep (SQLITE_BUSY_SNAPSHOT) when the writer thread committed between that read

@@ -16,7 +16,7 @@ import {
   type TraceSummary,
 } from '@correlation-station/api-schema';
 import type { BridgePlan, KeyGroup, TraceState } from '../../correlation/types.js';
-import type { LooseLogSpan, NearbyEpisodes, TimeSpan, TouchedState } from '../../correlation/engine.js';
+import type { LooseLogSpan, NearbyEpisodes, ThinnedEpisode, TimeSpan, TouchedState } from '../../correlation/engine.js';
 import type { DecodedLog, DecodedResourceScope, DecodedSpan } from '../../otlp/decoded.js';
 import { resourceAttributesOf } from '../resource-attributes.js';
 import { logContentHash, logDedupeKey } from '../log-identity.js';
@@ -85,7 +85,7 @@ import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../ot
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
 import { timelineOrderOf } from '../timeline-order.js';
-import { pruneInSlices } from './retention.js';
+import { pruneInSlices, replansDone, replansPending } from './retention.js';
 import type { SweepPacing } from '../slice-pace.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { DataDirLostError, DataDirWatch, type DataDirWatchEvents } from './data-dir-watch.js';
@@ -1828,6 +1828,14 @@ export class SqliteStore implements Store {
     });
     this.deleteUnreferencedSegments();
     return result;
+  }
+
+  replansPending(): ThinnedEpisode[] {
+    return replansPending(this.db);
+  }
+
+  replansDone(): void {
+    replansDone(this.db);
   }
 
   /** Segment files whose spans retention has deleted go too (span-body-files.ts says which may). */
