@@ -4,7 +4,7 @@
 // which comes first when the headers were slow to arrive; both answer alike.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyRequest } from 'fastify';
-import { CONTENT_TYPE, rpcStatus } from '../otlp/responses.js';
+import { CONTENT_TYPE, rpcStatus, type OtlpEncoding } from '../otlp/responses.js';
 import { apiError, otlpErrorEncoding } from './error-answers.js';
 
 /** What the answer says, naming the setting that cut the upload. */
@@ -18,7 +18,11 @@ export function uploadTimeoutMessage(setting: string): string {
  * its other errors are; another route's as the API's errors are.
  */
 export function requestTimeoutAnswer(request: FastifyRequest, message: string): Buffer {
-  const encoding = otlpErrorEncoding(request);
+  return timeoutAnswerBytes(otlpErrorEncoding(request), message);
+}
+
+/** The same, for a route known by how it answers: `encoding` an OTLP route's, null another's. */
+export function timeoutAnswerBytes(encoding: OtlpEncoding | null, message: string): Buffer {
   const body = encoding ? rpcStatus(408, message, encoding) : JSON.stringify(apiError(408, 'CORR_ERR_REQUEST_TIMEOUT', message));
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const type = encoding ? CONTENT_TYPE[encoding] : 'application/json';
