@@ -461,10 +461,6 @@ function logHotStateLowered(app: FastifyInstance, budget: ReturnType<typeof hotS
 }
 
 /**
- * Refuses ingest while the heap is nearly full (through the OverloadGuard), and makes room:
- * hot state drops its oldest half each time, which the store gives back when a trace comes again.
- */
-/**
  * The span JSON cache, held to an eighth of the heap: at its 64 MiB default on a 64 MiB heap it
  * filled the heap after a flood (a review: 140,896 spans held, ~1,600 full collections while a
  * client read its traces back, each pass taking 15–25 minutes).
@@ -480,6 +476,10 @@ function spanJsonCacheFor(app: FastifyInstance, configuredBytes: number, heapLim
   return new RenderedSpanCache(bytes);
 }
 
+/**
+ * Refuses ingest while the heap is nearly full (through the OverloadGuard), and makes room:
+ * hot state drops its oldest half each time, which the store gives back when a trace comes again.
+ */
 function watchHeap(
   app: FastifyInstance,
   engine: CorrelationEngine,

@@ -1,5 +1,6 @@
 // The body of an error answer, one shape per kind of route: what the error handler sends and what
 // is written on the socket when an upload stalls (overload.ts) must not drift apart.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyRequest } from 'fastify';
 import type { OtlpEncoding } from '../otlp/responses.js';
 import { requestEncoding } from './routes/otlp.js';
@@ -13,7 +14,7 @@ export interface ApiError {
 }
 
 export function apiError(status: number, code: string, message: string): ApiError {
-  return { statusCode: status, error: httpReason(status), code, message };
+  return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message };
 }
 
 /**
@@ -22,22 +23,4 @@ export function apiError(status: number, code: string, message: string): ApiErro
  */
 export function otlpErrorEncoding(request: FastifyRequest): OtlpEncoding | null {
   return request.routeOptions.config?.otlpSignal ? (requestEncoding(request) ?? 'json') : null;
-}
-
-function httpReason(status: number): string {
-  const reasons: Record<number, string> = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    404: 'Not Found',
-    405: 'Method Not Allowed',
-    408: 'Request Timeout',
-    409: 'Conflict',
-    413: 'Payload Too Large',
-    415: 'Unsupported Media Type',
-    429: 'Too Many Requests',
-    500: 'Internal Server Error',
-    503: 'Service Unavailable',
-  };
-  return reasons[status] ?? 'Error';
 }

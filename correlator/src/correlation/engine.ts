@@ -300,14 +300,20 @@ export class CorrelationEngine {
     }
     this.relinkPartnersOfChanged(batch);
     const result = this.finish(batch);
-    // The batch's state objects are done with: older ones go back to (or into) their encoded form,
-    // and those it changed are counted again for the live tier's bytes.
+    this.endBatch(batch);
+    return result;
+  }
+
+  /**
+   * The batch's state objects are done with: those it changed are counted again for the live tier's
+   * bytes, and older ones go back to (or into) their encoded form.
+   */
+  private endBatch(batch: BatchContext): void {
     for (const id of batch.traceDeltas.keys()) this.traces.noteChanged(id);
     batch.noteChangedGroups(this.groups);
     this.traces.settle();
     this.groups.settle();
     this.planOrders.fit();
-    return result;
   }
 
   private ensureTracesLoaded(spans: readonly DecodedSpan[], logs: readonly DecodedLog[], batch: BatchContext): void {
@@ -1284,9 +1290,8 @@ export class CorrelationEngine {
     }
     for (const b of batch.writes.bridgesAdded)
       b.settled = this.entryIsRoot(b.traceId) && this.entryIsRoot(b.childTraceId);
-    this.traces.settle();
-    this.groups.settle();
-    this.planOrders.fit();
+    // As a batch ends: the groups it planned again are counted again too.
+    this.endBatch(batch);
     const groupKeys = [...batch.dirtyGroups].map(g => g.mapKey);
     return { writes: batch.writes, events: new Map(), touched: { traceIds: [], groupKeys } };
   }
