@@ -4,6 +4,13 @@
 import type { TraceState } from '../correlation/types.js';
 import { NamingIndex } from './naming-index.js';
 import { planningPosition } from './planning-position.js';
+import { operationCode, reachedWithRepeats, repeatOfActivation, type RepeatView } from './repeat-activation.js';
+
+/**
+ * The parents parentOf decided, by position, while the members do not change: the children one
+ * batch plans share them (a repeat's rule reads its predecessors').
+ */
+export type PlanDecisions = Map<number, string | null>;
 
 export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
@@ -11,12 +18,19 @@ export class PlanOrder {
   private readonly starts: number[] = [];
   private readonly lasts: number[] = [];
   private readonly services: string[] = [];
+  /** Their entry operations (repeat-activation.ts). */
+  private readonly operations: number[] = [];
   /** Each listed member's entry start, to find it again when it changes. */
   private readonly startOf = new Map<string, number>();
   /** Members with span links: planBridges' link rule needs their states (linkedToEarlier). */
   private readonly linked = new Set<string>();
   /** The members' calls that name a service: a parent by naming comes before the nearest one. */
   private readonly naming = new NamingIndex(() => this.ids.map((id, i) => [this.services[i]!, this.starts[i]!, id] as const));
+  private readonly view: Omit<RepeatView, 'unbridged'> = {
+    startMs: k => this.starts[k]!,
+    service: k => this.services[k]!,
+    operation: k => this.operations[k]!,
+  };
 
   static of(members: readonly TraceState[]): PlanOrder {
     const order = new PlanOrder();
@@ -50,6 +64,7 @@ export class PlanOrder {
       this.starts.splice(at, 1);
       this.lasts.splice(at, 1);
       this.services.splice(at, 1);
+      this.operations.splice(at, 1);
       this.startOf.delete(t.traceId);
     }
     this.naming.delete(t.traceId, entryBefore);
@@ -61,6 +76,7 @@ export class PlanOrder {
     this.starts.splice(at, 0, t.entry.startMs);
     this.lasts.splice(at, 0, t.spanLastMs);
     this.services.splice(at, 0, t.entry.service);
+    this.operations.splice(at, 0, operationCode(t));
     this.startOf.set(t.traceId, t.entry.startMs);
   }
 
@@ -76,15 +92,55 @@ export class PlanOrder {
   /**
    * The parent planBridges gives the member at `position`: the one whose call named its service last
    * (NamingIndex), else (ParentCandidates) the latest member before it whose entry is of another
-   * service and whose spans still run within the window of its start.
+   * service and whose spans still run within the window of its start, unless it repeats an
+   * activation started within the window before it (repeat-activation.ts). That asks for earlier
+   * members' parents in turn: decided here from the earliest needed up, not by recursion, as a
+   * chain of retries may be long.
    */
-  parentOf(position: number, windowMs: number): string | null {
+  parentOf(position: number, windowMs: number, decided: PlanDecisions = new Map()): string | null {
+    const needed = [position];
+    while (needed.length > 0) {
+      const at = needed[needed.length - 1]!;
+      if (decided.has(at)) {
+        needed.pop();
+        continue;
+      }
+      const parent = this.tryParentOf(at, windowMs, decided);
+      if (typeof parent === 'number') needed.push(parent);
+      else {
+        decided.set(at, parent);
+        needed.pop();
+      }
+    }
+    return decided.get(position)!;
+  }
+
+  /** The parent of the member at `position`, or the position of an earlier member whose parent it needs first. */
+  private tryParentOf(position: number, windowMs: number, decided: PlanDecisions): string | null | number {
     const startMs = this.starts[position]!;
     const service = this.services[position]!;
     const named = this.naming.parentOf(startMs, this.ids[position]!, service, windowMs);
     if (named !== null) return named;
-    for (let j = position - 1; j >= 0; j--) if (this.services[j] !== service && !(startMs - this.lasts[j]! > windowMs)) return this.ids[j]!;
+    for (let j = position - 1; j >= 0; j--) {
+      if (this.services[j] === service || startMs - this.lasts[j]! > windowMs) continue;
+      const unbridged = (k: number) => {
+        const parent = decided.get(k);
+        return parent === undefined ? undefined : parent === null;
+      };
+      const repeat = repeatOfActivation({ ...this.view, unbridged }, position, windowMs);
+      return typeof repeat === 'number' ? repeat : repeat ? null : this.ids[j]!;
+    }
     return null;
+  }
+
+  /**
+   * The positions of the children whose plans may change when those starting within `reach` (disjoint
+   * ranges, in order) change: those, and each later member of the same operation within the window
+   * of a reached one that started work, whose repeat rule reads its parent (repeat-activation.ts).
+   */
+  childrenReached(reach: readonly (readonly [number, number])[], windowMs: number): number[] {
+    if (reach.length === 0) return [];
+    return reachedWithRepeats(this.view, this.ids.length, this.firstAtOrAfter(reach[0]![0]), reach, windowMs);
   }
 
   private append(t: TraceState): void {
@@ -92,6 +148,7 @@ export class PlanOrder {
     this.starts.push(t.entry!.startMs);
     this.lasts.push(t.spanLastMs);
     this.services.push(t.entry!.service);
+    this.operations.push(operationCode(t));
     this.startOf.set(t.traceId, t.entry!.startMs);
   }
 
