@@ -5,7 +5,7 @@ import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-s
 import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { correlatingKeys } from '../config/key-defaults.js';
 import { planBridge, planBridges } from '../stitching/bridge-planner.js';
-import { byPlanningOrder, PlanOrder, type PlanDecisions } from '../stitching/plan-order.js';
+import { byPlanningOrder, PlanOrder } from '../stitching/plan-order.js';
 import { PlanOrders } from '../stitching/plan-orders.js';
 import { operationCode, reachedWithRepeats } from '../stitching/repeat-activation.js';
 import {
@@ -1398,10 +1398,9 @@ export class CorrelationEngine {
       if (!order.hasLinks) {
         const children: string[] = [];
         const pairs: [parent: string, child: string][] = [];
-        const decided: PlanDecisions = new Map();
         for (const i of order.childrenReached(reach, w)) {
           children.push(order.id(i));
-          const parent = order.parentOf(i, w, decided);
+          const parent = order.parentOf(i, w);
           if (parent !== null) pairs.push([parent, order.id(i)]);
         }
         const ids = new Set<string>();

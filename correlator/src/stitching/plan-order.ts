@@ -2,15 +2,15 @@
 // kept between batches, so a batch that changes a few members finds the children they reach and
 // each child's parent without reading and sorting every member again.
 import type { TraceState } from '../correlation/types.js';
+import { NAMED_CALL_SKEW_MS } from './named-call.js';
 import { NamingIndex } from './naming-index.js';
 import { planningPosition } from './planning-position.js';
 import { operationCode, reachedWithRepeats, repeatOfActivation, type RepeatView } from './repeat-activation.js';
 
-/**
- * The parents parentOf decided, by position, while the members do not change: the children one
- * batch plans share them (a repeat's rule reads its predecessors').
- */
-export type PlanDecisions = Map<number, string | null>;
+/** What parentOf last decided for a member: kept, as a repeat's rule reads its predecessors'. */
+const UNDECIDED = 0;
+const BRIDGED = 1;
+const UNBRIDGED = 2;
 
 export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
@@ -20,16 +20,27 @@ export class PlanOrder {
   private readonly services: string[] = [];
   /** Their entry operations (repeat-activation.ts). */
   private readonly operations: number[] = [];
+  /**
+   * Whether each was last planned a bridge (UNDECIDED, BRIDGED, UNBRIDGED). A member's answer
+   * depends on earlier members only, so a change makes those from the changed trace's first datum
+   * on undecided, and the rest keep theirs: a batch's children read their predecessors' answers
+   * here, not by planning the circuit's whole chain of repeats again.
+   */
+  private readonly decided: number[] = [];
   /** Each listed member's entry start, to find it again when it changes. */
   private readonly startOf = new Map<string, number>();
   /** Members with span links: planBridges' link rule needs their states (linkedToEarlier). */
   private readonly linked = new Set<string>();
   /** The members' calls that name a service: a parent by naming comes before the nearest one. */
   private readonly naming = new NamingIndex(() => this.ids.map((id, i) => [this.services[i]!, this.starts[i]!, id] as const));
-  private readonly view: Omit<RepeatView, 'unbridged'> = {
+  private readonly view: RepeatView = {
     startMs: k => this.starts[k]!,
     service: k => this.services[k]!,
     operation: k => this.operations[k]!,
+    unbridged: k => {
+      const d = this.decided[k]!;
+      return d === UNDECIDED ? undefined : d === UNBRIDGED;
+    },
   };
 
   static of(members: readonly TraceState[]): PlanOrder {
@@ -65,10 +76,14 @@ export class PlanOrder {
       this.lasts.splice(at, 1);
       this.services.splice(at, 1);
       this.operations.splice(at, 1);
+      this.decided.splice(at, 1);
       this.startOf.delete(t.traceId);
     }
     this.naming.delete(t.traceId, entryBefore);
     if (t.linkedTraceIds.length > 0) this.linked.add(t.traceId);
+    // Its first datum is no later than any entry or call it had or has, and a call names a child
+    // starting up to NAMED_CALL_SKEW_MS before it (NaN: all of them).
+    this.decided.fill(UNDECIDED, this.firstAtOrAfter(Math.min(t.firstMs, before ?? Infinity) - NAMED_CALL_SKEW_MS));
     if (t.entry === null) return;
     this.naming.set(t);
     const at = this.position(t.entry.startMs, t.traceId);
@@ -77,6 +92,7 @@ export class PlanOrder {
     this.lasts.splice(at, 0, t.spanLastMs);
     this.services.splice(at, 0, t.entry.service);
     this.operations.splice(at, 0, operationCode(t));
+    this.decided.splice(at, 0, UNDECIDED);
     this.startOf.set(t.traceId, t.entry.startMs);
   }
 
@@ -97,37 +113,44 @@ export class PlanOrder {
    * members' parents in turn: decided here from the earliest needed up, not by recursion, as a
    * chain of retries may be long.
    */
-  parentOf(position: number, windowMs: number, decided: PlanDecisions = new Map()): string | null {
+  parentOf(position: number, windowMs: number): string | null {
+    for (;;) {
+      const parent = this.tryParentOf(position, windowMs);
+      if (typeof parent !== 'number') {
+        this.decided[position] = parent === null ? UNBRIDGED : BRIDGED;
+        return parent;
+      }
+      this.decide(parent, windowMs);
+    }
+  }
+
+  /** Decides the member at `position`, and first each earlier one its answer needs. */
+  private decide(position: number, windowMs: number): void {
     const needed = [position];
     while (needed.length > 0) {
       const at = needed[needed.length - 1]!;
-      if (decided.has(at)) {
+      if (this.decided[at] !== UNDECIDED) {
         needed.pop();
         continue;
       }
-      const parent = this.tryParentOf(at, windowMs, decided);
+      const parent = this.tryParentOf(at, windowMs);
       if (typeof parent === 'number') needed.push(parent);
       else {
-        decided.set(at, parent);
+        this.decided[at] = parent === null ? UNBRIDGED : BRIDGED;
         needed.pop();
       }
     }
-    return decided.get(position)!;
   }
 
   /** The parent of the member at `position`, or the position of an earlier member whose parent it needs first. */
-  private tryParentOf(position: number, windowMs: number, decided: PlanDecisions): string | null | number {
+  private tryParentOf(position: number, windowMs: number): string | null | number {
     const startMs = this.starts[position]!;
     const service = this.services[position]!;
     const named = this.naming.parentOf(startMs, this.ids[position]!, service, windowMs);
     if (named !== null) return named;
     for (let j = position - 1; j >= 0; j--) {
       if (this.services[j] === service || startMs - this.lasts[j]! > windowMs) continue;
-      const unbridged = (k: number) => {
-        const parent = decided.get(k);
-        return parent === undefined ? undefined : parent === null;
-      };
-      const repeat = repeatOfActivation({ ...this.view, unbridged }, position, windowMs);
+      const repeat = repeatOfActivation(this.view, position, windowMs);
       return typeof repeat === 'number' ? repeat : repeat ? null : this.ids[j]!;
     }
     return null;
@@ -149,6 +172,7 @@ export class PlanOrder {
     this.lasts.push(t.spanLastMs);
     this.services.push(t.entry!.service);
     this.operations.push(operationCode(t));
+    this.decided.push(UNDECIDED);
     this.startOf.set(t.traceId, t.entry!.startMs);
   }
 

@@ -57,7 +57,7 @@ describe('PlanOrder', () => {
         };
         const members = Array.from({ length: 30 }, (_, n) => make(n));
         const order = PlanOrder.of(members);
-        const parents = () => new Map(members.map((_, i) => [order.id(i), order.parentOf(i, W)]));
+        const parents = () => new Map(members.map((_, i) => members.length - 1 - i).map(i => [order.id(i), order.parentOf(i, W)]));
         // Every member whose parent a change moves is among the children its reach finds (the engine
         // plans only those): [first datum, last datum + window] of the changed trace.
         const checkReach = (t: TraceState, before: Map<string, string | null>) => {
@@ -95,7 +95,8 @@ describe('PlanOrder', () => {
         const expected = planBridges('circuit_id', 'C', members, W);
         const [first, end] = order.within(-Infinity, Infinity);
         assert.deepEqual([first, end], [0, members.length], 'every member is listed');
-        for (let i = first; i < end; i++) assert.equal(order.parentOf(i, W), expected.get(order.id(i))?.traceId ?? null, `member ${order.id(i)}`);
+        // Last first: each then reads the answers its predecessors were left with, not ones just made.
+        for (let i = end - 1; i >= first; i--) assert.equal(order.parentOf(i, W), expected.get(order.id(i))?.traceId ?? null, `member ${order.id(i)}`);
         // within() finds exactly the members starting in a range, ends included.
         const [from, to] = [members[3]!.entry!.startMs, members[3]!.entry!.startMs + 5000];
         const [a, b] = order.within(from, to);
