@@ -24,19 +24,20 @@ import { isCallKind } from '../otlp/call-destination.js';
 import type { TraceState } from '../correlation/types.js';
 
 /**
- * A trace's entry operation as one small integer: its span name's hash (30 bits), times two, plus
- * one when the trace started work. PlanOrder keeps it per member (8 B, not the name); planBridges
- * computes the same, so both planners decide alike. The entry's service is compared apart.
+ * A trace's entry operation as one small integer: its span name's hash (28 bits), times two, plus
+ * one when the trace started work. PlanOrder keeps it per member with two bits more (8 B, not the
+ * name); planBridges computes the same, so both planners decide alike. The entry's service is
+ * compared apart.
  */
 export function operationCode(t: TraceState): number {
   const name = t.entry?.name ?? '';
-  // FNV-1a over UTF-16 code units, folded to 30 bits: a small integer V8 keeps unboxed.
+  // FNV-1a over UTF-16 code units, folded to 28 bits: with PlanOrder's bits, a small integer V8 keeps unboxed.
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return ((h >>> 2) & 0x3fffffff) * 2 + (startsWork(t) ? 1 : 0);
+  return (h >>> 4) * 2 + (startsWork(t) ? 1 : 0);
 }
 
 /** Whether the trace made an outgoing call (client or producer): an activation calls on. */
