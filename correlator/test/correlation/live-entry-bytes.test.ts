@@ -87,7 +87,7 @@ function perEntry(batches: Batches, kind: 'traces' | 'keys'): { estimate: number
 describe('live-entry-bytes estimates what live entries hold, within a third', () => {
   const shapes: [name: string, batches: Batches, kind: 'traces' | 'keys'][] = [
     ['the bench’s traces', benchBatches(24), 'traces'],
-    ['the bench’s key groups', benchBatches(24), 'keys'],
+    ['the bench’s key groups', benchBatches(96), 'keys'],
     ['traces of 100 spans', floodBatches(20, 60, 100, 10), 'traces'],
     ['circuits of 300 traces', floodBatches(24, 300, 10, 30), 'keys'],
   ];
