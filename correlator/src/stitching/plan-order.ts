@@ -32,6 +32,7 @@ export class PlanOrder implements RepeatView {
   private readonly linked = new Set<string>();
   /** The members' calls that name a service: a parent by naming comes before the nearest one. */
   private readonly naming = new NamingIndex(() => this.ids.map((id, i) => [this.services[i]!, this.starts[i]!, id] as const));
+
   static of(members: readonly TraceState[]): PlanOrder {
     const order = new PlanOrder();
     const ordered = members.filter(t => t.entry !== null).sort(byPlanningOrder);
