@@ -5,9 +5,8 @@ import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-s
 import type { DecodedLog, DecodedSpan, KeyValues } from '../otlp/decoded.js';
 import { correlatingKeys } from '../config/key-defaults.js';
 import { planBridge, planBridges } from '../stitching/bridge-planner.js';
-import { byPlanningOrder, PlanOrder } from '../stitching/plan-order.js';
+import { PlanOrder } from '../stitching/plan-order.js';
 import { PlanOrders } from '../stitching/plan-orders.js';
-import { operationCode, reachedWithRepeats } from '../stitching/repeat-activation.js';
 import {
   emptyDerivedWrites,
   type BridgeRow,
@@ -1398,10 +1397,13 @@ export class CorrelationEngine {
       if (!order.hasLinks) {
         const children: string[] = [];
         const pairs: [parent: string, child: string][] = [];
-        for (const i of order.childrenReached(reach, w)) {
-          children.push(order.id(i));
-          const parent = order.parentOf(i, w);
-          if (parent !== null) pairs.push([parent, order.id(i)]);
+        for (const [from, to] of reach) {
+          const [first, end] = order.within(from, to);
+          for (let i = first; i < end; i++) {
+            children.push(order.id(i));
+            const parent = order.parentOf(i, w);
+            if (parent !== null) pairs.push([parent, order.id(i)]);
+          }
         }
         const ids = new Set<string>();
         for (const [p, c] of pairs) ids.add(p).add(c);
@@ -1420,10 +1422,10 @@ export class CorrelationEngine {
     // A linked trace of another episode in the plan: its changes are noted under its own episode.
     if (!g.planned || states.length !== memberCount) return { plans: planBridges(key, g.value, states, w), children: null };
     const reach = this.changedReach(g, batch, null);
-    const ordered = states.filter(t => t.entry !== null).sort(byPlanningOrder);
-    const operations = ordered.map(operationCode);
-    const view = { startMs: (k: number) => ordered[k]!.entry!.startMs, service: (k: number) => ordered[k]!.entry!.service, operation: (k: number) => operations[k]! };
-    const children = reachedWithRepeats(view, ordered.length, 0, reach, w).map(k => ordered[k]!);
+    const children = states.filter(t => {
+      const start = t.entry?.startMs;
+      return start !== undefined && reach.some(([from, to]) => start >= from && start <= to);
+    });
     const picked = new Set(children);
     return { plans: planBridges(key, g.value, states, w, t => picked.has(t)), children: children.map(t => t.traceId) };
   }

@@ -13,13 +13,11 @@ import { isCallKind } from '../otlp/call-destination.js';
 import { NAMED_CALL_SKEW_MS, namingStrength, NOT_NAMED } from './named-call.js';
 import { NamingIndex } from './naming-index.js';
 import { byPlanningOrder } from './plan-order.js';
-import { operationCode, repeatOfActivation, type RepeatView } from './repeat-activation.js';
 
 /**
  * The bridge into each trace that gets one, from the earlier trace whose call named its service last
  * (NamingIndex), else from the nearest earlier trace of another service still active within the
- * window (ParentCandidates), unless the child repeats an activation started within the window
- * before it (repeat-activation.ts). `plansFor`, if given, picks the children to plan: the
+ * window (ParentCandidates). `plansFor`, if given, picks the children to plan: the
  * others still count as parents and links, so each picked child gets the plan all would give it.
  */
 export function planBridges(
@@ -36,33 +34,16 @@ export function planBridges(
   const naming = new NamingIndex(() => ordered.map(t => [t.entry!.service, t.entry!.startMs, t.traceId] as const));
   for (const t of ordered) naming.set(t);
   let byId: Map<string, TraceState> | undefined;
-  // Every child is decided, picked or not: a repeat's decision reads its predecessors' (repeat-activation.ts).
-  const unbridged: boolean[] = [];
-  const operations = ordered.map(operationCode);
-  const view: RepeatView = {
-    startMs: k => ordered[k]!.entry!.startMs,
-    service: k => ordered[k]!.entry!.service,
-    operation: k => operations[k]!,
-    unbridged: k => unbridged[k],
-  };
   for (let i = 0; i < ordered.length; i++) {
     const child = ordered[i]!;
     // Trace context or explicit span links already connect this trace: never add a guess on top.
-    const linked = linkedEarlier.has(i);
-    let parent: TraceState | null = null;
-    if (!linked) {
-      const entry = child.entry!;
-      const named = naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
-      if (named !== null) parent = (byId ??= new Map(ordered.map(t => [t.traceId, t]))).get(named)!;
-      else {
-        const p = candidates.nearestActiveOfOtherService(i, windowMs);
-        // Earlier positions are all decided, so the answer is a boolean.
-        if (p >= 0 && repeatOfActivation(view, i, windowMs) === false) parent = ordered[p]!;
-      }
-    }
-    unbridged.push(!linked && parent === null);
+    const skip = linkedEarlier.has(i) || (plansFor && !plansFor(child));
+    const entry = child.entry!;
+    const named = skip ? null : naming.parentOf(entry.startMs, child.traceId, entry.service, windowMs);
+    if (named !== null) byId ??= new Map(ordered.map(t => [t.traceId, t]));
+    const parent = skip ? null : named !== null ? byId!.get(named)! : candidates.nearestActiveOfOtherService(i, windowMs);
     candidates.add(i);
-    if (parent && (!plansFor || plansFor(child))) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
+    if (parent) plans.set(child.traceId, planBridge(key, value, parent, child, windowMs));
   }
   return plans;
 }
@@ -175,14 +156,14 @@ class ParentCandidates {
     list.push(i);
   }
 
-  /** The position of the latest trace before position i, of a service other than its entry's, whose spans run within the window; -1 for none. */
-  nearestActiveOfOtherService(i: number, windowMs: number): number {
+  /** The latest trace before position i, of a service other than its entry's, whose spans run within the window. */
+  nearestActiveOfOtherService(i: number, windowMs: number): TraceState | null {
     const { ordered, spanLastMs } = this;
     const entry = ordered[i]!.entry!;
     const startMs = entry.startMs;
     // Usually a trace just before is one: the same answer as the search below, found sooner.
     for (let j = i - 1; j >= 0 && j >= i - NEAR_SCAN; j--)
-      if (ordered[j]!.entry!.service !== entry.service && !(startMs - spanLastMs[j]! > windowMs)) return j;
+      if (ordered[j]!.entry!.service !== entry.service && !(startMs - spanLastMs[j]! > windowMs)) return ordered[j]!;
     const own = this.serviceIndex.get(entry.service);
     let best = -1;
     for (let s = 0; s < this.lists.length; s++) {
@@ -199,7 +180,7 @@ class ParentCandidates {
       }
       if (list[lo]! > best) best = list[lo]!;
     }
-    return best;
+    return best >= 0 ? ordered[best]! : null;
   }
 }
 

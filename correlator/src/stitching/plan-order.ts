@@ -2,30 +2,15 @@
 // kept between batches, so a batch that changes a few members finds the children they reach and
 // each child's parent without reading and sorting every member again.
 import type { TraceState } from '../correlation/types.js';
-import { NAMED_CALL_SKEW_MS } from './named-call.js';
 import { NamingIndex } from './naming-index.js';
 import { planningPosition } from './planning-position.js';
-import { operationCode, reachedWithRepeats, repeatOfActivation, type RepeatView } from './repeat-activation.js';
 
-/** What parentOf last decided for a member: kept, as a repeat's rule reads its predecessors'. */
-const UNDECIDED = 0;
-const BRIDGED = 1;
-const UNBRIDGED = 2;
-
-export class PlanOrder implements RepeatView {
+export class PlanOrder {
   /** Parallel arrays, in planning order: the members with an entry span (lasts: their spanLastMs). */
   private readonly ids: string[] = [];
   private readonly starts: number[] = [];
   private readonly lasts: number[] = [];
   private readonly services: string[] = [];
-  /**
-   * Their entry operations (repeat-activation.ts) times four, plus whether each was last planned a
-   * bridge (UNDECIDED, BRIDGED, UNBRIDGED): one array, as each costs every tracked trace 8 B. A
-   * member's answer depends on earlier members only, so a change makes those from the changed
-   * trace's first datum on undecided, and the rest keep theirs: a batch's children read their
-   * predecessors' answers here, not by planning the circuit's whole chain of repeats again.
-   */
-  private readonly codes: number[] = [];
   /** Each listed member's entry start, to find it again when it changes. */
   private readonly startOf = new Map<string, number>();
   /** Members with span links: planBridges' link rule needs their states (linkedToEarlier). */
@@ -65,15 +50,10 @@ export class PlanOrder implements RepeatView {
       this.starts.splice(at, 1);
       this.lasts.splice(at, 1);
       this.services.splice(at, 1);
-      this.codes.splice(at, 1);
       this.startOf.delete(t.traceId);
     }
     this.naming.delete(t.traceId, entryBefore);
     if (t.linkedTraceIds.length > 0) this.linked.add(t.traceId);
-    // Its first datum is no later than any entry or call it had or has, and a call names a child
-    // starting up to NAMED_CALL_SKEW_MS before it (NaN: all of them).
-    for (let i = this.firstAtOrAfter(Math.min(t.firstMs, before ?? Infinity) - NAMED_CALL_SKEW_MS); i < this.codes.length; i++)
-      this.codes[i] = this.codes[i]! & ~3;
     if (t.entry === null) return;
     this.naming.set(t);
     const at = this.position(t.entry.startMs, t.traceId);
@@ -81,7 +61,6 @@ export class PlanOrder implements RepeatView {
     this.starts.splice(at, 0, t.entry.startMs);
     this.lasts.splice(at, 0, t.spanLastMs);
     this.services.splice(at, 0, t.entry.service);
-    this.codes.splice(at, 0, operationCode(t) * 4 + UNDECIDED);
     this.startOf.set(t.traceId, t.entry.startMs);
   }
 
@@ -94,88 +73,18 @@ export class PlanOrder implements RepeatView {
     return this.ids[position]!;
   }
 
-  // What repeat-activation.ts reads (RepeatView): methods, not a view object, which cost a small
-  // group's members ~50 B each in closures (bench: correlation, hot state 1,738 → 1,797 B/trace).
-  startMs(position: number): number {
-    return this.starts[position]!;
-  }
-
-  service(position: number): string {
-    return this.services[position]!;
-  }
-
-  operation(position: number): number {
-    return this.codes[position]! >>> 2;
-  }
-
-  unbridged(position: number): boolean | undefined {
-    const d = this.codes[position]! & 3;
-    return d === UNDECIDED ? undefined : d === UNBRIDGED;
-  }
-
   /**
    * The parent planBridges gives the member at `position`: the one whose call named its service last
    * (NamingIndex), else (ParentCandidates) the latest member before it whose entry is of another
-   * service and whose spans still run within the window of its start, unless it repeats an
-   * activation started within the window before it (repeat-activation.ts). That asks for earlier
-   * members' parents in turn: decided here from the earliest needed up, not by recursion, as a
-   * chain of retries may be long.
+   * service and whose spans still run within the window of its start.
    */
   parentOf(position: number, windowMs: number): string | null {
-    for (;;) {
-      const parent = this.tryParentOf(position, windowMs);
-      if (typeof parent !== 'number') {
-        this.setDecided(position, parent === null ? UNBRIDGED : BRIDGED);
-        return parent;
-      }
-      this.decide(parent, windowMs);
-    }
-  }
-
-  private setDecided(position: number, decided: number): void {
-    this.codes[position] = (this.codes[position]! & ~3) + decided;
-  }
-
-  /** Decides the member at `position`, and first each earlier one its answer needs. */
-  private decide(position: number, windowMs: number): void {
-    const needed = [position];
-    while (needed.length > 0) {
-      const at = needed[needed.length - 1]!;
-      if ((this.codes[at]! & 3) !== UNDECIDED) {
-        needed.pop();
-        continue;
-      }
-      const parent = this.tryParentOf(at, windowMs);
-      if (typeof parent === 'number') needed.push(parent);
-      else {
-        this.setDecided(at, parent === null ? UNBRIDGED : BRIDGED);
-        needed.pop();
-      }
-    }
-  }
-
-  /** The parent of the member at `position`, or the position of an earlier member whose parent it needs first. */
-  private tryParentOf(position: number, windowMs: number): string | null | number {
     const startMs = this.starts[position]!;
     const service = this.services[position]!;
     const named = this.naming.parentOf(startMs, this.ids[position]!, service, windowMs);
     if (named !== null) return named;
-    for (let j = position - 1; j >= 0; j--) {
-      if (this.services[j] === service || startMs - this.lasts[j]! > windowMs) continue;
-      const repeat = repeatOfActivation(this, position, windowMs);
-      return typeof repeat === 'number' ? repeat : repeat ? null : this.ids[j]!;
-    }
+    for (let j = position - 1; j >= 0; j--) if (this.services[j] !== service && !(startMs - this.lasts[j]! > windowMs)) return this.ids[j]!;
     return null;
-  }
-
-  /**
-   * The positions of the children whose plans may change when those starting within `reach` (disjoint
-   * ranges, in order) change: those, and each later member of the same operation within the window
-   * of a reached one that started work, whose repeat rule reads its parent (repeat-activation.ts).
-   */
-  childrenReached(reach: readonly (readonly [number, number])[], windowMs: number): number[] {
-    if (reach.length === 0) return [];
-    return reachedWithRepeats(this, this.ids.length, this.firstAtOrAfter(reach[0]![0]), reach, windowMs);
   }
 
   private append(t: TraceState): void {
@@ -183,7 +92,6 @@ export class PlanOrder implements RepeatView {
     this.starts.push(t.entry!.startMs);
     this.lasts.push(t.spanLastMs);
     this.services.push(t.entry!.service);
-    this.codes.push(operationCode(t) * 4 + UNDECIDED);
     this.startOf.set(t.traceId, t.entry!.startMs);
   }
 

@@ -723,20 +723,7 @@ describe('planBridges by naming, against an exhaustive search', () => {
               best = { j, rank };
           }
         }
-        // The unnamed guess is dropped when the child repeats an activation started before it: a trace
-        // of its operation within the window before it that made a call and was hung from nothing.
-        const repeat =
-          nearest >= 0 &&
-          ordered.some(
-            (o, m) =>
-              m < i &&
-              o.entry!.startMs >= T - window &&
-              o.entry!.service === service &&
-              o.entry!.name === child.entry!.name &&
-              o.candidates.length > 0 &&
-              !expected.has(o.traceId),
-          );
-        const parent = best ? best.j : repeat ? -1 : nearest;
+        const parent = best ? best.j : nearest;
         if (parent >= 0) expected.set(child.traceId, ordered[parent]!.traceId);
       });
       const shuffled = [...traces].sort(() => random() - 0.5);
@@ -744,71 +731,4 @@ describe('planBridges by naming, against an exhaustive search', () => {
       assert.deepEqual(parents(planBridges('circuit_id', 'C', shuffled, window)), expected, `round ${round}`);
     }
   });
-});
-
-describe('planBridges: a repeat of an activation is a new one (repeat-activation.ts)', () => {
-  const W = 60_000;
-  /** A trace whose entry is `name`, with an outgoing call when `calls`. */
-  const op = (label: string, service: string, name: string, startMs: number, endMs: number, calls: boolean, extra: Partial<TraceState> = {}) => {
-    const t = trace(label, service, startMs, endMs, { candidates: CandidateSpans.of(calls ? [call(`${label}c`, service, startMs + 10, startMs + 40)] : []), ...extra });
-    t.entry = { ...t.entry!, name };
-    return t;
-  };
-  const beorn = (label: string, at: number) => op(label, 'beorn', 'POST /create', at, at + 60, true);
-  const arda = (label: string, at: number) => op(label, 'arda', 'get_topology', at, at + 200, true);
-  const cases: { title: string; traces: TraceState[]; expect: Record<string, string | null> }[] = [
-    {
-      title: 'the second run’s beorn hangs from nothing; its arda from its own beorn',
-      traces: [beorn('b1', 0), arda('a1', 2000), beorn('b2', 12_000), arda('a2', 14_000)],
-      expect: { a1: 'b1', b2: null, a2: 'b2' },
-    },
-    {
-      title: 'a chain of retries, each within the window of the one before, is a chain of new runs',
-      traces: [beorn('b1', 0), arda('a1', 2000), beorn('b2', 50_000), arda('a2', 52_000), beorn('b3', 100_000), arda('a3', 102_000)],
-      expect: { a1: 'b1', b2: null, a2: 'b2', b3: null, a3: 'b3' },
-    },
-    {
-      title: 'a beorn trace of another operation is no repeat: it hangs from arda as before',
-      traces: [beorn('b1', 0), arda('a1', 2000), op('b2', 'beorn', 'POST /callback', 12_000, 12_100, true)],
-      expect: { a1: 'b1', b2: 'a1' },
-    },
-    {
-      title: 'an earlier trace of the operation that called nothing starts nothing',
-      traces: [op('ax', 'arda', 'get_topology', 0, 200, false), beorn('bx', 20_000), arda('ay', 22_000)],
-      expect: { bx: 'ax', ay: 'bx' },
-    },
-    {
-      title: 'an earlier trace of the operation that was hung from another is no start',
-      traces: [op('p', 'palantir', 'GET /design', 0, 300, true), arda('ax', 100), beorn('bx', 3000), arda('ay', 5000)],
-      expect: { ax: 'p', bx: 'ax', ay: 'bx' },
-    },
-    {
-      // b1 repeats b0 (palantir's long trace started after b0): b2, further than the window from b0,
-      // repeats b1 and so b0's run, not a callee of palantir's trace that still runs.
-      title: 'a retry of a retry whose first run is out of the window is still a new run',
-      traces: [beorn('b0', 0), op('p', 'palantir', 'GET /design', 30_000, 100_000, true), beorn('b1', 59_000), beorn('b2', 70_000)],
-      expect: { p: 'b0', b1: null, b2: null },
-    },
-    {
-      title: 'a run more than the window before is no evidence',
-      traces: [beorn('b1', 0), op('a1', 'arda', 'get_topology', 2000, 70_000, true), beorn('b2', 70_001)],
-      expect: { a1: 'b1', b2: 'a1' },
-    },
-    {
-      title: 'a span link joins the earlier run to another trace: it is no start',
-      traces: [op('x', 'granite', 'job', 0, 100, true), beorn('b1', 1000), arda('a1', 3000), beorn('b2', 13_000)],
-      expect: { a1: 'b1', b2: null },
-    },
-  ];
-  // The last case with b1 linked to x: b1 then has no guessed parent but is no start either.
-  cases.at(-1)!.traces[1]!.linkedTraceIds.push('x'.padEnd(32, '0'));
-  cases.at(-1)!.expect = { b1: null, a1: 'b1', b2: 'a1' };
-  for (const c of cases)
-    it(c.title, () => {
-      for (const traces of [c.traces, [...c.traces].reverse()]) {
-        const plans = planBridges('circuit_id', 'C', traces, W);
-        for (const [child, parent] of Object.entries(c.expect))
-          assert.equal(plans.get(child.padEnd(32, '0'))?.traceId ?? null, parent === null ? null : parent.padEnd(32, '0'), `${child}'s parent`);
-      }
-    });
 });
