@@ -57,14 +57,24 @@ describe('PlanOrder', () => {
         };
         const members = Array.from({ length: 30 }, (_, n) => make(n));
         const order = PlanOrder.of(members);
+        const parents = () => new Map(members.map((_, i) => [order.id(i), order.parentOf(i, W)]));
+        // Every member whose parent a change moves starts within the changed trace's reach, [first
+        // datum, last datum + window]: the engine plans only those (changedReach).
+        const checkReach = (t: TraceState, before: Map<string, string | null>) => {
+          const [a, b] = order.within(t.firstMs, t.lastMs + W);
+          const reached = new Set(Array.from({ length: b - a }, (_, k) => order.id(a + k)));
+          for (const [id, parent] of parents()) if (before.get(id) !== parent) assert.ok(reached.has(id), `member ${id}'s parent moved out of reach`);
+        };
         for (let step = 0; step < 40; step++) {
           // Asked midway, the index makes what it makes on a first question and keeps it after.
           if (step === 20) for (let i = 0; i < members.length; i++) order.parentOf(i, W);
+          const before = step % 4 === 0 ? parents() : null;
           const r = rnd();
           if (r < 0.4) {
             const t = make(members.length);
             members.push(t);
             order.update(t);
+            if (before) checkReach(t, before);
           } else {
             const t = members[Math.floor(rnd() * members.length)]!;
             // Data only ever widens a trace: a later span end, a log line after its spans (which
@@ -79,6 +89,7 @@ describe('PlanOrder', () => {
               t.entry = { ...t.entry!, startMs: start, service: SERVICES[Math.floor(rnd() * SERVICES.length)]! };
             }
             order.update(t);
+            if (before) checkReach(t, before);
           }
         }
         const expected = planBridges('circuit_id', 'C', members, W);
