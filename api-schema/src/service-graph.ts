@@ -13,7 +13,11 @@ export const ServiceNode = Type.Object({
   id: Type.String(),
   title: Type.String(),
   spanCount: Type.Integer(),
-  errorCount: Type.Integer(),
+  errorCount: Type.Integer({
+    description:
+      "Its failed spans, plus the ERROR-or-worse log lines of its traces whose spans all succeeded (a trace's errors, as its circuit counts them); " +
+      "a line of a service that drew no span of its trace counts at that trace's first service",
+  }),
   traceCount: Type.Integer(),
 });
 export type ServiceNode = Static<typeof ServiceNode>;
@@ -30,7 +34,7 @@ export const ServiceEdge = Type.Object({
   errorCount: Type.Integer({
     description:
       "Calls whose callee failed: a trace-context call's span in the target service, a bridge's child entry span, " +
-      "a link's linking span, with status error",
+      "a link's linking span, with status error; a bridge also when its child trace's spans all succeeded and it logged an ERROR-or-worse line",
   }),
   bridged: Type.Boolean({ description: 'True when the edge exists only through bridge spans' }),
   linked: Type.Boolean({

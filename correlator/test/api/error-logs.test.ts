@@ -8,12 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { CircuitDetail, CircuitListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf } from '../fixtures/otel-sdk.js';
+import { buildLogs, buildTraces, logsProtobuf, tracesProtobuf, type BuiltTrace } from '../fixtures/otel-sdk.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const T0 = Date.UTC(2026, 11, 6, 11, 0, 0);
@@ -260,4 +261,46 @@ describe("a trace's errors are its error spans, or its ERROR lines when no span 
       }
     });
   }
+});
+
+describe('the service graph counts errors as the circuit does', () => {
+  // RV12: MDSO's failure, reported by a log line of its trace, left every node and edge of the
+  // circuit's graph at 0 errors while the circuit was listed as failed.
+  it("a trace whose spans succeeded fails its service's node and the bridge into it by its ERROR line; an error span is not counted twice", async t => {
+    const app = await buildTestApp(t);
+    const cid = 'CKT-G1';
+    const [beorn, mdso, arda] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'POST /activate', kind: SpanKind.SERVER, startMs: T0, endMs: T0 + 60, attributes: { circuit_id: cid } },
+          { name: 'POST', kind: SpanKind.CLIENT, startMs: T0 + 10, endMs: T0 + 50, parent: 'POST /activate' },
+        ],
+      },
+      { service: 'mdso', spans: [{ name: 'mdso.product.CircuitDetailsCollector', startMs: T0 + 500, endMs: T0 + 1500, attributes: { circuit_id: cid } }] },
+      { service: 'arda', spans: [{ name: 'get_topology', kind: SpanKind.SERVER, startMs: T0 + 600, endMs: T0 + 700, error: true, attributes: { circuit_id: cid } }] },
+    ]);
+    for (const b of [beorn!, mdso!, arda!]) await postAccepted(app, '/v1/traces', tracesProtobuf(b.spans));
+    const line = (service: string, span: BuiltTrace['spans'][number], body: string, atMs: number) =>
+      buildLogs(service, [{ body, atMs, traceId: span.spanContext().traceId, spanId: span.spanContext().spanId, severity: SeverityNumber.ERROR, severityText: 'ERROR' }]);
+    // MDSO's failure only as a line (one from a service with no span in the trace counts at mdso);
+    // arda's line beside its error span, which already counts it.
+    await postAccepted(app, '/v1/logs', logsProtobuf([...(await line('mdso', mdso!.spans[0]!, 'plan failed', T0 + 1400)), ...(await line('scriptplan', mdso!.spans[0]!, 'script aborted', T0 + 1450))]));
+    await postAccepted(app, '/v1/logs', logsProtobuf(await line('arda', arda!.spans[0]!, 'no topology', T0 + 650)));
+    const summary = await circuit(app, cid);
+    const graph = (await app.inject(`/api/service-graph?circuit_id=${cid}`)).json<{
+      nodes: { id: string; errorCount: number }[];
+      edges: { source: string; target: string; bridged: boolean; errorCount: number }[];
+    }>();
+    assert.deepEqual(Object.fromEntries(graph.nodes.map(n => [n.id, n.errorCount])), { arda: 1, beorn: 0, mdso: 2 });
+    assert.equal(
+      graph.nodes.reduce((a, n) => a + n.errorCount, 0),
+      summary.errorCount,
+      "the nodes' errors are the circuit's",
+    );
+    assert.deepEqual(Object.fromEntries(graph.edges.filter(e => e.bridged).map(e => [`${e.source}->${e.target}`, e.errorCount])), {
+      'beorn->mdso': 1,
+      'mdso->arda': 1,
+    });
+  });
 });

@@ -1730,11 +1730,14 @@ export class SqliteStore implements Store {
     const linkEnds = new LinkEnds(
       this.spanLinksMayExist && traceIds.length > 1 ? (this.st.spanLinksFrom.all(traceIdsJson) as SpanLinkRow[]) : [],
     );
+    // Per trace, its services and the first of them: where its ERROR lines count (below).
+    const servicesOf = new Map<string, { services: Set<string>; first: string }>();
     for (const traceId of traceIds) {
       const spans = this.timedSpans(metas.get(traceId) ?? []);
       for (const c of serviceCalls(spans)) clocks.add(c);
       const byId = new Map(spans.map(s => [s.spanId, s]));
       const linkEndsHere = linkEnds.of(traceId);
+      if (spans.length > 0) servicesOf.set(traceId, { services: new Set(spans.map(s => s.service)), first: spans[0]!.service });
       for (const s of spans) {
         const n = node(s.service);
         n.spanCount++;
@@ -1753,6 +1756,23 @@ export class SqliteStore implements Store {
         }
       }
     }
+    // A trace whose spans all succeeded fails by its ERROR-or-worse lines, as its circuit counts it
+    // (traceErrors): a review (RV12) saw MDSO's failure, reported by a log line, drawn green on
+    // every node and edge of a circuit listed as failed. A line counts at the service that logged
+    // it, or at the trace's first service when that one drew no span of the trace.
+    const failedByLogs = new Set<string>();
+    const logErrors = this.db
+      .prepare(
+        'SELECT l.trace_id AS trace_id, l.service AS service, count(*) AS n FROM logs l JOIN traces t ON t.trace_id = l.trace_id ' +
+          `WHERE l.trace_id IN (SELECT value FROM json_each(?)) AND t.error_count = 0 AND l.severity_number >= ${SEVERITY_ERROR} GROUP BY l.trace_id, l.service`,
+      )
+      .all(traceIdsJson) as { trace_id: string; service: string; n: number }[];
+    for (const r of logErrors) {
+      const drawn = servicesOf.get(r.trace_id);
+      if (!drawn) continue;
+      failedByLogs.add(r.trace_id);
+      node(drawn.services.has(r.service) ? r.service : drawn.first).errorCount += r.n;
+    }
     // The bridges of those traces, from them or into them: chosen as the traces are, so a range
     // that holds a circuit's traces holds its hops (by the child's start, one that began before
     // `from` was left out while both its traces were drawn).
@@ -1769,7 +1789,7 @@ export class SqliteStore implements Store {
       e.confMicros += Math.round(b.confidence * 1_000_000);
       // As a trace-context call counts its callee's failure (a child trace outside the graph's
       // traces is not read, and counts none).
-      if (failed.has(`${b.child_trace_id}:${b.child_span_id}`)) e.errorCount++;
+      if (failed.has(`${b.child_trace_id}:${b.child_span_id}`) || failedByLogs.has(b.child_trace_id)) e.errorCount++;
     }
     // An edge of its own even between services that call each other: a link says the traces are
     // related, not that one service called the other. Stated by the sender, as trace context is, so
