@@ -101,6 +101,10 @@ describe('the naming index within hot state’s budget', () => {
   it('call-heavy circuits keep the indexes within their allowance, and the heap they hold with it', () => {
     const allowance = LIVE * HOT_STATE_COSTS.namingIndex;
     let most = 0;
+    // A first feed leaves ~1 MiB of one-time heap (compiled code, inline caches, interned names)
+    // that is no part of either engine: measured inside the first of the two, it took that much
+    // off what the allowance was seen to save, and the test failed about one run in four.
+    feed(engine());
     const capped = retainedHeap(() => {
       const e = engine();
       return { e, bridges: feed(e, () => (most = Math.max(most, e.stats().namingIndexBytes))) };
