@@ -1,5 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { AttributeMap, BusinessKeys, QueryString, TimeParam, TruncatedFlag } from './common.js';
+import { AttributeMap, BusinessKeys, QueryString, timeParam, TruncatedFlag } from './common.js';
+
+// A log keeps its own nanoseconds, and paging by time (Loki's next page from the last line + 1 ns)
+// needs them compared exactly.
+const LogFromParam = timeParam('Lines at or after it, to the nanosecond');
+const LogToParam = timeParam('Lines at or before it, to the nanosecond');
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
@@ -87,8 +92,8 @@ export const LogListQuery = QueryString({
   service: Type.Optional(Type.String({ minLength: 1 })),
   search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
   min_severity: Type.Optional(MinSeverityParam),
-  from: Type.Optional(TimeParam),
-  to: Type.Optional(TimeParam),
+  from: Type.Optional(LogFromParam),
+  to: Type.Optional(LogToParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
 });
 export type LogListQuery = Static<typeof LogListQuery>;
@@ -97,8 +102,8 @@ export type LogListQuery = Static<typeof LogListQuery>;
 export const CircuitLogQuery = QueryString({
   search: Type.Optional(Type.String({ description: 'Case-insensitive substring of the body' })),
   min_severity: Type.Optional(MinSeverityParam),
-  from: Type.Optional(TimeParam),
-  to: Type.Optional(TimeParam),
+  from: Type.Optional(LogFromParam),
+  to: Type.Optional(LogToParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
 });
 export type CircuitLogQuery = Static<typeof CircuitLogQuery>;

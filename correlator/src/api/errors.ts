@@ -21,8 +21,7 @@ export const errors = {
       400,
       `${param} "${value}" is no severity: give an OTLP severity number 1-24 or a name (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, warning, critical...)`,
     ),
-  badRange: (fromMs: number, toMs: number) =>
-    new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${fromMs}) is after to (${toMs})`),
+  badRange: (from: string, to: string) => new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${from}) is after to (${to})`),
   circuitNotFound: (id: string) =>
     new CorrelatorError('CORR_ERR_CIRCUIT_NOT_FOUND', 404, `no data for circuit "${id}" in the store`),
   traceNotFound: (id: string) => new CorrelatorError('CORR_ERR_TRACE_NOT_FOUND', 404, `no trace with id ${id} in the store`),

@@ -105,6 +105,12 @@ export interface TimeRange {
   toMs?: number;
 }
 
+/** A range also kept to the nanosecond, for rows that keep their own nanoseconds (logs). */
+export interface ExactTimeRange extends TimeRange {
+  fromNs?: bigint;
+  toNs?: bigint;
+}
+
 export interface Store extends StateLoader {
   /** Atomic: spans (duplicates ignored) and what `derive` makes of the fresh ones, or nothing. */
   ingestSpans(spans: DecodedSpan[], derive: Derive<DecodedSpan>, receivedMs: number): Promise<IngestOutcome>;
@@ -150,7 +156,7 @@ export interface Store extends StateLoader {
   correlations(q: CorrelationQuery): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
   /** `minSeverity`: OTLP severity numbers, a log sent with a name only counting by its name's. */
-  logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity'> & TimeRange & { minSeverity?: number; limit: number }): Promise<LogEntry[]>;
+  logs(q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity'> & ExactTimeRange & { minSeverity?: number; limit: number }): Promise<LogEntry[]>;
   /** Services with data in the hours the range touches, by name (service-hours.ts). */
   services(range: TimeRange): Promise<string[]>;
   /** A range's graph is drawn from its maxTraces most recent traces; `truncated` says it held more. */

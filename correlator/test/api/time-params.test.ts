@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRange, parseTime } from '../../src/api/time-params.js';
+import { parseExactRange, parseRange, parseTime, parseTimeNanos } from '../../src/api/time-params.js';
 import { CorrelatorError } from '../../src/api/errors.js';
 import { msFromParts } from '../../src/otlp/wire-reader.js';
 import { msOfNanos } from '../../src/time/rfc3339.js';
@@ -43,6 +43,34 @@ describe('time parameters', () => {
         value,
       ));
   }
+
+  const exact: [string, string, bigint][] = [
+    ['epoch seconds', '1795262400', BigInt(MS) * 1_000_000n],
+    ['epoch milliseconds', '1795262400123', BigInt(MS + 123) * 1_000_000n],
+    ['epoch nanoseconds, every digit', '1795262400123456789', BigInt(MS) * 1_000_000n + 123_456_789n],
+    ['RFC 3339 with nanoseconds, every digit', '2026-11-21T12:00:00.123456789Z', BigInt(MS) * 1_000_000n + 123_456_789n],
+    ['RFC 3339 with an offset and microseconds', '2026-11-21T13:00:00.000001+01:00', BigInt(MS) * 1_000_000n + 1_000n],
+  ];
+  for (const [what, value, ns] of exact) {
+    it(`reads ${what} to the nanosecond`, () => assert.equal(parseTimeNanos('from', value), ns, value));
+  }
+
+  it('keeps both bounds of a range to the nanosecond, and refuses from a nanosecond after to', () => {
+    const at = BigInt(MS) * 1_000_000n + 123_456_100n;
+    assert.deepEqual(parseExactRange(String(at), String(at + 300n)), {
+      fromMs: MS + 123.456,
+      fromNs: at,
+      toMs: MS + 123.456,
+      toNs: at + 300n,
+    });
+    // One stored microsecond, but the range is empty: refused, as the same range in seconds is.
+    for (const parse of [parseExactRange, parseRange])
+      assert.throws(
+        () => parse(String(at + 1n), String(at)),
+        (e: unknown) => e instanceof CorrelatorError && e.statusCode === 400 && e.message === `from (${at + 1n}) is after to (${at})`,
+        parse.name,
+      );
+  });
 
   it('leaves an absent or empty value undefined', () => {
     assert.equal(parseTime('from', undefined), undefined, 'absent');
@@ -124,6 +152,50 @@ describe('time parameters', () => {
     assert.deepEqual(logs.map(l => l.body), ['failed circuit_id=NSL1'], 'the log in a range of its own nanoseconds, and no other');
     const all = (await app.inject('/api/logs')).json<{ logs: unknown[] }>().logs;
     assert.equal(all.length, 3, 'without a range, all three');
+  });
+
+  it('pages through a circuit’s logs by time, Loki’s way, without repeating or skipping a line of one microsecond', async t => {
+    const app = await buildTestApp(t);
+    // Three lines within one stored microsecond, and one a millisecond before them.
+    const us = BigInt(Date.now() - 60_000) * 1_000_000n + 123_000n;
+    const times = [us - 1_000_000n, us + 100n, us + 250n, us + 400n];
+    await postAccepted(app, '/v1/logs', {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'arda' } }] },
+          scopeLogs: [
+            {
+              // Sent out of order, so that the listed order is the store's and not the sender's.
+              logRecords: [times[2]!, times[0]!, times[3]!, times[1]!].map(t => ({
+                timeUnixNano: String(t),
+                severityNumber: 9,
+                body: { stringValue: `step at ${t} circuit_id=PAGE1` },
+              })),
+            },
+          ],
+        },
+      ],
+    });
+    const newestFirst = [...times].reverse().map(String);
+    for (const route of ['/api/logs?circuit_id=PAGE1', '/api/circuits/PAGE1/logs?']) {
+      const listed = (await app.inject(route)).json<{ logs: { timeUnixNano: string }[] }>().logs;
+      assert.deepEqual(listed.map(l => l.timeUnixNano), newestFirst, `${route}: newest first, to the nanosecond`);
+      // A page of one line at a time, each next page ending a nanosecond before the last line seen.
+      const paged: string[] = [];
+      let to = '';
+      for (let page = 0; page < 6; page++) {
+        const res = await app.inject(`${route}&limit=1${to ? `&to=${to}` : ''}`);
+        assert.equal(res.statusCode, 200, res.body);
+        const [line] = res.json<{ logs: { timeUnixNano: string }[] }>().logs;
+        if (!line) break;
+        paged.push(line.timeUnixNano);
+        to = String(BigInt(line.timeUnixNano) - 1n);
+      }
+      assert.deepEqual(paged, newestFirst, `${route}: paged by to = last - 1 ns`);
+      // And forwards, from a nanosecond after a line, which leaves that line out.
+      const after = (await app.inject(`${route}&from=${times[1]! + 1n}`)).json<{ logs: { timeUnixNano: string }[] }>().logs;
+      assert.deepEqual(after.map(l => l.timeUnixNano), newestFirst.slice(0, 2), `${route}: from a nanosecond after the second line`);
+    }
   });
 
   it('finds a circuit by a range in epoch seconds', async t => {

@@ -20,7 +20,7 @@ import { otherMethods } from '../other-methods.js';
 import type { OverloadGuard } from '../overload.js';
 import { firstOfLimit } from '../list-limit.js';
 import { parseMinSeverity } from '../severity-param.js';
-import { parseRange } from '../time-params.js';
+import { parseExactRange } from '../time-params.js';
 
 export interface ApiLogsOptions {
   pipeline: IngestPipeline;
@@ -112,7 +112,7 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       const { from, to, limit = 100, min_severity, ...rest } = request.query;
       const minSeverity = parseMinSeverity('min_severity', min_severity);
       const { items, truncated } = firstOfLimit(
-        await opts.store.logs({ ...rest, ...parseRange(from, to), ...(minSeverity ? { minSeverity } : {}), limit: limit + 1 }),
+        await opts.store.logs({ ...rest, ...parseExactRange(from, to), ...(minSeverity ? { minSeverity } : {}), limit: limit + 1 }),
         limit,
       );
       return { logs: items, truncated };

@@ -20,7 +20,7 @@ import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
 import type { SpanRenderWorkers } from '../span-render-workers.js';
 import { parseMinSeverity } from '../severity-param.js';
-import { parseRange } from '../time-params.js';
+import { parseExactRange, parseRange } from '../time-params.js';
 import { withClockChecks } from '../../stitching/clock-skew.js';
 
 export const circuitRoutes: FastifyPluginAsyncTypebox<{
@@ -140,7 +140,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     async request => {
       const { id } = request.params;
       const { from, to, limit = 500, search, min_severity } = request.query;
-      const range = parseRange(from, to);
+      const range = parseExactRange(from, to);
       const minSeverity = parseMinSeverity('min_severity', min_severity);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const { items, truncated } = firstOfLimit(

@@ -6,8 +6,12 @@
 /** Correlations, latest end first; ties by id, a hash of method, value and episode start (ids.ts). */
 export const CORRELATIONS_NEWEST_FIRST = 'last_ms DESC, id';
 
-/** Logs, newest first; ties by the hash of the record's content they are deduplicated by. */
-export const LOGS_NEWEST_FIRST = 'time_ms DESC, dedupe';
+/**
+ * Logs, newest first, to the nanosecond: `time_ms` keeps the microsecond, and lines of one
+ * microsecond out of their order broke paging by time (Loki's `to` = oldest line − 1 ns). Ties by
+ * the hash of the record's content they are deduplicated by.
+ */
+export const LOGS_NEWEST_FIRST = 'time_ms DESC, CAST(time_unix_nano AS INTEGER) DESC, dedupe';
 
 /** Circuits, latest datum first; ties by circuit id. */
 export const CIRCUITS_NEWEST_FIRST = 'last_ms DESC, circuit_id';

@@ -1599,6 +1599,8 @@ export class SqliteStore implements Store {
     minSeverity?: number;
     fromMs?: number;
     toMs?: number;
+    fromNs?: bigint;
+    toNs?: bigint;
     limit: number;
   }): Promise<LogEntry[]> {
     const where = new WhereClause()
@@ -1619,7 +1621,11 @@ export class SqliteStore implements Store {
         q.minSeverity,
         q.minSeverity,
       )
-      .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs);
+      .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs)
+      // time_ms is rounded to the microsecond, so a line is still in a range that starts a few
+      // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
+      .add('CAST(time_unix_nano AS INTEGER) >= ?', q.fromNs)
+      .add('CAST(time_unix_nano AS INTEGER) <= ?', q.toNs);
     const sql = `SELECT * FROM logs ${where} ORDER BY ${LOGS_NEWEST_FIRST} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];
     return rows.map(r => {
