@@ -29,7 +29,8 @@ export const ServiceEdge = Type.Object({
   callCount: Type.Integer({
     description:
       "Its trace-context calls plus its bridges: a pair of services that trace context joins is one edge, whose bridges add to it. " +
-      'On a linked edge, its span links',
+      "The bridges counted are those from the graph's traces, as the circuit detail and stitched view take theirs: one into them " +
+      'from a trace outside the range or cap is not. On a linked edge, its span links',
   }),
   errorCount: Type.Integer({
     description:

@@ -510,10 +510,6 @@ export class SqliteStore implements Store {
       servicesInHours: d
         .prepare('SELECT DISTINCT service FROM service_hours WHERE hour_ms > ? AND hour_ms <= ? ORDER BY service')
         .pluck(),
-      bridgesAtTraces: d.prepare(
-        `WITH refs AS (SELECT id FROM traces WHERE trace_id IN (SELECT value FROM json_each(?)))
-         SELECT * FROM bridges WHERE parent_ref IN refs UNION SELECT * FROM bridges WHERE child_ref IN refs`,
-      ),
       // The rows of the groups that plan a hop; the first is its span as the views show it (rows.ts, oneRowPerHop).
       hopRows: d.prepare(
         'SELECT * FROM bridges WHERE parent_ref = (SELECT id FROM traces WHERE trace_id = ?) AND span_id = ? ORDER BY key, value',
@@ -1779,12 +1775,13 @@ export class SqliteStore implements Store {
       failedByLogs.add(r.trace_id);
       node(drawn.services.has(r.service) ? r.service : drawn.first).errorCount += r.n;
     }
-    // The bridges of those traces, from them or into them: chosen as the traces are, so a range
-    // that holds a circuit's traces holds its hops (by the child's start, one that began before
-    // `from` was left out while both its traces were drawn).
-    const atTraces = this.st.bridgesAtTraces.all(traceIdsJson) as BridgeDbRow[];
+    // The bridges from those traces, chosen as the traces are (by the child's start, one that
+    // began before `from` was left out while both its traces were drawn), and as the detail and
+    // the stitched view choose theirs: the bridges into them from traces outside drew a caller
+    // with no trace in the range, and one bridged call more than those show.
+    const fromTraces = this.st.bridgesOfTraces.all(traceIdsJson) as BridgeDbRow[];
     // A circuit's graph counts its own rows; the graph of a range counts each hop once.
-    const bridgeRows = q.circuitId ? atTraces.filter(b => b.key === 'circuit_id' && b.value === q.circuitId) : oneRowPerHop(atTraces);
+    const bridgeRows = q.circuitId ? fromTraces.filter(b => b.key === 'circuit_id' && b.value === q.circuitId) : oneRowPerHop(fromTraces);
     for (const b of bridgeRows) {
       node(b.parent_service);
       node(b.child_service);
