@@ -198,6 +198,22 @@ describe('time parameters', () => {
     }
   });
 
+  it('takes bounds past what 64-bit nanoseconds hold on the log routes, as on the others', async t => {
+    const app = await buildTestApp(t);
+    await postAccepted(app, '/api/logs', {
+      resource: { service: 'arda' },
+      records: [{ timestamp: new Date(Date.now() - 60_000).toISOString(), severity: 'ERROR', message: 'failed', circuit_id: 'FAR1' }],
+    });
+    // The far future in seconds, ms and RFC 3339, past 2262; and a year-1000 start, before 1677.
+    for (const range of ['to=9999999999', 'to=999999999999999', 'to=9999-12-31T23:59:59Z', 'from=1000-01-01T00:00:00Z', 'from=0&to=9999999999'])
+      for (const route of [`/api/logs?${range}`, `/api/circuits/FAR1/logs?${range}`, `/api/circuits?${range}`]) {
+        const res = await app.inject(route);
+        assert.equal(res.statusCode, 200, `${route}: ${res.body}`);
+        const items = res.json<{ logs?: unknown[]; circuits?: unknown[] }>();
+        assert.equal((items.logs ?? items.circuits)!.length, 1, route);
+      }
+  });
+
   it('finds a circuit by a range in epoch seconds', async t => {
     const app = await buildTestApp(t);
     await postAccepted(app, '/api/logs', {

@@ -1620,8 +1620,8 @@ export class SqliteStore implements Store {
       .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs)
       // time_ms is rounded to the microsecond, so a line is still in a range that starts a few
       // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
-      .add('CAST(time_unix_nano AS INTEGER) >= ?', q.fromNs)
-      .add('CAST(time_unix_nano AS INTEGER) <= ?', q.toNs);
+      .add('CAST(time_unix_nano AS INTEGER) >= ?', withinInt64(q.fromNs))
+      .add('CAST(time_unix_nano AS INTEGER) <= ?', withinInt64(q.toNs));
     const sql = `SELECT * FROM logs ${where} ORDER BY ${LOGS_NEWEST_FIRST} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];
     return rows.map(r => {
@@ -1943,6 +1943,18 @@ function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
  * A correlation of the circuit (binds its id three times): of its own group, or with a member among
  * its traces, each member probed for the circuit's rows.
  */
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/**
+ * A nanosecond bound SQLite can bind: `to=9999999999` (a far future in seconds) is past int64's
+ * 2262, and binding it threw (a 500). Every stored time is within, so clamping changes no answer.
+ */
+function withinInt64(ns: bigint | undefined): bigint | undefined {
+  if (ns === undefined) return undefined;
+  return ns > INT64_MAX ? INT64_MAX : ns < INT64_MIN ? INT64_MIN : ns;
+}
+
 const CORRELATION_OF_CIRCUIT = `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
   WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`;
 
