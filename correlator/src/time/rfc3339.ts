@@ -17,7 +17,7 @@ export function parseRfc3339Nanos(text: string): bigint | null {
     number,
     number,
   ];
-  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate())
+  if (month < 1 || month > 12 || day < 1 || day > new Date(utcMs(year, month, 0, 0, 0, 0)).getUTCDate())
     return null;
   // 60 is a leap second, which epoch time does not count: it is read as the end of the minute.
   if (hour > 23 || minute > 59 || second > 60) return null;
@@ -27,10 +27,20 @@ export function parseRfc3339Nanos(text: string): bigint | null {
     if (oh > 23 || om > 59) return null;
     offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const baseMs =
-    Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59)) - offsetMinutes * 60_000;
+  const baseMs = utcMs(year, month - 1, day, hour, minute, Math.min(second, 59)) - offsetMinutes * 60_000;
   const fraction = second === 60 ? 999_999_999n : BigInt((m[7] ?? '').padEnd(9, '0'));
   return BigInt(baseMs) * 1_000_000n + fraction;
+}
+
+/**
+ * Date.UTC, but a year of 0-99 is that year: Date.UTC reads it as 1900-1999, so
+ * `0051-01-01T00:00:00Z` came after `1950-01-01T00:00:00Z`, and Go's zero time was 1901.
+ */
+function utcMs(year: number, monthIndex: number, day: number, hour: number, minute: number, second: number): number {
+  const d = new Date(Date.UTC(2000, 0, 1));
+  d.setUTCFullYear(year, monthIndex, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime();
 }
 
 /**

@@ -15,6 +15,12 @@ describe('parseRfc3339', () => {
     ['2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
     // A leap second is the last instant of its minute.
     ['2016-12-31T23:59:60Z', Date.UTC(2016, 11, 31, 23, 59, 59, 999) + 0.999],
+    // Years 0-99 are those years, not 1900-1999 as Date.UTC takes them; year 0 is a leap year.
+    ['0001-01-01T00:00:00Z', -62_135_596_800_000],
+    ['0051-01-01T00:00:00Z', -60_557_760_000_000],
+    ['0099-12-31T23:59:59Z', -59_011_459_201_000],
+    ['0000-02-29T00:00:00Z', -62_162_121_600_000],
+    ['0100-01-01T00:00:00Z', -59_011_459_200_000],
   ];
   for (const [text, ms] of valid) it(`reads ${text}`, () => assert.equal(parseRfc3339(text), ms));
 
@@ -27,6 +33,9 @@ describe('parseRfc3339', () => {
     '2026-01-01T00:00Z',
     '2026-13-01T00:00:00Z',
     '2026-02-29T00:00:00Z',
+    // 1900 was no leap year, but 0000 and 2000 were: only 0000 is read as itself (valid above).
+    '1900-02-29T00:00:00Z',
+    '0001-02-29T00:00:00Z',
     '2026-04-31T00:00:00Z',
     '2026-01-01T24:00:00Z',
     '2026-01-01T00:60:00Z',
