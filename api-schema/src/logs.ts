@@ -1,10 +1,18 @@
 import { Type, type Static } from 'typebox';
 import { AttributeMap, BusinessKeys, QueryString, timeParam, TruncatedFlag } from './common.js';
 
-// A log keeps its own nanoseconds, and paging by time (Loki's next page from the last line + 1 ns)
-// needs them compared exactly.
+// A log keeps its own nanoseconds, and paging by time (as Loki pages: backward, the next `to` one
+// nanosecond before the oldest line seen; forward, the next `from` one after the newest) needs
+// them compared exactly.
 const LogFromParam = timeParam('Lines at or after it, to the nanosecond');
 const LogToParam = timeParam('Lines at or before it, to the nanosecond');
+
+const LogDirectionParam = Type.Union([Type.Literal('backward'), Type.Literal('forward')], {
+  default: 'backward',
+  description:
+    'backward: newest first, the limit keeping the newest (the default); forward: oldest first, the limit keeping the oldest, ' +
+    'so a client can page or tail forwards from a time. Lines of one nanosecond follow the order of their content hash, not arrival',
+});
 
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
@@ -94,6 +102,7 @@ export const LogListQuery = QueryString({
   min_severity: Type.Optional(MinSeverityParam),
   from: Type.Optional(LogFromParam),
   to: Type.Optional(LogToParam),
+  direction: Type.Optional(LogDirectionParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
 });
 export type LogListQuery = Static<typeof LogListQuery>;
@@ -104,6 +113,7 @@ export const CircuitLogQuery = QueryString({
   min_severity: Type.Optional(MinSeverityParam),
   from: Type.Optional(LogFromParam),
   to: Type.Optional(LogToParam),
+  direction: Type.Optional(LogDirectionParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
 });
 export type CircuitLogQuery = Static<typeof CircuitLogQuery>;

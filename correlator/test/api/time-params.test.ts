@@ -195,6 +195,21 @@ describe('time parameters', () => {
       // And forwards, from a nanosecond after a line, which leaves that line out.
       const after = (await app.inject(`${route}&from=${times[1]! + 1n}`)).json<{ logs: { timeUnixNano: string }[] }>().logs;
       assert.deepEqual(after.map(l => l.timeUnixNano), newestFirst.slice(0, 2), `${route}: from a nanosecond after the second line`);
+      // Forwards, oldest first, each next page starting a nanosecond after the newest line seen.
+      const forward: string[] = [];
+      let from = String(times[0]!);
+      for (let page = 0; page < 6; page++) {
+        const res = await app.inject(`${route}&direction=forward&limit=1&from=${from}`);
+        assert.equal(res.statusCode, 200, res.body);
+        const [line] = res.json<{ logs: { timeUnixNano: string }[] }>().logs;
+        if (!line) break;
+        forward.push(line.timeUnixNano);
+        from = String(BigInt(line.timeUnixNano) + 1n);
+      }
+      assert.deepEqual(forward, times.map(String), `${route}: paged forwards by from = last + 1 ns`);
+      const refused = await app.inject(`${route}&direction=up`);
+      assert.equal(refused.statusCode, 400, `${route}: direction=up`);
+      assert.match(refused.json<{ message: string }>().message, /direction/);
     }
   });
 

@@ -131,7 +131,8 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     {
       schema: {
         tags: ['circuits'],
-        summary: "The circuit's logs: by their own circuit key, through the circuit's traces, or through key episodes of the circuit's traces",
+        summary:
+          "The circuit's logs, newest first (oldest first with direction=forward): by their own circuit key, through the circuit's traces, or through key episodes of the circuit's traces",
         params: CircuitIdParams,
         querystring: CircuitLogQuery,
         response: { 200: LogListResponse, 400: ErrorResponse, 404: ErrorResponse },
@@ -139,12 +140,19 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     },
     async request => {
       const { id } = request.params;
-      const { from, to, limit = 500, search, min_severity } = request.query;
+      const { from, to, limit = 500, search, min_severity, direction } = request.query;
       const range = parseExactRange(from, to);
       const minSeverity = parseMinSeverity('min_severity', min_severity);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       const { items, truncated } = firstOfLimit(
-        await store.logs({ circuit_id: id, ...range, limit: limit + 1, ...(search ? { search } : {}), ...(minSeverity ? { minSeverity } : {}) }),
+        await store.logs({
+          circuit_id: id,
+          ...range,
+          limit: limit + 1,
+          ...(search ? { search } : {}),
+          ...(minSeverity ? { minSeverity } : {}),
+          ...(direction === 'forward' ? { oldestFirst: true } : {}),
+        }),
         limit,
       );
       return { logs: items, truncated };

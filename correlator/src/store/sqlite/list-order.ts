@@ -13,6 +13,9 @@ export const CORRELATIONS_NEWEST_FIRST = 'last_ms DESC, id';
  */
 export const LOGS_NEWEST_FIRST = 'time_ms DESC, CAST(time_unix_nano AS INTEGER) DESC, dedupe';
 
+/** Logs, oldest first (`direction=forward`): the same order backwards, ties included. */
+export const LOGS_OLDEST_FIRST = 'time_ms, CAST(time_unix_nano AS INTEGER), dedupe DESC';
+
 /** Circuits, latest datum first; ties by circuit id. */
 export const CIRCUITS_NEWEST_FIRST = 'last_ms DESC, circuit_id';
 

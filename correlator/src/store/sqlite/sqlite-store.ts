@@ -96,7 +96,7 @@ import { probeWrite } from './write-probe.js';
 import { openWal, shareWal } from './heap-wal.js';
 import { CASEFOLD_FUNCTION, SEVERITY_OF_TEXT_FUNCTION, WhereClause } from './where-clause.js';
 import { makeDirs } from './make-dirs.js';
-import { byId, CIRCUITS_NEWEST_FIRST, CORRELATIONS_NEWEST_FIRST, LOGS_NEWEST_FIRST, TRACES_NEWEST_FIRST } from './list-order.js';
+import { byId, CIRCUITS_NEWEST_FIRST, CORRELATIONS_NEWEST_FIRST, LOGS_NEWEST_FIRST, LOGS_OLDEST_FIRST, TRACES_NEWEST_FIRST } from './list-order.js';
 
 export interface SqliteStoreOptions {
   /** Directory for correlator.db, or ':memory:' for tests. */
@@ -1597,6 +1597,7 @@ export class SqliteStore implements Store {
     toMs?: number;
     fromNs?: bigint;
     toNs?: bigint;
+    oldestFirst?: boolean;
     limit: number;
   }): Promise<LogEntry[]> {
     const where = new WhereClause()
@@ -1622,7 +1623,7 @@ export class SqliteStore implements Store {
       // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
       .add('CAST(time_unix_nano AS INTEGER) >= ?', withinInt64(q.fromNs))
       .add('CAST(time_unix_nano AS INTEGER) <= ?', withinInt64(q.toNs));
-    const sql = `SELECT * FROM logs ${where} ORDER BY ${LOGS_NEWEST_FIRST} LIMIT ?`;
+    const sql = `SELECT * FROM logs ${where} ORDER BY ${q.oldestFirst ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST} LIMIT ?`;
     const rows = this.db.prepare(sql).all(...where.args, q.limit) as LogDbRow[];
     return rows.map(r => {
       const res = this.resource(r.resource_id);
