@@ -1234,7 +1234,9 @@ export class CorrelationEngine {
     const states = this.withLinked(this.readMemberStates([...ids]), ids, key, g.value);
     const children = states.filter(t => ids.has(t.traceId) && t.entry !== null && t.entry.startMs >= fromMs + w && t.entry.startMs <= toMs);
     if (children.length === 0) return;
-    const plans = planBridges(key, g.value, states, w);
+    // Only the children's plans are read: the other traces are parents and links to them.
+    const childIds = new Set(children.map(c => c.traceId));
+    const plans = planBridges(key, g.value, states, w, t => childIds.has(t.traceId));
     // Planned in part: its next restitch, should it fall below the cap, plans every member.
     g.planned = false;
     const stored = new Map(this.loader.bridgesInto(key, g.value, children.map(c => c.traceId)).map(b => [b.childTraceId, b]));

@@ -585,3 +585,18 @@ test("a schema 13 data directory's service hours are judged by their hour's end,
   assert.deepEqual(store.db.prepare('SELECT hour_ms, service, last_ms FROM service_hours').all(), [{ hour_ms: HOUR, service: 'beorn', last_ms: 2 * HOUR - 1 }]);
   assert.deepEqual(await store.services({ fromMs: 2 * HOUR - 1, toMs: 3 * HOUR }), ['beorn'], 'its hour still holds its last minute');
 });
+
+test('a schema 15 data directory gets the index of members by last datum, and finds the same traces near a time', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v15.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '15');
+      INSERT INTO trace_keys VALUES ('circuit_id', '${CIRCUIT}', '${T1}', 1000, 1100), ('circuit_id', '${CIRCUIT}', '${T2}', 2000, 2100);
+      INSERT INTO refused_traces VALUES ('circuit_id', '${CIRCUIT}', '${T3}', 3000, 3100);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.equal(store.db.prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'trace_keys_span'`).pluck().get(), 1);
+  assert.deepEqual(store.tracesNear('circuit_id', CIRCUIT, 2050, 3050, 10).sort(), [T2, T3].sort());
+});

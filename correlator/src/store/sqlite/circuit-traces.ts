@@ -12,6 +12,14 @@ export function keyValueTraceRows(key: string, value: string, columns = 'trace_i
   UNION ALL SELECT ${columns} FROM refused_traces WHERE key = ${key} AND value = ${value} ${where}`;
 }
 
+/**
+ * The key value's trace ids, members and refused, whose span reaches `@fromMs`..`@toMs`, at most
+ * `@limit`: what an episode past MAX_TRACES_PER_CIRCUIT plans a new trace among, each batch. Each
+ * kind is read from its index by last datum (trace_keys_span, refused_traces_span): the members'
+ * primary key read all of a full episode's members to find the few near.
+ */
+export const KEY_VALUE_TRACES_NEAR = `${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`;
+
 /** The circuit's trace rows, for the circuit id `circuit` (SQL, as above). */
 export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
   return keyValueTraceRows(`'circuit_id'`, circuit, columns);

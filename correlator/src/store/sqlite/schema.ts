@@ -5,7 +5,7 @@ import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 import { noRoom } from '../write-failure.js';
 import { markSummariesRepaired } from './summary-repair.js';
 
-export const SCHEMA_VERSION = 15;
+export const SCHEMA_VERSION = 16;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS refused_traces (
   PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refused_traces_span ON refused_traces(key, value, last_ms);
+-- Version 16: the members near a time of a key value (circuit-traces.ts, KEY_VALUE_TRACES_NEAR).
+CREATE INDEX IF NOT EXISTS trace_keys_span ON trace_keys(key, value, last_ms);
 CREATE INDEX IF NOT EXISTS trace_keys_circuit_first ON trace_keys(value, first_ms, trace_id) WHERE key = 'circuit_id';
 CREATE INDEX IF NOT EXISTS refused_traces_circuit_first ON refused_traces(value, first_ms, trace_id) WHERE key = 'circuit_id';
 CREATE TABLE IF NOT EXISTS circuits (

@@ -77,6 +77,7 @@ import {
   circuitTracesCount,
   circuitTracesNewestFirst,
   circuitsOfTracesIn,
+  KEY_VALUE_TRACES_NEAR,
   keyValueTraceRows,
 } from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf, logNamesCircuit } from './log-circuits.js';
@@ -457,9 +458,7 @@ export class SqliteStore implements Store {
       memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedSpan: d.prepare('SELECT first_ms, last_ms FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
-      tracesNear: d
-        .prepare(`${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`)
-        .pluck(),
+      tracesNear: d.prepare(KEY_VALUE_TRACES_NEAR).pluck(),
       // By child first: a long-lived key value has many bridges, a few into these traces. The
       // unary + keeps the planner off the (key, value) index, which scanned them all.
       bridgesInto: d.prepare(
