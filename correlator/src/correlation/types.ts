@@ -111,6 +111,12 @@ export interface KeyGroup {
   bridges: Map<string, BridgePlan> | null;
   persistedMembers: number;
   /**
+   * Its id and member count when its correlation row last went to the store with its traceIds, which
+   * only grow: the same two mean the stored row lists them. Unset for a group read back, decoded
+   * or new, whose next row is written whole.
+   */
+  idsWritten?: string;
+  /**
    * Its bridges are those planBridges gives its members, as restitch left them: a batch then plans
    * again only the children around what it changed. False for a group read back, merged, new, or
    * planned in parts around changes (stitchWithin): its next restitch plans every member.

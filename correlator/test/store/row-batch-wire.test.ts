@@ -88,6 +88,21 @@ function fullBatch(): RowBatch {
       spanCount: 3,
       logCount: 1,
     },
+    // A row whose ids the store holds already: the flag crosses, and its absence above too.
+    {
+      id: 'x3',
+      method: 'circuit_id_match',
+      key: 'circuit_id',
+      value: 'c-3',
+      confidence: 0.9,
+      firstMs: 2,
+      lastMs: 12,
+      traceIds: ['c'.repeat(32)],
+      traceIdsStored: true,
+      services: ['b'],
+      spanCount: 4,
+      logCount: 0,
+    },
   ];
   d.correlationsRemoved = ['x0', 'x2'];
   d.bridgesAdded = [bridge('3'.repeat(16), 10), bridge('4'.repeat(16), 11, false)];

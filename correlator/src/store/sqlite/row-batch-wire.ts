@@ -218,6 +218,7 @@ export function packBatch(batch: RowBatch): WireBatch {
       p.value(c.firstMs);
       p.value(c.lastMs);
       p.strings(c.traceIds);
+      p.value(c.traceIdsStored === true);
       p.strings(c.services);
       p.value(c.spanCount);
       p.value(c.logCount);
@@ -331,6 +332,7 @@ export function unpackBatch(wire: WireBatch): RowBatch {
       firstMs: u.value(),
       lastMs: u.value(),
       traceIds: u.strings(),
+      ...(u.value<boolean>() ? { traceIdsStored: true as const } : {}),
       services: u.strings(),
       spanCount: u.value(),
       logCount: u.value(),

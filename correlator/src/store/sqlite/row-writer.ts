@@ -396,6 +396,13 @@ export class RowWriter {
     // Before the upserts: a merged episode may take the id of one it absorbed.
     for (const id of w.correlationsRemoved) st.deleteCorrelation.run(id);
     for (const c of w.correlations) {
+      // Its ids stored already: only the rest is written. No row (a merge removed it above): whole.
+      if (
+        c.traceIdsStored &&
+        st.updateCorrelationKeepingIds.run(c.confidence, c.firstMs, c.lastMs, JSON.stringify(c.services), c.spanCount, c.logCount, now, c.id)
+          .changes > 0
+      )
+        continue;
       st.upsertCorrelation.run(
         c.id,
         c.method,
@@ -581,6 +588,11 @@ function prepareWrites(d: Database.Database) {
       'UPDATE circuits SET bridge_count = max(0, bridge_count + ?) WHERE circuit_id = ?',
     ),
     deleteCorrelation: d.prepare('DELETE FROM correlations WHERE id = ?'),
+    // The upsert's update, but for trace_ids (CorrelationRow.traceIdsStored).
+    updateCorrelationKeepingIds: d.prepare(
+      `UPDATE correlations SET confidence = ?, first_ms = min(first_ms, ?), last_ms = max(last_ms, ?), services = ?,
+         span_count = max(span_count, ?), log_count = max(log_count, ?), updated_ms = ? WHERE id = ?`,
+    ),
     upsertCorrelation: d.prepare(
       `INSERT INTO correlations (id, method, key, value, confidence, first_ms, last_ms, trace_ids, services,
          span_count, log_count, created_ms, updated_ms)
