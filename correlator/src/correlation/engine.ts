@@ -1105,7 +1105,6 @@ export class CorrelationEngine {
         for (let i = g.persistedMembers; i < members; i++) bump(g.method);
         g.persistedMembers = members;
       }
-      const idsWritten = `${g.id}\n${g.traceIds.length}`;
       batch.writes.correlations.push({
         id: g.id,
         method: g.method,
@@ -1115,13 +1114,14 @@ export class CorrelationEngine {
         firstMs: g.firstMs,
         lastMs: g.lastMs,
         traceIds: [...g.traceIds],
-        ...(g.idsWritten === idsWritten ? { traceIdsStored: true as const } : {}),
+        ...(g.idsWrittenAs === g.id && g.idsWrittenCount === g.traceIds.length ? { traceIdsStored: true as const } : {}),
         services: [...g.services],
         spanCount: g.spanCount,
         logCount: g.logCount,
       });
       // A failed write forgets the group (rollback), and with it this.
-      g.idsWritten = idsWritten;
+      g.idsWrittenAs = g.id;
+      g.idsWrittenCount = g.traceIds.length;
       if (claimsLogs(g)) holdingLooseLogs.push(g);
       // An episode with traces it refused plans around the traces the batch changed (stitchLocally).
       if (g.bridges && g.key !== 'trace_id' && g.traceIds.length >= 2 && !batch.countedGroups.has(g) && !this.stitchesLocally(g, batch)) this.restitch(g, batch);

@@ -113,9 +113,10 @@ export interface KeyGroup {
   /**
    * Its id and member count when its correlation row last went to the store with its traceIds, which
    * only grow: the same two mean the stored row lists them. Unset for a group read back, decoded
-   * or new, whose next row is written whole.
+   * or new, whose next row is written whole. Two fields: the id is the group's own string.
    */
-  idsWritten?: string;
+  idsWrittenAs?: string;
+  idsWrittenCount?: number;
   /**
    * Its bridges are those planBridges gives its members, as restitch left them: a batch then plans
    * again only the children around what it changed. False for a group read back, merged, new, or
