@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import type { CircuitDetail, ServiceGraph, StitchedTrace } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
 import { buildTraces, SpanKind, tracesProtobuf } from '../fixtures/otel-sdk.js';
-import { buildTestApp } from './app-fixture.js';
+import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const T0 = Date.now() - 10 * 60_000;
 const CIRCUIT = 'CKT-RANGE-1';
@@ -27,13 +27,7 @@ async function activation(t: Parameters<typeof buildTestApp>[0]): Promise<Fastif
     })),
     7,
   );
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/traces',
-    headers: { 'content-type': 'application/x-protobuf' },
-    payload: tracesProtobuf(traces.flatMap(tr => tr.spans)),
-  });
-  assert.equal(res.statusCode, 200, res.body);
+  await postAccepted(app, '/v1/traces', tracesProtobuf(traces.flatMap(tr => tr.spans)));
   return app;
 }
 

@@ -10,6 +10,7 @@ import { correlationId } from '../../src/correlation/ids.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import type { KeyGroup, TraceState } from '../../src/correlation/types.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodedResource } from '../fixtures/decoded-resource.js';
 
 const MEMBERS = 200;
 const SERVICES = ['beorn', 'mdso', 'arda'];
@@ -51,14 +52,7 @@ function storedGroup(): KeyGroup {
   };
 }
 
-const resource = (serviceName: string): DecodedResourceScope => ({
-  serviceName,
-  keys: null,
-  attributes: { 'service.name': serviceName },
-  resourceBytes: Buffer.from(serviceName),
-  scopeName: 'test',
-  scopeVersion: '1',
-});
+const resource = (serviceName: string): DecodedResourceScope => decodedResource(serviceName);
 
 describe('reading members to plan', () => {
   it('takes the members read back from the store into hot state no more, and plans as before', () => {

@@ -9,19 +9,13 @@ import { CorrelationEngine, type EngineOptions } from '../../src/correlation/eng
 import { HOT_STATE_COSTS, hotStateHeapBytes } from '../../src/correlation/hot-state-budget.js';
 import { nothingStored } from '../../src/correlation/nothing-stored.js';
 import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodedResource } from '../fixtures/decoded-resource.js';
 
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 const SERVICES = ['mdso', 'bpocore', 'arda'];
-const RESOURCES: DecodedResourceScope[] = SERVICES.map(serviceName => ({
-  serviceName,
-  keys: null,
-  attributes: { 'service.name': serviceName },
-  resourceBytes: Buffer.from(serviceName),
-  scopeName: 'plan',
-  scopeVersion: '1',
-}));
+const RESOURCES: DecodedResourceScope[] = SERVICES.map(s => decodedResource(s, 'plan'));
 const CIRCUITS = 64;
 const TRACES_PER_CIRCUIT = 20;
 const CALLS = 64;

@@ -8,21 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { CorrelationEngine } from '../../src/correlation/engine.js';
-import type { DecodedResourceScope, DecodedSpan } from '../../src/otlp/decoded.js';
+import type { DecodedSpan } from '../../src/otlp/decoded.js';
+import { decodedResource } from '../fixtures/decoded-resource.js';
 import { emptyDerivedWrites, type CorrelationRow, type DerivedWrites } from '../../src/store/derived-writes.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const CAP = 3;
 const CIRCUIT = 'KEPT.1';
 const BASE_MS = Date.now() - 600_000;
-const RESOURCES: DecodedResourceScope[] = ['beorn', 'mdso', 'arda'].map(serviceName => ({
-  serviceName,
-  keys: null,
-  attributes: { 'service.name': serviceName },
-  resourceBytes: Buffer.from(serviceName),
-  scopeName: 'test',
-  scopeVersion: '1',
-}));
+const RESOURCES = ['beorn', 'mdso', 'arda'].map(s => decodedResource(s));
 
 /** Trace n of the circuit, 2 s after the one before, as a poller sends them. */
 function trace(n: number): DecodedSpan[] {
@@ -76,6 +70,23 @@ async function openStore(t: TestContext, dir: string, writerThread: boolean): Pr
   return { store, ingest };
 }
 
+/** A row of the circuit's first two traces, as the engine writes one, to write by hand. */
+function correlationRow(id: string): CorrelationRow {
+  return {
+    id,
+    method: 'circuit_id_match',
+    key: 'circuit_id',
+    value: CIRCUIT,
+    confidence: 0.9,
+    firstMs: BASE_MS,
+    lastMs: BASE_MS + 50,
+    traceIds: [traceId(0), traceId(1)],
+    services: ['beorn'],
+    spanCount: 2,
+    logCount: 0,
+  };
+}
+
 const stored = (store: SqliteStore) => store.db.prepare(`SELECT trace_ids, last_ms, span_count FROM correlations WHERE key = 'circuit_id'`).all() as Stored[];
 
 for (const writerThread of [false, true]) {
@@ -114,20 +125,7 @@ for (const writerThread of [false, true]) {
       const dir = await mkdtemp(join(tmpdir(), 'corr-ids-kept-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const { store } = await openStore(t, dir, writerThread);
-      const row: CorrelationRow = {
-        id: 'kept-missing',
-        method: 'circuit_id_match',
-        key: 'circuit_id',
-        value: CIRCUIT,
-        confidence: 0.9,
-        firstMs: BASE_MS,
-        lastMs: BASE_MS + 50,
-        traceIds: [traceId(0), traceId(1)],
-        traceIdsStored: true,
-        services: ['beorn', 'mdso'],
-        spanCount: 2,
-        logCount: 0,
-      };
+      const row: CorrelationRow = { ...correlationRow('kept-missing'), traceIdsStored: true };
       await store.ingestSpans(trace(0), (): DerivedWrites => Object.assign(emptyDerivedWrites(), { correlations: [row] }), Date.now());
       assert.deepEqual(JSON.parse(stored(store)[0]!.trace_ids), [traceId(0), traceId(1)]);
     });
@@ -136,19 +134,7 @@ for (const writerThread of [false, true]) {
       const dir = await mkdtemp(join(tmpdir(), 'corr-ids-kept-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const { store } = await openStore(t, dir, writerThread);
-      const row: CorrelationRow = {
-        id: 'kept-present',
-        method: 'circuit_id_match',
-        key: 'circuit_id',
-        value: CIRCUIT,
-        confidence: 0.9,
-        firstMs: BASE_MS,
-        lastMs: BASE_MS + 50,
-        traceIds: [traceId(0), traceId(1)],
-        services: ['beorn'],
-        spanCount: 2,
-        logCount: 0,
-      };
+      const row = correlationRow('kept-present');
       const write = (c: CorrelationRow, n: number) =>
         store.ingestSpans(trace(n), (): DerivedWrites => Object.assign(emptyDerivedWrites(), { correlations: [c] }), Date.now());
       await write(row, 0);
