@@ -1732,14 +1732,35 @@ export class SqliteStore implements Store {
     const linkEnds = new LinkEnds(
       this.spanLinksMayExist && traceIds.length > 1 ? (this.st.spanLinksFrom.all(traceIdsJson) as SpanLinkRow[]) : [],
     );
-    // Per trace, its services and the first of them: where its ERROR lines count (below).
-    const servicesOf = new Map<string, { services: Set<string>; first: string }>();
+    // A trace whose spans all succeeded fails by its ERROR-or-worse lines, as its circuit counts it
+    // (traceErrors): a review (RV12) saw MDSO's failure, reported by a log line, drawn green on
+    // every node and edge of a circuit listed as failed. A line counts at the service that logged
+    // it, or at the trace's first service when that one drew no span of the trace. Read first, so
+    // only the few traces with such lines have their services collected.
+    const failedByLogs = new Set<string>();
+    const logErrorsOf = new Map<string, { service: string; n: number }[]>();
+    const logErrors = this.db
+      .prepare(
+        'SELECT l.trace_id AS trace_id, l.service AS service, count(*) AS n FROM logs l JOIN traces t ON t.trace_id = l.trace_id ' +
+          `WHERE l.trace_id IN (SELECT value FROM json_each(?)) AND t.error_count = 0 AND l.severity_number >= ${SEVERITY_ERROR} GROUP BY l.trace_id, l.service`,
+      )
+      .all(traceIdsJson) as { trace_id: string; service: string; n: number }[];
+    for (const r of logErrors) {
+      const lines = logErrorsOf.get(r.trace_id);
+      if (lines) lines.push(r);
+      else logErrorsOf.set(r.trace_id, [r]);
+    }
     for (const traceId of traceIds) {
       const spans = this.timedSpans(metas.get(traceId) ?? []);
       for (const c of serviceCalls(spans)) clocks.add(c);
       const byId = new Map(spans.map(s => [s.spanId, s]));
       const linkEndsHere = linkEnds.of(traceId);
-      if (spans.length > 0) servicesOf.set(traceId, { services: new Set(spans.map(s => s.service)), first: spans[0]!.service });
+      const lines = spans.length > 0 ? logErrorsOf.get(traceId) : undefined;
+      if (lines) {
+        const services = new Set(spans.map(s => s.service));
+        failedByLogs.add(traceId);
+        for (const r of lines) node(services.has(r.service) ? r.service : spans[0]!.service).errorCount += r.n;
+      }
       for (const s of spans) {
         const n = node(s.service);
         n.spanCount++;
@@ -1757,23 +1778,6 @@ export class SqliteStore implements Store {
           if (s.statusCode === 2) e.errorCount++;
         }
       }
-    }
-    // A trace whose spans all succeeded fails by its ERROR-or-worse lines, as its circuit counts it
-    // (traceErrors): a review (RV12) saw MDSO's failure, reported by a log line, drawn green on
-    // every node and edge of a circuit listed as failed. A line counts at the service that logged
-    // it, or at the trace's first service when that one drew no span of the trace.
-    const failedByLogs = new Set<string>();
-    const logErrors = this.db
-      .prepare(
-        'SELECT l.trace_id AS trace_id, l.service AS service, count(*) AS n FROM logs l JOIN traces t ON t.trace_id = l.trace_id ' +
-          `WHERE l.trace_id IN (SELECT value FROM json_each(?)) AND t.error_count = 0 AND l.severity_number >= ${SEVERITY_ERROR} GROUP BY l.trace_id, l.service`,
-      )
-      .all(traceIdsJson) as { trace_id: string; service: string; n: number }[];
-    for (const r of logErrors) {
-      const drawn = servicesOf.get(r.trace_id);
-      if (!drawn) continue;
-      failedByLogs.add(r.trace_id);
-      node(drawn.services.has(r.service) ? r.service : drawn.first).errorCount += r.n;
     }
     // The bridges from those traces, chosen as the traces are (by the child's start, one that
     // began before `from` was left out while both its traces were drawn), and as the detail and
