@@ -61,6 +61,8 @@ export interface StateLoader {
    * lists them all. `reached`: a range within which
    * the asking episode has merged every stored one already; the store may then leave out the
    * members and correlations that reach no further (which the engine would skip as its own).
+   * `ownId`: the asking episode's correlation id, whose row is left out (the engine skips it, and
+   * a full episode's row, read and parsed each time it widened, was most of the answer).
    */
   episodesNear(
     key: string,
@@ -70,6 +72,7 @@ export interface StateLoader {
     maxTraces: number,
     counted: TimeSpan | null,
     reached: TimeSpan | null,
+    ownId?: string,
   ): NearbyEpisodes | null;
   /** The stored logs of no trace that carry (key, value) within [fromMs, toMs]; null if none. */
   looseLogs(key: string, value: string, fromMs: number, toMs: number): LooseLogSpan | null;
@@ -894,7 +897,7 @@ export class CorrelationEngine {
     // own, and a lone trace after them (an episode of one has no correlation row) was never merged,
     // so the episode's span and count of episodes depended on arrival order. The members in reach
     // are those of the episodes being merged, which combine reads all of anyway.
-    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, Infinity, counted, reached);
+    const near = this.loader.episodesNear(g.key, g.value, firstMs - w, lastMs + w, Infinity, counted, reached, g.id);
     if (near) {
       for (const c of near.correlations) {
         if (c.id === g.id || taken.has(c.id) || batch.writes.correlationsRemoved.includes(c.id)) continue;

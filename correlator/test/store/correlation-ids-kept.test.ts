@@ -2,6 +2,7 @@
 // refused, a member's late data), and with it every one of its members' ids: a fifth of a span's
 // cost for a circuit polled past MAX_TRACES_PER_CIRCUIT. The engine marks a row whose ids the
 // store holds already (CorrelationRow.traceIdsStored), and the writer leaves them as they are.
+// Nor is the row read back and parsed when the episode looks for others near it (ownId).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,22 @@ for (const writerThread of [false, true]) {
       assert.deepEqual(JSON.parse(row!.trace_ids), [0, 1, 2].map(traceId), 'the members, as the join wrote them');
       assert.equal(row!.last_ms, BASE_MS + 4 * 2000 + 50, 'widened to the last trace it refused');
       assert.equal(row!.span_count, 3, "and counting only its members' spans");
+    });
+
+    it('are not read back by the episode itself when it looks for others near it as it widens', async t => {
+      const dir = await mkdtemp(join(tmpdir(), 'corr-ids-kept-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const { store, ingest } = await openStore(t, dir, writerThread);
+      for (let n = 0; n < 4; n++) await ingest(n);
+      const id = store.db.prepare(`SELECT id FROM correlations WHERE key = 'circuit_id'`).pluck().get() as string;
+      const asked: (string | undefined)[] = [];
+      const episodesNear = store.episodesNear.bind(store);
+      store.episodesNear = (...args: Parameters<SqliteStore['episodesNear']>) => (asked.push(args[7]), episodesNear(...args));
+      await ingest(4);
+      assert.ok(asked.length > 0 && asked.every(a => a === id), `asked for ${JSON.stringify(asked)} as ${id}`);
+      const span = [BASE_MS, BASE_MS + 10_000] as const;
+      const ids = (ownId?: string) => store.episodesNear('circuit_id', CIRCUIT, ...span, Infinity, null, null, ownId)!.correlations.map(c => c.id);
+      assert.deepEqual([ids(), ids(id)], [[id], []], 'the row itself without ownId, and none with it');
     });
 
     it('are written whole again by an engine that read the episode back', async t => {

@@ -441,6 +441,7 @@ export class SqliteStore implements Store {
         .pluck(),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?'),
+      groupCorrelationsBut: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? AND id != ?'),
       groupHasMember: d
         .prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
@@ -931,6 +932,7 @@ export class SqliteStore implements Store {
     maxTraces: number,
     counted: TimeSpan | null,
     reached: TimeSpan | null = null,
+    ownId?: string,
   ): NearbyEpisodes | null {
     // Every persisted correlation and bridge has members, so a key without members in the window
     // is new, as most keys a batch asks about are (a circuit seen for the first time). Asking
@@ -964,7 +966,11 @@ export class SqliteStore implements Store {
       firstMs: m.first_ms,
       lastMs: m.last_ms,
     }));
-    const correlations = (this.st.groupCorrelations.all(key, value, after ?? fromMs, toMs) as CorrelationDbRow[]).map(r => {
+    const rows =
+      ownId === undefined
+        ? this.st.groupCorrelations.all(key, value, after ?? fromMs, toMs)
+        : this.st.groupCorrelationsBut.all(key, value, after ?? fromMs, toMs, ownId);
+    const correlations = (rows as CorrelationDbRow[]).map(r => {
       const c = toCorrelation(r);
       // Its logs of no trace are one member, as the engine counts them; its traces' own logs are none.
       const loose = this.st.hasLooseLog.get(key, value, c.firstSeenMs, c.lastSeenMs) !== undefined;
