@@ -38,4 +38,9 @@ export class WhereClause {
   toString(): string {
     return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
   }
+
+  /** The conditions to follow another in a WHERE (` AND …`), or nothing. */
+  andConditions(): string {
+    return this.parts.map(p => ` AND ${p}`).join('');
+  }
 }
