@@ -14,11 +14,15 @@ export function keyValueTraceRows(key: string, value: string, columns = 'trace_i
 
 /**
  * The key value's trace ids, members and refused, whose span reaches `@fromMs`..`@toMs`, at most
- * `@limit`: what an episode past MAX_TRACES_PER_CIRCUIT plans a new trace among, each batch. Each
- * kind is read from its index by last datum (trace_keys_span, refused_traces_span): the members'
- * primary key read all of a full episode's members to find the few near.
+ * `@limit`, the latest to end first: what an episode past MAX_TRACES_PER_CIRCUIT plans a new trace
+ * among, each batch. Each kind is read from its index by last datum (trace_keys_span,
+ * refused_traces_span): the members' primary key read all of a full episode's members to find the
+ * few near. Cut at the limit, the latest are kept, the parents of the latest children: members
+ * first and then the refused by their index's order, the cut dropped the newest, and every trace
+ * past the limit was hung from the last one kept, minutes back (RV14).
  */
-export const KEY_VALUE_TRACES_NEAR = `${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`;
+export const KEY_VALUE_TRACES_NEAR = `SELECT trace_id FROM (${keyValueTraceRows('@key', '@value', 'trace_id, last_ms', 'AND last_ms >= @fromMs AND first_ms <= @toMs')})
+  ORDER BY last_ms DESC, trace_id LIMIT @limit`;
 
 /** The circuit's trace rows, for the circuit id `circuit` (SQL, as above). */
 export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
