@@ -4,7 +4,7 @@
 // `limit`, reading every trace of a circuit polled for days to show 1,000.
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST, circuitTracesNewestFirst, KEY_VALUE_TRACES_NEAR } from '../../src/store/sqlite/circuit-traces.js';
+import { CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST, circuitTracesNewestFirst, KEY_VALUE_TRACES_NEAR, KEY_VALUE_TRACES_NEAR_UNORDERED } from '../../src/store/sqlite/circuit-traces.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { TimeRange } from '../../src/store/store.js';
 
@@ -140,12 +140,14 @@ describe("a circuit's most recent traces", () => {
 
   it('near a time, are read from both kinds’ indexes by last datum, not from all of a full episode’s members', t => {
     const store = storeWithRows(t);
-    const plan = (
-      store.db.prepare(`EXPLAIN QUERY PLAN ${KEY_VALUE_TRACES_NEAR}`).all({ key: 'circuit_id', value: CID, fromMs: 0, toMs: 1, limit: 2 }) as { detail: string }[]
-    ).map(r => r.detail);
-    const text = plan.join('\n');
-    assert.match(text, /trace_keys USING (COVERING )?INDEX trace_keys_span \(key=\? AND value=\? AND last_ms>\?\)/, text);
-    assert.match(text, /refused_traces USING (COVERING )?INDEX refused_traces_span \(key=\? AND value=\? AND last_ms>\?\)/, text);
+    for (const sql of [KEY_VALUE_TRACES_NEAR, KEY_VALUE_TRACES_NEAR_UNORDERED]) {
+      const plan = (
+        store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ key: 'circuit_id', value: CID, fromMs: 0, toMs: 1, limit: 2 }) as { detail: string }[]
+      ).map(r => r.detail);
+      const text = plan.join('\n');
+      assert.match(text, /trace_keys USING (COVERING )?INDEX trace_keys_span \(key=\? AND value=\? AND last_ms>\?\)/, text);
+      assert.match(text, /refused_traces USING (COVERING )?INDEX refused_traces_span \(key=\? AND value=\? AND last_ms>\?\)/, text);
+    }
   });
 
   it("in a range, are the same read from the range's traces as from the circuit's rows", t => {

@@ -24,6 +24,13 @@ export function keyValueTraceRows(key: string, value: string, columns = 'trace_i
 export const KEY_VALUE_TRACES_NEAR = `SELECT trace_id FROM (${keyValueTraceRows('@key', '@value', 'trace_id, last_ms', 'AND last_ms >= @fromMs AND first_ms <= @toMs')})
   ORDER BY last_ms DESC, trace_id LIMIT @limit`;
 
+/**
+ * The same traces in no order, at most `@limit`: asked first, with one more than the limit, as
+ * the ordered read sorted them all each batch (a fifth more CPU at ten traces a second of a
+ * circuit) though they are rarely more than the limit.
+ */
+export const KEY_VALUE_TRACES_NEAR_UNORDERED = `${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`;
+
 /** The circuit's trace rows, for the circuit id `circuit` (SQL, as above). */
 export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
   return keyValueTraceRows(`'circuit_id'`, circuit, columns);

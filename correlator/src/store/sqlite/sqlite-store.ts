@@ -78,6 +78,7 @@ import {
   circuitTracesNewestFirst,
   circuitsOfTracesIn,
   KEY_VALUE_TRACES_NEAR,
+  KEY_VALUE_TRACES_NEAR_UNORDERED,
   keyValueTraceRows,
 } from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf } from './log-circuits.js';
@@ -460,6 +461,7 @@ export class SqliteStore implements Store {
       refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
       refusedSpan: d.prepare('SELECT first_ms, last_ms FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
       tracesNear: d.prepare(KEY_VALUE_TRACES_NEAR).pluck(),
+      tracesNearUnordered: d.prepare(KEY_VALUE_TRACES_NEAR_UNORDERED).pluck(),
       // By child first: a long-lived key value has many bridges, a few into these traces. The
       // unary + keeps the planner off the (key, value) index, which scanned them all.
       bridgesInto: d.prepare(
@@ -889,7 +891,8 @@ export class SqliteStore implements Store {
 
   tracesNear(key: string, value: string, fromMs: number, toMs: number, limit: number): string[] {
     this.awaitGroupWrites(key, value);
-    return this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as string[];
+    const all = this.st.tracesNearUnordered.all({ key, value, fromMs, toMs, limit: limit + 1 }) as string[];
+    return all.length <= limit ? all : (this.st.tracesNear.all({ key, value, fromMs, toMs, limit }) as string[]);
   }
 
   linkSourcesInto(traceIds: readonly string[]): [source: string, target: string][] {
