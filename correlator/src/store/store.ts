@@ -157,8 +157,7 @@ export interface Store extends StateLoader {
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
   /** `minSeverity`: OTLP severity numbers, a log sent with a name only counting by its name's. */
   logs(
-    q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity' | 'direction'> &
-      ExactTimeRange & { minSeverity?: number; oldestFirst?: boolean; limit: number },
+    q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity'> & ExactTimeRange & { minSeverity?: number; limit: number },
   ): Promise<LogEntry[]>;
   /** Services with data in the hours the range touches, by name (service-hours.ts). */
   services(range: TimeRange): Promise<string[]>;

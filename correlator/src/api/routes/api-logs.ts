@@ -109,11 +109,10 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       },
     },
     async request => {
-      const { from, to, limit = 100, min_severity, direction, ...rest } = request.query;
+      const { from, to, limit = 100, min_severity, ...rest } = request.query;
       const minSeverity = parseMinSeverity('min_severity', min_severity);
-      const order = direction === 'forward' ? { oldestFirst: true } : {};
       const { items, truncated } = firstOfLimit(
-        await opts.store.logs({ ...rest, ...parseExactRange(from, to), ...(minSeverity ? { minSeverity } : {}), ...order, limit: limit + 1 }),
+        await opts.store.logs({ ...rest, ...parseExactRange(from, to), ...(minSeverity ? { minSeverity } : {}), limit: limit + 1 }),
         limit,
       );
       return { logs: items, truncated };

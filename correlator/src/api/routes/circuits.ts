@@ -151,7 +151,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           limit: limit + 1,
           ...(search ? { search } : {}),
           ...(minSeverity ? { minSeverity } : {}),
-          ...(direction === 'forward' ? { oldestFirst: true } : {}),
+          ...(direction ? { direction } : {}),
         }),
         limit,
       );

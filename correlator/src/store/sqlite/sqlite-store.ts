@@ -441,8 +441,8 @@ export class SqliteStore implements Store {
         .prepare('SELECT coalesce(sum(json_array_length(trace_ids)), 0) FROM (SELECT trace_ids FROM correlations WHERE last_ms >= ? LIMIT ?)')
         .pluck(),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
-      groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?'),
-      groupCorrelationsBut: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? AND id != ?'),
+      // The last argument: an id to leave out, or '' (no correlation has it) for none.
+      groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? AND id != ?'),
       groupHasMember: d
         .prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
@@ -969,11 +969,8 @@ export class SqliteStore implements Store {
       firstMs: m.first_ms,
       lastMs: m.last_ms,
     }));
-    const rows =
-      ownId === undefined
-        ? this.st.groupCorrelations.all(key, value, after ?? fromMs, toMs)
-        : this.st.groupCorrelationsBut.all(key, value, after ?? fromMs, toMs, ownId);
-    const correlations = (rows as CorrelationDbRow[]).map(r => {
+    const rows = this.st.groupCorrelations.all(key, value, after ?? fromMs, toMs, ownId ?? '') as CorrelationDbRow[];
+    const correlations = rows.map(r => {
       const c = toCorrelation(r);
       // Its logs of no trace are one member, as the engine counts them; its traces' own logs are none.
       const loose = this.st.hasLooseLog.get(key, value, c.firstSeenMs, c.lastSeenMs) !== undefined;
@@ -1605,7 +1602,7 @@ export class SqliteStore implements Store {
     toMs?: number;
     fromNs?: bigint;
     toNs?: bigint;
-    oldestFirst?: boolean;
+    direction?: 'backward' | 'forward';
     limit: number;
   }): Promise<LogEntry[]> {
     const where = new WhereClause()
@@ -1623,7 +1620,7 @@ export class SqliteStore implements Store {
       // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
       .add('CAST(time_unix_nano AS INTEGER) >= ?', withinInt64(q.fromNs))
       .add('CAST(time_unix_nano AS INTEGER) <= ?', withinInt64(q.toNs));
-    const order = q.oldestFirst ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
+    const order = q.direction === 'forward' ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
     let sql = `SELECT * FROM logs ${where} ORDER BY ${order} LIMIT ?`;
     let args = [...where.args, q.limit];
     if (q.circuit_id !== undefined && q.circuit_id !== '') {
