@@ -14,6 +14,16 @@ const LogDirectionParam = Type.Union([Type.Literal('backward'), Type.Literal('fo
     'so a client can page or tail forwards from a time. Lines of one nanosecond follow the order of their content hash, not arrival',
 });
 
+/** Opaque to clients: the position of the last line of a page (log-cursor.ts in the correlator). */
+const LogCursorParam = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description:
+    "A page's nextCursor: lists the lines after that page's last one, in this request's direction, with this request's filters. " +
+    'Unlike a time bound it pages through any number of lines of one nanosecond, none repeated or skipped. ' +
+    'Given with direction reversed, it lists the lines before that page (backward from it, or forward from it)',
+});
+
 /** The user's existing JSON log batch format (POST /api/logs). */
 export const LogBatchRecord = Type.Object({
   timestamp: Type.String({
@@ -103,6 +113,7 @@ export const LogListQuery = QueryString({
   from: Type.Optional(LogFromParam),
   to: Type.Optional(LogToParam),
   direction: Type.Optional(LogDirectionParam),
+  cursor: Type.Optional(LogCursorParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 100 })),
 });
 export type LogListQuery = Static<typeof LogListQuery>;
@@ -114,6 +125,7 @@ export const CircuitLogQuery = QueryString({
   from: Type.Optional(LogFromParam),
   to: Type.Optional(LogToParam),
   direction: Type.Optional(LogDirectionParam),
+  cursor: Type.Optional(LogCursorParam),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 500 })),
 });
 export type CircuitLogQuery = Static<typeof CircuitLogQuery>;
@@ -121,5 +133,8 @@ export type CircuitLogQuery = Static<typeof CircuitLogQuery>;
 export const LogListResponse = Type.Object({
   logs: Type.Array(LogEntry),
   truncated: TruncatedFlag('logs'),
+  nextCursor: Type.Optional(
+    Type.String({ description: "Present when truncated: the cursor to give for the next page, the lines after this page's last" }),
+  ),
 });
 export type LogListResponse = Static<typeof LogListResponse>;

@@ -21,6 +21,12 @@ export const errors = {
       400,
       `${param} "${value}" is no severity: give an OTLP severity number 1-24 or a name (TRACE, DEBUG, INFO, WARN, ERROR, FATAL, warning, critical...)`,
     ),
+  badCursor: (param: string, value: string, why: string) =>
+    new CorrelatorError(
+      'CORR_ERR_BAD_CURSOR',
+      400,
+      `${param} "${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is no page cursor of this API (${why}): give a nextCursor as a list answered it`,
+    ),
   badRange: (from: string, to: string) => new CorrelatorError('CORR_ERR_BAD_RANGE', 400, `from (${from}) is after to (${to})`),
   circuitNotFound: (id: string) =>
     new CorrelatorError('CORR_ERR_CIRCUIT_NOT_FOUND', 404, `no data for circuit "${id}" in the store`),

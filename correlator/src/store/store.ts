@@ -55,6 +55,21 @@ export interface ViewSpan extends Omit<StoredSpan, 'body'> {
  */
 export type BodyNeeded = (span: ViewSpan) => boolean;
 
+/**
+ * A line's place in the logs' total order: its time, then its nanoseconds, then its content hash,
+ * which is unique. Its time is the stored one, the nanoseconds rounded to the microsecond.
+ */
+export interface LogPosition {
+  timeMs: number;
+  timeUnixNano: string;
+  dedupe: string;
+}
+
+/** A listed line and its place, for a cursor to the lines after it. */
+export interface ListedLog extends LogEntry {
+  position: LogPosition;
+}
+
 export interface StoredResource {
   /** The store's id for this resource and scope, which the API gives spans as their resourceId. */
   id: number;
@@ -155,10 +170,14 @@ export interface Store extends StateLoader {
   serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]>;
   correlations(q: CorrelationQuery): Promise<Correlation[]>;
   links(traceId: string): Promise<{ out: TraceLink[]; in: TraceLink[] }>;
-  /** `minSeverity`: OTLP severity numbers, a log sent with a name only counting by its name's. */
+  /**
+   * `minSeverity`: OTLP severity numbers, a log sent with a name only counting by its name's.
+   * `after`: only the lines past that one in the list's order (a page's last, for the next page).
+   */
   logs(
-    q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity'> & ExactTimeRange & { minSeverity?: number; limit: number },
-  ): Promise<LogEntry[]>;
+    q: Omit<LogListQuery, 'from' | 'to' | 'limit' | 'min_severity' | 'cursor'> &
+      ExactTimeRange & { minSeverity?: number; after?: LogPosition; limit: number },
+  ): Promise<ListedLog[]>;
   /** Services with data in the hours the range touches, by name (service-hours.ts). */
   services(range: TimeRange): Promise<string[]>;
   /** A range's graph is drawn from its maxTraces most recent traces; `truncated` says it held more. */

@@ -18,7 +18,7 @@ import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
 import { otherMethods } from '../other-methods.js';
 import type { OverloadGuard } from '../overload.js';
-import { firstOfLimit } from '../list-limit.js';
+import { decodeLogCursor, logPage } from '../log-cursor.js';
 import { parseMinSeverity } from '../severity-param.js';
 import { parseExactRange } from '../time-params.js';
 
@@ -109,13 +109,19 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       },
     },
     async request => {
-      const { from, to, limit = 100, min_severity, ...rest } = request.query;
+      const { from, to, limit = 100, min_severity, cursor, ...rest } = request.query;
       const minSeverity = parseMinSeverity('min_severity', min_severity);
-      const { items, truncated } = firstOfLimit(
-        await opts.store.logs({ ...rest, ...parseExactRange(from, to), ...(minSeverity ? { minSeverity } : {}), limit: limit + 1 }),
+      const after = cursor === undefined ? undefined : decodeLogCursor('cursor', cursor);
+      return logPage(
+        await opts.store.logs({
+          ...rest,
+          ...parseExactRange(from, to),
+          ...(minSeverity ? { minSeverity } : {}),
+          ...(after ? { after } : {}),
+          limit: limit + 1,
+        }),
         limit,
       );
-      return { logs: items, truncated };
     },
   );
 

@@ -15,6 +15,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store, TimeRange } from '../../store/store.js';
 import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { firstOfLimit } from '../list-limit.js';
+import { decodeLogCursor, logPage } from '../log-cursor.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
@@ -140,11 +141,12 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
     },
     async request => {
       const { id } = request.params;
-      const { from, to, limit = 500, search, min_severity, direction } = request.query;
+      const { from, to, limit = 500, search, min_severity, direction, cursor } = request.query;
       const range = parseExactRange(from, to);
       const minSeverity = parseMinSeverity('min_severity', min_severity);
+      const after = cursor === undefined ? undefined : decodeLogCursor('cursor', cursor);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
-      const { items, truncated } = firstOfLimit(
+      return logPage(
         await store.logs({
           circuit_id: id,
           ...range,
@@ -152,10 +154,10 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           ...(search ? { search } : {}),
           ...(minSeverity ? { minSeverity } : {}),
           ...(direction ? { direction } : {}),
+          ...(after ? { after } : {}),
         }),
         limit,
       );
-      return { logs: items, truncated };
     },
   );
 };

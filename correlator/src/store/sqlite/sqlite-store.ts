@@ -36,6 +36,8 @@ import type {
   Derive,
   ExportItem,
   IngestOutcome,
+  ListedLog,
+  LogPosition,
   PruneCounts,
   PruneResult,
   Store,
@@ -1603,8 +1605,10 @@ export class SqliteStore implements Store {
     fromNs?: bigint;
     toNs?: bigint;
     direction?: 'backward' | 'forward';
+    after?: LogPosition;
     limit: number;
-  }): Promise<LogEntry[]> {
+  }): Promise<ListedLog[]> {
+    const forward = q.direction === 'forward';
     const where = new WhereClause()
       .add('trace_id = ?', q.trace_id?.toLowerCase())
       .add('service = ?', q.service)
@@ -1620,7 +1624,22 @@ export class SqliteStore implements Store {
       // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
       .add('CAST(time_unix_nano AS INTEGER) >= ?', withinInt64(q.fromNs))
       .add('CAST(time_unix_nano AS INTEGER) <= ?', withinInt64(q.toNs));
-    const order = q.direction === 'forward' ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
+    if (q.after) {
+      const { timeMs, timeUnixNano, dedupe } = q.after;
+      // Past the position in the list's order (list-order.ts). The bare bound on time_ms is what
+      // an index can seek by; the rest decides within its microsecond.
+      const [past, pastHash] = forward ? ['>', '<'] : ['<', '>'];
+      where.add(`time_ms ${past}= ?`, timeMs).add(
+        `(time_ms ${past} ? OR (time_ms = ? AND (CAST(time_unix_nano AS INTEGER) ${past} CAST(? AS INTEGER) OR ` +
+          `(CAST(time_unix_nano AS INTEGER) = CAST(? AS INTEGER) AND dedupe ${pastHash} ?))))`,
+        timeMs,
+        timeMs,
+        timeUnixNano,
+        timeUnixNano,
+        dedupe,
+      );
+    }
+    const order = forward ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
     let sql = `SELECT * FROM logs ${where} ORDER BY ${order} LIMIT ?`;
     let args = [...where.args, q.limit];
     if (q.circuit_id !== undefined && q.circuit_id !== '') {
@@ -1658,6 +1677,7 @@ export class SqliteStore implements Store {
         attributes: JSON.parse(r.attributes) as LogEntry['attributes'],
         resource: resourceAttributesOf(res),
         source: r.source as LogEntry['source'],
+        position: { timeMs: r.time_ms, timeUnixNano: r.time_unix_nano, dedupe: r.dedupe },
       };
     });
   }
@@ -1935,6 +1955,7 @@ interface LinkDbRow {
 
 interface LogDbRow {
   id: number;
+  dedupe: string;
   time_ms: number;
   time_unix_nano: string;
   severity_number: number;
