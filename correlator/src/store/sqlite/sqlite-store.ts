@@ -1691,7 +1691,7 @@ export class SqliteStore implements Store {
    * when the walk's budget is spent first are they all read and sorted, at most the budget's more.
    */
   private circuitTracedLogIds(circuitId: string, where: WhereClause, order: string, limit: number): number[] {
-    const budget = limit * TRACED_WALK_PER_LINE + TRACED_WALK_LEAST;
+    const budget = Math.min(limit * TRACED_WALK_PER_LINE + TRACED_WALK_LEAST, TRACED_WALK_MOST);
     const many =
       this.db
         .prepare(`SELECT count(*) FROM (SELECT 1 FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) LIMIT ?)`)
@@ -2034,10 +2034,12 @@ const INT64_MIN = -(2n ** 63n);
  */
 /**
  * Lines walked in the list's order for a circuit's traced lines before they are all read instead:
- * per line asked, and at least. A walked line costs about what a read one does.
+ * per line asked, at least and at most. A walked line costs two to three times what a read one does.
  */
 const TRACED_WALK_PER_LINE = 8;
 const TRACED_WALK_LEAST = 2000;
+/** What a walk that fails may add to reading them all, ~60 ms, at the greatest limits. */
+const TRACED_WALK_MOST = 20_000;
 
 function withinInt64(ns: bigint | undefined): bigint | undefined {
   if (ns === undefined) return undefined;
