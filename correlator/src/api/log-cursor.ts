@@ -5,12 +5,18 @@
 import type { LogEntry } from '@correlation-station/api-schema';
 import type { ListedLog, LogPosition } from '../store/store.js';
 import { errors } from './errors.js';
+import { msOfNanos } from '../time/rfc3339.js';
 import { firstOfLimit } from './list-limit.js';
 
 const VERSION = 1;
-/** Past what the store writes: nanoseconds are at most 20 digits, hashes tens of characters. */
-const MAX_NANOS_LENGTH = 32;
-const MAX_HASH_LENGTH = 128;
+/** What the store writes: nanoseconds in decimal, a line's hash a base64 digest (log-identity.ts). */
+const NANOS = /^\d{1,20}$/;
+const HASH = /^[A-Za-z0-9+/]{20,43}={0,2}$/;
+/**
+ * How far a line's stored time may be from its nanoseconds: rows kept before the time rules of
+ * 2026-12-07 were rounded otherwise, never by a millisecond.
+ */
+const TIME_SLACK_MS = 1;
 
 export function encodeLogCursor(position: LogPosition): string {
   return Buffer.from(JSON.stringify([VERSION, position.timeMs, position.timeUnixNano, position.dedupe])).toString('base64url');
@@ -30,8 +36,10 @@ export function decodeLogCursor(param: string, text: string): LogPosition {
   const [version, timeMs, timeUnixNano, dedupe] = parsed as unknown[];
   if (version !== VERSION) throw refuse(`its version is not ${VERSION}`);
   if (typeof timeMs !== 'number' || !Number.isFinite(timeMs)) throw refuse('its time is not a number');
-  if (typeof timeUnixNano !== 'string' || timeUnixNano.length > MAX_NANOS_LENGTH) throw refuse('its nanoseconds are not a stored time');
-  if (typeof dedupe !== 'string' || dedupe.length === 0 || dedupe.length > MAX_HASH_LENGTH) throw refuse('its line hash is not one');
+  if (typeof timeUnixNano !== 'string' || !NANOS.test(timeUnixNano)) throw refuse('its nanoseconds are not a stored time');
+  // A hand-edited cursor would otherwise list from a place no line has, silently.
+  if (Math.abs(timeMs - msOfNanos(BigInt(timeUnixNano))) > TIME_SLACK_MS) throw refuse('its time and nanoseconds disagree');
+  if (typeof dedupe !== 'string' || !HASH.test(dedupe)) throw refuse('its line hash is not one');
   return { timeMs, timeUnixNano, dedupe };
 }
 
