@@ -9,8 +9,8 @@ type KeyRowsTable = 'refused_traces';
 
 export function keyGroupsOf(db: Database.Database, table: KeyRowsTable): Set<string> {
   const nextKey = db.prepare(`SELECT key FROM ${table} WHERE key > ? ORDER BY key LIMIT 1`).pluck();
-  const firstValue = db.prepare(`SELECT value FROM ${table} WHERE key = ? ORDER BY value LIMIT 1`).pluck();
-  const nextValue = db.prepare(`SELECT value FROM ${table} WHERE key = ? AND value > ? ORDER BY value LIMIT 1`).pluck();
+  const firstValue = db.prepare(`SELECT value FROM ${table} WHERE key = +? ORDER BY value LIMIT 1`).pluck();
+  const nextValue = db.prepare(`SELECT value FROM ${table} WHERE key = +? AND value > ? ORDER BY value LIMIT 1`).pluck();
   const groups = new Set<string>();
   const firstKey = db.prepare(`SELECT key FROM ${table} ORDER BY key LIMIT 1`).pluck();
   for (let key = firstKey.get() as string | undefined; key !== undefined; key = nextKey.get(key) as string | undefined)

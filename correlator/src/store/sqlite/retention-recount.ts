@@ -53,7 +53,7 @@ function statements(db: Database.Database) {
     ),
     // The traces a full episode refused, which it spans (engine.ts, countMembers).
     refused: db.prepare(
-      'SELECT min(first_ms) AS first_ms, max(last_ms) AS last_ms FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?',
+      'SELECT min(first_ms) AS first_ms, max(last_ms) AS last_ms FROM refused_traces WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ?',
     ),
     deleteCorrelation: db.prepare('DELETE FROM correlations WHERE rid = ?'),
     idTaken: db.prepare('SELECT 1 FROM correlations WHERE id = ?'),

@@ -552,19 +552,19 @@ function prepareWrites(d: Database.Database) {
     ),
     widenMembership: d.prepare(
       `UPDATE trace_keys SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
-       WHERE key = ? AND value = ? AND trace_id = ?`,
+       WHERE key = +? AND value = ? AND trace_id = ?`,
     ),
-    isMember: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
+    isMember: d.prepare('SELECT 1 FROM trace_keys WHERE key = +? AND value = ? AND trace_id = ?').pluck(),
     anyRefusal: d.prepare('SELECT 1 FROM refused_traces LIMIT 1').pluck(),
     insertRefusal: d.prepare(
       'INSERT OR IGNORE INTO refused_traces (key, value, trace_id, first_ms, last_ms) VALUES (?, ?, ?, ?, ?)',
     ),
     widenRefusal: d.prepare(
       `UPDATE refused_traces SET first_ms = min(first_ms, ?), last_ms = max(last_ms, ?)
-       WHERE key = ? AND value = ? AND trace_id = ?`,
+       WHERE key = +? AND value = ? AND trace_id = ?`,
     ),
-    deleteRefusal: d.prepare('DELETE FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
-    deleteMembership: d.prepare('DELETE FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?'),
+    deleteRefusal: d.prepare('DELETE FROM refused_traces WHERE key = +? AND value = ? AND trace_id = ?'),
+    deleteMembership: d.prepare('DELETE FROM trace_keys WHERE key = +? AND value = ? AND trace_id = ?'),
     circuitById: d.prepare('SELECT * FROM circuits WHERE circuit_id = ?'),
     upsertCircuit: d.prepare(
       `INSERT INTO circuits (circuit_id, first_ms, last_ms, trace_count, span_count, error_count, log_count,

@@ -446,10 +446,10 @@ export class SqliteStore implements Store {
       // The last argument: an id to leave out, or '' (no correlation has it) for none.
       groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? AND id != ?'),
       groupHasMember: d
-        .prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
+        .prepare('SELECT 1 FROM trace_keys WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
       groupMembers: d.prepare(
-        `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ?
+        `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ?
          ORDER BY first_ms LIMIT ?`,
       ),
       circuitMembersStartingIn: d.prepare(
@@ -457,11 +457,11 @@ export class SqliteStore implements Store {
          ORDER BY first_ms LIMIT ?`,
       ),
       groupHasRefusal: d
-        .prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
+        .prepare('SELECT 1 FROM refused_traces WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
-      memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
-      refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?').pluck(),
-      refusedSpan: d.prepare('SELECT first_ms, last_ms FROM refused_traces WHERE key = ? AND value = ? AND trace_id = ?'),
+      memberRow: d.prepare('SELECT 1 FROM trace_keys WHERE key = +? AND value = ? AND trace_id = ?').pluck(),
+      refusedRow: d.prepare('SELECT 1 FROM refused_traces WHERE key = +? AND value = ? AND trace_id = ?').pluck(),
+      refusedSpan: d.prepare('SELECT first_ms, last_ms FROM refused_traces WHERE key = +? AND value = ? AND trace_id = ?'),
       tracesNear: d.prepare(KEY_VALUE_TRACES_NEAR).pluck(),
       tracesNearUnordered: d.prepare(KEY_VALUE_TRACES_NEAR_UNORDERED).pluck(),
       // By child first: a long-lived key value has many bridges, a few into these traces. The
@@ -1610,7 +1610,9 @@ export class SqliteStore implements Store {
   }): Promise<ListedLog[]> {
     const forward = q.direction === 'forward';
     const where = new WhereClause()
-      .add('trace_id = ?', q.trace_id?.toLowerCase())
+      // Word for word the partial index's condition, as SQLite needs to use it (schema.ts): without
+      // it a trace's lines were found by walking every line by time.
+      .add("trace_id = ? AND trace_id != ''", q.trace_id?.toLowerCase())
       .add('service = ?', q.service)
       .contains('body', q.search)
       // Rows stored before the decoder filled the number from the text have 0 and a name.
@@ -1819,7 +1821,8 @@ export class SqliteStore implements Store {
     const logErrors = this.db
       .prepare(
         'SELECT l.trace_id AS trace_id, l.service AS service, count(*) AS n FROM logs l JOIN traces t ON t.trace_id = l.trace_id ' +
-          `WHERE l.trace_id IN (SELECT value FROM json_each(?)) AND t.error_count = 0 AND l.severity_number >= ${SEVERITY_ERROR} GROUP BY l.trace_id, l.service`,
+          // The partial index's condition, word for word: without it every line was read.
+          `WHERE l.trace_id != '' AND l.trace_id IN (SELECT value FROM json_each(?)) AND t.error_count = 0 AND l.severity_number >= ${SEVERITY_ERROR} GROUP BY l.trace_id, l.service`,
       )
       .all(traceIdsJson) as { trace_id: string; service: string; n: number }[];
     for (const r of logErrors) {
