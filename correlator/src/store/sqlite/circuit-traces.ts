@@ -18,8 +18,8 @@ export function keyValueTraceRows(key: string, value: string, columns = 'trace_i
 /**
  * The key value's trace ids, members and refused, whose span reaches `@fromMs`..`@toMs`, at most
  * `@limit`, the latest to end first: what an episode past MAX_TRACES_PER_CIRCUIT plans a new trace
- * among, each batch. Each kind is read from its index by last datum (trace_keys_span,
- * refused_traces_span): the members' primary key read all of a full episode's members to find the
+ * among, each batch. Each kind is read from its index by last datum alone (trace_keys_near,
+ * refused_traces_near): the members' primary key read all of a full episode's members to find the
  * few near. Cut at the limit, the latest are kept, the parents of the latest children: members
  * first and then the refused by their index's order, the cut dropped the newest, and every trace
  * past the limit was hung from the last one kept, minutes back (RV14).

@@ -5,7 +5,7 @@ import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 import { noRoom } from '../write-failure.js';
 import { markSummariesRepaired } from './summary-repair.js';
 
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -73,9 +73,11 @@ CREATE TABLE IF NOT EXISTS refused_traces (
   last_ms REAL NOT NULL,
   PRIMARY KEY (key, value, trace_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS refused_traces_span ON refused_traces(key, value, last_ms);
--- Version 16: the members near a time of a key value (circuit-traces.ts, KEY_VALUE_TRACES_NEAR).
-CREATE INDEX IF NOT EXISTS trace_keys_span ON trace_keys(key, value, last_ms);
+-- The rows near a time of a key value (circuit-traces.ts, KEY_VALUE_TRACES_NEAR), for a circuit
+-- past MAX_TRACES_PER_CIRCUIT each batch: holding first_ms too (version 17), they answer from the
+-- index alone, where versions 8 (refused) and 16 (members) looked up each row's first datum.
+CREATE INDEX IF NOT EXISTS refused_traces_near ON refused_traces(key, value, last_ms, first_ms);
+CREATE INDEX IF NOT EXISTS trace_keys_near ON trace_keys(key, value, last_ms, first_ms);
 CREATE INDEX IF NOT EXISTS trace_keys_circuit_first ON trace_keys(value, first_ms, trace_id) WHERE key = 'circuit_id';
 CREATE INDEX IF NOT EXISTS refused_traces_circuit_first ON refused_traces(value, first_ms, trace_id) WHERE key = 'circuit_id';
 CREATE TABLE IF NOT EXISTS circuits (
@@ -481,6 +483,8 @@ function upgrade(db: Database.Database, version: number | null, opts: MigrationO
     // Version 1's traces table is created anew by the DDL below, with the column.
     if (version !== null && version >= 2 && version < 12) addErrorLogColumn(db);
     if (version !== null && version >= 11 && version < 15) addServiceHourLastColumn(db);
+    // Replaced by the covering *_near indexes of the DDL (version 17).
+    if (version !== null && version < 17) db.exec('DROP INDEX IF EXISTS trace_keys_span; DROP INDEX IF EXISTS refused_traces_span;');
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
