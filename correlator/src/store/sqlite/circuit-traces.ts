@@ -9,7 +9,7 @@
  */
 export function keyValueTraceRows(key: string, value: string, columns = 'trace_id', where = ''): string {
   // A parameter as `+@key`: compared bare with the circuit indexes' `key = 'circuit_id'`, the
-  // statement was prepared anew at each run (partial-index-use.test.ts).
+  // statement was prepared anew at each run (sqlite-replans.test.ts).
   const keyIs = key.startsWith("'") ? `key = ${key}` : `key = +${key}`;
   return `SELECT ${columns} FROM trace_keys WHERE ${keyIs} AND value = ${value} ${where}
   UNION ALL SELECT ${columns} FROM refused_traces WHERE ${keyIs} AND value = ${value} ${where}`;
@@ -25,14 +25,14 @@ export function keyValueTraceRows(key: string, value: string, columns = 'trace_i
  * past the limit was hung from the last one kept, minutes back (RV14).
  */
 export const KEY_VALUE_TRACES_NEAR = `SELECT trace_id FROM (${keyValueTraceRows('@key', '@value', 'trace_id, last_ms', 'AND last_ms >= @fromMs AND first_ms <= @toMs')})
-  ORDER BY last_ms DESC, trace_id LIMIT @limit`;
+  ORDER BY last_ms DESC, trace_id LIMIT +@limit`;
 
 /**
  * The same traces in no order, at most `@limit`: asked first, with one more than the limit, as
  * the ordered read sorted them all each batch (a fifth more CPU at ten traces a second of a
  * circuit) though they are rarely more than the limit.
  */
-export const KEY_VALUE_TRACES_NEAR_UNORDERED = `${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT @limit`;
+export const KEY_VALUE_TRACES_NEAR_UNORDERED = `${keyValueTraceRows('@key', '@value', 'trace_id', 'AND last_ms >= @fromMs AND first_ms <= @toMs')} LIMIT +@limit`;
 
 /** The circuit's trace rows, for the circuit id `circuit` (SQL, as above). */
 export function circuitTraceRows(circuit: string, columns = 'trace_id'): string {
@@ -51,7 +51,7 @@ export const CIRCUIT_TRACES = circuitTraceRows('?');
  * most recent traces of a circuit polled for days are read without the others.
  */
 export function circuitTracesNewestFirst(ranged: boolean): string {
-  return `${circuitTraceKinds(ranged)} ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+  return `${circuitTraceKinds(ranged)} ORDER BY first_ms DESC, trace_id DESC LIMIT +@limit`;
 }
 
 /** How many traces circuitTracesNewestFirst lists without its limit: reads every one, in order or not. */
@@ -81,7 +81,7 @@ export const CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST = `SELECT trace_id FROM (
       LEFT JOIN trace_keys m ON m.key = 'circuit_id' AND m.value = @circuit AND m.trace_id = t.trace_id
       LEFT JOIN refused_traces r ON r.key = 'circuit_id' AND r.value = @circuit AND r.trace_id = t.trace_id
     WHERE t.last_ms >= @fromMs AND t.first_ms <= @toMs AND (m.trace_id IS NOT NULL OR r.trace_id IS NOT NULL)
-  ) ORDER BY first_ms DESC, trace_id DESC LIMIT @limit`;
+  ) ORDER BY first_ms DESC, trace_id DESC LIMIT +@limit`;
 
 /**
  * How many traces CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST lists without its limit: the range's traces
@@ -100,7 +100,7 @@ export const CIRCUIT_TRACES_OF_RANGE_COUNT = `SELECT count(*) FROM traces t
 export const CIRCUIT_ROWS_STARTING_IN = `SELECT count(*) FROM (
     SELECT 1 FROM trace_keys WHERE key = 'circuit_id' AND value = @circuit AND first_ms >= @fromMs AND first_ms <= @toMs
     UNION ALL SELECT 1 FROM refused_traces WHERE key = 'circuit_id' AND value = @circuit AND first_ms >= @fromMs AND first_ms <= @toMs
-    LIMIT @limit)`;
+    LIMIT +@limit)`;
 
 /**
  * The circuits of the traces with a datum in from..to (`?`, `?`), as `circuitTraceIdsIn` takes a

@@ -8,13 +8,13 @@ import type { SeenFilter } from '../seen-filter.js';
 
 // Every chunk is filed under its trace's row and goes with it (schema.ts, version 4): the trace
 // rows are all the traces the store holds.
-const TRACE_ROWS = 'SELECT id, trace_id FROM traces WHERE id > ? ORDER BY id LIMIT ?';
+const TRACE_ROWS = 'SELECT id, trace_id FROM traces WHERE id > ? ORDER BY id LIMIT +?';
 const KEY_GROUPS =
-  'SELECT DISTINCT key, value FROM trace_keys WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
+  'SELECT DISTINCT key, value FROM trace_keys WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT +?';
 // Logs of no trace that carry a key value make it a group the store holds too (schema.ts, version 6).
 const LOOSE_LOG_GROUPS =
-  'SELECT DISTINCT key, value FROM loose_logs WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT ?';
-const LOG_ROWS = 'SELECT id, dedupe FROM logs WHERE id > ? ORDER BY id LIMIT ?';
+  'SELECT DISTINCT key, value FROM loose_logs WHERE (key, value) > (?, ?) ORDER BY key, value LIMIT +?';
+const LOG_ROWS = 'SELECT id, dedupe FROM logs WHERE id > ? ORDER BY id LIMIT +?';
 
 /** Trace rows and key groups (about seven entries per trace), and log records (and their groups). */
 export function estimateHeldEntries(db: Database.Database): number {

@@ -41,7 +41,7 @@ function statements(db: Database.Database) {
   return {
     keepReplans: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     // Oldest first by the traces_last index: a sweep stopped part-way has deleted the oldest.
-    oldTraces: db.prepare('SELECT id, trace_id, keys, more_keys FROM traces WHERE last_ms < ? ORDER BY last_ms LIMIT ?'),
+    oldTraces: db.prepare('SELECT id, trace_id, keys, more_keys FROM traces WHERE last_ms < ? ORDER BY last_ms LIMIT +?'),
     chunks: db.prepare(`DELETE FROM span_chunks WHERE trace_ref ${inJson} RETURNING span_count`).pluck(),
     // A bridge row is its bridge span too.
     bridgesFrom: db.prepare(`DELETE FROM bridges WHERE parent_ref ${inJson}`),
@@ -59,7 +59,7 @@ function statements(db: Database.Database) {
     traces: db.prepare(`DELETE FROM traces WHERE id ${inJson}`),
     // Logs of no trace (or of a trace never stored) that are older than the cutoff.
     oldLogs: db
-      .prepare(`SELECT id FROM logs WHERE time_ms < ? AND (trace_id = '' OR trace_id NOT IN (SELECT trace_id FROM traces)) ORDER BY time_ms LIMIT ?`)
+      .prepare(`SELECT id FROM logs WHERE time_ms < ? AND (trace_id = '' OR trace_id NOT IN (SELECT trace_id FROM traces)) ORDER BY time_ms LIMIT +?`)
       .pluck(),
     // A log's further circuits (log-circuits.ts) go with it: a row left behind would file a later
     // log that got the same id (SQLite gives the highest id again) under those circuits.
@@ -67,7 +67,7 @@ function statements(db: Database.Database) {
     logs: db.prepare(`DELETE FROM logs WHERE id ${inJson} RETURNING coalesce(circuit_id, '')`).pluck(),
     // Their key values' index rows (schema.ts, version 6), by the same age.
     oldLooseLogs: db.prepare(
-      'DELETE FROM loose_logs WHERE rowid IN (SELECT rowid FROM loose_logs WHERE time_ms < ? LIMIT ?) RETURNING key, value',
+      'DELETE FROM loose_logs WHERE rowid IN (SELECT rowid FROM loose_logs WHERE time_ms < ? LIMIT +?) RETURNING key, value',
     ),
     // Memberships and bridges whose trace row is gone some other way. A bridge goes with its traces
     // (above), not by its child's start: a kept trace that started before the cutoff lost its

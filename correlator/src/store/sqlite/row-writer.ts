@@ -658,7 +658,7 @@ function prepareWrites(d: Database.Database) {
     dueAnew: d.prepare('UPDATE export_queue SET due_ms = max(?, due_ms + 0.001) WHERE ref = ?'),
     exportQueueCount: d.prepare('SELECT count(*) FROM export_queue').pluck(),
     dropOldestExports: d.prepare(
-      'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT ?)',
+      'DELETE FROM export_queue WHERE id IN (SELECT id FROM export_queue ORDER BY id LIMIT +?)',
     ),
   };
 }

@@ -440,21 +440,22 @@ export class SqliteStore implements Store {
       // How many member traces the correlations a range from this time reaches list (the ranged
       // lookup probes each), read from at most as many correlations as the bound.
       membersEndingFrom: d
-        .prepare('SELECT coalesce(sum(json_array_length(trace_ids)), 0) FROM (SELECT trace_ids FROM correlations WHERE last_ms >= ? LIMIT ?)')
+        .prepare('SELECT coalesce(sum(json_array_length(trace_ids)), 0) FROM (SELECT trace_ids FROM correlations WHERE last_ms >= ? LIMIT +?)')
         .pluck(),
       storedCorrelationMembers: d.prepare('SELECT trace_ids, log_count FROM correlations WHERE id = ?'),
       // The last argument: an id to leave out, or '' (no correlation has it) for none.
       groupCorrelations: d.prepare('SELECT * FROM correlations WHERE key = ? AND value = ? AND last_ms >= ? AND first_ms <= ? AND id != ?'),
+      // `key = +?` and `LIMIT +?`: bare, SQLite prepared these anew at every run (sqlite-replans.test.ts).
       groupHasMember: d
         .prepare('SELECT 1 FROM trace_keys WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
         .pluck(),
       groupMembers: d.prepare(
         `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ?
-         ORDER BY first_ms LIMIT ?`,
+         ORDER BY first_ms LIMIT +?`,
       ),
       circuitMembersStartingIn: d.prepare(
         `SELECT trace_id, first_ms, last_ms FROM trace_keys WHERE key = 'circuit_id' AND value = ? AND first_ms > ? AND first_ms <= ?
-         ORDER BY first_ms LIMIT ?`,
+         ORDER BY first_ms LIMIT +?`,
       ),
       groupHasRefusal: d
         .prepare('SELECT 1 FROM refused_traces WHERE key = +? AND value = ? AND last_ms >= ? AND first_ms <= ? LIMIT 1')
@@ -482,7 +483,7 @@ export class SqliteStore implements Store {
            SELECT time_ms, service FROM loose_logs WHERE key = ? AND value = ? AND time_ms > ? AND time_ms <= ?)`,
       ),
       hasLooseLog: d.prepare('SELECT 1 FROM loose_logs WHERE key = ? AND value = ? AND time_ms >= ? AND time_ms <= ? LIMIT 1').pluck(),
-      dueExports: d.prepare('SELECT ref, attempts, due_ms FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT ?'),
+      dueExports: d.prepare('SELECT ref, attempts, due_ms FROM export_queue WHERE due_ms <= ? ORDER BY due_ms LIMIT +?'),
       dequeueRead: d.prepare('DELETE FROM export_queue WHERE ref = ? AND due_ms = ?'),
       retryExport: d.prepare('UPDATE export_queue SET attempts = attempts + 1, last_error = ?, due_ms = ? WHERE ref = ?'),
       // Its members and the traces its full episodes refused (schema.ts, version 8).
@@ -493,7 +494,7 @@ export class SqliteStore implements Store {
       circuitTraceIdsOfRange: d.prepare(CIRCUIT_TRACES_OF_RANGE_NEWEST_FIRST).pluck(),
       circuitRowsStartingIn: d.prepare(CIRCUIT_ROWS_STARTING_IN).pluck(),
       // How many traces a range from this time holds, counted (by traces_last) to at most the bound.
-      tracesEndingFrom: d.prepare('SELECT count(*) FROM (SELECT 1 FROM traces WHERE last_ms >= ? LIMIT ?)').pluck(),
+      tracesEndingFrom: d.prepare('SELECT count(*) FROM (SELECT 1 FROM traces WHERE last_ms >= ? LIMIT +?)').pluck(),
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
@@ -1176,7 +1177,7 @@ export class SqliteStore implements Store {
       .contains('circuit_id', q.query)
       .add('EXISTS (SELECT 1 FROM json_each(circuits.services) WHERE value = ?)', q.service);
     if (q.status) where.add(q.status === 'error' ? 'error_count > 0' : 'error_count = 0');
-    const sql = `SELECT * FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT ?`;
+    const sql = `SELECT * FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT +?`;
     return (this.db.prepare(sql).all(...where.args, q.limit) as CircuitRow[]).map(toCircuitSummary);
   }
 
@@ -1238,7 +1239,7 @@ export class SqliteStore implements Store {
     }
     // Under status= every row has that status: the circuits' errors are not looked up a second time.
     const [status, statusArgs] = q.status ? [q.status === 'error' ? '1' : '0', []] : errorsIn(true);
-    const sql = `SELECT *, ${status} AS errors_in_range FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT ?`;
+    const sql = `SELECT *, ${status} AS errors_in_range FROM circuits ${where} ORDER BY ${CIRCUITS_NEWEST_FIRST} LIMIT +?`;
     const rows = this.db.prepare(sql).all(...statusArgs, ...where.args, q.limit) as (CircuitRow & { errors_in_range: number })[];
     return rows.map(r => ({ ...toCircuitSummary(r), status: r.errors_in_range ? 'error' : 'ok' }));
   }
@@ -1477,7 +1478,7 @@ export class SqliteStore implements Store {
         q.circuit_id,
       );
     correlationFilters(where, q, traceId);
-    const sql = `SELECT * FROM correlations ${where} ORDER BY ${CORRELATIONS_NEWEST_FIRST} LIMIT ?`;
+    const sql = `SELECT * FROM correlations ${where} ORDER BY ${CORRELATIONS_NEWEST_FIRST} LIMIT +?`;
     return this.db.prepare(sql).all(...where.args, q.limit) as CorrelationDbRow[];
   }
 
@@ -1642,7 +1643,7 @@ export class SqliteStore implements Store {
       );
     }
     const order = forward ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
-    let sql = `SELECT * FROM logs ${where} ORDER BY ${order} LIMIT ?`;
+    let sql = `SELECT * FROM logs ${where} ORDER BY ${order} LIMIT +?`;
     let args = [...where.args, q.limit];
     if (q.circuit_id !== undefined && q.circuit_id !== '') {
       // A log is a circuit's by its own key, by a further circuit it names (log_circuits), or
@@ -1658,8 +1659,8 @@ export class SqliteStore implements Store {
       ];
       const traced = this.circuitTracedLogIds(c, where, order, q.limit);
       sql =
-        `SELECT * FROM (${ways.map(([w]) => `SELECT * FROM (SELECT * FROM logs WHERE ${w}${and} ORDER BY ${order} LIMIT ?)`).join(' UNION ')} ` +
-        `UNION SELECT * FROM logs WHERE id IN (SELECT value FROM json_each(?))) ORDER BY ${order} LIMIT ?`;
+        `SELECT * FROM (${ways.map(([w]) => `SELECT * FROM (SELECT * FROM logs WHERE ${w}${and} ORDER BY ${order} LIMIT +?)`).join(' UNION ')} ` +
+        `UNION SELECT * FROM logs WHERE id IN (SELECT value FROM json_each(?))) ORDER BY ${order} LIMIT +?`;
       args = [...ways.flatMap(([, a]) => [...a, ...where.args, q.limit]), JSON.stringify(traced), q.limit];
     }
     const rows = this.db.prepare(sql).all(...args) as LogDbRow[];
@@ -1696,14 +1697,14 @@ export class SqliteStore implements Store {
     const budget = Math.min(limit * TRACED_WALK_PER_LINE + TRACED_WALK_LEAST, TRACED_WALK_MOST);
     const many =
       this.db
-        .prepare(`SELECT count(*) FROM (SELECT 1 FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) LIMIT ?)`)
+        .prepare(`SELECT count(*) FROM (SELECT 1 FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) LIMIT +?)`)
         .pluck()
         .get(circuitId, circuitId, budget) === budget;
     const walked = many ? this.walkedTracedLogIds(circuitId, where, order, limit, budget) : null;
     return (
       walked ??
       (this.db
-        .prepare(`SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})${where.andConditions()} ORDER BY ${order} LIMIT ?`)
+        .prepare(`SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})${where.andConditions()} ORDER BY ${order} LIMIT +?`)
         .pluck()
         .all(circuitId, circuitId, ...where.args, limit) as number[])
     );
@@ -1712,7 +1713,7 @@ export class SqliteStore implements Store {
   /** circuitTracedLogIds' walk over every line; null when its budget was spent first. */
   private walkedTracedLogIds(circuitId: string, where: WhereClause, order: string, limit: number, budget: number): number[] | null {
     const walk = this.db
-      .prepare(`SELECT id, trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) FROM logs ${where} ORDER BY ${order} LIMIT ?`)
+      .prepare(`SELECT id, trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) FROM logs ${where} ORDER BY ${order} LIMIT +?`)
       .raw();
     const ids: number[] = [];
     let walked = 0;
@@ -1772,7 +1773,7 @@ export class SqliteStore implements Store {
     else {
       // One past the cap tells whether the range held more, without counting all of it.
       traceIds = this.db
-        .prepare(`SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY ${TRACES_NEWEST_FIRST} LIMIT ?`)
+        .prepare(`SELECT trace_id FROM traces WHERE last_ms >= ? AND first_ms <= ? ORDER BY ${TRACES_NEWEST_FIRST} LIMIT +?`)
         .pluck()
         .all(fromMs, toMs, q.maxTraces + 1) as string[];
       truncated = traceIds.length > q.maxTraces;

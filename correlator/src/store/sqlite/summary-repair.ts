@@ -31,14 +31,14 @@ function statements(db: Database.Database) {
            SELECT 1 FROM logs WHERE ${logNamesCircuit('s.circuit_id')})) AS stale
        FROM (SELECT c.id, c.circuit_id, c.trace_count,
            (SELECT count(*) FROM traces WHERE trace_id IN (${circuitTraceRows('c.circuit_id')})) AS traces
-         FROM circuits c WHERE c.id > ? ORDER BY c.id LIMIT ?) s
+         FROM circuits c WHERE c.id > ? ORDER BY c.id LIMIT +?) s
        ORDER BY s.id`,
     ),
     // A correlation naming a trace that is not stored.
     correlations: db.prepare(
       `SELECT c.rid, c.key, c.value, EXISTS (SELECT 1 FROM json_each(c.trace_ids) j
            WHERE NOT EXISTS (SELECT 1 FROM traces t WHERE t.trace_id = j.value)) AS stale
-       FROM correlations c WHERE c.rid > ? ORDER BY c.rid LIMIT ?`,
+       FROM correlations c WHERE c.rid > ? ORDER BY c.rid LIMIT +?`,
     ),
   };
 }

@@ -152,7 +152,7 @@ export class AnalysisRepository {
       args.push(f.before.occurredAtMs, f.before.occurredAtMs, f.before.id);
     }
     const sql = `SELECT e.*, i.state AS issue_state FROM mdso_errors e JOIN mdso_issues i ON i.id = e.issue_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.occurred_at_ms DESC, e.id DESC LIMIT ?`;
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.occurred_at_ms DESC, e.id DESC LIMIT +?`;
     return this.db.prepare(sql).all(...args, f.limit) as Array<ErrorRow & { issue_state: IssueState }>;
   }
 
@@ -183,7 +183,7 @@ export class AnalysisRepository {
       args.push(f.defect);
     }
     const sql = `SELECT * FROM mdso_issues ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY last_seen_ms DESC, id LIMIT ?`;
+      ORDER BY last_seen_ms DESC, id LIMIT +?`;
     return this.db.prepare(sql).all(...args, f.limit) as IssueRow[];
   }
 
@@ -193,13 +193,13 @@ export class AnalysisRepository {
 
   recentErrors(issueId: string, limit: number): ErrorRow[] {
     return this.db
-      .prepare('SELECT * FROM mdso_errors WHERE issue_id = ? ORDER BY occurred_at_ms DESC, id DESC LIMIT ?')
+      .prepare('SELECT * FROM mdso_errors WHERE issue_id = ? ORDER BY occurred_at_ms DESC, id DESC LIMIT +?')
       .all(issueId, limit) as ErrorRow[];
   }
 
   circuits(issueId: string, limit: number): { rows: CircuitRow[]; total: number } {
     const rows = this.db
-      .prepare('SELECT circuit_id, first_seen_ms, last_seen_ms, count FROM mdso_issue_circuits WHERE issue_id = ? ORDER BY last_seen_ms DESC LIMIT ?')
+      .prepare('SELECT circuit_id, first_seen_ms, last_seen_ms, count FROM mdso_issue_circuits WHERE issue_id = ? ORDER BY last_seen_ms DESC LIMIT +?')
       .all(issueId, limit) as CircuitRow[];
     const total = (this.db.prepare('SELECT COUNT(*) AS n FROM mdso_issue_circuits WHERE issue_id = ?').get(issueId) as { n: number }).n;
     return { rows, total };
@@ -229,7 +229,7 @@ export class AnalysisRepository {
   uncategorisedTemplates(limit: number, examplesPerTemplate: number): UncategorisedTemplate[] {
     const rows = this.db
       .prepare(`SELECT template, COUNT(*) AS n, MIN(occurred_at_ms) AS first_ms, MAX(occurred_at_ms) AS last_ms,
-        MIN(product) AS product FROM mdso_errors WHERE defect_code IS NULL GROUP BY template ORDER BY first_ms LIMIT ?`)
+        MIN(product) AS product FROM mdso_errors WHERE defect_code IS NULL GROUP BY template ORDER BY first_ms LIMIT +?`)
       .all(limit) as Array<Omit<UncategorisedTemplate, 'examples'>>;
     // A few distinct raw texts per template, newest first: the examples a suggested rule is proven on.
     const examples = this.db
