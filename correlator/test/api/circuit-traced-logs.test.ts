@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LogListResponse } from '@correlation-station/api-schema';
 import type { FastifyInstance } from 'fastify';
+import { CASEFOLD_FUNCTION } from '../../src/store/sqlite/where-clause.js';
 import { buildTestApp, postAccepted } from './app-fixture.js';
 
 const CIRCUIT = 'TRACED-1';
@@ -112,5 +113,31 @@ describe("a circuit's lines through its traces, past the walk's budget", () => {
             if (limit === 600) assert.equal(seen.length, expected.length, `${url}: paged to the end`);
           }
       }
+  });
+
+  it('reads no more lines for a filter few lines pass than the circuit has and the walk may read', async t => {
+    // A search with a letter past ASCII is matched through casefold(), once for each line read:
+    // counting its calls counts the lines read. Before RV16's mend the walk kept the filters in
+    // its WHERE and read every line of the store to find its budget's worth of ones that passed.
+    const app = await buildTestApp(t);
+    const all = lines();
+    const others = 12_000;
+    for (let j = 0; j < others; j++) all.push({ ms: AT - 7_200_000 + j * 100, body: `older other ${j}`, error: false, circuit: 'OTHER' });
+    await load(app, all);
+    const db = app.correlator.store.db;
+    let read = 0;
+    db.function(CASEFOLD_FUNCTION, { deterministic: true }, (v: unknown) => {
+      read++;
+      return typeof v === 'string' ? v.toLowerCase() : v;
+    });
+    const stored = all.length;
+    for (const direction of ['backward', 'forward']) {
+      read = 0;
+      const page = await pageOf(app, `/api/circuits/${CIRCUIT}/logs?search=%C3%B1&direction=${direction}&limit=10`);
+      assert.deepEqual(page.logs, [], 'no line has the letter');
+      const ours = all.filter(l => l.traceId || l.circuit === CIRCUIT).length;
+      // The circuit's lines (each way reads its own), and the walk's budget at limit 10.
+      assert.ok(read <= ours + 10 * 8 + 2000 + 10, `${direction}: ${read} lines read of ${stored} stored, ${ours} the circuit's`);
+    }
   });
 });

@@ -1610,7 +1610,9 @@ export class SqliteStore implements Store {
     limit: number;
   }): Promise<ListedLog[]> {
     const forward = q.direction === 'forward';
-    const where = new WhereClause()
+    // What a line holds, and where it is in the list: the walk for a circuit's traced lines seeks
+    // by the second and tests the first on each line it reads (circuitTracedLogIds).
+    const filters = new WhereClause()
       // Word for word the partial index's condition, as SQLite needs to use it (schema.ts): without
       // it a trace's lines were found by walking every line by time.
       .add("trace_id = ? AND trace_id != ''", q.trace_id?.toLowerCase())
@@ -1621,7 +1623,8 @@ export class SqliteStore implements Store {
         `(severity_number >= ? OR (severity_number = 0 AND ${SEVERITY_OF_TEXT_FUNCTION}(severity_text) >= ?))`,
         q.minSeverity,
         q.minSeverity,
-      )
+      );
+    const bounds = new WhereClause()
       .overlaps('time_ms', 'time_ms', q.fromMs, q.toMs)
       // time_ms is rounded to the microsecond, so a line is still in a range that starts a few
       // nanoseconds after it: the indexed microsecond bound narrows, the stored text decides.
@@ -1632,7 +1635,7 @@ export class SqliteStore implements Store {
       // Past the position in the list's order (list-order.ts). The bare bound on time_ms is what
       // an index can seek by; the rest decides within its microsecond.
       const [past, pastHash] = forward ? ['>', '<'] : ['<', '>'];
-      where.add(`time_ms ${past}= ?`, timeMs).add(
+      bounds.add(`time_ms ${past}= ?`, timeMs).add(
         `(time_ms ${past} ? OR (time_ms = ? AND (CAST(time_unix_nano AS INTEGER) ${past} CAST(? AS INTEGER) OR ` +
           `(CAST(time_unix_nano AS INTEGER) = CAST(? AS INTEGER) AND dedupe ${pastHash} ?))))`,
         timeMs,
@@ -1642,6 +1645,7 @@ export class SqliteStore implements Store {
         dedupe,
       );
     }
+    const where = filters.and(bounds);
     const order = forward ? LOGS_OLDEST_FIRST : LOGS_NEWEST_FIRST;
     let sql = `SELECT * FROM logs ${where} ORDER BY ${order} LIMIT +?`;
     let args = [...where.args, q.limit];
@@ -1657,7 +1661,7 @@ export class SqliteStore implements Store {
         ['circuit_id = ?', [c]],
         ['id IN (SELECT log_id FROM log_circuits WHERE circuit_id = ?)', [c]],
       ];
-      const traced = this.circuitTracedLogIds(c, where, order, q.limit);
+      const traced = this.circuitTracedLogIds(c, filters, bounds, order, q.limit);
       sql =
         `SELECT * FROM (${ways.map(([w]) => `SELECT * FROM (SELECT * FROM logs WHERE ${w}${and} ORDER BY ${order} LIMIT +?)`).join(' UNION ')} ` +
         `UNION SELECT * FROM logs WHERE id IN (SELECT value FROM json_each(?))) ORDER BY ${order} LIMIT +?`;
@@ -1686,38 +1690,52 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The ids of the first `limit` lines, in `order`, that are the circuit's through a trace of it.
-   * No index holds them in that order: read all and sorted, a page of a circuit of 80,000 such
-   * lines took 70–130 ms. When they are more than a budget (counted from the trace index alone),
-   * the list's order is walked instead over every line (by time's index), keeping the circuit's: a
-   * circuit whose lines are a fair share of their time's is done within a few pages' worth. Only
-   * when the walk's budget is spent first are they all read and sorted, at most the budget's more.
+   * The ids of the first `limit` lines, in `order`, that are the circuit's through a trace of it
+   * and pass `filters` within `bounds`. No index holds them in that order: read all and sorted, a
+   * page of a circuit of 80,000 such lines took 70–130 ms. When they are more than a budget
+   * (counted from the trace index alone), the list's order is walked instead over every line
+   * within the bounds (by time's index), keeping the circuit's that pass the filters: a circuit
+   * whose lines are a fair share of their time's is done within a few pages' worth. The filters
+   * are tested on each line read, not in the walk's WHERE: there a filter few lines pass made the
+   * walk read the whole store to find its budget's worth (RV16). Only when the walk spends its
+   * budget first are they all read and sorted, at most the budget's more.
    */
-  private circuitTracedLogIds(circuitId: string, where: WhereClause, order: string, limit: number): number[] {
+  private circuitTracedLogIds(circuitId: string, filters: WhereClause, bounds: WhereClause, order: string, limit: number): number[] {
     const budget = Math.min(limit * TRACED_WALK_PER_LINE + TRACED_WALK_LEAST, TRACED_WALK_MOST);
     const many =
       this.db
         .prepare(`SELECT count(*) FROM (SELECT 1 FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) LIMIT +?)`)
         .pluck()
         .get(circuitId, circuitId, budget) === budget;
-    const walked = many ? this.walkedTracedLogIds(circuitId, where, order, limit, budget) : null;
+    const walked = many ? this.walkedTracedLogIds(circuitId, filters, bounds, order, limit, budget) : null;
     return (
       walked ??
       (this.db
-        .prepare(`SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})${where.andConditions()} ORDER BY ${order} LIMIT +?`)
+        .prepare(
+          `SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})${filters.and(bounds).andConditions()} ORDER BY ${order} LIMIT +?`,
+        )
         .pluck()
-        .all(circuitId, circuitId, ...where.args, limit) as number[])
+        .all(circuitId, circuitId, ...filters.args, ...bounds.args, limit) as number[])
     );
   }
 
-  /** circuitTracedLogIds' walk over every line; null when its budget was spent first. */
-  private walkedTracedLogIds(circuitId: string, where: WhereClause, order: string, limit: number, budget: number): number[] | null {
+  /** circuitTracedLogIds' walk over the lines within the bounds; null when its budget was spent first. */
+  private walkedTracedLogIds(
+    circuitId: string,
+    filters: WhereClause,
+    bounds: WhereClause,
+    order: string,
+    limit: number,
+    budget: number,
+  ): number[] | null {
     const walk = this.db
-      .prepare(`SELECT id, trace_id != '' AND trace_id IN (${CIRCUIT_TRACES}) FROM logs ${where} ORDER BY ${order} LIMIT +?`)
+      .prepare(
+        `SELECT id, trace_id != '' AND trace_id IN (${CIRCUIT_TRACES})${filters.andConditions()} FROM logs ${bounds} ORDER BY ${order} LIMIT +?`,
+      )
       .raw();
     const ids: number[] = [];
     let walked = 0;
-    for (const [id, ours] of walk.iterate(circuitId, circuitId, ...where.args, budget) as IterableIterator<[number, number]>) {
+    for (const [id, ours] of walk.iterate(circuitId, circuitId, ...filters.args, ...bounds.args, budget) as IterableIterator<[number, number]>) {
       walked++;
       if (ours && ids.push(id) === limit) return ids;
     }

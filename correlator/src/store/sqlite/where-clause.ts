@@ -39,6 +39,14 @@ export class WhereClause {
     return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
   }
 
+  /** A clause of this one's conditions and then `other`'s, with their arguments in that order. */
+  and(other: WhereClause): WhereClause {
+    const both = new WhereClause();
+    both.parts.push(...this.parts, ...other.parts);
+    both.args.push(...this.args, ...other.args);
+    return both;
+  }
+
   /** The conditions to follow another in a WHERE (` AND …`), or nothing. */
   andConditions(): string {
     return this.parts.map(p => ` AND ${p}`).join('');
