@@ -136,8 +136,9 @@ describe("a circuit's lines through its traces, past the walk's budget", () => {
       const page = await pageOf(app, `/api/circuits/${CIRCUIT}/logs?search=%C3%B1&direction=${direction}&limit=10`);
       assert.deepEqual(page.logs, [], 'no line has the letter');
       const ours = all.filter(l => l.traceId || l.circuit === CIRCUIT).length;
-      // The circuit's lines (each way reads its own), and the walk's budget at limit 10.
-      assert.ok(read <= ours + 10 * 8 + 2000 + 10, `${direction}: ${read} lines read of ${stored} stored, ${ours} the circuit's`);
+      // The circuit's lines (each way reads its own), and a quarter of the walk's budget at limit
+      // 10: finding none of the ten it needs by then, the walk gives up for reading them all.
+      assert.ok(read <= ours + (10 * 8 + 2000) / 4 + 10, `${direction}: ${read} lines read of ${stored} stored, ${ours} the circuit's`);
     }
   });
 });
