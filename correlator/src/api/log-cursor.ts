@@ -43,6 +43,11 @@ export function decodeLogCursor(param: string, text: string): LogPosition {
   return { timeMs, timeUnixNano, dedupe };
 }
 
+/** The store's `after` for a query's `cursor` parameter, to spread into its query; nothing without one. */
+export function pastCursor(cursor: string | undefined): { after?: LogPosition } {
+  return cursor === undefined ? {} : { after: decodeLogCursor('cursor', cursor) };
+}
+
 /** A page of a list fetched one past `limit`: its lines, and when it was cut, the cursor past them. */
 export function logPage(fetched: ListedLog[], limit: number): { logs: LogEntry[]; truncated: boolean; nextCursor?: string } {
   const { items, truncated } = firstOfLimit(fetched, limit);

@@ -18,7 +18,7 @@ import { useJsonBodyParser } from '../json-body.js';
 import { mediaTypeOf } from '../media-type.js';
 import { otherMethods } from '../other-methods.js';
 import type { OverloadGuard } from '../overload.js';
-import { decodeLogCursor, logPage } from '../log-cursor.js';
+import { logPage, pastCursor } from '../log-cursor.js';
 import { parseMinSeverity } from '../severity-param.js';
 import { parseExactRange } from '../time-params.js';
 
@@ -111,13 +111,13 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
     async request => {
       const { from, to, limit = 100, min_severity, cursor, ...rest } = request.query;
       const minSeverity = parseMinSeverity('min_severity', min_severity);
-      const after = cursor === undefined ? undefined : decodeLogCursor('cursor', cursor);
+      const past = pastCursor(cursor);
       return logPage(
         await opts.store.logs({
           ...rest,
           ...parseExactRange(from, to),
           ...(minSeverity ? { minSeverity } : {}),
-          ...(after ? { after } : {}),
+          ...past,
           limit: limit + 1,
         }),
         limit,

@@ -15,7 +15,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Store, TimeRange } from '../../store/store.js';
 import { detailCorrelations, DETAIL_CORRELATIONS } from '../detail-correlations.js';
 import { firstOfLimit } from '../list-limit.js';
-import { decodeLogCursor, logPage } from '../log-cursor.js';
+import { logPage, pastCursor } from '../log-cursor.js';
 import { errors } from '../errors.js';
 import { ViewLookup, type RenderedSpanCache } from '../rendered-span-cache.js';
 import { sendWithSpans } from '../span-json.js';
@@ -144,7 +144,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
       const { from, to, limit = 500, search, min_severity, direction, cursor } = request.query;
       const range = parseExactRange(from, to);
       const minSeverity = parseMinSeverity('min_severity', min_severity);
-      const after = cursor === undefined ? undefined : decodeLogCursor('cursor', cursor);
+      const past = pastCursor(cursor);
       if (!(await store.getCircuit(id))) throw errors.circuitNotFound(id);
       return logPage(
         await store.logs({
@@ -154,7 +154,7 @@ export const circuitRoutes: FastifyPluginAsyncTypebox<{
           ...(search ? { search } : {}),
           ...(minSeverity ? { minSeverity } : {}),
           ...(direction ? { direction } : {}),
-          ...(after ? { after } : {}),
+          ...past,
         }),
         limit,
       );
