@@ -40,13 +40,15 @@ function bridgesIn(bodies: readonly Uint8Array[]): SentBridge[] {
 }
 
 /**
- * An exporting app whose clock the test moves (`advance`), with a fetch that answers 200 and keeps
- * what it was sent. The clock is mocked before the app is built: the app reads Date.now then.
+ * An exporting app whose clock the test sets (`at`), with a fetch that answers 200 and keeps what
+ * it was sent. The clock is mocked before the app is built: the app reads Date.now then. It stands
+ * still between two `at` calls: were it the real clock plus an offset, the real time a loaded
+ * machine takes to post the spans would count toward the delays the tests hold the exporter to.
  */
 async function settlingApp(t: TestContext, env: Record<string, string>, dataDir?: string) {
-  const realNow = Date.now.bind(Date);
-  let offsetMs = 0;
-  t.mock.method(Date, 'now', () => realNow() + offsetMs);
+  const startMs = Date.now();
+  let nowMs = startMs;
+  t.mock.method(Date, 'now', () => nowMs);
   const bodies: Uint8Array[] = [];
   const fetchImpl = (async (_url: string | URL | Request, init?: RequestInit) => {
     bodies.push(new Uint8Array(init!.body as Uint8Array));
@@ -72,7 +74,7 @@ async function settlingApp(t: TestContext, env: Record<string, string>, dataDir?
     close,
     /** Moves the clock to `ms` after the test began. */
     at(ms: number) {
-      offsetMs = ms;
+      nowMs = startMs + ms;
     },
     /** One export round; the bridges sent so far. */
     async sent(): Promise<SentBridge[]> {
