@@ -1,7 +1,8 @@
 // What a page of a circuit's logs costs when the circuit has many: a circuit polled for days has
 // tens of thousands of lines. Its lines come by its own key (read in the list's order from the
-// key's index, so a page costs what it lists) or only through its traces (all of them read and
-// sorted for each page: no index holds them in time order). Pages by cursor, deep into the list,
+// key's index, so a page costs what it lists) or only through its traces (no index holds them in
+// time order: the store walks all lines in that order keeping the circuit's, or, when the walk
+// finds too few of them, reads them all and sorts them). Pages by cursor, deep into the list,
 // must cost what the first does. A search reads every line of the circuit (there is no text index).
 // Run: cd correlator && node --expose-gc --import tsx bench/run.ts circuit-logs
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,13 @@ import { figure, heading, percentile } from './lib/report.js';
 const KEYED_LINES = 100_000;
 const TRACES = 20_000;
 const LINES_PER_TRACE = 4;
+/**
+ * A circuit polled every 6 s for a week, a line per poll through its trace: its trace set is what
+ * a page builds (a page built it up to three times before 2026-12-08). Before the others in time,
+ * so their walks do not reach its lines.
+ */
+const POLLED_TRACES = 100_000;
+const POLL_MS = 6000;
 /** Other circuits' lines, interleaved in time with both circuits'. */
 const OTHER_LINES = 50_000;
 const PAGE = 500;
@@ -25,7 +33,7 @@ const DEEP = 20;
 heading(
   "a page of a circuit's logs",
   `in-process app.inject; circuit KEYED: ${KEYED_LINES} lines carrying its key; circuit TRACED: ${TRACES} traces of ${LINES_PER_TRACE} lines ` +
-    `each, the lines with the trace id only; ${OTHER_LINES} lines of other circuits between them; pages of ${PAGE}, newest first, ` +
+    `each, the lines with the trace id only; POLLED: ${POLLED_TRACES} traces of one such line, ${POLL_MS / 1000} s apart, before the others; ${OTHER_LINES} lines of other circuits between them; pages of ${PAGE}, newest first, ` +
     `${TIMED} timed each; load average ${loadavg().map(x => x.toFixed(1)).join(' ')}`,
 );
 
@@ -63,6 +71,20 @@ for (let b = 0; b < TRACES; b += 1000) {
   await post('/v1/traces', { resourceSpans: [{ resource: { attributes: [text('service.name', 'beorn')] }, scopeSpans: [{ spans }] }] });
   await post('/v1/logs', logsOf(lines));
 }
+const polledFrom = start - POLLED_TRACES * POLL_MS;
+for (let b = 0; b < POLLED_TRACES; b += 1000) {
+  const spans: object[] = [];
+  const lines: object[] = [];
+  for (let i = b; i < Math.min(POLLED_TRACES, b + 1000); i++) {
+    const ms = polledFrom + i * POLL_MS;
+    const traceId = hex(0x10000000 + i, 32);
+    const spanId = hex(0x10000000 + i, 16);
+    spans.push({ traceId, spanId, name: 'poll', kind: 2, startTimeUnixNano: nanos(ms), endTimeUnixNano: nanos(ms + 50), attributes: [text('circuit_id', 'POLLED')] });
+    lines.push({ timeUnixNano: nanos(ms + 10), severityNumber: 9, body: { stringValue: `polled ${i}` }, traceId, spanId });
+  }
+  await post('/v1/traces', { resourceSpans: [{ resource: { attributes: [text('service.name', 'beorn')] }, scopeSpans: [{ spans }] }] });
+  await post('/v1/logs', logsOf(lines));
+}
 // The keyed circuit and the others, over the same days.
 const span = TRACES * 2000;
 for (let b = 0; b < KEYED_LINES + OTHER_LINES; b += 2000) {
@@ -92,7 +114,7 @@ async function timed(url: string): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
-for (const circuit of ['KEYED', 'TRACED']) {
+for (const circuit of ['KEYED', 'TRACED', 'POLLED']) {
   const base = `/api/circuits/${circuit}/logs?limit=${PAGE}`;
   const first = await timed(base);
   let cursor = '';

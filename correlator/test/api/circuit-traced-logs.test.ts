@@ -115,6 +115,16 @@ describe("a circuit's lines through its traces, past the walk's budget", () => {
       }
   });
 
+  it("keeps no circuit's trace ids after a page (built once per page into a temp table)", async t => {
+    const app = await buildTestApp(t);
+    await load(app, lines());
+    const held = () => app.correlator.store.db.prepare('SELECT count(*) FROM temp.page_circuit_traces').pluck().get();
+    for (const url of [`/api/circuits/${CIRCUIT}/logs?limit=5`, `/api/circuits/${CIRCUIT}/logs?limit=5000`, `/api/logs?circuit_id=${CIRCUIT}&search=zzz`]) {
+      assert.ok((await pageOf(app, url)).logs.length <= 5000);
+      assert.equal(held(), 0, url);
+    }
+  });
+
   it('reads no more lines for a filter few lines pass than the circuit has and the walk may read', async t => {
     // A search with a letter past ASCII is matched through casefold(), once for each line read:
     // counting its calls counts the lines read. Before RV16's mend the walk kept the filters in
