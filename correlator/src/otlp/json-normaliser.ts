@@ -78,9 +78,29 @@ function isBase64(v: string): boolean {
   }
 }
 
+/** A double as the proto3 JSON mapping writes one in a string: a number, or one of its names. */
+const DOUBLE_TEXT = /^(?:NaN|-?Infinity|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/;
+
 /**
- * Checks the values protobufjs would misread (int64s) or refuse without naming them (base64
- * bytes), naming the place and the attribute (the nearest enclosing `key`) of a bad one.
+ * What each AnyValue field must be in JSON (proto3's JSON mapping). protobufjs takes anything and
+ * converts it: `"false"` became `true`, `{}` the text "[object Object]" (a circuit of that name),
+ * `"abc"` NaN, a number for bytes nothing at all, each answered 200 without a word (RV17).
+ */
+const ANY_VALUE_FIELDS: Record<string, [test: (x: unknown) => boolean, expected: string]> = {
+  stringValue: [x => typeof x === 'string', 'a string'],
+  boolValue: [x => typeof x === 'boolean', 'true or false'],
+  doubleValue: [x => typeof x === 'number' || (typeof x === 'string' && DOUBLE_TEXT.test(x)), 'a number'],
+  bytesValue: [x => typeof x === 'string', 'a base64 string'],
+  arrayValue: [x => isObj(x) && (x.values === undefined || x.values === null || Array.isArray(x.values)), 'an object whose values are a list'],
+  kvlistValue: [x => isObj(x) && (x.values === undefined || x.values === null || Array.isArray(x.values)), 'an object whose values are a list'],
+};
+
+const shown = (x: unknown) => JSON.stringify(x)?.slice(0, 60) ?? String(x);
+
+/**
+ * Checks the values protobufjs would misread (int64s, values of the wrong JSON type) or refuse
+ * without naming them (base64 bytes), naming the place and the attribute (the nearest enclosing
+ * `key`) of a bad one.
  */
 function checkValues(v: unknown, where: string, depth = 0, attribute: string | null = null): void {
   if (depth > 32 || v === null || typeof v !== 'object') return;
@@ -88,20 +108,44 @@ function checkValues(v: unknown, where: string, depth = 0, attribute: string | n
     v.forEach((x, i) => checkValues(x, `${where}[${i}]`, depth + 1, attribute));
     return;
   }
-  const name = typeof (v as Obj).key === 'string' ? ((v as Obj).key as string) : attribute;
+  const o = v as Obj;
+  if (o.key !== undefined && o.key !== null && typeof o.key !== 'string') throw new ItemRejected(`${where}: key ${shown(o.key)} is not a string`);
+  const name = typeof o.key === 'string' ? o.key : attribute;
   const of = name === null ? '' : `attribute ${JSON.stringify(name.slice(0, 80))} `;
-  for (const [k, x] of Object.entries(v as Obj)) {
+  // A KeyValue's value, which protobufjs refused as ".opentelemetry.proto.KeyValue.value: object expected".
+  if (typeof o.key === 'string' && o.value !== undefined && o.value !== null && !isObj(o.value))
+    throw new ItemRejected(`${where}: ${of}value ${shown(o.value)} is not an object (an AnyValue)`);
+  let set: string | null = null;
+  for (const [k, x] of Object.entries(o)) {
+    const field = k === 'intValue' ? null : ANY_VALUE_FIELDS[k];
+    if ((field || k === 'intValue') && x !== null && x !== undefined) {
+      // One of a oneof: with two, protobufjs kept one of them without a word.
+      if (set !== null) throw new ItemRejected(`${where}: ${of}value has both ${set} and ${k}: a value is one of them`);
+      set = k;
+    }
     if (k === 'intValue') {
       // The JS SDK writes every whole number as intValue, 1e20 and Number.MAX_VALUE too: its
       // protobuf form of them is stored, and past int64 a JSON number can only be the double it was.
       if (typeof x === 'number' && Number.isInteger(x) && !isInt64(x)) {
-        delete (v as Obj).intValue;
-        (v as Obj).doubleValue = x;
-      } else if (!isInt64(x)) throw new ItemRejected(`${where}: intValue ${JSON.stringify(x)?.slice(0, 60)} is not a 64-bit integer`);
-    } else if (k === 'bytesValue') {
-      if (typeof x === 'string' && !isBase64(x)) throw new ItemRejected(`${where}: ${of}bytesValue ${JSON.stringify(x.slice(0, 60))} is not base64`);
+        delete o.intValue;
+        o.doubleValue = x;
+      } else if (x !== null && !isInt64(x)) throw new ItemRejected(`${where}: ${of}intValue ${shown(x)} is not a 64-bit integer`);
+    } else if (field) {
+      if (x === null || x === undefined) continue;
+      if (!field[0](x)) throw new ItemRejected(`${where}: ${of}${k} ${shown(x)} is not ${field[1]}`);
+      if (k === 'bytesValue' && !isBase64(x as string)) throw new ItemRejected(`${where}: ${of}bytesValue ${shown((x as string).slice(0, 60))} is not base64`);
+      if (k === 'arrayValue' || k === 'kvlistValue') checkValues(x, `${where}.${k}`, depth + 1, name);
     } else checkValues(x, `${where}.${k}`, depth + 1, name);
   }
+}
+
+/**
+ * A string field (a span's name, a log's severity text) as the proto3 JSON mapping has it:
+ * protobufjs made text of anything, a number, an object's "[object Object]".
+ */
+function checkString(o: Obj, name: string, where: string): void {
+  const v = o[name];
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new ItemRejected(`${where}: ${name} ${shown(v)} is not a string`);
 }
 
 /**
@@ -144,7 +188,8 @@ function enumNames(prefix: string, names: string[]): Map<string, number> {
  */
 function enumField(o: Obj, name: string, names: Map<string, number>, what: string, where: string): void {
   const v = o[name];
-  if (v === undefined || v === null || typeof v === 'number') return;
+  // A fraction was read as 0, an unset kind or status, without a word (RV17).
+  if (v === undefined || v === null || (typeof v === 'number' && Number.isInteger(v))) return;
   if (typeof v === 'string') {
     if (/^-?\d{1,10}$/.test(v)) {
       o[name] = Number(v);
@@ -419,15 +464,22 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
     idField(o, 'spanId', 8, true, spw);
     idField(o, 'parentSpanId', 8, false, spw);
     enumField(o, 'kind', SPAN_KINDS, 'SpanKind', spw);
+    checkString(o, 'name', spw);
+    checkString(o, 'traceState', spw);
     if (isObj(o.status)) {
       o.status = { ...o.status };
       enumField(o.status as Obj, 'code', STATUS_CODES, 'StatusCode', `${spw}.status`);
+      checkString(o.status as Obj, 'message', `${spw}.status`);
     }
     checkUint64(o, 'startTimeUnixNano', spw);
     checkUint64(o, 'endTimeUnixNano', spw);
     arrayField(o, 'events', spw).forEach((ev, ei) => {
-      if (isObj(ev)) checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
+      if (!isObj(ev)) return;
+      checkUint64(ev, 'timeUnixNano', `${spw}.events[${ei}]`);
+      checkString(ev, 'name', `${spw}.events[${ei}]`);
     });
+    // Named as sent, not by protobufjs's ".opentelemetry.proto.Span.attributes: array expected".
+    arrayField(o, 'attributes', spw);
     checkValues(o.attributes, `${spw}.attributes`);
     checkValues(o.events, `${spw}.events`);
     checkAttributeDepths(o.attributes, spw);
@@ -463,8 +515,11 @@ export function normaliseLogsJson(json: unknown): NormalisedJson {
     idField(o, 'traceId', 16, false, rw);
     idField(o, 'spanId', 8, false, rw);
     enumField(o, 'severityNumber', SEVERITY_NUMBERS, 'SeverityNumber', rw);
+    checkString(o, 'severityText', rw);
+    checkString(o, 'eventName', rw);
     checkUint64(o, 'timeUnixNano', rw);
     checkUint64(o, 'observedTimeUnixNano', rw);
+    arrayField(o, 'attributes', rw);
     checkValues(o.attributes, `${rw}.attributes`);
     checkValues(o.body, `${rw}.body`);
     checkAttributeDepths(o.attributes, rw);

@@ -159,7 +159,7 @@ describe('where a rejected item was', () => {
         ],
       },
       expected: [
-        'resourceSpans[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer (rejects its 1 spans)',
+        'resourceSpans[0].resource.attributes[1].value: attribute "n" intValue "1.5" is not a 64-bit integer (rejects its 1 spans)',
         'resourceSpans[1].scopeSpans[0].spans[0]: startTimeUnixNano "soon" is not an unsigned 64-bit integer',
         `resourceSpans[1].scopeSpans[0].spans[1]: ${tooBig}`,
       ],
@@ -198,7 +198,7 @@ describe('where a rejected item was', () => {
         ],
       },
       expected: [
-        'resourceLogs[0].resource.attributes[1].value: intValue "1.5" is not a 64-bit integer (rejects its 2 logRecords)',
+        'resourceLogs[0].resource.attributes[1].value: attribute "n" intValue "1.5" is not a 64-bit integer (rejects its 2 logRecords)',
         'resourceLogs[1].scopeLogs[1].logRecords[0]: severityNumber "LOUD" is not a SeverityNumber',
         `resourceLogs[1].scopeLogs[1].logRecords[1]: log ${tooBig}`,
       ],
@@ -227,7 +227,7 @@ describe('where a rejected item was', () => {
           },
         ],
       },
-      expected: ['resourceSpans[0].scopeSpans[0].scope.attributes[0].value: intValue "x" is not a 64-bit integer (rejects its 2 spans)', `resourceSpans[0].scopeSpans[1].spans[0]: ${tooBig}`],
+      expected: ['resourceSpans[0].scopeSpans[0].scope.attributes[0].value: attribute "v" intValue "x" is not a 64-bit integer (rejects its 2 spans)', `resourceSpans[0].scopeSpans[1].spans[0]: ${tooBig}`],
     },
     {
       title: 'the spans of a resource with a bad bytesValue',

@@ -187,6 +187,54 @@ describe('OTLP/JSON forms other clients send', () => {
       1,
       /intValue "9223372036854775808" is not a 64-bit integer/,
     ],
+    // RV17: protobufjs converted each of these without a word (`"false"` to true, `{}` to the
+    // text "[object Object]", a circuit of that name), answered 200.
+    ...(
+      [
+        ['a boolValue in a string', { boolValue: 'false' }, /attribute "flag" boolValue "false" is not true or false/],
+        ['a doubleValue that is no number', { doubleValue: 'abc' }, /attribute "flag" doubleValue "abc" is not a number/],
+        ['a doubleValue that is a boolean', { doubleValue: true }, /attribute "flag" doubleValue true is not a number/],
+        ['a stringValue that is an object', { stringValue: { id: 'X' } }, /attribute "flag" stringValue \{"id":"X"\} is not a string/],
+        ['a stringValue that is a list', { stringValue: ['a', 'b'] }, /attribute "flag" stringValue \["a","b"\] is not a string/],
+        ['a bytesValue that is a number', { bytesValue: 5 }, /attribute "flag" bytesValue 5 is not a base64 string/],
+        ['an arrayValue whose values are no list', { arrayValue: { values: {} } }, /attribute "flag" arrayValue \{"values":\{\}\} is not an object whose values are a list/],
+        ['a value inside an array of the wrong type', { arrayValue: { values: [{ stringValue: 'a' }, { boolValue: 1 }] } }, /arrayValue\.values\[1\]: attribute "flag" boolValue 1 is not true or false/],
+        ['two values in one', { stringValue: 'a', intValue: '5' }, /attribute "flag" value has both stringValue and intValue/],
+      ] as const
+    ).map(([title, value, message]): [string, (req: Json) => void, number, RegExp] => [
+      title,
+      req => (firstSpan(req).attributes = [{ key: 'flag', value }]),
+      1,
+      message,
+    ]),
+    [
+      'a circuit_id that is an object',
+      req => (firstSpan(req).attributes = [{ key: 'circuit_id', value: { stringValue: { id: 'X' } } }]),
+      1,
+      /attribute "circuit_id" stringValue \{"id":"X"\} is not a string/,
+    ],
+    [
+      'an attribute key that is not a string',
+      req => (firstSpan(req).attributes = [{ key: 5, value: { stringValue: 'a' } }]),
+      1,
+      /attributes\[0\]: key 5 is not a string/,
+    ],
+    ['a name that is a number', req => (firstSpan(req).name = 42), 1, /spans\[0\]: name 42 is not a string/],
+    ['attributes that are not a list', req => (firstSpan(req).attributes = { circuit_id: 'C1' }), 1, /spans\[0\]\.attributes must be an array/],
+    [
+      'an attribute value that is not an object',
+      req => (firstSpan(req).attributes = [{ key: 'circuit_id', value: 'C1' }]),
+      1,
+      /attributes\[0\]: attribute "circuit_id" value "C1" is not an object \(an AnyValue\)/,
+    ],
+    ['a status message that is an object', req => (firstSpan(req).status = { code: 2, message: {} }), 1, /status: message \{\} is not a string/],
+    ['a kind that is a fraction', req => (firstSpan(req).kind = 2.5), 1, /kind 2\.5 is not a SpanKind/],
+    [
+      'an event name that is a number',
+      req => (firstSpan(req).events = [{ name: 7, timeUnixNano: String(BigInt(T0) * 1_000_000n) }]),
+      1,
+      /events\[0\]: name 7 is not a string/,
+    ],
     [
       'events that are not an array',
       req => (firstSpan(req).events = {}),
@@ -206,7 +254,7 @@ describe('OTLP/JSON forms other clients send', () => {
           { key: 'circuit_id', value: { intValue: 'abc' } },
         ]),
       1,
-      /resourceSpans\[0\]\.resource\.attributes\[0\]\.value: intValue "abc" is not a 64-bit integer/,
+      /resourceSpans\[0\]\.resource\.attributes\[0\]\.value: attribute "circuit_id" intValue "abc" is not a 64-bit integer/,
     ],
   ];
   for (const [title, change, rejected, message] of rejections) {
@@ -246,6 +294,38 @@ describe('OTLP/JSON forms other clients send', () => {
       ['0102030405060708090a0b0c0d0e0f10/1112131415161718'],
     );
   });
+
+  it('reads the values proto3 JSON allows beside the SDK\'s: doubles in strings and by name, nulls as unset', async () => {
+    const req = await sdkRequest();
+    firstSpan(req).attributes = [
+      { key: 'nan', value: { doubleValue: 'NaN' } },
+      { key: 'inf', value: { doubleValue: '-Infinity' } },
+      { key: 'text', value: { doubleValue: '1.5e3' } },
+      { key: 'unset', value: { stringValue: null, boolValue: true } },
+      { key: 'circuit_id', value: { stringValue: 'C1' } },
+    ];
+    const r = decodeJson(req);
+    assert.equal(r.rejected, 0, JSON.stringify(r.messages));
+    const [stored] = decodeTraceRequest(normaliseTraceJson(req).binary, rules).spans;
+    const attrs = readFullSpan(stored!.bytes).attributes;
+    // The reader gives the doubles JSON cannot hold by their proto3 JSON names.
+    assert.deepEqual({ nan: attrs.nan, inf: attrs.inf, text: attrs.text, unset: attrs.unset }, { nan: 'NaN', inf: '-Infinity', text: 1500, unset: true });
+  });
+
+  for (const [title, change, message] of [
+    ['a body whose stringValue is a list', (r: Json) => (r.body = { stringValue: ['a', 'b'] }), /logRecords\[0\]\.body: stringValue \["a","b"\] is not a string/],
+    ['a severity text that is a number', (r: Json) => (r.severityText = 17), /logRecords\[0\]: severityText 17 is not a string/],
+    ['a severity number that is a fraction', (r: Json) => (r.severityNumber = 9.7), /severityNumber 9\.7 is not a SeverityNumber/],
+  ] as const) {
+    it(`rejects a log record with ${title}, naming it`, async () => {
+      const req = JSON.parse(JSON.stringify(logsJson(await buildLogs('arda', [{ body: 'm', atMs: T0 }, { body: 'n', atMs: T0 }])))) as Json;
+      change((((req.resourceLogs as Json[])[0]!.scopeLogs as Json[])[0]!.logRecords as Json[])[0]!);
+      const n = normaliseLogsJson(req);
+      assert.equal(n.rejected, 1, JSON.stringify(n.rejectionMessages));
+      assert.match(n.rejectionMessages[0] ?? '', message);
+      assert.deepEqual(decodeLogsRequest(n.binary, rules).logs.map(l => l.body), ['n']);
+    });
+  }
 
   for (const [form, value] of [
     ['a proto3 name', 'SEVERITY_NUMBER_ERROR'],

@@ -210,7 +210,7 @@ describe('trace decoder rejections', () => {
     {
       title: 'an intValue that is not an integer',
       mutate: s => (s.attributes = [{ key: 'n', value: { intValue: 'abc' } }]),
-      message: /attributes\[0\]\.value: intValue "abc" is not a 64-bit integer/,
+      message: /attributes\[0\]\.value: attribute "n" intValue "abc" is not a 64-bit integer/,
     },
     {
       // Well-formed JSON, refused by the decoder rather than the JSON checks. The SDK takes a start
