@@ -57,6 +57,10 @@ describe('DATA_DIR lost under a running correlator', () => {
       await assertRefused(app, [await tracesRequest('C-AFTER'), before, logsRequest('C-AFTER')]);
       await assertNotReady(app, /^DATA_DIR was removed while the correlator ran: .*nothing it is sent can be kept; restart the correlator$/);
       await assertRefused(app, [await tracesRequest('C-LATER'), logsRequest('C-LATER')]);
+      // The metrics that show the outage are still served (RV18: a 500 on each scrape).
+      const metrics = await app.inject('/metrics');
+      assert.equal(metrics.statusCode, 200, metrics.body);
+      assert.match(metrics.body, /^store_span_segment_bytes 0$/m);
       const lost = logged.mock.calls.filter(c => String(c.arguments[1]).includes('DATA_DIR was removed'));
       assert.equal(lost.length, 1, 'logged once');
       assert.ok(String(lost[0]!.arguments[1]).includes(dir), 'the log names the directory');

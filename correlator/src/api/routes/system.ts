@@ -91,6 +91,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
     }),
   );
 
+  let refreshFailure: string | null = null;
   app.get(
     '/metrics',
     {
@@ -101,8 +102,17 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
         response: { 200: Type.String() },
       },
     },
-    async (_request, reply) => {
-      opts.refreshGauges();
+    async (request, reply) => {
+      try {
+        opts.refreshGauges();
+        refreshFailure = null;
+      } catch (e) {
+        // A gauge that cannot be read must not hide the others: they are served, it keeps its last
+        // value, and the failure is logged when it first comes (a scrape every 15 s would repeat it).
+        const why = (e as Error).message;
+        if (why !== refreshFailure) request.log.error({ err: e }, 'a /metrics gauge could not be refreshed; it keeps its last value');
+        refreshFailure = why;
+      }
       reply.type(opts.metrics.registry.contentType);
       return opts.metrics.registry.metrics();
     },

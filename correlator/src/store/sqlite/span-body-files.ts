@@ -70,7 +70,15 @@ export class SegmentUsage {
   constructor(private readonly dir: string) {}
 
   read(): { segments: number; bytes: number } {
-    const present = segmentsIn(this.dir);
+    let present: number[];
+    try {
+      present = segmentsIn(this.dir);
+    } catch (e) {
+      // DATA_DIR removed under the running correlator (data-dir-watch.ts): no segment is left on
+      // the disk. Thrown, it made every /metrics scrape a 500 until a restart (RV18).
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      present = [];
+    }
     const newest = present.at(-1);
     const known = new Set(present);
     for (const segment of this.sizes.keys()) if (!known.has(segment)) this.sizes.delete(segment);
