@@ -294,6 +294,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     if (renderWorkers) workerSpans(renderWorkers.spansRendered);
   };
 
+  // Before the documentation's routes, so they are answered 405 for other methods too.
+  const servedMethods = new ServedMethods();
+  app.addHook('onRoute', route => servedMethods.note(route));
   await app.register(swagger, {
     openapi: {
       info: {
@@ -320,8 +323,6 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
   // Every route documents the errors every route can give: 401 with auth on, 400 for bad input.
   // OTLP routes answer errors as google.rpc.Status in the request's encoding, not as ErrorResponse,
   // and document their own 400s; those without responses are the hidden method-not-allowed ones.
-  const servedMethods = new ServedMethods();
-  app.addHook('onRoute', route => servedMethods.note(route));
   app.addHook('onRoute', route => {
     if (!route.schema || route.url.startsWith('/docs')) return;
     if (typeof route.method === 'string') route.schema.operationId ??= OPERATION_IDS[`${route.method} ${route.url}`];
@@ -400,7 +401,7 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
     },
     ...(opts.now ? { now: opts.now } : {}),
   });
-  answerOtherMethods(app, servedMethods, '/api/');
+  answerOtherMethods(app, servedMethods, url => url.startsWith('/api/') || SERVICE_PATHS.has(url));
 
   const retention = new RetentionSweeper({
     store,
@@ -443,6 +444,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 }
 
 const MiB = 2 ** 20;
+
+/** The service's own paths outside /api, answered 405 with Allow for another method as /api's are. */
+const SERVICE_PATHS = new Set(['/health', '/ready', '/metrics', '/docs', '/docs/json', '/docs/yaml']);
 
 /** At most one line a minute of bridges dropped from a full export queue. */
 const QUEUE_FULL_LOG_INTERVAL_MS = 60_000;

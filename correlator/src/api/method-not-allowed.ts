@@ -1,7 +1,7 @@
 // A path of the query API asked with a method it does not take (POST /api/circuits, DELETE
 // /api/traces/{id}) was a 404 "no route", which tells a client the path is wrong when the method
 // is. HTTP's answer is a 405 with Allow. The ingest paths name their own (otlp.ts, api-logs.ts);
-// this gives every other path under /api the same.
+// this gives every other path under /api the same, and the service's own (/health, /docs…).
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { errors } from './errors.js';
 import { otherMethods } from './other-methods.js';
@@ -23,15 +23,15 @@ export class ServedMethods {
     return [...methods].sort();
   }
 
-  /** Paths under `prefix` noted so far, each with the methods it serves. */
-  paths(prefix: string): [url: string, served: string[]][] {
-    return [...this.byUrl.keys()].filter(u => u.startsWith(prefix)).map(u => [u, this.served(u)]);
+  /** Paths noted so far that `wanted` takes, each with the methods it serves. */
+  paths(wanted: (url: string) => boolean): [url: string, served: string[]][] {
+    return [...this.byUrl.keys()].filter(wanted).map(u => [u, this.served(u)]);
   }
 }
 
-/** Registers on `app`, for each path under `prefix` that lacks some, a 405 route for the methods it does not serve. */
-export function answerOtherMethods(app: FastifyInstance, served: ServedMethods, prefix: string): void {
-  for (const [url, methods] of served.paths(prefix)) {
+/** Registers on `app`, for each path `wanted` takes that lacks some, a 405 route for the methods it does not serve. */
+export function answerOtherMethods(app: FastifyInstance, served: ServedMethods, wanted: (url: string) => boolean): void {
+  for (const [url, methods] of served.paths(wanted)) {
     const others = otherMethods(app, methods);
     if (others.length === 0) continue;
     const allow = methods.join(', ');

@@ -64,6 +64,12 @@ describe('any other method is a 405 with Allow', () => {
     ['/api/correlations', 'GET, HEAD'],
     ['/api/service-graph', 'GET, HEAD'],
     ['/api/info', 'GET, HEAD'],
+    // The service's own paths too (RV18: a 404 "no route" for PUT /health).
+    ['/health', 'GET, HEAD'],
+    ['/ready', 'GET, HEAD'],
+    ['/metrics', 'GET, HEAD'],
+    ['/docs', 'GET, HEAD'],
+    ['/docs/json', 'GET, HEAD'],
   ];
   it('on the query API, with the methods each path serves in Allow', async t => {
     const { url } = await listen(t);
