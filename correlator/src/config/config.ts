@@ -36,7 +36,7 @@ export interface Config {
     maxAttributeValueBytes: number;
     maxNameBytes: number;
     maxBatchSize: number;
-    /** Spans or log records (and, apart, resource and scope containers) in one OTLP request; more get 413. */
+    /** Spans or log records (and twice as many resource and scope containers) in one OTLP request; more get 413. */
     maxItemsPerRequest: number;
     /** Attributes, events, links and array or list members in one OTLP/JSON request; more get 413. */
     maxAttributesPerRequest: number;
@@ -309,6 +309,9 @@ function keyList(env: Env, name: string, def: readonly BusinessKeyName[]): Busin
   const v = raw(env, name);
   if (v === undefined) return [...def];
   const items = v.split(',').map(s => s.trim()).filter(Boolean);
+  // As MDSO_PRODUCTS: a list naming none is a mistake (a template's empty expansion), and for
+  // BRIDGE_KEYS it turned stitching off without a word (RV18).
+  if (items.length === 0) throw new ConfigError(name, `"${v}" names no key; list keys of ${BUSINESS_KEY_NAMES.join(', ')} separated by commas, or leave it unset for the default ${def.join(',')}`);
   for (const item of items) {
     if (!isKeyName(item)) throw new ConfigError(name, `"${item}" is not one of ${BUSINESS_KEY_NAMES.join(', ')}`);
   }
@@ -467,6 +470,12 @@ function authSettings(env: Env): Config['auth'] {
   // credentials to an operator who had set ENABLE_BASIC_AUTH=true.
   if (legacyBasic && mode !== 'basic') {
     throw new ConfigError('AUTH_MODE', `is ${mode}, but ENABLE_BASIC_AUTH=true asks for basic auth; remove one of them or make them agree`);
+  }
+  // Both names of one credential, set to different values: whichever won, the other was a
+  // credential the operator believed in that no longer opened anything (RV18). Values unquoted.
+  for (const [current, legacy] of [['AUTH_USERNAME', 'BASIC_AUTH_USER'], ['AUTH_PASSWORD', 'BASIC_AUTH_PASS']] as const) {
+    const [a, b] = [raw(env, current), raw(env, legacy)];
+    if (a !== undefined && b !== undefined && a !== b) throw new ConfigError(current, `and ${legacy} are both set, to different values; set one of them`);
   }
   const username = raw(env, 'AUTH_USERNAME') ?? raw(env, 'BASIC_AUTH_USER') ?? '';
   const password = raw(env, 'AUTH_PASSWORD') ?? raw(env, 'BASIC_AUTH_PASS') ?? '';

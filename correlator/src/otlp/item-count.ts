@@ -16,6 +16,15 @@ export interface ItemCount {
   attributes?: number;
 }
 
+/**
+ * Resource and scope containers a request of `limit` items may hold: each item may come in its own
+ * resource and scope, as a request of one span does. At `limit` itself, MAX_ITEMS_PER_REQUEST=1
+ * refused every request (RV18); only padding with empty containers goes past twice the items.
+ */
+export function containersAllowed(limit: number): number {
+  return 2 * limit;
+}
+
 /** What MAX_ATTRIBUTES_PER_REQUEST counts, for the message. */
 const ATTRIBUTES_COUNTED = 'attributes, events, links and array or key-value list members';
 
@@ -28,8 +37,8 @@ const ITEM_NAMES: Record<OtlpSignal, { items: string; resource: string; scope: s
 export function itemLimitExceeded(signal: OtlpSignal, count: ItemCount, limit: number, attributeLimit = Infinity): string | null {
   const n = ITEM_NAMES[signal];
   if (count.items > limit) return `the request holds more than ${limit} ${n.items} (at least ${count.items}; limit MAX_ITEMS_PER_REQUEST); send them in smaller requests`;
-  if (count.containers > limit)
-    return `the request holds more than ${limit} resource and scope containers (at least ${count.containers}; limit MAX_ITEMS_PER_REQUEST); send them in smaller requests`;
+  if (count.containers > containersAllowed(limit))
+    return `the request holds more than ${containersAllowed(limit)} resource and scope containers (at least ${count.containers}; two for each of MAX_ITEMS_PER_REQUEST=${limit}); send them in smaller requests`;
   if (count.attributes !== undefined && count.attributes > attributeLimit)
     return `the request holds more than ${attributeLimit} ${ATTRIBUTES_COUNTED} (at least ${count.attributes}; limit MAX_ATTRIBUTES_PER_REQUEST); send them in smaller requests`;
   return null;
@@ -46,7 +55,7 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
   const r = new WireReader(buf);
   let items = 0;
   let containers = 0;
-  while (!r.done && items <= limit && containers <= limit) {
+  while (!r.done && items <= limit && containers <= containersAllowed(limit)) {
     const tag = r.tag();
     if (tag >>> 3 !== 1) {
       r.skip(tag & 7);
@@ -58,7 +67,7 @@ export function countProtobufItems(buf: Uint8Array, signal: OtlpSignal, limit: n
     containers++;
     r.pos = rs;
     r.end = re;
-    while (!r.done && items <= limit && containers <= limit) {
+    while (!r.done && items <= limit && containers <= containersAllowed(limit)) {
       const t = r.tag();
       if (t >>> 3 !== 2) {
         r.skip(t & 7);
@@ -149,7 +158,7 @@ export function countJsonArrays(text: string, keys: JsonItemKeys, limit: number,
   let stringStart = -1;
   let stringEnd = -1;
   const len = text.length;
-  for (let i = 0; i < len && items <= limit && containers <= limit && attributes <= attributeLimit; i++) {
+  for (let i = 0; i < len && items <= limit && containers <= containersAllowed(limit) && attributes <= attributeLimit; i++) {
     const c = text.charCodeAt(i);
     // Whitespace, and the separators that are not a value.
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
