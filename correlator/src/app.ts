@@ -11,6 +11,7 @@ import { decompressBody } from './api/body-decompression.js';
 import { OpenExchanges, answerClientErrors } from './api/client-errors.js';
 import { decimalQueryHook } from './api/decimal-query.js';
 import { ServedMethods, answerOtherMethods } from './api/method-not-allowed.js';
+import { answerRouterRefusals } from './api/router-refusals.js';
 import { continueIfExpected, deferContinue, refuseDeclaredOverLimit } from './api/expect-continue.js';
 import { meteredBody } from './api/metered-body.js';
 import { RenderedSpanCache } from './api/rendered-span-cache.js';
@@ -117,7 +118,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       headersTimeout: Math.min(60_000, config.limits.requestTimeoutMs),
     },
     // Circuit ids may be up to 512 characters (CircuitIdParams), percent-encoded up to 3× that; fastify's default is 100.
-    routerOptions: { maxParamLength: 2048 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: answerRouterRefusals(MAX_PARAM_LENGTH),
     // Per-request lines would dominate the log at ingest rates; failures are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -444,6 +446,9 @@ export async function correlatorApp(app: FastifyInstance, opts: AppOptions): Pro
 }
 
 const MiB = 2 ** 20;
+
+/** The router's bound on a path parameter: ids are at most 512 characters, percent-encoded up to 3× that. */
+const MAX_PARAM_LENGTH = 2048;
 
 /** The service's own paths outside /api, answered 405 with Allow for another method as /api's are. */
 const SERVICE_PATHS = new Set(['/health', '/ready', '/metrics', '/docs', '/docs/json', '/docs/yaml']);
