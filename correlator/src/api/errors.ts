@@ -49,6 +49,9 @@ export const errors = {
   /** A JSON log batch whose resource is over a limit: every record would carry it, so none is stored. */
   batchResourceOverLimit: (why: string) =>
     new CorrelatorError('CORR_ERR_BATCH_RESOURCE_OVER_LIMIT', 400, `${why}: the batch is refused, no record of it stored`),
+  /** A JSON log batch sent as a bare list of records, or as anything but an object. */
+  batchNotObject: (got: string) =>
+    new CorrelatorError('CORR_ERR_BAD_BATCH', 400, `the batch is ${got}, not an object: send {"resource": {"service": ...}, "records": [...]}`),
   tooManyItems: (why: string) => new CorrelatorError('CORR_ERR_TOO_MANY_ITEMS', 413, why),
   busy: (why: string, retryAfterSeconds: number) => new CorrelatorError('CORR_ERR_BUSY', 429, why, retryAfterSeconds),
   unavailable: (why: string, retryAfterSeconds: number) =>

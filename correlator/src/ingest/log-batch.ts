@@ -55,7 +55,8 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
     scopeVersion: '',
   };
   const out: ConvertedLogBatch = { logs: [], errors: [] };
-  batch.records.forEach((raw, index) => {
+  batch.records.forEach((sent, index) => {
+    const raw = withoutNullFields(sent);
     const problem = validateRecord(raw, rules, nowMs);
     if (problem) {
       out.errors.push({ index, message: problem });
@@ -99,6 +100,18 @@ export function convertLogBatch(batch: LogBatch, rules: KeyExtractionRules, nowM
     });
   });
   return out;
+}
+
+/**
+ * A record's fields given as JSON null are fields not given: Python's json.dumps writes None as
+ * null (`"trace_id": null` outside a span), and each such record was refused as "trace_id must be
+ * 32 hex characters" (RV17). The fields a record needs stay needed: a null timestamp is still none.
+ */
+function withoutNullFields(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const entries = Object.entries(raw);
+  if (!entries.some(([, v]) => v === null)) return raw;
+  return Object.fromEntries(entries.filter(([, v]) => v !== null));
 }
 
 /** As OTLP has it, an all-zero id is no id: taken as one, it joined every such log into one trace. */

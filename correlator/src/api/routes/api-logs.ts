@@ -70,6 +70,10 @@ export const apiLogsRoutes: FastifyPluginAsyncTypebox<ApiLogsOptions> = async (a
       preValidation: async request => {
         if (mediaTypeOf(request) !== 'application/json')
           throw errors.unsupportedMediaType(request.headers['content-type'], ['application/json'], 'CORR_ERR_BAD_CONTENT_TYPE');
+        // The schema's "body must be object" did not say what a batch is (RV17: a bare list of records).
+        const body: unknown = request.body;
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          throw errors.batchNotObject(Array.isArray(body) ? 'a list (of records?)' : body === null ? 'null' : `a ${typeof body}`);
       },
     },
     async request => {
