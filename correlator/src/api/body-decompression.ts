@@ -65,7 +65,7 @@ export async function decompressBody(
   const named = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
   if (!named || named === 'identity') return payload;
   if (named !== 'gzip' && named !== 'x-gzip' && named !== 'deflate')
-    throw errors.badEncoding(named);
+    throw named.includes(',') ? errors.stackedEncoding(named) : errors.badEncoding(named);
   const body = new InflatingBody(payload, {
     encoding: named === 'deflate' ? 'deflate' : 'gzip',
     named,
@@ -232,7 +232,13 @@ class InflatingBody extends Readable {
   }
 
   private corrupt(error: Error): Error {
-    return errors.corruptCompression(this.options.named, error.message);
+    // zlib's words for a gzip stream followed by bytes that open no further member (gzip bodies
+    // may hold several) are those for a body that is no gzip at all (RV17).
+    const detail =
+      this.options.encoding === 'gzip' && error.message === 'incorrect header check'
+        ? 'incorrect header check (the body is not gzip, or bytes that are not gzip follow its end)'
+        : error.message;
+    return errors.corruptCompression(this.options.named, detail);
   }
 
   private stopReading(): void {

@@ -40,6 +40,8 @@ export const errors = {
     ),
   badEncoding: (enc: string) =>
     new CorrelatorError('CORR_ERR_BAD_CONTENT_ENCODING', 415, `unsupported Content-Encoding "${enc}": use gzip, deflate or identity`),
+  stackedEncoding: (enc: string) =>
+    new CorrelatorError('CORR_ERR_BAD_CONTENT_ENCODING', 415, `unsupported Content-Encoding "${enc}": a body encoded more than once is not taken; use one of gzip, deflate or identity`),
   corruptCompression: (enc: string, detail: string) =>
     new CorrelatorError('CORR_ERR_CORRUPT_BODY', 400, `request body is not valid ${enc}: ${detail}`),
   undecodable: (detail: string) => new CorrelatorError('CORR_ERR_OTLP_UNDECODABLE', 400, `cannot decode OTLP request: ${detail}`),

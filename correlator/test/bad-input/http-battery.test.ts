@@ -301,6 +301,10 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     const r = await post(server.url, '/v1/traces', good.traces.protobuf, { ...PROTOBUF, 'content-encoding': 'br' });
     assert.equal(r.status, 415, r.text);
     assert.match(decodeRpcStatus(r.body).message, /"br"/);
+    // A list is allowed by HTTP but no OTLP client encodes twice: said so, not "unsupported gzip".
+    const twice = await post(server.url, '/v1/traces', good.traces.protobuf, { ...PROTOBUF, 'content-encoding': 'gzip, gzip' });
+    assert.equal(twice.status, 415, twice.text);
+    assert.match(decodeRpcStatus(twice.body).message, /"gzip, gzip": a body encoded more than once is not taken/);
     await assertStillServing();
   });
 
