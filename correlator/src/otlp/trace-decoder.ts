@@ -197,6 +197,12 @@ function decodeSpan(
     warnings.push(`span "${namePreview(name)}" in trace ${traceId}: kind ${kind | 0} is not an OTLP span kind (0–5): taken as unspecified`);
     kind = 0;
   }
+  if (statusCode > MAX_STATUS_CODE) {
+    // As the kind: every view reads it as unset (span-reader.ts), and a failure sent as 7 was
+    // stored as no failure without a word (RV17).
+    warnings.push(`span "${namePreview(name)}" in trace ${traceId}: status code ${statusCode | 0} is not an OTLP status code (0–2): taken as unset`);
+    statusCode = 0;
+  }
   const startMs = msFromParts(startLo, startHi);
   let endMs = msFromParts(endLo, endHi);
   let bytes = r.buf.subarray(start, end);
@@ -237,6 +243,9 @@ function namePreview(name: string): string {
 }
 
 const NAME_PREVIEW_CHARS = 200;
+/** STATUS_CODE_ERROR, the last of OTLP's status codes. */
+const MAX_STATUS_CODE = 2;
+
 /** SPAN_KIND_CONSUMER, the last of OTLP's span kinds. */
 const MAX_SPAN_KIND = 5;
 

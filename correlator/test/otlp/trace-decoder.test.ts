@@ -369,6 +369,29 @@ describe('a span kind outside OTLP', () => {
   });
 });
 
+describe('a status code outside OTLP\'s', () => {
+  it('is taken as unset, as the views read it, and the sender is told', async () => {
+    const [t] = await buildTraces([
+      {
+        service: 'beorn',
+        spans: [
+          { name: 'odd', startMs: Date.now() - 1000, endMs: Date.now() - 900 },
+          { name: 'failed', startMs: Date.now() - 1000, endMs: Date.now() - 900, error: true },
+        ],
+      },
+    ]);
+    const odd = t!.spans.find(s => s.name === 'odd')!;
+    (odd.status as { code: number }).code = 7;
+    const { fromProto, fromJson } = decodeBoth(t!.spans);
+    for (const batch of [fromProto, fromJson]) {
+      assert.deepEqual(Object.fromEntries(batch.spans.map(s => [s.name, s.statusCode])), { odd: 0, failed: 2 });
+      assert.equal(batch.rejected, 0);
+      assert.deepEqual(batch.warnings.length, 1);
+      assert.match(batch.warnings[0]!, /: span "odd" in trace [0-9a-f]{32}: status code 7 is not an OTLP status code \(0–2\): taken as unset$/);
+    }
+  });
+});
+
 describe('a negative span kind', () => {
   it('is named as the sender wrote it', async () => {
     const [t] = await buildTraces([{ service: 'beorn', spans: [{ name: 'neg', kind: -2 as SpanKind, startMs: Date.now() - 1000, endMs: Date.now() - 900 }] }]);
