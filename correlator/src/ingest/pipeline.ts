@@ -10,7 +10,7 @@ import { decodeLogsRequest } from '../otlp/logs-decoder.js';
 import { decodeTraceRequest } from '../otlp/trace-decoder.js';
 import type { DerivedWrites } from '../store/derived-writes.js';
 import type { IngestOutcome, Store } from '../store/store.js';
-import { repeatedSpanCount, repeatedSpansWarning } from './repeated-spans.js';
+import { conflictingSpansWarning, repeatedSpanCount, repeatedSpansWarning } from './repeated-spans.js';
 import { timeWarnings, type TimeBounds } from './time-warnings.js';
 
 export interface IngestResult {
@@ -144,7 +144,8 @@ export class IngestPipeline {
         end?.();
         if (counts) this.countDerived(counts);
         // Bridges this correlator exported, handed back: copies of what it holds.
-        return this.count(signal, outcome.fresh, outcome.duplicates + exportedBridges, rejected, rejectionMessages, fromClient, allWarnings);
+        const warnings = outcome.conflicting ? [conflictingSpansWarning(outcome.conflicting), ...allWarnings] : allWarnings;
+        return this.count(signal, outcome.fresh, outcome.duplicates + exportedBridges, rejected, rejectionMessages, fromClient, warnings);
       },
       (e: unknown) => {
         if (touched) this.engine.forget(touched);

@@ -20,3 +20,11 @@ export function repeatedSpanCount(spans: readonly { traceId: string; spanId: str
 export function repeatedSpansWarning(n: number): string {
   return `${n} span(s) repeat the trace and span id of an earlier span of this request: only the first of each id is stored`;
 }
+
+/**
+ * The warning for `n` spans whose ids a stored span has but whose parent, times, kind or status
+ * differ from it: a retry repeats a span, these are other spans under ids already taken.
+ */
+export function conflictingSpansWarning(n: number): string {
+  return `${n} span(s) have the trace and span id of a stored span but another parent, time, kind or status: the stored span is kept, these are not stored`;
+}

@@ -82,6 +82,11 @@ export interface StoredResource {
 export interface IngestOutcome {
   fresh: number;
   duplicates: number;
+  /**
+   * Of the duplicates, spans whose stored copy differs from them (parent, times, kind or status):
+   * not a retry but another span under ids already taken. Not stored either; the sender is told.
+   */
+  conflicting?: number;
 }
 
 /** Derives correlation writes from the items that were not already stored. */

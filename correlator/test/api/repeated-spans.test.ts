@@ -46,3 +46,32 @@ test('a request holding a span twice is answered with a warning, and the span st
   assert.equal(retry.statusCode, 200);
   assert.equal(retry.rawPayload.length, 0, 'an empty ExportTraceServiceResponse');
 });
+
+test('a later request with a stored span\'s ids but another time or status is answered with a warning; the stored span is kept', async t => {
+  // RV17: a span re-sent under ids already taken, with other content, was dropped with a bare 200.
+  const app = await buildTestApp(t);
+  const now = Date.now();
+  const build = (startMs: number, error: boolean) =>
+    buildTraces([{ service: 'beorn', spans: [{ name: 'first', startMs, endMs: startMs + 500, error, attributes: { circuit_id: 'CKT-SAME-IDS' } }] }]);
+  const [stored] = await build(now - 5_000, false);
+  const post = (payload: Buffer) => app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload });
+  assert.equal((await post(tracesProtobuf(stored!.spans))).statusCode, 200);
+  const message = async (res: Awaited<ReturnType<typeof post>>) =>
+    (otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } }).partialSuccess;
+  const [other] = await build(now - 3_000, true);
+  // The same ids as the stored span: the SDK's ids are random, so they are copied over.
+  const ctx = stored!.spans[0]!.spanContext();
+  const again = other!.spans.map(s => Object.assign(Object.create(Object.getPrototypeOf(s) as object) as object, s, { spanContext: () => ctx }));
+  for (const changed of [again, [Object.assign(Object.create(Object.getPrototypeOf(stored!.spans[0]) as object) as object, stored!.spans[0], { status: { code: 2 } })]]) {
+    const res = await post(tracesProtobuf(changed as typeof stored.spans));
+    assert.equal(res.statusCode, 200, res.body);
+    const ps = await message(res);
+    assert.equal(ps?.rejectedSpans ?? '0', '0');
+    assert.equal(ps?.errorMessage, '1 span(s) have the trace and span id of a stored span but another parent, time, kind or status: the stored span is kept, these are not stored');
+  }
+  const view = (await app.inject('/api/circuits/CKT-SAME-IDS/trace')).json<{ spans: { startTimeUnixNano: string; status: { code: string } }[] }>();
+  assert.equal(view.spans.length, 1);
+  assert.equal(view.spans[0]!.status.code, 'unset', 'the stored span is kept');
+  // The stored span itself again is a retry: no warning.
+  assert.equal((await post(tracesProtobuf(stored!.spans))).rawPayload.length, 0);
+});

@@ -96,6 +96,7 @@ export const chunkRecord = {
   startMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.startMs),
   endMs: (meta: Buffer, i: number): number => meta.readDoubleLE(i * SPAN_META_BYTES + FIELD.endMs),
   kind: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.kind),
+  statusCode: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.statusCode),
   resourceId: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.resourceId),
   offset: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.offset),
   length: (meta: Buffer, i: number): number => meta.readUInt32LE(i * SPAN_META_BYTES + FIELD.length),

@@ -643,15 +643,22 @@ export class SqliteStore implements Store {
     // One set for every trace of the request, emptied for each: a set per trace was a table
     // allocated for each of the request's ~50 traces.
     const seen = new Set<string>();
+    let conflicting = 0;
     for (const [traceId, list] of byTrace) {
       // A replay or client retry re-sends spans already stored: only spans of this trace it has
       // not seen (stored, in flight, or earlier in this request) are stored and correlated.
       seen.clear();
-      for (const meta of storedMetas.get(traceId) ?? []) for (const id of chunkSpanIds(meta)) seen.add(id);
+      const metas = storedMetas.get(traceId);
+      for (const meta of metas ?? []) for (const id of chunkSpanIds(meta)) seen.add(id);
       for (const pending of this.inFlight.spanIdsOf(traceId)) for (const id of pending.ids) seen.add(id);
       const chunk: ChunkSpanInput[] = [];
       for (const s of list) {
-        if (seen.has(s.spanId)) continue;
+        if (seen.has(s.spanId)) {
+          // A retry repeats the span; one that differs from the stored copy was dropped with a
+          // bare 200 (RV17). Only stored copies are compared: those in flight have no record yet.
+          if (metas && differsFromStored(s, metas)) conflicting++;
+          continue;
+        }
         seen.add(s.spanId);
         let resourceId = idsByResource.get(s.resource);
         if (resourceId === undefined) {
@@ -673,7 +680,7 @@ export class SqliteStore implements Store {
       }
       if (chunk.length > 0) chunks.push({ traceId, spans: chunk });
     }
-    const outcome = { fresh: fresh.length, duplicates: spans.length - fresh.length };
+    const outcome = { fresh: fresh.length, duplicates: spans.length - fresh.length, ...(conflicting > 0 ? { conflicting } : {}) };
     if (fresh.length === 0) return { outcome, write: null };
     const { meta, body, bounds } = encodeSpanChunks(chunks.map(c => c.spans));
     batch.chunkMeta = meta;
@@ -2075,6 +2082,26 @@ const INT64_MIN = -(2n ** 63n);
  * Lines walked in the list's order for a circuit's traced lines before they are all read instead:
  * per line asked, at least and at most. A walked line costs two to three times what a read one does.
  */
+/**
+ * Whether the stored record of `s`'s span id (in one of its trace's chunks) says another parent,
+ * times, kind or status than `s`; false when no stored record has the id (it is in flight, or an
+ * earlier span of the same request).
+ */
+function differsFromStored(s: DecodedSpan, metas: readonly Buffer[]): boolean {
+  for (const meta of metas)
+    for (let i = 0, n = chunkRecord.count(meta); i < n; i++) {
+      if (chunkRecord.spanId(meta, i) !== s.spanId) continue;
+      return (
+        chunkRecord.parentSpanId(meta, i) !== s.parentSpanId ||
+        chunkRecord.startMs(meta, i) !== s.startMs ||
+        chunkRecord.endMs(meta, i) !== s.endMs ||
+        chunkRecord.kind(meta, i) !== s.kind ||
+        chunkRecord.statusCode(meta, i) !== s.statusCode
+      );
+    }
+  return false;
+}
+
 /** One page's circuit trace ids (circuitTracedLogIds), in the connection's own temp schema. */
 const PAGE_TRACES_TABLE = 'temp.page_circuit_traces';
 const PAGE_TRACES = `SELECT trace_id FROM ${PAGE_TRACES_TABLE}`;
