@@ -62,10 +62,13 @@ export async function decompressBody(
   payload: Readable,
 ): Promise<Readable> {
   const raw = request.headers['content-encoding'];
-  const named = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
-  if (!named || named === 'identity') return payload;
-  if (named !== 'gzip' && named !== 'x-gzip' && named !== 'deflate')
-    throw named.includes(',') ? errors.stackedEncoding(named) : errors.badEncoding(named);
+  const given = (Array.isArray(raw) ? raw[0] : raw)?.trim().toLowerCase();
+  // A list names the encodings in the order applied; identity is none of them (RFC 9110 8.4).
+  const applied = given?.split(',').map((e: string) => e.trim()).filter((e: string) => e !== '' && e !== 'identity') ?? [];
+  if (applied.length > 1) throw errors.stackedEncoding(given!);
+  const named = applied[0];
+  if (named === undefined) return payload;
+  if (named !== 'gzip' && named !== 'x-gzip' && named !== 'deflate') throw errors.badEncoding(given!);
   const body = new InflatingBody(payload, {
     encoding: named === 'deflate' ? 'deflate' : 'gzip',
     named,

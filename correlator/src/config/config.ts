@@ -473,9 +473,11 @@ function authSettings(env: Env): Config['auth'] {
   }
   // Both names of one credential, set to different values: whichever won, the other was a
   // credential the operator believed in that no longer opened anything (RV18). Values unquoted.
+  // Only where they are used: with another mode they are kept unused, as the README says (RV19).
   for (const [current, legacy] of [['AUTH_USERNAME', 'BASIC_AUTH_USER'], ['AUTH_PASSWORD', 'BASIC_AUTH_PASS']] as const) {
     const [a, b] = [raw(env, current), raw(env, legacy)];
-    if (a !== undefined && b !== undefined && a !== b) throw new ConfigError(current, `and ${legacy} are both set, to different values; set one of them`);
+    if (mode === 'basic' && a !== undefined && b !== undefined && a !== b)
+      throw new ConfigError(current, `and ${legacy} are both set, to different values; set one of them`);
   }
   const username = raw(env, 'AUTH_USERNAME') ?? raw(env, 'BASIC_AUTH_USER') ?? '';
   const password = raw(env, 'AUTH_PASSWORD') ?? raw(env, 'BASIC_AUTH_PASS') ?? '';

@@ -123,6 +123,8 @@ function validateRecord(raw: unknown, rules: KeyExtractionRules, nowMs: number):
   const { maxAttributeValueBytes, maxNameBytes } = rules;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return 'record must be an object';
   const r = raw as Record<string, unknown>;
+  // A null one too (withoutNullFields): "got undefined" said nothing (RV19).
+  if (r.timestamp === undefined) return 'timestamp is missing: give an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z)';
   const timeNanos = typeof r.timestamp === 'string' ? parseRfc3339Nanos(r.timestamp) : null;
   if (timeNanos === null) {
     return `timestamp must be an RFC 3339 time with a zone (2026-01-01T00:00:00.000Z), got ${JSON.stringify(r.timestamp)?.slice(0, 60)}`;

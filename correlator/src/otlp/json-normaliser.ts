@@ -286,6 +286,10 @@ function convertItem(type: protobuf.Type, item: unknown, prepare: (o: Obj) => vo
 function convertHeader(type: protobuf.Type, v: unknown, where: string, leftOut?: string[]): protobuf.Message | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObj(v)) throw new DecodeError(`${where} must be an object`);
+  // A scope's name and version as an item's strings are checked (a resource has neither): its
+  // items are rejected, as for a bad attribute of it.
+  checkString(v, 'name', where);
+  checkString(v, 'version', where);
   checkValues(v.attributes, `${where}.attributes`);
   checkAttributeDepths(v.attributes, where);
   const problems: string[] = [];
@@ -487,7 +491,12 @@ export function normaliseTraceJson(json: unknown): NormalisedJson {
       if (isObj(ev)) checkAttributeDepths(ev.attributes, `${spw}.events[${ei}]`);
     });
     arrayField(o, 'links', spw).forEach((l, li) => {
-      if (isObj(l)) checkAttributeDepths(l.attributes, `${spw}.links[${li}]`);
+      if (!isObj(l)) return;
+      // A link's attributes as a span's: RV19 found them left to protobufjs's conversions.
+      arrayField(l, 'attributes', `${spw}.links[${li}]`);
+      checkValues(l.attributes, `${spw}.links[${li}].attributes`);
+      checkString(l, 'traceState', `${spw}.links[${li}]`);
+      checkAttributeDepths(l.attributes, `${spw}.links[${li}]`);
     });
     // A link without a valid context (ids missing or all zero) says nothing about
     // another trace: dropped, as the protobuf path ignores it. Malformed ids reject the span.

@@ -305,6 +305,9 @@ describe('bad input against a correlator process', { timeout: 120_000 }, () => {
     const twice = await post(server.url, '/v1/traces', good.traces.protobuf, { ...PROTOBUF, 'content-encoding': 'gzip, gzip' });
     assert.equal(twice.status, 415, twice.text);
     assert.match(decodeRpcStatus(twice.body).message, /"gzip, gzip": a body encoded more than once is not taken/);
+    // identity in a list is no encoding: the body is gzip (RV19: refused as encoded twice).
+    const withIdentity = await post(server.url, '/v1/traces', gzipSync(good.traces.protobuf), { ...PROTOBUF, 'content-encoding': 'gzip, identity' });
+    assert.equal(withIdentity.status, 200, withIdentity.text);
     await assertStillServing();
   });
 

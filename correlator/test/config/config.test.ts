@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       /and BASIC_AUTH_USER are both set, to different values; set one of them/,
     ],
     [{ AUTH_MODE: 'basic', AUTH_USERNAME: 'ops', AUTH_PASSWORD: 's3cret', BASIC_AUTH_PASS: 'other' }, 'AUTH_PASSWORD', /and BASIC_AUTH_PASS are both set/],
+    [{ ENABLE_BASIC_AUTH: 'true', AUTH_USERNAME: 'ops', AUTH_PASSWORD: 's3cret', BASIC_AUTH_USER: 'admin' }, 'AUTH_USERNAME', /and BASIC_AUTH_USER are both set/],
     [{ STORE_BACKEND: 'postgres' }, 'STORE_BACKEND', /not available yet/],
     [{ MDSO_URL: 'https://mdso.example' }, 'MDSO_URL', /MDSO_USER and MDSO_PASS/],
     [{ MDSO_PRODUCTS: ',' }, 'MDSO_PRODUCTS', /names no product/],
@@ -168,6 +169,9 @@ describe('loadConfig', () => {
   it('keeps credentials beside an AUTH_MODE=none or ENABLE_BASIC_AUTH=false given: a choice, not a mode that failed to be set', () => {
     assert.equal(loadConfig({ AUTH_MODE: 'none', AUTH_TOKEN: `${SECRET}${SECRET}` }).auth.mode, 'none');
     assert.equal(loadConfig({ ENABLE_BASIC_AUTH: 'false', BASIC_AUTH_USER: 'ops', BASIC_AUTH_PASS: SECRET }).auth.mode, 'none');
+    // Both names of a credential, set differently, are unused too without basic auth (RV19).
+    assert.equal(loadConfig({ AUTH_MODE: 'none', AUTH_USERNAME: 'a', BASIC_AUTH_USER: 'b' }).auth.mode, 'none');
+    assert.equal(loadConfig({ AUTH_MODE: 'bearer', AUTH_TOKEN: `${SECRET}${SECRET}`, AUTH_PASSWORD: 'p1', BASIC_AUTH_PASS: 'p2' }).auth.mode, 'bearer');
   });
   for (const [what, env, setting, message, secret] of secretInvalid) {
     it(`refuses ${what} naming ${setting}, without quoting the secret`, () => {

@@ -220,6 +220,18 @@ describe('OTLP/JSON forms other clients send', () => {
       /attributes\[0\]: key 5 is not a string/,
     ],
     ['a name that is a number', req => (firstSpan(req).name = 42), 1, /spans\[0\]: name 42 is not a string/],
+    [
+      'a link attribute of the wrong type',
+      req => (firstSpan(req).links = [{ traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '1112131415161718', attributes: [{ key: 'sampled', value: { boolValue: 'false' } }] }]),
+      1,
+      /spans\[0\]\.links\[0\]\.attributes\[0\]\.value: attribute "sampled" boolValue "false" is not true or false/,
+    ],
+    [
+      'a scope whose name is a number (its spans rejected)',
+      req => (((firstResource(req).scopeSpans as Json[])[0]!.scope as Json).name = 5),
+      1,
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.scope: name 5 is not a string/,
+    ],
     ['attributes that are not a list', req => (firstSpan(req).attributes = { circuit_id: 'C1' }), 1, /spans\[0\]\.attributes must be an array/],
     [
       'an attribute value that is not an object',

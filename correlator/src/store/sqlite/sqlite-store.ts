@@ -402,6 +402,10 @@ export class SqliteStore implements Store {
   private prepare() {
     const d = this.db;
     // Before the statements that name it; made once, as a schema change re-prepares them all.
+    // Its pages are kept once its rows are deleted, and reused by the next page's ids: the temp
+    // database stays the size of the largest circuit paged (8 MB for 200,000 traces; in a temp
+    // file past the connection's cache), not more. Giving them back (auto_vacuum, RV19) made each
+    // first page of such a circuit 30-40 ms slower.
     d.exec(`CREATE TEMP TABLE IF NOT EXISTS ${PAGE_TRACES_TABLE} (trace_id TEXT PRIMARY KEY) WITHOUT ROWID`);
     return {
       clearPageTraces: d.prepare(`DELETE FROM ${PAGE_TRACES_TABLE}`),
@@ -1735,7 +1739,7 @@ export class SqliteStore implements Store {
           .all(...filters.args, ...bounds.args, limit) as number[])
       );
     } finally {
-      // Not kept past the page: it would hold the circuit's ids in memory until the next.
+      // Not kept past the page (their pages are: prepare()).
       this.st.clearPageTraces.run();
     }
   }
