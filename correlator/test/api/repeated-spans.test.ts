@@ -54,7 +54,6 @@ test('a later request with a stored span\'s ids but another time or status is an
   const build = (startMs: number, error: boolean) =>
     buildTraces([{ service: 'beorn', spans: [{ name: 'first', startMs, endMs: startMs + 500, error, attributes: { circuit_id: 'CKT-SAME-IDS' } }] }]);
   const [stored] = await build(now - 5_000, false);
-  const storedSpans = stored!.spans;
   const post = (payload: Buffer) => app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload });
   assert.equal((await post(tracesProtobuf(stored!.spans))).statusCode, 200);
   const message = async (res: Awaited<ReturnType<typeof post>>) =>
@@ -64,7 +63,7 @@ test('a later request with a stored span\'s ids but another time or status is an
   const ctx = stored!.spans[0]!.spanContext();
   const again = other!.spans.map(s => Object.assign(Object.create(Object.getPrototypeOf(s) as object) as object, s, { spanContext: () => ctx }));
   for (const changed of [again, [Object.assign(Object.create(Object.getPrototypeOf(stored!.spans[0]) as object) as object, stored!.spans[0], { status: { code: 2 } })]]) {
-    const res = await post(tracesProtobuf(changed as typeof storedSpans));
+    const res = await post(tracesProtobuf(changed as Parameters<typeof tracesProtobuf>[0]));
     assert.equal(res.statusCode, 200, res.body);
     const ps = await message(res);
     assert.equal(ps?.rejectedSpans ?? '0', '0');
