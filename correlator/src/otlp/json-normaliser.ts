@@ -86,13 +86,16 @@ const DOUBLE_TEXT = /^(?:NaN|-?Infinity|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)
  * converts it: `"false"` became `true`, `{}` the text "[object Object]" (a circuit of that name),
  * `"abc"` NaN, a number for bytes nothing at all, each answered 200 without a word (RV17).
  */
+const holdsList = (x: unknown) => isObj(x) && (x.values === undefined || x.values === null || Array.isArray(x.values));
 const ANY_VALUE_FIELDS: Record<string, [test: (x: unknown) => boolean, expected: string]> = {
   stringValue: [x => typeof x === 'string', 'a string'],
   boolValue: [x => typeof x === 'boolean', 'true or false'],
+  intValue: [isInt64, 'a 64-bit integer'],
   doubleValue: [x => typeof x === 'number' || (typeof x === 'string' && DOUBLE_TEXT.test(x)), 'a number'],
-  bytesValue: [x => typeof x === 'string', 'a base64 string'],
-  arrayValue: [x => isObj(x) && (x.values === undefined || x.values === null || Array.isArray(x.values)), 'an object whose values are a list'],
-  kvlistValue: [x => isObj(x) && (x.values === undefined || x.values === null || Array.isArray(x.values)), 'an object whose values are a list'],
+  // What protobufjs takes as base64, so none of its "invalid encoding" errors reaches a client unnamed.
+  bytesValue: [x => typeof x === 'string' && isBase64(x), 'base64'],
+  arrayValue: [holdsList, 'an object whose values are a list'],
+  kvlistValue: [holdsList, 'an object whose values are a list'],
 };
 
 const shown = (x: unknown) => JSON.stringify(x)?.slice(0, 60) ?? String(x);
@@ -117,25 +120,24 @@ function checkValues(v: unknown, where: string, depth = 0, attribute: string | n
     throw new ItemRejected(`${where}: ${of}value ${shown(o.value)} is not an object (an AnyValue)`);
   let set: string | null = null;
   for (const [k, x] of Object.entries(o)) {
-    const field = k === 'intValue' ? null : ANY_VALUE_FIELDS[k];
-    if ((field || k === 'intValue') && x !== null && x !== undefined) {
-      // One of a oneof: with two, protobufjs kept one of them without a word.
-      if (set !== null) throw new ItemRejected(`${where}: ${of}value has both ${set} and ${k}: a value is one of them`);
-      set = k;
+    const field = ANY_VALUE_FIELDS[k];
+    if (!field) {
+      checkValues(x, `${where}.${k}`, depth + 1, name);
+      continue;
     }
-    if (k === 'intValue') {
-      // The JS SDK writes every whole number as intValue, 1e20 and Number.MAX_VALUE too: its
-      // protobuf form of them is stored, and past int64 a JSON number can only be the double it was.
-      if (typeof x === 'number' && Number.isInteger(x) && !isInt64(x)) {
-        delete o.intValue;
-        o.doubleValue = x;
-      } else if (x !== null && !isInt64(x)) throw new ItemRejected(`${where}: ${of}intValue ${shown(x)} is not a 64-bit integer`);
-    } else if (field) {
-      if (x === null || x === undefined) continue;
-      if (!field[0](x)) throw new ItemRejected(`${where}: ${of}${k} ${shown(x)} is not ${field[1]}`);
-      if (k === 'bytesValue' && !isBase64(x as string)) throw new ItemRejected(`${where}: ${of}bytesValue ${shown((x as string).slice(0, 60))} is not base64`);
-      if (k === 'arrayValue' || k === 'kvlistValue') checkValues(x, `${where}.${k}`, depth + 1, name);
-    } else checkValues(x, `${where}.${k}`, depth + 1, name);
+    if (x === null || x === undefined) continue;
+    // One of a oneof: with two, protobufjs kept one of them without a word.
+    if (set !== null) throw new ItemRejected(`${where}: ${of}value has both ${set} and ${k}: a value is one of them`);
+    set = k;
+    // The JS SDK writes every whole number as intValue, 1e20 and Number.MAX_VALUE too: its
+    // protobuf form of them is stored, and past int64 a JSON number can only be the double it was.
+    if (k === 'intValue' && typeof x === 'number' && Number.isInteger(x) && !isInt64(x)) {
+      delete o.intValue;
+      o.doubleValue = x;
+      continue;
+    }
+    if (!field[0](x)) throw new ItemRejected(`${where}: ${of}${k} ${shown(x)} is not ${field[1]}`);
+    if (k === 'arrayValue' || k === 'kvlistValue') checkValues(x, `${where}.${k}`, depth + 1, name);
   }
 }
 

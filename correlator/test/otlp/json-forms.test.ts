@@ -196,7 +196,7 @@ describe('OTLP/JSON forms other clients send', () => {
         ['a doubleValue that is a boolean', { doubleValue: true }, /attribute "flag" doubleValue true is not a number/],
         ['a stringValue that is an object', { stringValue: { id: 'X' } }, /attribute "flag" stringValue \{"id":"X"\} is not a string/],
         ['a stringValue that is a list', { stringValue: ['a', 'b'] }, /attribute "flag" stringValue \["a","b"\] is not a string/],
-        ['a bytesValue that is a number', { bytesValue: 5 }, /attribute "flag" bytesValue 5 is not a base64 string/],
+        ['a bytesValue that is a number', { bytesValue: 5 }, /attribute "flag" bytesValue 5 is not base64/],
         ['an arrayValue whose values are no list', { arrayValue: { values: {} } }, /attribute "flag" arrayValue \{"values":\{\}\} is not an object whose values are a list/],
         ['a value inside an array of the wrong type', { arrayValue: { values: [{ stringValue: 'a' }, { boolValue: 1 }] } }, /arrayValue\.values\[1\]: attribute "flag" boolValue 1 is not true or false/],
         ['two values in one', { stringValue: 'a', intValue: '5' }, /attribute "flag" value has both stringValue and intValue/],

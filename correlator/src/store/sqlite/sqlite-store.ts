@@ -656,11 +656,14 @@ export class SqliteStore implements Store {
       for (const meta of metas ?? []) for (const id of chunkSpanIds(meta)) seen.add(id);
       for (const pending of this.inFlight.spanIdsOf(traceId)) for (const id of pending.ids) seen.add(id);
       const chunk: ChunkSpanInput[] = [];
+      // Made at the trace's first repeat only: new traces, most of a request's, pay nothing.
+      let records: Map<string, StoredRecord> | null = null;
       for (const s of list) {
         if (seen.has(s.spanId)) {
           // A retry repeats the span; one that differs from the stored copy was dropped with a
           // bare 200 (RV17). Only stored copies are compared: those in flight have no record yet.
-          if (metas && differsFromStored(s, metas)) conflicting++;
+          const stored = metas && (records ??= storedRecords(metas)).get(s.spanId);
+          if (stored && differsFromRecord(s, stored)) conflicting++;
           continue;
         }
         seen.add(s.spanId);
@@ -2086,24 +2089,25 @@ const INT64_MIN = -(2n ** 63n);
  * Lines walked in the list's order for a circuit's traced lines before they are all read instead:
  * per line asked, at least and at most. A walked line costs two to three times what a read one does.
  */
-/**
- * Whether the stored record of `s`'s span id (in one of its trace's chunks) says another parent,
- * times, kind or status than `s`; false when no stored record has the id (it is in flight, or an
- * earlier span of the same request).
- */
-function differsFromStored(s: DecodedSpan, metas: readonly Buffer[]): boolean {
-  for (const meta of metas)
-    for (let i = 0, n = chunkRecord.count(meta); i < n; i++) {
-      if (chunkRecord.spanId(meta, i) !== s.spanId) continue;
-      return (
-        chunkRecord.parentSpanId(meta, i) !== s.parentSpanId ||
-        chunkRecord.startMs(meta, i) !== s.startMs ||
-        chunkRecord.endMs(meta, i) !== s.endMs ||
-        chunkRecord.kind(meta, i) !== s.kind ||
-        chunkRecord.statusCode(meta, i) !== s.statusCode
-      );
-    }
-  return false;
+/** A span's record: its chunk's meta and its index there. */
+type StoredRecord = readonly [meta: Buffer, index: number];
+
+/** The records of a trace's stored chunks by span id. */
+function storedRecords(metas: readonly Buffer[]): Map<string, StoredRecord> {
+  const records = new Map<string, StoredRecord>();
+  for (const meta of metas) for (let i = 0, n = chunkRecord.count(meta); i < n; i++) records.set(chunkRecord.spanId(meta, i), [meta, i]);
+  return records;
+}
+
+/** Whether `s` has another parent, times, kind or status than its stored record says. */
+function differsFromRecord(s: DecodedSpan, [meta, i]: StoredRecord): boolean {
+  return (
+    chunkRecord.parentSpanId(meta, i) !== s.parentSpanId ||
+    chunkRecord.startMs(meta, i) !== s.startMs ||
+    chunkRecord.endMs(meta, i) !== s.endMs ||
+    chunkRecord.kind(meta, i) !== s.kind ||
+    chunkRecord.statusCode(meta, i) !== s.statusCode
+  );
 }
 
 /** One page's circuit trace ids (circuitTracedLogIds), in the connection's own temp schema. */
