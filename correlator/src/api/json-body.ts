@@ -32,6 +32,28 @@ export function forbiddenKey(value: unknown): string | null {
   return null;
 }
 
+/**
+ * What is wrong with a body JSON.parse refused, and where: V8's words (which quote the text near an
+ * unexpected token), with the line and column when V8 gives a position, since a log batch is often
+ * pretty-printed and a character offset alone is hard to find in it.
+ */
+export function jsonSyntaxMessage(text: string, parserMessage: string): string {
+  if (/^Unexpected end of JSON input/.test(parserMessage)) {
+    return `Body is not valid JSON: it ends ${place(text, text.length)}, before the JSON is complete`;
+  }
+  return `Body is not valid JSON: ${parserMessage.replace(/(?: in JSON)? at position (\d+)/, (_, position: string) => ` ${place(text, Number(position))}`)}`;
+}
+
+function place(text: string, position: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < position; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `at line ${line}, column ${position - lineStart + 1} (character ${position})`;
+}
+
 export function parseJsonBody(text: string): unknown {
   if (text.length === 0) throw new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();
   // A byte order mark is no part of the JSON (RFC 8259 lets a parser ignore it), as fastify's parser had it.
@@ -39,8 +61,8 @@ export function parseJsonBody(text: string): unknown {
   let value: unknown;
   try {
     value = JSON.parse(json);
-  } catch {
-    throw new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY();
+  } catch (e) {
+    throw new CorrelatorError('FST_ERR_CTP_INVALID_JSON_BODY', 400, jsonSyntaxMessage(json, (e as Error).message));
   }
   if (value === null || typeof value !== 'object' || (!SUSPECT_PROTO.test(json) && !SUSPECT_CONSTRUCTOR.test(json))) return value;
   const why = forbiddenKey(value);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { jsonSyntaxMessage } from '../../src/api/json-body.js';
 import { buildTestApp } from './app-fixture.js';
 
 const PROTO = 'JSON key "__proto__" is not accepted: keys that could change objects\' prototypes are refused';
 const CONSTRUCTOR = 'JSON key "constructor" holding a "prototype" is not accepted: keys that could change objects\' prototypes are refused';
-const INVALID = "Body is not valid JSON but content-type is set to 'application/json'";
 
 /** Puts `inner` at the end of a chain of `depth` objects. */
 const nested = (depth: number, inner: string) => '{"a":'.repeat(depth) + inner + '}'.repeat(depth);
@@ -34,9 +34,18 @@ describe('JSON bodies with keys that could poison prototypes', () => {
     });
   }
 
-  const invalid: { title: string; payload: string }[] = [
-    { title: 'unterminated', payload: '{"resourceSpans": [' },
-    { title: 'a "__proto__" key in a body that is not JSON', payload: '{"__proto__":1' },
+  const invalid: { title: string; payload: string; message: string }[] = [
+    { title: 'unterminated', payload: '{"resourceSpans": [', message: 'Body is not valid JSON: it ends at line 1, column 20 (character 19), before the JSON is complete' },
+    {
+      title: 'a "__proto__" key in a body that is not JSON',
+      payload: '{"__proto__":1',
+      message: "Body is not valid JSON: Expected ',' or '}' after property value at line 1, column 15 (character 14)",
+    },
+    {
+      title: 'a pretty-printed body with a missing quote on its third line',
+      payload: '{\n  "resource": {"service": "s"},\n  "records": [{timestamp: 1}]\n}',
+      message: "Body is not valid JSON: Expected property name or '}' at line 3, column 16 (character 49)",
+    },
   ];
   for (const c of invalid) {
     it(`still calls a body that is not JSON invalid: ${c.title}`, async t => {
@@ -44,7 +53,7 @@ describe('JSON bodies with keys that could poison prototypes', () => {
       for (const r of routes) {
         const res = await app.inject({ method: 'POST', url: r.url, headers: { 'content-type': 'application/json' }, payload: c.payload });
         assert.equal(res.statusCode, 400, `${r.url}: ${res.body}`);
-        assert.equal(res.json<{ message: string }>().message, INVALID, `${r.url}: the syntax is what is wrong`);
+        assert.equal(res.json<{ message: string }>().message, c.message, `${r.url}: the syntax is what is wrong, and where`);
       }
     });
   }
@@ -54,4 +63,41 @@ describe('JSON bodies with keys that could poison prototypes', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/json' }, payload: '\ufeff{"resourceSpans":[]}' });
     assert.equal(res.statusCode, 200, res.body);
   });
+});
+
+describe('jsonSyntaxMessage', () => {
+  const parserMessage = (text: string) => {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error(`${text} parsed`);
+  };
+  const rows: { text: string; message: string }[] = [
+    {
+      text: '',
+      message:
+        'Body is not valid JSON: it ends at line 1, column 1 (character 0), before the JSON is complete',
+    },
+    {
+      text: '{"a":1}x',
+      message:
+        'Body is not valid JSON: Unexpected non-whitespace character after JSON at line 1, column 8 (character 7)',
+    },
+    {
+      text: '{"a":\r\n1,\r\n"b" 2}',
+      message: 'Body is not valid JSON: Unexpected number at line 3, column 5 (character 15)',
+    },
+    // V8 gives no position for an unexpected token, but quotes the text around it.
+    {
+      text: '[1,2,,]',
+      message: 'Body is not valid JSON: Unexpected token \',\', "[1,2,,]" is not valid JSON',
+    },
+  ];
+  for (const r of rows) {
+    it(`says what and where for ${JSON.stringify(r.text)}`, () => {
+      assert.equal(jsonSyntaxMessage(r.text, parserMessage(r.text)), r.message);
+    });
+  }
 });
