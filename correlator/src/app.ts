@@ -451,7 +451,7 @@ const MiB = 2 ** 20;
 const MAX_PARAM_LENGTH = 2048;
 
 /** The service's own paths outside /api, answered 405 with Allow for another method as /api's are. */
-const SERVICE_PATHS = new Set(['/health', '/ready', '/metrics', '/docs', '/docs/json', '/docs/yaml']);
+const SERVICE_PATHS = new Set(['/health', '/ready', '/metrics', '/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/*']);
 
 /** At most one line a minute of bridges dropped from a full export queue. */
 const QUEUE_FULL_LOG_INTERVAL_MS = 60_000;

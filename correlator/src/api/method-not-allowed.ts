@@ -10,10 +10,17 @@ export class ServedMethods {
   private readonly byUrl = new Map<string, Set<string>>();
 
   /** Notes a route as fastify's onRoute hook sees it. */
-  note(route: Pick<RouteOptions, 'method' | 'url'>): void {
-    let methods = this.byUrl.get(route.url);
-    if (!methods) this.byUrl.set(route.url, (methods = new Set()));
-    for (const m of [route.method].flat()) methods.add(m.toUpperCase());
+  note(route: Pick<RouteOptions, 'method' | 'url' | 'prefixTrailingSlash'> & { routePath?: string }): void {
+    this.add(route.url, route.method);
+    // A plugin's '/' route is served at its prefix with and without the slash, but fastify runs
+    // the hook only for the first (prefixTrailingSlash 'both', its default): '/docs/' went unnoted.
+    if (route.routePath === '' && (route.prefixTrailingSlash ?? 'both') === 'both') this.add(`${route.url}/`, route.method);
+  }
+
+  private add(url: string, method: RouteOptions['method']): void {
+    let methods = this.byUrl.get(url);
+    if (!methods) this.byUrl.set(url, (methods = new Set()));
+    for (const m of [method].flat()) methods.add(m.toUpperCase());
   }
 
   /** The methods `url` serves, HEAD with GET as fastify serves it. */

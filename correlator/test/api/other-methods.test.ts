@@ -70,6 +70,10 @@ describe('any other method is a 405 with Allow', () => {
     ['/metrics', 'GET, HEAD'],
     ['/docs', 'GET, HEAD'],
     ['/docs/json', 'GET, HEAD'],
+    // The documentation's page with its slash, and its static files (RV19: still 404s).
+    ['/docs/', 'GET, HEAD'],
+    ['/docs/static/index.html', 'GET, HEAD'],
+    ['/docs/static/swagger-ui.css', 'GET, HEAD'],
   ];
   it('on the query API, with the methods each path serves in Allow', async t => {
     const { url } = await listen(t);
