@@ -12,12 +12,12 @@ export const ErrorResponse = Type.Object(
 export type ErrorResponse = Static<typeof ErrorResponse>;
 
 /**
- * A point in time as the plugins send it, epoch milliseconds (Grafana's range.from.valueOf()), or
- * as an operator pastes it: epoch seconds, nanoseconds or an RFC 3339 timestamp.
+ * A time parameter, `more` added to its description: what the time means to the query. A point in
+ * time as the plugins send it, epoch milliseconds (Grafana's range.from.valueOf()), or as an
+ * operator pastes it: epoch seconds, nanoseconds or an RFC 3339 timestamp. Checked by the handler
+ * rather than by a schema pattern, so a bad value gets a message that says what is expected
+ * instead of the pattern itself.
  */
-// Checked by the handler rather than by a schema pattern, so a bad value gets a message that says
-// what is expected instead of the pattern itself.
-/** A time parameter, `more` added to its description: what the time means to the query. */
 export function timeParam(more?: string) {
   const what = 'Epoch seconds (up to 10 digits), milliseconds (11 to 15), nanoseconds (19) or an RFC 3339 timestamp';
   return Type.String({ minLength: 1, maxLength: 40, description: more ? `${what}. ${more}` : what });

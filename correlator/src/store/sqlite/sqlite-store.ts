@@ -2073,22 +2073,9 @@ function looseLogSpan(r: LooseLogsRow): LooseLogSpan | null {
   return r.count === 0 ? null : { count: r.count, firstMs: r.first_ms, lastMs: r.last_ms, services: JSON.parse(r.services) as string[] };
 }
 
-/** The filters of a correlation query other than its circuit, in the order the query was written. */
-/**
- * A correlation of the circuit (binds its id three times): of its own group, or with a member among
- * its traces, each member probed for the circuit's rows.
- */
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
-/**
- * A nanosecond bound SQLite can bind: `to=9999999999` (a far future in seconds) is past int64's
- * 2262, and binding it threw (a 500). Every stored time is within, so clamping changes no answer.
- */
-/**
- * Lines walked in the list's order for a circuit's traced lines before they are all read instead:
- * per line asked, at least and at most. A walked line costs two to three times what a read one does.
- */
 /** A span's record: its chunk's meta and its index there. */
 type StoredRecord = readonly [meta: Buffer, index: number];
 
@@ -2113,19 +2100,32 @@ function differsFromRecord(s: DecodedSpan, [meta, i]: StoredRecord): boolean {
 /** One page's circuit trace ids (circuitTracedLogIds), in the connection's own temp schema. */
 const PAGE_TRACES_TABLE = 'temp.page_circuit_traces';
 const PAGE_TRACES = `SELECT trace_id FROM ${PAGE_TRACES_TABLE}`;
+/**
+ * Lines walked in the list's order for a circuit's traced lines before they are all read instead:
+ * per line asked, at least and at most. A walked line costs two to three times what a read one does.
+ */
 const TRACED_WALK_PER_LINE = 8;
 const TRACED_WALK_LEAST = 2000;
 /** What a walk that fails may add to reading them all, ~60 ms, at the greatest limits. */
 const TRACED_WALK_MOST = 20_000;
 
+/**
+ * A nanosecond bound SQLite can bind: `to=9999999999` (a far future in seconds) is past int64's
+ * 2262, and binding it threw (a 500). Every stored time is within, so clamping changes no answer.
+ */
 function withinInt64(ns: bigint | undefined): bigint | undefined {
   if (ns === undefined) return undefined;
   return ns > INT64_MAX ? INT64_MAX : ns < INT64_MIN ? INT64_MIN : ns;
 }
 
+/**
+ * A correlation of the circuit (binds its id three times): of its own group, or with a member among
+ * its traces, each member probed for the circuit's rows.
+ */
 const CORRELATION_OF_CIRCUIT = `((key = 'circuit_id' AND value = ?) OR EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) j
   WHERE EXISTS (${keyValueTraceRows(`'circuit_id'`, '?', '1', 'AND trace_id = j.value')})))`;
 
+/** The filters of a correlation query other than its circuit, in the order the query was written. */
 function correlationFilters(where: WhereClause, q: CorrelationQuery, traceId: string | undefined): void {
   where
     .add('EXISTS (SELECT 1 FROM json_each(correlations.trace_ids) WHERE value = ?)', traceId)
