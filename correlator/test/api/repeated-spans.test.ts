@@ -2,10 +2,15 @@
 // with a bare 200 (found by a black-box review); now the answer says so. Across requests a repeat
 // is a retry, answered as stored without a word.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildTraces, tracesProtobuf } from '../fixtures/otel-sdk.js';
 import { otlpTypes } from '../../src/otlp/schema.js';
 import { repeatedSpanCount } from '../../src/ingest/repeated-spans.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
 import { buildTestApp } from './app-fixture.js';
 
 test('counts the spans that repeat an earlier one of the list', () => {
@@ -74,4 +79,29 @@ test('a later request with a stored span\'s ids but another time or status is an
   assert.equal(view.spans[0]!.status.code, 'unset', 'the stored span is kept');
   // The stored span itself again is a retry: no warning.
   assert.equal((await post(tracesProtobuf(stored!.spans))).rawPayload.length, 0);
+});
+
+test('a replay hours later of a span whose end was too far ahead to be known at first is a retry, not a conflict', async t => {
+  // The first copy's end, two hours ahead, was unknown and stored as its start; three hours later
+  // the same end is known. The span is the same: no warning (last note's "Not done").
+  let offsetMs = 0;
+  const dir = mkdtempSync(join(tmpdir(), 'corr-replay-'));
+  const app = await buildApp({ config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dir }), now: () => Date.now() + offsetMs });
+  await app.ready();
+  t.after(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const now = Date.now();
+  const [trace] = await buildTraces([
+    { service: 'beorn', spans: [{ name: 'long', startMs: now - 5_000, endMs: now + 2 * 3_600_000, attributes: { circuit_id: 'CKT-LATE-END' } }] },
+  ]);
+  const post = async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(trace!.spans) });
+    assert.equal(res.statusCode, 200, res.body);
+    return (otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as { partialSuccess?: { errorMessage?: string } }).partialSuccess?.errorMessage;
+  };
+  assert.match((await post()) ?? '', /dated over an hour ahead|unknown/i, 'the first copy is stored with its clock warned of');
+  offsetMs = 3 * 3_600_000;
+  assert.equal(await post(), undefined, 'no conflict: the stored span is this one');
 });

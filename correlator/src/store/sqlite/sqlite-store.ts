@@ -85,6 +85,7 @@ import {
 } from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf } from './log-circuits.js';
 import { migrate } from './schema.js';
+import { FUTURE_TOLERANCE_MS } from '../../otlp/item-times.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
@@ -2086,12 +2087,19 @@ function storedRecords(metas: readonly Buffer[]): Map<string, StoredRecord> {
   return records;
 }
 
-/** Whether `s` has another parent, times, kind or status than its stored record says. */
+/**
+ * Whether `s` has another parent, times, kind or status than its stored record says. A stored end
+ * at its start may be an end that was over FUTURE_TOLERANCE_MS ahead when first sent, so unknown
+ * then (item-times.ts), and known at a replay hours later: the same span, not another.
+ */
 function differsFromRecord(s: DecodedSpan, [meta, i]: StoredRecord): boolean {
+  const storedStart = chunkRecord.startMs(meta, i);
+  const storedEnd = chunkRecord.endMs(meta, i);
+  const endThenUnknown = storedEnd === storedStart && s.endMs > s.startMs + FUTURE_TOLERANCE_MS;
   return (
     chunkRecord.parentSpanId(meta, i) !== s.parentSpanId ||
-    chunkRecord.startMs(meta, i) !== s.startMs ||
-    chunkRecord.endMs(meta, i) !== s.endMs ||
+    storedStart !== s.startMs ||
+    (storedEnd !== s.endMs && !endThenUnknown) ||
     chunkRecord.kind(meta, i) !== s.kind ||
     chunkRecord.statusCode(meta, i) !== s.statusCode
   );
