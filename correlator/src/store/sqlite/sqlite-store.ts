@@ -411,6 +411,7 @@ export class SqliteStore implements Store {
     return {
       clearPageTraces: d.prepare(`DELETE FROM ${PAGE_TRACES_TABLE}`),
       fillPageTraces: d.prepare(`INSERT OR IGNORE INTO ${PAGE_TRACES_TABLE} ${CIRCUIT_TRACES}`),
+      pageTracesExtent: d.prepare(`SELECT min(first_ms) AS first, max(last_ms) AS last FROM traces WHERE trace_id IN (${PAGE_TRACES})`),
       logExists: d.prepare('SELECT 1 FROM logs WHERE dedupe = ?').pluck(),
       resourceIdByHash: d.prepare('SELECT id FROM resources WHERE hash = ?').pluck(),
       resourceById: d.prepare('SELECT service, scope_name, scope_version, body FROM resources WHERE id = ?'),
@@ -1716,8 +1717,13 @@ export class SqliteStore implements Store {
    * within the bounds (by time's index), keeping the circuit's that pass the filters: a circuit
    * whose lines are a fair share of their time's is done within a few pages' worth. The filters
    * are tested on each line read, not in the walk's WHERE: there a filter few lines pass made the
-   * walk read the whole store to find its budget's worth (RV16). Only when the walk spends its
-   * budget first are they all read and sorted, at most the budget's more.
+   * walk read the whole store to find its budget's worth (RV16). A walk that gives up among other
+   * circuits' lines is tried once more from the circuit's own newest line (its oldest, forward):
+   * a circuit of last week under this week's lines was read whole for every page (POLLED, 233 ms),
+   * unless the page has filters. Every traced line is within its trace's extent (the engine widens a trace's first_ms and
+   * last_ms by each of its lines, observeLog, and the row only ever widens), so nothing of the
+   * circuit is past that start. Only when the walks spend their budget are they all read and
+   * sorted, at most twice the budget's more.
    */
   private circuitTracedLogIds(circuitId: string, filters: WhereClause, bounds: WhereClause, order: string, limit: number): number[] {
     // The circuit's trace ids, built once for the page: the count, the walk and the fallback each
@@ -1733,45 +1739,72 @@ export class SqliteStore implements Store {
           .pluck()
           .get(budget) === budget;
       const walked = many ? this.walkedTracedLogIds(filters, bounds, order, limit, budget) : null;
-      return (
-        walked ??
-        (this.db
-          .prepare(
-            `SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${PAGE_TRACES})${filters.and(bounds).andConditions()} ORDER BY ${order} LIMIT +?`,
-          )
-          .pluck()
-          .all(...filters.args, ...bounds.args, limit) as number[])
-      );
+      if (Array.isArray(walked)) return walked;
+      // A filter few lines pass would have the second walk give up as the first did.
+      if (walked && filters.args.length === 0) {
+        const again = this.walkFromCircuitExtent(filters, bounds, order, limit, budget, walked.gaveUpAtMs);
+        if (again) return again;
+      }
+      return this.db
+        .prepare(`SELECT id FROM logs WHERE trace_id != '' AND trace_id IN (${PAGE_TRACES})${filters.and(bounds).andConditions()} ORDER BY ${order} LIMIT +?`)
+        .pluck()
+        .all(...filters.args, ...bounds.args, limit) as number[];
     } finally {
       // Not kept past the page (their pages are: prepare()).
       this.st.clearPageTraces.run();
     }
   }
 
-  /** circuitTracedLogIds' walk over the lines within the bounds; null when its budget was spent first. */
+  /**
+   * circuitTracedLogIds' second walk, from the page traces' newest datum (oldest, forward); null
+   * when that start is not past where the first gave up, or this walk gives up too.
+   */
+  private walkFromCircuitExtent(
+    filters: WhereClause,
+    bounds: WhereClause,
+    order: string,
+    limit: number,
+    budget: number,
+    gaveUpAtMs: number,
+  ): number[] | null {
+    const forward = order === LOGS_OLDEST_FIRST;
+    const { first, last } = this.st.pageTracesExtent.get() as { first: number | null; last: number | null };
+    const start = forward ? first : last;
+    if (start === null || (forward ? start <= gaveUpAtMs : start >= gaveUpAtMs)) return null;
+    const from = new WhereClause().add(`time_ms ${forward ? '>=' : '<='} ?`, start);
+    const walked = this.walkedTracedLogIds(filters, bounds.and(from), order, limit, budget);
+    return Array.isArray(walked) ? walked : null;
+  }
+
+  /**
+   * circuitTracedLogIds' walk over the lines within the bounds: the ids, or, when it gives up
+   * before its budget is spent, the time of the last line it read.
+   */
   private walkedTracedLogIds(
     filters: WhereClause,
     bounds: WhereClause,
     order: string,
     limit: number,
     budget: number,
-  ): number[] | null {
+  ): number[] | { gaveUpAtMs: number } {
     const walk = this.db
       .prepare(
-        `SELECT id, trace_id != '' AND trace_id IN (${PAGE_TRACES})${filters.andConditions()} FROM logs ${bounds} ORDER BY ${order} LIMIT +?`,
+        `SELECT id, trace_id != '' AND trace_id IN (${PAGE_TRACES})${filters.andConditions()}, time_ms FROM logs ${bounds} ORDER BY ${order} LIMIT +?`,
       )
       .raw();
     const ids: number[] = [];
     let walked = 0;
+    let lastMs = NaN;
     // A walk that, a quarter of the way, has found less than a quarter of what it needs would most
     // likely spend its budget: reading them all costs less from here (a search few lines pass).
     const check = Math.floor(budget / 4);
-    for (const [id, ours] of walk.iterate(...filters.args, ...bounds.args, budget) as IterableIterator<[number, number]>) {
+    for (const [id, ours, timeMs] of walk.iterate(...filters.args, ...bounds.args, budget) as IterableIterator<[number, number, number]>) {
       walked++;
+      lastMs = timeMs;
       if (ours && ids.push(id) === limit) return ids;
-      if (walked === check && ids.length * 4 < limit) return null;
+      if (walked === check && ids.length * 4 < limit) return { gaveUpAtMs: lastMs };
     }
-    return walked < budget ? ids : null;
+    return walked < budget ? ids : { gaveUpAtMs: lastMs };
   }
 
   async serviceCallsOf(traceIds: readonly string[]): Promise<ServiceCall[]> {
