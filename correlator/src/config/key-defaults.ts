@@ -72,15 +72,22 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
  * read as structured bodies and aliases write it too (circuitId, circuit.id, CIRCUIT_ID): a body
  * `{circuitId: X}` keyed its line, the same JSON as text did not. Spelt out, not case-folded: the
  * linear-time engine cannot fold case (log-pattern.ts).
+ *
+ * A quoted value is read to its closing quote (the quotes are taken off, log-keys.ts): read as
+ * far as a space, `"circuit_id": "CKT Q01"` was circuit `CKT`, which then joined every circuit
+ * named `CKT …` in one group, bridged across activations (RV20). A bare value may hold slashes
+ * (CLCI-style `12/KFFN/123456/TWCC`) and letters past ASCII, which cut it short before.
  */
+const KEY_VALUE = `("[^"\\n]+"|'[^'\\n]+'|["']?[A-Za-z0-9._/\\u00c0-\\u1fff-]+[A-Za-z0-9_\\u00c0-\\u1fff-])`;
+
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
-  { key: 'circuit_id', pattern: '\\b(?:circuit[_.]id|circuitId|CircuitId|CIRCUIT_ID|Circuit_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'circuit_id', pattern: `\\b(?:circuit[_.]id|circuitId|CircuitId|CIRCUIT_ID|Circuit_ID)["']?\\s*[=:]\\s*${KEY_VALUE}` },
   // A bare name: prose about a circuit ("port shared with 80.L1XX..."), which may be another's.
   { key: 'circuit_id', pattern: '\\b(\\d{2}\\.[A-Z0-9]{4}\\.\\d{6}\\.{2}(?:CHTR|TWCC))\\b', mention: true },
   {
     key: 'resource_id',
     pattern: '\\b(?:resource[_.]id|resourceId|ResourceId|RESOURCE_ID)["\']?\\s*[=:]\\s*["\']?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})',
   },
-  { key: 'product_id', pattern: '\\b(?:product[_.]id|productId|ProductId|PRODUCT_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
-  { key: 'request_id', pattern: '\\b(?:request[_.]id|requestId|RequestId|REQUEST_ID)["\']?\\s*[=:]\\s*["\']?([A-Za-z0-9._-]+[A-Za-z0-9_-])' },
+  { key: 'product_id', pattern: `\\b(?:product[_.]id|productId|ProductId|PRODUCT_ID)["']?\\s*[=:]\\s*${KEY_VALUE}` },
+  { key: 'request_id', pattern: `\\b(?:request[_.]id|requestId|RequestId|REQUEST_ID)["']?\\s*[=:]\\s*${KEY_VALUE}` },
 ]);

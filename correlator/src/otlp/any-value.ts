@@ -206,11 +206,22 @@ export function keyLengthText(v: string): string {
 }
 
 /**
- * What programs print for a missing value: Python's str(None), JSON's null, Go's <nil>. A request
- * that logged `circuit_id=None` joined every other such request in one circuit "None", bridged.
+ * What programs print for a missing value: Python's str(None), JSON's null, Go's <nil>, and what
+ * code puts in its place (`unknown`, `-`, `0` for an unset number). A request that logged
+ * `circuit_id=None` joined every other such request in one circuit "None", bridged; RV20 saw the
+ * same for `unknown`, `-`, `0`, `TBD` and `empty`, each a circuit bridging unrelated activations.
  */
-const NO_VALUE_WORDS = new Set(['none', 'null', 'nil', '<nil>', 'undefined', 'nan', 'n/a']);
+const NO_VALUE_WORDS = new Set(['none', 'null', 'nil', '<nil>', 'undefined', 'nan', 'n/a', 'unknown', 'unset', 'missing', 'tbd', 'empty', '-', '--', '?', '0']);
 const LONGEST_NO_VALUE_WORD = 9;
+
+/**
+ * A template's placeholder left unfilled: printf's `%s` and `%(circuit_id)s`, str.format's and
+ * f-string's `{circuit_id}`, Jinja's `{{ circuit_id }}`, a shell's `${CIRCUIT_ID}` or `$CIRCUIT_ID`,
+ * a documentation's `<circuit_id>`: a Flask app missing the X-Circuit-Id header logs one of them
+ * for every such request, which were then one circuit. Tested only for a value starting with one
+ * of % { $ <, which no key value does otherwise: this runs for every key value of every span.
+ */
+const UNFILLED_TEMPLATE = /^(?:%[sdirf]|%\([^)]*\)[sdirf]|\{[\w.]*\}|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Za-z_]\w*|<[\w.-]*>)$/;
 
 /**
  * Why a string (trimmed) an alias names is no key value, or null when it is one. "." and ".." are
@@ -220,7 +231,11 @@ const LONGEST_NO_VALUE_WORD = 9;
 export function keyStringProblem(v: string): string | null {
   if (v.length > MAX_KEY_VALUE_LENGTH) return `is ${keyLengthText(v)}, over the key limit of ${MAX_KEY_VALUE_LENGTH}`;
   if (v === '.' || v === '..') return `is ${JSON.stringify(v)}, a dot segment no URL path can name`;
-  if (v.length <= LONGEST_NO_VALUE_WORD && NO_VALUE_WORDS.has(v.toLowerCase())) return `is ${JSON.stringify(v)}, a language's word for no value`;
+  if (v.length <= LONGEST_NO_VALUE_WORD && NO_VALUE_WORDS.has(v.toLowerCase())) return `is ${JSON.stringify(v)}, a program's word for no value`;
+  const first = v.charCodeAt(0);
+  if ((first === 0x25 || first === 0x7b || first === 0x24 || first === 0x3c) && UNFILLED_TEMPLATE.test(v)) {
+    return `is ${JSON.stringify(v)}, a template's placeholder left unfilled`;
+  }
   const c = firstUnseenCharacter(v);
   if (c < 0) return null;
   return c < 0x20 || (c >= 0x7f && c <= 0x9f) ? 'has control characters' : `has an invisible character (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;

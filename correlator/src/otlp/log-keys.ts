@@ -54,7 +54,7 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
       if (!m) break;
       // An empty match would be found again where it is.
       if (m[0] === '') regex.lastIndex++;
-      const v = m[1] ? keyValueText(m[1]) : null;
+      const v = m[1] ? keyValueText(unquoted(m[1])) : null;
       if (v !== null && !(read !== null && pairsName(read, key, v))) {
         if (found.keys?.[key] === undefined) (found.keys ??= {})[key] = v;
         else if (room > 0) {
@@ -70,6 +70,17 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
       if (!regex.global) break;
     }
   }
+}
+
+/**
+ * A captured value without the quotes a line wrote around it: the built-in patterns capture a
+ * quoted value whole, quotes and all, as a pattern has one group (key-defaults.ts); an opening
+ * quote alone is of a line cut short.
+ */
+export function unquoted(v: string): string {
+  const q = v.charCodeAt(0);
+  if (q !== 0x22 && q !== 0x27) return v;
+  return v.length > 1 && v.charCodeAt(v.length - 1) === q ? v.slice(1, -1) : v.slice(1);
 }
 
 /** Whether (key, value) is one of `pairs`, pairs like FoundKeys.more. */

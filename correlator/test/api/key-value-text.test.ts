@@ -77,7 +77,34 @@ test("a program's word for no value (None, null, nil, <nil>, undefined, NaN, n/a
     url: '/api/logs',
     payload: { resource: { service: 'arda' }, records: [{ timestamp: new Date(at).toISOString(), message: 'missing', circuit_id: 'None' }] },
   });
-  assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 0, message: 'circuit_id is "None", a language\'s word for no value' }]);
+  assert.deepEqual(batch.json<LogBatchResponse>().errors, [{ index: 0, message: 'circuit_id is "None", a program\'s word for no value' }]);
   const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
   assert.deepEqual(list.circuits.map(c => c.circuitId), ['NONE-1']);
+});
+
+test('the words code puts for a missing value, and unfilled template placeholders, are no key values (RV20)', async t => {
+  // Each was a circuit that bridged unrelated activations: what a Flask app logs or tags when the
+  // X-Circuit-Id header is missing. Values that only look like them are still circuits.
+  const app = await buildTestApp(t);
+  const at = Date.now() - 60_000;
+  const none = ['unknown', 'UNKNOWN', 'Unset', 'missing', 'TBD', 'empty', '-', '--', '?', '0', '%s', '%(circuit_id)s', '{circuit_id}', '{}', '{{ circuit_id }}', '${CIRCUIT_ID}', '$CIRCUIT_ID', '<circuit_id>'];
+  const kept = ['UNKNOWN-7', '0.1', '-1', '00', '%2F', '{x}y', '$', 'a<b>'];
+  await postBeornSpans(app, at, [...none, ...kept]);
+  const batch = await app.inject({
+    method: 'POST',
+    url: '/api/logs',
+    payload: {
+      resource: { service: 'arda' },
+      records: [
+        { timestamp: new Date(at).toISOString(), message: 'missing', circuit_id: 'unknown' },
+        { timestamp: new Date(at).toISOString(), message: 'unfilled', circuit_id: '{circuit_id}' },
+      ],
+    },
+  });
+  assert.deepEqual(batch.json<LogBatchResponse>().errors, [
+    { index: 0, message: 'circuit_id is "unknown", a program\'s word for no value' },
+    { index: 1, message: 'circuit_id is "{circuit_id}", a template\'s placeholder left unfilled' },
+  ]);
+  const list = (await app.inject('/api/circuits')).json<CircuitListResponse>();
+  assert.deepEqual(list.circuits.map(c => c.circuitId).sort(), [...kept].sort());
 });

@@ -67,6 +67,16 @@ describe('log-body patterns', () => {
     ['an upper-case key', `CIRCUIT_ID=CID-7 RESOURCE_ID=${uuid}`, { circuit_id: 'CID-7', resource_id: uuid }],
     ['a key with a namespace', 'mdso.circuit_id=CID-8', { circuit_id: 'CID-8' }],
     ['the key with no value', 'circuit_id: ""', {}],
+    // RV20: read as far as a space, each of these was circuit "CKT", joining every "CKT …".
+    ['a quoted value with a space, JSON', '{"circuit_id": "CKT Q01", "request_id": "r 1"}', { circuit_id: 'CKT Q01', request_id: 'r 1' }],
+    ['a quoted value with a space, a Python dict', "{'circuit_id': 'CKT W01'}", { circuit_id: 'CKT W01' }],
+    ['a quoted value after =', 'circuit_id="CKT E01" state=failed', { circuit_id: 'CKT E01' }],
+    ['a quoted value with white space inside its quotes', 'circuit_id="  C2  " x', { circuit_id: 'C2' }],
+    ['a line cut short after the opening quote', 'circuit_id="C3', { circuit_id: 'C3' }],
+    ['a bare value with slashes (CLCI)', 'activating circuit_id=12/KFFN/123456/TWCC now', { circuit_id: '12/KFFN/123456/TWCC' }],
+    ['a bare value with letters past ASCII', 'circuit_id=CKT-ü1 failed', { circuit_id: 'CKT-ü1' }],
+    ['a bare value before punctuation', 'circuit_id=C1, then (circuit_id=C1) and circuit_id=C1.', { circuit_id: 'C1' }],
+    ['a bare value before a no-break space', 'circuit_id=C4\u00a0failed', { circuit_id: 'C4' }],
   ];
   for (const [form, body, keys] of forms) {
     it(`the built-in patterns read ${form}`, () => {
