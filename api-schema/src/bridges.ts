@@ -33,6 +33,25 @@ export const BridgeClockCheck = Type.Object(
 );
 export type BridgeClockCheck = Static<typeof BridgeClockCheck>;
 
+/**
+ * What in the parent trace the bridge hangs from, strongest first: the evidence behind it, beside
+ * its confidence (which says how far apart the two are in time).
+ */
+export const BridgeBasis = Type.Union(
+  [Type.Literal('named_call'), Type.Literal('call'), Type.Literal('running_span'), Type.Literal('time_only'), Type.Literal('unknown')],
+  {
+    description:
+      "named_call: a call of the parent trace said it went to the child's service (peer.service, or its host); " +
+      'call: an outgoing call (client or producer span) of the parent trace made before the child started, naming another destination or none ' +
+      '(an orchestrator that is not traced, such as MDSO, calls on later); ' +
+      'running_span: a span of the parent trace still running when the child started; ' +
+      'time_only: nothing of the parent trace points at the child: it is the nearest earlier trace of another service of the circuit within the window, ' +
+      'and the bridge hangs from its entry span (a guess: a retry or a poll before an activation looks the same); ' +
+      'unknown: planned before the correlator kept the basis (stored before 2026-12-08)',
+  },
+);
+export type BridgeBasis = Static<typeof BridgeBasis>;
+
 /** A synthetic bridge span joining two traces of one circuit that trace context did not connect. */
 export const Bridge = Type.Object(
   {
@@ -47,6 +66,7 @@ export const Bridge = Type.Object(
     value: Type.String(),
     method: Type.String(),
     confidence: Type.Number({ minimum: 0, maximum: 1 }),
+    basis: BridgeBasis,
     gapMs: Type.Number({ description: 'Child entry start minus parent span start' }),
     createdAt: Type.String({ format: 'date-time' }),
     // In the stitched view, which reads the spans the check needs.

@@ -25,7 +25,7 @@ export {
   TraceLinkOrigin,
   TraceSummary,
 } from './traces.js';
-export { Bridge, BridgeClockCheck, ClockOffset } from './bridges.js';
+export { Bridge, BridgeBasis, BridgeClockCheck, ClockOffset } from './bridges.js';
 export {
   CORRELATION_METHODS,
   Correlation,

@@ -1264,7 +1264,7 @@ export class CorrelationEngine {
       if (next && g.traceSet.has(id)) g.bridges!.set(id, next);
       else g.bridges!.delete(id);
       if (!next) continue;
-      if (same && !removing && old.confidence === next.confidence && old.parentStartMs === next.parentStartMs && old.childStartMs === next.childStartMs) continue;
+      if (same && !removing && unchangedPlan(old, next)) continue;
       bridgesAdded.push(bridgeRow(next, nowMs));
     }
   }
@@ -1383,7 +1383,7 @@ export class CorrelationEngine {
     }
     for (const [child, plan] of plans) {
       const old = current.get(child);
-      if (old && old.spanId === plan.spanId && old.confidence === plan.confidence && old.parentStartMs === plan.parentStartMs && old.childStartMs === plan.childStartMs) continue;
+      if (old && old.spanId === plan.spanId && unchangedPlan(old, plan)) continue;
       current.set(child, plan);
       // The bridge row is also the link from the bridge span to the child's entry span.
       batch.writes.bridgesAdded.push(bridgeRow(plan, nowMs));
@@ -1688,6 +1688,14 @@ function widenTo(g: KeyGroup, t: TraceState): void {
 }
 
 /**
+ * Whether a plan of the same hop says what the stored one says: a bridge stored before its basis
+ * was kept ('unknown') is written again when its group plans anew.
+ */
+function unchangedPlan(old: BridgePlan, next: BridgePlan): boolean {
+  return old.confidence === next.confidence && old.parentStartMs === next.parentStartMs && old.childStartMs === next.childStartMs && old.basis === next.basis;
+}
+
+/**
  * The row of a bridge planned now. Spelled out: rows made as `{ ...plan, createdAtMs }` each got
  * a hidden class (map) of their own, 4,080 maps for 4,080 rows in 100 requests, so every reader of
  * a batch's bridges (the hand-over to the writer thread, the writes in flight) looked their fields
@@ -1708,6 +1716,7 @@ function bridgeRow(p: BridgePlan, createdAtMs: number): BridgeRow {
     value: p.value,
     method: p.method,
     confidence: p.confidence,
+    basis: p.basis,
     createdAtMs,
     // Known once the batch has planned all its bridges (finish).
     settled: false,

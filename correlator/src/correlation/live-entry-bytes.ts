@@ -42,9 +42,9 @@ const KEYS_BYTES = OBJECT_BYTES + 4 * SLOT_BYTES + 3 * stringBytes(24);
 
 /** KeyGroup: 18 fields, 3 of them doubles. */
 const GROUP_BYTES = OBJECT_BYTES + 18 * SLOT_BYTES + 3 * BOXED_DOUBLE_BYTES;
-/** BridgePlan: 13 fields, 3 doubles, and its own copies of 7 ids and names (planned from states read afresh). */
+/** BridgePlan: 14 fields, 3 doubles, and its own copies of 7 ids and names (planned from states read afresh); its basis is a literal. */
 const BRIDGE_BYTES =
-  OBJECT_BYTES + 13 * SLOT_BYTES + 3 * BOXED_DOUBLE_BYTES + 3 * SPAN_ID_BYTES + 2 * TRACE_ID_BYTES + 2 * NAME_BYTES;
+  OBJECT_BYTES + 14 * SLOT_BYTES + 3 * BOXED_DOUBLE_BYTES + 3 * SPAN_ID_BYTES + 2 * TRACE_ID_BYTES + 2 * NAME_BYTES;
 
 export function traceStateBytes(t: TraceState): number {
   let bytes = LIVE_SLOTS_BYTES + TRACE_BYTES;

@@ -1,7 +1,7 @@
 // Hot-state entries in the byte form of the encoded tier of TieredMap (state-bytes.ts), field by
 // field in a fixed order. Times and counts are doubles as they are, so infinities (a trace with no
 // timed datum yet) and sub-millisecond fractions come back exactly; only lengths are varints.
-import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { BridgeBasis, BusinessKeyName } from '@correlation-station/api-schema';
 import type { KeyValues } from '../otlp/decoded.js';
 import { CandidateSpans } from './candidate-spans.js';
 import { StateReader, StateWriter } from './state-bytes.js';
@@ -108,7 +108,7 @@ function writeBridge(w: StateWriter, child: string, p: BridgePlan): void {
     .string(p.parentService)
     .double(p.parentStartMs);
   w.string(p.childTraceId).string(p.childSpanId).string(p.childService).double(p.childStartMs);
-  w.string(p.key).string(p.value).string(p.method).double(p.confidence);
+  w.string(p.key).string(p.value).string(p.method).double(p.confidence).string(p.basis);
 }
 
 function readBridge(r: StateReader): [string, BridgePlan] {
@@ -129,6 +129,7 @@ function readBridge(r: StateReader): [string, BridgePlan] {
       value: r.string(),
       method: r.string(),
       confidence: r.double(),
+      basis: r.string() as BridgeBasis,
     },
   ];
 }

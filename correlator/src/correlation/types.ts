@@ -1,4 +1,4 @@
-import type { BusinessKeyName } from '@correlation-station/api-schema';
+import type { BridgeBasis, BusinessKeyName } from '@correlation-station/api-schema';
 import type { CallDestination } from '../otlp/call-destination.js';
 import type { KeyValues } from '../otlp/decoded.js';
 import type { CandidateSpans } from './candidate-spans.js';
@@ -82,6 +82,8 @@ export interface BridgePlan {
   value: string;
   method: string;
   confidence: number;
+  /** What of the parent trace the bridge hangs from (chooseParentSpan); 'unknown' for rows stored before it was kept. */
+  basis: BridgeBasis;
 }
 
 /** A key group's `mapKey`: how hot state, the store and the writes in flight name one group. */

@@ -1,7 +1,7 @@
 // Decides which traces of one key group (one circuit) get a bridge from which earlier trace.
 // Pure and order-independent: the same set of traces yields the same bridges whatever order
 // the data arrived in, which is what makes re-ingestion and late data safe.
-import { keyMatchMethod, type BusinessKeyName } from '@correlation-station/api-schema';
+import { keyMatchMethod, type BridgeBasis, type BusinessKeyName } from '@correlation-station/api-schema';
 import { bridgeSpanId } from '../correlation/ids.js';
 import {
   KEY_CONFIDENCE,
@@ -51,7 +51,7 @@ export function planBridges(
 /** The bridge from `parent`, the trace planBridges picked, into `child`'s entry span. */
 export function planBridge(key: BusinessKeyName, value: string, parent: TraceState, child: TraceState, windowMs: number): BridgePlan {
   const childEntry = child.entry!;
-  const parentSpan = chooseParentSpan(parent, childEntry.startMs, childEntry.service);
+  const { basis, ...parentSpan } = chooseParentSpan(parent, childEntry.startMs, childEntry.service);
   const base = KEY_CONFIDENCE[key];
   const gapAfterEnd = Math.max(0, childEntry.startMs - parentSpan.endMs);
   const confidence = round3(base * (1 - 0.5 * Math.min(1, gapAfterEnd / windowMs)));
@@ -69,8 +69,12 @@ export function planBridge(key: BusinessKeyName, value: string, parent: TraceSta
     value,
     method: keyMatchMethod(key),
     confidence,
+    basis,
   };
 }
+
+/** A bridge parent's span, and what makes it one. */
+export type ParentSpan = CandidateSpan & { basis: Exclude<BridgeBasis, 'unknown'> };
 
 /**
  * The span in the earlier trace that most plausibly caused the later one, among the spans still
@@ -84,9 +88,10 @@ export function planBridge(key: BusinessKeyName, value: string, parent: TraceSta
  * beat a finished one that started later: a caller that fired a request at an orchestrator and
  * then waits on another service looks the same, and SENSE's instrumented calls say where they go.
  * With trace context crossing services (beorn → MDSO in one trace), this picks MDSO's running
- * step rather than beorn's long call around it.
+ * step rather than beorn's long call around it. With none of these, the parent trace's entry span,
+ * on time alone (basis time_only).
  */
-export function chooseParentSpan(parent: TraceState, childStartMs: number, childService?: string): CandidateSpan {
+export function chooseParentSpan(parent: TraceState, childStartMs: number, childService?: string): ParentSpan {
   const c = parent.candidates;
   const service = childService?.toLowerCase() ?? '';
   let best = -1;
@@ -118,9 +123,9 @@ export function chooseParentSpan(parent: TraceState, childStartMs: number, child
       bestLate = late;
     }
   }
-  if (best >= 0) return c.at(best);
+  if (best >= 0) return { ...c.at(best), basis: bestNaming > NOT_NAMED ? 'named_call' : isCall(best) ? 'call' : 'running_span' };
   const e = parent.entry!;
-  return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2 };
+  return { spanId: e.spanId, service: e.service, startMs: e.startMs, endMs: e.endMs, kind: 2, basis: 'time_only' };
 }
 
 /** How far back a child first looks, trace by trace, before it asks each service's candidates. */

@@ -83,6 +83,8 @@ export function encodeBridgeSpan(plan: BridgePlan, keys: BridgeKeyValues | null 
       if (values.length > 0) keyAttribute(w, name, values);
     }
   stringAttribute(w, 9, 'correlation.method', plan.method);
+  // What the bridge hangs from: a TraceQL search can leave out the guesses ({ span.bridge.basis != "time_only" }).
+  if (plan.basis !== 'unknown') stringAttribute(w, 9, 'bridge.basis', plan.basis);
   w.uint32(fieldTag(9, WIRE_LEN)).fork();
   w.uint32(fieldTag(1, WIRE_LEN)).string('correlation.confidence');
   w.uint32(fieldTag(2, WIRE_LEN)).fork().uint32(fieldTag(4, WIRE_FIXED64)).double(plan.confidence).ldelim();

@@ -162,6 +162,7 @@ const envelope = (spans: StoredSpan[]): Reply => ({
       value: '80.L1XX.005054..CHTR',
       method: 'key',
       confidence: 0.9,
+      basis: 'named_call',
       gapMs: 12.5,
       createdAt: new Date(T0).toISOString(),
     },

@@ -71,6 +71,7 @@ const plan = (n: number): BridgePlan => ({
   value: '80.L1XX.005054..CHTR',
   method: 'circuit_id_match',
   confidence: 0.9,
+  basis: 'call',
 });
 
 const groups: [string, KeyGroup][] = [

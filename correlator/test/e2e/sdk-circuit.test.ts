@@ -138,6 +138,9 @@ describe('SDK exporters in a separate process → correlator process', () => {
         assert.equal(listed[0]!.childTraceId, child.traceId);
         assert.equal(listed[0]!.childSpanId, child.spanId);
         assert.equal(listed[0]!.parentSpanId, parent.spanId);
+        // Hung from a span of the parent that points at the child, not a guess on time alone.
+        assert.ok(['named_call', 'call', 'running_span'].includes(listed[0]!.basis), `${b.name}: basis ${listed[0]!.basis}`);
+        assert.equal(b.attributes['bridge.basis'], listed[0]!.basis);
       };
       const beornToMdso = hop('beorn_to_mdso_bridge');
       const mdsoToArda = hop('mdso_to_arda_bridge');

@@ -253,19 +253,22 @@ describe('planBridges dates a parent by its spans, not its logs', () => {
 
 describe('chooseParentSpan', () => {
   const base = trace('p', 'beorn', 0, 1000);
-  const cases: { title: string; candidates: CandidateSpan[]; childStart: number; expect: string }[] = [
-    { title: 'no candidates: the entry span', candidates: [], childStart: 500, expect: base.entry!.spanId },
+  // `basis` is what the bridge says it hangs from (bridge.basis): time_only marks the guess.
+  const cases: { title: string; candidates: CandidateSpan[]; childStart: number; expect: string; basis: string }[] = [
+    { title: 'no candidates: the entry span', candidates: [], childStart: 500, expect: base.entry!.spanId, basis: 'time_only' },
     {
       title: 'the latest outgoing call before the child',
       candidates: [call('c1', 'beorn', 10, 20), call('c2', 'beorn', 30, 40), call('c3', 'beorn', 600, 700)],
       childStart: 500,
       expect: 'c2'.padEnd(16, '0'),
+      basis: 'call',
     },
     {
       title: 'an internal step containing the child start when there is no call',
       candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'beorn', startMs: 100, endMs: 900, kind: 1 }],
       childStart: 500,
       expect: 'st'.padEnd(16, '0'),
+      basis: 'running_span',
     },
     {
       title: 'with context crossing services, the step still running rather than the long call around it',
@@ -275,23 +278,27 @@ describe('chooseParentSpan', () => {
       ],
       childStart: 400,
       expect: 'mp'.padEnd(16, '0'),
+      basis: 'running_span',
     },
     {
       title: 'a call still in flight beats an earlier step containing it',
       candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'mdso', startMs: 220, endMs: 1500, kind: 1 }, call('ga', 'mdso', 300, 900)],
       childStart: 340,
       expect: 'ga'.padEnd(16, '0'),
+      basis: 'call',
     },
     {
       title: 'an internal step that ended before the child is not a parent',
       candidates: [{ spanId: 'st'.padEnd(16, '0'), service: 'beorn', startMs: 100, endMs: 200, kind: 1 }],
       childStart: 500,
       expect: base.entry!.spanId,
+      basis: 'time_only',
     },
   ];
   for (const c of cases) {
     it(c.title, () => {
-      assert.equal(chooseParentSpan({ ...base, candidates: CandidateSpans.of(c.candidates) }, c.childStart).spanId, c.expect);
+      const chosen = chooseParentSpan({ ...base, candidates: CandidateSpans.of(c.candidates) }, c.childStart);
+      assert.deepEqual([chosen.spanId, chosen.basis], [c.expect, c.basis]);
     });
   }
 });
@@ -461,8 +468,14 @@ describe('chooseParentSpan, with calls that say where they went', () => {
     const mdso = trace('m', 'mdso', 120, 700);
     for (const traces of [[beorn, mdso], [mdso, beorn]]) {
       const [plan] = [...planBridges('circuit_id', 'C', traces, W).values()];
-      assert.equal(plan?.parentSpanId, id('cm'));
+      assert.deepEqual([plan?.parentSpanId, plan?.basis], [id('cm'), 'named_call']);
     }
+  });
+
+  it('says a call that named another service is a call, not a named one (basis call)', () => {
+    // Ranked below a span still running (NAMES_ANOTHER_SERVICE), so alone here.
+    const chosen = chooseParentSpan(trace('p', 'beorn', 0, 1000, { candidates: CandidateSpans.of([to(call('cx', 'beorn', 50, 60), 'granite', false)]) }), 120, 'mdso');
+    assert.deepEqual([chosen.spanId, chosen.basis], [id('cx'), 'call']);
   });
 });
 

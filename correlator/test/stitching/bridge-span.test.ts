@@ -18,6 +18,7 @@ const base: BridgePlan = {
   value: '51.KGFN.777777..CHTR',
   method: 'circuit_id_match',
   confidence: 0.9,
+  basis: 'named_call',
 };
 
 /** Whole microseconds as decimal nanoseconds, computed exactly; a time before the epoch is zero. */
@@ -43,6 +44,7 @@ function reference(plan: BridgePlan): Uint8Array {
         str('bridge.child_trace_id', plan.childTraceId),
         str(plan.key, plan.value),
         str('correlation.method', plan.method),
+        ...(plan.basis === 'unknown' ? [] : [str('bridge.basis', plan.basis)]),
         { key: 'correlation.confidence', value: { doubleValue: plan.confidence } },
       ],
       links: [
@@ -69,6 +71,8 @@ describe('encodeBridgeSpan', () => {
     ['another key and confidence', { key: 'resource_id', value: '8f3c0c39-3c7a-4b8e-9d7e-2b8c5d5f1a00', method: 'resource_id_match', confidence: 0.85 }],
     ['confidence 0', { confidence: 0 }],
     ['confidence 1', { confidence: 1 }],
+    ['a guess on time alone', { basis: 'time_only' }],
+    ['a row stored before the basis was kept (no bridge.basis)', { basis: 'unknown' }],
   ];
   for (const [name, over] of cases) {
     it(`writes the bytes protobufjs writes for the same message: ${name}`, () => {
@@ -127,6 +131,7 @@ describe('encodeBridgeSpan', () => {
         ['bridge.child_trace_id', base.childTraceId],
         ['circuit_id', '51.KGFN.777777..CHTR'],
         ['correlation.method', 'circuit_id_match'],
+        ['bridge.basis', 'named_call'],
         ['correlation.confidence', 0.9],
       ],
     );

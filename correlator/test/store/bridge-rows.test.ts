@@ -90,6 +90,7 @@ for (const writerThread of [true, false]) {
         value: CID,
         method: 'circuit_id_match',
         confidence: 0.5,
+        basis: 'call',
         createdAtMs: T0 + 200,
         settled: true,
       };

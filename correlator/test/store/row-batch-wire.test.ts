@@ -21,6 +21,7 @@ const bridge = (spanId: string, createdAtMs: number, settled = true): BridgeRow 
   value: '51.KGFN.001100..CHTR',
   method: 'circuit_id_match',
   confidence: 0.897,
+  basis: 'running_span',
   createdAtMs,
   settled,
 });

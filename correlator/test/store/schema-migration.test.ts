@@ -76,6 +76,7 @@ const V1_BRIDGE: BridgePlan = {
   value: CIRCUIT,
   method: 'circuit_id_match',
   confidence: 0.95,
+  basis: 'unknown',
 };
 
 function open(dir: string): SqliteStore {
@@ -608,3 +609,28 @@ for (const version of [15, 16])
     assert.ok(!indexes.includes('trace_keys_span') && !indexes.includes('refused_traces_span'), `the indexes they replace are gone: ${String(indexes)}`);
     assert.deepEqual(store.tracesNear('circuit_id', CIRCUIT, 2050, 3050, 10).sort(), [T2, T3].sort());
   });
+
+// Version 18 keeps what a bridge hangs from (bridges.basis): a row stored before has none, and is
+// served as 'unknown', its span without a bridge.basis attribute, until its group plans it again.
+test('a schema 17 data directory gets the bridges basis column, its rows served as unknown', async t => {
+  const ddl = await readFile(new URL('./fixtures/schema-v17.sql', import.meta.url), 'utf8');
+  const dir = await dataDirWith(t, db => {
+    db.exec(ddl);
+    db.exec(`INSERT INTO meta VALUES ('schema_version', '17');
+      INSERT INTO traces (id, trace_id, first_ms, last_ms, services, keys, linked, updated_ms) VALUES
+        (1, '${T1}', 1000, 1500, '["beorn"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 1600),
+        (2, '${T2}', 2000, 2500, '["arda"]', '{"circuit_id":"${CIRCUIT}"}', '[]', 2600);
+      INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id, child_span_id,
+        child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id, parent_ref, child_ref)
+        VALUES ('1111111111111111', '${T1}', '0000000000000001', 'beorn', 1000, '${T2}', '0000000000000002', 'arda', 2000,
+          'circuit_id', '${CIRCUIT}', 'circuit_id_match', 0.95, 2600, 0, 1, 2);`);
+  });
+  const store = open(dir);
+  testCleanup(t)(() => store.close());
+  assert.equal(store.db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get(), String(SCHEMA_VERSION));
+  assert.deepEqual(
+    (await store.bridgesOf({ circuitId: CIRCUIT })).map(b => [b.spanId, b.basis]),
+    [['1111111111111111', 'unknown']],
+  );
+  assert.deepEqual(store.bridgesInto('circuit_id', CIRCUIT, [T2]).map(b => b.basis), ['unknown']);
+});

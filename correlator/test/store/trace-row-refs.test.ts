@@ -66,6 +66,7 @@ function rowsFor(spans: DecodedSpan[], bridgeTo?: DecodedSpan): () => DerivedWri
         value: CID,
         method: 'circuit_id_match',
         confidence: 0.9,
+        basis: 'call',
         createdAtMs: T0 + 2 * HOUR,
         settled: true,
       });

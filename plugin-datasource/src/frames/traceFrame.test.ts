@@ -117,9 +117,20 @@ describe('stitchedTraceFrame', () => {
       expect.arrayContaining([
         { key: 'correlator.synthetic', value: true },
         { key: 'bridge.confidence', value: 0.9 },
+        { key: 'bridge.basis', value: 'named_call' },
       ])
     );
     expect(view[0].warnings).toBeUndefined();
+  });
+
+  it('says in its warning that a bridge on time alone is a guess', () => {
+    const bridges = stitched.bridges.map((b) => ({ ...b, basis: 'time_only' as const }));
+    const view = rows(stitchedTraceFrame('A', { ...stitched, bridges }, ONLY_SELF));
+    expect(view[1].warnings).toEqual([
+      'Synthetic bridge made by the correlator: beorn → mdso joined by circuit_id=CKT-1 (circuit_id_match, confidence 90%); ' +
+        'a guess on time alone: nothing in the parent trace points at the child (a retry or a poll just before looks the same)',
+    ]);
+    expect(view[1].tags).toEqual(expect.arrayContaining([{ key: 'bridge.basis', value: 'time_only' }]));
   });
 
   it.each([

@@ -35,6 +35,7 @@ function spanTags(span: Span, bridge: Bridge | undefined): TraceKeyValue[] {
       { key: 'bridge.method', value: bridge.method },
       { key: 'bridge.key', value: `${bridge.key}=${bridge.value}` },
       { key: 'bridge.confidence', value: bridge.confidence },
+      { key: 'bridge.basis', value: bridge.basis },
       { key: 'bridge.gap_ms', value: bridge.gapMs }
     );
     const check = bridge.clockCheck;
@@ -64,11 +65,19 @@ function clockWarning(bridge: Bridge): string | undefined {
     : `Clock check: ${clocks}, more than the ${bridge.gapMs} ms gap; the bridge's direction is uncertain`;
 }
 
+/** What the bridge hangs from, in words, where the operator should weigh it. */
+const BASIS_WORDS: Partial<Record<Bridge['basis'], string>> = {
+  time_only:
+    'a guess on time alone: nothing in the parent trace points at the child (a retry or a poll just before looks the same)',
+};
+
 function bridgeWarning(bridge: Bridge): string {
   const confidence = Math.round(bridge.confidence * 100);
+  const basis = BASIS_WORDS[bridge.basis];
   return (
     `Synthetic bridge made by the correlator: ${bridge.parentService} → ${bridge.childService} ` +
-    `joined by ${bridge.key}=${bridge.value} (${bridge.method}, confidence ${confidence}%)`
+    `joined by ${bridge.key}=${bridge.value} (${bridge.method}, confidence ${confidence}%)` +
+    (basis ? `; ${basis}` : '')
   );
 }
 

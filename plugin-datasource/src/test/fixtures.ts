@@ -58,6 +58,7 @@ export function makeBridge(overrides: Partial<Bridge> = {}): Bridge {
     value: 'CKT-1',
     method: 'circuit_id_match',
     confidence: 0.9,
+    basis: 'named_call',
     gapMs: 40,
     createdAt: '2023-11-14T22:13:20.000Z',
     ...overrides,

@@ -258,6 +258,7 @@ function packBridge(p: Packer, b: DerivedWrites['bridgesRemoved'][number]): void
   p.value(b.value);
   p.value(b.method);
   p.value(b.confidence);
+  p.value(b.basis);
 }
 
 type Derived = DerivedWrites;
@@ -367,5 +368,6 @@ function unpackBridge(u: Unpacker): Bridge {
     value: u.value(),
     method: u.value(),
     confidence: u.value(),
+    basis: u.value(),
   };
 }

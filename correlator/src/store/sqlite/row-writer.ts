@@ -473,6 +473,7 @@ export class RowWriter {
         b.value,
         b.method,
         b.confidence,
+        b.basis,
         b.createdAtMs,
         bridgeResourceId,
       ];
@@ -607,15 +608,15 @@ function prepareWrites(d: Database.Database) {
     groupsOfHop: d.prepare('SELECT key, value FROM bridges WHERE parent_ref = ? AND span_id = ?').raw(),
     insertBridge: d.prepare(
       `INSERT INTO bridges (span_id, trace_id, parent_span_id, parent_service, parent_start_ms, child_trace_id,
-         child_span_id, child_service, child_start_ms, key, value, method, confidence, created_ms, resource_id,
+         child_span_id, child_service, child_start_ms, key, value, method, confidence, basis, created_ms, resource_id,
          parent_ref, child_ref)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     // In place: a replaced row would move to a new rowid and rewrite every index entry.
     updateBridge: d.prepare(
       `UPDATE bridges SET parent_span_id = ?, parent_service = ?, parent_start_ms = ?, child_trace_id = ?,
          child_span_id = ?, child_service = ?, child_start_ms = ?, key = ?, value = ?, method = ?,
-         confidence = ?, created_ms = ?, resource_id = ?, child_ref = ?
+         confidence = ?, basis = ?, created_ms = ?, resource_id = ?, child_ref = ?
        WHERE parent_ref = ? AND span_id = ? AND key = ? AND value = ?`,
     ),
     deleteBridge: d.prepare('DELETE FROM bridges WHERE parent_ref = ? AND span_id = ? AND key = ? AND value = ?'),

@@ -1,5 +1,5 @@
 // Row shapes and their mapping to the API's read model.
-import type { Bridge, BusinessKeyName, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
+import type { Bridge, BridgeBasis, BusinessKeyName, CircuitSummary, Correlation, TraceSummary } from '@correlation-station/api-schema';
 import { traceErrors, type BridgePlan, type EntrySpan, type TraceState } from '../../correlation/types.js';
 import { CandidateSpans } from '../../correlation/candidate-spans.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
@@ -66,6 +66,8 @@ export interface BridgeDbRow {
   value: string;
   method: string;
   confidence: number;
+  /** '' in rows stored before schema 18: 'unknown'. */
+  basis: string;
   created_ms: number;
   /** The resource the bridge's span is served with. */
   resource_id: number;
@@ -191,7 +193,12 @@ export function toBridgePlan(b: BridgeDbRow): BridgePlan {
     value: b.value,
     method: b.method,
     confidence: b.confidence,
+    basis: basisOf(b),
   };
+}
+
+function basisOf(r: BridgeDbRow): BridgeBasis {
+  return r.basis === '' ? 'unknown' : (r.basis as BridgeBasis);
 }
 
 export function toBridge(r: BridgeDbRow): Bridge {
@@ -207,6 +214,7 @@ export function toBridge(r: BridgeDbRow): Bridge {
     value: r.value,
     method: r.method,
     confidence: r.confidence,
+    basis: basisOf(r),
     // To the microsecond the times have: their difference leaves float residue (19.9990234375).
     gapMs: Math.max(0, Math.round((r.child_start_ms - r.parent_start_ms) * 1000) / 1000),
     createdAt: iso(r.created_ms),

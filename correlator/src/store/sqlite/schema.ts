@@ -5,7 +5,7 @@ import { SERVICE_HOUR_MS, ServiceHourSet } from '../service-hours.js';
 import { noRoom } from '../write-failure.js';
 import { markSummariesRepaired } from './summary-repair.js';
 
-export const SCHEMA_VERSION = 17;
+export const SCHEMA_VERSION = 18;
 
 // Received spans are kept in span_chunks, one row per trace per request (span-chunk.ts): a
 // fixed-size record of the fields queries read, and where their OTLP bytes as received are: in a
@@ -130,6 +130,8 @@ CREATE TABLE IF NOT EXISTS bridges (
   confidence REAL NOT NULL,
   created_ms REAL NOT NULL,
   resource_id INTEGER NOT NULL DEFAULT 0,
+  -- What of the parent trace the bridge hangs from (version 18; '' before: unknown).
+  basis TEXT NOT NULL DEFAULT '',
   parent_ref INTEGER NOT NULL DEFAULT 0,
   child_ref INTEGER NOT NULL DEFAULT 0
 );
@@ -485,6 +487,8 @@ function upgrade(db: Database.Database, version: number | null, opts: MigrationO
     if (version !== null && version >= 11 && version < 15) addServiceHourLastColumn(db);
     // Replaced by the covering *_near indexes of the DDL (version 17).
     if (version !== null && version < 17) db.exec('DROP INDEX IF EXISTS trace_keys_span; DROP INDEX IF EXISTS refused_traces_span;');
+    // Version 1's and 2's bridges tables are created anew by the DDL below, with the column.
+    if (version !== null && version >= 3 && version < 18) db.exec(`ALTER TABLE bridges ADD COLUMN basis TEXT NOT NULL DEFAULT ''`);
     db.exec(DDL);
     if (version === 1) copyV1Tables(db);
     if (version === 2) copyTablesBack(db, REBUILT_IN_V3, 'v2');
