@@ -4,6 +4,7 @@
 // This refuses the same bodies and names the key.
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CorrelatorError } from './errors.js';
+import { jsonErrorOffset } from './json-error-offset.js';
 
 // As secure-json-parse's, which fastify uses: the walk for the keys is paid only by a body whose
 // text names one (also written with \u escapes).
@@ -33,15 +34,19 @@ export function forbiddenKey(value: unknown): string | null {
 }
 
 /**
- * What is wrong with a body JSON.parse refused, and where: V8's words (which quote the text near an
- * unexpected token), with the line and column when V8 gives a position, since a log batch is often
+ * What is wrong with a body JSON.parse refused, and where: V8's words without the position it
+ * gives in some forms and Node versions (they quote the text near an unexpected token), and the
+ * line and column of the first character that is not JSON, since a log batch is often
  * pretty-printed and a character offset alone is hard to find in it.
  */
 export function jsonSyntaxMessage(text: string, parserMessage: string): string {
-  if (/^Unexpected end of JSON input/.test(parserMessage)) {
+  const at = jsonErrorOffset(text);
+  const offset = at < 0 ? text.length : at;
+  if (/^Unexpected end of JSON input/.test(parserMessage) || offset === text.length) {
     return `Body is not valid JSON: it ends ${place(text, text.length)}, before the JSON is complete`;
   }
-  return `Body is not valid JSON: ${parserMessage.replace(/(?: in JSON)? at position (\d+)/, (_, position: string) => ` ${place(text, Number(position))}`)}`;
+  const words = parserMessage.replace(/(?: in JSON)? at position \d+(?: \(line \d+ column \d+\))?/, '');
+  return `Body is not valid JSON: ${words} ${place(text, offset)}`;
 }
 
 function place(text: string, position: number): string {

@@ -76,9 +76,12 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
  * A quoted value is read to its closing quote (the quotes are taken off, log-keys.ts): read as
  * far as a space, `"circuit_id": "CKT Q01"` was circuit `CKT`, which then joined every circuit
  * named `CKT …` in one group, bridged across activations (RV20). A bare value may hold slashes
- * (CLCI-style `12/KFFN/123456/TWCC`) and letters past ASCII, which cut it short before.
+ * (CLCI-style `12/KFFN/123456/TWCC`) and Latin, Greek and Cyrillic letters past ASCII, which cut
+ * it short before. A quoted phrase is no key (log-keys.ts, quotedPhraseProblem).
  */
-const KEY_VALUE = `("[^"\\n]+"|'[^'\\n]+'|["']?[A-Za-z0-9._/\\u00c0-\\u1fff-]+[A-Za-z0-9_\\u00c0-\\u1fff-])`;
+/** Latin, Greek and Cyrillic letters past ASCII, without × ÷ and the Greek question mark (RV21). */
+const LETTERS = '\\u00c0-\\u00d6\\u00d8-\\u00f6\\u00f8-\\u024f\\u0386-\\u03ff\\u0400-\\u04ff';
+const KEY_VALUE = `("[^"\\n]+"|'[^'\\n]+'|["']?[A-Za-z0-9._/${LETTERS}-]+[A-Za-z0-9_${LETTERS}-])`;
 
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
   { key: 'circuit_id', pattern: `\\b(?:circuit[_.]id|circuitId|CircuitId|CIRCUIT_ID|Circuit_ID)["']?\\s*[=:]\\s*${KEY_VALUE}` },

@@ -215,13 +215,13 @@ const NO_VALUE_WORDS = new Set(['none', 'null', 'nil', '<nil>', 'undefined', 'na
 const LONGEST_NO_VALUE_WORD = 9;
 
 /**
- * A template's placeholder left unfilled: printf's `%s` and `%(circuit_id)s`, str.format's and
- * f-string's `{circuit_id}`, Jinja's `{{ circuit_id }}`, a shell's `${CIRCUIT_ID}` or `$CIRCUIT_ID`,
- * a documentation's `<circuit_id>`: a Flask app missing the X-Circuit-Id header logs one of them
+ * A template's placeholder left unfilled: printf's `%s` and `%(circuit_id)s`, Go's `%v`, str.format's
+ * and f-string's `{circuit_id}`, Jinja's `{{ circuit_id }}`, a shell's `${CIRCUIT_ID}` or
+ * `$CIRCUIT_ID`, Ruby's `#{circuit_id}`, Logstash's `%{circuit_id}`, a documentation's `<circuit_id>`: a Flask app missing the X-Circuit-Id header logs one of them
  * for every such request, which were then one circuit. Tested only for a value starting with one
- * of % { $ <, which no key value does otherwise: this runs for every key value of every span.
+ * of % { $ # <, which no key value does otherwise: this runs for every key value of every span.
  */
-const UNFILLED_TEMPLATE = /^(?:%[sdirf]|%\([^)]*\)[sdirf]|\{[\w.]*\}|\{\{[^}]*\}\}|\$\{[^}]*\}|\$[A-Za-z_]\w*|<[\w.-]*>)$/;
+const UNFILLED_TEMPLATE = /^(?:%[sdirfv]|%\([^)]*\)[sdirf]|\{\s*[\w.-]*\s*\}|\{\{[^}]*\}\}|[$#%]\{[^}]*\}|\$[A-Za-z_]\w*|<[\w.-]*>)$/;
 
 /**
  * Why a string (trimmed) an alias names is no key value, or null when it is one. "." and ".." are
@@ -233,7 +233,7 @@ export function keyStringProblem(v: string): string | null {
   if (v === '.' || v === '..') return `is ${JSON.stringify(v)}, a dot segment no URL path can name`;
   if (v.length <= LONGEST_NO_VALUE_WORD && NO_VALUE_WORDS.has(v.toLowerCase())) return `is ${JSON.stringify(v)}, a program's word for no value`;
   const first = v.charCodeAt(0);
-  if ((first === 0x25 || first === 0x7b || first === 0x24 || first === 0x3c) && UNFILLED_TEMPLATE.test(v)) {
+  if ((first === 0x25 || first === 0x7b || first === 0x24 || first === 0x23 || first === 0x3c) && UNFILLED_TEMPLATE.test(v)) {
     return `is ${JSON.stringify(v)}, a template's placeholder left unfilled`;
   }
   const c = firstUnseenCharacter(v);

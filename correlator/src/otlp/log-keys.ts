@@ -1,4 +1,4 @@
-import { keyValueText, type AttrMap } from './any-value.js';
+import { keyStringProblem, keyValueText, type AttrMap } from './any-value.js';
 import type { DecodedResourceScope, KeyExtractionRules } from './decoded.js';
 import { MAX_MORE_KEYS } from '../correlation/types.js';
 import type { FoundKeys } from './found-keys.js';
@@ -54,7 +54,7 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
       if (!m) break;
       // An empty match would be found again where it is.
       if (m[0] === '') regex.lastIndex++;
-      const v = m[1] ? keyValueText(unquoted(m[1])) : null;
+      const v = m[1] && !isQuotedPhrase(m[1]) ? keyValueText(unquoted(m[1])) : null;
       if (v !== null && !(read !== null && pairsName(read, key, v))) {
         if (found.keys?.[key] === undefined) (found.keys ??= {})[key] = v;
         else if (room > 0) {
@@ -81,6 +81,19 @@ export function unquoted(v: string): string {
   const q = v.charCodeAt(0);
   if (q !== 0x22 && q !== 0x27) return v;
   return v.length > 1 && v.charCodeAt(v.length - 1) === q ? v.slice(1, -1) : v.slice(1);
+}
+
+/**
+ * Whether a captured value is a quoted phrase, not an id: words with punctuation between them, or
+ * words led by a word for no value. `circuit_id="unknown, retrying"` and `circuit_id: "not set
+ * (lookup failed)"`, logged alike by every request without the header, were one circuit bridging
+ * them all (RV21); a quote left open swallowed the next fields (`"C1 state=ok msg=`).
+ */
+export function isQuotedPhrase(v: string): boolean {
+  const q = v.charCodeAt(0);
+  if ((q !== 0x22 && q !== 0x27) || !/\s/.test(v)) return false;
+  const inner = unquoted(v).trim();
+  return /[,;:()[\]{}<>!?=]/.test(inner) || keyStringProblem(inner.split(/\s/, 1)[0]!) !== null;
 }
 
 /** Whether (key, value) is one of `pairs`, pairs like FoundKeys.more. */

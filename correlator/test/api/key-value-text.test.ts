@@ -87,7 +87,7 @@ test('the words code puts for a missing value, and unfilled template placeholder
   // X-Circuit-Id header is missing. Values that only look like them are still circuits.
   const app = await buildTestApp(t);
   const at = Date.now() - 60_000;
-  const none = ['unknown', 'UNKNOWN', 'Unset', 'missing', 'TBD', 'empty', '-', '--', '?', '0', '%s', '%(circuit_id)s', '{circuit_id}', '{}', '{{ circuit_id }}', '${CIRCUIT_ID}', '$CIRCUIT_ID', '<circuit_id>'];
+  const none = ['unknown', 'UNKNOWN', 'Unset', 'missing', 'TBD', 'empty', '-', '--', '?', '0', '%s', '%(circuit_id)s', '{circuit_id}', '{}', '{{ circuit_id }}', '${CIRCUIT_ID}', '$CIRCUIT_ID', '<circuit_id>', '%v', '#{circuit_id}', '%{circuit_id}', '{circuit-id}', '{ circuit_id }'];
   const kept = ['UNKNOWN-7', '0.1', '-1', '00', '%2F', '{x}y', '$', 'a<b>'];
   await postBeornSpans(app, at, [...none, ...kept]);
   const batch = await app.inject({

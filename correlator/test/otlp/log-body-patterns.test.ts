@@ -77,6 +77,13 @@ describe('log-body patterns', () => {
     ['a bare value with letters past ASCII', 'circuit_id=CKT-ü1 failed', { circuit_id: 'CKT-ü1' }],
     ['a bare value before punctuation', 'circuit_id=C1, then (circuit_id=C1) and circuit_id=C1.', { circuit_id: 'C1' }],
     ['a bare value before a no-break space', 'circuit_id=C4\u00a0failed', { circuit_id: 'C4' }],
+    // RV21: read whole, a quoted phrase logged by every request without the header was one circuit.
+    ['a quoted phrase with punctuation', 'circuit_id="unknown, retrying" next', {}],
+    ['a quoted phrase in parentheses', 'circuit_id: "not set (lookup failed)"', {}],
+    ['a quoted phrase led by a word for no value', 'circuit_id="none found for order 42"', {}],
+    ['a quote left open swallowing the next fields', 'circuit_id="C1 state=ok msg="done"', {}],
+    ['a bare value before an Ogham space mark, a times sign or a Greek question mark', 'circuit_id=C5\u1680x circuit_id=C6×2 circuit_id=C7\u037e', { circuit_id: 'C5' }],
+    ['a bare value in Greek letters', 'circuit_id=Σ-1 failed', { circuit_id: 'Σ-1' }],
   ];
   for (const [form, body, keys] of forms) {
     it(`the built-in patterns read ${form}`, () => {

@@ -137,4 +137,12 @@ describe('encodeBridgeSpan', () => {
     );
     assert.equal(Buffer.from(span.links[0]!.traceId, 'base64').toString('hex'), base.childTraceId);
   });
+
+  it('writes bridge.basis for every basis but unknown (a row stored before it was kept)', () => {
+    const { Span } = otlpTypes();
+    const basisOf = (plan: BridgePlan) =>
+      (Span.toObject(Span.decode(encodeBridgeSpan(plan))) as { attributes: { key: string; value: { stringValue?: string } }[] }).attributes.find(a => a.key === 'bridge.basis')?.value.stringValue;
+    for (const basis of ['named_call', 'call', 'running_span', 'time_only'] as const) assert.equal(basisOf({ ...base, basis }), basis);
+    assert.equal(basisOf({ ...base, basis: 'unknown' }), undefined);
+  });
 });

@@ -611,7 +611,8 @@ for (const version of [15, 16])
   });
 
 // Version 18 keeps what a bridge hangs from (bridges.basis): a row stored before has none, and is
-// served as 'unknown', its span without a bridge.basis attribute, until its group plans it again.
+// served as 'unknown', its span without a bridge.basis attribute, until its group plans it again
+// (the row then gets one; Tempo's copy, sent before, is not sent again).
 test('a schema 17 data directory gets the bridges basis column, its rows served as unknown', async t => {
   const ddl = await readFile(new URL('./fixtures/schema-v17.sql', import.meta.url), 'utf8');
   const dir = await dataDirWith(t, db => {

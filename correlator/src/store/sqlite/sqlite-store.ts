@@ -24,6 +24,7 @@ import { keyGroupsOf } from './key-groups-of.js';
 import { DEFAULT_CORRELATING_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
+import { FUTURE_TOLERANCE_MS } from '../../otlp/item-times.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { bridgeTraceKeys, type BridgeKeyValues } from '../../stitching/bridge-keys.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
@@ -85,7 +86,6 @@ import {
 } from './circuit-traces.js';
 import { circuitLogIn, furtherCircuitsOf } from './log-circuits.js';
 import { migrate } from './schema.js';
-import { FUTURE_TOLERANCE_MS } from '../../otlp/item-times.js';
 import { completeSeverity, SEVERITY_ERROR, severityNumberOfText } from '../../otlp/severity.js';
 import { SERVICE_HOUR_MS } from '../service-hours.js';
 import { ClockSkewEvidence, SPAN_KIND_SERVER, serviceCalls, type ServiceCall, type TimedSpan } from '../../stitching/clock-skew.js';
@@ -1717,13 +1717,13 @@ export class SqliteStore implements Store {
    * within the bounds (by time's index), keeping the circuit's that pass the filters: a circuit
    * whose lines are a fair share of their time's is done within a few pages' worth. The filters
    * are tested on each line read, not in the walk's WHERE: there a filter few lines pass made the
-   * walk read the whole store to find its budget's worth (RV16). A walk that gives up among other
-   * circuits' lines is tried once more from the circuit's own newest line (its oldest, forward):
-   * a circuit of last week under this week's lines was read whole for every page (POLLED, 233 ms),
-   * unless the page has filters. Every traced line is within its trace's extent (the engine widens a trace's first_ms and
-   * last_ms by each of its lines, observeLog, and the row only ever widens), so nothing of the
-   * circuit is past that start. Only when the walks spend their budget are they all read and
-   * sorted, at most twice the budget's more.
+   * walk read the whole store to find its budget's worth (RV16). A walk of an unfiltered page that
+   * gives up among other circuits' lines is tried once more from the newest datum of the circuit's
+   * traces (their oldest, forward): a circuit of last week under this week's lines was read whole
+   * for every page (POLLED, 123 ms p50 then, 72 after). Every traced line is within its trace's
+   * extent (the engine widens a trace's first_ms and last_ms by each of its lines, observeLog, and
+   * the row only ever widens), so nothing of the circuit is past that start. Only when the walks
+   * spend their budget are they all read and sorted, at most twice the budget's more.
    */
   private circuitTracedLogIds(circuitId: string, filters: WhereClause, bounds: WhereClause, order: string, limit: number): number[] {
     // The circuit's trace ids, built once for the page: the count, the walk and the fallback each
