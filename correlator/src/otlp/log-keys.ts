@@ -54,7 +54,7 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
       if (!m) break;
       // An empty match would be found again where it is.
       if (m[0] === '') regex.lastIndex++;
-      const v = m[1] && !isQuotedPhrase(m[1]) ? keyValueText(unquoted(m[1])) : null;
+      const v = m[1] && !isQuotedPhrase(m[1]) && !isOpenQuoteCut(m[1], body, m.index + m[0].length) ? keyValueText(unquoted(m[1])) : null;
       if (v !== null && !(read !== null && pairsName(read, key, v))) {
         if (found.keys?.[key] === undefined) (found.keys ??= {})[key] = v;
         else if (room > 0) {
@@ -94,6 +94,18 @@ export function isQuotedPhrase(v: string): boolean {
   if ((q !== 0x22 && q !== 0x27) || !/\s/.test(v)) return false;
   const inner = unquoted(v).trim();
   return /[,;:()[\]{}<>!?=]/.test(inner) || keyStringProblem(inner.split(/\s/, 1)[0]!) !== null;
+}
+
+/**
+ * Whether a value opened a quote it did not close and the text goes on (`circuit_id="CKT Q01` cut
+ * before its closing quote): only the bare part up to the space was read, `CKT`, a circuit of its
+ * own joining every `CKT …` (RV21). At the end of the text or its line, the value is whole.
+ */
+function isOpenQuoteCut(v: string, body: string, end: number): boolean {
+  const q = v.charCodeAt(0);
+  if ((q !== 0x22 && q !== 0x27) || (v.length > 1 && v.charCodeAt(v.length - 1) === q)) return false;
+  const next = body.charCodeAt(end);
+  return end < body.length && next !== 0x0a && next !== 0x0d;
 }
 
 /** Whether (key, value) is one of `pairs`, pairs like FoundKeys.more. */

@@ -82,6 +82,8 @@ describe('log-body patterns', () => {
     ['a quoted phrase in parentheses', 'circuit_id: "not set (lookup failed)"', {}],
     ['a quoted phrase led by a word for no value', 'circuit_id="none found for order 42"', {}],
     ['a quote left open swallowing the next fields', 'circuit_id="C1 state=ok msg="done"', {}],
+    ['a quoted value with a space, cut before its closing quote', 'circuit_id="CKT Q01', {}],
+    ['a quoted value cut at the end of its line', 'circuit_id="C8\nnext line', { circuit_id: 'C8' }],
     ['a bare value before an Ogham space mark, a times sign or a Greek question mark', 'circuit_id=C5\u1680x circuit_id=C6×2 circuit_id=C7\u037e', { circuit_id: 'C5' }],
     ['a bare value in Greek letters', 'circuit_id=Σ-1 failed', { circuit_id: 'Σ-1' }],
   ];
