@@ -105,3 +105,22 @@ test('a replay hours later of a span whose end was too far ahead to be known at 
   offsetMs = 3 * 3_600_000;
   assert.equal(await post(), undefined, 'no conflict: the stored span is this one');
 });
+
+test('a span under a stored 0 ms span\'s ids that lasts hours, all in the past, is still a conflict (RV21)', async t => {
+  // The stored end could have been known when its chunk arrived: the later span is another.
+  const app = await buildTestApp(t);
+  const now = Date.now();
+  const build = (endMs: number) =>
+    buildTraces([{ service: 'beorn', spans: [{ name: 'short', startMs: now - 5 * 3_600_000, endMs, attributes: { circuit_id: 'CKT-ZERO-MS' } }] }]);
+  const [stored] = await build(now - 5 * 3_600_000);
+  const post = async (spans: Parameters<typeof tracesProtobuf>[0]) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/traces', headers: { 'content-type': 'application/x-protobuf' }, payload: tracesProtobuf(spans) });
+    assert.equal(res.statusCode, 200, res.body);
+    return (otlpTypes().ExportTraceServiceResponse.decode(res.rawPayload).toJSON() as { partialSuccess?: { errorMessage?: string } }).partialSuccess?.errorMessage;
+  };
+  assert.equal(await post(stored!.spans), undefined);
+  const [longer] = await build(now - 3 * 3_600_000);
+  const ctx = stored!.spans[0]!.spanContext();
+  const again = longer!.spans.map(s => Object.assign(Object.create(Object.getPrototypeOf(s) as object) as object, s, { spanContext: () => ctx }));
+  assert.match((await post(again as Parameters<typeof tracesProtobuf>[0])) ?? '', /have the trace and span id of a stored span but another parent, time/);
+});

@@ -24,7 +24,7 @@ import { keyGroupsOf } from './key-groups-of.js';
 import { DEFAULT_CORRELATING_KEYS } from '../../config/key-defaults.js';
 import { correlationId } from '../../correlation/ids.js';
 import { KEY_CONFIDENCE, SPAN_KIND_CLIENT, groupMapKey } from '../../correlation/types.js';
-import { FUTURE_TOLERANCE_MS } from '../../otlp/item-times.js';
+import { isKnownEnd } from '../../otlp/item-times.js';
 import { otlpTypes } from '../../otlp/schema.js';
 import { bridgeTraceKeys, type BridgeKeyValues } from '../../stitching/bridge-keys.js';
 import { forEachKeyValue, traceKeyValuesOf, type TraceKeyValues } from '../trace-key-values.js';
@@ -508,7 +508,7 @@ export class SqliteStore implements Store {
       // A trace's chunks are filed under its row id (schema.ts, version 4).
       chunkMetasOfTraces: d
         .prepare(
-          `SELECT c.id, t.trace_id, c.meta FROM traces t JOIN span_chunks c ON c.trace_ref = t.id
+          `SELECT c.id, t.trace_id, c.meta, c.received_ms FROM traces t JOIN span_chunks c ON c.trace_ref = t.id
            WHERE t.trace_id IN (SELECT value FROM json_each(?)) ORDER BY c.id`,
         )
         .raw(),
@@ -645,7 +645,11 @@ export class SqliteStore implements Store {
     const idsByResource = new Map<DecodedResourceScope, number>();
     // One query for the request's traces: run once per trace, the statement's own overhead was
     // most of what de-duplicating cost, since most traces of a request are new.
-    const storedMetas = this.chunkMetasByTrace([...byTrace.keys()].filter(id => this.seenFilter.mayHoldTrace(id)));
+    const chunkArrivals = new Map<Buffer, number>();
+    const storedMetas = this.chunkMetasByTrace(
+      [...byTrace.keys()].filter(id => this.seenFilter.mayHoldTrace(id)),
+      chunkArrivals,
+    );
     // One set for every trace of the request, emptied for each: a set per trace was a table
     // allocated for each of the request's ~50 traces.
     const seen = new Set<string>();
@@ -665,7 +669,7 @@ export class SqliteStore implements Store {
           // A retry repeats the span; one that differs from the stored copy was dropped with a
           // bare 200 (RV17). Only stored copies are compared: those in flight have no record yet.
           const stored = metas && (records ??= storedRecords(metas)).get(s.spanId);
-          if (stored && differsFromRecord(s, stored)) conflicting++;
+          if (stored && differsFromRecord(s, stored, chunkArrivals.get(stored[0]) ?? 0)) conflicting++;
           continue;
         }
         seen.add(s.spanId);
@@ -850,10 +854,12 @@ export class SqliteStore implements Store {
   }
 
   /** Each trace's chunk meta records, oldest chunk first, read with one query for all the traces. */
-  private chunkMetasByTrace(traceIds: readonly string[]): Map<string, Buffer[]> {
+  /** The traces' chunk metas by trace; `receivedMs`, if given, gets each meta's chunk's arrival. */
+  private chunkMetasByTrace(traceIds: readonly string[], receivedMs?: Map<Buffer, number>): Map<string, Buffer[]> {
     const byTrace = new Map<string, Buffer[]>();
     if (traceIds.length === 0) return byTrace;
-    for (const [, traceId, meta] of this.st.chunkMetasOfTraces.all(JSON.stringify(traceIds)) as [number, string, Buffer][]) {
+    for (const [, traceId, meta, received] of this.st.chunkMetasOfTraces.all(JSON.stringify(traceIds)) as [number, string, Buffer, number][]) {
+      receivedMs?.set(meta, received);
       const list = byTrace.get(traceId);
       if (list) list.push(meta);
       else byTrace.set(traceId, [meta]);
@@ -2122,13 +2128,14 @@ function storedRecords(metas: readonly Buffer[]): Map<string, StoredRecord> {
 
 /**
  * Whether `s` has another parent, times, kind or status than its stored record says. A stored end
- * at its start may be an end that was over FUTURE_TOLERANCE_MS ahead when first sent, so unknown
- * then (item-times.ts), and known at a replay hours later: the same span, not another.
+ * at its start may be an end that was over FUTURE_TOLERANCE_MS ahead of the clock when its chunk
+ * arrived (`receivedMs`), so unknown then (item-times.ts, isKnownEnd), and known at a replay hours
+ * later: the same span, not another. A span whose end could have been known then is another.
  */
-function differsFromRecord(s: DecodedSpan, [meta, i]: StoredRecord): boolean {
+function differsFromRecord(s: DecodedSpan, [meta, i]: StoredRecord, receivedMs: number): boolean {
   const storedStart = chunkRecord.startMs(meta, i);
   const storedEnd = chunkRecord.endMs(meta, i);
-  const endThenUnknown = storedEnd === storedStart && s.endMs > s.startMs + FUTURE_TOLERANCE_MS;
+  const endThenUnknown = storedEnd === storedStart && !isKnownEnd(s.startMs, s.endMs, receivedMs);
   return (
     chunkRecord.parentSpanId(meta, i) !== s.parentSpanId ||
     storedStart !== s.startMs ||
