@@ -42,7 +42,7 @@ export function forbiddenKey(value: unknown): string | null {
 export function jsonSyntaxMessage(text: string, parserMessage: string): string {
   const at = jsonErrorOffset(text);
   const offset = at < 0 ? text.length : at;
-  if (/^Unexpected end of JSON input/.test(parserMessage) || offset === text.length) {
+  if (offset === text.length) {
     return `Body is not valid JSON: it ends ${place(text, text.length)}, before the JSON is complete`;
   }
   const words = parserMessage.replace(/(?: in JSON)? at position \d+(?: \(line \d+ column \d+\))?/, '');

@@ -65,6 +65,10 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
   'http.request.header.x_request_id': 'request_id',
 });
 
+/** Latin, Greek and Cyrillic letters past ASCII, without × ÷ and the Greek question mark (RV21). */
+const LETTERS = '\\u00c0-\\u00d6\\u00d8-\\u00f6\\u00f8-\\u024f\\u0386-\\u03ff\\u0400-\\u04ff';
+const KEY_VALUE = `("[^"\\n]+"|'[^'\\n]+'|["']?[A-Za-z0-9._/${LETTERS}-]+[A-Za-z0-9_${LETTERS}-])`;
+
 /**
  * `key=value` and `key: value` as text logs write them, and `"key": "value"` (JSON lines, which
  * BP2 and plan-script logs tailed by Alloy often are) or `'key': 'value'` (a Python dict printed):
@@ -77,12 +81,8 @@ export const DEFAULT_KEY_ALIASES: Readonly<Record<string, BusinessKeyName>> = Ob
  * far as a space, `"circuit_id": "CKT Q01"` was circuit `CKT`, which then joined every circuit
  * named `CKT …` in one group, bridged across activations (RV20). A bare value may hold slashes
  * (CLCI-style `12/KFFN/123456/TWCC`) and Latin, Greek and Cyrillic letters past ASCII, which cut
- * it short before. A quoted phrase is no key (log-keys.ts, quotedPhraseProblem).
+ * it short before. A quoted phrase is no key (log-keys.ts, capturedValue).
  */
-/** Latin, Greek and Cyrillic letters past ASCII, without × ÷ and the Greek question mark (RV21). */
-const LETTERS = '\\u00c0-\\u00d6\\u00d8-\\u00f6\\u00f8-\\u024f\\u0386-\\u03ff\\u0400-\\u04ff';
-const KEY_VALUE = `("[^"\\n]+"|'[^'\\n]+'|["']?[A-Za-z0-9._/${LETTERS}-]+[A-Za-z0-9_${LETTERS}-])`;
-
 export const DEFAULT_LOG_KEY_PATTERNS: readonly LogKeyPattern[] = Object.freeze([
   { key: 'circuit_id', pattern: `\\b(?:circuit[_.]id|circuitId|CircuitId|CIRCUIT_ID|Circuit_ID)["']?\\s*[=:]\\s*${KEY_VALUE}` },
   // A bare name: prose about a circuit ("port shared with 80.L1XX..."), which may be another's.

@@ -215,10 +215,11 @@ const NO_VALUE_WORDS = new Set(['none', 'null', 'nil', '<nil>', 'undefined', 'na
 const LONGEST_NO_VALUE_WORD = 9;
 
 /**
- * A template's placeholder left unfilled: printf's `%s` and `%(circuit_id)s`, Go's `%v`, str.format's
- * and f-string's `{circuit_id}`, Jinja's `{{ circuit_id }}`, a shell's `${CIRCUIT_ID}` or
- * `$CIRCUIT_ID`, Ruby's `#{circuit_id}`, Logstash's `%{circuit_id}`, a documentation's `<circuit_id>`: a Flask app missing the X-Circuit-Id header logs one of them
- * for every such request, which were then one circuit. Tested only for a value starting with one
+ * A template's placeholder left unfilled: printf's `%s` and `%(circuit_id)s`, Go's `%v`,
+ * str.format's and f-string's `{circuit_id}`, Jinja's `{{ circuit_id }}`, a shell's `${CIRCUIT_ID}`
+ * or `$CIRCUIT_ID`, Ruby's `#{circuit_id}`, Logstash's `%{circuit_id}`, a documentation's
+ * `<circuit_id>`: a Flask app missing the X-Circuit-Id header logs one of them for every such
+ * request, which were then one circuit. Tested only for a value starting with one
  * of % { $ # <, which no key value does otherwise: this runs for every key value of every span.
  */
 const UNFILLED_TEMPLATE = /^(?:%[sdirfv]|%\([^)]*\)[sdirf]|\{\s*[\w.-]*\s*\}|\{\{[^}]*\}\}|[$#%]\{[^}]*\}|\$[A-Za-z_]\w*|<[\w.-]*>)$/;

@@ -54,7 +54,7 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
       if (!m) break;
       // An empty match would be found again where it is.
       if (m[0] === '') regex.lastIndex++;
-      const v = m[1] && !isQuotedPhrase(m[1]) && !isOpenQuoteCut(m[1], body, m.index + m[0].length) ? keyValueText(unquoted(m[1])) : null;
+      const v = m[1] ? capturedValue(m[1], body, m.index + m[0].length) : null;
       if (v !== null && !(read !== null && pairsName(read, key, v))) {
         if (found.keys?.[key] === undefined) (found.keys ??= {})[key] = v;
         else if (room > 0) {
@@ -73,39 +73,25 @@ function textKeys(body: string, rules: KeyExtractionRules, found: FoundKeys, tra
 }
 
 /**
- * A captured value without the quotes a line wrote around it: the built-in patterns capture a
- * quoted value whole, quotes and all, as a pattern has one group (key-defaults.ts); an opening
- * quote alone is of a line cut short.
+ * The key value a pattern captured, ending at `end` of `body`, or null. The built-in patterns
+ * capture a quoted value whole, quotes and all, as a pattern has one group (key-defaults.ts): the
+ * quotes are taken off. A quoted phrase is no id: words with punctuation between them, or led by
+ * a word for no value (`circuit_id="unknown, retrying"`, `"not set (lookup failed)"`), logged
+ * alike by every request without the header, were one circuit bridging them all (RV21). Nor is a
+ * quote left open where the text goes on (`circuit_id="CKT Q01` cut short): only the bare part up
+ * to the space was read, `CKT`. At the end of the text or its line, an open quote's value is whole.
  */
-export function unquoted(v: string): string {
-  const q = v.charCodeAt(0);
-  if (q !== 0x22 && q !== 0x27) return v;
-  return v.length > 1 && v.charCodeAt(v.length - 1) === q ? v.slice(1, -1) : v.slice(1);
-}
-
-/**
- * Whether a captured value is a quoted phrase, not an id: words with punctuation between them, or
- * words led by a word for no value. `circuit_id="unknown, retrying"` and `circuit_id: "not set
- * (lookup failed)"`, logged alike by every request without the header, were one circuit bridging
- * them all (RV21); a quote left open swallowed the next fields (`"C1 state=ok msg=`).
- */
-export function isQuotedPhrase(v: string): boolean {
-  const q = v.charCodeAt(0);
-  if ((q !== 0x22 && q !== 0x27) || !/\s/.test(v)) return false;
-  const inner = unquoted(v).trim();
-  return /[,;:()[\]{}<>!?=]/.test(inner) || keyStringProblem(inner.split(/\s/, 1)[0]!) !== null;
-}
-
-/**
- * Whether a value opened a quote it did not close and the text goes on (`circuit_id="CKT Q01` cut
- * before its closing quote): only the bare part up to the space was read, `CKT`, a circuit of its
- * own joining every `CKT …` (RV21). At the end of the text or its line, the value is whole.
- */
-function isOpenQuoteCut(v: string, body: string, end: number): boolean {
-  const q = v.charCodeAt(0);
-  if ((q !== 0x22 && q !== 0x27) || (v.length > 1 && v.charCodeAt(v.length - 1) === q)) return false;
-  const next = body.charCodeAt(end);
-  return end < body.length && next !== 0x0a && next !== 0x0d;
+export function capturedValue(capture: string, body: string, end: number): string | null {
+  const q = capture.charCodeAt(0);
+  if (q !== 0x22 && q !== 0x27) return keyValueText(capture);
+  const closed = capture.length > 1 && capture.charCodeAt(capture.length - 1) === q;
+  if (!closed) {
+    const next = body.charCodeAt(end);
+    if (end < body.length && next !== 0x0a && next !== 0x0d) return null;
+  }
+  const inner = (closed ? capture.slice(1, -1) : capture.slice(1)).trim();
+  if (/\s/.test(inner) && (/[,;:()[\]{}<>!?=]/.test(inner) || keyStringProblem(inner.split(/\s/, 1)[0]!) !== null)) return null;
+  return keyValueText(inner);
 }
 
 /** Whether (key, value) is one of `pairs`, pairs like FoundKeys.more. */
